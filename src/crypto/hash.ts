@@ -1,0 +1,39 @@
+import { createHash, type Hash } from 'node:crypto';
+import { SpdmError } from '../wire/errors.js';
+import { hashInfo, isHashSupported, type HashInfo } from './algorithms.js';
+
+export function requireHash(id: number): HashInfo {
+  const h = hashInfo(id);
+  if (!h || !isHashSupported(id)) {
+    throw new SpdmError('UNSUPPORTED_ALGORITHM', `hash algorithm 0x${id.toString(16)} is not supported`);
+  }
+  return h;
+}
+
+export function digest(hashId: number, ...parts: Uint8Array[]): Uint8Array {
+  const h = createHash(requireHash(hashId).node);
+  for (const p of parts) h.update(p);
+  return new Uint8Array(h.digest());
+}
+
+/**
+ * A running hash over a sequence of messages. `current()` returns the digest so far without
+ * disturbing the running state (node's Hash.copy), so a transcript is hashed once however many
+ * times its intermediate hash is needed.
+ */
+export class RunningHash {
+  private h: Hash;
+  readonly info: HashInfo;
+  constructor(hashId: number) {
+    this.info = requireHash(hashId);
+    this.h = createHash(this.info.node);
+  }
+
+  update(b: Uint8Array): void {
+    this.h.update(b);
+  }
+
+  current(): Uint8Array {
+    return new Uint8Array(this.h.copy().digest());
+  }
+}

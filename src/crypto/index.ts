@@ -1,0 +1,4 @@
+export * from './algorithms.js';
+export * from './hash.js';
+export * from './signature.js';
+export * from './random.js';

@@ -1,0 +1,135 @@
+/**
+ * SPDM signatures: what exactly is signed for each version, and the primitive per algorithm.
+ *
+ * 1.0/1.1: the primitive signs the raw transcript M with the negotiated hash.
+ * 1.2+:    the primitive signs M' = combined_prefix(100 bytes) || Hash(M), where the prefix is
+ *          "dmtf-spdm-v1.X.*" four times, zero padding, and the context string right-aligned in
+ *          a 36-byte field. RSA/ECDSA then hash M' again with the negotiated hash; Ed25519 signs
+ *          M' as-is (PureEdDSA).
+ */
+import { createSign, createVerify, sign as oneShotSign, verify as oneShotVerify, constants, type KeyObject } from 'node:crypto';
+import { SpdmError } from '../wire/errors.js';
+import { asciiBytes, concat } from '../wire/bytes.js';
+import { asymInfo, isAsymSupported, type AsymInfo } from './algorithms.js';
+import { digest, requireHash } from './hash.js';
+
+export const SigningContext = {
+  CHALLENGE_AUTH_RESPONDER: 'responder-challenge_auth signing',
+  CHALLENGE_AUTH_REQUESTER: 'requester-challenge_auth signing',
+  MEASUREMENTS: 'responder-measurements signing',
+  KEY_EXCHANGE_RSP: 'responder-key_exchange_rsp signing',
+  FINISH: 'requester-finish signing',
+  ENDPOINT_INFO_RESPONDER: 'responder-endpoint_info signing',
+  ENDPOINT_INFO_REQUESTER: 'requester-endpoint_info signing',
+} as const;
+export type SigningContext = (typeof SigningContext)[keyof typeof SigningContext];
+
+/** True when `version` (e.g. 0x12) uses the 1.2+ signing-context construction. */
+export function usesSigningContext(version: number): boolean {
+  return version >= 0x12;
+}
+
+/** The 100-byte combined prefix for 1.2+ signatures. */
+export function combinedPrefix(version: number, context: string): Uint8Array {
+  const major = version >> 4;
+  const minor = version & 0x0f;
+  const versionPrefix = `dmtf-spdm-v${major}.${minor}.*`;
+  if (context.length > 36) throw new SpdmError('ENCODE_ERROR', `signing context too long: ${context}`);
+  const out = new Uint8Array(100);
+  const vp = asciiBytes(versionPrefix);
+  for (let i = 0; i < 4; i++) out.set(vp, i * 16);
+  out.set(asciiBytes(context), 100 - context.length);
+  return out;
+}
+
+/**
+ * What the signature covers. For 1.2+ only the transcript hash is needed; for 1.0/1.1 the whole
+ * transcript (as the list of message views it was built from) is fed to the primitive.
+ */
+export interface SignedData {
+  readonly version: number;
+  readonly hashId: number;
+  readonly context: string;
+  /** Transcript chunks, in order. Required for 1.0/1.1; optional for 1.2+ when `transcriptHash` is given. */
+  readonly transcript?: readonly Uint8Array[];
+  readonly transcriptHash?: Uint8Array;
+}
+
+/** The exact bytes handed to the signature primitive (M for 1.0/1.1, M' for 1.2+). */
+export function primitiveInput(d: SignedData): readonly Uint8Array[] {
+  if (!usesSigningContext(d.version)) {
+    if (!d.transcript) throw new SpdmError('STATE_ERROR', 'SPDM 1.0/1.1 signatures need the full transcript');
+    return d.transcript;
+  }
+  const h = d.transcriptHash ?? digest(d.hashId, ...(d.transcript ?? []));
+  return [combinedPrefix(d.version, d.context), h];
+}
+
+function requireAsym(asymId: number): AsymInfo {
+  const a = asymInfo(asymId);
+  if (!a || !isAsymSupported(asymId)) {
+    throw new SpdmError('UNSUPPORTED_ALGORITHM', `asymmetric algorithm 0x${asymId.toString(16)} is not supported`);
+  }
+  return a;
+}
+
+function keyOptions(a: AsymInfo, hashSize: number, key: KeyObject) {
+  switch (a.kind) {
+    case 'rsassa':
+      return { key, padding: constants.RSA_PKCS1_PADDING };
+    case 'rsapss':
+      return { key, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: hashSize };
+    case 'ecdsa':
+      return { key, dsaEncoding: 'ieee-p1363' as const };
+    default:
+      return { key };
+  }
+}
+
+/** Checks that a key is of the type and size the negotiated algorithm requires. */
+export function keyMatchesAlgorithm(key: KeyObject, asymId: number): boolean {
+  const a = asymInfo(asymId);
+  if (!a) return false;
+  const t = key.asymmetricKeyType;
+  const det = key.asymmetricKeyDetails ?? {};
+  switch (a.kind) {
+    case 'rsassa':
+    case 'rsapss':
+      return (t === 'rsa' || t === 'rsa-pss') && det.modulusLength === a.rsaBits;
+    case 'ecdsa':
+      return t === 'ec' && det.namedCurve === a.curve;
+    case 'ed25519':
+      return t === 'ed25519';
+    case 'ed448':
+      return t === 'ed448';
+    case 'sm2':
+      return t === 'ec' && det.namedCurve === 'SM2';
+  }
+}
+
+export function spdmSign(privateKey: KeyObject, asymId: number, d: SignedData): Uint8Array {
+  const a = requireAsym(asymId);
+  const h = requireHash(d.hashId);
+  const input = primitiveInput(d);
+  if (a.kind === 'ed25519') return new Uint8Array(oneShotSign(null, concat(input), privateKey));
+  const s = createSign(h.node);
+  for (const part of input) s.update(part);
+  return new Uint8Array(s.sign(keyOptions(a, h.size, privateKey)));
+}
+
+export function spdmVerify(publicKey: KeyObject, asymId: number, d: SignedData, signature: Uint8Array): boolean {
+  const a = requireAsym(asymId);
+  const h = requireHash(d.hashId);
+  if (signature.length !== a.sigSize) return false;
+  const input = primitiveInput(d);
+  try {
+    if (a.kind === 'ed25519') return oneShotVerify(null, concat(input), publicKey, signature);
+    const v = createVerify(h.node);
+    for (const part of input) v.update(part);
+    return v.verify(keyOptions(a, h.size, publicKey), signature);
+  } catch {
+    // OpenSSL rejects malformed signatures (e.g. r or s out of range) by throwing; that is a
+    // failed verification, not a crash.
+    return false;
+  }
+}

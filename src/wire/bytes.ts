@@ -1,0 +1,49 @@
+/** Small byte helpers shared by every layer. */
+
+export function toHex(b: Uint8Array): string {
+  return Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('hex');
+}
+
+export function fromHex(hex: string): Uint8Array {
+  const clean = hex.replace(/\s+/g, '');
+  if (clean.length % 2 !== 0 || /[^0-9a-fA-F]/.test(clean)) throw new TypeError('invalid hex string');
+  return new Uint8Array(Buffer.from(clean, 'hex'));
+}
+
+export function concat(parts: readonly Uint8Array[]): Uint8Array {
+  let n = 0;
+  for (const p of parts) n += p.length;
+  const out = new Uint8Array(n);
+  let o = 0;
+  for (const p of parts) {
+    out.set(p, o);
+    o += p.length;
+  }
+  return out;
+}
+
+export function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false;
+  let d = 0;
+  for (let i = 0; i < a.length; i++) d |= (a[i] as number) ^ (b[i] as number);
+  return d === 0;
+}
+
+export function popcount(v: number): number {
+  let n = 0;
+  let x = v >>> 0;
+  while (x) {
+    x &= x - 1;
+    n++;
+  }
+  return n;
+}
+
+/** True when exactly one bit of `v` is set. */
+export function isSingleBit(v: number): boolean {
+  return v !== 0 && (v & (v - 1)) === 0;
+}
+
+export function asciiBytes(s: string): Uint8Array {
+  return new Uint8Array(Buffer.from(s, 'latin1'));
+}
