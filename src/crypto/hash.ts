@@ -36,4 +36,10 @@ export class RunningHash {
   current(): Uint8Array {
     return new Uint8Array(this.h.copy().digest());
   }
+
+  clone(): RunningHash {
+    const c = Object.create(RunningHash.prototype) as RunningHash;
+    Object.assign(c, { info: this.info, h: this.h.copy() });
+    return c;
+  }
 }

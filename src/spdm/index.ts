@@ -10,3 +10,5 @@ export * from './messages/challenge.js';
 export * from './messages/measurement-block.js';
 export * from './messages/measurements.js';
 export * from './messages/error.js';
+export * from './transcript.js';
+export * from './conversation.js';

@@ -27,12 +27,12 @@ function readElements(r: Reader, count: number): OpaqueElement[] {
     const vendorId = r.bytes(vlen, `Element[${i}].VendorID`);
     const dlen = r.u16(`Element[${i}].OpaqueElementDataLen`);
     const data = r.bytes(dlen, `Element[${i}].OpaqueElementData`);
+    // AlignPadding is mandatory, last element included, and zero: libspdm rejects opaque data
+    // otherwise (libspdm_process_general_opaque_data_check, ..._get_element_from_opaque_data).
     const pad = (4 - ((r.offset - start) % 4)) % 4;
-    if (pad > 0) {
-      // The last element's padding may be omitted by some senders; tolerate its absence at the end only.
-      if (r.remaining >= pad) r.skip(pad, `Element[${i}].AlignPadding`);
-      else if (i !== count - 1 || r.remaining !== 0) r.fail(`Element[${i}].AlignPadding`, 'truncated padding');
-    }
+    const padAt = r.offset;
+    const padding = r.bytes(pad, `Element[${i}].AlignPadding`);
+    if (padding.some((b) => b !== 0)) r.fail(`Element[${i}].AlignPadding`, 'padding must be zero', padAt);
     out.push({ registryId, vendorId, data });
   }
   return out;
@@ -58,9 +58,14 @@ export function decodeOpaqueData(bytes: Uint8Array, messageName = 'OpaqueData'):
   return { format: 'general', elements };
 }
 
-export function encodeOpaqueData(elements: readonly OpaqueElement[]): Uint8Array {
+/**
+ * Encodes opaque data: the general format (1.2+) by default, or the DSP0277 1.0 form used with
+ * SPDM 1.1 (SpecID "DMTF", OpaqueVersion 1, TotalElements, Reserved).
+ */
+export function encodeOpaqueData(elements: readonly OpaqueElement[], format: OpaqueData['format'] = 'general'): Uint8Array {
   const w = new Writer(64);
-  w.u8(elements.length).zeros(3);
+  if (format === 'dsp0277-1.0') w.u32(DMTF_SPEC_ID).u8(1).u8(elements.length).zeros(2);
+  else w.u8(elements.length).zeros(3);
   for (const e of elements) {
     const start = w.length;
     w.u8(e.registryId).u8(e.vendorId.length).bytes(e.vendorId).u16(e.data.length).bytes(e.data);

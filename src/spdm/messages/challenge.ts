@@ -25,7 +25,10 @@ export interface ChallengeAuthResponse {
   readonly version: number;
   /** Param1 bits 3:0 (0xF means the provisioned public key, slot 0xFF). */
   readonly slot: number;
-  /** 1.1 only: BasicMutAuthReq. */
+  /**
+   * Param1 bit 7, BasicMutAuthReq (1.1+; deprecated in 1.2 but libspdm still sets it in 1.2-1.4
+   * when it starts basic mutual authentication, and the bit is part of the signed bytes).
+   */
   readonly basicMutAuthRequested: boolean;
   readonly slotMask: number;
   readonly certChainHash: Uint8Array;
@@ -89,7 +92,7 @@ export function encodeChallengeAuth(
 ): { message: Uint8Array; unsigned: Uint8Array } {
   const opaque = m.opaqueData ?? new Uint8Array(0);
   const w = new Writer(128 + opaque.length + signature.length);
-  const p1 = (m.slot === 0xff ? 0x0f : m.slot & 0x0f) | (version === 0x11 && m.basicMutAuthRequested ? 0x80 : 0);
+  const p1 = (m.slot === 0xff ? 0x0f : m.slot & 0x0f) | (version >= 0x11 && m.basicMutAuthRequested ? 0x80 : 0);
   writeHeader(w, version, ResponseCode.CHALLENGE_AUTH, p1, m.slotMask);
   w.bytes(m.certChainHash).bytes(m.nonce);
   if (m.measurementSummaryHash) w.bytes(m.measurementSummaryHash);
@@ -117,7 +120,7 @@ export function decodeChallengeAuth(bytes: Uint8Array, ctx: ChallengeAuthDecodeC
     raw: r.consumed(),
     version: h.version,
     slot: h.version === 0x10 ? h.param1 : h.param1 & 0x0f,
-    basicMutAuthRequested: h.version === 0x11 && (h.param1 & 0x80) !== 0,
+    basicMutAuthRequested: h.version >= 0x11 && (h.param1 & 0x80) !== 0,
     slotMask: h.param2,
     certChainHash,
     nonce,

@@ -1,0 +1,99 @@
+/**
+ * Evidence: everything a requester learned from a device, in a form that is serialisable as is
+ * (byte strings are lowercase hex) and that carries, for every signature, the exact bytes needed
+ * to verify it again later — here, offline, or on a remote attestation service.
+ */
+
+export const EVIDENCE_FORMAT = 'spdmkit-evidence/1';
+
+export interface CertificateSummary {
+  readonly subject: string;
+  readonly issuer: string;
+  readonly serialNumber: string;
+  readonly notBefore: string;
+  readonly notAfter: string;
+  readonly fingerprintSha256: string;
+}
+
+export interface ChainProblemEvidence {
+  readonly code: string;
+  readonly certIndex: number;
+  readonly message: string;
+}
+
+export interface SlotEvidence {
+  readonly slot: number;
+  /** Digest from DIGESTS (= hash of the SPDM chain). */
+  readonly digest: string;
+  /** The SPDM certificate chain as retrieved: Length, Reserved, RootHash, DER certificates. */
+  readonly certChain: string;
+  readonly certModel: number;
+  readonly certificates: readonly CertificateSummary[];
+  /** Structural checks the requester ran; trust is decided later by a verifier. */
+  readonly chainProblems: readonly ChainProblemEvidence[];
+}
+
+export type SignedMessageKind = 'CHALLENGE_AUTH' | 'MEASUREMENTS';
+
+export interface SignatureEvidence {
+  readonly kind: SignedMessageKind;
+  readonly slot: number;
+  /** SPDM version byte (0x10..0x13) the signature was made under. */
+  readonly version: number;
+  readonly asymAlgo: number;
+  readonly hashAlgo: number;
+  /** 1.2+ signing context string ('' for 1.0/1.1). */
+  readonly context: string;
+  readonly requesterNonce: string;
+  readonly responderNonce: string;
+  readonly requesterContext?: string;
+  /** The signed transcript M (CHALLENGE_AUTH) or L (MEASUREMENTS), without the signature. */
+  readonly transcript: string;
+  /** Hash(transcript) with the negotiated hash. */
+  readonly transcriptHash: string;
+  readonly signature: string;
+  readonly measurementSummaryHash?: string;
+  /** Whether the requester verified the signature when it was received. */
+  readonly verified: boolean;
+}
+
+export interface MeasurementEvidence {
+  readonly index: number;
+  readonly spec: number;
+  readonly type?: number;
+  readonly typeName?: string;
+  readonly raw?: boolean;
+  readonly value: string;
+  /** The whole measurement block as sent. */
+  readonly block: string;
+  /** Whether the response carrying this block is covered by a verified signature. */
+  readonly signed: boolean;
+}
+
+export interface Evidence {
+  readonly format: typeof EVIDENCE_FORMAT;
+  readonly collectedAt: string;
+  readonly device?: string;
+  readonly version: string;
+  readonly versionByte: number;
+  readonly capabilities: {
+    readonly flags: number;
+    readonly flagNames: readonly string[];
+    readonly ctExponent: number;
+    readonly dataTransferSize: number;
+    readonly maxSpdmMsgSize: number;
+  };
+  readonly algorithms: {
+    readonly baseAsym: number;
+    readonly baseAsymName: string;
+    readonly baseHash: number;
+    readonly baseHashName: string;
+    readonly measurementHash: number;
+    readonly measurementHashName: string;
+    readonly measurementSpec: number;
+    readonly otherParams: number;
+  };
+  readonly slots: readonly SlotEvidence[];
+  readonly signatures: readonly SignatureEvidence[];
+  readonly measurements: readonly MeasurementEvidence[];
+}

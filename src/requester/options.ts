@@ -1,0 +1,36 @@
+import type { RandomSource } from '../crypto/random.js';
+import type { Clock } from '../transport/clock.js';
+
+export interface RequesterOptions {
+  /** Versions the requester may negotiate (header bytes), default 1.0–1.3. */
+  readonly versions?: readonly number[];
+  /** Never negotiate below this version (e.g. 0x12 to insist on signing contexts). */
+  readonly minVersion?: number;
+  /** Requester capability flags (1.1+); default CERT_CAP | CHAL_CAP. */
+  readonly capabilityFlags?: number;
+  readonly ctExponent?: number;
+  /** Largest single message we accept (1.2+ DataTransferSize). */
+  readonly dataTransferSize?: number;
+  readonly maxSpdmMsgSize?: number;
+  /** BaseAsymAlgo bits we accept, most preferred first. */
+  readonly baseAsym?: readonly number[];
+  /** BaseHashAlgo bits we accept, most preferred first. */
+  readonly baseHash?: readonly number[];
+  readonly random?: RandomSource;
+  readonly clock?: Clock;
+  /** Transport round-trip allowance added to ST1 and CT (ms). DOE lets a device take a full second. */
+  readonly rttMs?: number;
+  /** How many Busy answers to retry before giving up. */
+  readonly busyRetries?: number;
+  /** How many ResponseNotReady rounds to wait through before giving up. */
+  readonly notReadyRetries?: number;
+  /** Upper bound on one ResponseNotReady wait, whatever the device asks for (ms). */
+  readonly maxNotReadyWaitMs?: number;
+  /** Label recorded in the evidence. */
+  readonly deviceName?: string;
+}
+
+export const DEFAULT_BASE_ASYM: readonly number[] = [0x0080, 0x0010, 0x0100, 0x0400, 0x0008, 0x0040, 0x0002, 0x0004, 0x0020, 0x0001];
+export const DEFAULT_BASE_HASH: readonly number[] = [0x02, 0x04, 0x01, 0x10, 0x20, 0x08];
+/** ST1: the time a responder has for a response that needs no cryptography. */
+export const ST1_MS = 100;

@@ -1,0 +1,623 @@
+/**
+ * The SPDM requester: runs VCA, retrieves digests and certificate chains, challenges and reads
+ * signed measurements. It checks protocol integrity (lengths, echoed values, digests, transcript
+ * signatures against the leaf key of the chain the device sent) and produces Evidence; it does
+ * not decide whether the device is trusted — that is the verifier's job.
+ */
+import type { KeyObject } from 'node:crypto';
+import { asymInfo, hashInfo, isAsymSupported, isHashSupported, describeBits, MeasurementHashAlgo, measurementHashToBaseHash } from '../crypto/algorithms.js';
+import { digest } from '../crypto/hash.js';
+import { spdmVerify, SigningContext } from '../crypto/signature.js';
+import { systemRandom, type RandomSource } from '../crypto/random.js';
+import { SpdmError } from '../wire/errors.js';
+import { equalBytes, isSingleBit, toHex } from '../wire/bytes.js';
+import { ResponseCode, SUPPORTED_VERSIONS, versionString } from '../spdm/codes.js';
+import { Transcript } from '../spdm/transcript.js';
+import { decodeVersion, encodeGetVersion, versionByte } from '../spdm/messages/version.js';
+import { CapabilityFlag, decodeCapabilities, encodeGetCapabilities, flagNames, MEAS_CAP_MASK, responderFlagMask, type CapabilitiesResponse } from '../spdm/messages/capabilities.js';
+import { decodeAlgorithms, encodeNegotiateAlgorithms, MeasurementSpec, OtherParams, type AlgorithmsResponse } from '../spdm/messages/algorithms.js';
+import { decodeDigests, encodeGetDigests, type SlotDigest } from '../spdm/messages/digests.js';
+import { decodeCertificate, encodeGetCertificate } from '../spdm/messages/certificate.js';
+import { decodeChallengeAuth, encodeChallenge, MeasurementSummaryHashType, NONCE_SIZE, REQUESTER_CONTEXT_SIZE } from '../spdm/messages/challenge.js';
+import { decodeGetMeasurements, decodeMeasurements, encodeGetMeasurements, MeasurementAttribute } from '../spdm/messages/measurements.js';
+import { measurementTypeName, type MeasurementBlock } from '../spdm/messages/measurement-block.js';
+import { validateSpdmChain } from '../x509/chain.js';
+import type { ParsedCertificate } from '../x509/certificate.js';
+import { systemClock, type Clock } from '../transport/clock.js';
+import type { Transport } from '../transport/transport.js';
+import { EVIDENCE_FORMAT, type Evidence, type MeasurementEvidence, type SignatureEvidence, type SlotEvidence } from '../evidence/evidence.js';
+import { exchange, type ExchangePolicy } from './exchange.js';
+import { DEFAULT_BASE_ASYM, DEFAULT_BASE_HASH, ST1_MS, type RequesterOptions } from './options.js';
+
+export interface Connection {
+  readonly version: number;
+  readonly capabilities: CapabilitiesResponse;
+  readonly algorithms: AlgorithmsResponse;
+  readonly hashId: number;
+  readonly asymId: number;
+  readonly hashSize: number;
+  readonly signatureSize: number;
+}
+
+/** Chain problems that mean the device sent something structurally broken, not merely untrusted. */
+const FATAL_CHAIN_PROBLEMS = new Set(['ROOT_HASH', 'CHAIN_LINK', 'CHAIN_SIGNATURE', 'ROOT_SIGNATURE', 'LEAF_KEY_ALGORITHM']);
+
+interface SlotState {
+  digest?: Uint8Array;
+  chain?: Uint8Array;
+  certModel: number;
+  certificates?: ParsedCertificate[];
+  problems: { code: string; certIndex: number; message: string }[];
+}
+
+export interface MeasurementRequestOptions {
+  /** 'all' asks for every block in one signed request; 'one-by-one' walks the indices. */
+  readonly mode?: 'all' | 'one-by-one';
+  readonly slot?: number;
+  readonly rawBitStream?: boolean;
+}
+
+export interface AuthenticateOptions extends MeasurementRequestOptions {
+  readonly slot?: number;
+  /** Skip GET_MEASUREMENTS even when the device supports signed measurements. */
+  readonly skipMeasurements?: boolean;
+  readonly measurementSummaryHashType?: number;
+}
+
+export class Requester {
+  private readonly opts: RequesterOptions;
+  private readonly random: RandomSource;
+  private readonly clock: Clock;
+  private readonly policy: ExchangePolicy;
+  private conn: Connection | undefined;
+  private a = new Transcript();
+  private b = new Transcript();
+  private m = new Transcript();
+  private readonly slots = new Map<number, SlotState>();
+  private readonly signatures: SignatureEvidence[] = [];
+  private readonly measurements = new Map<number, MeasurementEvidence>();
+  private readonly seenNonces = new Set<string>();
+  private digests: readonly SlotDigest[] = [];
+
+  constructor(
+    private readonly transport: Transport,
+    options: RequesterOptions = {},
+  ) {
+    this.opts = options;
+    this.random = options.random ?? systemRandom;
+    this.clock = options.clock ?? systemClock;
+    this.policy = {
+      transport,
+      clock: this.clock,
+      busyRetries: options.busyRetries ?? 3,
+      notReadyRetries: options.notReadyRetries ?? 8,
+      maxNotReadyWaitMs: options.maxNotReadyWaitMs ?? 10_000,
+    };
+  }
+
+  get connection(): Connection {
+    if (!this.conn) throw new SpdmError('STATE_ERROR', 'not connected: call connect() first');
+    return this.conn;
+  }
+
+  private get rtt(): number {
+    return this.opts.rttMs ?? 1000;
+  }
+
+  private t1(): number {
+    return this.rtt + ST1_MS;
+  }
+
+  /** T2 = RTT + CT, CT = 2^CTExponent µs from the responder's CAPABILITIES. */
+  private t2(): number {
+    const ct = this.conn ? 2 ** this.conn.capabilities.ctExponent / 1000 : 0;
+    return this.rtt + Math.max(ST1_MS, Math.ceil(ct));
+  }
+
+  private async send(request: Uint8Array, expect: number, timeoutMs: number): Promise<Uint8Array> {
+    return exchange(this.policy, { request, expect, version: this.conn?.version ?? this.pendingVersion, timeoutMs });
+  }
+
+  private pendingVersion: number | undefined;
+
+  /** Version, capabilities and algorithms negotiation. */
+  async connect(): Promise<Connection> {
+    this.conn = undefined;
+    this.pendingVersion = undefined;
+    this.a = new Transcript();
+    this.b = new Transcript();
+    this.m = new Transcript();
+    this.slots.clear();
+    this.signatures.length = 0;
+    this.measurements.clear();
+    this.digests = [];
+
+    // GET_VERSION / VERSION (always version 0x10 on the wire).
+    const gv = encodeGetVersion();
+    const vr = decodeVersion(await exchange(this.policy, { request: gv, expect: ResponseCode.VERSION, version: 0x10, timeoutMs: this.t1() }));
+    const allowed = (this.opts.versions ?? SUPPORTED_VERSIONS).filter((v) => SUPPORTED_VERSIONS.includes(v) && v >= (this.opts.minVersion ?? 0x10));
+    const offered = new Set(vr.entries.map(versionByte));
+    const common = allowed.filter((v) => offered.has(v)).sort((x, y) => y - x);
+    const version = common[0];
+    if (version === undefined) {
+      throw new SpdmError('NO_COMMON_VERSION', `no common SPDM version: device offers ${[...offered].map(versionString).join(', ') || 'none'}, we allow ${allowed.map(versionString).join(', ')}`);
+    }
+    this.a.append(gv, vr.raw);
+    this.pendingVersion = version;
+
+    // GET_CAPABILITIES / CAPABILITIES.
+    const flags = this.opts.capabilityFlags ?? CapabilityFlag.CERT | CapabilityFlag.CHAL;
+    const dts = this.opts.dataTransferSize ?? Math.min(this.transport.maxMessageSize, 0x1200);
+    const gc = encodeGetCapabilities({
+      version,
+      ctExponent: this.opts.ctExponent ?? 0,
+      flags: version >= 0x11 ? flags : 0,
+      dataTransferSize: dts,
+      maxSpdmMsgSize: Math.max(dts, this.opts.maxSpdmMsgSize ?? dts),
+    });
+    const caps = decodeCapabilities(await this.send(gc, ResponseCode.CAPABILITIES, this.t1()));
+    this.checkCapabilities(caps, version);
+    this.a.append(gc, caps.raw);
+
+    // NEGOTIATE_ALGORITHMS / ALGORITHMS.
+    const asymPref = (this.opts.baseAsym ?? DEFAULT_BASE_ASYM).filter((a) => isAsymSupported(a) && (version >= 0x12 || a <= 0x1ff));
+    const hashPref = (this.opts.baseHash ?? DEFAULT_BASE_HASH).filter((h) => isHashSupported(h) && (version >= 0x12 || h <= 0x3f));
+    const baseAsym = asymPref.reduce((m, a) => m | a, 0);
+    const baseHash = hashPref.reduce((m, h) => m | h, 0);
+    const otherParams = version >= 0x12 ? OtherParams.OPAQUE_FMT_1 : 0;
+    const na = encodeNegotiateAlgorithms(version, {
+      measurementSpec: MeasurementSpec.DMTF,
+      otherParams,
+      baseAsym,
+      baseHash,
+      melSpec: 0,
+      extAsym: [],
+      extHash: [],
+      algStructs: [],
+    });
+    const alg = decodeAlgorithms(await this.send(na, ResponseCode.ALGORITHMS, this.t1()));
+    this.checkAlgorithms(alg, caps, { baseAsym, baseHash, otherParams });
+    this.a.append(na, alg.raw);
+    this.a.setHash(alg.baseHash);
+    const h = hashInfo(alg.baseHash);
+    const s = asymInfo(alg.baseAsym);
+    this.conn = {
+      version,
+      capabilities: caps,
+      algorithms: alg,
+      hashId: alg.baseHash,
+      asymId: alg.baseAsym,
+      hashSize: h?.size ?? 0,
+      signatureSize: s?.sigSize ?? 0,
+    };
+    return this.conn;
+  }
+
+  private checkCapabilities(c: CapabilitiesResponse, version: number): void {
+    const bad = (msg: string): never => {
+      throw new SpdmError('CAPABILITY_MISMATCH', `CAPABILITIES: ${msg}`);
+    };
+    if ((c.flags & ~responderFlagMask(version)) >>> 0 !== 0) bad(`reserved flag bits set (0x${(c.flags >>> 0).toString(16)})`);
+    if ((c.flags & MEAS_CAP_MASK) === MEAS_CAP_MASK) bad('MEAS_CAP has the reserved value 11b');
+    if (version >= 0x11 && c.flags & CapabilityFlag.CERT && c.flags & CapabilityFlag.PUB_KEY_ID) bad('CERT_CAP and PUB_KEY_ID_CAP are mutually exclusive');
+    if (version >= 0x12 && c.dataTransferSize < 42) bad(`DataTransferSize ${c.dataTransferSize} is below the 42-byte minimum`);
+    if (version >= 0x12 && c.maxSpdmMsgSize < c.dataTransferSize) bad('MaxSPDMmsgSize is smaller than DataTransferSize');
+  }
+
+  private checkAlgorithms(a: AlgorithmsResponse, caps: CapabilitiesResponse, offer: { baseAsym: number; baseHash: number; otherParams: number }): void {
+    const bad = (msg: string): never => {
+      throw new SpdmError('ALGORITHM_MISMATCH', `ALGORITHMS: ${msg}`);
+    };
+    const needsAsym = (caps.flags & (CapabilityFlag.CHAL | CapabilityFlag.MEAS_SIG | CapabilityFlag.KEY_EX)) !== 0;
+    if (a.baseAsym !== 0 || needsAsym) {
+      if (!isSingleBit(a.baseAsym)) bad(`BaseAsymSel 0x${a.baseAsym.toString(16)} is not exactly one algorithm`);
+      if ((a.baseAsym & offer.baseAsym) === 0) bad(`BaseAsymSel 0x${a.baseAsym.toString(16)} was not offered`);
+    }
+    if (!isSingleBit(a.baseHash)) bad(`BaseHashSel 0x${a.baseHash.toString(16)} is not exactly one algorithm`);
+    if ((a.baseHash & offer.baseHash) === 0) bad(`BaseHashSel 0x${a.baseHash.toString(16)} was not offered`);
+    const measCap = (caps.flags & MEAS_CAP_MASK) !== 0;
+    if (measCap) {
+      if (a.measurementSpec !== MeasurementSpec.DMTF) bad(`MeasurementSpecificationSel 0x${a.measurementSpec.toString(16)} is not DMTF`);
+      if (!isSingleBit(a.measurementHash) || a.measurementHash > MeasurementHashAlgo.SM3_256) bad(`MeasurementHashAlgo 0x${a.measurementHash.toString(16)} is not exactly one algorithm`);
+      const mh = measurementHashToBaseHash(a.measurementHash);
+      if (mh !== undefined && !isHashSupported(mh)) bad(`MeasurementHashAlgo 0x${a.measurementHash.toString(16)} cannot be computed here`);
+    } else if (a.measurementHash !== 0 || a.measurementSpec !== 0) {
+      bad('measurement algorithms selected by a responder without MEAS_CAP');
+    }
+    const fmt = a.otherParams & 0x0f;
+    if (fmt !== 0 && (!isSingleBit(fmt) || (fmt & offer.otherParams) === 0)) bad(`opaque data format 0x${fmt.toString(16)} was not offered`);
+    for (const s of a.algStructs) {
+      if (s.supported !== 0) bad(`AlgStruct type ${s.type} selected although none was offered`);
+    }
+  }
+
+  /** GET_DIGESTS: the digest of the chain in every provisioned slot. */
+  async getDigests(): Promise<readonly SlotDigest[]> {
+    const c = this.connection;
+    if ((c.capabilities.flags & CapabilityFlag.CERT) === 0) throw new SpdmError('UNSUPPORTED', 'device does not support certificates (CERT_CAP)');
+    this.m.clear();
+    const req = encodeGetDigests(c.version);
+    const multiKeyConn = c.version >= 0x13 && (c.algorithms.otherParams & OtherParams.MULTI_KEY_CONN) !== 0;
+    const resp = decodeDigests(await this.send(req, ResponseCode.DIGESTS, this.t1()), { hashSize: c.hashSize, multiKeyConn });
+    // DIGESTS starts transcript B afresh.
+    this.b = new Transcript(c.hashId);
+    this.b.append(req, resp.raw);
+    this.digests = resp.digests;
+    for (const d of resp.digests) {
+      const st = this.slotState(d.slot);
+      st.digest = d.digest;
+    }
+    return resp.digests;
+  }
+
+  private slotState(slot: number): SlotState {
+    let st = this.slots.get(slot);
+    if (!st) {
+      st = { certModel: 0, problems: [] };
+      this.slots.set(slot, st);
+    }
+    return st;
+  }
+
+  /** GET_CERTIFICATE in portions until the whole SPDM chain of `slot` is read, then checks it. */
+  async getCertificateChain(slot: number): Promise<Uint8Array> {
+    const c = this.connection;
+    if (slot < 0 || slot > 7) throw new SpdmError('SLOT_INVALID', `slot ${slot} out of range 0-7`);
+    const st = this.slotState(slot);
+    if (!st.digest) throw new SpdmError('SLOT_INVALID', `slot ${slot} is not provisioned (DIGESTS)`);
+    this.m.clear();
+    const ourLimit = c.version >= 0x12 ? Math.min(this.opts.dataTransferSize ?? Math.min(this.transport.maxMessageSize, 0x1200), this.transport.maxMessageSize) : this.transport.maxMessageSize;
+    const portionMax = Math.min(0xffff, ourLimit - 8);
+    const parts: Uint8Array[] = [];
+    let offset = 0;
+    let total: number | undefined;
+    const maxChain = 0xffff;
+    for (let round = 0; ; round++) {
+      if (round > maxChain) throw new SpdmError('UNEXPECTED_RESPONSE', 'CERTIFICATE: too many portions');
+      const want = Math.min(portionMax, total === undefined ? portionMax : total - offset);
+      const req = encodeGetCertificate(c.version, { slot, offset, length: want });
+      const resp = decodeCertificate(await this.send(req, ResponseCode.CERTIFICATE, this.t1()));
+      if (resp.slot !== slot) throw new SpdmError('UNEXPECTED_RESPONSE', `CERTIFICATE: answers slot ${resp.slot}, asked ${slot}`);
+      if (resp.portion.length > want) throw new SpdmError('UNEXPECTED_RESPONSE', `CERTIFICATE: PortionLength ${resp.portion.length} exceeds the ${want} requested`);
+      const claimed = offset + resp.portion.length + resp.remainderLength;
+      if (total === undefined) {
+        if (claimed > maxChain) throw new SpdmError('CERT_CHAIN_INVALID', `CERTIFICATE: chain of ${claimed} bytes exceeds ${maxChain}`);
+        total = claimed;
+      } else if (claimed !== total) {
+        throw new SpdmError('UNEXPECTED_RESPONSE', `CERTIFICATE: chain length changed from ${total} to ${claimed} mid-transfer`);
+      }
+      if (resp.portion.length === 0 && resp.remainderLength !== 0) throw new SpdmError('UNEXPECTED_RESPONSE', 'CERTIFICATE: empty portion with data remaining');
+      this.b.append(req, resp.raw);
+      parts.push(resp.portion);
+      offset += resp.portion.length;
+      st.certModel = resp.certModel;
+      if (resp.remainderLength === 0) break;
+    }
+    const chain = new Uint8Array(offset);
+    let o = 0;
+    for (const p of parts) {
+      chain.set(p, o);
+      o += p.length;
+    }
+    const d = digest(c.hashId, chain);
+    if (!equalBytes(d, st.digest)) {
+      throw new SpdmError('DIGEST_MISMATCH', `slot ${slot}: certificate chain hash ${toHex(d)} does not match DIGESTS ${toHex(st.digest)}`, { slot });
+    }
+    const v = validateSpdmChain(chain, {
+      version: c.version,
+      hashId: c.hashId,
+      asymId: c.asymId,
+      role: 'responder',
+      now: new Date(this.clock.now()),
+      ...(st.certModel ? { certModel: st.certModel } : {}),
+    });
+    st.chain = chain;
+    st.certificates = v.certificates;
+    st.problems = v.report.problems.map((p) => ({ ...p }));
+    const fatal = v.report.problems.filter((p) => FATAL_CHAIN_PROBLEMS.has(p.code));
+    if (fatal.length > 0) {
+      throw new SpdmError('CERT_CHAIN_INVALID', `slot ${slot}: ${fatal.map((p) => `${p.code}: ${p.message}`).join('; ')}`, { slot, problems: fatal });
+    }
+    return chain;
+  }
+
+  private leafKey(slot: number): KeyObject {
+    const leaf = this.slots.get(slot)?.certificates?.at(-1);
+    if (!leaf) throw new SpdmError('STATE_ERROR', `no certificate chain for slot ${slot}: retrieve it before asking for signatures`);
+    return leaf.publicKey;
+  }
+
+  private freshNonce(): Uint8Array {
+    return this.random(NONCE_SIZE);
+  }
+
+  private checkResponderNonce(nonce: Uint8Array, ours: Uint8Array, what: string): void {
+    const hex = toHex(nonce);
+    if (nonce.every((b) => b === 0)) throw new SpdmError('NONCE_MISMATCH', `${what}: responder nonce is all zeros`);
+    if (equalBytes(nonce, ours)) throw new SpdmError('NONCE_MISMATCH', `${what}: responder echoed our nonce as its own`);
+    if (this.seenNonces.has(hex)) throw new SpdmError('NONCE_MISMATCH', `${what}: responder nonce ${hex} was already used in this connection`);
+    this.seenNonces.add(hex);
+  }
+
+  private requesterContext(): Uint8Array | undefined {
+    return this.connection.version >= 0x13 ? this.random(REQUESTER_CONTEXT_SIZE) : undefined;
+  }
+
+  /** CHALLENGE: proves the device holds the private key of the slot's leaf certificate. */
+  async challenge(slot = 0, measurementSummaryHashType: number = MeasurementSummaryHashType.NONE): Promise<SignatureEvidence> {
+    const c = this.connection;
+    if ((c.capabilities.flags & CapabilityFlag.CHAL) === 0) throw new SpdmError('UNSUPPORTED', 'device does not support CHALLENGE (CHAL_CAP)');
+    const st = this.slots.get(slot);
+    if (!st?.chain) throw new SpdmError('STATE_ERROR', `no certificate chain for slot ${slot}`);
+    this.m.clear();
+    const nonce = this.freshNonce();
+    const ctx = this.requesterContext();
+    const req = encodeChallenge(c.version, { slot, measurementSummaryHashType, nonce, ...(ctx ? { requesterContext: ctx } : {}) });
+    const raw = await this.send(req, ResponseCode.CHALLENGE_AUTH, this.t2());
+    const measRequested = measurementSummaryHashType !== 0;
+    const resp = decodeChallengeAuth(raw, { hashSize: c.hashSize, signatureSize: c.signatureSize, measurementSummaryHashRequested: measRequested });
+    if (resp.slot !== slot) throw new SpdmError('UNEXPECTED_RESPONSE', `CHALLENGE_AUTH: slot ${resp.slot}, challenged slot ${slot}`);
+    if (!(resp.slotMask & (1 << slot))) throw new SpdmError('UNEXPECTED_RESPONSE', `CHALLENGE_AUTH: SlotMask 0x${resp.slotMask.toString(16)} lacks slot ${slot}`);
+    const chainHash = digest(c.hashId, st.chain);
+    if (!equalBytes(chainHash, resp.certChainHash)) throw new SpdmError('DIGEST_MISMATCH', `CHALLENGE_AUTH: CertChainHash does not match slot ${slot}'s chain`, { slot });
+    this.checkResponderNonce(resp.nonce, nonce, 'CHALLENGE_AUTH');
+    if (ctx && (!resp.requesterContext || !equalBytes(ctx, resp.requesterContext))) throw new SpdmError('CONTEXT_MISMATCH', 'CHALLENGE_AUTH: RequesterContext not echoed');
+    this.checkOpaque(resp.opaqueData, 'CHALLENGE_AUTH');
+    // M1 = A || B || C, C = CHALLENGE || CHALLENGE_AUTH without the signature.
+    const m1 = this.a.fork();
+    m1.append(...this.b.messages, req, resp.unsigned);
+    this.b = new Transcript(c.hashId);
+    const ev = this.verifySignature('CHALLENGE_AUTH', slot, SigningContext.CHALLENGE_AUTH_RESPONDER, m1, resp.signature, {
+      requesterNonce: nonce,
+      responderNonce: resp.nonce,
+      ...(ctx ? { requesterContext: ctx } : {}),
+      ...(resp.measurementSummaryHash ? { measurementSummaryHash: resp.measurementSummaryHash } : {}),
+    });
+    return ev;
+  }
+
+  private checkOpaque(opaque: Uint8Array, what: string): void {
+    const c = this.connection;
+    if (c.version >= 0x12 && (c.algorithms.otherParams & 0x0f) === 0 && opaque.length !== 0) {
+      throw new SpdmError('UNEXPECTED_RESPONSE', `${what}: opaque data present although no opaque format was negotiated`);
+    }
+  }
+
+  private verifySignature(
+    kind: 'CHALLENGE_AUTH' | 'MEASUREMENTS',
+    slot: number,
+    context: string,
+    transcript: Transcript,
+    signature: Uint8Array,
+    extra: { requesterNonce: Uint8Array; responderNonce: Uint8Array; requesterContext?: Uint8Array; measurementSummaryHash?: Uint8Array },
+  ): SignatureEvidence {
+    const c = this.connection;
+    const key = this.leafKey(slot);
+    const transcriptHash = transcript.digest();
+    const ok = spdmVerify(key, c.asymId, { version: c.version, hashId: c.hashId, context, transcript: transcript.messages, transcriptHash }, signature);
+    if (!ok) {
+      throw new SpdmError('SIGNATURE_INVALID', `${kind}: signature does not verify with slot ${slot}'s leaf key`, {
+        slot,
+        transcriptHash: toHex(transcriptHash),
+        version: versionString(c.version),
+        context: c.version >= 0x12 ? context : '',
+      });
+    }
+    const ev: SignatureEvidence = {
+      kind,
+      slot,
+      version: c.version,
+      asymAlgo: c.asymId,
+      hashAlgo: c.hashId,
+      context: c.version >= 0x12 ? context : '',
+      requesterNonce: toHex(extra.requesterNonce),
+      responderNonce: toHex(extra.responderNonce),
+      ...(extra.requesterContext ? { requesterContext: toHex(extra.requesterContext) } : {}),
+      transcript: toHex(transcript.bytes()),
+      transcriptHash: toHex(transcriptHash),
+      signature: toHex(signature),
+      ...(extra.measurementSummaryHash ? { measurementSummaryHash: toHex(extra.measurementSummaryHash) } : {}),
+      verified: true,
+    };
+    this.signatures.push(ev);
+    return ev;
+  }
+
+  private async measurementRequest(operation: number, signed: boolean, slot: number, raw: boolean) {
+    const c = this.connection;
+    const nonce = signed ? this.freshNonce() : undefined;
+    const ctx = this.requesterContext();
+    let attributes = signed ? MeasurementAttribute.SIGNATURE_REQUESTED : 0;
+    if (raw && c.version >= 0x12) attributes |= MeasurementAttribute.RAW_BIT_STREAM_REQUESTED;
+    const req = encodeGetMeasurements(c.version, { attributes, operation, ...(nonce ? { nonce } : {}), slot, ...(ctx ? { requesterContext: ctx } : {}) });
+    let bytes: Uint8Array;
+    try {
+      bytes = await this.send(req, ResponseCode.MEASUREMENTS, signed ? this.t2() : this.t1());
+    } catch (e) {
+      // An ERROR ends the measurement sequence on both sides: message_m starts again.
+      this.m.clear();
+      throw e;
+    }
+    const resp = decodeMeasurements(bytes, { signatureRequested: signed, signatureSize: c.signatureSize });
+    if (ctx && (!resp.requesterContext || !equalBytes(ctx, resp.requesterContext))) throw new SpdmError('CONTEXT_MISMATCH', 'MEASUREMENTS: RequesterContext not echoed');
+    this.checkOpaque(resp.opaqueData, 'MEASUREMENTS');
+    if (operation === 0 && resp.numberOfBlocks !== 0) throw new SpdmError('UNEXPECTED_RESPONSE', 'MEASUREMENTS: blocks returned for a count query');
+    if (operation > 0 && operation < 0xff) {
+      if (resp.numberOfBlocks !== 1 || resp.blocks[0]?.index !== operation) throw new SpdmError('UNEXPECTED_RESPONSE', `MEASUREMENTS: asked for index ${operation}, got ${resp.blocks.map((b) => b.index).join(',') || 'none'}`);
+    }
+    this.checkBlocks(resp.blocks);
+    return { req: decodeGetMeasurements(req), resp, nonce, ctx };
+  }
+
+  private checkBlocks(blocks: readonly MeasurementBlock[]): void {
+    const c = this.connection;
+    const seen = new Set<number>();
+    const mh = measurementHashToBaseHash(c.algorithms.measurementHash);
+    const digestSize = mh !== undefined ? (hashInfo(mh)?.size ?? 0) : 0;
+    for (const b of blocks) {
+      if (b.index === 0 || b.index === 0xff) throw new SpdmError('UNEXPECTED_RESPONSE', `MEASUREMENTS: block index ${b.index} is reserved`);
+      if (seen.has(b.index)) throw new SpdmError('UNEXPECTED_RESPONSE', `MEASUREMENTS: block index ${b.index} repeated`);
+      seen.add(b.index);
+      if ((b.spec & c.algorithms.measurementSpec) === 0) throw new SpdmError('UNEXPECTED_RESPONSE', `MEASUREMENTS: block ${b.index} uses measurement specification 0x${b.spec.toString(16)}`);
+      if (b.dmtf && !b.dmtf.raw && b.dmtf.value.length !== digestSize) {
+        throw new SpdmError('UNEXPECTED_RESPONSE', `MEASUREMENTS: block ${b.index} digest is ${b.dmtf.value.length} bytes, the measurement hash gives ${digestSize}`);
+      }
+    }
+  }
+
+  private record(blocks: readonly MeasurementBlock[], signed: boolean): void {
+    for (const b of blocks) {
+      this.measurements.set(b.index, {
+        index: b.index,
+        spec: b.spec,
+        ...(b.dmtf ? { type: b.dmtf.type, typeName: measurementTypeName(b.dmtf.type), raw: b.dmtf.raw } : {}),
+        value: toHex(b.dmtf?.value ?? b.measurement),
+        block: toHex(b.bytes),
+        signed,
+      });
+    }
+  }
+
+  /**
+   * GET_MEASUREMENTS: all blocks in one signed request, or index by index with the signature
+   * requested on the last one (every response since the sequence began is then covered by it).
+   */
+  async getMeasurements(options: MeasurementRequestOptions = {}): Promise<readonly MeasurementEvidence[]> {
+    const c = this.connection;
+    const measCap = c.capabilities.flags & MEAS_CAP_MASK;
+    if (measCap === 0) throw new SpdmError('UNSUPPORTED', 'device does not support measurements (MEAS_CAP)');
+    const signed = measCap === CapabilityFlag.MEAS_SIG;
+    const slot = options.slot ?? 0;
+    if (signed && !this.slots.get(slot)?.chain) throw new SpdmError('STATE_ERROR', `no certificate chain for slot ${slot}`);
+    const raw = options.rawBitStream === true;
+    this.m.clear();
+    const sequence: { blocks: readonly MeasurementBlock[] }[] = [];
+    const finishSigned = (r: Awaited<ReturnType<Requester['measurementRequest']>>) => {
+      const l = c.version >= 0x12 ? this.a.fork() : new Transcript(c.hashId);
+      l.append(...this.m.messages, r.req.raw, r.resp.unsigned);
+      this.m.clear();
+      this.verifySignature('MEASUREMENTS', slot, SigningContext.MEASUREMENTS, l, r.resp.signature as Uint8Array, {
+        requesterNonce: r.nonce as Uint8Array,
+        responderNonce: r.resp.nonce,
+        ...(r.ctx ? { requesterContext: r.ctx } : {}),
+      });
+      this.checkResponderNonce(r.resp.nonce, r.nonce as Uint8Array, 'MEASUREMENTS');
+    };
+    if ((options.mode ?? 'all') === 'all') {
+      const r = await this.measurementRequest(0xff, signed, slot, raw);
+      if (signed) finishSigned(r);
+      this.record(r.resp.blocks, signed);
+      return [...this.measurements.values()];
+    }
+    const count = await this.measurementRequest(0, false, slot, raw);
+    this.m.append(count.req.raw, count.resp.raw);
+    const total = count.resp.totalIndices;
+    let found = 0;
+    let covered: MeasurementBlock[] = [];
+    for (let index = 1; index <= 0xfe && found < total; index++) {
+      const last = found === total - 1;
+      let r: Awaited<ReturnType<Requester['measurementRequest']>>;
+      try {
+        r = await this.measurementRequest(index, signed && last, slot, raw);
+      } catch (e) {
+        if (e instanceof SpdmError && e.code === 'DEVICE_ERROR' && e.details['errorCode'] === 0x01) {
+          // No block at this index: the responder answered InvalidRequest and both sides restarted message_m.
+          this.record(covered, false);
+          covered = [];
+          continue;
+        }
+        throw e;
+      }
+      found++;
+      covered.push(...r.resp.blocks);
+      sequence.push({ blocks: r.resp.blocks });
+      if (signed && last) {
+        finishSigned(r);
+        this.record(covered, true);
+        covered = [];
+      } else {
+        this.m.append(r.req.raw, r.resp.raw);
+      }
+    }
+    this.record(covered, false);
+    if (found < total) throw new SpdmError('UNEXPECTED_RESPONSE', `MEASUREMENTS: device reports ${total} indices but only ${found} answered`);
+    return [...this.measurements.values()];
+  }
+
+  /** The whole flow: connect, digests, chain, challenge, signed measurements → Evidence. */
+  async authenticate(options: AuthenticateOptions = {}): Promise<Evidence> {
+    const c = await this.connect();
+    const slot = options.slot ?? 0;
+    const flags = c.capabilities.flags;
+    if (flags & CapabilityFlag.CERT) {
+      const digests = await this.getDigests();
+      if (!digests.some((d) => d.slot === slot)) throw new SpdmError('SLOT_INVALID', `slot ${slot} is not provisioned`);
+      await this.getCertificateChain(slot);
+    }
+    if (flags & CapabilityFlag.CHAL) {
+      await this.challenge(slot, options.measurementSummaryHashType ?? ((flags & MEAS_CAP_MASK) !== 0 ? MeasurementSummaryHashType.ALL : 0));
+    }
+    if (!options.skipMeasurements && (flags & MEAS_CAP_MASK) !== 0) {
+      await this.getMeasurements({ slot, mode: options.mode ?? 'all', ...(options.rawBitStream ? { rawBitStream: true } : {}) });
+    }
+    return this.evidence();
+  }
+
+  /** Everything gathered so far, as serialisable Evidence. */
+  evidence(): Evidence {
+    const c = this.connection;
+    const slots: SlotEvidence[] = [];
+    for (const [slot, st] of [...this.slots.entries()].sort((x, y) => x[0] - y[0])) {
+      if (!st.digest) continue;
+      slots.push({
+        slot,
+        digest: toHex(st.digest),
+        certChain: st.chain ? toHex(st.chain) : '',
+        certModel: st.certModel,
+        certificates: (st.certificates ?? []).map((p) => ({
+          subject: p.subject,
+          issuer: p.issuer,
+          serialNumber: p.serialNumber,
+          notBefore: p.notBefore.toISOString(),
+          notAfter: p.notAfter.toISOString(),
+          fingerprintSha256: p.fingerprintSha256,
+        })),
+        chainProblems: st.problems,
+      });
+    }
+    const mh = c.algorithms.measurementHash;
+    return {
+      format: EVIDENCE_FORMAT,
+      collectedAt: new Date(this.clock.now()).toISOString(),
+      ...(this.opts.deviceName ? { device: this.opts.deviceName } : {}),
+      version: versionString(c.version),
+      versionByte: c.version,
+      capabilities: {
+        flags: c.capabilities.flags >>> 0,
+        flagNames: flagNames(c.capabilities.flags),
+        ctExponent: c.capabilities.ctExponent,
+        dataTransferSize: c.capabilities.dataTransferSize,
+        maxSpdmMsgSize: c.capabilities.maxSpdmMsgSize,
+      },
+      algorithms: {
+        baseAsym: c.asymId,
+        baseAsymName: asymInfo(c.asymId)?.name ?? 'none',
+        baseHash: c.hashId,
+        baseHashName: hashInfo(c.hashId)?.name ?? 'none',
+        measurementHash: mh,
+        measurementHashName: mh === MeasurementHashAlgo.RAW_BIT_STREAM ? 'raw bit stream' : (describeBits(mh, (id) => hashInfo(id >>> 1))[0] ?? 'none'),
+        measurementSpec: c.algorithms.measurementSpec,
+        otherParams: c.algorithms.otherParams,
+      },
+      slots,
+      signatures: [...this.signatures],
+      measurements: [...this.measurements.values()].sort((x, y) => x.index - y.index),
+    };
+  }
+
+  /** Digests from the last GET_DIGESTS. */
+  get slotDigests(): readonly SlotDigest[] {
+    return this.digests;
+  }
+}
+

@@ -1,0 +1,472 @@
+/**
+ * The device emulator: an SPDM responder driven by a DeviceProfile. It keeps the transcripts the
+ * specification asks for (A, B, C, message_m), signs CHALLENGE_AUTH and MEASUREMENTS exactly as
+ * the negotiated version requires, answers malformed or out-of-order requests with the right
+ * ERROR, and can be told to misbehave for tests.
+ */
+import { asymInfo, measurementHashToBaseHash, MeasurementHashAlgo } from '../crypto/algorithms.js';
+import { digest } from '../crypto/hash.js';
+import { spdmSign, SigningContext } from '../crypto/signature.js';
+import { systemRandom, type RandomSource } from '../crypto/random.js';
+import { DecodeError } from '../wire/errors.js';
+import { peekHeader } from '../spdm/header.js';
+import { RequestCode, SUPPORTED_VERSIONS } from '../spdm/codes.js';
+import { Transcript } from '../spdm/transcript.js';
+import { decodeGetVersion, encodeVersion, versionNumberFromU16 } from '../spdm/messages/version.js';
+import {
+  CapabilityFlag,
+  decodeGetCapabilities,
+  encodeCapabilities,
+  MEAS_CAP_MASK,
+  requesterFlagMask,
+  type GetCapabilitiesRequest,
+} from '../spdm/messages/capabilities.js';
+import {
+  AlgType,
+  decodeNegotiateAlgorithms,
+  encodeAlgorithms,
+  MeasurementSpec,
+  OtherParams,
+  type AlgStruct,
+} from '../spdm/messages/algorithms.js';
+import { decodeGetDigests, encodeDigests } from '../spdm/messages/digests.js';
+import { decodeGetCertificate, encodeCertificate } from '../spdm/messages/certificate.js';
+import { decodeChallenge, encodeChallengeAuth, NONCE_SIZE } from '../spdm/messages/challenge.js';
+import { decodeGetMeasurements, encodeMeasurements, MeasurementAttribute } from '../spdm/messages/measurements.js';
+import { encodeDmtfBlock } from '../spdm/messages/measurement-block.js';
+import { decodeRespondIfReady, encodeError, encodeResponseNotReady, ErrorCode } from '../spdm/messages/error.js';
+import { encodeSpdmCertChain } from '../x509/spdm-chain.js';
+import type { SpdmHandler } from '../transport/transport.js';
+import type { DeviceProfile, MeasurementSource, SlotIdentity } from './profile.js';
+
+type Stage = 'start' | 'version' | 'capabilities' | 'negotiated';
+
+interface Negotiated {
+  version: number;
+  hashId: number;
+  asymId: number;
+  measurementHash: number;
+  measurementSpec: number;
+  otherParams: number;
+  requesterCaps: GetCapabilitiesRequest;
+}
+
+/** Thrown inside a handler to answer with ERROR. */
+class ErrorReply extends Error {
+  constructor(
+    readonly errorCode: number,
+    readonly errorData = 0,
+  ) {
+    super(`ERROR 0x${errorCode.toString(16)}`);
+  }
+}
+
+const MIN_DATA_TRANSFER_SIZE = 42;
+
+export interface ResponderOptions {
+  readonly random?: RandomSource;
+}
+
+export class Responder implements SpdmHandler {
+  private stage: Stage = 'start';
+  private neg: Negotiated | undefined;
+  private readonly a = new Transcript();
+  private b = new Transcript();
+  private m = new Transcript();
+  private lastNonce: Uint8Array | undefined;
+  private readonly random: RandomSource;
+  private readonly chainCache = new Map<string, Uint8Array>();
+  private readonly counters = new Map<string, number>();
+  private pending: { code: number; token: number; response: Uint8Array } | undefined;
+  private nextToken = 1;
+
+  constructor(
+    readonly profile: DeviceProfile,
+    options: ResponderOptions = {},
+  ) {
+    this.random = options.random ?? systemRandom;
+  }
+
+  /** Number of requests answered so far, per request code (for tests and stats). */
+  readonly stats = new Map<number, number>();
+
+  async handle(request: Uint8Array): Promise<Uint8Array> {
+    const mis = this.profile.misbehave ?? {};
+    let code = -1;
+    try {
+      code = peekHeader(request).code;
+    } catch {
+      return encodeError(0x10, ErrorCode.InvalidRequest);
+    }
+    this.stats.set(code, (this.stats.get(code) ?? 0) + 1);
+    if (mis.hang?.code === code) return new Promise<Uint8Array>(() => undefined);
+    if (mis.delay?.code === code) await new Promise((r) => setTimeout(r, mis.delay?.ms));
+    if (mis.busy?.code === code && this.bump(`busy`) <= mis.busy.times) {
+      return encodeError(this.replyVersion(), ErrorCode.Busy);
+    }
+    if (mis.notReady?.code === code && this.bump('notready') <= mis.notReady.times) {
+      // Compute the real response now (so transcripts advance exactly once) and hand it out on RESPOND_IF_READY.
+      const response = this.answer(request);
+      const token = this.nextToken++ & 0xff;
+      this.pending = { code, token, response };
+      return encodeResponseNotReady(this.replyVersion(), {
+        rdtExponent: mis.notReady.rdtExponent,
+        requestCode: code,
+        token,
+        rdtm: mis.notReady.rdtm,
+      });
+    }
+    let response = this.answer(request);
+    if (mis.truncate?.code === code) response = response.subarray(0, Math.max(0, response.length - mis.truncate.bytes));
+    return response;
+  }
+
+  private bump(key: string): number {
+    const n = (this.counters.get(key) ?? 0) + 1;
+    this.counters.set(key, n);
+    return n;
+  }
+
+  private replyVersion(): number {
+    return this.neg?.version ?? 0x10;
+  }
+
+  private answer(request: Uint8Array): Uint8Array {
+    const h = peekHeader(request);
+    try {
+      if (h.code === RequestCode.RESPOND_IF_READY) return this.onRespondIfReady(request);
+      if (h.code !== RequestCode.GET_VERSION) {
+        if (this.stage === 'start') throw new ErrorReply(ErrorCode.UnexpectedRequest);
+        const expected = this.neg?.version;
+        if (expected !== undefined && h.version !== expected) throw new ErrorReply(ErrorCode.VersionMismatch);
+        // Before ALGORITHMS only GET_CAPABILITIES and NEGOTIATE_ALGORITHMS are valid; their handlers check the stage.
+        if (expected === undefined && h.code !== RequestCode.GET_CAPABILITIES && h.code !== RequestCode.NEGOTIATE_ALGORITHMS) throw new ErrorReply(ErrorCode.UnexpectedRequest);
+      }
+      // Any request other than GET_MEASUREMENTS ends a measurement sequence (message_m reset).
+      if (h.code !== RequestCode.GET_MEASUREMENTS) this.m.clear();
+      let out: Uint8Array;
+      switch (h.code) {
+        case RequestCode.GET_VERSION:
+          out = this.onGetVersion(request);
+          break;
+        case RequestCode.GET_CAPABILITIES:
+          out = this.onGetCapabilities(request);
+          break;
+        case RequestCode.NEGOTIATE_ALGORITHMS:
+          out = this.onNegotiateAlgorithms(request);
+          break;
+        case RequestCode.GET_DIGESTS:
+          out = this.onGetDigests(request);
+          break;
+        case RequestCode.GET_CERTIFICATE:
+          out = this.onGetCertificate(request);
+          break;
+        case RequestCode.CHALLENGE:
+          out = this.onChallenge(request);
+          break;
+        case RequestCode.GET_MEASUREMENTS:
+          out = this.onGetMeasurements(request);
+          break;
+        default:
+          throw new ErrorReply(ErrorCode.UnsupportedRequest, h.code);
+      }
+      const wrong = this.profile.misbehave?.wrongVersion;
+      if (wrong !== undefined && h.code !== RequestCode.GET_VERSION) {
+        out = out.slice();
+        out[0] = wrong;
+      }
+      return out;
+    } catch (e) {
+      if (e instanceof ErrorReply) return encodeError(h.code === RequestCode.GET_VERSION ? 0x10 : this.replyVersion(), e.errorCode, e.errorData);
+      if (e instanceof DecodeError) return encodeError(this.replyVersion(), ErrorCode.InvalidRequest);
+      return encodeError(this.replyVersion(), ErrorCode.Unspecified);
+    }
+  }
+
+  private onRespondIfReady(request: Uint8Array): Uint8Array {
+    const req = decodeRespondIfReady(request);
+    const p = this.pending;
+    if (!p || p.code !== req.requestCode || p.token !== req.token) throw new ErrorReply(ErrorCode.UnexpectedRequest);
+    this.pending = undefined;
+    return p.response;
+  }
+
+  private onGetVersion(request: Uint8Array): Uint8Array {
+    const req = decodeGetVersion(request);
+    // GET_VERSION resets the connection: every transcript and negotiated value.
+    this.stage = 'version';
+    this.neg = undefined;
+    this.a.clear();
+    this.b = new Transcript();
+    this.m = new Transcript();
+    this.pendingCaps = undefined;
+    const entries = this.profile.versions
+      .filter((v) => SUPPORTED_VERSIONS.includes(v))
+      .map((v) => versionNumberFromU16(((v >> 4) << 12) | ((v & 0xf) << 8)));
+    const resp = encodeVersion(entries);
+    this.a.append(req.raw, resp);
+    return resp;
+  }
+
+  private pendingCaps: GetCapabilitiesRequest | undefined;
+
+  private onGetCapabilities(request: Uint8Array): Uint8Array {
+    if (this.stage !== 'version') throw new ErrorReply(ErrorCode.UnexpectedRequest);
+    const version = peekHeader(request).version;
+    if (!this.profile.versions.includes(version)) throw new ErrorReply(ErrorCode.VersionMismatch);
+    const req = decodeGetCapabilities(request);
+    if (req.raw.length !== request.length) throw new ErrorReply(ErrorCode.InvalidRequest);
+    if (version >= 0x11) {
+      if ((req.flags & ~requesterFlagMask(version)) >>> 0 !== 0) throw new ErrorReply(ErrorCode.InvalidRequest);
+      if (req.ctExponent > 31) throw new ErrorReply(ErrorCode.InvalidRequest);
+    }
+    if (version >= 0x12) {
+      if (req.dataTransferSize < MIN_DATA_TRANSFER_SIZE || req.maxSpdmMsgSize < req.dataTransferSize) throw new ErrorReply(ErrorCode.InvalidRequest);
+    }
+    const caps = this.profile.capabilities;
+    const resp = encodeCapabilities({
+      version,
+      ctExponent: caps.ctExponent,
+      flags: caps.flags,
+      dataTransferSize: caps.dataTransferSize,
+      maxSpdmMsgSize: caps.maxSpdmMsgSize,
+    });
+    this.pendingCaps = req;
+    this.stage = 'capabilities';
+    this.a.append(req.raw, resp);
+    return resp;
+  }
+
+  private onNegotiateAlgorithms(request: Uint8Array): Uint8Array {
+    if (this.stage !== 'capabilities' || !this.pendingCaps) throw new ErrorReply(ErrorCode.UnexpectedRequest);
+    const version = this.pendingCaps.version;
+    if (peekHeader(request).version !== version) throw new ErrorReply(ErrorCode.VersionMismatch);
+    const req = decodeNegotiateAlgorithms(request);
+    const mis = this.profile.misbehave ?? {};
+    const hashId = this.profile.algorithms.baseHash.find((h) => (req.baseHash & h) !== 0);
+    const keyAlgs = this.profile.slots.map((s) => s.asymId);
+    const asymId = mis.selectAsym ?? keyAlgs.find((a) => (req.baseAsym & a) !== 0);
+    if (hashId === undefined || asymId === undefined) throw new ErrorReply(ErrorCode.InvalidRequest);
+    const measCap = (this.profile.capabilities.flags & MEAS_CAP_MASK) !== 0;
+    const measurementSpec = measCap && (req.measurementSpec & MeasurementSpec.DMTF) ? MeasurementSpec.DMTF : 0;
+    const measurementHash = measCap ? this.profile.algorithms.measurementHash : 0;
+    let otherParams = 0;
+    if (version >= 0x12 && req.otherParams & OtherParams.OPAQUE_FMT_1) otherParams = OtherParams.OPAQUE_FMT_1;
+    // Session algorithms are not offered by this emulator yet: answer each AlgStruct the requester sent with "none selected".
+    const algStructs: AlgStruct[] = req.algStructs.map((s) => ({ type: s.type, supported: 0, external: [] }));
+    const resp = encodeAlgorithms(version, {
+      measurementSpec,
+      otherParams,
+      measurementHash,
+      baseAsym: asymId,
+      baseHash: hashId,
+      melSpec: 0,
+      algStructs: algStructs.filter((s) => s.type >= AlgType.DHE),
+    });
+    this.neg = { version, hashId, asymId, measurementHash, measurementSpec, otherParams, requesterCaps: this.pendingCaps };
+    this.stage = 'negotiated';
+    this.a.append(req.raw, resp);
+    this.a.setHash(hashId);
+    return resp;
+  }
+
+  private requireNegotiated(): Negotiated {
+    if (this.stage !== 'negotiated' || !this.neg) throw new ErrorReply(ErrorCode.UnexpectedRequest);
+    return this.neg;
+  }
+
+  private requireCap(flag: number): void {
+    if ((this.profile.capabilities.flags & flag) === 0) throw new ErrorReply(ErrorCode.UnsupportedRequest);
+  }
+
+  private spdmChain(slot: SlotIdentity, neg: Negotiated): Uint8Array {
+    const key = `${slot.slot}:${neg.hashId}:${neg.version}`;
+    let chain = this.chainCache.get(key);
+    if (!chain) {
+      chain = encodeSpdmCertChain(neg.version, neg.hashId, slot.certificates);
+      this.chainCache.set(key, chain);
+    }
+    return chain;
+  }
+
+  private slotsFor(neg: Negotiated): SlotIdentity[] {
+    return this.profile.slots.filter((s) => s.asymId === neg.asymId);
+  }
+
+  private onGetDigests(request: Uint8Array): Uint8Array {
+    const neg = this.requireNegotiated();
+    this.requireCap(CapabilityFlag.CERT);
+    const req = decodeGetDigests(request);
+    const digests = this.slotsFor(neg).map((s) => {
+      const d = digest(neg.hashId, this.spdmChain(s, neg));
+      if (this.profile.misbehave?.badDigest) d[0] = (d[0] as number) ^ 0xff;
+      return { slot: s.slot, digest: d };
+    });
+    const resp = encodeDigests(neg.version, { digests });
+    // GET_DIGESTS starts transcript B afresh.
+    this.b = new Transcript(neg.hashId);
+    this.b.append(req.raw, resp);
+    return resp;
+  }
+
+  private onGetCertificate(request: Uint8Array): Uint8Array {
+    const neg = this.requireNegotiated();
+    this.requireCap(CapabilityFlag.CERT);
+    const req = decodeGetCertificate(request);
+    const slot = this.slotsFor(neg).find((s) => s.slot === req.slot);
+    if (!slot) throw new ErrorReply(ErrorCode.InvalidRequest);
+    const chain = this.spdmChain(slot, neg);
+    if (req.offset >= chain.length) throw new ErrorReply(ErrorCode.InvalidRequest);
+    // A portion must fit the requester's receive buffer (DataTransferSize, 1.2+) and our own limit.
+    const peerLimit = neg.version >= 0x12 ? neg.requesterCaps.dataTransferSize : 0xffff;
+    const ownLimit = Math.min(this.profile.capabilities.dataTransferSize || 0xffff, peerLimit);
+    const maxPortion = Math.max(1, ownLimit - 8);
+    const len = Math.min(req.length, maxPortion, chain.length - req.offset);
+    const portion = chain.subarray(req.offset, req.offset + len);
+    const resp = encodeCertificate(neg.version, {
+      slot: req.slot,
+      certModel: slot.certModel ?? 1,
+      portion,
+      remainderLength: chain.length - req.offset - len,
+    });
+    this.b.append(req.raw, resp);
+    return resp;
+  }
+
+  private responderNonce(): Uint8Array {
+    if (this.profile.misbehave?.staleNonce && this.lastNonce) return this.lastNonce;
+    const n = this.random(NONCE_SIZE);
+    this.lastNonce = n;
+    return n;
+  }
+
+  private sign(neg: Negotiated, slot: SlotIdentity, context: string, transcript: Transcript): Uint8Array {
+    const key = this.profile.misbehave?.signingKey ?? slot.privateKey;
+    const sig = spdmSign(key, neg.asymId, {
+      version: neg.version,
+      hashId: neg.hashId,
+      context,
+      transcript: transcript.messages,
+      transcriptHash: neg.version >= 0x12 ? transcript.digest() : undefined,
+    });
+    if (this.profile.misbehave?.badSignature) sig[sig.length >> 1] = (sig[sig.length >> 1] as number) ^ 0x01;
+    return sig;
+  }
+
+  private onChallenge(request: Uint8Array): Uint8Array {
+    const neg = this.requireNegotiated();
+    this.requireCap(CapabilityFlag.CHAL);
+    const req = decodeChallenge(request);
+    const slot = this.slotsFor(neg).find((s) => s.slot === req.slot);
+    if (!slot) throw new ErrorReply(ErrorCode.InvalidRequest);
+    const measCap = (this.profile.capabilities.flags & MEAS_CAP_MASK) !== 0;
+    if (req.measurementSummaryHashType !== 0 && !measCap) throw new ErrorReply(ErrorCode.InvalidRequest);
+    const sigSize = asymInfo(neg.asymId)?.sigSize ?? 0;
+    const chainHash = digest(neg.hashId, this.spdmChain(slot, neg));
+    if (this.profile.misbehave?.badCertChainHash) chainHash[0] = (chainHash[0] as number) ^ 0xff;
+    const summary =
+      req.measurementSummaryHashType !== 0 ? this.measurementSummaryHash(neg, req.measurementSummaryHashType) : undefined;
+    let requesterContext = req.requesterContext;
+    if (requesterContext && this.profile.misbehave?.wrongRequesterContext) {
+      requesterContext = requesterContext.slice();
+      requesterContext[0] = (requesterContext[0] as number) ^ 0xff;
+    }
+    let slotMask = 0;
+    for (const s of this.slotsFor(neg)) slotMask |= 1 << s.slot;
+    const fields = {
+      slot: req.slot,
+      slotMask,
+      certChainHash: chainHash,
+      nonce: this.responderNonce(),
+      ...(summary ? { measurementSummaryHash: summary } : {}),
+      ...(requesterContext ? { requesterContext } : {}),
+    };
+    // Build the unsigned form first: transcript C holds it without the signature.
+    const { unsigned } = encodeChallengeAuth(neg.version, fields, new Uint8Array(0));
+    const m1 = this.a.fork();
+    m1.append(...this.b.messages, req.raw, unsigned);
+    const signature = this.sign(neg, slot, SigningContext.CHALLENGE_AUTH_RESPONDER, m1);
+    if (signature.length !== sigSize) throw new ErrorReply(ErrorCode.Unspecified);
+    const { message } = encodeChallengeAuth(neg.version, fields, signature);
+    // A completed CHALLENGE consumes B and C.
+    this.b = new Transcript(neg.hashId);
+    return message;
+  }
+
+  private blockFor(neg: Negotiated, m: MeasurementSource, rawRequested: boolean): Uint8Array {
+    const raw = m.alwaysRaw === true || rawRequested || neg.measurementHash === MeasurementHashAlgo.RAW_BIT_STREAM;
+    const baseHash = measurementHashToBaseHash(neg.measurementHash);
+    const value = raw || baseHash === undefined ? m.value : digest(baseHash, m.value);
+    return encodeDmtfBlock(m.index, { raw: raw || baseHash === undefined, type: m.type, value });
+  }
+
+  private measurementSummaryHash(neg: Negotiated, type: number): Uint8Array {
+    const chosen = this.profile.measurements.filter((m) => type === 0xff || m.tcb === true);
+    return digest(neg.hashId, ...chosen.map((m) => this.blockFor(neg, m, false)));
+  }
+
+  private onGetMeasurements(request: Uint8Array): Uint8Array {
+    const neg = this.requireNegotiated();
+    const measCap = this.profile.capabilities.flags & MEAS_CAP_MASK;
+    if (measCap === 0) throw new ErrorReply(ErrorCode.UnsupportedRequest, RequestCode.GET_MEASUREMENTS);
+    const req = decodeGetMeasurements(request);
+    if (req.signatureRequested && measCap !== CapabilityFlag.MEAS_SIG) {
+      this.m.clear();
+      throw new ErrorReply(ErrorCode.InvalidRequest);
+    }
+    const rawRequested = neg.version >= 0x12 && (req.attributes & MeasurementAttribute.RAW_BIT_STREAM_REQUESTED) !== 0;
+    let blocks: Uint8Array[] = [];
+    let total = 0;
+    const sorted = [...this.profile.measurements].sort((x, y) => x.index - y.index);
+    if (req.operation === 0) {
+      total = sorted.length;
+    } else if (req.operation === 0xff) {
+      blocks = sorted.map((m) => this.blockFor(neg, m, rawRequested));
+    } else {
+      const m = sorted.find((x) => x.index === req.operation);
+      if (!m) {
+        this.m.clear();
+        throw new ErrorReply(ErrorCode.InvalidRequest);
+      }
+      blocks = [this.blockFor(neg, m, rawRequested)];
+    }
+    const record = Buffer.concat(blocks);
+    let slot = 0;
+    if (req.signatureRequested) {
+      const s = this.slotsFor(neg).find((x) => x.slot === (req.slot ?? 0));
+      if (!s) {
+        this.m.clear();
+        throw new ErrorReply(ErrorCode.InvalidRequest);
+      }
+      slot = s.slot;
+    }
+    let requesterContext = req.requesterContext;
+    if (requesterContext && this.profile.misbehave?.wrongRequesterContext) {
+      requesterContext = requesterContext.slice();
+      requesterContext[0] = (requesterContext[0] as number) ^ 0xff;
+    }
+    const fields = {
+      totalIndices: total,
+      slot,
+      contentChanged: 0,
+      numberOfBlocks: blocks.length,
+      record: new Uint8Array(record.buffer, record.byteOffset, record.length),
+      nonce: this.responderNonce(),
+      ...(requesterContext ? { requesterContext } : {}),
+    };
+    if (!req.signatureRequested) {
+      const { message } = encodeMeasurements(neg.version, fields);
+      this.m.append(req.raw, message);
+      return message;
+    }
+    const s = this.slotsFor(neg).find((x) => x.slot === slot) as SlotIdentity;
+    const { unsigned } = encodeMeasurements(neg.version, fields);
+    // L1/L2: 1.2+ prefixes the VCA transcript; 1.0/1.1 sign message_m alone.
+    const l = neg.version >= 0x12 ? this.a.fork() : new Transcript(neg.hashId);
+    l.append(...this.m.messages, req.raw, unsigned);
+    const signature = this.sign(neg, s, SigningContext.MEASUREMENTS, l);
+    const { message } = encodeMeasurements(neg.version, fields, signature);
+    this.m.clear();
+    return message;
+  }
+}

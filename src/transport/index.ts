@@ -1,0 +1,3 @@
+export * from './transport.js';
+export * from './clock.js';
+export * from './loopback.js';

@@ -1,0 +1,114 @@
+/** A device that breaks the protocol is rejected with the specific error code a caller can act on. */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { SpdmError, type SpdmErrorCode } from '../../src/wire/errors.js';
+import { generateKeyPair } from '../../src/x509/generate.js';
+import type { Misbehavior } from '../../src/responder/profile.js';
+import type { RequesterOptions } from '../../src/requester/options.js';
+import type { Clock } from '../../src/transport/clock.js';
+import { SUITES, device, pair, variant } from '../support/fixtures.js';
+
+function isCode(code: SpdmErrorCode) {
+  return (e: unknown) => {
+    assert.ok(e instanceof SpdmError, `expected SpdmError, got ${String(e)}`);
+    assert.equal(e.code, code, e.message);
+    return true;
+  };
+}
+
+async function expectFailure(misbehave: Misbehavior, code: SpdmErrorCode, opts: { versions?: number[]; requester?: RequesterOptions } = {}) {
+  const built = device(SUITES[0]!);
+  const { requester } = pair(variant(built.profile, { misbehave, ...(opts.versions ? { versions: opts.versions } : {}) }), opts.requester);
+  await assert.rejects(requester.authenticate(), isCode(code));
+}
+
+/** A clock whose sleeps return at once but are recorded. */
+function fakeClock(): Clock & { slept: number[] } {
+  const slept: number[] = [];
+  return { slept, now: () => Date.UTC(2026, 10, 23), sleep: async (ms) => void slept.push(ms) };
+}
+
+test('wrong signature → SIGNATURE_INVALID, for every version', async () => {
+  for (const v of [0x10, 0x11, 0x12, 0x13]) await expectFailure({ badSignature: true }, 'SIGNATURE_INVALID', { versions: [v] });
+});
+
+test('genuine chain signed with another key (a clone) → SIGNATURE_INVALID', async () => {
+  await expectFailure({ signingKey: generateKeyPair(0x0010).privateKey }, 'SIGNATURE_INVALID');
+});
+
+test('responder nonce reused → NONCE_MISMATCH', async () => {
+  await expectFailure({ staleNonce: true }, 'NONCE_MISMATCH');
+});
+
+test('RequesterContext not echoed (1.3) → CONTEXT_MISMATCH', async () => {
+  await expectFailure({ wrongRequesterContext: true }, 'CONTEXT_MISMATCH', { versions: [0x13] });
+});
+
+test('truncated CHALLENGE_AUTH → DECODE_ERROR naming the field', async () => {
+  const built = device(SUITES[0]!);
+  const { requester } = pair(variant(built.profile, { misbehave: { truncate: { code: 0x83, bytes: 10 } } }));
+  await assert.rejects(requester.authenticate(), (e: unknown) => {
+    assert.ok(e instanceof SpdmError && e.code === 'DECODE_ERROR');
+    assert.match(e.message, /CHALLENGE_AUTH\.Signature/);
+    return true;
+  });
+});
+
+test('every truncation of every response is a typed error, never a crash', async () => {
+  const built = device(SUITES[0]!);
+  for (const code of [0x84, 0xe1, 0xe3, 0x81, 0x82, 0x83, 0xe0]) {
+    for (const cut of [1, 3, 17]) {
+      const { requester } = pair(variant(built.profile, { misbehave: { truncate: { code, bytes: cut } } }));
+      await assert.rejects(requester.authenticate(), (e: unknown) => e instanceof SpdmError, `code 0x${code.toString(16)} cut ${cut}`);
+    }
+  }
+});
+
+test('slow device: ResponseNotReady is waited out with RESPOND_IF_READY', async () => {
+  const built = device(SUITES[0]!);
+  const clock = fakeClock();
+  const { requester, responder } = pair(variant(built.profile, { misbehave: { notReady: { code: 0x83, times: 2, rdtExponent: 10, rdtm: 4 } } }), { clock });
+  const ev = await requester.authenticate();
+  assert.equal(ev.signatures[0]!.verified, true);
+  assert.equal(responder.stats.get(0xff), 1, 'one RESPOND_IF_READY collected the response');
+  assert.deepEqual(clock.slept, [1.024], 'waited RDT = 2^10 µs');
+});
+
+test('device asking for an unreasonable wait → NOT_READY', async () => {
+  await expectFailure({ notReady: { code: 0x83, times: 1, rdtExponent: 40, rdtm: 1 } }, 'NOT_READY', { requester: { clock: fakeClock() } });
+});
+
+test('device that never answers → TIMEOUT', async () => {
+  await expectFailure({ hang: { code: 0x81 } }, 'TIMEOUT', { requester: { rttMs: 20 } });
+});
+
+test('Busy: retried, and given up after the bound', async () => {
+  const built = device(SUITES[0]!);
+  let { requester } = pair(variant(built.profile, { misbehave: { busy: { code: 0x81, times: 2 } } }), { clock: fakeClock() });
+  await requester.authenticate();
+  ({ requester } = pair(variant(built.profile, { misbehave: { busy: { code: 0x81, times: 5 } } }), { clock: fakeClock(), busyRetries: 3 }));
+  await assert.rejects(requester.authenticate(), isCode('BUSY'));
+});
+
+test('response with another SPDM version → VERSION_MISMATCH', async () => {
+  await expectFailure({ wrongVersion: 0x11 }, 'VERSION_MISMATCH', { versions: [0x12] });
+});
+
+test('slot digest that does not match the chain → DIGEST_MISMATCH', async () => {
+  await expectFailure({ badDigest: true }, 'DIGEST_MISMATCH');
+});
+
+test('CHALLENGE_AUTH CertChainHash of another chain → DIGEST_MISMATCH', async () => {
+  await expectFailure({ badCertChainHash: true }, 'DIGEST_MISMATCH');
+});
+
+test('algorithm selected that was not offered → ALGORITHM_MISMATCH', async () => {
+  await expectFailure({ selectAsym: 0x0080 }, 'ALGORITHM_MISMATCH', { requester: { baseAsym: [0x0010] } });
+});
+
+test('chain from an unknown root still authenticates: trust is the verifier\'s decision, not the requester\'s', async () => {
+  const built = device(SUITES[0]!);
+  const { requester } = pair(built.profile);
+  const ev = await requester.authenticate();
+  assert.equal(ev.signatures.length, 2);
+});
