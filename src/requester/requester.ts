@@ -237,7 +237,10 @@ export class Requester {
     if ((c.capabilities.flags & CapabilityFlag.CERT) === 0) throw new SpdmError('UNSUPPORTED', 'device does not support certificates (CERT_CAP)');
     this.m.clear();
     const req = encodeGetDigests(c.version);
-    const multiKeyConn = c.version >= 0x13 && (c.algorithms.otherParams & OtherParams.MULTI_KEY_CONN) !== 0;
+    // The responder's DIGESTS carry the multi-key fields when its MULTI_KEY_CONN is in effect: a
+    // multi-key-only responder, or a negotiable one whose requester set OtherParamsSupport bit 4
+    // (we do not: a single-key connection is what CMA uses).
+    const multiKeyConn = c.version >= 0x13 && (c.capabilities.flags & CapabilityFlag.MULTI_KEY_ONLY) !== 0;
     const resp = decodeDigests(await this.send(req, ResponseCode.DIGESTS, this.t1()), { hashSize: c.hashSize, multiKeyConn });
     // DIGESTS starts transcript B afresh.
     this.b = new Transcript(c.hashId);

@@ -296,16 +296,6 @@ interface ExtensionFields {
   unknownCriticalExtensions: string[];
 }
 
-const INTERPRETED = new Set<string>([
-  OID_CE_BASIC_CONSTRAINTS,
-  OID_CE_KEY_USAGE,
-  OID_CE_EXT_KEY_USAGE,
-  OID_CE_SUBJECT_ALT_NAME,
-  OID_CE_SUBJECT_KEY_IDENTIFIER,
-  OID_CE_AUTHORITY_KEY_IDENTIFIER,
-  OID_DMTF_SPDM_EXTENSION,
-]);
-
 function readExtensions(wrapper: Tlv): ExtensionInfo[] {
   const field = 'extensions';
   const fail = failFor(field);
@@ -566,6 +556,13 @@ export function parseCertificate(der: Uint8Array): ParsedCertificate {
     fingerprintSha256: createHash('sha256').update(der).digest('hex'),
   };
   return cert;
+}
+
+/** Readable RFC 4514-style form of a DER Name (as ParsedCertificate.subject); CERT_INVALID if malformed. */
+export function formatName(nameDer: Uint8Array): string {
+  const t = readTlv(nameDer, 0, failFor('Name'));
+  if (t.tag !== Tag.SEQUENCE || t.end !== nameDer.length) invalid('Name', 'not a single SEQUENCE');
+  return nameToString(t, 'Name');
 }
 
 /** True when the Name DER holds no RDN (an empty SEQUENCE). */

@@ -36,7 +36,7 @@ import { RsaSaPssParams, sha256 as sha256Alg, sha384 as sha384Alg, sha512 as sha
 import { SpdmError } from '../wire/errors.js';
 import { equalBytes } from '../wire/bytes.js';
 import { asymInfo } from '../crypto/algorithms.js';
-import { parseCertificate, type ParsedCertificate } from './certificate.js';
+import { formatName, parseCertificate, type ParsedCertificate } from './certificate.js';
 import { encodeOid, encodeSequence, encodeTlv, encodeUtf8String, Tag } from './der.js';
 import {
   OID_CE_AUTHORITY_KEY_IDENTIFIER,
@@ -361,7 +361,13 @@ interface BuildInput {
   readonly opts: CommonCertOptions;
 }
 
-function build(b: BuildInput): Uint8Array {
+interface Built {
+  readonly der: Uint8Array;
+  /** Readable subject, taken from the TBS actually signed (after `customize`). */
+  readonly subject: string;
+}
+
+function build(b: BuildInput): Built {
   const tbs = new TBSCertificate({
     version: Version.v3,
     serialNumber: serialInteger(b.opts.serial),
@@ -382,7 +388,9 @@ function build(b: BuildInput): Uint8Array {
   const signature = b.signer.sign(tbsDer);
   // Assemble Certificate by hand so the signed TBS bytes are exactly the ones embedded.
   const algDer = new Uint8Array(AsnConvert.serialize(tbs.signature));
-  return encodeSequence(tbsDer, algDer, encodeTlv(Tag.BIT_STRING, Uint8Array.of(0), signature));
+  const der = encodeSequence(tbsDer, algDer, encodeTlv(Tag.BIT_STRING, Uint8Array.of(0), signature));
+  // Not parseCertificate(der): a deliberately broken test certificate must still be returned.
+  return { der, subject: formatName(new Uint8Array(AsnConvert.serialize(tbs.subject))) };
 }
 
 // ---- Public builders -----------------------------------------------------------------------
@@ -392,7 +400,7 @@ export function createRootCa(opts: RootCaOptions): CertIdentity {
   const kp = opts.keyPair ?? generateKeyPair(opts.asymId);
   const name = nameFromCommonName(opts.commonName);
   const ski = keyIdentifier(kp.publicKey);
-  const der = build({
+  const { der, subject } = build({
     subject: name,
     issuerName: name,
     publicKey: kp.publicKey,
@@ -400,7 +408,7 @@ export function createRootCa(opts: RootCaOptions): CertIdentity {
     extensions: caExtensions(ski, ski, opts.pathLen),
     opts,
   });
-  return { certificate: der, privateKey: kp.privateKey, subject: parseCertificate(der).subject, asymId: opts.asymId };
+  return { certificate: der, privateKey: kp.privateKey, subject, asymId: opts.asymId };
 }
 
 /** A certificate issued (and signed) by `opts.issuer`: an intermediate CA or an SPDM leaf. */
@@ -411,7 +419,7 @@ export function createCertificate(opts: CertificateOptions): CertIdentity {
   const ski = keyIdentifier(kp.publicKey);
   const aki = issuerCert.subjectKeyIdentifier ?? keyIdentifier(issuerCert.publicKey);
   const extensions = opts.ca ? caExtensions(ski, aki, opts.pathLen) : leafExtensions(opts.leaf ?? {}, kp.publicKey, ski, aki);
-  const der = build({
+  const { der, subject } = build({
     subject: nameFromCommonName(opts.commonName),
     issuerName,
     issuerNameDer: issuerCert.subjectDer,
@@ -420,7 +428,7 @@ export function createCertificate(opts: CertificateOptions): CertIdentity {
     extensions,
     opts,
   });
-  return { certificate: der, privateKey: kp.privateKey, subject: parseCertificate(der).subject, asymId: opts.asymId };
+  return { certificate: der, privateKey: kp.privateKey, subject, asymId: opts.asymId };
 }
 
 /** Root → intermediate CA → device leaf, the shape libspdm's sample chains have. */

@@ -10,6 +10,7 @@ export {
 export {
   parseCertificate,
   isEmptyName,
+  formatName,
   type ParsedCertificate,
   type BasicConstraintsInfo,
   type KeyUsageInfo,

@@ -33,8 +33,11 @@ function usesWideLength(version: number): boolean {
   return version >= 0x14;
 }
 
-/** Builds the chain structure; RootHash is the hash of the first certificate's DER. */
-export function encodeSpdmCertChain(version: number, hashId: number, certs: readonly Uint8Array[]): Uint8Array {
+/**
+ * Builds the chain structure. RootHash is the hash of the first certificate's DER, or of
+ * `externalRoot` when the chain omits its root (allowed from 1.2): RootHash always names the root.
+ */
+export function encodeSpdmCertChain(version: number, hashId: number, certs: readonly Uint8Array[], externalRoot?: Uint8Array): Uint8Array {
   const first = certs[0];
   if (first === undefined) throw new SpdmError('ENCODE_ERROR', 'an SPDM certificate chain needs at least one certificate');
   const h = requireHash(hashId);
@@ -51,7 +54,7 @@ export function encodeSpdmCertChain(version: number, hashId: number, certs: read
   const w = new Writer(length);
   if (usesWideLength(version)) w.u32(length);
   else w.u16(length).u16(0);
-  w.bytes(digest(hashId, first));
+  w.bytes(digest(hashId, externalRoot ?? first));
   for (const c of certs) w.bytes(c);
   return w.finish();
 }

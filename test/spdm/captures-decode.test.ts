@@ -11,7 +11,15 @@ import { join } from 'node:path';
 import { libspdmVectors } from '../support/paths.js';
 import { fromHex, toHex } from '../../src/wire/bytes.js';
 import { hashInfo } from '../../src/crypto/algorithms.js';
-import { ConversationDecoder, DECODED_CODES, type DecodedMessage, type Direction } from '../../src/spdm/index.js';
+import {
+  AlgType,
+  ConversationDecoder,
+  DECODED_CODES,
+  decodeOpaqueData,
+  encodeOpaqueData,
+  type DecodedMessage,
+  type Direction,
+} from '../../src/spdm/index.js';
 import { reencode } from './reencode.js';
 
 interface CaptureMessage {
@@ -164,3 +172,49 @@ for (const file of files) {
     );
   });
 }
+
+/** DHE ExchangeData sizes by AlgSupported bit (shared/spec/messages.md §5.5). */
+const DHE_SIZE: Readonly<Record<number, number>> = { 0x01: 256, 0x02: 384, 0x04: 512, 0x08: 64, 0x10: 96, 0x20: 132, 0x40: 64 };
+
+test('opaque data codec vs the opaque data libspdm puts in KEY_EXCHANGE / PSK_EXCHANGE (sent in the clear)', (t) => {
+  let checked = 0;
+  for (const file of files) {
+    const cap = JSON.parse(readFileSync(join(dir, file), 'utf8')) as Capture;
+    const dec = new ConversationDecoder();
+    let dheSize: number | undefined;
+    let version = 0;
+    for (const m of cap.messages) {
+      if (m.kind !== 'spdm') continue;
+      const b = fromHex(m.payload);
+      const d = dec.feed(m.direction as Direction, b);
+      if (d.kind === 'ALGORITHMS') {
+        version = d.msg.version;
+        dheSize = DHE_SIZE[d.msg.algStructs.find((s) => s.type === AlgType.DHE)?.supported ?? 0];
+      }
+      if (d.kind !== 'other' || (d.header.code !== 0xe4 && d.header.code !== 0xe6)) continue;
+      let opaque: Uint8Array;
+      if (d.header.code === 0xe4) {
+        // KEY_EXCHANGE: header, ReqSessionID, SessionPolicy, Reserved, RandomData[32], ExchangeData[D], OpaqueDataLength.
+        assert.ok(dheSize !== undefined);
+        const at = 40 + dheSize;
+        opaque = b.subarray(at + 2, at + 2 + ((b[at] ?? 0) | ((b[at + 1] ?? 0) << 8)));
+      } else {
+        // PSK_EXCHANGE: PSKHintLength @6, RequesterContextLength @8, OpaqueDataLength @10, then the three.
+        const u16 = (o: number): number => (b[o] ?? 0) | ((b[o + 1] ?? 0) << 8);
+        const start = 12 + u16(6) + u16(8);
+        opaque = b.subarray(start, start + u16(10));
+      }
+      const o = decodeOpaqueData(opaque);
+      // SPDM 1.1 carries the DSP0277 1.0 form (SpecID "DMTF"); 1.2+ the general format.
+      assert.equal(o.format, version === 0x11 ? 'dsp0277-1.0' : 'general', `${file}: opaque format`);
+      assert.equal(toHex(encodeOpaqueData(o.elements, o.format)), toHex(opaque), `${file}: opaque data re-encodes`);
+      // DSP0277 SupportedVersion element: SMDataVersion 1, SMDataID 1, count, versions.
+      const sv = o.elements.find((e) => e.registryId === 0 && e.data[0] === 1 && e.data[1] === 1);
+      assert.ok(sv, `${file}: SupportedVersion element`);
+      assert.equal(sv.data.length, 3 + 2 * (sv.data[2] ?? 0));
+      checked++;
+    }
+  }
+  assert.ok(checked >= 10, `opaque data checked in ${checked} messages`);
+  t.diagnostic(`${checked} KEY_EXCHANGE/PSK_EXCHANGE opaque data fields decoded and re-encoded`);
+});

@@ -43,6 +43,8 @@ function replay(file: string): { challenge: number; measurements: number; failur
   let hashId = 0;
   let asymId = 0;
   let multiKey = false;
+  let multiKeyOffered = false;
+  let responderFlags = 0;
   const a = new Transcript();
   let b = new Transcript();
   let m = new Transcript();
@@ -67,9 +69,12 @@ function replay(file: string): { challenge: number; measurements: number; failur
         case RequestCode.GET_CAPABILITIES:
           lastReq = decodeGetCapabilities(bytes).raw;
           break;
-        case RequestCode.NEGOTIATE_ALGORITHMS:
-          lastReq = decodeNegotiateAlgorithms(bytes).raw;
+        case RequestCode.NEGOTIATE_ALGORITHMS: {
+          const na = decodeNegotiateAlgorithms(bytes);
+          multiKeyOffered = (na.otherParams & OtherParams.MULTI_KEY_CONN) !== 0;
+          lastReq = na.raw;
           break;
+        }
         case RequestCode.GET_DIGESTS:
           lastReq = decodeGetDigests(bytes).raw;
           break;
@@ -99,6 +104,7 @@ function replay(file: string): { challenge: number; measurements: number; failur
       case ResponseCode.CAPABILITIES: {
         const c = decodeCapabilities(bytes);
         version = c.version;
+        responderFlags = c.flags;
         a.append(lastReq, c.raw);
         break;
       }
@@ -106,7 +112,8 @@ function replay(file: string): { challenge: number; measurements: number; failur
         const al = decodeAlgorithms(bytes);
         hashId = al.baseHash;
         asymId = al.baseAsym;
-        multiKey = version >= 0x13 && (al.otherParams & OtherParams.MULTI_KEY_CONN) !== 0;
+        // Responder-side MULTI_KEY_CONN: multi-key-only responder, or negotiable and asked for by the requester.
+        multiKey = version >= 0x13 && ((responderFlags & 0x04000000) !== 0 || ((responderFlags & 0x08000000) !== 0 && multiKeyOffered));
         a.append(lastReq, al.raw);
         a.setHash(hashId);
         break;
