@@ -1,5 +1,6 @@
 import type { RandomSource } from '../crypto/random.js';
 import type { Clock } from '../transport/clock.js';
+import type { CertificateCache } from '../x509/cache.js';
 
 export interface RequesterOptions {
   /** Versions the requester may negotiate (header bytes), default 1.0–1.3. */
@@ -26,6 +27,8 @@ export interface RequesterOptions {
   readonly notReadyRetries?: number;
   /** Upper bound on one ResponseNotReady wait, whatever the device asks for (ms). */
   readonly maxNotReadyWaitMs?: number;
+  /** Parsed-certificate cache; requesters share one by default. */
+  readonly certificateCache?: CertificateCache;
   /** Label recorded in the evidence. */
   readonly deviceName?: string;
 }

@@ -22,6 +22,7 @@ import { decodeChallengeAuth, encodeChallenge, MeasurementSummaryHashType, NONCE
 import { decodeGetMeasurements, decodeMeasurements, encodeGetMeasurements, MeasurementAttribute } from '../spdm/messages/measurements.js';
 import { measurementTypeName, type MeasurementBlock } from '../spdm/messages/measurement-block.js';
 import { validateSpdmChain } from '../x509/chain.js';
+import { sharedCertificateCache } from '../x509/cache.js';
 import type { ParsedCertificate } from '../x509/certificate.js';
 import { systemClock, type Clock } from '../transport/clock.js';
 import type { Transport } from '../transport/transport.js';
@@ -312,6 +313,7 @@ export class Requester {
       asymId: c.asymId,
       role: 'responder',
       now: new Date(this.clock.now()),
+      cache: this.opts.certificateCache ?? sharedCertificateCache,
       ...(st.certModel ? { certModel: st.certModel } : {}),
     });
     st.chain = chain;

@@ -15,6 +15,7 @@ import { digest, requireHash } from '../crypto/hash.js';
 import { isEmptyName, parseCertificate, type ParsedCertificate } from './certificate.js';
 import { OID_DMTF_EKU_REQUESTER_AUTH, OID_DMTF_EKU_RESPONDER_AUTH, OID_DMTF_HARDWARE_IDENTITY } from './oids.js';
 import { checkSignature, verifyCertSignature } from './signature.js';
+import type { CertificateCache } from './cache.js';
 import { decodeSpdmCertChain, type SpdmCertChain } from './spdm-chain.js';
 
 export { verifyCertSignature } from './signature.js';
@@ -72,6 +73,8 @@ export interface ChainValidationOptions {
   readonly asymId: number;
   /** CertModel of the slot (1 DeviceCert, 2 AliasCert, 3 GenericCert); DeviceCert when omitted. */
   readonly certModel?: number;
+  /** Reuse parsed certificates and signature checks across chains (see CertificateCache). */
+  readonly cache?: CertificateCache;
 }
 
 /**
@@ -108,7 +111,7 @@ export function validateCertChain(certs: readonly ParsedCertificate[], opts: Cha
     for (const oid of c.unknownCriticalExtensions) add('UNKNOWN_CRITICAL_EXTENSION', i, `${who} has critical extension ${oid} that is not understood`);
 
     if (i === 0 && c.selfIssued) {
-      const why = checkSignature(c, c.publicKey);
+      const why = opts.cache ? opts.cache.checkSignature(c, c) : checkSignature(c, c.publicKey);
       if (why !== undefined) add('ROOT_SIGNATURE', i, `self-issued ${who} does not self-verify: ${why}`);
     }
     if (i > 0) {
@@ -117,7 +120,7 @@ export function validateCertChain(certs: readonly ParsedCertificate[], opts: Cha
         // A signature check against an unrelated certificate would say nothing more.
         add('CHAIN_LINK', i, `${who} names issuer "${c.issuer}" but the previous certificate is "${issuer.subject}"`);
       } else {
-        const why = checkSignature(c, issuer.publicKey);
+        const why = opts.cache ? opts.cache.checkSignature(c, issuer) : checkSignature(c, issuer.publicKey);
         if (why !== undefined) add('CHAIN_SIGNATURE', i, `${who} is not signed by "${issuer.subject}": ${why}`);
       }
     }
@@ -183,7 +186,7 @@ export function validateSpdmChain(chainBytes: Uint8Array, opts: ChainValidationO
   const chain = decodeSpdmCertChain(chainBytes, opts.version, h.size);
   const certificates = chain.certificates.map((der, i) => {
     try {
-      return parseCertificate(der);
+      return opts.cache ? opts.cache.parse(der) : parseCertificate(der);
     } catch (e) {
       if (e instanceof SpdmError) {
         throw new SpdmError(e.code, `Certificates[${i}]: ${e.message}`, { ...e.details, certIndex: i }, { cause: e });

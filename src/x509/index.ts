@@ -50,3 +50,4 @@ export {
   type DeviceChainOptions,
   type DeviceChain,
 } from './generate.js';
+export * from './cache.js';

@@ -1,0 +1,59 @@
+/**
+ * A bounded cache of parsed certificates and of certificate-signature checks, keyed by the SHA-256
+ * of the DER. A fleet of devices from one vendor presents the same root and intermediates again
+ * and again; parsing them (and building their node:crypto key objects) and re-checking their
+ * signatures is most of the cost of an authentication with a fast algorithm. Entries are
+ * immutable and keyed by content, so sharing them between requesters is safe.
+ */
+import { createHash, type KeyObject } from 'node:crypto';
+import { parseCertificate, type ParsedCertificate } from './certificate.js';
+import { checkSignature } from './signature.js';
+
+export class CertificateCache {
+  private readonly parsed = new Map<string, ParsedCertificate>();
+  private readonly checks = new Map<string, string | undefined>();
+  hits = 0;
+  misses = 0;
+
+  constructor(readonly capacity = 1024) {}
+
+  /** parseCertificate(), once per distinct DER. Parse failures are not cached and rethrow every time. */
+  parse(der: Uint8Array): ParsedCertificate {
+    const key = createHash('sha256').update(der).digest('hex');
+    const hit = this.parsed.get(key);
+    if (hit) {
+      this.hits++;
+      this.parsed.delete(key);
+      this.parsed.set(key, hit);
+      return hit;
+    }
+    this.misses++;
+    const cert = parseCertificate(der);
+    this.remember(this.parsed, key, cert);
+    return cert;
+  }
+
+  /** checkSignature() of `cert` under `issuer`'s key, once per (certificate, issuer) pair. */
+  checkSignature(cert: ParsedCertificate, issuer: ParsedCertificate): string | undefined {
+    return this.check(cert, issuer.publicKey, issuer.fingerprintSha256);
+  }
+
+  check(cert: ParsedCertificate, issuerKey: KeyObject, issuerId: string): string | undefined {
+    const key = `${cert.fingerprintSha256}|${issuerId}`;
+    if (this.checks.has(key)) return this.checks.get(key);
+    const why = checkSignature(cert, issuerKey);
+    this.remember(this.checks, key, why);
+    return why;
+  }
+
+  private remember<V>(map: Map<string, V>, key: string, value: V): void {
+    map.set(key, value);
+    if (map.size > this.capacity) {
+      const oldest = map.keys().next();
+      if (!oldest.done) map.delete(oldest.value);
+    }
+  }
+}
+
+/** The cache requesters share unless given their own. */
+export const sharedCertificateCache = new CertificateCache();
