@@ -1,10 +1,32 @@
 /** The `spdm` command line. */
-import { Command, CommanderError } from 'commander';
+import { readFileSync } from 'node:fs';
+import { Command, CommanderError, Option } from 'commander';
+import { SpdmError } from '../wire/errors.js';
 import { formatTable, runDemo } from './demo.js';
+import { EXIT, formatOutcome, runAuthenticate } from './authenticate.js';
+import { defaultEmuPort, type EmuTransportName } from '../transport/emu-frame.js';
+import { EmuSocketServer } from '../transport/emu-socket.js';
+import { Responder } from '../responder/responder.js';
+import { loadProfileFile, parseVersion, profileFromJson } from '../responder/profile-file.js';
+import { dumpCapture, formatDump } from '../capture/dump.js';
+
+const TRANSPORTS: readonly EmuTransportName[] = ['doe', 'mctp', 'none', 'tcp'];
+
+function transportOption(): Option {
+  return new Option('--transport <name>', 'doe | mctp | none | tcp').choices([...TRANSPORTS]).default('mctp');
+}
+
+function intArg(v: string): number {
+  const n = Number(v);
+  if (!Number.isInteger(n)) throw new CommanderError(2, 'spdm.invalidArgument', `not an integer: ${v}`);
+  return n;
+}
 
 export async function main(argv: readonly string[]): Promise<number> {
+  let exitCode = 0;
   const program = new Command();
   program.name('spdm').description('DMTF SPDM device authentication for PCIe CMA: requester, device emulator, evidence').exitOverride();
+
   program
     .command('demo')
     .description('authenticate a fleet of emulated devices in-process and print a table')
@@ -13,17 +35,79 @@ export async function main(argv: readonly string[]): Promise<number> {
       const t0 = performance.now();
       const rows = await runDemo();
       const ms = performance.now() - t0;
-      if (opts.json) {
-        process.stdout.write(`${JSON.stringify(rows, null, 2)}\n`);
-      } else {
-        process.stdout.write(`${formatTable(rows)}\n\n${rows.filter((r) => r.ok).length} of ${rows.length} devices authenticated and trusted (${ms.toFixed(0)} ms, including key generation)\n`);
-      }
+      if (opts.json) process.stdout.write(`${JSON.stringify(rows, null, 2)}\n`);
+      else process.stdout.write(`${formatTable(rows)}\n\n${rows.filter((r) => r.ok).length} of ${rows.length} devices authenticated and trusted (${ms.toFixed(0)} ms, including key generation)\n`);
     });
+
+  program
+    .command('emulate')
+    .description('run the device emulator as an spdm-emu compatible server (drop-in for spdm_responder_emu)')
+    .addOption(transportOption())
+    .option('--port <n>', 'TCP port (default 2323, 4194 for tcp)', intArg)
+    .option('--host <host>', 'address to listen on', '127.0.0.1')
+    .option('--profile <file>', 'device profile JSON (versions, algorithms, chain and key, measurements)')
+    .action(async (opts: { transport: EmuTransportName; port?: number; host: string; profile?: string }) => {
+      const profile = opts.profile ? loadProfileFile(opts.profile) : profileFromJson({}, process.cwd());
+      const server = await EmuSocketServer.listen({
+        host: opts.host,
+        port: opts.port ?? defaultEmuPort(opts.transport),
+        transport: opts.transport,
+        handler: new Responder(profile),
+        onError: (e) => process.stderr.write(`spdm emulate: ${e.message}\n`),
+      });
+      process.stderr.write(`spdm emulate: ${profile.name} listening on ${opts.host}:${server.port} (${opts.transport})\n`);
+      const stop = () => void server.close();
+      process.once('SIGTERM', stop);
+      process.once('SIGINT', stop);
+      await server.closed;
+      process.off('SIGTERM', stop);
+      process.off('SIGINT', stop);
+    });
+
+  program
+    .command('authenticate')
+    .description('authenticate a device: VCA, digests, certificate chain, challenge, signed measurements')
+    .option('--connect <host:port>', 'reach the device through the spdm-emu socket protocol')
+    .option('--pci <bdf>', 'reach the device through its DOE mailbox (Linux sysfs, needs root)')
+    .addOption(transportOption())
+    .option('--slot <n>', 'certificate slot', intArg, 0)
+    .option('--trust <file|dir>', 'trusted root certificates (PEM or DER); the chain must lead to one')
+    .option('--json', 'print the outcome and the evidence as JSON')
+    .option('--version <list>', 'SPDM versions allowed, e.g. 1.2,1.3')
+    .addOption(new Option('--measurements <mode>', 'all | one-by-one').choices(['all', 'one-by-one']).default('all'))
+    .option('--shutdown', 'stop the emulator afterwards (SHUTDOWN) instead of leaving it running (CONTINUE)')
+    .action(async (opts: { connect?: string; pci?: string; transport: EmuTransportName; slot: number; trust?: string; json?: boolean; version?: string; measurements: 'all' | 'one-by-one'; shutdown?: boolean }) => {
+      const versions = opts.version?.split(',').map((v) => parseVersion(v));
+      const { exitCode: code, outcome } = await runAuthenticate({
+        ...opts,
+        ...(versions ? { versions } : {}),
+      });
+      exitCode = code;
+      if (opts.json) process.stdout.write(`${JSON.stringify(outcome, null, 2)}\n`);
+      else process.stdout.write(`${formatOutcome(outcome)}\n`);
+    });
+
+  program
+    .command('dump')
+    .description('decode a capture written by spdm-emu (pcap link types 292 PCI DOE, 291 MCTP)')
+    .argument('<file>', 'pcap file')
+    .option('--json', 'JSON output for scripts')
+    .action((file: string, opts: { json?: boolean }) => {
+      const dump = dumpCapture(new Uint8Array(readFileSync(file)));
+      if (opts.json) process.stdout.write(`${JSON.stringify(dump, null, 1)}\n`);
+      else process.stdout.write(`${formatDump(dump)}\n`);
+      if (dump.summary.errors > 0 || dump.summary.signatures.failed > 0) exitCode = EXIT.FAILED;
+    });
+
   try {
     await program.parseAsync([...argv], { from: 'user' });
   } catch (e) {
-    if (e instanceof CommanderError) return e.exitCode === 0 ? 0 : 2;
+    if (e instanceof CommanderError) return e.exitCode === 0 ? 0 : EXIT.USAGE;
+    if (e instanceof SpdmError) {
+      process.stderr.write(`spdm: ${e.code}: ${e.message}\n`);
+      return EXIT.USAGE;
+    }
     throw e;
   }
-  return 0;
+  return exitCode;
 }

@@ -37,6 +37,7 @@ import { encodeDmtfBlock } from '../spdm/messages/measurement-block.js';
 import { decodeRespondIfReady, encodeError, encodeResponseNotReady, ErrorCode } from '../spdm/messages/error.js';
 import { encodeSpdmCertChain } from '../x509/spdm-chain.js';
 import type { SpdmHandler } from '../transport/transport.js';
+import { requesterFlagProblem } from '../spdm/capability-rules.js';
 import type { DeviceProfile, MeasurementSource, SlotIdentity } from './profile.js';
 
 type Stage = 'start' | 'version' | 'capabilities' | 'negotiated';
@@ -131,6 +132,18 @@ export class Responder implements SpdmHandler {
     return this.neg?.version ?? 0x10;
   }
 
+  /**
+   * The version an ERROR carries: the negotiated one; before negotiation completes, the version
+   * the request was sent with when it is one we offer (GET_CAPABILITIES and NEGOTIATE_ALGORITHMS
+   * errors), and 0x10 otherwise.
+   */
+  private errorVersion(code: number, requestVersion: number): number {
+    if (code === RequestCode.GET_VERSION) return 0x10;
+    if (this.neg) return this.neg.version;
+    if (this.pendingCaps) return this.pendingCaps.version;
+    return this.profile.versions.includes(requestVersion) ? requestVersion : 0x10;
+  }
+
   private answer(request: Uint8Array): Uint8Array {
     const h = peekHeader(request);
     try {
@@ -177,9 +190,10 @@ export class Responder implements SpdmHandler {
       }
       return out;
     } catch (e) {
-      if (e instanceof ErrorReply) return encodeError(h.code === RequestCode.GET_VERSION ? 0x10 : this.replyVersion(), e.errorCode, e.errorData);
-      if (e instanceof DecodeError) return encodeError(this.replyVersion(), ErrorCode.InvalidRequest);
-      return encodeError(this.replyVersion(), ErrorCode.Unspecified);
+      const v = this.errorVersion(h.code, h.version);
+      if (e instanceof ErrorReply) return encodeError(v, e.errorCode, e.errorData);
+      if (e instanceof DecodeError) return encodeError(v, ErrorCode.InvalidRequest);
+      return encodeError(v, ErrorCode.Unspecified);
     }
   }
 
@@ -214,14 +228,17 @@ export class Responder implements SpdmHandler {
     if (this.stage !== 'version') throw new ErrorReply(ErrorCode.UnexpectedRequest);
     const version = peekHeader(request).version;
     if (!this.profile.versions.includes(version)) throw new ErrorReply(ErrorCode.VersionMismatch);
+    // Bytes beyond the version's layout are ignored, as libspdm does (DOE pads to a dword).
     const req = decodeGetCapabilities(request);
-    if (req.raw.length !== request.length) throw new ErrorReply(ErrorCode.InvalidRequest);
     if (version >= 0x11) {
       if ((req.flags & ~requesterFlagMask(version)) >>> 0 !== 0) throw new ErrorReply(ErrorCode.InvalidRequest);
+      if (requesterFlagProblem(req.flags, version) !== undefined) throw new ErrorReply(ErrorCode.InvalidRequest);
       if (req.ctExponent > 31) throw new ErrorReply(ErrorCode.InvalidRequest);
     }
     if (version >= 0x12) {
       if (req.dataTransferSize < MIN_DATA_TRANSFER_SIZE || req.maxSpdmMsgSize < req.dataTransferSize) throw new ErrorReply(ErrorCode.InvalidRequest);
+      // Without chunking a requester cannot receive a message larger than one transfer.
+      if ((req.flags & CapabilityFlag.CHUNK) === 0 && req.dataTransferSize !== req.maxSpdmMsgSize) throw new ErrorReply(ErrorCode.InvalidRequest);
     }
     const caps = this.profile.capabilities;
     const resp = encodeCapabilities({
@@ -325,7 +342,9 @@ export class Responder implements SpdmHandler {
     const portion = chain.subarray(req.offset, req.offset + len);
     const resp = encodeCertificate(neg.version, {
       slot: req.slot,
-      certModel: slot.certModel ?? 1,
+      // CertificateInfo is only reported on a multi-key connection (which this emulator never
+      // negotiates); otherwise it must be 0 — libspdm's requester rejects anything else.
+      certModel: 0,
       portion,
       remainderLength: chain.length - req.offset - len,
     });

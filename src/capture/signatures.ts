@@ -1,0 +1,170 @@
+/**
+ * Follows a decoded SPDM conversation the way a requester would — VCA transcript A, B from
+ * DIGESTS/CERTIFICATE, message_m for measurements, the chain per slot — and verifies every
+ * CHALLENGE_AUTH and signed MEASUREMENTS signature from the observed bytes alone.
+ */
+import { X509Certificate, type KeyObject } from 'node:crypto';
+import { spdmVerify, SigningContext } from '../crypto/signature.js';
+import { concat, toHex } from '../wire/bytes.js';
+import { SpdmError } from '../wire/errors.js';
+import { Transcript } from '../spdm/transcript.js';
+import type { DecodedMessage } from '../spdm/conversation.js';
+import type { ChallengeRequest } from '../spdm/messages/challenge.js';
+import type { GetMeasurementsRequest } from '../spdm/messages/measurements.js';
+import { decodeSpdmCertChain } from '../x509/spdm-chain.js';
+
+export interface SignatureFinding {
+  readonly kind: 'CHALLENGE_AUTH' | 'MEASUREMENTS';
+  readonly slot: number;
+  /** null when the chain for the slot was not seen, so the signature cannot be checked. */
+  readonly ok: boolean | null;
+  readonly reason?: string;
+  readonly transcriptHash?: string;
+}
+
+export class SignatureTracker {
+  private version = 0x10;
+  private hashId = 0;
+  private asymId = 0;
+  private hashSize = 0;
+  private readonly a = new Transcript();
+  private b = new Transcript();
+  private m = new Transcript();
+  private certParts: Uint8Array[] = [];
+  private readonly leafKeys = new Map<number, KeyObject>();
+  private challenge: ChallengeRequest | undefined;
+  private getMeas: GetMeasurementsRequest | undefined;
+  private lastRequest: Uint8Array | undefined;
+
+  /** Feed every message in order; returns a finding when the message carried a signature. */
+  observe(d: DecodedMessage): SignatureFinding | undefined {
+    if (d.direction === 'request') {
+      // Any request other than GET_MEASUREMENTS (and the RESPOND_IF_READY that completes one) ends a measurement sequence.
+      if (d.kind !== 'GET_MEASUREMENTS' && d.kind !== 'RESPOND_IF_READY') this.m = this.fresh();
+      this.lastRequest = undefined;
+      switch (d.kind) {
+        case 'GET_VERSION':
+          this.a.clear();
+          this.lastRequest = d.msg.raw;
+          break;
+        case 'GET_CERTIFICATE':
+          if (d.msg.offset === 0) this.certParts = [];
+          this.lastRequest = d.msg.raw;
+          break;
+        case 'GET_CAPABILITIES':
+        case 'NEGOTIATE_ALGORITHMS':
+        case 'GET_DIGESTS':
+          this.lastRequest = d.msg.raw;
+          break;
+        case 'CHALLENGE':
+          this.challenge = d.msg;
+          this.lastRequest = d.msg.raw;
+          break;
+        case 'GET_MEASUREMENTS':
+          this.getMeas = d.msg;
+          this.lastRequest = d.msg.raw;
+          break;
+        case 'RESPOND_IF_READY':
+          // The original request stays the one recorded: keep lastRequest as it was.
+          this.lastRequest = this.pendingOriginal;
+          break;
+        default:
+          break;
+      }
+      if (d.kind !== 'RESPOND_IF_READY') this.pendingOriginal = this.lastRequest;
+      return undefined;
+    }
+    const req = this.lastRequest;
+    switch (d.kind) {
+      case 'VERSION':
+        if (req) this.a.append(req, d.msg.raw);
+        return undefined;
+      case 'CAPABILITIES':
+        this.version = d.msg.version;
+        if (req) this.a.append(req, d.msg.raw);
+        return undefined;
+      case 'ALGORITHMS':
+        this.hashId = d.msg.baseHash;
+        this.asymId = d.msg.baseAsym;
+        if (req) this.a.append(req, d.msg.raw);
+        try {
+          this.a.setHash(this.hashId);
+          this.hashSize = this.a.digest().length;
+        } catch {
+          this.hashSize = 0;
+        }
+        return undefined;
+      case 'DIGESTS':
+        this.b = this.fresh();
+        if (req) this.b.append(req, d.msg.raw);
+        this.certParts = [];
+        return undefined;
+      case 'CERTIFICATE':
+        if (req) this.b.append(req, d.msg.raw);
+        this.certParts.push(d.msg.portion);
+        if (d.msg.remainderLength === 0) {
+          try {
+            const chain = decodeSpdmCertChain(concat(this.certParts), this.version, this.hashSize);
+            const leaf = chain.certificates.at(-1);
+            if (leaf) this.leafKeys.set(d.msg.slot, new X509Certificate(Buffer.from(leaf)).publicKey);
+          } catch {
+            this.leafKeys.delete(d.msg.slot);
+          }
+          this.certParts = [];
+        }
+        return undefined;
+      case 'CHALLENGE_AUTH': {
+        const c = this.challenge;
+        if (!c) return undefined;
+        const t = this.a.fork();
+        t.append(...this.b.messages, c.raw, d.msg.unsigned);
+        this.b = this.fresh();
+        return this.verify('CHALLENGE_AUTH', c.slot, SigningContext.CHALLENGE_AUTH_RESPONDER, t, d.msg.signature);
+      }
+      case 'MEASUREMENTS': {
+        const g = this.getMeas;
+        if (!g) return undefined;
+        if (!g.signatureRequested || !d.msg.signature) {
+          this.m.append(g.raw, d.msg.raw);
+          return undefined;
+        }
+        const t = this.version >= 0x12 ? this.a.fork() : this.fresh();
+        t.append(...this.m.messages, g.raw, d.msg.unsigned);
+        this.m = this.fresh();
+        return this.verify('MEASUREMENTS', g.slot ?? 0, SigningContext.MEASUREMENTS, t, d.msg.signature);
+      }
+      case 'ERROR':
+        // libspdm ends a measurement sequence on ERROR; ResponseNotReady is answered later by the real response.
+        if (d.msg.errorCode !== 0x42) this.m = this.fresh();
+        return undefined;
+      default:
+        return undefined;
+    }
+  }
+
+  private pendingOriginal: Uint8Array | undefined;
+
+  private fresh(): Transcript {
+    return this.hashId ? safeTranscript(this.hashId) : new Transcript();
+  }
+
+  private verify(kind: SignatureFinding['kind'], slot: number, context: string, t: Transcript, signature: Uint8Array): SignatureFinding {
+    const key = this.leafKeys.get(slot === 0xff ? 0xf : slot);
+    if (!key) return { kind, slot, ok: null, reason: `no certificate chain for slot ${slot} in the capture` };
+    try {
+      const transcriptHash = t.digest();
+      const ok = spdmVerify(key, this.asymId, { version: this.version, hashId: this.hashId, context, transcript: t.messages, transcriptHash }, signature);
+      return { kind, slot, ok, transcriptHash: toHex(transcriptHash), ...(ok ? {} : { reason: 'signature does not verify with the leaf key' }) };
+    } catch (e) {
+      return { kind, slot, ok: false, reason: e instanceof SpdmError ? `${e.code}: ${e.message}` : String(e) };
+    }
+  }
+}
+
+function safeTranscript(hashId: number): Transcript {
+  try {
+    return new Transcript(hashId);
+  } catch {
+    return new Transcript();
+  }
+}

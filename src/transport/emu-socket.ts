@@ -1,0 +1,308 @@
+/**
+ * spdm-emu socket protocol, both ends. The client is a Transport that talks to libspdm's
+ * spdm_responder_emu (or our own `spdm emulate`); the server makes any SpdmHandler — normally the
+ * device emulator — reachable by libspdm's spdm_requester_emu and the SPDM-Responder-Validator.
+ * Nagle is disabled on every socket: one SPDM exchange is two small writes, and with Nagle and
+ * delayed ACKs each would wait ~40 ms on loopback.
+ */
+import { connect, createServer, type Server, type Socket } from 'node:net';
+import { SpdmError } from '../wire/errors.js';
+import { equalBytes } from '../wire/bytes.js';
+import {
+  CLIENT_HELLO,
+  EMU_TRANSPORT_BY_NAME,
+  EmuCommand,
+  EmuFrameReader,
+  encodeEmuFrame,
+  SERVER_HELLO,
+  type EmuFrame,
+  type EmuTransportName,
+} from './emu-frame.js';
+import { unwrapPayload, wrapSpdm } from './emu-framing.js';
+import { answerDoeDiscovery, encodeDoeObject, DoeObjectType, PCI_SIG_VENDOR_ID } from './doe.js';
+import type { ExchangeOptions, SpdmHandler, Transport } from './transport.js';
+
+/** One TCP connection carrying emu frames, strictly request → reply. */
+class FrameConnection {
+  private readonly reader = new EmuFrameReader();
+  private readonly queue: EmuFrame[] = [];
+  private waiter: { resolve: (f: EmuFrame) => void; reject: (e: Error) => void } | undefined;
+  private failure: Error | undefined;
+
+  constructor(readonly socket: Socket) {
+    socket.setNoDelay(true);
+    socket.on('data', (chunk: Buffer) => {
+      try {
+        for (const f of this.reader.push(new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength))) this.deliver(f);
+      } catch (e) {
+        this.fail(e instanceof Error ? e : new Error(String(e)));
+        socket.destroy();
+      }
+    });
+    socket.on('error', (e) => this.fail(new SpdmError('TRANSPORT_ERROR', `socket error: ${e.message}`, {}, { cause: e })));
+    socket.on('close', () => this.fail(new SpdmError('TRANSPORT_ERROR', 'connection closed by peer')));
+  }
+
+  private deliver(f: EmuFrame): void {
+    const w = this.waiter;
+    if (w) {
+      this.waiter = undefined;
+      w.resolve(f);
+    } else {
+      this.queue.push(f);
+    }
+  }
+
+  private fail(e: Error): void {
+    this.failure ??= e;
+    const w = this.waiter;
+    this.waiter = undefined;
+    w?.reject(this.failure);
+  }
+
+  send(command: number, transportType: number, payload?: Uint8Array): void {
+    this.socket.write(encodeEmuFrame(command, transportType, payload));
+  }
+
+  next(timeoutMs?: number): Promise<EmuFrame> {
+    const queued = this.queue.shift();
+    if (queued) return Promise.resolve(queued);
+    if (this.failure) return Promise.reject(this.failure);
+    return new Promise<EmuFrame>((resolve, reject) => {
+      let timer: NodeJS.Timeout | undefined;
+      if (timeoutMs !== undefined) {
+        timer = setTimeout(() => {
+          this.waiter = undefined;
+          reject(new SpdmError('TIMEOUT', `no reply within ${timeoutMs} ms`, { timeoutMs }));
+        }, timeoutMs);
+      }
+      this.waiter = {
+        resolve: (f) => {
+          clearTimeout(timer);
+          resolve(f);
+        },
+        reject: (e) => {
+          clearTimeout(timer);
+          reject(e);
+        },
+      };
+    });
+  }
+}
+
+export interface EmuClientOptions {
+  readonly host?: string;
+  readonly port: number;
+  readonly transport: EmuTransportName;
+  readonly connectTimeoutMs?: number;
+  /** What to send when closing: SHUTDOWN stops the emulator, CONTINUE keeps it running. */
+  readonly endWith?: 'shutdown' | 'continue';
+}
+
+/** A Transport over the spdm-emu socket protocol (the requester side). */
+export class EmuSocketTransport implements Transport {
+  readonly securedCapable = true;
+  readonly maxMessageSize: number;
+  private readonly type: number;
+  private busy: Promise<unknown> = Promise.resolve();
+
+  private constructor(
+    private readonly conn: FrameConnection,
+    private readonly opts: EmuClientOptions,
+  ) {
+    this.type = EMU_TRANSPORT_BY_NAME[opts.transport];
+    this.maxMessageSize = opts.transport === 'tcp' ? 0xffff - 2 : 0x10000;
+  }
+
+  static async connect(opts: EmuClientOptions): Promise<EmuSocketTransport> {
+    const host = opts.host ?? '127.0.0.1';
+    const socket = await new Promise<Socket>((resolve, reject) => {
+      const s = connect({ host, port: opts.port });
+      const timer = setTimeout(() => {
+        s.destroy();
+        reject(new SpdmError('TIMEOUT', `could not connect to ${host}:${opts.port} within ${opts.connectTimeoutMs ?? 5000} ms`));
+      }, opts.connectTimeoutMs ?? 5000);
+      s.once('connect', () => {
+        clearTimeout(timer);
+        resolve(s);
+      });
+      s.once('error', (e) => {
+        clearTimeout(timer);
+        reject(new SpdmError('TRANSPORT_ERROR', `cannot connect to ${host}:${opts.port}: ${e.message}`, {}, { cause: e }));
+      });
+    });
+    const t = new EmuSocketTransport(new FrameConnection(socket), opts);
+    // The emulators greet each other, except on the NONE transport.
+    if (opts.transport !== 'none') {
+      t.conn.send(EmuCommand.TEST, t.type, CLIENT_HELLO);
+      const reply = await t.conn.next(opts.connectTimeoutMs ?? 5000);
+      if (reply.command !== EmuCommand.TEST || !equalBytes(reply.payload, SERVER_HELLO)) {
+        socket.destroy();
+        throw new SpdmError('TRANSPORT_ERROR', `unexpected greeting from ${host}:${opts.port} (command 0x${reply.command.toString(16)})`);
+      }
+    }
+    return t;
+  }
+
+  private serialise<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.busy.then(fn, fn);
+    this.busy = run.catch(() => undefined);
+    return run;
+  }
+
+  /** Sends one NORMAL payload (already framed for the transport) and returns the reply payload. */
+  private normal(payload: Uint8Array, timeoutMs?: number): Promise<Uint8Array> {
+    return this.serialise(async () => {
+      this.conn.send(EmuCommand.NORMAL, this.type, payload);
+      const reply = await this.conn.next(timeoutMs);
+      if (reply.command !== EmuCommand.NORMAL) throw new SpdmError('TRANSPORT_ERROR', `peer answered command 0x${reply.command.toString(16)} to NORMAL`);
+      if (reply.transportType !== this.type) throw new SpdmError('TRANSPORT_ERROR', `peer answered on transport type ${reply.transportType}, expected ${this.type}`);
+      return reply.payload;
+    });
+  }
+
+  async exchange(request: Uint8Array, options: ExchangeOptions = {}): Promise<Uint8Array> {
+    const reply = await this.normal(wrapSpdm(this.opts.transport, request), options.timeoutMs);
+    const u = unwrapPayload(this.opts.transport, reply);
+    if (u.kind !== 'spdm') throw new SpdmError('TRANSPORT_ERROR', `expected an SPDM message, got ${u.kind}`);
+    return u.message;
+  }
+
+  /** DOE Discovery through the emulator (PCI_DOE transport only): the protocols the device lists. */
+  async doeDiscovery(timeoutMs = 1000): Promise<{ vendorId: number; type: number }[]> {
+    if (this.opts.transport !== 'doe') throw new SpdmError('UNSUPPORTED', 'DOE discovery needs the PCI_DOE transport');
+    const out: { vendorId: number; type: number }[] = [];
+    let index = 0;
+    for (let i = 0; i < 256; i++) {
+      const req = encodeDoeObject({ vendorId: PCI_SIG_VENDOR_ID, type: DoeObjectType.DISCOVERY, payload: new Uint8Array([index, 0, 0, 0]) });
+      const u = unwrapPayload('doe', await this.normal(req, timeoutMs));
+      if (u.kind !== 'doe-discovery' || u.payload.length < 4) throw new SpdmError('TRANSPORT_ERROR', 'malformed DOE discovery response');
+      const p = u.payload;
+      out.push({ vendorId: (p[0] as number) | ((p[1] as number) << 8), type: p[2] as number });
+      index = p[3] as number;
+      if (index === 0) return out;
+    }
+    throw new SpdmError('TRANSPORT_ERROR', 'DOE discovery does not terminate');
+  }
+
+  async close(): Promise<void> {
+    const cmd = this.opts.endWith === 'continue' ? EmuCommand.CONTINUE : EmuCommand.SHUTDOWN;
+    try {
+      await this.serialise(async () => {
+        this.conn.send(cmd, this.type);
+        await this.conn.next(2000);
+      });
+    } catch {
+      // The peer may close without replying; closing is best effort.
+    } finally {
+      this.conn.socket.destroy();
+    }
+  }
+}
+
+export interface EmuServerOptions {
+  readonly host?: string;
+  readonly port: number;
+  readonly transport: EmuTransportName;
+  readonly handler: SpdmHandler;
+  /** Called for each problem with a peer (malformed frame, wrong transport type). */
+  readonly onError?: (e: Error) => void;
+}
+
+/** The responder side: `spdm emulate`. Resolves `closed` after SHUTDOWN or close(). */
+export class EmuSocketServer {
+  readonly closed: Promise<void>;
+  private resolveClosed!: () => void;
+  private readonly sockets = new Set<Socket>();
+  private serving: Promise<unknown> = Promise.resolve();
+
+  private constructor(
+    private readonly server: Server,
+    private readonly opts: EmuServerOptions,
+  ) {
+    this.closed = new Promise((r) => (this.resolveClosed = r));
+    server.on('connection', (s) => this.accept(s));
+    server.on('close', () => this.resolveClosed());
+  }
+
+  static async listen(opts: EmuServerOptions): Promise<EmuSocketServer> {
+    const server = createServer();
+    const s = new EmuSocketServer(server, opts);
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(opts.port, opts.host ?? '127.0.0.1', () => {
+        server.off('error', reject);
+        resolve();
+      });
+    });
+    return s;
+  }
+
+  get port(): number {
+    const a = this.server.address();
+    return typeof a === 'object' && a ? a.port : this.opts.port;
+  }
+
+  private accept(socket: Socket): void {
+    this.sockets.add(socket);
+    socket.on('close', () => this.sockets.delete(socket));
+    const conn = new FrameConnection(socket);
+    void this.serve(conn).catch((e: unknown) => {
+      if (!(e instanceof SpdmError && /closed by peer/.test(e.message))) this.opts.onError?.(e instanceof Error ? e : new Error(String(e)));
+      socket.destroy();
+    });
+  }
+
+  private async serve(conn: FrameConnection): Promise<void> {
+    const type = EMU_TRANSPORT_BY_NAME[this.opts.transport];
+    for (;;) {
+      const f = await conn.next();
+      if (f.transportType !== type && f.command !== EmuCommand.SHUTDOWN && f.command !== EmuCommand.CONTINUE) {
+        throw new SpdmError('TRANSPORT_ERROR', `peer uses transport type ${f.transportType}, this emulator serves ${type}`);
+      }
+      switch (f.command) {
+        case EmuCommand.TEST:
+          conn.send(EmuCommand.TEST, type, SERVER_HELLO);
+          break;
+        case EmuCommand.NORMAL:
+          conn.send(EmuCommand.NORMAL, type, await this.normal(f.payload));
+          break;
+        case EmuCommand.CONTINUE:
+          conn.send(EmuCommand.CONTINUE, type);
+          conn.socket.end();
+          return;
+        case EmuCommand.SHUTDOWN:
+          conn.send(EmuCommand.SHUTDOWN, type);
+          conn.socket.end();
+          await this.close();
+          return;
+        case EmuCommand.OOB_ENCAP_KEY_UPDATE:
+        case EmuCommand.OOB_ENCAP_ENDPOINT_INFO:
+          // No sessions or encapsulated flows yet: acknowledge, as the reference does, with nothing armed.
+          conn.send(f.command, type);
+          break;
+        default:
+          conn.send(EmuCommand.UNKNOWN, type);
+      }
+    }
+  }
+
+  /** One NORMAL payload → the reply payload; requests from several connections are answered one at a time. */
+  private normal(payload: Uint8Array): Promise<Uint8Array> {
+    const run = this.serving.then(async () => {
+      const t = this.opts.transport;
+      const u = unwrapPayload(t, payload);
+      if (u.kind === 'doe-discovery') return answerDoeDiscovery(u.payload);
+      if (u.kind === 'secured') throw new SpdmError('UNSUPPORTED', 'secured messages need a session, and this emulator offers none');
+      return wrapSpdm(t, await this.opts.handler.handle(u.message));
+    });
+    this.serving = run.catch(() => undefined);
+    return run;
+  }
+
+  async close(): Promise<void> {
+    for (const s of this.sockets) s.destroy();
+    await new Promise<void>((r) => this.server.close(() => r()));
+    this.resolveClosed();
+  }
+}

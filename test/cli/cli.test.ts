@@ -1,0 +1,92 @@
+/** The CLI as scripts use it: `spdm emulate` in one process, `spdm authenticate` in another. */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn, execFile } from 'node:child_process';
+import { writeFileSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { repoRoot, libspdmVectors } from '../support/paths.js';
+import { createRootCa } from '../../src/x509/generate.js';
+
+const run = promisify(execFile);
+const bin = join(repoRoot(), 'bin', 'spdm.js');
+
+async function spdm(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  try {
+    const r = await run(process.execPath, [bin, ...args], { timeout: 60_000, maxBuffer: 256 * 1024 * 1024 });
+    return { code: 0, stdout: r.stdout, stderr: r.stderr };
+  } catch (e) {
+    const x = e as { code?: number; stdout?: string; stderr?: string };
+    return { code: typeof x.code === 'number' ? x.code : -1, stdout: x.stdout ?? '', stderr: x.stderr ?? '' };
+  }
+}
+
+/** Starts `spdm emulate` on a free port and resolves with the port once it listens. */
+function emulate(args: string[]): Promise<{ port: number; done: Promise<number> }> {
+  const child = spawn(process.execPath, [bin, 'emulate', '--port', '0', ...args], { stdio: ['ignore', 'ignore', 'pipe'] });
+  const done = new Promise<number>((r) => child.on('exit', (c) => r(c ?? -1)));
+  return new Promise((resolve, reject) => {
+    let err = '';
+    child.stderr.on('data', (d: Buffer) => {
+      err += d.toString();
+      const m = /listening on [^:]+:(\d+)/.exec(err);
+      if (m) resolve({ port: Number(m[1]), done });
+    });
+    child.on('exit', () => reject(new Error(`emulator exited: ${err}`)));
+  });
+}
+
+function libspdmProfile(): string {
+  const keys = join(libspdmVectors(), 'keys', 'ecp384');
+  const dir = mkdtempSync(join(tmpdir(), 'spdmkit-profile-'));
+  const file = join(dir, 'profile.json');
+  writeFileSync(
+    file,
+    JSON.stringify({
+      name: 'libspdm-sample-p384',
+      versions: ['1.0', '1.1', '1.2', '1.3'],
+      hash: ['SHA-384'],
+      slots: [{ slot: 0, asym: 'ECDSA-P384', certChain: join(keys, 'bundle_responder.certchain.der'), privateKey: join(keys, 'end_responder.key') }],
+    }),
+  );
+  return file;
+}
+
+for (const transport of ['doe', 'mctp', 'none', 'tcp']) {
+  test(`spdm emulate + spdm authenticate over ${transport}`, async () => {
+    const emu = await emulate(['--transport', transport, '--profile', libspdmProfile()]);
+    const ca = join(libspdmVectors(), 'keys', 'ecp384', 'ca.cert.der');
+    const ok = await spdm(['authenticate', '--connect', `127.0.0.1:${emu.port}`, '--transport', transport, '--trust', ca, '--json']);
+    assert.equal(ok.code, 0, ok.stdout + ok.stderr);
+    const outcome = JSON.parse(ok.stdout) as { authenticated: boolean; trusted: boolean; evidence: { version: string; signatures: unknown[] } };
+    assert.equal(outcome.authenticated, true);
+    assert.equal(outcome.trusted, true);
+    assert.equal(outcome.evidence.version, '1.3');
+    assert.equal(outcome.evidence.signatures.length, 2);
+    // Another root: the device authenticates but is not trusted → exit 1, with the reason.
+    const dir = mkdtempSync(join(tmpdir(), 'spdmkit-root-'));
+    const other = join(dir, 'other.der');
+    writeFileSync(other, createRootCa({ asymId: 0x0080, commonName: 'Somebody Else' }).certificate);
+    const untrusted = await spdm(['authenticate', '--connect', `127.0.0.1:${emu.port}`, '--transport', transport, '--trust', other, '--version', '1.2', '--shutdown']);
+    assert.equal(untrusted.code, 1);
+    assert.match(untrusted.stdout, /UNTRUSTED/);
+    assert.equal(await emu.done, 0, 'SHUTDOWN stops the emulator cleanly');
+  });
+}
+
+test('spdm authenticate: unreachable device exits 3, bad arguments exit 2', async () => {
+  assert.equal((await spdm(['authenticate', '--connect', '127.0.0.1:1', '--transport', 'mctp'])).code, 3);
+  assert.equal((await spdm(['authenticate', '--connect', 'nonsense', '--transport', 'mctp'])).code, 2);
+  assert.equal((await spdm(['authenticate', '--connect', '127.0.0.1:1', '--transport', 'pigeon'])).code, 2);
+});
+
+test('spdm dump prints every packet of a capture and exits 0', async () => {
+  const r = await spdm(['dump', join(libspdmVectors(), 'captures', 'doe-v11.pcap')]);
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stdout, /GET_VERSION/);
+  assert.match(r.stdout, /signatures \d+ verified, 0 invalid/);
+  const j = await spdm(['dump', '--json', join(libspdmVectors(), 'captures', 'mctp-default.pcap')]);
+  assert.equal(j.code, 0);
+  assert.equal((JSON.parse(j.stdout) as { linkType: number }).linkType, 291);
+});
