@@ -3,7 +3,7 @@ import type { Clock } from '../transport/clock.js';
 import type { CertificateCache } from '../x509/cache.js';
 
 export interface RequesterOptions {
-  /** Versions the requester may negotiate (header bytes), default 1.0–1.3. */
+  /** Versions the requester may negotiate (header bytes), default 1.0–1.3; 0x14 must be asked for. */
   readonly versions?: readonly number[];
   /** Never negotiate below this version (e.g. 0x12 to insist on signing contexts). */
   readonly minVersion?: number;

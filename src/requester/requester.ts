@@ -11,8 +11,9 @@ import { spdmVerify, SigningContext } from '../crypto/signature.js';
 import { systemRandom, type RandomSource } from '../crypto/random.js';
 import { SpdmError } from '../wire/errors.js';
 import { equalBytes, isSingleBit, toHex } from '../wire/bytes.js';
-import { ResponseCode, SUPPORTED_VERSIONS, versionString } from '../spdm/codes.js';
+import { DEFAULT_VERSIONS, ResponseCode, SUPPORTED_VERSIONS, versionString } from '../spdm/codes.js';
 import { Transcript } from '../spdm/transcript.js';
+import { withoutPadding } from '../spdm/trailing.js';
 import { decodeVersion, encodeGetVersion, versionByte } from '../spdm/messages/version.js';
 import { CapabilityFlag, decodeCapabilities, encodeGetCapabilities, flagNames, MEAS_CAP_MASK, responderFlagMask, type CapabilitiesResponse } from '../spdm/messages/capabilities.js';
 import { decodeAlgorithms, encodeNegotiateAlgorithms, MeasurementSpec, OtherParams, type AlgorithmsResponse } from '../spdm/messages/algorithms.js';
@@ -135,8 +136,9 @@ export class Requester {
 
     // GET_VERSION / VERSION (always version 0x10 on the wire).
     const gv = encodeGetVersion();
-    const vr = decodeVersion(await exchange(this.policy, { request: gv, expect: ResponseCode.VERSION, version: 0x10, timeoutMs: this.t1() }));
-    const allowed = (this.opts.versions ?? SUPPORTED_VERSIONS).filter((v) => SUPPORTED_VERSIONS.includes(v) && v >= (this.opts.minVersion ?? 0x10));
+    const vrBytes = await exchange(this.policy, { request: gv, expect: ResponseCode.VERSION, version: 0x10, timeoutMs: this.t1() });
+    const vr = withoutPadding(vrBytes, decodeVersion(vrBytes), 'VERSION');
+    const allowed = (this.opts.versions ?? DEFAULT_VERSIONS).filter((v) => SUPPORTED_VERSIONS.includes(v) && v >= (this.opts.minVersion ?? 0x10));
     const offered = new Set(vr.entries.map(versionByte));
     const common = allowed.filter((v) => offered.has(v)).sort((x, y) => y - x);
     const version = common[0];
@@ -156,7 +158,8 @@ export class Requester {
       dataTransferSize: dts,
       maxSpdmMsgSize: Math.max(dts, this.opts.maxSpdmMsgSize ?? dts),
     });
-    const caps = decodeCapabilities(await this.send(gc, ResponseCode.CAPABILITIES, this.t1()));
+    const capsBytes = await this.send(gc, ResponseCode.CAPABILITIES, this.t1());
+    const caps = withoutPadding(capsBytes, decodeCapabilities(capsBytes), 'CAPABILITIES');
     this.checkCapabilities(caps, version);
     this.a.append(gc, caps.raw);
 
@@ -176,7 +179,8 @@ export class Requester {
       extHash: [],
       algStructs: [],
     });
-    const alg = decodeAlgorithms(await this.send(na, ResponseCode.ALGORITHMS, this.t1()));
+    const algBytes = await this.send(na, ResponseCode.ALGORITHMS, this.t1());
+    const alg = withoutPadding(algBytes, decodeAlgorithms(algBytes), 'ALGORITHMS');
     this.checkAlgorithms(alg, caps, { baseAsym, baseHash, otherParams });
     this.a.append(na, alg.raw);
     this.a.setHash(alg.baseHash);
@@ -242,7 +246,8 @@ export class Requester {
     // multi-key-only responder, or a negotiable one whose requester set OtherParamsSupport bit 4
     // (we do not: a single-key connection is what CMA uses).
     const multiKeyConn = c.version >= 0x13 && (c.capabilities.flags & CapabilityFlag.MULTI_KEY_ONLY) !== 0;
-    const resp = decodeDigests(await this.send(req, ResponseCode.DIGESTS, this.t1()), { hashSize: c.hashSize, multiKeyConn });
+    const respBytes = await this.send(req, ResponseCode.DIGESTS, this.t1());
+    const resp = withoutPadding(respBytes, decodeDigests(respBytes, { hashSize: c.hashSize, multiKeyConn }), 'DIGESTS');
     // DIGESTS starts transcript B afresh.
     this.b = new Transcript(c.hashId);
     this.b.append(req, resp.raw);
@@ -280,7 +285,8 @@ export class Requester {
       if (round > maxChain) throw new SpdmError('UNEXPECTED_RESPONSE', 'CERTIFICATE: too many portions');
       const want = Math.min(portionMax, total === undefined ? portionMax : total - offset);
       const req = encodeGetCertificate(c.version, { slot, offset, length: want });
-      const resp = decodeCertificate(await this.send(req, ResponseCode.CERTIFICATE, this.t1()));
+      const respBytes = await this.send(req, ResponseCode.CERTIFICATE, this.t1());
+      const resp = withoutPadding(respBytes, decodeCertificate(respBytes), 'CERTIFICATE');
       if (resp.slot !== slot) throw new SpdmError('UNEXPECTED_RESPONSE', `CERTIFICATE: answers slot ${resp.slot}, asked ${slot}`);
       if (resp.portion.length > want) throw new SpdmError('UNEXPECTED_RESPONSE', `CERTIFICATE: PortionLength ${resp.portion.length} exceeds the ${want} requested`);
       const claimed = offset + resp.portion.length + resp.remainderLength;
@@ -360,7 +366,7 @@ export class Requester {
     const req = encodeChallenge(c.version, { slot, measurementSummaryHashType, nonce, ...(ctx ? { requesterContext: ctx } : {}) });
     const raw = await this.send(req, ResponseCode.CHALLENGE_AUTH, this.t2());
     const measRequested = measurementSummaryHashType !== 0;
-    const resp = decodeChallengeAuth(raw, { hashSize: c.hashSize, signatureSize: c.signatureSize, measurementSummaryHashRequested: measRequested });
+    const resp = withoutPadding(raw, decodeChallengeAuth(raw, { hashSize: c.hashSize, signatureSize: c.signatureSize, measurementSummaryHashRequested: measRequested }), 'CHALLENGE_AUTH');
     if (resp.slot !== slot) throw new SpdmError('UNEXPECTED_RESPONSE', `CHALLENGE_AUTH: slot ${resp.slot}, challenged slot ${slot}`);
     if (!(resp.slotMask & (1 << slot))) throw new SpdmError('UNEXPECTED_RESPONSE', `CHALLENGE_AUTH: SlotMask 0x${resp.slotMask.toString(16)} lacks slot ${slot}`);
     const chainHash = digest(c.hashId, st.chain);
@@ -443,7 +449,7 @@ export class Requester {
       this.m.clear();
       throw e;
     }
-    const resp = decodeMeasurements(bytes, { signatureRequested: signed, signatureSize: c.signatureSize });
+    const resp = withoutPadding(bytes, decodeMeasurements(bytes, { signatureRequested: signed, signatureSize: c.signatureSize }), 'MEASUREMENTS');
     if (ctx && (!resp.requesterContext || !equalBytes(ctx, resp.requesterContext))) throw new SpdmError('CONTEXT_MISMATCH', 'MEASUREMENTS: RequesterContext not echoed');
     this.checkOpaque(resp.opaqueData, 'MEASUREMENTS');
     if (operation === 0 && resp.numberOfBlocks !== 0) throw new SpdmError('UNEXPECTED_RESPONSE', 'MEASUREMENTS: blocks returned for a count query');

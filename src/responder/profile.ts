@@ -23,6 +23,8 @@ export interface MeasurementSource {
   readonly value: Uint8Array;
   /** Always send the raw value (e.g. version strings, SVNs, device mode). */
   readonly alwaysRaw?: boolean;
+  /** `value` is already the digest (e.g. a known-good firmware digest): sent as is, never re-hashed. */
+  readonly digest?: boolean;
   /** Part of the trusted computing base (MeasurementSummaryHashType 0x01). */
   readonly tcb?: boolean;
 }

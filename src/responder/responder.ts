@@ -334,10 +334,15 @@ export class Responder implements SpdmHandler {
     if (!slot) throw new ErrorReply(ErrorCode.InvalidRequest);
     const chain = this.spdmChain(slot, neg);
     if (req.offset >= chain.length) throw new ErrorReply(ErrorCode.InvalidRequest);
+    if (req.slotSizeRequested) {
+      const resp = encodeCertificate(neg.version, { slot: req.slot, certModel: 0, portion: new Uint8Array(0), remainderLength: chain.length, large: req.large });
+      this.b.append(req.raw, resp);
+      return resp;
+    }
     // A portion must fit the requester's receive buffer (DataTransferSize, 1.2+) and our own limit.
     const peerLimit = neg.version >= 0x12 ? neg.requesterCaps.dataTransferSize : 0xffff;
     const ownLimit = Math.min(this.profile.capabilities.dataTransferSize || 0xffff, peerLimit);
-    const maxPortion = Math.max(1, ownLimit - 8);
+    const maxPortion = Math.max(1, ownLimit - (req.large ? 16 : 8));
     const len = Math.min(req.length, maxPortion, chain.length - req.offset);
     const portion = chain.subarray(req.offset, req.offset + len);
     const resp = encodeCertificate(neg.version, {
@@ -347,6 +352,7 @@ export class Responder implements SpdmHandler {
       certModel: 0,
       portion,
       remainderLength: chain.length - req.offset - len,
+      large: req.large,
     });
     this.b.append(req.raw, resp);
     return resp;
@@ -413,6 +419,7 @@ export class Responder implements SpdmHandler {
   }
 
   private blockFor(neg: Negotiated, m: MeasurementSource, rawRequested: boolean): Uint8Array {
+    if (m.digest) return encodeDmtfBlock(m.index, { raw: false, type: m.type, value: m.value });
     const raw = m.alwaysRaw === true || rawRequested || neg.measurementHash === MeasurementHashAlgo.RAW_BIT_STREAM;
     const baseHash = measurementHashToBaseHash(neg.measurementHash);
     const value = raw || baseHash === undefined ? m.value : digest(baseHash, m.value);

@@ -79,7 +79,14 @@ export function isRequestCode(code: number): boolean {
 
 /** SPDM versions this library speaks, as the header byte (major << 4 | minor). */
 export const SpdmVersion = { V10: 0x10, V11: 0x11, V12: 0x12, V13: 0x13, V14: 0x14 } as const;
-export const SUPPORTED_VERSIONS: readonly number[] = [0x10, 0x11, 0x12, 0x13];
+/**
+ * Versions the requester and the emulator can speak. 1.4 covers the authentication flow (VCA,
+ * digests, 4-byte chain length and large chains, challenge, measurements); its session changes
+ * come with the sessions work, so it is only used when asked for.
+ */
+export const SUPPORTED_VERSIONS: readonly number[] = [0x10, 0x11, 0x12, 0x13, 0x14];
+/** Versions negotiated unless the caller asks otherwise. */
+export const DEFAULT_VERSIONS: readonly number[] = [0x10, 0x11, 0x12, 0x13];
 /** Versions whose message layouts we can decode (1.4 is decoded, not yet negotiated). */
 export const DECODABLE_VERSIONS: readonly number[] = [0x10, 0x11, 0x12, 0x13, 0x14];
 

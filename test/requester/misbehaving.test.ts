@@ -112,3 +112,22 @@ test('chain from an unknown root still authenticates: trust is the verifier\'s d
   const ev = await requester.authenticate();
   assert.equal(ev.signatures.length, 2);
 });
+
+test('bytes after a response: up to three zero bytes of transport padding are accepted, anything else is DECODE_ERROR', async () => {
+  const built = device(SUITES[0]!);
+  const pad = (extra: Uint8Array) => ({
+    async handle(req: Uint8Array) {
+      const r = await responder.handle(req);
+      return req[1] === 0x83 ? new Uint8Array([...r, ...extra]) : r;
+    },
+  });
+  const { Responder } = await import('../../src/responder/responder.js');
+  const { Requester } = await import('../../src/requester/requester.js');
+  const { LoopbackTransport } = await import('../../src/transport/loopback.js');
+  let responder = new Responder(built.profile);
+  await new Requester(new LoopbackTransport(pad(new Uint8Array([0, 0, 0])))).authenticate();
+  responder = new Responder(built.profile);
+  await assert.rejects(new Requester(new LoopbackTransport(pad(new Uint8Array([0, 0, 0, 0])))).authenticate(), isCode('DECODE_ERROR'));
+  responder = new Responder(built.profile);
+  await assert.rejects(new Requester(new LoopbackTransport(pad(new Uint8Array([1])))).authenticate(), isCode('DECODE_ERROR'));
+});

@@ -1,7 +1,9 @@
 /**
  * Known-answer decoding of real libspdm traffic (shared/vectors/libspdm/captures): every clear
- * SPDM message goes through ConversationDecoder, in-scope messages must decode to their kind and
- * re-encode to exactly libspdm's bytes, and only DOE may add (zero) padding after a message.
+ * SPDM message goes through ConversationDecoder and must decode to its kind (no 'other'), and
+ * re-encode to exactly libspdm's bytes, nested encapsulated messages included; only DOE may add
+ * (zero) padding after a message. Certificate chains retrieved in both directions (the requester's
+ * through encapsulated GET_CERTIFICATE) are checked against the DIGESTS and CHALLENGE_AUTH hashes.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -12,12 +14,14 @@ import { libspdmVectors } from '../support/paths.js';
 import { fromHex, toHex } from '../../src/wire/bytes.js';
 import { hashInfo } from '../../src/crypto/algorithms.js';
 import {
-  AlgType,
   ConversationDecoder,
   DECODED_CODES,
+  decodeDeviceClassIdentifier,
+  decodeDmtfMel,
   decodeOpaqueData,
   encodeOpaqueData,
   type DecodedMessage,
+  type DecodedSpdmMessage,
   type Direction,
 } from '../../src/spdm/index.js';
 import { reencode } from './reencode.js';
@@ -43,6 +47,50 @@ const files = readdirSync(dir)
   .filter((f) => f.endsWith('.json'))
   .sort();
 
+/** Each capture's clear messages, decoded once and shared by the tests below. */
+interface Decoded {
+  readonly cap: Capture;
+  readonly messages: readonly { readonly index: number; readonly bytes: Uint8Array; readonly d: DecodedMessage }[];
+  /** The decoder after the last message (for its state). */
+  readonly decoder: ConversationDecoder;
+}
+
+const cache = new Map<string, Decoded>();
+
+function decodeCapture(file: string): Decoded {
+  const hit = cache.get(file);
+  if (hit) return hit;
+  const cap = JSON.parse(readFileSync(join(dir, file), 'utf8')) as Capture;
+  const decoder = new ConversationDecoder();
+  const messages: { index: number; bytes: Uint8Array; d: DecodedMessage }[] = [];
+  cap.messages.forEach((m, index) => {
+    if (m.kind !== 'spdm') return;
+    assert.ok(m.direction === 'request' || m.direction === 'response', `#${index}: direction ${m.direction}`);
+    const bytes = fromHex(m.payload);
+    try {
+      messages.push({ index, bytes, d: decoder.feed(m.direction as Direction, bytes) });
+    } catch (e) {
+      assert.fail(`${file} #${index} (${m.payload.slice(0, 16)}…): ${(e as Error).message}`);
+    }
+  });
+  const out = { cap, messages, decoder };
+  cache.set(file, out);
+  return out;
+}
+
+/** The message nested in an encapsulated message or a CHUNK_SEND_ACK, if any. */
+function nestedOf(d: DecodedSpdmMessage): DecodedSpdmMessage | undefined {
+  switch (d.kind) {
+    case 'ENCAPSULATED_REQUEST':
+    case 'DELIVER_ENCAPSULATED_RESPONSE':
+    case 'ENCAPSULATED_RESPONSE_ACK':
+    case 'CHUNK_SEND_ACK':
+      return d.msg.nested;
+    default:
+      return undefined;
+  }
+}
+
 test('the capture set is present', () => {
   assert.ok(files.length >= 7, `expected the 7 libspdm captures, found ${files.length}`);
 });
@@ -56,10 +104,14 @@ class ChainTracker {
   private challengeSlot: number | undefined;
   verified = 0;
 
-  on(d: DecodedMessage): void {
+  setHash(baseHash: number): void {
+    this.hashNode = hashInfo(baseHash)?.node;
+  }
+
+  on(d: DecodedSpdmMessage): void {
     switch (d.kind) {
       case 'ALGORITHMS':
-        this.hashNode = hashInfo(d.msg.baseHash)?.node;
+        this.setHash(d.msg.baseHash);
         return;
       case 'DIGESTS':
         this.digests.clear();
@@ -104,43 +156,40 @@ class ChainTracker {
   }
 }
 
-for (const file of files) {
-  test(`capture ${file}: every clear SPDM message decodes and re-encodes byte-for-byte`, (t) => {
-    const cap = JSON.parse(readFileSync(join(dir, file), 'utf8')) as Capture;
-    assert.ok(cap.linkType === LINK_DOE || cap.linkType === LINK_MCTP, `unexpected link type ${cap.linkType}`);
-    const dec = new ConversationDecoder();
-    const chains = new ChainTracker();
-    const kinds = new Map<string, number>();
-    const others = new Map<string, number>();
-    let full = 0;
-    let other = 0;
-    let skipped = 0;
-    let padded = 0;
+/** Kinds every capture of a version has (the flow is the same; sessions from 1.1, provisioning from 1.2, 1.3 additions from 1.3). */
+function expectedKinds(version: number): string[] {
+  const out = ['GET_VERSION', 'VERSION', 'GET_CAPABILITIES', 'CAPABILITIES', 'NEGOTIATE_ALGORITHMS', 'ALGORITHMS', 'GET_DIGESTS', 'DIGESTS', 'GET_CERTIFICATE', 'CERTIFICATE', 'CHALLENGE', 'CHALLENGE_AUTH', 'GET_MEASUREMENTS', 'MEASUREMENTS', 'ERROR'];
+  if (version >= 0x11) {
+    out.push('KEY_EXCHANGE', 'KEY_EXCHANGE_RSP', 'FINISH', 'FINISH_RSP', 'PSK_EXCHANGE', 'PSK_EXCHANGE_RSP');
+    out.push('GET_ENCAPSULATED_REQUEST', 'ENCAPSULATED_REQUEST', 'DELIVER_ENCAPSULATED_RESPONSE', 'ENCAPSULATED_RESPONSE_ACK');
+    out.push('>GET_DIGESTS', '>DIGESTS', '>GET_CERTIFICATE', '>CERTIFICATE', '>CHALLENGE', '>CHALLENGE_AUTH');
+  }
+  if (version >= 0x12) out.push('GET_CSR', 'CSR', 'SET_CERTIFICATE', 'SET_CERTIFICATE_RSP');
+  if (version >= 0x13) {
+    out.push('GET_MEASUREMENT_EXTENSION_LOG', 'MEASUREMENT_EXTENSION_LOG', 'GET_ENDPOINT_INFO', 'ENDPOINT_INFO', '>GET_ENDPOINT_INFO', '>ENDPOINT_INFO');
+    out.push('GET_KEY_PAIR_INFO', 'KEY_PAIR_INFO', 'SET_KEY_PAIR_INFO', 'SET_KEY_PAIR_INFO_ACK');
+  }
+  return out;
+}
 
-    cap.messages.forEach((m, i) => {
-      if (m.kind !== 'spdm') {
-        skipped++;
-        return;
-      }
-      assert.ok(m.direction === 'request' || m.direction === 'response', `#${i}: direction ${m.direction}`);
-      const bytes = fromHex(m.payload);
-      let d: DecodedMessage;
-      try {
-        d = dec.feed(m.direction as Direction, bytes);
-      } catch (e) {
-        assert.fail(`${file} #${i} (${m.payload.slice(0, 16)}…): ${(e as Error).message}`);
-      }
+for (const file of files) {
+  test(`capture ${file}: every clear SPDM message decodes, nothing is 'other', everything re-encodes byte-for-byte`, (t) => {
+    const { cap, messages } = decodeCapture(file);
+    assert.ok(cap.linkType === LINK_DOE || cap.linkType === LINK_MCTP, `unexpected link type ${cap.linkType}`);
+    const chains = new ChainTracker();
+    // The requester's chains, fetched by the responder through encapsulated requests.
+    const reqChains = new ChainTracker();
+    const kinds = new Map<string, number>();
+    let nestedCount = 0;
+    let padded = 0;
+    let version = 0x10;
+
+    for (const { index, bytes, d } of messages) {
       const code = bytes[1] as number;
-      const expectedKind = DECODED_CODES.get(code);
-      const where = `${file} #${i} ${d.kind}`;
-      if (d.kind === 'other') {
-        assert.equal(expectedKind, undefined, `${where}: in-scope code 0x${code.toString(16)} came back as 'other'`);
-        assert.equal(d.trailing.length, 0);
-        other++;
-        others.set(d.name, (others.get(d.name) ?? 0) + 1);
-        return;
-      }
-      assert.equal(d.kind, expectedKind, where);
+      const where = `${file} #${index} ${d.kind}`;
+      assert.notEqual(d.kind, 'other', `${where}: code 0x${code.toString(16)} came back as 'other'`);
+      if (d.kind === 'other') continue;
+      assert.equal(d.kind, DECODED_CODES.get(code), where);
 
       // Padding: DOE carries whole dwords, so exactly enough zeros to reach a 4-byte boundary;
       // MCTP carries the message as is.
@@ -153,68 +202,163 @@ for (const file of files) {
         assert.equal(d.trailing.length, 0, `${where}: no padding on MCTP`);
       }
 
+      // reencode() rebuilds nested messages from their own fields, so this covers them too.
       assert.equal(toHex(reencode(d)), toHex(d.msg.raw), `${where}: re-encoding differs from libspdm's bytes`);
+      if (d.kind === 'ALGORITHMS') {
+        version = d.msg.version;
+        reqChains.setHash(d.msg.baseHash);
+      }
       chains.on(d);
-      full++;
       kinds.set(d.kind, (kinds.get(d.kind) ?? 0) + 1);
-    });
 
-    // Every in-scope message type of the flow (VCA, digests, certificate, challenge, measurements,
-    // errors) is in each capture: make sure none went missing silently.
-    for (const k of ['GET_VERSION', 'VERSION', 'GET_CAPABILITIES', 'CAPABILITIES', 'NEGOTIATE_ALGORITHMS', 'ALGORITHMS', 'GET_DIGESTS', 'DIGESTS', 'GET_CERTIFICATE', 'CERTIFICATE', 'CHALLENGE', 'CHALLENGE_AUTH', 'GET_MEASUREMENTS', 'MEASUREMENTS', 'ERROR']) {
-      assert.ok((kinds.get(k) ?? 0) > 0, `${file}: no ${k} decoded`);
+      const nested = nestedOf(d);
+      if (nested) {
+        assert.ok('payload' in d.msg);
+        assert.equal(toHex(reencode(nested)), toHex(d.msg.payload), `${where}: nested ${nested.kind} re-encodes`);
+        assert.equal(nested.msg.version, d.msg.version, `${where}: nested version`);
+        reqChains.on(nested);
+        kinds.set(`>${nested.kind}`, (kinds.get(`>${nested.kind}`) ?? 0) + 1);
+        nestedCount++;
+      }
     }
-    assert.ok(chains.verified >= 2, `${file}: digests checked against chains: ${chains.verified}`);
 
-    const otherList = [...others.entries()].map(([n, c]) => `${n}×${c}`).join(', ');
+    for (const k of expectedKinds(version)) assert.ok((kinds.get(k) ?? 0) > 0, `${file}: no ${k} decoded`);
+    assert.ok(chains.verified >= 2, `${file}: digests checked against chains: ${chains.verified}`);
+    if (version >= 0x11) assert.ok(reqChains.verified >= 2, `${file}: requester digests checked against chains: ${reqChains.verified}`);
+
     t.diagnostic(
-      `${file}: ${full} decoded fully, ${other} other${otherList ? ` (${otherList})` : ''}, ${padded} with DOE padding, ${skipped} skipped (secured/discovery), ${chains.verified} digest/chain checks`,
+      `${file}: ${messages.length} decoded (${nestedCount} with a nested message), ${padded} with DOE padding, ` +
+        `${chains.verified} responder / ${reqChains.verified} requester digest-chain checks; ${[...kinds.entries()].filter(([k]) => !/^(GET_)?MEASUREMENTS$|^ERROR$/.test(k)).map(([k, c]) => `${k}×${c}`).join(' ')}`,
     );
   });
 }
 
-/** DHE ExchangeData sizes by AlgSupported bit (shared/spec/messages.md §5.5). */
-const DHE_SIZE: Readonly<Record<number, number>> = { 0x01: 256, 0x02: 384, 0x04: 512, 0x08: 64, 0x10: 96, 0x20: 132, 0x40: 64 };
-
-test('opaque data codec vs the opaque data libspdm puts in KEY_EXCHANGE / PSK_EXCHANGE (sent in the clear)', (t) => {
+test('session messages: sizes from the negotiation, HANDSHAKE_IN_THE_CLEAR, PSK hint', () => {
   let checked = 0;
   for (const file of files) {
-    const cap = JSON.parse(readFileSync(join(dir, file), 'utf8')) as Capture;
+    const { messages } = decodeCapture(file);
     const dec = new ConversationDecoder();
-    let dheSize: number | undefined;
-    let version = 0;
-    for (const m of cap.messages) {
-      if (m.kind !== 'spdm') continue;
-      const b = fromHex(m.payload);
-      const d = dec.feed(m.direction as Direction, b);
-      if (d.kind === 'ALGORITHMS') {
-        version = d.msg.version;
-        dheSize = DHE_SIZE[d.msg.algStructs.find((s) => s.type === AlgType.DHE)?.supported ?? 0];
+    for (const { bytes, d } of messages) {
+      dec.feed(d.direction, bytes);
+      switch (d.kind) {
+        case 'KEY_EXCHANGE':
+          assert.equal(d.msg.exchangeData.length, dec.exchangeDataSizes?.request, `${file}: ExchangeData = D`);
+          assert.equal(d.msg.reqSessionId, 0xffff);
+          break;
+        case 'KEY_EXCHANGE_RSP':
+          // Every session capture negotiates HANDSHAKE_IN_THE_CLEAR: the verify data moves to FINISH_RSP.
+          assert.equal(dec.handshakeInTheClear, true, file);
+          assert.equal(d.msg.responderVerifyData, undefined, `${file}: no ResponderVerifyData in KEY_EXCHANGE_RSP`);
+          assert.equal(d.msg.measurementSummaryHash?.length, dec.hashSize, `${file}: KEY_EXCHANGE asked for all measurements`);
+          assert.equal(d.msg.signature.length, dec.signatureSize);
+          assert.equal(d.msg.mutAuthRequested, 0x02, `${file}: mutual authentication with encapsulated requests`);
+          assert.equal(d.msg.heartbeatPeriod, 0xf0);
+          checked++;
+          break;
+        case 'FINISH':
+          assert.equal(d.msg.signatureIncluded, true);
+          assert.equal(d.msg.signature?.length, dec.requesterSignatureSize, `${file}: FINISH signed with ReqBaseAsymAlg`);
+          assert.equal(dec.state.finishSignatureIncluded, true);
+          break;
+        case 'FINISH_RSP':
+          assert.equal(d.msg.responderVerifyData?.length, dec.hashSize, `${file}: FINISH_RSP carries ResponderVerifyData`);
+          break;
+        case 'PSK_EXCHANGE':
+          assert.equal(new TextDecoder().decode(d.msg.pskHint), 'TestPskHint\0', `${file}: PSK hint, trailing NUL included`);
+          assert.equal(d.msg.requesterContext.length, 64);
+          break;
+        case 'PSK_EXCHANGE_RSP':
+          assert.equal(d.msg.responderContext.length, 64);
+          assert.equal(d.msg.measurementSummaryHash?.length, dec.hashSize);
+          break;
+        default:
+          break;
       }
-      if (d.kind !== 'other' || (d.header.code !== 0xe4 && d.header.code !== 0xe6)) continue;
-      let opaque: Uint8Array;
-      if (d.header.code === 0xe4) {
-        // KEY_EXCHANGE: header, ReqSessionID, SessionPolicy, Reserved, RandomData[32], ExchangeData[D], OpaqueDataLength.
-        assert.ok(dheSize !== undefined);
-        const at = 40 + dheSize;
-        opaque = b.subarray(at + 2, at + 2 + ((b[at] ?? 0) | ((b[at + 1] ?? 0) << 8)));
-      } else {
-        // PSK_EXCHANGE: PSKHintLength @6, RequesterContextLength @8, OpaqueDataLength @10, then the three.
-        const u16 = (o: number): number => (b[o] ?? 0) | ((b[o + 1] ?? 0) << 8);
-        const start = 12 + u16(6) + u16(8);
-        opaque = b.subarray(start, start + u16(10));
-      }
+    }
+  }
+  assert.ok(checked >= 12, `KEY_EXCHANGE_RSP checked: ${checked}`);
+});
+
+test('opaque data in KEY_EXCHANGE / PSK_EXCHANGE and their responses: DSP0277 elements, exact re-encoding', (t) => {
+  let checked = 0;
+  for (const file of files) {
+    const { messages } = decodeCapture(file);
+    for (const { d } of messages) {
+      if (d.kind !== 'KEY_EXCHANGE' && d.kind !== 'PSK_EXCHANGE' && d.kind !== 'KEY_EXCHANGE_RSP' && d.kind !== 'PSK_EXCHANGE_RSP') continue;
+      const opaque = d.msg.opaqueData;
       const o = decodeOpaqueData(opaque);
       // SPDM 1.1 carries the DSP0277 1.0 form (SpecID "DMTF"); 1.2+ the general format.
-      assert.equal(o.format, version === 0x11 ? 'dsp0277-1.0' : 'general', `${file}: opaque format`);
+      assert.equal(o.format, d.msg.version === 0x11 ? 'dsp0277-1.0' : 'general', `${file}: opaque format`);
       assert.equal(toHex(encodeOpaqueData(o.elements, o.format)), toHex(opaque), `${file}: opaque data re-encodes`);
-      // DSP0277 SupportedVersion element: SMDataVersion 1, SMDataID 1, count, versions.
-      const sv = o.elements.find((e) => e.registryId === 0 && e.data[0] === 1 && e.data[1] === 1);
-      assert.ok(sv, `${file}: SupportedVersion element`);
-      assert.equal(sv.data.length, 3 + 2 * (sv.data[2] ?? 0));
+      const isRequest = d.kind === 'KEY_EXCHANGE' || d.kind === 'PSK_EXCHANGE';
+      // SMDataVersion 1, SMDataID 1 SupportedVersion (requests) / 0 VersionSelection (responses).
+      const el = o.elements.find((e) => e.registryId === 0 && e.data[0] === 1 && e.data[1] === (isRequest ? 1 : 0));
+      assert.ok(el, `${file}: ${isRequest ? 'SupportedVersion' : 'VersionSelection'} element in ${d.kind}`);
+      assert.equal(el.data.length, isRequest ? 3 + 2 * (el.data[2] ?? 0) : 4);
       checked++;
     }
   }
-  assert.ok(checked >= 10, `opaque data checked in ${checked} messages`);
-  t.diagnostic(`${checked} KEY_EXCHANGE/PSK_EXCHANGE opaque data fields decoded and re-encoded`);
+  // 6 session captures × (2 KEY_EXCHANGE + 1 PSK_EXCHANGE, and their responses).
+  assert.equal(checked, 36, `opaque data checked in ${checked} messages`);
+  t.diagnostic(`${checked} session-establishment opaque data fields decoded and re-encoded`);
+});
+
+test('1.3 additions: MEL, endpoint info, key pairs, CSR and SET_CERTIFICATE contents', () => {
+  let mels = 0;
+  let endpointInfos = 0;
+  let setCerts = 0;
+  for (const file of files) {
+    const { messages } = decodeCapture(file);
+    let hashNode: string | undefined;
+    for (const { d } of messages) {
+      if (d.kind === 'other') continue;
+      if (d.kind === 'ALGORITHMS') hashNode = hashInfo(d.msg.baseHash)?.node;
+      if (d.kind === 'MEASUREMENT_EXTENSION_LOG') {
+        assert.equal(d.msg.remainderLength, 0);
+        const mel = decodeDmtfMel(d.msg.portion);
+        assert.deepEqual(
+          mel.entries.map((e) => [e.melIndex, e.measIndex, e.dmtf.type, e.dmtf.raw]),
+          [
+            [1, 0x11, 9, true],
+            [2, 0x11, 9, true],
+            [3, 0x11, 6, true],
+          ],
+        );
+        assert.equal(new TextDecoder().decode(mel.entries[0]?.dmtf.value), 'ROM');
+        mels++;
+      }
+      const eps: DecodedSpdmMessage[] = [d];
+      const nested = nestedOf(d);
+      if (nested) eps.push(nested);
+      for (const e of eps) {
+        if (e.kind !== 'ENDPOINT_INFO') continue;
+        // Signed in both directions (the requester's answer to the encapsulated GET_ENDPOINT_INFO too).
+        assert.equal(e.msg.nonce?.length, 32);
+        assert.ok(e.msg.signature && e.msg.signature.length >= 96);
+        assert.deepEqual(decodeDeviceClassIdentifier(e.msg.epInfo), [{ registryId: 0, vendorId: new Uint8Array(0), subordinateIds: [fromHex('123456')] }]);
+        endpointInfos++;
+      }
+      if (d.kind === 'KEY_PAIR_INFO') {
+        assert.equal(d.msg.keyPairId, 1);
+        assert.equal(d.msg.publicKeyInfo[0], 0x30, 'PublicKeyInfo is DER');
+        assert.equal(d.msg.pqcAsymAlgoCapabilities?.length, d.msg.version >= 0x14 ? 4 : undefined);
+      }
+      if (d.kind === 'CSR') assert.equal(d.msg.csr[0], 0x30, 'CSR is DER');
+      if (d.kind === 'SET_CERTIFICATE' && hashNode) {
+        // RootHash (after the 4-byte chain header) = Hash(first certificate's DER).
+        const chain = d.msg.certChain;
+        const H = createHash(hashNode).digest().length;
+        const root = chain.subarray(4 + H);
+        assert.equal(root[0], 0x30);
+        assert.equal(root[1], 0x82);
+        const rootLen = 4 + (((root[2] ?? 0) << 8) | (root[3] ?? 0));
+        assert.equal(createHash(hashNode).update(root.subarray(0, rootLen)).digest('hex'), toHex(chain.subarray(4, 4 + H)), `${file}: SET_CERTIFICATE RootHash`);
+        setCerts++;
+      }
+    }
+  }
+  // 1.3+ captures: doe-default, doe-rsapss3072, doe-v13, mctp-default; SET_CERTIFICATE also in doe-v12-p256.
+  assert.equal(mels, 4);
+  assert.equal(endpointInfos, 8);
+  assert.equal(setCerts, 15);
 });

@@ -9,6 +9,35 @@ import {
   AlgType,
   CapabilityFlag,
   ConversationDecoder,
+  EncapPayloadType,
+  MEAS_CAP_MASK,
+  encodeChunkGet,
+  encodeChunkResponse,
+  encodeChunkSend,
+  encodeChunkSendAck,
+  encodeDeliverEncapsulatedResponse,
+  encodeEncapsulatedRequest,
+  encodeEncapsulatedResponseAck,
+  encodeEndSession,
+  encodeEndSessionAck,
+  encodeEndpointInfo,
+  encodeError,
+  encodeFinish,
+  encodeFinishRsp,
+  encodeGetEncapsulatedRequest,
+  encodeGetEndpointInfo,
+  encodeHeartbeat,
+  encodeHeartbeatAck,
+  encodeKeyExchange,
+  encodeKeyExchangeRsp,
+  encodeKeyUpdate,
+  encodeKeyUpdateAck,
+  encodePskExchange,
+  encodePskExchangeRsp,
+  encodePskFinish,
+  encodePskFinishRsp,
+  encodeSetCertificate,
+  encodeSetCertificateRsp,
   encodeAlgorithms,
   encodeCapabilities,
   encodeCertificate,
@@ -26,6 +55,7 @@ import {
   encodeRespondIfReady,
   encodeResponseNotReady,
   encodeVersion,
+  type AlgStruct,
   type DecodedMessage,
   type Direction,
 } from '../../src/spdm/index.js';
@@ -37,13 +67,14 @@ function doe(b: Uint8Array): Uint8Array {
   return concat([b, new Uint8Array((4 - (b.length % 4)) % 4)]);
 }
 
-function expectDecodeError(fn: () => unknown, messageName: string, field: string): DecodeError {
+function expectDecodeError(fn: () => unknown, messageName: string, field: string | RegExp): DecodeError {
   try {
     fn();
   } catch (e) {
     assert.ok(e instanceof DecodeError, `expected a DecodeError, got ${String(e)}`);
     assert.equal(e.messageName, messageName, e.message);
-    assert.equal(e.field, field, e.message);
+    if (typeof field === 'string') assert.equal(e.field, field, e.message);
+    else assert.match(e.field, field, e.message);
     return e;
   }
   assert.fail(`expected ${messageName}.${field} to be rejected`);
@@ -61,6 +92,9 @@ interface Setup {
   /** ALGORITHMS OtherParamsSelection. */
   responseOther?: number;
   baseAsym?: number;
+  requesterFlags?: number;
+  /** ALGORITHMS / NEGOTIATE_ALGORITHMS AlgStructs (default: DHE secp384r1, AEAD AES-256-GCM). */
+  structs?: AlgStruct[];
 }
 
 /** Runs GET_VERSION .. ALGORITHMS through `dec` and returns the negotiated version. */
@@ -68,10 +102,10 @@ function negotiate(dec: ConversationDecoder, o: Setup = {}): number {
   const v = o.version ?? 0x13;
   dec.feed('request', encodeGetVersion());
   dec.feed('response', doe(encodeVersion([{ major: 1, minor: 2, update: 0, alpha: 0 }, { major: v >> 4, minor: v & 0xf, update: 0, alpha: 0 }])));
-  dec.feed('request', encodeGetCapabilities({ version: v, ctExponent: 0, flags: 0x0882f7c6 & 0x0ec3ffc6, dataTransferSize: 4096, maxSpdmMsgSize: 4096 }));
+  dec.feed('request', encodeGetCapabilities({ version: v, ctExponent: 0, flags: o.requesterFlags ?? 0x0882f7c6 & 0x0ec3ffc6, dataTransferSize: 4096, maxSpdmMsgSize: 4096 }));
   const responderFlags = o.responderFlags ?? CapabilityFlag.CERT | CapabilityFlag.CHAL | CapabilityFlag.MEAS_SIG | CapabilityFlag.MULTI_KEY_NEG;
   dec.feed('response', encodeCapabilities({ version: v, ctExponent: 12, flags: responderFlags, dataTransferSize: 4096, maxSpdmMsgSize: 4096 }));
-  const structs = [
+  const structs = o.structs ?? [
     { type: AlgType.DHE, supported: 0x10, external: [] },
     { type: AlgType.AEAD, supported: 0x02, external: [] },
   ];
@@ -180,14 +214,14 @@ test('a whole 1.3 conversation with DOE padding: kinds, state, trailing, re-enco
     assert.equal(unsigned.msg.signature, undefined);
   } else assert.fail('MEASUREMENTS expected');
 
-  // A code whose codec comes later: header only, body = the rest (padding included).
-  const kx = concat([Uint8Array.of(v, 0xe4, 0xff, 0x00), seq(50)]);
-  const other = feed('request', kx);
+  // A code without a codec (1.4 SLOT_MANAGEMENT): header only, body = the rest (padding included).
+  const sm = concat([Uint8Array.of(v, 0x88, 0x01, 0x00), seq(5)]);
+  const other = feed('request', sm);
   assert.equal(other.kind, 'other');
   if (other.kind === 'other') {
-    assert.equal(other.name, 'KEY_EXCHANGE');
-    assert.deepEqual(other.header, { version: v, code: 0xe4, param1: 0xff, param2: 0 });
-    assert.equal(other.body.length, doe(kx).length - 4);
+    assert.equal(other.name, 'SLOT_MANAGEMENT');
+    assert.deepEqual(other.header, { version: v, code: 0x88, param1: 0x01, param2: 0 });
+    assert.equal(other.body.length, doe(sm).length - 4);
     assert.equal(other.trailing.length, 0);
   }
   assert.deepEqual(
@@ -299,7 +333,313 @@ test('direction, short payloads, unknown codes', () => {
   const unknown = dec.feed('request', Uint8Array.of(0x12, 0x99, 1, 2, 3));
   assert.ok(unknown.kind === 'other' && unknown.name === 'UNKNOWN_0x99' && unknown.body.length === 1);
   const heartbeatAck = dec.feed('response', Uint8Array.of(0x12, 0x68, 0, 0));
-  assert.ok(heartbeatAck.kind === 'other' && heartbeatAck.name === 'HEARTBEAT_ACK');
+  assert.equal(heartbeatAck.kind, 'HEARTBEAT_ACK');
+  const slotMgmt = dec.feed('response', Uint8Array.of(0x14, 0x08, 0, 0, 1));
+  assert.ok(slotMgmt.kind === 'other' && slotMgmt.name === 'SLOT_MANAGEMENT_RESP' && slotMgmt.body.length === 1);
   // A malformed in-scope message is an error, never 'other'.
   expectDecodeError(() => dec.feed('request', Uint8Array.of(0x12, 0x82, 0, 0)), 'GET_CERTIFICATE', 'Offset');
+});
+
+// ================================================================ sessions, encapsulated requests, chunking
+
+const SESSION_STRUCTS: AlgStruct[] = [
+  { type: AlgType.DHE, supported: 0x10, external: [] }, // secp384r1: D = 96
+  { type: AlgType.AEAD, supported: 0x02, external: [] },
+  { type: AlgType.REQ_BASE_ASYM, supported: 0x08, external: [] }, // RSAPSS-3072: requester signatures are 384 bytes
+  { type: AlgType.KEY_SCHEDULE, supported: 0x01, external: [] },
+];
+const D = 96;
+const S_REQ = 384;
+const RSP_SESSION_FLAGS =
+  CapabilityFlag.CERT | CapabilityFlag.CHAL | CapabilityFlag.MEAS_SIG | CapabilityFlag.ENCRYPT | CapabilityFlag.MAC |
+  CapabilityFlag.MUT_AUTH | CapabilityFlag.KEY_EX | CapabilityFlag.PSK_WITH_CONTEXT | CapabilityFlag.ENCAP | CapabilityFlag.CHUNK;
+const REQ_SESSION_FLAGS = 0x0002f7c6; // 1.2 requester flags, HANDSHAKE_IN_THE_CLEAR (bit 15) included
+
+function sessionDecoder(o: { version?: number; clear?: boolean; responderFlags?: number; structs?: AlgStruct[] } = {}): { dec: ConversationDecoder; v: number } {
+  const dec = new ConversationDecoder();
+  const v = negotiate(dec, {
+    version: o.version ?? 0x12,
+    structs: o.structs ?? SESSION_STRUCTS,
+    requesterFlags: REQ_SESSION_FLAGS,
+    responderFlags: (o.responderFlags ?? RSP_SESSION_FLAGS) | (o.clear ? CapabilityFlag.HANDSHAKE_IN_THE_CLEAR : 0),
+    requestOther: 0x12,
+    responseOther: 0x12,
+  });
+  return { dec, v };
+}
+
+/** Feeds with DOE padding and checks raw, trailing and re-encoding. */
+function feedChecked(dec: ConversationDecoder, dir: Direction, b: Uint8Array): DecodedMessage {
+  const d = dec.feed(dir, doe(b));
+  assert.notEqual(d.kind, 'other');
+  if (d.kind !== 'other') {
+    assert.equal(toHex(d.msg.raw), toHex(b), `${d.kind}: raw`);
+    assert.equal(d.trailing.length, (4 - (b.length % 4)) % 4, `${d.kind}: trailing`);
+    assert.equal(toHex(reencode(d)), toHex(b), `${d.kind}: re-encodes`);
+  }
+  return d;
+}
+
+test('KEY_EXCHANGE .. FINISH_RSP: sizes from ALGORITHMS, verify data placed by HANDSHAKE_IN_THE_CLEAR of both sides', () => {
+  for (const clear of [false, true]) {
+    const { dec, v } = sessionDecoder({ clear });
+    const st = dec.state;
+    assert.equal(st.dheGroup, 0x10);
+    assert.equal(st.reqBaseAsymAlgo, 0x08);
+    assert.deepEqual(dec.exchangeDataSizes, { request: D, response: D });
+    assert.equal(dec.requesterSignatureSize, S_REQ);
+    assert.equal(dec.handshakeInTheClear, clear, 'the requester always sets the flag: the responder decides');
+
+    const kx = feedChecked(dec, 'request', encodeKeyExchange(v, { measurementSummaryHashType: 0xff, slot: 0, reqSessionId: 0xffff, sessionPolicy: 1, randomData: seq(32), exchangeData: seq(D, 2) }));
+    assert.equal(kx.kind, 'KEY_EXCHANGE');
+    assert.equal(dec.state.keyExchangeSummaryHashType, 0xff);
+    const rsp = {
+      heartbeatPeriod: 0xf0,
+      rspSessionId: 0xfffe,
+      mutAuthRequested: 0x01,
+      reqSlotIdParam: 0,
+      randomData: seq(32, 3),
+      exchangeData: seq(D, 4),
+      measurementSummaryHash: seq(H, 5),
+      signature: seq(S, 6),
+    };
+    const withVerify = encodeKeyExchangeRsp(v, { ...rsp, responderVerifyData: seq(H, 7) });
+    const withoutVerify = encodeKeyExchangeRsp(v, rsp);
+    if (clear) {
+      expectDecodeError(() => dec.feed('response', withVerify), 'KEY_EXCHANGE_RSP', 'trailing');
+      const d = feedChecked(dec, 'response', withoutVerify);
+      assert.ok(d.kind === 'KEY_EXCHANGE_RSP' && d.msg.responderVerifyData === undefined && d.msg.measurementSummaryHash?.length === H);
+    } else {
+      expectDecodeError(() => dec.feed('response', withoutVerify), 'KEY_EXCHANGE_RSP', 'ResponderVerifyData');
+      const d = feedChecked(dec, 'response', withVerify);
+      assert.ok(d.kind === 'KEY_EXCHANGE_RSP' && d.msg.responderVerifyData?.length === H);
+      if (d.kind === 'KEY_EXCHANGE_RSP') assert.equal(d.msg.unsigned.length, 40 + D + H + 2);
+    }
+
+    const fin = feedChecked(dec, 'request', encodeFinish(v, { signatureIncluded: true, reqSlotId: 0, signature: seq(S_REQ, 8), requesterVerifyData: seq(H, 9) }));
+    assert.ok(fin.kind === 'FINISH' && fin.msg.signature?.length === S_REQ);
+    assert.equal(dec.state.finishSignatureIncluded, true);
+    const finRsp = feedChecked(dec, 'response', encodeFinishRsp(v, clear ? { responderVerifyData: seq(H, 10) } : {}));
+    assert.ok(finRsp.kind === 'FINISH_RSP' && (finRsp.msg.responderVerifyData !== undefined) === clear);
+  }
+});
+
+test('KEY_EXCHANGE_RSP / PSK_EXCHANGE_RSP: summary hash as the request asked, none from a responder without MEAS_CAP', () => {
+  const rsp = (v: number, msh: boolean): Uint8Array =>
+    encodeKeyExchangeRsp(v, {
+      heartbeatPeriod: 0,
+      rspSessionId: 1,
+      mutAuthRequested: 0,
+      reqSlotIdParam: 0,
+      randomData: seq(32),
+      exchangeData: seq(D),
+      ...(msh ? { measurementSummaryHash: seq(H) } : {}),
+      signature: seq(S),
+      responderVerifyData: seq(H, 1),
+    });
+  const kx = (v: number, type: number): Uint8Array => encodeKeyExchange(v, { measurementSummaryHashType: type, slot: 0, reqSessionId: 1, randomData: seq(32), exchangeData: seq(D) });
+  const a = sessionDecoder();
+  a.dec.feed('request', kx(a.v, 0));
+  assert.equal(a.dec.feed('response', rsp(a.v, false)).kind, 'KEY_EXCHANGE_RSP');
+  a.dec.feed('request', kx(a.v, 1));
+  assert.equal(a.dec.feed('response', rsp(a.v, true)).kind, 'KEY_EXCHANGE_RSP');
+  const noMeas = sessionDecoder({ responderFlags: RSP_SESSION_FLAGS & ~MEAS_CAP_MASK });
+  noMeas.dec.feed('request', kx(noMeas.v, 0xff));
+  assert.equal(noMeas.dec.feed('response', rsp(noMeas.v, false)).kind, 'KEY_EXCHANGE_RSP');
+
+  const { dec, v } = sessionDecoder();
+  const psk = feedChecked(dec, 'request', encodePskExchange(v, { measurementSummaryHashType: 1, sessionPolicy: 1, reqSessionId: 2, pskHint: seq(12), requesterContext: seq(64, 1) }));
+  assert.equal(psk.kind, 'PSK_EXCHANGE');
+  assert.equal(dec.state.pskExchangeSummaryHashType, 1);
+  const pskRsp = feedChecked(dec, 'response', encodePskExchangeRsp(v, { heartbeatPeriod: 0, rspSessionId: 3, measurementSummaryHash: seq(H, 2), responderContext: seq(64, 3), responderVerifyData: seq(H, 4) }));
+  assert.ok(pskRsp.kind === 'PSK_EXCHANGE_RSP' && pskRsp.msg.measurementSummaryHash?.length === H);
+  assert.equal(feedChecked(dec, 'request', encodePskFinish(v, { requesterVerifyData: seq(H) })).kind, 'PSK_FINISH');
+  assert.equal(feedChecked(dec, 'response', encodePskFinishRsp(v)).kind, 'PSK_FINISH_RSP');
+  for (const [dir, b, kind] of [
+    ['request', encodeHeartbeat(v), 'HEARTBEAT'],
+    ['response', encodeHeartbeatAck(v), 'HEARTBEAT_ACK'],
+    ['request', encodeKeyUpdate(v, { operation: 2, tag: 9 }), 'KEY_UPDATE'],
+    ['response', encodeKeyUpdateAck(v, { operation: 2, tag: 9 }), 'KEY_UPDATE_ACK'],
+    ['request', encodeEndSession(v, { negotiatedStateClearing: true }), 'END_SESSION'],
+    ['response', encodeEndSessionAck(v), 'END_SESSION_ACK'],
+  ] as const) {
+    assert.equal(feedChecked(dec, dir, b).kind, kind);
+  }
+});
+
+test('sizes the negotiation did not give are DecodeErrors naming the field', () => {
+  const noDhe = sessionDecoder({ structs: [{ type: AlgType.AEAD, supported: 0x02, external: [] }] });
+  assert.equal(noDhe.dec.exchangeDataSizes, undefined);
+  expectDecodeError(
+    () => noDhe.dec.feed('request', encodeKeyExchange(noDhe.v, { measurementSummaryHashType: 0, slot: 0, reqSessionId: 1, randomData: seq(32), exchangeData: seq(D) })),
+    'KEY_EXCHANGE',
+    'ExchangeData',
+  );
+  // No ReqBaseAsymAlg: an unsigned FINISH decodes, a signed one cannot.
+  assert.equal(noDhe.dec.requesterSignatureSize, undefined);
+  assert.equal(noDhe.dec.feed('request', encodeFinish(noDhe.v, { signatureIncluded: false, reqSlotId: 0, requesterVerifyData: seq(H) })).kind, 'FINISH');
+  expectDecodeError(
+    () => noDhe.dec.feed('request', encodeFinish(noDhe.v, { signatureIncluded: true, reqSlotId: 0, signature: seq(S_REQ), requesterVerifyData: seq(H) })),
+    'FINISH',
+    'Signature',
+  );
+});
+
+test('encapsulated flow: nested messages decoded with the requester-side sizes, padding after them', () => {
+  const { dec, v } = sessionDecoder({ version: 0x13 });
+  assert.equal(dec.state.multiKeyConnReq, true);
+  assert.equal(feedChecked(dec, 'request', encodeGetEncapsulatedRequest(v)).kind, 'GET_ENCAPSULATED_REQUEST');
+  const er = feedChecked(dec, 'response', encodeEncapsulatedRequest(v, { requestId: 1, payload: encodeGetDigests(v) }));
+  assert.ok(er.kind === 'ENCAPSULATED_REQUEST' && er.msg.nested?.kind === 'GET_DIGESTS');
+  assert.equal(dec.state.encapRequestId, 1);
+
+  // The requester's DIGESTS: multi-key per ALGORITHMS OtherParamsSelection bit 4.
+  const reqDigests = encodeDigests(v, { supportedSlotMask: 0x03, digests: [0, 1].map((slot) => ({ slot, digest: seq(H, slot), keyPairId: slot + 1, certificateInfo: 1, keyUsageMask: 0xf })) }, true);
+  const dr = feedChecked(dec, 'request', encodeDeliverEncapsulatedResponse(v, { requestId: 1, payload: reqDigests }));
+  assert.ok(dr.kind === 'DELIVER_ENCAPSULATED_RESPONSE' && dr.msg.nested?.kind === 'DIGESTS');
+
+  const challenge = encodeChallenge(v, { slot: 0, measurementSummaryHashType: 0, nonce: seq(32), requesterContext: seq(8) });
+  const ack = feedChecked(dec, 'response', encodeEncapsulatedResponseAck(v, { requestId: 2, payloadType: EncapPayloadType.PRESENT, ackRequestId: 1, payload: challenge }));
+  assert.ok(ack.kind === 'ENCAPSULATED_RESPONSE_ACK' && ack.msg.nested?.kind === 'CHALLENGE' && ack.msg.ackRequestId === 1);
+  // The requester's CHALLENGE_AUTH: ReqBaseAsymAlg signature, never a summary hash.
+  const auth = encodeChallengeAuth(v, { slot: 0, slotMask: 1, certChainHash: seq(H), nonce: seq(32, 1), requesterContext: seq(8) }, seq(S_REQ)).message;
+  const ca = feedChecked(dec, 'request', encodeDeliverEncapsulatedResponse(v, { requestId: 2, payload: auth }));
+  assert.ok(ca.kind === 'DELIVER_ENCAPSULATED_RESPONSE' && ca.msg.nested?.kind === 'CHALLENGE_AUTH');
+  if (ca.kind === 'DELIVER_ENCAPSULATED_RESPONSE' && ca.msg.nested?.kind === 'CHALLENGE_AUTH') assert.equal(ca.msg.nested.msg.signature.length, S_REQ);
+
+  // Signed GET_ENDPOINT_INFO to the requester: only the encapsulated flag changes.
+  const gei = encodeGetEndpointInfo(v, { subCode: 1, slot: 0, requestAttributes: 1, nonce: seq(32) });
+  feedChecked(dec, 'response', encodeEncapsulatedResponseAck(v, { requestId: 3, payloadType: EncapPayloadType.PRESENT, ackRequestId: 2, payload: gei }));
+  assert.equal(dec.state.encapEndpointInfoSignatureRequested, true);
+  assert.equal(dec.state.endpointInfoSignatureRequested, false);
+  const epi = encodeEndpointInfo(v, { slot: 0, nonce: seq(32, 2), epInfo: seq(13), signature: seq(S_REQ, 3) });
+  const de = feedChecked(dec, 'request', encodeDeliverEncapsulatedResponse(v, { requestId: 3, payload: epi }));
+  assert.ok(de.kind === 'DELIVER_ENCAPSULATED_RESPONSE' && de.msg.nested?.kind === 'ENDPOINT_INFO');
+  // The requester may answer with an ERROR.
+  const err = feedChecked(dec, 'request', encodeDeliverEncapsulatedResponse(v, { requestId: 3, payload: encodeError(v, 0x05) }));
+  assert.ok(err.kind === 'DELIVER_ENCAPSULATED_RESPONSE' && err.msg.nested?.kind === 'ERROR');
+
+  // ReqSlotNumber (9 bytes: 3 of DOE padding) and the end of the flow.
+  const slotAck = feedChecked(dec, 'response', encodeEncapsulatedResponseAck(v, { requestId: 0, payloadType: EncapPayloadType.REQ_SLOT_NUMBER, ackRequestId: 3, reqSlotNumber: 3 }));
+  assert.ok(slotAck.kind === 'ENCAPSULATED_RESPONSE_ACK' && slotAck.msg.reqSlotNumber === 3 && slotAck.trailing.length === 3);
+  const done = feedChecked(dec, 'response', encodeEncapsulatedRequest(v, { requestId: 0, payload: new Uint8Array(0) }));
+  assert.ok(done.kind === 'ENCAPSULATED_REQUEST' && done.msg.nested === undefined && done.msg.payload.length === 0);
+
+  // GET_VERSION resets the session and encapsulation state.
+  dec.feed('request', encodeGetVersion());
+  const st = dec.state;
+  assert.equal(st.encapEndpointInfoSignatureRequested, false);
+  assert.equal(st.encapRequestId, undefined);
+  assert.equal(st.dheGroup, undefined);
+  assert.equal(st.reqBaseAsymAlgo, undefined);
+  assert.equal(dec.handshakeInTheClear, false);
+});
+
+test('encapsulated flow: a nested message that cannot be there is a DecodeError naming the outer message', () => {
+  const { dec, v } = sessionDecoder({ version: 0x13 });
+  const before = dec.state;
+  // GET_VERSION is not an encapsulated request; a response code is not a request.
+  let e = expectDecodeError(() => dec.feed('response', encodeEncapsulatedRequest(v, { requestId: 1, payload: encodeGetVersion() })), 'ENCAPSULATED_REQUEST.GET_VERSION', 'RequestResponseCode');
+  assert.equal(e.offset, 5);
+  expectDecodeError(() => dec.feed('response', encodeEncapsulatedRequest(v, { requestId: 1, payload: encodeDigests(v, { digests: [] }) })), 'ENCAPSULATED_REQUEST.DIGESTS', 'RequestResponseCode');
+  // MEASUREMENTS cannot be delivered by a requester.
+  expectDecodeError(
+    () => dec.feed('request', encodeDeliverEncapsulatedResponse(v, { requestId: 1, payload: encodeMeasurements(v, { numberOfBlocks: 0, record: new Uint8Array(0), nonce: seq(32) }).message })),
+    'DELIVER_ENCAPSULATED_RESPONSE.MEASUREMENTS',
+    'RequestResponseCode',
+  );
+  // The nested message carries the outer version.
+  e = expectDecodeError(() => dec.feed('request', encodeDeliverEncapsulatedResponse(v, { requestId: 1, payload: encodeGetDigests(0x12) })), 'DELIVER_ENCAPSULATED_RESPONSE.GET_DIGESTS', 'RequestResponseCode');
+  e = expectDecodeError(
+    () => dec.feed('response', encodeEncapsulatedResponseAck(v, { requestId: 2, payloadType: 1, payload: encodeGetDigests(0x12) })),
+    'ENCAPSULATED_RESPONSE_ACK.GET_DIGESTS',
+    'SPDMVersion',
+  );
+  assert.equal(e.offset, 8);
+  // A nested message cut short: the field of the nested message, at its offset in the outer one.
+  const cert = encodeCertificate(v, { slot: 0, portion: seq(40), remainderLength: 0 });
+  e = expectDecodeError(
+    () => dec.feed('request', encodeDeliverEncapsulatedResponse(v, { requestId: 1, payload: cert.subarray(0, 30) })),
+    'DELIVER_ENCAPSULATED_RESPONSE.CERTIFICATE',
+    'CertChain',
+  );
+  assert.equal(e.offset, 4 + 8);
+  // Bytes after the nested message beyond the DOE padding.
+  expectDecodeError(() => dec.feed('request', concat([encodeDeliverEncapsulatedResponse(v, { requestId: 1, payload: cert }), new Uint8Array(4)])), 'DELIVER_ENCAPSULATED_RESPONSE', 'trailing');
+  // PayloadType 1 needs a request; PayloadType 3 does not exist.
+  expectDecodeError(() => dec.feed('response', encodeEncapsulatedResponseAck(v, { requestId: 2, payloadType: 1, payload: new Uint8Array(0) })), 'ENCAPSULATED_RESPONSE_ACK', 'EncapsulatedRequest');
+  expectDecodeError(() => dec.feed('response', encodeEncapsulatedResponseAck(v, { requestId: 2, payloadType: 3 })), 'ENCAPSULATED_RESPONSE_ACK', 'Param2');
+  assert.deepEqual(dec.state, before, 'failures leave the state alone');
+});
+
+test('chunking: the large request and the large response are reassembled and decoded in context', () => {
+  const { dec, v } = sessionDecoder();
+  // SET_CERTIFICATE of 4 + 204 bytes sent in chunks of 80.
+  const chain = concat([Uint8Array.of(208, 0, 0, 0), seq(204)]);
+  const large = encodeSetCertificate(v, { slot: 1, certChain: chain });
+  const chunks = [large.subarray(0, 80), large.subarray(80, 160), large.subarray(160)];
+  let last: DecodedMessage | undefined;
+  chunks.forEach((chunk, i) => {
+    const d = feedChecked(dec, 'request', encodeChunkSend(v, { lastChunk: i === 2, handle: 5, chunkSeqNo: i, ...(i === 0 ? { largeMessageSize: large.length } : {}), chunk }));
+    assert.equal(d.kind, 'CHUNK_SEND');
+    if (i < 2) {
+      assert.ok(d.kind === 'CHUNK_SEND' && d.large === undefined);
+      assert.equal(dec.state.chunkSend?.nextSeqNo, i + 1);
+    }
+    last = d;
+  });
+  assert.ok(last?.kind === 'CHUNK_SEND' && last.large?.kind === 'SET_CERTIFICATE');
+  if (last?.kind === 'CHUNK_SEND' && last.large) assert.equal(toHex(reencode(last.large)), toHex(large));
+  assert.equal(dec.state.chunkSend, undefined);
+  // ACKs: without a response (6 bytes + 2 of DOE padding), then with the response to the large request.
+  const plain = dec.feed('response', doe(encodeChunkSendAck(v, { handle: 5, chunkSeqNo: 1 })));
+  assert.ok(plain.kind === 'CHUNK_SEND_ACK' && plain.msg.nested === undefined && plain.trailing.length === 2);
+  const ack = feedChecked(dec, 'response', encodeChunkSendAck(v, { handle: 5, chunkSeqNo: 2, payload: encodeSetCertificateRsp(v, { slot: 1 }) }));
+  assert.ok(ack.kind === 'CHUNK_SEND_ACK' && ack.msg.nested?.kind === 'SET_CERTIFICATE_RSP');
+
+  // A large signed MEASUREMENTS fetched with CHUNK_GET after ERROR LargeResponse: decoded with
+  // the context of its GET_MEASUREMENTS.
+  dec.feed('request', encodeGetMeasurements(v, { attributes: 1, operation: 0xff, nonce: seq(32), slot: 0 }));
+  dec.feed('response', encodeError(v, 0x0f, 0, Uint8Array.of(9)));
+  const block = encodeDmtfBlock(1, { raw: true, type: 1, value: seq(150) });
+  const meas = encodeMeasurements(v, { numberOfBlocks: 1, record: block, nonce: seq(32, 1) }, seq(S, 2)).message;
+  const parts = [meas.subarray(0, 100), meas.subarray(100, 200), meas.subarray(200)];
+  let got: DecodedMessage | undefined;
+  parts.forEach((chunk, i) => {
+    feedChecked(dec, 'request', encodeChunkGet(v, { handle: 9, chunkSeqNo: i }));
+    got = feedChecked(dec, 'response', encodeChunkResponse(v, { lastChunk: i === 2, handle: 9, chunkSeqNo: i, ...(i === 0 ? { largeMessageSize: meas.length } : {}), chunk }));
+  });
+  assert.ok(got?.kind === 'CHUNK_RESPONSE' && got.large?.kind === 'MEASUREMENTS');
+  if (got?.kind === 'CHUNK_RESPONSE' && got.large?.kind === 'MEASUREMENTS') assert.equal(got.large.msg.signature?.length, S);
+});
+
+test('chunking: sequence, handle and size errors', () => {
+  const { dec, v } = sessionDecoder();
+  const first = encodeChunkSend(v, { lastChunk: false, handle: 1, chunkSeqNo: 0, largeMessageSize: 100, chunk: seq(60) });
+  expectDecodeError(() => dec.feed('request', encodeChunkSend(v, { lastChunk: false, handle: 1, chunkSeqNo: 1, chunk: seq(10) })), 'CHUNK_SEND', 'ChunkSeqNo');
+  dec.feed('request', first);
+  expectDecodeError(() => dec.feed('request', encodeChunkSend(v, { lastChunk: false, handle: 1, chunkSeqNo: 2, chunk: seq(10) })), 'CHUNK_SEND', 'ChunkSeqNo');
+  expectDecodeError(() => dec.feed('request', encodeChunkSend(v, { lastChunk: false, handle: 2, chunkSeqNo: 1, chunk: seq(10) })), 'CHUNK_SEND', 'Param2');
+  expectDecodeError(() => dec.feed('request', encodeChunkSend(v, { lastChunk: false, handle: 1, chunkSeqNo: 1, chunk: seq(41) })), 'CHUNK_SEND', 'ChunkSize');
+  expectDecodeError(() => dec.feed('request', encodeChunkSend(v, { lastChunk: true, handle: 1, chunkSeqNo: 1, chunk: seq(39) })), 'CHUNK_SEND', 'Param1');
+  // The reassembled bytes must be one whole request (these 100 bytes are not) ...
+  expectDecodeError(
+    () => dec.feed('request', encodeChunkSend(v, { lastChunk: true, handle: 1, chunkSeqNo: 1, chunk: seq(40) })),
+    'CHUNK_SEND',
+    /^LargeMessage\(/,
+  );
+  const big = new ConversationDecoder(dec.state);
+  big.feed('request', encodeChunkSend(v, { lastChunk: false, handle: 1, chunkSeqNo: 0, largeMessageSize: 8, chunk: encodeHeartbeat(v) }));
+  expectDecodeError(() => big.feed('request', encodeChunkSend(v, { lastChunk: true, handle: 1, chunkSeqNo: 1, chunk: new Uint8Array(4) })), 'CHUNK_SEND', 'LargeMessage(HEARTBEAT).LargeMessageSize');
+  // ... and not a chunk message itself.
+  const nested = new ConversationDecoder(dec.state);
+  const inner = encodeChunkGet(v, { handle: 1, chunkSeqNo: 0 });
+  expectDecodeError(
+    () => nested.feed('request', encodeChunkSend(v, { lastChunk: true, handle: 3, chunkSeqNo: 0, largeMessageSize: inner.length, chunk: inner })),
+    'CHUNK_SEND',
+    'LargeMessage(CHUNK_GET).RequestResponseCode',
+  );
+  // None of the failures advanced the reassembly.
+  assert.equal(dec.state.chunkSend?.received, 60);
+  assert.equal(dec.state.chunkSend?.nextSeqNo, 1);
 });

@@ -32,6 +32,41 @@ import {
   encodeNegotiateAlgorithms,
   encodeOpaqueData,
   ErrorCode,
+  decodeChunkGet,
+  decodeChunkResponse,
+  decodeChunkSend,
+  decodeChunkSendAck,
+  decodeDeliverEncapsulatedResponse,
+  decodeDeviceClassIdentifier,
+  decodeDmtfMel,
+  decodeEncapsulatedRequest,
+  decodeEncapsulatedResponseAck,
+  decodeEndpointInfo,
+  decodeFinish,
+  decodeGetEndpointInfo,
+  decodeKeyExchange,
+  decodeKeyExchangeRsp,
+  decodeKeyPairInfo,
+  decodeKeyUpdate,
+  decodeKeyUpdateAck,
+  decodeMeasurementExtensionLog,
+  decodePskExchange,
+  decodePskExchangeRsp,
+  decodeSendEvent,
+  decodeSetCertificate,
+  decodeSetCertificateRsp,
+  decodeSetKeyPairInfo,
+  decodeSubscribeEventTypes,
+  decodeSupportedEventTypes,
+  decodeVendorDefinedRequest,
+  decodeVendorDefinedResponse,
+  encodeDmtfMel,
+  encodeFinish,
+  encodeKeyExchange,
+  encodeKeyExchangeRsp,
+  encodePskExchange,
+  encodePskExchangeRsp,
+  encodeSetCertificate,
   type AlgorithmOffer,
 } from '../../src/spdm/index.js';
 import { seq } from './samples.js';
@@ -253,4 +288,109 @@ test('opaque data: the DSP0277 example of shared/spec §19.3 decodes', () => {
   assert.equal(o.format, 'general');
   assert.equal(o.elements.length, 1);
   assert.deepEqual(o.elements[0]?.data, fromHex('0101010011'));
+});
+
+// ================================================================ 1.1+ session, encapsulation, 1.2-1.4 messages
+
+test('messages used before the version that introduced them', () => {
+  const kx = encodeKeyExchange(0x11, { measurementSummaryHashType: 0, slot: 0, reqSessionId: 1, randomData: seq(32), exchangeData: seq(64) });
+  expectDecodeError(() => decodeKeyExchange(patch(kx, [0, 0x10]), { exchangeDataSize: 64 }), 'KEY_EXCHANGE', 'SPDMVersion');
+  expectDecodeError(() => decodeChunkGet(fromHex('1186000100')), 'CHUNK_GET', 'SPDMVersion');
+  expectDecodeError(() => decodeGetEndpointInfo(fromHex('128701000000000000')), 'GET_ENDPOINT_INFO', 'SPDMVersion');
+  expectDecodeError(() => decodeSetCertificateRsp(fromHex('116e0000')), 'SET_CERTIFICATE_RSP', 'SPDMVersion');
+});
+
+test('KEY_EXCHANGE / KEY_EXCHANGE_RSP / FINISH / PSK_EXCHANGE fields', () => {
+  const kx = encodeKeyExchange(0x12, { measurementSummaryHashType: 0, slot: 0, reqSessionId: 1, randomData: seq(32), exchangeData: seq(64) });
+  expectDecodeError(() => decodeKeyExchange(patch(kx, [2, 2]), { exchangeDataSize: 64 }), 'KEY_EXCHANGE', 'Param1');
+  expectDecodeError(() => decodeKeyExchange(patch(kx, [3, 8]), { exchangeDataSize: 64 }), 'KEY_EXCHANGE', 'Param2');
+  // OpaqueDataLength (at 40 + D) above 1024.
+  const e = expectDecodeError(() => decodeKeyExchange(patch(kx, [104, 0x01], [105, 0x04]), { exchangeDataSize: 64 }), 'KEY_EXCHANGE', 'OpaqueDataLength');
+  assert.equal(e.offset, 104);
+  // A larger ExchangeData than sent runs into the opaque data.
+  expectDecodeError(() => decodeKeyExchange(kx, { exchangeDataSize: 96 }), 'KEY_EXCHANGE', 'ExchangeData');
+
+  const rctx = { hashSize: 48, signatureSize: 96, exchangeDataSize: 96, measurementSummaryHashPresent: false, handshakeInTheClear: true };
+  const rsp = encodeKeyExchangeRsp(0x13, { heartbeatPeriod: 0, rspSessionId: 1, mutAuthRequested: 0, reqSlotIdParam: 0, randomData: seq(32), exchangeData: seq(96), signature: seq(96) });
+  assert.equal(decodeKeyExchangeRsp(rsp, rctx).raw.length, rsp.length);
+  expectDecodeError(() => decodeKeyExchangeRsp(rsp, { ...rctx, measurementSummaryHashPresent: true }), 'KEY_EXCHANGE_RSP', /^(Signature|OpaqueData|OpaqueDataLength)$/);
+  expectDecodeError(() => decodeKeyExchangeRsp(rsp, { ...rctx, handshakeInTheClear: false }), 'KEY_EXCHANGE_RSP', 'ResponderVerifyData');
+
+  // FINISH: ReqSlotID checked when signed; 1.4 opaque data before the signature.
+  const fin = encodeFinish(0x14, { signatureIncluded: true, reqSlotId: 0, signature: seq(64), requesterVerifyData: seq(32) });
+  expectDecodeError(() => decodeFinish(patch(fin, [3, 9]), { hashSize: 32, requesterSignatureSize: 64 }), 'FINISH', 'Param2');
+  expectDecodeError(() => decodeFinish(patch(fin, [4, 0x01], [5, 0x04]), { hashSize: 32, requesterSignatureSize: 64 }), 'FINISH', 'OpaqueDataLength');
+  expectDecodeError(() => decodeFinish(fin, { hashSize: 32 }), 'FINISH', 'Signature');
+  // 1.3 has no opaque data: the same bytes leave 2 extra, which the caller (ConversationDecoder) rejects.
+  assert.equal(decodeFinish(patch(fin, [0, 0x13]), { hashSize: 32, requesterSignatureSize: 64 }).raw.length, fin.length - 2);
+
+  const psk = encodePskExchange(0x12, { measurementSummaryHashType: 0, reqSessionId: 1, pskHint: seq(4), requesterContext: seq(32) });
+  expectDecodeError(() => decodePskExchange(patch(psk, [2, 3])), 'PSK_EXCHANGE', 'Param1');
+  expectDecodeError(() => decodePskExchange(patch(psk, [10, 0x01], [11, 0x04])), 'PSK_EXCHANGE', 'OpaqueDataLength');
+  expectDecodeError(() => decodePskExchange(patch(psk, [6, 5])), 'PSK_EXCHANGE', 'RequesterContext');
+  expectDecodeError(() => decodePskExchange(patch(psk, [8, 40])), 'PSK_EXCHANGE', 'RequesterContext');
+  const pskRsp = encodePskExchangeRsp(0x12, { heartbeatPeriod: 0, rspSessionId: 1, responderContext: seq(8), responderVerifyData: seq(32) });
+  expectDecodeError(() => decodePskExchangeRsp(patch(pskRsp, [10, 0x01], [11, 0x04]), { hashSize: 32, measurementSummaryHashPresent: false }), 'PSK_EXCHANGE_RSP', 'OpaqueDataLength');
+  expectDecodeError(() => decodePskExchangeRsp(pskRsp, { hashSize: 32, measurementSummaryHashPresent: true }), 'PSK_EXCHANGE_RSP', 'ResponderVerifyData');
+});
+
+test('KEY_UPDATE, SET_KEY_PAIR_INFO, SET_CERTIFICATE, encapsulation fields', () => {
+  expectDecodeError(() => decodeKeyUpdate(fromHex('11e90001')), 'KEY_UPDATE', 'Param1');
+  expectDecodeError(() => decodeKeyUpdateAck(fromHex('11690401')), 'KEY_UPDATE_ACK', 'Param1');
+  expectDecodeError(() => decodeSetKeyPairInfo(fromHex('13fd030001')), 'SET_KEY_PAIR_INFO', 'Param1');
+  // Change needs the desired fields; erase is the KeyPairID alone.
+  expectDecodeError(() => decodeSetKeyPairInfo(fromHex('13fd000001')), 'SET_KEY_PAIR_INFO', 'Reserved');
+  assert.equal(decodeSetKeyPairInfo(fromHex('13fd010001')).raw.length, 5);
+  // 1.4 PQC length past the end.
+  expectDecodeError(() => decodeSetKeyPairInfo(fromHex('14fd0000 01 00 0000 00000000 00 04 00')), 'SET_KEY_PAIR_INFO', 'DesiredPqcAsymAlgo');
+  expectDecodeError(() => decodeKeyPairInfo(concat([fromHex('147c0000'), new Uint8Array(19), fromHex('05')])), 'KEY_PAIR_INFO', 'PqcAsymAlgoCapabilities');
+
+  const set = encodeSetCertificate(0x12, { slot: 0, certChain: concat([fromHex('08000000'), seq(4)]) });
+  expectDecodeError(() => decodeSetCertificate(patch(set, [2, 8])), 'SET_CERTIFICATE', 'Param1');
+  expectDecodeError(() => decodeSetCertificate(patch(set, [4, 3])), 'SET_CERTIFICATE', 'CertChain.Length');
+  expectDecodeError(() => decodeSetCertificate(patch(set, [4, 9])), 'SET_CERTIFICATE', 'CertChain');
+  // 1.2 has no Erase bit: bit 7 is reserved and the chain is still expected.
+  expectDecodeError(() => decodeSetCertificate(fromHex('12ee8000')), 'SET_CERTIFICATE', 'CertChain.Length');
+  assert.equal(decodeSetCertificate(fromHex('13ee8000')).erase, true);
+
+  expectDecodeError(() => decodeDeliverEncapsulatedResponse(fromHex('12eb0100')), 'DELIVER_ENCAPSULATED_RESPONSE', 'EncapsulatedResponse');
+  expectDecodeError(() => decodeEncapsulatedResponseAck(fromHex('126b000201000000')), 'ENCAPSULATED_RESPONSE_ACK', 'ReqSlotNumber');
+  expectDecodeError(() => decodeEncapsulatedResponseAck(fromHex('126b00020100000008')), 'ENCAPSULATED_RESPONSE_ACK', 'ReqSlotNumber');
+  expectDecodeError(() => decodeEncapsulatedResponseAck(fromHex('126b000001')), 'ENCAPSULATED_RESPONSE_ACK', 'Reserved');
+  // A nested decoder that does not return a prefix of the payload is a bug, reported as such.
+  expectDecodeError(
+    () => decodeEncapsulatedRequest(fromHex('126a010012810000'), () => ({ value: 0, raw: new Uint8Array(4) })),
+    'ENCAPSULATED_REQUEST',
+    'EncapsulatedRequest',
+  );
+});
+
+test('endpoint info, MEL, events, vendor-defined, chunk fields', () => {
+  expectDecodeError(() => decodeGetEndpointInfo(fromHex('138701000100000000')), 'GET_ENDPOINT_INFO', 'Nonce');
+  expectDecodeError(() => decodeEndpointInfo(fromHex('13070000000000000500000001'), { signatureRequested: false }), 'ENDPOINT_INFO', 'EPInfo');
+  expectDecodeError(() => decodeEndpointInfo(concat([fromHex('1307000000000000'), seq(32), fromHex('00000000')]), { signatureRequested: true }), 'ENDPOINT_INFO', 'Signature');
+  expectDecodeError(() => decodeDeviceClassIdentifier(fromHex('01000000 08 0000 01 03123456 00')), 'ENDPOINT_INFO.DeviceClassIdentifier.Element[0]', 'IdElemLength');
+  expectDecodeError(() => decodeDeviceClassIdentifier(fromHex('01000000 07 0000 01 03123456 00')), 'ENDPOINT_INFO.DeviceClassIdentifier', 'EPInfo');
+
+  const mel = encodeDmtfMel([{ melIndex: 1, measIndex: 2, dmtf: { raw: true, type: 9, value: seq(3) } }]);
+  expectDecodeError(() => decodeDmtfMel(patch(mel, [4, mel[4] ? (mel[4] as number) + 1 : 0])), 'MEASUREMENT_EXTENSION_LOG.MEL', 'MELEntries');
+  expectDecodeError(() => decodeDmtfMel(patch(mel, [0, 2])), 'MEASUREMENT_EXTENSION_LOG.MEL.MELEntries', 'Entry[1].MELIndex');
+  expectDecodeError(() => decodeDmtfMel(concat([mel, new Uint8Array(1)])), 'MEASUREMENT_EXTENSION_LOG.MEL', 'MEL');
+  expectDecodeError(() => decodeMeasurementExtensionLog(fromHex('136f0000 05000000 00000000 01020304')), 'MEASUREMENT_EXTENSION_LOG', 'MEL');
+
+  expectDecodeError(() => decodeSendEvent(fromHex('13f1000000000000')), 'SEND_EVENT', 'EventCount');
+  expectDecodeError(() => decodeSendEvent(fromHex('13f1000001000000 01000000 00000000 0000 0200 0200 aa')), 'SEND_EVENT', 'Event[0].EventDetail');
+  expectDecodeError(() => decodeSubscribeEventTypes(fromHex('14f00100')), 'SUBSCRIBE_EVENT_TYPES', 'SubscribeListLen');
+  expectDecodeError(() => decodeSupportedEventTypes(fromHex('13620100 09000000 0001020304050607')), 'SUPPORTED_EVENT_TYPES', 'SupportedEventGroupsList');
+
+  // Large form only in 1.4: before, bit 7 of Param1 is reserved and the u16 length is the payload's.
+  const vd = fromHex('13fe8000 0300 02 0100 0200 aabb');
+  assert.equal(decodeVendorDefinedRequest(vd).large, false);
+  expectDecodeError(() => decodeVendorDefinedRequest(patch(vd, [0, 0x14])), 'VENDOR_DEFINED_REQUEST', 'LargeReqLength');
+  expectDecodeError(() => decodeVendorDefinedResponse(fromHex('127e0000 0300 04 0100')), 'VENDOR_DEFINED_RESPONSE', 'VendorID');
+
+  // Chunk 0 carries LargeMessageSize; ChunkSize past the end.
+  expectDecodeError(() => decodeChunkSend(fromHex('12850001 0000 0000 04000000')), 'CHUNK_SEND', 'LargeMessageSize');
+  expectDecodeError(() => decodeChunkResponse(fromHex('12060101 0100 0000 04000000 aabbcc')), 'CHUNK_RESPONSE', 'Chunk');
+  expectDecodeError(() => decodeChunkSendAck(fromHex('14050001 0100')), 'CHUNK_SEND_ACK', 'ChunkSeqNo');
 });

@@ -47,6 +47,98 @@ import {
   encodeRespondIfReady,
   encodeResponseNotReady,
   encodeVersion,
+  DmtfEventType,
+  EncapPayloadType,
+  KeyPairOperation,
+  KeyUpdateOperation,
+  decodeChunkGet,
+  decodeChunkResponse,
+  decodeChunkSend,
+  decodeChunkSendAck,
+  decodeCsr,
+  decodeDeliverEncapsulatedResponse,
+  decodeDeviceClassIdentifier,
+  decodeDmtfMel,
+  decodeEncapsulatedRequest,
+  decodeEncapsulatedResponseAck,
+  decodeEndSession,
+  decodeEndSessionAck,
+  decodeEndpointInfo,
+  decodeEventAck,
+  decodeFinish,
+  decodeFinishRsp,
+  decodeGetCsr,
+  decodeGetEncapsulatedRequest,
+  decodeGetEndpointInfo,
+  decodeGetKeyPairInfo,
+  decodeGetMeasurementExtensionLog,
+  decodeGetSupportedEventTypes,
+  decodeHeartbeat,
+  decodeHeartbeatAck,
+  decodeKeyExchange,
+  decodeKeyExchangeRsp,
+  decodeKeyPairInfo,
+  decodeKeyUpdate,
+  decodeKeyUpdateAck,
+  decodeMeasurementExtensionLog,
+  decodePskExchange,
+  decodePskExchangeRsp,
+  decodePskFinish,
+  decodePskFinishRsp,
+  decodeSendEvent,
+  decodeSetCertificate,
+  decodeSetCertificateRsp,
+  decodeSetKeyPairInfo,
+  decodeSetKeyPairInfoAck,
+  decodeSubscribeEventTypes,
+  decodeSubscribeEventTypesAck,
+  decodeSupportedEventTypes,
+  decodeVendorDefinedRequest,
+  decodeVendorDefinedResponse,
+  encodeChunkGet,
+  encodeChunkResponse,
+  encodeChunkSend,
+  encodeChunkSendAck,
+  encodeCsr,
+  encodeDeliverEncapsulatedResponse,
+  encodeDeviceClassIdentifier,
+  encodeDmtfMel,
+  encodeEncapsulatedRequest,
+  encodeEncapsulatedResponseAck,
+  encodeEndSession,
+  encodeEndSessionAck,
+  encodeEndpointInfo,
+  encodeEventAck,
+  encodeFinish,
+  encodeFinishRsp,
+  encodeGetCsr,
+  encodeGetEncapsulatedRequest,
+  encodeGetEndpointInfo,
+  encodeGetKeyPairInfo,
+  encodeGetMeasurementExtensionLog,
+  encodeGetSupportedEventTypes,
+  encodeHeartbeat,
+  encodeHeartbeatAck,
+  encodeKeyExchange,
+  encodeKeyExchangeRsp,
+  encodeKeyPairInfo,
+  encodeKeyUpdate,
+  encodeKeyUpdateAck,
+  encodeMeasurementExtensionLog,
+  encodePskExchange,
+  encodePskExchangeRsp,
+  encodePskFinish,
+  encodePskFinishRsp,
+  encodeSendEvent,
+  encodeSetCertificate,
+  encodeSetCertificateRsp,
+  encodeSetKeyPairInfo,
+  encodeSetKeyPairInfoAck,
+  encodeSubscribeEventTypes,
+  encodeSubscribeEventTypesAck,
+  encodeSupportedEventTypes,
+  encodeVendorDefinedRequest,
+  encodeVendorDefinedResponse,
   type AlgStruct,
   type AlgorithmOffer,
   type AlgorithmsSelection,
@@ -71,6 +163,12 @@ export interface Sample {
    * so a longer prefix is itself a valid, shorter message.
    */
   readonly selfDelimiting: boolean;
+  /**
+   * Prefix lengths that are themselves valid (shorter) messages: a nested message is optional
+   * (ENCAPSULATED_REQUEST header only, CHUNK_SEND_ACK without a response), so the prefix that
+   * stops right before it decodes, to a message no longer than the prefix.
+   */
+  readonly prefixDecodes?: (n: number) => boolean;
   /** encode -> decode gives the fields back; decode -> encode gives the bytes back. */
   readonly roundTrip: () => void;
 }
@@ -87,6 +185,7 @@ interface SampleSpec<T extends { readonly raw: Uint8Array }> {
   /** Expected Param1/Param2 bytes. */
   readonly params?: readonly [number, number];
   readonly selfDelimiting?: boolean;
+  readonly prefixDecodes?: (n: number) => boolean;
 }
 
 function sample<T extends { readonly raw: Uint8Array }>(s: SampleSpec<T>): Sample {
@@ -96,6 +195,7 @@ function sample<T extends { readonly raw: Uint8Array }>(s: SampleSpec<T>): Sampl
     decode: s.decode,
     messageName: s.messageName,
     selfDelimiting: s.selfDelimiting ?? true,
+    ...(s.prefixDecodes ? { prefixDecodes: s.prefixDecodes } : {}),
     roundTrip: () => {
       assert.equal(s.bytes.length, s.length, `${s.name}: encoded length`);
       if (s.params) {
@@ -727,6 +827,707 @@ for (const [v, requestCode, token] of [
       });
     }
   }
+}
+
+// ================================================================ 1.1+ sessions, encapsulation, 1.2/1.3/1.4 additions
+const none = new Uint8Array(0);
+/** A NestedDecoder from a plain decoder. */
+function nd<T extends { readonly raw: Uint8Array }>(decode: (b: Uint8Array) => T): (b: Uint8Array) => { value: T; raw: Uint8Array } {
+  return (b) => {
+    const value = decode(b);
+    return { value, raw: value.raw };
+  };
+}
+/** DSP0277 SupportedVersion(1.0, 1.1) opaque data, in the form each version uses. */
+const smOpaque11 = encodeOpaqueData([{ registryId: 0, vendorId: none, data: Uint8Array.of(1, 1, 2, 0x00, 0x10, 0x00, 0x11) }], 'dsp0277-1.0');
+const smOpaque12 = encodeOpaqueData([
+  { registryId: 0, vendorId: none, data: Uint8Array.of(1, 1, 2, 0x00, 0x10, 0x00, 0x11) },
+  { registryId: 0, vendorId: none, data: Uint8Array.of(1, 2, 64) },
+]);
+
+// ---------------------------------------------------------------- KEY_EXCHANGE / KEY_EXCHANGE_RSP
+for (const c of [
+  { v: 0x11, D: 64, msh: 0x00, slot: 0, policy: 0, opaque: smOpaque11 },
+  { v: 0x12, D: 96, msh: 0xff, slot: 0xff, policy: 1, opaque: smOpaque12 },
+  { v: 0x13, D: 256, msh: 0x01, slot: 3, policy: 3, opaque: smOpaque12 },
+  // 1.4 ML-KEM-512: the requester sends its encapsulation key.
+  { v: 0x14, D: 800, msh: 0x00, slot: 1, policy: 2, opaque: none },
+]) {
+  const f = { measurementSummaryHashType: c.msh, slot: c.slot, reqSessionId: 0xfffe, sessionPolicy: c.policy, randomData: seq(32, 0x21), exchangeData: seq(c.D, 0x33), opaqueData: c.opaque };
+  add({
+    name: `KEY_EXCHANGE ${vname(c.v)} D=${c.D}`,
+    bytes: encodeKeyExchange(c.v, f),
+    length: 40 + c.D + 2 + c.opaque.length,
+    messageName: 'KEY_EXCHANGE',
+    decode: (b: Uint8Array) => decodeKeyExchange(b, { exchangeDataSize: c.D }),
+    encode: (m) => encodeKeyExchange(m.version, m),
+    fields: { version: c.v, ...f },
+    params: [c.msh, c.slot],
+  });
+}
+for (const c of [
+  { v: 0x11, D: 64, H: 32, S: 64, msh: false, clear: false, opaque: smOpaque11, mut: 0x00 },
+  { v: 0x12, D: 96, H: 48, S: 96, msh: true, clear: false, opaque: smOpaque12, mut: 0x01 },
+  { v: 0x13, D: 96, H: 48, S: 96, msh: true, clear: true, opaque: smOpaque12, mut: 0x02 },
+  // 1.4 ML-KEM-512 ciphertext, ML-DSA-44 signature.
+  { v: 0x14, D: 768, H: 64, S: 2420, msh: false, clear: true, opaque: none, mut: 0x04 },
+]) {
+  const measurementSummaryHash = c.msh ? seq(c.H, 0x44) : undefined;
+  const responderVerifyData = c.clear ? undefined : seq(c.H, 0x55);
+  const f = {
+    heartbeatPeriod: 0xf0,
+    rspSessionId: 0xfffd,
+    mutAuthRequested: c.mut,
+    reqSlotIdParam: c.mut ? 0x02 : 0,
+    randomData: seq(32, 0x22),
+    exchangeData: seq(c.D, 0x34),
+    ...(measurementSummaryHash ? { measurementSummaryHash } : {}),
+    opaqueData: c.opaque,
+    signature: seq(c.S, 0x66),
+    ...(responderVerifyData ? { responderVerifyData } : {}),
+  };
+  const unsignedLength = 40 + c.D + (c.msh ? c.H : 0) + 2 + c.opaque.length;
+  const bytes = encodeKeyExchangeRsp(c.v, f);
+  add({
+    name: `KEY_EXCHANGE_RSP ${vname(c.v)}${c.msh ? ' with summary hash' : ''}${c.clear ? ' handshake in the clear' : ' with verify data'}`,
+    bytes,
+    length: unsignedLength + c.S + (c.clear ? 0 : c.H),
+    messageName: 'KEY_EXCHANGE_RSP',
+    decode: (b: Uint8Array) =>
+      decodeKeyExchangeRsp(b, { hashSize: c.H, signatureSize: c.S, exchangeDataSize: c.D, measurementSummaryHashPresent: c.msh, handshakeInTheClear: c.clear }),
+    encode: (m) => encodeKeyExchangeRsp(m.version, m),
+    fields: { version: c.v, ...f, measurementSummaryHash, responderVerifyData, unsigned: bytes.subarray(0, unsignedLength) },
+    params: [0xf0, 0],
+  });
+}
+
+// ---------------------------------------------------------------- FINISH / FINISH_RSP
+for (const c of [
+  { v: 0x11, H: 48, S: 0, slot: 0, opaque: none },
+  { v: 0x12, H: 48, S: 384, slot: 0, opaque: none },
+  { v: 0x13, H: 32, S: 64, slot: 0xff, opaque: none },
+  { v: 0x14, H: 48, S: 0, slot: 0, opaque: smOpaque12 },
+  { v: 0x14, H: 48, S: 96, slot: 2, opaque: none },
+]) {
+  const signature = c.S ? seq(c.S, 0x77) : undefined;
+  const f = { signatureIncluded: c.S > 0, reqSlotId: c.slot, opaqueData: c.opaque, ...(signature ? { signature } : {}), requesterVerifyData: seq(c.H, 0x88) };
+  const unsignedLength = 4 + (c.v >= 0x14 ? 2 + c.opaque.length : 0);
+  const bytes = encodeFinish(c.v, f);
+  add({
+    name: `FINISH ${vname(c.v)}${c.S ? ' signed' : ''}${c.opaque.length ? ' with opaque' : ''}`,
+    bytes,
+    length: unsignedLength + c.S + c.H,
+    messageName: 'FINISH',
+    decode: (b: Uint8Array) => decodeFinish(b, { hashSize: c.H, requesterSignatureSize: c.S || 384 }),
+    encode: (m) => encodeFinish(m.version, m),
+    fields: { version: c.v, ...f, signature, unsigned: bytes.subarray(0, unsignedLength) },
+    params: [c.S ? 1 : 0, c.slot],
+  });
+}
+for (const c of [
+  { v: 0x11, H: 48, clear: false, opaque: none },
+  { v: 0x12, H: 32, clear: true, opaque: none },
+  { v: 0x14, H: 48, clear: true, opaque: smOpaque12 },
+  { v: 0x14, H: 48, clear: false, opaque: none },
+]) {
+  const responderVerifyData = c.clear ? seq(c.H, 0x99) : undefined;
+  add({
+    name: `FINISH_RSP ${vname(c.v)}${c.clear ? ' with verify data' : ''}${c.opaque.length ? ' with opaque' : ''}`,
+    bytes: encodeFinishRsp(c.v, { opaqueData: c.opaque, ...(responderVerifyData ? { responderVerifyData } : {}) }),
+    length: 4 + (c.v >= 0x14 ? 2 + c.opaque.length : 0) + (c.clear ? c.H : 0),
+    messageName: 'FINISH_RSP',
+    decode: (b: Uint8Array) => decodeFinishRsp(b, { hashSize: c.H, handshakeInTheClear: c.clear }),
+    encode: (m) => encodeFinishRsp(m.version, m),
+    fields: { version: c.v, opaqueData: c.opaque, responderVerifyData },
+    params: [0, 0],
+  });
+}
+
+// ---------------------------------------------------------------- PSK_EXCHANGE / PSK_EXCHANGE_RSP / PSK_FINISH / PSK_FINISH_RSP
+const pskHint = new TextEncoder().encode('TestPskHint\0');
+for (const c of [
+  { v: 0x11, msh: 0xff, policy: 0, hint: pskHint, ctx: 48, opaque: smOpaque11 },
+  { v: 0x12, msh: 0x01, policy: 1, hint: pskHint, ctx: 64, opaque: smOpaque12 },
+  { v: 0x14, msh: 0x00, policy: 3, hint: none, ctx: 32, opaque: none },
+]) {
+  const f = { measurementSummaryHashType: c.msh, sessionPolicy: c.policy, reqSessionId: 0xfffc, pskHint: c.hint, requesterContext: seq(c.ctx, 0x12), opaqueData: c.opaque };
+  add({
+    name: `PSK_EXCHANGE ${vname(c.v)}${c.hint.length ? ' with hint' : ''}`,
+    bytes: encodePskExchange(c.v, f),
+    length: 12 + c.hint.length + c.ctx + c.opaque.length,
+    messageName: 'PSK_EXCHANGE',
+    decode: decodePskExchange,
+    encode: (m) => encodePskExchange(m.version, m),
+    fields: { version: c.v, ...f },
+    params: [c.msh, c.policy],
+  });
+}
+for (const c of [
+  { v: 0x11, H: 48, msh: false, ctx: 0, opaque: smOpaque11 },
+  { v: 0x13, H: 48, msh: true, ctx: 64, opaque: smOpaque12 },
+  { v: 0x14, H: 32, msh: true, ctx: 0, opaque: none },
+]) {
+  const measurementSummaryHash = c.msh ? seq(c.H, 0x45) : undefined;
+  const f = { heartbeatPeriod: 0x0a, rspSessionId: 0xfffb, ...(measurementSummaryHash ? { measurementSummaryHash } : {}), responderContext: seq(c.ctx, 0x13), opaqueData: c.opaque, responderVerifyData: seq(c.H, 0x56) };
+  add({
+    name: `PSK_EXCHANGE_RSP ${vname(c.v)}${c.msh ? ' with summary hash' : ''} context ${c.ctx}`,
+    bytes: encodePskExchangeRsp(c.v, f),
+    length: 12 + (c.msh ? c.H : 0) + c.ctx + c.opaque.length + c.H,
+    messageName: 'PSK_EXCHANGE_RSP',
+    decode: (b: Uint8Array) => decodePskExchangeRsp(b, { hashSize: c.H, measurementSummaryHashPresent: c.msh }),
+    encode: (m) => encodePskExchangeRsp(m.version, m),
+    fields: { version: c.v, ...f, measurementSummaryHash },
+    params: [0x0a, 0],
+  });
+}
+for (const c of [
+  { v: 0x11, H: 48, opaque: none },
+  { v: 0x14, H: 48, opaque: smOpaque12 },
+]) {
+  add({
+    name: `PSK_FINISH ${vname(c.v)}`,
+    bytes: encodePskFinish(c.v, { opaqueData: c.opaque, requesterVerifyData: seq(c.H, 0x57) }),
+    length: 4 + (c.v >= 0x14 ? 2 + c.opaque.length : 0) + c.H,
+    messageName: 'PSK_FINISH',
+    decode: (b: Uint8Array) => decodePskFinish(b, { hashSize: c.H }),
+    encode: (m) => encodePskFinish(m.version, m),
+    fields: { version: c.v, opaqueData: c.opaque, requesterVerifyData: seq(c.H, 0x57) },
+  });
+}
+for (const c of [
+  { v: 0x12, opaque: none },
+  { v: 0x14, opaque: none },
+  { v: 0x14, opaque: smOpaque12 },
+]) {
+  add({
+    name: `PSK_FINISH_RSP ${vname(c.v)}${c.opaque.length ? ' with opaque' : ''}`,
+    bytes: encodePskFinishRsp(c.v, { opaqueData: c.opaque }),
+    length: 4 + (c.v >= 0x14 ? 2 + c.opaque.length : 0),
+    messageName: 'PSK_FINISH_RSP',
+    decode: decodePskFinishRsp,
+    encode: (m) => encodePskFinishRsp(m.version, m),
+    fields: { version: c.v, opaqueData: c.opaque },
+  });
+}
+
+// ---------------------------------------------------------------- HEARTBEAT, KEY_UPDATE, END_SESSION
+add({ name: 'HEARTBEAT 1.1', bytes: encodeHeartbeat(0x11), length: 4, messageName: 'HEARTBEAT', decode: decodeHeartbeat, encode: (m) => encodeHeartbeat(m.version), fields: { version: 0x11 } });
+add({ name: 'HEARTBEAT_ACK 1.3', bytes: encodeHeartbeatAck(0x13), length: 4, messageName: 'HEARTBEAT_ACK', decode: decodeHeartbeatAck, encode: (m) => encodeHeartbeatAck(m.version), fields: { version: 0x13 } });
+for (const [v, operation, tag] of [
+  [0x11, KeyUpdateOperation.UPDATE_KEY, 0x01],
+  [0x12, KeyUpdateOperation.UPDATE_ALL_KEYS, 0x7f],
+  [0x14, KeyUpdateOperation.VERIFY_NEW_KEY, 0xff],
+] as const) {
+  add({
+    name: `KEY_UPDATE ${vname(v)} op ${operation}`,
+    bytes: encodeKeyUpdate(v, { operation, tag }),
+    length: 4,
+    messageName: 'KEY_UPDATE',
+    decode: decodeKeyUpdate,
+    encode: (m) => encodeKeyUpdate(m.version, m),
+    fields: { version: v, operation, tag },
+    params: [operation, tag],
+  });
+  add({
+    name: `KEY_UPDATE_ACK ${vname(v)} op ${operation}`,
+    bytes: encodeKeyUpdateAck(v, { operation, tag }),
+    length: 4,
+    messageName: 'KEY_UPDATE_ACK',
+    decode: decodeKeyUpdateAck,
+    encode: (m) => encodeKeyUpdateAck(m.version, m),
+    fields: { version: v, operation, tag },
+    params: [operation, tag],
+  });
+}
+for (const clear of [false, true]) {
+  add({
+    name: `END_SESSION 1.2${clear ? ' NegotiatedStateClearing' : ''}`,
+    bytes: encodeEndSession(0x12, { negotiatedStateClearing: clear }),
+    length: 4,
+    messageName: 'END_SESSION',
+    decode: decodeEndSession,
+    encode: (m) => encodeEndSession(m.version, m),
+    fields: { version: 0x12, negotiatedStateClearing: clear },
+    params: [clear ? 1 : 0, 0],
+  });
+}
+add({ name: 'END_SESSION_ACK 1.2', bytes: encodeEndSessionAck(0x12), length: 4, messageName: 'END_SESSION_ACK', decode: decodeEndSessionAck, encode: (m) => encodeEndSessionAck(m.version), fields: { version: 0x12 } });
+
+// ---------------------------------------------------------------- encapsulated requests
+for (const v of [0x11, 0x14]) {
+  add({
+    name: `GET_ENCAPSULATED_REQUEST ${vname(v)}`,
+    bytes: encodeGetEncapsulatedRequest(v),
+    length: 4,
+    messageName: 'GET_ENCAPSULATED_REQUEST',
+    decode: decodeGetEncapsulatedRequest,
+    encode: (m) => encodeGetEncapsulatedRequest(m.version),
+    fields: { version: v },
+  });
+}
+{
+  const getDigests11 = encodeGetDigests(0x11);
+  add({
+    name: 'ENCAPSULATED_REQUEST 1.1 GET_DIGESTS',
+    bytes: encodeEncapsulatedRequest(0x11, { requestId: 1, payload: getDigests11 }),
+    length: 8,
+    messageName: 'ENCAPSULATED_REQUEST',
+    decode: (b: Uint8Array) => decodeEncapsulatedRequest(b, nd(decodeGetDigests)),
+    encode: (m) => encodeEncapsulatedRequest(m.version, { requestId: m.requestId, payload: m.nested ? encodeGetDigests(m.nested.version) : none }),
+    fields: { version: 0x11, requestId: 1, payload: getDigests11, nested: { raw: getDigests11, version: 0x11 } },
+    params: [1, 0],
+    // The 4-byte prefix is an ENCAPSULATED_REQUEST without a request.
+    prefixDecodes: (n) => n === 4,
+  });
+  const getCert = encodeGetCertificate(0x14, { slot: 0, offset: 0, length: 0x27fec, large: true });
+  add({
+    name: 'ENCAPSULATED_REQUEST 1.4 large GET_CERTIFICATE',
+    bytes: encodeEncapsulatedRequest(0x14, { requestId: 7, payload: getCert }),
+    length: 20,
+    messageName: 'ENCAPSULATED_REQUEST',
+    decode: (b: Uint8Array) => decodeEncapsulatedRequest(b, nd(decodeGetCertificate)),
+    encode: (m) => encodeEncapsulatedRequest(m.version, { requestId: m.requestId, payload: m.nested ? encodeGetCertificate(m.version, m.nested) : none }),
+    fields: { version: 0x14, requestId: 7, payload: getCert },
+    params: [7, 0],
+    prefixDecodes: (n) => n === 4,
+  });
+  add({
+    name: 'ENCAPSULATED_REQUEST 1.3 no more requests',
+    bytes: encodeEncapsulatedRequest(0x13, { requestId: 0, payload: none }),
+    length: 4,
+    messageName: 'ENCAPSULATED_REQUEST',
+    decode: (b: Uint8Array) => decodeEncapsulatedRequest(b, nd(decodeGetDigests)),
+    encode: (m) => encodeEncapsulatedRequest(m.version, m),
+    fields: { version: 0x13, requestId: 0, payload: none, nested: undefined },
+  });
+  // Without a nested decoder the payload is simply the rest.
+  add({
+    name: 'ENCAPSULATED_REQUEST 1.2 undecoded payload',
+    bytes: encodeEncapsulatedRequest(0x12, { requestId: 3, payload: encodeGetDigests(0x12) }),
+    length: 8,
+    messageName: 'ENCAPSULATED_REQUEST',
+    decode: (b: Uint8Array) => decodeEncapsulatedRequest(b),
+    encode: (m) => encodeEncapsulatedRequest(m.version, m),
+    fields: { version: 0x12, requestId: 3, payload: encodeGetDigests(0x12), nested: undefined },
+    selfDelimiting: false,
+  });
+
+  const digests = encodeDigests(0x12, { digests: [0, 1].map((slot) => ({ slot, digest: seq(32, slot) })) });
+  add({
+    name: 'DELIVER_ENCAPSULATED_RESPONSE 1.2 DIGESTS',
+    bytes: encodeDeliverEncapsulatedResponse(0x12, { requestId: 1, payload: digests }),
+    length: 4 + 4 + 64,
+    messageName: 'DELIVER_ENCAPSULATED_RESPONSE',
+    decode: (b: Uint8Array) => decodeDeliverEncapsulatedResponse(b, nd((x) => decodeDigests(x, { hashSize: 32 }))),
+    encode: (m) => encodeDeliverEncapsulatedResponse(m.version, { requestId: m.requestId, payload: m.nested ? encodeDigests(m.version, m.nested) : none }),
+    fields: { version: 0x12, requestId: 1, payload: digests },
+    params: [1, 0],
+  });
+  const auth = encodeChallengeAuth(0x13, { slot: 0, slotMask: 0x07, certChainHash: seq(48, 1), nonce: seq(32, 2), requesterContext: seq(8, 3) }, seq(384, 4)).message;
+  add({
+    name: 'DELIVER_ENCAPSULATED_RESPONSE 1.3 requester CHALLENGE_AUTH',
+    bytes: encodeDeliverEncapsulatedResponse(0x13, { requestId: 3, payload: auth }),
+    length: 4 + auth.length,
+    messageName: 'DELIVER_ENCAPSULATED_RESPONSE',
+    decode: (b: Uint8Array) =>
+      decodeDeliverEncapsulatedResponse(b, nd((x) => decodeChallengeAuth(x, { hashSize: 48, signatureSize: 384, measurementSummaryHashRequested: false }))),
+    encode: (m) => encodeDeliverEncapsulatedResponse(m.version, { requestId: m.requestId, payload: m.nested ? encodeChallengeAuth(m.version, m.nested, m.nested.signature).message : none }),
+    fields: { version: 0x13, requestId: 3, payload: auth },
+    params: [3, 0],
+  });
+
+  const getCert11 = encodeGetCertificate(0x11, { slot: 0, offset: 0, length: 0x400 });
+  const challenge14 = encodeChallenge(0x14, { slot: 0, measurementSummaryHashType: 0, nonce: seq(32, 9), requesterContext: seq(8, 1) });
+  const nestedRequest = nd((x: Uint8Array) => (x[1] === 0x82 ? decodeGetCertificate(x) : decodeChallenge(x)));
+  for (const c of [
+    { name: '1.1 next request GET_CERTIFICATE', v: 0x11, id: 2, type: EncapPayloadType.PRESENT, ack: 0, payload: getCert11, slotNumber: undefined },
+    { name: '1.2 done', v: 0x12, id: 0, type: EncapPayloadType.ABSENT, ack: 3, payload: none, slotNumber: undefined },
+    { name: '1.3 ReqSlotNumber', v: 0x13, id: 0, type: EncapPayloadType.REQ_SLOT_NUMBER, ack: 2, payload: Uint8Array.of(5), slotNumber: 5 },
+    { name: '1.4 next request CHALLENGE', v: 0x14, id: 3, type: EncapPayloadType.PRESENT, ack: 2, payload: challenge14, slotNumber: undefined },
+  ]) {
+    add({
+      name: `ENCAPSULATED_RESPONSE_ACK ${c.name}`,
+      bytes: encodeEncapsulatedResponseAck(c.v, { requestId: c.id, payloadType: c.type, ackRequestId: c.ack, payload: c.payload }),
+      length: (c.v >= 0x12 ? 8 : 4) + c.payload.length,
+      messageName: 'ENCAPSULATED_RESPONSE_ACK',
+      decode: (b: Uint8Array) => decodeEncapsulatedResponseAck(b, nestedRequest),
+      encode: (m) => encodeEncapsulatedResponseAck(m.version, m),
+      fields: { version: c.v, requestId: c.id, payloadType: c.type, ackRequestId: c.ack, payload: c.payload, reqSlotNumber: c.slotNumber },
+      params: [c.id, c.type],
+    });
+  }
+}
+
+// ---------------------------------------------------------------- GET_CSR / CSR, SET_CERTIFICATE / SET_CERTIFICATE_RSP
+for (const c of [
+  { v: 0x12, keyPairId: 0, attrs: 0, info: none, opaque: none },
+  // 1.3: KeyPairID 1, CertModel 1 (device cert), CSRTrackingTag 5, Overwrite.
+  { v: 0x13, keyPairId: 1, attrs: 0x80 | (5 << 3) | 1, info: seq(40, 0x30), opaque: smOpaque12 },
+  { v: 0x14, keyPairId: 2, attrs: 0x02, info: none, opaque: none },
+]) {
+  add({
+    name: `GET_CSR ${vname(c.v)}${c.info.length ? ' with RequesterInfo and opaque' : ''}`,
+    bytes: encodeGetCsr(c.v, { keyPairId: c.keyPairId, requestAttributes: c.attrs, requesterInfo: c.info, opaqueData: c.opaque }),
+    length: 8 + c.info.length + c.opaque.length,
+    messageName: 'GET_CSR',
+    decode: decodeGetCsr,
+    encode: (m) => encodeGetCsr(m.version, m),
+    fields: {
+      version: c.v,
+      keyPairId: c.keyPairId,
+      requestAttributes: c.attrs,
+      certModel: c.attrs & 7,
+      csrTrackingTag: (c.attrs >> 3) & 7,
+      overwrite: (c.attrs & 0x80) !== 0,
+      requesterInfo: c.info,
+      opaqueData: c.opaque,
+    },
+    params: [c.keyPairId, c.attrs],
+  });
+}
+add({
+  name: 'CSR 1.2',
+  bytes: encodeCsr(0x12, { csr: seq(300, 0x31) }),
+  length: 308,
+  messageName: 'CSR',
+  decode: decodeCsr,
+  encode: (m) => encodeCsr(m.version, m),
+  fields: { version: 0x12, csr: seq(300, 0x31) },
+});
+/** An SPDM cert chain: Length (u16 + reserved, or u32 in 1.4), root hash, certificates. */
+function certChain(v: number, H: number, certs: number): Uint8Array {
+  const total = 4 + H + certs;
+  const head = v >= 0x14 ? new Writer(4).u32(total).finish() : new Writer(4).u16(total).u16(0).finish();
+  return concat([head, seq(H + certs, 0x41)]);
+}
+for (const c of [
+  { v: 0x12, slot: 0, certModel: 0, erase: false, keyPairId: 0, chain: certChain(0x12, 32, 500), p1: 0x00 },
+  { v: 0x13, slot: 2, certModel: 1, erase: false, keyPairId: 1, chain: certChain(0x13, 48, 700), p1: 0x12 },
+  { v: 0x13, slot: 3, certModel: 0, erase: true, keyPairId: 4, chain: none, p1: 0x83 },
+  { v: 0x14, slot: 0, certModel: 1, erase: false, keyPairId: 1, chain: certChain(0x14, 48, 70000), p1: 0x10 },
+]) {
+  add({
+    name: `SET_CERTIFICATE ${vname(c.v)}${c.erase ? ' erase' : ` chain ${c.chain.length}`}`,
+    bytes: encodeSetCertificate(c.v, { ...c, certChain: c.chain }),
+    length: 4 + c.chain.length,
+    messageName: 'SET_CERTIFICATE',
+    decode: decodeSetCertificate,
+    encode: (m) => encodeSetCertificate(m.version, m),
+    fields: { version: c.v, slot: c.slot, certModel: c.certModel, erase: c.erase, keyPairId: c.keyPairId, certChain: c.chain },
+    params: [c.p1, c.keyPairId],
+  });
+}
+add({
+  name: 'SET_CERTIFICATE_RSP 1.3',
+  bytes: encodeSetCertificateRsp(0x13, { slot: 6 }),
+  length: 4,
+  messageName: 'SET_CERTIFICATE_RSP',
+  decode: decodeSetCertificateRsp,
+  encode: (m) => encodeSetCertificateRsp(m.version, m),
+  fields: { version: 0x13, slot: 6 },
+  params: [6, 0],
+});
+
+// ---------------------------------------------------------------- GET_ENDPOINT_INFO / ENDPOINT_INFO
+const epInfo = encodeDeviceClassIdentifier([
+  { registryId: 0, vendorId: none, subordinateIds: [Uint8Array.of(0x12, 0x34, 0x56)] },
+  { registryId: 3, vendorId: Uint8Array.of(0x01, 0x00), subordinateIds: [Uint8Array.of(1), seq(5)] },
+]);
+for (const c of [
+  { v: 0x13, slot: 0, attrs: 1 },
+  { v: 0x14, slot: 0x0f, attrs: 0 },
+]) {
+  const nonce = c.attrs ? seq(32, 0x61) : undefined;
+  add({
+    name: `GET_ENDPOINT_INFO ${vname(c.v)}${c.attrs ? ' signed' : ''}`,
+    bytes: encodeGetEndpointInfo(c.v, { subCode: 1, slot: c.slot, requestAttributes: c.attrs, ...(nonce ? { nonce } : {}) }),
+    length: c.attrs ? 40 : 8,
+    messageName: 'GET_ENDPOINT_INFO',
+    decode: decodeGetEndpointInfo,
+    encode: (m) => encodeGetEndpointInfo(m.version, m),
+    fields: { version: c.v, subCode: 1, slot: c.slot, requestAttributes: c.attrs, signatureRequested: c.attrs === 1, nonce },
+    params: [1, c.slot],
+  });
+  const signature = c.attrs ? seq(96, 0x62) : undefined;
+  const rnonce = c.attrs ? seq(32, 0x63) : undefined;
+  const bytes = encodeEndpointInfo(c.v, { slot: c.slot, ...(rnonce ? { nonce: rnonce } : {}), epInfo, ...(signature ? { signature } : {}) });
+  const unsignedLength = 8 + (c.attrs ? 32 : 0) + 4 + epInfo.length;
+  add({
+    name: `ENDPOINT_INFO ${vname(c.v)}${c.attrs ? ' signed' : ''}`,
+    bytes,
+    length: unsignedLength + (c.attrs ? 96 : 0),
+    messageName: 'ENDPOINT_INFO',
+    decode: (b: Uint8Array) => decodeEndpointInfo(b, { signatureRequested: c.attrs === 1, signatureSize: 96 }),
+    encode: (m) => encodeEndpointInfo(m.version, m),
+    fields: { version: c.v, slot: c.slot, nonce: rnonce, epInfo, signature, unsigned: bytes.subarray(0, unsignedLength) },
+    params: [0, c.slot],
+  });
+}
+add({
+  name: 'DeviceClassIdentifier of 2 elements',
+  bytes: epInfo,
+  length: 4 + 8 + 14,
+  messageName: 'ENDPOINT_INFO.DeviceClassIdentifier',
+  decode: (b: Uint8Array) => ({ raw: b, elements: decodeDeviceClassIdentifier(b) }),
+  encode: (m) => encodeDeviceClassIdentifier(m.elements),
+  fields: {
+    elements: [
+      { registryId: 0, vendorId: none, subordinateIds: [Uint8Array.of(0x12, 0x34, 0x56)] },
+      { registryId: 3, vendorId: Uint8Array.of(0x01, 0x00), subordinateIds: [Uint8Array.of(1), seq(5)] },
+    ],
+  },
+});
+
+// ---------------------------------------------------------------- key pairs
+add({
+  name: 'GET_KEY_PAIR_INFO 1.3',
+  bytes: encodeGetKeyPairInfo(0x13, { keyPairId: 3 }),
+  length: 5,
+  messageName: 'GET_KEY_PAIR_INFO',
+  decode: decodeGetKeyPairInfo,
+  encode: (m) => encodeGetKeyPairInfo(m.version, m),
+  fields: { version: 0x13, keyPairId: 3 },
+});
+for (const v of [0x13, 0x14]) {
+  const f = {
+    totalKeyPairs: 24,
+    keyPairId: 1,
+    capabilities: 0x3f,
+    keyUsageCapabilities: 0x0001,
+    currentKeyUsage: 0x0001,
+    asymAlgoCapabilities: 0x1ff,
+    currentAsymAlgo: 0x01,
+    assocCertSlotMask: 0x03,
+    publicKeyInfo: seq(15, 0x30),
+    ...(v >= 0x14 ? { pqcAsymAlgoCapabilities: Uint8Array.of(7, 0, 0, 0), currentPqcAsymAlgo: Uint8Array.of(0, 0, 0, 0) } : {}),
+  };
+  add({
+    name: `KEY_PAIR_INFO ${vname(v)}`,
+    bytes: encodeKeyPairInfo(v, f),
+    length: 23 + 15 + (v >= 0x14 ? 10 : 0),
+    messageName: 'KEY_PAIR_INFO',
+    decode: decodeKeyPairInfo,
+    encode: (m) => encodeKeyPairInfo(m.version, m),
+    fields: { version: v, ...f },
+  });
+}
+for (const c of [
+  { v: 0x13, op: KeyPairOperation.CHANGE, len: 13 },
+  { v: 0x13, op: KeyPairOperation.ERASE, len: 5 },
+  { v: 0x14, op: KeyPairOperation.GENERATE, len: 18 },
+  { v: 0x14, op: KeyPairOperation.ERASE, len: 5 },
+]) {
+  const erase = c.op === KeyPairOperation.ERASE;
+  const f = {
+    operation: c.op,
+    keyPairId: 2,
+    desiredKeyUsage: erase ? 0 : 0x0004,
+    desiredAsymAlgo: erase ? 0 : 0x10,
+    desiredAssocCertSlotMask: erase ? 0 : 0x05,
+    ...(c.v >= 0x14 && !erase ? { desiredPqcAsymAlgo: Uint8Array.of(1, 0, 0, 0) } : {}),
+  };
+  add({
+    name: `SET_KEY_PAIR_INFO ${vname(c.v)} op ${c.op}`,
+    bytes: encodeSetKeyPairInfo(c.v, f),
+    length: c.len,
+    messageName: 'SET_KEY_PAIR_INFO',
+    decode: decodeSetKeyPairInfo,
+    encode: (m) => encodeSetKeyPairInfo(m.version, m),
+    fields: { version: c.v, ...f },
+    params: [c.op, 0],
+  });
+}
+add({
+  name: 'SET_KEY_PAIR_INFO_ACK 1.3',
+  bytes: encodeSetKeyPairInfoAck(0x13),
+  length: 4,
+  messageName: 'SET_KEY_PAIR_INFO_ACK',
+  decode: decodeSetKeyPairInfoAck,
+  encode: (m) => encodeSetKeyPairInfoAck(m.version),
+  fields: { version: 0x13 },
+});
+
+// ---------------------------------------------------------------- measurement extension log
+const melEntries = [
+  { melIndex: 1, measIndex: 0x11, dmtf: { raw: true, type: 9, value: new TextEncoder().encode('ROM') } },
+  { melIndex: 2, measIndex: 0x11, dmtf: { raw: false, type: 8, value: seq(48, 0x70) } },
+];
+const mel = encodeDmtfMel(melEntries);
+add({
+  name: 'GET_MEASUREMENT_EXTENSION_LOG 1.3',
+  bytes: encodeGetMeasurementExtensionLog(0x13, { offset: 0x40, length: 0x27ff4 }),
+  length: 12,
+  messageName: 'GET_MEASUREMENT_EXTENSION_LOG',
+  decode: decodeGetMeasurementExtensionLog,
+  encode: (m) => encodeGetMeasurementExtensionLog(m.version, m),
+  fields: { version: 0x13, offset: 0x40, length: 0x27ff4 },
+});
+add({
+  name: 'MEASUREMENT_EXTENSION_LOG 1.4',
+  bytes: encodeMeasurementExtensionLog(0x14, { portion: mel, remainderLength: 17 }),
+  length: 12 + mel.length,
+  messageName: 'MEASUREMENT_EXTENSION_LOG',
+  decode: decodeMeasurementExtensionLog,
+  encode: (m) => encodeMeasurementExtensionLog(m.version, m),
+  fields: { version: 0x14, portion: mel, remainderLength: 17 },
+});
+add({
+  name: 'DMTF MEL of 2 entries',
+  bytes: mel,
+  length: 16 + 14 + 59,
+  messageName: 'MEASUREMENT_EXTENSION_LOG.MEL',
+  decode: (b: Uint8Array) => ({ raw: b, ...decodeDmtfMel(b) }),
+  encode: (m) => encodeDmtfMel(m.entries),
+  fields: { entries: melEntries.map((e) => ({ ...e, bytes: encodeDmtfMel([e]).subarray(16) })) },
+});
+
+// ---------------------------------------------------------------- chunking
+for (const c of [
+  { v: 0x12, seqNo: 0, last: false, handle: 3, size: 5000, chunk: seq(100, 1) },
+  { v: 0x13, seqNo: 7, last: true, handle: 3, size: undefined, chunk: seq(60, 2) },
+  { v: 0x14, seqNo: 0, last: false, handle: 9, size: 70000, chunk: seq(100, 3) },
+  { v: 0x14, seqNo: 0x12345, last: true, handle: 9, size: undefined, chunk: seq(10, 4) },
+]) {
+  const f = { lastChunk: c.last, handle: c.handle, chunkSeqNo: c.seqNo, ...(c.size !== undefined ? { largeMessageSize: c.size } : {}), chunk: c.chunk };
+  const length = 12 + (c.seqNo === 0 ? 4 : 0) + c.chunk.length;
+  add({
+    name: `CHUNK_SEND ${vname(c.v)} seq ${c.seqNo}`,
+    bytes: encodeChunkSend(c.v, f),
+    length,
+    messageName: 'CHUNK_SEND',
+    decode: decodeChunkSend,
+    encode: (m) => encodeChunkSend(m.version, m),
+    fields: { version: c.v, ...f, largeMessageSize: c.size },
+    params: [c.last ? 1 : 0, c.handle],
+  });
+  add({
+    name: `CHUNK_RESPONSE ${vname(c.v)} seq ${c.seqNo}`,
+    bytes: encodeChunkResponse(c.v, f),
+    length,
+    messageName: 'CHUNK_RESPONSE',
+    decode: decodeChunkResponse,
+    encode: (m) => encodeChunkResponse(m.version, m),
+    fields: { version: c.v, ...f, largeMessageSize: c.size },
+    params: [c.last ? 1 : 0, c.handle],
+  });
+}
+for (const [v, seqNo] of [
+  [0x12, 0x0102],
+  [0x14, 0x01020304],
+] as const) {
+  add({
+    name: `CHUNK_GET ${vname(v)}`,
+    bytes: encodeChunkGet(v, { handle: 4, chunkSeqNo: seqNo }),
+    length: v >= 0x14 ? 8 : 6,
+    messageName: 'CHUNK_GET',
+    decode: decodeChunkGet,
+    encode: (m) => encodeChunkGet(m.version, m),
+    fields: { version: v, handle: 4, chunkSeqNo: seqNo },
+    params: [0, 4],
+  });
+}
+{
+  const setCertRsp = encodeSetCertificateRsp(0x13, { slot: 1 });
+  const err = encodeError(0x14, ErrorCode.InvalidRequest);
+  const nestedResponse = nd((x: Uint8Array) => (x[1] === 0x7f ? decodeError(x) : decodeSetCertificateRsp(x)));
+  for (const c of [
+    { name: '1.2 more chunks', v: 0x12, seqNo: 2, early: false, payload: none },
+    { name: '1.3 last chunk with the response', v: 0x13, seqNo: 5, early: false, payload: setCertRsp },
+    { name: '1.4 early error', v: 0x14, seqNo: 0x10000, early: true, payload: err },
+  ]) {
+    const head = c.v >= 0x14 ? 8 : 6;
+    add({
+      name: `CHUNK_SEND_ACK ${c.name}`,
+      bytes: encodeChunkSendAck(c.v, { earlyErrorDetected: c.early, handle: 7, chunkSeqNo: c.seqNo, payload: c.payload }),
+      length: head + c.payload.length,
+      messageName: 'CHUNK_SEND_ACK',
+      decode: (b: Uint8Array) => decodeChunkSendAck(b, nestedResponse),
+      encode: (m) => encodeChunkSendAck(m.version, m),
+      fields: { version: c.v, earlyErrorDetected: c.early, handle: 7, chunkSeqNo: c.seqNo, payload: c.payload },
+      params: [c.early ? 1 : 0, 7],
+      // Up to the sequence number it is a complete ACK; 1-3 more bytes cannot be a message (padding).
+      prefixDecodes: (n) => n >= head && n < head + 4,
+    });
+  }
+}
+
+// ---------------------------------------------------------------- VENDOR_DEFINED
+for (const c of [
+  { v: 0x10, large: false, standardId: 3, vendorId: Uint8Array.of(0x01, 0x00), payload: Uint8Array.of(0x00, 0x01, 0x02), unusedLength: undefined },
+  { v: 0x13, large: false, standardId: 0, vendorId: none, payload: none, unusedLength: undefined },
+  { v: 0x14, large: true, standardId: 4, vendorId: Uint8Array.of(1, 2, 3, 4), payload: seq(70, 9), unusedLength: 0 },
+]) {
+  const f = { large: c.large, standardId: c.standardId, vendorId: c.vendorId, ...(c.unusedLength !== undefined ? { unusedLength: c.unusedLength } : {}), payload: c.payload };
+  const length = 7 + c.vendorId.length + 2 + (c.large ? 4 : 0) + c.payload.length;
+  add({
+    name: `VENDOR_DEFINED_REQUEST ${vname(c.v)}${c.large ? ' large' : ''}`,
+    bytes: encodeVendorDefinedRequest(c.v, f),
+    length,
+    messageName: 'VENDOR_DEFINED_REQUEST',
+    decode: decodeVendorDefinedRequest,
+    encode: (m) => encodeVendorDefinedRequest(m.version, m),
+    fields: { version: c.v, ...f, unusedLength: c.unusedLength },
+    params: [c.large ? 0x80 : 0, 0],
+  });
+  add({
+    name: `VENDOR_DEFINED_RESPONSE ${vname(c.v)}${c.large ? ' large' : ''}`,
+    bytes: encodeVendorDefinedResponse(c.v, f),
+    length,
+    messageName: 'VENDOR_DEFINED_RESPONSE',
+    decode: decodeVendorDefinedResponse,
+    encode: (m) => encodeVendorDefinedResponse(m.version, m),
+    fields: { version: c.v, ...f, unusedLength: c.unusedLength },
+    params: [c.large ? 0x80 : 0, 0],
+  });
+}
+
+// ---------------------------------------------------------------- events
+for (const [name, enc, dec] of [
+  ['GET_SUPPORTED_EVENT_TYPES', encodeGetSupportedEventTypes, decodeGetSupportedEventTypes],
+  ['SUBSCRIBE_EVENT_TYPES_ACK', encodeSubscribeEventTypesAck, decodeSubscribeEventTypesAck],
+  ['EVENT_ACK', encodeEventAck, decodeEventAck],
+] as const) {
+  add({ name: `${name} 1.3`, bytes: enc(0x13), length: 4, messageName: name, decode: dec, encode: (m) => enc(m.version), fields: { version: 0x13 } });
+}
+add({
+  name: 'SUPPORTED_EVENT_TYPES 1.3',
+  bytes: encodeSupportedEventTypes(0x13, { eventGroupCount: 1, supportedEventGroups: seq(8, 0) }),
+  length: 16,
+  messageName: 'SUPPORTED_EVENT_TYPES',
+  decode: decodeSupportedEventTypes,
+  encode: (m) => encodeSupportedEventTypes(m.version, m),
+  fields: { version: 0x13, eventGroupCount: 1, supportedEventGroups: seq(8, 0) },
+  params: [1, 0],
+});
+for (const [count, list] of [
+  [0, none],
+  [2, seq(20, 5)],
+] as const) {
+  add({
+    name: `SUBSCRIBE_EVENT_TYPES 1.4 ${count} group(s)`,
+    bytes: encodeSubscribeEventTypes(0x14, { subscribeEventGroupCount: count, subscribeList: list }),
+    length: count ? 8 + list.length : 4,
+    messageName: 'SUBSCRIBE_EVENT_TYPES',
+    decode: decodeSubscribeEventTypes,
+    encode: (m) => encodeSubscribeEventTypes(m.version, m),
+    fields: { version: 0x14, subscribeEventGroupCount: count, subscribeList: list },
+    params: [count, 0],
+  });
+}
+{
+  const events = [
+    { eventInstanceId: 10, registryId: 0, vendorId: none, eventTypeId: DmtfEventType.MEASUREMENT_CHANGED, eventDetail: seq(32, 1) },
+    { eventInstanceId: 11, registryId: 3, vendorId: Uint8Array.of(0x01, 0x00), eventTypeId: 0x8001, eventDetail: none },
+  ];
+  add({
+    name: 'SEND_EVENT 1.3 2 events',
+    bytes: encodeSendEvent(0x13, { events }),
+    length: 8 + (14 + 32) + (16 + 0),
+    messageName: 'SEND_EVENT',
+    decode: decodeSendEvent,
+    encode: (m) => encodeSendEvent(m.version, m),
+    fields: { version: 0x13, events },
+  });
 }
 
 export const SAMPLES: readonly Sample[] = samples;

@@ -51,3 +51,22 @@ test('spdm-emu frames: a header announcing more than the limit fails before allo
   new DataView(h.buffer).setUint32(8, EMU_MAX_PAYLOAD + 1);
   assert.throws(() => new EmuFrameReader().push(h), (e: unknown) => e instanceof DecodeError && e.field === 'PayloadSize');
 });
+
+test('MCTP capture: our framing reproduces every captured transport header and message type byte', async () => {
+  const { readFileSync } = await import('node:fs');
+  const { join } = await import('node:path');
+  const { libspdmVectors } = await import('../support/paths.js');
+  const cap = JSON.parse(readFileSync(join(libspdmVectors(), 'captures', 'mctp-default.json'), 'utf8')) as {
+    messages: { kind: string; transportHeader: string; payload: string }[];
+  };
+  // spdm-emu writes a fake single-packet MCTP header (SOM|EOM, EIDs 0) in front of each message.
+  const header = { headerVersion: 0, destinationEid: 0, sourceEid: 0, som: true, eom: true, packetSequence: 0, tagOwner: false, messageTag: 0 };
+  let n = 0;
+  for (const m of cap.messages) {
+    const type = m.kind === 'secured-spdm' ? 6 : 5;
+    const framed = Buffer.concat([encodeMctpTransportHeader(header), encodeMctpMessage(type, Buffer.from(m.payload, 'hex'))]);
+    assert.equal(framed.toString('hex'), m.transportHeader + m.payload);
+    n++;
+  }
+  assert.ok(n > 2000);
+});
