@@ -1,18 +1,45 @@
 /**
  * `spdm dump`: decodes a capture written by spdm-emu — every packet's transport header and SPDM
  * message field by field, requests paired with responses, signatures re-verified when the chain
- * is in the capture, secured messages shown as records.
+ * is in the capture, secured messages shown as records, and decrypted when they belong to a PSK
+ * session and the PSK is given (session/tracker.ts).
+ *
+ * A decrypted message is decoded by a ConversationDecoder of its own session, seeded with the
+ * connection's negotiated state when the session was created: a session is a request/response
+ * channel of its own (a GET_MEASUREMENTS in the session is answered in the session, whatever
+ * the clear channel does in between), while the algorithms it needs are the connection's.
  */
 import { DecodeError, SpdmError } from '../wire/errors.js';
 import { Reader } from '../wire/reader.js';
-import { toHex } from '../wire/bytes.js';
+import { fromHex, toHex } from '../wire/bytes.js';
 import { codeName, isRequestCode, versionString } from '../spdm/codes.js';
 import { peekHeader } from '../spdm/header.js';
 import { ConversationDecoder, type DecodedMessage } from '../spdm/conversation.js';
 import { decodeDoeObject, DoeObjectType } from '../transport/doe.js';
 import { decodeMctpMessage, decodeMctpTransportHeader, MctpMessageType } from '../transport/mctp.js';
+import { SessionTracker, type RecordResult, type SessionEvent, type SessionReport } from '../session/tracker.js';
 import { LinkType, parsePcap } from './pcap.js';
 import { SignatureTracker, type SignatureFinding } from './signatures.js';
+
+export interface DumpOptions {
+  /** PSK for PSK sessions: records of those sessions are decrypted and decoded. */
+  readonly psk?: Uint8Array;
+}
+
+/** What the dump knows about a secured record. */
+export interface SecuredRecordInfo {
+  readonly sessionId: string;
+  readonly status: 'decrypted' | 'undecrypted' | 'failed';
+  readonly reason?: string;
+  /** Decrypted records: the key that opened it. */
+  readonly keys?: 'handshake' | 'data';
+  readonly generation?: number;
+  /** The 64-bit sequence counter of that key (the nonce input). */
+  readonly sequence?: number;
+  /** Record header and framing: Length, the wire SequenceNumber (MCTP), application data and random padding sizes, inner transport header. */
+  readonly record: Readonly<Record<string, unknown>>;
+  readonly notes?: readonly string[];
+}
 
 export type Direction = 'request' | 'response';
 
@@ -30,15 +57,22 @@ export interface DumpedPacket {
   /** Index of the request this response answers. */
   readonly answers?: number;
   readonly signature?: SignatureFinding;
+  /** Secured records: session, decryption status, key and record fields. */
+  readonly secured?: SecuredRecordInfo;
+  /** A PSK_EXCHANGE_RSP / KEY_EXCHANGE_RSP: the session it created (and, for PSK, whether the PSK verified). */
+  readonly session?: Omit<SessionEvent, 'sessionId'> & { readonly sessionId: string };
 }
 
 export interface Dump {
   readonly linkType: number;
   readonly packets: readonly DumpedPacket[];
+  /** Every secure session seen, with its record counts and key switch points. */
+  readonly sessions: readonly SessionReport[];
   readonly summary: {
     readonly packets: number;
     readonly decoded: number;
     readonly secured: number;
+    readonly securedRecords: { readonly decrypted: number; readonly undecrypted: number; readonly failed: number };
     readonly undecoded: number;
     readonly errors: number;
     readonly signatures: { readonly verified: number; readonly failed: number; readonly unchecked: number };
@@ -92,17 +126,68 @@ function securedFields(linkType: number, body: Uint8Array): Record<string, unkno
   const sequenceNumber = linkType === LinkType.MCTP ? r.u16('SequenceNumber') : undefined;
   const length = r.u16('Length');
   return {
-    sessionId: `0x${sessionId.toString(16).padStart(8, '0')}`,
+    sessionId: hex32(sessionId),
     ...(sequenceNumber !== undefined ? { sequenceNumber } : {}),
     length,
     encryptedBytes: Math.min(length, r.remaining),
   };
 }
 
-export function dumpCapture(bytes: Uint8Array): Dump {
+function hex32(v: number): string {
+  return `0x${(v >>> 0).toString(16).padStart(8, '0')}`;
+}
+
+function errorText(e: unknown): string {
+  return e instanceof SpdmError ? e.message : String(e instanceof Error ? e.message : e);
+}
+
+/**
+ * The `--psk` argument: hex digits (spaces, colons and a 0x prefix allowed), or `ascii:TEXT` for
+ * the bytes of TEXT, where `\0`, `\\` and `\xNN` escape a NUL, a backslash and any byte.
+ * libspdm's sample PSK is the C string "TestPskData" *with* its NUL: `ascii:TestPskData\0`.
+ */
+export function parsePskArgument(arg: string): Uint8Array {
+  const field = (reason: string, at = 0): never => {
+    throw new DecodeError('--psk', 'value', at, reason);
+  };
+  let out: Uint8Array;
+  if (arg.startsWith('ascii:')) {
+    const text = arg.slice(6);
+    const bytes: number[] = [];
+    for (let i = 0; i < text.length; i++) {
+      const c = text.charCodeAt(i);
+      if (c > 0xff) field(`character U+${c.toString(16)} is not a single byte: use hex`, 6 + i);
+      if (c !== 0x5c) {
+        bytes.push(c);
+        continue;
+      }
+      const n = text[i + 1];
+      if (n === '0') bytes.push(0);
+      else if (n === '\\') bytes.push(0x5c);
+      else if (n === 'x' && /^[0-9a-fA-F]{2}$/.test(text.slice(i + 2, i + 4))) {
+        bytes.push(parseInt(text.slice(i + 2, i + 4), 16));
+        i += 2;
+      } else field('a backslash starts \\0, \\\\ or \\xNN', 6 + i);
+      i++;
+    }
+    out = Uint8Array.from(bytes);
+  } else {
+    const clean = arg.replace(/^0x/i, '').replace(/[\s:]/g, '');
+    if (clean.length === 0 || clean.length % 2 !== 0 || /[^0-9a-fA-F]/.test(clean)) field('expected hex bytes or ascii:TEXT');
+    out = fromHex(clean);
+  }
+  if (out.length === 0) field('the PSK is empty');
+  return out;
+}
+
+export function dumpCapture(bytes: Uint8Array, options: DumpOptions = {}): Dump {
   const pcap = parsePcap(bytes);
   const decoder = new ConversationDecoder();
   const tracker = new SignatureTracker();
+  const sessions =
+    pcap.linkType === LinkType.PCI_DOE || pcap.linkType === LinkType.MCTP
+      ? new SessionTracker({ transport: pcap.linkType === LinkType.MCTP ? 'mctp' : 'doe', ...(options.psk ? { psk: options.psk } : {}) })
+      : undefined;
   const packets: DumpedPacket[] = [];
   let lastDirection: Direction = 'response';
   let pendingRequest: number | undefined;
@@ -120,6 +205,17 @@ export function dumpCapture(bytes: Uint8Array): Dump {
     let direction: Direction;
     if (u.kind === 'spdm' && u.body.length >= 2) direction = isRequestCode(u.body[1] as number) ? 'request' : 'response';
     else direction = lastDirection === 'request' ? 'response' : 'request';
+    // A secured record's direction is a guess from alternation, unless the key that opens it says otherwise.
+    let opened: RecordResult | undefined;
+    let recordError: string | undefined;
+    if (u.kind === 'secured' && sessions) {
+      try {
+        opened = sessions.open(u.body, direction, rec.index);
+        direction = opened.direction;
+      } catch (e) {
+        recordError = errorText(e);
+      }
+    }
     lastDirection = direction;
     const answers = direction === 'response' ? pendingRequest : undefined;
     pendingRequest = direction === 'request' ? rec.index : undefined;
@@ -134,15 +230,23 @@ export function dumpCapture(bytes: Uint8Array): Dump {
       continue;
     }
     if (u.kind === 'secured') {
+      if (opened?.status === 'decrypted') {
+        packets.push(decryptedPacket(common, opened, tracker));
+        if (opened.decodeError) errors++;
+        continue;
+      }
       let fields: unknown;
-      let decodeError: string | undefined;
+      let decodeError = recordError;
       try {
         fields = securedFields(pcap.linkType, u.body);
       } catch (e) {
-        decodeError = e instanceof SpdmError ? e.message : String(e);
-        errors++;
+        decodeError ??= errorText(e);
       }
-      packets.push({ ...common, kind: 'secured', name: 'SECURED_MESSAGE', ...(fields ? { fields } : {}), ...(decodeError ? { decodeError } : {}) });
+      if (decodeError || opened?.status === 'failed') errors++;
+      const secured: SecuredRecordInfo | undefined = opened
+        ? { sessionId: hex32(opened.sessionId), status: opened.status, ...(opened.reason ? { reason: opened.reason } : {}), record: recordFields(opened) }
+        : undefined;
+      packets.push({ ...common, kind: 'secured', name: 'SECURED_MESSAGE', ...(fields ? { fields } : {}), ...(decodeError ? { decodeError } : {}), ...(secured ? { secured } : {}) });
       continue;
     }
     if (u.kind === 'other') {
@@ -164,6 +268,19 @@ export function dumpCapture(bytes: Uint8Array): Dump {
       continue;
     }
     const finding = tracker.observe(d);
+    let event: SessionEvent | undefined;
+    try {
+      event = sessions?.observe(d, decoder.state, rec.index);
+    } catch (e) {
+      // Deriving keys can only fail on an algorithm node:crypto lacks; the clear message still decodes.
+      errors++;
+      packets.push({ ...common, kind: 'spdm', name: d.kind === 'other' ? d.name : d.kind, decodeError: `session keys: ${errorText(e)}` });
+      continue;
+    }
+    if (event) {
+      tracker.resetSession(event.sessionId);
+      if (event.responderVerifyData === false) errors++;
+    }
     const version = d.kind === 'other' ? d.header.version : (d.msg as { version: number }).version;
     packets.push({
       ...common,
@@ -172,16 +289,20 @@ export function dumpCapture(bytes: Uint8Array): Dump {
       version: versionString(version),
       fields: d.kind === 'other' ? { header: d.header, body: toHex(d.body) } : plain(d.msg),
       ...(finding ? { signature: finding } : {}),
+      ...(event ? { session: { ...event, sessionId: hex32(event.sessionId) } } : {}),
     });
   }
   const sigs = packets.map((p) => p.signature).filter((s): s is SignatureFinding => s !== undefined);
+  const securedStatus = (status: SecuredRecordInfo['status']) => packets.filter((p) => p.secured?.status === status).length;
   return {
     linkType: pcap.linkType,
     packets,
+    sessions: sessions?.sessions ?? [],
     summary: {
       packets: packets.length,
       decoded: packets.filter((p) => p.kind === 'spdm' && !p.decodeError && p.fields && !(p.fields as { header?: unknown }).header).length,
       secured: packets.filter((p) => p.kind === 'secured').length,
+      securedRecords: { decrypted: securedStatus('decrypted'), undecrypted: securedStatus('undecrypted'), failed: securedStatus('failed') },
       undecoded: packets.filter((p) => p.kind === 'spdm' && (p.fields as { header?: unknown } | undefined)?.header !== undefined).length,
       errors,
       signatures: {
@@ -190,6 +311,56 @@ export function dumpCapture(bytes: Uint8Array): Dump {
         unchecked: sigs.filter((s) => s.ok === null).length,
       },
     },
+  };
+}
+
+function recordFields(r: RecordResult): Record<string, unknown> {
+  return {
+    length: r.record.length,
+    ...(r.record.sequenceNumber !== undefined ? { sequenceNumber: r.record.sequenceNumber } : {}),
+    ...(r.applicationData ? { applicationDataLength: r.applicationData.length } : {}),
+    ...(r.randomData && r.randomData.length > 0 ? { randomDataLength: r.randomData.length } : {}),
+    ...(r.record.trailing.length > 0 ? { padding: r.record.trailing.length } : {}),
+    ...(r.innerHeader ?? {}),
+  };
+}
+
+type PacketCommon = Pick<DumpedPacket, 'index' | 'timestampUs' | 'direction' | 'transport' | 'answers'>;
+
+/** A decrypted record: the inner message decoded field by field, the record in `secured`. */
+function decryptedPacket(common: PacketCommon, r: RecordResult, signatures: SignatureTracker): DumpedPacket {
+  const secured: SecuredRecordInfo = {
+    sessionId: hex32(r.sessionId),
+    status: 'decrypted',
+    ...(r.phase ? { keys: r.phase } : {}),
+    ...(r.generation !== undefined ? { generation: r.generation } : {}),
+    ...(r.sequence !== undefined ? { sequence: Number(r.sequence) } : {}),
+    record: recordFields(r),
+    ...(r.notes.length > 0 ? { notes: r.notes } : {}),
+  };
+  const d = r.message;
+  if (!d) {
+    const name = r.innerHeader?.mctpMessageType !== undefined ? `MCTP_TYPE_0x${r.innerHeader.mctpMessageType.toString(16).padStart(2, '0')}` : 'APPLICATION_DATA';
+    return {
+      ...common,
+      kind: 'secured',
+      name: r.decodeError ? 'SPDM' : name,
+      fields: { bytes: toHex(r.payload ?? new Uint8Array(0)) },
+      ...(r.decodeError ? { decodeError: r.decodeError } : {}),
+      secured,
+    };
+  }
+  const finding = signatures.observe(d, r.sessionId);
+  if (d.kind === 'END_SESSION_ACK') signatures.resetSession(r.sessionId);
+  const version = d.kind === 'other' ? d.header.version : (d.msg as { version: number }).version;
+  return {
+    ...common,
+    kind: 'secured',
+    name: d.kind === 'other' ? d.name : d.kind,
+    version: versionString(version),
+    fields: d.kind === 'other' ? { header: d.header, body: toHex(d.body) } : plain(d.msg),
+    ...(finding ? { signature: finding } : {}),
+    secured,
   };
 }
 
@@ -226,6 +397,18 @@ export function formatDump(d: Dump): string {
       .map(([k, x]) => `${k}=${String(x)}`)
       .join(' ');
     if (t) out.push(`    transport: ${t}`);
+    if (p.secured) {
+      const s = p.secured;
+      const rec = Object.entries(s.record)
+        .map(([k, x]) => `${k}=${String(x)}`)
+        .join(' ');
+      if (s.status === 'decrypted') {
+        const key = s.keys === 'data' ? `data keys gen ${s.generation ?? 0}` : 'handshake keys';
+        out.push(`    secured: session ${s.sessionId}, decrypted with ${key}, sequence ${s.sequence ?? '?'}; ${rec}`);
+      } else out.push(`    secured: session ${s.sessionId}, ${s.status === 'failed' ? 'DECRYPTION FAILED' : 'not decrypted'}: ${s.reason ?? ''}`);
+      for (const n of s.notes ?? []) out.push(`    session: ${n}`);
+    }
+    if (p.session) out.push(`    session ${p.session.sessionId} (${p.session.kind}): ${p.session.note}`);
     if (p.decodeError) out.push(`    DECODE ERROR: ${p.decodeError}`);
     if (p.fields) fieldLines(p.fields, '    ', out);
     if (p.signature) {
@@ -236,7 +419,15 @@ export function formatDump(d: Dump): string {
   const s = d.summary;
   out.push(
     '',
-    `${s.packets} packets: ${s.decoded} SPDM decoded, ${s.undecoded} SPDM header-only, ${s.secured} secured, ${s.errors} errors; signatures ${s.signatures.verified} verified, ${s.signatures.failed} invalid, ${s.signatures.unchecked} unchecked`,
+    `${s.packets} packets: ${s.decoded} SPDM decoded, ${s.undecoded} SPDM header-only, ${s.secured} secured (${s.securedRecords.decrypted} decrypted, ${s.securedRecords.undecrypted} not decrypted, ${s.securedRecords.failed} failed), ${s.errors} errors; signatures ${s.signatures.verified} verified, ${s.signatures.failed} invalid, ${s.signatures.unchecked} unchecked`,
   );
+  for (const x of d.sessions) {
+    const r = x.records;
+    const verify = x.kind === 'psk' ? `, ResponderVerifyData ${x.responderVerifyData === null ? 'not checked' : x.responderVerifyData ? 'ok' : 'MISMATCH'}, RequesterVerifyData ${x.requesterVerifyData === null ? 'not checked' : x.requesterVerifyData ? 'ok' : 'MISMATCH'}` : '';
+    out.push(`session ${hex32(x.sessionId)} (${x.kind}${x.createdAt !== undefined ? `, #${x.createdAt}` : ''}): ${r.decrypted} decrypted, ${r.undecrypted} not decrypted, ${r.failed} failed${verify}${x.reason ? ` — ${x.reason}` : ''}`);
+    for (const k of x.keySwitches) {
+      out.push(`    ${k.direction} ${k.phase} key${k.phase === 'data' ? ` gen ${k.generation}` : ''} (after ${k.derivedAfter}) first used by ${k.firstMessage ?? '?'}${k.firstRef !== undefined ? ` #${k.firstRef}` : ''}`);
+    }
+  }
   return out.join('\n');
 }

@@ -2,6 +2,10 @@
  * Follows a decoded SPDM conversation the way a requester would — VCA transcript A, B from
  * DIGESTS/CERTIFICATE, message_m for measurements, the chain per slot — and verifies every
  * CHALLENGE_AUTH and signed MEASUREMENTS signature from the observed bytes alone.
+ *
+ * Messages decrypted from a secure session are fed with their session ID: each session has its
+ * own message_m (and its own request/response pairing), while A stays the connection's VCA
+ * (libspdm: session_info->session_transcript.message_m; L = A || message_m for 1.2+).
  */
 import { X509Certificate, type KeyObject } from 'node:crypto';
 import { spdmVerify, SigningContext } from '../crypto/signature.js';
@@ -20,6 +24,15 @@ export interface SignatureFinding {
   readonly ok: boolean | null;
   readonly reason?: string;
   readonly transcriptHash?: string;
+  /** Set for a signature verified inside a secure session (its message_m). */
+  readonly sessionId?: number;
+}
+
+interface Channel {
+  m: Transcript;
+  getMeas?: GetMeasurementsRequest;
+  lastRequest?: Uint8Array;
+  pendingOriginal?: Uint8Array;
 }
 
 export class SignatureTracker {
@@ -29,52 +42,71 @@ export class SignatureTracker {
   private hashSize = 0;
   private readonly a = new Transcript();
   private b = new Transcript();
-  private m = new Transcript();
   private certParts: Uint8Array[] = [];
   private readonly leafKeys = new Map<number, KeyObject>();
   private challenge: ChallengeRequest | undefined;
-  private getMeas: GetMeasurementsRequest | undefined;
-  private lastRequest: Uint8Array | undefined;
+  /** The clear channel; sessions get their own (message_m and request pairing are per session). */
+  private readonly clearChannel: Channel = { m: new Transcript() };
+  private readonly sessionChannels = new Map<number, Channel>();
 
-  /** Feed every message in order; returns a finding when the message carried a signature. */
-  observe(d: DecodedMessage): SignatureFinding | undefined {
+  private sessionChannel(sessionId: number): Channel {
+    let c = this.sessionChannels.get(sessionId);
+    if (!c) {
+      c = { m: this.fresh() };
+      this.sessionChannels.set(sessionId, c);
+    }
+    return c;
+  }
+
+  /** Forget a session's message_m (a new session with this ID starts, or it ended). */
+  resetSession(sessionId: number): void {
+    this.sessionChannels.delete(sessionId);
+  }
+
+  /**
+   * Feed every message in order — clear ones without `sessionId`, ones decrypted from a session
+   * with its ID; returns a finding when the message carried a signature.
+   */
+  observe(d: DecodedMessage, sessionId?: number): SignatureFinding | undefined {
+    const ch = sessionId === undefined ? this.clearChannel : this.sessionChannel(sessionId);
     if (d.direction === 'request') {
       // Any request other than GET_MEASUREMENTS (and the RESPOND_IF_READY that completes one) ends a measurement sequence.
-      if (d.kind !== 'GET_MEASUREMENTS' && d.kind !== 'RESPOND_IF_READY') this.m = this.fresh();
-      this.lastRequest = undefined;
+      if (d.kind !== 'GET_MEASUREMENTS' && d.kind !== 'RESPOND_IF_READY') ch.m = this.fresh();
+      ch.lastRequest = undefined;
       switch (d.kind) {
         case 'GET_VERSION':
           this.a.clear();
-          this.lastRequest = d.msg.raw;
+          this.sessionChannels.clear();
+          ch.lastRequest = d.msg.raw;
           break;
         case 'GET_CERTIFICATE':
           if (d.msg.offset === 0) this.certParts = [];
-          this.lastRequest = d.msg.raw;
+          ch.lastRequest = d.msg.raw;
           break;
         case 'GET_CAPABILITIES':
         case 'NEGOTIATE_ALGORITHMS':
         case 'GET_DIGESTS':
-          this.lastRequest = d.msg.raw;
+          ch.lastRequest = d.msg.raw;
           break;
         case 'CHALLENGE':
           this.challenge = d.msg;
-          this.lastRequest = d.msg.raw;
+          ch.lastRequest = d.msg.raw;
           break;
         case 'GET_MEASUREMENTS':
-          this.getMeas = d.msg;
-          this.lastRequest = d.msg.raw;
+          ch.getMeas = d.msg;
+          ch.lastRequest = d.msg.raw;
           break;
         case 'RESPOND_IF_READY':
           // The original request stays the one recorded: keep lastRequest as it was.
-          this.lastRequest = this.pendingOriginal;
+          ch.lastRequest = ch.pendingOriginal;
           break;
         default:
           break;
       }
-      if (d.kind !== 'RESPOND_IF_READY') this.pendingOriginal = this.lastRequest;
+      if (d.kind !== 'RESPOND_IF_READY') ch.pendingOriginal = ch.lastRequest;
       return undefined;
     }
-    const req = this.lastRequest;
+    const req = ch.lastRequest;
     switch (d.kind) {
       case 'VERSION':
         if (req) this.a.append(req, d.msg.raw);
@@ -122,27 +154,26 @@ export class SignatureTracker {
         return this.verify('CHALLENGE_AUTH', c.slot, SigningContext.CHALLENGE_AUTH_RESPONDER, t, d.msg.signature);
       }
       case 'MEASUREMENTS': {
-        const g = this.getMeas;
+        const g = ch.getMeas;
         if (!g) return undefined;
         if (!g.signatureRequested || !d.msg.signature) {
-          this.m.append(g.raw, d.msg.raw);
+          ch.m.append(g.raw, d.msg.raw);
           return undefined;
         }
         const t = this.version >= 0x12 ? this.a.fork() : this.fresh();
-        t.append(...this.m.messages, g.raw, d.msg.unsigned);
-        this.m = this.fresh();
-        return this.verify('MEASUREMENTS', g.slot ?? 0, SigningContext.MEASUREMENTS, t, d.msg.signature);
+        t.append(...ch.m.messages, g.raw, d.msg.unsigned);
+        ch.m = this.fresh();
+        const finding = this.verify('MEASUREMENTS', g.slot ?? 0, SigningContext.MEASUREMENTS, t, d.msg.signature);
+        return sessionId === undefined ? finding : { ...finding, sessionId };
       }
       case 'ERROR':
         // libspdm ends a measurement sequence on ERROR; ResponseNotReady is answered later by the real response.
-        if (d.msg.errorCode !== 0x42) this.m = this.fresh();
+        if (d.msg.errorCode !== 0x42) ch.m = this.fresh();
         return undefined;
       default:
         return undefined;
     }
   }
-
-  private pendingOriginal: Uint8Array | undefined;
 
   private fresh(): Transcript {
     return this.hashId ? safeTranscript(this.hashId) : new Transcript();

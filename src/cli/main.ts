@@ -8,7 +8,7 @@ import { defaultEmuPort, type EmuTransportName } from '../transport/emu-frame.js
 import { EmuSocketServer } from '../transport/emu-socket.js';
 import { Responder } from '../responder/responder.js';
 import { loadProfileFile, parseVersion, profileFromJson } from '../responder/profile-file.js';
-import { dumpCapture, formatDump } from '../capture/dump.js';
+import { dumpCapture, formatDump, parsePskArgument } from '../capture/dump.js';
 
 const TRANSPORTS: readonly EmuTransportName[] = ['doe', 'mctp', 'none', 'tcp'];
 
@@ -92,8 +92,9 @@ export async function main(argv: readonly string[]): Promise<number> {
     .description('decode a capture written by spdm-emu (pcap link types 292 PCI DOE, 291 MCTP)')
     .argument('<file>', 'pcap file')
     .option('--json', 'JSON output for scripts')
-    .action((file: string, opts: { json?: boolean }) => {
-      const dump = dumpCapture(new Uint8Array(readFileSync(file)));
+    .option('--psk <hex|ascii:text>', 'decrypt PSK sessions with this PSK: hex, or ascii:TEXT (\\0 \\\\ \\xNN escapes; libspdm sample: ascii:TestPskData\\0)')
+    .action((file: string, opts: { json?: boolean; psk?: string }) => {
+      const dump = dumpCapture(new Uint8Array(readFileSync(file)), opts.psk !== undefined ? { psk: parsePskArgument(opts.psk) } : {});
       if (opts.json) process.stdout.write(`${JSON.stringify(dump, null, 1)}\n`);
       else process.stdout.write(`${formatDump(dump)}\n`);
       if (dump.summary.errors > 0 || dump.summary.signatures.failed > 0) exitCode = EXIT.FAILED;

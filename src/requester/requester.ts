@@ -39,6 +39,12 @@ export interface Connection {
   readonly asymId: number;
   readonly hashSize: number;
   readonly signatureSize: number;
+  /**
+   * 1.3+ multi-key connection for the responder: its DIGESTS carry KeyPairID/CertificateInfo/
+   * KeyUsageMask and CERTIFICATE reports the CertModel. In effect exactly when we set
+   * OtherParamsSupport bit 4, which we do only for a responder that supports nothing else.
+   */
+  readonly multiKeyConn: boolean;
 }
 
 /** Chain problems that mean the device sent something structurally broken, not merely untrusted. */
@@ -168,7 +174,8 @@ export class Requester {
     const hashPref = (this.opts.baseHash ?? DEFAULT_BASE_HASH).filter((h) => isHashSupported(h) && (version >= 0x12 || h <= 0x3f));
     const baseAsym = asymPref.reduce((m, a) => m | a, 0);
     const baseHash = hashPref.reduce((m, h) => m | h, 0);
-    const otherParams = version >= 0x12 ? OtherParams.OPAQUE_FMT_1 : 0;
+    const multiKeyConn = version >= 0x13 && (caps.flags & CapabilityFlag.MULTI_KEY_ONLY) !== 0;
+    const otherParams = (version >= 0x12 ? OtherParams.OPAQUE_FMT_1 : 0) | (multiKeyConn ? OtherParams.MULTI_KEY_CONN : 0);
     const na = encodeNegotiateAlgorithms(version, {
       measurementSpec: MeasurementSpec.DMTF,
       otherParams,
@@ -194,6 +201,7 @@ export class Requester {
       asymId: alg.baseAsym,
       hashSize: h?.size ?? 0,
       signatureSize: s?.sigSize ?? 0,
+      multiKeyConn,
     };
     return this.conn;
   }
@@ -242,10 +250,7 @@ export class Requester {
     if ((c.capabilities.flags & CapabilityFlag.CERT) === 0) throw new SpdmError('UNSUPPORTED', 'device does not support certificates (CERT_CAP)');
     this.m.clear();
     const req = encodeGetDigests(c.version);
-    // The responder's DIGESTS carry the multi-key fields when its MULTI_KEY_CONN is in effect: a
-    // multi-key-only responder, or a negotiable one whose requester set OtherParamsSupport bit 4
-    // (we do not: a single-key connection is what CMA uses).
-    const multiKeyConn = c.version >= 0x13 && (c.capabilities.flags & CapabilityFlag.MULTI_KEY_ONLY) !== 0;
+    const multiKeyConn = c.multiKeyConn;
     const respBytes = await this.send(req, ResponseCode.DIGESTS, this.t1());
     const resp = withoutPadding(respBytes, decodeDigests(respBytes, { hashSize: c.hashSize, multiKeyConn }), 'DIGESTS');
     // DIGESTS starts transcript B afresh.

@@ -13,6 +13,9 @@ export interface SlotIdentity {
   readonly asymId: number;
   /** 1.3 CertModel: 1 DeviceCert, 2 AliasCert, 3 GenericCert. */
   readonly certModel?: number;
+  /** 1.3 multi-key connection: the slot's KeyPairID (default slot + 1) and KeyUsageMask. */
+  readonly keyPairId?: number;
+  readonly keyUsage?: number;
 }
 
 export interface MeasurementSource {

@@ -9,7 +9,18 @@ import { DmtfMeasurementType } from '../spdm/messages/measurement-block.js';
 import { createDeviceChain, type CertIdentity, type LeafOptions } from '../x509/generate.js';
 import type { DeviceProfile, MeasurementSource, Misbehavior } from './profile.js';
 
-export const DEFAULT_RESPONDER_FLAGS = CapabilityFlag.CERT | CapabilityFlag.CHAL | CapabilityFlag.MEAS_SIG | CapabilityFlag.MEAS_FRESH;
+/**
+ * CERT, CHAL, signed and fresh measurements; from 1.3 also key-pair information and multi-key
+ * connections when the requester asks (MULTI_KEY_CAP requires GET_KEY_PAIR_INFO_CAP). Bits a
+ * version does not define are masked off when CAPABILITIES is sent.
+ */
+export const DEFAULT_RESPONDER_FLAGS =
+  CapabilityFlag.CERT |
+  CapabilityFlag.CHAL |
+  CapabilityFlag.MEAS_SIG |
+  CapabilityFlag.MEAS_FRESH |
+  CapabilityFlag.MULTI_KEY_NEG |
+  CapabilityFlag.GET_KEY_PAIR_INFO;
 
 export interface ProfileSpec {
   readonly name: string;

@@ -19,6 +19,7 @@ import {
   encodeCapabilities,
   MEAS_CAP_MASK,
   requesterFlagMask,
+  responderFlagMask,
   type GetCapabilitiesRequest,
 } from '../spdm/messages/capabilities.js';
 import {
@@ -36,6 +37,9 @@ import { decodeGetMeasurements, encodeMeasurements, MeasurementAttribute } from 
 import { encodeDmtfBlock } from '../spdm/messages/measurement-block.js';
 import { decodeRespondIfReady, encodeError, encodeResponseNotReady, ErrorCode } from '../spdm/messages/error.js';
 import { encodeSpdmCertChain } from '../x509/spdm-chain.js';
+import { parseCertificate } from '../x509/certificate.js';
+import { readTlv } from '../x509/der.js';
+import { decodeGetKeyPairInfo, encodeKeyPairInfo } from '../spdm/messages/key-pair-info.js';
 import type { SpdmHandler } from '../transport/transport.js';
 import { requesterFlagProblem } from '../spdm/capability-rules.js';
 import type { DeviceProfile, MeasurementSource, SlotIdentity } from './profile.js';
@@ -50,6 +54,8 @@ interface Negotiated {
   measurementSpec: number;
   otherParams: number;
   requesterCaps: GetCapabilitiesRequest;
+  /** 1.3+ multi-key connection for the responder (DIGESTS key fields, CertModel in CERTIFICATE). */
+  multiKeyConn: boolean;
 }
 
 /** Thrown inside a handler to answer with ERROR. */
@@ -63,6 +69,8 @@ class ErrorReply extends Error {
 }
 
 const MIN_DATA_TRANSFER_SIZE = 42;
+/** KeyUsageMask bits ChallengeUse | MeasurementUse: what this emulator signs with a slot's key. */
+const KEY_USAGE_CHALLENGE_AND_MEASUREMENTS = 0x0006;
 
 export interface ResponderOptions {
   readonly random?: RandomSource;
@@ -81,11 +89,24 @@ export class Responder implements SpdmHandler {
   private pending: { code: number; token: number; response: Uint8Array } | undefined;
   private nextToken = 1;
 
+  /** Key pairs (1.3 multi-key): slots sharing a private key share a KeyPairID, numbered from 1. */
+  private readonly keyPairs: { id: number; slots: SlotIdentity[] }[] = [];
+
   constructor(
     readonly profile: DeviceProfile,
     options: ResponderOptions = {},
   ) {
     this.random = options.random ?? systemRandom;
+    for (const s of profile.slots) {
+      const id = s.keyPairId ?? this.keyPairs.find((k) => k.slots[0]?.privateKey === s.privateKey)?.id ?? this.keyPairs.length + 1;
+      const kp = this.keyPairs.find((k) => k.id === id);
+      if (kp) kp.slots.push(s);
+      else this.keyPairs.push({ id, slots: [s] });
+    }
+  }
+
+  private keyPairIdOf(slot: SlotIdentity): number {
+    return this.keyPairs.find((k) => k.slots.includes(slot))?.id ?? slot.slot + 1;
   }
 
   /** Number of requests answered so far, per request code (for tests and stats). */
@@ -180,6 +201,9 @@ export class Responder implements SpdmHandler {
         case RequestCode.GET_MEASUREMENTS:
           out = this.onGetMeasurements(request);
           break;
+        case RequestCode.GET_KEY_PAIR_INFO:
+          out = this.onGetKeyPairInfo(request);
+          break;
         default:
           throw new ErrorReply(ErrorCode.UnsupportedRequest, h.code);
       }
@@ -244,7 +268,8 @@ export class Responder implements SpdmHandler {
     const resp = encodeCapabilities({
       version,
       ctExponent: caps.ctExponent,
-      flags: caps.flags,
+      // Only the bits this version defines: a 1.0 device cannot advertise 1.3 capabilities.
+      flags: (caps.flags & responderFlagMask(version)) >>> 0,
       dataTransferSize: caps.dataTransferSize,
       maxSpdmMsgSize: caps.maxSpdmMsgSize,
     });
@@ -269,6 +294,16 @@ export class Responder implements SpdmHandler {
     const measurementHash = measCap ? this.profile.algorithms.measurementHash : 0;
     let otherParams = 0;
     if (version >= 0x12 && req.otherParams & OtherParams.OPAQUE_FMT_1) otherParams = OtherParams.OPAQUE_FMT_1;
+    // Multi-key connection for our side: the requester asks for it with OtherParamsSupport bit 4;
+    // refused without MULTI_KEY_CAP, and required by a multi-key-only device.
+    let multiKeyConn = false;
+    if (version >= 0x13) {
+      const flags = this.profile.capabilities.flags;
+      const asked = (req.otherParams & OtherParams.MULTI_KEY_CONN) !== 0;
+      if (asked && (flags & (CapabilityFlag.MULTI_KEY_ONLY | CapabilityFlag.MULTI_KEY_NEG)) === 0) throw new ErrorReply(ErrorCode.InvalidRequest);
+      if (!asked && (flags & CapabilityFlag.MULTI_KEY_ONLY) !== 0) throw new ErrorReply(ErrorCode.InvalidRequest);
+      multiKeyConn = asked;
+    }
     // Session algorithms are not offered by this emulator yet: answer each AlgStruct the requester sent with "none selected".
     const algStructs: AlgStruct[] = req.algStructs.map((s) => ({ type: s.type, supported: 0, external: [] }));
     const resp = encodeAlgorithms(version, {
@@ -280,7 +315,7 @@ export class Responder implements SpdmHandler {
       melSpec: 0,
       algStructs: algStructs.filter((s) => s.type >= AlgType.DHE),
     });
-    this.neg = { version, hashId, asymId, measurementHash, measurementSpec, otherParams, requesterCaps: this.pendingCaps };
+    this.neg = { version, hashId, asymId, measurementHash, measurementSpec, otherParams, requesterCaps: this.pendingCaps, multiKeyConn };
     this.stage = 'negotiated';
     this.a.append(req.raw, resp);
     this.a.setHash(hashId);
@@ -317,9 +352,17 @@ export class Responder implements SpdmHandler {
     const digests = this.slotsFor(neg).map((s) => {
       const d = digest(neg.hashId, this.spdmChain(s, neg));
       if (this.profile.misbehave?.badDigest) d[0] = (d[0] as number) ^ 0xff;
-      return { slot: s.slot, digest: d };
+      return {
+        slot: s.slot,
+        digest: d,
+        keyPairId: this.keyPairIdOf(s),
+        certificateInfo: s.certModel ?? 1,
+        keyUsageMask: s.keyUsage ?? KEY_USAGE_CHALLENGE_AND_MEASUREMENTS,
+      };
     });
-    const resp = encodeDigests(neg.version, { digests });
+    let supportedSlotMask = 0;
+    for (const s of this.profile.slots) supportedSlotMask |= 1 << s.slot;
+    const resp = encodeDigests(neg.version, { supportedSlotMask, digests }, neg.multiKeyConn);
     // GET_DIGESTS starts transcript B afresh.
     this.b = new Transcript(neg.hashId);
     this.b.append(req.raw, resp);
@@ -347,9 +390,9 @@ export class Responder implements SpdmHandler {
     const portion = chain.subarray(req.offset, req.offset + len);
     const resp = encodeCertificate(neg.version, {
       slot: req.slot,
-      // CertificateInfo is only reported on a multi-key connection (which this emulator never
-      // negotiates); otherwise it must be 0 — libspdm's requester rejects anything else.
-      certModel: 0,
+      // CertificateInfo is only reported on a multi-key connection; otherwise it must be 0
+      // (libspdm's requester rejects anything else).
+      certModel: neg.multiKeyConn ? (slot.certModel ?? 1) : 0,
       portion,
       remainderLength: chain.length - req.offset - len,
       large: req.large,
@@ -416,6 +459,37 @@ export class Responder implements SpdmHandler {
     // A completed CHALLENGE consumes B and C.
     this.b = new Transcript(neg.hashId);
     return message;
+  }
+
+  private onGetKeyPairInfo(request: Uint8Array): Uint8Array {
+    const neg = this.requireNegotiated();
+    if (neg.version < 0x13) throw new ErrorReply(ErrorCode.UnsupportedRequest, RequestCode.GET_KEY_PAIR_INFO);
+    this.requireCap(CapabilityFlag.GET_KEY_PAIR_INFO);
+    const req = decodeGetKeyPairInfo(request);
+    const kp = this.keyPairs.find((k) => k.id === req.keyPairId);
+    const first = kp?.slots[0];
+    if (!kp || !first) throw new ErrorReply(ErrorCode.InvalidRequest);
+    let slotMask = 0;
+    for (const s of kp.slots) slotMask |= 1 << s.slot;
+    // PublicKeyInfo: the AlgorithmIdentifier of the key's SubjectPublicKeyInfo, as libspdm reports it.
+    const spki = parseCertificate(first.certificates.at(-1) as Uint8Array).spki;
+    const outer = readTlv(spki, 0, () => {
+      throw new ErrorReply(ErrorCode.Unspecified);
+    });
+    const alg = readTlv(spki, outer.headerLength, () => {
+      throw new ErrorReply(ErrorCode.Unspecified);
+    });
+    return encodeKeyPairInfo(neg.version, {
+      totalKeyPairs: this.keyPairs.length,
+      keyPairId: kp.id,
+      capabilities: 0,
+      keyUsageCapabilities: first.keyUsage ?? KEY_USAGE_CHALLENGE_AND_MEASUREMENTS,
+      currentKeyUsage: first.keyUsage ?? KEY_USAGE_CHALLENGE_AND_MEASUREMENTS,
+      asymAlgoCapabilities: first.asymId,
+      currentAsymAlgo: first.asymId,
+      assocCertSlotMask: slotMask,
+      publicKeyInfo: alg.bytes,
+    });
   }
 
   private blockFor(neg: Negotiated, m: MeasurementSource, rawRequested: boolean): Uint8Array {

@@ -112,3 +112,30 @@ test('a chain larger than one DataTransferSize is read in portions', async () =>
   assert.ok(chainLen > 2000);
   assert.equal(responder.stats.get(0x82), Math.ceil(chainLen / (512 - 8)));
 });
+
+test('1.3 multi-key: a multi-key-only device is asked for a multi-key connection and its DIGESTS key fields decode', async () => {
+  const built = device(SUITES[1]!);
+  const onlyFlags = (built.profile.capabilities.flags & ~0x0c000000) | 0x04000000;
+  const { requester } = pair(variant(built.profile, { versions: [0x13], flags: onlyFlags }));
+  const conn = await requester.connect();
+  assert.equal(conn.multiKeyConn, true);
+  const digests = await requester.getDigests();
+  assert.deepEqual(digests.map((d) => [d.slot, d.keyPairId, d.certificateInfo, d.keyUsageMask]), [[0, 1, 1, 0x0006]]);
+  await requester.getCertificateChain(0);
+  await requester.challenge(0);
+});
+
+test('1.3 multi-key: a device without MULTI_KEY_CAP refuses a multi-key request; a negotiable one keeps single-key unless asked', async () => {
+  const built = device(SUITES[1]!);
+  const { requester } = pair(variant(built.profile, { versions: [0x13] }));
+  assert.equal((await requester.connect()).multiKeyConn, false);
+  const { Responder } = await import('../../src/responder/responder.js');
+  const { encodeGetVersion } = await import('../../src/spdm/messages/version.js');
+  const { encodeGetCapabilities } = await import('../../src/spdm/messages/capabilities.js');
+  const { encodeNegotiateAlgorithms } = await import('../../src/spdm/messages/algorithms.js');
+  const r = new Responder(variant(built.profile, { versions: [0x13], flags: built.profile.capabilities.flags & ~0x0c000000 }));
+  await r.handle(encodeGetVersion());
+  await r.handle(encodeGetCapabilities({ version: 0x13, ctExponent: 0, flags: 6, dataTransferSize: 4096, maxSpdmMsgSize: 4096 }));
+  const resp = await r.handle(encodeNegotiateAlgorithms(0x13, { measurementSpec: 1, otherParams: 0x12, baseAsym: 0x80, baseHash: 0x02, melSpec: 0, extAsym: [], extHash: [], algStructs: [] }));
+  assert.deepEqual([resp[1], resp[2]], [0x7f, 0x01]);
+});

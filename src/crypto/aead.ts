@@ -1,0 +1,124 @@
+/**
+ * AEAD cipher suites of SPDM (ALGORITHMS AlgStruct 3, "AEADCipherSuite"), as DSP0277 secured
+ * messages use them: 12-byte nonce, 16-byte tag. SM4-GCM is defined by SPDM but node:crypto has
+ * no SM4-GCM, so it is refused as unsupported rather than approximated.
+ *
+ * `aeadDecrypt` is meant for bytes from the wire: whatever it is given (wrong key, nonce or tag
+ * size, a forged tag), it answers null instead of throwing. Only asking for an algorithm this
+ * build cannot run is an error (a typed SpdmError), because that is a question of configuration,
+ * not of the data.
+ */
+import {
+  createCipheriv,
+  createDecipheriv,
+  type CipherChaCha20Poly1305,
+  type CipherChaCha20Poly1305Types,
+  type CipherGCM,
+  type CipherGCMTypes,
+  type DecipherChaCha20Poly1305,
+  type DecipherGCM,
+} from 'node:crypto';
+import { SpdmError } from '../wire/errors.js';
+
+export const AeadAlgo = {
+  AES_128_GCM: 0x0001,
+  AES_256_GCM: 0x0002,
+  CHACHA20_POLY1305: 0x0004,
+  SM4_GCM: 0x0008,
+} as const;
+export type AeadAlgo = (typeof AeadAlgo)[keyof typeof AeadAlgo];
+
+/** The node:crypto AEAD ciphers SPDM suites map to. */
+export type AeadName = CipherGCMTypes | CipherChaCha20Poly1305Types;
+
+export const AEAD_NONCE_SIZE = 12;
+export const AEAD_TAG_SIZE = 16;
+
+export interface AeadInfo {
+  readonly id: number;
+  readonly name: string;
+  readonly keySize: number;
+  readonly nonceSize: number;
+  readonly tagSize: number;
+  /** OpenSSL cipher name; undefined when node:crypto cannot run it. */
+  readonly node?: AeadName;
+}
+
+const AEADS: readonly AeadInfo[] = [
+  { id: AeadAlgo.AES_128_GCM, name: 'AES-128-GCM', keySize: 16, nonceSize: AEAD_NONCE_SIZE, tagSize: AEAD_TAG_SIZE, node: 'aes-128-gcm' },
+  { id: AeadAlgo.AES_256_GCM, name: 'AES-256-GCM', keySize: 32, nonceSize: AEAD_NONCE_SIZE, tagSize: AEAD_TAG_SIZE, node: 'aes-256-gcm' },
+  { id: AeadAlgo.CHACHA20_POLY1305, name: 'CHACHA20-POLY1305', keySize: 32, nonceSize: AEAD_NONCE_SIZE, tagSize: AEAD_TAG_SIZE, node: 'chacha20-poly1305' },
+  { id: AeadAlgo.SM4_GCM, name: 'SM4-GCM', keySize: 16, nonceSize: AEAD_NONCE_SIZE, tagSize: AEAD_TAG_SIZE },
+];
+
+export function aeadInfo(id: number): AeadInfo | undefined {
+  return AEADS.find((a) => a.id === id);
+}
+
+export function isAeadSupported(id: number): boolean {
+  return aeadInfo(id)?.node !== undefined;
+}
+
+export function requireAead(id: number): AeadInfo & { readonly node: AeadName } {
+  const a = aeadInfo(id);
+  if (!a?.node) {
+    const what = a ? `${a.name} (0x${id.toString(16)}) is not available in node:crypto` : `AEAD cipher suite 0x${id.toString(16)} is unknown`;
+    throw new SpdmError('UNSUPPORTED_ALGORITHM', what, { aead: id });
+  }
+  return { ...a, node: a.node };
+}
+
+function isChaCha(name: AeadName): name is CipherChaCha20Poly1305Types {
+  return name === 'chacha20-poly1305';
+}
+
+function cipher(name: AeadName, key: Uint8Array, nonce: Uint8Array, tagSize: number): CipherGCM | CipherChaCha20Poly1305 {
+  return isChaCha(name) ? createCipheriv(name, key, nonce, { authTagLength: tagSize }) : createCipheriv(name, key, nonce, { authTagLength: tagSize });
+}
+
+function decipher(name: AeadName, key: Uint8Array, nonce: Uint8Array, tagSize: number): DecipherGCM | DecipherChaCha20Poly1305 {
+  return isChaCha(name) ? createDecipheriv(name, key, nonce, { authTagLength: tagSize }) : createDecipheriv(name, key, nonce, { authTagLength: tagSize });
+}
+
+export interface AeadSealed {
+  readonly ciphertext: Uint8Array;
+  readonly tag: Uint8Array;
+}
+
+/** Encrypts `plaintext` (may be empty: MAC-only records) and authenticates it with `aad`. */
+export function aeadEncrypt(id: number, key: Uint8Array, nonce: Uint8Array, plaintext: Uint8Array, aad: Uint8Array): AeadSealed {
+  const a = requireAead(id);
+  if (key.length !== a.keySize) throw new SpdmError('ENCODE_ERROR', `${a.name} key is ${a.keySize} bytes, got ${key.length}`);
+  if (nonce.length !== a.nonceSize) throw new SpdmError('ENCODE_ERROR', `${a.name} nonce is ${a.nonceSize} bytes, got ${nonce.length}`);
+  const c = cipher(a.node, key, nonce, a.tagSize);
+  c.setAAD(aad, { plaintextLength: plaintext.length });
+  const head = c.update(plaintext);
+  const tail = c.final();
+  const ciphertext = new Uint8Array(head.length + tail.length);
+  ciphertext.set(head, 0);
+  ciphertext.set(tail, head.length);
+  return { ciphertext, tag: new Uint8Array(c.getAuthTag()) };
+}
+
+/**
+ * Decrypts and verifies. Returns the plaintext, or null when the tag does not verify or any
+ * input has the wrong size. Throws only for an unsupported algorithm.
+ */
+export function aeadDecrypt(id: number, key: Uint8Array, nonce: Uint8Array, ciphertext: Uint8Array, aad: Uint8Array, tag: Uint8Array): Uint8Array | null {
+  const a = requireAead(id);
+  if (key.length !== a.keySize || nonce.length !== a.nonceSize || tag.length !== a.tagSize) return null;
+  try {
+    const d = decipher(a.node, key, nonce, a.tagSize);
+    d.setAuthTag(tag);
+    d.setAAD(aad, { plaintextLength: ciphertext.length });
+    const head = d.update(ciphertext);
+    const tail = d.final();
+    const out = new Uint8Array(head.length + tail.length);
+    out.set(head, 0);
+    out.set(tail, head.length);
+    return out;
+  } catch {
+    // OpenSSL reports a tag mismatch ("Unsupported state or unable to authenticate data") by throwing.
+    return null;
+  }
+}

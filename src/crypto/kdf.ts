@@ -1,0 +1,51 @@
+/**
+ * HMAC and HKDF (RFC 5869) over the negotiated SPDM hash. SPDM's key schedule (DSP0274 "key
+ * schedule", shared/spec/keyschedule.md) only ever uses HKDF-Extract and HKDF-Expand separately,
+ * so both are exposed; Node's hkdfSync does extract+expand in one call and cannot expand a PRK
+ * on its own, so Expand is the RFC's T(1) || T(2) ... loop over createHmac.
+ */
+import { createHmac, timingSafeEqual } from 'node:crypto';
+import { SpdmError } from '../wire/errors.js';
+import { requireHash } from './hash.js';
+
+/** HMAC-Hash(key, data...) with the SPDM hash `hashId` (BaseHashAlgo bit). */
+export function hmac(hashId: number, key: Uint8Array, ...data: Uint8Array[]): Uint8Array {
+  const h = createHmac(requireHash(hashId).node, key);
+  for (const d of data) h.update(d);
+  return new Uint8Array(h.digest());
+}
+
+/**
+ * HKDF-Extract(salt, IKM) = HMAC-Hash(salt, IKM). An empty salt is HashLen zero bytes (RFC 5869
+ * §2.2), which HMAC's zero-padding of the key makes equivalent.
+ */
+export function hkdfExtract(hashId: number, salt: Uint8Array, ikm: Uint8Array): Uint8Array {
+  const size = requireHash(hashId).size;
+  return hmac(hashId, salt.length === 0 ? new Uint8Array(size) : salt, ikm);
+}
+
+/** HKDF-Expand(PRK, info, L): L ≤ 255 × HashLen bytes of output keying material. */
+export function hkdfExpand(hashId: number, prk: Uint8Array, info: Uint8Array, length: number): Uint8Array {
+  const size = requireHash(hashId).size;
+  if (!Number.isInteger(length) || length < 0 || length > 255 * size) {
+    throw new SpdmError('ENCODE_ERROR', `HKDF-Expand length ${length} outside 0..${255 * size}`);
+  }
+  const out = new Uint8Array(length);
+  let t: Uint8Array = new Uint8Array(0);
+  for (let i = 1, o = 0; o < length; i++) {
+    t = hmac(hashId, prk, t, info, Uint8Array.of(i));
+    out.set(t.subarray(0, Math.min(t.length, length - o)), o);
+    o += t.length;
+  }
+  return out;
+}
+
+/** HKDF (extract then expand), RFC 5869 §2. */
+export function hkdf(hashId: number, salt: Uint8Array, ikm: Uint8Array, info: Uint8Array, length: number): Uint8Array {
+  return hkdfExpand(hashId, hkdfExtract(hashId, salt, ikm), info, length);
+}
+
+/** Constant-time comparison of two MACs; different lengths compare unequal. */
+export function macEqual(a: Uint8Array, b: Uint8Array): boolean {
+  return a.length === b.length && timingSafeEqual(a, b);
+}

@@ -1,0 +1,187 @@
+/** DSP0277 records: layout per transport, round trips, nonce construction, hostile bytes. */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import fc from 'fast-check';
+import { toHex } from '../../src/wire/bytes.js';
+import { DecodeError, SpdmError } from '../../src/wire/errors.js';
+import { AeadAlgo, aeadEncrypt } from '../../src/crypto/aead.js';
+import {
+  decodeSecuredRecord,
+  openSecuredRecord,
+  RECORD_LAYOUTS,
+  recordNonce,
+  sealSecuredRecord,
+  sequenceMatches,
+  unwrapApplicationData,
+  wrapApplicationData,
+  type RecordKeys,
+  type SecuredTransport,
+  type SessionMode,
+} from '../../src/session/record.js';
+
+const TRANSPORTS: readonly SecuredTransport[] = ['doe', 'mctp', 'tcp'];
+const MODES: readonly SessionMode[] = ['encrypt', 'mac-only'];
+const keysFor = (aeadId: number): RecordKeys => ({
+  aeadId,
+  key: Uint8Array.from({ length: aeadId === AeadAlgo.AES_128_GCM ? 16 : 32 }, (_, i) => i * 7),
+  iv: Uint8Array.from({ length: 12 }, (_, i) => 0xa0 + i),
+});
+const HEARTBEAT = Uint8Array.of(0x12, 0xe8, 0, 0);
+
+test('nonce = IV XOR the counter: little-endian in bytes 0..7 (1.2+), big-endian in bytes 4..11 (1.0/1.1 option)', () => {
+  const iv = new Uint8Array(12);
+  assert.equal(toHex(recordNonce(iv, 0x0102n)), '020100000000000000000000');
+  assert.equal(toHex(recordNonce(iv, 0x0102n, 'be')), '000000000000000000000102');
+  assert.equal(toHex(recordNonce(iv, (1n << 64n) - 1n)), 'ffffffffffffffff00000000');
+  const iv2 = Uint8Array.from({ length: 12 }, () => 0xff);
+  assert.equal(toHex(recordNonce(iv2, 1n)), 'feffffffffffffffffffffff');
+  assert.deepEqual(iv2, new Uint8Array(12).fill(0xff), 'the IV is not modified');
+  assert.throws(() => recordNonce(iv, 1n << 64n), SpdmError);
+  assert.throws(() => recordNonce(iv, -1n), SpdmError);
+});
+
+for (const transport of TRANSPORTS) {
+  for (const mode of MODES) {
+    test(`${transport} ${mode}: the wire layout and a round trip for every AEAD`, () => {
+      const layout = RECORD_LAYOUTS[transport];
+      const app = wrapApplicationData(transport, HEARTBEAT);
+      for (const aeadId of [AeadAlgo.AES_128_GCM, AeadAlgo.AES_256_GCM, AeadAlgo.CHACHA20_POLY1305]) {
+        const keys = keysFor(aeadId);
+        const randomData = transport === 'mctp' && mode === 'encrypt' ? Uint8Array.of(9, 9, 9, 9, 9) : undefined;
+        const rec = sealSecuredRecord(0xfffe0001, app, keys, 0x10203n, { layout, mode, ...(randomData ? { randomData } : {}) });
+        const n = layout.sequenceNumberSize;
+        assert.equal(toHex(rec.subarray(0, 4)), '0100feff', 'SessionID u32 LE');
+        if (n === 2) assert.equal(toHex(rec.subarray(4, 6)), '0302', 'low two counter bytes, LE');
+        const length = rec[4 + n]! | (rec[5 + n]! << 8);
+        const inner = mode === 'encrypt' ? 2 + app.length + (randomData?.length ?? 0) : app.length;
+        assert.equal(length, inner + 16);
+        assert.equal(rec.length, 6 + n + length);
+        if (mode === 'mac-only') assert.deepEqual(rec.subarray(6 + n, 6 + n + app.length), app, 'authenticate-only data is in the clear');
+        const parsed = decodeSecuredRecord(rec, layout);
+        assert.equal(parsed.sessionId, 0xfffe0001);
+        assert.equal(parsed.reqSessionId, 0x0001);
+        assert.equal(parsed.rspSessionId, 0xfffe);
+        assert.equal(parsed.sequenceNumber, n === 2 ? 0x0203 : undefined);
+        const opened = openSecuredRecord(parsed, keys, 0x10203n, { layout, mode });
+        assert.ok(opened);
+        assert.deepEqual(opened.applicationData, app);
+        assert.deepEqual(opened.randomData, randomData ?? new Uint8Array(0));
+        const innerMsg = unwrapApplicationData(transport, opened.applicationData);
+        assert.ok(innerMsg.isSpdm);
+        assert.deepEqual(innerMsg.payload, HEARTBEAT);
+        // Wrong counter, wrong key, wrong mode: no plaintext.
+        assert.equal(openSecuredRecord(parsed, keys, 0x10204n, { layout, mode }), null);
+        assert.equal(openSecuredRecord(parsed, { ...keys, key: keys.key.map((b) => b ^ 1) }, 0x10203n, { layout, mode }), null);
+        assert.equal(openSecuredRecord(parsed, keys, 0x10203n, { layout, mode, nonceOrder: 'be' }), null);
+      }
+    });
+  }
+}
+
+test('DOE: the dword padding after the record is allowed (zeros, < 4 bytes), anything else is a DecodeError', () => {
+  const layout = RECORD_LAYOUTS.doe;
+  const keys = keysFor(AeadAlgo.AES_256_GCM);
+  const rec = sealSecuredRecord(1, HEARTBEAT, keys, 0n, { layout, mode: 'encrypt' });
+  const padded = new Uint8Array(rec.length + 2);
+  padded.set(rec);
+  const parsed = decodeSecuredRecord(padded, layout);
+  assert.equal(parsed.trailing.length, 2);
+  assert.deepEqual(parsed.raw, rec);
+  assert.ok(openSecuredRecord(parsed, keys, 0n, { layout, mode: 'encrypt' }));
+  const field = (f: string) => (e: unknown) => e instanceof DecodeError && e.field === f;
+  assert.throws(() => decodeSecuredRecord(new Uint8Array([...rec, 0, 0, 0, 0]), layout), field('trailing'));
+  assert.throws(() => decodeSecuredRecord(new Uint8Array([...rec, 0, 1]), layout), field('trailing'));
+  assert.throws(() => decodeSecuredRecord(new Uint8Array([...rec, 0]), RECORD_LAYOUTS.mctp), DecodeError, 'MCTP records are exact');
+});
+
+test('malformed records: every truncation, a Length beyond the bytes or shorter than the MAC, are DecodeErrors naming the field', () => {
+  for (const transport of TRANSPORTS) {
+    const layout = RECORD_LAYOUTS[transport];
+    const rec = sealSecuredRecord(7, wrapApplicationData(transport, HEARTBEAT), keysFor(2), 3n, { layout, mode: 'encrypt' });
+    for (let n = 0; n < rec.length; n++) assert.throws(() => decodeSecuredRecord(rec.subarray(0, n), layout), DecodeError, `${transport} truncated to ${n}`);
+    const at = 4 + layout.sequenceNumberSize;
+    const short = Uint8Array.from(rec);
+    short[at] = 15;
+    short[at + 1] = 0;
+    assert.throws(() => decodeSecuredRecord(short, layout), (e: unknown) => e instanceof DecodeError && e.field === 'Length' && e.offset === at);
+    const long = Uint8Array.from(rec);
+    long[at + 1] = 0xff;
+    assert.throws(() => decodeSecuredRecord(long, layout), (e: unknown) => e instanceof DecodeError && e.field === 'Length');
+  }
+});
+
+test('the MCTP wire sequence number must be the low bytes of the expected counter', () => {
+  const layout = RECORD_LAYOUTS.mctp;
+  const keys = keysFor(2);
+  const rec = decodeSecuredRecord(sealSecuredRecord(1, wrapApplicationData('mctp', HEARTBEAT), keys, 0x1_0005n, { layout, mode: 'encrypt' }), layout);
+  assert.equal(rec.sequenceNumber, 5);
+  assert.ok(sequenceMatches(rec, 0x1_0005n, layout));
+  assert.ok(sequenceMatches(rec, 0x5n, layout));
+  assert.ok(!sequenceMatches(rec, 0x6n, layout));
+  // 0x5 matches the wire bytes but not the nonce: the tag says no.
+  assert.equal(openSecuredRecord(rec, keys, 5n, { layout, mode: 'encrypt' }), null);
+  assert.ok(openSecuredRecord(rec, keys, 0x1_0005n, { layout, mode: 'encrypt' }));
+});
+
+test('an authentic record with a malformed plaintext is a DecodeError (ApplicationDataLength, RandomData)', () => {
+  const layout = RECORD_LAYOUTS.doe;
+  const keys = keysFor(2);
+  const forge = (plain: Uint8Array) => {
+    const header = Uint8Array.of(1, 0, 0, 0, (plain.length + 16) & 0xff, (plain.length + 16) >> 8);
+    const { ciphertext, tag } = aeadEncrypt(keys.aeadId, keys.key, recordNonce(keys.iv, 0n), plain, header);
+    return decodeSecuredRecord(new Uint8Array([...header, ...ciphertext, ...tag]), layout);
+  };
+  assert.throws(() => openSecuredRecord(forge(Uint8Array.of(10, 0, 1, 2, 3)), keys, 0n, { layout, mode: 'encrypt' }), (e: unknown) => e instanceof DecodeError && e.field === 'ApplicationDataLength');
+  assert.throws(() => openSecuredRecord(forge(Uint8Array.of(1)), keys, 0n, { layout, mode: 'encrypt' }), (e: unknown) => e instanceof DecodeError && e.field === 'ApplicationDataLength');
+  assert.throws(() => openSecuredRecord(forge(Uint8Array.of(1, 0, 9, 0xaa)), keys, 0n, { layout, mode: 'encrypt' }), (e: unknown) => e instanceof DecodeError && e.field === 'RandomData', 'DOE carries no random data');
+  assert.throws(() => sealSecuredRecord(1, HEARTBEAT, keys, 0n, { layout, mode: 'encrypt', randomData: Uint8Array.of(1) }), SpdmError);
+  assert.throws(() => sealSecuredRecord(1, HEARTBEAT, keys, 0n, { layout: RECORD_LAYOUTS.mctp, mode: 'encrypt', randomData: new Uint8Array(33) }), SpdmError);
+});
+
+test('inner application data per transport: MCTP type byte, TCP binding header; malformed ones are DecodeErrors', () => {
+  assert.deepEqual(wrapApplicationData('doe', HEARTBEAT), HEARTBEAT);
+  assert.equal(toHex(wrapApplicationData('mctp', HEARTBEAT)), '0512e80000');
+  assert.equal(toHex(wrapApplicationData('tcp', HEARTBEAT)), '0600010512e80000');
+  assert.deepEqual(unwrapApplicationData('tcp', wrapApplicationData('tcp', HEARTBEAT)).header, { payloadLength: 6, bindingVersion: 1, messageType: 5 });
+  const pldm = unwrapApplicationData('mctp', Uint8Array.of(0x01, 0x80, 0x02));
+  assert.equal(pldm.isSpdm, false);
+  assert.deepEqual(pldm.header, { mctpMessageType: 1 });
+  assert.throws(() => unwrapApplicationData('mctp', new Uint8Array(0)), DecodeError);
+  assert.throws(() => unwrapApplicationData('mctp', Uint8Array.of(0x85, 1)), DecodeError);
+  assert.throws(() => unwrapApplicationData('tcp', Uint8Array.of(6, 0, 2, 5, 0x12, 0xe8, 0, 0)), DecodeError, 'binding version 2');
+  assert.throws(() => unwrapApplicationData('tcp', Uint8Array.of(7, 0, 1, 5, 0x12, 0xe8, 0, 0)), DecodeError, 'length mismatch');
+  assert.throws(() => unwrapApplicationData('tcp', Uint8Array.of(6, 0, 1)), DecodeError);
+});
+
+test('property: seal then open gives the data back; any single corrupted byte gives null or a DecodeError, nothing else', () => {
+  fc.assert(
+    fc.property(
+      fc.constantFrom(...TRANSPORTS),
+      fc.constantFrom(...MODES),
+      fc.uint8Array({ maxLength: 300 }),
+      fc.bigInt({ min: 0n, max: (1n << 64n) - 1n }),
+      fc.integer({ min: 0, max: 32 }),
+      fc.nat(),
+      fc.integer({ min: 1, max: 255 }),
+      (transport, mode, data, seq, randomLength, where, xor) => {
+        const layout = RECORD_LAYOUTS[transport];
+        const keys = keysFor(AeadAlgo.AES_256_GCM);
+        const randomData = mode === 'encrypt' ? new Uint8Array(Math.min(randomLength, layout.maxRandomPadding)).fill(0x5a) : undefined;
+        const rec = sealSecuredRecord(0x12345678, data, keys, seq, { layout, mode, ...(randomData ? { randomData } : {}) });
+        const opened = openSecuredRecord(decodeSecuredRecord(rec, layout), keys, seq, { layout, mode });
+        assert.ok(opened);
+        assert.deepEqual(opened.applicationData, data);
+        const bad = Uint8Array.from(rec);
+        const i = where % bad.length;
+        bad[i] = (bad[i] as number) ^ xor;
+        try {
+          // Every header byte is in the AAD (and the data, for authenticate-only records): no byte is unprotected.
+          assert.equal(openSecuredRecord(decodeSecuredRecord(bad, layout), keys, seq, { layout, mode }), null);
+        } catch (e) {
+          assert.ok(e instanceof DecodeError, String(e));
+        }
+      },
+    ),
+    { numRuns: 300 },
+  );
+});
