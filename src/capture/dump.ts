@@ -54,6 +54,8 @@ export interface DumpedPacket {
   /** Decoded fields (byte strings as hex). */
   readonly fields?: unknown;
   readonly decodeError?: string;
+  /** The message decoded, but something about it is irregular (e.g. excess zero bytes after it). */
+  readonly warning?: string;
   /** Index of the request this response answers. */
   readonly answers?: number;
   readonly signature?: SignatureFinding;
@@ -288,6 +290,7 @@ export function dumpCapture(bytes: Uint8Array, options: DumpOptions = {}): Dump 
       name: d.kind === 'other' ? d.name : d.kind,
       version: versionString(version),
       fields: d.kind === 'other' ? { header: d.header, body: toHex(d.body) } : plain(d.msg),
+      ...(d.anomaly ? { warning: d.anomaly } : {}),
       ...(finding ? { signature: finding } : {}),
       ...(event ? { session: { ...event, sessionId: hex32(event.sessionId) } } : {}),
     });
@@ -410,6 +413,7 @@ export function formatDump(d: Dump): string {
     }
     if (p.session) out.push(`    session ${p.session.sessionId} (${p.session.kind}): ${p.session.note}`);
     if (p.decodeError) out.push(`    DECODE ERROR: ${p.decodeError}`);
+    if (p.warning) out.push(`    WARNING: ${p.warning}`);
     if (p.fields) fieldLines(p.fields, '    ', out);
     if (p.signature) {
       const s = p.signature;

@@ -310,12 +310,15 @@ test('MEASUREMENTS: a DMTF digest must have the MeasurementHashAlgo size', () =>
   assert.equal(dec.feed('response', encodeMeasurements(v, { numberOfBlocks: 1, record: raw, nonce: seq(32) }).message).kind, 'MEASUREMENTS');
 });
 
-test('trailing bytes: at most 3, all zero; a failure leaves the state as it was', () => {
+test('trailing bytes: zero padding up to 3, more zeros an anomaly, any non-zero byte an error that leaves the state as it was', () => {
   const dec = new ConversationDecoder();
   const v = negotiate(dec, { version: 0x12 });
   const req = encodeGetMeasurements(v, { attributes: 1, operation: 0xff, nonce: seq(32), slot: 0 });
   assert.equal(req.length, 37);
-  expectDecodeError(() => dec.feed('request', concat([req, Uint8Array.of(0, 0, 0, 0)])), 'GET_MEASUREMENTS', 'trailing');
+  // libspdm over-sizes some responses with zeros; an observer decodes them and reports the anomaly.
+  const excess = new ConversationDecoder();
+  negotiate(excess, { version: 0x12 });
+  assert.match(excess.feed('request', concat([req, Uint8Array.of(0, 0, 0, 0)])).anomaly ?? '', /4 zero byte/);
   const e = expectDecodeError(() => dec.feed('request', concat([req, Uint8Array.of(0, 0, 1)])), 'GET_MEASUREMENTS', 'trailing');
   assert.equal(e.offset, 39);
   assert.equal(dec.state.measurementSignatureRequested, false, 'rejected requests do not change the state');
@@ -564,8 +567,8 @@ test('encapsulated flow: a nested message that cannot be there is a DecodeError 
     'CertChain',
   );
   assert.equal(e.offset, 4 + 8);
-  // Bytes after the nested message beyond the DOE padding.
-  expectDecodeError(() => dec.feed('request', concat([encodeDeliverEncapsulatedResponse(v, { requestId: 1, payload: cert }), new Uint8Array(4)])), 'DELIVER_ENCAPSULATED_RESPONSE', 'trailing');
+  // Non-zero bytes after the nested message.
+  expectDecodeError(() => dec.feed('request', concat([encodeDeliverEncapsulatedResponse(v, { requestId: 1, payload: cert }), Uint8Array.of(0, 0, 0, 9)])), 'DELIVER_ENCAPSULATED_RESPONSE', 'trailing');
   // PayloadType 1 needs a request; PayloadType 3 does not exist.
   expectDecodeError(() => dec.feed('response', encodeEncapsulatedResponseAck(v, { requestId: 2, payloadType: 1, payload: new Uint8Array(0) })), 'ENCAPSULATED_RESPONSE_ACK', 'EncapsulatedRequest');
   expectDecodeError(() => dec.feed('response', encodeEncapsulatedResponseAck(v, { requestId: 2, payloadType: 3 })), 'ENCAPSULATED_RESPONSE_ACK', 'Param2');
@@ -642,4 +645,13 @@ test('chunking: sequence, handle and size errors', () => {
   // None of the failures advanced the reassembly.
   assert.equal(dec.state.chunkSend?.received, 60);
   assert.equal(dec.state.chunkSend?.nextSeqNo, 1);
+});
+
+test('excess zero bytes after a decodable message are an anomaly for an observer, non-zero bytes an error', () => {
+  const d = new ConversationDecoder();
+  const v = d.feed('request', new Uint8Array([0x10, 0x84, 0, 0, 0, 0, 0, 0, 0, 0]));
+  assert.equal(v.trailing.length, 6);
+  assert.match(v.anomaly ?? '', /6 zero byte/);
+  const d2 = new ConversationDecoder();
+  assert.throws(() => d2.feed('request', new Uint8Array([0x10, 0x84, 0, 0, 0, 7])), /non-zero byte/);
 });
