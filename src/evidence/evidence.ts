@@ -70,10 +70,27 @@ export interface MeasurementEvidence {
   readonly signed: boolean;
 }
 
+/** The PCI identity of the device as read from its config space (drives the PCIe CMA SAN rule). */
+export interface PciIdentity {
+  /** Bus/device/function, e.g. 0000:03:00.0, when the device was reached over its DOE mailbox. */
+  readonly bdf?: string;
+  readonly vendorId: number;
+  readonly deviceId: number;
+  /** Base class, subclass and programming interface, 24 bits. */
+  readonly classCode: number;
+  readonly revisionId: number;
+  /** Type 0 headers only. */
+  readonly subsystemVendorId?: number;
+  readonly subsystemId?: number;
+  /** Device Serial Number extended capability, as 16 hex digits. */
+  readonly serialNumber?: string;
+}
+
 export interface Evidence {
   readonly format: typeof EVIDENCE_FORMAT;
   readonly collectedAt: string;
   readonly device?: string;
+  readonly pci?: PciIdentity;
   readonly version: string;
   readonly versionByte: number;
   readonly capabilities: {

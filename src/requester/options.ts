@@ -1,6 +1,7 @@
 import type { RandomSource } from '../crypto/random.js';
 import type { Clock } from '../transport/clock.js';
 import type { CertificateCache } from '../x509/cache.js';
+import type { PciIdentity } from '../evidence/evidence.js';
 
 export interface RequesterOptions {
   /** Versions the requester may negotiate (header bytes), default 1.0–1.3; 0x14 must be asked for. */
@@ -31,6 +32,8 @@ export interface RequesterOptions {
   readonly certificateCache?: CertificateCache;
   /** Label recorded in the evidence. */
   readonly deviceName?: string;
+  /** PCI identity recorded in the evidence (read from config space by the caller). */
+  readonly pci?: PciIdentity;
 }
 
 export const DEFAULT_BASE_ASYM: readonly number[] = [0x0080, 0x0010, 0x0100, 0x0400, 0x0008, 0x0040, 0x0002, 0x0004, 0x0020, 0x0001];

@@ -66,6 +66,11 @@ export interface MeasurementRequestOptions {
 }
 
 export interface AuthenticateOptions extends MeasurementRequestOptions {
+  /**
+   * The requester nonce for every signed request of this run, e.g. one chosen by a remote
+   * verifier so that it can tell the evidence is fresh. Random when omitted.
+   */
+  readonly nonce?: Uint8Array;
   readonly slot?: number;
   /** Skip GET_MEASUREMENTS even when the device supports signed measurements. */
   readonly skipMeasurements?: boolean;
@@ -343,8 +348,10 @@ export class Requester {
     return leaf.publicKey;
   }
 
+  private callerNonce: Uint8Array | undefined;
+
   private freshNonce(): Uint8Array {
-    return this.random(NONCE_SIZE);
+    return this.callerNonce ? this.callerNonce.slice() : this.random(NONCE_SIZE);
   }
 
   private checkResponderNonce(nonce: Uint8Array, ours: Uint8Array, what: string): void {
@@ -562,6 +569,16 @@ export class Requester {
 
   /** The whole flow: connect, digests, chain, challenge, signed measurements → Evidence. */
   async authenticate(options: AuthenticateOptions = {}): Promise<Evidence> {
+    if (options.nonce && options.nonce.length !== NONCE_SIZE) throw new SpdmError('STATE_ERROR', `nonce must be ${NONCE_SIZE} bytes`);
+    this.callerNonce = options.nonce;
+    try {
+      return await this.authenticateFlow(options);
+    } finally {
+      this.callerNonce = undefined;
+    }
+  }
+
+  private async authenticateFlow(options: AuthenticateOptions): Promise<Evidence> {
     const c = await this.connect();
     const slot = options.slot ?? 0;
     const flags = c.capabilities.flags;
@@ -606,6 +623,7 @@ export class Requester {
       format: EVIDENCE_FORMAT,
       collectedAt: new Date(this.clock.now()).toISOString(),
       ...(this.opts.deviceName ? { device: this.opts.deviceName } : {}),
+      ...(this.opts.pci ? { pci: this.opts.pci } : {}),
       version: versionString(c.version),
       versionByte: c.version,
       capabilities: {

@@ -139,3 +139,13 @@ test('1.3 multi-key: a device without MULTI_KEY_CAP refuses a multi-key request;
   const resp = await r.handle(encodeNegotiateAlgorithms(0x13, { measurementSpec: 1, otherParams: 0x12, baseAsym: 0x80, baseHash: 0x02, melSpec: 0, extAsym: [], extHash: [], algStructs: [] }));
   assert.deepEqual([resp[1], resp[2]], [0x7f, 0x01]);
 });
+
+test('a caller-chosen nonce (a remote verifier\'s) is the requester nonce of every signature in the evidence', async () => {
+  const built = device(SUITES[0]!);
+  const { requester } = pair(variant(built.profile, { versions: [0x12] }));
+  const nonce = new Uint8Array(32).fill(0xa5);
+  const ev = await requester.authenticate({ nonce });
+  assert.deepEqual(ev.signatures.map((s) => s.requesterNonce), [Buffer.from(nonce).toString('hex'), Buffer.from(nonce).toString('hex')]);
+  assert.deepEqual(reverifySignatures(ev).map((r) => r.ok), [true, true]);
+  await assert.rejects(requester.authenticate({ nonce: new Uint8Array(8) }), (e: unknown) => e instanceof SpdmError && e.code === 'STATE_ERROR');
+});
