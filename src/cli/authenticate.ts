@@ -9,7 +9,7 @@ import type { EmuTransportName } from '../transport/emu-frame.js';
 import { chainsToRoot } from '../x509/chain.js';
 import { parseCertificate } from '../x509/certificate.js';
 import { decodeSpdmCertChain } from '../x509/spdm-chain.js';
-import type { Evidence } from '../evidence/evidence.js';
+import type { Evidence, PciIdentity } from '../evidence/evidence.js';
 import { loadTrustAnchors } from './trust.js';
 
 export interface AuthenticateCliOptions {
@@ -42,26 +42,29 @@ function parseHostPort(s: string): { host: string; port: number } {
   return { host: m[1] ?? m[2] ?? '127.0.0.1', port };
 }
 
-async function openTransport(o: AuthenticateCliOptions): Promise<Transport> {
+async function openTransport(o: AuthenticateCliOptions): Promise<{ transport: Transport; pci?: PciIdentity }> {
   if (o.pci) {
     const { openSysfsDoeTransport } = await import('../pci/sysfs-doe.js');
-    return openSysfsDoeTransport(o.pci);
+    const { readPciIdentity } = await import('../pci/identity.js');
+    const transport = await openSysfsDoeTransport(o.pci);
+    return { transport, pci: await readPciIdentity(transport.mailbox.cs, o.pci) };
   }
   if (!o.connect) throw new SpdmError('DECODE_ERROR', 'give --connect HOST:PORT or --pci BDF');
   const { host, port } = parseHostPort(o.connect);
-  return EmuSocketTransport.connect({ host, port, transport: o.transport, endWith: o.shutdown ? 'shutdown' : 'continue' });
+  return { transport: await EmuSocketTransport.connect({ host, port, transport: o.transport, endWith: o.shutdown ? 'shutdown' : 'continue' }) };
 }
 
 export async function runAuthenticate(o: AuthenticateCliOptions): Promise<{ exitCode: number; outcome: AuthenticateOutcome }> {
   const anchors = o.trust ? loadTrustAnchors(o.trust) : undefined;
   let transport: Transport;
+  let pci: PciIdentity | undefined;
   try {
-    transport = await openTransport(o);
+    ({ transport, pci } = await openTransport(o));
   } catch (e) {
     const err = e instanceof SpdmError ? e : new SpdmError('TRANSPORT_ERROR', String(e));
     return { exitCode: err.code === 'DECODE_ERROR' ? EXIT.USAGE : EXIT.UNREACHABLE, outcome: { authenticated: false, reason: err.message, errorCode: err.code } };
   }
-  const requester = new Requester(transport, { deviceName: o.pci ?? o.connect ?? 'device', ...(o.versions ? { versions: o.versions } : {}) });
+  const requester = new Requester(transport, { deviceName: o.pci ?? o.connect ?? 'device', ...(pci ? { pci } : {}), ...(o.versions ? { versions: o.versions } : {}) });
   try {
     const evidence = await requester.authenticate({ slot: o.slot, mode: o.measurements });
     if (!anchors) return { exitCode: EXIT.OK, outcome: { authenticated: true, evidence } };

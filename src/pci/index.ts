@@ -29,3 +29,4 @@ export {
   type DoeProtocol,
 } from '../transport/doe.js';
 export * from './sysfs-doe.js';
+export * from './identity.js';
