@@ -21,3 +21,4 @@ export * from './transport/emu-frame.js';
 export * from './transport/mctp.js';
 export * from './transport/tcp-binding.js';
 export * from './transport/doe.js';
+export * from './verifier/index.js';

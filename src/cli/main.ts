@@ -9,6 +9,7 @@ import { EmuSocketServer } from '../transport/emu-socket.js';
 import { Responder } from '../responder/responder.js';
 import { loadProfileFile, parseVersion, profileFromJson } from '../responder/profile-file.js';
 import { dumpCapture, formatDump, parsePskArgument } from '../capture/dump.js';
+import { registerVerifyCommand } from './verify.js';
 
 const TRANSPORTS: readonly EmuTransportName[] = ['doe', 'mctp', 'none', 'tcp'];
 
@@ -99,6 +100,12 @@ export async function main(argv: readonly string[]): Promise<number> {
       else process.stdout.write(`${formatDump(dump)}\n`);
       if (dump.summary.errors > 0 || dump.summary.signatures.failed > 0) exitCode = EXIT.FAILED;
     });
+
+  registerVerifyCommand(program, {
+    setExitCode: (c) => {
+      exitCode = c;
+    },
+  });
 
   try {
     await program.parseAsync([...argv], { from: 'user' });

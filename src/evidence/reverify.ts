@@ -4,7 +4,7 @@
  */
 import { hashInfo } from '../crypto/algorithms.js';
 import { digest } from '../crypto/hash.js';
-import { spdmVerify } from '../crypto/signature.js';
+import { spdmVerify, SigningContext } from '../crypto/signature.js';
 import { equalBytes, fromHex, toHex } from '../wire/bytes.js';
 import { SpdmError } from '../wire/errors.js';
 import { decodeSpdmCertChain } from '../x509/spdm-chain.js';
@@ -32,8 +32,12 @@ function checkOne(e: Evidence, s: SignatureEvidence, index: number): SignatureCh
     const transcript = fromHex(s.transcript);
     const th = digest(s.hashAlgo, transcript);
     if (!equalBytes(th, fromHex(s.transcriptHash))) return fail(`transcript hash ${toHex(th)} differs from the recorded ${s.transcriptHash}`);
-    if (!toHex(transcript).includes(s.requesterNonce)) return fail('the requester nonce does not appear in the signed transcript');
-    const ok = spdmVerify(leaf.publicKey, s.asymAlgo, { version: s.version, hashId: s.hashAlgo, context: s.context, transcript: [transcript], transcriptHash: th }, fromHex(s.signature));
+    // Byte-aligned search: a hex substring match at an odd offset would not be the nonce.
+    if (Buffer.from(transcript).indexOf(Buffer.from(fromHex(s.requesterNonce))) < 0) return fail('the requester nonce does not appear in the signed transcript');
+    // The signing context follows from the message kind and version; the recorded one is only checked.
+    const context = s.version >= 0x12 ? (s.kind === 'CHALLENGE_AUTH' ? SigningContext.CHALLENGE_AUTH_RESPONDER : SigningContext.MEASUREMENTS) : '';
+    if (s.context !== context) return fail(`recorded signing context "${s.context}" is not the one a ${s.kind} signature uses`);
+    const ok = spdmVerify(leaf.publicKey, s.asymAlgo, { version: s.version, hashId: s.hashAlgo, context, transcript: [transcript], transcriptHash: th }, fromHex(s.signature));
     return ok ? { index, kind: s.kind, ok: true } : fail('signature does not verify with the leaf key');
   } catch (err) {
     return fail(err instanceof SpdmError ? `${err.code}: ${err.message}` : String(err));

@@ -1,0 +1,130 @@
+/**
+ * `spdm verify EVIDENCE.json --trust FILE|DIR [--policy FILE] [--deny FILE] [--json]`: the verdict
+ * on saved evidence (what `spdm authenticate --json` prints, or a bare Evidence document).
+ * Exit status: 0 trusted, 1 untrusted, 2 bad input (unreadable or unparseable files, bad options).
+ */
+import { readFileSync, statSync } from 'node:fs';
+import type { Command } from 'commander';
+import { TrustStore } from '../verifier/trust-store.js';
+import { loadPolicyFile } from '../verifier/policy-loader.js';
+import { verify } from '../verifier/verify.js';
+import { formatVerdict, type Verdict } from '../verifier/verdict.js';
+import type { Policy } from '../verifier/policy.js';
+
+export const VERIFY_EXIT = { TRUSTED: 0, UNTRUSTED: 1, BAD_INPUT: 2 } as const;
+
+/** Evidence files larger than this are refused as bad input. */
+const MAX_EVIDENCE_BYTES = 256 * 1024 * 1024;
+
+export interface VerifyCliOptions {
+  readonly trust: readonly string[];
+  readonly policy?: string;
+  readonly deny?: readonly string[];
+  readonly json?: boolean;
+  /** Expected requester nonce (64 hex digits). */
+  readonly nonce?: string;
+  /** Verifier clock (ISO 8601), for reproducible verdicts. */
+  readonly now?: string;
+}
+
+export interface VerifyCliResult {
+  readonly exitCode: number;
+  readonly stdout: string;
+  readonly stderr: string;
+  readonly verdict?: Verdict;
+}
+
+function badInput(message: string): VerifyCliResult {
+  return { exitCode: VERIFY_EXIT.BAD_INPUT, stdout: '', stderr: `spdm verify: ${message}\n` };
+}
+
+function message(e: unknown): string {
+  return e instanceof Error ? e.message : String(e);
+}
+
+/** Runs the command without commander or process side effects. */
+export function runVerifyCommand(file: string, o: VerifyCliOptions): VerifyCliResult {
+  if (o.trust.length === 0) return badInput('give at least one --trust FILE|DIR');
+  let now: Date | undefined;
+  if (o.now !== undefined) {
+    now = new Date(o.now);
+    if (Number.isNaN(now.getTime())) return badInput(`--now: "${o.now}" is not a date`);
+  }
+  if (o.nonce !== undefined && !/^(0x)?[0-9a-fA-F]{64}$/.test(o.nonce)) return badInput('--nonce wants 32 bytes as 64 hex digits');
+
+  let text: string;
+  try {
+    const st = statSync(file);
+    if (!st.isFile()) return badInput(`${file} is not a file`);
+    if (st.size > MAX_EVIDENCE_BYTES) return badInput(`${file} is ${st.size} bytes, more than evidence can be`);
+    text = readFileSync(file, 'utf8');
+  } catch (e) {
+    return badInput(`cannot read ${file}: ${message(e)}`);
+  }
+  let doc: unknown;
+  try {
+    doc = JSON.parse(text);
+  } catch (e) {
+    return badInput(`${file} is not JSON: ${message(e)}`);
+  }
+
+  let store: TrustStore;
+  try {
+    store = new TrustStore({ anchors: o.trust, ...(o.deny && o.deny.length > 0 ? { deny: o.deny } : {}) });
+  } catch (e) {
+    return badInput(message(e));
+  }
+  let policy: Policy | undefined;
+  if (o.policy !== undefined) {
+    try {
+      policy = loadPolicyFile(o.policy);
+    } catch (e) {
+      return badInput(message(e));
+    }
+  }
+
+  const verdict = verify(doc, policy, store, { ...(now ? { now } : {}), ...(o.nonce !== undefined ? { expectedNonce: o.nonce } : {}) });
+  const stdout = o.json ? `${JSON.stringify(verdict, null, 2)}\n` : `${formatVerdict(verdict)}\n`;
+  return { exitCode: verdict.status === 'trusted' ? VERIFY_EXIT.TRUSTED : VERIFY_EXIT.UNTRUSTED, stdout, stderr: '', verdict };
+}
+
+export interface VerifyCommandIo {
+  /** Receives the exit status (main() keeps it in its `exitCode`). Default: process.exitCode. */
+  readonly setExitCode?: (code: number) => void;
+  readonly stdout?: (s: string) => void;
+  readonly stderr?: (s: string) => void;
+}
+
+function collect(value: string, previous: string[]): string[] {
+  return [...previous, value];
+}
+
+/**
+ * Adds `verify` to a commander program. Wire it in main() with
+ * `registerVerifyCommand(program, { setExitCode: (c) => { exitCode = c; } })`.
+ */
+export function registerVerifyCommand(program: Command, io: VerifyCommandIo = {}): Command {
+  const out = io.stdout ?? ((s: string) => void process.stdout.write(s));
+  const err = io.stderr ?? ((s: string) => void process.stderr.write(s));
+  const setExit =
+    io.setExitCode ??
+    ((c: number) => {
+      process.exitCode = c;
+    });
+  return program
+    .command('verify')
+    .description('decide whether saved evidence shows a trusted device: trust anchors, deny-list, certificate rules, PCIe CMA SAN, policy and reference measurements')
+    .argument('<evidence>', 'evidence JSON (the output of `spdm authenticate --json`, or a bare Evidence document)')
+    .option('--trust <file|dir>', 'trusted root certificates, PEM or DER (repeatable)', collect, [])
+    .option('--policy <file>', 'policy file, JSON or YAML (schemas/policy.schema.json); default: every rule required, no reference values')
+    .option('--deny <file|dir>', 'deny-list: certificates, JSON or text entries by sha256 fingerprint or issuer+serial (repeatable)', collect, [])
+    .option('--nonce <hex>', 'the requester nonce the evidence must have been collected with')
+    .option('--now <iso-date>', 'the verifier clock (default: now)')
+    .option('--json', 'print the verdict as JSON')
+    .action((file: string, opts: { trust: string[]; deny: string[]; policy?: string; nonce?: string; now?: string; json?: boolean }) => {
+      const r = runVerifyCommand(file, opts);
+      if (r.stdout) out(r.stdout);
+      if (r.stderr) err(r.stderr);
+      setExit(r.exitCode);
+    });
+}
