@@ -2,7 +2,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, execFile } from 'node:child_process';
-import { writeFileSync, mkdtempSync } from 'node:fs';
+import { writeFileSync, mkdtempSync, rmSync } from 'node:fs';
+import { after } from 'node:test';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -37,9 +38,12 @@ function emulate(args: string[]): Promise<{ port: number; done: Promise<number> 
   });
 }
 
+const scratch = mkdtempSync(join(tmpdir(), 'spdmkit-cli-'));
+after(() => rmSync(scratch, { recursive: true, force: true }));
+
 function libspdmProfile(): string {
   const keys = join(libspdmVectors(), 'keys', 'ecp384');
-  const dir = mkdtempSync(join(tmpdir(), 'spdmkit-profile-'));
+  const dir = mkdtempSync(join(scratch, 'profile-'));
   const file = join(dir, 'profile.json');
   writeFileSync(
     file,
@@ -65,7 +69,7 @@ for (const transport of ['doe', 'mctp', 'none', 'tcp']) {
     assert.equal(outcome.evidence.version, '1.3');
     assert.equal(outcome.evidence.signatures.length, 2);
     // Another root: the device authenticates but is not trusted → exit 1, with the reason.
-    const dir = mkdtempSync(join(tmpdir(), 'spdmkit-root-'));
+    const dir = mkdtempSync(join(scratch, 'root-'));
     const other = join(dir, 'other.der');
     writeFileSync(other, createRootCa({ asymId: 0x0080, commonName: 'Somebody Else' }).certificate);
     const untrusted = await spdm(['authenticate', '--connect', `127.0.0.1:${emu.port}`, '--transport', transport, '--trust', other, '--version', '1.2', '--shutdown']);
