@@ -22,6 +22,8 @@ export interface AuthenticateCliOptions {
   readonly versions?: readonly number[];
   readonly measurements: 'all' | 'one-by-one';
   readonly shutdown?: boolean;
+  /** Append every signature of the run to this log (SQLite file or postgres:// URL). */
+  readonly log?: string;
 }
 
 export interface AuthenticateOutcome {
@@ -67,6 +69,11 @@ export async function runAuthenticate(o: AuthenticateCliOptions): Promise<{ exit
   const requester = new Requester(transport, { deviceName: o.pci ?? o.connect ?? 'device', ...(pci ? { pci } : {}), ...(o.versions ? { versions: o.versions } : {}) });
   try {
     const evidence = await requester.authenticate({ slot: o.slot, mode: o.measurements });
+    if (o.log) {
+      // Logged before any trust decision: the log keeps every signature a device gave us.
+      const { appendEvidenceToLog } = await import('../evidence/log/log.js');
+      await appendEvidenceToLog(o.log, evidence);
+    }
     if (!anchors) return { exitCode: EXIT.OK, outcome: { authenticated: true, evidence } };
     const slot = evidence.slots.find((s) => s.slot === o.slot);
     if (!slot?.certChain) return { exitCode: EXIT.FAILED, outcome: { authenticated: true, trusted: false, reason: 'the device presented no certificate chain', evidence } };

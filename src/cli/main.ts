@@ -10,6 +10,7 @@ import { Responder } from '../responder/responder.js';
 import { loadProfileFile, parseVersion, profileFromJson } from '../responder/profile-file.js';
 import { dumpCapture, formatDump, parsePskArgument } from '../capture/dump.js';
 import { registerVerifyCommand } from './verify.js';
+import { registerLogCommands } from './log.js';
 
 const TRANSPORTS: readonly EmuTransportName[] = ['doe', 'mctp', 'none', 'tcp'];
 
@@ -77,7 +78,8 @@ export async function main(argv: readonly string[]): Promise<number> {
     .option('--version <list>', 'SPDM versions allowed, e.g. 1.2,1.3')
     .addOption(new Option('--measurements <mode>', 'all | one-by-one').choices(['all', 'one-by-one']).default('all'))
     .option('--shutdown', 'stop the emulator afterwards (SHUTDOWN) instead of leaving it running (CONTINUE)')
-    .action(async (opts: { connect?: string; pci?: string; transport: EmuTransportName; slot: number; trust?: string; json?: boolean; version?: string; measurements: 'all' | 'one-by-one'; shutdown?: boolean }) => {
+    .option('--log <file|url>', 'append every signature of this run to the signature log (SQLite file or postgres:// URL)')
+    .action(async (opts: { connect?: string; pci?: string; transport: EmuTransportName; slot: number; trust?: string; json?: boolean; version?: string; measurements: 'all' | 'one-by-one'; shutdown?: boolean; log?: string }) => {
       const versions = opts.version?.split(',').map((v) => parseVersion(v));
       const { exitCode: code, outcome } = await runAuthenticate({
         ...opts,
@@ -101,11 +103,11 @@ export async function main(argv: readonly string[]): Promise<number> {
       if (dump.summary.errors > 0 || dump.summary.signatures.failed > 0) exitCode = EXIT.FAILED;
     });
 
-  registerVerifyCommand(program, {
-    setExitCode: (c) => {
-      exitCode = c;
-    },
-  });
+  const setExitCode = (c: number) => {
+    exitCode = c;
+  };
+  registerVerifyCommand(program, { setExitCode });
+  registerLogCommands(program, { setExitCode });
 
   try {
     await program.parseAsync([...argv], { from: 'user' });

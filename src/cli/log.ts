@@ -1,0 +1,319 @@
+/**
+ * `spdm log …`: the signature log from the command line.
+ *
+ *   spdm log verify [--db FILE|URL] [--json] [--pubkey FILE] [--checkpoint FILE] [--workers N]
+ *   spdm log export [--db FILE|URL] [--out FILE]
+ *   spdm log import [--db FILE|URL] [--pubkey FILE] FILE|-
+ *   spdm log show   [--db FILE|URL] [--from N] [--count N] [--json]
+ *   spdm log info   [--db FILE|URL] [--json]
+ *
+ * --db is a SQLite file or a postgres:// URL; without it ./spdmkit-log.sqlite. Exit status: 0 ok,
+ * 1 verification failed (the failing entries are named), 2 bad input or no such log.
+ *
+ * main.ts wires this in with `registerLogCommands(program, { setExitCode: (c) => { exitCode = c; } })`;
+ * `appendEvidenceToLog` (re-exported here) serves `spdm authenticate --log FILE|URL`.
+ */
+import { createReadStream, createWriteStream, existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { once } from 'node:events';
+import type { Readable, Writable } from 'node:stream';
+import { Command, CommanderError } from 'commander';
+import { asymInfo, hashInfo } from '../crypto/algorithms.js';
+import { toHex } from '../wire/bytes.js';
+import { SpdmError } from '../wire/errors.js';
+import { DEFAULT_LOG_TARGET, openLog, type SignatureLog } from '../evidence/log/log.js';
+import { loadPublicKeyFile, type LogPublicKey } from '../evidence/log/log-key.js';
+import { sthFromJson, sthToJson, type SignedTreeHead } from '../evidence/log/sth.js';
+import type { VerifyProblem, VerifyProgress, VerifyReport } from '../evidence/log/verify.js';
+import { encodeLeaf, type LogEntry } from '../evidence/log/entry.js';
+import { entryToJson } from '../evidence/log/jsonl.js';
+import { leafHash } from '../evidence/log/merkle.js';
+
+export { appendEvidenceToLog, DEFAULT_LOG_TARGET } from '../evidence/log/log.js';
+
+export const LOG_EXIT = { OK: 0, FAILED: 1, BAD_INPUT: 2 } as const;
+
+export interface LogCliIo {
+  readonly stdout: Writable;
+  readonly stderr: Writable & { isTTY?: boolean };
+  /** Standard input, for `log import -`. */
+  readonly stdin?: Readable;
+  /** Milliseconds between progress lines when stderr is not a terminal. */
+  readonly progressIntervalMs?: number;
+}
+
+function defaultIo(): LogCliIo {
+  return { stdout: process.stdout, stderr: process.stderr, stdin: process.stdin };
+}
+
+function intArg(v: string): number {
+  const n = Number(v);
+  if (!Number.isSafeInteger(n) || n < 0) throw new CommanderError(2, 'spdm.invalidArgument', `not a non-negative integer: ${v}`);
+  return n;
+}
+
+function short(hex: string, n = 16): string {
+  return hex.length > n ? `${hex.slice(0, n)}…` : hex;
+}
+
+/** Progress on stderr: a redrawn bar on a terminal, a line every few seconds otherwise. */
+export function progressReporter(io: LogCliIo, label: string): { update(p: VerifyProgress): void; end(): void } {
+  const tty = io.stderr.isTTY === true;
+  const interval = io.progressIntervalMs ?? (tty ? 100 : 5000);
+  let last = 0;
+  let drawn = false;
+  const t0 = Date.now();
+  return {
+    update(p) {
+      if (p.total < 1000) return;
+      const now = Date.now();
+      if (now - last < interval && p.phase !== 'done') return;
+      last = now;
+      const frac = p.total > 0 ? Math.min(1, p.done / p.total) : 1;
+      const secs = ((now - t0) / 1000).toFixed(1);
+      if (tty) {
+        const width = 30;
+        const full = Math.round(frac * width);
+        io.stderr.write(`\r${label} [${'#'.repeat(full)}${' '.repeat(width - full)}] ${(frac * 100).toFixed(0).padStart(3)}% ${p.done}/${p.total} entries ${secs}s`);
+        drawn = true;
+      } else {
+        io.stderr.write(`${label}: ${p.phase} ${p.done}/${p.total} entries (${(frac * 100).toFixed(0)}%, ${secs}s)\n`);
+      }
+    },
+    end() {
+      if (drawn) io.stderr.write('\n');
+    },
+  };
+}
+
+function problemLine(p: VerifyProblem): string {
+  const where = p.entry !== undefined ? `entry ${p.entry}` : p.entries ? `entries ${p.entries[0]}..${p.entries[1]}` : p.chainDigest ? `chain ${short(p.chainDigest)}` : p.treeSize !== undefined ? `tree head ${p.treeSize}` : p.table;
+  return `  ${p.severity === 'error' ? 'ERROR' : 'warn '} ${p.code.padEnd(28)} ${where}${p.fields?.length ? ` [${p.fields.join(', ')}]` : ''}: ${p.message}`;
+}
+
+function formatEntries(list: readonly number[], max = 40): string {
+  // Runs of consecutive indices as a..b.
+  const parts: string[] = [];
+  for (let i = 0; i < list.length && parts.length < max; ) {
+    let j = i;
+    while (j + 1 < list.length && list[j + 1] === (list[j] as number) + 1) j++;
+    parts.push(i === j ? String(list[i]) : `${list[i]}..${list[j]}`);
+    i = j + 1;
+  }
+  const shown = parts.join(', ');
+  return parts.length >= max ? `${shown}, …` : shown;
+}
+
+export function formatVerifyReport(r: VerifyReport, backend: string): string {
+  const lines: string[] = [];
+  lines.push(`signature log ${r.target} (${backend}), log id ${r.logId}`);
+  lines.push(r.publicKeySource === 'pinned' ? 'log key: pinned (--pubkey)' : 'log key: taken from the log itself — pin it with --pubkey to detect a log re-signed with another key');
+  lines.push(`tree size ${r.treeSize}, root ${r.rootHash}${r.sth ? `, signed ${r.sth.time}` : ''}`);
+  lines.push(
+    `${r.entriesRead} entries read, ${r.signaturesChecked} device signatures re-verified (${r.signaturesValid} valid), ${r.treeHeadsChecked} tree heads checked, ${(r.durationMs / 1000).toFixed(2)} s` +
+      (r.appendedDuringVerification ? `; ${r.appendedDuringVerification} entries appended meanwhile` : ''),
+  );
+  const shown = r.problems.slice(0, 60);
+  for (const p of shown) lines.push(problemLine(p));
+  if (r.problems.length > shown.length) lines.push(`  … and ${r.problems.length - shown.length} more problems (--json lists all)`);
+  if (r.ok) lines.push(r.warnings ? `OK (${r.warnings} warning${r.warnings === 1 ? '' : 's'})` : 'OK');
+  else lines.push(`FAILED: ${r.errors} error${r.errors === 1 ? '' : 's'}${r.failingEntries.length ? `; failing entries: ${formatEntries(r.failingEntries)}` : ''}`);
+  return lines.join('\n');
+}
+
+export interface LogVerifyOptions {
+  readonly db?: string;
+  readonly json?: boolean;
+  readonly pubkey?: string;
+  readonly checkpoint?: string;
+  readonly workers?: number;
+}
+
+async function withLog<T>(db: string | undefined, fn: (log: SignatureLog) => Promise<T>, opts: { pubkey?: LogPublicKey; write?: boolean } = {}): Promise<T> {
+  const target = db ?? DEFAULT_LOG_TARGET;
+  const log = await openLog(target, { readOnly: !opts.write, ...(opts.pubkey ? { publicKey: opts.pubkey } : {}) });
+  try {
+    return await fn(log);
+  } finally {
+    await log.close();
+  }
+}
+
+function fail(io: LogCliIo, cmd: string, e: unknown): number {
+  io.stderr.write(`spdm log ${cmd}: ${e instanceof SpdmError ? `${e.code}: ${e.message}` : e instanceof Error ? e.message : String(e)}\n`);
+  return LOG_EXIT.BAD_INPUT;
+}
+
+export async function runLogVerify(o: LogVerifyOptions, io: LogCliIo = defaultIo()): Promise<number> {
+  let pinned: LogPublicKey | undefined;
+  let trusted: SignedTreeHead | undefined;
+  try {
+    if (o.pubkey) pinned = loadPublicKeyFile(o.pubkey);
+    if (o.checkpoint && existsSync(o.checkpoint)) trusted = sthFromJson(JSON.parse(readFileSync(o.checkpoint, 'utf8')));
+  } catch (e) {
+    return fail(io, 'verify', e);
+  }
+  try {
+    return await withLog(
+      o.db,
+      async (log) => {
+        const bar = progressReporter(io, 'verifying');
+        const report = await log.verify({ onProgress: (p) => bar.update(p), ...(trusted ? { trusted } : {}), ...(o.workers !== undefined ? { workers: o.workers } : {}) });
+        bar.end();
+        if (o.json) io.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
+        else io.stdout.write(`${formatVerifyReport(report, log.backend === 'sqlite' ? 'SQLite' : 'PostgreSQL')}\n`);
+        if (report.ok && o.checkpoint && report.sth) writeFileSync(o.checkpoint, `${JSON.stringify(report.sth, null, 2)}\n`);
+        if (!report.ok && !o.json) io.stderr.write(`spdm log verify: FAILED${report.failingEntries.length ? ` — failing entries ${formatEntries(report.failingEntries)}` : ''}\n`);
+        return report.ok ? LOG_EXIT.OK : LOG_EXIT.FAILED;
+      },
+      pinned ? { pubkey: pinned } : {},
+    );
+  } catch (e) {
+    return fail(io, 'verify', e);
+  }
+}
+
+export async function runLogExport(o: { db?: string; out?: string }, io: LogCliIo = defaultIo()): Promise<number> {
+  try {
+    return await withLog(o.db, async (log) => {
+      const out = o.out ? createWriteStream(o.out) : io.stdout;
+      const r = await log.exportJsonl(out);
+      if (o.out) {
+        out.end();
+        await once(out, 'finish');
+      }
+      io.stderr.write(`exported ${r.entries} entries and ${r.chains} certificate chains of log ${log.logId}${o.out ? ` to ${o.out}` : ''}\n`);
+      return LOG_EXIT.OK;
+    });
+  } catch (e) {
+    return fail(io, 'export', e);
+  }
+}
+
+export async function runLogImport(file: string, o: { db?: string; pubkey?: string }, io: LogCliIo = defaultIo()): Promise<number> {
+  try {
+    const pinned = o.pubkey ? loadPublicKeyFile(o.pubkey) : undefined;
+    if (file !== '-' && !existsSync(file)) throw new SpdmError('STATE_ERROR', `${file}: no such file`);
+    const input = file === '-' ? (io.stdin ?? process.stdin) : createReadStream(file);
+    return await withLog(
+      o.db,
+      async (log) => {
+        const r = await log.importJsonl(input, pinned ? { publicKey: pinned } : {});
+        io.stdout.write(`imported ${r.imported} entries from log ${r.sourceLogId} (its tree head: size ${r.sourceTreeHead.treeSize}, root ${toHex(r.sourceTreeHead.rootHash)})\n`);
+        io.stdout.write(`this log (${log.logId}): tree size ${r.treeSize}, root ${toHex(r.rootHash)}\n`);
+        return LOG_EXIT.OK;
+      },
+      { write: true },
+    );
+  } catch (e) {
+    return fail(io, 'import', e);
+  }
+}
+
+function algoText(e: LogEntry): string {
+  return `${asymInfo(e.asymAlgo)?.name ?? `asym 0x${e.asymAlgo.toString(16)}`}/${hashInfo(e.hashAlgo)?.name ?? `hash 0x${e.hashAlgo.toString(16)}`}`;
+}
+
+export function formatEntry(e: LogEntry): string {
+  const version = `${e.version >> 4}.${e.version & 0xf}`;
+  const dev = e.device ?? (e.pci?.bdf ? e.pci.bdf : '-');
+  const lines = [
+    `#${e.index}  ${new Date(e.loggedAt).toISOString()}  ${dev}  ${e.kind}  SPDM ${version}  ${algoText(e)}  slot ${e.slot}`,
+    `    collected ${e.collectedAt}${e.evidenceIndex !== e.index ? `, with #${e.evidenceIndex}` : ''}${e.pci ? `, PCI ${e.pci.vendorId.toString(16).padStart(4, '0')}:${e.pci.deviceId.toString(16).padStart(4, '0')}${e.pci.serialNumber ? ` DSN ${e.pci.serialNumber}` : ''}` : ''}`,
+    `    chain ${e.chainDigest ? short(toHex(e.chainDigest), 24) : '(none)'}  nonce ${short(toHex(e.requesterNonce))}  transcript ${e.transcript.length} B  signature ${short(toHex(e.signature))} (${e.signature.length} B)${e.verified ? '' : '  NOT VERIFIED AT RECEIPT'}`,
+  ];
+  if (e.context) lines.push(`    context "${e.context}"`);
+  if (e.measurements.length) lines.push(`    ${e.measurements.length} measurement block${e.measurements.length === 1 ? '' : 's'} signed`);
+  if (e.measurementSummaryHash) lines.push(`    measurement summary hash ${short(toHex(e.measurementSummaryHash), 24)}`);
+  return lines.join('\n');
+}
+
+export async function runLogShow(o: { db?: string; from?: number; count?: number; json?: boolean }, io: LogCliIo = defaultIo()): Promise<number> {
+  try {
+    return await withLog(o.db, async (log) => {
+      const sth = await log.signedTreeHead();
+      const from = o.from ?? Math.max(0, sth.treeSize - (o.count ?? 20));
+      const count = Math.min(o.count ?? 20, Math.max(0, sth.treeSize - from));
+      const list = count > 0 ? await log.entries(from, count) : [];
+      if (o.json) {
+        io.stdout.write(`${JSON.stringify({ logId: log.logId, sth: sthToJson(sth), entries: list.map((e) => entryToJson(e, leafHash(encodeLeaf(e)))) }, null, 2)}\n`);
+        return LOG_EXIT.OK;
+      }
+      io.stdout.write(`signature log ${log.description}: ${sth.treeSize} entries, root ${toHex(sth.rootHash)} signed ${new Date(sth.timestamp).toISOString()}\n`);
+      io.stdout.write(list.length ? `${list.map(formatEntry).join('\n')}\n` : `(no entries in ${from}..${from + (o.count ?? 20) - 1})\n`);
+      return LOG_EXIT.OK;
+    });
+  } catch (e) {
+    return fail(io, 'show', e);
+  }
+}
+
+export async function runLogInfo(o: { db?: string; json?: boolean }, io: LogCliIo = defaultIo()): Promise<number> {
+  try {
+    return await withLog(o.db, async (log) => {
+      const sth = await log.signedTreeHead();
+      const info = { target: log.description, backend: log.backend, logId: log.logId, publicKeyPem: log.publicKeyPem(), sth: sthToJson(sth, log.logKey.logId) };
+      if (o.json) io.stdout.write(`${JSON.stringify(info, null, 2)}\n`);
+      else io.stdout.write(`signature log ${info.target} (${info.backend})\nlog id ${info.logId}\ntree size ${sth.treeSize}, root ${toHex(sth.rootHash)}, signed ${info.sth.time}\n${info.publicKeyPem}`);
+      return LOG_EXIT.OK;
+    });
+  } catch (e) {
+    return fail(io, 'info', e);
+  }
+}
+
+export interface RegisterLogOptions {
+  /** Receives the command's exit status (main.ts returns it). Default: process.exitCode. */
+  readonly setExitCode?: (code: number) => void;
+  readonly io?: LogCliIo;
+}
+
+/** Adds `log verify|export|import|show|info` to `program`. */
+export function registerLogCommands(program: Command, options: RegisterLogOptions = {}): Command {
+  const setExit = options.setExitCode ?? ((c: number) => void (process.exitCode = c));
+  const io = () => options.io ?? defaultIo();
+  const dbOption = ['--db <file|url>', `SQLite file or postgres:// URL of the log (default ${DEFAULT_LOG_TARGET})`] as const;
+  const log = program.command('log').description('the signature log: every device signature, re-verifiable, in a signed Merkle tree');
+
+  log
+    .command('verify')
+    .description('re-verify every logged signature from stored bytes and check the tree against its signed heads')
+    .option(...dbOption)
+    .option('--json', 'print the full report as JSON')
+    .option('--pubkey <file>', "the log's public key (PEM) to trust instead of the key the log names")
+    .option('--checkpoint <file>', 'tree head saved by an earlier successful verify: the log must still contain it; updated on success')
+    .option('--workers <n>', 'signature-checking threads (0: none)', intArg)
+    .action(async (o: LogVerifyOptions) => setExit(await runLogVerify(o, io())));
+
+  log
+    .command('export')
+    .description('write the log as JSON Lines (docs/log-format.md), re-verifiable without spdmkit')
+    .option(...dbOption)
+    .option('--out <file>', 'output file (default: standard output)')
+    .action(async (o: { db?: string; out?: string }) => setExit(await runLogExport(o, io())));
+
+  log
+    .command('import')
+    .description('add the entries of a JSON Lines export to a log that is empty or holds a prefix of it')
+    .argument('<file>', 'export file, or - for standard input')
+    .option(...dbOption)
+    .option('--pubkey <file>', "the exported log's public key (PEM); the export must be of that log")
+    .action(async (file: string, o: { db?: string; pubkey?: string }) => setExit(await runLogImport(file, o, io())));
+
+  log
+    .command('show')
+    .description('print entries, human-readable (default: the last 20)')
+    .option(...dbOption)
+    .option('--from <n>', 'first entry index', intArg)
+    .option('--count <n>', 'number of entries', intArg)
+    .option('--json', 'JSON (the export format) instead')
+    .action(async (o: { db?: string; from?: number; count?: number; json?: boolean }) => setExit(await runLogShow(o, io())));
+
+  log
+    .command('info')
+    .description("print the log id, its public key (to pin) and the newest signed tree head")
+    .option(...dbOption)
+    .option('--json', 'JSON output')
+    .action(async (o: { db?: string; json?: boolean }) => setExit(await runLogInfo(o, io())));
+
+  return log;
+}
