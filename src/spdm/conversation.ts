@@ -29,6 +29,7 @@
  * codes) come back as `kind: 'other'` with the header decoded; their true length is unknown, so
  * `body` is everything after the header, padding included, and `trailing` is empty.
  */
+import { MAX_TRANSPORT_PADDING } from './trailing.js';
 import { concat } from '../wire/bytes.js';
 import { DecodeError } from '../wire/errors.js';
 import { hashInfo, measurementHashToBaseHash } from '../crypto/algorithms.js';
@@ -292,7 +293,7 @@ export const ENCAPSULATED_RESPONSE_CODES: ReadonlySet<number> = new Set([
 const CHUNK_CODES: ReadonlySet<number> = new Set([RequestCode.CHUNK_SEND, RequestCode.CHUNK_GET, ResponseCode.CHUNK_SEND_ACK, ResponseCode.CHUNK_RESPONSE]);
 
 /** Most bytes a transport may add after a message (DOE pads to a dword). */
-export const MAX_TRAILING_PADDING = 3;
+export const MAX_TRAILING_PADDING = MAX_TRANSPORT_PADDING;
 
 /** A large message being reassembled from CHUNK_SEND or CHUNK_RESPONSE chunks. */
 export interface ChunkAssembly {
