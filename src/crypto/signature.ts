@@ -24,6 +24,12 @@ export const SigningContext = {
 } as const;
 export type SigningContext = (typeof SigningContext)[keyof typeof SigningContext];
 
+/** The context a responder signs CHALLENGE_AUTH or MEASUREMENTS with under `version` ('' before 1.2). */
+export function responderSigningContext(kind: 'CHALLENGE_AUTH' | 'MEASUREMENTS', version: number): string {
+  if (!usesSigningContext(version)) return '';
+  return kind === 'CHALLENGE_AUTH' ? SigningContext.CHALLENGE_AUTH_RESPONDER : SigningContext.MEASUREMENTS;
+}
+
 /** True when `version` (e.g. 0x12) uses the 1.2+ signing-context construction. */
 export function usesSigningContext(version: number): boolean {
   return version >= 0x12;

@@ -4,7 +4,7 @@
  */
 import { hashInfo } from '../crypto/algorithms.js';
 import { digest } from '../crypto/hash.js';
-import { spdmVerify, SigningContext } from '../crypto/signature.js';
+import { responderSigningContext, spdmVerify } from '../crypto/signature.js';
 import { equalBytes, fromHex, toHex } from '../wire/bytes.js';
 import { SpdmError } from '../wire/errors.js';
 import { decodeSpdmCertChain } from '../x509/spdm-chain.js';
@@ -35,7 +35,7 @@ function checkOne(e: Evidence, s: SignatureEvidence, index: number): SignatureCh
     // Byte-aligned search: a hex substring match at an odd offset would not be the nonce.
     if (Buffer.from(transcript).indexOf(Buffer.from(fromHex(s.requesterNonce))) < 0) return fail('the requester nonce does not appear in the signed transcript');
     // The signing context follows from the message kind and version; the recorded one is only checked.
-    const context = s.version >= 0x12 ? (s.kind === 'CHALLENGE_AUTH' ? SigningContext.CHALLENGE_AUTH_RESPONDER : SigningContext.MEASUREMENTS) : '';
+    const context = responderSigningContext(s.kind, s.version);
     if (s.context !== context) return fail(`recorded signing context "${s.context}" is not the one a ${s.kind} signature uses`);
     const ok = spdmVerify(leaf.publicKey, s.asymAlgo, { version: s.version, hashId: s.hashAlgo, context, transcript: [transcript], transcriptHash: th }, fromHex(s.signature));
     return ok ? { index, kind: s.kind, ok: true } : fail('signature does not verify with the leaf key');

@@ -16,7 +16,7 @@
  */
 import { hashInfo } from '../crypto/algorithms.js';
 import { digest } from '../crypto/hash.js';
-import { SigningContext } from '../crypto/signature.js';
+import { responderSigningContext } from '../crypto/signature.js';
 import { equalBytes, fromHex, toHex } from '../wire/bytes.js';
 import { SpdmError } from '../wire/errors.js';
 import { codeName, RequestCode, ResponseCode, versionString } from '../spdm/codes.js';
@@ -205,7 +205,7 @@ function analyseOne(e: Evidence, s: SignatureEvidence, index: number, reverified
   }
   if (signedKind !== s.kind) problems.push(`recorded as ${s.kind} but the device signed ${signedKind}`);
   if (s.version >= 0x12) {
-    const want = signedKind === 'CHALLENGE_AUTH' ? SigningContext.CHALLENGE_AUTH_RESPONDER : SigningContext.MEASUREMENTS;
+    const want = responderSigningContext(signedKind, s.version);
     if (s.context !== want) problems.push(`signing context "${s.context}" is not "${want}"`);
   } else if (s.context !== '') {
     problems.push(`SPDM ${versionString(s.version)} signatures have no signing context, "${s.context}" recorded`);
