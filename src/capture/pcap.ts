@@ -2,6 +2,7 @@
  * Classic pcap files as spdm-emu writes them (`--pcap`): a 24-byte global header (either byte
  * order, micro- or nanosecond timestamps) and one record per transport message.
  */
+import { LIMITS } from '../wire/limits.js';
 import { Reader } from '../wire/reader.js';
 
 export const LinkType = { MCTP: 291, PCI_DOE: 292 } as const;
@@ -20,7 +21,7 @@ export interface PcapFile {
 }
 
 /** No SPDM transport message exceeds a DOE object (1 MiB); a larger record is corrupt or hostile. */
-const MAX_RECORD = (1 << 20) + 64;
+const MAX_RECORD = LIMITS.pcapRecordBytes;
 
 export function parsePcap(bytes: Uint8Array): PcapFile {
   const r = new Reader(bytes, 'pcap');

@@ -3,6 +3,7 @@
  * on saved evidence (what `spdm authenticate --json` prints, or a bare Evidence document).
  * Exit status: 0 trusted, 1 untrusted, 2 bad input (unreadable or unparseable files, bad options).
  */
+import { LIMITS } from '../wire/limits.js';
 import { readFileSync, statSync } from 'node:fs';
 import type { Command } from 'commander';
 import { TrustStore } from '../verifier/trust-store.js';
@@ -14,7 +15,7 @@ import type { Policy } from '../verifier/policy.js';
 export const VERIFY_EXIT = { TRUSTED: 0, UNTRUSTED: 1, BAD_INPUT: 2 } as const;
 
 /** Evidence files larger than this are refused as bad input. */
-const MAX_EVIDENCE_BYTES = 256 * 1024 * 1024;
+const MAX_EVIDENCE_BYTES = LIMITS.evidenceFileBytes;
 
 export interface VerifyCliOptions {
   readonly trust: readonly string[];

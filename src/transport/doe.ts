@@ -9,6 +9,7 @@
  *        PCI-SIG "with Connection ID" types 3 and 4, reserved otherwise (31:18 / 31:30)
  * DWs are little-endian, so byte 0 of the payload is bits 7:0 of the first payload DW.
  */
+import { LIMITS } from '../wire/limits.js';
 import { DecodeError, SpdmError } from '../wire/errors.js';
 import { Reader } from '../wire/reader.js';
 
@@ -26,7 +27,7 @@ export const DoeObjectType = {
 } as const;
 
 /** Largest data object: 2^18 DW (1 MiB), header included. */
-export const DOE_MAX_OBJECT_DW = 1 << 18;
+export const DOE_MAX_OBJECT_DW = LIMITS.doeObjectDwords;
 export const DOE_HEADER_DW = 2;
 /** Largest payload one data object can carry, in bytes. */
 export const DOE_MAX_PAYLOAD_BYTES = (DOE_MAX_OBJECT_DW - DOE_HEADER_DW) * 4;

@@ -3,6 +3,7 @@
  * SPDM-Responder-Validator): every message in either direction is a 12-byte big-endian header
  * — command, transport type, payload size — followed by the payload.
  */
+import { LIMITS } from '../wire/limits.js';
 import { DecodeError } from '../wire/errors.js';
 
 export const EmuCommand = {
@@ -32,7 +33,7 @@ export function defaultEmuPort(transport: EmuTransportName): number {
 
 export const EMU_HEADER_SIZE = 12;
 /** Largest payload we accept: a whole DOE object (1 MiB) and change. Anything larger is hostile. */
-export const EMU_MAX_PAYLOAD = (1 << 20) + 64;
+export const EMU_MAX_PAYLOAD = LIMITS.emuFramePayloadBytes;
 
 export const CLIENT_HELLO = new Uint8Array(Buffer.from('Client Hello!\0', 'latin1'));
 export const SERVER_HELLO = new Uint8Array(Buffer.from('Server Hello!\0', 'latin1'));

@@ -14,6 +14,7 @@
  *
  * Nothing here throws for hostile input: every inconsistency becomes a problem string.
  */
+import { LIMITS } from '../wire/limits.js';
 import { hashInfo } from '../crypto/algorithms.js';
 import { digest } from '../crypto/hash.js';
 import { responderSigningContext } from '../crypto/signature.js';
@@ -83,7 +84,7 @@ type Step =
   | { readonly code: number; readonly version: number; readonly raw: Uint8Array; readonly kind: 'other' };
 
 /** Most messages a signed transcript may hold (a chain read in 64-byte portions is ~2000). */
-const MAX_TRANSCRIPT_MESSAGES = 4096;
+const MAX_TRANSCRIPT_MESSAGES = LIMITS.transcriptMessages;
 
 /** Splits a signed transcript into its messages, decoding each with its codec. */
 function splitTranscript(bytes: Uint8Array, hashSize: number): Step[] {

@@ -13,6 +13,7 @@
  * All failures are collected (not just the first) so an operator sees the complete diagnosis.
  * verify() never throws: bad evidence is an `untrusted` verdict with MALFORMED_EVIDENCE.
  */
+import { LIMITS } from '../wire/limits.js';
 import type { Evidence } from '../evidence/evidence.js';
 import { hashInfo } from '../crypto/algorithms.js';
 import { digest } from '../crypto/hash.js';
@@ -65,7 +66,7 @@ const PROBLEM_RULE: Readonly<Record<ChainProblemCode, readonly [ReasonCode, Rule
 };
 
 /** Device chains are root, one or two intermediates, leaf; anything far longer is refused unread. */
-const MAX_CHAIN_CERTIFICATES = 16;
+const MAX_CHAIN_CERTIFICATES = LIMITS.chainCertificates;
 
 interface SlotChain {
   readonly slot: number;

@@ -25,7 +25,10 @@ export type SpdmErrorCode =
   | 'SLOT_INVALID'
   | 'UNSUPPORTED_ALGORITHM'
   | 'UNSUPPORTED'
-  | 'STATE_ERROR';
+  | 'STATE_ERROR'
+  | 'SIGNATURE_MISSING'
+  | 'PROTOCOL_ERROR'
+  | 'LIMIT_EXCEEDED';
 
 export class SpdmError extends Error {
   readonly code: SpdmErrorCode;

@@ -1,0 +1,77 @@
+/**
+ * Every bound spdmkit puts on what a device, a socket or a file may make it do: sizes, counts,
+ * waits, retries, nesting. One module owns them so that a reviewer can read them in one place and
+ * `docs/limits.md` can list them; code that enforces a bound imports it from here instead of
+ * spelling a number of its own. Values a user could need to change are also options of the API
+ * that enforces them (named beside each entry); the rest are protocol maxima or safety nets.
+ */
+import { SpdmError } from './errors.js';
+
+export const LIMITS = {
+  // ── Requester timing (RequesterOptions) ────────────────────────────────────────────────────
+  /** Longest wait for one response whatever the device's CTExponent claims (option maxResponseWaitMs). */
+  maxResponseWaitMs: 10_000,
+  /** Longest one ResponseNotReady wait, whatever RDTExponent asks for; longer asks are clamped (option maxNotReadyWaitMs). */
+  maxNotReadyWaitMs: 2_000,
+  /** ResponseNotReady rounds honoured for one request (option notReadyRetries). */
+  notReadyRetries: 8,
+  /** Busy answers retried for one request (option busyRetries). */
+  busyRetries: 3,
+  /** Everything one request may take: retries, ResponseNotReady waits and the responses (option requestDeadlineMs). */
+  requestDeadlineMs: 30_000,
+  /** Everything one authenticate() may take, from GET_VERSION to the last MEASUREMENTS (option flowDeadlineMs). */
+  flowDeadlineMs: 120_000,
+  /** Node's timers overflow past 2^31-1 ms and then fire at once; no wait is ever set beyond this. */
+  maxTimerMs: 0x7fff_ffff,
+
+  // ── Transports ─────────────────────────────────────────────────────────────────────────────
+  /** Largest spdm-emu frame payload accepted (1 MiB and the transport header). */
+  emuFramePayloadBytes: (1 << 20) + 64,
+  /** Frames a server keeps while it answers an earlier one; a client keeps none it did not ask for. */
+  emuServerQueuedFrames: 4,
+  /** DOE object length field maximum (2^18 dwords = 1 MiB). */
+  doeObjectDwords: 1 << 18,
+
+  // ── Files and captures ─────────────────────────────────────────────────────────────────────
+  /** Largest evidence file `spdm verify` reads. */
+  evidenceFileBytes: 256 * 1024 * 1024,
+  /** Largest pcap record. */
+  pcapRecordBytes: (1 << 20) + 64,
+  /** Longest line of a JSON Lines log export (`spdm log import`). */
+  logImportLineBytes: 16 * 1024 * 1024,
+  /** Largest policy or reference-value file. */
+  policyFileBytes: 16 * 1024 * 1024,
+  /** Deepest nesting of arrays/objects in a JSON or YAML policy, evidence or log line. */
+  jsonNestingDepth: 64,
+
+  // ── Certificates and measurements ──────────────────────────────────────────────────────────
+  /** Certificates in one chain a verifier walks. */
+  chainCertificates: 16,
+  /** Messages in one recorded transcript the verifier re-hashes. */
+  transcriptMessages: 4096,
+} as const;
+
+export type LimitName = keyof typeof LIMITS;
+
+/**
+ * A bound was hit. `limit` names the LIMITS entry (or the option that overrides it), `value` what
+ * the input asked for, `max` what is allowed, `where` the message, field, line or file.
+ */
+export class LimitError extends SpdmError {
+  constructor(
+    readonly limit: string,
+    readonly value: number,
+    readonly max: number,
+    readonly where: string,
+    message?: string,
+  ) {
+    super('LIMIT_EXCEEDED', message ?? `${where}: ${value} exceeds the ${limit} limit of ${max}`, { limit, value, max, where });
+    this.name = 'LimitError';
+  }
+}
+
+/** A wait Node's timers can hold: finite, non-negative, below the 2^31-1 ms overflow. */
+export function timerMs(ms: number): number {
+  if (!Number.isFinite(ms) || ms <= 0) return 0;
+  return Math.min(Math.ceil(ms), LIMITS.maxTimerMs);
+}
