@@ -13,9 +13,13 @@ export function repoRoot(): string {
   }
 }
 
-/** ../shared/vectors/libspdm beside the checkout (present in CI and every session). */
+/**
+ * ../shared/vectors/libspdm beside the checkout (present in CI and every session); a git worktree
+ * one level further down (wt/NAME) finds the same folder two levels up.
+ */
 export function libspdmVectors(): string {
-  const p = resolve(repoRoot(), '..', 'shared', 'vectors', 'libspdm');
-  if (!existsSync(p)) throw new Error(`libspdm vectors not found at ${p}`);
+  const candidates = [resolve(repoRoot(), '..', 'shared', 'vectors', 'libspdm'), resolve(repoRoot(), '..', '..', 'shared', 'vectors', 'libspdm')];
+  const p = candidates.find((c) => existsSync(c));
+  if (p === undefined) throw new Error(`libspdm vectors not found at ${candidates.join(' or ')}`);
   return p;
 }
