@@ -13,7 +13,7 @@
  */
 import fc from 'fast-check';
 import { TARGETS, targetNamed } from './targets.js';
-import { describeError, FuzzFailure, knownIssueHits, type AnyTarget, type Prepared } from './target.js';
+import { describeError, FuzzFailure, knownIssueHits, outcomeCounts, type AnyTarget, type Prepared } from './target.js';
 import { saveRegression } from './regressions.js';
 
 interface Args {
@@ -79,6 +79,10 @@ async function main(): Promise<void> {
   for (const t of chosen) stats.push({ target: t, prepared: await t.prepare(), inputs: 0, ms: 0, failures: 0, maxInputMs: 0, signatures: new Set() });
   console.log(`prepared ${stats.length} target(s) in ${((performance.now() - t0) / 1000).toFixed(1)} s; fuzzing for ${args.seconds} s, seed ${args.seed}`);
 
+  // Node warnings (run with --no-warnings, they are counted here instead of printed each time).
+  const warnings = new Map<string, number>();
+  process.on('warning', (w) => warnings.set(w.name, (warnings.get(w.name) ?? 0) + 1));
+
   let seed = args.seed;
   let maxRss = process.memoryUsage.rss();
   const saved: string[] = [];
@@ -121,6 +125,8 @@ async function main(): Promise<void> {
           }
           if (performance.now() >= sliceEnd) break;
         }
+        // Targets that never wait run as one chain of microtasks: let timers and warnings through.
+        await new Promise((resolve) => setImmediate(resolve));
       }
       s.ms += performance.now() - sliceStart;
       maxRss = Math.max(maxRss, process.memoryUsage.rss());
@@ -137,7 +143,12 @@ async function main(): Promise<void> {
     console.log(`${s.target.name.padEnd(w)}  ${String(s.inputs).padStart(9)}  ${rate.toFixed(0).padStart(9)}  ${s.maxInputMs.toFixed(0).padStart(7)}  ${s.failures}${s.signatures.size > 0 ? ` (${s.signatures.size} distinct)` : ''}`);
   }
   console.log(`${'total'.padEnd(w)}  ${String(total).padStart(9)}  ${(total / Math.max(wall, 1e-9)).toFixed(0).padStart(9)}  (${wall.toFixed(1)} s of slices, generation included; max RSS ${(maxRss / 2 ** 20).toFixed(0)} MiB)`);
+  for (const [target, m] of outcomeCounts) {
+    const top = [...m.entries()].sort((a, b) => b[1] - a[1]).slice(0, 8);
+    console.log(`${target} outcomes: ${top.map(([k, n]) => `${k} ${n}`).join(', ')}`);
+  }
   for (const [id, n] of knownIssueHits) console.log(`known issue tolerated ${n} time(s): ${id}`);
+  for (const [name, n] of warnings) console.log(`process warning ${name}: ${n} time(s)`);
   for (const s of stats) await s.prepared.dispose?.();
   if (saved.length > 0) {
     console.log(`\n${saved.length} failing input(s) saved under test/regressions/`);

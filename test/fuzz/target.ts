@@ -90,6 +90,15 @@ export interface KnownIssue {
 /** Outcomes a runner counts separately from plain passes. */
 export const knownIssueHits = new Map<string, number>();
 
+/** How inputs of a target ended (evidence, or which error code), for the runner's summary. */
+export const outcomeCounts = new Map<string, Map<string, number>>();
+
+export function noteOutcome(target: string, label: string): void {
+  let m = outcomeCounts.get(target);
+  if (!m) outcomeCounts.set(target, (m = new Map()));
+  m.set(label, (m.get(label) ?? 0) + 1);
+}
+
 /** Runs `fn`; a typed error is an acceptable outcome, anything else becomes a FuzzFailure. */
 export async function expectTyped<T>(fn: () => T | Promise<T>, known: readonly KnownIssue[] = []): Promise<T | SpdmError> {
   try {

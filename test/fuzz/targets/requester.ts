@@ -12,15 +12,23 @@
  *    DIGESTS, CERTIFICATE and CHALLENGE_AUTH for the CHALLENGE_AUTH signature; MEASUREMENTS, and
  *    VCA from 1.2, for the MEASUREMENTS one) makes a verified signature a failure;
  *  - libspdm: our requests are not the ones libspdm's requester signed over, so no signature of a
- *    replayed response can verify; any verified signature is a failure.
+ *    replayed response can verify; any verified signature is a failure. The replay hands our
+ *    requester libspdm's nonces and contexts as its randomness and drops the two things libspdm
+ *    negotiated that ours does not ask for (DHE/AEAD selections, multi-key DIGESTS fields), so an
+ *    unmutated replay of every capture runs up to the CHALLENGE_AUTH signature check.
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import fc from 'fast-check';
-import { fromHex } from '../../../src/wire/bytes.js';
+import { fromHex, toHex } from '../../../src/wire/bytes.js';
 import { ResponseCode, RequestCode } from '../../../src/spdm/codes.js';
 import { encodeError, encodeResponseNotReady } from '../../../src/spdm/messages/error.js';
+import { decodeAlgorithms, encodeAlgorithms } from '../../../src/spdm/messages/algorithms.js';
+import { decodeDigests, encodeDigests } from '../../../src/spdm/messages/digests.js';
+import { hashInfo } from '../../../src/crypto/algorithms.js';
 import { Requester } from '../../../src/requester/requester.js';
+import type { RequesterOptions } from '../../../src/requester/options.js';
+import type { RandomSource } from '../../../src/crypto/random.js';
 import { Responder } from '../../../src/responder/responder.js';
 import { buildProfile } from '../../../src/responder/profiles.js';
 import type { DeviceProfile } from '../../../src/responder/profile.js';
@@ -31,7 +39,7 @@ import type { Evidence } from '../../../src/evidence/evidence.js';
 import { CertificateCache } from '../../../src/x509/cache.js';
 import { libspdmVectors } from '../../support/paths.js';
 import { applyEdits, editsArb, type Edit } from '../mutate.js';
-import { defineTarget, expectTyped, FuzzFailure, knownIssueHits, withinMs, type Json } from '../target.js';
+import { defineTarget, expectTyped, FuzzFailure, knownIssueHits, noteOutcome, withinMs, type Json } from '../target.js';
 
 export interface ResponseMutation {
   /** Which exchange of the run (0 = GET_VERSION), modulo the number the run has. */
@@ -163,15 +171,17 @@ function covered(kind: string, log: readonly Exchange[], version: number): numbe
   const firstMeas = log.findIndex((x) => x.requestCode === RequestCode.GET_MEASUREMENTS);
   if (kind === 'CHALLENGE_AUTH') return log.map((_, i) => i).filter((i) => firstMeas < 0 || i < firstMeas);
   const out: number[] = [];
-  // The signed MEASUREMENTS is the last accepted measurement response; from 1.2 VCA is signed too.
-  for (let i = log.length - 1; i >= 0; i--) {
+  // The signed MEASUREMENTS is the last accepted measurement response; the measurement responses
+  // before it back to the last ERROR (which restarts message_m) are signed with it (index by
+  // index); from 1.2 VCA is signed too.
+  let i = log.length - 1;
+  while (i >= 0 && !(MEASUREMENT_REQUESTS.has((log[i] as Exchange).requestCode) && (log[i] as Exchange).delivered[1] === ResponseCode.MEASUREMENTS)) i--;
+  for (; i >= 0; i--) {
     const x = log[i] as Exchange;
-    if (MEASUREMENT_REQUESTS.has(x.requestCode) && x.delivered[1] === ResponseCode.MEASUREMENTS) {
-      out.push(i);
-      break;
-    }
+    if (!MEASUREMENT_REQUESTS.has(x.requestCode) || x.delivered[1] !== ResponseCode.MEASUREMENTS) break;
+    out.push(i);
   }
-  if (version >= 0x12) log.forEach((x, i) => VCA.has(x.requestCode) && out.push(i));
+  if (version >= 0x12) log.forEach((x, k) => VCA.has(x.requestCode) && out.push(k));
   return out;
 }
 
@@ -179,11 +189,20 @@ export function checkNoAcceptedMutation(ev: Evidence, log: readonly Exchange[]):
   // A genuine response delivered in another exchange's place (e.g. the CAPABILITIES the device sent
   // before a faked ResponseNotReady, as the answer to RESPOND_IF_READY) is not altered content.
   const changed = log.map((x, i) => x.delivered[1] !== ResponseCode.ERROR && !log.slice(0, i + 1).some((y) => sameContent(x.delivered, y.original)));
+  const signedResponses: string[] = [];
   for (const s of ev.signatures) {
     if (!s.verified) continue;
-    const hit = covered(s.kind, log, ev.versionByte).find((i) => changed[i]);
+    const cover = covered(s.kind, log, ev.versionByte);
+    const hit = cover.find((i) => changed[i]);
     if (hit !== undefined) {
       throw new FuzzFailure('accepted-mutation', `verified ${s.kind} signature although response #${hit} (to 0x${(log[hit] as Exchange).requestCode.toString(16)}) was altered inside its coverage`);
+    }
+    if (s.kind === 'MEASUREMENTS') for (const i of cover) signedResponses.push(toHex((log[i] as Exchange).delivered));
+  }
+  // A block reported as signed must come from a response a verified signature covers.
+  for (const m of ev.measurements) {
+    if (m.signed && !signedResponses.some((r) => r.includes(m.block))) {
+      throw new FuzzFailure('accepted-mutation', `measurement ${m.index} is reported signed but no verified MEASUREMENTS signature covers the response it came from`);
     }
   }
 }
@@ -199,19 +218,23 @@ const EMULATOR_SUITES: readonly { version: number; asymId: number; hashId: numbe
   { version: 0x13, asymId: 0x0400, hashId: 0x04 },
 ];
 
+function outcomeLabel(e: Error | undefined): string {
+  return e && 'code' in e ? String(e.code) : 'error';
+}
+
 export interface PlanOutcome {
   readonly ev: Evidence | undefined;
   readonly error: Error | undefined;
   readonly log: readonly Exchange[];
 }
 
-async function runAgainst(device: SpdmHandler, plan: RequesterPlan, span: number, start: number, versions?: readonly number[]): Promise<PlanOutcome> {
+async function runAgainst(device: SpdmHandler, plan: RequesterPlan, span: number, start: number, extra: Pick<RequesterOptions, 'versions' | 'random'> = {}): Promise<PlanOutcome> {
   const handler = new MutatingHandler(device, plan, span);
   const requester = new Requester(new LoopbackTransport(handler), {
     clock: instantClock(start),
     rttMs: 0,
     certificateCache: new CertificateCache(),
-    ...(versions ? { versions } : {}),
+    ...extra,
   });
   const out = await withinMs(
     expectTyped(() => requester.authenticate({ mode: plan.mode })),
@@ -243,7 +266,8 @@ export const requesterEmulator = defineTarget<RequesterPlan>({
     return {
       arbitrary: planArb(EMULATOR_SUITES.length),
       run: async (plan) => {
-        const { ev, log } = await emulatorOutcome(plan);
+        const { ev, error, log } = await emulatorOutcome(plan);
+        noteOutcome('requester-emulator', ev ? `evidence (${ev.signatures.length} signatures)` : outcomeLabel(error));
         if (ev) checkNoAcceptedMutation(ev, log);
       },
     };
@@ -275,29 +299,75 @@ class CaptureReplay implements SpdmHandler {
   }
 }
 
-function loadReplays(): Map<string, Map<number, Uint8Array[]>> {
+interface Replay {
+  readonly answers: Map<number, Uint8Array[]>;
+  /**
+   * The nonces and RequesterContexts libspdm's requester sent (CHALLENGE, then the signed
+   * GET_MEASUREMENTS), handed to our requester as its randomness so that the responses' echoes
+   * match and a run gets as far as the signature checks.
+   */
+  readonly nonces: Uint8Array[];
+  readonly contexts: Uint8Array[];
+}
+
+function loadReplays(): Map<string, Replay> {
   const dir = join(libspdmVectors(), 'captures');
-  const out = new Map<string, Map<number, Uint8Array[]>>();
+  const out = new Map<string, Replay>();
   for (const file of ['doe-v10.json', 'doe-v11.json', 'doe-v12-p256.json', 'doe-v13.json', 'doe-default.json', 'mctp-default.json', 'doe-rsapss3072.json']) {
     const all = (JSON.parse(readFileSync(join(dir, file), 'utf8')) as { messages: CaptureMessage[] }).messages;
     const firstSecured = all.findIndex((m) => m.kind === 'secured-spdm');
     const msgs = all.slice(0, firstSecured < 0 ? all.length : firstSecured).filter((m) => m.kind === 'spdm');
     const answers = new Map<number, Uint8Array[]>();
+    const nonces: Uint8Array[] = [];
+    const contexts: Uint8Array[] = [];
+    let hashSize = 0;
     for (let i = 0; i + 1 < msgs.length; i++) {
       const req = msgs[i] as CaptureMessage;
       const rsp = msgs[i + 1] as CaptureMessage;
       if (req.direction !== 'request' || rsp.direction !== 'response') continue;
-      const code = fromHex(req.payload)[1] ?? 0;
+      const reqBytes = fromHex(req.payload);
+      const code = reqBytes[1] ?? 0;
+      // CHALLENGE and a signed GET_MEASUREMENTS (attribute bit 0): Nonce at 4, then (after
+      // SlotIDParam for measurements) the 1.3+ RequesterContext.
+      const signedMeas = code === RequestCode.GET_MEASUREMENTS && ((reqBytes[2] ?? 0) & 1) !== 0;
+      if (code === RequestCode.CHALLENGE || signedMeas) {
+        nonces.push(reqBytes.slice(4, 36));
+        const ctxAt = code === RequestCode.CHALLENGE ? 36 : 37;
+        if ((reqBytes[0] ?? 0) >= 0x13) contexts.push(reqBytes.slice(ctxAt, ctxAt + 8));
+      }
       // Index-by-index measurement walks answer ERROR for absent indices; keep the real answers.
-      const bytes = fromHex(rsp.payload);
+      let bytes = fromHex(rsp.payload);
       if (code === RequestCode.GET_MEASUREMENTS && bytes[1] === ResponseCode.ERROR) continue;
+      // libspdm's requester offered DHE/AEAD/key-schedule structures and ours offers none, so the
+      // captured selection of them would stop every run at ALGORITHMS: drop them (and only them).
+      if (code === RequestCode.NEGOTIATE_ALGORITHMS && bytes[1] === ResponseCode.ALGORITHMS) {
+        const a = decodeAlgorithms(bytes);
+        hashSize = hashInfo(a.baseHash)?.size ?? 0;
+        bytes = encodeAlgorithms(a.version, { ...a, algStructs: [] });
+      }
+      // Likewise libspdm negotiated a multi-key connection (1.3+), which ours does not ask for:
+      // its DIGESTS carry KeyPairID/CertificateInfo/KeyUsageMask per slot; drop those fields.
+      if (code === RequestCode.GET_DIGESTS && bytes[1] === ResponseCode.DIGESTS && (bytes[0] ?? 0) >= 0x13) {
+        const d = decodeDigests(bytes, { hashSize, multiKeyConn: true });
+        bytes = encodeDigests(d.version, { supportedSlotMask: d.supportedSlotMask, digests: d.digests.map((x) => ({ slot: x.slot, digest: x.digest })) });
+      }
       const list = answers.get(code) ?? [];
       list.push(bytes);
       answers.set(code, list);
     }
-    out.set(file, answers);
+    out.set(file, { answers, nonces, contexts });
   }
   return out;
+}
+
+/** Randomness that replays the captured nonces (32 bytes) and contexts (8 bytes), then zeros. */
+function replayRandom(r: Replay): RandomSource {
+  let n = 0;
+  let c = 0;
+  return (size) => {
+    const from = size === 32 ? r.nonces[n++] : size === 8 ? r.contexts[c++] : undefined;
+    return from && from.length === size ? from.slice() : new Uint8Array(size).fill(0x5a);
+  };
 }
 
 export const requesterLibspdm = defineTarget<RequesterPlan>({
@@ -312,8 +382,9 @@ export const requesterLibspdm = defineTarget<RequesterPlan>({
     return {
       arbitrary: planArb(replays.length),
       run: async (plan) => {
-        const answers = replays[plan.device % replays.length] as Map<number, Uint8Array[]>;
-        const { ev } = await runAgainst(new CaptureReplay(answers), plan, 12, start, [0x10, 0x11, 0x12, 0x13, 0x14]);
+        const replay = replays[plan.device % replays.length] as Replay;
+        const { ev, error } = await runAgainst(new CaptureReplay(replay.answers), plan, 12, start, { versions: [0x10, 0x11, 0x12, 0x13, 0x14], random: replayRandom(replay) });
+        noteOutcome('requester-libspdm', ev ? `evidence (${ev.signatures.length} signatures)` : outcomeLabel(error));
         const verified = ev?.signatures.filter((s) => s.verified) ?? [];
         if (verified.length > 0) throw new FuzzFailure('accepted-mutation', `verified ${verified.map((s) => s.kind).join(', ')} over requests libspdm never signed`);
       },
