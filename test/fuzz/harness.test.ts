@@ -60,6 +60,12 @@ test('requester oracle: padding is not a change; altered content under a verifie
   assert.equal(cert.ev, undefined);
   assert.ok(cert.error instanceof SpdmError && cert.error.code === 'DIGEST_MISMATCH', cert.error?.message);
 
+  // A device that stays silent: the transport's expired wait, typed, with the wait recorded.
+  const silent = await emulatorOutcome({ device: 2, mode: 'all', mutations: [{ exchange: 5, kind: 'silence', edits: [], a: 0, b: 0 }] });
+  assert.ok(silent.error instanceof SpdmError && silent.error.code === 'TIMEOUT', silent.error?.message);
+  assert.equal(silent.log[5]?.silenced, true);
+  assert.ok((silent.log[5]?.timeoutMs ?? 0) > 0, 'CHALLENGE was given a deadline');
+
   // The same evidence, had the DIGESTS it covers been altered, must be flagged...
   const log = padded.log.map((x) => ({ ...x }));
   const digests = log[3] as Exchange;

@@ -144,7 +144,7 @@ async function main(): Promise<void> {
   }
   console.log(`${'total'.padEnd(w)}  ${String(total).padStart(9)}  ${(total / Math.max(wall, 1e-9)).toFixed(0).padStart(9)}  (${wall.toFixed(1)} s of slices, generation included; max RSS ${(maxRss / 2 ** 20).toFixed(0)} MiB)`);
   for (const [target, m] of outcomeCounts) {
-    const top = [...m.entries()].sort((a, b) => b[1] - a[1]).slice(0, 8);
+    const top = [...m.entries()].sort((a, b) => b[1] - a[1]).slice(0, 12);
     console.log(`${target} outcomes: ${top.map(([k, n]) => `${k} ${n}`).join(', ')}`);
   }
   for (const [id, n] of knownIssueHits) console.log(`known issue tolerated ${n} time(s): ${id}`);

@@ -21,6 +21,8 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { fromHex, toHex } from '../../../src/wire/bytes.js';
+import { SpdmError } from '../../../src/wire/errors.js';
+import { LIMITS } from '../../../src/wire/limits.js';
 import { ResponseCode, RequestCode } from '../../../src/spdm/codes.js';
 import { encodeError, encodeResponseNotReady } from '../../../src/spdm/messages/error.js';
 import { decodeAlgorithms, encodeAlgorithms } from '../../../src/spdm/messages/algorithms.js';
@@ -33,7 +35,7 @@ import { Responder } from '../../../src/responder/responder.js';
 import { buildProfile } from '../../../src/responder/profiles.js';
 import type { DeviceProfile } from '../../../src/responder/profile.js';
 import { LoopbackTransport } from '../../../src/transport/loopback.js';
-import type { SpdmHandler } from '../../../src/transport/transport.js';
+import type { ExchangeOptions, SpdmHandler, Transport } from '../../../src/transport/transport.js';
 import type { Clock } from '../../../src/transport/clock.js';
 import type { Evidence } from '../../../src/evidence/evidence.js';
 import { CertificateCache } from '../../../src/x509/cache.js';
@@ -44,7 +46,8 @@ import { defineTarget, expectTyped, FuzzFailure, knownIssueHits, noteOutcome, wi
 export interface ResponseMutation {
   /** Which exchange of the run (0 = GET_VERSION), modulo the number the run has. */
   readonly exchange: number;
-  readonly kind: 'edit' | 'error' | 'not-ready' | 'other-response';
+  /** silence: the device answers nothing (the transport's wait for it runs out). */
+  readonly kind: 'edit' | 'error' | 'not-ready' | 'other-response' | 'silence';
   readonly edits: readonly Edit[];
   /** error: ErrorCode; not-ready: RDTExponent; other-response: which earlier exchange. */
   readonly a: number;
@@ -63,7 +66,7 @@ const ERROR_CODES = [0x01, 0x03, 0x04, 0x05, 0x07, 0x0d, 0x0f, 0x41, 0x42, 0x43,
 
 const mutationArb: fc.Arbitrary<ResponseMutation> = fc.record({
   exchange: fc.nat({ max: 15 }),
-  kind: fc.constantFrom<ResponseMutation['kind']>('edit', 'edit', 'edit', 'edit', 'edit', 'error', 'not-ready', 'other-response'),
+  kind: fc.constantFrom<ResponseMutation['kind']>('edit', 'edit', 'edit', 'edit', 'edit', 'error', 'not-ready', 'other-response', 'silence'),
   edits: editsArb(3),
   a: fc.oneof(fc.constantFrom(...ERROR_CODES), fc.nat({ max: 255 })),
   b: fc.nat({ max: 255 }),
@@ -88,6 +91,10 @@ export interface Exchange {
   readonly requestCode: number;
   readonly original: Uint8Array;
   readonly delivered: Uint8Array;
+  /** Nothing reached the requester: its transport timed out. */
+  readonly silenced?: boolean;
+  /** How long the requester let the transport wait for this response. */
+  readonly timeoutMs?: number;
 }
 
 /** The delivered response is the original followed by at most three zero bytes (transport padding). */
@@ -112,6 +119,8 @@ function mutate(m: ResponseMutation, original: Uint8Array, requestCode: number, 
       const other = log.length > 0 ? log[m.a % log.length] : undefined;
       return other ? other.original.slice() : applyEdits(original, m.edits);
     }
+    case 'silence':
+      return original;
   }
 }
 
@@ -124,39 +133,81 @@ class MutatingHandler implements SpdmHandler {
     private readonly span: number,
   ) {}
 
-  async handle(request: Uint8Array): Promise<Uint8Array> {
-    const original = await this.device.handle(request);
+  private mutationsNow(): ResponseMutation[] {
     const n = this.log.length;
+    return this.plan.mutations.filter((m) => m.exchange % this.span === n);
+  }
+
+  async handle(request: Uint8Array): Promise<Uint8Array> {
+    const mutations = this.mutationsNow();
+    const original = await this.device.handle(request);
     let delivered = original;
-    for (const m of this.plan.mutations) if (m.exchange % this.span === n) delivered = mutate(m, delivered, request[1] ?? 0, this.log);
+    for (const m of mutations) delivered = mutate(m, delivered, request[1] ?? 0, this.log);
     this.log.push({ requestCode: request[1] ?? 0, original, delivered });
     return delivered;
+  }
+
+  /** The next exchange is silenced: the device sees the request, the requester gets nothing. */
+  silencedNext(): boolean {
+    return this.mutationsNow().some((m) => m.kind === 'silence');
   }
 }
 
 /**
- * Known issue, left to the requester-timing work: T2 = RTT + 2^CTExponent µs is not clamped
- * (LIMITS.maxResponseWaitMs is not applied yet), so a CAPABILITIES with a large CTExponent makes
- * the transport arm a timer beyond Node's 2^31-1 ms range, which Node fires after 1 ms instead
- * (TimeoutOverflowWarning): over a real transport the next signed request times out at once.
- * Counted, not failed: the outcome is still typed.
+ * The loopback transport, recording how long each exchange was allowed to wait; a silenced
+ * exchange fails the way a real transport's expired wait does, without spending that wait.
  */
-export const TIMER_OVERFLOW_ISSUE = 'requester: CTExponent wait beyond the 2^31-1 ms timer range (TimeoutOverflowWarning)';
-let watchingWarnings = false;
-function watchTimerOverflow(): void {
-  if (watchingWarnings) return;
-  watchingWarnings = true;
-  process.on('warning', (w) => {
-    if (w.name === 'TimeoutOverflowWarning') knownIssueHits.set(TIMER_OVERFLOW_ISSUE, (knownIssueHits.get(TIMER_OVERFLOW_ISSUE) ?? 0) + 1);
-  });
+class RecordingTransport implements Transport {
+  readonly securedCapable = false;
+  readonly maxMessageSize: number;
+  private readonly inner: LoopbackTransport;
+  constructor(private readonly handler: MutatingHandler) {
+    this.inner = new LoopbackTransport(handler);
+    this.maxMessageSize = this.inner.maxMessageSize;
+  }
+
+  async exchange(request: Uint8Array, options: ExchangeOptions = {}): Promise<Uint8Array> {
+    const note = (x: Partial<Exchange>) => {
+      const last = this.handler.log.length - 1;
+      const e = this.handler.log[last];
+      if (e) this.handler.log[last] = { ...e, ...x };
+    };
+    const waits = options.timeoutMs !== undefined ? { timeoutMs: options.timeoutMs } : {};
+    if (this.handler.silencedNext()) {
+      await this.handler.handle(request.slice());
+      note({ silenced: true, ...waits });
+      throw new SpdmError('TIMEOUT', `no response within ${options.timeoutMs ?? 'unbounded'} ms`);
+    }
+    const out = await this.inner.exchange(request, options);
+    note(waits);
+    return out;
+  }
 }
 
-/** Instant time: every wait the requester asks for passes at once, so no plan costs wall time. */
-function instantClock(start: number): Clock {
+/**
+ * Known issues, left to the requester-timing work (the LIMITS entries exist, the requester does
+ * not apply them yet): T2 = RTT + 2^CTExponent µs is not clamped to LIMITS.maxResponseWaitMs — a
+ * CTExponent of 31 lets a silent device hold the requester for 35 minutes, one of 255 arms a timer
+ * beyond Node's 2^31-1 ms range, which Node fires after 1 ms instead (TimeoutOverflowWarning); and
+ * ResponseNotReady waits up to the requester's own 10 s default are honoured rather than clamped
+ * to LIMITS.maxNotReadyWaitMs. Counted, not failed: every outcome is still typed.
+ */
+export const RESPONSE_WAIT_ISSUE = `requester: response wait above LIMITS.maxResponseWaitMs (${LIMITS.maxResponseWaitMs} ms)`;
+export const NOT_READY_WAIT_ISSUE = `requester: ResponseNotReady wait above LIMITS.maxNotReadyWaitMs (${LIMITS.maxNotReadyWaitMs} ms)`;
+
+function countTimingIssues(log: readonly Exchange[], sleeps: readonly number[]): void {
+  const bump = (id: string) => knownIssueHits.set(id, (knownIssueHits.get(id) ?? 0) + 1);
+  if (log.some((x) => x.timeoutMs !== undefined && !(x.timeoutMs <= LIMITS.maxResponseWaitMs))) bump(RESPONSE_WAIT_ISSUE);
+  if (sleeps.some((ms) => !(ms <= LIMITS.maxNotReadyWaitMs))) bump(NOT_READY_WAIT_ISSUE);
+}
+
+/** Instant time: every wait the requester asks for passes at once (and is recorded), so no plan costs wall time. */
+function instantClock(start: number, sleeps: number[]): Clock {
   let t = start;
   return {
     now: () => t,
     sleep: (ms) => {
+      sleeps.push(ms);
       t += Math.max(0, ms);
       return Promise.resolve();
     },
@@ -188,7 +239,7 @@ function covered(kind: string, log: readonly Exchange[], version: number): numbe
 export function checkNoAcceptedMutation(ev: Evidence, log: readonly Exchange[]): void {
   // A genuine response delivered in another exchange's place (e.g. the CAPABILITIES the device sent
   // before a faked ResponseNotReady, as the answer to RESPOND_IF_READY) is not altered content.
-  const changed = log.map((x, i) => x.delivered[1] !== ResponseCode.ERROR && !log.slice(0, i + 1).some((y) => sameContent(x.delivered, y.original)));
+  const changed = log.map((x, i) => !x.silenced && x.delivered[1] !== ResponseCode.ERROR && !log.slice(0, i + 1).some((y) => sameContent(x.delivered, y.original)));
   const signedResponses: string[] = [];
   for (const s of ev.signatures) {
     if (!s.verified) continue;
@@ -230,8 +281,9 @@ export interface PlanOutcome {
 
 async function runAgainst(device: SpdmHandler, plan: RequesterPlan, span: number, start: number, extra: Pick<RequesterOptions, 'versions' | 'random'> = {}): Promise<PlanOutcome> {
   const handler = new MutatingHandler(device, plan, span);
-  const requester = new Requester(new LoopbackTransport(handler), {
-    clock: instantClock(start),
+  const sleeps: number[] = [];
+  const requester = new Requester(new RecordingTransport(handler), {
+    clock: instantClock(start, sleeps),
     rttMs: 0,
     certificateCache: new CertificateCache(),
     ...extra,
@@ -241,6 +293,7 @@ async function runAgainst(device: SpdmHandler, plan: RequesterPlan, span: number
     10_000,
     'authenticate()',
   );
+  countTimingIssues(handler.log, sleeps);
   return out instanceof Error ? { ev: undefined, error: out, log: handler.log } : { ev: out, error: undefined, log: handler.log };
 }
 
@@ -262,7 +315,6 @@ export const requesterEmulator = defineTarget<RequesterPlan>({
   what: 'authenticate() against the live emulator (1.0-1.3, P-256/P-384/Ed25519) with mutated responses',
   ciRuns: 300,
   prepare: async () => {
-    watchTimerOverflow();
     return {
       arbitrary: planArb(EMULATOR_SUITES.length),
       run: async (plan) => {
@@ -375,7 +427,6 @@ export const requesterLibspdm = defineTarget<RequesterPlan>({
   what: "authenticate() against libspdm's captured responses (1.0-1.4, DOE padding), mutated",
   ciRuns: 400,
   prepare: async () => {
-    watchTimerOverflow();
     const replays = [...loadReplays().values()];
     // The captures were made in 2025; their certificates are checked at a date they are valid.
     const start = Date.parse('2025-06-01T00:00:00Z');
