@@ -315,7 +315,7 @@ export class Requester {
     const parts: Uint8Array[] = [];
     let offset = 0;
     let total: number | undefined;
-    const maxChain = 0xffff;
+    const maxChain = LIMITS.certChainBytes;
     for (let round = 0; ; round++) {
       if (round > maxChain) throw new SpdmError('UNEXPECTED_RESPONSE', 'CERTIFICATE: too many portions');
       const want = Math.min(portionMax, total === undefined ? portionMax : total - offset);
