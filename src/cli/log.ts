@@ -3,7 +3,7 @@
  *
  *   spdm log verify [--db FILE|URL] [--json] [--pubkey FILE] [--checkpoint FILE] [--workers N]
  *   spdm log export [--db FILE|URL] [--out FILE]
- *   spdm log import [--db FILE|URL] [--pubkey FILE] FILE|-
+ *   spdm log import [--db FILE|URL] [--pubkey FILE] [--max-line-bytes N] FILE|-
  *   spdm log show   [--db FILE|URL] [--from N] [--count N] [--json]
  *   spdm log info   [--db FILE|URL] [--json]
  *
@@ -20,6 +20,7 @@ import { Command, CommanderError } from 'commander';
 import { asymInfo, hashInfo } from '../crypto/algorithms.js';
 import { toHex } from '../wire/bytes.js';
 import { SpdmError } from '../wire/errors.js';
+import { LIMITS } from '../wire/limits.js';
 import { DEFAULT_LOG_TARGET, openLog, type SignatureLog } from '../evidence/log/log.js';
 import { loadPublicKeyFile, type LogPublicKey } from '../evidence/log/log-key.js';
 import { sthFromJson, sthToJson, type SignedTreeHead } from '../evidence/log/sth.js';
@@ -189,7 +190,7 @@ export async function runLogExport(o: { db?: string; out?: string }, io: LogCliI
   }
 }
 
-export async function runLogImport(file: string, o: { db?: string; pubkey?: string }, io: LogCliIo = defaultIo()): Promise<number> {
+export async function runLogImport(file: string, o: { db?: string; pubkey?: string; maxLineBytes?: number }, io: LogCliIo = defaultIo()): Promise<number> {
   try {
     const pinned = o.pubkey ? loadPublicKeyFile(o.pubkey) : undefined;
     if (file !== '-' && !existsSync(file)) throw new SpdmError('STATE_ERROR', `${file}: no such file`);
@@ -197,7 +198,7 @@ export async function runLogImport(file: string, o: { db?: string; pubkey?: stri
     return await withLog(
       o.db,
       async (log) => {
-        const r = await log.importJsonl(input, pinned ? { publicKey: pinned } : {});
+        const r = await log.importJsonl(input, { ...(pinned ? { publicKey: pinned } : {}), ...(o.maxLineBytes !== undefined ? { maxLineBytes: o.maxLineBytes } : {}) });
         io.stdout.write(`imported ${r.imported} entries from log ${r.sourceLogId} (its tree head: size ${r.sourceTreeHead.treeSize}, root ${toHex(r.sourceTreeHead.rootHash)})\n`);
         io.stdout.write(`this log (${log.logId}): tree size ${r.treeSize}, root ${toHex(r.rootHash)}\n`);
         return LOG_EXIT.OK;
@@ -297,7 +298,8 @@ export function registerLogCommands(program: Command, options: RegisterLogOption
     .argument('<file>', 'export file, or - for standard input')
     .option(...dbOption)
     .option('--pubkey <file>', "the exported log's public key (PEM); the export must be of that log")
-    .action(async (file: string, o: { db?: string; pubkey?: string }) => setExit(await runLogImport(file, o, io())));
+    .option('--max-line-bytes <n>', `longest line accepted (default ${LIMITS.logImportLineBytes})`, intArg)
+    .action(async (file: string, o: { db?: string; pubkey?: string; maxLineBytes?: number }) => setExit(await runLogImport(file, o, io())));
 
   log
     .command('show')
