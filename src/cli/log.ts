@@ -13,7 +13,7 @@
  * main.ts wires this in with `registerLogCommands(program, { setExitCode: (c) => { exitCode = c; } })`;
  * `appendEvidenceToLog` (re-exported here) serves `spdm authenticate --log FILE|URL`.
  */
-import { createReadStream, createWriteStream, existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { createReadStream, createWriteStream, existsSync, writeFileSync } from 'node:fs';
 import { once } from 'node:events';
 import type { Readable, Writable } from 'node:stream';
 import { Command, CommanderError } from 'commander';
@@ -21,6 +21,8 @@ import { asymInfo, hashInfo } from '../crypto/algorithms.js';
 import { toHex } from '../wire/bytes.js';
 import { SpdmError } from '../wire/errors.js';
 import { LIMITS } from '../wire/limits.js';
+import { readTextFileBounded } from '../wire/bounded-file.js';
+import { checkJsonText } from '../wire/json-depth.js';
 import { DEFAULT_LOG_TARGET, openLog, type SignatureLog } from '../evidence/log/log.js';
 import { loadPublicKeyFile, type LogPublicKey } from '../evidence/log/log-key.js';
 import { sthFromJson, sthToJson, type SignedTreeHead } from '../evidence/log/sth.js';
@@ -144,12 +146,25 @@ function fail(io: LogCliIo, cmd: string, e: unknown): number {
   return LOG_EXIT.BAD_INPUT;
 }
 
+/** The tree head a checkpoint file holds: a small JSON file, read with a bound. */
+function readCheckpoint(path: string): SignedTreeHead {
+  const text = readTextFileBounded(path, LIMITS.checkpointFileBytes, 'checkpointFileBytes');
+  checkJsonText(text, path);
+  let doc: unknown;
+  try {
+    doc = JSON.parse(text);
+  } catch (e) {
+    throw new SpdmError('DECODE_ERROR', `${path} is not JSON: ${e instanceof Error ? e.message : String(e)}`);
+  }
+  return sthFromJson(doc);
+}
+
 export async function runLogVerify(o: LogVerifyOptions, io: LogCliIo = defaultIo()): Promise<number> {
   let pinned: LogPublicKey | undefined;
   let trusted: SignedTreeHead | undefined;
   try {
     if (o.pubkey) pinned = loadPublicKeyFile(o.pubkey);
-    if (o.checkpoint && existsSync(o.checkpoint)) trusted = sthFromJson(JSON.parse(readFileSync(o.checkpoint, 'utf8')));
+    if (o.checkpoint && existsSync(o.checkpoint)) trusted = readCheckpoint(o.checkpoint);
   } catch (e) {
     return fail(io, 'verify', e);
   }

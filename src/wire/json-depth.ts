@@ -74,22 +74,42 @@ function itemsError(where: string, max: number, limit = 'items'): LimitError {
   return new LimitError(limit, max + 1, max, where, `${where}: more than ${max} JSON values (the ${limit} limit)`);
 }
 
-/** The JSON Pointer of the first array or object nested deeper than `maxDepth` in a parsed value, if any. */
-export function tooDeepAt(value: unknown, maxDepth: number = LIMITS.jsonNestingDepth): string | undefined {
+/** Where a parsed value nests too deep: its JSON Pointer and path segments. */
+export interface TooDeep {
+  readonly path: string;
+  readonly segments: readonly (string | number)[];
+}
+
+interface WalkNode {
+  readonly v: unknown;
+  readonly depth: number;
+  readonly key: string | number | undefined;
+  readonly parent: WalkNode | undefined;
+}
+
+/** The first array or object of a parsed value nested deeper than `maxDepth` (default LIMITS.jsonNestingDepth), if any. */
+export function tooDeepAt(value: unknown, maxDepth: number = LIMITS.jsonNestingDepth): TooDeep | undefined {
   // Depth-first with an explicit stack; a value deeper than the bound is never walked past it.
-  const stack: { v: unknown; depth: number; path: string }[] = [{ v: value, depth: 0, path: '' }];
+  const stack: WalkNode[] = [{ v: value, depth: 0, key: undefined, parent: undefined }];
   const seenAt = new Map<object, number>();
   for (let top = stack.pop(); top; top = stack.pop()) {
-    const { v, depth, path } = top;
+    const { v, depth } = top;
     if (typeof v !== 'object' || v === null) continue;
-    if (depth + 1 > maxDepth) return path || '/';
+    if (depth + 1 > maxDepth) return pathOf(top);
     // A value built in code (or by YAML aliases) may share sub-objects: one is walked again only
     // when reached deeper than before, so a cycle ends as "too deep" and the work stays bounded.
     const before = seenAt.get(v);
     if (before !== undefined && before >= depth) continue;
     seenAt.set(v, depth);
-    if (Array.isArray(v)) for (let i = v.length - 1; i >= 0; i--) stack.push({ v: v[i], depth: depth + 1, path: `${path}/${i}` });
-    else for (const [k, x] of Object.entries(v)) stack.push({ v: x, depth: depth + 1, path: `${path}/${k.replace(/~/g, '~0').replace(/\//g, '~1')}` });
+    if (Array.isArray(v)) for (let i = v.length - 1; i >= 0; i--) stack.push({ v: v[i], depth: depth + 1, key: i, parent: top });
+    else for (const [k, x] of Object.entries(v)) stack.push({ v: x, depth: depth + 1, key: k, parent: top });
   }
   return undefined;
+}
+
+function pathOf(n: WalkNode): TooDeep {
+  const segments: (string | number)[] = [];
+  for (let x: WalkNode | undefined = n; x && x.key !== undefined; x = x.parent) segments.push(x.key);
+  segments.reverse();
+  return { segments, path: segments.map((s) => `/${String(s).replace(/~/g, '~0').replace(/\//g, '~1')}`).join('') };
 }

@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { Writable } from 'node:stream';
 import { openLog, type SignatureLog } from '../../../src/evidence/log/log.js';
-import { LOG_EXIT, runLogImport } from '../../../src/cli/log.js';
+import { LOG_EXIT, runLogImport, runLogVerify } from '../../../src/cli/log.js';
 import { LIMITS, LimitError } from '../../../src/wire/limits.js';
 import type { Evidence } from '../../../src/evidence/evidence.js';
 import { makeEvidence, SUITES, tempDir } from './helpers.js';
@@ -182,4 +182,16 @@ test('spdm log import --max-line-bytes: exit 2 and the line named, from runLogIm
   // And the same file imports with a bound that fits it.
   assert.equal(await runLogImport(file, { db, maxLineBytes: 1_000_000 }, { stdout: out, stderr: err }), LOG_EXIT.BAD_INPUT, 'the edited entry no longer hashes to its leaf');
   assert.match(err.text, /its fields hash to/);
+});
+
+test('log verify --checkpoint: a checkpoint file larger than LIMITS.checkpointFileBytes is refused (exit 2), not read whole', async () => {
+  const cp = tmp.file('checkpoint.json');
+  const quiet = () => ({ stdout: new Sink(), stderr: new Sink() });
+  const db = tmp.file('source.sqlite');
+  assert.equal(await runLogVerify({ db, checkpoint: cp }, quiet()), LOG_EXIT.OK);
+  // The same tree head, padded past the bound: still valid JSON, so only the bound refuses it.
+  writeFileSync(cp, `${readFileSync(cp, 'utf8')}${' '.repeat(LIMITS.checkpointFileBytes)}`);
+  const c = quiet();
+  assert.equal(await runLogVerify({ db, checkpoint: cp }, c), LOG_EXIT.BAD_INPUT);
+  assert.match(c.stderr.text, new RegExp(`^spdm log verify: LIMIT_EXCEEDED: .*checkpoint\\.json is \\d+ bytes, more than the checkpointFileBytes limit of ${LIMITS.checkpointFileBytes}`));
 });
