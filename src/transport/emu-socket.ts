@@ -89,6 +89,24 @@ class FrameConnection {
     this.socket.write(encodeEmuFrame(command, transportType, payload));
   }
 
+  /**
+   * Resolves once what was sent has gone to the kernel (or the connection failed). A peer that
+   * sends requests but never reads the replies would otherwise have them pile up in our memory;
+   * waiting here stops the answering, its further frames queue, and the queue bound drops it.
+   */
+  drained(): Promise<void> {
+    if (this.failure || !this.socket.writableNeedDrain) return Promise.resolve();
+    return new Promise((resolve) => {
+      const done = () => {
+        this.socket.off('drain', done);
+        this.socket.off('close', done);
+        resolve();
+      };
+      this.socket.on('drain', done);
+      this.socket.on('close', done);
+    });
+  }
+
   next(timeoutMs?: number): Promise<EmuFrame> {
     const queued = this.queue.shift();
     if (queued) return Promise.resolve(queued);
@@ -312,6 +330,7 @@ export class EmuSocketServer {
         default:
           conn.send(EmuCommand.UNKNOWN, type);
       }
+      await conn.drained();
     }
   }
 

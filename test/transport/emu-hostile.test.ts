@@ -206,3 +206,38 @@ test('the frame reader never holds more than one frame: a whole maximum-size fra
   assert.equal(reader.push(many).length, 1000);
   assert.equal(reader.bufferedBytes, 5, 'only the start of the next frame is kept');
 });
+
+test('a requester that sends requests but never reads the replies is dropped once the socket buffers are full, not buffered without end', async () => {
+  const errors: Error[] = [];
+  // Every request gets a 60 KiB reply, so the kernel's socket buffers fill after a few hundred.
+  const bigReply = new Uint8Array(60 * 1024);
+  bigReply.set([0x12, 0x04]);
+  const s = await EmuSocketServer.listen({ port: 0, transport: 'mctp', handler: { handle: async () => bigReply }, onError: (e) => errors.push(e) });
+  const sock = connect({ port: s.port, host: '127.0.0.1' });
+  try {
+    await once(sock, 'connect');
+    sock.on('error', () => undefined);
+    sock.pause(); // never reads
+    sock.setNoDelay(true); // each request on its own, not coalesced into a burst
+    const frame = encodeEmuFrame(EmuCommand.NORMAL, MCTP, mctp(GET_VERSION));
+    const MAX = 1000;
+    let sent = 0;
+    // One request at a time, slower than the emulator answers: its queue of frames stays short
+    // for as long as it keeps answering.
+    while (sent < MAX && !errors.some((e) => e instanceof LimitError) && !sock.destroyed) {
+      sock.write(frame);
+      sent++;
+      await new Promise((r) => setTimeout(r, 2));
+    }
+    for (let i = 0; i < 50 && !errors.some((e) => e instanceof LimitError); i++) await new Promise((r) => setTimeout(r, 20));
+    const limit = errors.find((e) => e instanceof LimitError);
+    assert.ok(limit instanceof LimitError, `after ${sent} unread replies of ${bigReply.length} bytes: ${errors.map((e) => e.message).join('; ') || 'no error'}`);
+    assert.equal(limit.limit, 'emuServerQueuedFrames');
+    assert.ok(sent < MAX, `${sent} requests were answered into memory`);
+    // Dropped once the kernel's buffers were full (a few MiB on loopback), not at the first burst.
+    assert.ok(sent > 8, `dropped after ${sent} requests`);
+  } finally {
+    sock.destroy();
+    await s.close();
+  }
+});
