@@ -47,6 +47,10 @@ export const LIMITS = {
   checkpointFileBytes: 64 * 1024,
   /** Largest policy or reference-value file. */
   policyFileBytes: 16 * 1024 * 1024,
+  /** Largest trust-anchor file (`spdm verify --trust`, PEM or DER), and certificate file of a deny-list. */
+  trustFileBytes: 16 * 1024 * 1024,
+  /** Largest deny-list file of fingerprints or issuer/serial entries (`spdm verify --deny`): about 900k entries. */
+  denyListFileBytes: 64 * 1024 * 1024,
   /** Deepest nesting of arrays/objects in a JSON or YAML policy, evidence or log line. */
   jsonNestingDepth: 64,
 
