@@ -37,14 +37,26 @@ export const LIMITS = {
   evidenceFileBytes: 256 * 1024 * 1024,
   /** Largest pcap record. */
   pcapRecordBytes: (1 << 20) + 64,
-  /** Longest line of a JSON Lines log export (`spdm log import`). */
+  /** Longest line of a JSON Lines log export (`spdm log import`; option maxLineBytes, --max-line-bytes). */
   logImportLineBytes: 16 * 1024 * 1024,
+  /** JSON values in one log export line (an entry line has ~30 fields and its measurement blocks); stops a line of `[{},{},…]` from costing 20 times its size once parsed. */
+  logImportLineItems: 4096,
+  /** Decoded entries and chains an import holds before writing them to the store (it writes sooner past this). */
+  logImportPendingBytes: 32 * 1024 * 1024,
+  /** Largest checkpoint file `spdm log verify --checkpoint` reads (it holds one signed tree head). */
+  checkpointFileBytes: 64 * 1024,
   /** Largest policy or reference-value file. */
   policyFileBytes: 16 * 1024 * 1024,
+  /** Largest trust-anchor file (`spdm verify --trust`, PEM or DER), and certificate file of a deny-list. */
+  trustFileBytes: 16 * 1024 * 1024,
+  /** Largest deny-list file of fingerprints or issuer/serial entries (`spdm verify --deny`): about 900k entries. */
+  denyListFileBytes: 64 * 1024 * 1024,
   /** Deepest nesting of arrays/objects in a JSON or YAML policy, evidence or log line. */
   jsonNestingDepth: 64,
 
   // ── Certificates and measurements ──────────────────────────────────────────────────────────
+  /** Largest SPDM certificate chain the requester reads (the 1.0–1.3 2-byte Length maximum). */
+  certChainBytes: 0xffff,
   /** Certificates in one chain a verifier walks. */
   chainCertificates: 16,
   /** Messages in one recorded transcript the verifier re-hashes. */
