@@ -7,6 +7,7 @@
  * One request is outstanding per mailbox: exchanges are queued and run one at a time.
  */
 import { SpdmError, type SpdmErrorCode } from '../wire/errors.js';
+import { LIMITS, LimitError } from '../wire/limits.js';
 import { systemClock, type Clock } from '../transport/clock.js';
 import {
   decodeDoeDiscoveryResponse,
@@ -416,14 +417,24 @@ function dwAt(bytes: Uint8Array, i: number): number {
   return ((bytes[o] ?? 0) | ((bytes[o + 1] ?? 0) << 8) | ((bytes[o + 2] ?? 0) << 16) | ((bytes[o + 3] ?? 0) << 24)) >>> 0;
 }
 
+/**
+ * A wait longer than a timer can hold (LIMITS.maxTimerMs) is refused: the requester passes T2
+ * here, 2^CTExponent µs from the device, and an unbounded one (CTExponent 255: 5.8e73 ms) would
+ * make the Data Object Ready poll a loop without a reachable deadline.
+ */
+function bounded(v: number, name: string): number {
+  if (v > LIMITS.maxTimerMs) throw new LimitError('maxTimerMs', v, LIMITS.maxTimerMs, `DOE mailbox ${name}`, `DOE mailbox ${name} of ${v} ms exceeds the ${LIMITS.maxTimerMs}-ms bound on any wait`);
+  return v;
+}
+
 function positive(v: number, name: string): number {
   if (!(Number.isFinite(v) && v > 0)) throw new SpdmError('STATE_ERROR', `${name} must be a positive number of ms, got ${v}`);
-  return v;
+  return bounded(v, name);
 }
 
 function nonNegative(v: number, name: string): number {
   if (!(Number.isFinite(v) && v >= 0)) throw new SpdmError('STATE_ERROR', `${name} must be a non-negative number of ms, got ${v}`);
-  return v;
+  return bounded(v, name);
 }
 
 function checkMaxDw(v: number): number {

@@ -2,6 +2,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { SpdmError } from '../../src/wire/errors.js';
+import { LIMITS, LimitError } from '../../src/wire/limits.js';
 import { systemClock } from '../../src/transport/clock.js';
 import type { SpdmHandler } from '../../src/transport/transport.js';
 import { CMA_DOE_PROTOCOLS, DoeObjectType, PCI_SIG_VENDOR_ID } from '../../src/transport/doe.js';
@@ -292,4 +293,14 @@ test('with the real clock and a short timeout, a hang costs only that timeout', 
   const took = Date.now() - t0;
   assert.ok(took >= 40 && took < 1000, `took ${took} ms`);
   await stillWorks(mailbox);
+});
+
+test('a wait no timer can hold is refused with a LimitError, before anything is written (T2 from CTExponent 255)', async () => {
+  const { device, mailbox } = await rig();
+  for (const timeoutMs of [LIMITS.maxTimerMs + 1, 2 ** 255 / 1000]) {
+    await assert.rejects(spdm(mailbox, new Uint8Array([0x10, 0x84, 0, 0]), timeoutMs), (e: unknown) => e instanceof LimitError && e.limit === 'maxTimerMs' && e.value === timeoutMs);
+  }
+  assert.equal(device.counters.objects, 0, 'nothing was sent');
+  await stillWorks(mailbox);
+  await assert.rejects(DoeMailbox.open(device, device.doeOffset, { timeoutMs: 2 ** 40 }), LimitError);
 });

@@ -34,6 +34,7 @@ import { listExtendedCapabilities, MemoryConfigSpace, PCI_EXT_CAP_ID_DOE, encode
 import { DoeMailbox, DoeReg, DOE_STATUS_BUSY, DOE_STATUS_DATA_OBJECT_READY, DOE_STATUS_ERROR } from '../../../src/pci/doe-mailbox.js';
 import { parsePcap } from '../../../src/capture/pcap.js';
 import type { Clock } from '../../../src/transport/clock.js';
+import { LIMITS } from '../../../src/wire/limits.js';
 import { libspdmVectors } from '../../support/paths.js';
 import { applyEdits, editsArb } from '../mutate.js';
 import { defineTarget, expectTyped, FuzzFailure, withinMs } from '../target.js';
@@ -180,6 +181,11 @@ interface MailboxInput {
   readonly op: 'exchange' | 'discover';
   /** The request payload. */
   readonly request: Uint8Array;
+  /**
+   * Per-exchange timeout, as the requester passes it (T2 from the device's CTExponent): small,
+   * PCIe-sized, or far beyond what a timer can hold. Absent: the mailbox default.
+   */
+  readonly timeoutMs?: number;
 }
 
 const CAP_OFFSET = 0x150;
@@ -219,12 +225,20 @@ class ScriptedMailbox implements ConfigSpace {
   }
 }
 
+/** More virtual time than any bounded wait of the driver adds up to for two operations. */
+const VIRTUAL_TIME_BOUND_MS = 1_000_000;
+
+/**
+ * Instant time, with a bound: every poll passes at once, so a wait without a usable deadline would
+ * spin for ever; past VIRTUAL_TIME_BOUND_MS the sleep fails the input as a hang instead.
+ */
 function instantClock(): Clock {
   let t = 0;
   return {
     now: () => t,
     sleep: (ms) => {
       t += Math.max(0, ms);
+      if (t > VIRTUAL_TIME_BOUND_MS) return Promise.reject(new FuzzFailure('hang', `the driver has waited ${t.toFixed(0)} ms of virtual time (no usable deadline)`));
       return Promise.resolve();
     },
   };
@@ -244,7 +258,11 @@ async function runMailbox(i: MailboxInput): Promise<void> {
   // Two operations in a row: a failure must leave the mailbox usable (or declared dead), never wedged.
   for (let k = 0; k < 2; k++) {
     const out = await withinMs(
-      expectTyped<Uint8Array | unknown[]>(() => (i.op === 'discover' ? mb.discover() : mb.exchange(PCI_SIG_VENDOR_ID, DoeObjectType.CMA_SPDM, i.request))),
+      expectTyped<Uint8Array | unknown[]>(() =>
+        i.op === 'discover'
+          ? mb.discover(i.timeoutMs !== undefined ? { timeoutMs: i.timeoutMs } : {})
+          : mb.exchange(PCI_SIG_VENDOR_ID, DoeObjectType.CMA_SPDM, i.request, i.timeoutMs !== undefined ? { timeoutMs: i.timeoutMs } : {}),
+      ),
       10_000,
       `DoeMailbox.${i.op}`,
     );
@@ -277,14 +295,24 @@ export const doeMailbox = defineTarget<MailboxInput>({
         maxResponseDw: fc.oneof({ weight: 6, arbitrary: fc.constantFrom(2, 3, 4, 16, 64) }, { weight: 1, arbitrary: fc.constant(1 << 18) }),
         op: fc.constantFrom<MailboxInput['op']>('exchange', 'exchange', 'discover'),
         request: fc.uint8Array({ maxLength: 40 }),
+        timeoutMs: fc.option(fc.constantFrom(1, 50, 1000, 10_000, 0, -1, Number.NaN, Number.POSITIVE_INFINITY, LIMITS.maxTimerMs + 1, 2 ** 127 / 1000, 2 ** 255 / 1000), { nil: undefined }),
       }),
       run: runMailbox,
     };
   },
-  toJson: (i) => ({ status: [...i.status], response: toHex(i.response), maxResponseDw: i.maxResponseDw, op: i.op, request: toHex(i.request) }),
+  toJson: (i) => ({ status: [...i.status], response: toHex(i.response), maxResponseDw: i.maxResponseDw, op: i.op, request: toHex(i.request), ...(i.timeoutMs !== undefined ? { timeoutMs: String(i.timeoutMs) } : {}) }),
   fromJson: (j) => {
     const o = j as { status?: unknown; response?: unknown; maxResponseDw?: unknown; op?: unknown; request?: unknown };
     if (!Array.isArray(o.status) || typeof o.response !== 'string' || typeof o.maxResponseDw !== 'number' || typeof o.request !== 'string') throw new Error('regression input: expected a mailbox script');
-    return { status: o.status as number[], response: fromHex(o.response), maxResponseDw: o.maxResponseDw, op: o.op === 'discover' ? 'discover' : 'exchange', request: fromHex(o.request) };
+    // timeoutMs is saved as a string: JSON has no NaN or Infinity.
+    const timeoutMs = (j as { timeoutMs?: unknown }).timeoutMs;
+    return {
+      status: o.status as number[],
+      response: fromHex(o.response),
+      maxResponseDw: o.maxResponseDw,
+      op: o.op === 'discover' ? 'discover' : 'exchange',
+      request: fromHex(o.request),
+      ...(typeof timeoutMs === 'string' ? { timeoutMs: Number(timeoutMs) } : {}),
+    };
   },
 });
