@@ -3,7 +3,8 @@
  * libspdm's responder replayed from the captures. A mutation plan names exchanges (by their order
  * in the run) and what happens to each response: byte edits, replacement by an ERROR or a
  * ResponseNotReady, or a genuine response from another exchange. The requester must end with
- * evidence or a typed SpdmError, never an untyped exception or a hang, and must never produce
+ * evidence or a typed SpdmError, never an untyped exception or a hang, never wait longer than
+ * LIMITS allows (each response, each ResponseNotReady, the whole flow), and must never produce
  * verified evidence over content a mutation changed:
  *
  *  - emulator: every accepted (non-ERROR) response that differs from what the emulator sent (other
@@ -41,7 +42,7 @@ import type { Evidence } from '../../../src/evidence/evidence.js';
 import { CertificateCache } from '../../../src/x509/cache.js';
 import { libspdmVectors } from '../../support/paths.js';
 import { applyEdits, editsArb, type Edit } from '../mutate.js';
-import { defineTarget, expectTyped, FuzzFailure, knownIssueHits, noteOutcome, withinMs, type Json } from '../target.js';
+import { defineTarget, expectTyped, FuzzFailure, noteOutcome, withinMs, type Json } from '../target.js';
 
 export interface ResponseMutation {
   /** Which exchange of the run (0 = GET_VERSION), modulo the number the run has. */
@@ -161,7 +162,10 @@ class RecordingTransport implements Transport {
   readonly securedCapable = false;
   readonly maxMessageSize: number;
   private readonly inner: LoopbackTransport;
-  constructor(private readonly handler: MutatingHandler) {
+  constructor(
+    private readonly handler: MutatingHandler,
+    private readonly clock: InstantClock,
+  ) {
     this.inner = new LoopbackTransport(handler);
     this.maxMessageSize = this.inner.maxMessageSize;
   }
@@ -176,6 +180,7 @@ class RecordingTransport implements Transport {
     if (this.handler.silencedNext()) {
       await this.handler.handle(request.slice());
       note({ silenced: true, ...waits });
+      this.clock.pass(options.timeoutMs ?? 0);
       throw new SpdmError('TIMEOUT', `no response within ${options.timeoutMs ?? 'unbounded'} ms`);
     }
     const out = await this.inner.exchange(request, options);
@@ -185,33 +190,34 @@ class RecordingTransport implements Transport {
 }
 
 /**
- * Known issues, left to the requester-timing work (the LIMITS entries exist, the requester does
- * not apply them yet): T2 = RTT + 2^CTExponent µs is not clamped to LIMITS.maxResponseWaitMs — a
- * CTExponent of 31 lets a silent device hold the requester for 35 minutes, one of 255 arms a timer
- * beyond Node's 2^31-1 ms range, which Node fires after 1 ms instead (TimeoutOverflowWarning); and
- * ResponseNotReady waits up to the requester's own 10 s default are honoured rather than clamped
- * to LIMITS.maxNotReadyWaitMs. Counted, not failed: every outcome is still typed.
+ * Every wait the requester asks for is bounded by LIMITS (its defaults, which these runs use): a
+ * response wait by maxResponseWaitMs whatever CTExponent says, a ResponseNotReady wait by
+ * maxNotReadyWaitMs whatever RDTExponent says, and the whole authenticate() by flowDeadlineMs.
  */
-export const RESPONSE_WAIT_ISSUE = `requester: response wait above LIMITS.maxResponseWaitMs (${LIMITS.maxResponseWaitMs} ms)`;
-export const NOT_READY_WAIT_ISSUE = `requester: ResponseNotReady wait above LIMITS.maxNotReadyWaitMs (${LIMITS.maxNotReadyWaitMs} ms)`;
-
-function countTimingIssues(log: readonly Exchange[], sleeps: readonly number[]): void {
-  const bump = (id: string) => knownIssueHits.set(id, (knownIssueHits.get(id) ?? 0) + 1);
-  if (log.some((x) => x.timeoutMs !== undefined && !(x.timeoutMs <= LIMITS.maxResponseWaitMs))) bump(RESPONSE_WAIT_ISSUE);
-  if (sleeps.some((ms) => !(ms <= LIMITS.maxNotReadyWaitMs))) bump(NOT_READY_WAIT_ISSUE);
+function checkTiming(log: readonly Exchange[], sleeps: readonly number[], elapsedMs: number): void {
+  const long = log.find((x) => x.timeoutMs !== undefined && !(x.timeoutMs <= LIMITS.maxResponseWaitMs));
+  if (long) throw new FuzzFailure('invariant', `a response wait of ${long.timeoutMs} ms (to 0x${long.requestCode.toString(16)}) exceeds LIMITS.maxResponseWaitMs`);
+  const nap = sleeps.find((ms) => !(ms <= LIMITS.maxNotReadyWaitMs));
+  if (nap !== undefined) throw new FuzzFailure('invariant', `a wait of ${nap} ms exceeds LIMITS.maxNotReadyWaitMs`);
+  if (!(elapsedMs <= LIMITS.flowDeadlineMs)) throw new FuzzFailure('invariant', `authenticate() took ${elapsedMs} ms of device time, past LIMITS.flowDeadlineMs`);
 }
 
-/** Instant time: every wait the requester asks for passes at once (and is recorded), so no plan costs wall time. */
-function instantClock(start: number, sleeps: number[]): Clock {
-  let t = start;
-  return {
-    now: () => t,
-    sleep: (ms) => {
-      sleeps.push(ms);
-      t += Math.max(0, ms);
-      return Promise.resolve();
-    },
-  };
+/** Instant time: every wait passes at once (and is recorded), so no plan costs wall time. */
+class InstantClock implements Clock {
+  readonly sleeps: number[] = [];
+  constructor(private t: number) {}
+  now(): number {
+    return this.t;
+  }
+  sleep(ms: number): Promise<void> {
+    this.sleeps.push(ms);
+    this.pass(ms);
+    return Promise.resolve();
+  }
+  /** Time a silent device makes the transport wait. */
+  pass(ms: number): void {
+    this.t += Math.max(0, ms);
+  }
 }
 
 const VCA = new Set<number>([RequestCode.GET_VERSION, RequestCode.GET_CAPABILITIES, RequestCode.NEGOTIATE_ALGORITHMS]);
@@ -281,9 +287,9 @@ export interface PlanOutcome {
 
 async function runAgainst(device: SpdmHandler, plan: RequesterPlan, span: number, start: number, extra: Pick<RequesterOptions, 'versions' | 'random'> = {}): Promise<PlanOutcome> {
   const handler = new MutatingHandler(device, plan, span);
-  const sleeps: number[] = [];
-  const requester = new Requester(new RecordingTransport(handler), {
-    clock: instantClock(start, sleeps),
+  const clock = new InstantClock(start);
+  const requester = new Requester(new RecordingTransport(handler, clock), {
+    clock,
     rttMs: 0,
     certificateCache: new CertificateCache(),
     ...extra,
@@ -293,7 +299,7 @@ async function runAgainst(device: SpdmHandler, plan: RequesterPlan, span: number
     10_000,
     'authenticate()',
   );
-  countTimingIssues(handler.log, sleeps);
+  checkTiming(handler.log, clock.sleeps, clock.now() - start);
   return out instanceof Error ? { ev: undefined, error: out, log: handler.log } : { ev: out, error: undefined, log: handler.log };
 }
 
