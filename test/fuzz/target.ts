@@ -4,7 +4,7 @@
  * (SpdmError and its subclasses DecodeError and LimitError, from src/wire/). Anything else —
  * RangeError, TypeError, SyntaxError, a promise that never settles, a broken invariant the target
  * checks itself — is a FuzzFailure. The same targets drive the CI property tests (fuzz.test.ts),
- * the time-boxed runner (run.ts) and the regression replays (regressions.test.ts).
+ * the time-boxed runner (bench/fuzz.ts) and the regression replays (regressions.test.ts).
  */
 import type fc from 'fast-check';
 import { DecodeError, SpdmError } from '../../src/wire/errors.js';

@@ -1,6 +1,6 @@
 /**
  * Every fuzz target, in one list: the CI property tests (fuzz.test.ts), the runner
- * (`npm run fuzz`, run.ts) and the regression replays (regressions.test.ts) all take them from
+ * (`npm run fuzz`, bench/fuzz.ts) and the regression replays (regressions.test.ts) all take them from
  * here. Names are stable: they prefix the files saved under test/regressions/.
  */
 import type { AnyTarget } from './target.js';

@@ -2,7 +2,8 @@
  * SPDM message decoders: random bytes, random bodies behind a plausible header, and the sample
  * corpus (test/spdm/samples.ts, one message per layout of every codec and version) with edits.
  * The decoders and the invariant (raw is a prefix; failures are DecodeErrors) are the ones
- * test/spdm/properties.test.ts checks; here they run for as long as the runner is asked.
+ * test/spdm/properties.test.ts checks; here they run for as long as the runner is asked. Also the
+ * stateful ConversationDecoder over libspdm's conversations.
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -85,7 +86,7 @@ export const spdmSamplesMutated = defineTarget<DecoderInput>({
   fromJson,
 });
 
-/** The clear-text messages of two libspdm captures (every session, encapsulation and 1.3/1.4 message). */
+/** The clear-text messages of three libspdm captures (sessions, encapsulation, 1.3 and 1.4), the first 200 of each. */
 function captureConversations(): { direction: 'request' | 'response'; bytes: Uint8Array }[][] {
   return ['doe-v13.json', 'mctp-default.json', 'doe-default.json'].map((f) => {
     const cap = JSON.parse(readFileSync(join(libspdmVectors(), 'captures', f), 'utf8')) as { messages: { kind: string; direction: string; payload: string }[] };

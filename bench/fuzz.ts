@@ -1,5 +1,6 @@
 /**
- * The fuzz runner: `npm run fuzz [-- --seconds N] [--target NAME]... [--seed S]`.
+ * The fuzz runner: `npm run fuzz [-- --seconds N] [--target NAME]... [--seed S]`. It lives in
+ * bench/ because `node --test dist/test/` would run any script under a test/ directory.
  *
  * Runs the targets of test/fuzz/targets.ts round-robin, a time slice each, for N seconds (default
  * 60; preparing the corpora is not counted), then prints inputs per second per target and in
@@ -12,9 +13,9 @@
  * after every slice and reported.
  */
 import fc from 'fast-check';
-import { TARGETS, targetNamed } from './targets.js';
-import { describeError, FuzzFailure, knownIssueHits, outcomeCounts, type AnyTarget, type Prepared } from './target.js';
-import { saveRegression } from './regressions.js';
+import { TARGETS, targetNamed } from '../test/fuzz/targets.js';
+import { describeError, FuzzFailure, knownIssueHits, outcomeCounts, type AnyTarget, type Prepared } from '../test/fuzz/target.js';
+import { saveRegression } from '../test/fuzz/regressions.js';
 
 interface Args {
   seconds: number;
