@@ -223,20 +223,28 @@ class InstantClock implements Clock {
 const VCA = new Set<number>([RequestCode.GET_VERSION, RequestCode.GET_CAPABILITIES, RequestCode.NEGOTIATE_ALGORITHMS]);
 const MEASUREMENT_REQUESTS = new Set<number>([RequestCode.GET_MEASUREMENTS, RequestCode.RESPOND_IF_READY]);
 
-/** Exchanges a verified signature of `kind` is sure to cover (an under-approximation is safe). */
+const BUSY = 0x03;
+const RESPONSE_NOT_READY = 0x42;
+
+/**
+ * The exchanges whose responses the requester put under a verified signature of `kind` (its
+ * transcript rules, modelled from the outside): for CHALLENGE_AUTH everything before the first
+ * GET_MEASUREMENTS; for MEASUREMENTS the last accepted measurement response and those before it
+ * back to the last ERROR that ended the sequence (Busy and ResponseNotReady are retried within one
+ * request and do not), plus VCA from 1.2.
+ */
 function covered(kind: string, log: readonly Exchange[], version: number): number[] {
   const firstMeas = log.findIndex((x) => x.requestCode === RequestCode.GET_MEASUREMENTS);
   if (kind === 'CHALLENGE_AUTH') return log.map((_, i) => i).filter((i) => firstMeas < 0 || i < firstMeas);
   const out: number[] = [];
-  // The signed MEASUREMENTS is the last accepted measurement response; the measurement responses
-  // before it back to the last ERROR (which restarts message_m) are signed with it (index by
-  // index); from 1.2 VCA is signed too.
+  const isMeas = (x: Exchange) => MEASUREMENT_REQUESTS.has(x.requestCode) && !x.silenced;
   let i = log.length - 1;
-  while (i >= 0 && !(MEASUREMENT_REQUESTS.has((log[i] as Exchange).requestCode) && (log[i] as Exchange).delivered[1] === ResponseCode.MEASUREMENTS)) i--;
+  while (i >= 0 && !(isMeas(log[i] as Exchange) && (log[i] as Exchange).delivered[1] === ResponseCode.MEASUREMENTS)) i--;
   for (; i >= 0; i--) {
     const x = log[i] as Exchange;
-    if (!MEASUREMENT_REQUESTS.has(x.requestCode) || x.delivered[1] !== ResponseCode.MEASUREMENTS) break;
-    out.push(i);
+    if (!isMeas(x)) break;
+    if (x.delivered[1] === ResponseCode.MEASUREMENTS) out.push(i);
+    else if (!(x.delivered[1] === ResponseCode.ERROR && (x.delivered[2] === BUSY || x.delivered[2] === RESPONSE_NOT_READY))) break;
   }
   if (version >= 0x12) log.forEach((x, k) => VCA.has(x.requestCode) && out.push(k));
   return out;
