@@ -24,6 +24,12 @@ export interface AuthenticateCliOptions {
   readonly shutdown?: boolean;
   /** Append every signature of the run to this log (SQLite file or postgres:// URL). */
   readonly log?: string;
+  /** Refuse a device without CHALLENGE; default: on for --pci and the DOE transport (PCIe CMA). */
+  readonly requireChallenge?: boolean;
+  /** RequesterOptions.maxResponseWaitMs. */
+  readonly maxWait?: number;
+  /** RequesterOptions.flowDeadlineMs. */
+  readonly deadline?: number;
 }
 
 export interface AuthenticateOutcome {
@@ -66,9 +72,16 @@ export async function runAuthenticate(o: AuthenticateCliOptions): Promise<{ exit
     const err = e instanceof SpdmError ? e : new SpdmError('TRANSPORT_ERROR', String(e));
     return { exitCode: err.code === 'DECODE_ERROR' ? EXIT.USAGE : EXIT.UNREACHABLE, outcome: { authenticated: false, reason: err.message, errorCode: err.code } };
   }
-  const requester = new Requester(transport, { deviceName: o.pci ?? o.connect ?? 'device', ...(pci ? { pci } : {}), ...(o.versions ? { versions: o.versions } : {}) });
+  const requester = new Requester(transport, {
+    deviceName: o.pci ?? o.connect ?? 'device',
+    ...(pci ? { pci } : {}),
+    ...(o.versions ? { versions: o.versions } : {}),
+    ...(o.maxWait !== undefined ? { maxResponseWaitMs: o.maxWait } : {}),
+    ...(o.deadline !== undefined ? { flowDeadlineMs: o.deadline } : {}),
+  });
+  const requireChallenge = o.requireChallenge ?? (o.pci !== undefined || o.transport === 'doe');
   try {
-    const evidence = await requester.authenticate({ slot: o.slot, mode: o.measurements });
+    const evidence = await requester.authenticate({ slot: o.slot, mode: o.measurements, requireChallenge });
     if (o.log) {
       // Logged before any trust decision: the log keeps every signature a device gave us.
       const { appendEvidenceToLog } = await import('../evidence/log/log.js');
@@ -106,7 +119,7 @@ export function formatOutcome(o: AuthenticateOutcome): string {
       lines.push(`slot ${s.slot}: ${s.certificates.length} certificates, leaf ${leaf?.subject ?? '?'} (issuer ${leaf?.issuer ?? '?'})${s.chainProblems.length ? `; problems: ${s.chainProblems.map((p) => p.code).join(', ')}` : ''}`);
     }
     for (const s of e.signatures) lines.push(`${s.kind}: signature verified (transcript hash ${s.transcriptHash.slice(0, 16)}…)`);
-    for (const m of e.measurements) lines.push(`measurement ${m.index}: ${m.typeName ?? 'non-DMTF'} ${m.raw ? 'raw' : 'digest'} ${m.value.length > 64 ? `${m.value.slice(0, 64)}…` : m.value}${m.signed ? '' : ' (unsigned)'}`);
+    for (const m of e.measurements) lines.push(`measurement ${m.index}: ${m.typeName ?? 'non-DMTF'} ${m.raw ? 'raw' : 'digest'} ${m.value.length > 64 ? `${m.value.slice(0, 64)}…` : m.value}${m.signed ? '' : ' (UNSIGNED: not attested, the device could have sent anything)'}`);
   }
   if (o.authenticated && o.trusted !== false) lines.push(o.trusted ? 'AUTHENTICATED, chain trusted' : 'AUTHENTICATED (no trust anchors given)');
   else if (o.authenticated) lines.push(`AUTHENTICATED but UNTRUSTED: ${o.reason ?? ''}`);

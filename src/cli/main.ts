@@ -11,6 +11,7 @@ import { loadProfileFile, parseVersion, profileFromJson } from '../responder/pro
 import { dumpCapture, formatDump, parsePskArgument } from '../capture/dump.js';
 import { registerVerifyCommand } from './verify.js';
 import { registerLogCommands } from './log.js';
+import { LIMITS } from '../wire/limits.js';
 
 const TRANSPORTS: readonly EmuTransportName[] = ['doe', 'mctp', 'none', 'tcp'];
 
@@ -79,8 +80,15 @@ export async function main(argv: readonly string[]): Promise<number> {
     .addOption(new Option('--measurements <mode>', 'all | one-by-one').choices(['all', 'one-by-one']).default('all'))
     .option('--shutdown', 'stop the emulator afterwards (SHUTDOWN) instead of leaving it running (CONTINUE)')
     .option('--log <file|url>', 'append every signature of this run to the signature log (SQLite file or postgres:// URL)')
-    .action(async (opts: { connect?: string; pci?: string; transport: EmuTransportName; slot: number; trust?: string; json?: boolean; version?: string; measurements: 'all' | 'one-by-one'; shutdown?: boolean; log?: string }) => {
+    .option('--require-challenge', 'refuse a device without CHALLENGE (default with --pci and --transport doe: PCIe CMA requires it)')
+    .option('--no-require-challenge', 'accept a signed MEASUREMENTS as the proof of key possession when the device has no CHALLENGE')
+    .option('--max-wait <ms>', `longest wait for one response, whatever the device's CTExponent claims (default ${LIMITS.maxResponseWaitMs})`, intArg)
+    .option('--deadline <ms>', `longest the whole authentication may take (default ${LIMITS.flowDeadlineMs})`, intArg)
+    .action(async (opts: { connect?: string; pci?: string; transport: EmuTransportName; slot: number; trust?: string; json?: boolean; version?: string; measurements: 'all' | 'one-by-one'; shutdown?: boolean; log?: string; requireChallenge?: boolean; maxWait?: number; deadline?: number }) => {
       const versions = opts.version?.split(',').map((v) => parseVersion(v));
+      for (const [flag, v] of [['--max-wait', opts.maxWait], ['--deadline', opts.deadline]] as const) {
+        if (v !== undefined && (v <= 0 || v > LIMITS.maxTimerMs)) throw new CommanderError(2, 'spdm.invalidArgument', `${flag} must be between 1 and ${LIMITS.maxTimerMs} ms, got ${v}`);
+      }
       const { exitCode: code, outcome } = await runAuthenticate({
         ...opts,
         ...(versions ? { versions } : {}),

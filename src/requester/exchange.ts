@@ -1,10 +1,15 @@
 /**
  * One request/response round trip with the error handling DSP0274 prescribes: Busy is retried a
- * bounded number of times, ResponseNotReady is waited out (RDT = 2^RDTExponent µs, never longer
- * than RDT x RDTM or our own cap) and collected with RESPOND_IF_READY, every other ERROR becomes a
- * typed SpdmError. Only the original request and the final response enter transcripts.
+ * bounded number of times, ResponseNotReady is waited out (RDT = 2^RDTExponent µs) and collected
+ * with RESPOND_IF_READY, every other ERROR becomes a typed SpdmError. Only the original request
+ * and the final response enter transcripts.
+ *
+ * A device's timing claims are untrusted input: CT and RDT are exponents a device picks, so each
+ * wait is clamped (maxResponseWaitMs, maxNotReadyWaitMs) and the request as a whole, and the flow
+ * it belongs to, have deadlines. Errors say what the device asked for and which limit applied.
  */
 import { SpdmError } from '../wire/errors.js';
+import { timerMs } from '../wire/limits.js';
 import { peekHeader } from '../spdm/header.js';
 import { codeName, ResponseCode } from '../spdm/codes.js';
 import { decodeError, encodeRespondIfReady, ErrorCode, errorCodeName } from '../spdm/messages/error.js';
@@ -16,7 +21,14 @@ export interface ExchangePolicy {
   readonly clock: Clock;
   readonly busyRetries: number;
   readonly notReadyRetries: number;
+  /** Ceiling on one ResponseNotReady wait; longer asks are clamped to it. */
   readonly maxNotReadyWaitMs: number;
+  /** Ceiling on the wait for one response, whatever the protocol timeout (T1/T2) works out to. */
+  readonly maxResponseWaitMs: number;
+  /** Everything one request may take, retries and ResponseNotReady rounds included. */
+  readonly requestDeadlineMs: number;
+  /** Absolute time (clock.now() scale) by which the current flow must be over, if one is running. */
+  readonly flowDeadline?: () => number | undefined;
 }
 
 export interface ExchangeRequest {
@@ -24,32 +36,105 @@ export interface ExchangeRequest {
   readonly expect: number;
   /** Version byte the response must carry (undefined before negotiation). */
   readonly version: number | undefined;
+  /** The protocol's allowance for this response (T1 or T2), in ms; may be absurd when CT is. */
   readonly timeoutMs: number;
+  /** How the allowance came about, for error messages (e.g. "CTExponent 31"). */
+  readonly timeoutReason?: string;
 }
 
-async function roundTrip(p: ExchangePolicy, request: Uint8Array, timeoutMs: number): Promise<Uint8Array> {
+function fmtMs(ms: number): string {
+  return ms >= 10_000 ? `${Math.round(ms / 1000)} s` : `${Math.round(ms * 1000) / 1000} ms`;
+}
+
+/** The wait for one response, and what bounded it. */
+interface Wait {
+  readonly ms: number;
+  readonly limitedBy: 'protocol' | 'maxResponseWaitMs' | 'request' | 'flow';
+  readonly limitMs: number;
+}
+
+class Deadlines {
+  private readonly requestEnd: number;
+  constructor(
+    private readonly p: ExchangePolicy,
+    private readonly reqName: string,
+  ) {
+    this.requestEnd = p.clock.now() + p.requestDeadlineMs;
+  }
+
+  /** The sooner of the request and flow deadlines, as remaining ms and which one it is. */
+  remaining(): { ms: number; which: 'request' | 'flow'; limitMs: number } {
+    const now = this.p.clock.now();
+    const flowEnd = this.p.flowDeadline?.();
+    if (flowEnd !== undefined && flowEnd < this.requestEnd) return { ms: flowEnd - now, which: 'flow', limitMs: flowEnd - now };
+    return { ms: this.requestEnd - now, which: 'request', limitMs: this.p.requestDeadlineMs };
+  }
+
+  expired(which: 'request' | 'flow', why: string): SpdmError {
+    const what = which === 'request' ? `request deadline of ${fmtMs(this.p.requestDeadlineMs)} (requestDeadlineMs)` : 'flow deadline (flowDeadlineMs)';
+    return new SpdmError('TIMEOUT', `${this.reqName}: ${why}; the ${what} is reached`, { request: this.reqName, deadline: which });
+  }
+
+  /** Bound the protocol's allowance by maxResponseWaitMs and by what is left of the deadlines. */
+  responseWait(protocolMs: number): Wait {
+    let w: Wait = { ms: protocolMs, limitedBy: 'protocol', limitMs: protocolMs };
+    if (!(w.ms <= this.p.maxResponseWaitMs)) w = { ms: this.p.maxResponseWaitMs, limitedBy: 'maxResponseWaitMs', limitMs: this.p.maxResponseWaitMs };
+    const left = this.remaining();
+    if (left.ms < w.ms) w = { ms: left.ms, limitedBy: left.which, limitMs: left.limitMs };
+    if (w.ms <= 0) throw this.expired(left.which, 'no time left to wait for a response');
+    return w;
+  }
+}
+
+async function roundTrip(p: ExchangePolicy, x: ExchangeRequest, request: Uint8Array, d: Deadlines, reqName: string): Promise<Uint8Array> {
+  const wait = d.responseWait(x.timeoutMs);
   try {
-    return await p.transport.exchange(request, { timeoutMs });
+    return await p.transport.exchange(request, { timeoutMs: timerMs(wait.ms) });
   } catch (e) {
+    if (e instanceof SpdmError && e.code === 'TIMEOUT') {
+      const asked = x.timeoutReason ? `the device's ${x.timeoutReason} allows ${fmtMs(x.timeoutMs)}` : `the protocol allows ${fmtMs(x.timeoutMs)}`;
+      const limit =
+        wait.limitedBy === 'protocol'
+          ? ''
+          : wait.limitedBy === 'maxResponseWaitMs'
+            ? `; waits are capped at ${fmtMs(wait.limitMs)} (maxResponseWaitMs)`
+            : `; cut short by the ${wait.limitedBy} deadline`;
+      throw new SpdmError('TIMEOUT', `${reqName}: no response within ${fmtMs(wait.ms)} (${asked}${limit})`, {
+        request: reqName,
+        waitedMs: wait.ms,
+        askedMs: x.timeoutMs,
+        limitMs: wait.limitMs,
+        limitedBy: wait.limitedBy,
+        ...(wait.limitedBy === 'request' || wait.limitedBy === 'flow' ? { deadline: wait.limitedBy } : {}),
+      }, { cause: e });
+    }
     if (e instanceof SpdmError) throw e;
     throw new SpdmError('TRANSPORT_ERROR', `transport failed: ${e instanceof Error ? e.message : String(e)}`, {}, { cause: e });
   }
 }
 
+/** Sleep `ms`, unless that would overrun a deadline: then fail now rather than wait in vain. */
+async function pause(p: ExchangePolicy, d: Deadlines, ms: number, why: string): Promise<void> {
+  const left = d.remaining();
+  if (ms >= left.ms) throw d.expired(left.which, `${why} (${fmtMs(ms)}, only ${fmtMs(Math.max(0, left.ms))} left)`);
+  await p.clock.sleep(ms);
+}
+
 export async function exchange(p: ExchangePolicy, x: ExchangeRequest): Promise<Uint8Array> {
   const reqCode = x.request[1] ?? 0;
   const reqName = codeName(reqCode);
+  const d = new Deadlines(p, reqName);
   let busy = 0;
   let notReady = 0;
   let request = x.request;
   for (;;) {
-    const response = await roundTrip(p, request, x.timeoutMs);
+    const response = await roundTrip(p, x, request, d, reqName);
     const h = peekHeader(response);
     if (h.code === ResponseCode.ERROR) {
       const err = decodeError(response);
       if (err.errorCode === ErrorCode.Busy) {
-        if (++busy > p.busyRetries) throw new SpdmError('BUSY', `${reqName}: device still busy after ${p.busyRetries} retries`, { request: reqName });
-        await p.clock.sleep(Math.min(10 * busy, 100));
+        if (++busy > p.busyRetries) throw new SpdmError('BUSY', `${reqName}: device still busy after ${p.busyRetries} retries (busyRetries)`, { request: reqName, retries: p.busyRetries });
+        await pause(p, d, Math.min(10 * busy, 100), 'device busy, retry wait');
         request = x.request;
         continue;
       }
@@ -59,13 +144,13 @@ export async function exchange(p: ExchangePolicy, x: ExchangeRequest): Promise<U
           throw new SpdmError('UNEXPECTED_RESPONSE', `${reqName}: ResponseNotReady names request 0x${nr.requestCode.toString(16)}`, { request: reqName });
         }
         if (++notReady > p.notReadyRetries) {
-          throw new SpdmError('NOT_READY', `${reqName}: device not ready after ${p.notReadyRetries} waits`, { request: reqName });
+          throw new SpdmError('NOT_READY', `${reqName}: device still not ready after ${p.notReadyRetries} waits (notReadyRetries)`, { request: reqName, retries: p.notReadyRetries });
         }
-        const rdtMs = 2 ** nr.rdtExponent / 1000;
-        if (rdtMs > p.maxNotReadyWaitMs) {
-          throw new SpdmError('NOT_READY', `${reqName}: device asks for ${rdtMs} ms, more than the ${p.maxNotReadyWaitMs} ms allowed`, { request: reqName });
-        }
-        await p.clock.sleep(rdtMs);
+        // RDT = 2^RDTExponent µs; an exponent of 40 would be 12 days. Clamp, then ask again.
+        const askedMs = 2 ** nr.rdtExponent / 1000;
+        const waitMs = Math.min(askedMs, p.maxNotReadyWaitMs);
+        const clamp = waitMs < askedMs ? `, clamped to ${fmtMs(waitMs)} (maxNotReadyWaitMs)` : '';
+        await pause(p, d, waitMs, `device asks to wait ${fmtMs(askedMs)} (RDTExponent ${nr.rdtExponent})${clamp}`);
         request = encodeRespondIfReady(x.version ?? h.version, reqCode, nr.token);
         continue;
       }

@@ -22,12 +22,24 @@ export interface RequesterOptions {
   readonly clock?: Clock;
   /** Transport round-trip allowance added to ST1 and CT (ms). DOE lets a device take a full second. */
   readonly rttMs?: number;
-  /** How many Busy answers to retry before giving up. */
+  /** How many Busy answers to retry before giving up (default LIMITS.busyRetries, 3). */
   readonly busyRetries?: number;
-  /** How many ResponseNotReady rounds to wait through before giving up. */
+  /** How many ResponseNotReady rounds to wait through before NOT_READY (default LIMITS.notReadyRetries, 8). */
   readonly notReadyRetries?: number;
-  /** Upper bound on one ResponseNotReady wait, whatever the device asks for (ms). */
+  /**
+   * Upper bound on one ResponseNotReady wait (ms, default LIMITS.maxNotReadyWaitMs, 2 s): a longer
+   * RDT the device asks for is clamped to it, and RESPOND_IF_READY is sent then.
+   */
   readonly maxNotReadyWaitMs?: number;
+  /**
+   * Upper bound on the wait for one response (ms, default LIMITS.maxResponseWaitMs, 10 s), whatever
+   * the device's CTExponent claims; past it the request fails with TIMEOUT naming both.
+   */
+  readonly maxResponseWaitMs?: number;
+  /** Everything one request may take, Busy retries and ResponseNotReady rounds included (ms, default 30 s). */
+  readonly requestDeadlineMs?: number;
+  /** Everything one authenticate() may take (ms, default 120 s). */
+  readonly flowDeadlineMs?: number;
   /** Parsed-certificate cache; requesters share one by default. */
   readonly certificateCache?: CertificateCache;
   /** Label recorded in the evidence. */

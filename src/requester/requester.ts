@@ -10,6 +10,7 @@ import { digest } from '../crypto/hash.js';
 import { spdmVerify, SigningContext } from '../crypto/signature.js';
 import { systemRandom, type RandomSource } from '../crypto/random.js';
 import { SpdmError } from '../wire/errors.js';
+import { LIMITS } from '../wire/limits.js';
 import { equalBytes, isSingleBit, toHex } from '../wire/bytes.js';
 import { DEFAULT_VERSIONS, ResponseCode, SUPPORTED_VERSIONS, versionString } from '../spdm/codes.js';
 import { Transcript } from '../spdm/transcript.js';
@@ -75,6 +76,21 @@ export interface AuthenticateOptions extends MeasurementRequestOptions {
   /** Skip GET_MEASUREMENTS even when the device supports signed measurements. */
   readonly skipMeasurements?: boolean;
   readonly measurementSummaryHashType?: number;
+  /**
+   * Refuse a device that does not offer CHALLENGE (PCIe CMA requires it) instead of accepting a
+   * signed MEASUREMENTS as the only proof of key possession.
+   */
+  readonly requireChallenge?: boolean;
+}
+
+function nonNegative(n: number, name: string): number {
+  if (!Number.isInteger(n) || n < 0) throw new TypeError(`${name} must be a non-negative integer, got ${n}`);
+  return n;
+}
+
+function positiveMs(n: number, name: string): number {
+  if (!Number.isFinite(n) || n <= 0 || n > LIMITS.maxTimerMs) throw new TypeError(`${name} must be a positive number of milliseconds up to ${LIMITS.maxTimerMs}, got ${n}`);
+  return n;
 }
 
 export class Requester {
@@ -102,16 +118,24 @@ export class Requester {
     this.policy = {
       transport,
       clock: this.clock,
-      busyRetries: options.busyRetries ?? 3,
-      notReadyRetries: options.notReadyRetries ?? 8,
-      maxNotReadyWaitMs: options.maxNotReadyWaitMs ?? 10_000,
+      busyRetries: nonNegative(options.busyRetries ?? LIMITS.busyRetries, 'busyRetries'),
+      notReadyRetries: nonNegative(options.notReadyRetries ?? LIMITS.notReadyRetries, 'notReadyRetries'),
+      maxNotReadyWaitMs: nonNegative(options.maxNotReadyWaitMs ?? LIMITS.maxNotReadyWaitMs, 'maxNotReadyWaitMs'),
+      maxResponseWaitMs: positiveMs(options.maxResponseWaitMs ?? LIMITS.maxResponseWaitMs, 'maxResponseWaitMs'),
+      requestDeadlineMs: positiveMs(options.requestDeadlineMs ?? LIMITS.requestDeadlineMs, 'requestDeadlineMs'),
+      flowDeadline: () => this.flowDeadline,
     };
+    this.flowDeadlineMs = positiveMs(options.flowDeadlineMs ?? LIMITS.flowDeadlineMs, 'flowDeadlineMs');
   }
 
   get connection(): Connection {
     if (!this.conn) throw new SpdmError('STATE_ERROR', 'not connected: call connect() first');
     return this.conn;
   }
+
+  private readonly flowDeadlineMs: number;
+  /** Set while authenticate() runs: every request of the flow must finish before it. */
+  private flowDeadline: number | undefined;
 
   private get rtt(): number {
     return this.opts.rttMs ?? 1000;
@@ -128,7 +152,8 @@ export class Requester {
   }
 
   private async send(request: Uint8Array, expect: number, timeoutMs: number): Promise<Uint8Array> {
-    return exchange(this.policy, { request, expect, version: this.conn?.version ?? this.pendingVersion, timeoutMs });
+    const ct = timeoutMs > this.t1() && this.conn ? { timeoutReason: `CTExponent ${this.conn.capabilities.ctExponent}` } : {};
+    return exchange(this.policy, { request, expect, version: this.conn?.version ?? this.pendingVersion, timeoutMs, ...ct });
   }
 
   private pendingVersion: number | undefined;
@@ -290,7 +315,7 @@ export class Requester {
     const parts: Uint8Array[] = [];
     let offset = 0;
     let total: number | undefined;
-    const maxChain = 0xffff;
+    const maxChain = LIMITS.certChainBytes;
     for (let round = 0; ; round++) {
       if (round > maxChain) throw new SpdmError('UNEXPECTED_RESPONSE', 'CERTIFICATE: too many portions');
       const want = Math.min(portionMax, total === undefined ? portionMax : total - offset);
@@ -571,10 +596,12 @@ export class Requester {
   async authenticate(options: AuthenticateOptions = {}): Promise<Evidence> {
     if (options.nonce && options.nonce.length !== NONCE_SIZE) throw new SpdmError('STATE_ERROR', `nonce must be ${NONCE_SIZE} bytes`);
     this.callerNonce = options.nonce;
+    this.flowDeadline = this.clock.now() + this.flowDeadlineMs;
     try {
       return await this.authenticateFlow(options);
     } finally {
       this.callerNonce = undefined;
+      this.flowDeadline = undefined;
     }
   }
 
@@ -587,11 +614,23 @@ export class Requester {
       if (!digests.some((d) => d.slot === slot)) throw new SpdmError('SLOT_INVALID', `slot ${slot} is not provisioned`);
       await this.getCertificateChain(slot);
     }
+    if (options.requireChallenge && !(flags & CapabilityFlag.CHAL)) {
+      throw new SpdmError('SIGNATURE_MISSING', 'device does not offer CHALLENGE (CHAL_CAP clear), which PCIe CMA requires: no proof that it holds its key', { slot });
+    }
     if (flags & CapabilityFlag.CHAL) {
       await this.challenge(slot, options.measurementSummaryHashType ?? ((flags & MEAS_CAP_MASK) !== 0 ? MeasurementSummaryHashType.ALL : 0));
     }
     if (!options.skipMeasurements && (flags & MEAS_CAP_MASK) !== 0) {
       await this.getMeasurements({ slot, mode: options.mode ?? 'all', ...(options.rawBitStream ? { rawBitStream: true } : {}) });
+    }
+    // A certificate chain is public: only a signature over our fresh nonce shows the device holds
+    // the leaf's private key. Without one there is nothing to authenticate, whatever else it sent.
+    if (!this.signatures.some((s) => s.verified && s.slot === slot)) {
+      const why = [
+        flags & CapabilityFlag.CHAL ? undefined : 'CHAL_CAP is clear',
+        (flags & MEAS_CAP_MASK) === CapabilityFlag.MEAS_SIG ? (options.skipMeasurements ? 'signed measurements were skipped' : undefined) : 'measurements are not signed',
+      ].filter((w): w is string => w !== undefined);
+      throw new SpdmError('SIGNATURE_MISSING', `no proof of key possession: the device gave no signature over a fresh requester nonce (${why.join(', ')})`, { slot });
     }
     return this.evidence();
   }

@@ -45,6 +45,8 @@ export const LIMITS = {
   jsonNestingDepth: 64,
 
   // ── Certificates and measurements ──────────────────────────────────────────────────────────
+  /** Largest SPDM certificate chain the requester reads (the 1.0–1.3 2-byte Length maximum). */
+  certChainBytes: 0xffff,
   /** Certificates in one chain a verifier walks. */
   chainCertificates: 16,
   /** Messages in one recorded transcript the verifier re-hashes. */
