@@ -101,8 +101,8 @@ export interface SocketCase extends CaseCommon {
 export interface DoeCase extends CaseCommon {
   readonly via: 'doe';
   readonly doe: DoeFault;
-  /** DoeMailboxError.failure the driver must report. */
-  readonly failure: string;
+  /** DoeMailboxError.failure the driver must report (when its error, not the requester's own deadline, ends the run). */
+  readonly failure?: string;
   device(): HostileDevice;
 }
 
