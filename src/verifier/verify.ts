@@ -48,6 +48,7 @@ const PROBLEM_RULE: Readonly<Record<ChainProblemCode, readonly [ReasonCode, Rule
   ROOT_HASH: ['CHAIN_INVALID', 'chain'],
   CHAIN_LINK: ['CHAIN_INVALID', 'chain'],
   CHAIN_SIGNATURE: ['CHAIN_INVALID', 'chain'],
+  REPEATED_CERTIFICATE: ['CHAIN_INVALID', 'chain'],
   CA_REQUIRED: ['CHAIN_INVALID', 'chain'],
   PATH_LEN: ['CHAIN_INVALID', 'chain'],
   NOT_YET_VALID: ['CERT_NOT_YET_VALID', 'validity'],
