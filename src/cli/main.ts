@@ -49,7 +49,32 @@ export async function main(argv: readonly string[]): Promise<number> {
     .option('--port <n>', 'TCP port (default 2323, 4194 for tcp)', intArg)
     .option('--host <host>', 'address to listen on', '127.0.0.1')
     .option('--profile <file>', 'device profile JSON (versions, algorithms, chain and key, measurements)')
-    .action(async (opts: { transport: EmuTransportName; port?: number; host: string; profile?: string }) => {
+    .option('--hostile <case>', 'serve a device that misbehaves as the named case does; "list" prints the cases')
+    .option('--variant <n>', 'with --hostile: which run of a case that sweeps (e.g. the byte offset of a cut)', intArg)
+    .action(async (opts: { transport: EmuTransportName; port?: number; host: string; profile?: string; hostile?: string; variant?: number }) => {
+      if (opts.hostile !== undefined) {
+        const { formatHostileList, serveHostile } = await import('./hostile.js');
+        if (opts.hostile === 'list') {
+          process.stdout.write(`${formatHostileList()}\n`);
+          return;
+        }
+        if (opts.profile) throw new SpdmError('DECODE_ERROR', '--hostile brings its own device: drop --profile');
+        const { server, hostileCase: c } = await serveHostile(opts.hostile, {
+          host: opts.host,
+          port: opts.port ?? defaultEmuPort(opts.transport),
+          transport: opts.transport,
+          ...(opts.variant !== undefined ? { variant: opts.variant } : {}),
+          onError: (e) => process.stderr.write(`spdm emulate: ${e.message}\n`),
+        });
+        process.stderr.write(`spdm emulate: hostile case ${c.name} (${c.description}) listening on ${opts.host}:${server.port} (${opts.transport})\n`);
+        const stopHostile = () => void server.close();
+        process.once('SIGTERM', stopHostile);
+        process.once('SIGINT', stopHostile);
+        await server.closed;
+        process.off('SIGTERM', stopHostile);
+        process.off('SIGINT', stopHostile);
+        return;
+      }
       const profile = opts.profile ? loadProfileFile(opts.profile) : profileFromJson({}, process.cwd());
       const server = await EmuSocketServer.listen({
         host: opts.host,

@@ -12,7 +12,13 @@ import { assertExpected, runCase, runSweep } from './run.js';
  * Cases the requester or verifier does not yet answer as it should (holes found by this suite),
  * with why; they run as TODO so the suite stays green while the hole is open, and report when it closes.
  */
-const KNOWN_HOLES: Readonly<Record<string, string>> = {};
+const KNOWN_HOLES: Readonly<Record<string, string>> = {
+  'caps-challenge-without-certificates':
+    'the requester answers STATE_ERROR ("no certificate chain for slot 0", an API-misuse code) instead of rejecting CAPABILITIES: it does not check the responder rule that CHAL_CAP needs CERT_CAP or PUB_KEY_ID_CAP (requester.ts checkCapabilities)',
+  'socket-flood':
+    'the spdm-emu client queues frames nobody asked for and hands the next one to the next request as its reply (here VERSION_MISMATCH); unsolicited frames should be PROTOCOL_ERROR (emu-socket.ts, being fixed in parallel)',
+  'socket-flood-before-greeting': 'frames before the server greeting end in TRANSPORT_ERROR "unexpected greeting", not PROTOCOL_ERROR (emu-socket.ts, being fixed in parallel)',
+};
 
 test('the hostile case table', (t) => {
   const byCategory = new Map<string, number>();

@@ -308,13 +308,13 @@ const cases: HostileCase[] = [
     bytes(RQ.NEGOTIATE_ALGORITHMS, (m) => setU32(m, ALG.measurementHash, 0x02)),
     () => withFlags(CapabilityFlag.CERT | CapabilityFlag.CHAL),
   ),
-  device({ name: 'caps-cert-only', category: 'capabilities-algorithms', description: 'a device with certificates but neither CHAL_CAP nor measurements: nothing is ever signed', expect: { error: 'SIGNATURE_MISSING' } }, () => withFlags(CapabilityFlag.CERT)),
+  device({ name: 'caps-cert-only', category: 'capabilities-algorithms', description: 'a device with certificates but neither CHAL_CAP nor measurements: nothing is ever signed', expect: { error: 'SIGNATURE_MISSING' }, overSocket: true }, () => withFlags(CapabilityFlag.CERT)),
   device({ name: 'caps-unsigned-measurements-only', category: 'capabilities-algorithms', description: 'no CHAL_CAP and MEAS_CAP without signatures: the device proves nothing', expect: { error: 'SIGNATURE_MISSING' } }, () => withFlags(CapabilityFlag.CERT | CapabilityFlag.MEAS_NO_SIG)),
   device(
     { name: 'caps-no-challenge-when-required', category: 'capabilities-algorithms', description: 'signed measurements but no CHAL_CAP, to a requester that requires CHALLENGE', expect: { error: 'SIGNATURE_MISSING', detail: /CHALLENGE/ }, authenticate: { requireChallenge: true } },
     () => withFlags(CapabilityFlag.CERT | CapabilityFlag.MEAS_SIG | CapabilityFlag.MEAS_FRESH),
   ),
-  device({ name: 'caps-challenge-without-certificates', category: 'capabilities-algorithms', description: 'CHAL_CAP and signed measurements but neither CERT_CAP nor a provisioned public key', expect: { error: 'SIGNATURE_MISSING' } }, () => withFlags(CapabilityFlag.CHAL | CapabilityFlag.MEAS_SIG)),
+  device({ name: 'caps-challenge-without-certificates', category: 'capabilities-algorithms', description: 'CHAL_CAP and signed measurements but neither CERT_CAP nor a provisioned public key', expect: { error: 'CAPABILITY_MISMATCH', detail: /CHAL_CAP/ } }, () => withFlags(CapabilityFlag.CHAL | CapabilityFlag.MEAS_SIG)),
 
   // ── Timing abuse ───────────────────────────────────────────────────────────────────────────
   fault(
@@ -449,7 +449,7 @@ const cases: HostileCase[] = [
   device({ name: 'chain-leaf-without-digital-signature', category: 'chain', description: 'the leaf keyUsage lacks digitalSignature', expect: { verdict: 'KEY_USAGE', problem: 'LEAF_DIGITAL_SIGNATURE' } }, () => chainWithLeaf({ leaf: { keyUsage: ['nonRepudiation'] } })),
   device({ name: 'chain-from-unknown-root', category: 'chain', description: 'a well-formed chain from a root with the vendor root name but another key', expect: { verdict: 'CHAIN_UNTRUSTED' } }, chainFromUnknownRoot),
   device({ name: 'chain-root-omitted-unknown', category: 'chain', description: 'the chain omits its root and RootHash names no trusted root', expect: { verdict: 'CHAIN_UNTRUSTED' } }, chainWithoutRoot),
-  device({ name: 'chain-does-not-link', category: 'chain', description: 'the leaf is issued by an intermediate that is not in the chain', expect: { error: 'CERT_CHAIN_INVALID', detail: /CHAIN_LINK/ } }, chainThatDoesNotLink),
+  device({ name: 'chain-does-not-link', category: 'chain', description: 'the leaf is issued by an intermediate that is not in the chain', expect: { error: 'CERT_CHAIN_INVALID', detail: /CHAIN_LINK/ }, overSocket: true }, chainThatDoesNotLink),
   device({ name: 'chain-link-signature-forged', category: 'chain', description: 'the leaf names the intermediate but is signed by another key', expect: { error: 'CERT_CHAIN_INVALID', detail: /CHAIN_SIGNATURE/ } }, chainWithForgedLink),
   device({ name: 'chain-loops', category: 'chain', description: 'root, Y, X, Y, X, leaf: every link verifies, certificates repeat', expect: { verdict: 'CHAIN_INVALID', problem: 'REPEATED_CERTIFICATE' } }, loopingChain),
   device({ name: 'chain-absurdly-long', category: 'chain', description: 'root, 40 intermediates, leaf', expect: { verdict: 'CHAIN_INVALID' } }, () => longChain(40)),
@@ -509,7 +509,7 @@ const cases: HostileCase[] = [
   fault({ name: 'measurement-blocks-fewer-than-announced', category: 'measurements', description: 'NumberOfBlocks one more than the record holds (validly signed)', expect: { error: 'DECODE_ERROR', detail: /Block\[6\]\.Index/ } }, measurements((f) => void (f.numberOfBlocks += 1))),
   fault({ name: 'measurement-blocks-more-than-announced', category: 'measurements', description: 'NumberOfBlocks one less than the record holds (validly signed)', expect: { error: 'DECODE_ERROR', detail: /after 5 block/ } }, measurements((f) => void (f.numberOfBlocks -= 1))),
   fault(
-    { name: 'measurement-index-repeated', category: 'measurements', description: 'two blocks with index 1 (validly signed)', expect: { error: 'UNEXPECTED_RESPONSE', detail: /index 1 repeated/ } },
+    { name: 'measurement-index-repeated', category: 'measurements', description: 'two blocks with index 1 (validly signed)', expect: { error: 'UNEXPECTED_RESPONSE', detail: /index 1 repeated/ }, overSocket: true },
     measurements((f) => {
       const b = blocksOf(f);
       b[1] = setU8(b[1] as Uint8Array, 0, 1);
@@ -565,14 +565,14 @@ const cases: HostileCase[] = [
   fault({ name: 'measurements-unsigned-when-signature-requested', category: 'measurements', description: 'signed MEASUREMENTS requested, sent without a signature', expect: { error: 'DECODE_ERROR', detail: /MEASUREMENTS\.Signature/ } }, bytes(RQ.GET_MEASUREMENTS, (m, x) => unsignedPart(m, x.mirror.negotiated))),
 
   // ── The transport: floods and silence at the socket ────────────────────────────────────────
-  { via: 'socket', socket: 'silence', name: 'socket-silence', category: 'transport', description: 'the server greets, then never answers', expect: { error: 'TIMEOUT', details: { request: 'GET_VERSION' } }, device: () => faultyDevice(honestly) },
+  { via: 'socket', socket: 'silence', name: 'socket-silence', category: 'transport', description: 'the server greets, then never answers', expect: { error: 'TIMEOUT', details: { request: 'GET_VERSION' } }, overSocket: true, device: () => faultyDevice(honestly) },
   { via: 'socket', socket: 'flood', name: 'socket-flood', category: 'transport', description: `every reply is followed by ${32} frames nobody asked for`, expect: { error: 'PROTOCOL_ERROR' }, device: () => faultyDevice(honestly) },
   { via: 'socket', socket: 'flood-before-greeting', name: 'socket-flood-before-greeting', category: 'transport', description: 'NORMAL frames arrive before the server greeting', expect: { error: 'PROTOCOL_ERROR' }, device: () => faultyDevice(honestly) },
   { via: 'socket', socket: 'oversized-frame', name: 'socket-oversized-frame', category: 'transport', description: 'a reply header announcing a 4 GiB payload', expect: { error: 'DECODE_ERROR', detail: /PayloadSize/ }, device: () => faultyDevice(honestly) },
-  { via: 'socket', socket: 'close-mid-exchange', name: 'socket-close-mid-exchange', category: 'transport', description: 'the server hangs up instead of answering', expect: { error: 'TRANSPORT_ERROR', detail: /closed/ }, device: () => faultyDevice(honestly) },
+  { via: 'socket', socket: 'close-mid-exchange', name: 'socket-close-mid-exchange', category: 'transport', description: 'the server hangs up instead of answering', expect: { error: 'TRANSPORT_ERROR', detail: /closed/ }, overSocket: true, device: () => faultyDevice(honestly) },
   { via: 'socket', socket: 'slow-drip', name: 'socket-slow-drip', category: 'transport', description: 'the reply trickles in one byte every 100 ms', expect: { error: 'TIMEOUT', details: { request: 'GET_VERSION' } }, device: () => faultyDevice(honestly) },
   { via: 'socket', socket: 'wrong-transport-type', name: 'socket-wrong-transport-type', category: 'transport', description: 'the reply frame names another transport type', expect: { error: 'TRANSPORT_ERROR', detail: /transport type/ }, device: () => faultyDevice(honestly) },
-  { via: 'socket', socket: 'garbage-payload', name: 'socket-garbage-payload', category: 'transport', description: 'the reply payload is not an MCTP SPDM message', expect: { error: 'DECODE_ERROR', detail: /MCTP/ }, device: () => faultyDevice(honestly) },
+  { via: 'socket', socket: 'garbage-payload', name: 'socket-garbage-payload', category: 'transport', description: 'the reply payload is not an MCTP SPDM message', expect: { error: 'DECODE_ERROR', detail: /MCTP/ }, overSocket: true, device: () => faultyDevice(honestly) },
 
   // ── The DOE mailbox ────────────────────────────────────────────────────────────────────────
   { via: 'doe', doe: 'busy-stuck', failure: 'busy', name: 'doe-busy-stuck', category: 'doe', description: 'the mailbox reports Busy and never clears it', expect: { error: 'BUSY' }, device: () => faultyDevice(honestly) },
