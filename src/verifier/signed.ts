@@ -82,6 +82,8 @@ export interface SignedView {
    * in their digest form (no raw bit stream requested), i.e. what a summary hash covers.
    */
   readonly summarisable?: boolean;
+  /** MEASUREMENTS only (1.2+): the signed response reports ContentChanged = 1, measurements changed during the signed sequence. */
+  readonly contentChanged?: boolean;
 }
 
 type Step =
@@ -244,6 +246,7 @@ function analyseOne(e: Evidence, s: SignatureEvidence, index: number, reverified
   const blocks = new Map<number, SignedBlock>();
   let summary: { type: number; hash?: string } | undefined;
   let summarisable = false;
+  let contentChanged = false;
   if (last.kind === 'CHALLENGE_AUTH') {
     if (prev.kind !== 'CHALLENGE') {
       problems.push('CHALLENGE_AUTH does not follow a CHALLENGE in the signed transcript');
@@ -278,6 +281,11 @@ function analyseOne(e: Evidence, s: SignatureEvidence, index: number, reverified
       }
     }
     responderNonce = toHex(last.msg.nonce);
+    // The response names the slot whose key signed it (1.1+); it must be the one asked for and recorded.
+    if (last.version >= 0x11 && prev.kind === 'GET_MEASUREMENTS' && prev.msg.slot !== undefined && last.msg.slot !== prev.msg.slot) {
+      problems.push(`the signed MEASUREMENTS answers for slot ${last.msg.slot}, slot ${prev.msg.slot} was asked`);
+    }
+    contentChanged = last.version >= 0x12 && last.msg.contentChanged === 1;
     for (const st of steps) {
       if (st.kind !== 'MEASUREMENTS') continue;
       for (const b of st.msg.blocks) {
@@ -317,7 +325,7 @@ function analyseOne(e: Evidence, s: SignatureEvidence, index: number, reverified
     ...(negotiated ? { negotiated } : {}),
     blocks: [...blocks.values()].sort((x, y) => x.index - y.index),
     ...(summary ? { measurementSummaryHashType: summary.type, ...(summary.hash !== undefined ? { measurementSummaryHash: summary.hash } : {}) } : {}),
-    ...(last.kind === 'MEASUREMENTS' ? { summarisable } : {}),
+    ...(last.kind === 'MEASUREMENTS' ? { summarisable, contentChanged } : {}),
   });
 }
 

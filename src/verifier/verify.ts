@@ -257,6 +257,14 @@ function checkSummaryHash(views: readonly SignedView[], v: VerdictBuilder): void
   }
 }
 
+/** A device that says its measurements changed while it was reporting them has given no consistent set. */
+function checkContentChanged(views: readonly SignedView[], v: VerdictBuilder): void {
+  for (const s of views) {
+    if (!s.valid || s.kind !== 'MEASUREMENTS' || s.contentChanged !== true) continue;
+    v.fail('MEASUREMENT_MISMATCH', `signature ${s.signatureIndex} (MEASUREMENTS) reports ContentChanged: the device's measurements changed during the signed sequence, so its blocks are not one consistent state`, { signatureIndex: s.signatureIndex });
+  }
+}
+
 function checkNonce(views: readonly SignedView[], expected: string | Uint8Array, v: VerdictBuilder): void {
   const want = normalizeNonce(expected);
   if (want === undefined) {
@@ -346,6 +354,7 @@ function verifyParsed(e: Evidence, policy: Policy, trust: TrustSource, o: Verify
   const trustedSlots = new Set(chains.map((c) => c.slot));
   const rec = reconcileMeasurements(e, views, trustedSlots);
   checkSummaryHash(views.filter((s) => trustedSlots.has(s.slot)), v);
+  checkContentChanged(views.filter((s) => trustedSlots.has(s.slot)), v);
   for (const f of rec.forged) v.fail('SIGNATURE_INVALID', `${f.message}: the evidence was altered after signing`, { index: f.index });
   for (const m of rec.malformed) v.fail('MALFORMED_EVIDENCE', m.message, { index: m.index });
 

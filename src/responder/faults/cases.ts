@@ -221,6 +221,7 @@ const cases: HostileCase[] = [
   fault({ name: 'algorithms-ext-asym-count-past-end', category: 'length', description: 'ALGORITHMS ExtAsymSelCount 1 with no ExtAsymSel present', expect: { error: 'DECODE_ERROR', detail: /ExtAsymSel\[0\]/ } }, bytes(RQ.NEGOTIATE_ALGORITHMS, (m) => setU8(m, ALG.extAsymCount, 1))),
   fault({ name: 'algorithms-algstruct-count-past-end', category: 'length', description: 'ALGORITHMS Param1 announces 3 AlgStruct tables and carries none', expect: { error: 'DECODE_ERROR', detail: /AlgStruct\[0\]/ } }, bytes(RQ.NEGOTIATE_ALGORITHMS, (m) => setU8(m, 2, 3))),
   fault({ name: 'digests-mask-past-end', category: 'length', description: 'DIGESTS provisions slots 0-3 and carries one digest', expect: { error: 'DECODE_ERROR', detail: /DIGESTS\.Digest\[1\]/ } }, bytes(RQ.GET_DIGESTS, (m) => setU8(setU8(m, 2, 0xff), 3, 0x0f))),
+  fault({ name: 'digests-no-slot-provisioned', category: 'length', description: 'DIGESTS provisions no slot at all', expect: { error: 'SLOT_INVALID', detail: /slot 0 is not provisioned/ } }, bytes(RQ.GET_DIGESTS, (m) => setU8(m, 3, 0).slice(0, 4))),
   fault({ name: 'digests-provisioned-not-supported', category: 'length', description: 'DIGESTS (1.3) provisions a slot its SupportedSlotMask lacks', expect: { error: 'DECODE_ERROR', detail: /ProvisionedSlotMask/ } }, bytes(RQ.GET_DIGESTS, (m) => setU8(m, 2, 0x02))),
   fault({ name: 'certificate-portion-past-end', category: 'length', description: 'CERTIFICATE PortionLength 100 bytes beyond the message', expect: { error: 'DECODE_ERROR', detail: /CERTIFICATE\.CertChain/ } }, bytes(RQ.GET_CERTIFICATE, (m) => setU16(m, CERT.portionLength, readU16(m, CERT.portionLength) + 100))),
   fault({ name: 'certificate-portion-length-too-small', category: 'length', description: 'CERTIFICATE PortionLength 10 bytes short of the portion sent', expect: { error: 'DECODE_ERROR', detail: /CERTIFICATE\.trailing/ } }, bytes(RQ.GET_CERTIFICATE, (m) => setU16(m, CERT.portionLength, readU16(m, CERT.portionLength) - 10))),
@@ -388,6 +389,7 @@ const cases: HostileCase[] = [
     { name: 'measurements-signature-skips-earlier-blocks', category: 'nonce-transcript', description: 'one-by-one: the final signature covers only the last request, not the unsigned blocks before it', expect: { error: 'SIGNATURE_INVALID', detail: /MEASUREMENTS/ }, authenticate: { mode: 'one-by-one' } },
     measurements(() => undefined, (x) => ({ transcript: (t) => [...(x.mirror.negotiated.version >= 0x12 ? t.slice(0, 6) : []), ...t.slice(-2)] })),
   ),
+  fault({ name: 'certificate-wrong-slot', category: 'nonce-transcript', description: 'CERTIFICATE for slot 0 answers for slot 2', expect: { error: 'UNEXPECTED_RESPONSE', detail: /answers slot 2, asked 0/ } }, bytes(RQ.GET_CERTIFICATE, (m) => setU8(m, 2, 2))),
   fault({ name: 'challenge-auth-wrong-slot', category: 'nonce-transcript', description: 'CHALLENGE_AUTH answers for slot 1 (validly signed)', expect: { error: 'UNEXPECTED_RESPONSE', detail: /slot 1, challenged slot 0/ } }, challengeAuth((f) => void (f.slot = 1))),
   fault({ name: 'challenge-auth-slot-mask-lacks-slot', category: 'nonce-transcript', description: 'CHALLENGE_AUTH SlotMask without the challenged slot (validly signed)', expect: { error: 'UNEXPECTED_RESPONSE', detail: /SlotMask 0x2 lacks slot 0/ } }, challengeAuth((f) => void (f.slotMask = 0x02))),
   fault({ name: 'challenge-auth-cert-chain-hash-wrong', category: 'nonce-transcript', description: 'CHALLENGE_AUTH CertChainHash of another chain (validly signed)', expect: { error: 'DIGEST_MISMATCH', detail: /CertChainHash/ } }, challengeAuth((f) => void (f.certChainHash = flip(f.certChainHash, 0, 0xff)))),
@@ -561,6 +563,11 @@ const cases: HostileCase[] = [
     measurements((f, x) => {
       if (x.original[3] === 0) f.totalIndices = 200;
     }),
+  ),
+  fault({ name: 'measurements-wrong-slot', category: 'measurements', description: 'signed MEASUREMENTS for slot 0 answers for slot 3 (validly signed)', expect: { error: 'UNEXPECTED_RESPONSE', detail: /slot/ } }, measurements((f, x) => void (signedRequest(x) && (f.slot = 3)))),
+  fault(
+    { name: 'measurements-content-changed-mid-sequence', category: 'measurements', description: 'one-by-one: the final signed MEASUREMENTS (1.2+) reports ContentChanged: the blocks before it are stale', expect: { error: 'UNEXPECTED_RESPONSE', detail: /changed/i }, authenticate: { mode: 'one-by-one' } },
+    measurements((f, x) => void (signedRequest(x) && (f.contentChanged = 1))),
   ),
   fault({ name: 'measurements-unsigned-when-signature-requested', category: 'measurements', description: 'signed MEASUREMENTS requested, sent without a signature', expect: { error: 'DECODE_ERROR', detail: /MEASUREMENTS\.Signature/ } }, bytes(RQ.GET_MEASUREMENTS, (m, x) => unsignedPart(m, x.mirror.negotiated))),
 
