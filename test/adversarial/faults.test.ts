@@ -73,3 +73,33 @@ test('case names are unique kebab-case and every case says what it does', () => 
   }
   assert.ok(HOSTILE_CASES.length >= 60, `${HOSTILE_CASES.length} cases`);
 });
+
+test('controls for the timing cases: a huge CTExponent or one huge ResponseNotReady from a device that then answers is waited out, not refused', async () => {
+  const { encodeResponseNotReady } = await import('../../src/spdm/messages/error.js');
+  const profile = hostileIdentity().profile;
+  const key = profile.slots[0]!.privateKey;
+  // CTExponent 255 (2^255 µs) in CAPABILITIES, every answer prompt (and signed over the edited VCA).
+  const hugeCt: Fault = async (x) => {
+    if (x.code !== RequestCode.GET_CAPABILITIES) return resignUnchanged(x);
+    const h = (await x.honest()).slice();
+    h[5] = 255;
+    return h;
+  };
+  const a = new FaultyResponder(new Responder(profile), key, hugeCt);
+  const ra = await authenticateAndVerify(new LoopbackTransport(a), () => a.fired, [0x13], 'all');
+  assert.equal(ra.evidence.capabilities.ctExponent, 255);
+  assert.equal(ra.verdict.status, 'trusted');
+  // One ResponseNotReady asking for 2^255 µs, then the answer: the wait is clamped, the flow succeeds.
+  let asked = false;
+  const once: Fault = async (x) => {
+    if (x.code !== RequestCode.CHALLENGE || asked) return undefined;
+    asked = true;
+    return encodeResponseNotReady(0x13, { rdtExponent: 255, requestCode: RequestCode.CHALLENGE, token: 9, rdtm: 1 });
+  };
+  const b = new FaultyResponder(new Responder(profile), key, once);
+  const nonce = new Uint8Array(randomBytes(32));
+  const t0 = Date.now();
+  const ev = await new Requester(new LoopbackTransport(b), { pci: HOSTILE_PCI, versions: [0x13], maxNotReadyWaitMs: 20 }).authenticate({ nonce });
+  assert.ok(Date.now() - t0 < 5_000, 'the 2^255 µs wait was clamped');
+  assert.equal(ev.signatures.length, 2);
+});

@@ -23,6 +23,7 @@ import {
   chainWithForgedLink,
   chainWithLeaf,
   chainWithoutRoot,
+  chainWithUnknownCriticalExtension,
   chainWithWrongLeafAlgorithm,
   daysFromNow,
   HOSTILE_ASYM,
@@ -233,6 +234,18 @@ const cases: HostileCase[] = [
     { name: 'certificate-remainder-changes', category: 'length', description: 'the second CERTIFICATE claims a longer chain than the first', expect: { error: 'UNEXPECTED_RESPONSE', detail: /chain length changed/ }, requester: SMALL_TRANSFERS },
     bytes(RQ.GET_CERTIFICATE, (m) => setU16(m, CERT.remainderLength, readU16(m, CERT.remainderLength) + 50), 2),
   ),
+  stateful(
+    { name: 'certificate-ignores-offset', category: 'length', description: 'every CERTIFICATE returns the first portion again, whatever Offset asks', expect: { error: 'DIGEST_MISMATCH', detail: /certificate chain hash/ }, requester: SMALL_TRANSFERS },
+    () => {
+      let first: Uint8Array | undefined;
+      return bytes(RQ.GET_CERTIFICATE, (m) => {
+        first ??= m;
+        const remainder = readU16(m, CERT.remainderLength);
+        const out = setU16(first.slice(0, 8 + Math.min(readU16(first, CERT.portionLength), readU16(m, CERT.portionLength))), CERT.remainderLength, remainder);
+        return setU16(out, CERT.portionLength, out.length - 8);
+      });
+    },
+  ),
   fault({ name: 'certificate-remainder-beyond-64k', category: 'length', description: 'CERTIFICATE RemainderLength 0xFFFF: a chain longer than 1.3 allows', expect: { error: 'CERT_CHAIN_INVALID', detail: /exceeds 65535/ } }, bytes(RQ.GET_CERTIFICATE, (m) => setU16(m, CERT.remainderLength, 0xffff), 1)),
   fault(
     { name: 'certificate-empty-portion', category: 'length', description: 'CERTIFICATE with PortionLength 0 and data remaining (an endless transfer)', expect: { error: 'UNEXPECTED_RESPONSE', detail: /empty portion/ }, requester: SMALL_TRANSFERS },
@@ -359,6 +372,7 @@ const cases: HostileCase[] = [
     );
   }),
   fault({ name: 'responder-nonce-echoes-requester', category: 'nonce-transcript', description: "CHALLENGE_AUTH returns the requester's nonce as its own (validly signed)", expect: { error: 'NONCE_MISMATCH', detail: /echoed our nonce/ } }, challengeAuth((f, x) => void (f.nonce = x.original.slice(4, 36)))),
+  fault({ name: 'measurements-nonce-echoes-requester', category: 'nonce-transcript', description: "MEASUREMENTS returns the requester's nonce as its own (validly signed)", expect: { error: 'NONCE_MISMATCH', detail: /MEASUREMENTS: responder echoed our nonce/ } }, measurements((f, x) => void (f.nonce = x.original.slice(4, 36)))),
   fault({ name: 'responder-nonce-all-zero', category: 'nonce-transcript', description: 'CHALLENGE_AUTH with an all-zero nonce (validly signed)', expect: { error: 'NONCE_MISMATCH', detail: /all zeros/ } }, challengeAuth((f) => void (f.nonce = new Uint8Array(32)))),
   fault({ name: 'requester-context-not-echoed', category: 'nonce-transcript', description: 'CHALLENGE_AUTH (1.3) with another RequesterContext (validly signed)', expect: { error: 'CONTEXT_MISMATCH', detail: /CHALLENGE_AUTH/ } }, challengeAuth((f) => void (f.requesterContext = new Uint8Array(8).fill(0xaa)))),
   fault({ name: 'measurements-context-not-echoed', category: 'nonce-transcript', description: 'MEASUREMENTS (1.3) with another RequesterContext (validly signed)', expect: { error: 'CONTEXT_MISMATCH', detail: /MEASUREMENTS/ } }, measurements((f) => void (f.requesterContext = new Uint8Array(8).fill(0x55)))),
@@ -449,6 +463,8 @@ const cases: HostileCase[] = [
   device({ name: 'chain-wrong-cma-san', category: 'chain', description: 'the leaf names another PCI device in its CMA SAN', expect: { verdict: 'SAN_MISMATCH' } }, () => chainWithLeaf({ leaf: { pcieCmaSan: 'Vendor=8086:Device=1234:CC=020000:REV=01' } })),
   device({ name: 'chain-leaf-requester-eku-only', category: 'chain', description: 'the leaf is for requester authentication only (EKU)', expect: { verdict: 'EKU', problem: 'LEAF_EKU' } }, () => chainWithLeaf({ leaf: { responderAuthEku: false, requesterAuthEku: true } })),
   device({ name: 'chain-leaf-without-digital-signature', category: 'chain', description: 'the leaf keyUsage lacks digitalSignature', expect: { verdict: 'KEY_USAGE', problem: 'LEAF_DIGITAL_SIGNATURE' } }, () => chainWithLeaf({ leaf: { keyUsage: ['nonRepudiation'] } })),
+  device({ name: 'chain-leaf-unknown-critical-extension', category: 'chain', description: 'the leaf carries a critical extension nobody understands', expect: { verdict: 'CERT_INVALID', problem: 'UNKNOWN_CRITICAL_EXTENSION' } }, chainWithUnknownCriticalExtension),
+  fault({ name: 'alg-asym-disagrees-with-leaf-key', category: 'chain', description: 'ALGORITHMS selects RSASSA-3072 (offered) for a device whose leaf key is P-256', expect: { error: 'CERT_CHAIN_INVALID', detail: /LEAF_KEY_ALGORITHM/ } }, bytes(RQ.NEGOTIATE_ALGORITHMS, (m) => setU32(m, ALG.baseAsym, 0x0004))),
   device({ name: 'chain-from-unknown-root', category: 'chain', description: 'a well-formed chain from a root with the vendor root name but another key', expect: { verdict: 'CHAIN_UNTRUSTED' } }, chainFromUnknownRoot),
   device({ name: 'chain-root-omitted-unknown', category: 'chain', description: 'the chain omits its root and RootHash names no trusted root', expect: { verdict: 'CHAIN_UNTRUSTED' } }, chainWithoutRoot),
   device({ name: 'chain-does-not-link', category: 'chain', description: 'the leaf is issued by an intermediate that is not in the chain', expect: { error: 'CERT_CHAIN_INVALID', detail: /CHAIN_LINK/ }, overSocket: true }, chainThatDoesNotLink),

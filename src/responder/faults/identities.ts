@@ -8,6 +8,8 @@ import { createPublicKey, type KeyObject } from 'node:crypto';
 import type { PciIdentity } from '../../evidence/evidence.js';
 import { cmaSanString } from '../../verifier/cma-san.js';
 import { createCertificate, createRootCa, generateKeyPair, type CertIdentity, type LeafOptions } from '../../x509/generate.js';
+import { AsnConvert, OctetString } from '@peculiar/asn1-schema';
+import { Extension } from '@peculiar/asn1-x509';
 import { buildProfile } from '../profiles.js';
 import type { DeviceProfile } from '../profile.js';
 
@@ -141,6 +143,22 @@ export function longChain(n: number): DeviceProfile {
   const leaf = createCertificate({ issuer, asymId: HOSTILE_ASYM, commonName: 'Hostile Test Device', ca: false, leaf: { pcieCmaSan: cmaSanString(HOSTILE_PCI) } });
   certs.push(leaf.certificate);
   return withChain(certs, leaf.privateKey);
+}
+
+/** A leaf carrying a critical extension nobody understands (an OID under the example arc). */
+export function chainWithUnknownCriticalExtension(): DeviceProfile {
+  const b = hostileIdentity();
+  const leaf = createCertificate({
+    issuer: b.intermediate,
+    asymId: HOSTILE_ASYM,
+    commonName: 'Hostile Test Device',
+    ca: false,
+    leaf: { pcieCmaSan: cmaSanString(HOSTILE_PCI) },
+    customize: (tbs) => {
+      tbs.extensions?.push(new Extension({ extnID: '1.3.6.1.4.1.32473.1.1', critical: true, extnValue: new OctetString(AsnConvert.serialize(new OctetString(new Uint8Array([1, 2, 3])))) }));
+    },
+  });
+  return withChain([b.root.certificate, b.intermediate.certificate, leaf.certificate], leaf.privateKey);
 }
 
 /** A chain from a root nobody trusts (a counterfeit with a self-made PKI). */
