@@ -35,8 +35,16 @@ export const LIMITS = {
   // ── Files and captures ─────────────────────────────────────────────────────────────────────
   /** Largest evidence file `spdm verify` reads. */
   evidenceFileBytes: 256 * 1024 * 1024,
+  /** Largest capture `spdm dump` reads whole: one from a pipe (a regular file is streamed, without this bound). */
+  captureFileBytes: 256 * 1024 * 1024,
   /** Largest pcap record. */
   pcapRecordBytes: (1 << 20) + 64,
+  /**
+   * Largest message reassembled from CHUNK_SEND / CHUNK_RESPONSE chunks (a declared
+   * LargeMessageSize above it is refused at chunk 0). 16 MiB: a MEASUREMENTS record length is 3
+   * bytes; certificate chains, CSRs and measurement logs are far smaller.
+   */
+  largeMessageBytes: 16 * 1024 * 1024,
   /** Longest line of a JSON Lines log export (`spdm log import`). */
   logImportLineBytes: 16 * 1024 * 1024,
   /** Largest policy or reference-value file. */
