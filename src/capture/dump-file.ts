@@ -102,8 +102,11 @@ export async function dumpFile(path: string, out: Writable, options: DumpFileOpt
     }
     const summary = decoder.summary;
     const sessions = decoder.sessions;
-    if (json) o.add(`${first ? ']' : '\n ]'},\n "sessions": ${nestedJson(sessions, 1)},\n "summary": ${nestedJson(summary, 1)}\n}\n`);
-    else o.add(`${formatDumpFooter(summary, sessions).join('\n')}\n`);
+    const notListed = decoder.sessionsNotListed;
+    if (json) {
+      const more = notListed > 0 ? `,\n "sessionsNotListed": ${notListed}` : '';
+      o.add(`${first ? ']' : '\n ]'},\n "sessions": ${nestedJson(sessions, 1)}${more},\n "summary": ${nestedJson(summary, 1)}\n}\n`);
+    } else o.add(`${formatDumpFooter(summary, sessions, [], notListed).join('\n')}\n`);
     await o.flush();
     return summary;
   } finally {

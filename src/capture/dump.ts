@@ -10,6 +10,7 @@
  * the clear channel does in between), while the algorithms it needs are the connection's.
  */
 import { DecodeError, SpdmError } from '../wire/errors.js';
+import { LIMITS } from '../wire/limits.js';
 import { Reader } from '../wire/reader.js';
 import { fromHex, toHex } from '../wire/bytes.js';
 import { codeName, isRequestCode, versionString } from '../spdm/codes.js';
@@ -70,6 +71,8 @@ export interface Dump {
   readonly packets: readonly DumpedPacket[];
   /** Every secure session seen, with its record counts and key switch points. */
   readonly sessions: readonly SessionReport[];
+  /** Sessions created before those listed, left out over LIMITS.captureSessionReports (absent when none were). */
+  readonly sessionsNotListed?: number;
   readonly summary: {
     readonly packets: number;
     readonly decoded: number;
@@ -222,14 +225,28 @@ export class CaptureDecoder {
 
   /** The dump of the next record. */
   packet(rec: PcapRecord): DumpedPacket {
-    const p = this.decode(rec);
+    // A capture of garbage throws a DecodeError per record, caught here and shown by its message
+    // only: capturing their stack traces was a third of the time of such a dump.
+    const limit = Error.stackTraceLimit;
+    Error.stackTraceLimit = 0;
+    let p: DumpedPacket;
+    try {
+      p = this.decode(rec);
+    } finally {
+      Error.stackTraceLimit = limit;
+    }
     this.count(p);
     return p;
   }
 
-  /** Every secure session seen so far. */
+  /** Every secure session seen so far (the latest LIMITS.captureSessionReports). */
   get sessions(): SessionReport[] {
     return this.tracked?.sessions ?? [];
+  }
+
+  /** Sessions left out of `sessions` by the bound. */
+  get sessionsNotListed(): number {
+    return this.tracked?.unlistedSessions ?? 0;
   }
 
   get summary(): Summary {
@@ -362,7 +379,8 @@ export function dumpCapture(bytes: Uint8Array, options: DumpOptions = {}): Dump 
   const c = new CaptureDecoder(reader.header.linkType, options);
   const packets: DumpedPacket[] = [];
   for (const rec of reader.records()) packets.push(c.packet(rec));
-  return { linkType: c.linkType, packets, sessions: c.sessions, summary: c.summary };
+  const notListed = c.sessionsNotListed;
+  return { linkType: c.linkType, packets, sessions: c.sessions, ...(notListed > 0 ? { sessionsNotListed: notListed } : {}), summary: c.summary };
 }
 
 function recordFields(r: RecordResult): Record<string, unknown> {
@@ -474,11 +492,12 @@ export function formatPacketLines(p: DumpedPacket, out: string[] = []): string[]
 }
 
 /** The human form's last lines: the summary (after an empty line) and the sessions. */
-export function formatDumpFooter(s: Summary, sessions: readonly SessionReport[], out: string[] = []): string[] {
+export function formatDumpFooter(s: Summary, sessions: readonly SessionReport[], out: string[] = [], notListed = 0): string[] {
   out.push(
     '',
     `${s.packets} packets: ${s.decoded} SPDM decoded, ${s.undecoded} SPDM header-only, ${s.secured} secured (${s.securedRecords.decrypted} decrypted, ${s.securedRecords.undecrypted} not decrypted, ${s.securedRecords.failed} failed), ${s.errors} errors; signatures ${s.signatures.verified} verified, ${s.signatures.failed} invalid, ${s.signatures.unchecked} unchecked`,
   );
+  if (notListed > 0) out.push(`${notListed} earlier session(s) not listed (over the captureSessionReports limit of ${LIMITS.captureSessionReports})`);
   for (const x of sessions) {
     const r = x.records;
     const verify = x.kind === 'psk' ? `, ResponderVerifyData ${x.responderVerifyData === null ? 'not checked' : x.responderVerifyData ? 'ok' : 'MISMATCH'}, RequesterVerifyData ${x.requesterVerifyData === null ? 'not checked' : x.requesterVerifyData ? 'ok' : 'MISMATCH'}` : '';
@@ -494,6 +513,6 @@ export function formatDumpFooter(s: Summary, sessions: readonly SessionReport[],
 export function formatDump(d: Dump): string {
   const out: string[] = [formatDumpHeader(d.linkType, d.packets.length)];
   for (const p of d.packets) formatPacketLines(p, out);
-  formatDumpFooter(d.summary, d.sessions, out);
+  formatDumpFooter(d.summary, d.sessions, out, d.sessionsNotListed ?? 0);
   return out.join('\n');
 }

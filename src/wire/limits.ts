@@ -37,6 +37,13 @@ export const LIMITS = {
   evidenceFileBytes: 256 * 1024 * 1024,
   /** Largest capture `spdm dump` reads whole: one from a pipe (a regular file is streamed, without this bound). */
   captureFileBytes: 256 * 1024 * 1024,
+  /**
+   * Bytes of one transcript (A, B, a message_m) or one certificate chain that `spdm dump` keeps to
+   * re-verify signatures; past it the transcript is dropped and its signature reported unchecked.
+   */
+  captureTranscriptBytes: 32 * 1024 * 1024,
+  /** Sessions `spdm dump` lists in its report; earlier ended ones beyond it are only counted. */
+  captureSessionReports: 10_000,
   /** Largest pcap record. */
   pcapRecordBytes: (1 << 20) + 64,
   /**
