@@ -62,6 +62,11 @@ export class SignatureTracker {
   private sessionChannel(sessionId: number): Channel {
     let c = this.sessionChannels.get(sessionId);
     if (!c) {
+      // As many channels as sessions the dump keeps at once; the oldest goes first (Map order).
+      if (this.sessionChannels.size >= LIMITS.captureSessionReports) {
+        const oldest = this.sessionChannels.keys().next();
+        if (!oldest.done) this.sessionChannels.delete(oldest.value);
+      }
       c = { m: this.fresh() };
       this.sessionChannels.set(sessionId, c);
     }

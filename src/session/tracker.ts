@@ -541,6 +541,11 @@ export class SessionTracker {
     switch (d.kind) {
       case 'PSK_FINISH': {
         if (!s.th || !s.hs) return;
+        // A session repeating PSK_FINISH would grow TH without end.
+        if (s.th.length + d.msg.raw.length > LIMITS.captureTranscriptBytes) {
+          notes.push(`TH over the captureTranscriptBytes limit of ${LIMITS.captureTranscriptBytes} bytes: RequesterVerifyData not checked`);
+          return;
+        }
         const h = d.msg.requesterVerifyData.length;
         const t = s.th.fork();
         t.append(d.msg.raw.subarray(0, d.msg.raw.length - h));

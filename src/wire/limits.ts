@@ -42,7 +42,10 @@ export const LIMITS = {
    * re-verify signatures; past it the transcript is dropped and its signature reported unchecked.
    */
   captureTranscriptBytes: 32 * 1024 * 1024,
-  /** Sessions `spdm dump` lists in its report; earlier ended ones beyond it are only counted. */
+  /**
+   * Sessions `spdm dump` lists in its report and keeps state for at once (keys, TH, message_m);
+   * beyond it the oldest is given up (ended, then only counted in the report).
+   */
   captureSessionReports: 10_000,
   /** Largest pcap record. */
   pcapRecordBytes: (1 << 20) + 64,
