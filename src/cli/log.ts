@@ -3,7 +3,7 @@
  *
  *   spdm log verify [--db FILE|URL] [--json] [--pubkey FILE] [--checkpoint FILE] [--workers N]
  *   spdm log export [--db FILE|URL] [--out FILE]
- *   spdm log import [--db FILE|URL] [--pubkey FILE] FILE|-
+ *   spdm log import [--db FILE|URL] [--pubkey FILE] [--max-line-bytes N] FILE|-
  *   spdm log show   [--db FILE|URL] [--from N] [--count N] [--json]
  *   spdm log info   [--db FILE|URL] [--json]
  *
@@ -13,13 +13,16 @@
  * main.ts wires this in with `registerLogCommands(program, { setExitCode: (c) => { exitCode = c; } })`;
  * `appendEvidenceToLog` (re-exported here) serves `spdm authenticate --log FILE|URL`.
  */
-import { createReadStream, createWriteStream, existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { createReadStream, createWriteStream, existsSync, writeFileSync } from 'node:fs';
 import { once } from 'node:events';
 import type { Readable, Writable } from 'node:stream';
 import { Command, CommanderError } from 'commander';
 import { asymInfo, hashInfo } from '../crypto/algorithms.js';
 import { toHex } from '../wire/bytes.js';
 import { SpdmError } from '../wire/errors.js';
+import { LIMITS } from '../wire/limits.js';
+import { readTextFileBounded } from '../wire/bounded-file.js';
+import { checkJsonText } from '../wire/json-depth.js';
 import { DEFAULT_LOG_TARGET, openLog, type SignatureLog } from '../evidence/log/log.js';
 import { loadPublicKeyFile, type LogPublicKey } from '../evidence/log/log-key.js';
 import { sthFromJson, sthToJson, type SignedTreeHead } from '../evidence/log/sth.js';
@@ -143,12 +146,25 @@ function fail(io: LogCliIo, cmd: string, e: unknown): number {
   return LOG_EXIT.BAD_INPUT;
 }
 
+/** The tree head a checkpoint file holds: a small JSON file, read with a bound. */
+function readCheckpoint(path: string): SignedTreeHead {
+  const text = readTextFileBounded(path, LIMITS.checkpointFileBytes, 'checkpointFileBytes');
+  checkJsonText(text, path);
+  let doc: unknown;
+  try {
+    doc = JSON.parse(text);
+  } catch (e) {
+    throw new SpdmError('DECODE_ERROR', `${path} is not JSON: ${e instanceof Error ? e.message : String(e)}`);
+  }
+  return sthFromJson(doc);
+}
+
 export async function runLogVerify(o: LogVerifyOptions, io: LogCliIo = defaultIo()): Promise<number> {
   let pinned: LogPublicKey | undefined;
   let trusted: SignedTreeHead | undefined;
   try {
     if (o.pubkey) pinned = loadPublicKeyFile(o.pubkey);
-    if (o.checkpoint && existsSync(o.checkpoint)) trusted = sthFromJson(JSON.parse(readFileSync(o.checkpoint, 'utf8')));
+    if (o.checkpoint && existsSync(o.checkpoint)) trusted = readCheckpoint(o.checkpoint);
   } catch (e) {
     return fail(io, 'verify', e);
   }
@@ -189,7 +205,7 @@ export async function runLogExport(o: { db?: string; out?: string }, io: LogCliI
   }
 }
 
-export async function runLogImport(file: string, o: { db?: string; pubkey?: string }, io: LogCliIo = defaultIo()): Promise<number> {
+export async function runLogImport(file: string, o: { db?: string; pubkey?: string; maxLineBytes?: number }, io: LogCliIo = defaultIo()): Promise<number> {
   try {
     const pinned = o.pubkey ? loadPublicKeyFile(o.pubkey) : undefined;
     if (file !== '-' && !existsSync(file)) throw new SpdmError('STATE_ERROR', `${file}: no such file`);
@@ -197,7 +213,7 @@ export async function runLogImport(file: string, o: { db?: string; pubkey?: stri
     return await withLog(
       o.db,
       async (log) => {
-        const r = await log.importJsonl(input, pinned ? { publicKey: pinned } : {});
+        const r = await log.importJsonl(input, { ...(pinned ? { publicKey: pinned } : {}), ...(o.maxLineBytes !== undefined ? { maxLineBytes: o.maxLineBytes } : {}) });
         io.stdout.write(`imported ${r.imported} entries from log ${r.sourceLogId} (its tree head: size ${r.sourceTreeHead.treeSize}, root ${toHex(r.sourceTreeHead.rootHash)})\n`);
         io.stdout.write(`this log (${log.logId}): tree size ${r.treeSize}, root ${toHex(r.rootHash)}\n`);
         return LOG_EXIT.OK;
@@ -297,7 +313,8 @@ export function registerLogCommands(program: Command, options: RegisterLogOption
     .argument('<file>', 'export file, or - for standard input')
     .option(...dbOption)
     .option('--pubkey <file>', "the exported log's public key (PEM); the export must be of that log")
-    .action(async (file: string, o: { db?: string; pubkey?: string }) => setExit(await runLogImport(file, o, io())));
+    .option('--max-line-bytes <n>', `longest line accepted (default ${LIMITS.logImportLineBytes})`, intArg)
+    .action(async (file: string, o: { db?: string; pubkey?: string; maxLineBytes?: number }) => setExit(await runLogImport(file, o, io())));
 
   log
     .command('show')

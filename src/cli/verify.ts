@@ -4,7 +4,9 @@
  * Exit status: 0 trusted, 1 untrusted, 2 bad input (unreadable or unparseable files, bad options).
  */
 import { LIMITS } from '../wire/limits.js';
-import { readFileSync, statSync } from 'node:fs';
+import { statSync } from 'node:fs';
+import { readTextFileBounded } from '../wire/bounded-file.js';
+import { checkJsonText } from '../wire/json-depth.js';
 import type { Command } from 'commander';
 import { TrustStore } from '../verifier/trust-store.js';
 import { loadPolicyFile } from '../verifier/policy-loader.js';
@@ -57,12 +59,19 @@ export function runVerifyCommand(file: string, o: VerifyCliOptions): VerifyCliRe
   try {
     const st = statSync(file);
     if (!st.isFile()) return badInput(`${file} is not a file`);
-    if (st.size > MAX_EVIDENCE_BYTES) return badInput(`${file} is ${st.size} bytes, more than evidence can be`);
-    text = readFileSync(file, 'utf8');
+    if (st.size > MAX_EVIDENCE_BYTES) return badInput(`${file} is ${st.size} bytes, more than evidence can be (the evidenceFileBytes limit of ${MAX_EVIDENCE_BYTES})`);
+    // Bounded again while reading: the file may have grown since stat.
+    text = readTextFileBounded(file, MAX_EVIDENCE_BYTES, 'evidenceFileBytes');
   } catch (e) {
     return badInput(`cannot read ${file}: ${message(e)}`);
   }
   let doc: unknown;
+  try {
+    // JSON.parse copes with any nesting; the verifier's walks of the result would not.
+    checkJsonText(text, file);
+  } catch (e) {
+    return badInput(message(e));
+  }
   try {
     doc = JSON.parse(text);
   } catch (e) {

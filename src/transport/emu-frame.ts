@@ -56,11 +56,17 @@ export function encodeEmuFrame(command: number, transportType: number, payload: 
 
 /**
  * Reassembles frames from a TCP byte stream. Chunks are kept as received and copied once per
- * frame; a header announcing more than EMU_MAX_PAYLOAD fails before anything is allocated.
+ * frame; a header announcing more than EMU_MAX_PAYLOAD fails before anything is allocated, so
+ * between pushes the reader never holds more than one frame's bound (header + EMU_MAX_PAYLOAD).
  */
 export class EmuFrameReader {
   private chunks: Uint8Array[] = [];
   private buffered = 0;
+
+  /** Bytes received and not yet returned as a frame: always less than one whole frame. */
+  get bufferedBytes(): number {
+    return this.buffered;
+  }
 
   push(chunk: Uint8Array): EmuFrame[] {
     this.chunks.push(chunk);

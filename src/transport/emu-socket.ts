@@ -7,6 +7,7 @@
  */
 import { connect, createServer, type Server, type Socket } from 'node:net';
 import { SpdmError } from '../wire/errors.js';
+import { LIMITS, LimitError, timerMs } from '../wire/limits.js';
 import { equalBytes } from '../wire/bytes.js';
 import {
   CLIENT_HELLO,
@@ -22,25 +23,41 @@ import { unwrapPayload, wrapSpdm } from './emu-framing.js';
 import { answerDoeDiscovery, encodeDoeObject, DoeObjectType, PCI_SIG_VENDOR_ID } from './doe.js';
 import type { ExchangeOptions, SpdmHandler, Transport } from './transport.js';
 
-/** One TCP connection carrying emu frames, strictly request → reply. */
+/**
+ * One TCP connection carrying emu frames, strictly request → reply. What it keeps of frames that
+ * arrive before anyone asks for them is the hostile part: a client asks for every frame it gets
+ * (`maxQueued` 0: an unsolicited frame fails the connection), a server keeps a few while it
+ * answers an earlier one (LIMITS.emuServerQueuedFrames) and fails the connection past that.
+ * Any failure is final: the socket is closed and every later next() rejects with that error.
+ */
 class FrameConnection {
   private readonly reader = new EmuFrameReader();
   private readonly queue: EmuFrame[] = [];
   private waiter: { resolve: (f: EmuFrame) => void; reject: (e: Error) => void } | undefined;
   private failure: Error | undefined;
 
-  constructor(readonly socket: Socket) {
+  constructor(
+    readonly socket: Socket,
+    private readonly maxQueued: number,
+  ) {
     socket.setNoDelay(true);
     socket.on('data', (chunk: Buffer) => {
       try {
-        for (const f of this.reader.push(new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength))) this.deliver(f);
+        for (const f of this.reader.push(new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength))) {
+          if (this.failure) return;
+          this.deliver(f);
+        }
       } catch (e) {
         this.fail(e instanceof Error ? e : new Error(String(e)));
-        socket.destroy();
       }
     });
     socket.on('error', (e) => this.fail(new SpdmError('TRANSPORT_ERROR', `socket error: ${e.message}`, {}, { cause: e })));
     socket.on('close', () => this.fail(new SpdmError('TRANSPORT_ERROR', 'connection closed by peer')));
+  }
+
+  /** Why the connection failed, if it did. */
+  get failed(): Error | undefined {
+    return this.failure;
   }
 
   private deliver(f: EmuFrame): void {
@@ -48,20 +65,46 @@ class FrameConnection {
     if (w) {
       this.waiter = undefined;
       w.resolve(f);
-    } else {
+    } else if (this.queue.length < this.maxQueued) {
       this.queue.push(f);
+    } else if (this.maxQueued === 0) {
+      this.fail(new SpdmError('PROTOCOL_ERROR', `unsolicited spdm-emu frame (command 0x${f.command.toString(16)}, ${f.payload.length} payload bytes) while no reply was awaited`, { command: f.command, payloadBytes: f.payload.length }));
+    } else {
+      this.fail(new LimitError('emuServerQueuedFrames', this.queue.length + 1, this.maxQueued, 'spdm-emu connection', `spdm-emu peer sent ${this.queue.length + 1} frames ahead of the replies, more than the emuServerQueuedFrames limit of ${this.maxQueued}`));
     }
   }
 
-  private fail(e: Error): void {
+  /** Fails the connection for good: the socket is closed, a pending next() and every later one reject with `e`. */
+  fail(e: Error): void {
     this.failure ??= e;
+    this.queue.length = 0;
     const w = this.waiter;
     this.waiter = undefined;
     w?.reject(this.failure);
+    this.socket.destroy();
   }
 
   send(command: number, transportType: number, payload?: Uint8Array): void {
+    if (this.failure) return;
     this.socket.write(encodeEmuFrame(command, transportType, payload));
+  }
+
+  /**
+   * Resolves once what was sent has gone to the kernel (or the connection failed). A peer that
+   * sends requests but never reads the replies would otherwise have them pile up in our memory;
+   * waiting here stops the answering, its further frames queue, and the queue bound drops it.
+   */
+  drained(): Promise<void> {
+    if (this.failure || !this.socket.writableNeedDrain) return Promise.resolve();
+    return new Promise((resolve) => {
+      const done = () => {
+        this.socket.off('drain', done);
+        this.socket.off('close', done);
+        resolve();
+      };
+      this.socket.on('drain', done);
+      this.socket.on('close', done);
+    });
   }
 
   next(timeoutMs?: number): Promise<EmuFrame> {
@@ -74,7 +117,10 @@ class FrameConnection {
         timer = setTimeout(() => {
           this.waiter = undefined;
           reject(new SpdmError('TIMEOUT', `no reply within ${timeoutMs} ms`, { timeoutMs }));
-        }, timeoutMs);
+          // spdm-emu frames carry no sequence number: a reply arriving now could not be told from
+          // the reply to the next request, so the connection is given up rather than desynchronised.
+          this.fail(new SpdmError('TIMEOUT', `an earlier request got no reply within ${timeoutMs} ms; spdm-emu frames carry no sequence number, so a late reply could not be told from the next one and the connection was closed`, { timeoutMs }));
+        }, timerMs(timeoutMs));
       }
       this.waiter = {
         resolve: (f) => {
@@ -131,7 +177,7 @@ export class EmuSocketTransport implements Transport {
         reject(new SpdmError('TRANSPORT_ERROR', `cannot connect to ${host}:${opts.port}: ${e.message}`, {}, { cause: e }));
       });
     });
-    const t = new EmuSocketTransport(new FrameConnection(socket), opts);
+    const t = new EmuSocketTransport(new FrameConnection(socket, 0), opts);
     // The emulators greet each other, except on the NONE transport.
     if (opts.transport !== 'none') {
       t.conn.send(EmuCommand.TEST, t.type, CLIENT_HELLO);
@@ -246,7 +292,7 @@ export class EmuSocketServer {
   private accept(socket: Socket): void {
     this.sockets.add(socket);
     socket.on('close', () => this.sockets.delete(socket));
-    const conn = new FrameConnection(socket);
+    const conn = new FrameConnection(socket, LIMITS.emuServerQueuedFrames);
     void this.serve(conn).catch((e: unknown) => {
       if (!(e instanceof SpdmError && /closed by peer/.test(e.message))) this.opts.onError?.(e instanceof Error ? e : new Error(String(e)));
       socket.destroy();
@@ -284,6 +330,7 @@ export class EmuSocketServer {
         default:
           conn.send(EmuCommand.UNKNOWN, type);
       }
+      await conn.drained();
     }
   }
 

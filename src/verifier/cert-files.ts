@@ -1,5 +1,7 @@
 /** Reading certificates (PEM or DER) and listing the files of a trust or deny source. */
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { readdirSync, statSync } from 'node:fs';
+import { LIMITS } from '../wire/limits.js';
+import { readFileBounded } from '../wire/bounded-file.js';
 import { join } from 'node:path';
 import { SpdmError } from '../wire/errors.js';
 import { parseCertificate, type ParsedCertificate } from '../x509/certificate.js';
@@ -74,9 +76,9 @@ export function loadCertificates(path: string, what = 'trust anchors'): ParsedCe
   for (const f of listSourceFiles(path, what, (n) => CERT_FILE.test(n))) {
     let data: Uint8Array;
     try {
-      data = new Uint8Array(readFileSync(f));
+      data = new Uint8Array(readFileBounded(f, LIMITS.trustFileBytes, 'trustFileBytes'));
     } catch (e) {
-      throw new TrustSourceError(`${what}: cannot read ${f}: ${e instanceof Error ? e.message : String(e)}`);
+      throw new TrustSourceError(`${what}: cannot read ${f}: ${e instanceof Error ? e.message : String(e)}`, { cause: e });
     }
     out.push(...certificatesInBytes(data, `${what}: ${f}`));
   }

@@ -10,7 +10,8 @@
  *     sha256:<64 hex digits>            (colons between bytes allowed; the `sha256:` prefix optional)
  *     serial:<hex> issuer:<name>        (name as printed by the verifier: most specific RDN first, "CN=x,O=y")
  */
-import { readFileSync } from 'node:fs';
+import { LIMITS } from '../wire/limits.js';
+import { readFileBounded } from '../wire/bounded-file.js';
 import { basename } from 'node:path';
 import type { ParsedCertificate } from '../x509/certificate.js';
 import { certificatesInBytes, listSourceFiles, TrustSourceError } from './cert-files.js';
@@ -167,9 +168,11 @@ export function loadDenyList(paths: string | readonly string[]): DenyList {
     for (const f of listSourceFiles(p, 'deny-list', () => true)) {
       let data: Uint8Array;
       try {
-        data = new Uint8Array(readFileSync(f));
+        // Certificates in a deny-list are bounded like trust anchors; lists of entries may be longer.
+        const certificateFile = /\.(pem|crt|cer|der|cert)$/i.test(f);
+        data = new Uint8Array(certificateFile ? readFileBounded(f, LIMITS.trustFileBytes, 'trustFileBytes') : readFileBounded(f, LIMITS.denyListFileBytes, 'denyListFileBytes'));
       } catch (e) {
-        throw new TrustSourceError(`deny-list: cannot read ${f}: ${e instanceof Error ? e.message : String(e)}`);
+        throw new TrustSourceError(`deny-list: cannot read ${f}: ${e instanceof Error ? e.message : String(e)}`, { cause: e });
       }
       list.addFileContents(f, data);
     }

@@ -5,6 +5,8 @@
  * must be a string of 4 hex digits"). A keyword the validator does not implement is an error when
  * the schema is compiled, so the published schema and the validator cannot drift apart silently.
  */
+import { LIMITS } from '../wire/limits.js';
+import { tooDeepAt } from '../wire/json-depth.js';
 
 export type JsonSchema = boolean | { readonly [keyword: string]: unknown };
 
@@ -131,8 +133,14 @@ export class SchemaValidator {
     return target as JsonSchema;
   }
 
-  /** Every problem with `value`, in document order (capped at `max`). */
+  /**
+   * Every problem with `value`, in document order (capped at `max`). A value nested deeper than
+   * LIMITS.jsonNestingDepth is one problem, at the path where it goes too deep: the checks below
+   * (and the descriptions in their messages) recurse, and would otherwise overflow the stack.
+   */
   validate(value: unknown, max = 50): SchemaIssue[] {
+    const deep = tooDeepAt(value, LIMITS.jsonNestingDepth);
+    if (deep) return [{ path: deep.path, segments: deep.segments, message: `arrays and objects nested more than ${LIMITS.jsonNestingDepth} deep (the jsonNestingDepth limit)` }];
     const issues: SchemaIssue[] = [];
     this.check(this.root, value, [], issues);
     return issues.slice(0, max);

@@ -35,12 +35,40 @@ export const LIMITS = {
   // ── Files and captures ─────────────────────────────────────────────────────────────────────
   /** Largest evidence file `spdm verify` reads. */
   evidenceFileBytes: 256 * 1024 * 1024,
+  /** Largest capture `spdm dump` reads whole: one from a pipe (a regular file is streamed, without this bound). */
+  captureFileBytes: 256 * 1024 * 1024,
+  /**
+   * Bytes of one transcript (A, B, a message_m) or one certificate chain that `spdm dump` keeps to
+   * re-verify signatures; past it the transcript is dropped and its signature reported unchecked.
+   */
+  captureTranscriptBytes: 32 * 1024 * 1024,
+  /**
+   * Sessions `spdm dump` lists in its report and keeps state for at once (keys, TH, message_m);
+   * beyond it the oldest is given up (ended, then only counted in the report).
+   */
+  captureSessionReports: 10_000,
   /** Largest pcap record. */
   pcapRecordBytes: (1 << 20) + 64,
-  /** Longest line of a JSON Lines log export (`spdm log import`). */
+  /**
+   * Largest message reassembled from CHUNK_SEND / CHUNK_RESPONSE chunks (a declared
+   * LargeMessageSize above it is refused at chunk 0). 16 MiB: a MEASUREMENTS record length is 3
+   * bytes; certificate chains, CSRs and measurement logs are far smaller.
+   */
+  largeMessageBytes: 16 * 1024 * 1024,
+  /** Longest line of a JSON Lines log export (`spdm log import`; option maxLineBytes, --max-line-bytes). */
   logImportLineBytes: 16 * 1024 * 1024,
+  /** JSON values in one log export line (an entry line has ~30 fields and its measurement blocks); stops a line of `[{},{},…]` from costing 20 times its size once parsed. */
+  logImportLineItems: 4096,
+  /** Decoded entries and chains an import holds before writing them to the store (it writes sooner past this). */
+  logImportPendingBytes: 32 * 1024 * 1024,
+  /** Largest checkpoint file `spdm log verify --checkpoint` reads (it holds one signed tree head). */
+  checkpointFileBytes: 64 * 1024,
   /** Largest policy or reference-value file. */
   policyFileBytes: 16 * 1024 * 1024,
+  /** Largest trust-anchor file (`spdm verify --trust`, PEM or DER), and certificate file of a deny-list. */
+  trustFileBytes: 16 * 1024 * 1024,
+  /** Largest deny-list file of fingerprints or issuer/serial entries (`spdm verify --deny`): about 900k entries. */
+  denyListFileBytes: 64 * 1024 * 1024,
   /** Deepest nesting of arrays/objects in a JSON or YAML policy, evidence or log line. */
   jsonNestingDepth: 64,
 

@@ -13,9 +13,12 @@ export function repoRoot(): string {
   }
 }
 
-/** ../shared/vectors/libspdm beside the checkout (present in CI and every session). */
+/**
+ * libspdm's captured traffic and sample keys, copied into test/vectors/libspdm so that a fresh
+ * clone tests on its own (the compiled tests run from dist/, the data stays in the source tree).
+ */
 export function libspdmVectors(): string {
-  const p = resolve(repoRoot(), '..', 'shared', 'vectors', 'libspdm');
-  if (!existsSync(p)) throw new Error(`libspdm vectors not found at ${p}`);
+  const p = join(repoRoot(), 'test', 'vectors', 'libspdm');
+  if (!existsSync(join(p, 'captures'))) throw new Error(`libspdm vectors not found at ${p}`);
   return p;
 }

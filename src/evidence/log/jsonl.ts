@@ -11,10 +11,12 @@
  * and check the head and every device signature.
  */
 import { once } from 'node:events';
-import { createInterface } from 'node:readline';
 import type { Readable, Writable } from 'node:stream';
 import { equalBytes, toHex } from '../../wire/bytes.js';
 import { SpdmError } from '../../wire/errors.js';
+import { LIMITS } from '../../wire/limits.js';
+import { boundedLines } from '../../wire/bounded-lines.js';
+import { checkJsonText } from '../../wire/json-depth.js';
 import { chainDigestOf, leafHashWithDigests, hexBytes, encodePci, FIELDS, LEAF_FORMAT, type ChainRecord, type LogEntry } from './entry.js';
 import { publicKeyFromSpki, type LogPublicKey } from './log-key.js';
 import { Frontier } from './merkle.js';
@@ -41,6 +43,15 @@ function lineError(line: number, what: string): SpdmError {
   return new SpdmError('DECODE_ERROR', `line ${line}: ${what}`, { line });
 }
 
+/** What a JSON value is, for "must be …, got …" messages: `string "0"`, `number 1.5`, `object`. */
+function got(v: unknown): string {
+  if (v === null) return 'null';
+  if (Array.isArray(v)) return 'an array';
+  if (typeof v === 'object') return 'an object';
+  const s = JSON.stringify(v) ?? String(v);
+  return `${typeof v} ${s.length > 40 ? `${s.slice(0, 37)}...` : s}`;
+}
+
 function hexValue(v: unknown, line: number, field: string): Uint8Array {
   const b = typeof v === 'string' && !/[A-F]/.test(v) ? hexBytes(v) : undefined;
   if (!b) throw lineError(line, `${field} must be lowercase hex`);
@@ -65,7 +76,7 @@ export function entryFromJson(o: Record<string, unknown>, line: number): LogEntr
           if (typeof v !== 'string' || !ISO_MS.test(v) || new Date(Date.parse(v)).toISOString() !== v) throw lineError(line, 'loggedAt must be ISO 8601 UTC with milliseconds');
           out[f.name] = Date.parse(v);
         } else {
-          if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 0) throw lineError(line, `${f.name} must be a non-negative integer`);
+          if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 0) throw lineError(line, `${f.name} must be a non-negative integer, got ${got(v)}`);
           out[f.name] = v;
         }
         break;
@@ -149,6 +160,11 @@ export interface ImportOptions {
   /** The source log's key, pinned: the header must name it. */
   readonly publicKey?: LogPublicKey;
   readonly onProgress?: (entries: number) => void;
+  /**
+   * Longest line accepted, in bytes (default LIMITS.logImportLineBytes). A longer line fails the
+   * import with a LimitError naming it, after reading at most this much of it.
+   */
+  readonly maxLineBytes?: number;
 }
 
 export interface ImportResult {
@@ -162,6 +178,11 @@ export interface ImportResult {
 
 const FLUSH = 1000;
 
+function positiveInt(v: number, name: string): number {
+  if (!Number.isSafeInteger(v) || v <= 0) throw new SpdmError('STATE_ERROR', `${name} must be a positive integer, got ${v}`);
+  return v;
+}
+
 export async function importJsonl(
   store: LogStore,
   input: Readable,
@@ -169,14 +190,18 @@ export async function importJsonl(
   commitHead: (tx: WriteTx, frontier: Frontier) => Promise<SignedTreeHead>,
   lockedState: (tx: WriteTx) => Promise<{ frontier: Frontier }>,
 ): Promise<ImportResult> {
+  const maxLineBytes = positiveInt(options.maxLineBytes ?? LIMITS.logImportLineBytes, 'maxLineBytes');
   return store.write(async (tx) => {
     const { frontier } = await lockedState(tx);
     const existing = frontier.size;
     const existingHashes = existing > 0 ? await tx.leafHashes(0, existing) : [];
     const source = new Frontier();
-    const chains = new Map<string, ChainRecord>();
+    // Digests only: the chains themselves go to the store with the next flush.
+    const chains = new Set<string>();
     let pendingChains: ChainRecord[] = [];
     let pendingRows: StoredEntryRow[] = [];
+    // Bytes of the lines behind pendingChains and pendingRows: a flush is due past LIMITS.logImportPendingBytes.
+    let pendingBytes = 0;
     let header: { key: LogPublicKey } | undefined;
     let sth: SignedTreeHead | undefined;
     let lineNo = 0;
@@ -186,12 +211,14 @@ export async function importJsonl(
       if (pendingRows.length) await tx.insertEntries(pendingRows);
       pendingChains = [];
       pendingRows = [];
+      pendingBytes = 0;
       options.onProgress?.(source.size);
     };
-    const rl = createInterface({ input, crlfDelay: Infinity });
-    for await (const raw of rl) {
-      lineNo++;
+    for await (const { line, text: raw } of boundedLines(input, { maxBytes: maxLineBytes, limit: options.maxLineBytes !== undefined ? 'maxLineBytes' : 'logImportLineBytes' })) {
+      lineNo = line;
       if (raw.trim() === '') continue;
+      // JSON.parse copes with any nesting, but a line of a million "[{}," would cost many times its size.
+      checkJsonText(raw, '', { firstLine: lineNo, maxItems: LIMITS.logImportLineItems, itemsLimit: 'logImportLineItems' });
       let o: Record<string, unknown>;
       try {
         o = JSON.parse(raw) as Record<string, unknown>;
@@ -215,13 +242,16 @@ export async function importJsonl(
           const c = hexValue(o['chain'], lineNo, 'chain');
           if (!equalBytes(chainDigestOf(c), d)) throw lineError(lineNo, `chain ${toHex(d)} does not hash to its digest (altered)`);
           if (!chains.has(toHex(d))) {
-            chains.set(toHex(d), { digest: d, chain: c });
+            chains.add(toHex(d));
             pendingChains.push({ digest: d, chain: c });
+            pendingBytes += raw.length;
+            if (pendingBytes >= LIMITS.logImportPendingBytes) await flush();
           }
           break;
         }
         case 'entry': {
           const idx = o['index'];
+          if (typeof idx !== 'number' || !Number.isSafeInteger(idx) || idx < 0) throw lineError(lineNo, idx === undefined ? 'field index missing' : `entry index must be a non-negative integer, got ${got(idx)}`);
           if (idx !== source.size) throw lineError(lineNo, `entry index ${String(idx)} where ${source.size} was expected (entries dropped or reordered)`);
           const e = entryFromJson(o, lineNo);
           const enc = leafHashWithDigests(e);
@@ -236,7 +266,8 @@ export async function importJsonl(
           pendingRows.push({ entry: e, leafHash: lh, fieldDigests: enc.fieldDigests });
           frontier.append(lh);
           imported++;
-          if (pendingRows.length >= FLUSH) await flush();
+          pendingBytes += raw.length;
+          if (pendingRows.length >= FLUSH || pendingBytes >= LIMITS.logImportPendingBytes) await flush();
           break;
         }
         case 'sth': {
