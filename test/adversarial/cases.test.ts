@@ -15,13 +15,10 @@ import { assertExpected, runCase, runSweep } from './run.js';
 const KNOWN_HOLES: Readonly<Record<string, string>> = {
   'caps-challenge-without-certificates':
     'the requester answers STATE_ERROR ("no certificate chain for slot 0", an API-misuse code) instead of rejecting CAPABILITIES: it does not check the responder rule that CHAL_CAP needs CERT_CAP or PUB_KEY_ID_CAP (requester.ts checkCapabilities)',
-  'socket-flood':
-    'the spdm-emu client queues frames nobody asked for and hands the next one to the next request as its reply (here VERSION_MISMATCH); unsolicited frames should be PROTOCOL_ERROR (emu-socket.ts, being fixed in parallel)',
   'measurements-wrong-slot':
     'ACCEPTED: the requester does not compare the SlotID of a signed MEASUREMENTS with the slot it asked for (requester.ts measurementRequest); the verifier rejects the evidence (verifier-backstop.test.ts)',
   'measurements-content-changed-mid-sequence':
     'ACCEPTED: the requester ignores ContentChanged = 1 in the signed MEASUREMENTS that ends a one-by-one sequence, keeping blocks from before the change (requester.ts getMeasurements); the verifier rejects the evidence (verifier-backstop.test.ts)',
-  'socket-flood-before-greeting': 'frames before the server greeting end in TRANSPORT_ERROR "unexpected greeting", not PROTOCOL_ERROR (emu-socket.ts, being fixed in parallel)',
 };
 
 test('the hostile case table', (t) => {

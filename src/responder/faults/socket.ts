@@ -17,7 +17,7 @@ export type SocketFault =
   | 'silence'
   /** Every reply is followed by frames nobody asked for. */
   | 'flood'
-  /** The greeting is preceded by NORMAL frames nobody asked for. */
+  /** The client's greeting is answered with NORMAL frames first, then the real greeting. */
   | 'flood-before-greeting'
   /** The reply header announces a payload of 4 GiB - 1. */
   | 'oversized-frame'
