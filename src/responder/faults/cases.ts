@@ -213,6 +213,22 @@ const truncationCases: HandlerCase[] = RESPONSES.map(({ request, name }) =>
   ),
 );
 
+/** The same cuts at the older versions, whose layouts differ (no DataTransferSize in 1.0/1.1, no RequesterContext before 1.3...). */
+const olderVersionTruncationCases: HandlerCase[] = [0x10, 0x11, 0x12].flatMap((version) =>
+  RESPONSES.filter((r) => r.request !== RQ.GET_CERTIFICATE).map(({ request, name }) =>
+    sweep(
+      {
+        name: `truncate-${name.toLowerCase().replace(/_/g, '-')}-at-every-offset-v1-${version & 0xf}`,
+        category: 'truncation',
+        description: `SPDM 1.${version & 0xf}: ${name} cut at every byte offset from 0 to its length - 1`,
+        expect: { error: 'DECODE_ERROR' },
+        requester: { versions: [version] },
+      },
+      (v) => cutAt(request, v),
+    ),
+  ),
+);
+
 const cases: HostileCase[] = [
   // ── Length fields: too large, too small, past the end ─────────────────────────────────────
   fault({ name: 'version-entry-count-past-end', category: 'length', description: 'VERSION claims 32 entries and carries 4', expect: { error: 'DECODE_ERROR', detail: /VERSION\.VersionNumberEntry\[4\]/ } }, bytes(RQ.GET_VERSION, (m) => setU8(m, 5, 32))),
@@ -270,6 +286,7 @@ const cases: HostileCase[] = [
 
   // ── Truncation at every byte of every response ─────────────────────────────────────────────
   ...truncationCases,
+  ...olderVersionTruncationCases,
 
   // ── Trailing bytes ─────────────────────────────────────────────────────────────────────────
   sweep({ name: 'trailing-garbage-after-every-response', category: 'trailing', description: 'one non-zero byte after each kind of response in turn', expect: { error: 'DECODE_ERROR', detail: /\.trailing @\d+: non-zero byte/ } }, (v) => trailingOn(v, [0x01])),
