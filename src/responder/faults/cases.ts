@@ -612,7 +612,7 @@ const cases: HostileCase[] = [
   { via: 'socket', socket: 'close-mid-exchange', name: 'socket-close-mid-exchange', category: 'transport', description: 'the server hangs up instead of answering', expect: { error: 'TRANSPORT_ERROR', detail: /closed/ }, overSocket: true, device: () => faultyDevice(honestly) },
   { via: 'socket', socket: 'slow-drip', name: 'socket-slow-drip', category: 'transport', description: 'the reply trickles in one byte every 100 ms', expect: { error: 'TIMEOUT', details: { request: 'GET_VERSION' } }, device: () => faultyDevice(honestly) },
   { via: 'socket', socket: 'wrong-transport-type', name: 'socket-wrong-transport-type', category: 'transport', description: 'the reply frame names another transport type', expect: { error: 'TRANSPORT_ERROR', detail: /transport type/ }, device: () => faultyDevice(honestly) },
-  { via: 'socket', socket: 'garbage-payload', name: 'socket-garbage-payload', category: 'transport', description: 'the reply payload is not an MCTP SPDM message', expect: { error: 'DECODE_ERROR', detail: /MCTP/ }, overSocket: true, device: () => faultyDevice(honestly) },
+  { via: 'socket', socket: 'garbage-payload', name: 'socket-garbage-payload', category: 'transport', description: 'the reply payload is not an SPDM message of the transport (MCTP in the suite)', expect: { error: 'DECODE_ERROR', detail: /MCTP/ }, overSocket: true, device: () => faultyDevice(honestly) },
 
   // ── The DOE mailbox ────────────────────────────────────────────────────────────────────────
   { via: 'doe', doe: 'busy-stuck', failure: 'busy', name: 'doe-busy-stuck', category: 'doe', description: 'the mailbox reports Busy and never clears it', expect: { error: 'BUSY' }, device: () => faultyDevice(honestly) },

@@ -9,6 +9,7 @@ import { createServer, type Server, type Socket } from 'node:net';
 import { LIMITS } from '../../wire/limits.js';
 import { CLIENT_HELLO, EMU_TRANSPORT_BY_NAME, EmuCommand, EmuFrameReader, encodeEmuFrame, SERVER_HELLO, type EmuFrame, type EmuTransportName } from '../../transport/emu-frame.js';
 import { unwrapPayload, wrapSpdm } from '../../transport/emu-framing.js';
+import { answerDoeDiscovery } from '../../transport/doe.js';
 import { equalBytes } from '../../wire/bytes.js';
 import type { SpdmHandler } from '../../transport/transport.js';
 
@@ -118,6 +119,10 @@ export class HostileEmuServer {
         return;
     }
     const u = unwrapPayload(this.opts.transport, f.payload);
+    if (u.kind === 'doe-discovery') {
+      send(EmuCommand.NORMAL, answerDoeDiscovery(u.payload));
+      return;
+    }
     if (u.kind !== 'spdm') {
       send(EmuCommand.UNKNOWN);
       return;
