@@ -41,6 +41,8 @@ export const LIMITS = {
   logImportLineBytes: 16 * 1024 * 1024,
   /** Largest policy or reference-value file. */
   policyFileBytes: 16 * 1024 * 1024,
+  /** Longest wait for a PostgreSQL signature log's server to accept a connection (or a reconnection after it dropped one). */
+  logConnectTimeoutMs: 10_000,
   /** Deepest nesting of arrays/objects in a JSON or YAML policy, evidence or log line. */
   jsonNestingDepth: 64,
 
