@@ -39,10 +39,16 @@ export const LIMITS = {
   pcapRecordBytes: (1 << 20) + 64,
   /** Longest line of a JSON Lines log export (`spdm log import`). */
   logImportLineBytes: 16 * 1024 * 1024,
-  /** Largest policy or reference-value file. */
-  policyFileBytes: 16 * 1024 * 1024,
   /** Longest wait for a PostgreSQL signature log's server to accept a connection (or a reconnection after it dropped one). */
   logConnectTimeoutMs: 10_000,
+  /**
+   * Longest a signature-log writer waits for another's write lock (SQLite busy timeout), and the
+   * longest any one PostgreSQL query may go unanswered, the lock wait included, before the
+   * connection is given up as dead (openLog option busyTimeoutMs).
+   */
+  logBusyTimeoutMs: 60_000,
+  /** Largest policy or reference-value file. */
+  policyFileBytes: 16 * 1024 * 1024,
   /** Deepest nesting of arrays/objects in a JSON or YAML policy, evidence or log line. */
   jsonNestingDepth: 64,
 

@@ -28,7 +28,7 @@ function isConnectionLoss(code: string, message: string): boolean {
   if (code.startsWith('08') || code === '57P01' || code === '57P02' || code === '57P03') return true;
   if (['ECONNRESET', 'ECONNREFUSED', 'EPIPE', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH'].includes(code)) return true;
   // pg reports a socket closed under it without a code.
-  return /connection terminated|not queryable|connection (was )?closed|ended the connection|timeout expired/i.test(message);
+  return /connection terminated|not queryable|connection (was )?closed|ended the connection|timeout expired|query read timeout/i.test(message);
 }
 
 function causeCode(e: unknown): string {

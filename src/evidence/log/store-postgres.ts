@@ -4,6 +4,10 @@
  * transaction-scoped advisory lock, so sequence allocation, tree state and tree head are updated
  * by one writer at a time across all connections; a serialization failure or deadlock is retried.
  * One log per database.
+ *
+ * A lost connection (server restart, failover, pg_terminate_backend, a dead link noticed by the
+ * query deadline) fails what was in flight with a typed STORAGE_ERROR naming its outcome
+ * (store-error.ts); the next operation connects again.
  */
 import pg from 'pg';
 import { SpdmError } from '../../wire/errors.js';
@@ -80,14 +84,19 @@ export class PostgresStore implements LogStore {
   private constructor(
     private client: pg.Client,
     private readonly url: string,
+    private readonly queryTimeoutMs: number,
   ) {
     this.description = describePostgresUrl(url);
     this.watch(client);
   }
 
-  /** A connected client, or a typed STORAGE_ERROR within LIMITS.logConnectTimeoutMs. */
-  private static async open(url: string): Promise<pg.Client> {
-    const client = new pg.Client({ connectionString: url, types, connectionTimeoutMillis: LIMITS.logConnectTimeoutMs, keepAlive: true });
+  /**
+   * A connected client, or a typed STORAGE_ERROR within LIMITS.logConnectTimeoutMs. A query
+   * unanswered for `queryTimeoutMs` fails, and the connection is then treated as lost: a server
+   * or network that went silent cannot hold a writer for ever.
+   */
+  private static async open(url: string, queryTimeoutMs: number): Promise<pg.Client> {
+    const client = new pg.Client({ connectionString: url, types, connectionTimeoutMillis: LIMITS.logConnectTimeoutMs, query_timeout: queryTimeoutMs, keepAlive: true });
     // A broken connection must not crash the process from an 'error' event; the next query fails instead.
     client.on('error', () => undefined);
     try {
@@ -99,8 +108,9 @@ export class PostgresStore implements LogStore {
     return client;
   }
 
-  static async connect(url: string): Promise<PostgresStore> {
-    return new PostgresStore(await PostgresStore.open(url), url);
+  static async connect(url: string, options: { busyTimeoutMs?: number } = {}): Promise<PostgresStore> {
+    const timeout = options.busyTimeoutMs ?? LIMITS.logBusyTimeoutMs;
+    return new PostgresStore(await PostgresStore.open(url, timeout), url, timeout);
   }
 
   private watch(client: pg.Client): void {
@@ -121,7 +131,7 @@ export class PostgresStore implements LogStore {
     if (!this.broken) return this.client;
     const old = this.client;
     void old.end().catch(() => undefined);
-    this.client = await PostgresStore.open(this.url);
+    this.client = await PostgresStore.open(this.url, this.queryTimeoutMs);
     this.broken = false;
     this.watch(this.client);
     return this.client;
@@ -189,7 +199,8 @@ export class PostgresStore implements LogStore {
           await this.q('SELECT pg_advisory_xact_lock($1)', [LOG_LOCK_KEY]);
           r = await fn(this.tx());
         } catch (e) {
-          await this.q('ROLLBACK').catch(() => undefined);
+          // On a lost connection there is nothing to roll back, and a silent one would make us wait again.
+          if (!isConnectionLost(e)) await this.q('ROLLBACK').catch(() => undefined);
           const code = (e as { code?: string }).code;
           if (options.retry && code !== undefined && RETRYABLE.has(code) && attempt < 8) {
             await new Promise((res) => setTimeout(res, 5 * attempt + Math.random() * 20));

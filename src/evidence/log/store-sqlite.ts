@@ -5,6 +5,7 @@
  */
 import Database from 'better-sqlite3';
 import { SpdmError } from '../../wire/errors.js';
+import { LIMITS } from '../../wire/limits.js';
 import type { ChainRecord } from './entry.js';
 import type { SignedTreeHead } from './sth.js';
 import { storageError, type WriteOutcome } from './store-error.js';
@@ -64,7 +65,7 @@ export class SqliteStore implements LogStore {
     options: SqliteStoreOptions = {},
   ) {
     try {
-      this.db = new Database(description, { timeout: options.busyTimeoutMs ?? 60_000, readonly: options.readOnly ?? false, fileMustExist: options.readOnly ?? false });
+      this.db = new Database(description, { timeout: options.busyTimeoutMs ?? LIMITS.logBusyTimeoutMs, readonly: options.readOnly ?? false, fileMustExist: options.readOnly ?? false });
     } catch (e) {
       throw new SpdmError('STATE_ERROR', `cannot open SQLite log ${description}: ${e instanceof Error ? e.message : String(e)}`);
     }

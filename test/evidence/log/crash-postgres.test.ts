@@ -4,12 +4,16 @@
  * from a second connection) while the writer goes on. After each drop every acknowledged append
  * is there, the whole log verifies and the next append works — in the same writer too, which
  * reconnects. SPDMKIT_CRASH_PG_DROPS changes the count, SPDMKIT_CRASH_SEED repeats a run's timing.
+ * And a connection that goes silent (a dead network link) fails the append within its deadline.
  */
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
+import { createConnection, createServer, type Socket } from 'node:net';
 import pg from 'pg';
+import { openLog } from '../../../src/evidence/log/log.js';
 import type { Evidence } from '../../../src/evidence/evidence.js';
+import { SpdmError } from '../../../src/wire/errors.js';
 import { startPostgres, type PostgresServer } from '../../support/postgres.js';
 import { makeEvidence, SUITES, tempDir } from './helpers.js';
 import { checkAfterCrash, KillTally, prng, recordAcks, seedFromEnv, sleep, startCrashChild, type Ack, type CheckResult, type CrashChild } from './crash.js';
@@ -148,4 +152,67 @@ test(`PostgreSQL: ${ROUNDS * 2} connection drops mid-transaction (backend termin
       `${childAcks} acknowledged appends by the writers + ${ROUNDS} by the checker, all present; ${last.size} entries verified after the last drop (${last.signaturesValid} device signatures); ` +
       `kills: ${tally.toString()}; ${seconds.toFixed(1)} s; seed ${seed}`,
   );
+});
+
+/** A TCP relay to the server that can go silent: it keeps both sockets open and forwards nothing, as a dead link does. */
+async function relay(to: URL): Promise<{ port: number; silence(): void; restore(): void; close(): Promise<void> }> {
+  let silent = false;
+  const sockets = new Set<Socket>();
+  const srv = createServer((down) => {
+    const up = createConnection(Number(to.port), to.hostname);
+    for (const s of [down, up]) {
+      sockets.add(s);
+      s.on('error', () => undefined);
+      s.on('close', () => sockets.delete(s));
+    }
+    down.on('data', (d) => silent || up.write(d));
+    up.on('data', (d) => silent || down.write(d));
+    down.on('close', () => up.destroy());
+    up.on('close', () => down.destroy());
+  });
+  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
+  const a = srv.address();
+  return {
+    port: typeof a === 'object' && a ? a.port : 0,
+    silence: () => {
+      silent = true;
+    },
+    restore: () => {
+      silent = false;
+    },
+    close: async () => {
+      for (const s of sockets) s.destroy();
+      await new Promise<void>((r) => srv.close(() => r()));
+    },
+  };
+}
+
+test('PostgreSQL: a connection that goes silent fails the append with STORAGE_ERROR at busyTimeoutMs instead of hanging; the next append reconnects', { timeout: 60_000 }, async () => {
+  const url = await server!.createDatabase('spdmkit_silent');
+  const base = await makeEvidence({ suite: SUITES[0]!, version: 0x12, name: 'silent' });
+  const r = await relay(new URL(url));
+  const via = new URL(url);
+  via.host = `127.0.0.1:${r.port}`;
+  const keyFile = tmp.file('silent.key');
+  const acked = new Map<string, Ack>();
+  const log = await openLog(via.toString(), { keyFile, busyTimeoutMs: 1000 });
+  try {
+    const a = await log.appendEvidence({ ...base, device: 'before' });
+    acked.set('before', { device: 'before', ...a });
+    r.silence();
+    const err = await log.appendEvidence({ ...base, device: 'silent' }).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    assert.ok(err instanceof SpdmError && err.code === 'STORAGE_ERROR', `a typed STORAGE_ERROR: ${String(err)}`);
+    assert.equal(err.details['connectionLost'], true);
+    assert.ok(err.details['outcome'] === 'rolled-back' || err.details['outcome'] === 'unknown');
+    r.restore();
+    const b = await log.appendEvidence({ ...base, device: 'after' });
+    acked.set('after', { device: 'after', ...b });
+  } finally {
+    await log.close();
+    await r.close();
+  }
+  await checkAfterCrash(url, keyFile, acked, undefined, 'after the silent connection');
 });
