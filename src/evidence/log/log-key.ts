@@ -11,6 +11,7 @@ import { closeSync, existsSync, fsyncSync, linkSync, mkdirSync, openSync, readFi
 import { dirname } from 'node:path';
 import { SpdmError } from '../../wire/errors.js';
 import { sha256 } from './merkle.js';
+import { isStorageFull } from './store-error.js';
 
 export interface LogPublicKey {
   readonly key: KeyObject;
@@ -144,8 +145,7 @@ function syncDirectory(dir: string): void {
 
 function keyFileError(e: unknown, path: string): SpdmError {
   const code = (e as NodeJS.ErrnoException).code ?? '';
-  const full = code === 'ENOSPC' || code === 'EDQUOT' || code === 'EFBIG';
-  return new SpdmError(full ? 'STORAGE_FULL' : 'STORAGE_ERROR', `cannot create the log key ${path}: ${e instanceof Error ? e.message : String(e)}`, { cause: code || undefined, action: 'create log key' }, { cause: e });
+  return new SpdmError(isStorageFull(e) ? 'STORAGE_FULL' : 'STORAGE_ERROR', `cannot create the log key ${path}: ${e instanceof Error ? e.message : String(e)}`, { cause: code || undefined, action: 'create log key' }, { cause: e });
 }
 
 /**
