@@ -6,7 +6,7 @@
  */
 import assert from 'node:assert/strict';
 import { fork, spawn, type ChildProcess } from 'node:child_process';
-import { openLog } from '../../../src/evidence/log/log.js';
+import { openLog, type SignatureLog } from '../../../src/evidence/log/log.js';
 import type { Evidence } from '../../../src/evidence/evidence.js';
 import { crashWorkerArgv, type CrashMessage, type CrashWorkerArgs } from './crash-worker.js';
 
@@ -124,37 +124,59 @@ export interface CheckResult {
 }
 
 /**
- * Opens the log, asserts every acknowledged append is present where it was acknowledged, verifies
- * the whole log, then (unless `next` is undefined) appends `next`, records it into `acked` and
+ * Opens the log read-only, as `spdm log verify` would right after the crash, asserts every
+ * acknowledged append is present where it was acknowledged and verifies the whole log; then
+ * (unless `next` is undefined) opens it for writing, appends `next`, records it into `acked` and
  * checks it landed at the end.
  */
 export async function checkAfterCrash(target: string, keyFile: string, acked: Map<string, Ack>, next: Evidence | undefined, label: string): Promise<CheckResult> {
-  const log = await openLog(target, { keyFile });
+  let reader: SignatureLog | undefined;
   try {
-    const size = await log.size();
-    const devices: (string | undefined)[] = [];
-    for (let i = 0; i < size; i += 500) for (const e of await log.entries(i, Math.min(500, size - i))) devices[e.index] = e.device;
-    assert.equal(devices.length, size, `${label}: every entry under the newest head is readable`);
-    for (const a of acked.values()) {
-      assert.ok(a.first + a.count <= size, `${label}: acknowledged ${a.device} at ${a.first} is under the newest tree head (size ${size})`);
-      for (let i = a.first; i < a.first + a.count; i++) assert.equal(devices[i], a.device, `${label}: entry ${i} is the acknowledged ${a.device}`);
-    }
-    const accounted = new Set(acked.keys());
-    let unacknowledged = 0;
-    for (const d of new Set(devices)) if (d !== undefined && !accounted.has(d)) unacknowledged++;
-    const report = await log.verify({ workers: 0 });
-    assert.equal(report.ok, true, `${label}: the log verifies: ${JSON.stringify(report.problems.slice(0, 5))}`);
-    assert.equal(report.treeSize, size);
-    assert.equal(report.signaturesValid, size, `${label}: every device signature re-verifies`);
-    if (next) {
-      const r = await log.appendEvidence(next);
-      assert.equal(r.first, size, `${label}: the next append goes at the end`);
-      acked.set(next.device ?? '', { device: next.device ?? '', first: r.first, count: r.count });
-    }
-    return { size, unacknowledged, signaturesValid: report.signaturesValid, devices: new Set(devices.filter((d): d is string => d !== undefined)) };
-  } finally {
-    await log.close();
+    reader = await openLog(target, { readOnly: true });
+  } catch (e) {
+    // Only before anything was acknowledged may the log not exist yet (the writer died creating it).
+    if (acked.size > 0) throw e;
   }
+  let result: CheckResult;
+  if (reader) {
+    try {
+      result = await inspect(reader, acked, label);
+    } finally {
+      await reader.close();
+    }
+  } else {
+    result = { size: 0, unacknowledged: 0, signaturesValid: 0, devices: new Set() };
+  }
+  if (next) {
+    const log = await openLog(target, { keyFile });
+    try {
+      assert.equal(await log.size(), result.size, `${label}: nothing changed the log while it was checked`);
+      const r = await log.appendEvidence(next);
+      assert.equal(r.first, result.size, `${label}: the next append goes at the end`);
+      acked.set(next.device ?? '', { device: next.device ?? '', first: r.first, count: r.count });
+    } finally {
+      await log.close();
+    }
+  }
+  return result;
+}
+
+async function inspect(log: SignatureLog, acked: ReadonlyMap<string, Ack>, label: string): Promise<CheckResult> {
+  const size = await log.size();
+  const devices: (string | undefined)[] = [];
+  for (let i = 0; i < size; i += 500) for (const e of await log.entries(i, Math.min(500, size - i))) devices[e.index] = e.device;
+  assert.equal(devices.length, size, `${label}: every entry under the newest head is readable`);
+  for (const a of acked.values()) {
+    assert.ok(a.first + a.count <= size, `${label}: acknowledged ${a.device} at ${a.first} is under the newest tree head (size ${size})`);
+    for (let i = a.first; i < a.first + a.count; i++) assert.equal(devices[i], a.device, `${label}: entry ${i} is the acknowledged ${a.device}`);
+  }
+  let unacknowledged = 0;
+  for (const d of new Set(devices)) if (d !== undefined && !acked.has(d)) unacknowledged++;
+  const report = await log.verify({ workers: 0 });
+  assert.equal(report.ok, true, `${label}: the log verifies: ${JSON.stringify(report.problems.slice(0, 5))}`);
+  assert.equal(report.treeSize, size, `${label}: verified the tree it read`);
+  assert.equal(report.signaturesValid, size, `${label}: every device signature re-verifies`);
+  return { size, unacknowledged, signaturesValid: report.signaturesValid, devices: new Set(devices.filter((d): d is string => d !== undefined)) };
 }
 
 /** Adds a child's acknowledgements to the ledger; a device acknowledged twice would be a bug in the test. */
