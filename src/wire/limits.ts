@@ -63,6 +63,14 @@ export const LIMITS = {
   logImportPendingBytes: 32 * 1024 * 1024,
   /** Largest checkpoint file `spdm log verify --checkpoint` reads (it holds one signed tree head). */
   checkpointFileBytes: 64 * 1024,
+  /** Longest wait for a PostgreSQL signature log's server to accept a connection (or a reconnection after it dropped one). */
+  logConnectTimeoutMs: 10_000,
+  /**
+   * Longest a signature-log writer waits for another's write lock (SQLite busy timeout), and the
+   * longest any one PostgreSQL query may go unanswered, the lock wait included, before the
+   * connection is given up as dead (openLog option busyTimeoutMs).
+   */
+  logBusyTimeoutMs: 60_000,
   /** Largest policy or reference-value file. */
   policyFileBytes: 16 * 1024 * 1024,
   /** Largest trust-anchor file (`spdm verify --trust`, PEM or DER), and certificate file of a deny-list. */
