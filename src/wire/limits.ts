@@ -110,6 +110,6 @@ export class LimitError extends SpdmError {
 
 /** A wait Node's timers can hold: finite, non-negative, below the 2^31-1 ms overflow. */
 export function timerMs(ms: number): number {
-  if (!Number.isFinite(ms) || ms <= 0) return 0;
+  if (Number.isNaN(ms) || ms <= 0) return 0;
   return Math.min(Math.ceil(ms), LIMITS.maxTimerMs);
 }
