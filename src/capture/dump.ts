@@ -10,6 +10,7 @@
  * the clear channel does in between), while the algorithms it needs are the connection's.
  */
 import { DecodeError, SpdmError } from '../wire/errors.js';
+import { LIMITS } from '../wire/limits.js';
 import { Reader } from '../wire/reader.js';
 import { fromHex, toHex } from '../wire/bytes.js';
 import { codeName, isRequestCode, versionString } from '../spdm/codes.js';
@@ -18,7 +19,7 @@ import { ConversationDecoder, type DecodedMessage } from '../spdm/conversation.j
 import { decodeDoeObject, DoeObjectType } from '../transport/doe.js';
 import { decodeMctpMessage, decodeMctpTransportHeader, MctpMessageType } from '../transport/mctp.js';
 import { SessionTracker, type RecordResult, type SessionEvent, type SessionReport } from '../session/tracker.js';
-import { LinkType, parsePcap } from './pcap.js';
+import { bytesSource, LinkType, PcapReader, type PcapRecord } from './pcap.js';
 import { SignatureTracker, type SignatureFinding } from './signatures.js';
 
 export interface DumpOptions {
@@ -70,6 +71,8 @@ export interface Dump {
   readonly packets: readonly DumpedPacket[];
   /** Every secure session seen, with its record counts and key switch points. */
   readonly sessions: readonly SessionReport[];
+  /** Sessions created before those listed, left out over LIMITS.captureSessionReports (absent when none were). */
+  readonly sessionsNotListed?: number;
   readonly summary: {
     readonly packets: number;
     readonly decoded: number;
@@ -182,45 +185,124 @@ export function parsePskArgument(arg: string): Uint8Array {
   return out;
 }
 
-export function dumpCapture(bytes: Uint8Array, options: DumpOptions = {}): Dump {
-  const pcap = parsePcap(bytes);
-  const decoder = new ConversationDecoder();
-  const tracker = new SignatureTracker();
-  const sessions =
-    pcap.linkType === LinkType.PCI_DOE || pcap.linkType === LinkType.MCTP
-      ? new SessionTracker({ transport: pcap.linkType === LinkType.MCTP ? 'mctp' : 'doe', ...(options.psk ? { psk: options.psk } : {}) })
-      : undefined;
-  const packets: DumpedPacket[] = [];
-  let lastDirection: Direction = 'response';
-  let pendingRequest: number | undefined;
-  let errors = 0;
-  for (const rec of pcap.records) {
+type Summary = Dump['summary'];
+
+/**
+ * Decodes a capture one record at a time, in order: `packet()` returns the record's dump and
+ * keeps only what later records need (the conversation's negotiated state, transcripts and
+ * chains for signatures, session keys, the last request for pairing) and the summary counts, so
+ * that a capture of any length is dumped in bounded memory.
+ */
+export class CaptureDecoder {
+  private readonly decoder = new ConversationDecoder();
+  private readonly tracker = new SignatureTracker();
+  private readonly tracked: SessionTracker | undefined;
+  private lastDirection: Direction = 'response';
+  private pendingRequest: number | undefined;
+  private errors = 0;
+  private readonly counts = {
+    packets: 0,
+    decoded: 0,
+    secured: 0,
+    decrypted: 0,
+    undecrypted: 0,
+    failedRecords: 0,
+    undecoded: 0,
+    verified: 0,
+    failed: 0,
+    unchecked: 0,
+  };
+
+  constructor(
+    readonly linkType: number,
+    options: DumpOptions = {},
+  ) {
+    this.tracked =
+      linkType === LinkType.PCI_DOE || linkType === LinkType.MCTP
+        ? new SessionTracker({ transport: linkType === LinkType.MCTP ? 'mctp' : 'doe', ...(options.psk ? { psk: options.psk } : {}) })
+        : undefined;
+  }
+
+  /** The dump of the next record. */
+  packet(rec: PcapRecord): DumpedPacket {
+    // A capture of garbage throws a DecodeError per record, caught here and shown by its message
+    // only: capturing their stack traces was a third of the time of such a dump.
+    const limit = Error.stackTraceLimit;
+    Error.stackTraceLimit = 0;
+    let p: DumpedPacket;
+    try {
+      p = this.decode(rec);
+    } finally {
+      Error.stackTraceLimit = limit;
+    }
+    this.count(p);
+    return p;
+  }
+
+  /** Every secure session seen so far (the latest LIMITS.captureSessionReports). */
+  get sessions(): SessionReport[] {
+    return this.tracked?.sessions ?? [];
+  }
+
+  /** Sessions left out of `sessions` by the bound. */
+  get sessionsNotListed(): number {
+    return this.tracked?.unlistedSessions ?? 0;
+  }
+
+  get summary(): Summary {
+    const c = this.counts;
+    return {
+      packets: c.packets,
+      decoded: c.decoded,
+      secured: c.secured,
+      securedRecords: { decrypted: c.decrypted, undecrypted: c.undecrypted, failed: c.failedRecords },
+      undecoded: c.undecoded,
+      errors: this.errors,
+      signatures: { verified: c.verified, failed: c.failed, unchecked: c.unchecked },
+    };
+  }
+
+  private count(p: DumpedPacket): void {
+    const c = this.counts;
+    c.packets++;
+    const header = (p.fields as { header?: unknown } | undefined)?.header;
+    if (p.kind === 'spdm' && !p.decodeError && p.fields && !header) c.decoded++;
+    if (p.kind === 'spdm' && header !== undefined) c.undecoded++;
+    if (p.kind === 'secured') c.secured++;
+    if (p.secured?.status === 'decrypted') c.decrypted++;
+    if (p.secured?.status === 'undecrypted') c.undecrypted++;
+    if (p.secured?.status === 'failed') c.failedRecords++;
+    if (p.signature?.ok === true) c.verified++;
+    if (p.signature?.ok === false) c.failed++;
+    if (p.signature?.ok === null) c.unchecked++;
+  }
+
+  private decode(rec: PcapRecord): DumpedPacket {
     const base = { index: rec.index, timestampUs: rec.timestampUs };
     let u: Unframed;
     try {
-      u = unframe(pcap.linkType, rec.data);
+      u = unframe(this.linkType, rec.data);
     } catch (e) {
-      errors++;
-      packets.push({ ...base, direction: lastDirection === 'request' ? 'response' : 'request', transport: {}, kind: 'other', name: 'undecodable', decodeError: String(e instanceof Error ? e.message : e) });
-      continue;
+      this.errors++;
+      return { ...base, direction: this.lastDirection === 'request' ? 'response' : 'request', transport: {}, kind: 'other', name: 'undecodable', decodeError: String(e instanceof Error ? e.message : e) };
     }
     let direction: Direction;
     if (u.kind === 'spdm' && u.body.length >= 2) direction = isRequestCode(u.body[1] as number) ? 'request' : 'response';
-    else direction = lastDirection === 'request' ? 'response' : 'request';
+    else direction = this.lastDirection === 'request' ? 'response' : 'request';
     // A secured record's direction is a guess from alternation, unless the key that opens it says otherwise.
     let opened: RecordResult | undefined;
     let recordError: string | undefined;
-    if (u.kind === 'secured' && sessions) {
+    if (u.kind === 'secured' && this.tracked) {
       try {
-        opened = sessions.open(u.body, direction, rec.index);
+        opened = this.tracked.open(u.body, direction, rec.index);
         direction = opened.direction;
       } catch (e) {
         recordError = errorText(e);
       }
     }
-    lastDirection = direction;
-    const answers = direction === 'response' ? pendingRequest : undefined;
-    pendingRequest = direction === 'request' ? rec.index : undefined;
+    this.lastDirection = direction;
+    const answers = direction === 'response' ? this.pendingRequest : undefined;
+    this.pendingRequest = direction === 'request' ? rec.index : undefined;
     const common = { ...base, direction, transport: u.transport, ...(answers !== undefined ? { answers } : {}) };
     if (u.kind === 'doe-discovery') {
       const p = u.body;
@@ -228,63 +310,57 @@ export function dumpCapture(bytes: Uint8Array, options: DumpOptions = {}): Dump 
         direction === 'request'
           ? { index: p[0], version: p[1] }
           : { vendorId: (p[0] ?? 0) | ((p[1] ?? 0) << 8), dataObjectType: p[2], nextIndex: p[3] };
-      packets.push({ ...common, kind: 'doe-discovery', name: `DOE_DISCOVERY_${direction.toUpperCase()}`, fields });
-      continue;
+      return { ...common, kind: 'doe-discovery', name: `DOE_DISCOVERY_${direction.toUpperCase()}`, fields };
     }
     if (u.kind === 'secured') {
       if (opened?.status === 'decrypted') {
-        packets.push(decryptedPacket(common, opened, tracker));
-        if (opened.decodeError) errors++;
-        continue;
+        if (opened.decodeError) this.errors++;
+        return decryptedPacket(common, opened, this.tracker);
       }
       let fields: unknown;
       let decodeError = recordError;
       try {
-        fields = securedFields(pcap.linkType, u.body);
+        fields = securedFields(this.linkType, u.body);
       } catch (e) {
         decodeError ??= errorText(e);
       }
-      if (decodeError || opened?.status === 'failed') errors++;
+      if (decodeError || opened?.status === 'failed') this.errors++;
       const secured: SecuredRecordInfo | undefined = opened
         ? { sessionId: hex32(opened.sessionId), status: opened.status, ...(opened.reason ? { reason: opened.reason } : {}), record: recordFields(opened) }
         : undefined;
-      packets.push({ ...common, kind: 'secured', name: 'SECURED_MESSAGE', ...(fields ? { fields } : {}), ...(decodeError ? { decodeError } : {}), ...(secured ? { secured } : {}) });
-      continue;
+      return { ...common, kind: 'secured', name: 'SECURED_MESSAGE', ...(fields ? { fields } : {}), ...(decodeError ? { decodeError } : {}), ...(secured ? { secured } : {}) };
     }
     if (u.kind === 'other') {
-      packets.push({ ...common, kind: 'other', name: 'NON_SPDM', fields: { bytes: toHex(u.body) } });
-      continue;
+      return { ...common, kind: 'other', name: 'NON_SPDM', fields: { bytes: toHex(u.body) } };
     }
     let d: DecodedMessage;
     try {
-      d = decoder.feed(direction, u.body);
+      d = this.decoder.feed(direction, u.body);
     } catch (e) {
-      errors++;
+      this.errors++;
       let name = 'SPDM';
       try {
         name = codeName(peekHeader(u.body).code);
       } catch {
         // header itself is short; keep the generic name
       }
-      packets.push({ ...common, kind: 'spdm', name, decodeError: e instanceof SpdmError ? e.message : String(e) });
-      continue;
+      return { ...common, kind: 'spdm', name, decodeError: e instanceof SpdmError ? e.message : String(e) };
     }
-    const finding = tracker.observe(d);
+    const finding = this.tracker.observe(d);
     let event: SessionEvent | undefined;
     try {
-      event = sessions?.observe(d, decoder.state, rec.index);
+      event = this.tracked?.observe(d, this.decoder.state, rec.index);
     } catch (e) {
       // Deriving keys can only fail on an algorithm node:crypto lacks; the clear message still decodes.
-      errors++;
-      packets.push({ ...common, kind: 'spdm', name: d.kind === 'other' ? d.name : d.kind, decodeError: `session keys: ${errorText(e)}` });
-      continue;
+      this.errors++;
+      return { ...common, kind: 'spdm', name: d.kind === 'other' ? d.name : d.kind, decodeError: `session keys: ${errorText(e)}` };
     }
     if (event) {
-      tracker.resetSession(event.sessionId);
-      if (event.responderVerifyData === false) errors++;
+      this.tracker.resetSession(event.sessionId);
+      if (event.responderVerifyData === false) this.errors++;
     }
     const version = d.kind === 'other' ? d.header.version : (d.msg as { version: number }).version;
-    packets.push({
+    return {
       ...common,
       kind: 'spdm',
       name: d.kind === 'other' ? d.name : d.kind,
@@ -293,28 +369,18 @@ export function dumpCapture(bytes: Uint8Array, options: DumpOptions = {}): Dump 
       ...(d.anomaly ? { warning: d.anomaly } : {}),
       ...(finding ? { signature: finding } : {}),
       ...(event ? { session: { ...event, sessionId: hex32(event.sessionId) } } : {}),
-    });
+    };
   }
-  const sigs = packets.map((p) => p.signature).filter((s): s is SignatureFinding => s !== undefined);
-  const securedStatus = (status: SecuredRecordInfo['status']) => packets.filter((p) => p.secured?.status === status).length;
-  return {
-    linkType: pcap.linkType,
-    packets,
-    sessions: sessions?.sessions ?? [],
-    summary: {
-      packets: packets.length,
-      decoded: packets.filter((p) => p.kind === 'spdm' && !p.decodeError && p.fields && !(p.fields as { header?: unknown }).header).length,
-      secured: packets.filter((p) => p.kind === 'secured').length,
-      securedRecords: { decrypted: securedStatus('decrypted'), undecrypted: securedStatus('undecrypted'), failed: securedStatus('failed') },
-      undecoded: packets.filter((p) => p.kind === 'spdm' && (p.fields as { header?: unknown } | undefined)?.header !== undefined).length,
-      errors,
-      signatures: {
-        verified: sigs.filter((s) => s.ok === true).length,
-        failed: sigs.filter((s) => s.ok === false).length,
-        unchecked: sigs.filter((s) => s.ok === null).length,
-      },
-    },
-  };
+}
+
+/** A whole capture in memory, dumped into one object (the CLI streams instead: dump-file.ts). */
+export function dumpCapture(bytes: Uint8Array, options: DumpOptions = {}): Dump {
+  const reader = new PcapReader(bytesSource(bytes));
+  const c = new CaptureDecoder(reader.header.linkType, options);
+  const packets: DumpedPacket[] = [];
+  for (const rec of reader.records()) packets.push(c.packet(rec));
+  const notListed = c.sessionsNotListed;
+  return { linkType: c.linkType, packets, sessions: c.sessions, ...(notListed > 0 ? { sessionsNotListed: notListed } : {}), summary: c.summary };
 }
 
 function recordFields(r: RecordResult): Record<string, unknown> {
@@ -388,44 +454,51 @@ function fieldLines(v: unknown, indent: string, out: string[]): void {
   }
 }
 
-/** The human form: one block per packet, fields indented, signature verdicts inline. */
-export function formatDump(d: Dump): string {
-  const out: string[] = [`link type ${d.linkType} (${d.linkType === LinkType.PCI_DOE ? 'PCI DOE' : d.linkType === LinkType.MCTP ? 'MCTP' : 'unknown'}), ${d.packets.length} packets`];
-  for (const p of d.packets) {
-    const arrow = p.direction === 'request' ? '→' : '←';
-    const v = p.version ? ` (SPDM ${p.version})` : '';
-    const pair = p.answers !== undefined ? ` answers #${p.answers}` : '';
-    out.push(`#${p.index} ${arrow} ${p.name}${v}${pair}`);
-    const t = Object.entries(p.transport)
+/** The human form's first line. */
+export function formatDumpHeader(linkType: number, packets: number): string {
+  return `link type ${linkType} (${linkType === LinkType.PCI_DOE ? 'PCI DOE' : linkType === LinkType.MCTP ? 'MCTP' : 'unknown'}), ${packets} packets`;
+}
+
+/** One packet of the human form: its lines. */
+export function formatPacketLines(p: DumpedPacket, out: string[] = []): string[] {
+  const arrow = p.direction === 'request' ? '→' : '←';
+  const v = p.version ? ` (SPDM ${p.version})` : '';
+  const pair = p.answers !== undefined ? ` answers #${p.answers}` : '';
+  out.push(`#${p.index} ${arrow} ${p.name}${v}${pair}`);
+  const t = Object.entries(p.transport)
+    .map(([k, x]) => `${k}=${String(x)}`)
+    .join(' ');
+  if (t) out.push(`    transport: ${t}`);
+  if (p.secured) {
+    const s = p.secured;
+    const rec = Object.entries(s.record)
       .map(([k, x]) => `${k}=${String(x)}`)
       .join(' ');
-    if (t) out.push(`    transport: ${t}`);
-    if (p.secured) {
-      const s = p.secured;
-      const rec = Object.entries(s.record)
-        .map(([k, x]) => `${k}=${String(x)}`)
-        .join(' ');
-      if (s.status === 'decrypted') {
-        const key = s.keys === 'data' ? `data keys gen ${s.generation ?? 0}` : 'handshake keys';
-        out.push(`    secured: session ${s.sessionId}, decrypted with ${key}, sequence ${s.sequence ?? '?'}; ${rec}`);
-      } else out.push(`    secured: session ${s.sessionId}, ${s.status === 'failed' ? 'DECRYPTION FAILED' : 'not decrypted'}: ${s.reason ?? ''}`);
-      for (const n of s.notes ?? []) out.push(`    session: ${n}`);
-    }
-    if (p.session) out.push(`    session ${p.session.sessionId} (${p.session.kind}): ${p.session.note}`);
-    if (p.decodeError) out.push(`    DECODE ERROR: ${p.decodeError}`);
-    if (p.warning) out.push(`    WARNING: ${p.warning}`);
-    if (p.fields) fieldLines(p.fields, '    ', out);
-    if (p.signature) {
-      const s = p.signature;
-      out.push(`    signature: ${s.ok === true ? 'VERIFIED' : s.ok === false ? `INVALID (${s.reason ?? ''})` : `not checked (${s.reason ?? ''})`}`);
-    }
+    if (s.status === 'decrypted') {
+      const key = s.keys === 'data' ? `data keys gen ${s.generation ?? 0}` : 'handshake keys';
+      out.push(`    secured: session ${s.sessionId}, decrypted with ${key}, sequence ${s.sequence ?? '?'}; ${rec}`);
+    } else out.push(`    secured: session ${s.sessionId}, ${s.status === 'failed' ? 'DECRYPTION FAILED' : 'not decrypted'}: ${s.reason ?? ''}`);
+    for (const n of s.notes ?? []) out.push(`    session: ${n}`);
   }
-  const s = d.summary;
+  if (p.session) out.push(`    session ${p.session.sessionId} (${p.session.kind}): ${p.session.note}`);
+  if (p.decodeError) out.push(`    DECODE ERROR: ${p.decodeError}`);
+  if (p.warning) out.push(`    WARNING: ${p.warning}`);
+  if (p.fields) fieldLines(p.fields, '    ', out);
+  if (p.signature) {
+    const s = p.signature;
+    out.push(`    signature: ${s.ok === true ? 'VERIFIED' : s.ok === false ? `INVALID (${s.reason ?? ''})` : `not checked (${s.reason ?? ''})`}`);
+  }
+  return out;
+}
+
+/** The human form's last lines: the summary (after an empty line) and the sessions. */
+export function formatDumpFooter(s: Summary, sessions: readonly SessionReport[], out: string[] = [], notListed = 0): string[] {
   out.push(
     '',
     `${s.packets} packets: ${s.decoded} SPDM decoded, ${s.undecoded} SPDM header-only, ${s.secured} secured (${s.securedRecords.decrypted} decrypted, ${s.securedRecords.undecrypted} not decrypted, ${s.securedRecords.failed} failed), ${s.errors} errors; signatures ${s.signatures.verified} verified, ${s.signatures.failed} invalid, ${s.signatures.unchecked} unchecked`,
   );
-  for (const x of d.sessions) {
+  if (notListed > 0) out.push(`${notListed} earlier session(s) not listed (over the captureSessionReports limit of ${LIMITS.captureSessionReports})`);
+  for (const x of sessions) {
     const r = x.records;
     const verify = x.kind === 'psk' ? `, ResponderVerifyData ${x.responderVerifyData === null ? 'not checked' : x.responderVerifyData ? 'ok' : 'MISMATCH'}, RequesterVerifyData ${x.requesterVerifyData === null ? 'not checked' : x.requesterVerifyData ? 'ok' : 'MISMATCH'}` : '';
     out.push(`session ${hex32(x.sessionId)} (${x.kind}${x.createdAt !== undefined ? `, #${x.createdAt}` : ''}): ${r.decrypted} decrypted, ${r.undecrypted} not decrypted, ${r.failed} failed${verify}${x.reason ? ` — ${x.reason}` : ''}`);
@@ -433,5 +506,13 @@ export function formatDump(d: Dump): string {
       out.push(`    ${k.direction} ${k.phase} key${k.phase === 'data' ? ` gen ${k.generation}` : ''} (after ${k.derivedAfter}) first used by ${k.firstMessage ?? '?'}${k.firstRef !== undefined ? ` #${k.firstRef}` : ''}`);
     }
   }
+  return out;
+}
+
+/** The human form: one block per packet, fields indented, signature verdicts inline. */
+export function formatDump(d: Dump): string {
+  const out: string[] = [formatDumpHeader(d.linkType, d.packets.length)];
+  for (const p of d.packets) formatPacketLines(p, out);
+  formatDumpFooter(d.summary, d.sessions, out, d.sessionsNotListed ?? 0);
   return out.join('\n');
 }

@@ -6,11 +6,16 @@
  * Messages decrypted from a secure session are fed with their session ID: each session has its
  * own message_m (and its own request/response pairing), while A stays the connection's VCA
  * (libspdm: session_info->session_transcript.message_m; L = A || message_m for 1.2+).
+ *
+ * What it keeps is bounded whatever the capture: a transcript (A, B, a message_m) or a chain in
+ * reassembly that would grow past LIMITS.captureTranscriptBytes is emptied instead, and the
+ * signatures over it are reported as not checked (ok: null) rather than verified on a part.
  */
 import { X509Certificate, type KeyObject } from 'node:crypto';
 import { spdmVerify, SigningContext } from '../crypto/signature.js';
 import { concat, toHex } from '../wire/bytes.js';
 import { SpdmError } from '../wire/errors.js';
+import { LIMITS } from '../wire/limits.js';
 import { Transcript } from '../spdm/transcript.js';
 import type { DecodedMessage } from '../spdm/conversation.js';
 import type { ChallengeRequest } from '../spdm/messages/challenge.js';
@@ -43,6 +48,11 @@ export class SignatureTracker {
   private readonly a = new Transcript();
   private b = new Transcript();
   private certParts: Uint8Array[] = [];
+  private certBytes = 0;
+  /** The chain being read outgrew the bound: it is dropped, and so is the slot's key when it ends. */
+  private certOverflow = false;
+  /** Transcripts emptied for outgrowing LIMITS.captureTranscriptBytes (until replaced or cleared). */
+  private readonly overflowed = new WeakSet<Transcript>();
   private readonly leafKeys = new Map<number, KeyObject>();
   private challenge: ChallengeRequest | undefined;
   /** The clear channel; sessions get their own (message_m and request pairing are per session). */
@@ -52,6 +62,11 @@ export class SignatureTracker {
   private sessionChannel(sessionId: number): Channel {
     let c = this.sessionChannels.get(sessionId);
     if (!c) {
+      // As many channels as sessions the dump keeps at once; the oldest goes first (Map order).
+      if (this.sessionChannels.size >= LIMITS.captureSessionReports) {
+        const oldest = this.sessionChannels.keys().next();
+        if (!oldest.done) this.sessionChannels.delete(oldest.value);
+      }
       c = { m: this.fresh() };
       this.sessionChannels.set(sessionId, c);
     }
@@ -76,11 +91,12 @@ export class SignatureTracker {
       switch (d.kind) {
         case 'GET_VERSION':
           this.a.clear();
+          this.overflowed.delete(this.a);
           this.sessionChannels.clear();
           ch.lastRequest = d.msg.raw;
           break;
         case 'GET_CERTIFICATE':
-          if (d.msg.offset === 0) this.certParts = [];
+          if (d.msg.offset === 0) this.resetChain();
           ch.lastRequest = d.msg.raw;
           break;
         case 'GET_CAPABILITIES':
@@ -109,16 +125,16 @@ export class SignatureTracker {
     const req = ch.lastRequest;
     switch (d.kind) {
       case 'VERSION':
-        if (req) this.a.append(req, d.msg.raw);
+        if (req) this.grow(this.a, req, d.msg.raw);
         return undefined;
       case 'CAPABILITIES':
         this.version = d.msg.version;
-        if (req) this.a.append(req, d.msg.raw);
+        if (req) this.grow(this.a, req, d.msg.raw);
         return undefined;
       case 'ALGORITHMS':
         this.hashId = d.msg.baseHash;
         this.asymId = d.msg.baseAsym;
-        if (req) this.a.append(req, d.msg.raw);
+        if (req) this.grow(this.a, req, d.msg.raw);
         try {
           this.a.setHash(this.hashId);
           this.hashSize = this.a.digest().length;
@@ -128,26 +144,32 @@ export class SignatureTracker {
         return undefined;
       case 'DIGESTS':
         this.b = this.fresh();
-        if (req) this.b.append(req, d.msg.raw);
-        this.certParts = [];
+        if (req) this.grow(this.b, req, d.msg.raw);
+        this.resetChain();
         return undefined;
       case 'CERTIFICATE':
-        if (req) this.b.append(req, d.msg.raw);
-        this.certParts.push(d.msg.portion);
-        if (d.msg.remainderLength === 0) {
-          try {
-            const chain = decodeSpdmCertChain(concat(this.certParts), this.version, this.hashSize);
-            const leaf = chain.certificates.at(-1);
-            if (leaf) this.leafKeys.set(d.msg.slot, new X509Certificate(Buffer.from(leaf)).publicKey);
-          } catch {
-            this.leafKeys.delete(d.msg.slot);
-          }
+        if (req) this.grow(this.b, req, d.msg.raw);
+        if (this.certBytes + d.msg.portion.length > LIMITS.captureTranscriptBytes) {
           this.certParts = [];
+          this.certOverflow = true;
+        }
+        if (!this.certOverflow) {
+          this.certParts.push(d.msg.portion);
+          this.certBytes += d.msg.portion.length;
+        }
+        if (d.msg.remainderLength === 0) {
+          if (this.certOverflow) this.leafKeys.delete(d.msg.slot);
+          else this.readLeafKey(d.msg.slot);
+          this.resetChain();
         }
         return undefined;
       case 'CHALLENGE_AUTH': {
         const c = this.challenge;
         if (!c) return undefined;
+        if (this.overflowed.has(this.a) || this.overflowed.has(this.b)) {
+          this.b = this.fresh();
+          return this.tooLong('CHALLENGE_AUTH', c.slot);
+        }
         const t = this.a.fork();
         t.append(...this.b.messages, c.raw, d.msg.unsigned);
         this.b = this.fresh();
@@ -157,8 +179,13 @@ export class SignatureTracker {
         const g = ch.getMeas;
         if (!g) return undefined;
         if (!g.signatureRequested || !d.msg.signature) {
-          ch.m.append(g.raw, d.msg.raw);
+          this.grow(ch.m, g.raw, d.msg.raw);
           return undefined;
+        }
+        if (this.overflowed.has(ch.m) || (this.version >= 0x12 && this.overflowed.has(this.a))) {
+          ch.m = this.fresh();
+          const finding = this.tooLong('MEASUREMENTS', g.slot ?? 0);
+          return sessionId === undefined ? finding : { ...finding, sessionId };
         }
         const t = this.version >= 0x12 ? this.a.fork() : this.fresh();
         t.append(...ch.m.messages, g.raw, d.msg.unsigned);
@@ -173,6 +200,41 @@ export class SignatureTracker {
       default:
         return undefined;
     }
+  }
+
+  /** Appends to `t` unless that would take it past the bound: then `t` is emptied and marked. */
+  private grow(t: Transcript, ...messages: Uint8Array[]): void {
+    if (this.overflowed.has(t)) return;
+    let n = t.length;
+    for (const m of messages) n += m.length;
+    if (n > LIMITS.captureTranscriptBytes) {
+      t.clear();
+      this.overflowed.add(t);
+      return;
+    }
+    t.append(...messages);
+  }
+
+  /** The leaf's public key of the chain just read becomes the slot's (forgotten if the chain does not decode). */
+  private readLeafKey(slot: number): void {
+    try {
+      const chain = decodeSpdmCertChain(concat(this.certParts), this.version, this.hashSize);
+      const leaf = chain.certificates.at(-1);
+      if (leaf) this.leafKeys.set(slot, new X509Certificate(Buffer.from(leaf)).publicKey);
+    } catch {
+      this.leafKeys.delete(slot);
+    }
+  }
+
+  private resetChain(): void {
+    this.certParts = [];
+    this.certBytes = 0;
+    this.certOverflow = false;
+  }
+
+  private tooLong(kind: SignatureFinding['kind'], slot: number): SignatureFinding {
+    const max = LIMITS.captureTranscriptBytes;
+    return { kind, slot, ok: null, reason: `its transcript exceeds the captureTranscriptBytes limit of ${max} bytes: not kept, the signature cannot be checked` };
   }
 
   private fresh(): Transcript {

@@ -1,5 +1,4 @@
 /** The `spdm` command line. */
-import { readFileSync } from 'node:fs';
 import { Command, CommanderError, Option } from 'commander';
 import { SpdmError } from '../wire/errors.js';
 import { formatTable, runDemo } from './demo.js';
@@ -8,7 +7,8 @@ import { defaultEmuPort, type EmuTransportName } from '../transport/emu-frame.js
 import { EmuSocketServer } from '../transport/emu-socket.js';
 import { Responder } from '../responder/responder.js';
 import { loadProfileFile, parseVersion, profileFromJson } from '../responder/profile-file.js';
-import { dumpCapture, formatDump, parsePskArgument } from '../capture/dump.js';
+import { parsePskArgument } from '../capture/dump.js';
+import { dumpFile } from '../capture/dump-file.js';
 import { registerVerifyCommand } from './verify.js';
 import { registerLogCommands } from './log.js';
 import { LIMITS } from '../wire/limits.js';
@@ -49,7 +49,32 @@ export async function main(argv: readonly string[]): Promise<number> {
     .option('--port <n>', 'TCP port (default 2323, 4194 for tcp)', intArg)
     .option('--host <host>', 'address to listen on', '127.0.0.1')
     .option('--profile <file>', 'device profile JSON (versions, algorithms, chain and key, measurements)')
-    .action(async (opts: { transport: EmuTransportName; port?: number; host: string; profile?: string }) => {
+    .option('--hostile <case>', 'serve a device that misbehaves as the named case does; "list" prints the cases')
+    .option('--variant <n>', 'with --hostile: which run of a case that sweeps (e.g. the byte offset of a cut)', intArg)
+    .action(async (opts: { transport: EmuTransportName; port?: number; host: string; profile?: string; hostile?: string; variant?: number }) => {
+      if (opts.hostile !== undefined) {
+        const { formatHostileList, serveHostile } = await import('./hostile.js');
+        if (opts.hostile === 'list') {
+          process.stdout.write(`${formatHostileList()}\n`);
+          return;
+        }
+        if (opts.profile) throw new SpdmError('DECODE_ERROR', '--hostile brings its own device: drop --profile');
+        const { server, hostileCase: c } = await serveHostile(opts.hostile, {
+          host: opts.host,
+          port: opts.port ?? defaultEmuPort(opts.transport),
+          transport: opts.transport,
+          ...(opts.variant !== undefined ? { variant: opts.variant } : {}),
+          onError: (e) => process.stderr.write(`spdm emulate: ${e.message}\n`),
+        });
+        process.stderr.write(`spdm emulate: hostile case ${c.name} (${c.description}) listening on ${opts.host}:${server.port} (${opts.transport})\n`);
+        const stopHostile = () => void server.close();
+        process.once('SIGTERM', stopHostile);
+        process.once('SIGINT', stopHostile);
+        await server.closed;
+        process.off('SIGTERM', stopHostile);
+        process.off('SIGINT', stopHostile);
+        return;
+      }
       const profile = opts.profile ? loadProfileFile(opts.profile) : profileFromJson({}, process.cwd());
       const server = await EmuSocketServer.listen({
         host: opts.host,
@@ -104,11 +129,10 @@ export async function main(argv: readonly string[]): Promise<number> {
     .argument('<file>', 'pcap file')
     .option('--json', 'JSON output for scripts')
     .option('--psk <hex|ascii:text>', 'decrypt PSK sessions with this PSK: hex, or ascii:TEXT (\\0 \\\\ \\xNN escapes; libspdm sample: ascii:TestPskData\\0)')
-    .action((file: string, opts: { json?: boolean; psk?: string }) => {
-      const dump = dumpCapture(new Uint8Array(readFileSync(file)), opts.psk !== undefined ? { psk: parsePskArgument(opts.psk) } : {});
-      if (opts.json) process.stdout.write(`${JSON.stringify(dump, null, 1)}\n`);
-      else process.stdout.write(`${formatDump(dump)}\n`);
-      if (dump.summary.errors > 0 || dump.summary.signatures.failed > 0) exitCode = EXIT.FAILED;
+    .action(async (file: string, opts: { json?: boolean; psk?: string }) => {
+      // Streamed record by record: bounded memory and linear time whatever the capture's size.
+      const summary = await dumpFile(file, process.stdout, { ...(opts.json ? { json: true } : {}), ...(opts.psk !== undefined ? { psk: parsePskArgument(opts.psk) } : {}) });
+      if (summary.errors > 0 || summary.signatures.failed > 0) exitCode = EXIT.FAILED;
     });
 
   const setExitCode = (c: number) => {

@@ -53,6 +53,7 @@ export type DoeFailure =
   | 'header-mismatch' // the response's vendor/type is not the request's, or its header is malformed
   | 'not-ready' // Data Object Ready dropped while reading (device reset, surprise)
   | 'response-too-large' // the response object exceeds the configured maximum (drained, discarded)
+  | 'longer-than-announced' // Data Object Ready still set after the DWs the Length field announced
   | 'dead' // an abort did not complete: the mailbox is unusable
   | 'not-doe'; // the capability at the offset is not a DOE capability
 
@@ -407,6 +408,13 @@ export class DoeMailbox {
     status = await this.reg(DoeReg.STATUS);
     if (status & DOE_STATUS_ERROR) {
       return this.failWithAbort(new DoeMailboxError('TRANSPORT_ERROR', 'device-error', 'final-check', `${what}: device set Error after the response was read`, this.details(status)));
+    }
+    // One request, one response: Ready still set means the object went on past its Length field.
+    // Left there, the rest would be read as the start of the next response.
+    if (status & DOE_STATUS_DATA_OBJECT_READY) {
+      return this.failWithAbort(
+        new DoeMailboxError('TRANSPORT_ERROR', 'longer-than-announced', 'final-check', `${what}: Data Object Ready still set after the ${lengthDw} DW the header announced: the object is longer than its Length field`, this.details(status, { lengthDw })),
+      );
     }
     return out;
   }

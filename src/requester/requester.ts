@@ -243,6 +243,9 @@ export class Requester {
     if ((c.flags & ~responderFlagMask(version)) >>> 0 !== 0) bad(`reserved flag bits set (0x${(c.flags >>> 0).toString(16)})`);
     if ((c.flags & MEAS_CAP_MASK) === MEAS_CAP_MASK) bad('MEAS_CAP has the reserved value 11b');
     if (version >= 0x11 && c.flags & CapabilityFlag.CERT && c.flags & CapabilityFlag.PUB_KEY_ID) bad('CERT_CAP and PUB_KEY_ID_CAP are mutually exclusive');
+    // A signature needs a key to check it with: a chain (CERT_CAP) or a provisioned key (PUB_KEY_ID_CAP).
+    const signs = (c.flags & CapabilityFlag.CHAL) !== 0 || (c.flags & MEAS_CAP_MASK) === CapabilityFlag.MEAS_SIG;
+    if (signs && !(c.flags & (CapabilityFlag.CERT | (version >= 0x11 ? CapabilityFlag.PUB_KEY_ID : 0)))) bad('CHAL_CAP or signed measurements without CERT_CAP or PUB_KEY_ID_CAP: there is no key to verify a signature with');
     if (version >= 0x12 && c.dataTransferSize < 42) bad(`DataTransferSize ${c.dataTransferSize} is below the 42-byte minimum`);
     if (version >= 0x12 && c.maxSpdmMsgSize < c.dataTransferSize) bad('MaxSPDMmsgSize is smaller than DataTransferSize');
   }
@@ -487,6 +490,8 @@ export class Requester {
       throw e;
     }
     const resp = withoutPadding(bytes, decodeMeasurements(bytes, { signatureRequested: signed, signatureSize: c.signatureSize }), 'MEASUREMENTS');
+    // The SlotID of a signed response says whose key signed it; it must be the slot we asked for.
+    if (signed && c.version >= 0x11 && resp.slot !== slot) throw new SpdmError('UNEXPECTED_RESPONSE', `MEASUREMENTS: signed for slot ${resp.slot}, asked for slot ${slot}`, { slot });
     if (ctx && (!resp.requesterContext || !equalBytes(ctx, resp.requesterContext))) throw new SpdmError('CONTEXT_MISMATCH', 'MEASUREMENTS: RequesterContext not echoed');
     this.checkOpaque(resp.opaqueData, 'MEASUREMENTS');
     if (operation === 0 && resp.numberOfBlocks !== 0) throw new SpdmError('UNEXPECTED_RESPONSE', 'MEASUREMENTS: blocks returned for a count query');
@@ -580,6 +585,11 @@ export class Requester {
       covered.push(...r.resp.blocks);
       sequence.push({ blocks: r.resp.blocks });
       if (signed && last) {
+        // ContentChanged 01b: the measurements changed while we walked the indices, so the blocks
+        // read before this one are not the ones the signature vouches for now.
+        if (r.resp.contentChanged === 1) {
+          throw new SpdmError('UNEXPECTED_RESPONSE', 'MEASUREMENTS: the device reports ContentChanged: its measurements changed during the one-by-one sequence, the earlier blocks are stale');
+        }
         finishSigned(r);
         this.record(covered, true);
         covered = [];

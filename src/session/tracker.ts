@@ -23,6 +23,7 @@
  */
 import { concat } from '../wire/bytes.js';
 import { SpdmError } from '../wire/errors.js';
+import { LIMITS } from '../wire/limits.js';
 import { hashInfo, isHashSupported } from '../crypto/algorithms.js';
 import { aeadInfo, isAeadSupported } from '../crypto/aead.js';
 import { macEqual } from '../crypto/kdf.js';
@@ -178,6 +179,9 @@ interface Session {
   endedBy?: string;
 }
 
+/** GET_VERSION, VERSION, GET_CAPABILITIES, CAPABILITIES, NEGOTIATE_ALGORITHMS, ALGORITHMS. */
+const VCA_MESSAGES = 6;
+
 function hex32(v: number): string {
   return `0x${(v >>> 0).toString(16).padStart(8, '0')}`;
 }
@@ -211,16 +215,26 @@ export class SessionTracker {
   private pendingRequest: DecodedMessage | undefined;
   private aeadId: number | undefined;
   private readonly live = new Map<number, Session>();
-  private readonly all: Session[] = [];
+  /** Sessions reported, oldest first from `first`: at most LIMITS.captureSessionReports of them. */
+  private all: Session[] = [];
+  private first = 0;
+  private dropped = 0;
+  /** The latest session of each ID (live or ended), for the records that name it. */
+  private readonly latest = new Map<number, Session>();
 
   constructor(opts: SessionTrackerOptions) {
     this.opts = opts;
     this.layout = RECORD_LAYOUTS[opts.transport];
   }
 
-  /** Every session seen so far, in order of creation. */
+  /** Sessions created before the ones `sessions` lists, over LIMITS.captureSessionReports. */
+  get unlistedSessions(): number {
+    return this.dropped;
+  }
+
+  /** Every session seen so far (the latest LIMITS.captureSessionReports), in order of creation. */
   get sessions(): SessionReport[] {
-    return this.all.map((s) => ({
+    return this.all.slice(this.first).map((s) => ({
       sessionId: s.id,
       kind: s.kind,
       ...(s.createdAt !== undefined ? { createdAt: s.createdAt } : {}),
@@ -262,11 +276,12 @@ export class SessionTracker {
       case 'VERSION':
         if (req.kind === 'GET_VERSION') this.a = [req.msg.raw, d.msg.raw];
         return undefined;
+      // TH1 needs exactly the 6 VCA messages: past them A is no use until the next VERSION, so it stops growing.
       case 'CAPABILITIES':
-        if (req.kind === 'GET_CAPABILITIES') this.a.push(req.msg.raw, d.msg.raw);
+        if (req.kind === 'GET_CAPABILITIES' && this.a.length <= VCA_MESSAGES) this.a.push(req.msg.raw, d.msg.raw);
         return undefined;
       case 'ALGORITHMS':
-        if (req.kind === 'NEGOTIATE_ALGORITHMS') this.a.push(req.msg.raw, d.msg.raw);
+        if (req.kind === 'NEGOTIATE_ALGORITHMS' && this.a.length <= VCA_MESSAGES) this.a.push(req.msg.raw, d.msg.raw);
         this.aeadId = algStructValue(d.msg.algStructs, AlgType.AEAD);
         return undefined;
       case 'PSK_EXCHANGE_RSP':
@@ -303,9 +318,31 @@ export class SessionTracker {
 
   private add(s: Session): void {
     const old = this.live.get(s.id);
-    if (old) this.end(old, `a new session with the same ID (${hex32(s.id)})`);
+    if (old) {
+      this.end(old, `a new session with the same ID (${hex32(s.id)})`);
+      this.live.delete(s.id);
+    }
+    const max = LIMITS.captureSessionReports;
+    // More live sessions than any device holds: the oldest is given up (Map order is creation order).
+    const oldest = this.live.size >= max ? this.live.values().next().value : undefined;
+    if (oldest) {
+      this.end(oldest, `over the captureSessionReports limit of ${max} sessions at once`);
+      this.live.delete(oldest.id);
+    }
     this.live.set(s.id, s);
+    this.latest.set(s.id, s);
     this.all.push(s);
+    if (this.all.length - this.first > max) {
+      const gone = this.all[this.first];
+      if (gone && this.latest.get(gone.id) === gone) this.latest.delete(gone.id);
+      this.first++;
+      this.dropped++;
+      // Compact now and then, so that dropping the oldest report costs O(1) on average.
+      if (this.first >= max) {
+        this.all = this.all.slice(this.first);
+        this.first = 0;
+      }
+    }
   }
 
   private end(s: Session, by: string): void {
@@ -315,6 +352,9 @@ export class SessionTracker {
     s.req = undefined;
     s.rsp = undefined;
     s.hs = undefined;
+    // An ended session opens no more records: its transcript and decoder are garbage.
+    s.th = undefined;
+    s.decoder = undefined;
   }
 
   private startPsk(req: PskExchangeRequest, rsp: PskExchangeResponse, conn: Readonly<ConversationState>, ref: number | undefined): SessionEvent {
@@ -324,13 +364,16 @@ export class SessionTracker {
     const fail = (reason: string, verified: boolean | null = null): SessionEvent => {
       s.state = 'no-keys';
       s.reason = reason;
+      // Without keys no record of it is opened: nothing needs its transcript or decoder.
+      s.th = undefined;
+      s.decoder = undefined;
       return { sessionId: id, kind: 'psk', responderVerifyData: verified, note: reason };
     };
     const hashId = conn.baseHashAlgo;
     const aeadId = this.aeadId;
     if (hashId === undefined || !isHashSupported(hashId)) return fail(`BaseHashAlgo ${hashId ?? 'unknown'} is not supported`);
     if (aeadId === undefined || !isAeadSupported(aeadId)) return fail(`AEAD suite ${aeadInfo(aeadId ?? 0)?.name ?? `0x${(aeadId ?? 0).toString(16)}`} is not supported`);
-    if (this.a.length !== 6) return fail('the VCA (GET_VERSION .. ALGORITHMS) of this connection is not in the capture: TH1 cannot be built');
+    if (this.a.length !== VCA_MESSAGES) return fail('the VCA (GET_VERSION .. ALGORITHMS) of this connection is not in the capture: TH1 cannot be built');
     const params: KeyScheduleParams = { version: rsp.version, hashId, aeadId };
     s.params = params;
     const rf = conn.responderFlags ?? 0;
@@ -398,7 +441,7 @@ export class SessionTracker {
     const base = { record, sessionId: record.sessionId, direction: directionHint };
     const s = this.live.get(record.sessionId);
     if (!s) {
-      const ended = this.all.filter((x) => x.id === record.sessionId).at(-1);
+      const ended = this.latest.get(record.sessionId);
       const reason = ended
         ? `session ${hex32(record.sessionId)} ended (${ended.endedBy ?? 'ended'})`
         : `no PSK_EXCHANGE or KEY_EXCHANGE creating session ${hex32(record.sessionId)} in the capture`;
@@ -498,6 +541,11 @@ export class SessionTracker {
     switch (d.kind) {
       case 'PSK_FINISH': {
         if (!s.th || !s.hs) return;
+        // A session repeating PSK_FINISH would grow TH without end.
+        if (s.th.length + d.msg.raw.length > LIMITS.captureTranscriptBytes) {
+          notes.push(`TH over the captureTranscriptBytes limit of ${LIMITS.captureTranscriptBytes} bytes: RequesterVerifyData not checked`);
+          return;
+        }
         const h = d.msg.requesterVerifyData.length;
         const t = s.th.fork();
         t.append(d.msg.raw.subarray(0, d.msg.raw.length - h));

@@ -30,7 +30,7 @@
  * `body` is everything after the header, padding included, and `trailing` is empty.
  */
 import { MAX_TRANSPORT_PADDING } from './trailing.js';
-import { concat } from '../wire/bytes.js';
+import { advanceChunks, ChunkBuffers, type ChunkAssembly } from './chunk-assembly.js';
 import { DecodeError } from '../wire/errors.js';
 import { hashInfo, measurementHashToBaseHash } from '../crypto/algorithms.js';
 import { codeName, isRequestCode, RequestCode, ResponseCode } from './codes.js';
@@ -295,15 +295,6 @@ const CHUNK_CODES: ReadonlySet<number> = new Set([RequestCode.CHUNK_SEND, Reques
 /** Most bytes a transport may add after a message (DOE pads to a dword). */
 export const MAX_TRAILING_PADDING = MAX_TRANSPORT_PADDING;
 
-/** A large message being reassembled from CHUNK_SEND or CHUNK_RESPONSE chunks. */
-export interface ChunkAssembly {
-  readonly handle: number;
-  readonly largeMessageSize: number;
-  readonly parts: readonly Uint8Array[];
-  readonly received: number;
-  readonly nextSeqNo: number;
-}
-
 /** What the decoder remembers between messages. Every field is reset by GET_VERSION. */
 export interface ConversationState {
   /** VERSION entries offered by the responder. */
@@ -385,31 +376,14 @@ function hex(v: number): string {
  */
 type Role = 'main' | 'encap';
 
-/** Advances a chunk reassembly with one chunk; `complete` is the large message after the last chunk. */
-function advanceChunks(outer: string, prev: ChunkAssembly | undefined, m: ChunkMessage): { assembly?: ChunkAssembly; complete?: Uint8Array } {
-  let a: ChunkAssembly;
-  if (m.chunkSeqNo === 0) {
-    a = { handle: m.handle, largeMessageSize: m.largeMessageSize ?? 0, parts: [], received: 0, nextSeqNo: 0 };
-  } else {
-    if (!prev) throw new DecodeError(outer, 'ChunkSeqNo', 4, `chunk ${m.chunkSeqNo} without a chunk 0 before it`);
-    if (m.handle !== prev.handle) throw new DecodeError(outer, 'Param2', 3, `Handle ${m.handle}, the chunks so far have ${prev.handle}`);
-    if (m.chunkSeqNo !== prev.nextSeqNo) throw new DecodeError(outer, 'ChunkSeqNo', 4, `chunk ${m.chunkSeqNo}, expected ${prev.nextSeqNo}`);
-    a = prev;
-  }
-  const received = a.received + m.chunk.length;
-  if (received > a.largeMessageSize) {
-    throw new DecodeError(outer, 'ChunkSize', 8, `${received} bytes received, LargeMessageSize is ${a.largeMessageSize}`);
-  }
-  const parts = [...a.parts, m.chunk];
-  if (!m.lastChunk) return { assembly: { ...a, parts, received, nextSeqNo: m.chunkSeqNo + 1 } };
-  if (received !== a.largeMessageSize) {
-    throw new DecodeError(outer, 'Param1', 2, `last chunk after ${received} bytes, LargeMessageSize is ${a.largeMessageSize}`);
-  }
-  return { complete: concat(parts) };
-}
+export type { ChunkAssembly } from './chunk-assembly.js';
 
 export class ConversationDecoder {
   private s: MutableState;
+  /** Reassembly buffers this decoder may extend in place (chunk-assembly.ts). */
+  private readonly chunkBuffers = new ChunkBuffers();
+  /** The chunk decode() just advanced, so that update() stores the result instead of copying the chunk again. */
+  private advanced: { readonly msg: ChunkMessage; readonly assembly: ChunkAssembly | undefined } | undefined;
 
   /** `initial` seeds the state, e.g. to decode a capture that starts after negotiation. */
   constructor(initial: Partial<ConversationState> = {}) {
@@ -706,7 +680,7 @@ export class ConversationDecoder {
       // ---------------------------------------------------------------- chunking
       case RequestCode.CHUNK_SEND: {
         const msg = decodeChunkSend(bytes);
-        const { complete } = advanceChunks('CHUNK_SEND', s.chunkSend, msg);
+        const complete = this.advance('CHUNK_SEND', s.chunkSend, msg);
         const large = complete ? this.decodeLarge('CHUNK_SEND', msg.version, 'request', complete) : undefined;
         return { kind: 'CHUNK_SEND', msg, ...(large ? { large } : {}) };
       }
@@ -718,13 +692,29 @@ export class ConversationDecoder {
         return { kind: 'CHUNK_GET', msg: decodeChunkGet(bytes) };
       case ResponseCode.CHUNK_RESPONSE: {
         const msg = decodeChunkResponse(bytes);
-        const { complete } = advanceChunks('CHUNK_RESPONSE', s.chunkResponse, msg);
+        const complete = this.advance('CHUNK_RESPONSE', s.chunkResponse, msg);
         const large = complete ? this.decodeLarge('CHUNK_RESPONSE', msg.version, 'response', complete) : undefined;
         return { kind: 'CHUNK_RESPONSE', msg, ...(large ? { large } : {}) };
       }
       default:
         return { kind: 'other', header, name: codeName(header.code), body: bytes.subarray(4), raw: bytes };
     }
+  }
+
+  /** One chunk into its reassembly; the large message after the last chunk. */
+  private advance(outer: string, prev: ChunkAssembly | undefined, msg: ChunkMessage): Uint8Array | undefined {
+    this.advanced = undefined;
+    const { assembly, complete } = advanceChunks(outer, prev, msg, this.chunkBuffers);
+    this.advanced = { msg, assembly };
+    return complete;
+  }
+
+  /** The reassembly after the chunk decode() advanced (undefined once the message is complete). */
+  private advancedAssembly(msg: ChunkMessage): ChunkAssembly | undefined {
+    const a = this.advanced;
+    this.advanced = undefined;
+    if (!a || a.msg !== msg) throw new Error('ConversationDecoder: chunk state updated without decoding the chunk');
+    return a.assembly;
   }
 
   /** A DMTF digest measurement must be exactly one MeasurementHashAlgo digest long. */
@@ -807,7 +797,7 @@ export class ConversationDecoder {
         }
         return;
       case 'CHUNK_SEND':
-        s.chunkSend = advanceChunks('CHUNK_SEND', s.chunkSend, d.msg).assembly;
+        s.chunkSend = this.advancedAssembly(d.msg);
         if (d.large) this.update(d.large, 'main');
         return;
       case 'CHUNK_SEND_ACK':
@@ -815,7 +805,7 @@ export class ConversationDecoder {
         if (d.msg.nested) this.update(d.msg.nested, 'main');
         return;
       case 'CHUNK_RESPONSE':
-        s.chunkResponse = advanceChunks('CHUNK_RESPONSE', s.chunkResponse, d.msg).assembly;
+        s.chunkResponse = this.advancedAssembly(d.msg);
         if (d.large) this.update(d.large, 'main');
         return;
       default:

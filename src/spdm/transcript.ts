@@ -9,6 +9,8 @@ import { concat } from '../wire/bytes.js';
 
 export class Transcript {
   private parts: Uint8Array[] = [];
+  /** Bytes in `parts`, kept as they are appended so that `length` costs nothing. */
+  private size = 0;
   private running: RunningHash | undefined;
   private hashId: number | undefined;
 
@@ -26,6 +28,7 @@ export class Transcript {
   append(...messages: Uint8Array[]): void {
     for (const m of messages) {
       this.parts.push(m);
+      this.size += m.length;
       this.running?.update(m);
     }
   }
@@ -35,9 +38,7 @@ export class Transcript {
   }
 
   get length(): number {
-    let n = 0;
-    for (const p of this.parts) n += p.length;
-    return n;
+    return this.size;
   }
 
   /** Hash of everything appended so far (requires the hash algorithm to be set). */
@@ -53,6 +54,7 @@ export class Transcript {
   fork(): Transcript {
     const t = new Transcript();
     t.parts = [...this.parts];
+    t.size = this.size;
     t.hashId = this.hashId;
     t.running = this.running?.clone();
     return t;
@@ -60,6 +62,7 @@ export class Transcript {
 
   clear(): void {
     this.parts = [];
+    this.size = 0;
     if (this.hashId !== undefined) this.running = new RunningHash(this.hashId);
   }
 }

@@ -73,6 +73,17 @@ export interface SignedView {
   readonly negotiated?: SignedNegotiation;
   /** MEASUREMENTS only: every block of every MEASUREMENTS response the signature covers. */
   readonly blocks: readonly SignedBlock[];
+  /** CHALLENGE_AUTH only: the MeasurementSummaryHashType asked for and the signed summary hash (hex). */
+  readonly measurementSummaryHashType?: number;
+  readonly measurementSummaryHash?: string;
+  /**
+   * MEASUREMENTS only: the blocks are every block the device has — asked for all at once
+   * (operation 0xFF), or one by one after a count query that announced exactly that many — and
+   * in their digest form (no raw bit stream requested), i.e. what a summary hash covers.
+   */
+  readonly summarisable?: boolean;
+  /** MEASUREMENTS only (1.2+): the signed response reports ContentChanged = 1, measurements changed during the signed sequence. */
+  readonly contentChanged?: boolean;
 }
 
 type Step =
@@ -233,6 +244,9 @@ function analyseOne(e: Evidence, s: SignatureEvidence, index: number, reverified
   let certChainHash: string | undefined;
   let requesterContext: string | undefined;
   const blocks = new Map<number, SignedBlock>();
+  let summary: { type: number; hash?: string } | undefined;
+  let summarisable = false;
+  let contentChanged = false;
   if (last.kind === 'CHALLENGE_AUTH') {
     if (prev.kind !== 'CHALLENGE') {
       problems.push('CHALLENGE_AUTH does not follow a CHALLENGE in the signed transcript');
@@ -243,6 +257,7 @@ function analyseOne(e: Evidence, s: SignatureEvidence, index: number, reverified
     responderNonce = toHex(last.msg.nonce);
     certChainHash = toHex(last.msg.certChainHash);
     const msh = last.msg.measurementSummaryHash ? toHex(last.msg.measurementSummaryHash) : undefined;
+    if (prev.kind === 'CHALLENGE') summary = { type: prev.msg.measurementSummaryHashType, ...(msh !== undefined ? { hash: msh } : {}) };
     if (msh !== s.measurementSummaryHash) problems.push(`the measurement summary hash recorded (${s.measurementSummaryHash ?? 'none'}) is not the signed one (${msh ?? 'none'})`);
     requesterContext = prev.kind === 'CHALLENGE' && prev.msg.requesterContext ? toHex(prev.msg.requesterContext) : undefined;
     if (last.msg.slot !== s.slot && !(last.msg.slot === 0x0f && s.slot === 0xff)) problems.push(`CHALLENGE_AUTH answers for slot ${last.msg.slot}, the signature is recorded for slot ${s.slot}`);
@@ -266,6 +281,11 @@ function analyseOne(e: Evidence, s: SignatureEvidence, index: number, reverified
       }
     }
     responderNonce = toHex(last.msg.nonce);
+    // The response names the slot whose key signed it (1.1+); it must be the one asked for and recorded.
+    if (last.version >= 0x11 && prev.kind === 'GET_MEASUREMENTS' && prev.msg.slot !== undefined && last.msg.slot !== prev.msg.slot) {
+      problems.push(`the signed MEASUREMENTS answers for slot ${last.msg.slot}, slot ${prev.msg.slot} was asked`);
+    }
+    contentChanged = last.version >= 0x12 && last.msg.contentChanged === 1;
     for (const st of steps) {
       if (st.kind !== 'MEASUREMENTS') continue;
       for (const b of st.msg.blocks) {
@@ -281,6 +301,13 @@ function analyseOne(e: Evidence, s: SignatureEvidence, index: number, reverified
         blocks.set(b.index, sb);
       }
     }
+    const requests = steps.filter((st): st is Extract<Step, { kind: 'GET_MEASUREMENTS' }> => st.kind === 'GET_MEASUREMENTS');
+    const raw = requests.some((st) => st.version >= 0x12 && (st.msg.attributes & 0x02) !== 0);
+    const countAt = steps.findIndex((st) => st.kind === 'GET_MEASUREMENTS' && st.msg.operation === 0);
+    const count = countAt >= 0 ? steps[countAt + 1] : undefined;
+    const all = prev.kind === 'GET_MEASUREMENTS' && prev.msg.operation === 0xff;
+    const counted = count?.kind === 'MEASUREMENTS' && count.msg.totalIndices === blocks.size;
+    summarisable = !raw && (all || counted);
   }
   if (requesterNonce !== undefined && requesterNonce !== s.requesterNonce) {
     problems.push(`the requester nonce recorded (${s.requesterNonce}) is not the one in the signed request (${requesterNonce})`);
@@ -297,6 +324,8 @@ function analyseOne(e: Evidence, s: SignatureEvidence, index: number, reverified
     ...(certChainHash !== undefined ? { certChainHash } : {}),
     ...(negotiated ? { negotiated } : {}),
     blocks: [...blocks.values()].sort((x, y) => x.index - y.index),
+    ...(summary ? { measurementSummaryHashType: summary.type, ...(summary.hash !== undefined ? { measurementSummaryHash: summary.hash } : {}) } : {}),
+    ...(last.kind === 'MEASUREMENTS' ? { summarisable, contentChanged } : {}),
   });
 }
 

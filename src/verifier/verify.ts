@@ -48,6 +48,7 @@ const PROBLEM_RULE: Readonly<Record<ChainProblemCode, readonly [ReasonCode, Rule
   ROOT_HASH: ['CHAIN_INVALID', 'chain'],
   CHAIN_LINK: ['CHAIN_INVALID', 'chain'],
   CHAIN_SIGNATURE: ['CHAIN_INVALID', 'chain'],
+  REPEATED_CERTIFICATE: ['CHAIN_INVALID', 'chain'],
   CA_REQUIRED: ['CHAIN_INVALID', 'chain'],
   PATH_LEN: ['CHAIN_INVALID', 'chain'],
   NOT_YET_VALID: ['CERT_NOT_YET_VALID', 'validity'],
@@ -232,6 +233,38 @@ function checkSignatures(e: Evidence, views: readonly SignedView[], v: VerdictBu
   }
 }
 
+/**
+ * A CHALLENGE_AUTH that signed a summary of all measurements (type 0xFF) must summarise the
+ * measurement blocks the device signed in MEASUREMENTS: two signed accounts of the device's state
+ * that disagree mean it lied in one of them (or changed mid-flow). Checked only where the
+ * signed blocks are the complete set in digest form; a TCB-only summary cannot be recomputed.
+ */
+function checkSummaryHash(views: readonly SignedView[], v: VerdictBuilder): void {
+  const full = views.find((s) => s.valid && s.kind === 'MEASUREMENTS' && s.summarisable === true && s.blocks.length > 0);
+  if (!full) return;
+  for (const s of views) {
+    if (!s.valid || s.kind !== 'CHALLENGE_AUTH' || s.measurementSummaryHashType !== 0xff || s.measurementSummaryHash === undefined) continue;
+    const expected = toHex(digest(s.hashAlgo, ...full.blocks.map((b) => fromHex(b.block))));
+    if (expected === s.measurementSummaryHash) {
+      v.pass('MEASUREMENT_SUMMARY_MATCH', `the measurement summary hash signed in CHALLENGE_AUTH is the hash of the ${full.blocks.length} signed measurement blocks`);
+    } else {
+      v.fail('MEASUREMENT_MISMATCH', `the measurement summary hash signed in CHALLENGE_AUTH (${s.measurementSummaryHash}) is not the hash of the ${full.blocks.length} measurement blocks signed in MEASUREMENTS (${expected}): the device signed two different accounts of its state`, {
+        signatureIndex: s.signatureIndex,
+        expected,
+        actual: s.measurementSummaryHash,
+      });
+    }
+  }
+}
+
+/** A device that says its measurements changed while it was reporting them has given no consistent set. */
+function checkContentChanged(views: readonly SignedView[], v: VerdictBuilder): void {
+  for (const s of views) {
+    if (!s.valid || s.kind !== 'MEASUREMENTS' || s.contentChanged !== true) continue;
+    v.fail('MEASUREMENT_MISMATCH', `signature ${s.signatureIndex} (MEASUREMENTS) reports ContentChanged: the device's measurements changed during the signed sequence, so its blocks are not one consistent state`, { signatureIndex: s.signatureIndex });
+  }
+}
+
 function checkNonce(views: readonly SignedView[], expected: string | Uint8Array, v: VerdictBuilder): void {
   const want = normalizeNonce(expected);
   if (want === undefined) {
@@ -320,6 +353,8 @@ function verifyParsed(e: Evidence, policy: Policy, trust: TrustSource, o: Verify
   // Measurements: the signed blocks, with the evidence's list checked against them.
   const trustedSlots = new Set(chains.map((c) => c.slot));
   const rec = reconcileMeasurements(e, views, trustedSlots);
+  checkSummaryHash(views.filter((s) => trustedSlots.has(s.slot)), v);
+  checkContentChanged(views.filter((s) => trustedSlots.has(s.slot)), v);
   for (const f of rec.forged) v.fail('SIGNATURE_INVALID', `${f.message}: the evidence was altered after signing`, { index: f.index });
   for (const m of rec.malformed) v.fail('MALFORMED_EVIDENCE', m.message, { index: m.index });
 

@@ -28,7 +28,11 @@ export type SpdmErrorCode =
   | 'STATE_ERROR'
   | 'SIGNATURE_MISSING'
   | 'PROTOCOL_ERROR'
-  | 'LIMIT_EXCEEDED';
+  | 'LIMIT_EXCEEDED'
+  /** A log's disk, file-size limit or quota is full (evidence/log/store-error.ts). */
+  | 'STORAGE_FULL'
+  /** A log's database, file or connection failed otherwise (evidence/log/store-error.ts). */
+  | 'STORAGE_ERROR';
 
 export class SpdmError extends Error {
   readonly code: SpdmErrorCode;

@@ -35,8 +35,26 @@ export const LIMITS = {
   // ── Files and captures ─────────────────────────────────────────────────────────────────────
   /** Largest evidence file `spdm verify` reads. */
   evidenceFileBytes: 256 * 1024 * 1024,
+  /** Largest capture `spdm dump` reads whole: one from a pipe (a regular file is streamed, without this bound). */
+  captureFileBytes: 256 * 1024 * 1024,
+  /**
+   * Bytes of one transcript (A, B, a message_m) or one certificate chain that `spdm dump` keeps to
+   * re-verify signatures; past it the transcript is dropped and its signature reported unchecked.
+   */
+  captureTranscriptBytes: 32 * 1024 * 1024,
+  /**
+   * Sessions `spdm dump` lists in its report and keeps state for at once (keys, TH, message_m);
+   * beyond it the oldest is given up (ended, then only counted in the report).
+   */
+  captureSessionReports: 10_000,
   /** Largest pcap record. */
   pcapRecordBytes: (1 << 20) + 64,
+  /**
+   * Largest message reassembled from CHUNK_SEND / CHUNK_RESPONSE chunks (a declared
+   * LargeMessageSize above it is refused at chunk 0). 16 MiB: a MEASUREMENTS record length is 3
+   * bytes; certificate chains, CSRs and measurement logs are far smaller.
+   */
+  largeMessageBytes: 16 * 1024 * 1024,
   /** Longest line of a JSON Lines log export (`spdm log import`; option maxLineBytes, --max-line-bytes). */
   logImportLineBytes: 16 * 1024 * 1024,
   /** JSON values in one log export line (an entry line has ~30 fields and its measurement blocks); stops a line of `[{},{},…]` from costing 20 times its size once parsed. */
@@ -45,6 +63,14 @@ export const LIMITS = {
   logImportPendingBytes: 32 * 1024 * 1024,
   /** Largest checkpoint file `spdm log verify --checkpoint` reads (it holds one signed tree head). */
   checkpointFileBytes: 64 * 1024,
+  /** Longest wait for a PostgreSQL signature log's server to accept a connection (or a reconnection after it dropped one). */
+  logConnectTimeoutMs: 10_000,
+  /**
+   * Longest a signature-log writer waits for another's write lock (SQLite busy timeout), and the
+   * longest any one PostgreSQL query may go unanswered, the lock wait included, before the
+   * connection is given up as dead (openLog option busyTimeoutMs).
+   */
+  logBusyTimeoutMs: 60_000,
   /** Largest policy or reference-value file. */
   policyFileBytes: 16 * 1024 * 1024,
   /** Largest trust-anchor file (`spdm verify --trust`, PEM or DER), and certificate file of a deny-list. */
@@ -84,6 +110,6 @@ export class LimitError extends SpdmError {
 
 /** A wait Node's timers can hold: finite, non-negative, below the 2^31-1 ms overflow. */
 export function timerMs(ms: number): number {
-  if (!Number.isFinite(ms) || ms <= 0) return 0;
+  if (Number.isNaN(ms) || ms <= 0) return 0;
   return Math.min(Math.ceil(ms), LIMITS.maxTimerMs);
 }

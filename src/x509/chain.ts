@@ -39,6 +39,7 @@ export type ChainProblemCode =
   | 'ROOT_HASH'
   | 'CHAIN_LINK'
   | 'CHAIN_SIGNATURE'
+  | 'REPEATED_CERTIFICATE'
   | 'CA_REQUIRED'
   | 'KEY_CERT_SIGN'
   | 'PATH_LEN'
@@ -114,6 +115,11 @@ export function validateCertChain(certs: readonly ParsedCertificate[], opts: Cha
       const why = opts.cache ? opts.cache.checkSignature(c, c) : checkSignature(c, c.publicKey);
       if (why !== undefined) add('ROOT_SIGNATURE', i, `self-issued ${who} does not self-verify: ${why}`);
     }
+    // RFC 5280 6.1: a certificate appears at most once in a path. A repeat — the same
+    // certificate, or the same subject and key again — means the chain goes round in a circle
+    // (each link can still verify), which path length limits alone do not catch.
+    const earlier = certs.slice(0, i).findIndex((e) => equalBytes(e.der, c.der) || (equalBytes(e.subjectDer, c.subjectDer) && equalBytes(e.spki, c.spki)));
+    if (earlier >= 0) add('REPEATED_CERTIFICATE', i, `${who} repeats certificate ${earlier}${equalBytes((certs[earlier] as ParsedCertificate).der, c.der) ? '' : ' (same subject and key)'}: the chain loops`);
     if (i > 0) {
       const issuer = certs[i - 1] as ParsedCertificate;
       if (!equalBytes(c.issuerDer, issuer.subjectDer)) {

@@ -304,3 +304,30 @@ test('a wait no timer can hold is refused with a LimitError, before anything is 
   await stillWorks(mailbox);
   await assert.rejects(DoeMailbox.open(device, device.doeOffset, { timeoutMs: 2 ** 40 }), LimitError);
 });
+
+test('a response object longer than its Length field is refused (longer-than-announced), and the mailbox recovers', async () => {
+  // Config space that reports one DW less in the Length field of the first response header.
+  const shortLength = (d: SimulatedDoeDevice): ConfigSpace => {
+    let acks = 0;
+    let lies = 1;
+    return {
+      size: d.size,
+      async read32(offset) {
+        const v = await d.read32(offset);
+        if (offset === d.doeOffset + DoeReg.READ && acks === 1 && d.dataObjectReady && lies > 0) {
+          lies--;
+          return ((v & ~0x3ffff) | (((v & 0x3ffff) - 1) & 0x3ffff)) >>> 0;
+        }
+        return v;
+      },
+      async write32(offset, value) {
+        if (offset === d.doeOffset + DoeReg.READ) acks++;
+        if (offset === d.doeOffset + DoeReg.CTRL && (value & 0x80000000) !== 0) acks = 0;
+        await d.write32(offset, value);
+      },
+    };
+  };
+  const { mailbox } = await rig({ cs: shortLength });
+  await assert.rejects(spdm(mailbox, bytes(16)), failed('longer-than-announced', 'TRANSPORT_ERROR'));
+  await stillWorks(mailbox);
+});

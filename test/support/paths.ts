@@ -14,12 +14,11 @@ export function repoRoot(): string {
 }
 
 /**
- * ../shared/vectors/libspdm beside the checkout (present in CI and every session); a git worktree
- * one level further down (wt/NAME) finds the same folder two levels up.
+ * libspdm's captured traffic and sample keys, copied into test/vectors/libspdm so that a fresh
+ * clone tests on its own (the compiled tests run from dist/, the data stays in the source tree).
  */
 export function libspdmVectors(): string {
-  const candidates = [resolve(repoRoot(), '..', 'shared', 'vectors', 'libspdm'), resolve(repoRoot(), '..', '..', 'shared', 'vectors', 'libspdm')];
-  const p = candidates.find((c) => existsSync(c));
-  if (p === undefined) throw new Error(`libspdm vectors not found at ${candidates.join(' or ')}`);
+  const p = join(repoRoot(), 'test', 'vectors', 'libspdm');
+  if (!existsSync(join(p, 'captures'))) throw new Error(`libspdm vectors not found at ${p}`);
   return p;
 }

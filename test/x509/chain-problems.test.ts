@@ -236,3 +236,15 @@ test('chainsToRoot: expired anchor, impostor root with the same name, and RootHa
   assert.equal(chainsToRoot(tail, [impostor, root], NOW, { rootHash: h(impostor), hashId: BaseHashAlgo.SHA_256 }).trusted, false);
   assert.equal(chainsToRoot([], [root], NOW).trusted, false);
 });
+
+test('REPEATED_CERTIFICATE: a chain that loops links at every step and still names the repeats', () => {
+  // root R issues Y; Y issues X, a second certificate for R's name and key, so Y's signature verifies after X again.
+  const root = chain.root;
+  const y = createCertificate({ issuer: root, asymId: P256, commonName: 'loop CA', ca: true, keyPair: cachedKey(P256, 3), notBefore: NOT_BEFORE, notAfter: NOT_AFTER });
+  const x = createCertificate({ issuer: y, asymId: P256, commonName: 'spdmkit ECDSA-P256 root CA', ca: true, keyPair: cachedKey(P256, 0), notBefore: NOT_BEFORE, notAfter: NOT_AFTER });
+  const leaf = leafUnder(x);
+  const loop = parseAll([root.certificate, y.certificate, x.certificate, y.certificate, x.certificate]);
+  check([...loop, leaf], ['REPEATED_CERTIFICATE@2', 'REPEATED_CERTIFICATE@3', 'REPEATED_CERTIFICATE@4']);
+  // The same certificate twice in a row is a repeat too (and a broken link, unless self-issued).
+  check([at(good, 0), at(good, 0), at(good, 1), at(good, 2)], ['REPEATED_CERTIFICATE@1']);
+});

@@ -6,11 +6,12 @@
  * The one module of the log that uses node:crypto directly: Ed25519 over arbitrary bytes, key
  * generation and PEM/DER import have no counterpart in crypto/ (whose signatures are SPDM's).
  */
-import { createPrivateKey, createPublicKey, generateKeyPairSync, sign, verify, type KeyObject } from 'node:crypto';
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync, writeSync } from 'node:fs';
+import { createPrivateKey, createPublicKey, generateKeyPairSync, randomBytes, sign, verify, type KeyObject } from 'node:crypto';
+import { closeSync, existsSync, fsyncSync, linkSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { SpdmError } from '../../wire/errors.js';
 import { sha256 } from './merkle.js';
+import { isStorageFull } from './store-error.js';
 
 export interface LogPublicKey {
   readonly key: KeyObject;
@@ -77,33 +78,102 @@ export function publicKeyPathFor(keyFile: string): string {
 }
 
 /**
- * Loads the private key at `path`, or creates it when there is none. Creation uses O_EXCL, so two
- * processes racing on a new log end up with one key: the loser reads the winner's file.
+ * Writes `text` to a new file at `path` as one step: it goes to a temporary file beside it, is
+ * synced, and is then hard-linked into place, which fails with EEXIST when `path` exists (two
+ * processes racing on a new log end up with one key, the loser reads the winner's). Whatever
+ * stops it half-way — a full disk, a crash — leaves `path` absent or complete, never empty or
+ * cut short. Returns false when `path` already existed.
  */
-export function loadOrCreatePrivateKey(path: string): { key: KeyObject; created: boolean } {
-  if (existsSync(path)) return { key: loadPrivateKeyFile(path), created: false };
-  mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
-  const { privateKey } = generateKeyPairSync('ed25519');
-  const pem = privateKey.export({ format: 'pem', type: 'pkcs8' }).toString();
+function writeNewFileAtomically(path: string, text: string, mode: number): boolean {
+  const temp = `${path}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`;
+  try {
+    const fd = openSync(temp, 'wx', mode);
+    try {
+      writeFileSync(fd, text);
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+    try {
+      linkSync(temp, path);
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      if (code === 'EEXIST') return false;
+      if (code === 'EPERM' || code === 'ENOTSUP' || code === 'EOPNOTSUPP' || code === 'ENOSYS') return writeNewFileDirectly(path, text, mode);
+      throw e;
+    }
+    syncDirectory(dirname(path));
+    return true;
+  } finally {
+    rmSync(temp, { force: true });
+  }
+}
+
+/** For file systems without hard links: O_EXCL and the content, the file removed again if writing it fails. */
+function writeNewFileDirectly(path: string, text: string, mode: number): boolean {
   let fd: number;
   try {
-    fd = openSync(path, 'wx', 0o600);
+    fd = openSync(path, 'wx', mode);
   } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'EEXIST') return { key: loadPrivateKeyFile(path), created: false };
+    if ((e as NodeJS.ErrnoException).code === 'EEXIST') return false;
     throw e;
   }
   try {
-    writeSync(fd, pem);
-  } finally {
+    writeFileSync(fd, text);
+    fsyncSync(fd);
+  } catch (e) {
     closeSync(fd);
+    rmSync(path, { force: true });
+    throw e;
   }
-  const pubPath = publicKeyPathFor(path);
+  closeSync(fd);
+  return true;
+}
+
+function syncDirectory(dir: string): void {
   try {
-    const pfd = openSync(pubPath, 'w', 0o644);
+    const fd = openSync(dir, 'r');
     try {
-      writeSync(pfd, publicKeyPem(describePublicKey(privateKey)));
+      fsyncSync(fd);
     } finally {
-      closeSync(pfd);
+      closeSync(fd);
+    }
+  } catch {
+    // Not every file system lets a directory be synced; the link itself is already in place.
+  }
+}
+
+function keyFileError(e: unknown, path: string): SpdmError {
+  const code = (e as NodeJS.ErrnoException).code ?? '';
+  return new SpdmError(isStorageFull(e) ? 'STORAGE_FULL' : 'STORAGE_ERROR', `cannot create the log key ${path}: ${e instanceof Error ? e.message : String(e)}`, { cause: code || undefined, action: 'create log key' }, { cause: e });
+}
+
+/**
+ * Loads the private key at `path`, or creates it when there is none (atomically, see
+ * writeNewFileAtomically). A key file that cannot be written is a typed STORAGE_FULL or
+ * STORAGE_ERROR, and leaves no file behind.
+ */
+export function loadOrCreatePrivateKey(path: string): { key: KeyObject; created: boolean } {
+  if (existsSync(path)) return { key: loadPrivateKeyFile(path), created: false };
+  const { privateKey } = generateKeyPairSync('ed25519');
+  const pem = privateKey.export({ format: 'pem', type: 'pkcs8' }).toString();
+  let created: boolean;
+  try {
+    mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
+    created = writeNewFileAtomically(path, pem, 0o600);
+  } catch (e) {
+    throw keyFileError(e, path);
+  }
+  if (!created) return { key: loadPrivateKeyFile(path), created: false };
+  try {
+    // Replaced whole or not at all, like the key: a cut-short .pub would mislead whoever pins it.
+    const pubPath = publicKeyPathFor(path);
+    const temp = `${pubPath}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`;
+    try {
+      writeFileSync(temp, publicKeyPem(describePublicKey(privateKey)), { mode: 0o644 });
+      renameSync(temp, pubPath);
+    } finally {
+      rmSync(temp, { force: true });
     }
   } catch {
     // The .pub file is a convenience; the public key is in the log's meta table too.

@@ -62,7 +62,11 @@ export interface OpenLogOptions {
   readonly readOnly?: boolean;
   /** Milliseconds since the epoch (tests use a fake clock). */
   readonly now?: () => number;
-  /** SQLite: how long a writer waits for another's lock (default 60 s). */
+  /**
+   * How long a writer waits for another's lock (SQLite), and how long any one PostgreSQL query
+   * may go unanswered, lock wait included, before the connection is given up as dead and the
+   * call fails with STORAGE_ERROR (default LIMITS.logBusyTimeoutMs, 60 s).
+   */
   readonly busyTimeoutMs?: number;
 }
 

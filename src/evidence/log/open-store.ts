@@ -9,7 +9,7 @@ export function isPostgresTarget(target: string): boolean {
 export async function openStoreForTarget(target: string, options: { busyTimeoutMs?: number } = {}): Promise<LogStore> {
   if (isPostgresTarget(target)) {
     const { PostgresStore } = await import('./store-postgres.js');
-    return PostgresStore.connect(target);
+    return PostgresStore.connect(target, options.busyTimeoutMs !== undefined ? { busyTimeoutMs: options.busyTimeoutMs } : {});
   }
   return new SqliteStore(target, options.busyTimeoutMs !== undefined ? { busyTimeoutMs: options.busyTimeoutMs } : {});
 }

@@ -4,11 +4,17 @@
  * transaction-scoped advisory lock, so sequence allocation, tree state and tree head are updated
  * by one writer at a time across all connections; a serialization failure or deadlock is retried.
  * One log per database.
+ *
+ * A lost connection (server restart, failover, pg_terminate_backend, a dead link noticed by the
+ * query deadline) fails what was in flight with a typed STORAGE_ERROR naming its outcome
+ * (store-error.ts); the next operation connects again.
  */
 import pg from 'pg';
 import { SpdmError } from '../../wire/errors.js';
+import { LIMITS } from '../../wire/limits.js';
 import type { ChainRecord } from './entry.js';
 import type { SignedTreeHead } from './sth.js';
+import { isConnectionLost, storageError, type WriteOutcome } from './store-error.js';
 import {
   ENTRY_COLUMNS,
   Mutex,
@@ -71,24 +77,70 @@ export class PostgresStore implements LogStore {
   readonly backend = 'postgres' as const;
   readonly description: string;
   private readonly mutex = new Mutex();
+  /** Set when the connection failed or ended under us: the next operation opens a new one. */
+  private broken = false;
+  private closed = false;
 
   private constructor(
-    private readonly client: pg.Client,
-    url: string,
+    private client: pg.Client,
+    private readonly url: string,
+    private readonly queryTimeoutMs: number,
   ) {
     this.description = describePostgresUrl(url);
+    this.watch(client);
   }
 
-  static async connect(url: string): Promise<PostgresStore> {
-    const client = new pg.Client({ connectionString: url, types });
+  /**
+   * A connected client, or a typed STORAGE_ERROR within LIMITS.logConnectTimeoutMs. A query
+   * unanswered for `queryTimeoutMs` fails, and the connection is then treated as lost: a server
+   * or network that went silent cannot hold a writer for ever.
+   */
+  private static async open(url: string, queryTimeoutMs: number): Promise<pg.Client> {
+    const client = new pg.Client({ connectionString: url, types, connectionTimeoutMillis: LIMITS.logConnectTimeoutMs, query_timeout: queryTimeoutMs, keepAlive: true });
+    // A broken connection must not crash the process from an 'error' event; the next query fails instead.
+    client.on('error', () => undefined);
     try {
       await client.connect();
     } catch (e) {
-      throw new SpdmError('STATE_ERROR', `cannot connect to ${describePostgresUrl(url)}: ${e instanceof Error ? e.message : String(e)}`);
+      await client.end().catch(() => undefined);
+      throw storageError(e, { backend: 'postgres', description: describePostgresUrl(url), action: 'connect' });
     }
-    // A broken connection must not crash the process from an 'error' event; the next query fails instead.
-    client.on('error', () => undefined);
-    return new PostgresStore(client, url);
+    return client;
+  }
+
+  static async connect(url: string, options: { busyTimeoutMs?: number } = {}): Promise<PostgresStore> {
+    const timeout = options.busyTimeoutMs ?? LIMITS.logBusyTimeoutMs;
+    return new PostgresStore(await PostgresStore.open(url, timeout), url, timeout);
+  }
+
+  private watch(client: pg.Client): void {
+    const lost = () => {
+      if (client === this.client) this.broken = true;
+    };
+    client.on('error', lost);
+    client.on('end', lost);
+  }
+
+  /**
+   * The connection to use, reconnecting once when the last one was lost (server restart,
+   * failover, pg_terminate_backend, a dropped socket): a long-running writer survives it, and
+   * whatever was in flight when it went has already failed with its outcome.
+   */
+  private async connection(): Promise<pg.Client> {
+    if (this.closed) throw new SpdmError('STATE_ERROR', `${this.description}: the log is closed`);
+    if (!this.broken) return this.client;
+    const old = this.client;
+    void old.end().catch(() => undefined);
+    this.client = await PostgresStore.open(this.url, this.queryTimeoutMs);
+    this.broken = false;
+    this.watch(this.client);
+    return this.client;
+  }
+
+  private fail(e: unknown, action: string, outcome?: WriteOutcome): SpdmError {
+    const err = storageError(e, { backend: this.backend, description: this.description, action, ...(outcome ? { outcome } : {}) });
+    if (isConnectionLost(err)) this.broken = true;
+    return err;
   }
 
   private async q(sql: string, params: unknown[] = []): Promise<Record<string, unknown>[]> {
@@ -136,20 +188,38 @@ export class PostgresStore implements LogStore {
   async write<T>(fn: (tx: WriteTx) => Promise<T>, options: WriteOptions = {}): Promise<T> {
     return this.mutex.run(async () => {
       for (let attempt = 1; ; attempt++) {
-        await this.q('BEGIN');
+        await this.connection();
+        try {
+          await this.q('BEGIN');
+        } catch (e) {
+          throw this.fail(e, 'write', 'rolled-back');
+        }
+        let r: T;
         try {
           await this.q('SELECT pg_advisory_xact_lock($1)', [LOG_LOCK_KEY]);
-          const r = await fn(this.tx());
+          r = await fn(this.tx());
+        } catch (e) {
+          // On a lost connection there is nothing to roll back, and a silent one would make us wait again.
+          if (!isConnectionLost(e)) await this.q('ROLLBACK').catch(() => undefined);
+          const code = (e as { code?: string }).code;
+          if (options.retry && code !== undefined && RETRYABLE.has(code) && attempt < 8) {
+            await new Promise((res) => setTimeout(res, 5 * attempt + Math.random() * 20));
+            continue;
+          }
+          // The server aborts an open transaction whose connection goes: nothing was committed.
+          throw this.fail(e, 'write', 'rolled-back');
+        }
+        try {
           await this.q('COMMIT');
           return r;
         } catch (e) {
-          await this.q('ROLLBACK').catch(() => undefined);
+          // An answer from the server (e.g. a serialization failure at commit) means it rolled
+          // back; no answer means the commit may have happened.
           const code = (e as { code?: string }).code;
-          if (options.retry && code !== undefined && RETRYABLE.has(code) && attempt < 8) {
-            await new Promise((r) => setTimeout(r, 5 * attempt + Math.random() * 20));
-            continue;
-          }
-          throw e;
+          const err = this.fail(e, 'commit', isConnectionLost(e) ? 'unknown' : 'rolled-back');
+          if (!isConnectionLost(e)) await this.q('ROLLBACK').catch(() => undefined);
+          if (options.retry && code !== undefined && RETRYABLE.has(code) && attempt < 8) continue;
+          throw err;
         }
       }
     });
@@ -178,7 +248,14 @@ export class PostgresStore implements LogStore {
   }
 
   private read<T>(fn: () => Promise<T>): Promise<T> {
-    return this.mutex.run(fn);
+    return this.mutex.run(async () => {
+      await this.connection();
+      try {
+        return await fn();
+      } catch (e) {
+        throw this.fail(e, 'read');
+      }
+    });
   }
 
   readMeta(): Promise<Map<string, string>> {
@@ -249,6 +326,7 @@ export class PostgresStore implements LogStore {
 
   async close(): Promise<void> {
     await this.mutex.run(async () => {
+      this.closed = true;
       await this.client.end().catch(() => undefined);
     });
   }

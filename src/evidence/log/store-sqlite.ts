@@ -5,8 +5,10 @@
  */
 import Database from 'better-sqlite3';
 import { SpdmError } from '../../wire/errors.js';
+import { LIMITS } from '../../wire/limits.js';
 import type { ChainRecord } from './entry.js';
 import type { SignedTreeHead } from './sth.js';
+import { storageError, type WriteOutcome } from './store-error.js';
 import {
   ENTRY_COLUMNS,
   Mutex,
@@ -63,13 +65,32 @@ export class SqliteStore implements LogStore {
     options: SqliteStoreOptions = {},
   ) {
     try {
-      this.db = new Database(description, { timeout: options.busyTimeoutMs ?? 60_000, readonly: options.readOnly ?? false, fileMustExist: options.readOnly ?? false });
+      this.db = new Database(description, { timeout: options.busyTimeoutMs ?? LIMITS.logBusyTimeoutMs, readonly: options.readOnly ?? false, fileMustExist: options.readOnly ?? false });
     } catch (e) {
       throw new SpdmError('STATE_ERROR', `cannot open SQLite log ${description}: ${e instanceof Error ? e.message : String(e)}`);
     }
     if (!options.readOnly) {
-      this.db.pragma('journal_mode = WAL');
-      this.db.pragma('synchronous = FULL');
+      try {
+        this.db.pragma('journal_mode = WAL');
+        this.db.pragma('synchronous = FULL');
+      } catch (e) {
+        // Switching a new file to WAL writes to it: a full disk fails here already.
+        this.db.close();
+        throw storageError(e, { backend: 'sqlite', description, action: 'open' });
+      }
+    }
+  }
+
+  private fail(e: unknown, action: string, outcome?: WriteOutcome): SpdmError {
+    return storageError(e, { backend: 'sqlite', description: this.description, action, ...(outcome ? { outcome } : {}) });
+  }
+
+  /** Ends a failed transaction; a failing ROLLBACK must not hide the error that caused it. */
+  private rollback(): void {
+    try {
+      if (this.db.inTransaction) this.db.exec('ROLLBACK');
+    } catch {
+      // SQLite has rolled back on its own (SQLITE_FULL, I/O errors) or will when the file is closed.
     }
   }
 
@@ -112,15 +133,29 @@ export class SqliteStore implements LogStore {
   async write<T>(fn: (tx: WriteTx) => Promise<T>, _options: WriteOptions = {}): Promise<T> {
     return this.mutex.run(async () => {
       // better-sqlite3 waits for the lock (busy timeout) inside BEGIN IMMEDIATE.
-      this.db.exec('BEGIN IMMEDIATE');
       try {
-        const r = await fn(this.tx());
-        this.db.exec('COMMIT');
-        return r;
+        this.db.exec('BEGIN IMMEDIATE');
       } catch (e) {
-        if (this.db.inTransaction) this.db.exec('ROLLBACK');
-        throw e;
+        throw this.fail(e, 'write', 'rolled-back');
       }
+      let r: T;
+      try {
+        r = await fn(this.tx());
+      } catch (e) {
+        this.rollback();
+        throw this.fail(e, 'write', 'rolled-back');
+      }
+      try {
+        this.db.exec('COMMIT');
+      } catch (e) {
+        // No room for the WAL frames means no commit record; a failed sync of a written commit
+        // record may still be recovered from the WAL when the file is next opened.
+        const code = (e as { code?: unknown }).code;
+        const outcome: WriteOutcome = code === 'SQLITE_FULL' || code === 'SQLITE_BUSY' ? 'rolled-back' : 'unknown';
+        this.rollback();
+        throw this.fail(e, 'commit', outcome);
+      }
+      return r;
     });
   }
 
@@ -149,7 +184,13 @@ export class SqliteStore implements LogStore {
   }
 
   private read<T>(fn: () => T): Promise<T> {
-    return this.mutex.run(async () => fn());
+    return this.mutex.run(async () => {
+      try {
+        return fn();
+      } catch (e) {
+        throw this.fail(e, 'read');
+      }
+    });
   }
 
   readMeta(): Promise<Map<string, string>> {
