@@ -81,8 +81,11 @@ async function main(): Promise<void> {
   console.log(`prepared ${stats.length} target(s) in ${((performance.now() - t0) / 1000).toFixed(1)} s; fuzzing for ${args.seconds} s, seed ${args.seed}`);
 
   // Node warnings (run with --no-warnings, they are counted here instead of printed each time).
-  const warnings = new Map<string, number>();
-  process.on('warning', (w) => warnings.set(w.name, (warnings.get(w.name) ?? 0) + 1));
+  const warnings = new Map<string, { n: number; first: string }>();
+  process.on('warning', (w) => {
+    const seen = warnings.get(w.name);
+    warnings.set(w.name, { n: (seen?.n ?? 0) + 1, first: seen?.first ?? w.message.slice(0, 200) });
+  });
 
   let seed = args.seed;
   let maxRss = process.memoryUsage.rss();
@@ -149,7 +152,7 @@ async function main(): Promise<void> {
     console.log(`${target} outcomes: ${top.map(([k, n]) => `${k} ${n}`).join(', ')}`);
   }
   for (const [id, n] of knownIssueHits) console.log(`known issue tolerated ${n} time(s): ${id}`);
-  for (const [name, n] of warnings) console.log(`process warning ${name}: ${n} time(s)`);
+  for (const [name, w] of warnings) console.log(`process warning ${name}: ${w.n} time(s), first: ${w.first}`);
   for (const s of stats) await s.prepared.dispose?.();
   if (saved.length > 0) {
     console.log(`\n${saved.length} failing input(s) saved under test/regressions/`);
