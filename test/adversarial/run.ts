@@ -11,7 +11,7 @@ import type { RequesterOptions } from '../../src/requester/options.js';
 import type { AuthenticateOptions } from '../../src/requester/requester.js';
 import { LoopbackTransport } from '../../src/transport/loopback.js';
 import { EmuSocketTransport } from '../../src/transport/emu-socket.js';
-import type { Transport } from '../../src/transport/transport.js';
+import type { SpdmHandler, Transport } from '../../src/transport/transport.js';
 import type { Evidence } from '../../src/evidence/evidence.js';
 import { verify } from '../../src/verifier/verify.js';
 import { TrustStore } from '../../src/verifier/trust-store.js';
@@ -26,7 +26,13 @@ export interface Outcome {
   readonly fired: number;
   /** Whether the device had a fault in its wrapper (false: the profile itself is the fault). */
   readonly faulted: boolean;
+  /** The requester nonce of the run, and the roots a verifier trusts for the device. */
+  readonly nonce: Uint8Array;
+  readonly trustAnchors: readonly Uint8Array[];
 }
+
+/** Put in front of the device's handler (e.g. to record the exchange). */
+export type HandlerTap = (handler: SpdmHandler) => SpdmHandler;
 
 async function authenticate(c: HostileCase, d: HostileDevice, open: () => Promise<Transport>): Promise<Outcome> {
   const nonce = new Uint8Array(randomBytes(32));
@@ -38,24 +44,25 @@ async function authenticate(c: HostileCase, d: HostileDevice, open: () => Promis
     const auth: AuthenticateOptions = { nonce, ...(c.authenticate ?? {}) };
     const evidence = await requester.authenticate(auth);
     const verdict = verify(evidence, undefined, TrustStore.fromCertificates(d.trustAnchors), { expectedNonce: nonce });
-    return { evidence, verdict, fired: d.handler.fired, faulted: d.faulted };
+    return { evidence, verdict, fired: d.handler.fired, faulted: d.faulted, nonce, trustAnchors: d.trustAnchors };
   } catch (error) {
-    return { error, fired: d.handler.fired, faulted: d.faulted };
+    return { error, fired: d.handler.fired, faulted: d.faulted, nonce, trustAnchors: d.trustAnchors };
   } finally {
     await transport?.close?.();
   }
 }
 
-/** One run of `c` (variant `variant` of a sweep). */
-export async function runCase(c: HostileCase, variant = 0): Promise<Outcome> {
+/** One run of `c` (variant `variant` of a sweep), with `tap` between the transport and the device when given. */
+export async function runCase(c: HostileCase, variant = 0, tap?: HandlerTap): Promise<Outcome> {
+  const front = (d: HostileDevice): SpdmHandler => (tap ? tap(d.handler) : d.handler);
   switch (c.via) {
     case 'handler': {
       const d = c.device(variant);
-      return authenticate(c, d, async () => new LoopbackTransport(d.handler));
+      return authenticate(c, d, async () => new LoopbackTransport(front(d)));
     }
     case 'socket': {
       const d = c.device();
-      const server = await HostileEmuServer.listen({ port: 0, transport: 'mctp', handler: d.handler, fault: c.socket });
+      const server = await HostileEmuServer.listen({ port: 0, transport: 'mctp', handler: front(d), fault: c.socket });
       try {
         return await authenticate(c, d, () => EmuSocketTransport.connect({ port: server.port, transport: 'mctp', endWith: 'continue', connectTimeoutMs: 2000 }));
       } finally {
@@ -64,7 +71,7 @@ export async function runCase(c: HostileCase, variant = 0): Promise<Outcome> {
     }
     case 'doe': {
       const d = c.device();
-      return authenticate(c, d, async () => (await openFaultyDoe(d.handler, c.doe)).transport);
+      return authenticate(c, d, async () => (await openFaultyDoe(front(d), c.doe)).transport);
     }
   }
 }
