@@ -43,7 +43,7 @@ export const DOE_STATUS_ERROR = 0x4;
 export const DOE_STATUS_DATA_OBJECT_READY = 0x80000000;
 
 /** PCIe r6.0 sec 6.30.2: a DOE instance has 1 s to produce a response. */
-export const DOE_TIMEOUT_MS = 1000;
+export const DOE_TIMEOUT_MS = LIMITS.doeTimeoutMs;
 
 /** Why a mailbox operation failed (alongside the SpdmError code). */
 export type DoeFailure =

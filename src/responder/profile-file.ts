@@ -15,7 +15,8 @@
  * }
  * Without "slots", a chain is generated for "asym" (default ECDSA-P384).
  */
-import { readFileSync } from 'node:fs';
+import { LIMITS } from '../wire/limits.js';
+import { readFileBounded, readTextFileBounded } from '../wire/bounded-file.js';
 import { createPrivateKey } from 'node:crypto';
 import { dirname, resolve } from 'node:path';
 import { allAsyms, allHashes, MeasurementHashAlgo } from '../crypto/algorithms.js';
@@ -123,8 +124,8 @@ export function profileFromJson(json: unknown, baseDir: string): DeviceProfile {
       let certificates: Uint8Array[];
       let privateKey;
       try {
-        certificates = splitDerCertificates(new Uint8Array(readFileSync(resolve(baseDir, str(e['certChain'], `${field}.certChain`)))));
-        privateKey = createPrivateKey(readFileSync(resolve(baseDir, str(e['privateKey'], `${field}.privateKey`))));
+        certificates = splitDerCertificates(new Uint8Array(readFileBounded(resolve(baseDir, str(e['certChain'], `${field}.certChain`)), LIMITS.keyFileBytes, 'keyFileBytes')));
+        privateKey = createPrivateKey(readFileBounded(resolve(baseDir, str(e['privateKey'], `${field}.privateKey`)), LIMITS.keyFileBytes, 'keyFileBytes'));
       } catch (err) {
         return bad(field, err instanceof Error ? err.message : String(err));
       }
@@ -146,7 +147,7 @@ export function profileFromJson(json: unknown, baseDir: string): DeviceProfile {
 export function loadProfileFile(path: string): DeviceProfile {
   let json: unknown;
   try {
-    json = JSON.parse(readFileSync(path, 'utf8'));
+    json = JSON.parse(readTextFileBounded(path, LIMITS.policyFileBytes, 'policyFileBytes'));
   } catch (e) {
     throw new SpdmError('DECODE_ERROR', `profile ${path}: ${e instanceof Error ? e.message : String(e)}`);
   }

@@ -29,6 +29,8 @@ export const LIMITS = {
   emuFramePayloadBytes: (1 << 20) + 64,
   /** Frames a server keeps while it answers an earlier one; a client keeps none it did not ask for. */
   emuServerQueuedFrames: 4,
+  /** PCIe's DOE timeout: how long a device may take to set Data Object Ready, and an abort to clear (DoeMailboxOptions timeoutMs, abortTimeoutMs). */
+  doeTimeoutMs: 1000,
   /** DOE object length field maximum (2^18 dwords = 1 MiB). */
   doeObjectDwords: 1 << 18,
 
@@ -71,7 +73,9 @@ export const LIMITS = {
    * connection is given up as dead (openLog option busyTimeoutMs).
    */
   logBusyTimeoutMs: 60_000,
-  /** Largest policy or reference-value file. */
+  /** Largest key or certificate-chain file: a profile's chain and key, a log's signing key or pinned public key. */
+  keyFileBytes: 1024 * 1024,
+  /** Largest policy, reference-value or device-profile file. */
   policyFileBytes: 16 * 1024 * 1024,
   /** Largest trust-anchor file (`spdm verify --trust`, PEM or DER), and certificate file of a deny-list. */
   trustFileBytes: 16 * 1024 * 1024,

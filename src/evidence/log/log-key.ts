@@ -6,8 +6,10 @@
  * The one module of the log that uses node:crypto directly: Ed25519 over arbitrary bytes, key
  * generation and PEM/DER import have no counterpart in crypto/ (whose signatures are SPDM's).
  */
+import { LIMITS } from '../../wire/limits.js';
+import { readFileBounded } from '../../wire/bounded-file.js';
 import { createPrivateKey, createPublicKey, generateKeyPairSync, randomBytes, sign, verify, type KeyObject } from 'node:crypto';
-import { closeSync, existsSync, fsyncSync, linkSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, fsyncSync, linkSync, mkdirSync, openSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { SpdmError } from '../../wire/errors.js';
 import { sha256 } from './merkle.js';
@@ -55,13 +57,13 @@ export function publicKeyFromPem(pem: string | Uint8Array, what = 'public key'):
 }
 
 export function loadPublicKeyFile(path: string): LogPublicKey {
-  return publicKeyFromPem(readFileSync(path), path);
+  return publicKeyFromPem(readFileBounded(path, LIMITS.keyFileBytes, 'keyFileBytes'), path);
 }
 
 export function loadPrivateKeyFile(path: string): KeyObject {
   let k: KeyObject;
   try {
-    k = createPrivateKey(readFileSync(path));
+    k = createPrivateKey(readFileBounded(path, LIMITS.keyFileBytes, 'keyFileBytes'));
   } catch (e) {
     throw new SpdmError('DECODE_ERROR', `log key ${path}: not a PEM private key: ${String(e)}`);
   }

@@ -11,8 +11,10 @@
  * `$XDG_CONFIG_HOME/spdmkit/log-<host>-<port>-<db>.key`; it is created with the log. The public
  * key is in the log's meta table and in `<file>.pub`; verifiers should pin it (`publicKey`).
  */
+import { LIMITS } from '../../wire/limits.js';
+import { readFileBounded } from '../../wire/bounded-file.js';
 import type { KeyObject } from 'node:crypto';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { Readable, Writable } from 'node:stream';
@@ -98,7 +100,7 @@ function resolvePinned(p: OpenLogOptions['publicKey']): LogPublicKey | undefined
   if (p === undefined) return undefined;
   if (typeof p === 'string') {
     const isPem = p.includes('-----BEGIN');
-    return publicKeyFromPem(isPem ? p : readFileSync(p), isPem ? 'public key' : p);
+    return publicKeyFromPem(isPem ? p : readFileBounded(p, LIMITS.keyFileBytes, 'keyFileBytes'), isPem ? 'public key' : p);
   }
   if ('logId' in p) return p;
   return describePublicKey(p);
