@@ -131,10 +131,16 @@ export class HostileEmuServer {
     switch (fault) {
       case 'silence':
         return;
-      case 'flood':
-        send(EmuCommand.NORMAL, reply);
-        for (let i = 0; i < FLOOD_FRAMES; i++) send(EmuCommand.NORMAL, reply);
+      case 'flood': {
+        // One write, so the frames nobody asked for reach the client before it can send its next
+        // request: then the outcome is always the client's unsolicited-frame rule. (Sent later, a
+        // flood frame would be taken as the next reply and fail that exchange instead.)
+        const frame = encodeEmuFrame(EmuCommand.NORMAL, type, reply);
+        const all = new Uint8Array(frame.length * (FLOOD_FRAMES + 1));
+        for (let i = 0; i <= FLOOD_FRAMES; i++) all.set(frame, i * frame.length);
+        if (!socket.destroyed) socket.write(all);
         return;
+      }
       case 'flood-before-greeting':
         send(EmuCommand.NORMAL, reply);
         return;
