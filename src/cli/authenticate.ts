@@ -1,23 +1,37 @@
-/** `spdm authenticate`: the authentication flow against a device over the spdm-emu socket or a real DOE mailbox. */
-import { hashInfo } from '../crypto/algorithms.js';
-import { fromHex } from '../wire/bytes.js';
+/**
+ * `spdm authenticate`: the authentication flow against a device over the spdm-emu socket or a real
+ * DOE mailbox. With `--trust` the outcome is the verifier's verdict on the evidence — the same
+ * `verify()` that `spdm verify` runs, with the same policy, deny-list and nonce options — so
+ * "trusted" means one thing everywhere.
+ */
+import { fromHex, toHex } from '../wire/bytes.js';
 import { SpdmError } from '../wire/errors.js';
+import { systemRandom } from '../crypto/random.js';
+import { NONCE_SIZE } from '../spdm/messages/challenge.js';
+import { TrustStore } from '../verifier/trust-store.js';
+import { loadPolicyFile } from '../verifier/policy-loader.js';
+import type { Policy } from '../verifier/policy.js';
+import { verify } from '../verifier/verify.js';
+import { formatVerdict, type Verdict } from '../verifier/verdict.js';
 import { Requester } from '../requester/requester.js';
 import type { Transport } from '../transport/transport.js';
 import { EmuSocketTransport } from '../transport/emu-socket.js';
 import type { EmuTransportName } from '../transport/emu-frame.js';
-import { chainsToRoot } from '../x509/chain.js';
-import { parseCertificate } from '../x509/certificate.js';
-import { decodeSpdmCertChain } from '../x509/spdm-chain.js';
 import type { Evidence, PciIdentity } from '../evidence/evidence.js';
-import { loadTrustAnchors } from './trust.js';
 
 export interface AuthenticateCliOptions {
   readonly connect?: string;
   readonly pci?: string;
   readonly transport: EmuTransportName;
   readonly slot: number;
-  readonly trust?: string;
+  /** Trust anchors (files or directories): the evidence then goes to the verifier. */
+  readonly trust?: string | readonly string[];
+  /** Policy file (JSON or YAML) for the verdict; default: every rule required. */
+  readonly policy?: string;
+  /** Deny-list files or directories. */
+  readonly deny?: readonly string[];
+  /** The requester nonce, 64 hex digits (e.g. chosen by a remote verifier); random otherwise. */
+  readonly nonce?: string;
   readonly json?: boolean;
   readonly versions?: readonly number[];
   readonly measurements: 'all' | 'one-by-one';
@@ -38,6 +52,8 @@ export interface AuthenticateOutcome {
   readonly reason?: string;
   readonly errorCode?: string;
   readonly evidence?: Evidence;
+  /** The verifier's verdict, when trust anchors were given. */
+  readonly verdict?: Verdict;
 }
 
 export const EXIT = { OK: 0, FAILED: 1, USAGE: 2, UNREACHABLE: 3 } as const;
@@ -62,8 +78,31 @@ async function openTransport(o: AuthenticateCliOptions): Promise<{ transport: Tr
   return { transport: await EmuSocketTransport.connect({ host, port, transport: o.transport, endWith: o.shutdown ? 'shutdown' : 'continue' }) };
 }
 
+function usage(message: string): { exitCode: number; outcome: AuthenticateOutcome } {
+  return { exitCode: EXIT.USAGE, outcome: { authenticated: false, reason: message, errorCode: 'DECODE_ERROR' } };
+}
+
+/** Trust store and policy, loaded before the device is touched so that bad files are exit 2. */
+function loadVerifier(o: AuthenticateCliOptions): { store?: TrustStore; policy?: Policy } {
+  const anchors = o.trust === undefined ? [] : typeof o.trust === 'string' ? [o.trust] : [...o.trust];
+  if (anchors.length === 0) {
+    if (o.policy !== undefined || (o.deny && o.deny.length > 0)) throw new SpdmError('DECODE_ERROR', '--policy and --deny need --trust: without trust anchors there is no verdict');
+    return {};
+  }
+  const store = new TrustStore({ anchors, ...(o.deny && o.deny.length > 0 ? { deny: o.deny } : {}) });
+  return { store, ...(o.policy !== undefined ? { policy: loadPolicyFile(o.policy) } : {}) };
+}
+
 export async function runAuthenticate(o: AuthenticateCliOptions): Promise<{ exitCode: number; outcome: AuthenticateOutcome }> {
-  const anchors = o.trust ? loadTrustAnchors(o.trust) : undefined;
+  let verifier: { store?: TrustStore; policy?: Policy };
+  try {
+    verifier = loadVerifier(o);
+  } catch (e) {
+    return usage(e instanceof Error ? e.message : String(e));
+  }
+  if (o.nonce !== undefined && !/^(0x)?[0-9a-fA-F]{64}$/.test(o.nonce)) return usage('--nonce wants 32 bytes as 64 hex digits');
+  // Chosen here, not inside the requester, so the verifier can insist every signature is over it.
+  const nonce = o.nonce !== undefined ? fromHex(o.nonce.replace(/^0x/, '')) : systemRandom(NONCE_SIZE);
   let transport: Transport;
   let pci: PciIdentity | undefined;
   try {
@@ -81,20 +120,19 @@ export async function runAuthenticate(o: AuthenticateCliOptions): Promise<{ exit
   });
   const requireChallenge = o.requireChallenge ?? (o.pci !== undefined || o.transport === 'doe');
   try {
-    const evidence = await requester.authenticate({ slot: o.slot, mode: o.measurements, requireChallenge });
+    const evidence = await requester.authenticate({ slot: o.slot, mode: o.measurements, requireChallenge, nonce });
     if (o.log) {
       // Logged before any trust decision: the log keeps every signature a device gave us.
       const { appendEvidenceToLog } = await import('../evidence/log/log.js');
       await appendEvidenceToLog(o.log, evidence);
     }
-    if (!anchors) return { exitCode: EXIT.OK, outcome: { authenticated: true, evidence } };
-    const slot = evidence.slots.find((s) => s.slot === o.slot);
-    if (!slot?.certChain) return { exitCode: EXIT.FAILED, outcome: { authenticated: true, trusted: false, reason: 'the device presented no certificate chain', evidence } };
-    const chain = decodeSpdmCertChain(fromHex(slot.certChain), evidence.versionByte, hashInfo(evidence.algorithms.baseHash)?.size ?? 0);
-    const trust = chainsToRoot(chain.certificates.map(parseCertificate), anchors, new Date(), { rootHash: chain.rootHash, hashId: evidence.algorithms.baseHash });
+    if (!verifier.store) return { exitCode: EXIT.OK, outcome: { authenticated: true, evidence } };
+    const verdict = verify(evidence, verifier.policy, verifier.store, { expectedNonce: toHex(nonce) });
+    const trusted = verdict.status === 'trusted';
+    const reason = verdict.reasons.map((r) => `${r.code}: ${r.message}`).join('; ');
     return {
-      exitCode: trust.trusted ? EXIT.OK : EXIT.FAILED,
-      outcome: { authenticated: true, trusted: trust.trusted, ...(trust.reason ? { reason: trust.reason } : {}), evidence },
+      exitCode: trusted ? EXIT.OK : EXIT.FAILED,
+      outcome: { authenticated: true, trusted, ...(reason ? { reason } : {}), evidence, verdict },
     };
   } catch (e) {
     const err = e instanceof SpdmError ? e : new SpdmError('DEVICE_ERROR', String(e));
@@ -121,8 +159,9 @@ export function formatOutcome(o: AuthenticateOutcome): string {
     for (const s of e.signatures) lines.push(`${s.kind}: signature verified (transcript hash ${s.transcriptHash.slice(0, 16)}…)`);
     for (const m of e.measurements) lines.push(`measurement ${m.index}: ${m.typeName ?? 'non-DMTF'} ${m.raw ? 'raw' : 'digest'} ${m.value.length > 64 ? `${m.value.slice(0, 64)}…` : m.value}${m.signed ? '' : ' (UNSIGNED: not attested, the device could have sent anything)'}`);
   }
-  if (o.authenticated && o.trusted !== false) lines.push(o.trusted ? 'AUTHENTICATED, chain trusted' : 'AUTHENTICATED (no trust anchors given)');
-  else if (o.authenticated) lines.push(`AUTHENTICATED but UNTRUSTED: ${o.reason ?? ''}`);
+  if (o.verdict) lines.push(formatVerdict(o.verdict));
+  if (o.authenticated && o.verdict) lines.push(o.trusted ? 'AUTHENTICATED and TRUSTED' : `AUTHENTICATED but UNTRUSTED: ${o.verdict.reasons.map((r) => r.code).join(', ')}`);
+  else if (o.authenticated) lines.push('AUTHENTICATED (no trust anchors given: no verdict)');
   else lines.push(`FAILED${o.errorCode ? ` ${o.errorCode}` : ''}: ${o.reason ?? ''}`);
   return lines.join('\n');
 }

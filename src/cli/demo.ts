@@ -11,10 +11,13 @@ import { buildProfile, type BuiltProfile } from '../responder/profiles.js';
 import { LoopbackTransport } from '../transport/loopback.js';
 import { createRootCa, generateKeyPair } from '../x509/generate.js';
 import { parseCertificate, type ParsedCertificate } from '../x509/certificate.js';
-import { chainsToRoot } from '../x509/chain.js';
-import { decodeSpdmCertChain } from '../x509/spdm-chain.js';
-import { fromHex } from '../wire/bytes.js';
-import type { Evidence } from '../evidence/evidence.js';
+import { toHex } from '../wire/bytes.js';
+import { systemRandom } from '../crypto/random.js';
+import { NONCE_SIZE } from '../spdm/messages/challenge.js';
+import type { Evidence, PciIdentity } from '../evidence/evidence.js';
+import { TrustStore } from '../verifier/trust-store.js';
+import { verify } from '../verifier/verify.js';
+import type { Verdict } from '../verifier/verdict.js';
 
 export interface DemoRow {
   readonly device: string;
@@ -25,41 +28,54 @@ export interface DemoRow {
   readonly outcome: string;
   readonly ok: boolean;
   readonly evidence?: Evidence;
+  /** The verifier's verdict (default policy: every certificate rule, the CMA SAN included). */
+  readonly verdict?: Verdict;
 }
 
 interface DemoDevice {
   readonly built: BuiltProfile;
   readonly expectation: string;
+  /** Where the simulated platform found it: config-space IDs, which the CMA SAN must name. */
+  readonly pci: PciIdentity;
+}
+
+/** The PCI identity of demo device `i`, and the PCIe CMA SAN a genuine leaf carries for it. */
+function demoPci(i: number, name: string): { pci: PciIdentity; san: string } {
+  const deviceId = 0x1000 + name.length;
+  return {
+    pci: { bdf: `0000:${(i + 1).toString(16).padStart(2, '0')}:00.0`, vendorId: 0x1dea, deviceId, classCode: 0x010802, revisionId: 1 },
+    san: `Vendor=1dea:Device=${deviceId.toString(16)}:CC=010802:REV=01`,
+  };
 }
 
 export function demoFleet(): { devices: DemoDevice[]; trustedRoot: ParsedCertificate } {
   const vendorRoot = createRootCa({ asymId: 0x0080, commonName: 'Acme Devices Root CA' });
-  const genuine = (name: string, versions: number[], asymId: number, hashId: number, firmwareVersion: string) =>
-    buildProfile({
-      name,
-      versions,
-      asymId,
-      hashId,
-      root: vendorRoot,
-      firmwareVersion,
-      leaf: { pcieCmaSan: `Vendor=1dea:Device=${(0x1000 + name.length).toString(16)}:CC=010802:REV=01`, dmtfDeviceInfo: `ACME:${name}:0001` },
-    });
+  const genuine = (i: number, name: string, versions: number[], asymId: number, hashId: number, firmwareVersion: string): DemoDevice => {
+    const { pci, san } = demoPci(i, name);
+    return {
+      built: buildProfile({ name, versions, asymId, hashId, root: vendorRoot, firmwareVersion, leaf: { pcieCmaSan: san, dmtfDeviceInfo: `ACME:${name}:0001` } }),
+      expectation: 'genuine',
+      pci,
+    };
+  };
   const devices: DemoDevice[] = [
-    { built: genuine('acme-nvme0', [0x10, 0x11, 0x12, 0x13], 0x0080, 0x02, '3.1.4'), expectation: 'genuine' },
-    { built: genuine('acme-nic0', [0x10, 0x11, 0x12], 0x0008, 0x02, '2.0.1'), expectation: 'genuine' },
-    { built: genuine('acme-gpu0', [0x10, 0x11], 0x0010, 0x01, '5.5.0'), expectation: 'genuine' },
-    { built: genuine('acme-fpga0', [0x10], 0x0001, 0x01, '1.0.0'), expectation: 'genuine' },
-    { built: genuine('acme-dpu0', [0x12, 0x13], 0x0400, 0x04, '4.2.0'), expectation: 'genuine' },
+    genuine(0, 'acme-nvme0', [0x10, 0x11, 0x12, 0x13], 0x0080, 0x02, '3.1.4'),
+    genuine(1, 'acme-nic0', [0x10, 0x11, 0x12], 0x0008, 0x02, '2.0.1'),
+    genuine(2, 'acme-gpu0', [0x10, 0x11], 0x0010, 0x01, '5.5.0'),
+    genuine(3, 'acme-fpga0', [0x10], 0x0001, 0x01, '1.0.0'),
+    genuine(4, 'acme-dpu0', [0x12, 0x13], 0x0400, 0x04, '4.2.0'),
     {
       built: buildProfile({ name: 'knockoff-nvme1', versions: [0x10, 0x11, 0x12], asymId: 0x0010, hashId: 0x01 }),
       expectation: 'counterfeit: chain from an unknown root',
+      pci: demoPci(5, 'knockoff-nvme1').pci,
     },
   ];
-  const cloneSource = genuine('acme-nvme2', [0x12, 0x13], 0x0080, 0x02, '3.1.4');
+  const cloneSource = genuine(6, 'acme-nvme2', [0x12, 0x13], 0x0080, 0x02, '3.1.4');
   devices.push({
+    ...cloneSource,
     built: {
-      ...cloneSource,
-      profile: { ...cloneSource.profile, name: 'clone-nvme2', misbehave: { signingKey: generateKeyPair(0x0080).privateKey } },
+      ...cloneSource.built,
+      profile: { ...cloneSource.built.profile, name: 'clone-nvme2', misbehave: { signingKey: generateKeyPair(0x0080).privateKey } },
     },
     expectation: 'clone: genuine chain, wrong key',
   });
@@ -72,18 +88,19 @@ function algorithmsOf(e: Evidence): string {
 
 export async function runDemo(): Promise<DemoRow[]> {
   const { devices, trustedRoot } = demoFleet();
+  const store = TrustStore.fromCertificates([trustedRoot]);
   const rows: DemoRow[] = [];
   await Promise.all(
-    devices.map(async ({ built }, i) => {
+    devices.map(async ({ built, pci }, i) => {
       const responder = new Responder(built.profile);
-      const requester = new Requester(new LoopbackTransport(responder), { deviceName: built.profile.name });
+      const requester = new Requester(new LoopbackTransport(responder), { deviceName: built.profile.name, pci });
       let row: DemoRow;
       try {
-        const evidence = await requester.authenticate();
-        const slot = evidence.slots[0];
-        const chain = slot ? decodeSpdmCertChain(fromHex(slot.certChain), evidence.versionByte, hashInfo(evidence.algorithms.baseHash)?.size ?? 0) : undefined;
-        const certs = chain ? chain.certificates.map(parseCertificate) : [];
-        const trust = chainsToRoot(certs, [trustedRoot], new Date());
+        const nonce = systemRandom(NONCE_SIZE);
+        const evidence = await requester.authenticate({ nonce });
+        // Trust is the verifier's decision, from the signed evidence, as in spdm verify.
+        const verdict = verify(evidence, undefined, store, { expectedNonce: toHex(nonce) });
+        const trusted = verdict.status === 'trusted';
         const signedBlocks = evidence.measurements.filter((m) => m.signed).length;
         const fw = evidence.measurements.find((m) => m.type === 6);
         const fwText = fw ? `fw ${Buffer.from(fw.value, 'hex').toString('utf8')}, ` : '';
@@ -91,11 +108,12 @@ export async function runDemo(): Promise<DemoRow[]> {
           device: built.profile.name,
           version: evidence.version,
           algorithms: algorithmsOf(evidence),
-          subject: certs.at(-1)?.subject ?? '-',
+          subject: evidence.slots[0]?.certificates.at(-1)?.subject ?? '-',
           measurements: `${fwText}${evidence.measurements.length} blocks, ${signedBlocks} signed`,
-          outcome: trust.trusted ? 'authenticated, trusted root' : `untrusted: ${trust.reason ?? 'unknown root'}`,
-          ok: trust.trusted,
+          outcome: trusted ? `TRUSTED, ${verdict.checks.length} checks passed` : `UNTRUSTED ${verdict.reasons.map((r) => r.code).join(', ')}: ${verdict.reasons[0]?.message ?? ''}`,
+          ok: trusted,
           evidence,
+          verdict,
         };
       } catch (e) {
         const conn = (() => {

@@ -19,6 +19,10 @@ function transportOption(): Option {
   return new Option('--transport <name>', 'doe | mctp | none | tcp').choices([...TRANSPORTS]).default('mctp');
 }
 
+function collectArg(value: string, previous: string[]): string[] {
+  return [...previous, value];
+}
+
 function intArg(v: string): number {
   const n = Number(v);
   if (!Number.isInteger(n)) throw new CommanderError(2, 'spdm.invalidArgument', `not an integer: ${v}`);
@@ -99,7 +103,10 @@ export async function main(argv: readonly string[]): Promise<number> {
     .option('--pci <bdf>', 'reach the device through its DOE mailbox (Linux sysfs, needs root)')
     .addOption(transportOption())
     .option('--slot <n>', 'certificate slot', intArg, 0)
-    .option('--trust <file|dir>', 'trusted root certificates (PEM or DER); the chain must lead to one')
+    .option('--trust <file|dir>', 'trusted root certificates, PEM or DER (repeatable): the evidence then gets the verifier\'s verdict, as with spdm verify', collectArg, [])
+    .option('--policy <file>', 'policy file for the verdict, JSON or YAML (docs/policy.md); default: every rule required')
+    .option('--deny <file|dir>', 'deny-list for the verdict (repeatable)', collectArg, [])
+    .option('--nonce <hex>', 'the requester nonce for every signed request (64 hex digits), e.g. chosen by a remote verifier; random otherwise')
     .option('--json', 'print the outcome and the evidence as JSON')
     .option('--version <list>', 'SPDM versions allowed, e.g. 1.2,1.3')
     .addOption(new Option('--measurements <mode>', 'all | one-by-one').choices(['all', 'one-by-one']).default('all'))
@@ -109,7 +116,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     .option('--no-require-challenge', 'accept a signed MEASUREMENTS as the proof of key possession when the device has no CHALLENGE')
     .option('--max-wait <ms>', `longest wait for one response, whatever the device's CTExponent claims (default ${LIMITS.maxResponseWaitMs})`, intArg)
     .option('--deadline <ms>', `longest the whole authentication may take (default ${LIMITS.flowDeadlineMs})`, intArg)
-    .action(async (opts: { connect?: string; pci?: string; transport: EmuTransportName; slot: number; trust?: string; json?: boolean; version?: string; measurements: 'all' | 'one-by-one'; shutdown?: boolean; log?: string; requireChallenge?: boolean; maxWait?: number; deadline?: number }) => {
+    .action(async (opts: { connect?: string; pci?: string; transport: EmuTransportName; slot: number; trust: string[]; policy?: string; deny: string[]; nonce?: string; json?: boolean; version?: string; measurements: 'all' | 'one-by-one'; shutdown?: boolean; log?: string; requireChallenge?: boolean; maxWait?: number; deadline?: number }) => {
       const versions = opts.version?.split(',').map((v) => parseVersion(v));
       for (const [flag, v] of [['--max-wait', opts.maxWait], ['--deadline', opts.deadline]] as const) {
         if (v !== undefined && (v <= 0 || v > LIMITS.maxTimerMs)) throw new CommanderError(2, 'spdm.invalidArgument', `${flag} must be between 1 and ${LIMITS.maxTimerMs} ms, got ${v}`);

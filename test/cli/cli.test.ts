@@ -2,7 +2,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, execFile } from 'node:child_process';
-import { writeFileSync, mkdtempSync, rmSync } from 'node:fs';
+import { readFileSync, writeFileSync, mkdtempSync, rmSync } from 'node:fs';
+import { createHash } from 'node:crypto';
 import { after } from 'node:test';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -57,27 +58,72 @@ function libspdmProfile(): string {
   return file;
 }
 
+/** A policy with the CMA SAN rule off, for devices reached without config space. */
+function noSanPolicy(): string {
+  const file = join(mkdtempSync(join(scratch, 'policy-')), 'no-san.yaml');
+  writeFileSync(file, 'version: 1\nrules:\n  cmaSan: off\n');
+  return file;
+}
+
 for (const transport of ['doe', 'mctp', 'none', 'tcp']) {
   test(`spdm emulate + spdm authenticate over ${transport}`, async () => {
     const emu = await emulate(['--transport', transport, '--profile', libspdmProfile()]);
     const ca = join(libspdmVectors(), 'keys', 'ecp384', 'ca.cert.der');
-    const ok = await spdm(['authenticate', '--connect', `127.0.0.1:${emu.port}`, '--transport', transport, '--trust', ca, '--json']);
+    // The verifier's default policy requires the PCIe CMA SAN, which needs the PCI identity that only
+    // config space gives: over the emulator socket there is none, so the verdict is untrusted.
+    const noPci = await spdm(['authenticate', '--connect', `127.0.0.1:${emu.port}`, '--transport', transport, '--trust', ca, '--json']);
+    assert.equal(noPci.code, 1, noPci.stdout + noPci.stderr);
+    const refused = JSON.parse(noPci.stdout) as { authenticated: boolean; trusted: boolean; verdict: { reasons: { code: string }[] } };
+    assert.equal(refused.authenticated, true);
+    assert.equal(refused.trusted, false);
+    assert.deepEqual(refused.verdict.reasons.map((r) => r.code), ['PCI_IDENTITY_MISSING']);
+    // The same device with a policy that turns the CMA SAN rule off: the verifier's TRUSTED, exit 0.
+    const ok = await spdm(['authenticate', '--connect', `127.0.0.1:${emu.port}`, '--transport', transport, '--trust', ca, '--policy', noSanPolicy(), '--json']);
     assert.equal(ok.code, 0, ok.stdout + ok.stderr);
-    const outcome = JSON.parse(ok.stdout) as { authenticated: boolean; trusted: boolean; evidence: { version: string; signatures: unknown[] } };
+    const outcome = JSON.parse(ok.stdout) as { authenticated: boolean; trusted: boolean; verdict: { status: string }; evidence: { version: string; signatures: unknown[] } };
     assert.equal(outcome.authenticated, true);
     assert.equal(outcome.trusted, true);
+    assert.equal(outcome.verdict.status, 'trusted');
     assert.equal(outcome.evidence.version, '1.3');
     assert.equal(outcome.evidence.signatures.length, 2);
     // Another root: the device authenticates but is not trusted → exit 1, with the reason.
     const dir = mkdtempSync(join(scratch, 'root-'));
     const other = join(dir, 'other.der');
     writeFileSync(other, createRootCa({ asymId: 0x0080, commonName: 'Somebody Else' }).certificate);
-    const untrusted = await spdm(['authenticate', '--connect', `127.0.0.1:${emu.port}`, '--transport', transport, '--trust', other, '--version', '1.2', '--shutdown']);
+    const untrusted = await spdm(['authenticate', '--connect', `127.0.0.1:${emu.port}`, '--transport', transport, '--trust', other, '--policy', noSanPolicy(), '--version', '1.2', '--shutdown']);
     assert.equal(untrusted.code, 1);
-    assert.match(untrusted.stdout, /UNTRUSTED/);
+    assert.match(untrusted.stdout, /✗ CHAIN_UNTRUSTED/);
+    assert.match(untrusted.stdout, /AUTHENTICATED but UNTRUSTED: CHAIN_UNTRUSTED/);
     assert.equal(await emu.done, 0, 'SHUTDOWN stops the emulator cleanly');
   });
 }
+
+test('spdm authenticate --deny: a device whose leaf is on the deny-list is UNTRUSTED with CERT_DENIED, exit 1', async () => {
+  const emu = await emulate(['--transport', 'mctp', '--profile', libspdmProfile()]);
+  const keys = join(libspdmVectors(), 'keys', 'ecp384');
+  const leaf = readFileSync(join(keys, 'end_responder.cert.der'));
+  const deny = join(mkdtempSync(join(scratch, 'deny-')), 'deny.txt');
+  writeFileSync(deny, `sha256:${createHash('sha256').update(leaf).digest('hex')}\n`);
+  const r = await spdm(['authenticate', '--connect', `127.0.0.1:${emu.port}`, '--transport', 'mctp', '--trust', join(keys, 'ca.cert.der'), '--policy', noSanPolicy(), '--deny', deny, '--shutdown']);
+  assert.equal(r.code, 1, r.stdout + r.stderr);
+  assert.match(r.stdout, /✗ CERT_DENIED/);
+  assert.match(r.stdout, /AUTHENTICATED but UNTRUSTED: CERT_DENIED/);
+  assert.equal(await emu.done, 0);
+});
+
+test('spdm authenticate --nonce: the evidence is collected with the caller\'s nonce, and --policy without --trust is a usage error', async () => {
+  const emu = await emulate(['--transport', 'mctp', '--profile', libspdmProfile()]);
+  const nonce = 'a5'.repeat(32);
+  const ca = join(libspdmVectors(), 'keys', 'ecp384', 'ca.cert.der');
+  const r = await spdm(['authenticate', '--connect', `127.0.0.1:${emu.port}`, '--transport', 'mctp', '--trust', ca, '--policy', noSanPolicy(), '--nonce', nonce, '--json']);
+  assert.equal(r.code, 0, r.stdout + r.stderr);
+  const o = JSON.parse(r.stdout) as { evidence: { signatures: { requesterNonce: string }[] } };
+  assert.ok(o.evidence.signatures.length > 0 && o.evidence.signatures.every((s) => s.requesterNonce === nonce));
+  assert.equal((await spdm(['authenticate', '--connect', `127.0.0.1:${emu.port}`, '--transport', 'mctp', '--policy', noSanPolicy()])).code, 2);
+  assert.equal((await spdm(['authenticate', '--connect', `127.0.0.1:${emu.port}`, '--transport', 'mctp', '--trust', ca, '--nonce', 'abc', '--shutdown'])).code, 2);
+  await spdm(['authenticate', '--connect', `127.0.0.1:${emu.port}`, '--transport', 'mctp', '--shutdown']);
+  assert.equal(await emu.done, 0);
+});
 
 test('spdm authenticate: unreachable device exits 3, bad arguments exit 2', async () => {
   assert.equal((await spdm(['authenticate', '--connect', '127.0.0.1:1', '--transport', 'mctp'])).code, 3);

@@ -107,7 +107,7 @@ test('CHALLENGE with unsigned measurements: authenticated, and the measurements 
   assert.ok(ev.measurements.length > 0 && ev.measurements.every((m) => !m.signed));
 });
 
-test('spdm authenticate --trust over a real socket: the man-in-the-middle gets exit 1 SIGNATURE_MISSING, not "chain trusted"', async () => {
+test('spdm authenticate --trust over a real socket: the man-in-the-middle gets exit 1 SIGNATURE_MISSING, never a verdict', async () => {
   const built = device(SUITES[1]!);
   const server = await EmuSocketServer.listen({ port: 0, transport: 'mctp', handler: mitm(new Responder(built.profile), { rewriteMeasurements: true }) });
   const dir = mkdtempSync(join(tmpdir(), 'spdmkit-pop-'));
@@ -119,6 +119,7 @@ test('spdm authenticate --trust over a real socket: the man-in-the-middle gets e
     assert.equal(outcome.authenticated, false);
     assert.equal(outcome.errorCode, 'SIGNATURE_MISSING');
     assert.equal(outcome.trusted, undefined);
+    assert.equal(outcome.verdict, undefined);
   } finally {
     await server.close();
     rmSync(dir, { recursive: true, force: true });

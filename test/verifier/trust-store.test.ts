@@ -8,7 +8,7 @@ import { verify } from '../../src/verifier/verify.js';
 import { TrustStore, type ReloadResult } from '../../src/verifier/trust-store.js';
 import { loadDenyList } from '../../src/verifier/deny-list.js';
 import { TrustSourceError } from '../../src/verifier/cert-files.js';
-import { loadTrustAnchors } from '../../src/cli/trust.js';
+import { loadTrustAnchors } from '../../src/verifier/trust-store.js';
 import { codes, collect, makeDevice, NOW, pem, tempDir, vendorRoot, type TestDevice } from './helpers.js';
 
 let acme: TestDevice;
