@@ -56,7 +56,8 @@ export interface AuthenticateOutcome {
   readonly verdict?: Verdict;
 }
 
-export const EXIT = { OK: 0, FAILED: 1, USAGE: 2, UNREACHABLE: 3 } as const;
+import { EXIT } from './exit-codes.js';
+export { EXIT };
 
 function parseHostPort(s: string): { host: string; port: number } {
   const m = /^(?:\[([^\]]+)\]|([^:]+)):(\d{1,5})$/.exec(s);

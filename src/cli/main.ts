@@ -1,16 +1,14 @@
-/** The `spdm` command line. */
+/**
+ * The `spdm` command line. Only the options live here: each command's code (crypto, X.509, the
+ * verifier, the log) is imported when that command runs, so `spdm --help` and every command pay
+ * only for what they use.
+ */
 import { Command, CommanderError, Option } from 'commander';
 import { SpdmError } from '../wire/errors.js';
-import { formatTable, runDemo } from './demo.js';
-import { EXIT, formatOutcome, runAuthenticate } from './authenticate.js';
+import { EXIT } from './exit-codes.js';
 import { defaultEmuPort, type EmuTransportName } from '../transport/emu-frame.js';
-import { EmuSocketServer } from '../transport/emu-socket.js';
-import { Responder } from '../responder/responder.js';
-import { loadProfileFile, parseVersion, profileFromJson } from '../responder/profile-file.js';
-import { parsePskArgument } from '../capture/dump.js';
-import { dumpFile } from '../capture/dump-file.js';
-import { registerVerifyCommand } from './verify.js';
-import { registerLogCommands } from './log.js';
+import { registerVerifyCommand } from './verify-command.js';
+import { registerLogCommands } from './log-command.js';
 import { LIMITS } from '../wire/limits.js';
 
 const TRANSPORTS: readonly EmuTransportName[] = ['doe', 'mctp', 'none', 'tcp'];
@@ -40,6 +38,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     .option('--json', 'print the evidence and outcome of every device as JSON')
     .action(async (opts: { json?: boolean }) => {
       const t0 = performance.now();
+      const { formatTable, runDemo } = await import('./demo.js');
       const rows = await runDemo();
       const ms = performance.now() - t0;
       if (opts.json) process.stdout.write(`${JSON.stringify(rows, null, 2)}\n`);
@@ -79,6 +78,11 @@ export async function main(argv: readonly string[]): Promise<number> {
         process.off('SIGINT', stopHostile);
         return;
       }
+      const [{ loadProfileFile, profileFromJson }, { EmuSocketServer }, { Responder }] = await Promise.all([
+        import('../responder/profile-file.js'),
+        import('../transport/emu-socket.js'),
+        import('../responder/responder.js'),
+      ]);
       const profile = opts.profile ? loadProfileFile(opts.profile) : profileFromJson({}, process.cwd());
       const server = await EmuSocketServer.listen({
         host: opts.host,
@@ -117,6 +121,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     .option('--max-wait <ms>', `longest wait for one response, whatever the device's CTExponent claims (default ${LIMITS.maxResponseWaitMs})`, intArg)
     .option('--deadline <ms>', `longest the whole authentication may take (default ${LIMITS.flowDeadlineMs})`, intArg)
     .action(async (opts: { connect?: string; pci?: string; transport: EmuTransportName; slot: number; trust: string[]; policy?: string; deny: string[]; nonce?: string; json?: boolean; version?: string; measurements: 'all' | 'one-by-one'; shutdown?: boolean; log?: string; requireChallenge?: boolean; maxWait?: number; deadline?: number }) => {
+      const [{ parseVersion }, { formatOutcome, runAuthenticate }] = await Promise.all([import('../responder/profile-file.js'), import('./authenticate.js')]);
       const versions = opts.version?.split(',').map((v) => parseVersion(v));
       for (const [flag, v] of [['--max-wait', opts.maxWait], ['--deadline', opts.deadline]] as const) {
         if (v !== undefined && (v <= 0 || v > LIMITS.maxTimerMs)) throw new CommanderError(2, 'spdm.invalidArgument', `${flag} must be between 1 and ${LIMITS.maxTimerMs} ms, got ${v}`);
@@ -138,6 +143,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     .option('--psk <hex|ascii:text>', 'decrypt PSK sessions with this PSK: hex, or ascii:TEXT (\\0 \\\\ \\xNN escapes; libspdm sample: ascii:TestPskData\\0)')
     .action(async (file: string, opts: { json?: boolean; psk?: string }) => {
       // Streamed record by record: bounded memory and linear time whatever the capture's size.
+      const [{ parsePskArgument }, { dumpFile }] = await Promise.all([import('../capture/dump.js'), import('../capture/dump-file.js')]);
       const summary = await dumpFile(file, process.stdout, { ...(opts.json ? { json: true } : {}), ...(opts.psk !== undefined ? { psk: parsePskArgument(opts.psk) } : {}) });
       if (summary.errors > 0 || summary.signatures.failed > 0) exitCode = EXIT.FAILED;
     });

@@ -7,7 +7,6 @@ import { LIMITS } from '../wire/limits.js';
 import { statSync } from 'node:fs';
 import { readTextFileBounded } from '../wire/bounded-file.js';
 import { checkJsonText } from '../wire/json-depth.js';
-import type { Command } from 'commander';
 import { TrustStore } from '../verifier/trust-store.js';
 import { loadPolicyFile } from '../verifier/policy-loader.js';
 import { verify } from '../verifier/verify.js';
@@ -98,43 +97,4 @@ export function runVerifyCommand(file: string, o: VerifyCliOptions): VerifyCliRe
   return { exitCode: verdict.status === 'trusted' ? VERIFY_EXIT.TRUSTED : VERIFY_EXIT.UNTRUSTED, stdout, stderr: '', verdict };
 }
 
-export interface VerifyCommandIo {
-  /** Receives the exit status (main() keeps it in its `exitCode`). Default: process.exitCode. */
-  readonly setExitCode?: (code: number) => void;
-  readonly stdout?: (s: string) => void;
-  readonly stderr?: (s: string) => void;
-}
-
-function collect(value: string, previous: string[]): string[] {
-  return [...previous, value];
-}
-
-/**
- * Adds `verify` to a commander program. Wire it in main() with
- * `registerVerifyCommand(program, { setExitCode: (c) => { exitCode = c; } })`.
- */
-export function registerVerifyCommand(program: Command, io: VerifyCommandIo = {}): Command {
-  const out = io.stdout ?? ((s: string) => void process.stdout.write(s));
-  const err = io.stderr ?? ((s: string) => void process.stderr.write(s));
-  const setExit =
-    io.setExitCode ??
-    ((c: number) => {
-      process.exitCode = c;
-    });
-  return program
-    .command('verify')
-    .description('decide whether saved evidence shows a trusted device: trust anchors, deny-list, certificate rules, PCIe CMA SAN, policy and reference measurements')
-    .argument('<evidence>', 'evidence JSON (the output of `spdm authenticate --json`, or a bare Evidence document)')
-    .option('--trust <file|dir>', 'trusted root certificates, PEM or DER (repeatable)', collect, [])
-    .option('--policy <file>', 'policy file, JSON or YAML (schemas/policy.schema.json); default: every rule required, no reference values')
-    .option('--deny <file|dir>', 'deny-list: certificates, JSON or text entries by sha256 fingerprint or issuer+serial (repeatable)', collect, [])
-    .option('--nonce <hex>', 'the requester nonce the evidence must have been collected with')
-    .option('--now <iso-date>', 'the verifier clock (default: now)')
-    .option('--json', 'print the verdict as JSON')
-    .action((file: string, opts: { trust: string[]; deny: string[]; policy?: string; nonce?: string; now?: string; json?: boolean }) => {
-      const r = runVerifyCommand(file, opts);
-      if (r.stdout) out(r.stdout);
-      if (r.stderr) err(r.stderr);
-      setExit(r.exitCode);
-    });
-}
+export { registerVerifyCommand, type VerifyCommandIo } from './verify-command.js';

@@ -31,7 +31,8 @@ import { isPostgresTarget, openStoreForTarget } from './open-store.js';
 import { verifyLog, type VerifyOptions, type VerifyReport } from './verify.js';
 
 /** Where `spdm log …` and appendEvidenceToLog look when no --db is given. */
-export const DEFAULT_LOG_TARGET = './spdmkit-log.sqlite';
+import { DEFAULT_LOG_TARGET } from './defaults.js';
+export { DEFAULT_LOG_TARGET };
 
 export { isPostgresTarget };
 
