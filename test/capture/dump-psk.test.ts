@@ -7,9 +7,9 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { libspdmVectors } from '../support/paths.js';
+import { spawnSync } from 'node:child_process';
+import { libspdmVectors, repoRoot } from '../support/paths.js';
 import { dumpCapture, formatDump, parsePskArgument, type Dump } from '../../src/capture/dump.js';
-import { main } from '../../src/cli/main.js';
 import { DecodeError } from '../../src/wire/errors.js';
 
 const dir = join(libspdmVectors(), 'captures');
@@ -96,25 +96,13 @@ test('--psk forms: hex (0x, spaces, colons) and ascii: with \\0, \\\\, \\xNN esc
   }
 });
 
+/**
+ * The real command in its own process. (Patching this process's stdout instead would also swallow
+ * the test runner's own reports, which travel on the same stream.)
+ */
 async function cli(args: string[]): Promise<{ code: number; out: string }> {
-  const chunks: string[] = [];
-  const write = process.stdout.write.bind(process.stdout);
-  const errWrite = process.stderr.write.bind(process.stderr);
-  process.stdout.write = ((s: string | Uint8Array) => {
-    chunks.push(String(s));
-    return true;
-  }) as typeof process.stdout.write;
-  process.stderr.write = ((s: string | Uint8Array) => {
-    chunks.push(String(s));
-    return true;
-  }) as typeof process.stderr.write;
-  try {
-    const code = await main(args);
-    return { code, out: chunks.join('') };
-  } finally {
-    process.stdout.write = write;
-    process.stderr.write = errWrite;
-  }
+  const r = spawnSync(process.execPath, [join(repoRoot(), 'bin', 'spdm.js'), ...args], { encoding: 'utf8', maxBuffer: 256 * 1024 * 1024 });
+  return { code: r.status ?? -1, out: `${r.stdout}${r.stderr}` };
 }
 
 test('spdm dump --psk on the command line: text and JSON, wrong PSK and bad argument exit codes', async () => {
