@@ -43,7 +43,8 @@ export class Transcript {
 
   /** Hash of everything appended so far (requires the hash algorithm to be set). */
   digest(): Uint8Array {
-    if (!this.running) throw new Error('transcript hash algorithm not set');
+    // Caller misuse (hashing before ALGORITHMS chose the hash), not a device fault.
+    if (!this.running) throw new TypeError('transcript hash algorithm not set: call setHash() first');
     return this.running.current();
   }
 

@@ -1,12 +1,19 @@
 /** Small byte helpers shared by every layer. */
+import { DecodeError } from './errors.js';
 
 export function toHex(b: Uint8Array): string {
   return Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('hex');
 }
 
-export function fromHex(hex: string): Uint8Array {
+/**
+ * Hex text (whitespace ignored) to bytes. Hex comes from files and API clients (evidence, log
+ * exports, policies), so bad hex is a DecodeError naming where it stopped, not a TypeError.
+ */
+export function fromHex(hex: string, what = 'hex'): Uint8Array {
   const clean = hex.replace(/\s+/g, '');
-  if (clean.length % 2 !== 0 || /[^0-9a-fA-F]/.test(clean)) throw new TypeError('invalid hex string');
+  const bad = clean.search(/[^0-9a-fA-F]/);
+  if (bad >= 0) throw new DecodeError(what, 'hex', bad, `character ${JSON.stringify(clean[bad])} is not a hex digit`);
+  if (clean.length % 2 !== 0) throw new DecodeError(what, 'hex', clean.length, `odd number of hex digits (${clean.length})`);
   return new Uint8Array(Buffer.from(clean, 'hex'));
 }
 
