@@ -5,7 +5,8 @@
  * Nagle is disabled on every socket: one SPDM exchange is two small writes, and with Nagle and
  * delayed ACKs each would wait ~40 ms on loopback.
  */
-import { connect, createServer, type Server, type Socket } from 'node:net';
+import { connect, type Socket } from 'node:net';
+import { SocketServer } from './socket-server.js';
 import { SpdmError } from '../wire/errors.js';
 import { LIMITS, LimitError, timerMs } from '../wire/limits.js';
 import { equalBytes } from '../wire/bytes.js';
@@ -256,42 +257,20 @@ export interface EmuServerOptions {
 }
 
 /** The responder side: `spdm emulate`. Resolves `closed` after SHUTDOWN or close(). */
-export class EmuSocketServer {
-  readonly closed: Promise<void>;
-  private resolveClosed!: () => void;
-  private readonly sockets = new Set<Socket>();
+export class EmuSocketServer extends SocketServer {
   private serving: Promise<unknown> = Promise.resolve();
 
-  private constructor(
-    private readonly server: Server,
-    private readonly opts: EmuServerOptions,
-  ) {
-    this.closed = new Promise((r) => (this.resolveClosed = r));
-    server.on('connection', (s) => this.accept(s));
-    server.on('close', () => this.resolveClosed());
+  private constructor(private readonly opts: EmuServerOptions) {
+    super(opts.port);
   }
 
   static async listen(opts: EmuServerOptions): Promise<EmuSocketServer> {
-    const server = createServer();
-    const s = new EmuSocketServer(server, opts);
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(opts.port, opts.host ?? '127.0.0.1', () => {
-        server.off('error', reject);
-        resolve();
-      });
-    });
+    const s = new EmuSocketServer(opts);
+    await s.listenOn(opts.host);
     return s;
   }
 
-  get port(): number {
-    const a = this.server.address();
-    return typeof a === 'object' && a ? a.port : this.opts.port;
-  }
-
-  private accept(socket: Socket): void {
-    this.sockets.add(socket);
-    socket.on('close', () => this.sockets.delete(socket));
+  protected accept(socket: Socket): void {
     const conn = new FrameConnection(socket, LIMITS.emuServerQueuedFrames);
     void this.serve(conn).catch((e: unknown) => {
       if (!(e instanceof SpdmError && /closed by peer/.test(e.message))) this.opts.onError?.(e instanceof Error ? e : new Error(String(e)));
@@ -347,9 +326,4 @@ export class EmuSocketServer {
     return run;
   }
 
-  async close(): Promise<void> {
-    for (const s of this.sockets) s.destroy();
-    await new Promise<void>((r) => this.server.close(() => r()));
-    this.resolveClosed();
-  }
 }

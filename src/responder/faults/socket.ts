@@ -5,7 +5,8 @@
  * with a payload that is not SPDM. The SPDM answers themselves come from an SpdmHandler (the clean
  * responder or a fault wrapper), so every transport fault sits on top of a working device.
  */
-import { createServer, type Server, type Socket } from 'node:net';
+import type { Socket } from 'node:net';
+import { SocketServer } from '../../transport/socket-server.js';
 import { LIMITS } from '../../wire/limits.js';
 import { CLIENT_HELLO, EMU_TRANSPORT_BY_NAME, EmuCommand, EmuFrameReader, encodeEmuFrame, SERVER_HELLO, type EmuFrame, type EmuTransportName } from '../../transport/emu-frame.js';
 import { unwrapPayload, wrapSpdm } from '../../transport/emu-framing.js';
@@ -44,42 +45,19 @@ export interface HostileServerOptions {
   readonly fault: SocketFault;
 }
 
-export class HostileEmuServer {
-  readonly closed: Promise<void>;
-  private resolveClosed!: () => void;
-  private readonly sockets = new Set<Socket>();
-
-  private constructor(
-    private readonly server: Server,
-    private readonly opts: HostileServerOptions,
-  ) {
-    this.closed = new Promise((r) => (this.resolveClosed = r));
-    server.on('connection', (s) => this.accept(s));
-    server.on('close', () => this.resolveClosed());
+export class HostileEmuServer extends SocketServer {
+  private constructor(private readonly opts: HostileServerOptions) {
+    super(opts.port);
   }
 
   static async listen(opts: HostileServerOptions): Promise<HostileEmuServer> {
-    const server = createServer();
-    const s = new HostileEmuServer(server, opts);
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(opts.port, opts.host ?? '127.0.0.1', () => {
-        server.off('error', reject);
-        resolve();
-      });
-    });
+    const s = new HostileEmuServer(opts);
+    await s.listenOn(opts.host);
     return s;
   }
 
-  get port(): number {
-    const a = this.server.address();
-    return typeof a === 'object' && a ? a.port : this.opts.port;
-  }
-
-  private accept(socket: Socket): void {
-    this.sockets.add(socket);
+  protected accept(socket: Socket): void {
     socket.setNoDelay(true);
-    socket.on('close', () => this.sockets.delete(socket));
     socket.on('error', () => socket.destroy());
     const reader = new EmuFrameReader();
     let chain: Promise<void> = Promise.resolve();
@@ -165,11 +143,6 @@ export class HostileEmuServer {
     }
   }
 
-  async close(): Promise<void> {
-    for (const s of this.sockets) s.destroy();
-    await new Promise<void>((r) => this.server.close(() => r()));
-    this.resolveClosed();
-  }
 }
 
 /** Writes `bytes` one at a time until done or the peer goes away; never longer than the frame itself. */
