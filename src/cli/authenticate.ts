@@ -8,8 +8,8 @@ import { fromHex, toHex } from '../wire/bytes.js';
 import { SpdmError } from '../wire/errors.js';
 import { systemRandom } from '../crypto/random.js';
 import { NONCE_SIZE } from '../spdm/messages/challenge.js';
-import { TrustStore } from '../verifier/trust-store.js';
-import { loadPolicyFile } from '../verifier/policy-loader.js';
+import type { TrustStore } from '../verifier/trust-store.js';
+import { loadVerifierInputs, nonceArgProblem } from './verifier-args.js';
 import type { Policy } from '../verifier/policy.js';
 import { verify } from '../verifier/verify.js';
 import { formatVerdict, type Verdict } from '../verifier/verdict.js';
@@ -90,8 +90,7 @@ function loadVerifier(o: AuthenticateCliOptions): { store?: TrustStore; policy?:
     if (o.policy !== undefined || (o.deny && o.deny.length > 0)) throw new SpdmError('DECODE_ERROR', '--policy and --deny need --trust: without trust anchors there is no verdict');
     return {};
   }
-  const store = new TrustStore({ anchors, ...(o.deny && o.deny.length > 0 ? { deny: o.deny } : {}) });
-  return { store, ...(o.policy !== undefined ? { policy: loadPolicyFile(o.policy) } : {}) };
+  return loadVerifierInputs({ trust: anchors, ...(o.deny ? { deny: o.deny } : {}), ...(o.policy !== undefined ? { policy: o.policy } : {}) });
 }
 
 export async function runAuthenticate(o: AuthenticateCliOptions): Promise<{ exitCode: number; outcome: AuthenticateOutcome }> {
@@ -101,7 +100,8 @@ export async function runAuthenticate(o: AuthenticateCliOptions): Promise<{ exit
   } catch (e) {
     return usage(e instanceof Error ? e.message : String(e));
   }
-  if (o.nonce !== undefined && !/^(0x)?[0-9a-fA-F]{64}$/.test(o.nonce)) return usage('--nonce wants 32 bytes as 64 hex digits');
+  const nonceProblem = nonceArgProblem(o.nonce);
+  if (nonceProblem) return usage(nonceProblem);
   // Chosen here, not inside the requester, so the verifier can insist every signature is over it.
   const nonce = o.nonce !== undefined ? fromHex(o.nonce.replace(/^0x/, '')) : systemRandom(NONCE_SIZE);
   let transport: Transport;

@@ -7,11 +7,9 @@ import { LIMITS } from '../wire/limits.js';
 import { statSync } from 'node:fs';
 import { readTextFileBounded } from '../wire/bounded-file.js';
 import { checkJsonText } from '../wire/json-depth.js';
-import { TrustStore } from '../verifier/trust-store.js';
-import { loadPolicyFile } from '../verifier/policy-loader.js';
+import { loadVerifierInputs, nonceArgProblem } from './verifier-args.js';
 import { verify } from '../verifier/verify.js';
 import { formatVerdict, type Verdict } from '../verifier/verdict.js';
-import type { Policy } from '../verifier/policy.js';
 
 export const VERIFY_EXIT = { TRUSTED: 0, UNTRUSTED: 1, BAD_INPUT: 2 } as const;
 
@@ -52,7 +50,8 @@ export function runVerifyCommand(file: string, o: VerifyCliOptions): VerifyCliRe
     now = new Date(o.now);
     if (Number.isNaN(now.getTime())) return badInput(`--now: "${o.now}" is not a date`);
   }
-  if (o.nonce !== undefined && !/^(0x)?[0-9a-fA-F]{64}$/.test(o.nonce)) return badInput('--nonce wants 32 bytes as 64 hex digits');
+  const nonceProblem = nonceArgProblem(o.nonce);
+  if (nonceProblem) return badInput(nonceProblem);
 
   let text: string;
   try {
@@ -77,20 +76,13 @@ export function runVerifyCommand(file: string, o: VerifyCliOptions): VerifyCliRe
     return badInput(`${file} is not JSON: ${message(e)}`);
   }
 
-  let store: TrustStore;
+  let inputs: ReturnType<typeof loadVerifierInputs>;
   try {
-    store = new TrustStore({ anchors: o.trust, ...(o.deny && o.deny.length > 0 ? { deny: o.deny } : {}) });
+    inputs = loadVerifierInputs(o);
   } catch (e) {
     return badInput(message(e));
   }
-  let policy: Policy | undefined;
-  if (o.policy !== undefined) {
-    try {
-      policy = loadPolicyFile(o.policy);
-    } catch (e) {
-      return badInput(message(e));
-    }
-  }
+  const { store, policy } = inputs;
 
   const verdict = verify(doc, policy, store, { ...(now ? { now } : {}), ...(o.nonce !== undefined ? { expectedNonce: o.nonce } : {}) });
   const stdout = o.json ? `${JSON.stringify(verdict, null, 2)}\n` : `${formatVerdict(verdict)}\n`;
