@@ -104,15 +104,20 @@ export async function expectTyped<T>(fn: () => T | Promise<T>, known: readonly K
   try {
     return await fn();
   } catch (e) {
-    if (e instanceof FuzzFailure) throw e;
-    if (isTypedError(e)) return e as SpdmError;
-    const k = known.find((x) => x.matches(e));
-    if (k) {
-      knownIssueHits.set(k.id, (knownIssueHits.get(k.id) ?? 0) + 1);
-      return new SpdmError('PROTOCOL_ERROR', `known issue ${k.id}`);
-    }
-    throw new FuzzFailure('untyped-error', `untyped ${describeError(e)}`, { cause: e });
+    return typedOutcome(e, known);
   }
+}
+
+/** What a thrown value means: a typed error (or a known issue) is an outcome; anything else a FuzzFailure. */
+function typedOutcome(e: unknown, known: readonly KnownIssue[]): SpdmError {
+  if (e instanceof FuzzFailure) throw e;
+  if (isTypedError(e)) return e as SpdmError;
+  const k = known.find((x) => x.matches(e));
+  if (k) {
+    knownIssueHits.set(k.id, (knownIssueHits.get(k.id) ?? 0) + 1);
+    return new SpdmError('PROTOCOL_ERROR', `known issue ${k.id}`);
+  }
+  throw new FuzzFailure('untyped-error', `untyped ${describeError(e)}`, { cause: e });
 }
 
 /** Synchronous form, for decoders (no microtask per input keeps the rates honest). */
@@ -120,14 +125,7 @@ export function expectTypedSync<T>(fn: () => T, known: readonly KnownIssue[] = [
   try {
     return fn();
   } catch (e) {
-    if (e instanceof FuzzFailure) throw e;
-    if (isTypedError(e)) return e as SpdmError;
-    const k = known.find((x) => x.matches(e));
-    if (k) {
-      knownIssueHits.set(k.id, (knownIssueHits.get(k.id) ?? 0) + 1);
-      return new SpdmError('PROTOCOL_ERROR', `known issue ${k.id}`);
-    }
-    throw new FuzzFailure('untyped-error', `untyped ${describeError(e)}`, { cause: e });
+    return typedOutcome(e, known);
   }
 }
 

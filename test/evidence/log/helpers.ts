@@ -1,8 +1,10 @@
 /** Shared by the log tests: real Evidence from the device emulator, temp dirs, metadata variants. */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { createWriteStream, mkdtempSync, rmSync } from 'node:fs';
+import { once } from 'node:events';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Evidence, PciIdentity } from '../../../src/evidence/evidence.js';
+import type { SignatureLog } from '../../../src/evidence/log/log.js';
 import { SUITES, device, pair, variant, type Suite } from '../../support/fixtures.js';
 
 export { SUITES };
@@ -61,4 +63,12 @@ export function vary(e: Evidence, k: number): Evidence {
 export function tempDir(prefix = 'spdmkit-log-'): { dir: string; file: (name: string) => string; cleanup: () => void } {
   const dir = mkdtempSync(join(tmpdir(), prefix));
   return { dir, file: (n) => join(dir, n), cleanup: () => rmSync(dir, { recursive: true, force: true }) };
+}
+
+/** Writes a log's JSON Lines export to `file` and waits until it is on disk. */
+export async function exportTo(log: SignatureLog, file: string): Promise<void> {
+  const out = createWriteStream(file);
+  await log.exportJsonl(out);
+  out.end();
+  await once(out, 'finish');
 }

@@ -5,17 +5,16 @@
  */
 import { test, after, before } from 'node:test';
 import assert from 'node:assert/strict';
-import { createReadStream, createWriteStream, readFileSync, statSync, writeFileSync, type ReadStream } from 'node:fs';
+import { createReadStream, readFileSync, statSync, writeFileSync, type ReadStream } from 'node:fs';
 import { execFile } from 'node:child_process';
-import { once } from 'node:events';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { Writable } from 'node:stream';
-import { openLog, type SignatureLog } from '../../../src/evidence/log/log.js';
+import { openLog } from '../../../src/evidence/log/log.js';
 import { LOG_EXIT, runLogImport, runLogVerify } from '../../../src/cli/log.js';
 import { LIMITS, LimitError } from '../../../src/wire/limits.js';
 import type { Evidence } from '../../../src/evidence/evidence.js';
-import { makeEvidence, SUITES, tempDir } from './helpers.js';
+import { exportTo, makeEvidence, SUITES, tempDir } from './helpers.js';
 import { repoRoot } from '../../support/paths.js';
 
 const tmp = tempDir('spdmkit-jsonl-bounds-');
@@ -23,13 +22,6 @@ after(() => tmp.cleanup());
 
 let evidence: Evidence;
 let lines: string[] = [];
-
-async function exportTo(log: SignatureLog, file: string): Promise<void> {
-  const out = createWriteStream(file);
-  await log.exportJsonl(out);
-  out.end();
-  await once(out, 'finish');
-}
 
 before(async () => {
   evidence = await makeEvidence({ suite: SUITES[0]!, version: 0x12, name: 'bounds' });

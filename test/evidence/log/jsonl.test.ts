@@ -1,13 +1,12 @@
 /** JSON Lines export and import: a round trip keeps the tree root; a damaged file is refused, naming the line. */
 import { test, after, before } from 'node:test';
 import assert from 'node:assert/strict';
-import { createReadStream, createWriteStream, readFileSync, writeFileSync } from 'node:fs';
-import { once } from 'node:events';
+import { createReadStream, readFileSync, writeFileSync } from 'node:fs';
 import { Readable } from 'node:stream';
-import { openLog, type SignatureLog } from '../../../src/evidence/log/log.js';
+import { openLog } from '../../../src/evidence/log/log.js';
 import { loadPublicKeyFile } from '../../../src/evidence/log/log-key.js';
 import type { Evidence } from '../../../src/evidence/evidence.js';
-import { evidenceMatrix, tempDir } from './helpers.js';
+import { evidenceMatrix, exportTo, tempDir } from './helpers.js';
 
 const tmp = tempDir('spdmkit-jsonl-');
 after(() => tmp.cleanup());
@@ -17,13 +16,6 @@ let evs: Evidence[] = [];
 let exportFile = '';
 let sourceRoot = '';
 let sourceSize = 0;
-
-async function exportTo(log: SignatureLog, file: string): Promise<void> {
-  const out = createWriteStream(file);
-  await log.exportJsonl(out);
-  out.end();
-  await once(out, 'finish');
-}
 
 before(async () => {
   evs = await evidenceMatrix('j');
