@@ -40,7 +40,7 @@ export interface SimulatedDoeDeviceOptions {
   /** Protocols listed by discovery and accepted (default discovery, CMA-SPDM, secured CMA-SPDM). */
   readonly protocols?: readonly DoeProtocol[];
   readonly clock?: Clock;
-  /** Write buffer size in DW (default 2^18: any legal object fits). */
+  /** Write buffer size in DW (default 2^18: every legal object fits). */
   readonly mailboxCapacityDw?: number;
 }
 
