@@ -151,9 +151,12 @@ export class Requester {
     return this.rtt + Math.max(ST1_MS, Math.ceil(ct));
   }
 
-  private async send(request: Uint8Array, expect: number, timeoutMs: number): Promise<Uint8Array> {
-    const ct = timeoutMs > this.t1() && this.conn ? { timeoutReason: `CTExponent ${this.conn.capabilities.ctExponent}` } : {};
-    return exchange(this.policy, { request, expect, version: this.conn?.version ?? this.pendingVersion, timeoutMs, ...ct });
+  /** One exchange; `timing` is the response time DSP0274 allows: T1 (no cryptography) or T2 (CT, the device's claim). */
+  private async send(request: Uint8Array, expect: number, timing: 'T1' | 'T2'): Promise<Uint8Array> {
+    const version = this.conn?.version ?? this.pendingVersion;
+    if (timing === 'T1') return exchange(this.policy, { request, expect, version, timeoutMs: this.t1() });
+    const reason = this.conn ? { timeoutReason: `CTExponent ${this.conn.capabilities.ctExponent}` } : {};
+    return exchange(this.policy, { request, expect, version, timeoutMs: this.t2(), ...reason });
   }
 
   private pendingVersion: number | undefined;
@@ -194,7 +197,7 @@ export class Requester {
       dataTransferSize: dts,
       maxSpdmMsgSize: Math.max(dts, this.opts.maxSpdmMsgSize ?? dts),
     });
-    const capsBytes = await this.send(gc, ResponseCode.CAPABILITIES, this.t1());
+    const capsBytes = await this.send(gc, ResponseCode.CAPABILITIES, 'T1');
     const caps = withoutPadding(capsBytes, decodeCapabilities(capsBytes), 'CAPABILITIES');
     this.checkCapabilities(caps, version);
     this.a.append(gc, caps.raw);
@@ -216,7 +219,7 @@ export class Requester {
       extHash: [],
       algStructs: [],
     });
-    const algBytes = await this.send(na, ResponseCode.ALGORITHMS, this.t1());
+    const algBytes = await this.send(na, ResponseCode.ALGORITHMS, 'T1');
     const alg = withoutPadding(algBytes, decodeAlgorithms(algBytes), 'ALGORITHMS');
     this.checkAlgorithms(alg, caps, { baseAsym, baseHash, otherParams });
     this.a.append(na, alg.raw);
@@ -284,7 +287,7 @@ export class Requester {
     this.m.clear();
     const req = encodeGetDigests(c.version);
     const multiKeyConn = c.multiKeyConn;
-    const respBytes = await this.send(req, ResponseCode.DIGESTS, this.t1());
+    const respBytes = await this.send(req, ResponseCode.DIGESTS, 'T1');
     const resp = withoutPadding(respBytes, decodeDigests(respBytes, { hashSize: c.hashSize, multiKeyConn }), 'DIGESTS');
     // DIGESTS starts transcript B afresh.
     this.b = new Transcript(c.hashId);
@@ -323,7 +326,7 @@ export class Requester {
       if (round > maxChain) throw new SpdmError('UNEXPECTED_RESPONSE', 'CERTIFICATE: too many portions');
       const want = Math.min(portionMax, total === undefined ? portionMax : total - offset);
       const req = encodeGetCertificate(c.version, { slot, offset, length: want });
-      const respBytes = await this.send(req, ResponseCode.CERTIFICATE, this.t1());
+      const respBytes = await this.send(req, ResponseCode.CERTIFICATE, 'T1');
       const resp = withoutPadding(respBytes, decodeCertificate(respBytes), 'CERTIFICATE');
       if (resp.slot !== slot) throw new SpdmError('UNEXPECTED_RESPONSE', `CERTIFICATE: answers slot ${resp.slot}, asked ${slot}`);
       if (resp.portion.length > want) throw new SpdmError('UNEXPECTED_RESPONSE', `CERTIFICATE: PortionLength ${resp.portion.length} exceeds the ${want} requested`);
@@ -404,7 +407,7 @@ export class Requester {
     const nonce = this.freshNonce();
     const ctx = this.requesterContext();
     const req = encodeChallenge(c.version, { slot, measurementSummaryHashType, nonce, ...(ctx ? { requesterContext: ctx } : {}) });
-    const raw = await this.send(req, ResponseCode.CHALLENGE_AUTH, this.t2());
+    const raw = await this.send(req, ResponseCode.CHALLENGE_AUTH, 'T2');
     const measRequested = measurementSummaryHashType !== 0;
     const resp = withoutPadding(raw, decodeChallengeAuth(raw, { hashSize: c.hashSize, signatureSize: c.signatureSize, measurementSummaryHashRequested: measRequested }), 'CHALLENGE_AUTH');
     if (resp.slot !== slot) throw new SpdmError('UNEXPECTED_RESPONSE', `CHALLENGE_AUTH: slot ${resp.slot}, challenged slot ${slot}`);
@@ -483,7 +486,7 @@ export class Requester {
     const req = encodeGetMeasurements(c.version, { attributes, operation, ...(nonce ? { nonce } : {}), slot, ...(ctx ? { requesterContext: ctx } : {}) });
     let bytes: Uint8Array;
     try {
-      bytes = await this.send(req, ResponseCode.MEASUREMENTS, signed ? this.t2() : this.t1());
+      bytes = await this.send(req, ResponseCode.MEASUREMENTS, signed ? 'T2' : 'T1');
     } catch (e) {
       // An ERROR ends the measurement sequence on both sides: message_m starts again.
       this.m.clear();
