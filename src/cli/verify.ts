@@ -13,8 +13,6 @@ import { formatVerdict, type Verdict } from '../verifier/verdict.js';
 
 export const VERIFY_EXIT = { TRUSTED: 0, UNTRUSTED: 1, BAD_INPUT: 2 } as const;
 
-/** Evidence files larger than this are refused as bad input. */
-const MAX_EVIDENCE_BYTES = LIMITS.evidenceFileBytes;
 
 export interface VerifyCliOptions {
   readonly trust: readonly string[];
@@ -57,9 +55,8 @@ export function runVerifyCommand(file: string, o: VerifyCliOptions): VerifyCliRe
   try {
     const st = statSync(file);
     if (!st.isFile()) return badInput(`${file} is not a file`);
-    if (st.size > MAX_EVIDENCE_BYTES) return badInput(`${file} is ${st.size} bytes, more than evidence can be (the evidenceFileBytes limit of ${MAX_EVIDENCE_BYTES})`);
-    // Bounded again while reading: the file may have grown since stat.
-    text = readTextFileBounded(file, MAX_EVIDENCE_BYTES, 'evidenceFileBytes');
+    // The bounded read refuses an oversized file before reading it, and one that grows meanwhile.
+    text = readTextFileBounded(file, LIMITS.evidenceFileBytes, 'evidenceFileBytes');
   } catch (e) {
     return badInput(`cannot read ${file}: ${message(e)}`);
   }
