@@ -7,6 +7,7 @@ import { asymInfo, hashInfo } from '../crypto/algorithms.js';
 import { SpdmError } from '../wire/errors.js';
 import { Requester } from '../requester/requester.js';
 import { Responder } from '../responder/responder.js';
+import { misbehaving, type Misbehavior } from '../responder/faults/misbehavior.js';
 import { buildProfile, type BuiltProfile } from '../responder/profiles.js';
 import { LoopbackTransport } from '../transport/loopback.js';
 import { createRootCa, generateKeyPair } from '../x509/generate.js';
@@ -37,6 +38,8 @@ interface DemoDevice {
   readonly expectation: string;
   /** Where the simulated platform found it: config-space IDs, which the CMA SAN must name. */
   readonly pci: PciIdentity;
+  /** How the device lies (the clone), through the fault wrapper around its clean responder. */
+  readonly misbehave?: Misbehavior;
 }
 
 /** The PCI identity of demo device `i`, and the PCIe CMA SAN a genuine leaf carries for it. */
@@ -75,8 +78,9 @@ export function demoFleet(): { devices: DemoDevice[]; trustedRoot: ParsedCertifi
     ...cloneSource,
     built: {
       ...cloneSource.built,
-      profile: { ...cloneSource.built.profile, name: 'clone-nvme2', misbehave: { signingKey: generateKeyPair(0x0080).privateKey } },
+      profile: { ...cloneSource.built.profile, name: 'clone-nvme2' },
     },
+    misbehave: { signingKey: generateKeyPair(0x0080).privateKey },
     expectation: 'clone: genuine chain, wrong key',
   });
   return { devices, trustedRoot: parseCertificate(vendorRoot.certificate) };
@@ -91,8 +95,8 @@ export async function runDemo(): Promise<DemoRow[]> {
   const store = TrustStore.fromCertificates([trustedRoot]);
   const rows: DemoRow[] = [];
   await Promise.all(
-    devices.map(async ({ built, pci }, i) => {
-      const responder = new Responder(built.profile);
+    devices.map(async ({ built, pci, misbehave }, i) => {
+      const responder = misbehave ? misbehaving(built.profile, misbehave) : new Responder(built.profile);
       const requester = new Requester(new LoopbackTransport(responder), { deviceName: built.profile.name, pci });
       let row: DemoRow;
       try {

@@ -1,6 +1,7 @@
 /**
  * What an emulated device is: versions, capabilities, algorithms, one certificate chain and key
- * per slot, measurement blocks — and, for tests, how it should misbehave.
+ * per slot, measurement blocks. How a device misbehaves is not part of it: that is a fault around
+ * the responder (responder/faults/).
  */
 import type { KeyObject } from 'node:crypto';
 
@@ -32,36 +33,6 @@ export interface MeasurementSource {
   readonly tcb?: boolean;
 }
 
-/** Ways the emulator can break the protocol, for tests of the requester. */
-export interface Misbehavior {
-  /** Corrupt the signature of CHALLENGE_AUTH / MEASUREMENTS. */
-  readonly badSignature?: boolean;
-  /** Reuse the previous responder nonce instead of a fresh one. */
-  readonly staleNonce?: boolean;
-  /** Echo a different RequesterContext (1.3). */
-  readonly wrongRequesterContext?: boolean;
-  /** Cut this many bytes off every response to this request code. */
-  readonly truncate?: { readonly code: number; readonly bytes: number };
-  /** Answer this request code with ResponseNotReady first, `times` times, then with the real response. */
-  readonly notReady?: { readonly code: number; readonly times: number; readonly rdtExponent: number; readonly rdtm: number };
-  /** Answer this request code with Busy `times` times. */
-  readonly busy?: { readonly code: number; readonly times: number };
-  /** Never answer this request code. */
-  readonly hang?: { readonly code: number };
-  /** Delay every response to this request code by `ms`. */
-  readonly delay?: { readonly code: number; readonly ms: number };
-  /** Put this version byte in the header of every response after VERSION. */
-  readonly wrongVersion?: number;
-  /** Report a slot digest that does not match the chain. */
-  readonly badDigest?: boolean;
-  /** Select this BaseAsymAlgo regardless of the offer. */
-  readonly selectAsym?: number;
-  /** Sign with this key instead of the slot's (e.g. a counterfeit key behind a genuine chain). */
-  readonly signingKey?: KeyObject;
-  /** Return a CHALLENGE_AUTH CertChainHash that does not match the chain. */
-  readonly badCertChainHash?: boolean;
-}
-
 export interface DeviceProfile {
   readonly name: string;
   /** SPDM versions offered in VERSION, as header bytes (0x10..0x13). */
@@ -80,5 +51,4 @@ export interface DeviceProfile {
   };
   readonly slots: readonly SlotIdentity[];
   readonly measurements: readonly MeasurementSource[];
-  readonly misbehave?: Misbehavior;
 }

@@ -7,7 +7,7 @@ import { MeasurementHashAlgo } from '../crypto/algorithms.js';
 import { CapabilityFlag } from '../spdm/messages/capabilities.js';
 import { DmtfMeasurementType } from '../spdm/messages/measurement-block.js';
 import { createDeviceChain, type CertIdentity, type LeafOptions } from '../x509/generate.js';
-import type { DeviceProfile, MeasurementSource, Misbehavior } from './profile.js';
+import type { DeviceProfile, MeasurementSource } from './profile.js';
 
 /**
  * CERT, CHAL, signed and fresh measurements; from 1.3 also key-pair information and multi-key
@@ -38,7 +38,6 @@ export interface ProfileSpec {
   readonly leaf?: LeafOptions;
   readonly notBefore?: Date;
   readonly notAfter?: Date;
-  readonly misbehave?: Misbehavior;
 }
 
 export interface BuiltProfile {
@@ -99,7 +98,6 @@ export function buildProfile(spec: ProfileSpec): BuiltProfile {
     },
     slots: [{ slot: 0, certificates: chain.certificates, privateKey: chain.leaf.privateKey, asymId: spec.asymId, certModel: 1 }],
     measurements: spec.measurements ?? standardMeasurements(spec.name, spec.firmwareVersion),
-    ...(spec.misbehave ? { misbehave: spec.misbehave } : {}),
   };
   return { profile, root: chain.root, certificates: chain.certificates };
 }

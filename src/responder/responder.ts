@@ -2,7 +2,8 @@
  * The device emulator: an SPDM responder driven by a DeviceProfile. It keeps the transcripts the
  * specification asks for (A, B, C, message_m), signs CHALLENGE_AUTH and MEASUREMENTS exactly as
  * the negotiated version requires, answers malformed or out-of-order requests with the right
- * ERROR, and can be told to misbehave for tests.
+ * ERROR. It only ever behaves correctly: every way a device can lie is a fault wrapped around it
+ * (responder/faults/).
  */
 import { asymInfo, measurementHashToBaseHash, MeasurementHashAlgo } from '../crypto/algorithms.js';
 import { digest } from '../crypto/hash.js';
@@ -35,7 +36,7 @@ import { decodeGetCertificate, encodeCertificate } from '../spdm/messages/certif
 import { decodeChallenge, encodeChallengeAuth, NONCE_SIZE } from '../spdm/messages/challenge.js';
 import { decodeGetMeasurements, encodeMeasurements, MeasurementAttribute } from '../spdm/messages/measurements.js';
 import { encodeDmtfBlock } from '../spdm/messages/measurement-block.js';
-import { decodeRespondIfReady, encodeError, encodeResponseNotReady, ErrorCode } from '../spdm/messages/error.js';
+import { decodeRespondIfReady, encodeError, ErrorCode } from '../spdm/messages/error.js';
 import { encodeSpdmCertChain } from '../x509/spdm-chain.js';
 import { parseCertificate } from '../x509/certificate.js';
 import { readTlv } from '../x509/der.js';
@@ -82,12 +83,8 @@ export class Responder implements SpdmHandler {
   private readonly a = new Transcript();
   private b = new Transcript();
   private m = new Transcript();
-  private lastNonce: Uint8Array | undefined;
   private readonly random: RandomSource;
   private readonly chainCache = new Map<string, Uint8Array>();
-  private readonly counters = new Map<string, number>();
-  private pending: { code: number; token: number; response: Uint8Array } | undefined;
-  private nextToken = 1;
 
   /** Key pairs (1.3 multi-key): slots sharing a private key share a KeyPairID, numbered from 1. */
   private readonly keyPairs: { id: number; slots: SlotIdentity[] }[] = [];
@@ -113,7 +110,6 @@ export class Responder implements SpdmHandler {
   readonly stats = new Map<number, number>();
 
   async handle(request: Uint8Array): Promise<Uint8Array> {
-    const mis = this.profile.misbehave ?? {};
     let code = -1;
     try {
       code = peekHeader(request).code;
@@ -121,36 +117,7 @@ export class Responder implements SpdmHandler {
       return encodeError(0x10, ErrorCode.InvalidRequest);
     }
     this.stats.set(code, (this.stats.get(code) ?? 0) + 1);
-    if (mis.hang?.code === code) return new Promise<Uint8Array>(() => undefined);
-    if (mis.delay?.code === code) await new Promise((r) => setTimeout(r, mis.delay?.ms));
-    if (mis.busy?.code === code && this.bump(`busy`) <= mis.busy.times) {
-      return encodeError(this.replyVersion(), ErrorCode.Busy);
-    }
-    if (mis.notReady?.code === code && this.bump('notready') <= mis.notReady.times) {
-      // Compute the real response now (so transcripts advance exactly once) and hand it out on RESPOND_IF_READY.
-      const response = this.answer(request);
-      const token = this.nextToken++ & 0xff;
-      this.pending = { code, token, response };
-      return encodeResponseNotReady(this.replyVersion(), {
-        rdtExponent: mis.notReady.rdtExponent,
-        requestCode: code,
-        token,
-        rdtm: mis.notReady.rdtm,
-      });
-    }
-    let response = this.answer(request);
-    if (mis.truncate?.code === code) response = response.subarray(0, Math.max(0, response.length - mis.truncate.bytes));
-    return response;
-  }
-
-  private bump(key: string): number {
-    const n = (this.counters.get(key) ?? 0) + 1;
-    this.counters.set(key, n);
-    return n;
-  }
-
-  private replyVersion(): number {
-    return this.neg?.version ?? 0x10;
+    return this.answer(request);
   }
 
   /**
@@ -207,11 +174,6 @@ export class Responder implements SpdmHandler {
         default:
           throw new ErrorReply(ErrorCode.UnsupportedRequest, h.code);
       }
-      const wrong = this.profile.misbehave?.wrongVersion;
-      if (wrong !== undefined && h.code !== RequestCode.GET_VERSION) {
-        out = out.slice();
-        out[0] = wrong;
-      }
       return out;
     } catch (e) {
       const v = this.errorVersion(h.code, h.version);
@@ -221,12 +183,10 @@ export class Responder implements SpdmHandler {
     }
   }
 
+  /** This responder never answers ResponseNotReady, so nothing is ever waiting to be collected. */
   private onRespondIfReady(request: Uint8Array): Uint8Array {
-    const req = decodeRespondIfReady(request);
-    const p = this.pending;
-    if (!p || p.code !== req.requestCode || p.token !== req.token) throw new ErrorReply(ErrorCode.UnexpectedRequest);
-    this.pending = undefined;
-    return p.response;
+    decodeRespondIfReady(request);
+    throw new ErrorReply(ErrorCode.UnexpectedRequest);
   }
 
   private onGetVersion(request: Uint8Array): Uint8Array {
@@ -284,10 +244,9 @@ export class Responder implements SpdmHandler {
     const version = this.pendingCaps.version;
     if (peekHeader(request).version !== version) throw new ErrorReply(ErrorCode.VersionMismatch);
     const req = decodeNegotiateAlgorithms(request);
-    const mis = this.profile.misbehave ?? {};
     const hashId = this.profile.algorithms.baseHash.find((h) => (req.baseHash & h) !== 0);
     const keyAlgs = this.profile.slots.map((s) => s.asymId);
-    const asymId = mis.selectAsym ?? keyAlgs.find((a) => (req.baseAsym & a) !== 0);
+    const asymId = keyAlgs.find((a) => (req.baseAsym & a) !== 0);
     if (hashId === undefined || asymId === undefined) throw new ErrorReply(ErrorCode.InvalidRequest);
     const measCap = (this.profile.capabilities.flags & MEAS_CAP_MASK) !== 0;
     const measurementSpec = measCap && (req.measurementSpec & MeasurementSpec.DMTF) ? MeasurementSpec.DMTF : 0;
@@ -350,11 +309,9 @@ export class Responder implements SpdmHandler {
     this.requireCap(CapabilityFlag.CERT);
     const req = decodeGetDigests(request);
     const digests = this.slotsFor(neg).map((s) => {
-      const d = digest(neg.hashId, this.spdmChain(s, neg));
-      if (this.profile.misbehave?.badDigest) d[0] = (d[0] as number) ^ 0xff;
       return {
         slot: s.slot,
-        digest: d,
+        digest: digest(neg.hashId, this.spdmChain(s, neg)),
         keyPairId: this.keyPairIdOf(s),
         certificateInfo: s.certModel ?? 1,
         keyUsageMask: s.keyUsage ?? KEY_USAGE_CHALLENGE_AND_MEASUREMENTS,
@@ -402,23 +359,17 @@ export class Responder implements SpdmHandler {
   }
 
   private responderNonce(): Uint8Array {
-    if (this.profile.misbehave?.staleNonce && this.lastNonce) return this.lastNonce;
-    const n = this.random(NONCE_SIZE);
-    this.lastNonce = n;
-    return n;
+    return this.random(NONCE_SIZE);
   }
 
   private sign(neg: Negotiated, slot: SlotIdentity, context: string, transcript: Transcript): Uint8Array {
-    const key = this.profile.misbehave?.signingKey ?? slot.privateKey;
-    const sig = spdmSign(key, neg.asymId, {
+    return spdmSign(slot.privateKey, neg.asymId, {
       version: neg.version,
       hashId: neg.hashId,
       context,
       transcript: transcript.messages,
       transcriptHash: neg.version >= 0x12 ? transcript.digest() : undefined,
     });
-    if (this.profile.misbehave?.badSignature) sig[sig.length >> 1] = (sig[sig.length >> 1] as number) ^ 0x01;
-    return sig;
   }
 
   private onChallenge(request: Uint8Array): Uint8Array {
@@ -431,14 +382,9 @@ export class Responder implements SpdmHandler {
     if (req.measurementSummaryHashType !== 0 && !measCap) throw new ErrorReply(ErrorCode.InvalidRequest);
     const sigSize = asymInfo(neg.asymId)?.sigSize ?? 0;
     const chainHash = digest(neg.hashId, this.spdmChain(slot, neg));
-    if (this.profile.misbehave?.badCertChainHash) chainHash[0] = (chainHash[0] as number) ^ 0xff;
     const summary =
       req.measurementSummaryHashType !== 0 ? this.measurementSummaryHash(neg, req.measurementSummaryHashType) : undefined;
-    let requesterContext = req.requesterContext;
-    if (requesterContext && this.profile.misbehave?.wrongRequesterContext) {
-      requesterContext = requesterContext.slice();
-      requesterContext[0] = (requesterContext[0] as number) ^ 0xff;
-    }
+    const requesterContext = req.requesterContext;
     let slotMask = 0;
     for (const s of this.slotsFor(neg)) slotMask |= 1 << s.slot;
     const fields = {
@@ -540,11 +486,7 @@ export class Responder implements SpdmHandler {
       }
       slot = s.slot;
     }
-    let requesterContext = req.requesterContext;
-    if (requesterContext && this.profile.misbehave?.wrongRequesterContext) {
-      requesterContext = requesterContext.slice();
-      requesterContext[0] = (requesterContext[0] as number) ^ 0xff;
-    }
+    const requesterContext = req.requesterContext;
     const fields = {
       totalIndices: total,
       slot,

@@ -14,7 +14,8 @@ import { Responder } from '../../src/responder/responder.js';
 import { LoopbackTransport } from '../../src/transport/loopback.js';
 import type { RequesterOptions } from '../../src/requester/options.js';
 import { encodeResponseNotReady } from '../../src/spdm/messages/error.js';
-import { SUITES, device, variant } from '../support/fixtures.js';
+import { misbehaving, type Misbehavior } from '../../src/responder/faults/misbehavior.js';
+import { SUITES, device } from '../support/fixtures.js';
 
 /** A device that answers CHALLENGE, and every RESPOND_IF_READY after it, with ResponseNotReady forever. */
 function neverReady(profile: DeviceProfile, rdtExponent: number) {
@@ -33,8 +34,9 @@ function withCt(p: DeviceProfile, ctExponent: number): DeviceProfile {
   return { ...p, capabilities: { ...p.capabilities, ctExponent } };
 }
 
-function run(profile: DeviceProfile, options: RequesterOptions = {}) {
-  return new Requester(new LoopbackTransport(new Responder(profile)), options).authenticate();
+/** Authenticates `profile`, behind the fault wrapper when `misbehave` is given. */
+function run(profile: DeviceProfile, options: RequesterOptions = {}, misbehave?: Misbehavior) {
+  return new Requester(new LoopbackTransport(misbehave ? misbehaving(profile, misbehave) : new Responder(profile)), options).authenticate();
 }
 
 function expectCode(code: string, check?: (e: SpdmError) => void) {
@@ -50,7 +52,7 @@ test('CTExponent 31 (a 36-minute crypto timeout) on a silent device: TIMEOUT at 
   const built = device(SUITES[0]!);
   const t0 = Date.now();
   await assert.rejects(
-    run(variant(withCt(built.profile, 31), { misbehave: { hang: { code: CHALLENGE } } }), { maxResponseWaitMs: 150 }),
+    run(withCt(built.profile, 31), { maxResponseWaitMs: 150 }, { hang: { code: CHALLENGE } }),
     expectCode('TIMEOUT', (e) => {
       assert.match(e.message, /CHALLENGE/);
       assert.match(e.message, /CTExponent 31/);
@@ -64,7 +66,7 @@ test('CTExponent 31 (a 36-minute crypto timeout) on a silent device: TIMEOUT at 
 
 test('CTExponent 42 overflows no timer: a genuine device that takes 60 ms is waited for', async () => {
   const built = device(SUITES[0]!);
-  const ev = await run(variant(withCt(built.profile, 42), { misbehave: { delay: { code: CHALLENGE, ms: 60 } } }));
+  const ev = await run(withCt(built.profile, 42), {}, { delay: { code: CHALLENGE, ms: 60 } });
   assert.equal(ev.signatures[0]?.kind, 'CHALLENGE_AUTH');
 });
 
@@ -72,7 +74,7 @@ test('the default cap is LIMITS.maxResponseWaitMs and is stated in the error', {
   assert.equal(LIMITS.maxResponseWaitMs, 10_000);
   const built = device(SUITES[0]!);
   await assert.rejects(
-    run(variant(withCt(built.profile, 50), { misbehave: { hang: { code: CHALLENGE } } }), { maxResponseWaitMs: 100 }),
+    run(withCt(built.profile, 50), { maxResponseWaitMs: 100 }, { hang: { code: CHALLENGE } }),
     expectCode('TIMEOUT', (e) => assert.match(e.message, /capped at 100 ms/)),
   );
 });
@@ -94,7 +96,7 @@ function fakeClock(): Clock & { slept: number[] } {
 test('ResponseNotReady asking for 12 days (RDTExponent 40) is clamped to maxNotReadyWaitMs, then collected', async () => {
   const built = device(SUITES[0]!);
   const clock = fakeClock();
-  const ev = await run(variant(built.profile, { misbehave: { notReady: { code: CHALLENGE, times: 1, rdtExponent: 40, rdtm: 1 } } }), { clock });
+  const ev = await run(built.profile, { clock }, { notReady: { code: CHALLENGE, times: 1, rdtExponent: 40, rdtm: 1 } });
   assert.equal(ev.signatures[0]?.kind, 'CHALLENGE_AUTH');
   assert.deepEqual(clock.slept, [LIMITS.maxNotReadyWaitMs]);
 });
@@ -128,9 +130,9 @@ test('ResponseNotReady rounds stop at the request deadline, with what the device
 test('the whole flow has a deadline: a device slow on every request fails with the flow deadline', { timeout: 5000 }, async () => {
   const built = device(SUITES[0]!);
   // CHALLENGE takes 200 ms, within its own allowance but past what is left of a 150 ms flow.
-  const slow: DeviceProfile = variant(built.profile, { misbehave: { delay: { code: 0x81, ms: 200 } } });
+  const slow: Misbehavior = { delay: { code: 0x81, ms: 200 } };
   await assert.rejects(
-    run(slow, { flowDeadlineMs: 150 }),
+    run(built.profile, { flowDeadlineMs: 150 }, slow),
     expectCode('TIMEOUT', (e) => assert.equal(e.details['deadline'], 'flow')),
   );
 });
@@ -139,7 +141,7 @@ test('a Busy device is retried only while the request deadline allows', async ()
   const built = device(SUITES[0]!);
   const clock = fakeClock();
   await assert.rejects(
-    run(variant(built.profile, { misbehave: { busy: { code: 0x81, times: 100 } } }), { clock, busyRetries: 100, requestDeadlineMs: 100 }),
+    run(built.profile, { clock, busyRetries: 100, requestDeadlineMs: 100 }, { busy: { code: 0x81, times: 100 } }),
     expectCode('TIMEOUT', (e) => assert.equal(e.details['deadline'], 'request')),
   );
 });

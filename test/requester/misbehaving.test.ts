@@ -3,10 +3,15 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { SpdmError, type SpdmErrorCode } from '../../src/wire/errors.js';
 import { generateKeyPair } from '../../src/x509/generate.js';
-import type { Misbehavior } from '../../src/responder/profile.js';
+import { misbehaving, type Misbehavior } from '../../src/responder/faults/misbehavior.js';
+import { encodeGetVersion } from '../../src/spdm/messages/version.js';
+import { encodeGetCapabilities } from '../../src/spdm/messages/capabilities.js';
+import { encodeNegotiateAlgorithms } from '../../src/spdm/messages/algorithms.js';
+import { encodeGetDigests } from '../../src/spdm/messages/digests.js';
+import { decodeError, encodeRespondIfReady, ErrorCode } from '../../src/spdm/messages/error.js';
 import type { RequesterOptions } from '../../src/requester/options.js';
 import type { Clock } from '../../src/transport/clock.js';
-import { SUITES, device, pair, variant } from '../support/fixtures.js';
+import { SUITES, device, misbehavingPair, pair, variant } from '../support/fixtures.js';
 
 function isCode(code: SpdmErrorCode) {
   return (e: unknown) => {
@@ -18,7 +23,7 @@ function isCode(code: SpdmErrorCode) {
 
 async function expectFailure(misbehave: Misbehavior, code: SpdmErrorCode, opts: { versions?: number[]; requester?: RequesterOptions } = {}) {
   const built = device(SUITES[0]!);
-  const { requester } = pair(variant(built.profile, { misbehave, ...(opts.versions ? { versions: opts.versions } : {}) }), opts.requester);
+  const { requester } = misbehavingPair(variant(built.profile, opts.versions ? { versions: opts.versions } : {}), misbehave, opts.requester);
   await assert.rejects(requester.authenticate(), isCode(code));
 }
 
@@ -46,7 +51,7 @@ test('RequesterContext not echoed (1.3) → CONTEXT_MISMATCH', async () => {
 
 test('truncated CHALLENGE_AUTH → DECODE_ERROR naming the field', async () => {
   const built = device(SUITES[0]!);
-  const { requester } = pair(variant(built.profile, { misbehave: { truncate: { code: 0x83, bytes: 10 } } }));
+  const { requester } = misbehavingPair(built.profile, { truncate: { code: 0x83, bytes: 10 } });
   await assert.rejects(requester.authenticate(), (e: unknown) => {
     assert.ok(e instanceof SpdmError && e.code === 'DECODE_ERROR');
     assert.match(e.message, /CHALLENGE_AUTH\.Signature/);
@@ -58,7 +63,7 @@ test('every truncation of every response is a typed error, never a crash', async
   const built = device(SUITES[0]!);
   for (const code of [0x84, 0xe1, 0xe3, 0x81, 0x82, 0x83, 0xe0]) {
     for (const cut of [1, 3, 17]) {
-      const { requester } = pair(variant(built.profile, { misbehave: { truncate: { code, bytes: cut } } }));
+      const { requester } = misbehavingPair(built.profile, { truncate: { code, bytes: cut } });
       await assert.rejects(requester.authenticate(), (e: unknown) => e instanceof SpdmError, `code 0x${code.toString(16)} cut ${cut}`);
     }
   }
@@ -67,11 +72,23 @@ test('every truncation of every response is a typed error, never a crash', async
 test('slow device: ResponseNotReady is waited out with RESPOND_IF_READY', async () => {
   const built = device(SUITES[0]!);
   const clock = fakeClock();
-  const { requester, responder } = pair(variant(built.profile, { misbehave: { notReady: { code: 0x83, times: 2, rdtExponent: 10, rdtm: 4 } } }), { clock });
+  const { requester, responder } = misbehavingPair(built.profile, { notReady: { code: 0x83, times: 2, rdtExponent: 10, rdtm: 4 } }, { clock });
   const ev = await requester.authenticate();
   assert.equal(ev.signatures[0]!.verified, true);
   assert.equal(responder.stats.get(0xff), 1, 'one RESPOND_IF_READY collected the response');
   assert.deepEqual(clock.slept, [1.024], 'waited RDT = 2^10 µs');
+});
+
+test('ResponseNotReady knob: only the RESPOND_IF_READY naming the parked request and its token collects the response', async () => {
+  const h = misbehaving(device(SUITES[0]!).profile, { notReady: { code: 0x81, times: 1, rdtExponent: 10, rdtm: 1 } });
+  await h.handle(encodeGetVersion());
+  await h.handle(encodeGetCapabilities({ version: 0x12, ctExponent: 0, flags: 0x6, dataTransferSize: 4096, maxSpdmMsgSize: 4096 }));
+  await h.handle(encodeNegotiateAlgorithms(0x12, { measurementSpec: 1, otherParams: 2, baseAsym: 0x10, baseHash: 0x01, melSpec: 0, extAsym: [], extHash: [], algStructs: [] }));
+  const notReady = decodeError(await h.handle(encodeGetDigests(0x12))).notReady;
+  assert.ok(notReady, 'GET_DIGESTS answered with ResponseNotReady');
+  assert.equal(decodeError(await h.handle(encodeRespondIfReady(0x12, 0x81, (notReady.token + 1) & 0xff))).errorCode, ErrorCode.UnexpectedRequest, 'wrong token');
+  assert.equal(decodeError(await h.handle(encodeRespondIfReady(0x12, 0x83, notReady.token))).errorCode, ErrorCode.UnexpectedRequest, 'wrong request code');
+  assert.equal((await h.handle(encodeRespondIfReady(0x12, 0x81, notReady.token)))[1], 0x01, 'DIGESTS collected');
 });
 
 test('device that never answers → TIMEOUT', async () => {
@@ -80,9 +97,9 @@ test('device that never answers → TIMEOUT', async () => {
 
 test('Busy: retried, and given up after the bound', async () => {
   const built = device(SUITES[0]!);
-  let { requester } = pair(variant(built.profile, { misbehave: { busy: { code: 0x81, times: 2 } } }), { clock: fakeClock() });
+  let { requester } = misbehavingPair(built.profile, { busy: { code: 0x81, times: 2 } }, { clock: fakeClock() });
   await requester.authenticate();
-  ({ requester } = pair(variant(built.profile, { misbehave: { busy: { code: 0x81, times: 5 } } }), { clock: fakeClock(), busyRetries: 3 }));
+  ({ requester } = misbehavingPair(built.profile, { busy: { code: 0x81, times: 5 } }, { clock: fakeClock(), busyRetries: 3 }));
   await assert.rejects(requester.authenticate(), isCode('BUSY'));
 });
 

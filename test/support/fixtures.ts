@@ -1,6 +1,8 @@
 import { buildProfile, type BuiltProfile } from '../../src/responder/profiles.js';
-import type { DeviceProfile, Misbehavior } from '../../src/responder/profile.js';
+import type { DeviceProfile } from '../../src/responder/profile.js';
 import { Responder } from '../../src/responder/responder.js';
+import { misbehaving, type Misbehavior } from '../../src/responder/faults/misbehavior.js';
+import type { FaultyResponder } from '../../src/responder/faults/wrapper.js';
 import { Requester } from '../../src/requester/requester.js';
 import { LoopbackTransport } from '../../src/transport/loopback.js';
 import type { RequesterOptions } from '../../src/requester/options.js';
@@ -30,17 +32,23 @@ export function device(suite: Suite): BuiltProfile {
   return b;
 }
 
-export function variant(base: DeviceProfile, changes: { versions?: readonly number[]; misbehave?: Misbehavior; flags?: number }): DeviceProfile {
+export function variant(base: DeviceProfile, changes: { versions?: readonly number[]; flags?: number }): DeviceProfile {
   return {
     ...base,
     ...(changes.versions ? { versions: changes.versions } : {}),
-    ...(changes.misbehave ? { misbehave: changes.misbehave } : {}),
     ...(changes.flags !== undefined ? { capabilities: { ...base.capabilities, flags: changes.flags } } : {}),
   };
 }
 
 export function pair(profile: DeviceProfile, options: RequesterOptions = {}): { responder: Responder; requester: Requester } {
   const responder = new Responder(profile);
+  const requester = new Requester(new LoopbackTransport(responder), options);
+  return { responder, requester };
+}
+
+/** As pair(), with the clean responder behind the fault wrapper, misbehaving as `misbehave` says. */
+export function misbehavingPair(profile: DeviceProfile, misbehave: Misbehavior, options: RequesterOptions = {}): { responder: FaultyResponder; requester: Requester } {
+  const responder = misbehaving(profile, misbehave);
   const requester = new Requester(new LoopbackTransport(responder), options);
   return { responder, requester };
 }

@@ -9,8 +9,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { PciIdentity, Evidence } from '../../src/evidence/evidence.js';
 import { buildProfile, standardMeasurements } from '../../src/responder/profiles.js';
-import type { DeviceProfile, Misbehavior } from '../../src/responder/profile.js';
+import type { DeviceProfile } from '../../src/responder/profile.js';
 import { Responder } from '../../src/responder/responder.js';
+import { misbehaving, type Misbehavior } from '../../src/responder/faults/misbehavior.js';
 import { Requester } from '../../src/requester/requester.js';
 import { LoopbackTransport } from '../../src/transport/loopback.js';
 import { systemClock, type Clock } from '../../src/transport/clock.js';
@@ -60,6 +61,8 @@ export interface TestDevice {
   readonly root: CertIdentity;
   readonly intermediate: CertIdentity;
   readonly leaf: CertIdentity;
+  /** How the device lies: collect() puts the fault wrapper around its responder. */
+  readonly misbehave?: Misbehavior;
 }
 
 /** A device of model `name` with its own intermediate and leaf keys, issued under `root`. */
@@ -84,9 +87,8 @@ export function makeDevice(spec: DeviceSpec = {}): TestDevice {
     versions: spec.versions ?? [0x12, 0x13],
     slots: [{ slot: 0, certificates: [root.certificate, intermediate.certificate, leaf.certificate], privateKey: leaf.privateKey, asymId: ASYM, certModel: 1 }],
     measurements: standardMeasurements(spec.firmware ?? name, spec.firmwareVersion ?? '1.0.0'),
-    ...(spec.misbehave ? { misbehave: spec.misbehave } : {}),
   };
-  return { profile, root, intermediate, leaf };
+  return { profile, root, intermediate, leaf, ...(spec.misbehave ? { misbehave: spec.misbehave } : {}) };
 }
 
 let template: DeviceProfile | undefined;
@@ -107,8 +109,9 @@ export interface CollectOptions {
 /** Authenticates the device with the real requester and returns the evidence it produced. */
 export async function collect(device: TestDevice | DeviceProfile, o: CollectOptions = {}): Promise<Evidence> {
   const profile = 'profile' in device ? device.profile : device;
+  const misbehave = 'profile' in device ? device.misbehave : undefined;
   const pci = o.pci === undefined ? PCI : o.pci;
-  const requester = new Requester(new LoopbackTransport(new Responder(profile)), {
+  const requester = new Requester(new LoopbackTransport(misbehave ? misbehaving(profile, misbehave) : new Responder(profile)), {
     deviceName: profile.name,
     clock: fixedClock(o.at),
     ...(pci ? { pci } : {}),

@@ -48,6 +48,8 @@ export class FaultyResponder implements SpdmHandler {
   private readonly counts = new Map<number, number>();
   /** Replies the fault changed (withheld, delayed, or bytes other than the honest ones). */
   fired = 0;
+  /** Requests received, per request code as sent (RESPOND_IF_READY as itself: the clean responder never sees it). */
+  readonly stats = new Map<number, number>();
 
   constructor(
     private readonly inner: SpdmHandler,
@@ -57,6 +59,7 @@ export class FaultyResponder implements SpdmHandler {
 
   async handle(request: Uint8Array): Promise<Uint8Array> {
     const original = this.mirror.original(request);
+    this.stats.set(request[1] ?? -1, (this.stats.get(request[1] ?? -1) ?? 0) + 1);
     const code = original[1] ?? -1;
     const count = (this.counts.get(code) ?? 0) + 1;
     this.counts.set(code, count);
