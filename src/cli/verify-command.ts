@@ -3,7 +3,6 @@
  * command runs, so that `spdm --help` or another command does not load it.
  */
 import type { Command } from 'commander';
-import { dateArg, nonceArg } from './options.js';
 
 export interface VerifyCommandIo {
   /** Receives the exit status (main() keeps it in its `exitCode`). Default: process.exitCode. */
@@ -35,8 +34,8 @@ export function registerVerifyCommand(program: Command, io: VerifyCommandIo = {}
     .option('--trust <file|dir>', 'trusted root certificates, PEM or DER (repeatable)', collect, [])
     .option('--policy <file>', 'policy file, JSON or YAML (schemas/policy.schema.json); default: every rule required, no reference values')
     .option('--deny <file|dir>', 'deny-list: certificates, JSON or text entries by sha256 fingerprint or issuer+serial (repeatable)', collect, [])
-    .option('--nonce <hex>', 'the requester nonce the evidence must have been collected with', nonceArg)
-    .option('--now <iso-date>', 'the verifier clock (default: now)', dateArg)
+    .option('--nonce <hex>', 'the requester nonce the evidence must have been collected with')
+    .option('--now <iso-date>', 'the verifier clock (default: now)')
     .option('--json', 'print the verdict as JSON')
     .action(async (file: string, opts: { trust: string[]; deny: string[]; policy?: string; nonce?: string; now?: string; json?: boolean }) => {
       const { runVerifyCommand } = await import('./verify.js');
