@@ -9,7 +9,8 @@ import { SpdmError } from '../wire/errors.js';
 import { systemRandom } from '../crypto/random.js';
 import { NONCE_SIZE } from '../spdm/messages/challenge.js';
 import type { TrustStore } from '../verifier/trust-store.js';
-import { loadVerifierInputs, nonceArgProblem } from './verifier-args.js';
+import { loadVerifierInputs } from './verifier-args.js';
+import { nonceArgProblem, parseHostPort } from './options.js';
 import type { Policy } from '../verifier/policy.js';
 import { verify } from '../verifier/verify.js';
 import { formatVerdict, type Verdict } from '../verifier/verdict.js';
@@ -59,23 +60,15 @@ export interface AuthenticateOutcome {
 import { EXIT } from './exit-codes.js';
 export { EXIT };
 
-function parseHostPort(s: string): { host: string; port: number } {
-  const m = /^(?:\[([^\]]+)\]|([^:]+)):(\d{1,5})$/.exec(s);
-  if (!m) throw new SpdmError('DECODE_ERROR', `--connect wants HOST:PORT, got "${s}"`);
-  const port = Number(m[3]);
-  if (port < 1 || port > 65535) throw new SpdmError('DECODE_ERROR', `port ${port} out of range`);
-  return { host: m[1] ?? m[2] ?? '127.0.0.1', port };
-}
-
-async function openTransport(o: AuthenticateCliOptions): Promise<{ transport: Transport; pci?: PciIdentity }> {
+async function openTransport(o: AuthenticateCliOptions, connect: { host: string; port: number } | undefined): Promise<{ transport: Transport; pci?: PciIdentity }> {
   if (o.pci) {
     const { openSysfsDoeTransport } = await import('../pci/sysfs-doe.js');
     const { readPciIdentity } = await import('../pci/identity.js');
     const transport = await openSysfsDoeTransport(o.pci);
     return { transport, pci: await readPciIdentity(transport.mailbox.cs, o.pci) };
   }
-  if (!o.connect) throw new SpdmError('DECODE_ERROR', 'give --connect HOST:PORT or --pci BDF');
-  const { host, port } = parseHostPort(o.connect);
+  if (!connect) throw new SpdmError('DECODE_ERROR', 'give --connect HOST:PORT or --pci BDF');
+  const { host, port } = connect;
   return { transport: await EmuSocketTransport.connect({ host, port, transport: o.transport, endWith: o.shutdown ? 'shutdown' : 'continue' }) };
 }
 
@@ -102,12 +95,18 @@ export async function runAuthenticate(o: AuthenticateCliOptions): Promise<{ exit
   }
   const nonceProblem = nonceArgProblem(o.nonce);
   if (nonceProblem) return usage(nonceProblem);
+  let connect: { host: string; port: number } | undefined;
+  try {
+    connect = o.pci || o.connect === undefined ? undefined : parseHostPort(o.connect);
+  } catch (e) {
+    return usage(`--connect ${e instanceof Error ? e.message : String(e)}`);
+  }
   // Chosen here, not inside the requester, so the verifier can insist every signature is over it.
   const nonce = o.nonce !== undefined ? fromHex(o.nonce.replace(/^0x/, '')) : systemRandom(NONCE_SIZE);
   let transport: Transport;
   let pci: PciIdentity | undefined;
   try {
-    ({ transport, pci } = await openTransport(o));
+    ({ transport, pci } = await openTransport(o, connect));
   } catch (e) {
     const err = e instanceof SpdmError ? e : new SpdmError('TRANSPORT_ERROR', String(e));
     return { exitCode: err.code === 'DECODE_ERROR' ? EXIT.USAGE : EXIT.UNREACHABLE, outcome: { authenticated: false, reason: err.message, errorCode: err.code } };

@@ -3,16 +3,11 @@
  * (src/cli/log.ts, which loads the log, its stores and crypto) imported only when one runs, so that
  * `spdm --help` or another command does not pay for it.
  */
-import { CommanderError, type Command } from 'commander';
+import type { Command } from 'commander';
+import { nonNegativeIntArg as intArg } from './options.js';
 import { LIMITS } from '../wire/limits.js';
 import { DEFAULT_LOG_TARGET } from '../evidence/log/defaults.js';
 import type { LogCliIo, LogVerifyOptions } from './log.js';
-
-function intArg(v: string): number {
-  const n = Number(v);
-  if (!Number.isSafeInteger(n) || n < 0) throw new CommanderError(2, 'spdm.invalidArgument', `not a non-negative integer: ${v}`);
-  return n;
-}
 
 const cmd = () => import('./log.js');
 

@@ -3,9 +3,10 @@
  * verifier, the log) is imported when that command runs, so `spdm --help` and every command pay
  * only for what they use.
  */
-import { Command, CommanderError, Option } from 'commander';
+import { Command, Option } from 'commander';
 import { SpdmError } from '../wire/errors.js';
-import { EXIT } from './exit-codes.js';
+import { EXIT, exitCodeForError } from './exit-codes.js';
+import { hostPortArg, msArg, nonNegativeIntArg, nonceArg, portArg, slotArg } from './options.js';
 import { defaultEmuPort, type EmuTransportName } from '../transport/emu-frame.js';
 import { registerVerifyCommand } from './verify-command.js';
 import { registerLogCommands } from './log-command.js';
@@ -21,14 +22,8 @@ function collectArg(value: string, previous: string[]): string[] {
   return [...previous, value];
 }
 
-function intArg(v: string): number {
-  const n = Number(v);
-  if (!Number.isInteger(n)) throw new CommanderError(2, 'spdm.invalidArgument', `not an integer: ${v}`);
-  return n;
-}
-
 export async function main(argv: readonly string[]): Promise<number> {
-  let exitCode = 0;
+  let exitCode: number = EXIT.OK;
   const program = new Command();
   program.name('spdm').description('DMTF SPDM device authentication for PCIe CMA: requester, device emulator, evidence').exitOverride();
 
@@ -49,11 +44,11 @@ export async function main(argv: readonly string[]): Promise<number> {
     .command('emulate')
     .description('run the device emulator as an spdm-emu compatible server (drop-in for spdm_responder_emu)')
     .addOption(transportOption())
-    .option('--port <n>', 'TCP port (default 2323, 4194 for tcp)', intArg)
+    .option('--port <n>', 'TCP port (default 2323, 4194 for tcp)', portArg)
     .option('--host <host>', 'address to listen on', '127.0.0.1')
     .option('--profile <file>', 'device profile JSON (versions, algorithms, chain and key, measurements)')
     .option('--hostile <case>', 'serve a device that misbehaves as the named case does; "list" prints the cases')
-    .option('--variant <n>', 'with --hostile: which run of a case that sweeps (e.g. the byte offset of a cut)', intArg)
+    .option('--variant <n>', 'with --hostile: which run of a case that sweeps (e.g. the byte offset of a cut)', nonNegativeIntArg)
     .action(async (opts: { transport: EmuTransportName; port?: number; host: string; profile?: string; hostile?: string; variant?: number }) => {
       if (opts.hostile !== undefined) {
         const { formatHostileList, serveHostile } = await import('./hostile.js');
@@ -103,14 +98,14 @@ export async function main(argv: readonly string[]): Promise<number> {
   program
     .command('authenticate')
     .description('authenticate a device: VCA, digests, certificate chain, challenge, signed measurements')
-    .option('--connect <host:port>', 'reach the device through the spdm-emu socket protocol')
+    .option('--connect <host:port>', 'reach the device through the spdm-emu socket protocol', hostPortArg)
     .option('--pci <bdf>', 'reach the device through its DOE mailbox (Linux sysfs, needs root)')
     .addOption(transportOption())
-    .option('--slot <n>', 'certificate slot', intArg, 0)
+    .option('--slot <n>', 'certificate slot (0-7)', slotArg, 0)
     .option('--trust <file|dir>', 'trusted root certificates, PEM or DER (repeatable): the evidence then gets the verifier\'s verdict, as with spdm verify', collectArg, [])
     .option('--policy <file>', 'policy file for the verdict, JSON or YAML (docs/policy.md); default: every rule required')
     .option('--deny <file|dir>', 'deny-list for the verdict (repeatable)', collectArg, [])
-    .option('--nonce <hex>', 'the requester nonce for every signed request (64 hex digits), e.g. chosen by a remote verifier; random otherwise')
+    .option('--nonce <hex>', 'the requester nonce for every signed request (64 hex digits), e.g. chosen by a remote verifier; random otherwise', nonceArg)
     .option('--json', 'print the outcome and the evidence as JSON')
     .option('--version <list>', 'SPDM versions allowed, e.g. 1.2,1.3')
     .addOption(new Option('--measurements <mode>', 'all | one-by-one').choices(['all', 'one-by-one']).default('all'))
@@ -118,14 +113,11 @@ export async function main(argv: readonly string[]): Promise<number> {
     .option('--log <file|url>', 'append every signature of this run to the signature log (SQLite file or postgres:// URL)')
     .option('--require-challenge', 'refuse a device without CHALLENGE (default with --pci and --transport doe: PCIe CMA requires it)')
     .option('--no-require-challenge', 'accept a signed MEASUREMENTS as the proof of key possession when the device has no CHALLENGE')
-    .option('--max-wait <ms>', `longest wait for one response, whatever the device's CTExponent claims (default ${LIMITS.maxResponseWaitMs})`, intArg)
-    .option('--deadline <ms>', `longest the whole authentication may take (default ${LIMITS.flowDeadlineMs})`, intArg)
+    .option('--max-wait <ms>', `longest wait for one response, whatever the device's CTExponent claims (default ${LIMITS.maxResponseWaitMs})`, msArg)
+    .option('--deadline <ms>', `longest the whole authentication may take (default ${LIMITS.flowDeadlineMs})`, msArg)
     .action(async (opts: { connect?: string; pci?: string; transport: EmuTransportName; slot: number; trust: string[]; policy?: string; deny: string[]; nonce?: string; json?: boolean; version?: string; measurements: 'all' | 'one-by-one'; shutdown?: boolean; log?: string; requireChallenge?: boolean; maxWait?: number; deadline?: number }) => {
       const [{ parseVersion }, { formatOutcome, runAuthenticate }] = await Promise.all([import('../responder/profile-file.js'), import('./authenticate.js')]);
       const versions = opts.version?.split(',').map((v) => parseVersion(v));
-      for (const [flag, v] of [['--max-wait', opts.maxWait], ['--deadline', opts.deadline]] as const) {
-        if (v !== undefined && (v <= 0 || v > LIMITS.maxTimerMs)) throw new CommanderError(2, 'spdm.invalidArgument', `${flag} must be between 1 and ${LIMITS.maxTimerMs} ms, got ${v}`);
-      }
       const { exitCode: code, outcome } = await runAuthenticate({
         ...opts,
         ...(versions ? { versions } : {}),
@@ -157,12 +149,11 @@ export async function main(argv: readonly string[]): Promise<number> {
   try {
     await program.parseAsync([...argv], { from: 'user' });
   } catch (e) {
-    if (e instanceof CommanderError) return e.exitCode === 0 ? 0 : EXIT.USAGE;
-    if (e instanceof SpdmError) {
-      process.stderr.write(`spdm: ${e.code}: ${e.message}\n`);
-      return EXIT.USAGE;
-    }
-    throw e;
+    const code = exitCodeForError(e);
+    if (code === undefined) throw e;
+    // Commander has printed its own message; an SpdmError's is ours to print.
+    if (e instanceof SpdmError) process.stderr.write(`spdm: ${e.code}: ${e.message}\n`);
+    return code;
   }
   return exitCode;
 }

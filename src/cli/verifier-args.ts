@@ -7,11 +7,6 @@ import { TrustStore } from '../verifier/trust-store.js';
 import { loadPolicyFile } from '../verifier/policy-loader.js';
 import type { Policy } from '../verifier/policy.js';
 
-/** `--nonce`: 32 bytes as 64 hex digits, `0x` allowed. Returns the problem, or undefined when fine. */
-export function nonceArgProblem(nonce: string | undefined): string | undefined {
-  return nonce === undefined || /^(0x)?[0-9a-fA-F]{64}$/.test(nonce) ? undefined : '--nonce wants 32 bytes as 64 hex digits';
-}
-
 /** `--trust` (at least one), `--deny`, `--policy` → the verifier's inputs; throws on an unreadable or invalid file. */
 export function loadVerifierInputs(o: { readonly trust: readonly string[]; readonly deny?: readonly string[]; readonly policy?: string }): { store: TrustStore; policy?: Policy } {
   const store = new TrustStore({ anchors: [...o.trust], ...(o.deny && o.deny.length > 0 ? { deny: [...o.deny] } : {}) });

@@ -1,17 +1,17 @@
 /**
  * `spdm verify EVIDENCE.json --trust FILE|DIR [--policy FILE] [--deny FILE] [--json]`: the verdict
  * on saved evidence (what `spdm authenticate --json` prints, or a bare Evidence document).
- * Exit status: 0 trusted, 1 untrusted, 2 bad input (unreadable or unparseable files, bad options).
+ * Exit status (cli/exit-codes.ts): 0 trusted, 1 untrusted, 2 bad input (unreadable or unparseable files, bad options).
  */
 import { LIMITS } from '../wire/limits.js';
 import { statSync } from 'node:fs';
 import { readTextFileBounded } from '../wire/bounded-file.js';
 import { checkJsonText } from '../wire/json-depth.js';
-import { loadVerifierInputs, nonceArgProblem } from './verifier-args.js';
+import { loadVerifierInputs } from './verifier-args.js';
+import { dateArgProblem, nonceArgProblem } from './options.js';
+import { EXIT } from './exit-codes.js';
 import { verify } from '../verifier/verify.js';
 import { formatVerdict, type Verdict } from '../verifier/verdict.js';
-
-export const VERIFY_EXIT = { TRUSTED: 0, UNTRUSTED: 1, BAD_INPUT: 2 } as const;
 
 
 export interface VerifyCliOptions {
@@ -33,7 +33,7 @@ export interface VerifyCliResult {
 }
 
 function badInput(message: string): VerifyCliResult {
-  return { exitCode: VERIFY_EXIT.BAD_INPUT, stdout: '', stderr: `spdm verify: ${message}\n` };
+  return { exitCode: EXIT.USAGE, stdout: '', stderr: `spdm verify: ${message}\n` };
 }
 
 function message(e: unknown): string {
@@ -43,11 +43,9 @@ function message(e: unknown): string {
 /** Runs the command without commander or process side effects. */
 export function runVerifyCommand(file: string, o: VerifyCliOptions): VerifyCliResult {
   if (o.trust.length === 0) return badInput('give at least one --trust FILE|DIR');
-  let now: Date | undefined;
-  if (o.now !== undefined) {
-    now = new Date(o.now);
-    if (Number.isNaN(now.getTime())) return badInput(`--now: "${o.now}" is not a date`);
-  }
+  const dateProblem = dateArgProblem(o.now);
+  if (dateProblem) return badInput(dateProblem);
+  const now = o.now !== undefined ? new Date(o.now) : undefined;
   const nonceProblem = nonceArgProblem(o.nonce);
   if (nonceProblem) return badInput(nonceProblem);
 
@@ -83,7 +81,7 @@ export function runVerifyCommand(file: string, o: VerifyCliOptions): VerifyCliRe
 
   const verdict = verify(doc, policy, store, { ...(now ? { now } : {}), ...(o.nonce !== undefined ? { expectedNonce: o.nonce } : {}) });
   const stdout = o.json ? `${JSON.stringify(verdict, null, 2)}\n` : `${formatVerdict(verdict)}\n`;
-  return { exitCode: verdict.status === 'trusted' ? VERIFY_EXIT.TRUSTED : VERIFY_EXIT.UNTRUSTED, stdout, stderr: '', verdict };
+  return { exitCode: verdict.status === 'trusted' ? EXIT.OK : EXIT.FAILED, stdout, stderr: '', verdict };
 }
 
 export { registerVerifyCommand, type VerifyCommandIo } from './verify-command.js';

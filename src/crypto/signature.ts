@@ -64,7 +64,7 @@ export interface SignedData {
 /** The exact bytes handed to the signature primitive (M for 1.0/1.1, M' for 1.2+). */
 export function primitiveInput(d: SignedData): readonly Uint8Array[] {
   if (!usesSigningContext(d.version)) {
-    if (!d.transcript) throw new SpdmError('STATE_ERROR', 'SPDM 1.0/1.1 signatures need the full transcript');
+    if (!d.transcript) throw new TypeError('SPDM 1.0/1.1 signatures need the full transcript');
     return d.transcript;
   }
   const h = d.transcriptHash ?? digest(d.hashId, ...(d.transcript ?? []));

@@ -106,7 +106,7 @@ export class SimulatedDoeDevice implements ConfigSpace {
     const withAer = opts.capabilityBeforeDoe ?? true;
     checkConfigOffset(this.doeOffset, this.size, 'DOE capability');
     if (this.doeOffset < 0x100 || this.doeOffset + DOE_CAP_SIZEOF > this.size || (withAer && this.doeOffset < 0x148)) {
-      throw new SpdmError('STATE_ERROR', `DOE capability cannot sit at 0x${this.doeOffset.toString(16)}`);
+      throw new TypeError(`DOE capability cannot sit at 0x${this.doeOffset.toString(16)}`);
     }
     const s = this.space;
     // Type 0 header: IDs, Status.CapabilitiesList, class 12h (processing accelerator), capabilities pointer 0x40.

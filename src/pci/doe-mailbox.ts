@@ -436,18 +436,18 @@ function bounded(v: number, name: string): number {
 }
 
 function positive(v: number, name: string): number {
-  if (!(Number.isFinite(v) && v > 0)) throw new SpdmError('STATE_ERROR', `${name} must be a positive number of ms, got ${v}`);
+  if (!(Number.isFinite(v) && v > 0)) throw new TypeError(`${name} must be a positive number of ms, got ${v}`);
   return bounded(v, name);
 }
 
 function nonNegative(v: number, name: string): number {
-  if (!(Number.isFinite(v) && v >= 0)) throw new SpdmError('STATE_ERROR', `${name} must be a non-negative number of ms, got ${v}`);
+  if (!(Number.isFinite(v) && v >= 0)) throw new TypeError(`${name} must be a non-negative number of ms, got ${v}`);
   return bounded(v, name);
 }
 
 function checkMaxDw(v: number): number {
   if (!Number.isInteger(v) || v < DOE_HEADER_DW || v > DOE_MAX_OBJECT_DW) {
-    throw new SpdmError('STATE_ERROR', `maxResponseDw must be an integer in ${DOE_HEADER_DW}..${DOE_MAX_OBJECT_DW}, got ${v}`);
+    throw new TypeError(`maxResponseDw must be an integer in ${DOE_HEADER_DW}..${DOE_MAX_OBJECT_DW}, got ${v}`);
   }
   return v;
 }

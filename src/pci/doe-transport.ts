@@ -58,7 +58,7 @@ export class DoeTransport implements Transport {
   }
 
   private async send(type: number, message: Uint8Array, options: ExchangeOptions): Promise<Uint8Array> {
-    if (this.closed) throw new SpdmError('STATE_ERROR', 'DOE transport is closed');
+    if (this.closed) throw new TypeError('DOE transport is closed');
     if (message.length > this.maxMessageSize) {
       throw new SpdmError('TRANSPORT_ERROR', `message of ${message.length} bytes exceeds the DOE maximum ${this.maxMessageSize}`, { length: message.length, max: this.maxMessageSize });
     }

@@ -141,7 +141,7 @@ export class SysfsConfigSpace implements ConfigSpace {
   }
 
   private checkOpen(): void {
-    if (this.closed) throw new SpdmError('STATE_ERROR', `${this.path} is closed`);
+    if (this.closed) throw new TypeError(`${this.path} is closed`);
   }
 }
 

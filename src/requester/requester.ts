@@ -129,7 +129,7 @@ export class Requester {
   }
 
   get connection(): Connection {
-    if (!this.conn) throw new SpdmError('STATE_ERROR', 'not connected: call connect() first');
+    if (!this.conn) throw new TypeError('not connected: call connect() first');
     return this.conn;
   }
 
@@ -375,7 +375,7 @@ export class Requester {
 
   private leafKey(slot: number): KeyObject {
     const leaf = this.slots.get(slot)?.certificates?.at(-1);
-    if (!leaf) throw new SpdmError('STATE_ERROR', `no certificate chain for slot ${slot}: retrieve it before asking for signatures`);
+    if (!leaf) throw new TypeError(`no certificate chain for slot ${slot}: retrieve it before asking for signatures`);
     return leaf.publicKey;
   }
 
@@ -387,9 +387,9 @@ export class Requester {
 
   private checkResponderNonce(nonce: Uint8Array, ours: Uint8Array, what: string): void {
     const hex = toHex(nonce);
-    if (nonce.every((b) => b === 0)) throw new SpdmError('NONCE_MISMATCH', `${what}: responder nonce is all zeros`);
-    if (equalBytes(nonce, ours)) throw new SpdmError('NONCE_MISMATCH', `${what}: responder echoed our nonce as its own`);
-    if (this.seenNonces.has(hex)) throw new SpdmError('NONCE_MISMATCH', `${what}: responder nonce ${hex} was already used in this connection`);
+    if (nonce.every((b) => b === 0)) throw new SpdmError('NONCE_MISMATCH', `${what}: responder nonce is all zeros`, { request: what, got: hex });
+    if (equalBytes(nonce, ours)) throw new SpdmError('NONCE_MISMATCH', `${what}: responder echoed our nonce as its own`, { request: what, expected: toHex(ours), got: hex });
+    if (this.seenNonces.has(hex)) throw new SpdmError('NONCE_MISMATCH', `${what}: responder nonce ${hex} was already used in this connection`, { request: what, got: hex });
     this.seenNonces.add(hex);
   }
 
@@ -402,7 +402,7 @@ export class Requester {
     const c = this.connection;
     if ((c.capabilities.flags & CapabilityFlag.CHAL) === 0) throw new SpdmError('UNSUPPORTED', 'device does not support CHALLENGE (CHAL_CAP)');
     const st = this.slots.get(slot);
-    if (!st?.chain) throw new SpdmError('STATE_ERROR', `no certificate chain for slot ${slot}`);
+    if (!st?.chain) throw new TypeError(`no certificate chain for slot ${slot}`);
     this.m.clear();
     const nonce = this.freshNonce();
     const ctx = this.requesterContext();
@@ -544,7 +544,7 @@ export class Requester {
     if (measCap === 0) throw new SpdmError('UNSUPPORTED', 'device does not support measurements (MEAS_CAP)');
     const signed = measCap === CapabilityFlag.MEAS_SIG;
     const slot = options.slot ?? 0;
-    if (signed && !this.slots.get(slot)?.chain) throw new SpdmError('STATE_ERROR', `no certificate chain for slot ${slot}`);
+    if (signed && !this.slots.get(slot)?.chain) throw new TypeError(`no certificate chain for slot ${slot}`);
     const raw = options.rawBitStream === true;
     this.m.clear();
     const sequence: { blocks: readonly MeasurementBlock[] }[] = [];
@@ -607,7 +607,7 @@ export class Requester {
 
   /** The whole flow: connect, digests, chain, challenge, signed measurements → Evidence. */
   async authenticate(options: AuthenticateOptions = {}): Promise<Evidence> {
-    if (options.nonce && options.nonce.length !== NONCE_SIZE) throw new SpdmError('STATE_ERROR', `nonce must be ${NONCE_SIZE} bytes`);
+    if (options.nonce && options.nonce.length !== NONCE_SIZE) throw new TypeError(`nonce must be ${NONCE_SIZE} bytes`);
     this.callerNonce = options.nonce;
     this.flowDeadline = this.clock.now() + this.flowDeadlineMs;
     try {

@@ -25,6 +25,10 @@ export type SpdmErrorCode =
   | 'SLOT_INVALID'
   | 'UNSUPPORTED_ALGORITHM'
   | 'UNSUPPORTED'
+  /**
+   * Kept for the signature log until its own codes land; nothing else throws it (caller misuse is
+   * a TypeError, see SpdmError).
+   */
   | 'STATE_ERROR'
   | 'SIGNATURE_MISSING'
   | 'PROTOCOL_ERROR'
@@ -34,19 +38,83 @@ export type SpdmErrorCode =
   /** A log's database, file or connection failed otherwise (evidence/log/store-error.ts). */
   | 'STORAGE_ERROR';
 
-export class SpdmError extends Error {
-  readonly code: SpdmErrorCode;
-  readonly details: Readonly<Record<string, unknown>>;
-  constructor(code: SpdmErrorCode, message: string, details: Record<string, unknown> = {}, options?: ErrorOptions) {
+/**
+ * Keys a code's `details` carries when its thrower knows them, typed per code so that a caller who
+ * narrowed with `isSpdmError(e, 'TIMEOUT')` reads `e.details.deadline` as `'request' | 'flow'`
+ * instead of `unknown`. Keys are optional unless every thrower of that code sets them (LIMIT_EXCEEDED
+ * is only thrown through `LimitError`). A code missing here carries open details. Every code's
+ * details stay an open record as well: wrappers add context (`certIndex` in x509/chain.ts, the DOE
+ * register state in pci/doe-mailbox.ts) and the log's store errors add their own keys.
+ * Byte values (nonces, hashes) are lower-case hex strings, so details survive JSON.stringify.
+ */
+export interface ErrorDetailsMap {
+  /** `DecodeError` sets messageName/field/offset; JSON Lines readers set `line`; policy files `issues`. */
+  DECODE_ERROR: { readonly messageName?: string; readonly field?: string; readonly offset?: number; readonly line?: number };
+  ENCODE_ERROR: { readonly field?: string; readonly value?: unknown };
+  /** A bound from wire/limits.ts: `limit` names it, `value` is what the input asked for, `max` what is allowed. */
+  LIMIT_EXCEEDED: { readonly limit: string; readonly value: number; readonly max: number; readonly where: string };
+  /** `got` is the responder's nonce; `expected` the one it should have matched, when there is one. */
+  NONCE_MISMATCH: { readonly request?: string; readonly expected?: string; readonly got?: string };
+  /** `deadline` is set when a per-request or whole-flow deadline, not the device's own allowance, ran out. */
+  TIMEOUT: {
+    readonly request?: string;
+    readonly timeoutMs?: number;
+    readonly waitedMs?: number;
+    readonly askedMs?: number;
+    readonly limitMs?: number;
+    readonly limitedBy?: string;
+    readonly deadline?: 'request' | 'flow';
+  };
+  /** The device's SPDM ERROR response: its ErrorCode, the code's name and ErrorData. */
+  DEVICE_ERROR: { readonly request?: string; readonly errorCode?: number; readonly errorName?: string; readonly errorData?: number };
+  BUSY: { readonly request?: string; readonly retries?: number };
+  NOT_READY: { readonly request?: string; readonly retries?: number };
+  /** Transports name what they could: a file and offset (sysfs), a BDF, a DOE `failure` and `phase`. */
+  TRANSPORT_ERROR: { readonly path?: string; readonly offset?: number; readonly bdf?: string; readonly failure?: string; readonly phase?: string; readonly reason?: string };
+  CERT_INVALID: { readonly field?: string; readonly certIndex?: number };
+  DIGEST_MISMATCH: { readonly slot?: number };
+  SIGNATURE_MISSING: { readonly slot?: number };
+}
+
+/** The details of an error with code `C`: its typed keys (ErrorDetailsMap) in an open record. */
+export type ErrorDetails<C extends SpdmErrorCode = SpdmErrorCode> = (C extends keyof ErrorDetailsMap ? ErrorDetailsMap[C] : unknown) &
+  Readonly<Record<string, unknown>>;
+
+/** The constructor's tail: `details` may be left out only for codes whose keys are all optional. */
+type DetailsArgs<C extends SpdmErrorCode> = C extends keyof ErrorDetailsMap
+  ? Record<never, never> extends ErrorDetailsMap[C]
+    ? [details?: ErrorDetails<C>, options?: ErrorOptions]
+    : [details: ErrorDetails<C>, options?: ErrorOptions]
+  : [details?: ErrorDetails<C>, options?: ErrorOptions];
+
+/**
+ * A library failure with a stable `code` and the code's `details` (see ErrorDetailsMap). Caller
+ * misuse — a method called in the wrong state, an argument out of range — is a `TypeError`
+ * instead, never an SpdmError: a caller's `catch` that maps codes to outcomes then cannot mistake
+ * a bug for a device fault.
+ */
+export class SpdmError<C extends SpdmErrorCode = SpdmErrorCode> extends Error {
+  readonly code: C;
+  readonly details: ErrorDetails<C>;
+  constructor(code: C, message: string, ...[details, options]: DetailsArgs<C>) {
     super(message, options);
     this.name = 'SpdmError';
     this.code = code;
-    this.details = details;
+    // DetailsArgs lets `details` be absent only where every key is optional, so {} fits.
+    this.details = (details ?? {}) as ErrorDetails<C>;
   }
 }
 
+/**
+ * `e` is an SpdmError (with `code`, when given): the narrowing that types `e.details`, which
+ * `e.code === '…'` alone cannot do because `code` and `details` are separate properties.
+ */
+export function isSpdmError<C extends SpdmErrorCode>(e: unknown, code?: C): e is SpdmError<C> {
+  return e instanceof SpdmError && (code === undefined || e.code === code);
+}
+
 /** Malformed bytes: names the message, the field and the offset where decoding stopped. */
-export class DecodeError extends SpdmError {
+export class DecodeError extends SpdmError<'DECODE_ERROR'> {
   readonly messageName: string;
   readonly field: string;
   readonly offset: number;

@@ -99,7 +99,7 @@ export type LimitName = keyof typeof LIMITS;
  * A bound was hit. `limit` names the LIMITS entry (or the option that overrides it), `value` what
  * the input asked for, `max` what is allowed, `where` the message, field, line or file.
  */
-export class LimitError extends SpdmError {
+export class LimitError extends SpdmError<'LIMIT_EXCEEDED'> {
   constructor(
     readonly limit: string,
     readonly value: number,

@@ -242,7 +242,7 @@ export function chainsToRoot(certs: readonly ParsedCertificate[], roots: readonl
 
   let candidates = roots;
   if (opts.rootHash !== undefined && !first.selfIssued) {
-    if (opts.hashId === undefined) throw new SpdmError('STATE_ERROR', 'chainsToRoot: rootHash given without hashId');
+    if (opts.hashId === undefined) throw new TypeError('chainsToRoot: rootHash given without hashId');
     const rootHash = opts.rootHash;
     const hashId = opts.hashId;
     candidates = roots.filter((r) => equalBytes(digest(hashId, r.der), rootHash));

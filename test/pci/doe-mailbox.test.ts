@@ -1,7 +1,6 @@
 /** The DOE mailbox driver against the simulated device: discovery, serialised exchanges, and every way the mailbox can go wrong. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { SpdmError } from '../../src/wire/errors.js';
 import { LIMITS, LimitError } from '../../src/wire/limits.js';
 import { systemClock } from '../../src/transport/clock.js';
 import type { SpdmHandler } from '../../src/transport/transport.js';
@@ -280,8 +279,8 @@ test('opening something that is not a DOE capability is refused', async () => {
 test('invalid options are refused up front', async () => {
   const clock = new FakeClock();
   const device = new SimulatedDoeDevice({ handler: echo, clock });
-  await assert.rejects(DoeMailbox.open(device, 0x150, { clock, maxResponseDw: 1 }), (e: unknown) => e instanceof SpdmError && e.code === 'STATE_ERROR');
-  await assert.rejects(DoeMailbox.open(device, 0x150, { clock, timeoutMs: 0 }), (e: unknown) => e instanceof SpdmError && e.code === 'STATE_ERROR');
+  await assert.rejects(DoeMailbox.open(device, 0x150, { clock, maxResponseDw: 1 }), (e: unknown) => e instanceof TypeError && /maxResponseDw/.test(e.message));
+  await assert.rejects(DoeMailbox.open(device, 0x150, { clock, timeoutMs: 0 }), (e: unknown) => e instanceof TypeError && /timeoutMs must be a positive/.test(e.message));
 });
 
 test('with the real clock and a short timeout, a hang costs only that timeout', async () => {

@@ -89,7 +89,7 @@ test('read32/write32 are 4-byte little-endian accesses at the offset, on the fil
   } finally {
     await cs.close();
   }
-  await assert.rejects(cs.read32(0), (e: unknown) => e instanceof SpdmError && e.code === 'STATE_ERROR');
+  await assert.rejects(cs.read32(0), (e: unknown) => e instanceof TypeError && /is closed/.test(e.message));
 });
 
 test('a DOE mailbox can be opened over the file backend (the abort is a real pwrite to Control)', async () => {

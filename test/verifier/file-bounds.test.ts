@@ -6,7 +6,8 @@
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { closeSync, openSync, writeSync } from 'node:fs';
-import { runVerifyCommand, VERIFY_EXIT } from '../../src/cli/verify.js';
+import { runVerifyCommand } from '../../src/cli/verify.js';
+import { EXIT } from '../../src/cli/exit-codes.js';
 import { loadCertificates, TrustSourceError } from '../../src/verifier/cert-files.js';
 import { LIMITS, LimitError } from '../../src/wire/limits.js';
 import { readFileBounded } from '../../src/wire/bounded-file.js';
@@ -37,7 +38,7 @@ test('a trust-anchor file past LIMITS.trustFileBytes is refused naming the file 
   );
   const ev = t.write('ev.json', '{}');
   const r = runVerifyCommand(ev, { trust: [big] });
-  assert.equal(r.exitCode, VERIFY_EXIT.BAD_INPUT);
+  assert.equal(r.exitCode, EXIT.USAGE);
   assert.match(r.stderr, new RegExp(`big-roots\\.pem is \\d+ bytes, more than the trustFileBytes limit of ${LIMITS.trustFileBytes}`));
 });
 
@@ -45,7 +46,7 @@ test('a deny-list past LIMITS.denyListFileBytes is refused naming the file and t
   const roots = t.write('roots.pem', pem(vendorRoot().certificate));
   const deny = padded('deny.txt', '# nothing denied\n', LIMITS.denyListFileBytes, '#');
   const r = runVerifyCommand(t.write('ev2.json', '{}'), { trust: [roots], deny: [deny] });
-  assert.equal(r.exitCode, VERIFY_EXIT.BAD_INPUT, r.stdout);
+  assert.equal(r.exitCode, EXIT.USAGE, r.stdout);
   assert.match(r.stderr, new RegExp(`deny\\.txt is \\d+ bytes, more than the denyListFileBytes limit of ${LIMITS.denyListFileBytes}`));
 });
 

@@ -8,7 +8,6 @@
 import { asymInfo, hashInfo } from '../../crypto/algorithms.js';
 import { spdmSign, responderSigningContext } from '../../crypto/signature.js';
 import { digest } from '../../crypto/hash.js';
-import { SpdmError } from '../../wire/errors.js';
 import { RequestCode, ResponseCode } from '../../spdm/codes.js';
 import { decodeAlgorithms } from '../../spdm/messages/algorithms.js';
 import { decodeError, ErrorCode } from '../../spdm/messages/error.js';
@@ -43,7 +42,7 @@ export class TranscriptMirror {
   private parked: Uint8Array | undefined;
 
   get negotiated(): MirrorNegotiation {
-    if (!this.neg) throw new SpdmError('STATE_ERROR', 'fault wrapper: nothing negotiated yet');
+    if (!this.neg) throw new TypeError('fault wrapper: nothing negotiated yet');
     return this.neg;
   }
 

@@ -255,17 +255,20 @@ async function runMailbox(i: MailboxInput): Promise<void> {
   const opened = await withinMs(expectTyped(() => DoeMailbox.open(cs, CAP_OFFSET, { clock, maxResponseDw: i.maxResponseDw })), 10_000, 'DoeMailbox.open');
   if (opened instanceof Error) return;
   const mb = opened;
+  const op = (): Promise<Uint8Array | unknown[]> =>
+    i.op === 'discover'
+      ? mb.discover(i.timeoutMs !== undefined ? { timeoutMs: i.timeoutMs } : {})
+      : mb.exchange(PCI_SIG_VENDOR_ID, DoeObjectType.CMA_SPDM, i.request, i.timeoutMs !== undefined ? { timeoutMs: i.timeoutMs } : {});
+  // A timeout that is no positive number is the caller's mistake, not the device's: a TypeError
+  // naming the option (house rule), whatever the registers say.
+  if (i.timeoutMs !== undefined && !(Number.isFinite(i.timeoutMs) && i.timeoutMs > 0)) {
+    const e = await withinMs(Promise.resolve().then(op).then(() => undefined, (x: unknown) => x), 10_000, `DoeMailbox.${i.op}`);
+    if (!(e instanceof TypeError && /timeoutMs/.test(e.message))) throw new FuzzFailure('invariant', `timeoutMs ${i.timeoutMs} was not refused as caller misuse: ${String(e)}`);
+    return;
+  }
   // Two operations in a row: a failure must leave the mailbox usable (or declared dead), never wedged.
   for (let k = 0; k < 2; k++) {
-    const out = await withinMs(
-      expectTyped<Uint8Array | unknown[]>(() =>
-        i.op === 'discover'
-          ? mb.discover(i.timeoutMs !== undefined ? { timeoutMs: i.timeoutMs } : {})
-          : mb.exchange(PCI_SIG_VENDOR_ID, DoeObjectType.CMA_SPDM, i.request, i.timeoutMs !== undefined ? { timeoutMs: i.timeoutMs } : {}),
-      ),
-      10_000,
-      `DoeMailbox.${i.op}`,
-    );
+    const out = await withinMs(expectTyped<Uint8Array | unknown[]>(op), 10_000, `DoeMailbox.${i.op}`);
     if (out instanceof Uint8Array && out.length > (i.maxResponseDw - 2) * 4) {
       throw new FuzzFailure('invariant', `response of ${out.length} bytes exceeds maxResponseDw ${i.maxResponseDw}`);
     }
