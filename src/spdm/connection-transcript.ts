@@ -67,29 +67,35 @@ export function measurementTranscriptIncludesVca(version: number): boolean {
 
 /** One transcript part with the capture's byte bound: emptied and marked instead of outgrowing it. */
 class Part {
-  readonly t: Transcript;
+  private current = new Transcript();
   overflowed = false;
 
-  constructor(private readonly maxBytes: number | undefined) {
-    this.t = new Transcript();
+  constructor(private readonly maxBytes: number | undefined) {}
+
+  get t(): Transcript {
+    return this.current;
   }
 
   append(messages: readonly Uint8Array[]): void {
     if (this.overflowed) return;
     if (this.maxBytes !== undefined) {
-      let n = this.t.length;
+      let n = this.current.length;
       for (const m of messages) n += m.length;
       if (n > this.maxBytes) {
-        this.t.clear();
+        // Replaced rather than cleared: a dropped part is never hashed (its signatures are
+        // reported incomplete), and clearing would re-create the hash, which throws for a hash
+        // this platform lacks.
+        this.current = new Transcript();
         this.overflowed = true;
         return;
       }
     }
-    this.t.append(...messages);
+    this.current.append(...messages);
   }
 
+  /** Empty again (a message_m: it carries no hash of its own). */
   clear(): void {
-    this.t.clear();
+    this.current = new Transcript();
     this.overflowed = false;
   }
 }

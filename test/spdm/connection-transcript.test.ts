@@ -12,6 +12,7 @@ import { X509Certificate, type KeyObject } from 'node:crypto';
 import { libspdmVectors } from '../support/paths.js';
 import { concat, fromHex } from '../../src/wire/bytes.js';
 import { digest } from '../../src/crypto/hash.js';
+import { SpdmError } from '../../src/wire/errors.js';
 import { spdmVerify, SigningContext } from '../../src/crypto/signature.js';
 import { RequestCode } from '../../src/spdm/codes.js';
 import { ErrorCode } from '../../src/spdm/messages/error.js';
@@ -269,3 +270,16 @@ for (const [file, version] of [['doe-v10.json', 0x10], ['doe-v11.json', 0x11], [
     }
   });
 }
+
+test('a hash this platform lacks is refused once, at setHash, and never again by a reset or a dropped part', () => {
+  const t = new ConnectionTranscript({ maxBytes: 8 });
+  t.setVersion(0x12);
+  t.appendVca(bytes(1), bytes(2));
+  assert.throws(() => t.setHash(0x4000_0000), (e: unknown) => e instanceof SpdmError && e.code === 'UNSUPPORTED_ALGORITHM');
+  t.appendVca(new Uint8Array(8), new Uint8Array(8));
+  assert.equal(t.m1(bytes(3), bytes(4)).complete, false);
+  t.reset();
+  t.appendVca(bytes(1), bytes(2));
+  t.setHash(SHA256);
+  assert.deepEqual(t.vcaDigest(), digest(SHA256, bytes(1, 2)));
+});
