@@ -12,11 +12,12 @@
  * signatures over it are reported as not checked (ok: null) rather than verified on a part.
  */
 import { X509Certificate, type KeyObject } from 'node:crypto';
-import { spdmVerify, SigningContext } from '../crypto/signature.js';
+import { spdmVerify } from '../crypto/signature.js';
 import { concat, toHex } from '../wire/bytes.js';
 import { SpdmError } from '../wire/errors.js';
 import { LIMITS } from '../wire/limits.js';
-import { Transcript } from '../spdm/transcript.js';
+import { RequestCode } from '../spdm/codes.js';
+import { ConnectionTranscript, type MessageM, type SignedTranscript } from '../spdm/connection-transcript.js';
 import type { DecodedMessage } from '../spdm/conversation.js';
 import type { ChallengeRequest } from '../spdm/messages/challenge.js';
 import type { GetMeasurementsRequest } from '../spdm/messages/measurements.js';
@@ -34,7 +35,7 @@ export interface SignatureFinding {
 }
 
 interface Channel {
-  m: Transcript;
+  m: MessageM;
   getMeas?: GetMeasurementsRequest;
   lastRequest?: Uint8Array;
   pendingOriginal?: Uint8Array;
@@ -45,19 +46,22 @@ export class SignatureTracker {
   private hashId = 0;
   private asymId = 0;
   private hashSize = 0;
-  private readonly a = new Transcript();
-  private b = new Transcript();
+  /** A, B and the clear channel's message_m, bounded by LIMITS.captureTranscriptBytes. */
+  private readonly t = new ConnectionTranscript({ maxBytes: LIMITS.captureTranscriptBytes });
   private certParts: Uint8Array[] = [];
   private certBytes = 0;
   /** The chain being read outgrew the bound: it is dropped, and so is the slot's key when it ends. */
   private certOverflow = false;
-  /** Transcripts emptied for outgrowing LIMITS.captureTranscriptBytes (until replaced or cleared). */
-  private readonly overflowed = new WeakSet<Transcript>();
   private readonly leafKeys = new Map<number, KeyObject>();
   private challenge: ChallengeRequest | undefined;
   /** The clear channel; sessions get their own (message_m and request pairing are per session). */
-  private readonly clearChannel: Channel = { m: new Transcript() };
+  private readonly clearChannel: Channel = { m: this.t.messageM };
   private readonly sessionChannels = new Map<number, Channel>();
+
+  constructor() {
+    // Until a CAPABILITIES is seen, the conversation is taken to be 1.0 (as `version` says).
+    this.t.setVersion(this.version);
+  }
 
   private sessionChannel(sessionId: number): Channel {
     let c = this.sessionChannels.get(sessionId);
@@ -67,7 +71,7 @@ export class SignatureTracker {
         const oldest = this.sessionChannels.keys().next();
         if (!oldest.done) this.sessionChannels.delete(oldest.value);
       }
-      c = { m: this.fresh() };
+      c = { m: this.t.newMessageM() };
       this.sessionChannels.set(sessionId, c);
     }
     return c;
@@ -85,13 +89,11 @@ export class SignatureTracker {
   observe(d: DecodedMessage, sessionId?: number): SignatureFinding | undefined {
     const ch = sessionId === undefined ? this.clearChannel : this.sessionChannel(sessionId);
     if (d.direction === 'request') {
-      // Any request other than GET_MEASUREMENTS (and the RESPOND_IF_READY that completes one) ends a measurement sequence.
-      if (d.kind !== 'GET_MEASUREMENTS' && d.kind !== 'RESPOND_IF_READY') ch.m = this.fresh();
+      this.t.request(requestCodeOf(d), ch.m);
       ch.lastRequest = undefined;
       switch (d.kind) {
         case 'GET_VERSION':
-          this.a.clear();
-          this.overflowed.delete(this.a);
+          this.t.reset();
           this.sessionChannels.clear();
           ch.lastRequest = d.msg.raw;
           break;
@@ -125,30 +127,31 @@ export class SignatureTracker {
     const req = ch.lastRequest;
     switch (d.kind) {
       case 'VERSION':
-        if (req) this.grow(this.a, req, d.msg.raw);
+        if (req) this.t.appendVca(req, d.msg.raw);
         return undefined;
       case 'CAPABILITIES':
         this.version = d.msg.version;
-        if (req) this.grow(this.a, req, d.msg.raw);
+        this.t.setVersion(this.version);
+        if (req) this.t.appendVca(req, d.msg.raw);
         return undefined;
       case 'ALGORITHMS':
         this.hashId = d.msg.baseHash;
         this.asymId = d.msg.baseAsym;
-        if (req) this.grow(this.a, req, d.msg.raw);
+        if (req) this.t.appendVca(req, d.msg.raw);
         try {
-          this.a.setHash(this.hashId);
-          this.hashSize = this.a.digest().length;
+          this.t.setHash(this.hashId);
+          this.hashSize = this.t.vcaDigest().length;
         } catch {
           this.hashSize = 0;
         }
         return undefined;
       case 'DIGESTS':
-        this.b = this.fresh();
-        if (req) this.grow(this.b, req, d.msg.raw);
+        if (req) this.t.startB(req, d.msg.raw);
+        else this.t.startB();
         this.resetChain();
         return undefined;
       case 'CERTIFICATE':
-        if (req) this.grow(this.b, req, d.msg.raw);
+        if (req) this.t.appendB(req, d.msg.raw);
         if (this.certBytes + d.msg.portion.length > LIMITS.captureTranscriptBytes) {
           this.certParts = [];
           this.certOverflow = true;
@@ -166,53 +169,30 @@ export class SignatureTracker {
       case 'CHALLENGE_AUTH': {
         const c = this.challenge;
         if (!c) return undefined;
-        if (this.overflowed.has(this.a) || this.overflowed.has(this.b)) {
-          this.b = this.fresh();
-          return this.tooLong('CHALLENGE_AUTH', c.slot);
-        }
-        const t = this.a.fork();
-        t.append(...this.b.messages, c.raw, d.msg.unsigned);
-        this.b = this.fresh();
-        return this.verify('CHALLENGE_AUTH', c.slot, SigningContext.CHALLENGE_AUTH_RESPONDER, t, d.msg.signature);
+        const m1 = this.t.m1(c.raw, d.msg.unsigned);
+        this.t.endChallenge();
+        if (!m1.complete) return this.tooLong('CHALLENGE_AUTH', c.slot);
+        return this.verify(c.slot, m1, d.msg.signature);
       }
       case 'MEASUREMENTS': {
         const g = ch.getMeas;
         if (!g) return undefined;
         if (!g.signatureRequested || !d.msg.signature) {
-          this.grow(ch.m, g.raw, d.msg.raw);
+          ch.m.append(g.raw, d.msg.raw);
           return undefined;
         }
-        if (this.overflowed.has(ch.m) || (this.version >= 0x12 && this.overflowed.has(this.a))) {
-          ch.m = this.fresh();
-          const finding = this.tooLong('MEASUREMENTS', g.slot ?? 0);
-          return sessionId === undefined ? finding : { ...finding, sessionId };
-        }
-        const t = this.version >= 0x12 ? this.a.fork() : this.fresh();
-        t.append(...ch.m.messages, g.raw, d.msg.unsigned);
-        ch.m = this.fresh();
-        const finding = this.verify('MEASUREMENTS', g.slot ?? 0, SigningContext.MEASUREMENTS, t, d.msg.signature);
+        const l = this.t.l1l2(g.raw, d.msg.unsigned, ch.m);
+        this.t.endMeasurementRun(ch.m);
+        const finding = l.complete ? this.verify(g.slot ?? 0, l, d.msg.signature) : this.tooLong('MEASUREMENTS', g.slot ?? 0);
         return sessionId === undefined ? finding : { ...finding, sessionId };
       }
       case 'ERROR':
-        // libspdm ends a measurement sequence on ERROR; ResponseNotReady is answered later by the real response.
-        if (d.msg.errorCode !== 0x42) ch.m = this.fresh();
+        // libspdm ends a measurement sequence on ERROR, as the rule says.
+        this.t.error(d.msg.errorCode, ch.m);
         return undefined;
       default:
         return undefined;
     }
-  }
-
-  /** Appends to `t` unless that would take it past the bound: then `t` is emptied and marked. */
-  private grow(t: Transcript, ...messages: Uint8Array[]): void {
-    if (this.overflowed.has(t)) return;
-    let n = t.length;
-    for (const m of messages) n += m.length;
-    if (n > LIMITS.captureTranscriptBytes) {
-      t.clear();
-      this.overflowed.add(t);
-      return;
-    }
-    t.append(...messages);
   }
 
   /** The leaf's public key of the chain just read becomes the slot's (forgotten if the chain does not decode). */
@@ -237,11 +217,8 @@ export class SignatureTracker {
     return { kind, slot, ok: null, reason: `its transcript exceeds the captureTranscriptBytes limit of ${max} bytes: not kept, the signature cannot be checked` };
   }
 
-  private fresh(): Transcript {
-    return this.hashId ? safeTranscript(this.hashId) : new Transcript();
-  }
-
-  private verify(kind: SignatureFinding['kind'], slot: number, context: string, t: Transcript, signature: Uint8Array): SignatureFinding {
+  private verify(slot: number, signed: SignedTranscript, signature: Uint8Array): SignatureFinding {
+    const { kind, transcript: t, context } = signed;
     const key = this.leafKeys.get(slot === 0xff ? 0xf : slot);
     if (!key) return { kind, slot, ok: null, reason: `no certificate chain for slot ${slot} in the capture` };
     try {
@@ -254,10 +231,7 @@ export class SignatureTracker {
   }
 }
 
-function safeTranscript(hashId: number): Transcript {
-  try {
-    return new Transcript(hashId);
-  } catch {
-    return new Transcript();
-  }
+/** The RequestResponseCode of a decoded request (a kind is named after its code). */
+function requestCodeOf(d: DecodedMessage): number {
+  return d.kind === 'other' ? d.header.code : (RequestCode as Readonly<Record<string, number>>)[d.kind] ?? -1;
 }

@@ -7,13 +7,13 @@
 import type { KeyObject } from 'node:crypto';
 import { asymInfo, hashInfo, isAsymSupported, isHashSupported, describeBits, MeasurementHashAlgo, measurementHashToBaseHash } from '../crypto/algorithms.js';
 import { digest } from '../crypto/hash.js';
-import { spdmVerify, SigningContext } from '../crypto/signature.js';
+import { spdmVerify } from '../crypto/signature.js';
 import { systemRandom, type RandomSource } from '../crypto/random.js';
 import { SpdmError } from '../wire/errors.js';
 import { LIMITS } from '../wire/limits.js';
 import { equalBytes, isSingleBit, toHex } from '../wire/bytes.js';
-import { DEFAULT_VERSIONS, ResponseCode, SUPPORTED_VERSIONS, versionString } from '../spdm/codes.js';
-import { Transcript } from '../spdm/transcript.js';
+import { DEFAULT_VERSIONS, RequestCode, ResponseCode, SUPPORTED_VERSIONS, versionString } from '../spdm/codes.js';
+import { ConnectionTranscript, type SignedTranscript } from '../spdm/connection-transcript.js';
 import { withoutPadding } from '../spdm/trailing.js';
 import { decodeVersion, encodeGetVersion, versionByte } from '../spdm/messages/version.js';
 import { CapabilityFlag, decodeCapabilities, encodeGetCapabilities, flagNames, MEAS_CAP_MASK, responderFlagMask, type CapabilitiesResponse } from '../spdm/messages/capabilities.js';
@@ -99,9 +99,8 @@ export class Requester {
   private readonly clock: Clock;
   private readonly policy: ExchangePolicy;
   private conn: Connection | undefined;
-  private a = new Transcript();
-  private b = new Transcript();
-  private m = new Transcript();
+  /** A, B, C and message_m of this connection: the transcript rules live there. */
+  private readonly transcript = new ConnectionTranscript();
   private readonly slots = new Map<number, SlotState>();
   private readonly signatures: SignatureEvidence[] = [];
   private readonly measurements = new Map<number, MeasurementEvidence>();
@@ -165,9 +164,7 @@ export class Requester {
   async connect(): Promise<Connection> {
     this.conn = undefined;
     this.pendingVersion = undefined;
-    this.a = new Transcript();
-    this.b = new Transcript();
-    this.m = new Transcript();
+    this.transcript.reset();
     this.slots.clear();
     this.signatures.length = 0;
     this.measurements.clear();
@@ -184,7 +181,8 @@ export class Requester {
     if (version === undefined) {
       throw new SpdmError('NO_COMMON_VERSION', `no common SPDM version: device offers ${[...offered].map(versionString).join(', ') || 'none'}, we allow ${allowed.map(versionString).join(', ')}`);
     }
-    this.a.append(gv, vr.raw);
+    this.transcript.appendVca(gv, vr.raw);
+    this.transcript.setVersion(version);
     this.pendingVersion = version;
 
     // GET_CAPABILITIES / CAPABILITIES.
@@ -200,7 +198,7 @@ export class Requester {
     const capsBytes = await this.send(gc, ResponseCode.CAPABILITIES, 'T1');
     const caps = withoutPadding(capsBytes, decodeCapabilities(capsBytes), 'CAPABILITIES');
     this.checkCapabilities(caps, version);
-    this.a.append(gc, caps.raw);
+    this.transcript.appendVca(gc, caps.raw);
 
     // NEGOTIATE_ALGORITHMS / ALGORITHMS.
     const asymPref = (this.opts.baseAsym ?? DEFAULT_BASE_ASYM).filter((a) => isAsymSupported(a) && (version >= 0x12 || a <= 0x1ff));
@@ -222,8 +220,8 @@ export class Requester {
     const algBytes = await this.send(na, ResponseCode.ALGORITHMS, 'T1');
     const alg = withoutPadding(algBytes, decodeAlgorithms(algBytes), 'ALGORITHMS');
     this.checkAlgorithms(alg, caps, { baseAsym, baseHash, otherParams });
-    this.a.append(na, alg.raw);
-    this.a.setHash(alg.baseHash);
+    this.transcript.appendVca(na, alg.raw);
+    this.transcript.setHash(alg.baseHash);
     const h = hashInfo(alg.baseHash);
     const s = asymInfo(alg.baseAsym);
     this.conn = {
@@ -284,14 +282,12 @@ export class Requester {
   async getDigests(): Promise<readonly SlotDigest[]> {
     const c = this.connection;
     if ((c.capabilities.flags & CapabilityFlag.CERT) === 0) throw new SpdmError('UNSUPPORTED', 'device does not support certificates (CERT_CAP)');
-    this.m.clear();
+    this.transcript.request(RequestCode.GET_DIGESTS);
     const req = encodeGetDigests(c.version);
     const multiKeyConn = c.multiKeyConn;
     const respBytes = await this.send(req, ResponseCode.DIGESTS, 'T1');
     const resp = withoutPadding(respBytes, decodeDigests(respBytes, { hashSize: c.hashSize, multiKeyConn }), 'DIGESTS');
-    // DIGESTS starts transcript B afresh.
-    this.b = new Transcript(c.hashId);
-    this.b.append(req, resp.raw);
+    this.transcript.startB(req, resp.raw);
     this.digests = resp.digests;
     for (const d of resp.digests) {
       const st = this.slotState(d.slot);
@@ -315,7 +311,7 @@ export class Requester {
     if (slot < 0 || slot > 7) throw new SpdmError('SLOT_INVALID', `slot ${slot} out of range 0-7`);
     const st = this.slotState(slot);
     if (!st.digest) throw new SpdmError('SLOT_INVALID', `slot ${slot} is not provisioned (DIGESTS)`);
-    this.m.clear();
+    this.transcript.request(RequestCode.GET_CERTIFICATE);
     const ourLimit = c.version >= 0x12 ? Math.min(this.opts.dataTransferSize ?? Math.min(this.transport.maxMessageSize, 0x1200), this.transport.maxMessageSize) : this.transport.maxMessageSize;
     const portionMax = Math.min(0xffff, ourLimit - 8);
     const parts: Uint8Array[] = [];
@@ -338,7 +334,7 @@ export class Requester {
         throw new SpdmError('UNEXPECTED_RESPONSE', `CERTIFICATE: chain length changed from ${total} to ${claimed} mid-transfer`);
       }
       if (resp.portion.length === 0 && resp.remainderLength !== 0) throw new SpdmError('UNEXPECTED_RESPONSE', 'CERTIFICATE: empty portion with data remaining');
-      this.b.append(req, resp.raw);
+      this.transcript.appendB(req, resp.raw);
       parts.push(resp.portion);
       offset += resp.portion.length;
       st.certModel = resp.certModel;
@@ -403,7 +399,7 @@ export class Requester {
     if ((c.capabilities.flags & CapabilityFlag.CHAL) === 0) throw new SpdmError('UNSUPPORTED', 'device does not support CHALLENGE (CHAL_CAP)');
     const st = this.slots.get(slot);
     if (!st?.chain) throw new TypeError(`no certificate chain for slot ${slot}`);
-    this.m.clear();
+    this.transcript.request(RequestCode.CHALLENGE);
     const nonce = this.freshNonce();
     const ctx = this.requesterContext();
     const req = encodeChallenge(c.version, { slot, measurementSummaryHashType, nonce, ...(ctx ? { requesterContext: ctx } : {}) });
@@ -417,11 +413,9 @@ export class Requester {
     this.checkResponderNonce(resp.nonce, nonce, 'CHALLENGE_AUTH');
     if (ctx && (!resp.requesterContext || !equalBytes(ctx, resp.requesterContext))) throw new SpdmError('CONTEXT_MISMATCH', 'CHALLENGE_AUTH: RequesterContext not echoed');
     this.checkOpaque(resp.opaqueData, 'CHALLENGE_AUTH');
-    // M1 = A || B || C, C = CHALLENGE || CHALLENGE_AUTH without the signature.
-    const m1 = this.a.fork();
-    m1.append(...this.b.messages, req, resp.unsigned);
-    this.b = new Transcript(c.hashId);
-    const ev = this.verifySignature('CHALLENGE_AUTH', slot, SigningContext.CHALLENGE_AUTH_RESPONDER, m1, resp.signature, {
+    const m1 = this.transcript.m1(req, resp.unsigned);
+    this.transcript.endChallenge();
+    const ev = this.verifySignature(slot, m1, resp.signature, {
       requesterNonce: nonce,
       responderNonce: resp.nonce,
       ...(ctx ? { requesterContext: ctx } : {}),
@@ -438,14 +432,13 @@ export class Requester {
   }
 
   private verifySignature(
-    kind: 'CHALLENGE_AUTH' | 'MEASUREMENTS',
     slot: number,
-    context: string,
-    transcript: Transcript,
+    signed: SignedTranscript,
     signature: Uint8Array,
     extra: { requesterNonce: Uint8Array; responderNonce: Uint8Array; requesterContext?: Uint8Array; measurementSummaryHash?: Uint8Array },
   ): SignatureEvidence {
     const c = this.connection;
+    const { kind, transcript, context } = signed;
     const key = this.leafKey(slot);
     const transcriptHash = transcript.digest();
     const ok = spdmVerify(key, c.asymId, { version: c.version, hashId: c.hashId, context, transcript: transcript.messages, transcriptHash }, signature);
@@ -454,7 +447,7 @@ export class Requester {
         slot,
         transcriptHash: toHex(transcriptHash),
         version: versionString(c.version),
-        context: c.version >= 0x12 ? context : '',
+        context,
       });
     }
     const ev: SignatureEvidence = {
@@ -463,7 +456,7 @@ export class Requester {
       version: c.version,
       asymAlgo: c.asymId,
       hashAlgo: c.hashId,
-      context: c.version >= 0x12 ? context : '',
+      context,
       requesterNonce: toHex(extra.requesterNonce),
       responderNonce: toHex(extra.responderNonce),
       ...(extra.requesterContext ? { requesterContext: toHex(extra.requesterContext) } : {}),
@@ -488,8 +481,8 @@ export class Requester {
     try {
       bytes = await this.send(req, ResponseCode.MEASUREMENTS, signed ? 'T2' : 'T1');
     } catch (e) {
-      // An ERROR ends the measurement sequence on both sides: message_m starts again.
-      this.m.clear();
+      // An ERROR ends the measurement sequence on both sides (and we give up on it after any other failure): message_m starts again.
+      this.transcript.endMeasurementRun();
       throw e;
     }
     const resp = withoutPadding(bytes, decodeMeasurements(bytes, { signatureRequested: signed, signatureSize: c.signatureSize }), 'MEASUREMENTS');
@@ -546,13 +539,13 @@ export class Requester {
     const slot = options.slot ?? 0;
     if (signed && !this.slots.get(slot)?.chain) throw new TypeError(`no certificate chain for slot ${slot}`);
     const raw = options.rawBitStream === true;
-    this.m.clear();
+    // Each call is a measurement sequence of its own.
+    this.transcript.endMeasurementRun();
     const sequence: { blocks: readonly MeasurementBlock[] }[] = [];
     const finishSigned = (r: Awaited<ReturnType<Requester['measurementRequest']>>) => {
-      const l = c.version >= 0x12 ? this.a.fork() : new Transcript(c.hashId);
-      l.append(...this.m.messages, r.req.raw, r.resp.unsigned);
-      this.m.clear();
-      this.verifySignature('MEASUREMENTS', slot, SigningContext.MEASUREMENTS, l, r.resp.signature as Uint8Array, {
+      const l = this.transcript.l1l2(r.req.raw, r.resp.unsigned);
+      this.transcript.endMeasurementRun();
+      this.verifySignature(slot, l, r.resp.signature as Uint8Array, {
         requesterNonce: r.nonce as Uint8Array,
         responderNonce: r.resp.nonce,
         ...(r.ctx ? { requesterContext: r.ctx } : {}),
@@ -566,7 +559,7 @@ export class Requester {
       return [...this.measurements.values()];
     }
     const count = await this.measurementRequest(0, false, slot, raw);
-    this.m.append(count.req.raw, count.resp.raw);
+    this.transcript.messageM.append(count.req.raw, count.resp.raw);
     const total = count.resp.totalIndices;
     let found = 0;
     let covered: MeasurementBlock[] = [];
@@ -597,7 +590,7 @@ export class Requester {
         this.record(covered, true);
         covered = [];
       } else {
-        this.m.append(r.req.raw, r.resp.raw);
+        this.transcript.messageM.append(r.req.raw, r.resp.raw);
       }
     }
     this.record(covered, false);

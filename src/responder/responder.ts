@@ -7,12 +7,13 @@
  */
 import { asymInfo, measurementHashToBaseHash, MeasurementHashAlgo } from '../crypto/algorithms.js';
 import { digest } from '../crypto/hash.js';
-import { spdmSign, SigningContext } from '../crypto/signature.js';
+import { spdmSign, usesSigningContext } from '../crypto/signature.js';
 import { systemRandom, type RandomSource } from '../crypto/random.js';
 import { DecodeError } from '../wire/errors.js';
 import { peekHeader } from '../spdm/header.js';
 import { RequestCode, SUPPORTED_VERSIONS } from '../spdm/codes.js';
-import { Transcript } from '../spdm/transcript.js';
+import type { Transcript } from '../spdm/transcript.js';
+import { ConnectionTranscript } from '../spdm/connection-transcript.js';
 import { decodeGetVersion, encodeVersion, versionNumberFromU16 } from '../spdm/messages/version.js';
 import {
   CapabilityFlag,
@@ -80,9 +81,8 @@ export interface ResponderOptions {
 export class Responder implements SpdmHandler {
   private stage: Stage = 'start';
   private neg: Negotiated | undefined;
-  private readonly a = new Transcript();
-  private b = new Transcript();
-  private m = new Transcript();
+  /** A, B, C and message_m: the transcript rules live there. */
+  private readonly transcript = new ConnectionTranscript();
   private readonly random: RandomSource;
   private readonly chainCache = new Map<string, Uint8Array>();
 
@@ -143,8 +143,7 @@ export class Responder implements SpdmHandler {
         // Before ALGORITHMS only GET_CAPABILITIES and NEGOTIATE_ALGORITHMS are valid; their handlers check the stage.
         if (expected === undefined && h.code !== RequestCode.GET_CAPABILITIES && h.code !== RequestCode.NEGOTIATE_ALGORITHMS) throw new ErrorReply(ErrorCode.UnexpectedRequest);
       }
-      // Any request other than GET_MEASUREMENTS ends a measurement sequence (message_m reset).
-      if (h.code !== RequestCode.GET_MEASUREMENTS) this.m.clear();
+      this.transcript.request(h.code);
       let out: Uint8Array;
       switch (h.code) {
         case RequestCode.GET_VERSION:
@@ -194,15 +193,13 @@ export class Responder implements SpdmHandler {
     // GET_VERSION resets the connection: every transcript and negotiated value.
     this.stage = 'version';
     this.neg = undefined;
-    this.a.clear();
-    this.b = new Transcript();
-    this.m = new Transcript();
+    this.transcript.reset();
     this.pendingCaps = undefined;
     const entries = this.profile.versions
       .filter((v) => SUPPORTED_VERSIONS.includes(v))
       .map((v) => versionNumberFromU16(((v >> 4) << 12) | ((v & 0xf) << 8)));
     const resp = encodeVersion(entries);
-    this.a.append(req.raw, resp);
+    this.transcript.appendVca(req.raw, resp);
     return resp;
   }
 
@@ -235,7 +232,7 @@ export class Responder implements SpdmHandler {
     });
     this.pendingCaps = req;
     this.stage = 'capabilities';
-    this.a.append(req.raw, resp);
+    this.transcript.appendVca(req.raw, resp);
     return resp;
   }
 
@@ -276,8 +273,9 @@ export class Responder implements SpdmHandler {
     });
     this.neg = { version, hashId, asymId, measurementHash, measurementSpec, otherParams, requesterCaps: this.pendingCaps, multiKeyConn };
     this.stage = 'negotiated';
-    this.a.append(req.raw, resp);
-    this.a.setHash(hashId);
+    this.transcript.appendVca(req.raw, resp);
+    this.transcript.setVersion(version);
+    this.transcript.setHash(hashId);
     return resp;
   }
 
@@ -320,9 +318,7 @@ export class Responder implements SpdmHandler {
     let supportedSlotMask = 0;
     for (const s of this.profile.slots) supportedSlotMask |= 1 << s.slot;
     const resp = encodeDigests(neg.version, { supportedSlotMask, digests }, neg.multiKeyConn);
-    // GET_DIGESTS starts transcript B afresh.
-    this.b = new Transcript(neg.hashId);
-    this.b.append(req.raw, resp);
+    this.transcript.startB(req.raw, resp);
     return resp;
   }
 
@@ -336,7 +332,7 @@ export class Responder implements SpdmHandler {
     if (req.offset >= chain.length) throw new ErrorReply(ErrorCode.InvalidRequest);
     if (req.slotSizeRequested) {
       const resp = encodeCertificate(neg.version, { slot: req.slot, certModel: 0, portion: new Uint8Array(0), remainderLength: chain.length, large: req.large });
-      this.b.append(req.raw, resp);
+      this.transcript.appendB(req.raw, resp);
       return resp;
     }
     // A portion must fit the requester's receive buffer (DataTransferSize, 1.2+) and our own limit.
@@ -354,7 +350,7 @@ export class Responder implements SpdmHandler {
       remainderLength: chain.length - req.offset - len,
       large: req.large,
     });
-    this.b.append(req.raw, resp);
+    this.transcript.appendB(req.raw, resp);
     return resp;
   }
 
@@ -368,7 +364,7 @@ export class Responder implements SpdmHandler {
       hashId: neg.hashId,
       context,
       transcript: transcript.messages,
-      transcriptHash: neg.version >= 0x12 ? transcript.digest() : undefined,
+      transcriptHash: usesSigningContext(neg.version) ? transcript.digest() : undefined,
     });
   }
 
@@ -397,13 +393,11 @@ export class Responder implements SpdmHandler {
     };
     // Build the unsigned form first: transcript C holds it without the signature.
     const { unsigned } = encodeChallengeAuth(neg.version, fields, new Uint8Array(0));
-    const m1 = this.a.fork();
-    m1.append(...this.b.messages, req.raw, unsigned);
-    const signature = this.sign(neg, slot, SigningContext.CHALLENGE_AUTH_RESPONDER, m1);
+    const m1 = this.transcript.m1(req.raw, unsigned);
+    const signature = this.sign(neg, slot, m1.context, m1.transcript);
     if (signature.length !== sigSize) throw new ErrorReply(ErrorCode.Unspecified);
     const { message } = encodeChallengeAuth(neg.version, fields, signature);
-    // A completed CHALLENGE consumes B and C.
-    this.b = new Transcript(neg.hashId);
+    this.transcript.endChallenge();
     return message;
   }
 
@@ -457,7 +451,7 @@ export class Responder implements SpdmHandler {
     if (measCap === 0) throw new ErrorReply(ErrorCode.UnsupportedRequest, RequestCode.GET_MEASUREMENTS);
     const req = decodeGetMeasurements(request);
     if (req.signatureRequested && measCap !== CapabilityFlag.MEAS_SIG) {
-      this.m.clear();
+      this.transcript.error(ErrorCode.InvalidRequest);
       throw new ErrorReply(ErrorCode.InvalidRequest);
     }
     const rawRequested = neg.version >= 0x12 && (req.attributes & MeasurementAttribute.RAW_BIT_STREAM_REQUESTED) !== 0;
@@ -471,7 +465,7 @@ export class Responder implements SpdmHandler {
     } else {
       const m = sorted.find((x) => x.index === req.operation);
       if (!m) {
-        this.m.clear();
+        this.transcript.error(ErrorCode.InvalidRequest);
         throw new ErrorReply(ErrorCode.InvalidRequest);
       }
       blocks = [this.blockFor(neg, m, rawRequested)];
@@ -481,7 +475,7 @@ export class Responder implements SpdmHandler {
     if (req.signatureRequested) {
       const s = this.slotsFor(neg).find((x) => x.slot === (req.slot ?? 0));
       if (!s) {
-        this.m.clear();
+        this.transcript.error(ErrorCode.InvalidRequest);
         throw new ErrorReply(ErrorCode.InvalidRequest);
       }
       slot = s.slot;
@@ -498,17 +492,15 @@ export class Responder implements SpdmHandler {
     };
     if (!req.signatureRequested) {
       const { message } = encodeMeasurements(neg.version, fields);
-      this.m.append(req.raw, message);
+      this.transcript.messageM.append(req.raw, message);
       return message;
     }
     const s = this.slotsFor(neg).find((x) => x.slot === slot) as SlotIdentity;
     const { unsigned } = encodeMeasurements(neg.version, fields);
-    // L1/L2: 1.2+ prefixes the VCA transcript; 1.0/1.1 sign message_m alone.
-    const l = neg.version >= 0x12 ? this.a.fork() : new Transcript(neg.hashId);
-    l.append(...this.m.messages, req.raw, unsigned);
-    const signature = this.sign(neg, s, SigningContext.MEASUREMENTS, l);
+    const l = this.transcript.l1l2(req.raw, unsigned);
+    const signature = this.sign(neg, s, l.context, l.transcript);
     const { message } = encodeMeasurements(neg.version, fields, signature);
-    this.m.clear();
+    this.transcript.endMeasurementRun();
     return message;
   }
 }

@@ -17,7 +17,7 @@
 import { LIMITS } from '../wire/limits.js';
 import { hashInfo } from '../crypto/algorithms.js';
 import { digest } from '../crypto/hash.js';
-import { responderSigningContext } from '../crypto/signature.js';
+import { responderSigningContext, usesSigningContext } from '../crypto/signature.js';
 import { equalBytes, fromHex, toHex } from '../wire/bytes.js';
 import { SpdmError } from '../wire/errors.js';
 import { codeName, RequestCode, ResponseCode, versionString } from '../spdm/codes.js';
@@ -216,7 +216,7 @@ function analyseOne(e: Evidence, s: SignatureEvidence, index: number, reverified
     return result();
   }
   if (signedKind !== s.kind) problems.push(`recorded as ${s.kind} but the device signed ${signedKind}`);
-  if (s.version >= 0x12) {
+  if (usesSigningContext(s.version)) {
     const want = responderSigningContext(signedKind, s.version);
     if (s.context !== want) problems.push(`signing context "${s.context}" is not "${want}"`);
   } else if (s.context !== '') {
