@@ -23,4 +23,4 @@ export * from './transport/mctp.js';
 export * from './transport/tcp-binding.js';
 export * from './transport/doe.js';
 export * from './verifier/index.js';
-export * as signatureLog from './evidence/log/index.js';
+export * as signatureLog from './log/index.js';

@@ -124,7 +124,7 @@ export async function runAuthenticate(o: AuthenticateCliOptions): Promise<{ exit
     const evidence = await requester.authenticate({ slot: o.slot, mode: o.measurements, requireChallenge, nonce });
     if (o.log) {
       // Logged before any trust decision: the log keeps every signature a device gave us.
-      const { appendEvidenceToLog } = await import('../evidence/log/log.js');
+      const { appendEvidenceToLog } = await import('../log/log.js');
       await appendEvidenceToLog(o.log, evidence);
     }
     if (!verifier.store) return { exitCode: EXIT.OK, outcome: { authenticated: true, evidence } };

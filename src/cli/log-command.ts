@@ -5,7 +5,7 @@
  */
 import { CommanderError, type Command } from 'commander';
 import { LIMITS } from '../wire/limits.js';
-import { DEFAULT_LOG_TARGET } from '../evidence/log/defaults.js';
+import { DEFAULT_LOG_TARGET } from '../log/defaults.js';
 import type { LogCliIo, LogVerifyOptions } from './log.js';
 
 function intArg(v: string): number {

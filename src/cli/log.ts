@@ -22,15 +22,15 @@ import { SpdmError } from '../wire/errors.js';
 import { LIMITS } from '../wire/limits.js';
 import { readTextFileBounded } from '../wire/bounded-file.js';
 import { checkJsonText } from '../wire/json-depth.js';
-import { DEFAULT_LOG_TARGET, openLog, type SignatureLog } from '../evidence/log/log.js';
-import { loadPublicKeyFile, type LogPublicKey } from '../evidence/log/log-key.js';
-import { sthFromJson, sthToJson, type SignedTreeHead } from '../evidence/log/sth.js';
-import type { VerifyProblem, VerifyProgress, VerifyReport } from '../evidence/log/verify.js';
-import { encodeLeaf, type LogEntry } from '../evidence/log/entry.js';
-import { entryToJson } from '../evidence/log/jsonl.js';
-import { leafHash } from '../evidence/log/merkle.js';
+import { DEFAULT_LOG_TARGET, openLog, type SignatureLog } from '../log/log.js';
+import { loadPublicKeyFile, type LogPublicKey } from '../log/log-key.js';
+import { sthFromJson, sthToJson, type SignedTreeHead } from '../log/sth.js';
+import type { VerifyProblem, VerifyProgress, VerifyReport } from '../log/verify.js';
+import { encodeLeaf, type LogEntry } from '../log/entry.js';
+import { entryToJson } from '../log/jsonl.js';
+import { leafHash } from '../log/merkle.js';
 
-export { appendEvidenceToLog, DEFAULT_LOG_TARGET } from '../evidence/log/log.js';
+export { appendEvidenceToLog, DEFAULT_LOG_TARGET } from '../log/log.js';
 
 export const LOG_EXIT = { OK: 0, FAILED: 1, BAD_INPUT: 2 } as const;
 

@@ -29,9 +29,9 @@ export type SpdmErrorCode =
   | 'SIGNATURE_MISSING'
   | 'PROTOCOL_ERROR'
   | 'LIMIT_EXCEEDED'
-  /** A log's disk, file-size limit or quota is full (evidence/log/store-error.ts). */
+  /** A log's disk, file-size limit or quota is full (log/store/errors.ts). */
   | 'STORAGE_FULL'
-  /** A log's database, file or connection failed otherwise (evidence/log/store-error.ts). */
+  /** A log's database, file or connection failed otherwise (log/store/errors.ts). */
   | 'STORAGE_ERROR';
 
 export class SpdmError extends Error {
