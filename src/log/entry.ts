@@ -12,11 +12,14 @@
  * verifier to get subtly wrong, and the encoder is a dozen lines in any language.
  */
 import { crc32 } from 'node:zlib';
-import { BaseHashAlgo } from '../crypto/algorithms.js';
+import { BaseHashAlgo, hashInfo } from '../crypto/algorithms.js';
 import { digest, RunningHash } from '../crypto/hash.js';
 import { toHex } from '../wire/bytes.js';
+import { Reader } from '../wire/reader.js';
+import { Writer } from '../wire/writer.js';
 import { DecodeError, SpdmError } from '../wire/errors.js';
-import type { Evidence, PciIdentity } from '../evidence/evidence.js';
+import type { Evidence, PciIdentity, SignatureEvidence } from '../evidence/evidence.js';
+import { splitTranscript } from '../verifier/signed.js';
 
 export const LEAF_FORMAT = 0x01;
 
@@ -130,58 +133,34 @@ const MAX_UINT = [0, 0x100, 0x10000, 0, 0x100000000];
 
 function uint(field: string, v: unknown, width: number): Uint8Array {
   if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 0 || (width < 8 && v >= (MAX_UINT[width] as number))) throw encodeError(field, `${String(v)} is not a ${8 * width}-bit unsigned integer`);
-  const out = new Uint8Array(width);
-  let x = v;
-  for (let i = width - 1; i >= 0; i--) {
-    out[i] = x % 256;
-    x = Math.floor(x / 256);
-  }
-  return out;
+  const w = new Writer(width);
+  if (width === 1) w.u8(v);
+  else if (width === 2) w.u16be(v);
+  else if (width === 4) w.u32be(v);
+  else w.u64be(v);
+  return w.finish();
 }
 
 function tlv(tag: number, value: Uint8Array): Uint8Array {
-  const out = new Uint8Array(5 + value.length);
-  out[0] = tag;
-  new DataView(out.buffer).setUint32(1, value.length, false);
-  out.set(value, 5);
-  return out;
-}
-
-function concatAll(parts: readonly Uint8Array[], prefix?: number): Uint8Array {
-  let n = prefix === undefined ? 0 : 1;
-  for (const p of parts) n += p.length;
-  const out = new Uint8Array(n);
-  let o = 0;
-  if (prefix !== undefined) out[o++] = prefix;
-  for (const p of parts) {
-    out.set(p, o);
-    o += p.length;
-  }
-  return out;
+  return new Writer(5 + value.length).u8(tag).u32be(value.length).bytes(value).finish();
 }
 
 /** u32 count, then for each block u32 length and the bytes. Also the column format of `measurements`. */
 export function encodeBlocks(blocks: readonly Uint8Array[]): Uint8Array {
-  const parts: Uint8Array[] = [uint('measurements', blocks.length, 4)];
-  for (const b of blocks) parts.push(uint('measurements', b.length, 4), b);
-  return concatAll(parts);
+  const w = new Writer(4 + blocks.reduce((n, b) => n + 4 + b.length, 0)).u32be(blocks.length);
+  for (const b of blocks) w.u32be(b.length).bytes(b);
+  return w.finish();
 }
 
 export function decodeBlocks(b: Uint8Array, field = 'measurements'): Uint8Array[] {
-  const dv = new DataView(b.buffer, b.byteOffset, b.byteLength);
-  if (b.length < 4) throw new DecodeError('leaf', field, 0, 'shorter than its 4-byte count');
-  const n = dv.getUint32(0, false);
+  const r = new Reader(b, 'leaf');
+  const n = r.u32be(field);
   const out: Uint8Array[] = [];
-  let o = 4;
   for (let i = 0; i < n; i++) {
-    if (o + 4 > b.length) throw new DecodeError('leaf', field, o, `block ${i}: length runs past the end`);
-    const len = dv.getUint32(o, false);
-    o += 4;
-    if (o + len > b.length) throw new DecodeError('leaf', field, o, `block ${i}: ${len} bytes run past the end`);
-    out.push(b.slice(o, o + len));
-    o += len;
+    const len = r.u32be(`${field}[${i}].length`);
+    out.push(r.bytes(len, `${field}[${i}]`).slice());
   }
-  if (o !== b.length) throw new DecodeError('leaf', field, o, `${b.length - o} bytes after the last block`);
+  if (r.remaining !== 0) r.fail(field, `${r.remaining} bytes after the last block`);
   return out;
 }
 
@@ -211,16 +190,17 @@ function valueBytes(field: string, type: FieldType, v: unknown): Uint8Array {
 
 export function encodePci(p: PciIdentity): Uint8Array {
   if (typeof p !== 'object' || p === null) throw encodeError('pci', 'not an object');
-  const parts: Uint8Array[] = [];
+  const w = new Writer();
   for (const f of PCI_FIELDS) {
     const v = p[f.name];
     if (v === undefined) {
       if (!f.optional) throw encodeError(`pci.${f.name}`, 'missing');
       continue;
     }
-    parts.push(tlv(f.tag, valueBytes(`pci.${f.name}`, f.type, v)));
+    const value = valueBytes(`pci.${f.name}`, f.type, v);
+    w.u8(f.tag).u32be(value.length).bytes(value);
   }
-  return concatAll(parts);
+  return w.finish();
 }
 
 /** The value bytes of each present field, in leaf order. */
@@ -244,22 +224,14 @@ export function leafFields(e: LogEntry): { spec: FieldSpec; tlv: Uint8Array }[] 
 
 /** Writes format byte and TLVs into one buffer; returns it and each field's [start, end) within it. */
 function assemble(fields: readonly { spec: FieldSpec; value: Uint8Array }[]): { leaf: Uint8Array; spans: number[] } {
-  let n = 1;
-  for (const f of fields) n += 5 + f.value.length;
-  const leaf = new Uint8Array(n);
-  const dv = new DataView(leaf.buffer);
+  const w = new Writer(fields.reduce((n, f) => n + 5 + f.value.length, 1)).u8(LEAF_FORMAT);
   const spans: number[] = [];
-  leaf[0] = LEAF_FORMAT;
-  let o = 1;
   for (const f of fields) {
-    spans.push(o);
-    leaf[o] = f.spec.tag;
-    dv.setUint32(o + 1, f.value.length, false);
-    leaf.set(f.value, o + 5);
-    o += 5 + f.value.length;
-    spans.push(o);
+    spans.push(w.length);
+    w.u8(f.spec.tag).u32be(f.value.length).bytes(f.value);
+    spans.push(w.length);
   }
-  return { leaf, spans };
+  return { leaf: w.finish(), spans };
 }
 
 /** The canonical leaf bytes. */
@@ -340,10 +312,9 @@ export function differingFields(stored: Uint8Array, current: Uint8Array): string
 
 function readUint(b: Uint8Array, field: string, off: number, width: number): number {
   if (b.length !== width) throw new DecodeError('leaf', field, off, `expected ${width} bytes, got ${b.length}`);
-  let v = 0;
-  for (const x of b) v = v * 256 + x;
-  if (!Number.isSafeInteger(v)) throw new DecodeError('leaf', field, off, 'integer exceeds 2^53');
-  return v;
+  // The length is checked, so the only failure left is a u64 beyond 2^53 (a DecodeError).
+  const r = new Reader(b, 'leaf');
+  return width === 1 ? r.u8(field) : width === 2 ? r.u16be(field) : width === 4 ? r.u32be(field) : r.u64be(field);
 }
 
 function decodeValue(field: string, type: FieldType, b: Uint8Array, off: number): unknown {
@@ -372,15 +343,14 @@ function decodeValue(field: string, type: FieldType, b: Uint8Array, off: number)
 }
 
 function* iterTlv(b: Uint8Array, start: number, what: string): Generator<{ tag: number; value: Uint8Array; off: number }> {
-  const dv = new DataView(b.buffer, b.byteOffset, b.byteLength);
-  let o = start;
-  while (o < b.length) {
-    if (o + 5 > b.length) throw new DecodeError(what, 'tlv', o, 'truncated field header');
-    const tag = b[o] as number;
-    const len = dv.getUint32(o + 1, false);
-    if (o + 5 + len > b.length) throw new DecodeError(what, `tag 0x${tag.toString(16)}`, o, `length ${len} runs past the end`);
-    yield { tag, value: b.subarray(o + 5, o + 5 + len), off: o };
-    o += 5 + len;
+  const r = new Reader(b, what, start);
+  while (r.remaining > 0) {
+    const off = r.offset;
+    if (r.remaining < 5) r.fail('tlv', 'truncated field header');
+    const tag = r.u8('tag');
+    const len = r.u32be('length');
+    if (len > r.remaining) r.fail(`tag 0x${tag.toString(16)}`, `length ${len} runs past the end`, off);
+    yield { tag, value: r.bytes(len, `tag 0x${tag.toString(16)}`), off };
   }
 }
 
@@ -452,12 +422,34 @@ export function containsBytes(hay: Uint8Array, needle: Uint8Array): boolean {
   return indexOfBytes(hay, needle) >= 0;
 }
 
+/**
+ * The measurement blocks a MEASUREMENTS signature covers: those of every MEASUREMENTS response in
+ * its signed transcript, decoded message by message, in transcript order. A transcript that does
+ * not decode (or names no hash we know) gives none: the entry still holds the transcript, the
+ * signed bytes themselves, and `spdm verify` reports why it cannot be read.
+ */
+function signedBlocks(s: SignatureEvidence, transcript: Uint8Array): Uint8Array[] {
+  if (s.kind !== 'MEASUREMENTS') return [];
+  const h = hashInfo(s.hashAlgo);
+  if (!h) return [];
+  let steps: ReturnType<typeof splitTranscript>;
+  try {
+    steps = splitTranscript(transcript, h.size);
+  } catch (e) {
+    if (e instanceof SpdmError) return [];
+    throw e;
+  }
+  const out: Uint8Array[] = [];
+  for (const st of steps) if (st.kind === 'MEASUREMENTS') for (const b of st.msg.blocks) out.push(b.bytes.slice());
+  return out;
+}
+
 /** Everything of an entry but its position and log time: what appending an Evidence produces. */
 export type EntryDraft = Omit<LogEntry, 'index' | 'evidenceIndex' | 'loggedAt'>;
 
 /**
  * One draft entry per signature of `e`, and the certificate chains they refer to. A MEASUREMENTS
- * entry carries the measurement blocks its signed transcript contains; a CHALLENGE_AUTH entry
+ * entry carries the measurement blocks of its signed transcript; a CHALLENGE_AUTH entry
  * carries the measurement summary hash instead. Measurements no signature covers are not logged:
  * this is a log of what devices signed.
  */
@@ -471,7 +463,6 @@ export function draftsFromEvidence(e: Evidence): { drafts: EntryDraft[]; chains:
     chains.set(toHex(d), { digest: d, chain });
     bySlot.set(s.slot, d);
   }
-  const blocks = e.measurements.map((m, i) => hexField(m.block, `measurements[${i}].block`));
   const drafts = e.signatures.map((s, i): EntryDraft => {
     const f = (name: string) => `signatures[${i}].${name}`;
     const transcript = hexField(s.transcript, f('transcript'));
@@ -499,7 +490,7 @@ export function draftsFromEvidence(e: Evidence): { drafts: EntryDraft[]; chains:
       signature: hexField(s.signature, f('signature')),
       ...(measurementSummaryHash ? { measurementSummaryHash } : {}),
       ...(chainDigest ? { chainDigest } : {}),
-      measurements: s.kind === 'MEASUREMENTS' ? blocks.filter((b) => b.length > 0 && containsBytes(transcript, b)) : [],
+      measurements: signedBlocks(s, transcript),
       verified: s.verified,
     };
   });

@@ -183,3 +183,19 @@ test('drafts from real evidence: one per signature, chains by digest, measuremen
   assert.equal(all.reduce((n, e) => n + draftsFromEvidence(e).drafts.length, 0), 28);
   assert.throws(() => draftsFromEvidence({ ...ev, signatures: [{ ...ev.signatures[0]!, signature: 'zz' }] }), /signatures\[0\]\.signature/);
 });
+
+test('a MEASUREMENTS entry takes its blocks from the decoded transcript: bytes that merely occur in it are not a block', async () => {
+  const ev = await makeEvidence({ suite: SUITES[0]!, version: 0x12, name: 'nvme1' });
+  const measIndex = ev.signatures.findIndex((s) => s.kind === 'MEASUREMENTS');
+  const sig = ev.signatures[measIndex]!;
+  // A listed "measurement" whose bytes are the signed response nonce: a byte search finds it in
+  // the transcript, decoding does not see a measurement block there.
+  const decoy = { ...ev.measurements[0]!, index: 0xee, block: sig.responderNonce };
+  const { drafts } = draftsFromEvidence({ ...ev, measurements: [...ev.measurements, decoy] });
+  const meas = drafts[measIndex]!;
+  assert.deepEqual(meas.measurements.map(hex), ev.measurements.map((m) => m.block));
+  // A transcript that does not decode yields no blocks (the transcript itself is still logged).
+  const broken = draftsFromEvidence({ ...ev, signatures: ev.signatures.map((s, i) => (i === measIndex ? { ...s, transcript: `${s.transcript}ff` } : s)) });
+  assert.deepEqual(broken.drafts[measIndex]!.measurements, []);
+  assert.ok(broken.drafts[measIndex]!.transcript.length > 0);
+});
