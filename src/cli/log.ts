@@ -29,6 +29,7 @@ import type { VerifyProblem, VerifyProgress, VerifyReport } from '../log/verify.
 import { encodeLeaf, type LogEntry } from '../log/entry.js';
 import { entryToJson } from '../log/jsonl.js';
 import { leafHash } from '../log/merkle.js';
+import { logKeyOptions } from './log-env.js';
 
 export { appendEvidenceToLog, DEFAULT_LOG_TARGET } from '../log/log.js';
 
@@ -126,7 +127,7 @@ export interface LogVerifyOptions {
 
 async function withLog<T>(db: string | undefined, fn: (log: SignatureLog) => Promise<T>, opts: { pubkey?: LogPublicKey; write?: boolean } = {}): Promise<T> {
   const target = db ?? DEFAULT_LOG_TARGET;
-  const log = await openLog(target, { readOnly: !opts.write, ...(opts.pubkey ? { publicKey: opts.pubkey } : {}) });
+  const log = await openLog(target, { ...logKeyOptions(), readOnly: !opts.write, ...(opts.pubkey ? { publicKey: opts.pubkey } : {}) });
   try {
     return await fn(log);
   } finally {
@@ -201,7 +202,7 @@ export async function runLogExport(o: { db?: string; out?: string }, io: LogCliI
 export async function runLogImport(file: string, o: { db?: string; pubkey?: string; maxLineBytes?: number }, io: LogCliIo = defaultIo()): Promise<number> {
   try {
     const pinned = o.pubkey ? loadPublicKeyFile(o.pubkey) : undefined;
-    if (file !== '-' && !existsSync(file)) throw new SpdmError('STATE_ERROR', `${file}: no such file`);
+    if (file !== '-' && !existsSync(file)) throw new Error(`${file}: no such file`);
     const input = file === '-' ? (io.stdin ?? process.stdin) : createReadStream(file);
     return await withLog(
       o.db,

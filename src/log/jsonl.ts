@@ -116,7 +116,7 @@ async function writeLine(out: Writable, o: unknown): Promise<void> {
 /** Writes the log up to its newest signed tree head. Stored leaf hashes are written as stored. */
 export async function exportJsonl(store: LogStore, key: LogPublicKey, out: Writable, pageSize = 2000): Promise<{ entries: number; chains: number }> {
   const sth = await store.latestSth();
-  if (!sth) throw new SpdmError('STATE_ERROR', `${store.description}: no tree head to export`);
+  if (!sth) throw new SpdmError('LOG_CORRUPT', `${store.description}: no tree head to export`);
   const meta = await store.readMeta();
   await writeLine(out, {
     type: 'header',
@@ -136,13 +136,13 @@ export async function exportJsonl(store: LogStore, key: LogPublicKey, out: Writa
     const rows = await store.readRows(next, Math.min(pageSize, sth.treeSize - next));
     if (rows.length === 0) break;
     for (const row of rows) {
-      if (row['seq'] !== next) throw new SpdmError('STATE_ERROR', `entry ${next} is missing; run \`spdm log verify\``);
+      if (row['seq'] !== next) throw new SpdmError('LOG_CORRUPT', `entry ${next} is missing; run \`spdm log verify\``);
       const r = rowToEntry(row);
       if (!r.entry || !r.leafHash) throw new SpdmError('DECODE_ERROR', `entry ${next} is unreadable (${r.problems.map((p) => p.column).join(', ')}); run \`spdm log verify\``);
       const cd = r.entry.chainDigest;
       if (cd && !sent.has(toHex(cd))) {
         const chain = await store.readChain(cd);
-        if (!chain) throw new SpdmError('STATE_ERROR', `certificate chain ${toHex(cd)} of entry ${next} is missing; run \`spdm log verify\``);
+        if (!chain) throw new SpdmError('LOG_CORRUPT', `certificate chain ${toHex(cd)} of entry ${next} is missing; run \`spdm log verify\``);
         await writeLine(out, { type: 'chain', digest: toHex(cd), chain: toHex(chain) });
         sent.add(toHex(cd));
       }
@@ -151,7 +151,7 @@ export async function exportJsonl(store: LogStore, key: LogPublicKey, out: Writa
       if (next >= sth.treeSize) break;
     }
   }
-  if (next !== sth.treeSize) throw new SpdmError('STATE_ERROR', `entries ${next}..${sth.treeSize - 1} are missing; run \`spdm log verify\``);
+  if (next !== sth.treeSize) throw new SpdmError('LOG_CORRUPT', `entries ${next}..${sth.treeSize - 1} are missing; run \`spdm log verify\``);
   await writeLine(out, { type: 'sth', ...sthToJson(sth, key.logId) });
   return { entries: next, chains: sent.size };
 }
@@ -179,7 +179,7 @@ export interface ImportResult {
 const FLUSH = 1000;
 
 function positiveInt(v: number, name: string): number {
-  if (!Number.isSafeInteger(v) || v <= 0) throw new SpdmError('STATE_ERROR', `${name} must be a positive integer, got ${v}`);
+  if (!Number.isSafeInteger(v) || v <= 0) throw new TypeError(`${name} must be a positive integer, got ${v}`);
   return v;
 }
 
@@ -284,7 +284,7 @@ export async function importJsonl(
     if (!sth) throw new SpdmError('DECODE_ERROR', 'the export has no sth line (cut short?)');
     if (sth.treeSize !== source.size) throw new SpdmError('DECODE_ERROR', `the export's tree head covers ${sth.treeSize} entries but it holds ${source.size}`);
     if (!equalBytes(source.root(), sth.rootHash)) throw new SpdmError('DECODE_ERROR', `the exported entries have root ${toHex(source.root())}, the tree head signs ${toHex(sth.rootHash)}`);
-    if (existing > source.size) throw new SpdmError('STATE_ERROR', `this log holds ${existing} entries, more than the export's ${source.size}`);
+    if (existing > source.size) throw new SpdmError('LOG_IMPORT_CONFLICT', `this log holds ${existing} entries, more than the export's ${source.size}`);
     await flush();
     if (imported > 0) await commitHead(tx, frontier);
     await tx.putMeta(`imported:${toHex(header.key.logId)}`, JSON.stringify(sthToJson(sth, header.key.logId)));

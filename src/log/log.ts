@@ -7,8 +7,10 @@
  *   const report = await log.verify();                        // offline, from stored bytes alone
  *
  * Keys (docs/log-format.md "The log key"): the Ed25519 private key is a PEM file, by default
- * `<file>.key` beside a SQLite log, `$SPDMKIT_LOG_KEY` when set, or for PostgreSQL
- * `$XDG_CONFIG_HOME/spdmkit/log-<host>-<port>-<db>.key`; it is created with the log. The public
+ * `keyFile` when given, else `<file>.key` beside a SQLite log or for PostgreSQL
+ * `<configDir>/spdmkit/log-<host>-<port>-<db>.key`; it is created with the log. (The CLI fills
+ * keyFile from $SPDMKIT_LOG_KEY and configDir from $XDG_CONFIG_HOME: the library reads no
+ * environment.) The public
  * key is in the log's meta table and in `<file>.pub`; verifiers should pin it (`publicKey`).
  */
 import { LIMITS } from '../wire/limits.js';
@@ -36,14 +38,11 @@ export { DEFAULT_LOG_TARGET };
 
 export { isPostgresTarget };
 
-function configDir(): string {
-  return process.env['XDG_CONFIG_HOME'] || join(homedir(), '.config');
-}
-
-/** The private key file a log uses when none is given (see the module comment). */
-export function defaultKeyFile(target: string): string {
-  const env = process.env['SPDMKIT_LOG_KEY'];
-  if (env) return env;
+/**
+ * The private key file a log uses when none is given (see the module comment). `configDir` is
+ * where a PostgreSQL log's key lives; without it, `~/.config`.
+ */
+export function defaultKeyFile(target: string, configDir?: string): string {
   if (!isPostgresTarget(target)) return `${resolve(target)}.key`;
   let name = 'default';
   try {
@@ -52,12 +51,14 @@ export function defaultKeyFile(target: string): string {
   } catch {
     // keep the default name
   }
-  return join(configDir(), 'spdmkit', `log-${name.replace(/[^A-Za-z0-9._-]/g, '_')}.key`);
+  return join(configDir || join(homedir(), '.config'), 'spdmkit', `log-${name.replace(/[^A-Za-z0-9._-]/g, '_')}.key`);
 }
 
 export interface OpenLogOptions {
   /** PEM PKCS#8 Ed25519 private key that signs tree heads (created with a new log if missing). */
   readonly keyFile?: string;
+  /** Where a PostgreSQL log's default key file lives, `<configDir>/spdmkit/…` (default `~/.config`). */
+  readonly configDir?: string;
   readonly signingKey?: KeyObject;
   /** The log key the caller trusts (pinned) for verify(): a LogPublicKey, a KeyObject, PEM text or a PEM file path. */
   readonly publicKey?: LogPublicKey | KeyObject | string;
@@ -97,6 +98,11 @@ export interface ConsistencyProof {
   readonly path: readonly Uint8Array[];
 }
 
+/** An index or size argument that is not a whole number is the caller's mistake, not the log's. */
+function wholeNumber(v: number, what: string): void {
+  if (!Number.isSafeInteger(v) || v < 0) throw new TypeError(`${what} must be a whole number, got ${v}`);
+}
+
 function resolvePinned(p: OpenLogOptions['publicKey']): LogPublicKey | undefined {
   if (p === undefined) return undefined;
   if (typeof p === 'string') {
@@ -108,7 +114,7 @@ function resolvePinned(p: OpenLogOptions['publicKey']): LogPublicKey | undefined
 }
 
 async function openStore(target: string, opts: OpenLogOptions): Promise<LogStore> {
-  if (!isPostgresTarget(target) && opts.readOnly && !existsSync(target)) throw new SpdmError('STATE_ERROR', `no signature log at ${target}`);
+  if (!isPostgresTarget(target) && opts.readOnly && !existsSync(target)) throw new SpdmError('LOG_NOT_FOUND', `no signature log at ${target}`);
   return openStoreForTarget(target, opts.busyTimeoutMs !== undefined ? { busyTimeoutMs: opts.busyTimeoutMs } : {});
 }
 
@@ -116,11 +122,11 @@ export async function openLog(target: string = DEFAULT_LOG_TARGET, opts: OpenLog
   const store = await openStore(target, opts);
   try {
     const now = opts.now ?? Date.now;
-    const keyFile = opts.keyFile ?? defaultKeyFile(target);
+    const keyFile = opts.keyFile ?? defaultKeyFile(target, opts.configDir);
     let signer: KeyObject | undefined = opts.signingKey;
     let meta = await store.readMeta();
     if (!meta.get('public_key')) {
-      if (opts.readOnly) throw new SpdmError('STATE_ERROR', `${store.description} is not a signature log (no log key in its meta table)`);
+      if (opts.readOnly) throw new SpdmError('LOG_NOT_FOUND', `${store.description} is not a signature log (no log key in its meta table)`);
       // Create the log under the write lock: whoever gets it first creates the tables, the key
       // (O_EXCL on the key file) and the empty tree's signed head; everyone else finds them.
       meta = await store.write(async (tx) => {
@@ -143,7 +149,7 @@ export async function openLog(target: string = DEFAULT_LOG_TARGET, opts: OpenLog
     const pub = publicKeyFromSpki(Buffer.from(meta.get('public_key') ?? '', 'hex'));
     if (!opts.readOnly && !signer && existsSync(keyFile)) signer = loadPrivateKeyFile(keyFile);
     if (signer && !equalBytes(describePublicKey(signer).spki, pub.spki)) {
-      throw new SpdmError('STATE_ERROR', `the signing key ${opts.keyFile ?? (opts.signingKey ? '(given)' : keyFile)} does not belong to this log (log id ${toHex(pub.logId)})`);
+      throw new SpdmError('LOG_KEY_MISMATCH', `the signing key ${opts.keyFile ?? (opts.signingKey ? '(given)' : keyFile)} does not belong to this log (log id ${toHex(pub.logId)})`);
     }
     return new SignatureLog(store, pub, opts.readOnly ? undefined : signer, resolvePinned(opts.publicKey), now, keyFile, target);
   } catch (e) {
@@ -204,7 +210,7 @@ export class SignatureLog {
   }
 
   private requireSigner(): KeyObject {
-    if (!this.signer) throw new SpdmError('STATE_ERROR', `no signing key for ${this.store.description}: expected it at ${this.keyFile} (or give keyFile / SPDMKIT_LOG_KEY)`);
+    if (!this.signer) throw new SpdmError('LOG_KEY_MISSING', `no signing key for ${this.store.description}: expected it at ${this.keyFile} (or give keyFile)`);
     return this.signer;
   }
 
@@ -257,15 +263,15 @@ export class SignatureLog {
   private async lockedState(tx: WriteTx): Promise<{ frontier: Frontier; latest: SignedTreeHead }> {
     const state = await tx.state();
     const latest = await tx.latestSth();
-    if (!state || !latest) throw new SpdmError('STATE_ERROR', `${this.store.description}: log_state or tree head missing; run \`spdm log verify\``);
+    if (!state || !latest) throw new SpdmError('LOG_CORRUPT', `${this.store.description}: log_state or tree head missing; run \`spdm log verify\``);
     let frontier: Frontier;
     try {
       frontier = Frontier.decode(state.size, state.frontier);
     } catch (e) {
-      throw new SpdmError('STATE_ERROR', `${this.store.description}: log_state is corrupt (${String(e)}); run \`spdm log verify\``);
+      throw new SpdmError('LOG_CORRUPT', `${this.store.description}: log_state is corrupt (${String(e)}); run \`spdm log verify\``);
     }
     if (state.size !== latest.treeSize || !equalBytes(frontier.root(), latest.rootHash)) {
-      throw new SpdmError('STATE_ERROR', `${this.store.description}: log_state (size ${state.size}) disagrees with the newest tree head (size ${latest.treeSize}); refusing to append — run \`spdm log verify\``);
+      throw new SpdmError('LOG_CORRUPT', `${this.store.description}: log_state (size ${state.size}) disagrees with the newest tree head (size ${latest.treeSize}); refusing to append — run \`spdm log verify\``);
     }
     return { frontier, latest };
   }
@@ -284,7 +290,7 @@ export class SignatureLog {
 
   async signedTreeHead(): Promise<SignedTreeHead> {
     const h = await this.store.latestSth();
-    if (!h) throw new SpdmError('STATE_ERROR', `${this.store.description}: no tree head`);
+    if (!h) throw new SpdmError('LOG_CORRUPT', `${this.store.description}: no tree head`);
     return h;
   }
 
@@ -296,8 +302,14 @@ export class SignatureLog {
   }
 
   async entry(index: number): Promise<LogEntry> {
+    wholeNumber(index, 'entry index');
     const row = await this.store.readRow(index);
-    if (!row) throw new SpdmError('STATE_ERROR', `no entry ${index} in ${this.store.description}`);
+    if (!row) {
+      const size = await this.size();
+      // Past the end is the caller asking too far; a hole below the size is damage.
+      if (index >= size) throw new SpdmError('LOG_OUT_OF_RANGE', `no entry ${index} in ${this.store.description} (it has ${size} entries)`);
+      throw new SpdmError('LOG_CORRUPT', `entry ${index} of ${this.store.description} is missing; run \`spdm log verify\``);
+    }
     const r = rowToEntry(row);
     if (!r.entry) throw new SpdmError('DECODE_ERROR', `entry ${index} is unreadable (${r.problems.map((p) => p.column).join(', ')}); run \`spdm log verify\``);
     return plain(r.entry);
@@ -315,27 +327,30 @@ export class SignatureLog {
   /** Stored leaf hashes of the first `n` entries (what proofs are computed from). */
   async leafHashes(n: number): Promise<Uint8Array[]> {
     const size = await this.size();
-    if (!Number.isSafeInteger(n) || n < 0 || n > size) throw new SpdmError('STATE_ERROR', `tree size ${n} out of range (the log has ${size} entries)`);
+    wholeNumber(n, 'tree size');
+    if (n > size) throw new SpdmError('LOG_OUT_OF_RANGE', `tree size ${n} out of range (the log has ${size} entries)`);
     const rows = await this.store.readLeafHashes(n);
     const out: Uint8Array[] = [];
     for (const [i, r] of rows.entries()) {
-      if (r.seq !== i || !(r.leafHash instanceof Uint8Array) || r.leafHash.length !== 32) throw new SpdmError('STATE_ERROR', `entry ${i} missing or its leaf hash unreadable; run \`spdm log verify\``);
+      if (r.seq !== i || !(r.leafHash instanceof Uint8Array) || r.leafHash.length !== 32) throw new SpdmError('LOG_CORRUPT', `entry ${i} missing or its leaf hash unreadable; run \`spdm log verify\``);
       out.push(r.leafHash);
     }
-    if (out.length !== n) throw new SpdmError('STATE_ERROR', `entries ${out.length}..${n - 1} missing; run \`spdm log verify\``);
+    if (out.length !== n) throw new SpdmError('LOG_CORRUPT', `entries ${out.length}..${n - 1} missing; run \`spdm log verify\``);
     return out;
   }
 
   async inclusionProof(index: number, size?: number): Promise<InclusionProof> {
+    wholeNumber(index, 'entry index');
     const n = size ?? (await this.size());
     const leaves = await this.leafHashes(n);
-    if (!Number.isSafeInteger(index) || index < 0 || index >= n) throw new SpdmError('STATE_ERROR', `entry ${index} is not in a tree of ${n} entries`);
+    if (index >= n) throw new SpdmError('LOG_OUT_OF_RANGE', `entry ${index} is not in a tree of ${n} entries`);
     return { leafIndex: index, treeSize: n, leafHash: leaves[index] as Uint8Array, path: inclusionPath(leaves, index, n), rootHash: rootOf(leaves) };
   }
 
   async consistencyProof(first: number, second?: number): Promise<ConsistencyProof> {
     const n = second ?? (await this.size());
-    if (!Number.isSafeInteger(first) || first < 0 || first > n) throw new SpdmError('STATE_ERROR', `first size ${first} must be between 0 and ${n}`);
+    wholeNumber(first, 'first size');
+    if (first > n) throw new SpdmError('LOG_OUT_OF_RANGE', `first size ${first} must be between 0 and ${n}`);
     const leaves = await this.leafHashes(n);
     return { first, second: n, firstRoot: rootOf(leaves.slice(0, first)), secondRoot: rootOf(leaves), path: consistencyPath(leaves, first, n) };
   }

@@ -97,8 +97,15 @@ test('inclusion and consistency proofs served by the log verify against its sign
     const now = await log.signedTreeHead();
     const c = await log.consistencyProof(before.treeSize, now.treeSize);
     assert.ok(verifyConsistency(before.treeSize, now.treeSize, before.rootHash, now.rootHash, c.path));
-    await assert.rejects(log.inclusionProof(now.treeSize), SpdmError);
-    await assert.rejects(log.consistencyProof(now.treeSize + 1), SpdmError);
+    const outOfRange = (e: unknown) => e instanceof SpdmError && e.code === 'LOG_OUT_OF_RANGE';
+    await assert.rejects(log.inclusionProof(now.treeSize), outOfRange);
+    await assert.rejects(log.consistencyProof(now.treeSize + 1), outOfRange);
+    await assert.rejects(log.entry(now.treeSize), outOfRange);
+    await assert.rejects(log.leafHashes(now.treeSize + 1), outOfRange);
+    // A size or index that is no whole number is the caller's mistake.
+    await assert.rejects(log.inclusionProof(-1), TypeError);
+    await assert.rejects(log.consistencyProof(0.5), TypeError);
+    await assert.rejects(log.entry(Number.NaN), TypeError);
   } finally {
     await log.close();
   }
@@ -119,19 +126,19 @@ test('the log key: created 0600 beside a new log, public half in .pub and meta; 
 
   // A key that is not this log's.
   await appendEvidenceToLog(tmp.file('other.sqlite'), evs[0] as Evidence);
-  await assert.rejects(openLog(file, { keyFile: tmp.file('other.sqlite.key') }), /does not belong to this log/);
+  await assert.rejects(openLog(file, { keyFile: tmp.file('other.sqlite.key') }), (e: unknown) => e instanceof SpdmError && e.code === 'LOG_KEY_MISMATCH' && /does not belong to this log/.test(e.message));
 
   // Without the private key the log opens for reading and verification only.
   unlinkSync(`${file}.key`);
   const log = await openLog(file);
   try {
     assert.equal(log.canAppend, false);
-    await assert.rejects(log.appendEvidence(evs[2] as Evidence), /no signing key/);
+    await assert.rejects(log.appendEvidence(evs[2] as Evidence), (e: unknown) => e instanceof SpdmError && e.code === 'LOG_KEY_MISSING' && /no signing key/.test(e.message));
     assert.equal((await log.verify({ publicKey: pub })).ok, true);
   } finally {
     await log.close();
   }
-  await assert.rejects(openLog(tmp.file('missing.sqlite'), { readOnly: true }), /no signature log/);
+  await assert.rejects(openLog(tmp.file('missing.sqlite'), { readOnly: true }), (e: unknown) => e instanceof SpdmError && e.code === 'LOG_NOT_FOUND' && /no signature log/.test(e.message));
   assert.ok(!existsSync(tmp.file('missing.sqlite')));
   assert.ok(readFileSync(`${file}.pub`, 'utf8').includes('BEGIN PUBLIC KEY'));
 });

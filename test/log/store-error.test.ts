@@ -40,6 +40,6 @@ test('a lost PostgreSQL connection is STORAGE_ERROR with connectionLost, and say
 });
 
 test("the log's own typed errors pass through unchanged", () => {
-  const own = new SpdmError('STATE_ERROR', 'log_state disagrees with the newest tree head');
+  const own = new SpdmError('LOG_CORRUPT', 'log_state disagrees with the newest tree head');
   assert.equal(storageError(own, { ...sqlite, outcome: 'rolled-back' }), own);
 });

@@ -127,7 +127,7 @@ export class PostgresStore implements LogStore {
    * whatever was in flight when it went has already failed with its outcome.
    */
   private async connection(): Promise<pg.Client> {
-    if (this.closed) throw new SpdmError('STATE_ERROR', `${this.description}: the log is closed`);
+    if (this.closed) throw new SpdmError('LOG_CLOSED', `${this.description}: the log is closed`);
     if (!this.broken) return this.client;
     const old = this.client;
     void old.end().catch(() => undefined);

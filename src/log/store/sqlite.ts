@@ -67,7 +67,7 @@ export class SqliteStore implements LogStore {
     try {
       this.db = new Database(description, { timeout: options.busyTimeoutMs ?? LIMITS.logBusyTimeoutMs, readonly: options.readOnly ?? false, fileMustExist: options.readOnly ?? false });
     } catch (e) {
-      throw new SpdmError('STATE_ERROR', `cannot open SQLite log ${description}: ${e instanceof Error ? e.message : String(e)}`);
+      throw storageError(e, { backend: 'sqlite', description, action: 'open' });
     }
     if (!options.readOnly) {
       try {
