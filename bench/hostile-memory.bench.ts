@@ -18,7 +18,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { EmuCommand, EmuFrameReader, encodeEmuFrame, SERVER_HELLO } from '../src/transport/emu-frame.js';
 import { EmuSocketTransport } from '../src/transport/emu-socket.js';
-import { openLog } from '../src/evidence/log/log.js';
+import { openLog } from '../src/log/log.js';
 
 const MiB = 1024 * 1024;
 

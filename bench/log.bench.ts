@@ -10,10 +10,10 @@
  * note if neither is possible). Prints figures; never fails on a timing.
  */
 import { availableParallelism, cpus } from 'node:os';
-import { openLog } from '../src/evidence/log/log.js';
+import { openLog } from '../src/log/log.js';
 import type { Evidence } from '../src/evidence/evidence.js';
-import { makeEvidence, pciFor, SUITES, tempDir, vary } from '../test/evidence/log/helpers.js';
-import { appendConcurrently } from '../test/evidence/log/concurrency.js';
+import { makeEvidence, pciFor, SUITES, tempDir, vary } from '../test/log/helpers.js';
+import { appendConcurrently } from '../test/log/concurrency.js';
 import { startPostgres, type PostgresServer } from '../test/support/postgres.js';
 
 const SECONDS = Number(process.env['BENCH_SECONDS'] ?? 3);

@@ -123,8 +123,8 @@ export async function runAuthenticate(o: AuthenticateCliOptions): Promise<{ exit
     const evidence = await requester.authenticate({ slot: o.slot, mode: o.measurements, requireChallenge, nonce });
     if (o.log) {
       // Logged before any trust decision: the log keeps every signature a device gave us.
-      const { appendEvidenceToLog } = await import('../evidence/log/log.js');
-      await appendEvidenceToLog(o.log, evidence);
+      const [{ appendEvidenceToLog }, { logKeyOptions }] = await Promise.all([import('../log/log.js'), import('./log-env.js')]);
+      await appendEvidenceToLog(o.log, evidence, logKeyOptions());
     }
     if (!verifier.store) return { exitCode: EXIT.OK, outcome: { authenticated: true, evidence } };
     const verdict = verify(evidence, verifier.policy, verifier.store, { expectedNonce: toHex(nonce) });

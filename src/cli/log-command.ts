@@ -6,7 +6,7 @@
 import type { Command } from 'commander';
 import { nonNegativeIntArg as intArg } from './options.js';
 import { LIMITS } from '../wire/limits.js';
-import { DEFAULT_LOG_TARGET } from '../evidence/log/defaults.js';
+import { DEFAULT_LOG_TARGET } from '../log/defaults.js';
 import type { LogCliIo, LogVerifyOptions } from './log.js';
 
 const cmd = () => import('./log.js');

@@ -22,15 +22,16 @@ import { SpdmError } from '../wire/errors.js';
 import { LIMITS } from '../wire/limits.js';
 import { readTextFileBounded } from '../wire/bounded-file.js';
 import { checkJsonText } from '../wire/json-depth.js';
-import { DEFAULT_LOG_TARGET, openLog, type SignatureLog } from '../evidence/log/log.js';
-import { loadPublicKeyFile, type LogPublicKey } from '../evidence/log/log-key.js';
-import { sthFromJson, sthToJson, type SignedTreeHead } from '../evidence/log/sth.js';
-import type { VerifyProblem, VerifyProgress, VerifyReport } from '../evidence/log/verify.js';
-import { encodeLeaf, type LogEntry } from '../evidence/log/entry.js';
-import { entryToJson } from '../evidence/log/jsonl.js';
-import { leafHash } from '../evidence/log/merkle.js';
+import { DEFAULT_LOG_TARGET, openLog, type SignatureLog } from '../log/log.js';
+import { loadPublicKeyFile, type LogPublicKey } from '../log/log-key.js';
+import { sthFromJson, sthToJson, type SignedTreeHead } from '../log/sth.js';
+import type { VerifyProblem, VerifyProgress, VerifyReport } from '../log/verify.js';
+import { encodeLeaf, type LogEntry } from '../log/entry.js';
+import { entryToJson } from '../log/jsonl.js';
+import { leafHash } from '../log/merkle.js';
+import { logKeyOptions } from './log-env.js';
 
-export { appendEvidenceToLog, DEFAULT_LOG_TARGET } from '../evidence/log/log.js';
+export { appendEvidenceToLog, DEFAULT_LOG_TARGET } from '../log/log.js';
 
 export const LOG_EXIT = { OK: 0, FAILED: 1, BAD_INPUT: 2 } as const;
 
@@ -126,7 +127,7 @@ export interface LogVerifyOptions {
 
 async function withLog<T>(db: string | undefined, fn: (log: SignatureLog) => Promise<T>, opts: { pubkey?: LogPublicKey; write?: boolean } = {}): Promise<T> {
   const target = db ?? DEFAULT_LOG_TARGET;
-  const log = await openLog(target, { readOnly: !opts.write, ...(opts.pubkey ? { publicKey: opts.pubkey } : {}) });
+  const log = await openLog(target, { ...logKeyOptions(), readOnly: !opts.write, ...(opts.pubkey ? { publicKey: opts.pubkey } : {}) });
   try {
     return await fn(log);
   } finally {
@@ -201,7 +202,7 @@ export async function runLogExport(o: { db?: string; out?: string }, io: LogCliI
 export async function runLogImport(file: string, o: { db?: string; pubkey?: string; maxLineBytes?: number }, io: LogCliIo = defaultIo()): Promise<number> {
   try {
     const pinned = o.pubkey ? loadPublicKeyFile(o.pubkey) : undefined;
-    if (file !== '-' && !existsSync(file)) throw new SpdmError('STATE_ERROR', `${file}: no such file`);
+    if (file !== '-' && !existsSync(file)) throw new Error(`${file}: no such file`);
     const input = file === '-' ? (io.stdin ?? process.stdin) : createReadStream(file);
     return await withLog(
       o.db,

@@ -86,7 +86,7 @@ export interface SignedView {
   readonly contentChanged?: boolean;
 }
 
-type Step =
+export type Step =
   | { readonly code: number; readonly version: number; readonly raw: Uint8Array; readonly kind: 'CHALLENGE'; readonly msg: ChallengeRequest }
   | { readonly code: number; readonly version: number; readonly raw: Uint8Array; readonly kind: 'CHALLENGE_AUTH'; readonly msg: ChallengeAuthResponse }
   | { readonly code: number; readonly version: number; readonly raw: Uint8Array; readonly kind: 'GET_MEASUREMENTS'; readonly msg: GetMeasurementsRequest }
@@ -97,8 +97,11 @@ type Step =
 /** Most messages a signed transcript may hold (a chain read in 64-byte portions is ~2000). */
 const MAX_TRANSCRIPT_MESSAGES = LIMITS.transcriptMessages;
 
-/** Splits a signed transcript into its messages, decoding each with its codec. */
-function splitTranscript(bytes: Uint8Array, hashSize: number): Step[] {
+/**
+ * Splits a signed transcript into its messages, decoding each with its codec. Also what the
+ * signature log takes the measurement blocks a signature covers from (log/entry.ts).
+ */
+export function splitTranscript(bytes: Uint8Array, hashSize: number): Step[] {
   const steps: Step[] = [];
   let multiKeyConn = false;
   let summaryRequested = false;

@@ -33,10 +33,24 @@ export type SpdmErrorCode =
   | 'SIGNATURE_MISSING'
   | 'PROTOCOL_ERROR'
   | 'LIMIT_EXCEEDED'
-  /** A log's disk, file-size limit or quota is full (evidence/log/store-error.ts). */
+  /** A log's disk, file-size limit or quota is full (log/store/errors.ts). */
   | 'STORAGE_FULL'
-  /** A log's database, file or connection failed otherwise (evidence/log/store-error.ts). */
-  | 'STORAGE_ERROR';
+  /** A log's database, file or connection failed otherwise (log/store/errors.ts). */
+  | 'STORAGE_ERROR'
+  /** Signature log (src/log/): no log at the target, or the database there is not one. */
+  | 'LOG_NOT_FOUND'
+  /** A log's own records (state, tree heads, entries, chains) are missing or disagree: run `spdm log verify`. */
+  | 'LOG_CORRUPT'
+  /** The signing key given or found is not the key of this log. */
+  | 'LOG_KEY_MISMATCH'
+  /** An append needs the log's signing key and none was given or found. */
+  | 'LOG_KEY_MISSING'
+  /** The log (its store) was closed. */
+  | 'LOG_CLOSED'
+  /** An entry index or tree size beyond what the log holds. */
+  | 'LOG_OUT_OF_RANGE'
+  /** An import the log cannot take: it already holds more than, or something other than, the export. */
+  | 'LOG_IMPORT_CONFLICT';
 
 /**
  * Keys a code's `details` carries when its thrower knows them, typed per code so that a caller who

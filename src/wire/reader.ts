@@ -63,6 +63,21 @@ export class Reader {
     return ((b[p] as number) | ((b[p + 1] as number) << 8) | ((b[p + 2] as number) << 16)) + (b[p + 3] as number) * 0x1000000;
   }
 
+  u16be(field: string): number {
+    this.need(2, field);
+    const p = this.pos;
+    this.pos += 2;
+    return ((this.buf[p] as number) << 8) | (this.buf[p + 1] as number);
+  }
+
+  /** 8 bytes big-endian; a value beyond 2^53 - 1 is a DecodeError, not a rounded number. */
+  u64be(field: string): number {
+    const at = this.pos;
+    const v = this.u32be(field) * 0x100000000 + this.u32be(field);
+    if (!Number.isSafeInteger(v)) this.fail(field, 'integer exceeds 2^53', at);
+    return v;
+  }
+
   u32be(field: string): number {
     this.need(4, field);
     const b = this.buf;

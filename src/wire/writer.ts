@@ -52,6 +52,20 @@ export class Writer {
     return this;
   }
 
+  /** Big-endian forms, for formats of our own that are not SPDM's (the signature log's leaves). */
+  u16be(v: number): this {
+    this.ensure(2);
+    this.buf[this.pos++] = (v >>> 8) & 0xff;
+    this.buf[this.pos++] = v & 0xff;
+    return this;
+  }
+
+  /** `v` up to 2^53 - 1, as 8 bytes big-endian. */
+  u64be(v: number): this {
+    const hi = Math.floor(v / 0x100000000);
+    return this.u32be(hi).u32be(v - hi * 0x100000000);
+  }
+
   u32be(v: number): this {
     this.ensure(4);
     this.buf[this.pos++] = (v >>> 24) & 0xff;

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable, Writable } from 'node:stream';
 import fc from 'fast-check';
-import { openLog } from '../../../src/evidence/log/log.js';
+import { openLog } from '../../../src/log/log.js';
 import { collect, makeDevice } from '../../verifier/helpers.js';
 import { jsonMutationArb, mutateJson, type JsonMutation } from '../json-mutate.js';
 import { textFromJson, textToJson } from '../mutate.js';

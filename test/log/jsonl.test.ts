@@ -1,0 +1,157 @@
+/** JSON Lines export and import: a round trip keeps the tree root; a damaged file is refused, naming the line. */
+import { test, after, before } from 'node:test';
+import assert from 'node:assert/strict';
+import { createReadStream, readFileSync, writeFileSync } from 'node:fs';
+import { Readable } from 'node:stream';
+import { openLog } from '../../src/log/log.js';
+import { loadPublicKeyFile } from '../../src/log/log-key.js';
+import type { Evidence } from '../../src/evidence/evidence.js';
+import { evidenceMatrix, exportTo, tempDir } from './helpers.js';
+
+const tmp = tempDir('spdmkit-jsonl-');
+after(() => tmp.cleanup());
+const hex = (b: Uint8Array) => Buffer.from(b).toString('hex');
+
+let evs: Evidence[] = [];
+let exportFile = '';
+let sourceRoot = '';
+let sourceSize = 0;
+
+before(async () => {
+  evs = await evidenceMatrix('j');
+  const log = await openLog(tmp.file('source.sqlite'));
+  try {
+    for (const ev of evs) await log.appendEvidence(ev);
+    exportFile = tmp.file('source.jsonl');
+    await exportTo(log, exportFile);
+    const sth = await log.signedTreeHead();
+    sourceRoot = hex(sth.rootHash);
+    sourceSize = sth.treeSize;
+  } finally {
+    await log.close();
+  }
+});
+
+test('the export: a header, each chain once before its first use, every entry in order, the signed head last', () => {
+  const lines = readFileSync(exportFile, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+  assert.equal(lines[0]!['type'], 'header');
+  assert.equal(lines[0]!['treeSize'], sourceSize);
+  assert.equal(lines.at(-1)!['type'], 'sth');
+  assert.equal(lines.at(-1)!['rootHash'], sourceRoot);
+  const entries = lines.filter((l) => l['type'] === 'entry');
+  assert.deepEqual(entries.map((e) => e['index']), Array.from({ length: sourceSize }, (_, i) => i));
+  const chains = lines.filter((l) => l['type'] === 'chain');
+  assert.equal(chains.length, 4);
+  const seen = new Set<string>();
+  for (const l of lines) {
+    if (l['type'] === 'chain') seen.add(l['digest'] as string);
+    if (l['type'] === 'entry') assert.ok(seen.has(l['chainDigest'] as string), 'chain line first');
+  }
+  const first = entries[0]!;
+  assert.match(first['loggedAt'] as string, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
+  assert.match(first['signature'] as string, /^[0-9a-f]+$/);
+});
+
+test('export → import into a fresh database (another key): same tree root, same entries, and it verifies', async () => {
+  const target = await openLog(tmp.file('copy.sqlite'));
+  try {
+    const r = await target.importJsonl(createReadStream(exportFile), { publicKey: loadPublicKeyFile(tmp.file('source.sqlite.pub')) });
+    assert.equal(r.imported, sourceSize);
+    assert.equal(hex(r.rootHash), sourceRoot);
+    const sth = await target.signedTreeHead();
+    assert.equal(sth.treeSize, sourceSize);
+    assert.equal(hex(sth.rootHash), sourceRoot, 'same root');
+    assert.notEqual(target.logId, r.sourceLogId, 'the copy signs with its own key');
+    assert.equal((await target.verify()).ok, true);
+    // Entries are byte-identical: export the copy and compare the entry and chain lines.
+    await exportTo(target, tmp.file('copy.jsonl'));
+    const body = (f: string) => readFileSync(f, 'utf8').split('\n').filter((l) => l.includes('"type":"entry"') || l.includes('"type":"chain"'));
+    assert.deepEqual(body(tmp.file('copy.jsonl')), body(exportFile));
+    // Importing the same file again adds nothing: the log already holds it.
+    const again = await target.importJsonl(createReadStream(exportFile));
+    assert.equal(again.imported, 0);
+    assert.equal(await target.size(), sourceSize);
+  } finally {
+    await target.close();
+  }
+});
+
+test('import into a log holding a prefix of the export adds the rest', async () => {
+  const target = await openLog(tmp.file('prefix.sqlite'));
+  try {
+    await target.importJsonl(createReadStream(exportFile));
+    assert.equal(await target.size(), sourceSize);
+  } finally {
+    await target.close();
+  }
+  // The source grows; its longer export extends the copy.
+  const src = await openLog(tmp.file('source.sqlite'));
+  const longer = tmp.file('longer.jsonl');
+  try {
+    await src.appendEvidence({ ...evs[0]!, device: 'late' });
+    await exportTo(src, longer);
+  } finally {
+    await src.close();
+  }
+  const t2 = await openLog(tmp.file('prefix.sqlite'));
+  try {
+    const r = await t2.importJsonl(createReadStream(longer));
+    assert.equal(r.imported, 2);
+    assert.equal(await t2.size(), sourceSize + 2);
+    assert.equal((await t2.verify()).ok, true);
+    assert.equal((await t2.entry(sourceSize)).device, 'late');
+  } finally {
+    await t2.close();
+  }
+});
+
+async function importText(text: string): Promise<{ error: Error | undefined; size: number }> {
+  const log = await openLog(tmp.file(`bad-${Math.random().toString(36).slice(2)}.sqlite`));
+  try {
+    let error: Error | undefined;
+    try {
+      await log.importJsonl(Readable.from([text]));
+    } catch (e) {
+      error = e as Error;
+    }
+    return { error, size: await log.size() };
+  } finally {
+    await log.close();
+  }
+}
+
+test('a damaged export is refused, naming the line and entry, and nothing is imported', async () => {
+  const lines = readFileSync(exportFile, 'utf8').trim().split('\n');
+  const at = (i: number) => lines.findIndex((l) => l.includes(`"type":"entry","index":${i},`));
+  const cases: [string, string[], RegExp][] = [
+    ['edited device', lines.map((l, i) => (i === at(7) ? l.replace(/"device":"([^"]*)"/, '"device":"$1!"') : l)), new RegExp(`line ${at(7) + 1}: entry 7: its fields hash to`)],
+    ['edited signature', lines.map((l, i) => (i === at(3) ? l.replace(/"signature":"(..)/, (_m, a: string) => `"signature":"${a === 'ff' ? '00' : 'ff'}`) : l)), /entry 3: its fields hash to/],
+    ['two entries swapped', lines.map((l, i) => (i === at(4) ? (lines[at(5)] as string) : i === at(5) ? (lines[at(4)] as string) : l)), /index 5 where 4 was expected/],
+    ['an entry dropped', lines.filter((_, i) => i !== at(9)), /index 10 where 9 was expected/],
+    ['cut short (no head)', lines.slice(0, -3), /no sth line/],
+    ['a forged head', lines.map((l, i) => (i === lines.length - 1 ? l.replace(/"rootHash":"(..)/, '"rootHash":"00') : l)), /not signed by the exported log key/],
+    ['an altered chain', lines.map((l) => (l.includes('"type":"chain"') ? l.replace(/"chain":"(.{200})(.)/, (_m, a: string, b: string) => `"chain":"${a}${b === '0' ? '1' : '0'}`) : l)), /does not hash to its digest/],
+    ['not JSON', [...lines.slice(0, 3), '{oops', ...lines.slice(3)], /line 4: not JSON/],
+  ];
+  for (const [what, text, expected] of cases) {
+    const r = await importText(`${text.join('\n')}\n`);
+    assert.ok(r.error, `${what}: accepted`);
+    assert.match(r.error.message, expected, what);
+    assert.equal(r.size, 0, `${what}: nothing imported`);
+  }
+});
+
+test('an export of another log is refused when the source key is pinned; a diverging log is not extended', async () => {
+  const other = await openLog(tmp.file('other.sqlite'));
+  try {
+    await other.appendEvidence(evs[1]!);
+    await assert.rejects(other.importJsonl(createReadStream(exportFile), { publicKey: other.logKey }), /not of the pinned log/);
+    await assert.rejects(other.importJsonl(createReadStream(exportFile)), /not a prefix of the export/);
+    assert.equal(await other.size(), 2);
+  } finally {
+    await other.close();
+  }
+  writeFileSync(tmp.file('empty.jsonl'), '');
+  const empty = await importText('');
+  assert.match(empty.error?.message ?? '', /empty export/);
+});
