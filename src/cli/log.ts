@@ -33,7 +33,7 @@ import { logKeyOptions } from './log-env.js';
 
 export { appendEvidenceToLog, DEFAULT_LOG_TARGET } from '../log/log.js';
 
-export const LOG_EXIT = { OK: 0, FAILED: 1, BAD_INPUT: 2 } as const;
+import { EXIT } from './exit-codes.js';
 
 export interface LogCliIo {
   readonly stdout: Writable;
@@ -137,7 +137,7 @@ async function withLog<T>(db: string | undefined, fn: (log: SignatureLog) => Pro
 
 function fail(io: LogCliIo, cmd: string, e: unknown): number {
   io.stderr.write(`spdm log ${cmd}: ${e instanceof SpdmError ? `${e.code}: ${e.message}` : e instanceof Error ? e.message : String(e)}\n`);
-  return LOG_EXIT.BAD_INPUT;
+  return EXIT.USAGE;
 }
 
 /** The tree head a checkpoint file holds: a small JSON file, read with a bound. */
@@ -173,7 +173,7 @@ export async function runLogVerify(o: LogVerifyOptions, io: LogCliIo = defaultIo
         else io.stdout.write(`${formatVerifyReport(report, log.backend === 'sqlite' ? 'SQLite' : 'PostgreSQL')}\n`);
         if (report.ok && o.checkpoint && report.sth) writeFileSync(o.checkpoint, `${JSON.stringify(report.sth, null, 2)}\n`);
         if (!report.ok && !o.json) io.stderr.write(`spdm log verify: FAILED${report.failingEntries.length ? ` — failing entries ${formatEntries(report.failingEntries)}` : ''}\n`);
-        return report.ok ? LOG_EXIT.OK : LOG_EXIT.FAILED;
+        return report.ok ? EXIT.OK : EXIT.FAILED;
       },
       pinned ? { pubkey: pinned } : {},
     );
@@ -192,7 +192,7 @@ export async function runLogExport(o: { db?: string; out?: string }, io: LogCliI
         await once(out, 'finish');
       }
       io.stderr.write(`exported ${r.entries} entries and ${r.chains} certificate chains of log ${log.logId}${o.out ? ` to ${o.out}` : ''}\n`);
-      return LOG_EXIT.OK;
+      return EXIT.OK;
     });
   } catch (e) {
     return fail(io, 'export', e);
@@ -210,7 +210,7 @@ export async function runLogImport(file: string, o: { db?: string; pubkey?: stri
         const r = await log.importJsonl(input, { ...(pinned ? { publicKey: pinned } : {}), ...(o.maxLineBytes !== undefined ? { maxLineBytes: o.maxLineBytes } : {}) });
         io.stdout.write(`imported ${r.imported} entries from log ${r.sourceLogId} (its tree head: size ${r.sourceTreeHead.treeSize}, root ${toHex(r.sourceTreeHead.rootHash)})\n`);
         io.stdout.write(`this log (${log.logId}): tree size ${r.treeSize}, root ${toHex(r.rootHash)}\n`);
-        return LOG_EXIT.OK;
+        return EXIT.OK;
       },
       { write: true },
     );
@@ -246,11 +246,11 @@ export async function runLogShow(o: { db?: string; from?: number; count?: number
       const list = count > 0 ? await log.entries(from, count) : [];
       if (o.json) {
         io.stdout.write(`${JSON.stringify({ logId: log.logId, sth: sthToJson(sth), entries: list.map((e) => entryToJson(e, leafHash(encodeLeaf(e)))) }, null, 2)}\n`);
-        return LOG_EXIT.OK;
+        return EXIT.OK;
       }
       io.stdout.write(`signature log ${log.description}: ${sth.treeSize} entries, root ${toHex(sth.rootHash)} signed ${new Date(sth.timestamp).toISOString()}\n`);
       io.stdout.write(list.length ? `${list.map(formatEntry).join('\n')}\n` : `(no entries in ${from}..${from + (o.count ?? 20) - 1})\n`);
-      return LOG_EXIT.OK;
+      return EXIT.OK;
     });
   } catch (e) {
     return fail(io, 'show', e);
@@ -264,7 +264,7 @@ export async function runLogInfo(o: { db?: string; json?: boolean }, io: LogCliI
       const info = { target: log.description, backend: log.backend, logId: log.logId, publicKeyPem: log.publicKeyPem(), sth: sthToJson(sth, log.logKey.logId) };
       if (o.json) io.stdout.write(`${JSON.stringify(info, null, 2)}\n`);
       else io.stdout.write(`signature log ${info.target} (${info.backend})\nlog id ${info.logId}\ntree size ${sth.treeSize}, root ${toHex(sth.rootHash)}, signed ${info.sth.time}\n${info.publicKeyPem}`);
-      return LOG_EXIT.OK;
+      return EXIT.OK;
     });
   } catch (e) {
     return fail(io, 'info', e);

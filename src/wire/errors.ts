@@ -25,11 +25,6 @@ export type SpdmErrorCode =
   | 'SLOT_INVALID'
   | 'UNSUPPORTED_ALGORITHM'
   | 'UNSUPPORTED'
-  /**
-   * Kept for the signature log until its own codes land; nothing else throws it (caller misuse is
-   * a TypeError, see SpdmError).
-   */
-  | 'STATE_ERROR'
   | 'SIGNATURE_MISSING'
   | 'PROTOCOL_ERROR'
   | 'LIMIT_EXCEEDED'

@@ -11,7 +11,8 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { Writable } from 'node:stream';
 import { openLog } from '../../src/log/log.js';
-import { LOG_EXIT, runLogImport, runLogVerify } from '../../src/cli/log.js';
+import { runLogImport, runLogVerify } from '../../src/cli/log.js';
+import { EXIT } from '../../src/cli/exit-codes.js';
 import { LIMITS, LimitError } from '../../src/wire/limits.js';
 import type { Evidence } from '../../src/evidence/evidence.js';
 import { exportTo, makeEvidence, SUITES, tempDir } from './helpers.js';
@@ -162,17 +163,17 @@ test('spdm log import --max-line-bytes: exit 2 and the line named, from runLogIm
   const out = new Sink();
   const err = new Sink();
   const db = tmp.file('cli-target.sqlite');
-  assert.equal(await runLogImport(file, { db, maxLineBytes: 100_000 }, { stdout: out, stderr: err }), LOG_EXIT.BAD_INPUT);
+  assert.equal(await runLogImport(file, { db, maxLineBytes: 100_000 }, { stdout: out, stderr: err }), EXIT.USAGE);
   assert.match(err.text, new RegExp(`^spdm log import: LIMIT_EXCEEDED: line ${at + 1}: longer than the maxLineBytes limit of 100000 bytes`));
   const bin = join(repoRoot(), 'bin', 'spdm.js');
   const r = await promisify(execFile)(process.execPath, [bin, 'log', 'import', '--db', db, '--max-line-bytes', '100000', file], { timeout: 30_000 }).then(
     () => ({ code: 0, stderr: '' }),
     (e: { code?: number; stderr?: string }) => ({ code: e.code, stderr: e.stderr ?? '' }),
   );
-  assert.equal(r.code, LOG_EXIT.BAD_INPUT, r.stderr);
+  assert.equal(r.code, EXIT.USAGE, r.stderr);
   assert.match(r.stderr, new RegExp(`line ${at + 1}: longer than the maxLineBytes limit of 100000 bytes`));
   // And the same file imports with a bound that fits it.
-  assert.equal(await runLogImport(file, { db, maxLineBytes: 1_000_000 }, { stdout: out, stderr: err }), LOG_EXIT.BAD_INPUT, 'the edited entry no longer hashes to its leaf');
+  assert.equal(await runLogImport(file, { db, maxLineBytes: 1_000_000 }, { stdout: out, stderr: err }), EXIT.USAGE, 'the edited entry no longer hashes to its leaf');
   assert.match(err.text, /its fields hash to/);
 });
 
@@ -180,10 +181,10 @@ test('log verify --checkpoint: a checkpoint file larger than LIMITS.checkpointFi
   const cp = tmp.file('checkpoint.json');
   const quiet = () => ({ stdout: new Sink(), stderr: new Sink() });
   const db = tmp.file('source.sqlite');
-  assert.equal(await runLogVerify({ db, checkpoint: cp }, quiet()), LOG_EXIT.OK);
+  assert.equal(await runLogVerify({ db, checkpoint: cp }, quiet()), EXIT.OK);
   // The same tree head, padded past the bound: still valid JSON, so only the bound refuses it.
   writeFileSync(cp, `${readFileSync(cp, 'utf8')}${' '.repeat(LIMITS.checkpointFileBytes)}`);
   const c = quiet();
-  assert.equal(await runLogVerify({ db, checkpoint: cp }, c), LOG_EXIT.BAD_INPUT);
+  assert.equal(await runLogVerify({ db, checkpoint: cp }, c), EXIT.USAGE);
   assert.match(c.stderr.text, new RegExp(`^spdm log verify: LIMIT_EXCEEDED: .*checkpoint\\.json is \\d+ bytes, more than the checkpointFileBytes limit of ${LIMITS.checkpointFileBytes}`));
 });
