@@ -39,7 +39,7 @@ class Checker {
   arr(v: unknown, path: string, max: number): unknown[] | undefined {
     if (!Array.isArray(v)) return this.bad(path, 'must be an array');
     if (v.length > max) return this.bad(path, `holds ${v.length} entries, at most ${max} are accepted`);
-    return v;
+    return v as unknown[];
   }
 
   str(v: unknown, path: string, max = 4096): string | undefined {
