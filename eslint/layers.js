@@ -6,8 +6,23 @@ import path from 'node:path';
 
 // Rows in the order of the table: "everything below" means every row above this one.
 const ORDER = [
-  'wire', 'crypto', 'spdm', 'x509', 'evidence', 'session', 'transport', 'pci', 'requester',
-  'responder', 'verifier', 'log', 'capture', 'platform', 'cma', 'daemon', 'cli',
+  'wire',
+  'crypto',
+  'spdm',
+  'x509',
+  'evidence',
+  'session',
+  'transport',
+  'pci',
+  'requester',
+  'responder',
+  'verifier',
+  'log',
+  'capture',
+  'platform',
+  'cma',
+  'daemon',
+  'cli',
 ];
 const below = (layer) => ORDER.slice(0, ORDER.indexOf(layer));
 
@@ -49,7 +64,8 @@ export function layerOf(relToSrc) {
   // Until the signature log moves from src/evidence/log to src/log, the old place is `log/` and
   // its store-*.ts files are `log/store/`. Drop these two lines once the move has landed.
   if (parts[0] === 'evidence' && parts[1] === 'log') parts = parts.slice(1);
-  if (parts[0] === 'log' && parts.length === 2 && /^store-.*\.ts$/.test(parts[1])) parts = ['log', 'store', parts[1]];
+  if (parts[0] === 'log' && parts.length === 2 && /^store-.*\.ts$/.test(parts[1]))
+    parts = ['log', 'store', parts[1]];
   if (parts.length === 1) return { layer: parts[0] === 'index.ts' ? 'index' : parts[0], sub: '' };
   const layer = parts[0];
   const inStore = layer === 'log' && parts[1] === 'store';
@@ -67,25 +83,34 @@ export const layersRule = {
   meta: {
     type: 'problem',
     docs: { description: 'Imports follow the layer table of ARCHITECTURE.md' },
-    schema: [{
-      type: 'object',
-      properties: {
-        exceptions: {
-          type: 'array',
-          items: {
-            type: 'object',
-            properties: { file: { type: 'string' }, to: { type: 'string' }, why: { type: 'string' } },
-            required: ['file', 'to', 'why'],
-            additionalProperties: false,
+    schema: [
+      {
+        type: 'object',
+        properties: {
+          exceptions: {
+            type: 'array',
+            items: {
+              type: 'object',
+              properties: {
+                file: { type: 'string' },
+                to: { type: 'string' },
+                why: { type: 'string' },
+              },
+              required: ['file', 'to', 'why'],
+              additionalProperties: false,
+            },
           },
         },
+        additionalProperties: false,
       },
-      additionalProperties: false,
-    }],
+    ],
     messages: {
-      forbidden: "Layer '{{from}}' may not import '{{to}}' ({{spec}}); it may import: {{allowed}}. See ARCHITECTURE.md, 'Layers and who may import whom'.",
-      typeOnly: "Layer '{{from}}' may import only types from '{{to}}' ({{spec}}): use `import type`.",
-      unknownLayer: "src/{{to}}/ is not a layer in ARCHITECTURE.md's table: add it there and in eslint/layers.js.",
+      forbidden:
+        "Layer '{{from}}' may not import '{{to}}' ({{spec}}); it may import: {{allowed}}. See ARCHITECTURE.md, 'Layers and who may import whom'.",
+      typeOnly:
+        "Layer '{{from}}' may import only types from '{{to}}' ({{spec}}): use `import type`.",
+      unknownLayer:
+        "src/{{to}}/ is not a layer in ARCHITECTURE.md's table: add it there and in eslint/layers.js.",
       package: "'{{spec}}' may be imported only by {{allowed}}, not by '{{from}}'.",
     },
   },
@@ -98,32 +123,59 @@ export const layersRule = {
     const fromRule = LAYERS[from.layer];
 
     function check(node, sourceNode) {
-      if (!sourceNode || sourceNode.type !== 'Literal' || typeof sourceNode.value !== 'string') return;
+      if (!sourceNode || sourceNode.type !== 'Literal' || typeof sourceNode.value !== 'string')
+        return;
       const spec = sourceNode.value;
       if (!spec.startsWith('.')) {
         const allowedParts = PACKAGES[spec.split('/')[0]];
         if (allowedParts && !allowedParts.includes(from.part ?? from.layer)) {
-          context.report({ node: sourceNode, messageId: 'package', data: { spec, from: from.part ?? from.layer, allowed: allowedParts.join(', ') } });
+          context.report({
+            node: sourceNode,
+            messageId: 'package',
+            data: { spec, from: from.part ?? from.layer, allowed: allowedParts.join(', ') },
+          });
         }
         return;
       }
-      const target = path.relative(srcDir, path.resolve(path.dirname(context.filename), spec)).split(path.sep).join('/');
+      const target = path
+        .relative(srcDir, path.resolve(path.dirname(context.filename), spec))
+        .split(path.sep)
+        .join('/');
       if (target.startsWith('..')) return;
       const to = layerOf(target);
       if (to.layer === from.layer) return;
-      if (!LAYERS[to.layer]) { context.report({ node: sourceNode, messageId: 'unknownLayer', data: { to: to.layer } }); return; }
-      if (!fromRule) { context.report({ node: sourceNode, messageId: 'unknownLayer', data: { to: from.layer } }); return; }
+      if (!LAYERS[to.layer]) {
+        context.report({ node: sourceNode, messageId: 'unknownLayer', data: { to: to.layer } });
+        return;
+      }
+      if (!fromRule) {
+        context.report({ node: sourceNode, messageId: 'unknownLayer', data: { to: from.layer } });
+        return;
+      }
       if (fromRule.imports.includes(to.layer)) return;
       if (fromRule.types?.includes(to.layer)) {
         if (node.type !== 'ImportExpression' && isTypeOnly(node)) return;
-        context.report({ node: sourceNode, messageId: 'typeOnly', data: { from: from.layer, to: to.layer, spec } });
+        context.report({
+          node: sourceNode,
+          messageId: 'typeOnly',
+          data: { from: from.layer, to: to.layer, spec },
+        });
         return;
       }
-      if (exceptions.some((e) => e.file === `${from.layer}/${from.sub}` && e.to === to.layer)) return;
+      if (exceptions.some((e) => e.file === `${from.layer}/${from.sub}` && e.to === to.layer))
+        return;
       context.report({
         node: sourceNode,
         messageId: 'forbidden',
-        data: { from: from.layer, to: to.layer, spec, allowed: [...fromRule.imports, ...(fromRule.types ?? []).map((t) => `${t} (types)`)].join(', ') || 'nothing' },
+        data: {
+          from: from.layer,
+          to: to.layer,
+          spec,
+          allowed:
+            [...fromRule.imports, ...(fromRule.types ?? []).map((t) => `${t} (types)`)].join(
+              ', ',
+            ) || 'nothing',
+        },
       });
     }
 
