@@ -44,7 +44,20 @@ function checkOne(e: Evidence, s: SignatureEvidence, index: number): SignatureCh
   }
 }
 
-/** Re-verifies every signature in `e`. Never throws for malformed evidence: each failure is reported. */
+/**
+ * Re-verifies every signature in `e`. Never throws for malformed evidence: each failure is reported.
+ * This checks only that the recorded signatures hold; {@link verify} decides whether to trust.
+ *
+ * @example
+ * ```ts
+ * import { readFileSync } from 'node:fs';
+ * import { parseEvidence, reverifySignatures } from 'spdmkit';
+ *
+ * const { evidence, problems } = parseEvidence(JSON.parse(readFileSync('evidence.json', 'utf8')));
+ * if (!evidence) throw new Error(problems.join('\n'));
+ * for (const c of reverifySignatures(evidence)) console.log(c.index, c.kind, c.ok ? 'ok' : c.reason);
+ * ```
+ */
 export function reverifySignatures(e: Evidence): SignatureCheck[] {
   return e.signatures.map((s, i) => checkOne(e, s, i));
 }

@@ -93,6 +93,23 @@ function positiveMs(n: number, name: string): number {
   return n;
 }
 
+/**
+ * An SPDM requester over one {@link Transport}: negotiates (connect), then gathers evidence —
+ * digests, certificate chains, CHALLENGE and signed measurements — checking every reply as it
+ * goes. {@link Requester.authenticate} runs the whole flow and returns the {@link Evidence};
+ * whether the device is trusted is the verifier's call ({@link verify}), not this class's.
+ *
+ * @example
+ * ```ts
+ * import { LoopbackTransport, Requester, Responder, buildProfile } from 'spdmkit';
+ *
+ * // An emulated device (ECDSA P-384, SHA-384, SPDM 1.2 and 1.3) answering in-process.
+ * const device = buildProfile({ name: 'nvme0', versions: [0x12, 0x13], asymId: 0x0080, hashId: 0x02 });
+ * const requester = new Requester(new LoopbackTransport(new Responder(device.profile)));
+ * const evidence = await requester.authenticate();
+ * console.log(evidence.version, evidence.signatures.map((s) => s.kind));
+ * ```
+ */
 export class Requester {
   private readonly opts: RequesterOptions;
   private readonly random: RandomSource;

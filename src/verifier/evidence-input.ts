@@ -39,7 +39,7 @@ class Checker {
   arr(v: unknown, path: string, max: number): unknown[] | undefined {
     if (!Array.isArray(v)) return this.bad(path, 'must be an array');
     if (v.length > max) return this.bad(path, `holds ${v.length} entries, at most ${max} are accepted`);
-    return v;
+    return v as unknown[];
   }
 
   str(v: unknown, path: string, max = 4096): string | undefined {
@@ -194,6 +194,15 @@ export interface EvidenceInput {
 /**
  * Accepts a bare Evidence document or the `spdm authenticate --json` wrapper
  * (`{ authenticated, trusted?, reason?, errorCode?, evidence? }`) and checks it field by field.
+ *
+ * @example
+ * ```ts
+ * import { readFileSync } from 'node:fs';
+ * import { parseEvidence } from 'spdmkit';
+ *
+ * const { evidence, problems } = parseEvidence(JSON.parse(readFileSync('evidence.json', 'utf8')));
+ * if (!evidence) console.error(`not evidence:\n  ${problems.join('\n  ')}`);
+ * ```
  */
 export function parseEvidence(input: unknown): EvidenceInput {
   try {

@@ -146,7 +146,7 @@ function compileDevice(v: unknown, i: number, issues: SchemaIssue[]): DevicePoli
       ...opt('subsystemId'),
       ...opt('revisionId'),
       ...opt('classCode'),
-    } as PciMatch;
+    };
   }
   let subjectPattern: RegExp | undefined;
   if (typeof m['subjectPattern'] === 'string') {

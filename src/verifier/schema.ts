@@ -42,8 +42,6 @@ const ASSERTIONS = new Set([
   'anyOf',
 ]);
 
-type SchemaObject = { readonly [keyword: string]: unknown };
-
 function isObject(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
@@ -130,7 +128,7 @@ export class SchemaValidator {
     const defs = isObject(this.root) ? this.root['$defs'] : undefined;
     const target = isObject(defs) ? defs[ref.slice('#/$defs/'.length)] : undefined;
     if (typeof target !== 'boolean' && !isObject(target)) throw new Error(`schema ${at}: unresolved reference ${ref}`);
-    return target as JsonSchema;
+    return target;
   }
 
   /**
@@ -153,7 +151,7 @@ export class SchemaValidator {
       add('is not allowed here');
       return;
     }
-    const s = schema as SchemaObject;
+    const s = schema;
     if (s['$ref'] !== undefined) this.check(this.resolve(s['$ref'], pointer(path)), v, path, out);
 
     const type = s['type'];
@@ -234,12 +232,12 @@ export class SchemaValidator {
         const fitting = branches
           .map((b, i) => ({ b, i }))
           .filter(({ b }) => {
-            const t = typeof b === 'object' ? (b as SchemaObject)['type'] : undefined;
+            const t = typeof b === 'object' ? b['type'] : undefined;
             return t === undefined || (Array.isArray(t) ? (t as string[]) : [t as string]).some((x) => typeMatches(v, x));
           });
         const only = fitting.length === 1 ? fitting[0] : undefined;
         if (only) out.push(...(results[only.i] ?? []));
-        else add(`must match one of: ${branches.map((b) => (typeof b === 'object' && typeof (b as SchemaObject)['description'] === 'string' ? (b as SchemaObject)['description'] : describe(b))).join('; ')}`);
+        else add(`must match one of: ${branches.map((b) => (typeof b === 'object' && typeof b['description'] === 'string' ? b['description'] : describe(b))).join('; ')}`);
       }
     }
   }

@@ -53,6 +53,25 @@ interface State {
   readonly denyList: DenyList;
 }
 
+/**
+ * The roots a verifier accepts and the deny-list it applies, read from files or directories (PEM
+ * or DER) or given in memory. With `watch` it reloads when a source changes; a reload that fails
+ * keeps the previous state in force.
+ *
+ * @example
+ * ```ts
+ * import { TrustStore, verify } from 'spdmkit';
+ *
+ * const trust = new TrustStore({
+ *   anchors: ['/etc/spdm/roots'],
+ *   deny: '/etc/spdm/deny.txt',
+ *   watch: true,
+ *   onReload: (r) => console.log(r.ok ? `generation ${r.generation}: ${r.anchors} roots` : r.error),
+ * });
+ * const verdict = verify(evidence, undefined, trust);
+ * trust.close();
+ * ```
+ */
 export class TrustStore implements TrustSource {
   private state: State;
   private gen = 0;

@@ -372,6 +372,18 @@ function verifyParsed(e: Evidence, policy: Policy, trust: TrustSource, o: Verify
  * Verifies `evidence` (an Evidence value, the `spdm authenticate --json` wrapper, or anything
  * parsed from an untrusted file) under `policy` (DEFAULT_POLICY when undefined) against `trust`.
  * Never throws.
+ *
+ * @example
+ * ```ts
+ * import { randomBytes } from 'node:crypto';
+ * import { TrustStore, formatVerdict, toHex, verify } from 'spdmkit';
+ *
+ * const trust = new TrustStore({ anchors: 'roots/' }); // the vendor roots you accept
+ * const nonce = randomBytes(32); // chosen by the verifier, so the evidence is fresh
+ * const evidence = await requester.authenticate({ nonce });
+ * const verdict = verify(evidence, undefined, trust, { expectedNonce: toHex(nonce) });
+ * if (verdict.status !== 'trusted') console.error(formatVerdict(verdict));
+ * ```
  */
 export function verify(evidence: unknown, policy: Policy | undefined, trust: TrustSource, options: VerifyOptions = {}): Verdict {
   const now = options.now ?? new Date();

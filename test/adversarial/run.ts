@@ -5,6 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
+import { inspect } from 'node:util';
 import { SpdmError } from '../../src/wire/errors.js';
 import { Requester } from '../../src/requester/requester.js';
 import type { RequesterOptions } from '../../src/requester/options.js';
@@ -78,7 +79,7 @@ export async function runCase(c: HostileCase, variant = 0, tap?: HandlerTap): Pr
 
 function describe(o: Outcome): string {
   if (o.error instanceof SpdmError) return `${o.error.code}: ${o.error.message} ${JSON.stringify(o.error.details)}`;
-  if (o.error !== undefined) return `non-SpdmError ${o.error instanceof Error ? `${o.error.name}: ${o.error.message}\n${o.error.stack ?? ''}` : String(o.error)}`;
+  if (o.error !== undefined) return `non-SpdmError ${o.error instanceof Error ? `${o.error.name}: ${o.error.message}\n${o.error.stack ?? ''}` : inspect(o.error)}`;
   return `ACCEPTED (verdict ${o.verdict?.status ?? '?'}: ${(o.verdict?.reasons ?? []).map((r) => r.code).join(', ') || 'no reasons'})`;
 }
 
@@ -96,7 +97,7 @@ export function assertExpected(c: HostileCase, o: Outcome, label = c.name): void
   assert.ok(o.evidence && o.verdict, `${label}: expected evidence for the verifier (verdict ${e.verdict}), got ${describe(o)}`);
   assert.equal(o.verdict.status, 'untrusted', `${label}: the verifier trusted it — ${describe(o)}`);
   const hit = o.verdict.reasons.find((r) => r.code === e.verdict && (e.problem === undefined || r['problem'] === e.problem));
-  assert.ok(hit, `${label}: expected reason ${e.verdict}${e.problem ? ` (${e.problem})` : ''}, got ${o.verdict.reasons.map((r) => `${r.code}${r['problem'] ? `(${String(r['problem'])})` : ''}: ${r.message}`).join('; ')}`);
+  assert.ok(hit, `${label}: expected reason ${e.verdict}${e.problem ? ` (${e.problem})` : ''}, got ${o.verdict.reasons.map((r) => `${r.code}${r['problem'] ? `(${inspect(r['problem'])})` : ''}: ${r.message}`).join('; ')}`);
 }
 
 /** Every variant of a sweep that fires, then the first that does not (bounded). */

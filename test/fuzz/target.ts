@@ -66,7 +66,7 @@ export function defineTarget<I>(t: FuzzTarget<I>): AnyTarget {
     ciRuns: t.ciRuns,
     ...(t.skip !== undefined ? { skip: t.skip } : {}),
     // Prepared once: the corpus (keys, chains, exports) is the slow part.
-    prepare: () => (prepared ??= t.prepare()) as Promise<Prepared<unknown>>,
+    prepare: () => (prepared ??= t.prepare()),
     toJson: (i) => t.toJson(i as I),
     fromJson: (j) => t.fromJson(j),
   };
@@ -95,7 +95,7 @@ export const outcomeCounts = new Map<string, Map<string, number>>();
 
 export function noteOutcome(target: string, label: string): void {
   let m = outcomeCounts.get(target);
-  if (!m) outcomeCounts.set(target, (m = new Map()));
+  if (!m) outcomeCounts.set(target, (m = new Map<string, number>()));
   m.set(label, (m.get(label) ?? 0) + 1);
 }
 

@@ -373,7 +373,7 @@ test('endpoint info, MEL, events, vendor-defined, chunk fields', () => {
   expectDecodeError(() => decodeDeviceClassIdentifier(fromHex('01000000 07 0000 01 03123456 00')), 'ENDPOINT_INFO.DeviceClassIdentifier', 'EPInfo');
 
   const mel = encodeDmtfMel([{ melIndex: 1, measIndex: 2, dmtf: { raw: true, type: 9, value: seq(3) } }]);
-  expectDecodeError(() => decodeDmtfMel(patch(mel, [4, mel[4] ? (mel[4] as number) + 1 : 0])), 'MEASUREMENT_EXTENSION_LOG.MEL', 'MELEntries');
+  expectDecodeError(() => decodeDmtfMel(patch(mel, [4, mel[4] ? (mel[4]) + 1 : 0])), 'MEASUREMENT_EXTENSION_LOG.MEL', 'MELEntries');
   expectDecodeError(() => decodeDmtfMel(patch(mel, [0, 2])), 'MEASUREMENT_EXTENSION_LOG.MEL.MELEntries', 'Entry[1].MELIndex');
   expectDecodeError(() => decodeDmtfMel(concat([mel, new Uint8Array(1)])), 'MEASUREMENT_EXTENSION_LOG.MEL', 'MEL');
   expectDecodeError(() => decodeMeasurementExtensionLog(fromHex('136f0000 05000000 00000000 01020304')), 'MEASUREMENT_EXTENSION_LOG', 'MEL');

@@ -83,7 +83,7 @@ test('unknown commands get UNKNOWN; the TEST greeting is answered with "Server H
   try {
     const got = await rawExchange(s.port, [encodeEmuFrame(EmuCommand.TEST, 1, Buffer.from('Client Hello!\0')), encodeEmuFrame(0x1234, 1)]);
     assert.equal(got[0]?.command, EmuCommand.TEST);
-    assert.equal(Buffer.from(got[0]!.payload).toString('latin1'), 'Server Hello!\0');
+    assert.equal(Buffer.from(got[0].payload).toString('latin1'), 'Server Hello!\0');
     assert.equal(got[1]?.command, EmuCommand.UNKNOWN);
   } finally {
     await s.close();

@@ -54,9 +54,9 @@ test('spdm-emu frames: a header announcing more than the limit fails before allo
 
 test('MCTP capture: our framing reproduces every captured transport header and message type byte', async () => {
   const { readFileSync } = await import('node:fs');
-  const { join } = await import('node:path');
+  const path = await import('node:path');
   const { libspdmVectors } = await import('../support/paths.js');
-  const cap = JSON.parse(readFileSync(join(libspdmVectors(), 'captures', 'mctp-default.json'), 'utf8')) as {
+  const cap = JSON.parse(readFileSync(path.join(libspdmVectors(), 'captures', 'mctp-default.json'), 'utf8')) as {
     messages: { kind: string; transportHeader: string; payload: string }[];
   };
   // spdm-emu writes a fake single-packet MCTP header (SOM|EOM, EIDs 0) in front of each message.

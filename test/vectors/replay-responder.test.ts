@@ -103,7 +103,7 @@ for (const file of readdirSync(dir).filter((f) => f.endsWith('.json'))) {
       const theirs = msgs[i + 1];
       assert.equal(theirs?.direction, 'response', `request #${i} has a captured response`);
       const ours = await responder.handle(reqBytes);
-      const theirCode = peekHeader(fromHex(theirs!.payload)).code;
+      const theirCode = peekHeader(fromHex(theirs.payload)).code;
       const ourCode = peekHeader(ours).code;
       assert.equal(codeName(ourCode), codeName(theirCode), `#${i} ${codeName(code)}: libspdm answered ${codeName(theirCode)}, we answered ${codeName(ourCode)}`);
       tracker.observe(decoder.feed('request', reqBytes));

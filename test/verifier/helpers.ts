@@ -97,7 +97,7 @@ function templateProfile(): DeviceProfile {
   return template;
 }
 
-export const fixedClock = (at: Date = COLLECTED): Clock => ({ now: () => at.getTime(), sleep: systemClock.sleep });
+export const fixedClock = (at: Date = COLLECTED): Clock => ({ now: () => at.getTime(), sleep: (ms) => systemClock.sleep(ms) });
 
 export interface CollectOptions {
   readonly pci?: PciIdentity | null;

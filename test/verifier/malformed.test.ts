@@ -30,7 +30,7 @@ test('not evidence at all: MALFORMED_EVIDENCE naming the field', () => {
     [edited(evidence, (d) => void (d.signatures[1]!['kind'] = 'KEY_EXCHANGE_RSP')), /signatures\[1\]\.kind/],
     [edited(evidence, (d) => void (d.measurements[0]!['index'] = 255)), /measurements\[0\]\.index: 255 is outside 1\.\.254/],
     [edited(evidence, (d) => void (d.measurements[1]!['index'] = 1)), /measurements\[1\]\.index: index 1 appears twice/],
-    [edited(evidence, (d) => void (d['signatures'] = new Array(1000).fill({}))), /signatures: holds 1000 entries, at most 64/],
+    [edited(evidence, (d) => void (d['signatures'] = new Array<Record<string, unknown>>(1000).fill({}))), /signatures: holds 1000 entries, at most 64/],
     [edited(evidence, (d) => void (d['pci'] = { vendorId: 0x10000, deviceId: 1, classCode: 0, revisionId: 0 })), /pci\.vendorId: 65536 is outside/],
     [edited(evidence, (d) => void (d['pci'] = { vendorId: 1, deviceId: 1, classCode: 0, revisionId: 0, subsystemId: 1 })), /subsystemVendorId and subsystemId come together/],
   ];
