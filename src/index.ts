@@ -16,6 +16,7 @@ export { CaptureDecoder, dumpCapture, formatDump, parsePskArgument, type Dump, t
 export { dumpFile, type DumpFileOptions } from './capture/dump-file.js';
 export * from './capture/pcap.js';
 export * from './capture/signatures.js';
+export * from './capture/session-tracker.js';
 export * from './pci/index.js';
 export * from './transport/emu-socket.js';
 export * from './transport/emu-frame.js';
