@@ -81,6 +81,14 @@ function hex(v: number): string {
   return `0x${(v >>> 0).toString(16)}`;
 }
 
+export interface ConversationDecoderOptions {
+  /**
+   * 'omitted': every signed message comes without its signature, as in the transcript a
+   * signature covers (evidence records it so: verifier/signed.ts). Default 'included'.
+   */
+  readonly signatures?: 'included' | 'omitted';
+}
+
 export class ConversationDecoder {
   private s: MutableState;
   /** Reassembly buffers this decoder may extend in place (chunk-assembly.ts). */
@@ -88,9 +96,13 @@ export class ConversationDecoder {
   /** The chunk decode() just advanced, so that update() stores the result instead of copying the chunk again. */
   private advanced: { readonly msg: ChunkMessage; readonly assembly: ChunkAssembly | undefined } | undefined;
 
+  /** Signed messages come without their signature (options.signatures 'omitted'). */
+  private readonly omitSignatures: boolean;
+
   /** `initial` seeds the state, e.g. to decode a capture that starts after negotiation. */
-  constructor(initial: Partial<ConversationState> = {}) {
+  constructor(initial: Partial<ConversationState> = {}, options: ConversationDecoderOptions = {}) {
     this.s = { ...initialState(), ...initial };
+    this.omitSignatures = options.signatures === 'omitted';
   }
 
   get state(): Readonly<ConversationState> {
@@ -139,13 +151,7 @@ export class ConversationDecoder {
    * only changes when the message decodes, so a failure leaves the decoder usable.
    */
   feed(direction: Direction, bytes: Uint8Array): DecodedMessage {
-    const header = peekHeader(bytes);
-    const name = codeName(header.code);
-    const isRequest = isRequestCode(header.code);
-    if (isRequest !== (direction === 'request')) {
-      throw new DecodeError(name, 'RequestResponseCode', 1, `${isRequest ? 'a request' : 'a response'} code sent as a ${direction}`);
-    }
-    const decoded = this.decode(header, bytes, 'main');
+    const { name, decoded } = this.decodeAs(direction, bytes);
     if (decoded.kind === 'other') {
       return { ...decoded, direction, trailing: bytes.subarray(bytes.length) };
     }
@@ -163,6 +169,29 @@ export class ConversationDecoder {
       return { ...decoded, direction, trailing, anomaly: `${trailing.length} zero byte(s) after the end of the message, more than transport padding` };
     }
     return { ...decoded, direction, trailing };
+  }
+
+  /**
+   * Decodes the message at the start of `bytes`, which may be followed by more messages: a
+   * transcript, messages end to end without transport padding. `trailing` is what follows it.
+   * A code without a codec is a DecodeError here, since where its message ends is unknown.
+   */
+  next(direction: Direction, bytes: Uint8Array): DecodedMessage {
+    const { name, decoded } = this.decodeAs(direction, bytes);
+    if (decoded.kind === 'other') throw new DecodeError(name, 'RequestResponseCode', 1, `${name} has no codec: where it ends is unknown`);
+    this.update(decoded, 'main');
+    return { ...decoded, direction, trailing: bytes.subarray(decoded.msg.raw.length) };
+  }
+
+  /** Decodes the message at the start of `bytes`, sent as a `direction`; the state is not changed. */
+  private decodeAs(direction: Direction, bytes: Uint8Array): { name: string; decoded: DecodedSpdmMessage | OtherSpdmMessage } {
+    const header = peekHeader(bytes);
+    const name = codeName(header.code);
+    const isRequest = isRequestCode(header.code);
+    if (isRequest !== (direction === 'request')) {
+      throw new DecodeError(name, 'RequestResponseCode', 1, `${isRequest ? 'a request' : 'a response'} code sent as a ${direction}`);
+    }
+    return { name, decoded: this.decode(header, bytes, 'main') };
   }
 
   private need(value: number | undefined, messageName: string, field: string, what: string): number {
@@ -222,8 +251,8 @@ export class ConversationDecoder {
       header,
       role,
       hashSize: this.hashSize,
-      signatureSize: this.signatureSize,
-      requesterSignatureSize: this.requesterSignatureSize,
+      signatureSize: this.omitSignatures ? 0 : this.signatureSize,
+      requesterSignatureSize: this.omitSignatures ? 0 : this.requesterSignatureSize,
       exchangeDataSizes: this.exchangeDataSizes,
       handshakeInTheClear: this.handshakeInTheClear,
       need: (value, messageName, field, what) => this.need(value, messageName, field, what),
