@@ -2,7 +2,7 @@
  * `spdm dump`: decodes a capture written by spdm-emu — every packet's transport header and SPDM
  * message field by field, requests paired with responses, signatures re-verified when the chain
  * is in the capture, secured messages shown as records, and decrypted when they belong to a PSK
- * session and the PSK is given (session/tracker.ts).
+ * session and the PSK is given (capture/session-tracker.ts).
  *
  * A decrypted message is decoded by a ConversationDecoder of its own session, seeded with the
  * connection's negotiated state when the session was created: a session is a request/response
@@ -16,9 +16,10 @@ import { fromHex, toHex } from '../wire/bytes.js';
 import { codeName, isRequestCode, versionString } from '../spdm/codes.js';
 import { peekHeader } from '../spdm/header.js';
 import { ConversationDecoder, type DecodedMessage } from '../spdm/conversation.js';
+import { pairingRoleOfBytes, RequestPairer } from '../spdm/pairer.js';
 import { decodeDoeObject, DoeObjectType } from '../transport/doe.js';
 import { decodeMctpMessage, decodeMctpTransportHeader, MctpMessageType } from '../transport/mctp.js';
-import { SessionTracker, type RecordResult, type SessionEvent, type SessionReport } from '../session/tracker.js';
+import { SessionTracker, type RecordResult, type SessionEvent, type SessionReport } from './session-tracker.js';
 import { bytesSource, LinkType, PcapReader, type PcapRecord } from './pcap.js';
 import { SignatureTracker, type SignatureFinding } from './signatures.js';
 
@@ -198,7 +199,8 @@ export class CaptureDecoder {
   private readonly tracker = new SignatureTracker();
   private readonly tracked: SessionTracker | undefined;
   private lastDirection: Direction = 'response';
-  private pendingRequest: number | undefined;
+  /** Packet indices: a response shows the request it answers (the dump pairs on the wire, by packet). */
+  private readonly pairer = new RequestPairer<number>();
   private errors = 0;
   private readonly counts = {
     packets: 0,
@@ -301,8 +303,8 @@ export class CaptureDecoder {
       }
     }
     this.lastDirection = direction;
-    const answers = direction === 'response' ? this.pendingRequest : undefined;
-    this.pendingRequest = direction === 'request' ? rec.index : undefined;
+    const role = u.kind === 'spdm' ? pairingRoleOfBytes(direction, u.body) : direction;
+    const { answers } = this.pairer.feed(role, rec.index);
     const common = { ...base, direction, transport: u.transport, ...(answers !== undefined ? { answers } : {}) };
     if (u.kind === 'doe-discovery') {
       const p = u.body;

@@ -3,3 +3,4 @@ export { CaptureDecoder, dumpCapture, formatDump, formatDumpHeader, formatPacket
 export { dumpFile, type DumpFileOptions } from './dump-file.js';
 export * from './pcap.js';
 export * from './signatures.js';
+export * from './session-tracker.js';

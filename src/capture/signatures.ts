@@ -19,6 +19,7 @@ import { LIMITS } from '../wire/limits.js';
 import { RequestCode } from '../spdm/codes.js';
 import { ConnectionTranscript, type MessageM, type SignedTranscript } from '../spdm/connection-transcript.js';
 import type { DecodedMessage } from '../spdm/conversation.js';
+import { pairingRole, RequestPairer } from '../spdm/pairer.js';
 import type { ChallengeRequest } from '../spdm/messages/challenge.js';
 import type { GetMeasurementsRequest } from '../spdm/messages/measurements.js';
 import { decodeSpdmCertChain } from '../x509/spdm-chain.js';
@@ -37,9 +38,20 @@ export interface SignatureFinding {
 interface Channel {
   m: MessageM;
   getMeas?: GetMeasurementsRequest;
-  lastRequest?: Uint8Array;
-  pendingOriginal?: Uint8Array;
+  /** Responses paired with their requests (RESPOND_IF_READY resolved to the original one). */
+  readonly pairer: RequestPairer<DecodedMessage>;
 }
+
+/** The requests whose bytes, with their response's, enter A or B. */
+const TRANSCRIPT_REQUESTS: ReadonlySet<string> = new Set([
+  'GET_VERSION',
+  'GET_CAPABILITIES',
+  'NEGOTIATE_ALGORITHMS',
+  'GET_DIGESTS',
+  'GET_CERTIFICATE',
+  'CHALLENGE',
+  'GET_MEASUREMENTS',
+]);
 
 export class SignatureTracker {
   private version = 0x10;
@@ -55,7 +67,7 @@ export class SignatureTracker {
   private readonly leafKeys = new Map<number, KeyObject>();
   private challenge: ChallengeRequest | undefined;
   /** The clear channel; sessions get their own (message_m and request pairing are per session). */
-  private readonly clearChannel: Channel = { m: this.t.messageM };
+  private readonly clearChannel: Channel = { m: this.t.messageM, pairer: new RequestPairer() };
   private readonly sessionChannels = new Map<number, Channel>();
 
   constructor() {
@@ -71,7 +83,7 @@ export class SignatureTracker {
         const oldest = this.sessionChannels.keys().next();
         if (!oldest.done) this.sessionChannels.delete(oldest.value);
       }
-      c = { m: this.t.newMessageM() };
+      c = { m: this.t.newMessageM(), pairer: new RequestPairer() };
       this.sessionChannels.set(sessionId, c);
     }
     return c;
@@ -90,41 +102,28 @@ export class SignatureTracker {
     const ch = sessionId === undefined ? this.clearChannel : this.sessionChannel(sessionId);
     if (d.direction === 'request') {
       this.t.request(requestCodeOf(d), ch.m);
-      ch.lastRequest = undefined;
+      ch.pairer.feed(pairingRole(d), d);
       switch (d.kind) {
         case 'GET_VERSION':
           this.t.reset();
           this.sessionChannels.clear();
-          ch.lastRequest = d.msg.raw;
           break;
         case 'GET_CERTIFICATE':
           if (d.msg.offset === 0) this.resetChain();
-          ch.lastRequest = d.msg.raw;
-          break;
-        case 'GET_CAPABILITIES':
-        case 'NEGOTIATE_ALGORITHMS':
-        case 'GET_DIGESTS':
-          ch.lastRequest = d.msg.raw;
           break;
         case 'CHALLENGE':
           this.challenge = d.msg;
-          ch.lastRequest = d.msg.raw;
           break;
         case 'GET_MEASUREMENTS':
           ch.getMeas = d.msg;
-          ch.lastRequest = d.msg.raw;
-          break;
-        case 'RESPOND_IF_READY':
-          // The original request stays the one recorded: keep lastRequest as it was.
-          ch.lastRequest = ch.pendingOriginal;
           break;
         default:
           break;
       }
-      if (d.kind !== 'RESPOND_IF_READY') ch.pendingOriginal = ch.lastRequest;
       return undefined;
     }
-    const req = ch.lastRequest;
+    const paired = ch.pairer.feed(pairingRole(d), d).request;
+    const req = paired && paired.kind !== 'other' && TRANSCRIPT_REQUESTS.has(paired.kind) ? paired.msg.raw : undefined;
     switch (d.kind) {
       case 'VERSION':
         if (req) this.t.appendVca(req, d.msg.raw);

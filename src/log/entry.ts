@@ -19,7 +19,7 @@ import { Reader } from '../wire/reader.js';
 import { Writer } from '../wire/writer.js';
 import { DecodeError, SpdmError } from '../wire/errors.js';
 import type { Evidence, PciIdentity, SignatureEvidence } from '../evidence/evidence.js';
-import { splitTranscript } from '../verifier/signed.js';
+import { splitTranscript } from '../spdm/signed-transcript.js';
 
 export const LEAF_FORMAT = 0x01;
 
@@ -430,11 +430,10 @@ export function containsBytes(hay: Uint8Array, needle: Uint8Array): boolean {
  */
 function signedBlocks(s: SignatureEvidence, transcript: Uint8Array): Uint8Array[] {
   if (s.kind !== 'MEASUREMENTS') return [];
-  const h = hashInfo(s.hashAlgo);
-  if (!h) return [];
+  if (!hashInfo(s.hashAlgo)) return [];
   let steps: ReturnType<typeof splitTranscript>;
   try {
-    steps = splitTranscript(transcript, h.size);
+    steps = splitTranscript(transcript, s.hashAlgo);
   } catch (e) {
     if (e instanceof SpdmError) return [];
     throw e;

@@ -1,3 +1,3 @@
 export * from './key-schedule.js';
 export * from './record.js';
-export * from './tracker.js';
+export * from './secured-version.js';

@@ -25,6 +25,9 @@
  * the bytes after it are returned as `trailing` (never part of `msg.raw`, which is what enters
  * transcripts and signatures). Anything else after the end is a DecodeError.
  *
+ * What each kind's codec is given and what it leaves in the state is one entry of MESSAGE_TABLE
+ * (message-table.ts); the decoder dispatches on the code, frames the result and owns the state.
+ *
  * Codes without a codec (SLOT_MANAGEMENT, whose 1.4 layout is not in shared/spec, and unknown
  * codes) come back as `kind: 'other'` with the header decoded; their true length is unknown, so
  * `body` is everything after the header, padding included, and `trailing` is empty.
@@ -33,350 +36,58 @@ import { MAX_TRANSPORT_PADDING } from './trailing.js';
 import { advanceChunks, ChunkBuffers, type ChunkAssembly } from './chunk-assembly.js';
 import { DecodeError } from '../wire/errors.js';
 import { hashInfo, measurementHashToBaseHash } from '../crypto/algorithms.js';
-import { codeName, isRequestCode, RequestCode, ResponseCode } from './codes.js';
+import { codeName, isRequestCode } from './codes.js';
 import { peekHeader, type Header } from './header.js';
 import { exchangeDataSizes, signatureSizeOf } from './sizes.js';
-import { decodeGetVersion, decodeVersion, type GetVersionRequest, type VersionNumber, type VersionResponse } from './messages/version.js';
-import {
-  CapabilityFlag,
-  decodeCapabilities,
-  decodeGetCapabilities,
-  MEAS_CAP_MASK,
-  type CapabilitiesResponse,
-  type GetCapabilitiesRequest,
-} from './messages/capabilities.js';
-import {
-  AlgType,
-  algStructValue,
-  decodeAlgorithms,
-  decodeNegotiateAlgorithms,
-  OtherParams,
-  type AlgorithmsResponse,
-  type NegotiateAlgorithmsRequest,
-} from './messages/algorithms.js';
-import { decodeDigests, decodeGetDigests, type DigestsResponse, type GetDigestsRequest } from './messages/digests.js';
-import { decodeCertificate, decodeGetCertificate, type CertificateResponse, type GetCertificateRequest } from './messages/certificate.js';
-import { decodeChallenge, decodeChallengeAuth, type ChallengeAuthResponse, type ChallengeRequest } from './messages/challenge.js';
-import {
-  decodeGetMeasurements,
-  decodeMeasurements,
-  type GetMeasurementsRequest,
-  type MeasurementsResponse,
-} from './messages/measurements.js';
-import { decodeError, decodeRespondIfReady, type ErrorResponse, type RespondIfReadyRequest } from './messages/error.js';
+import { CapabilityFlag, MEAS_CAP_MASK } from './messages/capabilities.js';
+import type { MeasurementsResponse } from './messages/measurements.js';
 import { wrapLargeMessageError, type NestedDecoder } from './messages/common.js';
-import { decodeKeyExchange, decodeKeyExchangeRsp, type KeyExchangeRequest, type KeyExchangeResponse } from './messages/key-exchange.js';
-import { decodeFinish, decodeFinishRsp, type FinishRequest, type FinishResponse } from './messages/finish.js';
+import type { ChunkMessage } from './messages/chunk.js';
 import {
-  decodePskExchange,
-  decodePskExchangeRsp,
-  decodePskFinish,
-  decodePskFinishRsp,
-  type PskExchangeRequest,
-  type PskExchangeResponse,
-  type PskFinishRequest,
-  type PskFinishResponse,
-} from './messages/psk.js';
-import {
-  decodeDeliverEncapsulatedResponse,
-  decodeEncapsulatedRequest,
-  decodeEncapsulatedResponseAck,
-  decodeGetEncapsulatedRequest,
-  type DeliverEncapsulatedResponseRequest,
-  type EncapsulatedRequestResponse,
-  type EncapsulatedResponseAckResponse,
-  type GetEncapsulatedRequestRequest,
-} from './messages/encapsulated.js';
-import { decodeCsr, decodeGetCsr, type CsrResponse, type GetCsrRequest } from './messages/csr.js';
-import {
-  decodeSetCertificate,
-  decodeSetCertificateRsp,
-  type SetCertificateRequest,
-  type SetCertificateResponse,
-} from './messages/set-certificate.js';
-import {
-  decodeEndpointInfo,
-  decodeGetEndpointInfo,
-  type EndpointInfoResponse,
-  type GetEndpointInfoRequest,
-} from './messages/endpoint-info.js';
-import {
-  decodeGetKeyPairInfo,
-  decodeKeyPairInfo,
-  decodeSetKeyPairInfo,
-  decodeSetKeyPairInfoAck,
-  type GetKeyPairInfoRequest,
-  type KeyPairInfoResponse,
-  type SetKeyPairInfoAckResponse,
-  type SetKeyPairInfoRequest,
-} from './messages/key-pair-info.js';
-import {
-  decodeGetMeasurementExtensionLog,
-  decodeMeasurementExtensionLog,
-  type GetMeasurementExtensionLogRequest,
-  type MeasurementExtensionLogResponse,
-} from './messages/mel.js';
-import { decodeHeartbeat, decodeHeartbeatAck, type HeartbeatAckResponse, type HeartbeatRequest } from './messages/heartbeat.js';
-import { decodeKeyUpdate, decodeKeyUpdateAck, type KeyUpdateMessage } from './messages/key-update.js';
-import { decodeEndSession, decodeEndSessionAck, type EndSessionAckResponse, type EndSessionRequest } from './messages/end-session.js';
-import {
-  decodeChunkGet,
-  decodeChunkResponse,
-  decodeChunkSend,
-  decodeChunkSendAck,
-  type ChunkGetRequest,
-  type ChunkMessage,
-  type ChunkResponseResponse,
-  type ChunkSendAckResponse,
-  type ChunkSendRequest,
-} from './messages/chunk.js';
-import {
-  decodeVendorDefinedRequest,
-  decodeVendorDefinedResponse,
-  type VendorDefinedRequest,
-  type VendorDefinedResponse,
-} from './messages/vendor-defined.js';
-import {
-  decodeEventAck,
-  decodeGetSupportedEventTypes,
-  decodeSendEvent,
-  decodeSubscribeEventTypes,
-  decodeSubscribeEventTypesAck,
-  decodeSupportedEventTypes,
-  type EventAckResponse,
-  type GetSupportedEventTypesRequest,
-  type SendEventRequest,
-  type SubscribeEventTypesAckResponse,
-  type SubscribeEventTypesRequest,
-  type SupportedEventTypesResponse,
-} from './messages/events.js';
+  CHUNK_CODES,
+  DECODED_CODES,
+  initialState,
+  MESSAGE_TABLE,
+  type ConversationState,
+  type DecodeContext,
+  type DecodedKind,
+  type DecodedMessage,
+  type DecodedSpdmMessage,
+  type Direction,
+  type KindEntry,
+  type MutableState,
+  type OtherSpdmMessage,
+  type Role,
+  type UpdateContext,
+} from './message-table.js';
 
-export type Direction = 'request' | 'response';
-
-/** A message whose codec exists, by kind. */
-export type DecodedSpdmMessage =
-  | { readonly kind: 'GET_VERSION'; readonly msg: GetVersionRequest }
-  | { readonly kind: 'VERSION'; readonly msg: VersionResponse }
-  | { readonly kind: 'GET_CAPABILITIES'; readonly msg: GetCapabilitiesRequest }
-  | { readonly kind: 'CAPABILITIES'; readonly msg: CapabilitiesResponse }
-  | { readonly kind: 'NEGOTIATE_ALGORITHMS'; readonly msg: NegotiateAlgorithmsRequest }
-  | { readonly kind: 'ALGORITHMS'; readonly msg: AlgorithmsResponse }
-  | { readonly kind: 'GET_DIGESTS'; readonly msg: GetDigestsRequest }
-  | { readonly kind: 'DIGESTS'; readonly msg: DigestsResponse }
-  | { readonly kind: 'GET_CERTIFICATE'; readonly msg: GetCertificateRequest }
-  | { readonly kind: 'CERTIFICATE'; readonly msg: CertificateResponse }
-  | { readonly kind: 'CHALLENGE'; readonly msg: ChallengeRequest }
-  | { readonly kind: 'CHALLENGE_AUTH'; readonly msg: ChallengeAuthResponse }
-  | { readonly kind: 'GET_MEASUREMENTS'; readonly msg: GetMeasurementsRequest }
-  | { readonly kind: 'MEASUREMENTS'; readonly msg: MeasurementsResponse }
-  | { readonly kind: 'ERROR'; readonly msg: ErrorResponse }
-  | { readonly kind: 'RESPOND_IF_READY'; readonly msg: RespondIfReadyRequest }
-  | { readonly kind: 'KEY_EXCHANGE'; readonly msg: KeyExchangeRequest }
-  | { readonly kind: 'KEY_EXCHANGE_RSP'; readonly msg: KeyExchangeResponse }
-  | { readonly kind: 'FINISH'; readonly msg: FinishRequest }
-  | { readonly kind: 'FINISH_RSP'; readonly msg: FinishResponse }
-  | { readonly kind: 'PSK_EXCHANGE'; readonly msg: PskExchangeRequest }
-  | { readonly kind: 'PSK_EXCHANGE_RSP'; readonly msg: PskExchangeResponse }
-  | { readonly kind: 'PSK_FINISH'; readonly msg: PskFinishRequest }
-  | { readonly kind: 'PSK_FINISH_RSP'; readonly msg: PskFinishResponse }
-  | { readonly kind: 'HEARTBEAT'; readonly msg: HeartbeatRequest }
-  | { readonly kind: 'HEARTBEAT_ACK'; readonly msg: HeartbeatAckResponse }
-  | { readonly kind: 'KEY_UPDATE'; readonly msg: KeyUpdateMessage }
-  | { readonly kind: 'KEY_UPDATE_ACK'; readonly msg: KeyUpdateMessage }
-  | { readonly kind: 'GET_ENCAPSULATED_REQUEST'; readonly msg: GetEncapsulatedRequestRequest }
-  | { readonly kind: 'ENCAPSULATED_REQUEST'; readonly msg: EncapsulatedRequestResponse<DecodedSpdmMessage> }
-  | { readonly kind: 'DELIVER_ENCAPSULATED_RESPONSE'; readonly msg: DeliverEncapsulatedResponseRequest<DecodedSpdmMessage> }
-  | { readonly kind: 'ENCAPSULATED_RESPONSE_ACK'; readonly msg: EncapsulatedResponseAckResponse<DecodedSpdmMessage> }
-  | { readonly kind: 'END_SESSION'; readonly msg: EndSessionRequest }
-  | { readonly kind: 'END_SESSION_ACK'; readonly msg: EndSessionAckResponse }
-  | { readonly kind: 'GET_CSR'; readonly msg: GetCsrRequest }
-  | { readonly kind: 'CSR'; readonly msg: CsrResponse }
-  | { readonly kind: 'SET_CERTIFICATE'; readonly msg: SetCertificateRequest }
-  | { readonly kind: 'SET_CERTIFICATE_RSP'; readonly msg: SetCertificateResponse }
-  | { readonly kind: 'GET_ENDPOINT_INFO'; readonly msg: GetEndpointInfoRequest }
-  | { readonly kind: 'ENDPOINT_INFO'; readonly msg: EndpointInfoResponse }
-  | { readonly kind: 'GET_KEY_PAIR_INFO'; readonly msg: GetKeyPairInfoRequest }
-  | { readonly kind: 'KEY_PAIR_INFO'; readonly msg: KeyPairInfoResponse }
-  | { readonly kind: 'SET_KEY_PAIR_INFO'; readonly msg: SetKeyPairInfoRequest }
-  | { readonly kind: 'SET_KEY_PAIR_INFO_ACK'; readonly msg: SetKeyPairInfoAckResponse }
-  | { readonly kind: 'GET_MEASUREMENT_EXTENSION_LOG'; readonly msg: GetMeasurementExtensionLogRequest }
-  | { readonly kind: 'MEASUREMENT_EXTENSION_LOG'; readonly msg: MeasurementExtensionLogResponse }
-  /** `large`: with the last chunk, the reassembled large request, decoded. */
-  | { readonly kind: 'CHUNK_SEND'; readonly msg: ChunkSendRequest; readonly large?: DecodedSpdmMessage }
-  | { readonly kind: 'CHUNK_SEND_ACK'; readonly msg: ChunkSendAckResponse<DecodedSpdmMessage> }
-  | { readonly kind: 'CHUNK_GET'; readonly msg: ChunkGetRequest }
-  /** `large`: with the last chunk, the reassembled large response, decoded. */
-  | { readonly kind: 'CHUNK_RESPONSE'; readonly msg: ChunkResponseResponse; readonly large?: DecodedSpdmMessage }
-  | { readonly kind: 'VENDOR_DEFINED_REQUEST'; readonly msg: VendorDefinedRequest }
-  | { readonly kind: 'VENDOR_DEFINED_RESPONSE'; readonly msg: VendorDefinedResponse }
-  | { readonly kind: 'GET_SUPPORTED_EVENT_TYPES'; readonly msg: GetSupportedEventTypesRequest }
-  | { readonly kind: 'SUPPORTED_EVENT_TYPES'; readonly msg: SupportedEventTypesResponse }
-  | { readonly kind: 'SUBSCRIBE_EVENT_TYPES'; readonly msg: SubscribeEventTypesRequest }
-  | { readonly kind: 'SUBSCRIBE_EVENT_TYPES_ACK'; readonly msg: SubscribeEventTypesAckResponse }
-  | { readonly kind: 'SEND_EVENT'; readonly msg: SendEventRequest }
-  | { readonly kind: 'EVENT_ACK'; readonly msg: EventAckResponse };
-
-/** A message this library cannot decode: header only. */
-export interface OtherSpdmMessage {
-  readonly kind: 'other';
-  readonly header: Header;
-  /** codeName() of the RequestResponseCode. */
-  readonly name: string;
-  /** Everything after the 4-byte header (transport padding included: the true length is unknown). */
-  readonly body: Uint8Array;
-  /** The whole payload as fed. */
-  readonly raw: Uint8Array;
-}
-
-export type DecodedMessage = (DecodedSpdmMessage | OtherSpdmMessage) & {
-  readonly direction: Direction;
-  /** Bytes after the message's true end: DOE dword padding, 0-3 zero bytes. Empty for 'other'. */
-  readonly trailing: Uint8Array;
-  /** Set when the message decoded but something about its framing is irregular. */
-  readonly anomaly?: string;
-};
-
-export type DecodedKind = DecodedSpdmMessage['kind'];
-
-const KINDS: readonly DecodedKind[] = [
-  'GET_VERSION', 'VERSION', 'GET_CAPABILITIES', 'CAPABILITIES', 'NEGOTIATE_ALGORITHMS', 'ALGORITHMS',
-  'GET_DIGESTS', 'DIGESTS', 'GET_CERTIFICATE', 'CERTIFICATE', 'CHALLENGE', 'CHALLENGE_AUTH',
-  'GET_MEASUREMENTS', 'MEASUREMENTS', 'ERROR', 'RESPOND_IF_READY',
-  'KEY_EXCHANGE', 'KEY_EXCHANGE_RSP', 'FINISH', 'FINISH_RSP', 'PSK_EXCHANGE', 'PSK_EXCHANGE_RSP', 'PSK_FINISH', 'PSK_FINISH_RSP',
-  'HEARTBEAT', 'HEARTBEAT_ACK', 'KEY_UPDATE', 'KEY_UPDATE_ACK', 'END_SESSION', 'END_SESSION_ACK',
-  'GET_ENCAPSULATED_REQUEST', 'ENCAPSULATED_REQUEST', 'DELIVER_ENCAPSULATED_RESPONSE', 'ENCAPSULATED_RESPONSE_ACK',
-  'GET_CSR', 'CSR', 'SET_CERTIFICATE', 'SET_CERTIFICATE_RSP', 'GET_ENDPOINT_INFO', 'ENDPOINT_INFO',
-  'GET_KEY_PAIR_INFO', 'KEY_PAIR_INFO', 'SET_KEY_PAIR_INFO', 'SET_KEY_PAIR_INFO_ACK',
-  'GET_MEASUREMENT_EXTENSION_LOG', 'MEASUREMENT_EXTENSION_LOG',
-  'CHUNK_SEND', 'CHUNK_SEND_ACK', 'CHUNK_GET', 'CHUNK_RESPONSE', 'VENDOR_DEFINED_REQUEST', 'VENDOR_DEFINED_RESPONSE',
-  'GET_SUPPORTED_EVENT_TYPES', 'SUPPORTED_EVENT_TYPES', 'SUBSCRIBE_EVENT_TYPES', 'SUBSCRIBE_EVENT_TYPES_ACK', 'SEND_EVENT', 'EVENT_ACK',
-];
-
-const CODES: Readonly<Record<string, number>> = { ...RequestCode, ...ResponseCode };
-
-/** Request/response codes that decode to a kind other than 'other' (every kind is named after its code). */
-export const DECODED_CODES: ReadonlyMap<number, DecodedKind> = new Map<number, DecodedKind>(
-  KINDS.map((k) => {
-    const code = CODES[k];
-    if (code === undefined) throw new Error(`no code for ${k}`);
-    return [code, k];
-  }),
-);
-
-/** Requests the responder may send inside ENCAPSULATED_REQUEST / ENCAPSULATED_RESPONSE_ACK. */
-export const ENCAPSULATED_REQUEST_CODES: ReadonlySet<number> = new Set([
-  RequestCode.GET_DIGESTS,
-  RequestCode.GET_CERTIFICATE,
-  RequestCode.CHALLENGE,
-  RequestCode.KEY_UPDATE,
-  RequestCode.GET_ENDPOINT_INFO,
-  RequestCode.SEND_EVENT,
-  RequestCode.GET_SUPPORTED_EVENT_TYPES,
-  RequestCode.SUBSCRIBE_EVENT_TYPES,
-  RequestCode.VENDOR_DEFINED_REQUEST,
-]);
-
-/** Responses the requester may deliver inside DELIVER_ENCAPSULATED_RESPONSE. */
-export const ENCAPSULATED_RESPONSE_CODES: ReadonlySet<number> = new Set([
-  ResponseCode.DIGESTS,
-  ResponseCode.CERTIFICATE,
-  ResponseCode.CHALLENGE_AUTH,
-  ResponseCode.KEY_UPDATE_ACK,
-  ResponseCode.ENDPOINT_INFO,
-  ResponseCode.EVENT_ACK,
-  ResponseCode.SUPPORTED_EVENT_TYPES,
-  ResponseCode.SUBSCRIBE_EVENT_TYPES_ACK,
-  ResponseCode.VENDOR_DEFINED_RESPONSE,
-  ResponseCode.ERROR,
-]);
-
-const CHUNK_CODES: ReadonlySet<number> = new Set([RequestCode.CHUNK_SEND, RequestCode.CHUNK_GET, ResponseCode.CHUNK_SEND_ACK, ResponseCode.CHUNK_RESPONSE]);
+export {
+  DECODED_CODES,
+  ENCAPSULATED_REQUEST_CODES,
+  ENCAPSULATED_RESPONSE_CODES,
+  type ConversationState,
+  type DecodedKind,
+  type DecodedMessage,
+  type DecodedSpdmMessage,
+  type Direction,
+  type OtherSpdmMessage,
+} from './message-table.js';
+export type { ChunkAssembly } from './chunk-assembly.js';
 
 /** Most bytes a transport may add after a message (DOE pads to a dword). */
 export const MAX_TRAILING_PADDING = MAX_TRANSPORT_PADDING;
-
-/** What the decoder remembers between messages. Every field is reset by GET_VERSION. */
-export interface ConversationState {
-  /** VERSION entries offered by the responder. */
-  readonly versionEntries?: readonly VersionNumber[];
-  /** Negotiated version (header byte, e.g. 0x12): the version of GET_CAPABILITIES onwards. */
-  readonly version?: number;
-  readonly requesterFlags?: number;
-  readonly responderFlags?: number;
-  /** ALGORITHMS selections. */
-  readonly baseHashAlgo?: number;
-  readonly baseAsymAlgo?: number;
-  readonly pqcAsymAlgo?: number;
-  readonly measurementHashAlgo?: number;
-  readonly otherParamsSelection?: number;
-  /** AlgStruct 2 (DHE group), 0 when none was selected. */
-  readonly dheGroup?: number;
-  /** 1.4 AlgStruct 7 (KEM). */
-  readonly kemAlgo?: number;
-  /** AlgStruct 4: the requester's signing algorithm (FINISH, encapsulated CHALLENGE_AUTH...). */
-  readonly reqBaseAsymAlgo?: number;
-  /** 1.4 AlgStruct 6. */
-  readonly reqPqcAsymAlgo?: number;
-  /**
-   * 1.3+ multi-key connection for the responder: its DIGESTS carry KeyPairID/CertificateInfo/
-   * KeyUsageMask. Negotiated by the requester in NEGOTIATE_ALGORITHMS OtherParamsSupport bit 4
-   * (libspdm `multi_key_conn_rsp`, set on both sides from the request).
-   */
-  readonly multiKeyConnRsp: boolean;
-  /**
-   * 1.3+ multi-key connection for the requester (ALGORITHMS OtherParamsSelection bit 4, libspdm
-   * `multi_key_conn_req`): governs the requester's own DIGESTS in encapsulated flows.
-   */
-  readonly multiKeyConnReq: boolean;
-  /** The last CHALLENGE asked for a measurement summary hash (Param2 != 0). */
-  readonly measurementSummaryHashRequested: boolean;
-  /** The last GET_MEASUREMENTS asked for a signature (Param1 bit 0). */
-  readonly measurementSignatureRequested: boolean;
-  /** MeasurementSummaryHashType (Param1) of the last KEY_EXCHANGE. */
-  readonly keyExchangeSummaryHashType: number;
-  /** MeasurementSummaryHashType (Param1) of the last PSK_EXCHANGE. */
-  readonly pskExchangeSummaryHashType: number;
-  /** The last FINISH carried the requester's signature (Param1 bit 0: mutual authentication). */
-  readonly finishSignatureIncluded: boolean;
-  /** The last GET_ENDPOINT_INFO asked for a signature. */
-  readonly endpointInfoSignatureRequested: boolean;
-  /** The last *encapsulated* GET_ENDPOINT_INFO (responder to requester) asked for a signature. */
-  readonly encapEndpointInfoSignatureRequested: boolean;
-  /** RequestID of the last encapsulated request seen (ENCAPSULATED_REQUEST / _RESPONSE_ACK Param1). */
-  readonly encapRequestId?: number;
-  /** CHUNK_SEND reassembly in progress. */
-  readonly chunkSend?: ChunkAssembly;
-  /** CHUNK_RESPONSE reassembly in progress. */
-  readonly chunkResponse?: ChunkAssembly;
-}
-
-type MutableState = { -readonly [K in keyof ConversationState]: ConversationState[K] };
-
-function initialState(): MutableState {
-  return {
-    multiKeyConnRsp: false,
-    multiKeyConnReq: false,
-    measurementSummaryHashRequested: false,
-    measurementSignatureRequested: false,
-    keyExchangeSummaryHashType: 0,
-    pskExchangeSummaryHashType: 0,
-    finishSignatureIncluded: false,
-    endpointInfoSignatureRequested: false,
-    encapEndpointInfoSignatureRequested: false,
-  };
-}
 
 function hex(v: number): string {
   return `0x${(v >>> 0).toString(16)}`;
 }
 
-/**
- * Who asks whom: 'main' is the normal flow (requester asks, responder answers); 'encap' is a
- * message nested in an encapsulated flow, where the responder asks and the requester answers.
- */
-type Role = 'main' | 'encap';
-
-export type { ChunkAssembly } from './chunk-assembly.js';
+export interface ConversationDecoderOptions {
+  /**
+   * 'omitted': every signed message comes without its signature, as in the transcript a
+   * signature covers (evidence records it so: verifier/signed.ts). Default 'included'.
+   */
+  readonly signatures?: 'included' | 'omitted';
+}
 
 export class ConversationDecoder {
   private s: MutableState;
@@ -385,9 +96,13 @@ export class ConversationDecoder {
   /** The chunk decode() just advanced, so that update() stores the result instead of copying the chunk again. */
   private advanced: { readonly msg: ChunkMessage; readonly assembly: ChunkAssembly | undefined } | undefined;
 
+  /** Signed messages come without their signature (options.signatures 'omitted'). */
+  private readonly omitSignatures: boolean;
+
   /** `initial` seeds the state, e.g. to decode a capture that starts after negotiation. */
-  constructor(initial: Partial<ConversationState> = {}) {
+  constructor(initial: Partial<ConversationState> = {}, options: ConversationDecoderOptions = {}) {
     this.s = { ...initialState(), ...initial };
+    this.omitSignatures = options.signatures === 'omitted';
   }
 
   get state(): Readonly<ConversationState> {
@@ -436,13 +151,7 @@ export class ConversationDecoder {
    * only changes when the message decodes, so a failure leaves the decoder usable.
    */
   feed(direction: Direction, bytes: Uint8Array): DecodedMessage {
-    const header = peekHeader(bytes);
-    const name = codeName(header.code);
-    const isRequest = isRequestCode(header.code);
-    if (isRequest !== (direction === 'request')) {
-      throw new DecodeError(name, 'RequestResponseCode', 1, `${isRequest ? 'a request' : 'a response'} code sent as a ${direction}`);
-    }
-    const decoded = this.decode(header, bytes, 'main');
+    const { name, decoded } = this.decodeAs(direction, bytes);
     if (decoded.kind === 'other') {
       return { ...decoded, direction, trailing: bytes.subarray(bytes.length) };
     }
@@ -460,6 +169,29 @@ export class ConversationDecoder {
       return { ...decoded, direction, trailing, anomaly: `${trailing.length} zero byte(s) after the end of the message, more than transport padding` };
     }
     return { ...decoded, direction, trailing };
+  }
+
+  /**
+   * Decodes the message at the start of `bytes`, which may be followed by more messages: a
+   * transcript, messages end to end without transport padding. `trailing` is what follows it.
+   * A code without a codec is a DecodeError here, since where its message ends is unknown.
+   */
+  next(direction: Direction, bytes: Uint8Array): DecodedMessage {
+    const { name, decoded } = this.decodeAs(direction, bytes);
+    if (decoded.kind === 'other') throw new DecodeError(name, 'RequestResponseCode', 1, `${name} has no codec: where it ends is unknown`);
+    this.update(decoded, 'main');
+    return { ...decoded, direction, trailing: bytes.subarray(decoded.msg.raw.length) };
+  }
+
+  /** Decodes the message at the start of `bytes`, sent as a `direction`; the state is not changed. */
+  private decodeAs(direction: Direction, bytes: Uint8Array): { name: string; decoded: DecodedSpdmMessage | OtherSpdmMessage } {
+    const header = peekHeader(bytes);
+    const name = codeName(header.code);
+    const isRequest = isRequestCode(header.code);
+    if (isRequest !== (direction === 'request')) {
+      throw new DecodeError(name, 'RequestResponseCode', 1, `${isRequest ? 'a request' : 'a response'} code sent as a ${direction}`);
+    }
+    return { name, decoded: this.decode(header, bytes, 'main') };
   }
 
   private need(value: number | undefined, messageName: string, field: string, what: string): number {
@@ -507,198 +239,31 @@ export class ConversationDecoder {
   }
 
   private decode(header: Header, bytes: Uint8Array, role: Role): DecodedSpdmMessage | OtherSpdmMessage {
-    const s = this.s;
-    const main = role === 'main';
-    switch (header.code) {
-      case RequestCode.GET_VERSION:
-        return { kind: 'GET_VERSION', msg: decodeGetVersion(bytes) };
-      case ResponseCode.VERSION:
-        return { kind: 'VERSION', msg: decodeVersion(bytes) };
-      case RequestCode.GET_CAPABILITIES:
-        return { kind: 'GET_CAPABILITIES', msg: decodeGetCapabilities(bytes) };
-      case ResponseCode.CAPABILITIES:
-        return { kind: 'CAPABILITIES', msg: decodeCapabilities(bytes) };
-      case RequestCode.NEGOTIATE_ALGORITHMS:
-        return { kind: 'NEGOTIATE_ALGORITHMS', msg: decodeNegotiateAlgorithms(bytes) };
-      case ResponseCode.ALGORITHMS:
-        return { kind: 'ALGORITHMS', msg: decodeAlgorithms(bytes) };
-      case RequestCode.GET_DIGESTS:
-        return { kind: 'GET_DIGESTS', msg: decodeGetDigests(bytes) };
-      case ResponseCode.DIGESTS: {
-        const hashSize = this.need(this.hashSize, 'DIGESTS', 'Digest', 'BaseHashAlgo size');
-        return { kind: 'DIGESTS', msg: decodeDigests(bytes, { hashSize, multiKeyConn: main ? s.multiKeyConnRsp : s.multiKeyConnReq }) };
-      }
-      case RequestCode.GET_CERTIFICATE:
-        return { kind: 'GET_CERTIFICATE', msg: decodeGetCertificate(bytes) };
-      case ResponseCode.CERTIFICATE:
-        return { kind: 'CERTIFICATE', msg: decodeCertificate(bytes) };
-      case RequestCode.CHALLENGE:
-        return { kind: 'CHALLENGE', msg: decodeChallenge(bytes) };
-      case ResponseCode.CHALLENGE_AUTH: {
-        const hashSize = this.need(this.hashSize, 'CHALLENGE_AUTH', 'CertChainHash', 'BaseHashAlgo size');
-        const signatureSize = main
-          ? this.need(this.signatureSize, 'CHALLENGE_AUTH', 'Signature', 'BaseAsymAlgo signature size')
-          : this.need(this.requesterSignatureSize, 'CHALLENGE_AUTH', 'Signature', 'ReqBaseAsymAlg signature size');
-        // A requester has no MEAS_CAP: its (encapsulated) CHALLENGE_AUTH never has a summary hash
-        // (libspdm_get_encap_response_challenge_auth rejects a CHALLENGE asking for one).
-        const measurementSummaryHashRequested = main && s.measurementSummaryHashRequested && this.summaryHashPresent(1);
-        return { kind: 'CHALLENGE_AUTH', msg: decodeChallengeAuth(bytes, { hashSize, signatureSize, measurementSummaryHashRequested }) };
-      }
-      case RequestCode.GET_MEASUREMENTS:
-        return { kind: 'GET_MEASUREMENTS', msg: decodeGetMeasurements(bytes) };
-      case ResponseCode.MEASUREMENTS: {
-        const signatureRequested = s.measurementSignatureRequested;
-        const signatureSize = signatureRequested ? this.need(this.signatureSize, 'MEASUREMENTS', 'Signature', 'BaseAsymAlgo signature size') : 0;
-        const msg = decodeMeasurements(bytes, { signatureRequested, signatureSize });
-        this.checkDigestSizes(msg, bytes);
-        return { kind: 'MEASUREMENTS', msg };
-      }
-      case ResponseCode.ERROR:
-        return { kind: 'ERROR', msg: decodeError(bytes) };
-      case RequestCode.RESPOND_IF_READY:
-        return { kind: 'RESPOND_IF_READY', msg: decodeRespondIfReady(bytes) };
+    const kind = DECODED_CODES.get(header.code);
+    if (kind === undefined) return { kind: 'other', header, name: codeName(header.code), body: bytes.subarray(4), raw: bytes };
+    return MESSAGE_TABLE[kind].decode(this.decodeContext(header, role), bytes);
+  }
 
-      // ---------------------------------------------------------------- sessions
-      case RequestCode.KEY_EXCHANGE: {
-        const sizes = this.exchangeDataSizes;
-        if (!sizes) throw new DecodeError('KEY_EXCHANGE', 'ExchangeData', 40, 'DHE group / KEM unknown: no ALGORITHMS selecting a known one seen');
-        return { kind: 'KEY_EXCHANGE', msg: decodeKeyExchange(bytes, { exchangeDataSize: sizes.request }) };
-      }
-      case ResponseCode.KEY_EXCHANGE_RSP: {
-        const sizes = this.exchangeDataSizes;
-        if (!sizes) throw new DecodeError('KEY_EXCHANGE_RSP', 'ExchangeData', 40, 'DHE group / KEM unknown: no ALGORITHMS selecting a known one seen');
-        const hashSize = this.need(this.hashSize, 'KEY_EXCHANGE_RSP', 'MeasurementSummaryHash', 'BaseHashAlgo size');
-        const signatureSize = this.need(this.signatureSize, 'KEY_EXCHANGE_RSP', 'Signature', 'BaseAsymAlgo signature size');
-        return {
-          kind: 'KEY_EXCHANGE_RSP',
-          msg: decodeKeyExchangeRsp(bytes, {
-            hashSize,
-            signatureSize,
-            exchangeDataSize: sizes.response,
-            measurementSummaryHashPresent: this.summaryHashPresent(s.keyExchangeSummaryHashType),
-            handshakeInTheClear: this.handshakeInTheClear,
-          }),
-        };
-      }
-      case RequestCode.FINISH: {
-        const hashSize = this.need(this.hashSize, 'FINISH', 'RequesterVerifyData', 'BaseHashAlgo size');
-        const requesterSignatureSize = this.requesterSignatureSize;
-        return { kind: 'FINISH', msg: decodeFinish(bytes, { hashSize, ...(requesterSignatureSize !== undefined ? { requesterSignatureSize } : {}) }) };
-      }
-      case ResponseCode.FINISH_RSP: {
-        const hashSize = this.need(this.hashSize, 'FINISH_RSP', 'ResponderVerifyData', 'BaseHashAlgo size');
-        return { kind: 'FINISH_RSP', msg: decodeFinishRsp(bytes, { hashSize, handshakeInTheClear: this.handshakeInTheClear }) };
-      }
-      case RequestCode.PSK_EXCHANGE:
-        return { kind: 'PSK_EXCHANGE', msg: decodePskExchange(bytes) };
-      case ResponseCode.PSK_EXCHANGE_RSP: {
-        const hashSize = this.need(this.hashSize, 'PSK_EXCHANGE_RSP', 'ResponderVerifyData', 'BaseHashAlgo size');
-        const measurementSummaryHashPresent = this.summaryHashPresent(s.pskExchangeSummaryHashType);
-        return { kind: 'PSK_EXCHANGE_RSP', msg: decodePskExchangeRsp(bytes, { hashSize, measurementSummaryHashPresent }) };
-      }
-      case RequestCode.PSK_FINISH: {
-        const hashSize = this.need(this.hashSize, 'PSK_FINISH', 'RequesterVerifyData', 'BaseHashAlgo size');
-        return { kind: 'PSK_FINISH', msg: decodePskFinish(bytes, { hashSize }) };
-      }
-      case ResponseCode.PSK_FINISH_RSP:
-        return { kind: 'PSK_FINISH_RSP', msg: decodePskFinishRsp(bytes) };
-      case RequestCode.HEARTBEAT:
-        return { kind: 'HEARTBEAT', msg: decodeHeartbeat(bytes) };
-      case ResponseCode.HEARTBEAT_ACK:
-        return { kind: 'HEARTBEAT_ACK', msg: decodeHeartbeatAck(bytes) };
-      case RequestCode.KEY_UPDATE:
-        return { kind: 'KEY_UPDATE', msg: decodeKeyUpdate(bytes) };
-      case ResponseCode.KEY_UPDATE_ACK:
-        return { kind: 'KEY_UPDATE_ACK', msg: decodeKeyUpdateAck(bytes) };
-      case RequestCode.END_SESSION:
-        return { kind: 'END_SESSION', msg: decodeEndSession(bytes) };
-      case ResponseCode.END_SESSION_ACK:
-        return { kind: 'END_SESSION_ACK', msg: decodeEndSessionAck(bytes) };
-
-      // ---------------------------------------------------------------- encapsulated requests
-      case RequestCode.GET_ENCAPSULATED_REQUEST:
-        return { kind: 'GET_ENCAPSULATED_REQUEST', msg: decodeGetEncapsulatedRequest(bytes) };
-      case ResponseCode.ENCAPSULATED_REQUEST: {
-        const inner = this.nested('ENCAPSULATED_REQUEST', header.version, 'request', 'encap', (c) => ENCAPSULATED_REQUEST_CODES.has(c));
-        return { kind: 'ENCAPSULATED_REQUEST', msg: decodeEncapsulatedRequest(bytes, inner) };
-      }
-      case RequestCode.DELIVER_ENCAPSULATED_RESPONSE: {
-        const inner = this.nested('DELIVER_ENCAPSULATED_RESPONSE', header.version, 'response', 'encap', (c) => ENCAPSULATED_RESPONSE_CODES.has(c));
-        return { kind: 'DELIVER_ENCAPSULATED_RESPONSE', msg: decodeDeliverEncapsulatedResponse(bytes, inner) };
-      }
-      case ResponseCode.ENCAPSULATED_RESPONSE_ACK: {
-        const inner = this.nested('ENCAPSULATED_RESPONSE_ACK', header.version, 'request', 'encap', (c) => ENCAPSULATED_REQUEST_CODES.has(c));
-        return { kind: 'ENCAPSULATED_RESPONSE_ACK', msg: decodeEncapsulatedResponseAck(bytes, inner) };
-      }
-
-      // ---------------------------------------------------------------- provisioning, 1.3 additions
-      case RequestCode.GET_CSR:
-        return { kind: 'GET_CSR', msg: decodeGetCsr(bytes) };
-      case ResponseCode.CSR:
-        return { kind: 'CSR', msg: decodeCsr(bytes) };
-      case RequestCode.SET_CERTIFICATE:
-        return { kind: 'SET_CERTIFICATE', msg: decodeSetCertificate(bytes) };
-      case ResponseCode.SET_CERTIFICATE_RSP:
-        return { kind: 'SET_CERTIFICATE_RSP', msg: decodeSetCertificateRsp(bytes) };
-      case RequestCode.GET_ENDPOINT_INFO:
-        return { kind: 'GET_ENDPOINT_INFO', msg: decodeGetEndpointInfo(bytes) };
-      case ResponseCode.ENDPOINT_INFO: {
-        const signatureRequested = main ? s.endpointInfoSignatureRequested : s.encapEndpointInfoSignatureRequested;
-        const size = main ? this.signatureSize : this.requesterSignatureSize;
-        const signatureSize = signatureRequested ? this.need(size, 'ENDPOINT_INFO', 'Signature', main ? 'BaseAsymAlgo signature size' : 'ReqBaseAsymAlg signature size') : 0;
-        return { kind: 'ENDPOINT_INFO', msg: decodeEndpointInfo(bytes, { signatureRequested, signatureSize }) };
-      }
-      case RequestCode.GET_KEY_PAIR_INFO:
-        return { kind: 'GET_KEY_PAIR_INFO', msg: decodeGetKeyPairInfo(bytes) };
-      case ResponseCode.KEY_PAIR_INFO:
-        return { kind: 'KEY_PAIR_INFO', msg: decodeKeyPairInfo(bytes) };
-      case RequestCode.SET_KEY_PAIR_INFO:
-        return { kind: 'SET_KEY_PAIR_INFO', msg: decodeSetKeyPairInfo(bytes) };
-      case ResponseCode.SET_KEY_PAIR_INFO_ACK:
-        return { kind: 'SET_KEY_PAIR_INFO_ACK', msg: decodeSetKeyPairInfoAck(bytes) };
-      case RequestCode.GET_MEASUREMENT_EXTENSION_LOG:
-        return { kind: 'GET_MEASUREMENT_EXTENSION_LOG', msg: decodeGetMeasurementExtensionLog(bytes) };
-      case ResponseCode.MEASUREMENT_EXTENSION_LOG:
-        return { kind: 'MEASUREMENT_EXTENSION_LOG', msg: decodeMeasurementExtensionLog(bytes) };
-      case RequestCode.GET_SUPPORTED_EVENT_TYPES:
-        return { kind: 'GET_SUPPORTED_EVENT_TYPES', msg: decodeGetSupportedEventTypes(bytes) };
-      case ResponseCode.SUPPORTED_EVENT_TYPES:
-        return { kind: 'SUPPORTED_EVENT_TYPES', msg: decodeSupportedEventTypes(bytes) };
-      case RequestCode.SUBSCRIBE_EVENT_TYPES:
-        return { kind: 'SUBSCRIBE_EVENT_TYPES', msg: decodeSubscribeEventTypes(bytes) };
-      case ResponseCode.SUBSCRIBE_EVENT_TYPES_ACK:
-        return { kind: 'SUBSCRIBE_EVENT_TYPES_ACK', msg: decodeSubscribeEventTypesAck(bytes) };
-      case RequestCode.SEND_EVENT:
-        return { kind: 'SEND_EVENT', msg: decodeSendEvent(bytes) };
-      case ResponseCode.EVENT_ACK:
-        return { kind: 'EVENT_ACK', msg: decodeEventAck(bytes) };
-      case RequestCode.VENDOR_DEFINED_REQUEST:
-        return { kind: 'VENDOR_DEFINED_REQUEST', msg: decodeVendorDefinedRequest(bytes) };
-      case ResponseCode.VENDOR_DEFINED_RESPONSE:
-        return { kind: 'VENDOR_DEFINED_RESPONSE', msg: decodeVendorDefinedResponse(bytes) };
-
-      // ---------------------------------------------------------------- chunking
-      case RequestCode.CHUNK_SEND: {
-        const msg = decodeChunkSend(bytes);
-        const complete = this.advance('CHUNK_SEND', s.chunkSend, msg);
-        const large = complete ? this.decodeLarge('CHUNK_SEND', msg.version, 'request', complete) : undefined;
-        return { kind: 'CHUNK_SEND', msg, ...(large ? { large } : {}) };
-      }
-      case ResponseCode.CHUNK_SEND_ACK: {
-        const inner = this.nested('CHUNK_SEND_ACK', header.version, 'response', 'main', (c) => !CHUNK_CODES.has(c));
-        return { kind: 'CHUNK_SEND_ACK', msg: decodeChunkSendAck(bytes, inner) };
-      }
-      case RequestCode.CHUNK_GET:
-        return { kind: 'CHUNK_GET', msg: decodeChunkGet(bytes) };
-      case ResponseCode.CHUNK_RESPONSE: {
-        const msg = decodeChunkResponse(bytes);
-        const complete = this.advance('CHUNK_RESPONSE', s.chunkResponse, msg);
-        const large = complete ? this.decodeLarge('CHUNK_RESPONSE', msg.version, 'response', complete) : undefined;
-        return { kind: 'CHUNK_RESPONSE', msg, ...(large ? { large } : {}) };
-      }
-      default:
-        return { kind: 'other', header, name: codeName(header.code), body: bytes.subarray(4), raw: bytes };
-    }
+  /** The view of this decoder a table entry decodes with. */
+  private decodeContext(header: Header, role: Role): DecodeContext {
+    return {
+      state: this.s,
+      header,
+      role,
+      hashSize: this.hashSize,
+      signatureSize: this.omitSignatures ? 0 : this.signatureSize,
+      requesterSignatureSize: this.omitSignatures ? 0 : this.requesterSignatureSize,
+      exchangeDataSizes: this.exchangeDataSizes,
+      handshakeInTheClear: this.handshakeInTheClear,
+      need: (value, messageName, field, what) => this.need(value, messageName, field, what),
+      summaryHashPresent: (type) => this.summaryHashPresent(type),
+      nested: (outer, direction, innerRole, allowed) => this.nested(outer, header.version, direction, innerRole, allowed),
+      chunk: (outer, prev, msg, direction) => {
+        const complete = this.advance(outer, prev, msg);
+        return complete ? this.decodeLarge(outer, msg.version, direction, complete) : undefined;
+      },
+      checkDigestSizes: (msg, b) => this.checkDigestSizes(msg, b),
+    };
   }
 
   /** One chunk into its reassembly; the large message after the last chunk. */
@@ -734,82 +299,19 @@ export class ConversationDecoder {
     });
   }
 
+  /** Applies the table's update for `d` (in `role`) to the state. */
   private update(d: DecodedSpdmMessage, role: Role): void {
-    const s = this.s;
-    if (role === 'encap') {
-      // Requests from the responder to the requester: only what their answers need.
-      if (d.kind === 'GET_ENDPOINT_INFO') s.encapEndpointInfoSignatureRequested = d.msg.signatureRequested;
-      return;
-    }
-    switch (d.kind) {
-      case 'GET_VERSION':
+    // Each entry takes the message of its own kind; the table's type cannot say so through d.kind.
+    const entry = MESSAGE_TABLE[d.kind] as KindEntry<DecodedKind>;
+    const ctx: UpdateContext = {
+      state: this.s,
+      reset: () => {
         this.s = initialState();
-        return;
-      case 'VERSION':
-        s.versionEntries = d.msg.entries;
-        return;
-      case 'GET_CAPABILITIES':
-        s.version = d.msg.version;
-        s.requesterFlags = d.msg.flags;
-        return;
-      case 'CAPABILITIES':
-        s.version ??= d.msg.version;
-        s.responderFlags = d.msg.flags;
-        return;
-      case 'NEGOTIATE_ALGORITHMS':
-        s.multiKeyConnRsp = d.msg.version >= 0x13 && (d.msg.otherParams & OtherParams.MULTI_KEY_CONN) !== 0;
-        return;
-      case 'ALGORITHMS':
-        s.baseHashAlgo = d.msg.baseHash;
-        s.baseAsymAlgo = d.msg.baseAsym;
-        s.pqcAsymAlgo = d.msg.pqcAsym;
-        s.measurementHashAlgo = d.msg.measurementHash;
-        s.otherParamsSelection = d.msg.otherParams;
-        s.multiKeyConnReq = d.msg.version >= 0x13 && (d.msg.otherParams & OtherParams.MULTI_KEY_CONN) !== 0;
-        s.dheGroup = algStructValue(d.msg.algStructs, AlgType.DHE);
-        s.kemAlgo = algStructValue(d.msg.algStructs, AlgType.KEM);
-        s.reqBaseAsymAlgo = algStructValue(d.msg.algStructs, AlgType.REQ_BASE_ASYM);
-        s.reqPqcAsymAlgo = algStructValue(d.msg.algStructs, AlgType.REQ_PQC_ASYM);
-        return;
-      case 'CHALLENGE':
-        s.measurementSummaryHashRequested = d.msg.measurementSummaryHashType !== 0;
-        return;
-      case 'GET_MEASUREMENTS':
-        s.measurementSignatureRequested = d.msg.signatureRequested;
-        return;
-      case 'KEY_EXCHANGE':
-        s.keyExchangeSummaryHashType = d.msg.measurementSummaryHashType;
-        return;
-      case 'PSK_EXCHANGE':
-        s.pskExchangeSummaryHashType = d.msg.measurementSummaryHashType;
-        return;
-      case 'FINISH':
-        s.finishSignatureIncluded = d.msg.signatureIncluded;
-        return;
-      case 'GET_ENDPOINT_INFO':
-        s.endpointInfoSignatureRequested = d.msg.signatureRequested;
-        return;
-      case 'ENCAPSULATED_REQUEST':
-      case 'ENCAPSULATED_RESPONSE_ACK':
-        if (d.msg.nested) {
-          s.encapRequestId = d.msg.requestId;
-          this.update(d.msg.nested, 'encap');
-        }
-        return;
-      case 'CHUNK_SEND':
-        s.chunkSend = this.advancedAssembly(d.msg);
-        if (d.large) this.update(d.large, 'main');
-        return;
-      case 'CHUNK_SEND_ACK':
-        if (d.msg.earlyErrorDetected) s.chunkSend = undefined;
-        if (d.msg.nested) this.update(d.msg.nested, 'main');
-        return;
-      case 'CHUNK_RESPONSE':
-        s.chunkResponse = this.advancedAssembly(d.msg);
-        if (d.large) this.update(d.large, 'main');
-        return;
-      default:
-        return;
-    }
+      },
+      update: (inner, innerRole) => this.update(inner, innerRole),
+      advancedAssembly: (msg) => this.advancedAssembly(msg),
+    };
+    if (role === 'main') entry.update?.(ctx, d);
+    else entry.updateEncap?.(ctx, d);
   }
 }

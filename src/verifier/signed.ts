@@ -14,21 +14,12 @@
  *
  * Nothing here throws for hostile input: every inconsistency becomes a problem string.
  */
-import { LIMITS } from '../wire/limits.js';
 import { hashInfo } from '../crypto/algorithms.js';
 import { digest } from '../crypto/hash.js';
 import { responderSigningContext, usesSigningContext } from '../crypto/signature.js';
 import { equalBytes, fromHex, toHex } from '../wire/bytes.js';
-import { SpdmError } from '../wire/errors.js';
 import { codeName, RequestCode, ResponseCode, versionString } from '../spdm/codes.js';
-import { peekHeader } from '../spdm/header.js';
-import { decodeGetVersion, decodeVersion } from '../spdm/messages/version.js';
-import { decodeCapabilities, decodeGetCapabilities, MEAS_CAP_MASK } from '../spdm/messages/capabilities.js';
-import { decodeAlgorithms, decodeNegotiateAlgorithms, OtherParams, type AlgorithmsResponse } from '../spdm/messages/algorithms.js';
-import { decodeDigests, decodeGetDigests } from '../spdm/messages/digests.js';
-import { decodeCertificate, decodeGetCertificate } from '../spdm/messages/certificate.js';
-import { decodeChallenge, decodeChallengeAuth, type ChallengeAuthResponse, type ChallengeRequest } from '../spdm/messages/challenge.js';
-import { decodeGetMeasurements, decodeMeasurements, type GetMeasurementsRequest, type MeasurementsResponse } from '../spdm/messages/measurements.js';
+import { splitTranscript, type SignedTranscriptStep as Step } from '../spdm/signed-transcript.js';
 import { decodeMeasurementRecord } from '../spdm/messages/measurement-block.js';
 import { reverifySignatures } from '../evidence/reverify.js';
 import type { Evidence, SignatureEvidence } from '../evidence/evidence.js';
@@ -86,102 +77,6 @@ export interface SignedView {
   readonly contentChanged?: boolean;
 }
 
-export type Step =
-  | { readonly code: number; readonly version: number; readonly raw: Uint8Array; readonly kind: 'CHALLENGE'; readonly msg: ChallengeRequest }
-  | { readonly code: number; readonly version: number; readonly raw: Uint8Array; readonly kind: 'CHALLENGE_AUTH'; readonly msg: ChallengeAuthResponse }
-  | { readonly code: number; readonly version: number; readonly raw: Uint8Array; readonly kind: 'GET_MEASUREMENTS'; readonly msg: GetMeasurementsRequest }
-  | { readonly code: number; readonly version: number; readonly raw: Uint8Array; readonly kind: 'MEASUREMENTS'; readonly msg: MeasurementsResponse }
-  | { readonly code: number; readonly version: number; readonly raw: Uint8Array; readonly kind: 'ALGORITHMS'; readonly msg: AlgorithmsResponse }
-  | { readonly code: number; readonly version: number; readonly raw: Uint8Array; readonly kind: 'other' };
-
-/** Most messages a signed transcript may hold (a chain read in 64-byte portions is ~2000). */
-const MAX_TRANSCRIPT_MESSAGES = LIMITS.transcriptMessages;
-
-/**
- * Splits a signed transcript into its messages, decoding each with its codec. Also what the
- * signature log takes the measurement blocks a signature covers from (log/entry.ts).
- */
-export function splitTranscript(bytes: Uint8Array, hashSize: number): Step[] {
-  const steps: Step[] = [];
-  let multiKeyConn = false;
-  let summaryRequested = false;
-  let responderFlags: number | undefined;
-  let off = 0;
-  while (off < bytes.length) {
-    if (steps.length >= MAX_TRANSCRIPT_MESSAGES) throw new SpdmError('DECODE_ERROR', `more than ${MAX_TRANSCRIPT_MESSAGES} messages`);
-    const rest = bytes.subarray(off);
-    const h = peekHeader(rest);
-    const base = { code: h.code, version: h.version };
-    let step: Step;
-    switch (h.code) {
-      case RequestCode.GET_VERSION:
-        step = { ...base, kind: 'other', raw: decodeGetVersion(rest).raw };
-        break;
-      case ResponseCode.VERSION:
-        step = { ...base, kind: 'other', raw: decodeVersion(rest).raw };
-        break;
-      case RequestCode.GET_CAPABILITIES:
-        step = { ...base, kind: 'other', raw: decodeGetCapabilities(rest).raw };
-        break;
-      case ResponseCode.CAPABILITIES: {
-        const m = decodeCapabilities(rest);
-        responderFlags = m.flags;
-        step = { ...base, kind: 'other', raw: m.raw };
-        break;
-      }
-      case RequestCode.NEGOTIATE_ALGORITHMS: {
-        const m = decodeNegotiateAlgorithms(rest);
-        multiKeyConn = m.version >= 0x13 && (m.otherParams & OtherParams.MULTI_KEY_CONN) !== 0;
-        step = { ...base, kind: 'other', raw: m.raw };
-        break;
-      }
-      case ResponseCode.ALGORITHMS: {
-        const m = decodeAlgorithms(rest);
-        step = { ...base, kind: 'ALGORITHMS', raw: m.raw, msg: m };
-        break;
-      }
-      case RequestCode.GET_DIGESTS:
-        step = { ...base, kind: 'other', raw: decodeGetDigests(rest).raw };
-        break;
-      case ResponseCode.DIGESTS:
-        step = { ...base, kind: 'other', raw: decodeDigests(rest, { hashSize, multiKeyConn }).raw };
-        break;
-      case RequestCode.GET_CERTIFICATE:
-        step = { ...base, kind: 'other', raw: decodeGetCertificate(rest).raw };
-        break;
-      case ResponseCode.CERTIFICATE:
-        step = { ...base, kind: 'other', raw: decodeCertificate(rest).raw };
-        break;
-      case RequestCode.CHALLENGE: {
-        const m = decodeChallenge(rest);
-        summaryRequested = m.measurementSummaryHashType !== 0 && (responderFlags === undefined || (responderFlags & MEAS_CAP_MASK) !== 0);
-        step = { ...base, kind: 'CHALLENGE', raw: m.raw, msg: m };
-        break;
-      }
-      case ResponseCode.CHALLENGE_AUTH: {
-        const m = decodeChallengeAuth(rest, { hashSize, signatureSize: 0, measurementSummaryHashRequested: summaryRequested });
-        step = { ...base, kind: 'CHALLENGE_AUTH', raw: m.raw, msg: m };
-        break;
-      }
-      case RequestCode.GET_MEASUREMENTS: {
-        const m = decodeGetMeasurements(rest);
-        step = { ...base, kind: 'GET_MEASUREMENTS', raw: m.raw, msg: m };
-        break;
-      }
-      case ResponseCode.MEASUREMENTS: {
-        const m = decodeMeasurements(rest, { signatureRequested: false, signatureSize: 0 });
-        step = { ...base, kind: 'MEASUREMENTS', raw: m.raw, msg: m };
-        break;
-      }
-      default:
-        throw new SpdmError('DECODE_ERROR', `${codeName(h.code)} (0x${h.code.toString(16)}) at byte ${off} has no place in a signed transcript`);
-    }
-    steps.push(step);
-    off += step.raw.length;
-  }
-  return steps;
-}
-
 const VCA_CODES: ReadonlySet<number> = new Set([RequestCode.GET_VERSION, ResponseCode.VERSION]);
 
 function analyseOne(e: Evidence, s: SignatureEvidence, index: number, reverified: { ok: boolean; reason?: string }): SignedView {
@@ -206,7 +101,7 @@ function analyseOne(e: Evidence, s: SignatureEvidence, index: number, reverified
   }
   let steps: Step[];
   try {
-    steps = splitTranscript(fromHex(s.transcript), h.size);
+    steps = splitTranscript(fromHex(s.transcript), s.hashAlgo);
   } catch (err) {
     problems.push(`the signed transcript cannot be decoded: ${err instanceof Error ? err.message : String(err)}`);
     return result();

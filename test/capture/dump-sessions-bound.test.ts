@@ -11,7 +11,7 @@ import { dumpCapture, formatDump } from '../../src/capture/dump.js';
 import { ConversationDecoder } from '../../src/spdm/conversation.js';
 import { encodeKeyExchange, encodeKeyExchangeRsp } from '../../src/spdm/messages/key-exchange.js';
 import { LIMITS } from '../../src/wire/limits.js';
-import { vca } from '../session/synthetic.js';
+import { vca } from './synthetic-sessions.js';
 import { doeSpdm, filler, PcapWriter } from './synthetic-pcap.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'spdmkit-dump-sessions-'));

@@ -20,6 +20,9 @@
  * KEY_EXCHANGE sessions cannot be decrypted from a capture (the (EC)DHE secret is ephemeral):
  * their records are reported as such. Sessions are keyed by session ID; libspdm gives its first
  * session the ID 0xFFFFFFFF on both sides, so a later session may reuse the ID of an ended one.
+ *
+ * Only an observer needs this (`spdm dump`): what a live session shares with it — the key
+ * schedule, the record layer, the secured message version — stays in session/.
  */
 import { concat } from '../wire/bytes.js';
 import { SpdmError } from '../wire/errors.js';
@@ -31,10 +34,10 @@ import { Transcript } from '../spdm/transcript.js';
 import { ConversationDecoder, type ConversationState, type DecodedMessage, type Direction } from '../spdm/conversation.js';
 import { AlgType, algStructValue } from '../spdm/messages/algorithms.js';
 import { CapabilityFlag } from '../spdm/messages/capabilities.js';
-import { ErrorCode } from '../spdm/messages/error.js';
 import { KeyUpdateOperation } from '../spdm/messages/key-update.js';
 import type { PskExchangeRequest, PskExchangeResponse } from '../spdm/messages/psk.js';
-import { decodeOpaqueData } from '../spdm/opaque.js';
+import { RequestPairer, pairingRole } from '../spdm/pairer.js';
+import { selectedSecuredMessageVersion, securedVersionText } from '../session/secured-version.js';
 import {
   deriveDataSecrets,
   deriveHandshakeSecrets,
@@ -43,7 +46,7 @@ import {
   type HandshakeSecrets,
   type KeyScheduleParams,
   type TrafficKeys,
-} from './key-schedule.js';
+} from '../session/key-schedule.js';
 import {
   decodeSecuredRecord,
   openSecuredRecord,
@@ -55,7 +58,7 @@ import {
   type SecuredRecord,
   type SecuredTransport,
   type SessionMode,
-} from './record.js';
+} from '../session/record.js';
 
 export type SessionKind = 'psk' | 'key-exchange';
 export type KeyPhase = 'handshake' | 'data';
@@ -190,29 +193,12 @@ function other(d: Direction): Direction {
   return d === 'request' ? 'response' : 'request';
 }
 
-/** The DSP0277 version in VersionSelection (DMTF element, SMDataID 0), as its u16 (0x1300 = 1.3). */
-export function selectedSecuredMessageVersion(opaque: Uint8Array): number | undefined {
-  if (opaque.length === 0) return undefined;
-  try {
-    for (const e of decodeOpaqueData(opaque).elements) {
-      const d = e.data;
-      if (e.registryId === 0 && d.length >= 4 && d[1] === 0) return (d[2] as number) | ((d[3] as number) << 8);
-    }
-  } catch {
-    return undefined;
-  }
-  return undefined;
-}
-
-function versionText(v: number): string {
-  return `${(v >> 12) & 0xf}.${(v >> 8) & 0xf}`;
-}
-
 export class SessionTracker {
   readonly layout: RecordLayout;
   private readonly opts: SessionTrackerOptions;
   private a: Uint8Array[] = [];
-  private pendingRequest: DecodedMessage | undefined;
+  /** Responses paired with their requests: an exchange response with its exchange request. */
+  private readonly pairer = new RequestPairer<DecodedMessage>();
   private aeadId: number | undefined;
   private readonly live = new Map<number, Session>();
   /** Sessions reported, oldest first from `first`: at most LIMITS.captureSessionReports of them. */
@@ -242,7 +228,7 @@ export class SessionTracker {
       ...(s.reason ? { reason: s.reason } : {}),
       phase: s.phase,
       ...(s.mode ? { mode: s.mode } : {}),
-      ...(s.securedVersion !== undefined ? { securedMessageVersion: versionText(s.securedVersion) } : {}),
+      ...(s.securedVersion !== undefined ? { securedMessageVersion: securedVersionText(s.securedVersion) } : {}),
       ...(s.params && s.nonceOrders.length === 1 ? { nonceOrder: s.nonceOrders[0] } : {}),
       responderVerifyData: s.responderVerifyData,
       requesterVerifyData: s.requesterVerifyData,
@@ -257,21 +243,18 @@ export class SessionTracker {
    * negotiated algorithms; it seeds each session's own decoder). `ref` is echoed in reports.
    */
   observe(d: DecodedMessage, connection: Readonly<ConversationState>, ref?: number): SessionEvent | undefined {
+    const role = pairingRole(d);
+    const req = this.pairer.feed(role, d).request;
     if (d.direction === 'request') {
       if (d.kind === 'GET_VERSION') {
         this.a = [];
         for (const s of this.live.values()) this.end(s, 'GET_VERSION');
         this.live.clear();
       }
-      // RESPOND_IF_READY asks again for the answer to the request still pending.
-      if (d.kind !== 'RESPOND_IF_READY') this.pendingRequest = d;
       return undefined;
     }
-    const req = this.pendingRequest;
-    // ResponseNotReady: the real response comes after a RESPOND_IF_READY.
-    if (d.kind === 'ERROR' && d.msg.errorCode === ErrorCode.ResponseNotReady) return undefined;
-    this.pendingRequest = undefined;
-    if (!req) return undefined;
+    // ResponseNotReady: the real response comes after a RESPOND_IF_READY (the pairer keeps the request).
+    if (role === 'not-ready' || !req) return undefined;
     switch (d.kind) {
       case 'VERSION':
         if (req.kind === 'GET_VERSION') this.a = [req.msg.raw, d.msg.raw];

@@ -20,8 +20,8 @@ import {
   type TrafficKeys,
 } from '../../src/session/key-schedule.js';
 import { RECORD_LAYOUTS, sealSecuredRecord, wrapApplicationData, type NonceOrder, type SecuredTransport, type SessionMode } from '../../src/session/record.js';
-import type { SessionTracker } from '../../src/session/tracker.js';
-import { loadCapture } from './captures.js';
+import type { SessionTracker } from '../../src/capture/session-tracker.js';
+import { loadCapture } from '../session/captures.js';
 
 /** The VCA of doe-v12-p256 (SPDM 1.2, SHA-256, AES-256-GCM), optionally with other capability flags. */
 export function vca(patch: { requesterFlags?: (f: number) => number; responderFlags?: (f: number) => number } = {}): Uint8Array[] {

@@ -1,5 +1,5 @@
 /**
- * SessionTracker on synthetic sessions (test/session/synthetic.ts plays both peers): every record
+ * SessionTracker on synthetic sessions (test/capture/synthetic-sessions.ts plays both peers): every record
  * opens with the key the schedule predicts, key switch points are found from the traffic, and
  * everything that cannot be decrypted says why.
  */
@@ -10,9 +10,9 @@ import { encodeHeartbeat, encodeHeartbeatAck } from '../../src/spdm/messages/hea
 import { encodeKeyUpdate, encodeKeyUpdateAck, KeyUpdateOperation } from '../../src/spdm/messages/key-update.js';
 import { encodeEndSession, encodeEndSessionAck } from '../../src/spdm/messages/end-session.js';
 import { encodeRespondIfReady, encodeResponseNotReady } from '../../src/spdm/messages/error.js';
-import { SessionTracker, type RecordResult } from '../../src/session/tracker.js';
+import { SessionTracker, type RecordResult } from '../../src/capture/session-tracker.js';
 import type { SecuredTransport, SessionMode } from '../../src/session/record.js';
-import { ENCRYPT_CLEARED, PARAMS, Peers, PSK_NO_CONTEXT, vca, Wire } from './synthetic.js';
+import { ENCRYPT_CLEARED, PARAMS, Peers, PSK_NO_CONTEXT, vca, Wire } from './synthetic-sessions.js';
 
 const PSK = new TextEncoder().encode('synthetic psk');
 const V = PARAMS.version;

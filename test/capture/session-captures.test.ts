@@ -6,8 +6,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ConversationDecoder, type Direction } from '../../src/spdm/conversation.js';
-import { SessionTracker, type RecordResult, type SessionEvent } from '../../src/session/tracker.js';
-import { captureFiles, LIBSPDM_PSK, loadCapture, type Capture } from './captures.js';
+import { SessionTracker, type RecordResult, type SessionEvent } from '../../src/capture/session-tracker.js';
+import { captureFiles, LIBSPDM_PSK, loadCapture, type Capture } from '../session/captures.js';
 
 function run(cap: Capture, psk: Uint8Array | undefined) {
   const decoder = new ConversationDecoder();
