@@ -11,7 +11,7 @@
  * reassembly that would grow past LIMITS.captureTranscriptBytes is emptied instead, and the
  * signatures over it are reported as not checked (ok: null) rather than verified on a part.
  */
-import { X509Certificate, type KeyObject } from 'node:crypto';
+import type { KeyObject } from 'node:crypto';
 import { spdmVerify } from '../crypto/signature.js';
 import { concat, toHex } from '../wire/bytes.js';
 import { SpdmError } from '../wire/errors.js';
@@ -22,7 +22,7 @@ import type { DecodedMessage } from '../spdm/conversation.js';
 import { pairingRole, RequestPairer } from '../spdm/pairer.js';
 import type { ChallengeRequest } from '../spdm/messages/challenge.js';
 import type { GetMeasurementsRequest } from '../spdm/messages/measurements.js';
-import { decodeSpdmCertChain } from '../x509/spdm-chain.js';
+import { chainForSlot } from '../x509/slot-chain.js';
 
 export interface SignatureFinding {
   readonly kind: 'CHALLENGE_AUTH' | 'MEASUREMENTS';
@@ -197,9 +197,7 @@ export class SignatureTracker {
   /** The leaf's public key of the chain just read becomes the slot's (forgotten if the chain does not decode). */
   private readLeafKey(slot: number): void {
     try {
-      const chain = decodeSpdmCertChain(concat(this.certParts), this.version, this.hashSize);
-      const leaf = chain.certificates.at(-1);
-      if (leaf) this.leafKeys.set(slot, new X509Certificate(Buffer.from(leaf)).publicKey);
+      this.leafKeys.set(slot, chainForSlot(concat(this.certParts), { version: this.version, hashId: this.hashId }).leafKey);
     } catch {
       this.leafKeys.delete(slot);
     }

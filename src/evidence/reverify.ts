@@ -7,8 +7,7 @@ import { digest } from '../crypto/hash.js';
 import { responderSigningContext, spdmVerify } from '../crypto/signature.js';
 import { equalBytes, fromHex, toHex } from '../wire/bytes.js';
 import { SpdmError } from '../wire/errors.js';
-import { decodeSpdmCertChain } from '../x509/spdm-chain.js';
-import { parseCertificate } from '../x509/certificate.js';
+import { chainForSlot } from '../x509/slot-chain.js';
 import type { Evidence, SignatureEvidence } from './evidence.js';
 
 export interface SignatureCheck {
@@ -23,12 +22,8 @@ function checkOne(e: Evidence, s: SignatureEvidence, index: number): SignatureCh
   try {
     const slot = e.slots.find((x) => x.slot === s.slot);
     if (!slot || !slot.certChain) return fail(`no certificate chain recorded for slot ${s.slot}`);
-    const h = hashInfo(s.hashAlgo);
-    if (!h) return fail(`unknown hash algorithm 0x${s.hashAlgo.toString(16)}`);
-    const chain = decodeSpdmCertChain(fromHex(slot.certChain), s.version, h.size);
-    const leafDer = chain.certificates.at(-1);
-    if (!leafDer) return fail('empty certificate chain');
-    const leaf = parseCertificate(leafDer);
+    if (!hashInfo(s.hashAlgo)) return fail(`unknown hash algorithm 0x${s.hashAlgo.toString(16)}`);
+    const { leafKey } = chainForSlot(fromHex(slot.certChain), { version: s.version, hashId: s.hashAlgo });
     const transcript = fromHex(s.transcript);
     const th = digest(s.hashAlgo, transcript);
     if (!equalBytes(th, fromHex(s.transcriptHash))) return fail(`transcript hash ${toHex(th)} differs from the recorded ${s.transcriptHash}`);
@@ -37,7 +32,7 @@ function checkOne(e: Evidence, s: SignatureEvidence, index: number): SignatureCh
     // The signing context follows from the message kind and version; the recorded one is only checked.
     const context = responderSigningContext(s.kind, s.version);
     if (s.context !== context) return fail(`recorded signing context "${s.context}" is not the one a ${s.kind} signature uses`);
-    const ok = spdmVerify(leaf.publicKey, s.asymAlgo, { version: s.version, hashId: s.hashAlgo, context, transcript: [transcript], transcriptHash: th }, fromHex(s.signature));
+    const ok = spdmVerify(leafKey, s.asymAlgo, { version: s.version, hashId: s.hashAlgo, context, transcript: [transcript], transcriptHash: th }, fromHex(s.signature));
     return ok ? { index, kind: s.kind, ok: true } : fail('signature does not verify with the leaf key');
   } catch (err) {
     return fail(err instanceof SpdmError ? `${err.code}: ${err.message}` : String(err));

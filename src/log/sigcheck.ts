@@ -8,8 +8,7 @@ import type { KeyObject } from 'node:crypto';
 import { hashInfo } from '../crypto/algorithms.js';
 import { spdmVerify } from '../crypto/signature.js';
 import { SpdmError } from '../wire/errors.js';
-import { parseCertificate } from '../x509/certificate.js';
-import { decodeSpdmCertChain } from '../x509/spdm-chain.js';
+import { chainForSlot } from '../x509/slot-chain.js';
 import { ed25519Verify, publicKeyFromSpki } from './log-key.js';
 
 export interface SpdmSignatureTask {
@@ -74,13 +73,9 @@ export class SignatureChecker {
   private loadLeafKey(digestHex: string, version: number, hashAlgo: number): KeyObject | string {
     const chain = this.chains.get(digestHex);
     if (!chain) return `certificate chain ${digestHex} is not in the log`;
-    const h = hashInfo(hashAlgo);
-    if (!h) return `unknown hash algorithm 0x${hashAlgo.toString(16)}`;
+    if (!hashInfo(hashAlgo)) return `unknown hash algorithm 0x${hashAlgo.toString(16)}`;
     try {
-      const decoded = decodeSpdmCertChain(chain, version, h.size);
-      const leaf = decoded.certificates.at(-1);
-      if (!leaf) return 'empty certificate chain';
-      return parseCertificate(leaf).publicKey;
+      return chainForSlot(chain, { version, hashId: hashAlgo }).leafKey;
     } catch (e) {
       return `certificate chain ${digestHex} cannot be read: ${describe(e)}`;
     }

@@ -56,6 +56,7 @@ interface SlotState {
   chain?: Uint8Array;
   certModel: number;
   certificates?: ParsedCertificate[];
+  leafKey?: KeyObject;
   problems: { code: string; certIndex: number; message: string }[];
 }
 
@@ -378,6 +379,7 @@ export class Requester {
     });
     st.chain = chain;
     st.certificates = v.certificates;
+    st.leafKey = v.leafKey;
     st.problems = v.report.problems.map((p) => ({ ...p }));
     const fatal = v.report.problems.filter((p) => FATAL_CHAIN_PROBLEMS.has(p.code));
     if (fatal.length > 0) {
@@ -387,9 +389,9 @@ export class Requester {
   }
 
   private leafKey(slot: number): KeyObject {
-    const leaf = this.slots.get(slot)?.certificates?.at(-1);
-    if (!leaf) throw new TypeError(`no certificate chain for slot ${slot}: retrieve it before asking for signatures`);
-    return leaf.publicKey;
+    const key = this.slots.get(slot)?.leafKey;
+    if (!key) throw new TypeError(`no certificate chain for slot ${slot}: retrieve it before asking for signatures`);
+    return key;
   }
 
   private callerNonce: Uint8Array | undefined;

@@ -19,7 +19,7 @@ import { concat, fromHex, toHex } from '../wire/bytes.js';
 import { SpdmError } from '../wire/errors.js';
 import type { ParsedCertificate } from '../x509/certificate.js';
 import { sharedCertificateCache } from '../x509/cache.js';
-import { decodeSpdmCertChain } from '../x509/spdm-chain.js';
+import { chainForSlot } from '../x509/slot-chain.js';
 import { cmaSanString } from './cma-san.js';
 import { parseEvidence } from './evidence-input.js';
 import { analyseSignatures, reconcileMeasurements, type EffectiveMeasurement, type SignedView } from './signed.js';
@@ -106,10 +106,8 @@ function chainOf(e: Evidence, slot: number): readonly ParsedCertificate[] | stri
   const s = e.slots.find((x) => x.slot === slot);
   if (!s || s.certChain === '') return `slot ${slot} has no certificate chain`;
   try {
-    const h = hashInfo(e.algorithms.baseHash);
-    if (!h) return `unknown hash algorithm 0x${e.algorithms.baseHash.toString(16)}`;
-    const certs = decodeSpdmCertChain(fromHex(s.certChain), e.versionByte, h.size).certificates.map((d) => sharedCertificateCache.parse(d));
-    return certs.length > 0 ? certs : `slot ${slot}: empty chain`;
+    if (!hashInfo(e.algorithms.baseHash)) return `unknown hash algorithm 0x${e.algorithms.baseHash.toString(16)}`;
+    return chainForSlot(fromHex(s.certChain), { version: e.versionByte, hashId: e.algorithms.baseHash, cache: sharedCertificateCache }).certificates;
   } catch (err) {
     return `slot ${slot}: ${err instanceof Error ? err.message : String(err)}`;
   }

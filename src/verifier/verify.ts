@@ -19,11 +19,12 @@ import { hashInfo } from '../crypto/algorithms.js';
 import { digest } from '../crypto/hash.js';
 import { versionString } from '../spdm/codes.js';
 import { equalBytes, fromHex, toHex } from '../wire/bytes.js';
+import { SpdmError } from '../wire/errors.js';
 import type { ParsedCertificate } from '../x509/certificate.js';
 import { chainsToRoot, validateCertChain, type ChainProblemCode } from '../x509/chain.js';
 import { sharedCertificateCache } from '../x509/cache.js';
 import { OID_DMTF_EKU_RESPONDER_AUTH } from '../x509/oids.js';
-import { decodeSpdmCertChain } from '../x509/spdm-chain.js';
+import { chainForSlot } from '../x509/slot-chain.js';
 import { checkCmaSan, cmaSanString } from './cma-san.js';
 import { parseEvidence } from './evidence-input.js';
 import { DEFAULT_POLICY, effectivePolicy, matchDevice, type DevicePolicy, type EvidenceRequirements, type Policy, type RuleName, type Rules } from './policy.js';
@@ -88,35 +89,23 @@ function readChain(e: Evidence, slot: number, v: VerdictBuilder): SlotChain | un
     v.fail('CHAIN_UNTRUSTED', `slot ${slot}: the evidence records no certificate chain`, { slot });
     return undefined;
   }
-  const h = hashInfo(e.algorithms.baseHash);
-  if (!h) {
+  if (!hashInfo(e.algorithms.baseHash)) {
     v.fail('MALFORMED_EVIDENCE', `unknown hash algorithm 0x${e.algorithms.baseHash.toString(16)}`);
     return undefined;
   }
-  let der: readonly Uint8Array[];
-  let rootHash: Uint8Array;
   try {
-    const chain = decodeSpdmCertChain(fromHex(s.certChain), e.versionByte, h.size);
-    der = chain.certificates;
-    rootHash = chain.rootHash;
+    const c = chainForSlot(fromHex(s.certChain), { version: e.versionByte, hashId: e.algorithms.baseHash, cache: sharedCertificateCache, maxCertificates: MAX_CHAIN_CERTIFICATES });
+    return { slot, certModel: s.certModel, rootHash: c.rootHash, certs: c.certificates };
   } catch (err) {
-    v.fail('CHAIN_INVALID', `slot ${slot}: the SPDM certificate chain cannot be decoded: ${err instanceof Error ? err.message : String(err)}`, { slot });
+    const message = err instanceof Error ? err.message : String(err);
+    const certIndex = err instanceof SpdmError ? err.details['certIndex'] : undefined;
+    // chainForSlot prefixes the parser's message with the index, which this message already names.
+    const parserMessage = err instanceof Error && err.cause instanceof Error ? err.cause.message : message;
+    if (typeof certIndex === 'number') v.fail('CERT_INVALID', `slot ${slot}: certificate ${certIndex} cannot be parsed: ${parserMessage}`, { slot, certIndex });
+    else if (err instanceof SpdmError && err.code === 'LIMIT_EXCEEDED') v.fail('CHAIN_INVALID', `slot ${slot}: ${message}`, { slot });
+    else v.fail('CHAIN_INVALID', `slot ${slot}: the SPDM certificate chain cannot be decoded: ${message}`, { slot });
     return undefined;
   }
-  if (der.length > MAX_CHAIN_CERTIFICATES) {
-    v.fail('CHAIN_INVALID', `slot ${slot}: the chain holds ${der.length} certificates, more than ${MAX_CHAIN_CERTIFICATES} are not examined`, { slot });
-    return undefined;
-  }
-  const certs: ParsedCertificate[] = [];
-  for (let i = 0; i < der.length; i++) {
-    try {
-      certs.push(sharedCertificateCache.parse(der[i] as Uint8Array));
-    } catch (err) {
-      v.fail('CERT_INVALID', `slot ${slot}: certificate ${i} cannot be parsed: ${err instanceof Error ? err.message : String(err)}`, { slot, certIndex: i });
-      return undefined;
-    }
-  }
-  return { slot, certModel: s.certModel, rootHash, certs };
 }
 
 function checkChain(e: Evidence, c: SlotChain, rules: Rules, trust: TrustSource, certTime: Date, v: VerdictBuilder): void {

@@ -12,11 +12,11 @@ import { equalBytes } from '../wire/bytes.js';
 import { keyMatchesAlgorithm } from '../crypto/signature.js';
 import { asymInfo } from '../crypto/algorithms.js';
 import { digest, requireHash } from '../crypto/hash.js';
-import { isEmptyName, parseCertificate, type ParsedCertificate } from './certificate.js';
+import { isEmptyName, type ParsedCertificate } from './certificate.js';
 import { OID_DMTF_EKU_REQUESTER_AUTH, OID_DMTF_EKU_RESPONDER_AUTH, OID_DMTF_HARDWARE_IDENTITY } from './oids.js';
 import { checkSignature, verifyCertSignature } from './signature.js';
 import type { CertificateCache } from './cache.js';
-import { decodeSpdmCertChain, type SpdmCertChain } from './spdm-chain.js';
+import { chainForSlot, type SlotChain } from './slot-chain.js';
 
 export { verifyCertSignature } from './signature.js';
 
@@ -173,40 +173,30 @@ export function validateCertChain(certs: readonly ParsedCertificate[], opts: Cha
   return { ok: problems.length === 0, problems };
 }
 
-export interface SpdmChainValidation {
-  readonly chain: SpdmCertChain;
-  readonly certificates: ParsedCertificate[];
+export interface SpdmChainValidation extends SlotChain {
   readonly report: ChainReport;
 }
 
 /**
- * Decodes an SPDM certificate chain, parses each certificate once and validates it. RootHash must
- * equal Hash(first certificate) when the first certificate is self-issued (a root); when the root
- * is omitted (1.2+) RootHash names an external root and is matched by chainsToRoot instead.
+ * Decodes an SPDM certificate chain, parses each certificate once (chainForSlot) and validates it.
+ * RootHash must equal Hash(first certificate) when the first certificate is self-issued (a root);
+ * when the root is omitted (1.2+) RootHash names an external root and is matched by chainsToRoot
+ * instead.
  *
  * Throws only for input that cannot be decoded at all (DecodeError, SpdmError CERT_INVALID with
  * `details.certIndex`); everything else is a problem in the report.
  */
 export function validateSpdmChain(chainBytes: Uint8Array, opts: ChainValidationOptions & { readonly hashId: number }): SpdmChainValidation {
-  const h = requireHash(opts.hashId);
-  const chain = decodeSpdmCertChain(chainBytes, opts.version, h.size);
-  const certificates = chain.certificates.map((der, i) => {
-    try {
-      return opts.cache ? opts.cache.parse(der) : parseCertificate(der);
-    } catch (e) {
-      if (e instanceof SpdmError) {
-        throw new SpdmError(e.code, `Certificates[${i}]: ${e.message}`, { ...e.details, certIndex: i }, { cause: e });
-      }
-      throw e;
-    }
-  });
+  requireHash(opts.hashId);
+  const slot = chainForSlot(chainBytes, { version: opts.version, hashId: opts.hashId, ...(opts.cache ? { cache: opts.cache } : {}) });
+  const { chain, certificates } = slot;
   const base = validateCertChain(certificates, opts);
   const first = certificates[0] as ParsedCertificate;
   const problems = [...base.problems];
   if (first.selfIssued && !equalBytes(chain.rootHash, digest(opts.hashId, first.der))) {
     problems.unshift({ code: 'ROOT_HASH', certIndex: 0, message: 'RootHash is not the hash of the root certificate in the chain' });
   }
-  return { chain, certificates, report: { ok: problems.length === 0, problems } };
+  return { ...slot, report: { ok: problems.length === 0, problems } };
 }
 
 export interface TrustResult {

@@ -7,6 +7,7 @@ export {
   SPDM_MAX_CERT_CHAIN_SIZE_V13,
   type SpdmCertChain,
 } from './spdm-chain.js';
+export { chainForSlot, type SlotChain, type SlotChainOptions } from './slot-chain.js';
 export {
   parseCertificate,
   isEmptyName,
