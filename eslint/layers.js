@@ -62,13 +62,10 @@ export const PACKAGES = {
  * `log/store` is a part of `log` (it may import what log may) that alone reaches the databases.
  */
 export function layerOf(relToSrc) {
-  let parts = relToSrc.split('/');
-  // Until the signature log moves from src/evidence/log to src/log, the old place is `log/` and
-  // its store-*.ts files are `log/store/`. Drop these two lines once the move has landed.
-  if (parts[0] === 'evidence' && parts[1] === 'log') parts = parts.slice(1);
-  if (parts[0] === 'log' && parts.length === 2 && /^store-.*\.ts$/.test(parts[1]))
-    parts = ['log', 'store', parts[1]];
-  if (parts.length === 1) return { layer: parts[0] === 'index.ts' ? 'index' : parts[0], sub: '' };
+  const parts = relToSrc.split('/');
+  // Files at the top of src/ are the package's entry points (index.ts and the subpath fronts such
+  // as codecs.ts): like the root, they may gather from every layer.
+  if (parts.length === 1) return { layer: 'index', sub: '' };
   const layer = parts[0];
   const inStore = layer === 'log' && parts[1] === 'store';
   return { layer, part: inStore ? 'log/store' : layer, sub: parts.slice(1).join('/') };

@@ -5,7 +5,7 @@
  * "trusted" means one thing everywhere.
  */
 import { fromHex, toHex } from '../wire/bytes.js';
-import { SpdmError } from '../wire/errors.js';
+import { isSpdmError, SpdmError } from '../wire/errors.js';
 import { systemRandom } from '../crypto/random.js';
 import { NONCE_SIZE } from '../spdm/messages/challenge.js';
 import type { TrustStore } from '../verifier/trust-store.js';
@@ -108,7 +108,7 @@ export async function runAuthenticate(o: AuthenticateCliOptions): Promise<{ exit
   try {
     ({ transport, pci } = await openTransport(o, connect));
   } catch (e) {
-    const err = e instanceof SpdmError ? e : new SpdmError('TRANSPORT_ERROR', String(e));
+    const err = isSpdmError(e) ? e : new SpdmError('TRANSPORT_ERROR', String(e));
     return { exitCode: err.code === 'DECODE_ERROR' ? EXIT.USAGE : EXIT.UNREACHABLE, outcome: { authenticated: false, reason: err.message, errorCode: err.code } };
   }
   const requester = new Requester(transport, {
@@ -135,7 +135,7 @@ export async function runAuthenticate(o: AuthenticateCliOptions): Promise<{ exit
       outcome: { authenticated: true, trusted, ...(reason ? { reason } : {}), evidence, verdict },
     };
   } catch (e) {
-    const err = e instanceof SpdmError ? e : new SpdmError('DEVICE_ERROR', String(e));
+    const err = isSpdmError(e) ? e : new SpdmError('DEVICE_ERROR', String(e));
     return { exitCode: EXIT.FAILED, outcome: { authenticated: false, reason: err.message, errorCode: err.code } };
   } finally {
     await transport.close?.();

@@ -13,7 +13,7 @@
  */
 import { open, readdir, readFile, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
-import { SpdmError } from '../wire/errors.js';
+import { isSpdmError, SpdmError } from '../wire/errors.js';
 import { PCI_SIG_VENDOR_ID, type DoeProtocol } from '../transport/doe.js';
 import { checkConfigOffset, findExtendedCapabilities, PCI_CFG_SPACE_EXP_SIZE, PCI_CFG_SPACE_SIZE, PCI_EXT_CAP_ID_DOE, type ConfigSpace } from './config-space.js';
 
@@ -254,7 +254,7 @@ export async function scanDoeDevices(opts: DoeScanOptions = {}): Promise<DoeScan
         doeOffsets = await findExtendedCapabilities(cs, PCI_EXT_CAP_ID_DOE);
       }
     } catch (e) {
-      if (!(e instanceof SpdmError)) throw e;
+      if (!isSpdmError(e)) throw e;
       const d = e.details;
       const code = typeof d['errno'] === 'string' ? d['errno'] : d['reason'] === 'short-read' ? 'SHORT_READ' : e.code;
       problem = { code, message: e.message };

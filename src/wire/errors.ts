@@ -86,8 +86,14 @@ export interface ErrorDetailsMap {
 }
 
 /** The details of an error with code `C`: its typed keys (ErrorDetailsMap) in an open record. */
-export type ErrorDetails<C extends SpdmErrorCode = SpdmErrorCode> = (C extends keyof ErrorDetailsMap ? ErrorDetailsMap[C] : unknown) &
+export type ErrorDetails<C extends SpdmErrorCode = SpdmErrorCode> = (C extends keyof ErrorDetailsMap ? KnownDetails<C> : unknown) &
   Readonly<Record<string, unknown>>;
+
+/**
+ * ErrorDetailsMap[C], looked up key by key rather than indexed with C: `e instanceof SpdmError`
+ * narrows to SpdmError<any>, and indexing with `any` would make its details `any` too.
+ */
+type KnownDetails<C> = { [K in keyof ErrorDetailsMap]: C extends K ? ErrorDetailsMap[K] : never }[keyof ErrorDetailsMap];
 
 /** The constructor's tail: `details` may be left out only for codes whose keys are all optional. */
 type DetailsArgs<C extends SpdmErrorCode> = C extends keyof ErrorDetailsMap

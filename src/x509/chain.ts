@@ -7,7 +7,6 @@
  * Trust is a separate question (chainsToRoot): a chain can be well-formed and still end at a root
  * the verifier does not trust.
  */
-import { SpdmError } from '../wire/errors.js';
 import { equalBytes } from '../wire/bytes.js';
 import { keyMatchesAlgorithm } from '../crypto/signature.js';
 import { asymInfo } from '../crypto/algorithms.js';

@@ -50,7 +50,7 @@ test('nonce, date and HOST:PORT parsers', () => {
 test('every command refuses a bad option value with exit 2, before it runs', async () => {
   const write = process.stderr.write.bind(process.stderr);
   let stderr = '';
-  process.stderr.write = ((s: string | Uint8Array) => ((stderr += String(s)), true)) as typeof process.stderr.write;
+  process.stderr.write = ((s: string | Uint8Array) => ((stderr += String(s)), true));
   try {
     const runs: string[][] = [
       ['emulate', '--port', '-1'],

@@ -11,7 +11,7 @@
 import { readFileSync } from 'node:fs';
 import { openLog, type SignatureLog } from '../../src/log/log.js';
 import type { Evidence } from '../../src/evidence/evidence.js';
-import { SpdmError } from '../../src/wire/errors.js';
+import { isSpdmError } from '../../src/wire/errors.js';
 
 export type CrashMessage =
   | { readonly t: 'loaded' }
@@ -45,7 +45,7 @@ function send(m: CrashMessage): Promise<void> {
 }
 
 function describe(e: unknown, device: string): CrashMessage {
-  const typed = e instanceof SpdmError;
+  const typed = isSpdmError(e);
   const code = typed ? e.code : String((e as { code?: unknown }).code ?? (e instanceof Error ? e.name : 'unknown'));
   const outcome = typed ? String(e.details['outcome'] ?? '') : '';
   return { t: 'fail', device, typed, code, outcome, message: e instanceof Error ? e.message : String(e) };

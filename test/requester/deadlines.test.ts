@@ -5,7 +5,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { SpdmError } from '../../src/wire/errors.js';
+import { isSpdmError, SpdmError } from '../../src/wire/errors.js';
 import { LIMITS } from '../../src/wire/limits.js';
 import type { Clock } from '../../src/transport/clock.js';
 import type { DeviceProfile } from '../../src/responder/profile.js';
@@ -41,7 +41,7 @@ function run(profile: DeviceProfile, options: RequesterOptions = {}, misbehave?:
 
 function expectCode(code: string, check?: (e: SpdmError) => void) {
   return (e: unknown) => {
-    assert.ok(e instanceof SpdmError, `expected SpdmError, got ${String(e)}`);
+    assert.ok(isSpdmError(e), `expected SpdmError, got ${String(e)}`);
     assert.equal(e.code, code, e.message);
     check?.(e);
     return true;
