@@ -12,10 +12,7 @@ export default tseslint.config(
     },
     rules: {
       '@typescript-eslint/no-explicit-any': 'error',
-      '@typescript-eslint/no-unused-vars': [
-        'error',
-        { argsIgnorePattern: '^_', varsIgnorePattern: '^_' },
-      ],
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
       // node:test's test()/describe() return promises the runner itself awaits.
       '@typescript-eslint/no-floating-promises': [
         'error',
@@ -24,16 +21,7 @@ export default tseslint.config(
             {
               from: 'package',
               package: 'node:test',
-              name: [
-                'test',
-                'it',
-                'describe',
-                'suite',
-                'before',
-                'after',
-                'beforeEach',
-                'afterEach',
-              ],
+              name: ['test', 'it', 'describe', 'suite', 'before', 'after', 'beforeEach', 'afterEach'],
             },
           ],
         },

@@ -48,7 +48,9 @@ function nodeAlgo(asymId: number, hash: string) {
 
 async function main(): Promise<void> {
   console.log(`spdmkit bench: ${SECONDS}s per measurement, node ${process.version}\n`);
-  const rows: string[][] = [['suite', 'version', 'auth/s', 'ms/auth', 'raw 2×sign+2×verify ms', 'auth ÷ raw', 'spdmSign+Verify ÷ raw']];
+  const rows: string[][] = [
+    ['suite', 'version', 'auth/s', 'ms/auth', 'raw 2×sign+2×verify ms', 'auth ÷ raw', 'spdmSign+Verify ÷ raw'],
+  ];
   for (const s of SUITES) {
     const built = buildProfile({ name: s.name, versions: [0x12, 0x13], asymId: s.asymId, hashId: s.hashId });
     const hashName = s.hashId === 0x01 ? 'sha256' : s.hashId === 0x02 ? 'sha384' : 'sha512';
@@ -88,7 +90,8 @@ async function main(): Promise<void> {
     }
   }
   const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
-  for (const r of rows) console.log(r.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  '));
+  for (const r of rows)
+    console.log(r.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  '));
   // The same flow through the spdm-emu socket protocol over loopback (our client and server, Nagle off).
   console.log('\nover the spdm-emu socket protocol on loopback (ECDSA-P384/SHA-384, SPDM 1.3, one connection):');
   const built = buildProfile({ name: 'socket', versions: [0x13], asymId: 0x0080, hashId: 0x02 });
@@ -103,18 +106,25 @@ async function main(): Promise<void> {
     });
     await t.close();
     await server.close();
-    console.log(`  ${transport.padEnd(5)} ${r.msPerOp.toFixed(2)} ms/auth (${r.ops.toFixed(0)}/s); in-process ${inproc.msPerOp.toFixed(2)} ms; socket overhead ${(r.msPerOp - inproc.msPerOp).toFixed(2)} ms for 8 exchanges`);
+    console.log(
+      `  ${transport.padEnd(5)} ${r.msPerOp.toFixed(2)} ms/auth (${r.ops.toFixed(0)}/s); in-process ${inproc.msPerOp.toFixed(2)} ms; socket overhead ${(r.msPerOp - inproc.msPerOp).toFixed(2)} ms for 8 exchanges`,
+    );
   }
   // Through the register-level DOE mailbox driver and the simulated DOE device: every dword of
   // every message crosses the Write/Read Data Mailbox registers, Status is polled.
   {
-    for (const [label, pollIntervalMs] of [['Linux-like 1/128 s polling', undefined], ['0.01 ms polling', 0.01]] as const) {
+    for (const [label, pollIntervalMs] of [
+      ['Linux-like 1/128 s polling', undefined],
+      ['0.01 ms polling', 0.01],
+    ] as const) {
       const dev = new SimulatedDoeDevice({ handler: new Responder(built.profile) });
       const t = await openDoeTransport(dev, pollIntervalMs === undefined ? {} : { pollIntervalMs });
       const r = await timeLoop(async () => {
         await new Requester(t).authenticate();
       });
-      console.log(`  DOE mailbox, simulated device, register level, ${label}: ${r.msPerOp.toFixed(2)} ms/auth (${r.ops.toFixed(0)}/s)`);
+      console.log(
+        `  DOE mailbox, simulated device, register level, ${label}: ${r.msPerOp.toFixed(2)} ms/auth (${r.ops.toFixed(0)}/s)`,
+      );
     }
   }
   const mem = process.memoryUsage();

@@ -33,7 +33,9 @@ function measure(args: readonly string[]): Figure {
   for (let i = 0; i < RUNS; i++) {
     // /usr/bin/time would be a dependency; bash's `times` after the child gives its rusage.
     const t0 = performance.now();
-    const r = spawnSync('bash', ['-c', `node ${args.map((a) => `'${a}'`).join(' ')} >/dev/null 2>&1; times`], { encoding: 'utf8' });
+    const r = spawnSync('bash', ['-c', `node ${args.map((a) => `'${a}'`).join(' ')} >/dev/null 2>&1; times`], {
+      encoding: 'utf8',
+    });
     wall.push(performance.now() - t0);
     const lines = r.stdout.trim().split('\n');
     const child = lines.at(-1) ?? '';
@@ -59,14 +61,29 @@ try {
     ['spdm --help', [spdm, '--help']],
     ['spdm log --help', [spdm, 'log', '--help']],
     ['spdm authenticate (unreachable)', [spdm, 'authenticate', '--connect', '127.0.0.1:1', '--transport', 'mctp']],
-    ['spdm verify (to the verdict)', [spdm, 'verify', join(dir, 'evidence.json'), '--trust', join(dir, 'root.der'), '--policy', join(dir, 'policy.yaml')]],
+    [
+      'spdm verify (to the verdict)',
+      [
+        spdm,
+        'verify',
+        join(dir, 'evidence.json'),
+        '--trust',
+        join(dir, 'root.der'),
+        '--policy',
+        join(dir, 'policy.yaml'),
+      ],
+    ],
   ];
   const base = measure(cases[0]![1]);
   console.log(`cold start, median of ${RUNS} runs (CPU = user + system of the child)`);
-  console.log(`${'command'.padEnd(34)} ${'cpu ms'.padStart(8)} ${'wall ms'.padStart(8)} ${'cpu ÷ node -e 0'.padStart(16)}`);
+  console.log(
+    `${'command'.padEnd(34)} ${'cpu ms'.padStart(8)} ${'wall ms'.padStart(8)} ${'cpu ÷ node -e 0'.padStart(16)}`,
+  );
   for (const [name, args] of cases) {
     const f = name.startsWith('node -e') ? base : measure(args);
-    console.log(`${name.padEnd(34)} ${f.cpuMs.toFixed(0).padStart(8)} ${f.wallMs.toFixed(0).padStart(8)} ${(f.cpuMs / base.cpuMs).toFixed(2).padStart(16)}`);
+    console.log(
+      `${name.padEnd(34)} ${f.cpuMs.toFixed(0).padStart(8)} ${f.wallMs.toFixed(0).padStart(8)} ${(f.cpuMs / base.cpuMs).toFixed(2).padStart(16)}`,
+    );
   }
 } finally {
   rmSync(dir, { recursive: true, force: true });

@@ -57,11 +57,24 @@ async function measure(name: string, path: string): Promise<Figures> {
   t0 = performance.now();
   const summary = await dumpFile(path, sink);
   const dumpSeconds = (performance.now() - t0) / 1000;
-  return { name, fileBytes: statSync(path).size, records, recordBytes: bytes, readSeconds, readPeakRssMb, dumpSeconds, dumpPeakRssMb: peakRssMb(), packets: summary.packets };
+  return {
+    name,
+    fileBytes: statSync(path).size,
+    records,
+    recordBytes: bytes,
+    readSeconds,
+    readPeakRssMb,
+    dumpSeconds,
+    dumpPeakRssMb: peakRssMb(),
+    packets: summary.packets,
+  };
 }
 
 function runChild(name: string, path: string): Figures {
-  const r = spawnSync(process.execPath, [fileURLToPath(import.meta.url), '--measure', name, path], { encoding: 'utf8', maxBuffer: 1 << 20 });
+  const r = spawnSync(process.execPath, [fileURLToPath(import.meta.url), '--measure', name, path], {
+    encoding: 'utf8',
+    maxBuffer: 1 << 20,
+  });
   if (r.status !== 0) throw new Error(`${name}: ${r.stderr}`);
   return JSON.parse(r.stdout.trim().split('\n').at(-1) ?? '{}') as Figures;
 }
@@ -73,7 +86,9 @@ function compare(bin: string, path: string, timeoutS: number): Promise<string> {
     // GNU time reports the child's peak RSS; without it, seconds only.
     const time = existsSync('/usr/bin/time');
     const argv = [bin, 'dump', path];
-    const child = time ? spawn('/usr/bin/time', ['-f', '%M', process.execPath, ...argv], { stdio: ['ignore', 'ignore', 'pipe'] }) : spawn(process.execPath, argv, { stdio: ['ignore', 'ignore', 'pipe'] });
+    const child = time
+      ? spawn('/usr/bin/time', ['-f', '%M', process.execPath, ...argv], { stdio: ['ignore', 'ignore', 'pipe'] })
+      : spawn(process.execPath, argv, { stdio: ['ignore', 'ignore', 'pipe'] });
     let err = '';
     child.stderr.on('data', (b: Buffer) => (err += b.toString()));
     const timer = setTimeout(() => child.kill('SIGKILL'), timeoutS * 1000);
@@ -111,13 +126,17 @@ async function main(): Promise<void> {
     writeGarbageCapture(garbage, records);
     captures.push([`${records}-empty-records`, garbage]);
 
-    console.log('spdm dump, streamed (text to a discarding sink); baseline: the same file read through the pcap reader, not decoded');
+    console.log(
+      'spdm dump, streamed (text to a discarding sink); baseline: the same file read through the pcap reader, not decoded',
+    );
     for (const [name, path] of captures) {
       const f = runChild(name, path);
       const mb = (f.fileBytes / 1e6).toFixed(1);
       console.log(`  ${name}: ${mb} MB, ${f.records} records (${(f.recordBytes / 1e6).toFixed(1)} MB of record data)`);
       console.log(`    read only: ${f.readSeconds.toFixed(2)} s, peak RSS ${f.readPeakRssMb.toFixed(0)} MB`);
-      console.log(`    dump:      ${f.dumpSeconds.toFixed(2)} s, peak RSS ${f.dumpPeakRssMb.toFixed(0)} MB (${f.packets} packets; ${(f.dumpSeconds / f.readSeconds).toFixed(1)}x the read, ${((f.dumpSeconds / f.records) * 1e6).toFixed(1)} µs per record, ${(f.fileBytes / 1e6 / f.dumpSeconds).toFixed(1)} MB/s)`);
+      console.log(
+        `    dump:      ${f.dumpSeconds.toFixed(2)} s, peak RSS ${f.dumpPeakRssMb.toFixed(0)} MB (${f.packets} packets; ${(f.dumpSeconds / f.readSeconds).toFixed(1)}x the read, ${((f.dumpSeconds / f.records) * 1e6).toFixed(1)} µs per record, ${(f.fileBytes / 1e6 / f.dumpSeconds).toFixed(1)} MB/s)`,
+      );
       if (other) console.log(`    ${other} dump: ${await compare(other, path, timeoutS)}`);
     }
   } finally {

@@ -14,7 +14,14 @@
  */
 import fc from 'fast-check';
 import { TARGETS, targetNamed } from '../test/fuzz/targets.js';
-import { describeError, FuzzFailure, knownIssueHits, outcomeCounts, type AnyTarget, type Prepared } from '../test/fuzz/target.js';
+import {
+  describeError,
+  FuzzFailure,
+  knownIssueHits,
+  outcomeCounts,
+  type AnyTarget,
+  type Prepared,
+} from '../test/fuzz/target.js';
 import { saveRegression } from '../test/fuzz/regressions.js';
 
 interface Args {
@@ -72,13 +79,27 @@ const MAX_SAVED_PER_TARGET = 5;
 
 async function main(): Promise<void> {
   const args = parseArgs(process.argv.slice(2));
-  const chosen = args.targets.length > 0 ? args.targets.map((n) => targetNamed(n) ?? fail(`no target named ${n}`)) : TARGETS.filter((t) => !t.skip);
+  const chosen =
+    args.targets.length > 0
+      ? args.targets.map((n) => targetNamed(n) ?? fail(`no target named ${n}`))
+      : TARGETS.filter((t) => !t.skip);
   for (const t of TARGETS) if (t.skip && !chosen.includes(t)) console.log(`(skipping ${t.name}: ${t.skip})`);
 
   const t0 = performance.now();
   const stats: Stats[] = [];
-  for (const t of chosen) stats.push({ target: t, prepared: await t.prepare(), inputs: 0, ms: 0, failures: 0, maxInputMs: 0, signatures: new Set() });
-  console.log(`prepared ${stats.length} target(s) in ${((performance.now() - t0) / 1000).toFixed(1)} s; fuzzing for ${args.seconds} s, seed ${args.seed}`);
+  for (const t of chosen)
+    stats.push({
+      target: t,
+      prepared: await t.prepare(),
+      inputs: 0,
+      ms: 0,
+      failures: 0,
+      maxInputMs: 0,
+      signatures: new Set(),
+    });
+  console.log(
+    `prepared ${stats.length} target(s) in ${((performance.now() - t0) / 1000).toFixed(1)} s; fuzzing for ${args.seconds} s, seed ${args.seed}`,
+  );
 
   // Node warnings (run with --no-warnings, they are counted here instead of printed each time).
   const warnings = new Map<string, { n: number; first: string }>();
@@ -111,7 +132,10 @@ async function main(): Promise<void> {
           try {
             await s.prepared.run(input);
           } catch (e) {
-            failure = e instanceof FuzzFailure ? { kind: e.kind, message: e.message } : { kind: 'untyped-error', message: describeError(e) };
+            failure =
+              e instanceof FuzzFailure
+                ? { kind: e.kind, message: e.message }
+                : { kind: 'untyped-error', message: describeError(e) };
           }
           const took = performance.now() - start;
           s.inputs++;
@@ -124,7 +148,9 @@ async function main(): Promise<void> {
               s.signatures.add(sig);
               const file = saveRegression(s.target, input, failure);
               saved.push(file);
-              console.log(`FAIL ${s.target.name}: ${failure.kind}: ${failure.message.split('\n')[0]}\n     saved ${file}`);
+              console.log(
+                `FAIL ${s.target.name}: ${failure.kind}: ${failure.message.split('\n')[0]}\n     saved ${file}`,
+              );
             }
           }
           if (performance.now() >= sliceEnd) break;
@@ -141,12 +167,18 @@ async function main(): Promise<void> {
   const total = stats.reduce((n, s) => n + s.inputs, 0);
   const w = Math.max(...stats.map((s) => s.target.name.length), 6);
   console.log('');
-  console.log(`${'target'.padEnd(w)}  ${'inputs'.padStart(9)}  ${'inputs/s'.padStart(9)}  ${'max ms'.padStart(7)}  failures`);
+  console.log(
+    `${'target'.padEnd(w)}  ${'inputs'.padStart(9)}  ${'inputs/s'.padStart(9)}  ${'max ms'.padStart(7)}  failures`,
+  );
   for (const s of stats) {
     const rate = s.ms > 0 ? (s.inputs / s.ms) * 1000 : 0;
-    console.log(`${s.target.name.padEnd(w)}  ${String(s.inputs).padStart(9)}  ${rate.toFixed(0).padStart(9)}  ${s.maxInputMs.toFixed(0).padStart(7)}  ${s.failures}${s.signatures.size > 0 ? ` (${s.signatures.size} distinct)` : ''}`);
+    console.log(
+      `${s.target.name.padEnd(w)}  ${String(s.inputs).padStart(9)}  ${rate.toFixed(0).padStart(9)}  ${s.maxInputMs.toFixed(0).padStart(7)}  ${s.failures}${s.signatures.size > 0 ? ` (${s.signatures.size} distinct)` : ''}`,
+    );
   }
-  console.log(`${'total'.padEnd(w)}  ${String(total).padStart(9)}  ${(total / Math.max(wall, 1e-9)).toFixed(0).padStart(9)}  (${wall.toFixed(1)} s of slices, generation included; max RSS ${(maxRss / 2 ** 20).toFixed(0)} MiB)`);
+  console.log(
+    `${'total'.padEnd(w)}  ${String(total).padStart(9)}  ${(total / Math.max(wall, 1e-9)).toFixed(0).padStart(9)}  (${wall.toFixed(1)} s of slices, generation included; max RSS ${(maxRss / 2 ** 20).toFixed(0)} MiB)`,
+  );
   for (const [target, m] of outcomeCounts) {
     const top = [...m.entries()].sort((a, b) => b[1] - a[1]).slice(0, 12);
     console.log(`${target} outcomes: ${top.map(([k, n]) => `${k} ${n}`).join(', ')}`);

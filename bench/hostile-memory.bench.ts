@@ -99,7 +99,8 @@ async function importLongLine(file: string): Promise<string> {
 
 const mode = process.argv[2];
 if (mode === 'flood' || mode === 'import') {
-  const outcome = mode === 'flood' ? await flood(Number(process.argv[3])) : await importLongLine(process.argv[4] as string);
+  const outcome =
+    mode === 'flood' ? await flood(Number(process.argv[3])) : await importLongLine(process.argv[4] as string);
   process.stdout.write(`${JSON.stringify({ outcome, maxRssMiB: process.resourceUsage().maxRSS / 1024 })}\n`);
 } else {
   const self = fileURLToPath(import.meta.url);

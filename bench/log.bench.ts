@@ -43,8 +43,20 @@ async function singleWriter(target: string, keyFile: string, evs: readonly Evide
   }
 }
 
-async function fourWriters(target: string, keyFile: string, evs: readonly Evidence[], perWorker: number): Promise<number> {
-  const reports = await appendConcurrently(target, keyFile, evs, tmp.file(`ev-${Math.random().toString(36).slice(2)}.json`), 4, perWorker);
+async function fourWriters(
+  target: string,
+  keyFile: string,
+  evs: readonly Evidence[],
+  perWorker: number,
+): Promise<number> {
+  const reports = await appendConcurrently(
+    target,
+    keyFile,
+    evs,
+    tmp.file(`ev-${Math.random().toString(36).slice(2)}.json`),
+    4,
+    perWorker,
+  );
   // From the moment all four start appending to the moment the last one is done.
   const ms = Math.max(...reports.map((r) => r.finishedAt)) - Math.min(...reports.map((r) => r.startedAt));
   return (4 * perWorker) / (ms / 1000);
@@ -57,7 +69,8 @@ async function bulk(target: string, keyFile: string, evs: readonly Evidence[], e
     let k = 0;
     while ((await log.size()) < entries) {
       const batch: Evidence[] = [];
-      for (let j = 0; j < 2500 && 2 * (k + 1) <= entries; j++, k++) batch.push(vary(evs[k % evs.length] as Evidence, k));
+      for (let j = 0; j < 2500 && 2 * (k + 1) <= entries; j++, k++)
+        batch.push(vary(evs[k % evs.length] as Evidence, k));
       if (batch.length === 0) break;
       await log.appendEvidences(batch);
     }
@@ -67,38 +80,74 @@ async function bulk(target: string, keyFile: string, evs: readonly Evidence[], e
   }
 }
 
-async function verifyTime(target: string, workers?: number): Promise<{ ms: number; ok: boolean; n: number; workers: number }> {
+async function verifyTime(
+  target: string,
+  workers?: number,
+): Promise<{ ms: number; ok: boolean; n: number; workers: number }> {
   const log = await openLog(target, { readOnly: true });
   try {
     const t0 = performance.now();
     const r = await log.verify(workers !== undefined ? { workers } : {});
-    return { ms: performance.now() - t0, ok: r.ok && r.signaturesValid === r.treeSize, n: r.treeSize, workers: r.workers };
+    return {
+      ms: performance.now() - t0,
+      ok: r.ok && r.signaturesValid === r.treeSize,
+      n: r.treeSize,
+      workers: r.workers,
+    };
   } finally {
     await log.close();
   }
 }
 
 async function main(): Promise<void> {
-  console.log(`spdmkit signature log bench: node ${process.version}, ${availableParallelism()} CPUs (${cpus()[0]?.model ?? '?'}), ${SECONDS}s per rate\n`);
+  console.log(
+    `spdmkit signature log bench: node ${process.version}, ${availableParallelism()} CPUs (${cpus()[0]?.model ?? '?'}), ${SECONDS}s per rate\n`,
+  );
   const suites = [SUITES[0]!, SUITES[2]!, SUITES[3]!];
   const evs: Evidence[] = [];
-  for (let i = 0; i < 150; i++) evs.push(await makeEvidence({ suite: suites[i % 3]!, version: i % 2 ? 0x13 : 0x12, name: `bench${i}`, pci: pciFor(i % 50) }));
-  console.log('evidence: ECDSA-P256/SHA-256, RSAPSS-3072/SHA-384, Ed25519/SHA-512 devices, SPDM 1.2/1.3; 2 signatures per evidence\n');
+  for (let i = 0; i < 150; i++)
+    evs.push(
+      await makeEvidence({
+        suite: suites[i % 3]!,
+        version: i % 2 ? 0x13 : 0x12,
+        name: `bench${i}`,
+        pci: pciFor(i % 50),
+      }),
+    );
+  console.log(
+    'evidence: ECDSA-P256/SHA-256, RSAPSS-3072/SHA-384, Ed25519/SHA-512 devices, SPDM 1.2/1.3; 2 signatures per evidence\n',
+  );
 
   // SQLite
   const sq = tmp.file('rate.sqlite');
   const r1 = await singleWriter(sq, `${sq}.key`, evs);
-  row('append, 1 writer, 1 evidence per transaction (synchronous=FULL)', 'SQLite', `${r1.toFixed(0)} evidences/s = ${(2 * r1).toFixed(0)} entries/s`);
+  row(
+    'append, 1 writer, 1 evidence per transaction (synchronous=FULL)',
+    'SQLite',
+    `${r1.toFixed(0)} evidences/s = ${(2 * r1).toFixed(0)} entries/s`,
+  );
   const sq4 = tmp.file('rate4.sqlite');
   const r4 = await fourWriters(sq4, `${sq4}.key`, evs, Math.max(20, Math.round((r1 * SECONDS) / 4)));
-  row('append, 4 writer processes, 1 evidence per transaction', 'SQLite', `${r4.toFixed(0)} evidences/s = ${(2 * r4).toFixed(0)} entries/s in total`);
+  row(
+    'append, 4 writer processes, 1 evidence per transaction',
+    'SQLite',
+    `${r4.toFixed(0)} evidences/s = ${(2 * r4).toFixed(0)} entries/s in total`,
+  );
   const big = tmp.file('big.sqlite');
   const rb = await bulk(big, `${big}.key`, evs, ENTRIES);
   row(`bulk append, 2500 evidences per transaction, ${ENTRIES} entries`, 'SQLite', `${rb.toFixed(0)} entries/s`);
   const v = await verifyTime(big);
-  row(`verify ${v.n} entries (every signature, tree, heads), ${v.workers} worker threads`, 'SQLite', `${(v.ms / 1000).toFixed(1)} s = ${(v.n / (v.ms / 1000)).toFixed(0)} entries/s${v.ok ? '' : ' (NOT OK!)'}`);
+  row(
+    `verify ${v.n} entries (every signature, tree, heads), ${v.workers} worker threads`,
+    'SQLite',
+    `${(v.ms / 1000).toFixed(1)} s = ${(v.n / (v.ms / 1000)).toFixed(0)} entries/s${v.ok ? '' : ' (NOT OK!)'}`,
+  );
   const v0 = await verifyTime(big, 0);
-  row(`verify ${v0.n} entries, no worker threads`, 'SQLite', `${(v0.ms / 1000).toFixed(1)} s = ${(v0.n / (v0.ms / 1000)).toFixed(0)} entries/s${v0.ok ? '' : ' (NOT OK!)'}`);
+  row(
+    `verify ${v0.n} entries, no worker threads`,
+    'SQLite',
+    `${(v0.ms / 1000).toFixed(1)} s = ${(v0.n / (v0.ms / 1000)).toFixed(0)} entries/s${v0.ok ? '' : ' (NOT OK!)'}`,
+  );
 
   // PostgreSQL
   let server: PostgresServer | undefined;
@@ -111,20 +160,41 @@ async function main(): Promise<void> {
     try {
       const url1 = await server.createDatabase('bench');
       const p1 = await singleWriter(url1, tmp.file('pg1.key'), evs);
-      row('append, 1 writer, 1 evidence per transaction', 'PostgreSQL', `${p1.toFixed(0)} evidences/s = ${(2 * p1).toFixed(0)} entries/s`);
+      row(
+        'append, 1 writer, 1 evidence per transaction',
+        'PostgreSQL',
+        `${p1.toFixed(0)} evidences/s = ${(2 * p1).toFixed(0)} entries/s`,
+      );
       const url4 = await server.createDatabase('bench');
       const p4 = await fourWriters(url4, tmp.file('pg4.key'), evs, Math.max(20, Math.round((p1 * SECONDS) / 4)));
-      row('append, 4 writer processes, 1 evidence per transaction', 'PostgreSQL', `${p4.toFixed(0)} evidences/s = ${(2 * p4).toFixed(0)} entries/s in total`);
+      row(
+        'append, 4 writer processes, 1 evidence per transaction',
+        'PostgreSQL',
+        `${p4.toFixed(0)} evidences/s = ${(2 * p4).toFixed(0)} entries/s in total`,
+      );
       const urlb = await server.createDatabase('bench');
       const pb = await bulk(urlb, tmp.file('pgb.key'), evs, PG_ENTRIES);
-      row(`bulk append, 2500 evidences per transaction, ${PG_ENTRIES} entries`, 'PostgreSQL', `${pb.toFixed(0)} entries/s`);
+      row(
+        `bulk append, 2500 evidences per transaction, ${PG_ENTRIES} entries`,
+        'PostgreSQL',
+        `${pb.toFixed(0)} entries/s`,
+      );
       const pv = await verifyTime(urlb);
-      row(`verify ${pv.n} entries, ${pv.workers} worker threads`, 'PostgreSQL', `${(pv.ms / 1000).toFixed(1)} s = ${(pv.n / (pv.ms / 1000)).toFixed(0)} entries/s${pv.ok ? '' : ' (NOT OK!)'}`);
+      row(
+        `verify ${pv.n} entries, ${pv.workers} worker threads`,
+        'PostgreSQL',
+        `${(pv.ms / 1000).toFixed(1)} s = ${(pv.n / (pv.ms / 1000)).toFixed(0)} entries/s${pv.ok ? '' : ' (NOT OK!)'}`,
+      );
     } finally {
       await server.stop();
     }
   }
-  console.log(`\n| ${rows[0]!.join(' | ')} |\n|---|---|---|\n${rows.slice(1).map((r) => `| ${r.join(' | ')} |`).join('\n')}`);
+  console.log(
+    `\n| ${rows[0]!.join(' | ')} |\n|---|---|---|\n${rows
+      .slice(1)
+      .map((r) => `| ${r.join(' | ')} |`)
+      .join('\n')}`,
+  );
 }
 
 main()

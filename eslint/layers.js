@@ -106,10 +106,8 @@ export const layersRule = {
     messages: {
       forbidden:
         "Layer '{{from}}' may not import '{{to}}' ({{spec}}); it may import: {{allowed}}. See ARCHITECTURE.md, 'Layers and who may import whom'.",
-      typeOnly:
-        "Layer '{{from}}' may import only types from '{{to}}' ({{spec}}): use `import type`.",
-      unknownLayer:
-        "src/{{to}}/ is not a layer in ARCHITECTURE.md's table: add it there and in eslint/layers.js.",
+      typeOnly: "Layer '{{from}}' may import only types from '{{to}}' ({{spec}}): use `import type`.",
+      unknownLayer: "src/{{to}}/ is not a layer in ARCHITECTURE.md's table: add it there and in eslint/layers.js.",
       package: "'{{spec}}' may be imported only by {{allowed}}, not by '{{from}}'.",
     },
   },
@@ -122,8 +120,7 @@ export const layersRule = {
     const fromRule = LAYERS[from.layer];
 
     function check(node, sourceNode) {
-      if (!sourceNode || sourceNode.type !== 'Literal' || typeof sourceNode.value !== 'string')
-        return;
+      if (!sourceNode || sourceNode.type !== 'Literal' || typeof sourceNode.value !== 'string') return;
       const spec = sourceNode.value;
       if (!spec.startsWith('.')) {
         const allowedParts = PACKAGES[spec.split('/')[0]];
@@ -161,8 +158,7 @@ export const layersRule = {
         });
         return;
       }
-      if (exceptions.some((e) => e.file === `${from.layer}/${from.sub}` && e.to === to.layer))
-        return;
+      if (exceptions.some((e) => e.file === `${from.layer}/${from.sub}` && e.to === to.layer)) return;
       context.report({
         node: sourceNode,
         messageId: 'forbidden',
@@ -170,10 +166,7 @@ export const layersRule = {
           from: from.layer,
           to: to.layer,
           spec,
-          allowed:
-            [...fromRule.imports, ...(fromRule.types ?? []).map((t) => `${t} (types)`)].join(
-              ', ',
-            ) || 'nothing',
+          allowed: [...fromRule.imports, ...(fromRule.types ?? []).map((t) => `${t} (types)`)].join(', ') || 'nothing',
         },
       });
     }

@@ -17,7 +17,12 @@
 
 // Talking to a device.
 /** The SPDM requester: connects, negotiates, authenticates, measures. */
-export { Requester, type Connection, type AuthenticateOptions, type MeasurementRequestOptions } from './requester/requester.js';
+export {
+  Requester,
+  type Connection,
+  type AuthenticateOptions,
+  type MeasurementRequestOptions,
+} from './requester/requester.js';
 /** Requester options and the defaults it negotiates with. */
 export { DEFAULT_BASE_ASYM, DEFAULT_BASE_HASH, ST1_MS, type RequesterOptions } from './requester/options.js';
 
@@ -31,7 +36,12 @@ export { LoopbackTransport } from './transport/loopback.js';
 /** TCP transport to the DMTF spdm-emu socket protocol (MCTP or PCI DOE framing). */
 export { EmuSocketTransport, type EmuClientOptions } from './transport/emu-socket.js';
 /** PCIe DOE mailbox transport (CMA-SPDM), over a config-space accessor or Linux sysfs. */
-export { DoeTransport, openDoeTransport, type DoeTransportOptions, type OpenDoeTransportOptions } from './pci/doe-transport.js';
+export {
+  DoeTransport,
+  openDoeTransport,
+  type DoeTransportOptions,
+  type OpenDoeTransportOptions,
+} from './pci/doe-transport.js';
 export { openSysfsDoeTransport, type SysfsDoeTransportOptions } from './pci/sysfs-doe.js';
 
 // Evidence and checking it again.
@@ -53,9 +63,22 @@ export { reverifySignatures, type SignatureCheck } from './evidence/reverify.js'
 // Judging evidence.
 /** Evidence + trust store + policy → a verdict with reasons. */
 export { verify, type VerifyOptions } from './verifier/verify.js';
-export { formatVerdict, type Verdict, type Reason, type ReasonCode, type Check, type RuleMode } from './verifier/verdict.js';
+export {
+  formatVerdict,
+  type Verdict,
+  type Reason,
+  type ReasonCode,
+  type Check,
+  type RuleMode,
+} from './verifier/verdict.js';
 /** Trust anchors and revoked certificates. */
-export { TrustStore, loadTrustAnchors, type TrustSource, type TrustStoreOptions, type ReloadResult } from './verifier/trust-store.js';
+export {
+  TrustStore,
+  loadTrustAnchors,
+  type TrustSource,
+  type TrustStoreOptions,
+  type ReloadResult,
+} from './verifier/trust-store.js';
 export { DenyList, loadDenyList, type DenyMatch, type IssuerSerial } from './verifier/deny-list.js';
 /** Policies: what a device must show to pass. */
 export {
@@ -73,7 +96,12 @@ export {
   type RuleName,
   type EvidenceRequirements,
 } from './verifier/policy.js';
-export { parsePolicyText, loadPolicyFile, type PolicyFormat, type ParsePolicyOptions } from './verifier/policy-loader.js';
+export {
+  parsePolicyText,
+  loadPolicyFile,
+  type PolicyFormat,
+  type ParsePolicyOptions,
+} from './verifier/policy-loader.js';
 /** Evidence documents as read from JSON (`spdm authenticate --json`). */
 export { parseEvidence, EVIDENCE_LIMITS, type EvidenceInput } from './verifier/evidence-input.js';
 /** Acceptance records, and whether a device is the one accepted before. */

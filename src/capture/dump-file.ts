@@ -16,7 +16,14 @@ import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { once } from 'node:events';
 import type { Writable } from 'node:stream';
 import { LIMITS, LimitError } from '../wire/limits.js';
-import { CaptureDecoder, formatDumpFooter, formatDumpHeader, formatPacketLines, type Dump, type DumpOptions } from './dump.js';
+import {
+  CaptureDecoder,
+  formatDumpFooter,
+  formatDumpHeader,
+  formatPacketLines,
+  type Dump,
+  type DumpOptions,
+} from './dump.js';
 import { bytesSource, PcapFileSource, PcapReader, type PcapSource } from './pcap.js';
 
 export interface DumpFileOptions extends DumpOptions {
@@ -67,7 +74,14 @@ function sourceOf(fd: number, path: string): PcapSource {
     const n = readSync(fd, chunk, 0, chunk.length, null);
     if (n === 0) break;
     total += n;
-    if (total > max) throw new LimitError('captureFileBytes', total, max, path, `${path}: more than ${max} bytes of capture from a pipe (a regular file is streamed without this limit)`);
+    if (total > max)
+      throw new LimitError(
+        'captureFileBytes',
+        total,
+        max,
+        path,
+        `${path}: more than ${max} bytes of capture from a pipe (a regular file is streamed without this limit)`,
+      );
     chunks.push(chunk.subarray(0, n));
   }
   return bytesSource(new Uint8Array(Buffer.concat(chunks)));
@@ -85,7 +99,11 @@ export async function dumpFile(path: string, out: Writable, options: DumpFileOpt
     const decoder = new CaptureDecoder(reader.header.linkType, options);
     const o = new BatchedOutput(out);
     const json = options.json === true;
-    o.add(json ? `{\n "linkType": ${JSON.stringify(reader.header.linkType)},\n "packets": [` : `${formatDumpHeader(reader.header.linkType, total)}\n`);
+    o.add(
+      json
+        ? `{\n "linkType": ${JSON.stringify(reader.header.linkType)},\n "packets": [`
+        : `${formatDumpHeader(reader.header.linkType, total)}\n`,
+    );
     let first = true;
     const lines: string[] = [];
     for (const rec of reader.records()) {
@@ -105,7 +123,9 @@ export async function dumpFile(path: string, out: Writable, options: DumpFileOpt
     const notListed = decoder.sessionsNotListed;
     if (json) {
       const more = notListed > 0 ? `,\n "sessionsNotListed": ${notListed}` : '';
-      o.add(`${first ? ']' : '\n ]'},\n "sessions": ${nestedJson(sessions, 1)}${more},\n "summary": ${nestedJson(summary, 1)}\n}\n`);
+      o.add(
+        `${first ? ']' : '\n ]'},\n "sessions": ${nestedJson(sessions, 1)}${more},\n "summary": ${nestedJson(summary, 1)}\n}\n`,
+      );
     } else o.add(`${formatDumpFooter(summary, sessions, [], notListed).join('\n')}\n`);
     await o.flush();
     return summary;

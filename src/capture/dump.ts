@@ -179,7 +179,8 @@ export function parsePskArgument(arg: string): Uint8Array {
     out = Uint8Array.from(bytes);
   } else {
     const clean = arg.replace(/^0x/i, '').replace(/[\s:]/g, '');
-    if (clean.length === 0 || clean.length % 2 !== 0 || /[^0-9a-fA-F]/.test(clean)) field('expected hex bytes or ascii:TEXT');
+    if (clean.length === 0 || clean.length % 2 !== 0 || /[^0-9a-fA-F]/.test(clean))
+      field('expected hex bytes or ascii:TEXT');
     out = fromHex(clean);
   }
   if (out.length === 0) field('the PSK is empty');
@@ -221,7 +222,10 @@ export class CaptureDecoder {
   ) {
     this.tracked =
       linkType === LinkType.PCI_DOE || linkType === LinkType.MCTP
-        ? new SessionTracker({ transport: linkType === LinkType.MCTP ? 'mctp' : 'doe', ...(options.psk ? { psk: options.psk } : {}) })
+        ? new SessionTracker({
+            transport: linkType === LinkType.MCTP ? 'mctp' : 'doe',
+            ...(options.psk ? { psk: options.psk } : {}),
+          })
         : undefined;
   }
 
@@ -286,10 +290,18 @@ export class CaptureDecoder {
       u = unframe(this.linkType, rec.data);
     } catch (e) {
       this.errors++;
-      return { ...base, direction: this.lastDirection === 'request' ? 'response' : 'request', transport: {}, kind: 'other', name: 'undecodable', decodeError: String(e instanceof Error ? e.message : e) };
+      return {
+        ...base,
+        direction: this.lastDirection === 'request' ? 'response' : 'request',
+        transport: {},
+        kind: 'other',
+        name: 'undecodable',
+        decodeError: String(e instanceof Error ? e.message : e),
+      };
     }
     let direction: Direction;
-    if (u.kind === 'spdm' && u.body.length >= 2) direction = isRequestCode(u.body[1] as number) ? 'request' : 'response';
+    if (u.kind === 'spdm' && u.body.length >= 2)
+      direction = isRequestCode(u.body[1] as number) ? 'request' : 'response';
     else direction = this.lastDirection === 'request' ? 'response' : 'request';
     // A secured record's direction is a guess from alternation, unless the key that opens it says otherwise.
     let opened: RecordResult | undefined;
@@ -328,9 +340,21 @@ export class CaptureDecoder {
       }
       if (decodeError || opened?.status === 'failed') this.errors++;
       const secured: SecuredRecordInfo | undefined = opened
-        ? { sessionId: hex32(opened.sessionId), status: opened.status, ...(opened.reason ? { reason: opened.reason } : {}), record: recordFields(opened) }
+        ? {
+            sessionId: hex32(opened.sessionId),
+            status: opened.status,
+            ...(opened.reason ? { reason: opened.reason } : {}),
+            record: recordFields(opened),
+          }
         : undefined;
-      return { ...common, kind: 'secured', name: 'SECURED_MESSAGE', ...(fields ? { fields } : {}), ...(decodeError ? { decodeError } : {}), ...(secured ? { secured } : {}) };
+      return {
+        ...common,
+        kind: 'secured',
+        name: 'SECURED_MESSAGE',
+        ...(fields ? { fields } : {}),
+        ...(decodeError ? { decodeError } : {}),
+        ...(secured ? { secured } : {}),
+      };
     }
     if (u.kind === 'other') {
       return { ...common, kind: 'other', name: 'NON_SPDM', fields: { bytes: toHex(u.body) } };
@@ -355,7 +379,12 @@ export class CaptureDecoder {
     } catch (e) {
       // Deriving keys can only fail on an algorithm node:crypto lacks; the clear message still decodes.
       this.errors++;
-      return { ...common, kind: 'spdm', name: d.kind === 'other' ? d.name : d.kind, decodeError: `session keys: ${errorText(e)}` };
+      return {
+        ...common,
+        kind: 'spdm',
+        name: d.kind === 'other' ? d.name : d.kind,
+        decodeError: `session keys: ${errorText(e)}`,
+      };
     }
     if (event) {
       this.tracker.resetSession(event.sessionId);
@@ -382,7 +411,13 @@ export function dumpCapture(bytes: Uint8Array, options: DumpOptions = {}): Dump 
   const packets: DumpedPacket[] = [];
   for (const rec of reader.records()) packets.push(c.packet(rec));
   const notListed = c.sessionsNotListed;
-  return { linkType: c.linkType, packets, sessions: c.sessions, ...(notListed > 0 ? { sessionsNotListed: notListed } : {}), summary: c.summary };
+  return {
+    linkType: c.linkType,
+    packets,
+    sessions: c.sessions,
+    ...(notListed > 0 ? { sessionsNotListed: notListed } : {}),
+    summary: c.summary,
+  };
 }
 
 function recordFields(r: RecordResult): Record<string, unknown> {
@@ -411,7 +446,10 @@ function decryptedPacket(common: PacketCommon, r: RecordResult, signatures: Sign
   };
   const d = r.message;
   if (!d) {
-    const name = r.innerHeader?.mctpMessageType !== undefined ? `MCTP_TYPE_0x${r.innerHeader.mctpMessageType.toString(16).padStart(2, '0')}` : 'APPLICATION_DATA';
+    const name =
+      r.innerHeader?.mctpMessageType !== undefined
+        ? `MCTP_TYPE_0x${r.innerHeader.mctpMessageType.toString(16).padStart(2, '0')}`
+        : 'APPLICATION_DATA';
     return {
       ...common,
       kind: 'secured',
@@ -479,7 +517,10 @@ export function formatPacketLines(p: DumpedPacket, out: string[] = []): string[]
     if (s.status === 'decrypted') {
       const key = s.keys === 'data' ? `data keys gen ${s.generation ?? 0}` : 'handshake keys';
       out.push(`    secured: session ${s.sessionId}, decrypted with ${key}, sequence ${s.sequence ?? '?'}; ${rec}`);
-    } else out.push(`    secured: session ${s.sessionId}, ${s.status === 'failed' ? 'DECRYPTION FAILED' : 'not decrypted'}: ${s.reason ?? ''}`);
+    } else
+      out.push(
+        `    secured: session ${s.sessionId}, ${s.status === 'failed' ? 'DECRYPTION FAILED' : 'not decrypted'}: ${s.reason ?? ''}`,
+      );
     for (const n of s.notes ?? []) out.push(`    session: ${n}`);
   }
   if (p.session) out.push(`    session ${p.session.sessionId} (${p.session.kind}): ${p.session.note}`);
@@ -488,24 +529,41 @@ export function formatPacketLines(p: DumpedPacket, out: string[] = []): string[]
   if (p.fields) fieldLines(p.fields, '    ', out);
   if (p.signature) {
     const s = p.signature;
-    out.push(`    signature: ${s.ok === true ? 'VERIFIED' : s.ok === false ? `INVALID (${s.reason ?? ''})` : `not checked (${s.reason ?? ''})`}`);
+    out.push(
+      `    signature: ${s.ok === true ? 'VERIFIED' : s.ok === false ? `INVALID (${s.reason ?? ''})` : `not checked (${s.reason ?? ''})`}`,
+    );
   }
   return out;
 }
 
 /** The human form's last lines: the summary (after an empty line) and the sessions. */
-export function formatDumpFooter(s: Summary, sessions: readonly SessionReport[], out: string[] = [], notListed = 0): string[] {
+export function formatDumpFooter(
+  s: Summary,
+  sessions: readonly SessionReport[],
+  out: string[] = [],
+  notListed = 0,
+): string[] {
   out.push(
     '',
     `${s.packets} packets: ${s.decoded} SPDM decoded, ${s.undecoded} SPDM header-only, ${s.secured} secured (${s.securedRecords.decrypted} decrypted, ${s.securedRecords.undecrypted} not decrypted, ${s.securedRecords.failed} failed), ${s.errors} errors; signatures ${s.signatures.verified} verified, ${s.signatures.failed} invalid, ${s.signatures.unchecked} unchecked`,
   );
-  if (notListed > 0) out.push(`${notListed} earlier session(s) not listed (over the captureSessionReports limit of ${LIMITS.captureSessionReports})`);
+  if (notListed > 0)
+    out.push(
+      `${notListed} earlier session(s) not listed (over the captureSessionReports limit of ${LIMITS.captureSessionReports})`,
+    );
   for (const x of sessions) {
     const r = x.records;
-    const verify = x.kind === 'psk' ? `, ResponderVerifyData ${x.responderVerifyData === null ? 'not checked' : x.responderVerifyData ? 'ok' : 'MISMATCH'}, RequesterVerifyData ${x.requesterVerifyData === null ? 'not checked' : x.requesterVerifyData ? 'ok' : 'MISMATCH'}` : '';
-    out.push(`session ${hex32(x.sessionId)} (${x.kind}${x.createdAt !== undefined ? `, #${x.createdAt}` : ''}): ${r.decrypted} decrypted, ${r.undecrypted} not decrypted, ${r.failed} failed${verify}${x.reason ? ` — ${x.reason}` : ''}`);
+    const verify =
+      x.kind === 'psk'
+        ? `, ResponderVerifyData ${x.responderVerifyData === null ? 'not checked' : x.responderVerifyData ? 'ok' : 'MISMATCH'}, RequesterVerifyData ${x.requesterVerifyData === null ? 'not checked' : x.requesterVerifyData ? 'ok' : 'MISMATCH'}`
+        : '';
+    out.push(
+      `session ${hex32(x.sessionId)} (${x.kind}${x.createdAt !== undefined ? `, #${x.createdAt}` : ''}): ${r.decrypted} decrypted, ${r.undecrypted} not decrypted, ${r.failed} failed${verify}${x.reason ? ` — ${x.reason}` : ''}`,
+    );
     for (const k of x.keySwitches) {
-      out.push(`    ${k.direction} ${k.phase} key${k.phase === 'data' ? ` gen ${k.generation}` : ''} (after ${k.derivedAfter}) first used by ${k.firstMessage ?? '?'}${k.firstRef !== undefined ? ` #${k.firstRef}` : ''}`);
+      out.push(
+        `    ${k.direction} ${k.phase} key${k.phase === 'data' ? ` gen ${k.generation}` : ''} (after ${k.derivedAfter}) first used by ${k.firstMessage ?? '?'}${k.firstRef !== undefined ? ` #${k.firstRef}` : ''}`,
+      );
     }
   }
   return out;

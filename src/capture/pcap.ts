@@ -83,7 +83,13 @@ export class PcapFileSource implements PcapSource {
     this.start = position;
     this.end = position + got;
     // The file shrank since it was opened.
-    if (got < length) throw new DecodeError('pcap', 'file', position + got, `needs ${length} byte(s), ${got} left (the file was truncated while it was read)`);
+    if (got < length)
+      throw new DecodeError(
+        'pcap',
+        'file',
+        position + got,
+        `needs ${length} byte(s), ${got} left (the file was truncated while it was read)`,
+      );
   }
 }
 

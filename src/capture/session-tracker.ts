@@ -31,7 +31,12 @@ import { hashInfo, isHashSupported } from '../crypto/algorithms.js';
 import { aeadInfo, isAeadSupported } from '../crypto/aead.js';
 import { macEqual } from '../crypto/kdf.js';
 import { Transcript } from '../spdm/transcript.js';
-import { ConversationDecoder, type ConversationState, type DecodedMessage, type Direction } from '../spdm/conversation.js';
+import {
+  ConversationDecoder,
+  type ConversationState,
+  type DecodedMessage,
+  type Direction,
+} from '../spdm/conversation.js';
 import { AlgType, algStructValue } from '../spdm/messages/algorithms.js';
 import { CapabilityFlag } from '../spdm/messages/capabilities.js';
 import { KeyUpdateOperation } from '../spdm/messages/key-update.js';
@@ -273,7 +278,8 @@ export class SessionTracker {
       case 'KEY_EXCHANGE_RSP': {
         if (req.kind !== 'KEY_EXCHANGE') return undefined;
         const id = ((d.msg.rspSessionId << 16) | req.msg.reqSessionId) >>> 0;
-        const reason = 'KEY_EXCHANGE session: its keys come from an ephemeral (EC)DHE secret that is not in the capture';
+        const reason =
+          'KEY_EXCHANGE session: its keys come from an ephemeral (EC)DHE secret that is not in the capture';
         this.add({ ...this.blank(id, 'key-exchange', ref), state: 'no-keys', reason });
         return { sessionId: id, kind: 'key-exchange', responderVerifyData: null, note: reason };
       }
@@ -340,7 +346,12 @@ export class SessionTracker {
     s.decoder = undefined;
   }
 
-  private startPsk(req: PskExchangeRequest, rsp: PskExchangeResponse, conn: Readonly<ConversationState>, ref: number | undefined): SessionEvent {
+  private startPsk(
+    req: PskExchangeRequest,
+    rsp: PskExchangeResponse,
+    conn: Readonly<ConversationState>,
+    ref: number | undefined,
+  ): SessionEvent {
     const id = ((rsp.rspSessionId << 16) | req.reqSessionId) >>> 0;
     const s = this.blank(id, 'psk', ref);
     this.add(s);
@@ -354,9 +365,12 @@ export class SessionTracker {
     };
     const hashId = conn.baseHashAlgo;
     const aeadId = this.aeadId;
-    if (hashId === undefined || !isHashSupported(hashId)) return fail(`BaseHashAlgo ${hashId ?? 'unknown'} is not supported`);
-    if (aeadId === undefined || !isAeadSupported(aeadId)) return fail(`AEAD suite ${aeadInfo(aeadId ?? 0)?.name ?? `0x${(aeadId ?? 0).toString(16)}`} is not supported`);
-    if (this.a.length !== VCA_MESSAGES) return fail('the VCA (GET_VERSION .. ALGORITHMS) of this connection is not in the capture: TH1 cannot be built');
+    if (hashId === undefined || !isHashSupported(hashId))
+      return fail(`BaseHashAlgo ${hashId ?? 'unknown'} is not supported`);
+    if (aeadId === undefined || !isAeadSupported(aeadId))
+      return fail(`AEAD suite ${aeadInfo(aeadId ?? 0)?.name ?? `0x${(aeadId ?? 0).toString(16)}`} is not supported`);
+    if (this.a.length !== VCA_MESSAGES)
+      return fail('the VCA (GET_VERSION .. ALGORITHMS) of this connection is not in the capture: TH1 cannot be built');
     const params: KeyScheduleParams = { version: rsp.version, hashId, aeadId };
     s.params = params;
     const rf = conn.responderFlags ?? 0;
@@ -365,7 +379,12 @@ export class SessionTracker {
     s.mode = both(CapabilityFlag.ENCRYPT) ? 'encrypt' : 'mac-only';
     s.securedVersion = selectedSecuredMessageVersion(rsp.opaqueData);
     const legacy = this.opts.legacyNonceOrder ?? 'le';
-    s.nonceOrders = s.securedVersion !== undefined && s.securedVersion >= 0x1200 ? ['le'] : legacy === 'auto' ? ['le', 'be'] : [legacy];
+    s.nonceOrders =
+      s.securedVersion !== undefined && s.securedVersion >= 0x1200
+        ? ['le']
+        : legacy === 'auto'
+          ? ['le', 'be']
+          : [legacy];
     s.decoder = new ConversationDecoder(conn);
 
     const h = hashInfo(hashId)?.size ?? 0;
@@ -385,7 +404,8 @@ export class SessionTracker {
       if (psk[psk.length - 1] !== 0) {
         const withNul = deriveHandshakeSecrets(params, concat([psk, Uint8Array.of(0)]), 'psk', th1Hash);
         if (macEqual(verifyData(params, withNul.responseFinishedKey, th1Hash), rsp.responderVerifyData)) {
-          hint = '; it matches with a NUL byte appended (libspdm uses the C string including its terminator): add \\0 or 00';
+          hint =
+            '; it matches with a NUL byte appended (libspdm uses the C string including its terminator): add \\0 or 00';
         }
       }
       return fail(`wrong PSK: ResponderVerifyData in PSK_EXCHANGE_RSP does not verify${hint}`, false);
@@ -438,7 +458,12 @@ export class SessionTracker {
     const found = this.tryKeys(s, record, directionHint);
     if (!found) {
       s.failed++;
-      return { ...base, status: 'failed', reason: `the MAC does not verify with any ${s.phase} key of session ${hex32(s.id)} (either direction, expected sequence numbers)`, notes: [] };
+      return {
+        ...base,
+        status: 'failed',
+        reason: `the MAC does not verify with any ${s.phase} key of session ${hex32(s.id)} (either direction, expected sequence numbers)`,
+        notes: [],
+      };
     }
     const { direction, epoch, opened, which } = found;
     const keys = direction === 'request' ? s.req : s.rsp;
@@ -450,13 +475,21 @@ export class SessionTracker {
       keys.previous = keys.current;
       keys.current = epoch;
       keys.next = undefined;
-      notes.push(`${direction === 'request' ? 'requester' : 'responder'} switched to data key generation ${epoch.generation}`);
+      notes.push(
+        `${direction === 'request' ? 'requester' : 'responder'} switched to data key generation ${epoch.generation}`,
+      );
     } else if (which === 'previous') {
       notes.push(`sent under the previous key (generation ${epoch.generation})`);
     }
     if (!epoch.used) {
       epoch.used = true;
-      switched = { direction, phase: epoch.phase, generation: epoch.generation, derivedAfter: epoch.derivedAfter, ...(ref !== undefined ? { firstRef: ref } : {}) };
+      switched = {
+        direction,
+        phase: epoch.phase,
+        generation: epoch.generation,
+        derivedAfter: epoch.derivedAfter,
+        ...(ref !== undefined ? { firstRef: ref } : {}),
+      };
     }
     s.decrypted++;
     const result = {
@@ -474,7 +507,12 @@ export class SessionTracker {
       inner = unwrapApplicationData(this.opts.transport, opened.applicationData);
     } catch (e) {
       if (switched) s.switches.push(switched);
-      return { ...result, decodeError: e instanceof SpdmError ? e.message : String(e), payload: opened.applicationData, notes };
+      return {
+        ...result,
+        decodeError: e instanceof SpdmError ? e.message : String(e),
+        payload: opened.applicationData,
+        notes,
+      };
     }
     const withInner = { ...result, innerHeader: inner.header };
     if (!inner.isSpdm) {
@@ -486,14 +524,26 @@ export class SessionTracker {
       message = (s.decoder ?? new ConversationDecoder()).feed(direction, inner.payload);
     } catch (e) {
       if (switched) s.switches.push(switched);
-      return { ...withInner, payload: inner.payload, decodeError: e instanceof SpdmError ? e.message : String(e), notes };
+      return {
+        ...withInner,
+        payload: inner.payload,
+        decodeError: e instanceof SpdmError ? e.message : String(e),
+        notes,
+      };
     }
-    if (switched) s.switches.push({ ...switched, firstMessage: message.kind === 'other' ? message.name : message.kind });
+    if (switched)
+      s.switches.push({ ...switched, firstMessage: message.kind === 'other' ? message.name : message.kind });
     this.follow(s, message, notes, ref);
     return { ...withInner, message, notes };
   }
 
-  private tryKeys(s: Session, rec: SecuredRecord, hint: Direction): { direction: Direction; epoch: KeyEpoch; opened: OpenedRecord; which: 'current' | 'next' | 'previous' } | undefined {
+  private tryKeys(
+    s: Session,
+    rec: SecuredRecord,
+    hint: Direction,
+  ):
+    | { direction: Direction; epoch: KeyEpoch; opened: OpenedRecord; which: 'current' | 'next' | 'previous' }
+    | undefined {
     const params = s.params;
     const mode = s.mode;
     if (!params || !mode) return undefined;
@@ -505,7 +555,12 @@ export class SessionTracker {
         if (!epoch) continue;
         for (const order of s.nonceOrders) {
           // A DecodeError here means an authentic but malformed plaintext: it propagates.
-          const opened = openSecuredRecord(rec, { aeadId: params.aeadId, key: epoch.keys.key, iv: epoch.keys.iv }, epoch.seq, { layout: this.layout, mode, nonceOrder: order });
+          const opened = openSecuredRecord(
+            rec,
+            { aeadId: params.aeadId, key: epoch.keys.key, iv: epoch.keys.iv },
+            epoch.seq,
+            { layout: this.layout, mode, nonceOrder: order },
+          );
           if (opened) {
             // At counter 0 both byte orders give the same nonce: only a later record tells them apart.
             if (s.nonceOrders.length > 1 && epoch.seq > 0n) s.nonceOrders = [order];
@@ -526,7 +581,9 @@ export class SessionTracker {
         if (!s.th || !s.hs) return;
         // A session repeating PSK_FINISH would grow TH without end.
         if (s.th.length + d.msg.raw.length > LIMITS.captureTranscriptBytes) {
-          notes.push(`TH over the captureTranscriptBytes limit of ${LIMITS.captureTranscriptBytes} bytes: RequesterVerifyData not checked`);
+          notes.push(
+            `TH over the captureTranscriptBytes limit of ${LIMITS.captureTranscriptBytes} bytes: RequesterVerifyData not checked`,
+          );
           return;
         }
         const h = d.msg.requesterVerifyData.length;
@@ -547,16 +604,29 @@ export class SessionTracker {
       case 'KEY_UPDATE': {
         if (s.phase !== 'data') return;
         const op = d.msg.operation;
-        const name = op === KeyUpdateOperation.UPDATE_KEY ? 'UpdateKey' : op === KeyUpdateOperation.UPDATE_ALL_KEYS ? 'UpdateAllKeys' : 'VerifyNewKey';
+        const name =
+          op === KeyUpdateOperation.UPDATE_KEY
+            ? 'UpdateKey'
+            : op === KeyUpdateOperation.UPDATE_ALL_KEYS
+              ? 'UpdateAllKeys'
+              : 'VerifyNewKey';
         const derive = (k: DirectionKeys) => {
-          k.next = this.epoch(updateTrafficKeys(params, k.current.keys), 'data', k.current.generation + 1, `KEY_UPDATE(${name})`);
+          k.next = this.epoch(
+            updateTrafficKeys(params, k.current.keys),
+            'data',
+            k.current.generation + 1,
+            `KEY_UPDATE(${name})`,
+          );
         };
         if (op === KeyUpdateOperation.UPDATE_KEY) derive(s.req);
         if (op === KeyUpdateOperation.UPDATE_ALL_KEYS) {
           derive(s.req);
           derive(s.rsp);
         }
-        if (op !== KeyUpdateOperation.VERIFY_NEW_KEY) notes.push(`next ${op === KeyUpdateOperation.UPDATE_KEY ? 'requester' : 'requester and responder'} data secret derived ("traffic upd")`);
+        if (op !== KeyUpdateOperation.VERIFY_NEW_KEY)
+          notes.push(
+            `next ${op === KeyUpdateOperation.UPDATE_KEY ? 'requester' : 'requester and responder'} data secret derived ("traffic upd")`,
+          );
         return;
       }
       case 'KEY_UPDATE_ACK':

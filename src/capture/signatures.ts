@@ -182,7 +182,9 @@ export class SignatureTracker {
         }
         const l = this.t.l1l2(g.raw, d.msg.unsigned, ch.m);
         this.t.endMeasurementRun(ch.m);
-        const finding = l.complete ? this.verify(g.slot ?? 0, l, d.msg.signature) : this.tooLong('MEASUREMENTS', g.slot ?? 0);
+        const finding = l.complete
+          ? this.verify(g.slot ?? 0, l, d.msg.signature)
+          : this.tooLong('MEASUREMENTS', g.slot ?? 0);
         return sessionId === undefined ? finding : { ...finding, sessionId };
       }
       case 'ERROR':
@@ -197,7 +199,10 @@ export class SignatureTracker {
   /** The leaf's public key of the chain just read becomes the slot's (forgotten if the chain does not decode). */
   private readLeafKey(slot: number): void {
     try {
-      this.leafKeys.set(slot, chainForSlot(concat(this.certParts), { version: this.version, hashId: this.hashId }).leafKey);
+      this.leafKeys.set(
+        slot,
+        chainForSlot(concat(this.certParts), { version: this.version, hashId: this.hashId }).leafKey,
+      );
     } catch {
       this.leafKeys.delete(slot);
     }
@@ -211,7 +216,12 @@ export class SignatureTracker {
 
   private tooLong(kind: SignatureFinding['kind'], slot: number): SignatureFinding {
     const max = LIMITS.captureTranscriptBytes;
-    return { kind, slot, ok: null, reason: `its transcript exceeds the captureTranscriptBytes limit of ${max} bytes: not kept, the signature cannot be checked` };
+    return {
+      kind,
+      slot,
+      ok: null,
+      reason: `its transcript exceeds the captureTranscriptBytes limit of ${max} bytes: not kept, the signature cannot be checked`,
+    };
   }
 
   private verify(slot: number, signed: SignedTranscript, signature: Uint8Array): SignatureFinding {
@@ -220,8 +230,19 @@ export class SignatureTracker {
     if (!key) return { kind, slot, ok: null, reason: `no certificate chain for slot ${slot} in the capture` };
     try {
       const transcriptHash = t.digest();
-      const ok = spdmVerify(key, this.asymId, { version: this.version, hashId: this.hashId, context, transcript: t.messages, transcriptHash }, signature);
-      return { kind, slot, ok, transcriptHash: toHex(transcriptHash), ...(ok ? {} : { reason: 'signature does not verify with the leaf key' }) };
+      const ok = spdmVerify(
+        key,
+        this.asymId,
+        { version: this.version, hashId: this.hashId, context, transcript: t.messages, transcriptHash },
+        signature,
+      );
+      return {
+        kind,
+        slot,
+        ok,
+        transcriptHash: toHex(transcriptHash),
+        ...(ok ? {} : { reason: 'signature does not verify with the leaf key' }),
+      };
     } catch (e) {
       return { kind, slot, ok: false, reason: e instanceof SpdmError ? `${e.code}: ${e.message}` : String(e) };
     }
@@ -230,5 +251,5 @@ export class SignatureTracker {
 
 /** The RequestResponseCode of a decoded request (a kind is named after its code). */
 function requestCodeOf(d: DecodedMessage): number {
-  return d.kind === 'other' ? d.header.code : (RequestCode as Readonly<Record<string, number>>)[d.kind] ?? -1;
+  return d.kind === 'other' ? d.header.code : ((RequestCode as Readonly<Record<string, number>>)[d.kind] ?? -1);
 }

@@ -60,7 +60,10 @@ export interface AuthenticateOutcome {
 import { EXIT } from './exit-codes.js';
 export { EXIT };
 
-async function openTransport(o: AuthenticateCliOptions, connect: { host: string; port: number } | undefined): Promise<{ transport: Transport; pci?: PciIdentity }> {
+async function openTransport(
+  o: AuthenticateCliOptions,
+  connect: { host: string; port: number } | undefined,
+): Promise<{ transport: Transport; pci?: PciIdentity }> {
   if (o.pci) {
     const { openSysfsDoeTransport } = await import('../pci/sysfs-doe.js');
     const { readPciIdentity } = await import('../pci/identity.js');
@@ -69,7 +72,14 @@ async function openTransport(o: AuthenticateCliOptions, connect: { host: string;
   }
   if (!connect) throw new SpdmError('DECODE_ERROR', 'give --connect HOST:PORT or --pci BDF');
   const { host, port } = connect;
-  return { transport: await EmuSocketTransport.connect({ host, port, transport: o.transport, endWith: o.shutdown ? 'shutdown' : 'continue' }) };
+  return {
+    transport: await EmuSocketTransport.connect({
+      host,
+      port,
+      transport: o.transport,
+      endWith: o.shutdown ? 'shutdown' : 'continue',
+    }),
+  };
 }
 
 function usage(message: string): { exitCode: number; outcome: AuthenticateOutcome } {
@@ -80,13 +90,23 @@ function usage(message: string): { exitCode: number; outcome: AuthenticateOutcom
 function loadVerifier(o: AuthenticateCliOptions): { store?: TrustStore; policy?: Policy } {
   const anchors = o.trust === undefined ? [] : typeof o.trust === 'string' ? [o.trust] : [...o.trust];
   if (anchors.length === 0) {
-    if (o.policy !== undefined || (o.deny && o.deny.length > 0)) throw new SpdmError('DECODE_ERROR', '--policy and --deny need --trust: without trust anchors there is no verdict');
+    if (o.policy !== undefined || (o.deny && o.deny.length > 0))
+      throw new SpdmError(
+        'DECODE_ERROR',
+        '--policy and --deny need --trust: without trust anchors there is no verdict',
+      );
     return {};
   }
-  return loadVerifierInputs({ trust: anchors, ...(o.deny ? { deny: o.deny } : {}), ...(o.policy !== undefined ? { policy: o.policy } : {}) });
+  return loadVerifierInputs({
+    trust: anchors,
+    ...(o.deny ? { deny: o.deny } : {}),
+    ...(o.policy !== undefined ? { policy: o.policy } : {}),
+  });
 }
 
-export async function runAuthenticate(o: AuthenticateCliOptions): Promise<{ exitCode: number; outcome: AuthenticateOutcome }> {
+export async function runAuthenticate(
+  o: AuthenticateCliOptions,
+): Promise<{ exitCode: number; outcome: AuthenticateOutcome }> {
   let verifier: { store?: TrustStore; policy?: Policy };
   try {
     verifier = loadVerifier(o);
@@ -109,7 +129,10 @@ export async function runAuthenticate(o: AuthenticateCliOptions): Promise<{ exit
     ({ transport, pci } = await openTransport(o, connect));
   } catch (e) {
     const err = isSpdmError(e) ? e : new SpdmError('TRANSPORT_ERROR', String(e));
-    return { exitCode: err.code === 'DECODE_ERROR' ? EXIT.USAGE : EXIT.UNREACHABLE, outcome: { authenticated: false, reason: err.message, errorCode: err.code } };
+    return {
+      exitCode: err.code === 'DECODE_ERROR' ? EXIT.USAGE : EXIT.UNREACHABLE,
+      outcome: { authenticated: false, reason: err.message, errorCode: err.code },
+    };
   }
   const requester = new Requester(transport, {
     deviceName: o.pci ?? o.connect ?? 'device',
@@ -123,7 +146,10 @@ export async function runAuthenticate(o: AuthenticateCliOptions): Promise<{ exit
     const evidence = await requester.authenticate({ slot: o.slot, mode: o.measurements, requireChallenge, nonce });
     if (o.log) {
       // Logged before any trust decision: the log keeps every signature a device gave us.
-      const [{ appendEvidenceToLog }, { logKeyOptions }] = await Promise.all([import('../log/log.js'), import('./log-env.js')]);
+      const [{ appendEvidenceToLog }, { logKeyOptions }] = await Promise.all([
+        import('../log/log.js'),
+        import('./log-env.js'),
+      ]);
       await appendEvidenceToLog(o.log, evidence, logKeyOptions());
     }
     if (!verifier.store) return { exitCode: EXIT.OK, outcome: { authenticated: true, evidence } };
@@ -146,7 +172,9 @@ export function formatOutcome(o: AuthenticateOutcome): string {
   const lines: string[] = [];
   const e = o.evidence;
   if (e) {
-    lines.push(`SPDM ${e.version}, ${e.algorithms.baseAsymName} / ${e.algorithms.baseHashName}, measurements ${e.algorithms.measurementHashName}`);
+    lines.push(
+      `SPDM ${e.version}, ${e.algorithms.baseAsymName} / ${e.algorithms.baseHashName}, measurements ${e.algorithms.measurementHashName}`,
+    );
     lines.push(`capabilities: ${e.capabilities.flagNames.join(' ')}`);
     for (const s of e.slots) {
       if (!s.certChain) {
@@ -154,13 +182,24 @@ export function formatOutcome(o: AuthenticateOutcome): string {
         continue;
       }
       const leaf = s.certificates.at(-1);
-      lines.push(`slot ${s.slot}: ${s.certificates.length} certificates, leaf ${leaf?.subject ?? '?'} (issuer ${leaf?.issuer ?? '?'})${s.chainProblems.length ? `; problems: ${s.chainProblems.map((p) => p.code).join(', ')}` : ''}`);
+      lines.push(
+        `slot ${s.slot}: ${s.certificates.length} certificates, leaf ${leaf?.subject ?? '?'} (issuer ${leaf?.issuer ?? '?'})${s.chainProblems.length ? `; problems: ${s.chainProblems.map((p) => p.code).join(', ')}` : ''}`,
+      );
     }
-    for (const s of e.signatures) lines.push(`${s.kind}: signature verified (transcript hash ${s.transcriptHash.slice(0, 16)}…)`);
-    for (const m of e.measurements) lines.push(`measurement ${m.index}: ${m.typeName ?? 'non-DMTF'} ${m.raw ? 'raw' : 'digest'} ${m.value.length > 64 ? `${m.value.slice(0, 64)}…` : m.value}${m.signed ? '' : ' (UNSIGNED: not attested, the device could have sent anything)'}`);
+    for (const s of e.signatures)
+      lines.push(`${s.kind}: signature verified (transcript hash ${s.transcriptHash.slice(0, 16)}…)`);
+    for (const m of e.measurements)
+      lines.push(
+        `measurement ${m.index}: ${m.typeName ?? 'non-DMTF'} ${m.raw ? 'raw' : 'digest'} ${m.value.length > 64 ? `${m.value.slice(0, 64)}…` : m.value}${m.signed ? '' : ' (UNSIGNED: not attested, the device could have sent anything)'}`,
+      );
   }
   if (o.verdict) lines.push(formatVerdict(o.verdict));
-  if (o.authenticated && o.verdict) lines.push(o.trusted ? 'AUTHENTICATED and TRUSTED' : `AUTHENTICATED but UNTRUSTED: ${o.verdict.reasons.map((r) => r.code).join(', ')}`);
+  if (o.authenticated && o.verdict)
+    lines.push(
+      o.trusted
+        ? 'AUTHENTICATED and TRUSTED'
+        : `AUTHENTICATED but UNTRUSTED: ${o.verdict.reasons.map((r) => r.code).join(', ')}`,
+    );
   else if (o.authenticated) lines.push('AUTHENTICATED (no trust anchors given: no verdict)');
   else lines.push(`FAILED${o.errorCode ? ` ${o.errorCode}` : ''}: ${o.reason ?? ''}`);
   return lines.join('\n');

@@ -46,17 +46,38 @@ interface DemoDevice {
 function demoPci(i: number, name: string): { pci: PciIdentity; san: string } {
   const deviceId = 0x1000 + name.length;
   return {
-    pci: { bdf: `0000:${(i + 1).toString(16).padStart(2, '0')}:00.0`, vendorId: 0x1dea, deviceId, classCode: 0x010802, revisionId: 1 },
+    pci: {
+      bdf: `0000:${(i + 1).toString(16).padStart(2, '0')}:00.0`,
+      vendorId: 0x1dea,
+      deviceId,
+      classCode: 0x010802,
+      revisionId: 1,
+    },
     san: `Vendor=1dea:Device=${deviceId.toString(16)}:CC=010802:REV=01`,
   };
 }
 
 export function demoFleet(): { devices: DemoDevice[]; trustedRoot: ParsedCertificate } {
   const vendorRoot = createRootCa({ asymId: 0x0080, commonName: 'Acme Devices Root CA' });
-  const genuine = (i: number, name: string, versions: number[], asymId: number, hashId: number, firmwareVersion: string): DemoDevice => {
+  const genuine = (
+    i: number,
+    name: string,
+    versions: number[],
+    asymId: number,
+    hashId: number,
+    firmwareVersion: string,
+  ): DemoDevice => {
     const { pci, san } = demoPci(i, name);
     return {
-      built: buildProfile({ name, versions, asymId, hashId, root: vendorRoot, firmwareVersion, leaf: { pcieCmaSan: san, dmtfDeviceInfo: `ACME:${name}:0001` } }),
+      built: buildProfile({
+        name,
+        versions,
+        asymId,
+        hashId,
+        root: vendorRoot,
+        firmwareVersion,
+        leaf: { pcieCmaSan: san, dmtfDeviceInfo: `ACME:${name}:0001` },
+      }),
       expectation: 'genuine',
       pci,
     };
@@ -114,7 +135,9 @@ export async function runDemo(): Promise<DemoRow[]> {
           algorithms: algorithmsOf(evidence),
           subject: evidence.slots[0]?.certificates.at(-1)?.subject ?? '-',
           measurements: `${fwText}${evidence.measurements.length} blocks, ${signedBlocks} signed`,
-          outcome: trusted ? `TRUSTED, ${verdict.checks.length} checks passed` : `UNTRUSTED ${verdict.reasons.map((r) => r.code).join(', ')}: ${verdict.reasons[0]?.message ?? ''}`,
+          outcome: trusted
+            ? `TRUSTED, ${verdict.checks.length} checks passed`
+            : `UNTRUSTED ${verdict.reasons.map((r) => r.code).join(', ')}: ${verdict.reasons[0]?.message ?? ''}`,
           ok: trusted,
           evidence,
           verdict,

@@ -6,7 +6,13 @@
 import { SpdmError } from '../wire/errors.js';
 import { EmuSocketServer } from '../transport/emu-socket.js';
 import type { EmuTransportName } from '../transport/emu-frame.js';
-import { HOSTILE_CASES, HostileEmuServer, expectationText, findHostileCase, type HostileCase } from '../responder/faults/index.js';
+import {
+  HOSTILE_CASES,
+  HostileEmuServer,
+  expectationText,
+  findHostileCase,
+  type HostileCase,
+} from '../responder/faults/index.js';
 
 export interface HostileServeOptions {
   readonly host: string;
@@ -43,16 +49,39 @@ export function formatHostileList(): string {
 }
 
 /** Starts the server for case `name`. */
-export async function serveHostile(name: string, o: HostileServeOptions): Promise<{ server: HostileServer; hostileCase: HostileCase }> {
+export async function serveHostile(
+  name: string,
+  o: HostileServeOptions,
+): Promise<{ server: HostileServer; hostileCase: HostileCase }> {
   const c = findHostileCase(name);
   if (!c) throw new SpdmError('DECODE_ERROR', `no hostile case "${name}" (spdm emulate --hostile list shows them)`);
-  if (c.via === 'doe') throw new SpdmError('UNSUPPORTED', `${name} is a register-level DOE mailbox fault: it runs in-process only (the spdm-emu socket carries whole DOE objects, not registers)`);
+  if (c.via === 'doe')
+    throw new SpdmError(
+      'UNSUPPORTED',
+      `${name} is a register-level DOE mailbox fault: it runs in-process only (the spdm-emu socket carries whole DOE objects, not registers)`,
+    );
   if (c.via === 'socket') {
-    const server = await HostileEmuServer.listen({ host: o.host, port: o.port, transport: o.transport, handler: c.device().handler, fault: c.socket });
+    const server = await HostileEmuServer.listen({
+      host: o.host,
+      port: o.port,
+      transport: o.transport,
+      handler: c.device().handler,
+      fault: c.socket,
+    });
     return { server, hostileCase: c };
   }
   const variant = o.variant ?? 0;
-  if (!Number.isInteger(variant) || variant < 0 || (!c.sweep && variant !== 0)) throw new SpdmError('DECODE_ERROR', `--variant ${variant}: ${c.sweep ? 'must be a non-negative integer' : `${name} has no variants`}`);
-  const server = await EmuSocketServer.listen({ host: o.host, port: o.port, transport: o.transport, handler: c.device(variant).handler, ...(o.onError ? { onError: o.onError } : {}) });
+  if (!Number.isInteger(variant) || variant < 0 || (!c.sweep && variant !== 0))
+    throw new SpdmError(
+      'DECODE_ERROR',
+      `--variant ${variant}: ${c.sweep ? 'must be a non-negative integer' : `${name} has no variants`}`,
+    );
+  const server = await EmuSocketServer.listen({
+    host: o.host,
+    port: o.port,
+    transport: o.transport,
+    handler: c.device(variant).handler,
+    ...(o.onError ? { onError: o.onError } : {}),
+  });
   return { server, hostileCase: c };
 }

@@ -21,8 +21,13 @@ export interface RegisterLogOptions {
 export function registerLogCommands(program: Command, options: RegisterLogOptions = {}): Command {
   const setExit = options.setExitCode ?? ((c: number) => void (process.exitCode = c));
   const io = () => options.io;
-  const dbOption = ['--db <file|url>', `SQLite file or postgres:// URL of the log (default ${DEFAULT_LOG_TARGET})`] as const;
-  const log = program.command('log').description('the signature log: every device signature, re-verifiable, in a signed Merkle tree');
+  const dbOption = [
+    '--db <file|url>',
+    `SQLite file or postgres:// URL of the log (default ${DEFAULT_LOG_TARGET})`,
+  ] as const;
+  const log = program
+    .command('log')
+    .description('the signature log: every device signature, re-verifiable, in a signed Merkle tree');
 
   log
     .command('verify')
@@ -30,7 +35,10 @@ export function registerLogCommands(program: Command, options: RegisterLogOption
     .option(...dbOption)
     .option('--json', 'print the full report as JSON')
     .option('--pubkey <file>', "the log's public key (PEM) to trust instead of the key the log names")
-    .option('--checkpoint <file>', 'tree head saved by an earlier successful verify: the log must still contain it; updated on success')
+    .option(
+      '--checkpoint <file>',
+      'tree head saved by an earlier successful verify: the log must still contain it; updated on success',
+    )
     .option('--workers <n>', 'signature-checking threads (0: none)', intArg)
     .action(async (o: LogVerifyOptions) => setExit(await (await cmd()).runLogVerify(o, io())));
 
@@ -48,7 +56,9 @@ export function registerLogCommands(program: Command, options: RegisterLogOption
     .option(...dbOption)
     .option('--pubkey <file>', "the exported log's public key (PEM); the export must be of that log")
     .option('--max-line-bytes <n>', `longest line accepted (default ${LIMITS.logImportLineBytes})`, intArg)
-    .action(async (file: string, o: { db?: string; pubkey?: string; maxLineBytes?: number }) => setExit(await (await cmd()).runLogImport(file, o, io())));
+    .action(async (file: string, o: { db?: string; pubkey?: string; maxLineBytes?: number }) =>
+      setExit(await (await cmd()).runLogImport(file, o, io())),
+    );
 
   log
     .command('show')
@@ -57,11 +67,13 @@ export function registerLogCommands(program: Command, options: RegisterLogOption
     .option('--from <n>', 'first entry index', intArg)
     .option('--count <n>', 'number of entries', intArg)
     .option('--json', 'JSON (the export format) instead')
-    .action(async (o: { db?: string; from?: number; count?: number; json?: boolean }) => setExit(await (await cmd()).runLogShow(o, io())));
+    .action(async (o: { db?: string; from?: number; count?: number; json?: boolean }) =>
+      setExit(await (await cmd()).runLogShow(o, io())),
+    );
 
   log
     .command('info')
-    .description("print the log id, its public key (to pin) and the newest signed tree head")
+    .description('print the log id, its public key (to pin) and the newest signed tree head')
     .option(...dbOption)
     .option('--json', 'JSON output')
     .action(async (o: { db?: string; json?: boolean }) => setExit(await (await cmd()).runLogInfo(o, io())));

@@ -70,7 +70,9 @@ export function progressReporter(io: LogCliIo, label: string): { update(p: Verif
       if (tty) {
         const width = 30;
         const full = Math.round(frac * width);
-        io.stderr.write(`\r${label} [${'#'.repeat(full)}${' '.repeat(width - full)}] ${(frac * 100).toFixed(0).padStart(3)}% ${p.done}/${p.total} entries ${secs}s`);
+        io.stderr.write(
+          `\r${label} [${'#'.repeat(full)}${' '.repeat(width - full)}] ${(frac * 100).toFixed(0).padStart(3)}% ${p.done}/${p.total} entries ${secs}s`,
+        );
         drawn = true;
       } else {
         io.stderr.write(`${label}: ${p.phase} ${p.done}/${p.total} entries (${(frac * 100).toFixed(0)}%, ${secs}s)\n`);
@@ -83,14 +85,23 @@ export function progressReporter(io: LogCliIo, label: string): { update(p: Verif
 }
 
 function problemLine(p: VerifyProblem): string {
-  const where = p.entry !== undefined ? `entry ${p.entry}` : p.entries ? `entries ${p.entries[0]}..${p.entries[1]}` : p.chainDigest ? `chain ${short(p.chainDigest)}` : p.treeSize !== undefined ? `tree head ${p.treeSize}` : p.table;
+  const where =
+    p.entry !== undefined
+      ? `entry ${p.entry}`
+      : p.entries
+        ? `entries ${p.entries[0]}..${p.entries[1]}`
+        : p.chainDigest
+          ? `chain ${short(p.chainDigest)}`
+          : p.treeSize !== undefined
+            ? `tree head ${p.treeSize}`
+            : p.table;
   return `  ${p.severity === 'error' ? 'ERROR' : 'warn '} ${p.code.padEnd(28)} ${where}${p.fields?.length ? ` [${p.fields.join(', ')}]` : ''}: ${p.message}`;
 }
 
 function formatEntries(list: readonly number[], max = 40): string {
   // Runs of consecutive indices as a..b.
   const parts: string[] = [];
-  for (let i = 0; i < list.length && parts.length < max; ) {
+  for (let i = 0; i < list.length && parts.length < max;) {
     let j = i;
     while (j + 1 < list.length && list[j + 1] === (list[j] as number) + 1) j++;
     parts.push(i === j ? String(list[i]) : `${list[i]}..${list[j]}`);
@@ -103,7 +114,11 @@ function formatEntries(list: readonly number[], max = 40): string {
 export function formatVerifyReport(r: VerifyReport, backend: string): string {
   const lines: string[] = [];
   lines.push(`signature log ${r.target} (${backend}), log id ${r.logId}`);
-  lines.push(r.publicKeySource === 'pinned' ? 'log key: pinned (--pubkey)' : 'log key: taken from the log itself — pin it with --pubkey to detect a log re-signed with another key');
+  lines.push(
+    r.publicKeySource === 'pinned'
+      ? 'log key: pinned (--pubkey)'
+      : 'log key: taken from the log itself — pin it with --pubkey to detect a log re-signed with another key',
+  );
   lines.push(`tree size ${r.treeSize}, root ${r.rootHash}${r.sth ? `, signed ${r.sth.time}` : ''}`);
   lines.push(
     `${r.entriesRead} entries read, ${r.signaturesChecked} device signatures re-verified (${r.signaturesValid} valid), ${r.treeHeadsChecked} tree heads checked, ${(r.durationMs / 1000).toFixed(2)} s` +
@@ -111,9 +126,13 @@ export function formatVerifyReport(r: VerifyReport, backend: string): string {
   );
   const shown = r.problems.slice(0, 60);
   for (const p of shown) lines.push(problemLine(p));
-  if (r.problems.length > shown.length) lines.push(`  … and ${r.problems.length - shown.length} more problems (--json lists all)`);
+  if (r.problems.length > shown.length)
+    lines.push(`  … and ${r.problems.length - shown.length} more problems (--json lists all)`);
   if (r.ok) lines.push(r.warnings ? `OK (${r.warnings} warning${r.warnings === 1 ? '' : 's'})` : 'OK');
-  else lines.push(`FAILED: ${r.errors} error${r.errors === 1 ? '' : 's'}${r.failingEntries.length ? `; failing entries: ${formatEntries(r.failingEntries)}` : ''}`);
+  else
+    lines.push(
+      `FAILED: ${r.errors} error${r.errors === 1 ? '' : 's'}${r.failingEntries.length ? `; failing entries: ${formatEntries(r.failingEntries)}` : ''}`,
+    );
   return lines.join('\n');
 }
 
@@ -125,9 +144,17 @@ export interface LogVerifyOptions {
   readonly workers?: number;
 }
 
-async function withLog<T>(db: string | undefined, fn: (log: SignatureLog) => Promise<T>, opts: { pubkey?: LogPublicKey; write?: boolean } = {}): Promise<T> {
+async function withLog<T>(
+  db: string | undefined,
+  fn: (log: SignatureLog) => Promise<T>,
+  opts: { pubkey?: LogPublicKey; write?: boolean } = {},
+): Promise<T> {
   const target = db ?? DEFAULT_LOG_TARGET;
-  const log = await openLog(target, { ...logKeyOptions(), readOnly: !opts.write, ...(opts.pubkey ? { publicKey: opts.pubkey } : {}) });
+  const log = await openLog(target, {
+    ...logKeyOptions(),
+    readOnly: !opts.write,
+    ...(opts.pubkey ? { publicKey: opts.pubkey } : {}),
+  });
   try {
     return await fn(log);
   } finally {
@@ -136,7 +163,9 @@ async function withLog<T>(db: string | undefined, fn: (log: SignatureLog) => Pro
 }
 
 function fail(io: LogCliIo, cmd: string, e: unknown): number {
-  io.stderr.write(`spdm log ${cmd}: ${e instanceof SpdmError ? `${e.code}: ${e.message}` : e instanceof Error ? e.message : String(e)}\n`);
+  io.stderr.write(
+    `spdm log ${cmd}: ${e instanceof SpdmError ? `${e.code}: ${e.message}` : e instanceof Error ? e.message : String(e)}\n`,
+  );
   return EXIT.USAGE;
 }
 
@@ -167,12 +196,20 @@ export async function runLogVerify(o: LogVerifyOptions, io: LogCliIo = defaultIo
       o.db,
       async (log) => {
         const bar = progressReporter(io, 'verifying');
-        const report = await log.verify({ onProgress: (p) => bar.update(p), ...(trusted ? { trusted } : {}), ...(o.workers !== undefined ? { workers: o.workers } : {}) });
+        const report = await log.verify({
+          onProgress: (p) => bar.update(p),
+          ...(trusted ? { trusted } : {}),
+          ...(o.workers !== undefined ? { workers: o.workers } : {}),
+        });
         bar.end();
         if (o.json) io.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
         else io.stdout.write(`${formatVerifyReport(report, log.backend === 'sqlite' ? 'SQLite' : 'PostgreSQL')}\n`);
-        if (report.ok && o.checkpoint && report.sth) writeFileSync(o.checkpoint, `${JSON.stringify(report.sth, null, 2)}\n`);
-        if (!report.ok && !o.json) io.stderr.write(`spdm log verify: FAILED${report.failingEntries.length ? ` — failing entries ${formatEntries(report.failingEntries)}` : ''}\n`);
+        if (report.ok && o.checkpoint && report.sth)
+          writeFileSync(o.checkpoint, `${JSON.stringify(report.sth, null, 2)}\n`);
+        if (!report.ok && !o.json)
+          io.stderr.write(
+            `spdm log verify: FAILED${report.failingEntries.length ? ` — failing entries ${formatEntries(report.failingEntries)}` : ''}\n`,
+          );
         return report.ok ? EXIT.OK : EXIT.FAILED;
       },
       pinned ? { pubkey: pinned } : {},
@@ -191,7 +228,9 @@ export async function runLogExport(o: { db?: string; out?: string }, io: LogCliI
         out.end();
         await once(out, 'finish');
       }
-      io.stderr.write(`exported ${r.entries} entries and ${r.chains} certificate chains of log ${log.logId}${o.out ? ` to ${o.out}` : ''}\n`);
+      io.stderr.write(
+        `exported ${r.entries} entries and ${r.chains} certificate chains of log ${log.logId}${o.out ? ` to ${o.out}` : ''}\n`,
+      );
       return EXIT.OK;
     });
   } catch (e) {
@@ -199,7 +238,11 @@ export async function runLogExport(o: { db?: string; out?: string }, io: LogCliI
   }
 }
 
-export async function runLogImport(file: string, o: { db?: string; pubkey?: string; maxLineBytes?: number }, io: LogCliIo = defaultIo()): Promise<number> {
+export async function runLogImport(
+  file: string,
+  o: { db?: string; pubkey?: string; maxLineBytes?: number },
+  io: LogCliIo = defaultIo(),
+): Promise<number> {
   try {
     const pinned = o.pubkey ? loadPublicKeyFile(o.pubkey) : undefined;
     if (file !== '-' && !existsSync(file)) throw new Error(`${file}: no such file`);
@@ -207,8 +250,13 @@ export async function runLogImport(file: string, o: { db?: string; pubkey?: stri
     return await withLog(
       o.db,
       async (log) => {
-        const r = await log.importJsonl(input, { ...(pinned ? { publicKey: pinned } : {}), ...(o.maxLineBytes !== undefined ? { maxLineBytes: o.maxLineBytes } : {}) });
-        io.stdout.write(`imported ${r.imported} entries from log ${r.sourceLogId} (its tree head: size ${r.sourceTreeHead.treeSize}, root ${toHex(r.sourceTreeHead.rootHash)})\n`);
+        const r = await log.importJsonl(input, {
+          ...(pinned ? { publicKey: pinned } : {}),
+          ...(o.maxLineBytes !== undefined ? { maxLineBytes: o.maxLineBytes } : {}),
+        });
+        io.stdout.write(
+          `imported ${r.imported} entries from log ${r.sourceLogId} (its tree head: size ${r.sourceTreeHead.treeSize}, root ${toHex(r.sourceTreeHead.rootHash)})\n`,
+        );
         io.stdout.write(`this log (${log.logId}): tree size ${r.treeSize}, root ${toHex(r.rootHash)}\n`);
         return EXIT.OK;
       },
@@ -232,12 +280,17 @@ export function formatEntry(e: LogEntry): string {
     `    chain ${e.chainDigest ? short(toHex(e.chainDigest), 24) : '(none)'}  nonce ${short(toHex(e.requesterNonce))}  transcript ${e.transcript.length} B  signature ${short(toHex(e.signature))} (${e.signature.length} B)${e.verified ? '' : '  NOT VERIFIED AT RECEIPT'}`,
   ];
   if (e.context) lines.push(`    context "${e.context}"`);
-  if (e.measurements.length) lines.push(`    ${e.measurements.length} measurement block${e.measurements.length === 1 ? '' : 's'} signed`);
-  if (e.measurementSummaryHash) lines.push(`    measurement summary hash ${short(toHex(e.measurementSummaryHash), 24)}`);
+  if (e.measurements.length)
+    lines.push(`    ${e.measurements.length} measurement block${e.measurements.length === 1 ? '' : 's'} signed`);
+  if (e.measurementSummaryHash)
+    lines.push(`    measurement summary hash ${short(toHex(e.measurementSummaryHash), 24)}`);
   return lines.join('\n');
 }
 
-export async function runLogShow(o: { db?: string; from?: number; count?: number; json?: boolean }, io: LogCliIo = defaultIo()): Promise<number> {
+export async function runLogShow(
+  o: { db?: string; from?: number; count?: number; json?: boolean },
+  io: LogCliIo = defaultIo(),
+): Promise<number> {
   try {
     return await withLog(o.db, async (log) => {
       const sth = await log.signedTreeHead();
@@ -245,11 +298,19 @@ export async function runLogShow(o: { db?: string; from?: number; count?: number
       const count = Math.min(o.count ?? 20, Math.max(0, sth.treeSize - from));
       const list = count > 0 ? await log.entries(from, count) : [];
       if (o.json) {
-        io.stdout.write(`${JSON.stringify({ logId: log.logId, sth: sthToJson(sth), entries: list.map((e) => entryToJson(e, leafHash(encodeLeaf(e)))) }, null, 2)}\n`);
+        io.stdout.write(
+          `${JSON.stringify({ logId: log.logId, sth: sthToJson(sth), entries: list.map((e) => entryToJson(e, leafHash(encodeLeaf(e)))) }, null, 2)}\n`,
+        );
         return EXIT.OK;
       }
-      io.stdout.write(`signature log ${log.description}: ${sth.treeSize} entries, root ${toHex(sth.rootHash)} signed ${new Date(sth.timestamp).toISOString()}\n`);
-      io.stdout.write(list.length ? `${list.map(formatEntry).join('\n')}\n` : `(no entries in ${from}..${from + (o.count ?? 20) - 1})\n`);
+      io.stdout.write(
+        `signature log ${log.description}: ${sth.treeSize} entries, root ${toHex(sth.rootHash)} signed ${new Date(sth.timestamp).toISOString()}\n`,
+      );
+      io.stdout.write(
+        list.length
+          ? `${list.map(formatEntry).join('\n')}\n`
+          : `(no entries in ${from}..${from + (o.count ?? 20) - 1})\n`,
+      );
       return EXIT.OK;
     });
   } catch (e) {
@@ -261,9 +322,18 @@ export async function runLogInfo(o: { db?: string; json?: boolean }, io: LogCliI
   try {
     return await withLog(o.db, async (log) => {
       const sth = await log.signedTreeHead();
-      const info = { target: log.description, backend: log.backend, logId: log.logId, publicKeyPem: log.publicKeyPem(), sth: sthToJson(sth, log.logKey.logId) };
+      const info = {
+        target: log.description,
+        backend: log.backend,
+        logId: log.logId,
+        publicKeyPem: log.publicKeyPem(),
+        sth: sthToJson(sth, log.logKey.logId),
+      };
       if (o.json) io.stdout.write(`${JSON.stringify(info, null, 2)}\n`);
-      else io.stdout.write(`signature log ${info.target} (${info.backend})\nlog id ${info.logId}\ntree size ${sth.treeSize}, root ${toHex(sth.rootHash)}, signed ${info.sth.time}\n${info.publicKeyPem}`);
+      else
+        io.stdout.write(
+          `signature log ${info.target} (${info.backend})\nlog id ${info.logId}\ntree size ${sth.treeSize}, root ${toHex(sth.rootHash)}, signed ${info.sth.time}\n${info.publicKeyPem}`,
+        );
       return EXIT.OK;
     });
   } catch (e) {

@@ -25,7 +25,10 @@ function collectArg(value: string, previous: string[]): string[] {
 export async function main(argv: readonly string[]): Promise<number> {
   let exitCode: number = EXIT.OK;
   const program = new Command();
-  program.name('spdm').description('DMTF SPDM device authentication for PCIe CMA: requester, device emulator, evidence').exitOverride();
+  program
+    .name('spdm')
+    .description('DMTF SPDM device authentication for PCIe CMA: requester, device emulator, evidence')
+    .exitOverride();
 
   program
     .command('demo')
@@ -37,7 +40,10 @@ export async function main(argv: readonly string[]): Promise<number> {
       const rows = await runDemo();
       const ms = performance.now() - t0;
       if (opts.json) process.stdout.write(`${JSON.stringify(rows, null, 2)}\n`);
-      else process.stdout.write(`${formatTable(rows)}\n\n${rows.filter((r) => r.ok).length} of ${rows.length} devices authenticated and trusted (${ms.toFixed(0)} ms, including key generation)\n`);
+      else
+        process.stdout.write(
+          `${formatTable(rows)}\n\n${rows.filter((r) => r.ok).length} of ${rows.length} devices authenticated and trusted (${ms.toFixed(0)} ms, including key generation)\n`,
+        );
     });
 
   program
@@ -48,52 +54,69 @@ export async function main(argv: readonly string[]): Promise<number> {
     .option('--host <host>', 'address to listen on', '127.0.0.1')
     .option('--profile <file>', 'device profile JSON (versions, algorithms, chain and key, measurements)')
     .option('--hostile <case>', 'serve a device that misbehaves as the named case does; "list" prints the cases')
-    .option('--variant <n>', 'with --hostile: which run of a case that sweeps (e.g. the byte offset of a cut)', nonNegativeIntArg)
-    .action(async (opts: { transport: EmuTransportName; port?: number; host: string; profile?: string; hostile?: string; variant?: number }) => {
-      if (opts.hostile !== undefined) {
-        const { formatHostileList, serveHostile } = await import('./hostile.js');
-        if (opts.hostile === 'list') {
-          process.stdout.write(`${formatHostileList()}\n`);
+    .option(
+      '--variant <n>',
+      'with --hostile: which run of a case that sweeps (e.g. the byte offset of a cut)',
+      nonNegativeIntArg,
+    )
+    .action(
+      async (opts: {
+        transport: EmuTransportName;
+        port?: number;
+        host: string;
+        profile?: string;
+        hostile?: string;
+        variant?: number;
+      }) => {
+        if (opts.hostile !== undefined) {
+          const { formatHostileList, serveHostile } = await import('./hostile.js');
+          if (opts.hostile === 'list') {
+            process.stdout.write(`${formatHostileList()}\n`);
+            return;
+          }
+          if (opts.profile) throw new SpdmError('DECODE_ERROR', '--hostile brings its own device: drop --profile');
+          const { server, hostileCase: c } = await serveHostile(opts.hostile, {
+            host: opts.host,
+            port: opts.port ?? defaultEmuPort(opts.transport),
+            transport: opts.transport,
+            ...(opts.variant !== undefined ? { variant: opts.variant } : {}),
+            onError: (e) => process.stderr.write(`spdm emulate: ${e.message}\n`),
+          });
+          process.stderr.write(
+            `spdm emulate: hostile case ${c.name} (${c.description}) listening on ${opts.host}:${server.port} (${opts.transport})\n`,
+          );
+          const stopHostile = () => void server.close();
+          process.once('SIGTERM', stopHostile);
+          process.once('SIGINT', stopHostile);
+          await server.closed;
+          process.off('SIGTERM', stopHostile);
+          process.off('SIGINT', stopHostile);
           return;
         }
-        if (opts.profile) throw new SpdmError('DECODE_ERROR', '--hostile brings its own device: drop --profile');
-        const { server, hostileCase: c } = await serveHostile(opts.hostile, {
+        const [{ loadProfileFile, profileFromJson }, { EmuSocketServer }, { Responder }] = await Promise.all([
+          import('../responder/profile-file.js'),
+          import('../transport/emu-socket.js'),
+          import('../responder/responder.js'),
+        ]);
+        const profile = opts.profile ? loadProfileFile(opts.profile) : profileFromJson({}, process.cwd());
+        const server = await EmuSocketServer.listen({
           host: opts.host,
           port: opts.port ?? defaultEmuPort(opts.transport),
           transport: opts.transport,
-          ...(opts.variant !== undefined ? { variant: opts.variant } : {}),
+          handler: new Responder(profile),
           onError: (e) => process.stderr.write(`spdm emulate: ${e.message}\n`),
         });
-        process.stderr.write(`spdm emulate: hostile case ${c.name} (${c.description}) listening on ${opts.host}:${server.port} (${opts.transport})\n`);
-        const stopHostile = () => void server.close();
-        process.once('SIGTERM', stopHostile);
-        process.once('SIGINT', stopHostile);
+        process.stderr.write(
+          `spdm emulate: ${profile.name} listening on ${opts.host}:${server.port} (${opts.transport})\n`,
+        );
+        const stop = () => void server.close();
+        process.once('SIGTERM', stop);
+        process.once('SIGINT', stop);
         await server.closed;
-        process.off('SIGTERM', stopHostile);
-        process.off('SIGINT', stopHostile);
-        return;
-      }
-      const [{ loadProfileFile, profileFromJson }, { EmuSocketServer }, { Responder }] = await Promise.all([
-        import('../responder/profile-file.js'),
-        import('../transport/emu-socket.js'),
-        import('../responder/responder.js'),
-      ]);
-      const profile = opts.profile ? loadProfileFile(opts.profile) : profileFromJson({}, process.cwd());
-      const server = await EmuSocketServer.listen({
-        host: opts.host,
-        port: opts.port ?? defaultEmuPort(opts.transport),
-        transport: opts.transport,
-        handler: new Responder(profile),
-        onError: (e) => process.stderr.write(`spdm emulate: ${e.message}\n`),
-      });
-      process.stderr.write(`spdm emulate: ${profile.name} listening on ${opts.host}:${server.port} (${opts.transport})\n`);
-      const stop = () => void server.close();
-      process.once('SIGTERM', stop);
-      process.once('SIGINT', stop);
-      await server.closed;
-      process.off('SIGTERM', stop);
-      process.off('SIGINT', stop);
-    });
+        process.off('SIGTERM', stop);
+        process.off('SIGINT', stop);
+      },
+    );
 
   program
     .command('authenticate')
@@ -102,41 +125,97 @@ export async function main(argv: readonly string[]): Promise<number> {
     .option('--pci <bdf>', 'reach the device through its DOE mailbox (Linux sysfs, needs root)')
     .addOption(transportOption())
     .option('--slot <n>', 'certificate slot (0-7)', slotArg, 0)
-    .option('--trust <file|dir>', 'trusted root certificates, PEM or DER (repeatable): the evidence then gets the verifier\'s verdict, as with spdm verify', collectArg, [])
-    .option('--policy <file>', 'policy file for the verdict, JSON or YAML (docs/policy.md); default: every rule required')
+    .option(
+      '--trust <file|dir>',
+      "trusted root certificates, PEM or DER (repeatable): the evidence then gets the verifier's verdict, as with spdm verify",
+      collectArg,
+      [],
+    )
+    .option(
+      '--policy <file>',
+      'policy file for the verdict, JSON or YAML (docs/policy.md); default: every rule required',
+    )
     .option('--deny <file|dir>', 'deny-list for the verdict (repeatable)', collectArg, [])
-    .option('--nonce <hex>', 'the requester nonce for every signed request (64 hex digits), e.g. chosen by a remote verifier; random otherwise', nonceArg)
+    .option(
+      '--nonce <hex>',
+      'the requester nonce for every signed request (64 hex digits), e.g. chosen by a remote verifier; random otherwise',
+      nonceArg,
+    )
     .option('--json', 'print the outcome and the evidence as JSON')
     .option('--version <list>', 'SPDM versions allowed, e.g. 1.2,1.3')
     .addOption(new Option('--measurements <mode>', 'all | one-by-one').choices(['all', 'one-by-one']).default('all'))
     .option('--shutdown', 'stop the emulator afterwards (SHUTDOWN) instead of leaving it running (CONTINUE)')
-    .option('--log <file|url>', 'append every signature of this run to the signature log (SQLite file or postgres:// URL)')
-    .option('--require-challenge', 'refuse a device without CHALLENGE (default with --pci and --transport doe: PCIe CMA requires it)')
-    .option('--no-require-challenge', 'accept a signed MEASUREMENTS as the proof of key possession when the device has no CHALLENGE')
-    .option('--max-wait <ms>', `longest wait for one response, whatever the device's CTExponent claims (default ${LIMITS.maxResponseWaitMs})`, msArg)
+    .option(
+      '--log <file|url>',
+      'append every signature of this run to the signature log (SQLite file or postgres:// URL)',
+    )
+    .option(
+      '--require-challenge',
+      'refuse a device without CHALLENGE (default with --pci and --transport doe: PCIe CMA requires it)',
+    )
+    .option(
+      '--no-require-challenge',
+      'accept a signed MEASUREMENTS as the proof of key possession when the device has no CHALLENGE',
+    )
+    .option(
+      '--max-wait <ms>',
+      `longest wait for one response, whatever the device's CTExponent claims (default ${LIMITS.maxResponseWaitMs})`,
+      msArg,
+    )
     .option('--deadline <ms>', `longest the whole authentication may take (default ${LIMITS.flowDeadlineMs})`, msArg)
-    .action(async (opts: { connect?: string; pci?: string; transport: EmuTransportName; slot: number; trust: string[]; policy?: string; deny: string[]; nonce?: string; json?: boolean; version?: string; measurements: 'all' | 'one-by-one'; shutdown?: boolean; log?: string; requireChallenge?: boolean; maxWait?: number; deadline?: number }) => {
-      const [{ parseVersion }, { formatOutcome, runAuthenticate }] = await Promise.all([import('../responder/profile-file.js'), import('./authenticate.js')]);
-      const versions = opts.version?.split(',').map((v) => parseVersion(v));
-      const { exitCode: code, outcome } = await runAuthenticate({
-        ...opts,
-        ...(versions ? { versions } : {}),
-      });
-      exitCode = code;
-      if (opts.json) process.stdout.write(`${JSON.stringify(outcome, null, 2)}\n`);
-      else process.stdout.write(`${formatOutcome(outcome)}\n`);
-    });
+    .action(
+      async (opts: {
+        connect?: string;
+        pci?: string;
+        transport: EmuTransportName;
+        slot: number;
+        trust: string[];
+        policy?: string;
+        deny: string[];
+        nonce?: string;
+        json?: boolean;
+        version?: string;
+        measurements: 'all' | 'one-by-one';
+        shutdown?: boolean;
+        log?: string;
+        requireChallenge?: boolean;
+        maxWait?: number;
+        deadline?: number;
+      }) => {
+        const [{ parseVersion }, { formatOutcome, runAuthenticate }] = await Promise.all([
+          import('../responder/profile-file.js'),
+          import('./authenticate.js'),
+        ]);
+        const versions = opts.version?.split(',').map((v) => parseVersion(v));
+        const { exitCode: code, outcome } = await runAuthenticate({
+          ...opts,
+          ...(versions ? { versions } : {}),
+        });
+        exitCode = code;
+        if (opts.json) process.stdout.write(`${JSON.stringify(outcome, null, 2)}\n`);
+        else process.stdout.write(`${formatOutcome(outcome)}\n`);
+      },
+    );
 
   program
     .command('dump')
     .description('decode a capture written by spdm-emu (pcap link types 292 PCI DOE, 291 MCTP)')
     .argument('<file>', 'pcap file')
     .option('--json', 'JSON output for scripts')
-    .option('--psk <hex|ascii:text>', 'decrypt PSK sessions with this PSK: hex, or ascii:TEXT (\\0 \\\\ \\xNN escapes; libspdm sample: ascii:TestPskData\\0)')
+    .option(
+      '--psk <hex|ascii:text>',
+      'decrypt PSK sessions with this PSK: hex, or ascii:TEXT (\\0 \\\\ \\xNN escapes; libspdm sample: ascii:TestPskData\\0)',
+    )
     .action(async (file: string, opts: { json?: boolean; psk?: string }) => {
       // Streamed record by record: bounded memory and linear time whatever the capture's size.
-      const [{ parsePskArgument }, { dumpFile }] = await Promise.all([import('../capture/dump.js'), import('../capture/dump-file.js')]);
-      const summary = await dumpFile(file, process.stdout, { ...(opts.json ? { json: true } : {}), ...(opts.psk !== undefined ? { psk: parsePskArgument(opts.psk) } : {}) });
+      const [{ parsePskArgument }, { dumpFile }] = await Promise.all([
+        import('../capture/dump.js'),
+        import('../capture/dump-file.js'),
+      ]);
+      const summary = await dumpFile(file, process.stdout, {
+        ...(opts.json ? { json: true } : {}),
+        ...(opts.psk !== undefined ? { psk: parsePskArgument(opts.psk) } : {}),
+      });
       if (summary.errors > 0 || summary.signatures.failed > 0) exitCode = EXIT.FAILED;
     });
 

@@ -13,7 +13,8 @@ import { LIMITS } from '../wire/limits.js';
 export function integerIn(min: number, max: number): (v: string) => number {
   return (v: string) => {
     const n = /^-?\d+$/.test(v.trim()) ? Number(v) : NaN;
-    if (!Number.isSafeInteger(n) || n < min || n > max) throw new InvalidArgumentError(`wants an integer from ${min} to ${max}.`);
+    if (!Number.isSafeInteger(n) || n < min || n > max)
+      throw new InvalidArgumentError(`wants an integer from ${min} to ${max}.`);
     return n;
   };
 }

@@ -8,7 +8,14 @@ import { loadPolicyFile } from '../verifier/policy-loader.js';
 import type { Policy } from '../verifier/policy.js';
 
 /** `--trust` (at least one), `--deny`, `--policy` → the verifier's inputs; throws on an unreadable or invalid file. */
-export function loadVerifierInputs(o: { readonly trust: readonly string[]; readonly deny?: readonly string[]; readonly policy?: string }): { store: TrustStore; policy?: Policy } {
-  const store = new TrustStore({ anchors: [...o.trust], ...(o.deny && o.deny.length > 0 ? { deny: [...o.deny] } : {}) });
+export function loadVerifierInputs(o: {
+  readonly trust: readonly string[];
+  readonly deny?: readonly string[];
+  readonly policy?: string;
+}): { store: TrustStore; policy?: Policy } {
+  const store = new TrustStore({
+    anchors: [...o.trust],
+    ...(o.deny && o.deny.length > 0 ? { deny: [...o.deny] } : {}),
+  });
   return { store, ...(o.policy !== undefined ? { policy: loadPolicyFile(o.policy) } : {}) };
 }

@@ -29,19 +29,34 @@ export function registerVerifyCommand(program: Command, io: VerifyCommandIo = {}
     });
   return program
     .command('verify')
-    .description('decide whether saved evidence shows a trusted device: trust anchors, deny-list, certificate rules, PCIe CMA SAN, policy and reference measurements')
+    .description(
+      'decide whether saved evidence shows a trusted device: trust anchors, deny-list, certificate rules, PCIe CMA SAN, policy and reference measurements',
+    )
     .argument('<evidence>', 'evidence JSON (the output of `spdm authenticate --json`, or a bare Evidence document)')
     .option('--trust <file|dir>', 'trusted root certificates, PEM or DER (repeatable)', collect, [])
-    .option('--policy <file>', 'policy file, JSON or YAML (schemas/policy.schema.json); default: every rule required, no reference values')
-    .option('--deny <file|dir>', 'deny-list: certificates, JSON or text entries by sha256 fingerprint or issuer+serial (repeatable)', collect, [])
+    .option(
+      '--policy <file>',
+      'policy file, JSON or YAML (schemas/policy.schema.json); default: every rule required, no reference values',
+    )
+    .option(
+      '--deny <file|dir>',
+      'deny-list: certificates, JSON or text entries by sha256 fingerprint or issuer+serial (repeatable)',
+      collect,
+      [],
+    )
     .option('--nonce <hex>', 'the requester nonce the evidence must have been collected with')
     .option('--now <iso-date>', 'the verifier clock (default: now)')
     .option('--json', 'print the verdict as JSON')
-    .action(async (file: string, opts: { trust: string[]; deny: string[]; policy?: string; nonce?: string; now?: string; json?: boolean }) => {
-      const { runVerifyCommand } = await import('./verify.js');
-      const r = runVerifyCommand(file, opts);
-      if (r.stdout) out(r.stdout);
-      if (r.stderr) err(r.stderr);
-      setExit(r.exitCode);
-    });
+    .action(
+      async (
+        file: string,
+        opts: { trust: string[]; deny: string[]; policy?: string; nonce?: string; now?: string; json?: boolean },
+      ) => {
+        const { runVerifyCommand } = await import('./verify.js');
+        const r = runVerifyCommand(file, opts);
+        if (r.stdout) out(r.stdout);
+        if (r.stderr) err(r.stderr);
+        setExit(r.exitCode);
+      },
+    );
 }

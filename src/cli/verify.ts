@@ -13,7 +13,6 @@ import { EXIT } from './exit-codes.js';
 import { verify } from '../verifier/verify.js';
 import { formatVerdict, type Verdict } from '../verifier/verdict.js';
 
-
 export interface VerifyCliOptions {
   readonly trust: readonly string[];
   readonly policy?: string;
@@ -79,7 +78,10 @@ export function runVerifyCommand(file: string, o: VerifyCliOptions): VerifyCliRe
   }
   const { store, policy } = inputs;
 
-  const verdict = verify(doc, policy, store, { ...(now ? { now } : {}), ...(o.nonce !== undefined ? { expectedNonce: o.nonce } : {}) });
+  const verdict = verify(doc, policy, store, {
+    ...(now ? { now } : {}),
+    ...(o.nonce !== undefined ? { expectedNonce: o.nonce } : {}),
+  });
   const stdout = o.json ? `${JSON.stringify(verdict, null, 2)}\n` : `${formatVerdict(verdict)}\n`;
   return { exitCode: verdict.status === 'trusted' ? EXIT.OK : EXIT.FAILED, stdout, stderr: '', verdict };
 }

@@ -45,9 +45,30 @@ export interface AeadInfo {
 }
 
 const AEADS: readonly AeadInfo[] = [
-  { id: AeadAlgo.AES_128_GCM, name: 'AES-128-GCM', keySize: 16, nonceSize: AEAD_NONCE_SIZE, tagSize: AEAD_TAG_SIZE, node: 'aes-128-gcm' },
-  { id: AeadAlgo.AES_256_GCM, name: 'AES-256-GCM', keySize: 32, nonceSize: AEAD_NONCE_SIZE, tagSize: AEAD_TAG_SIZE, node: 'aes-256-gcm' },
-  { id: AeadAlgo.CHACHA20_POLY1305, name: 'CHACHA20-POLY1305', keySize: 32, nonceSize: AEAD_NONCE_SIZE, tagSize: AEAD_TAG_SIZE, node: 'chacha20-poly1305' },
+  {
+    id: AeadAlgo.AES_128_GCM,
+    name: 'AES-128-GCM',
+    keySize: 16,
+    nonceSize: AEAD_NONCE_SIZE,
+    tagSize: AEAD_TAG_SIZE,
+    node: 'aes-128-gcm',
+  },
+  {
+    id: AeadAlgo.AES_256_GCM,
+    name: 'AES-256-GCM',
+    keySize: 32,
+    nonceSize: AEAD_NONCE_SIZE,
+    tagSize: AEAD_TAG_SIZE,
+    node: 'aes-256-gcm',
+  },
+  {
+    id: AeadAlgo.CHACHA20_POLY1305,
+    name: 'CHACHA20-POLY1305',
+    keySize: 32,
+    nonceSize: AEAD_NONCE_SIZE,
+    tagSize: AEAD_TAG_SIZE,
+    node: 'chacha20-poly1305',
+  },
   { id: AeadAlgo.SM4_GCM, name: 'SM4-GCM', keySize: 16, nonceSize: AEAD_NONCE_SIZE, tagSize: AEAD_TAG_SIZE },
 ];
 
@@ -62,7 +83,9 @@ export function isAeadSupported(id: number): boolean {
 export function requireAead(id: number): AeadInfo & { readonly node: AeadName } {
   const a = aeadInfo(id);
   if (!a?.node) {
-    const what = a ? `${a.name} (0x${id.toString(16)}) is not available in node:crypto` : `AEAD cipher suite 0x${id.toString(16)} is unknown`;
+    const what = a
+      ? `${a.name} (0x${id.toString(16)}) is not available in node:crypto`
+      : `AEAD cipher suite 0x${id.toString(16)} is unknown`;
     throw new SpdmError('UNSUPPORTED_ALGORITHM', what, { aead: id });
   }
   return { ...a, node: a.node };
@@ -72,12 +95,26 @@ function isChaCha(name: AeadName): name is CipherChaCha20Poly1305Types {
   return name === 'chacha20-poly1305';
 }
 
-function cipher(name: AeadName, key: Uint8Array, nonce: Uint8Array, tagSize: number): CipherGCM | CipherChaCha20Poly1305 {
-  return isChaCha(name) ? createCipheriv(name, key, nonce, { authTagLength: tagSize }) : createCipheriv(name, key, nonce, { authTagLength: tagSize });
+function cipher(
+  name: AeadName,
+  key: Uint8Array,
+  nonce: Uint8Array,
+  tagSize: number,
+): CipherGCM | CipherChaCha20Poly1305 {
+  return isChaCha(name)
+    ? createCipheriv(name, key, nonce, { authTagLength: tagSize })
+    : createCipheriv(name, key, nonce, { authTagLength: tagSize });
 }
 
-function decipher(name: AeadName, key: Uint8Array, nonce: Uint8Array, tagSize: number): DecipherGCM | DecipherChaCha20Poly1305 {
-  return isChaCha(name) ? createDecipheriv(name, key, nonce, { authTagLength: tagSize }) : createDecipheriv(name, key, nonce, { authTagLength: tagSize });
+function decipher(
+  name: AeadName,
+  key: Uint8Array,
+  nonce: Uint8Array,
+  tagSize: number,
+): DecipherGCM | DecipherChaCha20Poly1305 {
+  return isChaCha(name)
+    ? createDecipheriv(name, key, nonce, { authTagLength: tagSize })
+    : createDecipheriv(name, key, nonce, { authTagLength: tagSize });
 }
 
 export interface AeadSealed {
@@ -86,10 +123,18 @@ export interface AeadSealed {
 }
 
 /** Encrypts `plaintext` (may be empty: MAC-only records) and authenticates it with `aad`. */
-export function aeadEncrypt(id: number, key: Uint8Array, nonce: Uint8Array, plaintext: Uint8Array, aad: Uint8Array): AeadSealed {
+export function aeadEncrypt(
+  id: number,
+  key: Uint8Array,
+  nonce: Uint8Array,
+  plaintext: Uint8Array,
+  aad: Uint8Array,
+): AeadSealed {
   const a = requireAead(id);
-  if (key.length !== a.keySize) throw new SpdmError('ENCODE_ERROR', `${a.name} key is ${a.keySize} bytes, got ${key.length}`);
-  if (nonce.length !== a.nonceSize) throw new SpdmError('ENCODE_ERROR', `${a.name} nonce is ${a.nonceSize} bytes, got ${nonce.length}`);
+  if (key.length !== a.keySize)
+    throw new SpdmError('ENCODE_ERROR', `${a.name} key is ${a.keySize} bytes, got ${key.length}`);
+  if (nonce.length !== a.nonceSize)
+    throw new SpdmError('ENCODE_ERROR', `${a.name} nonce is ${a.nonceSize} bytes, got ${nonce.length}`);
   const c = cipher(a.node, key, nonce, a.tagSize);
   c.setAAD(aad, { plaintextLength: plaintext.length });
   const head = c.update(plaintext);
@@ -104,7 +149,14 @@ export function aeadEncrypt(id: number, key: Uint8Array, nonce: Uint8Array, plai
  * Decrypts and verifies. Returns the plaintext, or null when the tag does not verify or any
  * input has the wrong size. Throws only for an unsupported algorithm.
  */
-export function aeadDecrypt(id: number, key: Uint8Array, nonce: Uint8Array, ciphertext: Uint8Array, aad: Uint8Array, tag: Uint8Array): Uint8Array | null {
+export function aeadDecrypt(
+  id: number,
+  key: Uint8Array,
+  nonce: Uint8Array,
+  ciphertext: Uint8Array,
+  aad: Uint8Array,
+  tag: Uint8Array,
+): Uint8Array | null {
   const a = requireAead(id);
   if (key.length !== a.keySize || nonce.length !== a.nonceSize || tag.length !== a.tagSize) return null;
   try {

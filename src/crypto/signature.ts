@@ -7,7 +7,14 @@
  *          a 36-byte field. RSA/ECDSA then hash M' again with the negotiated hash; Ed25519 signs
  *          M' as-is (PureEdDSA).
  */
-import { createSign, createVerify, sign as oneShotSign, verify as oneShotVerify, constants, type KeyObject } from 'node:crypto';
+import {
+  createSign,
+  createVerify,
+  sign as oneShotSign,
+  verify as oneShotVerify,
+  constants,
+  type KeyObject,
+} from 'node:crypto';
 import { SpdmError } from '../wire/errors.js';
 import { asciiBytes, concat } from '../wire/bytes.js';
 import { asymInfo, isAsymSupported, type AsymInfo } from './algorithms.js';

@@ -26,13 +26,21 @@ function checkOne(e: Evidence, s: SignatureEvidence, index: number): SignatureCh
     const { leafKey } = chainForSlot(fromHex(slot.certChain), { version: s.version, hashId: s.hashAlgo });
     const transcript = fromHex(s.transcript);
     const th = digest(s.hashAlgo, transcript);
-    if (!equalBytes(th, fromHex(s.transcriptHash))) return fail(`transcript hash ${toHex(th)} differs from the recorded ${s.transcriptHash}`);
+    if (!equalBytes(th, fromHex(s.transcriptHash)))
+      return fail(`transcript hash ${toHex(th)} differs from the recorded ${s.transcriptHash}`);
     // Byte-aligned search: a hex substring match at an odd offset would not be the nonce.
-    if (Buffer.from(transcript).indexOf(Buffer.from(fromHex(s.requesterNonce))) < 0) return fail('the requester nonce does not appear in the signed transcript');
+    if (Buffer.from(transcript).indexOf(Buffer.from(fromHex(s.requesterNonce))) < 0)
+      return fail('the requester nonce does not appear in the signed transcript');
     // The signing context follows from the message kind and version; the recorded one is only checked.
     const context = responderSigningContext(s.kind, s.version);
-    if (s.context !== context) return fail(`recorded signing context "${s.context}" is not the one a ${s.kind} signature uses`);
-    const ok = spdmVerify(leafKey, s.asymAlgo, { version: s.version, hashId: s.hashAlgo, context, transcript: [transcript], transcriptHash: th }, fromHex(s.signature));
+    if (s.context !== context)
+      return fail(`recorded signing context "${s.context}" is not the one a ${s.kind} signature uses`);
+    const ok = spdmVerify(
+      leafKey,
+      s.asymAlgo,
+      { version: s.version, hashId: s.hashAlgo, context, transcript: [transcript], transcriptHash: th },
+      fromHex(s.signature),
+    );
     return ok ? { index, kind: s.kind, ok: true } : fail('signature does not verify with the leaf key');
   } catch (err) {
     return fail(err instanceof SpdmError ? `${err.code}: ${err.message}` : String(err));

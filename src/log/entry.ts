@@ -132,7 +132,8 @@ function encodeError(field: string, reason: string): SpdmError {
 const MAX_UINT = [0, 0x100, 0x10000, 0, 0x100000000];
 
 function uint(field: string, v: unknown, width: number): Uint8Array {
-  if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 0 || (width < 8 && v >= (MAX_UINT[width] as number))) throw encodeError(field, `${String(v)} is not a ${8 * width}-bit unsigned integer`);
+  if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 0 || (width < 8 && v >= (MAX_UINT[width] as number)))
+    throw encodeError(field, `${String(v)} is not a ${8 * width}-bit unsigned integer`);
   const w = new Writer(width);
   if (width === 1) w.u8(v);
   else if (width === 2) w.u16be(v);
@@ -181,7 +182,8 @@ function valueBytes(field: string, type: FieldType, v: unknown): Uint8Array {
       if (!(v instanceof Uint8Array)) throw encodeError(field, 'not bytes');
       return v;
     case 'blocks':
-      if (!Array.isArray(v) || !v.every((x) => x instanceof Uint8Array)) throw encodeError(field, 'not a list of byte strings');
+      if (!Array.isArray(v) || !v.every((x) => x instanceof Uint8Array))
+        throw encodeError(field, 'not a list of byte strings');
       return encodeBlocks(v as Uint8Array[]);
     case 'pci':
       return encodePci(v as PciIdentity);
@@ -325,7 +327,8 @@ function decodeValue(field: string, type: FieldType, b: Uint8Array, off: number)
     case 'u64':
       return readUint(b, field, off, WIDTH[type] as number);
     case 'bool':
-      if (b.length !== 1 || (b[0] as number) > 1) throw new DecodeError('leaf', field, off, 'boolean must be one byte 0 or 1');
+      if (b.length !== 1 || (b[0] as number) > 1)
+        throw new DecodeError('leaf', field, off, 'boolean must be one byte 0 or 1');
       return b[0] === 1;
     case 'utf8':
       try {
@@ -342,7 +345,11 @@ function decodeValue(field: string, type: FieldType, b: Uint8Array, off: number)
   }
 }
 
-function* iterTlv(b: Uint8Array, start: number, what: string): Generator<{ tag: number; value: Uint8Array; off: number }> {
+function* iterTlv(
+  b: Uint8Array,
+  start: number,
+  what: string,
+): Generator<{ tag: number; value: Uint8Array; off: number }> {
   const r = new Reader(b, what, start);
   while (r.remaining > 0) {
     const off = r.offset;
@@ -364,7 +371,8 @@ export function decodePci(b: Uint8Array, baseOffset = 0): PciIdentity {
     last = tag;
     out[f.name] = decodeValue(`pci.${f.name}`, f.type, value, baseOffset + off);
   }
-  for (const f of PCI_FIELDS) if (!f.optional && out[f.name] === undefined) throw new DecodeError('pci', f.name, baseOffset, 'missing');
+  for (const f of PCI_FIELDS)
+    if (!f.optional && out[f.name] === undefined) throw new DecodeError('pci', f.name, baseOffset, 'missing');
   return out as unknown as PciIdentity;
 }
 
@@ -380,7 +388,8 @@ export function decodeLeaf(leaf: Uint8Array): LogEntry {
     last = tag;
     out[f.name] = decodeValue(f.name, f.type, value, off + 5);
   }
-  for (const f of FIELDS) if (!f.optional && out[f.name] === undefined) throw new DecodeError('leaf', f.name, 0, 'missing');
+  for (const f of FIELDS)
+    if (!f.optional && out[f.name] === undefined) throw new DecodeError('leaf', f.name, 0, 'missing');
   return out as unknown as LogEntry;
 }
 
@@ -415,7 +424,9 @@ function wellFormed(s: string): string {
 
 function indexOfBytes(hay: Uint8Array, needle: Uint8Array): number {
   if (needle.length === 0) return 0;
-  return Buffer.from(hay.buffer, hay.byteOffset, hay.byteLength).indexOf(Buffer.from(needle.buffer, needle.byteOffset, needle.byteLength));
+  return Buffer.from(hay.buffer, hay.byteOffset, hay.byteLength).indexOf(
+    Buffer.from(needle.buffer, needle.byteOffset, needle.byteLength),
+  );
 }
 
 export function containsBytes(hay: Uint8Array, needle: Uint8Array): boolean {
@@ -466,8 +477,12 @@ export function draftsFromEvidence(e: Evidence): { drafts: EntryDraft[]; chains:
     const f = (name: string) => `signatures[${i}].${name}`;
     const transcript = hexField(s.transcript, f('transcript'));
     const chainDigest = bySlot.get(s.slot);
-    const measurementSummaryHash = s.measurementSummaryHash !== undefined ? hexField(s.measurementSummaryHash, f('measurementSummaryHash')) : undefined;
-    const requesterContext = s.requesterContext !== undefined ? hexField(s.requesterContext, f('requesterContext')) : undefined;
+    const measurementSummaryHash =
+      s.measurementSummaryHash !== undefined
+        ? hexField(s.measurementSummaryHash, f('measurementSummaryHash'))
+        : undefined;
+    const requesterContext =
+      s.requesterContext !== undefined ? hexField(s.requesterContext, f('requesterContext')) : undefined;
     return {
       collectedAt: wellFormed(e.collectedAt),
       ...(e.device !== undefined ? { device: wellFormed(e.device) } : {}),

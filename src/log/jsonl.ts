@@ -17,7 +17,16 @@ import { SpdmError } from '../wire/errors.js';
 import { LIMITS } from '../wire/limits.js';
 import { boundedLines } from '../wire/bounded-lines.js';
 import { checkJsonText } from '../wire/json-depth.js';
-import { chainDigestOf, leafHashWithDigests, hexBytes, encodePci, FIELDS, LEAF_FORMAT, type ChainRecord, type LogEntry } from './entry.js';
+import {
+  chainDigestOf,
+  leafHashWithDigests,
+  hexBytes,
+  encodePci,
+  FIELDS,
+  LEAF_FORMAT,
+  type ChainRecord,
+  type LogEntry,
+} from './entry.js';
 import { publicKeyFromSpki, type LogPublicKey } from './log-key.js';
 import { Frontier } from './merkle.js';
 import { sthFromJson, sthToJson, verifyTreeHead, type SignedTreeHead } from './sth.js';
@@ -73,10 +82,12 @@ export function entryFromJson(o: Record<string, unknown>, line: number): LogEntr
       case 'u32':
       case 'u64':
         if (f.name === 'loggedAt') {
-          if (typeof v !== 'string' || !ISO_MS.test(v) || new Date(Date.parse(v)).toISOString() !== v) throw lineError(line, 'loggedAt must be ISO 8601 UTC with milliseconds');
+          if (typeof v !== 'string' || !ISO_MS.test(v) || new Date(Date.parse(v)).toISOString() !== v)
+            throw lineError(line, 'loggedAt must be ISO 8601 UTC with milliseconds');
           out[f.name] = Date.parse(v);
         } else {
-          if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 0) throw lineError(line, `${f.name} must be a non-negative integer, got ${got(v)}`);
+          if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 0)
+            throw lineError(line, `${f.name} must be a non-negative integer, got ${got(v)}`);
           out[f.name] = v;
         }
         break;
@@ -114,7 +125,12 @@ async function writeLine(out: Writable, o: unknown): Promise<void> {
 }
 
 /** Writes the log up to its newest signed tree head. Stored leaf hashes are written as stored. */
-export async function exportJsonl(store: LogStore, key: LogPublicKey, out: Writable, pageSize = 2000): Promise<{ entries: number; chains: number }> {
+export async function exportJsonl(
+  store: LogStore,
+  key: LogPublicKey,
+  out: Writable,
+  pageSize = 2000,
+): Promise<{ entries: number; chains: number }> {
   const sth = await store.latestSth();
   if (!sth) throw new SpdmError('LOG_CORRUPT', `${store.description}: no tree head to export`);
   const meta = await store.readMeta();
@@ -138,11 +154,19 @@ export async function exportJsonl(store: LogStore, key: LogPublicKey, out: Writa
     for (const row of rows) {
       if (row['seq'] !== next) throw new SpdmError('LOG_CORRUPT', `entry ${next} is missing; run \`spdm log verify\``);
       const r = rowToEntry(row);
-      if (!r.entry || !r.leafHash) throw new SpdmError('DECODE_ERROR', `entry ${next} is unreadable (${r.problems.map((p) => p.column).join(', ')}); run \`spdm log verify\``);
+      if (!r.entry || !r.leafHash)
+        throw new SpdmError(
+          'DECODE_ERROR',
+          `entry ${next} is unreadable (${r.problems.map((p) => p.column).join(', ')}); run \`spdm log verify\``,
+        );
       const cd = r.entry.chainDigest;
       if (cd && !sent.has(toHex(cd))) {
         const chain = await store.readChain(cd);
-        if (!chain) throw new SpdmError('LOG_CORRUPT', `certificate chain ${toHex(cd)} of entry ${next} is missing; run \`spdm log verify\``);
+        if (!chain)
+          throw new SpdmError(
+            'LOG_CORRUPT',
+            `certificate chain ${toHex(cd)} of entry ${next} is missing; run \`spdm log verify\``,
+          );
         await writeLine(out, { type: 'chain', digest: toHex(cd), chain: toHex(chain) });
         sent.add(toHex(cd));
       }
@@ -151,7 +175,8 @@ export async function exportJsonl(store: LogStore, key: LogPublicKey, out: Writa
       if (next >= sth.treeSize) break;
     }
   }
-  if (next !== sth.treeSize) throw new SpdmError('LOG_CORRUPT', `entries ${next}..${sth.treeSize - 1} are missing; run \`spdm log verify\``);
+  if (next !== sth.treeSize)
+    throw new SpdmError('LOG_CORRUPT', `entries ${next}..${sth.treeSize - 1} are missing; run \`spdm log verify\``);
   await writeLine(out, { type: 'sth', ...sthToJson(sth, key.logId) });
   return { entries: next, chains: sent.size };
 }
@@ -214,11 +239,18 @@ export async function importJsonl(
       pendingBytes = 0;
       options.onProgress?.(source.size);
     };
-    for await (const { line, text: raw } of boundedLines(input, { maxBytes: maxLineBytes, limit: options.maxLineBytes !== undefined ? 'maxLineBytes' : 'logImportLineBytes' })) {
+    for await (const { line, text: raw } of boundedLines(input, {
+      maxBytes: maxLineBytes,
+      limit: options.maxLineBytes !== undefined ? 'maxLineBytes' : 'logImportLineBytes',
+    })) {
       lineNo = line;
       if (raw.trim() === '') continue;
       // JSON.parse copes with any nesting, but a line of a million "[{}," would cost many times its size.
-      checkJsonText(raw, '', { firstLine: lineNo, maxItems: LIMITS.logImportLineItems, itemsLimit: 'logImportLineItems' });
+      checkJsonText(raw, '', {
+        firstLine: lineNo,
+        maxItems: LIMITS.logImportLineItems,
+        itemsLimit: 'logImportLineItems',
+      });
       let o: Record<string, unknown>;
       try {
         o = JSON.parse(raw) as Record<string, unknown>;
@@ -228,11 +260,17 @@ export async function importJsonl(
       if (typeof o !== 'object' || o === null) throw lineError(lineNo, 'not a JSON object');
       if (sth) throw lineError(lineNo, 'nothing may follow the sth line');
       if (!header) {
-        if (o['type'] !== 'header' || o['format'] !== LOG_FORMAT) throw lineError(lineNo, `the first line must be the ${LOG_FORMAT} header`);
-        if (o['leafFormat'] !== LEAF_FORMAT) throw lineError(lineNo, `leaf format ${String(o['leafFormat'])} is not supported`);
+        if (o['type'] !== 'header' || o['format'] !== LOG_FORMAT)
+          throw lineError(lineNo, `the first line must be the ${LOG_FORMAT} header`);
+        if (o['leafFormat'] !== LEAF_FORMAT)
+          throw lineError(lineNo, `leaf format ${String(o['leafFormat'])} is not supported`);
         const key = publicKeyFromSpki(hexValue(o['publicKey'], lineNo, 'publicKey'));
         if (o['logId'] !== toHex(key.logId)) throw lineError(lineNo, 'logId is not the SHA-256 of publicKey');
-        if (options.publicKey && !equalBytes(options.publicKey.spki, key.spki)) throw lineError(lineNo, `the export is of log ${toHex(key.logId)}, not of the pinned log ${toHex(options.publicKey.logId)}`);
+        if (options.publicKey && !equalBytes(options.publicKey.spki, key.spki))
+          throw lineError(
+            lineNo,
+            `the export is of log ${toHex(key.logId)}, not of the pinned log ${toHex(options.publicKey.logId)}`,
+          );
         header = { key };
         continue;
       }
@@ -240,7 +278,8 @@ export async function importJsonl(
         case 'chain': {
           const d = hexValue(o['digest'], lineNo, 'digest');
           const c = hexValue(o['chain'], lineNo, 'chain');
-          if (!equalBytes(chainDigestOf(c), d)) throw lineError(lineNo, `chain ${toHex(d)} does not hash to its digest (altered)`);
+          if (!equalBytes(chainDigestOf(c), d))
+            throw lineError(lineNo, `chain ${toHex(d)} does not hash to its digest (altered)`);
           if (!chains.has(toHex(d))) {
             chains.add(toHex(d));
             pendingChains.push({ digest: d, chain: c });
@@ -251,16 +290,33 @@ export async function importJsonl(
         }
         case 'entry': {
           const idx = o['index'];
-          if (typeof idx !== 'number' || !Number.isSafeInteger(idx) || idx < 0) throw lineError(lineNo, idx === undefined ? 'field index missing' : `entry index must be a non-negative integer, got ${got(idx)}`);
-          if (idx !== source.size) throw lineError(lineNo, `entry index ${String(idx)} where ${source.size} was expected (entries dropped or reordered)`);
+          if (typeof idx !== 'number' || !Number.isSafeInteger(idx) || idx < 0)
+            throw lineError(
+              lineNo,
+              idx === undefined ? 'field index missing' : `entry index must be a non-negative integer, got ${got(idx)}`,
+            );
+          if (idx !== source.size)
+            throw lineError(
+              lineNo,
+              `entry index ${String(idx)} where ${source.size} was expected (entries dropped or reordered)`,
+            );
           const e = entryFromJson(o, lineNo);
           const enc = leafHashWithDigests(e);
           const lh = enc.leafHash;
-          if (o['leafHash'] !== undefined && toHex(lh) !== o['leafHash']) throw lineError(lineNo, `entry ${e.index}: its fields hash to ${toHex(lh)}, not to the exported leafHash (altered)`);
-          if (e.chainDigest && !chains.has(toHex(e.chainDigest)) && !(await tx.hasChain(e.chainDigest))) throw lineError(lineNo, `entry ${e.index}: certificate chain ${toHex(e.chainDigest)} not given before it`);
+          if (o['leafHash'] !== undefined && toHex(lh) !== o['leafHash'])
+            throw lineError(
+              lineNo,
+              `entry ${e.index}: its fields hash to ${toHex(lh)}, not to the exported leafHash (altered)`,
+            );
+          if (e.chainDigest && !chains.has(toHex(e.chainDigest)) && !(await tx.hasChain(e.chainDigest)))
+            throw lineError(lineNo, `entry ${e.index}: certificate chain ${toHex(e.chainDigest)} not given before it`);
           source.append(lh);
           if (e.index < existing) {
-            if (!equalBytes(existingHashes[e.index] as Uint8Array, lh)) throw lineError(lineNo, `entry ${e.index} differs from entry ${e.index} already in this log: the log is not a prefix of the export`);
+            if (!equalBytes(existingHashes[e.index] as Uint8Array, lh))
+              throw lineError(
+                lineNo,
+                `entry ${e.index} differs from entry ${e.index} already in this log: the log is not a prefix of the export`,
+              );
             break;
           }
           pendingRows.push({ entry: e, leafHash: lh, fieldDigests: enc.fieldDigests });
@@ -272,7 +328,8 @@ export async function importJsonl(
         }
         case 'sth': {
           const h = sthFromJson(o);
-          if (!verifyTreeHead(header.key.key, header.key.logId, h)) throw lineError(lineNo, 'the tree head is not signed by the exported log key');
+          if (!verifyTreeHead(header.key.key, header.key.logId, h))
+            throw lineError(lineNo, 'the tree head is not signed by the exported log key');
           sth = h;
           break;
         }
@@ -282,12 +339,30 @@ export async function importJsonl(
     }
     if (!header) throw new SpdmError('DECODE_ERROR', 'empty export');
     if (!sth) throw new SpdmError('DECODE_ERROR', 'the export has no sth line (cut short?)');
-    if (sth.treeSize !== source.size) throw new SpdmError('DECODE_ERROR', `the export's tree head covers ${sth.treeSize} entries but it holds ${source.size}`);
-    if (!equalBytes(source.root(), sth.rootHash)) throw new SpdmError('DECODE_ERROR', `the exported entries have root ${toHex(source.root())}, the tree head signs ${toHex(sth.rootHash)}`);
-    if (existing > source.size) throw new SpdmError('LOG_IMPORT_CONFLICT', `this log holds ${existing} entries, more than the export's ${source.size}`);
+    if (sth.treeSize !== source.size)
+      throw new SpdmError(
+        'DECODE_ERROR',
+        `the export's tree head covers ${sth.treeSize} entries but it holds ${source.size}`,
+      );
+    if (!equalBytes(source.root(), sth.rootHash))
+      throw new SpdmError(
+        'DECODE_ERROR',
+        `the exported entries have root ${toHex(source.root())}, the tree head signs ${toHex(sth.rootHash)}`,
+      );
+    if (existing > source.size)
+      throw new SpdmError(
+        'LOG_IMPORT_CONFLICT',
+        `this log holds ${existing} entries, more than the export's ${source.size}`,
+      );
     await flush();
     if (imported > 0) await commitHead(tx, frontier);
     await tx.putMeta(`imported:${toHex(header.key.logId)}`, JSON.stringify(sthToJson(sth, header.key.logId)));
-    return { imported, treeSize: frontier.size, rootHash: frontier.root(), sourceLogId: toHex(header.key.logId), sourceTreeHead: sth };
+    return {
+      imported,
+      treeSize: frontier.size,
+      rootHash: frontier.root(),
+      sourceLogId: toHex(header.key.logId),
+      sourceTreeHead: sth,
+    };
   });
 }

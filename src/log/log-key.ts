@@ -8,8 +8,26 @@
  */
 import { LIMITS } from '../wire/limits.js';
 import { readFileBounded } from '../wire/bounded-file.js';
-import { createPrivateKey, createPublicKey, generateKeyPairSync, randomBytes, sign, verify, type KeyObject } from 'node:crypto';
-import { closeSync, existsSync, fsyncSync, linkSync, mkdirSync, openSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  createPrivateKey,
+  createPublicKey,
+  generateKeyPairSync,
+  randomBytes,
+  sign,
+  verify,
+  type KeyObject,
+} from 'node:crypto';
+import {
+  closeSync,
+  existsSync,
+  fsyncSync,
+  linkSync,
+  mkdirSync,
+  openSync,
+  renameSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { dirname } from 'node:path';
 import { SpdmError } from '../wire/errors.js';
 import { sha256 } from './merkle.js';
@@ -24,7 +42,11 @@ export interface LogPublicKey {
 }
 
 function requireEd25519(k: KeyObject, what: string): KeyObject {
-  if (k.asymmetricKeyType !== 'ed25519') throw new SpdmError('UNSUPPORTED_ALGORITHM', `${what}: the log key must be Ed25519, got ${k.asymmetricKeyType ?? 'unknown'}`);
+  if (k.asymmetricKeyType !== 'ed25519')
+    throw new SpdmError(
+      'UNSUPPORTED_ALGORITHM',
+      `${what}: the log key must be Ed25519, got ${k.asymmetricKeyType ?? 'unknown'}`,
+    );
   return k;
 }
 
@@ -49,7 +71,9 @@ export function publicKeyFromSpki(spki: Uint8Array): LogPublicKey {
 export function publicKeyFromPem(pem: string | Uint8Array, what = 'public key'): LogPublicKey {
   const text = typeof pem === 'string' ? pem : Buffer.from(pem).toString('utf8');
   try {
-    return describePublicKey(text.includes('PRIVATE KEY') ? createPublicKey(createPrivateKey(text)) : createPublicKey(text));
+    return describePublicKey(
+      text.includes('PRIVATE KEY') ? createPublicKey(createPrivateKey(text)) : createPublicKey(text),
+    );
   } catch (e) {
     if (e instanceof SpdmError) throw e;
     throw new SpdmError('DECODE_ERROR', `${what}: not a PEM Ed25519 key: ${String(e)}`);
@@ -101,7 +125,8 @@ function writeNewFileAtomically(path: string, text: string, mode: number): boole
     } catch (e) {
       const code = (e as NodeJS.ErrnoException).code;
       if (code === 'EEXIST') return false;
-      if (code === 'EPERM' || code === 'ENOTSUP' || code === 'EOPNOTSUPP' || code === 'ENOSYS') return writeNewFileDirectly(path, text, mode);
+      if (code === 'EPERM' || code === 'ENOTSUP' || code === 'EOPNOTSUPP' || code === 'ENOSYS')
+        return writeNewFileDirectly(path, text, mode);
       throw e;
     }
     syncDirectory(dirname(path));
@@ -147,7 +172,12 @@ function syncDirectory(dir: string): void {
 
 function keyFileError(e: unknown, path: string): SpdmError {
   const code = (e as NodeJS.ErrnoException).code ?? '';
-  return new SpdmError(isStorageFull(e) ? 'STORAGE_FULL' : 'STORAGE_ERROR', `cannot create the log key ${path}: ${e instanceof Error ? e.message : String(e)}`, { cause: code || undefined, action: 'create log key' }, { cause: e });
+  return new SpdmError(
+    isStorageFull(e) ? 'STORAGE_FULL' : 'STORAGE_ERROR',
+    `cannot create the log key ${path}: ${e instanceof Error ? e.message : String(e)}`,
+    { cause: code || undefined, action: 'create log key' },
+    { cause: e },
+  );
 }
 
 /**

@@ -25,7 +25,15 @@ import { SpdmError } from '../wire/errors.js';
 import type { Evidence } from '../evidence/evidence.js';
 import { draftsFromEvidence, leafHashWithDigests, type ChainRecord, type EntryDraft, type LogEntry } from './entry.js';
 import { exportJsonl, importJsonl, type ImportOptions, type ImportResult } from './jsonl.js';
-import { describePublicKey, loadOrCreatePrivateKey, loadPrivateKeyFile, publicKeyFromPem, publicKeyFromSpki, publicKeyPem, type LogPublicKey } from './log-key.js';
+import {
+  describePublicKey,
+  loadOrCreatePrivateKey,
+  loadPrivateKeyFile,
+  publicKeyFromPem,
+  publicKeyFromSpki,
+  publicKeyPem,
+  type LogPublicKey,
+} from './log-key.js';
 import { EMPTY_ROOT, Frontier, consistencyPath, inclusionPath, rootOf } from './merkle.js';
 import { signTreeHead, type SignedTreeHead, type TreeHead } from './sth.js';
 import { LOG_FORMAT, rowToEntry, type LogStore, type StoredEntryRow, type WriteTx } from './store/store.js';
@@ -107,14 +115,18 @@ function resolvePinned(p: OpenLogOptions['publicKey']): LogPublicKey | undefined
   if (p === undefined) return undefined;
   if (typeof p === 'string') {
     const isPem = p.includes('-----BEGIN');
-    return publicKeyFromPem(isPem ? p : readFileBounded(p, LIMITS.keyFileBytes, 'keyFileBytes'), isPem ? 'public key' : p);
+    return publicKeyFromPem(
+      isPem ? p : readFileBounded(p, LIMITS.keyFileBytes, 'keyFileBytes'),
+      isPem ? 'public key' : p,
+    );
   }
   if ('logId' in p) return p;
   return describePublicKey(p);
 }
 
 async function openStore(target: string, opts: OpenLogOptions): Promise<LogStore> {
-  if (!isPostgresTarget(target) && opts.readOnly && !existsSync(target)) throw new SpdmError('LOG_NOT_FOUND', `no signature log at ${target}`);
+  if (!isPostgresTarget(target) && opts.readOnly && !existsSync(target))
+    throw new SpdmError('LOG_NOT_FOUND', `no signature log at ${target}`);
   return openStoreForTarget(target, opts.busyTimeoutMs !== undefined ? { busyTimeoutMs: opts.busyTimeoutMs } : {});
 }
 
@@ -126,7 +138,11 @@ export async function openLog(target: string = DEFAULT_LOG_TARGET, opts: OpenLog
     let signer: KeyObject | undefined = opts.signingKey;
     let meta = await store.readMeta();
     if (!meta.get('public_key')) {
-      if (opts.readOnly) throw new SpdmError('LOG_NOT_FOUND', `${store.description} is not a signature log (no log key in its meta table)`);
+      if (opts.readOnly)
+        throw new SpdmError(
+          'LOG_NOT_FOUND',
+          `${store.description} is not a signature log (no log key in its meta table)`,
+        );
       // Create the log under the write lock: whoever gets it first creates the tables, the key
       // (O_EXCL on the key file) and the empty tree's signed head; everyone else finds them.
       meta = await store.write(async (tx) => {
@@ -145,13 +161,28 @@ export async function openLog(target: string = DEFAULT_LOG_TARGET, opts: OpenLog
         return tx.readMeta();
       });
     }
-    if (meta.get('format') !== LOG_FORMAT) throw new SpdmError('UNSUPPORTED', `${store.description}: log format ${meta.get('format') ?? '(none)'} is not ${LOG_FORMAT}`);
+    if (meta.get('format') !== LOG_FORMAT)
+      throw new SpdmError(
+        'UNSUPPORTED',
+        `${store.description}: log format ${meta.get('format') ?? '(none)'} is not ${LOG_FORMAT}`,
+      );
     const pub = publicKeyFromSpki(Buffer.from(meta.get('public_key') ?? '', 'hex'));
     if (!opts.readOnly && !signer && existsSync(keyFile)) signer = loadPrivateKeyFile(keyFile);
     if (signer && !equalBytes(describePublicKey(signer).spki, pub.spki)) {
-      throw new SpdmError('LOG_KEY_MISMATCH', `the signing key ${opts.keyFile ?? (opts.signingKey ? '(given)' : keyFile)} does not belong to this log (log id ${toHex(pub.logId)})`);
+      throw new SpdmError(
+        'LOG_KEY_MISMATCH',
+        `the signing key ${opts.keyFile ?? (opts.signingKey ? '(given)' : keyFile)} does not belong to this log (log id ${toHex(pub.logId)})`,
+      );
     }
-    return new SignatureLog(store, pub, opts.readOnly ? undefined : signer, resolvePinned(opts.publicKey), now, keyFile, target);
+    return new SignatureLog(
+      store,
+      pub,
+      opts.readOnly ? undefined : signer,
+      resolvePinned(opts.publicKey),
+      now,
+      keyFile,
+      target,
+    );
   } catch (e) {
     await store.close();
     throw e;
@@ -164,7 +195,9 @@ function plain(e: LogEntry): LogEntry {
   for (const [k, v] of Object.entries(e)) {
     if (Buffer.isBuffer(v)) out[k] = new Uint8Array(v.buffer, v.byteOffset, v.byteLength);
   }
-  out['measurements'] = e.measurements.map((b) => (Buffer.isBuffer(b) ? new Uint8Array(b.buffer, b.byteOffset, b.byteLength) : b));
+  out['measurements'] = e.measurements.map((b) =>
+    Buffer.isBuffer(b) ? new Uint8Array(b.buffer, b.byteOffset, b.byteLength) : b,
+  );
   return out as unknown as LogEntry;
 }
 
@@ -210,7 +243,11 @@ export class SignatureLog {
   }
 
   private requireSigner(): KeyObject {
-    if (!this.signer) throw new SpdmError('LOG_KEY_MISSING', `no signing key for ${this.store.description}: expected it at ${this.keyFile} (or give keyFile)`);
+    if (!this.signer)
+      throw new SpdmError(
+        'LOG_KEY_MISSING',
+        `no signing key for ${this.store.description}: expected it at ${this.keyFile} (or give keyFile)`,
+      );
     return this.signer;
   }
 
@@ -263,21 +300,41 @@ export class SignatureLog {
   private async lockedState(tx: WriteTx): Promise<{ frontier: Frontier; latest: SignedTreeHead }> {
     const state = await tx.state();
     const latest = await tx.latestSth();
-    if (!state || !latest) throw new SpdmError('LOG_CORRUPT', `${this.store.description}: log_state or tree head missing; run \`spdm log verify\``);
+    if (!state || !latest)
+      throw new SpdmError(
+        'LOG_CORRUPT',
+        `${this.store.description}: log_state or tree head missing; run \`spdm log verify\``,
+      );
     let frontier: Frontier;
     try {
       frontier = Frontier.decode(state.size, state.frontier);
     } catch (e) {
-      throw new SpdmError('LOG_CORRUPT', `${this.store.description}: log_state is corrupt (${String(e)}); run \`spdm log verify\``);
+      throw new SpdmError(
+        'LOG_CORRUPT',
+        `${this.store.description}: log_state is corrupt (${String(e)}); run \`spdm log verify\``,
+      );
     }
     if (state.size !== latest.treeSize || !equalBytes(frontier.root(), latest.rootHash)) {
-      throw new SpdmError('LOG_CORRUPT', `${this.store.description}: log_state (size ${state.size}) disagrees with the newest tree head (size ${latest.treeSize}); refusing to append — run \`spdm log verify\``);
+      throw new SpdmError(
+        'LOG_CORRUPT',
+        `${this.store.description}: log_state (size ${state.size}) disagrees with the newest tree head (size ${latest.treeSize}); refusing to append — run \`spdm log verify\``,
+      );
     }
     return { frontier, latest };
   }
 
-  private async commitHead(tx: WriteTx, signer: KeyObject, frontier: Frontier, timestamp: number): Promise<SignedTreeHead> {
-    const sth = signTreeHead(signer, this.logKey.logId, { treeSize: frontier.size, rootHash: frontier.root() }, timestamp);
+  private async commitHead(
+    tx: WriteTx,
+    signer: KeyObject,
+    frontier: Frontier,
+    timestamp: number,
+  ): Promise<SignedTreeHead> {
+    const sth = signTreeHead(
+      signer,
+      this.logKey.logId,
+      { treeSize: frontier.size, rootHash: frontier.root() },
+      timestamp,
+    );
     await tx.insertSth(sth);
     await tx.setState({ size: frontier.size, frontier: frontier.encode() });
     return sth;
@@ -307,11 +364,22 @@ export class SignatureLog {
     if (!row) {
       const size = await this.size();
       // Past the end is the caller asking too far; a hole below the size is damage.
-      if (index >= size) throw new SpdmError('LOG_OUT_OF_RANGE', `no entry ${index} in ${this.store.description} (it has ${size} entries)`);
-      throw new SpdmError('LOG_CORRUPT', `entry ${index} of ${this.store.description} is missing; run \`spdm log verify\``);
+      if (index >= size)
+        throw new SpdmError(
+          'LOG_OUT_OF_RANGE',
+          `no entry ${index} in ${this.store.description} (it has ${size} entries)`,
+        );
+      throw new SpdmError(
+        'LOG_CORRUPT',
+        `entry ${index} of ${this.store.description} is missing; run \`spdm log verify\``,
+      );
     }
     const r = rowToEntry(row);
-    if (!r.entry) throw new SpdmError('DECODE_ERROR', `entry ${index} is unreadable (${r.problems.map((p) => p.column).join(', ')}); run \`spdm log verify\``);
+    if (!r.entry)
+      throw new SpdmError(
+        'DECODE_ERROR',
+        `entry ${index} is unreadable (${r.problems.map((p) => p.column).join(', ')}); run \`spdm log verify\``,
+      );
     return plain(r.entry);
   }
 
@@ -319,7 +387,11 @@ export class SignatureLog {
     const rows = await this.store.readRows(from, count);
     return rows.map((row) => {
       const r = rowToEntry(row);
-      if (!r.entry) throw new SpdmError('DECODE_ERROR', `entry ${String(row['seq'])} is unreadable (${r.problems.map((p) => p.column).join(', ')}); run \`spdm log verify\``);
+      if (!r.entry)
+        throw new SpdmError(
+          'DECODE_ERROR',
+          `entry ${String(row['seq'])} is unreadable (${r.problems.map((p) => p.column).join(', ')}); run \`spdm log verify\``,
+        );
       return plain(r.entry);
     });
   }
@@ -332,10 +404,12 @@ export class SignatureLog {
     const rows = await this.store.readLeafHashes(n);
     const out: Uint8Array[] = [];
     for (const [i, r] of rows.entries()) {
-      if (r.seq !== i || !(r.leafHash instanceof Uint8Array) || r.leafHash.length !== 32) throw new SpdmError('LOG_CORRUPT', `entry ${i} missing or its leaf hash unreadable; run \`spdm log verify\``);
+      if (r.seq !== i || !(r.leafHash instanceof Uint8Array) || r.leafHash.length !== 32)
+        throw new SpdmError('LOG_CORRUPT', `entry ${i} missing or its leaf hash unreadable; run \`spdm log verify\``);
       out.push(r.leafHash);
     }
-    if (out.length !== n) throw new SpdmError('LOG_CORRUPT', `entries ${out.length}..${n - 1} missing; run \`spdm log verify\``);
+    if (out.length !== n)
+      throw new SpdmError('LOG_CORRUPT', `entries ${out.length}..${n - 1} missing; run \`spdm log verify\``);
     return out;
   }
 
@@ -344,7 +418,13 @@ export class SignatureLog {
     const n = size ?? (await this.size());
     const leaves = await this.leafHashes(n);
     if (index >= n) throw new SpdmError('LOG_OUT_OF_RANGE', `entry ${index} is not in a tree of ${n} entries`);
-    return { leafIndex: index, treeSize: n, leafHash: leaves[index] as Uint8Array, path: inclusionPath(leaves, index, n), rootHash: rootOf(leaves) };
+    return {
+      leafIndex: index,
+      treeSize: n,
+      leafHash: leaves[index] as Uint8Array,
+      path: inclusionPath(leaves, index, n),
+      rootHash: rootOf(leaves),
+    };
   }
 
   async consistencyProof(first: number, second?: number): Promise<ConsistencyProof> {
@@ -352,7 +432,13 @@ export class SignatureLog {
     wholeNumber(first, 'first size');
     if (first > n) throw new SpdmError('LOG_OUT_OF_RANGE', `first size ${first} must be between 0 and ${n}`);
     const leaves = await this.leafHashes(n);
-    return { first, second: n, firstRoot: rootOf(leaves.slice(0, first)), secondRoot: rootOf(leaves), path: consistencyPath(leaves, first, n) };
+    return {
+      first,
+      second: n,
+      firstRoot: rootOf(leaves.slice(0, first)),
+      secondRoot: rootOf(leaves),
+      path: consistencyPath(leaves, first, n),
+    };
   }
 
   /** Re-verifies every entry and the tree from stored bytes (see verify.ts). Never throws for a damaged log. */
@@ -368,7 +454,14 @@ export class SignatureLog {
   /** Imports a JSON Lines export into this log, which must be empty or hold a prefix of it. */
   importJsonl(input: Readable, options: ImportOptions = {}): Promise<ImportResult> {
     const signer = this.requireSigner();
-    return importJsonl(this.store, input, options, async (tx, frontier) => this.commitHead(tx, signer, frontier, Math.max(this.now(), (await tx.latestSth())?.timestamp ?? 0)), (tx) => this.lockedState(tx));
+    return importJsonl(
+      this.store,
+      input,
+      options,
+      async (tx, frontier) =>
+        this.commitHead(tx, signer, frontier, Math.max(this.now(), (await tx.latestSth())?.timestamp ?? 0)),
+      (tx) => this.lockedState(tx),
+    );
   }
 
   async close(): Promise<void> {
@@ -380,7 +473,11 @@ export class SignatureLog {
  * For `spdm authenticate --log FILE|URL`: appends the signatures of one Evidence to the log at
  * `target` (created with its key if new) and closes it.
  */
-export async function appendEvidenceToLog(target: string, evidence: Evidence, opts: OpenLogOptions = {}): Promise<AppendResult & { logId: string; treeSize: number }> {
+export async function appendEvidenceToLog(
+  target: string,
+  evidence: Evidence,
+  opts: OpenLogOptions = {},
+): Promise<AppendResult & { logId: string; treeSize: number }> {
   const log = await openLog(target, opts);
   try {
     const r = await log.appendEvidence(evidence);

@@ -56,7 +56,8 @@ export class Frontier {
 
   constructor(size = 0, nodes: readonly Uint8Array[] = []) {
     if (!Number.isSafeInteger(size) || size < 0) throw new RangeError(`bad tree size ${size}`);
-    if (nodes.length !== popcount(size)) throw new RangeError(`a tree of ${size} leaves has ${popcount(size)} frontier nodes, got ${nodes.length}`);
+    if (nodes.length !== popcount(size))
+      throw new RangeError(`a tree of ${size} leaves has ${popcount(size)} frontier nodes, got ${nodes.length}`);
     this.count = size;
     this.nodes = [...nodes];
   }
@@ -101,7 +102,8 @@ export class Frontier {
   }
 
   static decode(size: number, bytes: Uint8Array): Frontier {
-    if (bytes.length !== popcount(size) * HASH_SIZE) throw new RangeError(`frontier of ${bytes.length} bytes does not fit a tree of ${size} leaves`);
+    if (bytes.length !== popcount(size) * HASH_SIZE)
+      throw new RangeError(`frontier of ${bytes.length} bytes does not fit a tree of ${size} leaves`);
     const nodes: Uint8Array[] = [];
     for (let o = 0; o < bytes.length; o += HASH_SIZE) nodes.push(bytes.slice(o, o + HASH_SIZE));
     return new Frontier(size, nodes);
@@ -120,7 +122,8 @@ function popcount(n: number): number {
 
 /** MTH(D[start:end]) over leaf hashes. */
 export function subtreeRoot(leaves: readonly Uint8Array[], start = 0, end = leaves.length): Uint8Array {
-  if (start < 0 || end > leaves.length || start > end) throw new RangeError(`bad range [${start}, ${end}) of ${leaves.length} leaves`);
+  if (start < 0 || end > leaves.length || start > end)
+    throw new RangeError(`bad range [${start}, ${end}) of ${leaves.length} leaves`);
   const f = new Frontier();
   for (let i = start; i < end; i++) f.append(leaves[i] as Uint8Array);
   return f.root();
@@ -132,13 +135,15 @@ export function rootOf(leaves: readonly Uint8Array[]): Uint8Array {
 }
 
 function checkSizes(leaves: readonly Uint8Array[], n: number): void {
-  if (!Number.isSafeInteger(n) || n < 0 || n > leaves.length) throw new RangeError(`tree size ${n} out of range (log has ${leaves.length} leaves)`);
+  if (!Number.isSafeInteger(n) || n < 0 || n > leaves.length)
+    throw new RangeError(`tree size ${n} out of range (log has ${leaves.length} leaves)`);
 }
 
 /** RFC 9162 §2.1.3.1 PATH(m, D[n]): the audit path of leaf `m` in the tree of the first `n` leaves, leaf side first. */
 export function inclusionPath(leaves: readonly Uint8Array[], m: number, n: number = leaves.length): Uint8Array[] {
   checkSizes(leaves, n);
-  if (!Number.isSafeInteger(m) || m < 0 || m >= n) throw new RangeError(`leaf index ${m} is not in a tree of ${n} leaves`);
+  if (!Number.isSafeInteger(m) || m < 0 || m >= n)
+    throw new RangeError(`leaf index ${m} is not in a tree of ${n} leaves`);
   const path: Uint8Array[] = [];
   // Iterative form of the recursion: walk down, collecting siblings root side first, then reverse.
   let lo = 0;
@@ -161,7 +166,8 @@ export function inclusionPath(leaves: readonly Uint8Array[], m: number, n: numbe
 /** RFC 9162 §2.1.4.1 PROOF(m, D[n]): proves the tree of the first m leaves is a prefix of the tree of n. */
 export function consistencyPath(leaves: readonly Uint8Array[], m: number, n: number = leaves.length): Uint8Array[] {
   checkSizes(leaves, n);
-  if (!Number.isSafeInteger(m) || m < 0 || m > n) throw new RangeError(`first tree size ${m} must be between 0 and ${n}`);
+  if (!Number.isSafeInteger(m) || m < 0 || m > n)
+    throw new RangeError(`first tree size ${m} must be between 0 and ${n}`);
   if (m === 0 || m === n) return [];
   const out: Uint8Array[] = [];
   // SUBPROOF(m, D[lo:hi], b), iteratively; nodes are collected root side first and reversed.
@@ -190,8 +196,14 @@ export function consistencyPath(leaves: readonly Uint8Array[], m: number, n: num
 }
 
 /** RFC 9162 §2.1.3.2: the root an audit path leads to, or undefined when the path has the wrong shape. */
-export function rootFromInclusionPath(leafIndex: number, treeSize: number, leaf: Uint8Array, path: readonly Uint8Array[]): Uint8Array | undefined {
-  if (!Number.isSafeInteger(leafIndex) || !Number.isSafeInteger(treeSize) || leafIndex < 0 || leafIndex >= treeSize) return undefined;
+export function rootFromInclusionPath(
+  leafIndex: number,
+  treeSize: number,
+  leaf: Uint8Array,
+  path: readonly Uint8Array[],
+): Uint8Array | undefined {
+  if (!Number.isSafeInteger(leafIndex) || !Number.isSafeInteger(treeSize) || leafIndex < 0 || leafIndex >= treeSize)
+    return undefined;
   let fn = leafIndex;
   let sn = treeSize - 1;
   let r = leaf;
@@ -214,7 +226,13 @@ export function rootFromInclusionPath(leafIndex: number, treeSize: number, leaf:
   return sn === 0 ? r : undefined;
 }
 
-export function verifyInclusion(leafIndex: number, treeSize: number, leaf: Uint8Array, path: readonly Uint8Array[], root: Uint8Array): boolean {
+export function verifyInclusion(
+  leafIndex: number,
+  treeSize: number,
+  leaf: Uint8Array,
+  path: readonly Uint8Array[],
+  root: Uint8Array,
+): boolean {
   const r = rootFromInclusionPath(leafIndex, treeSize, leaf, path);
   return r !== undefined && equalBytes(r, root);
 }
@@ -224,7 +242,13 @@ export function verifyInclusion(leafIndex: number, treeSize: number, leaf: Uint8
  * usual convention: first == second needs an empty proof and equal roots, first == 0 an empty proof
  * (every tree extends the empty one).
  */
-export function verifyConsistency(first: number, second: number, firstRoot: Uint8Array, secondRoot: Uint8Array, path: readonly Uint8Array[]): boolean {
+export function verifyConsistency(
+  first: number,
+  second: number,
+  firstRoot: Uint8Array,
+  secondRoot: Uint8Array,
+  path: readonly Uint8Array[],
+): boolean {
   if (!Number.isSafeInteger(first) || !Number.isSafeInteger(second) || first < 0 || first > second) return false;
   if (first === second) return path.length === 0 && equalBytes(firstRoot, secondRoot);
   if (first === 0) return path.length === 0;

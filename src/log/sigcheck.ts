@@ -84,7 +84,9 @@ export class SignatureChecker {
   check(task: SignatureTask): SignatureResult {
     if (task.t === 'sth') {
       if (!this.logKey) return { ok: false, reason: 'no log key' };
-      return ed25519Verify(this.logKey, task.message, task.signature) ? { ok: true } : { ok: false, reason: 'tree head signature does not verify with the log key' };
+      return ed25519Verify(this.logKey, task.message, task.signature)
+        ? { ok: true }
+        : { ok: false, reason: 'tree head signature does not verify with the log key' };
     }
     const key = this.leafKey(task.chain, task.version, task.hashAlgo);
     if (typeof key === 'string') return { ok: false, reason: key };
@@ -92,10 +94,18 @@ export class SignatureChecker {
       const ok = spdmVerify(
         key,
         task.asymAlgo,
-        { version: task.version, hashId: task.hashAlgo, context: task.context, transcriptHash: task.transcriptHash, ...(task.transcript ? { transcript: [task.transcript] } : {}) },
+        {
+          version: task.version,
+          hashId: task.hashAlgo,
+          context: task.context,
+          transcriptHash: task.transcriptHash,
+          ...(task.transcript ? { transcript: [task.transcript] } : {}),
+        },
         task.signature,
       );
-      return ok ? { ok: true } : { ok: false, reason: 'signature does not verify with the leaf key of the recorded chain' };
+      return ok
+        ? { ok: true }
+        : { ok: false, reason: 'signature does not verify with the leaf key of the recorded chain' };
     } catch (e) {
       return { ok: false, reason: describe(e) };
     }

@@ -37,14 +37,19 @@ export interface SignedTreeHeadJson {
 }
 
 function u64(v: number, what: string): Uint8Array {
-  if (!Number.isSafeInteger(v) || v < 0) throw new SpdmError('ENCODE_ERROR', `tree head ${what} ${v} is not a non-negative integer`);
+  if (!Number.isSafeInteger(v) || v < 0)
+    throw new SpdmError('ENCODE_ERROR', `tree head ${what} ${v} is not a non-negative integer`);
   const out = new Uint8Array(8);
   new DataView(out.buffer).setBigUint64(0, BigInt(v), false);
   return out;
 }
 
-export function sthSignedBytes(logId: Uint8Array, h: { treeSize: number; timestamp: number; rootHash: Uint8Array }): Uint8Array {
-  if (logId.length !== HASH_SIZE || h.rootHash.length !== HASH_SIZE) throw new SpdmError('ENCODE_ERROR', 'log id and root hash are 32 bytes');
+export function sthSignedBytes(
+  logId: Uint8Array,
+  h: { treeSize: number; timestamp: number; rootHash: Uint8Array },
+): Uint8Array {
+  if (logId.length !== HASH_SIZE || h.rootHash.length !== HASH_SIZE)
+    throw new SpdmError('ENCODE_ERROR', 'log id and root hash are 32 bytes');
   const label = new Uint8Array(Buffer.from(STH_LABEL, 'latin1'));
   const out = new Uint8Array(label.length + 1 + 32 + 8 + 8 + 32);
   let o = 0;
@@ -60,7 +65,12 @@ export function sthSignedBytes(logId: Uint8Array, h: { treeSize: number; timesta
   return out;
 }
 
-export function signTreeHead(privateKey: KeyObject, logId: Uint8Array, head: TreeHead, timestamp: number): SignedTreeHead {
+export function signTreeHead(
+  privateKey: KeyObject,
+  logId: Uint8Array,
+  head: TreeHead,
+  timestamp: number,
+): SignedTreeHead {
   const h = { treeSize: head.treeSize, rootHash: head.rootHash, timestamp };
   return { ...h, signature: ed25519Sign(privateKey, sthSignedBytes(logId, h)) };
 }
@@ -86,7 +96,8 @@ export function sthToJson(sth: SignedTreeHead, logId?: Uint8Array): SignedTreeHe
 
 export function sthFromJson(j: unknown): SignedTreeHead & { logId?: Uint8Array } {
   const o = j as Record<string, unknown>;
-  const bad = (f: string) => new SpdmError('DECODE_ERROR', `signed tree head: field ${f} missing or malformed`, { field: f });
+  const bad = (f: string) =>
+    new SpdmError('DECODE_ERROR', `signed tree head: field ${f} missing or malformed`, { field: f });
   if (typeof o !== 'object' || o === null) throw bad('(object)');
   const int = (f: string) => {
     const v = o[f];

@@ -111,7 +111,15 @@ export async function checkRange(store: LogStore, from: number, to: number, ctx:
       const at = seq - from;
 
       const conv = rowToEntry(row);
-      for (const p of conv.problems) add({ code: 'ENTRY_MALFORMED', severity: 'error', table: 'entries', entry: seq, fields: [p.column], message: `entry ${seq} column ${p.column}: ${p.message}` });
+      for (const p of conv.problems)
+        add({
+          code: 'ENTRY_MALFORMED',
+          severity: 'error',
+          table: 'entries',
+          entry: seq,
+          fields: [p.column],
+          message: `entry ${seq} column ${p.column}: ${p.message}`,
+        });
       const e = conv.entry;
       let rHash: Uint8Array | undefined;
       let digests: Uint8Array | undefined;
@@ -121,7 +129,13 @@ export async function checkRange(store: LogStore, from: number, to: number, ctx:
           rHash = enc.leafHash;
           digests = enc.fieldDigests;
         } catch (err) {
-          add({ code: 'ENTRY_MALFORMED', severity: 'error', table: 'entries', entry: seq, message: `entry ${seq} cannot be encoded: ${message(err)}` });
+          add({
+            code: 'ENTRY_MALFORMED',
+            severity: 'error',
+            table: 'entries',
+            entry: seq,
+            message: `entry ${seq} cannot be encoded: ${message(err)}`,
+          });
         }
       }
       if (conv.leafHash) S.set(at, conv.leafHash);
@@ -130,22 +144,50 @@ export async function checkRange(store: LogStore, from: number, to: number, ctx:
         const fields = conv.fieldDigests && digests ? differingFields(conv.fieldDigests, digests) : undefined;
         mismatched.push({ seq, ...(fields ? { fields } : {}) });
       } else if (digests && conv.fieldDigests && !equalBytes(digests, conv.fieldDigests)) {
-        add({ code: 'FIELD_DIGESTS_ALTERED', severity: 'error', table: 'entries', entry: seq, fields: ['field_digests'], message: `entry ${seq}: column field_digests was altered (the entry itself matches its leaf hash)` });
+        add({
+          code: 'FIELD_DIGESTS_ALTERED',
+          severity: 'error',
+          table: 'entries',
+          entry: seq,
+          fields: ['field_digests'],
+          message: `entry ${seq}: column field_digests was altered (the entry itself matches its leaf hash)`,
+        });
       }
       if (!e) continue;
 
       // The signed material, checked against the transcript it must come from.
       let th: Uint8Array | undefined;
       if (!hashInfo(e.hashAlgo)) {
-        add({ code: 'TRANSCRIPT_HASH_MISMATCH', severity: 'error', table: 'entries', entry: seq, fields: ['hash_algo'], message: `entry ${seq}: unknown hash algorithm 0x${e.hashAlgo.toString(16)}` });
+        add({
+          code: 'TRANSCRIPT_HASH_MISMATCH',
+          severity: 'error',
+          table: 'entries',
+          entry: seq,
+          fields: ['hash_algo'],
+          message: `entry ${seq}: unknown hash algorithm 0x${e.hashAlgo.toString(16)}`,
+        });
       } else {
         try {
           th = digest(e.hashAlgo, e.transcript);
         } catch (err) {
-          add({ code: 'TRANSCRIPT_HASH_MISMATCH', severity: 'error', table: 'entries', entry: seq, fields: ['hash_algo'], message: `entry ${seq}: ${message(err)}` });
+          add({
+            code: 'TRANSCRIPT_HASH_MISMATCH',
+            severity: 'error',
+            table: 'entries',
+            entry: seq,
+            fields: ['hash_algo'],
+            message: `entry ${seq}: ${message(err)}`,
+          });
         }
         if (th && !equalBytes(th, e.transcriptHash)) {
-          add({ code: 'TRANSCRIPT_HASH_MISMATCH', severity: 'error', table: 'entries', entry: seq, fields: ['transcript', 'transcript_hash'], message: `entry ${seq}: the transcript hashes to ${toHex(th)}, the entry records ${toHex(e.transcriptHash)}` });
+          add({
+            code: 'TRANSCRIPT_HASH_MISMATCH',
+            severity: 'error',
+            table: 'entries',
+            entry: seq,
+            fields: ['transcript', 'transcript_hash'],
+            message: `entry ${seq}: the transcript hashes to ${toHex(th)}, the entry records ${toHex(e.transcriptHash)}`,
+          });
         }
       }
       const inTranscript: [string, Uint8Array | undefined][] = [
@@ -155,15 +197,38 @@ export async function checkRange(store: LogStore, from: number, to: number, ctx:
         ['meas_summary_hash', e.measurementSummaryHash],
       ];
       for (const [col, v] of inTranscript) {
-        if (v && v.length > 0 && !containsBytes(e.transcript, v)) add({ code: 'NOT_IN_TRANSCRIPT', severity: 'error', table: 'entries', entry: seq, fields: [col], message: `entry ${seq}: ${col} does not appear in the signed transcript` });
+        if (v && v.length > 0 && !containsBytes(e.transcript, v))
+          add({
+            code: 'NOT_IN_TRANSCRIPT',
+            severity: 'error',
+            table: 'entries',
+            entry: seq,
+            fields: [col],
+            message: `entry ${seq}: ${col} does not appear in the signed transcript`,
+          });
       }
       e.measurements.forEach((b, k) => {
-        if (!containsBytes(e.transcript, b)) add({ code: 'NOT_IN_TRANSCRIPT', severity: 'error', table: 'entries', entry: seq, fields: ['measurements'], message: `entry ${seq}: measurement block ${k} does not appear in the signed transcript` });
+        if (!containsBytes(e.transcript, b))
+          add({
+            code: 'NOT_IN_TRANSCRIPT',
+            severity: 'error',
+            table: 'entries',
+            entry: seq,
+            fields: ['measurements'],
+            message: `entry ${seq}: measurement block ${k} does not appear in the signed transcript`,
+          });
       });
 
       // The device signature, with the leaf key of the stored chain.
       if (!e.chainDigest) {
-        add({ code: 'NO_CHAIN', severity: 'warning', table: 'entries', entry: seq, fields: ['chain_digest'], message: `entry ${seq}: no certificate chain recorded; the signature cannot be re-verified` });
+        add({
+          code: 'NO_CHAIN',
+          severity: 'warning',
+          table: 'entries',
+          entry: seq,
+          fields: ['chain_digest'],
+          message: `entry ${seq}: no certificate chain recorded; the signature cannot be re-verified`,
+        });
         continue;
       }
       const hex = toHex(e.chainDigest);
@@ -175,16 +240,49 @@ export async function checkRange(store: LogStore, from: number, to: number, ctx:
         ctx.chainsKnown.set(hex, known);
       }
       if (!known) {
-        add({ code: 'CHAIN_MISSING', severity: 'error', table: 'entries', entry: seq, fields: ['chain_digest'], message: `entry ${seq}: certificate chain ${hex} is not in the chains table` });
+        add({
+          code: 'CHAIN_MISSING',
+          severity: 'error',
+          table: 'entries',
+          entry: seq,
+          fields: ['chain_digest'],
+          message: `entry ${seq}: certificate chain ${hex} is not in the chains table`,
+        });
         continue;
       }
       if (ctx.alteredChains.has(hex)) chainUsers.set(hex, [...(chainUsers.get(hex) ?? []), seq]);
       if (!th) continue;
-      const r = ctx.checker.check({ t: 'spdm', chain: hex, version: e.version, hashAlgo: e.hashAlgo, asymAlgo: e.asymAlgo, context: e.context, transcriptHash: th, transcript: e.transcript, signature: e.signature });
+      const r = ctx.checker.check({
+        t: 'spdm',
+        chain: hex,
+        version: e.version,
+        hashAlgo: e.hashAlgo,
+        asymAlgo: e.asymAlgo,
+        context: e.context,
+        transcriptHash: th,
+        transcript: e.transcript,
+        signature: e.signature,
+      });
       sigChecked++;
       if (r.ok) sigValid++;
-      else if (!e.verified) add({ code: 'SIGNATURE_INVALID_AT_RECEIPT', severity: 'warning', table: 'entries', entry: seq, fields: ['signature'], message: `entry ${seq}: the signature did not verify when it was received either (as logged): ${r.reason ?? ''}` });
-      else add({ code: 'SIGNATURE_INVALID', severity: 'error', table: 'entries', entry: seq, fields: ['signature'], message: `entry ${seq}: ${r.reason ?? 'invalid'} (the signature or a field it covers was altered)` });
+      else if (!e.verified)
+        add({
+          code: 'SIGNATURE_INVALID_AT_RECEIPT',
+          severity: 'warning',
+          table: 'entries',
+          entry: seq,
+          fields: ['signature'],
+          message: `entry ${seq}: the signature did not verify when it was received either (as logged): ${r.reason ?? ''}`,
+        });
+      else
+        add({
+          code: 'SIGNATURE_INVALID',
+          severity: 'error',
+          table: 'entries',
+          entry: seq,
+          fields: ['signature'],
+          message: `entry ${seq}: ${r.reason ?? 'invalid'} (the signature or a field it covers was altered)`,
+        });
     }
     ctx.onRows?.(rows.length);
     if (rows.length < limit) break;

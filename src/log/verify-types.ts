@@ -40,4 +40,3 @@ export interface VerifyProblem {
   readonly treeSize?: number;
   readonly message: string;
 }
-

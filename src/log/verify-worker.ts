@@ -10,9 +10,19 @@ import { checkRange, type RangeResult } from './verify-range.js';
 import type { LogStore } from './store/store.js';
 
 export type WorkerRequest =
-  | { readonly type: 'init'; readonly target: string; readonly logSpki?: Uint8Array; readonly alteredChains: readonly string[]; readonly pageSize: number }
+  | {
+      readonly type: 'init';
+      readonly target: string;
+      readonly logSpki?: Uint8Array;
+      readonly alteredChains: readonly string[];
+      readonly pageSize: number;
+    }
   | { readonly type: 'range'; readonly id: number; readonly from: number; readonly to: number }
-  | { readonly type: 'sths'; readonly id: number; readonly heads: readonly { message: Uint8Array; signature: Uint8Array }[] }
+  | {
+      readonly type: 'sths';
+      readonly id: number;
+      readonly heads: readonly { message: Uint8Array; signature: Uint8Array }[];
+    }
   | { readonly type: 'close' };
 
 export type WorkerReply =
@@ -44,12 +54,22 @@ if (port) {
             break;
           case 'range': {
             if (!store) throw new Error('not initialised');
-            const result = await checkRange(await store, m.from, m.to, { checker, chainsKnown, alteredChains: altered, pageSize, onRows: (rows) => reply({ type: 'progress', rows }) });
+            const result = await checkRange(await store, m.from, m.to, {
+              checker,
+              chainsKnown,
+              alteredChains: altered,
+              pageSize,
+              onRows: (rows) => reply({ type: 'progress', rows }),
+            });
             reply({ type: 'range', id: m.id, result });
             break;
           }
           case 'sths':
-            reply({ type: 'sths', id: m.id, ok: m.heads.map((h) => checker.check({ t: 'sth', message: h.message, signature: h.signature }).ok) });
+            reply({
+              type: 'sths',
+              id: m.id,
+              ok: m.heads.map((h) => checker.check({ t: 'sth', message: h.message, signature: h.signature }).ok),
+            });
             break;
           case 'close':
             if (store) await (await store).close();

@@ -84,14 +84,20 @@ const STH_BATCH = 2000;
 const MOVED_CANDIDATES = 256;
 const REREAD_LIMIT = 2000;
 
-type PoolJob = { readonly type: 'range'; readonly from: number; readonly to: number } | { readonly type: 'sths'; readonly heads: readonly { message: Uint8Array; signature: Uint8Array }[] };
+type PoolJob =
+  | { readonly type: 'range'; readonly from: number; readonly to: number }
+  | { readonly type: 'sths'; readonly heads: readonly { message: Uint8Array; signature: Uint8Array }[] };
 
 /** Worker threads running verify-worker.ts, one job at a time each. */
 class WorkerPool {
   private readonly workers: Worker[] = [];
   private readonly busy: boolean[] = [];
   private readonly pending = new Map<number, { resolve: (r: WorkerReply) => void; reject: (e: Error) => void }>();
-  private readonly waiting: { req: WorkerRequest & { id: number }; resolve: (r: WorkerReply) => void; reject: (e: Error) => void }[] = [];
+  private readonly waiting: {
+    req: WorkerRequest & { id: number };
+    resolve: (r: WorkerReply) => void;
+    reject: (e: Error) => void;
+  }[] = [];
   private readonly owner = new Map<number, number>();
   private nextId = 1;
   private failure: Error | undefined;
@@ -195,14 +201,32 @@ export async function verifyLog(store: LogStore, options: VerifyOptions = {}): P
     if (!pk) throw new Error('no public_key in meta');
     metaKey = publicKeyFromSpki(Buffer.from(pk, 'hex'));
     if (meta.get('log_id') !== toHex(metaKey.logId)) {
-      add({ code: 'META_INVALID', severity: 'error', table: 'meta', fields: ['log_id'], message: `meta log_id ${meta.get('log_id') ?? '(none)'} is not the SHA-256 of the stored public key (${toHex(metaKey.logId)})` });
+      add({
+        code: 'META_INVALID',
+        severity: 'error',
+        table: 'meta',
+        fields: ['log_id'],
+        message: `meta log_id ${meta.get('log_id') ?? '(none)'} is not the SHA-256 of the stored public key (${toHex(metaKey.logId)})`,
+      });
     }
   } catch (e) {
-    add({ code: 'META_INVALID', severity: 'error', table: 'meta', fields: ['public_key'], message: `the log's public key cannot be read: ${e instanceof Error ? e.message : String(e)}` });
+    add({
+      code: 'META_INVALID',
+      severity: 'error',
+      table: 'meta',
+      fields: ['public_key'],
+      message: `the log's public key cannot be read: ${e instanceof Error ? e.message : String(e)}`,
+    });
   }
   const key = options.publicKey ?? metaKey;
   if (options.publicKey && metaKey && !equalBytes(options.publicKey.spki, metaKey.spki)) {
-    add({ code: 'KEY_MISMATCH', severity: 'error', table: 'meta', fields: ['public_key'], message: `the log names key ${toHex(metaKey.logId)}, not the pinned key ${toHex(options.publicKey.logId)}: every tree head is checked against the pinned key` });
+    add({
+      code: 'KEY_MISMATCH',
+      severity: 'error',
+      table: 'meta',
+      fields: ['public_key'],
+      message: `the log names key ${toHex(metaKey.logId)}, not the pinned key ${toHex(options.publicKey.logId)}: every tree head is checked against the pinned key`,
+    });
   }
   const logId = key?.logId ?? new Uint8Array(32);
   const inline = new SignatureChecker();
@@ -213,7 +237,13 @@ export async function verifyLog(store: LogStore, options: VerifyOptions = {}): P
   for (const r of await store.readSths()) {
     const h = sthFromColumns(r);
     if (!h || h.rootHash.length !== HASH_SIZE || h.treeSize < 0) {
-      add({ code: 'STH_MALFORMED', severity: 'error', table: 'sth', ...(typeof r.treeSize === 'number' ? { treeSize: r.treeSize } : {}), message: `tree head row ${String(r.treeSize)} is malformed` });
+      add({
+        code: 'STH_MALFORMED',
+        severity: 'error',
+        table: 'sth',
+        ...(typeof r.treeSize === 'number' ? { treeSize: r.treeSize } : {}),
+        message: `tree head row ${String(r.treeSize)} is malformed`,
+      });
       continue;
     }
     heads.push(h);
@@ -232,19 +262,35 @@ export async function verifyLog(store: LogStore, options: VerifyOptions = {}): P
       const c = r.chain instanceof Uint8Array ? r.chain : undefined;
       if (d) after = d;
       if (!d || !c || d.length !== HASH_SIZE) {
-        add({ code: 'CHAIN_MALFORMED', severity: 'error', table: 'chains', ...(d ? { chainDigest: toHex(d) } : {}), fields: [!d || d.length !== HASH_SIZE ? 'digest' : 'chain'], message: 'a chains row is malformed' });
+        add({
+          code: 'CHAIN_MALFORMED',
+          severity: 'error',
+          table: 'chains',
+          ...(d ? { chainDigest: toHex(d) } : {}),
+          fields: [!d || d.length !== HASH_SIZE ? 'digest' : 'chain'],
+          message: 'a chains row is malformed',
+        });
         continue;
       }
       const actual = chainDigestOf(c);
       if (!equalBytes(actual, d)) {
         const hex = toHex(d);
-        alteredChains.set(hex, { code: 'CHAIN_ALTERED', severity: 'error', table: 'chains', chainDigest: hex, fields: ['chain', 'digest'], message: `chains row ${hex}: its content hashes to ${toHex(actual)}, not to its key` });
+        alteredChains.set(hex, {
+          code: 'CHAIN_ALTERED',
+          severity: 'error',
+          table: 'chains',
+          chainDigest: hex,
+          fields: ['chain', 'digest'],
+          message: `chains row ${hex}: its content hashes to ${toHex(actual)}, not to its key`,
+        });
       }
     }
     if (rows.length < 200 || !after) break;
   }
 
-  const workerCount = options.target ? (options.workers ?? (sizeGuess > 2000 ? Math.min(8, Math.max(1, availableParallelism())) : 0)) : 0;
+  const workerCount = options.target
+    ? (options.workers ?? (sizeGuess > 2000 ? Math.min(8, Math.max(1, availableParallelism())) : 0))
+    : 0;
   let rowsDone = 0;
   let lastProgress = 0;
   const onRows = (n: number) => {
@@ -257,7 +303,17 @@ export async function verifyLog(store: LogStore, options: VerifyOptions = {}): P
   };
   const pool =
     workerCount > 0 && options.target
-      ? new WorkerPool(workerCount, { type: 'init', target: options.target, ...(key ? { logSpki: key.spki } : {}), alteredChains: [...alteredChains.keys()], pageSize }, onRows)
+      ? new WorkerPool(
+          workerCount,
+          {
+            type: 'init',
+            target: options.target,
+            ...(key ? { logSpki: key.spki } : {}),
+            alteredChains: [...alteredChains.keys()],
+            pageSize,
+          },
+          onRows,
+        )
       : undefined;
   try {
     // ---- 2b. tree head signatures ----
@@ -266,7 +322,9 @@ export async function verifyLog(store: LogStore, options: VerifyOptions = {}): P
     if (key) {
       const jobs: Promise<readonly boolean[]>[] = [];
       for (let i = 0; i < heads.length; i += STH_BATCH) {
-        const chunk = heads.slice(i, i + STH_BATCH).map((h) => ({ message: sthSignedBytes(logId, h), signature: h.signature.slice() }));
+        const chunk = heads
+          .slice(i, i + STH_BATCH)
+          .map((h) => ({ message: sthSignedBytes(logId, h), signature: h.signature.slice() }));
         if (pool) jobs.push(pool.run({ type: 'sths', heads: chunk }).then((r) => (r.type === 'sths' ? r.ok : [])));
         else jobs.push(Promise.resolve(chunk.map((h) => inline.check({ t: 'sth', ...h }).ok)));
       }
@@ -274,32 +332,71 @@ export async function verifyLog(store: LogStore, options: VerifyOptions = {}): P
     }
     heads.forEach((h, i) => {
       if (sthOk[i]) valid.push(h);
-      else add({ code: 'STH_SIGNATURE_INVALID', severity: 'error', table: 'sth', treeSize: h.treeSize, message: `the tree head for size ${h.treeSize} (${new Date(h.timestamp).toISOString()}) is not signed by the log key: forged or altered` });
+      else
+        add({
+          code: 'STH_SIGNATURE_INVALID',
+          severity: 'error',
+          table: 'sth',
+          treeSize: h.treeSize,
+          message: `the tree head for size ${h.treeSize} (${new Date(h.timestamp).toISOString()}) is not signed by the log key: forged or altered`,
+        });
     });
     for (let i = 1; i < valid.length; i++) {
       const a = valid[i - 1] as SignedTreeHead;
       const b = valid[i] as SignedTreeHead;
-      if (b.timestamp < a.timestamp) add({ code: 'STH_TIMESTAMP_DECREASES', severity: 'warning', table: 'sth', treeSize: b.treeSize, message: `tree head ${b.treeSize} is older than tree head ${a.treeSize}` });
+      if (b.timestamp < a.timestamp)
+        add({
+          code: 'STH_TIMESTAMP_DECREASES',
+          severity: 'warning',
+          table: 'sth',
+          treeSize: b.treeSize,
+          message: `tree head ${b.treeSize} is older than tree head ${a.treeSize}`,
+        });
     }
     const latest = valid.at(-1);
-    if (!latest) add({ code: 'NO_VALID_STH', severity: 'error', table: 'sth', message: 'no tree head with a valid signature: nothing in this log can be trusted' });
+    if (!latest)
+      add({
+        code: 'NO_VALID_STH',
+        severity: 'error',
+        table: 'sth',
+        message: 'no tree head with a valid signature: nothing in this log can be trusted',
+      });
     const N = latest?.treeSize ?? 0;
 
     let trusted = options.trusted;
-    if (trusted && (!key || !inline.check({ t: 'sth', message: sthSignedBytes(logId, trusted), signature: trusted.signature }).ok)) {
-      add({ code: 'CHECKPOINT_INVALID', severity: 'error', table: 'checkpoint', treeSize: trusted.treeSize, message: 'the trusted checkpoint is not signed by this log key; it was not used' });
+    if (
+      trusted &&
+      (!key || !inline.check({ t: 'sth', message: sthSignedBytes(logId, trusted), signature: trusted.signature }).ok)
+    ) {
+      add({
+        code: 'CHECKPOINT_INVALID',
+        severity: 'error',
+        table: 'checkpoint',
+        treeSize: trusted.treeSize,
+        message: 'the trusted checkpoint is not signed by this log key; it was not used',
+      });
       trusted = undefined;
     }
 
     // ---- 4. entries, in ranges ----
     progress({ phase: 'entries', done: 0, total: N });
-    const ctx = { checker: inline, chainsKnown: new Map<string, boolean>(), alteredChains: new Set(alteredChains.keys()), pageSize, onRows };
+    const ctx = {
+      checker: inline,
+      chainsKnown: new Map<string, boolean>(),
+      alteredChains: new Set(alteredChains.keys()),
+      pageSize,
+      onRows,
+    };
     const ranges: Promise<RangeResult>[] = [];
     if (pool) {
       const chunk = Math.max(pageSize, Math.ceil(N / (pool.size * 6)));
       for (let a = 0; a < N; a += chunk) {
         const b = Math.min(N, a + chunk);
-        ranges.push(pool.run({ type: 'range', from: a, to: b }).then((r) => (r.type === 'range' ? r.result : Promise.reject(new Error('bad worker reply')))));
+        ranges.push(
+          pool
+            .run({ type: 'range', from: a, to: b })
+            .then((r) => (r.type === 'range' ? r.result : Promise.reject(new Error('bad worker reply')))),
+        );
       }
     } else if (N > 0) {
       ranges.push(checkRange(store, 0, N, ctx));
@@ -345,10 +442,12 @@ export async function verifyLog(store: LogStore, options: VerifyOptions = {}): P
         const inSpan = k < r.span;
         if (!sBroken && inSpan && r.storedPresent[k]) fS.append(r.stored.subarray(k * HASH_SIZE, (k + 1) * HASH_SIZE));
         else sBroken = true;
-        if (!rBroken && inSpan && r.rebuiltPresent[k]) fR.append(r.rebuilt.subarray(k * HASH_SIZE, (k + 1) * HASH_SIZE));
+        if (!rBroken && inSpan && r.rebuiltPresent[k])
+          fR.append(r.rebuilt.subarray(k * HASH_SIZE, (k + 1) * HASH_SIZE));
         else rBroken = true;
         const size = r.from + k + 1;
-        if (checkSizes.has(size)) roots.set(size, { ...(sBroken ? {} : { s: fS.root() }), ...(rBroken ? {} : { r: fR.root() }) });
+        if (checkSizes.has(size))
+          roots.set(size, { ...(sBroken ? {} : { s: fS.root() }), ...(rBroken ? {} : { r: fR.root() }) });
       }
     }
     collect(beyondResult);
@@ -358,21 +457,46 @@ export async function verifyLog(store: LogStore, options: VerifyOptions = {}): P
     for (const [a, b] of gaps) {
       if (a >= count) continue; // the cut-off tail: reported as TRUNCATED below
       const end = Math.min(b, count - 1);
-      add({ code: 'ENTRY_MISSING', severity: 'error', table: 'entries', entries: [a, end], message: `${rangeText(a, end)} missing (deleted)` });
+      add({
+        code: 'ENTRY_MISSING',
+        severity: 'error',
+        table: 'entries',
+        entries: [a, end],
+        message: `${rangeText(a, end)} missing (deleted)`,
+      });
       for (let k = a; k <= end && missingSample.length < MOVED_CANDIDATES; k++) missingSample.push(k);
     }
     if (latest && count < N) {
-      add({ code: 'TRUNCATED', severity: 'error', table: 'entries', entries: [count, N - 1], treeSize: N, message: `log truncated: the tree head of ${new Date(latest.timestamp).toISOString()} covers ${N} entries, ${rangeText(count, N - 1)} are gone` });
+      add({
+        code: 'TRUNCATED',
+        severity: 'error',
+        table: 'entries',
+        entries: [count, N - 1],
+        treeSize: N,
+        message: `log truncated: the tree head of ${new Date(latest.timestamp).toISOString()} covers ${N} entries, ${rangeText(count, N - 1)} are gone`,
+      });
       for (let k = count; k < N && missingSample.length < MOVED_CANDIDATES; k++) missingSample.push(k);
     }
     if (trusted && trusted.treeSize > count) {
-      add({ code: 'TRUNCATED', severity: 'error', table: 'checkpoint', entries: [Math.max(count, 0), trusted.treeSize - 1], treeSize: trusted.treeSize, message: `log truncated: the trusted checkpoint of ${new Date(trusted.timestamp).toISOString()} covers ${trusted.treeSize} entries, the log holds ${count}` });
+      add({
+        code: 'TRUNCATED',
+        severity: 'error',
+        table: 'checkpoint',
+        entries: [Math.max(count, 0), trusted.treeSize - 1],
+        treeSize: trusted.treeSize,
+        message: `log truncated: the trusted checkpoint of ${new Date(trusted.timestamp).toISOString()} covers ${trusted.treeSize} entries, the log holds ${count}`,
+      });
     }
 
     // How each signed size compares, over stored leaf hashes (s) and rebuilt leaves (r).
     const status = valid.map((h) => {
       const rp = roots.get(h.treeSize);
-      return { h, checked: rp !== undefined && (rp.s !== undefined || rp.r !== undefined), okS: rp?.s !== undefined && equalBytes(rp.s, h.rootHash), okR: rp?.r !== undefined && equalBytes(rp.r, h.rootHash) };
+      return {
+        h,
+        checked: rp !== undefined && (rp.s !== undefined || rp.r !== undefined),
+        okS: rp?.s !== undefined && equalBytes(rp.s, h.rootHash),
+        okR: rp?.r !== undefined && equalBytes(rp.r, h.rootHash),
+      };
     });
     const coveringStatus = (i: number) => status.find((s) => s.h.treeSize > i && s.checked);
 
@@ -385,11 +509,25 @@ export async function verifyLog(store: LogStore, options: VerifyOptions = {}): P
       const fields = m.fields && m.fields.length > 0 ? m.fields : undefined;
       const cov = coveringStatus(i);
       if (cov?.okS) {
-        add({ code: 'ENTRY_ALTERED', severity: 'error', table: 'entries', entry: i, ...(fields ? { fields } : {}), message: `entry ${i} was altered after it was logged${fields ? `: ${fields.join(', ')}` : ' (which field cannot be told: the field locator was rewritten too)'}` });
+        add({
+          code: 'ENTRY_ALTERED',
+          severity: 'error',
+          table: 'entries',
+          entry: i,
+          ...(fields ? { fields } : {}),
+          message: `entry ${i} was altered after it was logged${fields ? `: ${fields.join(', ')}` : ' (which field cannot be told: the field locator was rewritten too)'}`,
+        });
         continue;
       }
       if (cov?.okR) {
-        add({ code: 'LEAF_HASH_ALTERED', severity: 'error', table: 'entries', entry: i, fields: ['leaf_hash'], message: `entry ${i}: column leaf_hash was altered (the entry's content matches the signed tree)` });
+        add({
+          code: 'LEAF_HASH_ALTERED',
+          severity: 'error',
+          table: 'entries',
+          entry: i,
+          fields: ['leaf_hash'],
+          message: `entry ${i}: column leaf_hash was altered (the entry's content matches the signed tree)`,
+        });
         continue;
       }
       let from: number | undefined;
@@ -398,7 +536,15 @@ export async function verifyLog(store: LogStore, options: VerifyOptions = {}): P
         const conv = row ? rowToEntry(row) : undefined;
         if (conv?.entry && conv.leafHash) {
           const ev = conv.entry.evidenceIndex;
-          const tries = new Set<number>([...candidates, ...missingSample, i - 2, i - 1, i + 1, i + 2, ...Array.from({ length: 8 }, (_, k) => ev + k)]);
+          const tries = new Set<number>([
+            ...candidates,
+            ...missingSample,
+            i - 2,
+            i - 1,
+            i + 1,
+            i + 2,
+            ...Array.from({ length: 8 }, (_, k) => ev + k),
+          ]);
           for (const j of tries) {
             if (j === i || j < 0) continue;
             if (equalBytes(leafHash(encodeLeaf({ ...conv.entry, index: j })), conv.leafHash)) {
@@ -408,8 +554,24 @@ export async function verifyLog(store: LogStore, options: VerifyOptions = {}): P
           }
         }
       }
-      if (from !== undefined) add({ code: 'ENTRY_MOVED', severity: 'error', table: 'entries', entry: i, fields: ['seq'], message: `position ${i} holds entry ${from}: entries were reordered or renumbered` });
-      else add({ code: 'ENTRY_ALTERED', severity: 'error', table: 'entries', entry: i, ...(fields ? { fields } : {}), message: `entry ${i}: its content and its stored leaf hash disagree${fields ? ` (fields ${fields.join(', ')})` : ''}` });
+      if (from !== undefined)
+        add({
+          code: 'ENTRY_MOVED',
+          severity: 'error',
+          table: 'entries',
+          entry: i,
+          fields: ['seq'],
+          message: `position ${i} holds entry ${from}: entries were reordered or renumbered`,
+        });
+      else
+        add({
+          code: 'ENTRY_ALTERED',
+          severity: 'error',
+          table: 'entries',
+          entry: i,
+          ...(fields ? { fields } : {}),
+          message: `entry ${i}: its content and its stored leaf hash disagree${fields ? ` (fields ${fields.join(', ')})` : ''}`,
+        });
     }
 
     // Signed sizes whose root matches neither way and that no named entry explains.
@@ -436,15 +598,29 @@ export async function verifyLog(store: LogStore, options: VerifyOptions = {}): P
     }
     if (trusted) {
       const rp = roots.get(trusted.treeSize);
-      if (rp && (rp.s || rp.r) && !(rp.s && equalBytes(rp.s, trusted.rootHash)) && !(rp.r && equalBytes(rp.r, trusted.rootHash))) {
-        add({ code: 'CHECKPOINT_MISMATCH', severity: 'error', table: 'checkpoint', treeSize: trusted.treeSize, message: `the first ${trusted.treeSize} entries no longer have the root of the trusted checkpoint: history was rewritten` });
+      if (
+        rp &&
+        (rp.s || rp.r) &&
+        !(rp.s && equalBytes(rp.s, trusted.rootHash)) &&
+        !(rp.r && equalBytes(rp.r, trusted.rootHash))
+      ) {
+        add({
+          code: 'CHECKPOINT_MISMATCH',
+          severity: 'error',
+          table: 'checkpoint',
+          treeSize: trusted.treeSize,
+          message: `the first ${trusted.treeSize} entries no longer have the root of the trusted checkpoint: history was rewritten`,
+        });
       }
     }
 
     // Chains that were altered, with the entries relying on them.
     for (const [hex, p] of alteredChains) {
       const users = chainUsers.get(hex) ?? [];
-      add({ ...p, message: `${p.message}; ${users.length} entr${users.length === 1 ? 'y relies' : 'ies rely'} on it${users.length ? ` (${users.slice(0, 10).join(', ')}${users.length > 10 ? ', …' : ''})` : ''}` });
+      add({
+        ...p,
+        message: `${p.message}; ${users.length} entr${users.length === 1 ? 'y relies' : 'ies rely'} on it${users.length ? ` (${users.slice(0, 10).join(', ')}${users.length > 10 ? ', …' : ''})` : ''}`,
+      });
       for (const u of users) failing.add(u);
     }
 
@@ -453,16 +629,30 @@ export async function verifyLog(store: LogStore, options: VerifyOptions = {}): P
     const sthsNow = (await store.readSths()).map(sthFromColumns).filter((h): h is SignedTreeHead => h !== undefined);
     if (count > N) {
       const newer = sthsNow.filter((h) => h.treeSize >= count).sort((a, b) => a.treeSize - b.treeSize)[0];
-      const newerOk = newer !== undefined && key !== undefined && inline.check({ t: 'sth', message: sthSignedBytes(logId, newer), signature: newer.signature }).ok;
+      const newerOk =
+        newer !== undefined &&
+        key !== undefined &&
+        inline.check({ t: 'sth', message: sthSignedBytes(logId, newer), signature: newer.signature }).ok;
       if (newerOk && beyondResult.gaps.length === 0) appendedDuring = count - N;
       else {
         const first = beyondResult.firstSeq >= 0 ? beyondResult.firstSeq : N;
-        add({ code: 'UNSIGNED_ENTRIES', severity: 'error', table: 'entries', entries: [first, count - 1], message: `${beyondResult.rowsRead} entr${beyondResult.rowsRead === 1 ? 'y' : 'ies'} in ${first}..${count - 1} not covered by any signed tree head (added without the log key)` });
+        add({
+          code: 'UNSIGNED_ENTRIES',
+          severity: 'error',
+          table: 'entries',
+          entries: [first, count - 1],
+          message: `${beyondResult.rowsRead} entr${beyondResult.rowsRead === 1 ? 'y' : 'ies'} in ${first}..${count - 1} not covered by any signed tree head (added without the log key)`,
+        });
       }
     }
     const state = await store.readState();
     if (!state) {
-      add({ code: 'STATE_MISMATCH', severity: 'error', table: 'log_state', message: 'log_state row missing or malformed' });
+      add({
+        code: 'STATE_MISMATCH',
+        severity: 'error',
+        table: 'log_state',
+        message: 'log_state row missing or malformed',
+      });
     } else {
       const sth = sthsNow.find((h) => h.treeSize === state.size);
       let root: Uint8Array | undefined;
@@ -472,7 +662,13 @@ export async function verifyLog(store: LogStore, options: VerifyOptions = {}): P
         root = undefined;
       }
       if (!sth || !root || !equalBytes(root, sth.rootHash)) {
-        add({ code: 'STATE_MISMATCH', severity: 'error', table: 'log_state', fields: ['size', 'frontier'], message: `log_state (size ${state.size}) does not match the signed tree head of that size; the next append would be refused` });
+        add({
+          code: 'STATE_MISMATCH',
+          severity: 'error',
+          table: 'log_state',
+          fields: ['size', 'frontier'],
+          message: `log_state (size ${state.size}) does not match the signed tree head of that size; the next append would be refused`,
+        });
       }
     }
 

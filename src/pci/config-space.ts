@@ -31,7 +31,10 @@ export interface ExtendedCapability {
 /** Throws TRANSPORT_ERROR unless `offset` is a DW-aligned offset inside a config space of `size` bytes. */
 export function checkConfigOffset(offset: number, size: number, where = 'config space'): void {
   if (!Number.isInteger(offset) || offset < 0 || offset % 4 !== 0 || offset + 4 > size) {
-    throw new SpdmError('TRANSPORT_ERROR', `${where}: offset ${offset} is not a DW-aligned offset below ${size}`, { offset, size });
+    throw new SpdmError('TRANSPORT_ERROR', `${where}: offset ${offset} is not a DW-aligned offset below ${size}`, {
+      offset,
+      size,
+    });
   }
 }
 
@@ -66,7 +69,11 @@ export async function* walkExtendedCapabilities(cs: ConfigSpace): AsyncGenerator
   for (let i = 0; i < maxEntries; i++) {
     const header = await cs.read32(offset);
     if (header === 0xffffffff) {
-      throw new SpdmError('TRANSPORT_ERROR', `extended capability header at 0x${offset.toString(16)} reads all ones: device absent or config read failing`, { offset });
+      throw new SpdmError(
+        'TRANSPORT_ERROR',
+        `extended capability header at 0x${offset.toString(16)} reads all ones: device absent or config read failing`,
+        { offset },
+      );
     }
     if (header === 0 && offset === PCI_CFG_SPACE_SIZE) return; // no extended capabilities at all
     seen.add(offset);
@@ -75,10 +82,20 @@ export async function* walkExtendedCapabilities(cs: ConfigSpace): AsyncGenerator
     if (cap.next === 0) return;
     const id = `capability 0x${cap.id.toString(16)} at 0x${offset.toString(16)}`;
     if (cap.next < PCI_CFG_SPACE_SIZE) {
-      throw new DecodeError(LIST, 'Next', offset, `${id} points to 0x${cap.next.toString(16)}, below the extended region at 0x100`);
+      throw new DecodeError(
+        LIST,
+        'Next',
+        offset,
+        `${id} points to 0x${cap.next.toString(16)}, below the extended region at 0x100`,
+      );
     }
     if (cap.next + 4 > cs.size) {
-      throw new DecodeError(LIST, 'Next', offset, `${id} points to 0x${cap.next.toString(16)}, beyond the ${cs.size}-byte config space`);
+      throw new DecodeError(
+        LIST,
+        'Next',
+        offset,
+        `${id} points to 0x${cap.next.toString(16)}, beyond the ${cs.size}-byte config space`,
+      );
     }
     if (seen.has(cap.next)) {
       throw new DecodeError(LIST, 'Next', offset, `${id} points back to 0x${cap.next.toString(16)}: the list loops`);

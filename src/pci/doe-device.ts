@@ -21,8 +21,24 @@ import {
   PCI_SIG_VENDOR_ID,
   type DoeProtocol,
 } from '../transport/doe.js';
-import { checkConfigOffset, encodeExtendedCapabilityHeader, MemoryConfigSpace, PCI_CFG_SPACE_EXP_SIZE, PCI_EXT_CAP_ID_DOE, type ConfigSpace } from './config-space.js';
-import { DOE_CTRL_ABORT, DOE_CTRL_GO, DOE_CTRL_INT_EN, DOE_STATUS_BUSY, DOE_STATUS_DATA_OBJECT_READY, DOE_STATUS_ERROR, DoeReg, DOE_CAP_SIZEOF } from './doe-mailbox.js';
+import {
+  checkConfigOffset,
+  encodeExtendedCapabilityHeader,
+  MemoryConfigSpace,
+  PCI_CFG_SPACE_EXP_SIZE,
+  PCI_EXT_CAP_ID_DOE,
+  type ConfigSpace,
+} from './config-space.js';
+import {
+  DOE_CTRL_ABORT,
+  DOE_CTRL_GO,
+  DOE_CTRL_INT_EN,
+  DOE_STATUS_BUSY,
+  DOE_STATUS_DATA_OBJECT_READY,
+  DOE_STATUS_ERROR,
+  DoeReg,
+  DOE_CAP_SIZEOF,
+} from './doe-mailbox.js';
 
 export interface SimulatedDoeDeviceOptions {
   /** Answers CMA-SPDM (type 1) payloads. */
@@ -68,7 +84,14 @@ export class SimulatedDoeDevice implements ConfigSpace {
   readonly protocols: readonly DoeProtocol[];
   /** The device's write buffer, in DW: writing more sets Error. Settable at any time. */
   mailboxCapacityDw: number;
-  readonly counters: SimulatedDoeCounters = { aborts: 0, objects: 0, responses: 0, errors: 0, resets: 0, statusReads: 0 };
+  readonly counters: SimulatedDoeCounters = {
+    aborts: 0,
+    objects: 0,
+    responses: 0,
+    errors: 0,
+    resets: 0,
+    statusReads: 0,
+  };
 
   private readonly space = new MemoryConfigSpace(PCI_CFG_SPACE_EXP_SIZE);
   private readonly clock: Clock;
@@ -217,7 +240,12 @@ export class SimulatedDoeDevice implements ConfigSpace {
     this.counters.statusReads++;
     const busy = this.busyNow();
     if (this.busyReads > 0) this.busyReads--;
-    return ((busy ? DOE_STATUS_BUSY : 0) | (this.error ? DOE_STATUS_ERROR : 0) | (this.response ? DOE_STATUS_DATA_OBJECT_READY : 0)) >>> 0;
+    return (
+      ((busy ? DOE_STATUS_BUSY : 0) |
+        (this.error ? DOE_STATUS_ERROR : 0) |
+        (this.response ? DOE_STATUS_DATA_OBJECT_READY : 0)) >>>
+      0
+    );
   }
 
   private setError(): void {

@@ -81,7 +81,14 @@ export function decodeDoeStatus(raw: number): DoeStatusBits {
 export class DoeMailboxError extends SpdmError {
   readonly failure: DoeFailure;
   readonly phase: DoePhase;
-  constructor(code: SpdmErrorCode, failure: DoeFailure, phase: DoePhase, message: string, details: Record<string, unknown>, options?: ErrorOptions) {
+  constructor(
+    code: SpdmErrorCode,
+    failure: DoeFailure,
+    phase: DoePhase,
+    message: string,
+    details: Record<string, unknown>,
+    options?: ErrorOptions,
+  ) {
     super(code, message, { failure, phase, ...details }, options);
     this.name = 'DoeMailboxError';
     this.failure = failure;
@@ -150,15 +157,32 @@ export class DoeMailbox {
    * a mailbox). Throws DoeMailboxError 'not-doe' or 'dead'.
    */
   static async open(cs: ConfigSpace, capOffset: number, opts: DoeMailboxOptions = {}): Promise<DoeMailbox> {
-    if (!Number.isInteger(capOffset) || capOffset < 0x100 || capOffset % 4 !== 0 || capOffset + DOE_CAP_SIZEOF > cs.size) {
-      throw new DoeMailboxError('TRANSPORT_ERROR', 'not-doe', 'open', `0x${capOffset.toString(16)} cannot hold a DOE capability in a ${cs.size}-byte config space`, { capOffset });
+    if (
+      !Number.isInteger(capOffset) ||
+      capOffset < 0x100 ||
+      capOffset % 4 !== 0 ||
+      capOffset + DOE_CAP_SIZEOF > cs.size
+    ) {
+      throw new DoeMailboxError(
+        'TRANSPORT_ERROR',
+        'not-doe',
+        'open',
+        `0x${capOffset.toString(16)} cannot hold a DOE capability in a ${cs.size}-byte config space`,
+        { capOffset },
+      );
     }
     const header = decodeExtendedCapabilityHeader(capOffset, await cs.read32(capOffset + DoeReg.HEADER));
     if (header.id !== PCI_EXT_CAP_ID_DOE) {
-      throw new DoeMailboxError('UNSUPPORTED', 'not-doe', 'open', `capability at 0x${capOffset.toString(16)} has ID 0x${header.id.toString(16)}, not DOE (0x2e)`, {
-        capOffset,
-        capabilityId: header.id,
-      });
+      throw new DoeMailboxError(
+        'UNSUPPORTED',
+        'not-doe',
+        'open',
+        `capability at 0x${capOffset.toString(16)} has ID 0x${header.id.toString(16)}, not DOE (0x2e)`,
+        {
+          capOffset,
+          capabilityId: header.id,
+        },
+      );
     }
     const capabilities = await cs.read32(capOffset + DoeReg.CAP);
     const mb = new DoeMailbox(cs, capOffset, header.version, capabilities, opts);
@@ -199,19 +223,30 @@ export class DoeMailbox {
     let index = 0;
     for (;;) {
       seen.add(index);
-      const payload = await this.exchange(PCI_SIG_VENDOR_ID, DoeObjectType.DISCOVERY, encodeDoeDiscoveryRequest({ index, version }), {
-        ...(options.timeoutMs !== undefined ? { timeoutMs: options.timeoutMs } : {}),
-        maxResponseDw: DOE_HEADER_DW + 2,
-      });
+      const payload = await this.exchange(
+        PCI_SIG_VENDOR_ID,
+        DoeObjectType.DISCOVERY,
+        encodeDoeDiscoveryRequest({ index, version }),
+        {
+          ...(options.timeoutMs !== undefined ? { timeoutMs: options.timeoutMs } : {}),
+          maxResponseDw: DOE_HEADER_DW + 2,
+        },
+      );
       const entry = decodeDoeDiscoveryResponse(payload);
       out.push({ vendorId: entry.vendorId, type: entry.type });
       if (entry.nextIndex === 0) return out;
       if (seen.has(entry.nextIndex)) {
-        throw new DoeMailboxError('TRANSPORT_ERROR', 'header-mismatch', 'read', `DOE discovery loops: entry ${index} names index ${entry.nextIndex} again`, {
-          capOffset: this.capOffset,
-          index,
-          nextIndex: entry.nextIndex,
-        });
+        throw new DoeMailboxError(
+          'TRANSPORT_ERROR',
+          'header-mismatch',
+          'read',
+          `DOE discovery loops: entry ${index} names index ${entry.nextIndex} again`,
+          {
+            capOffset: this.capOffset,
+            index,
+            nextIndex: entry.nextIndex,
+          },
+        );
       }
       index = entry.nextIndex;
     }
@@ -284,14 +319,26 @@ export class DoeMailbox {
       await this.doAbort();
     } catch (abortErr) {
       if (abortErr instanceof DoeMailboxError && abortErr.failure === 'dead') {
-        throw new DoeMailboxError('TRANSPORT_ERROR', 'dead', err.phase, `${abortErr.message} (after: ${err.message})`, { ...abortErr.details, after: err.failure }, { cause: err });
+        throw new DoeMailboxError(
+          'TRANSPORT_ERROR',
+          'dead',
+          err.phase,
+          `${abortErr.message} (after: ${err.message})`,
+          { ...abortErr.details, after: err.failure },
+          { cause: err },
+        );
       }
       throw abortErr;
     }
     throw err;
   }
 
-  private async doExchange(vendorId: number, type: number, payload: Uint8Array, options: DoeExchangeOptions): Promise<Uint8Array> {
+  private async doExchange(
+    vendorId: number,
+    type: number,
+    payload: Uint8Array,
+    options: DoeExchangeOptions,
+  ): Promise<Uint8Array> {
     if (this.deadSince !== undefined) throw this.deadError('idle-check', undefined);
     const [dw0, dw1] = encodeDoeHeader({ vendorId, type, payloadBytes: payload.length }); // validates the size first
     const timeoutMs = positive(options.timeoutMs ?? this.timeoutMs, 'timeoutMs');
@@ -310,7 +357,13 @@ export class DoeMailbox {
       if (status & DOE_STATUS_BUSY) {
         // Not aborted: Busy means another entity (firmware, the kernel) owns the mailbox right now.
         this.stats.failures++;
-        throw new DoeMailboxError('BUSY', 'busy', 'idle-check', `${what}: mailbox still Busy after ${this.busyWaitMs} ms (another entity using it?)`, this.details(status));
+        throw new DoeMailboxError(
+          'BUSY',
+          'busy',
+          'idle-check',
+          `${what}: mailbox still Busy after ${this.busyWaitMs} ms (another entity using it?)`,
+          this.details(status),
+        );
       }
     }
     if (status & DOE_STATUS_ERROR) {
@@ -328,7 +381,13 @@ export class DoeMailbox {
         status = await this.reg(DoeReg.STATUS);
         if (status & DOE_STATUS_ERROR) {
           return this.failWithAbort(
-            new DoeMailboxError('TRANSPORT_ERROR', 'device-error', 'write', `${what}: device set Error after ${DOE_HEADER_DW + i + 1} of ${DOE_HEADER_DW + dwCount} DWs (object too large for its mailbox?)`, this.details(status, { dwWritten: DOE_HEADER_DW + i + 1, objectDw: DOE_HEADER_DW + dwCount })),
+            new DoeMailboxError(
+              'TRANSPORT_ERROR',
+              'device-error',
+              'write',
+              `${what}: device set Error after ${DOE_HEADER_DW + i + 1} of ${DOE_HEADER_DW + dwCount} DWs (object too large for its mailbox?)`,
+              this.details(status, { dwWritten: DOE_HEADER_DW + i + 1, objectDw: DOE_HEADER_DW + dwCount }),
+            ),
           );
         }
       }
@@ -340,11 +399,27 @@ export class DoeMailbox {
     for (;;) {
       status = await this.reg(DoeReg.STATUS);
       if (status & DOE_STATUS_ERROR) {
-        return this.failWithAbort(new DoeMailboxError('TRANSPORT_ERROR', 'device-error', 'wait', `${what}: device set the DOE Error bit`, this.details(status)));
+        return this.failWithAbort(
+          new DoeMailboxError(
+            'TRANSPORT_ERROR',
+            'device-error',
+            'wait',
+            `${what}: device set the DOE Error bit`,
+            this.details(status),
+          ),
+        );
       }
       if (status & DOE_STATUS_DATA_OBJECT_READY) break;
       if (this.clock.now() >= deadline) {
-        return this.failWithAbort(new DoeMailboxError('TIMEOUT', 'timeout', 'wait', `${what}: no Data Object Ready within ${timeoutMs} ms`, this.details(status, { timeoutMs })));
+        return this.failWithAbort(
+          new DoeMailboxError(
+            'TIMEOUT',
+            'timeout',
+            'wait',
+            `${what}: no Data Object Ready within ${timeoutMs} ms`,
+            this.details(status, { timeoutMs }),
+          ),
+        );
       }
       await this.clock.sleep(Math.min(this.pollIntervalMs, Math.max(0, deadline - this.clock.now())));
     }
@@ -359,13 +434,26 @@ export class DoeMailbox {
       const h = decodeDoeHeader(rdw0, rdw1, 'DOE response object');
       if (h.vendorId !== vendorId || h.type !== type) {
         return this.failWithAbort(
-          new DoeMailboxError('TRANSPORT_ERROR', 'header-mismatch', 'read', `${what}: response is 0x${h.vendorId.toString(16)}:${h.type}`, this.details(undefined, { header: [rdw0 >>> 0, rdw1 >>> 0] })),
+          new DoeMailboxError(
+            'TRANSPORT_ERROR',
+            'header-mismatch',
+            'read',
+            `${what}: response is 0x${h.vendorId.toString(16)}:${h.type}`,
+            this.details(undefined, { header: [rdw0 >>> 0, rdw1 >>> 0] }),
+          ),
         );
       }
       lengthDw = h.lengthDw;
     } catch (e) {
       return this.failWithAbort(
-        new DoeMailboxError('TRANSPORT_ERROR', 'header-mismatch', 'read', `${what}: malformed response header: ${e instanceof Error ? e.message : String(e)}`, this.details(undefined, { header: [rdw0 >>> 0, rdw1 >>> 0] }), { cause: e }),
+        new DoeMailboxError(
+          'TRANSPORT_ERROR',
+          'header-mismatch',
+          'read',
+          `${what}: malformed response header: ${e instanceof Error ? e.message : String(e)}`,
+          this.details(undefined, { header: [rdw0 >>> 0, rdw1 >>> 0] }),
+          { cause: e },
+        ),
       );
     }
     const payloadDw = lengthDw - DOE_HEADER_DW;
@@ -381,7 +469,13 @@ export class DoeMailbox {
         await this.setReg(DoeReg.READ, 0);
       }
       status = await this.reg(DoeReg.STATUS);
-      const err = new DoeMailboxError('TRANSPORT_ERROR', 'response-too-large', 'read', `${what}: response of ${lengthDw} DW exceeds the ${maxResponseDw}-DW maximum (drained and discarded)`, this.details(status, { lengthDw, maxResponseDw }));
+      const err = new DoeMailboxError(
+        'TRANSPORT_ERROR',
+        'response-too-large',
+        'read',
+        `${what}: response of ${lengthDw} DW exceeds the ${maxResponseDw}-DW maximum (drained and discarded)`,
+        this.details(status, { lengthDw, maxResponseDw }),
+      );
       if (status & (DOE_STATUS_ERROR | DOE_STATUS_DATA_OBJECT_READY | DOE_STATUS_BUSY)) return this.failWithAbort(err);
       this.stats.failures++;
       throw err;
@@ -397,7 +491,13 @@ export class DoeMailbox {
         status = await this.reg(DoeReg.STATUS);
         if (!(status & DOE_STATUS_DATA_OBJECT_READY) || status & DOE_STATUS_ERROR) {
           return this.failWithAbort(
-            new DoeMailboxError('TRANSPORT_ERROR', status & DOE_STATUS_ERROR ? 'device-error' : 'not-ready', 'read', `${what}: Data Object Ready dropped after ${DOE_HEADER_DW + i + 1} of ${lengthDw} DWs (device reset?)`, this.details(status, { dwRead: DOE_HEADER_DW + i + 1, lengthDw })),
+            new DoeMailboxError(
+              'TRANSPORT_ERROR',
+              status & DOE_STATUS_ERROR ? 'device-error' : 'not-ready',
+              'read',
+              `${what}: Data Object Ready dropped after ${DOE_HEADER_DW + i + 1} of ${lengthDw} DWs (device reset?)`,
+              this.details(status, { dwRead: DOE_HEADER_DW + i + 1, lengthDw }),
+            ),
           );
         }
       }
@@ -407,13 +507,27 @@ export class DoeMailbox {
     // 6. Final Error check.
     status = await this.reg(DoeReg.STATUS);
     if (status & DOE_STATUS_ERROR) {
-      return this.failWithAbort(new DoeMailboxError('TRANSPORT_ERROR', 'device-error', 'final-check', `${what}: device set Error after the response was read`, this.details(status)));
+      return this.failWithAbort(
+        new DoeMailboxError(
+          'TRANSPORT_ERROR',
+          'device-error',
+          'final-check',
+          `${what}: device set Error after the response was read`,
+          this.details(status),
+        ),
+      );
     }
     // One request, one response: Ready still set means the object went on past its Length field.
     // Left there, the rest would be read as the start of the next response.
     if (status & DOE_STATUS_DATA_OBJECT_READY) {
       return this.failWithAbort(
-        new DoeMailboxError('TRANSPORT_ERROR', 'longer-than-announced', 'final-check', `${what}: Data Object Ready still set after the ${lengthDw} DW the header announced: the object is longer than its Length field`, this.details(status, { lengthDw })),
+        new DoeMailboxError(
+          'TRANSPORT_ERROR',
+          'longer-than-announced',
+          'final-check',
+          `${what}: Data Object Ready still set after the ${lengthDw} DW the header announced: the object is longer than its Length field`,
+          this.details(status, { lengthDw }),
+        ),
       );
     }
     return out;
@@ -422,7 +536,9 @@ export class DoeMailbox {
 
 function dwAt(bytes: Uint8Array, i: number): number {
   const o = i * 4;
-  return ((bytes[o] ?? 0) | ((bytes[o + 1] ?? 0) << 8) | ((bytes[o + 2] ?? 0) << 16) | ((bytes[o + 3] ?? 0) << 24)) >>> 0;
+  return (
+    ((bytes[o] ?? 0) | ((bytes[o + 1] ?? 0) << 8) | ((bytes[o + 2] ?? 0) << 16) | ((bytes[o + 3] ?? 0) << 24)) >>> 0
+  );
 }
 
 /**
@@ -431,7 +547,14 @@ function dwAt(bytes: Uint8Array, i: number): number {
  * make the Data Object Ready poll a loop without a reachable deadline.
  */
 function bounded(v: number, name: string): number {
-  if (v > LIMITS.maxTimerMs) throw new LimitError('maxTimerMs', v, LIMITS.maxTimerMs, `DOE mailbox ${name}`, `DOE mailbox ${name} of ${v} ms exceeds the ${LIMITS.maxTimerMs}-ms bound on any wait`);
+  if (v > LIMITS.maxTimerMs)
+    throw new LimitError(
+      'maxTimerMs',
+      v,
+      LIMITS.maxTimerMs,
+      `DOE mailbox ${name}`,
+      `DOE mailbox ${name} of ${v} ms exceeds the ${LIMITS.maxTimerMs}-ms bound on any wait`,
+    );
   return v;
 }
 

@@ -60,9 +60,18 @@ export class DoeTransport implements Transport {
   private async send(type: number, message: Uint8Array, options: ExchangeOptions): Promise<Uint8Array> {
     if (this.closed) throw new TypeError('DOE transport is closed');
     if (message.length > this.maxMessageSize) {
-      throw new SpdmError('TRANSPORT_ERROR', `message of ${message.length} bytes exceeds the DOE maximum ${this.maxMessageSize}`, { length: message.length, max: this.maxMessageSize });
+      throw new SpdmError(
+        'TRANSPORT_ERROR',
+        `message of ${message.length} bytes exceeds the DOE maximum ${this.maxMessageSize}`,
+        { length: message.length, max: this.maxMessageSize },
+      );
     }
-    return this.mailbox.exchange(PCI_SIG_VENDOR_ID, type, message, options.timeoutMs !== undefined ? { timeoutMs: options.timeoutMs } : {});
+    return this.mailbox.exchange(
+      PCI_SIG_VENDOR_ID,
+      type,
+      message,
+      options.timeoutMs !== undefined ? { timeoutMs: options.timeoutMs } : {},
+    );
   }
 }
 
@@ -78,7 +87,8 @@ export interface OpenDoeTransportOptions extends DoeMailboxOptions, Pick<DoeTran
  * has no DOE capability or none lists CMA-SPDM (details list what each mailbox offered).
  */
 export async function openDoeTransport(cs: ConfigSpace, opts: OpenDoeTransportOptions = {}): Promise<DoeTransport> {
-  const offsets = opts.capOffset !== undefined ? [opts.capOffset] : await findExtendedCapabilities(cs, PCI_EXT_CAP_ID_DOE);
+  const offsets =
+    opts.capOffset !== undefined ? [opts.capOffset] : await findExtendedCapabilities(cs, PCI_EXT_CAP_ID_DOE);
   if (offsets.length === 0) throw new SpdmError('UNSUPPORTED', 'device has no DOE extended capability');
   const seen: { capOffset: number; protocols: DoeProtocol[] }[] = [];
   for (const offset of offsets) {

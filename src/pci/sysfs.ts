@@ -15,7 +15,14 @@ import { open, readdir, readFile, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { isSpdmError, SpdmError } from '../wire/errors.js';
 import { PCI_SIG_VENDOR_ID, type DoeProtocol } from '../transport/doe.js';
-import { checkConfigOffset, findExtendedCapabilities, PCI_CFG_SPACE_EXP_SIZE, PCI_CFG_SPACE_SIZE, PCI_EXT_CAP_ID_DOE, type ConfigSpace } from './config-space.js';
+import {
+  checkConfigOffset,
+  findExtendedCapabilities,
+  PCI_CFG_SPACE_EXP_SIZE,
+  PCI_CFG_SPACE_SIZE,
+  PCI_EXT_CAP_ID_DOE,
+  type ConfigSpace,
+} from './config-space.js';
 
 export const SYSFS_PCI_DEVICES = '/sys/bus/pci/devices';
 
@@ -34,9 +41,18 @@ export function parseBdf(bdf: string): PciAddress {
   const m = BDF_RE.exec(bdf);
   const device = m ? Number.parseInt(m[3] as string, 16) : 0xff;
   if (!m || device > 0x1f) {
-    throw new SpdmError('TRANSPORT_ERROR', `invalid PCI address "${bdf}": expected DDDD:BB:DD.F (lower-case hex, device 00-1f, function 0-7)`, { bdf });
+    throw new SpdmError(
+      'TRANSPORT_ERROR',
+      `invalid PCI address "${bdf}": expected DDDD:BB:DD.F (lower-case hex, device 00-1f, function 0-7)`,
+      { bdf },
+    );
   }
-  return { domain: Number.parseInt(m[1] as string, 16), bus: Number.parseInt(m[2] as string, 16), device, function: Number.parseInt(m[4] as string, 10) };
+  return {
+    domain: Number.parseInt(m[1] as string, 16),
+    bus: Number.parseInt(m[2] as string, 16),
+    device,
+    function: Number.parseInt(m[4] as string, 10),
+  };
 }
 
 export function isBdf(name: string): boolean {
@@ -53,7 +69,12 @@ function fsError(op: string, path: string, e: unknown, extra: Record<string, unk
   const errno = errnoOf(e);
   const hint = errno === 'EACCES' || errno === 'EPERM' ? ' (PCI config space access needs root)' : '';
   const reason = e instanceof Error ? e.message : String(e);
-  return new SpdmError('TRANSPORT_ERROR', `${op} ${path}: ${reason}${hint}`, { path, ...(errno ? { errno } : {}), ...extra }, { cause: e });
+  return new SpdmError(
+    'TRANSPORT_ERROR',
+    `${op} ${path}: ${reason}${hint}`,
+    { path, ...(errno ? { errno } : {}), ...extra },
+    { cause: e },
+  );
 }
 
 export interface SysfsOpenOptions {
@@ -120,7 +141,8 @@ export class SysfsConfigSpace implements ConfigSpace {
   async write32(offset: number, value: number): Promise<void> {
     checkConfigOffset(offset, this.size, this.path);
     this.checkOpen();
-    if (!this.writable) throw new SpdmError('TRANSPORT_ERROR', `${this.path} was opened read-only`, { path: this.path, offset });
+    if (!this.writable)
+      throw new SpdmError('TRANSPORT_ERROR', `${this.path} was opened read-only`, { path: this.path, offset });
     const buf = Buffer.alloc(4);
     buf.writeUInt32LE(value >>> 0, 0);
     let bytesWritten: number;
@@ -130,7 +152,11 @@ export class SysfsConfigSpace implements ConfigSpace {
       throw fsError('cannot write', this.path, e, { offset });
     }
     if (bytesWritten !== 4) {
-      throw new SpdmError('TRANSPORT_ERROR', `short write to ${this.path} at 0x${offset.toString(16)}: ${bytesWritten} of 4 bytes`, { path: this.path, offset, bytesWritten, reason: 'short-write' });
+      throw new SpdmError(
+        'TRANSPORT_ERROR',
+        `short write to ${this.path} at 0x${offset.toString(16)}: ${bytesWritten} of 4 bytes`,
+        { path: this.path, offset, bytesWritten, reason: 'short-write' },
+      );
     }
   }
 

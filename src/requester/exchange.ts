@@ -66,19 +66,27 @@ class Deadlines {
   remaining(): { ms: number; which: 'request' | 'flow'; limitMs: number } {
     const now = this.p.clock.now();
     const flowEnd = this.p.flowDeadline?.();
-    if (flowEnd !== undefined && flowEnd < this.requestEnd) return { ms: flowEnd - now, which: 'flow', limitMs: flowEnd - now };
+    if (flowEnd !== undefined && flowEnd < this.requestEnd)
+      return { ms: flowEnd - now, which: 'flow', limitMs: flowEnd - now };
     return { ms: this.requestEnd - now, which: 'request', limitMs: this.p.requestDeadlineMs };
   }
 
   expired(which: 'request' | 'flow', why: string): SpdmError {
-    const what = which === 'request' ? `request deadline of ${fmtMs(this.p.requestDeadlineMs)} (requestDeadlineMs)` : 'flow deadline (flowDeadlineMs)';
-    return new SpdmError('TIMEOUT', `${this.reqName}: ${why}; the ${what} is reached`, { request: this.reqName, deadline: which });
+    const what =
+      which === 'request'
+        ? `request deadline of ${fmtMs(this.p.requestDeadlineMs)} (requestDeadlineMs)`
+        : 'flow deadline (flowDeadlineMs)';
+    return new SpdmError('TIMEOUT', `${this.reqName}: ${why}; the ${what} is reached`, {
+      request: this.reqName,
+      deadline: which,
+    });
   }
 
   /** Bound the protocol's allowance by maxResponseWaitMs and by what is left of the deadlines. */
   responseWait(protocolMs: number): Wait {
     let w: Wait = { ms: protocolMs, limitedBy: 'protocol', limitMs: protocolMs };
-    if (!(w.ms <= this.p.maxResponseWaitMs)) w = { ms: this.p.maxResponseWaitMs, limitedBy: 'maxResponseWaitMs', limitMs: this.p.maxResponseWaitMs };
+    if (!(w.ms <= this.p.maxResponseWaitMs))
+      w = { ms: this.p.maxResponseWaitMs, limitedBy: 'maxResponseWaitMs', limitMs: this.p.maxResponseWaitMs };
     const left = this.remaining();
     if (left.ms < w.ms) w = { ms: left.ms, limitedBy: left.which, limitMs: left.limitMs };
     if (w.ms <= 0) throw this.expired(left.which, 'no time left to wait for a response');
@@ -86,30 +94,48 @@ class Deadlines {
   }
 }
 
-async function roundTrip(p: ExchangePolicy, x: ExchangeRequest, request: Uint8Array, d: Deadlines, reqName: string): Promise<Uint8Array> {
+async function roundTrip(
+  p: ExchangePolicy,
+  x: ExchangeRequest,
+  request: Uint8Array,
+  d: Deadlines,
+  reqName: string,
+): Promise<Uint8Array> {
   const wait = d.responseWait(x.timeoutMs);
   try {
     return await p.transport.exchange(request, { timeoutMs: timerMs(wait.ms) });
   } catch (e) {
     if (e instanceof SpdmError && e.code === 'TIMEOUT') {
-      const asked = x.timeoutReason ? `the device's ${x.timeoutReason} allows ${fmtMs(x.timeoutMs)}` : `the protocol allows ${fmtMs(x.timeoutMs)}`;
+      const asked = x.timeoutReason
+        ? `the device's ${x.timeoutReason} allows ${fmtMs(x.timeoutMs)}`
+        : `the protocol allows ${fmtMs(x.timeoutMs)}`;
       const limit =
         wait.limitedBy === 'protocol'
           ? ''
           : wait.limitedBy === 'maxResponseWaitMs'
             ? `; waits are capped at ${fmtMs(wait.limitMs)} (maxResponseWaitMs)`
             : `; cut short by the ${wait.limitedBy} deadline`;
-      throw new SpdmError('TIMEOUT', `${reqName}: no response within ${fmtMs(wait.ms)} (${asked}${limit})`, {
-        request: reqName,
-        waitedMs: wait.ms,
-        askedMs: x.timeoutMs,
-        limitMs: wait.limitMs,
-        limitedBy: wait.limitedBy,
-        ...(wait.limitedBy === 'request' || wait.limitedBy === 'flow' ? { deadline: wait.limitedBy } : {}),
-      }, { cause: e });
+      throw new SpdmError(
+        'TIMEOUT',
+        `${reqName}: no response within ${fmtMs(wait.ms)} (${asked}${limit})`,
+        {
+          request: reqName,
+          waitedMs: wait.ms,
+          askedMs: x.timeoutMs,
+          limitMs: wait.limitMs,
+          limitedBy: wait.limitedBy,
+          ...(wait.limitedBy === 'request' || wait.limitedBy === 'flow' ? { deadline: wait.limitedBy } : {}),
+        },
+        { cause: e },
+      );
     }
     if (e instanceof SpdmError) throw e;
-    throw new SpdmError('TRANSPORT_ERROR', `transport failed: ${e instanceof Error ? e.message : String(e)}`, {}, { cause: e });
+    throw new SpdmError(
+      'TRANSPORT_ERROR',
+      `transport failed: ${e instanceof Error ? e.message : String(e)}`,
+      {},
+      { cause: e },
+    );
   }
 }
 
@@ -133,7 +159,11 @@ export async function exchange(p: ExchangePolicy, x: ExchangeRequest): Promise<U
     if (h.code === ResponseCode.ERROR) {
       const err = decodeError(response);
       if (err.errorCode === ErrorCode.Busy) {
-        if (++busy > p.busyRetries) throw new SpdmError('BUSY', `${reqName}: device still busy after ${p.busyRetries} retries (busyRetries)`, { request: reqName, retries: p.busyRetries });
+        if (++busy > p.busyRetries)
+          throw new SpdmError('BUSY', `${reqName}: device still busy after ${p.busyRetries} retries (busyRetries)`, {
+            request: reqName,
+            retries: p.busyRetries,
+          });
         await pause(p, d, Math.min(10 * busy, 100), 'device busy, retry wait');
         request = x.request;
         continue;
@@ -141,10 +171,18 @@ export async function exchange(p: ExchangePolicy, x: ExchangeRequest): Promise<U
       if (err.errorCode === ErrorCode.ResponseNotReady && err.notReady) {
         const nr = err.notReady;
         if (nr.requestCode !== reqCode) {
-          throw new SpdmError('UNEXPECTED_RESPONSE', `${reqName}: ResponseNotReady names request 0x${nr.requestCode.toString(16)}`, { request: reqName });
+          throw new SpdmError(
+            'UNEXPECTED_RESPONSE',
+            `${reqName}: ResponseNotReady names request 0x${nr.requestCode.toString(16)}`,
+            { request: reqName },
+          );
         }
         if (++notReady > p.notReadyRetries) {
-          throw new SpdmError('NOT_READY', `${reqName}: device still not ready after ${p.notReadyRetries} waits (notReadyRetries)`, { request: reqName, retries: p.notReadyRetries });
+          throw new SpdmError(
+            'NOT_READY',
+            `${reqName}: device still not ready after ${p.notReadyRetries} waits (notReadyRetries)`,
+            { request: reqName, retries: p.notReadyRetries },
+          );
         }
         // RDT = 2^RDTExponent µs; an exponent of 40 would be 12 days. Clamp, then ask again.
         const askedMs = 2 ** nr.rdtExponent / 1000;
@@ -154,18 +192,30 @@ export async function exchange(p: ExchangePolicy, x: ExchangeRequest): Promise<U
         request = encodeRespondIfReady(x.version ?? h.version, reqCode, nr.token);
         continue;
       }
-      throw new SpdmError('DEVICE_ERROR', `${reqName}: device answered ERROR ${errorCodeName(err.errorCode)} (data 0x${err.errorData.toString(16)})`, {
-        request: reqName,
-        errorCode: err.errorCode,
-        errorName: errorCodeName(err.errorCode),
-        errorData: err.errorData,
-      });
+      throw new SpdmError(
+        'DEVICE_ERROR',
+        `${reqName}: device answered ERROR ${errorCodeName(err.errorCode)} (data 0x${err.errorData.toString(16)})`,
+        {
+          request: reqName,
+          errorCode: err.errorCode,
+          errorName: errorCodeName(err.errorCode),
+          errorData: err.errorData,
+        },
+      );
     }
     if (x.version !== undefined && h.version !== x.version) {
-      throw new SpdmError('VERSION_MISMATCH', `${reqName}: response carries version 0x${h.version.toString(16)}, negotiated 0x${x.version.toString(16)}`, { request: reqName });
+      throw new SpdmError(
+        'VERSION_MISMATCH',
+        `${reqName}: response carries version 0x${h.version.toString(16)}, negotiated 0x${x.version.toString(16)}`,
+        { request: reqName },
+      );
     }
     if (h.code !== x.expect) {
-      throw new SpdmError('UNEXPECTED_RESPONSE', `${reqName}: expected ${codeName(x.expect)}, got ${codeName(h.code)}`, { request: reqName });
+      throw new SpdmError(
+        'UNEXPECTED_RESPONSE',
+        `${reqName}: expected ${codeName(x.expect)}, got ${codeName(h.code)}`,
+        { request: reqName },
+      );
     }
     return response;
   }

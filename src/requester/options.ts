@@ -48,7 +48,9 @@ export interface RequesterOptions {
   readonly pci?: PciIdentity;
 }
 
-export const DEFAULT_BASE_ASYM: readonly number[] = [0x0080, 0x0010, 0x0100, 0x0400, 0x0008, 0x0040, 0x0002, 0x0004, 0x0020, 0x0001];
+export const DEFAULT_BASE_ASYM: readonly number[] = [
+  0x0080, 0x0010, 0x0100, 0x0400, 0x0008, 0x0040, 0x0002, 0x0004, 0x0020, 0x0001,
+];
 export const DEFAULT_BASE_HASH: readonly number[] = [0x02, 0x04, 0x01, 0x10, 0x20, 0x08];
 /** ST1: the time a responder has for a response that needs no cryptography. */
 export const ST1_MS = 100;

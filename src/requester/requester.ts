@@ -5,7 +5,15 @@
  * not decide whether the device is trusted — that is the verifier's job.
  */
 import type { KeyObject } from 'node:crypto';
-import { asymInfo, hashInfo, isAsymSupported, isHashSupported, describeBits, MeasurementHashAlgo, measurementHashToBaseHash } from '../crypto/algorithms.js';
+import {
+  asymInfo,
+  hashInfo,
+  isAsymSupported,
+  isHashSupported,
+  describeBits,
+  MeasurementHashAlgo,
+  measurementHashToBaseHash,
+} from '../crypto/algorithms.js';
 import { digest } from '../crypto/hash.js';
 import { spdmVerify } from '../crypto/signature.js';
 import { systemRandom, type RandomSource } from '../crypto/random.js';
@@ -16,19 +24,50 @@ import { DEFAULT_VERSIONS, RequestCode, ResponseCode, SUPPORTED_VERSIONS, versio
 import { ConnectionTranscript, type SignedTranscript } from '../spdm/connection-transcript.js';
 import { withoutPadding } from '../spdm/trailing.js';
 import { decodeVersion, encodeGetVersion, versionByte } from '../spdm/messages/version.js';
-import { CapabilityFlag, decodeCapabilities, encodeGetCapabilities, flagNames, MEAS_CAP_MASK, responderFlagMask, type CapabilitiesResponse } from '../spdm/messages/capabilities.js';
-import { decodeAlgorithms, encodeNegotiateAlgorithms, MeasurementSpec, OtherParams, type AlgorithmsResponse } from '../spdm/messages/algorithms.js';
+import {
+  CapabilityFlag,
+  decodeCapabilities,
+  encodeGetCapabilities,
+  flagNames,
+  MEAS_CAP_MASK,
+  responderFlagMask,
+  type CapabilitiesResponse,
+} from '../spdm/messages/capabilities.js';
+import {
+  decodeAlgorithms,
+  encodeNegotiateAlgorithms,
+  MeasurementSpec,
+  OtherParams,
+  type AlgorithmsResponse,
+} from '../spdm/messages/algorithms.js';
 import { decodeDigests, encodeGetDigests, type SlotDigest } from '../spdm/messages/digests.js';
 import { decodeCertificate, encodeGetCertificate } from '../spdm/messages/certificate.js';
-import { decodeChallengeAuth, encodeChallenge, MeasurementSummaryHashType, NONCE_SIZE, REQUESTER_CONTEXT_SIZE } from '../spdm/messages/challenge.js';
-import { decodeGetMeasurements, decodeMeasurements, encodeGetMeasurements, MeasurementAttribute } from '../spdm/messages/measurements.js';
+import {
+  decodeChallengeAuth,
+  encodeChallenge,
+  MeasurementSummaryHashType,
+  NONCE_SIZE,
+  REQUESTER_CONTEXT_SIZE,
+} from '../spdm/messages/challenge.js';
+import {
+  decodeGetMeasurements,
+  decodeMeasurements,
+  encodeGetMeasurements,
+  MeasurementAttribute,
+} from '../spdm/messages/measurements.js';
 import { measurementTypeName, type MeasurementBlock } from '../spdm/messages/measurement-block.js';
 import { validateSpdmChain } from '../x509/chain.js';
 import { sharedCertificateCache } from '../x509/cache.js';
 import type { ParsedCertificate } from '../x509/certificate.js';
 import { systemClock, type Clock } from '../transport/clock.js';
 import type { Transport } from '../transport/transport.js';
-import { EVIDENCE_FORMAT, type Evidence, type MeasurementEvidence, type SignatureEvidence, type SlotEvidence } from '../evidence/evidence.js';
+import {
+  EVIDENCE_FORMAT,
+  type Evidence,
+  type MeasurementEvidence,
+  type SignatureEvidence,
+  type SlotEvidence,
+} from '../evidence/evidence.js';
 import { exchange, type ExchangePolicy } from './exchange.js';
 import { DEFAULT_BASE_ASYM, DEFAULT_BASE_HASH, ST1_MS, type RequesterOptions } from './options.js';
 
@@ -49,7 +88,13 @@ export interface Connection {
 }
 
 /** Chain problems that mean the device sent something structurally broken, not merely untrusted. */
-const FATAL_CHAIN_PROBLEMS = new Set(['ROOT_HASH', 'CHAIN_LINK', 'CHAIN_SIGNATURE', 'ROOT_SIGNATURE', 'LEAF_KEY_ALGORITHM']);
+const FATAL_CHAIN_PROBLEMS = new Set([
+  'ROOT_HASH',
+  'CHAIN_LINK',
+  'CHAIN_SIGNATURE',
+  'ROOT_SIGNATURE',
+  'LEAF_KEY_ALGORITHM',
+]);
 
 interface SlotState {
   digest?: Uint8Array;
@@ -90,7 +135,8 @@ function nonNegative(n: number, name: string): number {
 }
 
 function positiveMs(n: number, name: string): number {
-  if (!Number.isFinite(n) || n <= 0 || n > LIMITS.maxTimerMs) throw new TypeError(`${name} must be a positive number of milliseconds up to ${LIMITS.maxTimerMs}, got ${n}`);
+  if (!Number.isFinite(n) || n <= 0 || n > LIMITS.maxTimerMs)
+    throw new TypeError(`${name} must be a positive number of milliseconds up to ${LIMITS.maxTimerMs}, got ${n}`);
   return n;
 }
 
@@ -190,14 +236,24 @@ export class Requester {
 
     // GET_VERSION / VERSION (always version 0x10 on the wire).
     const gv = encodeGetVersion();
-    const vrBytes = await exchange(this.policy, { request: gv, expect: ResponseCode.VERSION, version: 0x10, timeoutMs: this.t1() });
+    const vrBytes = await exchange(this.policy, {
+      request: gv,
+      expect: ResponseCode.VERSION,
+      version: 0x10,
+      timeoutMs: this.t1(),
+    });
     const vr = withoutPadding(vrBytes, decodeVersion(vrBytes), 'VERSION');
-    const allowed = (this.opts.versions ?? DEFAULT_VERSIONS).filter((v) => SUPPORTED_VERSIONS.includes(v) && v >= (this.opts.minVersion ?? 0x10));
+    const allowed = (this.opts.versions ?? DEFAULT_VERSIONS).filter(
+      (v) => SUPPORTED_VERSIONS.includes(v) && v >= (this.opts.minVersion ?? 0x10),
+    );
     const offered = new Set(vr.entries.map(versionByte));
     const common = allowed.filter((v) => offered.has(v)).sort((x, y) => y - x);
     const version = common[0];
     if (version === undefined) {
-      throw new SpdmError('NO_COMMON_VERSION', `no common SPDM version: device offers ${[...offered].map(versionString).join(', ') || 'none'}, we allow ${allowed.map(versionString).join(', ')}`);
+      throw new SpdmError(
+        'NO_COMMON_VERSION',
+        `no common SPDM version: device offers ${[...offered].map(versionString).join(', ') || 'none'}, we allow ${allowed.map(versionString).join(', ')}`,
+      );
     }
     this.transcript.appendVca(gv, vr.raw);
     this.transcript.setVersion(version);
@@ -219,12 +275,17 @@ export class Requester {
     this.transcript.appendVca(gc, caps.raw);
 
     // NEGOTIATE_ALGORITHMS / ALGORITHMS.
-    const asymPref = (this.opts.baseAsym ?? DEFAULT_BASE_ASYM).filter((a) => isAsymSupported(a) && (version >= 0x12 || a <= 0x1ff));
-    const hashPref = (this.opts.baseHash ?? DEFAULT_BASE_HASH).filter((h) => isHashSupported(h) && (version >= 0x12 || h <= 0x3f));
+    const asymPref = (this.opts.baseAsym ?? DEFAULT_BASE_ASYM).filter(
+      (a) => isAsymSupported(a) && (version >= 0x12 || a <= 0x1ff),
+    );
+    const hashPref = (this.opts.baseHash ?? DEFAULT_BASE_HASH).filter(
+      (h) => isHashSupported(h) && (version >= 0x12 || h <= 0x3f),
+    );
     const baseAsym = asymPref.reduce((m, a) => m | a, 0);
     const baseHash = hashPref.reduce((m, h) => m | h, 0);
     const multiKeyConn = version >= 0x13 && (caps.flags & CapabilityFlag.MULTI_KEY_ONLY) !== 0;
-    const otherParams = (version >= 0x12 ? OtherParams.OPAQUE_FMT_1 : 0) | (multiKeyConn ? OtherParams.MULTI_KEY_CONN : 0);
+    const otherParams =
+      (version >= 0x12 ? OtherParams.OPAQUE_FMT_1 : 0) | (multiKeyConn ? OtherParams.MULTI_KEY_CONN : 0);
     const na = encodeNegotiateAlgorithms(version, {
       measurementSpec: MeasurementSpec.DMTF,
       otherParams,
@@ -259,17 +320,28 @@ export class Requester {
     const bad = (msg: string): never => {
       throw new SpdmError('CAPABILITY_MISMATCH', `CAPABILITIES: ${msg}`);
     };
-    if ((c.flags & ~responderFlagMask(version)) >>> 0 !== 0) bad(`reserved flag bits set (0x${(c.flags >>> 0).toString(16)})`);
+    if ((c.flags & ~responderFlagMask(version)) >>> 0 !== 0)
+      bad(`reserved flag bits set (0x${(c.flags >>> 0).toString(16)})`);
     if ((c.flags & MEAS_CAP_MASK) === MEAS_CAP_MASK) bad('MEAS_CAP has the reserved value 11b');
-    if (version >= 0x11 && c.flags & CapabilityFlag.CERT && c.flags & CapabilityFlag.PUB_KEY_ID) bad('CERT_CAP and PUB_KEY_ID_CAP are mutually exclusive');
+    if (version >= 0x11 && c.flags & CapabilityFlag.CERT && c.flags & CapabilityFlag.PUB_KEY_ID)
+      bad('CERT_CAP and PUB_KEY_ID_CAP are mutually exclusive');
     // A signature needs a key to check it with: a chain (CERT_CAP) or a provisioned key (PUB_KEY_ID_CAP).
     const signs = (c.flags & CapabilityFlag.CHAL) !== 0 || (c.flags & MEAS_CAP_MASK) === CapabilityFlag.MEAS_SIG;
-    if (signs && !(c.flags & (CapabilityFlag.CERT | (version >= 0x11 ? CapabilityFlag.PUB_KEY_ID : 0)))) bad('CHAL_CAP or signed measurements without CERT_CAP or PUB_KEY_ID_CAP: there is no key to verify a signature with');
-    if (version >= 0x12 && c.dataTransferSize < 42) bad(`DataTransferSize ${c.dataTransferSize} is below the 42-byte minimum`);
-    if (version >= 0x12 && c.maxSpdmMsgSize < c.dataTransferSize) bad('MaxSPDMmsgSize is smaller than DataTransferSize');
+    if (signs && !(c.flags & (CapabilityFlag.CERT | (version >= 0x11 ? CapabilityFlag.PUB_KEY_ID : 0))))
+      bad(
+        'CHAL_CAP or signed measurements without CERT_CAP or PUB_KEY_ID_CAP: there is no key to verify a signature with',
+      );
+    if (version >= 0x12 && c.dataTransferSize < 42)
+      bad(`DataTransferSize ${c.dataTransferSize} is below the 42-byte minimum`);
+    if (version >= 0x12 && c.maxSpdmMsgSize < c.dataTransferSize)
+      bad('MaxSPDMmsgSize is smaller than DataTransferSize');
   }
 
-  private checkAlgorithms(a: AlgorithmsResponse, caps: CapabilitiesResponse, offer: { baseAsym: number; baseHash: number; otherParams: number }): void {
+  private checkAlgorithms(
+    a: AlgorithmsResponse,
+    caps: CapabilitiesResponse,
+    offer: { baseAsym: number; baseHash: number; otherParams: number },
+  ): void {
     const bad = (msg: string): never => {
       throw new SpdmError('ALGORITHM_MISMATCH', `ALGORITHMS: ${msg}`);
     };
@@ -282,15 +354,19 @@ export class Requester {
     if ((a.baseHash & offer.baseHash) === 0) bad(`BaseHashSel 0x${a.baseHash.toString(16)} was not offered`);
     const measCap = (caps.flags & MEAS_CAP_MASK) !== 0;
     if (measCap) {
-      if (a.measurementSpec !== MeasurementSpec.DMTF) bad(`MeasurementSpecificationSel 0x${a.measurementSpec.toString(16)} is not DMTF`);
-      if (!isSingleBit(a.measurementHash) || a.measurementHash > MeasurementHashAlgo.SM3_256) bad(`MeasurementHashAlgo 0x${a.measurementHash.toString(16)} is not exactly one algorithm`);
+      if (a.measurementSpec !== MeasurementSpec.DMTF)
+        bad(`MeasurementSpecificationSel 0x${a.measurementSpec.toString(16)} is not DMTF`);
+      if (!isSingleBit(a.measurementHash) || a.measurementHash > MeasurementHashAlgo.SM3_256)
+        bad(`MeasurementHashAlgo 0x${a.measurementHash.toString(16)} is not exactly one algorithm`);
       const mh = measurementHashToBaseHash(a.measurementHash);
-      if (mh !== undefined && !isHashSupported(mh)) bad(`MeasurementHashAlgo 0x${a.measurementHash.toString(16)} cannot be computed here`);
+      if (mh !== undefined && !isHashSupported(mh))
+        bad(`MeasurementHashAlgo 0x${a.measurementHash.toString(16)} cannot be computed here`);
     } else if (a.measurementHash !== 0 || a.measurementSpec !== 0) {
       bad('measurement algorithms selected by a responder without MEAS_CAP');
     }
     const fmt = a.otherParams & 0x0f;
-    if (fmt !== 0 && (!isSingleBit(fmt) || (fmt & offer.otherParams) === 0)) bad(`opaque data format 0x${fmt.toString(16)} was not offered`);
+    if (fmt !== 0 && (!isSingleBit(fmt) || (fmt & offer.otherParams) === 0))
+      bad(`opaque data format 0x${fmt.toString(16)} was not offered`);
     for (const s of a.algStructs) {
       if (s.supported !== 0) bad(`AlgStruct type ${s.type} selected although none was offered`);
     }
@@ -299,7 +375,8 @@ export class Requester {
   /** GET_DIGESTS: the digest of the chain in every provisioned slot. */
   async getDigests(): Promise<readonly SlotDigest[]> {
     const c = this.connection;
-    if ((c.capabilities.flags & CapabilityFlag.CERT) === 0) throw new SpdmError('UNSUPPORTED', 'device does not support certificates (CERT_CAP)');
+    if ((c.capabilities.flags & CapabilityFlag.CERT) === 0)
+      throw new SpdmError('UNSUPPORTED', 'device does not support certificates (CERT_CAP)');
     this.transcript.request(RequestCode.GET_DIGESTS);
     const req = encodeGetDigests(c.version);
     const multiKeyConn = c.multiKeyConn;
@@ -330,7 +407,13 @@ export class Requester {
     const st = this.slotState(slot);
     if (!st.digest) throw new SpdmError('SLOT_INVALID', `slot ${slot} is not provisioned (DIGESTS)`);
     this.transcript.request(RequestCode.GET_CERTIFICATE);
-    const ourLimit = c.version >= 0x12 ? Math.min(this.opts.dataTransferSize ?? Math.min(this.transport.maxMessageSize, 0x1200), this.transport.maxMessageSize) : this.transport.maxMessageSize;
+    const ourLimit =
+      c.version >= 0x12
+        ? Math.min(
+            this.opts.dataTransferSize ?? Math.min(this.transport.maxMessageSize, 0x1200),
+            this.transport.maxMessageSize,
+          )
+        : this.transport.maxMessageSize;
     const portionMax = Math.min(0xffff, ourLimit - 8);
     const parts: Uint8Array[] = [];
     let offset = 0;
@@ -342,16 +425,26 @@ export class Requester {
       const req = encodeGetCertificate(c.version, { slot, offset, length: want });
       const respBytes = await this.send(req, ResponseCode.CERTIFICATE, 'T1');
       const resp = withoutPadding(respBytes, decodeCertificate(respBytes), 'CERTIFICATE');
-      if (resp.slot !== slot) throw new SpdmError('UNEXPECTED_RESPONSE', `CERTIFICATE: answers slot ${resp.slot}, asked ${slot}`);
-      if (resp.portion.length > want) throw new SpdmError('UNEXPECTED_RESPONSE', `CERTIFICATE: PortionLength ${resp.portion.length} exceeds the ${want} requested`);
+      if (resp.slot !== slot)
+        throw new SpdmError('UNEXPECTED_RESPONSE', `CERTIFICATE: answers slot ${resp.slot}, asked ${slot}`);
+      if (resp.portion.length > want)
+        throw new SpdmError(
+          'UNEXPECTED_RESPONSE',
+          `CERTIFICATE: PortionLength ${resp.portion.length} exceeds the ${want} requested`,
+        );
       const claimed = offset + resp.portion.length + resp.remainderLength;
       if (total === undefined) {
-        if (claimed > maxChain) throw new SpdmError('CERT_CHAIN_INVALID', `CERTIFICATE: chain of ${claimed} bytes exceeds ${maxChain}`);
+        if (claimed > maxChain)
+          throw new SpdmError('CERT_CHAIN_INVALID', `CERTIFICATE: chain of ${claimed} bytes exceeds ${maxChain}`);
         total = claimed;
       } else if (claimed !== total) {
-        throw new SpdmError('UNEXPECTED_RESPONSE', `CERTIFICATE: chain length changed from ${total} to ${claimed} mid-transfer`);
+        throw new SpdmError(
+          'UNEXPECTED_RESPONSE',
+          `CERTIFICATE: chain length changed from ${total} to ${claimed} mid-transfer`,
+        );
       }
-      if (resp.portion.length === 0 && resp.remainderLength !== 0) throw new SpdmError('UNEXPECTED_RESPONSE', 'CERTIFICATE: empty portion with data remaining');
+      if (resp.portion.length === 0 && resp.remainderLength !== 0)
+        throw new SpdmError('UNEXPECTED_RESPONSE', 'CERTIFICATE: empty portion with data remaining');
       this.transcript.appendB(req, resp.raw);
       parts.push(resp.portion);
       offset += resp.portion.length;
@@ -366,7 +459,11 @@ export class Requester {
     }
     const d = digest(c.hashId, chain);
     if (!equalBytes(d, st.digest)) {
-      throw new SpdmError('DIGEST_MISMATCH', `slot ${slot}: certificate chain hash ${toHex(d)} does not match DIGESTS ${toHex(st.digest)}`, { slot });
+      throw new SpdmError(
+        'DIGEST_MISMATCH',
+        `slot ${slot}: certificate chain hash ${toHex(d)} does not match DIGESTS ${toHex(st.digest)}`,
+        { slot },
+      );
     }
     const v = validateSpdmChain(chain, {
       version: c.version,
@@ -383,7 +480,11 @@ export class Requester {
     st.problems = v.report.problems.map((p) => ({ ...p }));
     const fatal = v.report.problems.filter((p) => FATAL_CHAIN_PROBLEMS.has(p.code));
     if (fatal.length > 0) {
-      throw new SpdmError('CERT_CHAIN_INVALID', `slot ${slot}: ${fatal.map((p) => `${p.code}: ${p.message}`).join('; ')}`, { slot, problems: fatal });
+      throw new SpdmError(
+        'CERT_CHAIN_INVALID',
+        `slot ${slot}: ${fatal.map((p) => `${p.code}: ${p.message}`).join('; ')}`,
+        { slot, problems: fatal },
+      );
     }
     return chain;
   }
@@ -402,9 +503,19 @@ export class Requester {
 
   private checkResponderNonce(nonce: Uint8Array, ours: Uint8Array, what: string): void {
     const hex = toHex(nonce);
-    if (nonce.every((b) => b === 0)) throw new SpdmError('NONCE_MISMATCH', `${what}: responder nonce is all zeros`, { request: what, got: hex });
-    if (equalBytes(nonce, ours)) throw new SpdmError('NONCE_MISMATCH', `${what}: responder echoed our nonce as its own`, { request: what, expected: toHex(ours), got: hex });
-    if (this.seenNonces.has(hex)) throw new SpdmError('NONCE_MISMATCH', `${what}: responder nonce ${hex} was already used in this connection`, { request: what, got: hex });
+    if (nonce.every((b) => b === 0))
+      throw new SpdmError('NONCE_MISMATCH', `${what}: responder nonce is all zeros`, { request: what, got: hex });
+    if (equalBytes(nonce, ours))
+      throw new SpdmError('NONCE_MISMATCH', `${what}: responder echoed our nonce as its own`, {
+        request: what,
+        expected: toHex(ours),
+        got: hex,
+      });
+    if (this.seenNonces.has(hex))
+      throw new SpdmError('NONCE_MISMATCH', `${what}: responder nonce ${hex} was already used in this connection`, {
+        request: what,
+        got: hex,
+      });
     this.seenNonces.add(hex);
   }
 
@@ -413,24 +524,50 @@ export class Requester {
   }
 
   /** CHALLENGE: proves the device holds the private key of the slot's leaf certificate. */
-  async challenge(slot = 0, measurementSummaryHashType: number = MeasurementSummaryHashType.NONE): Promise<SignatureEvidence> {
+  async challenge(
+    slot = 0,
+    measurementSummaryHashType: number = MeasurementSummaryHashType.NONE,
+  ): Promise<SignatureEvidence> {
     const c = this.connection;
-    if ((c.capabilities.flags & CapabilityFlag.CHAL) === 0) throw new SpdmError('UNSUPPORTED', 'device does not support CHALLENGE (CHAL_CAP)');
+    if ((c.capabilities.flags & CapabilityFlag.CHAL) === 0)
+      throw new SpdmError('UNSUPPORTED', 'device does not support CHALLENGE (CHAL_CAP)');
     const st = this.slots.get(slot);
     if (!st?.chain) throw new TypeError(`no certificate chain for slot ${slot}`);
     this.transcript.request(RequestCode.CHALLENGE);
     const nonce = this.freshNonce();
     const ctx = this.requesterContext();
-    const req = encodeChallenge(c.version, { slot, measurementSummaryHashType, nonce, ...(ctx ? { requesterContext: ctx } : {}) });
+    const req = encodeChallenge(c.version, {
+      slot,
+      measurementSummaryHashType,
+      nonce,
+      ...(ctx ? { requesterContext: ctx } : {}),
+    });
     const raw = await this.send(req, ResponseCode.CHALLENGE_AUTH, 'T2');
     const measRequested = measurementSummaryHashType !== 0;
-    const resp = withoutPadding(raw, decodeChallengeAuth(raw, { hashSize: c.hashSize, signatureSize: c.signatureSize, measurementSummaryHashRequested: measRequested }), 'CHALLENGE_AUTH');
-    if (resp.slot !== slot) throw new SpdmError('UNEXPECTED_RESPONSE', `CHALLENGE_AUTH: slot ${resp.slot}, challenged slot ${slot}`);
-    if (!(resp.slotMask & (1 << slot))) throw new SpdmError('UNEXPECTED_RESPONSE', `CHALLENGE_AUTH: SlotMask 0x${resp.slotMask.toString(16)} lacks slot ${slot}`);
+    const resp = withoutPadding(
+      raw,
+      decodeChallengeAuth(raw, {
+        hashSize: c.hashSize,
+        signatureSize: c.signatureSize,
+        measurementSummaryHashRequested: measRequested,
+      }),
+      'CHALLENGE_AUTH',
+    );
+    if (resp.slot !== slot)
+      throw new SpdmError('UNEXPECTED_RESPONSE', `CHALLENGE_AUTH: slot ${resp.slot}, challenged slot ${slot}`);
+    if (!(resp.slotMask & (1 << slot)))
+      throw new SpdmError(
+        'UNEXPECTED_RESPONSE',
+        `CHALLENGE_AUTH: SlotMask 0x${resp.slotMask.toString(16)} lacks slot ${slot}`,
+      );
     const chainHash = digest(c.hashId, st.chain);
-    if (!equalBytes(chainHash, resp.certChainHash)) throw new SpdmError('DIGEST_MISMATCH', `CHALLENGE_AUTH: CertChainHash does not match slot ${slot}'s chain`, { slot });
+    if (!equalBytes(chainHash, resp.certChainHash))
+      throw new SpdmError('DIGEST_MISMATCH', `CHALLENGE_AUTH: CertChainHash does not match slot ${slot}'s chain`, {
+        slot,
+      });
     this.checkResponderNonce(resp.nonce, nonce, 'CHALLENGE_AUTH');
-    if (ctx && (!resp.requesterContext || !equalBytes(ctx, resp.requesterContext))) throw new SpdmError('CONTEXT_MISMATCH', 'CHALLENGE_AUTH: RequesterContext not echoed');
+    if (ctx && (!resp.requesterContext || !equalBytes(ctx, resp.requesterContext)))
+      throw new SpdmError('CONTEXT_MISMATCH', 'CHALLENGE_AUTH: RequesterContext not echoed');
     this.checkOpaque(resp.opaqueData, 'CHALLENGE_AUTH');
     const m1 = this.transcript.m1(req, resp.unsigned);
     this.transcript.endChallenge();
@@ -446,7 +583,10 @@ export class Requester {
   private checkOpaque(opaque: Uint8Array, what: string): void {
     const c = this.connection;
     if (c.version >= 0x12 && (c.algorithms.otherParams & 0x0f) === 0 && opaque.length !== 0) {
-      throw new SpdmError('UNEXPECTED_RESPONSE', `${what}: opaque data present although no opaque format was negotiated`);
+      throw new SpdmError(
+        'UNEXPECTED_RESPONSE',
+        `${what}: opaque data present although no opaque format was negotiated`,
+      );
     }
   }
 
@@ -454,13 +594,23 @@ export class Requester {
     slot: number,
     signed: SignedTranscript,
     signature: Uint8Array,
-    extra: { requesterNonce: Uint8Array; responderNonce: Uint8Array; requesterContext?: Uint8Array; measurementSummaryHash?: Uint8Array },
+    extra: {
+      requesterNonce: Uint8Array;
+      responderNonce: Uint8Array;
+      requesterContext?: Uint8Array;
+      measurementSummaryHash?: Uint8Array;
+    },
   ): SignatureEvidence {
     const c = this.connection;
     const { kind, transcript, context } = signed;
     const key = this.leafKey(slot);
     const transcriptHash = transcript.digest();
-    const ok = spdmVerify(key, c.asymId, { version: c.version, hashId: c.hashId, context, transcript: transcript.messages, transcriptHash }, signature);
+    const ok = spdmVerify(
+      key,
+      c.asymId,
+      { version: c.version, hashId: c.hashId, context, transcript: transcript.messages, transcriptHash },
+      signature,
+    );
     if (!ok) {
       throw new SpdmError('SIGNATURE_INVALID', `${kind}: signature does not verify with slot ${slot}'s leaf key`, {
         slot,
@@ -495,7 +645,13 @@ export class Requester {
     const ctx = this.requesterContext();
     let attributes = signed ? MeasurementAttribute.SIGNATURE_REQUESTED : 0;
     if (raw && c.version >= 0x12) attributes |= MeasurementAttribute.RAW_BIT_STREAM_REQUESTED;
-    const req = encodeGetMeasurements(c.version, { attributes, operation, ...(nonce ? { nonce } : {}), slot, ...(ctx ? { requesterContext: ctx } : {}) });
+    const req = encodeGetMeasurements(c.version, {
+      attributes,
+      operation,
+      ...(nonce ? { nonce } : {}),
+      slot,
+      ...(ctx ? { requesterContext: ctx } : {}),
+    });
     let bytes: Uint8Array;
     try {
       bytes = await this.send(req, ResponseCode.MEASUREMENTS, signed ? 'T2' : 'T1');
@@ -504,14 +660,27 @@ export class Requester {
       this.transcript.endMeasurementRun();
       throw e;
     }
-    const resp = withoutPadding(bytes, decodeMeasurements(bytes, { signatureRequested: signed, signatureSize: c.signatureSize }), 'MEASUREMENTS');
+    const resp = withoutPadding(
+      bytes,
+      decodeMeasurements(bytes, { signatureRequested: signed, signatureSize: c.signatureSize }),
+      'MEASUREMENTS',
+    );
     // The SlotID of a signed response says whose key signed it; it must be the slot we asked for.
-    if (signed && c.version >= 0x11 && resp.slot !== slot) throw new SpdmError('UNEXPECTED_RESPONSE', `MEASUREMENTS: signed for slot ${resp.slot}, asked for slot ${slot}`, { slot });
-    if (ctx && (!resp.requesterContext || !equalBytes(ctx, resp.requesterContext))) throw new SpdmError('CONTEXT_MISMATCH', 'MEASUREMENTS: RequesterContext not echoed');
+    if (signed && c.version >= 0x11 && resp.slot !== slot)
+      throw new SpdmError('UNEXPECTED_RESPONSE', `MEASUREMENTS: signed for slot ${resp.slot}, asked for slot ${slot}`, {
+        slot,
+      });
+    if (ctx && (!resp.requesterContext || !equalBytes(ctx, resp.requesterContext)))
+      throw new SpdmError('CONTEXT_MISMATCH', 'MEASUREMENTS: RequesterContext not echoed');
     this.checkOpaque(resp.opaqueData, 'MEASUREMENTS');
-    if (operation === 0 && resp.numberOfBlocks !== 0) throw new SpdmError('UNEXPECTED_RESPONSE', 'MEASUREMENTS: blocks returned for a count query');
+    if (operation === 0 && resp.numberOfBlocks !== 0)
+      throw new SpdmError('UNEXPECTED_RESPONSE', 'MEASUREMENTS: blocks returned for a count query');
     if (operation > 0 && operation < 0xff) {
-      if (resp.numberOfBlocks !== 1 || resp.blocks[0]?.index !== operation) throw new SpdmError('UNEXPECTED_RESPONSE', `MEASUREMENTS: asked for index ${operation}, got ${resp.blocks.map((b) => b.index).join(',') || 'none'}`);
+      if (resp.numberOfBlocks !== 1 || resp.blocks[0]?.index !== operation)
+        throw new SpdmError(
+          'UNEXPECTED_RESPONSE',
+          `MEASUREMENTS: asked for index ${operation}, got ${resp.blocks.map((b) => b.index).join(',') || 'none'}`,
+        );
     }
     this.checkBlocks(resp.blocks);
     return { req: decodeGetMeasurements(req), resp, nonce, ctx };
@@ -523,12 +692,21 @@ export class Requester {
     const mh = measurementHashToBaseHash(c.algorithms.measurementHash);
     const digestSize = mh !== undefined ? (hashInfo(mh)?.size ?? 0) : 0;
     for (const b of blocks) {
-      if (b.index === 0 || b.index === 0xff) throw new SpdmError('UNEXPECTED_RESPONSE', `MEASUREMENTS: block index ${b.index} is reserved`);
-      if (seen.has(b.index)) throw new SpdmError('UNEXPECTED_RESPONSE', `MEASUREMENTS: block index ${b.index} repeated`);
+      if (b.index === 0 || b.index === 0xff)
+        throw new SpdmError('UNEXPECTED_RESPONSE', `MEASUREMENTS: block index ${b.index} is reserved`);
+      if (seen.has(b.index))
+        throw new SpdmError('UNEXPECTED_RESPONSE', `MEASUREMENTS: block index ${b.index} repeated`);
       seen.add(b.index);
-      if ((b.spec & c.algorithms.measurementSpec) === 0) throw new SpdmError('UNEXPECTED_RESPONSE', `MEASUREMENTS: block ${b.index} uses measurement specification 0x${b.spec.toString(16)}`);
+      if ((b.spec & c.algorithms.measurementSpec) === 0)
+        throw new SpdmError(
+          'UNEXPECTED_RESPONSE',
+          `MEASUREMENTS: block ${b.index} uses measurement specification 0x${b.spec.toString(16)}`,
+        );
       if (b.dmtf && !b.dmtf.raw && b.dmtf.value.length !== digestSize) {
-        throw new SpdmError('UNEXPECTED_RESPONSE', `MEASUREMENTS: block ${b.index} digest is ${b.dmtf.value.length} bytes, the measurement hash gives ${digestSize}`);
+        throw new SpdmError(
+          'UNEXPECTED_RESPONSE',
+          `MEASUREMENTS: block ${b.index} digest is ${b.dmtf.value.length} bytes, the measurement hash gives ${digestSize}`,
+        );
       }
     }
   }
@@ -603,7 +781,10 @@ export class Requester {
         // ContentChanged 01b: the measurements changed while we walked the indices, so the blocks
         // read before this one are not the ones the signature vouches for now.
         if (r.resp.contentChanged === 1) {
-          throw new SpdmError('UNEXPECTED_RESPONSE', 'MEASUREMENTS: the device reports ContentChanged: its measurements changed during the one-by-one sequence, the earlier blocks are stale');
+          throw new SpdmError(
+            'UNEXPECTED_RESPONSE',
+            'MEASUREMENTS: the device reports ContentChanged: its measurements changed during the one-by-one sequence, the earlier blocks are stale',
+          );
         }
         finishSigned(r);
         this.record(covered, true);
@@ -613,7 +794,11 @@ export class Requester {
       }
     }
     this.record(covered, false);
-    if (found < total) throw new SpdmError('UNEXPECTED_RESPONSE', `MEASUREMENTS: device reports ${total} indices but only ${found} answered`);
+    if (found < total)
+      throw new SpdmError(
+        'UNEXPECTED_RESPONSE',
+        `MEASUREMENTS: device reports ${total} indices but only ${found} answered`,
+      );
     return [...this.measurements.values()];
   }
 
@@ -640,22 +825,41 @@ export class Requester {
       await this.getCertificateChain(slot);
     }
     if (options.requireChallenge && !(flags & CapabilityFlag.CHAL)) {
-      throw new SpdmError('SIGNATURE_MISSING', 'device does not offer CHALLENGE (CHAL_CAP clear), which PCIe CMA requires: no proof that it holds its key', { slot });
+      throw new SpdmError(
+        'SIGNATURE_MISSING',
+        'device does not offer CHALLENGE (CHAL_CAP clear), which PCIe CMA requires: no proof that it holds its key',
+        { slot },
+      );
     }
     if (flags & CapabilityFlag.CHAL) {
-      await this.challenge(slot, options.measurementSummaryHashType ?? ((flags & MEAS_CAP_MASK) !== 0 ? MeasurementSummaryHashType.ALL : 0));
+      await this.challenge(
+        slot,
+        options.measurementSummaryHashType ?? ((flags & MEAS_CAP_MASK) !== 0 ? MeasurementSummaryHashType.ALL : 0),
+      );
     }
     if (!options.skipMeasurements && (flags & MEAS_CAP_MASK) !== 0) {
-      await this.getMeasurements({ slot, mode: options.mode ?? 'all', ...(options.rawBitStream ? { rawBitStream: true } : {}) });
+      await this.getMeasurements({
+        slot,
+        mode: options.mode ?? 'all',
+        ...(options.rawBitStream ? { rawBitStream: true } : {}),
+      });
     }
     // A certificate chain is public: only a signature over our fresh nonce shows the device holds
     // the leaf's private key. Without one there is nothing to authenticate, whatever else it sent.
     if (!this.signatures.some((s) => s.verified && s.slot === slot)) {
       const why = [
         flags & CapabilityFlag.CHAL ? undefined : 'CHAL_CAP is clear',
-        (flags & MEAS_CAP_MASK) === CapabilityFlag.MEAS_SIG ? (options.skipMeasurements ? 'signed measurements were skipped' : undefined) : 'measurements are not signed',
+        (flags & MEAS_CAP_MASK) === CapabilityFlag.MEAS_SIG
+          ? options.skipMeasurements
+            ? 'signed measurements were skipped'
+            : undefined
+          : 'measurements are not signed',
       ].filter((w): w is string => w !== undefined);
-      throw new SpdmError('SIGNATURE_MISSING', `no proof of key possession: the device gave no signature over a fresh requester nonce (${why.join(', ')})`, { slot });
+      throw new SpdmError(
+        'SIGNATURE_MISSING',
+        `no proof of key possession: the device gave no signature over a fresh requester nonce (${why.join(', ')})`,
+        { slot },
+      );
     }
     return this.evidence();
   }
@@ -703,7 +907,10 @@ export class Requester {
         baseHash: c.hashId,
         baseHashName: hashInfo(c.hashId)?.name ?? 'none',
         measurementHash: mh,
-        measurementHashName: mh === MeasurementHashAlgo.RAW_BIT_STREAM ? 'raw bit stream' : (describeBits(mh, (id) => hashInfo(id >>> 1))[0] ?? 'none'),
+        measurementHashName:
+          mh === MeasurementHashAlgo.RAW_BIT_STREAM
+            ? 'raw bit stream'
+            : (describeBits(mh, (id) => hashInfo(id >>> 1))[0] ?? 'none'),
         measurementSpec: c.algorithms.measurementSpec,
         otherParams: c.algorithms.otherParams,
       },
@@ -718,4 +925,3 @@ export class Requester {
     return this.digests;
   }
 }
-

@@ -44,7 +44,8 @@ function str(v: unknown, field: string): string {
 }
 
 function int(v: unknown, field: string, min: number, max: number): number {
-  if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max) bad(field, `must be an integer ${min}..${max}`);
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max)
+    bad(field, `must be an integer ${min}..${max}`);
   return v;
 }
 
@@ -62,14 +63,26 @@ export function parseVersion(s: string, field = 'version'): number {
 export function asymByName(name: string, field = 'asym'): number {
   const norm = (x: string) => x.toLowerCase().replace(/[^a-z0-9]/g, '');
   const a = allAsyms().find((x) => norm(x.name) === norm(name) || norm(x.name).endsWith(norm(name)));
-  if (!a) bad(field, `unknown algorithm "${name}" (one of ${allAsyms().map((x) => x.name).join(', ')})`);
+  if (!a)
+    bad(
+      field,
+      `unknown algorithm "${name}" (one of ${allAsyms()
+        .map((x) => x.name)
+        .join(', ')})`,
+    );
   return a.id;
 }
 
 export function hashByName(name: string, field = 'hash'): number {
   const norm = (x: string) => x.toLowerCase().replace(/[^a-z0-9]/g, '');
   const h = allHashes().find((x) => norm(x.name) === norm(name));
-  if (!h) bad(field, `unknown hash "${name}" (one of ${allHashes().map((x) => x.name).join(', ')})`);
+  if (!h)
+    bad(
+      field,
+      `unknown hash "${name}" (one of ${allHashes()
+        .map((x) => x.name)
+        .join(', ')})`,
+    );
   return h.id;
 }
 
@@ -87,12 +100,21 @@ function flagsFrom(v: unknown): number {
 export function profileFromJson(json: unknown, baseDir: string): DeviceProfile {
   const o = obj(json, '(root)');
   const name = o['name'] === undefined ? 'spdmkit-emulator' : str(o['name'], 'name');
-  const versions = o['versions'] === undefined ? [0x10, 0x11, 0x12, 0x13] : list(o['versions'], 'versions').map((v, i) => parseVersion(str(v, `versions[${i}]`), `versions[${i}]`));
-  const hashes = o['hash'] === undefined ? [0x02, 0x01, 0x04] : (Array.isArray(o['hash']) ? o['hash'] : [o['hash']]).map((v, i) => hashByName(str(v, `hash[${i}]`), `hash[${i}]`));
+  const versions =
+    o['versions'] === undefined
+      ? [0x10, 0x11, 0x12, 0x13]
+      : list(o['versions'], 'versions').map((v, i) => parseVersion(str(v, `versions[${i}]`), `versions[${i}]`));
+  const hashes =
+    o['hash'] === undefined
+      ? [0x02, 0x01, 0x04]
+      : (Array.isArray(o['hash']) ? o['hash'] : [o['hash']]).map((v, i) =>
+          hashByName(str(v, `hash[${i}]`), `hash[${i}]`),
+        );
   let measurementHash: number | undefined;
   if (o['measurementHash'] !== undefined) {
     const m = str(o['measurementHash'], 'measurementHash');
-    measurementHash = m.toLowerCase() === 'raw' ? MeasurementHashAlgo.RAW_BIT_STREAM : hashByName(m, 'measurementHash') << 1;
+    measurementHash =
+      m.toLowerCase() === 'raw' ? MeasurementHashAlgo.RAW_BIT_STREAM : hashByName(m, 'measurementHash') << 1;
   }
   const measurements: MeasurementSource[] | undefined =
     o['measurements'] === undefined
@@ -109,7 +131,8 @@ export function profileFromJson(json: unknown, baseDir: string): DeviceProfile {
         });
   const flags = o['capabilities'] === undefined ? DEFAULT_RESPONDER_FLAGS : flagsFrom(o['capabilities']);
   const ctExponent = o['ctExponent'] === undefined ? 14 : int(o['ctExponent'], 'ctExponent', 0, 31);
-  const dataTransferSize = o['dataTransferSize'] === undefined ? 0x1200 : int(o['dataTransferSize'], 'dataTransferSize', 42, 0x100000);
+  const dataTransferSize =
+    o['dataTransferSize'] === undefined ? 0x1200 : int(o['dataTransferSize'], 'dataTransferSize', 42, 0x100000);
 
   let slots: SlotIdentity[];
   if (o['slots'] === undefined) {
@@ -124,13 +147,28 @@ export function profileFromJson(json: unknown, baseDir: string): DeviceProfile {
       let certificates: Uint8Array[];
       let privateKey;
       try {
-        certificates = splitDerCertificates(new Uint8Array(readFileBounded(resolve(baseDir, str(e['certChain'], `${field}.certChain`)), LIMITS.keyFileBytes, 'keyFileBytes')));
-        privateKey = createPrivateKey(readFileBounded(resolve(baseDir, str(e['privateKey'], `${field}.privateKey`)), LIMITS.keyFileBytes, 'keyFileBytes'));
+        certificates = splitDerCertificates(
+          new Uint8Array(
+            readFileBounded(
+              resolve(baseDir, str(e['certChain'], `${field}.certChain`)),
+              LIMITS.keyFileBytes,
+              'keyFileBytes',
+            ),
+          ),
+        );
+        privateKey = createPrivateKey(
+          readFileBounded(
+            resolve(baseDir, str(e['privateKey'], `${field}.privateKey`)),
+            LIMITS.keyFileBytes,
+            'keyFileBytes',
+          ),
+        );
       } catch (err) {
         return bad(field, err instanceof Error ? err.message : String(err));
       }
       const leaf = parseCertificate(certificates.at(-1) as Uint8Array);
-      if (!keyMatchesAlgorithm(leaf.publicKey, asymId)) bad(`${field}.asym`, 'the leaf certificate key does not match the algorithm');
+      if (!keyMatchesAlgorithm(leaf.publicKey, asymId))
+        bad(`${field}.asym`, 'the leaf certificate key does not match the algorithm');
       return { slot, certificates, privateKey, asymId, certModel: 1 };
     });
   }

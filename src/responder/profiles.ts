@@ -96,7 +96,15 @@ export function buildProfile(spec: ProfileSpec): BuiltProfile {
       baseHash: [spec.hashId],
       measurementHash: spec.measurementHash ?? MEAS_HASH_FOR_BASE[spec.hashId] ?? MeasurementHashAlgo.SHA_256,
     },
-    slots: [{ slot: 0, certificates: chain.certificates, privateKey: chain.leaf.privateKey, asymId: spec.asymId, certModel: 1 }],
+    slots: [
+      {
+        slot: 0,
+        certificates: chain.certificates,
+        privateKey: chain.leaf.privateKey,
+        asymId: spec.asymId,
+        certModel: 1,
+      },
+    ],
     measurements: spec.measurements ?? standardMeasurements(spec.name, spec.firmwareVersion),
   };
   return { profile, root: chain.root, certificates: chain.certificates };

@@ -95,7 +95,10 @@ export class Responder implements SpdmHandler {
   ) {
     this.random = options.random ?? systemRandom;
     for (const s of profile.slots) {
-      const id = s.keyPairId ?? this.keyPairs.find((k) => k.slots[0]?.privateKey === s.privateKey)?.id ?? this.keyPairs.length + 1;
+      const id =
+        s.keyPairId ??
+        this.keyPairs.find((k) => k.slots[0]?.privateKey === s.privateKey)?.id ??
+        this.keyPairs.length + 1;
       const kp = this.keyPairs.find((k) => k.id === id);
       if (kp) kp.slots.push(s);
       else this.keyPairs.push({ id, slots: [s] });
@@ -141,7 +144,12 @@ export class Responder implements SpdmHandler {
         const expected = this.neg?.version;
         if (expected !== undefined && h.version !== expected) throw new ErrorReply(ErrorCode.VersionMismatch);
         // Before ALGORITHMS only GET_CAPABILITIES and NEGOTIATE_ALGORITHMS are valid; their handlers check the stage.
-        if (expected === undefined && h.code !== RequestCode.GET_CAPABILITIES && h.code !== RequestCode.NEGOTIATE_ALGORITHMS) throw new ErrorReply(ErrorCode.UnexpectedRequest);
+        if (
+          expected === undefined &&
+          h.code !== RequestCode.GET_CAPABILITIES &&
+          h.code !== RequestCode.NEGOTIATE_ALGORITHMS
+        )
+          throw new ErrorReply(ErrorCode.UnexpectedRequest);
       }
       this.transcript.request(h.code);
       let out: Uint8Array;
@@ -217,9 +225,11 @@ export class Responder implements SpdmHandler {
       if (req.ctExponent > 31) throw new ErrorReply(ErrorCode.InvalidRequest);
     }
     if (version >= 0x12) {
-      if (req.dataTransferSize < MIN_DATA_TRANSFER_SIZE || req.maxSpdmMsgSize < req.dataTransferSize) throw new ErrorReply(ErrorCode.InvalidRequest);
+      if (req.dataTransferSize < MIN_DATA_TRANSFER_SIZE || req.maxSpdmMsgSize < req.dataTransferSize)
+        throw new ErrorReply(ErrorCode.InvalidRequest);
       // Without chunking a requester cannot receive a message larger than one transfer.
-      if ((req.flags & CapabilityFlag.CHUNK) === 0 && req.dataTransferSize !== req.maxSpdmMsgSize) throw new ErrorReply(ErrorCode.InvalidRequest);
+      if ((req.flags & CapabilityFlag.CHUNK) === 0 && req.dataTransferSize !== req.maxSpdmMsgSize)
+        throw new ErrorReply(ErrorCode.InvalidRequest);
     }
     const caps = this.profile.capabilities;
     const resp = encodeCapabilities({
@@ -246,7 +256,7 @@ export class Responder implements SpdmHandler {
     const asymId = keyAlgs.find((a) => (req.baseAsym & a) !== 0);
     if (hashId === undefined || asymId === undefined) throw new ErrorReply(ErrorCode.InvalidRequest);
     const measCap = (this.profile.capabilities.flags & MEAS_CAP_MASK) !== 0;
-    const measurementSpec = measCap && (req.measurementSpec & MeasurementSpec.DMTF) ? MeasurementSpec.DMTF : 0;
+    const measurementSpec = measCap && req.measurementSpec & MeasurementSpec.DMTF ? MeasurementSpec.DMTF : 0;
     const measurementHash = measCap ? this.profile.algorithms.measurementHash : 0;
     let otherParams = 0;
     if (version >= 0x12 && req.otherParams & OtherParams.OPAQUE_FMT_1) otherParams = OtherParams.OPAQUE_FMT_1;
@@ -256,7 +266,8 @@ export class Responder implements SpdmHandler {
     if (version >= 0x13) {
       const flags = this.profile.capabilities.flags;
       const asked = (req.otherParams & OtherParams.MULTI_KEY_CONN) !== 0;
-      if (asked && (flags & (CapabilityFlag.MULTI_KEY_ONLY | CapabilityFlag.MULTI_KEY_NEG)) === 0) throw new ErrorReply(ErrorCode.InvalidRequest);
+      if (asked && (flags & (CapabilityFlag.MULTI_KEY_ONLY | CapabilityFlag.MULTI_KEY_NEG)) === 0)
+        throw new ErrorReply(ErrorCode.InvalidRequest);
       if (!asked && (flags & CapabilityFlag.MULTI_KEY_ONLY) !== 0) throw new ErrorReply(ErrorCode.InvalidRequest);
       multiKeyConn = asked;
     }
@@ -271,7 +282,16 @@ export class Responder implements SpdmHandler {
       melSpec: 0,
       algStructs: algStructs.filter((s) => s.type >= AlgType.DHE),
     });
-    this.neg = { version, hashId, asymId, measurementHash, measurementSpec, otherParams, requesterCaps: this.pendingCaps, multiKeyConn };
+    this.neg = {
+      version,
+      hashId,
+      asymId,
+      measurementHash,
+      measurementSpec,
+      otherParams,
+      requesterCaps: this.pendingCaps,
+      multiKeyConn,
+    };
     this.stage = 'negotiated';
     this.transcript.appendVca(req.raw, resp);
     this.transcript.setVersion(version);
@@ -331,7 +351,13 @@ export class Responder implements SpdmHandler {
     const chain = this.spdmChain(slot, neg);
     if (req.offset >= chain.length) throw new ErrorReply(ErrorCode.InvalidRequest);
     if (req.slotSizeRequested) {
-      const resp = encodeCertificate(neg.version, { slot: req.slot, certModel: 0, portion: new Uint8Array(0), remainderLength: chain.length, large: req.large });
+      const resp = encodeCertificate(neg.version, {
+        slot: req.slot,
+        certModel: 0,
+        portion: new Uint8Array(0),
+        remainderLength: chain.length,
+        large: req.large,
+      });
       this.transcript.appendB(req.raw, resp);
       return resp;
     }
@@ -379,7 +405,9 @@ export class Responder implements SpdmHandler {
     const sigSize = asymInfo(neg.asymId)?.sigSize ?? 0;
     const chainHash = digest(neg.hashId, this.spdmChain(slot, neg));
     const summary =
-      req.measurementSummaryHashType !== 0 ? this.measurementSummaryHash(neg, req.measurementSummaryHashType) : undefined;
+      req.measurementSummaryHashType !== 0
+        ? this.measurementSummaryHash(neg, req.measurementSummaryHashType)
+        : undefined;
     const requesterContext = req.requesterContext;
     let slotMask = 0;
     for (const s of this.slotsFor(neg)) slotMask |= 1 << s.slot;

@@ -45,13 +45,20 @@ export const Label = {
 
 /** "spdm1.2 " — 8 ASCII bytes, trailing space, from the negotiated SPDM version. */
 export function versionLabel(version: number): Uint8Array {
-  if (version < 0x11 || version > 0x1f) throw new SpdmError('UNSUPPORTED', `no session key schedule for SPDM ${version >> 4}.${version & 0xf}`);
+  if (version < 0x11 || version > 0x1f)
+    throw new SpdmError('UNSUPPORTED', `no session key schedule for SPDM ${version >> 4}.${version & 0xf}`);
   return asciiBytes(`spdm${version >> 4}.${version & 0xf} `);
 }
 
 /** BinConcat(L, label, context) = u16le(L) || version label || label || context. */
-export function binConcat(version: number, length: number, label: string, context: Uint8Array = new Uint8Array(0)): Uint8Array {
-  if (!Number.isInteger(length) || length < 0 || length > 0xffff) throw new SpdmError('ENCODE_ERROR', `BinConcat length ${length} is not a u16`);
+export function binConcat(
+  version: number,
+  length: number,
+  label: string,
+  context: Uint8Array = new Uint8Array(0),
+): Uint8Array {
+  if (!Number.isInteger(length) || length < 0 || length > 0xffff)
+    throw new SpdmError('ENCODE_ERROR', `BinConcat length ${length} is not a u16`);
   return concat([Uint8Array.of(length & 0xff, length >>> 8), versionLabel(version), asciiBytes(label), context]);
 }
 
@@ -83,7 +90,13 @@ export interface DataSecrets {
   readonly exportMasterSecret: Uint8Array;
 }
 
-function expand(p: KeyScheduleParams, secret: Uint8Array, label: string, context: Uint8Array | undefined, length: number): Uint8Array {
+function expand(
+  p: KeyScheduleParams,
+  secret: Uint8Array,
+  label: string,
+  context: Uint8Array | undefined,
+  length: number,
+): Uint8Array {
   return hkdfExpand(p.hashId, secret, binConcat(p.version, length, label, context), length);
 }
 
@@ -94,7 +107,11 @@ export function handshakeSecret(p: KeyScheduleParams, ikm: Uint8Array, kind: Sec
 /** key(S) and iv(S) for the negotiated AEAD. */
 export function trafficKeys(p: KeyScheduleParams, secret: Uint8Array): TrafficKeys {
   const a = requireAead(p.aeadId);
-  return { secret, key: expand(p, secret, Label.KEY, undefined, a.keySize), iv: expand(p, secret, Label.IV, undefined, a.nonceSize) };
+  return {
+    secret,
+    key: expand(p, secret, Label.KEY, undefined, a.keySize),
+    iv: expand(p, secret, Label.IV, undefined, a.nonceSize),
+  };
 }
 
 export function finishedKey(p: KeyScheduleParams, handshakeTrafficSecret: Uint8Array): Uint8Array {
@@ -102,7 +119,12 @@ export function finishedKey(p: KeyScheduleParams, handshakeTrafficSecret: Uint8A
 }
 
 /** Everything derived from the IKM and TH1's hash. */
-export function deriveHandshakeSecrets(p: KeyScheduleParams, ikm: Uint8Array, kind: SecretKind, th1Hash: Uint8Array): HandshakeSecrets {
+export function deriveHandshakeSecrets(
+  p: KeyScheduleParams,
+  ikm: Uint8Array,
+  kind: SecretKind,
+  th1Hash: Uint8Array,
+): HandshakeSecrets {
   const h = requireHash(p.hashId).size;
   const hs = handshakeSecret(p, ikm, kind);
   const req = expand(p, hs, Label.REQ_HS_DATA, th1Hash, h);

@@ -89,7 +89,12 @@ export function decodeSecuredRecord(bytes: Uint8Array, layout: RecordLayout): Se
   const body = r.bytes(length, 'Body');
   const trailing = r.rest();
   if (trailing.length > layout.maxTrailing) {
-    throw new DecodeError(NAME, 'trailing', headerEnd + length, `${trailing.length} byte(s) after the record (at most ${layout.maxTrailing} over ${layout.transport})`);
+    throw new DecodeError(
+      NAME,
+      'trailing',
+      headerEnd + length,
+      `${trailing.length} byte(s) after the record (at most ${layout.maxTrailing} over ${layout.transport})`,
+    );
   }
   const nz = trailing.findIndex((b) => b !== 0);
   if (nz >= 0) throw new DecodeError(NAME, 'trailing', headerEnd + length + nz, 'non-zero padding after the record');
@@ -109,7 +114,8 @@ export function decodeSecuredRecord(bytes: Uint8Array, layout: RecordLayout): Se
 
 /** IV XOR the 64-bit counter (see the module comment for the byte order). */
 export function recordNonce(iv: Uint8Array, sequence: bigint, order: NonceOrder = 'le'): Uint8Array {
-  if (sequence < 0n || sequence > MAX_SEQUENCE) throw new SpdmError('ENCODE_ERROR', `sequence number ${sequence} outside 0..2^64-1`);
+  if (sequence < 0n || sequence > MAX_SEQUENCE)
+    throw new SpdmError('ENCODE_ERROR', `sequence number ${sequence} outside 0..2^64-1`);
   const nonce = Uint8Array.from(iv);
   for (let i = 0; i < 8; i++) {
     const byte = Number((sequence >> BigInt(8 * i)) & 0xffn);
@@ -150,7 +156,12 @@ export interface OpenedRecord {
  * not the counter's; throws DecodeError when an authentic plaintext is malformed
  * (ApplicationDataLength beyond the plaintext, random data beyond the transport's maximum).
  */
-export function openSecuredRecord(rec: SecuredRecord, keys: RecordKeys, sequence: bigint, opts: RecordOptions): OpenedRecord | null {
+export function openSecuredRecord(
+  rec: SecuredRecord,
+  keys: RecordKeys,
+  sequence: bigint,
+  opts: RecordOptions,
+): OpenedRecord | null {
   if (!sequenceMatches(rec, sequence, opts.layout)) return null;
   const nonce = recordNonce(keys.iv, sequence, opts.nonceOrder);
   const inner = rec.body.subarray(0, rec.length - AEAD_TAG_SIZE);
@@ -164,11 +175,17 @@ export function openSecuredRecord(rec: SecuredRecord, keys: RecordKeys, sequence
   const at = rec.header.length;
   const r = new Reader(plain, NAME);
   const appLen = r.u16('ApplicationDataLength');
-  if (appLen > r.remaining) throw new DecodeError(NAME, 'ApplicationDataLength', at, `${appLen} byte(s) announced, ${r.remaining} decrypted`);
+  if (appLen > r.remaining)
+    throw new DecodeError(NAME, 'ApplicationDataLength', at, `${appLen} byte(s) announced, ${r.remaining} decrypted`);
   const applicationData = r.bytes(appLen, 'ApplicationData');
   const randomData = r.rest();
   if (randomData.length > opts.layout.maxRandomPadding) {
-    throw new DecodeError(NAME, 'RandomData', at + 2 + appLen, `${randomData.length} byte(s) of random data, at most ${opts.layout.maxRandomPadding} over ${opts.layout.transport}`);
+    throw new DecodeError(
+      NAME,
+      'RandomData',
+      at + 2 + appLen,
+      `${randomData.length} byte(s) of random data, at most ${opts.layout.maxRandomPadding} over ${opts.layout.transport}`,
+    );
   }
   return { applicationData, randomData };
 }
@@ -183,7 +200,10 @@ export function sealSecuredRecord(
 ): Uint8Array {
   const random = opts.mode === 'encrypt' ? (opts.randomData ?? new Uint8Array(0)) : new Uint8Array(0);
   if (random.length > opts.layout.maxRandomPadding) {
-    throw new SpdmError('ENCODE_ERROR', `${random.length} byte(s) of random data, at most ${opts.layout.maxRandomPadding} over ${opts.layout.transport}`);
+    throw new SpdmError(
+      'ENCODE_ERROR',
+      `${random.length} byte(s) of random data, at most ${opts.layout.maxRandomPadding} over ${opts.layout.transport}`,
+    );
   }
   const innerLength = opts.mode === 'encrypt' ? 2 + applicationData.length + random.length : applicationData.length;
   const length = innerLength + AEAD_TAG_SIZE;
@@ -236,10 +256,15 @@ export function unwrapApplicationData(transport: SecuredTransport, applicationDa
     case 'tcp': {
       const len = r.u16('PayloadLength');
       const bindingVersion = r.u8('BindingVersion');
-      if (bindingVersion !== TCP_BINDING_VERSION) r.fail('BindingVersion', `unsupported binding version ${bindingVersion}`, 2);
+      if (bindingVersion !== TCP_BINDING_VERSION)
+        r.fail('BindingVersion', `unsupported binding version ${bindingVersion}`, 2);
       const messageType = r.u8('MessageType');
       if (len !== r.remaining + 2) r.fail('PayloadLength', `${len}, the application data holds ${r.remaining + 2}`, 0);
-      return { header: { payloadLength: len, bindingVersion, messageType }, isSpdm: messageType === TCP_TYPE_SPDM, payload: r.rest() };
+      return {
+        header: { payloadLength: len, bindingVersion, messageType },
+        isSpdm: messageType === TCP_TYPE_SPDM,
+        payload: r.rest(),
+      };
     }
   }
 }
@@ -253,6 +278,11 @@ export function wrapApplicationData(transport: SecuredTransport, spdm: Uint8Arra
       return new Writer(1 + spdm.length).u8(MCTP_TYPE_SPDM).bytes(spdm).finish();
     case 'tcp':
       if (spdm.length + 2 > 0xffff) throw new SpdmError('ENCODE_ERROR', 'SPDM-over-TCP payload too large');
-      return new Writer(4 + spdm.length).u16(spdm.length + 2).u8(TCP_BINDING_VERSION).u8(TCP_TYPE_SPDM).bytes(spdm).finish();
+      return new Writer(4 + spdm.length)
+        .u16(spdm.length + 2)
+        .u8(TCP_BINDING_VERSION)
+        .u8(TCP_TYPE_SPDM)
+        .bytes(spdm)
+        .finish();
   }
 }

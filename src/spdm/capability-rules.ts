@@ -23,13 +23,15 @@ export function requesterFlagProblem(flags: number, version: number): string | u
     if (!secure) return 'KEY_EX_CAP or PSK_CAP without ENCRYPT_CAP or MAC_CAP';
   } else {
     if (secure) return 'ENCRYPT_CAP or MAC_CAP without a way to establish a session';
-    if (has(flags, F.HANDSHAKE_IN_THE_CLEAR) || has(flags, F.HBEAT) || has(flags, F.KEY_UPD)) return 'session capabilities without KEY_EX_CAP or PSK_CAP';
+    if (has(flags, F.HANDSHAKE_IN_THE_CLEAR) || has(flags, F.HBEAT) || has(flags, F.KEY_UPD))
+      return 'session capabilities without KEY_EX_CAP or PSK_CAP';
     if (version >= 0x13 && has(flags, F.EVENT)) return 'EVENT_CAP without a way to establish a session';
   }
   if (!keyEx && psk === 1 && has(flags, F.HANDSHAKE_IN_THE_CLEAR)) return 'HANDSHAKE_IN_THE_CLEAR_CAP with PSK only';
   if (cert || pubKey) {
     if (cert && pubKey) return 'CERT_CAP and PUB_KEY_ID_CAP are mutually exclusive';
-    if (!chal && !keyEx && !(version >= 0x13 && epInfo === 2)) return 'a certificate or public key but no capability that uses it';
+    if (!chal && !keyEx && !(version >= 0x13 && epInfo === 2))
+      return 'a certificate or public key but no capability that uses it';
   } else {
     if (chal || mutAuth) return 'CHAL_CAP or MUT_AUTH_CAP without CERT_CAP or PUB_KEY_ID_CAP';
     if (version >= 0x13 && epInfo === 2) return 'signed EP_INFO_CAP without CERT_CAP or PUB_KEY_ID_CAP';

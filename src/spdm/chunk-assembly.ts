@@ -70,23 +70,42 @@ export function advanceChunks(
   if (m.chunkSeqNo === 0) {
     const largeMessageSize = m.largeMessageSize ?? 0;
     if (largeMessageSize > LIMITS.largeMessageBytes) {
-      throw new LimitError('largeMessageBytes', largeMessageSize, LIMITS.largeMessageBytes, `${outer}.LargeMessageSize`);
+      throw new LimitError(
+        'largeMessageBytes',
+        largeMessageSize,
+        LIMITS.largeMessageBytes,
+        `${outer}.LargeMessageSize`,
+      );
     }
     a = { handle: m.handle, largeMessageSize, received: 0, nextSeqNo: 0, bytes: EMPTY };
   } else {
     if (!prev) throw new DecodeError(outer, 'ChunkSeqNo', 4, `chunk ${m.chunkSeqNo} without a chunk 0 before it`);
-    if (m.handle !== prev.handle) throw new DecodeError(outer, 'Param2', 3, `Handle ${m.handle}, the chunks so far have ${prev.handle}`);
-    if (m.chunkSeqNo !== prev.nextSeqNo) throw new DecodeError(outer, 'ChunkSeqNo', 4, `chunk ${m.chunkSeqNo}, expected ${prev.nextSeqNo}`);
+    if (m.handle !== prev.handle)
+      throw new DecodeError(outer, 'Param2', 3, `Handle ${m.handle}, the chunks so far have ${prev.handle}`);
+    if (m.chunkSeqNo !== prev.nextSeqNo)
+      throw new DecodeError(outer, 'ChunkSeqNo', 4, `chunk ${m.chunkSeqNo}, expected ${prev.nextSeqNo}`);
     a = prev;
   }
   const received = a.received + m.chunk.length;
   if (received > a.largeMessageSize) {
-    throw new DecodeError(outer, 'ChunkSize', 8, `${received} bytes received, LargeMessageSize is ${a.largeMessageSize}`);
+    throw new DecodeError(
+      outer,
+      'ChunkSize',
+      8,
+      `${received} bytes received, LargeMessageSize is ${a.largeMessageSize}`,
+    );
   }
   if (m.lastChunk && received !== a.largeMessageSize) {
-    throw new DecodeError(outer, 'Param1', 2, `last chunk after ${received} bytes, LargeMessageSize is ${a.largeMessageSize}`);
+    throw new DecodeError(
+      outer,
+      'Param1',
+      2,
+      `last chunk after ${received} bytes, LargeMessageSize is ${a.largeMessageSize}`,
+    );
   }
   const bytes = m.chunk.length === 0 ? a.bytes : buffers.append(a.bytes, m.chunk, a.largeMessageSize);
   if (m.lastChunk) return { complete: bytes };
-  return { assembly: { handle: a.handle, largeMessageSize: a.largeMessageSize, received, nextSeqNo: m.chunkSeqNo + 1, bytes } };
+  return {
+    assembly: { handle: a.handle, largeMessageSize: a.largeMessageSize, received, nextSeqNo: m.chunkSeqNo + 1, bytes },
+  };
 }

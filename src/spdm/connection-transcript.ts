@@ -209,7 +209,12 @@ export class ConnectionTranscript {
   m1(challenge: Uint8Array, challengeAuthUnsigned: Uint8Array): SignedTranscript {
     const t = this.a.t.fork();
     t.append(...this.b.t.messages, challenge, challengeAuthUnsigned);
-    return { kind: 'CHALLENGE_AUTH', transcript: t, context: this.signingContext('CHALLENGE_AUTH'), complete: !this.a.overflowed && !this.b.overflowed };
+    return {
+      kind: 'CHALLENGE_AUTH',
+      transcript: t,
+      context: this.signingContext('CHALLENGE_AUTH'),
+      complete: !this.a.overflowed && !this.b.overflowed,
+    };
   }
 
   /** A completed CHALLENGE_AUTH consumes B and C: the next M1 holds only what follows. */
@@ -267,7 +272,8 @@ export class ConnectionTranscript {
 
   private requireVersion(): number {
     // Signing before the version is known is a caller bug, not a device fault.
-    if (this.version === undefined) throw new TypeError('connection transcript: version not set, call setVersion() first');
+    if (this.version === undefined)
+      throw new TypeError('connection transcript: version not set, call setVersion() first');
     return this.version;
   }
 }

@@ -159,14 +159,24 @@ export class ConversationDecoder {
     const trailing = bytes.subarray(end);
     const nonZero = trailing.findIndex((b) => b !== 0);
     if (nonZero >= 0) {
-      throw new DecodeError(name, 'trailing', end + nonZero, 'non-zero byte after the end of the message (padding must be zero)');
+      throw new DecodeError(
+        name,
+        'trailing',
+        end + nonZero,
+        'non-zero byte after the end of the message (padding must be zero)',
+      );
     }
     this.update(decoded, 'main');
     // More zeros than dword padding explains: the message itself is intact, but its sender
     // over-reported its size (libspdm 1e16c60 does so for 1.4 KEY_PAIR_INFO). An observer reports
     // it; a requester, which must not accept it, refuses such responses (spdm/trailing.ts).
     if (trailing.length > MAX_TRAILING_PADDING) {
-      return { ...decoded, direction, trailing, anomaly: `${trailing.length} zero byte(s) after the end of the message, more than transport padding` };
+      return {
+        ...decoded,
+        direction,
+        trailing,
+        anomaly: `${trailing.length} zero byte(s) after the end of the message, more than transport padding`,
+      };
     }
     return { ...decoded, direction, trailing };
   }
@@ -178,24 +188,34 @@ export class ConversationDecoder {
    */
   next(direction: Direction, bytes: Uint8Array): DecodedMessage {
     const { name, decoded } = this.decodeAs(direction, bytes);
-    if (decoded.kind === 'other') throw new DecodeError(name, 'RequestResponseCode', 1, `${name} has no codec: where it ends is unknown`);
+    if (decoded.kind === 'other')
+      throw new DecodeError(name, 'RequestResponseCode', 1, `${name} has no codec: where it ends is unknown`);
     this.update(decoded, 'main');
     return { ...decoded, direction, trailing: bytes.subarray(decoded.msg.raw.length) };
   }
 
   /** Decodes the message at the start of `bytes`, sent as a `direction`; the state is not changed. */
-  private decodeAs(direction: Direction, bytes: Uint8Array): { name: string; decoded: DecodedSpdmMessage | OtherSpdmMessage } {
+  private decodeAs(
+    direction: Direction,
+    bytes: Uint8Array,
+  ): { name: string; decoded: DecodedSpdmMessage | OtherSpdmMessage } {
     const header = peekHeader(bytes);
     const name = codeName(header.code);
     const isRequest = isRequestCode(header.code);
     if (isRequest !== (direction === 'request')) {
-      throw new DecodeError(name, 'RequestResponseCode', 1, `${isRequest ? 'a request' : 'a response'} code sent as a ${direction}`);
+      throw new DecodeError(
+        name,
+        'RequestResponseCode',
+        1,
+        `${isRequest ? 'a request' : 'a response'} code sent as a ${direction}`,
+      );
     }
     return { name, decoded: this.decode(header, bytes, 'main') };
   }
 
   private need(value: number | undefined, messageName: string, field: string, what: string): number {
-    if (value === undefined) throw new DecodeError(messageName, field, 4, `${what} unknown: no ALGORITHMS selecting a known algorithm seen`);
+    if (value === undefined)
+      throw new DecodeError(messageName, field, 4, `${what} unknown: no ALGORITHMS selecting a known algorithm seen`);
     return value;
   }
 
@@ -209,7 +229,13 @@ export class ConversationDecoder {
    * A decoder for the message nested in `outer`: it must be a `direction` message allowed there
    * (`allowed`), of the outer message's version, and is decoded in `role`.
    */
-  private nested(outer: string, version: number, direction: Direction, role: Role, allowed: (code: number) => boolean): NestedDecoder<DecodedSpdmMessage> {
+  private nested(
+    outer: string,
+    version: number,
+    direction: Direction,
+    role: Role,
+    allowed: (code: number) => boolean,
+  ): NestedDecoder<DecodedSpdmMessage> {
     return (payload) => {
       const h = peekHeader(payload);
       const name = codeName(h.code);
@@ -230,7 +256,12 @@ export class ConversationDecoder {
     try {
       const { value, raw } = this.nested(outer, version, direction, 'main', (c) => !CHUNK_CODES.has(c))(bytes);
       if (raw.length !== bytes.length) {
-        throw new DecodeError(codeName(bytes[1] ?? 0), 'LargeMessageSize', raw.length, `${bytes.length - raw.length} byte(s) after the end of the large message`);
+        throw new DecodeError(
+          codeName(bytes[1] ?? 0),
+          'LargeMessageSize',
+          raw.length,
+          `${bytes.length - raw.length} byte(s) after the end of the large message`,
+        );
       }
       return value;
     } catch (e) {
@@ -240,7 +271,8 @@ export class ConversationDecoder {
 
   private decode(header: Header, bytes: Uint8Array, role: Role): DecodedSpdmMessage | OtherSpdmMessage {
     const kind = DECODED_CODES.get(header.code);
-    if (kind === undefined) return { kind: 'other', header, name: codeName(header.code), body: bytes.subarray(4), raw: bytes };
+    if (kind === undefined)
+      return { kind: 'other', header, name: codeName(header.code), body: bytes.subarray(4), raw: bytes };
     return MESSAGE_TABLE[kind].decode(this.decodeContext(header, role), bytes);
   }
 
@@ -257,7 +289,8 @@ export class ConversationDecoder {
       handshakeInTheClear: this.handshakeInTheClear,
       need: (value, messageName, field, what) => this.need(value, messageName, field, what),
       summaryHashPresent: (type) => this.summaryHashPresent(type),
-      nested: (outer, direction, innerRole, allowed) => this.nested(outer, header.version, direction, innerRole, allowed),
+      nested: (outer, direction, innerRole, allowed) =>
+        this.nested(outer, header.version, direction, innerRole, allowed),
       chunk: (outer, prev, msg, direction) => {
         const complete = this.advance(outer, prev, msg);
         return complete ? this.decodeLarge(outer, msg.version, direction, complete) : undefined;

@@ -17,7 +17,11 @@ export function readHeader(r: Reader, expectedCode: number, opts: { anyVersion?:
   const version = r.u8('SPDMVersion');
   const code = r.u8('RequestResponseCode');
   if (code !== expectedCode) {
-    r.fail('RequestResponseCode', `expected ${codeName(expectedCode)} (0x${expectedCode.toString(16)}), got 0x${code.toString(16)}`, 1);
+    r.fail(
+      'RequestResponseCode',
+      `expected ${codeName(expectedCode)} (0x${expectedCode.toString(16)}), got 0x${code.toString(16)}`,
+      1,
+    );
   }
   if (!opts.anyVersion && !DECODABLE_VERSIONS.includes(version)) {
     r.fail('SPDMVersion', `unknown version 0x${version.toString(16)}`, 0);

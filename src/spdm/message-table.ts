@@ -14,7 +14,13 @@ import type { ChunkAssembly } from './chunk-assembly.js';
 import { DecodeError } from '../wire/errors.js';
 import { RequestCode, ResponseCode } from './codes.js';
 import type { Header } from './header.js';
-import { decodeGetVersion, decodeVersion, type GetVersionRequest, type VersionNumber, type VersionResponse } from './messages/version.js';
+import {
+  decodeGetVersion,
+  decodeVersion,
+  type GetVersionRequest,
+  type VersionNumber,
+  type VersionResponse,
+} from './messages/version.js';
 import {
   decodeCapabilities,
   decodeGetCapabilities,
@@ -31,8 +37,18 @@ import {
   type NegotiateAlgorithmsRequest,
 } from './messages/algorithms.js';
 import { decodeDigests, decodeGetDigests, type DigestsResponse, type GetDigestsRequest } from './messages/digests.js';
-import { decodeCertificate, decodeGetCertificate, type CertificateResponse, type GetCertificateRequest } from './messages/certificate.js';
-import { decodeChallenge, decodeChallengeAuth, type ChallengeAuthResponse, type ChallengeRequest } from './messages/challenge.js';
+import {
+  decodeCertificate,
+  decodeGetCertificate,
+  type CertificateResponse,
+  type GetCertificateRequest,
+} from './messages/certificate.js';
+import {
+  decodeChallenge,
+  decodeChallengeAuth,
+  type ChallengeAuthResponse,
+  type ChallengeRequest,
+} from './messages/challenge.js';
 import {
   decodeGetMeasurements,
   decodeMeasurements,
@@ -41,7 +57,12 @@ import {
 } from './messages/measurements.js';
 import { decodeError, decodeRespondIfReady, type ErrorResponse, type RespondIfReadyRequest } from './messages/error.js';
 import type { NestedDecoder } from './messages/common.js';
-import { decodeKeyExchange, decodeKeyExchangeRsp, type KeyExchangeRequest, type KeyExchangeResponse } from './messages/key-exchange.js';
+import {
+  decodeKeyExchange,
+  decodeKeyExchangeRsp,
+  type KeyExchangeRequest,
+  type KeyExchangeResponse,
+} from './messages/key-exchange.js';
 import { decodeFinish, decodeFinishRsp, type FinishRequest, type FinishResponse } from './messages/finish.js';
 import {
   decodePskExchange,
@@ -92,9 +113,19 @@ import {
   type GetMeasurementExtensionLogRequest,
   type MeasurementExtensionLogResponse,
 } from './messages/mel.js';
-import { decodeHeartbeat, decodeHeartbeatAck, type HeartbeatAckResponse, type HeartbeatRequest } from './messages/heartbeat.js';
+import {
+  decodeHeartbeat,
+  decodeHeartbeatAck,
+  type HeartbeatAckResponse,
+  type HeartbeatRequest,
+} from './messages/heartbeat.js';
 import { decodeKeyUpdate, decodeKeyUpdateAck, type KeyUpdateMessage } from './messages/key-update.js';
-import { decodeEndSession, decodeEndSessionAck, type EndSessionAckResponse, type EndSessionRequest } from './messages/end-session.js';
+import {
+  decodeEndSession,
+  decodeEndSessionAck,
+  type EndSessionAckResponse,
+  type EndSessionRequest,
+} from './messages/end-session.js';
 import {
   decodeChunkGet,
   decodeChunkResponse,
@@ -126,7 +157,6 @@ import {
   type SubscribeEventTypesRequest,
   type SupportedEventTypesResponse,
 } from './messages/events.js';
-
 
 export type Direction = 'request' | 'response';
 
@@ -162,7 +192,10 @@ export type DecodedSpdmMessage =
   | { readonly kind: 'KEY_UPDATE_ACK'; readonly msg: KeyUpdateMessage }
   | { readonly kind: 'GET_ENCAPSULATED_REQUEST'; readonly msg: GetEncapsulatedRequestRequest }
   | { readonly kind: 'ENCAPSULATED_REQUEST'; readonly msg: EncapsulatedRequestResponse<DecodedSpdmMessage> }
-  | { readonly kind: 'DELIVER_ENCAPSULATED_RESPONSE'; readonly msg: DeliverEncapsulatedResponseRequest<DecodedSpdmMessage> }
+  | {
+      readonly kind: 'DELIVER_ENCAPSULATED_RESPONSE';
+      readonly msg: DeliverEncapsulatedResponseRequest<DecodedSpdmMessage>;
+    }
   | { readonly kind: 'ENCAPSULATED_RESPONSE_ACK'; readonly msg: EncapsulatedResponseAckResponse<DecodedSpdmMessage> }
   | { readonly kind: 'END_SESSION'; readonly msg: EndSessionRequest }
   | { readonly kind: 'END_SESSION_ACK'; readonly msg: EndSessionAckResponse }
@@ -215,7 +248,6 @@ export type DecodedMessage = (DecodedSpdmMessage | OtherSpdmMessage) & {
 
 export type DecodedKind = DecodedSpdmMessage['kind'];
 
-
 /** Requests the responder may send inside ENCAPSULATED_REQUEST / ENCAPSULATED_RESPONSE_ACK. */
 export const ENCAPSULATED_REQUEST_CODES: ReadonlySet<number> = new Set([
   RequestCode.GET_DIGESTS,
@@ -243,7 +275,12 @@ export const ENCAPSULATED_RESPONSE_CODES: ReadonlySet<number> = new Set([
   ResponseCode.ERROR,
 ]);
 
-export const CHUNK_CODES: ReadonlySet<number> = new Set([RequestCode.CHUNK_SEND, RequestCode.CHUNK_GET, ResponseCode.CHUNK_SEND_ACK, ResponseCode.CHUNK_RESPONSE]);
+export const CHUNK_CODES: ReadonlySet<number> = new Set([
+  RequestCode.CHUNK_SEND,
+  RequestCode.CHUNK_GET,
+  ResponseCode.CHUNK_SEND_ACK,
+  ResponseCode.CHUNK_RESPONSE,
+]);
 
 /** What the decoder remembers between messages. Every field is reset by GET_VERSION. */
 export interface ConversationState {
@@ -340,9 +377,19 @@ export interface DecodeContext {
   /** A summary hash of `type` is present (type != 0 and the responder has MEAS_CAP). */
   summaryHashPresent(type: number): boolean;
   /** A decoder for the `direction` message nested in `outer` (of the outer version), decoded in `role`. */
-  nested(outer: string, direction: Direction, role: Role, allowed: (code: number) => boolean): NestedDecoder<DecodedSpdmMessage>;
+  nested(
+    outer: string,
+    direction: Direction,
+    role: Role,
+    allowed: (code: number) => boolean,
+  ): NestedDecoder<DecodedSpdmMessage>;
   /** Advances the reassembly `prev` with `msg`; the large message, decoded, after the last chunk. */
-  chunk(outer: string, prev: ChunkAssembly | undefined, msg: ChunkMessage, direction: Direction): DecodedSpdmMessage | undefined;
+  chunk(
+    outer: string,
+    prev: ChunkAssembly | undefined,
+    msg: ChunkMessage,
+    direction: Direction,
+  ): DecodedSpdmMessage | undefined;
   /** DMTF digest measurements are one MeasurementHashAlgo digest long. */
   checkDigestSizes(msg: MeasurementsResponse, bytes: Uint8Array): void;
 }
@@ -376,7 +423,8 @@ const BASE_ASYM = 'BaseAsymAlgo signature size';
 const REQ_ASYM = 'ReqBaseAsymAlg signature size';
 const NO_EXCHANGE = 'DHE group / KEM unknown: no ALGORITHMS selecting a known one seen';
 
-const multiKeyConn = (version: number, otherParams: number): boolean => version >= 0x13 && (otherParams & OtherParams.MULTI_KEY_CONN) !== 0;
+const multiKeyConn = (version: number, otherParams: number): boolean =>
+  version >= 0x13 && (otherParams & OtherParams.MULTI_KEY_CONN) !== 0;
 
 /** Every kind with a codec (DECODED_CODES lists them in this order). */
 export const MESSAGE_TABLE: { readonly [K in DecodedKind]: KindEntry<K> } = {
@@ -429,7 +477,13 @@ export const MESSAGE_TABLE: { readonly [K in DecodedKind]: KindEntry<K> } = {
   DIGESTS: {
     decode: (c, b) => {
       const hashSize = c.need(c.hashSize, 'DIGESTS', 'Digest', BASE_HASH);
-      return { kind: 'DIGESTS', msg: decodeDigests(b, { hashSize, multiKeyConn: c.role === 'main' ? c.state.multiKeyConnRsp : c.state.multiKeyConnReq }) };
+      return {
+        kind: 'DIGESTS',
+        msg: decodeDigests(b, {
+          hashSize,
+          multiKeyConn: c.role === 'main' ? c.state.multiKeyConnRsp : c.state.multiKeyConnReq,
+        }),
+      };
     },
   },
   GET_CERTIFICATE: { decode: (_c, b) => ({ kind: 'GET_CERTIFICATE', msg: decodeGetCertificate(b) }) },
@@ -449,8 +503,12 @@ export const MESSAGE_TABLE: { readonly [K in DecodedKind]: KindEntry<K> } = {
         : c.need(c.requesterSignatureSize, 'CHALLENGE_AUTH', 'Signature', REQ_ASYM);
       // A requester has no MEAS_CAP: its (encapsulated) CHALLENGE_AUTH never has a summary hash
       // (libspdm_get_encap_response_challenge_auth rejects a CHALLENGE asking for one).
-      const measurementSummaryHashRequested = main && c.state.measurementSummaryHashRequested && c.summaryHashPresent(1);
-      return { kind: 'CHALLENGE_AUTH', msg: decodeChallengeAuth(b, { hashSize, signatureSize, measurementSummaryHashRequested }) };
+      const measurementSummaryHashRequested =
+        main && c.state.measurementSummaryHashRequested && c.summaryHashPresent(1);
+      return {
+        kind: 'CHALLENGE_AUTH',
+        msg: decodeChallengeAuth(b, { hashSize, signatureSize, measurementSummaryHashRequested }),
+      };
     },
   },
   GET_MEASUREMENTS: {
@@ -504,7 +562,10 @@ export const MESSAGE_TABLE: { readonly [K in DecodedKind]: KindEntry<K> } = {
     decode: (c, b) => {
       const hashSize = c.need(c.hashSize, 'FINISH', 'RequesterVerifyData', BASE_HASH);
       const requesterSignatureSize = c.requesterSignatureSize;
-      return { kind: 'FINISH', msg: decodeFinish(b, { hashSize, ...(requesterSignatureSize !== undefined ? { requesterSignatureSize } : {}) }) };
+      return {
+        kind: 'FINISH',
+        msg: decodeFinish(b, { hashSize, ...(requesterSignatureSize !== undefined ? { requesterSignatureSize } : {}) }),
+      };
     },
     update: (u, d) => {
       u.state.finishSignatureIncluded = d.msg.signatureIncluded;
@@ -544,23 +605,31 @@ export const MESSAGE_TABLE: { readonly [K in DecodedKind]: KindEntry<K> } = {
   END_SESSION_ACK: { decode: (_c, b) => ({ kind: 'END_SESSION_ACK', msg: decodeEndSessionAck(b) }) },
 
   // ---------------------------------------------------------------- encapsulated requests
-  GET_ENCAPSULATED_REQUEST: { decode: (_c, b) => ({ kind: 'GET_ENCAPSULATED_REQUEST', msg: decodeGetEncapsulatedRequest(b) }) },
+  GET_ENCAPSULATED_REQUEST: {
+    decode: (_c, b) => ({ kind: 'GET_ENCAPSULATED_REQUEST', msg: decodeGetEncapsulatedRequest(b) }),
+  },
   ENCAPSULATED_REQUEST: {
     decode: (c, b) => {
-      const inner = c.nested('ENCAPSULATED_REQUEST', 'request', 'encap', (code) => ENCAPSULATED_REQUEST_CODES.has(code));
+      const inner = c.nested('ENCAPSULATED_REQUEST', 'request', 'encap', (code) =>
+        ENCAPSULATED_REQUEST_CODES.has(code),
+      );
       return { kind: 'ENCAPSULATED_REQUEST', msg: decodeEncapsulatedRequest(b, inner) };
     },
     update: (u, d) => updateEncapsulated(u, d.msg),
   },
   DELIVER_ENCAPSULATED_RESPONSE: {
     decode: (c, b) => {
-      const inner = c.nested('DELIVER_ENCAPSULATED_RESPONSE', 'response', 'encap', (code) => ENCAPSULATED_RESPONSE_CODES.has(code));
+      const inner = c.nested('DELIVER_ENCAPSULATED_RESPONSE', 'response', 'encap', (code) =>
+        ENCAPSULATED_RESPONSE_CODES.has(code),
+      );
       return { kind: 'DELIVER_ENCAPSULATED_RESPONSE', msg: decodeDeliverEncapsulatedResponse(b, inner) };
     },
   },
   ENCAPSULATED_RESPONSE_ACK: {
     decode: (c, b) => {
-      const inner = c.nested('ENCAPSULATED_RESPONSE_ACK', 'request', 'encap', (code) => ENCAPSULATED_REQUEST_CODES.has(code));
+      const inner = c.nested('ENCAPSULATED_RESPONSE_ACK', 'request', 'encap', (code) =>
+        ENCAPSULATED_REQUEST_CODES.has(code),
+      );
       return { kind: 'ENCAPSULATED_RESPONSE_ACK', msg: decodeEncapsulatedResponseAck(b, inner) };
     },
     update: (u, d) => updateEncapsulated(u, d.msg),
@@ -584,9 +653,13 @@ export const MESSAGE_TABLE: { readonly [K in DecodedKind]: KindEntry<K> } = {
   ENDPOINT_INFO: {
     decode: (c, b) => {
       const main = c.role === 'main';
-      const signatureRequested = main ? c.state.endpointInfoSignatureRequested : c.state.encapEndpointInfoSignatureRequested;
+      const signatureRequested = main
+        ? c.state.endpointInfoSignatureRequested
+        : c.state.encapEndpointInfoSignatureRequested;
       const size = main ? c.signatureSize : c.requesterSignatureSize;
-      const signatureSize = signatureRequested ? c.need(size, 'ENDPOINT_INFO', 'Signature', main ? BASE_ASYM : REQ_ASYM) : 0;
+      const signatureSize = signatureRequested
+        ? c.need(size, 'ENDPOINT_INFO', 'Signature', main ? BASE_ASYM : REQ_ASYM)
+        : 0;
       return { kind: 'ENDPOINT_INFO', msg: decodeEndpointInfo(b, { signatureRequested, signatureSize }) };
     },
   },
@@ -594,8 +667,12 @@ export const MESSAGE_TABLE: { readonly [K in DecodedKind]: KindEntry<K> } = {
   KEY_PAIR_INFO: { decode: (_c, b) => ({ kind: 'KEY_PAIR_INFO', msg: decodeKeyPairInfo(b) }) },
   SET_KEY_PAIR_INFO: { decode: (_c, b) => ({ kind: 'SET_KEY_PAIR_INFO', msg: decodeSetKeyPairInfo(b) }) },
   SET_KEY_PAIR_INFO_ACK: { decode: (_c, b) => ({ kind: 'SET_KEY_PAIR_INFO_ACK', msg: decodeSetKeyPairInfoAck(b) }) },
-  GET_MEASUREMENT_EXTENSION_LOG: { decode: (_c, b) => ({ kind: 'GET_MEASUREMENT_EXTENSION_LOG', msg: decodeGetMeasurementExtensionLog(b) }) },
-  MEASUREMENT_EXTENSION_LOG: { decode: (_c, b) => ({ kind: 'MEASUREMENT_EXTENSION_LOG', msg: decodeMeasurementExtensionLog(b) }) },
+  GET_MEASUREMENT_EXTENSION_LOG: {
+    decode: (_c, b) => ({ kind: 'GET_MEASUREMENT_EXTENSION_LOG', msg: decodeGetMeasurementExtensionLog(b) }),
+  },
+  MEASUREMENT_EXTENSION_LOG: {
+    decode: (_c, b) => ({ kind: 'MEASUREMENT_EXTENSION_LOG', msg: decodeMeasurementExtensionLog(b) }),
+  },
 
   // ---------------------------------------------------------------- chunking
   CHUNK_SEND: {
@@ -631,18 +708,29 @@ export const MESSAGE_TABLE: { readonly [K in DecodedKind]: KindEntry<K> } = {
       if (d.large) u.update(d.large, 'main');
     },
   },
-  VENDOR_DEFINED_REQUEST: { decode: (_c, b) => ({ kind: 'VENDOR_DEFINED_REQUEST', msg: decodeVendorDefinedRequest(b) }) },
-  VENDOR_DEFINED_RESPONSE: { decode: (_c, b) => ({ kind: 'VENDOR_DEFINED_RESPONSE', msg: decodeVendorDefinedResponse(b) }) },
-  GET_SUPPORTED_EVENT_TYPES: { decode: (_c, b) => ({ kind: 'GET_SUPPORTED_EVENT_TYPES', msg: decodeGetSupportedEventTypes(b) }) },
+  VENDOR_DEFINED_REQUEST: {
+    decode: (_c, b) => ({ kind: 'VENDOR_DEFINED_REQUEST', msg: decodeVendorDefinedRequest(b) }),
+  },
+  VENDOR_DEFINED_RESPONSE: {
+    decode: (_c, b) => ({ kind: 'VENDOR_DEFINED_RESPONSE', msg: decodeVendorDefinedResponse(b) }),
+  },
+  GET_SUPPORTED_EVENT_TYPES: {
+    decode: (_c, b) => ({ kind: 'GET_SUPPORTED_EVENT_TYPES', msg: decodeGetSupportedEventTypes(b) }),
+  },
   SUPPORTED_EVENT_TYPES: { decode: (_c, b) => ({ kind: 'SUPPORTED_EVENT_TYPES', msg: decodeSupportedEventTypes(b) }) },
   SUBSCRIBE_EVENT_TYPES: { decode: (_c, b) => ({ kind: 'SUBSCRIBE_EVENT_TYPES', msg: decodeSubscribeEventTypes(b) }) },
-  SUBSCRIBE_EVENT_TYPES_ACK: { decode: (_c, b) => ({ kind: 'SUBSCRIBE_EVENT_TYPES_ACK', msg: decodeSubscribeEventTypesAck(b) }) },
+  SUBSCRIBE_EVENT_TYPES_ACK: {
+    decode: (_c, b) => ({ kind: 'SUBSCRIBE_EVENT_TYPES_ACK', msg: decodeSubscribeEventTypesAck(b) }),
+  },
   SEND_EVENT: { decode: (_c, b) => ({ kind: 'SEND_EVENT', msg: decodeSendEvent(b) }) },
   EVENT_ACK: { decode: (_c, b) => ({ kind: 'EVENT_ACK', msg: decodeEventAck(b) }) },
 };
 
 /** ENCAPSULATED_REQUEST / ENCAPSULATED_RESPONSE_ACK: the request they carry, in the encap role. */
-function updateEncapsulated(u: UpdateContext, msg: { readonly requestId: number; readonly nested?: DecodedSpdmMessage }): void {
+function updateEncapsulated(
+  u: UpdateContext,
+  msg: { readonly requestId: number; readonly nested?: DecodedSpdmMessage },
+): void {
   if (msg.nested) {
     u.state.encapRequestId = msg.requestId;
     u.update(msg.nested, 'encap');

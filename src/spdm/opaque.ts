@@ -62,7 +62,10 @@ export function decodeOpaqueData(bytes: Uint8Array, messageName = 'OpaqueData'):
  * Encodes opaque data: the general format (1.2+) by default, or the DSP0277 1.0 form used with
  * SPDM 1.1 (SpecID "DMTF", OpaqueVersion 1, TotalElements, Reserved).
  */
-export function encodeOpaqueData(elements: readonly OpaqueElement[], format: OpaqueData['format'] = 'general'): Uint8Array {
+export function encodeOpaqueData(
+  elements: readonly OpaqueElement[],
+  format: OpaqueData['format'] = 'general',
+): Uint8Array {
   const w = new Writer(64);
   if (format === 'dsp0277-1.0') w.u32(DMTF_SPEC_ID).u8(1).u8(elements.length).zeros(2);
   else w.u8(elements.length).zeros(3);

@@ -43,11 +43,15 @@ export function splitTranscript(bytes: Uint8Array, hashAlgo: number): SignedTran
   const steps: SignedTranscriptStep[] = [];
   let off = 0;
   while (off < bytes.length) {
-    if (steps.length >= MAX_TRANSCRIPT_MESSAGES) throw new SpdmError('DECODE_ERROR', `more than ${MAX_TRANSCRIPT_MESSAGES} messages`);
+    if (steps.length >= MAX_TRANSCRIPT_MESSAGES)
+      throw new SpdmError('DECODE_ERROR', `more than ${MAX_TRANSCRIPT_MESSAGES} messages`);
     const rest = bytes.subarray(off);
     const h = peekHeader(rest);
     if (!TRANSCRIPT_CODES.has(h.code)) {
-      throw new SpdmError('DECODE_ERROR', `${codeName(h.code)} (0x${h.code.toString(16)}) at byte ${off} has no place in a signed transcript`);
+      throw new SpdmError(
+        'DECODE_ERROR',
+        `${codeName(h.code)} (0x${h.code.toString(16)}) at byte ${off} has no place in a signed transcript`,
+      );
     }
     const d = decoder.next(isRequestCode(h.code) ? 'request' : 'response', rest);
     // TRANSCRIPT_CODES all have codecs: 'other' cannot come back.

@@ -97,7 +97,10 @@ export function signatureSizeOf(baseAsym: number | undefined, pqcAsym: number | 
  * ExchangeData sizes of KEY_EXCHANGE (request) and KEY_EXCHANGE_RSP (response): an ML-KEM
  * selection (1.4) wins over DHE, as in libspdm's responder.
  */
-export function exchangeDataSizes(dheGroup: number | undefined, kem: number | undefined): { readonly request: number; readonly response: number } | undefined {
+export function exchangeDataSizes(
+  dheGroup: number | undefined,
+  kem: number | undefined,
+): { readonly request: number; readonly response: number } | undefined {
   if (kem !== undefined && kem !== 0) {
     const k = kemSizes(kem);
     return k ? { request: k.encapsulationKey, response: k.ciphertext } : undefined;

@@ -70,12 +70,18 @@ export const CMA_DOE_PROTOCOLS: readonly DoeProtocol[] = [
 ];
 
 function usesConnectionId(vendorId: number, type: number): boolean {
-  return vendorId === PCI_SIG_VENDOR_ID && (type === DoeObjectType.SPDM_CONNECTION_ID || type === DoeObjectType.SECURED_SPDM_CONNECTION_ID);
+  return (
+    vendorId === PCI_SIG_VENDOR_ID &&
+    (type === DoeObjectType.SPDM_CONNECTION_ID || type === DoeObjectType.SECURED_SPDM_CONNECTION_ID)
+  );
 }
 
 function checkField(name: string, v: number, max: number): void {
   if (!Number.isInteger(v) || v < 0 || v > max) {
-    throw new SpdmError('ENCODE_ERROR', `DOE object ${name} ${v} outside 0..0x${max.toString(16)}`, { field: name, value: v });
+    throw new SpdmError('ENCODE_ERROR', `DOE object ${name} ${v} outside 0..0x${max.toString(16)}`, {
+      field: name,
+      value: v,
+    });
   }
 }
 
@@ -88,19 +94,31 @@ export function doePayloadDwords(payloadBytes: number): number {
  * The two header DWs (as numbers, for writing to the Write Data Mailbox) for an object carrying
  * `payloadBytes` bytes. Throws ENCODE_ERROR if the object would exceed 2^18 DW.
  */
-export function encodeDoeHeader(h: { vendorId: number; type: number; payloadBytes: number; connectionId?: number }): [number, number] {
+export function encodeDoeHeader(h: {
+  vendorId: number;
+  type: number;
+  payloadBytes: number;
+  connectionId?: number;
+}): [number, number] {
   checkField('VendorID', h.vendorId, 0xffff);
   checkField('DataObjectType', h.type, 0xff);
   if (!Number.isInteger(h.payloadBytes) || h.payloadBytes < 0 || h.payloadBytes > DOE_MAX_PAYLOAD_BYTES) {
-    throw new SpdmError('ENCODE_ERROR', `DOE payload of ${h.payloadBytes} bytes exceeds the ${DOE_MAX_PAYLOAD_BYTES}-byte maximum of one data object`, {
-      payloadBytes: h.payloadBytes,
-      max: DOE_MAX_PAYLOAD_BYTES,
-    });
+    throw new SpdmError(
+      'ENCODE_ERROR',
+      `DOE payload of ${h.payloadBytes} bytes exceeds the ${DOE_MAX_PAYLOAD_BYTES}-byte maximum of one data object`,
+      {
+        payloadBytes: h.payloadBytes,
+        max: DOE_MAX_PAYLOAD_BYTES,
+      },
+    );
   }
   let connection = 0;
   if (h.connectionId !== undefined) {
     if (!usesConnectionId(h.vendorId, h.type)) {
-      throw new SpdmError('ENCODE_ERROR', `DOE object type ${h.type} of vendor 0x${h.vendorId.toString(16)} carries no Connection ID`);
+      throw new SpdmError(
+        'ENCODE_ERROR',
+        `DOE object type ${h.type} of vendor 0x${h.vendorId.toString(16)} carries no Connection ID`,
+      );
     }
     checkField('ConnectionID', h.connectionId, CONNECTION_ID_MAX);
     connection = h.connectionId << CONNECTION_ID_SHIFT;
@@ -118,17 +136,20 @@ export function encodeDoeHeader(h: { vendorId: number; type: number; payloadByte
 export function decodeDoeHeader(dw0: number, dw1: number, messageName = 'DOE object'): DoeHeader {
   const vendorId = dw0 & 0xffff;
   const type = (dw0 >>> 16) & 0xff;
-  if (dw0 >>> 24 !== 0) throw new DecodeError(messageName, 'Reserved', 3, `DW0 bits 31:24 must be 0, got 0x${(dw0 >>> 24).toString(16)}`);
+  if (dw0 >>> 24 !== 0)
+    throw new DecodeError(messageName, 'Reserved', 3, `DW0 bits 31:24 must be 0, got 0x${(dw0 >>> 24).toString(16)}`);
   const raw = dw1 & LENGTH_MASK;
   const lengthDw = raw === 0 ? DOE_MAX_OBJECT_DW : raw;
   let connectionId: number | undefined;
   if (usesConnectionId(vendorId, type)) {
-    if (dw1 >>> 30 !== 0) throw new DecodeError(messageName, 'Reserved', 7, `DW1 bits 31:30 must be 0, got 0x${(dw1 >>> 30).toString(16)}`);
+    if (dw1 >>> 30 !== 0)
+      throw new DecodeError(messageName, 'Reserved', 7, `DW1 bits 31:30 must be 0, got 0x${(dw1 >>> 30).toString(16)}`);
     connectionId = (dw1 >>> CONNECTION_ID_SHIFT) & CONNECTION_ID_MAX;
   } else if (dw1 >>> 18 !== 0) {
     throw new DecodeError(messageName, 'Reserved', 6, `DW1 bits 31:18 must be 0, got 0x${(dw1 >>> 18).toString(16)}`);
   }
-  if (lengthDw < DOE_HEADER_DW) throw new DecodeError(messageName, 'Length', 4, `${lengthDw} DW is shorter than the 2-DW header`);
+  if (lengthDw < DOE_HEADER_DW)
+    throw new DecodeError(messageName, 'Length', 4, `${lengthDw} DW is shorter than the 2-DW header`);
   return connectionId === undefined ? { vendorId, type, lengthDw } : { vendorId, type, lengthDw, connectionId };
 }
 
@@ -151,12 +172,19 @@ export function encodeDoeObject(o: DoeObject): Uint8Array {
 /** Decodes one whole data object; the buffer must hold exactly the length the header states. */
 export function decodeDoeObject(bytes: Uint8Array): DecodedDoeObject {
   const name = 'DOE object';
-  if (bytes.length < DOE_HEADER_DW * 4) throw new DecodeError(name, 'Header', 0, `needs 8 bytes, ${bytes.length} present`);
-  if (bytes.length % 4 !== 0) throw new DecodeError(name, 'Length', 0, `${bytes.length} bytes is not a whole number of DWs`);
+  if (bytes.length < DOE_HEADER_DW * 4)
+    throw new DecodeError(name, 'Header', 0, `needs 8 bytes, ${bytes.length} present`);
+  if (bytes.length % 4 !== 0)
+    throw new DecodeError(name, 'Length', 0, `${bytes.length} bytes is not a whole number of DWs`);
   const r = new Reader(bytes, name);
   const h = decodeDoeHeader(r.u32('DW0'), r.u32('DW1'), name);
   if (h.lengthDw * 4 !== bytes.length) {
-    throw new DecodeError(name, 'Length', 4, `header says ${h.lengthDw} DW (${h.lengthDw * 4} bytes), the buffer holds ${bytes.length} bytes`);
+    throw new DecodeError(
+      name,
+      'Length',
+      4,
+      `header says ${h.lengthDw} DW (${h.lengthDw * 4} bytes), the buffer holds ${bytes.length} bytes`,
+    );
   }
   return { ...h, payload: r.rest() };
 }
@@ -233,14 +261,34 @@ export function decodeDoeDiscoveryResponse(payload: Uint8Array): DoeDiscoveryRes
  * The discovery entry a device answers for `request`. Throws DecodeError for an index beyond the
  * list (libspdm's responder refuses it the same way: INVALID_MSG_FIELD, no response).
  */
-export function discoveryEntry(request: DoeDiscoveryRequest, protocols: readonly DoeProtocol[] = CMA_DOE_PROTOCOLS): DoeDiscoveryResponse {
+export function discoveryEntry(
+  request: DoeDiscoveryRequest,
+  protocols: readonly DoeProtocol[] = CMA_DOE_PROTOCOLS,
+): DoeDiscoveryResponse {
   const p = protocols[request.index];
-  if (!p) throw new DecodeError('DOE Discovery request', 'Index', 0, `index ${request.index} beyond the ${protocols.length} protocol(s) supported`);
-  return { vendorId: p.vendorId, type: p.type, nextIndex: request.index + 1 < protocols.length ? request.index + 1 : 0 };
+  if (!p)
+    throw new DecodeError(
+      'DOE Discovery request',
+      'Index',
+      0,
+      `index ${request.index} beyond the ${protocols.length} protocol(s) supported`,
+    );
+  return {
+    vendorId: p.vendorId,
+    type: p.type,
+    nextIndex: request.index + 1 < protocols.length ? request.index + 1 : 0,
+  };
 }
 
 /** Device side: the whole DOE discovery response object for a discovery request payload. */
-export function answerDoeDiscovery(requestPayload: Uint8Array, protocols: readonly DoeProtocol[] = CMA_DOE_PROTOCOLS): Uint8Array {
+export function answerDoeDiscovery(
+  requestPayload: Uint8Array,
+  protocols: readonly DoeProtocol[] = CMA_DOE_PROTOCOLS,
+): Uint8Array {
   const entry = discoveryEntry(decodeDoeDiscoveryRequest(requestPayload), protocols);
-  return encodeDoeObject({ vendorId: PCI_SIG_VENDOR_ID, type: DoeObjectType.DISCOVERY, payload: encodeDoeDiscoveryResponse(entry) });
+  return encodeDoeObject({
+    vendorId: PCI_SIG_VENDOR_ID,
+    type: DoeObjectType.DISCOVERY,
+    payload: encodeDoeDiscoveryResponse(entry),
+  });
 }

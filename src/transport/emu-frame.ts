@@ -44,7 +44,11 @@ export interface EmuFrame {
   readonly payload: Uint8Array;
 }
 
-export function encodeEmuFrame(command: number, transportType: number, payload: Uint8Array = new Uint8Array(0)): Uint8Array {
+export function encodeEmuFrame(
+  command: number,
+  transportType: number,
+  payload: Uint8Array = new Uint8Array(0),
+): Uint8Array {
   const out = new Uint8Array(EMU_HEADER_SIZE + payload.length);
   const dv = new DataView(out.buffer);
   dv.setUint32(0, command >>> 0);
@@ -77,7 +81,13 @@ export class EmuFrameReader {
       const head = this.peek(EMU_HEADER_SIZE);
       const dv = new DataView(head.buffer, head.byteOffset, head.byteLength);
       const size = dv.getUint32(8);
-      if (size > EMU_MAX_PAYLOAD) throw new DecodeError('spdm-emu frame', 'PayloadSize', 8, `${size} bytes exceeds the ${EMU_MAX_PAYLOAD}-byte limit`);
+      if (size > EMU_MAX_PAYLOAD)
+        throw new DecodeError(
+          'spdm-emu frame',
+          'PayloadSize',
+          8,
+          `${size} bytes exceeds the ${EMU_MAX_PAYLOAD}-byte limit`,
+        );
       if (this.buffered < EMU_HEADER_SIZE + size) return out;
       const whole = this.take(EMU_HEADER_SIZE + size);
       out.push({ command: dv.getUint32(0), transportType: dv.getUint32(4), payload: whole.subarray(EMU_HEADER_SIZE) });

@@ -39,7 +39,8 @@ export function unwrapPayload(transport: EmuTransportName, payload: Uint8Array):
     }
     case 'doe': {
       const o = decodeDoeObject(payload);
-      if (o.vendorId !== PCI_SIG_VENDOR_ID) throw new DecodeError('DOE object', 'VendorID', 0, `vendor 0x${o.vendorId.toString(16)} is not PCI-SIG`);
+      if (o.vendorId !== PCI_SIG_VENDOR_ID)
+        throw new DecodeError('DOE object', 'VendorID', 0, `vendor 0x${o.vendorId.toString(16)} is not PCI-SIG`);
       if (o.type === DoeObjectType.CMA_SPDM) return { kind: 'spdm', message: o.payload };
       if (o.type === DoeObjectType.SECURED_CMA_SPDM) return { kind: 'secured', record: o.payload };
       if (o.type === DoeObjectType.DISCOVERY) return { kind: 'doe-discovery', payload: o.payload };
@@ -49,7 +50,12 @@ export function unwrapPayload(transport: EmuTransportName, payload: Uint8Array):
       const m = decodeTcpBinding(payload);
       if (m.type === TcpMessageType.SPDM) return { kind: 'spdm', message: m.body };
       if (m.type === TcpMessageType.SECURED_SPDM) return { kind: 'secured', record: m.body };
-      throw new DecodeError('SPDM-over-TCP message', 'MessageType', 3, `type 0x${m.type.toString(16)} is not an SPDM message`);
+      throw new DecodeError(
+        'SPDM-over-TCP message',
+        'MessageType',
+        3,
+        `type 0x${m.type.toString(16)} is not an SPDM message`,
+      );
     }
   }
 }

@@ -52,7 +52,9 @@ class FrameConnection {
         this.fail(e instanceof Error ? e : new Error(String(e)));
       }
     });
-    socket.on('error', (e) => this.fail(new SpdmError('TRANSPORT_ERROR', `socket error: ${e.message}`, {}, { cause: e })));
+    socket.on('error', (e) =>
+      this.fail(new SpdmError('TRANSPORT_ERROR', `socket error: ${e.message}`, {}, { cause: e })),
+    );
     socket.on('close', () => this.fail(new SpdmError('TRANSPORT_ERROR', 'connection closed by peer')));
   }
 
@@ -69,9 +71,23 @@ class FrameConnection {
     } else if (this.queue.length < this.maxQueued) {
       this.queue.push(f);
     } else if (this.maxQueued === 0) {
-      this.fail(new SpdmError('PROTOCOL_ERROR', `unsolicited spdm-emu frame (command 0x${f.command.toString(16)}, ${f.payload.length} payload bytes) while no reply was awaited`, { command: f.command, payloadBytes: f.payload.length }));
+      this.fail(
+        new SpdmError(
+          'PROTOCOL_ERROR',
+          `unsolicited spdm-emu frame (command 0x${f.command.toString(16)}, ${f.payload.length} payload bytes) while no reply was awaited`,
+          { command: f.command, payloadBytes: f.payload.length },
+        ),
+      );
     } else {
-      this.fail(new LimitError('emuServerQueuedFrames', this.queue.length + 1, this.maxQueued, 'spdm-emu connection', `spdm-emu peer sent ${this.queue.length + 1} frames ahead of the replies, more than the emuServerQueuedFrames limit of ${this.maxQueued}`));
+      this.fail(
+        new LimitError(
+          'emuServerQueuedFrames',
+          this.queue.length + 1,
+          this.maxQueued,
+          'spdm-emu connection',
+          `spdm-emu peer sent ${this.queue.length + 1} frames ahead of the replies, more than the emuServerQueuedFrames limit of ${this.maxQueued}`,
+        ),
+      );
     }
   }
 
@@ -120,7 +136,13 @@ class FrameConnection {
           reject(new SpdmError('TIMEOUT', `no reply within ${timeoutMs} ms`, { timeoutMs }));
           // spdm-emu frames carry no sequence number: a reply arriving now could not be told from
           // the reply to the next request, so the connection is given up rather than desynchronised.
-          this.fail(new SpdmError('TIMEOUT', `an earlier request got no reply within ${timeoutMs} ms; spdm-emu frames carry no sequence number, so a late reply could not be told from the next one and the connection was closed`, { timeoutMs }));
+          this.fail(
+            new SpdmError(
+              'TIMEOUT',
+              `an earlier request got no reply within ${timeoutMs} ms; spdm-emu frames carry no sequence number, so a late reply could not be told from the next one and the connection was closed`,
+              { timeoutMs },
+            ),
+          );
         }, timerMs(timeoutMs));
       }
       this.waiter = {
@@ -167,7 +189,12 @@ export class EmuSocketTransport implements Transport {
       const s = connect({ host, port: opts.port });
       const timer = setTimeout(() => {
         s.destroy();
-        reject(new SpdmError('TIMEOUT', `could not connect to ${host}:${opts.port} within ${opts.connectTimeoutMs ?? 5000} ms`));
+        reject(
+          new SpdmError(
+            'TIMEOUT',
+            `could not connect to ${host}:${opts.port} within ${opts.connectTimeoutMs ?? 5000} ms`,
+          ),
+        );
       }, opts.connectTimeoutMs ?? 5000);
       s.once('connect', () => {
         clearTimeout(timer);
@@ -175,7 +202,9 @@ export class EmuSocketTransport implements Transport {
       });
       s.once('error', (e) => {
         clearTimeout(timer);
-        reject(new SpdmError('TRANSPORT_ERROR', `cannot connect to ${host}:${opts.port}: ${e.message}`, {}, { cause: e }));
+        reject(
+          new SpdmError('TRANSPORT_ERROR', `cannot connect to ${host}:${opts.port}: ${e.message}`, {}, { cause: e }),
+        );
       });
     });
     const t = new EmuSocketTransport(new FrameConnection(socket, 0), opts);
@@ -185,7 +214,10 @@ export class EmuSocketTransport implements Transport {
       const reply = await t.conn.next(opts.connectTimeoutMs ?? 5000);
       if (reply.command !== EmuCommand.TEST || !equalBytes(reply.payload, SERVER_HELLO)) {
         socket.destroy();
-        throw new SpdmError('TRANSPORT_ERROR', `unexpected greeting from ${host}:${opts.port} (command 0x${reply.command.toString(16)})`);
+        throw new SpdmError(
+          'TRANSPORT_ERROR',
+          `unexpected greeting from ${host}:${opts.port} (command 0x${reply.command.toString(16)})`,
+        );
       }
     }
     return t;
@@ -202,8 +234,13 @@ export class EmuSocketTransport implements Transport {
     return this.serialise(async () => {
       this.conn.send(EmuCommand.NORMAL, this.type, payload);
       const reply = await this.conn.next(timeoutMs);
-      if (reply.command !== EmuCommand.NORMAL) throw new SpdmError('TRANSPORT_ERROR', `peer answered command 0x${reply.command.toString(16)} to NORMAL`);
-      if (reply.transportType !== this.type) throw new SpdmError('TRANSPORT_ERROR', `peer answered on transport type ${reply.transportType}, expected ${this.type}`);
+      if (reply.command !== EmuCommand.NORMAL)
+        throw new SpdmError('TRANSPORT_ERROR', `peer answered command 0x${reply.command.toString(16)} to NORMAL`);
+      if (reply.transportType !== this.type)
+        throw new SpdmError(
+          'TRANSPORT_ERROR',
+          `peer answered on transport type ${reply.transportType}, expected ${this.type}`,
+        );
       return reply.payload;
     });
   }
@@ -221,9 +258,14 @@ export class EmuSocketTransport implements Transport {
     const out: { vendorId: number; type: number }[] = [];
     let index = 0;
     for (let i = 0; i < 256; i++) {
-      const req = encodeDoeObject({ vendorId: PCI_SIG_VENDOR_ID, type: DoeObjectType.DISCOVERY, payload: new Uint8Array([index, 0, 0, 0]) });
+      const req = encodeDoeObject({
+        vendorId: PCI_SIG_VENDOR_ID,
+        type: DoeObjectType.DISCOVERY,
+        payload: new Uint8Array([index, 0, 0, 0]),
+      });
       const u = unwrapPayload('doe', await this.normal(req, timeoutMs));
-      if (u.kind !== 'doe-discovery' || u.payload.length < 4) throw new SpdmError('TRANSPORT_ERROR', 'malformed DOE discovery response');
+      if (u.kind !== 'doe-discovery' || u.payload.length < 4)
+        throw new SpdmError('TRANSPORT_ERROR', 'malformed DOE discovery response');
       const p = u.payload;
       out.push({ vendorId: (p[0] as number) | ((p[1] as number) << 8), type: p[2] as number });
       index = p[3] as number;
@@ -273,7 +315,8 @@ export class EmuSocketServer extends SocketServer {
   protected accept(socket: Socket): void {
     const conn = new FrameConnection(socket, LIMITS.emuServerQueuedFrames);
     void this.serve(conn).catch((e: unknown) => {
-      if (!(e instanceof SpdmError && /closed by peer/.test(e.message))) this.opts.onError?.(e instanceof Error ? e : new Error(String(e)));
+      if (!(e instanceof SpdmError && /closed by peer/.test(e.message)))
+        this.opts.onError?.(e instanceof Error ? e : new Error(String(e)));
       socket.destroy();
     });
   }
@@ -283,7 +326,10 @@ export class EmuSocketServer extends SocketServer {
     for (;;) {
       const f = await conn.next();
       if (f.transportType !== type && f.command !== EmuCommand.SHUTDOWN && f.command !== EmuCommand.CONTINUE) {
-        throw new SpdmError('TRANSPORT_ERROR', `peer uses transport type ${f.transportType}, this emulator serves ${type}`);
+        throw new SpdmError(
+          'TRANSPORT_ERROR',
+          `peer uses transport type ${f.transportType}, this emulator serves ${type}`,
+        );
       }
       switch (f.command) {
         case EmuCommand.TEST:
@@ -319,11 +365,11 @@ export class EmuSocketServer extends SocketServer {
       const t = this.opts.transport;
       const u = unwrapPayload(t, payload);
       if (u.kind === 'doe-discovery') return answerDoeDiscovery(u.payload);
-      if (u.kind === 'secured') throw new SpdmError('UNSUPPORTED', 'secured messages need a session, and this emulator offers none');
+      if (u.kind === 'secured')
+        throw new SpdmError('UNSUPPORTED', 'secured messages need a session, and this emulator offers none');
       return wrapSpdm(t, await this.opts.handler.handle(u.message));
     });
     this.serving = run.catch(() => undefined);
     return run;
   }
-
 }

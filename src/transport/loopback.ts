@@ -14,7 +14,10 @@ export class LoopbackTransport implements Transport {
 
   async exchange(request: Uint8Array, options: ExchangeOptions = {}): Promise<Uint8Array> {
     if (request.length > this.maxMessageSize) {
-      throw new SpdmError('TRANSPORT_ERROR', `request of ${request.length} bytes exceeds the transport maximum ${this.maxMessageSize}`);
+      throw new SpdmError(
+        'TRANSPORT_ERROR',
+        `request of ${request.length} bytes exceeds the transport maximum ${this.maxMessageSize}`,
+      );
     }
     // Copy so neither side can mutate the other's buffers after the exchange.
     const pending = this.handler.handle(request.slice());
@@ -22,7 +25,10 @@ export class LoopbackTransport implements Transport {
     if (timeoutMs === undefined) return (await pending).slice();
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new SpdmError('TIMEOUT', `no response within ${timeoutMs} ms`, { timeoutMs })), timeoutMs);
+      timer = setTimeout(
+        () => reject(new SpdmError('TIMEOUT', `no response within ${timeoutMs} ms`, { timeoutMs })),
+        timeoutMs,
+      );
     });
     try {
       return (await Promise.race([pending, timeout])).slice();

@@ -39,8 +39,18 @@ export interface MctpTransportHeader {
 }
 
 export function encodeMctpTransportHeader(h: MctpTransportHeader): Uint8Array {
-  const flags = (h.som ? 0x80 : 0) | (h.eom ? 0x40 : 0) | ((h.packetSequence & 3) << 4) | (h.tagOwner ? 0x08 : 0) | (h.messageTag & 7);
-  return new Writer(4).u8(h.headerVersion & 0x0f).u8(h.destinationEid).u8(h.sourceEid).u8(flags).finish();
+  const flags =
+    (h.som ? 0x80 : 0) |
+    (h.eom ? 0x40 : 0) |
+    ((h.packetSequence & 3) << 4) |
+    (h.tagOwner ? 0x08 : 0) |
+    (h.messageTag & 7);
+  return new Writer(4)
+    .u8(h.headerVersion & 0x0f)
+    .u8(h.destinationEid)
+    .u8(h.sourceEid)
+    .u8(flags)
+    .finish();
 }
 
 export function decodeMctpTransportHeader(bytes: Uint8Array): MctpTransportHeader {

@@ -26,14 +26,20 @@ export interface TcpBindingMessage {
 
 export function encodeTcpBinding(type: number, body: Uint8Array): Uint8Array {
   if (body.length + 2 > 0xffff) throw new RangeError('SPDM-over-TCP payload too large');
-  return new Writer(TCP_HEADER_SIZE + body.length).u16(body.length + 2).u8(TCP_BINDING_VERSION).u8(type).bytes(body).finish();
+  return new Writer(TCP_HEADER_SIZE + body.length)
+    .u16(body.length + 2)
+    .u8(TCP_BINDING_VERSION)
+    .u8(type)
+    .bytes(body)
+    .finish();
 }
 
 export function decodeTcpBinding(bytes: Uint8Array): TcpBindingMessage {
   const r = new Reader(bytes, 'SPDM-over-TCP message');
   const len = r.u16('PayloadLength');
   const bindingVersion = r.u8('BindingVersion');
-  if (bindingVersion !== TCP_BINDING_VERSION) r.fail('BindingVersion', `unsupported binding version ${bindingVersion}`, 2);
+  if (bindingVersion !== TCP_BINDING_VERSION)
+    r.fail('BindingVersion', `unsupported binding version ${bindingVersion}`, 2);
   const type = r.u8('MessageType');
   if (len < 2) r.fail('PayloadLength', `${len} is smaller than the header it counts`, 0);
   const body = r.bytes(len - 2, 'Payload');

@@ -56,7 +56,12 @@ export interface AcceptanceRecord {
   readonly pci?: PciIdentity;
   readonly version: string;
   readonly versionByte: number;
-  readonly algorithms: { readonly baseAsym: number; readonly baseHash: number; readonly measurementHash: number; readonly measurementSpec: number };
+  readonly algorithms: {
+    readonly baseAsym: number;
+    readonly baseHash: number;
+    readonly measurementHash: number;
+    readonly measurementSpec: number;
+  };
   readonly slots: readonly AcceptedSlot[];
   readonly measurements: readonly AcceptedMeasurement[];
 }
@@ -107,7 +112,11 @@ function chainOf(e: Evidence, slot: number): readonly ParsedCertificate[] | stri
   if (!s || s.certChain === '') return `slot ${slot} has no certificate chain`;
   try {
     if (!hashInfo(e.algorithms.baseHash)) return `unknown hash algorithm 0x${e.algorithms.baseHash.toString(16)}`;
-    return chainForSlot(fromHex(s.certChain), { version: e.versionByte, hashId: e.algorithms.baseHash, cache: sharedCertificateCache }).certificates;
+    return chainForSlot(fromHex(s.certChain), {
+      version: e.versionByte,
+      hashId: e.algorithms.baseHash,
+      cache: sharedCertificateCache,
+    }).certificates;
   } catch (err) {
     return `slot ${slot}: ${err instanceof Error ? err.message : String(err)}`;
   }
@@ -149,12 +158,17 @@ function measurementRecord(m: EffectiveMeasurement): AcceptedMeasurement {
  */
 export function acceptanceRecord(evidence: unknown, options: { readonly now?: Date } = {}): AcceptanceRecord {
   const parsed = parseEvidence(evidence);
-  if (!parsed.evidence) throw new SpdmError('DECODE_ERROR', `malformed evidence: ${parsed.problems.slice(0, 5).join('; ')}`);
+  if (!parsed.evidence)
+    throw new SpdmError('DECODE_ERROR', `malformed evidence: ${parsed.problems.slice(0, 5).join('; ')}`);
   const a = analyse(parsed.evidence);
   const e = a.e;
   if (a.views.length === 0) throw new SpdmError('SIGNATURE_INVALID', 'the evidence holds no signature');
   const bad = a.views.find((v) => !v.valid);
-  if (bad) throw new SpdmError('SIGNATURE_INVALID', `signature ${bad.signatureIndex} (${bad.kind}): ${bad.problems.join('; ')}`);
+  if (bad)
+    throw new SpdmError(
+      'SIGNATURE_INVALID',
+      `signature ${bad.signatureIndex} (${bad.kind}): ${bad.problems.join('; ')}`,
+    );
   if (a.forged.length > 0) throw new SpdmError('SIGNATURE_INVALID', a.forged.map((f) => f.message).join('; '));
   if (a.malformed.length > 0) throw new SpdmError('DECODE_ERROR', a.malformed.map((f) => f.message).join('; '));
   const slots: AcceptedSlot[] = [];
@@ -170,7 +184,12 @@ export function acceptanceRecord(evidence: unknown, options: { readonly now?: Da
     ...(e.pci ? { pci: e.pci } : {}),
     version: versionString(e.versionByte),
     versionByte: e.versionByte,
-    algorithms: { baseAsym: e.algorithms.baseAsym, baseHash: e.algorithms.baseHash, measurementHash: e.algorithms.measurementHash, measurementSpec: e.algorithms.measurementSpec },
+    algorithms: {
+      baseAsym: e.algorithms.baseAsym,
+      baseHash: e.algorithms.baseHash,
+      measurementHash: e.algorithms.measurementHash,
+      measurementSpec: e.algorithms.measurementSpec,
+    },
     slots,
     measurements: [...a.measurements.values()].map(measurementRecord),
   };
@@ -187,18 +206,33 @@ const HEX64 = /^[0-9a-f]{64}$/;
 function readRecord(v: unknown): AcceptanceRecord | string {
   if (!isObj(v)) return 'the record is not an object';
   if (v['format'] !== ACCEPTANCE_FORMAT) return `the record format is not "${ACCEPTANCE_FORMAT}"`;
-  if (typeof v['versionByte'] !== 'number' || !isObj(v['algorithms'])) return 'the record lacks versionByte or algorithms';
+  if (typeof v['versionByte'] !== 'number' || !isObj(v['algorithms']))
+    return 'the record lacks versionByte or algorithms';
   const alg = v['algorithms'];
-  for (const k of ['baseAsym', 'baseHash', 'measurementHash', 'measurementSpec']) if (typeof alg[k] !== 'number') return `the record's algorithms.${k} is not a number`;
+  for (const k of ['baseAsym', 'baseHash', 'measurementHash', 'measurementSpec'])
+    if (typeof alg[k] !== 'number') return `the record's algorithms.${k} is not a number`;
   if (!Array.isArray(v['slots']) || v['slots'].length === 0) return 'the record holds no slot';
   for (const [i, s] of (v['slots'] as unknown[]).entries()) {
-    if (!isObj(s) || typeof s['slot'] !== 'number' || typeof s['certificatesSha256'] !== 'string' || !HEX64.test(s['certificatesSha256']) || typeof s['leafPublicKeySha256'] !== 'string' || !HEX64.test(s['leafPublicKeySha256'])) {
+    if (
+      !isObj(s) ||
+      typeof s['slot'] !== 'number' ||
+      typeof s['certificatesSha256'] !== 'string' ||
+      !HEX64.test(s['certificatesSha256']) ||
+      typeof s['leafPublicKeySha256'] !== 'string' ||
+      !HEX64.test(s['leafPublicKeySha256'])
+    ) {
       return `the record's slots[${i}] is malformed`;
     }
   }
   if (!Array.isArray(v['measurements'])) return 'the record lacks measurements';
   for (const [i, m] of (v['measurements'] as unknown[]).entries()) {
-    if (!isObj(m) || typeof m['index'] !== 'number' || typeof m['blockSha256'] !== 'string' || !HEX64.test(m['blockSha256']) || typeof m['signed'] !== 'boolean') {
+    if (
+      !isObj(m) ||
+      typeof m['index'] !== 'number' ||
+      typeof m['blockSha256'] !== 'string' ||
+      !HEX64.test(m['blockSha256']) ||
+      typeof m['signed'] !== 'boolean'
+    ) {
       return `the record's measurements[${i}] is malformed`;
     }
   }
@@ -223,7 +257,11 @@ function shortHex(h: string | undefined): string {
  * the fresh signatures must verify with the fresh leaf key, and that key and chain must be the
  * recorded ones. Never throws.
  */
-export function sameDevice(record: unknown, fresh: unknown, options: { readonly expectedNonce?: string | Uint8Array } = {}): SameDeviceResult {
+export function sameDevice(
+  record: unknown,
+  fresh: unknown,
+  options: { readonly expectedNonce?: string | Uint8Array } = {},
+): SameDeviceResult {
   const changes: Change[] = [];
   const done = (): SameDeviceResult => ({ same: changes.length === 0, changes });
   try {
@@ -241,16 +279,33 @@ export function sameDevice(record: unknown, fresh: unknown, options: { readonly 
     const e = a.e;
 
     // The fresh evidence must be genuine on its own terms.
-    if (a.views.length === 0) changes.push({ code: 'SIGNATURE_MISSING', message: 'the fresh evidence holds no signature' });
+    if (a.views.length === 0)
+      changes.push({ code: 'SIGNATURE_MISSING', message: 'the fresh evidence holds no signature' });
     for (const v of a.views) {
-      if (!v.valid) changes.push({ code: 'SIGNATURE_INVALID', slot: v.slot, message: `signature ${v.signatureIndex} (${v.kind}, slot ${v.slot}): ${v.problems.join('; ')}` });
+      if (!v.valid)
+        changes.push({
+          code: 'SIGNATURE_INVALID',
+          slot: v.slot,
+          message: `signature ${v.signatureIndex} (${v.kind}, slot ${v.slot}): ${v.problems.join('; ')}`,
+        });
     }
-    for (const f of a.forged) changes.push({ code: 'SIGNATURE_INVALID', index: f.index, message: `${f.message}: the evidence was altered after signing` });
+    for (const f of a.forged)
+      changes.push({
+        code: 'SIGNATURE_INVALID',
+        index: f.index,
+        message: `${f.message}: the evidence was altered after signing`,
+      });
     for (const m of a.malformed) changes.push({ code: 'MALFORMED_EVIDENCE', index: m.index, message: m.message });
     if (options.expectedNonce !== undefined) {
-      const want = typeof options.expectedNonce === 'string' ? options.expectedNonce.toLowerCase().replace(/^0x/, '') : toHex(options.expectedNonce);
+      const want =
+        typeof options.expectedNonce === 'string'
+          ? options.expectedNonce.toLowerCase().replace(/^0x/, '')
+          : toHex(options.expectedNonce);
       for (const v of a.views.filter((x) => x.valid && x.requesterNonce !== want)) {
-        changes.push({ code: 'NONCE_MISMATCH', message: `signature ${v.signatureIndex} (${v.kind}) is over nonce ${v.requesterNonce ?? '(none)'}, not the expected ${want}: replayed evidence` });
+        changes.push({
+          code: 'NONCE_MISMATCH',
+          message: `signature ${v.signatureIndex} (${v.kind}) is over nonce ${v.requesterNonce ?? '(none)'}, not the expected ${want}: replayed evidence`,
+        });
       }
     }
 
@@ -259,24 +314,50 @@ export function sameDevice(record: unknown, fresh: unknown, options: { readonly 
     for (const rs of r.slots) {
       const c = a.chains.get(rs.slot) ?? chainOf(e, rs.slot);
       if (typeof c === 'string') {
-        changes.push({ code: 'CHAIN_CHANGED', slot: rs.slot, message: `slot ${rs.slot}: the device no longer presents the accepted chain (${c})` });
+        changes.push({
+          code: 'CHAIN_CHANGED',
+          slot: rs.slot,
+          message: `slot ${rs.slot}: the device no longer presents the accepted chain (${c})`,
+        });
         continue;
       }
       const now = slotRecord(rs.slot, c);
       if (now.certificatesSha256 !== rs.certificatesSha256) {
-        changes.push({ code: 'CHAIN_CHANGED', slot: rs.slot, message: `slot ${rs.slot}: certificate chain changed (leaf "${rs.leafSubject}" → "${now.leafSubject}")` });
+        changes.push({
+          code: 'CHAIN_CHANGED',
+          slot: rs.slot,
+          message: `slot ${rs.slot}: certificate chain changed (leaf "${rs.leafSubject}" → "${now.leafSubject}")`,
+        });
       }
       if (now.leafPublicKeySha256 !== rs.leafPublicKeySha256) {
-        changes.push({ code: 'LEAF_KEY_CHANGED', slot: rs.slot, message: `slot ${rs.slot}: the leaf public key changed (sha256 ${shortHex(rs.leafPublicKeySha256)} → ${shortHex(now.leafPublicKeySha256)}): another device or a re-keyed one` });
+        changes.push({
+          code: 'LEAF_KEY_CHANGED',
+          slot: rs.slot,
+          message: `slot ${rs.slot}: the leaf public key changed (sha256 ${shortHex(rs.leafPublicKeySha256)} → ${shortHex(now.leafPublicKeySha256)}): another device or a re-keyed one`,
+        });
       }
     }
     for (const slot of a.chains.keys()) {
-      if (!r.slots.some((s) => s.slot === slot)) changes.push({ code: 'CHAIN_CHANGED', slot, message: `the device signed with slot ${slot}, which was not accepted` });
+      if (!r.slots.some((s) => s.slot === slot))
+        changes.push({
+          code: 'CHAIN_CHANGED',
+          slot,
+          message: `the device signed with slot ${slot}, which was not accepted`,
+        });
     }
-    if (signedVersion !== r.versionByte) changes.push({ code: 'VERSION_CHANGED', message: `SPDM version changed from ${versionString(r.versionByte)} to ${versionString(signedVersion)}` });
+    if (signedVersion !== r.versionByte)
+      changes.push({
+        code: 'VERSION_CHANGED',
+        message: `SPDM version changed from ${versionString(r.versionByte)} to ${versionString(signedVersion)}`,
+      });
     const ra = r.algorithms;
     const ea = e.algorithms;
-    if (ra.baseAsym !== ea.baseAsym || ra.baseHash !== ea.baseHash || ra.measurementHash !== ea.measurementHash || ra.measurementSpec !== ea.measurementSpec) {
+    if (
+      ra.baseAsym !== ea.baseAsym ||
+      ra.baseHash !== ea.baseHash ||
+      ra.measurementHash !== ea.measurementHash ||
+      ra.measurementSpec !== ea.measurementSpec
+    ) {
       changes.push({
         code: 'ALGORITHMS_CHANGED',
         message: `negotiated algorithms changed (asym 0x${ra.baseAsym.toString(16)}→0x${ea.baseAsym.toString(16)}, hash 0x${ra.baseHash.toString(16)}→0x${ea.baseHash.toString(16)}, measurement hash 0x${ra.measurementHash.toString(16)}→0x${ea.measurementHash.toString(16)})`,
@@ -284,29 +365,53 @@ export function sameDevice(record: unknown, fresh: unknown, options: { readonly 
     }
     const rp = pciKey(r.pci);
     const ep = pciKey(e.pci);
-    if (rp !== ep) changes.push({ code: 'PCI_IDENTITY_CHANGED', message: `PCI identity changed from ${rp ?? '(none)'} to ${ep ?? '(none)'}` });
+    if (rp !== ep)
+      changes.push({
+        code: 'PCI_IDENTITY_CHANGED',
+        message: `PCI identity changed from ${rp ?? '(none)'} to ${ep ?? '(none)'}`,
+      });
 
     // Measurements, index by index.
     const recorded = new Map(r.measurements.map((m) => [m.index, m]));
     for (const [index, rm] of [...recorded.entries()].sort((x, y) => x[0] - y[0])) {
       const m = a.measurements.get(index);
       if (!m) {
-        changes.push({ code: 'MEASUREMENT_REMOVED', index, message: `measurement ${index}${describeMeasurement(rm, undefined)} is no longer reported` });
+        changes.push({
+          code: 'MEASUREMENT_REMOVED',
+          index,
+          message: `measurement ${index}${describeMeasurement(rm, undefined)} is no longer reported`,
+        });
         continue;
       }
       const now = measurementRecord(m);
       if (now.blockSha256 !== rm.blockSha256) {
-        changes.push({ code: 'MEASUREMENT_CHANGED', index, message: `measurement ${index}${describeMeasurement(rm, m)} changed: ${shortHex(rm.value)} → ${shortHex(now.value)}` });
+        changes.push({
+          code: 'MEASUREMENT_CHANGED',
+          index,
+          message: `measurement ${index}${describeMeasurement(rm, m)} changed: ${shortHex(rm.value)} → ${shortHex(now.value)}`,
+        });
       } else if (rm.signed && !m.signed && !a.views.some((v) => !v.valid && v.kind === 'MEASUREMENTS')) {
         // (An invalid MEASUREMENTS signature is already reported; its blocks are unsigned as a consequence.)
-        changes.push({ code: 'MEASUREMENT_UNSIGNED', index, message: `measurement ${index} was signed when accepted and is not covered by a valid signature now` });
+        changes.push({
+          code: 'MEASUREMENT_UNSIGNED',
+          index,
+          message: `measurement ${index} was signed when accepted and is not covered by a valid signature now`,
+        });
       }
     }
     for (const [index, m] of a.measurements) {
-      if (!recorded.has(index)) changes.push({ code: 'MEASUREMENT_ADDED', index, message: `measurement ${index}${describeMeasurement(undefined, m)} is new: ${shortHex(m.value)}` });
+      if (!recorded.has(index))
+        changes.push({
+          code: 'MEASUREMENT_ADDED',
+          index,
+          message: `measurement ${index}${describeMeasurement(undefined, m)} is new: ${shortHex(m.value)}`,
+        });
     }
   } catch (err) {
-    changes.push({ code: 'MALFORMED_EVIDENCE', message: `cannot compare: ${err instanceof Error ? err.message : String(err)}` });
+    changes.push({
+      code: 'MALFORMED_EVIDENCE',
+      message: `cannot compare: ${err instanceof Error ? err.message : String(err)}`,
+    });
   }
   return done();
 }

@@ -78,7 +78,9 @@ export function loadCertificates(path: string, what = 'trust anchors'): ParsedCe
     try {
       data = new Uint8Array(readFileBounded(f, LIMITS.trustFileBytes, 'trustFileBytes'));
     } catch (e) {
-      throw new TrustSourceError(`${what}: cannot read ${f}: ${e instanceof Error ? e.message : String(e)}`, { cause: e });
+      throw new TrustSourceError(`${what}: cannot read ${f}: ${e instanceof Error ? e.message : String(e)}`, {
+        cause: e,
+      });
     }
     out.push(...certificatesInBytes(data, `${what}: ${f}`));
   }

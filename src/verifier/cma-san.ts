@@ -23,7 +23,11 @@ export function cmaSanString(pci: PciIdentity): string {
   if (pci.subsystemVendorId !== undefined && pci.subsystemId !== undefined) {
     s += `:SSVID=${hex(pci.subsystemVendorId & 0xffff, 4)}:SSID=${hex(pci.subsystemId & 0xffff, 4)}`;
   }
-  if (pci.serialNumber !== undefined && /^[0-9a-fA-F]{1,16}$/.test(pci.serialNumber) && !/^0+$/.test(pci.serialNumber)) {
+  if (
+    pci.serialNumber !== undefined &&
+    /^[0-9a-fA-F]{1,16}$/.test(pci.serialNumber) &&
+    !/^0+$/.test(pci.serialNumber)
+  ) {
     s += `:${pci.serialNumber.toLowerCase().padStart(16, '0')}`;
   }
   return s;
@@ -31,17 +35,31 @@ export function cmaSanString(pci: PciIdentity): string {
 
 export type CmaSanResult =
   | { readonly ok: true; readonly expected: string }
-  | { readonly ok: false; readonly code: 'SAN_MISSING' | 'SAN_MISMATCH'; readonly expected: string; readonly found: readonly string[]; readonly message: string };
+  | {
+      readonly ok: false;
+      readonly code: 'SAN_MISSING' | 'SAN_MISMATCH';
+      readonly expected: string;
+      readonly found: readonly string[];
+      readonly message: string;
+    };
 
 /** Checks the leaf certificate against the PCI identity the device was found with. */
 export function checkCmaSan(leaf: ParsedCertificate, pci: PciIdentity): CmaSanResult {
   const expected = cmaSanString(pci);
   const cma = leaf.otherNames.filter((n) => n.typeId === OID_PCIE_CMA);
   if (cma.length === 0) {
-    return { ok: false, code: 'SAN_MISSING', expected, found: [], message: `leaf "${leaf.subject}" has no PCIe CMA subjectAltName (otherName 2.23.147); expected "${expected}"` };
+    return {
+      ok: false,
+      code: 'SAN_MISSING',
+      expected,
+      found: [],
+      message: `leaf "${leaf.subject}" has no PCIe CMA subjectAltName (otherName 2.23.147); expected "${expected}"`,
+    };
   }
   if (cma.some((n) => n.tag === 0x0c && n.value === expected)) return { ok: true, expected };
-  const found = cma.map((n) => (n.tag === 0x0c && n.value !== undefined ? n.value : `<tag 0x${n.tag.toString(16)}, not a UTF8String>`));
+  const found = cma.map((n) =>
+    n.tag === 0x0c && n.value !== undefined ? n.value : `<tag 0x${n.tag.toString(16)}, not a UTF8String>`,
+  );
   return {
     ok: false,
     code: 'SAN_MISMATCH',

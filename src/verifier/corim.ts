@@ -77,7 +77,11 @@ function decodeCbor(bytes: Uint8Array, what: string): unknown {
 }
 
 function svnValue(v: unknown): bigint | undefined {
-  return typeof v === 'number' && Number.isInteger(v) && v >= 0 ? BigInt(v) : typeof v === 'bigint' && v >= 0n ? v : undefined;
+  return typeof v === 'number' && Number.isInteger(v) && v >= 0
+    ? BigInt(v)
+    : typeof v === 'bigint' && v >= 0n
+      ? v
+      : undefined;
 }
 
 function u64le(v: bigint): string {
@@ -91,7 +95,8 @@ export function importCorim(bytes: Uint8Array, o: CorimImportOptions): CorimImpo
   const warnings: string[] = [];
   let top = decodeCbor(bytes, 'the file');
   top = untag(top, TAG_CORIM);
-  if (top instanceof Tag && [TAG_SIGNED_CORIM, TAG_COSE_SIGN1].includes(Number(top.tag))) bad('signed CoRIMs are not supported: verify the COSE signature and import the payload');
+  if (top instanceof Tag && [TAG_SIGNED_CORIM, TAG_COSE_SIGN1].includes(Number(top.tag)))
+    bad('signed CoRIMs are not supported: verify the COSE signature and import the payload');
   const corim = untag(top, TAG_CORIM_MAP);
   if (!(corim instanceof Map)) bad('not a corim-map');
   const tags = get(corim, 1);
@@ -106,7 +111,8 @@ export function importCorim(bytes: Uint8Array, o: CorimImportOptions): CorimImpo
     const comid = t.contents instanceof Uint8Array ? decodeCbor(t.contents, `CoMID ${ti}`) : t.contents;
     const triples = get(comid, 4);
     if (!(triples instanceof Map)) bad(`CoMID ${ti} has no triples-map (key 4)`);
-    for (const k of triples.keys()) if (k !== 0) warnings.push(`CoMID ${ti}: triples of kind ${String(k)} are not reference values: skipped`);
+    for (const k of triples.keys())
+      if (k !== 0) warnings.push(`CoMID ${ti}: triples of kind ${String(k)} are not reference values: skipped`);
     const refs = get(triples, 0);
     if (refs === undefined) return;
     if (!Array.isArray(refs)) bad(`CoMID ${ti}: reference-triples is not an array`);
@@ -116,11 +122,16 @@ export function importCorim(bytes: Uint8Array, o: CorimImportOptions): CorimImpo
       const cls = get(rec[0], 0);
       const vendor = get(cls, 1);
       const model = get(cls, 2);
-      const env: CorimEnvironment = { ...(typeof vendor === 'string' ? { vendor } : {}), ...(typeof model === 'string' ? { model } : {}) };
+      const env: CorimEnvironment = {
+        ...(typeof vendor === 'string' ? { vendor } : {}),
+        ...(typeof model === 'string' ? { model } : {}),
+      };
       const key = `${env.vendor ?? ''}\u0000${env.model ?? ''}`;
       let slot = byEnv.get(key);
       if (!slot) {
-        const name = o.name?.(env) ?? ([env.vendor, env.model].filter((x) => x !== undefined).join(' ') || `CoRIM environment ${byEnv.size + 1}`);
+        const name =
+          o.name?.(env) ??
+          ([env.vendor, env.model].filter((x) => x !== undefined).join(' ') || `CoRIM environment ${byEnv.size + 1}`);
         slot = { env, entry: { name, match: o.match(env), measurements: {} } };
         byEnv.set(key, slot);
       }
@@ -144,7 +155,8 @@ export function importCorim(bytes: Uint8Array, o: CorimImportOptions): CorimImpo
           if (k === 2) {
             if (!Array.isArray(v)) bad(`${at}: digests is not an array`);
             for (const d of v) {
-              if (!Array.isArray(d) || d.length !== 2 || !(d[1] instanceof Uint8Array)) bad(`${at}: a digest is not [alg, bytes]`);
+              if (!Array.isArray(d) || d.length !== 2 || !(d[1] instanceof Uint8Array))
+                bad(`${at}: a digest is not [alg, bytes]`);
               accept(toHex(d[1]));
             }
           } else if (k === 4) {

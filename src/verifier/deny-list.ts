@@ -44,7 +44,11 @@ export function normalizeName(s: string): string {
 }
 
 function normalizeFingerprint(s: string): string | undefined {
-  const h = s.trim().replace(/^sha-?256:/i, '').replace(/[:\s]/g, '').toLowerCase();
+  const h = s
+    .trim()
+    .replace(/^sha-?256:/i, '')
+    .replace(/[:\s]/g, '')
+    .toLowerCase();
   return /^[0-9a-f]{64}$/.test(h) ? h : undefined;
 }
 
@@ -62,17 +66,25 @@ export class DenyList {
 
   addFingerprint(fingerprint: string, source?: string): this {
     const f = normalizeFingerprint(fingerprint);
-    if (!f) throw new TrustSourceError(`deny-list${source ? ` ${source}` : ''}: "${fingerprint}" is not a SHA-256 fingerprint (64 hex digits)`);
+    if (!f)
+      throw new TrustSourceError(
+        `deny-list${source ? ` ${source}` : ''}: "${fingerprint}" is not a SHA-256 fingerprint (64 hex digits)`,
+      );
     this.fingerprints.set(f, source);
     return this;
   }
 
   addIssuerSerial(entry: IssuerSerial, source?: string): this {
     if (entry.issuer.trim() === '' || !/^(0x)?[0-9a-fA-F:\s]+$/.test(entry.serial.trim())) {
-      throw new TrustSourceError(`deny-list${source ? ` ${source}` : ''}: issuer "${entry.issuer}" / serial "${entry.serial}" is not a valid entry`);
+      throw new TrustSourceError(
+        `deny-list${source ? ` ${source}` : ''}: issuer "${entry.issuer}" / serial "${entry.serial}" is not a valid entry`,
+      );
     }
     const key = `${normalizeName(entry.issuer)}|${normalizeSerial(entry.serial)}`;
-    this.issuerSerials.set(key, { entry: { issuer: entry.issuer, serial: normalizeSerial(entry.serial) }, ...(source ? { source } : {}) });
+    this.issuerSerials.set(key, {
+      entry: { issuer: entry.issuer, serial: normalizeSerial(entry.serial) },
+      ...(source ? { source } : {}),
+    });
     return this;
   }
 
@@ -90,13 +102,21 @@ export class DenyList {
       return { by: 'fingerprint', entry: `sha256:${fp}`, ...(source ? { source } : {}) };
     }
     const hit = this.issuerSerials.get(`${normalizeName(cert.issuer)}|${normalizeSerial(cert.serialNumber)}`);
-    if (hit) return { by: 'issuer-serial', entry: `serial:${hit.entry.serial} issuer:${hit.entry.issuer}`, ...(hit.source ? { source: hit.source } : {}) };
+    if (hit)
+      return {
+        by: 'issuer-serial',
+        entry: `serial:${hit.entry.serial} issuer:${hit.entry.issuer}`,
+        ...(hit.source ? { source: hit.source } : {}),
+      };
     return undefined;
   }
 
   /** Entries as plain data (for display and tests). */
   entries(): { fingerprints: string[]; issuerSerial: IssuerSerial[] } {
-    return { fingerprints: [...this.fingerprints.keys()], issuerSerial: [...this.issuerSerials.values()].map((v) => v.entry) };
+    return {
+      fingerprints: [...this.fingerprints.keys()],
+      issuerSerial: [...this.issuerSerials.values()].map((v) => v.entry),
+    };
   }
 
   /** Parses a deny-list file's contents. `name` picks the format by extension and labels errors. */
@@ -118,10 +138,12 @@ export class DenyList {
     } catch (e) {
       throw new TrustSourceError(`deny-list ${name}: not JSON: ${e instanceof Error ? e.message : String(e)}`);
     }
-    if (typeof doc !== 'object' || doc === null || Array.isArray(doc)) throw new TrustSourceError(`deny-list ${name}: must be an object with "fingerprints" and/or "issuerSerial"`);
+    if (typeof doc !== 'object' || doc === null || Array.isArray(doc))
+      throw new TrustSourceError(`deny-list ${name}: must be an object with "fingerprints" and/or "issuerSerial"`);
     const o = doc as Record<string, unknown>;
     for (const k of Object.keys(o)) {
-      if (k !== 'fingerprints' && k !== 'issuerSerial' && k !== '$comment') throw new TrustSourceError(`deny-list ${name}: unknown key "${k}"`);
+      if (k !== 'fingerprints' && k !== 'issuerSerial' && k !== '$comment')
+        throw new TrustSourceError(`deny-list ${name}: unknown key "${k}"`);
     }
     const fps = o['fingerprints'] ?? [];
     if (!Array.isArray(fps)) throw new TrustSourceError(`deny-list ${name}: /fingerprints must be an array`);
@@ -134,7 +156,9 @@ export class DenyList {
     iss.forEach((e, i) => {
       const r = e as Record<string, unknown> | null;
       if (typeof r !== 'object' || r === null || typeof r['issuer'] !== 'string' || typeof r['serial'] !== 'string') {
-        throw new TrustSourceError(`deny-list ${name}: /issuerSerial/${i} must be { "issuer": string, "serial": hex string }`);
+        throw new TrustSourceError(
+          `deny-list ${name}: /issuerSerial/${i} must be { "issuer": string, "serial": hex string }`,
+        );
       }
       this.addIssuerSerial({ issuer: r['issuer'], serial: r['serial'] }, basename(name));
     });
@@ -154,7 +178,10 @@ export class DenyList {
         this.addIssuerSerial({ serial, issuer }, where);
         return;
       }
-      if (!normalizeFingerprint(l)) throw new TrustSourceError(`deny-list ${where}: "${l}" is neither "sha256:<64 hex>" nor "serial:<hex> issuer:<name>"`);
+      if (!normalizeFingerprint(l))
+        throw new TrustSourceError(
+          `deny-list ${where}: "${l}" is neither "sha256:<64 hex>" nor "serial:<hex> issuer:<name>"`,
+        );
       this.addFingerprint(l, where);
     });
     return this;
@@ -170,9 +197,15 @@ export function loadDenyList(paths: string | readonly string[]): DenyList {
       try {
         // Certificates in a deny-list are bounded like trust anchors; lists of entries may be longer.
         const certificateFile = /\.(pem|crt|cer|der|cert)$/i.test(f);
-        data = new Uint8Array(certificateFile ? readFileBounded(f, LIMITS.trustFileBytes, 'trustFileBytes') : readFileBounded(f, LIMITS.denyListFileBytes, 'denyListFileBytes'));
+        data = new Uint8Array(
+          certificateFile
+            ? readFileBounded(f, LIMITS.trustFileBytes, 'trustFileBytes')
+            : readFileBounded(f, LIMITS.denyListFileBytes, 'denyListFileBytes'),
+        );
       } catch (e) {
-        throw new TrustSourceError(`deny-list: cannot read ${f}: ${e instanceof Error ? e.message : String(e)}`, { cause: e });
+        throw new TrustSourceError(`deny-list: cannot read ${f}: ${e instanceof Error ? e.message : String(e)}`, {
+          cause: e,
+        });
       }
       list.addFileContents(f, data);
     }

@@ -7,7 +7,14 @@
  * chain problems, capability names, the `verified` and `signed` flags) are carried along but never
  * trusted: the verifier recomputes them from the signed bytes.
  */
-import { EVIDENCE_FORMAT, type Evidence, type MeasurementEvidence, type PciIdentity, type SignatureEvidence, type SlotEvidence } from '../evidence/evidence.js';
+import {
+  EVIDENCE_FORMAT,
+  type Evidence,
+  type MeasurementEvidence,
+  type PciIdentity,
+  type SignatureEvidence,
+  type SlotEvidence,
+} from '../evidence/evidence.js';
 
 /** Upper bounds that keep a hostile file from making the verifier do unbounded work. */
 export const EVIDENCE_LIMITS = {
@@ -57,10 +64,12 @@ class Checker {
   /** Lowercase hex of whole bytes; `exactBytes` pins the length. */
   hex(v: unknown, path: string, opts: { exactBytes?: number; allowEmpty?: boolean } = {}): string | undefined {
     if (typeof v !== 'string') return this.bad(path, 'must be a hex string');
-    if (v.length > EVIDENCE_LIMITS.hexChars) return this.bad(path, `is ${v.length} hex digits long, at most ${EVIDENCE_LIMITS.hexChars} are accepted`);
+    if (v.length > EVIDENCE_LIMITS.hexChars)
+      return this.bad(path, `is ${v.length} hex digits long, at most ${EVIDENCE_LIMITS.hexChars} are accepted`);
     if (v.length % 2 !== 0 || !/^[0-9a-fA-F]*$/.test(v)) return this.bad(path, 'must be an even number of hex digits');
     if (v.length === 0 && !opts.allowEmpty) return this.bad(path, 'must not be empty');
-    if (opts.exactBytes !== undefined && v.length !== 2 * opts.exactBytes) return this.bad(path, `must be ${opts.exactBytes} bytes, has ${v.length / 2}`);
+    if (opts.exactBytes !== undefined && v.length !== 2 * opts.exactBytes)
+      return this.bad(path, `must be ${opts.exactBytes} bytes, has ${v.length / 2}`);
     return v.toLowerCase();
   }
 
@@ -76,12 +85,18 @@ function pciIdentity(c: Checker, v: unknown, path: string): PciIdentity | undefi
   const deviceId = c.int(o['deviceId'], `${path}.deviceId`, 0, 0xffff);
   const classCode = c.int(o['classCode'], `${path}.classCode`, 0, 0xffffff);
   const revisionId = c.int(o['revisionId'], `${path}.revisionId`, 0, 0xff);
-  const ssvid = o['subsystemVendorId'] === undefined ? undefined : c.int(o['subsystemVendorId'], `${path}.subsystemVendorId`, 0, 0xffff);
+  const ssvid =
+    o['subsystemVendorId'] === undefined
+      ? undefined
+      : c.int(o['subsystemVendorId'], `${path}.subsystemVendorId`, 0, 0xffff);
   const ssid = o['subsystemId'] === undefined ? undefined : c.int(o['subsystemId'], `${path}.subsystemId`, 0, 0xffff);
-  if ((o['subsystemVendorId'] === undefined) !== (o['subsystemId'] === undefined)) c.bad(path, 'subsystemVendorId and subsystemId come together (Type 0 header) or not at all');
-  const serialNumber = o['serialNumber'] === undefined ? undefined : c.hex(o['serialNumber'], `${path}.serialNumber`, { exactBytes: 8 });
+  if ((o['subsystemVendorId'] === undefined) !== (o['subsystemId'] === undefined))
+    c.bad(path, 'subsystemVendorId and subsystemId come together (Type 0 header) or not at all');
+  const serialNumber =
+    o['serialNumber'] === undefined ? undefined : c.hex(o['serialNumber'], `${path}.serialNumber`, { exactBytes: 8 });
   const bdf = o['bdf'] === undefined ? undefined : c.str(o['bdf'], `${path}.bdf`, 64);
-  if (vendorId === undefined || deviceId === undefined || classCode === undefined || revisionId === undefined) return undefined;
+  if (vendorId === undefined || deviceId === undefined || classCode === undefined || revisionId === undefined)
+    return undefined;
   return {
     ...(bdf !== undefined ? { bdf } : {}),
     vendorId,
@@ -100,7 +115,8 @@ function slotEvidence(c: Checker, v: unknown, path: string): SlotEvidence | unde
   const digest = c.hex(o['digest'], `${path}.digest`, { allowEmpty: true });
   const certChain = c.hex(o['certChain'], `${path}.certChain`, { allowEmpty: true });
   const certModel = o['certModel'] === undefined ? 0 : c.int(o['certModel'], `${path}.certModel`, 0, 0xff);
-  if (slot === undefined || digest === undefined || certChain === undefined || certModel === undefined) return undefined;
+  if (slot === undefined || digest === undefined || certChain === undefined || certModel === undefined)
+    return undefined;
   // Summaries are informational only; keep them if they are arrays, never read them for decisions.
   return {
     slot,
@@ -115,7 +131,10 @@ function slotEvidence(c: Checker, v: unknown, path: string): SlotEvidence | unde
 function signatureEvidence(c: Checker, v: unknown, path: string): SignatureEvidence | undefined {
   const o = c.obj(v, path);
   if (!o) return undefined;
-  const kind = o['kind'] === 'CHALLENGE_AUTH' || o['kind'] === 'MEASUREMENTS' ? o['kind'] : c.bad(`${path}.kind`, 'must be "CHALLENGE_AUTH" or "MEASUREMENTS"');
+  const kind =
+    o['kind'] === 'CHALLENGE_AUTH' || o['kind'] === 'MEASUREMENTS'
+      ? o['kind']
+      : c.bad(`${path}.kind`, 'must be "CHALLENGE_AUTH" or "MEASUREMENTS"');
   const slot = c.int(o['slot'], `${path}.slot`, 0, 0xff);
   const version = c.int(o['version'], `${path}.version`, 0x10, 0x1f);
   const asymAlgo = c.int(o['asymAlgo'], `${path}.asymAlgo`, 0, 0xffffffff);
@@ -123,11 +142,15 @@ function signatureEvidence(c: Checker, v: unknown, path: string): SignatureEvide
   const context = c.str(o['context'], `${path}.context`, 256);
   const requesterNonce = c.hex(o['requesterNonce'], `${path}.requesterNonce`, { exactBytes: 32 });
   const responderNonce = c.hex(o['responderNonce'], `${path}.responderNonce`, { exactBytes: 32 });
-  const requesterContext = o['requesterContext'] === undefined ? undefined : c.hex(o['requesterContext'], `${path}.requesterContext`);
+  const requesterContext =
+    o['requesterContext'] === undefined ? undefined : c.hex(o['requesterContext'], `${path}.requesterContext`);
   const transcript = c.hex(o['transcript'], `${path}.transcript`);
   const transcriptHash = c.hex(o['transcriptHash'], `${path}.transcriptHash`);
   const signature = c.hex(o['signature'], `${path}.signature`);
-  const msh = o['measurementSummaryHash'] === undefined ? undefined : c.hex(o['measurementSummaryHash'], `${path}.measurementSummaryHash`);
+  const msh =
+    o['measurementSummaryHash'] === undefined
+      ? undefined
+      : c.hex(o['measurementSummaryHash'], `${path}.measurementSummaryHash`);
   if (
     kind === undefined ||
     slot === undefined ||
@@ -220,7 +243,11 @@ function parseEvidenceUnsafe(input: unknown): EvidenceInput {
   if (isObj(doc) && doc['format'] === undefined && ('authenticated' in doc || 'evidence' in doc)) {
     if (doc['evidence'] === undefined) {
       const why = typeof doc['reason'] === 'string' ? `: ${doc['reason'].slice(0, 500)}` : '';
-      return { problems: [`the document holds no evidence (authentication ${doc['authenticated'] === false ? 'failed' : 'result without evidence'}${why})`] };
+      return {
+        problems: [
+          `the document holds no evidence (authentication ${doc['authenticated'] === false ? 'failed' : 'result without evidence'}${why})`,
+        ],
+      };
     }
     doc = doc['evidence'];
   }
@@ -228,7 +255,10 @@ function parseEvidenceUnsafe(input: unknown): EvidenceInput {
   if (!o) return { problems: c.problems };
   if (o['format'] !== EVIDENCE_FORMAT) {
     // Not evidence (or another format): one reason is enough.
-    c.bad(`${root}.format`, `must be "${EVIDENCE_FORMAT}"${typeof o['format'] === 'string' ? `, not "${o['format'].slice(0, 100)}"` : ''}`);
+    c.bad(
+      `${root}.format`,
+      `must be "${EVIDENCE_FORMAT}"${typeof o['format'] === 'string' ? `, not "${o['format'].slice(0, 100)}"` : ''}`,
+    );
     return { problems: c.problems };
   }
   const collectedAt = c.str(o['collectedAt'], `${root}.collectedAt`, 64);
@@ -277,7 +307,9 @@ function parseEvidenceUnsafe(input: unknown): EvidenceInput {
     versionByte: versionByte as number,
     capabilities: {
       flags: flags as number,
-      flagNames: Array.isArray(caps?.['flagNames']) ? (caps['flagNames'] as unknown[]).filter((x): x is string => typeof x === 'string') : [],
+      flagNames: Array.isArray(caps?.['flagNames'])
+        ? (caps['flagNames'] as unknown[]).filter((x): x is string => typeof x === 'string')
+        : [],
       ctExponent: num(caps?.['ctExponent']),
       dataTransferSize: num(caps?.['dataTransferSize']),
       maxSpdmMsgSize: num(caps?.['maxSpdmMsgSize']),

@@ -1,8 +1,29 @@
 /** Verifier layer: trust store, deny-list, policy, reference values, verdicts, acceptance records. */
 export { verify, type VerifyOptions } from './verify.js';
-export { VerdictBuilder, formatVerdict, type Verdict, type Reason, type ReasonCode, type Check, type RuleMode } from './verdict.js';
-export { TrustStore, loadTrustAnchors, type TrustSource, type TrustStoreOptions, type ReloadResult } from './trust-store.js';
-export { DenyList, loadDenyList, normalizeSerial, normalizeName, type DenyMatch, type IssuerSerial } from './deny-list.js';
+export {
+  VerdictBuilder,
+  formatVerdict,
+  type Verdict,
+  type Reason,
+  type ReasonCode,
+  type Check,
+  type RuleMode,
+} from './verdict.js';
+export {
+  TrustStore,
+  loadTrustAnchors,
+  type TrustSource,
+  type TrustStoreOptions,
+  type ReloadResult,
+} from './trust-store.js';
+export {
+  DenyList,
+  loadDenyList,
+  normalizeSerial,
+  normalizeName,
+  type DenyMatch,
+  type IssuerSerial,
+} from './deny-list.js';
 export { loadCertificates, certificatesInBytes, TrustSourceError } from './cert-files.js';
 export {
   compilePolicy,
@@ -28,7 +49,14 @@ export { SchemaValidator, type JsonSchema, type SchemaIssue } from './schema.js'
 export { checkReferenceValues, readSvn, DMTF_TYPE_SVN } from './reference-values.js';
 export { cmaSanString, checkCmaSan, type CmaSanResult } from './cma-san.js';
 export { parseEvidence, EVIDENCE_LIMITS, type EvidenceInput } from './evidence-input.js';
-export { analyseSignatures, reconcileMeasurements, type SignedView, type SignedBlock, type SignedNegotiation, type EffectiveMeasurement } from './signed.js';
+export {
+  analyseSignatures,
+  reconcileMeasurements,
+  type SignedView,
+  type SignedBlock,
+  type SignedNegotiation,
+  type EffectiveMeasurement,
+} from './signed.js';
 export {
   acceptanceRecord,
   sameDevice,
@@ -40,4 +68,10 @@ export {
   type Change,
   type ChangeCode,
 } from './acceptance.js';
-export { importCorim, type CorimImport, type CorimImportOptions, type CorimDeviceEntry, type CorimEnvironment } from './corim.js';
+export {
+  importCorim,
+  type CorimImport,
+  type CorimImportOptions,
+  type CorimDeviceEntry,
+  type CorimEnvironment,
+} from './corim.js';

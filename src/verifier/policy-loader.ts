@@ -44,7 +44,13 @@ function checkYamlNesting(text: string, source: string): void {
     if (parser.stack.length > max + slack) {
       const at = lineColumn(text, parser.offset);
       const where = `${source} line ${at.line}:${at.column}`;
-      throw new LimitError('jsonNestingDepth', parser.stack.length - slack, max, where, `${where}: YAML collections nested more than ${max} deep (the jsonNestingDepth limit)`);
+      throw new LimitError(
+        'jsonNestingDepth',
+        parser.stack.length - slack,
+        max,
+        where,
+        `${where}: YAML collections nested more than ${max} deep (the jsonNestingDepth limit)`,
+      );
     }
   };
   for (const lexeme of new Lexer().lex(text)) {
@@ -85,7 +91,14 @@ function locate(text: string, issues: readonly SchemaIssue[]): SchemaIssue[] {
 export function parsePolicyText(text: string, o: ParsePolicyOptions = {}): Policy {
   const source = o.source ?? 'policy';
   const bytes = Buffer.byteLength(text, 'utf8');
-  if (bytes > LIMITS.policyFileBytes) throw new LimitError('policyFileBytes', bytes, LIMITS.policyFileBytes, source, `${source} is ${bytes} bytes, more than the policyFileBytes limit of ${LIMITS.policyFileBytes}`);
+  if (bytes > LIMITS.policyFileBytes)
+    throw new LimitError(
+      'policyFileBytes',
+      bytes,
+      LIMITS.policyFileBytes,
+      source,
+      `${source} is ${bytes} bytes, more than the policyFileBytes limit of ${LIMITS.policyFileBytes}`,
+    );
   const format = formatOf(text, o);
   let doc: unknown;
   if (format === 'json') {
@@ -93,7 +106,9 @@ export function parsePolicyText(text: string, o: ParsePolicyOptions = {}): Polic
     try {
       doc = JSON.parse(text);
     } catch (e) {
-      throw new PolicyError(source, [{ path: '', segments: [], message: `is not valid JSON: ${e instanceof Error ? e.message : String(e)}` }]);
+      throw new PolicyError(source, [
+        { path: '', segments: [], message: `is not valid JSON: ${e instanceof Error ? e.message : String(e)}` },
+      ]);
     }
   } else {
     checkYamlNesting(text, source);
@@ -104,14 +119,20 @@ export function parsePolicyText(text: string, o: ParsePolicyOptions = {}): Polic
         source,
         d.errors.map((err) => {
           const pos = err.linePos?.[0];
-          return { path: '', segments: [], message: `is not valid YAML${pos ? ` (line ${pos.line}:${pos.col})` : ''}: ${err.message.split('\n')[0] ?? err.code}` };
+          return {
+            path: '',
+            segments: [],
+            message: `is not valid YAML${pos ? ` (line ${pos.line}:${pos.col})` : ''}: ${err.message.split('\n')[0] ?? err.code}`,
+          };
         }),
       );
     }
     try {
       doc = d.toJS({ maxAliasCount: 100 });
     } catch (e) {
-      throw new PolicyError(source, [{ path: '', segments: [], message: `cannot be read: ${e instanceof Error ? e.message : String(e)}` }]);
+      throw new PolicyError(source, [
+        { path: '', segments: [], message: `cannot be read: ${e instanceof Error ? e.message : String(e)}` },
+      ]);
     }
   }
   try {
@@ -132,7 +153,9 @@ export function loadPolicyFile(path: string, format?: PolicyFormat): Policy {
     text = readTextFileBounded(path, LIMITS.policyFileBytes, 'policyFileBytes');
   } catch (e) {
     if (e instanceof LimitError) throw e;
-    throw new PolicyError(path, [{ path: '', segments: [], message: `cannot be read: ${e instanceof Error ? e.message : String(e)}` }]);
+    throw new PolicyError(path, [
+      { path: '', segments: [], message: `cannot be read: ${e instanceof Error ? e.message : String(e)}` },
+    ]);
   }
   return parsePolicyText(text, { source: path, ...(format ? { format } : {}) });
 }

@@ -11,7 +11,17 @@ import { POLICY_SCHEMA } from './policy-schema.js';
 import { SchemaValidator, type SchemaIssue } from './schema.js';
 import type { RuleMode } from './verdict.js';
 
-export const RULE_NAMES = ['chain', 'deny', 'validity', 'keyUsage', 'eku', 'responderAuthEku', 'hardwareIdentity', 'spdmCertificate', 'cmaSan'] as const;
+export const RULE_NAMES = [
+  'chain',
+  'deny',
+  'validity',
+  'keyUsage',
+  'eku',
+  'responderAuthEku',
+  'hardwareIdentity',
+  'spdmCertificate',
+  'cmaSan',
+] as const;
 export type RuleName = (typeof RULE_NAMES)[number];
 export type Rules = Readonly<Record<RuleName, RuleMode>>;
 
@@ -83,7 +93,11 @@ export interface Policy {
 export class PolicyError extends SpdmError {
   readonly issues: readonly SchemaIssue[];
   constructor(source: string, issues: readonly SchemaIssue[]) {
-    super('DECODE_ERROR', `${source}: invalid policy:\n${issues.map((i) => `  ${i.path || '/'}: ${i.message}`).join('\n')}`, { issues });
+    super(
+      'DECODE_ERROR',
+      `${source}: invalid policy:\n${issues.map((i) => `  ${i.path || '/'}: ${i.message}`).join('\n')}`,
+      { issues },
+    );
     this.name = 'PolicyError';
     this.issues = issues;
   }
@@ -124,7 +138,8 @@ function compileEvidence(v: unknown): Partial<EvidenceRequirements> {
   }
   if (typeof d['signedMeasurements'] === 'boolean') out.signedMeasurements = d['signedMeasurements'];
   if (typeof d['requireDevicePolicy'] === 'boolean') out.requireDevicePolicy = d['requireDevicePolicy'];
-  if (d['certificateTime'] === 'collected' || d['certificateTime'] === 'now') out.certificateTime = d['certificateTime'];
+  if (d['certificateTime'] === 'collected' || d['certificateTime'] === 'now')
+    out.certificateTime = d['certificateTime'];
   return out;
 }
 
@@ -153,22 +168,40 @@ function compileDevice(v: unknown, i: number, issues: SchemaIssue[]): DevicePoli
     try {
       subjectPattern = new RegExp(m['subjectPattern'], 'u');
     } catch (e) {
-      issues.push({ ...at('match', 'subjectPattern'), message: `is not a regular expression: ${e instanceof Error ? e.message : String(e)}` });
+      issues.push({
+        ...at('match', 'subjectPattern'),
+        message: `is not a regular expression: ${e instanceof Error ? e.message : String(e)}`,
+      });
     }
   }
   const referenceValues = new Map<number, string[]>();
   for (const [k, vals] of Object.entries(asDoc(d['measurements']))) {
-    if (Array.isArray(vals)) referenceValues.set(Number(k), vals.map((x) => String(x).toLowerCase()));
+    if (Array.isArray(vals))
+      referenceValues.set(
+        Number(k),
+        vals.map((x) => String(x).toLowerCase()),
+      );
   }
   const ignore = new Set<number>(Array.isArray(d['ignore']) ? (d['ignore'] as number[]) : []);
   for (const idx of ignore) {
-    if (referenceValues.has(idx)) issues.push({ ...at('ignore'), message: `index ${idx} is both ignored and listed under measurements` });
+    if (referenceValues.has(idx))
+      issues.push({ ...at('ignore'), message: `index ${idx} is both ignored and listed under measurements` });
   }
-  const minSvn = typeof d['minSvn'] === 'number' ? BigInt(d['minSvn']) : typeof d['minSvn'] === 'string' ? BigInt(d['minSvn']) : undefined;
-  if (minSvn !== undefined && minSvn > 0xffffffffffffffffn) issues.push({ ...at('minSvn'), message: 'exceeds the largest 64-bit SVN' });
+  const minSvn =
+    typeof d['minSvn'] === 'number'
+      ? BigInt(d['minSvn'])
+      : typeof d['minSvn'] === 'string'
+        ? BigInt(d['minSvn'])
+        : undefined;
+  if (minSvn !== undefined && minSvn > 0xffffffffffffffffn)
+    issues.push({ ...at('minSvn'), message: 'exceeds the largest 64-bit SVN' });
   return {
     name: String(d['name']),
-    match: { ...(pci ? { pci } : {}), ...(typeof m['subject'] === 'string' ? { subject: m['subject'] } : {}), ...(subjectPattern ? { subjectPattern } : {}) },
+    match: {
+      ...(pci ? { pci } : {}),
+      ...(typeof m['subject'] === 'string' ? { subject: m['subject'] } : {}),
+      ...(subjectPattern ? { subjectPattern } : {}),
+    },
     rules: compileRules(d['rules']),
     evidence: compileEvidence(d['evidence']),
     referenceValues,
@@ -191,7 +224,12 @@ export function compilePolicy(doc: unknown, source = 'policy'): Policy {
   const names = new Map<string, number>();
   devices.forEach((dev, i) => {
     const j = names.get(dev.name);
-    if (j !== undefined) issues.push({ path: `/devices/${i}/name`, segments: ['devices', i, 'name'], message: `"${dev.name}" is already the name of /devices/${j}` });
+    if (j !== undefined)
+      issues.push({
+        path: `/devices/${i}/name`,
+        segments: ['devices', i, 'name'],
+        message: `"${dev.name}" is already the name of /devices/${j}`,
+      });
     names.set(dev.name, i);
   });
   if (issues.length > 0) throw new PolicyError(source, issues);
@@ -207,7 +245,10 @@ export function compilePolicy(doc: unknown, source = 'policy'): Policy {
 export const DEFAULT_POLICY: Policy = compilePolicy({ version: 1 }, 'default policy');
 
 /** The rules and requirements in force for a device: the policy's, overridden by the device entry's. */
-export function effectivePolicy(policy: Policy, device?: DevicePolicy): { rules: Rules; evidence: EvidenceRequirements } {
+export function effectivePolicy(
+  policy: Policy,
+  device?: DevicePolicy,
+): { rules: Rules; evidence: EvidenceRequirements } {
   return {
     rules: { ...policy.rules, ...(device?.rules ?? {}) },
     evidence: { ...policy.evidence, ...(device?.evidence ?? {}) },
@@ -228,7 +269,11 @@ function pciMatches(m: PciMatch, e: Evidence): boolean {
 }
 
 /** The first device entry whose every criterion holds for this evidence and leaf certificate. */
-export function matchDevice(policy: Policy, e: Evidence, leaf: ParsedCertificate | undefined): DevicePolicy | undefined {
+export function matchDevice(
+  policy: Policy,
+  e: Evidence,
+  leaf: ParsedCertificate | undefined,
+): DevicePolicy | undefined {
   return policy.devices.find((d) => {
     const m = d.match;
     if (m.pci && !pciMatches(m.pci, e)) return false;

@@ -18,7 +18,18 @@ export interface SchemaIssue {
   readonly message: string;
 }
 
-const ANNOTATIONS = new Set(['$schema', '$id', '$comment', 'title', 'description', 'default', 'examples', '$defs', 'errorMessage', 'deprecated']);
+const ANNOTATIONS = new Set([
+  '$schema',
+  '$id',
+  '$comment',
+  'title',
+  'description',
+  'default',
+  'examples',
+  '$defs',
+  'errorMessage',
+  'deprecated',
+]);
 const ASSERTIONS = new Set([
   '$ref',
   'type',
@@ -124,7 +135,8 @@ export class SchemaValidator {
   }
 
   private resolve(ref: unknown, at: string): JsonSchema {
-    if (typeof ref !== 'string' || !ref.startsWith('#/$defs/')) throw new Error(`schema ${at}: only local "#/$defs/..." references are supported, got ${describe(ref)}`);
+    if (typeof ref !== 'string' || !ref.startsWith('#/$defs/'))
+      throw new Error(`schema ${at}: only local "#/$defs/..." references are supported, got ${describe(ref)}`);
     const defs = isObject(this.root) ? this.root['$defs'] : undefined;
     const target = isObject(defs) ? defs[ref.slice('#/$defs/'.length)] : undefined;
     if (typeof target !== 'boolean' && !isObject(target)) throw new Error(`schema ${at}: unresolved reference ${ref}`);
@@ -138,14 +150,22 @@ export class SchemaValidator {
    */
   validate(value: unknown, max = 50): SchemaIssue[] {
     const deep = tooDeepAt(value, LIMITS.jsonNestingDepth);
-    if (deep) return [{ path: deep.path, segments: deep.segments, message: `arrays and objects nested more than ${LIMITS.jsonNestingDepth} deep (the jsonNestingDepth limit)` }];
+    if (deep)
+      return [
+        {
+          path: deep.path,
+          segments: deep.segments,
+          message: `arrays and objects nested more than ${LIMITS.jsonNestingDepth} deep (the jsonNestingDepth limit)`,
+        },
+      ];
     const issues: SchemaIssue[] = [];
     this.check(this.root, value, [], issues);
     return issues.slice(0, max);
   }
 
   private check(schema: JsonSchema, v: unknown, path: (string | number)[], out: SchemaIssue[]): void {
-    const add = (message: string, at: (string | number)[] = path) => out.push({ path: pointer(at), segments: [...at], message });
+    const add = (message: string, at: (string | number)[] = path) =>
+      out.push({ path: pointer(at), segments: [...at], message });
     if (schema === true) return;
     if (schema === false) {
       add('is not allowed here');
@@ -158,20 +178,30 @@ export class SchemaValidator {
     if (type !== undefined) {
       const types = Array.isArray(type) ? (type as string[]) : [type as string];
       if (!types.some((t) => typeMatches(v, t))) {
-        const hint = typeof s['description'] === 'string' && jsonType(v) !== 'object' && jsonType(v) !== 'array' ? ` (${s['description']})` : '';
-        add(`must be ${types.map((t) => (t === 'integer' ? 'an integer' : t === 'object' || t === 'array' ? `an ${t}` : `a ${t}`)).join(' or ')}, not ${jsonType(v)} ${describe(v)}${hint}`);
+        const hint =
+          typeof s['description'] === 'string' && jsonType(v) !== 'object' && jsonType(v) !== 'array'
+            ? ` (${s['description']})`
+            : '';
+        add(
+          `must be ${types.map((t) => (t === 'integer' ? 'an integer' : t === 'object' || t === 'array' ? `an ${t}` : `a ${t}`)).join(' or ')}, not ${jsonType(v)} ${describe(v)}${hint}`,
+        );
         return;
       }
     }
     if (s['const'] !== undefined && !deepEqual(v, s['const'])) add(`must be ${describe(s['const'])}`);
-    if (Array.isArray(s['enum']) && !s['enum'].some((e) => deepEqual(e, v))) add(`must be one of ${s['enum'].map(describe).join(', ')}, not ${describe(v)}`);
+    if (Array.isArray(s['enum']) && !s['enum'].some((e) => deepEqual(e, v)))
+      add(`must be one of ${s['enum'].map(describe).join(', ')}, not ${describe(v)}`);
 
     if (typeof v === 'string') {
       const len = [...v].length;
-      if (typeof s['minLength'] === 'number' && len < s['minLength']) add(s['minLength'] === 1 ? 'must not be empty' : `must be at least ${s['minLength']} characters long`);
-      if (typeof s['maxLength'] === 'number' && len > s['maxLength']) add(`must be at most ${s['maxLength']} characters long`);
+      if (typeof s['minLength'] === 'number' && len < s['minLength'])
+        add(s['minLength'] === 1 ? 'must not be empty' : `must be at least ${s['minLength']} characters long`);
+      if (typeof s['maxLength'] === 'number' && len > s['maxLength'])
+        add(`must be at most ${s['maxLength']} characters long`);
       if (typeof s['pattern'] === 'string' && !this.regex(s['pattern']).test(v)) {
-        add(`${describe(v)} is not ${typeof s['description'] === 'string' ? s['description'] : `of the form /${s['pattern']}/`}`);
+        add(
+          `${describe(v)} is not ${typeof s['description'] === 'string' ? s['description'] : `of the form /${s['pattern']}/`}`,
+        );
       }
     }
     if (typeof v === 'number') {
@@ -179,8 +209,10 @@ export class SchemaValidator {
       if (typeof s['maximum'] === 'number' && v > s['maximum']) add(`must be at most ${s['maximum']}, not ${v}`);
     }
     if (Array.isArray(v)) {
-      if (typeof s['minItems'] === 'number' && v.length < s['minItems']) add(`must hold at least ${s['minItems']} item${s['minItems'] === 1 ? '' : 's'}`);
-      if (typeof s['maxItems'] === 'number' && v.length > s['maxItems']) add(`must hold at most ${s['maxItems']} items`);
+      if (typeof s['minItems'] === 'number' && v.length < s['minItems'])
+        add(`must hold at least ${s['minItems']} item${s['minItems'] === 1 ? '' : 's'}`);
+      if (typeof s['maxItems'] === 'number' && v.length > s['maxItems'])
+        add(`must hold at most ${s['maxItems']} items`);
       if (s['uniqueItems'] === true) {
         v.forEach((x, i) => {
           const j = v.findIndex((y) => deepEqual(x, y));
@@ -191,10 +223,15 @@ export class SchemaValidator {
     }
     if (isObject(v)) {
       const keys = Object.keys(v);
-      if (typeof s['minProperties'] === 'number' && keys.length < s['minProperties']) add(`must have at least ${s['minProperties']} propert${s['minProperties'] === 1 ? 'y' : 'ies'}${isObject(s['properties']) ? ` of ${Object.keys(s['properties']).join(', ')}` : ''}`);
-      if (typeof s['maxProperties'] === 'number' && keys.length > s['maxProperties']) add(`must have at most ${s['maxProperties']} properties`);
+      if (typeof s['minProperties'] === 'number' && keys.length < s['minProperties'])
+        add(
+          `must have at least ${s['minProperties']} propert${s['minProperties'] === 1 ? 'y' : 'ies'}${isObject(s['properties']) ? ` of ${Object.keys(s['properties']).join(', ')}` : ''}`,
+        );
+      if (typeof s['maxProperties'] === 'number' && keys.length > s['maxProperties'])
+        add(`must have at most ${s['maxProperties']} properties`);
       if (Array.isArray(s['required'])) {
-        for (const r of s['required'] as string[]) if (!Object.hasOwn(v, r)) add(`is missing the required property "${r}"`);
+        for (const r of s['required'] as string[])
+          if (!Object.hasOwn(v, r)) add(`is missing the required property "${r}"`);
       }
       const props = isObject(s['properties']) ? s['properties'] : {};
       const patterns = isObject(s['patternProperties']) ? Object.entries(s['patternProperties']) : [];
@@ -213,7 +250,10 @@ export class SchemaValidator {
         if (!matched && s['additionalProperties'] !== undefined) {
           if (s['additionalProperties'] === false) {
             const allowed = Object.keys(props);
-            add(`unknown property "${k}"${allowed.length > 0 ? ` (allowed: ${allowed.join(', ')})` : patterns.length > 0 ? ` (keys must match /${patterns.map(([p]) => p).join('/ or /')}/)` : ''}`, [...path, k]);
+            add(
+              `unknown property "${k}"${allowed.length > 0 ? ` (allowed: ${allowed.join(', ')})` : patterns.length > 0 ? ` (keys must match /${patterns.map(([p]) => p).join('/ or /')}/)` : ''}`,
+              [...path, k],
+            );
           } else {
             this.check(s['additionalProperties'] as JsonSchema, v[k], [...path, k], out);
           }
@@ -233,11 +273,16 @@ export class SchemaValidator {
           .map((b, i) => ({ b, i }))
           .filter(({ b }) => {
             const t = typeof b === 'object' ? b['type'] : undefined;
-            return t === undefined || (Array.isArray(t) ? (t as string[]) : [t as string]).some((x) => typeMatches(v, x));
+            return (
+              t === undefined || (Array.isArray(t) ? (t as string[]) : [t as string]).some((x) => typeMatches(v, x))
+            );
           });
         const only = fitting.length === 1 ? fitting[0] : undefined;
         if (only) out.push(...(results[only.i] ?? []));
-        else add(`must match one of: ${branches.map((b) => (typeof b === 'object' && typeof b['description'] === 'string' ? b['description'] : describe(b))).join('; ')}`);
+        else
+          add(
+            `must match one of: ${branches.map((b) => (typeof b === 'object' && typeof b['description'] === 'string' ? b['description'] : describe(b))).join('; ')}`,
+          );
       }
     }
   }

@@ -79,7 +79,12 @@ export interface SignedView {
 
 const VCA_CODES: ReadonlySet<number> = new Set([RequestCode.GET_VERSION, ResponseCode.VERSION]);
 
-function analyseOne(e: Evidence, s: SignatureEvidence, index: number, reverified: { ok: boolean; reason?: string }): SignedView {
+function analyseOne(
+  e: Evidence,
+  s: SignatureEvidence,
+  index: number,
+  reverified: { ok: boolean; reason?: string },
+): SignedView {
   const problems: string[] = [];
   if (!reverified.ok) problems.push(reverified.reason ?? 'signature does not verify');
   const result = (extra: Partial<SignedView> = {}): SignedView => ({
@@ -123,7 +128,9 @@ function analyseOne(e: Evidence, s: SignatureEvidence, index: number, reverified
   for (const st of steps) {
     const want = VCA_CODES.has(st.code) ? 0x10 : s.version;
     if (st.version !== want) {
-      problems.push(`${codeName(st.code)} in the signed transcript is version ${versionString(st.version)}, the signature was recorded as ${versionString(s.version)}`);
+      problems.push(
+        `${codeName(st.code)} in the signed transcript is version ${versionString(st.version)}, the signature was recorded as ${versionString(s.version)}`,
+      );
       break;
     }
   }
@@ -132,9 +139,21 @@ function analyseOne(e: Evidence, s: SignatureEvidence, index: number, reverified
   const alg = steps.find((st): st is Extract<Step, { kind: 'ALGORITHMS' }> => st.kind === 'ALGORITHMS');
   if (alg) {
     const a = alg.msg;
-    negotiated = { version: alg.version, baseAsym: a.baseAsym, baseHash: a.baseHash, measurementHash: a.measurementHash, measurementSpec: a.measurementSpec };
-    if (a.baseAsym !== s.asymAlgo) problems.push(`the device negotiated BaseAsymAlgo 0x${a.baseAsym.toString(16)}, the signature is recorded as 0x${s.asymAlgo.toString(16)}`);
-    if (a.baseHash !== s.hashAlgo) problems.push(`the device negotiated BaseHashAlgo 0x${a.baseHash.toString(16)}, the signature is recorded as 0x${s.hashAlgo.toString(16)}`);
+    negotiated = {
+      version: alg.version,
+      baseAsym: a.baseAsym,
+      baseHash: a.baseHash,
+      measurementHash: a.measurementHash,
+      measurementSpec: a.measurementSpec,
+    };
+    if (a.baseAsym !== s.asymAlgo)
+      problems.push(
+        `the device negotiated BaseAsymAlgo 0x${a.baseAsym.toString(16)}, the signature is recorded as 0x${s.asymAlgo.toString(16)}`,
+      );
+    if (a.baseHash !== s.hashAlgo)
+      problems.push(
+        `the device negotiated BaseHashAlgo 0x${a.baseHash.toString(16)}, the signature is recorded as 0x${s.hashAlgo.toString(16)}`,
+      );
   }
 
   let requesterNonce: string | undefined;
@@ -150,20 +169,32 @@ function analyseOne(e: Evidence, s: SignatureEvidence, index: number, reverified
       problems.push('CHALLENGE_AUTH does not follow a CHALLENGE in the signed transcript');
     } else {
       requesterNonce = toHex(prev.msg.nonce);
-      if ((prev.msg.slot & 0x0f) !== s.slot && !(prev.msg.slot === 0xff && s.slot === 0xff)) problems.push(`the device was challenged for slot ${prev.msg.slot}, the signature is recorded for slot ${s.slot}`);
+      if ((prev.msg.slot & 0x0f) !== s.slot && !(prev.msg.slot === 0xff && s.slot === 0xff))
+        problems.push(
+          `the device was challenged for slot ${prev.msg.slot}, the signature is recorded for slot ${s.slot}`,
+        );
     }
     responderNonce = toHex(last.msg.nonce);
     certChainHash = toHex(last.msg.certChainHash);
     const msh = last.msg.measurementSummaryHash ? toHex(last.msg.measurementSummaryHash) : undefined;
-    if (prev.kind === 'CHALLENGE') summary = { type: prev.msg.measurementSummaryHashType, ...(msh !== undefined ? { hash: msh } : {}) };
-    if (msh !== s.measurementSummaryHash) problems.push(`the measurement summary hash recorded (${s.measurementSummaryHash ?? 'none'}) is not the signed one (${msh ?? 'none'})`);
-    requesterContext = prev.kind === 'CHALLENGE' && prev.msg.requesterContext ? toHex(prev.msg.requesterContext) : undefined;
-    if (last.msg.slot !== s.slot && !(last.msg.slot === 0x0f && s.slot === 0xff)) problems.push(`CHALLENGE_AUTH answers for slot ${last.msg.slot}, the signature is recorded for slot ${s.slot}`);
+    if (prev.kind === 'CHALLENGE')
+      summary = { type: prev.msg.measurementSummaryHashType, ...(msh !== undefined ? { hash: msh } : {}) };
+    if (msh !== s.measurementSummaryHash)
+      problems.push(
+        `the measurement summary hash recorded (${s.measurementSummaryHash ?? 'none'}) is not the signed one (${msh ?? 'none'})`,
+      );
+    requesterContext =
+      prev.kind === 'CHALLENGE' && prev.msg.requesterContext ? toHex(prev.msg.requesterContext) : undefined;
+    if (last.msg.slot !== s.slot && !(last.msg.slot === 0x0f && s.slot === 0xff))
+      problems.push(`CHALLENGE_AUTH answers for slot ${last.msg.slot}, the signature is recorded for slot ${s.slot}`);
     const slot = e.slots.find((x) => x.slot === s.slot);
     if (slot?.certChain) {
       try {
         const chainHash = digest(s.hashAlgo, fromHex(slot.certChain));
-        if (!equalBytes(chainHash, last.msg.certChainHash)) problems.push(`the certificate chain recorded for slot ${s.slot} is not the one the device signed for (CertChainHash differs)`);
+        if (!equalBytes(chainHash, last.msg.certChainHash))
+          problems.push(
+            `the certificate chain recorded for slot ${s.slot} is not the one the device signed for (CertChainHash differs)`,
+          );
       } catch (err) {
         problems.push(`cannot hash the recorded chain: ${err instanceof Error ? err.message : String(err)}`);
       }
@@ -175,12 +206,19 @@ function analyseOne(e: Evidence, s: SignatureEvidence, index: number, reverified
       requesterNonce = toHex(prev.msg.nonce);
       requesterContext = prev.msg.requesterContext ? toHex(prev.msg.requesterContext) : undefined;
       if (prev.msg.slot !== undefined && prev.msg.slot !== s.slot && !(prev.msg.slot === 0x0f && s.slot === 0xff)) {
-        problems.push(`measurements were requested signed by slot ${prev.msg.slot}, the signature is recorded for slot ${s.slot}`);
+        problems.push(
+          `measurements were requested signed by slot ${prev.msg.slot}, the signature is recorded for slot ${s.slot}`,
+        );
       }
     }
     responderNonce = toHex(last.msg.nonce);
     // The response names the slot whose key signed it (1.1+); it must be the one asked for and recorded.
-    if (last.version >= 0x11 && prev.kind === 'GET_MEASUREMENTS' && prev.msg.slot !== undefined && last.msg.slot !== prev.msg.slot) {
+    if (
+      last.version >= 0x11 &&
+      prev.kind === 'GET_MEASUREMENTS' &&
+      prev.msg.slot !== undefined &&
+      last.msg.slot !== prev.msg.slot
+    ) {
       problems.push(`the signed MEASUREMENTS answers for slot ${last.msg.slot}, slot ${prev.msg.slot} was asked`);
     }
     contentChanged = last.version >= 0x12 && last.msg.contentChanged === 1;
@@ -195,11 +233,14 @@ function analyseOne(e: Evidence, s: SignatureEvidence, index: number, reverified
           ...(b.dmtf ? { type: b.dmtf.type, raw: b.dmtf.raw } : {}),
         };
         const seen = blocks.get(b.index);
-        if (seen && seen.block !== sb.block) problems.push(`measurement index ${b.index} appears twice in the signed transcript with different contents`);
+        if (seen && seen.block !== sb.block)
+          problems.push(`measurement index ${b.index} appears twice in the signed transcript with different contents`);
         blocks.set(b.index, sb);
       }
     }
-    const requests = steps.filter((st): st is Extract<Step, { kind: 'GET_MEASUREMENTS' }> => st.kind === 'GET_MEASUREMENTS');
+    const requests = steps.filter(
+      (st): st is Extract<Step, { kind: 'GET_MEASUREMENTS' }> => st.kind === 'GET_MEASUREMENTS',
+    );
     const raw = requests.some((st) => st.version >= 0x12 && (st.msg.attributes & 0x02) !== 0);
     const countAt = steps.findIndex((st) => st.kind === 'GET_MEASUREMENTS' && st.msg.operation === 0);
     const count = countAt >= 0 ? steps[countAt + 1] : undefined;
@@ -208,13 +249,19 @@ function analyseOne(e: Evidence, s: SignatureEvidence, index: number, reverified
     summarisable = !raw && (all || counted);
   }
   if (requesterNonce !== undefined && requesterNonce !== s.requesterNonce) {
-    problems.push(`the requester nonce recorded (${s.requesterNonce}) is not the one in the signed request (${requesterNonce})`);
+    problems.push(
+      `the requester nonce recorded (${s.requesterNonce}) is not the one in the signed request (${requesterNonce})`,
+    );
   }
   if (requesterContext !== s.requesterContext) {
-    problems.push(`the requester context recorded (${s.requesterContext ?? 'none'}) is not the signed one (${requesterContext ?? 'none'})`);
+    problems.push(
+      `the requester context recorded (${s.requesterContext ?? 'none'}) is not the signed one (${requesterContext ?? 'none'})`,
+    );
   }
   if (responderNonce !== undefined && responderNonce !== s.responderNonce) {
-    problems.push(`the responder nonce recorded (${s.responderNonce}) is not the one in the signed response (${responderNonce})`);
+    problems.push(
+      `the responder nonce recorded (${s.responderNonce}) is not the one in the signed response (${responderNonce})`,
+    );
   }
   return result({
     ...(requesterNonce !== undefined ? { requesterNonce } : {}),
@@ -222,7 +269,12 @@ function analyseOne(e: Evidence, s: SignatureEvidence, index: number, reverified
     ...(certChainHash !== undefined ? { certChainHash } : {}),
     ...(negotiated ? { negotiated } : {}),
     blocks: [...blocks.values()].sort((x, y) => x.index - y.index),
-    ...(summary ? { measurementSummaryHashType: summary.type, ...(summary.hash !== undefined ? { measurementSummaryHash: summary.hash } : {}) } : {}),
+    ...(summary
+      ? {
+          measurementSummaryHashType: summary.type,
+          ...(summary.hash !== undefined ? { measurementSummaryHash: summary.hash } : {}),
+        }
+      : {}),
     ...(last.kind === 'MEASUREMENTS' ? { summarisable, contentChanged } : {}),
   });
 }
@@ -272,7 +324,11 @@ export interface MeasurementReconciliation {
  * A listed measurement whose block or value is not the signed one is reported as forged; an
  * unsigned listed measurement whose value does not match its own block as malformed.
  */
-export function reconcileMeasurements(e: Evidence, views: readonly SignedView[], slots: ReadonlySet<number>): MeasurementReconciliation {
+export function reconcileMeasurements(
+  e: Evidence,
+  views: readonly SignedView[],
+  slots: ReadonlySet<number>,
+): MeasurementReconciliation {
   const out = new Map<number, EffectiveMeasurement>();
   for (const v of views) {
     if (!v.valid || v.kind !== 'MEASUREMENTS' || !slots.has(v.slot)) continue;
@@ -283,8 +339,16 @@ export function reconcileMeasurements(e: Evidence, views: readonly SignedView[],
   for (const m of e.measurements) {
     const signed = out.get(m.index);
     if (signed) {
-      if (m.block !== signed.block) forged.push({ index: m.index, message: `measurement ${m.index} in the evidence is not the block the device signed` });
-      else if (m.value !== signed.value) forged.push({ index: m.index, message: `measurement ${m.index} value ${short(m.value)} is not the signed value ${short(signed.value)}` });
+      if (m.block !== signed.block)
+        forged.push({
+          index: m.index,
+          message: `measurement ${m.index} in the evidence is not the block the device signed`,
+        });
+      else if (m.value !== signed.value)
+        forged.push({
+          index: m.index,
+          message: `measurement ${m.index} value ${short(m.value)} is not the signed value ${short(signed.value)}`,
+        });
       continue;
     }
     // Not covered by any valid signature: take it from its own block, if that decodes and agrees.
@@ -293,8 +357,13 @@ export function reconcileMeasurements(e: Evidence, views: readonly SignedView[],
       malformed.push({ index: m.index, message: `measurement ${m.index}: ${parsed}` });
       continue;
     }
-    if (parsed.index !== m.index) malformed.push({ index: m.index, message: `measurement ${m.index}: its block is for index ${parsed.index}` });
-    else if (parsed.value !== m.value) malformed.push({ index: m.index, message: `measurement ${m.index}: value ${short(m.value)} is not the value in its block (${short(parsed.value)})` });
+    if (parsed.index !== m.index)
+      malformed.push({ index: m.index, message: `measurement ${m.index}: its block is for index ${parsed.index}` });
+    else if (parsed.value !== m.value)
+      malformed.push({
+        index: m.index,
+        message: `measurement ${m.index}: value ${short(m.value)} is not the value in its block (${short(parsed.value)})`,
+      });
     else out.set(m.index, { ...parsed, signed: false });
   }
   return { measurements: new Map([...out.entries()].sort((a, b) => a[0] - b[0])), forged, malformed };

@@ -111,7 +111,8 @@ export class TrustStore implements TrustSource {
   private read(): State {
     const anchors: ParsedCertificate[] = [...this.fixedAnchors];
     for (const p of this.anchorPaths) anchors.push(...loadCertificates(p));
-    if (anchors.length === 0 && this.anchorPaths.length > 0) throw new TrustSourceError(`trust anchors: no certificate found in ${this.anchorPaths.join(', ')}`);
+    if (anchors.length === 0 && this.anchorPaths.length > 0)
+      throw new TrustSourceError(`trust anchors: no certificate found in ${this.anchorPaths.join(', ')}`);
     const denyList = this.denyPaths.length > 0 ? loadDenyList(this.denyPaths) : new DenyList();
     const fixed = this.opts.denyList?.entries();
     if (fixed) {
@@ -120,7 +121,9 @@ export class TrustStore implements TrustSource {
     }
     // One anchor per distinct certificate.
     const seen = new Set<string>();
-    const unique = anchors.filter((a) => (seen.has(a.fingerprintSha256) ? false : (seen.add(a.fingerprintSha256), true)));
+    const unique = anchors.filter((a) =>
+      seen.has(a.fingerprintSha256) ? false : (seen.add(a.fingerprintSha256), true),
+    );
     return { anchors: unique, denyList };
   }
 
@@ -130,9 +133,20 @@ export class TrustStore implements TrustSource {
     try {
       this.state = this.read();
       this.gen++;
-      result = { ok: true, generation: this.gen, anchors: this.state.anchors.length, denyEntries: this.state.denyList.size };
+      result = {
+        ok: true,
+        generation: this.gen,
+        anchors: this.state.anchors.length,
+        denyEntries: this.state.denyList.size,
+      };
     } catch (e) {
-      result = { ok: false, generation: this.gen, anchors: this.state.anchors.length, denyEntries: this.state.denyList.size, error: e instanceof Error ? e.message : String(e) };
+      result = {
+        ok: false,
+        generation: this.gen,
+        anchors: this.state.anchors.length,
+        denyEntries: this.state.denyList.size,
+        error: e instanceof Error ? e.message : String(e),
+      };
     }
     this.opts.onReload?.(result);
     return result;
@@ -171,7 +185,13 @@ export class TrustStore implements TrustSource {
         w.unref();
         this.watchers.push(w);
       } catch (e) {
-        this.opts.onReload?.({ ok: false, generation: this.gen, anchors: this.state.anchors.length, denyEntries: this.state.denyList.size, error: `cannot watch ${dir}: ${e instanceof Error ? e.message : String(e)}` });
+        this.opts.onReload?.({
+          ok: false,
+          generation: this.gen,
+          anchors: this.state.anchors.length,
+          denyEntries: this.state.denyList.size,
+          error: `cannot watch ${dir}: ${e instanceof Error ? e.message : String(e)}`,
+        });
       }
     }
     return this;

@@ -27,7 +27,16 @@ import { OID_DMTF_EKU_RESPONDER_AUTH } from '../x509/oids.js';
 import { chainForSlot } from '../x509/slot-chain.js';
 import { checkCmaSan, cmaSanString } from './cma-san.js';
 import { parseEvidence } from './evidence-input.js';
-import { DEFAULT_POLICY, effectivePolicy, matchDevice, type DevicePolicy, type EvidenceRequirements, type Policy, type RuleName, type Rules } from './policy.js';
+import {
+  DEFAULT_POLICY,
+  effectivePolicy,
+  matchDevice,
+  type DevicePolicy,
+  type EvidenceRequirements,
+  type Policy,
+  type RuleName,
+  type Rules,
+} from './policy.js';
 import { checkReferenceValues } from './reference-values.js';
 import { analyseSignatures, reconcileMeasurements, type SignedView } from './signed.js';
 import type { TrustSource } from './trust-store.js';
@@ -94,21 +103,38 @@ function readChain(e: Evidence, slot: number, v: VerdictBuilder): SlotChain | un
     return undefined;
   }
   try {
-    const c = chainForSlot(fromHex(s.certChain), { version: e.versionByte, hashId: e.algorithms.baseHash, cache: sharedCertificateCache, maxCertificates: MAX_CHAIN_CERTIFICATES });
+    const c = chainForSlot(fromHex(s.certChain), {
+      version: e.versionByte,
+      hashId: e.algorithms.baseHash,
+      cache: sharedCertificateCache,
+      maxCertificates: MAX_CHAIN_CERTIFICATES,
+    });
     return { slot, certModel: s.certModel, rootHash: c.rootHash, certs: c.certificates };
   } catch (err) {
     const message = err instanceof Error ? err.message : String(err);
     const certIndex = err instanceof SpdmError ? err.details['certIndex'] : undefined;
     // chainForSlot prefixes the parser's message with the index, which this message already names.
     const parserMessage = err instanceof Error && err.cause instanceof Error ? err.cause.message : message;
-    if (typeof certIndex === 'number') v.fail('CERT_INVALID', `slot ${slot}: certificate ${certIndex} cannot be parsed: ${parserMessage}`, { slot, certIndex });
-    else if (err instanceof SpdmError && err.code === 'LIMIT_EXCEEDED') v.fail('CHAIN_INVALID', `slot ${slot}: ${message}`, { slot });
+    if (typeof certIndex === 'number')
+      v.fail('CERT_INVALID', `slot ${slot}: certificate ${certIndex} cannot be parsed: ${parserMessage}`, {
+        slot,
+        certIndex,
+      });
+    else if (err instanceof SpdmError && err.code === 'LIMIT_EXCEEDED')
+      v.fail('CHAIN_INVALID', `slot ${slot}: ${message}`, { slot });
     else v.fail('CHAIN_INVALID', `slot ${slot}: the SPDM certificate chain cannot be decoded: ${message}`, { slot });
     return undefined;
   }
 }
 
-function checkChain(e: Evidence, c: SlotChain, rules: Rules, trust: TrustSource, certTime: Date, v: VerdictBuilder): void {
+function checkChain(
+  e: Evidence,
+  c: SlotChain,
+  rules: Rules,
+  trust: TrustSource,
+  certTime: Date,
+  v: VerdictBuilder,
+): void {
   const { slot, certs } = c;
   const leaf = certs.at(-1) as ParsedCertificate;
   const before = v.reasons.length + v.warnings.length;
@@ -125,18 +151,35 @@ function checkChain(e: Evidence, c: SlotChain, rules: Rules, trust: TrustSource,
   const problems = [...report.problems];
   const first = certs[0] as ParsedCertificate;
   if (first.selfIssued && !equalBytes(c.rootHash, digest(e.algorithms.baseHash, first.der))) {
-    problems.unshift({ code: 'ROOT_HASH', certIndex: 0, message: 'RootHash is not the hash of the root certificate in the chain' });
+    problems.unshift({
+      code: 'ROOT_HASH',
+      certIndex: 0,
+      message: 'RootHash is not the hash of the root certificate in the chain',
+    });
   }
   for (const p of problems) {
     const [code, rule] = PROBLEM_RULE[p.code];
     const cert = certs[p.certIndex];
-    v.fail(code, `slot ${slot}: ${p.message}`, { slot, certIndex: p.certIndex, problem: p.code, ...(cert ? { subject: cert.subject } : {}) }, rules[rule]);
+    v.fail(
+      code,
+      `slot ${slot}: ${p.message}`,
+      { slot, certIndex: p.certIndex, problem: p.code, ...(cert ? { subject: cert.subject } : {}) },
+      rules[rule],
+    );
   }
   if (rules.responderAuthEku !== 'off' && !(leaf.extendedKeyUsage ?? []).includes(OID_DMTF_EKU_RESPONDER_AUTH)) {
-    v.fail('EKU', `slot ${slot}: leaf "${leaf.subject}" lacks the DMTF responder-auth extended key usage (${OID_DMTF_EKU_RESPONDER_AUTH})`, { slot, certIndex: certs.length - 1, subject: leaf.subject }, rules.responderAuthEku);
+    v.fail(
+      'EKU',
+      `slot ${slot}: leaf "${leaf.subject}" lacks the DMTF responder-auth extended key usage (${OID_DMTF_EKU_RESPONDER_AUTH})`,
+      { slot, certIndex: certs.length - 1, subject: leaf.subject },
+      rules.responderAuthEku,
+    );
   }
   if (v.reasons.length + v.warnings.length === before) {
-    v.pass('CERTIFICATE_RULES', `slot ${slot}: ${certs.length} certificates satisfy the SPDM/DMTF rules and are valid at ${certTime.toISOString()}`);
+    v.pass(
+      'CERTIFICATE_RULES',
+      `slot ${slot}: ${certs.length} certificates satisfy the SPDM/DMTF rules and are valid at ${certTime.toISOString()}`,
+    );
   }
 
   // Trust anchor.
@@ -150,32 +193,50 @@ function checkChain(e: Evidence, c: SlotChain, rules: Rules, trust: TrustSource,
     }
     if (t.trusted && t.anchor) {
       anchor = t.anchor;
-      v.pass('CHAIN_TRUSTED', `slot ${slot}: the chain leads to trust anchor "${t.anchor.subject}" (sha256 ${t.anchor.fingerprintSha256})`);
+      v.pass(
+        'CHAIN_TRUSTED',
+        `slot ${slot}: the chain leads to trust anchor "${t.anchor.subject}" (sha256 ${t.anchor.fingerprintSha256})`,
+      );
     } else {
-      v.fail('CHAIN_UNTRUSTED', `slot ${slot}: ${t.reason ?? 'the chain does not lead to a trust anchor'}`, { slot, root: first.subject, rootFingerprint: first.fingerprintSha256 }, rules.chain);
+      v.fail(
+        'CHAIN_UNTRUSTED',
+        `slot ${slot}: ${t.reason ?? 'the chain does not lead to a trust anchor'}`,
+        { slot, root: first.subject, rootFingerprint: first.fingerprintSha256 },
+        rules.chain,
+      );
     }
   }
 
   // Deny-list: every certificate of the chain, and the anchor it leads to.
   if (rules.deny !== 'off') {
     const deny = trust.denyList;
-    const candidates: { cert: ParsedCertificate; certIndex: number | 'anchor' }[] = certs.map((cert, certIndex) => ({ cert, certIndex }));
-    if (anchor && !certs.some((x) => x.fingerprintSha256 === anchor.fingerprintSha256)) candidates.push({ cert: anchor, certIndex: 'anchor' });
+    const candidates: { cert: ParsedCertificate; certIndex: number | 'anchor' }[] = certs.map((cert, certIndex) => ({
+      cert,
+      certIndex,
+    }));
+    if (anchor && !certs.some((x) => x.fingerprintSha256 === anchor.fingerprintSha256))
+      candidates.push({ cert: anchor, certIndex: 'anchor' });
     let denied = 0;
     for (const { cert, certIndex } of candidates) {
       const m = deny.match(cert);
       if (!m) continue;
       denied++;
-      const which = certIndex === 'anchor' ? 'trust anchor' : certIndex === certs.length - 1 ? 'leaf' : `certificate ${certIndex}`;
-      v.fail('CERT_DENIED', `slot ${slot}: ${which} "${cert.subject}" (serial ${cert.serialNumber}) is on the deny-list by ${m.by === 'fingerprint' ? 'fingerprint' : 'issuer and serial number'}${m.source ? ` (${m.source})` : ''}`, {
-        slot,
-        certIndex,
-        subject: cert.subject,
-        fingerprint: cert.fingerprintSha256,
-        by: m.by,
-        entry: m.entry,
-        ...(m.source ? { source: m.source } : {}),
-      }, rules.deny);
+      const which =
+        certIndex === 'anchor' ? 'trust anchor' : certIndex === certs.length - 1 ? 'leaf' : `certificate ${certIndex}`;
+      v.fail(
+        'CERT_DENIED',
+        `slot ${slot}: ${which} "${cert.subject}" (serial ${cert.serialNumber}) is on the deny-list by ${m.by === 'fingerprint' ? 'fingerprint' : 'issuer and serial number'}${m.source ? ` (${m.source})` : ''}`,
+        {
+          slot,
+          certIndex,
+          subject: cert.subject,
+          fingerprint: cert.fingerprintSha256,
+          by: m.by,
+          entry: m.entry,
+          ...(m.source ? { source: m.source } : {}),
+        },
+        rules.deny,
+      );
     }
     if (denied === 0) v.pass('NOT_DENIED', `slot ${slot}: no certificate is on the deny-list (${deny.size} entries)`);
   }
@@ -183,7 +244,12 @@ function checkChain(e: Evidence, c: SlotChain, rules: Rules, trust: TrustSource,
   // PCIe CMA: the leaf names the PCI function.
   if (rules.cmaSan !== 'off') {
     if (!e.pci) {
-      v.fail('PCI_IDENTITY_MISSING', 'the evidence carries no PCI identity, so the PCIe CMA subjectAltName rule cannot be checked', { slot }, rules.cmaSan);
+      v.fail(
+        'PCI_IDENTITY_MISSING',
+        'the evidence carries no PCI identity, so the PCIe CMA subjectAltName rule cannot be checked',
+        { slot },
+        rules.cmaSan,
+      );
     } else {
       const r = checkCmaSan(leaf, e.pci);
       if (r.ok) v.pass('SAN_MATCH', `slot ${slot}: the leaf names the device "${r.expected}"`);
@@ -194,31 +260,54 @@ function checkChain(e: Evidence, c: SlotChain, rules: Rules, trust: TrustSource,
 
 function checkSignatures(e: Evidence, views: readonly SignedView[], v: VerdictBuilder): void {
   if (views.length === 0) {
-    v.fail('SIGNATURE_MISSING', 'the evidence holds no signature: the device never proved it holds the key of its certificate');
+    v.fail(
+      'SIGNATURE_MISSING',
+      'the evidence holds no signature: the device never proved it holds the key of its certificate',
+    );
     return;
   }
   let bad = 0;
   for (const s of views) {
     if (s.valid) continue;
     bad++;
-    v.fail('SIGNATURE_INVALID', `signature ${s.signatureIndex} (${s.kind}, slot ${s.slot}): ${s.problems.join('; ')}`, { signatureIndex: s.signatureIndex, kind: s.kind, slot: s.slot });
+    v.fail('SIGNATURE_INVALID', `signature ${s.signatureIndex} (${s.kind}, slot ${s.slot}): ${s.problems.join('; ')}`, {
+      signatureIndex: s.signatureIndex,
+      kind: s.kind,
+      slot: s.slot,
+    });
   }
   // The evidence's own account of the connection must be what the device signed.
   const inconsistent: string[] = [];
   for (const s of views.filter((x) => x.valid)) {
-    if (s.version !== e.versionByte) inconsistent.push(`the evidence says SPDM ${versionString(e.versionByte)} but signature ${s.signatureIndex} was made under ${versionString(s.version)}`);
-    if (s.asymAlgo !== e.algorithms.baseAsym) inconsistent.push(`the evidence says BaseAsymAlgo 0x${e.algorithms.baseAsym.toString(16)} but signature ${s.signatureIndex} uses 0x${s.asymAlgo.toString(16)}`);
-    if (s.hashAlgo !== e.algorithms.baseHash) inconsistent.push(`the evidence says BaseHashAlgo 0x${e.algorithms.baseHash.toString(16)} but signature ${s.signatureIndex} uses 0x${s.hashAlgo.toString(16)}`);
+    if (s.version !== e.versionByte)
+      inconsistent.push(
+        `the evidence says SPDM ${versionString(e.versionByte)} but signature ${s.signatureIndex} was made under ${versionString(s.version)}`,
+      );
+    if (s.asymAlgo !== e.algorithms.baseAsym)
+      inconsistent.push(
+        `the evidence says BaseAsymAlgo 0x${e.algorithms.baseAsym.toString(16)} but signature ${s.signatureIndex} uses 0x${s.asymAlgo.toString(16)}`,
+      );
+    if (s.hashAlgo !== e.algorithms.baseHash)
+      inconsistent.push(
+        `the evidence says BaseHashAlgo 0x${e.algorithms.baseHash.toString(16)} but signature ${s.signatureIndex} uses 0x${s.hashAlgo.toString(16)}`,
+      );
     if (s.negotiated && s.negotiated.measurementSpec !== e.algorithms.measurementSpec) {
-      inconsistent.push(`the evidence says MeasurementSpecification 0x${e.algorithms.measurementSpec.toString(16)} but the device negotiated 0x${s.negotiated.measurementSpec.toString(16)}`);
+      inconsistent.push(
+        `the evidence says MeasurementSpecification 0x${e.algorithms.measurementSpec.toString(16)} but the device negotiated 0x${s.negotiated.measurementSpec.toString(16)}`,
+      );
     }
     if (s.negotiated && s.negotiated.measurementHash !== e.algorithms.measurementHash) {
-      inconsistent.push(`the evidence says MeasurementHashAlgo 0x${e.algorithms.measurementHash.toString(16)} but the device negotiated 0x${s.negotiated.measurementHash.toString(16)}`);
+      inconsistent.push(
+        `the evidence says MeasurementHashAlgo 0x${e.algorithms.measurementHash.toString(16)} but the device negotiated 0x${s.negotiated.measurementHash.toString(16)}`,
+      );
     }
   }
   for (const msg of [...new Set(inconsistent)]) v.fail('SIGNATURE_INVALID', `${msg}: not what the device signed`);
   if (bad === 0 && inconsistent.length === 0) {
-    v.pass('SIGNATURES_VALID', `${views.length} signature${views.length === 1 ? '' : 's'} (${views.map((s) => s.kind).join(', ')}) verify with the leaf key and match the evidence`);
+    v.pass(
+      'SIGNATURES_VALID',
+      `${views.length} signature${views.length === 1 ? '' : 's'} (${views.map((s) => s.kind).join(', ')}) verify with the leaf key and match the evidence`,
+    );
   }
 }
 
@@ -229,19 +318,34 @@ function checkSignatures(e: Evidence, views: readonly SignedView[], v: VerdictBu
  * signed blocks are the complete set in digest form; a TCB-only summary cannot be recomputed.
  */
 function checkSummaryHash(views: readonly SignedView[], v: VerdictBuilder): void {
-  const full = views.find((s) => s.valid && s.kind === 'MEASUREMENTS' && s.summarisable === true && s.blocks.length > 0);
+  const full = views.find(
+    (s) => s.valid && s.kind === 'MEASUREMENTS' && s.summarisable === true && s.blocks.length > 0,
+  );
   if (!full) return;
   for (const s of views) {
-    if (!s.valid || s.kind !== 'CHALLENGE_AUTH' || s.measurementSummaryHashType !== 0xff || s.measurementSummaryHash === undefined) continue;
+    if (
+      !s.valid ||
+      s.kind !== 'CHALLENGE_AUTH' ||
+      s.measurementSummaryHashType !== 0xff ||
+      s.measurementSummaryHash === undefined
+    )
+      continue;
     const expected = toHex(digest(s.hashAlgo, ...full.blocks.map((b) => fromHex(b.block))));
     if (expected === s.measurementSummaryHash) {
-      v.pass('MEASUREMENT_SUMMARY_MATCH', `the measurement summary hash signed in CHALLENGE_AUTH is the hash of the ${full.blocks.length} signed measurement blocks`);
+      v.pass(
+        'MEASUREMENT_SUMMARY_MATCH',
+        `the measurement summary hash signed in CHALLENGE_AUTH is the hash of the ${full.blocks.length} signed measurement blocks`,
+      );
     } else {
-      v.fail('MEASUREMENT_MISMATCH', `the measurement summary hash signed in CHALLENGE_AUTH (${s.measurementSummaryHash}) is not the hash of the ${full.blocks.length} measurement blocks signed in MEASUREMENTS (${expected}): the device signed two different accounts of its state`, {
-        signatureIndex: s.signatureIndex,
-        expected,
-        actual: s.measurementSummaryHash,
-      });
+      v.fail(
+        'MEASUREMENT_MISMATCH',
+        `the measurement summary hash signed in CHALLENGE_AUTH (${s.measurementSummaryHash}) is not the hash of the ${full.blocks.length} measurement blocks signed in MEASUREMENTS (${expected}): the device signed two different accounts of its state`,
+        {
+          signatureIndex: s.signatureIndex,
+          expected,
+          actual: s.measurementSummaryHash,
+        },
+      );
     }
   }
 }
@@ -250,7 +354,11 @@ function checkSummaryHash(views: readonly SignedView[], v: VerdictBuilder): void
 function checkContentChanged(views: readonly SignedView[], v: VerdictBuilder): void {
   for (const s of views) {
     if (!s.valid || s.kind !== 'MEASUREMENTS' || s.contentChanged !== true) continue;
-    v.fail('MEASUREMENT_MISMATCH', `signature ${s.signatureIndex} (MEASUREMENTS) reports ContentChanged: the device's measurements changed during the signed sequence, so its blocks are not one consistent state`, { signatureIndex: s.signatureIndex });
+    v.fail(
+      'MEASUREMENT_MISMATCH',
+      `signature ${s.signatureIndex} (MEASUREMENTS) reports ContentChanged: the device's measurements changed during the signed sequence, so its blocks are not one consistent state`,
+      { signatureIndex: s.signatureIndex },
+    );
   }
 }
 
@@ -269,29 +377,47 @@ function checkNonce(views: readonly SignedView[], expected: string | Uint8Array,
   for (const s of valid) {
     if (s.requesterNonce !== want) {
       ok = false;
-      v.fail('NONCE_MISMATCH', `signature ${s.signatureIndex} (${s.kind}) was made over requester nonce ${s.requesterNonce ?? '(none)'}, not the expected ${want}: the evidence is not fresh`, {
-        signatureIndex: s.signatureIndex,
-        expected: want,
-        actual: s.requesterNonce,
-      });
+      v.fail(
+        'NONCE_MISMATCH',
+        `signature ${s.signatureIndex} (${s.kind}) was made over requester nonce ${s.requesterNonce ?? '(none)'}, not the expected ${want}: the evidence is not fresh`,
+        {
+          signatureIndex: s.signatureIndex,
+          expected: want,
+          actual: s.requesterNonce,
+        },
+      );
     }
   }
   if (ok) v.pass('NONCE_MATCH', `every signature is over the expected nonce ${want}`);
 }
 
-function checkAge(collectedAt: Date, now: Date, req: EvidenceRequirements, skewSeconds: number, v: VerdictBuilder): void {
+function checkAge(
+  collectedAt: Date,
+  now: Date,
+  req: EvidenceRequirements,
+  skewSeconds: number,
+  v: VerdictBuilder,
+): void {
   const ageMs = now.getTime() - collectedAt.getTime();
   if (ageMs < -skewSeconds * 1000) {
-    v.fail('STALE_EVIDENCE', `the evidence is dated ${collectedAt.toISOString()}, ${Math.round(-ageMs / 1000)} s in the future of the verifier clock`, { collectedAt: collectedAt.toISOString(), now: now.toISOString() });
+    v.fail(
+      'STALE_EVIDENCE',
+      `the evidence is dated ${collectedAt.toISOString()}, ${Math.round(-ageMs / 1000)} s in the future of the verifier clock`,
+      { collectedAt: collectedAt.toISOString(), now: now.toISOString() },
+    );
     return;
   }
   if (req.maxAgeSeconds === undefined) return;
   if (ageMs > req.maxAgeSeconds * 1000) {
-    v.fail('STALE_EVIDENCE', `the evidence was collected ${Math.round(ageMs / 1000)} s ago (${collectedAt.toISOString()}), the policy allows ${req.maxAgeSeconds} s`, {
-      collectedAt: collectedAt.toISOString(),
-      ageSeconds: Math.round(ageMs / 1000),
-      maxAgeSeconds: req.maxAgeSeconds,
-    });
+    v.fail(
+      'STALE_EVIDENCE',
+      `the evidence was collected ${Math.round(ageMs / 1000)} s ago (${collectedAt.toISOString()}), the policy allows ${req.maxAgeSeconds} s`,
+      {
+        collectedAt: collectedAt.toISOString(),
+        ageSeconds: Math.round(ageMs / 1000),
+        maxAgeSeconds: req.maxAgeSeconds,
+      },
+    );
   } else {
     v.pass('EVIDENCE_FRESH', `collected ${Math.max(0, Math.round(ageMs / 1000))} s ago, within ${req.maxAgeSeconds} s`);
   }
@@ -305,13 +431,21 @@ function identityOf(e: Evidence, leaf: ParsedCertificate | undefined): string {
   return parts.join(', ') || 'unidentified device';
 }
 
-function verifyParsed(e: Evidence, policy: Policy, trust: TrustSource, o: VerifyOptions, now: Date, v: VerdictBuilder): DevicePolicy | undefined {
+function verifyParsed(
+  e: Evidence,
+  policy: Policy,
+  trust: TrustSource,
+  o: VerifyOptions,
+  now: Date,
+  v: VerdictBuilder,
+): DevicePolicy | undefined {
   const collectedAt = new Date(e.collectedAt);
   const views = analyseSignatures(e);
 
   // The slots whose keys signed something; without signatures, every slot with a chain (for diagnosis).
   const signing = [...new Set(views.map((s) => s.slot))];
-  const primarySlot = views.find((s) => s.kind === 'CHALLENGE_AUTH')?.slot ?? signing[0] ?? e.slots.find((s) => s.certChain !== '')?.slot;
+  const primarySlot =
+    views.find((s) => s.kind === 'CHALLENGE_AUTH')?.slot ?? signing[0] ?? e.slots.find((s) => s.certChain !== '')?.slot;
   const slots = signing.length > 0 ? signing : primarySlot !== undefined ? [primarySlot] : [];
   if (slots.length === 0) v.fail('CHAIN_UNTRUSTED', 'the evidence records no certificate chain');
   const chains = slots.map((s) => readChain(e, s, v)).filter((c): c is SlotChain => c !== undefined);
@@ -330,26 +464,45 @@ function verifyParsed(e: Evidence, policy: Policy, trust: TrustSource, o: Verify
   const signedVersion = views.find((s) => s.valid)?.version ?? e.versionByte;
   if (req.minSpdmVersion !== undefined) {
     if (signedVersion < req.minSpdmVersion) {
-      v.fail('VERSION_TOO_OLD', `the device negotiated SPDM ${versionString(signedVersion)}, the policy requires at least ${versionString(req.minSpdmVersion)}`, {
-        version: versionString(signedVersion),
-        minimum: versionString(req.minSpdmVersion),
-      });
+      v.fail(
+        'VERSION_TOO_OLD',
+        `the device negotiated SPDM ${versionString(signedVersion)}, the policy requires at least ${versionString(req.minSpdmVersion)}`,
+        {
+          version: versionString(signedVersion),
+          minimum: versionString(req.minSpdmVersion),
+        },
+      );
     } else {
-      v.pass('VERSION_OK', `SPDM ${versionString(signedVersion)} meets the minimum ${versionString(req.minSpdmVersion)}`);
+      v.pass(
+        'VERSION_OK',
+        `SPDM ${versionString(signedVersion)} meets the minimum ${versionString(req.minSpdmVersion)}`,
+      );
     }
   }
 
   // Measurements: the signed blocks, with the evidence's list checked against them.
   const trustedSlots = new Set(chains.map((c) => c.slot));
   const rec = reconcileMeasurements(e, views, trustedSlots);
-  checkSummaryHash(views.filter((s) => trustedSlots.has(s.slot)), v);
-  checkContentChanged(views.filter((s) => trustedSlots.has(s.slot)), v);
-  for (const f of rec.forged) v.fail('SIGNATURE_INVALID', `${f.message}: the evidence was altered after signing`, { index: f.index });
+  checkSummaryHash(
+    views.filter((s) => trustedSlots.has(s.slot)),
+    v,
+  );
+  checkContentChanged(
+    views.filter((s) => trustedSlots.has(s.slot)),
+    v,
+  );
+  for (const f of rec.forged)
+    v.fail('SIGNATURE_INVALID', `${f.message}: the evidence was altered after signing`, { index: f.index });
   for (const m of rec.malformed) v.fail('MALFORMED_EVIDENCE', m.message, { index: m.index });
 
   if (!device) {
-    if (req.requireDevicePolicy) v.fail('NO_POLICY_FOR_DEVICE', `no device entry of ${policy.source ?? 'the policy'} matches ${identityOf(e, leaf)}`);
-    else if (policy.devices.length > 0) v.pass('NO_DEVICE_POLICY', `no device entry matches ${identityOf(e, leaf)}; reference values not checked`);
+    if (req.requireDevicePolicy)
+      v.fail(
+        'NO_POLICY_FOR_DEVICE',
+        `no device entry of ${policy.source ?? 'the policy'} matches ${identityOf(e, leaf)}`,
+      );
+    else if (policy.devices.length > 0)
+      v.pass('NO_DEVICE_POLICY', `no device entry matches ${identityOf(e, leaf)}; reference values not checked`);
     return undefined;
   }
   v.pass('DEVICE_POLICY', `device entry "${device.name}" applies to ${identityOf(e, leaf)}`);
@@ -374,7 +527,12 @@ function verifyParsed(e: Evidence, policy: Policy, trust: TrustSource, o: Verify
  * if (verdict.status !== 'trusted') console.error(formatVerdict(verdict));
  * ```
  */
-export function verify(evidence: unknown, policy: Policy | undefined, trust: TrustSource, options: VerifyOptions = {}): Verdict {
+export function verify(
+  evidence: unknown,
+  policy: Policy | undefined,
+  trust: TrustSource,
+  options: VerifyOptions = {},
+): Verdict {
   const now = options.now ?? new Date();
   const v = new VerdictBuilder();
   const parsed = parseEvidence(evidence);
@@ -388,7 +546,10 @@ export function verify(evidence: unknown, policy: Policy | undefined, trust: Tru
     device = verifyParsed(parsed.evidence, policy ?? DEFAULT_POLICY, trust, options, now, v);
   } catch (err) {
     // A defect, or input no check above anticipated: never trusted, never thrown.
-    v.fail('MALFORMED_EVIDENCE', `the evidence could not be verified: ${err instanceof Error ? err.message : String(err)}`);
+    v.fail(
+      'MALFORMED_EVIDENCE',
+      `the evidence could not be verified: ${err instanceof Error ? err.message : String(err)}`,
+    );
   }
   return v.finish(now, device?.name);
 }

@@ -14,14 +14,28 @@ export function readFileBounded(path: string, maxBytes: number, limit: string): 
   const fd = openSync(path, 'r');
   try {
     const st = fstatSync(fd);
-    if (st.isFile() && st.size > maxBytes) throw new LimitError(limit, st.size, maxBytes, path, `${path} is ${st.size} bytes, more than the ${limit} limit of ${maxBytes}`);
+    if (st.isFile() && st.size > maxBytes)
+      throw new LimitError(
+        limit,
+        st.size,
+        maxBytes,
+        path,
+        `${path} is ${st.size} bytes, more than the ${limit} limit of ${maxBytes}`,
+      );
     // The size can change between fstat and read (or be unknown, for a pipe): read until the end
     // or one byte past the bound, growing the buffer only as data actually arrives.
     let buf = Buffer.allocUnsafe(Math.min(maxBytes + 1, Math.max(st.isFile() ? st.size + 1 : 0, 64 * 1024)));
     let n = 0;
     for (;;) {
       if (n === buf.length) {
-        if (n > maxBytes) throw new LimitError(limit, n, maxBytes, path, `${path} holds more than the ${limit} limit of ${maxBytes} bytes`);
+        if (n > maxBytes)
+          throw new LimitError(
+            limit,
+            n,
+            maxBytes,
+            path,
+            `${path} holds more than the ${limit} limit of ${maxBytes} bytes`,
+          );
         const bigger = Buffer.allocUnsafe(Math.min(maxBytes + 1, 2 * buf.length));
         buf.copy(bigger, 0, 0, n);
         buf = bigger;

@@ -23,7 +23,8 @@ export interface BoundedLinesOptions {
 const NL = 0x0a;
 
 function decode(parts: readonly Uint8Array[], last: Uint8Array): string {
-  const b = parts.length === 0 ? Buffer.from(last.buffer, last.byteOffset, last.byteLength) : Buffer.concat([...parts, last]);
+  const b =
+    parts.length === 0 ? Buffer.from(last.buffer, last.byteOffset, last.byteLength) : Buffer.concat([...parts, last]);
   const n = b.length > 0 && b[b.length - 1] === 0x0d ? b.length - 1 : b.length;
   return b.toString('utf8', 0, n);
 }
@@ -32,14 +33,28 @@ function decode(parts: readonly Uint8Array[], last: Uint8Array): string {
  * Splits `input` (a Readable, or any iterable of chunks) at "\n". The last line need not end with
  * one. Stopping the iteration (or an error) stops reading the input: a Readable is destroyed.
  */
-export async function* boundedLines(input: AsyncIterable<unknown>, o: BoundedLinesOptions): AsyncGenerator<BoundedLine> {
+export async function* boundedLines(
+  input: AsyncIterable<unknown>,
+  o: BoundedLinesOptions,
+): AsyncGenerator<BoundedLine> {
   let parts: Uint8Array[] = [];
   let size = 0;
   let line = 1;
   const tooLong = (seen: number) =>
-    new LimitError(o.limit, seen, o.maxBytes, `line ${line}`, `line ${line}: longer than the ${o.limit} limit of ${o.maxBytes} bytes (${seen} bytes read and no end of line)`);
+    new LimitError(
+      o.limit,
+      seen,
+      o.maxBytes,
+      `line ${line}`,
+      `line ${line}: longer than the ${o.limit} limit of ${o.maxBytes} bytes (${seen} bytes read and no end of line)`,
+    );
   for await (const chunk of input) {
-    const b = typeof chunk === 'string' ? Buffer.from(chunk, 'utf8') : chunk instanceof Uint8Array ? Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength) : undefined;
+    const b =
+      typeof chunk === 'string'
+        ? Buffer.from(chunk, 'utf8')
+        : chunk instanceof Uint8Array
+          ? Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength)
+          : undefined;
     if (!b) throw new TypeError('boundedLines: the stream gave something other than bytes or text');
     let start = 0;
     while (start <= b.length) {

@@ -13,7 +13,8 @@ export function fromHex(hex: string, what = 'hex'): Uint8Array {
   const clean = hex.replace(/\s+/g, '');
   const bad = clean.search(/[^0-9a-fA-F]/);
   if (bad >= 0) throw new DecodeError(what, 'hex', bad, `character ${JSON.stringify(clean[bad])} is not a hex digit`);
-  if (clean.length % 2 !== 0) throw new DecodeError(what, 'hex', clean.length, `odd number of hex digits (${clean.length})`);
+  if (clean.length % 2 !== 0)
+    throw new DecodeError(what, 'hex', clean.length, `odd number of hex digits (${clean.length})`);
   return new Uint8Array(Buffer.from(clean, 'hex'));
 }
 

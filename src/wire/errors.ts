@@ -58,7 +58,12 @@ export type SpdmErrorCode =
  */
 export interface ErrorDetailsMap {
   /** `DecodeError` sets messageName/field/offset; JSON Lines readers set `line`; policy files `issues`. */
-  DECODE_ERROR: { readonly messageName?: string; readonly field?: string; readonly offset?: number; readonly line?: number };
+  DECODE_ERROR: {
+    readonly messageName?: string;
+    readonly field?: string;
+    readonly offset?: number;
+    readonly line?: number;
+  };
   ENCODE_ERROR: { readonly field?: string; readonly value?: unknown };
   /** A bound from wire/limits.ts: `limit` names it, `value` is what the input asked for, `max` what is allowed. */
   LIMIT_EXCEEDED: { readonly limit: string; readonly value: number; readonly max: number; readonly where: string };
@@ -75,25 +80,41 @@ export interface ErrorDetailsMap {
     readonly deadline?: 'request' | 'flow';
   };
   /** The device's SPDM ERROR response: its ErrorCode, the code's name and ErrorData. */
-  DEVICE_ERROR: { readonly request?: string; readonly errorCode?: number; readonly errorName?: string; readonly errorData?: number };
+  DEVICE_ERROR: {
+    readonly request?: string;
+    readonly errorCode?: number;
+    readonly errorName?: string;
+    readonly errorData?: number;
+  };
   BUSY: { readonly request?: string; readonly retries?: number };
   NOT_READY: { readonly request?: string; readonly retries?: number };
   /** Transports name what they could: a file and offset (sysfs), a BDF, a DOE `failure` and `phase`. */
-  TRANSPORT_ERROR: { readonly path?: string; readonly offset?: number; readonly bdf?: string; readonly failure?: string; readonly phase?: string; readonly reason?: string };
+  TRANSPORT_ERROR: {
+    readonly path?: string;
+    readonly offset?: number;
+    readonly bdf?: string;
+    readonly failure?: string;
+    readonly phase?: string;
+    readonly reason?: string;
+  };
   CERT_INVALID: { readonly field?: string; readonly certIndex?: number };
   DIGEST_MISMATCH: { readonly slot?: number };
   SIGNATURE_MISSING: { readonly slot?: number };
 }
 
 /** The details of an error with code `C`: its typed keys (ErrorDetailsMap) in an open record. */
-export type ErrorDetails<C extends SpdmErrorCode = SpdmErrorCode> = (C extends keyof ErrorDetailsMap ? KnownDetails<C> : unknown) &
+export type ErrorDetails<C extends SpdmErrorCode = SpdmErrorCode> = (C extends keyof ErrorDetailsMap
+  ? KnownDetails<C>
+  : unknown) &
   Readonly<Record<string, unknown>>;
 
 /**
  * ErrorDetailsMap[C], looked up key by key rather than indexed with C: `e instanceof SpdmError`
  * narrows to SpdmError<any>, and indexing with `any` would make its details `any` too.
  */
-type KnownDetails<C> = { [K in keyof ErrorDetailsMap]: C extends K ? ErrorDetailsMap[K] : never }[keyof ErrorDetailsMap];
+type KnownDetails<C> = {
+  [K in keyof ErrorDetailsMap]: C extends K ? ErrorDetailsMap[K] : never;
+}[keyof ErrorDetailsMap];
 
 /** The constructor's tail: `details` may be left out only for codes whose keys are all optional. */
 type DetailsArgs<C extends SpdmErrorCode> = C extends keyof ErrorDetailsMap

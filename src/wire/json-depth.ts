@@ -62,7 +62,13 @@ export function checkJsonText(text: string, where: string, bounds: JsonTextBound
     else if (c === OPEN_ARRAY || c === OPEN_OBJECT) {
       if (++depth > maxDepth) {
         const w = at(i);
-        throw new LimitError('jsonNestingDepth', depth, maxDepth, w, `${w}: arrays and objects nested more than ${maxDepth} deep (the jsonNestingDepth limit)`);
+        throw new LimitError(
+          'jsonNestingDepth',
+          depth,
+          maxDepth,
+          w,
+          `${w}: arrays and objects nested more than ${maxDepth} deep (the jsonNestingDepth limit)`,
+        );
       }
       if (++items > maxItems) throw itemsError(at(i), maxItems, bounds.itemsLimit);
     } else if (c === CLOSE_ARRAY || c === CLOSE_OBJECT) depth = Math.max(0, depth - 1);
@@ -101,7 +107,8 @@ export function tooDeepAt(value: unknown, maxDepth: number = LIMITS.jsonNestingD
     const before = seenAt.get(v);
     if (before !== undefined && before >= depth) continue;
     seenAt.set(v, depth);
-    if (Array.isArray(v)) for (let i = v.length - 1; i >= 0; i--) stack.push({ v: v[i], depth: depth + 1, key: i, parent: top });
+    if (Array.isArray(v))
+      for (let i = v.length - 1; i >= 0; i--) stack.push({ v: v[i], depth: depth + 1, key: i, parent: top });
     else for (const [k, x] of Object.entries(v)) stack.push({ v: x, depth: depth + 1, key: k, parent: top });
   }
   return undefined;

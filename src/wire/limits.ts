@@ -107,7 +107,12 @@ export class LimitError extends SpdmError<'LIMIT_EXCEEDED'> {
     readonly where: string,
     message?: string,
   ) {
-    super('LIMIT_EXCEEDED', message ?? `${where}: ${value} exceeds the ${limit} limit of ${max}`, { limit, value, max, where });
+    super('LIMIT_EXCEEDED', message ?? `${where}: ${value} exceeds the ${limit} limit of ${max}`, {
+      limit,
+      value,
+      max,
+      where,
+    });
     this.name = 'LimitError';
   }
 }

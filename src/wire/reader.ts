@@ -60,7 +60,9 @@ export class Reader {
     const b = this.buf;
     const p = this.pos;
     this.pos += 4;
-    return ((b[p] as number) | ((b[p + 1] as number) << 8) | ((b[p + 2] as number) << 16)) + (b[p + 3] as number) * 0x1000000;
+    return (
+      ((b[p] as number) | ((b[p + 1] as number) << 8) | ((b[p + 2] as number) << 16)) + (b[p + 3] as number) * 0x1000000
+    );
   }
 
   u16be(field: string): number {
@@ -83,7 +85,9 @@ export class Reader {
     const b = this.buf;
     const p = this.pos;
     this.pos += 4;
-    return (b[p] as number) * 0x1000000 + (((b[p + 1] as number) << 16) | ((b[p + 2] as number) << 8) | (b[p + 3] as number));
+    return (
+      (b[p] as number) * 0x1000000 + (((b[p + 1] as number) << 16) | ((b[p + 2] as number) << 8) | (b[p + 3] as number))
+    );
   }
 
   bytes(n: number, field: string): Uint8Array {

@@ -131,7 +131,12 @@ export interface ParsedCertificate {
 }
 
 function invalid(field: string, reason: string, cause?: unknown): never {
-  throw new SpdmError('CERT_INVALID', `certificate ${field}: ${reason}`, { field }, cause === undefined ? undefined : { cause });
+  throw new SpdmError(
+    'CERT_INVALID',
+    `certificate ${field}: ${reason}`,
+    { field },
+    cause === undefined ? undefined : { cause },
+  );
 }
 
 function failFor(field: string): DerFail {
@@ -219,7 +224,9 @@ function directoryString(t: Tlv, field: string): string | undefined {
       if (c.length % 4 !== 0) invalid(field, 'UniversalString length not a multiple of 4');
       let s = '';
       for (let i = 0; i < c.length; i += 4) {
-        const cp = (c[i] as number) * 0x1000000 + (((c[i + 1] as number) << 16) | ((c[i + 2] as number) << 8) | (c[i + 3] as number));
+        const cp =
+          (c[i] as number) * 0x1000000 +
+          (((c[i + 1] as number) << 16) | ((c[i + 2] as number) << 8) | (c[i + 3] as number));
         if (cp > 0x10ffff) invalid(field, 'UniversalString code point out of range');
         s += String.fromCodePoint(cp);
       }
@@ -241,7 +248,8 @@ function nameToString(name: Tlv, field: string): string {
       if (atv.tag !== Tag.SEQUENCE) invalid(field, 'AttributeTypeAndValue is not a SEQUENCE');
       const [type, value, extra] = readAllTlv(atv.contents, fail);
       const oidTlv = expectTag(type, Tag.OID, `${field} attribute type`);
-      if (value === undefined || extra !== undefined) invalid(field, 'AttributeTypeAndValue must hold a type and one value');
+      if (value === undefined || extra !== undefined)
+        invalid(field, 'AttributeTypeAndValue must hold a type and one value');
       const oid = decodeOid(oidTlv.contents);
       if (oid === undefined) invalid(field, 'malformed attribute type OID');
       const text = directoryString(value, field);
@@ -277,7 +285,14 @@ function parseTime(t: Tlv | undefined, field: string): Date {
   const [mo, d, h, mi, sec] = [m[2], m[3], m[4], m[5], m[6]].map(Number) as [number, number, number, number, number];
   const date = new Date(Date.UTC(year, mo - 1, d, h, mi, sec));
   // Date.UTC silently rolls over out-of-range fields (month 13, Feb 30); reject those.
-  if (date.getUTCFullYear() !== year || date.getUTCMonth() !== mo - 1 || date.getUTCDate() !== d || h > 23 || mi > 59 || sec > 59) {
+  if (
+    date.getUTCFullYear() !== year ||
+    date.getUTCMonth() !== mo - 1 ||
+    date.getUTCDate() !== d ||
+    h > 23 ||
+    mi > 59 ||
+    sec > 59
+  ) {
     invalid(field, `"${s}" is not a valid date`);
   }
   return date;
@@ -360,7 +375,9 @@ function otherNames(ext: ExtensionInfo): OtherNameInfo[] {
     const t = readTlv(raw, 0, failFor(field));
     if (t.end !== raw.length) invalid(field, 'trailing data in value');
     const value = t.tag === Tag.UTF8_STRING ? decodeUtf8(t.contents, field) : undefined;
-    out.push(value === undefined ? { typeId: on.typeId, tag: t.tag, raw } : { typeId: on.typeId, tag: t.tag, value, raw });
+    out.push(
+      value === undefined ? { typeId: on.typeId, tag: t.tag, raw } : { typeId: on.typeId, tag: t.tag, value, raw },
+    );
   }
   return out;
 }
@@ -465,7 +482,8 @@ export function parseCertificate(der: Uint8Array): ParsedCertificate {
   const sigAlgTlv = expectTag(parts[1], Tag.SEQUENCE, 'signatureAlgorithm');
   const sigTlv = expectTag(parts[2], Tag.BIT_STRING, 'signatureValue');
   if (parts.length !== 3) invalid('Certificate', 'expected exactly tbsCertificate, signatureAlgorithm, signatureValue');
-  if (sigTlv.contents.length < 2 || sigTlv.contents[0] !== 0) invalid('signatureValue', 'BIT STRING must be non-empty with 0 unused bits');
+  if (sigTlv.contents.length < 2 || sigTlv.contents[0] !== 0)
+    invalid('signatureValue', 'BIT STRING must be non-empty with 0 unused bits');
 
   const tbsParts = readAllTlv(tbsTlv.contents, failFor('tbsCertificate'));
   let i = 0;
@@ -501,7 +519,8 @@ export function parseCertificate(der: Uint8Array): ParsedCertificate {
 
   const sigAlg = algorithmIdentifier(sigAlgTlv, 'signatureAlgorithm');
   // RFC 5280 4.1.1.2: must be the same algorithm identifier as tbsCertificate.signature.
-  if (!equalBytes(sigAlgTlv.bytes, tbsSigAlg.bytes)) invalid('signatureAlgorithm', 'differs from tbsCertificate.signature');
+  if (!equalBytes(sigAlgTlv.bytes, tbsSigAlg.bytes))
+    invalid('signatureAlgorithm', 'differs from tbsCertificate.signature');
 
   const validity = readAllTlv(validityTlv.contents, failFor('validity'));
   if (validity.length !== 2) invalid('validity', 'expected notBefore and notAfter');
@@ -509,20 +528,33 @@ export function parseCertificate(der: Uint8Array): ParsedCertificate {
   const notAfter = parseTime(validity[1], 'validity.notAfter');
 
   const spkiParts = readAllTlv(spkiTlv.contents, failFor('subjectPublicKeyInfo'));
-  const spkiAlg = algorithmIdentifier(expectTag(spkiParts[0], Tag.SEQUENCE, 'subjectPublicKeyInfo.algorithm'), 'subjectPublicKeyInfo.algorithm');
+  const spkiAlg = algorithmIdentifier(
+    expectTag(spkiParts[0], Tag.SEQUENCE, 'subjectPublicKeyInfo.algorithm'),
+    'subjectPublicKeyInfo.algorithm',
+  );
   expectTag(spkiParts[1], Tag.BIT_STRING, 'subjectPublicKeyInfo.subjectPublicKey');
   if (spkiParts.length !== 2) invalid('subjectPublicKeyInfo', 'expected algorithm and subjectPublicKey');
   let publicKey: KeyObject;
   try {
-    publicKey = createPublicKey({ key: Buffer.from(spkiTlv.bytes.buffer, spkiTlv.bytes.byteOffset, spkiTlv.bytes.byteLength), format: 'der', type: 'spki' });
+    publicKey = createPublicKey({
+      key: Buffer.from(spkiTlv.bytes.buffer, spkiTlv.bytes.byteOffset, spkiTlv.bytes.byteLength),
+      format: 'der',
+      type: 'spki',
+    });
   } catch (e) {
-    return invalid('subjectPublicKeyInfo', `key not usable (${spkiAlg.oid}): ${e instanceof Error ? e.message : String(e)}`, e);
+    return invalid(
+      'subjectPublicKeyInfo',
+      `key not usable (${spkiAlg.oid}): ${e instanceof Error ? e.message : String(e)}`,
+      e,
+    );
   }
 
   const extensions = extensionsTlv ? readExtensions(extensionsTlv) : [];
   const ext = interpretExtensions(extensions);
   const dmtf = ext.otherNames.find((o) => o.typeId === OID_DMTF_DEVICE_INFO && o.value !== undefined);
-  const cma = ext.otherNames.filter((o) => o.typeId === OID_PCIE_CMA && o.value !== undefined).map((o) => o.value as string);
+  const cma = ext.otherNames
+    .filter((o) => o.typeId === OID_PCIE_CMA && o.value !== undefined)
+    .map((o) => o.value as string);
 
   const cert: ParsedCertificate = {
     der,

@@ -108,7 +108,8 @@ export function validateCertChain(certs: readonly ParsedCertificate[], opts: Cha
     }
     if (now < c.notBefore.getTime()) add('NOT_YET_VALID', i, `${who} is not valid before ${c.notBefore.toISOString()}`);
     if (now > c.notAfter.getTime()) add('EXPIRED', i, `${who} expired at ${c.notAfter.toISOString()}`);
-    for (const oid of c.unknownCriticalExtensions) add('UNKNOWN_CRITICAL_EXTENSION', i, `${who} has critical extension ${oid} that is not understood`);
+    for (const oid of c.unknownCriticalExtensions)
+      add('UNKNOWN_CRITICAL_EXTENSION', i, `${who} has critical extension ${oid} that is not understood`);
 
     if (i === 0 && c.selfIssued) {
       const why = opts.cache ? opts.cache.checkSignature(c, c) : checkSignature(c, c.publicKey);
@@ -117,8 +118,17 @@ export function validateCertChain(certs: readonly ParsedCertificate[], opts: Cha
     // RFC 5280 6.1: a certificate appears at most once in a path. A repeat — the same
     // certificate, or the same subject and key again — means the chain goes round in a circle
     // (each link can still verify), which path length limits alone do not catch.
-    const earlier = certs.slice(0, i).findIndex((e) => equalBytes(e.der, c.der) || (equalBytes(e.subjectDer, c.subjectDer) && equalBytes(e.spki, c.spki)));
-    if (earlier >= 0) add('REPEATED_CERTIFICATE', i, `${who} repeats certificate ${earlier}${equalBytes((certs[earlier] as ParsedCertificate).der, c.der) ? '' : ' (same subject and key)'}: the chain loops`);
+    const earlier = certs
+      .slice(0, i)
+      .findIndex(
+        (e) => equalBytes(e.der, c.der) || (equalBytes(e.subjectDer, c.subjectDer) && equalBytes(e.spki, c.spki)),
+      );
+    if (earlier >= 0)
+      add(
+        'REPEATED_CERTIFICATE',
+        i,
+        `${who} repeats certificate ${earlier}${equalBytes((certs[earlier] as ParsedCertificate).der, c.der) ? '' : ' (same subject and key)'}: the chain loops`,
+      );
     if (i > 0) {
       const issuer = certs[i - 1] as ParsedCertificate;
       if (!equalBytes(c.issuerDer, issuer.subjectDer)) {
@@ -131,21 +141,25 @@ export function validateCertChain(certs: readonly ParsedCertificate[], opts: Cha
     }
 
     if (!leaf) {
-      if (!c.basicConstraints.present || !c.basicConstraints.cA) add('CA_REQUIRED', i, `${who} signs another certificate but is not a CA (basicConstraints cA)`);
+      if (!c.basicConstraints.present || !c.basicConstraints.cA)
+        add('CA_REQUIRED', i, `${who} signs another certificate but is not a CA (basicConstraints cA)`);
       if (c.keyUsage && !c.keyUsage.keyCertSign) add('KEY_CERT_SIGN', i, `${who} has keyUsage without keyCertSign`);
       const pathLen = c.basicConstraints.pathLen;
       if (pathLen !== undefined) {
         // RFC 5280 6.1.4: non-self-issued intermediates between this CA and the leaf.
         let below = 0;
         for (let j = i + 1; j < n - 1; j++) if (!(certs[j] as ParsedCertificate).selfIssued) below++;
-        if (below > pathLen) add('PATH_LEN', i, `${who} allows ${pathLen} intermediate CA(s) below it, chain has ${below}`);
+        if (below > pathLen)
+          add('PATH_LEN', i, `${who} allows ${pathLen} intermediate CA(s) below it, chain has ${below}`);
       }
       return;
     }
 
     // Leaf rules (DSP0274 annex / libspdm libspdm_x509_certificate_check).
-    if (c.basicConstraints.present && c.basicConstraints.cA) add('LEAF_IS_CA', i, `${who} has basicConstraints cA TRUE`);
-    if (!c.basicConstraints.present && opts.version >= 0x13) add('LEAF_BASIC_CONSTRAINTS_MISSING', i, `${who} lacks basicConstraints, mandatory from SPDM 1.3`);
+    if (c.basicConstraints.present && c.basicConstraints.cA)
+      add('LEAF_IS_CA', i, `${who} has basicConstraints cA TRUE`);
+    if (!c.basicConstraints.present && opts.version >= 0x13)
+      add('LEAF_BASIC_CONSTRAINTS_MISSING', i, `${who} lacks basicConstraints, mandatory from SPDM 1.3`);
     if (c.keyUsage === undefined || c.keyUsage.empty) {
       // libspdm treats an all-zero keyUsage like a missing one; GenericCert makes it optional.
       if (!generic) add('LEAF_KEY_USAGE_MISSING', i, `${who} has no keyUsage`);
@@ -162,8 +176,10 @@ export function validateCertChain(certs: readonly ParsedCertificate[], opts: Cha
     if (eku) {
       const rsp = eku.includes(OID_DMTF_EKU_RESPONDER_AUTH);
       const req = eku.includes(OID_DMTF_EKU_REQUESTER_AUTH);
-      if (opts.role === 'responder' && req && !rsp) add('LEAF_EKU', i, `responder ${who} has requester-auth EKU without responder-auth`);
-      if (opts.role === 'requester' && rsp && !req) add('LEAF_EKU', i, `requester ${who} has responder-auth EKU without requester-auth`);
+      if (opts.role === 'responder' && req && !rsp)
+        add('LEAF_EKU', i, `responder ${who} has requester-auth EKU without responder-auth`);
+      if (opts.role === 'requester' && rsp && !req)
+        add('LEAF_EKU', i, `requester ${who} has responder-auth EKU without requester-auth`);
     }
     if (model === CertModel.ALIAS_CERT && c.spdmExtensionOids.includes(OID_DMTF_HARDWARE_IDENTITY)) {
       add('HARDWARE_IDENTITY_IN_ALIAS', i, `${who} carries hardware-identity in the AliasCert model`);
@@ -185,15 +201,26 @@ export interface SpdmChainValidation extends SlotChain {
  * Throws only for input that cannot be decoded at all (DecodeError, SpdmError CERT_INVALID with
  * `details.certIndex`); everything else is a problem in the report.
  */
-export function validateSpdmChain(chainBytes: Uint8Array, opts: ChainValidationOptions & { readonly hashId: number }): SpdmChainValidation {
+export function validateSpdmChain(
+  chainBytes: Uint8Array,
+  opts: ChainValidationOptions & { readonly hashId: number },
+): SpdmChainValidation {
   requireHash(opts.hashId);
-  const slot = chainForSlot(chainBytes, { version: opts.version, hashId: opts.hashId, ...(opts.cache ? { cache: opts.cache } : {}) });
+  const slot = chainForSlot(chainBytes, {
+    version: opts.version,
+    hashId: opts.hashId,
+    ...(opts.cache ? { cache: opts.cache } : {}),
+  });
   const { chain, certificates } = slot;
   const base = validateCertChain(certificates, opts);
   const first = certificates[0] as ParsedCertificate;
   const problems = [...base.problems];
   if (first.selfIssued && !equalBytes(chain.rootHash, digest(opts.hashId, first.der))) {
-    problems.unshift({ code: 'ROOT_HASH', certIndex: 0, message: 'RootHash is not the hash of the root certificate in the chain' });
+    problems.unshift({
+      code: 'ROOT_HASH',
+      certIndex: 0,
+      message: 'RootHash is not the hash of the root certificate in the chain',
+    });
   }
   return { ...slot, report: { ok: problems.length === 0, problems } };
 }
@@ -223,7 +250,12 @@ function validAt(c: ParsedCertificate, now: Date): boolean {
  * is one of `roots` (same DER), or is issued by one of them (issuer Name DER equals the root's
  * subject DER, the root's key verifies the signature, and the root is valid at `now`).
  */
-export function chainsToRoot(certs: readonly ParsedCertificate[], roots: readonly ParsedCertificate[], now: Date, opts: TrustOptions = {}): TrustResult {
+export function chainsToRoot(
+  certs: readonly ParsedCertificate[],
+  roots: readonly ParsedCertificate[],
+  now: Date,
+  opts: TrustOptions = {},
+): TrustResult {
   const first = certs[0];
   if (first === undefined) return { trusted: false, reason: 'empty chain' };
   const same = roots.find((r) => equalBytes(r.der, first.der));
@@ -242,7 +274,9 @@ export function chainsToRoot(certs: readonly ParsedCertificate[], roots: readonl
   for (const root of candidates) {
     if (!equalBytes(first.issuerDer, root.subjectDer)) continue;
     if (!verifyCertSignature(first, root)) {
-      reasons.push(`"${first.subject}" names trusted root "${root.subject}" as issuer but its signature does not verify with that root's key`);
+      reasons.push(
+        `"${first.subject}" names trusted root "${root.subject}" as issuer but its signature does not verify with that root's key`,
+      );
       continue;
     }
     if (!validAt(root, now)) {
@@ -251,6 +285,11 @@ export function chainsToRoot(certs: readonly ParsedCertificate[], roots: readonl
     }
     return { trusted: true, anchor: root };
   }
-  const reason = reasons.length > 0 ? reasons.join('; ') : first.selfIssued ? `root "${first.subject}" is not a trusted root` : `issuer "${first.issuer}" of "${first.subject}" is not a trusted root`;
+  const reason =
+    reasons.length > 0
+      ? reasons.join('; ')
+      : first.selfIssued
+        ? `root "${first.subject}" is not a trusted root`
+        : `issuer "${first.issuer}" of "${first.subject}" is not a trusted root`;
   return { trusted: false, reason };
 }

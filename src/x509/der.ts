@@ -69,7 +69,8 @@ export function readTlv(buf: Uint8Array, offset: number, fail: DerFail): Tlv {
   } else {
     const n = first & 0x7f;
     if (n > 4) fail(`length field of ${n} bytes is not supported (max 4)`, offset + 1);
-    if (offset + 2 + n > buf.length) fail(`length field needs ${n} byte(s), ${buf.length - offset - 2} left`, offset + 2);
+    if (offset + 2 + n > buf.length)
+      fail(`length field needs ${n} byte(s), ${buf.length - offset - 2} left`, offset + 2);
     length = 0;
     for (let i = 0; i < n; i++) length = length * 256 + (buf[offset + 2 + i] as number);
     // DER: the long form only when needed, and with no leading zero byte.
@@ -120,7 +121,8 @@ export function splitDerCertificates(concat: Uint8Array, messageName = 'CertChai
       throw new DecodeError(messageName, `Certificates[${index}]`, baseOffset + at, reason);
     };
     const t = readTlv(concat, off, fail);
-    if (t.tag !== Tag.SEQUENCE) fail(`expected a SEQUENCE (0x30), found tag 0x${t.tag.toString(16).padStart(2, '0')}`, off);
+    if (t.tag !== Tag.SEQUENCE)
+      fail(`expected a SEQUENCE (0x30), found tag 0x${t.tag.toString(16).padStart(2, '0')}`, off);
     if (t.length === 0) fail('empty certificate SEQUENCE', off);
     out.push(t.bytes);
     off = t.end;

@@ -7,7 +7,15 @@
  * Synchronous on purpose: the emulator builds identities at start-up and tests build them inline.
  * RSA key generation is slow (hundreds of ms for 3072 bits); pass `keyPair` to reuse keys.
  */
-import { createHash, createPublicKey, generateKeyPairSync, randomBytes, sign, constants, type KeyObject } from 'node:crypto';
+import {
+  createHash,
+  createPublicKey,
+  generateKeyPairSync,
+  randomBytes,
+  sign,
+  constants,
+  type KeyObject,
+} from 'node:crypto';
 import { AsnConvert, OctetString } from '@peculiar/asn1-schema';
 import {
   AlgorithmIdentifier,
@@ -88,7 +96,14 @@ export interface CertIdentity {
 
 export type SignatureHash = 'sha256' | 'sha384' | 'sha512';
 
-export type KeyUsageName = 'digitalSignature' | 'nonRepudiation' | 'keyEncipherment' | 'dataEncipherment' | 'keyAgreement' | 'keyCertSign' | 'cRLSign';
+export type KeyUsageName =
+  | 'digitalSignature'
+  | 'nonRepudiation'
+  | 'keyEncipherment'
+  | 'dataEncipherment'
+  | 'keyAgreement'
+  | 'keyCertSign'
+  | 'cRLSign';
 
 export interface LeafOptions {
   /** DMTF responder-auth EKU purpose (default true). */
@@ -163,7 +178,10 @@ export interface DeviceChain {
 }
 
 function unsupported(asymId: number): never {
-  throw new SpdmError('UNSUPPORTED_ALGORITHM', `cannot generate keys for asymmetric algorithm 0x${asymId.toString(16)}`);
+  throw new SpdmError(
+    'UNSUPPORTED_ALGORITHM',
+    `cannot generate keys for asymmetric algorithm 0x${asymId.toString(16)}`,
+  );
 }
 
 /** A fresh key pair for a BaseAsymAlgo: plain RSA keys for RSASSA and RSAPSS, EC for ECDSA, EdDSA. */
@@ -197,7 +215,8 @@ const HASH_SIZES = { sha256: 32, sha384: 48, sha512: 64 } as const;
 
 function defaultHash(key: KeyObject): SignatureHash {
   const d = key.asymmetricKeyDetails ?? {};
-  if (key.asymmetricKeyType === 'ec') return d.namedCurve === 'secp521r1' ? 'sha512' : d.namedCurve === 'secp384r1' ? 'sha384' : 'sha256';
+  if (key.asymmetricKeyType === 'ec')
+    return d.namedCurve === 'secp521r1' ? 'sha512' : d.namedCurve === 'secp384r1' ? 'sha384' : 'sha256';
   return (d.modulusLength ?? 0) >= 3072 ? 'sha384' : 'sha256';
 }
 
@@ -205,7 +224,8 @@ function signerFor(issuer: { privateKey: KeyObject; asymId?: number }, hashOverr
   const key = issuer.privateKey;
   const type = key.asymmetricKeyType;
   const hash = hashOverride ?? defaultHash(key);
-  const pss = type === 'rsa-pss' || (type === 'rsa' && issuer.asymId !== undefined && asymInfo(issuer.asymId)?.kind === 'rsapss');
+  const pss =
+    type === 'rsa-pss' || (type === 'rsa' && issuer.asymId !== undefined && asymInfo(issuer.asymId)?.kind === 'rsapss');
   if (type === 'rsa' && !pss) {
     const oid = hash === 'sha256' ? OID_SHA256_WITH_RSA : hash === 'sha384' ? OID_SHA384_WITH_RSA : OID_SHA512_WITH_RSA;
     return {
@@ -227,7 +247,8 @@ function signerFor(issuer: { privateKey: KeyObject; asymId?: number }, hashOverr
     };
   }
   if (type === 'ec') {
-    const oid = hash === 'sha256' ? OID_ECDSA_WITH_SHA256 : hash === 'sha384' ? OID_ECDSA_WITH_SHA384 : OID_ECDSA_WITH_SHA512;
+    const oid =
+      hash === 'sha256' ? OID_ECDSA_WITH_SHA256 : hash === 'sha384' ? OID_ECDSA_WITH_SHA384 : OID_ECDSA_WITH_SHA512;
     return {
       algorithm: new AlgorithmIdentifier({ algorithm: oid }),
       // X.509 carries the DER Ecdsa-Sig-Value (node's default encoding).
@@ -255,12 +276,13 @@ function serialInteger(serial: Uint8Array | undefined): ArrayBuffer {
   if (serial === undefined) {
     mag = new Uint8Array(randomBytes(16));
     // Positive and minimal: top bit clear, first byte non-zero.
-    mag[0] = ((mag[0] as number) & 0x7f) || 0x01;
+    mag[0] = (mag[0] as number) & 0x7f || 0x01;
   } else {
     let i = 0;
     while (i < serial.length - 1 && serial[i] === 0) i++;
     mag = serial.subarray(i);
-    if (mag.length === 0 || (mag.length === 1 && mag[0] === 0)) throw new SpdmError('ENCODE_ERROR', 'serial number must be positive');
+    if (mag.length === 0 || (mag.length === 1 && mag[0] === 0))
+      throw new SpdmError('ENCODE_ERROR', 'serial number must be positive');
     if (mag.length > 20) throw new SpdmError('ENCODE_ERROR', 'serial number longer than 20 octets (RFC 5280 4.1.2.2)');
   }
   const out = (mag[0] as number) & 0x80 ? Uint8Array.of(0, ...mag) : Uint8Array.from(mag);
@@ -270,7 +292,9 @@ function serialInteger(serial: Uint8Array | undefined): ArrayBuffer {
 function nameFromCommonName(commonName: string): Name {
   if (commonName === '') return new Name([]);
   return new Name([
-    new RelativeDistinguishedName([new AttributeTypeAndValue({ type: '2.5.4.3', value: new AttributeValue({ utf8String: commonName }) })]),
+    new RelativeDistinguishedName([
+      new AttributeTypeAndValue({ type: '2.5.4.3', value: new AttributeValue({ utf8String: commonName }) }),
+    ]),
   ]);
 }
 
@@ -297,12 +321,25 @@ function validity(notBefore: Date | undefined, notAfter: Date | undefined): Vali
 }
 
 function caExtensions(subjectKeyId: Uint8Array, authorityKeyId: Uint8Array, pathLen: number | undefined): Extension[] {
-  const bc = pathLen === undefined ? new BasicConstraints({ cA: true }) : new BasicConstraints({ cA: true, pathLenConstraint: pathLen });
+  const bc =
+    pathLen === undefined
+      ? new BasicConstraints({ cA: true })
+      : new BasicConstraints({ cA: true, pathLenConstraint: pathLen });
   return [
     extension(OID_CE_BASIC_CONSTRAINTS, true, AsnConvert.serialize(bc)),
-    extension(OID_CE_KEY_USAGE, true, AsnConvert.serialize(new KeyUsage(KeyUsageFlags.keyCertSign | KeyUsageFlags.cRLSign | KeyUsageFlags.digitalSignature))),
+    extension(
+      OID_CE_KEY_USAGE,
+      true,
+      AsnConvert.serialize(
+        new KeyUsage(KeyUsageFlags.keyCertSign | KeyUsageFlags.cRLSign | KeyUsageFlags.digitalSignature),
+      ),
+    ),
     extension(OID_CE_SUBJECT_KEY_IDENTIFIER, false, AsnConvert.serialize(new SubjectKeyIdentifier(subjectKeyId))),
-    extension(OID_CE_AUTHORITY_KEY_IDENTIFIER, false, AsnConvert.serialize(new AuthorityKeyIdentifier({ keyIdentifier: new KeyIdentifier(authorityKeyId) }))),
+    extension(
+      OID_CE_AUTHORITY_KEY_IDENTIFIER,
+      false,
+      AsnConvert.serialize(new AuthorityKeyIdentifier({ keyIdentifier: new KeyIdentifier(authorityKeyId) })),
+    ),
   ];
 }
 
@@ -320,34 +357,54 @@ function otherName(typeId: string, value: string): GeneralName {
   return new GeneralName({ otherName: new OtherName({ typeId, value: ab(encodeUtf8String(value)) }) });
 }
 
-function leafExtensions(o: LeafOptions, publicKey: KeyObject, subjectKeyId: Uint8Array, authorityKeyId: Uint8Array): Extension[] {
+function leafExtensions(
+  o: LeafOptions,
+  publicKey: KeyObject,
+  subjectKeyId: Uint8Array,
+  authorityKeyId: Uint8Array,
+): Extension[] {
   const exts: Extension[] = [];
   // libspdm sample leaf: basicConstraints = critical,CA:false (encodes as an empty SEQUENCE).
-  if (!o.omitBasicConstraints) exts.push(extension(OID_CE_BASIC_CONSTRAINTS, true, AsnConvert.serialize(new BasicConstraints({ cA: false }))));
+  if (!o.omitBasicConstraints)
+    exts.push(extension(OID_CE_BASIC_CONSTRAINTS, true, AsnConvert.serialize(new BasicConstraints({ cA: false }))));
   if (!o.omitKeyUsage) {
     let flags = 0;
     if (o.keyUsage) {
       for (const k of o.keyUsage) flags |= KEY_USAGE_FLAGS[k];
     } else {
       // keyEncipherment/nonRepudiation as in libspdm's RSA sample; an EC or EdDSA key cannot encipher.
-      flags = publicKey.asymmetricKeyType === 'rsa' ? KeyUsageFlags.digitalSignature | KeyUsageFlags.nonRepudiation | KeyUsageFlags.keyEncipherment : KeyUsageFlags.digitalSignature;
+      flags =
+        publicKey.asymmetricKeyType === 'rsa'
+          ? KeyUsageFlags.digitalSignature | KeyUsageFlags.nonRepudiation | KeyUsageFlags.keyEncipherment
+          : KeyUsageFlags.digitalSignature;
     }
     exts.push(extension(OID_CE_KEY_USAGE, false, AsnConvert.serialize(new KeyUsage(flags))));
   }
-  exts.push(extension(OID_CE_SUBJECT_KEY_IDENTIFIER, false, AsnConvert.serialize(new SubjectKeyIdentifier(subjectKeyId))));
+  exts.push(
+    extension(OID_CE_SUBJECT_KEY_IDENTIFIER, false, AsnConvert.serialize(new SubjectKeyIdentifier(subjectKeyId))),
+  );
   const names: GeneralName[] = [];
   const deviceInfo = o.dmtfDeviceInfo === undefined ? DEFAULT_DEVICE_INFO : o.dmtfDeviceInfo;
   if (deviceInfo !== null) names.push(otherName(OID_DMTF_DEVICE_INFO, deviceInfo));
   if (o.pcieCmaSan !== undefined) names.push(otherName(OID_PCIE_CMA, o.pcieCmaSan));
-  if (names.length > 0) exts.push(extension(OID_CE_SUBJECT_ALT_NAME, false, AsnConvert.serialize(new SubjectAlternativeName(names))));
+  if (names.length > 0)
+    exts.push(extension(OID_CE_SUBJECT_ALT_NAME, false, AsnConvert.serialize(new SubjectAlternativeName(names))));
   const eku = [OID_KP_SERVER_AUTH, OID_KP_CLIENT_AUTH];
   if (o.responderAuthEku ?? true) eku.push(OID_DMTF_EKU_RESPONDER_AUTH);
   if (o.requesterAuthEku ?? false) eku.push(OID_DMTF_EKU_REQUESTER_AUTH);
   exts.push(extension(OID_CE_EXT_KEY_USAGE, true, AsnConvert.serialize(new ExtendedKeyUsage(eku))));
   if (o.hardwareIdentity ?? true) {
-    exts.push(extension(OID_DMTF_SPDM_EXTENSION, false, encodeSequence(encodeSequence(encodeOid(OID_DMTF_HARDWARE_IDENTITY)))));
+    exts.push(
+      extension(OID_DMTF_SPDM_EXTENSION, false, encodeSequence(encodeSequence(encodeOid(OID_DMTF_HARDWARE_IDENTITY)))),
+    );
   }
-  exts.push(extension(OID_CE_AUTHORITY_KEY_IDENTIFIER, false, AsnConvert.serialize(new AuthorityKeyIdentifier({ keyIdentifier: new KeyIdentifier(authorityKeyId) }))));
+  exts.push(
+    extension(
+      OID_CE_AUTHORITY_KEY_IDENTIFIER,
+      false,
+      AsnConvert.serialize(new AuthorityKeyIdentifier({ keyIdentifier: new KeyIdentifier(authorityKeyId) })),
+    ),
+  );
   return exts;
 }
 
@@ -381,7 +438,11 @@ function build(b: BuildInput): Built {
   b.opts.customize?.(tbs);
   if (tbs.extensions !== undefined && tbs.extensions.length === 0) delete tbs.extensions;
   const tbsDer = new Uint8Array(AsnConvert.serialize(tbs));
-  if (b.issuerNameDer && !equalBytes(new Uint8Array(AsnConvert.serialize(tbs.issuer)), b.issuerNameDer) && !b.opts.customize) {
+  if (
+    b.issuerNameDer &&
+    !equalBytes(new Uint8Array(AsnConvert.serialize(tbs.issuer)), b.issuerNameDer) &&
+    !b.opts.customize
+  ) {
     // Chain linking compares Name DER byte for byte; a re-encoding that differs would break it.
     throw new SpdmError('ENCODE_ERROR', 'issuer Name does not re-encode to the issuer certificate subject bytes');
   }
@@ -418,7 +479,9 @@ export function createCertificate(opts: CertificateOptions): CertIdentity {
   const issuerName = AsnConvert.parse(issuerCert.subjectDer, Name);
   const ski = keyIdentifier(kp.publicKey);
   const aki = issuerCert.subjectKeyIdentifier ?? keyIdentifier(issuerCert.publicKey);
-  const extensions = opts.ca ? caExtensions(ski, aki, opts.pathLen) : leafExtensions(opts.leaf ?? {}, kp.publicKey, ski, aki);
+  const extensions = opts.ca
+    ? caExtensions(ski, aki, opts.pathLen)
+    : leafExtensions(opts.leaf ?? {}, kp.publicKey, ski, aki);
   const { der, subject } = build({
     subject: nameFromCommonName(opts.commonName),
     issuerName,
@@ -436,7 +499,10 @@ export function createDeviceChain(opts: DeviceChainOptions): DeviceChain {
   const names = opts.names ?? {};
   const a = asymInfo(opts.asymId);
   const label = a?.name ?? `0x${opts.asymId.toString(16)}`;
-  const validityOpts = { ...(opts.notBefore ? { notBefore: opts.notBefore } : {}), ...(opts.notAfter ? { notAfter: opts.notAfter } : {}) };
+  const validityOpts = {
+    ...(opts.notBefore ? { notBefore: opts.notBefore } : {}),
+    ...(opts.notAfter ? { notAfter: opts.notAfter } : {}),
+  };
   const root =
     opts.root ??
     createRootCa({

@@ -55,7 +55,8 @@ function pssScheme(params: Uint8Array | undefined): SignatureScheme | string {
   }
   const hash = HASH_BY_OID[p.hashAlgorithm.algorithm];
   if (!hash) return `RSASSA-PSS hash ${p.hashAlgorithm.algorithm} is not supported`;
-  if (p.maskGenAlgorithm.algorithm !== OID_MGF1) return `RSASSA-PSS mask generation ${p.maskGenAlgorithm.algorithm} is not supported`;
+  if (p.maskGenAlgorithm.algorithm !== OID_MGF1)
+    return `RSASSA-PSS mask generation ${p.maskGenAlgorithm.algorithm} is not supported`;
   // node:crypto (OpenSSL) uses the signature digest for MGF1, so a different MGF1 hash cannot be checked.
   let mgfHash: string | undefined;
   try {
@@ -70,7 +71,9 @@ function pssScheme(params: Uint8Array | undefined): SignatureScheme | string {
 }
 
 /** Resolves the certificate's signatureAlgorithm; a string is the reason it is unsupported. */
-export function signatureScheme(cert: Pick<ParsedCertificate, 'signatureAlgorithmOid' | 'signatureAlgorithmParams'>): SignatureScheme | string {
+export function signatureScheme(
+  cert: Pick<ParsedCertificate, 'signatureAlgorithmOid' | 'signatureAlgorithmParams'>,
+): SignatureScheme | string {
   const params = cert.signatureAlgorithmParams;
   switch (cert.signatureAlgorithmOid) {
     case OID_SHA256_WITH_RSA:
@@ -78,7 +81,12 @@ export function signatureScheme(cert: Pick<ParsedCertificate, 'signatureAlgorith
     case OID_SHA512_WITH_RSA: {
       // RFC 4055: parameters NULL (absent is tolerated by OpenSSL too).
       if (!isAbsentOrNull(params)) return 'RSA PKCS#1 v1.5 signature algorithm with non-NULL parameters';
-      const hash = cert.signatureAlgorithmOid === OID_SHA256_WITH_RSA ? 'sha256' : cert.signatureAlgorithmOid === OID_SHA384_WITH_RSA ? 'sha384' : 'sha512';
+      const hash =
+        cert.signatureAlgorithmOid === OID_SHA256_WITH_RSA
+          ? 'sha256'
+          : cert.signatureAlgorithmOid === OID_SHA384_WITH_RSA
+            ? 'sha384'
+            : 'sha512';
       return { kind: 'rsa-pkcs1', hash };
     }
     case OID_RSASSA_PSS:
@@ -88,7 +96,12 @@ export function signatureScheme(cert: Pick<ParsedCertificate, 'signatureAlgorith
     case OID_ECDSA_WITH_SHA512: {
       // RFC 5758: parameters absent.
       if (params !== undefined) return 'ECDSA signature algorithm with parameters';
-      const hash = cert.signatureAlgorithmOid === OID_ECDSA_WITH_SHA256 ? 'sha256' : cert.signatureAlgorithmOid === OID_ECDSA_WITH_SHA384 ? 'sha384' : 'sha512';
+      const hash =
+        cert.signatureAlgorithmOid === OID_ECDSA_WITH_SHA256
+          ? 'sha256'
+          : cert.signatureAlgorithmOid === OID_ECDSA_WITH_SHA384
+            ? 'sha384'
+            : 'sha512';
       return { kind: 'ecdsa', hash };
     }
     case OID_ED25519:
@@ -117,7 +130,8 @@ export function checkSignature(cert: ParsedCertificate, issuerKey: KeyObject): s
   const scheme = signatureScheme(cert);
   if (typeof scheme === 'string') return scheme;
   const keyType = issuerKey.asymmetricKeyType ?? 'unknown';
-  if (!KEY_TYPES[scheme.kind].includes(keyType)) return `issuer key type ${keyType} cannot verify a ${scheme.kind} signature`;
+  if (!KEY_TYPES[scheme.kind].includes(keyType))
+    return `issuer key type ${keyType} cannot verify a ${scheme.kind} signature`;
   let ok: boolean;
   try {
     switch (scheme.kind) {
@@ -125,7 +139,12 @@ export function checkSignature(cert: ParsedCertificate, issuerKey: KeyObject): s
         ok = verify(scheme.hash, cert.tbs, { key: issuerKey, padding: constants.RSA_PKCS1_PADDING }, cert.signature);
         break;
       case 'rsa-pss':
-        ok = verify(scheme.hash, cert.tbs, { key: issuerKey, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: scheme.saltLength }, cert.signature);
+        ok = verify(
+          scheme.hash,
+          cert.tbs,
+          { key: issuerKey, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: scheme.saltLength },
+          cert.signature,
+        );
         break;
       case 'ecdsa':
         // X.509 carries ECDSA signatures as DER Ecdsa-Sig-Value, not r||s.

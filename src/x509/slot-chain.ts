@@ -59,18 +59,27 @@ export interface SlotChain {
  */
 export function chainForSlot(bytes: Uint8Array, opts: SlotChainOptions): SlotChain {
   const h = hashInfo(opts.hashId);
-  if (!h) throw new SpdmError('UNSUPPORTED_ALGORITHM', `hash algorithm 0x${opts.hashId.toString(16)} is not known`, { hashId: opts.hashId });
+  if (!h)
+    throw new SpdmError('UNSUPPORTED_ALGORITHM', `hash algorithm 0x${opts.hashId.toString(16)} is not known`, {
+      hashId: opts.hashId,
+    });
   const chain = decodeSpdmCertChain(bytes, opts.version, h.size);
   const count = chain.certificates.length;
   if (opts.maxCertificates !== undefined && count > opts.maxCertificates) {
-    throw new LimitError('maxCertificates', count, opts.maxCertificates, 'SpdmCertChain.Certificates',
-      `the chain holds ${count} certificates, more than ${opts.maxCertificates} are not examined`);
+    throw new LimitError(
+      'maxCertificates',
+      count,
+      opts.maxCertificates,
+      'SpdmCertChain.Certificates',
+      `the chain holds ${count} certificates, more than ${opts.maxCertificates} are not examined`,
+    );
   }
   const certificates = chain.certificates.map((der, i) => {
     try {
       return opts.cache ? opts.cache.parse(der) : parseCertificate(der);
     } catch (e) {
-      if (e instanceof SpdmError) throw new SpdmError(e.code, `Certificates[${i}]: ${e.message}`, { ...e.details, certIndex: i }, { cause: e });
+      if (e instanceof SpdmError)
+        throw new SpdmError(e.code, `Certificates[${i}]: ${e.message}`, { ...e.details, certIndex: i }, { cause: e });
       throw e;
     }
   });

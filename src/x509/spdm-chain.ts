@@ -37,19 +37,29 @@ function usesWideLength(version: number): boolean {
  * Builds the chain structure. RootHash is the hash of the first certificate's DER, or of
  * `externalRoot` when the chain omits its root (allowed from 1.2): RootHash always names the root.
  */
-export function encodeSpdmCertChain(version: number, hashId: number, certs: readonly Uint8Array[], externalRoot?: Uint8Array): Uint8Array {
+export function encodeSpdmCertChain(
+  version: number,
+  hashId: number,
+  certs: readonly Uint8Array[],
+  externalRoot?: Uint8Array,
+): Uint8Array {
   const first = certs[0];
-  if (first === undefined) throw new SpdmError('ENCODE_ERROR', 'an SPDM certificate chain needs at least one certificate');
+  if (first === undefined)
+    throw new SpdmError('ENCODE_ERROR', 'an SPDM certificate chain needs at least one certificate');
   const h = requireHash(hashId);
   let certBytes = 0;
   for (const c of certs) certBytes += c.length;
   const length = SPDM_CERT_CHAIN_HEADER_SIZE + h.size + certBytes;
   const max = usesWideLength(version) ? 0xffffffff : SPDM_MAX_CERT_CHAIN_SIZE_V13;
   if (length > max) {
-    throw new SpdmError('ENCODE_ERROR', `certificate chain of ${length} bytes exceeds the ${max}-byte maximum of SPDM ${versionText(version)}`, {
-      length,
-      max,
-    });
+    throw new SpdmError(
+      'ENCODE_ERROR',
+      `certificate chain of ${length} bytes exceeds the ${max}-byte maximum of SPDM ${versionText(version)}`,
+      {
+        length,
+        max,
+      },
+    );
   }
   const w = new Writer(length);
   if (usesWideLength(version)) w.u32(length);

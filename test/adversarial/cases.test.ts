@@ -35,7 +35,8 @@ for (const c of HOSTILE_CASES) {
       return;
     }
     const o = await runCase(c);
-    if (c.via === 'handler' && o.faulted && o.fired === 0) throw new Error(`${c.name}: the fault never fired — the case tests nothing`);
+    if (c.via === 'handler' && o.faulted && o.fired === 0)
+      throw new Error(`${c.name}: the fault never fired — the case tests nothing`);
     assertExpected(c, o);
   });
 }

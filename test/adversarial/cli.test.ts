@@ -26,7 +26,9 @@ async function spdm(args: string[]): Promise<{ code: number; stdout: string; std
 
 /** `spdm emulate --hostile NAME` on a free port; resolves once it listens. */
 function emulate(name: string): Promise<{ port: number; stop: () => Promise<void> }> {
-  const child = spawn(process.execPath, [bin, 'emulate', '--hostile', name, '--port', '0', '--transport', 'mctp'], { stdio: ['ignore', 'ignore', 'pipe'] });
+  const child = spawn(process.execPath, [bin, 'emulate', '--hostile', name, '--port', '0', '--transport', 'mctp'], {
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
   const exited = new Promise<void>((r) => child.once('exit', () => r()));
   const stop = async () => {
     if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
@@ -69,7 +71,15 @@ describe('over the socket', { concurrency: 3 }, () => {
     test(`${c.name} → ${e.error}`, async () => {
       const emu = await emulate(c.name);
       try {
-        const r = await spdm(['authenticate', '--connect', `127.0.0.1:${emu.port}`, '--transport', 'mctp', '--json', '--shutdown']);
+        const r = await spdm([
+          'authenticate',
+          '--connect',
+          `127.0.0.1:${emu.port}`,
+          '--transport',
+          'mctp',
+          '--json',
+          '--shutdown',
+        ]);
         assert.equal(r.code, 1, `exit code: ${r.stdout}${r.stderr}`);
         const outcome = JSON.parse(r.stdout) as { authenticated: boolean; errorCode?: string; reason?: string };
         assert.equal(outcome.authenticated, false);

@@ -16,22 +16,40 @@ import { TrustStore } from '../../src/verifier/trust-store.js';
 import { SimulatedDoeDevice } from '../../src/pci/doe-device.js';
 import { openDoeTransport } from '../../src/pci/doe-transport.js';
 import { unsignedPart } from '../../src/responder/faults/edit.js';
-import { DOE_FAULT_TIMING, FaultyResponder, HOSTILE_CASES, HOSTILE_PCI, hostileIdentity, type Fault } from '../../src/responder/faults/index.js';
+import {
+  DOE_FAULT_TIMING,
+  FaultyResponder,
+  HOSTILE_CASES,
+  HOSTILE_PCI,
+  hostileIdentity,
+  type Fault,
+} from '../../src/responder/faults/index.js';
 import type { Transport } from '../../src/transport/transport.js';
 
 /** Re-signs every CHALLENGE_AUTH and signed MEASUREMENTS over the bytes as they are, with the slot key. */
 const resignUnchanged: Fault = async (x) => {
-  const signed = x.code === RequestCode.CHALLENGE || (x.code === RequestCode.GET_MEASUREMENTS && ((x.original[2] ?? 0) & 1) === 1);
+  const signed =
+    x.code === RequestCode.CHALLENGE || (x.code === RequestCode.GET_MEASUREMENTS && ((x.original[2] ?? 0) & 1) === 1);
   if (!signed) return undefined;
   const h = await x.honest();
   if (h[1] === ResponseCode.ERROR) return undefined;
-  return x.resign(x.code === RequestCode.CHALLENGE ? 'CHALLENGE_AUTH' : 'MEASUREMENTS', unsignedPart(h, x.mirror.negotiated));
+  return x.resign(
+    x.code === RequestCode.CHALLENGE ? 'CHALLENGE_AUTH' : 'MEASUREMENTS',
+    unsignedPart(h, x.mirror.negotiated),
+  );
 };
 
-async function authenticateAndVerify(transport: Transport, fired: () => number, versions: readonly number[], mode: 'all' | 'one-by-one') {
+async function authenticateAndVerify(
+  transport: Transport,
+  fired: () => number,
+  versions: readonly number[],
+  mode: 'all' | 'one-by-one',
+) {
   const nonce = new Uint8Array(randomBytes(32));
   const evidence = await new Requester(transport, { pci: HOSTILE_PCI, versions }).authenticate({ nonce, mode });
-  const verdict = verify(evidence, undefined, TrustStore.fromCertificates([hostileIdentity().root.certificate]), { expectedNonce: nonce });
+  const verdict = verify(evidence, undefined, TrustStore.fromCertificates([hostileIdentity().root.certificate]), {
+    expectedNonce: nonce,
+  });
   return { evidence, verdict, fired: fired() };
 }
 
@@ -51,7 +69,11 @@ for (const version of [0x10, 0x11, 0x12, 0x13]) {
       assert.equal(b.fired, 2, 'both signatures were made by the wrapper');
       assert.equal(b.verdict.status, 'trusted', JSON.stringify(b.verdict.reasons));
       assert.ok(b.verdict.checks.some((c) => c.code === 'SIGNATURES_VALID'));
-      if (version >= 0x11) assert.ok(b.verdict.checks.some((c) => c.code === 'MEASUREMENT_SUMMARY_MATCH'), 'the summary hash check ran and matched');
+      if (version >= 0x11)
+        assert.ok(
+          b.verdict.checks.some((c) => c.code === 'MEASUREMENT_SUMMARY_MATCH'),
+          'the summary hash check ran and matched',
+        );
     });
   }
 }
@@ -99,7 +121,11 @@ test('controls for the timing cases: a huge CTExponent or one huge ResponseNotRe
   const b = new FaultyResponder(new Responder(profile), key, once);
   const nonce = new Uint8Array(randomBytes(32));
   const t0 = Date.now();
-  const ev = await new Requester(new LoopbackTransport(b), { pci: HOSTILE_PCI, versions: [0x13], maxNotReadyWaitMs: 20 }).authenticate({ nonce });
+  const ev = await new Requester(new LoopbackTransport(b), {
+    pci: HOSTILE_PCI,
+    versions: [0x13],
+    maxNotReadyWaitMs: 20,
+  }).authenticate({ nonce });
   assert.ok(Date.now() - t0 < 5_000, 'the 2^255 µs wait was clamped');
   assert.equal(ev.signatures.length, 2);
 });

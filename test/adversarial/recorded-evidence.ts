@@ -10,14 +10,27 @@
  * has no rule for (ERROR responses, other request codes) instead of guessing.
  */
 import type { SpdmHandler } from '../../src/transport/transport.js';
-import { EVIDENCE_FORMAT, type Evidence, type MeasurementEvidence, type PciIdentity, type SignatureEvidence, type SignedMessageKind, type SlotEvidence } from '../../src/evidence/evidence.js';
+import {
+  EVIDENCE_FORMAT,
+  type Evidence,
+  type MeasurementEvidence,
+  type PciIdentity,
+  type SignatureEvidence,
+  type SignedMessageKind,
+  type SlotEvidence,
+} from '../../src/evidence/evidence.js';
 import { asymInfo, hashInfo } from '../../src/crypto/algorithms.js';
 import { digest } from '../../src/crypto/hash.js';
 import { responderSigningContext } from '../../src/crypto/signature.js';
 import { codeName, RequestCode as RQ, ResponseCode as RS, versionString } from '../../src/spdm/codes.js';
 import { decodeVersion } from '../../src/spdm/messages/version.js';
 import { decodeCapabilities, flagNames } from '../../src/spdm/messages/capabilities.js';
-import { decodeAlgorithms, decodeNegotiateAlgorithms, OtherParams, type AlgorithmsResponse } from '../../src/spdm/messages/algorithms.js';
+import {
+  decodeAlgorithms,
+  decodeNegotiateAlgorithms,
+  OtherParams,
+  type AlgorithmsResponse,
+} from '../../src/spdm/messages/algorithms.js';
 import { decodeDigests } from '../../src/spdm/messages/digests.js';
 import { decodeCertificate } from '../../src/spdm/messages/certificate.js';
 import { decodeChallenge, decodeChallengeAuth } from '../../src/spdm/messages/challenge.js';
@@ -67,10 +80,22 @@ export function evidenceFromExchanges(exchanges: readonly Exchange[], o: Recorde
     if (!alg) throw new Error('recorded exchange: no ALGORITHMS before this message');
     const hashSize = hashInfo(alg.baseHash)?.size;
     const signatureSize = asymInfo(alg.baseAsym)?.sigSize;
-    if (hashSize === undefined || signatureSize === undefined) throw new Error('recorded exchange: unknown negotiated algorithms');
+    if (hashSize === undefined || signatureSize === undefined)
+      throw new Error('recorded exchange: unknown negotiated algorithms');
     return { version: alg.version, asym: alg.baseAsym, hash: alg.baseHash, hashSize, signatureSize };
   };
-  const sign = (kind: SignedMessageKind, slot: number, transcript: readonly Uint8Array[], signature: Uint8Array, f: { requesterNonce: Uint8Array; responderNonce: Uint8Array; requesterContext?: Uint8Array | undefined; measurementSummaryHash?: Uint8Array | undefined }): SignatureEvidence => {
+  const sign = (
+    kind: SignedMessageKind,
+    slot: number,
+    transcript: readonly Uint8Array[],
+    signature: Uint8Array,
+    f: {
+      requesterNonce: Uint8Array;
+      responderNonce: Uint8Array;
+      requesterContext?: Uint8Array | undefined;
+      measurementSummaryHash?: Uint8Array | undefined;
+    },
+  ): SignatureEvidence => {
     const n = negotiated();
     const bytes = concat(transcript);
     return {
@@ -104,7 +129,10 @@ export function evidenceFromExchanges(exchanges: readonly Exchange[], o: Recorde
   };
 
   for (const { request: req, response: rsp } of exchanges) {
-    if (rsp[1] === RS.ERROR) throw new Error(`recorded exchange: ERROR in answer to ${codeName(req[1] ?? -1)} (this builder has no rule for it)`);
+    if (rsp[1] === RS.ERROR)
+      throw new Error(
+        `recorded exchange: ERROR in answer to ${codeName(req[1] ?? -1)} (this builder has no rule for it)`,
+      );
     switch (req[1]) {
       case RQ.GET_VERSION:
         a = [req, decodeVersion(rsp).raw];
@@ -142,9 +170,20 @@ export function evidenceFromExchanges(exchanges: readonly Exchange[], o: Recorde
       case RQ.CHALLENGE: {
         const n = negotiated();
         const q = decodeChallenge(req);
-        const r = decodeChallengeAuth(rsp, { hashSize: n.hashSize, signatureSize: n.signatureSize, measurementSummaryHashRequested: q.measurementSummaryHashType !== 0 });
+        const r = decodeChallengeAuth(rsp, {
+          hashSize: n.hashSize,
+          signatureSize: n.signatureSize,
+          measurementSummaryHashRequested: q.measurementSummaryHashType !== 0,
+        });
         // M1 = A || B || CHALLENGE || CHALLENGE_AUTH without its signature.
-        signatures.push(sign('CHALLENGE_AUTH', q.slot, [...a, ...b, req, r.unsigned], r.signature, { requesterNonce: q.nonce, responderNonce: r.nonce, requesterContext: q.requesterContext, measurementSummaryHash: r.measurementSummaryHash }));
+        signatures.push(
+          sign('CHALLENGE_AUTH', q.slot, [...a, ...b, req, r.unsigned], r.signature, {
+            requesterNonce: q.nonce,
+            responderNonce: r.nonce,
+            requesterContext: q.requesterContext,
+            measurementSummaryHash: r.measurementSummaryHash,
+          }),
+        );
         b = [];
         m = [];
         break;
@@ -160,7 +199,13 @@ export function evidenceFromExchanges(exchanges: readonly Exchange[], o: Recorde
         }
         // L = (VCA from 1.2) || every unsigned exchange of the sequence || this request || this response without its signature.
         const slot = q.slot ?? 0;
-        signatures.push(sign('MEASUREMENTS', slot, [...(n.version >= 0x12 ? a : []), ...m, req, r.unsigned], r.signature, { requesterNonce: q.nonce, responderNonce: r.nonce, requesterContext: q.requesterContext }));
+        signatures.push(
+          sign('MEASUREMENTS', slot, [...(n.version >= 0x12 ? a : []), ...m, req, r.unsigned], r.signature, {
+            requesterNonce: q.nonce,
+            responderNonce: r.nonce,
+            requesterContext: q.requesterContext,
+          }),
+        );
         record([...pending, ...r.blocks], true);
         pending = [];
         m = [];
@@ -177,7 +222,14 @@ export function evidenceFromExchanges(exchanges: readonly Exchange[], o: Recorde
     .sort((x, y) => x[0] - y[0])
     .map(([slot, d]) => {
       const c = chains.get(slot);
-      return { slot, digest: toHex(d), certChain: c ? toHex(concat(c.parts)) : '', certModel: c?.certModel ?? 0, certificates: [], chainProblems: [] };
+      return {
+        slot,
+        digest: toHex(d),
+        certChain: c ? toHex(concat(c.parts)) : '',
+        certModel: c?.certModel ?? 0,
+        certificates: [],
+        chainProblems: [],
+      };
     });
   return {
     format: EVIDENCE_FORMAT,
@@ -186,7 +238,13 @@ export function evidenceFromExchanges(exchanges: readonly Exchange[], o: Recorde
     ...(o.pci ? { pci: o.pci } : {}),
     version: versionString(alg.version),
     versionByte: alg.version,
-    capabilities: { flags: caps.flags >>> 0, flagNames: flagNames(caps.flags), ctExponent: caps.ctExponent, dataTransferSize: caps.dataTransferSize, maxSpdmMsgSize: caps.maxSpdmMsgSize },
+    capabilities: {
+      flags: caps.flags >>> 0,
+      flagNames: flagNames(caps.flags),
+      ctExponent: caps.ctExponent,
+      dataTransferSize: caps.dataTransferSize,
+      maxSpdmMsgSize: caps.maxSpdmMsgSize,
+    },
     algorithms: {
       baseAsym: alg.baseAsym,
       baseAsymName: asymInfo(alg.baseAsym)?.name ?? 'none',

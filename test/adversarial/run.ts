@@ -17,7 +17,14 @@ import type { Evidence } from '../../src/evidence/evidence.js';
 import { verify } from '../../src/verifier/verify.js';
 import { TrustStore } from '../../src/verifier/trust-store.js';
 import type { Verdict } from '../../src/verifier/verdict.js';
-import { HostileEmuServer, openFaultyDoe, HOSTILE_PCI, isErrorExpectation, type HostileCase, type HostileDevice } from '../../src/responder/faults/index.js';
+import {
+  HostileEmuServer,
+  openFaultyDoe,
+  HOSTILE_PCI,
+  isErrorExpectation,
+  type HostileCase,
+  type HostileDevice,
+} from '../../src/responder/faults/index.js';
 
 export interface Outcome {
   readonly error?: unknown;
@@ -65,7 +72,14 @@ export async function runCase(c: HostileCase, variant = 0, tap?: HandlerTap): Pr
       const d = c.device();
       const server = await HostileEmuServer.listen({ port: 0, transport: 'mctp', handler: front(d), fault: c.socket });
       try {
-        return await authenticate(c, d, () => EmuSocketTransport.connect({ port: server.port, transport: 'mctp', endWith: 'continue', connectTimeoutMs: 2000 }));
+        return await authenticate(c, d, () =>
+          EmuSocketTransport.connect({
+            port: server.port,
+            transport: 'mctp',
+            endWith: 'continue',
+            connectTimeoutMs: 2000,
+          }),
+        );
       } finally {
         await server.close();
       }
@@ -79,7 +93,8 @@ export async function runCase(c: HostileCase, variant = 0, tap?: HandlerTap): Pr
 
 function describe(o: Outcome): string {
   if (o.error instanceof SpdmError) return `${o.error.code}: ${o.error.message} ${JSON.stringify(o.error.details)}`;
-  if (o.error !== undefined) return `non-SpdmError ${o.error instanceof Error ? `${o.error.name}: ${o.error.message}\n${o.error.stack ?? ''}` : inspect(o.error)}`;
+  if (o.error !== undefined)
+    return `non-SpdmError ${o.error instanceof Error ? `${o.error.name}: ${o.error.message}\n${o.error.stack ?? ''}` : inspect(o.error)}`;
   return `ACCEPTED (verdict ${o.verdict?.status ?? '?'}: ${(o.verdict?.reasons ?? []).map((r) => r.code).join(', ') || 'no reasons'})`;
 }
 
@@ -90,14 +105,24 @@ export function assertExpected(c: HostileCase, o: Outcome, label = c.name): void
     assert.ok(o.error instanceof SpdmError, `${label}: expected SpdmError ${e.error}, got ${describe(o)}`);
     assert.equal(o.error.code, e.error, `${label}: expected ${e.error}, got ${describe(o)}`);
     if (e.detail) assert.match(o.error.message, e.detail, `${label}: ${describe(o)}`);
-    for (const [k, v] of Object.entries(e.details ?? {})) assert.deepEqual(o.error.details[k], v, `${label}: details.${k} — ${describe(o)}`);
-    if (c.via === 'doe' && c.failure !== undefined) assert.equal(o.error.details['failure'], c.failure, `${label}: DOE failure — ${describe(o)}`);
+    for (const [k, v] of Object.entries(e.details ?? {}))
+      assert.deepEqual(o.error.details[k], v, `${label}: details.${k} — ${describe(o)}`);
+    if (c.via === 'doe' && c.failure !== undefined)
+      assert.equal(o.error.details['failure'], c.failure, `${label}: DOE failure — ${describe(o)}`);
     return;
   }
-  assert.ok(o.evidence && o.verdict, `${label}: expected evidence for the verifier (verdict ${e.verdict}), got ${describe(o)}`);
+  assert.ok(
+    o.evidence && o.verdict,
+    `${label}: expected evidence for the verifier (verdict ${e.verdict}), got ${describe(o)}`,
+  );
   assert.equal(o.verdict.status, 'untrusted', `${label}: the verifier trusted it — ${describe(o)}`);
-  const hit = o.verdict.reasons.find((r) => r.code === e.verdict && (e.problem === undefined || r['problem'] === e.problem));
-  assert.ok(hit, `${label}: expected reason ${e.verdict}${e.problem ? ` (${e.problem})` : ''}, got ${o.verdict.reasons.map((r) => `${r.code}${r['problem'] ? `(${inspect(r['problem'])})` : ''}: ${r.message}`).join('; ')}`);
+  const hit = o.verdict.reasons.find(
+    (r) => r.code === e.verdict && (e.problem === undefined || r['problem'] === e.problem),
+  );
+  assert.ok(
+    hit,
+    `${label}: expected reason ${e.verdict}${e.problem ? ` (${e.problem})` : ''}, got ${o.verdict.reasons.map((r) => `${r.code}${r['problem'] ? `(${inspect(r['problem'])})` : ''}: ${r.message}`).join('; ')}`,
+  );
 }
 
 /** Every variant of a sweep that fires, then the first that does not (bounded). */

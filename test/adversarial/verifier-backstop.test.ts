@@ -37,7 +37,12 @@ async function recorded(c: HostileCase): Promise<{ o: Outcome; evidence: Evidenc
   return { o, evidence: evidenceFromExchanges(rec.exchanges, { device: c.name, pci: HOSTILE_PCI }) };
 }
 
-const chainOnly = (s: SlotEvidence) => ({ slot: s.slot, digest: s.digest, certChain: s.certChain, certModel: s.certModel });
+const chainOnly = (s: SlotEvidence) => ({
+  slot: s.slot,
+  digest: s.digest,
+  certChain: s.certChain,
+  certModel: s.certModel,
+});
 
 for (const b of BACKSTOPS) {
   test(`${b.name}: the requester refuses the device`, async () => {
@@ -55,7 +60,9 @@ for (const b of BACKSTOPS) {
       evidence.signatures.some((s) => s.kind === 'MEASUREMENTS'),
       'the recorded exchange holds no signed MEASUREMENTS',
     );
-    const verdict = verify(evidence, undefined, TrustStore.fromCertificates(o.trustAnchors), { expectedNonce: o.nonce });
+    const verdict = verify(evidence, undefined, TrustStore.fromCertificates(o.trustAnchors), {
+      expectedNonce: o.nonce,
+    });
     const reasons = verdict.reasons.map((r) => `${r.code}: ${r.message}`);
     assert.equal(verdict.status, 'untrusted', 'the verifier trusted it');
     // The hostile signed MEASUREMENTS is the only thing wrong: chain, CHALLENGE_AUTH and nonce are genuine.
@@ -78,8 +85,13 @@ for (const b of BACKSTOPS) {
       o.evidence.measurements.map(({ typeName: _, ...m }) => m),
     );
     assert.equal(evidence.versionByte, o.evidence.versionByte);
-    assert.deepEqual({ ...evidence.algorithms, measurementHashName: '' }, { ...o.evidence.algorithms, measurementHashName: '' });
-    const verdict = verify(evidence, undefined, TrustStore.fromCertificates(o.trustAnchors), { expectedNonce: o.nonce });
+    assert.deepEqual(
+      { ...evidence.algorithms, measurementHashName: '' },
+      { ...o.evidence.algorithms, measurementHashName: '' },
+    );
+    const verdict = verify(evidence, undefined, TrustStore.fromCertificates(o.trustAnchors), {
+      expectedNonce: o.nonce,
+    });
     assert.equal(verdict.status, 'trusted', verdict.reasons.map((r) => `${r.code}: ${r.message}`).join('; '));
   });
 }

@@ -32,8 +32,31 @@ test('more KEY_EXCHANGE sessions than captureSessionReports: the latest are list
   const w = new PcapWriter(path);
   for (const m of a) w.record(doeSpdm(m));
   for (let i = 0; i < n; i++) {
-    w.record(doeSpdm(encodeKeyExchange(v, { measurementSummaryHashType: 0, slot: 0, reqSessionId: 1 + (i & 0x7fff), randomData: filler(32, i), exchangeData: filler(ex.request, 1) })));
-    w.record(doeSpdm(encodeKeyExchangeRsp(v, { heartbeatPeriod: 0, rspSessionId: 1 + (i >> 15), mutAuthRequested: 0, reqSlotIdParam: 0, randomData: filler(32, 2), exchangeData: filler(ex.response, 3), signature: filler(sig, 4), ...(dec.handshakeInTheClear ? {} : { responderVerifyData: filler(h, 5) }) })));
+    w.record(
+      doeSpdm(
+        encodeKeyExchange(v, {
+          measurementSummaryHashType: 0,
+          slot: 0,
+          reqSessionId: 1 + (i & 0x7fff),
+          randomData: filler(32, i),
+          exchangeData: filler(ex.request, 1),
+        }),
+      ),
+    );
+    w.record(
+      doeSpdm(
+        encodeKeyExchangeRsp(v, {
+          heartbeatPeriod: 0,
+          rspSessionId: 1 + (i >> 15),
+          mutAuthRequested: 0,
+          reqSlotIdParam: 0,
+          randomData: filler(32, 2),
+          exchangeData: filler(ex.response, 3),
+          signature: filler(sig, 4),
+          ...(dec.handshakeInTheClear ? {} : { responderVerifyData: filler(h, 5) }),
+        }),
+      ),
+    );
   }
   w.close();
   const d = dumpCapture(new Uint8Array(readFileSync(path)));
@@ -44,5 +67,10 @@ test('more KEY_EXCHANGE sessions than captureSessionReports: the latest are list
   // The first listed is the (extra+1)th session: created by the response at record 6 + 2*extra + 1.
   assert.equal(d.sessions[0]?.createdAt, a.length + 2 * extra + 1);
   assert.equal(d.sessions.at(-1)?.createdAt, a.length + 2 * n - 1);
-  assert.match(formatDump(d), new RegExp(`\\n${extra} earlier session\\(s\\) not listed \\(over the captureSessionReports limit of ${LIMITS.captureSessionReports}\\)\\n`));
+  assert.match(
+    formatDump(d),
+    new RegExp(
+      `\\n${extra} earlier session\\(s\\) not listed \\(over the captureSessionReports limit of ${LIMITS.captureSessionReports}\\)\\n`,
+    ),
+  );
 });

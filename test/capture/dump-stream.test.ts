@@ -22,7 +22,14 @@ import { encodeGetVersion, encodeVersion } from '../../src/spdm/messages/version
 import { DecodeError } from '../../src/wire/errors.js';
 import { LIMITS, LimitError } from '../../src/wire/limits.js';
 import { toHex } from '../../src/wire/bytes.js';
-import { doeSpdm, filler, largeMeasurements, PcapWriter, writeChunkedCapture, writeGarbageCapture } from './synthetic-pcap.js';
+import {
+  doeSpdm,
+  filler,
+  largeMeasurements,
+  PcapWriter,
+  writeChunkedCapture,
+  writeGarbageCapture,
+} from './synthetic-pcap.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'spdmkit-dump-stream-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -36,13 +43,27 @@ function measuringDecoder(): ConversationDecoder {
   return dec;
 }
 
-function feedChunks(dec: ConversationDecoder, large: Uint8Array, sizes: (i: number) => number, handle = 3): DecodedMessage {
+function feedChunks(
+  dec: ConversationDecoder,
+  large: Uint8Array,
+  sizes: (i: number) => number,
+  handle = 3,
+): DecodedMessage {
   let last: DecodedMessage | undefined;
   for (let seq = 0, at = 0; at < large.length || seq === 0; seq++) {
     const chunk = large.subarray(at, Math.min(large.length, at + sizes(seq)));
     at += chunk.length;
     dec.feed('request', encodeChunkGet(V, { handle, chunkSeqNo: seq }));
-    last = dec.feed('response', encodeChunkResponse(V, { lastChunk: at === large.length, handle, chunkSeqNo: seq, ...(seq === 0 ? { largeMessageSize: large.length } : {}), chunk }));
+    last = dec.feed(
+      'response',
+      encodeChunkResponse(V, {
+        lastChunk: at === large.length,
+        handle,
+        chunkSeqNo: seq,
+        ...(seq === 0 ? { largeMessageSize: large.length } : {}),
+        chunk,
+      }),
+    );
   }
   if (!last) throw new Error('no chunk');
   return last;
@@ -61,7 +82,10 @@ test('a large message in 12,000 chunks of uneven sizes (empty ones too) reassemb
   const dec = measuringDecoder();
   // 0, 1, ..., 48 bytes per chunk: every size, empty chunks included, nothing aligned.
   const d = feedChunks(dec, large, (i) => i % 49);
-  assert.ok(d.kind === 'CHUNK_RESPONSE' && d.large?.kind === 'MEASUREMENTS', 'the last chunk carries the decoded MEASUREMENTS');
+  assert.ok(
+    d.kind === 'CHUNK_RESPONSE' && d.large?.kind === 'MEASUREMENTS',
+    'the last chunk carries the decoded MEASUREMENTS',
+  );
   if (d.kind === 'CHUNK_RESPONSE' && d.large?.kind === 'MEASUREMENTS') {
     assert.equal(d.msg.chunkSeqNo > 12_000, true);
     assert.equal(d.large.msg.raw.length, large.length);
@@ -75,15 +99,35 @@ test('two decoders continuing one reassembly (one seeded with the other state) k
   const a = measuringDecoder();
   const first = largeMeasurements(V, 2_000);
   a.feed('request', encodeChunkGet(V, { handle: 1, chunkSeqNo: 0 }));
-  a.feed('response', encodeChunkResponse(V, { lastChunk: false, handle: 1, chunkSeqNo: 0, largeMessageSize: first.length, chunk: first.subarray(0, 1000) }));
+  a.feed(
+    'response',
+    encodeChunkResponse(V, {
+      lastChunk: false,
+      handle: 1,
+      chunkSeqNo: 0,
+      largeMessageSize: first.length,
+      chunk: first.subarray(0, 1000),
+    }),
+  );
   const b = new ConversationDecoder(a.state);
   const other = Uint8Array.from(first);
   const at = first.length - 40; // inside the nonce: still a valid MEASUREMENTS, different bytes
   other[at] = (other[at] ?? 0) ^ 0xff;
-  const endA = a.feed('response', encodeChunkResponse(V, { lastChunk: true, handle: 1, chunkSeqNo: 1, chunk: first.subarray(1000) }));
-  const endB = b.feed('response', encodeChunkResponse(V, { lastChunk: true, handle: 1, chunkSeqNo: 1, chunk: other.subarray(1000) }));
+  const endA = a.feed(
+    'response',
+    encodeChunkResponse(V, { lastChunk: true, handle: 1, chunkSeqNo: 1, chunk: first.subarray(1000) }),
+  );
+  const endB = b.feed(
+    'response',
+    encodeChunkResponse(V, { lastChunk: true, handle: 1, chunkSeqNo: 1, chunk: other.subarray(1000) }),
+  );
   assert.ok(endA.kind === 'CHUNK_RESPONSE' && endA.large && endB.kind === 'CHUNK_RESPONSE' && endB.large);
-  if (endA.kind === 'CHUNK_RESPONSE' && endA.large?.kind === 'MEASUREMENTS' && endB.kind === 'CHUNK_RESPONSE' && endB.large?.kind === 'MEASUREMENTS') {
+  if (
+    endA.kind === 'CHUNK_RESPONSE' &&
+    endA.large?.kind === 'MEASUREMENTS' &&
+    endB.kind === 'CHUNK_RESPONSE' &&
+    endB.large?.kind === 'MEASUREMENTS'
+  ) {
     assert.equal(toHex(endA.large.msg.raw), toHex(first));
     assert.equal(toHex(endB.large.msg.raw), toHex(other));
   }
@@ -92,14 +136,33 @@ test('two decoders continuing one reassembly (one seeded with the other state) k
 test('a LargeMessageSize over LIMITS.largeMessageBytes is refused at chunk 0, without allocating it', () => {
   const dec = measuringDecoder();
   dec.feed('request', encodeChunkGet(V, { handle: 2, chunkSeqNo: 0 }));
-  const over = encodeChunkResponse(V, { lastChunk: false, handle: 2, chunkSeqNo: 0, largeMessageSize: LIMITS.largeMessageBytes + 1, chunk: filler(64) });
+  const over = encodeChunkResponse(V, {
+    lastChunk: false,
+    handle: 2,
+    chunkSeqNo: 0,
+    largeMessageSize: LIMITS.largeMessageBytes + 1,
+    chunk: filler(64),
+  });
   assert.throws(
     () => dec.feed('response', over),
-    (e: unknown) => e instanceof LimitError && e.limit === 'largeMessageBytes' && e.value === LIMITS.largeMessageBytes + 1 && /CHUNK_RESPONSE\.LargeMessageSize/.test(e.message),
+    (e: unknown) =>
+      e instanceof LimitError &&
+      e.limit === 'largeMessageBytes' &&
+      e.value === LIMITS.largeMessageBytes + 1 &&
+      /CHUNK_RESPONSE\.LargeMessageSize/.test(e.message),
   );
   assert.equal(dec.state.chunkResponse, undefined);
   // At the bound it is accepted; the buffer grows with what arrives, not with what is declared.
-  dec.feed('response', encodeChunkResponse(V, { lastChunk: false, handle: 2, chunkSeqNo: 0, largeMessageSize: LIMITS.largeMessageBytes, chunk: filler(64) }));
+  dec.feed(
+    'response',
+    encodeChunkResponse(V, {
+      lastChunk: false,
+      handle: 2,
+      chunkSeqNo: 0,
+      largeMessageSize: LIMITS.largeMessageBytes,
+      chunk: filler(64),
+    }),
+  );
   const state = dec.state;
   const a = state.chunkResponse;
   assert.equal(a?.received, 64);
@@ -111,7 +174,17 @@ test('dump: the over-bound chunk is an error of its record, the dump goes on', a
   const w = new PcapWriter(path);
   w.record(doeSpdm(encodeGetMeasurements(V, { attributes: 0, operation: 0xff })));
   w.record(doeSpdm(encodeChunkGet(V, { handle: 2, chunkSeqNo: 0 })));
-  w.record(doeSpdm(encodeChunkResponse(V, { lastChunk: false, handle: 2, chunkSeqNo: 0, largeMessageSize: 0xffffffff, chunk: filler(64) })));
+  w.record(
+    doeSpdm(
+      encodeChunkResponse(V, {
+        lastChunk: false,
+        handle: 2,
+        chunkSeqNo: 0,
+        largeMessageSize: 0xffffffff,
+        chunk: filler(64),
+      }),
+    ),
+  );
   w.record(doeSpdm(encodeGetVersion()));
   w.record(doeSpdm(encodeVersion([{ major: 1, minor: 4, update: 0, alpha: 0 }])));
   w.close();
@@ -124,7 +197,10 @@ test('dump: the over-bound chunk is an error of its record, the dump goes on', a
   assert.equal(d.packets[4]?.name, 'VERSION');
   assert.equal(d.packets[4]?.decodeError, undefined);
   const text = await dumpToString(path);
-  assert.match(text, /#2 ← CHUNK_RESPONSE answers #1\n(.*\n)*? {4}DECODE ERROR: CHUNK_RESPONSE\.LargeMessageSize: 4294967295 exceeds the largeMessageBytes limit/);
+  assert.match(
+    text,
+    /#2 ← CHUNK_RESPONSE answers #1\n(.*\n)*? {4}DECODE ERROR: CHUNK_RESPONSE\.LargeMessageSize: 4294967295 exceeds the largeMessageBytes limit/,
+  );
 });
 
 test('streamed dump of a chunked capture: same text and JSON as the in-memory dump, every chunk decoded', async () => {
@@ -153,9 +229,16 @@ test('streamed dump of an empty capture and of a truncated one (an error before 
   const out = new PassThrough();
   let written = 0;
   out.on('data', (b: Buffer) => (written += b.length));
-  await assert.rejects(dumpFile(cut, out), (e: unknown) => e instanceof DecodeError && e.field === 'record[1].data' && /needs 400 byte\(s\), 12 left/.test(e.message));
+  await assert.rejects(
+    dumpFile(cut, out),
+    (e: unknown) =>
+      e instanceof DecodeError && e.field === 'record[1].data' && /needs 400 byte\(s\), 12 left/.test(e.message),
+  );
   assert.equal(written, 0);
-  assert.throws(() => parsePcap(new Uint8Array(readFileSync(cut))), (e: unknown) => e instanceof DecodeError && e.message === 'pcap.record[1].data @68: needs 400 byte(s), 12 left');
+  assert.throws(
+    () => parsePcap(new Uint8Array(readFileSync(cut))),
+    (e: unknown) => e instanceof DecodeError && e.message === 'pcap.record[1].data @68: needs 400 byte(s), 12 left',
+  );
 });
 
 test('the file reader yields the same records as the in-memory parser, in either byte order', () => {
@@ -197,20 +280,29 @@ test('the file reader yields the same records as the in-memory parser, in either
   }
 });
 
-test('200,000 garbage records are dumped in a 40 MB heap (holding them took ~340 MB)', { timeout: 60_000 }, async () => {
-  const path = join(dir, 'garbage.pcap');
-  writeGarbageCapture(path, 200_000);
-  const outPath = join(dir, 'garbage.out');
-  const fd = openSync(outPath, 'w');
-  const bin = join(repoRoot(), 'bin', 'spdm.js');
-  const child = spawn(process.execPath, ['--max-old-space-size=40', bin, 'dump', path], { stdio: ['ignore', fd, 'pipe'] });
-  let stderr = '';
-  child.stderr?.on('data', (b: Buffer) => (stderr += b.toString()));
-  const code = await new Promise<number | null>((resolve) => child.on('exit', (c) => resolve(c)));
-  closeSync(fd);
-  assert.equal(stderr.includes('heap out of memory'), false, 'no out-of-memory crash');
-  assert.equal(code, 1, `exit 1 (errors in the capture), not a crash: ${stderr.slice(0, 300)}`);
-  const text = readFileSync(outPath, 'utf8');
-  assert.match(text, /^link type 292 \(PCI DOE\), 200000 packets\n/);
-  assert.match(text, /\n200000 packets: 0 SPDM decoded, 0 SPDM header-only, 0 secured \(0 decrypted, 0 not decrypted, 0 failed\), 200000 errors; /);
-});
+test(
+  '200,000 garbage records are dumped in a 40 MB heap (holding them took ~340 MB)',
+  { timeout: 60_000 },
+  async () => {
+    const path = join(dir, 'garbage.pcap');
+    writeGarbageCapture(path, 200_000);
+    const outPath = join(dir, 'garbage.out');
+    const fd = openSync(outPath, 'w');
+    const bin = join(repoRoot(), 'bin', 'spdm.js');
+    const child = spawn(process.execPath, ['--max-old-space-size=40', bin, 'dump', path], {
+      stdio: ['ignore', fd, 'pipe'],
+    });
+    let stderr = '';
+    child.stderr?.on('data', (b: Buffer) => (stderr += b.toString()));
+    const code = await new Promise<number | null>((resolve) => child.on('exit', (c) => resolve(c)));
+    closeSync(fd);
+    assert.equal(stderr.includes('heap out of memory'), false, 'no out-of-memory crash');
+    assert.equal(code, 1, `exit 1 (errors in the capture), not a crash: ${stderr.slice(0, 300)}`);
+    const text = readFileSync(outPath, 'utf8');
+    assert.match(text, /^link type 292 \(PCI DOE\), 200000 packets\n/);
+    assert.match(
+      text,
+      /\n200000 packets: 0 SPDM decoded, 0 SPDM header-only, 0 secured \(0 decrypted, 0 not decrypted, 0 failed\), 200000 errors; /,
+    );
+  },
+);

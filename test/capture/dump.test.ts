@@ -14,11 +14,16 @@ for (const file of readdirSync(dir).filter((f) => f.endsWith('.pcap'))) {
   test(`dump ${file}: every packet decoded, requests paired, signatures verified`, (t) => {
     const bytes = new Uint8Array(readFileSync(join(dir, file)));
     const d = dumpCapture(bytes);
-    const json = JSON.parse(readFileSync(join(dir, file.replace('.pcap', '.json')), 'utf8')) as { messages: { kind: string; direction: string }[] };
+    const json = JSON.parse(readFileSync(join(dir, file.replace('.pcap', '.json')), 'utf8')) as {
+      messages: { kind: string; direction: string }[];
+    };
     t.diagnostic(JSON.stringify(d.summary));
     assert.equal(d.summary.packets, json.messages.length);
     assert.equal(d.summary.errors, 0);
-    assert.deepEqual(d.packets.filter((p) => p.decodeError), []);
+    assert.deepEqual(
+      d.packets.filter((p) => p.decodeError),
+      [],
+    );
     // Directions agree with the reference split of the same capture wherever it could tell; secured
     // records (which it leaves 'unknown') alternate, as every spdm-emu exchange is one request, one response.
     assert.deepEqual(
@@ -26,7 +31,12 @@ for (const file of readdirSync(dir).filter((f) => f.endsWith('.pcap'))) {
       json.messages.map((m) => m.direction),
     );
     d.packets.forEach((p, i) => {
-      if (i > 0) assert.notEqual(p.direction, d.packets[i - 1]!.direction, `packet ${i} breaks the request/response alternation`);
+      if (i > 0)
+        assert.notEqual(
+          p.direction,
+          d.packets[i - 1]!.direction,
+          `packet ${i} breaks the request/response alternation`,
+        );
     });
     assert.equal(d.summary.signatures.failed, 0);
     assert.ok(d.summary.signatures.verified >= 2);
@@ -44,5 +54,8 @@ test('pcap parser: truncated files and absurd record lengths are typed errors', 
   for (const n of [0, 10, 23, 30, 41]) assert.throws(() => parsePcap(bytes.subarray(0, n)), DecodeError);
   const bad = bytes.slice(0, 40);
   new DataView(bad.buffer).setUint32(24 + 8, 0x7fffffff, true);
-  assert.throws(() => parsePcap(bad), (e: unknown) => e instanceof DecodeError && /incl_len/.test(e.field));
+  assert.throws(
+    () => parsePcap(bad),
+    (e: unknown) => e instanceof DecodeError && /incl_len/.test(e.field),
+  );
 });

@@ -57,16 +57,39 @@ for (const file of captureFiles()) {
     assert.equal(s.records.failed, 0);
     assert.equal(s.records.undecrypted, 0);
     assert.match(s.endedBy ?? '', /^END_SESSION_ACK/);
-    assert.deepEqual(events.map((e) => `${e.kind}:${e.responderVerifyData}`), ['key-exchange:null', 'psk:true', 'key-exchange:null']);
+    assert.deepEqual(
+      events.map((e) => `${e.kind}:${e.responderVerifyData}`),
+      ['key-exchange:null', 'psk:true', 'key-exchange:null'],
+    );
 
     const decrypted = records.filter((r) => r.status === 'decrypted');
     assert.equal(decrypted.length, s.records.decrypted);
-    assert.deepEqual(records.filter((r) => r.status === 'failed'), []);
-    assert.deepEqual(decrypted.filter((r) => r.decodeError).map((r) => r.decodeError), []);
-    assert.ok(decrypted.every((r) => r.message && r.message.kind !== 'other'), 'every inner message has a codec');
+    assert.deepEqual(
+      records.filter((r) => r.status === 'failed'),
+      [],
+    );
+    assert.deepEqual(
+      decrypted.filter((r) => r.decodeError).map((r) => r.decodeError),
+      [],
+    );
+    assert.ok(
+      decrypted.every((r) => r.message && r.message.kind !== 'other'),
+      'every inner message has a codec',
+    );
     const counts = new Map<string, number>();
     for (const r of decrypted) counts.set(name(r), (counts.get(name(r)) ?? 0) + 1);
-    for (const k of ['PSK_FINISH', 'PSK_FINISH_RSP', 'HEARTBEAT', 'HEARTBEAT_ACK', 'KEY_UPDATE', 'KEY_UPDATE_ACK', 'GET_MEASUREMENTS', 'MEASUREMENTS', 'END_SESSION', 'END_SESSION_ACK']) {
+    for (const k of [
+      'PSK_FINISH',
+      'PSK_FINISH_RSP',
+      'HEARTBEAT',
+      'HEARTBEAT_ACK',
+      'KEY_UPDATE',
+      'KEY_UPDATE_ACK',
+      'GET_MEASUREMENTS',
+      'MEASUREMENTS',
+      'END_SESSION',
+      'END_SESSION_ACK',
+    ]) {
       assert.ok((counts.get(k) ?? 0) > 0, `${k} inside the session`);
     }
     assert.equal(name(decrypted[0]!), 'PSK_FINISH');
@@ -91,8 +114,16 @@ for (const file of captureFiles()) {
     );
     const ku = decrypted.filter((r) => r.message?.kind === 'KEY_UPDATE' || r.message?.kind === 'KEY_UPDATE_ACK');
     assert.deepEqual(
-      ku.map((r) => `${name(r)}(${r.message?.kind === 'KEY_UPDATE' || r.message?.kind === 'KEY_UPDATE_ACK' ? r.message.msg.operation : '?'}) gen ${r.generation} seq ${r.sequence}`),
-      ['KEY_UPDATE(2) gen 0 seq 1', 'KEY_UPDATE_ACK(2) gen 1 seq 0', 'KEY_UPDATE(3) gen 1 seq 0', 'KEY_UPDATE_ACK(3) gen 1 seq 1'],
+      ku.map(
+        (r) =>
+          `${name(r)}(${r.message?.kind === 'KEY_UPDATE' || r.message?.kind === 'KEY_UPDATE_ACK' ? r.message.msg.operation : '?'}) gen ${r.generation} seq ${r.sequence}`,
+      ),
+      [
+        'KEY_UPDATE(2) gen 0 seq 1',
+        'KEY_UPDATE_ACK(2) gen 1 seq 0',
+        'KEY_UPDATE(3) gen 1 seq 0',
+        'KEY_UPDATE_ACK(3) gen 1 seq 1',
+      ],
     );
 
     for (const k of kex) {

@@ -19,13 +19,22 @@ const V = PARAMS.version;
 const other = (d: 'request' | 'response') => (d === 'request' ? 'response' : 'request');
 
 function kindOf(r: RecordResult): string {
-  return r.message ? (r.message.kind === 'other' ? r.message.name : r.message.kind) : `(${r.status}: ${r.reason ?? r.decodeError ?? ''})`;
+  return r.message
+    ? r.message.kind === 'other'
+      ? r.message.name
+      : r.message.kind
+    : `(${r.status}: ${r.reason ?? r.decodeError ?? ''})`;
 }
 
 /** A whole session: handshake, heartbeat, UpdateKey + verify, UpdateAllKeys + verify, end. */
-function fullSession(p: Peers, tracker: SessionTracker, hint: (d: 'request' | 'response') => 'request' | 'response' = (d) => d): RecordResult[] {
+function fullSession(
+  p: Peers,
+  tracker: SessionTracker,
+  hint: (d: 'request' | 'response') => 'request' | 'response' = (d) => d,
+): RecordResult[] {
   const out: RecordResult[] = [];
-  const send = (from: 'request' | 'response', m: Uint8Array) => out.push(tracker.open(p.seal(from, m), hint(from), out.length));
+  const send = (from: 'request' | 'response', m: Uint8Array) =>
+    out.push(tracker.open(p.seal(from, m), hint(from), out.length));
   send('request', p.pskFinish());
   send('response', p.pskFinishRsp());
   p.afterFinish();
@@ -54,19 +63,45 @@ function fullSession(p: Peers, tracker: SessionTracker, hint: (d: 'request' | 'r
 }
 
 const EXPECTED_KINDS = [
-  'PSK_FINISH', 'PSK_FINISH_RSP', 'HEARTBEAT', 'HEARTBEAT_ACK',
-  'KEY_UPDATE', 'KEY_UPDATE_ACK', 'KEY_UPDATE', 'KEY_UPDATE_ACK',
-  'KEY_UPDATE', 'KEY_UPDATE_ACK', 'KEY_UPDATE', 'KEY_UPDATE_ACK',
-  'HEARTBEAT', 'HEARTBEAT_ACK', 'END_SESSION', 'END_SESSION_ACK',
+  'PSK_FINISH',
+  'PSK_FINISH_RSP',
+  'HEARTBEAT',
+  'HEARTBEAT_ACK',
+  'KEY_UPDATE',
+  'KEY_UPDATE_ACK',
+  'KEY_UPDATE',
+  'KEY_UPDATE_ACK',
+  'KEY_UPDATE',
+  'KEY_UPDATE_ACK',
+  'KEY_UPDATE',
+  'KEY_UPDATE_ACK',
+  'HEARTBEAT',
+  'HEARTBEAT_ACK',
+  'END_SESSION',
+  'END_SESSION_ACK',
 ];
 
-function setup(opts: { transport?: SecuredTransport; mode?: SessionMode; securedVersion?: number; nonceOrder?: 'le' | 'be'; legacy?: 'le' | 'be' | 'auto'; psk?: Uint8Array | null; noContext?: boolean } = {}) {
+function setup(
+  opts: {
+    transport?: SecuredTransport;
+    mode?: SessionMode;
+    securedVersion?: number;
+    nonceOrder?: 'le' | 'be';
+    legacy?: 'le' | 'be' | 'auto';
+    psk?: Uint8Array | null;
+    noContext?: boolean;
+  } = {},
+) {
   const transport = opts.transport ?? 'doe';
   const a = vca({
     ...(opts.mode === 'mac-only' ? { requesterFlags: ENCRYPT_CLEARED } : {}),
     ...(opts.noContext ? { responderFlags: PSK_NO_CONTEXT } : {}),
   });
-  const tracker = new SessionTracker({ transport, ...(opts.psk === null ? {} : { psk: opts.psk ?? PSK }), ...(opts.legacy ? { legacyNonceOrder: opts.legacy } : {}) });
+  const tracker = new SessionTracker({
+    transport,
+    ...(opts.psk === null ? {} : { psk: opts.psk ?? PSK }),
+    ...(opts.legacy ? { legacyNonceOrder: opts.legacy } : {}),
+  });
   const wire = new Wire(tracker);
   wire.vca(a);
   const peers = new Peers(a, {
@@ -94,7 +129,24 @@ for (const transport of ['doe', 'mctp', 'tcp'] as const) {
       // direction, phase, generation: counter — each key counts from 0.
       assert.deepEqual(
         results.map((r) => `${r.direction[3]}${r.phase?.[0]}${r.generation}:${r.sequence}`),
-        ['uh0:0', 'ph0:0', 'ud0:0', 'pd0:0', 'ud0:1', 'pd0:1', 'ud1:0', 'pd0:2', 'ud1:1', 'pd1:0', 'ud2:0', 'pd1:1', 'ud2:1', 'pd1:2', 'ud2:2', 'pd1:3'],
+        [
+          'uh0:0',
+          'ph0:0',
+          'ud0:0',
+          'pd0:0',
+          'ud0:1',
+          'pd0:1',
+          'ud1:0',
+          'pd0:2',
+          'ud1:1',
+          'pd1:0',
+          'ud2:0',
+          'pd1:1',
+          'ud2:1',
+          'pd1:2',
+          'ud2:2',
+          'pd1:3',
+        ],
       );
       const [report] = tracker.sessions;
       assert.ok(report);
@@ -105,7 +157,9 @@ for (const transport of ['doe', 'mctp', 'tcp'] as const) {
       assert.deepEqual(report.records, { decrypted: 16, undecrypted: 0, failed: 0 });
       assert.equal(report.state, 'ended');
       assert.deepEqual(
-        report.keySwitches.map((k) => `${k.direction} ${k.phase} ${k.generation} after ${k.derivedAfter}: ${k.firstMessage}@${k.firstRef}`),
+        report.keySwitches.map(
+          (k) => `${k.direction} ${k.phase} ${k.generation} after ${k.derivedAfter}: ${k.firstMessage}@${k.firstRef}`,
+        ),
         [
           'request handshake 0 after PSK_EXCHANGE_RSP: PSK_FINISH@0',
           'response handshake 0 after PSK_EXCHANGE_RSP: PSK_FINISH_RSP@1',
@@ -118,7 +172,8 @@ for (const transport of ['doe', 'mctp', 'tcp'] as const) {
       );
       if (transport === 'mctp' && mode === 'encrypt') assert.ok(results.every((r) => (r.randomData?.length ?? 0) > 0));
       if (transport === 'mctp') assert.deepEqual(results[0]?.innerHeader, { mctpMessageType: 5 });
-      if (transport === 'tcp') assert.deepEqual(results[2]?.innerHeader, { payloadLength: 6, bindingVersion: 1, messageType: 5 });
+      if (transport === 'tcp')
+        assert.deepEqual(results[2]?.innerHeader, { payloadLength: 6, bindingVersion: 1, messageType: 5 });
       // After END_SESSION_ACK the keys are gone.
       const late = tracker.open(peers.seal('request', encodeHeartbeat(V)), 'request');
       assert.equal(late.status, 'undecrypted');
@@ -158,12 +213,18 @@ test('two sessions interleaved record by record are kept apart by session ID', (
     r.push(tracker.open(p2.seal('response', encodeHeartbeatAck(V)), 'response'));
     r.push(tracker.open(p1.seal('response', encodeHeartbeatAck(V)), 'response'));
   }
-  assert.ok(r.every((x) => x.status === 'decrypted'), r.map(kindOf).join());
+  assert.ok(
+    r.every((x) => x.status === 'decrypted'),
+    r.map(kindOf).join(),
+  );
   assert.deepEqual(
     r.map((x) => x.sessionId),
     [p1.id, p2.id, p2.id, p1.id, ...Array.from({ length: 3 }, () => [p1.id, p2.id, p2.id, p1.id]).flat()],
   );
-  assert.deepEqual(tracker.sessions.map((s) => s.records.decrypted), [8, 8]);
+  assert.deepEqual(
+    tracker.sessions.map((s) => s.records.decrypted),
+    [8, 8],
+  );
 });
 
 test('secured-message 1.1: little-endian nonce by default; the big-endian option is found with legacyNonceOrder auto', () => {

@@ -24,7 +24,9 @@ interface CaptureMessage {
 /** doe-v12-p256 replayed; before its first signed GET_MEASUREMENTS, `inject` pairs are fed. */
 function replay(inject: readonly Uint8Array[]): SignatureFinding[] {
   const file = join(libspdmVectors(), 'captures', 'doe-v12-p256.json');
-  const msgs = (JSON.parse(readFileSync(file, 'utf8')) as { messages: CaptureMessage[] }).messages.filter((m) => m.kind === 'spdm');
+  const msgs = (JSON.parse(readFileSync(file, 'utf8')) as { messages: CaptureMessage[] }).messages.filter(
+    (m) => m.kind === 'spdm',
+  );
   const decoder = new ConversationDecoder();
   const tracker = new SignatureTracker();
   const findings: SignatureFinding[] = [];
@@ -34,7 +36,8 @@ function replay(inject: readonly Uint8Array[]): SignatureFinding[] {
     // GET_MEASUREMENTS (0xe0) with Param1 bit 0: a signature requested.
     if (!injected && bytes[1] === 0xe0 && ((bytes[2] ?? 0) & 1) === 1) {
       injected = true;
-      for (let i = 0; i < inject.length; i++) tracker.observe(decoder.feed(i % 2 === 0 ? 'request' : 'response', inject[i] as Uint8Array));
+      for (let i = 0; i < inject.length; i++)
+        tracker.observe(decoder.feed(i % 2 === 0 ? 'request' : 'response', inject[i] as Uint8Array));
     }
     const f = tracker.observe(decoder.feed(m.direction, bytes));
     if (f) findings.push(f);
@@ -51,7 +54,8 @@ test('a message_m past captureTranscriptBytes is dropped: its signature is repor
   // Unsigned measurements of ~15 MB each (raw bit streams), until message_m would pass the bound.
   const meas = largeMeasurements(0x12, 15_000_000);
   const pairs: Uint8Array[] = [];
-  for (let total = 0; total <= LIMITS.captureTranscriptBytes; total += meas.length) pairs.push(encodeGetMeasurements(0x12, { attributes: 0, operation: 1 }), meas);
+  for (let total = 0; total <= LIMITS.captureTranscriptBytes; total += meas.length)
+    pairs.push(encodeGetMeasurements(0x12, { attributes: 0, operation: 1 }), meas);
   const findings = replay(pairs);
   const hit = findings.find((f) => f.kind === 'MEASUREMENTS');
   assert.equal(hit?.ok, null);

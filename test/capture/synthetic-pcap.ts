@@ -105,7 +105,10 @@ export interface ChunkedCapture {
  * ERROR LargeResponse, then CHUNK_GET / CHUNK_RESPONSE rounds of `chunkBytes` (SPDM 1.4, whose
  * 32-bit ChunkSeqNo allows any number of chunks).
  */
-export function writeChunkedCapture(path: string, o: { largeBytes: number; chunkBytes: number; messages?: number }): ChunkedCapture {
+export function writeChunkedCapture(
+  path: string,
+  o: { largeBytes: number; chunkBytes: number; messages?: number },
+): ChunkedCapture {
   const v = 0x14;
   const w = new PcapWriter(path);
   const large: Uint8Array[] = [];
@@ -121,7 +124,17 @@ export function writeChunkedCapture(path: string, o: { largeBytes: number; chunk
       const chunk = meas.subarray(at, at + o.chunkBytes);
       at += chunk.length;
       w.record(doeSpdm(encodeChunkGet(v, { handle, chunkSeqNo: seq })));
-      w.record(doeSpdm(encodeChunkResponse(v, { lastChunk: at === meas.length, handle, chunkSeqNo: seq, ...(seq === 0 ? { largeMessageSize: meas.length } : {}), chunk })));
+      w.record(
+        doeSpdm(
+          encodeChunkResponse(v, {
+            lastChunk: at === meas.length,
+            handle,
+            chunkSeqNo: seq,
+            ...(seq === 0 ? { largeMessageSize: meas.length } : {}),
+            chunk,
+          }),
+        ),
+      );
     }
   }
   w.close();

@@ -9,7 +9,12 @@ import { digest } from '../../src/crypto/hash.js';
 import { ConversationDecoder, type DecodedMessage, type Direction } from '../../src/spdm/conversation.js';
 import { CapabilityFlag } from '../../src/spdm/messages/capabilities.js';
 import { encodeOpaqueData } from '../../src/spdm/opaque.js';
-import { encodePskExchange, encodePskExchangeRsp, encodePskFinish, encodePskFinishRsp } from '../../src/spdm/messages/psk.js';
+import {
+  encodePskExchange,
+  encodePskExchangeRsp,
+  encodePskFinish,
+  encodePskFinishRsp,
+} from '../../src/spdm/messages/psk.js';
 import {
   deriveDataSecrets,
   deriveHandshakeSecrets,
@@ -19,12 +24,21 @@ import {
   type KeyScheduleParams,
   type TrafficKeys,
 } from '../../src/session/key-schedule.js';
-import { RECORD_LAYOUTS, sealSecuredRecord, wrapApplicationData, type NonceOrder, type SecuredTransport, type SessionMode } from '../../src/session/record.js';
+import {
+  RECORD_LAYOUTS,
+  sealSecuredRecord,
+  wrapApplicationData,
+  type NonceOrder,
+  type SecuredTransport,
+  type SessionMode,
+} from '../../src/session/record.js';
 import type { SessionTracker } from '../../src/capture/session-tracker.js';
 import { loadCapture } from '../session/captures.js';
 
 /** The VCA of doe-v12-p256 (SPDM 1.2, SHA-256, AES-256-GCM), optionally with other capability flags. */
-export function vca(patch: { requesterFlags?: (f: number) => number; responderFlags?: (f: number) => number } = {}): Uint8Array[] {
+export function vca(
+  patch: { requesterFlags?: (f: number) => number; responderFlags?: (f: number) => number } = {},
+): Uint8Array[] {
   const cap = loadCapture('doe-v12-p256.pcap');
   const dec = new ConversationDecoder();
   const out: Uint8Array[] = [];
@@ -33,7 +47,12 @@ export function vca(patch: { requesterFlags?: (f: number) => number; responderFl
     const d = dec.feed((p.body[1]! & 0x80) !== 0 ? 'request' : 'response', p.body);
     if (d.kind === 'other') continue;
     const raw = Uint8Array.from(d.msg.raw);
-    const fix = d.kind === 'GET_CAPABILITIES' ? patch.requesterFlags : d.kind === 'CAPABILITIES' ? patch.responderFlags : undefined;
+    const fix =
+      d.kind === 'GET_CAPABILITIES'
+        ? patch.requesterFlags
+        : d.kind === 'CAPABILITIES'
+          ? patch.responderFlags
+          : undefined;
     if (fix) new DataView(raw.buffer).setUint32(8, fix(new DataView(raw.buffer).getUint32(8, true)) >>> 0, true);
     out.push(raw);
     if (d.kind === 'ALGORITHMS') return out;
@@ -80,7 +99,8 @@ export class Peers {
     this.a = a;
     this.id = ((o.rspSessionId << 16) | o.reqSessionId) >>> 0;
     const sv = o.securedVersion ?? 0x1200;
-    const opaque = (id: number, data: number[]) => encodeOpaqueData([{ registryId: 0, vendorId: new Uint8Array(0), data: Uint8Array.from([1, id, ...data]) }]);
+    const opaque = (id: number, data: number[]) =>
+      encodeOpaqueData([{ registryId: 0, vendorId: new Uint8Array(0), data: Uint8Array.from([1, id, ...data]) }]);
     this.pskExchange = encodePskExchange(PARAMS.version, {
       measurementSummaryHashType: 0,
       reqSessionId: o.reqSessionId,
@@ -98,7 +118,10 @@ export class Peers {
     const unsigned = encodePskExchangeRsp(PARAMS.version, { ...rspFields, responderVerifyData: new Uint8Array(0) });
     const th1Hash = digest(PARAMS.hashId, concat([...a, this.pskExchange, unsigned]));
     this.hs = deriveHandshakeSecrets(PARAMS, o.psk, 'psk', th1Hash);
-    this.pskExchangeRsp = encodePskExchangeRsp(PARAMS.version, { ...rspFields, responderVerifyData: verifyData(PARAMS, this.hs.responseFinishedKey, th1Hash) });
+    this.pskExchangeRsp = encodePskExchangeRsp(PARAMS.version, {
+      ...rspFields,
+      responderVerifyData: verifyData(PARAMS, this.hs.responseFinishedKey, th1Hash),
+    });
     if (this.pskExchangeRsp.length !== unsigned.length + h) throw new Error('layout');
     this.th = [...a, this.pskExchange, this.pskExchangeRsp];
     this.req = { keys: this.hs.request, seq: 0n };
@@ -139,13 +162,22 @@ export class Peers {
     const transport = this.o.transport ?? 'doe';
     const layout = RECORD_LAYOUTS[transport];
     const mode = this.o.mode ?? 'encrypt';
-    const randomData = layout.maxRandomPadding > 0 && mode === 'encrypt' ? new Uint8Array((this.random++ % layout.maxRandomPadding) + 1).fill(0xcc) : undefined;
-    const rec = sealSecuredRecord(this.id, wrapApplicationData(transport, spdm), { aeadId: PARAMS.aeadId, ...side.keys }, side.seq, {
-      layout,
-      mode,
-      ...(this.o.nonceOrder ? { nonceOrder: this.o.nonceOrder } : {}),
-      ...(randomData ? { randomData } : {}),
-    });
+    const randomData =
+      layout.maxRandomPadding > 0 && mode === 'encrypt'
+        ? new Uint8Array((this.random++ % layout.maxRandomPadding) + 1).fill(0xcc)
+        : undefined;
+    const rec = sealSecuredRecord(
+      this.id,
+      wrapApplicationData(transport, spdm),
+      { aeadId: PARAMS.aeadId, ...side.keys },
+      side.seq,
+      {
+        layout,
+        mode,
+        ...(this.o.nonceOrder ? { nonceOrder: this.o.nonceOrder } : {}),
+        ...(randomData ? { randomData } : {}),
+      },
+    );
     side.seq++;
     if (transport !== 'doe') return rec;
     const padded = new Uint8Array(Math.ceil(rec.length / 4) * 4);
@@ -185,4 +217,5 @@ export class Wire {
 }
 
 export const ENCRYPT_CLEARED = (f: number): number => f & ~CapabilityFlag.ENCRYPT;
-export const PSK_NO_CONTEXT = (f: number): number => (f & ~CapabilityFlag.PSK_WITH_CONTEXT) | CapabilityFlag.PSK_NO_CONTEXT;
+export const PSK_NO_CONTEXT = (f: number): number =>
+  (f & ~CapabilityFlag.PSK_WITH_CONTEXT) | CapabilityFlag.PSK_NO_CONTEXT;

@@ -26,7 +26,9 @@ async function spdm(args: string[]): Promise<{ code: number; stdout: string; std
 
 /** Starts `spdm emulate` on a free port and resolves with the port once it listens. */
 function emulate(args: string[]): Promise<{ port: number; done: Promise<number> }> {
-  const child = spawn(process.execPath, [bin, 'emulate', '--port', '0', ...args], { stdio: ['ignore', 'ignore', 'pipe'] });
+  const child = spawn(process.execPath, [bin, 'emulate', '--port', '0', ...args], {
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
   const done = new Promise<number>((r) => child.on('exit', (c) => r(c ?? -1)));
   return new Promise((resolve, reject) => {
     let err = '';
@@ -52,7 +54,14 @@ function libspdmProfile(): string {
       name: 'libspdm-sample-p384',
       versions: ['1.0', '1.1', '1.2', '1.3'],
       hash: ['SHA-384'],
-      slots: [{ slot: 0, asym: 'ECDSA-P384', certChain: join(keys, 'bundle_responder.certchain.der'), privateKey: join(keys, 'end_responder.key') }],
+      slots: [
+        {
+          slot: 0,
+          asym: 'ECDSA-P384',
+          certChain: join(keys, 'bundle_responder.certchain.der'),
+          privateKey: join(keys, 'end_responder.key'),
+        },
+      ],
     }),
   );
   return file;
@@ -71,16 +80,48 @@ for (const transport of ['doe', 'mctp', 'none', 'tcp']) {
     const ca = join(libspdmVectors(), 'keys', 'ecp384', 'ca.cert.der');
     // The verifier's default policy requires the PCIe CMA SAN, which needs the PCI identity that only
     // config space gives: over the emulator socket there is none, so the verdict is untrusted.
-    const noPci = await spdm(['authenticate', '--connect', `127.0.0.1:${emu.port}`, '--transport', transport, '--trust', ca, '--json']);
+    const noPci = await spdm([
+      'authenticate',
+      '--connect',
+      `127.0.0.1:${emu.port}`,
+      '--transport',
+      transport,
+      '--trust',
+      ca,
+      '--json',
+    ]);
     assert.equal(noPci.code, 1, noPci.stdout + noPci.stderr);
-    const refused = JSON.parse(noPci.stdout) as { authenticated: boolean; trusted: boolean; verdict: { reasons: { code: string }[] } };
+    const refused = JSON.parse(noPci.stdout) as {
+      authenticated: boolean;
+      trusted: boolean;
+      verdict: { reasons: { code: string }[] };
+    };
     assert.equal(refused.authenticated, true);
     assert.equal(refused.trusted, false);
-    assert.deepEqual(refused.verdict.reasons.map((r) => r.code), ['PCI_IDENTITY_MISSING']);
+    assert.deepEqual(
+      refused.verdict.reasons.map((r) => r.code),
+      ['PCI_IDENTITY_MISSING'],
+    );
     // The same device with a policy that turns the CMA SAN rule off: the verifier's TRUSTED, exit 0.
-    const ok = await spdm(['authenticate', '--connect', `127.0.0.1:${emu.port}`, '--transport', transport, '--trust', ca, '--policy', noSanPolicy(), '--json']);
+    const ok = await spdm([
+      'authenticate',
+      '--connect',
+      `127.0.0.1:${emu.port}`,
+      '--transport',
+      transport,
+      '--trust',
+      ca,
+      '--policy',
+      noSanPolicy(),
+      '--json',
+    ]);
     assert.equal(ok.code, 0, ok.stdout + ok.stderr);
-    const outcome = JSON.parse(ok.stdout) as { authenticated: boolean; trusted: boolean; verdict: { status: string }; evidence: { version: string; signatures: unknown[] } };
+    const outcome = JSON.parse(ok.stdout) as {
+      authenticated: boolean;
+      trusted: boolean;
+      verdict: { status: string };
+      evidence: { version: string; signatures: unknown[] };
+    };
     assert.equal(outcome.authenticated, true);
     assert.equal(outcome.trusted, true);
     assert.equal(outcome.verdict.status, 'trusted');
@@ -90,7 +131,20 @@ for (const transport of ['doe', 'mctp', 'none', 'tcp']) {
     const dir = mkdtempSync(join(scratch, 'root-'));
     const other = join(dir, 'other.der');
     writeFileSync(other, createRootCa({ asymId: 0x0080, commonName: 'Somebody Else' }).certificate);
-    const untrusted = await spdm(['authenticate', '--connect', `127.0.0.1:${emu.port}`, '--transport', transport, '--trust', other, '--policy', noSanPolicy(), '--version', '1.2', '--shutdown']);
+    const untrusted = await spdm([
+      'authenticate',
+      '--connect',
+      `127.0.0.1:${emu.port}`,
+      '--transport',
+      transport,
+      '--trust',
+      other,
+      '--policy',
+      noSanPolicy(),
+      '--version',
+      '1.2',
+      '--shutdown',
+    ]);
     assert.equal(untrusted.code, 1);
     assert.match(untrusted.stdout, /✗ CHAIN_UNTRUSTED/);
     assert.match(untrusted.stdout, /AUTHENTICATED but UNTRUSTED: CHAIN_UNTRUSTED/);
@@ -104,23 +158,78 @@ test('spdm authenticate --deny: a device whose leaf is on the deny-list is UNTRU
   const leaf = readFileSync(join(keys, 'end_responder.cert.der'));
   const deny = join(mkdtempSync(join(scratch, 'deny-')), 'deny.txt');
   writeFileSync(deny, `sha256:${createHash('sha256').update(leaf).digest('hex')}\n`);
-  const r = await spdm(['authenticate', '--connect', `127.0.0.1:${emu.port}`, '--transport', 'mctp', '--trust', join(keys, 'ca.cert.der'), '--policy', noSanPolicy(), '--deny', deny, '--shutdown']);
+  const r = await spdm([
+    'authenticate',
+    '--connect',
+    `127.0.0.1:${emu.port}`,
+    '--transport',
+    'mctp',
+    '--trust',
+    join(keys, 'ca.cert.der'),
+    '--policy',
+    noSanPolicy(),
+    '--deny',
+    deny,
+    '--shutdown',
+  ]);
   assert.equal(r.code, 1, r.stdout + r.stderr);
   assert.match(r.stdout, /✗ CERT_DENIED/);
   assert.match(r.stdout, /AUTHENTICATED but UNTRUSTED: CERT_DENIED/);
   assert.equal(await emu.done, 0);
 });
 
-test('spdm authenticate --nonce: the evidence is collected with the caller\'s nonce, and --policy without --trust is a usage error', async () => {
+test("spdm authenticate --nonce: the evidence is collected with the caller's nonce, and --policy without --trust is a usage error", async () => {
   const emu = await emulate(['--transport', 'mctp', '--profile', libspdmProfile()]);
   const nonce = 'a5'.repeat(32);
   const ca = join(libspdmVectors(), 'keys', 'ecp384', 'ca.cert.der');
-  const r = await spdm(['authenticate', '--connect', `127.0.0.1:${emu.port}`, '--transport', 'mctp', '--trust', ca, '--policy', noSanPolicy(), '--nonce', nonce, '--json']);
+  const r = await spdm([
+    'authenticate',
+    '--connect',
+    `127.0.0.1:${emu.port}`,
+    '--transport',
+    'mctp',
+    '--trust',
+    ca,
+    '--policy',
+    noSanPolicy(),
+    '--nonce',
+    nonce,
+    '--json',
+  ]);
   assert.equal(r.code, 0, r.stdout + r.stderr);
   const o = JSON.parse(r.stdout) as { evidence: { signatures: { requesterNonce: string }[] } };
   assert.ok(o.evidence.signatures.length > 0 && o.evidence.signatures.every((s) => s.requesterNonce === nonce));
-  assert.equal((await spdm(['authenticate', '--connect', `127.0.0.1:${emu.port}`, '--transport', 'mctp', '--policy', noSanPolicy()])).code, 2);
-  assert.equal((await spdm(['authenticate', '--connect', `127.0.0.1:${emu.port}`, '--transport', 'mctp', '--trust', ca, '--nonce', 'abc', '--shutdown'])).code, 2);
+  assert.equal(
+    (
+      await spdm([
+        'authenticate',
+        '--connect',
+        `127.0.0.1:${emu.port}`,
+        '--transport',
+        'mctp',
+        '--policy',
+        noSanPolicy(),
+      ])
+    ).code,
+    2,
+  );
+  assert.equal(
+    (
+      await spdm([
+        'authenticate',
+        '--connect',
+        `127.0.0.1:${emu.port}`,
+        '--transport',
+        'mctp',
+        '--trust',
+        ca,
+        '--nonce',
+        'abc',
+        '--shutdown',
+      ])
+    ).code,
+    2,
+  );
   await spdm(['authenticate', '--connect', `127.0.0.1:${emu.port}`, '--transport', 'mctp', '--shutdown']);
   assert.equal(await emu.done, 0);
 });

@@ -9,8 +9,14 @@ test('the demo fleet: genuine devices trusted by the verifier, the counterfeit u
   for (const name of ['acme-nvme0', 'acme-nic0', 'acme-gpu0', 'acme-fpga0', 'acme-dpu0']) {
     const r = by.get(name);
     assert.equal(r?.verdict?.status, 'trusted', `${name}: ${r?.outcome}`);
-    assert.ok(r.verdict.checks.some((c) => c.code === 'SAN_MATCH'), `${name}: the CMA SAN was checked against its PCI identity`);
-    assert.ok(r.verdict.checks.some((c) => c.code === 'NONCE_MATCH'), `${name}: freshness was checked`);
+    assert.ok(
+      r.verdict.checks.some((c) => c.code === 'SAN_MATCH'),
+      `${name}: the CMA SAN was checked against its PCI identity`,
+    );
+    assert.ok(
+      r.verdict.checks.some((c) => c.code === 'NONCE_MATCH'),
+      `${name}: freshness was checked`,
+    );
     assert.ok(r.ok);
   }
   const knockoff = by.get('knockoff-nvme1');

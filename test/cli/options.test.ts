@@ -3,7 +3,16 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { CommanderError, InvalidArgumentError } from 'commander';
 import { EXIT, exitCodeForError } from '../../src/cli/exit-codes.js';
-import { dateArg, hostPortArg, msArg, nonNegativeIntArg, nonceArg, parseHostPort, portArg, slotArg } from '../../src/cli/options.js';
+import {
+  dateArg,
+  hostPortArg,
+  msArg,
+  nonNegativeIntArg,
+  nonceArg,
+  parseHostPort,
+  portArg,
+  slotArg,
+} from '../../src/cli/options.js';
 import { main } from '../../src/cli/main.js';
 import { SpdmError } from '../../src/wire/errors.js';
 import { LIMITS } from '../../src/wire/limits.js';
@@ -22,7 +31,8 @@ test('exit codes: 0 ok/trusted, 1 failed/untrusted, 2 usage, 3 unreachable', () 
 test('integer parsers take whole numbers in range and nothing else', () => {
   assert.equal(nonNegativeIntArg('0'), 0);
   assert.equal(nonNegativeIntArg('42'), 42);
-  for (const bad of ['-1', '1.5', '1e3', '0x10', '', ' ', 'ten', '9007199254740993']) assert.throws(() => nonNegativeIntArg(bad), invalid, bad);
+  for (const bad of ['-1', '1.5', '1e3', '0x10', '', ' ', 'ten', '9007199254740993'])
+    assert.throws(() => nonNegativeIntArg(bad), invalid, bad);
   assert.equal(portArg('0'), 0);
   assert.equal(portArg('65535'), 65535);
   assert.throws(() => portArg('65536'), invalid);
@@ -44,13 +54,14 @@ test('nonce, date and HOST:PORT parsers', () => {
   assert.deepEqual(parseHostPort('[::1]:2323'), { host: '::1', port: 2323 });
   assert.deepEqual(parseHostPort('localhost:1'), { host: 'localhost', port: 1 });
   assert.equal(hostPortArg('127.0.0.1:2323'), '127.0.0.1:2323');
-  for (const bad of ['nonsense', '127.0.0.1:0', '127.0.0.1:99999', ':2323']) assert.throws(() => hostPortArg(bad), invalid, bad);
+  for (const bad of ['nonsense', '127.0.0.1:0', '127.0.0.1:99999', ':2323'])
+    assert.throws(() => hostPortArg(bad), invalid, bad);
 });
 
 test('every command refuses a bad option value with exit 2, before it runs', async () => {
   const write = process.stderr.write.bind(process.stderr);
   let stderr = '';
-  process.stderr.write = ((s: string | Uint8Array) => ((stderr += String(s)), true));
+  process.stderr.write = (s: string | Uint8Array) => ((stderr += String(s)), true);
   try {
     const runs: string[][] = [
       ['emulate', '--port', '-1'],

@@ -5,7 +5,9 @@ import { fromHex, toHex } from '../../src/wire/bytes.js';
 import { SpdmError } from '../../src/wire/errors.js';
 import { AeadAlgo, aeadDecrypt, aeadEncrypt, aeadInfo, isAeadSupported, requireAead } from '../../src/crypto/aead.js';
 
-const GCM_PLAIN = fromHex('d9313225f88406e5a55909c5aff5269a86a7a9531534f7da2e4c303d8a318a721c3c0c95956809532fcf0e2449a6b525b16aedf5aa0de657ba637b39');
+const GCM_PLAIN = fromHex(
+  'd9313225f88406e5a55909c5aff5269a86a7a9531534f7da2e4c303d8a318a721c3c0c95956809532fcf0e2449a6b525b16aedf5aa0de657ba637b39',
+);
 const GCM_AAD = fromHex('feedfacedeadbeeffeedfacedeadbeefabaddad2');
 const GCM_IV = fromHex('cafebabefacedbaddecaf888');
 
@@ -17,7 +19,8 @@ const VECTORS = [
     nonce: GCM_IV,
     aad: GCM_AAD,
     plain: GCM_PLAIN,
-    cipher: '42831ec2217774244b7221b784d0d49ce3aa212f2c02a4e035c17e2329aca12e21d514b25466931c7d8f6a5aac84aa051ba30b396a0aac973d58e091',
+    cipher:
+      '42831ec2217774244b7221b784d0d49ce3aa212f2c02a4e035c17e2329aca12e21d514b25466931c7d8f6a5aac84aa051ba30b396a0aac973d58e091',
     tag: '5bc94fbc3221a5db94fae95ae7121a47',
   },
   {
@@ -27,7 +30,8 @@ const VECTORS = [
     nonce: GCM_IV,
     aad: GCM_AAD,
     plain: GCM_PLAIN,
-    cipher: '522dc1f099567d07f47f37a32a84427d643a8cdcbfe5c0c97598a2bd2555d1aa8cb08e48590dbb3da7b08b1056828838c5f61e6393ba7a0abcc9f662',
+    cipher:
+      '522dc1f099567d07f47f37a32a84427d643a8cdcbfe5c0c97598a2bd2555d1aa8cb08e48590dbb3da7b08b1056828838c5f61e6393ba7a0abcc9f662',
     tag: '76fc6ece0f4e1768cddf8853bb2d551b',
   },
   {
@@ -36,7 +40,9 @@ const VECTORS = [
     key: Uint8Array.from({ length: 32 }, (_, i) => 0x80 + i),
     nonce: fromHex('070000004041424344454647'),
     aad: fromHex('50515253c0c1c2c3c4c5c6c7'),
-    plain: new TextEncoder().encode("Ladies and Gentlemen of the class of '99: If I could offer you only one tip for the future, sunscreen would be it."),
+    plain: new TextEncoder().encode(
+      "Ladies and Gentlemen of the class of '99: If I could offer you only one tip for the future, sunscreen would be it.",
+    ),
     cipher:
       'd31a8d34648e60db7b86afbc53ef7ec2a4aded51296e08fea9e2b5a736ee62d63dbea45e8ca9671282fafb69da92728b' +
       '1a71de0a9e060b2905d6a5b67ecd3b3692ddbd7f2d778b8c9803aee328091b58fab324e4fad675945585808b4831d7bc' +
@@ -92,6 +98,21 @@ test('SM4-GCM and unknown suites are refused as unsupported; encrypting with a w
   const unsupported = (e: unknown) => e instanceof SpdmError && e.code === 'UNSUPPORTED_ALGORITHM';
   assert.throws(() => requireAead(AeadAlgo.SM4_GCM), unsupported);
   assert.throws(() => requireAead(0x10), unsupported);
-  assert.throws(() => aeadDecrypt(AeadAlgo.SM4_GCM, new Uint8Array(16), new Uint8Array(12), new Uint8Array(4), new Uint8Array(0), new Uint8Array(16)), unsupported);
-  assert.throws(() => aeadEncrypt(AeadAlgo.AES_128_GCM, new Uint8Array(32), new Uint8Array(12), new Uint8Array(1), new Uint8Array(0)), SpdmError);
+  assert.throws(
+    () =>
+      aeadDecrypt(
+        AeadAlgo.SM4_GCM,
+        new Uint8Array(16),
+        new Uint8Array(12),
+        new Uint8Array(4),
+        new Uint8Array(0),
+        new Uint8Array(16),
+      ),
+    unsupported,
+  );
+  assert.throws(
+    () =>
+      aeadEncrypt(AeadAlgo.AES_128_GCM, new Uint8Array(32), new Uint8Array(12), new Uint8Array(1), new Uint8Array(0)),
+    SpdmError,
+  );
 });

@@ -61,15 +61,25 @@ test('HMAC-SHA256 (RFC 4231 test case 2) and chunked input', () => {
 });
 
 test('HKDF-Expand over SHA-384: lengths 0 .. 255 × HashLen, a longer output extends a shorter one; beyond is refused', () => {
-  const prk = fromHex('00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff');
+  const prk = fromHex(
+    '00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff',
+  );
   for (const len of [0, 1, 47, 48, 49, 96, 255 * 48]) {
     const ours = hkdfExpand(0x02, prk, Uint8Array.of(1, 2, 3), len);
     assert.equal(ours.length, len);
-    if (len > 0) assert.deepEqual(ours.subarray(0, 1), hkdfExpand(0x02, prk, Uint8Array.of(1, 2, 3), 1), 'a longer output extends a shorter one');
+    if (len > 0)
+      assert.deepEqual(
+        ours.subarray(0, 1),
+        hkdfExpand(0x02, prk, Uint8Array.of(1, 2, 3), 1),
+        'a longer output extends a shorter one',
+      );
   }
   assert.throws(() => hkdfExpand(0x02, prk, new Uint8Array(0), 255 * 48 + 1), SpdmError);
   assert.throws(() => hkdfExpand(0x02, prk, new Uint8Array(0), -1), SpdmError);
-  assert.throws(() => hkdfExtract(0x1234, new Uint8Array(0), prk), (e: unknown) => e instanceof SpdmError && e.code === 'UNSUPPORTED_ALGORITHM');
+  assert.throws(
+    () => hkdfExtract(0x1234, new Uint8Array(0), prk),
+    (e: unknown) => e instanceof SpdmError && e.code === 'UNSUPPORTED_ALGORITHM',
+  );
 });
 
 test('macEqual: equal, different, different length', () => {

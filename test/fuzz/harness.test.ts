@@ -25,16 +25,29 @@ test('typed outcomes: SpdmError, DecodeError naming message and field, LimitErro
     (e: unknown) => e instanceof FuzzFailure && e.kind === 'untyped-error' && /TypeError/.test(e.message),
   );
   // A known issue (being fixed elsewhere) is tolerated only in its exact form.
-  const known: KnownIssue = { id: 'stack overflow', matches: (e) => e instanceof RangeError && e.message === 'Maximum call stack size exceeded' };
-  assert.ok((await expectTyped(() => Promise.reject(new RangeError('Maximum call stack size exceeded')), [known])) instanceof SpdmError);
-  await assert.rejects(expectTyped(() => Promise.reject(new RangeError('Invalid array length')), [known]), FuzzFailure);
+  const known: KnownIssue = {
+    id: 'stack overflow',
+    matches: (e) => e instanceof RangeError && e.message === 'Maximum call stack size exceeded',
+  };
+  assert.ok(
+    (await expectTyped(() => Promise.reject(new RangeError('Maximum call stack size exceeded')), [known])) instanceof
+      SpdmError,
+  );
+  await assert.rejects(
+    expectTyped(() => Promise.reject(new RangeError('Invalid array length')), [known]),
+    FuzzFailure,
+  );
 });
 
 test('edits: set, flip, a length off by delta, cut, insert, delete, append', () => {
   const b = Uint8Array.of(0x10, 0x04, 0, 0, 0xaa, 0xbb, 0xcc, 0xdd);
   assert.equal(toHex(applyEdits(b, [{ op: 'set', at: 9, value: 0x7f }])), '107f0000aabbccdd', 'offsets wrap');
   assert.equal(toHex(applyEdits(b, [{ op: 'flip', at: 0, bit: 1 }])), '12040000aabbccdd');
-  assert.equal(toHex(applyEdits(b, [{ op: 'len16', at: 2, delta: 1 }])), '10040500aabbccdd', '4 bytes follow the field, plus one');
+  assert.equal(
+    toHex(applyEdits(b, [{ op: 'len16', at: 2, delta: 1 }])),
+    '10040500aabbccdd',
+    '4 bytes follow the field, plus one',
+  );
   assert.equal(toHex(applyEdits(b, [{ op: 'cut', at: 3 }])), '100400');
   assert.equal(toHex(applyEdits(b, [{ op: 'insert', at: 1, bytes: 'ee' }])), '10ee040000aabbccdd');
   assert.equal(toHex(applyEdits(b, [{ op: 'delete', at: 4, count: 9 }])), '10040000');
@@ -43,7 +56,11 @@ test('edits: set, flip, a length off by delta, cut, insert, delete, append', () 
 
 test('requester oracle: padding is not a change; altered content under a verified signature is flagged', async () => {
   // Two zero bytes after MEASUREMENTS (exchange 6 with all blocks at once): DOE-style padding.
-  const padded = await emulatorOutcome({ device: 3, mode: 'all', mutations: [{ exchange: 6, kind: 'edit', edits: [{ op: 'append', bytes: '0000' }], a: 0, b: 0 }] });
+  const padded = await emulatorOutcome({
+    device: 3,
+    mode: 'all',
+    mutations: [{ exchange: 6, kind: 'edit', edits: [{ op: 'append', bytes: '0000' }], a: 0, b: 0 }],
+  });
   assert.ok(padded.ev, `padding is accepted (${padded.error?.message ?? ''})`);
   assert.deepEqual(
     padded.ev.signatures.map((s) => [s.kind, s.verified]),
@@ -55,12 +72,20 @@ test('requester oracle: padding is not a change; altered content under a verifie
   checkNoAcceptedMutation(padded.ev, padded.log);
 
   // A certificate byte changed: the chain no longer hashes to its digest.
-  const cert = await emulatorOutcome({ device: 1, mode: 'all', mutations: [{ exchange: 4, kind: 'edit', edits: [{ op: 'flip', at: 100, bit: 0 }], a: 0, b: 0 }] });
+  const cert = await emulatorOutcome({
+    device: 1,
+    mode: 'all',
+    mutations: [{ exchange: 4, kind: 'edit', edits: [{ op: 'flip', at: 100, bit: 0 }], a: 0, b: 0 }],
+  });
   assert.equal(cert.ev, undefined);
   assert.ok(cert.error instanceof SpdmError && cert.error.code === 'DIGEST_MISMATCH', cert.error?.message);
 
   // A device that stays silent: the transport's expired wait, typed, with the wait recorded.
-  const silent = await emulatorOutcome({ device: 2, mode: 'all', mutations: [{ exchange: 5, kind: 'silence', edits: [], a: 0, b: 0 }] });
+  const silent = await emulatorOutcome({
+    device: 2,
+    mode: 'all',
+    mutations: [{ exchange: 5, kind: 'silence', edits: [], a: 0, b: 0 }],
+  });
   assert.ok(silent.error instanceof SpdmError && silent.error.code === 'TIMEOUT', silent.error?.message);
   assert.equal(silent.log[5]?.silenced, true);
   assert.ok((silent.log[5]?.timeoutMs ?? 0) > 0, 'CHALLENGE was given a deadline');
@@ -84,7 +109,10 @@ test('requester oracle: padding is not a change; altered content under a verifie
   const log = padded.log.map((x) => ({ ...x }));
   const digests = log[3] as Exchange;
   log[3] = { ...digests, delivered: applyEdits(digests.original, [{ op: 'flip', at: 8, bit: 3 }]) };
-  assert.throws(() => checkNoAcceptedMutation(padded.ev as NonNullable<typeof padded.ev>, log), (e: unknown) => e instanceof FuzzFailure && e.kind === 'accepted-mutation' && /#3/.test(e.message));
+  assert.throws(
+    () => checkNoAcceptedMutation(padded.ev as NonNullable<typeof padded.ev>, log),
+    (e: unknown) => e instanceof FuzzFailure && e.kind === 'accepted-mutation' && /#3/.test(e.message),
+  );
   // ...but not when what was delivered is a genuine response the device sent earlier.
   log[3] = { ...digests, delivered: (log[1] as Exchange).original };
   checkNoAcceptedMutation(padded.ev, log);

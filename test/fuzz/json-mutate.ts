@@ -64,18 +64,53 @@ const INTERESTING: readonly (() => Mutable)[] = [
   () => VERY_DEEP_MARKER,
 ];
 
-export const KEYS = ['__proto__', 'constructor', 'toString', 'hasOwnProperty', 'format', 'version', 'type', 'slot', 'index', ''];
+export const KEYS = [
+  '__proto__',
+  'constructor',
+  'toString',
+  'hasOwnProperty',
+  'format',
+  'version',
+  'type',
+  'slot',
+  'index',
+  '',
+];
 
 export const treeEditArb: fc.Arbitrary<TreeEdit> = fc.record({
   path: fc.array(fc.nat({ max: 64 }), { maxLength: 8 }),
-  action: fc.constantFrom<TreeEdit['action']>('replace', 'replace', 'replace', 'delete', 'duplicate', 'wrap', 'add-key'),
+  action: fc.constantFrom<TreeEdit['action']>(
+    'replace',
+    'replace',
+    'replace',
+    'delete',
+    'duplicate',
+    'wrap',
+    'add-key',
+  ),
   value: fc.nat({ max: INTERESTING.length - 1 }),
   key: fc.constantFrom(...KEYS),
 });
 
-function children(v: Mutable): { get: (i: number) => Mutable; set: (i: number, x: Mutable) => void; del: (i: number) => void; dup: (i: number) => void; n: number } | undefined {
+function children(
+  v: Mutable,
+):
+  | {
+      get: (i: number) => Mutable;
+      set: (i: number, x: Mutable) => void;
+      del: (i: number) => void;
+      dup: (i: number) => void;
+      n: number;
+    }
+  | undefined {
   if (Array.isArray(v)) {
-    return { n: v.length, get: (i) => v[i] as Mutable, set: (i, x) => (v[i] = x), del: (i) => void v.splice(i, 1), dup: (i) => void v.splice(i, 0, structuredClone(v[i] as Mutable)) };
+    return {
+      n: v.length,
+      get: (i) => v[i] as Mutable,
+      set: (i, x) => (v[i] = x),
+      del: (i) => void v.splice(i, 1),
+      dup: (i) => void v.splice(i, 0, structuredClone(v[i] as Mutable)),
+    };
   }
   if (v !== null && typeof v === 'object') {
     const keys = Object.keys(v);
@@ -122,7 +157,12 @@ function applyTreeEdit(doc: Mutable, e: TreeEdit): Mutable {
     case 'add-key':
       if (node !== null && typeof node === 'object' && !Array.isArray(node)) {
         // defineProperty: a "__proto__" own key, as JSON.parse would make it.
-        Object.defineProperty(node, e.key, { value: (INTERESTING[e.value] as () => Mutable)(), enumerable: true, writable: true, configurable: true });
+        Object.defineProperty(node, e.key, {
+          value: (INTERESTING[e.value] as () => Mutable)(),
+          enumerable: true,
+          writable: true,
+          configurable: true,
+        });
       }
       return doc;
   }
@@ -142,7 +182,11 @@ export const jsonMutationArb = (seeds: number): fc.Arbitrary<JsonMutation> =>
     text: fc.oneof({ weight: 3, arbitrary: fc.constant([] as Edit[]) }, { weight: 1, arbitrary: editsArb(2) }),
   });
 
-export function mutateJson(seed: unknown, m: JsonMutation, serialise: (v: unknown) => string = (v) => JSON.stringify(v)): string {
+export function mutateJson(
+  seed: unknown,
+  m: JsonMutation,
+  serialise: (v: unknown) => string = (v) => JSON.stringify(v),
+): string {
   let doc = structuredClone(seed) as Mutable;
   for (const e of m.tree) doc = applyTreeEdit(doc, e);
   let text = serialise(doc);

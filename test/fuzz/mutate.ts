@@ -20,7 +20,10 @@ export type Edit =
   | { readonly op: 'delete'; readonly at: number; readonly count: number }
   | { readonly op: 'append'; readonly bytes: string };
 
-const offset = fc.oneof({ weight: 3, arbitrary: fc.integer({ min: 0, max: 15 }) }, { weight: 2, arbitrary: fc.nat({ max: 0xffff }) });
+const offset = fc.oneof(
+  { weight: 3, arbitrary: fc.integer({ min: 0, max: 15 }) },
+  { weight: 2, arbitrary: fc.nat({ max: 0xffff }) },
+);
 const byte = fc.integer({ min: 0, max: 255 });
 const boundary16 = fc.constantFrom(0, 1, 2, 3, 0x7f, 0x80, 0xff, 0x100, 0x7fff, 0x8000, 0xfffe, 0xffff);
 const boundary32 = fc.constantFrom(0, 1, 0xff, 0xffff, 0x10000, 0x7fffffff, 0x80000000, 0xfffffffe, 0xffffffff);
@@ -28,13 +31,22 @@ const hexBytes = (max: number) => fc.uint8Array({ minLength: 1, maxLength: max }
 
 export const editArb: fc.Arbitrary<Edit> = fc.oneof(
   { weight: 4, arbitrary: fc.record({ op: fc.constant('set' as const), at: offset, value: byte }) },
-  { weight: 3, arbitrary: fc.record({ op: fc.constant('flip' as const), at: offset, bit: fc.integer({ min: 0, max: 7 }) }) },
+  {
+    weight: 3,
+    arbitrary: fc.record({ op: fc.constant('flip' as const), at: offset, bit: fc.integer({ min: 0, max: 7 }) }),
+  },
   { weight: 2, arbitrary: fc.record({ op: fc.constant('u16' as const), at: offset, value: boundary16 }) },
   { weight: 1, arbitrary: fc.record({ op: fc.constant('u32' as const), at: offset, value: boundary32 }) },
-  { weight: 2, arbitrary: fc.record({ op: fc.constant('len16' as const), at: offset, delta: fc.integer({ min: -4, max: 4 }) }) },
+  {
+    weight: 2,
+    arbitrary: fc.record({ op: fc.constant('len16' as const), at: offset, delta: fc.integer({ min: -4, max: 4 }) }),
+  },
   { weight: 2, arbitrary: fc.record({ op: fc.constant('cut' as const), at: fc.nat({ max: 0xffff }) }) },
   { weight: 1, arbitrary: fc.record({ op: fc.constant('insert' as const), at: offset, bytes: hexBytes(8) }) },
-  { weight: 1, arbitrary: fc.record({ op: fc.constant('delete' as const), at: offset, count: fc.integer({ min: 1, max: 8 }) }) },
+  {
+    weight: 1,
+    arbitrary: fc.record({ op: fc.constant('delete' as const), at: offset, count: fc.integer({ min: 1, max: 8 }) }),
+  },
   { weight: 1, arbitrary: fc.record({ op: fc.constant('append' as const), bytes: hexBytes(8) }) },
 );
 
@@ -91,12 +103,18 @@ export function applyEdits(seed: Uint8Array, edits: readonly Edit[]): Uint8Array
 }
 
 /** A seed picked from a corpus plus edits, or plain random bytes now and then. */
-export function mutantArb(corpus: readonly Uint8Array[], opts: { maxEdits?: number; randomMax?: number } = {}): fc.Arbitrary<Uint8Array> {
+export function mutantArb(
+  corpus: readonly Uint8Array[],
+  opts: { maxEdits?: number; randomMax?: number } = {},
+): fc.Arbitrary<Uint8Array> {
   const seeds = corpus.length > 0 ? corpus : [new Uint8Array(0)];
   const mutated = fc
     .tuple(fc.nat({ max: seeds.length - 1 }), editsArb(opts.maxEdits ?? 4))
     .map(([i, edits]) => applyEdits(seeds[i] as Uint8Array, edits));
-  return fc.oneof({ weight: 9, arbitrary: mutated }, { weight: 1, arbitrary: fc.uint8Array({ maxLength: opts.randomMax ?? 256 }) });
+  return fc.oneof(
+    { weight: 9, arbitrary: mutated },
+    { weight: 1, arbitrary: fc.uint8Array({ maxLength: opts.randomMax ?? 256 }) },
+  );
 }
 
 export const bytesToJson = (b: Uint8Array): Json => ({ hex: toHex(b) });
@@ -111,6 +129,7 @@ export function bytesFromJson(j: Json): Uint8Array {
 export const textToJson = (s: string): Json => ({ text: s });
 
 export function textFromJson(j: Json): string {
-  if (typeof j === 'object' && j !== null && !Array.isArray(j) && typeof (j as { text?: unknown }).text === 'string') return (j as { text: string }).text;
+  if (typeof j === 'object' && j !== null && !Array.isArray(j) && typeof (j as { text?: unknown }).text === 'string')
+    return (j as { text: string }).text;
   throw new Error('regression input: expected {"text": "..."}');
 }

@@ -24,10 +24,14 @@ test('test/regressions/ holds only files of known targets', () => {
 
 for (const { file, regression } of saved) {
   const t = targetNamed(regression.target);
-  test(`regression ${file}: ${regression.failure.kind} (${regression.failure.message.slice(0, 80)})`, { ...(t?.skip ? { skip: t.skip } : {}) }, async () => {
-    assert.ok(t);
-    const p = await t.prepare();
-    prepared.add(p);
-    await p.run(t.fromJson(regression.input));
-  });
+  test(
+    `regression ${file}: ${regression.failure.kind} (${regression.failure.message.slice(0, 80)})`,
+    { ...(t?.skip ? { skip: t.skip } : {}) },
+    async () => {
+      assert.ok(t);
+      const p = await t.prepare();
+      prepared.add(p);
+      await p.run(t.fromJson(regression.input));
+    },
+  );
 }

@@ -31,7 +31,12 @@ export function saveRegression(target: AnyTarget, input: unknown, failure: { kin
   mkdirSync(dir, { recursive: true });
   const file = join(dir, `${target.name}-${hash}.json`);
   if (!existsSync(file)) {
-    const r: Regression = { target: target.name, input: json, failure: { kind: failure.kind, message: failure.message.slice(0, 2000) }, foundAt: new Date().toISOString() };
+    const r: Regression = {
+      target: target.name,
+      input: json,
+      failure: { kind: failure.kind, message: failure.message.slice(0, 2000) },
+      foundAt: new Date().toISOString(),
+    };
     writeFileSync(file, `${JSON.stringify(r, null, 1)}\n`);
   }
   return file;

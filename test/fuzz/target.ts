@@ -100,7 +100,10 @@ export function noteOutcome(target: string, label: string): void {
 }
 
 /** Runs `fn`; a typed error is an acceptable outcome, anything else becomes a FuzzFailure. */
-export async function expectTyped<T>(fn: () => T | Promise<T>, known: readonly KnownIssue[] = []): Promise<T | SpdmError> {
+export async function expectTyped<T>(
+  fn: () => T | Promise<T>,
+  known: readonly KnownIssue[] = [],
+): Promise<T | SpdmError> {
   try {
     return await fn();
   } catch (e) {

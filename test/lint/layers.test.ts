@@ -23,10 +23,7 @@ test('wire importing spdm fails lint, naming the layers and the table', async ()
     "import { RequestCode } from '../spdm/codes.js';\nvoid RequestCode;",
   );
   assert.equal(errors.length, 1);
-  assert.match(
-    errors[0]!,
-    /Layer 'wire' may not import 'spdm' \(\.\.\/spdm\/codes\.js\); it may import: nothing/,
-  );
+  assert.match(errors[0]!, /Layer 'wire' may not import 'spdm' \(\.\.\/spdm\/codes\.js\); it may import: nothing/);
   assert.match(errors[0]!, /ARCHITECTURE\.md/);
 });
 
@@ -45,41 +42,20 @@ test('imports the table allows pass', async () => {
     ),
     [],
   );
-  assert.deepEqual(
-    await layerErrors('src/cli/x.ts', "import { a } from '../responder/responder.js';\nvoid a;"),
-    [],
-  );
-  assert.deepEqual(
-    await layerErrors('src/index.ts', "export { Requester } from './requester/requester.js';"),
-    [],
-  );
+  assert.deepEqual(await layerErrors('src/cli/x.ts', "import { a } from '../responder/responder.js';\nvoid a;"), []);
+  assert.deepEqual(await layerErrors('src/index.ts', "export { Requester } from './requester/requester.js';"), []);
 });
 
 test('re-exports and import() are checked like imports', async () => {
+  assert.equal((await layerErrors('src/crypto/x.ts', "export { a } from '../x509/chain.js';")).length, 1);
+  assert.equal((await layerErrors('src/crypto/x.ts', "export * from '../spdm/codes.js';")).length, 1);
   assert.equal(
-    (await layerErrors('src/crypto/x.ts', "export { a } from '../x509/chain.js';")).length,
+    (await layerErrors('src/capture/x.ts', "export async function f() { return import('../verifier/verify.js'); }"))
+      .length,
     1,
   );
   assert.equal(
-    (await layerErrors('src/crypto/x.ts', "export * from '../spdm/codes.js';")).length,
-    1,
-  );
-  assert.equal(
-    (
-      await layerErrors(
-        'src/capture/x.ts',
-        "export async function f() { return import('../verifier/verify.js'); }",
-      )
-    ).length,
-    1,
-  );
-  assert.equal(
-    (
-      await layerErrors(
-        'src/capture/x.ts',
-        "export async function f() { return import('../log/log.js'); }",
-      )
-    ).length,
+    (await layerErrors('src/capture/x.ts', "export async function f() { return import('../log/log.js'); }")).length,
     1,
   );
 });
@@ -115,25 +91,13 @@ test('log may import evidence, spdm, crypto and wire; only log/store reaches the
     ),
     [],
   );
-  assert.equal(
-    (await layerErrors('src/log/x.ts', "import { a } from '../verifier/verify.js';\nvoid a;")).length,
-    1,
-  );
-  assert.equal(
-    (await layerErrors('src/evidence/x.ts', "import { a } from '../log/log.js';\nvoid a;")).length,
-    1,
-  );
+  assert.equal((await layerErrors('src/log/x.ts', "import { a } from '../verifier/verify.js';\nvoid a;")).length, 1);
+  assert.equal((await layerErrors('src/evidence/x.ts', "import { a } from '../log/log.js';\nvoid a;")).length, 1);
   assert.match(
-    (
-      await layerErrors('src/log/x.ts', "import Database from 'better-sqlite3';\nvoid Database;")
-    )[0] ?? '',
+    (await layerErrors('src/log/x.ts', "import Database from 'better-sqlite3';\nvoid Database;"))[0] ?? '',
     /'better-sqlite3' may be imported only by log\/store/,
   );
-  assert.equal(
-    (await layerErrors('src/log/x.ts', "export async function f() { return import('pg'); }"))
-      .length,
-    1,
-  );
+  assert.equal((await layerErrors('src/log/x.ts', "export async function f() { return import('pg'); }")).length, 1);
   assert.deepEqual(
     await layerErrors(
       'src/log/store/sqlite.ts',
@@ -143,47 +107,33 @@ test('log may import evidence, spdm, crypto and wire; only log/store reaches the
   );
   // Until the move to src/log lands, src/evidence/log is the log layer and its store-*.ts its store.
   assert.deepEqual(
-    await layerErrors(
-      'src/evidence/log/store-sqlite.ts',
-      "import Database from 'better-sqlite3';\nvoid Database;",
-    ),
+    await layerErrors('src/evidence/log/store-sqlite.ts', "import Database from 'better-sqlite3';\nvoid Database;"),
     [],
   );
   assert.equal(
-    (
-      await layerErrors(
-        'src/evidence/log/x.ts',
-        "import { a } from '../../spdm/codes.js';\nvoid a;",
-      )
-    ).length,
+    (await layerErrors('src/evidence/log/x.ts', "import { a } from '../../spdm/codes.js';\nvoid a;")).length,
     1,
   );
 });
 
 test('a documented exception allows its one file and layer, nothing else', async () => {
   assert.deepEqual(
-    await layerErrors(
-      'src/log/sigcheck.ts',
-      "import { a } from '../x509/certificate.js';\nvoid a;",
-    ),
+    await layerErrors('src/log/sigcheck.ts', "import { a } from '../x509/certificate.js';\nvoid a;"),
     [],
   );
   assert.equal(
-    (await layerErrors('src/log/other.ts', "import { a } from '../x509/certificate.js';\nvoid a;"))
-      .length,
+    (await layerErrors('src/log/other.ts', "import { a } from '../x509/certificate.js';\nvoid a;")).length,
     1,
   );
   assert.equal(
-    (await layerErrors('src/log/sigcheck.ts', "import { a } from '../verifier/verify.js';\nvoid a;"))
-      .length,
+    (await layerErrors('src/log/sigcheck.ts', "import { a } from '../verifier/verify.js';\nvoid a;")).length,
     1,
   );
 });
 
 test('a folder of src/ missing from the table fails lint until the table names it', async () => {
   assert.match(
-    (await layerErrors('src/newthing/x.ts', "import { a } from '../wire/bytes.js';\nvoid a;"))[0] ??
-      '',
+    (await layerErrors('src/newthing/x.ts', "import { a } from '../wire/bytes.js';\nvoid a;"))[0] ?? '',
     /src\/newthing\/ is not a layer/,
   );
   assert.match(

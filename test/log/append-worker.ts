@@ -17,7 +17,13 @@ export interface WorkerReport {
 }
 
 async function main(): Promise<void> {
-  const [target, keyFile, evidenceFile, idText, countText] = process.argv.slice(2) as [string, string, string, string, string];
+  const [target, keyFile, evidenceFile, idText, countText] = process.argv.slice(2) as [
+    string,
+    string,
+    string,
+    string,
+    string,
+  ];
   const id = Number(idText);
   const count = Number(countText);
   const evidences = JSON.parse(readFileSync(evidenceFile, 'utf8')) as Evidence[];

@@ -5,7 +5,15 @@ import { existsSync, readFileSync } from 'node:fs';
 import { Writable } from 'node:stream';
 import { Command } from 'commander';
 import Database from 'better-sqlite3';
-import { registerLogCommands, runLogExport, runLogImport, runLogInfo, runLogShow, runLogVerify, type LogCliIo } from '../../src/cli/log.js';
+import {
+  registerLogCommands,
+  runLogExport,
+  runLogImport,
+  runLogInfo,
+  runLogShow,
+  runLogVerify,
+  type LogCliIo,
+} from '../../src/cli/log.js';
 import { EXIT } from '../../src/cli/exit-codes.js';
 import { appendEvidenceToLog, DEFAULT_LOG_TARGET, openLog } from '../../src/log/log.js';
 import type { Evidence } from '../../src/evidence/evidence.js';
@@ -27,7 +35,13 @@ function io(opts: { tty?: boolean; intervalMs?: number } = {}): LogCliIo & { out
   const out = new Sink();
   const err = new Sink();
   err.isTTY = opts.tty ?? false;
-  return { stdout: out, stderr: err, out, err, ...(opts.intervalMs !== undefined ? { progressIntervalMs: opts.intervalMs } : {}) };
+  return {
+    stdout: out,
+    stderr: err,
+    out,
+    err,
+    ...(opts.intervalMs !== undefined ? { progressIntervalMs: opts.intervalMs } : {}),
+  };
 }
 
 let evs: Evidence[] = [];
@@ -107,7 +121,8 @@ test('log verify --checkpoint: saved on success, and a log later cut back to an 
   d.prepare('DELETE FROM sth WHERE tree_size > 8').run();
   const { Frontier } = await import('../../src/log/merkle.js');
   const f = new Frontier();
-  for (const r of d.prepare('SELECT leaf_hash FROM entries ORDER BY seq').all() as { leaf_hash: Buffer }[]) f.append(new Uint8Array(r.leaf_hash));
+  for (const r of d.prepare('SELECT leaf_hash FROM entries ORDER BY seq').all() as { leaf_hash: Buffer }[])
+    f.append(new Uint8Array(r.leaf_hash));
   d.prepare('UPDATE log_state SET size = 8, frontier = ?').run(Buffer.from(f.encode()));
   d.close();
   assert.equal(await runLogVerify({ db: file }, io()), EXIT.OK);

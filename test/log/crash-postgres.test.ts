@@ -16,7 +16,18 @@ import type { Evidence } from '../../src/evidence/evidence.js';
 import { SpdmError } from '../../src/wire/errors.js';
 import { startPostgres, type PostgresServer } from '../support/postgres.js';
 import { makeEvidence, SUITES, tempDir } from './helpers.js';
-import { checkAfterCrash, KillTally, prng, recordAcks, seedFromEnv, sleep, startCrashChild, type Ack, type CheckResult, type CrashChild } from './crash.js';
+import {
+  checkAfterCrash,
+  KillTally,
+  prng,
+  recordAcks,
+  seedFromEnv,
+  sleep,
+  startCrashChild,
+  type Ack,
+  type CheckResult,
+  type CrashChild,
+} from './crash.js';
 
 const tmp = tempDir('spdmkit-pgcrash-');
 let server: PostgresServer | undefined;
@@ -40,7 +51,10 @@ async function writerBackends(admin: pg.Client, name: string): Promise<number[]>
 
 /** Ends the backend serving the writer; returns its pid. */
 async function terminateWriter(admin: pg.Client, name: string): Promise<number> {
-  const r = await admin.query('SELECT pid, pg_terminate_backend(pid) AS ok FROM pg_stat_activity WHERE application_name = $1', [name]);
+  const r = await admin.query(
+    'SELECT pid, pg_terminate_backend(pid) AS ok FROM pg_stat_activity WHERE application_name = $1',
+    [name],
+  );
   const rows = r.rows as { pid: number; ok: boolean }[];
   assert.equal(rows.length, 1, `one backend serves ${name}`);
   assert.equal(rows[0]?.ok, true);
@@ -94,7 +108,16 @@ test(`PostgreSQL: ${ROUNDS * 2} connection drops mid-transaction (backend termin
   let last: CheckResult = { size: 0, unacknowledged: 0, signaturesValid: 0, devices: new Set() };
   let spare: CrashChild | undefined;
   try {
-    const writer = (round: number) => startCrashChild({ target: withApplicationName(url, `crash-writer-${round}`), keyFile, evidenceFile, prefix: `p${round}`, maxAppends: 10_000, maxFailures: 5, lifetimeMs: 30_000 });
+    const writer = (round: number) =>
+      startCrashChild({
+        target: withApplicationName(url, `crash-writer-${round}`),
+        keyFile,
+        evidenceFile,
+        prefix: `p${round}`,
+        maxAppends: 10_000,
+        maxFailures: 5,
+        lifetimeMs: 30_000,
+      });
     // The next writer loads while the current one runs and the log is checked.
     spare = writer(0);
     for (let round = 0; round < ROUNDS; round++) {
@@ -118,12 +141,22 @@ test(`PostgreSQL: ${ROUNDS * 2} connection drops mid-transaction (backend termin
         // one transaction's acks can have been in transit from before, so the later one ran
         // on the new connection.
         const seen = child.messages.length;
-        await child.until((ms) => new Set(ms.slice(seen).flatMap((m) => (m.t === 'ack' ? [m.tx] : []))).size >= 2, 10_000, 'appends on the new connection');
+        await child.until(
+          (ms) => new Set(ms.slice(seen).flatMap((m) => (m.t === 'ack' ? [m.tx] : []))).size >= 2,
+          10_000,
+          'appends on the new connection',
+        );
         reconnected++;
         const dropFails = child.messages.slice(before).filter((m) => m.t === 'fail');
         for (const f of dropFails) {
-          assert.ok(f.typed && f.code === 'STORAGE_ERROR', `round ${round}: a dropped connection is a typed STORAGE_ERROR, got ${JSON.stringify(f)}`);
-          assert.ok(f.outcome === 'rolled-back' || f.outcome === 'unknown', `round ${round}: the error says whether the append may have happened: ${JSON.stringify(f)}`);
+          assert.ok(
+            f.typed && f.code === 'STORAGE_ERROR',
+            `round ${round}: a dropped connection is a typed STORAGE_ERROR, got ${JSON.stringify(f)}`,
+          );
+          assert.ok(
+            f.outcome === 'rolled-back' || f.outcome === 'unknown',
+            `round ${round}: the error says whether the append may have happened: ${JSON.stringify(f)}`,
+          );
         }
         if (dropFails.length > 0) droppedInFlight++;
         await sleep(rand() * 10);
@@ -139,7 +172,13 @@ test(`PostgreSQL: ${ROUNDS * 2} connection drops mid-transaction (backend termin
       } finally {
         await child.kill();
       }
-      last = await checkAfterCrash(url, keyFile, acked, { ...base, device: `parent-${round}` } satisfies Evidence, `after drop ${round + 1} (seed ${seed})`);
+      last = await checkAfterCrash(
+        url,
+        keyFile,
+        acked,
+        { ...base, device: `parent-${round}` } satisfies Evidence,
+        `after drop ${round + 1} (seed ${seed})`,
+      );
       tally.add(inFlight, last.devices);
     }
   } finally {
@@ -187,32 +226,36 @@ async function relay(to: URL): Promise<{ port: number; silence(): void; restore(
   };
 }
 
-test('PostgreSQL: a connection that goes silent fails the append with STORAGE_ERROR at busyTimeoutMs instead of hanging; the next append reconnects', { timeout: 60_000 }, async () => {
-  const url = await server!.createDatabase('spdmkit_silent');
-  const base = await makeEvidence({ suite: SUITES[0]!, version: 0x12, name: 'silent' });
-  const r = await relay(new URL(url));
-  const via = new URL(url);
-  via.host = `127.0.0.1:${r.port}`;
-  const keyFile = tmp.file('silent.key');
-  const acked = new Map<string, Ack>();
-  const log = await openLog(via.toString(), { keyFile, busyTimeoutMs: 1000 });
-  try {
-    const a = await log.appendEvidence({ ...base, device: 'before' });
-    acked.set('before', { device: 'before', ...a });
-    r.silence();
-    const err = await log.appendEvidence({ ...base, device: 'silent' }).then(
-      () => undefined,
-      (e: unknown) => e,
-    );
-    assert.ok(err instanceof SpdmError && err.code === 'STORAGE_ERROR', `a typed STORAGE_ERROR: ${String(err)}`);
-    assert.equal(err.details['connectionLost'], true);
-    assert.ok(err.details['outcome'] === 'rolled-back' || err.details['outcome'] === 'unknown');
-    r.restore();
-    const b = await log.appendEvidence({ ...base, device: 'after' });
-    acked.set('after', { device: 'after', ...b });
-  } finally {
-    await log.close();
-    await r.close();
-  }
-  await checkAfterCrash(url, keyFile, acked, undefined, 'after the silent connection');
-});
+test(
+  'PostgreSQL: a connection that goes silent fails the append with STORAGE_ERROR at busyTimeoutMs instead of hanging; the next append reconnects',
+  { timeout: 60_000 },
+  async () => {
+    const url = await server!.createDatabase('spdmkit_silent');
+    const base = await makeEvidence({ suite: SUITES[0]!, version: 0x12, name: 'silent' });
+    const r = await relay(new URL(url));
+    const via = new URL(url);
+    via.host = `127.0.0.1:${r.port}`;
+    const keyFile = tmp.file('silent.key');
+    const acked = new Map<string, Ack>();
+    const log = await openLog(via.toString(), { keyFile, busyTimeoutMs: 1000 });
+    try {
+      const a = await log.appendEvidence({ ...base, device: 'before' });
+      acked.set('before', { device: 'before', ...a });
+      r.silence();
+      const err = await log.appendEvidence({ ...base, device: 'silent' }).then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      assert.ok(err instanceof SpdmError && err.code === 'STORAGE_ERROR', `a typed STORAGE_ERROR: ${String(err)}`);
+      assert.equal(err.details['connectionLost'], true);
+      assert.ok(err.details['outcome'] === 'rolled-back' || err.details['outcome'] === 'unknown');
+      r.restore();
+      const b = await log.appendEvidence({ ...base, device: 'after' });
+      acked.set('after', { device: 'after', ...b });
+    } finally {
+      await log.close();
+      await r.close();
+    }
+    await checkAfterCrash(url, keyFile, acked, undefined, 'after the silent connection');
+  },
+);

@@ -9,7 +9,18 @@ import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import type { Evidence } from '../../src/evidence/evidence.js';
 import { makeEvidence, SUITES, tempDir } from './helpers.js';
-import { checkAfterCrash, KillTally, prng, recordAcks, seedFromEnv, sleep, startCrashChild, type Ack, type CheckResult, type CrashChild } from './crash.js';
+import {
+  checkAfterCrash,
+  KillTally,
+  prng,
+  recordAcks,
+  seedFromEnv,
+  sleep,
+  startCrashChild,
+  type Ack,
+  type CheckResult,
+  type CrashChild,
+} from './crash.js';
 
 const tmp = tempDir('spdmkit-crash-');
 after(() => tmp.cleanup());
@@ -31,7 +42,16 @@ test(`SQLite: ${KILLS} SIGKILLs of a writer at random points lose no acknowledge
   let childAcks = 0;
   const tally = new KillTally();
   let last: CheckResult = { size: 0, unacknowledged: 0, signaturesValid: 0, devices: new Set() };
-  const writer = (round: number) => startCrashChild({ target, keyFile, evidenceFile, prefix: `r${round}`, maxAppends: 10_000, maxFailures: 5, lifetimeMs: 30_000 });
+  const writer = (round: number) =>
+    startCrashChild({
+      target,
+      keyFile,
+      evidenceFile,
+      prefix: `r${round}`,
+      maxAppends: 10_000,
+      maxFailures: 5,
+      lifetimeMs: 30_000,
+    });
   // The next writer loads while the current one runs and the log is checked.
   let spare: CrashChild | undefined = writer(0);
   try {
@@ -49,13 +69,20 @@ test(`SQLite: ${KILLS} SIGKILLs of a writer at random points lose no acknowledge
           // A few appends in (however fast this machine is), then a random instant in the stream:
           // it lands inside transactions, inside commits and between commit and ack alike.
           const n = Math.floor(rand() * 6);
-          await child.until((ms) => ms.filter((m) => m.t === 'ack').length >= n && ms.some((m) => m.t === 'ready'), 20_000, `${n} appends`);
+          await child.until(
+            (ms) => ms.filter((m) => m.t === 'ack').length >= n && ms.some((m) => m.t === 'ready'),
+            20_000,
+            `${n} appends`,
+          );
           await sleep(rand() * 8);
         }
         assert.ok(child.alive, `round ${round}: the writer was still running when killed: ${child.output}`);
         await child.kill();
         kills++;
-        assert.ok(!child.messages.some((m) => m.t === 'fail'), `round ${round}: no append failed before the kill: ${JSON.stringify(child.messages.filter((m) => m.t === 'fail'))}`);
+        assert.ok(
+          !child.messages.some((m) => m.t === 'fail'),
+          `round ${round}: no append failed before the kill: ${JSON.stringify(child.messages.filter((m) => m.t === 'fail'))}`,
+        );
         childAcks += recordAcks(acked, child);
       } finally {
         await child.kill();

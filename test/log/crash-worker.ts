@@ -19,7 +19,14 @@ export type CrashMessage =
   /** Sent (and delivered to the channel) before each transaction: a kill after it and before the ack hit an append in flight. */
   | { readonly t: 'begin'; readonly tx: number; readonly devices: readonly string[] }
   | { readonly t: 'ack'; readonly tx: number; readonly device: string; readonly first: number; readonly count: number }
-  | { readonly t: 'fail'; readonly device: string; readonly typed: boolean; readonly code: string; readonly outcome: string; readonly message: string }
+  | {
+      readonly t: 'fail';
+      readonly device: string;
+      readonly typed: boolean;
+      readonly code: string;
+      readonly outcome: string;
+      readonly message: string;
+    }
   | { readonly t: 'done'; readonly transactions: number };
 
 export interface CrashWorkerArgs {
@@ -34,7 +41,15 @@ export interface CrashWorkerArgs {
 }
 
 export function crashWorkerArgv(a: CrashWorkerArgs): string[] {
-  return [a.target, a.keyFile, a.evidenceFile, a.prefix, String(a.maxAppends), String(a.maxFailures), String(a.lifetimeMs)];
+  return [
+    a.target,
+    a.keyFile,
+    a.evidenceFile,
+    a.prefix,
+    String(a.maxAppends),
+    String(a.maxFailures),
+    String(a.lifetimeMs),
+  ];
 }
 
 function send(m: CrashMessage): Promise<void> {
@@ -52,7 +67,9 @@ function describe(e: unknown, device: string): CrashMessage {
 }
 
 async function main(): Promise<void> {
-  const [target, keyFile, evidenceFile, prefix, maxAppendsText, maxFailuresText, lifetimeText] = process.argv.slice(2) as [string, string, string, string, string, string, string];
+  const [target, keyFile, evidenceFile, prefix, maxAppendsText, maxFailuresText, lifetimeText] = process.argv.slice(
+    2,
+  ) as [string, string, string, string, string, string, string];
   const maxAppends = Number(maxAppendsText);
   const maxFailures = Number(maxFailuresText);
   const lifetimeMs = Number(lifetimeText);
@@ -80,12 +97,16 @@ async function main(): Promise<void> {
   let failures = 0;
   let transactions = 0;
   while (!stop && transactions < maxAppends && failures < maxFailures && Date.now() < deadline) {
-    const batch = Array.from({ length: 1 + (transactions % 3) }, (_, j) => ({ ...(evidences[(k + j) % evidences.length] as Evidence), device: `${prefix}-${k + j}` }));
+    const batch = Array.from({ length: 1 + (transactions % 3) }, (_, j) => ({
+      ...(evidences[(k + j) % evidences.length] as Evidence),
+      device: `${prefix}-${k + j}`,
+    }));
     await send({ t: 'begin', tx: transactions, devices: batch.map((e) => e.device) });
     try {
       const results = await log.appendEvidences(batch);
       // Acknowledged only now: appendEvidences returned, the commit is on disk.
-      for (const [j, r] of results.entries()) await send({ t: 'ack', tx: transactions, device: batch[j]?.device ?? '', first: r.first, count: r.count });
+      for (const [j, r] of results.entries())
+        await send({ t: 'ack', tx: transactions, device: batch[j]?.device ?? '', first: r.first, count: r.count });
       failures = 0;
     } catch (e) {
       failures++;

@@ -50,10 +50,12 @@ export class CrashChild {
       if (m.t === 'ack') this.acks.push({ device: m.device, first: m.first, count: m.count });
       for (const w of this.waiters.splice(0)) w();
     });
-    this.exited = new Promise((resolve) => proc.once('exit', (code, signal) => {
-      for (const w of this.waiters.splice(0)) w();
-      resolve({ code, signal });
-    }));
+    this.exited = new Promise((resolve) =>
+      proc.once('exit', (code, signal) => {
+        for (const w of this.waiters.splice(0)) w();
+        resolve({ code, signal });
+      }),
+    );
   }
 
   get output(): string {
@@ -66,7 +68,9 @@ export class CrashChild {
     while (lastBegin >= 0 && this.messages[lastBegin]?.t !== 'begin') lastBegin--;
     if (lastBegin < 0) return undefined;
     const later = this.messages.slice(lastBegin + 1);
-    return later.some((m) => m.t === 'ack' || m.t === 'fail') ? undefined : (this.messages[lastBegin] as { devices: readonly string[] }).devices;
+    return later.some((m) => m.t === 'ack' || m.t === 'fail')
+      ? undefined
+      : (this.messages[lastBegin] as { devices: readonly string[] }).devices;
   }
 
   get alive(): boolean {
@@ -77,9 +81,15 @@ export class CrashChild {
   async until(pred: (ms: readonly CrashMessage[]) => boolean, timeoutMs: number, what: string): Promise<void> {
     const deadline = Date.now() + timeoutMs;
     while (!pred(this.messages)) {
-      if (!this.alive) throw new Error(`crash worker exited (${String(this.proc.exitCode ?? this.proc.signalCode)}) before ${what}; stderr: ${this.stderr}`);
+      if (!this.alive)
+        throw new Error(
+          `crash worker exited (${String(this.proc.exitCode ?? this.proc.signalCode)}) before ${what}; stderr: ${this.stderr}`,
+        );
       const left = deadline - Date.now();
-      if (left <= 0) throw new Error(`timed out waiting for ${what}; last messages ${JSON.stringify(this.messages.slice(-4))}; stderr: ${this.stderr}`);
+      if (left <= 0)
+        throw new Error(
+          `timed out waiting for ${what}; last messages ${JSON.stringify(this.messages.slice(-4))}; stderr: ${this.stderr}`,
+        );
       await new Promise<void>((resolve) => {
         const t = setTimeout(resolve, left);
         this.waiters.push(() => {
@@ -107,9 +117,14 @@ export class CrashChild {
 export function startCrashChild(args: CrashWorkerArgs, options: { fileSizeBlocks?: number } = {}): CrashChild {
   const script = new URL('./crash-worker.js', import.meta.url).pathname;
   const argv = crashWorkerArgv(args);
-  if (options.fileSizeBlocks === undefined) return new CrashChild(fork(script, argv, { stdio: ['ignore', 'ignore', 'pipe', 'ipc'], execArgv: [] }));
+  if (options.fileSizeBlocks === undefined)
+    return new CrashChild(fork(script, argv, { stdio: ['ignore', 'ignore', 'pipe', 'ipc'], execArgv: [] }));
   // Node ignores SIGXFSZ, so the write fails with EFBIG instead of killing the process.
-  const proc = spawn('/bin/sh', ['-c', `ulimit -f ${options.fileSizeBlocks} && exec "$0" "$@"`, process.execPath, script, ...argv], { stdio: ['ignore', 'ignore', 'pipe', 'ipc'] });
+  const proc = spawn(
+    '/bin/sh',
+    ['-c', `ulimit -f ${options.fileSizeBlocks} && exec "$0" "$@"`, process.execPath, script, ...argv],
+    { stdio: ['ignore', 'ignore', 'pipe', 'ipc'] },
+  );
   return new CrashChild(proc);
 }
 
@@ -129,7 +144,13 @@ export interface CheckResult {
  * (unless `next` is undefined) opens it for writing, appends `next`, records it into `acked` and
  * checks it landed at the end.
  */
-export async function checkAfterCrash(target: string, keyFile: string, acked: Map<string, Ack>, next: Evidence | undefined, label: string): Promise<CheckResult> {
+export async function checkAfterCrash(
+  target: string,
+  keyFile: string,
+  acked: Map<string, Ack>,
+  next: Evidence | undefined,
+  label: string,
+): Promise<CheckResult> {
   let reader: SignatureLog | undefined;
   try {
     reader = await openLog(target, { readOnly: true });
@@ -164,11 +185,16 @@ export async function checkAfterCrash(target: string, keyFile: string, acked: Ma
 async function inspect(log: SignatureLog, acked: ReadonlyMap<string, Ack>, label: string): Promise<CheckResult> {
   const size = await log.size();
   const devices: (string | undefined)[] = [];
-  for (let i = 0; i < size; i += 500) for (const e of await log.entries(i, Math.min(500, size - i))) devices[e.index] = e.device;
+  for (let i = 0; i < size; i += 500)
+    for (const e of await log.entries(i, Math.min(500, size - i))) devices[e.index] = e.device;
   assert.equal(devices.length, size, `${label}: every entry under the newest head is readable`);
   for (const a of acked.values()) {
-    assert.ok(a.first + a.count <= size, `${label}: acknowledged ${a.device} at ${a.first} is under the newest tree head (size ${size})`);
-    for (let i = a.first; i < a.first + a.count; i++) assert.equal(devices[i], a.device, `${label}: entry ${i} is the acknowledged ${a.device}`);
+    assert.ok(
+      a.first + a.count <= size,
+      `${label}: acknowledged ${a.device} at ${a.first} is under the newest tree head (size ${size})`,
+    );
+    for (let i = a.first; i < a.first + a.count; i++)
+      assert.equal(devices[i], a.device, `${label}: entry ${i} is the acknowledged ${a.device}`);
   }
   let unacknowledged = 0;
   for (const d of new Set(devices)) if (d !== undefined && !acked.has(d)) unacknowledged++;
@@ -176,7 +202,12 @@ async function inspect(log: SignatureLog, acked: ReadonlyMap<string, Ack>, label
   assert.equal(report.ok, true, `${label}: the log verifies: ${JSON.stringify(report.problems.slice(0, 5))}`);
   assert.equal(report.treeSize, size, `${label}: verified the tree it read`);
   assert.equal(report.signaturesValid, size, `${label}: every device signature re-verifies`);
-  return { size, unacknowledged, signaturesValid: report.signaturesValid, devices: new Set(devices.filter((d): d is string => d !== undefined)) };
+  return {
+    size,
+    unacknowledged,
+    signaturesValid: report.signaturesValid,
+    devices: new Set(devices.filter((d): d is string => d !== undefined)),
+  };
 }
 
 /** Adds a child's acknowledgements to the ledger; a device acknowledged twice would be a bug in the test. */
@@ -198,7 +229,10 @@ export class KillTally {
     if (!inFlight) this.idle++;
     else if (inFlight.every((d) => present.has(d))) this.committedUnacked++;
     else {
-      assert.ok(inFlight.every((d) => !present.has(d)), `one transaction is all in the log or not at all: ${inFlight.join(', ')}`);
+      assert.ok(
+        inFlight.every((d) => !present.has(d)),
+        `one transaction is all in the log or not at all: ${inFlight.join(', ')}`,
+      );
       this.rolledBack++;
     }
   }

@@ -67,7 +67,11 @@ function assertTypedFailures(child: CrashChild, codes: readonly string[], label:
   assert.ok(f.length > 0, `${label}: the full disk made appends fail`);
   for (const m of f) {
     assert.ok(m.typed && codes.includes(m.code), `${label}: a typed ${codes.join(' or ')}, got ${JSON.stringify(m)}`);
-    if (m.device !== '(open)') assert.ok(m.outcome === 'rolled-back' || m.outcome === 'unknown', `${label}: the outcome is named: ${JSON.stringify(m)}`);
+    if (m.device !== '(open)')
+      assert.ok(
+        m.outcome === 'rolled-back' || m.outcome === 'unknown',
+        `${label}: the outcome is named: ${JSON.stringify(m)}`,
+      );
   }
 }
 
@@ -77,7 +81,10 @@ test('SQLite: creating a log on a full disk fails with a typed error and leaves 
   d.fill(0);
   const target = join(d.dir, 'new.sqlite');
   const keyFile = join(d.dir, 'new.key');
-  const child = startCrashChild({ target, keyFile, evidenceFile, prefix: 'full', maxAppends: 3, maxFailures: 3, lifetimeMs: 20_000 }, d.childLimit);
+  const child = startCrashChild(
+    { target, keyFile, evidenceFile, prefix: 'full', maxAppends: 3, maxFailures: 3, lifetimeMs: 20_000 },
+    d.childLimit,
+  );
   await runUntilItGivesUp(child);
   assert.equal(child.acks.length, 0);
   assertTypedFailures(child, expectedCodes(d), 'new log on a full disk');
@@ -97,13 +104,19 @@ test('SQLite: appends on a filling disk fail with a typed error; acknowledged on
   const target = join(d.dir, 'log.sqlite');
   const keyFile = join(d.dir, 'log.key');
   const acked = new Map<string, Ack>();
-  for (let i = 0; i < 3; i++) await checkAfterCrash(target, keyFile, acked, { ...base, device: `before-${i}` }, 'before filling');
+  for (let i = 0; i < 3; i++)
+    await checkAfterCrash(target, keyFile, acked, { ...base, device: `before-${i}` }, 'before filling');
   d.fill(256 * 1024);
-  const child = startCrashChild({ target, keyFile, evidenceFile, prefix: 'fill', maxAppends: 5000, maxFailures: 3, lifetimeMs: 30_000 }, d.childLimit);
+  const child = startCrashChild(
+    { target, keyFile, evidenceFile, prefix: 'fill', maxAppends: 5000, maxFailures: 3, lifetimeMs: 30_000 },
+    d.childLimit,
+  );
   await runUntilItGivesUp(child);
   recordAcks(acked, child);
   assertTypedFailures(child, expectedCodes(d), 'appends on a full disk');
-  t.diagnostic(`${child.acks.length} appends acknowledged before the disk was full, then ${fails(child).length} typed failures`);
+  t.diagnostic(
+    `${child.acks.length} appends acknowledged before the disk was full, then ${fails(child).length} typed failures`,
+  );
 
   // Still full: everything acknowledged is there and the log verifies.
   await checkAfterCrash(target, keyFile, acked, undefined, 'while full');
@@ -116,7 +129,10 @@ test('SQLite: appends on a filling disk fail with a typed error; acknowledged on
         () => undefined,
         (e: unknown) => e,
       );
-      assert.ok(err instanceof SpdmError && err.code === 'STORAGE_FULL', `a typed STORAGE_FULL in this process: ${String(err)}`);
+      assert.ok(
+        err instanceof SpdmError && err.code === 'STORAGE_FULL',
+        `a typed STORAGE_FULL in this process: ${String(err)}`,
+      );
       assert.equal(err.details['outcome'], 'rolled-back');
       assert.equal(await log.size(), sizeBefore);
       d.free();
@@ -129,7 +145,15 @@ test('SQLite: appends on a filling disk fail with a typed error; acknowledged on
   }
   d.free();
   await checkAfterCrash(target, keyFile, acked, { ...base, device: 'after-free' }, 'with room again');
-  const again = startCrashChild({ target, keyFile, evidenceFile, prefix: 'again', maxAppends: 5, maxFailures: 1, lifetimeMs: 20_000 });
+  const again = startCrashChild({
+    target,
+    keyFile,
+    evidenceFile,
+    prefix: 'again',
+    maxAppends: 5,
+    maxFailures: 1,
+    lifetimeMs: 20_000,
+  });
   await runUntilItGivesUp(again);
   assert.equal(fails(again).length, 0, JSON.stringify(fails(again)));
   assert.equal(again.messages.filter((m) => m.t === 'ack').length, 1 + 2 + 3 + 1 + 2);
@@ -145,11 +169,17 @@ test('a log key that cannot be written (its disk is full): a typed STORAGE_FULL,
   d.fill(0);
   // The database is the server's: the only file this writer creates is its key.
   const keyFile = join(d.dir, 'pg.key');
-  const child = startCrashChild({ target: url, keyFile, evidenceFile, prefix: 'key', maxAppends: 1, maxFailures: 1, lifetimeMs: 20_000 }, d.childLimit);
+  const child = startCrashChild(
+    { target: url, keyFile, evidenceFile, prefix: 'key', maxAppends: 1, maxFailures: 1, lifetimeMs: 20_000 },
+    d.childLimit,
+  );
   await runUntilItGivesUp(child);
   const f = fails(child);
   assert.equal(f.length, 1);
-  assert.ok(f[0]?.typed && f[0].code === 'STORAGE_FULL' && f[0].device === '(open)', `opening fails with a typed STORAGE_FULL: ${JSON.stringify(f)}`);
+  assert.ok(
+    f[0]?.typed && f[0].code === 'STORAGE_FULL' && f[0].device === '(open)',
+    `opening fails with a typed STORAGE_FULL: ${JSON.stringify(f)}`,
+  );
   assert.ok(!existsSync(keyFile), 'no key file left that holds no key');
   d.free();
   const acked = new Map<string, Ack>();
@@ -174,7 +204,14 @@ test('PostgreSQL: a log whose tablespace fills up fails appends with STORAGE_FUL
     t.skip('needs the throwaway server and, as root, mount -t tmpfs for its tablespace (not available here)');
     return;
   }
-  disks.push({ kind: 'tmpfs', dir: mount.dir, fill: () => undefined, free: () => undefined, childLimit: {}, cleanup: mount.unmount });
+  disks.push({
+    kind: 'tmpfs',
+    dir: mount.dir,
+    fill: () => undefined,
+    free: () => undefined,
+    childLimit: {},
+    cleanup: mount.unmount,
+  });
   const space = join(mount.dir, 'ts');
   execFileSync('install', ['-d', '-o', String(owner!.uid), '-g', String(owner!.gid), '-m', '0700', space]);
   const name = `spdmkit_full_${process.pid}`;
@@ -216,7 +253,10 @@ test('PostgreSQL: a log whose tablespace fills up fails appends with STORAGE_FUL
     t.diagnostic(`${appended} appends acknowledged before the tablespace was full`);
     // Still full: the same connection reads, everything acknowledged is there and the log verifies.
     await checkAfterCrash(url, keyFile, acked, undefined, 'while full');
-    await assert.rejects(log.appendEvidence({ ...base, device: 'still-full' }), (e: unknown) => e instanceof SpdmError && e.code === 'STORAGE_FULL');
+    await assert.rejects(
+      log.appendEvidence({ ...base, device: 'still-full' }),
+      (e: unknown) => e instanceof SpdmError && e.code === 'STORAGE_FULL',
+    );
     rmSync(filler, { force: true });
     const r = await log.appendEvidence({ ...base, device: 'room' });
     acked.set('room', { device: 'room', ...r });

@@ -2,7 +2,17 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { decodeLeaf, draftsFromEvidence, encodeLeaf, encodePci, fieldDigests, differingFields, leafHashWithDigests, FIELDS, type LogEntry } from '../../src/log/entry.js';
+import {
+  decodeLeaf,
+  draftsFromEvidence,
+  encodeLeaf,
+  encodePci,
+  fieldDigests,
+  differingFields,
+  leafHashWithDigests,
+  FIELDS,
+  type LogEntry,
+} from '../../src/log/entry.js';
 import { leafHash } from '../../src/log/merkle.js';
 import { DecodeError } from '../../src/wire/errors.js';
 import { evidenceMatrix, makeEvidence, pciFor, SUITES } from './helpers.js';
@@ -64,13 +74,23 @@ test('leaf bytes of a small entry, written out by hand from docs/log-format.md',
 });
 
 test('nested PCI identity and measurement list encodings', () => {
-  assert.equal(hex(encodePci({ vendorId: 0x8086, deviceId: 0x1234, classCode: 0x010802, revisionId: 1 })), '02000000028086' + '03000000021234' + '040000000400010802' + '050000000101');
+  assert.equal(
+    hex(encodePci({ vendorId: 0x8086, deviceId: 0x1234, classCode: 0x010802, revisionId: 1 })),
+    '02000000028086' + '03000000021234' + '040000000400010802' + '050000000101',
+  );
   const withBlocks = { ...SMALL, measurements: [b(9), b(7, 7)], device: 'd', requesterContext: new Uint8Array(0) };
   const leaf = hex(encodeLeaf(withBlocks));
   assert.ok(leaf.includes('05' + '00000001' + '64'), 'device');
   assert.ok(leaf.includes('11' + '00000000'), 'an empty requester context is present, not absent');
-  assert.ok(leaf.includes('18' + '0000000f' + '00000002' + '00000001' + '09' + '00000002' + '0707'), 'measurements: count, then length-prefixed blocks');
-  assert.notEqual(hex(encodeLeaf({ ...SMALL, requesterContext: new Uint8Array(0) })), hex(encodeLeaf(SMALL)), 'absent and empty differ');
+  assert.ok(
+    leaf.includes('18' + '0000000f' + '00000002' + '00000001' + '09' + '00000002' + '0707'),
+    'measurements: count, then length-prefixed blocks',
+  );
+  assert.notEqual(
+    hex(encodeLeaf({ ...SMALL, requesterContext: new Uint8Array(0) })),
+    hex(encodeLeaf(SMALL)),
+    'absent and empty differ',
+  );
 });
 
 test('encoding refuses values it cannot represent exactly', () => {
@@ -103,7 +123,10 @@ test('field locator names exactly the field that changed', () => {
   const base = fieldDigests(SMALL);
   assert.deepEqual(differingFields(base, fieldDigests({ ...SMALL, signature: b(5) })), ['signature']);
   assert.deepEqual(differingFields(base, fieldDigests({ ...SMALL, device: 'x' })), ['device']);
-  assert.deepEqual(differingFields(base, fieldDigests({ ...SMALL, loggedAt: SMALL.loggedAt + 1, slot: 1 })), ['logged_at', 'slot']);
+  assert.deepEqual(differingFields(base, fieldDigests({ ...SMALL, loggedAt: SMALL.loggedAt + 1, slot: 1 })), [
+    'logged_at',
+    'slot',
+  ]);
   assert.equal(differingFields(base.subarray(1), base), undefined);
 });
 
@@ -115,7 +138,17 @@ const entryArb: fc.Arbitrary<LogEntry> = fc.record(
     loggedAt: fc.nat({ max: 2 ** 48 }),
     collectedAt: fc.string(),
     device: fc.string(),
-    pci: fc.record({ vendorId: fc.nat(0xffff), deviceId: fc.nat(0xffff), classCode: fc.nat(0xffffff), revisionId: fc.nat(0xff), bdf: fc.string(), serialNumber: fc.string() }, { requiredKeys: ['vendorId', 'deviceId', 'classCode', 'revisionId'] }),
+    pci: fc.record(
+      {
+        vendorId: fc.nat(0xffff),
+        deviceId: fc.nat(0xffff),
+        classCode: fc.nat(0xffffff),
+        revisionId: fc.nat(0xff),
+        bdf: fc.string(),
+        serialNumber: fc.string(),
+      },
+      { requiredKeys: ['vendorId', 'deviceId', 'classCode', 'revisionId'] },
+    ),
     kind: fc.constantFrom('CHALLENGE_AUTH', 'MEASUREMENTS', 'KEY_EXCHANGE_RSP'),
     version: fc.nat(0xff),
     slot: fc.nat(0xff),
@@ -150,7 +183,15 @@ test('property: decodeLeaf(encodeLeaf(e)) = e, and the encoding is a function of
         context: wf(e.context),
         kind: e.kind,
         ...(e.device !== undefined ? { device: wf(e.device) } : {}),
-        ...(e.pci ? { pci: { ...e.pci, ...(e.pci.bdf !== undefined ? { bdf: wf(e.pci.bdf) } : {}), ...(e.pci.serialNumber !== undefined ? { serialNumber: wf(e.pci.serialNumber) } : {}) } } : {}),
+        ...(e.pci
+          ? {
+              pci: {
+                ...e.pci,
+                ...(e.pci.bdf !== undefined ? { bdf: wf(e.pci.bdf) } : {}),
+                ...(e.pci.serialNumber !== undefined ? { serialNumber: wf(e.pci.serialNumber) } : {}),
+              },
+            }
+          : {}),
       };
       const leaf = encodeLeaf(clean);
       assert.deepEqual(decodeLeaf(leaf), clean);
@@ -169,7 +210,10 @@ test('property: decodeLeaf(encodeLeaf(e)) = e, and the encoding is a function of
 test('drafts from real evidence: one per signature, chains by digest, measurement blocks only where signed', async () => {
   const ev = await makeEvidence({ suite: SUITES[0]!, version: 0x13, name: 'nvme0', pci: pciFor(0) });
   const { drafts, chains } = draftsFromEvidence(ev);
-  assert.deepEqual(drafts.map((d) => d.kind), ['CHALLENGE_AUTH', 'MEASUREMENTS']);
+  assert.deepEqual(
+    drafts.map((d) => d.kind),
+    ['CHALLENGE_AUTH', 'MEASUREMENTS'],
+  );
   assert.equal(chains.length, 1);
   const [chal, meas] = drafts as [(typeof drafts)[number], (typeof drafts)[number]];
   assert.equal(hex(chal.chainDigest!), hex(chains[0]!.digest));
@@ -180,8 +224,14 @@ test('drafts from real evidence: one per signature, chains by digest, measuremen
   assert.deepEqual(chal.pci, pciFor(0));
   assert.equal(chal.context, 'responder-challenge_auth signing');
   const all = await evidenceMatrix('m');
-  assert.equal(all.reduce((n, e) => n + draftsFromEvidence(e).drafts.length, 0), 28);
-  assert.throws(() => draftsFromEvidence({ ...ev, signatures: [{ ...ev.signatures[0]!, signature: 'zz' }] }), /signatures\[0\]\.signature/);
+  assert.equal(
+    all.reduce((n, e) => n + draftsFromEvidence(e).drafts.length, 0),
+    28,
+  );
+  assert.throws(
+    () => draftsFromEvidence({ ...ev, signatures: [{ ...ev.signatures[0]!, signature: 'zz' }] }),
+    /signatures\[0\]\.signature/,
+  );
 });
 
 test('a MEASUREMENTS entry takes its blocks from the decoded transcript: bytes that merely occur in it are not a block', async () => {
@@ -193,9 +243,15 @@ test('a MEASUREMENTS entry takes its blocks from the decoded transcript: bytes t
   const decoy = { ...ev.measurements[0]!, index: 0xee, block: sig.responderNonce };
   const { drafts } = draftsFromEvidence({ ...ev, measurements: [...ev.measurements, decoy] });
   const meas = drafts[measIndex]!;
-  assert.deepEqual(meas.measurements.map(hex), ev.measurements.map((m) => m.block));
+  assert.deepEqual(
+    meas.measurements.map(hex),
+    ev.measurements.map((m) => m.block),
+  );
   // A transcript that does not decode yields no blocks (the transcript itself is still logged).
-  const broken = draftsFromEvidence({ ...ev, signatures: ev.signatures.map((s, i) => (i === measIndex ? { ...s, transcript: `${s.transcript}ff` } : s)) });
+  const broken = draftsFromEvidence({
+    ...ev,
+    signatures: ev.signatures.map((s, i) => (i === measIndex ? { ...s, transcript: `${s.transcript}ff` } : s)),
+  });
   assert.deepEqual(broken.drafts[measIndex]!.measurements, []);
   assert.ok(broken.drafts[measIndex]!.transcript.length > 0);
 });

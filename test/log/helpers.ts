@@ -32,7 +32,10 @@ export function pciFor(i: number): PciIdentity {
 
 export async function makeEvidence(spec: EvidenceSpec): Promise<Evidence> {
   const built = device(spec.suite);
-  const { requester } = pair(variant(built.profile, { versions: [spec.version] }), { deviceName: spec.name, ...(spec.pci ? { pci: spec.pci } : {}) });
+  const { requester } = pair(variant(built.profile, { versions: [spec.version] }), {
+    deviceName: spec.name,
+    ...(spec.pci ? { pci: spec.pci } : {}),
+  });
   return requester.authenticate(spec.mode ? { mode: spec.mode } : {});
 }
 
@@ -43,7 +46,9 @@ export async function evidenceMatrix(prefix = 'dev'): Promise<Evidence[]> {
   for (const suite of SUITES) {
     for (const version of [0x10, 0x11, 0x12, 0x13]) {
       if (suite.asymId === 0x0400 && version < 0x12) continue;
-      out.push(await makeEvidence({ suite, version, name: `${prefix}${i}`, ...(i % 3 !== 2 ? { pci: pciFor(i) } : {}) }));
+      out.push(
+        await makeEvidence({ suite, version, name: `${prefix}${i}`, ...(i % 3 !== 2 ? { pci: pciFor(i) } : {}) }),
+      );
       i++;
     }
   }

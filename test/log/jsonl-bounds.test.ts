@@ -39,7 +39,10 @@ before(async () => {
 const entryLine = (i: number) => lines.findIndex((l) => l.includes(`"type":"entry","index":${i},`));
 
 /** Imports `file` into a new SQLite log; the error (if any), the log's size after, the bytes read. */
-async function importFile(file: string, opts: { maxLineBytes?: number } = {}): Promise<{ error: unknown; size: number; bytesRead: number }> {
+async function importFile(
+  file: string,
+  opts: { maxLineBytes?: number } = {},
+): Promise<{ error: unknown; size: number; bytesRead: number }> {
   const log = await openLog(tmp.file(`target-${Math.random().toString(36).slice(2)}.sqlite`));
   const input: ReadStream = createReadStream(file);
   try {
@@ -67,7 +70,10 @@ function withLine(name: string, at: number, line: string): { file: string; offse
 
 test('a 20 MB line over a lowered maxLineBytes: refused naming the line, read no further than the bound, nothing imported', async () => {
   const at = entryLine(5);
-  const long = lines[at]!.replace(/"device":"([^"]*)"/, (_m, d: string) => `"device":"${d}${'x'.repeat(20 * 1024 * 1024)}"`);
+  const long = lines[at]!.replace(
+    /"device":"([^"]*)"/,
+    (_m, d: string) => `"device":"${d}${'x'.repeat(20 * 1024 * 1024)}"`,
+  );
   const { file, offset } = withLine('long.jsonl', at, long);
   const max = 1024 * 1024;
   const r = await importFile(file, { maxLineBytes: max });
@@ -84,7 +90,10 @@ test('a 20 MB line over a lowered maxLineBytes: refused naming the line, read no
 
 test(`the default line bound is LIMITS.logImportLineBytes (${LIMITS.logImportLineBytes} bytes)`, async () => {
   const at = entryLine(2);
-  const long = lines[at]!.replace(/"device":"([^"]*)"/, (_m, d: string) => `"device":"${d}${'y'.repeat(LIMITS.logImportLineBytes)}"`);
+  const long = lines[at]!.replace(
+    /"device":"([^"]*)"/,
+    (_m, d: string) => `"device":"${d}${'y'.repeat(LIMITS.logImportLineBytes)}"`,
+  );
   const { file, offset } = withLine('default-long.jsonl', at, long);
   const r = await importFile(file);
   assert.ok(r.error instanceof LimitError, String(r.error));
@@ -106,11 +115,18 @@ test('a line of many small values (which JSON.parse would turn into far more mem
 
 test('a deeply nested line is refused naming the line and the jsonNestingDepth limit', async () => {
   const at = entryLine(0);
-  const { file } = withLine('deep.jsonl', at, lines[at]!.replace(/}$/, `,"x":${'['.repeat(100_000)}${']'.repeat(100_000)}}`));
+  const { file } = withLine(
+    'deep.jsonl',
+    at,
+    lines[at]!.replace(/}$/, `,"x":${'['.repeat(100_000)}${']'.repeat(100_000)}}`),
+  );
   const r = await importFile(file);
   assert.ok(r.error instanceof LimitError, String(r.error));
   assert.equal(r.error.limit, 'jsonNestingDepth');
-  assert.match(r.error.message, new RegExp(`^line ${at + 1}:\\d+: arrays and objects nested more than ${LIMITS.jsonNestingDepth} deep`));
+  assert.match(
+    r.error.message,
+    new RegExp(`^line ${at + 1}:\\d+: arrays and objects nested more than ${LIMITS.jsonNestingDepth} deep`),
+  );
 });
 
 test('an entry index written as a string is named as such, not as "index 0 where 0 was expected"', async () => {
@@ -121,7 +137,10 @@ test('an entry index written as a string is named as such, not as "index 0 where
   assert.equal(r.error.message, `line ${at + 1}: entry index must be a non-negative integer, got string "0"`);
   assert.equal(r.size, 0);
   const { file: f2 } = withLine('float-field.jsonl', at, lines[at]!.replace(/"slot":0/, '"slot":"0"'));
-  assert.match(String((await importFile(f2)).error), new RegExp(`line ${at + 1}: slot must be a non-negative integer, got string "0"`));
+  assert.match(
+    String((await importFile(f2)).error),
+    new RegExp(`line ${at + 1}: slot must be a non-negative integer, got string "0"`),
+  );
 });
 
 test('big legal lines are written as the import goes (every LIMITS.logImportPendingBytes), not held until 1000 entries', async () => {
@@ -137,13 +156,18 @@ test('big legal lines are written as the import goes (every LIMITS.logImportPend
   const target = await openLog(tmp.file('big-target.sqlite'));
   try {
     const progress: number[] = [];
-    const r = await target.importJsonl(createReadStream(tmp.file('big.jsonl')), { onProgress: (n) => progress.push(n) });
+    const r = await target.importJsonl(createReadStream(tmp.file('big.jsonl')), {
+      onProgress: (n) => progress.push(n),
+    });
     assert.equal(r.imported, 16);
     assert.equal((await target.verify()).ok, true);
     // Each flush reports progress: at least one before the end, when the pending lines passed the bound.
     const perEntry = 3 * 1024 * 1024;
     assert.ok(progress.length >= 2, `progress ${progress.join(', ')}`);
-    assert.ok(progress[0]! <= Math.ceil(LIMITS.logImportPendingBytes / perEntry), `first write after ${progress[0]} entries`);
+    assert.ok(
+      progress[0]! <= Math.ceil(LIMITS.logImportPendingBytes / perEntry),
+      `first write after ${progress[0]} entries`,
+    );
   } finally {
     await target.close();
   }
@@ -159,21 +183,36 @@ class Sink extends Writable {
 
 test('spdm log import --max-line-bytes: exit 2 and the line named, from runLogImport and from bin/spdm.js', async () => {
   const at = entryLine(3);
-  const { file } = withLine('cli-long.jsonl', at, lines[at]!.replace(/"device":"([^"]*)"/, (_m, d: string) => `"device":"${d}${'q'.repeat(300_000)}"`));
+  const { file } = withLine(
+    'cli-long.jsonl',
+    at,
+    lines[at]!.replace(/"device":"([^"]*)"/, (_m, d: string) => `"device":"${d}${'q'.repeat(300_000)}"`),
+  );
   const out = new Sink();
   const err = new Sink();
   const db = tmp.file('cli-target.sqlite');
   assert.equal(await runLogImport(file, { db, maxLineBytes: 100_000 }, { stdout: out, stderr: err }), EXIT.USAGE);
-  assert.match(err.text, new RegExp(`^spdm log import: LIMIT_EXCEEDED: line ${at + 1}: longer than the maxLineBytes limit of 100000 bytes`));
+  assert.match(
+    err.text,
+    new RegExp(`^spdm log import: LIMIT_EXCEEDED: line ${at + 1}: longer than the maxLineBytes limit of 100000 bytes`),
+  );
   const bin = join(repoRoot(), 'bin', 'spdm.js');
-  const r = await promisify(execFile)(process.execPath, [bin, 'log', 'import', '--db', db, '--max-line-bytes', '100000', file], { timeout: 30_000 }).then(
+  const r = await promisify(execFile)(
+    process.execPath,
+    [bin, 'log', 'import', '--db', db, '--max-line-bytes', '100000', file],
+    { timeout: 30_000 },
+  ).then(
     () => ({ code: 0, stderr: '' }),
     (e: { code?: number; stderr?: string }) => ({ code: e.code, stderr: e.stderr ?? '' }),
   );
   assert.equal(r.code, EXIT.USAGE, r.stderr);
   assert.match(r.stderr, new RegExp(`line ${at + 1}: longer than the maxLineBytes limit of 100000 bytes`));
   // And the same file imports with a bound that fits it.
-  assert.equal(await runLogImport(file, { db, maxLineBytes: 1_000_000 }, { stdout: out, stderr: err }), EXIT.USAGE, 'the edited entry no longer hashes to its leaf');
+  assert.equal(
+    await runLogImport(file, { db, maxLineBytes: 1_000_000 }, { stdout: out, stderr: err }),
+    EXIT.USAGE,
+    'the edited entry no longer hashes to its leaf',
+  );
   assert.match(err.text, /its fields hash to/);
 });
 
@@ -186,5 +225,10 @@ test('log verify --checkpoint: a checkpoint file larger than LIMITS.checkpointFi
   writeFileSync(cp, `${readFileSync(cp, 'utf8')}${' '.repeat(LIMITS.checkpointFileBytes)}`);
   const c = quiet();
   assert.equal(await runLogVerify({ db, checkpoint: cp }, c), EXIT.USAGE);
-  assert.match(c.stderr.text, new RegExp(`^spdm log verify: LIMIT_EXCEEDED: .*checkpoint\\.json is \\d+ bytes, more than the checkpointFileBytes limit of ${LIMITS.checkpointFileBytes}`));
+  assert.match(
+    c.stderr.text,
+    new RegExp(
+      `^spdm log verify: LIMIT_EXCEEDED: .*checkpoint\\.json is \\d+ bytes, more than the checkpointFileBytes limit of ${LIMITS.checkpointFileBytes}`,
+    ),
+  );
 });

@@ -33,13 +33,19 @@ before(async () => {
 });
 
 test('the export: a header, each chain once before its first use, every entry in order, the signed head last', () => {
-  const lines = readFileSync(exportFile, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+  const lines = readFileSync(exportFile, 'utf8')
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l) as Record<string, unknown>);
   assert.equal(lines[0]!['type'], 'header');
   assert.equal(lines[0]!['treeSize'], sourceSize);
   assert.equal(lines.at(-1)!['type'], 'sth');
   assert.equal(lines.at(-1)!['rootHash'], sourceRoot);
   const entries = lines.filter((l) => l['type'] === 'entry');
-  assert.deepEqual(entries.map((e) => e['index']), Array.from({ length: sourceSize }, (_, i) => i));
+  assert.deepEqual(
+    entries.map((e) => e['index']),
+    Array.from({ length: sourceSize }, (_, i) => i),
+  );
   const chains = lines.filter((l) => l['type'] === 'chain');
   assert.equal(chains.length, 4);
   const seen = new Set<string>();
@@ -55,7 +61,9 @@ test('the export: a header, each chain once before its first use, every entry in
 test('export → import into a fresh database (another key): same tree root, same entries, and it verifies', async () => {
   const target = await openLog(tmp.file('copy.sqlite'));
   try {
-    const r = await target.importJsonl(createReadStream(exportFile), { publicKey: loadPublicKeyFile(tmp.file('source.sqlite.pub')) });
+    const r = await target.importJsonl(createReadStream(exportFile), {
+      publicKey: loadPublicKeyFile(tmp.file('source.sqlite.pub')),
+    });
     assert.equal(r.imported, sourceSize);
     assert.equal(hex(r.rootHash), sourceRoot);
     const sth = await target.signedTreeHead();
@@ -65,7 +73,10 @@ test('export → import into a fresh database (another key): same tree root, sam
     assert.equal((await target.verify()).ok, true);
     // Entries are byte-identical: export the copy and compare the entry and chain lines.
     await exportTo(target, tmp.file('copy.jsonl'));
-    const body = (f: string) => readFileSync(f, 'utf8').split('\n').filter((l) => l.includes('"type":"entry"') || l.includes('"type":"chain"'));
+    const body = (f: string) =>
+      readFileSync(f, 'utf8')
+        .split('\n')
+        .filter((l) => l.includes('"type":"entry"') || l.includes('"type":"chain"'));
     assert.deepEqual(body(tmp.file('copy.jsonl')), body(exportFile));
     // Importing the same file again adds nothing: the log already holds it.
     const again = await target.importJsonl(createReadStream(exportFile));
@@ -124,13 +135,39 @@ test('a damaged export is refused, naming the line and entry, and nothing is imp
   const lines = readFileSync(exportFile, 'utf8').trim().split('\n');
   const at = (i: number) => lines.findIndex((l) => l.includes(`"type":"entry","index":${i},`));
   const cases: [string, string[], RegExp][] = [
-    ['edited device', lines.map((l, i) => (i === at(7) ? l.replace(/"device":"([^"]*)"/, '"device":"$1!"') : l)), new RegExp(`line ${at(7) + 1}: entry 7: its fields hash to`)],
-    ['edited signature', lines.map((l, i) => (i === at(3) ? l.replace(/"signature":"(..)/, (_m, a: string) => `"signature":"${a === 'ff' ? '00' : 'ff'}`) : l)), /entry 3: its fields hash to/],
-    ['two entries swapped', lines.map((l, i) => (i === at(4) ? (lines[at(5)] as string) : i === at(5) ? (lines[at(4)] as string) : l)), /index 5 where 4 was expected/],
+    [
+      'edited device',
+      lines.map((l, i) => (i === at(7) ? l.replace(/"device":"([^"]*)"/, '"device":"$1!"') : l)),
+      new RegExp(`line ${at(7) + 1}: entry 7: its fields hash to`),
+    ],
+    [
+      'edited signature',
+      lines.map((l, i) =>
+        i === at(3) ? l.replace(/"signature":"(..)/, (_m, a: string) => `"signature":"${a === 'ff' ? '00' : 'ff'}`) : l,
+      ),
+      /entry 3: its fields hash to/,
+    ],
+    [
+      'two entries swapped',
+      lines.map((l, i) => (i === at(4) ? (lines[at(5)] as string) : i === at(5) ? (lines[at(4)] as string) : l)),
+      /index 5 where 4 was expected/,
+    ],
     ['an entry dropped', lines.filter((_, i) => i !== at(9)), /index 10 where 9 was expected/],
     ['cut short (no head)', lines.slice(0, -3), /no sth line/],
-    ['a forged head', lines.map((l, i) => (i === lines.length - 1 ? l.replace(/"rootHash":"(..)/, '"rootHash":"00') : l)), /not signed by the exported log key/],
-    ['an altered chain', lines.map((l) => (l.includes('"type":"chain"') ? l.replace(/"chain":"(.{200})(.)/, (_m, a: string, b: string) => `"chain":"${a}${b === '0' ? '1' : '0'}`) : l)), /does not hash to its digest/],
+    [
+      'a forged head',
+      lines.map((l, i) => (i === lines.length - 1 ? l.replace(/"rootHash":"(..)/, '"rootHash":"00') : l)),
+      /not signed by the exported log key/,
+    ],
+    [
+      'an altered chain',
+      lines.map((l) =>
+        l.includes('"type":"chain"')
+          ? l.replace(/"chain":"(.{200})(.)/, (_m, a: string, b: string) => `"chain":"${a}${b === '0' ? '1' : '0'}`)
+          : l,
+      ),
+      /does not hash to its digest/,
+    ],
     ['not JSON', [...lines.slice(0, 3), '{oops', ...lines.slice(3)], /line 4: not JSON/],
   ];
   for (const [what, text, expected] of cases) {
@@ -145,7 +182,10 @@ test('an export of another log is refused when the source key is pinned; a diver
   const other = await openLog(tmp.file('other.sqlite'));
   try {
     await other.appendEvidence(evs[1]!);
-    await assert.rejects(other.importJsonl(createReadStream(exportFile), { publicKey: other.logKey }), /not of the pinned log/);
+    await assert.rejects(
+      other.importJsonl(createReadStream(exportFile), { publicKey: other.logKey }),
+      /not of the pinned log/,
+    );
     await assert.rejects(other.importJsonl(createReadStream(exportFile)), /not a prefix of the export/);
     assert.equal(await other.size(), 2);
   } finally {

@@ -52,7 +52,11 @@ test('every suite and SPDM version: each signature becomes one entry holding exa
         assert.deepEqual(e.pci, ev.pci);
         assert.equal(e.collectedAt, ev.collectedAt);
         assert.equal(e.measurementHashAlgo, ev.algorithms.measurementHash);
-        if (s.kind === 'MEASUREMENTS') assert.deepEqual(e.measurements.map(hex), ev.measurements.map((m) => m.block));
+        if (s.kind === 'MEASUREMENTS')
+          assert.deepEqual(
+            e.measurements.map(hex),
+            ev.measurements.map((m) => m.block),
+          );
         i++;
       }
     }
@@ -85,7 +89,14 @@ test('inclusion and consistency proofs served by the log verify against its sign
       const p = await log.inclusionProof(i);
       assert.ok(verifyInclusion(i, n, p.leafHash, p.path, sth.rootHash), `entry ${i}`);
     }
-    for (const [m, k] of [[0, n], [1, n], [5, 11], [8, n], [n, n], [3, 7]] as const) {
+    for (const [m, k] of [
+      [0, n],
+      [1, n],
+      [5, 11],
+      [8, n],
+      [n, n],
+      [3, 7],
+    ] as const) {
       const p = await log.consistencyProof(m, k);
       const r1 = (await log.treeHead(m)).rootHash;
       const r2 = (await log.treeHead(k)).rootHash;
@@ -126,19 +137,29 @@ test('the log key: created 0600 beside a new log, public half in .pub and meta; 
 
   // A key that is not this log's.
   await appendEvidenceToLog(tmp.file('other.sqlite'), evs[0] as Evidence);
-  await assert.rejects(openLog(file, { keyFile: tmp.file('other.sqlite.key') }), (e: unknown) => e instanceof SpdmError && e.code === 'LOG_KEY_MISMATCH' && /does not belong to this log/.test(e.message));
+  await assert.rejects(
+    openLog(file, { keyFile: tmp.file('other.sqlite.key') }),
+    (e: unknown) =>
+      e instanceof SpdmError && e.code === 'LOG_KEY_MISMATCH' && /does not belong to this log/.test(e.message),
+  );
 
   // Without the private key the log opens for reading and verification only.
   unlinkSync(`${file}.key`);
   const log = await openLog(file);
   try {
     assert.equal(log.canAppend, false);
-    await assert.rejects(log.appendEvidence(evs[2] as Evidence), (e: unknown) => e instanceof SpdmError && e.code === 'LOG_KEY_MISSING' && /no signing key/.test(e.message));
+    await assert.rejects(
+      log.appendEvidence(evs[2] as Evidence),
+      (e: unknown) => e instanceof SpdmError && e.code === 'LOG_KEY_MISSING' && /no signing key/.test(e.message),
+    );
     assert.equal((await log.verify({ publicKey: pub })).ok, true);
   } finally {
     await log.close();
   }
-  await assert.rejects(openLog(tmp.file('missing.sqlite'), { readOnly: true }), (e: unknown) => e instanceof SpdmError && e.code === 'LOG_NOT_FOUND' && /no signature log/.test(e.message));
+  await assert.rejects(
+    openLog(tmp.file('missing.sqlite'), { readOnly: true }),
+    (e: unknown) => e instanceof SpdmError && e.code === 'LOG_NOT_FOUND' && /no signature log/.test(e.message),
+  );
   assert.ok(!existsSync(tmp.file('missing.sqlite')));
   assert.ok(readFileSync(`${file}.pub`, 'utf8').includes('BEGIN PUBLIC KEY'));
 });

@@ -67,8 +67,14 @@ test('PostgreSQL and SQLite store the same entries: with the same clock, identic
       assert.ok(verifyInclusion(i, 28, p.leafHash, p.path, a.rootHash));
       assert.deepEqual(await pgLog.entry(i), await sqLog.entry(i));
     }
-    const tables = await sql(url, "SELECT table_name FROM information_schema.tables WHERE table_schema = 'public' ORDER BY 1");
-    assert.deepEqual(tables.map((t) => t['table_name']), ['chains', 'entries', 'log_state', 'meta', 'sth']);
+    const tables = await sql(
+      url,
+      "SELECT table_name FROM information_schema.tables WHERE table_schema = 'public' ORDER BY 1",
+    );
+    assert.deepEqual(
+      tables.map((t) => t['table_name']),
+      ['chains', 'entries', 'log_state', 'meta', 'sth'],
+    );
   } finally {
     await pgLog.close();
     await sqLog.close();
@@ -98,10 +104,13 @@ test('tampering in PostgreSQL is named too: an edited signature, a dropped entry
       await l.close();
     }
   };
-  await sql(url, "UPDATE entries SET signature = set_byte(signature, 5, get_byte(signature, 5) # 1) WHERE seq = 6");
+  await sql(url, 'UPDATE entries SET signature = set_byte(signature, 5, get_byte(signature, 5) # 1) WHERE seq = 6');
   let r = await verifyNow();
   assert.equal(r.ok, false);
-  assert.ok(r.problems.some((p) => p.code === 'ENTRY_ALTERED' && p.entry === 6 && p.fields?.includes('signature')), JSON.stringify(r.problems));
+  assert.ok(
+    r.problems.some((p) => p.code === 'ENTRY_ALTERED' && p.entry === 6 && p.fields?.includes('signature')),
+    JSON.stringify(r.problems),
+  );
   assert.ok(r.problems.some((p) => p.code === 'SIGNATURE_INVALID' && p.entry === 6));
   await sql(url, 'UPDATE entries SET signature = set_byte(signature, 5, get_byte(signature, 5) # 1) WHERE seq = 6');
   assert.equal((await verifyNow()).ok, true, 'restored');

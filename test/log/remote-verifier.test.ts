@@ -16,7 +16,11 @@ after(() => tmp.cleanup());
 
 // ---------------- the independent verifier ----------------
 
-const HASH: Record<number, { name: string; size: number }> = { 1: { name: 'sha256', size: 32 }, 2: { name: 'sha384', size: 48 }, 4: { name: 'sha512', size: 64 } };
+const HASH: Record<number, { name: string; size: number }> = {
+  1: { name: 'sha256', size: 32 },
+  2: { name: 'sha384', size: 48 },
+  4: { name: 'sha512', size: 64 },
+};
 const sha256 = (...p: Buffer[]) => p.reduce((h, x) => h.update(x), createHash('sha256')).digest();
 const u = (v: number, w: number) => {
   const b = Buffer.alloc(w);
@@ -30,7 +34,12 @@ type Json = Record<string, unknown>;
 function pciBytes(p: Json): Buffer {
   const out: Buffer[] = [];
   if (p['bdf'] !== undefined) out.push(tlv(1, Buffer.from(p['bdf'] as string, 'utf8')));
-  out.push(tlv(2, u(p['vendorId'] as number, 2)), tlv(3, u(p['deviceId'] as number, 2)), tlv(4, u(p['classCode'] as number, 4)), tlv(5, u(p['revisionId'] as number, 1)));
+  out.push(
+    tlv(2, u(p['vendorId'] as number, 2)),
+    tlv(3, u(p['deviceId'] as number, 2)),
+    tlv(4, u(p['classCode'] as number, 4)),
+    tlv(5, u(p['revisionId'] as number, 1)),
+  );
   if (p['subsystemVendorId'] !== undefined) out.push(tlv(6, u(p['subsystemVendorId'] as number, 2)));
   if (p['subsystemId'] !== undefined) out.push(tlv(7, u(p['subsystemId'] as number, 2)));
   if (p['serialNumber'] !== undefined) out.push(tlv(8, Buffer.from(p['serialNumber'] as string, 'utf8')));
@@ -106,7 +115,8 @@ function spdmSignatureOk(e: Json, chain: Buffer): boolean {
   const transcript = Buffer.from(e['transcript'] as string, 'hex');
   const th = createHash(hash.name).update(transcript).digest();
   if (!th.equals(Buffer.from(e['transcriptHash'] as string, 'hex'))) return false;
-  for (const k of ['requesterNonce', 'responderNonce']) if (!transcript.includes(Buffer.from(e[k] as string, 'hex'))) return false;
+  for (const k of ['requesterNonce', 'responderNonce'])
+    if (!transcript.includes(Buffer.from(e[k] as string, 'hex'))) return false;
   const version = e['version'] as number;
   let message = transcript;
   if (version >= 0x12) {
@@ -141,7 +151,10 @@ interface RemoteResult {
 }
 
 function remoteVerify(file: string, pinnedSpkiHex: string): RemoteResult {
-  const lines = readFileSync(file, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Json);
+  const lines = readFileSync(file, 'utf8')
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l) as Json);
   const failures: string[] = [];
   const header = lines[0] as Json;
   if (header['publicKey'] !== pinnedSpkiHex) failures.push('not the pinned log');
@@ -171,7 +184,14 @@ function remoteVerify(file: string, pinnedSpkiHex: string): RemoteResult {
   if (!sth) failures.push('no sth');
   else {
     if (sth['treeSize'] !== leaves.length || sth['rootHash'] !== root.toString('hex')) failures.push('sth root');
-    const signed = Buffer.concat([Buffer.from('spdmkit signature log tree head v1', 'latin1'), Buffer.from([0]), logId, u(sth['treeSize'] as number, 8), u(sth['timestamp'] as number, 8), Buffer.from(sth['rootHash'] as string, 'hex')]);
+    const signed = Buffer.concat([
+      Buffer.from('spdmkit signature log tree head v1', 'latin1'),
+      Buffer.from([0]),
+      logId,
+      u(sth['treeSize'] as number, 8),
+      u(sth['timestamp'] as number, 8),
+      Buffer.from(sth['rootHash'] as string, 'hex'),
+    ]);
     const key = createPublicKey({ key: spki, format: 'der', type: 'spki' });
     if (!verify(null, signed, key, Buffer.from(sth['signature'] as string, 'hex'))) failures.push('sth signature');
   }

@@ -25,7 +25,12 @@ test('no room is STORAGE_FULL whichever layer says it: SQLite, PostgreSQL (53100
 });
 
 test('a lost PostgreSQL connection is STORAGE_ERROR with connectionLost, and says when the commit may have happened', () => {
-  for (const e of [withCode('terminating connection due to administrator command', '57P01'), new Error('Connection terminated unexpectedly'), new Error('Query read timeout'), withCode('read ECONNRESET', 'ECONNRESET')]) {
+  for (const e of [
+    withCode('terminating connection due to administrator command', '57P01'),
+    new Error('Connection terminated unexpectedly'),
+    new Error('Query read timeout'),
+    withCode('read ECONNRESET', 'ECONNRESET'),
+  ]) {
     const err = storageError(e, { ...postgres, action: 'commit', outcome: 'unknown' });
     assert.equal(err.code, 'STORAGE_ERROR', e.message);
     assert.equal(err.details['connectionLost'], true, e.message);

@@ -23,7 +23,9 @@ const manifest = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as
   exports: Record<string, string | { types: string; default: string }>;
 };
 const ROOT_NAMES = Object.keys(await import('../../src/index.js')).length;
-const SUBPATHS = Object.keys(manifest.exports).filter((k) => k !== '.' && k !== './package.json').map((k) => `${manifest.name}/${k.slice(2)}`);
+const SUBPATHS = Object.keys(manifest.exports)
+  .filter((k) => k !== '.' && k !== './package.json')
+  .map((k) => `${manifest.name}/${k.slice(2)}`);
 
 let work = '';
 let consumer = '';
@@ -113,10 +115,21 @@ before(() => {
     symlinkSync(join(modules, dep), link);
   }
   writeFileSync(join(consumer, 'package.json'), JSON.stringify({ name: 'consumer', private: true, type: 'module' }));
-  writeFileSync(join(consumer, 'tsconfig.json'), JSON.stringify({
-    compilerOptions: { target: 'ES2022', module: 'NodeNext', moduleResolution: 'NodeNext', strict: true, types: ['node'], outDir: 'out', skipLibCheck: false },
-    include: ['main.ts', 'root-only.ts'],
-  }));
+  writeFileSync(
+    join(consumer, 'tsconfig.json'),
+    JSON.stringify({
+      compilerOptions: {
+        target: 'ES2022',
+        module: 'NodeNext',
+        moduleResolution: 'NodeNext',
+        strict: true,
+        types: ['node'],
+        outDir: 'out',
+        skipLibCheck: false,
+      },
+      include: ['main.ts', 'root-only.ts'],
+    }),
+  );
   writeFileSync(join(consumer, 'main.ts'), consumerMain());
   writeFileSync(join(consumer, 'root-only.ts'), CONSUMER_ROOT);
 });
@@ -136,8 +149,11 @@ test('the tarball holds every export-map target and no source map points at a mi
   assert.ok(maps.length > 0, 'no source maps packed');
   for (const map of maps) {
     assert.ok(files.has(map.slice(0, -'.map'.length)), `${map} has no script`);
-    const { sources } = JSON.parse(readFileSync(join(consumer, 'node_modules', manifest.name, map), 'utf8')) as { sources: string[] };
-    for (const s of sources) assert.ok(files.has(posix.join(posix.dirname(map), s)), `${map} points at ${s}, which is not in the package`);
+    const { sources } = JSON.parse(readFileSync(join(consumer, 'node_modules', manifest.name, map), 'utf8')) as {
+      sources: string[];
+    };
+    for (const s of sources)
+      assert.ok(files.has(posix.join(posix.dirname(map), s)), `${map} points at ${s}, which is not in the package`);
   }
   for (const js of packed.filter((p) => p.endsWith('.js') && p.startsWith('dist/'))) {
     assert.ok(files.has(`${js}.map`), `${js} has no source map`);
@@ -154,7 +170,12 @@ test('a consumer program type-checks against the packed .d.ts files', () => {
 });
 
 test(`the root export (${ROOT_NAMES} names) loads no native module`, (t) => {
-  const r = JSON.parse(run(process.execPath, ['out/root-only.js'], consumer)) as { names: number; ms: number; native: string[]; drivers: string[] };
+  const r = JSON.parse(run(process.execPath, ['out/root-only.js'], consumer)) as {
+    names: number;
+    ms: number;
+    native: string[];
+    drivers: string[];
+  };
   t.diagnostic(`import 'spdmkit': ${r.names} names in ${r.ms} ms`);
   assert.equal(r.names, ROOT_NAMES);
   assert.deepEqual(r.native, []);
@@ -163,14 +184,24 @@ test(`the root export (${ROOT_NAMES} names) loads no native module`, (t) => {
 
 test('the consumer runs: authenticates an emulated device, re-verifies it, logs it, imports every subpath', () => {
   const r = JSON.parse(run(process.execPath, ['out/main.js'], consumer)) as {
-    version: string; signatures: number; allValid: boolean; appended: number; nativeBeforeLog: string[]; nativeAfterLog: string[]; packageName: string; subpaths: Record<string, number>;
+    version: string;
+    signatures: number;
+    allValid: boolean;
+    appended: number;
+    nativeBeforeLog: string[];
+    nativeAfterLog: string[];
+    packageName: string;
+    subpaths: Record<string, number>;
   };
   assert.ok(r.signatures > 0 && r.allValid);
   assert.equal(r.appended, r.signatures);
   assert.equal(r.packageName, manifest.name);
   // Every subpath was imported, and only opening the SQLite log brought in the native driver.
   assert.deepEqual(r.nativeBeforeLog, []);
-  assert.ok(r.nativeAfterLog.some((p) => p.includes('better_sqlite3')), `better-sqlite3 not loaded by openLog: ${r.nativeAfterLog.join(', ')}`);
+  assert.ok(
+    r.nativeAfterLog.some((p) => p.includes('better_sqlite3')),
+    `better-sqlite3 not loaded by openLog: ${r.nativeAfterLog.join(', ')}`,
+  );
   assert.deepEqual(Object.keys(r.subpaths).sort(), [...SUBPATHS].sort());
   for (const [s, n] of Object.entries(r.subpaths)) assert.ok(n > 0, `${s} exports nothing`);
 });

@@ -35,7 +35,8 @@ function counting(cs: ConfigSpace): ConfigSpace & { reads: number } {
   return c;
 }
 
-const listError = (e: unknown) => e instanceof DecodeError && e.messageName === 'PCI extended capability list' && e.field === 'Next';
+const listError = (e: unknown) =>
+  e instanceof DecodeError && e.messageName === 'PCI extended capability list' && e.field === 'Next';
 
 test('finds a capability behind others, and every DOE instance', async () => {
   const cs = space([
@@ -78,18 +79,34 @@ test('a loop in the list is a typed error after a bounded number of reads', asyn
       [0x200, 0x000b, 0x180],
     ]),
   );
-  await assert.rejects(listExtendedCapabilities(cycle), (e: unknown) => listError(e) && (e as DecodeError).offset === 0x200 && /loops/.test((e as Error).message));
+  await assert.rejects(
+    listExtendedCapabilities(cycle),
+    (e: unknown) => listError(e) && (e as DecodeError).offset === 0x200 && /loops/.test((e as Error).message),
+  );
   assert.equal(cycle.reads, 3);
 });
 
 test('bad pointers: below 0x100, beyond config space, all-ones header', async () => {
-  await assert.rejects(findExtendedCapability(space([[0x100, AER, 0x40]]), PCI_EXT_CAP_ID_DOE), (e: unknown) => listError(e) && /below the extended region/.test((e as Error).message));
+  await assert.rejects(
+    findExtendedCapability(space([[0x100, AER, 0x40]]), PCI_EXT_CAP_ID_DOE),
+    (e: unknown) => listError(e) && /below the extended region/.test((e as Error).message),
+  );
   // A 12-bit pointer cannot pass 0xffc, so "beyond" needs a config space that is not 4 KiB: a ConfigSpace of 0x180 bytes.
-  const small: ConfigSpace = { size: 0x180, read32: async (o) => (o === 0x100 ? encodeExtendedCapabilityHeader(AER, 1, 0x200) : 0), write32: async () => undefined };
-  await assert.rejects(findExtendedCapability(small, PCI_EXT_CAP_ID_DOE), (e: unknown) => listError(e) && /beyond/.test((e as Error).message));
+  const small: ConfigSpace = {
+    size: 0x180,
+    read32: async (o) => (o === 0x100 ? encodeExtendedCapabilityHeader(AER, 1, 0x200) : 0),
+    write32: async () => undefined,
+  };
+  await assert.rejects(
+    findExtendedCapability(small, PCI_EXT_CAP_ID_DOE),
+    (e: unknown) => listError(e) && /beyond/.test((e as Error).message),
+  );
   const gone = new MemoryConfigSpace(4096);
   gone.poke32(0x100, 0xffffffff);
-  await assert.rejects(findExtendedCapability(gone, PCI_EXT_CAP_ID_DOE), (e: unknown) => e instanceof SpdmError && e.code === 'TRANSPORT_ERROR' && /all ones/.test(e.message));
+  await assert.rejects(
+    findExtendedCapability(gone, PCI_EXT_CAP_ID_DOE),
+    (e: unknown) => e instanceof SpdmError && e.code === 'TRANSPORT_ERROR' && /all ones/.test(e.message),
+  );
 });
 
 test('the reserved low bits of Next are masked, as PCIe tells software to', async () => {

@@ -29,14 +29,21 @@ interface CaptureMessage {
   readonly payload: string;
 }
 
-const KIND_TYPE: Record<string, number> = { 'doe-discovery': DoeObjectType.DISCOVERY, spdm: DoeObjectType.CMA_SPDM, 'secured-spdm': DoeObjectType.SECURED_CMA_SPDM };
+const KIND_TYPE: Record<string, number> = {
+  'doe-discovery': DoeObjectType.DISCOVERY,
+  spdm: DoeObjectType.CMA_SPDM,
+  'secured-spdm': DoeObjectType.SECURED_CMA_SPDM,
+};
 
 function doeCaptures(): { name: string; messages: CaptureMessage[] }[] {
   const dir = join(libspdmVectors(), 'captures');
   return readdirSync(dir)
     .filter((f) => f.startsWith('doe-') && f.endsWith('.json'))
     .sort()
-    .map((f) => ({ name: f, messages: (JSON.parse(readFileSync(join(dir, f), 'utf8')) as { messages: CaptureMessage[] }).messages }));
+    .map((f) => ({
+      name: f,
+      messages: (JSON.parse(readFileSync(join(dir, f), 'utf8')) as { messages: CaptureMessage[] }).messages,
+    }));
 }
 
 function decodeError(field: string): (e: unknown) => boolean {
@@ -57,7 +64,11 @@ test('every DOE object in every libspdm capture re-frames byte for byte', () => 
       // The capture's payload carries the DW padding; the SPDM message without it frames to the same bytes.
       let end = payload.length;
       while (end > payload.length - 3 && end > 0 && payload[end - 1] === 0) end--;
-      assert.equal(toHex(encodeDoeObject({ vendorId: PCI_SIG_VENDOR_ID, type, payload: payload.subarray(0, end) })), toHex(wire), `${name}#${i} unpadded`);
+      assert.equal(
+        toHex(encodeDoeObject({ vendorId: PCI_SIG_VENDOR_ID, type, payload: payload.subarray(0, end) })),
+        toHex(wire),
+        `${name}#${i} unpadded`,
+      );
       const d = decodeDoeObject(wire);
       assert.equal(d.vendorId, PCI_SIG_VENDOR_ID);
       assert.equal(d.type, type);
@@ -69,7 +80,7 @@ test('every DOE object in every libspdm capture re-frames byte for byte', () => 
   assert.ok(count > 1000, `${count} objects checked`);
 });
 
-test('the captures\' DOE discovery is what our device side answers, request for request', () => {
+test("the captures' DOE discovery is what our device side answers, request for request", () => {
   for (const { name, messages } of doeCaptures()) {
     const disc = messages.filter((m) => m.kind === 'doe-discovery');
     assert.equal(disc.length, 6, `${name}: three request/response pairs`);
@@ -80,7 +91,11 @@ test('the captures\' DOE discovery is what our device side answers, request for 
       const request = decodeDoeDiscoveryRequest(fromHex(req.payload));
       assert.deepEqual(request, { index: i / 2, version: 0 });
       assert.equal(toHex(encodeDoeDiscoveryRequest(request)), req.payload);
-      assert.equal(toHex(answerDoeDiscovery(fromHex(req.payload))), res.transportHeader + res.payload, `${name}: answer to index ${request.index}`);
+      assert.equal(
+        toHex(answerDoeDiscovery(fromHex(req.payload))),
+        res.transportHeader + res.payload,
+        `${name}: answer to index ${request.index}`,
+      );
       const entry = decodeDoeDiscoveryResponse(fromHex(res.payload));
       assert.equal(toHex(encodeDoeDiscoveryResponse(entry)), res.payload);
       listed.push({ vendorId: entry.vendorId, type: entry.type });
@@ -125,8 +140,16 @@ test('malformed objects are DecodeErrors naming the field', () => {
   assert.throws(() => decodeDoeObject(mutate((b) => (b[6] = 0x04))), decodeError('Reserved'), 'DW1 bit 18');
   assert.throws(() => decodeDoeObject(mutate((b) => (b[7] = 0x80))), decodeError('Reserved'), 'DW1 bit 31');
   assert.throws(() => decodeDoeObject(mutate((b) => (b[4] = 1))), decodeError('Length'), 'length 1 < 2');
-  assert.throws(() => decodeDoeObject(mutate((b) => (b[4] = 4))), decodeError('Length'), 'length says more than the buffer');
-  assert.throws(() => decodeDoeObject(mutate((b) => (b[4] = 0))), decodeError('Length'), 'length 0 means 2^18, not this buffer');
+  assert.throws(
+    () => decodeDoeObject(mutate((b) => (b[4] = 4))),
+    decodeError('Length'),
+    'length says more than the buffer',
+  );
+  assert.throws(
+    () => decodeDoeObject(mutate((b) => (b[4] = 0))),
+    decodeError('Length'),
+    'length 0 means 2^18, not this buffer',
+  );
   assert.throws(() => decodeDoeObject(good.subarray(0, 10)), decodeError('Length'), 'not a DW multiple');
   assert.throws(() => decodeDoeObject(good.subarray(0, 6)), decodeError('Header'), 'shorter than the header');
   const longer = new Uint8Array(good.length + 4);
@@ -135,23 +158,56 @@ test('malformed objects are DecodeErrors naming the field', () => {
 });
 
 test('the Connection ID types carry DW1 bits 29:18; only 31:30 stay reserved', () => {
-  const o = encodeDoeObject({ vendorId: 1, type: DoeObjectType.SPDM_CONNECTION_ID, payload: new Uint8Array(4), connectionId: 0xabc });
+  const o = encodeDoeObject({
+    vendorId: 1,
+    type: DoeObjectType.SPDM_CONNECTION_ID,
+    payload: new Uint8Array(4),
+    connectionId: 0xabc,
+  });
   const d = decodeDoeObject(o);
   assert.equal(d.connectionId, 0xabc);
   assert.equal(d.lengthDw, 3);
   const bad = o.slice();
   bad[7] = (bad[7] as number) | 0x40;
   assert.throws(() => decodeDoeObject(bad), decodeError('Reserved'));
-  assert.throws(() => encodeDoeHeader({ vendorId: 1, type: DoeObjectType.CMA_SPDM, payloadBytes: 4, connectionId: 1 }), (e: unknown) => e instanceof SpdmError && e.code === 'ENCODE_ERROR');
+  assert.throws(
+    () => encodeDoeHeader({ vendorId: 1, type: DoeObjectType.CMA_SPDM, payloadBytes: 4, connectionId: 1 }),
+    (e: unknown) => e instanceof SpdmError && e.code === 'ENCODE_ERROR',
+  );
 });
 
 test('discovery codecs: version byte, reserved bytes, the optional version-2 DW, out-of-range index', () => {
   assert.equal(toHex(encodeDoeDiscoveryRequest({ index: 3, version: 2 })), '03020000');
-  assert.throws(() => decodeDoeDiscoveryRequest(fromHex('00000100')), (e: unknown) => e instanceof DecodeError && e.field === 'Reserved');
-  assert.throws(() => decodeDoeDiscoveryRequest(fromHex('000000')), (e: unknown) => e instanceof DecodeError && e.field === 'Reserved');
-  const v2 = encodeDoeDiscoveryResponse({ vendorId: 1, type: 3, nextIndex: 4, extra: { maxObjectLengthDw: 0x400, additionalInfo: 7 } });
-  assert.deepEqual(decodeDoeDiscoveryResponse(v2), { vendorId: 1, type: 3, nextIndex: 4, extra: { maxObjectLengthDw: 0x400, additionalInfo: 7 } });
-  assert.throws(() => decodeDoeDiscoveryResponse(fromHex('010001')), (e: unknown) => e instanceof DecodeError && e.messageName === 'DOE Discovery response');
-  assert.throws(() => decodeDoeDiscoveryResponse(fromHex('0100010200')), (e: unknown) => e instanceof DecodeError && e.field === 'Length');
-  assert.throws(() => answerDoeDiscovery(encodeDoeDiscoveryRequest({ index: 3 })), (e: unknown) => e instanceof DecodeError && e.field === 'Index');
+  assert.throws(
+    () => decodeDoeDiscoveryRequest(fromHex('00000100')),
+    (e: unknown) => e instanceof DecodeError && e.field === 'Reserved',
+  );
+  assert.throws(
+    () => decodeDoeDiscoveryRequest(fromHex('000000')),
+    (e: unknown) => e instanceof DecodeError && e.field === 'Reserved',
+  );
+  const v2 = encodeDoeDiscoveryResponse({
+    vendorId: 1,
+    type: 3,
+    nextIndex: 4,
+    extra: { maxObjectLengthDw: 0x400, additionalInfo: 7 },
+  });
+  assert.deepEqual(decodeDoeDiscoveryResponse(v2), {
+    vendorId: 1,
+    type: 3,
+    nextIndex: 4,
+    extra: { maxObjectLengthDw: 0x400, additionalInfo: 7 },
+  });
+  assert.throws(
+    () => decodeDoeDiscoveryResponse(fromHex('010001')),
+    (e: unknown) => e instanceof DecodeError && e.messageName === 'DOE Discovery response',
+  );
+  assert.throws(
+    () => decodeDoeDiscoveryResponse(fromHex('0100010200')),
+    (e: unknown) => e instanceof DecodeError && e.field === 'Length',
+  );
+  assert.throws(
+    () => answerDoeDiscovery(encodeDoeDiscoveryRequest({ index: 3 })),
+    (e: unknown) => e instanceof DecodeError && e.field === 'Index',
+  );
 });

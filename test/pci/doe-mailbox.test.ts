@@ -6,7 +6,14 @@ import { systemClock } from '../../src/transport/clock.js';
 import type { SpdmHandler } from '../../src/transport/transport.js';
 import { CMA_DOE_PROTOCOLS, DoeObjectType, PCI_SIG_VENDOR_ID } from '../../src/transport/doe.js';
 import type { ConfigSpace } from '../../src/pci/config-space.js';
-import { DoeMailbox, DoeMailboxError, DoeReg, DOE_STATUS_ERROR, type DoeFailure, type DoeMailboxOptions } from '../../src/pci/doe-mailbox.js';
+import {
+  DoeMailbox,
+  DoeMailboxError,
+  DoeReg,
+  DOE_STATUS_ERROR,
+  type DoeFailure,
+  type DoeMailboxOptions,
+} from '../../src/pci/doe-mailbox.js';
 import { SimulatedDoeDevice, type SimulatedDoeDeviceOptions } from '../../src/pci/doe-device.js';
 import { FakeClock } from './fake-clock.js';
 
@@ -24,7 +31,13 @@ function bytes(n: number, fill = 0x5a): Uint8Array {
   return new Uint8Array(n).fill(fill);
 }
 
-async function rig(o: { device?: Partial<SimulatedDoeDeviceOptions>; mailbox?: DoeMailboxOptions; cs?: (d: SimulatedDoeDevice) => ConfigSpace } = {}) {
+async function rig(
+  o: {
+    device?: Partial<SimulatedDoeDeviceOptions>;
+    mailbox?: DoeMailboxOptions;
+    cs?: (d: SimulatedDoeDevice) => ConfigSpace;
+  } = {},
+) {
   const clock = new FakeClock();
   const device = new SimulatedDoeDevice({ handler: echo, clock, ...o.device });
   const cs = o.cs ? o.cs(device) : device;
@@ -33,7 +46,12 @@ async function rig(o: { device?: Partial<SimulatedDoeDeviceOptions>; mailbox?: D
 }
 
 function spdm(mailbox: DoeMailbox, payload: Uint8Array, timeoutMs?: number): Promise<Uint8Array> {
-  return mailbox.exchange(PCI_SIG_VENDOR_ID, DoeObjectType.CMA_SPDM, payload, timeoutMs !== undefined ? { timeoutMs } : {});
+  return mailbox.exchange(
+    PCI_SIG_VENDOR_ID,
+    DoeObjectType.CMA_SPDM,
+    payload,
+    timeoutMs !== undefined ? { timeoutMs } : {},
+  );
 }
 
 function failed(failure: DoeFailure, code?: string): (e: unknown) => boolean {
@@ -114,7 +132,13 @@ test('hang: no Data Object Ready within 1 s → TIMEOUT, abort, and the next exc
   await assert.rejects(spdm(mailbox, bytes(8)), (e: unknown) => {
     assert.ok(failed('timeout', 'TIMEOUT')(e));
     const d = (e as DoeMailboxError).details;
-    assert.deepEqual(d['statusBits'], { raw: 1, busy: true, error: false, dataObjectReady: false, interruptStatus: false });
+    assert.deepEqual(d['statusBits'], {
+      raw: 1,
+      busy: true,
+      error: false,
+      dataObjectReady: false,
+      interruptStatus: false,
+    });
     assert.equal(d['phase'], 'wait');
     return true;
   });
@@ -171,7 +195,10 @@ test('Busy at start: waited out when it clears within 1 s; BUSY (no abort) when 
 
   device.busyFor({ ms: 5000 });
   const aborts = device.counters.aborts;
-  await assert.rejects(spdm(mailbox, bytes(4)), (e: unknown) => failed('busy', 'BUSY')(e) && (e as DoeMailboxError).details['phase'] === 'idle-check');
+  await assert.rejects(
+    spdm(mailbox, bytes(4)),
+    (e: unknown) => failed('busy', 'BUSY')(e) && (e as DoeMailboxError).details['phase'] === 'idle-check',
+  );
   assert.equal(device.counters.aborts, aborts, 'someone else owns the mailbox: we do not abort their object');
   await clock.sleep(5000);
   await stillWorks(mailbox);
@@ -191,7 +218,10 @@ test('device reset while the request is being written → typed error, recovery'
 test('device reset while the response is being read → typed error (Ready dropped), recovery', async () => {
   const { device, mailbox } = await rig();
   device.resetDuring('response', 5);
-  await assert.rejects(spdm(mailbox, bytes(40)), (e: unknown) => failed('not-ready', 'TRANSPORT_ERROR')(e) && (e as DoeMailboxError).details['phase'] === 'read');
+  await assert.rejects(
+    spdm(mailbox, bytes(40)),
+    (e: unknown) => failed('not-ready', 'TRANSPORT_ERROR')(e) && (e as DoeMailboxError).details['phase'] === 'read',
+  );
   assert.equal(device.counters.resets, 1);
   await stillWorks(mailbox);
 });
@@ -228,7 +258,10 @@ test('a response larger than the configured maximum is drained and rejected; the
   assert.equal(device.counters.aborts, aborts, 'draining kept the mailbox in sync without an abort');
   await stillWorks(mailbox);
   // The limit is per exchange too.
-  await assert.rejects(mailbox.exchange(PCI_SIG_VENDOR_ID, DoeObjectType.CMA_SPDM, bytes(64), { maxResponseDw: 8 }), failed('response-too-large'));
+  await assert.rejects(
+    mailbox.exchange(PCI_SIG_VENDOR_ID, DoeObjectType.CMA_SPDM, bytes(64), { maxResponseDw: 8 }),
+    failed('response-too-large'),
+  );
 });
 
 test('a response for another vendor/type → header-mismatch, abort, recovery', async () => {
@@ -249,7 +282,11 @@ test('a response for another vendor/type → header-mismatch, abort, recovery', 
     }),
   });
   const aborts = device.counters.aborts;
-  await assert.rejects(spdm(mailbox, bytes(4)), (e: unknown) => failed('header-mismatch', 'TRANSPORT_ERROR')(e) && Array.isArray((e as DoeMailboxError).details['header']));
+  await assert.rejects(
+    spdm(mailbox, bytes(4)),
+    (e: unknown) =>
+      failed('header-mismatch', 'TRANSPORT_ERROR')(e) && Array.isArray((e as DoeMailboxError).details['header']),
+  );
   assert.equal(device.counters.aborts, aborts + 1);
   await stillWorks(mailbox);
 });
@@ -258,7 +295,13 @@ test('an abort that never completes marks the mailbox dead; a later successful a
   const { device, mailbox } = await rig();
   device.ignoreAborts();
   device.hang();
-  await assert.rejects(spdm(mailbox, bytes(4)), (e: unknown) => failed('dead', 'TRANSPORT_ERROR')(e) && /DOE mailbox dead/.test((e as Error).message) && (e as Error).cause instanceof DoeMailboxError);
+  await assert.rejects(
+    spdm(mailbox, bytes(4)),
+    (e: unknown) =>
+      failed('dead', 'TRANSPORT_ERROR')(e) &&
+      /DOE mailbox dead/.test((e as Error).message) &&
+      (e as Error).cause instanceof DoeMailboxError,
+  );
   assert.equal(mailbox.dead, true);
   const objects = device.counters.objects;
   await assert.rejects(spdm(mailbox, bytes(4)), failed('dead'));
@@ -272,20 +315,36 @@ test('an abort that never completes marks the mailbox dead; a later successful a
 test('opening something that is not a DOE capability is refused', async () => {
   const clock = new FakeClock();
   const device = new SimulatedDoeDevice({ handler: echo, clock });
-  await assert.rejects(DoeMailbox.open(device, 0x100, { clock }), (e: unknown) => e instanceof DoeMailboxError && e.failure === 'not-doe' && e.code === 'UNSUPPORTED');
-  await assert.rejects(DoeMailbox.open(device, 0xff0, { clock }), (e: unknown) => e instanceof DoeMailboxError && e.failure === 'not-doe');
+  await assert.rejects(
+    DoeMailbox.open(device, 0x100, { clock }),
+    (e: unknown) => e instanceof DoeMailboxError && e.failure === 'not-doe' && e.code === 'UNSUPPORTED',
+  );
+  await assert.rejects(
+    DoeMailbox.open(device, 0xff0, { clock }),
+    (e: unknown) => e instanceof DoeMailboxError && e.failure === 'not-doe',
+  );
 });
 
 test('invalid options are refused up front', async () => {
   const clock = new FakeClock();
   const device = new SimulatedDoeDevice({ handler: echo, clock });
-  await assert.rejects(DoeMailbox.open(device, 0x150, { clock, maxResponseDw: 1 }), (e: unknown) => e instanceof TypeError && /maxResponseDw/.test(e.message));
-  await assert.rejects(DoeMailbox.open(device, 0x150, { clock, timeoutMs: 0 }), (e: unknown) => e instanceof TypeError && /timeoutMs must be a positive/.test(e.message));
+  await assert.rejects(
+    DoeMailbox.open(device, 0x150, { clock, maxResponseDw: 1 }),
+    (e: unknown) => e instanceof TypeError && /maxResponseDw/.test(e.message),
+  );
+  await assert.rejects(
+    DoeMailbox.open(device, 0x150, { clock, timeoutMs: 0 }),
+    (e: unknown) => e instanceof TypeError && /timeoutMs must be a positive/.test(e.message),
+  );
 });
 
 test('with the real clock and a short timeout, a hang costs only that timeout', async () => {
   const device = new SimulatedDoeDevice({ handler: echo });
-  const mailbox = await DoeMailbox.open(device, device.doeOffset, { clock: systemClock, timeoutMs: 40, pollIntervalMs: 2 });
+  const mailbox = await DoeMailbox.open(device, device.doeOffset, {
+    clock: systemClock,
+    timeoutMs: 40,
+    pollIntervalMs: 2,
+  });
   device.hang();
   const t0 = Date.now();
   await assert.rejects(spdm(mailbox, bytes(4)), failed('timeout', 'TIMEOUT'));
@@ -297,7 +356,10 @@ test('with the real clock and a short timeout, a hang costs only that timeout', 
 test('a wait no timer can hold is refused with a LimitError, before anything is written (T2 from CTExponent 255)', async () => {
   const { device, mailbox } = await rig();
   for (const timeoutMs of [LIMITS.maxTimerMs + 1, 2 ** 255 / 1000]) {
-    await assert.rejects(spdm(mailbox, new Uint8Array([0x10, 0x84, 0, 0]), timeoutMs), (e: unknown) => e instanceof LimitError && e.limit === 'maxTimerMs' && e.value === timeoutMs);
+    await assert.rejects(
+      spdm(mailbox, new Uint8Array([0x10, 0x84, 0, 0]), timeoutMs),
+      (e: unknown) => e instanceof LimitError && e.limit === 'maxTimerMs' && e.value === timeoutMs,
+    );
   }
   assert.equal(device.counters.objects, 0, 'nothing was sent');
   await stillWorks(mailbox);

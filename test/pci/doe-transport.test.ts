@@ -7,7 +7,12 @@ import { Responder } from '../../src/responder/responder.js';
 import { Requester } from '../../src/requester/requester.js';
 import { reverifySignatures } from '../../src/evidence/reverify.js';
 import { CMA_DOE_PROTOCOLS, DOE_MAX_PAYLOAD_BYTES, PCI_SIG_VENDOR_ID } from '../../src/transport/doe.js';
-import { encodeExtendedCapabilityHeader, MemoryConfigSpace, PCI_EXT_CAP_ID_DOE, type ConfigSpace } from '../../src/pci/config-space.js';
+import {
+  encodeExtendedCapabilityHeader,
+  MemoryConfigSpace,
+  PCI_EXT_CAP_ID_DOE,
+  type ConfigSpace,
+} from '../../src/pci/config-space.js';
 import { SimulatedDoeDevice } from '../../src/pci/doe-device.js';
 import { DoeMailboxError } from '../../src/pci/doe-mailbox.js';
 import { DoeTransport, openDoeTransport } from '../../src/pci/doe-transport.js';
@@ -15,7 +20,10 @@ import { FakeClock } from './fake-clock.js';
 
 const built = buildProfile({ name: 'doe-dev', versions: [0x12], asymId: 0x0010, hashId: 0x01 });
 
-function device(clock: FakeClock, extra: Partial<ConstructorParameters<typeof SimulatedDoeDevice>[0]> = {}): { device: SimulatedDoeDevice; responder: Responder } {
+function device(
+  clock: FakeClock,
+  extra: Partial<ConstructorParameters<typeof SimulatedDoeDevice>[0]> = {},
+): { device: SimulatedDoeDevice; responder: Responder } {
   const responder = new Responder(built.profile);
   return { device: new SimulatedDoeDevice({ handler: responder, clock, ...extra }), responder };
 }
@@ -33,9 +41,15 @@ test('full CMA-SPDM authentication through the DOE registers yields evidence wit
   const evidence = await new Requester(transport, { deviceName: 'doe-dev' }).authenticate();
   assert.equal(evidence.versionByte, 0x12);
   assert.equal(evidence.signatures.length, 2);
-  assert.deepEqual(evidence.signatures.map((s) => s.kind), ['CHALLENGE_AUTH', 'MEASUREMENTS']);
+  assert.deepEqual(
+    evidence.signatures.map((s) => s.kind),
+    ['CHALLENGE_AUTH', 'MEASUREMENTS'],
+  );
   assert.ok(evidence.signatures.every((s) => s.verified));
-  assert.deepEqual(reverifySignatures(evidence).map((r) => r.ok), [true, true]);
+  assert.deepEqual(
+    reverifySignatures(evidence).map((r) => r.ok),
+    [true, true],
+  );
   assert.equal(evidence.measurements.length, built.profile.measurements.length);
   assert.equal(dev.counters.errors, 0);
   assert.equal(dev.counters.objects, dev.counters.responses, 'every object answered and read out');
@@ -61,7 +75,10 @@ test('a device that sets Error mid-flow gives a typed transport error, and the n
   const requester = new Requester(transport);
   await requester.connect();
   dev.errorOnNext();
-  await assert.rejects(requester.getDigests(), (e: unknown) => e instanceof DoeMailboxError && e.code === 'TRANSPORT_ERROR' && e.failure === 'device-error');
+  await assert.rejects(
+    requester.getDigests(),
+    (e: unknown) => e instanceof DoeMailboxError && e.code === 'TRANSPORT_ERROR' && e.failure === 'device-error',
+  );
   assert.equal((await new Requester(transport).authenticate()).signatures.length, 2);
 });
 
@@ -80,12 +97,28 @@ test('openDoeTransport: no DOE capability, or no mailbox listing CMA-SPDM → UN
   const clock = new FakeClock();
   const plain = new MemoryConfigSpace(4096);
   plain.poke32(0x100, encodeExtendedCapabilityHeader(0x0001, 2, 0));
-  await assert.rejects(openDoeTransport(plain, { clock }), (e: unknown) => e instanceof SpdmError && e.code === 'UNSUPPORTED' && /no DOE/.test(e.message));
+  await assert.rejects(
+    openDoeTransport(plain, { clock }),
+    (e: unknown) => e instanceof SpdmError && e.code === 'UNSUPPORTED' && /no DOE/.test(e.message),
+  );
 
-  const { device: cdatOnly } = device(clock, { protocols: [{ vendorId: PCI_SIG_VENDOR_ID, type: 0 }, { vendorId: 0x1e98, type: 2 }] });
+  const { device: cdatOnly } = device(clock, {
+    protocols: [
+      { vendorId: PCI_SIG_VENDOR_ID, type: 0 },
+      { vendorId: 0x1e98, type: 2 },
+    ],
+  });
   await assert.rejects(openDoeTransport(cdatOnly, { clock }), (e: unknown) => {
     assert.ok(e instanceof SpdmError && e.code === 'UNSUPPORTED');
-    assert.deepEqual(e.details['mailboxes'], [{ capOffset: 0x150, protocols: [{ vendorId: 1, type: 0 }, { vendorId: 0x1e98, type: 2 }] }]);
+    assert.deepEqual(e.details['mailboxes'], [
+      {
+        capOffset: 0x150,
+        protocols: [
+          { vendorId: 1, type: 0 },
+          { vendorId: 0x1e98, type: 2 },
+        ],
+      },
+    ]);
     return true;
   });
 });
@@ -93,7 +126,12 @@ test('openDoeTransport: no DOE capability, or no mailbox listing CMA-SPDM → UN
 test('openDoeTransport picks the mailbox that lists CMA-SPDM when a device has several', async () => {
   const clock = new FakeClock();
   // Mailbox A at 0x150 lists only discovery + a CXL protocol; mailbox B at 0x200 is the CMA one.
-  const { device: a } = device(clock, { protocols: [{ vendorId: 1, type: 0 }, { vendorId: 0x1e98, type: 2 }] });
+  const { device: a } = device(clock, {
+    protocols: [
+      { vendorId: 1, type: 0 },
+      { vendorId: 0x1e98, type: 2 },
+    ],
+  });
   const { device: b } = device(clock, { doeOffset: 0x200, capabilityBeforeDoe: false });
   const routed: ConfigSpace = {
     size: 4096,
@@ -123,17 +161,28 @@ test('secured CMA-SPDM objects go out as type 2; a mailbox without it refuses', 
   const { device: plainDev } = device(clock, { protocols: CMA_DOE_PROTOCOLS.slice(0, 2) });
   const plainTransport = await openDoeTransport(plainDev, { clock });
   assert.equal(plainTransport.securedCapable, false);
-  await assert.rejects(plainTransport.exchangeSecured(new Uint8Array(4)), (e: unknown) => e instanceof SpdmError && e.code === 'UNSUPPORTED');
+  await assert.rejects(
+    plainTransport.exchangeSecured(new Uint8Array(4)),
+    (e: unknown) => e instanceof SpdmError && e.code === 'UNSUPPORTED',
+  );
 });
 
 test('a closed transport refuses further exchanges and closes a config space it owns', async () => {
   const clock = new FakeClock();
   const { device: dev } = device(clock);
   let closed = 0;
-  const owned: ConfigSpace = { size: dev.size, read32: (o) => dev.read32(o), write32: (o, v) => dev.write32(o, v), close: async () => void closed++ };
+  const owned: ConfigSpace = {
+    size: dev.size,
+    read32: (o) => dev.read32(o),
+    write32: (o, v) => dev.write32(o, v),
+    close: async () => void closed++,
+  };
   const transport = await openDoeTransport(owned, { clock, ownsConfigSpace: true });
   await transport.close();
   await transport.close();
   assert.equal(closed, 1);
-  await assert.rejects(transport.exchange(new Uint8Array([0x12, 0x84, 0, 0])), (e: unknown) => e instanceof TypeError && /DOE transport is closed/.test(e.message));
+  await assert.rejects(
+    transport.exchange(new Uint8Array([0x12, 0x84, 0, 0])),
+    (e: unknown) => e instanceof TypeError && /DOE transport is closed/.test(e.message),
+  );
 });

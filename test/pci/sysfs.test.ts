@@ -8,7 +8,11 @@ import { mkdtemp, mkdir, rm, truncate, writeFile, readFile } from 'node:fs/promi
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SpdmError } from '../../src/wire/errors.js';
-import { encodeExtendedCapabilityHeader, findExtendedCapability, PCI_EXT_CAP_ID_DOE } from '../../src/pci/config-space.js';
+import {
+  encodeExtendedCapabilityHeader,
+  findExtendedCapability,
+  PCI_EXT_CAP_ID_DOE,
+} from '../../src/pci/config-space.js';
 import { DoeMailbox } from '../../src/pci/doe-mailbox.js';
 import { listPciDevices, parseBdf, scanDoeDevices, SysfsConfigSpace } from '../../src/pci/sysfs.js';
 
@@ -21,7 +25,10 @@ function configBytes(caps: [offset: number, id: number, next: number][], size = 
   return b;
 }
 
-async function addDevice(bdf: string, attrs: { vendor?: string; device?: string; class?: string; config?: Buffer | 'dir'; features?: string[] }): Promise<void> {
+async function addDevice(
+  bdf: string,
+  attrs: { vendor?: string; device?: string; class?: string; config?: Buffer | 'dir'; features?: string[] },
+): Promise<void> {
   const dir = join(root, bdf);
   await mkdir(dir, { recursive: true });
   if (attrs.vendor) await writeFile(join(dir, 'vendor'), `${attrs.vendor}\n`);
@@ -49,7 +56,12 @@ before(async () => {
     features: ['doe_discovery', '0001:01', '0001:02'],
   });
   // A PCIe device without DOE.
-  await addDevice('0000:00:1f.3', { vendor: '0x8086', device: '0xa348', class: '0x040300', config: configBytes([[0x100, 0x0001, 0]]) });
+  await addDevice('0000:00:1f.3', {
+    vendor: '0x8086',
+    device: '0xa348',
+    class: '0x040300',
+    config: configBytes([[0x100, 0x0001, 0]]),
+  });
   // A conventional PCI device (256-byte config space).
   await addDevice('0000:00:02.0', { vendor: '0x8086', device: '0x3e92', config: configBytes([], 256) });
   // Config space we cannot read the extended region of (what an unprivileged reader gets: 64 bytes).
@@ -68,8 +80,19 @@ after(async () => {
 test('BDF validation', () => {
   assert.deepEqual(parseBdf('0000:3b:1f.7'), { domain: 0, bus: 0x3b, device: 0x1f, function: 7 });
   assert.deepEqual(parseBdf('10000:00:02.0'), { domain: 0x10000, bus: 0, device: 2, function: 0 });
-  for (const bad of ['00:1f.3', '0000:3B:00.0', '0000:00:20.0', '0000:00:00.8', '0000:00:00.0/../x', '../0000:00:00.0']) {
-    assert.throws(() => parseBdf(bad), (e: unknown) => e instanceof SpdmError && e.code === 'TRANSPORT_ERROR', bad);
+  for (const bad of [
+    '00:1f.3',
+    '0000:3B:00.0',
+    '0000:00:20.0',
+    '0000:00:00.8',
+    '0000:00:00.0/../x',
+    '../0000:00:00.0',
+  ]) {
+    assert.throws(
+      () => parseBdf(bad),
+      (e: unknown) => e instanceof SpdmError && e.code === 'TRANSPORT_ERROR',
+      bad,
+    );
   }
 });
 
@@ -126,7 +149,14 @@ test('errors name the path: missing device, read-only handle, short read', async
     await truncate(path, 64);
     assert.equal(cs.size, 4096);
     assert.equal(await cs.read32(0x3c), 0);
-    await assert.rejects(cs.read32(0x100), (e: unknown) => e instanceof SpdmError && e.code === 'TRANSPORT_ERROR' && e.details['reason'] === 'short-read' && e.details['path'] === path);
+    await assert.rejects(
+      cs.read32(0x100),
+      (e: unknown) =>
+        e instanceof SpdmError &&
+        e.code === 'TRANSPORT_ERROR' &&
+        e.details['reason'] === 'short-read' &&
+        e.details['path'] === path,
+    );
   } finally {
     await cs.close();
     await writeFile(path, saved);
@@ -151,7 +181,12 @@ test('listPciDevices reads the IDs and class from the attribute files', async ()
 test('scanDoeDevices: which devices have DOE, and which could not be checked (and why)', async () => {
   const found = await scanDoeDevices({ root });
   assert.deepEqual(
-    found.map((f) => [f.device.bdf, f.doeOffsets, f.kernelFeatures?.map((p) => `${p.vendorId}:${p.type}`), f.problem?.code]),
+    found.map((f) => [
+      f.device.bdf,
+      f.doeOffsets,
+      f.kernelFeatures?.map((p) => `${p.vendorId}:${p.type}`),
+      f.problem?.code,
+    ]),
     [
       ['0000:01:00.0', [0x150], ['1:0', '1:1', '1:2'], undefined],
       ['0000:02:00.0', undefined, undefined, 'SHORT_CONFIG'],

@@ -22,7 +22,8 @@ function neverReady(profile: DeviceProfile, rdtExponent: number) {
   const inner = new Responder(profile);
   return new LoopbackTransport({
     async handle(req: Uint8Array) {
-      if (req[1] === CHALLENGE || req[1] === 0xff) return encodeResponseNotReady(req[0] as number, { rdtExponent, requestCode: CHALLENGE, token: 7, rdtm: 1 });
+      if (req[1] === CHALLENGE || req[1] === 0xff)
+        return encodeResponseNotReady(req[0] as number, { rdtExponent, requestCode: CHALLENGE, token: 7, rdtm: 1 });
       return inner.handle(req);
     },
   });
@@ -36,7 +37,10 @@ function withCt(p: DeviceProfile, ctExponent: number): DeviceProfile {
 
 /** Authenticates `profile`, behind the fault wrapper when `misbehave` is given. */
 function run(profile: DeviceProfile, options: RequesterOptions = {}, misbehave?: Misbehavior) {
-  return new Requester(new LoopbackTransport(misbehave ? misbehaving(profile, misbehave) : new Responder(profile)), options).authenticate();
+  return new Requester(
+    new LoopbackTransport(misbehave ? misbehaving(profile, misbehave) : new Responder(profile)),
+    options,
+  ).authenticate();
 }
 
 function expectCode(code: string, check?: (e: SpdmError) => void) {
@@ -48,21 +52,25 @@ function expectCode(code: string, check?: (e: SpdmError) => void) {
   };
 }
 
-test('CTExponent 31 (a 36-minute crypto timeout) on a silent device: TIMEOUT at maxResponseWaitMs, naming both', { timeout: 5000 }, async () => {
-  const built = device(SUITES[0]!);
-  const t0 = Date.now();
-  await assert.rejects(
-    run(withCt(built.profile, 31), { maxResponseWaitMs: 150 }, { hang: { code: CHALLENGE } }),
-    expectCode('TIMEOUT', (e) => {
-      assert.match(e.message, /CHALLENGE/);
-      assert.match(e.message, /CTExponent 31/);
-      assert.match(e.message, /maxResponseWaitMs/);
-      assert.equal(e.details['limitMs'], 150);
-      assert.ok((e.details['askedMs'] as number) > 2_000_000);
-    }),
-  );
-  assert.ok(Date.now() - t0 < 2000, 'gave up at the cap, not after the device-claimed time');
-});
+test(
+  'CTExponent 31 (a 36-minute crypto timeout) on a silent device: TIMEOUT at maxResponseWaitMs, naming both',
+  { timeout: 5000 },
+  async () => {
+    const built = device(SUITES[0]!);
+    const t0 = Date.now();
+    await assert.rejects(
+      run(withCt(built.profile, 31), { maxResponseWaitMs: 150 }, { hang: { code: CHALLENGE } }),
+      expectCode('TIMEOUT', (e) => {
+        assert.match(e.message, /CHALLENGE/);
+        assert.match(e.message, /CTExponent 31/);
+        assert.match(e.message, /maxResponseWaitMs/);
+        assert.equal(e.details['limitMs'], 150);
+        assert.ok((e.details['askedMs'] as number) > 2_000_000);
+      }),
+    );
+    assert.ok(Date.now() - t0 < 2000, 'gave up at the cap, not after the device-claimed time');
+  },
+);
 
 test('CTExponent 42 overflows no timer: a genuine device that takes 60 ms is waited for', async () => {
   const built = device(SUITES[0]!);
@@ -127,15 +135,19 @@ test('ResponseNotReady rounds stop at the request deadline, with what the device
   assert.ok(clock.slept.reduce((a, b) => a + b, 0) <= 5000);
 });
 
-test('the whole flow has a deadline: a device slow on every request fails with the flow deadline', { timeout: 5000 }, async () => {
-  const built = device(SUITES[0]!);
-  // CHALLENGE takes 200 ms, within its own allowance but past what is left of a 150 ms flow.
-  const slow: Misbehavior = { delay: { code: 0x81, ms: 200 } };
-  await assert.rejects(
-    run(built.profile, { flowDeadlineMs: 150 }, slow),
-    expectCode('TIMEOUT', (e) => assert.equal(e.details['deadline'], 'flow')),
-  );
-});
+test(
+  'the whole flow has a deadline: a device slow on every request fails with the flow deadline',
+  { timeout: 5000 },
+  async () => {
+    const built = device(SUITES[0]!);
+    // CHALLENGE takes 200 ms, within its own allowance but past what is left of a 150 ms flow.
+    const slow: Misbehavior = { delay: { code: 0x81, ms: 200 } };
+    await assert.rejects(
+      run(built.profile, { flowDeadlineMs: 150 }, slow),
+      expectCode('TIMEOUT', (e) => assert.equal(e.details['deadline'], 'flow')),
+    );
+  },
+);
 
 test('a Busy device is retried only while the request deadline allows', async () => {
   const built = device(SUITES[0]!);

@@ -21,7 +21,11 @@ for (const suite of SUITES) {
       const built = device(suite);
       const { requester } = pair(variant(built.profile, { versions: [version] }), { deviceName: built.profile.name });
       if (edOnOld) {
-        await assert.rejects(requester.authenticate(), (e: unknown) => e instanceof SpdmError && e.code === 'DEVICE_ERROR' && e.details['errorName'] === 'InvalidRequest');
+        await assert.rejects(
+          requester.authenticate(),
+          (e: unknown) =>
+            e instanceof SpdmError && e.code === 'DEVICE_ERROR' && e.details['errorName'] === 'InvalidRequest',
+        );
         return;
       }
       const ev = await requester.authenticate();
@@ -33,17 +37,26 @@ for (const suite of SUITES) {
       const hashSize = hashInfo(suite.hashId)!.size;
       // The chain we read is the device's, byte for byte, and its digest is what DIGESTS said.
       const chain = decodeSpdmCertChain(fromHex(slot.certChain), version, hashSize);
-      assert.deepEqual(chain.certificates.map((c) => Buffer.from(c).toString('hex')), built.certificates.map((c) => Buffer.from(c).toString('hex')));
+      assert.deepEqual(
+        chain.certificates.map((c) => Buffer.from(c).toString('hex')),
+        built.certificates.map((c) => Buffer.from(c).toString('hex')),
+      );
       assert.equal(Buffer.from(digest(suite.hashId, fromHex(slot.certChain))).toString('hex'), slot.digest);
       assert.deepEqual(slot.chainProblems, []);
-      assert.deepEqual(ev.signatures.map((s) => s.kind), ['CHALLENGE_AUTH', 'MEASUREMENTS']);
+      assert.deepEqual(
+        ev.signatures.map((s) => s.kind),
+        ['CHALLENGE_AUTH', 'MEASUREMENTS'],
+      );
       assert.ok(ev.signatures.every((s) => s.verified && s.version === version));
       assert.equal(ev.signatures[0]!.context, version >= 0x12 ? 'responder-challenge_auth signing' : '');
       assert.ok(ev.signatures[0]!.measurementSummaryHash, 'CHALLENGE asked for the measurement summary hash');
       assert.equal(ev.measurements.length, built.profile.measurements.length);
       assert.ok(ev.measurements.every((m) => m.signed));
       // Anyone holding only the evidence can verify every signature again.
-      assert.deepEqual(reverifySignatures(ev).map((r) => r.ok), [true, true]);
+      assert.deepEqual(
+        reverifySignatures(ev).map((r) => r.ok),
+        [true, true],
+      );
       // And the chain leads to the generated root, not to another one.
       const certs = chain.certificates.map(parseCertificate);
       assert.equal(chainsToRoot(certs, [parseCertificate(built.root.certificate)], new Date()).trusted, true);
@@ -60,12 +73,18 @@ test('measurements one by one: the signature on the last request covers every bl
     await requester.getCertificateChain(0);
     const blocks = await requester.getMeasurements({ mode: 'one-by-one' });
     assert.equal(blocks.length, 6);
-    assert.ok(blocks.every((b) => b.signed), `all blocks signed at ${version.toString(16)}`);
+    assert.ok(
+      blocks.every((b) => b.signed),
+      `all blocks signed at ${version.toString(16)}`,
+    );
     // count query + 6 indices, no probing past the last one
     assert.equal(responder.stats.get(0xe0), 7);
     const ev = requester.evidence();
     assert.equal(ev.signatures.length, 1);
-    assert.deepEqual(reverifySignatures(ev).map((r) => r.ok), [true]);
+    assert.deepEqual(
+      reverifySignatures(ev).map((r) => r.ok),
+      [true],
+    );
   }
 });
 
@@ -77,8 +96,20 @@ test('measurements with gaps in the indices: blocks before a gap are reported un
   await requester.getDigests();
   await requester.getCertificateChain(0);
   const blocks = await requester.getMeasurements({ mode: 'one-by-one' });
-  assert.deepEqual(blocks.map((b) => [b.index, b.signed]), [[1, false], [2, false], [4, true], [5, true], [6, true]]);
-  assert.deepEqual(reverifySignatures(requester.evidence()).map((r) => r.ok), [true]);
+  assert.deepEqual(
+    blocks.map((b) => [b.index, b.signed]),
+    [
+      [1, false],
+      [2, false],
+      [4, true],
+      [5, true],
+      [6, true],
+    ],
+  );
+  assert.deepEqual(
+    reverifySignatures(requester.evidence()).map((r) => r.ok),
+    [true],
+  );
 });
 
 test('raw bit stream measurements (1.2+) carry the measured content itself', async () => {
@@ -120,7 +151,10 @@ test('1.3 multi-key: a multi-key-only device is asked for a multi-key connection
   const conn = await requester.connect();
   assert.equal(conn.multiKeyConn, true);
   const digests = await requester.getDigests();
-  assert.deepEqual(digests.map((d) => [d.slot, d.keyPairId, d.certificateInfo, d.keyUsageMask]), [[0, 1, 1, 0x0006]]);
+  assert.deepEqual(
+    digests.map((d) => [d.slot, d.keyPairId, d.certificateInfo, d.keyUsageMask]),
+    [[0, 1, 1, 0x0006]],
+  );
   await requester.getCertificateChain(0);
   await requester.challenge(0);
 });
@@ -133,19 +167,43 @@ test('1.3 multi-key: a device without MULTI_KEY_CAP refuses a multi-key request;
   const { encodeGetVersion } = await import('../../src/spdm/messages/version.js');
   const { encodeGetCapabilities } = await import('../../src/spdm/messages/capabilities.js');
   const { encodeNegotiateAlgorithms } = await import('../../src/spdm/messages/algorithms.js');
-  const r = new Responder(variant(built.profile, { versions: [0x13], flags: built.profile.capabilities.flags & ~0x0c000000 }));
+  const r = new Responder(
+    variant(built.profile, { versions: [0x13], flags: built.profile.capabilities.flags & ~0x0c000000 }),
+  );
   await r.handle(encodeGetVersion());
-  await r.handle(encodeGetCapabilities({ version: 0x13, ctExponent: 0, flags: 6, dataTransferSize: 4096, maxSpdmMsgSize: 4096 }));
-  const resp = await r.handle(encodeNegotiateAlgorithms(0x13, { measurementSpec: 1, otherParams: 0x12, baseAsym: 0x80, baseHash: 0x02, melSpec: 0, extAsym: [], extHash: [], algStructs: [] }));
+  await r.handle(
+    encodeGetCapabilities({ version: 0x13, ctExponent: 0, flags: 6, dataTransferSize: 4096, maxSpdmMsgSize: 4096 }),
+  );
+  const resp = await r.handle(
+    encodeNegotiateAlgorithms(0x13, {
+      measurementSpec: 1,
+      otherParams: 0x12,
+      baseAsym: 0x80,
+      baseHash: 0x02,
+      melSpec: 0,
+      extAsym: [],
+      extHash: [],
+      algStructs: [],
+    }),
+  );
   assert.deepEqual([resp[1], resp[2]], [0x7f, 0x01]);
 });
 
-test('a caller-chosen nonce (a remote verifier\'s) is the requester nonce of every signature in the evidence', async () => {
+test("a caller-chosen nonce (a remote verifier's) is the requester nonce of every signature in the evidence", async () => {
   const built = device(SUITES[0]!);
   const { requester } = pair(variant(built.profile, { versions: [0x12] }));
   const nonce = new Uint8Array(32).fill(0xa5);
   const ev = await requester.authenticate({ nonce });
-  assert.deepEqual(ev.signatures.map((s) => s.requesterNonce), [Buffer.from(nonce).toString('hex'), Buffer.from(nonce).toString('hex')]);
-  assert.deepEqual(reverifySignatures(ev).map((r) => r.ok), [true, true]);
-  await assert.rejects(requester.authenticate({ nonce: new Uint8Array(8) }), (e: unknown) => e instanceof TypeError && /nonce must be 32 bytes/.test(e.message));
+  assert.deepEqual(
+    ev.signatures.map((s) => s.requesterNonce),
+    [Buffer.from(nonce).toString('hex'), Buffer.from(nonce).toString('hex')],
+  );
+  assert.deepEqual(
+    reverifySignatures(ev).map((r) => r.ok),
+    [true, true],
+  );
+  await assert.rejects(
+    requester.authenticate({ nonce: new Uint8Array(8) }),
+    (e: unknown) => e instanceof TypeError && /nonce must be 32 bytes/.test(e.message),
+  );
 });

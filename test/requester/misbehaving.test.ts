@@ -21,9 +21,17 @@ function isCode(code: SpdmErrorCode) {
   };
 }
 
-async function expectFailure(misbehave: Misbehavior, code: SpdmErrorCode, opts: { versions?: number[]; requester?: RequesterOptions } = {}) {
+async function expectFailure(
+  misbehave: Misbehavior,
+  code: SpdmErrorCode,
+  opts: { versions?: number[]; requester?: RequesterOptions } = {},
+) {
   const built = device(SUITES[0]!);
-  const { requester } = misbehavingPair(variant(built.profile, opts.versions ? { versions: opts.versions } : {}), misbehave, opts.requester);
+  const { requester } = misbehavingPair(
+    variant(built.profile, opts.versions ? { versions: opts.versions } : {}),
+    misbehave,
+    opts.requester,
+  );
   await assert.rejects(requester.authenticate(), isCode(code));
 }
 
@@ -34,7 +42,8 @@ function fakeClock(): Clock & { slept: number[] } {
 }
 
 test('wrong signature → SIGNATURE_INVALID, for every version', async () => {
-  for (const v of [0x10, 0x11, 0x12, 0x13]) await expectFailure({ badSignature: true }, 'SIGNATURE_INVALID', { versions: [v] });
+  for (const v of [0x10, 0x11, 0x12, 0x13])
+    await expectFailure({ badSignature: true }, 'SIGNATURE_INVALID', { versions: [v] });
 });
 
 test('genuine chain signed with another key (a clone) → SIGNATURE_INVALID', async () => {
@@ -64,7 +73,11 @@ test('every truncation of every response is a typed error, never a crash', async
   for (const code of [0x84, 0xe1, 0xe3, 0x81, 0x82, 0x83, 0xe0]) {
     for (const cut of [1, 3, 17]) {
       const { requester } = misbehavingPair(built.profile, { truncate: { code, bytes: cut } });
-      await assert.rejects(requester.authenticate(), (e: unknown) => e instanceof SpdmError, `code 0x${code.toString(16)} cut ${cut}`);
+      await assert.rejects(
+        requester.authenticate(),
+        (e: unknown) => e instanceof SpdmError,
+        `code 0x${code.toString(16)} cut ${cut}`,
+      );
     }
   }
 });
@@ -72,7 +85,11 @@ test('every truncation of every response is a typed error, never a crash', async
 test('slow device: ResponseNotReady is waited out with RESPOND_IF_READY', async () => {
   const built = device(SUITES[0]!);
   const clock = fakeClock();
-  const { requester, responder } = misbehavingPair(built.profile, { notReady: { code: 0x83, times: 2, rdtExponent: 10, rdtm: 4 } }, { clock });
+  const { requester, responder } = misbehavingPair(
+    built.profile,
+    { notReady: { code: 0x83, times: 2, rdtExponent: 10, rdtm: 4 } },
+    { clock },
+  );
   const ev = await requester.authenticate();
   assert.equal(ev.signatures[0]!.verified, true);
   assert.equal(responder.stats.get(0xff), 1, 'one RESPOND_IF_READY collected the response');
@@ -82,12 +99,33 @@ test('slow device: ResponseNotReady is waited out with RESPOND_IF_READY', async 
 test('ResponseNotReady knob: only the RESPOND_IF_READY naming the parked request and its token collects the response', async () => {
   const h = misbehaving(device(SUITES[0]!).profile, { notReady: { code: 0x81, times: 1, rdtExponent: 10, rdtm: 1 } });
   await h.handle(encodeGetVersion());
-  await h.handle(encodeGetCapabilities({ version: 0x12, ctExponent: 0, flags: 0x6, dataTransferSize: 4096, maxSpdmMsgSize: 4096 }));
-  await h.handle(encodeNegotiateAlgorithms(0x12, { measurementSpec: 1, otherParams: 2, baseAsym: 0x10, baseHash: 0x01, melSpec: 0, extAsym: [], extHash: [], algStructs: [] }));
+  await h.handle(
+    encodeGetCapabilities({ version: 0x12, ctExponent: 0, flags: 0x6, dataTransferSize: 4096, maxSpdmMsgSize: 4096 }),
+  );
+  await h.handle(
+    encodeNegotiateAlgorithms(0x12, {
+      measurementSpec: 1,
+      otherParams: 2,
+      baseAsym: 0x10,
+      baseHash: 0x01,
+      melSpec: 0,
+      extAsym: [],
+      extHash: [],
+      algStructs: [],
+    }),
+  );
   const notReady = decodeError(await h.handle(encodeGetDigests(0x12))).notReady;
   assert.ok(notReady, 'GET_DIGESTS answered with ResponseNotReady');
-  assert.equal(decodeError(await h.handle(encodeRespondIfReady(0x12, 0x81, (notReady.token + 1) & 0xff))).errorCode, ErrorCode.UnexpectedRequest, 'wrong token');
-  assert.equal(decodeError(await h.handle(encodeRespondIfReady(0x12, 0x83, notReady.token))).errorCode, ErrorCode.UnexpectedRequest, 'wrong request code');
+  assert.equal(
+    decodeError(await h.handle(encodeRespondIfReady(0x12, 0x81, (notReady.token + 1) & 0xff))).errorCode,
+    ErrorCode.UnexpectedRequest,
+    'wrong token',
+  );
+  assert.equal(
+    decodeError(await h.handle(encodeRespondIfReady(0x12, 0x83, notReady.token))).errorCode,
+    ErrorCode.UnexpectedRequest,
+    'wrong request code',
+  );
   assert.equal((await h.handle(encodeRespondIfReady(0x12, 0x81, notReady.token)))[1], 0x01, 'DIGESTS collected');
 });
 
@@ -99,7 +137,11 @@ test('Busy: retried, and given up after the bound', async () => {
   const built = device(SUITES[0]!);
   let { requester } = misbehavingPair(built.profile, { busy: { code: 0x81, times: 2 } }, { clock: fakeClock() });
   await requester.authenticate();
-  ({ requester } = misbehavingPair(built.profile, { busy: { code: 0x81, times: 5 } }, { clock: fakeClock(), busyRetries: 3 }));
+  ({ requester } = misbehavingPair(
+    built.profile,
+    { busy: { code: 0x81, times: 5 } },
+    { clock: fakeClock(), busyRetries: 3 },
+  ));
   await assert.rejects(requester.authenticate(), isCode('BUSY'));
 });
 
@@ -119,7 +161,7 @@ test('algorithm selected that was not offered → ALGORITHM_MISMATCH', async () 
   await expectFailure({ selectAsym: 0x0080 }, 'ALGORITHM_MISMATCH', { requester: { baseAsym: [0x0010] } });
 });
 
-test('chain from an unknown root still authenticates: trust is the verifier\'s decision, not the requester\'s', async () => {
+test("chain from an unknown root still authenticates: trust is the verifier's decision, not the requester's", async () => {
   const built = device(SUITES[0]!);
   const { requester } = pair(built.profile);
   const ev = await requester.authenticate();
@@ -140,7 +182,13 @@ test('bytes after a response: up to three zero bytes of transport padding are ac
   let responder = new Responder(built.profile);
   await new Requester(new LoopbackTransport(pad(new Uint8Array([0, 0, 0])))).authenticate();
   responder = new Responder(built.profile);
-  await assert.rejects(new Requester(new LoopbackTransport(pad(new Uint8Array([0, 0, 0, 0])))).authenticate(), isCode('DECODE_ERROR'));
+  await assert.rejects(
+    new Requester(new LoopbackTransport(pad(new Uint8Array([0, 0, 0, 0])))).authenticate(),
+    isCode('DECODE_ERROR'),
+  );
   responder = new Responder(built.profile);
-  await assert.rejects(new Requester(new LoopbackTransport(pad(new Uint8Array([1])))).authenticate(), isCode('DECODE_ERROR'));
+  await assert.rejects(
+    new Requester(new LoopbackTransport(pad(new Uint8Array([1])))).authenticate(),
+    isCode('DECODE_ERROR'),
+  );
 });

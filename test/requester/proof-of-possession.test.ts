@@ -41,7 +41,7 @@ function mitm(device: SpdmHandler, opts: { rewriteMeasurements?: boolean } = {})
         // Record at offset 8 (header, NumberOfBlocks, 3-byte length); each block: Index, Spec,
         // Size(2), then the DMTF Type(1) ValueSize(2) Value — replace every value byte.
         const end = 8 + ((r[5] as number) | ((r[6] as number) << 8) | ((r[7] as number) << 16));
-        for (let o = 8; o + 4 <= end; ) {
+        for (let o = 8; o + 4 <= end;) {
           const size = (r[o + 2] as number) | ((r[o + 3] as number) << 8);
           for (let i = o + 7; i < o + 4 + size; i++) r[i] = (r[i] as number) ^ 0x5a;
           o += 4 + size;
@@ -69,7 +69,12 @@ for (const v of [0x10, 0x11, 0x12, 0x13]) {
 
 test('the same with every measurement rewritten → SIGNATURE_MISSING', async () => {
   const built = device(SUITES[1]!);
-  await assert.rejects(new Requester(new LoopbackTransport(mitm(new Responder(built.profile), { rewriteMeasurements: true }))).authenticate(), isMissing);
+  await assert.rejects(
+    new Requester(
+      new LoopbackTransport(mitm(new Responder(built.profile), { rewriteMeasurements: true })),
+    ).authenticate(),
+    isMissing,
+  );
 });
 
 test('a device offering neither CHALLENGE nor signed measurements → SIGNATURE_MISSING', async () => {
@@ -84,37 +89,62 @@ test('a device without CHALLENGE but with signed measurements is authenticated b
   const flags = built.profile.capabilities.flags & ~CapabilityFlag.CHAL;
   const profile = variant(built.profile, { flags });
   const ev = await new Requester(new LoopbackTransport(new Responder(profile))).authenticate();
-  assert.deepEqual(ev.signatures.map((s) => s.kind), ['MEASUREMENTS']);
+  assert.deepEqual(
+    ev.signatures.map((s) => s.kind),
+    ['MEASUREMENTS'],
+  );
   assert.ok(ev.measurements.every((m) => m.signed));
-  await assert.rejects(new Requester(new LoopbackTransport(new Responder(profile))).authenticate({ requireChallenge: true }), (e: unknown) => {
-    assert.ok(e instanceof SpdmError && e.code === 'SIGNATURE_MISSING');
-    assert.match(e.message, /CHALLENGE/);
-    return true;
-  });
+  await assert.rejects(
+    new Requester(new LoopbackTransport(new Responder(profile))).authenticate({ requireChallenge: true }),
+    (e: unknown) => {
+      assert.ok(e instanceof SpdmError && e.code === 'SIGNATURE_MISSING');
+      assert.match(e.message, /CHALLENGE/);
+      return true;
+    },
+  );
 });
 
 test('skipping measurements on a device without CHALLENGE leaves no proof → SIGNATURE_MISSING', async () => {
   const built = device(SUITES[0]!);
-  const r = new Requester(new LoopbackTransport(new Responder(variant(built.profile, { flags: built.profile.capabilities.flags & ~CapabilityFlag.CHAL }))));
+  const r = new Requester(
+    new LoopbackTransport(
+      new Responder(variant(built.profile, { flags: built.profile.capabilities.flags & ~CapabilityFlag.CHAL })),
+    ),
+  );
   await assert.rejects(r.authenticate({ skipMeasurements: true }), isMissing);
 });
 
 test('CHALLENGE with unsigned measurements: authenticated, and the measurements stay marked unsigned', async () => {
   const built = device(SUITES[0]!);
   const flags = (built.profile.capabilities.flags & ~MEAS) | CapabilityFlag.MEAS_NO_SIG;
-  const ev = await new Requester(new LoopbackTransport(new Responder(variant(built.profile, { flags })))).authenticate();
-  assert.deepEqual(ev.signatures.map((s) => s.kind), ['CHALLENGE_AUTH']);
+  const ev = await new Requester(
+    new LoopbackTransport(new Responder(variant(built.profile, { flags }))),
+  ).authenticate();
+  assert.deepEqual(
+    ev.signatures.map((s) => s.kind),
+    ['CHALLENGE_AUTH'],
+  );
   assert.ok(ev.measurements.length > 0 && ev.measurements.every((m) => !m.signed));
 });
 
 test('spdm authenticate --trust over a real socket: the man-in-the-middle gets exit 1 SIGNATURE_MISSING, never a verdict', async () => {
   const built = device(SUITES[1]!);
-  const server = await EmuSocketServer.listen({ port: 0, transport: 'mctp', handler: mitm(new Responder(built.profile), { rewriteMeasurements: true }) });
+  const server = await EmuSocketServer.listen({
+    port: 0,
+    transport: 'mctp',
+    handler: mitm(new Responder(built.profile), { rewriteMeasurements: true }),
+  });
   const dir = mkdtempSync(join(tmpdir(), 'spdmkit-pop-'));
   try {
     const root = built.root.certificate;
     writeFileSync(join(dir, 'root.der'), root);
-    const { exitCode, outcome } = await runAuthenticate({ connect: `127.0.0.1:${server.port}`, transport: 'mctp', slot: 0, trust: join(dir, 'root.der'), measurements: 'all' });
+    const { exitCode, outcome } = await runAuthenticate({
+      connect: `127.0.0.1:${server.port}`,
+      transport: 'mctp',
+      slot: 0,
+      trust: join(dir, 'root.der'),
+      measurements: 'all',
+    });
     assert.equal(exitCode, 1);
     assert.equal(outcome.authenticated, false);
     assert.equal(outcome.errorCode, 'SIGNATURE_MISSING');
@@ -128,18 +158,27 @@ test('spdm authenticate --trust over a real socket: the man-in-the-middle gets e
 
 test('spdm authenticate over the DOE transport requires CHALLENGE by default (PCIe CMA)', async () => {
   const built = device(SUITES[0]!);
-  const handler = new Responder(variant(built.profile, { flags: built.profile.capabilities.flags & ~CapabilityFlag.CHAL }));
+  const handler = new Responder(
+    variant(built.profile, { flags: built.profile.capabilities.flags & ~CapabilityFlag.CHAL }),
+  );
   const server = await EmuSocketServer.listen({ port: 0, transport: 'doe', handler });
   try {
-    const base = { connect: `127.0.0.1:${server.port}`, transport: 'doe' as const, slot: 0, measurements: 'all' as const };
+    const base = {
+      connect: `127.0.0.1:${server.port}`,
+      transport: 'doe' as const,
+      slot: 0,
+      measurements: 'all' as const,
+    };
     const refused = await runAuthenticate(base);
     assert.equal(refused.exitCode, 1);
     assert.equal(refused.outcome.errorCode, 'SIGNATURE_MISSING');
     const allowed = await runAuthenticate({ ...base, requireChallenge: false });
     assert.equal(allowed.exitCode, 0, allowed.outcome.reason);
-    assert.deepEqual(allowed.outcome.evidence?.signatures.map((s) => s.kind), ['MEASUREMENTS']);
+    assert.deepEqual(
+      allowed.outcome.evidence?.signatures.map((s) => s.kind),
+      ['MEASUREMENTS'],
+    );
   } finally {
     await server.close();
   }
 });
-

@@ -20,9 +20,24 @@ function errorOf(resp: Uint8Array): number {
 async function negotiated(version = 0x12): Promise<Responder> {
   const r = new Responder(variant(device(SUITES[0]!).profile, { versions: [0x10, 0x11, 0x12, 0x13] }));
   decodeVersion(await r.handle(encodeGetVersion()));
-  decodeCapabilities(await r.handle(encodeGetCapabilities({ version, ctExponent: 0, flags: 0x6, dataTransferSize: 4096, maxSpdmMsgSize: 4096 })));
+  decodeCapabilities(
+    await r.handle(
+      encodeGetCapabilities({ version, ctExponent: 0, flags: 0x6, dataTransferSize: 4096, maxSpdmMsgSize: 4096 }),
+    ),
+  );
   decodeAlgorithms(
-    await r.handle(encodeNegotiateAlgorithms(version, { measurementSpec: 1, otherParams: 2, baseAsym: 0x10, baseHash: 0x01, melSpec: 0, extAsym: [], extHash: [], algStructs: [] })),
+    await r.handle(
+      encodeNegotiateAlgorithms(version, {
+        measurementSpec: 1,
+        otherParams: 2,
+        baseAsym: 0x10,
+        baseHash: 0x01,
+        melSpec: 0,
+        extAsym: [],
+        extHash: [],
+        algStructs: [],
+      }),
+    ),
   );
   return r;
 }
@@ -35,7 +50,14 @@ test('requests before VCA → UnexpectedRequest', async () => {
 test('GET_CAPABILITIES for a version the device did not offer → VersionMismatch', async () => {
   const r = new Responder(variant(device(SUITES[0]!).profile, { versions: [0x10, 0x11] }));
   await r.handle(encodeGetVersion());
-  assert.equal(errorOf(await r.handle(encodeGetCapabilities({ version: 0x12, ctExponent: 0, flags: 6, dataTransferSize: 4096, maxSpdmMsgSize: 4096 }))), ErrorCode.VersionMismatch);
+  assert.equal(
+    errorOf(
+      await r.handle(
+        encodeGetCapabilities({ version: 0x12, ctExponent: 0, flags: 6, dataTransferSize: 4096, maxSpdmMsgSize: 4096 }),
+      ),
+    ),
+    ErrorCode.VersionMismatch,
+  );
 });
 
 test('request with a version other than the negotiated one → VersionMismatch', async () => {
@@ -54,22 +76,48 @@ test('malformed requests → InvalidRequest', async () => {
   const r = await negotiated();
   const challenge = encodeChallenge(0x12, { slot: 0, measurementSummaryHashType: 0, nonce: new Uint8Array(32) });
   assert.equal(errorOf(await r.handle(challenge.subarray(0, 20))), ErrorCode.InvalidRequest);
-  assert.equal(errorOf(await r.handle(encodeChallenge(0x12, { slot: 5, measurementSummaryHashType: 0, nonce: new Uint8Array(32) }))), ErrorCode.InvalidRequest);
-  assert.equal(errorOf(await r.handle(encodeGetCertificate(0x12, { slot: 0, offset: 60000, length: 100 }))), ErrorCode.InvalidRequest);
+  assert.equal(
+    errorOf(
+      await r.handle(encodeChallenge(0x12, { slot: 5, measurementSummaryHashType: 0, nonce: new Uint8Array(32) })),
+    ),
+    ErrorCode.InvalidRequest,
+  );
+  assert.equal(
+    errorOf(await r.handle(encodeGetCertificate(0x12, { slot: 0, offset: 60000, length: 100 }))),
+    ErrorCode.InvalidRequest,
+  );
   assert.equal(errorOf(await r.handle(new Uint8Array([0x12]))), ErrorCode.InvalidRequest);
 });
 
 test('GET_CAPABILITIES with DataTransferSize below the minimum → InvalidRequest', async () => {
   const r = new Responder(device(SUITES[0]!).profile);
   await r.handle(encodeGetVersion());
-  assert.equal(errorOf(await r.handle(encodeGetCapabilities({ version: 0x12, ctExponent: 0, flags: 6, dataTransferSize: 16, maxSpdmMsgSize: 4096 }))), ErrorCode.InvalidRequest);
+  assert.equal(
+    errorOf(
+      await r.handle(
+        encodeGetCapabilities({ version: 0x12, ctExponent: 0, flags: 6, dataTransferSize: 16, maxSpdmMsgSize: 4096 }),
+      ),
+    ),
+    ErrorCode.InvalidRequest,
+  );
 });
 
 test('NEGOTIATE_ALGORITHMS with nothing in common → InvalidRequest', async () => {
   const r = new Responder(device(SUITES[0]!).profile);
   await r.handle(encodeGetVersion());
-  await r.handle(encodeGetCapabilities({ version: 0x12, ctExponent: 0, flags: 6, dataTransferSize: 4096, maxSpdmMsgSize: 4096 }));
-  const req = encodeNegotiateAlgorithms(0x12, { measurementSpec: 1, otherParams: 0, baseAsym: 0x80, baseHash: 0x01, melSpec: 0, extAsym: [], extHash: [], algStructs: [] });
+  await r.handle(
+    encodeGetCapabilities({ version: 0x12, ctExponent: 0, flags: 6, dataTransferSize: 4096, maxSpdmMsgSize: 4096 }),
+  );
+  const req = encodeNegotiateAlgorithms(0x12, {
+    measurementSpec: 1,
+    otherParams: 0,
+    baseAsym: 0x80,
+    baseHash: 0x01,
+    melSpec: 0,
+    extAsym: [],
+    extHash: [],
+    algStructs: [],
+  });
   assert.equal(errorOf(await r.handle(req)), ErrorCode.InvalidRequest);
 });
 

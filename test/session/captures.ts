@@ -31,11 +31,13 @@ export function loadCapture(file: string): Capture {
   const payloads: CapturedPayload[] = pcap.records.map((r) => {
     if (pcap.linkType === LinkType.PCI_DOE) {
       const o = decodeDoeObject(r.data);
-      const kind = o.type === DoeObjectType.CMA_SPDM ? 'spdm' : o.type === DoeObjectType.SECURED_CMA_SPDM ? 'secured' : 'other';
+      const kind =
+        o.type === DoeObjectType.CMA_SPDM ? 'spdm' : o.type === DoeObjectType.SECURED_CMA_SPDM ? 'secured' : 'other';
       return { index: r.index, kind, body: o.payload };
     }
     const m = decodeMctpMessage(r.data.subarray(4));
-    const kind = m.type === MctpMessageType.SPDM ? 'spdm' : m.type === MctpMessageType.SECURED_SPDM ? 'secured' : 'other';
+    const kind =
+      m.type === MctpMessageType.SPDM ? 'spdm' : m.type === MctpMessageType.SECURED_SPDM ? 'secured' : 'other';
     return { index: r.index, kind, body: m.body };
   });
   return {

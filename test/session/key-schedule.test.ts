@@ -61,7 +61,10 @@ test('key/iv sizes follow the AEAD; master secret and key update are determinist
   assert.notDeepEqual(next.secret, secret);
   assert.deepEqual(updateTrafficKeys(p256, trafficKeys(p256, secret)), next);
   assert.equal(masterSecret(p256, secret).length, 32);
-  assert.throws(() => trafficKeys({ version: 0x12, hashId: 0x01, aeadId: 0x08 }, secret), (e: unknown) => e instanceof SpdmError && e.code === 'UNSUPPORTED_ALGORITHM');
+  assert.throws(
+    () => trafficKeys({ version: 0x12, hashId: 0x01, aeadId: 0x08 }, secret),
+    (e: unknown) => e instanceof SpdmError && e.code === 'UNSUPPORTED_ALGORITHM',
+  );
 });
 
 /** Walks a capture by hand up to the first key update of its PSK session. */
@@ -76,7 +79,13 @@ function walk(file: string, psk: Uint8Array, saltKind: 'psk' | 'dhe' = 'psk') {
     if (p.kind !== 'spdm') continue;
     const d = dec.feed((p.body[1]! & 0x80) !== 0 ? 'request' : 'response', p.body);
     if (d.kind === 'GET_VERSION') a.length = 0;
-    if (['GET_VERSION', 'VERSION', 'GET_CAPABILITIES', 'CAPABILITIES', 'NEGOTIATE_ALGORITHMS', 'ALGORITHMS'].includes(d.kind) && d.kind !== 'other') a.push(d.msg.raw);
+    if (
+      ['GET_VERSION', 'VERSION', 'GET_CAPABILITIES', 'CAPABILITIES', 'NEGOTIATE_ALGORITHMS', 'ALGORITHMS'].includes(
+        d.kind,
+      ) &&
+      d.kind !== 'other'
+    )
+      a.push(d.msg.raw);
     if (d.kind === 'PSK_EXCHANGE_RSP' && last?.kind === 'PSK_EXCHANGE') {
       const st = dec.state;
       const params: KeyScheduleParams = { version: d.msg.version, hashId: st.baseHashAlgo ?? 0, aeadId: 0x02 };
@@ -97,10 +106,18 @@ for (const file of ['doe-v11.pcap', 'doe-v12-p256.pcap', 'doe-v13.pcap', 'doe-de
     const w = walk(file, LIBSPDM_PSK);
     assert.deepEqual(verifyData(w.params, w.hs.responseFinishedKey, w.th1Hash), w.rsp.responderVerifyData);
     const noNul = walk(file, LIBSPDM_PSK.subarray(0, 11));
-    assert.notDeepEqual(verifyData(noNul.params, noNul.hs.responseFinishedKey, noNul.th1Hash), noNul.rsp.responderVerifyData, '"TestPskData" without its NUL is not the PSK');
+    assert.notDeepEqual(
+      verifyData(noNul.params, noNul.hs.responseFinishedKey, noNul.th1Hash),
+      noNul.rsp.responderVerifyData,
+      '"TestPskData" without its NUL is not the PSK',
+    );
     if (w.params.version >= 0x13) {
       const zeroSalt = walk(file, LIBSPDM_PSK, 'dhe');
-      assert.notDeepEqual(verifyData(w.params, zeroSalt.hs.responseFinishedKey, w.th1Hash), w.rsp.responderVerifyData, 'a 1.3+ PSK session does not use the zero salt');
+      assert.notDeepEqual(
+        verifyData(w.params, zeroSalt.hs.responseFinishedKey, w.th1Hash),
+        w.rsp.responderVerifyData,
+        'a 1.3+ PSK session does not use the zero salt',
+      );
     }
   });
 }
@@ -119,7 +136,10 @@ test('doe-v12-p256 by hand: PSK_FINISH, TH2, data keys, key update — each reco
   const finish = open(0, w.hs.request, 0n);
   assert.equal(finish[1], 0xe7);
   const thFinish = concat([...w.a, w.req.raw, w.rsp.raw, finish.subarray(0, finish.length - h)]);
-  assert.deepEqual(verifyData(w.params, w.hs.requestFinishedKey, digest(w.params.hashId, thFinish)), finish.subarray(finish.length - h));
+  assert.deepEqual(
+    verifyData(w.params, w.hs.requestFinishedKey, digest(w.params.hashId, thFinish)),
+    finish.subarray(finish.length - h),
+  );
   const finishRsp = open(1, w.hs.response, 0n);
   assert.equal(toHex(finishRsp), '1267' + '0000');
   const th2Hash = digest(w.params.hashId, concat([...w.a, w.req.raw, w.rsp.raw, finish, finishRsp]));
@@ -131,7 +151,11 @@ test('doe-v12-p256 by hand: PSK_FINISH, TH2, data keys, key update — each reco
   assert.deepEqual([ku[1], ku[2]], [0xe9, 2], 'KEY_UPDATE(UpdateAllKeys) under the old request key, sequence 1');
   const req1 = updateTrafficKeys(w.params, data.request);
   const rsp1 = updateTrafficKeys(w.params, data.response);
-  assert.equal(openSecuredRecord(secured[5]!, { aeadId: 2, ...data.response }, 1n, { layout, mode: 'encrypt' }), null, 'the ACK is not under the old response key');
+  assert.equal(
+    openSecuredRecord(secured[5]!, { aeadId: 2, ...data.response }, 1n, { layout, mode: 'encrypt' }),
+    null,
+    'the ACK is not under the old response key',
+  );
   const ack = open(5, rsp1, 0n);
   assert.deepEqual([ack[1], ack[2]], [0x69, 2], 'KEY_UPDATE_ACK under the NEW response key, sequence 0');
   const verify = open(6, req1, 0n);

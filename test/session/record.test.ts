@@ -48,7 +48,11 @@ for (const transport of TRANSPORTS) {
       for (const aeadId of [AeadAlgo.AES_128_GCM, AeadAlgo.AES_256_GCM, AeadAlgo.CHACHA20_POLY1305]) {
         const keys = keysFor(aeadId);
         const randomData = transport === 'mctp' && mode === 'encrypt' ? Uint8Array.of(9, 9, 9, 9, 9) : undefined;
-        const rec = sealSecuredRecord(0xfffe0001, app, keys, 0x10203n, { layout, mode, ...(randomData ? { randomData } : {}) });
+        const rec = sealSecuredRecord(0xfffe0001, app, keys, 0x10203n, {
+          layout,
+          mode,
+          ...(randomData ? { randomData } : {}),
+        });
         const n = layout.sequenceNumberSize;
         assert.equal(toHex(rec.subarray(0, 4)), '0100feff', 'SessionID u32 LE');
         if (n === 2) assert.equal(toHex(rec.subarray(4, 6)), '0302', 'low two counter bytes, LE');
@@ -56,7 +60,8 @@ for (const transport of TRANSPORTS) {
         const inner = mode === 'encrypt' ? 2 + app.length + (randomData?.length ?? 0) : app.length;
         assert.equal(length, inner + 16);
         assert.equal(rec.length, 6 + n + length);
-        if (mode === 'mac-only') assert.deepEqual(rec.subarray(6 + n, 6 + n + app.length), app, 'authenticate-only data is in the clear');
+        if (mode === 'mac-only')
+          assert.deepEqual(rec.subarray(6 + n, 6 + n + app.length), app, 'authenticate-only data is in the clear');
         const parsed = decodeSecuredRecord(rec, layout);
         assert.equal(parsed.sessionId, 0xfffe0001);
         assert.equal(parsed.reqSessionId, 0x0001);
@@ -71,7 +76,10 @@ for (const transport of TRANSPORTS) {
         assert.deepEqual(innerMsg.payload, HEARTBEAT);
         // Wrong counter, wrong key, wrong mode: no plaintext.
         assert.equal(openSecuredRecord(parsed, keys, 0x10204n, { layout, mode }), null);
-        assert.equal(openSecuredRecord(parsed, { ...keys, key: keys.key.map((b) => b ^ 1) }, 0x10203n, { layout, mode }), null);
+        assert.equal(
+          openSecuredRecord(parsed, { ...keys, key: keys.key.map((b) => b ^ 1) }, 0x10203n, { layout, mode }),
+          null,
+        );
         assert.equal(openSecuredRecord(parsed, keys, 0x10203n, { layout, mode, nonceOrder: 'be' }), null);
       }
     });
@@ -91,29 +99,50 @@ test('DOE: the dword padding after the record is allowed (zeros, < 4 bytes), any
   const field = (f: string) => (e: unknown) => e instanceof DecodeError && e.field === f;
   assert.throws(() => decodeSecuredRecord(new Uint8Array([...rec, 0, 0, 0, 0]), layout), field('trailing'));
   assert.throws(() => decodeSecuredRecord(new Uint8Array([...rec, 0, 1]), layout), field('trailing'));
-  assert.throws(() => decodeSecuredRecord(new Uint8Array([...rec, 0]), RECORD_LAYOUTS.mctp), DecodeError, 'MCTP records are exact');
+  assert.throws(
+    () => decodeSecuredRecord(new Uint8Array([...rec, 0]), RECORD_LAYOUTS.mctp),
+    DecodeError,
+    'MCTP records are exact',
+  );
 });
 
 test('malformed records: every truncation, a Length beyond the bytes or shorter than the MAC, are DecodeErrors naming the field', () => {
   for (const transport of TRANSPORTS) {
     const layout = RECORD_LAYOUTS[transport];
-    const rec = sealSecuredRecord(7, wrapApplicationData(transport, HEARTBEAT), keysFor(2), 3n, { layout, mode: 'encrypt' });
-    for (let n = 0; n < rec.length; n++) assert.throws(() => decodeSecuredRecord(rec.subarray(0, n), layout), DecodeError, `${transport} truncated to ${n}`);
+    const rec = sealSecuredRecord(7, wrapApplicationData(transport, HEARTBEAT), keysFor(2), 3n, {
+      layout,
+      mode: 'encrypt',
+    });
+    for (let n = 0; n < rec.length; n++)
+      assert.throws(
+        () => decodeSecuredRecord(rec.subarray(0, n), layout),
+        DecodeError,
+        `${transport} truncated to ${n}`,
+      );
     const at = 4 + layout.sequenceNumberSize;
     const short = Uint8Array.from(rec);
     short[at] = 15;
     short[at + 1] = 0;
-    assert.throws(() => decodeSecuredRecord(short, layout), (e: unknown) => e instanceof DecodeError && e.field === 'Length' && e.offset === at);
+    assert.throws(
+      () => decodeSecuredRecord(short, layout),
+      (e: unknown) => e instanceof DecodeError && e.field === 'Length' && e.offset === at,
+    );
     const long = Uint8Array.from(rec);
     long[at + 1] = 0xff;
-    assert.throws(() => decodeSecuredRecord(long, layout), (e: unknown) => e instanceof DecodeError && e.field === 'Length');
+    assert.throws(
+      () => decodeSecuredRecord(long, layout),
+      (e: unknown) => e instanceof DecodeError && e.field === 'Length',
+    );
   }
 });
 
 test('the MCTP wire sequence number must be the low bytes of the expected counter', () => {
   const layout = RECORD_LAYOUTS.mctp;
   const keys = keysFor(2);
-  const rec = decodeSecuredRecord(sealSecuredRecord(1, wrapApplicationData('mctp', HEARTBEAT), keys, 0x1_0005n, { layout, mode: 'encrypt' }), layout);
+  const rec = decodeSecuredRecord(
+    sealSecuredRecord(1, wrapApplicationData('mctp', HEARTBEAT), keys, 0x1_0005n, { layout, mode: 'encrypt' }),
+    layout,
+  );
   assert.equal(rec.sequenceNumber, 5);
   assert.ok(sequenceMatches(rec, 0x1_0005n, layout));
   assert.ok(sequenceMatches(rec, 0x5n, layout));
@@ -131,25 +160,58 @@ test('an authentic record with a malformed plaintext is a DecodeError (Applicati
     const { ciphertext, tag } = aeadEncrypt(keys.aeadId, keys.key, recordNonce(keys.iv, 0n), plain, header);
     return decodeSecuredRecord(new Uint8Array([...header, ...ciphertext, ...tag]), layout);
   };
-  assert.throws(() => openSecuredRecord(forge(Uint8Array.of(10, 0, 1, 2, 3)), keys, 0n, { layout, mode: 'encrypt' }), (e: unknown) => e instanceof DecodeError && e.field === 'ApplicationDataLength');
-  assert.throws(() => openSecuredRecord(forge(Uint8Array.of(1)), keys, 0n, { layout, mode: 'encrypt' }), (e: unknown) => e instanceof DecodeError && e.field === 'ApplicationDataLength');
-  assert.throws(() => openSecuredRecord(forge(Uint8Array.of(1, 0, 9, 0xaa)), keys, 0n, { layout, mode: 'encrypt' }), (e: unknown) => e instanceof DecodeError && e.field === 'RandomData', 'DOE carries no random data');
-  assert.throws(() => sealSecuredRecord(1, HEARTBEAT, keys, 0n, { layout, mode: 'encrypt', randomData: Uint8Array.of(1) }), SpdmError);
-  assert.throws(() => sealSecuredRecord(1, HEARTBEAT, keys, 0n, { layout: RECORD_LAYOUTS.mctp, mode: 'encrypt', randomData: new Uint8Array(33) }), SpdmError);
+  assert.throws(
+    () => openSecuredRecord(forge(Uint8Array.of(10, 0, 1, 2, 3)), keys, 0n, { layout, mode: 'encrypt' }),
+    (e: unknown) => e instanceof DecodeError && e.field === 'ApplicationDataLength',
+  );
+  assert.throws(
+    () => openSecuredRecord(forge(Uint8Array.of(1)), keys, 0n, { layout, mode: 'encrypt' }),
+    (e: unknown) => e instanceof DecodeError && e.field === 'ApplicationDataLength',
+  );
+  assert.throws(
+    () => openSecuredRecord(forge(Uint8Array.of(1, 0, 9, 0xaa)), keys, 0n, { layout, mode: 'encrypt' }),
+    (e: unknown) => e instanceof DecodeError && e.field === 'RandomData',
+    'DOE carries no random data',
+  );
+  assert.throws(
+    () => sealSecuredRecord(1, HEARTBEAT, keys, 0n, { layout, mode: 'encrypt', randomData: Uint8Array.of(1) }),
+    SpdmError,
+  );
+  assert.throws(
+    () =>
+      sealSecuredRecord(1, HEARTBEAT, keys, 0n, {
+        layout: RECORD_LAYOUTS.mctp,
+        mode: 'encrypt',
+        randomData: new Uint8Array(33),
+      }),
+    SpdmError,
+  );
 });
 
 test('inner application data per transport: MCTP type byte, TCP binding header; malformed ones are DecodeErrors', () => {
   assert.deepEqual(wrapApplicationData('doe', HEARTBEAT), HEARTBEAT);
   assert.equal(toHex(wrapApplicationData('mctp', HEARTBEAT)), '0512e80000');
   assert.equal(toHex(wrapApplicationData('tcp', HEARTBEAT)), '0600010512e80000');
-  assert.deepEqual(unwrapApplicationData('tcp', wrapApplicationData('tcp', HEARTBEAT)).header, { payloadLength: 6, bindingVersion: 1, messageType: 5 });
+  assert.deepEqual(unwrapApplicationData('tcp', wrapApplicationData('tcp', HEARTBEAT)).header, {
+    payloadLength: 6,
+    bindingVersion: 1,
+    messageType: 5,
+  });
   const pldm = unwrapApplicationData('mctp', Uint8Array.of(0x01, 0x80, 0x02));
   assert.equal(pldm.isSpdm, false);
   assert.deepEqual(pldm.header, { mctpMessageType: 1 });
   assert.throws(() => unwrapApplicationData('mctp', new Uint8Array(0)), DecodeError);
   assert.throws(() => unwrapApplicationData('mctp', Uint8Array.of(0x85, 1)), DecodeError);
-  assert.throws(() => unwrapApplicationData('tcp', Uint8Array.of(6, 0, 2, 5, 0x12, 0xe8, 0, 0)), DecodeError, 'binding version 2');
-  assert.throws(() => unwrapApplicationData('tcp', Uint8Array.of(7, 0, 1, 5, 0x12, 0xe8, 0, 0)), DecodeError, 'length mismatch');
+  assert.throws(
+    () => unwrapApplicationData('tcp', Uint8Array.of(6, 0, 2, 5, 0x12, 0xe8, 0, 0)),
+    DecodeError,
+    'binding version 2',
+  );
+  assert.throws(
+    () => unwrapApplicationData('tcp', Uint8Array.of(7, 0, 1, 5, 0x12, 0xe8, 0, 0)),
+    DecodeError,
+    'length mismatch',
+  );
   assert.throws(() => unwrapApplicationData('tcp', Uint8Array.of(6, 0, 1)), DecodeError);
 });
 
@@ -166,8 +228,13 @@ test('property: seal then open gives the data back; any single corrupted byte gi
       (transport, mode, data, seq, randomLength, where, xor) => {
         const layout = RECORD_LAYOUTS[transport];
         const keys = keysFor(AeadAlgo.AES_256_GCM);
-        const randomData = mode === 'encrypt' ? new Uint8Array(Math.min(randomLength, layout.maxRandomPadding)).fill(0x5a) : undefined;
-        const rec = sealSecuredRecord(0x12345678, data, keys, seq, { layout, mode, ...(randomData ? { randomData } : {}) });
+        const randomData =
+          mode === 'encrypt' ? new Uint8Array(Math.min(randomLength, layout.maxRandomPadding)).fill(0x5a) : undefined;
+        const rec = sealSecuredRecord(0x12345678, data, keys, seq, {
+          layout,
+          mode,
+          ...(randomData ? { randomData } : {}),
+        });
         const opened = openSecuredRecord(decodeSecuredRecord(rec, layout), keys, seq, { layout, mode });
         assert.ok(opened);
         assert.deepEqual(opened.applicationData, data);

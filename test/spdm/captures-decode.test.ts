@@ -132,7 +132,11 @@ class ChainTracker {
           assert.equal(declared, chain.length, `slot ${d.msg.slot} chain Length field`);
           const want = this.digests.get(d.msg.slot);
           if (want !== undefined && this.hashNode) {
-            assert.equal(createHash(this.hashNode).update(chain).digest('hex'), want, `DIGESTS digest of slot ${d.msg.slot} = Hash(chain)`);
+            assert.equal(
+              createHash(this.hashNode).update(chain).digest('hex'),
+              want,
+              `DIGESTS digest of slot ${d.msg.slot} = Hash(chain)`,
+            );
             this.verified++;
           }
         }
@@ -157,15 +161,43 @@ class ChainTracker {
 
 /** Kinds every capture of a version has (the flow is the same; sessions from 1.1, provisioning from 1.2, 1.3 additions from 1.3). */
 function expectedKinds(version: number): string[] {
-  const out = ['GET_VERSION', 'VERSION', 'GET_CAPABILITIES', 'CAPABILITIES', 'NEGOTIATE_ALGORITHMS', 'ALGORITHMS', 'GET_DIGESTS', 'DIGESTS', 'GET_CERTIFICATE', 'CERTIFICATE', 'CHALLENGE', 'CHALLENGE_AUTH', 'GET_MEASUREMENTS', 'MEASUREMENTS', 'ERROR'];
+  const out = [
+    'GET_VERSION',
+    'VERSION',
+    'GET_CAPABILITIES',
+    'CAPABILITIES',
+    'NEGOTIATE_ALGORITHMS',
+    'ALGORITHMS',
+    'GET_DIGESTS',
+    'DIGESTS',
+    'GET_CERTIFICATE',
+    'CERTIFICATE',
+    'CHALLENGE',
+    'CHALLENGE_AUTH',
+    'GET_MEASUREMENTS',
+    'MEASUREMENTS',
+    'ERROR',
+  ];
   if (version >= 0x11) {
     out.push('KEY_EXCHANGE', 'KEY_EXCHANGE_RSP', 'FINISH', 'FINISH_RSP', 'PSK_EXCHANGE', 'PSK_EXCHANGE_RSP');
-    out.push('GET_ENCAPSULATED_REQUEST', 'ENCAPSULATED_REQUEST', 'DELIVER_ENCAPSULATED_RESPONSE', 'ENCAPSULATED_RESPONSE_ACK');
+    out.push(
+      'GET_ENCAPSULATED_REQUEST',
+      'ENCAPSULATED_REQUEST',
+      'DELIVER_ENCAPSULATED_RESPONSE',
+      'ENCAPSULATED_RESPONSE_ACK',
+    );
     out.push('>GET_DIGESTS', '>DIGESTS', '>GET_CERTIFICATE', '>CERTIFICATE', '>CHALLENGE', '>CHALLENGE_AUTH');
   }
   if (version >= 0x12) out.push('GET_CSR', 'CSR', 'SET_CERTIFICATE', 'SET_CERTIFICATE_RSP');
   if (version >= 0x13) {
-    out.push('GET_MEASUREMENT_EXTENSION_LOG', 'MEASUREMENT_EXTENSION_LOG', 'GET_ENDPOINT_INFO', 'ENDPOINT_INFO', '>GET_ENDPOINT_INFO', '>ENDPOINT_INFO');
+    out.push(
+      'GET_MEASUREMENT_EXTENSION_LOG',
+      'MEASUREMENT_EXTENSION_LOG',
+      'GET_ENDPOINT_INFO',
+      'ENDPOINT_INFO',
+      '>GET_ENDPOINT_INFO',
+      '>ENDPOINT_INFO',
+    );
     out.push('GET_KEY_PAIR_INFO', 'KEY_PAIR_INFO', 'SET_KEY_PAIR_INFO', 'SET_KEY_PAIR_INFO_ACK');
   }
   return out;
@@ -195,7 +227,10 @@ for (const file of files) {
       if (cap.linkType === LINK_DOE) {
         assert.equal(bytes.length % 4, 0, `${where}: DOE payload is whole dwords`);
         assert.equal(d.trailing.length, (4 - (d.msg.raw.length % 4)) % 4, `${where}: padding length`);
-        assert.ok(d.trailing.every((b) => b === 0), `${where}: padding is zero`);
+        assert.ok(
+          d.trailing.every((b) => b === 0),
+          `${where}: padding is zero`,
+        );
         if (d.trailing.length > 0) padded++;
       } else {
         assert.equal(d.trailing.length, 0, `${where}: no padding on MCTP`);
@@ -223,11 +258,15 @@ for (const file of files) {
 
     for (const k of expectedKinds(version)) assert.ok((kinds.get(k) ?? 0) > 0, `${file}: no ${k} decoded`);
     assert.ok(chains.verified >= 2, `${file}: digests checked against chains: ${chains.verified}`);
-    if (version >= 0x11) assert.ok(reqChains.verified >= 2, `${file}: requester digests checked against chains: ${reqChains.verified}`);
+    if (version >= 0x11)
+      assert.ok(reqChains.verified >= 2, `${file}: requester digests checked against chains: ${reqChains.verified}`);
 
     t.diagnostic(
       `${file}: ${messages.length} decoded (${nestedCount} with a nested message), ${padded} with DOE padding, ` +
-        `${chains.verified} responder / ${reqChains.verified} requester digest-chain checks; ${[...kinds.entries()].filter(([k]) => !/^(GET_)?MEASUREMENTS$|^ERROR$/.test(k)).map(([k, c]) => `${k}×${c}`).join(' ')}`,
+        `${chains.verified} responder / ${reqChains.verified} requester digest-chain checks; ${[...kinds.entries()]
+          .filter(([k]) => !/^(GET_)?MEASUREMENTS$|^ERROR$/.test(k))
+          .map(([k, c]) => `${k}×${c}`)
+          .join(' ')}`,
     );
   });
 }
@@ -248,7 +287,11 @@ test('session messages: sizes from the negotiation, HANDSHAKE_IN_THE_CLEAR, PSK 
           // Every session capture negotiates HANDSHAKE_IN_THE_CLEAR: the verify data moves to FINISH_RSP.
           assert.equal(dec.handshakeInTheClear, true, file);
           assert.equal(d.msg.responderVerifyData, undefined, `${file}: no ResponderVerifyData in KEY_EXCHANGE_RSP`);
-          assert.equal(d.msg.measurementSummaryHash?.length, dec.hashSize, `${file}: KEY_EXCHANGE asked for all measurements`);
+          assert.equal(
+            d.msg.measurementSummaryHash?.length,
+            dec.hashSize,
+            `${file}: KEY_EXCHANGE asked for all measurements`,
+          );
           assert.equal(d.msg.signature.length, dec.signatureSize);
           assert.equal(d.msg.mutAuthRequested, 0x02, `${file}: mutual authentication with encapsulated requests`);
           assert.equal(d.msg.heartbeatPeriod, 0xf0);
@@ -256,14 +299,26 @@ test('session messages: sizes from the negotiation, HANDSHAKE_IN_THE_CLEAR, PSK 
           break;
         case 'FINISH':
           assert.equal(d.msg.signatureIncluded, true);
-          assert.equal(d.msg.signature?.length, dec.requesterSignatureSize, `${file}: FINISH signed with ReqBaseAsymAlg`);
+          assert.equal(
+            d.msg.signature?.length,
+            dec.requesterSignatureSize,
+            `${file}: FINISH signed with ReqBaseAsymAlg`,
+          );
           assert.equal(dec.state.finishSignatureIncluded, true);
           break;
         case 'FINISH_RSP':
-          assert.equal(d.msg.responderVerifyData?.length, dec.hashSize, `${file}: FINISH_RSP carries ResponderVerifyData`);
+          assert.equal(
+            d.msg.responderVerifyData?.length,
+            dec.hashSize,
+            `${file}: FINISH_RSP carries ResponderVerifyData`,
+          );
           break;
         case 'PSK_EXCHANGE':
-          assert.equal(new TextDecoder().decode(d.msg.pskHint), 'TestPskHint\0', `${file}: PSK hint, trailing NUL included`);
+          assert.equal(
+            new TextDecoder().decode(d.msg.pskHint),
+            'TestPskHint\0',
+            `${file}: PSK hint, trailing NUL included`,
+          );
           assert.equal(d.msg.requesterContext.length, 64);
           break;
         case 'PSK_EXCHANGE_RSP':
@@ -283,7 +338,13 @@ test('opaque data in KEY_EXCHANGE / PSK_EXCHANGE and their responses: DSP0277 el
   for (const file of files) {
     const { messages } = decodeCapture(file);
     for (const { d } of messages) {
-      if (d.kind !== 'KEY_EXCHANGE' && d.kind !== 'PSK_EXCHANGE' && d.kind !== 'KEY_EXCHANGE_RSP' && d.kind !== 'PSK_EXCHANGE_RSP') continue;
+      if (
+        d.kind !== 'KEY_EXCHANGE' &&
+        d.kind !== 'PSK_EXCHANGE' &&
+        d.kind !== 'KEY_EXCHANGE_RSP' &&
+        d.kind !== 'PSK_EXCHANGE_RSP'
+      )
+        continue;
       const opaque = d.msg.opaqueData;
       const o = decodeOpaqueData(opaque);
       // SPDM 1.1 carries the DSP0277 1.0 form (SpecID "DMTF"); 1.2+ the general format.
@@ -334,7 +395,9 @@ test('1.3 additions: MEL, endpoint info, key pairs, CSR and SET_CERTIFICATE cont
         // Signed in both directions (the requester's answer to the encapsulated GET_ENDPOINT_INFO too).
         assert.equal(e.msg.nonce?.length, 32);
         assert.ok(e.msg.signature && e.msg.signature.length >= 96);
-        assert.deepEqual(decodeDeviceClassIdentifier(e.msg.epInfo), [{ registryId: 0, vendorId: new Uint8Array(0), subordinateIds: [fromHex('123456')] }]);
+        assert.deepEqual(decodeDeviceClassIdentifier(e.msg.epInfo), [
+          { registryId: 0, vendorId: new Uint8Array(0), subordinateIds: [fromHex('123456')] },
+        ]);
         endpointInfos++;
       }
       if (d.kind === 'KEY_PAIR_INFO') {
@@ -351,7 +414,11 @@ test('1.3 additions: MEL, endpoint info, key pairs, CSR and SET_CERTIFICATE cont
         assert.equal(root[0], 0x30);
         assert.equal(root[1], 0x82);
         const rootLen = 4 + (((root[2] ?? 0) << 8) | (root[3] ?? 0));
-        assert.equal(createHash(hashNode).update(root.subarray(0, rootLen)).digest('hex'), toHex(chain.subarray(4, 4 + H)), `${file}: SET_CERTIFICATE RootHash`);
+        assert.equal(
+          createHash(hashNode).update(root.subarray(0, rootLen)).digest('hex'),
+          toHex(chain.subarray(4, 4 + H)),
+          `${file}: SET_CERTIFICATE RootHash`,
+        );
         setCerts++;
       }
     }

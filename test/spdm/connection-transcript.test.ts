@@ -47,14 +47,20 @@ test('M1 = A || B || C: DIGESTS restarts B, CERTIFICATE continues it, a complete
   t.startB(bytes(0xb2), bytes(0xb3));
   t.appendB(bytes(0xb4), bytes(0xb5));
   const m1 = t.m1(bytes(0xc1), bytes(0xc2));
-  assert.deepEqual([...m1.transcript.bytes()], [0xa1, 0xa2, 0xa3, 0xa4, 0xa5, 0xa6, 0xb2, 0xb3, 0xb4, 0xb5, 0xc1, 0xc2]);
+  assert.deepEqual(
+    [...m1.transcript.bytes()],
+    [0xa1, 0xa2, 0xa3, 0xa4, 0xa5, 0xa6, 0xb2, 0xb3, 0xb4, 0xb5, 0xc1, 0xc2],
+  );
   assert.deepEqual(m1.transcript.digest(), digest(SHA256, m1.transcript.bytes()));
   assert.equal(m1.kind, 'CHALLENGE_AUTH');
   assert.equal(m1.complete, true);
   // Building M1 is pure; the completed challenge is the event that consumes B.
   assert.deepEqual(t.m1(bytes(0xc1), bytes(0xc2)).transcript.bytes(), m1.transcript.bytes());
   t.endChallenge();
-  assert.deepEqual([...t.m1(bytes(0xc3), bytes(0xc4)).transcript.bytes()], [0xa1, 0xa2, 0xa3, 0xa4, 0xa5, 0xa6, 0xc3, 0xc4]);
+  assert.deepEqual(
+    [...t.m1(bytes(0xc3), bytes(0xc4)).transcript.bytes()],
+    [0xa1, 0xa2, 0xa3, 0xa4, 0xa5, 0xa6, 0xc3, 0xc4],
+  );
 });
 
 test('L1/L2: 1.2+ begins with A, 1.0/1.1 sign message_m alone; the signed pair closes it', () => {
@@ -84,14 +90,23 @@ test('signing context: none before 1.2, the responder strings from 1.2 on', () =
     assert.equal(t.m1(bytes(1), bytes(2)).context, SigningContext.CHALLENGE_AUTH_RESPONDER);
     assert.equal(t.l1l2(bytes(1), bytes(2)).context, SigningContext.MEASUREMENTS);
   }
-  assert.throws(() => new ConnectionTranscript().signingContext('MEASUREMENTS'), TypeError, 'no version yet is caller misuse');
+  assert.throws(
+    () => new ConnectionTranscript().signingContext('MEASUREMENTS'),
+    TypeError,
+    'no version yet is caller misuse',
+  );
 });
 
 test('message_m reset rules: any request but GET_MEASUREMENTS or RESPOND_IF_READY, any ERROR but ResponseNotReady', () => {
   for (const code of Object.values(RequestCode)) {
-    assert.equal(requestEndsMeasurementRun(code), code !== RequestCode.GET_MEASUREMENTS && code !== RequestCode.RESPOND_IF_READY, `request 0x${code.toString(16)}`);
+    assert.equal(
+      requestEndsMeasurementRun(code),
+      code !== RequestCode.GET_MEASUREMENTS && code !== RequestCode.RESPOND_IF_READY,
+      `request 0x${code.toString(16)}`,
+    );
   }
-  for (const code of Object.values(ErrorCode)) assert.equal(errorEndsMeasurementRun(code), code !== ErrorCode.ResponseNotReady);
+  for (const code of Object.values(ErrorCode))
+    assert.equal(errorEndsMeasurementRun(code), code !== ErrorCode.ResponseNotReady);
 
   const t = connected(0x12);
   const run = () => t.messageM.append(bytes(0xe0), bytes(0x60));
@@ -146,7 +161,10 @@ test('with a byte bound, a part that outgrows it is dropped and its signature re
   assert.equal(t.l1l2(bytes(5), bytes(6)).complete, true);
 
   // A 1.2 L1/L2 needs A as well; 1.1 does not.
-  for (const [version, complete] of [[0x12, false], [0x11, true]] as const) {
+  for (const [version, complete] of [
+    [0x12, false],
+    [0x11, true],
+  ] as const) {
     const big = connected(version, { maxBytes: 8 });
     big.appendVca(new Uint8Array(4), new Uint8Array(4));
     assert.equal(big.l1l2(bytes(5), bytes(6)).complete, complete, `version 0x${version.toString(16)}`);
@@ -171,7 +189,9 @@ interface Signed {
  * every signed transcript with libspdm's signature and the responder's leaf key.
  */
 function walk(file: string): { signed: Signed[]; key: KeyObject; asymId: number; hashId: number; vca: Uint8Array } {
-  const msgs = (JSON.parse(readFileSync(join(libspdmVectors(), 'captures', file), 'utf8')) as { messages: CaptureMessage[] }).messages.filter((m) => m.kind === 'spdm');
+  const msgs = (
+    JSON.parse(readFileSync(join(libspdmVectors(), 'captures', file), 'utf8')) as { messages: CaptureMessage[] }
+  ).messages.filter((m) => m.kind === 'spdm');
   const decoder = new ConversationDecoder();
   const t = new ConnectionTranscript();
   const out: Signed[] = [];
@@ -245,19 +265,42 @@ function walk(file: string): { signed: Signed[]; key: KeyObject; asymId: number;
 }
 
 function verifies(w: ReturnType<typeof walk>, s: Signed, transcript: Uint8Array): boolean {
-  return spdmVerify(w.key, w.asymId, { version: s.version, hashId: w.hashId, context: s.signed.context, transcript: [transcript], transcriptHash: digest(w.hashId, transcript) }, s.signature);
+  return spdmVerify(
+    w.key,
+    w.asymId,
+    {
+      version: s.version,
+      hashId: w.hashId,
+      context: s.signed.context,
+      transcript: [transcript],
+      transcriptHash: digest(w.hashId, transcript),
+    },
+    s.signature,
+  );
 }
 
-for (const [file, version] of [['doe-v10.json', 0x10], ['doe-v11.json', 0x11], ['doe-v12-p256.json', 0x12], ['doe-v13.json', 0x13]] as const) {
+for (const [file, version] of [
+  ['doe-v10.json', 0x10],
+  ['doe-v11.json', 0x11],
+  ['doe-v12-p256.json', 0x12],
+  ['doe-v13.json', 0x13],
+] as const) {
   test(`libspdm ${file}: M1 and L1/L2 built by the module carry libspdm's signatures, and only by its version's rule`, () => {
     const w = walk(file);
     const kinds = w.signed.map((s) => s.signed.kind);
-    assert.ok(kinds.includes('CHALLENGE_AUTH') && kinds.includes('MEASUREMENTS'), `${file} signs both: ${kinds.join(', ')}`);
+    assert.ok(
+      kinds.includes('CHALLENGE_AUTH') && kinds.includes('MEASUREMENTS'),
+      `${file} signs both: ${kinds.join(', ')}`,
+    );
     for (const s of w.signed) {
       assert.equal(s.version, version);
       const bytesSigned = s.signed.transcript.bytes();
       assert.ok(verifies(w, s, bytesSigned), `${s.signed.kind} verifies`);
-      assert.deepEqual(s.signed.transcript.digest(), digest(w.hashId, bytesSigned), 'the running hash is the hash of the bytes');
+      assert.deepEqual(
+        s.signed.transcript.digest(),
+        digest(w.hashId, bytesSigned),
+        'the running hash is the hash of the bytes',
+      );
       const startsWithVca = Buffer.from(bytesSigned.subarray(0, w.vca.length)).equals(Buffer.from(w.vca));
       if (s.signed.kind === 'CHALLENGE_AUTH') {
         assert.ok(startsWithVca, 'M1 begins with A');
@@ -275,7 +318,10 @@ test('a hash this platform lacks is refused once, at setHash, and never again by
   const t = new ConnectionTranscript({ maxBytes: 8 });
   t.setVersion(0x12);
   t.appendVca(bytes(1), bytes(2));
-  assert.throws(() => t.setHash(0x4000_0000), (e: unknown) => e instanceof SpdmError && e.code === 'UNSUPPORTED_ALGORITHM');
+  assert.throws(
+    () => t.setHash(0x4000_0000),
+    (e: unknown) => e instanceof SpdmError && e.code === 'UNSUPPORTED_ALGORITHM',
+  );
   t.appendVca(new Uint8Array(8), new Uint8Array(8));
   assert.equal(t.m1(bytes(3), bytes(4)).complete, false);
   t.reset();

@@ -101,10 +101,38 @@ interface Setup {
 function negotiate(dec: ConversationDecoder, o: Setup = {}): number {
   const v = o.version ?? 0x13;
   dec.feed('request', encodeGetVersion());
-  dec.feed('response', doe(encodeVersion([{ major: 1, minor: 2, update: 0, alpha: 0 }, { major: v >> 4, minor: v & 0xf, update: 0, alpha: 0 }])));
-  dec.feed('request', encodeGetCapabilities({ version: v, ctExponent: 0, flags: o.requesterFlags ?? 0x0882f7c6 & 0x0ec3ffc6, dataTransferSize: 4096, maxSpdmMsgSize: 4096 }));
-  const responderFlags = o.responderFlags ?? CapabilityFlag.CERT | CapabilityFlag.CHAL | CapabilityFlag.MEAS_SIG | CapabilityFlag.MULTI_KEY_NEG;
-  dec.feed('response', encodeCapabilities({ version: v, ctExponent: 12, flags: responderFlags, dataTransferSize: 4096, maxSpdmMsgSize: 4096 }));
+  dec.feed(
+    'response',
+    doe(
+      encodeVersion([
+        { major: 1, minor: 2, update: 0, alpha: 0 },
+        { major: v >> 4, minor: v & 0xf, update: 0, alpha: 0 },
+      ]),
+    ),
+  );
+  dec.feed(
+    'request',
+    encodeGetCapabilities({
+      version: v,
+      ctExponent: 0,
+      flags: o.requesterFlags ?? 0x0882f7c6 & 0x0ec3ffc6,
+      dataTransferSize: 4096,
+      maxSpdmMsgSize: 4096,
+    }),
+  );
+  const responderFlags =
+    o.responderFlags ??
+    CapabilityFlag.CERT | CapabilityFlag.CHAL | CapabilityFlag.MEAS_SIG | CapabilityFlag.MULTI_KEY_NEG;
+  dec.feed(
+    'response',
+    encodeCapabilities({
+      version: v,
+      ctExponent: 12,
+      flags: responderFlags,
+      dataTransferSize: 4096,
+      maxSpdmMsgSize: 4096,
+    }),
+  );
   const structs = o.structs ?? [
     { type: AlgType.DHE, supported: 0x10, external: [] },
     { type: AlgType.AEAD, supported: 0x02, external: [] },
@@ -164,10 +192,19 @@ test('a whole 1.3 conversation with DOE padding: kinds, state, trailing, re-enco
   assert.equal(dec.measurementHashSize, MH);
   assert.equal(st.multiKeyConnRsp, true, 'NEGOTIATE_ALGORITHMS asked for a multi-key responder');
   assert.equal(st.multiKeyConnReq, false, 'ALGORITHMS did not select multi-key for the requester');
-  assert.deepEqual(st.versionEntries?.map((e) => `${e.major}.${e.minor}`), ['1.2', '1.3']);
+  assert.deepEqual(
+    st.versionEntries?.map((e) => `${e.major}.${e.minor}`),
+    ['1.2', '1.3'],
+  );
 
   feed('request', encodeGetDigests(v));
-  const digests = [0, 2].map((slot) => ({ slot, digest: seq(H, slot), keyPairId: slot + 1, certificateInfo: 1, keyUsageMask: 0x7 }));
+  const digests = [0, 2].map((slot) => ({
+    slot,
+    digest: seq(H, slot),
+    keyPairId: slot + 1,
+    certificateInfo: 1,
+    keyUsageMask: 0x7,
+  }));
   const dg = feed('response', encodeDigests(v, { supportedSlotMask: 0x07, digests }, true));
   assert.equal(dg.kind, 'DIGESTS');
   if (dg.kind === 'DIGESTS') assert.deepEqual(dg.msg.digests, digests);
@@ -187,7 +224,14 @@ test('a whole 1.3 conversation with DOE padding: kinds, state, trailing, re-enco
   assert.equal(riy.kind, 'RESPOND_IF_READY');
   const auth = encodeChallengeAuth(
     v,
-    { slot: 2, slotMask: 0x05, certChainHash: seq(H, 2), nonce: seq(32, 9), measurementSummaryHash: seq(H, 0x55), requesterContext },
+    {
+      slot: 2,
+      slotMask: 0x05,
+      certChainHash: seq(H, 2),
+      nonce: seq(32, 9),
+      measurementSummaryHash: seq(H, 0x55),
+      requesterContext,
+    },
     seq(S, 0x66),
   );
   const ca = feed('response', auth.message);
@@ -201,14 +245,27 @@ test('a whole 1.3 conversation with DOE padding: kinds, state, trailing, re-enco
   const block = encodeDmtfBlock(1, { raw: false, type: 0, value: seq(MH) });
   feed('request', encodeGetMeasurements(v, { attributes: 1, operation: 1, nonce, slot: 2, requesterContext }));
   assert.equal(dec.state.measurementSignatureRequested, true);
-  const signed = encodeMeasurements(v, { slot: 2, numberOfBlocks: 1, record: block, nonce: seq(32, 4), requesterContext }, seq(S, 0x77));
+  const signed = encodeMeasurements(
+    v,
+    { slot: 2, numberOfBlocks: 1, record: block, nonce: seq(32, 4), requesterContext },
+    seq(S, 0x77),
+  );
   const ms = feed('response', signed.message);
   if (ms.kind === 'MEASUREMENTS') assert.deepEqual(ms.msg.signature, seq(S, 0x77));
   else assert.fail('MEASUREMENTS expected');
 
   feed('request', encodeGetMeasurements(v, { attributes: 0, operation: 0, requesterContext }));
   assert.equal(dec.state.measurementSignatureRequested, false);
-  const unsigned = feed('response', encodeMeasurements(v, { totalIndices: 4, numberOfBlocks: 0, record: new Uint8Array(0), nonce: seq(32, 4), requesterContext }).message);
+  const unsigned = feed(
+    'response',
+    encodeMeasurements(v, {
+      totalIndices: 4,
+      numberOfBlocks: 0,
+      record: new Uint8Array(0),
+      nonce: seq(32, 4),
+      requesterContext,
+    }).message,
+  );
   if (unsigned.kind === 'MEASUREMENTS') {
     assert.equal(unsigned.msg.totalIndices, 4);
     assert.equal(unsigned.msg.signature, undefined);
@@ -226,7 +283,7 @@ test('a whole 1.3 conversation with DOE padding: kinds, state, trailing, re-enco
   }
   assert.deepEqual(
     got.map((d) => d.direction),
-    got.map((d) => ((d.kind === 'other' ? d.header.code : d.msg.raw[1] ?? 0) & 0x80 ? 'request' : 'response')),
+    got.map((d) => ((d.kind === 'other' ? d.header.code : (d.msg.raw[1] ?? 0)) & 0x80 ? 'request' : 'response')),
   );
 
   // GET_VERSION resets everything: nothing is known for a DIGESTS any more.
@@ -234,13 +291,27 @@ test('a whole 1.3 conversation with DOE padding: kinds, state, trailing, re-enco
   assert.equal(dec.hashSize, undefined);
   assert.equal(dec.state.multiKeyConnRsp, false);
   assert.equal(dec.state.measurementSummaryHashRequested, false);
-  expectDecodeError(() => dec.feed('response', encodeDigests(v, { digests: [{ slot: 0, digest: seq(H) }] })), 'DIGESTS', 'Digest');
+  expectDecodeError(
+    () => dec.feed('response', encodeDigests(v, { digests: [{ slot: 0, digest: seq(H) }] })),
+    'DIGESTS',
+    'Digest',
+  );
 });
 
 test('multi-key DIGESTS follow NEGOTIATE_ALGORITHMS bit 4 (responder), not ALGORITHMS bit 4 (requester)', () => {
-  const digests = [0, 1].map((slot) => ({ slot, digest: seq(H, slot), keyPairId: slot, certificateInfo: 1, keyUsageMask: 1 }));
+  const digests = [0, 1].map((slot) => ({
+    slot,
+    digest: seq(H, slot),
+    keyPairId: slot,
+    certificateInfo: 1,
+    keyUsageMask: 1,
+  }));
   const withFields = encodeDigests(0x13, { supportedSlotMask: 0x03, digests }, true);
-  const without = encodeDigests(0x13, { supportedSlotMask: 0x03, digests: digests.map(({ slot, digest }) => ({ slot, digest })) }, false);
+  const without = encodeDigests(
+    0x13,
+    { supportedSlotMask: 0x03, digests: digests.map(({ slot, digest }) => ({ slot, digest })) },
+    false,
+  );
 
   const a = new ConversationDecoder();
   negotiate(a, { requestOther: 0x02, responseOther: 0x12 });
@@ -259,7 +330,17 @@ test('multi-key DIGESTS follow NEGOTIATE_ALGORITHMS bit 4 (responder), not ALGOR
 
 test('CHALLENGE_AUTH: summary hash only when asked for and the responder has MEAS_CAP', () => {
   const auth = (msh: boolean): Uint8Array =>
-    encodeChallengeAuth(0x12, { slot: 0, slotMask: 1, certChainHash: seq(H), nonce: seq(32), ...(msh ? { measurementSummaryHash: seq(H, 7) } : {}) }, seq(S)).message;
+    encodeChallengeAuth(
+      0x12,
+      {
+        slot: 0,
+        slotMask: 1,
+        certChainHash: seq(H),
+        nonce: seq(32),
+        ...(msh ? { measurementSummaryHash: seq(H, 7) } : {}),
+      },
+      seq(S),
+    ).message;
 
   const none = new ConversationDecoder();
   negotiate(none, { version: 0x12 });
@@ -286,7 +367,11 @@ test('unknown algorithm sizes are DecodeErrors naming the field, and seeding the
   const dec = new ConversationDecoder();
   negotiate(dec, { version: 0x12, baseAsym: 0 });
   dec.feed('request', encodeChallenge(0x12, { slot: 0, measurementSummaryHashType: 0, nonce: seq(32) }));
-  const msg = encodeChallengeAuth(0x12, { slot: 0, slotMask: 1, certChainHash: seq(H), nonce: seq(32) }, seq(S)).message;
+  const msg = encodeChallengeAuth(
+    0x12,
+    { slot: 0, slotMask: 1, certChainHash: seq(H), nonce: seq(32) },
+    seq(S),
+  ).message;
   expectDecodeError(() => dec.feed('response', msg), 'CHALLENGE_AUTH', 'Signature');
 
   // A capture that starts after negotiation: give the decoder what ALGORITHMS would have said.
@@ -303,11 +388,18 @@ test('MEASUREMENTS: a DMTF digest must have the MeasurementHashAlgo size', () =>
   dec.feed('request', encodeGetMeasurements(v, { attributes: 0, operation: 1 }));
   const wrong = encodeDmtfBlock(1, { raw: false, type: 0, value: seq(48) });
   const m = encodeMeasurements(v, { numberOfBlocks: 1, record: wrong, nonce: seq(32) }).message;
-  const e = expectDecodeError(() => dec.feed('response', m), 'MEASUREMENTS', 'MeasurementRecord.Block[0].DMTFSpecMeasurementValueSize');
+  const e = expectDecodeError(
+    () => dec.feed('response', m),
+    'MEASUREMENTS',
+    'MeasurementRecord.Block[0].DMTFSpecMeasurementValueSize',
+  );
   assert.equal(e.offset, 13);
   // Raw bit streams have any size.
   const raw = encodeDmtfBlock(1, { raw: true, type: 1, value: seq(48) });
-  assert.equal(dec.feed('response', encodeMeasurements(v, { numberOfBlocks: 1, record: raw, nonce: seq(32) }).message).kind, 'MEASUREMENTS');
+  assert.equal(
+    dec.feed('response', encodeMeasurements(v, { numberOfBlocks: 1, record: raw, nonce: seq(32) }).message).kind,
+    'MEASUREMENTS',
+  );
 });
 
 test('trailing bytes: zero padding up to 3, more zeros an anomaly, any non-zero byte an error that leaves the state as it was', () => {
@@ -319,7 +411,11 @@ test('trailing bytes: zero padding up to 3, more zeros an anomaly, any non-zero 
   const excess = new ConversationDecoder();
   negotiate(excess, { version: 0x12 });
   assert.match(excess.feed('request', concat([req, Uint8Array.of(0, 0, 0, 0)])).anomaly ?? '', /4 zero byte/);
-  const e = expectDecodeError(() => dec.feed('request', concat([req, Uint8Array.of(0, 0, 1)])), 'GET_MEASUREMENTS', 'trailing');
+  const e = expectDecodeError(
+    () => dec.feed('request', concat([req, Uint8Array.of(0, 0, 1)])),
+    'GET_MEASUREMENTS',
+    'trailing',
+  );
   assert.equal(e.offset, 39);
   assert.equal(dec.state.measurementSignatureRequested, false, 'rejected requests do not change the state');
   const ok = dec.feed('request', concat([req, Uint8Array.of(0, 0, 0)]));
@@ -330,7 +426,11 @@ test('trailing bytes: zero padding up to 3, more zeros an anomaly, any non-zero 
 test('direction, short payloads, unknown codes', () => {
   const dec = new ConversationDecoder();
   expectDecodeError(() => dec.feed('response', encodeGetVersion()), 'GET_VERSION', 'RequestResponseCode');
-  expectDecodeError(() => dec.feed('request', encodeVersion([{ major: 1, minor: 0, update: 0, alpha: 0 }])), 'VERSION', 'RequestResponseCode');
+  expectDecodeError(
+    () => dec.feed('request', encodeVersion([{ major: 1, minor: 0, update: 0, alpha: 0 }])),
+    'VERSION',
+    'RequestResponseCode',
+  );
   expectDecodeError(() => dec.feed('request', Uint8Array.of(0x10, 0x84)), 'SPDM message', 'Param1');
   expectDecodeError(() => dec.feed('request', new Uint8Array(0)), 'SPDM message', 'SPDMVersion');
   const unknown = dec.feed('request', Uint8Array.of(0x12, 0x99, 1, 2, 3));
@@ -354,11 +454,21 @@ const SESSION_STRUCTS: AlgStruct[] = [
 const D = 96;
 const S_REQ = 384;
 const RSP_SESSION_FLAGS =
-  CapabilityFlag.CERT | CapabilityFlag.CHAL | CapabilityFlag.MEAS_SIG | CapabilityFlag.ENCRYPT | CapabilityFlag.MAC |
-  CapabilityFlag.MUT_AUTH | CapabilityFlag.KEY_EX | CapabilityFlag.PSK_WITH_CONTEXT | CapabilityFlag.ENCAP | CapabilityFlag.CHUNK;
+  CapabilityFlag.CERT |
+  CapabilityFlag.CHAL |
+  CapabilityFlag.MEAS_SIG |
+  CapabilityFlag.ENCRYPT |
+  CapabilityFlag.MAC |
+  CapabilityFlag.MUT_AUTH |
+  CapabilityFlag.KEY_EX |
+  CapabilityFlag.PSK_WITH_CONTEXT |
+  CapabilityFlag.ENCAP |
+  CapabilityFlag.CHUNK;
 const REQ_SESSION_FLAGS = 0x0002f7c6; // 1.2 requester flags, HANDSHAKE_IN_THE_CLEAR (bit 15) included
 
-function sessionDecoder(o: { version?: number; clear?: boolean; responderFlags?: number; structs?: AlgStruct[] } = {}): { dec: ConversationDecoder; v: number } {
+function sessionDecoder(
+  o: { version?: number; clear?: boolean; responderFlags?: number; structs?: AlgStruct[] } = {},
+): { dec: ConversationDecoder; v: number } {
   const dec = new ConversationDecoder();
   const v = negotiate(dec, {
     version: o.version ?? 0x12,
@@ -393,7 +503,18 @@ test('KEY_EXCHANGE .. FINISH_RSP: sizes from ALGORITHMS, verify data placed by H
     assert.equal(dec.requesterSignatureSize, S_REQ);
     assert.equal(dec.handshakeInTheClear, clear, 'the requester always sets the flag: the responder decides');
 
-    const kx = feedChecked(dec, 'request', encodeKeyExchange(v, { measurementSummaryHashType: 0xff, slot: 0, reqSessionId: 0xffff, sessionPolicy: 1, randomData: seq(32), exchangeData: seq(D, 2) }));
+    const kx = feedChecked(
+      dec,
+      'request',
+      encodeKeyExchange(v, {
+        measurementSummaryHashType: 0xff,
+        slot: 0,
+        reqSessionId: 0xffff,
+        sessionPolicy: 1,
+        randomData: seq(32),
+        exchangeData: seq(D, 2),
+      }),
+    );
     assert.equal(kx.kind, 'KEY_EXCHANGE');
     assert.equal(dec.state.keyExchangeSummaryHashType, 0xff);
     const rsp = {
@@ -411,7 +532,11 @@ test('KEY_EXCHANGE .. FINISH_RSP: sizes from ALGORITHMS, verify data placed by H
     if (clear) {
       expectDecodeError(() => dec.feed('response', withVerify), 'KEY_EXCHANGE_RSP', 'trailing');
       const d = feedChecked(dec, 'response', withoutVerify);
-      assert.ok(d.kind === 'KEY_EXCHANGE_RSP' && d.msg.responderVerifyData === undefined && d.msg.measurementSummaryHash?.length === H);
+      assert.ok(
+        d.kind === 'KEY_EXCHANGE_RSP' &&
+          d.msg.responderVerifyData === undefined &&
+          d.msg.measurementSummaryHash?.length === H,
+      );
     } else {
       expectDecodeError(() => dec.feed('response', withoutVerify), 'KEY_EXCHANGE_RSP', 'ResponderVerifyData');
       const d = feedChecked(dec, 'response', withVerify);
@@ -419,7 +544,16 @@ test('KEY_EXCHANGE .. FINISH_RSP: sizes from ALGORITHMS, verify data placed by H
       if (d.kind === 'KEY_EXCHANGE_RSP') assert.equal(d.msg.unsigned.length, 40 + D + H + 2);
     }
 
-    const fin = feedChecked(dec, 'request', encodeFinish(v, { signatureIncluded: true, reqSlotId: 0, signature: seq(S_REQ, 8), requesterVerifyData: seq(H, 9) }));
+    const fin = feedChecked(
+      dec,
+      'request',
+      encodeFinish(v, {
+        signatureIncluded: true,
+        reqSlotId: 0,
+        signature: seq(S_REQ, 8),
+        requesterVerifyData: seq(H, 9),
+      }),
+    );
     assert.ok(fin.kind === 'FINISH' && fin.msg.signature?.length === S_REQ);
     assert.equal(dec.state.finishSignatureIncluded, true);
     const finRsp = feedChecked(dec, 'response', encodeFinishRsp(v, clear ? { responderVerifyData: seq(H, 10) } : {}));
@@ -440,7 +574,14 @@ test('KEY_EXCHANGE_RSP / PSK_EXCHANGE_RSP: summary hash as the request asked, no
       signature: seq(S),
       responderVerifyData: seq(H, 1),
     });
-  const kx = (v: number, type: number): Uint8Array => encodeKeyExchange(v, { measurementSummaryHashType: type, slot: 0, reqSessionId: 1, randomData: seq(32), exchangeData: seq(D) });
+  const kx = (v: number, type: number): Uint8Array =>
+    encodeKeyExchange(v, {
+      measurementSummaryHashType: type,
+      slot: 0,
+      reqSessionId: 1,
+      randomData: seq(32),
+      exchangeData: seq(D),
+    });
   const a = sessionDecoder();
   a.dec.feed('request', kx(a.v, 0));
   assert.equal(a.dec.feed('response', rsp(a.v, false)).kind, 'KEY_EXCHANGE_RSP');
@@ -451,10 +592,30 @@ test('KEY_EXCHANGE_RSP / PSK_EXCHANGE_RSP: summary hash as the request asked, no
   assert.equal(noMeas.dec.feed('response', rsp(noMeas.v, false)).kind, 'KEY_EXCHANGE_RSP');
 
   const { dec, v } = sessionDecoder();
-  const psk = feedChecked(dec, 'request', encodePskExchange(v, { measurementSummaryHashType: 1, sessionPolicy: 1, reqSessionId: 2, pskHint: seq(12), requesterContext: seq(64, 1) }));
+  const psk = feedChecked(
+    dec,
+    'request',
+    encodePskExchange(v, {
+      measurementSummaryHashType: 1,
+      sessionPolicy: 1,
+      reqSessionId: 2,
+      pskHint: seq(12),
+      requesterContext: seq(64, 1),
+    }),
+  );
   assert.equal(psk.kind, 'PSK_EXCHANGE');
   assert.equal(dec.state.pskExchangeSummaryHashType, 1);
-  const pskRsp = feedChecked(dec, 'response', encodePskExchangeRsp(v, { heartbeatPeriod: 0, rspSessionId: 3, measurementSummaryHash: seq(H, 2), responderContext: seq(64, 3), responderVerifyData: seq(H, 4) }));
+  const pskRsp = feedChecked(
+    dec,
+    'response',
+    encodePskExchangeRsp(v, {
+      heartbeatPeriod: 0,
+      rspSessionId: 3,
+      measurementSummaryHash: seq(H, 2),
+      responderContext: seq(64, 3),
+      responderVerifyData: seq(H, 4),
+    }),
+  );
   assert.ok(pskRsp.kind === 'PSK_EXCHANGE_RSP' && pskRsp.msg.measurementSummaryHash?.length === H);
   assert.equal(feedChecked(dec, 'request', encodePskFinish(v, { requesterVerifyData: seq(H) })).kind, 'PSK_FINISH');
   assert.equal(feedChecked(dec, 'response', encodePskFinishRsp(v)).kind, 'PSK_FINISH_RSP');
@@ -474,15 +635,40 @@ test('sizes the negotiation did not give are DecodeErrors naming the field', () 
   const noDhe = sessionDecoder({ structs: [{ type: AlgType.AEAD, supported: 0x02, external: [] }] });
   assert.equal(noDhe.dec.exchangeDataSizes, undefined);
   expectDecodeError(
-    () => noDhe.dec.feed('request', encodeKeyExchange(noDhe.v, { measurementSummaryHashType: 0, slot: 0, reqSessionId: 1, randomData: seq(32), exchangeData: seq(D) })),
+    () =>
+      noDhe.dec.feed(
+        'request',
+        encodeKeyExchange(noDhe.v, {
+          measurementSummaryHashType: 0,
+          slot: 0,
+          reqSessionId: 1,
+          randomData: seq(32),
+          exchangeData: seq(D),
+        }),
+      ),
     'KEY_EXCHANGE',
     'ExchangeData',
   );
   // No ReqBaseAsymAlg: an unsigned FINISH decodes, a signed one cannot.
   assert.equal(noDhe.dec.requesterSignatureSize, undefined);
-  assert.equal(noDhe.dec.feed('request', encodeFinish(noDhe.v, { signatureIncluded: false, reqSlotId: 0, requesterVerifyData: seq(H) })).kind, 'FINISH');
+  assert.equal(
+    noDhe.dec.feed(
+      'request',
+      encodeFinish(noDhe.v, { signatureIncluded: false, reqSlotId: 0, requesterVerifyData: seq(H) }),
+    ).kind,
+    'FINISH',
+  );
   expectDecodeError(
-    () => noDhe.dec.feed('request', encodeFinish(noDhe.v, { signatureIncluded: true, reqSlotId: 0, signature: seq(S_REQ), requesterVerifyData: seq(H) })),
+    () =>
+      noDhe.dec.feed(
+        'request',
+        encodeFinish(noDhe.v, {
+          signatureIncluded: true,
+          reqSlotId: 0,
+          signature: seq(S_REQ),
+          requesterVerifyData: seq(H),
+        }),
+      ),
     'FINISH',
     'Signature',
   );
@@ -497,34 +683,92 @@ test('encapsulated flow: nested messages decoded with the requester-side sizes, 
   assert.equal(dec.state.encapRequestId, 1);
 
   // The requester's DIGESTS: multi-key per ALGORITHMS OtherParamsSelection bit 4.
-  const reqDigests = encodeDigests(v, { supportedSlotMask: 0x03, digests: [0, 1].map((slot) => ({ slot, digest: seq(H, slot), keyPairId: slot + 1, certificateInfo: 1, keyUsageMask: 0xf })) }, true);
+  const reqDigests = encodeDigests(
+    v,
+    {
+      supportedSlotMask: 0x03,
+      digests: [0, 1].map((slot) => ({
+        slot,
+        digest: seq(H, slot),
+        keyPairId: slot + 1,
+        certificateInfo: 1,
+        keyUsageMask: 0xf,
+      })),
+    },
+    true,
+  );
   const dr = feedChecked(dec, 'request', encodeDeliverEncapsulatedResponse(v, { requestId: 1, payload: reqDigests }));
   assert.ok(dr.kind === 'DELIVER_ENCAPSULATED_RESPONSE' && dr.msg.nested?.kind === 'DIGESTS');
 
-  const challenge = encodeChallenge(v, { slot: 0, measurementSummaryHashType: 0, nonce: seq(32), requesterContext: seq(8) });
-  const ack = feedChecked(dec, 'response', encodeEncapsulatedResponseAck(v, { requestId: 2, payloadType: EncapPayloadType.PRESENT, ackRequestId: 1, payload: challenge }));
-  assert.ok(ack.kind === 'ENCAPSULATED_RESPONSE_ACK' && ack.msg.nested?.kind === 'CHALLENGE' && ack.msg.ackRequestId === 1);
+  const challenge = encodeChallenge(v, {
+    slot: 0,
+    measurementSummaryHashType: 0,
+    nonce: seq(32),
+    requesterContext: seq(8),
+  });
+  const ack = feedChecked(
+    dec,
+    'response',
+    encodeEncapsulatedResponseAck(v, {
+      requestId: 2,
+      payloadType: EncapPayloadType.PRESENT,
+      ackRequestId: 1,
+      payload: challenge,
+    }),
+  );
+  assert.ok(
+    ack.kind === 'ENCAPSULATED_RESPONSE_ACK' && ack.msg.nested?.kind === 'CHALLENGE' && ack.msg.ackRequestId === 1,
+  );
   // The requester's CHALLENGE_AUTH: ReqBaseAsymAlg signature, never a summary hash.
-  const auth = encodeChallengeAuth(v, { slot: 0, slotMask: 1, certChainHash: seq(H), nonce: seq(32, 1), requesterContext: seq(8) }, seq(S_REQ)).message;
+  const auth = encodeChallengeAuth(
+    v,
+    { slot: 0, slotMask: 1, certChainHash: seq(H), nonce: seq(32, 1), requesterContext: seq(8) },
+    seq(S_REQ),
+  ).message;
   const ca = feedChecked(dec, 'request', encodeDeliverEncapsulatedResponse(v, { requestId: 2, payload: auth }));
   assert.ok(ca.kind === 'DELIVER_ENCAPSULATED_RESPONSE' && ca.msg.nested?.kind === 'CHALLENGE_AUTH');
-  if (ca.kind === 'DELIVER_ENCAPSULATED_RESPONSE' && ca.msg.nested?.kind === 'CHALLENGE_AUTH') assert.equal(ca.msg.nested.msg.signature.length, S_REQ);
+  if (ca.kind === 'DELIVER_ENCAPSULATED_RESPONSE' && ca.msg.nested?.kind === 'CHALLENGE_AUTH')
+    assert.equal(ca.msg.nested.msg.signature.length, S_REQ);
 
   // Signed GET_ENDPOINT_INFO to the requester: only the encapsulated flag changes.
   const gei = encodeGetEndpointInfo(v, { subCode: 1, slot: 0, requestAttributes: 1, nonce: seq(32) });
-  feedChecked(dec, 'response', encodeEncapsulatedResponseAck(v, { requestId: 3, payloadType: EncapPayloadType.PRESENT, ackRequestId: 2, payload: gei }));
+  feedChecked(
+    dec,
+    'response',
+    encodeEncapsulatedResponseAck(v, {
+      requestId: 3,
+      payloadType: EncapPayloadType.PRESENT,
+      ackRequestId: 2,
+      payload: gei,
+    }),
+  );
   assert.equal(dec.state.encapEndpointInfoSignatureRequested, true);
   assert.equal(dec.state.endpointInfoSignatureRequested, false);
   const epi = encodeEndpointInfo(v, { slot: 0, nonce: seq(32, 2), epInfo: seq(13), signature: seq(S_REQ, 3) });
   const de = feedChecked(dec, 'request', encodeDeliverEncapsulatedResponse(v, { requestId: 3, payload: epi }));
   assert.ok(de.kind === 'DELIVER_ENCAPSULATED_RESPONSE' && de.msg.nested?.kind === 'ENDPOINT_INFO');
   // The requester may answer with an ERROR.
-  const err = feedChecked(dec, 'request', encodeDeliverEncapsulatedResponse(v, { requestId: 3, payload: encodeError(v, 0x05) }));
+  const err = feedChecked(
+    dec,
+    'request',
+    encodeDeliverEncapsulatedResponse(v, { requestId: 3, payload: encodeError(v, 0x05) }),
+  );
   assert.ok(err.kind === 'DELIVER_ENCAPSULATED_RESPONSE' && err.msg.nested?.kind === 'ERROR');
 
   // ReqSlotNumber (9 bytes: 3 of DOE padding) and the end of the flow.
-  const slotAck = feedChecked(dec, 'response', encodeEncapsulatedResponseAck(v, { requestId: 0, payloadType: EncapPayloadType.REQ_SLOT_NUMBER, ackRequestId: 3, reqSlotNumber: 3 }));
-  assert.ok(slotAck.kind === 'ENCAPSULATED_RESPONSE_ACK' && slotAck.msg.reqSlotNumber === 3 && slotAck.trailing.length === 3);
+  const slotAck = feedChecked(
+    dec,
+    'response',
+    encodeEncapsulatedResponseAck(v, {
+      requestId: 0,
+      payloadType: EncapPayloadType.REQ_SLOT_NUMBER,
+      ackRequestId: 3,
+      reqSlotNumber: 3,
+    }),
+  );
+  assert.ok(
+    slotAck.kind === 'ENCAPSULATED_RESPONSE_ACK' && slotAck.msg.reqSlotNumber === 3 && slotAck.trailing.length === 3,
+  );
   const done = feedChecked(dec, 'response', encodeEncapsulatedRequest(v, { requestId: 0, payload: new Uint8Array(0) }));
   assert.ok(done.kind === 'ENCAPSULATED_REQUEST' && done.msg.nested === undefined && done.msg.payload.length === 0);
 
@@ -542,19 +786,43 @@ test('encapsulated flow: a nested message that cannot be there is a DecodeError 
   const { dec, v } = sessionDecoder({ version: 0x13 });
   const before = dec.state;
   // GET_VERSION is not an encapsulated request; a response code is not a request.
-  let e = expectDecodeError(() => dec.feed('response', encodeEncapsulatedRequest(v, { requestId: 1, payload: encodeGetVersion() })), 'ENCAPSULATED_REQUEST.GET_VERSION', 'RequestResponseCode');
+  let e = expectDecodeError(
+    () => dec.feed('response', encodeEncapsulatedRequest(v, { requestId: 1, payload: encodeGetVersion() })),
+    'ENCAPSULATED_REQUEST.GET_VERSION',
+    'RequestResponseCode',
+  );
   assert.equal(e.offset, 5);
-  expectDecodeError(() => dec.feed('response', encodeEncapsulatedRequest(v, { requestId: 1, payload: encodeDigests(v, { digests: [] }) })), 'ENCAPSULATED_REQUEST.DIGESTS', 'RequestResponseCode');
+  expectDecodeError(
+    () =>
+      dec.feed('response', encodeEncapsulatedRequest(v, { requestId: 1, payload: encodeDigests(v, { digests: [] }) })),
+    'ENCAPSULATED_REQUEST.DIGESTS',
+    'RequestResponseCode',
+  );
   // MEASUREMENTS cannot be delivered by a requester.
   expectDecodeError(
-    () => dec.feed('request', encodeDeliverEncapsulatedResponse(v, { requestId: 1, payload: encodeMeasurements(v, { numberOfBlocks: 0, record: new Uint8Array(0), nonce: seq(32) }).message })),
+    () =>
+      dec.feed(
+        'request',
+        encodeDeliverEncapsulatedResponse(v, {
+          requestId: 1,
+          payload: encodeMeasurements(v, { numberOfBlocks: 0, record: new Uint8Array(0), nonce: seq(32) }).message,
+        }),
+      ),
     'DELIVER_ENCAPSULATED_RESPONSE.MEASUREMENTS',
     'RequestResponseCode',
   );
   // The nested message carries the outer version.
-  e = expectDecodeError(() => dec.feed('request', encodeDeliverEncapsulatedResponse(v, { requestId: 1, payload: encodeGetDigests(0x12) })), 'DELIVER_ENCAPSULATED_RESPONSE.GET_DIGESTS', 'RequestResponseCode');
   e = expectDecodeError(
-    () => dec.feed('response', encodeEncapsulatedResponseAck(v, { requestId: 2, payloadType: 1, payload: encodeGetDigests(0x12) })),
+    () => dec.feed('request', encodeDeliverEncapsulatedResponse(v, { requestId: 1, payload: encodeGetDigests(0x12) })),
+    'DELIVER_ENCAPSULATED_RESPONSE.GET_DIGESTS',
+    'RequestResponseCode',
+  );
+  e = expectDecodeError(
+    () =>
+      dec.feed(
+        'response',
+        encodeEncapsulatedResponseAck(v, { requestId: 2, payloadType: 1, payload: encodeGetDigests(0x12) }),
+      ),
     'ENCAPSULATED_RESPONSE_ACK.GET_DIGESTS',
     'SPDMVersion',
   );
@@ -568,10 +836,30 @@ test('encapsulated flow: a nested message that cannot be there is a DecodeError 
   );
   assert.equal(e.offset, 4 + 8);
   // Non-zero bytes after the nested message.
-  expectDecodeError(() => dec.feed('request', concat([encodeDeliverEncapsulatedResponse(v, { requestId: 1, payload: cert }), Uint8Array.of(0, 0, 0, 9)])), 'DELIVER_ENCAPSULATED_RESPONSE', 'trailing');
+  expectDecodeError(
+    () =>
+      dec.feed(
+        'request',
+        concat([encodeDeliverEncapsulatedResponse(v, { requestId: 1, payload: cert }), Uint8Array.of(0, 0, 0, 9)]),
+      ),
+    'DELIVER_ENCAPSULATED_RESPONSE',
+    'trailing',
+  );
   // PayloadType 1 needs a request; PayloadType 3 does not exist.
-  expectDecodeError(() => dec.feed('response', encodeEncapsulatedResponseAck(v, { requestId: 2, payloadType: 1, payload: new Uint8Array(0) })), 'ENCAPSULATED_RESPONSE_ACK', 'EncapsulatedRequest');
-  expectDecodeError(() => dec.feed('response', encodeEncapsulatedResponseAck(v, { requestId: 2, payloadType: 3 })), 'ENCAPSULATED_RESPONSE_ACK', 'Param2');
+  expectDecodeError(
+    () =>
+      dec.feed(
+        'response',
+        encodeEncapsulatedResponseAck(v, { requestId: 2, payloadType: 1, payload: new Uint8Array(0) }),
+      ),
+    'ENCAPSULATED_RESPONSE_ACK',
+    'EncapsulatedRequest',
+  );
+  expectDecodeError(
+    () => dec.feed('response', encodeEncapsulatedResponseAck(v, { requestId: 2, payloadType: 3 })),
+    'ENCAPSULATED_RESPONSE_ACK',
+    'Param2',
+  );
   assert.deepEqual(dec.state, before, 'failures leave the state alone');
 });
 
@@ -583,7 +871,17 @@ test('chunking: the large request and the large response are reassembled and dec
   const chunks = [large.subarray(0, 80), large.subarray(80, 160), large.subarray(160)];
   let last: DecodedMessage | undefined;
   chunks.forEach((chunk, i) => {
-    const d = feedChecked(dec, 'request', encodeChunkSend(v, { lastChunk: i === 2, handle: 5, chunkSeqNo: i, ...(i === 0 ? { largeMessageSize: large.length } : {}), chunk }));
+    const d = feedChecked(
+      dec,
+      'request',
+      encodeChunkSend(v, {
+        lastChunk: i === 2,
+        handle: 5,
+        chunkSeqNo: i,
+        ...(i === 0 ? { largeMessageSize: large.length } : {}),
+        chunk,
+      }),
+    );
     assert.equal(d.kind, 'CHUNK_SEND');
     if (i < 2) {
       assert.ok(d.kind === 'CHUNK_SEND' && d.large === undefined);
@@ -597,7 +895,11 @@ test('chunking: the large request and the large response are reassembled and dec
   // ACKs: without a response (6 bytes + 2 of DOE padding), then with the response to the large request.
   const plain = dec.feed('response', doe(encodeChunkSendAck(v, { handle: 5, chunkSeqNo: 1 })));
   assert.ok(plain.kind === 'CHUNK_SEND_ACK' && plain.msg.nested === undefined && plain.trailing.length === 2);
-  const ack = feedChecked(dec, 'response', encodeChunkSendAck(v, { handle: 5, chunkSeqNo: 2, payload: encodeSetCertificateRsp(v, { slot: 1 }) }));
+  const ack = feedChecked(
+    dec,
+    'response',
+    encodeChunkSendAck(v, { handle: 5, chunkSeqNo: 2, payload: encodeSetCertificateRsp(v, { slot: 1 }) }),
+  );
   assert.ok(ack.kind === 'CHUNK_SEND_ACK' && ack.msg.nested?.kind === 'SET_CERTIFICATE_RSP');
 
   // A large signed MEASUREMENTS fetched with CHUNK_GET after ERROR LargeResponse: decoded with
@@ -610,21 +912,58 @@ test('chunking: the large request and the large response are reassembled and dec
   let got: DecodedMessage | undefined;
   parts.forEach((chunk, i) => {
     feedChecked(dec, 'request', encodeChunkGet(v, { handle: 9, chunkSeqNo: i }));
-    got = feedChecked(dec, 'response', encodeChunkResponse(v, { lastChunk: i === 2, handle: 9, chunkSeqNo: i, ...(i === 0 ? { largeMessageSize: meas.length } : {}), chunk }));
+    got = feedChecked(
+      dec,
+      'response',
+      encodeChunkResponse(v, {
+        lastChunk: i === 2,
+        handle: 9,
+        chunkSeqNo: i,
+        ...(i === 0 ? { largeMessageSize: meas.length } : {}),
+        chunk,
+      }),
+    );
   });
   assert.ok(got?.kind === 'CHUNK_RESPONSE' && got.large?.kind === 'MEASUREMENTS');
-  if (got?.kind === 'CHUNK_RESPONSE' && got.large?.kind === 'MEASUREMENTS') assert.equal(got.large.msg.signature?.length, S);
+  if (got?.kind === 'CHUNK_RESPONSE' && got.large?.kind === 'MEASUREMENTS')
+    assert.equal(got.large.msg.signature?.length, S);
 });
 
 test('chunking: sequence, handle and size errors', () => {
   const { dec, v } = sessionDecoder();
-  const first = encodeChunkSend(v, { lastChunk: false, handle: 1, chunkSeqNo: 0, largeMessageSize: 100, chunk: seq(60) });
-  expectDecodeError(() => dec.feed('request', encodeChunkSend(v, { lastChunk: false, handle: 1, chunkSeqNo: 1, chunk: seq(10) })), 'CHUNK_SEND', 'ChunkSeqNo');
+  const first = encodeChunkSend(v, {
+    lastChunk: false,
+    handle: 1,
+    chunkSeqNo: 0,
+    largeMessageSize: 100,
+    chunk: seq(60),
+  });
+  expectDecodeError(
+    () => dec.feed('request', encodeChunkSend(v, { lastChunk: false, handle: 1, chunkSeqNo: 1, chunk: seq(10) })),
+    'CHUNK_SEND',
+    'ChunkSeqNo',
+  );
   dec.feed('request', first);
-  expectDecodeError(() => dec.feed('request', encodeChunkSend(v, { lastChunk: false, handle: 1, chunkSeqNo: 2, chunk: seq(10) })), 'CHUNK_SEND', 'ChunkSeqNo');
-  expectDecodeError(() => dec.feed('request', encodeChunkSend(v, { lastChunk: false, handle: 2, chunkSeqNo: 1, chunk: seq(10) })), 'CHUNK_SEND', 'Param2');
-  expectDecodeError(() => dec.feed('request', encodeChunkSend(v, { lastChunk: false, handle: 1, chunkSeqNo: 1, chunk: seq(41) })), 'CHUNK_SEND', 'ChunkSize');
-  expectDecodeError(() => dec.feed('request', encodeChunkSend(v, { lastChunk: true, handle: 1, chunkSeqNo: 1, chunk: seq(39) })), 'CHUNK_SEND', 'Param1');
+  expectDecodeError(
+    () => dec.feed('request', encodeChunkSend(v, { lastChunk: false, handle: 1, chunkSeqNo: 2, chunk: seq(10) })),
+    'CHUNK_SEND',
+    'ChunkSeqNo',
+  );
+  expectDecodeError(
+    () => dec.feed('request', encodeChunkSend(v, { lastChunk: false, handle: 2, chunkSeqNo: 1, chunk: seq(10) })),
+    'CHUNK_SEND',
+    'Param2',
+  );
+  expectDecodeError(
+    () => dec.feed('request', encodeChunkSend(v, { lastChunk: false, handle: 1, chunkSeqNo: 1, chunk: seq(41) })),
+    'CHUNK_SEND',
+    'ChunkSize',
+  );
+  expectDecodeError(
+    () => dec.feed('request', encodeChunkSend(v, { lastChunk: true, handle: 1, chunkSeqNo: 1, chunk: seq(39) })),
+    'CHUNK_SEND',
+    'Param1',
+  );
   // The reassembled bytes must be one whole request (these 100 bytes are not) ...
   expectDecodeError(
     () => dec.feed('request', encodeChunkSend(v, { lastChunk: true, handle: 1, chunkSeqNo: 1, chunk: seq(40) })),
@@ -632,13 +971,25 @@ test('chunking: sequence, handle and size errors', () => {
     /^LargeMessage\(/,
   );
   const big = new ConversationDecoder(dec.state);
-  big.feed('request', encodeChunkSend(v, { lastChunk: false, handle: 1, chunkSeqNo: 0, largeMessageSize: 8, chunk: encodeHeartbeat(v) }));
-  expectDecodeError(() => big.feed('request', encodeChunkSend(v, { lastChunk: true, handle: 1, chunkSeqNo: 1, chunk: new Uint8Array(4) })), 'CHUNK_SEND', 'LargeMessage(HEARTBEAT).LargeMessageSize');
+  big.feed(
+    'request',
+    encodeChunkSend(v, { lastChunk: false, handle: 1, chunkSeqNo: 0, largeMessageSize: 8, chunk: encodeHeartbeat(v) }),
+  );
+  expectDecodeError(
+    () =>
+      big.feed('request', encodeChunkSend(v, { lastChunk: true, handle: 1, chunkSeqNo: 1, chunk: new Uint8Array(4) })),
+    'CHUNK_SEND',
+    'LargeMessage(HEARTBEAT).LargeMessageSize',
+  );
   // ... and not a chunk message itself.
   const nested = new ConversationDecoder(dec.state);
   const inner = encodeChunkGet(v, { handle: 1, chunkSeqNo: 0 });
   expectDecodeError(
-    () => nested.feed('request', encodeChunkSend(v, { lastChunk: true, handle: 3, chunkSeqNo: 0, largeMessageSize: inner.length, chunk: inner })),
+    () =>
+      nested.feed(
+        'request',
+        encodeChunkSend(v, { lastChunk: true, handle: 3, chunkSeqNo: 0, largeMessageSize: inner.length, chunk: inner }),
+      ),
     'CHUNK_SEND',
     'LargeMessage(CHUNK_GET).RequestResponseCode',
   );

@@ -45,8 +45,16 @@ test('pairing roles, from decoded messages and from bytes', () => {
   const d = new ConversationDecoder();
   const get = d.feed('request', encodeGetVersion());
   assert.equal(pairingRole(get), 'request');
-  assert.equal(pairingRole(d.feed('response', encodeVersion([{ major: 1, minor: 2, update: 0, alpha: 0 }]))), 'response');
-  const notReady = encodeResponseNotReady(0x12, { rdtExponent: 1, requestCode: RequestCode.GET_MEASUREMENTS, token: 7, rdtm: 1 });
+  assert.equal(
+    pairingRole(d.feed('response', encodeVersion([{ major: 1, minor: 2, update: 0, alpha: 0 }]))),
+    'response',
+  );
+  const notReady = encodeResponseNotReady(0x12, {
+    rdtExponent: 1,
+    requestCode: RequestCode.GET_MEASUREMENTS,
+    token: 7,
+    rdtm: 1,
+  });
   assert.equal(pairingRole(d.feed('response', notReady)), 'not-ready');
   const rir = encodeRespondIfReady(0x12, RequestCode.GET_MEASUREMENTS, 7);
   assert.equal(pairingRole(d.feed('request', rir)), 'respond-if-ready');

@@ -30,8 +30,12 @@ for (const t of TARGETS) {
   test(`property: ${t.name} on random bodies behind a plausible header`, () => {
     const prefix =
       t.code !== undefined
-        ? fc.tuple(anyVersion, fc.integer({ min: 0, max: 255 }), fc.integer({ min: 0, max: 255 })).map(([v, p1, p2]) => Uint8Array.of(v, t.code ?? 0, p1, p2))
-        : fc.tuple(fc.integer({ min: 0, max: 4 }), fc.integer({ min: 0, max: 6 })).map(([n, len]) => Uint8Array.of(n, 0, 0, 0, 0, len, 4, 0));
+        ? fc
+            .tuple(anyVersion, fc.integer({ min: 0, max: 255 }), fc.integer({ min: 0, max: 255 }))
+            .map(([v, p1, p2]) => Uint8Array.of(v, t.code ?? 0, p1, p2))
+        : fc
+            .tuple(fc.integer({ min: 0, max: 4 }), fc.integer({ min: 0, max: 6 }))
+            .map(([n, len]) => Uint8Array.of(n, 0, 0, 0, 0, len, 4, 0));
     fc.assert(
       fc.property(prefix, fc.uint8Array({ maxLength: 300 }), (p, body) => {
         const b = new Uint8Array(p.length + body.length);
@@ -104,7 +108,8 @@ test('property: ConversationDecoder over sequences of mutated messages', () => {
           // Trailing bytes are zeros; more than dword padding explains is reported as an anomaly
           // (the observer's view of an over-sized message), never passed over silently.
           assert.ok(d.trailing.every((x) => x === 0));
-          if (d.trailing.length > 3) assert.ok('anomaly' in d && typeof d.anomaly === 'string', 'excess zeros carry an anomaly');
+          if (d.trailing.length > 3)
+            assert.ok('anomaly' in d && typeof d.anomaly === 'string', 'excess zeros carry an anomaly');
         } catch (e) {
           // A malformed message is a DecodeError; one past a bound (e.g. a LargeMessageSize over
           // largeMessageBytes) a LimitError: both typed, anything else is a defect.
@@ -121,35 +126,46 @@ test('property: ConversationDecoder over libspdm captures with a few bytes chang
   // The clear messages of two captures (DOE 1.3 and MCTP 1.4), without the index-by-index
   // GET_MEASUREMENTS / ERROR walk: every session, encapsulation and 1.3 message stays in.
   const conversations = ['doe-v13.json', 'mctp-default.json'].map((f) => {
-    const cap = JSON.parse(readFileSync(join(libspdmVectors(), 'captures', f), 'utf8')) as { messages: { kind: string; direction: string; payload: string }[] };
+    const cap = JSON.parse(readFileSync(join(libspdmVectors(), 'captures', f), 'utf8')) as {
+      messages: { kind: string; direction: string; payload: string }[];
+    };
     return cap.messages
       .filter((m) => m.kind === 'spdm' && !/^..(e0|60|7f)/.test(m.payload))
       .map((m) => ({ direction: m.direction as 'request' | 'response', bytes: fromHex(m.payload) }));
   });
-  const edit = fc.record({ message: fc.nat(), at: fc.nat(), value: fc.integer({ min: 0, max: 255 }), cut: fc.boolean() });
+  const edit = fc.record({
+    message: fc.nat(),
+    at: fc.nat(),
+    value: fc.integer({ min: 0, max: 255 }),
+    cut: fc.boolean(),
+  });
   fc.assert(
-    fc.property(fc.integer({ min: 0, max: conversations.length - 1 }), fc.array(edit, { minLength: 1, maxLength: 3 }), (which, edits) => {
-      const msgs = (conversations[which] ?? []).map((m) => ({ ...m, bytes: m.bytes.slice() }));
-      for (const e of edits) {
-        const m = msgs[e.message % msgs.length];
-        if (!m || m.bytes.length === 0) continue;
-        if (e.cut) m.bytes = m.bytes.slice(0, e.at % m.bytes.length);
-        else m.bytes[e.at % m.bytes.length] = e.value;
-      }
-      const dec = new ConversationDecoder();
-      for (const m of msgs) {
-        try {
-          const d = dec.feed(m.direction, m.bytes);
-          const raw = d.kind === 'other' ? d.raw : d.msg.raw;
-          assert.equal(raw.length + d.trailing.length, m.bytes.length, 'message + trailing = payload');
-        } catch (e) {
-          // A malformed message is a DecodeError; one past a bound (e.g. a LargeMessageSize over
-          // largeMessageBytes) a LimitError: both typed, anything else is a defect.
-          if (!(e instanceof DecodeError) && !(e instanceof LimitError)) throw e;
+    fc.property(
+      fc.integer({ min: 0, max: conversations.length - 1 }),
+      fc.array(edit, { minLength: 1, maxLength: 3 }),
+      (which, edits) => {
+        const msgs = (conversations[which] ?? []).map((m) => ({ ...m, bytes: m.bytes.slice() }));
+        for (const e of edits) {
+          const m = msgs[e.message % msgs.length];
+          if (!m || m.bytes.length === 0) continue;
+          if (e.cut) m.bytes = m.bytes.slice(0, e.at % m.bytes.length);
+          else m.bytes[e.at % m.bytes.length] = e.value;
         }
-      }
-      return true;
-    }),
+        const dec = new ConversationDecoder();
+        for (const m of msgs) {
+          try {
+            const d = dec.feed(m.direction, m.bytes);
+            const raw = d.kind === 'other' ? d.raw : d.msg.raw;
+            assert.equal(raw.length + d.trailing.length, m.bytes.length, 'message + trailing = payload');
+          } catch (e) {
+            // A malformed message is a DecodeError; one past a bound (e.g. a LargeMessageSize over
+            // largeMessageBytes) a LimitError: both typed, anything else is a defect.
+            if (!(e instanceof DecodeError) && !(e instanceof LimitError)) throw e;
+          }
+        }
+        return true;
+      },
+    ),
     { numRuns: 150 },
   );
 });

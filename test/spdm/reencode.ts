@@ -138,9 +138,15 @@ export function reencode(d: DecodedSpdmMessage): Uint8Array {
     case 'GET_ENCAPSULATED_REQUEST':
       return encodeGetEncapsulatedRequest(d.msg.version);
     case 'ENCAPSULATED_REQUEST':
-      return encodeEncapsulatedRequest(d.msg.version, { requestId: d.msg.requestId, payload: d.msg.nested ? reencode(d.msg.nested) : EMPTY });
+      return encodeEncapsulatedRequest(d.msg.version, {
+        requestId: d.msg.requestId,
+        payload: d.msg.nested ? reencode(d.msg.nested) : EMPTY,
+      });
     case 'DELIVER_ENCAPSULATED_RESPONSE':
-      return encodeDeliverEncapsulatedResponse(d.msg.version, { requestId: d.msg.requestId, payload: d.msg.nested ? reencode(d.msg.nested) : d.msg.payload });
+      return encodeDeliverEncapsulatedResponse(d.msg.version, {
+        requestId: d.msg.requestId,
+        payload: d.msg.nested ? reencode(d.msg.nested) : d.msg.payload,
+      });
     case 'ENCAPSULATED_RESPONSE_ACK': {
       const { nested, ...rest } = d.msg;
       const payload = d.msg.payloadType === EncapPayloadType.PRESENT && nested ? reencode(nested) : EMPTY;
@@ -173,7 +179,10 @@ export function reencode(d: DecodedSpdmMessage): Uint8Array {
     case 'CHUNK_SEND':
       return encodeChunkSend(d.msg.version, d.msg);
     case 'CHUNK_SEND_ACK':
-      return encodeChunkSendAck(d.msg.version, { ...d.msg, payload: d.msg.nested ? reencode(d.msg.nested) : d.msg.payload });
+      return encodeChunkSendAck(d.msg.version, {
+        ...d.msg,
+        payload: d.msg.nested ? reencode(d.msg.nested) : d.msg.payload,
+      });
     case 'CHUNK_GET':
       return encodeChunkGet(d.msg.version, d.msg);
     case 'CHUNK_RESPONSE':

@@ -258,8 +258,20 @@ for (const entries of [
 }
 
 // ---------------------------------------------------------------- GET_CAPABILITIES / CAPABILITIES
-const reqFlags: Record<number, number> = { 0x10: 0, 0x11: 0x0000f7c6, 0x12: 0x0002f7c6, 0x13: 0x0882f7c6, 0x14: 0x8882f7c6 };
-const rspFlags: Record<number, number> = { 0x10: 0x37, 0x11: 0x0000fbf7, 0x12: 0x001afbf7, 0x13: 0x399afbf7, 0x14: 0xb99afbf7 };
+const reqFlags: Record<number, number> = {
+  0x10: 0,
+  0x11: 0x0000f7c6,
+  0x12: 0x0002f7c6,
+  0x13: 0x0882f7c6,
+  0x14: 0x8882f7c6,
+};
+const rspFlags: Record<number, number> = {
+  0x10: 0x37,
+  0x11: 0x0000fbf7,
+  0x12: 0x001afbf7,
+  0x13: 0x399afbf7,
+  0x14: 0xb99afbf7,
+};
 for (const v of VERSIONS) {
   const f: CapabilitiesFields = {
     version: v,
@@ -452,14 +464,26 @@ for (const v of VERSIONS) {
     { v: 0x10, hash: 48, multi: false, digests: [0, 1].map((slot) => ({ slot, digest: seq(48, slot) })) },
     { v: 0x11, hash: 32, multi: false, digests: [{ slot: 0, digest: seq(32, 9) }] },
     { v: 0x12, hash: 32, multi: false, digests: [0, 7].map((slot) => ({ slot, digest: seq(32, slot) })) },
-    { v: 0x13, hash: 48, multi: false, supported: 0xff, digests: [0, 1, 4].map((slot) => ({ slot, digest: seq(48, slot) })) },
+    {
+      v: 0x13,
+      hash: 48,
+      multi: false,
+      supported: 0xff,
+      digests: [0, 1, 4].map((slot) => ({ slot, digest: seq(48, slot) })),
+    },
     { v: 0x13, hash: 48, multi: false, supported: 0x01, digests: [] },
     {
       v: 0x13,
       hash: 48,
       multi: true,
       supported: 0x13,
-      digests: [0, 1, 4].map((slot) => ({ slot, digest: seq(48, slot), keyPairId: slot + 1, certificateInfo: 1 + (slot % 3), keyUsageMask: 0x000f ^ slot })),
+      digests: [0, 1, 4].map((slot) => ({
+        slot,
+        digest: seq(48, slot),
+        keyPairId: slot + 1,
+        certificateInfo: 1 + (slot % 3),
+        keyUsageMask: 0x000f ^ slot,
+      })),
     },
     {
       v: 0x14,
@@ -474,7 +498,11 @@ for (const v of VERSIONS) {
     const mask = c.digests.reduce((m, d) => m | (1 << d.slot), 0);
     add({
       name: `DIGESTS ${vname(c.v)} ${n} slot(s)${c.multi ? ' multi-key' : ''}`,
-      bytes: encodeDigests(c.v, { ...(c.supported !== undefined ? { supportedSlotMask: c.supported } : {}), digests: c.digests }, c.multi),
+      bytes: encodeDigests(
+        c.v,
+        { ...(c.supported !== undefined ? { supportedSlotMask: c.supported } : {}), digests: c.digests },
+        c.multi,
+      ),
       length: 4 + n * c.hash + (c.multi ? 4 * n : 0),
       messageName: 'DIGESTS',
       decode: (b: Uint8Array) => decodeDigests(b, { hashSize: c.hash, multiKeyConn: c.multi }),
@@ -502,7 +530,14 @@ for (const v of VERSIONS) {
       messageName: 'GET_CERTIFICATE',
       decode: decodeGetCertificate,
       encode: (m) => encodeGetCertificate(m.version, m),
-      fields: { version: c.v, slot: c.slot, offset: c.offset, length: c.length, slotSizeRequested: c.slotSizeRequested, large: c.large },
+      fields: {
+        version: c.v,
+        slot: c.slot,
+        offset: c.offset,
+        length: c.length,
+        slotSizeRequested: c.slotSizeRequested,
+        large: c.large,
+      },
       params: c.params,
     });
   }
@@ -512,7 +547,15 @@ for (const v of VERSIONS) {
     { v: 0x10, slot: 0, certModel: 0, portion: seq(100), remainderLength: 0x200, large: false, params: [0, 0] },
     { v: 0x12, slot: 5, certModel: 0, portion: seq(0x400, 3), remainderLength: 0, large: false, params: [5, 0] },
     // 1.3 SlotSizeRequested answer: no portion, the whole chain size as remainder.
-    { v: 0x13, slot: 3, certModel: 2, portion: new Uint8Array(0), remainderLength: 0x677, large: false, params: [3, 2] },
+    {
+      v: 0x13,
+      slot: 3,
+      certModel: 2,
+      portion: new Uint8Array(0),
+      remainderLength: 0x677,
+      large: false,
+      params: [3, 2],
+    },
     { v: 0x14, slot: 4, certModel: 1, portion: seq(300, 5), remainderLength: 70000, large: true, params: [0x84, 1] },
   ] as const;
   for (const c of cases) {
@@ -523,7 +566,14 @@ for (const v of VERSIONS) {
       messageName: 'CERTIFICATE',
       decode: decodeCertificate,
       encode: (m) => encodeCertificate(m.version, m),
-      fields: { version: c.v, slot: c.slot, certModel: c.certModel, portion: c.portion, remainderLength: c.remainderLength, large: c.large },
+      fields: {
+        version: c.v,
+        slot: c.slot,
+        certModel: c.certModel,
+        portion: c.portion,
+        remainderLength: c.remainderLength,
+        large: c.large,
+      },
       params: c.params,
     });
   }
@@ -543,7 +593,12 @@ for (const v of VERSIONS) {
     const requesterContext = c.v >= 0x13 ? seq(8, 0x11) : undefined;
     add({
       name: `CHALLENGE ${vname(c.v)} slot ${c.slot} type ${c.msh}`,
-      bytes: encodeChallenge(c.v, { slot: c.slot, measurementSummaryHashType: c.msh, nonce, ...(requesterContext ? { requesterContext } : {}) }),
+      bytes: encodeChallenge(c.v, {
+        slot: c.slot,
+        measurementSummaryHashType: c.msh,
+        nonce,
+        ...(requesterContext ? { requesterContext } : {}),
+      }),
       length: c.v >= 0x13 ? 44 : 36,
       messageName: 'CHALLENGE',
       decode: decodeChallenge,
@@ -588,7 +643,8 @@ for (const v of VERSIONS) {
       bytes: message,
       length: unsignedLength + c.S,
       messageName: 'CHALLENGE_AUTH',
-      decode: (b: Uint8Array) => decodeChallengeAuth(b, { hashSize: c.H, signatureSize: c.S, measurementSummaryHashRequested: c.msh }),
+      decode: (b: Uint8Array) =>
+        decodeChallengeAuth(b, { hashSize: c.H, signatureSize: c.S, measurementSummaryHashRequested: c.msh }),
       encode: (m) => encodeChallengeAuth(m.version, m, m.signature).message,
       fields: {
         version: c.v,
@@ -624,7 +680,13 @@ for (const v of VERSIONS) {
     const signed = (c.attrs & 1) === 1;
     const nonce = signed ? seq(32, 0x70) : undefined;
     const requesterContext = c.v >= 0x13 ? seq(8, 0x11) : undefined;
-    const m = { attributes: c.attrs, operation: c.op, ...(nonce ? { nonce } : {}), ...(c.slot !== undefined ? { slot: c.slot } : {}), ...(requesterContext ? { requesterContext } : {}) };
+    const m = {
+      attributes: c.attrs,
+      operation: c.op,
+      ...(nonce ? { nonce } : {}),
+      ...(c.slot !== undefined ? { slot: c.slot } : {}),
+      ...(requesterContext ? { requesterContext } : {}),
+    };
     add({
       name: `GET_MEASUREMENTS ${vname(c.v)} attrs ${c.attrs} op ${c.op}`,
       bytes: encodeGetMeasurements(c.v, m),
@@ -632,7 +694,15 @@ for (const v of VERSIONS) {
       messageName: 'GET_MEASUREMENTS',
       decode: decodeGetMeasurements,
       encode: (d) => encodeGetMeasurements(d.version, d),
-      fields: { version: c.v, attributes: c.attrs, signatureRequested: signed, operation: c.op, nonce, slot: c.slot, requesterContext },
+      fields: {
+        version: c.v,
+        attributes: c.attrs,
+        signatureRequested: signed,
+        operation: c.op,
+        nonce,
+        slot: c.slot,
+        requesterContext,
+      },
       params: [c.attrs, c.op],
     });
   }
@@ -667,7 +737,11 @@ function expectedBlock(d: BlockDef): MeasurementBlock {
 }
 
 const digestDef: BlockDef = { index: 1, spec: 1, dmtf: { raw: false, type: 0, value: seq(48, 0x80) } };
-const rawDef: BlockDef = { index: 2, spec: 1, dmtf: { raw: true, type: 6, value: new TextEncoder().encode('fw-1.2.3') } };
+const rawDef: BlockDef = {
+  index: 2,
+  spec: 1,
+  dmtf: { raw: true, type: 6, value: new TextEncoder().encode('fw-1.2.3') },
+};
 const deviceModeDef: BlockDef = { index: 0xfe, spec: 1, dmtf: { raw: true, type: 5, value: seq(16, 0x90) } };
 const vendorSpecDef: BlockDef = { index: 0x10, spec: 0x00, measurement: seq(9, 0xa0) };
 const digestBlock = blockBytes(digestDef);
@@ -693,7 +767,16 @@ const vendorSpecBlock = blockBytes(vendorSpecDef);
     const signature = c.S ? seq(c.S, 0xd0) : undefined;
     const { message, unsigned } = encodeMeasurements(
       c.v,
-      { totalIndices: c.total, slot: c.slot, contentChanged: c.cc, numberOfBlocks: c.blocks.length, record, nonce, opaqueData: c.opaque, ...(requesterContext ? { requesterContext } : {}) },
+      {
+        totalIndices: c.total,
+        slot: c.slot,
+        contentChanged: c.cc,
+        numberOfBlocks: c.blocks.length,
+        record,
+        nonce,
+        opaqueData: c.opaque,
+        ...(requesterContext ? { requesterContext } : {}),
+      },
       signature,
     );
     const unsignedLength = 8 + record.length + 32 + 2 + c.opaque.length + (c.v >= 0x13 ? 8 : 0);
@@ -749,9 +832,10 @@ Object.entries(ErrorCode).forEach(([name, code], i) => {
   const v = VERSIONS[i % VERSIONS.length] ?? 0x12;
   const ext = EXTENDED_ERROR_DATA[code] ?? new Uint8Array(0);
   const errorData = code === ErrorCode.UnsupportedRequest ? 0xe4 : code === ErrorCode.VendorDefined ? 3 : 0;
-  const bytes = code === ErrorCode.ResponseNotReady
-    ? encodeResponseNotReady(v, { rdtExponent: 12, requestCode: 0x83, token: 7, rdtm: 3 })
-    : encodeError(v, code, errorData, ext);
+  const bytes =
+    code === ErrorCode.ResponseNotReady
+      ? encodeResponseNotReady(v, { rdtExponent: 12, requestCode: 0x83, token: 7, rdtm: 3 })
+      : encodeError(v, code, errorData, ext);
   add({
     name: `ERROR ${vname(v)} ${name}`,
     bytes,
@@ -764,7 +848,8 @@ Object.entries(ErrorCode).forEach(([name, code], i) => {
       errorCode: code,
       errorData,
       extendedData: ext,
-      notReady: code === ErrorCode.ResponseNotReady ? { rdtExponent: 12, requestCode: 0x83, token: 7, rdtm: 3 } : undefined,
+      notReady:
+        code === ErrorCode.ResponseNotReady ? { rdtExponent: 12, requestCode: 0x83, token: 7, rdtm: 3 } : undefined,
       responseSize: code === ErrorCode.ResponseTooLarge ? 0x12345 : undefined,
       largeResponseHandle: code === ErrorCode.LargeResponse ? 9 : undefined,
     },
@@ -832,14 +917,19 @@ for (const [v, requestCode, token] of [
 // ================================================================ 1.1+ sessions, encapsulation, 1.2/1.3/1.4 additions
 const none = new Uint8Array(0);
 /** A NestedDecoder from a plain decoder. */
-function nd<T extends { readonly raw: Uint8Array }>(decode: (b: Uint8Array) => T): (b: Uint8Array) => { value: T; raw: Uint8Array } {
+function nd<T extends { readonly raw: Uint8Array }>(
+  decode: (b: Uint8Array) => T,
+): (b: Uint8Array) => { value: T; raw: Uint8Array } {
   return (b) => {
     const value = decode(b);
     return { value, raw: value.raw };
   };
 }
 /** DSP0277 SupportedVersion(1.0, 1.1) opaque data, in the form each version uses. */
-const smOpaque11 = encodeOpaqueData([{ registryId: 0, vendorId: none, data: Uint8Array.of(1, 1, 2, 0x00, 0x10, 0x00, 0x11) }], 'dsp0277-1.0');
+const smOpaque11 = encodeOpaqueData(
+  [{ registryId: 0, vendorId: none, data: Uint8Array.of(1, 1, 2, 0x00, 0x10, 0x00, 0x11) }],
+  'dsp0277-1.0',
+);
 const smOpaque12 = encodeOpaqueData([
   { registryId: 0, vendorId: none, data: Uint8Array.of(1, 1, 2, 0x00, 0x10, 0x00, 0x11) },
   { registryId: 0, vendorId: none, data: Uint8Array.of(1, 2, 64) },
@@ -853,7 +943,15 @@ for (const c of [
   // 1.4 ML-KEM-512: the requester sends its encapsulation key.
   { v: 0x14, D: 800, msh: 0x00, slot: 1, policy: 2, opaque: none },
 ]) {
-  const f = { measurementSummaryHashType: c.msh, slot: c.slot, reqSessionId: 0xfffe, sessionPolicy: c.policy, randomData: seq(32, 0x21), exchangeData: seq(c.D, 0x33), opaqueData: c.opaque };
+  const f = {
+    measurementSummaryHashType: c.msh,
+    slot: c.slot,
+    reqSessionId: 0xfffe,
+    sessionPolicy: c.policy,
+    randomData: seq(32, 0x21),
+    exchangeData: seq(c.D, 0x33),
+    opaqueData: c.opaque,
+  };
   add({
     name: `KEY_EXCHANGE ${vname(c.v)} D=${c.D}`,
     bytes: encodeKeyExchange(c.v, f),
@@ -894,9 +992,21 @@ for (const c of [
     length: unsignedLength + c.S + (c.clear ? 0 : c.H),
     messageName: 'KEY_EXCHANGE_RSP',
     decode: (b: Uint8Array) =>
-      decodeKeyExchangeRsp(b, { hashSize: c.H, signatureSize: c.S, exchangeDataSize: c.D, measurementSummaryHashPresent: c.msh, handshakeInTheClear: c.clear }),
+      decodeKeyExchangeRsp(b, {
+        hashSize: c.H,
+        signatureSize: c.S,
+        exchangeDataSize: c.D,
+        measurementSummaryHashPresent: c.msh,
+        handshakeInTheClear: c.clear,
+      }),
     encode: (m) => encodeKeyExchangeRsp(m.version, m),
-    fields: { version: c.v, ...f, measurementSummaryHash, responderVerifyData, unsigned: bytes.subarray(0, unsignedLength) },
+    fields: {
+      version: c.v,
+      ...f,
+      measurementSummaryHash,
+      responderVerifyData,
+      unsigned: bytes.subarray(0, unsignedLength),
+    },
     params: [0xf0, 0],
   });
 }
@@ -910,7 +1020,13 @@ for (const c of [
   { v: 0x14, H: 48, S: 96, slot: 2, opaque: none },
 ]) {
   const signature = c.S ? seq(c.S, 0x77) : undefined;
-  const f = { signatureIncluded: c.S > 0, reqSlotId: c.slot, opaqueData: c.opaque, ...(signature ? { signature } : {}), requesterVerifyData: seq(c.H, 0x88) };
+  const f = {
+    signatureIncluded: c.S > 0,
+    reqSlotId: c.slot,
+    opaqueData: c.opaque,
+    ...(signature ? { signature } : {}),
+    requesterVerifyData: seq(c.H, 0x88),
+  };
   const unsignedLength = 4 + (c.v >= 0x14 ? 2 + c.opaque.length : 0);
   const bytes = encodeFinish(c.v, f);
   add({
@@ -950,7 +1066,14 @@ for (const c of [
   { v: 0x12, msh: 0x01, policy: 1, hint: pskHint, ctx: 64, opaque: smOpaque12 },
   { v: 0x14, msh: 0x00, policy: 3, hint: none, ctx: 32, opaque: none },
 ]) {
-  const f = { measurementSummaryHashType: c.msh, sessionPolicy: c.policy, reqSessionId: 0xfffc, pskHint: c.hint, requesterContext: seq(c.ctx, 0x12), opaqueData: c.opaque };
+  const f = {
+    measurementSummaryHashType: c.msh,
+    sessionPolicy: c.policy,
+    reqSessionId: 0xfffc,
+    pskHint: c.hint,
+    requesterContext: seq(c.ctx, 0x12),
+    opaqueData: c.opaque,
+  };
   add({
     name: `PSK_EXCHANGE ${vname(c.v)}${c.hint.length ? ' with hint' : ''}`,
     bytes: encodePskExchange(c.v, f),
@@ -968,7 +1091,14 @@ for (const c of [
   { v: 0x14, H: 32, msh: true, ctx: 0, opaque: none },
 ]) {
   const measurementSummaryHash = c.msh ? seq(c.H, 0x45) : undefined;
-  const f = { heartbeatPeriod: 0x0a, rspSessionId: 0xfffb, ...(measurementSummaryHash ? { measurementSummaryHash } : {}), responderContext: seq(c.ctx, 0x13), opaqueData: c.opaque, responderVerifyData: seq(c.H, 0x56) };
+  const f = {
+    heartbeatPeriod: 0x0a,
+    rspSessionId: 0xfffb,
+    ...(measurementSummaryHash ? { measurementSummaryHash } : {}),
+    responderContext: seq(c.ctx, 0x13),
+    opaqueData: c.opaque,
+    responderVerifyData: seq(c.H, 0x56),
+  };
   add({
     name: `PSK_EXCHANGE_RSP ${vname(c.v)}${c.msh ? ' with summary hash' : ''} context ${c.ctx}`,
     bytes: encodePskExchangeRsp(c.v, f),
@@ -1011,8 +1141,24 @@ for (const c of [
 }
 
 // ---------------------------------------------------------------- HEARTBEAT, KEY_UPDATE, END_SESSION
-add({ name: 'HEARTBEAT 1.1', bytes: encodeHeartbeat(0x11), length: 4, messageName: 'HEARTBEAT', decode: decodeHeartbeat, encode: (m) => encodeHeartbeat(m.version), fields: { version: 0x11 } });
-add({ name: 'HEARTBEAT_ACK 1.3', bytes: encodeHeartbeatAck(0x13), length: 4, messageName: 'HEARTBEAT_ACK', decode: decodeHeartbeatAck, encode: (m) => encodeHeartbeatAck(m.version), fields: { version: 0x13 } });
+add({
+  name: 'HEARTBEAT 1.1',
+  bytes: encodeHeartbeat(0x11),
+  length: 4,
+  messageName: 'HEARTBEAT',
+  decode: decodeHeartbeat,
+  encode: (m) => encodeHeartbeat(m.version),
+  fields: { version: 0x11 },
+});
+add({
+  name: 'HEARTBEAT_ACK 1.3',
+  bytes: encodeHeartbeatAck(0x13),
+  length: 4,
+  messageName: 'HEARTBEAT_ACK',
+  decode: decodeHeartbeatAck,
+  encode: (m) => encodeHeartbeatAck(m.version),
+  fields: { version: 0x13 },
+});
 for (const [v, operation, tag] of [
   [0x11, KeyUpdateOperation.UPDATE_KEY, 0x01],
   [0x12, KeyUpdateOperation.UPDATE_ALL_KEYS, 0x7f],
@@ -1051,7 +1197,15 @@ for (const clear of [false, true]) {
     params: [clear ? 1 : 0, 0],
   });
 }
-add({ name: 'END_SESSION_ACK 1.2', bytes: encodeEndSessionAck(0x12), length: 4, messageName: 'END_SESSION_ACK', decode: decodeEndSessionAck, encode: (m) => encodeEndSessionAck(m.version), fields: { version: 0x12 } });
+add({
+  name: 'END_SESSION_ACK 1.2',
+  bytes: encodeEndSessionAck(0x12),
+  length: 4,
+  messageName: 'END_SESSION_ACK',
+  decode: decodeEndSessionAck,
+  encode: (m) => encodeEndSessionAck(m.version),
+  fields: { version: 0x12 },
+});
 
 // ---------------------------------------------------------------- encapsulated requests
 for (const v of [0x11, 0x14]) {
@@ -1073,7 +1227,11 @@ for (const v of [0x11, 0x14]) {
     length: 8,
     messageName: 'ENCAPSULATED_REQUEST',
     decode: (b: Uint8Array) => decodeEncapsulatedRequest(b, nd(decodeGetDigests)),
-    encode: (m) => encodeEncapsulatedRequest(m.version, { requestId: m.requestId, payload: m.nested ? encodeGetDigests(m.nested.version) : none }),
+    encode: (m) =>
+      encodeEncapsulatedRequest(m.version, {
+        requestId: m.requestId,
+        payload: m.nested ? encodeGetDigests(m.nested.version) : none,
+      }),
     fields: { version: 0x11, requestId: 1, payload: getDigests11, nested: { raw: getDigests11, version: 0x11 } },
     params: [1, 0],
     // The 4-byte prefix is an ENCAPSULATED_REQUEST without a request.
@@ -1086,7 +1244,11 @@ for (const v of [0x11, 0x14]) {
     length: 20,
     messageName: 'ENCAPSULATED_REQUEST',
     decode: (b: Uint8Array) => decodeEncapsulatedRequest(b, nd(decodeGetCertificate)),
-    encode: (m) => encodeEncapsulatedRequest(m.version, { requestId: m.requestId, payload: m.nested ? encodeGetCertificate(m.version, m.nested) : none }),
+    encode: (m) =>
+      encodeEncapsulatedRequest(m.version, {
+        requestId: m.requestId,
+        payload: m.nested ? encodeGetCertificate(m.version, m.nested) : none,
+      }),
     fields: { version: 0x14, requestId: 7, payload: getCert },
     params: [7, 0],
     prefixDecodes: (n) => n === 4,
@@ -1118,41 +1280,101 @@ for (const v of [0x11, 0x14]) {
     bytes: encodeDeliverEncapsulatedResponse(0x12, { requestId: 1, payload: digests }),
     length: 4 + 4 + 64,
     messageName: 'DELIVER_ENCAPSULATED_RESPONSE',
-    decode: (b: Uint8Array) => decodeDeliverEncapsulatedResponse(b, nd((x) => decodeDigests(x, { hashSize: 32 }))),
-    encode: (m) => encodeDeliverEncapsulatedResponse(m.version, { requestId: m.requestId, payload: m.nested ? encodeDigests(m.version, m.nested) : none }),
+    decode: (b: Uint8Array) =>
+      decodeDeliverEncapsulatedResponse(
+        b,
+        nd((x) => decodeDigests(x, { hashSize: 32 })),
+      ),
+    encode: (m) =>
+      encodeDeliverEncapsulatedResponse(m.version, {
+        requestId: m.requestId,
+        payload: m.nested ? encodeDigests(m.version, m.nested) : none,
+      }),
     fields: { version: 0x12, requestId: 1, payload: digests },
     params: [1, 0],
   });
-  const auth = encodeChallengeAuth(0x13, { slot: 0, slotMask: 0x07, certChainHash: seq(48, 1), nonce: seq(32, 2), requesterContext: seq(8, 3) }, seq(384, 4)).message;
+  const auth = encodeChallengeAuth(
+    0x13,
+    { slot: 0, slotMask: 0x07, certChainHash: seq(48, 1), nonce: seq(32, 2), requesterContext: seq(8, 3) },
+    seq(384, 4),
+  ).message;
   add({
     name: 'DELIVER_ENCAPSULATED_RESPONSE 1.3 requester CHALLENGE_AUTH',
     bytes: encodeDeliverEncapsulatedResponse(0x13, { requestId: 3, payload: auth }),
     length: 4 + auth.length,
     messageName: 'DELIVER_ENCAPSULATED_RESPONSE',
     decode: (b: Uint8Array) =>
-      decodeDeliverEncapsulatedResponse(b, nd((x) => decodeChallengeAuth(x, { hashSize: 48, signatureSize: 384, measurementSummaryHashRequested: false }))),
-    encode: (m) => encodeDeliverEncapsulatedResponse(m.version, { requestId: m.requestId, payload: m.nested ? encodeChallengeAuth(m.version, m.nested, m.nested.signature).message : none }),
+      decodeDeliverEncapsulatedResponse(
+        b,
+        nd((x) => decodeChallengeAuth(x, { hashSize: 48, signatureSize: 384, measurementSummaryHashRequested: false })),
+      ),
+    encode: (m) =>
+      encodeDeliverEncapsulatedResponse(m.version, {
+        requestId: m.requestId,
+        payload: m.nested ? encodeChallengeAuth(m.version, m.nested, m.nested.signature).message : none,
+      }),
     fields: { version: 0x13, requestId: 3, payload: auth },
     params: [3, 0],
   });
 
   const getCert11 = encodeGetCertificate(0x11, { slot: 0, offset: 0, length: 0x400 });
-  const challenge14 = encodeChallenge(0x14, { slot: 0, measurementSummaryHashType: 0, nonce: seq(32, 9), requesterContext: seq(8, 1) });
+  const challenge14 = encodeChallenge(0x14, {
+    slot: 0,
+    measurementSummaryHashType: 0,
+    nonce: seq(32, 9),
+    requesterContext: seq(8, 1),
+  });
   const nestedRequest = nd((x: Uint8Array) => (x[1] === 0x82 ? decodeGetCertificate(x) : decodeChallenge(x)));
   for (const c of [
-    { name: '1.1 next request GET_CERTIFICATE', v: 0x11, id: 2, type: EncapPayloadType.PRESENT, ack: 0, payload: getCert11, slotNumber: undefined },
+    {
+      name: '1.1 next request GET_CERTIFICATE',
+      v: 0x11,
+      id: 2,
+      type: EncapPayloadType.PRESENT,
+      ack: 0,
+      payload: getCert11,
+      slotNumber: undefined,
+    },
     { name: '1.2 done', v: 0x12, id: 0, type: EncapPayloadType.ABSENT, ack: 3, payload: none, slotNumber: undefined },
-    { name: '1.3 ReqSlotNumber', v: 0x13, id: 0, type: EncapPayloadType.REQ_SLOT_NUMBER, ack: 2, payload: Uint8Array.of(5), slotNumber: 5 },
-    { name: '1.4 next request CHALLENGE', v: 0x14, id: 3, type: EncapPayloadType.PRESENT, ack: 2, payload: challenge14, slotNumber: undefined },
+    {
+      name: '1.3 ReqSlotNumber',
+      v: 0x13,
+      id: 0,
+      type: EncapPayloadType.REQ_SLOT_NUMBER,
+      ack: 2,
+      payload: Uint8Array.of(5),
+      slotNumber: 5,
+    },
+    {
+      name: '1.4 next request CHALLENGE',
+      v: 0x14,
+      id: 3,
+      type: EncapPayloadType.PRESENT,
+      ack: 2,
+      payload: challenge14,
+      slotNumber: undefined,
+    },
   ]) {
     add({
       name: `ENCAPSULATED_RESPONSE_ACK ${c.name}`,
-      bytes: encodeEncapsulatedResponseAck(c.v, { requestId: c.id, payloadType: c.type, ackRequestId: c.ack, payload: c.payload }),
+      bytes: encodeEncapsulatedResponseAck(c.v, {
+        requestId: c.id,
+        payloadType: c.type,
+        ackRequestId: c.ack,
+        payload: c.payload,
+      }),
       length: (c.v >= 0x12 ? 8 : 4) + c.payload.length,
       messageName: 'ENCAPSULATED_RESPONSE_ACK',
       decode: (b: Uint8Array) => decodeEncapsulatedResponseAck(b, nestedRequest),
       encode: (m) => encodeEncapsulatedResponseAck(m.version, m),
-      fields: { version: c.v, requestId: c.id, payloadType: c.type, ackRequestId: c.ack, payload: c.payload, reqSlotNumber: c.slotNumber },
+      fields: {
+        version: c.v,
+        requestId: c.id,
+        payloadType: c.type,
+        ackRequestId: c.ack,
+        payload: c.payload,
+        reqSlotNumber: c.slotNumber,
+      },
       params: [c.id, c.type],
     });
   }
@@ -1167,7 +1389,12 @@ for (const c of [
 ]) {
   add({
     name: `GET_CSR ${vname(c.v)}${c.info.length ? ' with RequesterInfo and opaque' : ''}`,
-    bytes: encodeGetCsr(c.v, { keyPairId: c.keyPairId, requestAttributes: c.attrs, requesterInfo: c.info, opaqueData: c.opaque }),
+    bytes: encodeGetCsr(c.v, {
+      keyPairId: c.keyPairId,
+      requestAttributes: c.attrs,
+      requesterInfo: c.info,
+      opaqueData: c.opaque,
+    }),
     length: 8 + c.info.length + c.opaque.length,
     messageName: 'GET_CSR',
     decode: decodeGetCsr,
@@ -1213,7 +1440,14 @@ for (const c of [
     messageName: 'SET_CERTIFICATE',
     decode: decodeSetCertificate,
     encode: (m) => encodeSetCertificate(m.version, m),
-    fields: { version: c.v, slot: c.slot, certModel: c.certModel, erase: c.erase, keyPairId: c.keyPairId, certChain: c.chain },
+    fields: {
+      version: c.v,
+      slot: c.slot,
+      certModel: c.certModel,
+      erase: c.erase,
+      keyPairId: c.keyPairId,
+      certChain: c.chain,
+    },
     params: [c.p1, c.keyPairId],
   });
 }
@@ -1240,17 +1474,34 @@ for (const c of [
   const nonce = c.attrs ? seq(32, 0x61) : undefined;
   add({
     name: `GET_ENDPOINT_INFO ${vname(c.v)}${c.attrs ? ' signed' : ''}`,
-    bytes: encodeGetEndpointInfo(c.v, { subCode: 1, slot: c.slot, requestAttributes: c.attrs, ...(nonce ? { nonce } : {}) }),
+    bytes: encodeGetEndpointInfo(c.v, {
+      subCode: 1,
+      slot: c.slot,
+      requestAttributes: c.attrs,
+      ...(nonce ? { nonce } : {}),
+    }),
     length: c.attrs ? 40 : 8,
     messageName: 'GET_ENDPOINT_INFO',
     decode: decodeGetEndpointInfo,
     encode: (m) => encodeGetEndpointInfo(m.version, m),
-    fields: { version: c.v, subCode: 1, slot: c.slot, requestAttributes: c.attrs, signatureRequested: c.attrs === 1, nonce },
+    fields: {
+      version: c.v,
+      subCode: 1,
+      slot: c.slot,
+      requestAttributes: c.attrs,
+      signatureRequested: c.attrs === 1,
+      nonce,
+    },
     params: [1, c.slot],
   });
   const signature = c.attrs ? seq(96, 0x62) : undefined;
   const rnonce = c.attrs ? seq(32, 0x63) : undefined;
-  const bytes = encodeEndpointInfo(c.v, { slot: c.slot, ...(rnonce ? { nonce: rnonce } : {}), epInfo, ...(signature ? { signature } : {}) });
+  const bytes = encodeEndpointInfo(c.v, {
+    slot: c.slot,
+    ...(rnonce ? { nonce: rnonce } : {}),
+    epInfo,
+    ...(signature ? { signature } : {}),
+  });
   const unsignedLength = 8 + (c.attrs ? 32 : 0) + 4 + epInfo.length;
   add({
     name: `ENDPOINT_INFO ${vname(c.v)}${c.attrs ? ' signed' : ''}`,
@@ -1259,7 +1510,14 @@ for (const c of [
     messageName: 'ENDPOINT_INFO',
     decode: (b: Uint8Array) => decodeEndpointInfo(b, { signatureRequested: c.attrs === 1, signatureSize: 96 }),
     encode: (m) => encodeEndpointInfo(m.version, m),
-    fields: { version: c.v, slot: c.slot, nonce: rnonce, epInfo, signature, unsigned: bytes.subarray(0, unsignedLength) },
+    fields: {
+      version: c.v,
+      slot: c.slot,
+      nonce: rnonce,
+      epInfo,
+      signature,
+      unsigned: bytes.subarray(0, unsignedLength),
+    },
     params: [0, c.slot],
   });
 }
@@ -1299,7 +1557,9 @@ for (const v of [0x13, 0x14]) {
     currentAsymAlgo: 0x01,
     assocCertSlotMask: 0x03,
     publicKeyInfo: seq(15, 0x30),
-    ...(v >= 0x14 ? { pqcAsymAlgoCapabilities: Uint8Array.of(7, 0, 0, 0), currentPqcAsymAlgo: Uint8Array.of(0, 0, 0, 0) } : {}),
+    ...(v >= 0x14
+      ? { pqcAsymAlgoCapabilities: Uint8Array.of(7, 0, 0, 0), currentPqcAsymAlgo: Uint8Array.of(0, 0, 0, 0) }
+      : {}),
   };
   add({
     name: `KEY_PAIR_INFO ${vname(v)}`,
@@ -1388,7 +1648,13 @@ for (const c of [
   { v: 0x14, seqNo: 0, last: false, handle: 9, size: 70000, chunk: seq(100, 3) },
   { v: 0x14, seqNo: 0x12345, last: true, handle: 9, size: undefined, chunk: seq(10, 4) },
 ]) {
-  const f = { lastChunk: c.last, handle: c.handle, chunkSeqNo: c.seqNo, ...(c.size !== undefined ? { largeMessageSize: c.size } : {}), chunk: c.chunk };
+  const f = {
+    lastChunk: c.last,
+    handle: c.handle,
+    chunkSeqNo: c.seqNo,
+    ...(c.size !== undefined ? { largeMessageSize: c.size } : {}),
+    chunk: c.chunk,
+  };
   const length = 12 + (c.seqNo === 0 ? 4 : 0) + c.chunk.length;
   add({
     name: `CHUNK_SEND ${vname(c.v)} seq ${c.seqNo}`,
@@ -1438,7 +1704,12 @@ for (const [v, seqNo] of [
     const head = c.v >= 0x14 ? 8 : 6;
     add({
       name: `CHUNK_SEND_ACK ${c.name}`,
-      bytes: encodeChunkSendAck(c.v, { earlyErrorDetected: c.early, handle: 7, chunkSeqNo: c.seqNo, payload: c.payload }),
+      bytes: encodeChunkSendAck(c.v, {
+        earlyErrorDetected: c.early,
+        handle: 7,
+        chunkSeqNo: c.seqNo,
+        payload: c.payload,
+      }),
       length: head + c.payload.length,
       messageName: 'CHUNK_SEND_ACK',
       decode: (b: Uint8Array) => decodeChunkSendAck(b, nestedResponse),
@@ -1453,11 +1724,24 @@ for (const [v, seqNo] of [
 
 // ---------------------------------------------------------------- VENDOR_DEFINED
 for (const c of [
-  { v: 0x10, large: false, standardId: 3, vendorId: Uint8Array.of(0x01, 0x00), payload: Uint8Array.of(0x00, 0x01, 0x02), unusedLength: undefined },
+  {
+    v: 0x10,
+    large: false,
+    standardId: 3,
+    vendorId: Uint8Array.of(0x01, 0x00),
+    payload: Uint8Array.of(0x00, 0x01, 0x02),
+    unusedLength: undefined,
+  },
   { v: 0x13, large: false, standardId: 0, vendorId: none, payload: none, unusedLength: undefined },
   { v: 0x14, large: true, standardId: 4, vendorId: Uint8Array.of(1, 2, 3, 4), payload: seq(70, 9), unusedLength: 0 },
 ]) {
-  const f = { large: c.large, standardId: c.standardId, vendorId: c.vendorId, ...(c.unusedLength !== undefined ? { unusedLength: c.unusedLength } : {}), payload: c.payload };
+  const f = {
+    large: c.large,
+    standardId: c.standardId,
+    vendorId: c.vendorId,
+    ...(c.unusedLength !== undefined ? { unusedLength: c.unusedLength } : {}),
+    payload: c.payload,
+  };
   const length = 7 + c.vendorId.length + 2 + (c.large ? 4 : 0) + c.payload.length;
   add({
     name: `VENDOR_DEFINED_REQUEST ${vname(c.v)}${c.large ? ' large' : ''}`,
@@ -1487,7 +1771,15 @@ for (const [name, enc, dec] of [
   ['SUBSCRIBE_EVENT_TYPES_ACK', encodeSubscribeEventTypesAck, decodeSubscribeEventTypesAck],
   ['EVENT_ACK', encodeEventAck, decodeEventAck],
 ] as const) {
-  add({ name: `${name} 1.3`, bytes: enc(0x13), length: 4, messageName: name, decode: dec, encode: (m) => enc(m.version), fields: { version: 0x13 } });
+  add({
+    name: `${name} 1.3`,
+    bytes: enc(0x13),
+    length: 4,
+    messageName: name,
+    decode: dec,
+    encode: (m) => enc(m.version),
+    fields: { version: 0x13 },
+  });
 }
 add({
   name: 'SUPPORTED_EVENT_TYPES 1.3',
@@ -1516,7 +1808,13 @@ for (const [count, list] of [
 }
 {
   const events = [
-    { eventInstanceId: 10, registryId: 0, vendorId: none, eventTypeId: DmtfEventType.MEASUREMENT_CHANGED, eventDetail: seq(32, 1) },
+    {
+      eventInstanceId: 10,
+      registryId: 0,
+      vendorId: none,
+      eventTypeId: DmtfEventType.MEASUREMENT_CHANGED,
+      eventDetail: seq(32, 1),
+    },
     { eventInstanceId: 11, registryId: 3, vendorId: Uint8Array.of(0x01, 0x00), eventTypeId: 0x8001, eventDetail: none },
   ];
   add({

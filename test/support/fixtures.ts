@@ -26,7 +26,12 @@ const cache = new Map<string, BuiltProfile>();
 export function device(suite: Suite): BuiltProfile {
   let b = cache.get(suite.name);
   if (!b) {
-    b = buildProfile({ name: `test-${suite.name}`, versions: [0x10, 0x11, 0x12, 0x13], asymId: suite.asymId, hashId: suite.hashId });
+    b = buildProfile({
+      name: `test-${suite.name}`,
+      versions: [0x10, 0x11, 0x12, 0x13],
+      asymId: suite.asymId,
+      hashId: suite.hashId,
+    });
     cache.set(suite.name, b);
   }
   return b;
@@ -40,14 +45,21 @@ export function variant(base: DeviceProfile, changes: { versions?: readonly numb
   };
 }
 
-export function pair(profile: DeviceProfile, options: RequesterOptions = {}): { responder: Responder; requester: Requester } {
+export function pair(
+  profile: DeviceProfile,
+  options: RequesterOptions = {},
+): { responder: Responder; requester: Requester } {
   const responder = new Responder(profile);
   const requester = new Requester(new LoopbackTransport(responder), options);
   return { responder, requester };
 }
 
 /** As pair(), with the clean responder behind the fault wrapper, misbehaving as `misbehave` says. */
-export function misbehavingPair(profile: DeviceProfile, misbehave: Misbehavior, options: RequesterOptions = {}): { responder: FaultyResponder; requester: Requester } {
+export function misbehavingPair(
+  profile: DeviceProfile,
+  misbehave: Misbehavior,
+  options: RequesterOptions = {},
+): { responder: FaultyResponder; requester: Requester } {
   const responder = misbehaving(profile, misbehave);
   const requester = new Requester(new LoopbackTransport(responder), options);
   return { responder, requester };

@@ -10,7 +10,17 @@
  * No binaries at all is a failure with a clear message, never a silent skip.
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { chmodSync, chownSync, cpSync, existsSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import {
+  chmodSync,
+  chownSync,
+  cpSync,
+  existsSync,
+  mkdtempSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+} from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -92,7 +102,9 @@ function ensureOsUser(): { uid: number; gid: number } {
   try {
     return { uid: id('-u'), gid: id('-g') };
   } catch {
-    execFileSync('useradd', ['--system', '--no-create-home', '--shell', '/usr/sbin/nologin', RUN_AS], { stdio: 'ignore' });
+    execFileSync('useradd', ['--system', '--no-create-home', '--shell', '/usr/sbin/nologin', RUN_AS], {
+      stdio: 'ignore',
+    });
     return { uid: id('-u'), gid: id('-g') };
   }
 }
@@ -187,7 +199,17 @@ export async function startPostgres(): Promise<PostgresServer> {
     chownSync(dir, uid, gid);
   }
   chmodSync(dir, 0o700);
-  const [icmd, iargs] = asServerUser(join(bin, 'initdb'), ['-D', data, '-U', 'postgres', '--auth=trust', '-E', 'UTF8', '--no-sync', '--locale=C']);
+  const [icmd, iargs] = asServerUser(join(bin, 'initdb'), [
+    '-D',
+    data,
+    '-U',
+    'postgres',
+    '--auth=trust',
+    '-E',
+    'UTF8',
+    '--no-sync',
+    '--locale=C',
+  ]);
   try {
     execFileSync(icmd, iargs, { stdio: 'pipe' });
   } catch (e) {
@@ -197,13 +219,20 @@ export async function startPostgres(): Promise<PostgresServer> {
   }
   const port = await freePort();
   const [pcmd, pargs] = asServerUser(join(bin, 'postgres'), [
-    '-D', data,
-    '-p', String(port),
-    '-k', dir,
-    '-c', 'listen_addresses=127.0.0.1',
-    '-c', `log_directory=${dir}`,
-    '-c', 'logging_collector=off',
-    '-c', 'max_connections=100',
+    '-D',
+    data,
+    '-p',
+    String(port),
+    '-k',
+    dir,
+    '-c',
+    'listen_addresses=127.0.0.1',
+    '-c',
+    `log_directory=${dir}`,
+    '-c',
+    'logging_collector=off',
+    '-c',
+    'max_connections=100',
   ]);
   const out = openSync(logFile, 'a');
   if (isRoot()) {
@@ -253,15 +282,17 @@ export async function startPostgres(): Promise<PostgresServer> {
     createDatabase: makeCreateDatabase(url),
     stop: async () => {
       stopSync();
-      if (child.exitCode === null) await new Promise<void>((r) => {
-        const t = setTimeout(r, 15_000);
-        child.once('exit', () => {
-          clearTimeout(t);
-          r();
+      if (child.exitCode === null)
+        await new Promise<void>((r) => {
+          const t = setTimeout(r, 15_000);
+          child.once('exit', () => {
+            clearTimeout(t);
+            r();
+          });
         });
-      });
       // runuser exits when the server does; give the postmaster its own moment too.
-      for (let i = 0; i < 100 && existsSync(join(data, 'postmaster.pid')); i++) await new Promise((r) => setTimeout(r, 50));
+      for (let i = 0; i < 100 && existsSync(join(data, 'postmaster.pid')); i++)
+        await new Promise((r) => setTimeout(r, 50));
       rmSync(dir, { recursive: true, force: true });
       process.off('exit', onExit);
     },

@@ -6,7 +6,18 @@
  * way of saying "no room". SPDMKIT_SMALL_DISK=rlimit forces the second.
  */
 import { execFileSync } from 'node:child_process';
-import { chownSync, closeSync, mkdirSync, mkdtempSync, openSync, readdirSync, rmSync, statSync, statfsSync, writeSync } from 'node:fs';
+import {
+  chownSync,
+  closeSync,
+  mkdirSync,
+  mkdtempSync,
+  openSync,
+  readdirSync,
+  rmSync,
+  statSync,
+  statfsSync,
+  writeSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -28,7 +39,10 @@ function isRoot(): boolean {
 }
 
 /** Mounts a tmpfs of `bytes` at a new directory, or returns undefined when that is not allowed here. */
-export function mountTmpfs(bytes: number, owner?: { uid: number; gid: number }): { dir: string; unmount: () => void } | undefined {
+export function mountTmpfs(
+  bytes: number,
+  owner?: { uid: number; gid: number },
+): { dir: string; unmount: () => void } | undefined {
   if (!isRoot() || process.env['SPDMKIT_SMALL_DISK'] === 'rlimit') return undefined;
   const dir = mkdtempSync(join(tmpdir(), 'spdmkit-small-'));
   const opts = [`size=${bytes}`, 'mode=0755', ...(owner ? [`uid=${owner.uid}`, `gid=${owner.gid}`] : [])].join(',');

@@ -9,7 +9,15 @@ import assert from 'node:assert/strict';
 import { connect, createServer, type Server, type Socket } from 'node:net';
 import { once } from 'node:events';
 import { EmuSocketServer, EmuSocketTransport } from '../../src/transport/emu-socket.js';
-import { EmuCommand, EmuFrameReader, EMU_HEADER_SIZE, EMU_MAX_PAYLOAD, encodeEmuFrame, SERVER_HELLO, type EmuFrame } from '../../src/transport/emu-frame.js';
+import {
+  EmuCommand,
+  EmuFrameReader,
+  EMU_HEADER_SIZE,
+  EMU_MAX_PAYLOAD,
+  encodeEmuFrame,
+  SERVER_HELLO,
+  type EmuFrame,
+} from '../../src/transport/emu-frame.js';
 import { SpdmError } from '../../src/wire/errors.js';
 import { LIMITS, LimitError } from '../../src/wire/limits.js';
 import { Responder } from '../../src/responder/responder.js';
@@ -22,7 +30,9 @@ const GET_VERSION = new Uint8Array([0x10, 0x84, 0x00, 0x00]);
 const mctp = (spdm: Uint8Array) => new Uint8Array([0x05, ...spdm]);
 
 /** A fake device on 127.0.0.1: greets like spdm_responder_emu, then does what `onFrame` says. */
-async function fakeDevice(onFrame: (f: EmuFrame, sock: Socket) => void | Promise<void>): Promise<{ server: Server; port: number; sockets: Socket[] }> {
+async function fakeDevice(
+  onFrame: (f: EmuFrame, sock: Socket) => void | Promise<void>,
+): Promise<{ server: Server; port: number; sockets: Socket[] }> {
   const sockets: Socket[] = [];
   const server = createServer((sock) => {
     sockets.push(sock);
@@ -48,7 +58,9 @@ async function fakeDevice(onFrame: (f: EmuFrame, sock: Socket) => void | Promise
 /** `p`, or undefined after `ms` (the timer does not keep the test process alive). */
 function within<T>(p: Promise<T>, ms: number): Promise<T | undefined> {
   let timer: NodeJS.Timeout | undefined;
-  return Promise.race([p, new Promise<undefined>((r) => (timer = setTimeout(() => r(undefined), ms)))]).finally(() => clearTimeout(timer));
+  return Promise.race([p, new Promise<undefined>((r) => (timer = setTimeout(() => r(undefined), ms)))]).finally(() =>
+    clearTimeout(timer),
+  );
 }
 
 function drainedOrClosed(sock: Socket): Promise<void> {
@@ -94,7 +106,10 @@ test('a device that greets and then streams unsolicited frames fails the connect
   const before = process.memoryUsage().arrayBuffers;
   const t = await EmuSocketTransport.connect({ port: dev.port, transport: 'mctp' });
   try {
-    await within(new Promise((r) => setTimeout(r, 50)).then(() => flood), 10_000);
+    await within(
+      new Promise((r) => setTimeout(r, 50)).then(() => flood),
+      10_000,
+    );
     const grown = process.memoryUsage().arrayBuffers - before;
     await assert.rejects(t.exchange(GET_VERSION, { timeoutMs: 1000 }), (e: unknown) => {
       assert.ok(e instanceof SpdmError, String(e));
@@ -128,14 +143,20 @@ test('a late reply to a timed-out request is never taken as the reply to the nex
     for (const pause of [0, 500]) {
       const t = await EmuSocketTransport.connect({ port: dev.port, transport: 'mctp' });
       try {
-        await assert.rejects(t.exchange(GET_VERSION, { timeoutMs: 100 }), (e: unknown) => e instanceof SpdmError && e.code === 'TIMEOUT');
+        await assert.rejects(
+          t.exchange(GET_VERSION, { timeoutMs: 100 }),
+          (e: unknown) => e instanceof SpdmError && e.code === 'TIMEOUT',
+        );
         // Ask again at once (the late reply is still on its way) or after it arrived.
         await new Promise((r) => setTimeout(r, pause));
         const second = await t.exchange(GET_VERSION, { timeoutMs: 1000 }).then(
           (reply) => `the reply ${Buffer.from(reply).toString('hex')}`,
           (e: unknown) => e,
         );
-        assert.ok(second instanceof SpdmError && second.code === 'TIMEOUT' && /earlier request/.test(second.message), `pause ${pause}: the second request got ${String(second)}`);
+        assert.ok(
+          second instanceof SpdmError && second.code === 'TIMEOUT' && /earlier request/.test(second.message),
+          `pause ${pause}: the second request got ${String(second)}`,
+        );
       } finally {
         await t.close();
       }
@@ -153,7 +174,12 @@ function slowResponder(ms: number) {
 
 test(`the emulator keeps at most ${LIMITS.emuServerQueuedFrames} frames a requester sends ahead, closes a flooding connection and keeps serving others`, async () => {
   const errors: Error[] = [];
-  const s = await EmuSocketServer.listen({ port: 0, transport: 'mctp', handler: slowResponder(10), onError: (e) => errors.push(e) });
+  const s = await EmuSocketServer.listen({
+    port: 0,
+    transport: 'mctp',
+    handler: slowResponder(10),
+    onError: (e) => errors.push(e),
+  });
   try {
     const FLOOD = 50;
     // An honest requester is connected throughout; it authenticates once the flood is over (the
@@ -164,13 +190,16 @@ test(`the emulator keeps at most ${LIMITS.emuServerQueuedFrames} frames a reques
     const reader = new EmuFrameReader();
     let replies = 0;
     sock.on('data', (d: Buffer) => (replies += reader.push(new Uint8Array(d)).length));
-    sock.write(Buffer.concat(Array.from({ length: FLOOD }, () => encodeEmuFrame(EmuCommand.NORMAL, MCTP, mctp(GET_VERSION)))));
+    sock.write(
+      Buffer.concat(Array.from({ length: FLOOD }, () => encodeEmuFrame(EmuCommand.NORMAL, MCTP, mctp(GET_VERSION)))),
+    );
     const closed = (await within(once(sock, 'close'), 5_000)) !== undefined;
     sock.destroy();
     assert.ok(closed, `the flooding connection was not closed (${replies} replies)`);
     assert.ok(replies < FLOOD, `the emulator answered ${replies} of ${FLOOD} frames`);
     // The emulator reports it once the request it was answering is done.
-    for (let i = 0; i < 100 && !errors.some((e) => e instanceof LimitError); i++) await new Promise((r) => setTimeout(r, 20));
+    for (let i = 0; i < 100 && !errors.some((e) => e instanceof LimitError); i++)
+      await new Promise((r) => setTimeout(r, 20));
     const limit = errors.find((e) => e instanceof LimitError);
     assert.ok(limit instanceof LimitError, errors.map((e) => e.message).join('; '));
     assert.equal(limit.code, 'LIMIT_EXCEEDED');
@@ -212,7 +241,12 @@ test('a requester that sends requests but never reads the replies is dropped onc
   // Every request gets a 60 KiB reply, so the kernel's socket buffers fill after a few hundred.
   const bigReply = new Uint8Array(60 * 1024);
   bigReply.set([0x12, 0x04]);
-  const s = await EmuSocketServer.listen({ port: 0, transport: 'mctp', handler: { handle: async () => bigReply }, onError: (e) => errors.push(e) });
+  const s = await EmuSocketServer.listen({
+    port: 0,
+    transport: 'mctp',
+    handler: { handle: async () => bigReply },
+    onError: (e) => errors.push(e),
+  });
   const sock = connect({ port: s.port, host: '127.0.0.1' });
   try {
     await once(sock, 'connect');
@@ -229,9 +263,13 @@ test('a requester that sends requests but never reads the replies is dropped onc
       sent++;
       await new Promise((r) => setTimeout(r, 2));
     }
-    for (let i = 0; i < 50 && !errors.some((e) => e instanceof LimitError); i++) await new Promise((r) => setTimeout(r, 20));
+    for (let i = 0; i < 50 && !errors.some((e) => e instanceof LimitError); i++)
+      await new Promise((r) => setTimeout(r, 20));
     const limit = errors.find((e) => e instanceof LimitError);
-    assert.ok(limit instanceof LimitError, `after ${sent} unread replies of ${bigReply.length} bytes: ${errors.map((e) => e.message).join('; ') || 'no error'}`);
+    assert.ok(
+      limit instanceof LimitError,
+      `after ${sent} unread replies of ${bigReply.length} bytes: ${errors.map((e) => e.message).join('; ') || 'no error'}`,
+    );
     assert.equal(limit.limit, 'emuServerQueuedFrames');
     assert.ok(sent < MAX, `${sent} requests were answered into memory`);
     // Dropped once the kernel's buffers were full (a few MiB on loopback), not at the first burst.

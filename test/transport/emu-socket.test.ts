@@ -23,7 +23,10 @@ for (const transport of ['doe', 'mctp', 'none', 'tcp'] as const) {
       const ms = performance.now() - t0;
       await t.close();
       assert.equal(ev.signatures.length, 2);
-      assert.deepEqual(reverifySignatures(ev).map((r) => r.ok), [true, true]);
+      assert.deepEqual(
+        reverifySignatures(ev).map((r) => r.ok),
+        [true, true],
+      );
       // Nagle off on both ends: a full flow over loopback takes milliseconds, not 40-90 ms per exchange.
       assert.ok(ms < 2000, `flow took ${ms} ms`);
     } finally {
@@ -60,7 +63,10 @@ test('CONTINUE keeps the emulator serving new connections; SHUTDOWN stops it', a
 });
 
 /** Raw frames to the server, for protocol-level checks. */
-async function rawExchange(port: number, frames: Uint8Array[]): Promise<{ command: number; transportType: number; payload: Uint8Array }[]> {
+async function rawExchange(
+  port: number,
+  frames: Uint8Array[],
+): Promise<{ command: number; transportType: number; payload: Uint8Array }[]> {
   return new Promise((resolve, reject) => {
     const sock = connect({ port, host: '127.0.0.1' });
     const reader = new EmuFrameReader();
@@ -81,7 +87,10 @@ async function rawExchange(port: number, frames: Uint8Array[]): Promise<{ comman
 test('unknown commands get UNKNOWN; the TEST greeting is answered with "Server Hello!"', async () => {
   const s = await server('mctp');
   try {
-    const got = await rawExchange(s.port, [encodeEmuFrame(EmuCommand.TEST, 1, Buffer.from('Client Hello!\0')), encodeEmuFrame(0x1234, 1)]);
+    const got = await rawExchange(s.port, [
+      encodeEmuFrame(EmuCommand.TEST, 1, Buffer.from('Client Hello!\0')),
+      encodeEmuFrame(0x1234, 1),
+    ]);
     assert.equal(got[0]?.command, EmuCommand.TEST);
     assert.equal(Buffer.from(got[0].payload).toString('latin1'), 'Server Hello!\0');
     assert.equal(got[1]?.command, EmuCommand.UNKNOWN);
@@ -92,9 +101,16 @@ test('unknown commands get UNKNOWN; the TEST greeting is answered with "Server H
 
 test('a peer on another transport type is disconnected, and the emulator keeps serving others', async () => {
   const errors: Error[] = [];
-  const s = await EmuSocketServer.listen({ port: 0, transport: 'doe', handler: new Responder(device(SUITES[0]!).profile), onError: (e) => errors.push(e) });
+  const s = await EmuSocketServer.listen({
+    port: 0,
+    transport: 'doe',
+    handler: new Responder(device(SUITES[0]!).profile),
+    onError: (e) => errors.push(e),
+  });
   try {
-    const got = await rawExchange(s.port, [encodeEmuFrame(EmuCommand.NORMAL, 1, new Uint8Array([5, 0x10, 0x84, 0, 0]))]);
+    const got = await rawExchange(s.port, [
+      encodeEmuFrame(EmuCommand.NORMAL, 1, new Uint8Array([5, 0x10, 0x84, 0, 0])),
+    ]);
     assert.equal(got.length, 0);
     assert.match(errors[0]?.message ?? '', /transport type 1/);
     const t = await EmuSocketTransport.connect({ port: s.port, transport: 'doe', endWith: 'continue' });
@@ -107,10 +123,17 @@ test('a peer on another transport type is disconnected, and the emulator keeps s
 
 test('garbage on the socket is a typed error for that connection only', async () => {
   const errors: Error[] = [];
-  const s = await EmuSocketServer.listen({ port: 0, transport: 'mctp', handler: new Responder(device(SUITES[0]!).profile), onError: (e) => errors.push(e) });
+  const s = await EmuSocketServer.listen({
+    port: 0,
+    transport: 'mctp',
+    handler: new Responder(device(SUITES[0]!).profile),
+    onError: (e) => errors.push(e),
+  });
   try {
     // A NORMAL frame whose MCTP payload has the integrity-check bit: not SPDM.
-    const got = await rawExchange(s.port, [encodeEmuFrame(EmuCommand.NORMAL, 1, new Uint8Array([0x85, 0x10, 0x84, 0, 0]))]);
+    const got = await rawExchange(s.port, [
+      encodeEmuFrame(EmuCommand.NORMAL, 1, new Uint8Array([0x85, 0x10, 0x84, 0, 0])),
+    ]);
     assert.equal(got.length, 0);
     assert.ok(errors.some((e) => /MCTP message/.test(e.message)));
   } finally {

@@ -24,7 +24,9 @@ const dir = join(libspdmVectors(), 'captures');
 const captures = readdirSync(dir).filter((f) => f.endsWith('.json'));
 
 function replay(file: string): SignatureFinding[] {
-  const msgs = (JSON.parse(readFileSync(join(dir, file), 'utf8')) as { messages: CaptureMessage[] }).messages.filter((m) => m.kind === 'spdm');
+  const msgs = (JSON.parse(readFileSync(join(dir, file), 'utf8')) as { messages: CaptureMessage[] }).messages.filter(
+    (m) => m.kind === 'spdm',
+  );
   const decoder = new ConversationDecoder();
   const tracker = new SignatureTracker();
   const findings: SignatureFinding[] = [];
@@ -43,6 +45,9 @@ for (const file of captures) {
     t.diagnostic(`${challenge} CHALLENGE_AUTH, ${measurements} signed MEASUREMENTS`);
     assert.ok(challenge >= 1, 'capture has at least one CHALLENGE_AUTH');
     assert.ok(measurements >= 1, 'capture has at least one signed MEASUREMENTS');
-    assert.deepEqual(findings.filter((f) => f.ok !== true), []);
+    assert.deepEqual(
+      findings.filter((f) => f.ok !== true),
+      [],
+    );
   });
 }

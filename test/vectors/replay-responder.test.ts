@@ -62,7 +62,12 @@ function profileFor(msgs: CaptureMessage[]): DeviceProfile {
     if (x.kind === 'MEASUREMENTS') {
       for (const b of x.msg.blocks) {
         if (!b.dmtf) continue;
-        blocks.set(b.index, { index: b.index, type: b.dmtf.type, value: b.dmtf.value, ...(b.dmtf.raw ? { alwaysRaw: true } : { digest: true }) });
+        blocks.set(b.index, {
+          index: b.index,
+          type: b.dmtf.type,
+          value: b.dmtf.value,
+          ...(b.dmtf.raw ? { alwaysRaw: true } : { digest: true }),
+        });
       }
     }
   }
@@ -105,7 +110,11 @@ for (const file of readdirSync(dir).filter((f) => f.endsWith('.json'))) {
       const ours = await responder.handle(reqBytes);
       const theirCode = peekHeader(fromHex(theirs.payload)).code;
       const ourCode = peekHeader(ours).code;
-      assert.equal(codeName(ourCode), codeName(theirCode), `#${i} ${codeName(code)}: libspdm answered ${codeName(theirCode)}, we answered ${codeName(ourCode)}`);
+      assert.equal(
+        codeName(ourCode),
+        codeName(theirCode),
+        `#${i} ${codeName(code)}: libspdm answered ${codeName(theirCode)}, we answered ${codeName(ourCode)}`,
+      );
       tracker.observe(decoder.feed('request', reqBytes));
       const f = tracker.observe(decoder.feed('response', ours));
       if (f) {

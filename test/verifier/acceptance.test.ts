@@ -23,7 +23,10 @@ test('a record is JSON: chain and leaf-key digests per slot, a digest per measur
   assert.match(record.slots[0]!.certificatesSha256, /^[0-9a-f]{64}$/);
   assert.match(record.slots[0]!.leafPublicKeySha256, /^[0-9a-f]{64}$/);
   assert.equal(record.slots[0]!.leafSubject, 'CN=Acme X100');
-  assert.deepEqual(record.measurements.map((m) => m.index), [1, 2, 3, 4, 5, 6]);
+  assert.deepEqual(
+    record.measurements.map((m) => m.index),
+    [1, 2, 3, 4, 5, 6],
+  );
   assert.ok(record.measurements.every((m) => m.signed && /^[0-9a-f]{64}$/.test(m.blockSha256)));
   assert.equal(record.version, accepted.version);
   assert.equal(record.algorithms.baseAsym, accepted.algorithms.baseAsym);
@@ -48,22 +51,40 @@ test('device swapped after reset: another device of the same model → LEAF_KEY_
 });
 
 test('firmware changed after reset: MEASUREMENT_CHANGED naming the index', async () => {
-  const updated: TestDevice = { ...device, profile: { ...device.profile, measurements: makeDevice({ firmwareVersion: '1.1.0' }).profile.measurements } };
+  const updated: TestDevice = {
+    ...device,
+    profile: { ...device.profile, measurements: makeDevice({ firmwareVersion: '1.1.0' }).profile.measurements },
+  };
   const r = sameDevice(record, await collect(updated));
   assert.equal(r.same, false);
-  assert.deepEqual(r.changes.map((c) => `${c.code}:${c.index}`), ['MEASUREMENT_CHANGED:2', 'MEASUREMENT_CHANGED:5']);
+  assert.deepEqual(
+    r.changes.map((c) => `${c.code}:${c.index}`),
+    ['MEASUREMENT_CHANGED:2', 'MEASUREMENT_CHANGED:5'],
+  );
   assert.match(r.changes[0]!.message, /^measurement 2 \(mutable firmware\) changed: /);
   assert.match(r.changes[1]!.message, /^measurement 5 \(firmware version\) changed: 312e302e30 → 312e312e30$/);
 });
 
 test('measurements added or removed are named', async () => {
-  const fewer: TestDevice = { ...device, profile: { ...device.profile, measurements: device.profile.measurements.filter((m) => m.index !== 4) } };
+  const fewer: TestDevice = {
+    ...device,
+    profile: { ...device.profile, measurements: device.profile.measurements.filter((m) => m.index !== 4) },
+  };
   const r1 = sameDevice(record, await collect(fewer));
-  assert.deepEqual(r1.changes.map((c) => `${c.code}:${c.index}`), ['MEASUREMENT_REMOVED:4']);
+  assert.deepEqual(
+    r1.changes.map((c) => `${c.code}:${c.index}`),
+    ['MEASUREMENT_REMOVED:4'],
+  );
   const extra = { ...device.profile.measurements[0]!, index: 9 };
-  const more: TestDevice = { ...device, profile: { ...device.profile, measurements: [...device.profile.measurements, extra] } };
+  const more: TestDevice = {
+    ...device,
+    profile: { ...device.profile, measurements: [...device.profile.measurements, extra] },
+  };
   const r2 = sameDevice(record, await collect(more));
-  assert.deepEqual(r2.changes.map((c) => `${c.code}:${c.index}`), ['MEASUREMENT_ADDED:9']);
+  assert.deepEqual(
+    r2.changes.map((c) => `${c.code}:${c.index}`),
+    ['MEASUREMENT_ADDED:9'],
+  );
 });
 
 test('the fresh evidence must verify with its own leaf key: edited evidence is not the same device', () => {
@@ -73,7 +94,10 @@ test('the fresh evidence must verify with its own leaf key: edited evidence is n
   });
   const r = sameDevice(record, forgedSig);
   assert.equal(r.same, false);
-  assert.deepEqual(r.changes.map((c) => c.code), ['SIGNATURE_INVALID']);
+  assert.deepEqual(
+    r.changes.map((c) => c.code),
+    ['SIGNATURE_INVALID'],
+  );
 
   // Old evidence edited to claim the recorded measurements although the device now runs other firmware.
   const forgedMeasurement = edited(accepted, (d) => {
@@ -94,11 +118,23 @@ test('replayed evidence (genuine, but not over the nonce just sent) → NONCE_MI
 });
 
 test('malformed records and evidence never throw', () => {
-  assert.deepEqual(sameDevice({ format: 'x' }, accepted).changes.map((c) => c.code), ['MALFORMED_RECORD']);
-  assert.deepEqual(sameDevice({ ...record, slots: [{ slot: 0 }] }, accepted).changes.map((c) => c.code), ['MALFORMED_RECORD']);
-  assert.deepEqual(sameDevice(record, null).changes.map((c) => c.code), ['MALFORMED_EVIDENCE']);
+  assert.deepEqual(
+    sameDevice({ format: 'x' }, accepted).changes.map((c) => c.code),
+    ['MALFORMED_RECORD'],
+  );
+  assert.deepEqual(
+    sameDevice({ ...record, slots: [{ slot: 0 }] }, accepted).changes.map((c) => c.code),
+    ['MALFORMED_RECORD'],
+  );
+  assert.deepEqual(
+    sameDevice(record, null).changes.map((c) => c.code),
+    ['MALFORMED_EVIDENCE'],
+  );
   assert.deepEqual(sameDevice(record, { format: 'spdmkit-evidence/1' }).same, false);
-  assert.throws(() => acceptanceRecord({}), (e: unknown) => e instanceof SpdmError && e.code === 'DECODE_ERROR');
+  assert.throws(
+    () => acceptanceRecord({}),
+    (e: unknown) => e instanceof SpdmError && e.code === 'DECODE_ERROR',
+  );
   assert.throws(
     () => acceptanceRecord(edited(accepted, (d) => void (d.signatures[0]!['signature'] = '00'.repeat(64)))),
     (e: unknown) => e instanceof SpdmError && e.code === 'SIGNATURE_INVALID',

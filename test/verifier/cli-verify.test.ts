@@ -21,7 +21,11 @@ async function run(argv: string[]): Promise<{ code: number | undefined; out: str
   let out = '';
   let err = '';
   const program = new Command().exitOverride();
-  registerVerifyCommand(program, { setExitCode: (c) => (code = c), stdout: (s) => (out += s), stderr: (s) => (err += s) });
+  registerVerifyCommand(program, {
+    setExitCode: (c) => (code = c),
+    stdout: (s) => (out += s),
+    stderr: (s) => (err += s),
+  });
   await program.parseAsync(argv, { from: 'user' });
   return { code, out, err };
 }
@@ -47,9 +51,15 @@ test('trusted → 0, untrusted → 1, with the verdict printed as text or JSON',
     const deny = t.write('deny.txt', `sha256:${parseCertificate(device.leaf.certificate).fingerprintSha256}\n`);
     const denied = await run(['verify', bare, '--trust', roots, '--deny', deny, '--json', '--now', now]);
     assert.equal(denied.code, 1);
-    assert.deepEqual((JSON.parse(denied.out) as Verdict).reasons.map((r) => r.code), ['CERT_DENIED']);
+    assert.deepEqual(
+      (JSON.parse(denied.out) as Verdict).reasons.map((r) => r.code),
+      ['CERT_DENIED'],
+    );
 
-    const policy = t.write('policy.yaml', 'version: 1\ndevices:\n  - name: X100\n    match: { pci: { vendorId: "8086" } }\n    measurements: { 2: ["00"] }\n    unlisted: ignore\n');
+    const policy = t.write(
+      'policy.yaml',
+      'version: 1\ndevices:\n  - name: X100\n    match: { pci: { vendorId: "8086" } }\n    measurements: { 2: ["00"] }\n    unlisted: ignore\n',
+    );
     const mismatch = await run(['verify', bare, '--trust', roots, '--policy', policy, '--now', now]);
     assert.equal(mismatch.code, 1);
     assert.match(mismatch.out, /✗ MEASUREMENT_MISMATCH: measurement 2 mismatch: expected 00 got [0-9a-f]+/);
@@ -90,7 +100,10 @@ test('bad input → 2 with a message on stderr', async () => {
     const notEvidence = t.write('other.json', '{"hello": "world"}');
     const r = runVerifyCommand(notEvidence, { trust: [roots] });
     assert.equal(r.exitCode, 1);
-    assert.deepEqual(r.verdict?.reasons.map((x) => x.code), ['MALFORMED_EVIDENCE']);
+    assert.deepEqual(
+      r.verdict?.reasons.map((x) => x.code),
+      ['MALFORMED_EVIDENCE'],
+    );
   } finally {
     t.cleanup();
   }

@@ -14,14 +14,36 @@ const SHA256 = 1; // IANA Named Information hash algorithm
 const SHA384 = 7;
 
 function corim(reference: [number, Map<number, unknown>][], options: { nested?: boolean } = {}): Uint8Array {
-  const env = new Map([[0, new Map<number, unknown>([[1, 'Acme'], [2, 'X100']])]]);
-  const measurementMaps = reference.map(([index, mval]) => new Map<number, unknown>([[0, index], [1, mval]]));
+  const env = new Map([
+    [
+      0,
+      new Map<number, unknown>([
+        [1, 'Acme'],
+        [2, 'X100'],
+      ]),
+    ],
+  ]);
+  const measurementMaps = reference.map(
+    ([index, mval]) =>
+      new Map<number, unknown>([
+        [0, index],
+        [1, mval],
+      ]),
+  );
   const comid = new Map<number, unknown>([
     [1, new Map([[0, 'acme-x100-rv']])],
     [4, new Map([[0, [[env, measurementMaps]]]])],
   ]);
   const tag = new Tag(506, options.nested === false ? comid : encode(comid));
-  return encode(new Tag(501, new Map<number, unknown>([[0, 'acme-x100-corim'], [1, [tag]]])));
+  return encode(
+    new Tag(
+      501,
+      new Map<number, unknown>([
+        [0, 'acme-x100-corim'],
+        [1, [tag]],
+      ]),
+    ),
+  );
 }
 
 test('CoRIM reference values → policy device entry → trusted; a patched firmware is a mismatch', async () => {
@@ -29,7 +51,18 @@ test('CoRIM reference values → policy device entry → trusted; a patched firm
   const e = await collect(device);
   const value = (i: number) => fromHex(e.measurements.find((m) => m.index === i)!.value);
   const reference: [number, Map<number, unknown>][] = [
-    [1, new Map([[2, [[SHA256, value(1)], [SHA384, new Uint8Array(48)]]]])],
+    [
+      1,
+      new Map([
+        [
+          2,
+          [
+            [SHA256, value(1)],
+            [SHA384, new Uint8Array(48)],
+          ],
+        ],
+      ]),
+    ],
     [2, new Map([[2, [[SHA256, value(2)]]]])],
     [3, new Map([[2, [[SHA256, value(3)]]]])],
     [4, new Map([[2, [[SHA256, value(4)]]]])],
@@ -37,7 +70,9 @@ test('CoRIM reference values → policy device entry → trusted; a patched firm
     [6, new Map([[1, new Tag(553, 1)]])],
   ];
   for (const nested of [true, false]) {
-    const imported = importCorim(corim(reference, { nested }), { match: () => ({ pci: { vendorId: '8086', deviceId: '0b25' } }) });
+    const imported = importCorim(corim(reference, { nested }), {
+      match: () => ({ pci: { vendorId: '8086', deviceId: '0b25' } }),
+    });
     assert.deepEqual(imported.warnings, []);
     assert.equal(imported.devices.length, 1);
     const entry = imported.devices[0]!;
@@ -52,7 +87,10 @@ test('CoRIM reference values → policy device entry → trusted; a patched firm
     assert.equal(v.devicePolicy, 'Acme X100');
 
     const patched = await collect(makeDevice({ firmwareVersion: '1.0.1' }));
-    assert.deepEqual(verify(patched, policy, trust, { now: NOW }).reasons.map((r) => `${r.code}:${String(r['index'])}`), ['MEASUREMENT_MISMATCH:2', 'MEASUREMENT_MISMATCH:5']);
+    assert.deepEqual(
+      verify(patched, policy, trust, { now: NOW }).reasons.map((r) => `${r.code}:${String(r['index'])}`),
+      ['MEASUREMENT_MISMATCH:2', 'MEASUREMENT_MISMATCH:5'],
+    );
   }
 
   // An exact SVN becomes the acceptable raw value of its index.
@@ -61,11 +99,26 @@ test('CoRIM reference values → policy device entry → trusted; a patched firm
 });
 
 test('what a CoRIM import cannot use is reported, not dropped', () => {
-  const r = importCorim(corim([[0, new Map([[2, [[SHA256, new Uint8Array(32)]]]])], [2, new Map<number, unknown>([[0, new Map()], [2, [[SHA256, new Uint8Array(32)]]]])]]), { match: () => ({ subject: 'x' }) });
+  const r = importCorim(
+    corim([
+      [0, new Map([[2, [[SHA256, new Uint8Array(32)]]]])],
+      [
+        2,
+        new Map<number, unknown>([
+          [0, new Map()],
+          [2, [[SHA256, new Uint8Array(32)]]],
+        ]),
+      ],
+    ]),
+    { match: () => ({ subject: 'x' }) },
+  );
   assert.equal(r.warnings.length, 2);
   assert.match(r.warnings[0]!, /mkey 0 is not an SPDM measurement index/);
   assert.match(r.warnings[1]!, /measurement value 0 is not used/);
-  assert.throws(() => importCorim(new Uint8Array([0xff, 0x00]), { match: () => ({}) }), (e: unknown) => e instanceof SpdmError && /not CBOR/.test(e.message));
+  assert.throws(
+    () => importCorim(new Uint8Array([0xff, 0x00]), { match: () => ({}) }),
+    (e: unknown) => e instanceof SpdmError && /not CBOR/.test(e.message),
+  );
   assert.throws(() => importCorim(encode(new Tag(18, [])), { match: () => ({}) }), /signed CoRIMs are not supported/);
   assert.throws(() => importCorim(encode({ a: 1 }), { match: () => ({}) }), /not a corim-map/);
 });

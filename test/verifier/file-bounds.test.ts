@@ -34,12 +34,19 @@ test('a trust-anchor file past LIMITS.trustFileBytes is refused naming the file 
   const big = padded('big-roots.pem', root, LIMITS.trustFileBytes, '\n');
   assert.throws(
     () => loadCertificates(big),
-    (e: unknown) => e instanceof TrustSourceError && e.cause instanceof LimitError && e.cause.limit === 'trustFileBytes' && e.message.includes(big),
+    (e: unknown) =>
+      e instanceof TrustSourceError &&
+      e.cause instanceof LimitError &&
+      e.cause.limit === 'trustFileBytes' &&
+      e.message.includes(big),
   );
   const ev = t.write('ev.json', '{}');
   const r = runVerifyCommand(ev, { trust: [big] });
   assert.equal(r.exitCode, EXIT.USAGE);
-  assert.match(r.stderr, new RegExp(`big-roots\\.pem is \\d+ bytes, more than the trustFileBytes limit of ${LIMITS.trustFileBytes}`));
+  assert.match(
+    r.stderr,
+    new RegExp(`big-roots\\.pem is \\d+ bytes, more than the trustFileBytes limit of ${LIMITS.trustFileBytes}`),
+  );
 });
 
 test('a deny-list past LIMITS.denyListFileBytes is refused naming the file and the limit (comments only, otherwise valid)', () => {
@@ -47,14 +54,23 @@ test('a deny-list past LIMITS.denyListFileBytes is refused naming the file and t
   const deny = padded('deny.txt', '# nothing denied\n', LIMITS.denyListFileBytes, '#');
   const r = runVerifyCommand(t.write('ev2.json', '{}'), { trust: [roots], deny: [deny] });
   assert.equal(r.exitCode, EXIT.USAGE, r.stdout);
-  assert.match(r.stderr, new RegExp(`deny\\.txt is \\d+ bytes, more than the denyListFileBytes limit of ${LIMITS.denyListFileBytes}`));
+  assert.match(
+    r.stderr,
+    new RegExp(`deny\\.txt is \\d+ bytes, more than the denyListFileBytes limit of ${LIMITS.denyListFileBytes}`),
+  );
 });
 
 test('readFileBounded: a file at the bound is read whole, one byte more is a LimitError', () => {
   const at = padded('at.bin', '', 100_000, 'a');
   assert.equal(readFileBounded(at, 100_000, 'x').length, 100_000);
-  assert.throws(() => readFileBounded(at, 99_999, 'x'), (e: unknown) => e instanceof LimitError && e.limit === 'x' && e.value === 100_000 && e.max === 99_999);
+  assert.throws(
+    () => readFileBounded(at, 99_999, 'x'),
+    (e: unknown) => e instanceof LimitError && e.limit === 'x' && e.value === 100_000 && e.max === 99_999,
+  );
   assert.equal(readFileBounded(t.write('empty', ''), 0, 'x').length, 0);
   // No size to check beforehand (a device, a pipe, or a file still growing): read to one byte past the bound.
-  assert.throws(() => readFileBounded('/dev/zero', 1_000_000, 'x'), (e: unknown) => e instanceof LimitError && e.value === 1_000_001 && e.max === 1_000_000);
+  assert.throws(
+    () => readFileBounded('/dev/zero', 1_000_000, 'x'),
+    (e: unknown) => e instanceof LimitError && e.value === 1_000_001 && e.max === 1_000_000,
+  );
 });

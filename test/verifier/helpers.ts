@@ -27,7 +27,15 @@ export const COLLECTED = new Date('2026-03-01T12:00:00Z');
 /** The verifier's clock: a minute later. */
 export const NOW = new Date('2026-03-01T12:01:00Z');
 
-export const PCI: PciIdentity = { bdf: '0000:03:00.0', vendorId: 0x8086, deviceId: 0x0b25, classCode: 0x020000, revisionId: 0x01, subsystemVendorId: 0x8086, subsystemId: 0x0001 };
+export const PCI: PciIdentity = {
+  bdf: '0000:03:00.0',
+  vendorId: 0x8086,
+  deviceId: 0x0b25,
+  classCode: 0x020000,
+  revisionId: 0x01,
+  subsystemVendorId: 0x8086,
+  subsystemId: 0x0001,
+};
 export const PCI_OTHER_MODEL: PciIdentity = { ...PCI, deviceId: 0x0b26 };
 
 const roots = new Map<string, CertIdentity>();
@@ -36,7 +44,12 @@ const roots = new Map<string, CertIdentity>();
 export function vendorRoot(name = 'Acme'): CertIdentity {
   let r = roots.get(name);
   if (!r) {
-    r = createRootCa({ asymId: ASYM, commonName: `${name} Device Root CA`, notBefore: NOT_BEFORE, notAfter: NOT_AFTER });
+    r = createRootCa({
+      asymId: ASYM,
+      commonName: `${name} Device Root CA`,
+      notBefore: NOT_BEFORE,
+      notAfter: NOT_AFTER,
+    });
     roots.set(name, r);
   }
   return r;
@@ -69,8 +82,22 @@ export interface TestDevice {
 export function makeDevice(spec: DeviceSpec = {}): TestDevice {
   const name = spec.name ?? 'Acme X100';
   const root = spec.root ?? vendorRoot();
-  const san = spec.san === undefined ? cmaSanString(PCI) : spec.san === null ? undefined : typeof spec.san === 'string' ? spec.san : cmaSanString(spec.san);
-  const intermediate = createCertificate({ issuer: root, asymId: ASYM, commonName: `${name} Intermediate CA`, ca: true, notBefore: NOT_BEFORE, notAfter: NOT_AFTER });
+  const san =
+    spec.san === undefined
+      ? cmaSanString(PCI)
+      : spec.san === null
+        ? undefined
+        : typeof spec.san === 'string'
+          ? spec.san
+          : cmaSanString(spec.san);
+  const intermediate = createCertificate({
+    issuer: root,
+    asymId: ASYM,
+    commonName: `${name} Intermediate CA`,
+    ca: true,
+    notBefore: NOT_BEFORE,
+    notAfter: NOT_AFTER,
+  });
   const leaf = createCertificate({
     issuer: intermediate,
     asymId: ASYM,
@@ -85,7 +112,15 @@ export function makeDevice(spec: DeviceSpec = {}): TestDevice {
     ...template,
     name,
     versions: spec.versions ?? [0x12, 0x13],
-    slots: [{ slot: 0, certificates: [root.certificate, intermediate.certificate, leaf.certificate], privateKey: leaf.privateKey, asymId: ASYM, certModel: 1 }],
+    slots: [
+      {
+        slot: 0,
+        certificates: [root.certificate, intermediate.certificate, leaf.certificate],
+        privateKey: leaf.privateKey,
+        asymId: ASYM,
+        certModel: 1,
+      },
+    ],
     measurements: standardMeasurements(spec.firmware ?? name, spec.firmwareVersion ?? '1.0.0'),
   };
   return { profile, root, intermediate, leaf, ...(spec.misbehave ? { misbehave: spec.misbehave } : {}) };
@@ -93,11 +128,20 @@ export function makeDevice(spec: DeviceSpec = {}): TestDevice {
 
 let template: DeviceProfile | undefined;
 function templateProfile(): DeviceProfile {
-  template ??= buildProfile({ name: 'template', versions: [0x12, 0x13], asymId: ASYM, hashId: HASH, root: vendorRoot() }).profile;
+  template ??= buildProfile({
+    name: 'template',
+    versions: [0x12, 0x13],
+    asymId: ASYM,
+    hashId: HASH,
+    root: vendorRoot(),
+  }).profile;
   return template;
 }
 
-export const fixedClock = (at: Date = COLLECTED): Clock => ({ now: () => at.getTime(), sleep: (ms) => systemClock.sleep(ms) });
+export const fixedClock = (at: Date = COLLECTED): Clock => ({
+  now: () => at.getTime(),
+  sleep: (ms) => systemClock.sleep(ms),
+});
 
 export interface CollectOptions {
   readonly pci?: PciIdentity | null;
@@ -111,11 +155,14 @@ export async function collect(device: TestDevice | DeviceProfile, o: CollectOpti
   const profile = 'profile' in device ? device.profile : device;
   const misbehave = 'profile' in device ? device.misbehave : undefined;
   const pci = o.pci === undefined ? PCI : o.pci;
-  const requester = new Requester(new LoopbackTransport(misbehave ? misbehaving(profile, misbehave) : new Responder(profile)), {
-    deviceName: profile.name,
-    clock: fixedClock(o.at),
-    ...(pci ? { pci } : {}),
-  });
+  const requester = new Requester(
+    new LoopbackTransport(misbehave ? misbehaving(profile, misbehave) : new Responder(profile)),
+    {
+      deviceName: profile.name,
+      clock: fixedClock(o.at),
+      ...(pci ? { pci } : {}),
+    },
+  );
   return requester.authenticate({ ...(o.nonce ? { nonce: o.nonce } : {}), ...(o.mode ? { mode: o.mode } : {}) });
 }
 
@@ -125,19 +172,38 @@ export function viaJson<T>(v: T): T {
 }
 
 /** A deep copy of evidence with `edit` applied (for forgeries). */
-export function edited(e: Evidence, edit: (doc: Record<string, unknown> & { measurements: Record<string, unknown>[]; signatures: Record<string, unknown>[]; slots: Record<string, unknown>[] }) => void): unknown {
-  const doc = viaJson(e) as unknown as Record<string, unknown> & { measurements: Record<string, unknown>[]; signatures: Record<string, unknown>[]; slots: Record<string, unknown>[] };
+export function edited(
+  e: Evidence,
+  edit: (
+    doc: Record<string, unknown> & {
+      measurements: Record<string, unknown>[];
+      signatures: Record<string, unknown>[];
+      slots: Record<string, unknown>[];
+    },
+  ) => void,
+): unknown {
+  const doc = viaJson(e) as unknown as Record<string, unknown> & {
+    measurements: Record<string, unknown>[];
+    signatures: Record<string, unknown>[];
+    slots: Record<string, unknown>[];
+  };
   edit(doc);
   return doc;
 }
 
 export function pem(der: Uint8Array): string {
-  const b64 = Buffer.from(der).toString('base64').replace(/(.{64})/g, '$1\n');
+  const b64 = Buffer.from(der)
+    .toString('base64')
+    .replace(/(.{64})/g, '$1\n');
   return `-----BEGIN CERTIFICATE-----\n${b64}\n-----END CERTIFICATE-----\n`;
 }
 
 /** A temporary directory removed by the returned cleanup. */
-export function tempDir(): { dir: string; write: (name: string, data: string | Uint8Array) => string; cleanup: () => void } {
+export function tempDir(): {
+  dir: string;
+  write: (name: string, data: string | Uint8Array) => string;
+  cleanup: () => void;
+} {
   const dir = mkdtempSync(join(tmpdir(), 'spdmkit-verifier-'));
   return {
     dir,

@@ -25,25 +25,58 @@ test('not evidence at all: MALFORMED_EVIDENCE naming the field', () => {
     [{}, /evidence\.format: must be "spdmkit-evidence\/1"/],
     [edited(evidence, (d) => void (d['collectedAt'] = 'yesterday')), /evidence\.collectedAt: is not a date/],
     [edited(evidence, (d) => void (d['versionByte'] = '1.2')), /evidence\.versionByte: must be an integer/],
-    [edited(evidence, (d) => void (d.slots[0]!['certChain'] = 'zz')), /evidence\.slots\[0\]\.certChain: must be an even number of hex digits/],
-    [edited(evidence, (d) => void (d.signatures[0]!['requesterNonce'] = 'abcd')), /signatures\[0\]\.requesterNonce: must be 32 bytes, has 2/],
+    [
+      edited(evidence, (d) => void (d.slots[0]!['certChain'] = 'zz')),
+      /evidence\.slots\[0\]\.certChain: must be an even number of hex digits/,
+    ],
+    [
+      edited(evidence, (d) => void (d.signatures[0]!['requesterNonce'] = 'abcd')),
+      /signatures\[0\]\.requesterNonce: must be 32 bytes, has 2/,
+    ],
     [edited(evidence, (d) => void (d.signatures[1]!['kind'] = 'KEY_EXCHANGE_RSP')), /signatures\[1\]\.kind/],
-    [edited(evidence, (d) => void (d.measurements[0]!['index'] = 255)), /measurements\[0\]\.index: 255 is outside 1\.\.254/],
-    [edited(evidence, (d) => void (d.measurements[1]!['index'] = 1)), /measurements\[1\]\.index: index 1 appears twice/],
-    [edited(evidence, (d) => void (d['signatures'] = new Array<Record<string, unknown>>(1000).fill({}))), /signatures: holds 1000 entries, at most 64/],
-    [edited(evidence, (d) => void (d['pci'] = { vendorId: 0x10000, deviceId: 1, classCode: 0, revisionId: 0 })), /pci\.vendorId: 65536 is outside/],
-    [edited(evidence, (d) => void (d['pci'] = { vendorId: 1, deviceId: 1, classCode: 0, revisionId: 0, subsystemId: 1 })), /subsystemVendorId and subsystemId come together/],
+    [
+      edited(evidence, (d) => void (d.measurements[0]!['index'] = 255)),
+      /measurements\[0\]\.index: 255 is outside 1\.\.254/,
+    ],
+    [
+      edited(evidence, (d) => void (d.measurements[1]!['index'] = 1)),
+      /measurements\[1\]\.index: index 1 appears twice/,
+    ],
+    [
+      edited(evidence, (d) => void (d['signatures'] = new Array<Record<string, unknown>>(1000).fill({}))),
+      /signatures: holds 1000 entries, at most 64/,
+    ],
+    [
+      edited(evidence, (d) => void (d['pci'] = { vendorId: 0x10000, deviceId: 1, classCode: 0, revisionId: 0 })),
+      /pci\.vendorId: 65536 is outside/,
+    ],
+    [
+      edited(
+        evidence,
+        (d) => void (d['pci'] = { vendorId: 1, deviceId: 1, classCode: 0, revisionId: 0, subsystemId: 1 }),
+      ),
+      /subsystemVendorId and subsystemId come together/,
+    ],
   ];
   for (const [doc, re] of cases) {
     const v = verify(doc, undefined, trust, { now: NOW });
     assert.equal(v.status, 'untrusted');
-    assert.ok(codes(v).every((c) => c === 'MALFORMED_EVIDENCE'), JSON.stringify(v.reasons));
-    assert.ok(v.reasons.some((r) => re.test(r.message)), `${re} in ${JSON.stringify(v.reasons.map((r) => r.message))}`);
+    assert.ok(
+      codes(v).every((c) => c === 'MALFORMED_EVIDENCE'),
+      JSON.stringify(v.reasons),
+    );
+    assert.ok(
+      v.reasons.some((r) => re.test(r.message)),
+      `${re} in ${JSON.stringify(v.reasons.map((r) => r.message))}`,
+    );
   }
 });
 
 test('well-formed JSON with broken contents: a precise reason, not a crash', () => {
-  const truncatedChain = edited(evidence, (d) => void (d.slots[0]!['certChain'] = (d.slots[0]!['certChain'] as string).slice(0, 200)));
+  const truncatedChain = edited(
+    evidence,
+    (d) => void (d.slots[0]!['certChain'] = (d.slots[0]!['certChain'] as string).slice(0, 200)),
+  );
   const v1 = verify(truncatedChain, undefined, trust, { now: NOW });
   assert.ok(codes(v1).includes('CHAIN_INVALID'), JSON.stringify(v1.reasons));
   assert.ok(codes(v1).includes('SIGNATURE_INVALID'));
@@ -98,7 +131,8 @@ test('property: any JSON value, or any one field of genuine evidence replaced, n
   walk(base, []);
   // Fields the verifier does not rely on (summaries, labels): changing them may leave the device trusted.
   // collectedAt is unsigned: it only matters under maxAgeSeconds (freshness proper comes from the nonce).
-  const informational = /^(device|version|collectedAt|capabilities|algorithms\.(baseAsymName|baseHashName|measurementHashName|otherParams)|slots\.\d+\.(digest|certificates|chainProblems|certModel)|signatures\.\d+\.verified|measurements\.\d+\.(signed|typeName|type|raw|spec)|pci\.bdf)(\.|$)/;
+  const informational =
+    /^(device|version|collectedAt|capabilities|algorithms\.(baseAsymName|baseHashName|measurementHashName|otherParams)|slots\.\d+\.(digest|certificates|chainProblems|certModel)|signatures\.\d+\.verified|measurements\.\d+\.(signed|typeName|type|raw|spec)|pci\.bdf)(\.|$)/;
   fc.assert(
     fc.property(fc.constantFrom(...paths), fc.jsonValue(), (path, replacement) => {
       const doc = viaJson(evidence) as unknown as Record<string, unknown>;
@@ -108,7 +142,8 @@ test('property: any JSON value, or any one field of genuine evidence replaced, n
       if (JSON.stringify(o[last]) === JSON.stringify(replacement)) return;
       o[last] = replacement;
       const v = verify(doc, undefined, trust, { now: NOW });
-      if (!informational.test(path.join('.'))) assert.equal(v.status, 'untrusted', `${path.join('.')} = ${JSON.stringify(replacement)}`);
+      if (!informational.test(path.join('.')))
+        assert.equal(v.status, 'untrusted', `${path.join('.')} = ${JSON.stringify(replacement)}`);
     }),
     { numRuns: 200 },
   );

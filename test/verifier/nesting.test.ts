@@ -32,16 +32,31 @@ function isNestingLimit(e: unknown, where: RegExp): boolean {
 }
 
 test('a JSON policy of 100k nested arrays: a LimitError naming the file, line and column, and the limit', () => {
-  assert.throws(() => parsePolicyText(nested(100_000), { source: 'deep.json' }), (e) => isNestingLimit(e, /^deep\.json line 1:65$/));
+  assert.throws(
+    () => parsePolicyText(nested(100_000), { source: 'deep.json' }),
+    (e) => isNestingLimit(e, /^deep\.json line 1:65$/),
+  );
   const inRules = `{"version": 1,\n  "rules": ${nested(100_000)}}`;
-  assert.throws(() => parsePolicyText(inRules, { source: 'p.json' }), (e) => isNestingLimit(e, /^p\.json line 2:\d+$/));
+  assert.throws(
+    () => parsePolicyText(inRules, { source: 'p.json' }),
+    (e) => isNestingLimit(e, /^p\.json line 2:\d+$/),
+  );
 });
 
 test('YAML policies nested too deep, in block and in flow style: a LimitError naming the line', () => {
-  assert.throws(() => parsePolicyText(`${'- '.repeat(100_000)}x\n`, { source: 'deep.yaml' }), (e) => isNestingLimit(e, /^deep\.yaml line 1:\d+$/));
-  assert.throws(() => parsePolicyText(`version: 1\nrules: ${nested(100_000)}\n`, { source: 'flow.yaml' }), (e) => isNestingLimit(e, /^flow\.yaml line 2:\d+$/));
+  assert.throws(
+    () => parsePolicyText(`${'- '.repeat(100_000)}x\n`, { source: 'deep.yaml' }),
+    (e) => isNestingLimit(e, /^deep\.yaml line 1:\d+$/),
+  );
+  assert.throws(
+    () => parsePolicyText(`version: 1\nrules: ${nested(100_000)}\n`, { source: 'flow.yaml' }),
+    (e) => isNestingLimit(e, /^flow\.yaml line 2:\d+$/),
+  );
   const block = Array.from({ length: 2000 }, (_, i) => `${' '.repeat(i)}a:`).join('\n');
-  assert.throws(() => parsePolicyText(`${block} 1\n`, { source: 'indent.yaml' }), (e) => isNestingLimit(e, /^indent\.yaml line \d+:\d+$/));
+  assert.throws(
+    () => parsePolicyText(`${block} 1\n`, { source: 'indent.yaml' }),
+    (e) => isNestingLimit(e, /^indent\.yaml line \d+:\d+$/),
+  );
 });
 
 test('nesting up to the limit is not refused for its depth (the schema then says what is wrong)', () => {
@@ -51,7 +66,8 @@ test('nesting up to the limit is not refused for its depth (the schema then says
   ] as const) {
     assert.throws(
       () => parsePolicyText(text, { source: `ok.${format}`, format }),
-      (e: unknown) => e instanceof PolicyError && /\/rules: must be an object/.test(e.message) && !/nested/.test(e.message),
+      (e: unknown) =>
+        e instanceof PolicyError && /\/rules: must be an object/.test(e.message) && !/nested/.test(e.message),
     );
   }
 });
@@ -61,18 +77,29 @@ test('a policy value built in code, or grown by YAML aliases, is checked too: on
   for (let i = 0; i < 100_000; i++) deep = [deep];
   assert.throws(
     () => compilePolicy({ version: 1, rules: deep }, 'built'),
-    (e: unknown) => e instanceof PolicyError && e.issues.length === 1 && e.issues[0]!.path === `/rules${'/0'.repeat(D - 1)}` && /nested more than 64 deep \(the jsonNestingDepth limit\)/.test(e.message),
+    (e: unknown) =>
+      e instanceof PolicyError &&
+      e.issues.length === 1 &&
+      e.issues[0]!.path === `/rules${'/0'.repeat(D - 1)}` &&
+      /nested more than 64 deep \(the jsonNestingDepth limit\)/.test(e.message),
   );
   // Each half is shallow enough in the text; the alias puts one inside the other.
   const yaml = `version: 1\nx: &a ${nested(40, '1')}\nrules: ${nested(30, '*a')}\n`;
-  assert.throws(() => parsePolicyText(yaml, { source: 'alias.yaml' }), (e: unknown) => e instanceof PolicyError && /jsonNestingDepth/.test(e.message));
+  assert.throws(
+    () => parsePolicyText(yaml, { source: 'alias.yaml' }),
+    (e: unknown) => e instanceof PolicyError && /jsonNestingDepth/.test(e.message),
+  );
 });
 
 test('a policy file larger than LIMITS.policyFileBytes is refused before it is parsed', () => {
   const big = t.write('big.json', `{"version": 1}${' '.repeat(LIMITS.policyFileBytes)}`);
   assert.throws(
     () => loadPolicyFile(big),
-    (e: unknown) => e instanceof LimitError && e.limit === 'policyFileBytes' && e.max === LIMITS.policyFileBytes && e.message.includes(big),
+    (e: unknown) =>
+      e instanceof LimitError &&
+      e.limit === 'policyFileBytes' &&
+      e.max === LIMITS.policyFileBytes &&
+      e.message.includes(big),
   );
 });
 
@@ -101,9 +128,18 @@ test('spdm verify --policy deep.json / deep.yaml, and deeply nested evidence: ex
   const deepYaml = t.write('deep.yaml', `version: 1\nrules:\n${'  - '.repeat(1)}${'- '.repeat(100_000)}x\n`);
   const deepEv = t.write('deep-ev.json', `{"format": "spdmkit-evidence/1", "slots": ${nested(100_000)}}`);
   const cases: [string[], RegExp][] = [
-    [['verify', ev, '--trust', roots, '--policy', deepJson], /^spdm verify: .*deep\.json line 1:65: arrays and objects nested more than 64 deep \(the jsonNestingDepth limit\)\n$/],
-    [['verify', ev, '--trust', roots, '--policy', deepYaml], /^spdm verify: .*deep\.yaml line 3:\d+: YAML collections nested more than 64 deep \(the jsonNestingDepth limit\)\n$/],
-    [['verify', deepEv, '--trust', roots], /^spdm verify: .*deep-ev\.json line 1:\d+: arrays and objects nested more than 64 deep \(the jsonNestingDepth limit\)\n$/],
+    [
+      ['verify', ev, '--trust', roots, '--policy', deepJson],
+      /^spdm verify: .*deep\.json line 1:65: arrays and objects nested more than 64 deep \(the jsonNestingDepth limit\)\n$/,
+    ],
+    [
+      ['verify', ev, '--trust', roots, '--policy', deepYaml],
+      /^spdm verify: .*deep\.yaml line 3:\d+: YAML collections nested more than 64 deep \(the jsonNestingDepth limit\)\n$/,
+    ],
+    [
+      ['verify', deepEv, '--trust', roots],
+      /^spdm verify: .*deep-ev\.json line 1:\d+: arrays and objects nested more than 64 deep \(the jsonNestingDepth limit\)\n$/,
+    ],
   ];
   for (const [argv, re] of cases) {
     const r = await spdm(argv);

@@ -68,7 +68,17 @@ devices:
 
 function plain(p: ReturnType<typeof compilePolicy>): unknown {
   return JSON.parse(
-    JSON.stringify({ ...p, source: undefined }, (_k, v: unknown) => (v instanceof Map ? [...v.entries()] : v instanceof Set ? [...v] : v instanceof RegExp ? v.source : typeof v === 'bigint' ? v.toString() : v)),
+    JSON.stringify({ ...p, source: undefined }, (_k, v: unknown) =>
+      v instanceof Map
+        ? [...v.entries()]
+        : v instanceof Set
+          ? [...v]
+          : v instanceof RegExp
+            ? v.source
+            : typeof v === 'bigint'
+              ? v.toString()
+              : v,
+    ),
   );
 }
 
@@ -86,13 +96,22 @@ test('YAML and JSON policies compile to the same policy and give the same verdic
   const vj = verify(e, j, trust, { now: NOW });
   const vy = verify(e, y, trust, { now: NOW });
   assert.deepEqual(vy, vj);
-  assert.deepEqual(vj.reasons.map((r) => r.code), ['MEASUREMENT_MISMATCH', 'MEASUREMENT_MISMATCH', 'MEASUREMENT_UNEXPECTED']);
-  assert.deepEqual(vj.warnings.map((r) => r.code), []);
+  assert.deepEqual(
+    vj.reasons.map((r) => r.code),
+    ['MEASUREMENT_MISMATCH', 'MEASUREMENT_MISMATCH', 'MEASUREMENT_UNEXPECTED'],
+  );
+  assert.deepEqual(
+    vj.warnings.map((r) => r.code),
+    [],
+  );
 
   // Files, by extension.
   const t = tempDir();
   try {
-    assert.deepEqual(plain(loadPolicyFile(t.write('policy.yml', YAML_POLICY))), plain(loadPolicyFile(t.write('policy.json', JSON_POLICY))));
+    assert.deepEqual(
+      plain(loadPolicyFile(t.write('policy.yml', YAML_POLICY))),
+      plain(loadPolicyFile(t.write('policy.json', JSON_POLICY))),
+    );
   } finally {
     t.cleanup();
   }
@@ -119,16 +138,28 @@ devices:
     ),
   );
   const paths = yamlIssues.map((i) => i.path);
-  assert.deepEqual(paths, ['/rules/chian', '/rules/cmaSan', '/devices/0/match/pci/vendorId', '/devices/0/measurements/2/0', '/devices/0/measurements/300', '/devices/0/minSvn']);
+  assert.deepEqual(paths, [
+    '/rules/chian',
+    '/rules/cmaSan',
+    '/devices/0/match/pci/vendorId',
+    '/devices/0/measurements/2/0',
+    '/devices/0/measurements/300',
+    '/devices/0/minSvn',
+  ]);
   const byPath = new Map(yamlIssues.map((i) => [i.path, i.message]));
   assert.match(byPath.get('/rules/chian')!, /unknown property "chian" \(allowed: chain, deny, .*\) \(line 3:3\)/);
   assert.match(byPath.get('/rules/cmaSan')!, /must be one of "required", "warn", "off", not "maybe" \(line 4:11\)/);
   // The YAML trap: an unquoted 8086 is the decimal number 8086, not the vendor 0x8086.
-  assert.match(byPath.get('/devices/0/match/pci/vendorId')!, /must be a string, not integer 8086 \(a 16-bit ID as 4 hex digits, quoted/);
+  assert.match(
+    byPath.get('/devices/0/match/pci/vendorId')!,
+    /must be a string, not integer 8086 \(a 16-bit ID as 4 hex digits, quoted/,
+  );
   assert.match(byPath.get('/devices/0/measurements/2/0')!, /"xyz" is not a measurement value in hex/);
   assert.match(byPath.get('/devices/0/minSvn')!, /must be at least 0, not -1/);
 
-  const jsonIssues = issuesOf(() => compilePolicy({ version: 2, devices: [{ name: 'a', match: {} }, { match: { pci: { vendorId: '80861' } } }] }));
+  const jsonIssues = issuesOf(() =>
+    compilePolicy({ version: 2, devices: [{ name: 'a', match: {} }, { match: { pci: { vendorId: '80861' } } }] }),
+  );
   assert.deepEqual(
     jsonIssues.map((i) => i.path),
     ['/version', '/devices/0/match', '/devices/1', '/devices/1/match/pci/vendorId'],
@@ -136,20 +167,41 @@ devices:
   assert.match(jsonIssues[2]!.message, /missing the required property "name"/);
 
   // Checks beyond the schema keep the same path style.
-  const semantic = issuesOf(() => compilePolicy({ version: 1, devices: [{ name: 'a', match: { subjectPattern: '(' }, measurements: { '3': ['00'] }, ignore: [3] }, { name: 'a', match: { subject: 'CN=x' } }] }));
-  assert.deepEqual(semantic.map((i) => i.path), ['/devices/0/match/subjectPattern', '/devices/0/ignore', '/devices/1/name']);
+  const semantic = issuesOf(() =>
+    compilePolicy({
+      version: 1,
+      devices: [
+        { name: 'a', match: { subjectPattern: '(' }, measurements: { '3': ['00'] }, ignore: [3] },
+        { name: 'a', match: { subject: 'CN=x' } },
+      ],
+    }),
+  );
+  assert.deepEqual(
+    semantic.map((i) => i.path),
+    ['/devices/0/match/subjectPattern', '/devices/0/ignore', '/devices/1/name'],
+  );
 
   // Not JSON / not YAML at all.
   assert.match(issuesOf(() => parsePolicyText('{"version": 1,', { source: 'x.json' }))[0]!.message, /not valid JSON/);
-  assert.match(issuesOf(() => parsePolicyText('version: 1\nversion: 1\n', { source: 'x.yaml' }))[0]!.message, /not valid YAML \(line 2/);
+  assert.match(
+    issuesOf(() => parsePolicyText('version: 1\nversion: 1\n', { source: 'x.yaml' }))[0]!.message,
+    /not valid YAML \(line 2/,
+  );
   assert.match(issuesOf(() => loadPolicyFile('/nonexistent/policy.yaml'))[0]!.message, /cannot be read/);
 });
 
 test('the published schemas/policy.schema.json is the schema the validator enforces', () => {
   const published = JSON.parse(readFileSync(join(repoRoot(), 'schemas', 'policy.schema.json'), 'utf8')) as unknown;
-  assert.deepEqual(published, POLICY_SCHEMA, 'regenerate schemas/policy.schema.json from src/verifier/policy-schema.ts');
+  assert.deepEqual(
+    published,
+    POLICY_SCHEMA,
+    'regenerate schemas/policy.schema.json from src/verifier/policy-schema.ts',
+  );
   // The validator refuses keywords it does not implement, so the schema cannot use one unnoticed.
-  assert.throws(() => new SchemaValidator({ type: 'object', dependentRequired: {} }), /keyword "dependentRequired" is not supported/);
+  assert.throws(
+    () => new SchemaValidator({ type: 'object', dependentRequired: {} }),
+    /keyword "dependentRequired" is not supported/,
+  );
   assert.throws(() => new SchemaValidator({ $ref: 'https://example.com/x' }), /only local/);
 });
 

@@ -54,7 +54,10 @@ test('deny-list files: text (fingerprint, issuer+serial), JSON, certificates; re
 
     const leaf = parseCertificate(acme.leaf.certificate);
     const inter = parseCertificate(globex.intermediate.certificate);
-    t.write('deny.txt', `# compromised Acme X100 leaf\nsha256:${leaf.fingerprintSha256}\nserial:${inter.serialNumber} issuer:${inter.issuer}\n`);
+    t.write(
+      'deny.txt',
+      `# compromised Acme X100 leaf\nsha256:${leaf.fingerprintSha256}\nserial:${inter.serialNumber} issuer:${inter.issuer}\n`,
+    );
     assert.equal(store.reload().denyEntries, 2);
     const va = verify(acmeEvidence, undefined, store, { now: NOW });
     assert.deepEqual(codes(va), ['CERT_DENIED']);
@@ -66,7 +69,13 @@ test('deny-list files: text (fingerprint, issuer+serial), JSON, certificates; re
     // JSON and certificate files in a deny directory.
     const d = tempDir();
     try {
-      d.write('list.json', JSON.stringify({ fingerprints: [leaf.fingerprintSha256], issuerSerial: [{ issuer: inter.issuer, serial: inter.serialNumber }] }));
+      d.write(
+        'list.json',
+        JSON.stringify({
+          fingerprints: [leaf.fingerprintSha256],
+          issuerSerial: [{ issuer: inter.issuer, serial: inter.serialNumber }],
+        }),
+      );
       d.write('revoked.pem', pem(globex.leaf.certificate));
       const list = loadDenyList(d.dir);
       assert.equal(list.size, 4);
@@ -104,14 +113,20 @@ test('a reload that fails keeps the previous anchors and deny-list, and says why
 test('bad sources fail at load with the file named', () => {
   const t = tempDir();
   try {
-    assert.throws(() => new TrustStore({ anchors: `${t.dir}/missing.pem` }), (e: unknown) => e instanceof TrustSourceError && /cannot read/.test(e.message));
+    assert.throws(
+      () => new TrustStore({ anchors: `${t.dir}/missing.pem` }),
+      (e: unknown) => e instanceof TrustSourceError && /cannot read/.test(e.message),
+    );
     assert.throws(() => new TrustStore({ anchors: t.dir }), /no certificate found/);
     const bad = t.write('deny.txt', 'sha256:1234\n');
     t.write('root.pem', pem(vendorRoot().certificate));
     assert.throws(() => new TrustStore({ anchors: `${t.dir}/root.pem`, deny: bad }), /deny\.txt:1/);
     // The CLI loader (spdm authenticate --trust) still works and still throws DECODE_ERROR.
     assert.equal(loadTrustAnchors(`${t.dir}/root.pem`).length, 1);
-    assert.throws(() => loadTrustAnchors(`${t.dir}/nope`), (e: unknown) => e instanceof TrustSourceError && e.code === 'DECODE_ERROR');
+    assert.throws(
+      () => loadTrustAnchors(`${t.dir}/nope`),
+      (e: unknown) => e instanceof TrustSourceError && e.code === 'DECODE_ERROR',
+    );
   } finally {
     t.cleanup();
   }
@@ -119,7 +134,12 @@ test('bad sources fail at load with the file named', () => {
 
 test('watch(): a root dropped into the directory is picked up without calling reload()', async () => {
   const t = tempDir();
-  const store = new TrustStore({ anchors: t.dir, certificates: [vendorRoot().certificate], watch: true, watchDebounceMs: 20 });
+  const store = new TrustStore({
+    anchors: t.dir,
+    certificates: [vendorRoot().certificate],
+    watch: true,
+    watchDebounceMs: 20,
+  });
   try {
     assert.deepEqual(codes(verify(globexEvidence, undefined, store, { now: NOW })), ['CHAIN_UNTRUSTED']);
     t.write('globex.pem', pem(vendorRoot('Globex').certificate));

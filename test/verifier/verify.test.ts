@@ -8,7 +8,19 @@ import { verify } from '../../src/verifier/verify.js';
 import { TrustStore } from '../../src/verifier/trust-store.js';
 import { DenyList } from '../../src/verifier/deny-list.js';
 import { compilePolicy, type Policy } from '../../src/verifier/policy.js';
-import { COLLECTED, NOW, PCI, PCI_OTHER_MODEL, codes, collect, edited, makeDevice, vendorRoot, viaJson, type TestDevice } from './helpers.js';
+import {
+  COLLECTED,
+  NOW,
+  PCI,
+  PCI_OTHER_MODEL,
+  codes,
+  collect,
+  edited,
+  makeDevice,
+  vendorRoot,
+  viaJson,
+  type TestDevice,
+} from './helpers.js';
 
 let genuine: TestDevice;
 let evidence: Evidence;
@@ -23,7 +35,9 @@ function referencePolicy(e: Evidence, device: Record<string, unknown> = {}, top:
     version: 1,
     evidence: { maxAgeSeconds: 300, minSpdmVersion: '1.2', requireDevicePolicy: true },
     ...top,
-    devices: [{ name: 'Acme X100', match: { pci: { vendorId: '8086', deviceId: '0b25' } }, measurements, minSvn: 1, ...device }],
+    devices: [
+      { name: 'Acme X100', match: { pci: { vendorId: '8086', deviceId: '0b25' } }, measurements, minSvn: 1, ...device },
+    ],
   });
 }
 
@@ -40,10 +54,24 @@ test('a genuine device is trusted, with every check listed', () => {
   assert.deepEqual(v.reasons, []);
   assert.equal(v.devicePolicy, 'Acme X100');
   const passed = v.checks.map((c) => c.code);
-  for (const c of ['CERTIFICATE_RULES', 'CHAIN_TRUSTED', 'NOT_DENIED', 'SAN_MATCH', 'SIGNATURES_VALID', 'EVIDENCE_FRESH', 'VERSION_OK', 'DEVICE_POLICY', 'SVN_OK', 'MEASUREMENTS_MATCH']) {
+  for (const c of [
+    'CERTIFICATE_RULES',
+    'CHAIN_TRUSTED',
+    'NOT_DENIED',
+    'SAN_MATCH',
+    'SIGNATURES_VALID',
+    'EVIDENCE_FRESH',
+    'VERSION_OK',
+    'DEVICE_POLICY',
+    'SVN_OK',
+    'MEASUREMENTS_MATCH',
+  ]) {
     assert.ok(passed.includes(c), `${c} in ${passed.join(',')}`);
   }
-  assert.match(v.checks.find((c) => c.code === 'SAN_MATCH')!.message, /Vendor=8086:Device=0b25:CC=020000:REV=01:SSVID=8086:SSID=0001/);
+  assert.match(
+    v.checks.find((c) => c.code === 'SAN_MATCH')!.message,
+    /Vendor=8086:Device=0b25:CC=020000:REV=01:SSVID=8086:SSID=0001/,
+  );
   // A verdict is plain JSON.
   assert.deepEqual(viaJson(v), v);
 });
@@ -51,7 +79,9 @@ test('a genuine device is trusted, with every check listed', () => {
 test('the authenticate --json wrapper is accepted as well as bare evidence', () => {
   const v = verify(viaJson({ authenticated: true, trusted: true, evidence }), policy, trust, { now: NOW });
   assert.equal(v.status, 'trusted', JSON.stringify(v.reasons));
-  const failed = verify({ authenticated: false, reason: 'TIMEOUT: no response', errorCode: 'TIMEOUT' }, policy, trust, { now: NOW });
+  const failed = verify({ authenticated: false, reason: 'TIMEOUT: no response', errorCode: 'TIMEOUT' }, policy, trust, {
+    now: NOW,
+  });
   assert.deepEqual(codes(failed), ['MALFORMED_EVIDENCE']);
   assert.match(failed.reasons[0]!.message, /no evidence.*TIMEOUT/);
 });
@@ -69,7 +99,10 @@ test('unknown root: CHAIN_UNTRUSTED', async () => {
 
 test('denied certificate by fingerprint (leaf) and by issuer + serial (intermediate): CERT_DENIED', () => {
   const leaf = parseCertificate(genuine.leaf.certificate);
-  const byFp = TrustStore.fromCertificates([vendorRoot().certificate], new DenyList().addFingerprint(leaf.fingerprintSha256.toUpperCase().replace(/(..)(?!$)/g, '$1:')));
+  const byFp = TrustStore.fromCertificates(
+    [vendorRoot().certificate],
+    new DenyList().addFingerprint(leaf.fingerprintSha256.toUpperCase().replace(/(..)(?!$)/g, '$1:')),
+  );
   const v1 = verify(evidence, policy, byFp, { now: NOW });
   assert.deepEqual(codes(v1), ['CERT_DENIED']);
   assert.equal(v1.reasons[0]!['by'], 'fingerprint');
@@ -77,19 +110,31 @@ test('denied certificate by fingerprint (leaf) and by issuer + serial (intermedi
   assert.match(v1.reasons[0]!.message, /leaf "CN=Acme X100" .* deny-list by fingerprint/);
 
   const inter = parseCertificate(genuine.intermediate.certificate);
-  const bySerial = TrustStore.fromCertificates([vendorRoot().certificate], new DenyList().addIssuerSerial({ issuer: inter.issuer.replace(/,/g, ', '), serial: `0x${inter.serialNumber.toUpperCase()}` }));
+  const bySerial = TrustStore.fromCertificates(
+    [vendorRoot().certificate],
+    new DenyList().addIssuerSerial({
+      issuer: inter.issuer.replace(/,/g, ', '),
+      serial: `0x${inter.serialNumber.toUpperCase()}`,
+    }),
+  );
   const v2 = verify(evidence, policy, bySerial, { now: NOW });
   assert.deepEqual(codes(v2), ['CERT_DENIED']);
   assert.equal(v2.reasons[0]!['by'], 'issuer-serial');
   assert.equal(v2.reasons[0]!['certIndex'], 1);
 
   // A denied root is a denied anchor, even when the chain leads to it.
-  const rootDenied = TrustStore.fromCertificates([vendorRoot().certificate], new DenyList().addCertificate(parseCertificate(vendorRoot().certificate)));
+  const rootDenied = TrustStore.fromCertificates(
+    [vendorRoot().certificate],
+    new DenyList().addCertificate(parseCertificate(vendorRoot().certificate)),
+  );
   assert.deepEqual(codes(verify(evidence, policy, rootDenied, { now: NOW })), ['CERT_DENIED']);
 });
 
 test('expired leaf: CERT_EXPIRED (at collection time, or at the verifier clock)', async () => {
-  const d = makeDevice({ leafNotBefore: new Date('2024-01-01T00:00:00Z'), leafNotAfter: new Date('2025-06-01T00:00:00Z') });
+  const d = makeDevice({
+    leafNotBefore: new Date('2024-01-01T00:00:00Z'),
+    leafNotAfter: new Date('2025-06-01T00:00:00Z'),
+  });
   const e = await collect(d);
   const v = verify(e, policy, trust, { now: NOW });
   assert.deepEqual(codes(v), ['CERT_EXPIRED']);
@@ -134,7 +179,10 @@ test('PCIe CMA SAN rule: another model, no SAN, no PCI identity; off and warn', 
 
   const warn = verify(wrong, compilePolicy({ version: 1, rules: { cmaSan: 'warn' } }), trust, { now: NOW });
   assert.equal(warn.status, 'trusted');
-  assert.deepEqual(warn.warnings.map((w) => w.code), ['SAN_MISMATCH']);
+  assert.deepEqual(
+    warn.warnings.map((w) => w.code),
+    ['SAN_MISMATCH'],
+  );
 
   // Per device: a device entry can switch the rule off for its model only.
   const perDevice = referencePolicy(evidence, { rules: { cmaSan: 'off' } });
@@ -154,23 +202,47 @@ test('measurement mismatch names the index, the expected and the actual value', 
   // A list of acceptable values: either firmware passes.
   const both = referencePolicy(evidence, {
     measurements: {
-      ...Object.fromEntries(evidence.measurements.filter((m) => m.index !== 6).map((m) => [String(m.index), [m.value]])),
+      ...Object.fromEntries(
+        evidence.measurements.filter((m) => m.index !== 6).map((m) => [String(m.index), [m.value]]),
+      ),
       '2': [want, got],
-      '5': [evidence.measurements.find((m) => m.index === 5)!.value, patched.measurements.find((m) => m.index === 5)!.value],
+      '5': [
+        evidence.measurements.find((m) => m.index === 5)!.value,
+        patched.measurements.find((m) => m.index === 5)!.value,
+      ],
     },
   });
   assert.equal(verify(patched, both, trust, { now: NOW }).status, 'trusted');
 
   // Ignored indices are not compared; indices neither listed nor ignored are rejected unless allowed.
-  const partial = referencePolicy(evidence, { measurements: { '1': [evidence.measurements[0]!.value] }, ignore: [3, 4] });
+  const partial = referencePolicy(evidence, {
+    measurements: { '1': [evidence.measurements[0]!.value] },
+    ignore: [3, 4],
+  });
   const vp = verify(evidence, partial, trust, { now: NOW });
-  assert.deepEqual(vp.reasons.map((r) => `${r.code}:${String(r['index'])}`), ['MEASUREMENT_UNEXPECTED:2', 'MEASUREMENT_UNEXPECTED:5']);
-  assert.equal(verify(evidence, referencePolicy(evidence, { measurements: { '1': [evidence.measurements[0]!.value] }, unlisted: 'ignore' }), trust, { now: NOW }).status, 'trusted');
+  assert.deepEqual(
+    vp.reasons.map((r) => `${r.code}:${String(r['index'])}`),
+    ['MEASUREMENT_UNEXPECTED:2', 'MEASUREMENT_UNEXPECTED:5'],
+  );
+  assert.equal(
+    verify(
+      evidence,
+      referencePolicy(evidence, { measurements: { '1': [evidence.measurements[0]!.value] }, unlisted: 'ignore' }),
+      trust,
+      { now: NOW },
+    ).status,
+    'trusted',
+  );
 });
 
 test('missing required measurement: MEASUREMENT_MISSING', () => {
   const p = referencePolicy(evidence, {
-    measurements: { ...Object.fromEntries(evidence.measurements.filter((m) => m.index !== 6).map((m) => [String(m.index), [m.value]])), '9': ['00'.repeat(32)] },
+    measurements: {
+      ...Object.fromEntries(
+        evidence.measurements.filter((m) => m.index !== 6).map((m) => [String(m.index), [m.value]]),
+      ),
+      '9': ['00'.repeat(32)],
+    },
   });
   const v = verify(evidence, p, trust, { now: NOW });
   assert.deepEqual(codes(v), ['MEASUREMENT_MISSING']);
@@ -182,7 +254,10 @@ test('security version number below the minimum: SVN_TOO_LOW', async () => {
   assert.deepEqual(codes(v), ['SVN_TOO_LOW']);
   assert.equal(v.reasons[0]!.message, 'security version number 1 (measurement 6) is below the minimum 2');
   // Beyond 2^53, as a decimal string.
-  assert.deepEqual(codes(verify(evidence, referencePolicy(evidence, { minSvn: '18446744073709551615' }), trust, { now: NOW })), ['SVN_TOO_LOW']);
+  assert.deepEqual(
+    codes(verify(evidence, referencePolicy(evidence, { minSvn: '18446744073709551615' }), trust, { now: NOW })),
+    ['SVN_TOO_LOW'],
+  );
   // Version 3 firmware has SVN 3.
   const v3 = await collect(makeDevice({ firmwareVersion: '3.0.0' }));
   const p3 = referencePolicy(v3, { minSvn: 2 });
@@ -193,7 +268,11 @@ test('stale evidence: nonce not the expected one, too old, dated in the future',
   const nonce = new Uint8Array(32).fill(0x5a);
   const fresh = await collect(genuine, { nonce });
   assert.equal(verify(fresh, policy, trust, { now: NOW, expectedNonce: nonce }).status, 'trusted');
-  assert.ok(verify(fresh, policy, trust, { now: NOW, expectedNonce: '5a'.repeat(32) }).checks.some((c) => c.code === 'NONCE_MATCH'));
+  assert.ok(
+    verify(fresh, policy, trust, { now: NOW, expectedNonce: '5a'.repeat(32) }).checks.some(
+      (c) => c.code === 'NONCE_MATCH',
+    ),
+  );
 
   // Old evidence (another nonce) replayed for a new challenge.
   const v = verify(evidence, policy, trust, { now: NOW, expectedNonce: nonce });
@@ -235,7 +314,11 @@ test('no device entry matches and the policy demands one: NO_POLICY_FOR_DEVICE',
   const lax = referencePolicy(evidence, {}, { evidence: { requireDevicePolicy: false } });
   assert.equal(verify(other, lax, trust, { now: NOW }).status, 'trusted');
   // Matching by certificate subject.
-  const bySubject = compilePolicy({ version: 1, evidence: { requireDevicePolicy: true }, devices: [{ name: 'Y200', match: { subjectPattern: '^CN=Acme Y\\d+$' }, unlisted: 'ignore' }] });
+  const bySubject = compilePolicy({
+    version: 1,
+    evidence: { requireDevicePolicy: true },
+    devices: [{ name: 'Y200', match: { subjectPattern: '^CN=Acme Y\\d+$' }, unlisted: 'ignore' }],
+  });
   const vs = verify(other, bySubject, trust, { now: NOW });
   assert.equal(vs.status, 'trusted');
   assert.equal(vs.devicePolicy, 'Y200');
@@ -254,7 +337,8 @@ test('forged evidence: an edited measurement, block, signature, chain or flag is
       'measurement value and block',
       edited(evidence, (d) => {
         d.measurements[1]!['value'] = 'ab'.repeat(m2.value.length / 2);
-        d.measurements[1]!['block'] = m2.block.slice(0, m2.block.length - m2.value.length) + 'ab'.repeat(m2.value.length / 2);
+        d.measurements[1]!['block'] =
+          m2.block.slice(0, m2.block.length - m2.value.length) + 'ab'.repeat(m2.value.length / 2);
       }),
     ],
     [
@@ -291,10 +375,15 @@ test('forged evidence: an edited measurement, block, signature, chain or flag is
     assert.ok(codes(v).includes('SIGNATURE_INVALID'), `${what}: ${JSON.stringify(v.reasons)}`);
   }
   const first = verify(cases[0]![1], policy, trust, { now: NOW });
-  assert.match(first.reasons.find((r) => r.code === 'SIGNATURE_INVALID')!.message, /measurement 2 .* not the signed value/);
+  assert.match(
+    first.reasons.find((r) => r.code === 'SIGNATURE_INVALID')!.message,
+    /measurement 2 .* not the signed value/,
+  );
 
   // The requester's `verified` flag is never trusted.
-  const bad = await collect(makeDevice({ misbehave: { signingKey: makeDevice().leaf.privateKey } })).catch((e: unknown) => e);
+  const bad = await collect(makeDevice({ misbehave: { signingKey: makeDevice().leaf.privateKey } })).catch(
+    (e: unknown) => e,
+  );
   assert.ok(bad instanceof Error, 'the requester itself refuses a wrong-key signature');
   const flagged = edited(evidence, (d) => {
     d.signatures[0]!['signature'] = '00'.repeat(64);
@@ -315,7 +404,10 @@ test('unsigned measurements: MEASUREMENT_UNSIGNED unless the policy allows them'
     d.signatures = d.signatures.filter((s) => s['kind'] === 'CHALLENGE_AUTH');
   });
   const v = verify(challengeOnly, policy, trust, { now: NOW });
-  assert.ok(codes(v).every((c) => c === 'MEASUREMENT_UNSIGNED'), JSON.stringify(codes(v)));
+  assert.ok(
+    codes(v).every((c) => c === 'MEASUREMENT_UNSIGNED'),
+    JSON.stringify(codes(v)),
+  );
   assert.equal(codes(v).length, 6);
   const allow = referencePolicy(evidence, { evidence: { signedMeasurements: false } });
   assert.equal(verify(challengeOnly, allow, trust, { now: NOW }).status, 'trusted');
@@ -349,14 +441,19 @@ test('leaf certificate rules: KEY_USAGE, EKU (DSP0274 and the stricter responder
   const v1 = verify(noSign, undefined, trust, { now: NOW });
   assert.deepEqual(codes(v1), ['KEY_USAGE']);
   assert.match(v1.reasons[0]!.message, /keyUsage lacks digitalSignature/);
-  assert.equal(verify(noSign, compilePolicy({ version: 1, rules: { keyUsage: 'off' } }), trust, { now: NOW }).status, 'trusted');
+  assert.equal(
+    verify(noSign, compilePolicy({ version: 1, rules: { keyUsage: 'off' } }), trust, { now: NOW }).status,
+    'trusted',
+  );
 
   const requesterOnly = await collect(makeDevice({ leaf: { responderAuthEku: false, requesterAuthEku: true } }));
   assert.deepEqual(codes(verify(requesterOnly, undefined, trust, { now: NOW })), ['EKU']);
 
   const noDmtfEku = await collect(makeDevice({ leaf: { responderAuthEku: false } }));
   assert.equal(verify(noDmtfEku, undefined, trust, { now: NOW }).status, 'trusted');
-  const strict = verify(noDmtfEku, compilePolicy({ version: 1, rules: { responderAuthEku: 'required' } }), trust, { now: NOW });
+  const strict = verify(noDmtfEku, compilePolicy({ version: 1, rules: { responderAuthEku: 'required' } }), trust, {
+    now: NOW,
+  });
   assert.deepEqual(codes(strict), ['EKU']);
   assert.match(strict.reasons[0]!.message, /lacks the DMTF responder-auth extended key usage/);
 

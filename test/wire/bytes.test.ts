@@ -12,9 +12,16 @@ test('fromHex: round trip, whitespace ignored', () => {
 test('fromHex: a non-hex character or an odd length is a DecodeError naming the position', () => {
   assert.throws(
     () => fromHex('00zz', 'evidence.signature'),
-    (e: unknown) => e instanceof DecodeError && e.messageName === 'evidence.signature' && e.offset === 2 && /"z" is not a hex digit/.test(e.message),
+    (e: unknown) =>
+      e instanceof DecodeError &&
+      e.messageName === 'evidence.signature' &&
+      e.offset === 2 &&
+      /"z" is not a hex digit/.test(e.message),
   );
-  assert.throws(() => fromHex('abc'), (e: unknown) => e instanceof DecodeError && e.offset === 3 && /odd number/.test(e.message));
+  assert.throws(
+    () => fromHex('abc'),
+    (e: unknown) => e instanceof DecodeError && e.offset === 3 && /odd number/.test(e.message),
+  );
   // Buffer.from(…, 'hex') would stop quietly at the first bad digit; fromHex never does.
   assert.throws(() => fromHex('0g00'), DecodeError);
 });

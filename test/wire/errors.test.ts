@@ -14,7 +14,11 @@ import { libspdmResponderChain, parseAll, NOW } from '../x509/fixtures.js';
 import { SUITES, device, pair } from '../support/fixtures.js';
 
 test('details are typed per code and stay an open record', () => {
-  const t = new SpdmError('TIMEOUT', 'GET_VERSION: no response', { request: 'GET_VERSION', deadline: 'flow', extra: 1 });
+  const t = new SpdmError('TIMEOUT', 'GET_VERSION: no response', {
+    request: 'GET_VERSION',
+    deadline: 'flow',
+    extra: 1,
+  });
   const d: ErrorDetails<'TIMEOUT'> = t.details;
   assert.equal(d.deadline, 'flow');
   assert.equal(t.details['extra'], 1);
@@ -45,26 +49,50 @@ test('isSpdmError narrows by code, so details need no cast', () => {
   assert.ok(isSpdmError(limit, 'LIMIT_EXCEEDED'));
   assert.deepEqual([limit.details.limit, limit.details.value, limit.details.max], ['maxTimerMs', 5, 4]);
   assert.ok(isSpdmError(decode, 'DECODE_ERROR'));
-  assert.deepEqual([decode.details.messageName, decode.details.field, decode.details.offset], ['VERSION', 'VersionNumberEntryCount', 3]);
+  assert.deepEqual(
+    [decode.details.messageName, decode.details.field, decode.details.offset],
+    ['VERSION', 'VersionNumberEntryCount', 3],
+  );
   assert.equal(isSpdmError(decode, 'TIMEOUT'), false);
   assert.equal(isSpdmError(misuse), false);
   assert.ok(isSpdmError(nonce));
 });
 
 test('caller misuse is a TypeError: signature input, chain options, fault mirror, simulated DOE device', () => {
-  assert.throws(() => primitiveInput({ version: 0x11, hashId: 0x01, context: '' }), (e: unknown) => e instanceof TypeError && /full transcript/.test(e.message));
+  assert.throws(
+    () => primitiveInput({ version: 0x11, hashId: 0x01, context: '' }),
+    (e: unknown) => e instanceof TypeError && /full transcript/.test(e.message),
+  );
   const [root, ...rest] = parseAll(libspdmResponderChain('ecp256'));
   assert.ok(root);
-  assert.throws(() => chainsToRoot(rest, [root], NOW, { rootHash: new Uint8Array(32) }), (e: unknown) => e instanceof TypeError && /without hashId/.test(e.message));
-  assert.throws(() => new TranscriptMirror().negotiated, (e: unknown) => e instanceof TypeError && /nothing negotiated/.test(e.message));
+  assert.throws(
+    () => chainsToRoot(rest, [root], NOW, { rootHash: new Uint8Array(32) }),
+    (e: unknown) => e instanceof TypeError && /without hashId/.test(e.message),
+  );
+  assert.throws(
+    () => new TranscriptMirror().negotiated,
+    (e: unknown) => e instanceof TypeError && /nothing negotiated/.test(e.message),
+  );
   const handler = { handle: async (m: Uint8Array) => m };
-  assert.throws(() => new SimulatedDoeDevice({ handler, doeOffset: 0x100 }), (e: unknown) => e instanceof TypeError && /cannot sit at 0x100/.test(e.message));
+  assert.throws(
+    () => new SimulatedDoeDevice({ handler, doeOffset: 0x100 }),
+    (e: unknown) => e instanceof TypeError && /cannot sit at 0x100/.test(e.message),
+  );
 });
 
 test('caller misuse of the requester is a TypeError: no connection, no certificate chain', async () => {
   const { requester } = pair(device(SUITES[0]!).profile);
-  assert.throws(() => requester.connection, (e: unknown) => e instanceof TypeError && /call connect\(\) first/.test(e.message));
+  assert.throws(
+    () => requester.connection,
+    (e: unknown) => e instanceof TypeError && /call connect\(\) first/.test(e.message),
+  );
   await requester.connect();
-  await assert.rejects(requester.challenge(0), (e: unknown) => e instanceof TypeError && /no certificate chain for slot 0/.test(e.message));
-  await assert.rejects(requester.getMeasurements({ slot: 0 }), (e: unknown) => e instanceof TypeError && /no certificate chain for slot 0/.test(e.message));
+  await assert.rejects(
+    requester.challenge(0),
+    (e: unknown) => e instanceof TypeError && /no certificate chain for slot 0/.test(e.message),
+  );
+  await assert.rejects(
+    requester.getMeasurements({ slot: 0 }),
+    (e: unknown) => e instanceof TypeError && /no certificate chain for slot 0/.test(e.message),
+  );
 });

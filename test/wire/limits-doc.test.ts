@@ -12,7 +12,11 @@ test('docs/limits.md has a row for every LIMITS entry, with its value', () => {
   for (const m of doc.matchAll(/^\| `([A-Za-z]+)` \| ([^|]+) \|/gm)) rows.set(m[1] as string, (m[2] as string).trim());
   for (const [name, value] of Object.entries(LIMITS)) {
     assert.ok(rows.has(name), `docs/limits.md has no row for ${name}`);
-    assert.equal(rows.get(name), String(value), `docs/limits.md gives ${name} as ${rows.get(name)}, the code has ${value}`);
+    assert.equal(
+      rows.get(name),
+      String(value),
+      `docs/limits.md gives ${name} as ${rows.get(name)}, the code has ${value}`,
+    );
   }
   for (const name of rows.keys()) assert.ok(name in LIMITS, `docs/limits.md lists ${name}, which LIMITS does not have`);
 });

@@ -32,10 +32,17 @@ test('a tampered certificate is a different cache entry and still fails its sign
   const cache = new CertificateCache();
   const { certificates } = deviceChain(0x0010);
   const good = certificates.map((d) => cache.parse(d));
-  assert.deepEqual(codes(validateCertChain(good, { now: NOW, role: 'responder', version: 0x12, asymId: 0x0010, cache })), []);
+  assert.deepEqual(
+    codes(validateCertChain(good, { now: NOW, role: 'responder', version: 0x12, asymId: 0x0010, cache })),
+    [],
+  );
   const leafDer = certificates[2] as Uint8Array;
   const bad = [good[0]!, good[1]!, cache.parse(flipByte(leafDer, leafDer.length - 5))];
-  assert.ok(codes(validateCertChain(bad, { now: NOW, role: 'responder', version: 0x12, asymId: 0x0010, cache })).includes('CHAIN_SIGNATURE@2'));
+  assert.ok(
+    codes(validateCertChain(bad, { now: NOW, role: 'responder', version: 0x12, asymId: 0x0010, cache })).includes(
+      'CHAIN_SIGNATURE@2',
+    ),
+  );
 });
 
 test('parse failures are not cached', () => {

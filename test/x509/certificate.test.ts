@@ -3,7 +3,16 @@ import assert from 'node:assert/strict';
 import { X509Certificate } from 'node:crypto';
 import fc from 'fast-check';
 import { AsnConvert, OctetString } from '@peculiar/asn1-schema';
-import { AttributeTypeAndValue, AttributeValue, Extension, GeneralName, Name, OtherName, RelativeDistinguishedName, SubjectAlternativeName } from '@peculiar/asn1-x509';
+import {
+  AttributeTypeAndValue,
+  AttributeValue,
+  Extension,
+  GeneralName,
+  Name,
+  OtherName,
+  RelativeDistinguishedName,
+  SubjectAlternativeName,
+} from '@peculiar/asn1-x509';
 import { BaseAsymAlgo } from '../../src/crypto/algorithms.js';
 import { SpdmError } from '../../src/wire/errors.js';
 import { concat } from '../../src/wire/bytes.js';
@@ -26,7 +35,15 @@ function certInvalid(fn: () => unknown, pattern?: RegExp): void {
 
 function leafWith(customize: Parameters<typeof createCertificate>[0]['customize']): Uint8Array {
   const chain = deviceChain(P256);
-  return createCertificate({ issuer: chain.intermediate, asymId: P256, commonName: 'leaf', ca: false, keyPair: cachedKey(P256, 2), notBefore: NOT_BEFORE, ...(customize ? { customize } : {}) }).certificate;
+  return createCertificate({
+    issuer: chain.intermediate,
+    asymId: P256,
+    commonName: 'leaf',
+    ca: false,
+    keyPair: cachedKey(P256, 2),
+    notBefore: NOT_BEFORE,
+    ...(customize ? { customize } : {}),
+  }).certificate;
 }
 
 test('every truncation of a certificate is CERT_INVALID', () => {
@@ -40,7 +57,11 @@ test('trailing bytes after the certificate are rejected', () => {
 });
 
 test('random corruption yields a parse or CERT_INVALID, never a foreign exception', () => {
-  const samples = [libspdmFile('ecp384', 'end_responder.cert.der'), libspdmFile('rsa3072', 'inter.cert.der'), at(deviceChain(P256, { pcieCmaSan: 'Vendor=1af4:Device=1234:CC=010802:REV=01' }).certificates, 2)];
+  const samples = [
+    libspdmFile('ecp384', 'end_responder.cert.der'),
+    libspdmFile('rsa3072', 'inter.cert.der'),
+    at(deviceChain(P256, { pcieCmaSan: 'Vendor=1af4:Device=1234:CC=010802:REV=01' }).certificates, 2),
+  ];
   for (const der of samples) {
     fc.assert(
       fc.property(fc.nat(der.length - 1), fc.integer({ min: 1, max: 255 }), (i, mask) => {
@@ -76,10 +97,13 @@ test('signatureAlgorithm must equal tbsCertificate.signature', () => {
 });
 
 test('names render RFC 4514 style: most specific first, multi-valued RDNs, escaping, raw DER kept', () => {
-  const atv = (type: string, v: string): AttributeTypeAndValue => new AttributeTypeAndValue({ type, value: new AttributeValue({ utf8String: v }) });
+  const atv = (type: string, v: string): AttributeTypeAndValue =>
+    new AttributeTypeAndValue({ type, value: new AttributeValue({ utf8String: v }) });
   const der = leafWith((tbs) => {
     tbs.subject = new Name([
-      new RelativeDistinguishedName([new AttributeTypeAndValue({ type: '2.5.4.6', value: new AttributeValue({ printableString: 'US' }) })]),
+      new RelativeDistinguishedName([
+        new AttributeTypeAndValue({ type: '2.5.4.6', value: new AttributeValue({ printableString: 'US' }) }),
+      ]),
       new RelativeDistinguishedName([atv('2.5.4.10', 'Acme, Inc.')]),
       new RelativeDistinguishedName([atv('2.5.4.11', 'Lab'), atv('2.5.4.3', ' #dev+1 ')]),
       new RelativeDistinguishedName([atv('1.2.3.4', 'x')]),
@@ -96,16 +120,33 @@ test('otherName values: non-UTF8String values are kept with their tag, invalid U
   const san = (value: Uint8Array): Extension =>
     new Extension({
       extnID: '2.5.29.17',
-      extnValue: new OctetString(AsnConvert.serialize(new SubjectAlternativeName([new GeneralName({ otherName: new OtherName({ typeId: OID_PCIE_CMA, value: value.slice().buffer }) })]))),
+      extnValue: new OctetString(
+        AsnConvert.serialize(
+          new SubjectAlternativeName([
+            new GeneralName({ otherName: new OtherName({ typeId: OID_PCIE_CMA, value: value.slice().buffer }) }),
+          ]),
+        ),
+      ),
     });
-  const replaceSan = (value: Uint8Array) => leafWith((tbs) => {
-    const exts = tbs.extensions ?? [];
-    exts.splice(exts.findIndex((e) => e.extnID === '2.5.29.17'), 1, san(value));
-  });
+  const replaceSan = (value: Uint8Array) =>
+    leafWith((tbs) => {
+      const exts = tbs.extensions ?? [];
+      exts.splice(
+        exts.findIndex((e) => e.extnID === '2.5.29.17'),
+        1,
+        san(value),
+      );
+    });
   const ia5 = parseCertificate(replaceSan(encodeTlv(0x16, new TextEncoder().encode('Vendor=8086'))));
   assert.equal(ia5.pcieCmaSan, undefined, 'Linux accepts only UTF8String CMA values');
-  assert.deepEqual(ia5.otherNames.map((o) => [o.typeId, o.tag, o.value]), [[OID_PCIE_CMA, 0x16, undefined]]);
-  certInvalid(() => parseCertificate(replaceSan(encodeTlv(0x0c, Uint8Array.of(0xff, 0xfe)))), /subjectAltName otherName 2\.23\.147: invalid UTF-8/);
+  assert.deepEqual(
+    ia5.otherNames.map((o) => [o.typeId, o.tag, o.value]),
+    [[OID_PCIE_CMA, 0x16, undefined]],
+  );
+  certInvalid(
+    () => parseCertificate(replaceSan(encodeTlv(0x0c, Uint8Array.of(0xff, 0xfe)))),
+    /subjectAltName otherName 2\.23\.147: invalid UTF-8/,
+  );
 });
 
 test('a repeated extension is CERT_INVALID (RFC 5280 4.2)', () => {
@@ -126,7 +167,13 @@ test('a malformed extension value names the extension', () => {
 
 test('dates from 2050 on are GeneralizedTime and parse back exactly', () => {
   const notAfter = new Date('2061-02-03T04:05:06Z');
-  const root = createRootCa({ asymId: P256, commonName: 'long lived', keyPair: cachedKey(P256), notBefore: new Date('1999-12-31T23:59:59Z'), notAfter });
+  const root = createRootCa({
+    asymId: P256,
+    commonName: 'long lived',
+    keyPair: cachedKey(P256),
+    notBefore: new Date('1999-12-31T23:59:59Z'),
+    notAfter,
+  });
   const c = parseCertificate(root.certificate);
   assert.equal(c.notAfter.toISOString(), notAfter.toISOString());
   assert.equal(c.notBefore.toISOString(), '1999-12-31T23:59:59.000Z');

@@ -9,8 +9,19 @@ import { Extension, KeyUsage, KeyUsageFlags, Version } from '@peculiar/asn1-x509
 import { BaseAsymAlgo, BaseHashAlgo } from '../../src/crypto/algorithms.js';
 import { digest } from '../../src/crypto/hash.js';
 import { parseCertificate, type ParsedCertificate } from '../../src/x509/certificate.js';
-import { chainsToRoot, validateCertChain, validateSpdmChain, type ChainValidationOptions } from '../../src/x509/chain.js';
-import { createCertificate, createDeviceChain, createRootCa, type CertIdentity, type LeafOptions } from '../../src/x509/generate.js';
+import {
+  chainsToRoot,
+  validateCertChain,
+  validateSpdmChain,
+  type ChainValidationOptions,
+} from '../../src/x509/chain.js';
+import {
+  createCertificate,
+  createDeviceChain,
+  createRootCa,
+  type CertIdentity,
+  type LeafOptions,
+} from '../../src/x509/generate.js';
 import { encodeSpdmCertChain } from '../../src/x509/spdm-chain.js';
 import { at, cachedKey, codes, deviceChain, flipByte, NOT_AFTER, NOT_BEFORE, NOW, parseAll } from './fixtures.js';
 
@@ -20,7 +31,17 @@ const chain = deviceChain(P256);
 const good = parseAll(chain.certificates);
 const day = 24 * 3600 * 1000;
 
-function leafUnder(issuer: CertIdentity, opts: { leaf?: LeafOptions; ca?: boolean; notBefore?: Date; notAfter?: Date; commonName?: string; customize?: Parameters<typeof createCertificate>[0]['customize'] } = {}): ParsedCertificate {
+function leafUnder(
+  issuer: CertIdentity,
+  opts: {
+    leaf?: LeafOptions;
+    ca?: boolean;
+    notBefore?: Date;
+    notAfter?: Date;
+    commonName?: string;
+    customize?: Parameters<typeof createCertificate>[0]['customize'];
+  } = {},
+): ParsedCertificate {
   return parseCertificate(
     createCertificate({
       issuer,
@@ -40,7 +61,11 @@ function withLeaf(leaf: ParsedCertificate): ParsedCertificate[] {
   return [at(good, 0), at(good, 1), leaf];
 }
 
-function check(certs: readonly ParsedCertificate[], expected: string[], opts: Partial<ChainValidationOptions> = {}): void {
+function check(
+  certs: readonly ParsedCertificate[],
+  expected: string[],
+  opts: Partial<ChainValidationOptions> = {},
+): void {
   const report = validateCertChain(certs, { ...base, ...opts });
   assert.deepEqual(codes(report), expected);
   assert.equal(report.ok, expected.length === 0);
@@ -62,7 +87,9 @@ test('EXPIRED and NOT_YET_VALID use the injected time', () => {
   check(withLeaf(leafUnder(chain.intermediate, { notAfter: new Date(NOW.getTime() - day) })), ['EXPIRED@2']);
   check(withLeaf(leafUnder(chain.intermediate, { notBefore: new Date(NOW.getTime() + day) })), ['NOT_YET_VALID@2']);
   check(good, ['EXPIRED@0', 'EXPIRED@1', 'EXPIRED@2'], { now: new Date(NOT_AFTER.getTime() + 1000) });
-  check(good, ['NOT_YET_VALID@0', 'NOT_YET_VALID@1', 'NOT_YET_VALID@2'], { now: new Date(NOT_BEFORE.getTime() - 1000) });
+  check(good, ['NOT_YET_VALID@0', 'NOT_YET_VALID@1', 'NOT_YET_VALID@2'], {
+    now: new Date(NOT_BEFORE.getTime() - 1000),
+  });
   // Boundaries are inclusive (RFC 5280).
   check(good, [], { now: NOT_BEFORE });
   check(good, [], { now: NOT_AFTER });
@@ -73,14 +100,18 @@ test('LEAF_IS_CA: a CA certificate in the leaf position', () => {
 });
 
 test('LEAF_DIGITAL_SIGNATURE and LEAF_KEY_USAGE_MISSING (GenericCert makes keyUsage optional)', () => {
-  check(withLeaf(leafUnder(chain.intermediate, { leaf: { keyUsage: ['nonRepudiation'] } })), ['LEAF_DIGITAL_SIGNATURE@2']);
+  check(withLeaf(leafUnder(chain.intermediate, { leaf: { keyUsage: ['nonRepudiation'] } })), [
+    'LEAF_DIGITAL_SIGNATURE@2',
+  ]);
   const noKu = withLeaf(leafUnder(chain.intermediate, { leaf: { omitKeyUsage: true } }));
   check(noKu, ['LEAF_KEY_USAGE_MISSING@2']);
   check(noKu, [], { certModel: 3 });
 });
 
 test('LEAF_EKU: requester-only EKU on a responder leaf, responder-only EKU on a requester leaf', () => {
-  const requesterOnly = withLeaf(leafUnder(chain.intermediate, { leaf: { responderAuthEku: false, requesterAuthEku: true } }));
+  const requesterOnly = withLeaf(
+    leafUnder(chain.intermediate, { leaf: { responderAuthEku: false, requesterAuthEku: true } }),
+  );
   check(requesterOnly, ['LEAF_EKU@2']);
   check(requesterOnly, [], { role: 'requester' });
   check(good, ['LEAF_EKU@2'], { role: 'requester' });
@@ -93,15 +124,32 @@ test('LEAF_EKU: requester-only EKU on a responder leaf, responder-only EKU on a 
 });
 
 test('CHAIN_LINK: a leaf issued by another intermediate', () => {
-  const other = createDeviceChain({ asymId: P256, names: { intermediate: 'another intermediate' }, notBefore: NOT_BEFORE, notAfter: NOT_AFTER, keyPairs: { root: cachedKey(P256, 0), intermediate: cachedKey(P256, 3), leaf: cachedKey(P256, 2) } });
+  const other = createDeviceChain({
+    asymId: P256,
+    names: { intermediate: 'another intermediate' },
+    notBefore: NOT_BEFORE,
+    notAfter: NOT_AFTER,
+    keyPairs: { root: cachedKey(P256, 0), intermediate: cachedKey(P256, 3), leaf: cachedKey(P256, 2) },
+  });
   check([at(good, 0), at(good, 1), parseCertificate(other.leaf.certificate)], ['CHAIN_LINK@2']);
   // Certificates out of order break the links too.
-  check([at(good, 0), at(good, 2), at(good, 1)], ['CHAIN_LINK@1', 'CA_REQUIRED@1', 'KEY_CERT_SIGN@1', 'CHAIN_LINK@2', 'LEAF_IS_CA@2']);
+  check(
+    [at(good, 0), at(good, 2), at(good, 1)],
+    ['CHAIN_LINK@1', 'CA_REQUIRED@1', 'KEY_CERT_SIGN@1', 'CHAIN_LINK@2', 'LEAF_IS_CA@2'],
+  );
 });
 
 test('CHAIN_SIGNATURE: same issuer name, different key; and a tampered signature or TBS byte', () => {
   // An impostor intermediate with the same name but its own key signs the leaf.
-  const impostor = createCertificate({ issuer: chain.root, asymId: P256, commonName: parseCertificate(chain.intermediate.certificate).subject.slice(3), ca: true, keyPair: cachedKey(P256, 4), notBefore: NOT_BEFORE, notAfter: NOT_AFTER });
+  const impostor = createCertificate({
+    issuer: chain.root,
+    asymId: P256,
+    commonName: parseCertificate(chain.intermediate.certificate).subject.slice(3),
+    ca: true,
+    keyPair: cachedKey(P256, 4),
+    notBefore: NOT_BEFORE,
+    notAfter: NOT_AFTER,
+  });
   check(withLeaf(leafUnder(impostor)), ['CHAIN_SIGNATURE@2']);
 
   const leafDer = chain.leaf.certificate;
@@ -138,7 +186,15 @@ test('HARDWARE_IDENTITY_IN_ALIAS: hardware identity is for DeviceCert leaves onl
 });
 
 test('CA_REQUIRED and KEY_CERT_SIGN: an end-entity certificate used as an issuer', () => {
-  const notCa = createCertificate({ issuer: chain.root, asymId: P256, commonName: 'not a CA', ca: false, keyPair: cachedKey(P256, 1), notBefore: NOT_BEFORE, notAfter: NOT_AFTER });
+  const notCa = createCertificate({
+    issuer: chain.root,
+    asymId: P256,
+    commonName: 'not a CA',
+    ca: false,
+    keyPair: cachedKey(P256, 1),
+    notBefore: NOT_BEFORE,
+    notAfter: NOT_AFTER,
+  });
   check([at(good, 0), parseCertificate(notCa.certificate), leafUnder(notCa)], ['CA_REQUIRED@1', 'KEY_CERT_SIGN@1']);
 });
 
@@ -154,15 +210,32 @@ test('KEY_CERT_SIGN alone: a CA whose keyUsage lacks keyCertSign', () => {
     customize: (tbs) => {
       const exts = tbs.extensions ?? [];
       const i = exts.findIndex((e) => e.extnID === '2.5.29.15');
-      exts[i] = new Extension({ extnID: '2.5.29.15', critical: true, extnValue: new OctetString(AsnConvert.serialize(new KeyUsage(KeyUsageFlags.digitalSignature))) });
+      exts[i] = new Extension({
+        extnID: '2.5.29.15',
+        critical: true,
+        extnValue: new OctetString(AsnConvert.serialize(new KeyUsage(KeyUsageFlags.digitalSignature))),
+      });
     },
   });
   check([at(good, 0), parseCertificate(inter.certificate), leafUnder(inter)], ['KEY_CERT_SIGN@1']);
 });
 
 test('PATH_LEN: a root allowing no intermediate CA below it', () => {
-  const root = createRootCa({ asymId: P256, commonName: 'strict root', pathLen: 0, keyPair: cachedKey(P256, 0), notBefore: NOT_BEFORE, notAfter: NOT_AFTER });
-  const c = createDeviceChain({ asymId: P256, root, notBefore: NOT_BEFORE, notAfter: NOT_AFTER, keyPairs: { intermediate: cachedKey(P256, 1), leaf: cachedKey(P256, 2) } });
+  const root = createRootCa({
+    asymId: P256,
+    commonName: 'strict root',
+    pathLen: 0,
+    keyPair: cachedKey(P256, 0),
+    notBefore: NOT_BEFORE,
+    notAfter: NOT_AFTER,
+  });
+  const c = createDeviceChain({
+    asymId: P256,
+    root,
+    notBefore: NOT_BEFORE,
+    notAfter: NOT_AFTER,
+    keyPairs: { intermediate: cachedKey(P256, 1), leaf: cachedKey(P256, 2) },
+  });
   check(parseAll(c.certificates), ['PATH_LEN@0']);
   // Directly under the root (no intermediate) pathLen 0 is fine.
   check([parseCertificate(root.certificate), leafUnder(root)], []);
@@ -171,7 +244,9 @@ test('PATH_LEN: a root allowing no intermediate CA below it', () => {
 test('UNKNOWN_CRITICAL_EXTENSION', () => {
   const leaf = leafUnder(chain.intermediate, {
     customize: (tbs) => {
-      tbs.extensions?.push(new Extension({ extnID: '1.2.3.4.5', critical: true, extnValue: new OctetString(Uint8Array.of(0x05, 0x00)) }));
+      tbs.extensions?.push(
+        new Extension({ extnID: '1.2.3.4.5', critical: true, extnValue: new OctetString(Uint8Array.of(0x05, 0x00)) }),
+      );
     },
   });
   assert.deepEqual(leaf.unknownCriticalExtensions, ['1.2.3.4.5']);
@@ -179,7 +254,9 @@ test('UNKNOWN_CRITICAL_EXTENSION', () => {
   // The same extension non-critical is ignored.
   const tolerant = leafUnder(chain.intermediate, {
     customize: (tbs) => {
-      tbs.extensions?.push(new Extension({ extnID: '1.2.3.4.5', critical: false, extnValue: new OctetString(Uint8Array.of(0x05, 0x00)) }));
+      tbs.extensions?.push(
+        new Extension({ extnID: '1.2.3.4.5', critical: false, extnValue: new OctetString(Uint8Array.of(0x05, 0x00)) }),
+      );
     },
   });
   check(withLeaf(tolerant), []);
@@ -209,7 +286,10 @@ test('ROOT_HASH through validateSpdmChain, and problems reported together', () =
   assert.deepEqual(validateSpdmChain(bytes, opts).report, { ok: true, problems: [] });
   const badHash = flipByte(bytes, 4);
   assert.deepEqual(codes(validateSpdmChain(badHash, opts).report), ['ROOT_HASH@0']);
-  assert.deepEqual(codes(validateSpdmChain(badHash, { ...opts, asymId: BaseAsymAlgo.ECDSA_P384, certModel: 2 }).report), ['ROOT_HASH@0', 'LEAF_KEY_ALGORITHM@2', 'HARDWARE_IDENTITY_IN_ALIAS@2']);
+  assert.deepEqual(
+    codes(validateSpdmChain(badHash, { ...opts, asymId: BaseAsymAlgo.ECDSA_P384, certModel: 2 }).report),
+    ['ROOT_HASH@0', 'LEAF_KEY_ALGORITHM@2', 'HARDWARE_IDENTITY_IN_ALIAS@2'],
+  );
 });
 
 test('chainsToRoot: expired anchor, impostor root with the same name, and RootHash selection', () => {
@@ -222,7 +302,15 @@ test('chainsToRoot: expired anchor, impostor root with the same name, and RootHa
   assert.match(expired.reason ?? '', /not valid at/);
 
   // Same subject name, different key: must not be accepted as the issuer.
-  const impostor = parseCertificate(createRootCa({ asymId: P256, commonName: root.subject.slice(3), keyPair: cachedKey(P256, 6), notBefore: NOT_BEFORE, notAfter: NOT_AFTER }).certificate);
+  const impostor = parseCertificate(
+    createRootCa({
+      asymId: P256,
+      commonName: root.subject.slice(3),
+      keyPair: cachedKey(P256, 6),
+      notBefore: NOT_BEFORE,
+      notAfter: NOT_AFTER,
+    }).certificate,
+  );
   assert.equal(impostor.subjectDer.length, root.subjectDer.length);
   const forged = chainsToRoot(tail, [impostor], NOW);
   assert.equal(forged.trusted, false);
@@ -232,16 +320,38 @@ test('chainsToRoot: expired anchor, impostor root with the same name, and RootHa
 
   // RootHash picks the anchor: the impostor's hash selects it, and then the signature fails.
   const h = (c: ParsedCertificate): Uint8Array => digest(BaseHashAlgo.SHA_256, c.der);
-  assert.equal(chainsToRoot(tail, [impostor, root], NOW, { rootHash: h(root), hashId: BaseHashAlgo.SHA_256 }).anchor, root);
-  assert.equal(chainsToRoot(tail, [impostor, root], NOW, { rootHash: h(impostor), hashId: BaseHashAlgo.SHA_256 }).trusted, false);
+  assert.equal(
+    chainsToRoot(tail, [impostor, root], NOW, { rootHash: h(root), hashId: BaseHashAlgo.SHA_256 }).anchor,
+    root,
+  );
+  assert.equal(
+    chainsToRoot(tail, [impostor, root], NOW, { rootHash: h(impostor), hashId: BaseHashAlgo.SHA_256 }).trusted,
+    false,
+  );
   assert.equal(chainsToRoot([], [root], NOW).trusted, false);
 });
 
 test('REPEATED_CERTIFICATE: a chain that loops links at every step and still names the repeats', () => {
   // root R issues Y; Y issues X, a second certificate for R's name and key, so Y's signature verifies after X again.
   const root = chain.root;
-  const y = createCertificate({ issuer: root, asymId: P256, commonName: 'loop CA', ca: true, keyPair: cachedKey(P256, 3), notBefore: NOT_BEFORE, notAfter: NOT_AFTER });
-  const x = createCertificate({ issuer: y, asymId: P256, commonName: 'spdmkit ECDSA-P256 root CA', ca: true, keyPair: cachedKey(P256, 0), notBefore: NOT_BEFORE, notAfter: NOT_AFTER });
+  const y = createCertificate({
+    issuer: root,
+    asymId: P256,
+    commonName: 'loop CA',
+    ca: true,
+    keyPair: cachedKey(P256, 3),
+    notBefore: NOT_BEFORE,
+    notAfter: NOT_AFTER,
+  });
+  const x = createCertificate({
+    issuer: y,
+    asymId: P256,
+    commonName: 'spdmkit ECDSA-P256 root CA',
+    ca: true,
+    keyPair: cachedKey(P256, 0),
+    notBefore: NOT_BEFORE,
+    notAfter: NOT_AFTER,
+  });
   const leaf = leafUnder(x);
   const loop = parseAll([root.certificate, y.certificate, x.certificate, y.certificate, x.certificate]);
   check([...loop, leaf], ['REPEATED_CERTIFICATE@2', 'REPEATED_CERTIFICATE@3', 'REPEATED_CERTIFICATE@4']);

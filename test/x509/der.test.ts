@@ -57,7 +57,11 @@ test('splitDerCertificates rejects malformed framing with a DecodeError naming t
   // Indefinite length (BER only).
   assertDecodeError(() => splitDerCertificates(Uint8Array.of(0x30, 0x80, 0x00, 0x00)), 'Certificates[0]', 1);
   // Zero-length SEQUENCE.
-  assertDecodeError(() => splitDerCertificates(concat([good, Uint8Array.of(0x30, 0x00)])), 'Certificates[1]', good.length);
+  assertDecodeError(
+    () => splitDerCertificates(concat([good, Uint8Array.of(0x30, 0x00)])),
+    'Certificates[1]',
+    good.length,
+  );
   // Value overruns the buffer.
   assertDecodeError(() => splitDerCertificates(Uint8Array.of(0x30, 0x05, 1, 2)), 'Certificates[0]', 0);
   assertDecodeError(() => splitDerCertificates(Uint8Array.of(0x30, 0x82, 0x01, 0x00, 1, 2, 3)), 'Certificates[0]', 0);
@@ -66,7 +70,11 @@ test('splitDerCertificates rejects malformed framing with a DecodeError naming t
   // Truncated length field.
   assertDecodeError(() => splitDerCertificates(Uint8Array.of(0x30, 0x82, 0x01)), 'Certificates[0]');
   // Only a tag.
-  assertDecodeError(() => splitDerCertificates(concat([good, Uint8Array.of(0x30)])), 'Certificates[1]', good.length + 1);
+  assertDecodeError(
+    () => splitDerCertificates(concat([good, Uint8Array.of(0x30)])),
+    'Certificates[1]',
+    good.length + 1,
+  );
   // Not a SEQUENCE.
   assertDecodeError(() => splitDerCertificates(Uint8Array.of(0x04, 0x01, 0x00)), 'Certificates[0]', 0);
   // Non-minimal length (0x81 for a length below 128).
@@ -109,9 +117,18 @@ test('splitDerCertificates on random garbage throws only DecodeError', () => {
 
 test('OID encode/decode round trip, including the DMTF and CMA OIDs as the spec prints them', () => {
   const responderAuth = encodeOid('1.3.6.1.4.1.412.274.3');
-  assert.deepEqual(responderAuth, Uint8Array.of(0x06, 0x0a, 0x2b, 0x06, 0x01, 0x04, 0x01, 0x83, 0x1c, 0x82, 0x12, 0x03));
+  assert.deepEqual(
+    responderAuth,
+    Uint8Array.of(0x06, 0x0a, 0x2b, 0x06, 0x01, 0x04, 0x01, 0x83, 0x1c, 0x82, 0x12, 0x03),
+  );
   assert.deepEqual(encodeOid('2.23.147'), Uint8Array.of(0x06, 0x03, 0x67, 0x81, 0x13));
-  for (const oid of ['1.2.840.10045.4.3.2', '2.5.29.19', '1.3.101.112', '2.999.1234567', '0.9.2342.19200300.100.1.25']) {
+  for (const oid of [
+    '1.2.840.10045.4.3.2',
+    '2.5.29.19',
+    '1.3.101.112',
+    '2.999.1234567',
+    '0.9.2342.19200300.100.1.25',
+  ]) {
     assert.equal(decodeOid(encodeOid(oid).subarray(2)), oid);
   }
   assert.equal(decodeOid(Uint8Array.of()), undefined);

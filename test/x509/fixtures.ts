@@ -5,7 +5,13 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { libspdmVectors } from '../support/paths.js';
-import { createDeviceChain, generateKeyPair, type DeviceChain, type KeyPair, type LeafOptions } from '../../src/x509/generate.js';
+import {
+  createDeviceChain,
+  generateKeyPair,
+  type DeviceChain,
+  type KeyPair,
+  type LeafOptions,
+} from '../../src/x509/generate.js';
 import { parseCertificate, type ParsedCertificate } from '../../src/x509/certificate.js';
 import { splitDerCertificates } from '../../src/x509/der.js';
 import type { ChainReport } from '../../src/x509/chain.js';
@@ -34,7 +40,11 @@ export function deviceChain(asymId: number, leaf: LeafOptions = {}, keySet = 0):
     leaf,
     notBefore: NOT_BEFORE,
     notAfter: NOT_AFTER,
-    keyPairs: { root: cachedKey(asymId, keySet * 3), intermediate: cachedKey(asymId, keySet * 3 + 1), leaf: cachedKey(asymId, keySet * 3 + 2) },
+    keyPairs: {
+      root: cachedKey(asymId, keySet * 3),
+      intermediate: cachedKey(asymId, keySet * 3 + 1),
+      leaf: cachedKey(asymId, keySet * 3 + 2),
+    },
   });
 }
 

@@ -5,7 +5,14 @@ import { BaseAsymAlgo } from '../../src/crypto/algorithms.js';
 import { SpdmError } from '../../src/wire/errors.js';
 import { parseCertificate } from '../../src/x509/certificate.js';
 import { validateCertChain, verifyCertSignature, chainsToRoot } from '../../src/x509/chain.js';
-import { createCertificate, createDeviceChain, createRootCa, DEFAULT_DEVICE_INFO, generateKeyPair, identityPublicKey } from '../../src/x509/generate.js';
+import {
+  createCertificate,
+  createDeviceChain,
+  createRootCa,
+  DEFAULT_DEVICE_INFO,
+  generateKeyPair,
+  identityPublicKey,
+} from '../../src/x509/generate.js';
 import {
   OID_DMTF_EKU_RESPONDER_AUTH,
   OID_DMTF_HARDWARE_IDENTITY,
@@ -36,7 +43,10 @@ for (const alg of ALGORITHMS) {
   test(`generated ${alg.name} device chain validates and OpenSSL agrees`, () => {
     const chain = deviceChain(alg.asymId);
     const certs = parseAll(chain.certificates);
-    assert.deepEqual(validateCertChain(certs, { now: NOW, role: 'responder', version: 0x13, asymId: alg.asymId }), { ok: true, problems: [] });
+    assert.deepEqual(validateCertChain(certs, { now: NOW, role: 'responder', version: 0x13, asymId: alg.asymId }), {
+      ok: true,
+      problems: [],
+    });
     for (const c of certs) assert.equal(c.signatureAlgorithmOid, alg.sigOid);
     if (alg.asymId === BaseAsymAlgo.RSAPSS_3072) {
       assert.deepEqual(signatureScheme(at(certs, 2)), { kind: 'rsa-pss', hash: 'sha384', saltLength: 48 });
@@ -96,13 +106,21 @@ test('certificate signatures with every RSA and ECDSA digest verify (ours and Op
   for (const c of cases) {
     // RSAPSS_2048 shares the cached RSASSA_2048 key: the scheme comes from asymId, not the key.
     const keyPair = cachedKey(c.asymId === BaseAsymAlgo.RSAPSS_2048 ? BaseAsymAlgo.RSASSA_2048 : c.asymId);
-    const root = createRootCa({ asymId: c.asymId, commonName: `root ${c.hash}`, keyPair, signatureHash: c.hash, notBefore: NOT_BEFORE, notAfter: NOT_AFTER });
+    const root = createRootCa({
+      asymId: c.asymId,
+      commonName: `root ${c.hash}`,
+      keyPair,
+      signatureHash: c.hash,
+      notBefore: NOT_BEFORE,
+      notAfter: NOT_AFTER,
+    });
     const parsed = parseCertificate(root.certificate);
     assert.equal(parsed.signatureAlgorithmOid, c.oid);
     assert.equal(verifyCertSignature(parsed, parsed), true, `${c.oid} ${c.hash}`);
     const x = new X509Certificate(root.certificate);
     assert.equal(x.verify(x.publicKey), true);
-    if (c.oid === OID_RSASSA_PSS) assert.deepEqual(signatureScheme(parsed), { kind: 'rsa-pss', hash: 'sha512', saltLength: 64 });
+    if (c.oid === OID_RSASSA_PSS)
+      assert.deepEqual(signatureScheme(parsed), { kind: 'rsa-pss', hash: 'sha512', saltLength: 64 });
   }
 });
 
@@ -117,24 +135,38 @@ test('a PCIe CMA subjectAltName is read back exactly', () => {
   assert.equal(cma?.value, san);
   // OpenSSL sees the same otherName.
   assert.match(new X509Certificate(chain.leaf.certificate).subjectAltName ?? '', /othername:/i);
-  assert.ok(Buffer.from(chain.leaf.certificate).includes(Buffer.from([0x06, 0x03, 0x67, 0x81, 0x13])), 'CMA OID 2.23.147 DER');
+  assert.ok(
+    Buffer.from(chain.leaf.certificate).includes(Buffer.from([0x06, 0x03, 0x67, 0x81, 0x13])),
+    'CMA OID 2.23.147 DER',
+  );
 });
 
 test('leaf options: no SAN without names, no SPDM extension without hardware identity, custom device info', () => {
-  const bare = parseCertificate(deviceChain(BaseAsymAlgo.ECDSA_P256, { dmtfDeviceInfo: null, hardwareIdentity: false }).leaf.certificate);
+  const bare = parseCertificate(
+    deviceChain(BaseAsymAlgo.ECDSA_P256, { dmtfDeviceInfo: null, hardwareIdentity: false }).leaf.certificate,
+  );
   assert.deepEqual(bare.otherNames, []);
   assert.equal(bare.dmtfDeviceInfo, undefined);
   assert.deepEqual(bare.spdmExtensionOids, []);
-  assert.equal(bare.extensions.some((e) => e.oid === '2.5.29.17'), false);
-  const named = parseCertificate(deviceChain(BaseAsymAlgo.ECDSA_P256, { dmtfDeviceInfo: 'Acme:Gizmo:42' }).leaf.certificate);
+  assert.equal(
+    bare.extensions.some((e) => e.oid === '2.5.29.17'),
+    false,
+  );
+  const named = parseCertificate(
+    deviceChain(BaseAsymAlgo.ECDSA_P256, { dmtfDeviceInfo: 'Acme:Gizmo:42' }).leaf.certificate,
+  );
   assert.equal(named.dmtfDeviceInfo, 'Acme:Gizmo:42');
 });
 
 test('defaults: random positive 16-byte serials and validity from one day ago to ten years ahead', () => {
   const kp = cachedKey(BaseAsymAlgo.ECDSA_P256);
   const before = Date.now();
-  const a = parseCertificate(createRootCa({ asymId: BaseAsymAlgo.ECDSA_P256, commonName: 'a', keyPair: kp }).certificate);
-  const b = parseCertificate(createRootCa({ asymId: BaseAsymAlgo.ECDSA_P256, commonName: 'a', keyPair: kp }).certificate);
+  const a = parseCertificate(
+    createRootCa({ asymId: BaseAsymAlgo.ECDSA_P256, commonName: 'a', keyPair: kp }).certificate,
+  );
+  const b = parseCertificate(
+    createRootCa({ asymId: BaseAsymAlgo.ECDSA_P256, commonName: 'a', keyPair: kp }).certificate,
+  );
   assert.notEqual(a.serialNumber, b.serialNumber);
   for (const c of [a, b]) {
     assert.equal(c.serialNumber.length, 32);
@@ -146,21 +178,46 @@ test('defaults: random positive 16-byte serials and validity from one day ago to
   tenYears.setUTCFullYear(tenYears.getUTCFullYear() + 10);
   assert.ok(Math.abs(a.notAfter.getTime() - tenYears.getTime()) < 5000);
   // An explicit serial is encoded as a positive INTEGER.
-  const s = parseCertificate(createRootCa({ asymId: BaseAsymAlgo.ECDSA_P256, commonName: 's', keyPair: kp, serial: Uint8Array.of(0x80, 0x01) }).certificate);
+  const s = parseCertificate(
+    createRootCa({ asymId: BaseAsymAlgo.ECDSA_P256, commonName: 's', keyPair: kp, serial: Uint8Array.of(0x80, 0x01) })
+      .certificate,
+  );
   assert.equal(s.serialNumber, '8001');
   assert.equal(new X509Certificate(s.der).serialNumber, '8001');
 });
 
 test('one root can issue several device chains; pathLen is encoded', () => {
-  const root = createRootCa({ asymId: BaseAsymAlgo.ECDSA_P384, commonName: 'fleet root', keyPair: cachedKey(BaseAsymAlgo.ECDSA_P384, 9), pathLen: 1, notBefore: NOT_BEFORE, notAfter: NOT_AFTER });
+  const root = createRootCa({
+    asymId: BaseAsymAlgo.ECDSA_P384,
+    commonName: 'fleet root',
+    keyPair: cachedKey(BaseAsymAlgo.ECDSA_P384, 9),
+    pathLen: 1,
+    notBefore: NOT_BEFORE,
+    notAfter: NOT_AFTER,
+  });
   assert.equal(parseCertificate(root.certificate).basicConstraints.pathLen, 1);
-  const d1 = createDeviceChain({ asymId: BaseAsymAlgo.ECDSA_P256, root, names: { leaf: 'device 1' }, notBefore: NOT_BEFORE, notAfter: NOT_AFTER });
-  const d2 = createDeviceChain({ asymId: BaseAsymAlgo.ECDSA_P256, root, names: { leaf: 'device 2' }, notBefore: NOT_BEFORE, notAfter: NOT_AFTER });
+  const d1 = createDeviceChain({
+    asymId: BaseAsymAlgo.ECDSA_P256,
+    root,
+    names: { leaf: 'device 1' },
+    notBefore: NOT_BEFORE,
+    notAfter: NOT_AFTER,
+  });
+  const d2 = createDeviceChain({
+    asymId: BaseAsymAlgo.ECDSA_P256,
+    root,
+    names: { leaf: 'device 2' },
+    notBefore: NOT_BEFORE,
+    notAfter: NOT_AFTER,
+  });
   assert.equal(d1.root, root);
   const rootParsed = parseCertificate(root.certificate);
   for (const d of [d1, d2]) {
     const certs = parseAll(d.certificates);
-    assert.deepEqual(validateCertChain(certs, { now: NOW, role: 'responder', version: 0x13, asymId: BaseAsymAlgo.ECDSA_P256 }), { ok: true, problems: [] });
+    assert.deepEqual(
+      validateCertChain(certs, { now: NOW, role: 'responder', version: 0x13, asymId: BaseAsymAlgo.ECDSA_P256 }),
+      { ok: true, problems: [] },
+    );
     assert.equal(chainsToRoot(certs, [rootParsed], NOW).trusted, true);
   }
   assert.equal(parseCertificate(d2.leaf.certificate).subject, 'CN=device 2');
@@ -174,8 +231,14 @@ test('generateKeyPair makes the key each algorithm needs', () => {
   const rsa = cachedKey(BaseAsymAlgo.RSASSA_2048);
   assert.equal(rsa.publicKey.asymmetricKeyType, 'rsa');
   assert.equal(rsa.publicKey.asymmetricKeyDetails?.modulusLength, 2048);
-  assert.throws(() => generateKeyPair(BaseAsymAlgo.SM2_P256), (e: unknown) => e instanceof SpdmError && e.code === 'UNSUPPORTED_ALGORITHM');
-  assert.throws(() => generateKeyPair(0x1234), (e: unknown) => e instanceof SpdmError && e.code === 'UNSUPPORTED_ALGORITHM');
+  assert.throws(
+    () => generateKeyPair(BaseAsymAlgo.SM2_P256),
+    (e: unknown) => e instanceof SpdmError && e.code === 'UNSUPPORTED_ALGORITHM',
+  );
+  assert.throws(
+    () => generateKeyPair(0x1234),
+    (e: unknown) => e instanceof SpdmError && e.code === 'UNSUPPORTED_ALGORITHM',
+  );
 });
 
 test('an intermediate of another algorithm than its root (mixed chain) validates', () => {
@@ -184,18 +247,34 @@ test('an intermediate of another algorithm than its root (mixed chain) validates
     rootAsymId: BaseAsymAlgo.RSASSA_2048,
     notBefore: NOT_BEFORE,
     notAfter: NOT_AFTER,
-    keyPairs: { root: cachedKey(BaseAsymAlgo.RSASSA_2048), intermediate: cachedKey(BaseAsymAlgo.ECDSA_P256, 1), leaf: cachedKey(BaseAsymAlgo.ECDSA_P256, 2) },
+    keyPairs: {
+      root: cachedKey(BaseAsymAlgo.RSASSA_2048),
+      intermediate: cachedKey(BaseAsymAlgo.ECDSA_P256, 1),
+      leaf: cachedKey(BaseAsymAlgo.ECDSA_P256, 2),
+    },
   });
   const certs = parseAll(chain.certificates);
   assert.equal(at(certs, 1).signatureAlgorithmOid, OID_SHA256_WITH_RSA);
   assert.equal(at(certs, 2).signatureAlgorithmOid, OID_ECDSA_WITH_SHA256);
-  assert.deepEqual(validateCertChain(certs, { now: NOW, role: 'responder', version: 0x12, asymId: BaseAsymAlgo.ECDSA_P256 }), { ok: true, problems: [] });
-  assert.equal(new X509Certificate(at(chain.certificates, 1)).verify(new X509Certificate(at(chain.certificates, 0)).publicKey), true);
+  assert.deepEqual(
+    validateCertChain(certs, { now: NOW, role: 'responder', version: 0x12, asymId: BaseAsymAlgo.ECDSA_P256 }),
+    { ok: true, problems: [] },
+  );
+  assert.equal(
+    new X509Certificate(at(chain.certificates, 1)).verify(new X509Certificate(at(chain.certificates, 0)).publicKey),
+    true,
+  );
 });
 
 test('createCertificate can be issued by a certificate it did not generate (issuer name bytes kept)', () => {
   const chain = deviceChain(BaseAsymAlgo.ECDSA_P256);
-  const leaf2 = createCertificate({ issuer: chain.intermediate, asymId: BaseAsymAlgo.ECDSA_P256, commonName: 'second', ca: false, keyPair: cachedKey(BaseAsymAlgo.ECDSA_P256, 5) });
+  const leaf2 = createCertificate({
+    issuer: chain.intermediate,
+    asymId: BaseAsymAlgo.ECDSA_P256,
+    commonName: 'second',
+    ca: false,
+    keyPair: cachedKey(BaseAsymAlgo.ECDSA_P256, 5),
+  });
   const p = parseCertificate(leaf2.certificate);
   assert.deepEqual(p.issuerDer, parseCertificate(chain.intermediate.certificate).subjectDer);
 });

@@ -18,7 +18,12 @@ const DIRS = [
   { dir: 'ecp384', asym: [BaseAsymAlgo.ECDSA_P384], wrong: BaseAsymAlgo.ECDSA_P256, label: 'ECP384' },
   // The rsa3072 leaf is a plain rsaEncryption 3072-bit key: usable for RSASSA-3072 and RSAPSS-3072
   // alike (libspdm's doe-rsapss3072 capture negotiates RSAPSS with this very chain).
-  { dir: 'rsa3072', asym: [BaseAsymAlgo.RSASSA_3072, BaseAsymAlgo.RSAPSS_3072], wrong: BaseAsymAlgo.RSASSA_2048, label: 'RSA' },
+  {
+    dir: 'rsa3072',
+    asym: [BaseAsymAlgo.RSASSA_3072, BaseAsymAlgo.RSAPSS_3072],
+    wrong: BaseAsymAlgo.RSASSA_2048,
+    label: 'RSA',
+  },
 ] as const;
 
 /** A moment inside every certificate's validity, read from the certificates themselves. */
@@ -68,15 +73,27 @@ for (const { dir, asym, wrong, label } of DIRS) {
     for (const asymId of asym) {
       for (const version of [0x10, 0x12, 0x13]) {
         const report = validateCertChain(certs, { now, role: 'responder', version, asymId });
-        assert.deepEqual(report, { ok: true, problems: [] }, `asym 0x${asymId.toString(16)} version 0x${version.toString(16)}`);
+        assert.deepEqual(
+          report,
+          { ok: true, problems: [] },
+          `asym 0x${asymId.toString(16)} version 0x${version.toString(16)}`,
+        );
       }
     }
-    assert.deepEqual(codes(validateCertChain(certs, { now, role: 'responder', version: 0x13, asymId: wrong })), ['LEAF_KEY_ALGORITHM@2']);
+    assert.deepEqual(codes(validateCertChain(certs, { now, role: 'responder', version: 0x13, asymId: wrong })), [
+      'LEAF_KEY_ALGORITHM@2',
+    ]);
     // The sample leaf declares hardware-identity, which the AliasCert model forbids.
-    assert.deepEqual(codes(validateCertChain(certs, { now, role: 'responder', version: 0x13, asymId: at(asym, 0), certModel: 2 })), ['HARDWARE_IDENTITY_IN_ALIAS@2']);
+    assert.deepEqual(
+      codes(validateCertChain(certs, { now, role: 'responder', version: 0x13, asymId: at(asym, 0), certModel: 2 })),
+      ['HARDWARE_IDENTITY_IN_ALIAS@2'],
+    );
     // Outside the validity period every certificate is reported.
     const later = new Date(Math.max(...certs.map((c) => c.notAfter.getTime())) + 1000);
-    assert.deepEqual(codes(validateCertChain(certs, { now: later, role: 'responder', version: 0x13, asymId: at(asym, 0) })), ['EXPIRED@0', 'EXPIRED@1', 'EXPIRED@2']);
+    assert.deepEqual(
+      codes(validateCertChain(certs, { now: later, role: 'responder', version: 0x13, asymId: at(asym, 0) })),
+      ['EXPIRED@0', 'EXPIRED@1', 'EXPIRED@2'],
+    );
   });
 
   test(`libspdm ${dir}: signatures verify along the chain and match OpenSSL`, () => {
@@ -102,7 +119,10 @@ for (const { dir, asym, wrong, label } of DIRS) {
     assert.equal(chainsToRoot(withoutRoot, [ca], now).trusted, true);
     const rootHash = digest(BaseHashAlgo.SHA_256, ca.der);
     assert.equal(chainsToRoot(withoutRoot, [ca], now, { rootHash, hashId: BaseHashAlgo.SHA_256 }).trusted, true);
-    const wrongHash = chainsToRoot(withoutRoot, [ca], now, { rootHash: new Uint8Array(32), hashId: BaseHashAlgo.SHA_256 });
+    const wrongHash = chainsToRoot(withoutRoot, [ca], now, {
+      rootHash: new Uint8Array(32),
+      hashId: BaseHashAlgo.SHA_256,
+    });
     assert.deepEqual(wrongHash, { trusted: false, reason: 'RootHash matches no trusted root' });
 
     const otherDir = dir === 'ecp256' ? 'ecp384' : 'ecp256';
@@ -119,7 +139,12 @@ test('libspdm requester chains validate for the requester role', () => {
   for (const { dir, asym } of DIRS) {
     const certs = parseAll(splitDerCertificates(libspdmFile(dir, 'bundle_requester.certchain.der')));
     assert.deepEqual(at(certs, 2).der, libspdmFile(dir, 'end_requester.cert.der'));
-    const report = validateCertChain(certs, { now: insideValidity(certs), role: 'requester', version: 0x13, asymId: at(asym, 0) });
+    const report = validateCertChain(certs, {
+      now: insideValidity(certs),
+      role: 'requester',
+      version: 0x13,
+      asymId: at(asym, 0),
+    });
     assert.deepEqual(report, { ok: true, problems: [] }, dir);
   }
 });

@@ -37,7 +37,8 @@ function withHeader(body: Uint8Array): Uint8Array {
 function refusesField(bytes: Uint8Array, field: string, opts: { version: number; hashId: number } = sha256): void {
   assert.throws(
     () => chainForSlot(bytes, opts),
-    (e: unknown) => e instanceof DecodeError && e.code === 'DECODE_ERROR' && e.messageName === 'SpdmCertChain' && e.field === field,
+    (e: unknown) =>
+      e instanceof DecodeError && e.code === 'DECODE_ERROR' && e.messageName === 'SpdmCertChain' && e.field === field,
   );
 }
 
@@ -84,7 +85,12 @@ test('parses through the cache it is given', () => {
 
 test('validateSpdmChain returns the same reading, with the report', () => {
   const c = chainForSlot(good, sha256);
-  const v = validateSpdmChain(good, { ...sha256, role: 'responder', asymId: BaseAsymAlgo.ECDSA_P256, now: c.leaf.notBefore });
+  const v = validateSpdmChain(good, {
+    ...sha256,
+    role: 'responder',
+    asymId: BaseAsymAlgo.ECDSA_P256,
+    now: c.leaf.notBefore,
+  });
   assert.deepEqual(
     v.certificates.map((x) => x.fingerprintSha256),
     c.certificates.map((x) => x.fingerprintSha256),
@@ -137,7 +143,12 @@ test('a framed SEQUENCE that is not a certificate: CERT_INVALID naming its index
   const bytes = withHeader(concat([good.subarray(4, 36), at(certs, 0), junk, at(certs, 2)]));
   assert.throws(
     () => chainForSlot(bytes, sha256),
-    (e: unknown) => e instanceof SpdmError && !(e instanceof DecodeError) && e.code === 'CERT_INVALID' && e.details['certIndex'] === 1 && /^Certificates\[1\]: /.test(e.message),
+    (e: unknown) =>
+      e instanceof SpdmError &&
+      !(e instanceof DecodeError) &&
+      e.code === 'CERT_INVALID' &&
+      e.details['certIndex'] === 1 &&
+      /^Certificates\[1\]: /.test(e.message),
   );
 });
 
@@ -145,7 +156,11 @@ test('too many certificates: LIMIT_EXCEEDED before any is parsed', () => {
   const cache = new CertificateCache();
   assert.throws(
     () => chainForSlot(good, { ...sha256, cache, maxCertificates: 2 }),
-    (e: unknown) => e instanceof SpdmError && e.code === 'LIMIT_EXCEEDED' && e.details['limit'] === 'maxCertificates' && e.details['value'] === 3,
+    (e: unknown) =>
+      e instanceof SpdmError &&
+      e.code === 'LIMIT_EXCEEDED' &&
+      e.details['limit'] === 'maxCertificates' &&
+      e.details['value'] === 3,
   );
   assert.equal(cache.misses, 0);
   assert.equal(chainForSlot(good, { ...sha256, maxCertificates: 3 }).certificates.length, 3);

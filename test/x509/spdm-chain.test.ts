@@ -38,7 +38,10 @@ test('SPDM 1.4 chain: 4-byte Length allows chains beyond 64 KiB; 1.3 refuses to 
   assert.deepEqual(decodeSpdmCertChain(small, 0x14, 48).certificates, certs);
 
   const many = Array.from({ length: Math.ceil(0x10000 / at(certs, 2).length) + 1 }, () => at(certs, 2));
-  assert.throws(() => encodeSpdmCertChain(0x13, BaseHashAlgo.SHA_384, many), (e: unknown) => e instanceof SpdmError && e.code === 'ENCODE_ERROR');
+  assert.throws(
+    () => encodeSpdmCertChain(0x13, BaseHashAlgo.SHA_384, many),
+    (e: unknown) => e instanceof SpdmError && e.code === 'ENCODE_ERROR',
+  );
   const big = encodeSpdmCertChain(0x14, BaseHashAlgo.SHA_384, many);
   assert.ok(big.length > 0xffff);
   assert.equal(new DataView(big.buffer, big.byteOffset).getUint32(0, true), big.length);
@@ -46,21 +49,36 @@ test('SPDM 1.4 chain: 4-byte Length allows chains beyond 64 KiB; 1.3 refuses to 
   assert.equal(chain.certificates.length, many.length);
   assert.equal(chain.length, big.length);
   // Read as a 1.3 chain the low 16 bits no longer match the size.
-  assert.throws(() => decodeSpdmCertChain(big, 0x13, 48), (e: unknown) => e instanceof DecodeError && e.field === 'Length');
+  assert.throws(
+    () => decodeSpdmCertChain(big, 0x13, 48),
+    (e: unknown) => e instanceof DecodeError && e.field === 'Length',
+  );
 });
 
 test('encodeSpdmCertChain needs a certificate', () => {
-  assert.throws(() => encodeSpdmCertChain(0x12, BaseHashAlgo.SHA_256, []), (e: unknown) => e instanceof SpdmError && e.code === 'ENCODE_ERROR');
+  assert.throws(
+    () => encodeSpdmCertChain(0x12, BaseHashAlgo.SHA_256, []),
+    (e: unknown) => e instanceof SpdmError && e.code === 'ENCODE_ERROR',
+  );
 });
 
 test('decodeSpdmCertChain: Length must equal the buffer size and a certificate must follow RootHash', () => {
   const bytes = encodeSpdmCertChain(0x12, BaseHashAlgo.SHA_256, certs);
   const longer = concat([bytes, Uint8Array.of(0)]);
-  assert.throws(() => decodeSpdmCertChain(longer, 0x12, 32), (e: unknown) => e instanceof DecodeError && e.messageName === 'SpdmCertChain' && e.field === 'Length');
+  assert.throws(
+    () => decodeSpdmCertChain(longer, 0x12, 32),
+    (e: unknown) => e instanceof DecodeError && e.messageName === 'SpdmCertChain' && e.field === 'Length',
+  );
   const headerOnly = Uint8Array.from([36, 0, 0, 0, ...new Uint8Array(32)]);
-  assert.throws(() => decodeSpdmCertChain(headerOnly, 0x12, 32), (e: unknown) => e instanceof DecodeError && e.field === 'Certificates' && e.offset === 36);
+  assert.throws(
+    () => decodeSpdmCertChain(headerOnly, 0x12, 32),
+    (e: unknown) => e instanceof DecodeError && e.field === 'Certificates' && e.offset === 36,
+  );
   // Wrong hash size shifts the certificates: the first "certificate" no longer frames.
-  assert.throws(() => decodeSpdmCertChain(bytes, 0x12, 48), (e: unknown) => e instanceof DecodeError && e.field.startsWith('Certificates['));
+  assert.throws(
+    () => decodeSpdmCertChain(bytes, 0x12, 48),
+    (e: unknown) => e instanceof DecodeError && e.field.startsWith('Certificates['),
+  );
 });
 
 test('every truncation of an encoded chain is a typed DecodeError, also with Length patched to match', () => {
@@ -92,7 +110,13 @@ test('every truncation of an encoded chain is a typed DecodeError, also with Len
 
 test('validateSpdmChain checks RootHash against the root certificate in the chain', () => {
   const bytes = encodeSpdmCertChain(0x12, BaseHashAlgo.SHA_256, certs);
-  const opts = { now: libspdmNow, role: 'responder', version: 0x12, asymId: 0x10, hashId: BaseHashAlgo.SHA_256 } as const;
+  const opts = {
+    now: libspdmNow,
+    role: 'responder',
+    version: 0x12,
+    asymId: 0x10,
+    hashId: BaseHashAlgo.SHA_256,
+  } as const;
   const good = validateSpdmChain(bytes, opts);
   assert.deepEqual(good.report, { ok: true, problems: [] });
   assert.equal(good.certificates.length, 3);
@@ -118,7 +142,18 @@ test('validateSpdmChain throws CERT_INVALID naming the certificate when one does
   const junk = Uint8Array.of(0x30, 0x03, 0x02, 0x01, 0x05);
   const bytes = encodeSpdmCertChain(0x12, BaseHashAlgo.SHA_256, [at(certs, 0), junk, at(certs, 2)]);
   assert.throws(
-    () => validateSpdmChain(bytes, { now: libspdmNow, role: 'responder', version: 0x12, asymId: 0x10, hashId: BaseHashAlgo.SHA_256 }),
-    (e: unknown) => e instanceof SpdmError && e.code === 'CERT_INVALID' && e.details['certIndex'] === 1 && e.message.startsWith('Certificates[1]'),
+    () =>
+      validateSpdmChain(bytes, {
+        now: libspdmNow,
+        role: 'responder',
+        version: 0x12,
+        asymId: 0x10,
+        hashId: BaseHashAlgo.SHA_256,
+      }),
+    (e: unknown) =>
+      e instanceof SpdmError &&
+      e.code === 'CERT_INVALID' &&
+      e.details['certIndex'] === 1 &&
+      e.message.startsWith('Certificates[1]'),
   );
 });

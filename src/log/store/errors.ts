@@ -28,7 +28,9 @@ function isConnectionLoss(code: string, message: string): boolean {
   if (code.startsWith('08') || code === '57P01' || code === '57P02' || code === '57P03') return true;
   if (['ECONNRESET', 'ECONNREFUSED', 'EPIPE', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH'].includes(code)) return true;
   // pg reports a socket closed under it without a code.
-  return /connection terminated|not queryable|connection (was )?closed|ended the connection|timeout expired|query read timeout/i.test(message);
+  return /connection terminated|not queryable|connection (was )?closed|ended the connection|timeout expired|query read timeout/i.test(
+    message,
+  );
 }
 
 function causeCode(e: unknown): string {
@@ -70,6 +72,16 @@ export function storageError(e: unknown, ctx: StorageErrorContext): SpdmError {
   if (connectionLost) details['connectionLost'] = true;
   if (ctx.outcome) details['outcome'] = ctx.outcome;
   const what = full ? 'out of space' : connectionLost ? 'connection lost' : 'storage failure';
-  const fate = ctx.outcome === 'unknown' ? '; the commit may or may not have taken effect' : ctx.outcome === 'rolled-back' ? '; nothing was written' : '';
-  return new SpdmError(full ? 'STORAGE_FULL' : 'STORAGE_ERROR', `${ctx.description}: ${ctx.action} failed, ${what} (${cause ? `${cause}: ` : ''}${message})${fate}`, details, { cause: e });
+  const fate =
+    ctx.outcome === 'unknown'
+      ? '; the commit may or may not have taken effect'
+      : ctx.outcome === 'rolled-back'
+        ? '; nothing was written'
+        : '';
+  return new SpdmError(
+    full ? 'STORAGE_FULL' : 'STORAGE_ERROR',
+    `${ctx.description}: ${ctx.action} failed, ${what} (${cause ? `${cause}: ` : ''}${message})${fate}`,
+    details,
+    { cause: e },
+  );
 }

@@ -11,13 +11,25 @@ export function isPostgresTarget(target: string): boolean {
 }
 
 /** Imports a backend module; a missing driver becomes an error that names the package to install. */
-async function importBackend<T>(load: () => Promise<T>, driver: 'better-sqlite3' | 'pg', backend: 'sqlite' | 'postgres'): Promise<T> {
+async function importBackend<T>(
+  load: () => Promise<T>,
+  driver: 'better-sqlite3' | 'pg',
+  backend: 'sqlite' | 'postgres',
+): Promise<T> {
   try {
     return await load();
   } catch (e) {
     const code = (e as { code?: unknown } | null)?.code;
-    if ((code === 'ERR_MODULE_NOT_FOUND' || code === 'MODULE_NOT_FOUND') && String((e as Error).message).includes(`'${driver}'`)) {
-      throw new SpdmError('STORAGE_ERROR', `a ${backend === 'sqlite' ? 'SQLite' : 'PostgreSQL'} signature log needs the ${driver} package: npm install ${driver}`, { backend, cause: code, missingPackage: driver }, { cause: e });
+    if (
+      (code === 'ERR_MODULE_NOT_FOUND' || code === 'MODULE_NOT_FOUND') &&
+      String((e as Error).message).includes(`'${driver}'`)
+    ) {
+      throw new SpdmError(
+        'STORAGE_ERROR',
+        `a ${backend === 'sqlite' ? 'SQLite' : 'PostgreSQL'} signature log needs the ${driver} package: npm install ${driver}`,
+        { backend, cause: code, missingPackage: driver },
+        { cause: e },
+      );
     }
     throw e;
   }

@@ -38,7 +38,10 @@ export const LOG_LOCK_KEY = '32497780580411239';
 const INT8_OID = 20;
 
 const types = {
-  getTypeParser: ((oid: number, format?: 'text' | 'binary') => (oid === INT8_OID && format !== 'binary' ? (v: string) => Number(v) : pg.types.getTypeParser(oid, format ?? 'text'))) as typeof pg.types.getTypeParser,
+  getTypeParser: ((oid: number, format?: 'text' | 'binary') =>
+    oid === INT8_OID && format !== 'binary'
+      ? (v: string) => Number(v)
+      : pg.types.getTypeParser(oid, format ?? 'text')) as typeof pg.types.getTypeParser,
 };
 
 function bind(v: ColumnValue): number | string | Buffer | null {
@@ -96,7 +99,13 @@ export class PostgresStore implements LogStore {
    * or network that went silent cannot hold a writer for ever.
    */
   private static async open(url: string, queryTimeoutMs: number): Promise<pg.Client> {
-    const client = new pg.Client({ connectionString: url, types, connectionTimeoutMillis: LIMITS.logConnectTimeoutMs, query_timeout: queryTimeoutMs, keepAlive: true });
+    const client = new pg.Client({
+      connectionString: url,
+      types,
+      connectionTimeoutMillis: LIMITS.logConnectTimeoutMs,
+      query_timeout: queryTimeoutMs,
+      keepAlive: true,
+    });
     // A broken connection must not crash the process from an 'error' event; the next query fails instead.
     client.on('error', () => undefined);
     try {
@@ -138,7 +147,12 @@ export class PostgresStore implements LogStore {
   }
 
   private fail(e: unknown, action: string, outcome?: WriteOutcome): SpdmError {
-    const err = storageError(e, { backend: this.backend, description: this.description, action, ...(outcome ? { outcome } : {}) });
+    const err = storageError(e, {
+      backend: this.backend,
+      description: this.description,
+      action,
+      ...(outcome ? { outcome } : {}),
+    });
     if (isConnectionLost(err)) this.broken = true;
     return err;
   }
@@ -155,18 +169,33 @@ export class PostgresStore implements LogStore {
       },
       readMeta: () => this.metaQuery(),
       putMeta: async (key, value) => {
-        await this.q('INSERT INTO meta (key, value) VALUES ($1, $2) ON CONFLICT (key) DO UPDATE SET value = excluded.value', [key, value]);
+        await this.q(
+          'INSERT INTO meta (key, value) VALUES ($1, $2) ON CONFLICT (key) DO UPDATE SET value = excluded.value',
+          [key, value],
+        );
       },
       state: () => this.stateQuery(),
       setState: async (s: StoreState) => {
-        await this.q('INSERT INTO log_state (id, size, frontier) VALUES (1, $1, $2) ON CONFLICT (id) DO UPDATE SET size = excluded.size, frontier = excluded.frontier', [s.size, bind(s.frontier)]);
+        await this.q(
+          'INSERT INTO log_state (id, size, frontier) VALUES (1, $1, $2) ON CONFLICT (id) DO UPDATE SET size = excluded.size, frontier = excluded.frontier',
+          [s.size, bind(s.frontier)],
+        );
       },
       latestSth: () => this.latestSthQuery(),
       insertSth: async (sth: SignedTreeHead) => {
-        await this.q('INSERT INTO sth (tree_size, timestamp, root_hash, signature) VALUES ($1, $2, $3, $4)', [sth.treeSize, sth.timestamp, bind(sth.rootHash), bind(sth.signature)]);
+        await this.q('INSERT INTO sth (tree_size, timestamp, root_hash, signature) VALUES ($1, $2, $3, $4)', [
+          sth.treeSize,
+          sth.timestamp,
+          bind(sth.rootHash),
+          bind(sth.signature),
+        ]);
       },
       insertChains: async (chains: readonly ChainRecord[]) => {
-        for (const c of chains) await this.q('INSERT INTO chains (digest, chain) VALUES ($1, $2) ON CONFLICT (digest) DO NOTHING', [bind(c.digest), bind(c.chain)]);
+        for (const c of chains)
+          await this.q('INSERT INTO chains (digest, chain) VALUES ($1, $2) ON CONFLICT (digest) DO NOTHING', [
+            bind(c.digest),
+            bind(c.chain),
+          ]);
       },
       insertEntries: async (rows: readonly StoredEntryRow[]) => {
         const width = ENTRY_COLUMNS.length;
@@ -180,8 +209,12 @@ export class PostgresStore implements LogStore {
           await this.q(`INSERT INTO entries (${ENTRY_COLUMNS.join(', ')}) VALUES ${tuples.join(', ')}`, params);
         }
       },
-      leafHashes: async (from: number, to: number) => (await this.q('SELECT leaf_hash FROM entries WHERE seq >= $1 AND seq < $2 ORDER BY seq', [from, to])).map((r) => norm(r['leaf_hash']) as Uint8Array),
-      hasChain: async (digest: Uint8Array) => (await this.q('SELECT 1 FROM chains WHERE digest = $1', [bind(digest)])).length > 0,
+      leafHashes: async (from: number, to: number) =>
+        (await this.q('SELECT leaf_hash FROM entries WHERE seq >= $1 AND seq < $2 ORDER BY seq', [from, to])).map(
+          (r) => norm(r['leaf_hash']) as Uint8Array,
+        ),
+      hasChain: async (digest: Uint8Array) =>
+        (await this.q('SELECT 1 FROM chains WHERE digest = $1', [bind(digest)])).length > 0,
     };
   }
 
@@ -242,9 +275,16 @@ export class PostgresStore implements LogStore {
   }
 
   private async latestSthQuery(): Promise<SignedTreeHead | undefined> {
-    const r = (await this.q('SELECT tree_size, timestamp, root_hash, signature FROM sth ORDER BY tree_size DESC LIMIT 1'))[0];
+    const r = (
+      await this.q('SELECT tree_size, timestamp, root_hash, signature FROM sth ORDER BY tree_size DESC LIMIT 1')
+    )[0];
     if (!r) return undefined;
-    return sthFromColumns({ treeSize: norm(r['tree_size']), timestamp: norm(r['timestamp']), rootHash: norm(r['root_hash']), signature: norm(r['signature']) });
+    return sthFromColumns({
+      treeSize: norm(r['tree_size']),
+      timestamp: norm(r['timestamp']),
+      rootHash: norm(r['root_hash']),
+      signature: norm(r['signature']),
+    });
   }
 
   private read<T>(fn: () => Promise<T>): Promise<T> {
@@ -264,7 +304,9 @@ export class PostgresStore implements LogStore {
 
   hasSchema(): Promise<boolean> {
     return this.read(async () => {
-      const r = await this.q("SELECT to_regclass('meta') IS NOT NULL AND to_regclass('chains') IS NOT NULL AND to_regclass('entries') IS NOT NULL AND to_regclass('sth') IS NOT NULL AND to_regclass('log_state') IS NOT NULL AS t");
+      const r = await this.q(
+        "SELECT to_regclass('meta') IS NOT NULL AND to_regclass('chains') IS NOT NULL AND to_regclass('entries') IS NOT NULL AND to_regclass('sth') IS NOT NULL AND to_regclass('log_state') IS NOT NULL AS t",
+      );
       return r[0]?.['t'] === true;
     });
   }
@@ -278,7 +320,9 @@ export class PostgresStore implements LogStore {
   }
 
   readRows(fromSeq: number, limit: number): Promise<RawEntryRow[]> {
-    return this.read(async () => (await this.q('SELECT * FROM entries WHERE seq >= $1 ORDER BY seq LIMIT $2', [fromSeq, limit])).map(normRow));
+    return this.read(async () =>
+      (await this.q('SELECT * FROM entries WHERE seq >= $1 ORDER BY seq LIMIT $2', [fromSeq, limit])).map(normRow),
+    );
   }
 
   readRow(seq: number): Promise<RawEntryRow | undefined> {
@@ -289,7 +333,12 @@ export class PostgresStore implements LogStore {
   }
 
   readLeafHashes(n: number): Promise<{ seq: number; leafHash: ColumnValue }[]> {
-    return this.read(async () => (await this.q('SELECT seq, leaf_hash FROM entries WHERE seq < $1 ORDER BY seq', [n])).map((r) => ({ seq: Number(r['seq']), leafHash: norm(r['leaf_hash']) })));
+    return this.read(async () =>
+      (await this.q('SELECT seq, leaf_hash FROM entries WHERE seq < $1 ORDER BY seq', [n])).map((r) => ({
+        seq: Number(r['seq']),
+        leafHash: norm(r['leaf_hash']),
+      })),
+    );
   }
 
   readChain(digest: Uint8Array): Promise<Uint8Array | undefined> {
@@ -303,13 +352,18 @@ export class PostgresStore implements LogStore {
   readChainRows(afterDigest: Uint8Array | undefined, limit: number): Promise<RawChainRow[]> {
     return this.read(async () => {
       const rows = afterDigest
-        ? await this.q('SELECT digest, chain FROM chains WHERE digest > $1 ORDER BY digest LIMIT $2', [bind(afterDigest), limit])
+        ? await this.q('SELECT digest, chain FROM chains WHERE digest > $1 ORDER BY digest LIMIT $2', [
+            bind(afterDigest),
+            limit,
+          ])
         : await this.q('SELECT digest, chain FROM chains ORDER BY digest LIMIT $1', [limit]);
       return rows.map((r) => ({ digest: norm(r['digest']), chain: norm(r['chain']) }));
     });
   }
 
-  readSths(): Promise<{ treeSize: ColumnValue; timestamp: ColumnValue; rootHash: ColumnValue; signature: ColumnValue }[]> {
+  readSths(): Promise<
+    { treeSize: ColumnValue; timestamp: ColumnValue; rootHash: ColumnValue; signature: ColumnValue }[]
+  > {
     return this.read(async () =>
       (await this.q('SELECT tree_size, timestamp, root_hash, signature FROM sth ORDER BY tree_size')).map((r) => ({
         treeSize: norm(r['tree_size']),

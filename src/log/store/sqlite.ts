@@ -65,7 +65,11 @@ export class SqliteStore implements LogStore {
     options: SqliteStoreOptions = {},
   ) {
     try {
-      this.db = new Database(description, { timeout: options.busyTimeoutMs ?? LIMITS.logBusyTimeoutMs, readonly: options.readOnly ?? false, fileMustExist: options.readOnly ?? false });
+      this.db = new Database(description, {
+        timeout: options.busyTimeoutMs ?? LIMITS.logBusyTimeoutMs,
+        readonly: options.readOnly ?? false,
+        fileMustExist: options.readOnly ?? false,
+      });
     } catch (e) {
       throw storageError(e, { backend: 'sqlite', description, action: 'open' });
     }
@@ -82,7 +86,12 @@ export class SqliteStore implements LogStore {
   }
 
   private fail(e: unknown, action: string, outcome?: WriteOutcome): SpdmError {
-    return storageError(e, { backend: 'sqlite', description: this.description, action, ...(outcome ? { outcome } : {}) });
+    return storageError(e, {
+      backend: 'sqlite',
+      description: this.description,
+      action,
+      ...(outcome ? { outcome } : {}),
+    });
   }
 
   /** Ends a failed transaction; a failing ROLLBACK must not hide the error that caused it. */
@@ -95,7 +104,9 @@ export class SqliteStore implements LogStore {
   }
 
   private entryInsert(): Database.Statement {
-    return this.db.prepare(`INSERT INTO entries (${ENTRY_COLUMNS.join(', ')}) VALUES (${ENTRY_COLUMNS.map(() => '?').join(', ')})`);
+    return this.db.prepare(
+      `INSERT INTO entries (${ENTRY_COLUMNS.join(', ')}) VALUES (${ENTRY_COLUMNS.map(() => '?').join(', ')})`,
+    );
   }
 
   private tx(): WriteTx {
@@ -106,15 +117,24 @@ export class SqliteStore implements LogStore {
       },
       readMeta: async () => this.metaSync(),
       putMeta: async (key, value) => {
-        db.prepare('INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value').run(key, value);
+        db.prepare(
+          'INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value',
+        ).run(key, value);
       },
       state: async () => this.stateSync(),
       setState: async (s: StoreState) => {
-        db.prepare('INSERT INTO log_state (id, size, frontier) VALUES (1, ?, ?) ON CONFLICT(id) DO UPDATE SET size = excluded.size, frontier = excluded.frontier').run(s.size, bind(s.frontier));
+        db.prepare(
+          'INSERT INTO log_state (id, size, frontier) VALUES (1, ?, ?) ON CONFLICT(id) DO UPDATE SET size = excluded.size, frontier = excluded.frontier',
+        ).run(s.size, bind(s.frontier));
       },
       latestSth: async () => this.latestSthSync(),
       insertSth: async (sth: SignedTreeHead) => {
-        db.prepare('INSERT INTO sth (tree_size, timestamp, root_hash, signature) VALUES (?, ?, ?, ?)').run(sth.treeSize, sth.timestamp, bind(sth.rootHash), bind(sth.signature));
+        db.prepare('INSERT INTO sth (tree_size, timestamp, root_hash, signature) VALUES (?, ?, ?, ?)').run(
+          sth.treeSize,
+          sth.timestamp,
+          bind(sth.rootHash),
+          bind(sth.signature),
+        );
       },
       insertChains: async (chains: readonly ChainRecord[]) => {
         const st = db.prepare('INSERT INTO chains (digest, chain) VALUES (?, ?) ON CONFLICT(digest) DO NOTHING');
@@ -125,8 +145,13 @@ export class SqliteStore implements LogStore {
         for (const r of rows) insert.run(...entryColumnValues(r).map(bind));
       },
       leafHashes: async (from: number, to: number) =>
-        (db.prepare('SELECT leaf_hash FROM entries WHERE seq >= ? AND seq < ? ORDER BY seq').all(from, to) as { leaf_hash: Buffer }[]).map((r) => norm(r.leaf_hash) as Uint8Array),
-      hasChain: async (digest: Uint8Array) => db.prepare('SELECT 1 FROM chains WHERE digest = ?').get(bind(digest)) !== undefined,
+        (
+          db.prepare('SELECT leaf_hash FROM entries WHERE seq >= ? AND seq < ? ORDER BY seq').all(from, to) as {
+            leaf_hash: Buffer;
+          }[]
+        ).map((r) => norm(r.leaf_hash) as Uint8Array),
+      hasChain: async (digest: Uint8Array) =>
+        db.prepare('SELECT 1 FROM chains WHERE digest = ?').get(bind(digest)) !== undefined,
     };
   }
 
@@ -170,7 +195,8 @@ export class SqliteStore implements LogStore {
   }
 
   private stateSync(): StoreState | undefined {
-    const r = this.db.prepare('SELECT size, frontier FROM log_state WHERE id = 1').get() as { size: number; frontier: Buffer } | undefined;
+    const r = this.db.prepare('SELECT size, frontier FROM log_state WHERE id = 1').get() as
+      { size: number; frontier: Buffer } | undefined;
     if (!r) return undefined;
     const frontier = norm(r.frontier);
     if (typeof r.size !== 'number' || !(frontier instanceof Uint8Array)) return undefined;
@@ -178,9 +204,16 @@ export class SqliteStore implements LogStore {
   }
 
   private latestSthSync(): SignedTreeHead | undefined {
-    const r = this.db.prepare('SELECT tree_size, timestamp, root_hash, signature FROM sth ORDER BY tree_size DESC LIMIT 1').get() as Record<string, unknown> | undefined;
+    const r = this.db
+      .prepare('SELECT tree_size, timestamp, root_hash, signature FROM sth ORDER BY tree_size DESC LIMIT 1')
+      .get() as Record<string, unknown> | undefined;
     if (!r) return undefined;
-    return sthFromColumns({ treeSize: norm(r['tree_size']), timestamp: norm(r['timestamp']), rootHash: norm(r['root_hash']), signature: norm(r['signature']) });
+    return sthFromColumns({
+      treeSize: norm(r['tree_size']),
+      timestamp: norm(r['timestamp']),
+      rootHash: norm(r['root_hash']),
+      signature: norm(r['signature']),
+    });
   }
 
   private read<T>(fn: () => T): Promise<T> {
@@ -210,7 +243,14 @@ export class SqliteStore implements LogStore {
   }
 
   readRows(fromSeq: number, limit: number): Promise<RawEntryRow[]> {
-    return this.read(() => (this.db.prepare('SELECT * FROM entries WHERE seq >= ? ORDER BY seq LIMIT ?').all(fromSeq, limit) as Record<string, unknown>[]).map(normRow));
+    return this.read(() =>
+      (
+        this.db.prepare('SELECT * FROM entries WHERE seq >= ? ORDER BY seq LIMIT ?').all(fromSeq, limit) as Record<
+          string,
+          unknown
+        >[]
+      ).map(normRow),
+    );
   }
 
   readRow(seq: number): Promise<RawEntryRow | undefined> {
@@ -222,13 +262,19 @@ export class SqliteStore implements LogStore {
 
   readLeafHashes(n: number): Promise<{ seq: number; leafHash: ColumnValue }[]> {
     return this.read(() =>
-      (this.db.prepare('SELECT seq, leaf_hash FROM entries WHERE seq < ? ORDER BY seq').all(n) as { seq: number; leaf_hash: unknown }[]).map((r) => ({ seq: r.seq, leafHash: norm(r.leaf_hash) })),
+      (
+        this.db.prepare('SELECT seq, leaf_hash FROM entries WHERE seq < ? ORDER BY seq').all(n) as {
+          seq: number;
+          leaf_hash: unknown;
+        }[]
+      ).map((r) => ({ seq: r.seq, leafHash: norm(r.leaf_hash) })),
     );
   }
 
   readChain(digest: Uint8Array): Promise<Uint8Array | undefined> {
     return this.read(() => {
-      const r = this.db.prepare('SELECT chain FROM chains WHERE digest = ?').get(bind(digest)) as { chain: unknown } | undefined;
+      const r = this.db.prepare('SELECT chain FROM chains WHERE digest = ?').get(bind(digest)) as
+        { chain: unknown } | undefined;
       const c = r ? norm(r.chain) : null;
       return c instanceof Uint8Array ? c : undefined;
     });
@@ -238,16 +284,24 @@ export class SqliteStore implements LogStore {
     return this.read(() => {
       const rows = (
         afterDigest
-          ? this.db.prepare('SELECT digest, chain FROM chains WHERE digest > ? ORDER BY digest LIMIT ?').all(bind(afterDigest), limit)
+          ? this.db
+              .prepare('SELECT digest, chain FROM chains WHERE digest > ? ORDER BY digest LIMIT ?')
+              .all(bind(afterDigest), limit)
           : this.db.prepare('SELECT digest, chain FROM chains ORDER BY digest LIMIT ?').all(limit)
       ) as { digest: unknown; chain: unknown }[];
       return rows.map((r) => ({ digest: norm(r.digest), chain: norm(r.chain) }));
     });
   }
 
-  readSths(): Promise<{ treeSize: ColumnValue; timestamp: ColumnValue; rootHash: ColumnValue; signature: ColumnValue }[]> {
+  readSths(): Promise<
+    { treeSize: ColumnValue; timestamp: ColumnValue; rootHash: ColumnValue; signature: ColumnValue }[]
+  > {
     return this.read(() =>
-      (this.db.prepare('SELECT tree_size, timestamp, root_hash, signature FROM sth ORDER BY tree_size').all() as Record<string, unknown>[]).map((r) => ({
+      (
+        this.db
+          .prepare('SELECT tree_size, timestamp, root_hash, signature FROM sth ORDER BY tree_size')
+          .all() as Record<string, unknown>[]
+      ).map((r) => ({
         treeSize: norm(r['tree_size']),
         timestamp: norm(r['timestamp']),
         rootHash: norm(r['root_hash']),

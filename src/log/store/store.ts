@@ -13,7 +13,15 @@
  * consecutive, unique positions, and the entries, the new tree head and the new state commit
  * together or not at all.
  */
-import { decodeBlocks, encodeBlocks, encodePci, FIELDS, type ChainRecord, type FieldSpec, type LogEntry } from '../entry.js';
+import {
+  decodeBlocks,
+  encodeBlocks,
+  encodePci,
+  FIELDS,
+  type ChainRecord,
+  type FieldSpec,
+  type LogEntry,
+} from '../entry.js';
 import type { SignedTreeHead } from '../sth.js';
 
 export const LOG_FORMAT = 'spdmkit-signature-log/1';
@@ -80,7 +88,9 @@ export interface LogStore {
   readChain(digest: Uint8Array): Promise<Uint8Array | undefined>;
   /** Chain rows after `afterDigest` (byte order), at most `limit`. */
   readChainRows(afterDigest: Uint8Array | undefined, limit: number): Promise<RawChainRow[]>;
-  readSths(): Promise<{ treeSize: ColumnValue; timestamp: ColumnValue; rootHash: ColumnValue; signature: ColumnValue }[]>;
+  readSths(): Promise<
+    { treeSize: ColumnValue; timestamp: ColumnValue; rootHash: ColumnValue; signature: ColumnValue }[]
+  >;
   latestSth(): Promise<SignedTreeHead | undefined>;
   close(): Promise<void>;
 }
@@ -90,7 +100,16 @@ export interface LogStore {
 function canonicalPci(p: NonNullable<LogEntry['pci']>): string {
   // Same key order every time; the leaf encodes the object, this is only its storage form.
   const o: Record<string, unknown> = {};
-  for (const k of ['bdf', 'vendorId', 'deviceId', 'classCode', 'revisionId', 'subsystemVendorId', 'subsystemId', 'serialNumber'] as const) {
+  for (const k of [
+    'bdf',
+    'vendorId',
+    'deviceId',
+    'classCode',
+    'revisionId',
+    'subsystemVendorId',
+    'subsystemId',
+    'serialNumber',
+  ] as const) {
     if (p[k] !== undefined) o[k] = p[k];
   }
   return JSON.stringify(o);
@@ -138,8 +157,10 @@ function convert(f: FieldSpec, v: ColumnValue): unknown {
     case 'u16':
     case 'u32':
     case 'u64': {
-      const max = f.type === 'u8' ? 0xff : f.type === 'u16' ? 0xffff : f.type === 'u32' ? 0xffffffff : Number.MAX_SAFE_INTEGER;
-      if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 0 || v > max) throw new Error(`${String(v)} is not a ${f.type}`);
+      const max =
+        f.type === 'u8' ? 0xff : f.type === 'u16' ? 0xffff : f.type === 'u32' ? 0xffffffff : Number.MAX_SAFE_INTEGER;
+      if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 0 || v > max)
+        throw new Error(`${String(v)} is not a ${f.type}`);
       return v;
     }
     case 'bool':
@@ -165,7 +186,12 @@ function convert(f: FieldSpec, v: ColumnValue): unknown {
 }
 
 /** A stored row back to an entry, or the columns that cannot be read (each named). */
-export function rowToEntry(row: RawEntryRow): { entry?: LogEntry; leafHash?: Uint8Array; fieldDigests?: Uint8Array; problems: ColumnProblem[] } {
+export function rowToEntry(row: RawEntryRow): {
+  entry?: LogEntry;
+  leafHash?: Uint8Array;
+  fieldDigests?: Uint8Array;
+  problems: ColumnProblem[];
+} {
   const problems: ColumnProblem[] = [];
   const out: Record<string, unknown> = {};
   for (const f of FIELDS) {
@@ -231,7 +257,18 @@ export class Mutex {
   }
 }
 
-export function sthFromColumns(r: { treeSize: ColumnValue; timestamp: ColumnValue; rootHash: ColumnValue; signature: ColumnValue }): SignedTreeHead | undefined {
-  if (typeof r.treeSize !== 'number' || typeof r.timestamp !== 'number' || !(r.rootHash instanceof Uint8Array) || !(r.signature instanceof Uint8Array)) return undefined;
+export function sthFromColumns(r: {
+  treeSize: ColumnValue;
+  timestamp: ColumnValue;
+  rootHash: ColumnValue;
+  signature: ColumnValue;
+}): SignedTreeHead | undefined {
+  if (
+    typeof r.treeSize !== 'number' ||
+    typeof r.timestamp !== 'number' ||
+    !(r.rootHash instanceof Uint8Array) ||
+    !(r.signature instanceof Uint8Array)
+  )
+    return undefined;
   return { treeSize: r.treeSize, timestamp: r.timestamp, rootHash: r.rootHash, signature: r.signature };
 }

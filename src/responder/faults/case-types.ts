@@ -114,6 +114,7 @@ export function isErrorExpectation(e: Expectation): e is ErrorExpectation {
 
 /** One line for `spdm emulate --hostile list` and test names: what a correct peer answers. */
 export function expectationText(e: Expectation): string {
-  if (isErrorExpectation(e)) return `${e.error}${e.detail ? ` /${e.detail.source}/` : ''}${e.details ? ` ${JSON.stringify(e.details)}` : ''}`;
+  if (isErrorExpectation(e))
+    return `${e.error}${e.detail ? ` /${e.detail.source}/` : ''}${e.details ? ` ${JSON.stringify(e.details)}` : ''}`;
   return `verdict ${e.verdict}${e.problem ? ` (${e.problem})` : ''}`;
 }

@@ -76,7 +76,12 @@ export interface DoeRig {
 /** Opens a DOE transport to `handler` behind a simulated mailbox, then arms `fault` for the first SPDM request. */
 export async function openFaultyDoe(handler: SpdmHandler, fault: DoeFault): Promise<DoeRig> {
   const device = new SimulatedDoeDevice({ handler });
-  const liar = fault === 'longer-than-announced' ? new LengthLyingConfigSpace(device, -1) : fault === 'shorter-than-announced' ? new LengthLyingConfigSpace(device, +1) : undefined;
+  const liar =
+    fault === 'longer-than-announced'
+      ? new LengthLyingConfigSpace(device, -1)
+      : fault === 'shorter-than-announced'
+        ? new LengthLyingConfigSpace(device, +1)
+        : undefined;
   const cs: ConfigSpace = liar ?? device;
   const transport = await openDoeTransport(cs, {
     ...DOE_FAULT_TIMING,

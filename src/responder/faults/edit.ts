@@ -69,8 +69,17 @@ export interface ChallengeAuthFields {
 }
 
 /** Decodes CHALLENGE_AUTH (answering `request`), lets `edit` change it, returns it unsigned. */
-export function editChallengeAuth(msg: Uint8Array, request: Uint8Array, neg: MirrorNegotiation, edit: (f: ChallengeAuthFields) => void): Uint8Array {
-  const d = decodeChallengeAuth(msg, { hashSize: neg.hashSize, signatureSize: neg.signatureSize, measurementSummaryHashRequested: (request[3] ?? 0) !== 0 });
+export function editChallengeAuth(
+  msg: Uint8Array,
+  request: Uint8Array,
+  neg: MirrorNegotiation,
+  edit: (f: ChallengeAuthFields) => void,
+): Uint8Array {
+  const d = decodeChallengeAuth(msg, {
+    hashSize: neg.hashSize,
+    signatureSize: neg.signatureSize,
+    measurementSummaryHashRequested: (request[3] ?? 0) !== 0,
+  });
   const f: ChallengeAuthFields = {
     slot: d.slot,
     slotMask: d.slotMask,
@@ -96,7 +105,12 @@ export interface MeasurementsFields {
 }
 
 /** Decodes MEASUREMENTS (answering `request`), lets `edit` change it, returns it unsigned. */
-export function editMeasurements(msg: Uint8Array, request: Uint8Array, neg: MirrorNegotiation, edit: (f: MeasurementsFields) => void): Uint8Array {
+export function editMeasurements(
+  msg: Uint8Array,
+  request: Uint8Array,
+  neg: MirrorNegotiation,
+  edit: (f: MeasurementsFields) => void,
+): Uint8Array {
   const signed = ((request[2] ?? 0) & 0x01) !== 0;
   const d = decodeMeasurements(msg, { signatureRequested: signed, signatureSize: neg.signatureSize });
   const f: MeasurementsFields = {
@@ -114,7 +128,14 @@ export function editMeasurements(msg: Uint8Array, request: Uint8Array, neg: Mirr
 }
 
 /** A DMTF measurement block with every length field given explicitly (they may lie). */
-export function rawBlock(o: { index: number; spec?: number; size?: number; valueType?: number; valueSize?: number; value: Uint8Array }): Uint8Array {
+export function rawBlock(o: {
+  index: number;
+  spec?: number;
+  size?: number;
+  valueType?: number;
+  valueSize?: number;
+  value: Uint8Array;
+}): Uint8Array {
   const valueSize = o.valueSize ?? o.value.length;
   const size = o.size ?? 3 + o.value.length;
   const out = new Uint8Array(7 + o.value.length);

@@ -7,7 +7,13 @@
 import { createPublicKey, type KeyObject } from 'node:crypto';
 import type { PciIdentity } from '../../evidence/evidence.js';
 import { cmaSanString } from '../../verifier/cma-san.js';
-import { createCertificate, createRootCa, generateKeyPair, type CertIdentity, type LeafOptions } from '../../x509/generate.js';
+import {
+  createCertificate,
+  createRootCa,
+  generateKeyPair,
+  type CertIdentity,
+  type LeafOptions,
+} from '../../x509/generate.js';
 import { AsnConvert, OctetString } from '@peculiar/asn1-schema';
 import { Extension } from '@peculiar/asn1-x509';
 import { buildProfile } from '../profiles.js';
@@ -17,7 +23,15 @@ export const HOSTILE_ASYM = 0x0010; // ECDSA P-256
 export const HOSTILE_HASH = 0x01; // SHA-256
 
 /** The PCI function the hostile device claims to be (its leaf names it in the CMA SAN). */
-export const HOSTILE_PCI: PciIdentity = { bdf: '0000:5e:00.0', vendorId: 0x1dea, deviceId: 0x0bad, classCode: 0x010802, revisionId: 0x01, subsystemVendorId: 0x1dea, subsystemId: 0x0001 };
+export const HOSTILE_PCI: PciIdentity = {
+  bdf: '0000:5e:00.0',
+  vendorId: 0x1dea,
+  deviceId: 0x0bad,
+  classCode: 0x010802,
+  revisionId: 0x01,
+  subsystemVendorId: 0x1dea,
+  subsystemId: 0x0001,
+};
 
 const DAY = 24 * 3600 * 1000;
 
@@ -35,19 +49,48 @@ let base: HostileIdentity | undefined;
 export function hostileIdentity(): HostileIdentity {
   if (base) return base;
   const root = createRootCa({ asymId: HOSTILE_ASYM, commonName: 'Hostile Test Vendor Root CA' });
-  const intermediate = createCertificate({ issuer: root, asymId: HOSTILE_ASYM, commonName: 'Hostile Test Intermediate CA', ca: true });
-  const leaf = createCertificate({ issuer: intermediate, asymId: HOSTILE_ASYM, commonName: 'Hostile Test Device', ca: false, leaf: { pcieCmaSan: cmaSanString(HOSTILE_PCI) } });
-  const template = buildProfile({ name: 'hostile-device', versions: [0x10, 0x11, 0x12, 0x13], asymId: HOSTILE_ASYM, hashId: HOSTILE_HASH, root }).profile;
+  const intermediate = createCertificate({
+    issuer: root,
+    asymId: HOSTILE_ASYM,
+    commonName: 'Hostile Test Intermediate CA',
+    ca: true,
+  });
+  const leaf = createCertificate({
+    issuer: intermediate,
+    asymId: HOSTILE_ASYM,
+    commonName: 'Hostile Test Device',
+    ca: false,
+    leaf: { pcieCmaSan: cmaSanString(HOSTILE_PCI) },
+  });
+  const template = buildProfile({
+    name: 'hostile-device',
+    versions: [0x10, 0x11, 0x12, 0x13],
+    asymId: HOSTILE_ASYM,
+    hashId: HOSTILE_HASH,
+    root,
+  }).profile;
   const profile: DeviceProfile = {
     ...template,
-    slots: [{ slot: 0, certificates: [root.certificate, intermediate.certificate, leaf.certificate], privateKey: leaf.privateKey, asymId: HOSTILE_ASYM, certModel: 1 }],
+    slots: [
+      {
+        slot: 0,
+        certificates: [root.certificate, intermediate.certificate, leaf.certificate],
+        privateKey: leaf.privateKey,
+        asymId: HOSTILE_ASYM,
+        certModel: 1,
+      },
+    ],
   };
   base = { root, intermediate, leaf, profile };
   return base;
 }
 
 /** The base device with another certificate chain (DER, root first) and slot key. */
-export function withChain(certificates: readonly Uint8Array[], privateKey: KeyObject, asymId = HOSTILE_ASYM): DeviceProfile {
+export function withChain(
+  certificates: readonly Uint8Array[],
+  privateKey: KeyObject,
+  asymId = HOSTILE_ASYM,
+): DeviceProfile {
   const b = hostileIdentity();
   return { ...b.profile, slots: [{ slot: 0, certificates, privateKey, asymId, certModel: 1 }] };
 }
@@ -95,16 +138,40 @@ export const daysFromNow = (days: number): Date => new Date(Math.floor(Date.now(
 /** An intermediate whose validity ended yesterday, with a valid leaf under it. */
 export function chainWithExpiredIntermediate(): DeviceProfile {
   const b = hostileIdentity();
-  const inter = createCertificate({ issuer: b.root, asymId: HOSTILE_ASYM, commonName: 'Hostile Expired Intermediate CA', ca: true, notBefore: daysFromNow(-30), notAfter: daysFromNow(-1) });
-  const leaf = createCertificate({ issuer: inter, asymId: HOSTILE_ASYM, commonName: 'Hostile Test Device', ca: false, leaf: { pcieCmaSan: cmaSanString(HOSTILE_PCI) } });
+  const inter = createCertificate({
+    issuer: b.root,
+    asymId: HOSTILE_ASYM,
+    commonName: 'Hostile Expired Intermediate CA',
+    ca: true,
+    notBefore: daysFromNow(-30),
+    notAfter: daysFromNow(-1),
+  });
+  const leaf = createCertificate({
+    issuer: inter,
+    asymId: HOSTILE_ASYM,
+    commonName: 'Hostile Test Device',
+    ca: false,
+    leaf: { pcieCmaSan: cmaSanString(HOSTILE_PCI) },
+  });
   return withChain([b.root.certificate, inter.certificate, leaf.certificate], leaf.privateKey);
 }
 
 /** The leaf names an issuer that is not the certificate before it. */
 export function chainThatDoesNotLink(): DeviceProfile {
   const b = hostileIdentity();
-  const other = createCertificate({ issuer: b.root, asymId: HOSTILE_ASYM, commonName: 'Some Other Intermediate CA', ca: true });
-  const leaf = createCertificate({ issuer: other, asymId: HOSTILE_ASYM, commonName: 'Hostile Test Device', ca: false, leaf: { pcieCmaSan: cmaSanString(HOSTILE_PCI) } });
+  const other = createCertificate({
+    issuer: b.root,
+    asymId: HOSTILE_ASYM,
+    commonName: 'Some Other Intermediate CA',
+    ca: true,
+  });
+  const leaf = createCertificate({
+    issuer: other,
+    asymId: HOSTILE_ASYM,
+    commonName: 'Hostile Test Device',
+    ca: false,
+    leaf: { pcieCmaSan: cmaSanString(HOSTILE_PCI) },
+  });
   return withChain([b.root.certificate, b.intermediate.certificate, leaf.certificate], leaf.privateKey);
 }
 
@@ -112,7 +179,13 @@ export function chainThatDoesNotLink(): DeviceProfile {
 export function chainWithForgedLink(): DeviceProfile {
   const b = hostileIdentity();
   const impostor: CertIdentity = { ...b.intermediate, privateKey: generateKeyPair(HOSTILE_ASYM).privateKey };
-  const leaf = createCertificate({ issuer: impostor, asymId: HOSTILE_ASYM, commonName: 'Hostile Test Device', ca: false, leaf: { pcieCmaSan: cmaSanString(HOSTILE_PCI) } });
+  const leaf = createCertificate({
+    issuer: impostor,
+    asymId: HOSTILE_ASYM,
+    commonName: 'Hostile Test Device',
+    ca: false,
+    leaf: { pcieCmaSan: cmaSanString(HOSTILE_PCI) },
+  });
   return withChain([b.root.certificate, b.intermediate.certificate, leaf.certificate], leaf.privateKey);
 }
 
@@ -125,9 +198,24 @@ export function loopingChain(): DeviceProfile {
   const b = hostileIdentity();
   const rootKeys = { privateKey: b.root.privateKey, publicKey: createPublicKey(b.root.privateKey) };
   const y = createCertificate({ issuer: b.root, asymId: HOSTILE_ASYM, commonName: 'Hostile Loop CA', ca: true });
-  const x = createCertificate({ issuer: y, asymId: HOSTILE_ASYM, commonName: 'Hostile Test Vendor Root CA', ca: true, keyPair: rootKeys });
-  const leaf = createCertificate({ issuer: x, asymId: HOSTILE_ASYM, commonName: 'Hostile Test Device', ca: false, leaf: { pcieCmaSan: cmaSanString(HOSTILE_PCI) } });
-  return withChain([b.root.certificate, y.certificate, x.certificate, y.certificate, x.certificate, leaf.certificate], leaf.privateKey);
+  const x = createCertificate({
+    issuer: y,
+    asymId: HOSTILE_ASYM,
+    commonName: 'Hostile Test Vendor Root CA',
+    ca: true,
+    keyPair: rootKeys,
+  });
+  const leaf = createCertificate({
+    issuer: x,
+    asymId: HOSTILE_ASYM,
+    commonName: 'Hostile Test Device',
+    ca: false,
+    leaf: { pcieCmaSan: cmaSanString(HOSTILE_PCI) },
+  });
+  return withChain(
+    [b.root.certificate, y.certificate, x.certificate, y.certificate, x.certificate, leaf.certificate],
+    leaf.privateKey,
+  );
 }
 
 /** root → `n` intermediates, each issued by the one before → leaf. */
@@ -137,10 +225,22 @@ export function longChain(n: number): DeviceProfile {
   let issuer = b.root;
   const keys = generateKeyPair(HOSTILE_ASYM); // one key for every intermediate: only the length matters here
   for (let i = 0; i < n; i++) {
-    issuer = createCertificate({ issuer, asymId: HOSTILE_ASYM, commonName: `Hostile Intermediate ${i}`, ca: true, keyPair: keys });
+    issuer = createCertificate({
+      issuer,
+      asymId: HOSTILE_ASYM,
+      commonName: `Hostile Intermediate ${i}`,
+      ca: true,
+      keyPair: keys,
+    });
     certs.push(issuer.certificate);
   }
-  const leaf = createCertificate({ issuer, asymId: HOSTILE_ASYM, commonName: 'Hostile Test Device', ca: false, leaf: { pcieCmaSan: cmaSanString(HOSTILE_PCI) } });
+  const leaf = createCertificate({
+    issuer,
+    asymId: HOSTILE_ASYM,
+    commonName: 'Hostile Test Device',
+    ca: false,
+    leaf: { pcieCmaSan: cmaSanString(HOSTILE_PCI) },
+  });
   certs.push(leaf.certificate);
   return withChain(certs, leaf.privateKey);
 }
@@ -155,7 +255,13 @@ export function chainWithUnknownCriticalExtension(): DeviceProfile {
     ca: false,
     leaf: { pcieCmaSan: cmaSanString(HOSTILE_PCI) },
     customize: (tbs) => {
-      tbs.extensions?.push(new Extension({ extnID: '1.3.6.1.4.1.32473.1.1', critical: true, extnValue: new OctetString(AsnConvert.serialize(new OctetString(new Uint8Array([1, 2, 3])))) }));
+      tbs.extensions?.push(
+        new Extension({
+          extnID: '1.3.6.1.4.1.32473.1.1',
+          critical: true,
+          extnValue: new OctetString(AsnConvert.serialize(new OctetString(new Uint8Array([1, 2, 3])))),
+        }),
+      );
     },
   });
   return withChain([b.root.certificate, b.intermediate.certificate, leaf.certificate], leaf.privateKey);
@@ -164,8 +270,19 @@ export function chainWithUnknownCriticalExtension(): DeviceProfile {
 /** A chain from a root nobody trusts (a counterfeit with a self-made PKI). */
 export function chainFromUnknownRoot(): DeviceProfile {
   const root = createRootCa({ asymId: HOSTILE_ASYM, commonName: 'Hostile Test Vendor Root CA' }); // same name, other key
-  const inter = createCertificate({ issuer: root, asymId: HOSTILE_ASYM, commonName: 'Hostile Test Intermediate CA', ca: true });
-  const leaf = createCertificate({ issuer: inter, asymId: HOSTILE_ASYM, commonName: 'Hostile Test Device', ca: false, leaf: { pcieCmaSan: cmaSanString(HOSTILE_PCI) } });
+  const inter = createCertificate({
+    issuer: root,
+    asymId: HOSTILE_ASYM,
+    commonName: 'Hostile Test Intermediate CA',
+    ca: true,
+  });
+  const leaf = createCertificate({
+    issuer: inter,
+    asymId: HOSTILE_ASYM,
+    commonName: 'Hostile Test Device',
+    ca: false,
+    leaf: { pcieCmaSan: cmaSanString(HOSTILE_PCI) },
+  });
   return withChain([root.certificate, inter.certificate, leaf.certificate], leaf.privateKey);
 }
 
@@ -178,6 +295,12 @@ export function chainWithoutRoot(): DeviceProfile {
 /** A leaf whose key is P-384 on a connection that negotiated P-256. */
 export function chainWithWrongLeafAlgorithm(): DeviceProfile {
   const b = hostileIdentity();
-  const leaf = createCertificate({ issuer: b.intermediate, asymId: 0x0080, commonName: 'Hostile Test Device', ca: false, leaf: { pcieCmaSan: cmaSanString(HOSTILE_PCI) } });
+  const leaf = createCertificate({
+    issuer: b.intermediate,
+    asymId: 0x0080,
+    commonName: 'Hostile Test Device',
+    ca: false,
+    leaf: { pcieCmaSan: cmaSanString(HOSTILE_PCI) },
+  });
   return withChain([b.root.certificate, b.intermediate.certificate, leaf.certificate], leaf.privateKey);
 }

@@ -116,7 +116,13 @@ export class TranscriptMirror {
           const alg = decodeAlgorithms(response);
           const s = asymInfo(alg.baseAsym);
           const h = alg.baseHash;
-          this.neg = { version: alg.version, hashId: h, asymId: alg.baseAsym, signatureSize: s?.sigSize ?? 0, hashSize: hashInfo(h)?.size ?? 0 };
+          this.neg = {
+            version: alg.version,
+            hashId: h,
+            asymId: alg.baseAsym,
+            signatureSize: s?.sigSize ?? 0,
+            hashSize: hashInfo(h)?.size ?? 0,
+          };
         } catch {
           this.neg = undefined;
         }

@@ -10,7 +10,13 @@ import { popcount } from '../../wire/bytes.js';
 import { RequestCode as RQ, ResponseCode as RS } from '../../spdm/codes.js';
 import { decodeChallenge, NONCE_SIZE } from '../../spdm/messages/challenge.js';
 import { decodeGetMeasurements } from '../../spdm/messages/measurements.js';
-import { decodeRespondIfReady, encodeError, encodeResponseNotReady, ErrorCode, type RespondIfReadyRequest } from '../../spdm/messages/error.js';
+import {
+  decodeRespondIfReady,
+  encodeError,
+  encodeResponseNotReady,
+  ErrorCode,
+  type RespondIfReadyRequest,
+} from '../../spdm/messages/error.js';
 import { Responder, type ResponderOptions } from '../responder.js';
 import type { DeviceProfile } from '../profile.js';
 import { FaultyResponder, type Fault, type FaultContext, type FaultReply } from './wrapper.js';
@@ -27,7 +33,12 @@ export interface Misbehavior {
   /** Cut this many bytes off every response to this request code. */
   readonly truncate?: { readonly code: number; readonly bytes: number };
   /** Answer this request code with ResponseNotReady first, `times` times, then with the real response. */
-  readonly notReady?: { readonly code: number; readonly times: number; readonly rdtExponent: number; readonly rdtm: number };
+  readonly notReady?: {
+    readonly code: number;
+    readonly times: number;
+    readonly rdtExponent: number;
+    readonly rdtm: number;
+  };
   /** Answer this request code with Busy `times` times. */
   readonly busy?: { readonly code: number; readonly times: number };
   /** Never answer this request code. */
@@ -51,7 +62,8 @@ const ALG_BASE_ASYM = 12;
 /** DIGESTS: the first digest follows the 4-byte header. */
 const DIGESTS_FIRST = 4;
 
-const isSigned = (x: FaultContext): boolean => x.code === RQ.CHALLENGE || (x.code === RQ.GET_MEASUREMENTS && ((x.original[2] ?? 0) & 0x01) !== 0);
+const isSigned = (x: FaultContext): boolean =>
+  x.code === RQ.CHALLENGE || (x.code === RQ.GET_MEASUREMENTS && ((x.original[2] ?? 0) & 0x01) !== 0);
 
 /**
  * The one Fault that does everything `m` asks for. `slotKey` gives the private key of a slot, for
@@ -93,7 +105,8 @@ export function misbehaviorFault(m: Misbehavior, slotKey?: (slot: number) => Key
   /** The key a re-signature of the answer to `x` is made with. */
   const keyFor = (x: FaultContext): { key: KeyObject } | undefined => {
     if (m.signingKey) return { key: m.signingKey };
-    const slot = x.code === RQ.CHALLENGE ? decodeChallenge(x.original).slot : (decodeGetMeasurements(x.original).slot ?? 0);
+    const slot =
+      x.code === RQ.CHALLENGE ? decodeChallenge(x.original).slot : (decodeGetMeasurements(x.original).slot ?? 0);
     const key = slotKey?.(slot);
     return key ? { key } : undefined;
   };
@@ -102,7 +115,8 @@ export function misbehaviorFault(m: Misbehavior, slotKey?: (slot: number) => Key
   /** The honest success response `h` to `x`, as the misbehaving device sends it. */
   const transform = (h: Uint8Array, x: FaultContext): Uint8Array => {
     let out = h;
-    if (m.selectAsym !== undefined && x.code === RQ.NEGOTIATE_ALGORITHMS) out = setU32(out, ALG_BASE_ASYM, m.selectAsym);
+    if (m.selectAsym !== undefined && x.code === RQ.NEGOTIATE_ALGORITHMS)
+      out = setU32(out, ALG_BASE_ASYM, m.selectAsym);
     if (m.badDigest && x.code === RQ.GET_DIGESTS) {
       const size = x.mirror.negotiated.hashSize;
       for (let i = 0; i < popcount(out[3] ?? 0); i++) out = flip(out, DIGESTS_FIRST + i * size, 0xff);
@@ -134,16 +148,23 @@ export function misbehaviorFault(m: Misbehavior, slotKey?: (slot: number) => Key
       } catch {
         return encodeError(version, ErrorCode.InvalidRequest);
       }
-      if (req.requestCode !== x.code || req.token !== parkedToken) return encodeError(version, ErrorCode.UnexpectedRequest);
+      if (req.requestCode !== x.code || req.token !== parkedToken)
+        return encodeError(version, ErrorCode.UnexpectedRequest);
       parkedToken = undefined;
     } else if (notReady && notReady.code === sent && ++notReadySeen <= notReady.times) {
       // The wrapper parks the request; the clean responder answers it once, when it is collected.
       parkedToken = nextToken++ & 0xff;
-      return encodeResponseNotReady(version, { rdtExponent: notReady.rdtExponent, requestCode: sent, token: parkedToken, rdtm: notReady.rdtm });
+      return encodeResponseNotReady(version, {
+        rdtExponent: notReady.rdtExponent,
+        requestCode: sent,
+        token: parkedToken,
+        rdtm: notReady.rdtm,
+      });
     }
     let out = await x.honest();
     if (out[1] !== RS.ERROR) out = transform(out, x);
-    if (m.wrongVersion !== undefined && sent !== RQ.GET_VERSION && out[1] !== RS.ERROR) out = setU8(out, 0, m.wrongVersion);
+    if (m.wrongVersion !== undefined && sent !== RQ.GET_VERSION && out[1] !== RS.ERROR)
+      out = setU8(out, 0, m.wrongVersion);
     if (truncate && truncate.code === sent) out = out.subarray(0, Math.max(0, out.length - truncate.bytes));
     return out;
   };

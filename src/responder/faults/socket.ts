@@ -8,7 +8,16 @@
 import type { Socket } from 'node:net';
 import { SocketServer } from '../../transport/socket-server.js';
 import { LIMITS } from '../../wire/limits.js';
-import { CLIENT_HELLO, EMU_TRANSPORT_BY_NAME, EmuCommand, EmuFrameReader, encodeEmuFrame, SERVER_HELLO, type EmuFrame, type EmuTransportName } from '../../transport/emu-frame.js';
+import {
+  CLIENT_HELLO,
+  EMU_TRANSPORT_BY_NAME,
+  EmuCommand,
+  EmuFrameReader,
+  encodeEmuFrame,
+  SERVER_HELLO,
+  type EmuFrame,
+  type EmuTransportName,
+} from '../../transport/emu-frame.js';
 import { unwrapPayload, wrapSpdm } from '../../transport/emu-framing.js';
 import { answerDoeDiscovery } from '../../transport/doe.js';
 import { equalBytes } from '../../wire/bytes.js';
@@ -81,7 +90,8 @@ export class HostileEmuServer extends SocketServer {
     };
     switch (f.command) {
       case EmuCommand.TEST:
-        if (fault === 'flood-before-greeting') for (let i = 0; i < FLOOD_FRAMES; i++) send(EmuCommand.NORMAL, new Uint8Array(8));
+        if (fault === 'flood-before-greeting')
+          for (let i = 0; i < FLOOD_FRAMES; i++) send(EmuCommand.NORMAL, new Uint8Array(8));
         send(EmuCommand.TEST, equalBytes(f.payload, CLIENT_HELLO) ? SERVER_HELLO : new Uint8Array(0));
         return;
       case EmuCommand.CONTINUE:
@@ -142,7 +152,6 @@ export class HostileEmuServer extends SocketServer {
         return;
     }
   }
-
 }
 
 /** Writes `bytes` one at a time until done or the peer goes away; never longer than the frame itself. */

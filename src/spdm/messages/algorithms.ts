@@ -95,7 +95,9 @@ function readAlgStructs(r: Reader, count: number, version: number): AlgStruct[] 
 
 function writeAlgStructs(w: Writer, structs: readonly AlgStruct[]): void {
   for (const s of structs) {
-    w.u8(s.type).u8(0x20 | (s.external.length & 0x0f)).u16(s.supported);
+    w.u8(s.type)
+      .u8(0x20 | (s.external.length & 0x0f))
+      .u16(s.supported);
     for (const e of s.external) writeExt(w, e);
   }
 }
@@ -103,10 +105,16 @@ function writeAlgStructs(w: Writer, structs: readonly AlgStruct[]): void {
 /** Body of an algorithm offer from MeasurementSpecification to the end (no header, no Length). */
 export function encodeAlgorithmOfferBody(version: number, o: AlgorithmOffer): Uint8Array {
   const w = new Writer(64);
-  w.u8(o.measurementSpec).u8(version >= 0x12 ? o.otherParams : 0).u32(o.baseAsym).u32(o.baseHash);
+  w.u8(o.measurementSpec)
+    .u8(version >= 0x12 ? o.otherParams : 0)
+    .u32(o.baseAsym)
+    .u32(o.baseHash);
   if (version >= 0x14) w.u32(o.pqcAsym ?? 0).zeros(8);
   else w.zeros(12);
-  w.u8(o.extAsym.length).u8(o.extHash.length).u8(0).u8(version >= 0x13 ? o.melSpec : 0);
+  w.u8(o.extAsym.length)
+    .u8(o.extHash.length)
+    .u8(0)
+    .u8(version >= 0x13 ? o.melSpec : 0);
   for (const e of o.extAsym) writeExt(w, e);
   for (const e of o.extHash) writeExt(w, e);
   if (version >= 0x11) writeAlgStructs(w, o.algStructs);
@@ -114,7 +122,12 @@ export function encodeAlgorithmOfferBody(version: number, o: AlgorithmOffer): Ui
 }
 
 /** Decodes an algorithm offer body (the part `encodeAlgorithmOfferBody` writes). */
-export function decodeAlgorithmOffer(body: Uint8Array, version: number, numAlgStructs: number, name: string): AlgorithmOffer {
+export function decodeAlgorithmOffer(
+  body: Uint8Array,
+  version: number,
+  numAlgStructs: number,
+  name: string,
+): AlgorithmOffer {
   const r = new Reader(body, name);
   return readOffer(r, version, numAlgStructs);
 }
@@ -136,7 +149,8 @@ function readOffer(r: Reader, version: number, numAlgStructs: number): Algorithm
   r.skip(1, 'Reserved');
   const melSpec = r.u8('MELSpecification');
   const maxExt = version >= 0x11 ? 20 : 8;
-  if (extAsymCount + extHashCount > maxExt) r.fail('ExtAsymCount', `${extAsymCount + extHashCount} external algorithms, at most ${maxExt}`);
+  if (extAsymCount + extHashCount > maxExt)
+    r.fail('ExtAsymCount', `${extAsymCount + extHashCount} external algorithms, at most ${maxExt}`);
   const extAsym: ExtAlg[] = [];
   for (let i = 0; i < extAsymCount; i++) extAsym.push(readExt(r, `ExtAsym[${i}]`));
   const extHash: ExtAlg[] = [];
@@ -196,12 +210,19 @@ export function encodeAlgorithms(version: number, s: AlgorithmsSelection): Uint8
   writeHeader(w, version, ResponseCode.ALGORITHMS, structs.length);
   const lenAt = w.length;
   w.u16(0);
-  w.u8(s.measurementSpec).u8(version >= 0x12 ? s.otherParams : 0).u32(s.measurementHash).u32(s.baseAsym).u32(s.baseHash);
+  w.u8(s.measurementSpec)
+    .u8(version >= 0x12 ? s.otherParams : 0)
+    .u32(s.measurementHash)
+    .u32(s.baseAsym)
+    .u32(s.baseHash);
   if (version >= 0x14) w.u32(s.pqcAsym ?? 0).zeros(7);
   else w.zeros(11);
   const extAsym = s.extAsym ?? [];
   const extHash = s.extHash ?? [];
-  w.u8(version >= 0x13 ? s.melSpec : 0).u8(extAsym.length).u8(extHash.length).u16(0);
+  w.u8(version >= 0x13 ? s.melSpec : 0)
+    .u8(extAsym.length)
+    .u8(extHash.length)
+    .u16(0);
   for (const e of extAsym) writeExt(w, e);
   for (const e of extHash) writeExt(w, e);
   writeAlgStructs(w, structs);

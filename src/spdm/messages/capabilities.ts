@@ -98,7 +98,10 @@ export function encodeGetCapabilities(m: CapabilitiesFields): Uint8Array {
   const p1 = m.version >= 0x13 && m.supportedAlgorithmsFlag ? 1 : 0;
   writeHeader(w, m.version, RequestCode.GET_CAPABILITIES, p1);
   if (m.version >= 0x11) {
-    w.u8(0).u8(m.ctExponent).u16(m.version >= 0x14 ? (m.extFlags ?? 0) : 0).u32(m.flags);
+    w.u8(0)
+      .u8(m.ctExponent)
+      .u16(m.version >= 0x14 ? (m.extFlags ?? 0) : 0)
+      .u32(m.flags);
   }
   if (m.version >= 0x12) w.u32(m.dataTransferSize).u32(m.maxSpdmMsgSize);
   return w.finish();
@@ -138,11 +141,17 @@ export function encodeCapabilities(m: CapabilitiesFields & { supportedAlgorithms
   const w = new Writer(64);
   const withAlgs = m.version >= 0x13 && m.supportedAlgorithmsFlag === true && m.supportedAlgorithms !== undefined;
   writeHeader(w, m.version, ResponseCode.CAPABILITIES, withAlgs ? 1 : 0);
-  w.u8(0).u8(m.ctExponent).u16(m.version >= 0x14 ? (m.extFlags ?? 0) : 0).u32(m.flags);
+  w.u8(0)
+    .u8(m.ctExponent)
+    .u16(m.version >= 0x14 ? (m.extFlags ?? 0) : 0)
+    .u32(m.flags);
   if (m.version >= 0x12) w.u32(m.dataTransferSize).u32(m.maxSpdmMsgSize);
   if (withAlgs && m.supportedAlgorithms) {
     const body = encodeAlgorithmOfferBody(m.version, m.supportedAlgorithms);
-    w.u8(m.supportedAlgorithms.algStructs.length).u8(0).u16(body.length + 4).bytes(body);
+    w.u8(m.supportedAlgorithms.algStructs.length)
+      .u8(0)
+      .u16(body.length + 4)
+      .bytes(body);
   }
   return w.finish();
 }

@@ -35,7 +35,13 @@ export function encodeGetCertificate(
 ): Uint8Array {
   const large = version >= 0x14 && m.large === true;
   const w = new Writer(16);
-  writeHeader(w, version, RequestCode.GET_CERTIFICATE, (m.slot & 0x0f) | (large ? LARGE : 0), version >= 0x13 && m.slotSizeRequested ? 1 : 0);
+  writeHeader(
+    w,
+    version,
+    RequestCode.GET_CERTIFICATE,
+    (m.slot & 0x0f) | (large ? LARGE : 0),
+    version >= 0x13 && m.slotSizeRequested ? 1 : 0,
+  );
   if (large) w.u16(0).u16(0).u32(m.offset).u32(m.length);
   else w.u16(m.offset).u16(m.length);
   return w.finish();
@@ -70,7 +76,13 @@ export function encodeCertificate(
 ): Uint8Array {
   const large = version >= 0x14 && m.large === true;
   const w = new Writer(16 + m.portion.length);
-  writeHeader(w, version, ResponseCode.CERTIFICATE, (m.slot & 0x0f) | (large ? LARGE : 0), version >= 0x13 ? (m.certModel ?? 0) & 0x07 : 0);
+  writeHeader(
+    w,
+    version,
+    ResponseCode.CERTIFICATE,
+    (m.slot & 0x0f) | (large ? LARGE : 0),
+    version >= 0x13 ? (m.certModel ?? 0) & 0x07 : 0,
+  );
   if (large) w.u16(0).u16(0).u32(m.portion.length).u32(m.remainderLength);
   else w.u16(m.portion.length).u16(m.remainderLength);
   w.bytes(m.portion);

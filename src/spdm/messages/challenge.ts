@@ -63,7 +63,8 @@ export function decodeChallenge(bytes: Uint8Array): ChallengeRequest {
   const r = new Reader(bytes, 'CHALLENGE');
   const h = readHeader(r, RequestCode.CHALLENGE);
   if (h.param1 > 7 && h.param1 !== 0xff) r.fail('Param1', `SlotID ${h.param1} invalid`, 2);
-  if (h.param2 !== 0 && h.param2 !== 1 && h.param2 !== 0xff) r.fail('Param2', `MeasurementSummaryHashType 0x${h.param2.toString(16)} invalid`, 3);
+  if (h.param2 !== 0 && h.param2 !== 1 && h.param2 !== 0xff)
+    r.fail('Param2', `MeasurementSummaryHashType 0x${h.param2.toString(16)} invalid`, 3);
   const nonce = r.bytes(NONCE_SIZE, 'Nonce');
   const requesterContext = h.version >= 0x13 ? r.bytes(REQUESTER_CONTEXT_SIZE, 'RequesterContext') : undefined;
   return {
@@ -109,9 +110,12 @@ export function decodeChallengeAuth(bytes: Uint8Array, ctx: ChallengeAuthDecodeC
   const h = readHeader(r, ResponseCode.CHALLENGE_AUTH);
   const certChainHash = r.bytes(ctx.hashSize, 'CertChainHash');
   const nonce = r.bytes(NONCE_SIZE, 'Nonce');
-  const measurementSummaryHash = ctx.measurementSummaryHashRequested ? r.bytes(ctx.hashSize, 'MeasurementSummaryHash') : undefined;
+  const measurementSummaryHash = ctx.measurementSummaryHashRequested
+    ? r.bytes(ctx.hashSize, 'MeasurementSummaryHash')
+    : undefined;
   const opaqueLength = r.u16('OpaqueDataLength');
-  if (opaqueLength > MAX_OPAQUE_LENGTH) r.fail('OpaqueDataLength', `${opaqueLength} exceeds ${MAX_OPAQUE_LENGTH}`, r.offset - 2);
+  if (opaqueLength > MAX_OPAQUE_LENGTH)
+    r.fail('OpaqueDataLength', `${opaqueLength} exceeds ${MAX_OPAQUE_LENGTH}`, r.offset - 2);
   const opaqueData = r.bytes(opaqueLength, 'OpaqueData');
   const requesterContext = h.version >= 0x13 ? r.bytes(REQUESTER_CONTEXT_SIZE, 'RequesterContext') : undefined;
   const unsignedEnd = r.offset;

@@ -122,7 +122,10 @@ export function encodeChunkSendAck(
   return w.finish();
 }
 
-export function decodeChunkSendAck<N = never>(bytes: Uint8Array, decodeNested?: NestedDecoder<N>): ChunkSendAckResponse<N> {
+export function decodeChunkSendAck<N = never>(
+  bytes: Uint8Array,
+  decodeNested?: NestedDecoder<N>,
+): ChunkSendAckResponse<N> {
   const r = new Reader(bytes, 'CHUNK_SEND_ACK');
   const h = readHeaderSince(r, ResponseCode.CHUNK_SEND_ACK, 0x12);
   const chunkSeqNo = h.version >= 0x14 ? r.u32('ChunkSeqNo') : r.u16('ChunkSeqNo');
@@ -130,7 +133,9 @@ export function decodeChunkSendAck<N = never>(bytes: Uint8Array, decodeNested?: 
   // Fewer than 4 bytes cannot be an SPDM message: with a nested decoder they are left as the
   // transport's padding (DOE pads the 6-byte 1.2/1.3 ACK to 8).
   const none = r.remaining === 0 || (decodeNested !== undefined && r.remaining < 4);
-  const { payload, nested } = none ? { payload: bytes.subarray(r.offset, r.offset), nested: undefined } : readNested(r, 'ResponseToLargeRequest', decodeNested);
+  const { payload, nested } = none
+    ? { payload: bytes.subarray(r.offset, r.offset), nested: undefined }
+    : readNested(r, 'ResponseToLargeRequest', decodeNested);
   return {
     raw: r.consumed(),
     version: h.version,

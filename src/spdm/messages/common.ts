@@ -14,7 +14,12 @@ import { MAX_OPAQUE_LENGTH } from './challenge.js';
 /** readHeader, plus: the message must not predate `since` (e.g. 0x11 for KEY_EXCHANGE). */
 export function readHeaderSince(r: Reader, code: number, since: number): Header {
   const h = readHeader(r, code);
-  if (h.version < since) r.fail('SPDMVersion', `${codeName(code)} exists from SPDM ${versionString(since)}, message says ${versionString(h.version)}`, 0);
+  if (h.version < since)
+    r.fail(
+      'SPDMVersion',
+      `${codeName(code)} exists from SPDM ${versionString(since)}, message says ${versionString(h.version)}`,
+      0,
+    );
   return h;
 }
 
@@ -48,7 +53,11 @@ function reasonOf(e: DecodeError): string {
  * the buffer is taken as is (its true end is unknown). A DecodeError from the nested decoder is
  * re-thrown naming the outer message first (`OUTER.INNER`), at an offset within the outer message.
  */
-export function readNested<N>(r: Reader, field: string, decode: NestedDecoder<N> | undefined): { payload: Uint8Array; nested?: N } {
+export function readNested<N>(
+  r: Reader,
+  field: string,
+  decode: NestedDecoder<N> | undefined,
+): { payload: Uint8Array; nested?: N } {
   const start = r.offset;
   const rest = r.buf.subarray(start);
   if (!decode) return { payload: r.rest() };
@@ -56,7 +65,8 @@ export function readNested<N>(r: Reader, field: string, decode: NestedDecoder<N>
   try {
     out = decode(rest);
   } catch (e) {
-    if (e instanceof DecodeError) throw new DecodeError(`${r.messageName}.${e.messageName}`, e.field, start + e.offset, reasonOf(e));
+    if (e instanceof DecodeError)
+      throw new DecodeError(`${r.messageName}.${e.messageName}`, e.field, start + e.offset, reasonOf(e));
     throw e;
   }
   if (out.raw.length > rest.length || out.raw.buffer !== rest.buffer || out.raw.byteOffset !== rest.byteOffset) {
@@ -68,6 +78,7 @@ export function readNested<N>(r: Reader, field: string, decode: NestedDecoder<N>
 
 /** Re-throws a DecodeError from decoding a reassembled (chunked) large message under the chunk message's name. */
 export function wrapLargeMessageError(e: unknown, outer: string): never {
-  if (e instanceof DecodeError) throw new DecodeError(outer, `LargeMessage(${e.messageName}).${e.field}`, e.offset, reasonOf(e));
+  if (e instanceof DecodeError)
+    throw new DecodeError(outer, `LargeMessage(${e.messageName}).${e.field}`, e.offset, reasonOf(e));
   throw e;
 }

@@ -40,7 +40,13 @@ export function encodeGetCsr(
   const info = m.requesterInfo ?? new Uint8Array(0);
   const opaque = m.opaqueData ?? new Uint8Array(0);
   const w = new Writer(8 + info.length + opaque.length);
-  writeHeader(w, version, RequestCode.GET_CSR, version >= 0x13 ? (m.keyPairId ?? 0) : 0, version >= 0x13 ? (m.requestAttributes ?? 0) : 0);
+  writeHeader(
+    w,
+    version,
+    RequestCode.GET_CSR,
+    version >= 0x13 ? (m.keyPairId ?? 0) : 0,
+    version >= 0x13 ? (m.requestAttributes ?? 0) : 0,
+  );
   w.u16(info.length).u16(opaque.length).bytes(info).bytes(opaque);
   return w.finish();
 }
@@ -51,7 +57,8 @@ export function decodeGetCsr(bytes: Uint8Array): GetCsrRequest {
   const infoLength = r.u16('RequesterInfoLength');
   const opaqueAt = r.offset;
   const opaqueLength = r.u16('OpaqueDataLength');
-  if (opaqueLength > MAX_OPAQUE_LENGTH) r.fail('OpaqueDataLength', `${opaqueLength} exceeds ${MAX_OPAQUE_LENGTH}`, opaqueAt);
+  if (opaqueLength > MAX_OPAQUE_LENGTH)
+    r.fail('OpaqueDataLength', `${opaqueLength} exceeds ${MAX_OPAQUE_LENGTH}`, opaqueAt);
   const requesterInfo = r.bytes(infoLength, 'RequesterInfo');
   const opaqueData = r.bytes(opaqueLength, 'OpaqueData');
   const v13 = h.version >= 0x13;
@@ -70,7 +77,11 @@ export function decodeGetCsr(bytes: Uint8Array): GetCsrRequest {
 }
 
 export function encodeCsr(version: number, m: { csr: Uint8Array }): Uint8Array {
-  return writeHeader(new Writer(8 + m.csr.length), version, ResponseCode.CSR).u16(m.csr.length).u16(0).bytes(m.csr).finish();
+  return writeHeader(new Writer(8 + m.csr.length), version, ResponseCode.CSR)
+    .u16(m.csr.length)
+    .u16(0)
+    .bytes(m.csr)
+    .finish();
 }
 
 export function decodeCsr(bytes: Uint8Array): CsrResponse {

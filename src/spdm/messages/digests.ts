@@ -70,7 +70,11 @@ export function decodeDigests(bytes: Uint8Array, ctx: DigestsDecodeContext): Dig
   const provisioned = h.param2;
   const supported = h.version >= 0x13 ? h.param1 : 0;
   if (h.version >= 0x13 && (provisioned & ~supported) !== 0) {
-    r.fail('Param2', `ProvisionedSlotMask 0x${provisioned.toString(16)} has slots not in SupportedSlotMask 0x${supported.toString(16)}`, 3);
+    r.fail(
+      'Param2',
+      `ProvisionedSlotMask 0x${provisioned.toString(16)} has slots not in SupportedSlotMask 0x${supported.toString(16)}`,
+      3,
+    );
   }
   const n = popcount(provisioned);
   const slots: number[] = [];
@@ -91,5 +95,11 @@ export function decodeDigests(bytes: Uint8Array, ctx: DigestsDecodeContext): Dig
     digest: digs[i] as Uint8Array,
     ...(multi ? { keyPairId: kp[i], certificateInfo: ci[i], keyUsageMask: ku[i] } : {}),
   }));
-  return { raw: r.consumed(), version: h.version, supportedSlotMask: supported, provisionedSlotMask: provisioned, digests };
+  return {
+    raw: r.consumed(),
+    version: h.version,
+    supportedSlotMask: supported,
+    provisionedSlotMask: provisioned,
+    digests,
+  };
 }

@@ -75,26 +75,58 @@ export function decodeGetEncapsulatedRequest(bytes: Uint8Array): GetEncapsulated
 }
 
 export function encodeEncapsulatedRequest(version: number, m: { requestId: number; payload: Uint8Array }): Uint8Array {
-  return writeHeader(new Writer(4 + m.payload.length), version, ResponseCode.ENCAPSULATED_REQUEST, m.requestId, 0).bytes(m.payload).finish();
+  return writeHeader(new Writer(4 + m.payload.length), version, ResponseCode.ENCAPSULATED_REQUEST, m.requestId, 0)
+    .bytes(m.payload)
+    .finish();
 }
 
-export function decodeEncapsulatedRequest<N = never>(bytes: Uint8Array, decodeNested?: NestedDecoder<N>): EncapsulatedRequestResponse<N> {
+export function decodeEncapsulatedRequest<N = never>(
+  bytes: Uint8Array,
+  decodeNested?: NestedDecoder<N>,
+): EncapsulatedRequestResponse<N> {
   const r = new Reader(bytes, 'ENCAPSULATED_REQUEST');
   const h = readHeaderSince(r, ResponseCode.ENCAPSULATED_REQUEST, 0x11);
-  const { payload, nested } = r.remaining === 0 ? { payload: r.rest(), nested: undefined } : readNested(r, 'EncapsulatedRequest', decodeNested);
-  return { raw: r.consumed(), version: h.version, requestId: h.param1, payload, ...(nested !== undefined ? { nested } : {}) };
+  const { payload, nested } =
+    r.remaining === 0 ? { payload: r.rest(), nested: undefined } : readNested(r, 'EncapsulatedRequest', decodeNested);
+  return {
+    raw: r.consumed(),
+    version: h.version,
+    requestId: h.param1,
+    payload,
+    ...(nested !== undefined ? { nested } : {}),
+  };
 }
 
-export function encodeDeliverEncapsulatedResponse(version: number, m: { requestId: number; payload: Uint8Array }): Uint8Array {
-  return writeHeader(new Writer(4 + m.payload.length), version, RequestCode.DELIVER_ENCAPSULATED_RESPONSE, m.requestId, 0).bytes(m.payload).finish();
+export function encodeDeliverEncapsulatedResponse(
+  version: number,
+  m: { requestId: number; payload: Uint8Array },
+): Uint8Array {
+  return writeHeader(
+    new Writer(4 + m.payload.length),
+    version,
+    RequestCode.DELIVER_ENCAPSULATED_RESPONSE,
+    m.requestId,
+    0,
+  )
+    .bytes(m.payload)
+    .finish();
 }
 
-export function decodeDeliverEncapsulatedResponse<N = never>(bytes: Uint8Array, decodeNested?: NestedDecoder<N>): DeliverEncapsulatedResponseRequest<N> {
+export function decodeDeliverEncapsulatedResponse<N = never>(
+  bytes: Uint8Array,
+  decodeNested?: NestedDecoder<N>,
+): DeliverEncapsulatedResponseRequest<N> {
   const r = new Reader(bytes, 'DELIVER_ENCAPSULATED_RESPONSE');
   const h = readHeaderSince(r, RequestCode.DELIVER_ENCAPSULATED_RESPONSE, 0x11);
   if (r.remaining === 0) r.fail('EncapsulatedResponse', 'no encapsulated response');
   const { payload, nested } = readNested(r, 'EncapsulatedResponse', decodeNested);
-  return { raw: r.consumed(), version: h.version, requestId: h.param1, payload, ...(nested !== undefined ? { nested } : {}) };
+  return {
+    raw: r.consumed(),
+    version: h.version,
+    requestId: h.param1,
+    payload,
+    ...(nested !== undefined ? { nested } : {}),
+  };
 }
 
 export function encodeEncapsulatedResponseAck(
@@ -109,7 +141,10 @@ export function encodeEncapsulatedResponseAck(
   return w.finish();
 }
 
-export function decodeEncapsulatedResponseAck<N = never>(bytes: Uint8Array, decodeNested?: NestedDecoder<N>): EncapsulatedResponseAckResponse<N> {
+export function decodeEncapsulatedResponseAck<N = never>(
+  bytes: Uint8Array,
+  decodeNested?: NestedDecoder<N>,
+): EncapsulatedResponseAckResponse<N> {
   const r = new Reader(bytes, 'ENCAPSULATED_RESPONSE_ACK');
   const h = readHeaderSince(r, ResponseCode.ENCAPSULATED_RESPONSE_ACK, 0x11);
   let ackRequestId = 0;

@@ -22,13 +22,22 @@ export interface EndSessionAckResponse {
 }
 
 export function encodeEndSession(version: number, m: { negotiatedStateClearing?: boolean } = {}): Uint8Array {
-  return writeHeader(new Writer(4), version, RequestCode.END_SESSION, m.negotiatedStateClearing ? END_SESSION_NEGOTIATED_STATE_CLEARING : 0).finish();
+  return writeHeader(
+    new Writer(4),
+    version,
+    RequestCode.END_SESSION,
+    m.negotiatedStateClearing ? END_SESSION_NEGOTIATED_STATE_CLEARING : 0,
+  ).finish();
 }
 
 export function decodeEndSession(bytes: Uint8Array): EndSessionRequest {
   const r = new Reader(bytes, 'END_SESSION');
   const h = readHeaderSince(r, RequestCode.END_SESSION, 0x11);
-  return { raw: r.consumed(), version: h.version, negotiatedStateClearing: (h.param1 & END_SESSION_NEGOTIATED_STATE_CLEARING) !== 0 };
+  return {
+    raw: r.consumed(),
+    version: h.version,
+    negotiatedStateClearing: (h.param1 & END_SESSION_NEGOTIATED_STATE_CLEARING) !== 0,
+  };
 }
 
 export function encodeEndSessionAck(version: number): Uint8Array {

@@ -76,7 +76,10 @@ export function decodeGetEndpointInfo(bytes: Uint8Array): GetEndpointInfoRequest
   };
 }
 
-export function encodeEndpointInfo(version: number, m: { slot: number; nonce?: Uint8Array; epInfo: Uint8Array; signature?: Uint8Array }): Uint8Array {
+export function encodeEndpointInfo(
+  version: number,
+  m: { slot: number; nonce?: Uint8Array; epInfo: Uint8Array; signature?: Uint8Array },
+): Uint8Array {
   const w = new Writer(48 + m.epInfo.length + (m.signature?.length ?? 0));
   writeHeader(w, version, ResponseCode.ENDPOINT_INFO, 0, m.slot & 0x0f);
   w.u32(0);

@@ -16,7 +16,12 @@ import { writeHeader } from '../header.js';
 import { RequestCode, ResponseCode } from '../codes.js';
 import { readHeaderSince } from './common.js';
 
-export const DmtfEventType = { EVENT_LOST: 1, MEASUREMENT_CHANGED: 2, MEASUREMENT_PRE_UPDATE: 3, CERTIFICATE_CHANGED: 4 } as const;
+export const DmtfEventType = {
+  EVENT_LOST: 1,
+  MEASUREMENT_CHANGED: 2,
+  MEASUREMENT_PRE_UPDATE: 3,
+  CERTIFICATE_CHANGED: 4,
+} as const;
 
 export interface HeaderOnlyMessage {
   readonly raw: Uint8Array;
@@ -80,7 +85,10 @@ export const decodeSubscribeEventTypesAck = subscribeAck.decode;
 export const encodeEventAck = eventAck.encode;
 export const decodeEventAck = eventAck.decode;
 
-export function encodeSupportedEventTypes(version: number, m: { eventGroupCount: number; supportedEventGroups: Uint8Array }): Uint8Array {
+export function encodeSupportedEventTypes(
+  version: number,
+  m: { eventGroupCount: number; supportedEventGroups: Uint8Array },
+): Uint8Array {
   const w = new Writer(8 + m.supportedEventGroups.length);
   writeHeader(w, version, ResponseCode.SUPPORTED_EVENT_TYPES, m.eventGroupCount);
   return w.u32(m.supportedEventGroups.length).bytes(m.supportedEventGroups).finish();
@@ -94,7 +102,10 @@ export function decodeSupportedEventTypes(bytes: Uint8Array): SupportedEventType
   return { raw: r.consumed(), version: h.version, eventGroupCount: h.param1, supportedEventGroups };
 }
 
-export function encodeSubscribeEventTypes(version: number, m: { subscribeEventGroupCount: number; subscribeList?: Uint8Array }): Uint8Array {
+export function encodeSubscribeEventTypes(
+  version: number,
+  m: { subscribeEventGroupCount: number; subscribeList?: Uint8Array },
+): Uint8Array {
   const list = m.subscribeList ?? new Uint8Array(0);
   const w = new Writer(8 + list.length);
   writeHeader(w, version, RequestCode.SUBSCRIBE_EVENT_TYPES, m.subscribeEventGroupCount);

@@ -51,7 +51,13 @@ export interface FinishResponseDecodeContext {
 
 export function encodeFinish(
   version: number,
-  m: { signatureIncluded: boolean; reqSlotId: number; opaqueData?: Uint8Array; signature?: Uint8Array; requesterVerifyData: Uint8Array },
+  m: {
+    signatureIncluded: boolean;
+    reqSlotId: number;
+    opaqueData?: Uint8Array;
+    signature?: Uint8Array;
+    requesterVerifyData: Uint8Array;
+  },
 ): Uint8Array {
   const w = new Writer(16 + (m.opaqueData?.length ?? 0) + (m.signature?.length ?? 0) + m.requesterVerifyData.length);
   writeHeader(w, version, RequestCode.FINISH, m.signatureIncluded ? FINISH_SIGNATURE_INCLUDED : 0, m.reqSlotId);
@@ -70,7 +76,9 @@ export function decodeFinish(bytes: Uint8Array, ctx: FinishDecodeContext): Finis
   const unsignedEnd = r.offset;
   let signature: Uint8Array | undefined;
   if (signatureIncluded) {
-    const size = ctx.requesterSignatureSize ?? r.fail('Signature', 'requester signature size unknown (no ReqBaseAsymAlg negotiated)');
+    const size =
+      ctx.requesterSignatureSize ??
+      r.fail('Signature', 'requester signature size unknown (no ReqBaseAsymAlg negotiated)');
     signature = r.bytes(size, 'Signature');
   }
   const requesterVerifyData = r.bytes(ctx.hashSize, 'RequesterVerifyData');
@@ -86,7 +94,10 @@ export function decodeFinish(bytes: Uint8Array, ctx: FinishDecodeContext): Finis
   };
 }
 
-export function encodeFinishRsp(version: number, m: { opaqueData?: Uint8Array; responderVerifyData?: Uint8Array }): Uint8Array {
+export function encodeFinishRsp(
+  version: number,
+  m: { opaqueData?: Uint8Array; responderVerifyData?: Uint8Array },
+): Uint8Array {
   const w = new Writer(8 + (m.opaqueData?.length ?? 0) + (m.responderVerifyData?.length ?? 0));
   writeHeader(w, version, ResponseCode.FINISH_RSP);
   if (version >= 0x14) writeOpaque(w, m.opaqueData);

@@ -89,7 +89,9 @@ export function encodeKeyExchange(
 ): Uint8Array {
   const w = new Writer(48 + m.exchangeData.length + (m.opaqueData?.length ?? 0));
   writeHeader(w, version, RequestCode.KEY_EXCHANGE, m.measurementSummaryHashType, m.slot);
-  w.u16(m.reqSessionId).u8(version >= 0x12 ? (m.sessionPolicy ?? 0) : 0).u8(0);
+  w.u16(m.reqSessionId)
+    .u8(version >= 0x12 ? (m.sessionPolicy ?? 0) : 0)
+    .u8(0);
   w.bytes(m.randomData).bytes(m.exchangeData);
   writeOpaque(w, m.opaqueData);
   return w.finish();
@@ -153,7 +155,9 @@ export function decodeKeyExchangeRsp(bytes: Uint8Array, ctx: KeyExchangeResponse
   const reqSlotIdParam = r.u8('ReqSlotIDParam');
   const randomData = r.bytes(RANDOM_DATA_SIZE, 'RandomData');
   const exchangeData = r.bytes(ctx.exchangeDataSize, 'ExchangeData');
-  const measurementSummaryHash = ctx.measurementSummaryHashPresent ? r.bytes(ctx.hashSize, 'MeasurementSummaryHash') : undefined;
+  const measurementSummaryHash = ctx.measurementSummaryHashPresent
+    ? r.bytes(ctx.hashSize, 'MeasurementSummaryHash')
+    : undefined;
   const opaqueData = readOpaque(r);
   const unsignedEnd = r.offset;
   const signature = r.bytes(ctx.signatureSize, 'Signature');

@@ -84,14 +84,15 @@ function writeLenPrefixed(w: Writer, b: Uint8Array | undefined): void {
   w.u8(v.length).bytes(v);
 }
 
-export function encodeKeyPairInfo(
-  version: number,
-  m: Omit<KeyPairInfoResponse, 'raw' | 'version'>,
-): Uint8Array {
+export function encodeKeyPairInfo(version: number, m: Omit<KeyPairInfoResponse, 'raw' | 'version'>): Uint8Array {
   const w = new Writer(48 + m.publicKeyInfo.length);
   writeHeader(w, version, ResponseCode.KEY_PAIR_INFO);
   w.u8(m.totalKeyPairs).u8(m.keyPairId).u16(m.capabilities).u16(m.keyUsageCapabilities).u16(m.currentKeyUsage);
-  w.u32(m.asymAlgoCapabilities).u32(m.currentAsymAlgo).u16(m.publicKeyInfo.length).u8(m.assocCertSlotMask).bytes(m.publicKeyInfo);
+  w.u32(m.asymAlgoCapabilities)
+    .u32(m.currentAsymAlgo)
+    .u16(m.publicKeyInfo.length)
+    .u8(m.assocCertSlotMask)
+    .bytes(m.publicKeyInfo);
   if (version >= 0x14) {
     writeLenPrefixed(w, m.pqcAsymAlgoCapabilities);
     writeLenPrefixed(w, m.currentPqcAsymAlgo);
@@ -149,7 +150,10 @@ export function encodeSetKeyPairInfo(
   writeHeader(w, version, RequestCode.SET_KEY_PAIR_INFO, m.operation);
   w.u8(m.keyPairId);
   if (m.operation !== KeyPairOperation.ERASE) {
-    w.u8(0).u16(m.desiredKeyUsage ?? 0).u32(m.desiredAsymAlgo ?? 0).u8(m.desiredAssocCertSlotMask ?? 0);
+    w.u8(0)
+      .u16(m.desiredKeyUsage ?? 0)
+      .u32(m.desiredAsymAlgo ?? 0)
+      .u8(m.desiredAssocCertSlotMask ?? 0);
     if (version >= 0x14) writeLenPrefixed(w, m.desiredPqcAsymAlgo);
   }
   return w.finish();
@@ -168,7 +172,8 @@ export function decodeSetKeyPairInfo(bytes: Uint8Array): SetKeyPairInfoRequest {
   const desiredKeyUsage = r.u16('DesiredKeyUsage');
   const desiredAsymAlgo = r.u32('DesiredAsymAlgo');
   const desiredAssocCertSlotMask = r.u8('DesiredAssocCertSlotMask');
-  const desiredPqcAsymAlgo = h.version >= 0x14 ? r.bytes(r.u8('DesiredPqcAsymAlgoLen'), 'DesiredPqcAsymAlgo') : undefined;
+  const desiredPqcAsymAlgo =
+    h.version >= 0x14 ? r.bytes(r.u8('DesiredPqcAsymAlgoLen'), 'DesiredPqcAsymAlgo') : undefined;
   return {
     raw: r.consumed(),
     ...base,

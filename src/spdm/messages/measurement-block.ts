@@ -52,7 +52,11 @@ export interface MeasurementBlock {
   readonly bytes: Uint8Array;
 }
 
-export function decodeMeasurementRecord(record: Uint8Array, count: number, messageName = 'MEASUREMENTS'): MeasurementBlock[] {
+export function decodeMeasurementRecord(
+  record: Uint8Array,
+  count: number,
+  messageName = 'MEASUREMENTS',
+): MeasurementBlock[] {
   const r = new Reader(record, `${messageName}.MeasurementRecord`);
   const out: MeasurementBlock[] = [];
   for (let i = 0; i < count; i++) {
@@ -78,6 +82,11 @@ export function decodeMeasurementRecord(record: Uint8Array, count: number, messa
 
 export function encodeDmtfBlock(index: number, m: DmtfMeasurement): Uint8Array {
   const w = new Writer(7 + m.value.length);
-  w.u8(index).u8(0x01).u16(3 + m.value.length).u8((m.raw ? 0x80 : 0) | (m.type & 0x7f)).u16(m.value.length).bytes(m.value);
+  w.u8(index)
+    .u8(0x01)
+    .u16(3 + m.value.length)
+    .u8((m.raw ? 0x80 : 0) | (m.type & 0x7f))
+    .u16(m.value.length)
+    .bytes(m.value);
   return w.finish();
 }

@@ -6,7 +6,11 @@ import { RequestCode, ResponseCode } from '../codes.js';
 import { MAX_OPAQUE_LENGTH, NONCE_SIZE, REQUESTER_CONTEXT_SIZE } from './challenge.js';
 import { decodeMeasurementRecord, type MeasurementBlock } from './measurement-block.js';
 
-export const MeasurementAttribute = { SIGNATURE_REQUESTED: 0x01, RAW_BIT_STREAM_REQUESTED: 0x02, NEW_MEASUREMENT_REQUESTED: 0x04 } as const;
+export const MeasurementAttribute = {
+  SIGNATURE_REQUESTED: 0x01,
+  RAW_BIT_STREAM_REQUESTED: 0x02,
+  NEW_MEASUREMENT_REQUESTED: 0x04,
+} as const;
 export const MeasurementOperation = { TOTAL_NUMBER: 0x00, ALL: 0xff } as const;
 export const ContentChanged = { NOT_SUPPORTED: 0, CHANGED: 1, UNCHANGED: 2 } as const;
 
@@ -126,7 +130,8 @@ export function decodeMeasurements(bytes: Uint8Array, ctx: MeasurementsDecodeCon
   const blocks = decodeMeasurementRecord(record, numberOfBlocks);
   const nonce = r.bytes(NONCE_SIZE, 'Nonce');
   const opaqueLength = r.u16('OpaqueDataLength');
-  if (opaqueLength > MAX_OPAQUE_LENGTH) r.fail('OpaqueDataLength', `${opaqueLength} exceeds ${MAX_OPAQUE_LENGTH}`, r.offset - 2);
+  if (opaqueLength > MAX_OPAQUE_LENGTH)
+    r.fail('OpaqueDataLength', `${opaqueLength} exceeds ${MAX_OPAQUE_LENGTH}`, r.offset - 2);
   const opaqueData = r.bytes(opaqueLength, 'OpaqueData');
   const requesterContext = h.version >= 0x13 ? r.bytes(REQUESTER_CONTEXT_SIZE, 'RequesterContext') : undefined;
   const unsignedEnd = r.offset;

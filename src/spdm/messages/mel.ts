@@ -25,7 +25,10 @@ export interface MeasurementExtensionLogResponse {
 }
 
 export function encodeGetMeasurementExtensionLog(version: number, m: { offset: number; length: number }): Uint8Array {
-  return writeHeader(new Writer(12), version, RequestCode.GET_MEASUREMENT_EXTENSION_LOG).u32(m.offset).u32(m.length).finish();
+  return writeHeader(new Writer(12), version, RequestCode.GET_MEASUREMENT_EXTENSION_LOG)
+    .u32(m.offset)
+    .u32(m.length)
+    .finish();
 }
 
 export function decodeGetMeasurementExtensionLog(bytes: Uint8Array): GetMeasurementExtensionLogRequest {
@@ -36,9 +39,15 @@ export function decodeGetMeasurementExtensionLog(bytes: Uint8Array): GetMeasurem
   return { raw: r.consumed(), version: h.version, offset, length };
 }
 
-export function encodeMeasurementExtensionLog(version: number, m: { portion: Uint8Array; remainderLength: number }): Uint8Array {
+export function encodeMeasurementExtensionLog(
+  version: number,
+  m: { portion: Uint8Array; remainderLength: number },
+): Uint8Array {
   const w = new Writer(12 + m.portion.length);
-  writeHeader(w, version, ResponseCode.MEASUREMENT_EXTENSION_LOG).u32(m.portion.length).u32(m.remainderLength).bytes(m.portion);
+  writeHeader(w, version, ResponseCode.MEASUREMENT_EXTENSION_LOG)
+    .u32(m.portion.length)
+    .u32(m.remainderLength)
+    .bytes(m.portion);
   return w.finish();
 }
 
@@ -82,7 +91,12 @@ export function decodeDmtfMel(mel: Uint8Array): DmtfMel {
     er.skip(3, `Entry[${i}].Reserved`);
     const vt = er.u8(`Entry[${i}].DMTFSpecMeasurementValueType`);
     const value = er.bytes(er.u16(`Entry[${i}].DMTFSpecMeasurementValueSize`), `Entry[${i}].DMTFSpecMeasurementValue`);
-    entries.push({ melIndex, measIndex, dmtf: { raw: (vt & 0x80) !== 0, type: vt & 0x7f, value }, bytes: er.consumed(start) });
+    entries.push({
+      melIndex,
+      measIndex,
+      dmtf: { raw: (vt & 0x80) !== 0, type: vt & 0x7f, value },
+      bytes: er.consumed(start),
+    });
   }
   if (er.remaining !== 0) er.fail('MELEntriesLen', `${er.remaining} byte(s) after ${count} entries`);
   if (r.remaining !== 0) r.fail('MEL', `${r.remaining} byte(s) after the entries`);
@@ -92,7 +106,13 @@ export function decodeDmtfMel(mel: Uint8Array): DmtfMel {
 export function encodeDmtfMel(entries: readonly Omit<MelEntry, 'bytes'>[]): Uint8Array {
   const body = new Writer(64);
   for (const e of entries) {
-    body.u32(e.melIndex).u8(e.measIndex).zeros(3).u8((e.dmtf.raw ? 0x80 : 0) | (e.dmtf.type & 0x7f)).u16(e.dmtf.value.length).bytes(e.dmtf.value);
+    body
+      .u32(e.melIndex)
+      .u8(e.measIndex)
+      .zeros(3)
+      .u8((e.dmtf.raw ? 0x80 : 0) | (e.dmtf.type & 0x7f))
+      .u16(e.dmtf.value.length)
+      .bytes(e.dmtf.value);
   }
   const b = body.finish();
   return new Writer(16 + b.length).u32(entries.length).u32(b.length).zeros(8).bytes(b).finish();

@@ -74,7 +74,13 @@ export function encodePskExchange(
 ): Uint8Array {
   const opaque = m.opaqueData ?? new Uint8Array(0);
   const w = new Writer(12 + m.pskHint.length + m.requesterContext.length + opaque.length);
-  writeHeader(w, version, RequestCode.PSK_EXCHANGE, m.measurementSummaryHashType, version >= 0x12 ? (m.sessionPolicy ?? 0) : 0);
+  writeHeader(
+    w,
+    version,
+    RequestCode.PSK_EXCHANGE,
+    m.measurementSummaryHashType,
+    version >= 0x12 ? (m.sessionPolicy ?? 0) : 0,
+  );
   w.u16(m.reqSessionId).u16(m.pskHint.length).u16(m.requesterContext.length).u16(opaque.length);
   w.bytes(m.pskHint).bytes(m.requesterContext).bytes(opaque);
   return w.finish();
@@ -83,13 +89,15 @@ export function encodePskExchange(
 export function decodePskExchange(bytes: Uint8Array): PskExchangeRequest {
   const r = new Reader(bytes, 'PSK_EXCHANGE');
   const h = readHeaderSince(r, RequestCode.PSK_EXCHANGE, 0x11);
-  if (h.param1 !== 0 && h.param1 !== 1 && h.param1 !== 0xff) r.fail('Param1', `MeasurementSummaryHashType 0x${h.param1.toString(16)} invalid`, 2);
+  if (h.param1 !== 0 && h.param1 !== 1 && h.param1 !== 0xff)
+    r.fail('Param1', `MeasurementSummaryHashType 0x${h.param1.toString(16)} invalid`, 2);
   const reqSessionId = r.u16('ReqSessionID');
   const hintLength = r.u16('PSKHintLength');
   const contextLength = r.u16('RequesterContextLength');
   const opaqueAt = r.offset;
   const opaqueLength = r.u16('OpaqueDataLength');
-  if (opaqueLength > MAX_OPAQUE_LENGTH) r.fail('OpaqueDataLength', `${opaqueLength} exceeds ${MAX_OPAQUE_LENGTH}`, opaqueAt);
+  if (opaqueLength > MAX_OPAQUE_LENGTH)
+    r.fail('OpaqueDataLength', `${opaqueLength} exceeds ${MAX_OPAQUE_LENGTH}`, opaqueAt);
   const pskHint = r.bytes(hintLength, 'PSKHint');
   const requesterContext = r.bytes(contextLength, 'RequesterContext');
   const opaqueData = r.bytes(opaqueLength, 'OpaqueData');
@@ -133,8 +141,11 @@ export function decodePskExchangeRsp(bytes: Uint8Array, ctx: PskExchangeResponse
   const contextLength = r.u16('ResponderContextLength');
   const opaqueAt = r.offset;
   const opaqueLength = r.u16('OpaqueDataLength');
-  if (opaqueLength > MAX_OPAQUE_LENGTH) r.fail('OpaqueDataLength', `${opaqueLength} exceeds ${MAX_OPAQUE_LENGTH}`, opaqueAt);
-  const measurementSummaryHash = ctx.measurementSummaryHashPresent ? r.bytes(ctx.hashSize, 'MeasurementSummaryHash') : undefined;
+  if (opaqueLength > MAX_OPAQUE_LENGTH)
+    r.fail('OpaqueDataLength', `${opaqueLength} exceeds ${MAX_OPAQUE_LENGTH}`, opaqueAt);
+  const measurementSummaryHash = ctx.measurementSummaryHashPresent
+    ? r.bytes(ctx.hashSize, 'MeasurementSummaryHash')
+    : undefined;
   const responderContext = r.bytes(contextLength, 'ResponderContext');
   const opaqueData = r.bytes(opaqueLength, 'OpaqueData');
   const responderVerifyData = r.bytes(ctx.hashSize, 'ResponderVerifyData');
@@ -150,7 +161,10 @@ export function decodePskExchangeRsp(bytes: Uint8Array, ctx: PskExchangeResponse
   };
 }
 
-export function encodePskFinish(version: number, m: { opaqueData?: Uint8Array; requesterVerifyData: Uint8Array }): Uint8Array {
+export function encodePskFinish(
+  version: number,
+  m: { opaqueData?: Uint8Array; requesterVerifyData: Uint8Array },
+): Uint8Array {
   const w = new Writer(8 + (m.opaqueData?.length ?? 0) + m.requesterVerifyData.length);
   writeHeader(w, version, RequestCode.PSK_FINISH);
   if (version >= 0x14) writeOpaque(w, m.opaqueData);

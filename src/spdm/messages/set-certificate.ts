@@ -64,7 +64,8 @@ export function decodeSetCertificate(bytes: Uint8Array): SetCertificateRequest {
     const start = r.offset;
     const length = h.version >= 0x14 ? r.u32('CertChain.Length') : r.u16('CertChain.Length');
     if (h.version < 0x14) r.skip(2, 'CertChain.Reserved');
-    if (length < CERT_CHAIN_HEADER_SIZE) r.fail('CertChain.Length', `${length} is shorter than the chain header`, start);
+    if (length < CERT_CHAIN_HEADER_SIZE)
+      r.fail('CertChain.Length', `${length} is shorter than the chain header`, start);
     r.skip(length - CERT_CHAIN_HEADER_SIZE, 'CertChain');
     certChain = bytes.subarray(start, r.offset);
   }

@@ -59,7 +59,10 @@ function decode(bytes: Uint8Array, code: number, name: string, lengthField: stri
 export type VendorDefinedRequest = VendorDefinedMessage;
 export type VendorDefinedResponse = VendorDefinedMessage;
 
-export function encodeVendorDefinedRequest(version: number, m: Omit<VendorDefinedMessage, 'raw' | 'version'>): Uint8Array {
+export function encodeVendorDefinedRequest(
+  version: number,
+  m: Omit<VendorDefinedMessage, 'raw' | 'version'>,
+): Uint8Array {
   return encode(RequestCode.VENDOR_DEFINED_REQUEST, version, m);
 }
 
@@ -67,7 +70,10 @@ export function decodeVendorDefinedRequest(bytes: Uint8Array): VendorDefinedRequ
   return decode(bytes, RequestCode.VENDOR_DEFINED_REQUEST, 'VENDOR_DEFINED_REQUEST', 'ReqLength');
 }
 
-export function encodeVendorDefinedResponse(version: number, m: Omit<VendorDefinedMessage, 'raw' | 'version'>): Uint8Array {
+export function encodeVendorDefinedResponse(
+  version: number,
+  m: Omit<VendorDefinedMessage, 'raw' | 'version'>,
+): Uint8Array {
   return encode(ResponseCode.VENDOR_DEFINED_RESPONSE, version, m);
 }
 

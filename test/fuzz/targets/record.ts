@@ -60,7 +60,8 @@ function runRecord(i: RecordInput): void {
   const layout = RECORD_LAYOUTS[i.transport];
   expectTypedSync(() => {
     const rec = decodeSecuredRecord(i.bytes, layout);
-    if (rec.raw.length + rec.trailing.length !== i.bytes.length) throw new FuzzFailure('invariant', 'record + trailing is not the input');
+    if (rec.raw.length + rec.trailing.length !== i.bytes.length)
+      throw new FuzzFailure('invariant', 'record + trailing is not the input');
     const opened = openSecuredRecord(rec, keysFor(i.aeadId), BigInt(i.sequence), { layout, mode: i.mode });
     if (opened) unwrapApplicationData(i.transport, opened.applicationData);
   });
@@ -87,24 +88,52 @@ export const securedRecord = defineTarget<RecordInput>({
       .map(({ transport, mode, aeadId, sequence, how, payload, random, edits }): RecordInput => {
         const layout = RECORD_LAYOUTS[transport];
         let bytes: Uint8Array;
-        if (how === 'plaintext') bytes = sealRaw(transport, aeadId, sequence, applyEdits(new Writer(2 + payload.length).u16(payload.length).bytes(payload).finish(), edits));
+        if (how === 'plaintext')
+          bytes = sealRaw(
+            transport,
+            aeadId,
+            sequence,
+            applyEdits(new Writer(2 + payload.length).u16(payload.length).bytes(payload).finish(), edits),
+          );
         else if (how === 'random') bytes = applyEdits(payload, edits);
         else {
           const app = wrapApplicationData(transport, payload.length > 0 ? payload : HEARTBEAT);
           const randomData = mode === 'encrypt' ? random.subarray(0, layout.maxRandomPadding) : undefined;
-          const sealed = sealSecuredRecord(SESSION_ID, app, keysFor(aeadId), BigInt(sequence), { layout, mode, ...(randomData ? { randomData } : {}) });
+          const sealed = sealSecuredRecord(SESSION_ID, app, keysFor(aeadId), BigInt(sequence), {
+            layout,
+            mode,
+            ...(randomData ? { randomData } : {}),
+          });
           bytes = applyEdits(sealed, edits);
         }
         return { transport, mode, aeadId, sequence, bytes };
       }),
     run: runRecord,
   }),
-  toJson: (i): Json => ({ transport: i.transport, mode: i.mode, aeadId: i.aeadId, sequence: i.sequence, hex: toHex(i.bytes) }),
+  toJson: (i): Json => ({
+    transport: i.transport,
+    mode: i.mode,
+    aeadId: i.aeadId,
+    sequence: i.sequence,
+    hex: toHex(i.bytes),
+  }),
   fromJson: (j) => {
     const o = j as { transport?: unknown; mode?: unknown; aeadId?: unknown; sequence?: unknown; hex?: unknown };
-    if (!TRANSPORTS.includes(o.transport as SecuredTransport) || !MODES.includes(o.mode as SessionMode) || typeof o.aeadId !== 'number' || typeof o.sequence !== 'number' || typeof o.hex !== 'string') {
+    if (
+      !TRANSPORTS.includes(o.transport as SecuredTransport) ||
+      !MODES.includes(o.mode as SessionMode) ||
+      typeof o.aeadId !== 'number' ||
+      typeof o.sequence !== 'number' ||
+      typeof o.hex !== 'string'
+    ) {
       throw new Error('regression input: expected a secured record');
     }
-    return { transport: o.transport as SecuredTransport, mode: o.mode as SessionMode, aeadId: o.aeadId, sequence: o.sequence, bytes: fromHex(o.hex) };
+    return {
+      transport: o.transport as SecuredTransport,
+      mode: o.mode as SessionMode,
+      aeadId: o.aeadId,
+      sequence: o.sequence,
+      bytes: fromHex(o.hex),
+    };
   },
 });

@@ -67,7 +67,17 @@ const ERROR_CODES = [0x01, 0x03, 0x04, 0x05, 0x07, 0x0d, 0x0f, 0x41, 0x42, 0x43,
 
 const mutationArb: fc.Arbitrary<ResponseMutation> = fc.record({
   exchange: fc.nat({ max: 15 }),
-  kind: fc.constantFrom<ResponseMutation['kind']>('edit', 'edit', 'edit', 'edit', 'edit', 'error', 'not-ready', 'other-response', 'silence'),
+  kind: fc.constantFrom<ResponseMutation['kind']>(
+    'edit',
+    'edit',
+    'edit',
+    'edit',
+    'edit',
+    'error',
+    'not-ready',
+    'other-response',
+    'silence',
+  ),
   edits: editsArb(3),
   a: fc.oneof(fc.constantFrom(...ERROR_CODES), fc.nat({ max: 255 })),
   b: fc.nat({ max: 255 }),
@@ -83,7 +93,8 @@ const planArb = (devices: number): fc.Arbitrary<RequesterPlan> =>
 const planToJson = (p: RequesterPlan): Json => p as unknown as Json;
 function planFromJson(j: Json): RequesterPlan {
   const p = j as unknown as RequesterPlan;
-  if (typeof p !== 'object' || p === null || !Array.isArray(p.mutations) || typeof p.device !== 'number') throw new Error('regression input: expected a requester plan');
+  if (typeof p !== 'object' || p === null || !Array.isArray(p.mutations) || typeof p.device !== 'number')
+    throw new Error('regression input: expected a requester plan');
   return p;
 }
 
@@ -115,7 +126,12 @@ function mutate(m: ResponseMutation, original: Uint8Array, requestCode: number, 
     case 'error':
       return encodeError(version, m.a, m.b);
     case 'not-ready':
-      return encodeResponseNotReady(version, { rdtExponent: m.a % 32, requestCode: m.b % 4 === 0 ? m.b : requestCode, token: m.b, rdtm: (m.b % 7) + 1 });
+      return encodeResponseNotReady(version, {
+        rdtExponent: m.a % 32,
+        requestCode: m.b % 4 === 0 ? m.b : requestCode,
+        token: m.b,
+        rdtm: (m.b % 7) + 1,
+      });
     case 'other-response': {
       const other = log.length > 0 ? log[m.a % log.length] : undefined;
       return other ? other.original.slice() : applyEdits(original, m.edits);
@@ -196,10 +212,18 @@ class RecordingTransport implements Transport {
  */
 function checkTiming(log: readonly Exchange[], sleeps: readonly number[], elapsedMs: number): void {
   const long = log.find((x) => x.timeoutMs !== undefined && !(x.timeoutMs <= LIMITS.maxResponseWaitMs));
-  if (long) throw new FuzzFailure('invariant', `a response wait of ${long.timeoutMs} ms (to 0x${long.requestCode.toString(16)}) exceeds LIMITS.maxResponseWaitMs`);
+  if (long)
+    throw new FuzzFailure(
+      'invariant',
+      `a response wait of ${long.timeoutMs} ms (to 0x${long.requestCode.toString(16)}) exceeds LIMITS.maxResponseWaitMs`,
+    );
   const nap = sleeps.find((ms) => !(ms <= LIMITS.maxNotReadyWaitMs));
   if (nap !== undefined) throw new FuzzFailure('invariant', `a wait of ${nap} ms exceeds LIMITS.maxNotReadyWaitMs`);
-  if (!(elapsedMs <= LIMITS.flowDeadlineMs)) throw new FuzzFailure('invariant', `authenticate() took ${elapsedMs} ms of device time, past LIMITS.flowDeadlineMs`);
+  if (!(elapsedMs <= LIMITS.flowDeadlineMs))
+    throw new FuzzFailure(
+      'invariant',
+      `authenticate() took ${elapsedMs} ms of device time, past LIMITS.flowDeadlineMs`,
+    );
 }
 
 /** Instant time: every wait passes at once (and is recorded), so no plan costs wall time. */
@@ -239,12 +263,17 @@ function covered(kind: string, log: readonly Exchange[], version: number): numbe
   const out: number[] = [];
   const isMeas = (x: Exchange) => MEASUREMENT_REQUESTS.has(x.requestCode) && !x.silenced;
   let i = log.length - 1;
-  while (i >= 0 && !(isMeas(log[i] as Exchange) && (log[i] as Exchange).delivered[1] === ResponseCode.MEASUREMENTS)) i--;
+  while (i >= 0 && !(isMeas(log[i] as Exchange) && (log[i] as Exchange).delivered[1] === ResponseCode.MEASUREMENTS))
+    i--;
   for (; i >= 0; i--) {
     const x = log[i] as Exchange;
     if (!isMeas(x)) break;
     if (x.delivered[1] === ResponseCode.MEASUREMENTS) out.push(i);
-    else if (!(x.delivered[1] === ResponseCode.ERROR && (x.delivered[2] === BUSY || x.delivered[2] === RESPONSE_NOT_READY))) break;
+    else if (!(
+      x.delivered[1] === ResponseCode.ERROR &&
+      (x.delivered[2] === BUSY || x.delivered[2] === RESPONSE_NOT_READY)
+    ))
+      break;
   }
   if (version >= 0x12) log.forEach((x, k) => VCA.has(x.requestCode) && out.push(k));
   return out;
@@ -253,21 +282,32 @@ function covered(kind: string, log: readonly Exchange[], version: number): numbe
 export function checkNoAcceptedMutation(ev: Evidence, log: readonly Exchange[]): void {
   // A genuine response delivered in another exchange's place (e.g. the CAPABILITIES the device sent
   // before a faked ResponseNotReady, as the answer to RESPOND_IF_READY) is not altered content.
-  const changed = log.map((x, i) => !x.silenced && x.delivered[1] !== ResponseCode.ERROR && !log.slice(0, i + 1).some((y) => sameContent(x.delivered, y.original)));
+  const changed = log.map(
+    (x, i) =>
+      !x.silenced &&
+      x.delivered[1] !== ResponseCode.ERROR &&
+      !log.slice(0, i + 1).some((y) => sameContent(x.delivered, y.original)),
+  );
   const signedResponses: string[] = [];
   for (const s of ev.signatures) {
     if (!s.verified) continue;
     const cover = covered(s.kind, log, ev.versionByte);
     const hit = cover.find((i) => changed[i]);
     if (hit !== undefined) {
-      throw new FuzzFailure('accepted-mutation', `verified ${s.kind} signature although response #${hit} (to 0x${(log[hit] as Exchange).requestCode.toString(16)}) was altered inside its coverage`);
+      throw new FuzzFailure(
+        'accepted-mutation',
+        `verified ${s.kind} signature although response #${hit} (to 0x${(log[hit] as Exchange).requestCode.toString(16)}) was altered inside its coverage`,
+      );
     }
     if (s.kind === 'MEASUREMENTS') for (const i of cover) signedResponses.push(toHex((log[i] as Exchange).delivered));
   }
   // A block reported as signed must come from a response a verified signature covers.
   for (const m of ev.measurements) {
     if (m.signed && !signedResponses.some((r) => r.includes(m.block))) {
-      throw new FuzzFailure('accepted-mutation', `measurement ${m.index} is reported signed but no verified MEASUREMENTS signature covers the response it came from`);
+      throw new FuzzFailure(
+        'accepted-mutation',
+        `measurement ${m.index} is reported signed but no verified MEASUREMENTS signature covers the response it came from`,
+      );
     }
   }
 }
@@ -293,7 +333,13 @@ export interface PlanOutcome {
   readonly log: readonly Exchange[];
 }
 
-async function runAgainst(device: SpdmHandler, plan: RequesterPlan, span: number, start: number, extra: Pick<RequesterOptions, 'versions' | 'random'> = {}): Promise<PlanOutcome> {
+async function runAgainst(
+  device: SpdmHandler,
+  plan: RequesterPlan,
+  span: number,
+  start: number,
+  extra: Pick<RequesterOptions, 'versions' | 'random'> = {},
+): Promise<PlanOutcome> {
   const handler = new MutatingHandler(device, plan, span);
   const clock = new InstantClock(start);
   const requester = new Requester(new RecordingTransport(handler, clock), {
@@ -308,7 +354,9 @@ async function runAgainst(device: SpdmHandler, plan: RequesterPlan, span: number
     'authenticate()',
   );
   checkTiming(handler.log, clock.sleeps, clock.now() - start);
-  return out instanceof Error ? { ev: undefined, error: out, log: handler.log } : { ev: out, error: undefined, log: handler.log };
+  return out instanceof Error
+    ? { ev: undefined, error: out, log: handler.log }
+    : { ev: out, error: undefined, log: handler.log };
 }
 
 let emulatorProfiles: DeviceProfile[] | undefined;
@@ -316,7 +364,15 @@ const emulatorStart = Date.now();
 
 /** Runs one plan against a fresh emulator (the device identities are made once per process). */
 export async function emulatorOutcome(plan: RequesterPlan): Promise<PlanOutcome> {
-  emulatorProfiles ??= EMULATOR_SUITES.map((s) => buildProfile({ name: `fuzz ${s.version.toString(16)}`, versions: [s.version], asymId: s.asymId, hashId: s.hashId }).profile);
+  emulatorProfiles ??= EMULATOR_SUITES.map(
+    (s) =>
+      buildProfile({
+        name: `fuzz ${s.version.toString(16)}`,
+        versions: [s.version],
+        asymId: s.asymId,
+        hashId: s.hashId,
+      }).profile,
+  );
   const profile = emulatorProfiles[plan.device % emulatorProfiles.length] as DeviceProfile;
   // 7 exchanges with all measurements at once, 13 index by index.
   return runAgainst(new Responder(profile), plan, plan.mode === 'all' ? 7 : 13, emulatorStart);
@@ -379,7 +435,15 @@ interface Replay {
 function loadReplays(): Map<string, Replay> {
   const dir = join(libspdmVectors(), 'captures');
   const out = new Map<string, Replay>();
-  for (const file of ['doe-v10.json', 'doe-v11.json', 'doe-v12-p256.json', 'doe-v13.json', 'doe-default.json', 'mctp-default.json', 'doe-rsapss3072.json']) {
+  for (const file of [
+    'doe-v10.json',
+    'doe-v11.json',
+    'doe-v12-p256.json',
+    'doe-v13.json',
+    'doe-default.json',
+    'mctp-default.json',
+    'doe-rsapss3072.json',
+  ]) {
     const all = (JSON.parse(readFileSync(join(dir, file), 'utf8')) as { messages: CaptureMessage[] }).messages;
     const firstSecured = all.findIndex((m) => m.kind === 'secured-spdm');
     const msgs = all.slice(0, firstSecured < 0 ? all.length : firstSecured).filter((m) => m.kind === 'spdm');
@@ -415,7 +479,10 @@ function loadReplays(): Map<string, Replay> {
       // its DIGESTS carry KeyPairID/CertificateInfo/KeyUsageMask per slot; drop those fields.
       if (code === RequestCode.GET_DIGESTS && bytes[1] === ResponseCode.DIGESTS && (bytes[0] ?? 0) >= 0x13) {
         const d = decodeDigests(bytes, { hashSize, multiKeyConn: true });
-        bytes = encodeDigests(d.version, { supportedSlotMask: d.supportedSlotMask, digests: d.digests.map((x) => ({ slot: x.slot, digest: x.digest })) });
+        bytes = encodeDigests(d.version, {
+          supportedSlotMask: d.supportedSlotMask,
+          digests: d.digests.map((x) => ({ slot: x.slot, digest: x.digest })),
+        });
       }
       const list = answers.get(code) ?? [];
       list.push(bytes);
@@ -448,10 +515,17 @@ export const requesterLibspdm = defineTarget<RequesterPlan>({
       arbitrary: planArb(replays.length),
       run: async (plan) => {
         const replay = replays[plan.device % replays.length] as Replay;
-        const { ev, error } = await runAgainst(new CaptureReplay(replay.answers), plan, 12, start, { versions: [0x10, 0x11, 0x12, 0x13, 0x14], random: replayRandom(replay) });
+        const { ev, error } = await runAgainst(new CaptureReplay(replay.answers), plan, 12, start, {
+          versions: [0x10, 0x11, 0x12, 0x13, 0x14],
+          random: replayRandom(replay),
+        });
         noteOutcome('requester-libspdm', ev ? `evidence (${ev.signatures.length} signatures)` : outcomeLabel(error));
         const verified = ev?.signatures.filter((s) => s.verified) ?? [];
-        if (verified.length > 0) throw new FuzzFailure('accepted-mutation', `verified ${verified.map((s) => s.kind).join(', ')} over requests libspdm never signed`);
+        if (verified.length > 0)
+          throw new FuzzFailure(
+            'accepted-mutation',
+            `verified ${verified.map((s) => s.kind).join(', ')} over requests libspdm never signed`,
+          );
       },
     };
   },

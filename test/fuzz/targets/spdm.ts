@@ -30,7 +30,8 @@ const DECODE = new Map<string, (b: Uint8Array) => unknown>([
 const toJson = (i: DecoderInput): Json => ({ decoder: i.decoder, hex: toHex(i.bytes) });
 function fromJson(j: Json): DecoderInput {
   const o = j as { decoder?: unknown; hex?: unknown };
-  if (typeof o.decoder !== 'string' || typeof o.hex !== 'string') throw new Error('regression input: expected {decoder, hex}');
+  if (typeof o.decoder !== 'string' || typeof o.hex !== 'string')
+    throw new Error('regression input: expected {decoder, hex}');
   return { decoder: o.decoder, bytes: fromHex(o.hex) };
 }
 
@@ -42,7 +43,8 @@ function runDecoder(i: DecoderInput): void {
       decodesOrDecodeError(decode, i.bytes);
     } catch (e) {
       // decodesOrDecodeError rethrows what is not a DecodeError; an AssertionError is a broken prefix invariant.
-      if (e instanceof Error && e.name === 'AssertionError') throw new FuzzFailure('invariant', e.message, { cause: e });
+      if (e instanceof Error && e.name === 'AssertionError')
+        throw new FuzzFailure('invariant', e.message, { cause: e });
       throw e;
     }
   });
@@ -56,7 +58,13 @@ export const spdmDecoders = defineTarget<DecoderInput>({
   ciRuns: 3000,
   prepare: async () => ({
     arbitrary: fc
-      .tuple(fc.nat({ max: DECODERS.length - 1 }), fc.boolean(), version, fc.uint8Array({ minLength: 2, maxLength: 2 }), fc.uint8Array({ maxLength: 300 }))
+      .tuple(
+        fc.nat({ max: DECODERS.length - 1 }),
+        fc.boolean(),
+        version,
+        fc.uint8Array({ minLength: 2, maxLength: 2 }),
+        fc.uint8Array({ maxLength: 300 }),
+      )
       .map(([i, headed, v, params, body]) => {
         const d = DECODERS[i] as (typeof DECODERS)[number];
         if (!headed || d.code === undefined) return { decoder: d.name, bytes: body };
@@ -89,7 +97,9 @@ export const spdmSamplesMutated = defineTarget<DecoderInput>({
 /** The clear-text messages of three libspdm captures (sessions, encapsulation, 1.3 and 1.4), the first 200 of each. */
 function captureConversations(): { direction: 'request' | 'response'; bytes: Uint8Array }[][] {
   return ['doe-v13.json', 'mctp-default.json', 'doe-default.json'].map((f) => {
-    const cap = JSON.parse(readFileSync(join(libspdmVectors(), 'captures', f), 'utf8')) as { messages: { kind: string; direction: string; payload: string }[] };
+    const cap = JSON.parse(readFileSync(join(libspdmVectors(), 'captures', f), 'utf8')) as {
+      messages: { kind: string; direction: string; payload: string }[];
+    };
     return cap.messages
       .filter((m) => m.kind === 'spdm' && (m.direction === 'request' || m.direction === 'response'))
       .slice(0, 200)
@@ -113,7 +123,10 @@ export const spdmConversation = defineTarget<ConversationInput>({
     const convs = captureConversations();
     return {
       arbitrary: fc
-        .tuple(fc.nat({ max: convs.length - 1 }), fc.array(fc.tuple(fc.nat(), editsArb(2)), { minLength: 1, maxLength: 3 }))
+        .tuple(
+          fc.nat({ max: convs.length - 1 }),
+          fc.array(fc.tuple(fc.nat(), editsArb(2)), { minLength: 1, maxLength: 3 }),
+        )
         .map(([k, edits]) => {
           const msgs = (convs[k] ?? []).map((m) => ({ ...m }));
           for (const [at, e] of edits) {
@@ -129,7 +142,8 @@ export const spdmConversation = defineTarget<ConversationInput>({
           expectTypedSync(() => {
             const d = dec.feed(m.direction, m.bytes);
             const raw = d.kind === 'other' ? d.raw : d.msg.raw;
-            if (raw.length + d.trailing.length !== m.bytes.length) throw new FuzzFailure('invariant', 'message + trailing is not the payload');
+            if (raw.length + d.trailing.length !== m.bytes.length)
+              throw new FuzzFailure('invariant', 'message + trailing is not the payload');
           });
         }
       },
@@ -139,6 +153,11 @@ export const spdmConversation = defineTarget<ConversationInput>({
   fromJson: (j) => {
     const o = j as { messages?: { direction?: unknown; hex?: unknown }[] };
     if (!Array.isArray(o.messages)) throw new Error('regression input: expected {messages}');
-    return { messages: o.messages.map((m) => ({ direction: m.direction === 'request' ? 'request' : 'response', bytes: fromHex(String(m.hex)) })) };
+    return {
+      messages: o.messages.map((m) => ({
+        direction: m.direction === 'request' ? 'request' : 'response',
+        bytes: fromHex(String(m.hex)),
+      })),
+    };
   },
 });

@@ -28,10 +28,28 @@ import {
 } from '../../../src/transport/doe.js';
 import { decodeMctpMessage, decodeMctpTransportHeader } from '../../../src/transport/mctp.js';
 import { decodeTcpBinding } from '../../../src/transport/tcp-binding.js';
-import { EmuFrameReader, encodeEmuFrame, EmuCommand, EmuTransportType, type EmuTransportName } from '../../../src/transport/emu-frame.js';
+import {
+  EmuFrameReader,
+  encodeEmuFrame,
+  EmuCommand,
+  EmuTransportType,
+  type EmuTransportName,
+} from '../../../src/transport/emu-frame.js';
 import { unwrapPayload } from '../../../src/transport/emu-framing.js';
-import { listExtendedCapabilities, MemoryConfigSpace, PCI_EXT_CAP_ID_DOE, encodeExtendedCapabilityHeader, type ConfigSpace } from '../../../src/pci/config-space.js';
-import { DoeMailbox, DoeReg, DOE_STATUS_BUSY, DOE_STATUS_DATA_OBJECT_READY, DOE_STATUS_ERROR } from '../../../src/pci/doe-mailbox.js';
+import {
+  listExtendedCapabilities,
+  MemoryConfigSpace,
+  PCI_EXT_CAP_ID_DOE,
+  encodeExtendedCapabilityHeader,
+  type ConfigSpace,
+} from '../../../src/pci/config-space.js';
+import {
+  DoeMailbox,
+  DoeReg,
+  DOE_STATUS_BUSY,
+  DOE_STATUS_DATA_OBJECT_READY,
+  DOE_STATUS_ERROR,
+} from '../../../src/pci/doe-mailbox.js';
 import { parsePcap } from '../../../src/capture/pcap.js';
 import type { Clock } from '../../../src/transport/clock.js';
 import { LIMITS } from '../../../src/wire/limits.js';
@@ -80,7 +98,8 @@ function framingCorpus(): Map<Layer, Uint8Array[]> {
         add('doe-object', r.data);
         add('emu-unwrap-doe', r.data);
         const o = decodeDoeObject(r.data);
-        if (o.type === DoeObjectType.DISCOVERY) add(r.data.length === 12 ? 'doe-discovery-request' : 'doe-discovery-response', o.payload);
+        if (o.type === DoeObjectType.DISCOVERY)
+          add(r.data.length === 12 ? 'doe-discovery-request' : 'doe-discovery-response', o.payload);
         add('emu-unwrap-none', o.payload);
         add('emu-stream', encodeEmuFrame(EmuCommand.NORMAL, EmuTransportType.PCI_DOE, r.data));
       } else {
@@ -91,7 +110,15 @@ function framingCorpus(): Map<Layer, Uint8Array[]> {
       }
     }
   }
-  add('doe-discovery-response', encodeDoeDiscoveryResponse({ vendorId: 1, type: 1, nextIndex: 2, extra: { maxObjectLengthDw: 0x100, additionalInfo: 3 } }));
+  add(
+    'doe-discovery-response',
+    encodeDoeDiscoveryResponse({
+      vendorId: 1,
+      type: 1,
+      nextIndex: 2,
+      extra: { maxObjectLengthDw: 0x100, additionalInfo: 3 },
+    }),
+  );
   add('tcp-binding', Uint8Array.of(0x06, 0x00, 0x01, 0x05, 0x10, 0x84, 0, 0));
   add('emu-unwrap-tcp', Uint8Array.of(0x06, 0x00, 0x01, 0x05, 0x10, 0x84, 0, 0));
   // A config space with a few capabilities, DOE among them.
@@ -103,7 +130,12 @@ function framingCorpus(): Map<Layer, Uint8Array[]> {
   return c;
 }
 
-const EMU_NAMES: Record<string, EmuTransportName> = { 'emu-unwrap-none': 'none', 'emu-unwrap-mctp': 'mctp', 'emu-unwrap-doe': 'doe', 'emu-unwrap-tcp': 'tcp' };
+const EMU_NAMES: Record<string, EmuTransportName> = {
+  'emu-unwrap-none': 'none',
+  'emu-unwrap-mctp': 'mctp',
+  'emu-unwrap-doe': 'doe',
+  'emu-unwrap-tcp': 'tcp',
+};
 
 async function runFraming(i: FramingInput): Promise<void> {
   await expectTyped(async () => {
@@ -153,11 +185,21 @@ export const transportFraming = defineTarget<FramingInput>({
     const corpus = framingCorpus();
     return {
       arbitrary: fc
-        .tuple(fc.constantFrom(...LAYERS), fc.nat(), editsArb(4), fc.array(fc.nat({ max: 4096 }), { maxLength: 4 }), fc.boolean())
+        .tuple(
+          fc.constantFrom(...LAYERS),
+          fc.nat(),
+          editsArb(4),
+          fc.array(fc.nat({ max: 4096 }), { maxLength: 4 }),
+          fc.boolean(),
+        )
         .map(([layer, k, edits, cuts, random]) => {
           const seeds = corpus.get(layer) ?? [];
           const seed = seeds.length > 0 ? (seeds[k % seeds.length] as Uint8Array) : new Uint8Array(0);
-          return { layer, bytes: random && k % 5 === 0 ? applyEdits(new Uint8Array(k % 64), edits) : applyEdits(seed, edits), cuts };
+          return {
+            layer,
+            bytes: random && k % 5 === 0 ? applyEdits(new Uint8Array(k % 64), edits) : applyEdits(seed, edits),
+            cuts,
+          };
         }),
       run: runFraming,
     };
@@ -165,8 +207,13 @@ export const transportFraming = defineTarget<FramingInput>({
   toJson: (i) => ({ layer: i.layer, hex: toHex(i.bytes), cuts: [...i.cuts] }),
   fromJson: (j) => {
     const o = j as { layer?: unknown; hex?: unknown; cuts?: unknown };
-    if (typeof o.layer !== 'string' || !LAYERS.includes(o.layer as Layer) || typeof o.hex !== 'string') throw new Error('regression input: expected {layer, hex, cuts}');
-    return { layer: o.layer as Layer, bytes: fromHex(o.hex), cuts: Array.isArray(o.cuts) ? o.cuts.filter((x): x is number => typeof x === 'number') : [] };
+    if (typeof o.layer !== 'string' || !LAYERS.includes(o.layer as Layer) || typeof o.hex !== 'string')
+      throw new Error('regression input: expected {layer, hex, cuts}');
+    return {
+      layer: o.layer as Layer,
+      bytes: fromHex(o.hex),
+      cuts: Array.isArray(o.cuts) ? o.cuts.filter((x): x is number => typeof x === 'number') : [],
+    };
   },
 });
 
@@ -238,32 +285,64 @@ function instantClock(): Clock {
     now: () => t,
     sleep: (ms) => {
       t += Math.max(0, ms);
-      if (t > VIRTUAL_TIME_BOUND_MS) return Promise.reject(new FuzzFailure('hang', `the driver has waited ${t.toFixed(0)} ms of virtual time (no usable deadline)`));
+      if (t > VIRTUAL_TIME_BOUND_MS)
+        return Promise.reject(
+          new FuzzFailure('hang', `the driver has waited ${t.toFixed(0)} ms of virtual time (no usable deadline)`),
+        );
       return Promise.resolve();
     },
   };
 }
 
 const STATUS_BITS = fc.oneof(
-  { weight: 6, arbitrary: fc.constantFrom(0, DOE_STATUS_DATA_OBJECT_READY, DOE_STATUS_BUSY, DOE_STATUS_ERROR, DOE_STATUS_DATA_OBJECT_READY | DOE_STATUS_ERROR, DOE_STATUS_BUSY | DOE_STATUS_DATA_OBJECT_READY) },
+  {
+    weight: 6,
+    arbitrary: fc.constantFrom(
+      0,
+      DOE_STATUS_DATA_OBJECT_READY,
+      DOE_STATUS_BUSY,
+      DOE_STATUS_ERROR,
+      DOE_STATUS_DATA_OBJECT_READY | DOE_STATUS_ERROR,
+      DOE_STATUS_BUSY | DOE_STATUS_DATA_OBJECT_READY,
+    ),
+  },
   { weight: 1, arbitrary: fc.nat().map((x) => x >>> 0) },
 );
 
 async function runMailbox(i: MailboxInput): Promise<void> {
   const cs = new ScriptedMailbox(i);
   const clock = instantClock();
-  const opened = await withinMs(expectTyped(() => DoeMailbox.open(cs, CAP_OFFSET, { clock, maxResponseDw: i.maxResponseDw })), 10_000, 'DoeMailbox.open');
+  const opened = await withinMs(
+    expectTyped(() => DoeMailbox.open(cs, CAP_OFFSET, { clock, maxResponseDw: i.maxResponseDw })),
+    10_000,
+    'DoeMailbox.open',
+  );
   if (opened instanceof Error) return;
   const mb = opened;
   const op = (): Promise<Uint8Array | unknown[]> =>
     i.op === 'discover'
       ? mb.discover(i.timeoutMs !== undefined ? { timeoutMs: i.timeoutMs } : {})
-      : mb.exchange(PCI_SIG_VENDOR_ID, DoeObjectType.CMA_SPDM, i.request, i.timeoutMs !== undefined ? { timeoutMs: i.timeoutMs } : {});
+      : mb.exchange(
+          PCI_SIG_VENDOR_ID,
+          DoeObjectType.CMA_SPDM,
+          i.request,
+          i.timeoutMs !== undefined ? { timeoutMs: i.timeoutMs } : {},
+        );
   // A timeout that is no positive number is the caller's mistake, not the device's: a TypeError
   // naming the option (house rule), whatever the registers say.
   if (i.timeoutMs !== undefined && !(Number.isFinite(i.timeoutMs) && i.timeoutMs > 0)) {
-    const e = await withinMs(Promise.resolve().then(op).then(() => undefined, (x: unknown) => x), 10_000, `DoeMailbox.${i.op}`);
-    if (!(e instanceof TypeError && /timeoutMs/.test(e.message))) throw new FuzzFailure('invariant', `timeoutMs ${i.timeoutMs} was not refused as caller misuse: ${String(e)}`);
+    const e = await withinMs(
+      Promise.resolve()
+        .then(op)
+        .then(
+          () => undefined,
+          (x: unknown) => x,
+        ),
+      10_000,
+      `DoeMailbox.${i.op}`,
+    );
+    if (!(e instanceof TypeError && /timeoutMs/.test(e.message)))
+      throw new FuzzFailure('invariant', `timeoutMs ${i.timeoutMs} was not refused as caller misuse: ${String(e)}`);
     return;
   }
   // Two operations in a row: a failure must leave the mailbox usable (or declared dead), never wedged.
@@ -278,7 +357,8 @@ async function runMailbox(i: MailboxInput): Promise<void> {
   // does), so up to DOE_MAX_OBJECT_DW reads and writes. Discovery makes at most 256 exchanges.
   const perExchange = 3 * (DOE_MAX_OBJECT_DW + DOE_HEADER_DW) + 4 * 130 + 4 * Math.ceil(i.request.length / 4);
   const bound = 2 * (i.op === 'discover' ? 256 : 1) * perExchange;
-  if (cs.accesses > bound) throw new FuzzFailure('invariant', `${cs.accesses} register accesses for two operations (bound ${bound})`);
+  if (cs.accesses > bound)
+    throw new FuzzFailure('invariant', `${cs.accesses} register accesses for two operations (bound ${bound})`);
 }
 
 export const doeMailbox = defineTarget<MailboxInput>({
@@ -287,26 +367,71 @@ export const doeMailbox = defineTarget<MailboxInput>({
   ciRuns: 400,
   prepare: async () => {
     const genuine = [
-      encodeDoeObject({ vendorId: PCI_SIG_VENDOR_ID, type: DoeObjectType.CMA_SPDM, payload: fromHex('1004000000020010001100120013') }),
-      encodeDoeObject({ vendorId: PCI_SIG_VENDOR_ID, type: DoeObjectType.DISCOVERY, payload: encodeDoeDiscoveryResponse({ vendorId: 1, type: 1, nextIndex: 2 }) }),
-      encodeDoeObject({ vendorId: PCI_SIG_VENDOR_ID, type: DoeObjectType.DISCOVERY, payload: encodeDoeDiscoveryResponse({ vendorId: 1, type: 2, nextIndex: 0 }) }),
+      encodeDoeObject({
+        vendorId: PCI_SIG_VENDOR_ID,
+        type: DoeObjectType.CMA_SPDM,
+        payload: fromHex('1004000000020010001100120013'),
+      }),
+      encodeDoeObject({
+        vendorId: PCI_SIG_VENDOR_ID,
+        type: DoeObjectType.DISCOVERY,
+        payload: encodeDoeDiscoveryResponse({ vendorId: 1, type: 1, nextIndex: 2 }),
+      }),
+      encodeDoeObject({
+        vendorId: PCI_SIG_VENDOR_ID,
+        type: DoeObjectType.DISCOVERY,
+        payload: encodeDoeDiscoveryResponse({ vendorId: 1, type: 2, nextIndex: 0 }),
+      }),
     ];
     return {
       arbitrary: fc.record({
         status: fc.array(STATUS_BITS, { minLength: 1, maxLength: 24 }),
-        response: fc.tuple(fc.nat({ max: genuine.length - 1 }), fc.option(editsArb(3), { nil: undefined })).map(([k, e]) => (e ? applyEdits(genuine[k] as Uint8Array, e) : (genuine[k] as Uint8Array))),
-        maxResponseDw: fc.oneof({ weight: 6, arbitrary: fc.constantFrom(2, 3, 4, 16, 64) }, { weight: 1, arbitrary: fc.constant(1 << 18) }),
+        response: fc
+          .tuple(fc.nat({ max: genuine.length - 1 }), fc.option(editsArb(3), { nil: undefined }))
+          .map(([k, e]) => (e ? applyEdits(genuine[k] as Uint8Array, e) : (genuine[k] as Uint8Array))),
+        maxResponseDw: fc.oneof(
+          { weight: 6, arbitrary: fc.constantFrom(2, 3, 4, 16, 64) },
+          { weight: 1, arbitrary: fc.constant(1 << 18) },
+        ),
         op: fc.constantFrom<MailboxInput['op']>('exchange', 'exchange', 'discover'),
         request: fc.uint8Array({ maxLength: 40 }),
-        timeoutMs: fc.option(fc.constantFrom(1, 50, 1000, 10_000, 0, -1, Number.NaN, Number.POSITIVE_INFINITY, LIMITS.maxTimerMs + 1, 2 ** 127 / 1000, 2 ** 255 / 1000), { nil: undefined }),
+        timeoutMs: fc.option(
+          fc.constantFrom(
+            1,
+            50,
+            1000,
+            10_000,
+            0,
+            -1,
+            Number.NaN,
+            Number.POSITIVE_INFINITY,
+            LIMITS.maxTimerMs + 1,
+            2 ** 127 / 1000,
+            2 ** 255 / 1000,
+          ),
+          { nil: undefined },
+        ),
       }),
       run: runMailbox,
     };
   },
-  toJson: (i) => ({ status: [...i.status], response: toHex(i.response), maxResponseDw: i.maxResponseDw, op: i.op, request: toHex(i.request), ...(i.timeoutMs !== undefined ? { timeoutMs: String(i.timeoutMs) } : {}) }),
+  toJson: (i) => ({
+    status: [...i.status],
+    response: toHex(i.response),
+    maxResponseDw: i.maxResponseDw,
+    op: i.op,
+    request: toHex(i.request),
+    ...(i.timeoutMs !== undefined ? { timeoutMs: String(i.timeoutMs) } : {}),
+  }),
   fromJson: (j) => {
     const o = j as { status?: unknown; response?: unknown; maxResponseDw?: unknown; op?: unknown; request?: unknown };
-    if (!Array.isArray(o.status) || typeof o.response !== 'string' || typeof o.maxResponseDw !== 'number' || typeof o.request !== 'string') throw new Error('regression input: expected a mailbox script');
+    if (
+      !Array.isArray(o.status) ||
+      typeof o.response !== 'string' ||
+      typeof o.maxResponseDw !== 'number' ||
+      typeof o.request !== 'string'
+    )
+      throw new Error('regression input: expected a mailbox script');
     // timeoutMs is saved as a string: JSON has no NaN or Infinity.
     const timeoutMs = (j as { timeoutMs?: unknown }).timeoutMs;
     return {

@@ -33,7 +33,10 @@ interface TextInput {
 }
 
 const textCodec = {
-  toJson: (i: TextInput) => ({ ...(textToJson(i.text) as { text: string }), ...(i.format ? { format: i.format } : {}) }),
+  toJson: (i: TextInput) => ({
+    ...(textToJson(i.text) as { text: string }),
+    ...(i.format ? { format: i.format } : {}),
+  }),
   fromJson: (j: unknown): TextInput => {
     const o = j as { format?: unknown };
     const text = textFromJson(j as { text: string });
@@ -60,10 +63,16 @@ export const policyLoader = defineTarget<TextInput>({
   prepare: async () => {
     const seeds = examplePolicies();
     return {
-      arbitrary: fc.tuple(jsonMutationArb(seeds.length), fc.constantFrom<'json' | 'yaml'>('json', 'yaml'), fc.boolean()).map(([m, format, tell]) => ({
-        text: mutateJson(seeds[m.seed], m, format === 'json' ? (v) => JSON.stringify(v, null, 1) : (v) => yamlStringify(v)),
-        ...(tell ? { format } : {}),
-      })),
+      arbitrary: fc
+        .tuple(jsonMutationArb(seeds.length), fc.constantFrom<'json' | 'yaml'>('json', 'yaml'), fc.boolean())
+        .map(([m, format, tell]) => ({
+          text: mutateJson(
+            seeds[m.seed],
+            m,
+            format === 'json' ? (v) => JSON.stringify(v, null, 1) : (v) => yamlStringify(v),
+          ),
+          ...(tell ? { format } : {}),
+        })),
       run: async (i) => {
         await expectTyped(() => parsePolicyText(i.text, { source: 'fuzz', ...(i.format ? { format: i.format } : {}) }));
       },
@@ -80,14 +89,34 @@ export const evidenceVerify = defineTarget<TextInput>({
   ciRuns: 200,
   prepare: async () => {
     const device = makeDevice();
-    const seeds = [await collect(device), await collect(device, { mode: 'one-by-one' }), await collect(makeDevice({ versions: [0x13] }))];
+    const seeds = [
+      await collect(device),
+      await collect(device, { mode: 'one-by-one' }),
+      await collect(makeDevice({ versions: [0x13] })),
+    ];
     const trust: TrustSource = { anchors: [parseCertificate(vendorRoot().certificate)], denyList: DenyList.empty() };
     const m1 = seeds[0]?.measurements.find((m) => m.index === 1)?.value ?? '00';
     const policies: Policy[] = [
       DEFAULT_POLICY,
-      compilePolicy({ version: 1, evidence: { requireDevicePolicy: true }, devices: [{ name: 'fuzz', match: { pci: { vendorId: '8086' } }, measurements: { '1': [m1] }, minSvn: 1, unlisted: 'ignore' }] }, 'fuzz policy'),
+      compilePolicy(
+        {
+          version: 1,
+          evidence: { requireDevicePolicy: true },
+          devices: [
+            {
+              name: 'fuzz',
+              match: { pci: { vendorId: '8086' } },
+              measurements: { '1': [m1] },
+              minSvn: 1,
+              unlisted: 'ignore',
+            },
+          ],
+        },
+        'fuzz policy',
+      ),
     ];
-    if (verify(seeds[0], DEFAULT_POLICY, trust, { now: NOW }).status !== 'trusted') throw new Error('evidence-verify: the unedited evidence is not trusted; the corpus is broken');
+    if (verify(seeds[0], DEFAULT_POLICY, trust, { now: NOW }).status !== 'trusted')
+      throw new Error('evidence-verify: the unedited evidence is not trusted; the corpus is broken');
     return {
       arbitrary: jsonMutationArb(seeds.length).map((m) => ({ text: mutateJson(seeds[m.seed], m) })),
       run: async (i) => {
@@ -101,7 +130,8 @@ export const evidenceVerify = defineTarget<TextInput>({
           const v = await expectTyped(() => verify(doc, policy, trust, { now: NOW }));
           if (v instanceof Error) continue;
           const hidden = v.reasons.find((r) => r.message.startsWith(SAFETY_NET));
-          if (hidden) throw new FuzzFailure('untyped-error', `verify() caught an unexpected exception: ${hidden.message}`);
+          if (hidden)
+            throw new FuzzFailure('untyped-error', `verify() caught an unexpected exception: ${hidden.message}`);
         }
         await expectTyped(() => acceptanceRecord(doc, { now: NOW }));
       },

@@ -66,8 +66,38 @@ type DerEdit =
   | { readonly op: 'contents'; readonly node: number; readonly edits: readonly Edit[] };
 
 const derEditArb: fc.Arbitrary<DerEdit> = fc.oneof(
-  fc.record({ op: fc.constant('tag' as const), node: fc.nat(), value: fc.oneof(fc.constantFrom(0x00, 0x01, 0x02, 0x03, 0x04, 0x05, 0x06, 0x0c, 0x13, 0x17, 0x18, 0x30, 0x31, 0xa0, 0xa3, 0x1f, 0xff), fc.nat({ max: 255 })) }),
-  fc.record({ op: fc.constant('length' as const), node: fc.nat(), form: fc.nat({ max: 5 }), delta: fc.integer({ min: -3, max: 3 }) }),
+  fc.record({
+    op: fc.constant('tag' as const),
+    node: fc.nat(),
+    value: fc.oneof(
+      fc.constantFrom(
+        0x00,
+        0x01,
+        0x02,
+        0x03,
+        0x04,
+        0x05,
+        0x06,
+        0x0c,
+        0x13,
+        0x17,
+        0x18,
+        0x30,
+        0x31,
+        0xa0,
+        0xa3,
+        0x1f,
+        0xff,
+      ),
+      fc.nat({ max: 255 }),
+    ),
+  }),
+  fc.record({
+    op: fc.constant('length' as const),
+    node: fc.nat(),
+    form: fc.nat({ max: 5 }),
+    delta: fc.integer({ min: -3, max: 3 }),
+  }),
   fc.record({ op: fc.constant('contents' as const), node: fc.nat(), edits: editsArb(2) }),
 );
 
@@ -133,15 +163,21 @@ function seeds(): Seed[] {
     [0x0080, 0x02],
     [0x0400, 0x04],
   ] as const) {
-    const c = createDeviceChain({ asymId, names: { root: 'Fuzz Root', intermediate: 'Fuzz Intermediate', leaf: 'Fuzz Leaf' } });
-    for (const version of [0x11, 0x13, 0x14]) out.push({ version, hashId, asymId, chain: encodeSpdmCertChain(version, hashId, c.certificates) });
+    const c = createDeviceChain({
+      asymId,
+      names: { root: 'Fuzz Root', intermediate: 'Fuzz Intermediate', leaf: 'Fuzz Leaf' },
+    });
+    for (const version of [0x11, 0x13, 0x14])
+      out.push({ version, hashId, asymId, chain: encodeSpdmCertChain(version, hashId, c.certificates) });
   }
   for (const [dir, asymId, hashId] of [
     ['ecp256', 0x0010, 0x01],
     ['ecp384', 0x0080, 0x02],
     ['rsa3072', 0x0008, 0x02],
   ] as const) {
-    const certs = splitDerCertificates(new Uint8Array(readFileSync(join(libspdmVectors(), 'keys', dir, 'bundle_responder.certchain.der'))));
+    const certs = splitDerCertificates(
+      new Uint8Array(readFileSync(join(libspdmVectors(), 'keys', dir, 'bundle_responder.certchain.der'))),
+    );
     out.push({ version: 0x12, hashId, asymId, chain: encodeSpdmCertChain(0x12, hashId, certs) });
   }
   return out;
@@ -150,7 +186,13 @@ function seeds(): Seed[] {
 function runChain(i: ChainInput): void {
   const now = new Date('2026-03-01T00:00:00Z');
   expectTypedSync(() => {
-    const v = validateSpdmChain(i.bytes, { version: i.version, hashId: i.hashId, asymId: i.asymId, role: 'responder', now });
+    const v = validateSpdmChain(i.bytes, {
+      version: i.version,
+      hashId: i.hashId,
+      asymId: i.asymId,
+      role: 'responder',
+      now,
+    });
     const first = v.certificates[0];
     if (first) chainsToRoot(v.certificates, [first], now, { rootHash: v.chain.rootHash, hashId: i.hashId });
     return v;
@@ -170,7 +212,12 @@ export const certChain = defineTarget<ChainInput>({
     const corpus = seeds();
     return {
       arbitrary: fc
-        .tuple(fc.nat({ max: corpus.length - 1 }), fc.array(derEditArb, { minLength: 1, maxLength: 3 }), fc.option(editsArb(2), { nil: undefined }), fc.boolean())
+        .tuple(
+          fc.nat({ max: corpus.length - 1 }),
+          fc.array(derEditArb, { minLength: 1, maxLength: 3 }),
+          fc.option(editsArb(2), { nil: undefined }),
+          fc.boolean(),
+        )
         .map(([k, derEdits, byteEdits, repair]) => {
           const s = corpus[k] as Seed;
           const certStart = 4 + (HASH_SIZE[s.hashId] ?? 32);
@@ -186,7 +233,13 @@ export const certChain = defineTarget<ChainInput>({
   toJson: (i): Json => ({ version: i.version, hashId: i.hashId, asymId: i.asymId, hex: toHex(i.bytes) }),
   fromJson: (j) => {
     const o = j as { version?: unknown; hashId?: unknown; asymId?: unknown; hex?: unknown };
-    if (typeof o.version !== 'number' || typeof o.hashId !== 'number' || typeof o.asymId !== 'number' || typeof o.hex !== 'string') throw new Error('regression input: expected a chain');
+    if (
+      typeof o.version !== 'number' ||
+      typeof o.hashId !== 'number' ||
+      typeof o.asymId !== 'number' ||
+      typeof o.hex !== 'string'
+    )
+      throw new Error('regression input: expected a chain');
     return { version: o.version, hashId: o.hashId, asymId: o.asymId, bytes: fromHex(o.hex) };
   },
 });
