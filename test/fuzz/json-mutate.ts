@@ -92,9 +92,7 @@ export const treeEditArb: fc.Arbitrary<TreeEdit> = fc.record({
   key: fc.constantFrom(...KEYS),
 });
 
-function children(
-  v: Mutable,
-):
+function children(v: Mutable):
   | {
       get: (i: number) => Mutable;
       set: (i: number, x: Mutable) => void;
