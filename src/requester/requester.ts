@@ -22,7 +22,6 @@ import { LIMITS } from '../wire/limits.js';
 import { equalBytes, isSingleBit, toHex } from '../wire/bytes.js';
 import { DEFAULT_VERSIONS, RequestCode, ResponseCode, SUPPORTED_VERSIONS, versionString } from '../spdm/codes.js';
 import { ConnectionTranscript, type SignedTranscript } from '../spdm/connection-transcript.js';
-import { withoutPadding } from '../spdm/trailing.js';
 import { decodeVersion, encodeGetVersion, versionByte } from '../spdm/messages/version.js';
 import {
   CapabilityFlag,
@@ -54,6 +53,7 @@ import {
   decodeMeasurements,
   encodeGetMeasurements,
   MeasurementAttribute,
+  type MeasurementsResponse,
 } from '../spdm/messages/measurements.js';
 import { measurementTypeName, type MeasurementBlock } from '../spdm/messages/measurement-block.js';
 import { validateSpdmChain } from '../x509/chain.js';
@@ -68,7 +68,7 @@ import {
   type SignatureEvidence,
   type SlotEvidence,
 } from '../evidence/evidence.js';
-import { exchange, type ExchangePolicy } from './exchange.js';
+import { exchange, type Decoder, type ExchangePolicy } from './exchange.js';
 import { DEFAULT_BASE_ASYM, DEFAULT_BASE_HASH, ST1_MS, type RequesterOptions } from './options.js';
 
 export interface Connection {
@@ -214,12 +214,20 @@ export class Requester {
     return this.rtt + Math.max(ST1_MS, Math.ceil(ct));
   }
 
-  /** One exchange; `timing` is the response time DSP0274 allows: T1 (no cryptography) or T2 (CT, the device's claim). */
-  private async send(request: Uint8Array, expect: number, timing: 'T1' | 'T2'): Promise<Uint8Array> {
+  /**
+   * One exchange, its response decoded by `decode`; `timing` is the response time DSP0274 allows:
+   * T1 (no cryptography) or T2 (CT, the device's claim).
+   */
+  private async send<T extends { readonly raw: Uint8Array }>(
+    request: Uint8Array,
+    expect: number,
+    timing: 'T1' | 'T2',
+    decode: Decoder<T>,
+  ): Promise<T> {
     const version = this.conn?.version ?? this.pendingVersion;
-    if (timing === 'T1') return exchange(this.policy, { request, expect, version, timeoutMs: this.t1() });
+    if (timing === 'T1') return exchange(this.policy, { request, expect, version, timeoutMs: this.t1() }, decode);
     const reason = this.conn ? { timeoutReason: `CTExponent ${this.conn.capabilities.ctExponent}` } : {};
-    return exchange(this.policy, { request, expect, version, timeoutMs: this.t2(), ...reason });
+    return exchange(this.policy, { request, expect, version, timeoutMs: this.t2(), ...reason }, decode);
   }
 
   private pendingVersion: number | undefined;
@@ -236,13 +244,11 @@ export class Requester {
 
     // GET_VERSION / VERSION (always version 0x10 on the wire).
     const gv = encodeGetVersion();
-    const vrBytes = await exchange(this.policy, {
-      request: gv,
-      expect: ResponseCode.VERSION,
-      version: 0x10,
-      timeoutMs: this.t1(),
-    });
-    const vr = withoutPadding(vrBytes, decodeVersion(vrBytes), 'VERSION');
+    const vr = await exchange(
+      this.policy,
+      { request: gv, expect: ResponseCode.VERSION, version: 0x10, timeoutMs: this.t1() },
+      decodeVersion,
+    );
     const allowed = (this.opts.versions ?? DEFAULT_VERSIONS).filter(
       (v) => SUPPORTED_VERSIONS.includes(v) && v >= (this.opts.minVersion ?? 0x10),
     );
@@ -269,8 +275,7 @@ export class Requester {
       dataTransferSize: dts,
       maxSpdmMsgSize: Math.max(dts, this.opts.maxSpdmMsgSize ?? dts),
     });
-    const capsBytes = await this.send(gc, ResponseCode.CAPABILITIES, 'T1');
-    const caps = withoutPadding(capsBytes, decodeCapabilities(capsBytes), 'CAPABILITIES');
+    const caps = await this.send(gc, ResponseCode.CAPABILITIES, 'T1', decodeCapabilities);
     this.checkCapabilities(caps, version);
     this.transcript.appendVca(gc, caps.raw);
 
@@ -296,8 +301,7 @@ export class Requester {
       extHash: [],
       algStructs: [],
     });
-    const algBytes = await this.send(na, ResponseCode.ALGORITHMS, 'T1');
-    const alg = withoutPadding(algBytes, decodeAlgorithms(algBytes), 'ALGORITHMS');
+    const alg = await this.send(na, ResponseCode.ALGORITHMS, 'T1', decodeAlgorithms);
     this.checkAlgorithms(alg, caps, { baseAsym, baseHash, otherParams });
     this.transcript.appendVca(na, alg.raw);
     this.transcript.setHash(alg.baseHash);
@@ -380,8 +384,9 @@ export class Requester {
     this.transcript.request(RequestCode.GET_DIGESTS);
     const req = encodeGetDigests(c.version);
     const multiKeyConn = c.multiKeyConn;
-    const respBytes = await this.send(req, ResponseCode.DIGESTS, 'T1');
-    const resp = withoutPadding(respBytes, decodeDigests(respBytes, { hashSize: c.hashSize, multiKeyConn }), 'DIGESTS');
+    const resp = await this.send(req, ResponseCode.DIGESTS, 'T1', (b) =>
+      decodeDigests(b, { hashSize: c.hashSize, multiKeyConn }),
+    );
     this.transcript.startB(req, resp.raw);
     this.digests = resp.digests;
     for (const d of resp.digests) {
@@ -423,8 +428,7 @@ export class Requester {
       if (round > maxChain) throw new SpdmError('UNEXPECTED_RESPONSE', 'CERTIFICATE: too many portions');
       const want = Math.min(portionMax, total === undefined ? portionMax : total - offset);
       const req = encodeGetCertificate(c.version, { slot, offset, length: want });
-      const respBytes = await this.send(req, ResponseCode.CERTIFICATE, 'T1');
-      const resp = withoutPadding(respBytes, decodeCertificate(respBytes), 'CERTIFICATE');
+      const resp = await this.send(req, ResponseCode.CERTIFICATE, 'T1', decodeCertificate);
       if (resp.slot !== slot)
         throw new SpdmError('UNEXPECTED_RESPONSE', `CERTIFICATE: answers slot ${resp.slot}, asked ${slot}`);
       if (resp.portion.length > want)
@@ -542,16 +546,13 @@ export class Requester {
       nonce,
       ...(ctx ? { requesterContext: ctx } : {}),
     });
-    const raw = await this.send(req, ResponseCode.CHALLENGE_AUTH, 'T2');
     const measRequested = measurementSummaryHashType !== 0;
-    const resp = withoutPadding(
-      raw,
-      decodeChallengeAuth(raw, {
+    const resp = await this.send(req, ResponseCode.CHALLENGE_AUTH, 'T2', (b) =>
+      decodeChallengeAuth(b, {
         hashSize: c.hashSize,
         signatureSize: c.signatureSize,
         measurementSummaryHashRequested: measRequested,
       }),
-      'CHALLENGE_AUTH',
     );
     if (resp.slot !== slot)
       throw new SpdmError('UNEXPECTED_RESPONSE', `CHALLENGE_AUTH: slot ${resp.slot}, challenged slot ${slot}`);
@@ -652,19 +653,16 @@ export class Requester {
       slot,
       ...(ctx ? { requesterContext: ctx } : {}),
     });
-    let bytes: Uint8Array;
+    let resp: MeasurementsResponse;
     try {
-      bytes = await this.send(req, ResponseCode.MEASUREMENTS, signed ? 'T2' : 'T1');
+      resp = await this.send(req, ResponseCode.MEASUREMENTS, signed ? 'T2' : 'T1', (b) =>
+        decodeMeasurements(b, { signatureRequested: signed, signatureSize: c.signatureSize }),
+      );
     } catch (e) {
       // An ERROR ends the measurement sequence on both sides (and we give up on it after any other failure): message_m starts again.
       this.transcript.endMeasurementRun();
       throw e;
     }
-    const resp = withoutPadding(
-      bytes,
-      decodeMeasurements(bytes, { signatureRequested: signed, signatureSize: c.signatureSize }),
-      'MEASUREMENTS',
-    );
     // The SlotID of a signed response says whose key signed it; it must be the slot we asked for.
     if (signed && c.version >= 0x11 && resp.slot !== slot)
       throw new SpdmError('UNEXPECTED_RESPONSE', `MEASUREMENTS: signed for slot ${resp.slot}, asked for slot ${slot}`, {
