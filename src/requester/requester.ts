@@ -19,8 +19,9 @@ import { spdmVerify } from '../crypto/signature.js';
 import { systemRandom, type RandomSource } from '../crypto/random.js';
 import { SpdmError } from '../wire/errors.js';
 import { LIMITS } from '../wire/limits.js';
-import { equalBytes, isSingleBit, toHex } from '../wire/bytes.js';
+import { equalBytes, toHex } from '../wire/bytes.js';
 import { DEFAULT_VERSIONS, RequestCode, ResponseCode, SUPPORTED_VERSIONS, versionString } from '../spdm/codes.js';
+import { checkResponderCapabilities, checkSelectedAlgorithms } from '../spdm/capability-rules.js';
 import { ConnectionTranscript, type SignedTranscript } from '../spdm/connection-transcript.js';
 import { decodeVersion, encodeGetVersion, versionByte } from '../spdm/messages/version.js';
 import {
@@ -29,7 +30,6 @@ import {
   encodeGetCapabilities,
   flagNames,
   MEAS_CAP_MASK,
-  responderFlagMask,
   type CapabilitiesResponse,
 } from '../spdm/messages/capabilities.js';
 import {
@@ -276,7 +276,7 @@ export class Requester {
       maxSpdmMsgSize: Math.max(dts, this.opts.maxSpdmMsgSize ?? dts),
     });
     const caps = await this.send(gc, ResponseCode.CAPABILITIES, 'T1', decodeCapabilities);
-    this.checkCapabilities(caps, version);
+    checkResponderCapabilities(caps, version);
     this.transcript.appendVca(gc, caps.raw);
 
     // NEGOTIATE_ALGORITHMS / ALGORITHMS.
@@ -302,7 +302,7 @@ export class Requester {
       algStructs: [],
     });
     const alg = await this.send(na, ResponseCode.ALGORITHMS, 'T1', decodeAlgorithms);
-    this.checkAlgorithms(alg, caps, { baseAsym, baseHash, otherParams });
+    checkSelectedAlgorithms(alg, caps, { baseAsym, baseHash, otherParams });
     this.transcript.appendVca(na, alg.raw);
     this.transcript.setHash(alg.baseHash);
     const h = hashInfo(alg.baseHash);
@@ -318,62 +318,6 @@ export class Requester {
       multiKeyConn,
     };
     return this.conn;
-  }
-
-  private checkCapabilities(c: CapabilitiesResponse, version: number): void {
-    const bad = (msg: string): never => {
-      throw new SpdmError('CAPABILITY_MISMATCH', `CAPABILITIES: ${msg}`);
-    };
-    if ((c.flags & ~responderFlagMask(version)) >>> 0 !== 0)
-      bad(`reserved flag bits set (0x${(c.flags >>> 0).toString(16)})`);
-    if ((c.flags & MEAS_CAP_MASK) === MEAS_CAP_MASK) bad('MEAS_CAP has the reserved value 11b');
-    if (version >= 0x11 && c.flags & CapabilityFlag.CERT && c.flags & CapabilityFlag.PUB_KEY_ID)
-      bad('CERT_CAP and PUB_KEY_ID_CAP are mutually exclusive');
-    // A signature needs a key to check it with: a chain (CERT_CAP) or a provisioned key (PUB_KEY_ID_CAP).
-    const signs = (c.flags & CapabilityFlag.CHAL) !== 0 || (c.flags & MEAS_CAP_MASK) === CapabilityFlag.MEAS_SIG;
-    if (signs && !(c.flags & (CapabilityFlag.CERT | (version >= 0x11 ? CapabilityFlag.PUB_KEY_ID : 0))))
-      bad(
-        'CHAL_CAP or signed measurements without CERT_CAP or PUB_KEY_ID_CAP: there is no key to verify a signature with',
-      );
-    if (version >= 0x12 && c.dataTransferSize < 42)
-      bad(`DataTransferSize ${c.dataTransferSize} is below the 42-byte minimum`);
-    if (version >= 0x12 && c.maxSpdmMsgSize < c.dataTransferSize)
-      bad('MaxSPDMmsgSize is smaller than DataTransferSize');
-  }
-
-  private checkAlgorithms(
-    a: AlgorithmsResponse,
-    caps: CapabilitiesResponse,
-    offer: { baseAsym: number; baseHash: number; otherParams: number },
-  ): void {
-    const bad = (msg: string): never => {
-      throw new SpdmError('ALGORITHM_MISMATCH', `ALGORITHMS: ${msg}`);
-    };
-    const needsAsym = (caps.flags & (CapabilityFlag.CHAL | CapabilityFlag.MEAS_SIG | CapabilityFlag.KEY_EX)) !== 0;
-    if (a.baseAsym !== 0 || needsAsym) {
-      if (!isSingleBit(a.baseAsym)) bad(`BaseAsymSel 0x${a.baseAsym.toString(16)} is not exactly one algorithm`);
-      if ((a.baseAsym & offer.baseAsym) === 0) bad(`BaseAsymSel 0x${a.baseAsym.toString(16)} was not offered`);
-    }
-    if (!isSingleBit(a.baseHash)) bad(`BaseHashSel 0x${a.baseHash.toString(16)} is not exactly one algorithm`);
-    if ((a.baseHash & offer.baseHash) === 0) bad(`BaseHashSel 0x${a.baseHash.toString(16)} was not offered`);
-    const measCap = (caps.flags & MEAS_CAP_MASK) !== 0;
-    if (measCap) {
-      if (a.measurementSpec !== MeasurementSpec.DMTF)
-        bad(`MeasurementSpecificationSel 0x${a.measurementSpec.toString(16)} is not DMTF`);
-      if (!isSingleBit(a.measurementHash) || a.measurementHash > MeasurementHashAlgo.SM3_256)
-        bad(`MeasurementHashAlgo 0x${a.measurementHash.toString(16)} is not exactly one algorithm`);
-      const mh = measurementHashToBaseHash(a.measurementHash);
-      if (mh !== undefined && !isHashSupported(mh))
-        bad(`MeasurementHashAlgo 0x${a.measurementHash.toString(16)} cannot be computed here`);
-    } else if (a.measurementHash !== 0 || a.measurementSpec !== 0) {
-      bad('measurement algorithms selected by a responder without MEAS_CAP');
-    }
-    const fmt = a.otherParams & 0x0f;
-    if (fmt !== 0 && (!isSingleBit(fmt) || (fmt & offer.otherParams) === 0))
-      bad(`opaque data format 0x${fmt.toString(16)} was not offered`);
-    for (const s of a.algStructs) {
-      if (s.supported !== 0) bad(`AlgStruct type ${s.type} selected although none was offered`);
-    }
   }
 
   /** GET_DIGESTS: the digest of the chain in every provisioned slot. */
