@@ -10,8 +10,6 @@ import {
   hashInfo,
   isAsymSupported,
   isHashSupported,
-  describeBits,
-  MeasurementHashAlgo,
   measurementHashToBaseHash,
 } from '../crypto/algorithms.js';
 import { digest } from '../crypto/hash.js';
@@ -28,7 +26,6 @@ import {
   CapabilityFlag,
   decodeCapabilities,
   encodeGetCapabilities,
-  flagNames,
   MEAS_CAP_MASK,
   type CapabilitiesResponse,
 } from '../spdm/messages/capabilities.js';
@@ -61,13 +58,8 @@ import { sharedCertificateCache } from '../x509/cache.js';
 import type { ParsedCertificate } from '../x509/certificate.js';
 import { systemClock, type Clock } from '../transport/clock.js';
 import type { Transport } from '../transport/transport.js';
-import {
-  EVIDENCE_FORMAT,
-  type Evidence,
-  type MeasurementEvidence,
-  type SignatureEvidence,
-  type SlotEvidence,
-} from '../evidence/evidence.js';
+import type { Evidence, MeasurementEvidence, SignatureEvidence } from '../evidence/evidence.js';
+import { buildEvidence } from '../evidence/build.js';
 import { exchange, type Decoder, type ExchangePolicy } from './exchange.js';
 import { DEFAULT_BASE_ASYM, DEFAULT_BASE_HASH, ST1_MS, type RequesterOptions } from './options.js';
 
@@ -808,58 +800,15 @@ export class Requester {
 
   /** Everything gathered so far, as serialisable Evidence. */
   evidence(): Evidence {
-    const c = this.connection;
-    const slots: SlotEvidence[] = [];
-    for (const [slot, st] of [...this.slots.entries()].sort((x, y) => x[0] - y[0])) {
-      if (!st.digest) continue;
-      slots.push({
-        slot,
-        digest: toHex(st.digest),
-        certChain: st.chain ? toHex(st.chain) : '',
-        certModel: st.certModel,
-        certificates: (st.certificates ?? []).map((p) => ({
-          subject: p.subject,
-          issuer: p.issuer,
-          serialNumber: p.serialNumber,
-          notBefore: p.notBefore.toISOString(),
-          notAfter: p.notAfter.toISOString(),
-          fingerprintSha256: p.fingerprintSha256,
-        })),
-        chainProblems: st.problems,
-      });
-    }
-    const mh = c.algorithms.measurementHash;
-    return {
-      format: EVIDENCE_FORMAT,
-      collectedAt: new Date(this.clock.now()).toISOString(),
+    return buildEvidence({
+      connection: this.connection,
+      slots: this.slots,
+      signatures: this.signatures,
+      measurements: this.measurements.values(),
+      collectedAtMs: this.clock.now(),
       ...(this.opts.deviceName ? { device: this.opts.deviceName } : {}),
       ...(this.opts.pci ? { pci: this.opts.pci } : {}),
-      version: versionString(c.version),
-      versionByte: c.version,
-      capabilities: {
-        flags: c.capabilities.flags >>> 0,
-        flagNames: flagNames(c.capabilities.flags),
-        ctExponent: c.capabilities.ctExponent,
-        dataTransferSize: c.capabilities.dataTransferSize,
-        maxSpdmMsgSize: c.capabilities.maxSpdmMsgSize,
-      },
-      algorithms: {
-        baseAsym: c.asymId,
-        baseAsymName: asymInfo(c.asymId)?.name ?? 'none',
-        baseHash: c.hashId,
-        baseHashName: hashInfo(c.hashId)?.name ?? 'none',
-        measurementHash: mh,
-        measurementHashName:
-          mh === MeasurementHashAlgo.RAW_BIT_STREAM
-            ? 'raw bit stream'
-            : (describeBits(mh, (id) => hashInfo(id >>> 1))[0] ?? 'none'),
-        measurementSpec: c.algorithms.measurementSpec,
-        otherParams: c.algorithms.otherParams,
-      },
-      slots,
-      signatures: [...this.signatures],
-      measurements: [...this.measurements.values()].sort((x, y) => x.index - y.index),
-    };
+    });
   }
 
   /** Digests from the last GET_DIGESTS. */
