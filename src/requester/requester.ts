@@ -27,16 +27,14 @@ import {
   decodeCapabilities,
   encodeGetCapabilities,
   MEAS_CAP_MASK,
-  type CapabilitiesResponse,
 } from '../spdm/messages/capabilities.js';
 import {
   decodeAlgorithms,
   encodeNegotiateAlgorithms,
   MeasurementSpec,
   OtherParams,
-  type AlgorithmsResponse,
 } from '../spdm/messages/algorithms.js';
-import { decodeDigests, encodeGetDigests, type SlotDigest } from '../spdm/messages/digests.js';
+import type { SlotDigest } from '../spdm/messages/digests.js';
 import { decodeCertificate, encodeGetCertificate } from '../spdm/messages/certificate.js';
 import {
   decodeChallengeAuth,
@@ -61,23 +59,11 @@ import type { Transport } from '../transport/transport.js';
 import type { Evidence, MeasurementEvidence, SignatureEvidence } from '../evidence/evidence.js';
 import { buildEvidence } from '../evidence/build.js';
 import { exchange, type Decoder, type ExchangePolicy } from './exchange.js';
+import type { Connection, RequestContext } from './connection.js';
+import { getDigests } from './get-digests.js';
 import { DEFAULT_BASE_ASYM, DEFAULT_BASE_HASH, ST1_MS, type RequesterOptions } from './options.js';
 
-export interface Connection {
-  readonly version: number;
-  readonly capabilities: CapabilitiesResponse;
-  readonly algorithms: AlgorithmsResponse;
-  readonly hashId: number;
-  readonly asymId: number;
-  readonly hashSize: number;
-  readonly signatureSize: number;
-  /**
-   * 1.3+ multi-key connection for the responder: its DIGESTS carry KeyPairID/CertificateInfo/
-   * KeyUsageMask and CERTIFICATE reports the CertModel. In effect exactly when we set
-   * OtherParamsSupport bit 4, which we do only for a responder that supports nothing else.
-   */
-  readonly multiKeyConn: boolean;
-}
+export type { Connection } from './connection.js';
 
 /** Chain problems that mean the device sent something structurally broken, not merely untrusted. */
 const FATAL_CHAIN_PROBLEMS = new Set([
@@ -222,6 +208,15 @@ export class Requester {
     return exchange(this.policy, { request, expect, version, timeoutMs: this.t2(), ...reason }, decode);
   }
 
+  /** What a request module needs of this requester: the connection, its transcripts, a round trip. */
+  private requestContext(): RequestContext {
+    return {
+      connection: this.connection,
+      transcript: this.transcript,
+      send: (request, expect, timing, decode) => this.send(request, expect, timing, decode),
+    };
+  }
+
   private pendingVersion: number | undefined;
 
   /** Version, capabilities and algorithms negotiation. */
@@ -314,22 +309,13 @@ export class Requester {
 
   /** GET_DIGESTS: the digest of the chain in every provisioned slot. */
   async getDigests(): Promise<readonly SlotDigest[]> {
-    const c = this.connection;
-    if ((c.capabilities.flags & CapabilityFlag.CERT) === 0)
-      throw new SpdmError('UNSUPPORTED', 'device does not support certificates (CERT_CAP)');
-    this.transcript.request(RequestCode.GET_DIGESTS);
-    const req = encodeGetDigests(c.version);
-    const multiKeyConn = c.multiKeyConn;
-    const resp = await this.send(req, ResponseCode.DIGESTS, 'T1', (b) =>
-      decodeDigests(b, { hashSize: c.hashSize, multiKeyConn }),
-    );
-    this.transcript.startB(req, resp.raw);
-    this.digests = resp.digests;
-    for (const d of resp.digests) {
+    const digests = await getDigests(this.requestContext());
+    this.digests = digests;
+    for (const d of digests) {
       const st = this.slotState(d.slot);
       st.digest = d.digest;
     }
-    return resp.digests;
+    return digests;
   }
 
   private slotState(slot: number): SlotState {
