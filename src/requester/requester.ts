@@ -35,7 +35,6 @@ import {
   OtherParams,
 } from '../spdm/messages/algorithms.js';
 import type { SlotDigest } from '../spdm/messages/digests.js';
-import { decodeCertificate, encodeGetCertificate } from '../spdm/messages/certificate.js';
 import {
   decodeChallengeAuth,
   encodeChallenge,
@@ -60,6 +59,7 @@ import type { Evidence, MeasurementEvidence, SignatureEvidence } from '../eviden
 import { buildEvidence } from '../evidence/build.js';
 import { exchange, type Decoder, type ExchangePolicy } from './exchange.js';
 import type { Connection, RequestContext } from './connection.js';
+import { getCertificate } from './get-certificate.js';
 import { getDigests } from './get-digests.js';
 import { DEFAULT_BASE_ASYM, DEFAULT_BASE_HASH, ST1_MS, type RequesterOptions } from './options.js';
 
@@ -333,7 +333,6 @@ export class Requester {
     if (slot < 0 || slot > 7) throw new SpdmError('SLOT_INVALID', `slot ${slot} out of range 0-7`);
     const st = this.slotState(slot);
     if (!st.digest) throw new SpdmError('SLOT_INVALID', `slot ${slot} is not provisioned (DIGESTS)`);
-    this.transcript.request(RequestCode.GET_CERTIFICATE);
     const ourLimit =
       c.version >= 0x12
         ? Math.min(
@@ -342,47 +341,7 @@ export class Requester {
           )
         : this.transport.maxMessageSize;
     const portionMax = Math.min(0xffff, ourLimit - 8);
-    const parts: Uint8Array[] = [];
-    let offset = 0;
-    let total: number | undefined;
-    const maxChain = LIMITS.certChainBytes;
-    for (let round = 0; ; round++) {
-      if (round > maxChain) throw new SpdmError('UNEXPECTED_RESPONSE', 'CERTIFICATE: too many portions');
-      const want = Math.min(portionMax, total === undefined ? portionMax : total - offset);
-      const req = encodeGetCertificate(c.version, { slot, offset, length: want });
-      const resp = await this.send(req, ResponseCode.CERTIFICATE, 'T1', decodeCertificate);
-      if (resp.slot !== slot)
-        throw new SpdmError('UNEXPECTED_RESPONSE', `CERTIFICATE: answers slot ${resp.slot}, asked ${slot}`);
-      if (resp.portion.length > want)
-        throw new SpdmError(
-          'UNEXPECTED_RESPONSE',
-          `CERTIFICATE: PortionLength ${resp.portion.length} exceeds the ${want} requested`,
-        );
-      const claimed = offset + resp.portion.length + resp.remainderLength;
-      if (total === undefined) {
-        if (claimed > maxChain)
-          throw new SpdmError('CERT_CHAIN_INVALID', `CERTIFICATE: chain of ${claimed} bytes exceeds ${maxChain}`);
-        total = claimed;
-      } else if (claimed !== total) {
-        throw new SpdmError(
-          'UNEXPECTED_RESPONSE',
-          `CERTIFICATE: chain length changed from ${total} to ${claimed} mid-transfer`,
-        );
-      }
-      if (resp.portion.length === 0 && resp.remainderLength !== 0)
-        throw new SpdmError('UNEXPECTED_RESPONSE', 'CERTIFICATE: empty portion with data remaining');
-      this.transcript.appendB(req, resp.raw);
-      parts.push(resp.portion);
-      offset += resp.portion.length;
-      st.certModel = resp.certModel;
-      if (resp.remainderLength === 0) break;
-    }
-    const chain = new Uint8Array(offset);
-    let o = 0;
-    for (const p of parts) {
-      chain.set(p, o);
-      o += p.length;
-    }
+    const chain = await getCertificate(this.requestContext(), slot, portionMax, st);
     const d = digest(c.hashId, chain);
     if (!equalBytes(d, st.digest)) {
       throw new SpdmError(
