@@ -11,6 +11,7 @@
 import { SpdmError } from '../wire/errors.js';
 import { timerMs } from '../wire/limits.js';
 import { peekHeader } from '../spdm/header.js';
+import { withoutPadding } from '../spdm/trailing.js';
 import { codeName, ResponseCode } from '../spdm/codes.js';
 import { decodeError, encodeRespondIfReady, ErrorCode, errorCodeName } from '../spdm/messages/error.js';
 import type { Transport } from '../transport/transport.js';
@@ -146,7 +147,24 @@ async function pause(p: ExchangePolicy, d: Deadlines, ms: number, why: string): 
   await p.clock.sleep(ms);
 }
 
-export async function exchange(p: ExchangePolicy, x: ExchangeRequest): Promise<Uint8Array> {
+/** Reads the expected response out of its bytes; `raw` is the prefix of them the message covers. */
+export type Decoder<T extends { readonly raw: Uint8Array }> = (bytes: Uint8Array) => T;
+
+/**
+ * {@link exchangeBytes}, then the response decoded; bytes after the message may only be
+ * transport padding (named by the expected response code in the error).
+ */
+export async function exchange<T extends { readonly raw: Uint8Array }>(
+  p: ExchangePolicy,
+  x: ExchangeRequest,
+  decode: Decoder<T>,
+): Promise<T> {
+  const bytes = await exchangeBytes(p, x);
+  return withoutPadding(bytes, decode(bytes), codeName(x.expect));
+}
+
+/** The round trip alone: the response's bytes, once it is the one expected. */
+async function exchangeBytes(p: ExchangePolicy, x: ExchangeRequest): Promise<Uint8Array> {
   const reqCode = x.request[1] ?? 0;
   const reqName = codeName(reqCode);
   const d = new Deadlines(p, reqName);

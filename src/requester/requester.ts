@@ -10,8 +10,6 @@ import {
   hashInfo,
   isAsymSupported,
   isHashSupported,
-  describeBits,
-  MeasurementHashAlgo,
   measurementHashToBaseHash,
 } from '../crypto/algorithms.js';
 import { digest } from '../crypto/hash.js';
@@ -19,29 +17,24 @@ import { spdmVerify } from '../crypto/signature.js';
 import { systemRandom, type RandomSource } from '../crypto/random.js';
 import { SpdmError } from '../wire/errors.js';
 import { LIMITS } from '../wire/limits.js';
-import { equalBytes, isSingleBit, toHex } from '../wire/bytes.js';
+import { equalBytes, toHex } from '../wire/bytes.js';
 import { DEFAULT_VERSIONS, RequestCode, ResponseCode, SUPPORTED_VERSIONS, versionString } from '../spdm/codes.js';
+import { checkResponderCapabilities, checkSelectedAlgorithms } from '../spdm/capability-rules.js';
 import { ConnectionTranscript, type SignedTranscript } from '../spdm/connection-transcript.js';
-import { withoutPadding } from '../spdm/trailing.js';
 import { decodeVersion, encodeGetVersion, versionByte } from '../spdm/messages/version.js';
 import {
   CapabilityFlag,
   decodeCapabilities,
   encodeGetCapabilities,
-  flagNames,
   MEAS_CAP_MASK,
-  responderFlagMask,
-  type CapabilitiesResponse,
 } from '../spdm/messages/capabilities.js';
 import {
   decodeAlgorithms,
   encodeNegotiateAlgorithms,
   MeasurementSpec,
   OtherParams,
-  type AlgorithmsResponse,
 } from '../spdm/messages/algorithms.js';
-import { decodeDigests, encodeGetDigests, type SlotDigest } from '../spdm/messages/digests.js';
-import { decodeCertificate, encodeGetCertificate } from '../spdm/messages/certificate.js';
+import type { SlotDigest } from '../spdm/messages/digests.js';
 import {
   decodeChallengeAuth,
   encodeChallenge,
@@ -54,6 +47,7 @@ import {
   decodeMeasurements,
   encodeGetMeasurements,
   MeasurementAttribute,
+  type MeasurementsResponse,
 } from '../spdm/messages/measurements.js';
 import { measurementTypeName, type MeasurementBlock } from '../spdm/messages/measurement-block.js';
 import { validateSpdmChain } from '../x509/chain.js';
@@ -61,31 +55,15 @@ import { sharedCertificateCache } from '../x509/cache.js';
 import type { ParsedCertificate } from '../x509/certificate.js';
 import { systemClock, type Clock } from '../transport/clock.js';
 import type { Transport } from '../transport/transport.js';
-import {
-  EVIDENCE_FORMAT,
-  type Evidence,
-  type MeasurementEvidence,
-  type SignatureEvidence,
-  type SlotEvidence,
-} from '../evidence/evidence.js';
-import { exchange, type ExchangePolicy } from './exchange.js';
+import type { Evidence, MeasurementEvidence, SignatureEvidence } from '../evidence/evidence.js';
+import { buildEvidence } from '../evidence/build.js';
+import { exchange, type Decoder, type ExchangePolicy } from './exchange.js';
+import type { Connection, RequestContext } from './connection.js';
+import { getCertificate } from './get-certificate.js';
+import { getDigests } from './get-digests.js';
 import { DEFAULT_BASE_ASYM, DEFAULT_BASE_HASH, ST1_MS, type RequesterOptions } from './options.js';
 
-export interface Connection {
-  readonly version: number;
-  readonly capabilities: CapabilitiesResponse;
-  readonly algorithms: AlgorithmsResponse;
-  readonly hashId: number;
-  readonly asymId: number;
-  readonly hashSize: number;
-  readonly signatureSize: number;
-  /**
-   * 1.3+ multi-key connection for the responder: its DIGESTS carry KeyPairID/CertificateInfo/
-   * KeyUsageMask and CERTIFICATE reports the CertModel. In effect exactly when we set
-   * OtherParamsSupport bit 4, which we do only for a responder that supports nothing else.
-   */
-  readonly multiKeyConn: boolean;
-}
+export type { Connection } from './connection.js';
 
 /** Chain problems that mean the device sent something structurally broken, not merely untrusted. */
 const FATAL_CHAIN_PROBLEMS = new Set([
@@ -214,12 +192,29 @@ export class Requester {
     return this.rtt + Math.max(ST1_MS, Math.ceil(ct));
   }
 
-  /** One exchange; `timing` is the response time DSP0274 allows: T1 (no cryptography) or T2 (CT, the device's claim). */
-  private async send(request: Uint8Array, expect: number, timing: 'T1' | 'T2'): Promise<Uint8Array> {
+  /**
+   * One exchange, its response decoded by `decode`; `timing` is the response time DSP0274 allows:
+   * T1 (no cryptography) or T2 (CT, the device's claim).
+   */
+  private async send<T extends { readonly raw: Uint8Array }>(
+    request: Uint8Array,
+    expect: number,
+    timing: 'T1' | 'T2',
+    decode: Decoder<T>,
+  ): Promise<T> {
     const version = this.conn?.version ?? this.pendingVersion;
-    if (timing === 'T1') return exchange(this.policy, { request, expect, version, timeoutMs: this.t1() });
+    if (timing === 'T1') return exchange(this.policy, { request, expect, version, timeoutMs: this.t1() }, decode);
     const reason = this.conn ? { timeoutReason: `CTExponent ${this.conn.capabilities.ctExponent}` } : {};
-    return exchange(this.policy, { request, expect, version, timeoutMs: this.t2(), ...reason });
+    return exchange(this.policy, { request, expect, version, timeoutMs: this.t2(), ...reason }, decode);
+  }
+
+  /** What a request module needs of this requester: the connection, its transcripts, a round trip. */
+  private requestContext(): RequestContext {
+    return {
+      connection: this.connection,
+      transcript: this.transcript,
+      send: (request, expect, timing, decode) => this.send(request, expect, timing, decode),
+    };
   }
 
   private pendingVersion: number | undefined;
@@ -236,13 +231,11 @@ export class Requester {
 
     // GET_VERSION / VERSION (always version 0x10 on the wire).
     const gv = encodeGetVersion();
-    const vrBytes = await exchange(this.policy, {
-      request: gv,
-      expect: ResponseCode.VERSION,
-      version: 0x10,
-      timeoutMs: this.t1(),
-    });
-    const vr = withoutPadding(vrBytes, decodeVersion(vrBytes), 'VERSION');
+    const vr = await exchange(
+      this.policy,
+      { request: gv, expect: ResponseCode.VERSION, version: 0x10, timeoutMs: this.t1() },
+      decodeVersion,
+    );
     const allowed = (this.opts.versions ?? DEFAULT_VERSIONS).filter(
       (v) => SUPPORTED_VERSIONS.includes(v) && v >= (this.opts.minVersion ?? 0x10),
     );
@@ -269,9 +262,8 @@ export class Requester {
       dataTransferSize: dts,
       maxSpdmMsgSize: Math.max(dts, this.opts.maxSpdmMsgSize ?? dts),
     });
-    const capsBytes = await this.send(gc, ResponseCode.CAPABILITIES, 'T1');
-    const caps = withoutPadding(capsBytes, decodeCapabilities(capsBytes), 'CAPABILITIES');
-    this.checkCapabilities(caps, version);
+    const caps = await this.send(gc, ResponseCode.CAPABILITIES, 'T1', decodeCapabilities);
+    checkResponderCapabilities(caps, version);
     this.transcript.appendVca(gc, caps.raw);
 
     // NEGOTIATE_ALGORITHMS / ALGORITHMS.
@@ -296,9 +288,8 @@ export class Requester {
       extHash: [],
       algStructs: [],
     });
-    const algBytes = await this.send(na, ResponseCode.ALGORITHMS, 'T1');
-    const alg = withoutPadding(algBytes, decodeAlgorithms(algBytes), 'ALGORITHMS');
-    this.checkAlgorithms(alg, caps, { baseAsym, baseHash, otherParams });
+    const alg = await this.send(na, ResponseCode.ALGORITHMS, 'T1', decodeAlgorithms);
+    checkSelectedAlgorithms(alg, caps, { baseAsym, baseHash, otherParams });
     this.transcript.appendVca(na, alg.raw);
     this.transcript.setHash(alg.baseHash);
     const h = hashInfo(alg.baseHash);
@@ -316,79 +307,15 @@ export class Requester {
     return this.conn;
   }
 
-  private checkCapabilities(c: CapabilitiesResponse, version: number): void {
-    const bad = (msg: string): never => {
-      throw new SpdmError('CAPABILITY_MISMATCH', `CAPABILITIES: ${msg}`);
-    };
-    if ((c.flags & ~responderFlagMask(version)) >>> 0 !== 0)
-      bad(`reserved flag bits set (0x${(c.flags >>> 0).toString(16)})`);
-    if ((c.flags & MEAS_CAP_MASK) === MEAS_CAP_MASK) bad('MEAS_CAP has the reserved value 11b');
-    if (version >= 0x11 && c.flags & CapabilityFlag.CERT && c.flags & CapabilityFlag.PUB_KEY_ID)
-      bad('CERT_CAP and PUB_KEY_ID_CAP are mutually exclusive');
-    // A signature needs a key to check it with: a chain (CERT_CAP) or a provisioned key (PUB_KEY_ID_CAP).
-    const signs = (c.flags & CapabilityFlag.CHAL) !== 0 || (c.flags & MEAS_CAP_MASK) === CapabilityFlag.MEAS_SIG;
-    if (signs && !(c.flags & (CapabilityFlag.CERT | (version >= 0x11 ? CapabilityFlag.PUB_KEY_ID : 0))))
-      bad(
-        'CHAL_CAP or signed measurements without CERT_CAP or PUB_KEY_ID_CAP: there is no key to verify a signature with',
-      );
-    if (version >= 0x12 && c.dataTransferSize < 42)
-      bad(`DataTransferSize ${c.dataTransferSize} is below the 42-byte minimum`);
-    if (version >= 0x12 && c.maxSpdmMsgSize < c.dataTransferSize)
-      bad('MaxSPDMmsgSize is smaller than DataTransferSize');
-  }
-
-  private checkAlgorithms(
-    a: AlgorithmsResponse,
-    caps: CapabilitiesResponse,
-    offer: { baseAsym: number; baseHash: number; otherParams: number },
-  ): void {
-    const bad = (msg: string): never => {
-      throw new SpdmError('ALGORITHM_MISMATCH', `ALGORITHMS: ${msg}`);
-    };
-    const needsAsym = (caps.flags & (CapabilityFlag.CHAL | CapabilityFlag.MEAS_SIG | CapabilityFlag.KEY_EX)) !== 0;
-    if (a.baseAsym !== 0 || needsAsym) {
-      if (!isSingleBit(a.baseAsym)) bad(`BaseAsymSel 0x${a.baseAsym.toString(16)} is not exactly one algorithm`);
-      if ((a.baseAsym & offer.baseAsym) === 0) bad(`BaseAsymSel 0x${a.baseAsym.toString(16)} was not offered`);
-    }
-    if (!isSingleBit(a.baseHash)) bad(`BaseHashSel 0x${a.baseHash.toString(16)} is not exactly one algorithm`);
-    if ((a.baseHash & offer.baseHash) === 0) bad(`BaseHashSel 0x${a.baseHash.toString(16)} was not offered`);
-    const measCap = (caps.flags & MEAS_CAP_MASK) !== 0;
-    if (measCap) {
-      if (a.measurementSpec !== MeasurementSpec.DMTF)
-        bad(`MeasurementSpecificationSel 0x${a.measurementSpec.toString(16)} is not DMTF`);
-      if (!isSingleBit(a.measurementHash) || a.measurementHash > MeasurementHashAlgo.SM3_256)
-        bad(`MeasurementHashAlgo 0x${a.measurementHash.toString(16)} is not exactly one algorithm`);
-      const mh = measurementHashToBaseHash(a.measurementHash);
-      if (mh !== undefined && !isHashSupported(mh))
-        bad(`MeasurementHashAlgo 0x${a.measurementHash.toString(16)} cannot be computed here`);
-    } else if (a.measurementHash !== 0 || a.measurementSpec !== 0) {
-      bad('measurement algorithms selected by a responder without MEAS_CAP');
-    }
-    const fmt = a.otherParams & 0x0f;
-    if (fmt !== 0 && (!isSingleBit(fmt) || (fmt & offer.otherParams) === 0))
-      bad(`opaque data format 0x${fmt.toString(16)} was not offered`);
-    for (const s of a.algStructs) {
-      if (s.supported !== 0) bad(`AlgStruct type ${s.type} selected although none was offered`);
-    }
-  }
-
   /** GET_DIGESTS: the digest of the chain in every provisioned slot. */
   async getDigests(): Promise<readonly SlotDigest[]> {
-    const c = this.connection;
-    if ((c.capabilities.flags & CapabilityFlag.CERT) === 0)
-      throw new SpdmError('UNSUPPORTED', 'device does not support certificates (CERT_CAP)');
-    this.transcript.request(RequestCode.GET_DIGESTS);
-    const req = encodeGetDigests(c.version);
-    const multiKeyConn = c.multiKeyConn;
-    const respBytes = await this.send(req, ResponseCode.DIGESTS, 'T1');
-    const resp = withoutPadding(respBytes, decodeDigests(respBytes, { hashSize: c.hashSize, multiKeyConn }), 'DIGESTS');
-    this.transcript.startB(req, resp.raw);
-    this.digests = resp.digests;
-    for (const d of resp.digests) {
+    const digests = await getDigests(this.requestContext());
+    this.digests = digests;
+    for (const d of digests) {
       const st = this.slotState(d.slot);
       st.digest = d.digest;
     }
-    return resp.digests;
+    return digests;
   }
 
   private slotState(slot: number): SlotState {
@@ -406,7 +333,6 @@ export class Requester {
     if (slot < 0 || slot > 7) throw new SpdmError('SLOT_INVALID', `slot ${slot} out of range 0-7`);
     const st = this.slotState(slot);
     if (!st.digest) throw new SpdmError('SLOT_INVALID', `slot ${slot} is not provisioned (DIGESTS)`);
-    this.transcript.request(RequestCode.GET_CERTIFICATE);
     const ourLimit =
       c.version >= 0x12
         ? Math.min(
@@ -415,48 +341,7 @@ export class Requester {
           )
         : this.transport.maxMessageSize;
     const portionMax = Math.min(0xffff, ourLimit - 8);
-    const parts: Uint8Array[] = [];
-    let offset = 0;
-    let total: number | undefined;
-    const maxChain = LIMITS.certChainBytes;
-    for (let round = 0; ; round++) {
-      if (round > maxChain) throw new SpdmError('UNEXPECTED_RESPONSE', 'CERTIFICATE: too many portions');
-      const want = Math.min(portionMax, total === undefined ? portionMax : total - offset);
-      const req = encodeGetCertificate(c.version, { slot, offset, length: want });
-      const respBytes = await this.send(req, ResponseCode.CERTIFICATE, 'T1');
-      const resp = withoutPadding(respBytes, decodeCertificate(respBytes), 'CERTIFICATE');
-      if (resp.slot !== slot)
-        throw new SpdmError('UNEXPECTED_RESPONSE', `CERTIFICATE: answers slot ${resp.slot}, asked ${slot}`);
-      if (resp.portion.length > want)
-        throw new SpdmError(
-          'UNEXPECTED_RESPONSE',
-          `CERTIFICATE: PortionLength ${resp.portion.length} exceeds the ${want} requested`,
-        );
-      const claimed = offset + resp.portion.length + resp.remainderLength;
-      if (total === undefined) {
-        if (claimed > maxChain)
-          throw new SpdmError('CERT_CHAIN_INVALID', `CERTIFICATE: chain of ${claimed} bytes exceeds ${maxChain}`);
-        total = claimed;
-      } else if (claimed !== total) {
-        throw new SpdmError(
-          'UNEXPECTED_RESPONSE',
-          `CERTIFICATE: chain length changed from ${total} to ${claimed} mid-transfer`,
-        );
-      }
-      if (resp.portion.length === 0 && resp.remainderLength !== 0)
-        throw new SpdmError('UNEXPECTED_RESPONSE', 'CERTIFICATE: empty portion with data remaining');
-      this.transcript.appendB(req, resp.raw);
-      parts.push(resp.portion);
-      offset += resp.portion.length;
-      st.certModel = resp.certModel;
-      if (resp.remainderLength === 0) break;
-    }
-    const chain = new Uint8Array(offset);
-    let o = 0;
-    for (const p of parts) {
-      chain.set(p, o);
-      o += p.length;
-    }
+    const chain = await getCertificate(this.requestContext(), slot, portionMax, st);
     const d = digest(c.hashId, chain);
     if (!equalBytes(d, st.digest)) {
       throw new SpdmError(
@@ -542,16 +427,13 @@ export class Requester {
       nonce,
       ...(ctx ? { requesterContext: ctx } : {}),
     });
-    const raw = await this.send(req, ResponseCode.CHALLENGE_AUTH, 'T2');
     const measRequested = measurementSummaryHashType !== 0;
-    const resp = withoutPadding(
-      raw,
-      decodeChallengeAuth(raw, {
+    const resp = await this.send(req, ResponseCode.CHALLENGE_AUTH, 'T2', (b) =>
+      decodeChallengeAuth(b, {
         hashSize: c.hashSize,
         signatureSize: c.signatureSize,
         measurementSummaryHashRequested: measRequested,
       }),
-      'CHALLENGE_AUTH',
     );
     if (resp.slot !== slot)
       throw new SpdmError('UNEXPECTED_RESPONSE', `CHALLENGE_AUTH: slot ${resp.slot}, challenged slot ${slot}`);
@@ -652,19 +534,16 @@ export class Requester {
       slot,
       ...(ctx ? { requesterContext: ctx } : {}),
     });
-    let bytes: Uint8Array;
+    let resp: MeasurementsResponse;
     try {
-      bytes = await this.send(req, ResponseCode.MEASUREMENTS, signed ? 'T2' : 'T1');
+      resp = await this.send(req, ResponseCode.MEASUREMENTS, signed ? 'T2' : 'T1', (b) =>
+        decodeMeasurements(b, { signatureRequested: signed, signatureSize: c.signatureSize }),
+      );
     } catch (e) {
       // An ERROR ends the measurement sequence on both sides (and we give up on it after any other failure): message_m starts again.
       this.transcript.endMeasurementRun();
       throw e;
     }
-    const resp = withoutPadding(
-      bytes,
-      decodeMeasurements(bytes, { signatureRequested: signed, signatureSize: c.signatureSize }),
-      'MEASUREMENTS',
-    );
     // The SlotID of a signed response says whose key signed it; it must be the slot we asked for.
     if (signed && c.version >= 0x11 && resp.slot !== slot)
       throw new SpdmError('UNEXPECTED_RESPONSE', `MEASUREMENTS: signed for slot ${resp.slot}, asked for slot ${slot}`, {
@@ -866,58 +745,15 @@ export class Requester {
 
   /** Everything gathered so far, as serialisable Evidence. */
   evidence(): Evidence {
-    const c = this.connection;
-    const slots: SlotEvidence[] = [];
-    for (const [slot, st] of [...this.slots.entries()].sort((x, y) => x[0] - y[0])) {
-      if (!st.digest) continue;
-      slots.push({
-        slot,
-        digest: toHex(st.digest),
-        certChain: st.chain ? toHex(st.chain) : '',
-        certModel: st.certModel,
-        certificates: (st.certificates ?? []).map((p) => ({
-          subject: p.subject,
-          issuer: p.issuer,
-          serialNumber: p.serialNumber,
-          notBefore: p.notBefore.toISOString(),
-          notAfter: p.notAfter.toISOString(),
-          fingerprintSha256: p.fingerprintSha256,
-        })),
-        chainProblems: st.problems,
-      });
-    }
-    const mh = c.algorithms.measurementHash;
-    return {
-      format: EVIDENCE_FORMAT,
-      collectedAt: new Date(this.clock.now()).toISOString(),
+    return buildEvidence({
+      connection: this.connection,
+      slots: this.slots,
+      signatures: this.signatures,
+      measurements: this.measurements.values(),
+      collectedAtMs: this.clock.now(),
       ...(this.opts.deviceName ? { device: this.opts.deviceName } : {}),
       ...(this.opts.pci ? { pci: this.opts.pci } : {}),
-      version: versionString(c.version),
-      versionByte: c.version,
-      capabilities: {
-        flags: c.capabilities.flags >>> 0,
-        flagNames: flagNames(c.capabilities.flags),
-        ctExponent: c.capabilities.ctExponent,
-        dataTransferSize: c.capabilities.dataTransferSize,
-        maxSpdmMsgSize: c.capabilities.maxSpdmMsgSize,
-      },
-      algorithms: {
-        baseAsym: c.asymId,
-        baseAsymName: asymInfo(c.asymId)?.name ?? 'none',
-        baseHash: c.hashId,
-        baseHashName: hashInfo(c.hashId)?.name ?? 'none',
-        measurementHash: mh,
-        measurementHashName:
-          mh === MeasurementHashAlgo.RAW_BIT_STREAM
-            ? 'raw bit stream'
-            : (describeBits(mh, (id) => hashInfo(id >>> 1))[0] ?? 'none'),
-        measurementSpec: c.algorithms.measurementSpec,
-        otherParams: c.algorithms.otherParams,
-      },
-      slots,
-      signatures: [...this.signatures],
-      measurements: [...this.measurements.values()].sort((x, y) => x.index - y.index),
-    };
+    });
   }
 
   /** Digests from the last GET_DIGESTS. */

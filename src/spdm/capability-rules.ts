@@ -1,12 +1,26 @@
 /**
+ * What DSP0274 allows in the negotiation: capability combinations a requester may not ask for,
+ * and what a responder's CAPABILITIES and ALGORITHMS may not say. Pure rules over decoded
+ * messages, applied by the responder (to requests) and the requester (to responses).
+ */
+import { SpdmError } from '../wire/errors.js';
+import { isSingleBit } from '../wire/bytes.js';
+import { isHashSupported, MeasurementHashAlgo, measurementHashToBaseHash } from '../crypto/algorithms.js';
+import {
+  CapabilityFlag as F,
+  MEAS_CAP_MASK,
+  responderFlagMask,
+  type CapabilitiesResponse,
+} from './messages/capabilities.js';
+import { MeasurementSpec, type AlgorithmsResponse } from './messages/algorithms.js';
+
+const has = (flags: number, bit: number): boolean => ((flags >>> 0) & bit) !== 0;
+
+/**
  * Capability combinations DSP0274 forbids in a GET_CAPABILITIES request (the rules libspdm's
  * responder enforces). Returns the first violated rule as a sentence, or undefined when the
  * flags are consistent.
  */
-import { CapabilityFlag as F } from './messages/capabilities.js';
-
-const has = (flags: number, bit: number): boolean => ((flags >>> 0) & bit) !== 0;
-
 export function requesterFlagProblem(flags: number, version: number): string | undefined {
   if (version < 0x11) return undefined;
   const psk = ((flags >>> 0) >> 10) & 3;
@@ -44,4 +58,75 @@ export function requesterFlagProblem(flags: number, version: number): string | u
     if (multiKey !== 0 && (pubKey || !cert)) return 'MULTI_KEY_CAP without CERT_CAP';
   }
   return undefined;
+}
+
+/**
+ * A responder's CAPABILITIES, for the version negotiated: no reserved bits or values, and a
+ * signing capability only with a key to verify it. Throws CAPABILITY_MISMATCH naming the rule.
+ */
+export function checkResponderCapabilities(c: CapabilitiesResponse, version: number): void {
+  const bad = (msg: string): never => {
+    throw new SpdmError('CAPABILITY_MISMATCH', `CAPABILITIES: ${msg}`);
+  };
+  if ((c.flags & ~responderFlagMask(version)) >>> 0 !== 0)
+    bad(`reserved flag bits set (0x${(c.flags >>> 0).toString(16)})`);
+  if ((c.flags & MEAS_CAP_MASK) === MEAS_CAP_MASK) bad('MEAS_CAP has the reserved value 11b');
+  if (version >= 0x11 && c.flags & F.CERT && c.flags & F.PUB_KEY_ID)
+    bad('CERT_CAP and PUB_KEY_ID_CAP are mutually exclusive');
+  // A signature needs a key to check it with: a chain (CERT_CAP) or a provisioned key (PUB_KEY_ID_CAP).
+  const signs = (c.flags & F.CHAL) !== 0 || (c.flags & MEAS_CAP_MASK) === F.MEAS_SIG;
+  if (signs && !(c.flags & (F.CERT | (version >= 0x11 ? F.PUB_KEY_ID : 0))))
+    bad(
+      'CHAL_CAP or signed measurements without CERT_CAP or PUB_KEY_ID_CAP: there is no key to verify a signature with',
+    );
+  if (version >= 0x12 && c.dataTransferSize < 42)
+    bad(`DataTransferSize ${c.dataTransferSize} is below the 42-byte minimum`);
+  if (version >= 0x12 && c.maxSpdmMsgSize < c.dataTransferSize) bad('MaxSPDMmsgSize is smaller than DataTransferSize');
+}
+
+/** What the requester offered in NEGOTIATE_ALGORITHMS, as the bit masks it sent. */
+export interface AlgorithmOffer {
+  readonly baseAsym: number;
+  readonly baseHash: number;
+  readonly otherParams: number;
+}
+
+/**
+ * A responder's ALGORITHMS against what was offered and what its CAPABILITIES need: one algorithm
+ * of each kind that was offered, measurement algorithms exactly when it measures, nothing
+ * selected that was not asked for. Throws ALGORITHM_MISMATCH naming the rule.
+ */
+export function checkSelectedAlgorithms(
+  a: AlgorithmsResponse,
+  caps: CapabilitiesResponse,
+  offer: AlgorithmOffer,
+): void {
+  const bad = (msg: string): never => {
+    throw new SpdmError('ALGORITHM_MISMATCH', `ALGORITHMS: ${msg}`);
+  };
+  const needsAsym = (caps.flags & (F.CHAL | F.MEAS_SIG | F.KEY_EX)) !== 0;
+  if (a.baseAsym !== 0 || needsAsym) {
+    if (!isSingleBit(a.baseAsym)) bad(`BaseAsymSel 0x${a.baseAsym.toString(16)} is not exactly one algorithm`);
+    if ((a.baseAsym & offer.baseAsym) === 0) bad(`BaseAsymSel 0x${a.baseAsym.toString(16)} was not offered`);
+  }
+  if (!isSingleBit(a.baseHash)) bad(`BaseHashSel 0x${a.baseHash.toString(16)} is not exactly one algorithm`);
+  if ((a.baseHash & offer.baseHash) === 0) bad(`BaseHashSel 0x${a.baseHash.toString(16)} was not offered`);
+  const measCap = (caps.flags & MEAS_CAP_MASK) !== 0;
+  if (measCap) {
+    if (a.measurementSpec !== MeasurementSpec.DMTF)
+      bad(`MeasurementSpecificationSel 0x${a.measurementSpec.toString(16)} is not DMTF`);
+    if (!isSingleBit(a.measurementHash) || a.measurementHash > MeasurementHashAlgo.SM3_256)
+      bad(`MeasurementHashAlgo 0x${a.measurementHash.toString(16)} is not exactly one algorithm`);
+    const mh = measurementHashToBaseHash(a.measurementHash);
+    if (mh !== undefined && !isHashSupported(mh))
+      bad(`MeasurementHashAlgo 0x${a.measurementHash.toString(16)} cannot be computed here`);
+  } else if (a.measurementHash !== 0 || a.measurementSpec !== 0) {
+    bad('measurement algorithms selected by a responder without MEAS_CAP');
+  }
+  const fmt = a.otherParams & 0x0f;
+  if (fmt !== 0 && (!isSingleBit(fmt) || (fmt & offer.otherParams) === 0))
+    bad(`opaque data format 0x${fmt.toString(16)} was not offered`);
+  for (const s of a.algStructs) {
+    if (s.supported !== 0) bad(`AlgStruct type ${s.type} selected although none was offered`);
+  }
 }

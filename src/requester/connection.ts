@@ -1,0 +1,41 @@
+/**
+ * What the requester holds once VCA is done, and what each request module gets of it: a request
+ * module (get-digests.ts, …, after spdm-rs's requester/<req>_req.rs) runs one request against a
+ * {@link RequestContext} and returns what it learned; the Requester sequences them and keeps state.
+ */
+import type { CapabilitiesResponse } from '../spdm/messages/capabilities.js';
+import type { AlgorithmsResponse } from '../spdm/messages/algorithms.js';
+import type { ConnectionTranscript } from '../spdm/connection-transcript.js';
+import type { Decoder } from './exchange.js';
+
+export interface Connection {
+  readonly version: number;
+  readonly capabilities: CapabilitiesResponse;
+  readonly algorithms: AlgorithmsResponse;
+  readonly hashId: number;
+  readonly asymId: number;
+  readonly hashSize: number;
+  readonly signatureSize: number;
+  /**
+   * 1.3+ multi-key connection for the responder: its DIGESTS carry KeyPairID/CertificateInfo/
+   * KeyUsageMask and CERTIFICATE reports the CertModel. In effect exactly when we set
+   * OtherParamsSupport bit 4, which we do only for a responder that supports nothing else.
+   */
+  readonly multiKeyConn: boolean;
+}
+
+export interface RequestContext {
+  readonly connection: Connection;
+  /** A, B, C and message_m of this connection: a request module appends what the rules say. */
+  readonly transcript: ConnectionTranscript;
+  /**
+   * One round trip, the response decoded by `decode`; `timing` is the response time DSP0274
+   * allows: T1 (no cryptography) or T2 (CT, the device's claim).
+   */
+  send<T extends { readonly raw: Uint8Array }>(
+    request: Uint8Array,
+    expect: number,
+    timing: 'T1' | 'T2',
+    decode: Decoder<T>,
+  ): Promise<T>;
+}
