@@ -10,6 +10,11 @@ const pct = (covered, total) => (total === 0 ? '100.00' : ((100 * covered) / tot
 
 export default async function* coverageSummary(source) {
   for await (const event of source) {
+    // Node reports a coverage failure only as a diagnostic, which the dot reporter does not show.
+    if (event.type === 'test:diagnostic' && /coverage/i.test(String(event.data.message))) {
+      yield `${event.data.message}\n`;
+      continue;
+    }
     if (event.type !== 'test:coverage') continue;
     const src = path.resolve('dist-cov/src') + path.sep;
     const rows = new Map();
