@@ -57,7 +57,6 @@ export class SignatureTracker {
   private version = 0x10;
   private hashId = 0;
   private asymId = 0;
-  private hashSize = 0;
   /** A, B and the clear channel's message_m, bounded by LIMITS.captureTranscriptBytes. */
   private readonly t = new ConnectionTranscript({ maxBytes: LIMITS.captureTranscriptBytes });
   private certParts: Uint8Array[] = [];
@@ -139,9 +138,8 @@ export class SignatureTracker {
         if (req) this.t.appendVca(req, d.msg.raw);
         try {
           this.t.setHash(this.hashId);
-          this.hashSize = this.t.vcaDigest().length;
         } catch {
-          this.hashSize = 0;
+          // A hash this platform lacks: the transcript stays unhashed and no signature is checked.
         }
         return undefined;
       case 'DIGESTS':

@@ -4,6 +4,7 @@
  * requested and agree with the first on the chain's total length; each exchange extends
  * transcript B. Checking the chain against DIGESTS and validating it is the caller's part.
  */
+import { concat } from '../wire/bytes.js';
 import { SpdmError } from '../wire/errors.js';
 import { LIMITS } from '../wire/limits.js';
 import { RequestCode, ResponseCode } from '../spdm/codes.js';
@@ -57,11 +58,5 @@ export async function getCertificate(
     st.certModel = resp.certModel;
     if (resp.remainderLength === 0) break;
   }
-  const chain = new Uint8Array(offset);
-  let o = 0;
-  for (const p of parts) {
-    chain.set(p, o);
-    o += p.length;
-  }
-  return chain;
+  return concat(parts);
 }

@@ -110,7 +110,8 @@ export type ErrorDetails<C extends SpdmErrorCode = SpdmErrorCode> = (C extends k
 
 /**
  * ErrorDetailsMap[C], looked up key by key rather than indexed with C: `e instanceof SpdmError`
- * narrows to SpdmError<any>, and indexing with `any` would make its details `any` too.
+ * narrows to an SpdmError whose code parameter is untyped, and indexing with that would leave
+ * its details untyped too.
  */
 type KnownDetails<C> = {
   [K in keyof ErrorDetailsMap]: C extends K ? ErrorDetailsMap[K] : never;
