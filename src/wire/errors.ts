@@ -45,7 +45,13 @@ export type SpdmErrorCode =
   /** An entry index or tree size beyond what the log holds. */
   | 'LOG_OUT_OF_RANGE'
   /** An import the log cannot take: it already holds more than, or something other than, the export. */
-  | 'LOG_IMPORT_CONFLICT';
+  | 'LOG_IMPORT_CONFLICT'
+  /** CMA (src/cma/): no function at that BDF. */
+  | 'DEVICE_NOT_FOUND'
+  /** CMA: the function is owned by a TSM (or a guest): its DOE mailbox is not ours to use. */
+  | 'DEVICE_OWNED'
+  /** CMA: the request conflicts with the device's state (e.g. accepting a device with no evidence). */
+  | 'DEVICE_STATE';
 
 /**
  * Keys a code's `details` carries when its thrower knows them, typed per code so that a caller who
@@ -100,6 +106,9 @@ export interface ErrorDetailsMap {
   CERT_INVALID: { readonly field?: string; readonly certIndex?: number };
   DIGEST_MISMATCH: { readonly slot?: number };
   SIGNATURE_MISSING: { readonly slot?: number };
+  DEVICE_NOT_FOUND: { readonly bdf: string };
+  DEVICE_OWNED: { readonly bdf: string; readonly owner: string };
+  DEVICE_STATE: { readonly bdf: string; readonly state?: string };
 }
 
 /** The details of an error with code `C`: its typed keys (ErrorDetailsMap) in an open record. */
