@@ -6,11 +6,11 @@
  * {@link SignatureEvidence} record.
  */
 import type { KeyObject } from 'node:crypto';
-import { spdmVerify } from '../crypto/signature.js';
 import { equalBytes, toHex } from '../wire/bytes.js';
 import { SpdmError } from '../wire/errors.js';
 import { versionString } from '../spdm/codes.js';
 import type { SignedTranscript } from '../spdm/connection-transcript.js';
+import { checkTranscriptSignature } from '../spdm/transcript-signature.js';
 import type { SignatureEvidence } from '../evidence/evidence.js';
 import type { Connection } from './connection.js';
 
@@ -71,13 +71,7 @@ export function verifiedSignature(
   extra: SignedExtras,
 ): SignatureEvidence {
   const { kind, transcript, context } = signed;
-  const transcriptHash = transcript.digest();
-  const ok = spdmVerify(
-    key,
-    c.asymId,
-    { version: c.version, hashId: c.hashId, context, transcript: transcript.messages, transcriptHash },
-    signature,
-  );
+  const { ok, transcriptHash } = checkTranscriptSignature(key, c, signed, signature);
   if (!ok) {
     throw new SpdmError('SIGNATURE_INVALID', `${kind}: signature does not verify with slot ${slot}'s leaf key`, {
       slot,
