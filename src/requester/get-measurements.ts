@@ -26,6 +26,12 @@ import { checkOpaque, verifiedSignature } from './proof.js';
 export interface MeasurementRequestOptions {
   /** 'all' asks for every block in one signed request; 'one-by-one' walks the indices. */
   readonly mode?: 'all' | 'one-by-one';
+  /**
+   * Exactly these blocks (1-0xfe, each once; `[0xff]` is every block), one request each with the
+   * signature asked for on the last, which covers them all: Redfish's MeasurementIndices. Overrides
+   * `mode`. A block the device lacks fails the run with its ERROR.
+   */
+  readonly indices?: readonly number[];
   readonly slot?: number;
   readonly rawBitStream?: boolean;
 }
@@ -133,6 +139,28 @@ function finishSigned(ctx: RequestContext, slot: number, x: Exchanged): Signatur
   return ev;
 }
 
+/** ContentChanged 01b on the signed response of a multi-request run: the earlier blocks are stale. */
+function contentChanged(): SpdmError {
+  return new SpdmError(
+    'UNEXPECTED_RESPONSE',
+    'MEASUREMENTS: the device reports ContentChanged: its measurements changed during the one-by-one sequence, the earlier blocks are stale',
+  );
+}
+
+/** `indices` as given, once it is a list a run can ask for. @throws TypeError */
+export function checkIndices(indices: readonly number[]): readonly number[] {
+  if (indices.length === 0) throw new TypeError('indices: at least one measurement index');
+  if (indices.length === 1 && indices[0] === 0xff) return indices;
+  const seen = new Set<number>();
+  for (const i of indices) {
+    if (!Number.isInteger(i) || i < 1 || i > 0xfe)
+      throw new TypeError(`indices: ${i} is not a measurement index (1-254, or [255] alone for all)`);
+    if (seen.has(i)) throw new TypeError(`indices: ${i} is listed twice`);
+    seen.add(i);
+  }
+  return indices;
+}
+
 function asEvidence(blocks: readonly MeasurementBlock[], signed: boolean): MeasurementEvidence[] {
   return blocks.map((b) => ({
     index: b.index,
@@ -158,7 +186,22 @@ export async function getMeasurements(
   if (signed) ctx.signer(slot);
   const raw = options.rawBitStream === true;
   ctx.transcript.endMeasurementRun();
-  if ((options.mode ?? 'all') === 'all') {
+  const indices = options.indices && checkIndices(options.indices);
+  if (indices && !(indices.length === 1 && indices[0] === 0xff)) {
+    const measurements: MeasurementEvidence[] = [];
+    let signature: SignatureEvidence | undefined;
+    for (const [i, index] of indices.entries()) {
+      const last = i === indices.length - 1;
+      const x = await request(ctx, index, signed && last, slot, raw);
+      if (signed && last) {
+        if (x.resp.contentChanged === 1) throw contentChanged();
+        signature = finishSigned(ctx, slot, x);
+      } else ctx.transcript.messageM.append(x.req.raw, x.resp.raw);
+      measurements.push(...asEvidence(x.resp.blocks, signed));
+    }
+    return { measurements, ...(signature ? { signature } : {}) };
+  }
+  if ((options.mode ?? 'all') === 'all' || indices) {
     const x = await request(ctx, 0xff, signed, slot, raw);
     const signature = signed ? finishSigned(ctx, slot, x) : undefined;
     return { measurements: asEvidence(x.resp.blocks, signed), ...(signature ? { signature } : {}) };
@@ -190,12 +233,7 @@ export async function getMeasurements(
     if (signed && last) {
       // ContentChanged 01b: the measurements changed while we walked the indices, so the blocks
       // read before this one are not the ones the signature vouches for now.
-      if (x.resp.contentChanged === 1) {
-        throw new SpdmError(
-          'UNEXPECTED_RESPONSE',
-          'MEASUREMENTS: the device reports ContentChanged: its measurements changed during the one-by-one sequence, the earlier blocks are stale',
-        );
-      }
+      if (x.resp.contentChanged === 1) throw contentChanged();
       signature = finishSigned(ctx, slot, x);
       measurements.push(...asEvidence(covered, true));
       covered = [];

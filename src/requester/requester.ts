@@ -25,7 +25,7 @@ import type { Connection, RequestContext } from './connection.js';
 import { challenge } from './challenge.js';
 import { getCertificateChain, type SlotState } from './get-certificate.js';
 import { getDigests } from './get-digests.js';
-import { getMeasurements, type MeasurementRequestOptions } from './get-measurements.js';
+import { checkIndices, getMeasurements, type MeasurementRequestOptions } from './get-measurements.js';
 import { dataTransferSize, negotiate } from './negotiate.js';
 import { ST1_MS, type RequesterOptions } from './options.js';
 import { ResponderNonces } from './proof.js';
@@ -247,6 +247,8 @@ export class Requester {
   /** The whole flow: connect, digests, chain, challenge, signed measurements → Evidence. */
   async authenticate(options: AuthenticateOptions = {}): Promise<Evidence> {
     if (options.nonce && options.nonce.length !== NONCE_SIZE) throw new TypeError(`nonce must be ${NONCE_SIZE} bytes`);
+    // Argument mistakes fail before anything goes on the wire.
+    if (options.indices) checkIndices(options.indices);
     this.callerNonce = options.nonce;
     this.flowDeadline = this.clock.now() + this.flowDeadlineMs;
     try {
@@ -283,6 +285,7 @@ export class Requester {
       await this.getMeasurements({
         slot,
         mode: options.mode ?? 'all',
+        ...(options.indices ? { indices: options.indices } : {}),
         ...(options.rawBitStream ? { rawBitStream: true } : {}),
       });
     }
