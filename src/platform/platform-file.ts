@@ -18,7 +18,7 @@ import { asymByName, parseVersion, profileFromJson } from '../responder/profile-
 import { standardMeasurements } from '../responder/profiles.js';
 import type { DeviceProfile } from '../responder/profile.js';
 import type { Misbehavior } from '../responder/faults/misbehavior.js';
-import { SchemaValidator } from '../verifier/schema.js';
+import { SchemaValidator, type SchemaIssue } from '../verifier/schema.js';
 import { PLATFORM_SCHEMA } from './platform-schema.js';
 
 /** One problem in a platform file: where (JSON Pointer) and what. */
@@ -96,6 +96,23 @@ let validator: SchemaValidator | undefined;
 export function platformValidator(): SchemaValidator {
   validator ??= new SchemaValidator(PLATFORM_SCHEMA);
   return validator;
+}
+
+let doeValidator: SchemaValidator | undefined;
+
+/**
+ * `doe` is false or a mailbox object; for an object that is not a valid mailbox, "must match one
+ * of" says less than the mailbox schema's own issues, so those are reported instead.
+ */
+function explainDoe(doc: unknown, issue: SchemaIssue): PlatformFileIssue[] {
+  const plain = [{ path: issue.path, message: issue.message }];
+  if (issue.segments.at(-1) !== 'doe' || !issue.message.startsWith('must match one of')) return plain;
+  let v: unknown = doc;
+  for (const seg of issue.segments) v = (v as Record<string | number, unknown>)[seg];
+  if (!v || typeof v !== 'object' || Array.isArray(v)) return plain;
+  doeValidator ??= new SchemaValidator({ $defs: PLATFORM_SCHEMA['$defs'], $ref: '#/$defs/doe' });
+  const inner = doeValidator.validate(v);
+  return inner.length === 0 ? plain : inner.map((i) => ({ path: issue.path + i.path, message: i.message }));
 }
 
 type Doc = Record<string, unknown>;
@@ -268,7 +285,7 @@ export function compilePlatform(doc: unknown, baseDir: string, source = 'platfor
   if (schemaIssues.length > 0) {
     throw new PlatformFileError(
       source,
-      schemaIssues.map((i) => ({ path: i.path, message: i.message })),
+      schemaIssues.flatMap((i) => explainDoe(doc, i)),
     );
   }
   const o = doc as Doc;

@@ -87,11 +87,11 @@ class SimulatedConfigSpace implements ConfigSpace {
     return this.slot.device;
   }
 
-  read32(offset: number): Promise<number> {
+  async read32(offset: number): Promise<number> {
     return this.live().read32(offset);
   }
 
-  write32(offset: number, value: number): Promise<void> {
+  async write32(offset: number, value: number): Promise<void> {
     return this.live().write32(offset, value);
   }
 
