@@ -4,3 +4,4 @@ export * from './platform-schema.js';
 export * from './platform-file.js';
 export * from './simulated.js';
 export * from './default.js';
+export * from './sysfs.js';
