@@ -53,6 +53,11 @@ export default tseslint.config(
               why: 'a hostile case names the verdict ReasonCode it expects (type only); verifier is not below responder',
             },
             {
+              file: 'platform/platform-file.ts',
+              to: 'verifier',
+              why: "platform files are checked against their published JSON Schema by the verifier's generic schema validator (schema.ts, which imports only wire), as policy files are; verifier is not below platform",
+            },
+            {
               file: 'responder/faults/identities.ts',
               to: 'verifier',
               why: "hostile identities build CMA SAN strings with the verifier's cmaSanString; verifier is not below responder",
