@@ -75,6 +75,12 @@ export interface FlowResult {
   readonly error?: unknown;
 }
 
+/** Runs `f` at most once, however many of the flow's exits reach it. */
+function once(f: () => Promise<void>): () => Promise<void> {
+  let p: Promise<void> | undefined;
+  return () => (p ??= f());
+}
+
 export async function runFlow(fn: PlatformFunction, opts: FlowOptions, handle: FlowHandle): Promise<FlowResult> {
   let identity: PciIdentity | undefined;
   let doe: DoeSupport = 'unknown';
@@ -84,9 +90,9 @@ export async function runFlow(fn: PlatformFunction, opts: FlowOptions, handle: F
     handle.check();
     cs = await fn.openConfigSpace();
     const space = cs;
-    close = async () => {
+    close = once(async () => {
       await space.close?.();
-    };
+    });
     handle.holds(close);
     handle.check();
     identity = await readPciIdentity(cs, fn.bdf);
@@ -102,7 +108,7 @@ export async function runFlow(fn: PlatformFunction, opts: FlowOptions, handle: F
       throw e;
     }
     const t = transport;
-    close = () => t.close();
+    close = once(() => t.close());
     handle.holds(close);
     doe = 'cma';
     handle.check();

@@ -106,6 +106,7 @@ class CmaManager implements CmaService {
   private readonly graceMs: number;
   private readonly recentMax: number;
   private readonly sigsMax: number;
+  private readonly pendingWork = new Set<Promise<void>>();
   private lastEventId = 0;
   private closed = false;
   private unsubscribe: (() => void) | undefined;
@@ -226,7 +227,7 @@ class CmaManager implements CmaService {
 
   private onPlatformEvent(e: PlatformEvent): void {
     if (this.closed) return;
-    const done = (p: Promise<unknown>) => void p.catch((err: unknown) => this.report(err));
+    const done = (p: Promise<unknown>) => this.background(p);
     if (e.type === 'added') {
       done(
         (async () => {
@@ -239,6 +240,16 @@ class CmaManager implements CmaService {
       const dev = this.known.get(e.bdf);
       if (dev?.present) done(this.resetDevice(dev, e.kind));
     }
+  }
+
+  /** Work no caller awaits (platform events): idle() waits for it, failures go to onError. */
+  private background(p: Promise<unknown>): void {
+    const tracked = p.then(
+      () => undefined,
+      (err: unknown) => this.report(err),
+    );
+    this.pendingWork.add(tracked);
+    void tracked.then(() => this.pendingWork.delete(tracked));
   }
 
   private async plugged(fn: PlatformFunction): Promise<void> {
@@ -254,7 +265,7 @@ class CmaManager implements CmaService {
     this.pendSameDevice(dev, b, 'the function (re)appeared: accepted again only when the same-device check passes');
     await this.commit(b);
     if (dev.owner.kind === 'tsm') dev.needsAuth = true;
-    else void this.authenticateQueued(dev).catch((err: unknown) => this.report(err));
+    else this.background(this.authenticateQueued(dev));
   }
 
   private async unplugged(bdf: string): Promise<void> {
@@ -886,23 +897,24 @@ class CmaManager implements CmaService {
 
   // ------------------------------------------------------------------------------- lifecycle
 
-  idle(): Promise<void> {
-    return this.scheduler.idle();
+  async idle(): Promise<void> {
+    // Event handling queues jobs and jobs may trigger more: settle until both are empty at once.
+    while (this.pendingWork.size > 0 || this.scheduler.size > 0) {
+      await Promise.all([...this.pendingWork]);
+      await this.scheduler.idle();
+    }
   }
 
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
     this.unsubscribe?.();
-    if (this.scheduler.size > 0) {
-      const done = await Promise.race([
-        this.scheduler.idle().then(() => true),
-        this.clock.sleep(this.graceMs).then(() => false),
-      ]);
+    if (this.scheduler.size > 0 || this.pendingWork.size > 0) {
+      const done = await Promise.race([this.idle().then(() => true), this.clock.sleep(this.graceMs).then(() => false)]);
       if (!done) {
         for (const d of this.known.values())
           await d.running?.abort({ code: 'DEVICE_STATE', message: 'the CMA service is closing' });
-        await this.scheduler.idle();
+        await this.idle();
       }
     }
     await this.commitLock.run(async () => undefined);

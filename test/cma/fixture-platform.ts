@@ -73,6 +73,7 @@ class Handle implements ConfigSpace {
     return this.space.write32(offset, value);
   }
   async close(): Promise<void> {
+    if (this.closed) return;
     this.closed = true;
     this.fn.openHandles--;
   }
