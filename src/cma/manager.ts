@@ -210,13 +210,6 @@ class CmaManager implements CmaService {
     return out;
   }
 
-  /** Like eventsSince, but reads events older than the memory window from the store. */
-  async eventsFromStore(afterId: number, limit = 1000): Promise<readonly CmaEvent[]> {
-    const oldest = this.recent[0]?.id ?? this.lastEventId + 1;
-    if (afterId + 1 >= oldest) return this.eventsSince(afterId, limit);
-    return this.store.eventsSince(afterId, limit);
-  }
-
   subscribe(listener: (event: CmaEvent) => void): () => void {
     if (typeof listener !== 'function') throw new TypeError('listener must be a function');
     this.listeners.add(listener);
@@ -931,7 +924,7 @@ export const CMA_LOG_FILE = 'signatures.sqlite';
  * queues the authentication of every function present. Returns once enumeration is done; the
  * authentications run on (await `idle()` for them).
  */
-export async function createCma(options: CmaOptions): Promise<CmaManager> {
+export async function createCma(options: CmaOptions): Promise<CmaService> {
   if (typeof options !== 'object' || options === null) throw new TypeError('createCma needs options');
   if (!options.platform || typeof options.platform.functions !== 'function')
     throw new TypeError('options.platform must be a Platform');
@@ -962,5 +955,3 @@ export async function createCma(options: CmaOptions): Promise<CmaManager> {
   }
   return cma;
 }
-
-export type { CmaManager };

@@ -2,9 +2,9 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createCma, type CmaManager } from '../../src/cma/manager.js';
+import { createCma } from '../../src/cma/manager.js';
 import type { CmaOptions } from '../../src/cma/options.js';
-import type { CmaEvent } from '../../src/cma/api.js';
+import type { CmaEvent, CmaService } from '../../src/cma/api.js';
 import { TrustStore } from '../../src/verifier/trust-store.js';
 import { FixturePlatform, testClock, vendorRoot } from './fixture-platform.js';
 
@@ -14,17 +14,18 @@ export interface Rig {
   readonly clock: ReturnType<typeof testClock>;
   readonly trust: TrustStore;
   /** Starts (or restarts) the service on the rig's data directory. */
-  start(extra?: Partial<CmaOptions>): Promise<CmaManager>;
+  start(extra?: Partial<CmaOptions>): Promise<CmaService>;
   events: CmaEvent[];
   cleanup(): Promise<void>;
 }
 
-export function rig(): Rig {
+/** A platform, clock and trust store over a data directory (a fresh temporary one unless given). */
+export function rig(dataDir?: string): Rig {
   const clock = testClock();
   const platform = new FixturePlatform(clock);
-  const dir = mkdtempSync(join(tmpdir(), 'spdmkit-cma-'));
+  const dir = dataDir ?? mkdtempSync(join(tmpdir(), 'spdmkit-cma-'));
   const trust = TrustStore.fromCertificates([vendorRoot().anchor]);
-  const started: CmaManager[] = [];
+  const started: CmaService[] = [];
   const r: Rig = {
     platform,
     dir,
@@ -56,7 +57,7 @@ export function rig(): Rig {
 }
 
 /** Resolves when `pred` holds for an event seen so far or a later one. */
-export function waitForEvent(r: Rig, pred: (e: CmaEvent) => boolean, cma: CmaManager): Promise<CmaEvent> {
+export function waitForEvent(r: Rig, pred: (e: CmaEvent) => boolean, cma: CmaService): Promise<CmaEvent> {
   const hit = r.events.find(pred);
   if (hit) return Promise.resolve(hit);
   return new Promise((resolve) => {

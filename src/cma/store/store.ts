@@ -10,7 +10,7 @@
  * serves from memory), except for old events, which are paged from the store.
  */
 import type { AcceptanceRecord } from '../../verifier/acceptance.js';
-import type { CmaEvent, DeviceSignature } from '../api.js';
+import type { CmaDecision, CmaEvent, DeviceSignature } from '../api.js';
 
 /** A device's state as stored: the DeviceView fields that survive a restart (JSON). */
 export type StoredDevice = { readonly bdf: string } & Readonly<Record<string, unknown>>;
@@ -26,15 +26,7 @@ export interface StoredAcceptance {
 }
 
 /** One entry of the decision history: who decided what about which device, and why. */
-export interface StoredDecision {
-  readonly bdf: string;
-  readonly at: string;
-  /** accept / override (operator over an untrusted verdict) / reject / drop (the same-device check failed). */
-  readonly action: 'accept' | 'override' | 'reject' | 'drop';
-  readonly operator?: string;
-  readonly reason?: string;
-  readonly detail?: unknown;
-}
+export type StoredDecision = CmaDecision;
 
 export interface CommitBatch {
   readonly devices?: readonly StoredDevice[];
