@@ -199,6 +199,8 @@ export interface CmaService {
   /** Called for every new event, in id order; returns the unsubscribe function. */
   subscribe(listener: (event: CmaEvent) => void): () => void;
 
+  /** The signature log's public key (PEM SPKI, Ed25519): what a client checks tree-head signatures with. */
+  logPublicKeyPem(): string;
   /** The signature log's signed tree head, in the JSON shape `spdm log` prints. */
   treeHead(): Promise<SignedTreeHeadJson>;
   inclusionProof(

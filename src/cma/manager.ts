@@ -869,6 +869,10 @@ class CmaManager implements CmaService {
 
   // ------------------------------------------------------------------------------------- log
 
+  logPublicKeyPem(): string {
+    return this.log.publicKeyPem();
+  }
+
   async treeHead(): Promise<SignedTreeHeadJson> {
     return sthToJson(await this.log.signedTreeHead(), this.log.logKey.logId);
   }

@@ -1,6 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { SpdmError } from '../../src/wire/errors.js';
+import { DenyList } from '../../src/verifier/deny-list.js';
+import { parseCertificate } from '../../src/x509/certificate.js';
 import { rig } from './helpers.js';
 
 test('enumeration: genuine, counterfeit, clone, no DOE and no CMA functions each get the right state', async () => {
@@ -166,6 +168,22 @@ test('bad arguments: TypeError for malformed input, DEVICE_NOT_FOUND for an abse
       cma.reauthenticate('0000:0a:00.0'),
       (e: unknown) => e instanceof SpdmError && e.code === 'DEVICE_NOT_FOUND',
     );
+  } finally {
+    await r.cleanup();
+  }
+});
+
+test('deny: a deny-list given to createCma makes a denied leaf untrusted', async () => {
+  const r = rig();
+  try {
+    const fn = await r.platform.add('0000:01:00.0', 'genuine');
+    const leaf = parseCertificate(fn.built!.certificates.at(-1)!);
+    const cma = await r.start({ deny: DenyList.empty().addCertificate(leaf), autoAccept: true });
+    await cma.idle();
+    const d = cma.device('0000:01:00.0');
+    assert.equal(d.authenticated.state, 'no');
+    assert.ok(d.verdict?.reasons.some((x) => x.code === 'CERT_DENIED'));
+    assert.equal(d.acceptance.state, 'unaccepted');
   } finally {
     await r.cleanup();
   }

@@ -16,6 +16,10 @@ test('restart: records and log intact, nothing re-trusted silently, event ids co
     await cma.reject('0000:02:00.0', { operator: 'bob', reason: 'not ours' });
     await cma.accept('0000:03:00.0', { override: { operator: 'alice', reason: 'lab' } });
     const head1 = await cma.treeHead();
+    const sigs1 = cma.signatures('0000:01:00.0').map((x) => x.logIndex);
+    assert.equal(sigs1.length, 2);
+    const key1 = cma.logPublicKeyPem();
+    assert.match(key1, /BEGIN PUBLIC KEY/);
     const lastId = r.events.at(-1)!.id;
     await cma.close();
 
@@ -27,6 +31,11 @@ test('restart: records and log intact, nothing re-trusted silently, event ids co
     // Before the re-authentication, nothing is accepted.
     for (const d of cma.devices()) assert.notEqual(d.acceptance.state, 'accepted', d.bdf);
     assert.equal(cma.device('0000:02:00.0').acceptance.state, 'rejected');
+    // The kernel-style signature views of the last run are still there.
+    assert.deepEqual(
+      cma.signatures('0000:01:00.0').map((x) => x.logIndex),
+      sigs1,
+    );
     await cma.idle();
     const d1 = cma.device('0000:01:00.0');
     assert.equal(d1.acceptance.state === 'accepted' && d1.acceptance.by, 'same-device');
@@ -47,6 +56,7 @@ test('restart: records and log intact, nothing re-trusted silently, event ids co
     const head2 = await cma.treeHead();
     assert.ok(head2.treeSize > head1.treeSize);
     assert.equal(head2.logId, head1.logId);
+    assert.equal(cma.logPublicKeyPem(), key1);
     const proof = await cma.consistencyProof(head1.treeSize, head2.treeSize);
     assert.ok(proof.proof.length > 0);
     await cma.close();
