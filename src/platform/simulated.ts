@@ -174,9 +174,11 @@ export class SimulatedPlatform implements Platform {
   async inject(event: SimulatedEvent): Promise<void> {
     this.checkOpen();
     switch (event.type) {
-      case 'flr':
-        this.reset(this.presentSlot(event.bdf), this.presentSlot(event.bdf).spec);
-        return this.emit({ type: 'reset', bdf: event.bdf, kind: 'flr' });
+      case 'flr': {
+        const s = this.presentSlot(event.bdf);
+        this.reset(s, s.spec);
+        return this.emit({ type: 'reset', bdf: s.bdf, kind: 'flr' });
+      }
       case 'secondary-bus-reset': {
         const on = [...this.slots.values()].filter((s) => s.present && busOf(s.bdf) === event.bus);
         if (on.length === 0) throw new TypeError(`no function present on bus ${event.bus}`);
