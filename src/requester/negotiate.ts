@@ -103,6 +103,7 @@ export async function negotiate(ctx: NegotiationContext, opts: RequesterOptions)
   checkSelectedAlgorithms(alg, caps, { baseAsym, baseHash, otherParams });
   transcript.appendVca(na, alg.raw);
   transcript.setHash(alg.baseHash);
+  transcript.setMultiKeyConn(multiKeyConn);
   return {
     version,
     capabilities: caps,

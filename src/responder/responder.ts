@@ -296,6 +296,7 @@ export class Responder implements SpdmHandler {
     this.transcript.appendVca(req.raw, resp);
     this.transcript.setVersion(version);
     this.transcript.setHash(hashId);
+    this.transcript.setMultiKeyConn(multiKeyConn);
     return resp;
   }
 
