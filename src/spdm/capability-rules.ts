@@ -17,6 +17,7 @@ import {
   algStructMask,
   algStructName,
   MeasurementSpec,
+  OtherParams,
   type AlgorithmsResponse,
   type AlgStruct,
 } from './messages/algorithms.js';
@@ -177,20 +178,23 @@ export function checkSelectedAlgorithms(
   const fmt = a.otherParams & 0x0f;
   if (fmt !== 0 && (!isSingleBit(fmt) || (fmt & offer.otherParams) === 0))
     bad(`opaque data format 0x${fmt.toString(16)} was not offered`);
-  checkSelectedAlgStructs(a.algStructs, offer, caps.flags, bad);
+  checkSelectedAlgStructs(a, offer, caps.flags, bad);
 }
 
 /**
  * Each AlgStruct of ALGORITHMS: at most one algorithm, one of those offered in the struct of that
  * type, none in a struct not offered, no external algorithm (we offer none); and one selected in
- * every struct offered that both sides' capabilities call for.
+ * every struct offered that both sides' capabilities call for. A 1.2+ session exchanges its
+ * opaque data (the secured message versions) in OpaqueDataFmt1, so that format must be selected
+ * when a key schedule is (libspdm's requester insists on it too).
  */
 function checkSelectedAlgStructs(
-  selected: readonly AlgStruct[],
+  a: AlgorithmsResponse,
   offer: AlgorithmOffer,
   responderFlags: number,
   bad: (msg: string) => never,
 ): void {
+  const selected = a.algStructs;
   const offered = new Map((offer.algStructs ?? []).map((s) => [s.type, s]));
   for (const s of selected) {
     const name = `${algStructName(s.type)} (AlgStruct type ${s.type})`;
@@ -209,5 +213,7 @@ function checkSelectedAlgStructs(
     const s = selected.find((x) => x.type === o.type);
     if (!s) bad(`${name} is missing`);
     if (s.supported === 0) bad(`${name}: nothing selected although both sides' capabilities need it`);
+    if (o.type === AlgType.KEY_SCHEDULE && a.version >= 0x12 && (a.otherParams & 0x0f) !== OtherParams.OPAQUE_FMT_1)
+      bad(`${name} selected without OpaqueDataFmt1, which the session's opaque data needs`);
   }
 }

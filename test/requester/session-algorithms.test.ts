@@ -256,6 +256,18 @@ test('hostile ALGORITHMS: two bits, an unoffered bit, a missing or empty needed 
   );
 });
 
+test('1.2+ sessions need OpaqueDataFmt1: a responder selecting a key schedule without it is refused', async () => {
+  const noFmt = (r: Uint8Array) => {
+    if (r[1] !== ResponseCode.ALGORITHMS) return r;
+    const a = decodeAlgorithms(r);
+    return encodeAlgorithms(a.version, { ...a, otherParams: a.otherParams & ~0x0f });
+  };
+  await rejects(noFmt, /KeySchedule \(AlgStruct type 5\) selected without OpaqueDataFmt1/);
+  // Without session structs nothing changes: no format is still a valid answer.
+  const plain = await connect(profile({ versions: [0x12] }), {}, noFmt);
+  assert.equal(plain.connection.algorithms.otherParams & 0x0f, 0);
+});
+
 // libspdm's traffic: the ALGORITHMS its responder sent pass the same rule, with the selection it made.
 interface CaptureMessage {
   kind: string;
