@@ -4,11 +4,12 @@
  *
  * Fed every clear message in order (decoded by the connection's ConversationDecoder) it keeps the
  * VCA transcript A and the negotiated version, hash, AEAD and capabilities. On PSK_EXCHANGE /
- * PSK_EXCHANGE_RSP it builds TH1 = A || PSK_EXCHANGE || PSK_EXCHANGE_RSP (without
- * ResponderVerifyData), derives the handshake secrets from the PSK and checks ResponderVerifyData:
- * a mismatch means the PSK is wrong. Records of that session are then opened with the handshake
- * keys (PSK_FINISH, whose RequesterVerifyData is checked too, and PSK_FINISH_RSP); TH2 (the whole
- * handshake) gives the data keys, and KEY_UPDATE derives the next data secrets ("traffic upd").
+ * PSK_EXCHANGE_RSP it takes TH1 from the session transcript rules (spdm/session-transcript.ts,
+ * the ones requester and responder use), derives the handshake secrets from the PSK and checks
+ * ResponderVerifyData: a mismatch means the PSK is wrong. Records of that session are then opened
+ * with the handshake keys (PSK_FINISH, whose RequesterVerifyData is checked too, and
+ * PSK_FINISH_RSP); TH2 gives the data keys, and KEY_UPDATE derives the next data secrets
+ * ("traffic upd").
  *
  * Key switch points are taken from the traffic, not assumed: a record is tried with the
  * direction's current key, then with the pending next key (after a KEY_UPDATE asked for one),
@@ -30,7 +31,8 @@ import { LIMITS } from '../wire/limits.js';
 import { hashInfo, isHashSupported } from '../crypto/algorithms.js';
 import { aeadInfo, isAeadSupported } from '../crypto/aead.js';
 import { macEqual } from '../crypto/kdf.js';
-import { Transcript } from '../spdm/transcript.js';
+import { ConnectionTranscript } from '../spdm/connection-transcript.js';
+import type { SessionTranscript } from '../spdm/session-transcript.js';
 import {
   ConversationDecoder,
   type ConversationState,
@@ -173,7 +175,10 @@ interface Session {
   mode?: SessionMode;
   securedVersion?: number;
   nonceOrders: NonceOrder[];
-  th?: Transcript;
+  /** The session's transcript rules, from A (kept while records can be opened). */
+  th?: SessionTranscript;
+  /** The PSK_FINISH of the handshake, for TH2. */
+  pskFinish?: Uint8Array;
   hs?: HandshakeSecrets;
   req?: DirectionKeys;
   rsp?: DirectionKeys;
@@ -343,6 +348,7 @@ export class SessionTracker {
     s.hs = undefined;
     // An ended session opens no more records: its transcript and decoder are garbage.
     s.th = undefined;
+    s.pskFinish = undefined;
     s.decoder = undefined;
   }
 
@@ -388,10 +394,9 @@ export class SessionTracker {
     s.decoder = new ConversationDecoder(conn);
 
     const h = hashInfo(hashId)?.size ?? 0;
-    const th = new Transcript(hashId);
-    th.append(...this.a, req.raw, rsp.raw.subarray(0, rsp.raw.length - h));
-    const th1Hash = th.digest();
-    th.append(rsp.raw.subarray(rsp.raw.length - h));
+    const th = this.vca(rsp.version, hashId).pskSession();
+    const th1Hash = th.th1(req.raw, rsp.raw.subarray(0, rsp.raw.length - h)).digest();
+    th.acceptExchange(req.raw, rsp.raw);
     s.th = th;
 
     const psk = this.opts.psk;
@@ -423,13 +428,25 @@ export class SessionTracker {
     return { sessionId: id, kind: 'psk', responderVerifyData: true, note };
   }
 
+  /** The connection's A as the transcript rules hold it, from the six VCA messages seen. */
+  private vca(version: number, hashId: number): ConnectionTranscript {
+    const t = new ConnectionTranscript();
+    t.reset();
+    t.setVersion(version);
+    for (let i = 0; i + 1 < this.a.length; i += 2) t.appendVca(this.a[i] as Uint8Array, this.a[i + 1] as Uint8Array);
+    t.setHash(hashId);
+    return t;
+  }
+
   private epoch(keys: TrafficKeys, phase: KeyPhase, generation: number, derivedAfter: string): KeyEpoch {
     return { keys, phase, generation, derivedAfter, seq: 0n, used: false };
   }
 
-  private installDataKeys(s: Session, after: string): void {
+  /** TH2 is complete: the data keys replace the handshake keys. `finishRsp` is absent for a session without PSK_FINISH. */
+  private installDataKeys(s: Session, after: string, finishRsp?: Uint8Array): void {
     if (!s.params || !s.hs || !s.th) return;
-    const data = deriveDataSecrets(s.params, s.hs.handshakeSecret, s.th.digest());
+    const th2 = finishRsp && s.pskFinish ? s.th.th2(s.pskFinish, finishRsp) : s.th.th2();
+    const data = deriveDataSecrets(s.params, s.hs.handshakeSecret, th2.digest());
     s.req = { current: this.epoch(data.request, 'data', 0, after) };
     s.rsp = { current: this.epoch(data.response, 'data', 0, after) };
     s.phase = 'data';
@@ -579,26 +596,18 @@ export class SessionTracker {
     switch (d.kind) {
       case 'PSK_FINISH': {
         if (!s.th || !s.hs) return;
-        // A session repeating PSK_FINISH would grow TH without end.
-        if (s.th.length + d.msg.raw.length > LIMITS.captureTranscriptBytes) {
-          notes.push(
-            `TH over the captureTranscriptBytes limit of ${LIMITS.captureTranscriptBytes} bytes: RequesterVerifyData not checked`,
-          );
-          return;
-        }
         const h = d.msg.requesterVerifyData.length;
-        const t = s.th.fork();
-        t.append(d.msg.raw.subarray(0, d.msg.raw.length - h));
+        const t = s.th.requesterVerifyTranscript(d.msg.raw.subarray(0, d.msg.raw.length - h));
         const ok = macEqual(verifyData(params, s.hs.requestFinishedKey, t.digest()), d.msg.requesterVerifyData);
         s.requesterVerifyData = ok;
         notes.push(ok ? 'RequesterVerifyData verified' : 'RequesterVerifyData does NOT verify');
-        s.th.append(d.msg.raw);
+        // TH2 holds the PSK_FINISH the responder answers; a repeated one replaces it, so nothing grows.
+        s.pskFinish = d.msg.raw;
         return;
       }
       case 'PSK_FINISH_RSP':
-        if (!s.th || s.phase !== 'handshake') return;
-        s.th.append(d.msg.raw);
-        this.installDataKeys(s, 'PSK_FINISH_RSP');
+        if (!s.th || !s.pskFinish || s.phase !== 'handshake') return;
+        this.installDataKeys(s, 'PSK_FINISH_RSP', d.msg.raw);
         notes.push('TH2 complete: data keys derived, sequence numbers reset');
         return;
       case 'KEY_UPDATE': {

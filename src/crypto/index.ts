@@ -4,3 +4,4 @@ export * from './signature.js';
 export * from './random.js';
 export * from './kdf.js';
 export * from './aead.js';
+export * from './dhe.js';

@@ -33,8 +33,26 @@ export type SigningContext = (typeof SigningContext)[keyof typeof SigningContext
 
 /** The context a responder signs CHALLENGE_AUTH or MEASUREMENTS with under `version` ('' before 1.2). */
 export function responderSigningContext(kind: 'CHALLENGE_AUTH' | 'MEASUREMENTS', version: number): string {
+  return transcriptSigningContext(kind, version);
+}
+
+/** Which side signs what over a connection or session transcript (the encapsulated and ENDPOINT_INFO ones aside). */
+export type TranscriptSignedKind = 'CHALLENGE_AUTH' | 'MEASUREMENTS' | 'KEY_EXCHANGE_RSP' | 'FINISH';
+
+const TRANSCRIPT_CONTEXTS: Readonly<Record<TranscriptSignedKind, SigningContext>> = {
+  CHALLENGE_AUTH: SigningContext.CHALLENGE_AUTH_RESPONDER,
+  MEASUREMENTS: SigningContext.MEASUREMENTS,
+  KEY_EXCHANGE_RSP: SigningContext.KEY_EXCHANGE_RSP,
+  FINISH: SigningContext.FINISH,
+};
+
+/**
+ * The context string `kind` is signed with under `version` ('' before 1.2): the responder's
+ * CHALLENGE_AUTH, MEASUREMENTS and KEY_EXCHANGE_RSP, the requester's FINISH.
+ */
+export function transcriptSigningContext(kind: TranscriptSignedKind, version: number): string {
   if (!usesSigningContext(version)) return '';
-  return kind === 'CHALLENGE_AUTH' ? SigningContext.CHALLENGE_AUTH_RESPONDER : SigningContext.MEASUREMENTS;
+  return TRANSCRIPT_CONTEXTS[kind];
 }
 
 /** True when `version` (e.g. 0x12) uses the 1.2+ signing-context construction. */

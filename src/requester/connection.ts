@@ -24,6 +24,14 @@ export interface Connection {
    * OtherParamsSupport bit 4, which we do only for a responder that supports nothing else.
    */
   readonly multiKeyConn: boolean;
+  /** The DHE group ALGORITHMS selected (a DHENamedGroup bit), 0 when none (no session algorithms offered or needed). */
+  readonly dheId: number;
+  /** The AEAD cipher suite selected (an AEADCipherSuite bit), 0 when none. */
+  readonly aeadId: number;
+  /** The key schedule selected (KeySchedule.SPDM), 0 when none. */
+  readonly keyScheduleId: number;
+  /** The requester's signing algorithm selected (a ReqBaseAsymAlg bit, for mutual authentication), 0 when none. */
+  readonly reqAsymId: number;
 }
 
 export interface RequestContext {

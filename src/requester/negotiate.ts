@@ -5,6 +5,8 @@
  * goes into transcript A; the result is the {@link Connection} every later request runs on.
  */
 import { asymInfo, hashInfo, isAsymSupported, isHashSupported } from '../crypto/algorithms.js';
+import { isAeadSupported } from '../crypto/aead.js';
+import { isDheSupported } from '../crypto/dhe.js';
 import { SpdmError } from '../wire/errors.js';
 import { DEFAULT_VERSIONS, ResponseCode, SUPPORTED_VERSIONS, versionString } from '../spdm/codes.js';
 import { checkResponderCapabilities, checkSelectedAlgorithms } from '../spdm/capability-rules.js';
@@ -12,14 +14,19 @@ import type { ConnectionTranscript } from '../spdm/connection-transcript.js';
 import { decodeVersion, encodeGetVersion, versionByte } from '../spdm/messages/version.js';
 import { CapabilityFlag, decodeCapabilities, encodeGetCapabilities } from '../spdm/messages/capabilities.js';
 import {
+  algStructMask,
+  algStructValue,
+  AlgType,
   decodeAlgorithms,
   encodeNegotiateAlgorithms,
+  KeySchedule,
   MeasurementSpec,
   OtherParams,
+  type AlgStruct,
 } from '../spdm/messages/algorithms.js';
 import type { Connection } from './connection.js';
 import type { Decoder } from './exchange.js';
-import { DEFAULT_BASE_ASYM, DEFAULT_BASE_HASH, type RequesterOptions } from './options.js';
+import { DEFAULT_AEAD, DEFAULT_BASE_ASYM, DEFAULT_BASE_HASH, DEFAULT_DHE, type RequesterOptions } from './options.js';
 
 /** What negotiation needs before a connection exists: transcript A and T1 round trips at a given version. */
 export interface NegotiationContext {
@@ -56,6 +63,25 @@ function chooseVersion(opts: RequesterOptions, offeredEntries: readonly number[]
   return version;
 }
 
+/**
+ * The AlgStructs `opts.session` offers under `version`: the bits this version defines and
+ * node:crypto can run, in AlgType order; none without `opts.session` or before 1.1.
+ */
+export function sessionAlgStructs(opts: RequesterOptions, version: number): AlgStruct[] {
+  const s = opts.session;
+  if (!s || version < 0x11) return [];
+  const struct = (type: number, bits: readonly number[], usable: (bit: number) => boolean): AlgStruct[] => {
+    const supported = bits.filter(usable).reduce((m, b) => m | b, 0) & algStructMask(type, version);
+    return supported === 0 ? [] : [{ type, supported, external: [] }];
+  };
+  return [
+    ...struct(AlgType.DHE, s.dhe ?? DEFAULT_DHE, isDheSupported),
+    ...struct(AlgType.AEAD, s.aead ?? DEFAULT_AEAD, isAeadSupported),
+    ...struct(AlgType.REQ_BASE_ASYM, s.reqBaseAsym ?? [], isAsymSupported),
+    ...(s.keySchedule === false ? [] : struct(AlgType.KEY_SCHEDULE, [KeySchedule.SPDM], () => true)),
+  ];
+}
+
 export async function negotiate(ctx: NegotiationContext, opts: RequesterOptions): Promise<Connection> {
   const { transcript } = ctx;
   const gv = encodeGetVersion();
@@ -89,6 +115,7 @@ export async function negotiate(ctx: NegotiationContext, opts: RequesterOptions)
   const multiKeyConn = version >= 0x13 && (caps.flags & CapabilityFlag.MULTI_KEY_ONLY) !== 0;
   const otherParams =
     (version >= 0x12 ? OtherParams.OPAQUE_FMT_1 : 0) | (multiKeyConn ? OtherParams.MULTI_KEY_CONN : 0);
+  const algStructs = sessionAlgStructs(opts, version);
   const na = encodeNegotiateAlgorithms(version, {
     measurementSpec: MeasurementSpec.DMTF,
     otherParams,
@@ -97,12 +124,19 @@ export async function negotiate(ctx: NegotiationContext, opts: RequesterOptions)
     melSpec: 0,
     extAsym: [],
     extHash: [],
-    algStructs: [],
+    algStructs,
   });
   const alg = await ctx.send(na, ResponseCode.ALGORITHMS, version, decodeAlgorithms);
-  checkSelectedAlgorithms(alg, caps, { baseAsym, baseHash, otherParams });
+  checkSelectedAlgorithms(alg, caps, {
+    baseAsym,
+    baseHash,
+    otherParams,
+    algStructs,
+    requesterFlags: version >= 0x11 ? flags : 0,
+  });
   transcript.appendVca(na, alg.raw);
   transcript.setHash(alg.baseHash);
+  transcript.setMultiKeyConn(multiKeyConn);
   return {
     version,
     capabilities: caps,
@@ -112,5 +146,9 @@ export async function negotiate(ctx: NegotiationContext, opts: RequesterOptions)
     hashSize: hashInfo(alg.baseHash)?.size ?? 0,
     signatureSize: asymInfo(alg.baseAsym)?.sigSize ?? 0,
     multiKeyConn,
+    dheId: algStructValue(alg.algStructs, AlgType.DHE),
+    aeadId: algStructValue(alg.algStructs, AlgType.AEAD),
+    keyScheduleId: algStructValue(alg.algStructs, AlgType.KEY_SCHEDULE),
+    reqAsymId: algStructValue(alg.algStructs, AlgType.REQ_BASE_ASYM),
   };
 }

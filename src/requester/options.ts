@@ -18,6 +18,13 @@ export interface RequesterOptions {
   readonly baseAsym?: readonly number[];
   /** BaseHashAlgo bits we accept, most preferred first. */
   readonly baseHash?: readonly number[];
+  /**
+   * Session algorithms to offer in NEGOTIATE_ALGORITHMS (1.1+), opt-in: without it no AlgStruct is
+   * sent and the request is what it always was. The responder selects from them only where both
+   * sides' capabilities call for it (KEY_EX_CAP, PSK_CAP, ENCRYPT_CAP/MAC_CAP, MUT_AUTH_CAP in
+   * `capabilityFlags`); the selection lands in the Connection.
+   */
+  readonly session?: SessionAlgorithmOptions;
   readonly random?: RandomSource;
   readonly clock?: Clock;
   /** Transport round-trip allowance added to ST1 and CT (ms). DOE lets a device take a full second. */
@@ -47,6 +54,22 @@ export interface RequesterOptions {
   /** PCI identity recorded in the evidence (read from config space by the caller). */
   readonly pci?: PciIdentity;
 }
+
+export interface SessionAlgorithmOptions {
+  /** DHENamedGroup bits we accept (crypto/dhe.ts DheGroup), default DEFAULT_DHE; [] offers no DHE struct. */
+  readonly dhe?: readonly number[];
+  /** AEADCipherSuite bits we accept (crypto/aead.ts AeadAlgo), default DEFAULT_AEAD; [] offers none. */
+  readonly aead?: readonly number[];
+  /** ReqBaseAsymAlg bits we can sign with (mutual authentication); offered only when given. */
+  readonly reqBaseAsym?: readonly number[];
+  /** Offer the SPDM key schedule (KeySchedule AlgStruct); default true. */
+  readonly keySchedule?: boolean;
+}
+
+/** secp384r1, secp256r1, secp521r1, ffdhe3072, ffdhe4096, ffdhe2048 (what node:crypto runs; SM2 is not offered). */
+export const DEFAULT_DHE: readonly number[] = [0x10, 0x08, 0x20, 0x02, 0x04, 0x01];
+/** AES-256-GCM, ChaCha20-Poly1305, AES-128-GCM (SM4-GCM is not available in node:crypto). */
+export const DEFAULT_AEAD: readonly number[] = [0x02, 0x04, 0x01];
 
 export const DEFAULT_BASE_ASYM: readonly number[] = [
   0x0080, 0x0010, 0x0100, 0x0400, 0x0008, 0x0040, 0x0002, 0x0004, 0x0020, 0x0001,

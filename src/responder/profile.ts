@@ -48,7 +48,26 @@ export interface DeviceProfile {
     readonly baseHash: readonly number[];
     /** MeasurementHashAlgo bit the device measures with. */
     readonly measurementHash: number;
+    /**
+     * Session algorithms, each in order of preference: selected in ALGORITHMS only where this
+     * device's capabilities and the requester's call for them (KEY_EX_CAP / PSK_CAP,
+     * ENCRYPT_CAP / MAC_CAP, MUT_AUTH_CAP). DHENamedGroup bits, default DEFAULT_PROFILE_DHE.
+     */
+    readonly dhe?: readonly number[];
+    /** AEADCipherSuite bits, default DEFAULT_PROFILE_AEAD. */
+    readonly aead?: readonly number[];
+    /** ReqBaseAsymAlg bits it verifies a mutually authenticating requester with, default DEFAULT_PROFILE_REQ_ASYM. */
+    readonly reqBaseAsym?: readonly number[];
   };
   readonly slots: readonly SlotIdentity[];
   readonly measurements: readonly MeasurementSource[];
 }
+
+/** secp384r1, secp256r1, secp521r1, ffdhe3072, ffdhe4096, ffdhe2048. */
+export const DEFAULT_PROFILE_DHE: readonly number[] = [0x10, 0x08, 0x20, 0x02, 0x04, 0x01];
+/** AES-256-GCM, ChaCha20-Poly1305, AES-128-GCM. */
+export const DEFAULT_PROFILE_AEAD: readonly number[] = [0x02, 0x04, 0x01];
+/** ECDSA P-384, P-256, P-521, RSASSA-PSS 3072/2048/4096, RSASSA 3072/2048/4096, Ed25519. */
+export const DEFAULT_PROFILE_REQ_ASYM: readonly number[] = [
+  0x0080, 0x0010, 0x0100, 0x0008, 0x0002, 0x0040, 0x0004, 0x0001, 0x0020, 0x0400,
+];

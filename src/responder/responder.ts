@@ -5,7 +5,9 @@
  * ERROR. It only ever behaves correctly: every way a device can lie is a fault wrapped around it
  * (responder/faults/).
  */
-import { asymInfo, measurementHashToBaseHash, MeasurementHashAlgo } from '../crypto/algorithms.js';
+import { asymInfo, isAsymSupported, measurementHashToBaseHash, MeasurementHashAlgo } from '../crypto/algorithms.js';
+import { isAeadSupported } from '../crypto/aead.js';
+import { isDheSupported } from '../crypto/dhe.js';
 import { digest } from '../crypto/hash.js';
 import { spdmSign, usesSigningContext } from '../crypto/signature.js';
 import { systemRandom, type RandomSource } from '../crypto/random.js';
@@ -29,8 +31,8 @@ import {
   decodeNegotiateAlgorithms,
   encodeAlgorithms,
   MeasurementSpec,
+  KeySchedule,
   OtherParams,
-  type AlgStruct,
 } from '../spdm/messages/algorithms.js';
 import { decodeGetDigests, encodeDigests } from '../spdm/messages/digests.js';
 import { decodeGetCertificate, encodeCertificate } from '../spdm/messages/certificate.js';
@@ -43,8 +45,15 @@ import { parseCertificate } from '../x509/certificate.js';
 import { readTlv } from '../x509/der.js';
 import { decodeGetKeyPairInfo, encodeKeyPairInfo } from '../spdm/messages/key-pair-info.js';
 import type { SpdmHandler } from '../transport/transport.js';
-import { requesterFlagProblem } from '../spdm/capability-rules.js';
-import type { DeviceProfile, MeasurementSource, SlotIdentity } from './profile.js';
+import { neededAlgStructs, requesterFlagProblem, selectAlgStructs } from '../spdm/capability-rules.js';
+import {
+  DEFAULT_PROFILE_AEAD,
+  DEFAULT_PROFILE_DHE,
+  DEFAULT_PROFILE_REQ_ASYM,
+  type DeviceProfile,
+  type MeasurementSource,
+  type SlotIdentity,
+} from './profile.js';
 
 type Stage = 'start' | 'version' | 'capabilities' | 'negotiated';
 
@@ -271,8 +280,23 @@ export class Responder implements SpdmHandler {
       if (!asked && (flags & CapabilityFlag.MULTI_KEY_ONLY) !== 0) throw new ErrorReply(ErrorCode.InvalidRequest);
       multiKeyConn = asked;
     }
-    // Session algorithms are not offered by this emulator yet: answer each AlgStruct the requester sent with "none selected".
-    const algStructs: AlgStruct[] = req.algStructs.map((s) => ({ type: s.type, supported: 0, external: [] }));
+    // Session algorithms: one per AlgStruct where both sides' capabilities call for it, by our priority; 0 elsewhere.
+    const algs = this.profile.algorithms;
+    const needed = neededAlgStructs(
+      this.pendingCaps.flags,
+      (this.profile.capabilities.flags & responderFlagMask(version)) >>> 0,
+    );
+    const algStructs = selectAlgStructs(
+      req.algStructs,
+      {
+        [AlgType.DHE]: (algs.dhe ?? DEFAULT_PROFILE_DHE).filter(isDheSupported),
+        [AlgType.AEAD]: (algs.aead ?? DEFAULT_PROFILE_AEAD).filter(isAeadSupported),
+        [AlgType.REQ_BASE_ASYM]: (algs.reqBaseAsym ?? DEFAULT_PROFILE_REQ_ASYM).filter(isAsymSupported),
+        [AlgType.KEY_SCHEDULE]: [KeySchedule.SPDM],
+      },
+      needed,
+      version,
+    );
     const resp = encodeAlgorithms(version, {
       measurementSpec,
       otherParams,
@@ -280,7 +304,7 @@ export class Responder implements SpdmHandler {
       baseAsym: asymId,
       baseHash: hashId,
       melSpec: 0,
-      algStructs: algStructs.filter((s) => s.type >= AlgType.DHE),
+      algStructs,
     });
     this.neg = {
       version,
@@ -296,6 +320,7 @@ export class Responder implements SpdmHandler {
     this.transcript.appendVca(req.raw, resp);
     this.transcript.setVersion(version);
     this.transcript.setHash(hashId);
+    this.transcript.setMultiKeyConn(multiKeyConn);
     return resp;
   }
 

@@ -12,7 +12,15 @@ import {
   responderFlagMask,
   type CapabilitiesResponse,
 } from './messages/capabilities.js';
-import { MeasurementSpec, type AlgorithmsResponse } from './messages/algorithms.js';
+import {
+  AlgType,
+  algStructMask,
+  algStructName,
+  MeasurementSpec,
+  OtherParams,
+  type AlgorithmsResponse,
+  type AlgStruct,
+} from './messages/algorithms.js';
 
 const has = (flags: number, bit: number): boolean => ((flags >>> 0) & bit) !== 0;
 
@@ -89,6 +97,50 @@ export interface AlgorithmOffer {
   readonly baseAsym: number;
   readonly baseHash: number;
   readonly otherParams: number;
+  /** The AlgStructs sent (none when omitted). */
+  readonly algStructs?: readonly AlgStruct[];
+  /** Our GET_CAPABILITIES flags: with the responder's they decide which AlgStructs must be selected. */
+  readonly requesterFlags?: number;
+}
+
+/** PSK_CAP is a two-bit field: any value but 00 means PSK sessions. */
+const pskCap = (flags: number): boolean => ((flags >>> 0) & (F.PSK_NO_CONTEXT | F.PSK_WITH_CONTEXT)) !== 0;
+
+/**
+ * The session AlgStructs the two sides' capabilities call for (libspdm's rule, on both sides):
+ * DHE when both have KEY_EX_CAP; AEADCipherSuite when both have ENCRYPT_CAP or MAC_CAP;
+ * ReqBaseAsymAlg when both have MUT_AUTH_CAP; KeySchedule when both have KEY_EX_CAP or both
+ * PSK_CAP. A responder selects one algorithm in each of these (if offered) and 0 in every other.
+ */
+export function neededAlgStructs(requesterFlags: number, responderFlags: number): ReadonlySet<number> {
+  const both = (bit: number) => has(requesterFlags, bit) && has(responderFlags, bit);
+  const out = new Set<number>();
+  const keyEx = both(F.KEY_EX);
+  const psk = pskCap(requesterFlags) && pskCap(responderFlags);
+  if (keyEx) out.add(AlgType.DHE);
+  if (both(F.ENCRYPT) || both(F.MAC)) out.add(AlgType.AEAD);
+  if (both(F.MUT_AUTH)) out.add(AlgType.REQ_BASE_ASYM);
+  if (keyEx || psk) out.add(AlgType.KEY_SCHEDULE);
+  return out;
+}
+
+/**
+ * A responder's answer to the AlgStructs of NEGOTIATE_ALGORITHMS: one entry per struct the
+ * request carried (in its order), holding the first of `preferences[type]` (most preferred first)
+ * that the request offers and the version defines, when the capabilities call for that struct
+ * (`needed`, see neededAlgStructs); 0 otherwise.
+ */
+export function selectAlgStructs(
+  offered: readonly AlgStruct[],
+  preferences: Readonly<Partial<Record<number, readonly number[]>>>,
+  needed: ReadonlySet<number>,
+  version: number,
+): AlgStruct[] {
+  return offered.map((s) => {
+    const mask = s.supported & algStructMask(s.type, version);
+    const pick = needed.has(s.type) ? (preferences[s.type] ?? []).find((bit) => (mask & bit) !== 0) : undefined;
+    return { type: s.type, supported: pick ?? 0, external: [] };
+  });
 }
 
 /**
@@ -126,7 +178,42 @@ export function checkSelectedAlgorithms(
   const fmt = a.otherParams & 0x0f;
   if (fmt !== 0 && (!isSingleBit(fmt) || (fmt & offer.otherParams) === 0))
     bad(`opaque data format 0x${fmt.toString(16)} was not offered`);
-  for (const s of a.algStructs) {
-    if (s.supported !== 0) bad(`AlgStruct type ${s.type} selected although none was offered`);
+  checkSelectedAlgStructs(a, offer, caps.flags, bad);
+}
+
+/**
+ * Each AlgStruct of ALGORITHMS: at most one algorithm, one of those offered in the struct of that
+ * type, none in a struct not offered, no external algorithm (we offer none); and one selected in
+ * every struct offered that both sides' capabilities call for. A 1.2+ session exchanges its
+ * opaque data (the secured message versions) in OpaqueDataFmt1, so that format must be selected
+ * when a key schedule is (libspdm's requester insists on it too).
+ */
+function checkSelectedAlgStructs(
+  a: AlgorithmsResponse,
+  offer: AlgorithmOffer,
+  responderFlags: number,
+  bad: (msg: string) => never,
+): void {
+  const selected = a.algStructs;
+  const offered = new Map((offer.algStructs ?? []).map((s) => [s.type, s]));
+  for (const s of selected) {
+    const name = `${algStructName(s.type)} (AlgStruct type ${s.type})`;
+    const o = offered.get(s.type);
+    if (s.external.length > 0) bad(`${name} selects an external algorithm, none was offered`);
+    if (s.supported === 0) continue;
+    const hex = `0x${s.supported.toString(16)}`;
+    if (!o) bad(`${algStructName(s.type)}: AlgStruct type ${s.type} selected (${hex}) although none was offered`);
+    if (!isSingleBit(s.supported)) bad(`${name} ${hex} is not exactly one algorithm`);
+    if ((s.supported & o.supported) === 0) bad(`${name} ${hex} was not offered`);
+  }
+  const needed = neededAlgStructs(offer.requesterFlags ?? 0, responderFlags);
+  for (const o of offered.values()) {
+    if (!needed.has(o.type) || o.supported === 0) continue;
+    const name = `${algStructName(o.type)} (AlgStruct type ${o.type})`;
+    const s = selected.find((x) => x.type === o.type);
+    if (!s) bad(`${name} is missing`);
+    if (s.supported === 0) bad(`${name}: nothing selected although both sides' capabilities need it`);
+    if (o.type === AlgType.KEY_SCHEDULE && a.version >= 0x12 && (a.otherParams & 0x0f) !== OtherParams.OPAQUE_FMT_1)
+      bad(`${name} selected without OpaqueDataFmt1, which the session's opaque data needs`);
   }
 }

@@ -13,24 +13,34 @@
  *   RESPOND_IF_READY that completes one) ends the run, and so does an ERROR other than
  *   ResponseNotReady (that one is answered later by the real response). A secure session has
  *   its own message_m (a `MessageM` from `newMessageM()`), over the connection's A.
+ * - D (1.3): the first DIGESTS after the VCA, kept only while the responder's multi-key connection
+ *   is in effect (`setMultiKeyConn`); it enters the session transcripts of KEY_EXCHANGE.
  *
  * libspdm does the same in libspdm_calculate_m1m2 / libspdm_calculate_l1l2 and its
  * libspdm_reset_message_* calls; builders here are pure, resets are the named events below.
  *
- * Sessions (TH1/TH2) are not built here yet: `sessionBase()` is their starting point (see there).
+ * Secure sessions get their transcripts from here: `keyExchangeSession(Ct)` starts one at
+ * A ‖ [D] ‖ Ct, `pskSession()` at A (spdm/session-transcript.ts holds their rules).
  */
-import { responderSigningContext } from '../crypto/signature.js';
+import { transcriptSigningContext, type TranscriptSignedKind } from '../crypto/signature.js';
 import { RequestCode } from './codes.js';
 import { ErrorCode } from './messages/error.js';
+import { SessionTranscript } from './session-transcript.js';
 import { Transcript } from './transcript.js';
 
-/** What a responder signs over a connection transcript (KEY_EXCHANGE_RSP/FINISH come with sessions). */
-export type SignedKind = 'CHALLENGE_AUTH' | 'MEASUREMENTS';
+/**
+ * What is signed over a connection or session transcript: the responder's CHALLENGE_AUTH,
+ * MEASUREMENTS and KEY_EXCHANGE_RSP, the requester's FINISH (mutual authentication).
+ */
+export type SignedKind = TranscriptSignedKind;
+
+/** What is signed over the connection's own transcripts (M1, L1/L2). */
+export type ConnectionSignedKind = 'CHALLENGE_AUTH' | 'MEASUREMENTS';
 
 /** A transcript a signature covers, with what else the version decides about that signature. */
-export interface SignedTranscript {
-  readonly kind: SignedKind;
-  /** The messages signed (M1 or L1/L2), hashed with the negotiated hash. */
+export interface SignedTranscript<K extends SignedKind = ConnectionSignedKind> {
+  readonly kind: K;
+  /** The messages signed (M1, L1/L2, or a session's TH), hashed with the negotiated hash. */
   readonly transcript: Transcript;
   /** The signing context string of this kind under the negotiated version; '' before 1.2. */
   readonly context: string;
@@ -145,6 +155,10 @@ export class ConnectionTranscript {
   readonly messageM: MessageM;
   private version: number | undefined;
   private hashId: number | undefined;
+  /** The responder's multi-key connection is in effect: the first DIGESTS after the VCA is D. */
+  private multiKeyConn = false;
+  /** D, once seen (undefined: none yet since GET_VERSION, or no multi-key connection). */
+  private d: Uint8Array | undefined;
 
   constructor(options: ConnectionTranscriptOptions = {}) {
     this.maxBytes = options.maxBytes;
@@ -167,6 +181,8 @@ export class ConnectionTranscript {
     }
     this.b = new Part(this.maxBytes);
     partOf(this.messageM).clear();
+    this.multiKeyConn = false;
+    this.d = undefined;
   }
 
   /** The negotiated version (VERSION for a requester, CAPABILITIES or ALGORITHMS otherwise): decides L1/L2's shape and the signing context. */
@@ -194,10 +210,20 @@ export class ConnectionTranscript {
     return this.a.t.digest();
   }
 
-  /** DIGESTS: B starts afresh, with GET_DIGESTS/DIGESTS when given. */
+  /**
+   * 1.3+: the responder's multi-key connection is in effect (NEGOTIATE_ALGORITHMS asked for it
+   * with OtherParamsSupport bit 4): KEY_EXCHANGE transcripts then hold D. Reset by GET_VERSION.
+   */
+  setMultiKeyConn(on: boolean): void {
+    this.multiKeyConn = on;
+  }
+
+  /** DIGESTS: B starts afresh, with GET_DIGESTS/DIGESTS when given; the first DIGESTS of a multi-key connection is D. */
   startB(...pair: Uint8Array[]): void {
     this.b = new Part(this.maxBytes);
     this.b.append(pair);
+    const digests = pair[1];
+    if (this.multiKeyConn && this.d === undefined && digests !== undefined) this.d = digests;
   }
 
   /** A GET_CERTIFICATE/CERTIFICATE pair continues B. */
@@ -255,19 +281,42 @@ export class ConnectionTranscript {
     return new MessageM(this.maxBytes);
   }
 
-  /** The context a responder signs `kind` with under the negotiated version ('' before 1.2). */
+  /** The context `kind` is signed with under the negotiated version ('' before 1.2). */
   signingContext(kind: SignedKind): string {
-    return responderSigningContext(kind, this.requireVersion());
+    return transcriptSigningContext(kind, this.requireVersion());
+  }
+
+  /** A fork of A, where every session transcript begins. */
+  sessionBase(): Transcript {
+    return this.a.t.fork();
   }
 
   /**
-   * Extension point for sessions, not used yet: TH1 and TH2 (KEY_EXCHANGE, PSK_EXCHANGE) begin
-   * with A — then Hash(the responder's chain) for KEY_EXCHANGE, message_k and message_f. A
-   * session transcript should start from this fork and own message_k/message_f beside it; its
-   * signing contexts (KEY_EXCHANGE_RSP, FINISH) extend `SignedKind`.
+   * A KEY_EXCHANGE session's transcripts, from A ‖ [D] ‖ Ct. `certChainHash` is Ct: Hash(the
+   * SPDM certificate chain of the slot KEY_EXCHANGE names), or Hash(the provisioned public key)
+   * for slot 0xFF — which never takes D (libspdm). Pure: the connection is not changed.
    */
-  sessionBase(): Transcript {
-    return this.a.t.fork();
+  keyExchangeSession(certChainHash: Uint8Array, slot = 0): SessionTranscript {
+    const base = this.a.t.fork();
+    if (this.d !== undefined && slot !== 0xff) base.append(this.d);
+    base.append(certChainHash);
+    return this.session('key-exchange', base);
+  }
+
+  /** A PSK_EXCHANGE session's transcripts, from A (no certificate, no D). Pure. */
+  pskSession(): SessionTranscript {
+    return this.session('psk', this.a.t.fork());
+  }
+
+  private session(kind: 'key-exchange' | 'psk', base: Transcript): SessionTranscript {
+    const version = this.requireVersion();
+    return new SessionTranscript({
+      kind,
+      base,
+      complete: !this.a.overflowed,
+      messageM: this.newMessageM(),
+      signingContext: (k) => transcriptSigningContext(k, version),
+    });
   }
 
   private requireVersion(): number {

@@ -1,34 +1,18 @@
 /**
- * Wire sizes that depend on negotiated algorithms and that the crypto layer does not describe:
- * DHE ExchangeData (ALGORITHMS AlgStruct 2, shared/spec/messages.md §5.5), 1.4 ML-KEM encapsulation
- * key / ciphertext (AlgStruct 7) and 1.4 PQC signature sizes (PQCAsymAlgo, AlgStruct 6). The
- * KEM and PQC figures are libspdm's (libspdm_crypt_pqc_kem.c, libspdm_crypt_pqc_asym.c).
+ * Wire sizes that depend on negotiated algorithms: DHE ExchangeData (ALGORITHMS AlgStruct 2,
+ * shared/spec/messages.md §5.5; the groups themselves are crypto/dhe.ts's), and what the crypto
+ * layer does not describe: 1.4 ML-KEM encapsulation key / ciphertext (AlgStruct 7) and 1.4 PQC
+ * signature sizes (PQCAsymAlgo, AlgStruct 6). The KEM and PQC figures are libspdm's
+ * (libspdm_crypt_pqc_kem.c, libspdm_crypt_pqc_asym.c).
  */
 import { asymInfo } from '../crypto/algorithms.js';
+import { dheInfo } from '../crypto/dhe.js';
 
-export const DheGroup = {
-  FFDHE2048: 0x01,
-  FFDHE3072: 0x02,
-  FFDHE4096: 0x04,
-  SECP256R1: 0x08,
-  SECP384R1: 0x10,
-  SECP521R1: 0x20,
-  SM2_P256: 0x40,
-} as const;
+export { DheGroup } from '../crypto/dhe.js';
 
-const DHE_SIZES: ReadonlyMap<number, number> = new Map([
-  [DheGroup.FFDHE2048, 256],
-  [DheGroup.FFDHE3072, 384],
-  [DheGroup.FFDHE4096, 512],
-  [DheGroup.SECP256R1, 64],
-  [DheGroup.SECP384R1, 96],
-  [DheGroup.SECP521R1, 132],
-  [DheGroup.SM2_P256, 64],
-]);
-
-/** ExchangeData size D of a DHE group (one AlgSupported bit), both directions. */
+/** ExchangeData size D of a DHE group (one AlgSupported bit), both directions (crypto/dhe.ts holds the groups). */
 export function dheExchangeSize(group: number): number | undefined {
-  return DHE_SIZES.get(group);
+  return dheInfo(group)?.exchangeSize;
 }
 
 export const KemAlgo = { ML_KEM_512: 0x01, ML_KEM_768: 0x02, ML_KEM_1024: 0x04 } as const;

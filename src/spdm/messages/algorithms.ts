@@ -9,6 +9,45 @@ import { RequestCode, ResponseCode } from '../codes.js';
 
 export const AlgType = { DHE: 2, AEAD: 3, REQ_BASE_ASYM: 4, KEY_SCHEDULE: 5, REQ_PQC_ASYM: 6, KEM: 7 } as const;
 
+/** KeySchedule (AlgType 5) bits: the SPDM key schedule is the only one defined. */
+export const KeySchedule = { SPDM: 0x0001 } as const;
+
+const ALG_STRUCT_NAMES: Readonly<Record<number, string>> = {
+  [AlgType.DHE]: 'DHE',
+  [AlgType.AEAD]: 'AEADCipherSuite',
+  [AlgType.REQ_BASE_ASYM]: 'ReqBaseAsymAlg',
+  [AlgType.KEY_SCHEDULE]: 'KeySchedule',
+  [AlgType.REQ_PQC_ASYM]: 'ReqPqcAsymAlg',
+  [AlgType.KEM]: 'KEMAlg',
+};
+
+/** The DSP0274 name of an AlgStruct type ("DHE", "AEADCipherSuite", ...), for messages. */
+export function algStructName(type: number): string {
+  return ALG_STRUCT_NAMES[type] ?? `AlgType ${type}`;
+}
+
+/**
+ * The AlgSupported bits `version` defines for the session AlgStruct types: DHE gains SM2_P256,
+ * AEAD SM4-GCM and ReqBaseAsymAlg SM2/EdDSA in 1.2. 0 before 1.1, and for 1.4's ReqPqcAsymAlg
+ * and KEMAlg, which this library neither offers nor selects.
+ */
+export function algStructMask(type: number, version: number): number {
+  if (version < 0x11) return 0;
+  const v12 = version >= 0x12;
+  switch (type) {
+    case AlgType.DHE:
+      return v12 ? 0x7f : 0x3f;
+    case AlgType.AEAD:
+      return v12 ? 0x0f : 0x07;
+    case AlgType.REQ_BASE_ASYM:
+      return v12 ? 0x0fff : 0x01ff;
+    case AlgType.KEY_SCHEDULE:
+      return KeySchedule.SPDM;
+    default:
+      return 0;
+  }
+}
+
 export const MeasurementSpec = { DMTF: 0x01 } as const;
 export const OtherParams = { OPAQUE_FMT_0: 0x01, OPAQUE_FMT_1: 0x02, MULTI_KEY_CONN: 0x10 } as const;
 
