@@ -268,7 +268,7 @@ test('ALGORITHMS: an AlgStruct selection nobody offered is rejected, naming its 
   algsRejected(
     algs(0x11, { algStructs: [{ type: AlgType.DHE, supported: 0x0010, external: [] }] }),
     caps(0x11, SIGNER),
-    /^ALGORITHMS: AlgStruct type 2 selected although none was offered$/,
+    /^ALGORITHMS: DHE: AlgStruct type 2 selected \(0x10\) although none was offered$/,
   );
   algsRejected(
     algs(0x12, {
