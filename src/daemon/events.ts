@@ -1,0 +1,112 @@
+/**
+ * GET /v1/events: the service's events as server-sent events (`id:` the event id, `event:` its
+ * type, `data:` the event as JSON). A client resumes with Last-Event-ID (or ?after=): the stream
+ * subscribes first and buffers live events, replays the stored ones after the id page by page,
+ * then sends the buffer — skipping any id already sent — so nothing between the two is lost or
+ * repeated. Memory per client is bounded: a client whose socket has more than `maxBufferedBytes`
+ * unread, or that lets more than `maxPendingEvents` pile up during a replay, is disconnected; it
+ * reconnects with the last id it saw and misses nothing.
+ */
+import type { ServerResponse } from 'node:http';
+import type { CmaEvent, CmaService } from '../cma/api.js';
+
+export interface EventStreamOptions {
+  readonly heartbeatMs: number;
+  readonly maxBufferedBytes: number;
+  /** Live events held while the replay runs (default 10000). */
+  readonly maxPendingEvents?: number;
+  /** Events fetched per replay page (default 500). */
+  readonly pageSize?: number;
+}
+
+export function formatEvent(e: CmaEvent): string {
+  // JSON.stringify never emits a raw newline, so the data fits one `data:` line.
+  return `id: ${e.id}\nevent: ${e.type}\ndata: ${JSON.stringify(e)}\n\n`;
+}
+
+/** The open streams of one server, so that shutting down can end them (they are never idle). */
+export class EventStreams {
+  private readonly open = new Set<() => void>();
+
+  get size(): number {
+    return this.open.size;
+  }
+
+  /** Ends every stream (the clients see the connection close and may reconnect elsewhere). */
+  closeAll(): void {
+    for (const end of [...this.open]) end();
+  }
+
+  /**
+   * Streams to `res` (the head not yet written) every event with id > `after`, then live events
+   * until the client goes away or closeAll(). Resolves when the stream has ended.
+   */
+  async serve(service: CmaService, res: ServerResponse, after: number, o: EventStreamOptions): Promise<void> {
+    const maxPending = o.maxPendingEvents ?? 10_000;
+    const pageSize = o.pageSize ?? 500;
+    let last = after;
+    let live = false;
+    let ended = false;
+    const pending: CmaEvent[] = [];
+    let finished!: () => void;
+    const done = new Promise<void>((r) => (finished = r));
+
+    const end = (destroy: boolean) => {
+      if (ended) return;
+      ended = true;
+      unsubscribe();
+      clearInterval(heartbeat);
+      this.open.delete(close);
+      if (destroy) res.destroy();
+      else res.end();
+      finished();
+    };
+    const close = () => end(false);
+
+    const send = (e: CmaEvent) => {
+      if (ended || e.id <= last) return;
+      last = e.id;
+      res.write(formatEvent(e));
+      // The client reads too slowly: drop it rather than hold its backlog in memory.
+      if (res.writableLength > o.maxBufferedBytes) end(true);
+    };
+
+    const unsubscribe = service.subscribe((e) => {
+      if (live) send(e);
+      else if (pending.length < maxPending) pending.push(e);
+      else end(true);
+    });
+    const heartbeat = setInterval(() => {
+      if (!ended) res.write(': heartbeat\n\n');
+    }, o.heartbeatMs);
+    heartbeat.unref();
+    this.open.add(close);
+    res.on('close', () => end(false));
+    res.on('error', () => end(true));
+
+    res.writeHead(200, {
+      'content-type': 'text/event-stream; charset=utf-8',
+      'cache-control': 'no-store',
+      connection: 'keep-alive',
+      'x-accel-buffering': 'no',
+    });
+    // Tell EventSource how long to wait before it reconnects, and flush the head now.
+    res.write('retry: 1000\n\n');
+
+    try {
+      for (;;) {
+        if (ended) break;
+        const page = service.eventsSince(last, pageSize);
+        for (const e of page) send(e);
+        if (page.length < pageSize) break;
+        // A long replay waits for the socket to drain between pages; live events queue meanwhile.
+        if (res.writableNeedDrain) await new Promise<void>((r) => res.once('drain', r).once('close', r));
+      }
+      for (const e of pending.splice(0)) send(e);
+      live = true;
+    } catch {
+      end(true);
+    }
+    return done;
+  }
+}
