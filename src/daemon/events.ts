@@ -3,9 +3,10 @@
  * type, `data:` the event as JSON). A client resumes with Last-Event-ID (or ?after=): the stream
  * subscribes first and buffers live events, replays the stored ones after the id page by page,
  * then sends the buffer — skipping any id already sent — so nothing between the two is lost or
- * repeated. Memory per client is bounded: a client whose socket has more than `maxBufferedBytes`
- * unread, or that lets more than `maxPendingEvents` pile up during a replay, is disconnected; it
- * reconnects with the last id it saw and misses nothing.
+ * repeated. The replay waits for the client to drain its socket between events (the backlog stays
+ * in the service's store). Memory per client is bounded: a live client whose socket has more than
+ * `maxBufferedBytes` unread, or that lets more than `maxPendingEvents` pile up during a replay, is
+ * disconnected; it reconnects with the last id it saw and misses nothing.
  */
 import type { ServerResponse } from 'node:http';
 import type { CmaEvent, CmaService } from '../cma/api.js';
@@ -63,13 +64,21 @@ export class EventStreams {
     };
     const close = () => end(false);
 
-    const send = (e: CmaEvent) => {
+    const write = (e: CmaEvent) => {
       if (ended || e.id <= last) return;
       last = e.id;
       res.write(formatEvent(e));
-      // The client reads too slowly: drop it rather than hold its backlog in memory.
-      if (res.writableLength > o.maxBufferedBytes) end(true);
     };
+    // Live events cannot wait: a client that lets too much pile up is dropped (it resumes by id).
+    const send = (e: CmaEvent) => {
+      write(e);
+      if (!ended && res.writableLength > o.maxBufferedBytes) end(true);
+    };
+    // Catching up can wait for the client: the backlog stays in the service's store, not here.
+    const drained = () =>
+      res.writableNeedDrain && !ended
+        ? new Promise<void>((r) => res.once('drain', r).once('close', r))
+        : Promise.resolve();
 
     const unsubscribe = service.subscribe((e) => {
       if (live) send(e);
@@ -95,14 +104,20 @@ export class EventStreams {
 
     try {
       for (;;) {
-        if (ended) break;
         const page = service.eventsSince(last, pageSize);
-        for (const e of page) send(e);
-        if (page.length < pageSize) break;
-        // A long replay waits for the socket to drain between pages; live events queue meanwhile.
-        if (res.writableNeedDrain) await new Promise<void>((r) => res.once('drain', r).once('close', r));
+        for (const e of page) {
+          if (ended) break;
+          write(e);
+          await drained();
+        }
+        if (ended || page.length < pageSize) break;
       }
-      for (const e of pending.splice(0)) send(e);
+      // Live events that arrived meanwhile (most are already sent by the replay: write skips them).
+      while (!ended && pending.length > 0) {
+        write(pending.shift() as CmaEvent);
+        await drained();
+      }
+      // No await since the queue was found empty: from here every event goes out as it happens.
       live = true;
     } catch {
       end(true);
