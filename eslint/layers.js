@@ -43,7 +43,10 @@ export const LAYERS = {
   // signature covers from its transcript decoded by spdm/signed-transcript.ts, not a byte search.
   log: { imports: ['evidence', 'spdm', 'crypto', 'wire'] },
   capture: { imports: below('capture').filter((l) => l !== 'verifier' && l !== 'log') },
-  platform: { imports: ['pci', 'responder', 'transport'] },
+  // pci, responder, transport and what those may import (ARCHITECTURE.md: "pci, responder,
+  // transport"): the simulated platform builds emulated devices from a file, which takes wire's
+  // errors, crypto's algorithm names, spdm's request codes and x509's certificate parsing.
+  platform: { imports: below('verifier') },
   cma: { imports: below('cma') },
   daemon: { imports: ORDER },
   cli: { imports: ORDER },
@@ -51,15 +54,23 @@ export const LAYERS = {
   index: { imports: ORDER },
 };
 
-/** Packages only some layers may import: the log's pure part has no database import. */
+/**
+ * Packages only some layers may import: the log's pure part has no database import. `cma/store`
+ * holds the CMA layer's own state (device state, acceptance records, events) in the data
+ * directory, loaded on demand like the log's store.
+ */
 export const PACKAGES = {
-  'better-sqlite3': ['log/store'],
-  pg: ['log/store'],
+  'better-sqlite3': ['log/store', 'cma/store'],
+  pg: ['log/store', 'cma/store'],
 };
+
+/** Sub-folders that are parts of their layer which alone may reach a database (see PACKAGES). */
+const STORE_PARTS = new Set(['log', 'cma']);
 
 /**
  * Where a path inside src/ belongs: { layer, sub } with sub the path inside the layer's folder.
- * `log/store` is a part of `log` (it may import what log may) that alone reaches the databases.
+ * `log/store` is a part of `log` (it may import what log may) that alone reaches the databases;
+ * `cma/store` likewise for `cma`.
  */
 export function layerOf(relToSrc) {
   const parts = relToSrc.split('/');
@@ -67,8 +78,8 @@ export function layerOf(relToSrc) {
   // as codecs.ts): like the root, they may gather from every layer.
   if (parts.length === 1) return { layer: 'index', sub: '' };
   const layer = parts[0];
-  const inStore = layer === 'log' && parts[1] === 'store';
-  return { layer, part: inStore ? 'log/store' : layer, sub: parts.slice(1).join('/') };
+  const inStore = STORE_PARTS.has(layer) && parts[1] === 'store';
+  return { layer, part: inStore ? `${layer}/store` : layer, sub: parts.slice(1).join('/') };
 }
 
 function isTypeOnly(node) {

@@ -144,6 +144,18 @@ export interface SignedMeasurements {
   readonly SigningAlgorithm: string;
 }
 
+/** One decision about a device, as kept in the store's history (who, what, why). */
+export interface CmaDecision {
+  readonly bdf: string;
+  readonly at: string;
+  /** accept (trusted verdict or autoAccept), override (operator over an untrusted verdict), reject, drop (the same-device check failed). */
+  readonly action: 'accept' | 'override' | 'reject' | 'drop';
+  readonly operator?: string;
+  readonly reason?: string;
+  /** accept/override: the verdict's status and reason codes; drop: the same-device changes. */
+  readonly detail?: unknown;
+}
+
 /** The device lifecycle as a service: implemented by cma/, consumed by daemon/ and the CLI. */
 export interface CmaService {
   devices(): readonly DeviceView[];
@@ -162,6 +174,8 @@ export interface CmaService {
     options?: { readonly override?: { readonly operator: string; readonly reason: string } },
   ): Promise<DeviceView>;
   reject(bdf: string, options?: { readonly operator?: string; readonly reason?: string }): Promise<DeviceView>;
+  /** The decision history of a function (present or not), oldest first. @throws TypeError for a malformed BDF */
+  decisions(bdf: string): Promise<readonly CmaDecision[]>;
   /** The kernel's `echo re > authenticated`: run the flow again now (DEVICE_OWNED while owned). */
   reauthenticate(bdf: string, options?: { readonly slot?: number }): Promise<DeviceView>;
   /** "This function was reset": re-authenticate, then re-accept only through the same-device check. */
@@ -176,11 +190,17 @@ export interface CmaService {
     options?: { readonly nonce?: Uint8Array; readonly slot?: number; readonly indices?: readonly number[] },
   ): Promise<SignedMeasurements>;
 
-  /** Events with id > `afterId`, oldest first (at most `limit`). */
+  /**
+   * Events with id > `afterId`, oldest first (at most `limit`, default 1000). Served from memory:
+   * the newest `recentEvents` (createCma option) are kept, so a client far behind sees the first
+   * id jump past `afterId + 1` and knows it missed some.
+   */
   eventsSince(afterId: number, limit?: number): readonly CmaEvent[];
   /** Called for every new event, in id order; returns the unsubscribe function. */
   subscribe(listener: (event: CmaEvent) => void): () => void;
 
+  /** The signature log's public key (PEM SPKI, Ed25519): what a client checks tree-head signatures with. */
+  logPublicKeyPem(): string;
   /** The signature log's signed tree head, in the JSON shape `spdm log` prints. */
   treeHead(): Promise<SignedTreeHeadJson>;
   inclusionProof(
