@@ -64,12 +64,13 @@ export function statusRow(device: unknown): string[] {
   // The kernel's `authenticated`: 1, 0, or unreadable (ENOTTY) when it could not be determined.
   const authenticated = auth['state'] === 'yes' ? '1' : auth['state'] === 'no' ? '0' : '?';
   const reasons = Array.isArray(verdict['reasons']) ? verdict['reasons'].map((r) => str(obj(r)['code'])) : [];
-  const whyUnknown = auth['state'] === 'unknown' ? str(obj(auth['reason'])['code']) : '';
+  // No verdict: the reason the flow stopped (SIGNATURE_INVALID, NO_DOE, OWNED…) says why.
+  const whyNot = auth['state'] !== 'yes' ? str(obj(auth['reason'])['code']) : '';
   const verdictText =
     verdict['status'] !== undefined
       ? `${str(verdict['status'])}${reasons.length > 0 ? ` (${reasons.join(',')})` : ''}`
-      : whyUnknown !== ''
-        ? `- (${whyUnknown})`
+      : whyNot !== ''
+        ? `- (${whyNot})`
         : '-';
   const accepted =
     acc['state'] === 'accepted' ? `yes (${str(acc['by'])})` : acc['state'] === 'rejected' ? 'rejected' : 'no';

@@ -1,11 +1,12 @@
 /**
- * `spdm status` and `spdm devices …` (clients of spdmkitd over its socket). Their code
- * (cli/daemon-client.ts) is imported only when one runs.
+ * `spdm daemon` (spdmkitd), and `spdm status` and `spdm devices …` (its clients over the socket).
+ * Their code (cli/daemon-run.ts, cli/daemon-client.ts) is imported only when one runs.
  */
 import { Option, type Command } from 'commander';
 import { slotArg } from './options.js';
 import type { ClientTarget } from '../daemon/client.js';
 import type { DeviceAction, DeviceActionOptions } from './daemon-client.js';
+import type { DaemonCommandOptions } from './daemon-run.js';
 
 const client = () => import('./daemon-client.js');
 
@@ -29,10 +30,27 @@ async function target(o: TargetOptions, env: NodeJS.ProcessEnv): Promise<ClientT
   return { socketPath: o.socket ?? defaultClientSocket(env, process.getuid?.() ?? -1) };
 }
 
-/** Adds `status` and `devices accept|reject|reauth|reset|connect|disconnect` to `program`. */
-export function registerDaemonClientCommands(program: Command, options: RegisterDaemonOptions = {}): void {
+/** Adds `daemon`, `status` and `devices accept|reject|reauth|reset|connect|disconnect` to `program`. */
+export function registerDaemonCommands(program: Command, options: RegisterDaemonOptions = {}): void {
   const setExit = options.setExitCode ?? ((c: number) => void (process.exitCode = c));
   const env = options.env ?? process.env;
+
+  program
+    .command('daemon')
+    .description('run spdmkitd: authenticate PCI functions with CMA-SPDM and serve the API on a Unix socket')
+    .requiredOption('--config <file>', 'configuration file, YAML or JSON (docs/daemon.md)')
+    .option(
+      '--socket <path>',
+      "Unix socket (default: the configuration's, else $XDG_RUNTIME_DIR/spdmkit/spdmkitd.sock)",
+    )
+    .addOption(
+      new Option('--log-level <level>', 'JSON log level on standard error')
+        .choices(['fatal', 'error', 'warn', 'info', 'debug', 'trace'])
+        .default('info'),
+    )
+    .action(async (o: DaemonCommandOptions) =>
+      setExit(await (await import('./daemon-run.js')).runDaemonCommand(o, env)),
+    );
 
   program
     .command('status')

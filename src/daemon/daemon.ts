@@ -46,6 +46,8 @@ export interface DaemonOptions {
   /** The Unix socket (the command's default when the configuration names none). */
   readonly socketPath: string;
   readonly service: CmaService;
+  /** The platform under the service, closed after it (the service does not close its platform). */
+  readonly platform?: { close(): Promise<void> };
   readonly inputs: VerifierInputs;
   readonly logger?: ServerOptions['logger'];
 }
@@ -114,8 +116,12 @@ export async function startDaemon(o: DaemonOptions): Promise<RunningDaemon> {
       app.log.info('draining');
       await Promise.allSettled([app.close(), tcp?.close()]);
       unsubscribe();
-      await service.close();
-      o.inputs.trust.close();
+      try {
+        await service.close();
+      } finally {
+        await o.platform?.close();
+        o.inputs.trust.close();
+      }
       app.log.info('stopped');
     },
   };

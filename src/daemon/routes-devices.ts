@@ -10,6 +10,7 @@ import {
   AcceptBody,
   BdfParams,
   CertificateQuery,
+  DecisionListBody,
   EmptyBody,
   EvidenceBody,
   ReauthBody,
@@ -152,6 +153,19 @@ export function registerDeviceRoutes(app: Api, ctx: RouteContext): void {
       if (!d.verdict) throw new ApiError(404, 'NO_VERDICT', `${d.bdf} has no verdict yet`);
       return { bdf: d.bdf, generation: d.generation, authenticated: d.authenticated, verdict: d.verdict };
     },
+  );
+
+  app.get(
+    '/v1/devices/:bdf/decisions',
+    {
+      schema: {
+        tags,
+        summary: 'the decision history of the function (accept, override, reject, drop), oldest first',
+        params: BdfParams,
+        response: withErrors({ 200: DecisionListBody }),
+      },
+    },
+    async (req) => ({ decisions: await ctx.service().decisions(req.params.bdf.toLowerCase()) }),
   );
 
   const action = <B extends TSchema>(

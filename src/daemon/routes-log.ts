@@ -24,6 +24,18 @@ export function registerLogRoutes(app: Api, ctx: RouteContext): void {
   );
 
   app.get(
+    '/v1/log/public-key',
+    {
+      schema: {
+        tags,
+        summary: "the log's public key (PEM SPKI, Ed25519): tree-head signatures verify with it",
+        response: withErrors({ 200: Type.String({ description: 'application/x-pem-file' }) }),
+      },
+    },
+    async (_req, reply) => reply.type('application/x-pem-file').send(ctx.service().logPublicKeyPem()),
+  );
+
+  app.get(
     '/v1/log/inclusion/:index',
     {
       schema: {

@@ -184,6 +184,22 @@ export const SignatureBody = Type.Object(
   { $id: 'Signature' },
 );
 
+export const DecisionListBody = Type.Object({
+  decisions: Type.Array(
+    Type.Object(
+      {
+        bdf: Type.String(),
+        at: Type.String(),
+        action: Type.String({ description: 'accept | override | reject | drop' }),
+        operator: Type.Optional(Type.String()),
+        reason: Type.Optional(Type.String()),
+        detail: Type.Optional(Type.Unknown()),
+      },
+      { additionalProperties: true },
+    ),
+  ),
+});
+
 export const SignatureListBody = Type.Object({ signatures: Type.Array(Type.Ref('Signature')) });
 
 const Anything = Type.Object({}, { additionalProperties: true });

@@ -10,7 +10,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buildServer } from '../../src/daemon/server.js';
 import { listenUnix } from '../../src/daemon/listen.js';
+import { createPublicKey } from 'node:crypto';
 import { verifyInclusion } from '../../src/log/merkle.js';
+import { sthFromJson, verifyTreeHead } from '../../src/log/sth.js';
 import { fromHex } from '../../src/wire/bytes.js';
 import { rig } from '../cma/helpers.js';
 import { JSON_HEADERS, raw } from './http.js';
@@ -126,6 +128,14 @@ test('decisions: accept, override, reject, re-authenticate, reset, TSM hand-off 
   assert.equal((forced.json()['acceptance'] as Record<string, unknown>)['operator'], 'ann');
   const rejected = await post(`/v1/devices/${FAKE}/reject`, { operator: 'bob', reason: 'no' });
   assert.equal((rejected.json()['acceptance'] as Record<string, unknown>)['state'], 'rejected');
+  const history = (await get(`/v1/devices/${FAKE}/decisions`)).json()['decisions'] as Record<string, unknown>[];
+  assert.deepEqual(
+    history.map((d) => [d['action'], d['operator']]),
+    [
+      ['override', 'ann'],
+      ['reject', 'bob'],
+    ],
+  );
 
   const generation = cma.device(GOOD).generation;
   const again = await post(`/v1/devices/${GOOD}/reauthenticate`, { slot: 0 });
@@ -157,6 +167,15 @@ test('decisions: accept, override, reject, re-authenticate, reset, TSM hand-off 
 test('the signature log: tree head, an inclusion proof that verifies, a consistency proof', async () => {
   const head = (await get('/v1/log/tree-head')).json();
   const treeSize = head['treeSize'] as number;
+  const pem = await get('/v1/log/public-key');
+  assert.equal(pem.headers['content-type'], 'application/x-pem-file');
+  const sth = sthFromJson(head);
+  assert.ok(sth.logId, 'the tree head names its log');
+  assert.equal(
+    verifyTreeHead(createPublicKey(pem.text), sth.logId, sth),
+    true,
+    'the tree head verifies with the served key',
+  );
   assert.ok(treeSize >= 2);
   const index = cma.device(GOOD).signatureEntries[0]!;
   const inc = (await get(`/v1/log/inclusion/${index}?treeSize=${treeSize}`)).json();
