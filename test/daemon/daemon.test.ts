@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { parse, stringify } from 'yaml';
 import { socketAnswers } from '../../src/daemon/listen.js';
 import { repoRoot } from '../support/paths.js';
+import { raw } from './http.js';
 
 const root = repoRoot();
 const shipped = join(root, 'platform', 'default');
@@ -32,6 +33,8 @@ writeFileSync(
   }),
 );
 const socketPath = join(dir, 'run', 'spdmkitd.sock');
+const TOKEN = 'process-test-token-0123456789';
+writeFileSync(join(dir, 'token'), `${TOKEN}\n`);
 writeFileSync(
   join(dir, 'spdmkitd.yaml'),
   [
@@ -42,6 +45,7 @@ writeFileSync(
     `deny: [${join(shipped, 'deny-list.txt')}]`,
     `policy: ${join(shipped, 'policy.yaml')}`,
     'platform: {kind: simulated, file: platform.yaml}',
+    'listen: {host: 127.0.0.1, port: 0, tokenFile: token}',
     '',
   ].join('\n'),
 );
@@ -125,6 +129,17 @@ test('spdmkitd serves its socket, and spdm status / spdm devices drive it', { ti
   const unknown = await spdm('devices', 'reauth', '0000:42:00.0');
   assert.equal(unknown.code, 1);
   assert.match(unknown.err, /DEVICE_NOT_FOUND/);
+});
+
+test("the configured TCP listener takes the token file's token and nothing else", { timeout: 60_000 }, async () => {
+  const line = stderr.split('\n').find((l) => l.includes('"msg":"spdmkitd listening"'));
+  const port = (JSON.parse(line ?? '{}') as { tcpPort?: number }).tcpPort;
+  assert.ok(typeof port === 'number' && port > 0, `the listening line names the TCP port: ${line ?? ''}`);
+  const none = await raw({ port }, 'GET', '/v1/devices');
+  assert.equal(none.status, 401);
+  const ok = await raw({ port }, 'GET', '/v1/devices', { headers: { authorization: `Bearer ${TOKEN}` } });
+  assert.equal(ok.status, 200);
+  assert.equal((ok.json()['devices'] as unknown[]).length, 3);
 });
 
 test('SIGHUP reloads, SIGTERM drains and exits 0; the log is JSON lines', { timeout: 60_000 }, async () => {

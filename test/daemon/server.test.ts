@@ -11,10 +11,11 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buildServer } from '../../src/daemon/server.js';
-import { clearStaleSocket, listenTcp, listenUnix } from '../../src/daemon/listen.js';
+import { clearStaleSocket, listenTcp, listenUnix, resolveGroup } from '../../src/daemon/listen.js';
 import { openApiDocument } from '../../src/daemon/openapi.js';
 import { bearerChecker } from '../../src/daemon/auth.js';
 import { isSpdmError } from '../../src/wire/errors.js';
+import fc from 'fast-check';
 import { repoRoot } from '../support/paths.js';
 import { JSON_HEADERS, raw } from './http.js';
 
@@ -169,6 +170,27 @@ test('a stale socket file is replaced; a live socket or a regular file is left a
   s.close();
 });
 
+test("the socket group: a name from the group file or a number, chown'ed before the mode is set", async () => {
+  const groups = join(dir, 'group');
+  writeFileSync(groups, `root:x:0:\nspdm:x:${process.getgid?.() ?? 0}:ann,bob\n`);
+  assert.equal(await resolveGroup('spdm', groups), process.getgid?.() ?? 0);
+  assert.equal(await resolveGroup(4242, groups), 4242);
+  await assert.rejects(
+    resolveGroup('nobody-here', groups),
+    (e: unknown) => isSpdmError(e, 'DECODE_ERROR') && /socket\.group/.test(e.message),
+  );
+  const grouped = await buildServer();
+  const path = join(dir, 'grouped', 'spdmkitd.sock');
+  try {
+    await listenUnix(grouped, { path, mode: 0o660, group: process.getgid?.() ?? 0 });
+    const st = statSync(path);
+    assert.equal(st.gid, process.getgid?.() ?? 0);
+    assert.equal(st.mode & 0o777, 0o660);
+  } finally {
+    await grouped.close();
+  }
+});
+
 test('docs/openapi.json is the document the server serves', async () => {
   const served = await raw(sock, 'GET', '/v1/openapi.json');
   assert.equal(served.status, 200);
@@ -183,4 +205,37 @@ test('docs/openapi.json is the document the server serves', async () => {
     '/redfish/v1/ComponentIntegrity/{id}/Actions/ComponentIntegrity.SPDMGetSignedMeasurements',
   ])
     assert.ok(paths.includes(p), p);
+});
+
+test('no input crashes the server or reaches a 500: random paths, methods, headers and bodies', async () => {
+  const prefixes = [
+    '/v1/devices/',
+    `/v1/devices/${BDF}/`,
+    `/v1/devices/${BDF}/certificates/`,
+    '/v1/log/inclusion/',
+    '/v1/log/consistency?from=',
+    '/v1/events?after=',
+    '/redfish/v1/ComponentIntegrity/',
+    `/redfish/v1/ComponentIntegrity/${BDF}/Actions/`,
+  ];
+  await fc.assert(
+    fc.asyncProperty(
+      fc.constantFrom(...prefixes),
+      fc.string({ maxLength: 40 }),
+      fc.constantFrom('GET', 'POST', 'PUT', 'DELETE', 'PATCH'),
+      fc.option(fc.oneof(fc.json({ maxDepth: 4 }), fc.string({ maxLength: 200 })), { nil: undefined }),
+      fc.constantFrom('application/json', 'text/plain', 'application/octet-stream', 'application/json; charset=latin1'),
+      async (prefix, tail, method, body, type) => {
+        const r = await app.inject({
+          method,
+          url: prefix + encodeURIComponent(tail).replace(/%2F/g, '/'),
+          ...(body !== undefined && method !== 'GET' ? { payload: body, headers: { 'content-type': type } } : {}),
+        });
+        assert.ok(r.statusCode < 500 || r.statusCode === 503, `${method} ${prefix}${tail} → ${r.statusCode} ${r.body}`);
+        const e = (JSON.parse(r.body) as { error?: { code?: unknown } }).error;
+        assert.equal(typeof e?.code, 'string', r.body);
+      },
+    ),
+    { numRuns: 300 },
+  );
 });
