@@ -6,7 +6,8 @@
  * repeated. The replay waits for the client to drain its socket between events (the backlog stays
  * in the service's store). Memory per client is bounded: a live client whose socket has more than
  * `maxBufferedBytes` unread, or that lets more than `maxPendingEvents` pile up during a replay, is
- * disconnected; it reconnects with the last id it saw and misses nothing.
+ * disconnected; it reconnects with the last id it saw and misses nothing — unless it stayed away
+ * so long that the service no longer holds those events, which it is told by a `gap` event.
  */
 import type { ServerResponse } from 'node:http';
 import type { CmaEvent, CmaService } from '../cma/api.js';
@@ -23,6 +24,11 @@ export interface EventStreamOptions {
 export function formatEvent(e: CmaEvent): string {
   // JSON.stringify never emits a raw newline, so the data fits one `data:` line.
   return `id: ${e.id}\nevent: ${e.type}\ndata: ${JSON.stringify(e)}\n\n`;
+}
+
+/** A `gap` event: ids from..to are no longer available from the service. */
+export function formatGap(from: number, to: number): string {
+  return `event: gap\ndata: ${JSON.stringify({ from, to })}\n\n`;
 }
 
 /** The open streams of one server, so that shutting down can end them (they are never idle). */
@@ -66,6 +72,9 @@ export class EventStreams {
 
     const write = (e: CmaEvent) => {
       if (ended || e.id <= last) return;
+      // Ids rise by one; the service keeps only its newest events, so a client far behind is told
+      // what it can no longer get (no id: its Last-Event-ID stays where it was).
+      if (e.id > last + 1) res.write(formatGap(last + 1, e.id - 1));
       last = e.id;
       res.write(formatEvent(e));
     };

@@ -218,3 +218,46 @@ test('a client that stops reading is disconnected, not buffered without bound, a
     'nothing lost across the drop',
   );
 });
+
+test('a client further behind than the service remembers gets a gap event naming what it missed', async () => {
+  const small = rig();
+  try {
+    await small.platform.add(GOOD, 'genuine', 0x1001);
+    const service = await small.start({ recentEvents: 3 });
+    await service.idle();
+    await service.reauthenticate(GOOD);
+    const kept = service.eventsSince(0, 1000);
+    assert.equal(kept.length, 3);
+    const first = kept[0]!.id;
+    assert.ok(first > 1);
+    const server = await buildServer({ service });
+    const path = join(mkdtempSync(join(tmpdir(), 'spdmkitd-gap-')), 's.sock');
+    await listenUnix(server, { path, mode: 0o600 });
+    try {
+      const text = await new Promise<string>((resolve, reject) => {
+        let got = '';
+        const req = request({ socketPath: path, path: '/v1/events?after=0' }, (m) => {
+          m.setEncoding('utf8');
+          m.on('data', (c: string) => {
+            got += c;
+            if (got.includes(`id: ${kept.at(-1)!.id}\n`)) {
+              m.destroy();
+              resolve(got);
+            }
+          });
+        });
+        req.on('error', reject);
+        req.end();
+      });
+      assert.ok(text.includes(`event: gap\ndata: {"from":1,"to":${first - 1}}\n\n`), text.slice(0, 300));
+      assert.ok(
+        text.indexOf('event: gap') < text.indexOf(`id: ${first}\n`),
+        'the gap comes before the first event kept',
+      );
+    } finally {
+      await server.close();
+    }
+  } finally {
+    await small.cleanup();
+  }
+});
