@@ -7,6 +7,7 @@ import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, execFile } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { request, type IncomingMessage } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse, stringify } from 'yaml';
@@ -145,8 +146,17 @@ test("the configured TCP listener takes the token file's token and nothing else"
 test('SIGHUP reloads, SIGTERM drains and exits 0; the log is JSON lines', { timeout: 60_000 }, async () => {
   daemon.kill('SIGHUP');
   await until('the reload line', () => /"msg":"reload"/.test(stderr));
+  // An event stream is never idle: draining must end it rather than wait for it.
+  const stream = await new Promise<IncomingMessage>((resolve, reject) => {
+    const req = request({ socketPath, path: '/v1/events' }, resolve);
+    req.on('error', reject);
+    req.end();
+  });
+  stream.resume();
+  const streamEnded = new Promise<void>((resolve) => stream.on('close', () => resolve()));
   daemon.kill('SIGTERM');
   assert.equal(await exited, 0);
+  await streamEnded;
   assert.equal(existsSync(socketPath), false, 'the socket file is gone');
   const lines = stderr.trim().split('\n');
   for (const l of lines) assert.doesNotThrow(() => JSON.parse(l), l);
