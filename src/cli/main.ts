@@ -10,6 +10,7 @@ import { hostPortArg, msArg, nonNegativeIntArg, nonceArg, portArg, slotArg } fro
 import { defaultEmuPort, type EmuTransportName } from '../transport/emu-frame.js';
 import { registerVerifyCommand } from './verify-command.js';
 import { registerLogCommands } from './log-command.js';
+import { registerDaemonCommands } from './daemon-command.js';
 import { LIMITS } from '../wire/limits.js';
 
 const TRANSPORTS: readonly EmuTransportName[] = ['doe', 'mctp', 'none', 'tcp'];
@@ -224,6 +225,7 @@ export async function main(argv: readonly string[]): Promise<number> {
   };
   registerVerifyCommand(program, { setExitCode });
   registerLogCommands(program, { setExitCode });
+  registerDaemonCommands(program, { setExitCode });
 
   try {
     await program.parseAsync([...argv], { from: 'user' });

@@ -20,9 +20,9 @@ export interface ParsePolicyOptions {
   readonly source?: string;
 }
 
-const YAML_OPTIONS = { uniqueKeys: true, maxAliasCount: 100, prettyErrors: true, strict: true } as const;
+export const YAML_OPTIONS = { uniqueKeys: true, maxAliasCount: 100, prettyErrors: true, strict: true } as const;
 
-function formatOf(text: string, o: ParsePolicyOptions): PolicyFormat {
+export function formatOf(text: string, o: ParsePolicyOptions): PolicyFormat {
   if (o.format) return o.format;
   if (o.source && /\.ya?ml$/i.test(o.source)) return 'yaml';
   if (o.source && /\.json$/i.test(o.source)) return 'json';
@@ -35,7 +35,7 @@ function formatOf(text: string, o: ParsePolicyOptions): PolicyFormat {
  * being built on a stack (plus the document and the scalar at the top), so watching that stack
  * while feeding it one token at a time bounds the nesting before anything deep is built.
  */
-function checkYamlNesting(text: string, source: string): void {
+export function checkYamlNesting(text: string, source: string): void {
   const max = LIMITS.jsonNestingDepth;
   const parser = new Parser();
   // The stack holds the document and, at times, a scalar or an item besides the collections.
@@ -61,7 +61,7 @@ function checkYamlNesting(text: string, source: string): void {
 }
 
 /** Adds "line L:C" to issues by locating their path in the source text (best effort). */
-function locate(text: string, issues: readonly SchemaIssue[]): SchemaIssue[] {
+export function locate(text: string, issues: readonly SchemaIssue[]): SchemaIssue[] {
   try {
     const lc = new LineCounter();
     const doc = parseDocument(text, { ...YAML_OPTIONS, lineCounter: lc });

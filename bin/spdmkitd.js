@@ -1,0 +1,13 @@
+#!/usr/bin/env node
+// spdmkitd: the same as `spdm daemon` (docs/daemon.md).
+import('../dist/src/cli/main.js')
+  .then((m) => m.main(['daemon', ...process.argv.slice(2)]))
+  .then(
+    (code) => {
+      process.exitCode = code;
+    },
+    (err) => {
+      console.error(err instanceof Error ? err.message : String(err));
+      process.exitCode = 2;
+    },
+  );
