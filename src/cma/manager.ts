@@ -936,7 +936,9 @@ export async function createCma(options: CmaOptions): Promise<CmaService> {
     throw new TypeError('options.trust must be a TrustSource');
   if (typeof options.dataDir !== 'string' || options.dataDir === '')
     throw new TypeError('options.dataDir must be a directory path');
-  const store = await openCmaStore(options.dataDir);
+  if (options.store !== undefined && (typeof options.store !== 'string' || !/^postgres(ql)?:\/\//i.test(options.store)))
+    throw new TypeError('options.store must be a postgres:// URL');
+  const store = await openCmaStore(options.dataDir, options.store);
   let log: SignatureLog;
   const ownsLog = typeof options.log !== 'object';
   try {
@@ -944,6 +946,8 @@ export async function createCma(options: CmaOptions): Promise<CmaService> {
       typeof options.log === 'object'
         ? options.log
         : await openLog(options.log ?? join(options.dataDir, CMA_LOG_FILE), {
+            // A PostgreSQL log's key lives in the data directory, not in the user's ~/.config.
+            configDir: options.dataDir,
             ...(options.clock ? { now: () => Math.floor((options.clock as Clock).now()) } : {}),
           });
   } catch (e) {

@@ -30,9 +30,15 @@ export interface CmaOptions {
   /** Where the CMA store (cma.sqlite) lives, and the signature log unless `log` says otherwise. */
   readonly dataDir: string;
   /**
+   * Keep the CMA state in PostgreSQL instead (a postgres:// URL; one service per database, the
+   * signature log may share it). Default: SQLite in `dataDir`.
+   */
+  readonly store?: string;
+  /**
    * The signature log: an open SignatureLog (the caller closes it), or a target openLog takes (a
    * SQLite path or postgres:// URL; opened and closed by the service). Default
-   * `<dataDir>/signatures.sqlite` with its key beside it.
+   * `<dataDir>/signatures.sqlite` with its key beside it; a PostgreSQL log's key is kept under
+   * `<dataDir>/spdmkit/`.
    */
   readonly log?: SignatureLog | string;
   /** How many functions may be in an attempt at once (default 4). */
