@@ -361,6 +361,8 @@ class CmaManager implements CmaService {
                 ...(this.opts.requester ? { requester: this.opts.requester } : {}),
                 ...(this.opts.doe ? { doe: this.opts.doe } : {}),
                 authenticate: {
+                  // PCIe CMA requires CHALLENGE: a device without it has not shown it holds its key.
+                  requireChallenge: true,
                   ...this.opts.authenticate,
                   ...(flowOptions.mode ? { mode: flowOptions.mode } : {}),
                 },
@@ -422,6 +424,9 @@ class CmaManager implements CmaService {
       b.events.push({ type: 'signature', bdf: dev.bdf, signature: view });
     });
     if (list.length > this.sigsMax) list.splice(0, list.length - this.sigsMax);
+    // Like the kernel's capped signatures/ directory: the newest are kept (the log keeps all).
+    if (dev.signatureEntries.length > this.sigsMax)
+      dev.signatureEntries.splice(0, dev.signatureEntries.length - this.sigsMax);
     this.sigs.set(dev.bdf, list);
   }
 

@@ -52,13 +52,13 @@ export interface CmaOptions {
   readonly abortGraceMs?: number;
   /** Requester settings (clock, randomness, PCI identity and name are the service's). */
   readonly requester?: Omit<RequesterOptions, 'clock' | 'random' | 'pci' | 'deviceName'>;
-  /** Per-flow settings of Requester.authenticate (nonce and slot are the service's). */
+  /** Per-flow settings of Requester.authenticate (nonce and slot are the service's; requireChallenge defaults to true, as PCIe CMA requires). */
   readonly authenticate?: Omit<AuthenticateOptions, 'nonce' | 'slot'>;
   /** DOE mailbox settings (timeouts, polling). */
   readonly doe?: Omit<DoeMailboxOptions, 'clock'>;
   /** Events kept in memory for eventsSince (default 10000; older ones are read from the store). */
   readonly recentEvents?: number;
-  /** Signatures per device kept for signatures() (default 256, the newest; the log keeps all). */
+  /** Signatures per device kept for signatures() and DeviceView.signatureEntries (default 256, the newest; the log keeps all). */
   readonly signaturesPerDevice?: number;
   /** Told about failures no caller awaits (a background authentication whose state could not be stored). */
   readonly onError?: (error: unknown) => void;
