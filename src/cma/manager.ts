@@ -252,6 +252,7 @@ class CmaManager implements CmaService {
     dev.fn = fn;
     dev.present = true;
     dev.incarnation++;
+    dev.acceptable = false;
     const b = batch();
     b.devices.push(dev);
     b.events.push({ type: 'device-added', bdf: dev.bdf, ...(dev.identity ? { identity: dev.identity } : {}) });
@@ -284,6 +285,8 @@ class CmaManager implements CmaService {
 
   private async resetDevice(dev: Device, kind: ResetKind): Promise<void> {
     dev.resetSeq++;
+    // The evidence in hand describes the device before the reset: nothing to accept on.
+    dev.acceptable = false;
     dev.authenticated = {
       state: 'unknown',
       reason: { code: 'RESET', message: `the function was reset (${kind}): re-authentication pending` },
@@ -808,6 +811,7 @@ class CmaManager implements CmaService {
       throw new SpdmError('DEVICE_STATE', `${dev.bdf} is not connected to a TSM`, { bdf: dev.bdf });
     dev.owner = { kind: 'cma' };
     dev.needsAuth = false;
+    dev.acceptable = false;
     const b = batch();
     b.devices.push(dev);
     b.events.push({ type: 'owner', bdf: dev.bdf, owner: dev.owner });
