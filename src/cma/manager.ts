@@ -377,16 +377,17 @@ class CmaManager implements CmaService {
           if (dev.running === handle) dev.running = undefined;
         }
       }
+      const gone = () => this.closed || !this.current(dev, incarnation) || owned(dev);
       const stop =
         result.evidence !== undefined ||
         !isTransient(result.error) ||
         handle.aborted !== undefined ||
         tries >= this.retryAttempts ||
-        this.closed ||
-        !this.current(dev, incarnation) ||
-        dev.owner.kind === 'tsm';
+        gone();
       if (stop) return { result, nonce };
       await this.clock.sleep(this.backoff(tries + 1));
+      // Handed to a TSM, unplugged or closing while we waited: no further attempt on the mailbox.
+      if (gone()) return { result, nonce };
     }
   }
 

@@ -69,3 +69,22 @@ test('connectTsm during a flow that hangs: aborted after the grace period by clo
     await r.cleanup();
   }
 });
+
+test('connectTsm while a flow waits out its backoff: no further attempt touches the mailbox', async () => {
+  const r = rig();
+  try {
+    const fn = await r.platform.add(BDF, 'genuine');
+    const cma = await r.start({ retry: { attempts: 3, baseMs: 10_000, maxMs: 10_000 }, abortGraceMs: 100 });
+    await cma.idle();
+    fn.doe!.slow(5000); // every attempt times out, then backs off for 10 s
+    const reauth = cma.reauthenticate(BDF);
+    await r.clock.sleep(3000); // the first attempt has failed; the flow is in its backoff
+    const objects = fn.doe!.counters.objects;
+    await cma.connectTsm(BDF, 'tsm0');
+    await reauth;
+    await cma.idle();
+    assert.equal(fn.doe!.counters.objects, objects, 'no DOE object was sent after the hand-over');
+  } finally {
+    await r.cleanup();
+  }
+});
