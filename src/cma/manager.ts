@@ -345,7 +345,12 @@ class CmaManager implements CmaService {
       const handle = new FlowHandle();
       const fn = dev.fn;
       let result: FlowResult;
-      if (!fn || !this.current(dev, incarnation)) {
+      if (this.closed) {
+        result = {
+          doe: dev.doe,
+          error: new SpdmError('DEVICE_STATE', 'the CMA service is closing', { bdf: dev.bdf, state: 'closed' }),
+        };
+      } else if (!fn || !this.current(dev, incarnation)) {
         result = {
           doe: dev.doe,
           error: new SpdmError('DEVICE_NOT_FOUND', `${dev.bdf} is not present`, { bdf: dev.bdf }),

@@ -88,3 +88,26 @@ test('connectTsm while a flow waits out its backoff: no further attempt touches 
     await r.cleanup();
   }
 });
+
+test('close() with a flow hanging: bounded by the grace period, the flow aborted, the mailbox left alone', async () => {
+  const r = rig();
+  try {
+    const fn = await r.platform.add(BDF, 'genuine');
+    const cma = await r.start({ abortGraceMs: 100, requester: { maxResponseWaitMs: 60_000 } });
+    await cma.idle();
+    fn.doe!.slow(100_000);
+    const reauth = cma.reauthenticate(BDF).catch(() => undefined);
+    await r.clock.sleep(20);
+    const before = r.clock.now();
+    await cma.close();
+    assert.ok(r.clock.now() - before < 1000);
+    await reauth;
+    assert.equal(fn.openHandles, 0);
+    const touched = fn.accesses;
+    await r.clock.sleep(5000);
+    assert.equal(fn.accesses, touched);
+    await assert.rejects(cma.reauthenticate(BDF), (e: unknown) => (e as { code?: string }).code === 'DEVICE_STATE');
+  } finally {
+    await r.cleanup();
+  }
+});
