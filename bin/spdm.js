@@ -1,4 +1,9 @@
 #!/usr/bin/env node
+// main() maps every error it knows to an exit code (src/cli/exit-codes.ts); anything else that
+// reaches here is a failure nobody anticipated — a bug or an environment fault (a port in use) —
+// so it exits FAILED (1), not USAGE (2, which tells a script its arguments were wrong), and prints
+// the whole error (stack and system details) for the bug report.
+const FAILED = 1;
 import('../dist/src/cli/main.js')
   .then((m) => m.main(process.argv.slice(2)))
   .then(
@@ -6,7 +11,7 @@ import('../dist/src/cli/main.js')
       process.exitCode = code;
     },
     (err) => {
-      console.error(err instanceof Error ? err.message : String(err));
-      process.exitCode = 2;
+      console.error('spdm: unexpected error:', err);
+      process.exitCode = FAILED;
     },
   );

@@ -16,6 +16,7 @@ import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { once } from 'node:events';
 import type { Writable } from 'node:stream';
 import { LIMITS, LimitError } from '../wire/limits.js';
+import { SpdmError } from '../wire/errors.js';
 import {
   CaptureDecoder,
   formatDumpFooter,
@@ -63,6 +64,11 @@ function nestedJson(value: unknown, depth: number): string {
   return JSON.stringify(value, null, 1).replace(/\n/g, `\n${' '.repeat(depth)}`);
 }
 
+/** A capture that cannot be opened or read (missing, a directory): a typed error, as a malformed one is. */
+function unreadable(path: string, e: unknown): SpdmError {
+  return new SpdmError('DECODE_ERROR', `capture ${path}: cannot read: ${e instanceof Error ? e.message : String(e)}`);
+}
+
 /** The capture's bytes: the open file itself when it is a regular file, else read whole, bounded. */
 function sourceOf(fd: number, path: string): PcapSource {
   if (fstatSync(fd).isFile()) return new PcapFileSource(fd);
@@ -71,7 +77,12 @@ function sourceOf(fd: number, path: string): PcapSource {
   let total = 0;
   for (;;) {
     const chunk = Buffer.allocUnsafe(1 << 20);
-    const n = readSync(fd, chunk, 0, chunk.length, null);
+    let n: number;
+    try {
+      n = readSync(fd, chunk, 0, chunk.length, null);
+    } catch (e) {
+      throw unreadable(path, e);
+    }
     if (n === 0) break;
     total += n;
     if (total > max)
@@ -92,7 +103,12 @@ function sourceOf(fd: number, path: string): PcapSource {
  * framing is a DecodeError thrown before anything is written.
  */
 export async function dumpFile(path: string, out: Writable, options: DumpFileOptions = {}): Promise<Dump['summary']> {
-  const fd = openSync(path, 'r');
+  let fd: number;
+  try {
+    fd = openSync(path, 'r');
+  } catch (e) {
+    throw unreadable(path, e);
+  }
   try {
     const reader = new PcapReader(sourceOf(fd, path));
     const total = reader.count();

@@ -12,7 +12,7 @@
  * signatures over it are reported as not checked (ok: null) rather than verified on a part.
  */
 import type { KeyObject } from 'node:crypto';
-import { spdmVerify } from '../crypto/signature.js';
+import { checkTranscriptSignature } from '../spdm/transcript-signature.js';
 import { concat, toHex } from '../wire/bytes.js';
 import { SpdmError } from '../wire/errors.js';
 import { LIMITS } from '../wire/limits.js';
@@ -223,17 +223,12 @@ export class SignatureTracker {
   }
 
   private verify(slot: number, signed: SignedTranscript, signature: Uint8Array): SignatureFinding {
-    const { kind, transcript: t, context } = signed;
+    const { kind } = signed;
     const key = this.leafKeys.get(slot === 0xff ? 0xf : slot);
     if (!key) return { kind, slot, ok: null, reason: `no certificate chain for slot ${slot} in the capture` };
     try {
-      const transcriptHash = t.digest();
-      const ok = spdmVerify(
-        key,
-        this.asymId,
-        { version: this.version, hashId: this.hashId, context, transcript: t.messages, transcriptHash },
-        signature,
-      );
+      const suite = { version: this.version, asymId: this.asymId, hashId: this.hashId };
+      const { ok, transcriptHash } = checkTranscriptSignature(key, suite, signed, signature);
       return {
         kind,
         slot,

@@ -18,7 +18,7 @@ export type ExitCode = (typeof EXIT)[keyof typeof EXIT];
 
 /**
  * The exit code for an error that escaped a command into main(), or undefined for one that is a
- * bug (rethrown, so it keeps its stack). Commander's own errors (unknown option, a parser in
+ * bug (rethrown, so it keeps its stack; bin/spdm.js prints it and exits FAILED). Commander's own errors (unknown option, a parser in
  * cli/options.ts refusing a value) are USAGE whatever exitCode commander gave them, except for
  * --help and --version (0); an SpdmError that reaches main() came from reading an option's file
  * before any device was touched, so it is USAGE too.

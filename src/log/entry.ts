@@ -184,7 +184,7 @@ function valueBytes(field: string, type: FieldType, v: unknown): Uint8Array {
     case 'blocks':
       if (!Array.isArray(v) || !v.every((x) => x instanceof Uint8Array))
         throw encodeError(field, 'not a list of byte strings');
-      return encodeBlocks(v as Uint8Array[]);
+      return encodeBlocks(v);
     case 'pci':
       return encodePci(v as PciIdentity);
   }
@@ -249,7 +249,7 @@ export function encodeLeafWithDigests(e: LogEntry): { leaf: Uint8Array; fieldDig
   const dv = new DataView(out.buffer);
   fields.forEach((f, i) => {
     out[i * 5] = f.spec.tag;
-    dv.setUint32(i * 5 + 1, crc32(leaf.subarray(spans[2 * i] as number, spans[2 * i + 1] as number)), false);
+    dv.setUint32(i * 5 + 1, crc32(leaf.subarray(spans[2 * i], spans[2 * i + 1])), false);
   });
   return { leaf, fieldDigests: out };
 }

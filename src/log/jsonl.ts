@@ -57,7 +57,8 @@ function got(v: unknown): string {
   if (v === null) return 'null';
   if (Array.isArray(v)) return 'an array';
   if (typeof v === 'object') return 'an object';
-  const s = JSON.stringify(v) ?? String(v);
+  // undefined, a function or a symbol: JSON has no text for them.
+  const s = JSON.stringify(v) ?? typeof v;
   return `${typeof v} ${s.length > 40 ? `${s.slice(0, 37)}...` : s}`;
 }
 

@@ -137,7 +137,7 @@ class WorkerPool {
     if (this.failure) return Promise.reject(this.failure);
     const id = this.nextId++;
     return new Promise((resolve, reject) => {
-      this.waiting.push({ req: { ...req, id } as WorkerRequest & { id: number }, resolve, reject });
+      this.waiting.push({ req: { ...req, id }, resolve, reject });
       this.pump();
     });
   }

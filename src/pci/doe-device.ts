@@ -3,7 +3,10 @@
  * Express capability, an extended capability list with a dummy capability in front of the DOE
  * capability) whose DOE registers behave like hardware. Discovery is answered by the device; CMA-SPDM
  * objects go to an SpdmHandler (normally the device emulator). Fault knobs let tests make it
- * busy, hang, fail, slow, reset mid-transfer or overflow its write buffer.
+ * busy, hang, fail, slow, reset mid-transfer or overflow its write buffer. The header carries the
+ * identity the CMA SAN rule compares (class, revision, subsystem IDs) and, when given a serial
+ * number, a Device Serial Number capability; a variant without the DOE capability stands for a
+ * device that cannot do CMA at all.
  */
 import { SpdmError } from '../wire/errors.js';
 import { systemClock, type Clock } from '../transport/clock.js';
@@ -39,6 +42,7 @@ import {
   DoeReg,
   DOE_CAP_SIZEOF,
 } from './doe-mailbox.js';
+import { PCI_EXT_CAP_ID_DSN } from './identity.js';
 
 export interface SimulatedDoeDeviceOptions {
   /** Answers CMA-SPDM (type 1) payloads. */
@@ -47,6 +51,19 @@ export interface SimulatedDoeDeviceOptions {
   readonly securedHandler?: SpdmHandler;
   readonly vendorId?: number;
   readonly deviceId?: number;
+  /** 24-bit class code (default 120000h, processing accelerator) and revision ID (default 01h). */
+  readonly classCode?: number;
+  readonly revisionId?: number;
+  /** Subsystem vendor and subsystem IDs of the type 0 header (default 0). */
+  readonly subsystemVendorId?: number;
+  readonly subsystemId?: number;
+  /** Adds a Device Serial Number extended capability (after the DOE capability) holding this 64-bit number. */
+  readonly serialNumber?: bigint;
+  /**
+   * Whether the device has a DOE capability at all (default true). Without one the DOE registers
+   * are plain read-only config space and `handler` is never called: a device that cannot do CMA.
+   */
+  readonly doe?: boolean;
   /** Where the DOE capability sits (default 0x150, after an AER capability at 0x100). */
   readonly doeOffset?: number;
   /** Put an AER capability at 0x100 in front of the DOE capability (default true), so a walk must follow Next. */
@@ -76,11 +93,17 @@ export interface SimulatedDoeCounters {
 type Trigger = { readonly phase: 'request' | 'response'; readonly afterDw: number };
 
 const AER_CAP_ID = 0x0001;
+/** The DSN capability is 12 bytes: header, serial low DW, serial high DW. */
+const DSN_CAP_SIZEOF = 0x0c;
 const PCIE_CAP_ID = 0x10;
 
 export class SimulatedDoeDevice implements ConfigSpace {
   readonly size = PCI_CFG_SPACE_EXP_SIZE;
   readonly doeOffset: number;
+  /** False for the variant without a DOE capability. */
+  readonly hasDoe: boolean;
+  /** Where the Device Serial Number capability sits, when there is one. */
+  readonly dsnOffset: number | undefined;
   readonly protocols: readonly DoeProtocol[];
   /** The device's write buffer, in DW: writing more sets Error. Settable at any time. */
   mailboxCapacityDw: number;
@@ -126,23 +149,46 @@ export class SimulatedDoeDevice implements ConfigSpace {
     this.protocols = opts.protocols ?? CMA_DOE_PROTOCOLS;
     this.mailboxCapacityDw = opts.mailboxCapacityDw ?? DOE_MAX_OBJECT_DW;
     this.doeOffset = opts.doeOffset ?? 0x150;
+    this.hasDoe = opts.doe ?? true;
     const withAer = opts.capabilityBeforeDoe ?? true;
     checkConfigOffset(this.doeOffset, this.size, 'DOE capability');
     if (this.doeOffset < 0x100 || this.doeOffset + DOE_CAP_SIZEOF > this.size || (withAer && this.doeOffset < 0x148)) {
       throw new TypeError(`DOE capability cannot sit at 0x${this.doeOffset.toString(16)}`);
     }
+    const serial = opts.serialNumber;
+    if (serial !== undefined && (serial < 0n || serial > 0xffffffffffffffffn)) {
+      throw new TypeError('serialNumber must be a 64-bit unsigned number');
+    }
+    // The DSN capability follows the DOE capability, or takes the DOE capability's place without one.
+    this.dsnOffset =
+      serial === undefined ? undefined : this.hasDoe ? this.doeOffset + DOE_CAP_SIZEOF : withAer ? 0x148 : 0x100;
+    if (this.dsnOffset !== undefined && this.dsnOffset + DSN_CAP_SIZEOF > this.size) {
+      throw new TypeError(`no room for a DSN capability after a DOE capability at 0x${this.doeOffset.toString(16)}`);
+    }
     const s = this.space;
-    // Type 0 header: IDs, Status.CapabilitiesList, class 12h (processing accelerator), capabilities pointer 0x40.
+    // Type 0 header: IDs, Status.CapabilitiesList, class and revision (default 12h, processing accelerator), subsystem IDs, capabilities pointer 0x40.
     s.poke32(0x00, ((opts.vendorId ?? 0x1af4) | ((opts.deviceId ?? 0x10ff) << 16)) >>> 0);
     s.poke32(0x04, 0x0010 << 16);
-    s.poke32(0x08, 0x12000001);
+    s.poke32(0x08, (((opts.classCode ?? 0x120000) & 0xffffff) << 8) | ((opts.revisionId ?? 0x01) & 0xff));
+    s.poke32(0x2c, ((opts.subsystemVendorId ?? 0) & 0xffff) | (((opts.subsystemId ?? 0) & 0xffff) << 16));
     s.poke32(0x34, 0x40);
     // PCI Express capability (ID 10h, version 2, endpoint), the end of the legacy list.
     s.poke32(0x40, PCIE_CAP_ID | (0x0002 << 16));
+    const first = this.hasDoe ? this.doeOffset : (this.dsnOffset ?? 0);
     if (withAer) {
-      s.poke32(0x100, encodeExtendedCapabilityHeader(AER_CAP_ID, 2, this.doeOffset));
+      s.poke32(0x100, encodeExtendedCapabilityHeader(AER_CAP_ID, 2, first));
     }
-    s.poke32(this.doeOffset, encodeExtendedCapabilityHeader(PCI_EXT_CAP_ID_DOE, opts.doeCapabilityVersion ?? 1, 0));
+    if (this.hasDoe) {
+      s.poke32(
+        this.doeOffset,
+        encodeExtendedCapabilityHeader(PCI_EXT_CAP_ID_DOE, opts.doeCapabilityVersion ?? 1, this.dsnOffset ?? 0),
+      );
+    }
+    if (this.dsnOffset !== undefined && serial !== undefined) {
+      s.poke32(this.dsnOffset, encodeExtendedCapabilityHeader(PCI_EXT_CAP_ID_DSN, 1, 0));
+      s.poke32(this.dsnOffset + 4, Number(serial & 0xffffffffn));
+      s.poke32(this.dsnOffset + 8, Number(serial >> 32n));
+    }
   }
 
   // ----------------------------------------------------------------------------------- knobs
@@ -197,7 +243,7 @@ export class SimulatedDoeDevice implements ConfigSpace {
 
   async read32(offset: number): Promise<number> {
     checkConfigOffset(offset, this.size, 'simulated device');
-    const rel = offset - this.doeOffset;
+    const rel = this.hasDoe ? offset - this.doeOffset : -1;
     if (rel >= DoeReg.CAP && rel < DOE_CAP_SIZEOF) {
       switch (rel) {
         case DoeReg.CAP:
@@ -217,7 +263,7 @@ export class SimulatedDoeDevice implements ConfigSpace {
 
   async write32(offset: number, value: number): Promise<void> {
     checkConfigOffset(offset, this.size, 'simulated device');
-    const rel = offset - this.doeOffset;
+    const rel = this.hasDoe ? offset - this.doeOffset : -1;
     switch (rel) {
       case DoeReg.CTRL:
         return this.writeControl(value >>> 0);

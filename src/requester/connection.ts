@@ -6,7 +6,9 @@
 import type { CapabilitiesResponse } from '../spdm/messages/capabilities.js';
 import type { AlgorithmsResponse } from '../spdm/messages/algorithms.js';
 import type { ConnectionTranscript } from '../spdm/connection-transcript.js';
+import type { KeyObject } from 'node:crypto';
 import type { Decoder } from './exchange.js';
+import type { ResponderNonces } from './proof.js';
 
 export interface Connection {
   readonly version: number;
@@ -38,4 +40,15 @@ export interface RequestContext {
     timing: 'T1' | 'T2',
     decode: Decoder<T>,
   ): Promise<T>;
+  /** A requester nonce for one signed request: the caller's for this flow, else fresh random bytes. */
+  nonce(): Uint8Array;
+  /** A fresh RequesterContext from 1.3 on (CHALLENGE and GET_MEASUREMENTS carry one); undefined before. */
+  requesterContext(): Uint8Array | undefined;
+  /** Responder nonces already signed over on this connection. */
+  readonly responderNonces: ResponderNonces;
+  /**
+   * The chain read from `slot` and its leaf key, which signatures for that slot must verify with.
+   * @throws TypeError when the chain has not been retrieved (a caller's ordering mistake)
+   */
+  signer(slot: number): { readonly chain: Uint8Array; readonly leafKey: KeyObject };
 }

@@ -2,14 +2,97 @@
  * GET_CERTIFICATE / CERTIFICATE: the SPDM certificate chain of one slot, read in portions of at
  * most `portionMax` bytes. Every portion must answer the slot asked for, stay within what was
  * requested and agree with the first on the chain's total length; each exchange extends
- * transcript B. Checking the chain against DIGESTS and validating it is the caller's part.
+ * transcript B. {@link getCertificateChain} then holds the chain to the slot's DIGESTS entry and
+ * validates it as an SPDM chain, keeping what it found in the slot's state.
  */
-import { concat } from '../wire/bytes.js';
+import type { KeyObject } from 'node:crypto';
+import { digest } from '../crypto/hash.js';
+import { concat, equalBytes, toHex } from '../wire/bytes.js';
 import { SpdmError } from '../wire/errors.js';
 import { LIMITS } from '../wire/limits.js';
 import { RequestCode, ResponseCode } from '../spdm/codes.js';
 import { decodeCertificate, encodeGetCertificate } from '../spdm/messages/certificate.js';
+import { validateSpdmChain } from '../x509/chain.js';
+import type { CertificateCache } from '../x509/cache.js';
+import type { ParsedCertificate } from '../x509/certificate.js';
+import type { ChainProblemEvidence } from '../evidence/evidence.js';
 import type { RequestContext } from './connection.js';
+
+/** What the requester knows of one slot: DIGESTS' entry, then the chain read and what validation found. */
+export interface SlotState {
+  digest?: Uint8Array;
+  chain?: Uint8Array;
+  certModel: number;
+  certificates?: ParsedCertificate[];
+  leafKey?: KeyObject;
+  problems: ChainProblemEvidence[];
+}
+
+/** Chain problems that mean the device sent something structurally broken, not merely untrusted. */
+const FATAL_CHAIN_PROBLEMS = new Set([
+  'ROOT_HASH',
+  'CHAIN_LINK',
+  'CHAIN_SIGNATURE',
+  'ROOT_SIGNATURE',
+  'LEAF_KEY_ALGORITHM',
+]);
+
+export interface ChainCheckOptions {
+  /** The largest CERTIFICATE portion to ask for. */
+  readonly portionMax: number;
+  /** Validity and trust are the verifier's: this time only feeds the problems recorded. */
+  readonly now: Date;
+  readonly cache: CertificateCache;
+}
+
+/**
+ * Reads `slot`'s chain, checks its hash against DIGESTS and validates it. The slot's state keeps
+ * the chain, certificates, leaf key and problems even when a fatal problem then fails the
+ * request, so that partial evidence shows what the device sent.
+ */
+export async function getCertificateChain(
+  ctx: RequestContext,
+  slot: number,
+  st: SlotState,
+  opts: ChainCheckOptions,
+): Promise<Uint8Array> {
+  const c = ctx.connection;
+  if (!st.digest) throw new SpdmError('SLOT_INVALID', `slot ${slot} is not provisioned (DIGESTS)`);
+  const chain = await getCertificate(ctx, slot, opts.portionMax, st);
+  const d = digest(c.hashId, chain);
+  if (!equalBytes(d, st.digest)) {
+    throw new SpdmError(
+      'DIGEST_MISMATCH',
+      `slot ${slot}: certificate chain hash ${toHex(d)} does not match DIGESTS ${toHex(st.digest)}`,
+      { slot },
+    );
+  }
+  const v = validateSpdmChain(chain, {
+    version: c.version,
+    hashId: c.hashId,
+    asymId: c.asymId,
+    role: 'responder',
+    now: opts.now,
+    cache: opts.cache,
+    ...(st.certModel ? { certModel: st.certModel } : {}),
+  });
+  st.chain = chain;
+  st.certificates = v.certificates;
+  st.leafKey = v.leafKey;
+  st.problems = v.report.problems.map((p) => ({ ...p }));
+  const fatal = v.report.problems.filter((p) => FATAL_CHAIN_PROBLEMS.has(p.code));
+  if (fatal.length > 0) {
+    throw new SpdmError(
+      'CERT_CHAIN_INVALID',
+      `slot ${slot}: ${fatal.map((p) => `${p.code}: ${p.message}`).join('; ')}`,
+      {
+        slot,
+        problems: fatal,
+      },
+    );
+  }
+  return chain;
+}
 
 /**
  * The chain's bytes as sent. `st.certModel` follows each portion's CertModel as it arrives, so a

@@ -4,6 +4,7 @@ import assert from 'node:assert/strict';
 import { spawn, execFile } from 'node:child_process';
 import { readFileSync, writeFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { createHash } from 'node:crypto';
+import { createServer, type AddressInfo } from 'node:net';
 import { after } from 'node:test';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -238,6 +239,26 @@ test('spdm authenticate: unreachable device exits 3, bad arguments exit 2', asyn
   assert.equal((await spdm(['authenticate', '--connect', '127.0.0.1:1', '--transport', 'mctp'])).code, 3);
   assert.equal((await spdm(['authenticate', '--connect', 'nonsense', '--transport', 'mctp'])).code, 2);
   assert.equal((await spdm(['authenticate', '--connect', '127.0.0.1:1', '--transport', 'pigeon'])).code, 2);
+});
+
+test('an error the CLI does not map (the port to listen on is taken) exits 1 and prints it; an unreadable capture is a usage error, 2', async () => {
+  // EADDRINUSE is no error main() knows: it reaches bin/spdm.js's last-resort handler.
+  const taken = createServer();
+  await new Promise<void>((r) => taken.listen(0, '127.0.0.1', r));
+  try {
+    const port = (taken.address() as AddressInfo).port;
+    const r = await spdm(['emulate', '--port', String(port)]);
+    assert.equal(r.code, 1, r.stderr);
+    assert.match(r.stderr, /spdm: unexpected error: .*EADDRINUSE/);
+  } finally {
+    await new Promise((r) => taken.close(r));
+  }
+  const missing = await spdm(['dump', join(scratch, 'no-such.pcap')]);
+  assert.equal(missing.code, 2, missing.stderr);
+  assert.match(missing.stderr, /spdm: DECODE_ERROR: capture .*no-such\.pcap: cannot read: ENOENT/);
+  const dir = await spdm(['dump', scratch]);
+  assert.equal(dir.code, 2, dir.stderr);
+  assert.match(dir.stderr, /cannot read: EISDIR/);
 });
 
 test('spdm dump prints every packet of a capture and exits 0', async () => {

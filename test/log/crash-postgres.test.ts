@@ -58,7 +58,7 @@ async function terminateWriter(admin: pg.Client, name: string): Promise<number> 
   const rows = r.rows as { pid: number; ok: boolean }[];
   assert.equal(rows.length, 1, `one backend serves ${name}`);
   assert.equal(rows[0]?.ok, true);
-  return rows[0]!.pid;
+  return rows[0].pid;
 }
 
 /** Waits (bounded) until no backend serves the writer: whatever it had sent has been committed or rolled back. */

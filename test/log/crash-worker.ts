@@ -61,8 +61,8 @@ function send(m: CrashMessage): Promise<void> {
 
 function describe(e: unknown, device: string): CrashMessage {
   const typed = isSpdmError(e);
-  const code = typed ? e.code : String((e as { code?: unknown }).code ?? (e instanceof Error ? e.name : 'unknown'));
-  const outcome = typed ? String(e.details['outcome'] ?? '') : '';
+  const code = typed ? e.code : e instanceof Error ? e.name : 'unknown';
+  const outcome = typed ? (typeof e.details['outcome'] === 'string' ? e.details['outcome'] : '') : '';
   return { t: 'fail', device, typed, code, outcome, message: e instanceof Error ? e.message : String(e) };
 }
 

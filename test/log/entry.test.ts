@@ -169,8 +169,8 @@ const entryArb: fc.Arbitrary<LogEntry> = fc.record(
     measurements: fc.array(bytes, { maxLength: 4 }),
     verified: fc.boolean(),
   },
-  { requiredKeys: FIELDS.filter((f) => !f.optional).map((f) => f.name) as (keyof LogEntry)[] },
-) as fc.Arbitrary<LogEntry>;
+  { requiredKeys: FIELDS.filter((f) => !f.optional).map((f): keyof LogEntry => f.name) },
+);
 
 test('property: decodeLeaf(encodeLeaf(e)) = e, and the encoding is a function of the value only', () => {
   fc.assert(

@@ -112,6 +112,42 @@ test('measurements with gaps in the indices: blocks before a gap are reported un
   );
 });
 
+test('measurements by index (Redfish MeasurementIndices): exactly the blocks asked for, one signature over them all', async () => {
+  const built = device(SUITES[1]!);
+  for (const version of VERSIONS) {
+    const { requester, responder } = pair(variant(built.profile, { versions: [version] }));
+    const ev = await requester.authenticate({ indices: [4, 2], skipMeasurements: false });
+    assert.deepEqual(
+      ev.measurements.map((m) => [m.index, m.signed]),
+      [
+        [2, true],
+        [4, true],
+      ],
+    );
+    // Two GET_MEASUREMENTS, no count query, no walk over the other indices.
+    assert.equal(responder.stats.get(0xe0), 2);
+    const meas = ev.signatures.filter((s) => s.kind === 'MEASUREMENTS');
+    assert.equal(meas.length, 1);
+    assert.ok(reverifySignatures(ev).every((r) => r.ok));
+  }
+  // [255] alone is "every block", as a single signed request.
+  const { requester, responder } = pair(built.profile);
+  const ev = await requester.authenticate({ indices: [0xff] });
+  assert.equal(ev.measurements.length, 6);
+  assert.equal(responder.stats.get(0xe0), 1);
+  // A block the device does not have fails the run with the device's answer; nothing half-read is kept.
+  const { requester: r2 } = pair(built.profile);
+  await assert.rejects(
+    r2.authenticate({ indices: [1, 9] }),
+    (e: unknown) => e instanceof SpdmError && e.code === 'DEVICE_ERROR' && e.details['errorName'] === 'InvalidRequest',
+  );
+  assert.equal(r2.evidence().measurements.length, 0);
+  // Bad lists are the caller's mistake.
+  for (const indices of [[], [0], [0xff, 1], [3, 3], [1.5]]) {
+    await assert.rejects(pair(built.profile).requester.authenticate({ indices }), TypeError, JSON.stringify(indices));
+  }
+});
+
 test('raw bit stream measurements (1.2+) carry the measured content itself', async () => {
   const built = device(SUITES[0]!);
   const { requester } = pair(variant(built.profile, { versions: [0x12] }));

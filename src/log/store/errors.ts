@@ -16,7 +16,7 @@
  *
  * An SpdmError thrown inside a transaction (the log's own checks) passes through unchanged.
  */
-import { SpdmError } from '../../wire/errors.js';
+import { isSpdmError, SpdmError } from '../../wire/errors.js';
 
 export type WriteOutcome = 'rolled-back' | 'unknown';
 
@@ -63,7 +63,7 @@ export interface StorageErrorContext {
 
 /** `e` as an SpdmError; one that already is passes through. */
 export function storageError(e: unknown, ctx: StorageErrorContext): SpdmError {
-  if (e instanceof SpdmError) return e;
+  if (isSpdmError(e)) return e;
   const cause = causeCode(e);
   const message = causeMessage(e);
   const full = FULL_CODES.has(cause);

@@ -41,7 +41,7 @@ const types = {
   getTypeParser: ((oid: number, format?: 'text' | 'binary') =>
     oid === INT8_OID && format !== 'binary'
       ? (v: string) => Number(v)
-      : pg.types.getTypeParser(oid, format ?? 'text')) as typeof pg.types.getTypeParser,
+      : (pg.types.getTypeParser(oid, format ?? 'text') as (v: string) => unknown)) as typeof pg.types.getTypeParser,
 };
 
 function bind(v: ColumnValue): number | string | Buffer | null {
@@ -53,7 +53,8 @@ function norm(v: unknown): ColumnValue {
   if (v instanceof Uint8Array) return new Uint8Array(v.buffer, v.byteOffset, v.byteLength);
   if (typeof v === 'number' || typeof v === 'string') return v;
   if (typeof v === 'bigint') return Number(v);
-  return String(v);
+  // The log's columns are integers, text and bytes: anything else is not a log written by us.
+  throw new SpdmError('LOG_CORRUPT', `a log column holds a value of type ${typeof v}`);
 }
 
 function normRow(r: Record<string, unknown>): RawEntryRow {

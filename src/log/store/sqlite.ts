@@ -37,7 +37,8 @@ function norm(v: unknown): ColumnValue {
   if (v instanceof Uint8Array) return new Uint8Array(v.buffer, v.byteOffset, v.byteLength);
   if (typeof v === 'bigint') return Number(v);
   if (typeof v === 'number' || typeof v === 'string') return v;
-  return String(v);
+  // The log's columns are integers, text and bytes: anything else is not a log written by us.
+  throw new SpdmError('LOG_CORRUPT', `a log column holds a value of type ${typeof v}`);
 }
 
 /** Rows as better-sqlite3 returns them: numbers, strings, null, and Buffers (which are Uint8Arrays). */

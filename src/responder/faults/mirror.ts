@@ -1,17 +1,21 @@
 /**
  * What the requester on the other side of a fault wrapper has in its transcripts. The wrapper
- * sees every request and every response it lets through (after its own edits), so it can rebuild
- * VCA (A), the digest/certificate transcript (B) and the measurement sequence exactly as the
- * requester will — which is what lets a hostile device sign edited bytes correctly, sign with the
- * wrong key over the right bytes, or sign over the right bytes of the wrong transcript.
+ * sees every request and every response it lets through (after its own edits), so it can feed
+ * them to the same ConnectionTranscript the requester keeps — which is what lets a hostile device
+ * sign edited bytes correctly, sign with the wrong key over the right bytes, or sign over the
+ * right bytes of the wrong transcript. The transcript rules (what A, B, M1 and L1/L2 hold, what
+ * resets them) stay in spdm/connection-transcript; this module only maps exchanges onto them.
  */
 import { asymInfo, hashInfo } from '../../crypto/algorithms.js';
-import { spdmSign, responderSigningContext } from '../../crypto/signature.js';
+import { spdmSign } from '../../crypto/signature.js';
 import { digest } from '../../crypto/hash.js';
 import { RequestCode, ResponseCode } from '../../spdm/codes.js';
+import { ConnectionTranscript, type SignedKind } from '../../spdm/connection-transcript.js';
 import { decodeAlgorithms } from '../../spdm/messages/algorithms.js';
 import { decodeError, ErrorCode } from '../../spdm/messages/error.js';
 import type { KeyObject } from 'node:crypto';
+
+export type { SignedKind } from '../../spdm/connection-transcript.js';
 
 export interface MirrorNegotiation {
   readonly version: number;
@@ -20,8 +24,6 @@ export interface MirrorNegotiation {
   readonly signatureSize: number;
   readonly hashSize: number;
 }
-
-export type SignedKind = 'CHALLENGE_AUTH' | 'MEASUREMENTS';
 
 /** How a re-signature departs from the honest one. */
 export interface SignOptions {
@@ -34,9 +36,7 @@ export interface SignOptions {
 }
 
 export class TranscriptMirror {
-  private a: Uint8Array[] = [];
-  private b: Uint8Array[] = [];
-  private m: Uint8Array[] = [];
+  private readonly transcript = new ConnectionTranscript();
   private neg: MirrorNegotiation | undefined;
   /** The request a ResponseNotReady stands for, collected later with RESPOND_IF_READY. */
   private parked: Uint8Array | undefined;
@@ -55,98 +55,95 @@ export class TranscriptMirror {
     return request[1] === RequestCode.RESPOND_IF_READY && this.parked ? this.parked : request;
   }
 
-  /** The transcript a signed response to `request` is computed over, without the response's own unsigned part. */
-  prefix(kind: SignedKind, request: Uint8Array): Uint8Array[] {
-    const n = this.negotiated;
-    if (kind === 'CHALLENGE_AUTH') return [...this.a, ...this.b, request];
-    return [...(n.version >= 0x12 ? this.a : []), ...this.m, request];
-  }
-
   /**
    * A signature over `unsigned` (a CHALLENGE_AUTH or MEASUREMENTS without its Signature field) as
    * the requester will check it, with the departures in `o`.
    */
   sign(kind: SignedKind, request: Uint8Array, unsigned: Uint8Array, key: KeyObject, o: SignOptions = {}): Uint8Array {
     const n = this.negotiated;
-    const honest = [...this.prefix(kind, request), unsigned];
-    const transcript = o.transcript ? o.transcript(honest) : honest;
+    const honest =
+      kind === 'CHALLENGE_AUTH' ? this.transcript.m1(request, unsigned) : this.transcript.l1l2(request, unsigned);
+    const transcript = o.transcript ? o.transcript(honest.transcript.messages) : honest.transcript.messages;
     return spdmSign(o.key ?? key, n.asymId, {
       version: n.version,
       hashId: n.hashId,
-      context: o.context ?? responderSigningContext(kind, n.version),
+      context: o.context ?? honest.context,
       transcript,
+      // Hashed here rather than taken from the honest transcript: a fault may have replaced it.
       transcriptHash: n.version >= 0x12 ? digest(n.hashId, ...transcript) : undefined,
     });
   }
 
   /** Records one exchange as the requester saw it. */
   observe(request: Uint8Array, response: Uint8Array): void {
-    const rsp = response[1];
-    if (rsp === ResponseCode.ERROR) {
-      let notReady = false;
+    const req = this.original(request);
+    // The requester applied the request's own resets when it sent it, whatever the answer.
+    this.transcript.request(req[1] ?? 0);
+    if (response[1] === ResponseCode.ERROR) {
+      let errorCode: number | undefined;
       try {
-        notReady = decodeError(response).errorCode === ErrorCode.ResponseNotReady;
+        errorCode = decodeError(response).errorCode;
       } catch {
         // A malformed ERROR is the requester's problem; the mirror only needs to stay sane.
       }
-      if (notReady) {
-        this.parked = this.original(request);
+      if (errorCode === ErrorCode.ResponseNotReady) {
+        this.parked = req;
         return;
       }
-      if (this.original(request)[1] === RequestCode.GET_MEASUREMENTS) this.m = [];
+      // An ERROR the mirror cannot read still ends a measurement run, as any non-ResponseNotReady one does.
+      this.transcript.error(errorCode ?? ErrorCode.InvalidRequest);
       return;
     }
-    const req = this.original(request);
     this.parked = undefined;
     switch (req[1]) {
       case RequestCode.GET_VERSION:
-        this.a = [req, response];
-        this.b = [];
-        this.m = [];
+        this.transcript.reset();
+        this.transcript.appendVca(req, response);
         this.neg = undefined;
         return;
       case RequestCode.GET_CAPABILITIES:
-        this.a.push(req, response);
-        this.m = [];
+        this.transcript.appendVca(req, response);
         return;
-      case RequestCode.NEGOTIATE_ALGORITHMS: {
-        this.a.push(req, response);
-        this.m = [];
-        try {
-          const alg = decodeAlgorithms(response);
-          const s = asymInfo(alg.baseAsym);
-          const h = alg.baseHash;
-          this.neg = {
-            version: alg.version,
-            hashId: h,
-            asymId: alg.baseAsym,
-            signatureSize: s?.sigSize ?? 0,
-            hashSize: hashInfo(h)?.size ?? 0,
-          };
-        } catch {
-          this.neg = undefined;
-        }
+      case RequestCode.NEGOTIATE_ALGORITHMS:
+        this.transcript.appendVca(req, response);
+        this.negotiate(response);
         return;
-      }
       case RequestCode.GET_DIGESTS:
-        this.b = [req, response];
-        this.m = [];
+        this.transcript.startB(req, response);
         return;
       case RequestCode.GET_CERTIFICATE:
-        this.b.push(req, response);
-        this.m = [];
+        this.transcript.appendB(req, response);
         return;
       case RequestCode.CHALLENGE:
-        this.b = [];
-        this.m = [];
+        this.transcript.endChallenge();
         return;
       case RequestCode.GET_MEASUREMENTS:
-        // Signed (Param1 bit 0) ends the sequence; unsigned continues it.
-        if (((req[2] ?? 0) & 0x01) !== 0) this.m = [];
-        else this.m.push(req, response);
-        return;
-      default:
-        this.m = [];
+        // Signed (Param1 bit 0) ends the run; unsigned continues it.
+        if (((req[2] ?? 0) & 0x01) !== 0) this.transcript.endMeasurementRun();
+        else this.transcript.messageM.append(req, response);
+    }
+  }
+
+  /** ALGORITHMS as the device sent it: the version, hash and signature sizes later signatures use. */
+  private negotiate(response: Uint8Array): void {
+    try {
+      const alg = decodeAlgorithms(response);
+      this.neg = {
+        version: alg.version,
+        hashId: alg.baseHash,
+        asymId: alg.baseAsym,
+        signatureSize: asymInfo(alg.baseAsym)?.sigSize ?? 0,
+        hashSize: hashInfo(alg.baseHash)?.size ?? 0,
+      };
+    } catch {
+      this.neg = undefined;
+      return;
+    }
+    this.transcript.setVersion(this.neg.version);
+    try {
+      this.transcript.setHash(this.neg.hashId);
+    } catch {
+      // A hash this platform lacks: the requester refuses such an ALGORITHMS, so nothing is signed over it.
     }
   }
 }

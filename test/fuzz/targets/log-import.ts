@@ -42,7 +42,7 @@ function damage(lines: readonly string[], edits: readonly LineEdit[]): string {
           out[i] = mutateJson(doc, e.json);
         } catch {
           // Not JSON any more, or nested too deep to copy (an earlier edit): edit it as text.
-          out[i] = mutateJson(out[i] as string, { ...e.json, tree: [] });
+          out[i] = mutateJson(out[i], { ...e.json, tree: [] });
         }
         break;
       }

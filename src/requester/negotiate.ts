@@ -1,0 +1,116 @@
+/**
+ * VCA: GET_VERSION / VERSION, GET_CAPABILITIES / CAPABILITIES, NEGOTIATE_ALGORITHMS / ALGORITHMS.
+ * Picks the highest version both sides allow, offers our capabilities and algorithm preferences,
+ * and holds the responder to what DSP0274 lets it answer (spdm/capability-rules.ts). Each pair
+ * goes into transcript A; the result is the {@link Connection} every later request runs on.
+ */
+import { asymInfo, hashInfo, isAsymSupported, isHashSupported } from '../crypto/algorithms.js';
+import { SpdmError } from '../wire/errors.js';
+import { DEFAULT_VERSIONS, ResponseCode, SUPPORTED_VERSIONS, versionString } from '../spdm/codes.js';
+import { checkResponderCapabilities, checkSelectedAlgorithms } from '../spdm/capability-rules.js';
+import type { ConnectionTranscript } from '../spdm/connection-transcript.js';
+import { decodeVersion, encodeGetVersion, versionByte } from '../spdm/messages/version.js';
+import { CapabilityFlag, decodeCapabilities, encodeGetCapabilities } from '../spdm/messages/capabilities.js';
+import {
+  decodeAlgorithms,
+  encodeNegotiateAlgorithms,
+  MeasurementSpec,
+  OtherParams,
+} from '../spdm/messages/algorithms.js';
+import type { Connection } from './connection.js';
+import type { Decoder } from './exchange.js';
+import { DEFAULT_BASE_ASYM, DEFAULT_BASE_HASH, type RequesterOptions } from './options.js';
+
+/** What negotiation needs before a connection exists: transcript A and T1 round trips at a given version. */
+export interface NegotiationContext {
+  readonly transcript: ConnectionTranscript;
+  /** The transport's largest message: our DataTransferSize defaults to it (at most 0x1200). */
+  readonly maxMessageSize: number;
+  /** One round trip whose response must carry `version` (GET_VERSION's is always 0x10). */
+  send<T extends { readonly raw: Uint8Array }>(
+    request: Uint8Array,
+    expect: number,
+    version: number,
+    decode: Decoder<T>,
+  ): Promise<T>;
+}
+
+/** Our DataTransferSize: the option, else the transport's limit up to 0x1200. */
+export function dataTransferSize(opts: RequesterOptions, maxMessageSize: number): number {
+  return opts.dataTransferSize ?? Math.min(maxMessageSize, 0x1200);
+}
+
+/** The highest version both we (within `opts`) and the device's VERSION allow. */
+function chooseVersion(opts: RequesterOptions, offeredEntries: readonly number[]): number {
+  const allowed = (opts.versions ?? DEFAULT_VERSIONS).filter(
+    (v) => SUPPORTED_VERSIONS.includes(v) && v >= (opts.minVersion ?? 0x10),
+  );
+  const offered = new Set(offeredEntries);
+  const version = allowed.filter((v) => offered.has(v)).sort((x, y) => y - x)[0];
+  if (version === undefined) {
+    throw new SpdmError(
+      'NO_COMMON_VERSION',
+      `no common SPDM version: device offers ${[...offered].map(versionString).join(', ') || 'none'}, we allow ${allowed.map(versionString).join(', ')}`,
+    );
+  }
+  return version;
+}
+
+export async function negotiate(ctx: NegotiationContext, opts: RequesterOptions): Promise<Connection> {
+  const { transcript } = ctx;
+  const gv = encodeGetVersion();
+  const vr = await ctx.send(gv, ResponseCode.VERSION, 0x10, decodeVersion);
+  const version = chooseVersion(opts, vr.entries.map(versionByte));
+  transcript.appendVca(gv, vr.raw);
+  transcript.setVersion(version);
+
+  const flags = opts.capabilityFlags ?? CapabilityFlag.CERT | CapabilityFlag.CHAL;
+  const dts = dataTransferSize(opts, ctx.maxMessageSize);
+  const gc = encodeGetCapabilities({
+    version,
+    ctExponent: opts.ctExponent ?? 0,
+    flags: version >= 0x11 ? flags : 0,
+    dataTransferSize: dts,
+    maxSpdmMsgSize: Math.max(dts, opts.maxSpdmMsgSize ?? dts),
+  });
+  const caps = await ctx.send(gc, ResponseCode.CAPABILITIES, version, decodeCapabilities);
+  checkResponderCapabilities(caps, version);
+  transcript.appendVca(gc, caps.raw);
+
+  // 1.0/1.1 define fewer algorithm bits: offer only those the negotiated version knows.
+  const asymPref = (opts.baseAsym ?? DEFAULT_BASE_ASYM).filter(
+    (a) => isAsymSupported(a) && (version >= 0x12 || a <= 0x1ff),
+  );
+  const hashPref = (opts.baseHash ?? DEFAULT_BASE_HASH).filter(
+    (h) => isHashSupported(h) && (version >= 0x12 || h <= 0x3f),
+  );
+  const baseAsym = asymPref.reduce((m, a) => m | a, 0);
+  const baseHash = hashPref.reduce((m, h) => m | h, 0);
+  const multiKeyConn = version >= 0x13 && (caps.flags & CapabilityFlag.MULTI_KEY_ONLY) !== 0;
+  const otherParams =
+    (version >= 0x12 ? OtherParams.OPAQUE_FMT_1 : 0) | (multiKeyConn ? OtherParams.MULTI_KEY_CONN : 0);
+  const na = encodeNegotiateAlgorithms(version, {
+    measurementSpec: MeasurementSpec.DMTF,
+    otherParams,
+    baseAsym,
+    baseHash,
+    melSpec: 0,
+    extAsym: [],
+    extHash: [],
+    algStructs: [],
+  });
+  const alg = await ctx.send(na, ResponseCode.ALGORITHMS, version, decodeAlgorithms);
+  checkSelectedAlgorithms(alg, caps, { baseAsym, baseHash, otherParams });
+  transcript.appendVca(na, alg.raw);
+  transcript.setHash(alg.baseHash);
+  return {
+    version,
+    capabilities: caps,
+    algorithms: alg,
+    hashId: alg.baseHash,
+    asymId: alg.baseAsym,
+    hashSize: hashInfo(alg.baseHash)?.size ?? 0,
+    signatureSize: asymInfo(alg.baseAsym)?.sigSize ?? 0,
+    multiKeyConn,
+  };
+}

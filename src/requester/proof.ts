@@ -1,0 +1,99 @@
+/**
+ * What makes a signed response a proof of key possession, checked the same way for CHALLENGE_AUTH
+ * and MEASUREMENTS: the responder's nonce is fresh (not zero, not ours echoed, not reused in this
+ * connection), no opaque data arrives unless a format was negotiated, and the signature verifies
+ * over the transcript with the leaf key of the slot's chain. A verified signature becomes a
+ * {@link SignatureEvidence} record.
+ */
+import type { KeyObject } from 'node:crypto';
+import { equalBytes, toHex } from '../wire/bytes.js';
+import { SpdmError } from '../wire/errors.js';
+import { versionString } from '../spdm/codes.js';
+import type { SignedTranscript } from '../spdm/connection-transcript.js';
+import { checkTranscriptSignature } from '../spdm/transcript-signature.js';
+import type { SignatureEvidence } from '../evidence/evidence.js';
+import type { Connection } from './connection.js';
+
+/** The responder nonces seen on one connection: a device must not sign over the same one twice. */
+export class ResponderNonces {
+  private readonly seen = new Set<string>();
+
+  /** @throws SpdmError NONCE_MISMATCH naming `what` (the response) */
+  check(nonce: Uint8Array, ours: Uint8Array, what: string): void {
+    const hex = toHex(nonce);
+    if (nonce.every((b) => b === 0))
+      throw new SpdmError('NONCE_MISMATCH', `${what}: responder nonce is all zeros`, { request: what, got: hex });
+    if (equalBytes(nonce, ours))
+      throw new SpdmError('NONCE_MISMATCH', `${what}: responder echoed our nonce as its own`, {
+        request: what,
+        expected: toHex(ours),
+        got: hex,
+      });
+    if (this.seen.has(hex))
+      throw new SpdmError('NONCE_MISMATCH', `${what}: responder nonce ${hex} was already used in this connection`, {
+        request: what,
+        got: hex,
+      });
+    this.seen.add(hex);
+  }
+
+  clear(): void {
+    this.seen.clear();
+  }
+}
+
+/** 1.2+: opaque data is only allowed once an opaque data format was negotiated (OtherParams bits 0-3). */
+export function checkOpaque(c: Connection, opaque: Uint8Array, what: string): void {
+  if (c.version >= 0x12 && (c.algorithms.otherParams & 0x0f) === 0 && opaque.length !== 0) {
+    throw new SpdmError('UNEXPECTED_RESPONSE', `${what}: opaque data present although no opaque format was negotiated`);
+  }
+}
+
+/** What a signed response carried besides its transcript, for the evidence record. */
+export interface SignedExtras {
+  readonly requesterNonce: Uint8Array;
+  readonly responderNonce: Uint8Array;
+  readonly requesterContext?: Uint8Array;
+  readonly measurementSummaryHash?: Uint8Array;
+}
+
+/**
+ * Verifies `signature` over `signed` with `key` (the slot's leaf key) under the connection's
+ * algorithms, and returns the evidence record of it.
+ * @throws SpdmError SIGNATURE_INVALID with the transcript hash, version and context in its details
+ */
+export function verifiedSignature(
+  c: Connection,
+  key: KeyObject,
+  slot: number,
+  signed: SignedTranscript,
+  signature: Uint8Array,
+  extra: SignedExtras,
+): SignatureEvidence {
+  const { kind, transcript, context } = signed;
+  const { ok, transcriptHash } = checkTranscriptSignature(key, c, signed, signature);
+  if (!ok) {
+    throw new SpdmError('SIGNATURE_INVALID', `${kind}: signature does not verify with slot ${slot}'s leaf key`, {
+      slot,
+      transcriptHash: toHex(transcriptHash),
+      version: versionString(c.version),
+      context,
+    });
+  }
+  return {
+    kind,
+    slot,
+    version: c.version,
+    asymAlgo: c.asymId,
+    hashAlgo: c.hashId,
+    context,
+    requesterNonce: toHex(extra.requesterNonce),
+    responderNonce: toHex(extra.responderNonce),
+    ...(extra.requesterContext ? { requesterContext: toHex(extra.requesterContext) } : {}),
+    transcript: toHex(transcript.bytes()),
+    transcriptHash: toHex(transcriptHash),
+    signature: toHex(signature),
+    ...(extra.measurementSummaryHash ? { measurementSummaryHash: toHex(extra.measurementSummaryHash) } : {}),
+    verified: true,
+  };
+}
