@@ -338,7 +338,7 @@ class CmaManager implements CmaService {
     incarnation: number,
     attempt: <A>(fn: () => Promise<A>) => Promise<A>,
     nonceFor: () => Uint8Array,
-    flowOptions: { slot: number; mode?: 'all' | 'one-by-one' },
+    flowOptions: { slot: number; indices?: readonly number[] },
   ): Promise<{ result: FlowResult; nonce: Uint8Array }> {
     for (let tries = 0; ; tries++) {
       const nonce = nonceFor();
@@ -372,7 +372,7 @@ class CmaManager implements CmaService {
                   // PCIe CMA requires CHALLENGE: a device without it has not shown it holds its key.
                   requireChallenge: true,
                   ...this.opts.authenticate,
-                  ...(flowOptions.mode ? { mode: flowOptions.mode } : {}),
+                  ...(flowOptions.indices ? { indices: flowOptions.indices } : {}),
                 },
               },
               handle,
@@ -846,9 +846,10 @@ class CmaManager implements CmaService {
       !Array.isArray(indices) ||
       indices.length === 0 ||
       indices.some((i) => !Number.isInteger(i) || i < 1 || i > 255) ||
-      (indices.includes(255) && indices.length > 1)
+      (indices.includes(255) && indices.length > 1) ||
+      new Set(indices).size !== indices.length
     )
-      throw new TypeError('indices must be [255] (all) or a list of measurement indices 1..254');
+      throw new TypeError('indices must be [255] (all) or a list of distinct measurement indices 1..254');
     this.notOwned(dev);
     const nonce = options.nonce ? options.nonce.slice() : this.random(NONCE_SIZE);
     const inc = dev.incarnation;
@@ -858,9 +859,8 @@ class CmaManager implements CmaService {
         this.notOwned(dev);
         const run = this.flowWithRetries(dev, inc, attempt, () => nonce, {
           slot,
-          // Index selection is not in the requester's public API: a list of indices walks them one
-          // by one, the last response signed (its transcript covers every block read).
-          mode: indices[0] === 255 ? 'all' : 'one-by-one',
+          // Exactly the blocks asked for, one request each, the signature on the last (Redfish).
+          indices,
         });
         dev.current = run;
         const { result } = await run.finally(() => (dev.current = undefined));
