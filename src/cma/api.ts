@@ -82,7 +82,7 @@ export interface DeviceView {
   /** Bumped by every completed authentication: a client tells fresh state from stale with it. */
   readonly generation: number;
   readonly slots: readonly SlotView[];
-  /** Signature-log indices of this device's signatures, oldest first. */
+  /** Signature-log indices of this device's signatures, oldest first (the newest `signaturesPerDevice`, a createCma option). */
   readonly signatureEntries: readonly number[];
 }
 

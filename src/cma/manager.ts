@@ -252,6 +252,7 @@ class CmaManager implements CmaService {
     dev.fn = fn;
     dev.present = true;
     dev.incarnation++;
+    dev.acceptable = false;
     const b = batch();
     b.devices.push(dev);
     b.events.push({ type: 'device-added', bdf: dev.bdf, ...(dev.identity ? { identity: dev.identity } : {}) });
@@ -284,6 +285,8 @@ class CmaManager implements CmaService {
 
   private async resetDevice(dev: Device, kind: ResetKind): Promise<void> {
     dev.resetSeq++;
+    // The evidence in hand describes the device before the reset: nothing to accept on.
+    dev.acceptable = false;
     dev.authenticated = {
       state: 'unknown',
       reason: { code: 'RESET', message: `the function was reset (${kind}): re-authentication pending` },
@@ -335,14 +338,19 @@ class CmaManager implements CmaService {
     incarnation: number,
     attempt: <A>(fn: () => Promise<A>) => Promise<A>,
     nonceFor: () => Uint8Array,
-    flowOptions: { slot: number; mode?: 'all' | 'one-by-one' },
+    flowOptions: { slot: number; indices?: readonly number[] },
   ): Promise<{ result: FlowResult; nonce: Uint8Array }> {
     for (let tries = 0; ; tries++) {
       const nonce = nonceFor();
       const handle = new FlowHandle();
       const fn = dev.fn;
       let result: FlowResult;
-      if (!fn || !this.current(dev, incarnation)) {
+      if (this.closed) {
+        result = {
+          doe: dev.doe,
+          error: new SpdmError('DEVICE_STATE', 'the CMA service is closing', { bdf: dev.bdf, state: 'closed' }),
+        };
+      } else if (!fn || !this.current(dev, incarnation)) {
         result = {
           doe: dev.doe,
           error: new SpdmError('DEVICE_NOT_FOUND', `${dev.bdf} is not present`, { bdf: dev.bdf }),
@@ -361,8 +369,10 @@ class CmaManager implements CmaService {
                 ...(this.opts.requester ? { requester: this.opts.requester } : {}),
                 ...(this.opts.doe ? { doe: this.opts.doe } : {}),
                 authenticate: {
+                  // PCIe CMA requires CHALLENGE: a device without it has not shown it holds its key.
+                  requireChallenge: true,
                   ...this.opts.authenticate,
-                  ...(flowOptions.mode ? { mode: flowOptions.mode } : {}),
+                  ...(flowOptions.indices ? { indices: flowOptions.indices } : {}),
                 },
               },
               handle,
@@ -372,16 +382,17 @@ class CmaManager implements CmaService {
           if (dev.running === handle) dev.running = undefined;
         }
       }
+      const gone = () => this.closed || !this.current(dev, incarnation) || owned(dev);
       const stop =
         result.evidence !== undefined ||
         !isTransient(result.error) ||
         handle.aborted !== undefined ||
         tries >= this.retryAttempts ||
-        this.closed ||
-        !this.current(dev, incarnation) ||
-        dev.owner.kind === 'tsm';
+        gone();
       if (stop) return { result, nonce };
       await this.clock.sleep(this.backoff(tries + 1));
+      // Handed to a TSM, unplugged or closing while we waited: no further attempt on the mailbox.
+      if (gone()) return { result, nonce };
     }
   }
 
@@ -422,6 +433,9 @@ class CmaManager implements CmaService {
       b.events.push({ type: 'signature', bdf: dev.bdf, signature: view });
     });
     if (list.length > this.sigsMax) list.splice(0, list.length - this.sigsMax);
+    // Like the kernel's capped signatures/ directory: the newest are kept (the log keeps all).
+    if (dev.signatureEntries.length > this.sigsMax)
+      dev.signatureEntries.splice(0, dev.signatureEntries.length - this.sigsMax);
     this.sigs.set(dev.bdf, list);
   }
 
@@ -803,6 +817,7 @@ class CmaManager implements CmaService {
       throw new SpdmError('DEVICE_STATE', `${dev.bdf} is not connected to a TSM`, { bdf: dev.bdf });
     dev.owner = { kind: 'cma' };
     dev.needsAuth = false;
+    dev.acceptable = false;
     const b = batch();
     b.devices.push(dev);
     b.events.push({ type: 'owner', bdf: dev.bdf, owner: dev.owner });
@@ -831,9 +846,10 @@ class CmaManager implements CmaService {
       !Array.isArray(indices) ||
       indices.length === 0 ||
       indices.some((i) => !Number.isInteger(i) || i < 1 || i > 255) ||
-      (indices.includes(255) && indices.length > 1)
+      (indices.includes(255) && indices.length > 1) ||
+      new Set(indices).size !== indices.length
     )
-      throw new TypeError('indices must be [255] (all) or a list of measurement indices 1..254');
+      throw new TypeError('indices must be [255] (all) or a list of distinct measurement indices 1..254');
     this.notOwned(dev);
     const nonce = options.nonce ? options.nonce.slice() : this.random(NONCE_SIZE);
     const inc = dev.incarnation;
@@ -843,9 +859,8 @@ class CmaManager implements CmaService {
         this.notOwned(dev);
         const run = this.flowWithRetries(dev, inc, attempt, () => nonce, {
           slot,
-          // Index selection is not in the requester's public API: a list of indices walks them one
-          // by one, the last response signed (its transcript covers every block read).
-          mode: indices[0] === 255 ? 'all' : 'one-by-one',
+          // Exactly the blocks asked for, one request each, the signature on the last (Redfish).
+          indices,
         });
         dev.current = run;
         const { result } = await run.finally(() => (dev.current = undefined));
@@ -936,7 +951,9 @@ export async function createCma(options: CmaOptions): Promise<CmaService> {
     throw new TypeError('options.trust must be a TrustSource');
   if (typeof options.dataDir !== 'string' || options.dataDir === '')
     throw new TypeError('options.dataDir must be a directory path');
-  const store = await openCmaStore(options.dataDir);
+  if (options.store !== undefined && (typeof options.store !== 'string' || !/^postgres(ql)?:\/\//i.test(options.store)))
+    throw new TypeError('options.store must be a postgres:// URL');
+  const store = await openCmaStore(options.dataDir, options.store);
   let log: SignatureLog;
   const ownsLog = typeof options.log !== 'object';
   try {
@@ -944,6 +961,8 @@ export async function createCma(options: CmaOptions): Promise<CmaService> {
       typeof options.log === 'object'
         ? options.log
         : await openLog(options.log ?? join(options.dataDir, CMA_LOG_FILE), {
+            // A PostgreSQL log's key lives in the data directory, not in the user's ~/.config.
+            configDir: options.dataDir,
             ...(options.clock ? { now: () => Math.floor((options.clock as Clock).now()) } : {}),
           });
   } catch (e) {

@@ -30,9 +30,15 @@ export interface CmaOptions {
   /** Where the CMA store (cma.sqlite) lives, and the signature log unless `log` says otherwise. */
   readonly dataDir: string;
   /**
+   * Keep the CMA state in PostgreSQL instead (a postgres:// URL; one service per database, the
+   * signature log may share it). Default: SQLite in `dataDir`.
+   */
+  readonly store?: string;
+  /**
    * The signature log: an open SignatureLog (the caller closes it), or a target openLog takes (a
    * SQLite path or postgres:// URL; opened and closed by the service). Default
-   * `<dataDir>/signatures.sqlite` with its key beside it.
+   * `<dataDir>/signatures.sqlite` with its key beside it; a PostgreSQL log's key is kept under
+   * `<dataDir>/spdmkit/`.
    */
   readonly log?: SignatureLog | string;
   /** How many functions may be in an attempt at once (default 4). */
@@ -46,13 +52,13 @@ export interface CmaOptions {
   readonly abortGraceMs?: number;
   /** Requester settings (clock, randomness, PCI identity and name are the service's). */
   readonly requester?: Omit<RequesterOptions, 'clock' | 'random' | 'pci' | 'deviceName'>;
-  /** Per-flow settings of Requester.authenticate (nonce and slot are the service's). */
+  /** Per-flow settings of Requester.authenticate (nonce and slot are the service's; requireChallenge defaults to true, as PCIe CMA requires). */
   readonly authenticate?: Omit<AuthenticateOptions, 'nonce' | 'slot'>;
   /** DOE mailbox settings (timeouts, polling). */
   readonly doe?: Omit<DoeMailboxOptions, 'clock'>;
   /** Events kept in memory for eventsSince (default 10000; older ones are read from the store). */
   readonly recentEvents?: number;
-  /** Signatures per device kept for signatures() (default 256, the newest; the log keeps all). */
+  /** Signatures per device kept for signatures() and DeviceView.signatureEntries (default 256, the newest; the log keeps all). */
   readonly signaturesPerDevice?: number;
   /** Told about failures no caller awaits (a background authentication whose state could not be stored). */
   readonly onError?: (error: unknown) => void;

@@ -188,3 +188,22 @@ test('deny: a deny-list given to createCma makes a denied leaf untrusted', async
     await r.cleanup();
   }
 });
+
+test('signaturesPerDevice caps the views (newest kept); the log keeps every signature', async () => {
+  const r = rig();
+  try {
+    await r.platform.add('0000:01:00.0', 'genuine');
+    const cma = await r.start({ signaturesPerDevice: 3 });
+    await cma.idle();
+    await cma.reauthenticate('0000:01:00.0');
+    const d = await cma.reauthenticate('0000:01:00.0');
+    assert.deepEqual(d.signatureEntries, [3, 4, 5]);
+    assert.deepEqual(
+      cma.signatures('0000:01:00.0').map((s) => s.logIndex),
+      [3, 4, 5],
+    );
+    assert.equal((await cma.treeHead()).treeSize, 6);
+  } finally {
+    await r.cleanup();
+  }
+});

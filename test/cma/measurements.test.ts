@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { X509Certificate } from 'node:crypto';
+import { splitTranscript } from '../../src/spdm/signed-transcript.js';
 import { rig } from './helpers.js';
 
 const BDF = '0000:01:00.0';
@@ -32,8 +33,16 @@ test('signedMeasurements: a fresh GET_MEASUREMENTS over the caller nonce, logged
     // Not an authentication: the device's authentication state is unchanged.
     assert.equal(cma.device(BDF).generation, 1);
 
+    // Exactly the blocks asked for: two GET_MEASUREMENTS (index 1, then 2 signed) in the transcript.
     const some = await cma.signedMeasurements(BDF, { indices: [1, 2] });
-    assert.ok(Buffer.from(some.SignedMeasurements, 'base64').length > 0);
+    const signed = Buffer.from(some.SignedMeasurements, 'base64');
+    assert.ok(signed.length < bytes.length);
+    const view = cma.signatures(BDF).at(-1)!;
+    assert.equal(view.type, 'responder-measurements signing');
+    const steps = splitTranscript(new Uint8Array(Buffer.from(view.transcript, 'hex')), 0x02);
+    const operations = steps.filter((x) => x.code === 0xe0).map((x) => x.msg.raw[3]);
+    assert.deepEqual(operations, [1, 2]);
+    await assert.rejects(cma.signedMeasurements(BDF, { indices: [1, 1] }), TypeError);
   } finally {
     await r.cleanup();
   }

@@ -69,3 +69,45 @@ test('connectTsm during a flow that hangs: aborted after the grace period by clo
     await r.cleanup();
   }
 });
+
+test('connectTsm while a flow waits out its backoff: no further attempt touches the mailbox', async () => {
+  const r = rig();
+  try {
+    const fn = await r.platform.add(BDF, 'genuine');
+    const cma = await r.start({ retry: { attempts: 3, baseMs: 10_000, maxMs: 10_000 }, abortGraceMs: 100 });
+    await cma.idle();
+    fn.doe!.slow(5000); // every attempt times out, then backs off for 10 s
+    const reauth = cma.reauthenticate(BDF);
+    await r.clock.sleep(3000); // the first attempt has failed; the flow is in its backoff
+    const objects = fn.doe!.counters.objects;
+    await cma.connectTsm(BDF, 'tsm0');
+    await reauth;
+    await cma.idle();
+    assert.equal(fn.doe!.counters.objects, objects, 'no DOE object was sent after the hand-over');
+  } finally {
+    await r.cleanup();
+  }
+});
+
+test('close() with a flow hanging: bounded by the grace period, the flow aborted, the mailbox left alone', async () => {
+  const r = rig();
+  try {
+    const fn = await r.platform.add(BDF, 'genuine');
+    const cma = await r.start({ abortGraceMs: 100, requester: { maxResponseWaitMs: 60_000 } });
+    await cma.idle();
+    fn.doe!.slow(100_000);
+    const reauth = cma.reauthenticate(BDF).catch(() => undefined);
+    await r.clock.sleep(20);
+    const before = r.clock.now();
+    await cma.close();
+    assert.ok(r.clock.now() - before < 1000);
+    await reauth;
+    assert.equal(fn.openHandles, 0);
+    const touched = fn.accesses;
+    await r.clock.sleep(5000);
+    assert.equal(fn.accesses, touched);
+    await assert.rejects(cma.reauthenticate(BDF), (e: unknown) => (e as { code?: string }).code === 'DEVICE_STATE');
+  } finally {
+    await r.cleanup();
+  }
+});

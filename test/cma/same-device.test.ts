@@ -143,3 +143,20 @@ test('one slow device does not hold the others back', async () => {
     await r.cleanup();
   }
 });
+
+test('evidence from before a reset cannot be accepted', async () => {
+  const r = rig();
+  try {
+    const fn = await r.platform.add(BDF, 'genuine');
+    const cma = await r.start();
+    await cma.idle();
+    fn.doe!.slow(5000); // the re-authentication after the reset times out
+    await cma.notifyReset(BDF);
+    await assert.rejects(cma.accept(BDF), (e: unknown) => (e as { code?: string }).code === 'DEVICE_STATE');
+    fn.doe!.slow(0);
+    await cma.reauthenticate(BDF);
+    assert.equal((await cma.accept(BDF)).acceptance.state, 'accepted');
+  } finally {
+    await r.cleanup();
+  }
+});

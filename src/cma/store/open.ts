@@ -1,16 +1,38 @@
 /**
- * Opens the CMA store in a data directory. better-sqlite3 is a native module: it is imported
- * here, when a store is opened, so that importing the CMA layer (or spdmkit) loads nothing native.
+ * Opens the CMA store: SQLite in the data directory, or PostgreSQL. The drivers (better-sqlite3,
+ * a native module, and pg) are imported here, when a store of their kind is opened, so that
+ * importing the CMA layer (or spdmkit) loads neither.
  */
 import { join } from 'node:path';
 import { mkdirSync } from 'node:fs';
 import { SpdmError } from '../../wire/errors.js';
+import { isPostgresTarget } from '../../log/store/open.js';
 import type { CmaStore } from './store.js';
 
 /** The SQLite file of the CMA state inside the data directory. */
 export const CMA_STORE_FILE = 'cma.sqlite';
 
-export async function openCmaStore(dataDir: string): Promise<CmaStore> {
+/** Imports a backend module; a missing driver becomes an error that names the package to install. */
+async function importBackend<T>(load: () => Promise<T>, driver: 'better-sqlite3' | 'pg'): Promise<T> {
+  try {
+    return await load();
+  } catch (e) {
+    const code = (e as { code?: unknown } | null)?.code;
+    if (code === 'ERR_MODULE_NOT_FOUND' && String((e as Error).message).includes(`'${driver}'`))
+      throw new SpdmError('STORAGE_ERROR', `the CMA store needs the ${driver} package: npm install ${driver}`, {
+        backend: driver === 'pg' ? 'postgres' : 'sqlite',
+        missingPackage: driver,
+      });
+    throw e;
+  }
+}
+
+/**
+ * The store for a CMA service: PostgreSQL when `target` is a postgres:// URL, otherwise the
+ * SQLite file `cma.sqlite` in `dataDir`. The directory is created when missing either way (the
+ * signature log lives there by default).
+ */
+export async function openCmaStore(dataDir: string, target?: string): Promise<CmaStore> {
   try {
     mkdirSync(dataDir, { recursive: true });
   } catch (e) {
@@ -18,21 +40,10 @@ export async function openCmaStore(dataDir: string): Promise<CmaStore> {
       backend: 'sqlite',
     });
   }
-  let mod: typeof import('./sqlite.js');
-  try {
-    mod = await import('./sqlite.js');
-  } catch (e) {
-    const code = (e as { code?: unknown } | null)?.code;
-    if (code === 'ERR_MODULE_NOT_FOUND' && String((e as Error).message).includes("'better-sqlite3'"))
-      throw new SpdmError(
-        'STORAGE_ERROR',
-        'the CMA store needs the better-sqlite3 package: npm install better-sqlite3',
-        {
-          backend: 'sqlite',
-          missingPackage: 'better-sqlite3',
-        },
-      );
-    throw e;
+  if (target !== undefined && isPostgresTarget(target)) {
+    const { PostgresCmaStore } = await importBackend(() => import('./postgres.js'), 'pg');
+    return PostgresCmaStore.connect(target);
   }
-  return new mod.SqliteCmaStore(join(dataDir, CMA_STORE_FILE));
+  const { SqliteCmaStore } = await importBackend(() => import('./sqlite.js'), 'better-sqlite3');
+  return new SqliteCmaStore(join(dataDir, CMA_STORE_FILE));
 }

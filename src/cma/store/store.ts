@@ -50,7 +50,7 @@ export interface LoadedState {
 }
 
 export interface CmaStore {
-  readonly backend: 'sqlite';
+  readonly backend: 'sqlite' | 'postgres';
   readonly description: string;
   load(options: { readonly recentEvents: number; readonly signaturesPerDevice: number }): Promise<LoadedState>;
   commit(batch: CommitBatch): Promise<void>;
