@@ -1,30 +1,47 @@
-/** `spdm demo`: every row's outcome is the verifier's verdict (or the requester's failure), with its reason codes. */
+/**
+ * `spdm demo`, the main job, run as a user runs it: the real CLI starts spdmkitd on the default
+ * simulated platform, every function comes out as its kind, the lifecycle steps happen through
+ * the daemon's API and event stream, and the signature log re-verifies. Exit 0.
+ */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { runDemo, formatTable } from '../../src/cli/demo.js';
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 
-test('the demo fleet: genuine devices trusted by the verifier, the counterfeit untrusted with its reason codes, the clone failed', async () => {
-  const rows = await runDemo();
-  const by = new Map(rows.map((r) => [r.device, r]));
-  for (const name of ['acme-nvme0', 'acme-nic0', 'acme-gpu0', 'acme-fpga0', 'acme-dpu0']) {
-    const r = by.get(name);
-    assert.equal(r?.verdict?.status, 'trusted', `${name}: ${r?.outcome}`);
-    assert.ok(
-      r.verdict.checks.some((c) => c.code === 'SAN_MATCH'),
-      `${name}: the CMA SAN was checked against its PCI identity`,
-    );
-    assert.ok(
-      r.verdict.checks.some((c) => c.code === 'NONCE_MATCH'),
-      `${name}: freshness was checked`,
-    );
-    assert.ok(r.ok);
-  }
-  const knockoff = by.get('knockoff-nvme1');
-  assert.equal(knockoff?.verdict?.status, 'untrusted');
-  assert.deepEqual(knockoff.verdict.reasons.map((r) => r.code).sort(), ['CHAIN_UNTRUSTED', 'SAN_MISSING']);
-  assert.match(knockoff.outcome, /^UNTRUSTED CHAIN_UNTRUSTED/);
-  const clone = by.get('clone-nvme2');
-  assert.equal(clone?.ok, false);
-  assert.match(clone.outcome, /^FAILED SIGNATURE_INVALID/);
-  assert.match(formatTable(rows), /knockoff-nvme1 .* UNTRUSTED CHAIN_UNTRUSTED/);
+const BIN = fileURLToPath(new URL('../../../bin/spdm.js', import.meta.url));
+
+test('spdm demo: 16 functions as their kinds, reset / swap / firmware update / TSM hand-off as expected, log re-verified, exit 0', () => {
+  const r = spawnSync(process.execPath, [BIN, 'demo', '--json'], { encoding: 'utf8', timeout: 120_000 });
+  assert.equal(r.status, 0, `stderr:\n${r.stderr}`);
+  const report = JSON.parse(r.stdout) as {
+    ok: boolean;
+    functions: number;
+    asExpected: number;
+    devices: {
+      bdf: string;
+      authenticated: { state: string; reason?: { code: string } };
+      acceptance: { state: string };
+    }[];
+    steps: { title: string; ok: boolean; lines: string[] }[];
+    log: { entries: number; signaturesValid: number; ok: boolean };
+  };
+  assert.equal(report.ok, true);
+  assert.equal(report.functions, 16);
+  assert.equal(report.asExpected, 16);
+  const by = new Map(report.devices.map((d) => [d.bdf, d]));
+  // A few kinds, read back from the daemon's own device list.
+  assert.equal(by.get('0000:06:00.0')?.authenticated.reason?.code, 'CHAIN_UNTRUSTED');
+  assert.equal(by.get('0000:07:00.0')?.authenticated.reason?.code, 'SIGNATURE_INVALID');
+  assert.equal(by.get('0000:0e:00.0')?.authenticated.state, 'unknown');
+  assert.deepEqual(
+    report.steps.map((s) => s.ok),
+    [true, true, true, true],
+  );
+  // The swap and the firmware update name what changed, in the events the stream delivered.
+  assert.ok(report.steps[1]?.lines.some((l) => /same-device .*LEAF_KEY_CHANGED/.test(l)));
+  assert.ok(report.steps[2]?.lines.some((l) => /same-device .*MEASUREMENT_CHANGED/.test(l)));
+  assert.ok(report.log.ok && report.log.entries > 16 && report.log.signaturesValid === report.log.entries);
+  // Progress and the table went to stderr under --json.
+  assert.match(r.stderr, /\[16\/16\]/);
+  assert.match(r.stderr, /demo complete/);
 });
