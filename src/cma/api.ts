@@ -11,6 +11,7 @@
 import type { Evidence, PciIdentity } from '../evidence/evidence.js';
 import type { Change } from '../verifier/acceptance.js';
 import type { Verdict } from '../verifier/verdict.js';
+import type { Policy } from '../verifier/policy.js';
 import type { ResetKind } from '../platform/platform.js';
 import type { SignedTreeHeadJson } from '../log/sth.js';
 
@@ -208,6 +209,12 @@ export interface CmaService {
     treeSize?: number,
   ): Promise<{ readonly leafHash: string; readonly proof: readonly string[] }>;
   consistencyProof(from: number, to?: number): Promise<{ readonly proof: readonly string[] }>;
+
+  /**
+   * SIGHUP: the verifier policy for every verification from now on (undefined: the default
+   * policy). Verdicts already reached stay until the device's next authentication.
+   */
+  setPolicy(policy: Policy | undefined): void;
 
   /** Every authentication in flight or queued has settled (the demo and tests wait on it). */
   idle(): Promise<void>;

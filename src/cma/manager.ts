@@ -42,6 +42,7 @@ import { checkBdf } from './bdf.js';
 import { deviceView, newDevice, restoreDevice, storedState, type Device } from './device.js';
 import { FlowHandle, runFlow, type AbortReason, type FlowResult } from './flow.js';
 import { failureState, isTransient, reasonOf } from './outcome.js';
+import type { Policy } from '../verifier/policy.js';
 import { nonNegativeNumber, positiveInt, type CmaOptions } from './options.js';
 import { Scheduler } from './scheduler.js';
 import { deviceSignature } from './signature-view.js';
@@ -108,6 +109,8 @@ class CmaManager implements CmaService {
   private readonly sigsMax: number;
   private readonly pendingWork = new Set<Promise<void>>();
   private lastEventId = 0;
+  /** The verifier policy in force (setPolicy replaces it). */
+  private policy: Policy | undefined;
   private closed = false;
   private unsubscribe: (() => void) | undefined;
 
@@ -118,6 +121,7 @@ class CmaManager implements CmaService {
     private readonly ownsLog: boolean,
   ) {
     this.clock = opts.clock ?? systemClock;
+    this.policy = opts.policy;
     this.random = opts.random ?? systemRandom;
     const deny = opts.deny;
     this.trust = deny
@@ -467,7 +471,7 @@ class CmaManager implements CmaService {
     dev.doe = r.doe;
     dev.generation++;
     if (evidence) {
-      const verdict = verify(evidence, this.opts.policy, this.trust, {
+      const verdict = verify(evidence, this.policy, this.trust, {
         expectedNonce: toHex(nonce),
         now: new Date(this.clock.now()),
       });
@@ -908,6 +912,10 @@ class CmaManager implements CmaService {
   }
 
   // ------------------------------------------------------------------------------- lifecycle
+
+  setPolicy(policy: Policy | undefined): void {
+    this.policy = policy;
+  }
 
   async idle(): Promise<void> {
     // Event handling queues jobs and jobs may trigger more: settle until both are empty at once.

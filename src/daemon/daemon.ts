@@ -27,18 +27,9 @@ export interface ReloadReport {
   readonly ok: boolean;
   readonly anchors: number;
   readonly denyEntries: number;
-  /** The policy file was re-read and valid; it takes effect only once the service can take it (see applyPolicyToService). */
-  readonly policy: 'reloaded' | 'unchanged' | 'not-applied';
+  /** `reloaded`: the policy file was re-read, valid, and applies from the next verification on. */
+  readonly policy: 'reloaded' | 'unchanged';
   readonly errors: readonly string[];
-}
-
-/**
- * Hands a re-read policy to the service. CmaService has no way to take one yet (the daemon's
- * report asks for `reload({ policy })`), so this says it did not apply; trust anchors and the
- * deny-list do reload, because the service reads them from the TrustStore at every verification.
- */
-export function applyPolicyToService(_service: CmaService, _policy: Policy): boolean {
-  return false;
 }
 
 export interface DaemonOptions {
@@ -102,7 +93,9 @@ export async function startDaemon(o: DaemonOptions): Promise<RunningDaemon> {
       let policy: ReloadReport['policy'] = 'unchanged';
       if (policyPath !== undefined) {
         try {
-          policy = applyPolicyToService(service, loadPolicyFile(policyPath)) ? 'reloaded' : 'not-applied';
+          // From the next verification on; trust anchors and deny-list are read from the TrustStore every time.
+          service.setPolicy(loadPolicyFile(policyPath));
+          policy = 'reloaded';
         } catch (e) {
           errors.push(e instanceof Error ? e.message : String(e));
         }

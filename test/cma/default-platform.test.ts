@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { createCma } from '../../src/cma/manager.js';
 import { defaultPlatformFiles, loadDefaultPlatform } from '../../src/platform/default.js';
 import { TrustStore } from '../../src/verifier/trust-store.js';
-import { loadPolicyFile } from '../../src/verifier/policy-loader.js';
+import { loadPolicyFile, parsePolicyText } from '../../src/verifier/policy-loader.js';
 import type { Clock } from '../../src/transport/clock.js';
 import { FakeClock } from '../pci/fake-clock.js';
 
@@ -83,6 +83,40 @@ test('CMA over the default simulated platform', async () => {
     await platform.inject({ type: 'hot-unplug', bdf: b! });
     await cma.idle();
     assert.ok(!cma.devices().some((d) => d.bdf === b));
+  } finally {
+    await cma.close();
+    await platform.close();
+    trust.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('setPolicy (SIGHUP): the new policy decides from the next verification on, the verdicts reached stay until then', async () => {
+  const fake = new FakeClock();
+  const clock: Clock = { now: () => NOW + fake.now(), sleep: (ms) => fake.sleep(ms) };
+  const files = defaultPlatformFiles();
+  const trust = new TrustStore({ anchors: files.trustAnchors, deny: files.denyList });
+  const platform = loadDefaultPlatform({ clock });
+  const dir = mkdtempSync(join(tmpdir(), 'spdmkit-cma-policy-'));
+  const cma = await createCma({ platform, trust, policy: loadPolicyFile(files.policy), dataDir: dir, clock });
+  const wrongSan = '0000:0a:00.0';
+  const reasonOf = () => {
+    const a = cma.device(wrongSan).authenticated;
+    return a.state === 'yes' ? 'yes' : a.reason.code;
+  };
+  try {
+    await cma.idle();
+    assert.equal(reasonOf(), 'SAN_MISMATCH');
+    // An operator's policy that leaves the CMA SAN out of it.
+    cma.setPolicy(parsePolicyText('version: 1\nrules:\n  cmaSan: off\n', { format: 'yaml' }));
+    assert.equal(reasonOf(), 'SAN_MISMATCH', 'nothing changes before the next verification');
+    await cma.reauthenticate(wrongSan);
+    await cma.idle();
+    assert.equal(reasonOf(), 'yes');
+    cma.setPolicy(undefined);
+    await cma.reauthenticate(wrongSan);
+    await cma.idle();
+    assert.equal(reasonOf(), 'SAN_MISMATCH', 'the default policy checks the CMA SAN again');
   } finally {
     await cma.close();
     await platform.close();
