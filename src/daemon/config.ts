@@ -7,13 +7,11 @@
  * the environment (the socket path) are the command's to fill in, not this module's.
  */
 import { dirname, isAbsolute, resolve } from 'node:path';
-import { LineCounter, parseDocument } from 'yaml';
 import { SpdmError } from '../wire/errors.js';
 import { LimitError } from '../wire/limits.js';
-import { checkJsonText } from '../wire/json-depth.js';
 import { readTextFileBounded } from '../wire/bounded-file.js';
 import { SchemaValidator, type SchemaIssue } from '../verifier/schema.js';
-import { checkYamlNesting, formatOf, locate, YAML_OPTIONS, type PolicyFormat } from '../verifier/policy-loader.js';
+import { locate, parseDocumentText, type DocumentFormat } from '../verifier/document-text.js';
 import { DAEMON_CONFIG_SCHEMA } from './config-schema.js';
 
 /** A configuration file is a few hundred bytes; 1 MiB leaves room for long trust lists and comments. */
@@ -123,7 +121,7 @@ export function compileDaemonConfig(doc: unknown, source = 'config', baseDir = p
 }
 
 export interface ParseDaemonConfigOptions {
-  readonly format?: PolicyFormat;
+  readonly format?: DocumentFormat;
   /** Name used in messages (a file name); also picks the format by extension. */
   readonly source?: string;
   /** Directory relative paths are resolved against (default: the source's directory, else the working directory). */
@@ -147,36 +145,11 @@ export function parseDaemonConfigText(text: string, o: ParseDaemonConfigOptions 
       source,
       `${source} is ${bytes} bytes, more than the ${DAEMON_CONFIG_MAX_BYTES} a daemon configuration may have`,
     );
-  let doc: unknown;
-  if (formatOf(text, o) === 'json') {
-    checkJsonText(text, source);
-    try {
-      doc = JSON.parse(text);
-    } catch (e) {
-      throw new DaemonConfigError(source, single(`is not valid JSON: ${e instanceof Error ? e.message : String(e)}`));
-    }
-  } else {
-    checkYamlNesting(text, source);
-    const d = parseDocument(text, { ...YAML_OPTIONS, lineCounter: new LineCounter() });
-    if (d.errors.length > 0) {
-      throw new DaemonConfigError(
-        source,
-        d.errors.map((err) => {
-          const pos = err.linePos?.[0];
-          return {
-            path: '',
-            segments: [],
-            message: `is not valid YAML${pos ? ` (line ${pos.line}:${pos.col})` : ''}: ${err.message.split('\n')[0] ?? err.code}`,
-          };
-        }),
-      );
-    }
-    try {
-      doc = d.toJS({ maxAliasCount: 100 });
-    } catch (e) {
-      throw new DaemonConfigError(source, single(`cannot be read: ${e instanceof Error ? e.message : String(e)}`));
-    }
-  }
+  const doc = parseDocumentText(
+    text,
+    { source, ...(o.format ? { format: o.format } : {}) },
+    (issues) => new DaemonConfigError(source, issues),
+  );
   try {
     return compileDaemonConfig(doc, source, baseDir);
   } catch (e) {
@@ -186,7 +159,7 @@ export function parseDaemonConfigText(text: string, o: ParseDaemonConfigOptions 
 }
 
 /** Reads and compiles a configuration file. Throws DaemonConfigError or LimitError. */
-export function loadDaemonConfigFile(path: string, format?: PolicyFormat): DaemonConfig {
+export function loadDaemonConfigFile(path: string, format?: DocumentFormat): DaemonConfig {
   let text: string;
   try {
     text = readTextFileBounded(path, DAEMON_CONFIG_MAX_BYTES, 'daemonConfigBytes');

@@ -7,10 +7,8 @@
  */
 import { createPrivateKey, type KeyObject } from 'node:crypto';
 import { dirname, resolve } from 'node:path';
-import { parseDocument } from 'yaml';
 import { SpdmError, isSpdmError } from '../wire/errors.js';
 import { LIMITS, LimitError } from '../wire/limits.js';
-import { checkJsonText } from '../wire/json-depth.js';
 import { readFileBounded, readTextFileBounded } from '../wire/bounded-file.js';
 import { RequestCode } from '../spdm/codes.js';
 import { DoeObjectType, PCI_SIG_VENDOR_ID, type DoeProtocol } from '../transport/doe.js';
@@ -19,6 +17,7 @@ import { standardMeasurements } from '../responder/profiles.js';
 import type { DeviceProfile } from '../responder/profile.js';
 import type { Misbehavior } from '../responder/faults/misbehavior.js';
 import { SchemaValidator, type SchemaIssue } from '../verifier/schema.js';
+import { parseDocumentText, type DocumentFormat } from '../verifier/document-text.js';
 import { PLATFORM_SCHEMA } from './platform-schema.js';
 
 /** One problem in a platform file: where (JSON Pointer) and what. */
@@ -322,7 +321,7 @@ export function compilePlatform(doc: unknown, baseDir: string, source = 'platfor
   return { functions: functions.sort((a, b) => (a.bdf < b.bdf ? -1 : a.bdf > b.bdf ? 1 : 0)), spares };
 }
 
-export type PlatformFileFormat = 'json' | 'yaml';
+export type PlatformFileFormat = DocumentFormat;
 
 function parseText(text: string, source: string, format?: PlatformFileFormat): unknown {
   const bytes = Buffer.byteLength(text, 'utf8');
@@ -335,45 +334,11 @@ function parseText(text: string, source: string, format?: PlatformFileFormat): u
       `${source} is ${bytes} bytes, more than the policyFileBytes limit of ${LIMITS.policyFileBytes}`,
     );
   }
-  const fmt =
-    format ??
-    (/\.ya?ml$/i.test(source)
-      ? 'yaml'
-      : /\.json$/i.test(source)
-        ? 'json'
-        : text.trimStart().startsWith('{')
-          ? 'json'
-          : 'yaml');
-  if (fmt === 'json') {
-    checkJsonText(text, source);
-    try {
-      return JSON.parse(text) as unknown;
-    } catch (e) {
-      throw new PlatformFileError(source, [
-        { path: '', message: `is not valid JSON: ${e instanceof Error ? e.message : String(e)}` },
-      ]);
-    }
-  }
-  try {
-    const d = parseDocument(text, { uniqueKeys: true, strict: true, prettyErrors: true });
-    const err = d.errors[0];
-    if (err) {
-      const pos = err.linePos?.[0];
-      throw new PlatformFileError(source, [
-        {
-          path: '',
-          message: `is not valid YAML${pos ? ` (line ${pos.line}:${pos.col})` : ''}: ${err.message.split('\n')[0] ?? err.code}`,
-        },
-      ]);
-    }
-    return d.toJS({ maxAliasCount: 100 }) as unknown;
-  } catch (e) {
-    if (e instanceof PlatformFileError) throw e;
-    // The yaml package composes recursively: absurd nesting ends in a RangeError, reported like any other bad text.
-    throw new PlatformFileError(source, [
-      { path: '', message: `cannot be read as YAML: ${e instanceof Error ? e.message : String(e)}` },
-    ]);
-  }
+  return parseDocumentText(
+    text,
+    { source, ...(format ? { format } : {}) },
+    (issues) => new PlatformFileError(source, issues),
+  );
 }
 
 export interface ParsePlatformOptions {
