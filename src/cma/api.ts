@@ -37,7 +37,8 @@ export type Authenticated =
  * User space's decision. `accepted` always rests on an acceptance record: taken from a trusted
  * verdict (`verdict`), re-established by the same-device check after a reset (`same-device`),
  * by policy (`auto`), or forced by an operator over an untrusted verdict (`operator`, with who and
- * why, recorded as such). `rejected` stays until an operator accepts again.
+ * why, recorded as such). A `same-device` acceptance names its `basis`: an operator's override
+ * stays an override across resets and restarts, it never turns into a verifier's trust. `rejected` stays until an operator accepts again.
  */
 export type Acceptance =
   | { readonly state: 'unaccepted'; readonly reason?: StateReason }
@@ -45,6 +46,12 @@ export type Acceptance =
       readonly state: 'accepted';
       readonly at: string;
       readonly by: 'verdict' | 'auto' | 'same-device' | 'operator';
+      /**
+       * With `same-device`: what the acceptance record the check compared against was made from.
+       * `operator` means the device was never trusted by the verifier: an operator overrode an
+       * untrusted verdict (`operator` names them), and the check only shows it is still that device.
+       */
+      readonly basis?: 'verdict' | 'auto' | 'operator';
       readonly operator?: string;
       readonly note?: string;
     }

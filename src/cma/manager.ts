@@ -543,8 +543,12 @@ class CmaManager implements CmaService {
                   state: 'accepted',
                   at,
                   by: 'same-device',
+                  ...(rec.by !== 'same-device' ? { basis: rec.by } : {}),
                   ...(rec.operator ? { operator: rec.operator } : {}),
-                  note: `same device as accepted by ${rec.by} at ${rec.at}`,
+                  note:
+                    rec.by === 'operator'
+                      ? `same device as accepted by operator ${rec.operator ?? ''} over an untrusted verdict at ${rec.at}${rec.note ? ` (${rec.note})` : ''}`
+                      : `same device as accepted by ${rec.by} at ${rec.at}`,
                 };
         } else {
           const codes = [...new Set(check.changes.map((c) => c.code))];
