@@ -199,11 +199,13 @@ export interface CmaService {
   ): Promise<SignedMeasurements>;
 
   /**
-   * Events with id > `afterId`, oldest first (at most `limit`, default 1000). Served from memory:
-   * the newest `recentEvents` (createCma option) are kept, so a client far behind sees the first
-   * id jump past `afterId + 1` and knows it missed some.
+   * Events with id > `afterId`, oldest first: a page of at most `limit` (default 1000, never more
+   * than 10000); ask again from the last id for the next. Every stored event is served, however
+   * old: the newest `recentEvents` (createCma option) from memory, older ones from the store. A
+   * page whose first id is past `afterId + 1` means those events are gone from the store too.
+   * (Asynchronous since the store pages were added; it used to answer from memory only.)
    */
-  eventsSince(afterId: number, limit?: number): readonly CmaEvent[];
+  eventsSince(afterId: number, limit?: number): Promise<readonly CmaEvent[]>;
   /** Called for every new event, in id order; returns the unsubscribe function. */
   subscribe(listener: (event: CmaEvent) => void): () => void;
 

@@ -54,6 +54,8 @@ import { join } from 'node:path';
 const RESET_KINDS: readonly ResetKind[] = ['flr', 'secondary-bus', 'resume', 'notified'];
 const TSM_NAME = /^[A-Za-z0-9._:-]{1,64}$/;
 const MAX_TEXT = 1024;
+/** The most events one eventsSince call returns (a page; the caller asks again from its last id). */
+export const MAX_EVENTS_PAGE = 10_000;
 
 function checkSlot(slot: unknown): number {
   if (typeof slot !== 'number' || !Number.isInteger(slot) || slot < 0 || slot > 7)
@@ -202,16 +204,18 @@ class CmaManager implements CmaService {
     });
   }
 
-  eventsSince(afterId: number, limit = 1000): readonly CmaEvent[] {
+  async eventsSince(afterId: number, limit = 1000): Promise<readonly CmaEvent[]> {
     if (!Number.isSafeInteger(afterId) || afterId < 0)
       throw new TypeError(`afterId must be a non-negative integer, got ${String(afterId)}`);
     if (!Number.isSafeInteger(limit) || limit < 1) throw new TypeError(`limit must be a positive integer`);
-    const out: CmaEvent[] = [];
-    for (const e of this.recent) {
-      if (e.id > afterId) out.push(e);
-      if (out.length >= limit) break;
-    }
-    return out;
+    const n = Math.min(limit, MAX_EVENTS_PAGE);
+    // Ids rise by one, so the window in memory starts at a known id and afterId indexes it.
+    const oldest = this.recent[0]?.id ?? this.lastEventId + 1;
+    if (afterId + 1 >= oldest) return this.recent.slice(afterId + 1 - oldest, afterId + 1 - oldest + n);
+    // Older than the window: every committed event is in the store (it is written before it is
+    // kept here or told), so the store's page is complete up to the newest event.
+    if (this.closed) throw new SpdmError('DEVICE_STATE', 'the CMA service is closed', { bdf: '', state: 'closed' });
+    return this.store.eventsSince(afterId, n);
   }
 
   subscribe(listener: (event: CmaEvent) => void): () => void {
