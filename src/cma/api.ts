@@ -73,6 +73,20 @@ export interface SlotView {
   readonly leafSubject?: string;
 }
 
+/**
+ * Driver binding held back while the device is refused (createCma `holdDrivers`; on Linux
+ * `driver_override` and unbind, on the simulated platform state only).
+ */
+export interface DriverBinding {
+  readonly held: boolean;
+  /** When the hold was last applied or released. */
+  readonly at: string;
+  /** The driver that was bound and was unbound when the hold began. */
+  readonly unbound?: string;
+  /** The platform could not apply the latest change (the state shown is the one before it). */
+  readonly error?: StateReason;
+}
+
 export interface DeviceView {
   readonly bdf: string;
   /** Config-space identity; absent until the function has been read. */
@@ -90,6 +104,8 @@ export interface DeviceView {
   /** Bumped by every completed authentication: a client tells fresh state from stale with it. */
   readonly generation: number;
   readonly slots: readonly SlotView[];
+  /** Driver binding, when the service holds drivers back (absent while nothing was done). */
+  readonly driver?: DriverBinding;
   /** Signature-log indices of this device's signatures, oldest first (the newest `signaturesPerDevice`, a createCma option). */
   readonly signatureEntries: readonly number[];
 }

@@ -10,7 +10,9 @@ import { systemClock, type Clock } from '../transport/clock.js';
 import { SpdmError } from '../wire/errors.js';
 import { checkBdf } from './bdf.js';
 import type { Device } from './device.js';
-import { EventJournal } from './journal.js';
+import { DriverGate } from './driver-hold.js';
+import { EventJournal, type Batch } from './journal.js';
+import type { CmaEvent } from './api.js';
 import { positiveInt, type CmaOptions } from './options.js';
 import type { CmaStore } from './store/store.js';
 
@@ -20,6 +22,7 @@ export class CmaCore {
   readonly random: RandomSource;
   readonly journal: EventJournal;
   private readonly pendingWork = new Set<Promise<void>>();
+  private readonly gate: DriverGate | undefined;
   private closing = false;
 
   constructor(
@@ -35,6 +38,21 @@ export class CmaCore {
       (e) => this.report(e),
       () => this.closed,
     );
+    this.gate = opts.holdDrivers
+      ? new DriverGate(
+          opts.platform,
+          this.journal,
+          () => this.now(),
+          (e) => this.report(e),
+        )
+      : undefined;
+  }
+
+  /** Commits the batch (journal.ts), then brings driver binding in line with it (holdDrivers). */
+  async commit(b: Batch): Promise<CmaEvent[]> {
+    const events = await this.journal.commit(b);
+    if (this.gate) await this.gate.sync(b.devices);
+    return events;
   }
 
   get closed(): boolean {

@@ -145,7 +145,7 @@ class CmaManager implements CmaService {
   ): Promise<DeviceView> {
     this.core.open();
     const dev = this.core.present(bdf);
-    await this.core.journal.commit(this.decisionBook.accept(dev, options));
+    await this.core.commit(this.decisionBook.accept(dev, options));
     return deviceView(dev);
   }
 
@@ -155,7 +155,7 @@ class CmaManager implements CmaService {
   ): Promise<DeviceView> {
     this.core.open();
     const dev = this.core.present(bdf);
-    await this.core.journal.commit(this.decisionBook.reject(dev, options));
+    await this.core.commit(this.decisionBook.reject(dev, options));
     return deviceView(dev);
   }
 
@@ -285,6 +285,12 @@ export async function createCma(options: CmaOptions): Promise<CmaService> {
     throw new TypeError('options.dataDir must be a directory path');
   if (options.store !== undefined && (typeof options.store !== 'string' || !/^postgres(ql)?:\/\//i.test(options.store)))
     throw new TypeError('options.store must be a postgres:// URL');
+  if (options.holdDrivers !== undefined && typeof options.holdDrivers !== 'boolean')
+    throw new TypeError('options.holdDrivers must be a boolean');
+  if (options.holdDrivers && typeof options.platform.holdDriver !== 'function')
+    throw new TypeError(
+      `options.holdDrivers needs a platform that can hold drivers (the ${options.platform.kind} one cannot)`,
+    );
   const store = await openCmaStore(options.dataDir, options.store);
   let log: SignatureLog;
   const ownsLog = typeof options.log !== 'object';

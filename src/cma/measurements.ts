@@ -48,7 +48,7 @@ export async function signedMeasurements(
       const b = batch();
       b.devices.push(dev);
       await signatures.append(dev, result.evidence, b);
-      await core.journal.commit(b);
+      await core.commit(b);
       return signedMeasurementsOf(result.evidence, slot);
     } finally {
       dev.busy--;

@@ -61,7 +61,7 @@ export class Ownership {
     const b = batch();
     b.devices.push(dev);
     b.events.push({ type: 'owner', bdf: dev.bdf, owner: dev.owner });
-    await this.core.journal.commit(b);
+    await this.core.commit(b);
     await this.quiesce(dev, { code: 'DEVICE_OWNED', message: `${dev.bdf} was handed to TSM ${tsm} mid-flow` });
     return deviceView(dev);
   }
@@ -78,6 +78,6 @@ export class Ownership {
     b.events.push({ type: 'owner', bdf: dev.bdf, owner: dev.owner });
     // The TSM may have reset or re-keyed it: it is the accepted device only if it shows it again.
     this.pendSameDevice(dev, b, 'back from a TSM: accepted again only when the same-device check passes');
-    await this.core.journal.commit(b);
+    await this.core.commit(b);
   }
 }

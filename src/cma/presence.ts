@@ -52,7 +52,7 @@ export class Presence {
       b,
       'the function (re)appeared: accepted again only when the same-device check passes',
     );
-    await this.core.journal.commit(b);
+    await this.core.commit(b);
     if (dev.owner.kind === 'tsm') dev.needsAuth = true;
     else this.core.background(this.runner.authenticateQueued(dev));
   }
@@ -67,7 +67,7 @@ export class Presence {
     const b = batch();
     b.devices.push(dev);
     b.events.push({ type: 'device-removed', bdf });
-    await this.core.journal.commit(b);
+    await this.core.commit(b);
     await dev.running?.abort({ code: 'DEVICE_NOT_FOUND', message: `${bdf} was removed during authentication` });
   }
 
@@ -83,7 +83,7 @@ export class Presence {
     b.devices.push(dev);
     b.events.push({ type: 'reset', bdf: dev.bdf, kind });
     this.decisions.pendSameDevice(dev, b, `reset (${kind}): accepted again only when the same-device check passes`);
-    await this.core.journal.commit(b);
+    await this.core.commit(b);
     // Whatever the flow in flight learns now is about the device before the reset.
     await dev.running?.abort({ code: 'DEVICE_STATE', message: `${dev.bdf} was reset during authentication` });
     if (dev.owner.kind === 'tsm') {

@@ -169,7 +169,7 @@ export class FlowRunner {
     }
     if (stale) {
       // Started before a reset or a TSM hand-over: its signatures are kept, its conclusions are not.
-      await this.core.journal.commit(b);
+      await this.core.commit(b);
       return;
     }
     const at = this.core.now();
@@ -177,6 +177,6 @@ export class FlowRunner {
       verify(e, this.policy(), this.trust, { expectedNonce: nonceHex, now: new Date(this.core.clock.now()) });
     b.events.push(applyResult(dev, r, { evidence, error, logFailed }, nonce, judge, at));
     this.decisions.decide(dev, evidence, nonce, b, at);
-    await this.core.journal.commit(b);
+    await this.core.commit(b);
   }
 }
