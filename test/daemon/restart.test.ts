@@ -8,7 +8,7 @@
  */
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -71,6 +71,14 @@ function start(): { child: ChildProcess; exited: Promise<{ code: number | null; 
     child.on('exit', (code, signal) => resolve({ code, signal })),
   );
   return { child, exited };
+}
+
+function spdm(...args: string[]): Promise<{ code: number; out: string; err: string }> {
+  return new Promise((resolve) => {
+    execFile(process.execPath, [join(root, 'bin', 'spdm.js'), ...args, '--socket', socketPath], (e, out, err) =>
+      resolve({ code: e ? Number((e as { code?: number }).code ?? 1) : 0, out, err }),
+    );
+  });
 }
 
 async function until(what: string, cond: () => boolean | Promise<boolean>, ms = 60_000): Promise<void> {
@@ -247,8 +255,43 @@ test(
         .sort(),
     );
 
+    // `spdm events` prints the same stream: --after and --count, as lines or JSON Lines.
+    const json = await spdm('events', '--after', '0', '--count', String(lastTold), '--json');
+    assert.equal(json.code, 0, json.err);
+    assert.deepEqual(
+      json.out
+        .trimEnd()
+        .split('\n')
+        .map((l) => JSON.parse(l) as CmaEvent),
+      told,
+    );
+    const lines = await spdm('events', '--after', String(mid), '--count', '3');
+    assert.equal(lines.code, 0, lines.err);
+    const rows = lines.out.trimEnd().split('\n');
+    assert.equal(rows.length, 3);
+    rows.forEach((row, i) => {
+      const e = told[mid + i]!;
+      assert.ok(row.startsWith(`${e.id}  ${e.at}  ${e.type}`), row);
+      assert.ok(row.includes(e.bdf), row);
+    });
+    const recent = await spdm('events', '--after', String(lastTold), '--count', String(newEvents.length));
+    assert.equal(recent.code, 0, recent.err);
+    assert.ok(
+      recent.out
+        .split('\n')
+        .some((l) => l.includes(`${COUNTERFEIT}  accepted by same-device (basis operator), operator ann`)),
+      recent.out,
+    );
+    assert.equal((await spdm('events', '--after', 'x')).code, 2, 'a bad id is a usage error');
+
+    // Following the live stream: the daemon's drain ends it, and the command says so (exit 3).
+    const following = spdm('events', '--after', String(lastNow.at(-1)!.id));
+    await new Promise((r) => setTimeout(r, 500));
     second.child.kill('SIGTERM');
     assert.equal((await second.exited).code, 0);
+    const followed = await following;
+    assert.equal(followed.code, 3, followed.err);
+    assert.equal(followed.out, '', 'nothing happened after the last event');
 
     // The acceptance records are the ones the first run made (by, time, operator), none rewritten.
     const store = await openCmaStore(state);
