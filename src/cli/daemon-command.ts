@@ -3,10 +3,11 @@
  * Their code (cli/daemon-run.ts, cli/daemon-client.ts) is imported only when one runs.
  */
 import { Option, type Command } from 'commander';
-import { slotArg } from './options.js';
+import { nonNegativeIntArg, slotArg } from './options.js';
 import type { ClientTarget } from '../daemon/client.js';
 import type { DeviceAction, DeviceActionOptions } from './daemon-client.js';
 import type { DaemonCommandOptions } from './daemon-run.js';
+import type { EventsOptions } from './daemon-events.js';
 
 const client = () => import('./daemon-client.js');
 
@@ -30,7 +31,7 @@ async function target(o: TargetOptions, env: NodeJS.ProcessEnv): Promise<ClientT
   return { socketPath: o.socket ?? defaultClientSocket(env, process.getuid?.() ?? -1) };
 }
 
-/** Adds `daemon`, `status` and `devices accept|reject|reauth|reset|connect|disconnect` to `program`. */
+/** Adds `daemon`, `status`, `events` and `devices accept|reject|reauth|reset|connect|disconnect` to `program`. */
 export function registerDaemonCommands(program: Command, options: RegisterDaemonOptions = {}): void {
   const setExit = options.setExitCode ?? ((c: number) => void (process.exitCode = c));
   const env = options.env ?? process.env;
@@ -59,6 +60,17 @@ export function registerDaemonCommands(program: Command, options: RegisterDaemon
     .option('--json', 'print the device objects as JSON')
     .action(async (o: TargetOptions & { json?: boolean }) =>
       setExit(await (await client()).runStatus(await target(o, env), o)),
+    );
+
+  program
+    .command('events')
+    .description("the daemon's event stream, one line per event (until the daemon stops, or --count)")
+    .addOption(socketOption())
+    .option('--after <id>', 'first replay the events after this id (0: all the daemon holds)', nonNegativeIntArg, 0)
+    .option('--count <n>', 'exit after this many events', nonNegativeIntArg)
+    .option('--json', 'print each event as a JSON line')
+    .action(async (o: TargetOptions & EventsOptions) =>
+      setExit(await (await import('./daemon-events.js')).runEvents(await target(o, env), o)),
     );
 
   const devices = program.command('devices').description('act on one device through spdmkitd');

@@ -37,7 +37,8 @@ export type Authenticated =
  * User space's decision. `accepted` always rests on an acceptance record: taken from a trusted
  * verdict (`verdict`), re-established by the same-device check after a reset (`same-device`),
  * by policy (`auto`), or forced by an operator over an untrusted verdict (`operator`, with who and
- * why, recorded as such). `rejected` stays until an operator accepts again.
+ * why, recorded as such). A `same-device` acceptance names its `basis`: an operator's override
+ * stays an override across resets and restarts, it never turns into a verifier's trust. `rejected` stays until an operator accepts again.
  */
 export type Acceptance =
   | { readonly state: 'unaccepted'; readonly reason?: StateReason }
@@ -45,6 +46,12 @@ export type Acceptance =
       readonly state: 'accepted';
       readonly at: string;
       readonly by: 'verdict' | 'auto' | 'same-device' | 'operator';
+      /**
+       * With `same-device`: what the acceptance record the check compared against was made from.
+       * `operator` means the device was never trusted by the verifier: an operator overrode an
+       * untrusted verdict (`operator` names them), and the check only shows it is still that device.
+       */
+      readonly basis?: 'verdict' | 'auto' | 'operator';
       readonly operator?: string;
       readonly note?: string;
     }
@@ -66,6 +73,20 @@ export interface SlotView {
   readonly leafSubject?: string;
 }
 
+/**
+ * Driver binding held back while the device is refused (createCma `holdDrivers`; on Linux
+ * `driver_override` and unbind, on the simulated platform state only).
+ */
+export interface DriverBinding {
+  readonly held: boolean;
+  /** When the hold was last applied or released. */
+  readonly at: string;
+  /** The driver that was bound and was unbound when the hold began. */
+  readonly unbound?: string;
+  /** The platform could not apply the latest change (the state shown is the one before it). */
+  readonly error?: StateReason;
+}
+
 export interface DeviceView {
   readonly bdf: string;
   /** Config-space identity; absent until the function has been read. */
@@ -83,6 +104,8 @@ export interface DeviceView {
   /** Bumped by every completed authentication: a client tells fresh state from stale with it. */
   readonly generation: number;
   readonly slots: readonly SlotView[];
+  /** Driver binding, when the service holds drivers back (absent while nothing was done). */
+  readonly driver?: DriverBinding;
   /** Signature-log indices of this device's signatures, oldest first (the newest `signaturesPerDevice`, a createCma option). */
   readonly signatureEntries: readonly number[];
 }
@@ -192,11 +215,13 @@ export interface CmaService {
   ): Promise<SignedMeasurements>;
 
   /**
-   * Events with id > `afterId`, oldest first (at most `limit`, default 1000). Served from memory:
-   * the newest `recentEvents` (createCma option) are kept, so a client far behind sees the first
-   * id jump past `afterId + 1` and knows it missed some.
+   * Events with id > `afterId`, oldest first: a page of at most `limit` (default 1000, never more
+   * than 10000); ask again from the last id for the next. Every stored event is served, however
+   * old: the newest `recentEvents` (createCma option) from memory, older ones from the store. A
+   * page whose first id is past `afterId + 1` means those events are gone from the store too.
+   * (Asynchronous since the store pages were added; it used to answer from memory only.)
    */
-  eventsSince(afterId: number, limit?: number): readonly CmaEvent[];
+  eventsSince(afterId: number, limit?: number): Promise<readonly CmaEvent[]>;
   /** Called for every new event, in id order; returns the unsubscribe function. */
   subscribe(listener: (event: CmaEvent) => void): () => void;
 

@@ -9,7 +9,16 @@ import type { Evidence, PciIdentity } from '../evidence/evidence.js';
 import type { Change } from '../verifier/acceptance.js';
 import type { Verdict } from '../verifier/verdict.js';
 import type { PlatformFunction } from '../platform/platform.js';
-import type { Acceptance, Authenticated, DeviceView, DoeSupport, Owner, SlotView, StateReason } from './api.js';
+import type {
+  Acceptance,
+  Authenticated,
+  DeviceView,
+  DoeSupport,
+  DriverBinding,
+  Owner,
+  SlotView,
+  StateReason,
+} from './api.js';
 import type { FlowHandle } from './flow.js';
 import type { StoredDevice } from './store/store.js';
 
@@ -29,6 +38,8 @@ export interface Device {
   changed?: StateReason;
   sameDevice?: { readonly at: string; readonly same: boolean; readonly changes: readonly Change[] };
   owner: Owner;
+  /** Driver binding as the service last set it (holdDrivers). */
+  driver?: DriverBinding;
   generation: number;
   slots: SlotView[];
   signatureEntries: number[];
@@ -85,6 +96,7 @@ export function deviceView(d: Device): DeviceView {
     acceptance: d.acceptance,
     ...(d.sameDevice ? { sameDevice: d.sameDevice } : {}),
     owner: d.owner,
+    ...(d.driver ? { driver: d.driver } : {}),
     busy: d.busy > 0,
     generation: d.generation,
     slots: d.slots,
@@ -103,6 +115,7 @@ export function storedState(d: Device): StoredDevice {
     ...(d.changed ? { changed: d.changed } : {}),
     ...(d.sameDevice ? { sameDevice: d.sameDevice } : {}),
     owner: d.owner,
+    ...(d.driver ? { driver: d.driver } : {}),
     generation: d.generation,
     slots: d.slots,
     signatureEntries: d.signatureEntries,
@@ -151,6 +164,17 @@ export function restoreDevice(s: StoredDevice): Device {
   const owner = s['owner'];
   if (isObj(owner) && owner['kind'] === 'tsm' && typeof owner['tsm'] === 'string')
     d.owner = { kind: 'tsm', tsm: owner['tsm'], since: String(owner['since']) };
+  const driver = s['driver'];
+  if (isObj(driver) && typeof driver['held'] === 'boolean' && typeof driver['at'] === 'string') {
+    const unbound = driver['unbound'];
+    const error = reasonOr(driver['error']);
+    d.driver = {
+      held: driver['held'],
+      at: driver['at'],
+      ...(typeof unbound === 'string' ? { unbound } : {}),
+      ...(error ? { error } : {}),
+    };
+  }
   if (typeof s['generation'] === 'number' && Number.isSafeInteger(s['generation'])) d.generation = s['generation'];
   if (Array.isArray(s['slots'])) d.slots = (s['slots'] as unknown[]).filter(isObj) as unknown as SlotView[];
   if (Array.isArray(s['signatureEntries']))

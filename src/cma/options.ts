@@ -45,6 +45,11 @@ export interface CmaOptions {
   readonly concurrency?: number;
   /** Accept devices the verifier finds trusted without an operator (by 'auto'); default false. */
   readonly autoAccept?: boolean;
+  /**
+   * Hold back driver binding of refused functions and release it on accept (driver-hold.ts has
+   * the rule; the platform must have holdDriver). Default false: drivers are not touched.
+   */
+  readonly holdDrivers?: boolean;
   readonly clock?: Clock;
   readonly random?: RandomSource;
   readonly retry?: RetryOptions;

@@ -88,6 +88,11 @@ export const DAEMON_CONFIG_SCHEMA: JsonSchema = {
       type: 'boolean',
       description: 'Accept a device on a trusted verdict without an operator (default false).',
     },
+    holdDrivers: {
+      type: 'boolean',
+      description:
+        'Hold back driver binding of refused functions and release it on accept (default false). On sysfs: driver_override and unbind, then drivers_probe on release; on the simulated platform: state only. See docs/daemon.md.',
+    },
     platform: {
       description: 'Where the PCI functions come from.',
       anyOf: [

@@ -34,6 +34,8 @@ export interface DaemonConfig {
   readonly policy?: string;
   readonly concurrency: number;
   readonly autoAccept: boolean;
+  /** Hold back driver binding of refused functions (driver_override / unbind on sysfs). */
+  readonly holdDrivers: boolean;
   readonly platform: PlatformConfig;
   readonly events: { readonly heartbeatSeconds: number; readonly maxBufferedBytes: number };
   /** The file it came from, for messages. */
@@ -108,6 +110,7 @@ export function compileDaemonConfig(doc: unknown, source = 'config', baseDir = p
     ...(typeof d['policy'] === 'string' ? { policy: at(d['policy']) } : {}),
     concurrency: typeof d['concurrency'] === 'number' ? d['concurrency'] : 4,
     autoAccept: d['autoAccept'] === true,
+    holdDrivers: d['holdDrivers'] === true,
     platform:
       platform['kind'] === 'simulated'
         ? { kind: 'simulated', file: at(platform['file'] as string) }

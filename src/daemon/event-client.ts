@@ -29,11 +29,15 @@ interface Waiter {
   readonly reject: (e: Error) => void;
 }
 
-/** Opens the stream from after event `afterId` (0: from the first) and calls `onEvent` for each. */
+/**
+ * Opens the stream from after event `afterId` (0: from the first) and calls `onEvent` for each,
+ * and `onGap` for each `gap` notice (ids the daemon's store no longer has).
+ */
 export function openEventStream(
   t: ClientTarget,
   afterId = 0,
   onEvent: (e: CmaEvent) => void = () => undefined,
+  onGap: (gap: { readonly from: number; readonly to: number }) => void = () => undefined,
 ): Promise<EventStream> {
   const events: CmaEvent[] = [];
   const waiters = new Set<Waiter>();
@@ -121,10 +125,17 @@ export function openEventStream(
               .filter((l) => l.startsWith('data:'))
               .map((l) => l.slice(5).trimStart())
               .join('\n');
-            // Comments (heartbeats) and gap notices carry no CmaEvent.
-            if (data === '' || /^event: gap$/m.test(record)) continue;
+            // Comments (heartbeats) carry nothing; gap notices no CmaEvent.
+            if (data === '') continue;
             try {
-              deliver(JSON.parse(data) as CmaEvent);
+              const parsed = JSON.parse(data) as unknown;
+              if (/^event: gap$/m.test(record)) {
+                const g = parsed as { from?: unknown; to?: unknown };
+                if (Number.isSafeInteger(g.from) && Number.isSafeInteger(g.to))
+                  onGap({ from: g.from as number, to: g.to as number });
+                continue;
+              }
+              deliver(parsed as CmaEvent);
             } catch {
               end(new SpdmError('DECODE_ERROR', `event stream at ${where}: a record is not JSON`, {}));
               req?.destroy();

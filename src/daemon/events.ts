@@ -6,8 +6,9 @@
  * repeated. The replay waits for the client to drain its socket between events (the backlog stays
  * in the service's store). Memory per client is bounded: a live client whose socket has more than
  * `maxBufferedBytes` unread, or that lets more than `maxPendingEvents` pile up during a replay, is
- * disconnected; it reconnects with the last id it saw and misses nothing — unless it stayed away
- * so long that the service no longer holds those events, which it is told by a `gap` event.
+ * disconnected; it reconnects with the last id it saw and misses nothing, however long it was away
+ * (the service pages old events from its store). Only events gone from the store itself (rows
+ * removed by an administrator) are skipped, and the client is told so by a `gap` event.
  */
 import type { ServerResponse } from 'node:http';
 import type { CmaEvent, CmaService } from '../cma/api.js';
@@ -72,7 +73,7 @@ export class EventStreams {
 
     const write = (e: CmaEvent) => {
       if (ended || e.id <= last) return;
-      // Ids rise by one; the service keeps only its newest events, so a client far behind is told
+      // Ids rise by one: a jump means the store no longer has those events, and the client is told
       // what it can no longer get (no id: its Last-Event-ID stays where it was).
       if (e.id > last + 1) res.write(formatGap(last + 1, e.id - 1));
       last = e.id;
@@ -113,13 +114,14 @@ export class EventStreams {
 
     try {
       for (;;) {
-        const page = service.eventsSince(last, pageSize);
+        const page = await service.eventsSince(last, pageSize);
         for (const e of page) {
           if (ended) break;
           write(e);
           await drained();
         }
-        if (ended || page.length < pageSize) break;
+        // An empty page, not a short one, ends the replay: the service may page in smaller steps.
+        if (ended || page.length === 0) break;
       }
       // Live events that arrived meanwhile (most are already sent by the replay: write skips them).
       while (!ended && pending.length > 0) {

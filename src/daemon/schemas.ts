@@ -151,6 +151,17 @@ export const DeviceBody = Type.Object(
     sameDevice: Type.Optional(Type.Object({}, { additionalProperties: true })),
     owner: Type.Object({ kind: Type.String() }, { additionalProperties: true }),
     tsm: Type.Object({ connect: Type.String({ description: 'the TSM that owns the device, "" when none' }) }),
+    driver: Type.Optional(
+      Type.Object(
+        {
+          held: Type.Boolean({ description: 'driver binding held back (holdDrivers: driver_override / unbind)' }),
+          at: Type.String(),
+          unbound: Type.Optional(Type.String({ description: 'the driver that was unbound when the hold began' })),
+          error: Type.Optional(StateReason),
+        },
+        { additionalProperties: false },
+      ),
+    ),
     certificates: Type.Array(
       Type.Object({ slot: Type.Integer(), leafSubject: Type.Optional(Type.String()), href: Type.String() }),
     ),

@@ -31,7 +31,7 @@ export type Api = FastifyInstance<
 export interface RouteContext {
   service(): CmaService;
   readonly streams: EventStreams;
-  readonly events: { readonly heartbeatMs: number; readonly maxBufferedBytes: number };
+  readonly events: { readonly heartbeatMs: number; readonly maxBufferedBytes: number; readonly pageSize?: number };
 }
 
 export interface ServerOptions {
@@ -46,7 +46,8 @@ export interface ServerOptions {
   readonly logger?: { readonly level: string; readonly stream?: NodeJS.WritableStream } | false;
   /** Largest request body in bytes (default 64 KiB: the largest real body is a few hundred bytes). */
   readonly bodyLimit?: number;
-  readonly events?: { readonly heartbeatMs?: number; readonly maxBufferedBytes?: number };
+  /** pageSize: events read per replay page (default 500). */
+  readonly events?: { readonly heartbeatMs?: number; readonly maxBufferedBytes?: number; readonly pageSize?: number };
 }
 
 export const API_VERSION = '1.0.0';
@@ -115,7 +116,11 @@ export async function buildServer(o: ServerOptions = {}): Promise<Api> {
       return o.service;
     },
     streams,
-    events: { heartbeatMs: o.events?.heartbeatMs ?? 15_000, maxBufferedBytes: o.events?.maxBufferedBytes ?? 1 << 20 },
+    events: {
+      heartbeatMs: o.events?.heartbeatMs ?? 15_000,
+      maxBufferedBytes: o.events?.maxBufferedBytes ?? 1 << 20,
+      ...(o.events?.pageSize !== undefined ? { pageSize: o.events.pageSize } : {}),
+    },
   };
   app.addHook('preClose', async () => {
     streams.closeAll();

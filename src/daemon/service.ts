@@ -41,6 +41,7 @@ export async function createDaemonService(
       dataDir: c.dataDir,
       concurrency: c.concurrency,
       autoAccept: c.autoAccept,
+      ...(c.holdDrivers ? { holdDrivers: true } : {}),
       ...(onError ? { onError } : {}),
     });
     return { service: cma, platform };

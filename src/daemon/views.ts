@@ -37,6 +37,7 @@ export function deviceJson(d: DeviceView): Record<string, unknown> {
     ...(d.sameDevice ? { sameDevice: d.sameDevice } : {}),
     owner: d.owner,
     tsm: { connect: d.owner.kind === 'tsm' ? d.owner.tsm : '' },
+    ...(d.driver ? { driver: d.driver } : {}),
     certificates: d.slots.map((s) => ({
       slot: s.slot,
       ...(s.leafSubject !== undefined ? { leafSubject: s.leafSubject } : {}),

@@ -27,12 +27,26 @@ export interface PlatformFunction {
   openConfigSpace(): Promise<ConfigSpace>;
 }
 
+/** Whether a function's driver binding is held back, and what holding it did. */
+export interface DriverHold {
+  readonly held: boolean;
+  /** The driver that was bound when the hold began and was unbound (Linux). */
+  readonly unbound?: string;
+}
+
 export interface Platform {
   readonly kind: 'simulated' | 'sysfs';
   /** The functions present now, in BDF order. */
   functions(): Promise<readonly PlatformFunction[]>;
   /** Called for every event, in order; returns the unsubscribe function. */
   subscribe(listener: (event: PlatformEvent) => void): () => void;
+  /**
+   * Holds back (`hold`) or releases the binding of a driver to the function. On Linux: writes
+   * `driver_override` and unbinds the bound driver, or clears the override (only its own) and
+   * asks the bus to probe again; on the simulated platform it is state only. Optional: a platform
+   * without it cannot hold drivers. Idempotent. @throws TypeError for an unknown BDF
+   */
+  holdDriver?(bdf: string, hold: boolean): Promise<DriverHold>;
   /** Stops watching and releases every handle; functions() fails afterwards. */
   close(): Promise<void>;
 }

@@ -26,7 +26,7 @@ import {
   type SimulatedDeviceSpec,
   type SimulatedFunctionSpec,
 } from './platform-file.js';
-import type { Platform, PlatformEvent, PlatformFunction } from './platform.js';
+import type { DriverHold, Platform, PlatformEvent, PlatformFunction } from './platform.js';
 
 /** What a test or the demo can make happen to the simulated machine. */
 export type SimulatedEvent =
@@ -113,6 +113,8 @@ export class SimulatedPlatform implements Platform {
   private delivering = false;
   private closed = false;
   private readonly clock: Clock;
+  /** Functions whose driver binding is held back (state only: nothing binds drivers here). */
+  private readonly held = new Set<string>();
 
   constructor(
     config: PlatformConfig,
@@ -239,6 +241,19 @@ export class SimulatedPlatform implements Platform {
   }
 
   // -------------------------------------------------------------------------------------------
+
+  async holdDriver(bdf: string, hold: boolean): Promise<DriverHold> {
+    this.checkOpen();
+    if (!this.slots.has(bdf)) throw new TypeError(`no function at ${bdf}`);
+    if (hold) this.held.add(bdf);
+    else this.held.delete(bdf);
+    return { held: hold };
+  }
+
+  /** Whether holdDriver holds the function's driver binding back now. */
+  driverHeld(bdf: string): boolean {
+    return this.held.has(bdf);
+  }
 
   private functionAt(bdf: string): PlatformFunction {
     return {

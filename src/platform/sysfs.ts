@@ -8,16 +8,22 @@
  *
  * Resets are invisible to user space here: whoever learns of one (an operator, a RAS daemon)
  * reports it with notifyReset(), which emits a `reset` of kind `notified`.
+ *
+ * holdDriver() keeps a refused function from its driver the kernel's way: `driver_override` set
+ * to a name no driver has ({@link HOLD_OVERRIDE}) so that no driver matches it, and the bound
+ * driver unbound (`<device>/driver/unbind`); releasing clears the override — only when it is
+ * still ours, an administrator's `vfio-pci` is left alone — and writes the BDF to the bus's
+ * `drivers_probe` so the usual driver binds.
  */
 import { watch, type FSWatcher } from 'node:fs';
-import { readdir } from 'node:fs/promises';
-import { join } from 'node:path';
+import { access, readdir, readFile, readlink, writeFile } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
 import { isSpdmError, SpdmError } from '../wire/errors.js';
 import { systemClock, type Clock } from '../transport/clock.js';
 import { DoeObjectType, PCI_SIG_VENDOR_ID } from '../transport/doe.js';
 import { findExtendedCapabilities, PCI_EXT_CAP_ID_DOE, type ConfigSpace } from '../pci/config-space.js';
 import { isBdf, readKernelDoeFeatures, SysfsConfigSpace, SYSFS_PCI_DEVICES } from '../pci/sysfs.js';
-import type { Platform, PlatformEvent, PlatformFunction } from './platform.js';
+import type { DriverHold, Platform, PlatformEvent, PlatformFunction } from './platform.js';
 
 export interface SysfsPlatformOptions {
   /** The device directory (default /sys/bus/pci/devices); tests point it at a fake tree. */
@@ -34,6 +40,29 @@ export interface SysfsPlatformOptions {
    */
   readonly settleMs?: number;
   readonly clock?: Clock;
+}
+
+/** The driver_override value that holds a function back: no driver is called this. */
+export const HOLD_OVERRIDE = 'spdmkit-hold';
+
+function fsError(e: unknown, path: string, what: string): SpdmError {
+  return new SpdmError('TRANSPORT_ERROR', `cannot ${what} ${path}: ${e instanceof Error ? e.message : String(e)}`, {
+    path,
+  });
+}
+
+function isNotFound(e: unknown): boolean {
+  return typeof e === 'object' && e !== null && 'code' in e && e.code === 'ENOENT';
+}
+
+/** Writes a sysfs attribute that must already exist (the kernel creates them; we never do). */
+async function writeAttribute(path: string, value: string): Promise<void> {
+  try {
+    await access(path);
+    await writeFile(path, value);
+  } catch (e) {
+    throw fsError(e, path, 'write');
+  }
 }
 
 /** Why a function was listed: the kernel's DOE protocol list, or a DOE capability whose protocols are unknown. */
@@ -124,6 +153,43 @@ export class SysfsPlatform implements Platform {
     this.checkOpen();
     if (!this.listed.has(bdf)) throw new TypeError(`${bdf} is not a listed CMA function`);
     this.emit({ type: 'reset', bdf, kind: 'notified' });
+  }
+
+  async holdDriver(bdf: string, hold: boolean): Promise<DriverHold> {
+    this.checkOpen();
+    if (!isBdf(bdf)) throw new TypeError(`not a BDF: ${JSON.stringify(bdf)}`);
+    const dir = join(this.root, bdf);
+    const override = join(dir, 'driver_override');
+    if (hold) {
+      // First the override, so that nothing binds again between the unbind and it.
+      await writeAttribute(override, `${HOLD_OVERRIDE}\n`);
+      let bound: string | undefined;
+      try {
+        bound = basename(await readlink(join(dir, 'driver')));
+      } catch (e) {
+        if (!isNotFound(e)) throw fsError(e, join(dir, 'driver'), 'read');
+      }
+      if (bound !== undefined) await writeAttribute(join(dir, 'driver', 'unbind'), bdf);
+      return { held: true, ...(bound !== undefined ? { unbound: bound } : {}) };
+    }
+    let current: string | undefined;
+    try {
+      current = (await readFile(override, 'utf8')).trim();
+    } catch (e) {
+      if (!isNotFound(e)) throw fsError(e, override, 'read');
+    }
+    if (current === HOLD_OVERRIDE) {
+      await writeAttribute(override, '\n');
+      // The bus's drivers_probe sits beside its devices directory (/sys/bus/pci/drivers_probe).
+      const probe = join(dirname(this.root), 'drivers_probe');
+      try {
+        await access(probe);
+      } catch {
+        return { held: false }; // no probe attribute: the driver binds at the next rescan or hot-plug
+      }
+      await writeAttribute(probe, bdf);
+    }
+    return { held: false };
   }
 
   async close(): Promise<void> {

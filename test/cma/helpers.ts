@@ -41,10 +41,18 @@ export function rig(dataDir?: string): Rig {
         retry: { attempts: 2, baseMs: 50, maxMs: 200 },
         ...extra,
       });
-      // What happened during start-up, then everything after (no await between: nothing is missed).
-      const last = r.events.at(-1)?.id ?? 0;
-      r.events.push(...cma.eventsSince(last, 1_000_000));
-      cma.subscribe((e) => r.events.push(e));
+      // What happened during start-up, then everything after: live events are held while the
+      // stored ones are read, and merged by id (no await between the merge and going live).
+      const held: CmaEvent[] = [];
+      let live = false;
+      cma.subscribe((e) => (live ? r.events.push(e) : held.push(e)));
+      for (;;) {
+        const page = await cma.eventsSince(r.events.at(-1)?.id ?? 0, 1_000_000);
+        if (page.length === 0) break;
+        r.events.push(...page);
+      }
+      for (const e of held) if (e.id > (r.events.at(-1)?.id ?? 0)) r.events.push(e);
+      live = true;
       started.push(cma);
       return cma;
     },

@@ -43,7 +43,7 @@ test('SIGKILL mid-run: every event told is in the store, the acceptance record s
   try {
     await r.platform.add(BDF, 'genuine');
     const cma = await r.start();
-    const ids = new Set(cma.eventsSince(0, 1_000_000).map((e) => e.id));
+    const ids = new Set((await cma.eventsSince(0, 1_000_000)).map((e) => e.id));
     for (const id of told) assert.ok(ids.has(id), `event ${id} was told before the kill and must be stored`);
     const maxTold = Math.max(...told);
     const all = [...ids].sort((a, b) => a - b);

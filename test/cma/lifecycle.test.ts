@@ -158,7 +158,7 @@ test('bad arguments: TypeError for malformed input, DEVICE_NOT_FOUND for an abse
     await assert.rejects(cma.signedMeasurements('0000:01:00.0', { nonce: new Uint8Array(5) }), TypeError);
     await assert.rejects(cma.signedMeasurements('0000:01:00.0', { indices: [255, 1] }), TypeError);
     await assert.rejects(cma.notifyReset('0000:01:00.0', 'warm' as 'flr'), TypeError);
-    assert.throws(() => cma.eventsSince(-1), TypeError);
+    await assert.rejects(cma.eventsSince(-1), TypeError);
     await assert.rejects(cma.inclusionProof(-1), TypeError);
     await assert.rejects(
       cma.disconnectTsm('0000:01:00.0'),

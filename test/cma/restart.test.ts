@@ -49,7 +49,7 @@ test('restart: records and log intact, nothing re-trusted silently, event ids co
     const next = r.events.slice(seen);
     assert.equal(next[0]!.id, lastId + 1);
     assert.deepEqual(
-      cma.eventsSince(0, 1_000_000).map((e) => e.id),
+      (await cma.eventsSince(0, 1_000_000)).map((e) => e.id),
       r.events.map((_, i) => i + 1),
     );
     // The log kept growing from the same tree: consistent with the head before the restart.

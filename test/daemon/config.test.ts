@@ -38,6 +38,7 @@ deny: [deny.txt]
 policy: policy.yaml
 concurrency: 2
 autoAccept: true
+holdDrivers: true
 platform:
   kind: simulated
   file: platform.json
@@ -57,6 +58,7 @@ test('a YAML configuration: defaults applied, octal mode, paths resolved against
   assert.equal(c.policy, '/etc/spdmkit/policy.yaml');
   assert.equal(c.concurrency, 2);
   assert.equal(c.autoAccept, true);
+  assert.equal(c.holdDrivers, true);
   assert.deepEqual(c.platform, { kind: 'simulated', file: '/etc/spdmkit/platform.json' });
   assert.deepEqual(c.events, { heartbeatSeconds: 5, maxBufferedBytes: 1024 * 1024 });
 });
@@ -69,6 +71,7 @@ test('a minimal JSON configuration gets the documented defaults', () => {
   assert.equal(c.listen, undefined);
   assert.equal(c.concurrency, 4);
   assert.equal(c.autoAccept, false);
+  assert.equal(c.holdDrivers, false, 'drivers are not touched unless asked');
   assert.deepEqual(c.platform, { kind: 'sysfs' });
   assert.deepEqual(c.trust, []);
 });

@@ -9,6 +9,7 @@ import { mkdtempSync } from 'node:fs';
 import { request, type ClientRequest, type IncomingMessage } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import Database from 'better-sqlite3';
 import { EventSource } from 'eventsource';
 import { buildServer } from '../../src/daemon/server.js';
 import { listenTcp, listenUnix } from '../../src/daemon/listen.js';
@@ -105,10 +106,10 @@ function openStream(o: { lastEventId?: number; after?: number; paused?: boolean 
   };
 }
 
-const lastId = () => cma.eventsSince(0, 1_000_000).at(-1)?.id ?? 0;
+const lastId = async () => (await cma.eventsSince(0, 1_000_000)).at(-1)?.id ?? 0;
 
 test('two clients, one dropping mid-stream and resuming with Last-Event-ID: each event exactly once', async () => {
-  const start = lastId();
+  const start = await lastId();
   // Client A: EventSource over TCP with the bearer token, from "now".
   const a: Sse[] = [];
   const es = new EventSource(`http://127.0.0.1:${port}/v1/events?after=${start}`, {
@@ -150,14 +151,14 @@ test('two clients, one dropping mid-stream and resuming with Last-Event-ID: each
   const b2 = openStream({ lastEventId: seen });
   await work;
   await cma.idle();
-  const end = lastId();
+  const end = await lastId();
   assert.ok(end - start >= 8, `enough events to make the point (${end - start})`);
   await b2.until(end - seen);
   while (a.length < end - start) await new Promise((res) => setTimeout(res, 10));
   es.close();
   b2.stop();
 
-  const want = cma.eventsSince(start, 1_000_000).map((e) => e.id);
+  const want = (await cma.eventsSince(start, 1_000_000)).map((e) => e.id);
   const bIds = [...b1.got, ...b2.got].map((e) => e.id);
   assert.deepEqual(bIds, want, 'B: no gap, no duplicate across the reconnect');
   assert.deepEqual(
@@ -172,7 +173,7 @@ test('two clients, one dropping mid-stream and resuming with Last-Event-ID: each
 });
 
 test('?after= replays the stored events; heartbeats keep an idle stream alive', async () => {
-  const all = cma.eventsSince(0, 1_000_000);
+  const all = await cma.eventsSince(0, 1_000_000);
   const s = openStream({ after: 0 });
   await s.until(all.length);
   assert.deepEqual(
@@ -189,12 +190,13 @@ test('?after= replays the stored events; heartbeats keep an idle stream alive', 
 });
 
 test('a client that stops reading is disconnected, not buffered without bound, and resumes by id', async () => {
-  const start = lastId();
+  const start = await lastId();
   const slow = openStream({ after: start, paused: true });
   // Socket buffers take a few hundred KiB before the server sees back-pressure: send well past that.
-  const bytesSince = () => cma.eventsSince(start, 1_000_000).reduce((n, e) => n + JSON.stringify(e).length, 0);
+  const bytesSince = async () =>
+    (await cma.eventsSince(start, 1_000_000)).reduce((n, e) => n + JSON.stringify(e).length, 0);
   let rounds = 0;
-  while (bytesSince() < 512 * 1024 && rounds < 1000) {
+  while ((await bytesSince()) < 512 * 1024 && rounds < 1000) {
     await cma.reauthenticate(rounds % 2 === 0 ? GOOD : OTHER);
     rounds++;
   }
@@ -206,7 +208,7 @@ test('a client that stops reading is disconnected, not buffered without bound, a
     new Promise((res) => setTimeout(() => res('still open'), 5000)),
   ]);
   assert.equal(outcome, 'dropped', `the slow client was disconnected (${rounds} re-authentications)`);
-  const end = lastId();
+  const end = await lastId();
   const seen = slow.got.at(-1)?.id ?? start;
   assert.ok(seen < end, 'it had fallen behind');
   const back = openStream({ lastEventId: seen });
@@ -214,41 +216,109 @@ test('a client that stops reading is disconnected, not buffered without bound, a
   back.stop();
   assert.deepEqual(
     [...slow.got, ...back.got].map((e) => e.id),
-    cma.eventsSince(start, 1_000_000).map((e) => e.id),
+    (await cma.eventsSince(start, 1_000_000)).map((e) => e.id),
     'nothing lost across the drop',
   );
 });
 
-test('a client further behind than the service remembers gets a gap event naming what it missed', async () => {
+/** Reads the stream from ?after=`after` until the event with id `lastId`, as raw text. */
+function readUntil(path: string, after: number, lastId: number): Promise<string> {
+  return new Promise<string>((resolve, reject) => {
+    let got = '';
+    const req = request({ socketPath: path, path: `/v1/events?after=${after}` }, (m) => {
+      m.setEncoding('utf8');
+      m.on('data', (c: string) => {
+        got += c;
+        if (got.includes(`id: ${lastId}\n`)) {
+          m.destroy();
+          resolve(got);
+        }
+      });
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+const idsIn = (text: string) => [...text.matchAll(/^id: (\d+)$/gm)].map((m) => Number(m[1]));
+
+test('a client further behind than the in-memory window gets every stored event, paged from the store, no gap', async () => {
   const small = rig();
   try {
     await small.platform.add(GOOD, 'genuine', 0x1001);
     const service = await small.start({ recentEvents: 3 });
     await service.idle();
     await service.reauthenticate(GOOD);
-    const kept = service.eventsSince(0, 1000);
-    assert.equal(kept.length, 3);
+    await service.reauthenticate(GOOD);
+    const all = await service.eventsSince(0, 1000);
+    assert.ok(all.length > 9, `more events than the window of 3 (${all.length})`);
+    assert.deepEqual(
+      all.map((e) => e.id),
+      all.map((_, i) => i + 1),
+      'the store serves the events memory no longer holds',
+    );
+    assert.deepEqual(
+      (await service.eventsSince(0, 2)).map((e) => e.id),
+      [1, 2],
+      'a page is bounded by its limit',
+    );
+    assert.deepEqual(await service.eventsSince(4, 3), all.slice(4, 7));
+    const last = all.at(-1)!.id;
+    assert.deepEqual(
+      (await service.eventsSince(last - 2, 10)).map((e) => e.id),
+      [last - 1, last],
+    );
+    assert.deepEqual(await service.eventsSince(last, 10), []);
+    // The stream replays them in pages of two, from the store and then from memory.
+    const server = await buildServer({ service, events: { pageSize: 2 } });
+    const path = join(mkdtempSync(join(tmpdir(), 'spdmkitd-old-')), 's.sock');
+    await listenUnix(server, { path, mode: 0o600 });
+    try {
+      const text = await readUntil(path, 0, last);
+      assert.ok(!text.includes('event: gap'), 'nothing is missing, so no gap');
+      assert.deepEqual(
+        idsIn(text),
+        all.map((e) => e.id),
+      );
+      assert.deepEqual(
+        idsIn(await readUntil(path, 5, last)),
+        all.slice(5).map((e) => e.id),
+      );
+    } finally {
+      await server.close();
+    }
+  } finally {
+    await small.cleanup();
+  }
+});
+
+test('events gone from the store itself are named by a gap event before the first one still held', async () => {
+  const small = rig();
+  try {
+    await small.platform.add(GOOD, 'genuine', 0x1001);
+    const service = await small.start({ recentEvents: 3 });
+    await service.idle();
+    await service.reauthenticate(GOOD);
+    const all = await service.eventsSince(0, 1000);
+    const kept = all.slice(-3);
     const first = kept[0]!.id;
     assert.ok(first > 1);
+    // An administrator pruned the table: only the window in memory is left anywhere.
+    const db = new Database(join(small.dir, 'cma.sqlite'));
+    try {
+      db.prepare('DELETE FROM cma_events WHERE id < ?').run(first);
+    } finally {
+      db.close();
+    }
+    assert.deepEqual(
+      (await service.eventsSince(0, 1000)).map((e) => e.id),
+      kept.map((e) => e.id),
+    );
     const server = await buildServer({ service });
     const path = join(mkdtempSync(join(tmpdir(), 'spdmkitd-gap-')), 's.sock');
     await listenUnix(server, { path, mode: 0o600 });
     try {
-      const text = await new Promise<string>((resolve, reject) => {
-        let got = '';
-        const req = request({ socketPath: path, path: '/v1/events?after=0' }, (m) => {
-          m.setEncoding('utf8');
-          m.on('data', (c: string) => {
-            got += c;
-            if (got.includes(`id: ${kept.at(-1)!.id}\n`)) {
-              m.destroy();
-              resolve(got);
-            }
-          });
-        });
-        req.on('error', reject);
-        req.end();
-      });
+      const text = await readUntil(path, 0, kept.at(-1)!.id);
       assert.ok(text.includes(`event: gap\ndata: {"from":1,"to":${first - 1}}\n\n`), text.slice(0, 300));
       assert.ok(
         text.indexOf('event: gap') < text.indexOf(`id: ${first}\n`),
