@@ -35,7 +35,10 @@ export class LoopbackTransport implements Transport {
   exchangeSecured(record: Uint8Array, options: ExchangeOptions = {}): Promise<Uint8Array> {
     const h = this.handler;
     if (!h.handleSecured) throw new SpdmError('UNSUPPORTED', 'this loopback handler has no secured path');
-    return this.run(record, options, (r) => (h.handleSecured as (b: Uint8Array) => Promise<Uint8Array>).call(h, r));
+    return this.run(record, options, (r) => {
+      if (!h.handleSecured) throw new SpdmError('UNSUPPORTED', 'this loopback handler has no secured path');
+      return h.handleSecured(r);
+    });
   }
 
   private async run(
