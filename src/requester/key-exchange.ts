@@ -57,7 +57,7 @@ export function bothHave(ctx: RequestContext, ours: number, flag: number): boole
   return (ctx.connection.capabilities.flags & flag) !== 0 && (ours & flag) !== 0;
 }
 
-/** A ReqSessionID: never 0xFFFF, and never one whose record would start like an SPDM ERROR (0x1V 0x7F). */
+/** A ReqSessionID: never 0xFFFF (so that no RspSessionID makes the invalid 0xFFFFFFFF), and never one whose record would start like an SPDM ERROR (0x1V 0x7F). */
 function reqSessionId(random: (n: number) => Uint8Array): number {
   for (;;) {
     const b = random(2);
@@ -111,8 +111,6 @@ export async function keyExchange(
       handshakeInTheClear: inTheClear,
     }),
   );
-  if (resp.rspSessionId === INVALID_SESSION_ID_HALF)
-    throw new SpdmError('UNEXPECTED_RESPONSE', 'KEY_EXCHANGE_RSP: RspSessionID 0xFFFF is invalid');
   if (resp.mutAuthRequested !== 0)
     throw new SpdmError(
       'UNSUPPORTED',

@@ -667,7 +667,6 @@ export class Responder implements SpdmHandler {
     if (!slot) throw new ErrorReply(ErrorCode.InvalidRequest);
     const measCap = (this.profile.capabilities.flags & MEAS_CAP_MASK) !== 0;
     if (req.measurementSummaryHashType !== 0 && !measCap) throw new ErrorReply(ErrorCode.InvalidRequest);
-    if (req.reqSessionId === INVALID_SESSION_ID_HALF) throw new ErrorReply(ErrorCode.InvalidRequest);
     if (this.sessions.size >= this.maxSessions) throw new ErrorReply(ErrorCode.SessionLimitExceeded);
     const peer = decodeDheExchangeData(neg.dheId, req.exchangeData, { messageName: 'KEY_EXCHANGE', offset: 40 });
     // DSP0277 version: the highest we share with what the requester lists; 1.0 when no opaque format is negotiated.

@@ -28,8 +28,14 @@ import {
   type SessionMode,
 } from './record.js';
 
-/** A ReqSessionID / RspSessionID half of 0xFFFF is invalid (DSP0274). */
+/**
+ * 0xFFFF is the half our own sides never pick; only the whole SessionID 0xFFFFFFFF is invalid.
+ * libspdm (its "no session" value is 0xFFFFFFFF) hands out 0xFFFF − index as its half, so its
+ * first session has RspSessionID (responder) or ReqSessionID (requester) 0xFFFF: refusing that
+ * half would refuse libspdm's first session (seen against spdm_responder_emu).
+ */
 export const INVALID_SESSION_ID_HALF = 0xffff;
+export const INVALID_SESSION_ID = 0xffffffff;
 export const MAX_SEQUENCE_NUMBER = (1n << 64n) - 1n;
 
 export type SessionRole = 'requester' | 'responder';
@@ -56,10 +62,11 @@ export function sessionIdOf(reqSessionId: number, rspSessionId: number): number 
     ['ReqSessionID', reqSessionId],
     ['RspSessionID', rspSessionId],
   ] as const) {
-    if (!Number.isInteger(v) || v < 0 || v >= INVALID_SESSION_ID_HALF)
-      throw new TypeError(`${name} must be 0..0xfffe, got ${v}`);
+    if (!Number.isInteger(v) || v < 0 || v > 0xffff) throw new TypeError(`${name} must be a u16, got ${v}`);
   }
-  return ((rspSessionId << 16) | reqSessionId) >>> 0;
+  const id = ((rspSessionId << 16) | reqSessionId) >>> 0;
+  if (id === INVALID_SESSION_ID) throw new TypeError('SessionID 0xFFFFFFFF is invalid');
+  return id;
 }
 
 export function sessionIdHex(id: number): string {
