@@ -103,7 +103,7 @@ export async function main(argv: readonly string[]): Promise<number> {
           host: opts.host,
           port: opts.port ?? defaultEmuPort(opts.transport),
           transport: opts.transport,
-          handler: new Responder(profile),
+          handler: new Responder(profile, opts.transport === 'none' ? {} : { securedBinding: opts.transport }),
           onError: (e) => process.stderr.write(`spdm emulate: ${e.message}\n`),
         });
         process.stderr.write(

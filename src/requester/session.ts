@@ -13,7 +13,7 @@ import { hashInfo } from '../crypto/algorithms.js';
 import { ResponseCode } from '../spdm/codes.js';
 import { decodeHeartbeatAck, encodeHeartbeat } from '../spdm/messages/heartbeat.js';
 import { decodeEndSessionAck, encodeEndSession } from '../spdm/messages/end-session.js';
-import { peekSessionId, type SecureSession, type SessionPhase } from '../session/secure-session.js';
+import { isClearError, type SecureSession, type SessionPhase } from '../session/secure-session.js';
 import { securedVersionText } from '../session/secured-version.js';
 import type { ExchangeOptions, Transport } from '../transport/transport.js';
 import type { SessionSignatureEvidence } from '../evidence/evidence.js';
@@ -34,12 +34,7 @@ export class SessionChannel implements Transport {
   async exchange(request: Uint8Array, options: ExchangeOptions = {}): Promise<Uint8Array> {
     if (!this.outer.exchangeSecured) throw new SpdmError('UNSUPPORTED', 'the transport carries no secured messages');
     const reply = await this.outer.exchangeSecured(this.secure.seal(request), options);
-    if (
-      peekSessionId(reply) !== this.secure.sessionId &&
-      reply.length >= 4 &&
-      reply[1] === 0x7f &&
-      (reply[0]! & 0xf0) === 0x10
-    ) {
+    if (isClearError(reply, this.secure.sessionId)) {
       // A device that could not open our record answers ERROR in the clear and drops the session (libspdm does).
       this.secure.end('the device answered ERROR outside the session');
       return reply;

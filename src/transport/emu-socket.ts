@@ -23,6 +23,7 @@ import {
 import { unwrapPayload, wrapSecured, wrapSpdm } from './emu-framing.js';
 import { answerDoeDiscovery, encodeDoeObject, DoeObjectType, PCI_SIG_VENDOR_ID } from './doe.js';
 import type { SecuredTransport } from '../session/record.js';
+import { isClearError, peekSessionId } from '../session/secure-session.js';
 import type { ExchangeOptions, SpdmHandler, Transport } from './transport.js';
 
 /**
@@ -383,7 +384,9 @@ export class EmuSocketServer extends SocketServer {
         const h = this.opts.handler;
         if (t === 'none' || !h.handleSecured)
           throw new SpdmError('UNSUPPORTED', 'secured messages need a session, and this emulator offers none');
-        return wrapSecured(t, await h.handleSecured(u.record));
+        const out = await h.handleSecured(u.record);
+        // A record the device could not open is answered outside the session (libspdm does the same).
+        return isClearError(out, peekSessionId(u.record)) ? wrapSpdm(t, out) : wrapSecured(t, out);
       }
       return wrapSpdm(t, await this.opts.handler.handle(u.message));
     });
