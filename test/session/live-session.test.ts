@@ -23,6 +23,9 @@ import type { SecuredTransport } from '../../src/session/record.js';
 import { reverifySignature, reverifySignatures } from '../../src/evidence/reverify.js';
 import { SimulatedDoeDevice } from '../../src/pci/doe-device.js';
 import { openDoeTransport } from '../../src/pci/doe-transport.js';
+import { verify } from '../../src/verifier/verify.js';
+import { compilePolicy } from '../../src/verifier/policy.js';
+import { TrustStore } from '../../src/verifier/trust-store.js';
 import { SUITES, device } from '../support/fixtures.js';
 
 const RSP_FLAGS = DEFAULT_RESPONDER_FLAGS | F.ENCRYPT | F.MAC | F.KEY_EX | F.HBEAT;
@@ -199,4 +202,22 @@ test('no session without KEY_EX_CAP on the device: typed error before anything i
   );
   await requester.connect();
   await assert.rejects(requester.startSession(), (e) => isSpdmError(e, 'UNSUPPORTED'));
+});
+
+test('the verifier judges evidence whose signed measurements were taken inside a session', async () => {
+  const built = device(SUITES[1]!);
+  const { requester } = loopbackPair(sessionProfile(DheGroup.SECP384R1, AeadAlgo.AES_256_GCM, [0x13]), 0x13);
+  await requester.connect();
+  const s = await requester.startSession();
+  await s.getMeasurements();
+  await s.end();
+  const ev = requester.evidence();
+  assert.deepEqual(
+    ev.signatures.map((x) => x.kind),
+    ['MEASUREMENTS'],
+  );
+  // No PCI identity in an in-process run: the CMA subjectAltName rule has nothing to check.
+  const policy = compilePolicy({ version: 1, rules: { cmaSan: 'off' } });
+  const v = verify(JSON.parse(JSON.stringify(ev)), policy, TrustStore.fromCertificates([built.root.certificate]));
+  assert.equal(v.status, 'trusted', JSON.stringify(v.reasons));
 });
