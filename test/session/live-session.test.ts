@@ -221,3 +221,25 @@ test('the verifier judges evidence whose signed measurements were taken inside a
   const v = verify(JSON.parse(JSON.stringify(ev)), policy, TrustStore.fromCertificates([built.root.certificate]));
   assert.equal(v.status, 'trusted', JSON.stringify(v.reasons));
 });
+
+test('FFDHE 2048/3072/4096 sessions, and every signing suite of the fixtures (P-256, P-384, RSASSA-PSS, Ed25519)', async () => {
+  for (const group of [DheGroup.FFDHE2048, DheGroup.FFDHE3072, DheGroup.FFDHE4096]) {
+    const { requester } = loopbackPair(sessionProfile(group, AeadAlgo.AES_256_GCM, [0x12]), 0x12);
+    await requester.connect();
+    const s = await requester.startSession();
+    assert.equal(s.info.dhe.id, group);
+    await s.heartbeat();
+    await s.end();
+  }
+  for (let suite = 0; suite < SUITES.length; suite++) {
+    const { requester } = loopbackPair(
+      sessionProfile(DheGroup.SECP256R1, AeadAlgo.AES_128_GCM, [0x13], { suite }),
+      0x13,
+    );
+    await requester.connect();
+    const s = await requester.startSession();
+    assert.equal(reverifySignature(requester.evidence(), s.signature).ok, true, SUITES[suite]!.name);
+    await s.getMeasurements();
+    await s.end();
+  }
+});
