@@ -54,4 +54,7 @@ export async function finish(
   }
   const th2 = k.transcript.th2(req, resp.raw).digest();
   k.secure.installData(deriveDataSecrets(p, k.handshake.handshakeSecret, th2));
+  // Nothing derives from the handshake secret or the finished keys once the data keys are in.
+  for (const b of [k.handshake.handshakeSecret, k.handshake.requestFinishedKey, k.handshake.responseFinishedKey])
+    b.fill(0);
 }

@@ -777,6 +777,9 @@ export class Responder implements SpdmHandler {
     const req = decodeFinish(finish, { hashSize });
     const th2 = s.transcript.th2(req.raw, finishRsp).digest();
     s.secure.installData(deriveDataSecrets(s.params, s.handshake.handshakeSecret, th2));
+    // Nothing derives from the handshake secret or the finished keys once the data keys are in.
+    for (const b of [s.handshake.handshakeSecret, s.handshake.requestFinishedKey, s.handshake.responseFinishedKey])
+      b.fill(0);
   }
 
   private dropSession(s: ResponderSession, reason: string): void {

@@ -166,6 +166,13 @@ export class SecureSession {
 
   private setKeys(request: TrafficKeys, response: TrafficKeys): void {
     const [send, receive] = this.role === 'requester' ? [request, response] : [response, request];
+    // The keys being replaced (handshake keys, once the data keys come in) are not used again.
+    for (const old of [this.tx.keys, this.rx.keys]) {
+      if (old && old !== send && old !== receive) {
+        old.key.fill(0);
+        old.iv.fill(0);
+      }
+    }
     this.tx.keys = send;
     this.tx.next = 0n;
     this.rx.keys = receive;
