@@ -40,6 +40,7 @@ import { Session, SessionChannel, sessionInfo } from './session.js';
 
 export type { Connection } from './connection.js';
 export { Session, type SessionInfo } from './session.js';
+import type { SessionInfo } from './session.js';
 
 export interface StartSessionOptions {
   /** The slot whose leaf key signs KEY_EXCHANGE_RSP (its chain is read first if it was not). Default 0. */
@@ -66,6 +67,20 @@ export interface AuthenticateOptions extends MeasurementRequestOptions {
    * signed MEASUREMENTS as the only proof of key possession.
    */
   readonly requireChallenge?: boolean;
+  /**
+   * Take the signed measurements inside a KEY_EXCHANGE session (then HEARTBEAT when asked, then
+   * END_SESSION); the requester needs RequesterOptions.session and KEY_EX_CAP with ENCRYPT_CAP
+   * and/or MAC_CAP. What ran is in `lastSession` afterwards.
+   */
+  readonly session?: { readonly heartbeat?: boolean };
+}
+
+/** What a session of authenticate() did. */
+export interface SessionReport {
+  readonly info: SessionInfo;
+  readonly keyExchangeSignature: SessionSignatureEvidence;
+  /** The requests run inside the session, in order. */
+  readonly ran: readonly string[];
 }
 
 function nonNegative(n: number, name: string): number {
@@ -108,6 +123,7 @@ export class Requester {
   private readonly signatures: SignatureEvidence[] = [];
   /** KEY_EXCHANGE_RSP signatures of the sessions started on this connection. */
   private readonly sessionSignatureList: SessionSignatureEvidence[] = [];
+  private sessionReport: SessionReport | undefined;
   private readonly measurements = new Map<number, MeasurementEvidence>();
   private readonly responderNonces = new ResponderNonces();
   private digests: readonly SlotDigest[] = [];
@@ -199,6 +215,7 @@ export class Requester {
     this.slots.clear();
     this.signatures.length = 0;
     this.sessionSignatureList.length = 0;
+    this.sessionReport = undefined;
     this.measurements.clear();
     this.responderNonces.clear();
     this.digests = [];
@@ -331,6 +348,11 @@ export class Requester {
     });
   }
 
+  /** The session the last authenticate() ran (with AuthenticateOptions.session). */
+  get lastSession(): SessionReport | undefined {
+    return this.sessionReport;
+  }
+
   /** The KEY_EXCHANGE_RSP signatures of the sessions started on this connection (reverifySignature checks each against evidence()). */
   get sessionSignatures(): readonly SessionSignatureEvidence[] {
     return this.sessionSignatureList;
@@ -373,7 +395,26 @@ export class Requester {
         options.measurementSummaryHashType ?? ((flags & MEAS_CAP_MASK) !== 0 ? MeasurementSummaryHashType.ALL : 0),
       );
     }
-    if (!options.skipMeasurements && (flags & MEAS_CAP_MASK) !== 0) {
+    if (options.session) {
+      const s = await this.startSession({ slot });
+      const ran = ['KEY_EXCHANGE', 'FINISH'];
+      if (!options.skipMeasurements && (flags & MEAS_CAP_MASK) !== 0) {
+        await s.getMeasurements({
+          slot,
+          mode: options.mode ?? 'all',
+          ...(options.indices ? { indices: options.indices } : {}),
+          ...(options.rawBitStream ? { rawBitStream: true } : {}),
+        });
+        ran.push('GET_MEASUREMENTS');
+      }
+      if (options.session.heartbeat) {
+        await s.heartbeat();
+        ran.push('HEARTBEAT');
+      }
+      await s.end();
+      ran.push('END_SESSION');
+      this.sessionReport = { info: s.info, keyExchangeSignature: s.signature, ran };
+    } else if (!options.skipMeasurements && (flags & MEAS_CAP_MASK) !== 0) {
       await this.getMeasurements({
         slot,
         mode: options.mode ?? 'all',

@@ -243,3 +243,22 @@ test('FFDHE 2048/3072/4096 sessions, and every signing suite of the fixtures (P-
     await s.end();
   }
 });
+
+test('authenticate({ session }): signed measurements inside the session over the caller nonce, then END_SESSION', async () => {
+  const { requester, responder } = loopbackPair(sessionProfile(DheGroup.SECP384R1, AeadAlgo.AES_256_GCM, [0x12]), 0x12);
+  const nonce = new Uint8Array(32).fill(0x5a);
+  const ev = await requester.authenticate({ nonce, session: { heartbeat: true } });
+  assert.deepEqual(requester.lastSession?.ran, [
+    'KEY_EXCHANGE',
+    'FINISH',
+    'GET_MEASUREMENTS',
+    'HEARTBEAT',
+    'END_SESSION',
+  ]);
+  assert.equal(responder.sessionCount, 0);
+  const meas = ev.signatures.find((x) => x.kind === 'MEASUREMENTS');
+  assert.equal(meas?.requesterNonce, '5a'.repeat(32));
+  const ls = requester.lastSession;
+  assert.ok(ls);
+  assert.equal(reverifySignature(ev, ls.keyExchangeSignature).ok, true);
+});
