@@ -45,6 +45,10 @@ export interface AuthenticateCliOptions {
   readonly maxWait?: number;
   /** RequesterOptions.flowDeadlineMs. */
   readonly deadline?: number;
+  /** Take the signed measurements inside a secure session ('key-exchange'), then end it. */
+  readonly session?: 'key-exchange';
+  /** With `session`: send HEARTBEAT inside it. */
+  readonly heartbeat?: boolean;
 }
 
 export interface AuthenticateOutcome {
@@ -55,9 +59,22 @@ export interface AuthenticateOutcome {
   readonly evidence?: Evidence;
   /** The verifier's verdict, when trust anchors were given. */
   readonly verdict?: Verdict;
+  /** The secure session the run used (--session): its algorithms, ID, what ran, the KEY_EXCHANGE_RSP signature. */
+  readonly session?: SessionReport;
 }
 
 import { EXIT } from './exit-codes.js';
+import type { SessionReport } from '../requester/requester.js';
+import { CapabilityFlag } from '../spdm/messages/capabilities.js';
+
+/** What the requester announces with --session: CERT, CHAL, ENCRYPT, MAC, KEY_EX, HBEAT. */
+const SESSION_REQUESTER_FLAGS =
+  CapabilityFlag.CERT |
+  CapabilityFlag.CHAL |
+  CapabilityFlag.ENCRYPT |
+  CapabilityFlag.MAC |
+  CapabilityFlag.KEY_EX |
+  CapabilityFlag.HBEAT;
 export { EXIT };
 
 async function openTransport(
@@ -140,10 +157,19 @@ export async function runAuthenticate(
     ...(o.versions ? { versions: o.versions } : {}),
     ...(o.maxWait !== undefined ? { maxResponseWaitMs: o.maxWait } : {}),
     ...(o.deadline !== undefined ? { flowDeadlineMs: o.deadline } : {}),
+    // A session needs its capabilities and algorithms offered; without --session the requests are unchanged.
+    ...(o.session ? { capabilityFlags: SESSION_REQUESTER_FLAGS, session: {} } : {}),
   });
   const requireChallenge = o.requireChallenge ?? (o.pci !== undefined || o.transport === 'doe');
   try {
-    const evidence = await requester.authenticate({ slot: o.slot, mode: o.measurements, requireChallenge, nonce });
+    const evidence = await requester.authenticate({
+      slot: o.slot,
+      mode: o.measurements,
+      requireChallenge,
+      nonce,
+      ...(o.session ? { session: { heartbeat: o.heartbeat === true } } : {}),
+    });
+    const session = requester.lastSession;
     if (o.log) {
       // Logged before any trust decision: the log keeps every signature a device gave us.
       const [{ appendEvidenceToLog }, { logKeyOptions }] = await Promise.all([
@@ -152,13 +178,21 @@ export async function runAuthenticate(
       ]);
       await appendEvidenceToLog(o.log, evidence, logKeyOptions());
     }
-    if (!verifier.store) return { exitCode: EXIT.OK, outcome: { authenticated: true, evidence } };
+    if (!verifier.store)
+      return { exitCode: EXIT.OK, outcome: { authenticated: true, evidence, ...(session ? { session } : {}) } };
     const verdict = verify(evidence, verifier.policy, verifier.store, { expectedNonce: toHex(nonce) });
     const trusted = verdict.status === 'trusted';
     const reason = verdict.reasons.map((r) => `${r.code}: ${r.message}`).join('; ');
     return {
       exitCode: trusted ? EXIT.OK : EXIT.FAILED,
-      outcome: { authenticated: true, trusted, ...(reason ? { reason } : {}), evidence, verdict },
+      outcome: {
+        authenticated: true,
+        trusted,
+        ...(reason ? { reason } : {}),
+        evidence,
+        verdict,
+        ...(session ? { session } : {}),
+      },
     };
   } catch (e) {
     const err = isSpdmError(e) ? e : new SpdmError('DEVICE_ERROR', String(e));
@@ -192,6 +226,16 @@ export function formatOutcome(o: AuthenticateOutcome): string {
       lines.push(
         `measurement ${m.index}: ${m.typeName ?? 'non-DMTF'} ${m.raw ? 'raw' : 'digest'} ${m.value.length > 64 ? `${m.value.slice(0, 64)}…` : m.value}${m.signed ? '' : ' (UNSIGNED: not attested, the device could have sent anything)'}`,
       );
+  }
+  const ss = o.session;
+  if (ss) {
+    const i = ss.info;
+    lines.push(
+      `session 0x${i.sessionId.toString(16).padStart(8, '0')}: ${i.dhe.name}, ${i.aead.name}${i.mode === 'mac-only' ? ' (authenticate only)' : ''}, secured messages ${i.securedVersion} over ${i.binding}${i.heartbeatPeriod ? `, heartbeat ${i.heartbeatPeriod} s` : ''}; ran ${ss.ran.join(', ')}`,
+    );
+    lines.push(
+      `KEY_EXCHANGE_RSP: signature verified (transcript hash ${ss.keyExchangeSignature.transcriptHash.slice(0, 16)}…)`,
+    );
   }
   if (o.verdict) lines.push(formatVerdict(o.verdict));
   if (o.authenticated && o.verdict)

@@ -103,7 +103,7 @@ export async function main(argv: readonly string[]): Promise<number> {
           host: opts.host,
           port: opts.port ?? defaultEmuPort(opts.transport),
           transport: opts.transport,
-          handler: new Responder(profile),
+          handler: new Responder(profile, opts.transport === 'none' ? {} : { securedBinding: opts.transport }),
           onError: (e) => process.stderr.write(`spdm emulate: ${e.message}\n`),
         });
         process.stderr.write(
@@ -163,8 +163,16 @@ export async function main(argv: readonly string[]): Promise<number> {
       msArg,
     )
     .option('--deadline <ms>', `longest the whole authentication may take (default ${LIMITS.flowDeadlineMs})`, msArg)
+    .addOption(
+      new Option('--session <kind>', 'take the signed measurements inside a secure session, then end it').choices([
+        'key-exchange',
+      ]),
+    )
+    .option('--heartbeat', 'with --session: send HEARTBEAT inside the session')
     .action(
       async (opts: {
+        session?: 'key-exchange';
+        heartbeat?: boolean;
         connect?: string;
         pci?: string;
         transport: EmuTransportName;

@@ -57,6 +57,19 @@ export interface SignatureEvidence {
   readonly verified: boolean;
 }
 
+/**
+ * The KEY_EXCHANGE_RSP signature of a secure session, in the same form: `transcript` is
+ * A ‖ [D] ‖ Ct ‖ KEY_EXCHANGE ‖ KEY_EXCHANGE_RSP up to its Signature (Ct = the slot chain's hash),
+ * the "nonces" are the RandomData of KEY_EXCHANGE and KEY_EXCHANGE_RSP. Re-verifiable offline with
+ * reverifySignature() against the Evidence holding the slot's chain. (Evidence.signatures will
+ * take it once every reader of SignatureEvidence['kind'] knows the kind.)
+ */
+export interface SessionSignatureEvidence extends Omit<SignatureEvidence, 'kind'> {
+  readonly kind: 'KEY_EXCHANGE_RSP';
+  /** The session's u32 SessionID, 0x-hex. */
+  readonly sessionId: string;
+}
+
 export interface MeasurementEvidence {
   readonly index: number;
   readonly spec: number;

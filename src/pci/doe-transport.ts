@@ -25,6 +25,8 @@ export class DoeTransport implements Transport {
   /** One data object carries at most 2^18 - 2 payload DWs. */
   readonly maxMessageSize = DOE_MAX_PAYLOAD_BYTES;
   readonly securedCapable: boolean;
+  /** Secured CMA-SPDM records: no sequence number on the wire, the SPDM message as ApplicationData. */
+  readonly securedBinding = 'doe' as const;
   readonly protocols: readonly DoeProtocol[];
   private closed = false;
 

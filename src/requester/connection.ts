@@ -5,7 +5,7 @@
  */
 import type { CapabilitiesResponse } from '../spdm/messages/capabilities.js';
 import type { AlgorithmsResponse } from '../spdm/messages/algorithms.js';
-import type { ConnectionTranscript } from '../spdm/connection-transcript.js';
+import type { ConnectionTranscript, MessageM } from '../spdm/connection-transcript.js';
 import type { KeyObject } from 'node:crypto';
 import type { Decoder } from './exchange.js';
 import type { ResponderNonces } from './proof.js';
@@ -38,6 +38,8 @@ export interface RequestContext {
   readonly connection: Connection;
   /** A, B, C and message_m of this connection: a request module appends what the rules say. */
   readonly transcript: ConnectionTranscript;
+  /** The measurement run requests go into: a secure session's own, or (when absent) the connection's. */
+  readonly measurementRun?: MessageM;
   /**
    * One round trip, the response decoded by `decode`; `timing` is the response time DSP0274
    * allows: T1 (no cryptography) or T2 (CT, the device's claim).

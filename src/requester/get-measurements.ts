@@ -100,7 +100,7 @@ async function request(
     );
   } catch (e) {
     // An ERROR ends the measurement run on both sides (and we give up on it after any other failure): message_m starts again.
-    ctx.transcript.endMeasurementRun();
+    ctx.transcript.endMeasurementRun(ctx.measurementRun);
     throw e;
   }
   // The SlotID of a signed response says whose key signed it; it must be the slot we asked for.
@@ -128,8 +128,8 @@ async function request(
 function finishSigned(ctx: RequestContext, slot: number, x: Exchanged): SignatureEvidence {
   const { req, resp, nonce, context } = x;
   if (!nonce || !resp.signature) throw new TypeError('finishSigned: the request was not a signed one');
-  const l = ctx.transcript.l1l2(req.raw, resp.unsigned);
-  ctx.transcript.endMeasurementRun();
+  const l = ctx.transcript.l1l2(req.raw, resp.unsigned, ctx.measurementRun);
+  ctx.transcript.endMeasurementRun(ctx.measurementRun);
   const ev = verifiedSignature(ctx.connection, ctx.signer(slot).leafKey, slot, l, resp.signature, {
     requesterNonce: nonce,
     responderNonce: resp.nonce,
@@ -185,7 +185,7 @@ export async function getMeasurements(
   // A signed run needs the slot's chain; ask for it before anything goes on the wire.
   if (signed) ctx.signer(slot);
   const raw = options.rawBitStream === true;
-  ctx.transcript.endMeasurementRun();
+  ctx.transcript.endMeasurementRun(ctx.measurementRun);
   const indices = options.indices && checkIndices(options.indices);
   if (indices && !(indices.length === 1 && indices[0] === 0xff)) {
     const measurements: MeasurementEvidence[] = [];
@@ -196,7 +196,7 @@ export async function getMeasurements(
       if (signed && last) {
         if (x.resp.contentChanged === 1) throw contentChanged();
         signature = finishSigned(ctx, slot, x);
-      } else ctx.transcript.messageM.append(x.req.raw, x.resp.raw);
+      } else (ctx.measurementRun ?? ctx.transcript.messageM).append(x.req.raw, x.resp.raw);
       measurements.push(...asEvidence(x.resp.blocks, signed));
     }
     return { measurements, ...(signature ? { signature } : {}) };
@@ -207,7 +207,7 @@ export async function getMeasurements(
     return { measurements: asEvidence(x.resp.blocks, signed), ...(signature ? { signature } : {}) };
   }
   const count = await request(ctx, 0, false, slot, raw);
-  ctx.transcript.messageM.append(count.req.raw, count.resp.raw);
+  (ctx.measurementRun ?? ctx.transcript.messageM).append(count.req.raw, count.resp.raw);
   const total = count.resp.totalIndices;
   const measurements: MeasurementEvidence[] = [];
   let signature: SignatureEvidence | undefined;
@@ -238,7 +238,7 @@ export async function getMeasurements(
       measurements.push(...asEvidence(covered, true));
       covered = [];
     } else {
-      ctx.transcript.messageM.append(x.req.raw, x.resp.raw);
+      (ctx.measurementRun ?? ctx.transcript.messageM).append(x.req.raw, x.resp.raw);
     }
   }
   measurements.push(...asEvidence(covered, false));

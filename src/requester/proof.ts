@@ -9,7 +9,7 @@ import type { KeyObject } from 'node:crypto';
 import { equalBytes, toHex } from '../wire/bytes.js';
 import { SpdmError } from '../wire/errors.js';
 import { versionString } from '../spdm/codes.js';
-import type { SignedTranscript } from '../spdm/connection-transcript.js';
+import type { SignedKind, SignedTranscript } from '../spdm/connection-transcript.js';
 import { checkTranscriptSignature } from '../spdm/transcript-signature.js';
 import type { SignatureEvidence } from '../evidence/evidence.js';
 import type { Connection } from './connection.js';
@@ -58,6 +58,30 @@ export interface SignedExtras {
 }
 
 /**
+ * Verifies `signature` over `signed` (any signed kind, KEY_EXCHANGE_RSP included) with the slot's
+ * leaf key; returns the transcript hash it was checked against.
+ * @throws SpdmError SIGNATURE_INVALID with the transcript hash, version and context in its details
+ */
+export function checkedSignature(
+  c: Connection,
+  key: KeyObject,
+  slot: number,
+  signed: SignedTranscript<SignedKind>,
+  signature: Uint8Array,
+): Uint8Array {
+  const { ok, transcriptHash } = checkTranscriptSignature(key, c, signed, signature);
+  if (!ok) {
+    throw new SpdmError('SIGNATURE_INVALID', `${signed.kind}: signature does not verify with slot ${slot}'s leaf key`, {
+      slot,
+      transcriptHash: toHex(transcriptHash),
+      version: versionString(c.version),
+      context: signed.context,
+    });
+  }
+  return transcriptHash;
+}
+
+/**
  * Verifies `signature` over `signed` with `key` (the slot's leaf key) under the connection's
  * algorithms, and returns the evidence record of it.
  * @throws SpdmError SIGNATURE_INVALID with the transcript hash, version and context in its details
@@ -71,15 +95,7 @@ export function verifiedSignature(
   extra: SignedExtras,
 ): SignatureEvidence {
   const { kind, transcript, context } = signed;
-  const { ok, transcriptHash } = checkTranscriptSignature(key, c, signed, signature);
-  if (!ok) {
-    throw new SpdmError('SIGNATURE_INVALID', `${kind}: signature does not verify with slot ${slot}'s leaf key`, {
-      slot,
-      transcriptHash: toHex(transcriptHash),
-      version: versionString(c.version),
-      context,
-    });
-  }
+  const transcriptHash = checkedSignature(c, key, slot, signed, signature);
   return {
     kind,
     slot,

@@ -18,7 +18,12 @@ import { MeasurementSummaryHashType, NONCE_SIZE, REQUESTER_CONTEXT_SIZE } from '
 import { sharedCertificateCache } from '../x509/cache.js';
 import { systemClock, type Clock } from '../transport/clock.js';
 import type { Transport } from '../transport/transport.js';
-import type { Evidence, MeasurementEvidence, SignatureEvidence } from '../evidence/evidence.js';
+import type {
+  Evidence,
+  MeasurementEvidence,
+  SessionSignatureEvidence,
+  SignatureEvidence,
+} from '../evidence/evidence.js';
 import { buildEvidence } from '../evidence/build.js';
 import { exchange, type Decoder, type ExchangePolicy } from './exchange.js';
 import type { Connection, RequestContext } from './connection.js';
@@ -29,8 +34,22 @@ import { checkIndices, getMeasurements, type MeasurementRequestOptions } from '.
 import { dataTransferSize, negotiate } from './negotiate.js';
 import { ST1_MS, type RequesterOptions } from './options.js';
 import { ResponderNonces } from './proof.js';
+import { keyExchange } from './key-exchange.js';
+import { finish } from './finish.js';
+import { Session, SessionChannel, sessionInfo } from './session.js';
 
 export type { Connection } from './connection.js';
+export { Session, type SessionInfo } from './session.js';
+import type { SessionInfo } from './session.js';
+
+export interface StartSessionOptions {
+  /** The slot whose leaf key signs KEY_EXCHANGE_RSP (its chain is read first if it was not). Default 0. */
+  readonly slot?: number;
+  /** KEY_EXCHANGE Param1: 0 none (default), 1 TCB components, 0xFF all; needs MEAS_CAP. */
+  readonly measurementSummaryHashType?: number;
+  /** Last sequence number per direction and key (default 2^64 − 1). */
+  readonly sequenceLimit?: bigint;
+}
 export type { MeasurementRequestOptions } from './get-measurements.js';
 
 export interface AuthenticateOptions extends MeasurementRequestOptions {
@@ -48,6 +67,20 @@ export interface AuthenticateOptions extends MeasurementRequestOptions {
    * signed MEASUREMENTS as the only proof of key possession.
    */
   readonly requireChallenge?: boolean;
+  /**
+   * Take the signed measurements inside a KEY_EXCHANGE session (then HEARTBEAT when asked, then
+   * END_SESSION); the requester needs RequesterOptions.session and KEY_EX_CAP with ENCRYPT_CAP
+   * and/or MAC_CAP. What ran is in `lastSession` afterwards.
+   */
+  readonly session?: { readonly heartbeat?: boolean };
+}
+
+/** What a session of authenticate() did. */
+export interface SessionReport {
+  readonly info: SessionInfo;
+  readonly keyExchangeSignature: SessionSignatureEvidence;
+  /** The requests run inside the session, in order. */
+  readonly ran: readonly string[];
 }
 
 function nonNegative(n: number, name: string): number {
@@ -88,6 +121,9 @@ export class Requester {
   private readonly transcript = new ConnectionTranscript();
   private readonly slots = new Map<number, SlotState>();
   private readonly signatures: SignatureEvidence[] = [];
+  /** KEY_EXCHANGE_RSP signatures of the sessions started on this connection. */
+  private readonly sessionSignatureList: SessionSignatureEvidence[] = [];
+  private sessionReport: SessionReport | undefined;
   private readonly measurements = new Map<number, MeasurementEvidence>();
   private readonly responderNonces = new ResponderNonces();
   private digests: readonly SlotDigest[] = [];
@@ -178,6 +214,8 @@ export class Requester {
     this.transcript.reset();
     this.slots.clear();
     this.signatures.length = 0;
+    this.sessionSignatureList.length = 0;
+    this.sessionReport = undefined;
     this.measurements.clear();
     this.responderNonces.clear();
     this.digests = [];
@@ -244,6 +282,82 @@ export class Requester {
     return [...this.measurements.values()];
   }
 
+  /**
+   * KEY_EXCHANGE and FINISH: a secure session with the device, its KEY_EXCHANGE_RSP signature
+   * checked with the slot's leaf key and both verify data checked. Requires the session
+   * algorithms (RequesterOptions.session) and KEY_EX_CAP with ENCRYPT_CAP and/or MAC_CAP in
+   * `capabilityFlags`, and a transport that carries secured messages.
+   */
+  async startSession(options: StartSessionOptions = {}): Promise<Session> {
+    const c = this.connection;
+    const slot = options.slot ?? 0;
+    const t = this.transport;
+    if (!t.securedCapable || !t.exchangeSecured || !t.securedBinding)
+      throw new SpdmError('UNSUPPORTED', 'the transport carries no secured messages');
+    if (!this.slots.get(slot)?.chain) {
+      if (this.digests.length === 0) await this.getDigests();
+      await this.getCertificateChain(slot);
+    }
+    const ourFlags = this.opts.capabilityFlags ?? CapabilityFlag.CERT | CapabilityFlag.CHAL;
+    const k = await keyExchange(this.requestContext(), ourFlags, this.random, {
+      slot,
+      measurementSummaryHashType: options.measurementSummaryHashType ?? 0,
+      binding: t.securedBinding,
+      ...(options.sequenceLimit !== undefined ? { sequenceLimit: options.sequenceLimit } : {}),
+    });
+    this.sessionSignatureList.push(k.signature);
+    const channel = new SessionChannel(t, k.secure);
+    const policy: ExchangePolicy = { ...this.policy, transport: channel };
+    const inSession = <T extends { readonly raw: Uint8Array }>(
+      request: Uint8Array,
+      expect: number,
+      timing: 'T1' | 'T2',
+      decode: Decoder<T>,
+    ): Promise<T> =>
+      exchange(
+        policy,
+        { request, expect, version: c.version, timeoutMs: timing === 'T1' ? this.t1() : this.t2() },
+        decode,
+      );
+    try {
+      await finish(k, c.version, c.hashSize, {
+        clear: (r, e, d) => this.send(r, e, 'T2', d, c.version),
+        secured: (r, e, d) => inSession(r, e, 'T2', d),
+      });
+    } catch (e) {
+      k.secure.end('FINISH failed');
+      throw e;
+    }
+    return new Session({
+      channel,
+      info: sessionInfo(
+        k.secure,
+        { dheId: c.dheId, aeadId: c.aeadId, hashId: c.hashId },
+        k.heartbeatPeriod,
+        k.inTheClear,
+      ),
+      signature: k.signature,
+      ...(k.measurementSummaryHash ? { measurementSummaryHash: k.measurementSummaryHash } : {}),
+      context: () => ({ ...this.requestContext(), send: inSession, measurementRun: k.transcript.messageM }),
+      version: c.version,
+      onMeasurements: (run) => {
+        if (run.signature) this.signatures.push(run.signature);
+        for (const m of run.measurements) this.measurements.set(m.index, m);
+      },
+      timeoutMs: () => this.t2(),
+    });
+  }
+
+  /** The session the last authenticate() ran (with AuthenticateOptions.session). */
+  get lastSession(): SessionReport | undefined {
+    return this.sessionReport;
+  }
+
+  /** The KEY_EXCHANGE_RSP signatures of the sessions started on this connection (reverifySignature checks each against evidence()). */
+  get sessionSignatures(): readonly SessionSignatureEvidence[] {
+    return this.sessionSignatureList;
+  }
+
   /** The whole flow: connect, digests, chain, challenge, signed measurements → Evidence. */
   async authenticate(options: AuthenticateOptions = {}): Promise<Evidence> {
     if (options.nonce && options.nonce.length !== NONCE_SIZE) throw new TypeError(`nonce must be ${NONCE_SIZE} bytes`);
@@ -281,7 +395,26 @@ export class Requester {
         options.measurementSummaryHashType ?? ((flags & MEAS_CAP_MASK) !== 0 ? MeasurementSummaryHashType.ALL : 0),
       );
     }
-    if (!options.skipMeasurements && (flags & MEAS_CAP_MASK) !== 0) {
+    if (options.session) {
+      const s = await this.startSession({ slot });
+      const ran = ['KEY_EXCHANGE', 'FINISH'];
+      if (!options.skipMeasurements && (flags & MEAS_CAP_MASK) !== 0) {
+        await s.getMeasurements({
+          slot,
+          mode: options.mode ?? 'all',
+          ...(options.indices ? { indices: options.indices } : {}),
+          ...(options.rawBitStream ? { rawBitStream: true } : {}),
+        });
+        ran.push('GET_MEASUREMENTS');
+      }
+      if (options.session.heartbeat) {
+        await s.heartbeat();
+        ran.push('HEARTBEAT');
+      }
+      await s.end();
+      ran.push('END_SESSION');
+      this.sessionReport = { info: s.info, keyExchangeSignature: s.signature, ran };
+    } else if (!options.skipMeasurements && (flags & MEAS_CAP_MASK) !== 0) {
       await this.getMeasurements({
         slot,
         mode: options.mode ?? 'all',

@@ -179,6 +179,9 @@ export function profileFromJson(json: unknown, baseDir: string): DeviceProfile {
     algorithms: { baseHash: hashes, measurementHash: measurementHash ?? (hashes[0] ?? 0x02) << 1 },
     slots,
     measurements: measurements ?? standardMeasurements(name),
+    ...(o['heartbeatPeriod'] !== undefined
+      ? { session: { heartbeatPeriod: int(o['heartbeatPeriod'], 'heartbeatPeriod', 0, 255) } }
+      : {}),
   };
 }
 

@@ -61,6 +61,11 @@ export interface DeviceProfile {
   };
   readonly slots: readonly SlotIdentity[];
   readonly measurements: readonly MeasurementSource[];
+  /** Secure sessions (KEY_EX_CAP, ENCRYPT_CAP/MAC_CAP, HBEAT_CAP in `capabilities.flags` turn them on). */
+  readonly session?: {
+    /** HeartbeatPeriod in KEY_EXCHANGE_RSP, seconds (0: none), when both sides set HBEAT_CAP. */
+    readonly heartbeatPeriod?: number;
+  };
 }
 
 /** secp384r1, secp256r1, secp521r1, ffdhe3072, ffdhe4096, ffdhe2048. */

@@ -5,9 +5,16 @@
  * ERROR. It only ever behaves correctly: every way a device can lie is a fault wrapped around it
  * (responder/faults/).
  */
-import { asymInfo, isAsymSupported, measurementHashToBaseHash, MeasurementHashAlgo } from '../crypto/algorithms.js';
+import {
+  asymInfo,
+  hashInfo,
+  isAsymSupported,
+  measurementHashToBaseHash,
+  MeasurementHashAlgo,
+} from '../crypto/algorithms.js';
 import { isAeadSupported } from '../crypto/aead.js';
-import { isDheSupported } from '../crypto/dhe.js';
+import { decodeDheExchangeData, DheKeyPair, isDheSupported, requireDhe } from '../crypto/dhe.js';
+import { macEqual } from '../crypto/kdf.js';
 import { digest } from '../crypto/hash.js';
 import { spdmSign, usesSigningContext } from '../crypto/signature.js';
 import { systemRandom, type RandomSource } from '../crypto/random.js';
@@ -15,7 +22,27 @@ import { DecodeError } from '../wire/errors.js';
 import { peekHeader } from '../spdm/header.js';
 import { RequestCode, SUPPORTED_VERSIONS } from '../spdm/codes.js';
 import type { Transcript } from '../spdm/transcript.js';
-import { ConnectionTranscript } from '../spdm/connection-transcript.js';
+import { ConnectionTranscript, type MessageM } from '../spdm/connection-transcript.js';
+import type { SessionTranscript } from '../spdm/session-transcript.js';
+import { decodeKeyExchange, encodeKeyExchangeRsp } from '../spdm/messages/key-exchange.js';
+import { decodeFinish, encodeFinishRsp } from '../spdm/messages/finish.js';
+import { decodeHeartbeat, encodeHeartbeatAck } from '../spdm/messages/heartbeat.js';
+import { decodeEndSession, encodeEndSessionAck } from '../spdm/messages/end-session.js';
+import {
+  deriveDataSecrets,
+  deriveHandshakeSecrets,
+  verifyData,
+  type HandshakeSecrets,
+  type KeyScheduleParams,
+} from '../session/key-schedule.js';
+import type { SecuredTransport } from '../session/record.js';
+import { INVALID_SESSION_ID_HALF, peekSessionId, SecureSession } from '../session/secure-session.js';
+import {
+  chooseSecuredVersion,
+  encodeVersionSelection,
+  offeredSecuredVersions,
+  sessionOpaqueFormat,
+} from '../session/secured-version.js';
 import { decodeGetVersion, encodeVersion, versionNumberFromU16 } from '../spdm/messages/version.js';
 import {
   CapabilityFlag,
@@ -27,6 +54,7 @@ import {
   type GetCapabilitiesRequest,
 } from '../spdm/messages/capabilities.js';
 import {
+  algStructValue,
   AlgType,
   decodeNegotiateAlgorithms,
   encodeAlgorithms,
@@ -67,7 +95,23 @@ interface Negotiated {
   requesterCaps: GetCapabilitiesRequest;
   /** 1.3+ multi-key connection for the responder (DIGESTS key fields, CertModel in CERTIFICATE). */
   multiKeyConn: boolean;
+  /** Session algorithms ALGORITHMS selected (0 where none). */
+  dheId: number;
+  aeadId: number;
 }
+
+/** One secure session this responder holds: its record state, its transcripts and its handshake secrets. */
+interface ResponderSession {
+  readonly secure: SecureSession;
+  readonly transcript: SessionTranscript;
+  readonly params: KeyScheduleParams;
+  readonly handshake: HandshakeSecrets;
+  /** HANDSHAKE_IN_THE_CLEAR: FINISH / FINISH_RSP come and go in the clear. */
+  readonly inTheClear: boolean;
+}
+
+/** What to do once an in-session response is sealed: install data keys (FINISH_RSP), or end (END_SESSION_ACK). */
+type AfterReply = 'data-keys' | 'end' | undefined;
 
 /** Thrown inside a handler to answer with ERROR. */
 class ErrorReply extends Error {
@@ -85,6 +129,12 @@ const KEY_USAGE_CHALLENGE_AND_MEASUREMENTS = 0x0006;
 
 export interface ResponderOptions {
   readonly random?: RandomSource;
+  /** The record layout of secured messages (the binding this responder sits behind), default 'doe'. */
+  readonly securedBinding?: SecuredTransport;
+  /** At most this many sessions at once (default 4); more is ERROR SessionLimitExceeded. */
+  readonly maxSessions?: number;
+  /** Last sequence number per direction and key (default 2^64 − 1; tests use a small one). */
+  readonly sequenceLimit?: bigint;
 }
 
 export class Responder implements SpdmHandler {
@@ -93,6 +143,13 @@ export class Responder implements SpdmHandler {
   /** A, B, C and message_m: the transcript rules live there. */
   private readonly transcript = new ConnectionTranscript();
   private readonly random: RandomSource;
+  private readonly securedBinding: SecuredTransport;
+  private readonly maxSessions: number;
+  private readonly sequenceLimit: bigint | undefined;
+  /** Sessions by their u32 SessionID. */
+  private readonly sessions = new Map<number, ResponderSession>();
+  /** Set while an in-session request is answered: DIGESTS/CERTIFICATE then stay out of the connection's B. */
+  private inSession = false;
   private readonly chainCache = new Map<string, Uint8Array>();
 
   /** Key pairs (1.3 multi-key): slots sharing a private key share a KeyPairID, numbered from 1. */
@@ -103,6 +160,9 @@ export class Responder implements SpdmHandler {
     options: ResponderOptions = {},
   ) {
     this.random = options.random ?? systemRandom;
+    this.securedBinding = options.securedBinding ?? 'doe';
+    this.maxSessions = options.maxSessions ?? 4;
+    this.sequenceLimit = options.sequenceLimit;
     for (const s of profile.slots) {
       const id =
         s.keyPairId ??
@@ -187,6 +247,12 @@ export class Responder implements SpdmHandler {
         case RequestCode.GET_KEY_PAIR_INFO:
           out = this.onGetKeyPairInfo(request);
           break;
+        case RequestCode.KEY_EXCHANGE:
+          out = this.onKeyExchange(request);
+          break;
+        case RequestCode.FINISH:
+          out = this.onClearFinish(request);
+          break;
         default:
           throw new ErrorReply(ErrorCode.UnsupportedRequest, h.code);
       }
@@ -212,6 +278,7 @@ export class Responder implements SpdmHandler {
     this.neg = undefined;
     this.transcript.reset();
     this.pendingCaps = undefined;
+    this.endAllSessions('GET_VERSION reset the connection');
     const entries = this.profile.versions
       .filter((v) => SUPPORTED_VERSIONS.includes(v))
       .map((v) => versionNumberFromU16(((v >> 4) << 12) | ((v & 0xf) << 8)));
@@ -315,6 +382,8 @@ export class Responder implements SpdmHandler {
       otherParams,
       requesterCaps: this.pendingCaps,
       multiKeyConn,
+      dheId: algStructValue(algStructs, AlgType.DHE),
+      aeadId: algStructValue(algStructs, AlgType.AEAD),
     };
     this.stage = 'negotiated';
     this.transcript.appendVca(req.raw, resp);
@@ -363,7 +432,7 @@ export class Responder implements SpdmHandler {
     let supportedSlotMask = 0;
     for (const s of this.profile.slots) supportedSlotMask |= 1 << s.slot;
     const resp = encodeDigests(neg.version, { supportedSlotMask, digests }, neg.multiKeyConn);
-    this.transcript.startB(req.raw, resp);
+    if (!this.inSession) this.transcript.startB(req.raw, resp);
     return resp;
   }
 
@@ -383,7 +452,7 @@ export class Responder implements SpdmHandler {
         remainderLength: chain.length,
         large: req.large,
       });
-      this.transcript.appendB(req.raw, resp);
+      if (!this.inSession) this.transcript.appendB(req.raw, resp);
       return resp;
     }
     // A portion must fit the requester's receive buffer (DataTransferSize, 1.2+) and our own limit.
@@ -401,7 +470,7 @@ export class Responder implements SpdmHandler {
       remainderLength: chain.length - req.offset - len,
       large: req.large,
     });
-    this.transcript.appendB(req.raw, resp);
+    if (!this.inSession) this.transcript.appendB(req.raw, resp);
     return resp;
   }
 
@@ -498,13 +567,13 @@ export class Responder implements SpdmHandler {
     return digest(neg.hashId, ...chosen.map((m) => this.blockFor(neg, m, false)));
   }
 
-  private onGetMeasurements(request: Uint8Array): Uint8Array {
+  private onGetMeasurements(request: Uint8Array, run: MessageM = this.transcript.messageM): Uint8Array {
     const neg = this.requireNegotiated();
     const measCap = this.profile.capabilities.flags & MEAS_CAP_MASK;
     if (measCap === 0) throw new ErrorReply(ErrorCode.UnsupportedRequest, RequestCode.GET_MEASUREMENTS);
     const req = decodeGetMeasurements(request);
     if (req.signatureRequested && measCap !== CapabilityFlag.MEAS_SIG) {
-      this.transcript.error(ErrorCode.InvalidRequest);
+      this.transcript.error(ErrorCode.InvalidRequest, run);
       throw new ErrorReply(ErrorCode.InvalidRequest);
     }
     const rawRequested = neg.version >= 0x12 && (req.attributes & MeasurementAttribute.RAW_BIT_STREAM_REQUESTED) !== 0;
@@ -518,7 +587,7 @@ export class Responder implements SpdmHandler {
     } else {
       const m = sorted.find((x) => x.index === req.operation);
       if (!m) {
-        this.transcript.error(ErrorCode.InvalidRequest);
+        this.transcript.error(ErrorCode.InvalidRequest, run);
         throw new ErrorReply(ErrorCode.InvalidRequest);
       }
       blocks = [this.blockFor(neg, m, rawRequested)];
@@ -528,7 +597,7 @@ export class Responder implements SpdmHandler {
     if (req.signatureRequested) {
       const s = this.slotsFor(neg).find((x) => x.slot === (req.slot ?? 0));
       if (!s) {
-        this.transcript.error(ErrorCode.InvalidRequest);
+        this.transcript.error(ErrorCode.InvalidRequest, run);
         throw new ErrorReply(ErrorCode.InvalidRequest);
       }
       slot = s.slot;
@@ -545,15 +614,273 @@ export class Responder implements SpdmHandler {
     };
     if (!req.signatureRequested) {
       const { message } = encodeMeasurements(neg.version, fields);
-      this.transcript.messageM.append(req.raw, message);
+      run.append(req.raw, message);
       return message;
     }
     const s = this.slotsFor(neg).find((x) => x.slot === slot) as SlotIdentity;
     const { unsigned } = encodeMeasurements(neg.version, fields);
-    const l = this.transcript.l1l2(req.raw, unsigned);
+    const l = this.transcript.l1l2(req.raw, unsigned, run);
     const signature = this.sign(neg, s, l.context, l.transcript);
     const { message } = encodeMeasurements(neg.version, fields, signature);
-    this.transcript.endMeasurementRun();
+    this.transcript.endMeasurementRun(run);
     return message;
   }
+
+  // -------------------------------------------------------------------------------------------
+  // Secure sessions: KEY_EXCHANGE and FINISH, then requests inside the session
+
+  /** Both sides set `flag` in their capabilities. */
+  private bothHave(neg: Negotiated, flag: number): boolean {
+    return (this.profile.capabilities.flags & flag) !== 0 && (neg.requesterCaps.flags & flag) !== 0;
+  }
+
+  private endAllSessions(reason: string): void {
+    for (const s of this.sessions.values()) s.secure.end(reason);
+    this.sessions.clear();
+  }
+
+  /** Sessions held now (for tests and stats). */
+  get sessionCount(): number {
+    return this.sessions.size;
+  }
+
+  private newRspSessionId(reqSessionId: number): number {
+    for (;;) {
+      const b = this.random(2);
+      const id = (b[0] as number) | ((b[1] as number) << 8);
+      if (id !== INVALID_SESSION_ID_HALF && !this.sessions.has(((id << 16) | reqSessionId) >>> 0)) return id;
+    }
+  }
+
+  private onKeyExchange(request: Uint8Array): Uint8Array {
+    const neg = this.requireNegotiated();
+    if ((this.profile.capabilities.flags & CapabilityFlag.KEY_EX) === 0)
+      throw new ErrorReply(ErrorCode.UnsupportedRequest, RequestCode.KEY_EXCHANGE);
+    if (neg.version < 0x11 || !this.bothHave(neg, CapabilityFlag.KEY_EX))
+      throw new ErrorReply(ErrorCode.UnexpectedRequest);
+    const encrypt = this.bothHave(neg, CapabilityFlag.ENCRYPT);
+    if ((!encrypt && !this.bothHave(neg, CapabilityFlag.MAC)) || neg.dheId === 0 || neg.aeadId === 0)
+      throw new ErrorReply(ErrorCode.UnexpectedRequest);
+    const dhe = requireDhe(neg.dheId);
+    const req = decodeKeyExchange(request, { exchangeDataSize: dhe.exchangeSize });
+    const slot = this.slotsFor(neg).find((s) => s.slot === req.slot);
+    if (!slot) throw new ErrorReply(ErrorCode.InvalidRequest);
+    const measCap = (this.profile.capabilities.flags & MEAS_CAP_MASK) !== 0;
+    if (req.measurementSummaryHashType !== 0 && !measCap) throw new ErrorReply(ErrorCode.InvalidRequest);
+    if (this.sessions.size >= this.maxSessions) throw new ErrorReply(ErrorCode.SessionLimitExceeded);
+    const peer = decodeDheExchangeData(neg.dheId, req.exchangeData, { messageName: 'KEY_EXCHANGE', offset: 40 });
+    // DSP0277 version: the highest we share with what the requester lists; 1.0 when no opaque format is negotiated.
+    const format = sessionOpaqueFormat(neg.version, neg.otherParams);
+    let securedVersion = 0x1000;
+    let opaqueData: Uint8Array | undefined;
+    if (format) {
+      const offered = offeredSecuredVersions(req.opaqueData);
+      const chosen = offered && chooseSecuredVersion(offered);
+      if (chosen === undefined) throw new ErrorReply(ErrorCode.InvalidRequest);
+      securedVersion = chosen;
+      opaqueData = encodeVersionSelection(chosen, format);
+    }
+    const rspSessionId = this.newRspSessionId(req.reqSessionId);
+    const keyPair = DheKeyPair.generate(neg.dheId, { random: this.random });
+    const inTheClear = this.bothHave(neg, CapabilityFlag.HANDSHAKE_IN_THE_CLEAR);
+    const summary =
+      req.measurementSummaryHashType !== 0
+        ? this.measurementSummaryHash(neg, req.measurementSummaryHashType)
+        : undefined;
+    const fields = {
+      heartbeatPeriod: this.bothHave(neg, CapabilityFlag.HBEAT) ? (this.profile.session?.heartbeatPeriod ?? 0) : 0,
+      rspSessionId,
+      mutAuthRequested: 0,
+      reqSlotIdParam: 0,
+      randomData: this.random(32),
+      exchangeData: keyPair.exchangeData,
+      ...(summary ? { measurementSummaryHash: summary } : {}),
+      ...(opaqueData ? { opaqueData } : {}),
+    };
+    const transcript = this.transcript.keyExchangeSession(digest(neg.hashId, this.spdmChain(slot, neg)), slot.slot);
+    // Signed: the response up to its Signature; TH1 adds the Signature; ResponderVerifyData follows.
+    const unsigned = encodeKeyExchangeRsp(neg.version, { ...fields, signature: new Uint8Array(0) });
+    const signed = transcript.keyExchangeSignature(req.raw, unsigned);
+    const signature = this.sign(neg, slot, signed.context, signed.transcript);
+    const th1 = transcript.th1(req.raw, encodeKeyExchangeRsp(neg.version, { ...fields, signature })).digest();
+    const params: KeyScheduleParams = { version: neg.version, hashId: neg.hashId, aeadId: neg.aeadId };
+    const shared = keyPair.sharedSecret(peer);
+    const handshake = deriveHandshakeSecrets(params, shared, 'dhe', th1);
+    shared.fill(0);
+    const responderVerifyData = inTheClear ? undefined : verifyData(params, handshake.responseFinishedKey, th1);
+    const resp = encodeKeyExchangeRsp(neg.version, {
+      ...fields,
+      signature,
+      ...(responderVerifyData ? { responderVerifyData } : {}),
+    });
+    transcript.acceptExchange(req.raw, resp);
+    const secure = new SecureSession({
+      role: 'responder',
+      reqSessionId: req.reqSessionId,
+      rspSessionId,
+      securedVersion,
+      aeadId: neg.aeadId,
+      binding: this.securedBinding,
+      mode: encrypt ? 'encrypt' : 'mac-only',
+      random: this.random,
+      ...(this.sequenceLimit !== undefined ? { sequenceLimit: this.sequenceLimit } : {}),
+    });
+    secure.installHandshake(handshake);
+    this.sessions.set(secure.sessionId, { secure, transcript, params, handshake, inTheClear });
+    return resp;
+  }
+
+  /** FINISH in the clear: only for the session in its handshake with HANDSHAKE_IN_THE_CLEAR. */
+  private onClearFinish(request: Uint8Array): Uint8Array {
+    this.requireNegotiated();
+    if ((this.profile.capabilities.flags & CapabilityFlag.KEY_EX) === 0)
+      throw new ErrorReply(ErrorCode.UnsupportedRequest, RequestCode.FINISH);
+    const s = [...this.sessions.values()].find((x) => x.inTheClear && x.secure.phase === 'handshake');
+    if (!s) throw new ErrorReply(ErrorCode.UnexpectedRequest);
+    const { response, after } = this.onFinish(s, request);
+    if (after === 'data-keys') this.installDataKeys(s, request, response);
+    return response;
+  }
+
+  private onFinish(s: ResponderSession, request: Uint8Array): { response: Uint8Array; after: AfterReply } {
+    const neg = this.requireNegotiated();
+    const h = s.params;
+    const hashSize = requireHashSize(neg.hashId);
+    const req = decodeFinish(request, { hashSize });
+    // No mutual authentication yet: a signed FINISH is not what KEY_EXCHANGE_RSP asked for.
+    if (req.signatureIncluded) throw new ErrorReply(ErrorCode.InvalidRequest);
+    const withoutVerifyData = req.raw.subarray(0, req.raw.length - hashSize);
+    const expected = verifyData(
+      h,
+      s.handshake.requestFinishedKey,
+      s.transcript.requesterVerifyTranscript(withoutVerifyData).digest(),
+    );
+    if (!macEqual(expected, req.requesterVerifyData)) {
+      this.dropSession(s, 'FINISH RequesterVerifyData does not match');
+      throw new ErrorReply(ErrorCode.DecryptError);
+    }
+    let response: Uint8Array;
+    if (s.inTheClear) {
+      const bare = encodeFinishRsp(neg.version, {});
+      const t = s.transcript.finishRspVerifyTranscript(req.raw, bare).digest();
+      response = encodeFinishRsp(neg.version, {
+        responderVerifyData: verifyData(h, s.handshake.responseFinishedKey, t),
+      });
+    } else {
+      response = encodeFinishRsp(neg.version, {});
+    }
+    return { response, after: 'data-keys' };
+  }
+
+  private installDataKeys(s: ResponderSession, finish: Uint8Array, finishRsp: Uint8Array): void {
+    const hashSize = requireHashSize(s.params.hashId);
+    const req = decodeFinish(finish, { hashSize });
+    const th2 = s.transcript.th2(req.raw, finishRsp).digest();
+    s.secure.installData(deriveDataSecrets(s.params, s.handshake.handshakeSecret, th2));
+    // Nothing derives from the handshake secret or the finished keys once the data keys are in.
+    for (const b of [s.handshake.handshakeSecret, s.handshake.requestFinishedKey, s.handshake.responseFinishedKey])
+      b.fill(0);
+  }
+
+  private dropSession(s: ResponderSession, reason: string): void {
+    s.secure.end(reason);
+    this.sessions.delete(s.secure.sessionId);
+  }
+
+  /**
+   * The secured channel: one DSP0277 record in, one out. A record this responder cannot open
+   * (unknown session, tampered, replayed, truncated, after END_SESSION) ends that session and is
+   * answered with ERROR DecryptError in the clear, as libspdm does; the connection and other
+   * sessions go on. Errors about the request itself travel inside the session.
+   */
+  async handleSecured(record: Uint8Array): Promise<Uint8Array> {
+    await Promise.resolve();
+    const v = this.neg?.version ?? 0x11;
+    const id = peekSessionId(record);
+    const s = id === undefined ? undefined : this.sessions.get(id);
+    if (!s) return encodeError(v, ErrorCode.InvalidSession);
+    let request: Uint8Array;
+    try {
+      request = s.secure.open(record);
+    } catch {
+      this.dropSession(s, 'a record did not open');
+      return encodeError(v, ErrorCode.DecryptError);
+    }
+    let code = -1;
+    try {
+      code = peekHeader(request).code;
+    } catch {
+      return s.secure.seal(encodeError(v, ErrorCode.InvalidRequest));
+    }
+    this.stats.set(code, (this.stats.get(code) ?? 0) + 1);
+    let response: Uint8Array;
+    let after: AfterReply;
+    try {
+      ({ response, after } = this.answerInSession(s, request));
+    } catch (e) {
+      if (!this.sessions.has(s.secure.sessionId)) {
+        // The handler tore the session down (FINISH with wrong verify data): the ERROR goes in the clear.
+        return encodeError(v, e instanceof ErrorReply ? e.errorCode : ErrorCode.Unspecified);
+      }
+      const ec =
+        e instanceof ErrorReply
+          ? e.errorCode
+          : e instanceof DecodeError
+            ? ErrorCode.InvalidRequest
+            : ErrorCode.Unspecified;
+      response = encodeError(v, ec, e instanceof ErrorReply ? e.errorData : 0);
+      after = undefined;
+    }
+    const out = s.secure.seal(response);
+    if (after === 'data-keys') this.installDataKeys(s, request, response);
+    if (after === 'end') this.dropSession(s, 'END_SESSION');
+    return out;
+  }
+
+  private answerInSession(s: ResponderSession, request: Uint8Array): { response: Uint8Array; after: AfterReply } {
+    const neg = this.requireNegotiated();
+    const h = peekHeader(request);
+    if (h.version !== neg.version) throw new ErrorReply(ErrorCode.VersionMismatch);
+    if (s.secure.phase === 'handshake') {
+      if (h.code !== RequestCode.FINISH || s.inTheClear) throw new ErrorReply(ErrorCode.UnexpectedRequest);
+      return this.onFinish(s, request);
+    }
+    const run = s.transcript.messageM;
+    // Any request but GET_MEASUREMENTS ends the session's measurement run.
+    this.transcript.request(h.code, run);
+    this.inSession = true;
+    try {
+      switch (h.code) {
+        case RequestCode.GET_MEASUREMENTS:
+          return { response: this.onGetMeasurements(request, run), after: undefined };
+        case RequestCode.GET_DIGESTS:
+          return { response: this.onGetDigests(request), after: undefined };
+        case RequestCode.GET_CERTIFICATE:
+          return { response: this.onGetCertificate(request), after: undefined };
+        case RequestCode.HEARTBEAT:
+          this.requireCap(CapabilityFlag.HBEAT);
+          decodeHeartbeat(request);
+          return { response: encodeHeartbeatAck(neg.version), after: undefined };
+        case RequestCode.END_SESSION:
+          decodeEndSession(request);
+          return { response: encodeEndSessionAck(neg.version), after: 'end' };
+        case RequestCode.GET_VERSION:
+        case RequestCode.GET_CAPABILITIES:
+        case RequestCode.NEGOTIATE_ALGORITHMS:
+        case RequestCode.KEY_EXCHANGE:
+        case RequestCode.FINISH:
+          throw new ErrorReply(ErrorCode.UnexpectedRequest);
+        default:
+          throw new ErrorReply(ErrorCode.UnsupportedRequest, h.code);
+      }
+    } finally {
+      this.inSession = false;
+    }
+  }
+}
+
+function requireHashSize(hashId: number): number {
+  const size = hashInfo(hashId)?.size;
+  if (size === undefined) throw new ErrorReply(ErrorCode.Unspecified);
+  return size;
 }

@@ -1,3 +1,4 @@
 export * from './key-schedule.js';
 export * from './record.js';
 export * from './secured-version.js';
+export * from './secure-session.js';

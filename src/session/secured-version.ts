@@ -2,7 +2,7 @@
  * The DSP0277 (secured messages) version an exchange response selects in its opaque data: a fact
  * about the session both peers need, whoever reads it (a live requester, or a capture's observer).
  */
-import { decodeOpaqueData } from '../spdm/opaque.js';
+import { decodeOpaqueData, encodeOpaqueData } from '../spdm/opaque.js';
 
 /** The DSP0277 version in VersionSelection (DMTF element, SMDataID 0), as its u16 (0x1300 = 1.3). */
 export function selectedSecuredMessageVersion(opaque: Uint8Array): number | undefined {
@@ -21,4 +21,63 @@ export function selectedSecuredMessageVersion(opaque: Uint8Array): number | unde
 /** A secured message version u16 as text: 0x1300 is "1.3". */
 export function securedVersionText(v: number): string {
   return `${(v >> 12) & 0xf}.${(v >> 8) & 0xf}`;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Version negotiation in KEY_EXCHANGE / PSK_EXCHANGE opaque data (messages.md §19.3)
+
+/** DSP0277 versions this library speaks, most preferred first (the record format is the same; 1.2 fixed the LE nonce). */
+export const SUPPORTED_SECURED_VERSIONS: readonly number[] = [0x1200, 0x1100, 0x1000];
+
+const SM_DATA_VERSION = 1;
+const SM_VERSION_SELECTION = 0;
+const SM_SUPPORTED_VERSION = 1;
+
+/** Which opaque data form a session exchange uses: DSP0277 1.0 with SPDM 1.1, the general format once OtherParams negotiated it (1.2+). */
+export function sessionOpaqueFormat(spdmVersion: number, otherParams: number): 'general' | 'dsp0277-1.0' | undefined {
+  if (spdmVersion === 0x11) return 'dsp0277-1.0';
+  return (otherParams & 0x02) !== 0 ? 'general' : undefined;
+}
+
+/** KEY_EXCHANGE / PSK_EXCHANGE OpaqueData: one SupportedVersion element listing `versions`. */
+export function encodeSupportedVersions(versions: readonly number[], format: 'general' | 'dsp0277-1.0'): Uint8Array {
+  const data = new Uint8Array(3 + 2 * versions.length);
+  data[0] = SM_DATA_VERSION;
+  data[1] = SM_SUPPORTED_VERSION;
+  data[2] = versions.length;
+  versions.forEach((v, i) => {
+    data[3 + 2 * i] = v & 0xff;
+    data[4 + 2 * i] = v >>> 8;
+  });
+  return encodeOpaqueData([{ registryId: 0, vendorId: new Uint8Array(0), data }], format);
+}
+
+/** The versions a SupportedVersion element lists, or undefined when the opaque data holds none (or is malformed). */
+export function offeredSecuredVersions(opaque: Uint8Array): number[] | undefined {
+  if (opaque.length === 0) return undefined;
+  try {
+    for (const e of decodeOpaqueData(opaque).elements) {
+      const d = e.data;
+      if (e.registryId !== 0 || e.vendorId.length !== 0 || d.length < 3 || d[1] !== SM_SUPPORTED_VERSION) continue;
+      const n = d[2] as number;
+      if (d.length < 3 + 2 * n) return undefined;
+      const out: number[] = [];
+      for (let i = 0; i < n; i++) out.push((d[3 + 2 * i] as number) | ((d[4 + 2 * i] as number) << 8));
+      return out;
+    }
+  } catch {
+    return undefined;
+  }
+  return undefined;
+}
+
+/** KEY_EXCHANGE_RSP / PSK_EXCHANGE_RSP OpaqueData: the VersionSelection element. */
+export function encodeVersionSelection(version: number, format: 'general' | 'dsp0277-1.0'): Uint8Array {
+  const data = Uint8Array.of(SM_DATA_VERSION, SM_VERSION_SELECTION, version & 0xff, version >>> 8);
+  return encodeOpaqueData([{ registryId: 0, vendorId: new Uint8Array(0), data }], format);
+}
+
+/** The version both sides speak (highest of ours the peer offers, comparing major.minor only), or undefined. */
+export function chooseSecuredVersion(offered: readonly number[]): number | undefined {
+  return SUPPORTED_SECURED_VERSIONS.find((v) => offered.some((o) => o >> 8 === v >> 8));
 }

@@ -5,7 +5,7 @@
  */
 import type { KeyObject } from 'node:crypto';
 import { spdmVerify } from '../crypto/signature.js';
-import type { SignedTranscript } from './connection-transcript.js';
+import type { SignedKind, SignedTranscript } from './connection-transcript.js';
 
 /** The negotiated algorithms a signature is made under. */
 export interface SignatureSuite {
@@ -18,7 +18,7 @@ export interface SignatureSuite {
 export function checkTranscriptSignature(
   key: KeyObject,
   suite: SignatureSuite,
-  signed: SignedTranscript,
+  signed: SignedTranscript<SignedKind>,
   signature: Uint8Array,
 ): { readonly ok: boolean; readonly transcriptHash: Uint8Array } {
   const { transcript, context } = signed;

@@ -27,6 +27,18 @@ export function wrapSpdm(transport: EmuTransportName, message: Uint8Array): Uint
   }
 }
 
+/** A DSP0277 record as a NORMAL payload: MCTP type 6, DOE type 2, DSP0287 type 6 (NONE carries no secured messages). */
+export function wrapSecured(transport: Exclude<EmuTransportName, 'none'>, record: Uint8Array): Uint8Array {
+  switch (transport) {
+    case 'mctp':
+      return encodeMctpMessage(MctpMessageType.SECURED_SPDM, record);
+    case 'doe':
+      return encodeDoeObject({ vendorId: PCI_SIG_VENDOR_ID, type: DoeObjectType.SECURED_CMA_SPDM, payload: record });
+    case 'tcp':
+      return encodeTcpBinding(TcpMessageType.SECURED_SPDM, record);
+  }
+}
+
 export function unwrapPayload(transport: EmuTransportName, payload: Uint8Array): Unwrapped {
   switch (transport) {
     case 'none':

@@ -20,8 +20,10 @@ import {
   type EmuFrame,
   type EmuTransportName,
 } from './emu-frame.js';
-import { unwrapPayload, wrapSpdm } from './emu-framing.js';
+import { unwrapPayload, wrapSecured, wrapSpdm } from './emu-framing.js';
 import { answerDoeDiscovery, encodeDoeObject, DoeObjectType, PCI_SIG_VENDOR_ID } from './doe.js';
+import type { SecuredTransport } from '../session/record.js';
+import { isClearError, peekSessionId } from '../session/secure-session.js';
 import type { ExchangeOptions, SpdmHandler, Transport } from './transport.js';
 
 /**
@@ -170,7 +172,8 @@ export interface EmuClientOptions {
 
 /** A Transport over the spdm-emu socket protocol (the requester side). */
 export class EmuSocketTransport implements Transport {
-  readonly securedCapable = true;
+  readonly securedCapable: boolean;
+  readonly securedBinding: SecuredTransport | undefined;
   readonly maxMessageSize: number;
   private readonly type: number;
   private busy: Promise<unknown> = Promise.resolve();
@@ -180,6 +183,8 @@ export class EmuSocketTransport implements Transport {
     private readonly opts: EmuClientOptions,
   ) {
     this.type = EMU_TRANSPORT_BY_NAME[opts.transport];
+    this.securedBinding = opts.transport === 'none' ? undefined : opts.transport;
+    this.securedCapable = this.securedBinding !== undefined;
     this.maxMessageSize = opts.transport === 'tcp' ? 0xffff - 2 : 0x10000;
   }
 
@@ -250,6 +255,16 @@ export class EmuSocketTransport implements Transport {
     const u = unwrapPayload(this.opts.transport, reply);
     if (u.kind !== 'spdm') throw new SpdmError('TRANSPORT_ERROR', `expected an SPDM message, got ${u.kind}`);
     return u.message;
+  }
+
+  /** One DSP0277 record in the transport's secured framing; the answer is a record, or a clear SPDM ERROR. */
+  async exchangeSecured(record: Uint8Array, options: ExchangeOptions = {}): Promise<Uint8Array> {
+    const t = this.opts.transport;
+    if (t === 'none') throw new SpdmError('UNSUPPORTED', 'the NONE transport carries no secured messages');
+    const u = unwrapPayload(t, await this.normal(wrapSecured(t, record), options.timeoutMs));
+    if (u.kind === 'secured') return u.record;
+    if (u.kind === 'spdm') return u.message;
+    throw new SpdmError('TRANSPORT_ERROR', `expected a secured message, got ${u.kind}`);
   }
 
   /** DOE Discovery through the emulator (PCI_DOE transport only): the protocols the device lists. */
@@ -365,8 +380,14 @@ export class EmuSocketServer extends SocketServer {
       const t = this.opts.transport;
       const u = unwrapPayload(t, payload);
       if (u.kind === 'doe-discovery') return answerDoeDiscovery(u.payload);
-      if (u.kind === 'secured')
-        throw new SpdmError('UNSUPPORTED', 'secured messages need a session, and this emulator offers none');
+      if (u.kind === 'secured') {
+        const h = this.opts.handler;
+        if (t === 'none' || !h.handleSecured)
+          throw new SpdmError('UNSUPPORTED', 'secured messages need a session, and this emulator offers none');
+        const out = await h.handleSecured(u.record);
+        // A record the device could not open is answered outside the session (libspdm does the same).
+        return isClearError(out, peekSessionId(u.record)) ? wrapSpdm(t, out) : wrapSecured(t, out);
+      }
       return wrapSpdm(t, await this.opts.handler.handle(u.message));
     });
     this.serving = run.catch(() => undefined);

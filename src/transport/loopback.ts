@@ -1,18 +1,51 @@
 import { SpdmError } from '../wire/errors.js';
+import type { SecuredTransport } from '../session/record.js';
 import type { ExchangeOptions, SpdmHandler, Transport } from './transport.js';
 
 /**
  * In-process transport: hands each request to a handler (normally the device emulator) and
  * enforces the requester's timeout the way a real mailbox would.
  */
+export interface LoopbackOptions {
+  /**
+   * Which binding's record layout secured messages use (default 'doe'); the handler must agree
+   * (a Responder's `securedBinding`). Only meaningful when the handler has a secured path.
+   */
+  readonly securedBinding?: SecuredTransport;
+}
+
 export class LoopbackTransport implements Transport {
-  readonly securedCapable = false;
+  /** True when the handler answers secured messages (the device emulator does). */
+  readonly securedCapable: boolean;
+  readonly securedBinding: SecuredTransport | undefined;
   constructor(
     private readonly handler: SpdmHandler,
     readonly maxMessageSize = 0x10000,
-  ) {}
+    options: LoopbackOptions = {},
+  ) {
+    this.securedCapable = typeof handler.handleSecured === 'function';
+    this.securedBinding = this.securedCapable ? (options.securedBinding ?? 'doe') : undefined;
+  }
 
-  async exchange(request: Uint8Array, options: ExchangeOptions = {}): Promise<Uint8Array> {
+  exchange(request: Uint8Array, options: ExchangeOptions = {}): Promise<Uint8Array> {
+    return this.run(request, options, (r) => this.handler.handle(r));
+  }
+
+  /** The handler's secured path: one record in, its answer out (copied both ways, same timeout rule). */
+  exchangeSecured(record: Uint8Array, options: ExchangeOptions = {}): Promise<Uint8Array> {
+    const h = this.handler;
+    if (!h.handleSecured) throw new SpdmError('UNSUPPORTED', 'this loopback handler has no secured path');
+    return this.run(record, options, (r) => {
+      if (!h.handleSecured) throw new SpdmError('UNSUPPORTED', 'this loopback handler has no secured path');
+      return h.handleSecured(r);
+    });
+  }
+
+  private async run(
+    request: Uint8Array,
+    options: ExchangeOptions,
+    handle: (r: Uint8Array) => Promise<Uint8Array>,
+  ): Promise<Uint8Array> {
     if (request.length > this.maxMessageSize) {
       throw new SpdmError(
         'TRANSPORT_ERROR',
@@ -20,7 +53,7 @@ export class LoopbackTransport implements Transport {
       );
     }
     // Copy so neither side can mutate the other's buffers after the exchange.
-    const pending = this.handler.handle(request.slice());
+    const pending = handle(request.slice());
     const timeoutMs = options.timeoutMs;
     if (timeoutMs === undefined) return (await pending).slice();
     let timer: NodeJS.Timeout | undefined;

@@ -1,3 +1,5 @@
+import type { SecuredTransport } from '../session/record.js';
+
 /**
  * The Transport interface: moves one SPDM message to the device and brings its response back.
  * Nothing above this layer knows whether the bytes travel over a DOE mailbox, MCTP, TCP or an
@@ -14,10 +16,27 @@ export interface Transport {
   readonly maxMessageSize: number;
   /** Whether the binding can carry secured (DSP0277) messages. */
   readonly securedCapable: boolean;
+  /**
+   * The record layout of this binding's secured messages (shared/spec/secured.md §3), when it
+   * carries them: 'doe' (DOE data object type 2; no sequence number on the wire, no random data,
+   * ApplicationData = the SPDM message), 'mctp' (MCTP message type 6; 2-byte sequence number, up
+   * to 32 random bytes, ApplicationData = MCTP type 0x05 ‖ SPDM message), 'tcp' (DSP0287 message
+   * type 0x06; no sequence number, ApplicationData = the 4-byte binding header ‖ SPDM message).
+   */
+  readonly securedBinding?: SecuredTransport;
+  /**
+   * Sends one DSP0277 record the binding's secured way and returns what came back in the same
+   * secured channel: a record, or the peer's ERROR in the clear when it could not open ours
+   * (libspdm answers DecryptError that way and drops the session). Present on secured-capable
+   * transports; clear exchanges are untouched by it.
+   */
+  exchangeSecured?(record: Uint8Array, options?: ExchangeOptions): Promise<Uint8Array>;
   close?(): Promise<void>;
 }
 
 /** Something that answers SPDM requests: the device emulator, or a proxy for one. */
 export interface SpdmHandler {
   handle(request: Uint8Array): Promise<Uint8Array>;
+  /** The secured channel (a device with sessions): one DSP0277 record in, one record (or a clear ERROR) out. */
+  handleSecured?(record: Uint8Array): Promise<Uint8Array>;
 }

@@ -51,7 +51,15 @@ export type SpdmErrorCode =
   /** CMA: the function is owned by a TSM (or a guest): its DOE mailbox is not ours to use. */
   | 'DEVICE_OWNED'
   /** CMA: the request conflicts with the device's state (e.g. accepting a device with no evidence). */
-  | 'DEVICE_STATE';
+  | 'DEVICE_STATE'
+  /** Secured session (session/): a record's MAC does not verify (tampered, wrong key, or a replayed/skipped sequence number). */
+  | 'SESSION_AUTH_FAILED'
+  /** Secured session: a record's wire sequence number is not the one expected (replayed or skipped), or the counter is exhausted. */
+  | 'SESSION_SEQUENCE'
+  /** Secured session: a record for a session that was ended (END_SESSION) or torn down, or never existed. */
+  | 'SESSION_CLOSED'
+  /** Secured session: a finished MAC (ResponderVerifyData / RequesterVerifyData) does not match. */
+  | 'VERIFY_DATA_MISMATCH';
 
 /**
  * Keys a code's `details` carries when its thrower knows them, typed per code so that a caller who
@@ -109,6 +117,11 @@ export interface ErrorDetailsMap {
   DEVICE_NOT_FOUND: { readonly bdf: string };
   DEVICE_OWNED: { readonly bdf: string; readonly owner: string };
   DEVICE_STATE: { readonly bdf: string; readonly state?: string };
+  /** The session (u32 as 0x-hex) and the 64-bit sequence number (decimal string) the record was checked against. */
+  SESSION_AUTH_FAILED: { readonly sessionId?: string; readonly sequence?: string };
+  SESSION_SEQUENCE: { readonly sessionId?: string; readonly sequence?: string; readonly got?: number };
+  SESSION_CLOSED: { readonly sessionId?: string; readonly sequence?: string };
+  VERIFY_DATA_MISMATCH: { readonly sessionId?: string; readonly field?: string };
 }
 
 /** The details of an error with code `C`: its typed keys (ErrorDetailsMap) in an open record. */

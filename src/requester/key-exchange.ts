@@ -1,0 +1,195 @@
+/**
+ * KEY_EXCHANGE / KEY_EXCHANGE_RSP: an ephemeral (EC)DHE exchange that the device signs with the
+ * leaf key of the slot named, over A ‖ [D] ‖ Ct ‖ KEY_EXCHANGE ‖ KEY_EXCHANGE_RSP up to its
+ * Signature (spdm/session-transcript.ts holds the rule). The response must carry a valid DHE
+ * value, select a DSP0277 version we offered, and — unless HANDSHAKE_IN_THE_CLEAR — prove it
+ * derived the handshake secrets with ResponderVerifyData = HMAC(rsp finished key, Hash(TH1)).
+ */
+import { decodeDheExchangeData, DheKeyPair, requireDhe } from '../crypto/dhe.js';
+import { digest } from '../crypto/hash.js';
+import { macEqual } from '../crypto/kdf.js';
+import { toHex } from '../wire/bytes.js';
+import { SpdmError } from '../wire/errors.js';
+import { RequestCode, ResponseCode } from '../spdm/codes.js';
+import { CapabilityFlag, MEAS_CAP_MASK } from '../spdm/messages/capabilities.js';
+import { decodeKeyExchangeRsp, encodeKeyExchange, RANDOM_DATA_SIZE } from '../spdm/messages/key-exchange.js';
+import type { SessionTranscript } from '../spdm/session-transcript.js';
+import {
+  deriveHandshakeSecrets,
+  verifyData,
+  type HandshakeSecrets,
+  type KeyScheduleParams,
+} from '../session/key-schedule.js';
+import type { SecuredTransport } from '../session/record.js';
+import { INVALID_SESSION_ID_HALF, SecureSession, sessionIdHex } from '../session/secure-session.js';
+import {
+  encodeSupportedVersions,
+  SUPPORTED_SECURED_VERSIONS,
+  selectedSecuredMessageVersion,
+  sessionOpaqueFormat,
+} from '../session/secured-version.js';
+import type { SessionSignatureEvidence } from '../evidence/evidence.js';
+import type { RequestContext } from './connection.js';
+import { checkedSignature } from './proof.js';
+
+export interface KeyExchangeOptions {
+  readonly slot: number;
+  /** KEY_EXCHANGE Param1: 0 none, 1 TCB, 0xFF all (only with MEAS_CAP). */
+  readonly measurementSummaryHashType: number;
+  readonly binding: SecuredTransport;
+  readonly sequenceLimit?: bigint;
+}
+
+/** What KEY_EXCHANGE leaves for FINISH: the session with handshake keys, its transcripts, the signature record. */
+export interface KeyExchangeResult {
+  readonly secure: SecureSession;
+  readonly transcript: SessionTranscript;
+  readonly params: KeyScheduleParams;
+  readonly handshake: HandshakeSecrets;
+  readonly inTheClear: boolean;
+  readonly heartbeatPeriod: number;
+  readonly measurementSummaryHash?: Uint8Array;
+  readonly signature: SessionSignatureEvidence;
+}
+
+/** Both sides set `flag`. */
+export function bothHave(ctx: RequestContext, ours: number, flag: number): boolean {
+  return (ctx.connection.capabilities.flags & flag) !== 0 && (ours & flag) !== 0;
+}
+
+/** A ReqSessionID: never 0xFFFF (so that no RspSessionID makes the invalid 0xFFFFFFFF), and never one whose record would start like an SPDM ERROR (0x1V 0x7F). */
+function reqSessionId(random: (n: number) => Uint8Array): number {
+  for (;;) {
+    const b = random(2);
+    const id = (b[0] as number) | ((b[1] as number) << 8);
+    if (id !== INVALID_SESSION_ID_HALF && !((id & 0xf0) === 0x10 && id >> 8 === 0x7f)) return id;
+  }
+}
+
+export async function keyExchange(
+  ctx: RequestContext,
+  ourFlags: number,
+  random: (n: number) => Uint8Array,
+  o: KeyExchangeOptions,
+): Promise<KeyExchangeResult> {
+  const c = ctx.connection;
+  if (c.version < 0x11) throw new SpdmError('UNSUPPORTED', 'secure sessions need SPDM 1.1 or later');
+  if (!bothHave(ctx, ourFlags, CapabilityFlag.KEY_EX))
+    throw new SpdmError('UNSUPPORTED', 'KEY_EXCHANGE needs KEY_EX_CAP on both sides');
+  const encrypt = bothHave(ctx, ourFlags, CapabilityFlag.ENCRYPT);
+  if (!encrypt && !bothHave(ctx, ourFlags, CapabilityFlag.MAC))
+    throw new SpdmError('UNSUPPORTED', 'a session needs ENCRYPT_CAP or MAC_CAP on both sides');
+  if (c.dheId === 0 || c.aeadId === 0)
+    throw new SpdmError(
+      'ALGORITHM_MISMATCH',
+      'ALGORITHMS selected no DHE group or AEAD suite (offer them with RequesterOptions.session)',
+    );
+  if (o.measurementSummaryHashType !== 0 && (c.capabilities.flags & MEAS_CAP_MASK) === 0)
+    throw new TypeError('measurementSummaryHashType needs a device with MEAS_CAP');
+  const signer = ctx.signer(o.slot);
+  const dhe = requireDhe(c.dheId);
+  const inTheClear = bothHave(ctx, ourFlags, CapabilityFlag.HANDSHAKE_IN_THE_CLEAR);
+  const format = sessionOpaqueFormat(c.version, c.algorithms.otherParams);
+  const keyPair = DheKeyPair.generate(c.dheId, { random });
+  const randomData = random(RANDOM_DATA_SIZE);
+  const reqId = reqSessionId(random);
+  const req = encodeKeyExchange(c.version, {
+    measurementSummaryHashType: o.measurementSummaryHashType,
+    slot: o.slot,
+    reqSessionId: reqId,
+    randomData,
+    exchangeData: keyPair.exchangeData,
+    ...(format ? { opaqueData: encodeSupportedVersions(SUPPORTED_SECURED_VERSIONS, format) } : {}),
+  });
+  ctx.transcript.request(RequestCode.KEY_EXCHANGE);
+  const resp = await ctx.send(req, ResponseCode.KEY_EXCHANGE_RSP, 'T2', (b) =>
+    decodeKeyExchangeRsp(b, {
+      hashSize: c.hashSize,
+      signatureSize: c.signatureSize,
+      exchangeDataSize: dhe.exchangeSize,
+      measurementSummaryHashPresent: o.measurementSummaryHashType !== 0,
+      handshakeInTheClear: inTheClear,
+    }),
+  );
+  if (resp.mutAuthRequested !== 0)
+    throw new SpdmError(
+      'UNSUPPORTED',
+      'KEY_EXCHANGE_RSP asks for mutual authentication, which this requester does not do yet',
+    );
+  const peer = decodeDheExchangeData(c.dheId, resp.exchangeData, { messageName: 'KEY_EXCHANGE_RSP', offset: 40 });
+  let securedVersion = 0x1000;
+  if (format) {
+    const v = selectedSecuredMessageVersion(resp.opaqueData);
+    if (v === undefined || !SUPPORTED_SECURED_VERSIONS.some((s) => s >> 8 === v >> 8))
+      throw new SpdmError(
+        'UNEXPECTED_RESPONSE',
+        `KEY_EXCHANGE_RSP: secured message version ${v === undefined ? 'not selected' : `0x${v.toString(16)} was not offered`}`,
+      );
+    securedVersion = v;
+  } else if (resp.opaqueData.length !== 0) {
+    throw new SpdmError(
+      'UNEXPECTED_RESPONSE',
+      'KEY_EXCHANGE_RSP: opaque data present although no opaque format was negotiated',
+    );
+  }
+  const transcript = ctx.transcript.keyExchangeSession(digest(c.hashId, signer.chain), o.slot);
+  const signed = transcript.keyExchangeSignature(req, resp.unsigned);
+  const transcriptHash = checkedSignature(c, signer.leafKey, o.slot, signed, resp.signature);
+  const vdSize = resp.responderVerifyData ? c.hashSize : 0;
+  const th1 = transcript.th1(req, resp.raw.subarray(0, resp.raw.length - vdSize)).digest();
+  const params: KeyScheduleParams = { version: c.version, hashId: c.hashId, aeadId: c.aeadId };
+  const shared = keyPair.sharedSecret(peer);
+  const handshake = deriveHandshakeSecrets(params, shared, 'dhe', th1);
+  shared.fill(0);
+  const secure = new SecureSession({
+    role: 'requester',
+    reqSessionId: reqId,
+    rspSessionId: resp.rspSessionId,
+    securedVersion,
+    aeadId: c.aeadId,
+    binding: o.binding,
+    mode: encrypt ? 'encrypt' : 'mac-only',
+    random,
+    ...(o.sequenceLimit !== undefined ? { sequenceLimit: o.sequenceLimit } : {}),
+  });
+  if (resp.responderVerifyData) {
+    const expected = verifyData(params, handshake.responseFinishedKey, th1);
+    if (!macEqual(expected, resp.responderVerifyData))
+      throw new SpdmError(
+        'VERIFY_DATA_MISMATCH',
+        'KEY_EXCHANGE_RSP: ResponderVerifyData does not match the handshake secrets',
+        {
+          sessionId: secure.id,
+          field: 'ResponderVerifyData',
+        },
+      );
+  }
+  transcript.acceptExchange(req, resp.raw);
+  secure.installHandshake(handshake);
+  const signature: SessionSignatureEvidence = {
+    kind: 'KEY_EXCHANGE_RSP',
+    sessionId: sessionIdHex(secure.sessionId),
+    slot: o.slot,
+    version: c.version,
+    asymAlgo: c.asymId,
+    hashAlgo: c.hashId,
+    context: signed.context,
+    requesterNonce: toHex(randomData),
+    responderNonce: toHex(resp.randomData),
+    transcript: toHex(signed.transcript.bytes()),
+    transcriptHash: toHex(transcriptHash),
+    signature: toHex(resp.signature),
+    ...(resp.measurementSummaryHash ? { measurementSummaryHash: toHex(resp.measurementSummaryHash) } : {}),
+    verified: true,
+  };
+  return {
+    secure,
+    transcript,
+    params,
+    handshake,
+    inTheClear,
+    heartbeatPeriod: resp.heartbeatPeriod,
+    ...(resp.measurementSummaryHash ? { measurementSummaryHash: resp.measurementSummaryHash } : {}),
+    signature,
+  };
+}

@@ -1,0 +1,145 @@
+/**
+ * A secure session as the caller holds it: requests sent through it travel in DSP0277 records
+ * of the transport's binding, under the session's data keys. `send` takes any SPDM request and
+ * returns the response as received (an ERROR included); `getMeasurements`, `heartbeat` and `end`
+ * are the checked flows. A fault of the session (a record that does not open, a clear ERROR from
+ * a device that could not open ours) ends this session only: the connection and other sessions
+ * go on.
+ */
+import { SpdmError } from '../wire/errors.js';
+import { aeadInfo } from '../crypto/aead.js';
+import { dheInfo } from '../crypto/dhe.js';
+import { hashInfo } from '../crypto/algorithms.js';
+import { ResponseCode } from '../spdm/codes.js';
+import { decodeHeartbeatAck, encodeHeartbeat } from '../spdm/messages/heartbeat.js';
+import { decodeEndSessionAck, encodeEndSession } from '../spdm/messages/end-session.js';
+import { isClearError, type SecureSession, type SessionPhase } from '../session/secure-session.js';
+import { securedVersionText } from '../session/secured-version.js';
+import type { ExchangeOptions, Transport } from '../transport/transport.js';
+import type { SessionSignatureEvidence } from '../evidence/evidence.js';
+import { getMeasurements, type MeasurementRequestOptions, type MeasurementRun } from './get-measurements.js';
+import type { RequestContext } from './connection.js';
+
+/** The session's secured channel as a Transport, so that exchange()'s ERROR handling applies inside it too. */
+export class SessionChannel implements Transport {
+  readonly securedCapable = false;
+  readonly maxMessageSize: number;
+  constructor(
+    private readonly outer: Transport,
+    readonly secure: SecureSession,
+  ) {
+    this.maxMessageSize = outer.maxMessageSize;
+  }
+
+  async exchange(request: Uint8Array, options: ExchangeOptions = {}): Promise<Uint8Array> {
+    if (!this.outer.exchangeSecured) throw new SpdmError('UNSUPPORTED', 'the transport carries no secured messages');
+    const reply = await this.outer.exchangeSecured(this.secure.seal(request), options);
+    if (isClearError(reply, this.secure.sessionId)) {
+      // A device that could not open our record answers ERROR in the clear and drops the session (libspdm does).
+      this.secure.end('the device answered ERROR outside the session');
+      return reply;
+    }
+    return this.secure.open(reply);
+  }
+}
+
+export interface SessionInfo {
+  readonly sessionId: number;
+  readonly reqSessionId: number;
+  readonly rspSessionId: number;
+  readonly securedVersion: string;
+  readonly mode: 'encrypt' | 'mac-only';
+  readonly binding: string;
+  readonly dhe: { readonly id: number; readonly name: string };
+  readonly aead: { readonly id: number; readonly name: string };
+  readonly hash: { readonly id: number; readonly name: string };
+  /** Seconds; 0 when the device asked for no heartbeat. */
+  readonly heartbeatPeriod: number;
+  readonly handshakeInTheClear: boolean;
+}
+
+/** What the Requester gives a Session: a request context whose `send` goes through the channel. */
+export interface SessionWiring {
+  readonly channel: SessionChannel;
+  readonly info: SessionInfo;
+  readonly signature: SessionSignatureEvidence;
+  readonly measurementSummaryHash?: Uint8Array;
+  readonly context: () => RequestContext;
+  readonly version: number;
+  readonly onMeasurements: (run: MeasurementRun) => void;
+  readonly timeoutMs: () => number;
+}
+
+export class Session {
+  readonly sessionId: number;
+  readonly info: SessionInfo;
+  /** The KEY_EXCHANGE_RSP signature, re-verifiable offline (reverifySignature with the requester's Evidence). */
+  readonly signature: SessionSignatureEvidence;
+  readonly measurementSummaryHash?: Uint8Array;
+
+  /** Use Requester.startSession(). */
+  constructor(private readonly w: SessionWiring) {
+    this.sessionId = w.info.sessionId;
+    this.info = w.info;
+    this.signature = w.signature;
+    if (w.measurementSummaryHash) this.measurementSummaryHash = w.measurementSummaryHash;
+  }
+
+  get phase(): SessionPhase {
+    return this.w.channel.secure.phase;
+  }
+
+  /** Any SPDM request inside the session; the response as received (an ERROR is returned, not thrown). */
+  async send(request: Uint8Array, options: ExchangeOptions = {}): Promise<Uint8Array> {
+    return this.w.channel.exchange(request, { timeoutMs: options.timeoutMs ?? this.w.timeoutMs() });
+  }
+
+  /** GET_MEASUREMENTS inside the session, with the session's own measurement run (message_m). */
+  async getMeasurements(options: MeasurementRequestOptions = {}): Promise<MeasurementRun> {
+    const run = await getMeasurements(this.w.context(), options);
+    this.w.onMeasurements(run);
+    return run;
+  }
+
+  /** HEARTBEAT → HEARTBEAT_ACK. */
+  async heartbeat(): Promise<void> {
+    await this.w.context().send(encodeHeartbeat(this.w.version), ResponseCode.HEARTBEAT_ACK, 'T1', decodeHeartbeatAck);
+  }
+
+  /** END_SESSION → END_SESSION_ACK; the keys are gone afterwards, whatever the answer. */
+  async end(options: { negotiatedStateClearing?: boolean } = {}): Promise<void> {
+    try {
+      await this.w
+        .context()
+        .send(
+          encodeEndSession(this.w.version, { negotiatedStateClearing: options.negotiatedStateClearing ?? false }),
+          ResponseCode.END_SESSION_ACK,
+          'T1',
+          decodeEndSessionAck,
+        );
+    } finally {
+      this.w.channel.secure.end('END_SESSION');
+    }
+  }
+}
+
+export function sessionInfo(
+  secure: SecureSession,
+  ids: { dheId: number; aeadId: number; hashId: number },
+  heartbeatPeriod: number,
+  handshakeInTheClear: boolean,
+): SessionInfo {
+  return {
+    sessionId: secure.sessionId,
+    reqSessionId: secure.reqSessionId,
+    rspSessionId: secure.rspSessionId,
+    securedVersion: securedVersionText(secure.securedVersion),
+    mode: secure.mode,
+    binding: secure.binding,
+    dhe: { id: ids.dheId, name: dheInfo(ids.dheId)?.name ?? `0x${ids.dheId.toString(16)}` },
+    aead: { id: ids.aeadId, name: aeadInfo(ids.aeadId)?.name ?? `0x${ids.aeadId.toString(16)}` },
+    hash: { id: ids.hashId, name: hashInfo(ids.hashId)?.name ?? `0x${ids.hashId.toString(16)}` },
+    heartbeatPeriod,
+    handshakeInTheClear,
+  };
+}

@@ -1,0 +1,322 @@
+/**
+ * One secure session's record state, the same for both sides (DSP0277, shared/spec/secured.md):
+ * the session ID halves, the secured-message version and AEAD chosen, one key/IV and 64-bit
+ * sequence counter per direction, and the phase that says which keys are in use (handshake keys
+ * after KEY_EXCHANGE_RSP, data keys after FINISH_RSP). `seal` and `open` move one application
+ * message (an SPDM message, framed for the binding as record.ts says) through a record.
+ *
+ * Faults are final: a record that does not authenticate, carries the wrong sequence number or
+ * arrives after END_SESSION tears the session down (keys dropped) and is an SpdmError naming the
+ * session and the sequence number it was checked against. Neither the connection nor another
+ * session is affected: this object is all the state there is.
+ *
+ * Counters never wrap: a direction that has used its last sequence number (2^64 − 1, or the
+ * smaller `sequenceLimit`, DSP0277 1.3 AEADLimit) refuses further records with SESSION_SEQUENCE.
+ */
+import { DecodeError, SpdmError } from '../wire/errors.js';
+import type { RandomSource } from '../crypto/random.js';
+import type { DataSecrets, HandshakeSecrets, TrafficKeys } from './key-schedule.js';
+import {
+  decodeSecuredRecord,
+  openSecuredRecord,
+  RECORD_LAYOUTS,
+  sealSecuredRecord,
+  unwrapApplicationData,
+  wrapApplicationData,
+  type NonceOrder,
+  type SecuredTransport,
+  type SessionMode,
+} from './record.js';
+
+/**
+ * 0xFFFF is the half our own sides never pick; only the whole SessionID 0xFFFFFFFF is invalid.
+ * libspdm (its "no session" value is 0xFFFFFFFF) hands out 0xFFFF − index as its half, so its
+ * first session has RspSessionID (responder) or ReqSessionID (requester) 0xFFFF: refusing that
+ * half would refuse libspdm's first session (seen against spdm_responder_emu).
+ */
+export const INVALID_SESSION_ID_HALF = 0xffff;
+export const INVALID_SESSION_ID = 0xffffffff;
+export const MAX_SEQUENCE_NUMBER = (1n << 64n) - 1n;
+
+export type SessionRole = 'requester' | 'responder';
+export type SessionPhase = 'handshake' | 'established' | 'ended';
+
+export interface SecureSessionParams {
+  readonly role: SessionRole;
+  readonly reqSessionId: number;
+  readonly rspSessionId: number;
+  /** The DSP0277 version VersionSelection chose, as its u16 (0x1200 = 1.2). */
+  readonly securedVersion: number;
+  readonly aeadId: number;
+  readonly binding: SecuredTransport;
+  readonly mode: SessionMode;
+  /** Last usable sequence number per direction and key (default 2^64 − 1). */
+  readonly sequenceLimit?: bigint;
+  /** For MCTP's random padding (1..32 bytes per record, as libspdm sends); none when omitted. */
+  readonly random?: RandomSource;
+}
+
+/** Builds the u32 SessionID: RspSessionID in the high half, ReqSessionID in the low half. */
+export function sessionIdOf(reqSessionId: number, rspSessionId: number): number {
+  for (const [name, v] of [
+    ['ReqSessionID', reqSessionId],
+    ['RspSessionID', rspSessionId],
+  ] as const) {
+    if (!Number.isInteger(v) || v < 0 || v > 0xffff) throw new TypeError(`${name} must be a u16, got ${v}`);
+  }
+  const id = ((rspSessionId << 16) | reqSessionId) >>> 0;
+  if (id === INVALID_SESSION_ID) throw new TypeError('SessionID 0xFFFFFFFF is invalid');
+  return id;
+}
+
+export function sessionIdHex(id: number): string {
+  return `0x${(id >>> 0).toString(16).padStart(8, '0')}`;
+}
+
+/** One direction's key, IV and next sequence number. */
+class Direction {
+  next = 0n;
+  constructor(public keys: TrafficKeys | undefined) {}
+}
+
+/** The session ID a secured payload names (its first 4 bytes), or undefined when it is too short to hold one. */
+export function peekSessionId(record: Uint8Array): number | undefined {
+  if (record.length < 4) return undefined;
+  return (
+    ((record[0] as number) | ((record[1] as number) << 8) | ((record[2] as number) << 16)) +
+    (record[3] as number) * 0x1000000
+  );
+}
+
+/**
+ * True when what came back on the secured channel is a clear SPDM ERROR rather than a record:
+ * a device that cannot open a record answers ERROR (DecryptError, InvalidSession) outside the
+ * session. A record starts with its SessionID, whose low byte is the requester's; our requesters
+ * never pick a ReqSessionID that starts like an ERROR (0x1V 0x7F), and libspdm's is 0xFFFF − n.
+ */
+export function isClearError(reply: Uint8Array, sessionId?: number): boolean {
+  if (reply.length < 4 || (sessionId !== undefined && peekSessionId(reply) === sessionId)) return false;
+  return ((reply[0] as number) & 0xf0) === 0x10 && reply[1] === 0x7f;
+}
+
+export class SecureSession {
+  readonly role: SessionRole;
+  readonly sessionId: number;
+  readonly reqSessionId: number;
+  readonly rspSessionId: number;
+  readonly securedVersion: number;
+  readonly aeadId: number;
+  readonly binding: SecuredTransport;
+  readonly mode: SessionMode;
+  private readonly limit: bigint;
+  private readonly random: RandomSource | undefined;
+  private readonly nonceOrder: NonceOrder = 'le';
+  private phaseNow: SessionPhase = 'handshake';
+  private readonly tx = new Direction(undefined);
+  private readonly rx = new Direction(undefined);
+  /** Why the session ended, for the errors of later records. */
+  private endReason = '';
+  /** Export master secret, once data keys are in (consumers of the session may derive from it). */
+  exportMasterSecret: Uint8Array | undefined;
+
+  constructor(p: SecureSessionParams) {
+    this.role = p.role;
+    this.sessionId = sessionIdOf(p.reqSessionId, p.rspSessionId);
+    this.reqSessionId = p.reqSessionId;
+    this.rspSessionId = p.rspSessionId;
+    this.securedVersion = p.securedVersion;
+    this.aeadId = p.aeadId;
+    this.binding = p.binding;
+    this.mode = p.mode;
+    this.limit = p.sequenceLimit ?? MAX_SEQUENCE_NUMBER;
+    if (this.limit < 0n || this.limit > MAX_SEQUENCE_NUMBER) throw new TypeError('sequenceLimit outside 0..2^64-1');
+    this.random = p.random;
+  }
+
+  get phase(): SessionPhase {
+    return this.phaseNow;
+  }
+
+  get id(): string {
+    return sessionIdHex(this.sessionId);
+  }
+
+  /** Next sequence number of the direction we send / receive (for tests and diagnostics). */
+  get sendSequence(): bigint {
+    return this.tx.next;
+  }
+  get receiveSequence(): bigint {
+    return this.rx.next;
+  }
+
+  /** Handshake keys (after KEY_EXCHANGE_RSP): FINISH and FINISH_RSP travel under them. */
+  installHandshake(hs: HandshakeSecrets): void {
+    this.requireOpen('installHandshake');
+    this.setKeys(hs.request, hs.response);
+    this.phaseNow = 'handshake';
+  }
+
+  /** Data keys (after FINISH_RSP, from TH2): the session is established; counters restart at 0. */
+  installData(ds: DataSecrets): void {
+    this.requireOpen('installData');
+    this.setKeys(ds.request, ds.response);
+    this.exportMasterSecret = ds.exportMasterSecret;
+    this.phaseNow = 'established';
+  }
+
+  private setKeys(request: TrafficKeys, response: TrafficKeys): void {
+    const [send, receive] = this.role === 'requester' ? [request, response] : [response, request];
+    // The keys being replaced (handshake keys, once the data keys come in) are not used again.
+    for (const old of [this.tx.keys, this.rx.keys]) {
+      if (old && old !== send && old !== receive) {
+        old.key.fill(0);
+        old.iv.fill(0);
+      }
+    }
+    this.tx.keys = send;
+    this.tx.next = 0n;
+    this.rx.keys = receive;
+    this.rx.next = 0n;
+  }
+
+  /** END_SESSION done, or a fault: keys gone, every later record refused with SESSION_CLOSED. */
+  end(reason = 'the session was ended'): void {
+    if (this.phaseNow === 'ended') return;
+    this.phaseNow = 'ended';
+    this.endReason = reason;
+    for (const d of [this.tx, this.rx]) {
+      d.keys?.key.fill(0);
+      d.keys?.iv.fill(0);
+      d.keys = undefined;
+    }
+    this.exportMasterSecret?.fill(0);
+    this.exportMasterSecret = undefined;
+  }
+
+  private requireOpen(what: string): void {
+    // Installing keys into an ended session is the caller's ordering mistake.
+    if (this.phaseNow === 'ended') throw new TypeError(`session ${this.id}: ${what} after the session ended`);
+  }
+
+  private closed(sequence: bigint): SpdmError {
+    return new SpdmError('SESSION_CLOSED', `session ${this.id}: ${this.endReason}`, {
+      sessionId: this.id,
+      sequence: sequence.toString(),
+    });
+  }
+
+  private fault<E extends SpdmError>(e: E): E {
+    this.end(`torn down after ${e.code}: ${e.message}`);
+    return e;
+  }
+
+  /** Seals one SPDM message for our direction: the binding's ApplicationData, in one record. */
+  seal(spdm: Uint8Array): Uint8Array {
+    const d = this.tx;
+    if (this.phaseNow === 'ended' || !d.keys) throw this.closed(d.next);
+    if (d.next > this.limit)
+      throw this.fault(
+        new SpdmError('SESSION_SEQUENCE', `session ${this.id}: send sequence numbers exhausted at ${this.limit}`, {
+          sessionId: this.id,
+          sequence: d.next.toString(),
+        }),
+      );
+    const layout = RECORD_LAYOUTS[this.binding];
+    const randomData =
+      this.mode === 'encrypt' && layout.maxRandomPadding > 0 && this.random
+        ? this.random(1 + (((this.random(1)[0] as number) % layout.maxRandomPadding) >>> 0))
+        : undefined;
+    const record = sealSecuredRecord(
+      this.sessionId,
+      wrapApplicationData(this.binding, spdm),
+      { aeadId: this.aeadId, key: d.keys.key, iv: d.keys.iv },
+      d.next,
+      { layout, mode: this.mode, nonceOrder: this.nonceOrder, ...(randomData ? { randomData } : {}) },
+    );
+    d.next++;
+    return record;
+  }
+
+  /**
+   * Opens one record from the peer and returns the SPDM message in it. Every failure tears the
+   * session down: DECODE_ERROR (truncated or malformed record, or inner framing), SESSION_CLOSED
+   * (another session's ID, or after END_SESSION), SESSION_SEQUENCE (a wire sequence number not
+   * the expected one, or the counter exhausted), SESSION_AUTH_FAILED (the MAC does not verify).
+   */
+  open(bytes: Uint8Array): Uint8Array {
+    const d = this.rx;
+    if (this.phaseNow === 'ended' || !d.keys) throw this.closed(d.next);
+    const details = { sessionId: this.id, sequence: d.next.toString() };
+    const layout = RECORD_LAYOUTS[this.binding];
+    let rec;
+    try {
+      rec = decodeSecuredRecord(bytes, layout);
+    } catch (e) {
+      throw this.fault(e instanceof SpdmError ? e : new DecodeError('secured message', 'record', 0, String(e)));
+    }
+    if (rec.sessionId !== this.sessionId)
+      throw this.fault(
+        new SpdmError(
+          'SESSION_CLOSED',
+          `record for session ${sessionIdHex(rec.sessionId)} in session ${this.id}`,
+          details,
+        ),
+      );
+    if (d.next > this.limit)
+      throw this.fault(
+        new SpdmError(
+          'SESSION_SEQUENCE',
+          `session ${this.id}: receive sequence numbers exhausted at ${this.limit}`,
+          details,
+        ),
+      );
+    if (
+      rec.sequenceNumber !== undefined &&
+      BigInt(rec.sequenceNumber) !== (d.next & ((1n << BigInt(8 * layout.sequenceNumberSize)) - 1n))
+    )
+      throw this.fault(
+        new SpdmError(
+          'SESSION_SEQUENCE',
+          `session ${this.id}: record carries sequence number ${rec.sequenceNumber}, expected ${d.next} (replayed or skipped)`,
+          { ...details, got: rec.sequenceNumber },
+        ),
+      );
+    let opened;
+    try {
+      opened = openSecuredRecord(rec, { aeadId: this.aeadId, key: d.keys.key, iv: d.keys.iv }, d.next, {
+        layout,
+        mode: this.mode,
+        nonceOrder: this.nonceOrder,
+      });
+    } catch (e) {
+      throw this.fault(e instanceof SpdmError ? e : new DecodeError('secured message', 'record', 0, String(e)));
+    }
+    if (opened === null)
+      throw this.fault(
+        new SpdmError(
+          'SESSION_AUTH_FAILED',
+          `session ${this.id}: record ${d.next} does not authenticate (tampered, or a replayed or skipped sequence number)`,
+          details,
+        ),
+      );
+    d.next++;
+    let inner;
+    try {
+      inner = unwrapApplicationData(this.binding, opened.applicationData);
+    } catch (e) {
+      throw this.fault(
+        e instanceof SpdmError ? e : new DecodeError('secured message', 'ApplicationData', 0, String(e)),
+      );
+    }
+    if (!inner.isSpdm)
+      throw this.fault(
+        new DecodeError(
+          'secured message ApplicationData',
+          'type',
+          0,
+          'not an SPDM message (application data is not handled yet)',
+        ),
+      );
+    return inner.payload;
+  }
+}
