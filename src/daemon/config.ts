@@ -9,9 +9,8 @@
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { SpdmError } from '../wire/errors.js';
 import { LimitError } from '../wire/limits.js';
-import { readTextFileBounded } from '../wire/bounded-file.js';
 import { SchemaValidator, type SchemaIssue } from '../verifier/schema.js';
-import { locate, parseDocumentText, type DocumentFormat } from '../verifier/document-text.js';
+import { locate, parseDocumentText, readDocumentFile, type DocumentFormat } from '../verifier/document-text.js';
 import { DAEMON_CONFIG_SCHEMA } from './config-schema.js';
 
 /** A configuration file is a few hundred bytes; 1 MiB leaves room for long trust lists and comments. */
@@ -131,10 +130,6 @@ export interface ParseDaemonConfigOptions {
   readonly baseDir?: string;
 }
 
-function single(message: string): SchemaIssue[] {
-  return [{ path: '', segments: [], message }];
-}
-
 /** Parses and compiles configuration text. Throws DaemonConfigError, or a LimitError for a bound. */
 export function parseDaemonConfigText(text: string, o: ParseDaemonConfigOptions = {}): DaemonConfig {
   const source = o.source ?? 'config';
@@ -163,12 +158,11 @@ export function parseDaemonConfigText(text: string, o: ParseDaemonConfigOptions 
 
 /** Reads and compiles a configuration file. Throws DaemonConfigError or LimitError. */
 export function loadDaemonConfigFile(path: string, format?: DocumentFormat): DaemonConfig {
-  let text: string;
-  try {
-    text = readTextFileBounded(path, DAEMON_CONFIG_MAX_BYTES, 'daemonConfigBytes');
-  } catch (e) {
-    if (e instanceof LimitError) throw e;
-    throw new DaemonConfigError(path, single(`cannot be read: ${e instanceof Error ? e.message : String(e)}`));
-  }
+  const text = readDocumentFile(
+    path,
+    DAEMON_CONFIG_MAX_BYTES,
+    'daemonConfigBytes',
+    (i) => new DaemonConfigError(path, i),
+  );
   return parseDaemonConfigText(text, { source: path, ...(format ? { format } : {}) });
 }

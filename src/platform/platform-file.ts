@@ -9,7 +9,7 @@ import { createPrivateKey, type KeyObject } from 'node:crypto';
 import { dirname, resolve } from 'node:path';
 import { SpdmError, isSpdmError } from '../wire/errors.js';
 import { LIMITS, LimitError } from '../wire/limits.js';
-import { readFileBounded, readTextFileBounded } from '../wire/bounded-file.js';
+import { readFileBounded } from '../wire/bounded-file.js';
 import { RequestCode } from '../spdm/codes.js';
 import { DoeObjectType, PCI_SIG_VENDOR_ID, type DoeProtocol } from '../transport/doe.js';
 import { asymByName, parseVersion, profileFromJson } from '../responder/profile-file.js';
@@ -17,7 +17,7 @@ import { standardMeasurements } from '../responder/profiles.js';
 import type { DeviceProfile } from '../responder/profile.js';
 import type { Misbehavior } from '../responder/faults/misbehavior.js';
 import { SchemaValidator, type SchemaIssue } from '../verifier/schema.js';
-import { parseDocumentText, type DocumentFormat } from '../verifier/document-text.js';
+import { parseDocumentText, readDocumentFile, type DocumentFormat } from '../verifier/document-text.js';
 import { PLATFORM_SCHEMA } from './platform-schema.js';
 
 /** One problem in a platform file: where (JSON Pointer) and what. */
@@ -360,14 +360,6 @@ export function parsePlatformText(text: string, opts: ParsePlatformOptions = {})
 
 /** Reads, parses and compiles a platform file; relative paths in it are relative to the file. */
 export function loadPlatformFile(path: string, format?: PlatformFileFormat): PlatformConfig {
-  let text: string;
-  try {
-    text = readTextFileBounded(path, LIMITS.policyFileBytes, 'policyFileBytes');
-  } catch (e) {
-    if (e instanceof LimitError) throw e;
-    throw new PlatformFileError(path, [
-      { path: '', message: `cannot be read: ${e instanceof Error ? e.message : String(e)}` },
-    ]);
-  }
+  const text = readDocumentFile(path, LIMITS.policyFileBytes, 'policyFileBytes', (i) => new PlatformFileError(path, i));
   return parsePlatformText(text, { source: path, ...(format ? { format } : {}) });
 }

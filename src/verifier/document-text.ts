@@ -8,6 +8,7 @@
 import { isMap, isScalar, Lexer, LineCounter, parseDocument, Parser } from 'yaml';
 import { LIMITS, LimitError } from '../wire/limits.js';
 import { checkJsonText, lineColumn } from '../wire/json-depth.js';
+import { readTextFileBounded } from '../wire/bounded-file.js';
 import type { SchemaIssue } from './schema.js';
 
 export type DocumentFormat = 'json' | 'yaml';
@@ -126,6 +127,24 @@ export function parseDocumentText(
   try {
     return d.toJS({ maxAliasCount: 100 }) as unknown;
   } catch (e) {
+    throw fail(whole(`cannot be read: ${e instanceof Error ? e.message : String(e)}`));
+  }
+}
+
+/**
+ * A document file's text, read with a size bound. An unreadable file fails through `fail`; one
+ * past `maxBytes` is a LimitError naming `limit`.
+ */
+export function readDocumentFile(
+  path: string,
+  maxBytes: number,
+  limit: string,
+  fail: (issues: readonly SchemaIssue[]) => Error,
+): string {
+  try {
+    return readTextFileBounded(path, maxBytes, limit);
+  } catch (e) {
+    if (e instanceof LimitError) throw e;
     throw fail(whole(`cannot be read: ${e instanceof Error ? e.message : String(e)}`));
   }
 }

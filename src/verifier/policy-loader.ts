@@ -5,9 +5,14 @@
  * LIMITS.jsonNestingDepth is refused with a LimitError before it is parsed.
  */
 import { LIMITS, LimitError } from '../wire/limits.js';
-import { readTextFileBounded } from '../wire/bounded-file.js';
 import { compilePolicy, PolicyError, type Policy } from './policy.js';
-import { locate, parseDocumentText, type DocumentFormat, type DocumentTextOptions } from './document-text.js';
+import {
+  locate,
+  parseDocumentText,
+  readDocumentFile,
+  type DocumentFormat,
+  type DocumentTextOptions,
+} from './document-text.js';
 
 export type PolicyFormat = DocumentFormat;
 export type ParsePolicyOptions = DocumentTextOptions;
@@ -38,14 +43,6 @@ export function parsePolicyText(text: string, o: ParsePolicyOptions = {}): Polic
  * LimitError (LIMIT_EXCEEDED) for a file too large or too deeply nested.
  */
 export function loadPolicyFile(path: string, format?: PolicyFormat): Policy {
-  let text: string;
-  try {
-    text = readTextFileBounded(path, LIMITS.policyFileBytes, 'policyFileBytes');
-  } catch (e) {
-    if (e instanceof LimitError) throw e;
-    throw new PolicyError(path, [
-      { path: '', segments: [], message: `cannot be read: ${e instanceof Error ? e.message : String(e)}` },
-    ]);
-  }
+  const text = readDocumentFile(path, LIMITS.policyFileBytes, 'policyFileBytes', (i) => new PolicyError(path, i));
   return parsePolicyText(text, { source: path, ...(format ? { format } : {}) });
 }
