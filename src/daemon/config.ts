@@ -8,13 +8,19 @@
  */
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { SpdmError } from '../wire/errors.js';
-import { LimitError } from '../wire/limits.js';
 import { SchemaValidator, type SchemaIssue } from '../verifier/schema.js';
-import { locate, parseDocumentText, readDocumentFile, type DocumentFormat } from '../verifier/document-text.js';
+import {
+  locate,
+  parseDocumentText,
+  readDocumentFile,
+  type DocumentBound,
+  type DocumentFormat,
+} from '../verifier/document-text.js';
 import { DAEMON_CONFIG_SCHEMA } from './config-schema.js';
 
 /** A configuration file is a few hundred bytes; 1 MiB leaves room for long trust lists and comments. */
 export const DAEMON_CONFIG_MAX_BYTES = 1024 * 1024;
+const DAEMON_CONFIG_BOUND: DocumentBound = { maxBytes: DAEMON_CONFIG_MAX_BYTES, limit: 'daemonConfigBytes' };
 
 export type PlatformConfig =
   { readonly kind: 'simulated'; readonly file: string } | { readonly kind: 'sysfs'; readonly root?: string };
@@ -134,18 +140,10 @@ export interface ParseDaemonConfigOptions {
 export function parseDaemonConfigText(text: string, o: ParseDaemonConfigOptions = {}): DaemonConfig {
   const source = o.source ?? 'config';
   const baseDir = o.baseDir ?? (o.source ? dirname(resolve(o.source)) : process.cwd());
-  const bytes = Buffer.byteLength(text, 'utf8');
-  if (bytes > DAEMON_CONFIG_MAX_BYTES)
-    throw new LimitError(
-      'daemonConfigBytes',
-      bytes,
-      DAEMON_CONFIG_MAX_BYTES,
-      source,
-      `${source} is ${bytes} bytes, more than the ${DAEMON_CONFIG_MAX_BYTES} a daemon configuration may have`,
-    );
   const doc = parseDocumentText(
     text,
     { source, ...(o.format ? { format: o.format } : {}) },
+    DAEMON_CONFIG_BOUND,
     (issues) => new DaemonConfigError(source, issues),
   );
   try {
@@ -158,11 +156,6 @@ export function parseDaemonConfigText(text: string, o: ParseDaemonConfigOptions 
 
 /** Reads and compiles a configuration file. Throws DaemonConfigError or LimitError. */
 export function loadDaemonConfigFile(path: string, format?: DocumentFormat): DaemonConfig {
-  const text = readDocumentFile(
-    path,
-    DAEMON_CONFIG_MAX_BYTES,
-    'daemonConfigBytes',
-    (i) => new DaemonConfigError(path, i),
-  );
+  const text = readDocumentFile(path, DAEMON_CONFIG_BOUND, (i) => new DaemonConfigError(path, i));
   return parseDaemonConfigText(text, { source: path, ...(format ? { format } : {}) });
 }

@@ -8,7 +8,7 @@
 import { createPrivateKey, type KeyObject } from 'node:crypto';
 import { dirname, resolve } from 'node:path';
 import { SpdmError, isSpdmError } from '../wire/errors.js';
-import { LIMITS, LimitError } from '../wire/limits.js';
+import { LIMITS } from '../wire/limits.js';
 import { readFileBounded } from '../wire/bounded-file.js';
 import { RequestCode } from '../spdm/codes.js';
 import { DoeObjectType, PCI_SIG_VENDOR_ID, type DoeProtocol } from '../transport/doe.js';
@@ -17,7 +17,12 @@ import { standardMeasurements } from '../responder/profiles.js';
 import type { DeviceProfile } from '../responder/profile.js';
 import type { Misbehavior } from '../responder/faults/misbehavior.js';
 import { SchemaValidator, type SchemaIssue } from '../verifier/schema.js';
-import { parseDocumentText, readDocumentFile, type DocumentFormat } from '../verifier/document-text.js';
+import {
+  parseDocumentText,
+  readDocumentFile,
+  type DocumentBound,
+  type DocumentFormat,
+} from '../verifier/document-text.js';
 import { PLATFORM_SCHEMA } from './platform-schema.js';
 
 /** One problem in a platform file: where (JSON Pointer) and what. */
@@ -323,20 +328,14 @@ export function compilePlatform(doc: unknown, baseDir: string, source = 'platfor
 
 export type PlatformFileFormat = DocumentFormat;
 
+/** A platform file is bounded like a policy file. */
+const PLATFORM_BOUND: DocumentBound = { maxBytes: LIMITS.policyFileBytes, limit: 'policyFileBytes' };
+
 function parseText(text: string, source: string, format?: PlatformFileFormat): unknown {
-  const bytes = Buffer.byteLength(text, 'utf8');
-  if (bytes > LIMITS.policyFileBytes) {
-    throw new LimitError(
-      'policyFileBytes',
-      bytes,
-      LIMITS.policyFileBytes,
-      source,
-      `${source} is ${bytes} bytes, more than the policyFileBytes limit of ${LIMITS.policyFileBytes}`,
-    );
-  }
   return parseDocumentText(
     text,
     { source, ...(format ? { format } : {}) },
+    PLATFORM_BOUND,
     (issues) => new PlatformFileError(source, issues),
   );
 }
@@ -360,6 +359,6 @@ export function parsePlatformText(text: string, opts: ParsePlatformOptions = {})
 
 /** Reads, parses and compiles a platform file; relative paths in it are relative to the file. */
 export function loadPlatformFile(path: string, format?: PlatformFileFormat): PlatformConfig {
-  const text = readDocumentFile(path, LIMITS.policyFileBytes, 'policyFileBytes', (i) => new PlatformFileError(path, i));
+  const text = readDocumentFile(path, PLATFORM_BOUND, (i) => new PlatformFileError(path, i));
   return parsePlatformText(text, { source: path, ...(format ? { format } : {}) });
 }

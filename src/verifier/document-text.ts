@@ -3,7 +3,8 @@
  * or YAML (1.2 core schema, via the `yaml` package) read from untrusted files. This module turns
  * such text into the document it holds, with the same bounds and messages for all of them: the
  * nesting is bounded before anything deep is built, duplicate keys and aliases are refused, and a
- * schema issue can be located back to its line and column.
+ * schema issue can be located back to its line and column. Size bounds are the caller's
+ * (DocumentBound): each kind of document has its own.
  */
 import { isMap, isScalar, Lexer, LineCounter, parseDocument, Parser } from 'yaml';
 import { LIMITS, LimitError } from '../wire/limits.js';
@@ -92,16 +93,32 @@ function whole(message: string): SchemaIssue[] {
   return [{ path: '', segments: [], message }];
 }
 
+/** The size bound of one kind of document: its byte count, and the name of the limit it is. */
+export interface DocumentBound {
+  readonly maxBytes: number;
+  readonly limit: string;
+}
+
 /**
  * The document `text` holds. Malformed text fails through `fail` (each loader's own error class,
- * given the issues); nesting past LIMITS.jsonNestingDepth is a LimitError.
+ * given the issues); text larger than `bound` or nested past LIMITS.jsonNestingDepth is a LimitError.
  */
 export function parseDocumentText(
   text: string,
   o: DocumentTextOptions,
+  bound: DocumentBound,
   fail: (issues: readonly SchemaIssue[]) => Error,
 ): unknown {
   const source = o.source ?? 'document';
+  const bytes = Buffer.byteLength(text, 'utf8');
+  if (bytes > bound.maxBytes)
+    throw new LimitError(
+      bound.limit,
+      bytes,
+      bound.maxBytes,
+      source,
+      `${source} is ${bytes} bytes, more than the ${bound.limit} limit of ${bound.maxBytes}`,
+    );
   if (formatOf(text, o) === 'json') {
     checkJsonText(text, source);
     try {
@@ -133,16 +150,15 @@ export function parseDocumentText(
 
 /**
  * A document file's text, read with a size bound. An unreadable file fails through `fail`; one
- * past `maxBytes` is a LimitError naming `limit`.
+ * past `bound` is a LimitError naming its limit.
  */
 export function readDocumentFile(
   path: string,
-  maxBytes: number,
-  limit: string,
+  bound: DocumentBound,
   fail: (issues: readonly SchemaIssue[]) => Error,
 ): string {
   try {
-    return readTextFileBounded(path, maxBytes, limit);
+    return readTextFileBounded(path, bound.maxBytes, bound.limit);
   } catch (e) {
     if (e instanceof LimitError) throw e;
     throw fail(whole(`cannot be read: ${e instanceof Error ? e.message : String(e)}`));

@@ -4,12 +4,13 @@
  * allows, its line and column. A file larger than LIMITS.policyFileBytes or nested deeper than
  * LIMITS.jsonNestingDepth is refused with a LimitError before it is parsed.
  */
-import { LIMITS, LimitError } from '../wire/limits.js';
+import { LIMITS } from '../wire/limits.js';
 import { compilePolicy, PolicyError, type Policy } from './policy.js';
 import {
   locate,
   parseDocumentText,
   readDocumentFile,
+  type DocumentBound,
   type DocumentFormat,
   type DocumentTextOptions,
 } from './document-text.js';
@@ -17,19 +18,13 @@ import {
 export type PolicyFormat = DocumentFormat;
 export type ParsePolicyOptions = DocumentTextOptions;
 
+/** Policy files, and platform files with them: at most LIMITS.policyFileBytes. */
+export const POLICY_BOUND: DocumentBound = { maxBytes: LIMITS.policyFileBytes, limit: 'policyFileBytes' };
+
 /** Parses and compiles policy text. Throws PolicyError naming every problem, or a LimitError for a bound. */
 export function parsePolicyText(text: string, o: ParsePolicyOptions = {}): Policy {
   const source = o.source ?? 'policy';
-  const bytes = Buffer.byteLength(text, 'utf8');
-  if (bytes > LIMITS.policyFileBytes)
-    throw new LimitError(
-      'policyFileBytes',
-      bytes,
-      LIMITS.policyFileBytes,
-      source,
-      `${source} is ${bytes} bytes, more than the policyFileBytes limit of ${LIMITS.policyFileBytes}`,
-    );
-  const doc = parseDocumentText(text, { ...o, source }, (issues) => new PolicyError(source, issues));
+  const doc = parseDocumentText(text, { ...o, source }, POLICY_BOUND, (issues) => new PolicyError(source, issues));
   try {
     return compilePolicy(doc, source);
   } catch (e) {
@@ -43,6 +38,6 @@ export function parsePolicyText(text: string, o: ParsePolicyOptions = {}): Polic
  * LimitError (LIMIT_EXCEEDED) for a file too large or too deeply nested.
  */
 export function loadPolicyFile(path: string, format?: PolicyFormat): Policy {
-  const text = readDocumentFile(path, LIMITS.policyFileBytes, 'policyFileBytes', (i) => new PolicyError(path, i));
+  const text = readDocumentFile(path, POLICY_BOUND, (i) => new PolicyError(path, i));
   return parsePolicyText(text, { source: path, ...(format ? { format } : {}) });
 }
