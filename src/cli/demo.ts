@@ -10,7 +10,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { CmaEvent } from '../cma/api.js';
+import type { CmaEvent, CmaService } from '../cma/api.js';
 import { createCma } from '../cma/manager.js';
 import { callApi, callApiOk, type ClientTarget } from '../daemon/client.js';
 import { compileDaemonConfig } from '../daemon/config.js';
@@ -123,8 +123,19 @@ export async function runDemo(o: DemoOptions): Promise<DemoReport> {
   let daemon: RunningDaemon | undefined;
   let stream: EventStream | undefined;
   const target: ClientTarget = { socketPath, timeoutMs: STEP_MS };
+  let service: CmaService | undefined;
+  let stopped = false;
+  // Once: the daemon closes its service, platform and trust store; before it started, they are ours.
+  const stop = async () => {
+    if (stopped) return;
+    stopped = true;
+    if (daemon) return daemon.close();
+    await service?.close();
+    await platform.close();
+    trust.close();
+  };
   try {
-    const service = await createCma({
+    service = await createCma({
       platform,
       trust,
       ...(policy ? { policy } : {}),
@@ -185,8 +196,7 @@ export async function runDemo(o: DemoOptions): Promise<DemoReport> {
     // The signature log: every signature the daemon received, re-verified from the stored bytes.
     const publicKey = await callApi(target, 'GET', '/v1/log/public-key');
     const head = obj(await callApiOk(target, 'GET', '/v1/log/tree-head'));
-    await daemon.close();
-    daemon = undefined;
+    await stop();
     const log = await openLog(join(dataDir, 'signatures.sqlite'));
     let report;
     try {
@@ -216,9 +226,7 @@ export async function runDemo(o: DemoOptions): Promise<DemoReport> {
     };
   } finally {
     stream?.close();
-    if (daemon) await daemon.close();
-    else await platform.close().catch(() => undefined);
-    trust.close();
+    await stop();
     if (o.keep) w(`(data directory kept: ${dataDir})\n`);
     else rmSync(dataDir, { recursive: true, force: true });
   }
