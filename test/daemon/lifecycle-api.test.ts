@@ -44,7 +44,6 @@ const stream = await openEventStream({ socketPath }, 0);
 after(async () => {
   stream.close();
   await daemon.close();
-  trust.close();
   rmSync(dataDir, { recursive: true, force: true });
 });
 await service.idle();
