@@ -12,7 +12,8 @@
 import { DecodeError, SpdmError } from '../wire/errors.js';
 import { LIMITS } from '../wire/limits.js';
 import { Reader } from '../wire/reader.js';
-import { fromHex, toHex } from '../wire/bytes.js';
+import { toHex } from '../wire/bytes.js';
+import { parseByteText } from '../wire/byte-text.js';
 import { codeName, isRequestCode, versionString } from '../spdm/codes.js';
 import { peekHeader } from '../spdm/header.js';
 import { ConversationDecoder, type DecodedMessage } from '../spdm/conversation.js';
@@ -148,43 +149,11 @@ function errorText(e: unknown): string {
 }
 
 /**
- * The `--psk` argument: hex digits (spaces, colons and a 0x prefix allowed), or `ascii:TEXT` for
- * the bytes of TEXT, where `\0`, `\\` and `\xNN` escape a NUL, a backslash and any byte.
+ * The `--psk` argument: hex, or `ascii:TEXT` with `\0`, `\\` and `\xNN` escapes (wire/byte-text.ts).
  * libspdm's sample PSK is the C string "TestPskData" *with* its NUL: `ascii:TestPskData\0`.
  */
 export function parsePskArgument(arg: string): Uint8Array {
-  const field = (reason: string, at = 0): never => {
-    throw new DecodeError('--psk', 'value', at, reason);
-  };
-  let out: Uint8Array;
-  if (arg.startsWith('ascii:')) {
-    const text = arg.slice(6);
-    const bytes: number[] = [];
-    for (let i = 0; i < text.length; i++) {
-      const c = text.charCodeAt(i);
-      if (c > 0xff) field(`character U+${c.toString(16)} is not a single byte: use hex`, 6 + i);
-      if (c !== 0x5c) {
-        bytes.push(c);
-        continue;
-      }
-      const n = text[i + 1];
-      if (n === '0') bytes.push(0);
-      else if (n === '\\') bytes.push(0x5c);
-      else if (n === 'x' && /^[0-9a-fA-F]{2}$/.test(text.slice(i + 2, i + 4))) {
-        bytes.push(parseInt(text.slice(i + 2, i + 4), 16));
-        i += 2;
-      } else field('a backslash starts \\0, \\\\ or \\xNN', 6 + i);
-      i++;
-    }
-    out = Uint8Array.from(bytes);
-  } else {
-    const clean = arg.replace(/^0x/i, '').replace(/[\s:]/g, '');
-    if (clean.length === 0 || clean.length % 2 !== 0 || /[^0-9a-fA-F]/.test(clean))
-      field('expected hex bytes or ascii:TEXT');
-    out = fromHex(clean);
-  }
-  if (out.length === 0) field('the PSK is empty');
-  return out;
+  return parseByteText(arg, { what: '--psk' });
 }
 
 type Summary = Dump['summary'];

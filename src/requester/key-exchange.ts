@@ -57,8 +57,34 @@ export function bothHave(ctx: RequestContext, ours: number, flag: number): boole
   return (ctx.connection.capabilities.flags & flag) !== 0 && (ours & flag) !== 0;
 }
 
+/**
+ * The DSP0277 version a KEY_EXCHANGE_RSP / PSK_EXCHANGE_RSP selected from the ones we offered;
+ * 1.0 when no opaque data format was negotiated (and then the response must carry no opaque data).
+ */
+export function responseSecuredVersion(
+  format: ReturnType<typeof sessionOpaqueFormat>,
+  opaqueData: Uint8Array,
+  messageName: string,
+): number {
+  if (!format) {
+    if (opaqueData.length !== 0)
+      throw new SpdmError(
+        'UNEXPECTED_RESPONSE',
+        `${messageName}: opaque data present although no opaque format was negotiated`,
+      );
+    return 0x1000;
+  }
+  const v = selectedSecuredMessageVersion(opaqueData);
+  if (v === undefined || !SUPPORTED_SECURED_VERSIONS.some((s) => s >> 8 === v >> 8))
+    throw new SpdmError(
+      'UNEXPECTED_RESPONSE',
+      `${messageName}: secured message version ${v === undefined ? 'not selected' : `0x${v.toString(16)} was not offered`}`,
+    );
+  return v;
+}
+
 /** A ReqSessionID: never 0xFFFF (so that no RspSessionID makes the invalid 0xFFFFFFFF), and never one whose record would start like an SPDM ERROR (0x1V 0x7F). */
-function reqSessionId(random: (n: number) => Uint8Array): number {
+export function reqSessionId(random: (n: number) => Uint8Array): number {
   for (;;) {
     const b = random(2);
     const id = (b[0] as number) | ((b[1] as number) << 8);
@@ -117,21 +143,7 @@ export async function keyExchange(
       'KEY_EXCHANGE_RSP asks for mutual authentication, which this requester does not do yet',
     );
   const peer = decodeDheExchangeData(c.dheId, resp.exchangeData, { messageName: 'KEY_EXCHANGE_RSP', offset: 40 });
-  let securedVersion = 0x1000;
-  if (format) {
-    const v = selectedSecuredMessageVersion(resp.opaqueData);
-    if (v === undefined || !SUPPORTED_SECURED_VERSIONS.some((s) => s >> 8 === v >> 8))
-      throw new SpdmError(
-        'UNEXPECTED_RESPONSE',
-        `KEY_EXCHANGE_RSP: secured message version ${v === undefined ? 'not selected' : `0x${v.toString(16)} was not offered`}`,
-      );
-    securedVersion = v;
-  } else if (resp.opaqueData.length !== 0) {
-    throw new SpdmError(
-      'UNEXPECTED_RESPONSE',
-      'KEY_EXCHANGE_RSP: opaque data present although no opaque format was negotiated',
-    );
-  }
+  const securedVersion = responseSecuredVersion(format, resp.opaqueData, 'KEY_EXCHANGE_RSP');
   const transcript = ctx.transcript.keyExchangeSession(digest(c.hashId, signer.chain), o.slot);
   const signed = transcript.keyExchangeSignature(req, resp.unsigned);
   const transcriptHash = checkedSignature(c, signer.leafKey, o.slot, signed, resp.signature);

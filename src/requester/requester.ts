@@ -18,6 +18,7 @@ import { MeasurementSummaryHashType, NONCE_SIZE, REQUESTER_CONTEXT_SIZE } from '
 import { sharedCertificateCache } from '../x509/cache.js';
 import { systemClock, type Clock } from '../transport/clock.js';
 import type { Transport } from '../transport/transport.js';
+import type { SecuredTransport } from '../session/record.js';
 import type {
   Evidence,
   MeasurementEvidence,
@@ -36,7 +37,11 @@ import { ST1_MS, type RequesterOptions } from './options.js';
 import { ResponderNonces } from './proof.js';
 import { keyExchange } from './key-exchange.js';
 import { finish } from './finish.js';
+import { pskExchange, type PskOptions } from './psk-exchange.js';
+import { pskFinish } from './psk-finish.js';
 import { Session, SessionChannel, sessionInfo } from './session.js';
+import type { SessionTranscript } from '../spdm/session-transcript.js';
+import { toHex } from '../wire/bytes.js';
 
 export type { Connection } from './connection.js';
 export { Session, type SessionInfo } from './session.js';
@@ -49,7 +54,14 @@ export interface StartSessionOptions {
   readonly measurementSummaryHashType?: number;
   /** Last sequence number per direction and key (default 2^64 − 1). */
   readonly sequenceLimit?: bigint;
+  /**
+   * A PSK session (PSK_EXCHANGE, then PSK_FINISH when the device's PSK_CAP is 10b) instead of
+   * KEY_EXCHANGE/FINISH: needs PSK_CAP in `capabilityFlags`; no certificate is read and `slot` is
+   * unused, because nothing in it is signed.
+   */
+  readonly psk?: PskOptions;
 }
+export type { PskOptions } from './psk-exchange.js';
 export type { MeasurementRequestOptions } from './get-measurements.js';
 
 export interface AuthenticateOptions extends MeasurementRequestOptions {
@@ -72,13 +84,21 @@ export interface AuthenticateOptions extends MeasurementRequestOptions {
    * END_SESSION); the requester needs RequesterOptions.session and KEY_EX_CAP with ENCRYPT_CAP
    * and/or MAC_CAP. What ran is in `lastSession` afterwards.
    */
-  readonly session?: { readonly heartbeat?: boolean };
+  readonly session?: {
+    readonly heartbeat?: boolean;
+    /**
+     * A PSK session instead (needs PSK_CAP). It proves the device holds the PSK, not its
+     * certificate key: authentication still rests on CHALLENGE or the signed measurements.
+     */
+    readonly psk?: PskOptions;
+  };
 }
 
 /** What a session of authenticate() did. */
 export interface SessionReport {
   readonly info: SessionInfo;
-  readonly keyExchangeSignature: SessionSignatureEvidence;
+  /** KEY_EXCHANGE sessions; a PSK session has no signature. */
+  readonly keyExchangeSignature?: SessionSignatureEvidence;
   /** The requests run inside the session, in order. */
   readonly ran: readonly string[];
 }
@@ -294,6 +314,7 @@ export class Requester {
     const t = this.transport;
     if (!t.securedCapable || !t.exchangeSecured || !t.securedBinding)
       throw new SpdmError('UNSUPPORTED', 'the transport carries no secured messages');
+    if (options.psk) return this.startPskSession(options.psk, options, t.securedBinding);
     if (!this.slots.get(slot)?.chain) {
       if (this.digests.length === 0) await this.getDigests();
       await this.getCertificateChain(slot);
@@ -307,18 +328,7 @@ export class Requester {
     });
     this.sessionSignatureList.push(k.signature);
     const channel = new SessionChannel(t, k.secure);
-    const policy: ExchangePolicy = { ...this.policy, transport: channel };
-    const inSession = <T extends { readonly raw: Uint8Array }>(
-      request: Uint8Array,
-      expect: number,
-      timing: 'T1' | 'T2',
-      decode: Decoder<T>,
-    ): Promise<T> =>
-      exchange(
-        policy,
-        { request, expect, version: c.version, timeoutMs: timing === 'T1' ? this.t1() : this.t2() },
-        decode,
-      );
+    const inSession = this.sessionSend(channel);
     try {
       await finish(k, c.version, c.hashSize, {
         clear: (r, e, d) => this.send(r, e, 'T2', d, c.version),
@@ -328,18 +338,75 @@ export class Requester {
       k.secure.end('FINISH failed');
       throw e;
     }
+    return this.openedSession(
+      channel,
+      inSession,
+      sessionInfo(k.secure, { dheId: c.dheId, aeadId: c.aeadId, hashId: c.hashId }, k.heartbeatPeriod, k.inTheClear),
+      k.transcript,
+      {
+        signature: k.signature,
+        ...(k.measurementSummaryHash ? { measurementSummaryHash: k.measurementSummaryHash } : {}),
+      },
+    );
+  }
+
+  /** PSK_EXCHANGE [PSK_FINISH]: see StartSessionOptions.psk. */
+  private async startPskSession(
+    psk: PskOptions,
+    options: StartSessionOptions,
+    binding: SecuredTransport,
+  ): Promise<Session> {
+    const c = this.connection;
+    const ourFlags = this.opts.capabilityFlags ?? CapabilityFlag.CERT | CapabilityFlag.CHAL;
+    const k = await pskExchange(this.requestContext(), ourFlags, this.random, {
+      psk,
+      measurementSummaryHashType: options.measurementSummaryHashType ?? 0,
+      binding,
+      ...(options.sequenceLimit !== undefined ? { sequenceLimit: options.sequenceLimit } : {}),
+    });
+    const channel = new SessionChannel(this.transport, k.secure);
+    const inSession = this.sessionSend(channel);
+    if (k.withContext) {
+      try {
+        await pskFinish(k, c.version, (r, e, d) => inSession(r, e, 'T2', d));
+      } catch (e) {
+        k.secure.end('PSK_FINISH failed');
+        throw e;
+      }
+    }
+    return this.openedSession(
+      channel,
+      inSession,
+      sessionInfo(k.secure, { aeadId: c.aeadId, hashId: c.hashId }, k.heartbeatPeriod, false, {
+        hint: toHex(k.hint),
+        finish: k.withContext,
+      }),
+      k.transcript,
+      k.measurementSummaryHash ? { measurementSummaryHash: k.measurementSummaryHash } : {},
+    );
+  }
+
+  /** One round trip inside a session, with exchange()'s ERROR, Busy and timing rules. */
+  private sessionSend(channel: SessionChannel): RequestContext['send'] {
+    const policy: ExchangePolicy = { ...this.policy, transport: channel };
+    const version = this.connection.version;
+    return (request, expect, timing, decode) =>
+      exchange(policy, { request, expect, version, timeoutMs: timing === 'T1' ? this.t1() : this.t2() }, decode);
+  }
+
+  private openedSession(
+    channel: SessionChannel,
+    inSession: RequestContext['send'],
+    info: SessionInfo,
+    transcript: SessionTranscript,
+    extra: { signature?: SessionSignatureEvidence; measurementSummaryHash?: Uint8Array },
+  ): Session {
     return new Session({
       channel,
-      info: sessionInfo(
-        k.secure,
-        { dheId: c.dheId, aeadId: c.aeadId, hashId: c.hashId },
-        k.heartbeatPeriod,
-        k.inTheClear,
-      ),
-      signature: k.signature,
-      ...(k.measurementSummaryHash ? { measurementSummaryHash: k.measurementSummaryHash } : {}),
-      context: () => ({ ...this.requestContext(), send: inSession, measurementRun: k.transcript.messageM }),
-      version: c.version,
+      info,
+      ...extra,
+      context: () => ({ ...this.requestContext(), send: inSession, measurementRun: transcript.messageM }),
+      version: this.connection.version,
       onMeasurements: (run) => {
         if (run.signature) this.signatures.push(run.signature);
         for (const m of run.measurements) this.measurements.set(m.index, m);
@@ -396,8 +463,11 @@ export class Requester {
       );
     }
     if (options.session) {
-      const s = await this.startSession({ slot });
-      const ran = ['KEY_EXCHANGE', 'FINISH'];
+      const s = await this.startSession({ slot, ...(options.session.psk ? { psk: options.session.psk } : {}) });
+      const ran =
+        s.info.kind === 'psk'
+          ? ['PSK_EXCHANGE', ...(s.info.psk?.finish ? ['PSK_FINISH'] : [])]
+          : ['KEY_EXCHANGE', 'FINISH'];
       if (!options.skipMeasurements && (flags & MEAS_CAP_MASK) !== 0) {
         await s.getMeasurements({
           slot,
@@ -413,7 +483,7 @@ export class Requester {
       }
       await s.end();
       ran.push('END_SESSION');
-      this.sessionReport = { info: s.info, keyExchangeSignature: s.signature, ran };
+      this.sessionReport = { info: s.info, ...(s.signature ? { keyExchangeSignature: s.signature } : {}), ran };
     } else if (!options.skipMeasurements && (flags & MEAS_CAP_MASK) !== 0) {
       await this.getMeasurements({
         slot,

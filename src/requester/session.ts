@@ -44,25 +44,33 @@ export class SessionChannel implements Transport {
 }
 
 export interface SessionInfo {
+  /** How the session was established: KEY_EXCHANGE (signed, ephemeral DHE) or PSK_EXCHANGE (a pre-shared key, no signature). */
+  readonly kind: 'key-exchange' | 'psk';
   readonly sessionId: number;
   readonly reqSessionId: number;
   readonly rspSessionId: number;
   readonly securedVersion: string;
   readonly mode: 'encrypt' | 'mac-only';
   readonly binding: string;
-  readonly dhe: { readonly id: number; readonly name: string };
+  /** KEY_EXCHANGE sessions: the (EC)DHE group. A PSK session has none. */
+  readonly dhe?: { readonly id: number; readonly name: string };
   readonly aead: { readonly id: number; readonly name: string };
   readonly hash: { readonly id: number; readonly name: string };
   /** Seconds; 0 when the device asked for no heartbeat. */
   readonly heartbeatPeriod: number;
   readonly handshakeInTheClear: boolean;
+  /**
+   * PSK sessions: the PSKHint sent (hex, '' for none) and whether PSK_FINISH ran (the responder's
+   * PSK_CAP is 10b, with context; with 01b the data keys follow PSK_EXCHANGE_RSP directly).
+   */
+  readonly psk?: { readonly hint: string; readonly finish: boolean };
 }
 
 /** What the Requester gives a Session: a request context whose `send` goes through the channel. */
 export interface SessionWiring {
   readonly channel: SessionChannel;
   readonly info: SessionInfo;
-  readonly signature: SessionSignatureEvidence;
+  readonly signature?: SessionSignatureEvidence;
   readonly measurementSummaryHash?: Uint8Array;
   readonly context: () => RequestContext;
   readonly version: number;
@@ -73,15 +81,18 @@ export interface SessionWiring {
 export class Session {
   readonly sessionId: number;
   readonly info: SessionInfo;
-  /** The KEY_EXCHANGE_RSP signature, re-verifiable offline (reverifySignature with the requester's Evidence). */
-  readonly signature: SessionSignatureEvidence;
+  /**
+   * The KEY_EXCHANGE_RSP signature, re-verifiable offline (reverifySignature with the requester's
+   * Evidence). Absent for a PSK session: nothing in it is signed, it proves the PSK only.
+   */
+  readonly signature?: SessionSignatureEvidence;
   readonly measurementSummaryHash?: Uint8Array;
 
   /** Use Requester.startSession(). */
   constructor(private readonly w: SessionWiring) {
     this.sessionId = w.info.sessionId;
     this.info = w.info;
-    this.signature = w.signature;
+    if (w.signature) this.signature = w.signature;
     if (w.measurementSummaryHash) this.measurementSummaryHash = w.measurementSummaryHash;
   }
 
@@ -123,23 +134,30 @@ export class Session {
   }
 }
 
+/** `dheId` for a KEY_EXCHANGE session, `psk` for a PSK one. */
 export function sessionInfo(
   secure: SecureSession,
-  ids: { dheId: number; aeadId: number; hashId: number },
+  ids: { dheId?: number; aeadId: number; hashId: number },
   heartbeatPeriod: number,
   handshakeInTheClear: boolean,
+  psk?: SessionInfo['psk'],
 ): SessionInfo {
+  const dheId = ids.dheId;
   return {
+    kind: psk ? 'psk' : 'key-exchange',
     sessionId: secure.sessionId,
     reqSessionId: secure.reqSessionId,
     rspSessionId: secure.rspSessionId,
     securedVersion: securedVersionText(secure.securedVersion),
     mode: secure.mode,
     binding: secure.binding,
-    dhe: { id: ids.dheId, name: dheInfo(ids.dheId)?.name ?? `0x${ids.dheId.toString(16)}` },
+    ...(dheId !== undefined && !psk
+      ? { dhe: { id: dheId, name: dheInfo(dheId)?.name ?? `0x${dheId.toString(16)}` } }
+      : {}),
     aead: { id: ids.aeadId, name: aeadInfo(ids.aeadId)?.name ?? `0x${ids.aeadId.toString(16)}` },
     hash: { id: ids.hashId, name: hashInfo(ids.hashId)?.name ?? `0x${ids.hashId.toString(16)}` },
     heartbeatPeriod,
     handshakeInTheClear,
+    ...(psk ? { psk } : {}),
   };
 }

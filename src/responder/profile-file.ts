@@ -11,9 +11,14 @@
  *   "ctExponent": 14, "dataTransferSize": 4608,
  *   "capabilities": ["CERT", "CHAL", "MEAS_SIG", "MEAS_FRESH"],
  *   "slots": [{ "slot": 0, "asym": "ECDSA-P384", "certChain": "chain.der", "privateKey": "leaf.key" }],
- *   "measurements": [{ "index": 1, "type": 0, "value": "00ff..." }]
+ *   "measurements": [{ "index": 1, "type": 0, "value": "00ff..." }],
+ *   "psk": [{ "key": "ascii:TestPskData\\0" }, { "key": "ascii:TestPskData\\0", "hint": "ascii:TestPskHint\\0" }]
  * }
- * Without "slots", a chain is generated for "asym" (default ECDSA-P384).
+ * Without "slots", a chain is generated for "asym" (default ECDSA-P384). "psk" (one entry or a
+ * list) is what PSK_EXCHANGE looks up by PSKHint — hex, or ascii:TEXT with \0, \\ and \xNN
+ * escapes; no "hint" is the key for requests without one. The two entries above are libspdm's
+ * sample PSK as its responder emulator answers both. PSK sessions also need PSK_CAP
+ * ("PSK_WITH_CONTEXT" or "PSK_NO_CONTEXT") and ENCRYPT / MAC in "capabilities".
  */
 import { LIMITS } from '../wire/limits.js';
 import { readFileBounded, readTextFileBounded } from '../wire/bounded-file.js';
@@ -22,12 +27,14 @@ import { dirname, resolve } from 'node:path';
 import { allAsyms, allHashes, MeasurementHashAlgo } from '../crypto/algorithms.js';
 import { keyMatchesAlgorithm } from '../crypto/signature.js';
 import { SpdmError } from '../wire/errors.js';
-import { fromHex } from '../wire/bytes.js';
+import { equalBytes, fromHex } from '../wire/bytes.js';
+import { parseByteText } from '../wire/byte-text.js';
 import { CapabilityFlag } from '../spdm/messages/capabilities.js';
 import { splitDerCertificates } from '../x509/der.js';
 import { parseCertificate } from '../x509/certificate.js';
 import { buildProfile, DEFAULT_RESPONDER_FLAGS, standardMeasurements } from './profiles.js';
-import type { DeviceProfile, MeasurementSource, SlotIdentity } from './profile.js';
+import type { DeviceProfile, MeasurementSource, PskEntry, SlotIdentity } from './profile.js';
+import { MAX_PSK_HINT_SIZE } from './psk.js';
 
 function bad(field: string, why: string): never {
   throw new SpdmError('DECODE_ERROR', `profile: ${field}: ${why}`, { field });
@@ -95,6 +102,33 @@ function flagsFrom(v: unknown): number {
     flags |= bit;
   }
   return flags >>> 0;
+}
+
+function bytesField(v: unknown, field: string, allowEmpty: boolean, maxBytes?: number): Uint8Array {
+  try {
+    return parseByteText(str(v, field), {
+      what: 'profile',
+      allowEmpty,
+      ...(maxBytes !== undefined ? { maxBytes } : {}),
+    });
+  } catch (e) {
+    return bad(field, e instanceof Error ? e.message : String(e));
+  }
+}
+
+function pskEntries(v: unknown): PskEntry[] {
+  const entries = Array.isArray(v) ? v : [v];
+  const out: PskEntry[] = [];
+  for (const [i, x] of entries.entries()) {
+    const field = `psk[${i}]`;
+    const e = obj(x, field);
+    for (const k of Object.keys(e)) if (k !== 'key' && k !== 'hint') bad(`${field}.${k}`, 'unknown field');
+    const hint =
+      e['hint'] === undefined ? new Uint8Array(0) : bytesField(e['hint'], `${field}.hint`, true, MAX_PSK_HINT_SIZE);
+    if (out.some((p) => equalBytes(p.hint, hint))) bad(`${field}.hint`, 'another entry has the same hint');
+    out.push({ hint, key: bytesField(e['key'], `${field}.key`, false) });
+  }
+  return out;
 }
 
 export function profileFromJson(json: unknown, baseDir: string): DeviceProfile {
@@ -179,8 +213,15 @@ export function profileFromJson(json: unknown, baseDir: string): DeviceProfile {
     algorithms: { baseHash: hashes, measurementHash: measurementHash ?? (hashes[0] ?? 0x02) << 1 },
     slots,
     measurements: measurements ?? standardMeasurements(name),
-    ...(o['heartbeatPeriod'] !== undefined
-      ? { session: { heartbeatPeriod: int(o['heartbeatPeriod'], 'heartbeatPeriod', 0, 255) } }
+    ...(o['heartbeatPeriod'] !== undefined || o['psk'] !== undefined
+      ? {
+          session: {
+            ...(o['heartbeatPeriod'] !== undefined
+              ? { heartbeatPeriod: int(o['heartbeatPeriod'], 'heartbeatPeriod', 0, 255) }
+              : {}),
+            ...(o['psk'] !== undefined ? { psk: pskEntries(o['psk']) } : {}),
+          },
+        }
       : {}),
   };
 }

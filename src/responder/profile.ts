@@ -65,7 +65,18 @@ export interface DeviceProfile {
   readonly session?: {
     /** HeartbeatPeriod in KEY_EXCHANGE_RSP, seconds (0: none), when both sides set HBEAT_CAP. */
     readonly heartbeatPeriod?: number;
+    /**
+     * Pre-shared keys for PSK_EXCHANGE (PSK_CAP in `capabilities.flags`), each under the PSKHint
+     * that names it; the entry with an empty hint answers requests that send none.
+     */
+    readonly psk?: readonly PskEntry[];
   };
+}
+
+export interface PskEntry {
+  /** 0..16 bytes, compared byte for byte (libspdm's sample hint is "TestPskHint" with its NUL). */
+  readonly hint: Uint8Array;
+  readonly key: Uint8Array;
 }
 
 /** secp384r1, secp256r1, secp521r1, ffdhe3072, ffdhe4096, ffdhe2048. */

@@ -73,6 +73,8 @@ import { parseCertificate } from '../x509/certificate.js';
 import { readTlv } from '../x509/der.js';
 import { decodeGetKeyPairInfo, encodeKeyPairInfo } from '../spdm/messages/key-pair-info.js';
 import type { SpdmHandler } from '../transport/transport.js';
+import { ErrorReply } from './error-reply.js';
+import { answerPskExchange, answerPskFinish, pskFinishRaw } from './psk.js';
 import { neededAlgStructs, requesterFlagProblem, selectAlgStructs } from '../spdm/capability-rules.js';
 import {
   DEFAULT_PROFILE_AEAD,
@@ -112,16 +114,6 @@ interface ResponderSession {
 
 /** What to do once an in-session response is sealed: install data keys (FINISH_RSP), or end (END_SESSION_ACK). */
 type AfterReply = 'data-keys' | 'end' | undefined;
-
-/** Thrown inside a handler to answer with ERROR. */
-class ErrorReply extends Error {
-  constructor(
-    readonly errorCode: number,
-    readonly errorData = 0,
-  ) {
-    super(`ERROR 0x${errorCode.toString(16)}`);
-  }
-}
 
 const MIN_DATA_TRANSFER_SIZE = 42;
 /** KeyUsageMask bits ChallengeUse | MeasurementUse: what this emulator signs with a slot's key. */
@@ -253,6 +245,12 @@ export class Responder implements SpdmHandler {
         case RequestCode.FINISH:
           out = this.onClearFinish(request);
           break;
+        case RequestCode.PSK_EXCHANGE:
+          out = this.onPskExchange(request);
+          break;
+        case RequestCode.PSK_FINISH:
+          // PSK_FINISH travels only inside its session (libspdm answers SessionRequired too).
+          throw new ErrorReply(ErrorCode.SessionRequired);
         default:
           throw new ErrorReply(ErrorCode.UnsupportedRequest, h.code);
       }
@@ -730,6 +728,30 @@ export class Responder implements SpdmHandler {
     return resp;
   }
 
+  private onPskExchange(request: Uint8Array): Uint8Array {
+    const neg = this.requireNegotiated();
+    const { response, session } = answerPskExchange(
+      {
+        profile: this.profile,
+        version: neg.version,
+        hashId: neg.hashId,
+        aeadId: neg.aeadId,
+        otherParams: neg.otherParams,
+        requesterFlags: neg.requesterCaps.flags,
+        transcript: this.transcript,
+        random: this.random,
+        binding: this.securedBinding,
+        sequenceLimit: this.sequenceLimit,
+        sessionsFull: this.sessions.size >= this.maxSessions,
+        newRspSessionId: (id) => this.newRspSessionId(id),
+        measurementSummaryHash: (type) => this.measurementSummaryHash(neg, type),
+      },
+      request,
+    );
+    this.sessions.set(session.secure.sessionId, { ...session, inTheClear: false });
+    return response;
+  }
+
   /** FINISH in the clear: only for the session in its handshake with HANDSHAKE_IN_THE_CLEAR. */
   private onClearFinish(request: Uint8Array): Uint8Array {
     this.requireNegotiated();
@@ -773,9 +795,11 @@ export class Responder implements SpdmHandler {
   }
 
   private installDataKeys(s: ResponderSession, finish: Uint8Array, finishRsp: Uint8Array): void {
-    const hashSize = requireHashSize(s.params.hashId);
-    const req = decodeFinish(finish, { hashSize });
-    const th2 = s.transcript.th2(req.raw, finishRsp).digest();
+    const raw =
+      s.transcript.kind === 'psk'
+        ? pskFinishRaw(s, finish)
+        : decodeFinish(finish, { hashSize: requireHashSize(s.params.hashId) }).raw;
+    const th2 = s.transcript.th2(raw, finishRsp).digest();
     s.secure.installData(deriveDataSecrets(s.params, s.handshake.handshakeSecret, th2));
     // Nothing derives from the handshake secret or the finished keys once the data keys are in.
     for (const b of [s.handshake.handshakeSecret, s.handshake.requestFinishedKey, s.handshake.responseFinishedKey])
@@ -841,6 +865,11 @@ export class Responder implements SpdmHandler {
     const neg = this.requireNegotiated();
     const h = peekHeader(request);
     if (h.version !== neg.version) throw new ErrorReply(ErrorCode.VersionMismatch);
+    if (s.secure.phase === 'handshake' && s.transcript.kind === 'psk') {
+      if (h.code !== RequestCode.PSK_FINISH) throw new ErrorReply(ErrorCode.UnexpectedRequest);
+      const response = answerPskFinish(s, request, (why) => this.dropSession(s, why));
+      return { response, after: 'data-keys' };
+    }
     if (s.secure.phase === 'handshake') {
       if (h.code !== RequestCode.FINISH || s.inTheClear) throw new ErrorReply(ErrorCode.UnexpectedRequest);
       return this.onFinish(s, request);
@@ -869,6 +898,8 @@ export class Responder implements SpdmHandler {
         case RequestCode.NEGOTIATE_ALGORITHMS:
         case RequestCode.KEY_EXCHANGE:
         case RequestCode.FINISH:
+        case RequestCode.PSK_EXCHANGE:
+        case RequestCode.PSK_FINISH:
           throw new ErrorReply(ErrorCode.UnexpectedRequest);
         default:
           throw new ErrorReply(ErrorCode.UnsupportedRequest, h.code);

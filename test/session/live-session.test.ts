@@ -80,7 +80,8 @@ for (const [gname, group] of GROUPS) {
         await requester.connect();
         const s = await requester.startSession({ slot: 0, measurementSummaryHashType: 0xff });
         assert.equal(s.phase, 'established');
-        assert.equal(s.info.dhe.id, group);
+        assert.equal(s.info.kind, 'key-exchange');
+        assert.equal(s.info.dhe?.id, group);
         assert.equal(s.info.aead.id, aead);
         assert.equal(s.info.heartbeatPeriod, 5);
         assert.equal(s.info.securedVersion, version === 0x11 ? '1.2' : '1.2');
@@ -95,6 +96,7 @@ for (const [gname, group] of GROUPS) {
         assert.equal(responder.sessionCount, 0);
         // Offline: the KEY_EXCHANGE_RSP signature and the in-session MEASUREMENTS signature re-verify.
         const ev = requester.evidence();
+        assert.ok(s.signature, 'a KEY_EXCHANGE session carries its signature');
         assert.deepEqual(reverifySignature(ev, s.signature), { index: -1, kind: 'KEY_EXCHANGE_RSP', ok: true });
         for (const c of reverifySignatures(ev)) assert.ok(c.ok, c.reason);
         // The connection goes on in the clear after the session.
@@ -227,7 +229,7 @@ test('FFDHE 2048/3072/4096 sessions, and every signing suite of the fixtures (P-
     const { requester } = loopbackPair(sessionProfile(group, AeadAlgo.AES_256_GCM, [0x12]), 0x12);
     await requester.connect();
     const s = await requester.startSession();
-    assert.equal(s.info.dhe.id, group);
+    assert.equal(s.info.dhe?.id, group);
     await s.heartbeat();
     await s.end();
   }
@@ -238,6 +240,7 @@ test('FFDHE 2048/3072/4096 sessions, and every signing suite of the fixtures (P-
     );
     await requester.connect();
     const s = await requester.startSession();
+    assert.ok(s.signature);
     assert.equal(reverifySignature(requester.evidence(), s.signature).ok, true, SUITES[suite]!.name);
     await s.getMeasurements();
     await s.end();
@@ -259,6 +262,6 @@ test('authenticate({ session }): signed measurements inside the session over the
   const meas = ev.signatures.find((x) => x.kind === 'MEASUREMENTS');
   assert.equal(meas?.requesterNonce, '5a'.repeat(32));
   const ls = requester.lastSession;
-  assert.ok(ls);
+  assert.ok(ls?.keyExchangeSignature);
   assert.equal(reverifySignature(ev, ls.keyExchangeSignature).ok, true);
 });
