@@ -45,8 +45,12 @@ export interface AuthenticateCliOptions {
   readonly maxWait?: number;
   /** RequesterOptions.flowDeadlineMs. */
   readonly deadline?: number;
-  /** Take the signed measurements inside a secure session ('key-exchange'), then end it. */
-  readonly session?: 'key-exchange';
+  /** Take the signed measurements inside a secure session ('key-exchange' or 'psk'), then end it. */
+  readonly session?: 'key-exchange' | 'psk';
+  /** With session 'psk': the PSK, hex or ascii:TEXT (wire/byte-text.ts). */
+  readonly psk?: string;
+  /** With session 'psk': the PSKHint, hex or ascii:TEXT, 0..16 bytes; none when omitted. */
+  readonly pskHint?: string;
   /** With `session`: send HEARTBEAT inside it. */
   readonly heartbeat?: boolean;
 }
@@ -64,7 +68,9 @@ export interface AuthenticateOutcome {
 }
 
 import { EXIT } from './exit-codes.js';
-import type { SessionReport } from '../requester/requester.js';
+import type { PskOptions, SessionReport } from '../requester/requester.js';
+import { MAX_PSK_HINT_SIZE } from '../requester/psk-exchange.js';
+import { parseByteText } from '../wire/byte-text.js';
 import { CapabilityFlag } from '../spdm/messages/capabilities.js';
 
 /** What the requester announces with --session: CERT, CHAL, ENCRYPT, MAC, KEY_EX, HBEAT. */
@@ -75,6 +81,24 @@ const SESSION_REQUESTER_FLAGS =
   CapabilityFlag.MAC |
   CapabilityFlag.KEY_EX |
   CapabilityFlag.HBEAT;
+/** With --session psk: the same with PSK_CAP (01b, the requester's only value) instead of KEY_EX. */
+const PSK_SESSION_REQUESTER_FLAGS = (SESSION_REQUESTER_FLAGS & ~CapabilityFlag.KEY_EX) | CapabilityFlag.PSK_NO_CONTEXT;
+
+/** --psk / --psk-hint for --session psk; undefined for other sessions. A problem is a usage error (thrown). */
+function pskArguments(o: AuthenticateCliOptions): PskOptions | undefined {
+  if (o.session !== 'psk') {
+    if (o.psk !== undefined || o.pskHint !== undefined)
+      throw new SpdmError('DECODE_ERROR', '--psk and --psk-hint need --session psk');
+    return undefined;
+  }
+  if (o.psk === undefined) throw new SpdmError('DECODE_ERROR', '--session psk needs --psk HEX|ascii:TEXT');
+  const key = parseByteText(o.psk, { what: '--psk' });
+  const hint =
+    o.pskHint === undefined
+      ? undefined
+      : parseByteText(o.pskHint, { what: '--psk-hint', allowEmpty: true, maxBytes: MAX_PSK_HINT_SIZE });
+  return { key, ...(hint ? { hint } : {}) };
+}
 export { EXIT };
 
 async function openTransport(
@@ -132,6 +156,12 @@ export async function runAuthenticate(
   }
   const nonceProblem = nonceArgProblem(o.nonce);
   if (nonceProblem) return usage(nonceProblem);
+  let psk: PskOptions | undefined;
+  try {
+    psk = pskArguments(o);
+  } catch (e) {
+    return usage(e instanceof Error ? e.message : String(e));
+  }
   let connect: { host: string; port: number } | undefined;
   try {
     connect = o.pci || o.connect === undefined ? undefined : parseHostPort(o.connect);
@@ -158,7 +188,7 @@ export async function runAuthenticate(
     ...(o.maxWait !== undefined ? { maxResponseWaitMs: o.maxWait } : {}),
     ...(o.deadline !== undefined ? { flowDeadlineMs: o.deadline } : {}),
     // A session needs its capabilities and algorithms offered; without --session the requests are unchanged.
-    ...(o.session ? { capabilityFlags: SESSION_REQUESTER_FLAGS, session: {} } : {}),
+    ...(o.session ? { capabilityFlags: psk ? PSK_SESSION_REQUESTER_FLAGS : SESSION_REQUESTER_FLAGS, session: {} } : {}),
   });
   const requireChallenge = o.requireChallenge ?? (o.pci !== undefined || o.transport === 'doe');
   try {
@@ -167,7 +197,7 @@ export async function runAuthenticate(
       mode: o.measurements,
       requireChallenge,
       nonce,
-      ...(o.session ? { session: { heartbeat: o.heartbeat === true } } : {}),
+      ...(o.session ? { session: { heartbeat: o.heartbeat === true, ...(psk ? { psk } : {}) } } : {}),
     });
     const session = requester.lastSession;
     if (o.log) {
@@ -230,12 +260,20 @@ export function formatOutcome(o: AuthenticateOutcome): string {
   const ss = o.session;
   if (ss) {
     const i = ss.info;
+    const how = i.psk
+      ? `PSK${i.psk.hint ? ` (hint ${i.psk.hint})` : ' (no hint)'}${i.psk.finish ? '' : ', responder without PSK context'}`
+      : (i.dhe?.name ?? 'no DHE');
     lines.push(
-      `session 0x${i.sessionId.toString(16).padStart(8, '0')}: ${i.dhe.name}, ${i.aead.name}${i.mode === 'mac-only' ? ' (authenticate only)' : ''}, secured messages ${i.securedVersion} over ${i.binding}${i.heartbeatPeriod ? `, heartbeat ${i.heartbeatPeriod} s` : ''}; ran ${ss.ran.join(', ')}`,
+      `session 0x${i.sessionId.toString(16).padStart(8, '0')}: ${how}, ${i.aead.name}${i.mode === 'mac-only' ? ' (authenticate only)' : ''}, secured messages ${i.securedVersion} over ${i.binding}${i.heartbeatPeriod ? `, heartbeat ${i.heartbeatPeriod} s` : ''}; ran ${ss.ran.join(', ')}`,
     );
-    lines.push(
-      `KEY_EXCHANGE_RSP: signature verified (transcript hash ${ss.keyExchangeSignature.transcriptHash.slice(0, 16)}…)`,
-    );
+    if (ss.keyExchangeSignature)
+      lines.push(
+        `KEY_EXCHANGE_RSP: signature verified (transcript hash ${ss.keyExchangeSignature.transcriptHash.slice(0, 16)}…)`,
+      );
+    else if (i.kind === 'psk')
+      lines.push(
+        'PSK_EXCHANGE_RSP: ResponderVerifyData verified with the PSK (no signature: it proves the PSK, not the certificate key)',
+      );
   }
   if (o.verdict) lines.push(formatVerdict(o.verdict));
   if (o.authenticated && o.verdict)

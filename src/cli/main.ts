@@ -166,13 +166,24 @@ export async function main(argv: readonly string[]): Promise<number> {
     .addOption(
       new Option('--session <kind>', 'take the signed measurements inside a secure session, then end it').choices([
         'key-exchange',
+        'psk',
       ]),
     )
     .option('--heartbeat', 'with --session: send HEARTBEAT inside the session')
+    .option(
+      '--psk <hex|ascii:text>',
+      'with --session psk: the pre-shared key, hex or ascii:TEXT (\\0 \\\\ \\xNN escapes; libspdm sample: ascii:TestPskData\\0)',
+    )
+    .option(
+      '--psk-hint <hex|ascii:text>',
+      'with --session psk: the PSKHint naming the key, 0-16 bytes (libspdm sample: ascii:TestPskHint\\0); none when omitted',
+    )
     .action(
       async (opts: {
-        session?: 'key-exchange';
+        session?: 'key-exchange' | 'psk';
         heartbeat?: boolean;
+        psk?: string;
+        pskHint?: string;
         connect?: string;
         pci?: string;
         transport: EmuTransportName;

@@ -45,7 +45,7 @@ function emulate(args: string[]): Promise<{ port: number; done: Promise<number> 
 const scratch = mkdtempSync(join(tmpdir(), 'spdmkit-cli-'));
 after(() => rmSync(scratch, { recursive: true, force: true }));
 
-function libspdmProfile(): string {
+function libspdmProfile(extra: Record<string, unknown> = {}): string {
   const keys = join(libspdmVectors(), 'keys', 'ecp384');
   const dir = mkdtempSync(join(scratch, 'profile-'));
   const file = join(dir, 'profile.json');
@@ -63,6 +63,7 @@ function libspdmProfile(): string {
           privateKey: join(keys, 'end_responder.key'),
         },
       ],
+      ...extra,
     }),
   );
   return file;
@@ -232,6 +233,75 @@ test("spdm authenticate --nonce: the evidence is collected with the caller's non
     2,
   );
   await spdm(['authenticate', '--connect', `127.0.0.1:${emu.port}`, '--transport', 'mctp', '--shutdown']);
+  assert.equal(await emu.done, 0);
+});
+
+test('spdm authenticate --session psk: CHALLENGE in the clear, signed measurements inside a PSK session; bad --psk use exits 2', async () => {
+  const emu = await emulate([
+    '--transport',
+    'doe',
+    '--profile',
+    libspdmProfile({
+      capabilities: ['CERT', 'CHAL', 'MEAS_SIG', 'MEAS_FRESH', 'ENCRYPT', 'MAC', 'HBEAT', 'PSK_WITH_CONTEXT'],
+      heartbeatPeriod: 9,
+      psk: [{ key: 'ascii:TestPskData\\0', hint: 'ascii:TestPskHint\\0' }],
+    }),
+  ]);
+  const at = ['--connect', `127.0.0.1:${emu.port}`, '--transport', 'doe'];
+  const psk = ['--session', 'psk', '--psk', 'ascii:TestPskData\\0', '--psk-hint', 'ascii:TestPskHint\\0'];
+  const json = await spdm(['authenticate', ...at, ...psk, '--heartbeat', '--json']);
+  assert.equal(json.code, 0, json.stdout + json.stderr);
+  const outcome = JSON.parse(json.stdout) as {
+    authenticated: boolean;
+    evidence: { signatures: { kind: string }[] };
+    session: {
+      info: { kind: string; psk: { hint: string; finish: boolean }; heartbeatPeriod: number; dhe?: unknown };
+      ran: string[];
+      keyExchangeSignature?: unknown;
+    };
+  };
+  assert.equal(outcome.authenticated, true);
+  assert.deepEqual(
+    outcome.evidence.signatures.map((x) => x.kind),
+    ['CHALLENGE_AUTH', 'MEASUREMENTS'],
+  );
+  assert.equal(outcome.session.info.kind, 'psk');
+  assert.deepEqual(outcome.session.info.psk, { hint: Buffer.from('TestPskHint\0').toString('hex'), finish: true });
+  assert.equal(outcome.session.info.heartbeatPeriod, 9);
+  assert.equal(outcome.session.info.dhe, undefined);
+  assert.equal(outcome.session.keyExchangeSignature, undefined);
+  assert.deepEqual(outcome.session.ran, ['PSK_EXCHANGE', 'PSK_FINISH', 'GET_MEASUREMENTS', 'HEARTBEAT', 'END_SESSION']);
+  const text = await spdm(['authenticate', ...at, ...psk]);
+  assert.equal(text.code, 0, text.stdout + text.stderr);
+  assert.match(
+    text.stdout,
+    /^session 0x[0-9a-f]{8}: PSK \(hint 5465737450736b48696e7400\), AES-256-GCM.*ran PSK_EXCHANGE, PSK_FINISH, GET_MEASUREMENTS, END_SESSION$/m,
+  );
+  assert.match(text.stdout, /PSK_EXCHANGE_RSP: ResponderVerifyData verified with the PSK \(no signature/);
+  assert.doesNotMatch(text.stdout, /KEY_EXCHANGE_RSP/);
+  // The wrong key: the device's ResponderVerifyData does not verify, exit 1 with the typed reason.
+  const wrong = await spdm([
+    'authenticate',
+    ...at,
+    '--session',
+    'psk',
+    '--psk',
+    'ascii:TestPskData',
+    '--psk-hint',
+    'ascii:TestPskHint\\0',
+    '--json',
+  ]);
+  assert.equal(wrong.code, 1, wrong.stdout + wrong.stderr);
+  assert.equal((JSON.parse(wrong.stdout) as { errorCode: string }).errorCode, 'VERIFY_DATA_MISMATCH');
+  for (const bad of [
+    ['--session', 'psk'],
+    ['--psk', 'aa'],
+    ['--session', 'key-exchange', '--psk', 'aa'],
+    ['--session', 'psk', '--psk', 'xyz'],
+    ['--session', 'psk', '--psk', 'aa', '--psk-hint', '00'.repeat(17)],
+  ])
+    assert.equal((await spdm(['authenticate', ...at, ...bad])).code, 2, bad.join(' '));
+  await spdm(['authenticate', ...at, '--shutdown']);
   assert.equal(await emu.done, 0);
 });
 
