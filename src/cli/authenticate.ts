@@ -69,7 +69,7 @@ export interface AuthenticateOutcome {
 
 import { EXIT } from './exit-codes.js';
 import type { PskOptions, SessionReport } from '../requester/requester.js';
-import { MAX_PSK_HINT_SIZE } from '../requester/psk-exchange.js';
+import { MAX_PSK_HINT_SIZE } from '../spdm/messages/psk.js';
 import { parseByteText } from '../wire/byte-text.js';
 import { CapabilityFlag } from '../spdm/messages/capabilities.js';
 

@@ -14,7 +14,7 @@ import { macEqual } from '../crypto/kdf.js';
 import { SpdmError } from '../wire/errors.js';
 import { RequestCode, ResponseCode } from '../spdm/codes.js';
 import { CapabilityFlag, MEAS_CAP_MASK } from '../spdm/messages/capabilities.js';
-import { decodePskExchangeRsp, encodePskExchange } from '../spdm/messages/psk.js';
+import { decodePskExchangeRsp, encodePskExchange, MAX_PSK_HINT_SIZE } from '../spdm/messages/psk.js';
 import type { SessionTranscript } from '../spdm/session-transcript.js';
 import {
   deriveDataSecrets,
@@ -32,12 +32,6 @@ import {
 } from '../session/secured-version.js';
 import type { RequestContext } from './connection.js';
 import { bothHave, reqSessionId, responseSecuredVersion } from './key-exchange.js';
-
-/**
- * Longest PSKHint we send or accept. libspdm's LIBSPDM_PSK_MAX_HINT_LENGTH was 16 when its
- * responder's length check was fixed (libspdm PR 1844); the pinned spdm-emu build allows 32.
- */
-export const MAX_PSK_HINT_SIZE = 16;
 
 export interface PskOptions {
   /** The pre-shared key: the IKM of the handshake secret. Never sent. */

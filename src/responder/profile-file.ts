@@ -34,7 +34,7 @@ import { splitDerCertificates } from '../x509/der.js';
 import { parseCertificate } from '../x509/certificate.js';
 import { buildProfile, DEFAULT_RESPONDER_FLAGS, standardMeasurements } from './profiles.js';
 import type { DeviceProfile, MeasurementSource, PskEntry, SlotIdentity } from './profile.js';
-import { MAX_PSK_HINT_SIZE } from './psk.js';
+import { MAX_PSK_HINT_SIZE } from '../spdm/messages/psk.js';
 
 function bad(field: string, why: string): never {
   throw new SpdmError('DECODE_ERROR', `profile: ${field}: ${why}`, { field });

@@ -16,7 +16,13 @@ import type { ConnectionTranscript } from '../spdm/connection-transcript.js';
 import type { SessionTranscript } from '../spdm/session-transcript.js';
 import { CapabilityFlag, MEAS_CAP_MASK } from '../spdm/messages/capabilities.js';
 import { ErrorCode } from '../spdm/messages/error.js';
-import { decodePskExchange, decodePskFinish, encodePskExchangeRsp, encodePskFinishRsp } from '../spdm/messages/psk.js';
+import {
+  decodePskExchange,
+  decodePskFinish,
+  encodePskExchangeRsp,
+  encodePskFinishRsp,
+  MAX_PSK_HINT_SIZE,
+} from '../spdm/messages/psk.js';
 import {
   deriveDataSecrets,
   deriveHandshakeSecrets,
@@ -35,9 +41,6 @@ import {
 import type { RandomSource } from '../crypto/random.js';
 import { ErrorReply } from './error-reply.js';
 import type { DeviceProfile, PskEntry } from './profile.js';
-
-/** Longest PSKHint accepted (the requester's bound, requester/psk-exchange.ts). */
-export const MAX_PSK_HINT_SIZE = 16;
 
 /** What PSK_EXCHANGE needs of the responder: the negotiation, its transcripts, how it names sessions. */
 export interface PskExchangeContext {

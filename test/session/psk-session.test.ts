@@ -318,3 +318,22 @@ test('profile files: "psk" entries by hint (hex or ascii:), and malformed ones a
     );
   }
 });
+
+test('a PSK session and a KEY_EXCHANGE session side by side on one connection, each ended on its own', async () => {
+  const flags = DEFAULT_RESPONDER_FLAGS | SESSION_FLAGS | F.PSK_WITH_CONTEXT | F.KEY_EX;
+  const { requester, responder } = pskPair(pskProfile([0x13], { flags }), 0x13, { flags: REQ_FLAGS | F.KEY_EX });
+  await requester.connect();
+  const kex = await requester.startSession();
+  const psk = await requester.startSession({ psk: { key: SAMPLE_PSK } });
+  assert.equal(responder.sessionCount, 2);
+  assert.deepEqual([kex.info.kind, psk.info.kind], ['key-exchange', 'psk']);
+  assert.ok(kex.signature && !psk.signature);
+  await psk.heartbeat();
+  await kex.heartbeat();
+  await psk.end();
+  assert.equal(responder.sessionCount, 1);
+  await kex.getMeasurements();
+  await kex.end();
+  assert.equal(responder.sessionCount, 0);
+  assert.equal(requester.sessionSignatures.length, 1, 'only the KEY_EXCHANGE session is signed');
+});

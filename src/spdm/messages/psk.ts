@@ -14,6 +14,13 @@ import { RequestCode, ResponseCode } from '../codes.js';
 import { readHeaderSince, readOpaque, writeOpaque } from './common.js';
 import { MAX_OPAQUE_LENGTH } from './challenge.js';
 
+/**
+ * Longest PSKHint this library sends or accepts. libspdm's LIBSPDM_PSK_MAX_HINT_LENGTH was 16
+ * when its responder's length check was fixed (libspdm PR 1844); the pinned spdm-emu build
+ * allows 32, and its sample hint is 12 bytes.
+ */
+export const MAX_PSK_HINT_SIZE = 16;
+
 export interface PskExchangeRequest {
   readonly raw: Uint8Array;
   readonly version: number;
