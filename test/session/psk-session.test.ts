@@ -337,3 +337,48 @@ test('a PSK session and a KEY_EXCHANGE session side by side on one connection, e
   assert.equal(responder.sessionCount, 0);
   assert.equal(requester.sessionSignatures.length, 1, 'only the KEY_EXCHANGE session is signed');
 });
+
+test('a hostile PSK_EXCHANGE_RSP: truncated, tampered verify data, or a ResponderContext its PSK_CAP rules out, each a typed error', async () => {
+  const rewrite = (edit: (rsp: Uint8Array) => Uint8Array, code = 0x66) => ({
+    handler: (r: Responder): SpdmHandler => ({
+      handle: async (m) => {
+        const out = await r.handle(m);
+        return out[1] === code ? edit(out) : out;
+      },
+      handleSecured: (rec) => r.handleSecured(rec),
+    }),
+  });
+  const cases: [string, ReturnType<typeof rewrite>, string, RegExp][] = [
+    ['truncated', rewrite((b) => b.subarray(0, b.length - 1)), 'DECODE_ERROR', /PSK_EXCHANGE_RSP/],
+    [
+      'verify data flipped',
+      rewrite((b) => {
+        const c = b.slice();
+        c[c.length - 1]! ^= 0x80;
+        return c;
+      }),
+      'VERIFY_DATA_MISMATCH',
+      /ResponderVerifyData/,
+    ],
+    [
+      // CAPABILITIES says PSK_CAP 01b (no context) while the device sends a ResponderContext.
+      'context against PSK_CAP',
+      rewrite((b) => {
+        const c = b.slice();
+        c[9] = (c[9]! & ~0x0c) | 0x04;
+        return c;
+      }, 0x61),
+      'UNEXPECTED_RESPONSE',
+      /ResponderContext/,
+    ],
+  ];
+  for (const [name, o, code, message] of cases) {
+    const { requester } = pskPair(pskProfile([0x12]), 0x12, o);
+    await requester.connect();
+    await assert.rejects(
+      requester.startSession({ psk: { key: SAMPLE_PSK } }),
+      (e: unknown) => isSpdmError(e) && e.code === code && message.test(e.message),
+      name,
+    );
+  }
+});
