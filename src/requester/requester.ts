@@ -35,7 +35,10 @@ import { dataTransferSize, negotiate } from './negotiate.js';
 import { ST1_MS, type RequesterOptions } from './options.js';
 import { ResponderNonces } from './proof.js';
 import { keyExchange } from './key-exchange.js';
-import { finish } from './finish.js';
+import { finish, type FinishSigner } from './finish.js';
+import { IdentityView } from './identity.js';
+import { encapsulatedFlow, type EncapsulatedSend } from './encapsulated.js';
+import { RequestCode } from '../spdm/codes.js';
 import { Session, SessionChannel, sessionInfo } from './session.js';
 
 export type { Connection } from './connection.js';
@@ -208,6 +211,38 @@ export class Requester {
     };
   }
 
+  private ourFlags(): number {
+    return this.opts.capabilityFlags ?? CapabilityFlag.CERT | CapabilityFlag.CHAL;
+  }
+
+  /**
+   * Our identity as this connection sees it — only when we can use it: MUT_AUTH_CAP on both
+   * sides, a ReqBaseAsymAlg selected, and a slot of ours holding a key of that algorithm.
+   */
+  private identityView(): IdentityView | undefined {
+    const c = this.connection;
+    const id = this.opts.identity;
+    const both = c.capabilities.flags & this.ourFlags() & CapabilityFlag.MUT_AUTH;
+    if (!id || !both || c.reqAsymId === 0) return undefined;
+    if (!this.identityCache || this.identityCache.conn !== c)
+      this.identityCache = { conn: c, view: new IdentityView(id, c.version, c.hashId, c.reqAsymId) };
+    const view = this.identityCache.view;
+    return view.slots().length > 0 ? view : undefined;
+  }
+
+  private identityCache: { conn: Connection; view: IdentityView } | undefined;
+
+  /** The encapsulated flow over the clear channel or a session's: each request ends the channel's measurement run. */
+  private encapsulatedSend(
+    send: <T extends { readonly raw: Uint8Array }>(r: Uint8Array, e: number, d: Decoder<T>) => Promise<T>,
+    run?: import('../spdm/connection-transcript.js').MessageM,
+  ): EncapsulatedSend {
+    return (request, expect, decode) => {
+      this.transcript.request(request[1] ?? RequestCode.GET_ENCAPSULATED_REQUEST, run);
+      return send(request, expect, decode);
+    };
+  }
+
   /** Version, capabilities and algorithms negotiation; forgets everything of a previous connection. */
   async connect(): Promise<Connection> {
     this.conn = undefined;
@@ -266,7 +301,30 @@ export class Requester {
     slot = 0,
     measurementSummaryHashType: number = MeasurementSummaryHashType.NONE,
   ): Promise<SignatureEvidence> {
-    const ev = await challenge(this.requestContext(), slot, measurementSummaryHashType);
+    const ctx = this.requestContext();
+    const id = this.identityView();
+    const encap = (this.connection.capabilities.flags & this.ourFlags() & CapabilityFlag.ENCAP) !== 0;
+    const ev = await challenge(
+      ctx,
+      slot,
+      measurementSummaryHashType,
+      id && encap
+        ? async () => {
+            const c = this.connection;
+            await encapsulatedFlow(
+              this.encapsulatedSend((r, e, d) => this.send(r, e, 'T2', d, c.version)),
+              {
+                start: 'get-request',
+                purpose: 'basic',
+                version: c.version,
+                identity: id,
+                transcript: this.transcript,
+                random: this.random,
+              },
+            );
+          }
+        : undefined,
+    );
     this.signatures.push(ev);
     return ev;
   }
@@ -298,11 +356,13 @@ export class Requester {
       if (this.digests.length === 0) await this.getDigests();
       await this.getCertificateChain(slot);
     }
-    const ourFlags = this.opts.capabilityFlags ?? CapabilityFlag.CERT | CapabilityFlag.CHAL;
+    const ourFlags = this.ourFlags();
+    const id = this.identityView();
     const k = await keyExchange(this.requestContext(), ourFlags, this.random, {
       slot,
       measurementSummaryHashType: options.measurementSummaryHashType ?? 0,
       binding: t.securedBinding,
+      canMutuallyAuthenticate: id !== undefined,
       ...(options.sequenceLimit !== undefined ? { sequenceLimit: options.sequenceLimit } : {}),
     });
     this.sessionSignatureList.push(k.signature);
@@ -320,10 +380,44 @@ export class Requester {
         decode,
       );
     try {
-      await finish(k, c.version, c.hashSize, {
-        clear: (r, e, d) => this.send(r, e, 'T2', d, c.version),
-        secured: (r, e, d) => inSession(r, e, 'T2', d),
-      });
+      let signer: FinishSigner | undefined;
+      if (k.mutualAuth && id) {
+        // The device reads our identity inside the session (handshake keys), then names the slot to sign with.
+        let reqSlot = k.mutualAuth.reqSlotIdParam;
+        if (k.mutualAuth.flow !== 'plain') {
+          const r = await encapsulatedFlow(
+            this.encapsulatedSend((rq, e, d) => inSession(rq, e, 'T2', d), k.transcript.messageM),
+            {
+              start: k.mutualAuth.flow === 'digests' ? 'digests' : 'get-request',
+              purpose: 'session',
+              version: c.version,
+              identity: id,
+              transcript: this.transcript,
+              random: this.random,
+            },
+          );
+          // As libspdm: ReqSlotIDParam when it names one, else the slot the flow ended with, else 0.
+          if (reqSlot === 0) reqSlot = r.reqSlot ?? 0;
+        }
+        const ctReq = id.chainHash(reqSlot);
+        if (!ctReq)
+          throw new SpdmError(
+            'UNEXPECTED_RESPONSE',
+            `the device asks for a FINISH signed with requester slot ${reqSlot}, which holds no key of the negotiated algorithm`,
+          );
+        k.transcript.mutualAuth(ctReq);
+        signer = { slot: reqSlot, sign: (signed) => id.sign(reqSlot, signed) };
+      }
+      await finish(
+        k,
+        c.version,
+        c.hashSize,
+        {
+          clear: (r, e, d) => this.send(r, e, 'T2', d, c.version),
+          secured: (r, e, d) => inSession(r, e, 'T2', d),
+        },
+        signer,
+      );
     } catch (e) {
       k.secure.end('FINISH failed');
       throw e;
