@@ -49,6 +49,9 @@ export interface AuthenticateCliOptions {
   readonly session?: 'key-exchange';
   /** With `session`: send HEARTBEAT inside it. */
   readonly heartbeat?: boolean;
+  /** Offer mutual authentication (MUT_AUTH_CAP, ENCAP_CAP) with this requester identity: chain file and key file. */
+  readonly requesterChain?: string;
+  readonly requesterKey?: string;
 }
 
 export interface AuthenticateOutcome {
@@ -66,6 +69,8 @@ export interface AuthenticateOutcome {
 import { EXIT } from './exit-codes.js';
 import type { SessionReport } from '../requester/requester.js';
 import { CapabilityFlag } from '../spdm/messages/capabilities.js';
+import type { RequesterIdentity } from '../requester/identity.js';
+import { loadIdentityFiles } from '../responder/profile-file.js';
 
 /** What the requester announces with --session: CERT, CHAL, ENCRYPT, MAC, KEY_EX, HBEAT. */
 const SESSION_REQUESTER_FLAGS =
@@ -140,6 +145,18 @@ export async function runAuthenticate(
   }
   // Chosen here, not inside the requester, so the verifier can insist every signature is over it.
   const nonce = o.nonce !== undefined ? fromHex(o.nonce.replace(/^0x/, '')) : systemRandom(NONCE_SIZE);
+  let identity: RequesterIdentity | undefined;
+  if (o.requesterChain !== undefined || o.requesterKey !== undefined) {
+    if (o.requesterChain === undefined || o.requesterKey === undefined)
+      return usage('--requester-chain and --requester-key go together');
+    try {
+      const f = loadIdentityFiles(o.requesterChain, o.requesterKey);
+      identity = { slots: f.asymIds.map((asymId) => ({ slot: 0, ...f, asymId })) };
+    } catch (e) {
+      return usage(`requester identity: ${e instanceof Error ? e.message : String(e)}`);
+    }
+  }
+  const mutualFlags = identity ? CapabilityFlag.MUT_AUTH | CapabilityFlag.ENCAP | CapabilityFlag.CERT : 0;
   let transport: Transport;
   let pci: PciIdentity | undefined;
   try {
@@ -158,7 +175,12 @@ export async function runAuthenticate(
     ...(o.maxWait !== undefined ? { maxResponseWaitMs: o.maxWait } : {}),
     ...(o.deadline !== undefined ? { flowDeadlineMs: o.deadline } : {}),
     // A session needs its capabilities and algorithms offered; without --session the requests are unchanged.
-    ...(o.session ? { capabilityFlags: SESSION_REQUESTER_FLAGS, session: {} } : {}),
+    ...(o.session ? { capabilityFlags: SESSION_REQUESTER_FLAGS | mutualFlags, session: {} } : {}),
+    // Mutual authentication offers ReqBaseAsymAlg (an AlgStruct), so it needs the session algorithm structs too.
+    ...(!o.session && identity
+      ? { capabilityFlags: CapabilityFlag.CERT | CapabilityFlag.CHAL | mutualFlags, session: { dhe: [], aead: [] } }
+      : {}),
+    ...(identity ? { identity } : {}),
   });
   const requireChallenge = o.requireChallenge ?? (o.pci !== undefined || o.transport === 'doe');
   try {

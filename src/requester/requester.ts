@@ -386,7 +386,10 @@ export class Requester {
         let reqSlot = k.mutualAuth.reqSlotIdParam;
         if (k.mutualAuth.flow !== 'plain') {
           const r = await encapsulatedFlow(
-            this.encapsulatedSend((rq, e, d) => inSession(rq, e, 'T2', d), k.transcript.messageM),
+            // With HANDSHAKE_IN_THE_CLEAR every handshake request goes in the clear, this flow's too (libspdm does so).
+            k.inTheClear
+              ? this.encapsulatedSend((rq, e, d) => this.send(rq, e, 'T2', d, c.version))
+              : this.encapsulatedSend((rq, e, d) => inSession(rq, e, 'T2', d), k.transcript.messageM),
             {
               start: k.mutualAuth.flow === 'digests' ? 'digests' : 'get-request',
               purpose: 'session',

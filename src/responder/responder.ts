@@ -267,11 +267,15 @@ export class Responder implements SpdmHandler {
           out = this.onClearFinish(request);
           break;
         case RequestCode.GET_ENCAPSULATED_REQUEST:
-          out = this.onGetEncapsulatedRequest(request, this.basicFlow);
+          out = this.onGetEncapsulatedRequest(request, this.clearFlow().flow);
           break;
-        case RequestCode.DELIVER_ENCAPSULATED_RESPONSE:
-          out = this.onDeliverEncapsulatedResponse(request, this.basicFlow).response;
+        case RequestCode.DELIVER_ENCAPSULATED_RESPONSE: {
+          const { flow, session } = this.clearFlow();
+          const r = this.onDeliverEncapsulatedResponse(request, flow);
+          if (session && r.requester) this.sessionRequester(session, r.requester);
+          out = r.response;
           break;
+        }
         default:
           throw new ErrorReply(ErrorCode.UnsupportedRequest, h.code);
       }
@@ -580,6 +584,25 @@ export class Responder implements SpdmHandler {
       random: this.random,
       now: new Date(),
     });
+  }
+
+  /**
+   * The flow a clear GET_ENCAPSULATED_REQUEST / DELIVER_ENCAPSULATED_RESPONSE belongs to: with
+   * HANDSHAKE_IN_THE_CLEAR every request of a KEY_EXCHANGE handshake goes in the clear (libspdm
+   * sends them so), the encapsulated flow of mutual authentication included; else basic mutual authentication's.
+   */
+  private clearFlow(): { flow: RequesterAuthFlow | undefined; session?: ResponderSession } {
+    for (const s of this.sessions.values())
+      if (s.inTheClear && s.secure.phase === 'handshake' && s.mutual?.flow && !s.mutual.requester)
+        return { flow: s.mutual.flow, session: s };
+    return { flow: this.basicFlow };
+  }
+
+  /** The session's encapsulated flow established the requester: Ct_req joins its transcript, FINISH must be signed by it. */
+  private sessionRequester(s: ResponderSession, requester: AuthenticatedRequester): void {
+    if (!s.mutual) return;
+    s.mutual.requester = requester;
+    s.transcript.mutualAuth(requester.chainHash);
   }
 
   /** GET_ENCAPSULATED_REQUEST: the flow's first request; without a flow, NoPendingRequests (1.3) or UnexpectedRequest. */
@@ -1034,15 +1057,12 @@ export class Responder implements SpdmHandler {
     const h = peekHeader(request);
     if (h.version !== neg.version) throw new ErrorReply(ErrorCode.VersionMismatch);
     if (s.secure.phase === 'handshake') {
-      const flow = s.mutual?.flow;
+      const flow = s.inTheClear ? undefined : s.mutual?.flow;
       if (h.code === RequestCode.GET_ENCAPSULATED_REQUEST && flow)
         return { response: this.onGetEncapsulatedRequest(request, flow), after: undefined };
       if (h.code === RequestCode.DELIVER_ENCAPSULATED_RESPONSE && flow) {
         const r = this.onDeliverEncapsulatedResponse(request, flow);
-        if (r.requester && s.mutual) {
-          s.mutual.requester = r.requester;
-          s.transcript.mutualAuth(r.requester.chainHash);
-        }
+        if (r.requester) this.sessionRequester(s, r.requester);
         return { response: r.response, after: undefined };
       }
       if (h.code !== RequestCode.FINISH || s.inTheClear) throw new ErrorReply(ErrorCode.UnexpectedRequest);
