@@ -104,7 +104,10 @@ export async function main(argv: readonly string[]): Promise<number> {
           import('../transport/emu-socket.js'),
           import('../responder/responder.js'),
         ]);
-        const base = opts.profile ? loadProfileFile(opts.profile) : profileFromJson({}, process.cwd());
+        // As spdm_responder_emu, --sample-keys alone offers every version it knows (1.0–1.4).
+        const base = opts.profile
+          ? loadProfileFile(opts.profile)
+          : profileFromJson(opts.sampleKeys ? { versions: ['1.0', '1.1', '1.2', '1.3', '1.4'] } : {}, process.cwd());
         const profile = opts.sampleKeys
           ? (await import('../responder/sample-keys.js')).profileFromSampleKeys(opts.sampleKeys, base)
           : base;

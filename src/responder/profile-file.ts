@@ -55,8 +55,8 @@ function list(v: unknown, field: string): unknown[] {
 }
 
 export function parseVersion(s: string, field = 'version'): number {
-  const m = /^1\.([0-3])$/.exec(s.trim());
-  if (!m) bad(field, `"${s}" is not one of 1.0, 1.1, 1.2, 1.3`);
+  const m = /^1\.([0-4])$/.exec(s.trim());
+  if (!m) bad(field, `"${s}" is not one of 1.0, 1.1, 1.2, 1.3, 1.4`);
   return 0x10 | Number(m[1]);
 }
 
