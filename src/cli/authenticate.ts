@@ -64,10 +64,12 @@ export interface AuthenticateOutcome {
   readonly verdict?: Verdict;
   /** The secure session the run used (--session): its algorithms, ID, what ran, the KEY_EXCHANGE_RSP signature. */
   readonly session?: SessionReport;
+  /** The device authenticated us after CHALLENGE_AUTH (basic mutual authentication; --requester-chain). */
+  readonly basicMutualAuth?: MutualAuthReport;
 }
 
 import { EXIT } from './exit-codes.js';
-import type { SessionReport } from '../requester/requester.js';
+import type { MutualAuthReport, SessionReport } from '../requester/requester.js';
 import { CapabilityFlag } from '../spdm/messages/capabilities.js';
 import type { RequesterIdentity } from '../requester/identity.js';
 import { loadIdentityFiles } from '../responder/profile-file.js';
@@ -192,6 +194,9 @@ export async function runAuthenticate(
       ...(o.session ? { session: { heartbeat: o.heartbeat === true } } : {}),
     });
     const session = requester.lastSession;
+    const basic = requester.basicMutualAuth;
+    // What the run reports besides the evidence: the session, and whether the device authenticated us.
+    const ran = { ...(session ? { session } : {}), ...(basic ? { basicMutualAuth: basic } : {}) };
     if (o.log) {
       // Logged before any trust decision: the log keeps every signature a device gave us.
       const [{ appendEvidenceToLog }, { logKeyOptions }] = await Promise.all([
@@ -200,8 +205,7 @@ export async function runAuthenticate(
       ]);
       await appendEvidenceToLog(o.log, evidence, logKeyOptions());
     }
-    if (!verifier.store)
-      return { exitCode: EXIT.OK, outcome: { authenticated: true, evidence, ...(session ? { session } : {}) } };
+    if (!verifier.store) return { exitCode: EXIT.OK, outcome: { authenticated: true, evidence, ...ran } };
     const verdict = verify(evidence, verifier.policy, verifier.store, { expectedNonce: toHex(nonce) });
     const trusted = verdict.status === 'trusted';
     const reason = verdict.reasons.map((r) => `${r.code}: ${r.message}`).join('; ');
@@ -213,7 +217,7 @@ export async function runAuthenticate(
         ...(reason ? { reason } : {}),
         evidence,
         verdict,
-        ...(session ? { session } : {}),
+        ...ran,
       },
     };
   } catch (e) {
@@ -222,6 +226,11 @@ export async function runAuthenticate(
   } finally {
     await transport.close?.();
   }
+}
+
+function formatMutualAuth(m: MutualAuthReport, signed: string): string {
+  const read = m.asked.length ? `; it asked ${m.asked.join(', ')}` : '';
+  return `mutual authentication (${m.flow}): we signed ${signed} with requester slot ${m.requesterSlot}${read}`;
 }
 
 export function formatOutcome(o: AuthenticateOutcome): string {
@@ -258,7 +267,9 @@ export function formatOutcome(o: AuthenticateOutcome): string {
     lines.push(
       `KEY_EXCHANGE_RSP: signature verified (transcript hash ${ss.keyExchangeSignature.transcriptHash.slice(0, 16)}…)`,
     );
+    if (i.mutualAuth) lines.push(formatMutualAuth(i.mutualAuth, 'FINISH'));
   }
+  if (o.basicMutualAuth) lines.push(formatMutualAuth(o.basicMutualAuth, 'CHALLENGE_AUTH'));
   if (o.verdict) lines.push(formatVerdict(o.verdict));
   if (o.authenticated && o.verdict)
     lines.push(

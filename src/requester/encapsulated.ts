@@ -59,6 +59,8 @@ export interface EncapsulatedFlowResult {
   readonly asked: readonly string[];
   /** True once we answered an encapsulated CHALLENGE with a signed CHALLENGE_AUTH. */
   readonly challenged: boolean;
+  /** The slot that CHALLENGE named. */
+  readonly challengedSlot?: number;
 }
 
 /** The state of one flow: Mut_B as the device read our identity, what it asked. */
@@ -66,8 +68,17 @@ class Answerer {
   readonly mutB: Uint8Array[] = [];
   readonly asked: string[] = [];
   challenged = false;
+  challengedSlot: number | undefined;
 
   constructor(private readonly o: EncapsulatedFlowOptions) {}
+
+  result(): EncapsulatedFlowResult {
+    return {
+      asked: this.asked,
+      challenged: this.challenged,
+      ...(this.challengedSlot !== undefined ? { challengedSlot: this.challengedSlot } : {}),
+    };
+  }
 
   private error(code: number, data = 0): Uint8Array {
     return encodeError(this.o.version, code, data);
@@ -143,6 +154,7 @@ class Answerer {
     const signed = this.o.transcript.mutualM1(this.mutB, req.raw, unsigned);
     const signature = id.sign(req.slot, signed);
     this.challenged = true;
+    this.challengedSlot = req.slot;
     return encodeChallengeAuth(this.o.version, fields, signature).message;
   }
 }
@@ -178,7 +190,7 @@ export async function encapsulatedFlow(
       );
     switch (ack.payloadType) {
       case EncapPayloadType.ABSENT:
-        return { asked: a.asked, challenged: a.challenged };
+        return a.result();
       case EncapPayloadType.REQ_SLOT_NUMBER: {
         const slot = ack.reqSlotNumber ?? -1;
         if (!o.identity.has(slot))
@@ -186,7 +198,7 @@ export async function encapsulatedFlow(
             'UNEXPECTED_RESPONSE',
             `ENCAPSULATED_RESPONSE_ACK: ReqSlotNumber ${slot} names no slot of ours with the negotiated key`,
           );
-        return { reqSlot: slot, asked: a.asked, challenged: a.challenged };
+        return { ...a.result(), reqSlot: slot };
       }
       case EncapPayloadType.PRESENT:
         if (ack.payload.length === 0)

@@ -39,10 +39,10 @@ import { finish, type FinishSigner } from './finish.js';
 import { IdentityView } from './identity.js';
 import { encapsulatedFlow, type EncapsulatedSend } from './encapsulated.js';
 import { RequestCode } from '../spdm/codes.js';
-import { Session, SessionChannel, sessionInfo } from './session.js';
+import { Session, SessionChannel, sessionInfo, type MutualAuthReport } from './session.js';
 
 export type { Connection } from './connection.js';
-export { Session, type SessionInfo } from './session.js';
+export { Session, type SessionInfo, type MutualAuthReport } from './session.js';
 import type { SessionInfo } from './session.js';
 
 export interface StartSessionOptions {
@@ -231,6 +231,12 @@ export class Requester {
   }
 
   private identityCache: { conn: Connection; view: IdentityView } | undefined;
+  private basicMutualAuthReport: MutualAuthReport | undefined;
+
+  /** Set once the device authenticated us with basic mutual authentication (an encapsulated CHALLENGE after CHALLENGE_AUTH). */
+  get basicMutualAuth(): MutualAuthReport | undefined {
+    return this.basicMutualAuthReport;
+  }
 
   /** The encapsulated flow over the clear channel or a session's: each request ends the channel's measurement run. */
   private encapsulatedSend(
@@ -251,6 +257,7 @@ export class Requester {
     this.signatures.length = 0;
     this.sessionSignatureList.length = 0;
     this.sessionReport = undefined;
+    this.basicMutualAuthReport = undefined;
     this.measurements.clear();
     this.responderNonces.clear();
     this.digests = [];
@@ -311,7 +318,7 @@ export class Requester {
       id && encap
         ? async () => {
             const c = this.connection;
-            await encapsulatedFlow(
+            const r = await encapsulatedFlow(
               this.encapsulatedSend((r, e, d) => this.send(r, e, 'T2', d, c.version)),
               {
                 start: 'get-request',
@@ -322,6 +329,12 @@ export class Requester {
                 random: this.random,
               },
             );
+            if (!r.challenged)
+              throw new SpdmError(
+                'UNEXPECTED_RESPONSE',
+                'basic mutual authentication ended without the device challenging us',
+              );
+            this.basicMutualAuthReport = { flow: 'basic', requesterSlot: r.challengedSlot ?? 0, asked: r.asked };
           }
         : undefined,
     );
@@ -379,11 +392,13 @@ export class Requester {
         { request, expect, version: c.version, timeoutMs: timing === 'T1' ? this.t1() : this.t2() },
         decode,
       );
+    let signer: FinishSigner | undefined;
+    let mutualReport: MutualAuthReport | undefined;
     try {
-      let signer: FinishSigner | undefined;
       if (k.mutualAuth && id) {
         // The device reads our identity inside the session (handshake keys), then names the slot to sign with.
         let reqSlot = k.mutualAuth.reqSlotIdParam;
+        let asked: readonly string[] = [];
         if (k.mutualAuth.flow !== 'plain') {
           const r = await encapsulatedFlow(
             // With HANDSHAKE_IN_THE_CLEAR every handshake request goes in the clear, this flow's too (libspdm does so).
@@ -401,6 +416,7 @@ export class Requester {
           );
           // As libspdm: ReqSlotIDParam when it names one, else the slot the flow ended with, else 0.
           if (reqSlot === 0) reqSlot = r.reqSlot ?? 0;
+          asked = r.asked;
         }
         const ctReq = id.chainHash(reqSlot);
         if (!ctReq)
@@ -410,6 +426,7 @@ export class Requester {
           );
         k.transcript.mutualAuth(ctReq);
         signer = { slot: reqSlot, sign: (signed) => id.sign(reqSlot, signed) };
+        mutualReport = { flow: k.mutualAuth.flow, requesterSlot: reqSlot, asked };
       }
       await finish(
         k,
@@ -432,6 +449,7 @@ export class Requester {
         { dheId: c.dheId, aeadId: c.aeadId, hashId: c.hashId },
         k.heartbeatPeriod,
         k.inTheClear,
+        mutualReport,
       ),
       signature: k.signature,
       ...(k.measurementSummaryHash ? { measurementSummaryHash: k.measurementSummaryHash } : {}),

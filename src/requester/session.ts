@@ -56,6 +56,17 @@ export interface SessionInfo {
   /** Seconds; 0 when the device asked for no heartbeat. */
   readonly heartbeatPeriod: number;
   readonly handshakeInTheClear: boolean;
+  /** Set when the device had us authenticate (KEY_EXCHANGE_RSP MutAuthRequested): how, which of our slots signed FINISH, what it read. */
+  readonly mutualAuth?: MutualAuthReport;
+}
+
+export interface MutualAuthReport {
+  /** 'encap' / 'digests': the device read our chain with encapsulated requests; 'plain': it knew it already. */
+  readonly flow: 'plain' | 'encap' | 'digests' | 'basic';
+  /** Our slot whose key signed (FINISH, or the encapsulated CHALLENGE_AUTH). */
+  readonly requesterSlot: number;
+  /** The encapsulated requests the device made, in order. */
+  readonly asked: readonly string[];
 }
 
 /** What the Requester gives a Session: a request context whose `send` goes through the channel. */
@@ -128,6 +139,7 @@ export function sessionInfo(
   ids: { dheId: number; aeadId: number; hashId: number },
   heartbeatPeriod: number,
   handshakeInTheClear: boolean,
+  mutualAuth?: MutualAuthReport,
 ): SessionInfo {
   return {
     sessionId: secure.sessionId,
@@ -141,5 +153,6 @@ export function sessionInfo(
     hash: { id: ids.hashId, name: hashInfo(ids.hashId)?.name ?? `0x${ids.hashId.toString(16)}` },
     heartbeatPeriod,
     handshakeInTheClear,
+    ...(mutualAuth ? { mutualAuth } : {}),
   };
 }
