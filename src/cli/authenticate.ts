@@ -53,6 +53,9 @@ export interface AuthenticateCliOptions {
   readonly pskHint?: string;
   /** With `session`: send HEARTBEAT inside it. */
   readonly heartbeat?: boolean;
+  /** Offer mutual authentication (MUT_AUTH_CAP, ENCAP_CAP) with this requester identity: chain file and key file. */
+  readonly requesterChain?: string;
+  readonly requesterKey?: string;
 }
 
 export interface AuthenticateOutcome {
@@ -65,13 +68,17 @@ export interface AuthenticateOutcome {
   readonly verdict?: Verdict;
   /** The secure session the run used (--session): its algorithms, ID, what ran, the KEY_EXCHANGE_RSP signature. */
   readonly session?: SessionReport;
+  /** The device authenticated us after CHALLENGE_AUTH (basic mutual authentication; --requester-chain). */
+  readonly basicMutualAuth?: MutualAuthReport;
 }
 
 import { EXIT } from './exit-codes.js';
-import type { PskOptions, SessionReport } from '../requester/requester.js';
+import type { MutualAuthReport, PskOptions, SessionReport } from '../requester/requester.js';
 import { MAX_PSK_HINT_SIZE } from '../spdm/messages/psk.js';
 import { parseByteText } from '../wire/byte-text.js';
 import { CapabilityFlag } from '../spdm/messages/capabilities.js';
+import type { RequesterIdentity } from '../requester/identity.js';
+import { loadIdentityFiles } from '../responder/profile-file.js';
 
 /** What the requester announces with --session: CERT, CHAL, ENCRYPT, MAC, KEY_EX, HBEAT. */
 const SESSION_REQUESTER_FLAGS =
@@ -170,6 +177,18 @@ export async function runAuthenticate(
   }
   // Chosen here, not inside the requester, so the verifier can insist every signature is over it.
   const nonce = o.nonce !== undefined ? fromHex(o.nonce.replace(/^0x/, '')) : systemRandom(NONCE_SIZE);
+  let identity: RequesterIdentity | undefined;
+  if (o.requesterChain !== undefined || o.requesterKey !== undefined) {
+    if (o.requesterChain === undefined || o.requesterKey === undefined)
+      return usage('--requester-chain and --requester-key go together');
+    try {
+      const f = loadIdentityFiles(o.requesterChain, o.requesterKey);
+      identity = { slots: f.asymIds.map((asymId) => ({ slot: 0, ...f, asymId })) };
+    } catch (e) {
+      return usage(`requester identity: ${e instanceof Error ? e.message : String(e)}`);
+    }
+  }
+  const mutualFlags = identity ? CapabilityFlag.MUT_AUTH | CapabilityFlag.ENCAP | CapabilityFlag.CERT : 0;
   let transport: Transport;
   let pci: PciIdentity | undefined;
   try {
@@ -188,7 +207,14 @@ export async function runAuthenticate(
     ...(o.maxWait !== undefined ? { maxResponseWaitMs: o.maxWait } : {}),
     ...(o.deadline !== undefined ? { flowDeadlineMs: o.deadline } : {}),
     // A session needs its capabilities and algorithms offered; without --session the requests are unchanged.
-    ...(o.session ? { capabilityFlags: psk ? PSK_SESSION_REQUESTER_FLAGS : SESSION_REQUESTER_FLAGS, session: {} } : {}),
+    ...(o.session
+      ? { capabilityFlags: (psk ? PSK_SESSION_REQUESTER_FLAGS : SESSION_REQUESTER_FLAGS) | mutualFlags, session: {} }
+      : {}),
+    // Mutual authentication offers ReqBaseAsymAlg (an AlgStruct), so it needs the session algorithm structs too.
+    ...(!o.session && identity
+      ? { capabilityFlags: CapabilityFlag.CERT | CapabilityFlag.CHAL | mutualFlags, session: { dhe: [], aead: [] } }
+      : {}),
+    ...(identity ? { identity } : {}),
   });
   const requireChallenge = o.requireChallenge ?? (o.pci !== undefined || o.transport === 'doe');
   try {
@@ -200,6 +226,9 @@ export async function runAuthenticate(
       ...(o.session ? { session: { heartbeat: o.heartbeat === true, ...(psk ? { psk } : {}) } } : {}),
     });
     const session = requester.lastSession;
+    const basic = requester.basicMutualAuth;
+    // What the run reports besides the evidence: the session, and whether the device authenticated us.
+    const ran = { ...(session ? { session } : {}), ...(basic ? { basicMutualAuth: basic } : {}) };
     if (o.log) {
       // Logged before any trust decision: the log keeps every signature a device gave us.
       const [{ appendEvidenceToLog }, { logKeyOptions }] = await Promise.all([
@@ -208,8 +237,7 @@ export async function runAuthenticate(
       ]);
       await appendEvidenceToLog(o.log, evidence, logKeyOptions());
     }
-    if (!verifier.store)
-      return { exitCode: EXIT.OK, outcome: { authenticated: true, evidence, ...(session ? { session } : {}) } };
+    if (!verifier.store) return { exitCode: EXIT.OK, outcome: { authenticated: true, evidence, ...ran } };
     const verdict = verify(evidence, verifier.policy, verifier.store, { expectedNonce: toHex(nonce) });
     const trusted = verdict.status === 'trusted';
     const reason = verdict.reasons.map((r) => `${r.code}: ${r.message}`).join('; ');
@@ -221,7 +249,7 @@ export async function runAuthenticate(
         ...(reason ? { reason } : {}),
         evidence,
         verdict,
-        ...(session ? { session } : {}),
+        ...ran,
       },
     };
   } catch (e) {
@@ -230,6 +258,11 @@ export async function runAuthenticate(
   } finally {
     await transport.close?.();
   }
+}
+
+function formatMutualAuth(m: MutualAuthReport, signed: string): string {
+  const read = m.asked.length ? `; it asked ${m.asked.join(', ')}` : '';
+  return `mutual authentication (${m.flow}): we signed ${signed} with requester slot ${m.requesterSlot}${read}`;
 }
 
 export function formatOutcome(o: AuthenticateOutcome): string {
@@ -274,7 +307,9 @@ export function formatOutcome(o: AuthenticateOutcome): string {
       lines.push(
         'PSK_EXCHANGE_RSP: ResponderVerifyData verified with the PSK (no signature: it proves the PSK, not the certificate key)',
       );
+    if (i.mutualAuth) lines.push(formatMutualAuth(i.mutualAuth, 'FINISH'));
   }
+  if (o.basicMutualAuth) lines.push(formatMutualAuth(o.basicMutualAuth, 'CHALLENGE_AUTH'));
   if (o.verdict) lines.push(formatVerdict(o.verdict));
   if (o.authenticated && o.verdict)
     lines.push(

@@ -53,6 +53,10 @@ export async function main(argv: readonly string[]): Promise<number> {
     .option('--port <n>', 'TCP port (default 2323, 4194 for tcp)', portArg)
     .option('--host <host>', 'address to listen on', '127.0.0.1')
     .option('--profile <file>', 'device profile JSON (versions, algorithms, chain and key, measurements)')
+    .option(
+      '--sample-keys <dir>',
+      "take the identity from a directory in libspdm's sample-key layout (<alg>/bundle_responder.certchain.der, end_responder.key, ca.cert.der), as spdm_responder_emu does",
+    )
     .option('--hostile <case>', 'serve a device that misbehaves as the named case does; "list" prints the cases')
     .option(
       '--variant <n>',
@@ -65,6 +69,7 @@ export async function main(argv: readonly string[]): Promise<number> {
         port?: number;
         host: string;
         profile?: string;
+        sampleKeys?: string;
         hostile?: string;
         variant?: number;
       }) => {
@@ -74,7 +79,8 @@ export async function main(argv: readonly string[]): Promise<number> {
             process.stdout.write(`${formatHostileList()}\n`);
             return;
           }
-          if (opts.profile) throw new SpdmError('DECODE_ERROR', '--hostile brings its own device: drop --profile');
+          if (opts.profile || opts.sampleKeys)
+            throw new SpdmError('DECODE_ERROR', '--hostile brings its own device: drop --profile and --sample-keys');
           const { server, hostileCase: c } = await serveHostile(opts.hostile, {
             host: opts.host,
             port: opts.port ?? defaultEmuPort(opts.transport),
@@ -98,7 +104,13 @@ export async function main(argv: readonly string[]): Promise<number> {
           import('../transport/emu-socket.js'),
           import('../responder/responder.js'),
         ]);
-        const profile = opts.profile ? loadProfileFile(opts.profile) : profileFromJson({}, process.cwd());
+        // As spdm_responder_emu, --sample-keys alone offers every version it knows (1.0–1.4).
+        const base = opts.profile
+          ? loadProfileFile(opts.profile)
+          : profileFromJson(opts.sampleKeys ? { versions: ['1.0', '1.1', '1.2', '1.3', '1.4'] } : {}, process.cwd());
+        const profile = opts.sampleKeys
+          ? (await import('../responder/sample-keys.js')).profileFromSampleKeys(opts.sampleKeys, base)
+          : base;
         const server = await EmuSocketServer.listen({
           host: opts.host,
           port: opts.port ?? defaultEmuPort(opts.transport),
@@ -178,8 +190,15 @@ export async function main(argv: readonly string[]): Promise<number> {
       '--psk-hint <hex|ascii:text>',
       'with --session psk: the PSKHint naming the key, 0-16 bytes (libspdm sample: ascii:TestPskHint\\0); none when omitted',
     )
+    .option(
+      '--requester-chain <file>',
+      'offer mutual authentication with this certificate chain (concatenated DER, root first; with --requester-key)',
+    )
+    .option('--requester-key <file>', "the requester chain's leaf private key (PEM or PKCS#8 DER)")
     .action(
       async (opts: {
+        requesterChain?: string;
+        requesterKey?: string;
         session?: 'key-exchange' | 'psk';
         heartbeat?: boolean;
         psk?: string;

@@ -36,14 +36,19 @@ export function responderSigningContext(kind: 'CHALLENGE_AUTH' | 'MEASUREMENTS',
   return transcriptSigningContext(kind, version);
 }
 
-/** Which side signs what over a connection or session transcript (the encapsulated and ENDPOINT_INFO ones aside). */
-export type TranscriptSignedKind = 'CHALLENGE_AUTH' | 'MEASUREMENTS' | 'KEY_EXCHANGE_RSP' | 'FINISH';
+/**
+ * Which side signs what over a connection or session transcript (ENDPOINT_INFO aside):
+ * REQUESTER_CHALLENGE_AUTH is the requester's answer to an encapsulated CHALLENGE (basic mutual authentication).
+ */
+export type TranscriptSignedKind =
+  'CHALLENGE_AUTH' | 'MEASUREMENTS' | 'KEY_EXCHANGE_RSP' | 'FINISH' | 'REQUESTER_CHALLENGE_AUTH';
 
 const TRANSCRIPT_CONTEXTS: Readonly<Record<TranscriptSignedKind, SigningContext>> = {
   CHALLENGE_AUTH: SigningContext.CHALLENGE_AUTH_RESPONDER,
   MEASUREMENTS: SigningContext.MEASUREMENTS,
   KEY_EXCHANGE_RSP: SigningContext.KEY_EXCHANGE_RSP,
   FINISH: SigningContext.FINISH,
+  REQUESTER_CHALLENGE_AUTH: SigningContext.CHALLENGE_AUTH_REQUESTER,
 };
 
 /**

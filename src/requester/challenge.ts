@@ -13,10 +13,16 @@ import type { SignatureEvidence } from '../evidence/evidence.js';
 import type { RequestContext } from './connection.js';
 import { checkOpaque, verifiedSignature } from './proof.js';
 
+/**
+ * @param basicMutualAuth runs the encapsulated flow when CHALLENGE_AUTH sets BasicMutAuthReq
+ *   (1.1+, deprecated from 1.2): given only when we offered MUT_AUTH_CAP with an identity; a device
+ *   asking for it otherwise is refused, as libspdm refuses it.
+ */
 export async function challenge(
   ctx: RequestContext,
   slot: number,
   measurementSummaryHashType: number,
+  basicMutualAuth?: () => Promise<void>,
 ): Promise<SignatureEvidence> {
   const c = ctx.connection;
   if ((c.capabilities.flags & CapabilityFlag.CHAL) === 0)
@@ -53,13 +59,21 @@ export async function challenge(
   if (context && (!resp.requesterContext || !equalBytes(context, resp.requesterContext)))
     throw new SpdmError('CONTEXT_MISMATCH', 'CHALLENGE_AUTH: RequesterContext not echoed');
   checkOpaque(c, resp.opaqueData, 'CHALLENGE_AUTH');
+  if (resp.basicMutAuthRequested && !basicMutualAuth)
+    throw new SpdmError(
+      'UNEXPECTED_RESPONSE',
+      'CHALLENGE_AUTH asks for basic mutual authentication, which we did not offer (MUT_AUTH_CAP and a requester identity)',
+    );
   const m1 = ctx.transcript.m1(req, resp.unsigned);
   // CHALLENGE_AUTH consumes B and C whether or not its signature verifies: the next M1 starts after it.
   ctx.transcript.endChallenge();
-  return verifiedSignature(c, signer.leafKey, slot, m1, resp.signature, {
+  const evidence = verifiedSignature(c, signer.leafKey, slot, m1, resp.signature, {
     requesterNonce: nonce,
     responderNonce: resp.nonce,
     ...(context ? { requesterContext: context } : {}),
     ...(resp.measurementSummaryHash ? { measurementSummaryHash: resp.measurementSummaryHash } : {}),
   });
+  // The device's proof is checked first; only then do we prove ourselves to it.
+  if (resp.basicMutAuthRequested && basicMutualAuth) await basicMutualAuth();
+  return evidence;
 }

@@ -10,6 +10,7 @@ import { ResponseCode } from '../spdm/codes.js';
 import { decodeFinishRsp, encodeFinish } from '../spdm/messages/finish.js';
 import { deriveDataSecrets, verifyData } from '../session/key-schedule.js';
 import type { Decoder } from './exchange.js';
+import type { SignedTranscript } from '../spdm/connection-transcript.js';
 import type { KeyExchangeResult } from './key-exchange.js';
 
 /** One round trip in the clear (HANDSHAKE_IN_THE_CLEAR) or inside the session (handshake keys). */
@@ -19,20 +20,29 @@ export type FinishSend = <T extends { readonly raw: Uint8Array }>(
   decode: Decoder<T>,
 ) => Promise<T>;
 
+/** Mutual authentication: the slot FINISH names (Param2) and the signature over the FINISH transcript with its key. */
+export interface FinishSigner {
+  readonly slot: number;
+  sign(signed: SignedTranscript<'FINISH'>): Uint8Array;
+}
+
 export async function finish(
   k: KeyExchangeResult,
   version: number,
   hashSize: number,
   send: { clear: FinishSend; secured: FinishSend },
+  signer?: FinishSigner,
 ): Promise<void> {
   const p = k.params;
-  const bare = encodeFinish(version, {
-    signatureIncluded: false,
-    reqSlotId: 0,
-    requesterVerifyData: new Uint8Array(0),
-  });
+  const head = { signatureIncluded: signer !== undefined, reqSlotId: signer?.slot ?? 0 };
+  // Signed (mutual authentication): … ‖ K ‖ Ct_req ‖ FINISH up to its Signature; the verify data then covers the Signature too.
+  const signature = signer?.sign(
+    k.transcript.finishSignature(encodeFinish(version, { ...head, requesterVerifyData: new Uint8Array(0) })),
+  );
+  const withSignature = { ...head, ...(signature ? { signature } : {}) };
+  const bare = encodeFinish(version, { ...withSignature, requesterVerifyData: new Uint8Array(0) });
   const rvd = verifyData(p, k.handshake.requestFinishedKey, k.transcript.requesterVerifyTranscript(bare).digest());
-  const req = encodeFinish(version, { signatureIncluded: false, reqSlotId: 0, requesterVerifyData: rvd });
+  const req = encodeFinish(version, { ...withSignature, requesterVerifyData: rvd });
   const via = k.inTheClear ? send.clear : send.secured;
   const resp = await via(req, ResponseCode.FINISH_RSP, (b) =>
     decodeFinishRsp(b, { hashSize, handshakeInTheClear: k.inTheClear }),

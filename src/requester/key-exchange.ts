@@ -38,7 +38,23 @@ export interface KeyExchangeOptions {
   readonly measurementSummaryHashType: number;
   readonly binding: SecuredTransport;
   readonly sequenceLimit?: bigint;
+  /** We can authenticate ourselves (MUT_AUTH_CAP on both sides and an identity with the negotiated ReqBaseAsymAlg key). */
+  readonly canMutuallyAuthenticate: boolean;
 }
+
+/**
+ * What KEY_EXCHANGE_RSP's MutAuthRequested asked of us: a signed FINISH, after the encapsulated
+ * flow ('encap': GET_ENCAPSULATED_REQUEST first; 'digests': DIGESTS delivered at once) or without
+ * one ('plain', signing with the slot ReqSlotIDParam names).
+ */
+export interface MutualAuthRequest {
+  readonly flow: 'plain' | 'encap' | 'digests';
+  /** ReqSlotIDParam bits 3:0 (0xF: the provisioned public key). */
+  readonly reqSlotIdParam: number;
+}
+
+/** MutAuthRequested values (exactly one bit, as libspdm requires): bit 0 plain, bit 1 with the encapsulated flow, bit 2 with GET_DIGESTS. */
+const MUT_AUTH_FLOWS: Readonly<Record<number, MutualAuthRequest['flow']>> = { 1: 'plain', 2: 'encap', 4: 'digests' };
 
 /** What KEY_EXCHANGE leaves for FINISH: the session with handshake keys, its transcripts, the signature record. */
 export interface KeyExchangeResult {
@@ -50,6 +66,8 @@ export interface KeyExchangeResult {
   readonly heartbeatPeriod: number;
   readonly measurementSummaryHash?: Uint8Array;
   readonly signature: SessionSignatureEvidence;
+  /** Set when the device asked for mutual authentication. */
+  readonly mutualAuth?: MutualAuthRequest;
 }
 
 /** Both sides set `flag`. */
@@ -137,11 +155,23 @@ export async function keyExchange(
       handshakeInTheClear: inTheClear,
     }),
   );
-  if (resp.mutAuthRequested !== 0)
-    throw new SpdmError(
-      'UNSUPPORTED',
-      'KEY_EXCHANGE_RSP asks for mutual authentication, which this requester does not do yet',
-    );
+  let mutualAuth: MutualAuthRequest | undefined;
+  if (resp.mutAuthRequested !== 0) {
+    const flow = MUT_AUTH_FLOWS[resp.mutAuthRequested & 0x07];
+    if (!flow || (resp.mutAuthRequested & 0xf8) !== 0)
+      throw new SpdmError(
+        'UNEXPECTED_RESPONSE',
+        `KEY_EXCHANGE_RSP: MutAuthRequested 0x${resp.mutAuthRequested.toString(16)} is not one of 1, 2, 4`,
+      );
+    if (!o.canMutuallyAuthenticate)
+      throw new SpdmError(
+        'UNEXPECTED_RESPONSE',
+        'KEY_EXCHANGE_RSP asks for mutual authentication, which we did not offer (MUT_AUTH_CAP and a requester identity)',
+      );
+    if (flow !== 'plain' && !bothHave(ctx, ourFlags, CapabilityFlag.ENCAP))
+      throw new SpdmError('UNEXPECTED_RESPONSE', 'KEY_EXCHANGE_RSP asks for the encapsulated flow without ENCAP_CAP');
+    mutualAuth = { flow, reqSlotIdParam: resp.reqSlotIdParam & 0x0f };
+  }
   const peer = decodeDheExchangeData(c.dheId, resp.exchangeData, { messageName: 'KEY_EXCHANGE_RSP', offset: 40 });
   const securedVersion = responseSecuredVersion(format, resp.opaqueData, 'KEY_EXCHANGE_RSP');
   const transcript = ctx.transcript.keyExchangeSession(digest(c.hashId, signer.chain), o.slot);
@@ -203,5 +233,6 @@ export async function keyExchange(
     heartbeatPeriod: resp.heartbeatPeriod,
     ...(resp.measurementSummaryHash ? { measurementSummaryHash: resp.measurementSummaryHash } : {}),
     signature,
+    ...(mutualAuth ? { mutualAuth } : {}),
   };
 }

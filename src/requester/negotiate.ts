@@ -77,7 +77,7 @@ export function sessionAlgStructs(opts: RequesterOptions, version: number): AlgS
   return [
     ...struct(AlgType.DHE, s.dhe ?? DEFAULT_DHE, isDheSupported),
     ...struct(AlgType.AEAD, s.aead ?? DEFAULT_AEAD, isAeadSupported),
-    ...struct(AlgType.REQ_BASE_ASYM, s.reqBaseAsym ?? [], isAsymSupported),
+    ...struct(AlgType.REQ_BASE_ASYM, s.reqBaseAsym ?? opts.identity?.slots.map((x) => x.asymId) ?? [], isAsymSupported),
     ...(s.keySchedule === false ? [] : struct(AlgType.KEY_SCHEDULE, [KeySchedule.SPDM], () => true)),
   ];
 }

@@ -2,6 +2,7 @@ import type { RandomSource } from '../crypto/random.js';
 import type { Clock } from '../transport/clock.js';
 import type { CertificateCache } from '../x509/cache.js';
 import type { PciIdentity } from '../evidence/evidence.js';
+import type { RequesterIdentity } from './identity.js';
 
 export interface RequesterOptions {
   /** Versions the requester may negotiate (header bytes), default 1.0–1.3; 0x14 must be asked for. */
@@ -25,6 +26,13 @@ export interface RequesterOptions {
    * `capabilityFlags`); the selection lands in the Connection.
    */
   readonly session?: SessionAlgorithmOptions;
+  /**
+   * Our own certificate chains and keys, for mutual authentication: with MUT_AUTH_CAP (and
+   * ENCAP_CAP for the encapsulated flow) in `capabilityFlags`, the device may read them and ask
+   * for a signed FINISH, or (1.1 basic mutual authentication) a CHALLENGE_AUTH of ours. Their
+   * algorithms are offered as ReqBaseAsymAlg unless `session.reqBaseAsym` says otherwise.
+   */
+  readonly identity?: RequesterIdentity;
   readonly random?: RandomSource;
   readonly clock?: Clock;
   /** Transport round-trip allowance added to ST1 and CT (ms). DOE lets a device take a full second. */
@@ -60,7 +68,7 @@ export interface SessionAlgorithmOptions {
   readonly dhe?: readonly number[];
   /** AEADCipherSuite bits we accept (crypto/aead.ts AeadAlgo), default DEFAULT_AEAD; [] offers none. */
   readonly aead?: readonly number[];
-  /** ReqBaseAsymAlg bits we can sign with (mutual authentication); offered only when given. */
+  /** ReqBaseAsymAlg bits we can sign with (mutual authentication); default the algorithms of `identity`, else none. */
   readonly reqBaseAsym?: readonly number[];
   /** Offer the SPDM key schedule (KeySchedule AlgStruct); default true. */
   readonly keySchedule?: boolean;

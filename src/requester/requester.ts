@@ -36,15 +36,18 @@ import { dataTransferSize, negotiate } from './negotiate.js';
 import { ST1_MS, type RequesterOptions } from './options.js';
 import { ResponderNonces } from './proof.js';
 import { keyExchange } from './key-exchange.js';
-import { finish } from './finish.js';
+import { finish, type FinishSigner } from './finish.js';
 import { pskExchange, type PskOptions } from './psk-exchange.js';
 import { pskFinish } from './psk-finish.js';
-import { Session, SessionChannel, sessionInfo } from './session.js';
+import { Session, SessionChannel, sessionInfo, type MutualAuthReport } from './session.js';
 import type { SessionTranscript } from '../spdm/session-transcript.js';
 import { toHex } from '../wire/bytes.js';
+import { IdentityView } from './identity.js';
+import { encapsulatedFlow, type EncapsulatedSend } from './encapsulated.js';
+import { RequestCode } from '../spdm/codes.js';
 
 export type { Connection } from './connection.js';
-export { Session, type SessionInfo } from './session.js';
+export { Session, type SessionInfo, type MutualAuthReport } from './session.js';
 import type { SessionInfo } from './session.js';
 
 export interface StartSessionOptions {
@@ -228,6 +231,44 @@ export class Requester {
     };
   }
 
+  private ourFlags(): number {
+    return this.opts.capabilityFlags ?? CapabilityFlag.CERT | CapabilityFlag.CHAL;
+  }
+
+  /**
+   * Our identity as this connection sees it — only when we can use it: MUT_AUTH_CAP on both
+   * sides, a ReqBaseAsymAlg selected, and a slot of ours holding a key of that algorithm.
+   */
+  private identityView(): IdentityView | undefined {
+    const c = this.connection;
+    const id = this.opts.identity;
+    const both = c.capabilities.flags & this.ourFlags() & CapabilityFlag.MUT_AUTH;
+    if (!id || !both || c.reqAsymId === 0) return undefined;
+    if (!this.identityCache || this.identityCache.conn !== c)
+      this.identityCache = { conn: c, view: new IdentityView(id, c.version, c.hashId, c.reqAsymId) };
+    const view = this.identityCache.view;
+    return view.slots().length > 0 ? view : undefined;
+  }
+
+  private identityCache: { conn: Connection; view: IdentityView } | undefined;
+  private basicMutualAuthReport: MutualAuthReport | undefined;
+
+  /** Set once the device authenticated us with basic mutual authentication (an encapsulated CHALLENGE after CHALLENGE_AUTH). */
+  get basicMutualAuth(): MutualAuthReport | undefined {
+    return this.basicMutualAuthReport;
+  }
+
+  /** The encapsulated flow over the clear channel or a session's: each request ends the channel's measurement run. */
+  private encapsulatedSend(
+    send: <T extends { readonly raw: Uint8Array }>(r: Uint8Array, e: number, d: Decoder<T>) => Promise<T>,
+    run?: import('../spdm/connection-transcript.js').MessageM,
+  ): EncapsulatedSend {
+    return (request, expect, decode) => {
+      this.transcript.request(request[1] ?? RequestCode.GET_ENCAPSULATED_REQUEST, run);
+      return send(request, expect, decode);
+    };
+  }
+
   /** Version, capabilities and algorithms negotiation; forgets everything of a previous connection. */
   async connect(): Promise<Connection> {
     this.conn = undefined;
@@ -236,6 +277,7 @@ export class Requester {
     this.signatures.length = 0;
     this.sessionSignatureList.length = 0;
     this.sessionReport = undefined;
+    this.basicMutualAuthReport = undefined;
     this.measurements.clear();
     this.responderNonces.clear();
     this.digests = [];
@@ -286,7 +328,36 @@ export class Requester {
     slot = 0,
     measurementSummaryHashType: number = MeasurementSummaryHashType.NONE,
   ): Promise<SignatureEvidence> {
-    const ev = await challenge(this.requestContext(), slot, measurementSummaryHashType);
+    const ctx = this.requestContext();
+    const id = this.identityView();
+    const encap = (this.connection.capabilities.flags & this.ourFlags() & CapabilityFlag.ENCAP) !== 0;
+    const ev = await challenge(
+      ctx,
+      slot,
+      measurementSummaryHashType,
+      id && encap
+        ? async () => {
+            const c = this.connection;
+            const r = await encapsulatedFlow(
+              this.encapsulatedSend((r, e, d) => this.send(r, e, 'T2', d, c.version)),
+              {
+                start: 'get-request',
+                purpose: 'basic',
+                version: c.version,
+                identity: id,
+                transcript: this.transcript,
+                random: this.random,
+              },
+            );
+            if (!r.challenged)
+              throw new SpdmError(
+                'UNEXPECTED_RESPONSE',
+                'basic mutual authentication ended without the device challenging us',
+              );
+            this.basicMutualAuthReport = { flow: 'basic', requesterSlot: r.challengedSlot ?? 0, asked: r.asked };
+          }
+        : undefined,
+    );
     this.signatures.push(ev);
     return ev;
   }
@@ -319,21 +390,64 @@ export class Requester {
       if (this.digests.length === 0) await this.getDigests();
       await this.getCertificateChain(slot);
     }
-    const ourFlags = this.opts.capabilityFlags ?? CapabilityFlag.CERT | CapabilityFlag.CHAL;
+    const ourFlags = this.ourFlags();
+    const id = this.identityView();
     const k = await keyExchange(this.requestContext(), ourFlags, this.random, {
       slot,
       measurementSummaryHashType: options.measurementSummaryHashType ?? 0,
       binding: t.securedBinding,
+      canMutuallyAuthenticate: id !== undefined,
       ...(options.sequenceLimit !== undefined ? { sequenceLimit: options.sequenceLimit } : {}),
     });
     this.sessionSignatureList.push(k.signature);
     const channel = new SessionChannel(t, k.secure);
     const inSession = this.sessionSend(channel);
+    let signer: FinishSigner | undefined;
+    let mutualReport: MutualAuthReport | undefined;
     try {
-      await finish(k, c.version, c.hashSize, {
-        clear: (r, e, d) => this.send(r, e, 'T2', d, c.version),
-        secured: (r, e, d) => inSession(r, e, 'T2', d),
-      });
+      if (k.mutualAuth && id) {
+        // The device reads our identity inside the session (handshake keys), then names the slot to sign with.
+        let reqSlot = k.mutualAuth.reqSlotIdParam;
+        let asked: readonly string[] = [];
+        if (k.mutualAuth.flow !== 'plain') {
+          const r = await encapsulatedFlow(
+            // With HANDSHAKE_IN_THE_CLEAR every handshake request goes in the clear, this flow's too (libspdm does so).
+            k.inTheClear
+              ? this.encapsulatedSend((rq, e, d) => this.send(rq, e, 'T2', d, c.version))
+              : this.encapsulatedSend((rq, e, d) => inSession(rq, e, 'T2', d), k.transcript.messageM),
+            {
+              start: k.mutualAuth.flow === 'digests' ? 'digests' : 'get-request',
+              purpose: 'session',
+              version: c.version,
+              identity: id,
+              transcript: this.transcript,
+              random: this.random,
+            },
+          );
+          // As libspdm: ReqSlotIDParam when it names one, else the slot the flow ended with, else 0.
+          if (reqSlot === 0) reqSlot = r.reqSlot ?? 0;
+          asked = r.asked;
+        }
+        const ctReq = id.chainHash(reqSlot);
+        if (!ctReq)
+          throw new SpdmError(
+            'UNEXPECTED_RESPONSE',
+            `the device asks for a FINISH signed with requester slot ${reqSlot}, which holds no key of the negotiated algorithm`,
+          );
+        k.transcript.mutualAuth(ctReq);
+        signer = { slot: reqSlot, sign: (signed) => id.sign(reqSlot, signed) };
+        mutualReport = { flow: k.mutualAuth.flow, requesterSlot: reqSlot, asked };
+      }
+      await finish(
+        k,
+        c.version,
+        c.hashSize,
+        {
+          clear: (r, e, d) => this.send(r, e, 'T2', d, c.version),
+          secured: (r, e, d) => inSession(r, e, 'T2', d),
+        },
+        signer,
+      );
     } catch (e) {
       k.secure.end('FINISH failed');
       throw e;
@@ -341,7 +455,14 @@ export class Requester {
     return this.openedSession(
       channel,
       inSession,
-      sessionInfo(k.secure, { dheId: c.dheId, aeadId: c.aeadId, hashId: c.hashId }, k.heartbeatPeriod, k.inTheClear),
+      sessionInfo(
+        k.secure,
+        { dheId: c.dheId, aeadId: c.aeadId, hashId: c.hashId },
+        k.heartbeatPeriod,
+        k.inTheClear,
+        undefined,
+        mutualReport,
+      ),
       k.transcript,
       {
         signature: k.signature,
@@ -357,7 +478,7 @@ export class Requester {
     binding: SecuredTransport,
   ): Promise<Session> {
     const c = this.connection;
-    const ourFlags = this.opts.capabilityFlags ?? CapabilityFlag.CERT | CapabilityFlag.CHAL;
+    const ourFlags = this.ourFlags();
     const k = await pskExchange(this.requestContext(), ourFlags, this.random, {
       psk,
       measurementSummaryHashType: options.measurementSummaryHashType ?? 0,

@@ -64,6 +64,17 @@ export interface SessionInfo {
    * PSK_CAP is 10b, with context; with 01b the data keys follow PSK_EXCHANGE_RSP directly).
    */
   readonly psk?: { readonly hint: string; readonly finish: boolean };
+  /** Set when the device had us authenticate (KEY_EXCHANGE_RSP MutAuthRequested): how, which of our slots signed FINISH, what it read. */
+  readonly mutualAuth?: MutualAuthReport;
+}
+
+export interface MutualAuthReport {
+  /** 'encap' / 'digests': the device read our chain with encapsulated requests; 'plain': it knew it already. */
+  readonly flow: 'plain' | 'encap' | 'digests' | 'basic';
+  /** Our slot whose key signed (FINISH, or the encapsulated CHALLENGE_AUTH). */
+  readonly requesterSlot: number;
+  /** The encapsulated requests the device made, in order. */
+  readonly asked: readonly string[];
 }
 
 /** What the Requester gives a Session: a request context whose `send` goes through the channel. */
@@ -141,6 +152,7 @@ export function sessionInfo(
   heartbeatPeriod: number,
   handshakeInTheClear: boolean,
   psk?: SessionInfo['psk'],
+  mutualAuth?: MutualAuthReport,
 ): SessionInfo {
   const dheId = ids.dheId;
   return {
@@ -159,5 +171,6 @@ export function sessionInfo(
     heartbeatPeriod,
     handshakeInTheClear,
     ...(psk ? { psk } : {}),
+    ...(mutualAuth ? { mutualAuth } : {}),
   };
 }

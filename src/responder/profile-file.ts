@@ -22,7 +22,7 @@
  */
 import { LIMITS } from '../wire/limits.js';
 import { readFileBounded, readTextFileBounded } from '../wire/bounded-file.js';
-import { createPrivateKey } from 'node:crypto';
+import { createPrivateKey, createPublicKey, type KeyObject } from 'node:crypto';
 import { dirname, resolve } from 'node:path';
 import { allAsyms, allHashes, MeasurementHashAlgo } from '../crypto/algorithms.js';
 import { keyMatchesAlgorithm } from '../crypto/signature.js';
@@ -62,8 +62,8 @@ function list(v: unknown, field: string): unknown[] {
 }
 
 export function parseVersion(s: string, field = 'version'): number {
-  const m = /^1\.([0-3])$/.exec(s.trim());
-  if (!m) bad(field, `"${s}" is not one of 1.0, 1.1, 1.2, 1.3`);
+  const m = /^1\.([0-4])$/.exec(s.trim());
+  if (!m) bad(field, `"${s}" is not one of 1.0, 1.1, 1.2, 1.3, 1.4`);
   return 0x10 | Number(m[1]);
 }
 
@@ -224,6 +224,36 @@ export function profileFromJson(json: unknown, baseDir: string): DeviceProfile {
         }
       : {}),
   };
+}
+
+/** A certificate chain file (concatenated DER, root first, as libspdm's bundle_*.certchain.der) and its leaf's private key file (PEM or DER). */
+export interface IdentityFiles {
+  readonly certificates: Uint8Array[];
+  readonly privateKey: KeyObject;
+  /** The asymmetric algorithms the leaf key can sign with (an RSA key: both RSASSA and RSAPSS of its size). */
+  readonly asymIds: number[];
+}
+
+/** Reads a chain and key pair of files, each bounded; the key must be the leaf certificate's. */
+export function loadIdentityFiles(chainPath: string, keyPath: string): IdentityFiles {
+  const certificates = splitDerCertificates(
+    new Uint8Array(readFileBounded(chainPath, LIMITS.keyFileBytes, 'keyFileBytes')),
+  );
+  const keyBytes = readFileBounded(keyPath, LIMITS.keyFileBytes, 'keyFileBytes');
+  const privateKey = /-----BEGIN/.test(keyBytes.subarray(0, 64).toString('latin1'))
+    ? createPrivateKey(keyBytes)
+    : createPrivateKey({ key: keyBytes, format: 'der', type: 'pkcs8' });
+  const leaf = parseCertificate(certificates.at(-1) as Uint8Array);
+  if (!equalKeys(createPublicKey(privateKey), leaf.publicKey))
+    throw new SpdmError('CERT_INVALID', `${keyPath} is not the private key of the last certificate in ${chainPath}`);
+  const asymIds = allAsyms()
+    .map((a) => a.id)
+    .filter((id) => keyMatchesAlgorithm(leaf.publicKey, id));
+  return { certificates, privateKey, asymIds };
+}
+
+function equalKeys(a: KeyObject, b: KeyObject): boolean {
+  return a.export({ format: 'der', type: 'spki' }).equals(b.export({ format: 'der', type: 'spki' }));
 }
 
 export function loadProfileFile(path: string): DeviceProfile {

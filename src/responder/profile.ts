@@ -4,6 +4,7 @@
  * the responder (responder/faults/).
  */
 import type { KeyObject } from 'node:crypto';
+import type { MutualAuthPolicy } from './mutual-auth.js';
 
 export interface SlotIdentity {
   readonly slot: number;
@@ -61,6 +62,8 @@ export interface DeviceProfile {
   };
   readonly slots: readonly SlotIdentity[];
   readonly measurements: readonly MeasurementSource[];
+  /** What it asks of a requester that offers MUT_AUTH_CAP (MUT_AUTH_CAP, ENCAP_CAP in `capabilities.flags`); nothing by default. */
+  readonly mutualAuth?: MutualAuthPolicy;
   /** Secure sessions (KEY_EX_CAP, ENCRYPT_CAP/MAC_CAP, HBEAT_CAP in `capabilities.flags` turn them on). */
   readonly session?: {
     /** HeartbeatPeriod in KEY_EXCHANGE_RSP, seconds (0: none), when both sides set HBEAT_CAP. */

@@ -75,6 +75,15 @@ import { decodeGetKeyPairInfo, encodeKeyPairInfo } from '../spdm/messages/key-pa
 import type { SpdmHandler } from '../transport/transport.js';
 import { ErrorReply } from './error-reply.js';
 import { answerPskExchange, answerPskFinish, pskFinishRaw } from './psk.js';
+import {
+  decodeDeliverEncapsulatedResponse,
+  decodeGetEncapsulatedRequest,
+  EncapPayloadType,
+  encodeEncapsulatedRequest,
+  encodeEncapsulatedResponseAck,
+} from '../spdm/messages/encapsulated.js';
+import { checkTranscriptSignature } from '../spdm/transcript-signature.js';
+import { checkRequesterChain, MutualAuthError, RequesterAuthFlow, type AuthenticatedRequester } from './mutual-auth.js';
 import { neededAlgStructs, requesterFlagProblem, selectAlgStructs } from '../spdm/capability-rules.js';
 import {
   DEFAULT_PROFILE_AEAD,
@@ -100,6 +109,8 @@ interface Negotiated {
   /** Session algorithms ALGORITHMS selected (0 where none). */
   dheId: number;
   aeadId: number;
+  /** ReqBaseAsymAlg selected (0: none, so no mutual authentication). */
+  reqAsymId: number;
 }
 
 /** One secure session this responder holds: its record state, its transcripts and its handshake secrets. */
@@ -110,6 +121,8 @@ interface ResponderSession {
   readonly handshake: HandshakeSecrets;
   /** HANDSHAKE_IN_THE_CLEAR: FINISH / FINISH_RSP come and go in the clear. */
   readonly inTheClear: boolean;
+  /** MutAuthRequested: the flow reading the requester's identity (if any), then who it is; FINISH must then be signed. */
+  readonly mutual?: { flow?: RequesterAuthFlow; requester?: AuthenticatedRequester };
 }
 
 /** What to do once an in-session response is sealed: install data keys (FINISH_RSP), or end (END_SESSION_ACK). */
@@ -251,6 +264,16 @@ export class Responder implements SpdmHandler {
         case RequestCode.PSK_FINISH:
           // PSK_FINISH travels only inside its session (libspdm answers SessionRequired too).
           throw new ErrorReply(ErrorCode.SessionRequired);
+        case RequestCode.GET_ENCAPSULATED_REQUEST:
+          out = this.onGetEncapsulatedRequest(request, this.clearFlow().flow);
+          break;
+        case RequestCode.DELIVER_ENCAPSULATED_RESPONSE: {
+          const { flow, session } = this.clearFlow();
+          const r = this.onDeliverEncapsulatedResponse(request, flow);
+          if (session && r.requester) this.sessionRequester(session, r.requester);
+          out = r.response;
+          break;
+        }
         default:
           throw new ErrorReply(ErrorCode.UnsupportedRequest, h.code);
       }
@@ -382,6 +405,7 @@ export class Responder implements SpdmHandler {
       multiKeyConn,
       dheId: algStructValue(algStructs, AlgType.DHE),
       aeadId: algStructValue(algStructs, AlgType.AEAD),
+      reqAsymId: algStructValue(algStructs, AlgType.REQ_BASE_ASYM),
     };
     this.stage = 'negotiated';
     this.transcript.appendVca(req.raw, resp);
@@ -503,14 +527,17 @@ export class Responder implements SpdmHandler {
     const requesterContext = req.requesterContext;
     let slotMask = 0;
     for (const s of this.slotsFor(neg)) slotMask |= 1 << s.slot;
+    const basic = this.wantsBasicMutualAuth(neg);
     const fields = {
       slot: req.slot,
+      basicMutAuthRequested: basic,
       slotMask,
       certChainHash: chainHash,
       nonce: this.responderNonce(),
       ...(summary ? { measurementSummaryHash: summary } : {}),
       ...(requesterContext ? { requesterContext } : {}),
     };
+    this.basicFlow = basic ? this.newFlow(neg, 'basic', false) : undefined;
     // Build the unsigned form first: transcript C holds it without the signature.
     const { unsigned } = encodeChallengeAuth(neg.version, fields, new Uint8Array(0));
     const m1 = this.transcript.m1(req.raw, unsigned);
@@ -519,6 +546,161 @@ export class Responder implements SpdmHandler {
     const { message } = encodeChallengeAuth(neg.version, fields, signature);
     this.transcript.endChallenge();
     return message;
+  }
+
+  /** The basic mutual authentication flow CHALLENGE_AUTH started (BasicMutAuthReq), until it ends. */
+  private basicFlow: RequesterAuthFlow | undefined;
+  /** Requesters that proved themselves in basic mutual authentication on this connection (tests, stats). */
+  readonly authenticatedRequesters: AuthenticatedRequester[] = [];
+
+  /** Mutual authentication needs MUT_AUTH_CAP on both sides, ENCAP_CAP for a flow, a ReqBaseAsymAlg, and the requester's CERT_CAP. */
+  private mutualAuthPossible(neg: Negotiated, withFlow: boolean): boolean {
+    const req = neg.requesterCaps.flags;
+    return (
+      this.bothHave(neg, CapabilityFlag.MUT_AUTH) &&
+      (!withFlow || this.bothHave(neg, CapabilityFlag.ENCAP)) &&
+      neg.reqAsymId !== 0 &&
+      (req & CapabilityFlag.CERT) !== 0
+    );
+  }
+
+  private wantsBasicMutualAuth(neg: Negotiated): boolean {
+    return this.profile.mutualAuth?.basic === true && neg.version >= 0x11 && this.mutualAuthPossible(neg, true)
+      ? (neg.requesterCaps.flags & CapabilityFlag.CHAL) !== 0
+      : false;
+  }
+
+  private newFlow(neg: Negotiated, purpose: 'basic' | 'session', startWithDigests: boolean): RequesterAuthFlow {
+    return new RequesterAuthFlow({
+      version: neg.version,
+      hashId: neg.hashId,
+      reqAsymId: neg.reqAsymId,
+      purpose,
+      startWithDigests,
+      policy: this.profile.mutualAuth ?? {},
+      transcript: this.transcript,
+      random: this.random,
+      now: new Date(),
+    });
+  }
+
+  /**
+   * The flow a clear GET_ENCAPSULATED_REQUEST / DELIVER_ENCAPSULATED_RESPONSE belongs to: with
+   * HANDSHAKE_IN_THE_CLEAR every request of a KEY_EXCHANGE handshake goes in the clear (libspdm
+   * sends them so), the encapsulated flow of mutual authentication included; else basic mutual authentication's.
+   */
+  private clearFlow(): { flow: RequesterAuthFlow | undefined; session?: ResponderSession } {
+    for (const s of this.sessions.values())
+      if (s.inTheClear && s.secure.phase === 'handshake' && s.mutual?.flow && !s.mutual.requester)
+        return { flow: s.mutual.flow, session: s };
+    return { flow: this.basicFlow };
+  }
+
+  /** The session's encapsulated flow established the requester: Ct_req joins its transcript, FINISH must be signed by it. */
+  private sessionRequester(s: ResponderSession, requester: AuthenticatedRequester): void {
+    if (!s.mutual) return;
+    s.mutual.requester = requester;
+    s.transcript.mutualAuth(requester.chainHash);
+  }
+
+  /** GET_ENCAPSULATED_REQUEST: the flow's first request; without a flow, NoPendingRequests (1.3) or UnexpectedRequest. */
+  private onGetEncapsulatedRequest(request: Uint8Array, flow: RequesterAuthFlow | undefined): Uint8Array {
+    const neg = this.requireNegotiated();
+    decodeGetEncapsulatedRequest(request);
+    if ((this.profile.capabilities.flags & CapabilityFlag.ENCAP) === 0)
+      throw new ErrorReply(ErrorCode.UnsupportedRequest, RequestCode.GET_ENCAPSULATED_REQUEST);
+    if (!flow || flow.finished || flow.started)
+      throw new ErrorReply(neg.version >= 0x13 ? ErrorCode.NoPendingRequests : ErrorCode.UnexpectedRequest);
+    try {
+      return encodeEncapsulatedRequest(neg.version, flow.first());
+    } catch (e) {
+      if (e instanceof MutualAuthError) throw new ErrorReply(ErrorCode.UnexpectedRequest);
+      throw e;
+    }
+  }
+
+  /**
+   * DELIVER_ENCAPSULATED_RESPONSE: the requester's answer, checked by the flow; the ACK carries the
+   * next request, or ends the flow (with the ReqSlotNumber when the slot is not 0, as libspdm).
+   */
+  private onDeliverEncapsulatedResponse(
+    request: Uint8Array,
+    flow: RequesterAuthFlow | undefined,
+  ): { response: Uint8Array; requester?: AuthenticatedRequester } {
+    const neg = this.requireNegotiated();
+    const req = decodeDeliverEncapsulatedResponse(request);
+    if ((this.profile.capabilities.flags & CapabilityFlag.ENCAP) === 0)
+      throw new ErrorReply(ErrorCode.UnsupportedRequest, RequestCode.DELIVER_ENCAPSULATED_RESPONSE);
+    if (!flow || flow.finished || !flow.started) throw new ErrorReply(ErrorCode.UnexpectedRequest);
+    let step;
+    try {
+      step = flow.deliver(req.requestId, req.payload);
+    } catch (e) {
+      if (e instanceof MutualAuthError) throw new ErrorReply(ErrorCode.InvalidRequest);
+      throw e;
+    }
+    if (step.kind === 'request')
+      return {
+        response: encodeEncapsulatedResponseAck(neg.version, {
+          requestId: step.requestId,
+          payloadType: EncapPayloadType.PRESENT,
+          ackRequestId: req.requestId,
+          payload: step.payload,
+        }),
+      };
+    const slot = step.requester.slot;
+    if (flow === this.basicFlow) this.authenticatedRequesters.push(step.requester);
+    return {
+      response: encodeEncapsulatedResponseAck(neg.version, {
+        requestId: 0,
+        ackRequestId: req.requestId,
+        ...(slot !== 0
+          ? { payloadType: EncapPayloadType.REQ_SLOT_NUMBER, reqSlotNumber: slot }
+          : { payloadType: EncapPayloadType.ABSENT }),
+      }),
+      requester: step.requester,
+    };
+  }
+
+  /** What KEY_EXCHANGE_RSP asks of this requester: MutAuthRequested, ReqSlotIDParam, and the session's mutual state. */
+  private sessionMutualAuth(neg: Negotiated): {
+    mutAuthRequested: number;
+    reqSlotIdParam: number;
+    mutual?: { flow?: RequesterAuthFlow; requester?: AuthenticatedRequester };
+  } {
+    const policy = this.profile.mutualAuth;
+    const mode = policy?.session ?? 'none';
+    const slot = policy?.requesterSlot ?? 0;
+    if (mode === 'none' || !this.mutualAuthPossible(neg, mode !== 'plain'))
+      return { mutAuthRequested: 0, reqSlotIdParam: 0 };
+    if (mode === 'plain') {
+      const certs = policy?.requesterCertificates;
+      if (!certs || certs.length === 0) return { mutAuthRequested: 0, reqSlotIdParam: 0 };
+      const chain = encodeSpdmCertChain(neg.version, neg.hashId, certs);
+      let leafKey;
+      try {
+        leafKey = checkRequesterChain(chain, {
+          version: neg.version,
+          hashId: neg.hashId,
+          reqAsymId: neg.reqAsymId,
+          policy: policy ?? {},
+          now: new Date(),
+        });
+      } catch {
+        // A provisioned chain that does not fit this connection (another algorithm): no mutual authentication.
+        return { mutAuthRequested: 0, reqSlotIdParam: 0 };
+      }
+      return {
+        mutAuthRequested: 0x01,
+        reqSlotIdParam: slot,
+        mutual: { requester: { slot, chain, chainHash: digest(neg.hashId, chain), leafKey } },
+      };
+    }
+    return {
+      mutAuthRequested: mode === 'encap' ? 0x02 : 0x04,
+      reqSlotIdParam: 0,
+      mutual: { flow: this.newFlow(neg, 'session', mode === 'digests') },
+    };
   }
 
   private onGetKeyPairInfo(request: Uint8Array): Uint8Array {
@@ -685,11 +867,12 @@ export class Responder implements SpdmHandler {
       req.measurementSummaryHashType !== 0
         ? this.measurementSummaryHash(neg, req.measurementSummaryHashType)
         : undefined;
+    const mutual = this.sessionMutualAuth(neg);
     const fields = {
       heartbeatPeriod: this.bothHave(neg, CapabilityFlag.HBEAT) ? (this.profile.session?.heartbeatPeriod ?? 0) : 0,
       rspSessionId,
-      mutAuthRequested: 0,
-      reqSlotIdParam: 0,
+      mutAuthRequested: mutual.mutAuthRequested,
+      reqSlotIdParam: mutual.reqSlotIdParam,
       randomData: this.random(32),
       exchangeData: keyPair.exchangeData,
       ...(summary ? { measurementSummaryHash: summary } : {}),
@@ -712,6 +895,8 @@ export class Responder implements SpdmHandler {
       ...(responderVerifyData ? { responderVerifyData } : {}),
     });
     transcript.acceptExchange(req.raw, resp);
+    // Without a flow the requester's identity is known already: Ct_req joins the transcript now.
+    if (mutual.mutual?.requester) transcript.mutualAuth(mutual.mutual.requester.chainHash);
     const secure = new SecureSession({
       role: 'responder',
       reqSessionId: req.reqSessionId,
@@ -724,7 +909,14 @@ export class Responder implements SpdmHandler {
       ...(this.sequenceLimit !== undefined ? { sequenceLimit: this.sequenceLimit } : {}),
     });
     secure.installHandshake(handshake);
-    this.sessions.set(secure.sessionId, { secure, transcript, params, handshake, inTheClear });
+    this.sessions.set(secure.sessionId, {
+      secure,
+      transcript,
+      params,
+      handshake,
+      inTheClear,
+      ...(mutual.mutual ? { mutual: mutual.mutual } : {}),
+    });
     return resp;
   }
 
@@ -768,9 +960,28 @@ export class Responder implements SpdmHandler {
     const neg = this.requireNegotiated();
     const h = s.params;
     const hashSize = requireHashSize(neg.hashId);
-    const req = decodeFinish(request, { hashSize });
-    // No mutual authentication yet: a signed FINISH is not what KEY_EXCHANGE_RSP asked for.
-    if (req.signatureIncluded) throw new ErrorReply(ErrorCode.InvalidRequest);
+    const who = s.mutual?.requester;
+    if (s.mutual && !who) throw new ErrorReply(ErrorCode.UnexpectedRequest); // FINISH before the flow ended
+    const sigSize = asymInfo(neg.reqAsymId)?.sigSize;
+    const req = decodeFinish(request, {
+      hashSize,
+      ...(sigSize !== undefined ? { requesterSignatureSize: sigSize } : {}),
+    });
+    // A signed FINISH exactly when KEY_EXCHANGE_RSP asked for one, naming the slot it asked for.
+    if (req.signatureIncluded !== (who !== undefined)) throw new ErrorReply(ErrorCode.InvalidRequest);
+    if (who && req.signature) {
+      if (req.reqSlotId !== who.slot) throw new ErrorReply(ErrorCode.InvalidRequest);
+      const { ok } = checkTranscriptSignature(
+        who.leafKey,
+        { version: neg.version, asymId: neg.reqAsymId, hashId: neg.hashId },
+        s.transcript.finishSignature(req.unsigned),
+        req.signature,
+      );
+      if (!ok) {
+        this.dropSession(s, "FINISH: the requester's signature does not verify");
+        throw new ErrorReply(ErrorCode.DecryptError);
+      }
+    }
     const withoutVerifyData = req.raw.subarray(0, req.raw.length - hashSize);
     const expected = verifyData(
       h,
@@ -795,10 +1006,15 @@ export class Responder implements SpdmHandler {
   }
 
   private installDataKeys(s: ResponderSession, finish: Uint8Array, finishRsp: Uint8Array): void {
-    const raw =
-      s.transcript.kind === 'psk'
-        ? pskFinishRaw(s, finish)
-        : decodeFinish(finish, { hashSize: requireHashSize(s.params.hashId) }).raw;
+    let raw: Uint8Array;
+    if (s.transcript.kind === 'psk') raw = pskFinishRaw(s, finish);
+    else {
+      const sigSize = asymInfo(this.neg?.reqAsymId ?? 0)?.sigSize;
+      raw = decodeFinish(finish, {
+        hashSize: requireHashSize(s.params.hashId),
+        ...(sigSize !== undefined ? { requesterSignatureSize: sigSize } : {}),
+      }).raw;
+    }
     const th2 = s.transcript.th2(raw, finishRsp).digest();
     s.secure.installData(deriveDataSecrets(s.params, s.handshake.handshakeSecret, th2));
     // Nothing derives from the handshake secret or the finished keys once the data keys are in.
@@ -871,6 +1087,14 @@ export class Responder implements SpdmHandler {
       return { response, after: 'data-keys' };
     }
     if (s.secure.phase === 'handshake') {
+      const flow = s.inTheClear ? undefined : s.mutual?.flow;
+      if (h.code === RequestCode.GET_ENCAPSULATED_REQUEST && flow)
+        return { response: this.onGetEncapsulatedRequest(request, flow), after: undefined };
+      if (h.code === RequestCode.DELIVER_ENCAPSULATED_RESPONSE && flow) {
+        const r = this.onDeliverEncapsulatedResponse(request, flow);
+        if (r.requester) this.sessionRequester(s, r.requester);
+        return { response: r.response, after: undefined };
+      }
       if (h.code !== RequestCode.FINISH || s.inTheClear) throw new ErrorReply(ErrorCode.UnexpectedRequest);
       return this.onFinish(s, request);
     }

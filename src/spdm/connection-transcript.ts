@@ -243,6 +243,28 @@ export class ConnectionTranscript {
     };
   }
 
+  /**
+   * Basic mutual authentication: the requester's CHALLENGE_AUTH to an encapsulated CHALLENGE signs
+   * [A ‖] Mut_B ‖ Mut_C — A from 1.2 on (libspdm leaves it out for 1.1), Mut_B the encapsulated
+   * GET_DIGESTS/DIGESTS/GET_CERTIFICATE/CERTIFICATE pairs, Mut_C the CHALLENGE and the
+   * CHALLENGE_AUTH up to its Signature. Pure: the flow's caller keeps Mut_B.
+   */
+  mutualM1(
+    mutB: readonly Uint8Array[],
+    challenge: Uint8Array,
+    challengeAuthUnsigned: Uint8Array,
+  ): SignedTranscript<'REQUESTER_CHALLENGE_AUTH'> {
+    const withVca = this.requireVersion() >= 0x12;
+    const t = withVca ? this.a.t.fork() : hashedTranscript(this.hashId);
+    t.append(...mutB, challenge, challengeAuthUnsigned);
+    return {
+      kind: 'REQUESTER_CHALLENGE_AUTH',
+      transcript: t,
+      context: this.signingContext('REQUESTER_CHALLENGE_AUTH'),
+      complete: !(withVca && this.a.overflowed),
+    };
+  }
+
   /** A completed CHALLENGE_AUTH consumes B and C: the next M1 holds only what follows. */
   endChallenge(): void {
     this.b = new Part(this.maxBytes);

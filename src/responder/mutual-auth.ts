@@ -1,0 +1,281 @@
+/**
+ * Mutual authentication, responder side: the emulator reads the requester's identity with
+ * encapsulated requests (DSP0274 "GET_ENCAPSULATED_REQUEST"), checks the chain against its
+ * requester trust anchors and then either verifies the requester's FINISH signature (a
+ * KEY_EXCHANGE session, MutAuthRequested) or — 1.1 basic mutual authentication after
+ * CHALLENGE_AUTH — sends an encapsulated CHALLENGE and verifies the requester's CHALLENGE_AUTH
+ * over [A ‖] Mut_B ‖ Mut_C.
+ *
+ * One RequesterAuthFlow is one encapsulated flow: `first()` is the request GET_ENCAPSULATED_REQUEST
+ * fetches, `deliver()` takes the requester's response and gives the next request or the end. What
+ * the requester sends is hostile like everything else: a response that does not decode, a chain
+ * that does not validate or lead to a trust anchor, a signature that does not verify, each ends
+ * the flow with `MutualAuthError` (the responder answers ERROR); nothing is accepted half-checked.
+ */
+import type { KeyObject } from 'node:crypto';
+import { asymInfo } from '../crypto/algorithms.js';
+import { digest } from '../crypto/hash.js';
+import { equalBytes } from '../wire/bytes.js';
+import { RequestCode, ResponseCode } from '../spdm/codes.js';
+import { peekHeader } from '../spdm/header.js';
+import type { ConnectionTranscript } from '../spdm/connection-transcript.js';
+import { checkTranscriptSignature } from '../spdm/transcript-signature.js';
+import { decodeDigests, encodeGetDigests } from '../spdm/messages/digests.js';
+import { decodeCertificate, encodeGetCertificate } from '../spdm/messages/certificate.js';
+import {
+  decodeChallengeAuth,
+  encodeChallenge,
+  NONCE_SIZE,
+  REQUESTER_CONTEXT_SIZE,
+} from '../spdm/messages/challenge.js';
+import { chainsToRoot, validateSpdmChain } from '../x509/chain.js';
+import { parseCertificate, type ParsedCertificate } from '../x509/certificate.js';
+
+/** What the emulator asks of a requester that offers MUT_AUTH_CAP. */
+export interface MutualAuthPolicy {
+  /**
+   * KEY_EXCHANGE_RSP's MutAuthRequested: 'encap' reads the requester's chain with the encapsulated
+   * flow (GET_DIGESTS, GET_CERTIFICATE), 'digests' the same starting from DIGESTS at once, 'plain'
+   * uses `requesterCertificates` without a flow; 'none' (default) asks for nothing.
+   */
+  readonly session?: 'none' | 'plain' | 'encap' | 'digests';
+  /** 1.1+ basic mutual authentication after CHALLENGE_AUTH (BasicMutAuthReq; deprecated from 1.2, libspdm still does it). */
+  readonly basic?: boolean;
+  /** The requester slot to sign with (ReqSlotIDParam / ReqSlotNumber), default 0. */
+  readonly requesterSlot?: number;
+  /** DER root certificates the requester's chain must lead to; without any, a chain that validates is enough. */
+  readonly trust?: readonly Uint8Array[];
+  /** The requester's certificates (root first) the 'plain' flow verifies FINISH with: provisioned out of band. */
+  readonly requesterCertificates?: readonly Uint8Array[];
+}
+
+/** A requester answer the flow refuses; the responder turns it into ERROR. */
+export class MutualAuthError extends Error {
+  constructor(readonly reason: string) {
+    super(`mutual authentication: ${reason}`);
+  }
+}
+
+/** The requester identity a flow established: what FINISH (or the encapsulated CHALLENGE_AUTH) was checked with. */
+export interface AuthenticatedRequester {
+  readonly slot: number;
+  readonly chain: Uint8Array;
+  readonly chainHash: Uint8Array;
+  readonly leafKey: KeyObject;
+}
+
+export interface FlowParams {
+  readonly version: number;
+  readonly hashId: number;
+  /** ReqBaseAsymAlg ALGORITHMS selected. */
+  readonly reqAsymId: number;
+  readonly purpose: 'basic' | 'session';
+  /** 'digests': the requester answers an implicit GET_DIGESTS (RequestID 0) before asking anything. */
+  readonly startWithDigests: boolean;
+  readonly policy: MutualAuthPolicy;
+  readonly transcript: ConnectionTranscript;
+  readonly random: (n: number) => Uint8Array;
+  readonly now: Date;
+}
+
+/** Most bytes of a requester chain we read (64 KiB, the 1.3 bound). */
+const MAX_REQUESTER_CHAIN = 0xffff;
+const PORTION = 1024;
+
+export type FlowStep =
+  | { readonly kind: 'request'; readonly requestId: number; readonly payload: Uint8Array }
+  | { readonly kind: 'done'; readonly requester: AuthenticatedRequester };
+
+/** Validates a requester chain (SPDM requester rules) and its trust; returns the leaf key. */
+export function checkRequesterChain(
+  chain: Uint8Array,
+  p: Pick<FlowParams, 'version' | 'hashId' | 'reqAsymId' | 'policy' | 'now'>,
+): KeyObject {
+  let v;
+  try {
+    v = validateSpdmChain(chain, {
+      now: p.now,
+      role: 'requester',
+      version: p.version,
+      asymId: p.reqAsymId,
+      hashId: p.hashId,
+    });
+  } catch (e) {
+    throw new MutualAuthError(`the requester's chain does not decode (${(e as Error).message})`);
+  }
+  if (!v.report.ok)
+    throw new MutualAuthError(`the requester's chain is invalid: ${v.report.problems.map((x) => x.code).join(', ')}`);
+  const roots: ParsedCertificate[] = (p.policy.trust ?? []).map((d) => parseCertificate(d));
+  if (roots.length > 0) {
+    const t = chainsToRoot(v.certificates, roots, p.now, { rootHash: v.rootHash, hashId: p.hashId });
+    if (!t.trusted) throw new MutualAuthError(`the requester's chain is not trusted: ${t.reason ?? 'no anchor'}`);
+  }
+  return v.leafKey;
+}
+
+export class RequesterAuthFlow {
+  private requestId = 0;
+  /** The request last sent and its code, which the next delivered response must answer. */
+  private pending: { readonly code: number; readonly request: Uint8Array } | undefined;
+  private readonly mutB: Uint8Array[] = [];
+  private slotHash: Uint8Array | undefined;
+  private chainParts: Uint8Array[] = [];
+  private chainBytes = 0;
+  private chainTotal: number | undefined;
+  private requester: AuthenticatedRequester | undefined;
+  private challenge: { nonce: Uint8Array; context?: Uint8Array } | undefined;
+  /** Set once the flow has ended, either way: nothing more is taken. */
+  finished = false;
+
+  constructor(private readonly p: FlowParams) {
+    if (p.startWithDigests) this.pending = { code: RequestCode.GET_DIGESTS, request: encodeGetDigests(p.version) };
+  }
+
+  private get slot(): number {
+    return this.p.policy.requesterSlot ?? 0;
+  }
+
+  /** The answer to GET_ENCAPSULATED_REQUEST: the first request (GET_DIGESTS). */
+  first(): { requestId: number; payload: Uint8Array } {
+    if (this.finished || this.pending || this.requestId !== 0)
+      throw new MutualAuthError('the flow was already started');
+    return this.ask(RequestCode.GET_DIGESTS, encodeGetDigests(this.p.version));
+  }
+
+  get started(): boolean {
+    return this.pending !== undefined || this.requestId !== 0;
+  }
+
+  private ask(code: number, request: Uint8Array): { kind: 'request'; requestId: number; payload: Uint8Array } {
+    this.requestId = (this.requestId % 255) + 1;
+    this.pending = { code, request };
+    return { kind: 'request', requestId: this.requestId, payload: request };
+  }
+
+  /** The RequestID the delivered response must carry (0 for the implicit GET_DIGESTS). */
+  get expectedRequestId(): number {
+    return this.p.startWithDigests && this.requestId === 0 ? 0 : this.requestId;
+  }
+
+  /** DELIVER_ENCAPSULATED_RESPONSE: checks the response and gives the next request or the end. */
+  deliver(requestId: number, response: Uint8Array): FlowStep {
+    const pending = this.pending;
+    if (this.finished || !pending) throw new MutualAuthError('no encapsulated request is outstanding');
+    try {
+      if (requestId !== this.expectedRequestId)
+        throw new MutualAuthError(`RequestID ${requestId}, the outstanding request is ${this.expectedRequestId}`);
+      const h = peekHeader(response);
+      if (h.version !== this.p.version) throw new MutualAuthError(`a response of version 0x${h.version.toString(16)}`);
+      if (h.code === ResponseCode.ERROR) throw new MutualAuthError('the requester answered ERROR');
+      const step = this.take(pending, response);
+      if (step.kind === 'done') this.finished = true;
+      return step;
+    } catch (e) {
+      this.finished = true;
+      if (e instanceof MutualAuthError) throw e;
+      throw new MutualAuthError(`the requester's response does not decode (${(e as Error).message})`);
+    }
+  }
+
+  private take(pending: { code: number; request: Uint8Array }, response: Uint8Array): FlowStep {
+    const hashSize = digest(this.p.hashId, new Uint8Array(0)).length;
+    switch (pending.code) {
+      case RequestCode.GET_DIGESTS: {
+        const d = decodeDigests(response, { hashSize });
+        const mine = d.digests.find((x) => x.slot === this.slot);
+        if (!mine) throw new MutualAuthError(`the requester's DIGESTS has no slot ${this.slot}`);
+        this.slotHash = mine.digest;
+        this.mutB.push(pending.request, d.raw);
+        return this.askCertificate();
+      }
+      case RequestCode.GET_CERTIFICATE: {
+        const c = decodeCertificate(response);
+        if (c.slot !== this.slot) throw new MutualAuthError(`CERTIFICATE for slot ${c.slot}, asked slot ${this.slot}`);
+        const total = this.chainBytes + c.portion.length + c.remainderLength;
+        if (this.chainTotal !== undefined && total !== this.chainTotal)
+          throw new MutualAuthError('CERTIFICATE: PortionLength + RemainderLength changed between portions');
+        if (total > MAX_REQUESTER_CHAIN) throw new MutualAuthError(`a requester chain of ${total} bytes`);
+        if (c.portion.length === 0 && c.remainderLength > 0) throw new MutualAuthError('CERTIFICATE: an empty portion');
+        this.chainTotal = total;
+        this.chainParts.push(c.portion);
+        this.chainBytes += c.portion.length;
+        this.mutB.push(pending.request, c.raw);
+        if (c.remainderLength > 0) return this.askCertificate();
+        return this.chainComplete();
+      }
+      case RequestCode.CHALLENGE:
+        return this.challengeAuth(pending.request, response);
+      default:
+        throw new MutualAuthError(`an answer to request 0x${pending.code.toString(16)}`);
+    }
+  }
+
+  private askCertificate(): FlowStep {
+    const left = this.chainTotal === undefined ? PORTION : this.chainTotal - this.chainBytes;
+    const length = Math.min(PORTION, left);
+    return this.ask(
+      RequestCode.GET_CERTIFICATE,
+      encodeGetCertificate(this.p.version, { slot: this.slot, offset: this.chainBytes, length }),
+    );
+  }
+
+  private chainComplete(): FlowStep {
+    const chain = concatParts(this.chainParts, this.chainBytes);
+    const chainHash = digest(this.p.hashId, chain);
+    if (!this.slotHash || !equalBytes(chainHash, this.slotHash))
+      throw new MutualAuthError(`the chain read from slot ${this.slot} does not hash to its DIGESTS entry`);
+    const leafKey = checkRequesterChain(chain, this.p);
+    this.requester = { slot: this.slot, chain, chainHash, leafKey };
+    if (this.p.purpose === 'session') return { kind: 'done', requester: this.requester };
+    const nonce = this.p.random(NONCE_SIZE);
+    const context = this.p.version >= 0x13 ? this.p.random(REQUESTER_CONTEXT_SIZE) : undefined;
+    this.challenge = { nonce, ...(context ? { context } : {}) };
+    return this.ask(
+      RequestCode.CHALLENGE,
+      encodeChallenge(this.p.version, {
+        slot: this.slot,
+        measurementSummaryHashType: 0,
+        nonce,
+        ...(context ? { requesterContext: context } : {}),
+      }),
+    );
+  }
+
+  private challengeAuth(challenge: Uint8Array, response: Uint8Array): FlowStep {
+    const r = this.requester;
+    const ch = this.challenge;
+    if (!r || !ch) throw new MutualAuthError('CHALLENGE_AUTH before the chain was read');
+    const sigSize = asymInfo(this.p.reqAsymId)?.sigSize;
+    if (sigSize === undefined) throw new MutualAuthError('no ReqBaseAsymAlg to check a signature with');
+    const a = decodeChallengeAuth(response, {
+      hashSize: r.chainHash.length,
+      signatureSize: sigSize,
+      measurementSummaryHashRequested: false,
+    });
+    if (a.slot !== r.slot) throw new MutualAuthError(`CHALLENGE_AUTH for slot ${a.slot}, challenged ${r.slot}`);
+    if (!equalBytes(a.certChainHash, r.chainHash))
+      throw new MutualAuthError('CHALLENGE_AUTH: CertChainHash is not the chain read');
+    if (ch.context && (!a.requesterContext || !equalBytes(a.requesterContext, ch.context)))
+      throw new MutualAuthError('CHALLENGE_AUTH: RequesterContext not echoed');
+    if (equalBytes(a.nonce, ch.nonce)) throw new MutualAuthError('CHALLENGE_AUTH: the nonce is ours, echoed');
+    const signed = this.p.transcript.mutualM1(this.mutB, challenge, a.unsigned);
+    const { ok } = checkTranscriptSignature(
+      r.leafKey,
+      { version: this.p.version, asymId: this.p.reqAsymId, hashId: this.p.hashId },
+      signed,
+      a.signature,
+    );
+    if (!ok) throw new MutualAuthError("the requester's CHALLENGE_AUTH signature does not verify");
+    return { kind: 'done', requester: r };
+  }
+}
+
+function concatParts(parts: readonly Uint8Array[], size: number): Uint8Array {
+  const out = new Uint8Array(size);
+  let o = 0;
+  for (const p of parts) {
+    out.set(p, o);
+    o += p.length;
+  }
+  return out;
+}
