@@ -49,6 +49,8 @@ export interface AuthenticateCliOptions {
   readonly session?: 'key-exchange';
   /** With `session`: send HEARTBEAT inside it. */
   readonly heartbeat?: boolean;
+  /** With `session`: KEY_UPDATE after the measurements, 'one' (UpdateKey) or 'all' (UpdateAllKeys); announces KEY_UPD_CAP. */
+  readonly keyUpdate?: 'one' | 'all';
 }
 
 export interface AuthenticateOutcome {
@@ -67,7 +69,7 @@ import { EXIT } from './exit-codes.js';
 import type { SessionReport } from '../requester/requester.js';
 import { CapabilityFlag } from '../spdm/messages/capabilities.js';
 
-/** What the requester announces with --session: CERT, CHAL, ENCRYPT, MAC, KEY_EX, HBEAT. */
+/** What the requester announces with --session: CERT, CHAL, ENCRYPT, MAC, KEY_EX, HBEAT (and KEY_UPD with --key-update). */
 const SESSION_REQUESTER_FLAGS =
   CapabilityFlag.CERT |
   CapabilityFlag.CHAL |
@@ -158,7 +160,12 @@ export async function runAuthenticate(
     ...(o.maxWait !== undefined ? { maxResponseWaitMs: o.maxWait } : {}),
     ...(o.deadline !== undefined ? { flowDeadlineMs: o.deadline } : {}),
     // A session needs its capabilities and algorithms offered; without --session the requests are unchanged.
-    ...(o.session ? { capabilityFlags: SESSION_REQUESTER_FLAGS, session: {} } : {}),
+    ...(o.session
+      ? {
+          capabilityFlags: SESSION_REQUESTER_FLAGS | (o.keyUpdate ? CapabilityFlag.KEY_UPD : 0),
+          session: {},
+        }
+      : {}),
   });
   const requireChallenge = o.requireChallenge ?? (o.pci !== undefined || o.transport === 'doe');
   try {
@@ -167,7 +174,9 @@ export async function runAuthenticate(
       mode: o.measurements,
       requireChallenge,
       nonce,
-      ...(o.session ? { session: { heartbeat: o.heartbeat === true } } : {}),
+      ...(o.session
+        ? { session: { heartbeat: o.heartbeat === true, ...(o.keyUpdate ? { keyUpdate: o.keyUpdate } : {}) } }
+        : {}),
     });
     const session = requester.lastSession;
     if (o.log) {

@@ -169,10 +169,17 @@ export async function main(argv: readonly string[]): Promise<number> {
       ]),
     )
     .option('--heartbeat', 'with --session: send HEARTBEAT inside the session')
+    .addOption(
+      new Option(
+        '--key-update <which>',
+        'with --session: KEY_UPDATE after the measurements, then VerifyNewKey: one (our direction) or all (both)',
+      ).choices(['one', 'all']),
+    )
     .action(
       async (opts: {
         session?: 'key-exchange';
         heartbeat?: boolean;
+        keyUpdate?: 'one' | 'all';
         connect?: string;
         pci?: string;
         transport: EmuTransportName;

@@ -17,7 +17,9 @@ import { isClearError, type SecureSession, type SessionPhase } from '../session/
 import { securedVersionText } from '../session/secured-version.js';
 import type { ExchangeOptions, Transport } from '../transport/transport.js';
 import type { SessionSignatureEvidence } from '../evidence/evidence.js';
+import { systemRandom, type RandomSource } from '../crypto/random.js';
 import { getMeasurements, type MeasurementRequestOptions, type MeasurementRun } from './get-measurements.js';
+import { updateSessionKeys, type KeyUpdateKind, type KeyUpdateRun } from './key-update.js';
 import type { RequestContext } from './connection.js';
 
 /** The session's secured channel as a Transport, so that exchange()'s ERROR handling applies inside it too. */
@@ -68,6 +70,10 @@ export interface SessionWiring {
   readonly version: number;
   readonly onMeasurements: (run: MeasurementRun) => void;
   readonly timeoutMs: () => number;
+  /** The capability flags the requester sent (KEY_UPDATE needs KEY_UPD_CAP on both sides). */
+  readonly requesterFlags?: number;
+  /** For the KEY_UPDATE Tags (default: the system's random source). */
+  readonly random?: RandomSource;
 }
 
 export class Session {
@@ -104,6 +110,25 @@ export class Session {
   /** HEARTBEAT → HEARTBEAT_ACK. */
   async heartbeat(): Promise<void> {
     await this.w.context().send(encodeHeartbeat(this.w.version), ResponseCode.HEARTBEAT_ACK, 'T1', decodeHeartbeatAck);
+  }
+
+  /**
+   * KEY_UPDATE then VerifyNewKey (requester/key-update.ts): 'one' renews our direction's key,
+   * 'all' both; each direction's sequence numbers start again at 0. A device's ERROR leaves the
+   * session as it was; an ACK that does not echo the request ends it (KEY_UPDATE_FAILED).
+   */
+  async keyUpdate(kind: KeyUpdateKind): Promise<KeyUpdateRun> {
+    const secure = this.w.channel.secure;
+    return updateSessionKeys(
+      {
+        context: this.w.context(),
+        secure,
+        params: { version: this.w.version, hashId: this.info.hash.id, aeadId: this.info.aead.id },
+        requesterFlags: this.w.requesterFlags ?? 0,
+        random: this.w.random ?? systemRandom,
+      },
+      kind,
+    );
   }
 
   /** END_SESSION → END_SESSION_ACK; the keys are gone afterwards, whatever the answer. */

@@ -28,6 +28,8 @@ import { decodeKeyExchange, encodeKeyExchangeRsp } from '../spdm/messages/key-ex
 import { decodeFinish, encodeFinishRsp } from '../spdm/messages/finish.js';
 import { decodeHeartbeat, encodeHeartbeatAck } from '../spdm/messages/heartbeat.js';
 import { decodeEndSession, encodeEndSessionAck } from '../spdm/messages/end-session.js';
+import { answerKeyUpdate, keyUpdateOutsideSession } from './key-update.js';
+import { SessionWatchdog } from './session-watchdog.js';
 import {
   deriveDataSecrets,
   deriveHandshakeSecrets,
@@ -108,6 +110,8 @@ interface ResponderSession {
   readonly handshake: HandshakeSecrets;
   /** HANDSHAKE_IN_THE_CLEAR: FINISH / FINISH_RSP come and go in the clear. */
   readonly inTheClear: boolean;
+  /** HeartbeatPeriod of KEY_EXCHANGE_RSP, seconds (0: none). */
+  readonly heartbeatPeriod: number;
 }
 
 /** What to do once an in-session response is sealed: install data keys (FINISH_RSP), or end (END_SESSION_ACK). */
@@ -135,6 +139,13 @@ export interface ResponderOptions {
   readonly maxSessions?: number;
   /** Last sequence number per direction and key (default 2^64 − 1; tests use a small one). */
   readonly sequenceLimit?: bigint;
+  /** Milliseconds for the heartbeat watchdog (default Date.now; tests move a fake clock). */
+  readonly now?: () => number;
+  /**
+   * The seam for responder/faults and tests of a lying device: rewrites an in-session response
+   * before it is sealed. The protocol handlers stay honest; an edit here is the lie.
+   */
+  readonly reviseSessionResponse?: (request: Uint8Array, response: Uint8Array) => Uint8Array;
 }
 
 export class Responder implements SpdmHandler {
@@ -146,6 +157,8 @@ export class Responder implements SpdmHandler {
   private readonly securedBinding: SecuredTransport;
   private readonly maxSessions: number;
   private readonly sequenceLimit: bigint | undefined;
+  private readonly watchdog: SessionWatchdog;
+  private readonly reviseSessionResponse: ((request: Uint8Array, response: Uint8Array) => Uint8Array) | undefined;
   /** Sessions by their u32 SessionID. */
   private readonly sessions = new Map<number, ResponderSession>();
   /** Set while an in-session request is answered: DIGESTS/CERTIFICATE then stay out of the connection's B. */
@@ -163,6 +176,8 @@ export class Responder implements SpdmHandler {
     this.securedBinding = options.securedBinding ?? 'doe';
     this.maxSessions = options.maxSessions ?? 4;
     this.sequenceLimit = options.sequenceLimit;
+    this.watchdog = new SessionWatchdog(options.now ?? Date.now);
+    this.reviseSessionResponse = options.reviseSessionResponse;
     for (const s of profile.slots) {
       const id =
         s.keyPairId ??
@@ -189,6 +204,7 @@ export class Responder implements SpdmHandler {
       return encodeError(0x10, ErrorCode.InvalidRequest);
     }
     this.stats.set(code, (this.stats.get(code) ?? 0) + 1);
+    this.expireIdleSessions();
     return this.answer(request);
   }
 
@@ -253,6 +269,11 @@ export class Responder implements SpdmHandler {
         case RequestCode.FINISH:
           out = this.onClearFinish(request);
           break;
+        case RequestCode.KEY_UPDATE: {
+          const neg = this.requireNegotiated();
+          const e = keyUpdateOutsideSession(this.keyUpdateContext(neg));
+          throw new ErrorReply(e.errorCode, e.errorData);
+        }
         default:
           throw new ErrorReply(ErrorCode.UnsupportedRequest, h.code);
       }
@@ -634,9 +655,28 @@ export class Responder implements SpdmHandler {
     return (this.profile.capabilities.flags & flag) !== 0 && (neg.requesterCaps.flags & flag) !== 0;
   }
 
+  private keyUpdateContext(neg: Negotiated) {
+    return {
+      version: neg.version,
+      responderFlags: this.profile.capabilities.flags,
+      requesterFlags: neg.requesterCaps.flags,
+    };
+  }
+
   private endAllSessions(reason: string): void {
-    for (const s of this.sessions.values()) s.secure.end(reason);
+    for (const s of this.sessions.values()) {
+      s.secure.end(reason);
+      this.watchdog.forget(s.secure.sessionId);
+    }
     this.sessions.clear();
+  }
+
+  /** Tears down every session silent for more than twice its HeartbeatPeriod (session-watchdog.ts). */
+  expireIdleSessions(): void {
+    for (const id of this.watchdog.expired()) {
+      const s = this.sessions.get(id);
+      if (s) this.dropSession(s, 'no request for more than twice the HeartbeatPeriod');
+    }
   }
 
   /** Sessions held now (for tests and stats). */
@@ -687,8 +727,9 @@ export class Responder implements SpdmHandler {
       req.measurementSummaryHashType !== 0
         ? this.measurementSummaryHash(neg, req.measurementSummaryHashType)
         : undefined;
+    const heartbeatPeriod = this.bothHave(neg, CapabilityFlag.HBEAT) ? (this.profile.session?.heartbeatPeriod ?? 0) : 0;
     const fields = {
-      heartbeatPeriod: this.bothHave(neg, CapabilityFlag.HBEAT) ? (this.profile.session?.heartbeatPeriod ?? 0) : 0,
+      heartbeatPeriod,
       rspSessionId,
       mutAuthRequested: 0,
       reqSlotIdParam: 0,
@@ -726,7 +767,7 @@ export class Responder implements SpdmHandler {
       ...(this.sequenceLimit !== undefined ? { sequenceLimit: this.sequenceLimit } : {}),
     });
     secure.installHandshake(handshake);
-    this.sessions.set(secure.sessionId, { secure, transcript, params, handshake, inTheClear });
+    this.sessions.set(secure.sessionId, { secure, transcript, params, handshake, inTheClear, heartbeatPeriod });
     return resp;
   }
 
@@ -777,6 +818,8 @@ export class Responder implements SpdmHandler {
     const req = decodeFinish(finish, { hashSize });
     const th2 = s.transcript.th2(req.raw, finishRsp).digest();
     s.secure.installData(deriveDataSecrets(s.params, s.handshake.handshakeSecret, th2));
+    // As libspdm: the watchdog runs from the session's establishment.
+    this.watchdog.arm(s.secure.sessionId, s.heartbeatPeriod);
     // Nothing derives from the handshake secret or the finished keys once the data keys are in.
     for (const b of [s.handshake.handshakeSecret, s.handshake.requestFinishedKey, s.handshake.responseFinishedKey])
       b.fill(0);
@@ -785,6 +828,7 @@ export class Responder implements SpdmHandler {
   private dropSession(s: ResponderSession, reason: string): void {
     s.secure.end(reason);
     this.sessions.delete(s.secure.sessionId);
+    this.watchdog.forget(s.secure.sessionId);
   }
 
   /**
@@ -796,6 +840,7 @@ export class Responder implements SpdmHandler {
   async handleSecured(record: Uint8Array): Promise<Uint8Array> {
     await Promise.resolve();
     const v = this.neg?.version ?? 0x11;
+    this.expireIdleSessions();
     const id = peekSessionId(record);
     const s = id === undefined ? undefined : this.sessions.get(id);
     if (!s) return encodeError(v, ErrorCode.InvalidSession);
@@ -806,6 +851,7 @@ export class Responder implements SpdmHandler {
       this.dropSession(s, 'a record did not open');
       return encodeError(v, ErrorCode.DecryptError);
     }
+    this.watchdog.touch(s.secure.sessionId);
     let code = -1;
     try {
       code = peekHeader(request).code;
@@ -831,6 +877,7 @@ export class Responder implements SpdmHandler {
       response = encodeError(v, ec, e instanceof ErrorReply ? e.errorData : 0);
       after = undefined;
     }
+    if (this.reviseSessionResponse) response = this.reviseSessionResponse(request, response);
     const out = s.secure.seal(response);
     if (after === 'data-keys') this.installDataKeys(s, request, response);
     if (after === 'end') this.dropSession(s, 'END_SESSION');
@@ -864,6 +911,11 @@ export class Responder implements SpdmHandler {
         case RequestCode.END_SESSION:
           decodeEndSession(request);
           return { response: encodeEndSessionAck(neg.version), after: 'end' };
+        case RequestCode.KEY_UPDATE: {
+          const a = answerKeyUpdate(s.secure, request, { ...this.keyUpdateContext(neg), params: s.params });
+          if ('errorCode' in a) throw new ErrorReply(a.errorCode, a.errorData);
+          return { response: a.ack, after: undefined };
+        }
         case RequestCode.GET_VERSION:
         case RequestCode.GET_CAPABILITIES:
         case RequestCode.NEGOTIATE_ALGORITHMS:
