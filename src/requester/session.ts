@@ -13,6 +13,11 @@ import { hashInfo } from '../crypto/algorithms.js';
 import { ResponseCode } from '../spdm/codes.js';
 import { decodeHeartbeatAck, encodeHeartbeat } from '../spdm/messages/heartbeat.js';
 import { decodeEndSessionAck, encodeEndSession } from '../spdm/messages/end-session.js';
+import {
+  decodeVendorDefinedResponse,
+  encodeVendorDefinedRequest,
+  type VendorDefinedResponse,
+} from '../spdm/messages/vendor-defined.js';
 import { isClearError, type SecureSession, type SessionPhase } from '../session/secure-session.js';
 import { securedVersionText } from '../session/secured-version.js';
 import type { ExchangeOptions, Transport } from '../transport/transport.js';
@@ -43,7 +48,34 @@ export class SessionChannel implements Transport {
     }
     return this.secure.open(reply);
   }
+
+  /**
+   * One application message of another protocol (MCTP or DSP0287 message type) and the answer:
+   * an application message, or an SPDM message (an ERROR) from a device that speaks no such protocol.
+   */
+  async exchangeApplication(
+    messageType: number,
+    payload: Uint8Array,
+    options: ExchangeOptions = {},
+  ): Promise<ApplicationReply> {
+    if (!this.outer.exchangeSecured) throw new SpdmError('UNSUPPORTED', 'the transport carries no secured messages');
+    const reply = await this.outer.exchangeSecured(this.secure.sealMessage(messageType, payload), options);
+    if (isClearError(reply, this.secure.sessionId)) {
+      this.secure.end('the device answered ERROR outside the session');
+      return { spdm: reply };
+    }
+    const inner = this.secure.openMessage(reply);
+    if (inner.isSpdm) return { spdm: inner.payload };
+    return {
+      messageType: inner.header['mctpMessageType'] ?? inner.header['messageType'] ?? -1,
+      payload: inner.payload,
+    };
+  }
 }
+
+/** What came back for an application message: the other protocol's answer, or an SPDM message. */
+export type ApplicationReply =
+  { readonly messageType: number; readonly payload: Uint8Array } | { readonly spdm: Uint8Array };
 
 export interface SessionInfo {
   readonly sessionId: number;
@@ -98,6 +130,38 @@ export class Session {
   /** Any SPDM request inside the session; the response as received (an ERROR is returned, not thrown). */
   async send(request: Uint8Array, options: ExchangeOptions = {}): Promise<Uint8Array> {
     return this.w.channel.exchange(request, { timeoutMs: options.timeoutMs ?? this.w.timeoutMs() });
+  }
+
+  /**
+   * A message of another protocol inside the session (DSP0277 application data): `messageType`
+   * is the MCTP message type (PLDM is 0x01) or the DSP0287 message type over TCP. PCIe DOE
+   * carries SPDM only (UNSUPPORTED): use `vendorDefined` there.
+   */
+  async sendApplicationMessage(
+    messageType: number,
+    payload: Uint8Array,
+    options: ExchangeOptions = {},
+  ): Promise<ApplicationReply> {
+    return this.w.channel.exchangeApplication(messageType, payload, {
+      timeoutMs: options.timeoutMs ?? this.w.timeoutMs(),
+    });
+  }
+
+  /** VENDOR_DEFINED_REQUEST → VENDOR_DEFINED_RESPONSE inside the session (1.0 layout; 1.4 Large when `large`). */
+  async vendorDefined(m: {
+    readonly standardId: number;
+    readonly vendorId: Uint8Array;
+    readonly payload: Uint8Array;
+    readonly large?: boolean;
+  }): Promise<VendorDefinedResponse> {
+    return this.w
+      .context()
+      .send(
+        encodeVendorDefinedRequest(this.w.version, { ...m, large: m.large ?? false }),
+        ResponseCode.VENDOR_DEFINED_RESPONSE,
+        'T2',
+        decodeVendorDefinedResponse,
+      );
   }
 
   /** GET_MEASUREMENTS inside the session, with the session's own measurement run (message_m). */

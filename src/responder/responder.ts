@@ -30,6 +30,7 @@ import { decodeHeartbeat, encodeHeartbeatAck } from '../spdm/messages/heartbeat.
 import { decodeEndSession, encodeEndSessionAck } from '../spdm/messages/end-session.js';
 import { answerKeyUpdate, keyUpdateOutsideSession } from './key-update.js';
 import { SessionWatchdog } from './session-watchdog.js';
+import { answerApplicationMessage, answerVendorDefined } from './app-data.js';
 import {
   deriveDataSecrets,
   deriveHandshakeSecrets,
@@ -37,7 +38,7 @@ import {
   type HandshakeSecrets,
   type KeyScheduleParams,
 } from '../session/key-schedule.js';
-import type { SecuredTransport } from '../session/record.js';
+import type { InnerMessage, SecuredTransport } from '../session/record.js';
 import { INVALID_SESSION_ID_HALF, peekSessionId, SecureSession } from '../session/secure-session.js';
 import {
   chooseSecuredVersion,
@@ -844,14 +845,16 @@ export class Responder implements SpdmHandler {
     const id = peekSessionId(record);
     const s = id === undefined ? undefined : this.sessions.get(id);
     if (!s) return encodeError(v, ErrorCode.InvalidSession);
-    let request: Uint8Array;
+    let inner: InnerMessage;
     try {
-      request = s.secure.open(record);
+      inner = s.secure.openMessage(record);
     } catch {
       this.dropSession(s, 'a record did not open');
       return encodeError(v, ErrorCode.DecryptError);
     }
     this.watchdog.touch(s.secure.sessionId);
+    if (!inner.isSpdm) return this.answerApplication(s, inner, v);
+    const request = inner.payload;
     let code = -1;
     try {
       code = peekHeader(request).code;
@@ -884,6 +887,16 @@ export class Responder implements SpdmHandler {
     return out;
   }
 
+  /** A message of another protocol inside the session (responder/app-data.ts); SPDM ERROR when none is spoken. */
+  private answerApplication(s: ResponderSession, inner: InnerMessage, v: number): Uint8Array {
+    if (s.secure.phase !== 'established') return s.secure.seal(encodeError(v, ErrorCode.UnexpectedRequest));
+    const messageType = inner.header['mctpMessageType'] ?? inner.header['messageType'] ?? -1;
+    const a = answerApplicationMessage(s.secure.binding, { messageType, payload: inner.payload });
+    return a
+      ? s.secure.sealMessage(a.messageType, a.payload)
+      : s.secure.seal(encodeError(v, ErrorCode.UnsupportedRequest));
+  }
+
   private answerInSession(s: ResponderSession, request: Uint8Array): { response: Uint8Array; after: AfterReply } {
     const neg = this.requireNegotiated();
     const h = peekHeader(request);
@@ -911,6 +924,8 @@ export class Responder implements SpdmHandler {
         case RequestCode.END_SESSION:
           decodeEndSession(request);
           return { response: encodeEndSessionAck(neg.version), after: 'end' };
+        case RequestCode.VENDOR_DEFINED_REQUEST:
+          return { response: answerVendorDefined(request, neg.version), after: undefined };
         case RequestCode.KEY_UPDATE: {
           const a = answerKeyUpdate(s.secure, request, { ...this.keyUpdateContext(neg), params: s.params });
           if ('errorCode' in a) throw new ErrorReply(a.errorCode, a.errorData);
