@@ -99,13 +99,17 @@ export async function main(argv: readonly string[]): Promise<number> {
           import('../responder/responder.js'),
         ]);
         const profile = opts.profile ? loadProfileFile(opts.profile) : profileFromJson({}, process.cwd());
+        const responder = new Responder(profile, opts.transport === 'none' ? {} : { securedBinding: opts.transport });
         const server = await EmuSocketServer.listen({
           host: opts.host,
           port: opts.port ?? defaultEmuPort(opts.transport),
           transport: opts.transport,
-          handler: new Responder(profile, opts.transport === 'none' ? {} : { securedBinding: opts.transport }),
+          handler: responder,
           onError: (e) => process.stderr.write(`spdm emulate: ${e.message}\n`),
         });
+        // The heartbeat watchdog also fires while nobody talks to the emulator (it checks on every request too).
+        const watchdog = setInterval(() => responder.expireIdleSessions(), 1000);
+        watchdog.unref();
         process.stderr.write(
           `spdm emulate: ${profile.name} listening on ${opts.host}:${server.port} (${opts.transport})\n`,
         );
@@ -113,6 +117,7 @@ export async function main(argv: readonly string[]): Promise<number> {
         process.once('SIGTERM', stop);
         process.once('SIGINT', stop);
         await server.closed;
+        clearInterval(watchdog);
         process.off('SIGTERM', stop);
         process.off('SIGINT', stop);
       },

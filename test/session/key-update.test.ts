@@ -22,6 +22,9 @@ import { Requester } from '../../src/requester/requester.js';
 import { LoopbackTransport } from '../../src/transport/loopback.js';
 import type { SpdmHandler } from '../../src/transport/transport.js';
 import type { SecuredTransport } from '../../src/session/record.js';
+import { SecureSession } from '../../src/session/secure-session.js';
+import { deriveDataSecrets, deriveHandshakeSecrets } from '../../src/session/key-schedule.js';
+import { encodeHeartbeat } from '../../src/spdm/messages/heartbeat.js';
 import { SUITES, device } from '../support/fixtures.js';
 
 const RSP_FLAGS = DEFAULT_RESPONDER_FLAGS | F.ENCRYPT | F.MAC | F.KEY_EX | F.HBEAT | F.KEY_UPD;
@@ -316,4 +319,99 @@ test('KEY_UPD_CAP missing on either side: UNSUPPORTED before anything is sent, U
     await s.heartbeat();
     await s.end();
   }
+});
+
+// ---------------------------------------------------------------------------------------------
+// The record state alone: which key opens what, and that replaced keys are zeroised.
+
+const PARAMS = { version: 0x12, hashId: 0x02, aeadId: AeadAlgo.AES_256_GCM };
+
+function pair(binding: SecuredTransport = 'mctp') {
+  const mk = (role: 'requester' | 'responder') => {
+    const x = new SecureSession({
+      role,
+      reqSessionId: 1,
+      rspSessionId: 2,
+      securedVersion: 0x1200,
+      aeadId: PARAMS.aeadId,
+      binding,
+      mode: 'encrypt',
+    });
+    const hs = deriveHandshakeSecrets(PARAMS, new Uint8Array(48).fill(7), 'dhe', new Uint8Array(48).fill(9));
+    x.installHandshake(hs);
+    const ds = deriveDataSecrets(PARAMS, hs.handshakeSecret, new Uint8Array(48).fill(3));
+    x.installData(ds);
+    return { session: x, data: ds };
+  };
+  return { req: mk('requester'), rsp: mk('responder') };
+}
+
+const allZero = (b: Uint8Array) => b.every((x) => x === 0);
+const hb = encodeHeartbeat(0x12);
+
+test('SecureSession: a pending update opens old-key records until committed; commit zeroises the old key', () => {
+  const { req, rsp } = pair();
+  const beforeUpdate = req.session.seal(hb); // under the old request key, sequence 0
+  req.session.updateKeys('request', PARAMS);
+  req.session.commitKeyUpdate('request');
+  assert.equal(req.session.sendSequence, 0n, 'a new key starts at sequence 0');
+  assert.ok(allZero(req.data.request.key) && allZero(req.data.request.secret), 'the requester dropped its old key');
+  rsp.session.updateKeys('request', PARAMS);
+  assert.ok(rsp.session.keyUpdatePending('request'));
+  assert.deepEqual(rsp.session.open(beforeUpdate), hb);
+  assert.equal(rsp.session.openedUnderOldKey, true);
+  assert.deepEqual(rsp.session.open(req.session.seal(hb)), hb);
+  assert.equal(rsp.session.openedUnderOldKey, false);
+  rsp.session.commitKeyUpdate('request');
+  assert.ok(allZero(rsp.data.request.key) && allZero(rsp.data.request.iv) && allZero(rsp.data.request.secret));
+  // Once committed, the old key opens nothing: a replay under it tears the session down.
+  assert.throws(
+    () => rsp.session.open(beforeUpdate),
+    (e) => isSpdmError(e, 'SESSION_SEQUENCE') || isSpdmError(e, 'SESSION_AUTH_FAILED'),
+  );
+  assert.equal(rsp.session.phase, 'ended');
+});
+
+test('SecureSession: rollback restores the old key and its sequence number; end zeroises a pending update', () => {
+  for (const binding of ['mctp', 'doe'] as const) {
+    const { req, rsp } = pair(binding);
+    for (let i = 0; i < 3; i++) req.session.open(rsp.session.seal(hb));
+    req.session.updateKeys('response', PARAMS);
+    // The peer never switched: its records still open, under the old key, at sequence 3 and 4.
+    req.session.open(rsp.session.seal(hb));
+    assert.equal(req.session.openedUnderOldKey, true);
+    req.session.rollbackKeyUpdate('response');
+    assert.equal(req.session.keyUpdatePending('response'), false);
+    assert.equal(req.session.receiveSequence, 4n);
+    req.session.open(rsp.session.seal(hb));
+    assert.equal(req.session.openedUnderOldKey, false);
+    // A pending update's two keys are both zeroised by end().
+    req.session.updateKeys('response', PARAMS);
+    req.session.end();
+    assert.ok(allZero(req.data.response.key) && allZero(req.data.response.secret));
+    assert.throws(
+      () => req.session.updateKeys('request', PARAMS),
+      (e) => isSpdmError(e, 'SESSION_CLOSED'),
+    );
+  }
+});
+
+test('SecureSession: no key update before the session is established, nor two at once', () => {
+  const x = new SecureSession({
+    role: 'requester',
+    reqSessionId: 1,
+    rspSessionId: 2,
+    securedVersion: 0x1200,
+    aeadId: PARAMS.aeadId,
+    binding: 'doe',
+    mode: 'encrypt',
+  });
+  x.installHandshake(deriveHandshakeSecrets(PARAMS, new Uint8Array(48).fill(1), 'dhe', new Uint8Array(48).fill(2)));
+  assert.throws(
+    () => x.updateKeys('request', PARAMS),
+    (e) => isSpdmError(e, 'PROTOCOL_ERROR'),
+  );
+  const { req } = pair();
+  req.session.updateKeys('request', PARAMS);
+  assert.throws(() => req.session.updateKeys('request', PARAMS), TypeError);
 });
