@@ -61,9 +61,12 @@ export interface DeviceProfile {
   };
   readonly slots: readonly SlotIdentity[];
   readonly measurements: readonly MeasurementSource[];
-  /** Secure sessions (KEY_EX_CAP, ENCRYPT_CAP/MAC_CAP, HBEAT_CAP in `capabilities.flags` turn them on). */
+  /** Secure sessions (KEY_EX_CAP, ENCRYPT_CAP/MAC_CAP, HBEAT_CAP, KEY_UPD_CAP in `capabilities.flags` turn them on). */
   readonly session?: {
-    /** HeartbeatPeriod in KEY_EXCHANGE_RSP, seconds (0: none), when both sides set HBEAT_CAP. */
+    /**
+     * HeartbeatPeriod in KEY_EXCHANGE_RSP, seconds (0: none), when both sides set HBEAT_CAP; a
+     * session silent for more than twice it is torn down (responder/session-watchdog.ts).
+     */
     readonly heartbeatPeriod?: number;
   };
 }
