@@ -16,7 +16,7 @@
  * does not echo the request, an UpdateAllKeys ACK under the old response key, a VerifyNewKey that
  * is not acknowledged.
  */
-import { SpdmError, isSpdmError } from '../wire/errors.js';
+import { DecodeError, SpdmError, isSpdmError } from '../wire/errors.js';
 import type { RandomSource } from '../crypto/random.js';
 import { ResponseCode } from '../spdm/codes.js';
 import { CapabilityFlag } from '../spdm/messages/capabilities.js';
@@ -80,13 +80,18 @@ function checkEcho(secure: SecureSession, ack: KeyUpdateMessage, operation: numb
       `KEY_UPDATE_ACK to ${opName(operation)} echoes Tag 0x${ack.tag.toString(16)}, sent 0x${tag.toString(16)}`,
       { operation: opName(operation), tag, got: ack.tag },
     );
-  // The ACK is exactly the 4-byte header: inside a record there is no transport padding to allow for.
-  if (ack.raw.length !== 4) throw tornDown(secure, 'KEY_UPDATE_ACK is not 4 bytes', { operation: opName(operation) });
 }
 
 /** Read afresh: a round trip may have ended the session (TypeScript would keep the earlier narrowing). */
 function isEnded(secure: SecureSession): boolean {
   return secure.phase === 'ended';
+}
+
+/** KEY_UPDATE_ACK, exactly its 4-byte header: inside a record there is no transport padding to allow for. */
+function decodeExactAck(bytes: Uint8Array): KeyUpdateMessage {
+  if (bytes.length !== 4)
+    throw new DecodeError('KEY_UPDATE_ACK', 'length', 4, `${bytes.length} bytes, the message is 4`);
+  return decodeKeyUpdateAck(bytes);
 }
 
 function oneTag(random: RandomSource): number {
@@ -119,7 +124,7 @@ export async function updateSessionKeys(w: KeyUpdateWiring, kind: KeyUpdateKind)
       ResponseCode.KEY_UPDATE_ACK,
       // Deriving keys is cryptographic work: the device's CT bound (T2), not T1.
       'T2',
-      decodeKeyUpdateAck,
+      decodeExactAck,
     );
   } catch (e) {
     // An ERROR the device sealed with the key it had before leaves both sides where they were;
@@ -153,7 +158,7 @@ export async function updateSessionKeys(w: KeyUpdateWiring, kind: KeyUpdateKind)
       encodeKeyUpdate(version, { operation: KeyUpdateOperation.VERIFY_NEW_KEY, tag: verifyTag }),
       ResponseCode.KEY_UPDATE_ACK,
       'T2',
-      decodeKeyUpdateAck,
+      decodeExactAck,
     );
   } catch (e) {
     if (!isEnded(secure))

@@ -217,6 +217,24 @@ test('KEY_UPDATE_ACK with another Tag, or for another operation: KEY_UPDATE_FAIL
   }
 });
 
+test('a KEY_UPDATE_ACK longer than its 4 bytes: DECODE_ERROR, the session torn down', async () => {
+  const { requester } = wired({
+    responder: {
+      reviseSessionResponse: (req, rsp) =>
+        req[1] === RequestCode.KEY_UPDATE && rsp[1] === ResponseCode.KEY_UPDATE_ACK ? Uint8Array.of(...rsp, 0) : rsp,
+    },
+  });
+  await requester.connect();
+  const other = await requester.startSession();
+  const s = await requester.startSession();
+  await assert.rejects(
+    s.keyUpdate('one'),
+    (e) => isSpdmError(e, 'DECODE_ERROR') && e.details.messageName === 'KEY_UPDATE_ACK',
+  );
+  assert.equal(s.phase, 'ended');
+  await other.heartbeat();
+});
+
 test('an UpdateAllKeys ACK under the old response key: KEY_UPDATE_FAILED', async () => {
   // A device that keeps its response key but claims UpdateAllKeys: it refuses (an update of its
   // own is pending, so its key stays), and the lie turns the refusal into a well-echoed ACK.
