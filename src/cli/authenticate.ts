@@ -56,6 +56,8 @@ export interface AuthenticateCliOptions {
   /** Offer mutual authentication (MUT_AUTH_CAP, ENCAP_CAP) with this requester identity: chain file and key file. */
   readonly requesterChain?: string;
   readonly requesterKey?: string;
+  /** With `session`: KEY_UPDATE after the measurements, 'one' (UpdateKey) or 'all' (UpdateAllKeys); announces KEY_UPD_CAP. */
+  readonly keyUpdate?: 'one' | 'all';
 }
 
 export interface AuthenticateOutcome {
@@ -80,7 +82,7 @@ import { CapabilityFlag } from '../spdm/messages/capabilities.js';
 import type { RequesterIdentity } from '../requester/identity.js';
 import { loadIdentityFiles } from '../responder/profile-file.js';
 
-/** What the requester announces with --session: CERT, CHAL, ENCRYPT, MAC, KEY_EX, HBEAT. */
+/** What the requester announces with --session: CERT, CHAL, ENCRYPT, MAC, KEY_EX, HBEAT (and KEY_UPD with --key-update). */
 const SESSION_REQUESTER_FLAGS =
   CapabilityFlag.CERT |
   CapabilityFlag.CHAL |
@@ -208,7 +210,13 @@ export async function runAuthenticate(
     ...(o.deadline !== undefined ? { flowDeadlineMs: o.deadline } : {}),
     // A session needs its capabilities and algorithms offered; without --session the requests are unchanged.
     ...(o.session
-      ? { capabilityFlags: (psk ? PSK_SESSION_REQUESTER_FLAGS : SESSION_REQUESTER_FLAGS) | mutualFlags, session: {} }
+      ? {
+          capabilityFlags:
+            (psk ? PSK_SESSION_REQUESTER_FLAGS : SESSION_REQUESTER_FLAGS) |
+            mutualFlags |
+            (o.keyUpdate ? CapabilityFlag.KEY_UPD : 0),
+          session: {},
+        }
       : {}),
     // Mutual authentication offers ReqBaseAsymAlg (an AlgStruct), so it needs the session algorithm structs too.
     ...(!o.session && identity
@@ -223,7 +231,15 @@ export async function runAuthenticate(
       mode: o.measurements,
       requireChallenge,
       nonce,
-      ...(o.session ? { session: { heartbeat: o.heartbeat === true, ...(psk ? { psk } : {}) } } : {}),
+      ...(o.session
+        ? {
+            session: {
+              heartbeat: o.heartbeat === true,
+              ...(psk ? { psk } : {}),
+              ...(o.keyUpdate ? { keyUpdate: o.keyUpdate } : {}),
+            },
+          }
+        : {}),
     });
     const session = requester.lastSession;
     const basic = requester.basicMutualAuth;

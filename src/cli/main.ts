@@ -111,13 +111,17 @@ export async function main(argv: readonly string[]): Promise<number> {
         const profile = opts.sampleKeys
           ? (await import('../responder/sample-keys.js')).profileFromSampleKeys(opts.sampleKeys, base)
           : base;
+        const responder = new Responder(profile, opts.transport === 'none' ? {} : { securedBinding: opts.transport });
         const server = await EmuSocketServer.listen({
           host: opts.host,
           port: opts.port ?? defaultEmuPort(opts.transport),
           transport: opts.transport,
-          handler: new Responder(profile, opts.transport === 'none' ? {} : { securedBinding: opts.transport }),
+          handler: responder,
           onError: (e) => process.stderr.write(`spdm emulate: ${e.message}\n`),
         });
+        // The heartbeat watchdog also fires while nobody talks to the emulator (it checks on every request too).
+        const watchdog = setInterval(() => responder.expireIdleSessions(), 1000);
+        watchdog.unref();
         process.stderr.write(
           `spdm emulate: ${profile.name} listening on ${opts.host}:${server.port} (${opts.transport})\n`,
         );
@@ -125,6 +129,7 @@ export async function main(argv: readonly string[]): Promise<number> {
         process.once('SIGTERM', stop);
         process.once('SIGINT', stop);
         await server.closed;
+        clearInterval(watchdog);
         process.off('SIGTERM', stop);
         process.off('SIGINT', stop);
       },
@@ -195,6 +200,12 @@ export async function main(argv: readonly string[]): Promise<number> {
       'offer mutual authentication with this certificate chain (concatenated DER, root first; with --requester-key)',
     )
     .option('--requester-key <file>', "the requester chain's leaf private key (PEM or PKCS#8 DER)")
+    .addOption(
+      new Option(
+        '--key-update <which>',
+        'with --session: KEY_UPDATE after the measurements, then VerifyNewKey: one (our direction) or all (both)',
+      ).choices(['one', 'all']),
+    )
     .action(
       async (opts: {
         requesterChain?: string;
@@ -203,6 +214,7 @@ export async function main(argv: readonly string[]): Promise<number> {
         heartbeat?: boolean;
         psk?: string;
         pskHint?: string;
+        keyUpdate?: 'one' | 'all';
         connect?: string;
         pci?: string;
         transport: EmuTransportName;

@@ -49,6 +49,7 @@ import { RequestCode } from '../spdm/codes.js';
 export type { Connection } from './connection.js';
 export { Session, type SessionInfo, type MutualAuthReport } from './session.js';
 import type { SessionInfo } from './session.js';
+import type { KeyUpdateKind } from './key-update.js';
 
 export interface StartSessionOptions {
   /** The slot whose leaf key signs KEY_EXCHANGE_RSP (its chain is read first if it was not). Default 0. */
@@ -83,8 +84,8 @@ export interface AuthenticateOptions extends MeasurementRequestOptions {
    */
   readonly requireChallenge?: boolean;
   /**
-   * Take the signed measurements inside a KEY_EXCHANGE session (then HEARTBEAT when asked, then
-   * END_SESSION); the requester needs RequesterOptions.session and KEY_EX_CAP with ENCRYPT_CAP
+   * Take the signed measurements inside a KEY_EXCHANGE session (then HEARTBEAT and KEY_UPDATE
+   * when asked, then END_SESSION); the requester needs RequesterOptions.session and KEY_EX_CAP with ENCRYPT_CAP
    * and/or MAC_CAP. What ran is in `lastSession` afterwards.
    */
   readonly session?: {
@@ -94,6 +95,8 @@ export interface AuthenticateOptions extends MeasurementRequestOptions {
      * certificate key: authentication still rests on CHALLENGE or the signed measurements.
      */
     readonly psk?: PskOptions;
+    /** KEY_UPDATE after the measurements (needs KEY_UPD_CAP on both sides). */
+    readonly keyUpdate?: KeyUpdateKind;
   };
 }
 
@@ -533,6 +536,8 @@ export class Requester {
         for (const m of run.measurements) this.measurements.set(m.index, m);
       },
       timeoutMs: () => this.t2(),
+      requesterFlags: this.ourFlags(),
+      random: this.random,
     });
   }
 
@@ -601,6 +606,10 @@ export class Requester {
       if (options.session.heartbeat) {
         await s.heartbeat();
         ran.push('HEARTBEAT');
+      }
+      if (options.session.keyUpdate) {
+        const k = await s.keyUpdate(options.session.keyUpdate);
+        ran.push(`KEY_UPDATE(${k.operation})`, 'KEY_UPDATE(VerifyNewKey)');
       }
       await s.end();
       ran.push('END_SESSION');

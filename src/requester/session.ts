@@ -13,11 +13,18 @@ import { hashInfo } from '../crypto/algorithms.js';
 import { ResponseCode } from '../spdm/codes.js';
 import { decodeHeartbeatAck, encodeHeartbeat } from '../spdm/messages/heartbeat.js';
 import { decodeEndSessionAck, encodeEndSession } from '../spdm/messages/end-session.js';
+import {
+  decodeVendorDefinedResponse,
+  encodeVendorDefinedRequest,
+  type VendorDefinedResponse,
+} from '../spdm/messages/vendor-defined.js';
 import { isClearError, type SecureSession, type SessionPhase } from '../session/secure-session.js';
 import { securedVersionText } from '../session/secured-version.js';
 import type { ExchangeOptions, Transport } from '../transport/transport.js';
 import type { SessionSignatureEvidence } from '../evidence/evidence.js';
+import { systemRandom, type RandomSource } from '../crypto/random.js';
 import { getMeasurements, type MeasurementRequestOptions, type MeasurementRun } from './get-measurements.js';
+import { updateSessionKeys, type KeyUpdateKind, type KeyUpdateRun } from './key-update.js';
 import type { RequestContext } from './connection.js';
 
 /** The session's secured channel as a Transport, so that exchange()'s ERROR handling applies inside it too. */
@@ -41,7 +48,34 @@ export class SessionChannel implements Transport {
     }
     return this.secure.open(reply);
   }
+
+  /**
+   * One application message of another protocol (MCTP or DSP0287 message type) and the answer:
+   * an application message, or an SPDM message (an ERROR) from a device that speaks no such protocol.
+   */
+  async exchangeApplication(
+    messageType: number,
+    payload: Uint8Array,
+    options: ExchangeOptions = {},
+  ): Promise<ApplicationReply> {
+    if (!this.outer.exchangeSecured) throw new SpdmError('UNSUPPORTED', 'the transport carries no secured messages');
+    const reply = await this.outer.exchangeSecured(this.secure.sealMessage(messageType, payload), options);
+    if (isClearError(reply, this.secure.sessionId)) {
+      this.secure.end('the device answered ERROR outside the session');
+      return { spdm: reply };
+    }
+    const inner = this.secure.openMessage(reply);
+    if (inner.isSpdm) return { spdm: inner.payload };
+    return {
+      messageType: inner.header['mctpMessageType'] ?? inner.header['messageType'] ?? -1,
+      payload: inner.payload,
+    };
+  }
 }
+
+/** What came back for an application message: the other protocol's answer, or an SPDM message. */
+export type ApplicationReply =
+  { readonly messageType: number; readonly payload: Uint8Array } | { readonly spdm: Uint8Array };
 
 export interface SessionInfo {
   /** How the session was established: KEY_EXCHANGE (signed, ephemeral DHE) or PSK_EXCHANGE (a pre-shared key, no signature). */
@@ -87,6 +121,10 @@ export interface SessionWiring {
   readonly version: number;
   readonly onMeasurements: (run: MeasurementRun) => void;
   readonly timeoutMs: () => number;
+  /** The capability flags the requester sent (KEY_UPDATE needs KEY_UPD_CAP on both sides). */
+  readonly requesterFlags?: number;
+  /** For the KEY_UPDATE Tags (default: the system's random source). */
+  readonly random?: RandomSource;
 }
 
 export class Session {
@@ -116,6 +154,38 @@ export class Session {
     return this.w.channel.exchange(request, { timeoutMs: options.timeoutMs ?? this.w.timeoutMs() });
   }
 
+  /**
+   * A message of another protocol inside the session (DSP0277 application data): `messageType`
+   * is the MCTP message type (PLDM is 0x01) or the DSP0287 message type over TCP. PCIe DOE
+   * carries SPDM only (UNSUPPORTED): use `vendorDefined` there.
+   */
+  async sendApplicationMessage(
+    messageType: number,
+    payload: Uint8Array,
+    options: ExchangeOptions = {},
+  ): Promise<ApplicationReply> {
+    return this.w.channel.exchangeApplication(messageType, payload, {
+      timeoutMs: options.timeoutMs ?? this.w.timeoutMs(),
+    });
+  }
+
+  /** VENDOR_DEFINED_REQUEST → VENDOR_DEFINED_RESPONSE inside the session (1.0 layout; 1.4 Large when `large`). */
+  async vendorDefined(m: {
+    readonly standardId: number;
+    readonly vendorId: Uint8Array;
+    readonly payload: Uint8Array;
+    readonly large?: boolean;
+  }): Promise<VendorDefinedResponse> {
+    return this.w
+      .context()
+      .send(
+        encodeVendorDefinedRequest(this.w.version, { ...m, large: m.large ?? false }),
+        ResponseCode.VENDOR_DEFINED_RESPONSE,
+        'T2',
+        decodeVendorDefinedResponse,
+      );
+  }
+
   /** GET_MEASUREMENTS inside the session, with the session's own measurement run (message_m). */
   async getMeasurements(options: MeasurementRequestOptions = {}): Promise<MeasurementRun> {
     const run = await getMeasurements(this.w.context(), options);
@@ -126,6 +196,25 @@ export class Session {
   /** HEARTBEAT → HEARTBEAT_ACK. */
   async heartbeat(): Promise<void> {
     await this.w.context().send(encodeHeartbeat(this.w.version), ResponseCode.HEARTBEAT_ACK, 'T1', decodeHeartbeatAck);
+  }
+
+  /**
+   * KEY_UPDATE then VerifyNewKey (requester/key-update.ts): 'one' renews our direction's key,
+   * 'all' both; each direction's sequence numbers start again at 0. A device's ERROR leaves the
+   * session as it was; an ACK that does not echo the request ends it (KEY_UPDATE_FAILED).
+   */
+  async keyUpdate(kind: KeyUpdateKind): Promise<KeyUpdateRun> {
+    const secure = this.w.channel.secure;
+    return updateSessionKeys(
+      {
+        context: this.w.context(),
+        secure,
+        params: { version: this.w.version, hashId: this.info.hash.id, aeadId: this.info.aead.id },
+        requesterFlags: this.w.requesterFlags ?? 0,
+        random: this.w.random ?? systemRandom,
+      },
+      kind,
+    );
   }
 
   /** END_SESSION → END_SESSION_ACK; the keys are gone afterwards, whatever the answer. */

@@ -64,9 +64,12 @@ export interface DeviceProfile {
   readonly measurements: readonly MeasurementSource[];
   /** What it asks of a requester that offers MUT_AUTH_CAP (MUT_AUTH_CAP, ENCAP_CAP in `capabilities.flags`); nothing by default. */
   readonly mutualAuth?: MutualAuthPolicy;
-  /** Secure sessions (KEY_EX_CAP, ENCRYPT_CAP/MAC_CAP, HBEAT_CAP in `capabilities.flags` turn them on). */
+  /** Secure sessions (KEY_EX_CAP, ENCRYPT_CAP/MAC_CAP, HBEAT_CAP, KEY_UPD_CAP in `capabilities.flags` turn them on). */
   readonly session?: {
-    /** HeartbeatPeriod in KEY_EXCHANGE_RSP, seconds (0: none), when both sides set HBEAT_CAP. */
+    /**
+     * HeartbeatPeriod in KEY_EXCHANGE_RSP, seconds (0: none), when both sides set HBEAT_CAP; a
+     * session silent for more than twice it is torn down (responder/session-watchdog.ts).
+     */
     readonly heartbeatPeriod?: number;
     /**
      * Pre-shared keys for PSK_EXCHANGE (PSK_CAP in `capabilities.flags`), each under the PSKHint

@@ -28,6 +28,9 @@ import { decodeKeyExchange, encodeKeyExchangeRsp } from '../spdm/messages/key-ex
 import { decodeFinish, encodeFinishRsp } from '../spdm/messages/finish.js';
 import { decodeHeartbeat, encodeHeartbeatAck } from '../spdm/messages/heartbeat.js';
 import { decodeEndSession, encodeEndSessionAck } from '../spdm/messages/end-session.js';
+import { answerKeyUpdate, keyUpdateOutsideSession } from './key-update.js';
+import { SessionWatchdog } from './session-watchdog.js';
+import { answerApplicationMessage, answerVendorDefined } from './app-data.js';
 import {
   deriveDataSecrets,
   deriveHandshakeSecrets,
@@ -35,7 +38,7 @@ import {
   type HandshakeSecrets,
   type KeyScheduleParams,
 } from '../session/key-schedule.js';
-import type { SecuredTransport } from '../session/record.js';
+import type { InnerMessage, SecuredTransport } from '../session/record.js';
 import { INVALID_SESSION_ID_HALF, peekSessionId, SecureSession } from '../session/secure-session.js';
 import {
   chooseSecuredVersion,
@@ -123,6 +126,8 @@ interface ResponderSession {
   readonly inTheClear: boolean;
   /** MutAuthRequested: the flow reading the requester's identity (if any), then who it is; FINISH must then be signed. */
   readonly mutual?: { flow?: RequesterAuthFlow; requester?: AuthenticatedRequester };
+  /** HeartbeatPeriod of KEY_EXCHANGE_RSP, seconds (0: none). */
+  readonly heartbeatPeriod: number;
 }
 
 /** What to do once an in-session response is sealed: install data keys (FINISH_RSP), or end (END_SESSION_ACK). */
@@ -140,6 +145,13 @@ export interface ResponderOptions {
   readonly maxSessions?: number;
   /** Last sequence number per direction and key (default 2^64 − 1; tests use a small one). */
   readonly sequenceLimit?: bigint;
+  /** Milliseconds for the heartbeat watchdog (default Date.now; tests move a fake clock). */
+  readonly now?: () => number;
+  /**
+   * The seam for responder/faults and tests of a lying device: rewrites an in-session response
+   * before it is sealed. The protocol handlers stay honest; an edit here is the lie.
+   */
+  readonly reviseSessionResponse?: (request: Uint8Array, response: Uint8Array) => Uint8Array;
 }
 
 export class Responder implements SpdmHandler {
@@ -151,6 +163,8 @@ export class Responder implements SpdmHandler {
   private readonly securedBinding: SecuredTransport;
   private readonly maxSessions: number;
   private readonly sequenceLimit: bigint | undefined;
+  private readonly watchdog: SessionWatchdog;
+  private readonly reviseSessionResponse: ((request: Uint8Array, response: Uint8Array) => Uint8Array) | undefined;
   /** Sessions by their u32 SessionID. */
   private readonly sessions = new Map<number, ResponderSession>();
   /** Set while an in-session request is answered: DIGESTS/CERTIFICATE then stay out of the connection's B. */
@@ -168,6 +182,8 @@ export class Responder implements SpdmHandler {
     this.securedBinding = options.securedBinding ?? 'doe';
     this.maxSessions = options.maxSessions ?? 4;
     this.sequenceLimit = options.sequenceLimit;
+    this.watchdog = new SessionWatchdog(options.now ?? Date.now);
+    this.reviseSessionResponse = options.reviseSessionResponse;
     for (const s of profile.slots) {
       const id =
         s.keyPairId ??
@@ -194,6 +210,7 @@ export class Responder implements SpdmHandler {
       return encodeError(0x10, ErrorCode.InvalidRequest);
     }
     this.stats.set(code, (this.stats.get(code) ?? 0) + 1);
+    this.expireIdleSessions();
     return this.answer(request);
   }
 
@@ -273,6 +290,11 @@ export class Responder implements SpdmHandler {
           if (session && r.requester) this.sessionRequester(session, r.requester);
           out = r.response;
           break;
+        }
+        case RequestCode.KEY_UPDATE: {
+          const neg = this.requireNegotiated();
+          const e = keyUpdateOutsideSession(this.keyUpdateContext(neg));
+          throw new ErrorReply(e.errorCode, e.errorData);
         }
         default:
           throw new ErrorReply(ErrorCode.UnsupportedRequest, h.code);
@@ -814,9 +836,33 @@ export class Responder implements SpdmHandler {
     return (this.profile.capabilities.flags & flag) !== 0 && (neg.requesterCaps.flags & flag) !== 0;
   }
 
+  private keyUpdateContext(neg: Negotiated) {
+    return {
+      version: neg.version,
+      responderFlags: this.profile.capabilities.flags,
+      requesterFlags: neg.requesterCaps.flags,
+    };
+  }
+
   private endAllSessions(reason: string): void {
-    for (const s of this.sessions.values()) s.secure.end(reason);
+    for (const s of this.sessions.values()) {
+      s.secure.end(reason);
+      this.watchdog.forget(s.secure.sessionId);
+    }
     this.sessions.clear();
+  }
+
+  /** Tears down every session silent for more than twice its HeartbeatPeriod (session-watchdog.ts). */
+  expireIdleSessions(): void {
+    for (const id of this.watchdog.expired()) {
+      const s = this.sessions.get(id);
+      if (s) this.dropSession(s, 'no request for more than twice the HeartbeatPeriod');
+    }
+  }
+
+  /** HeartbeatPeriod a new session gets: the profile's, when both sides set HBEAT_CAP; 0 otherwise. */
+  private sessionHeartbeatPeriod(neg: Negotiated): number {
+    return this.bothHave(neg, CapabilityFlag.HBEAT) ? (this.profile.session?.heartbeatPeriod ?? 0) : 0;
   }
 
   /** Sessions held now (for tests and stats). */
@@ -868,8 +914,9 @@ export class Responder implements SpdmHandler {
         ? this.measurementSummaryHash(neg, req.measurementSummaryHashType)
         : undefined;
     const mutual = this.sessionMutualAuth(neg);
+    const heartbeatPeriod = this.sessionHeartbeatPeriod(neg);
     const fields = {
-      heartbeatPeriod: this.bothHave(neg, CapabilityFlag.HBEAT) ? (this.profile.session?.heartbeatPeriod ?? 0) : 0,
+      heartbeatPeriod,
       rspSessionId,
       mutAuthRequested: mutual.mutAuthRequested,
       reqSlotIdParam: mutual.reqSlotIdParam,
@@ -915,6 +962,7 @@ export class Responder implements SpdmHandler {
       params,
       handshake,
       inTheClear,
+      heartbeatPeriod,
       ...(mutual.mutual ? { mutual: mutual.mutual } : {}),
     });
     return resp;
@@ -940,7 +988,11 @@ export class Responder implements SpdmHandler {
       },
       request,
     );
-    this.sessions.set(session.secure.sessionId, { ...session, inTheClear: false });
+    this.sessions.set(session.secure.sessionId, {
+      ...session,
+      inTheClear: false,
+      heartbeatPeriod: this.sessionHeartbeatPeriod(neg),
+    });
     return response;
   }
 
@@ -1017,6 +1069,8 @@ export class Responder implements SpdmHandler {
     }
     const th2 = s.transcript.th2(raw, finishRsp).digest();
     s.secure.installData(deriveDataSecrets(s.params, s.handshake.handshakeSecret, th2));
+    // As libspdm: the watchdog runs from the session's establishment.
+    this.watchdog.arm(s.secure.sessionId, s.heartbeatPeriod);
     // Nothing derives from the handshake secret or the finished keys once the data keys are in.
     for (const b of [s.handshake.handshakeSecret, s.handshake.requestFinishedKey, s.handshake.responseFinishedKey])
       b.fill(0);
@@ -1025,6 +1079,7 @@ export class Responder implements SpdmHandler {
   private dropSession(s: ResponderSession, reason: string): void {
     s.secure.end(reason);
     this.sessions.delete(s.secure.sessionId);
+    this.watchdog.forget(s.secure.sessionId);
   }
 
   /**
@@ -1036,16 +1091,20 @@ export class Responder implements SpdmHandler {
   async handleSecured(record: Uint8Array): Promise<Uint8Array> {
     await Promise.resolve();
     const v = this.neg?.version ?? 0x11;
+    this.expireIdleSessions();
     const id = peekSessionId(record);
     const s = id === undefined ? undefined : this.sessions.get(id);
     if (!s) return encodeError(v, ErrorCode.InvalidSession);
-    let request: Uint8Array;
+    let inner: InnerMessage;
     try {
-      request = s.secure.open(record);
+      inner = s.secure.openMessage(record);
     } catch {
       this.dropSession(s, 'a record did not open');
       return encodeError(v, ErrorCode.DecryptError);
     }
+    this.watchdog.touch(s.secure.sessionId);
+    if (!inner.isSpdm) return this.answerApplication(s, inner, v);
+    const request = inner.payload;
     let code = -1;
     try {
       code = peekHeader(request).code;
@@ -1071,10 +1130,21 @@ export class Responder implements SpdmHandler {
       response = encodeError(v, ec, e instanceof ErrorReply ? e.errorData : 0);
       after = undefined;
     }
+    if (this.reviseSessionResponse) response = this.reviseSessionResponse(request, response);
     const out = s.secure.seal(response);
     if (after === 'data-keys') this.installDataKeys(s, request, response);
     if (after === 'end') this.dropSession(s, 'END_SESSION');
     return out;
+  }
+
+  /** A message of another protocol inside the session (responder/app-data.ts); SPDM ERROR when none is spoken. */
+  private answerApplication(s: ResponderSession, inner: InnerMessage, v: number): Uint8Array {
+    if (s.secure.phase !== 'established') return s.secure.seal(encodeError(v, ErrorCode.UnexpectedRequest));
+    const messageType = inner.header['mctpMessageType'] ?? inner.header['messageType'] ?? -1;
+    const a = answerApplicationMessage(s.secure.binding, { messageType, payload: inner.payload });
+    return a
+      ? s.secure.sealMessage(a.messageType, a.payload)
+      : s.secure.seal(encodeError(v, ErrorCode.UnsupportedRequest));
   }
 
   private answerInSession(s: ResponderSession, request: Uint8Array): { response: Uint8Array; after: AfterReply } {
@@ -1117,6 +1187,13 @@ export class Responder implements SpdmHandler {
         case RequestCode.END_SESSION:
           decodeEndSession(request);
           return { response: encodeEndSessionAck(neg.version), after: 'end' };
+        case RequestCode.VENDOR_DEFINED_REQUEST:
+          return { response: answerVendorDefined(request, neg.version), after: undefined };
+        case RequestCode.KEY_UPDATE: {
+          const a = answerKeyUpdate(s.secure, request, { ...this.keyUpdateContext(neg), params: s.params });
+          if ('errorCode' in a) throw new ErrorReply(a.errorCode, a.errorData);
+          return { response: a.ack, after: undefined };
+        }
         case RequestCode.GET_VERSION:
         case RequestCode.GET_CAPABILITIES:
         case RequestCode.NEGOTIATE_ALGORITHMS:

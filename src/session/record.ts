@@ -269,6 +269,39 @@ export function unwrapApplicationData(transport: SecuredTransport, applicationDa
   }
 }
 
+/**
+ * ApplicationData for an application message other than SPDM: after the MCTP message type byte
+ * (bit 7, the integrity check bit, clear) over MCTP, after the DSP0287 header with that message
+ * type over TCP. PCIe DOE's secured CMA-SPDM data objects carry SPDM messages only (other
+ * protocols ride in VENDOR_DEFINED_REQUEST), so there is none over DOE.
+ */
+export function wrapApplicationMessage(
+  transport: SecuredTransport,
+  messageType: number,
+  payload: Uint8Array,
+): Uint8Array {
+  if (!Number.isInteger(messageType) || messageType < 0 || messageType > 0xff)
+    throw new TypeError(`application message type must be a u8, got ${messageType}`);
+  switch (transport) {
+    case 'doe':
+      throw new SpdmError(
+        'UNSUPPORTED',
+        'PCIe DOE carries only SPDM messages in a session (send other protocols as VENDOR_DEFINED_REQUEST)',
+      );
+    case 'mctp':
+      if (messageType & 0x80) throw new TypeError('MCTP message type with the integrity check bit set');
+      return new Writer(1 + payload.length).u8(messageType).bytes(payload).finish();
+    case 'tcp':
+      if (payload.length + 2 > 0xffff) throw new SpdmError('ENCODE_ERROR', 'TCP binding payload too large');
+      return new Writer(4 + payload.length)
+        .u16(payload.length + 2)
+        .u8(TCP_BINDING_VERSION)
+        .u8(messageType)
+        .bytes(payload)
+        .finish();
+  }
+}
+
 /** ApplicationData for an SPDM message sent in a session over `transport`. */
 export function wrapApplicationData(transport: SecuredTransport, spdm: Uint8Array): Uint8Array {
   switch (transport) {

@@ -12,10 +12,23 @@
  *
  * Counters never wrap: a direction that has used its last sequence number (2^64 − 1, or the
  * smaller `sequenceLimit`, DSP0277 1.3 AEADLimit) refuses further records with SESSION_SEQUENCE.
+ *
+ * KEY_UPDATE (`updateKeys`) moves one direction to its next data secret with the counter back at
+ * 0. The replaced keys stay until the update is confirmed (`commitKeyUpdate`, which zeroises them)
+ * or abandoned (`rollbackKeyUpdate`, which restores them with their counter): while they stay, a
+ * received record that does not open under the new key is tried under the old one, because the
+ * peer may not have switched yet (an ERROR to the KEY_UPDATE comes under the old key). libspdm
+ * keeps the same backup and falls back the same way.
  */
 import { DecodeError, SpdmError } from '../wire/errors.js';
 import type { RandomSource } from '../crypto/random.js';
-import type { DataSecrets, HandshakeSecrets, TrafficKeys } from './key-schedule.js';
+import {
+  updateTrafficKeys,
+  type DataSecrets,
+  type HandshakeSecrets,
+  type KeyScheduleParams,
+  type TrafficKeys,
+} from './key-schedule.js';
 import {
   decodeSecuredRecord,
   openSecuredRecord,
@@ -23,7 +36,12 @@ import {
   sealSecuredRecord,
   unwrapApplicationData,
   wrapApplicationData,
+  wrapApplicationMessage,
+  type InnerMessage,
   type NonceOrder,
+  type OpenedRecord,
+  type RecordLayout,
+  type SecuredRecord,
   type SecuredTransport,
   type SessionMode,
 } from './record.js';
@@ -39,6 +57,8 @@ export const INVALID_SESSION_ID = 0xffffffff;
 export const MAX_SEQUENCE_NUMBER = (1n << 64n) - 1n;
 
 export type SessionRole = 'requester' | 'responder';
+/** A direction of the session's traffic: 'request' is requester → responder, 'response' the other way. */
+export type KeyDirection = 'request' | 'response';
 export type SessionPhase = 'handshake' | 'established' | 'ended';
 
 export interface SecureSessionParams {
@@ -76,7 +96,15 @@ export function sessionIdHex(id: number): string {
 /** One direction's key, IV and next sequence number. */
 class Direction {
   next = 0n;
+  /** The keys a pending key update replaced, with their next sequence number. */
+  previous: { keys: TrafficKeys; next: bigint } | undefined;
   constructor(public keys: TrafficKeys | undefined) {}
+}
+
+function zeroise(k: TrafficKeys | undefined): void {
+  k?.secret.fill(0);
+  k?.key.fill(0);
+  k?.iv.fill(0);
 }
 
 /** The session ID a secured payload names (its first 4 bytes), or undefined when it is too short to hold one. */
@@ -116,6 +144,7 @@ export class SecureSession {
   private readonly rx = new Direction(undefined);
   /** Why the session ended, for the errors of later records. */
   private endReason = '';
+  private lastOpenedOld = false;
   /** Export master secret, once data keys are in (consumers of the session may derive from it). */
   exportMasterSecret: Uint8Array | undefined;
 
@@ -179,15 +208,68 @@ export class SecureSession {
     this.rx.next = 0n;
   }
 
+  private direction(d: KeyDirection): Direction {
+    return (this.role === 'requester') === (d === 'request') ? this.tx : this.rx;
+  }
+
+  /**
+   * KEY_UPDATE for one direction: its next data secret (HKDF-Expand with "traffic upd"), key and
+   * IV are in use from now on, sequence number 0; the replaced keys are kept until
+   * commitKeyUpdate or rollbackKeyUpdate. Only an established session's data keys are updated.
+   */
+  updateKeys(direction: KeyDirection, params: KeyScheduleParams): void {
+    const d = this.direction(direction);
+    if (this.phaseNow === 'ended' || !d.keys) throw this.closed(d.next);
+    if (this.phaseNow !== 'established')
+      throw new SpdmError('PROTOCOL_ERROR', `session ${this.id}: KEY_UPDATE before the session is established`, {
+        sessionId: this.id,
+      });
+    // One update in flight per direction: a second would lose the keys to fall back to.
+    if (d.previous) throw new TypeError(`session ${this.id}: a ${direction} key update is already pending`);
+    if (params.aeadId !== this.aeadId) throw new TypeError('updateKeys: the key schedule is for another AEAD');
+    const next = updateTrafficKeys(params, d.keys);
+    d.previous = { keys: d.keys, next: d.next };
+    d.keys = next;
+    d.next = 0n;
+  }
+
+  /** True while a key update of `direction` has neither been committed nor rolled back. */
+  keyUpdatePending(direction: KeyDirection): boolean {
+    return this.direction(direction).previous !== undefined;
+  }
+
+  /** The update of `direction` is confirmed: the replaced keys are zeroised. */
+  commitKeyUpdate(direction: KeyDirection): void {
+    const d = this.direction(direction);
+    zeroise(d.previous?.keys);
+    d.previous = undefined;
+  }
+
+  /** The update of `direction` is abandoned: the new keys are zeroised, the old ones and their counter restored. */
+  rollbackKeyUpdate(direction: KeyDirection): void {
+    const d = this.direction(direction);
+    if (!d.previous) return;
+    zeroise(d.keys);
+    d.keys = d.previous.keys;
+    d.next = d.previous.next;
+    d.previous = undefined;
+  }
+
+  /** True when the last record `open` accepted was under the old key of a pending receive-direction update. */
+  get openedUnderOldKey(): boolean {
+    return this.lastOpenedOld;
+  }
+
   /** END_SESSION done, or a fault: keys gone, every later record refused with SESSION_CLOSED. */
   end(reason = 'the session was ended'): void {
     if (this.phaseNow === 'ended') return;
     this.phaseNow = 'ended';
     this.endReason = reason;
     for (const d of [this.tx, this.rx]) {
-      d.keys?.key.fill(0);
-      d.keys?.iv.fill(0);
+      zeroise(d.keys);
+      zeroise(d.previous?.keys);
       d.keys = undefined;
+      d.previous = undefined;
     }
     this.exportMasterSecret?.fill(0);
     this.exportMasterSecret = undefined;
@@ -212,6 +294,18 @@ export class SecureSession {
 
   /** Seals one SPDM message for our direction: the binding's ApplicationData, in one record. */
   seal(spdm: Uint8Array): Uint8Array {
+    return this.sealApplicationData(wrapApplicationData(this.binding, spdm));
+  }
+
+  /**
+   * Seals one application message that is not SPDM (an MCTP message type such as PLDM 0x01, or a
+   * DSP0287 message type): UNSUPPORTED over PCIe DOE, whose secured data objects carry SPDM only.
+   */
+  sealMessage(messageType: number, payload: Uint8Array): Uint8Array {
+    return this.sealApplicationData(wrapApplicationMessage(this.binding, messageType, payload));
+  }
+
+  private sealApplicationData(applicationData: Uint8Array): Uint8Array {
     const d = this.tx;
     if (this.phaseNow === 'ended' || !d.keys) throw this.closed(d.next);
     if (d.next > this.limit)
@@ -228,7 +322,7 @@ export class SecureSession {
         : undefined;
     const record = sealSecuredRecord(
       this.sessionId,
-      wrapApplicationData(this.binding, spdm),
+      applicationData,
       { aeadId: this.aeadId, key: d.keys.key, iv: d.keys.iv },
       d.next,
       { layout, mode: this.mode, nonceOrder: this.nonceOrder, ...(randomData ? { randomData } : {}) },
@@ -239,11 +333,25 @@ export class SecureSession {
 
   /**
    * Opens one record from the peer and returns the SPDM message in it. Every failure tears the
-   * session down: DECODE_ERROR (truncated or malformed record, or inner framing), SESSION_CLOSED
-   * (another session's ID, or after END_SESSION), SESSION_SEQUENCE (a wire sequence number not
-   * the expected one, or the counter exhausted), SESSION_AUTH_FAILED (the MAC does not verify).
+   * session down: DECODE_ERROR (truncated or malformed record, or inner framing, or a message that
+   * is not SPDM), SESSION_CLOSED (another session's ID, or after END_SESSION), SESSION_SEQUENCE (a
+   * wire sequence number not the expected one, or the counter exhausted), SESSION_AUTH_FAILED
+   * (the MAC does not verify).
    */
   open(bytes: Uint8Array): Uint8Array {
+    const inner = this.openMessage(bytes);
+    if (!inner.isSpdm)
+      throw this.fault(
+        new DecodeError('secured message ApplicationData', 'type', 0, 'not an SPDM message where one was expected'),
+      );
+    return inner.payload;
+  }
+
+  /**
+   * Opens one record and returns what its ApplicationData carries: an SPDM message or another
+   * application message of the binding (MCTP message type, DSP0287 message type). Faults as `open`.
+   */
+  openMessage(bytes: Uint8Array): InnerMessage {
     const d = this.rx;
     if (this.phaseNow === 'ended' || !d.keys) throw this.closed(d.next);
     const details = { sessionId: this.id, sequence: d.next.toString() };
@@ -262,61 +370,69 @@ export class SecureSession {
           details,
         ),
       );
-    if (d.next > this.limit)
-      throw this.fault(
-        new SpdmError(
-          'SESSION_SEQUENCE',
-          `session ${this.id}: receive sequence numbers exhausted at ${this.limit}`,
-          details,
-        ),
-      );
-    if (
-      rec.sequenceNumber !== undefined &&
-      BigInt(rec.sequenceNumber) !== (d.next & ((1n << BigInt(8 * layout.sequenceNumberSize)) - 1n))
-    )
-      throw this.fault(
-        new SpdmError(
-          'SESSION_SEQUENCE',
-          `session ${this.id}: record carries sequence number ${rec.sequenceNumber}, expected ${d.next} (replayed or skipped)`,
-          { ...details, got: rec.sequenceNumber },
-        ),
-      );
-    let opened;
-    try {
-      opened = openSecuredRecord(rec, { aeadId: this.aeadId, key: d.keys.key, iv: d.keys.iv }, d.next, {
-        layout,
-        mode: this.mode,
-        nonceOrder: this.nonceOrder,
-      });
-    } catch (e) {
-      throw this.fault(e instanceof SpdmError ? e : new DecodeError('secured message', 'record', 0, String(e)));
+    const current = this.tryOpen(rec, d.keys, d.next, layout, details);
+    let opened: OpenedRecord;
+    this.lastOpenedOld = false;
+    if (current instanceof SpdmError) {
+      // A pending update's old key: the peer answered (or asked) before it switched.
+      const old = d.previous && this.tryOpen(rec, d.previous.keys, d.previous.next, layout, details);
+      if (!d.previous || !old || old instanceof SpdmError) throw this.fault(current);
+      opened = old;
+      d.previous.next++;
+      this.lastOpenedOld = true;
+    } else {
+      opened = current;
+      d.next++;
     }
-    if (opened === null)
-      throw this.fault(
-        new SpdmError(
-          'SESSION_AUTH_FAILED',
-          `session ${this.id}: record ${d.next} does not authenticate (tampered, or a replayed or skipped sequence number)`,
-          details,
-        ),
-      );
-    d.next++;
-    let inner;
     try {
-      inner = unwrapApplicationData(this.binding, opened.applicationData);
+      return unwrapApplicationData(this.binding, opened.applicationData);
     } catch (e) {
       throw this.fault(
         e instanceof SpdmError ? e : new DecodeError('secured message', 'ApplicationData', 0, String(e)),
       );
     }
-    if (!inner.isSpdm)
-      throw this.fault(
-        new DecodeError(
-          'secured message ApplicationData',
-          'type',
-          0,
-          'not an SPDM message (application data is not handled yet)',
-        ),
+  }
+
+  /** The record opened with `keys` at `sequence`, or the error that says why it does not. */
+  private tryOpen(
+    rec: SecuredRecord,
+    keys: TrafficKeys,
+    sequence: bigint,
+    layout: RecordLayout,
+    base: { sessionId: string; sequence: string },
+  ): OpenedRecord | SpdmError {
+    const details = { ...base, sequence: sequence.toString() };
+    if (sequence > this.limit)
+      return new SpdmError(
+        'SESSION_SEQUENCE',
+        `session ${this.id}: receive sequence numbers exhausted at ${this.limit}`,
+        details,
       );
-    return inner.payload;
+    if (
+      rec.sequenceNumber !== undefined &&
+      BigInt(rec.sequenceNumber) !== (sequence & ((1n << BigInt(8 * layout.sequenceNumberSize)) - 1n))
+    )
+      return new SpdmError(
+        'SESSION_SEQUENCE',
+        `session ${this.id}: record carries sequence number ${rec.sequenceNumber}, expected ${sequence} (replayed or skipped)`,
+        { ...details, got: rec.sequenceNumber },
+      );
+    let opened;
+    try {
+      opened = openSecuredRecord(rec, { aeadId: this.aeadId, key: keys.key, iv: keys.iv }, sequence, {
+        layout,
+        mode: this.mode,
+        nonceOrder: this.nonceOrder,
+      });
+    } catch (e) {
+      return e instanceof SpdmError ? e : new DecodeError('secured message', 'record', 0, String(e));
+    }
+    if (opened === null)
+      return new SpdmError(
+        'SESSION_AUTH_FAILED',
+        `session ${this.id}: record ${sequence} does not authenticate (tampered, or a replayed or skipped sequence number)`,
+        details,
+      );
+    return opened;
   }
 }

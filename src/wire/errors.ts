@@ -59,7 +59,9 @@ export type SpdmErrorCode =
   /** Secured session: a record for a session that was ended (END_SESSION) or torn down, or never existed. */
   | 'SESSION_CLOSED'
   /** Secured session: a finished MAC (ResponderVerifyData / RequesterVerifyData) does not match. */
-  | 'VERIFY_DATA_MISMATCH';
+  | 'VERIFY_DATA_MISMATCH'
+  /** Secured session: a KEY_UPDATE_ACK does not echo the operation and Tag, or came under the wrong key; the session is torn down. */
+  | 'KEY_UPDATE_FAILED';
 
 /**
  * Keys a code's `details` carries when its thrower knows them, typed per code so that a caller who

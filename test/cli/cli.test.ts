@@ -340,3 +340,57 @@ test('spdm dump prints every packet of a capture and exits 0', async () => {
   assert.equal(j.code, 0);
   assert.equal((JSON.parse(j.stdout) as { linkType: number }).linkType, 291);
 });
+
+test('spdm authenticate --session key-exchange --key-update all|one: the update runs inside the session and is reported', async () => {
+  const keys = join(libspdmVectors(), 'keys', 'ecp384');
+  const file = join(mkdtempSync(join(scratch, 'profile-')), 'profile.json');
+  writeFileSync(
+    file,
+    JSON.stringify({
+      name: 'session-device',
+      capabilities: ['CERT', 'CHAL', 'MEAS_SIG', 'MEAS_FRESH', 'ENCRYPT', 'MAC', 'KEY_EX', 'HBEAT', 'KEY_UPD'],
+      hash: ['SHA-384'],
+      heartbeatPeriod: 30,
+      slots: [
+        {
+          slot: 0,
+          asym: 'ECDSA-P384',
+          certChain: join(keys, 'bundle_responder.certchain.der'),
+          privateKey: join(keys, 'end_responder.key'),
+        },
+      ],
+    }),
+  );
+  for (const transport of ['doe', 'mctp']) {
+    const emu = await emulate(['--transport', transport, '--profile', file]);
+    const base = ['authenticate', '--connect', `127.0.0.1:${emu.port}`, '--transport', transport];
+    const json = await spdm([...base, '--session', 'key-exchange', '--key-update', 'all', '--json']);
+    assert.equal(json.code, 0, json.stdout + json.stderr);
+    const outcome = JSON.parse(json.stdout) as { session: { ran: string[] } };
+    assert.deepEqual(outcome.session.ran, [
+      'KEY_EXCHANGE',
+      'FINISH',
+      'GET_MEASUREMENTS',
+      'KEY_UPDATE(UpdateAllKeys)',
+      'KEY_UPDATE(VerifyNewKey)',
+      'END_SESSION',
+    ]);
+    const text = await spdm([...base, '--session', 'key-exchange', '--heartbeat', '--key-update', 'one', '--shutdown']);
+    assert.equal(text.code, 0, text.stdout + text.stderr);
+    assert.match(
+      text.stdout,
+      /heartbeat 30 s; ran KEY_EXCHANGE, FINISH, GET_MEASUREMENTS, HEARTBEAT, KEY_UPDATE\(UpdateKey\), KEY_UPDATE\(VerifyNewKey\), END_SESSION/,
+    );
+    assert.equal(await emu.done, 0);
+  }
+  const bad = await spdm([
+    'authenticate',
+    '--connect',
+    '127.0.0.1:1',
+    '--session',
+    'key-exchange',
+    '--key-update',
+    'both',
+  ]);
+  assert.equal(bad.code, 2, bad.stderr);
+});
