@@ -7,6 +7,7 @@
  * |---|---|
  * | `DIR/<alg>/bundle_responder.certchain.der` + `end_responder.key` | slot 0 chain and key for that BaseAsymAlgo (`ecp256`, `ecp384`, `ecp521`, `rsa2048`/`3072`/`4096` as RSASSA and RSAPSS, `ed25519`) |
  * | `DIR/<alg>/ca.cert.der` | a trust anchor for the requester's chain in mutual authentication |
+ * | (built in) libspdm's sample PSK `TestPskData\0`, with no hint or the hint `TestPskHint\0` | PSK_EXCHANGE |
  *
  * The chain served is the one of the algorithm ALGORITHMS selects, as libspdm picks its
  * `bundle_responder.certchain.der` by the negotiated algorithm. Mutual authentication is asked for
@@ -42,7 +43,13 @@ export const SAMPLE_KEYS_EXTRA_FLAGS =
   CapabilityFlag.HBEAT |
   CapabilityFlag.MUT_AUTH |
   CapabilityFlag.ENCAP |
-  CapabilityFlag.HANDSHAKE_IN_THE_CLEAR;
+  CapabilityFlag.HANDSHAKE_IN_THE_CLEAR |
+  CapabilityFlag.KEY_UPD |
+  CapabilityFlag.PSK_WITH_CONTEXT;
+
+/** libspdm's sample PSK (LIBSPDM_TEST_PSK_DATA_STRING with its NUL) and hint, which spdm_responder_emu answers to. */
+const SAMPLE_PSK = new TextEncoder().encode('TestPskData\0');
+const SAMPLE_PSK_HINT = new TextEncoder().encode('TestPskHint\0');
 
 /** `base` with its slots, requester trust anchors and mutual-authentication policy taken from `dir`. */
 export function profileFromSampleKeys(dir: string, base: DeviceProfile): DeviceProfile {
@@ -69,6 +76,13 @@ export function profileFromSampleKeys(dir: string, base: DeviceProfile): DeviceP
     capabilities: { ...base.capabilities, flags: (base.capabilities.flags | SAMPLE_KEYS_EXTRA_FLAGS) >>> 0 },
     slots,
     mutualAuth: { session: 'encap', basic: true, trust, ...base.mutualAuth },
-    session: { heartbeatPeriod: 240, ...base.session },
+    session: {
+      heartbeatPeriod: 240,
+      psk: [
+        { hint: new Uint8Array(0), key: SAMPLE_PSK },
+        { hint: SAMPLE_PSK_HINT, key: SAMPLE_PSK },
+      ],
+      ...base.session,
+    },
   };
 }
