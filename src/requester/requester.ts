@@ -306,6 +306,7 @@ export class Requester {
       ...(options.sequenceLimit !== undefined ? { sequenceLimit: options.sequenceLimit } : {}),
     });
     this.sessionSignatureList.push(k.signature);
+    this.signatures.push(k.signature);
     const channel = new SessionChannel(t, k.secure);
     const policy: ExchangePolicy = { ...this.policy, transport: channel };
     const inSession = <T extends { readonly raw: Uint8Array }>(
