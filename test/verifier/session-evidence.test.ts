@@ -105,6 +105,24 @@ test('a session run: KEY_EXCHANGE_RSP and the in-session MEASUREMENTS are eviden
   }
 });
 
+test('a 1.3 multi-key connection: the first DIGESTS (D) is in the KEY_EXCHANGE_RSP transcript before Ct, and the evidence verifies trusted', async () => {
+  const base = sessionDevice([0x13]);
+  const profile: DeviceProfile = {
+    ...base,
+    capabilities: {
+      ...base.capabilities,
+      flags: (base.capabilities.flags & ~F.MULTI_KEY_NEG) | F.MULTI_KEY_ONLY,
+    },
+  };
+  const { evidence } = await sessionEvidence(profile, 0x13);
+  const kx = evidence.signatures.find((s) => s.kind === 'KEY_EXCHANGE_RSP')!;
+  const t = splitKeyExchangeTranscript(fromHex(kx.transcript), kx.hashAlgo);
+  assert.equal(t.digests?.kind, 'DIGESTS');
+  assert.equal(toHex(t.certChainHash), evidence.slots[0]!.digest);
+  const v = judge(viaJson(evidence));
+  assert.equal(v.status, 'trusted', JSON.stringify(v.reasons));
+});
+
 test('a tampered session signature makes the evidence untrusted, with the reason named', () => {
   const kxAt = ev13.signatures.findIndex((s) => s.kind === 'KEY_EXCHANGE_RSP');
   const measAt = ev13.signatures.findIndex((s) => s.kind === 'MEASUREMENTS');
