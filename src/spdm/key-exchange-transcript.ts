@@ -59,7 +59,7 @@ export function splitKeyExchangeTranscript(bytes: Uint8Array, hashAlgo: number):
     vca.push({ ...d, code: h.code, version: h.version });
     off += d.msg.raw.length;
   }
-  if (vca.at(-1)?.code !== ResponseCode.ALGORITHMS)
+  if (vca[0]?.code !== RequestCode.GET_VERSION || vca.at(-1)?.code !== ResponseCode.ALGORITHMS)
     throw new DecodeError(NAME, 'A', off, 'the transcript does not start with the VCA (GET_VERSION .. ALGORITHMS)');
   const vcaEnd = off;
   const state = decoder.state;

@@ -142,7 +142,10 @@ function sessionIdField(c: Checker, v: unknown, path: string, kind: SignedMessag
   }
   if (rule === 'never') return c.bad(path, `a ${kind} signature is never made inside a session`);
   if (typeof v !== 'string' || !/^0x[0-9a-fA-F]{8}$/.test(v)) return c.bad(path, 'must be 0x and 8 hex digits');
-  return v.toLowerCase();
+  const id = v.toLowerCase();
+  // DSP0277: both halves 0xFFFF is the invalid SessionID, never one a session had.
+  if (id === '0xffffffff') return c.bad(path, '0xffffffff is not a valid SessionID');
+  return id;
 }
 
 function signatureEvidence(c: Checker, v: unknown, path: string): SignatureEvidence | undefined {

@@ -48,6 +48,10 @@ test('not evidence at all: MALFORMED_EVIDENCE naming the field', () => {
       /signatures\[1\]\.sessionId: must be 0x and 8 hex digits/,
     ],
     [
+      edited(evidence, (d) => void (d.signatures[1]!['sessionId'] = '0xFFFFFFFF')),
+      /signatures\[1\]\.sessionId: 0xffffffff is not a valid SessionID/,
+    ],
+    [
       edited(evidence, (d) => void (d.measurements[0]!['index'] = 255)),
       /measurements\[0\]\.index: 255 is outside 1\.\.254/,
     ],
