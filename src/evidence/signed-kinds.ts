@@ -2,8 +2,10 @@
  * The kinds of signature Evidence carries, one row each: which response is signed, in answer to
  * which request, the 1.2+ signing context, whether it belongs to a secure session, and whether
  * it proves that the device holds its leaf key. Every reader of a signature's kind (the verifier's
- * input check and re-verification, the signature log, the CMA layer's signature view) asks here,
- * so a new signed message (signed ENDPOINT_INFO) is one row plus its transcript analysis.
+ * input check and re-verification, the signature log, the CMA layer's signature view) asks here.
+ * A new signed message (signed ENDPOINT_INFO) is a member of SignedMessageKind and a row here; the
+ * compiler then names the two other per-kind tables it needs a row in: how its transcript is read
+ * (verifier/signed.ts ANALYSERS) and where its nonces sit (cma/signature-view.ts LOCATE).
  */
 import { SigningContext, usesSigningContext } from '../crypto/signature.js';
 import { RequestCode, ResponseCode } from '../spdm/codes.js';
