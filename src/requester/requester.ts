@@ -25,6 +25,7 @@ import type {
   SignatureEvidence,
 } from '../evidence/evidence.js';
 import { buildEvidence } from '../evidence/build.js';
+import { SIGNED_KINDS } from '../evidence/signed-kinds.js';
 import { exchange, type Decoder, type ExchangePolicy } from './exchange.js';
 import type { Connection, RequestContext } from './connection.js';
 import { challenge } from './challenge.js';
@@ -425,7 +426,7 @@ export class Requester {
     }
     // A certificate chain is public: only a signature over our fresh nonce shows the device holds
     // the leaf's private key. Without one there is nothing to authenticate, whatever else it sent.
-    if (!this.signatures.some((s) => s.verified && s.slot === slot)) {
+    if (!this.signatures.some((s) => s.verified && s.slot === slot && SIGNED_KINDS[s.kind].provesKeyPossession)) {
       const why = [
         flags & CapabilityFlag.CHAL ? undefined : 'CHAL_CAP is clear',
         (flags & MEAS_CAP_MASK) === CapabilityFlag.MEAS_SIG
