@@ -234,6 +234,24 @@ test('a KEY_EXCHANGE_RSP from another connection (other VCA) spliced into the ev
   );
 });
 
+test('a device without CHALLENGE or measurements: its KEY_EXCHANGE_RSP over the caller nonce is the proof of key possession, for the requester and the verifier', async () => {
+  const base = sessionDevice([0x13]);
+  const profile: DeviceProfile = {
+    ...base,
+    capabilities: { ...base.capabilities, flags: F.CERT | F.KEY_EX | F.ENCRYPT | F.MAC | F.HBEAT },
+  };
+  const { evidence } = await sessionEvidence(profile, 0x13, F.CERT | F.KEY_EX | F.ENCRYPT | F.MAC | F.HBEAT);
+  assert.deepEqual(
+    evidence.signatures.map((s) => s.kind),
+    ['KEY_EXCHANGE_RSP'],
+  );
+  const v = judge(viaJson(evidence));
+  assert.equal(v.status, 'trusted', JSON.stringify(v.reasons));
+  assert.ok(v.checks.some((c) => c.code === 'NONCE_MATCH'));
+  // The same evidence over another nonce is a replay.
+  assert.deepEqual(codes(judge(viaJson(evidence), 'f6'.repeat(32))), ['NONCE_MISMATCH']);
+});
+
 test('the same-device check counts a session signature as proof of key possession and holds it to the nonce', () => {
   const record = acceptanceRecord(viaJson(ev13), { now: NOW });
   assert.deepEqual(sameDevice(record, viaJson(ev13), { expectedNonce: NONCE }).changes, []);
