@@ -1,6 +1,6 @@
 /**
  * `spdm authenticate --json --session key-exchange` as a script uses it: the emulator in one
- * process, the requester in another, its JSON saved and handed to `spdm verify`. The session's
+ * process, the requester in another, its JSON piped into `spdm verify -` (or saved to a file). The session's
  * KEY_EXCHANGE_RSP and in-session MEASUREMENTS signatures travel in that JSON and are judged.
  */
 import { test, after } from 'node:test';
@@ -10,6 +10,8 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { Readable } from 'node:stream';
+import { isSpdmError } from '../../src/wire/errors.js';
 import { repoRoot, libspdmVectors } from '../support/paths.js';
 
 const run = promisify(execFile);
@@ -23,6 +25,17 @@ async function spdm(args: string[]): Promise<{ code: number; stdout: string; std
     const x = e as { code?: number; stdout?: string; stderr?: string };
     return { code: typeof x.code === 'number' ? x.code : -1, stdout: x.stdout ?? '', stderr: x.stderr ?? '' };
   }
+}
+
+/** `spdm ARGS` with `input` on its standard input, as a shell pipe gives it. */
+function spdmPiped(args: string[], input: string): Promise<{ code: number; stdout: string; stderr: string }> {
+  const child = spawn(process.execPath, [bin, ...args], { stdio: ['pipe', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+  child.stdin.end(input);
+  return new Promise((resolve) => child.on('close', (code) => resolve({ code: code ?? -1, stdout, stderr })));
 }
 
 function emulate(args: string[]): Promise<{ port: number; done: Promise<number> }> {
@@ -44,7 +57,7 @@ function emulate(args: string[]): Promise<{ port: number; done: Promise<number> 
 const scratch = mkdtempSync(join(tmpdir(), 'spdmkit-cli-session-'));
 after(() => rmSync(scratch, { recursive: true, force: true }));
 
-test('spdm authenticate --json --session key-exchange, saved and given to spdm verify: trusted, the session signatures judged; edited, untrusted', async () => {
+test('spdm authenticate --json --session key-exchange piped into spdm verify -: trusted, the session signatures judged; edited, untrusted', async () => {
   const keys = join(libspdmVectors(), 'keys', 'ecp384');
   const profile = join(scratch, 'profile.json');
   writeFileSync(
@@ -97,10 +110,12 @@ test('spdm authenticate --json --session key-exchange, saved and given to spdm v
       ['MEASUREMENTS', sid],
     ],
   );
-  const saved = join(scratch, 'evidence.json');
-  writeFileSync(saved, auth.stdout);
+  // `spdm authenticate --json … | spdm verify - …`
   const ca = join(keys, 'ca.cert.der');
-  const verdict = await spdm(['verify', '--trust', ca, '--policy', policy, '--nonce', nonce, '--json', saved]);
+  const verdict = await spdmPiped(
+    ['verify', '--trust', ca, '--policy', policy, '--nonce', nonce, '--json', '-'],
+    auth.stdout,
+  );
   assert.equal(verdict.code, 0, verdict.stdout + verdict.stderr);
   const v = JSON.parse(verdict.stdout) as { status: string; checks: { code: string; message: string }[] };
   assert.equal(v.status, 'trusted');
@@ -119,4 +134,17 @@ test('spdm authenticate --json --session key-exchange, saved and given to spdm v
     r.reasons.some((x) => x.code === 'SIGNATURE_INVALID' && /signature 1 \(KEY_EXCHANGE_RSP, slot 0\)/.test(x.message)),
     JSON.stringify(r.reasons),
   );
+});
+
+test('spdm verify - reads standard input only up to the evidence bound', async () => {
+  const { readEvidenceStream } = await import('../../src/cli/verify.js');
+  assert.equal(await readEvidenceStream(Readable.from([Buffer.from('{"a"'), Buffer.from(':1}')]), 8), '{"a":1}');
+  await assert.rejects(
+    readEvidenceStream(Readable.from([Buffer.alloc(6), Buffer.alloc(6)]), 8),
+    (e: unknown) =>
+      isSpdmError(e, 'LIMIT_EXCEEDED') && /standard input: 12 exceeds the evidenceFileBytes limit of 8/.test(e.message),
+  );
+  const bad = await spdmPiped(['verify', '--trust', join(libspdmVectors(), 'keys', 'ecp384', 'ca.cert.der'), '-'], '{');
+  assert.equal(bad.code, 2);
+  assert.match(bad.stderr, /spdm verify: standard input is not JSON/);
 });
