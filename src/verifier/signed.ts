@@ -1,6 +1,7 @@
 /**
  * What the device actually signed. Evidence carries, next to every signature, the signed
- * transcript (M1 for CHALLENGE_AUTH, L for MEASUREMENTS); everything else in the document —
+ * transcript (M1 for CHALLENGE_AUTH, L for MEASUREMENTS, A ‖ [D] ‖ Ct ‖ KEY_EXCHANGE ‖
+ * KEY_EXCHANGE_RSP for a session's KEY_EXCHANGE_RSP); everything else in the document —
  * the measurement list, the nonces, the `verified` and `signed` flags — is the requester's
  * unsigned account of it. This module re-verifies each signature (evidence/reverify) and then
  * decodes its transcript message by message with the SPDM codecs, so the verifier compares
@@ -9,7 +10,10 @@
  * - the requester nonce is read from the signed CHALLENGE / GET_MEASUREMENTS, not from the
  *   `requesterNonce` field;
  * - the measurement blocks are the ones inside the signed MEASUREMENTS responses;
- * - CHALLENGE_AUTH's CertChainHash binds the recorded certificate chain to the signature;
+ * - CHALLENGE_AUTH's CertChainHash and KEY_EXCHANGE_RSP's Ct bind the recorded certificate chain
+ *   to the signature (signed-key-exchange.ts reads the session's transcript);
+ * - the VCA each transcript begins with is kept, so that verify() can refuse a signature made on
+ *   another connection;
  * - the negotiated version and algorithms come from the signed VCA messages (1.2+).
  *
  * Nothing here throws for hostile input: every inconsistency becomes a problem string.
