@@ -8,6 +8,7 @@
  */
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import fc from 'fast-check';
 import Database from 'better-sqlite3';
 import type { Evidence } from '../../src/evidence/evidence.js';
 import { reverifySignatures } from '../../src/evidence/reverify.js';
@@ -330,4 +331,33 @@ test('the CMA signature view shows a KEY_EXCHANGE_RSP with its type, code and bo
   assert.equal(toHex(t.subarray(view.rspNonceOffset, view.rspNonceOffset + 32)), kx.responderNonce);
   assert.equal(view.sigOffset, t.length);
   assert.equal(codes(judge(viaJson(ev13))).length, 0);
+});
+
+test('property: any one field of session evidence replaced never throws, and is trusted only when the field is not signed', () => {
+  const paths: (string | number)[][] = [];
+  const walk = (v: unknown, p: (string | number)[]) => {
+    if (Array.isArray(v)) v.forEach((x, i) => walk(x, [...p, i]));
+    else if (typeof v === 'object' && v !== null) for (const [k, x] of Object.entries(v)) walk(x, [...p, k]);
+    else paths.push(p);
+  };
+  walk(viaJson(ev13), []);
+  const measAt = ev13.signatures.findIndex((s) => s.kind === 'MEASUREMENTS');
+  // Summaries and labels, as in malformed.test.ts; and the session a MEASUREMENTS travelled in, which is not signed.
+  const informational = new RegExp(
+    `^(device|version|collectedAt|capabilities|algorithms\\.(baseAsymName|baseHashName|measurementHashName|otherParams)|slots\\.\\d+\\.(digest|certificates|chainProblems|certModel)|signatures\\.\\d+\\.verified|signatures\\.${measAt}\\.sessionId|measurements\\.\\d+\\.(signed|typeName|type|raw|spec)|pci\\.bdf)(\\.|$)`,
+  );
+  fc.assert(
+    fc.property(fc.constantFrom(...paths), fc.jsonValue(), (path, replacement) => {
+      const doc = viaJson(ev13) as unknown as Record<string, unknown>;
+      let o: Record<string | number, unknown> = doc;
+      for (const k of path.slice(0, -1)) o = o[k] as Record<string | number, unknown>;
+      const last = path.at(-1)!;
+      if (JSON.stringify(o[last]) === JSON.stringify(replacement)) return;
+      o[last] = replacement;
+      const v = judge(doc);
+      if (!informational.test(path.join('.')))
+        assert.equal(v.status, 'untrusted', `${path.join('.')} = ${JSON.stringify(replacement)}`);
+    }),
+    { numRuns: 300 },
+  );
 });
