@@ -43,6 +43,16 @@ export interface KeyExchangeTranscript {
 export const KEY_EXCHANGE_RANDOM_OFFSET = 8;
 export const KEY_EXCHANGE_RSP_RANDOM_OFFSET = 8;
 
+/** The session the two halves make (DSP0277: RspSessionID in the high half, ReqSessionID in the low), as signed. */
+export function signedSessionId(t: KeyExchangeTranscript): number {
+  return ((t.response.rspSessionId << 16) | t.keyExchange.reqSessionId) >>> 0;
+}
+
+/** A SessionID as Evidence writes it: 0x and 8 hex digits. */
+export function sessionIdText(id: number): string {
+  return `0x${(id >>> 0).toString(16).padStart(8, '0')}`;
+}
+
 /**
  * Splits a KEY_EXCHANGE_RSP signed transcript. `hashAlgo` is the signature's hash (Ct's size,
  * until ALGORITHMS in A names it). Throws DecodeError naming the part that does not decode.

@@ -8,14 +8,15 @@
 import { digest } from '../crypto/hash.js';
 import { equalBytes, fromHex, toHex } from '../wire/bytes.js';
 import { versionString } from '../spdm/codes.js';
-import { splitKeyExchangeTranscript, type KeyExchangeTranscript } from '../spdm/key-exchange-transcript.js';
+import {
+  sessionIdText,
+  signedSessionId,
+  splitKeyExchangeTranscript,
+  type KeyExchangeTranscript,
+} from '../spdm/key-exchange-transcript.js';
 import type { Evidence, SignatureEvidence } from '../evidence/evidence.js';
 import { checkStepVersions, signedNegotiation } from './signed-steps.js';
 import type { SignedAnalysis } from './signed.js';
-
-function sessionIdHexOf(reqSessionId: number, rspSessionId: number): string {
-  return `0x${(((rspSessionId << 16) | reqSessionId) >>> 0).toString(16).padStart(8, '0')}`;
-}
 
 export function analyseKeyExchangeSignature(
   e: Evidence,
@@ -56,7 +57,7 @@ export function analyseKeyExchangeSignature(
   if (dDigest && !equalBytes(dDigest.digest, t.certChainHash))
     problems.push(`the DIGESTS in the signed transcript gives slot ${s.slot} another digest than Ct`);
 
-  const sessionId = sessionIdHexOf(kx.reqSessionId, rsp.rspSessionId);
+  const sessionId = sessionIdText(signedSessionId(t));
   if (s.sessionId === undefined) problems.push(`the signature records no session ID, the device signed ${sessionId}`);
   else if (s.sessionId !== sessionId)
     problems.push(`the session ID recorded (${s.sessionId}) is not the one signed (${sessionId})`);

@@ -28,6 +28,7 @@ import { verify } from '../../src/verifier/verify.js';
 import { sameDevice, acceptanceRecord } from '../../src/verifier/acceptance.js';
 import { openLog } from '../../src/log/log.js';
 import { deviceSignature } from '../../src/cma/signature-view.js';
+import { formatEntry } from '../../src/cli/log.js';
 import { codes, edited, fixedClock, makeDevice, NOW, PCI, tempDir, vendorRoot, viaJson } from './helpers.js';
 
 const NONCE = 'c3'.repeat(32);
@@ -276,6 +277,8 @@ test('the signature log appends the session signatures, and log verify re-verifi
     assert.equal(kx.kind, 'KEY_EXCHANGE_RSP');
     assert.equal(kx.context, 'responder-key_exchange_rsp signing');
     assert.equal(toHex(kx.transcript), ev13.signatures[1]!.transcript);
+    // `spdm log show` reads the session from the signed transcript.
+    assert.match(formatEntry(kx), new RegExp(`session ${ev13.signatures[1]!.sessionId!} \\(as signed\\)`));
     const meas = await log.entry(first + 2);
     assert.equal(meas.kind, 'MEASUREMENTS');
     assert.ok(meas.measurements.length > 0, 'the in-session MEASUREMENTS entry carries its signed blocks');
