@@ -54,11 +54,20 @@ export {
   type SlotEvidence,
   type SignedMessageKind,
   type SignatureEvidence,
+  type SessionSignatureEvidence,
   type MeasurementEvidence,
   type PciIdentity,
 } from './evidence/evidence.js';
+/** What each signed message kind is: its codes, signing context, session rule, proof of key possession. */
+export {
+  SIGNED_KINDS,
+  SIGNED_MESSAGE_KINDS,
+  isSignedMessageKind,
+  signingContextOf,
+  type SignedKindRule,
+} from './evidence/signed-kinds.js';
 /** Re-checks every signature in an Evidence from its stored bytes. */
-export { reverifySignatures, type SignatureCheck } from './evidence/reverify.js';
+export { reverifySignatures, reverifySignature, type SignatureCheck } from './evidence/reverify.js';
 
 // Judging evidence.
 /** Evidence + trust store + policy → a verdict with reasons. */

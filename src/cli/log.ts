@@ -27,6 +27,7 @@ import { loadPublicKeyFile, type LogPublicKey } from '../log/log-key.js';
 import { sthFromJson, sthToJson, type SignedTreeHead } from '../log/sth.js';
 import type { VerifyProblem, VerifyProgress, VerifyReport } from '../log/verify.js';
 import { encodeLeaf, type LogEntry } from '../log/entry.js';
+import { sessionIdText, signedSessionId, splitKeyExchangeTranscript } from '../spdm/key-exchange-transcript.js';
 import { entryToJson } from '../log/jsonl.js';
 import { leafHash } from '../log/merkle.js';
 import { logKeyOptions } from './log-env.js';
@@ -271,6 +272,15 @@ function algoText(e: LogEntry): string {
   return `${asymInfo(e.asymAlgo)?.name ?? `asym 0x${e.asymAlgo.toString(16)}`}/${hashInfo(e.hashAlgo)?.name ?? `hash 0x${e.hashAlgo.toString(16)}`}`;
 }
 
+/** The session a logged KEY_EXCHANGE_RSP set up, read from its signed transcript (the log holds no other record of it). */
+function keyExchangeSession(e: LogEntry): string {
+  try {
+    return `session ${sessionIdText(signedSessionId(splitKeyExchangeTranscript(e.transcript, e.hashAlgo)))} (as signed)`;
+  } catch (err) {
+    return `session unknown: the transcript does not decode (${err instanceof Error ? err.message : String(err)})`;
+  }
+}
+
 export function formatEntry(e: LogEntry): string {
   const version = `${e.version >> 4}.${e.version & 0xf}`;
   const dev = e.device ?? (e.pci?.bdf ? e.pci.bdf : '-');
@@ -280,6 +290,7 @@ export function formatEntry(e: LogEntry): string {
     `    chain ${e.chainDigest ? short(toHex(e.chainDigest), 24) : '(none)'}  nonce ${short(toHex(e.requesterNonce))}  transcript ${e.transcript.length} B  signature ${short(toHex(e.signature))} (${e.signature.length} B)${e.verified ? '' : '  NOT VERIFIED AT RECEIPT'}`,
   ];
   if (e.context) lines.push(`    context "${e.context}"`);
+  if (e.kind === 'KEY_EXCHANGE_RSP') lines.push(`    ${keyExchangeSession(e)}`);
   if (e.measurements.length)
     lines.push(`    ${e.measurements.length} measurement block${e.measurements.length === 1 ? '' : 's'} signed`);
   if (e.measurementSummaryHash)

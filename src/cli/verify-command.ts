@@ -3,12 +3,15 @@
  * command runs, so that `spdm --help` or another command does not load it.
  */
 import type { Command } from 'commander';
+import { EXIT } from './exit-codes.js';
 
 export interface VerifyCommandIo {
   /** Receives the exit status (main() keeps it in its `exitCode`). Default: process.exitCode. */
   readonly setExitCode?: (code: number) => void;
   readonly stdout?: (s: string) => void;
   readonly stderr?: (s: string) => void;
+  /** Where `spdm verify -` reads the evidence. Default: process.stdin. */
+  readonly stdin?: AsyncIterable<Buffer | string>;
 }
 
 function collect(value: string, previous: string[]): string[] {
@@ -32,7 +35,10 @@ export function registerVerifyCommand(program: Command, io: VerifyCommandIo = {}
     .description(
       'decide whether saved evidence shows a trusted device: trust anchors, deny-list, certificate rules, PCIe CMA SAN, policy and reference measurements',
     )
-    .argument('<evidence>', 'evidence JSON (the output of `spdm authenticate --json`, or a bare Evidence document)')
+    .argument(
+      '<evidence>',
+      'evidence JSON (the output of `spdm authenticate --json`, or a bare Evidence document); - reads standard input',
+    )
     .option('--trust <file|dir>', 'trusted root certificates, PEM or DER (repeatable)', collect, [])
     .option(
       '--policy <file>',
@@ -52,8 +58,18 @@ export function registerVerifyCommand(program: Command, io: VerifyCommandIo = {}
         file: string,
         opts: { trust: string[]; deny: string[]; policy?: string; nonce?: string; now?: string; json?: boolean },
       ) => {
-        const { runVerifyCommand } = await import('./verify.js');
-        const r = runVerifyCommand(file, opts);
+        const { readEvidenceStream, runVerifyCommand } = await import('./verify.js');
+        let stdinText: string | undefined;
+        if (file === '-') {
+          try {
+            stdinText = await readEvidenceStream(io.stdin ?? process.stdin);
+          } catch (e) {
+            err(`spdm verify: cannot read standard input: ${e instanceof Error ? e.message : String(e)}\n`);
+            setExit(EXIT.USAGE);
+            return;
+          }
+        }
+        const r = runVerifyCommand(file, opts, stdinText);
         if (r.stdout) out(r.stdout);
         if (r.stderr) err(r.stderr);
         setExit(r.exitCode);

@@ -1,9 +1,9 @@
 /**
- * `spdm verify EVIDENCE.json --trust FILE|DIR [--policy FILE] [--deny FILE] [--json]`: the verdict
+ * `spdm verify EVIDENCE.json|- --trust FILE|DIR [--policy FILE] [--deny FILE] [--json]`: the verdict
  * on saved evidence (what `spdm authenticate --json` prints, or a bare Evidence document).
  * Exit status (cli/exit-codes.ts): 0 trusted, 1 untrusted, 2 bad input (unreadable or unparseable files, bad options).
  */
-import { LIMITS } from '../wire/limits.js';
+import { LimitError, LIMITS } from '../wire/limits.js';
 import { statSync } from 'node:fs';
 import { readTextFileBounded } from '../wire/bounded-file.js';
 import { checkJsonText } from '../wire/json-depth.js';
@@ -39,8 +39,30 @@ function message(e: unknown): string {
   return e instanceof Error ? e.message : String(e);
 }
 
-/** Runs the command without commander or process side effects. */
-export function runVerifyCommand(file: string, o: VerifyCliOptions): VerifyCliResult {
+/**
+ * Standard input (`spdm verify -`, e.g. `spdm authenticate --json | spdm verify - …`), read to the
+ * end but never past the evidence file bound: more is refused, not buffered.
+ */
+export async function readEvidenceStream(
+  stream: AsyncIterable<Buffer | string>,
+  maxBytes: number = LIMITS.evidenceFileBytes,
+): Promise<string> {
+  const chunks: Buffer[] = [];
+  let n = 0;
+  for await (const c of stream) {
+    const b = typeof c === 'string' ? Buffer.from(c) : c;
+    n += b.length;
+    if (n > maxBytes) throw new LimitError('evidenceFileBytes', n, maxBytes, 'standard input');
+    chunks.push(b);
+  }
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+/**
+ * Runs the command without commander or process side effects. `file` '-' takes the evidence
+ * from `stdinText` (what readEvidenceStream read).
+ */
+export function runVerifyCommand(file: string, o: VerifyCliOptions, stdinText?: string): VerifyCliResult {
   if (o.trust.length === 0) return badInput('give at least one --trust FILE|DIR');
   const dateProblem = dateArgProblem(o.now);
   if (dateProblem) return badInput(dateProblem);
@@ -48,26 +70,31 @@ export function runVerifyCommand(file: string, o: VerifyCliOptions): VerifyCliRe
   const nonceProblem = nonceArgProblem(o.nonce);
   if (nonceProblem) return badInput(nonceProblem);
 
+  const source = file === '-' ? 'standard input' : file;
   let text: string;
-  try {
-    const st = statSync(file);
-    if (!st.isFile()) return badInput(`${file} is not a file`);
-    // The bounded read refuses an oversized file before reading it, and one that grows meanwhile.
-    text = readTextFileBounded(file, LIMITS.evidenceFileBytes, 'evidenceFileBytes');
-  } catch (e) {
-    return badInput(`cannot read ${file}: ${message(e)}`);
-  }
+  if (file === '-') {
+    if (stdinText === undefined) return badInput('- names standard input, which was not read');
+    text = stdinText;
+  } else
+    try {
+      const st = statSync(file);
+      if (!st.isFile()) return badInput(`${file} is not a file`);
+      // The bounded read refuses an oversized file before reading it, and one that grows meanwhile.
+      text = readTextFileBounded(file, LIMITS.evidenceFileBytes, 'evidenceFileBytes');
+    } catch (e) {
+      return badInput(`cannot read ${file}: ${message(e)}`);
+    }
   let doc: unknown;
   try {
     // JSON.parse copes with any nesting; the verifier's walks of the result would not.
-    checkJsonText(text, file);
+    checkJsonText(text, source);
   } catch (e) {
     return badInput(message(e));
   }
   try {
     doc = JSON.parse(text);
   } catch (e) {
-    return badInput(`${file} is not JSON: ${message(e)}`);
+    return badInput(`${source} is not JSON: ${message(e)}`);
   }
 
   let inputs: ReturnType<typeof loadVerifierInputs>;

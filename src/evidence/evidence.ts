@@ -33,10 +33,20 @@ export interface SlotEvidence {
   readonly chainProblems: readonly ChainProblemEvidence[];
 }
 
-export type SignedMessageKind = 'CHALLENGE_AUTH' | 'MEASUREMENTS';
+/**
+ * The signed response a signature record holds: CHALLENGE_AUTH and MEASUREMENTS over the
+ * connection's transcripts, KEY_EXCHANGE_RSP over a session's (evidence/signed-kinds.ts has what
+ * each one is).
+ */
+export type SignedMessageKind = 'CHALLENGE_AUTH' | 'MEASUREMENTS' | 'KEY_EXCHANGE_RSP';
 
 export interface SignatureEvidence {
   readonly kind: SignedMessageKind;
+  /**
+   * The secure session (u32 SessionID, 0x-hex) the signed response belongs to: the session a
+   * KEY_EXCHANGE_RSP set up, or the one a MEASUREMENTS travelled in. Absent outside sessions.
+   */
+  readonly sessionId?: string;
   readonly slot: number;
   /** SPDM version byte (0x10..0x13) the signature was made under. */
   readonly version: number;
@@ -47,7 +57,10 @@ export interface SignatureEvidence {
   readonly requesterNonce: string;
   readonly responderNonce: string;
   readonly requesterContext?: string;
-  /** The signed transcript M (CHALLENGE_AUTH) or L (MEASUREMENTS), without the signature. */
+  /**
+   * The signed transcript without the signature: M1 (CHALLENGE_AUTH), L1/L2 (MEASUREMENTS), or
+   * A ‖ [D] ‖ Ct ‖ KEY_EXCHANGE ‖ KEY_EXCHANGE_RSP up to its Signature (KEY_EXCHANGE_RSP).
+   */
   readonly transcript: string;
   /** Hash(transcript) with the negotiated hash. */
   readonly transcriptHash: string;
@@ -58,15 +71,12 @@ export interface SignatureEvidence {
 }
 
 /**
- * The KEY_EXCHANGE_RSP signature of a secure session, in the same form: `transcript` is
- * A ‖ [D] ‖ Ct ‖ KEY_EXCHANGE ‖ KEY_EXCHANGE_RSP up to its Signature (Ct = the slot chain's hash),
- * the "nonces" are the RandomData of KEY_EXCHANGE and KEY_EXCHANGE_RSP. Re-verifiable offline with
- * reverifySignature() against the Evidence holding the slot's chain. (Evidence.signatures will
- * take it once every reader of SignatureEvidence['kind'] knows the kind.)
+ * The KEY_EXCHANGE_RSP signature of a secure session: `transcript` is A ‖ [D] ‖ Ct ‖ KEY_EXCHANGE
+ * ‖ KEY_EXCHANGE_RSP up to its Signature (Ct = the slot chain's hash), the "nonces" are the
+ * RandomData of KEY_EXCHANGE and KEY_EXCHANGE_RSP. One of Evidence.signatures.
  */
-export interface SessionSignatureEvidence extends Omit<SignatureEvidence, 'kind'> {
+export interface SessionSignatureEvidence extends SignatureEvidence {
   readonly kind: 'KEY_EXCHANGE_RSP';
-  /** The session's u32 SessionID, 0x-hex. */
   readonly sessionId: string;
 }
 

@@ -4,20 +4,21 @@
  */
 import { hashInfo } from '../crypto/algorithms.js';
 import { digest } from '../crypto/hash.js';
-import { spdmVerify, transcriptSigningContext } from '../crypto/signature.js';
+import { spdmVerify } from '../crypto/signature.js';
 import { equalBytes, fromHex, toHex } from '../wire/bytes.js';
 import { SpdmError } from '../wire/errors.js';
 import { chainForSlot } from '../x509/slot-chain.js';
-import type { Evidence, SessionSignatureEvidence, SignatureEvidence } from './evidence.js';
+import type { Evidence, SignatureEvidence } from './evidence.js';
+import { signingContextOf } from './signed-kinds.js';
 
 export interface SignatureCheck {
   readonly index: number;
-  readonly kind: SignatureEvidence['kind'] | SessionSignatureEvidence['kind'];
+  readonly kind: SignatureEvidence['kind'];
   readonly ok: boolean;
   readonly reason?: string;
 }
 
-function checkOne(e: Evidence, s: SignatureEvidence | SessionSignatureEvidence, index: number): SignatureCheck {
+function checkOne(e: Evidence, s: SignatureEvidence, index: number): SignatureCheck {
   const fail = (reason: string): SignatureCheck => ({ index, kind: s.kind, ok: false, reason });
   try {
     const slot = e.slots.find((x) => x.slot === s.slot);
@@ -32,7 +33,7 @@ function checkOne(e: Evidence, s: SignatureEvidence | SessionSignatureEvidence, 
     if (Buffer.from(transcript).indexOf(Buffer.from(fromHex(s.requesterNonce))) < 0)
       return fail('the requester nonce does not appear in the signed transcript');
     // The signing context follows from the message kind and version; the recorded one is only checked.
-    const context = transcriptSigningContext(s.kind, s.version);
+    const context = signingContextOf(s.kind, s.version);
     if (s.context !== context)
       return fail(`recorded signing context "${s.context}" is not the one a ${s.kind} signature uses`);
     const ok = spdmVerify(
@@ -67,8 +68,8 @@ export function reverifySignatures(e: Evidence): SignatureCheck[] {
 
 /**
  * Re-verifies one signature record against `e`'s recorded chain for its slot: one of
- * `e.signatures`, or a session's KEY_EXCHANGE_RSP signature (Session.signature). Never throws.
+ * `e.signatures` (a session's KEY_EXCHANGE_RSP signature, Session.signature, among them). Never throws.
  */
-export function reverifySignature(e: Evidence, s: SignatureEvidence | SessionSignatureEvidence): SignatureCheck {
+export function reverifySignature(e: Evidence, s: SignatureEvidence): SignatureCheck {
   return checkOne(e, s, -1);
 }

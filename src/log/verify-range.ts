@@ -8,6 +8,7 @@
 import { hashInfo } from '../crypto/algorithms.js';
 import { digest } from '../crypto/hash.js';
 import { equalBytes, toHex } from '../wire/bytes.js';
+import { isSignedMessageKind, signingContextOf } from '../evidence/signed-kinds.js';
 import { containsBytes, differingFields, leafHashWithDigests } from './entry.js';
 import { HASH_SIZE } from './merkle.js';
 import type { SignatureChecker } from './sigcheck.js';
@@ -218,6 +219,28 @@ export async function checkRange(store: LogStore, from: number, to: number, ctx:
             message: `entry ${seq}: measurement block ${k} does not appear in the signed transcript`,
           });
       });
+
+      // The context follows from the kind (evidence/signed-kinds.ts): an entry whose label and
+      // context disagree is not the signature its kind says, whatever the signature check says.
+      if (!isSignedMessageKind(e.kind)) {
+        add({
+          code: 'KIND_UNKNOWN',
+          severity: 'warning',
+          table: 'entries',
+          entry: seq,
+          fields: ['kind'],
+          message: `entry ${seq}: kind "${e.kind}" is not a signed message this verifier knows`,
+        });
+      } else if (e.context !== signingContextOf(e.kind, e.version)) {
+        add({
+          code: 'CONTEXT_MISMATCH',
+          severity: 'error',
+          table: 'entries',
+          entry: seq,
+          fields: ['kind', 'context'],
+          message: `entry ${seq}: a ${e.kind} signature under SPDM 0x${e.version.toString(16)} has context "${signingContextOf(e.kind, e.version)}", the entry records "${e.context}"`,
+        });
+      }
 
       // The device signature, with the leaf key of the stored chain.
       if (!e.chainDigest) {

@@ -135,7 +135,10 @@ export async function keyExchange(
   const inTheClear = bothHave(ctx, ourFlags, CapabilityFlag.HANDSHAKE_IN_THE_CLEAR);
   const format = sessionOpaqueFormat(c.version, c.algorithms.otherParams);
   const keyPair = DheKeyPair.generate(c.dheId, { random });
-  const randomData = random(RANDOM_DATA_SIZE);
+  // The requester's nonce of this run, as CHALLENGE and GET_MEASUREMENTS use: the signature over
+  // it is a proof of key possession a verifier can tie to the nonce it chose.
+  const randomData = ctx.nonce();
+  if (randomData.length !== RANDOM_DATA_SIZE) throw new TypeError(`RandomData must be ${RANDOM_DATA_SIZE} bytes`);
   const reqId = reqSessionId(random);
   const req = encodeKeyExchange(c.version, {
     measurementSummaryHashType: o.measurementSummaryHashType,
@@ -155,6 +158,7 @@ export async function keyExchange(
       handshakeInTheClear: inTheClear,
     }),
   );
+  ctx.responderNonces.check(resp.randomData, randomData, 'KEY_EXCHANGE_RSP');
   let mutualAuth: MutualAuthRequest | undefined;
   if (resp.mutAuthRequested !== 0) {
     const flow = MUT_AUTH_FLOWS[resp.mutAuthRequested & 0x07];

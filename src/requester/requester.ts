@@ -26,6 +26,7 @@ import type {
   SignatureEvidence,
 } from '../evidence/evidence.js';
 import { buildEvidence } from '../evidence/build.js';
+import { SIGNED_KINDS } from '../evidence/signed-kinds.js';
 import { exchange, type Decoder, type ExchangePolicy } from './exchange.js';
 import type { Connection, RequestContext } from './connection.js';
 import { challenge } from './challenge.js';
@@ -403,6 +404,7 @@ export class Requester {
       ...(options.sequenceLimit !== undefined ? { sequenceLimit: options.sequenceLimit } : {}),
     });
     this.sessionSignatureList.push(k.signature);
+    this.signatures.push(k.signature);
     const channel = new SessionChannel(t, k.secure);
     const inSession = this.sessionSend(channel);
     let signer: FinishSigner | undefined;
@@ -624,7 +626,7 @@ export class Requester {
     }
     // A certificate chain is public: only a signature over our fresh nonce shows the device holds
     // the leaf's private key. Without one there is nothing to authenticate, whatever else it sent.
-    if (!this.signatures.some((s) => s.verified && s.slot === slot)) {
+    if (!this.signatures.some((s) => s.verified && s.slot === slot && SIGNED_KINDS[s.kind].provesKeyPossession)) {
       const why = [
         flags & CapabilityFlag.CHAL ? undefined : 'CHAL_CAP is clear',
         (flags & MEAS_CAP_MASK) === CapabilityFlag.MEAS_SIG

@@ -18,7 +18,7 @@ import {
   encodeVendorDefinedRequest,
   type VendorDefinedResponse,
 } from '../spdm/messages/vendor-defined.js';
-import { isClearError, type SecureSession, type SessionPhase } from '../session/secure-session.js';
+import { isClearError, sessionIdHex, type SecureSession, type SessionPhase } from '../session/secure-session.js';
 import { securedVersionText } from '../session/secured-version.js';
 import type { ExchangeOptions, Transport } from '../transport/transport.js';
 import type { SessionSignatureEvidence } from '../evidence/evidence.js';
@@ -188,7 +188,11 @@ export class Session {
 
   /** GET_MEASUREMENTS inside the session, with the session's own measurement run (message_m). */
   async getMeasurements(options: MeasurementRequestOptions = {}): Promise<MeasurementRun> {
-    const run = await getMeasurements(this.w.context(), options);
+    const got = await getMeasurements(this.w.context(), options);
+    // The signature record names the session it was taken in (the signed bytes do not).
+    const run = got.signature
+      ? { ...got, signature: { ...got.signature, sessionId: sessionIdHex(this.sessionId) } }
+      : got;
     this.w.onMeasurements(run);
     return run;
   }

@@ -33,6 +33,27 @@ const TRANSCRIPT_CODES: ReadonlySet<number> = new Set([
   ResponseCode.MEASUREMENTS,
 ]);
 
+/** The VCA messages: A, where M1, 1.2+ L1/L2 and every session transcript begin. */
+export const VCA_MESSAGE_CODES: ReadonlySet<number> = new Set([
+  RequestCode.GET_VERSION,
+  ResponseCode.VERSION,
+  RequestCode.GET_CAPABILITIES,
+  ResponseCode.CAPABILITIES,
+  RequestCode.NEGOTIATE_ALGORITHMS,
+  ResponseCode.ALGORITHMS,
+]);
+
+/** Bytes of A at the start of `steps` (0 when they do not begin with GET_VERSION). */
+export function vcaLength(steps: readonly SignedTranscriptStep[]): number {
+  if (steps[0]?.code !== RequestCode.GET_VERSION) return 0;
+  let n = 0;
+  for (const st of steps) {
+    if (!VCA_MESSAGE_CODES.has(st.code)) break;
+    n += st.msg.raw.length;
+  }
+  return n;
+}
+
 /**
  * Splits a signed transcript into its messages, decoding them in order with the conversation
  * decoder (what the VCA negotiated and what each request asked for shape the responses), the

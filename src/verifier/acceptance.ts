@@ -22,7 +22,13 @@ import { sharedCertificateCache } from '../x509/cache.js';
 import { chainForSlot } from '../x509/slot-chain.js';
 import { cmaSanString } from './cma-san.js';
 import { parseEvidence } from './evidence-input.js';
-import { analyseSignatures, reconcileMeasurements, type EffectiveMeasurement, type SignedView } from './signed.js';
+import {
+  analyseSignatures,
+  provesKeyPossession,
+  reconcileMeasurements,
+  type EffectiveMeasurement,
+  type SignedView,
+} from './signed.js';
 
 export const ACCEPTANCE_FORMAT = 'spdmkit-acceptance/1';
 
@@ -281,6 +287,11 @@ export function sameDevice(
     // The fresh evidence must be genuine on its own terms.
     if (a.views.length === 0)
       changes.push({ code: 'SIGNATURE_MISSING', message: 'the fresh evidence holds no signature' });
+    else if (!a.views.some(provesKeyPossession) && a.views.every((v) => v.valid))
+      changes.push({
+        code: 'SIGNATURE_MISSING',
+        message: 'no signature of the fresh evidence is over a requester nonce',
+      });
     for (const v of a.views) {
       if (!v.valid)
         changes.push({

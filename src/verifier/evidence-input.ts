@@ -13,8 +13,10 @@ import {
   type MeasurementEvidence,
   type PciIdentity,
   type SignatureEvidence,
+  type SignedMessageKind,
   type SlotEvidence,
 } from '../evidence/evidence.js';
+import { isSignedMessageKind, SIGNED_KINDS, SIGNED_MESSAGE_KINDS } from '../evidence/signed-kinds.js';
 
 /** Upper bounds that keep a hostile file from making the verifier do unbounded work. */
 export const EVIDENCE_LIMITS = {
@@ -128,13 +130,31 @@ function slotEvidence(c: Checker, v: unknown, path: string): SlotEvidence | unde
   };
 }
 
+/**
+ * A signature's session: 0x and 8 hex digits, required for a kind that sets a session up, refused
+ * for one that is never signed inside a session (absent is undefined, a bad value a problem).
+ */
+function sessionIdField(c: Checker, v: unknown, path: string, kind: SignedMessageKind): string | undefined {
+  const rule = SIGNED_KINDS[kind].session;
+  if (v === undefined) {
+    if (rule === 'required') c.bad(path, `is required for a ${kind} signature (the session it set up)`);
+    return undefined;
+  }
+  if (rule === 'never') return c.bad(path, `a ${kind} signature is never made inside a session`);
+  if (typeof v !== 'string' || !/^0x[0-9a-fA-F]{8}$/.test(v)) return c.bad(path, 'must be 0x and 8 hex digits');
+  const id = v.toLowerCase();
+  // DSP0277: both halves 0xFFFF is the invalid SessionID, never one a session had.
+  if (id === '0xffffffff') return c.bad(path, '0xffffffff is not a valid SessionID');
+  return id;
+}
+
 function signatureEvidence(c: Checker, v: unknown, path: string): SignatureEvidence | undefined {
   const o = c.obj(v, path);
   if (!o) return undefined;
-  const kind =
-    o['kind'] === 'CHALLENGE_AUTH' || o['kind'] === 'MEASUREMENTS'
-      ? o['kind']
-      : c.bad(`${path}.kind`, 'must be "CHALLENGE_AUTH" or "MEASUREMENTS"');
+  const kind = isSignedMessageKind(o['kind'])
+    ? o['kind']
+    : c.bad(`${path}.kind`, `must be one of ${SIGNED_MESSAGE_KINDS.map((k) => `"${k}"`).join(', ')}`);
+  const sessionId = kind === undefined ? undefined : sessionIdField(c, o['sessionId'], `${path}.sessionId`, kind);
   const slot = c.int(o['slot'], `${path}.slot`, 0, 0xff);
   const version = c.int(o['version'], `${path}.version`, 0x10, 0x1f);
   const asymAlgo = c.int(o['asymAlgo'], `${path}.asymAlgo`, 0, 0xffffffff);
@@ -168,6 +188,7 @@ function signatureEvidence(c: Checker, v: unknown, path: string): SignatureEvide
   }
   return {
     kind,
+    ...(sessionId !== undefined ? { sessionId } : {}),
     slot,
     version,
     asymAlgo,

@@ -51,6 +51,7 @@ export { cmaSanString, checkCmaSan, type CmaSanResult } from './cma-san.js';
 export { parseEvidence, EVIDENCE_LIMITS, type EvidenceInput } from './evidence-input.js';
 export {
   analyseSignatures,
+  provesKeyPossession,
   reconcileMeasurements,
   type SignedView,
   type SignedBlock,

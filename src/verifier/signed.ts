@@ -1,6 +1,7 @@
 /**
  * What the device actually signed. Evidence carries, next to every signature, the signed
- * transcript (M1 for CHALLENGE_AUTH, L for MEASUREMENTS); everything else in the document —
+ * transcript (M1 for CHALLENGE_AUTH, L for MEASUREMENTS, A ‖ [D] ‖ Ct ‖ KEY_EXCHANGE ‖
+ * KEY_EXCHANGE_RSP for a session's KEY_EXCHANGE_RSP); everything else in the document —
  * the measurement list, the nonces, the `verified` and `signed` flags — is the requester's
  * unsigned account of it. This module re-verifies each signature (evidence/reverify) and then
  * decodes its transcript message by message with the SPDM codecs, so the verifier compares
@@ -9,20 +10,26 @@
  * - the requester nonce is read from the signed CHALLENGE / GET_MEASUREMENTS, not from the
  *   `requesterNonce` field;
  * - the measurement blocks are the ones inside the signed MEASUREMENTS responses;
- * - CHALLENGE_AUTH's CertChainHash binds the recorded certificate chain to the signature;
+ * - CHALLENGE_AUTH's CertChainHash and KEY_EXCHANGE_RSP's Ct bind the recorded certificate chain
+ *   to the signature (signed-key-exchange.ts reads the session's transcript);
+ * - the VCA each transcript begins with is kept, so that verify() can refuse a signature made on
+ *   another connection;
  * - the negotiated version and algorithms come from the signed VCA messages (1.2+).
  *
  * Nothing here throws for hostile input: every inconsistency becomes a problem string.
  */
 import { hashInfo } from '../crypto/algorithms.js';
 import { digest } from '../crypto/hash.js';
-import { responderSigningContext, usesSigningContext } from '../crypto/signature.js';
+import { usesSigningContext } from '../crypto/signature.js';
 import { equalBytes, fromHex, toHex } from '../wire/bytes.js';
-import { codeName, RequestCode, ResponseCode, versionString } from '../spdm/codes.js';
-import { splitTranscript, type SignedTranscriptStep as Step } from '../spdm/signed-transcript.js';
+import { versionString } from '../spdm/codes.js';
+import { splitTranscript, vcaLength, type SignedTranscriptStep as Step } from '../spdm/signed-transcript.js';
 import { decodeMeasurementRecord } from '../spdm/messages/measurement-block.js';
 import { reverifySignatures } from '../evidence/reverify.js';
 import type { Evidence, SignatureEvidence } from '../evidence/evidence.js';
+import { SIGNED_KINDS, signingContextOf } from '../evidence/signed-kinds.js';
+import { analyseKeyExchangeSignature } from './signed-key-exchange.js';
+import { checkStepVersions, signedNegotiation } from './signed-steps.js';
 
 /** A measurement block as signed by the device. */
 export interface SignedBlock {
@@ -56,15 +63,19 @@ export interface SignedView {
   /** The signature verifies and its transcript agrees with the rest of the evidence. */
   readonly valid: boolean;
   readonly problems: readonly string[];
-  /** From the signed request. */
+  /** The session the signature was taken in: as signed for KEY_EXCHANGE_RSP, as recorded for MEASUREMENTS. */
+  readonly sessionId?: string;
+  /** The VCA messages (A) the transcript begins with, hex, when it holds them: every one of a connection is the same. */
+  readonly vca?: string;
+  /** From the signed request (KEY_EXCHANGE_RSP: the RandomData of KEY_EXCHANGE and of the response). */
   readonly requesterNonce?: string;
   readonly responderNonce?: string;
-  /** CHALLENGE_AUTH only. */
+  /** CHALLENGE_AUTH's CertChainHash, KEY_EXCHANGE_RSP's Ct: the hash of the chain the device signed for. */
   readonly certChainHash?: string;
   readonly negotiated?: SignedNegotiation;
   /** MEASUREMENTS only: every block of every MEASUREMENTS response the signature covers. */
   readonly blocks: readonly SignedBlock[];
-  /** CHALLENGE_AUTH only: the MeasurementSummaryHashType asked for and the signed summary hash (hex). */
+  /** CHALLENGE_AUTH and KEY_EXCHANGE_RSP: the MeasurementSummaryHashType asked for and the signed summary hash (hex). */
   readonly measurementSummaryHashType?: number;
   readonly measurementSummaryHash?: string;
   /**
@@ -77,7 +88,21 @@ export interface SignedView {
   readonly contentChanged?: boolean;
 }
 
-const VCA_CODES: ReadonlySet<number> = new Set([RequestCode.GET_VERSION, ResponseCode.VERSION]);
+/** What a kind's analysis of its transcript gives: the view's signed fields, and the signed requester context. */
+export interface SignedAnalysis {
+  readonly view: Partial<SignedView>;
+  readonly requesterContext?: string | undefined;
+}
+
+/** Reads one kind's signed transcript; pushes every inconsistency to `problems`; undefined when it does not decode. */
+export type SignedAnalyser = (e: Evidence, s: SignatureEvidence, problems: string[]) => SignedAnalysis | undefined;
+
+/** How each kind's transcript is read: adding a signed message is one row here and one in evidence/signed-kinds.ts. */
+const ANALYSERS: Readonly<Record<SignatureEvidence['kind'], SignedAnalyser>> = {
+  CHALLENGE_AUTH: analyseConnectionSignature,
+  MEASUREMENTS: analyseConnectionSignature,
+  KEY_EXCHANGE_RSP: analyseKeyExchangeSignature,
+};
 
 function analyseOne(
   e: Evidence,
@@ -90,6 +115,7 @@ function analyseOne(
   const result = (extra: Partial<SignedView> = {}): SignedView => ({
     signatureIndex: index,
     kind: s.kind,
+    ...(s.sessionId !== undefined ? { sessionId: s.sessionId } : {}),
     slot: s.slot,
     version: s.version,
     asymAlgo: s.asymAlgo,
@@ -104,58 +130,56 @@ function analyseOne(
     problems.push(`unknown hash algorithm 0x${s.hashAlgo.toString(16)}`);
     return result();
   }
+  // The context follows from the kind and version (it is inside the signed prefix for 1.2+).
+  if (usesSigningContext(s.version)) {
+    const want = signingContextOf(s.kind, s.version);
+    if (s.context !== want) problems.push(`signing context "${s.context}" is not "${want}"`);
+  } else if (s.context !== '') {
+    problems.push(`SPDM ${versionString(s.version)} signatures have no signing context, "${s.context}" recorded`);
+  }
+  const analysis = ANALYSERS[s.kind](e, s, problems);
+  if (!analysis) return result();
+  const { requesterNonce, responderNonce } = analysis.view;
+  if (requesterNonce !== undefined && requesterNonce !== s.requesterNonce) {
+    problems.push(
+      `the requester nonce recorded (${s.requesterNonce}) is not the one in the signed request (${requesterNonce})`,
+    );
+  }
+  if (analysis.requesterContext !== s.requesterContext) {
+    problems.push(
+      `the requester context recorded (${s.requesterContext ?? 'none'}) is not the signed one (${analysis.requesterContext ?? 'none'})`,
+    );
+  }
+  if (responderNonce !== undefined && responderNonce !== s.responderNonce) {
+    problems.push(
+      `the responder nonce recorded (${s.responderNonce}) is not the one in the signed response (${responderNonce})`,
+    );
+  }
+  return result(analysis.view);
+}
+
+/** CHALLENGE_AUTH over M1 and MEASUREMENTS over L1/L2: the connection's (and a session's message_m) transcripts. */
+function analyseConnectionSignature(e: Evidence, s: SignatureEvidence, problems: string[]): SignedAnalysis | undefined {
   let steps: Step[];
   try {
     steps = splitTranscript(fromHex(s.transcript), s.hashAlgo);
   } catch (err) {
     problems.push(`the signed transcript cannot be decoded: ${err instanceof Error ? err.message : String(err)}`);
-    return result();
+    return undefined;
   }
   const last = steps.at(-1);
   const prev = steps.at(-2);
   const signedKind = last?.kind === 'CHALLENGE_AUTH' || last?.kind === 'MEASUREMENTS' ? last.kind : undefined;
   if (!signedKind || !last || !prev) {
     problems.push('the signed transcript does not end with CHALLENGE_AUTH or MEASUREMENTS');
-    return result();
+    return undefined;
   }
   if (signedKind !== s.kind) problems.push(`recorded as ${s.kind} but the device signed ${signedKind}`);
-  if (usesSigningContext(s.version)) {
-    const want = responderSigningContext(signedKind, s.version);
-    if (s.context !== want) problems.push(`signing context "${s.context}" is not "${want}"`);
-  } else if (s.context !== '') {
-    problems.push(`SPDM ${versionString(s.version)} signatures have no signing context, "${s.context}" recorded`);
-  }
-  for (const st of steps) {
-    const want = VCA_CODES.has(st.code) ? 0x10 : s.version;
-    if (st.version !== want) {
-      problems.push(
-        `${codeName(st.code)} in the signed transcript is version ${versionString(st.version)}, the signature was recorded as ${versionString(s.version)}`,
-      );
-      break;
-    }
-  }
+  checkStepVersions(steps, s.version, problems);
+  // A, when the transcript starts with it (every M1, 1.2+ L1/L2): the connection's VCA as signed.
+  const vcaEnd = vcaLength(steps);
 
-  let negotiated: SignedNegotiation | undefined;
-  const alg = steps.find((st): st is Extract<Step, { kind: 'ALGORITHMS' }> => st.kind === 'ALGORITHMS');
-  if (alg) {
-    const a = alg.msg;
-    negotiated = {
-      version: alg.version,
-      baseAsym: a.baseAsym,
-      baseHash: a.baseHash,
-      measurementHash: a.measurementHash,
-      measurementSpec: a.measurementSpec,
-    };
-    if (a.baseAsym !== s.asymAlgo)
-      problems.push(
-        `the device negotiated BaseAsymAlgo 0x${a.baseAsym.toString(16)}, the signature is recorded as 0x${s.asymAlgo.toString(16)}`,
-      );
-    if (a.baseHash !== s.hashAlgo)
-      problems.push(
-        `the device negotiated BaseHashAlgo 0x${a.baseHash.toString(16)}, the signature is recorded as 0x${s.hashAlgo.toString(16)}`,
-      );
-  }
-
+  const negotiated = signedNegotiation(steps, s, problems);
   let requesterNonce: string | undefined;
   let responderNonce: string | undefined;
   let certChainHash: string | undefined;
@@ -248,35 +272,34 @@ function analyseOne(
     const counted = count?.kind === 'MEASUREMENTS' && count.msg.totalIndices === blocks.size;
     summarisable = !raw && (all || counted);
   }
-  if (requesterNonce !== undefined && requesterNonce !== s.requesterNonce) {
-    problems.push(
-      `the requester nonce recorded (${s.requesterNonce}) is not the one in the signed request (${requesterNonce})`,
-    );
-  }
-  if (requesterContext !== s.requesterContext) {
-    problems.push(
-      `the requester context recorded (${s.requesterContext ?? 'none'}) is not the signed one (${requesterContext ?? 'none'})`,
-    );
-  }
-  if (responderNonce !== undefined && responderNonce !== s.responderNonce) {
-    problems.push(
-      `the responder nonce recorded (${s.responderNonce}) is not the one in the signed response (${responderNonce})`,
-    );
-  }
-  return result({
-    ...(requesterNonce !== undefined ? { requesterNonce } : {}),
-    ...(responderNonce !== undefined ? { responderNonce } : {}),
-    ...(certChainHash !== undefined ? { certChainHash } : {}),
-    ...(negotiated ? { negotiated } : {}),
-    blocks: [...blocks.values()].sort((x, y) => x.index - y.index),
-    ...(summary
-      ? {
-          measurementSummaryHashType: summary.type,
-          ...(summary.hash !== undefined ? { measurementSummaryHash: summary.hash } : {}),
-        }
-      : {}),
-    ...(last.kind === 'MEASUREMENTS' ? { summarisable, contentChanged } : {}),
-  });
+  return {
+    requesterContext,
+    view: {
+      ...(requesterNonce !== undefined ? { requesterNonce } : {}),
+      ...(responderNonce !== undefined ? { responderNonce } : {}),
+      ...(certChainHash !== undefined ? { certChainHash } : {}),
+      ...(negotiated ? { negotiated } : {}),
+      blocks: [...blocks.values()].sort((x, y) => x.index - y.index),
+      ...(summary
+        ? {
+            measurementSummaryHashType: summary.type,
+            ...(summary.hash !== undefined ? { measurementSummaryHash: summary.hash } : {}),
+          }
+        : {}),
+      ...(last.kind === 'MEASUREMENTS' ? { summarisable, contentChanged } : {}),
+      ...(vcaEnd > 0 ? { vca: toHex(fromHex(s.transcript).subarray(0, vcaEnd)) } : {}),
+    },
+  };
+}
+
+/**
+ * The one rule for what shows the device holds the private key of its leaf certificate: a valid
+ * signature of a kind that signs the requester's fresh nonce (CHALLENGE_AUTH, MEASUREMENTS, a
+ * session's KEY_EXCHANGE_RSP over KEY_EXCHANGE's RandomData), that nonce read from the signed
+ * request. A certificate chain alone is public. verify() and sameDevice() both ask here.
+ */
+export function provesKeyPossession(v: SignedView): boolean {
+  return v.valid && SIGNED_KINDS[v.kind].provesKeyPossession && v.requesterNonce !== undefined;
 }
 
 /** Re-verifies and decodes every signature of `e`. Never throws. */
@@ -295,6 +318,7 @@ export function analyseSignatures(e: Evidence): SignedView[] {
       return {
         signatureIndex: i,
         kind: s.kind,
+        ...(s.sessionId !== undefined ? { sessionId: s.sessionId } : {}),
         slot: s.slot,
         version: s.version,
         asymAlgo: s.asymAlgo,

@@ -38,7 +38,7 @@ import {
   type Rules,
 } from './policy.js';
 import { checkReferenceValues } from './reference-values.js';
-import { analyseSignatures, reconcileMeasurements, type SignedView } from './signed.js';
+import { analyseSignatures, provesKeyPossession, reconcileMeasurements, type SignedView } from './signed.js';
 import type { TrustSource } from './trust-store.js';
 import { VerdictBuilder, type ReasonCode, type Verdict } from './verdict.js';
 
@@ -266,6 +266,12 @@ function checkSignatures(e: Evidence, views: readonly SignedView[], v: VerdictBu
     );
     return;
   }
+  if (!views.some(provesKeyPossession) && views.every((s) => s.valid)) {
+    v.fail(
+      'SIGNATURE_MISSING',
+      `no signature of the evidence (${views.map((s) => s.kind).join(', ')}) is over a requester nonce: the device never proved it holds the key of its certificate`,
+    );
+  }
   let bad = 0;
   for (const s of views) {
     if (s.valid) continue;
@@ -302,6 +308,14 @@ function checkSignatures(e: Evidence, views: readonly SignedView[], v: VerdictBu
       );
     }
   }
+  // Every signature of one connection begins with the same A: one over another VCA was made on another connection.
+  const first = views.find((x) => x.valid && x.vca !== undefined);
+  for (const s of views) {
+    if (!first || !s.valid || s.vca === undefined || s.vca === first.vca) continue;
+    inconsistent.push(
+      `signature ${s.signatureIndex} (${s.kind}) was made over other VCA messages than signature ${first.signatureIndex} (${first.kind}), so on another connection`,
+    );
+  }
   for (const msg of [...new Set(inconsistent)]) v.fail('SIGNATURE_INVALID', `${msg}: not what the device signed`);
   if (bad === 0 && inconsistent.length === 0) {
     v.pass(
@@ -323,23 +337,18 @@ function checkSummaryHash(views: readonly SignedView[], v: VerdictBuilder): void
   );
   if (!full) return;
   for (const s of views) {
-    if (
-      !s.valid ||
-      s.kind !== 'CHALLENGE_AUTH' ||
-      s.measurementSummaryHashType !== 0xff ||
-      s.measurementSummaryHash === undefined
-    )
-      continue;
+    // CHALLENGE_AUTH and KEY_EXCHANGE_RSP carry a summary hash when asked for one.
+    if (!s.valid || s.measurementSummaryHashType !== 0xff || s.measurementSummaryHash === undefined) continue;
     const expected = toHex(digest(s.hashAlgo, ...full.blocks.map((b) => fromHex(b.block))));
     if (expected === s.measurementSummaryHash) {
       v.pass(
         'MEASUREMENT_SUMMARY_MATCH',
-        `the measurement summary hash signed in CHALLENGE_AUTH is the hash of the ${full.blocks.length} signed measurement blocks`,
+        `the measurement summary hash signed in ${s.kind} is the hash of the ${full.blocks.length} signed measurement blocks`,
       );
     } else {
       v.fail(
         'MEASUREMENT_MISMATCH',
-        `the measurement summary hash signed in CHALLENGE_AUTH (${s.measurementSummaryHash}) is not the hash of the ${full.blocks.length} measurement blocks signed in MEASUREMENTS (${expected}): the device signed two different accounts of its state`,
+        `the measurement summary hash signed in ${s.kind} (${s.measurementSummaryHash}) is not the hash of the ${full.blocks.length} measurement blocks signed in MEASUREMENTS (${expected}): the device signed two different accounts of its state`,
         {
           signatureIndex: s.signatureIndex,
           expected,

@@ -21,7 +21,7 @@ import {
 } from '../../src/evidence/evidence.js';
 import { asymInfo, hashInfo } from '../../src/crypto/algorithms.js';
 import { digest } from '../../src/crypto/hash.js';
-import { responderSigningContext } from '../../src/crypto/signature.js';
+import { signingContextOf } from '../../src/evidence/signed-kinds.js';
 import { codeName, RequestCode as RQ, ResponseCode as RS, versionString } from '../../src/spdm/codes.js';
 import { decodeVersion } from '../../src/spdm/messages/version.js';
 import { decodeCapabilities, flagNames } from '../../src/spdm/messages/capabilities.js';
@@ -104,7 +104,7 @@ export function evidenceFromExchanges(exchanges: readonly Exchange[], o: Recorde
       version: n.version,
       asymAlgo: n.asym,
       hashAlgo: n.hash,
-      context: responderSigningContext(kind, n.version),
+      context: signingContextOf(kind, n.version),
       requesterNonce: toHex(f.requesterNonce),
       responderNonce: toHex(f.responderNonce),
       ...(f.requesterContext ? { requesterContext: toHex(f.requesterContext) } : {}),

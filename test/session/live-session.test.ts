@@ -214,9 +214,14 @@ test('the verifier judges evidence whose signed measurements were taken inside a
   await s.getMeasurements();
   await s.end();
   const ev = requester.evidence();
+  // Both signatures of the session are evidence, each naming the session.
+  assert.ok(s.signature);
   assert.deepEqual(
-    ev.signatures.map((x) => x.kind),
-    ['MEASUREMENTS'],
+    ev.signatures.map((x) => [x.kind, x.sessionId]),
+    [
+      ['KEY_EXCHANGE_RSP', s.signature?.sessionId],
+      ['MEASUREMENTS', s.signature?.sessionId],
+    ],
   );
   // No PCI identity in an in-process run: the CMA subjectAltName rule has nothing to check.
   const policy = compilePolicy({ version: 1, rules: { cmaSan: 'off' } });

@@ -12,6 +12,7 @@ import { spdmVerify, SigningContext } from '../../src/crypto/signature.js';
 import { concat, toHex } from '../../src/wire/bytes.js';
 import { ConversationDecoder, type DecodedMessage } from '../../src/spdm/conversation.js';
 import { ConnectionTranscript } from '../../src/spdm/connection-transcript.js';
+import { splitKeyExchangeTranscript } from '../../src/spdm/key-exchange-transcript.js';
 import { OtherParams, AlgType, algStructValue } from '../../src/spdm/messages/algorithms.js';
 import { chainForSlot } from '../../src/x509/slot-chain.js';
 import { deriveDataSecrets, deriveHandshakeSecrets, verifyData } from '../../src/session/key-schedule.js';
@@ -261,6 +262,13 @@ for (const file of captureFiles()) {
         d.msg.signature,
       );
       results.push(`slot ${q.msg.slot}: ${ok}`);
+      // What Evidence records splits back into its parts, as the verifier reads it.
+      const split = splitKeyExchangeTranscript(signed.transcript.bytes(), r.hashId);
+      assert.equal(toHex(split.certChainHash), toHex(digest(r.hashId, chain)));
+      assert.equal(split.digests !== undefined, r.multiKeyConn, 'D is there exactly on a multi-key connection');
+      assert.equal(toHex(split.keyExchange.randomData), toHex(q.msg.randomData));
+      assert.equal(toHex(split.response.randomData), toHex(d.msg.randomData));
+      assert.equal(split.responseOffset + split.response.raw.length, signed.transcript.bytes().length);
       // The other rule for D does not verify: the rules are told apart by libspdm's signature.
       if (ok && r.multiKeyConn) {
         const noD = new ConnectionTranscript();

@@ -33,7 +33,24 @@ test('not evidence at all: MALFORMED_EVIDENCE naming the field', () => {
       edited(evidence, (d) => void (d.signatures[0]!['requesterNonce'] = 'abcd')),
       /signatures\[0\]\.requesterNonce: must be 32 bytes, has 2/,
     ],
-    [edited(evidence, (d) => void (d.signatures[1]!['kind'] = 'KEY_EXCHANGE_RSP')), /signatures\[1\]\.kind/],
+    [edited(evidence, (d) => void (d.signatures[1]!['kind'] = 'FINISH')), /signatures\[1\]\.kind: must be one of/],
+    // A relabelled session signature lacks what a KEY_EXCHANGE_RSP record must hold.
+    [
+      edited(evidence, (d) => void (d.signatures[1]!['kind'] = 'KEY_EXCHANGE_RSP')),
+      /signatures\[1\]\.sessionId: is required for a KEY_EXCHANGE_RSP signature/,
+    ],
+    [
+      edited(evidence, (d) => void (d.signatures[0]!['sessionId'] = '0x00010002')),
+      /signatures\[0\]\.sessionId: a CHALLENGE_AUTH signature is never made inside a session/,
+    ],
+    [
+      edited(evidence, (d) => void (d.signatures[1]!['sessionId'] = 'session-1')),
+      /signatures\[1\]\.sessionId: must be 0x and 8 hex digits/,
+    ],
+    [
+      edited(evidence, (d) => void (d.signatures[1]!['sessionId'] = '0xFFFFFFFF')),
+      /signatures\[1\]\.sessionId: 0xffffffff is not a valid SessionID/,
+    ],
     [
       edited(evidence, (d) => void (d.measurements[0]!['index'] = 255)),
       /measurements\[0\]\.index: 255 is outside 1\.\.254/,

@@ -1,0 +1,82 @@
+/**
+ * A KEY_EXCHANGE_RSP signature read from its transcript alone (A ‖ [D] ‖ Ct ‖ KEY_EXCHANGE ‖
+ * KEY_EXCHANGE_RSP up to its Signature, spdm/key-exchange-transcript.ts): the VCA it begins with
+ * (signed.ts compares it with the A of the connection's other signatures), Ct against the hash
+ * of the chain the evidence records for the slot, the slot KEY_EXCHANGE named, the RandomData of
+ * both messages at their places, the session ID the two halves make, the summary hash.
+ */
+import { digest } from '../crypto/hash.js';
+import { equalBytes, fromHex, toHex } from '../wire/bytes.js';
+import { versionString } from '../spdm/codes.js';
+import {
+  sessionIdText,
+  signedSessionId,
+  splitKeyExchangeTranscript,
+  type KeyExchangeTranscript,
+} from '../spdm/key-exchange-transcript.js';
+import type { Evidence, SignatureEvidence } from '../evidence/evidence.js';
+import { checkStepVersions, signedNegotiation } from './signed-steps.js';
+import type { SignedAnalysis } from './signed.js';
+
+export function analyseKeyExchangeSignature(
+  e: Evidence,
+  s: SignatureEvidence,
+  problems: string[],
+): SignedAnalysis | undefined {
+  let t: KeyExchangeTranscript;
+  try {
+    t = splitKeyExchangeTranscript(fromHex(s.transcript), s.hashAlgo);
+  } catch (err) {
+    problems.push(`the signed transcript cannot be decoded: ${err instanceof Error ? err.message : String(err)}`);
+    return undefined;
+  }
+  const kx = t.keyExchange;
+  const rsp = t.response;
+  checkStepVersions([...t.vca, ...(t.digests ? [t.digests] : [])], s.version, problems);
+  if (kx.version !== s.version)
+    problems.push(
+      `KEY_EXCHANGE in the signed transcript is version ${versionString(kx.version)}, the signature was recorded as ${versionString(s.version)}`,
+    );
+  const negotiated = signedNegotiation(t.vca, s, problems);
+
+  if (kx.slot !== s.slot)
+    problems.push(`KEY_EXCHANGE asked slot ${kx.slot} to sign, the signature is recorded for slot ${s.slot}`);
+  const slot = e.slots.find((x) => x.slot === s.slot);
+  if (slot?.certChain) {
+    try {
+      if (!equalBytes(digest(s.hashAlgo, fromHex(slot.certChain)), t.certChainHash))
+        problems.push(
+          `the certificate chain recorded for slot ${s.slot} is not the one the device signed for (Ct differs)`,
+        );
+    } catch (err) {
+      problems.push(`cannot hash the recorded chain: ${err instanceof Error ? err.message : String(err)}`);
+    }
+  }
+  // D is the device's own DIGESTS: the slot's digest there is the chain it then signed for.
+  const dDigest = t.digests?.kind === 'DIGESTS' ? t.digests.msg.digests.find((d) => d.slot === s.slot) : undefined;
+  if (dDigest && !equalBytes(dDigest.digest, t.certChainHash))
+    problems.push(`the DIGESTS in the signed transcript gives slot ${s.slot} another digest than Ct`);
+
+  const sessionId = sessionIdText(signedSessionId(t));
+  if (s.sessionId === undefined) problems.push(`the signature records no session ID, the device signed ${sessionId}`);
+  else if (s.sessionId !== sessionId)
+    problems.push(`the session ID recorded (${s.sessionId}) is not the one signed (${sessionId})`);
+
+  const msh = rsp.measurementSummaryHash ? toHex(rsp.measurementSummaryHash) : undefined;
+  if (msh !== s.measurementSummaryHash)
+    problems.push(
+      `the measurement summary hash recorded (${s.measurementSummaryHash ?? 'none'}) is not the signed one (${msh ?? 'none'})`,
+    );
+  return {
+    view: {
+      sessionId,
+      vca: toHex(t.vcaBytes),
+      requesterNonce: toHex(kx.randomData),
+      responderNonce: toHex(rsp.randomData),
+      certChainHash: toHex(t.certChainHash),
+      ...(negotiated ? { negotiated } : {}),
+      measurementSummaryHashType: kx.measurementSummaryHashType,
+      ...(msh !== undefined ? { measurementSummaryHash: msh } : {}),
+    },
+  };
+}
