@@ -19,6 +19,13 @@
  * escapes; no "hint" is the key for requests without one. The two entries above are libspdm's
  * sample PSK as its responder emulator answers both. PSK sessions also need PSK_CAP
  * ("PSK_WITH_CONTEXT" or "PSK_NO_CONTEXT") and ENCRYPT / MAC in "capabilities".
+ *
+ * "mutualAuth": { "session": "encap" | "digests" | "plain" | "none", "basic": true,
+ *   "requesterSlot": 0, "trust": ["requester-root.der", …], "requesterCertChain": "req.certchain.der" }
+ * is what the emulator asks of a requester offering MUT_AUTH_CAP (the emulator needs MUT_AUTH and,
+ * for a flow, ENCAP in "capabilities"): KEY_EXCHANGE_RSP's MutAuthRequested, basic mutual
+ * authentication after CHALLENGE_AUTH, the requester roots its chain must lead to, and for
+ * "plain" the requester chain it knows already (concatenated DER, root first).
  */
 import { LIMITS } from '../wire/limits.js';
 import { readFileBounded, readTextFileBounded } from '../wire/bounded-file.js';
@@ -34,6 +41,7 @@ import { splitDerCertificates } from '../x509/der.js';
 import { parseCertificate } from '../x509/certificate.js';
 import { buildProfile, DEFAULT_RESPONDER_FLAGS, standardMeasurements } from './profiles.js';
 import type { DeviceProfile, MeasurementSource, PskEntry, SlotIdentity } from './profile.js';
+import type { MutualAuthPolicy } from './mutual-auth.js';
 import { MAX_PSK_HINT_SIZE } from '../spdm/messages/psk.js';
 
 function bad(field: string, why: string): never {
@@ -116,6 +124,40 @@ function bytesField(v: unknown, field: string, allowEmpty: boolean, maxBytes?: n
   }
 }
 
+const MUTUAL_SESSION_MODES = ['none', 'plain', 'encap', 'digests'] as const;
+
+function mutualAuthPolicy(v: unknown, baseDir: string): MutualAuthPolicy {
+  const o = obj(v, 'mutualAuth');
+  const der = (file: unknown, field: string): Uint8Array =>
+    new Uint8Array(readFileBounded(resolve(baseDir, str(file, field)), LIMITS.keyFileBytes, 'keyFileBytes'));
+  let session: MutualAuthPolicy['session'];
+  if (o['session'] !== undefined) {
+    const m = str(o['session'], 'mutualAuth.session');
+    session =
+      MUTUAL_SESSION_MODES.find((x) => x === m) ??
+      bad('mutualAuth.session', `"${m}" is not one of ${MUTUAL_SESSION_MODES.join(', ')}`);
+  }
+  if (o['basic'] !== undefined && typeof o['basic'] !== 'boolean') bad('mutualAuth.basic', 'must be true or false');
+  try {
+    return {
+      ...(session ? { session } : {}),
+      ...(o['basic'] === true ? { basic: true } : {}),
+      ...(o['requesterSlot'] !== undefined
+        ? { requesterSlot: int(o['requesterSlot'], 'mutualAuth.requesterSlot', 0, 7) }
+        : {}),
+      ...(o['trust'] !== undefined
+        ? { trust: list(o['trust'], 'mutualAuth.trust').map((f, i) => der(f, `mutualAuth.trust[${i}]`)) }
+        : {}),
+      ...(o['requesterCertChain'] !== undefined
+        ? { requesterCertificates: splitDerCertificates(der(o['requesterCertChain'], 'mutualAuth.requesterCertChain')) }
+        : {}),
+    };
+  } catch (e) {
+    if (e instanceof SpdmError && e.code === 'DECODE_ERROR') throw e;
+    return bad('mutualAuth', e instanceof Error ? e.message : String(e));
+  }
+}
+
 function pskEntries(v: unknown): PskEntry[] {
   const entries = Array.isArray(v) ? v : [v];
   const out: PskEntry[] = [];
@@ -178,31 +220,16 @@ export function profileFromJson(json: unknown, baseDir: string): DeviceProfile {
       const field = `slots[${i}]`;
       const slot = int(e['slot'] ?? 0, `${field}.slot`, 0, 7);
       const asymId = asymByName(str(e['asym'], `${field}.asym`), `${field}.asym`);
-      let certificates: Uint8Array[];
-      let privateKey;
+      const chainFile = resolve(baseDir, str(e['certChain'], `${field}.certChain`));
+      const keyFile = resolve(baseDir, str(e['privateKey'], `${field}.privateKey`));
+      let id: IdentityFiles;
       try {
-        certificates = splitDerCertificates(
-          new Uint8Array(
-            readFileBounded(
-              resolve(baseDir, str(e['certChain'], `${field}.certChain`)),
-              LIMITS.keyFileBytes,
-              'keyFileBytes',
-            ),
-          ),
-        );
-        privateKey = createPrivateKey(
-          readFileBounded(
-            resolve(baseDir, str(e['privateKey'], `${field}.privateKey`)),
-            LIMITS.keyFileBytes,
-            'keyFileBytes',
-          ),
-        );
+        id = loadIdentityFiles(chainFile, keyFile);
       } catch (err) {
         return bad(field, err instanceof Error ? err.message : String(err));
       }
-      const leaf = parseCertificate(certificates.at(-1) as Uint8Array);
-      if (!keyMatchesAlgorithm(leaf.publicKey, asymId))
-        bad(`${field}.asym`, 'the leaf certificate key does not match the algorithm');
+      if (!id.asymIds.includes(asymId)) bad(`${field}.asym`, 'the leaf certificate key does not match the algorithm');
+      const { certificates, privateKey } = id;
       return { slot, certificates, privateKey, asymId, certModel: 1 };
     });
   }
@@ -213,6 +240,7 @@ export function profileFromJson(json: unknown, baseDir: string): DeviceProfile {
     algorithms: { baseHash: hashes, measurementHash: measurementHash ?? (hashes[0] ?? 0x02) << 1 },
     slots,
     measurements: measurements ?? standardMeasurements(name),
+    ...(o['mutualAuth'] !== undefined ? { mutualAuth: mutualAuthPolicy(o['mutualAuth'], baseDir) } : {}),
     ...(o['heartbeatPeriod'] !== undefined || o['psk'] !== undefined
       ? {
           session: {

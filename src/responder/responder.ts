@@ -296,6 +296,12 @@ export class Responder implements SpdmHandler {
           const e = keyUpdateOutsideSession(this.keyUpdateContext(neg));
           throw new ErrorReply(e.errorCode, e.errorData);
         }
+        // Requests that only mean something inside a session, sent in the clear.
+        case RequestCode.HEARTBEAT:
+          this.requireCap(CapabilityFlag.HBEAT);
+          throw sessionRequired(this.requireNegotiated());
+        case RequestCode.END_SESSION:
+          throw sessionRequired(this.requireNegotiated());
         default:
           throw new ErrorReply(ErrorCode.UnsupportedRequest, h.code);
       }
@@ -1002,7 +1008,7 @@ export class Responder implements SpdmHandler {
     if ((this.profile.capabilities.flags & CapabilityFlag.KEY_EX) === 0)
       throw new ErrorReply(ErrorCode.UnsupportedRequest, RequestCode.FINISH);
     const s = [...this.sessions.values()].find((x) => x.inTheClear && x.secure.phase === 'handshake');
-    if (!s) throw new ErrorReply(ErrorCode.UnexpectedRequest);
+    if (!s) throw sessionRequired(this.requireNegotiated());
     const { response, after } = this.onFinish(s, request);
     if (after === 'data-keys') this.installDataKeys(s, request, response);
     return response;
@@ -1209,6 +1215,11 @@ export class Responder implements SpdmHandler {
       this.inSession = false;
     }
   }
+}
+
+/** A session-only request outside any session: SessionRequired from 1.2, Unspecified before (as libspdm answers). */
+function sessionRequired(neg: Negotiated): ErrorReply {
+  return new ErrorReply(neg.version >= 0x12 ? ErrorCode.SessionRequired : ErrorCode.Unspecified);
 }
 
 function requireHashSize(hashId: number): number {

@@ -4,13 +4,17 @@ import assert from 'node:assert/strict';
 import { Responder } from '../../src/responder/responder.js';
 import { decodeError, ErrorCode } from '../../src/spdm/messages/error.js';
 import { encodeGetVersion, decodeVersion } from '../../src/spdm/messages/version.js';
-import { encodeGetCapabilities, decodeCapabilities } from '../../src/spdm/messages/capabilities.js';
+import { encodeGetCapabilities, decodeCapabilities, CapabilityFlag } from '../../src/spdm/messages/capabilities.js';
 import { encodeNegotiateAlgorithms, decodeAlgorithms } from '../../src/spdm/messages/algorithms.js';
 import { encodeGetDigests } from '../../src/spdm/messages/digests.js';
 import { encodeGetCertificate } from '../../src/spdm/messages/certificate.js';
 import { encodeChallenge } from '../../src/spdm/messages/challenge.js';
 import { encodeRespondIfReady } from '../../src/spdm/messages/error.js';
 import { SUITES, device, variant } from '../support/fixtures.js';
+import { DEFAULT_RESPONDER_FLAGS } from '../../src/responder/profiles.js';
+import { encodeFinish } from '../../src/spdm/messages/finish.js';
+import { encodeHeartbeat } from '../../src/spdm/messages/heartbeat.js';
+import { encodeEndSession } from '../../src/spdm/messages/end-session.js';
 
 function errorOf(resp: Uint8Array): number {
   assert.equal(resp[1], 0x7f, `expected ERROR, got 0x${resp[1]?.toString(16)}`);
@@ -130,4 +134,54 @@ test('GET_VERSION resets the connection', async () => {
   const r = await negotiated();
   await r.handle(encodeGetVersion());
   assert.equal(errorOf(await r.handle(encodeGetDigests(0x12))), ErrorCode.UnexpectedRequest);
+});
+
+test('session-only requests in the clear → SessionRequired from 1.2, Unspecified in 1.1 (as libspdm; the Responder-Validator checks it)', async () => {
+  const flags = DEFAULT_RESPONDER_FLAGS | CapabilityFlag.KEY_EX | CapabilityFlag.ENCRYPT | CapabilityFlag.HBEAT;
+  for (const [version, expected] of [
+    [0x11, ErrorCode.Unspecified],
+    [0x12, ErrorCode.SessionRequired],
+    [0x13, ErrorCode.SessionRequired],
+  ] as const) {
+    const r = new Responder(variant(device(SUITES[0]!).profile, { versions: [0x11, 0x12, 0x13], flags }));
+    decodeVersion(await r.handle(encodeGetVersion()));
+    const reqFlags =
+      CapabilityFlag.CERT | CapabilityFlag.CHAL | CapabilityFlag.KEY_EX | CapabilityFlag.ENCRYPT | CapabilityFlag.HBEAT;
+    decodeCapabilities(
+      await r.handle(
+        encodeGetCapabilities({
+          version,
+          ctExponent: 0,
+          flags: reqFlags,
+          dataTransferSize: 4096,
+          maxSpdmMsgSize: 4096,
+        }),
+      ),
+    );
+    decodeAlgorithms(
+      await r.handle(
+        encodeNegotiateAlgorithms(version, {
+          measurementSpec: 1,
+          otherParams: version >= 0x12 ? 2 : 0,
+          baseAsym: 0x10,
+          baseHash: 0x01,
+          melSpec: 0,
+          extAsym: [],
+          extHash: [],
+          algStructs: [],
+        }),
+      ),
+    );
+    const finish = encodeFinish(version, {
+      signatureIncluded: false,
+      reqSlotId: 0,
+      requesterVerifyData: new Uint8Array(32),
+    });
+    for (const [name, req] of [
+      ['FINISH', finish],
+      ['HEARTBEAT', encodeHeartbeat(version)],
+      ['END_SESSION', encodeEndSession(version, { negotiatedStateClearing: false })],
+    ] as const)
+      assert.equal(errorOf(await r.handle(req)), expected, `${name} at 0x${version.toString(16)}`);
+  }
 });

@@ -21,6 +21,10 @@ import { LoopbackTransport } from '../../src/transport/loopback.js';
 import { createDeviceChain, generateKeyPair } from '../../src/x509/generate.js';
 import { BaseAsymAlgo } from '../../src/crypto/algorithms.js';
 import { SUITES, device } from '../support/fixtures.js';
+import { join } from 'node:path';
+import { libspdmVectors } from '../support/paths.js';
+import { loadIdentityFiles, profileFromJson } from '../../src/responder/profile-file.js';
+import { profileFromSampleKeys } from '../../src/responder/sample-keys.js';
 
 const P384 = BaseAsymAlgo.ECDSA_P384;
 const RSP_FLAGS = DEFAULT_RESPONDER_FLAGS | F.ENCRYPT | F.MAC | F.KEY_EX | F.HBEAT | F.MUT_AUTH | F.ENCAP;
@@ -161,4 +165,61 @@ test('basic mutual authentication with a forged key: the device refuses our CHAL
   const { responder, requester } = pair(profileWith({ basic: true, trust: [id.root] }, [0x12]), 0x12, forged);
   await assert.rejects(requester.authenticate(), (e) => isSpdmError(e, 'DEVICE_ERROR'));
   assert.equal(responder.authenticatedRequesters.length, 0);
+});
+
+test('profile files carry the mutual-authentication policy; a bad one is a DECODE_ERROR naming the field', () => {
+  const keys = join(libspdmVectors(), 'keys');
+  const p = profileFromJson(
+    {
+      mutualAuth: {
+        session: 'plain',
+        basic: true,
+        requesterSlot: 1,
+        trust: ['ecp384/ca.cert.der'],
+        requesterCertChain: 'ecp384/bundle_requester.certchain.der',
+      },
+    },
+    keys,
+  );
+  assert.equal(p.mutualAuth?.session, 'plain');
+  assert.equal(p.mutualAuth?.basic, true);
+  assert.equal(p.mutualAuth?.requesterSlot, 1);
+  assert.equal(p.mutualAuth?.trust?.length, 1);
+  assert.ok((p.mutualAuth?.requesterCertificates?.length ?? 0) >= 2);
+  for (const [bad, field] of [
+    [{ session: 'sometimes' }, 'mutualAuth.session'],
+    [{ basic: 'yes' }, 'mutualAuth.basic'],
+    [{ requesterSlot: 9 }, 'mutualAuth.requesterSlot'],
+    [{ trust: 'ca.der' }, 'mutualAuth.trust'],
+    [{ trust: ['no-such-file.der'] }, 'mutualAuth'],
+  ] as const)
+    assert.throws(
+      () => profileFromJson({ mutualAuth: bad }, keys),
+      (e) => isSpdmError(e, 'DECODE_ERROR') && e.message.includes(field),
+      JSON.stringify(bad),
+    );
+});
+
+test('the libspdm sample-key layout gives the emulator its identity, trust anchors and mutual-authentication policy', async () => {
+  const keys = join(libspdmVectors(), 'keys');
+  const profile = profileFromSampleKeys(keys, profileFromJson({ versions: ['1.3'] }, keys));
+  assert.deepEqual(
+    [...new Set(profile.slots.map((s) => s.asymId))].sort((a, b) => a - b),
+    [BaseAsymAlgo.RSASSA_3072, BaseAsymAlgo.RSAPSS_3072, BaseAsymAlgo.ECDSA_P256, BaseAsymAlgo.ECDSA_P384].sort(
+      (a, b) => a - b,
+    ),
+  );
+  assert.equal(profile.mutualAuth?.session, 'encap');
+  assert.equal(profile.mutualAuth?.trust?.length, 3);
+  // libspdm's requester identity (RSA-3072, as its requester emulator signs by default) is accepted.
+  const f = loadIdentityFiles(
+    join(keys, 'rsa3072', 'bundle_requester.certchain.der'),
+    join(keys, 'rsa3072', 'end_requester.key'),
+  );
+  const identity: RequesterIdentity = { slots: f.asymIds.map((asymId) => ({ slot: 0, ...f, asymId })) };
+  const { responder, requester } = pair(profile, 0x13, identity);
+  const evidence = await requester.authenticate({ session: {} });
+  assert.ok(evidence.signatures.some((s) => s.kind === 'KEY_EXCHANGE_RSP'));
+  assert.equal(responder.authenticatedRequesters.length, 1, 'basic mutual authentication');
+  assert.equal(requester.lastSession?.info.mutualAuth?.flow, 'encap');
 });
