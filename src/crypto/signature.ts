@@ -36,19 +36,20 @@ export function responderSigningContext(kind: 'CHALLENGE_AUTH' | 'MEASUREMENTS',
   return transcriptSigningContext(kind, version);
 }
 
-/** Which side signs what over a connection or session transcript (the encapsulated and ENDPOINT_INFO ones aside). */
-export type TranscriptSignedKind = 'CHALLENGE_AUTH' | 'MEASUREMENTS' | 'KEY_EXCHANGE_RSP' | 'FINISH';
+/** Which side signs what over a connection or session transcript (the encapsulated ones aside). */
+export type TranscriptSignedKind = 'CHALLENGE_AUTH' | 'MEASUREMENTS' | 'KEY_EXCHANGE_RSP' | 'FINISH' | 'ENDPOINT_INFO';
 
 const TRANSCRIPT_CONTEXTS: Readonly<Record<TranscriptSignedKind, SigningContext>> = {
   CHALLENGE_AUTH: SigningContext.CHALLENGE_AUTH_RESPONDER,
   MEASUREMENTS: SigningContext.MEASUREMENTS,
   KEY_EXCHANGE_RSP: SigningContext.KEY_EXCHANGE_RSP,
   FINISH: SigningContext.FINISH,
+  ENDPOINT_INFO: SigningContext.ENDPOINT_INFO_RESPONDER,
 };
 
 /**
  * The context string `kind` is signed with under `version` ('' before 1.2): the responder's
- * CHALLENGE_AUTH, MEASUREMENTS and KEY_EXCHANGE_RSP, the requester's FINISH.
+ * CHALLENGE_AUTH, MEASUREMENTS, KEY_EXCHANGE_RSP and ENDPOINT_INFO, the requester's FINISH.
  */
 export function transcriptSigningContext(kind: TranscriptSignedKind, version: number): string {
   if (!usesSigningContext(version)) return '';

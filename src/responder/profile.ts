@@ -61,6 +61,10 @@ export interface DeviceProfile {
   };
   readonly slots: readonly SlotIdentity[];
   readonly measurements: readonly MeasurementSource[];
+  /** 1.3 ENDPOINT_INFO (EP_INFO_CAP): the EPInfo of SubCode 1, a DeviceClassIdentifier; default DEFAULT_ENDPOINT_INFO. */
+  readonly endpointInfo?: Uint8Array;
+  /** 1.3 MEL_CAP: the DMTF measurement extension log served; default a small valid one (defaultMeasurementExtensionLog). */
+  readonly measurementExtensionLog?: Uint8Array;
   /** Secure sessions (KEY_EX_CAP, ENCRYPT_CAP/MAC_CAP, HBEAT_CAP in `capabilities.flags` turn them on). */
   readonly session?: {
     /** HeartbeatPeriod in KEY_EXCHANGE_RSP, seconds (0: none), when both sides set HBEAT_CAP. */
