@@ -37,6 +37,17 @@ import { ResponderNonces } from './proof.js';
 import { keyExchange } from './key-exchange.js';
 import { finish } from './finish.js';
 import { Session, SessionChannel, sessionInfo } from './session.js';
+import { getCsr, type CsrRequestOptions, type CsrResult } from './get-csr.js';
+import { setCertificate, type SetCertificateOptions } from './set-certificate.js';
+import {
+  getKeyPairInfo,
+  listKeyPairs,
+  setKeyPairInfo,
+  type KeyPairInfo,
+  type SetKeyPairInfoOptions,
+} from './key-pair-info.js';
+import { getEndpointInfo, type EndpointInfoOptions, type EndpointInfoResult } from './get-endpoint-info.js';
+import { getMeasurementExtensionLog, type MelResult } from './get-mel.js';
 
 export type { Connection } from './connection.js';
 export { Session, type SessionInfo } from './session.js';
@@ -51,6 +62,11 @@ export interface StartSessionOptions {
   readonly sequenceLimit?: bigint;
 }
 export type { MeasurementRequestOptions } from './get-measurements.js';
+export type { CsrRequestOptions, CsrResult } from './get-csr.js';
+export type { SetCertificateOptions } from './set-certificate.js';
+export type { KeyPairInfo, SetKeyPairInfoOptions } from './key-pair-info.js';
+export type { EndpointInfoOptions, EndpointInfoResult } from './get-endpoint-info.js';
+export type { MelResult } from './get-mel.js';
 
 export interface AuthenticateOptions extends MeasurementRequestOptions {
   /**
@@ -345,6 +361,48 @@ export class Requester {
         for (const m of run.measurements) this.measurements.set(m.index, m);
       },
       timeoutMs: () => this.t2(),
+    });
+  }
+
+  /** GET_CSR: a CSR over one of the device's keys, checked to be signed with the key it names. */
+  getCsr(options: CsrRequestOptions = {}): Promise<CsrResult> {
+    return getCsr(this.requestContext(), options);
+  }
+
+  /** SET_CERTIFICATE: provisions (or 1.3: erases) a slot; what was read of that slot is forgotten. */
+  async setCertificate(options: SetCertificateOptions): Promise<void> {
+    await setCertificate(this.requestContext(), options);
+    this.slots.delete(options.slot);
+  }
+
+  /** GET_KEY_PAIR_INFO for one key pair (checked for consistency). */
+  getKeyPairInfo(keyPairId: number): Promise<KeyPairInfo> {
+    return getKeyPairInfo(this.requestContext(), keyPairId);
+  }
+
+  /** GET_KEY_PAIR_INFO for every key pair the device has. */
+  listKeyPairs(): Promise<KeyPairInfo[]> {
+    return listKeyPairs(this.requestContext());
+  }
+
+  /** SET_KEY_PAIR_INFO: change, erase or generate a key pair. */
+  setKeyPairInfo(options: SetKeyPairInfoOptions): Promise<void> {
+    return setKeyPairInfo(this.requestContext(), options);
+  }
+
+  /** GET_ENDPOINT_INFO, signed with the slot's key over a fresh nonce when the device signs (the slot's chain must have been read). */
+  getEndpointInfo(options: EndpointInfoOptions = {}): Promise<EndpointInfoResult> {
+    return getEndpointInfo(this.requestContext(), options);
+  }
+
+  /** GET_MEASUREMENT_EXTENSION_LOG in portions, bounded by `maxBytes` (default LIMITS.melBytes). */
+  getMeasurementExtensionLog(options: { readonly maxBytes?: number } = {}): Promise<MelResult> {
+    const c = this.connection;
+    const max = this.transport.maxMessageSize;
+    const ourLimit = c.version >= 0x12 ? Math.min(dataTransferSize(this.opts, max), max) : max;
+    return getMeasurementExtensionLog(this.requestContext(), {
+      portionMax: ourLimit - 12,
+      maxBytes: options.maxBytes ?? LIMITS.melBytes,
     });
   }
 
