@@ -11,7 +11,9 @@
  *   "ctExponent": 14, "dataTransferSize": 4608,
  *   "capabilities": ["CERT", "CHAL", "MEAS_SIG", "MEAS_FRESH"],
  *   "slots": [{ "slot": 0, "asym": "ECDSA-P384", "certChain": "chain.der", "privateKey": "leaf.key" }],
- *   "measurements": [{ "index": 1, "type": 0, "value": "00ff..." }]
+ *   "measurements": [{ "index": 1, "type": 0, "value": "00ff..." }],
+ *   "endpointInfo": "01000000...",   (EPInfo hex, a DeviceClassIdentifier; default DEFAULT_ENDPOINT_INFO)
+ *   "mel": "mel.bin"                 (a DMTF measurement extension log file; default a small one)
  * }
  * Without "slots", a chain is generated for "asym" (default ECDSA-P384).
  */
@@ -24,6 +26,8 @@ import { keyMatchesAlgorithm } from '../crypto/signature.js';
 import { SpdmError } from '../wire/errors.js';
 import { fromHex } from '../wire/bytes.js';
 import { CapabilityFlag } from '../spdm/messages/capabilities.js';
+import { decodeDeviceClassIdentifier } from '../spdm/messages/endpoint-info.js';
+import { decodeDmtfMel } from '../spdm/messages/mel.js';
 import { splitDerCertificates } from '../x509/der.js';
 import { parseCertificate } from '../x509/certificate.js';
 import { buildProfile, DEFAULT_RESPONDER_FLAGS, standardMeasurements } from './profiles.js';
@@ -172,9 +176,29 @@ export function profileFromJson(json: unknown, baseDir: string): DeviceProfile {
       return { slot, certificates, privateKey, asymId, certModel: 1 };
     });
   }
+  let endpointInfo: Uint8Array | undefined;
+  if (o['endpointInfo'] !== undefined) {
+    endpointInfo = fromHex(str(o['endpointInfo'], 'endpointInfo'));
+    try {
+      decodeDeviceClassIdentifier(endpointInfo);
+    } catch (e) {
+      bad('endpointInfo', e instanceof Error ? e.message : String(e));
+    }
+  }
+  let mel: Uint8Array | undefined;
+  if (o['mel'] !== undefined) {
+    try {
+      mel = new Uint8Array(readFileBounded(resolve(baseDir, str(o['mel'], 'mel')), LIMITS.melBytes, 'melBytes'));
+      decodeDmtfMel(mel);
+    } catch (e) {
+      bad('mel', e instanceof Error ? e.message : String(e));
+    }
+  }
   return {
     name,
     versions,
+    ...(endpointInfo ? { endpointInfo } : {}),
+    ...(mel ? { measurementExtensionLog: mel } : {}),
     capabilities: { flags, ctExponent, dataTransferSize, maxSpdmMsgSize: Math.max(dataTransferSize, 0x1200) },
     algorithms: { baseHash: hashes, measurementHash: measurementHash ?? (hashes[0] ?? 0x02) << 1 },
     slots,

@@ -344,3 +344,25 @@ test('MEL from a device that lies about lengths: typed errors, bounded work', as
   await requester.connect();
   await assert.rejects(requester.getMeasurementExtensionLog({ maxBytes: 100 }), isCode('LIMIT_EXCEEDED'));
 });
+
+test('profile files give the ENDPOINT_INFO and the MEL the emulator serves, and refuse malformed ones', async () => {
+  const { profileFromJson } = await import('../../src/responder/profile-file.js');
+  const { encodeDeviceClassIdentifier } = await import('../../src/spdm/messages/endpoint-info.js');
+  const dir = mkdtempSync(join(tmpdir(), 'spdmkit-profile-'));
+  try {
+    const mel = bigMel(3);
+    writeFileSync(join(dir, 'mel.bin'), mel);
+    const epInfo = encodeDeviceClassIdentifier([
+      { registryId: 4, vendorId: Uint8Array.of(1, 2, 3, 4), subordinateIds: [Uint8Array.of(9, 9, 9)] },
+    ]);
+    const profile = profileFromJson({ versions: ['1.3'], endpointInfo: toHex(epInfo), mel: 'mel.bin' }, dir);
+    const { requester } = await connected(profile);
+    assert.equal(toHex((await requester.getEndpointInfo()).epInfo), toHex(epInfo));
+    assert.equal(toHex((await requester.getMeasurementExtensionLog()).mel), toHex(mel));
+    writeFileSync(join(dir, 'bad.bin'), mel.subarray(0, mel.length - 1));
+    assert.throws(() => profileFromJson({ mel: 'bad.bin' }, dir), /profile: mel:/);
+    assert.throws(() => profileFromJson({ endpointInfo: '0100' }, dir), /profile: endpointInfo:/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
