@@ -40,7 +40,7 @@ export async function getCsr(ctx: RequestContext, o: CsrRequestOptions): Promise
   } else if (keyPairId !== 0 || certModel !== 0) {
     throw new TypeError('keyPairId and certModel are for 1.3 multi-key connections only');
   }
-  ctx.transcript.request(RequestCode.GET_CSR);
+  ctx.transcript.request(RequestCode.GET_CSR, ctx.measurementRun);
   const req = encodeGetCsr(c.version, {
     keyPairId,
     requestAttributes: certModel,

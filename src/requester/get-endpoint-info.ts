@@ -48,7 +48,7 @@ export async function getEndpointInfo(ctx: RequestContext, o: EndpointInfoOption
   if (!Number.isInteger(slot) || slot < 0 || slot > 7) throw new TypeError(`slot ${slot} out of range 0-7`);
   if (!signed && slot !== 0) throw new TypeError('an unsigned ENDPOINT_INFO names no slot: leave slot 0');
   const signer = signed ? ctx.signer(slot) : undefined;
-  ctx.transcript.request(RequestCode.GET_ENDPOINT_INFO);
+  ctx.transcript.request(RequestCode.GET_ENDPOINT_INFO, ctx.measurementRun);
   const nonce = signed ? ctx.nonce() : undefined;
   const req = encodeGetEndpointInfo(c.version, {
     subCode: EndpointInfoSubCode.DEVICE_CLASS_IDENTIFIER,

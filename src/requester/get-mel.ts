@@ -55,7 +55,7 @@ export async function getMeasurementExtensionLog(ctx: RequestContext, o: MelRead
   let total: number | undefined;
   do {
     const length = Math.min(o.portionMax, total === undefined ? o.portionMax : total - offset);
-    ctx.transcript.request(RequestCode.GET_MEASUREMENT_EXTENSION_LOG);
+    ctx.transcript.request(RequestCode.GET_MEASUREMENT_EXTENSION_LOG, ctx.measurementRun);
     const req = encodeGetMeasurementExtensionLog(c.version, { offset, length });
     const r = await ctx.send(req, ResponseCode.MEASUREMENT_EXTENSION_LOG, 'T1', decodeMeasurementExtensionLog);
     const got = r.portion.length;

@@ -53,7 +53,7 @@ export async function getKeyPairInfo(ctx: RequestContext, keyPairId: number): Pr
   checkKeyPairId(keyPairId);
   requireVersion13(ctx, 'GET_KEY_PAIR_INFO', CapabilityFlag.GET_KEY_PAIR_INFO, 'GET_KEY_PAIR_INFO_CAP');
   const c = ctx.connection;
-  ctx.transcript.request(RequestCode.GET_KEY_PAIR_INFO);
+  ctx.transcript.request(RequestCode.GET_KEY_PAIR_INFO, ctx.measurementRun);
   const r = await ctx.send(
     encodeGetKeyPairInfo(c.version, { keyPairId }),
     ResponseCode.KEY_PAIR_INFO,
@@ -107,7 +107,7 @@ export async function setKeyPairInfo(ctx: RequestContext, o: SetKeyPairInfoOptio
     throw new TypeError('erase takes no usage, algorithm or slot mask');
   if (!onehot0(algo)) throw new TypeError('desiredAsymAlgo names one algorithm at most');
   const c = ctx.connection;
-  ctx.transcript.request(RequestCode.SET_KEY_PAIR_INFO);
+  ctx.transcript.request(RequestCode.SET_KEY_PAIR_INFO, ctx.measurementRun);
   const req = encodeSetKeyPairInfo(c.version, {
     operation,
     keyPairId: o.keyPairId,

@@ -361,6 +361,7 @@ export class Requester {
         for (const m of run.measurements) this.measurements.set(m.index, m);
       },
       timeoutMs: () => this.t2(),
+      melPortionMax: this.melPortionMax(),
     });
   }
 
@@ -397,13 +398,16 @@ export class Requester {
 
   /** GET_MEASUREMENT_EXTENSION_LOG in portions, bounded by `maxBytes` (default LIMITS.melBytes). */
   getMeasurementExtensionLog(options: { readonly maxBytes?: number } = {}): Promise<MelResult> {
-    const c = this.connection;
-    const max = this.transport.maxMessageSize;
-    const ourLimit = c.version >= 0x12 ? Math.min(dataTransferSize(this.opts, max), max) : max;
     return getMeasurementExtensionLog(this.requestContext(), {
-      portionMax: ourLimit - 12,
+      portionMax: this.melPortionMax(),
       maxBytes: options.maxBytes ?? LIMITS.melBytes,
     });
+  }
+
+  /** A MEL portion fits our DataTransferSize with its 12-byte header. */
+  private melPortionMax(): number {
+    const max = this.transport.maxMessageSize;
+    return Math.min(dataTransferSize(this.opts, max), max) - 12;
   }
 
   /** The session the last authenticate() ran (with AuthenticateOptions.session). */

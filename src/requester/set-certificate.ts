@@ -41,7 +41,7 @@ export async function setCertificate(ctx: RequestContext, o: SetCertificateOptio
     throw new TypeError('keyPairId and certModel are for 1.3 multi-key connections only');
   }
   const certChain = o.certificates ? encodeSpdmCertChain(c.version, c.hashId, o.certificates) : new Uint8Array(0);
-  ctx.transcript.request(RequestCode.SET_CERTIFICATE);
+  ctx.transcript.request(RequestCode.SET_CERTIFICATE, ctx.measurementRun);
   const req = encodeSetCertificate(c.version, { slot: o.slot, certModel, erase, keyPairId, certChain });
   const resp = await ctx.send(req, ResponseCode.SET_CERTIFICATE_RSP, 'T2', decodeSetCertificateRsp);
   if (resp.slot !== o.slot)

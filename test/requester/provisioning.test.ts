@@ -366,3 +366,41 @@ test('profile files give the ENDPOINT_INFO and the MEL the emulator serves, and 
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('inside a secure session: ENDPOINT_INFO signed, the MEL, key pairs, GET_CSR and SET_CERTIFICATE of another slot', async () => {
+  const base = v13();
+  const F = CapabilityFlag;
+  const profile: DeviceProfile = {
+    ...base,
+    capabilities: { ...base.capabilities, flags: base.capabilities.flags | F.ENCRYPT | F.MAC | F.KEY_EX },
+  };
+  const responder = new Responder(profile, { securedBinding: 'doe' });
+  const requester = new Requester(new LoopbackTransport(responder, 0x10000, { securedBinding: 'doe' }), {
+    versions: [0x13],
+    capabilityFlags: F.CERT | F.CHAL | F.ENCRYPT | F.MAC | F.KEY_EX,
+    session: {},
+  });
+  await requester.connect();
+  const s = await requester.startSession();
+  const ep = await s.getEndpointInfo();
+  assert.equal(ep.signature?.verified, true);
+  assert.ok((await s.getMeasurementExtensionLog()).entries.length > 0);
+  await s.setKeyPairInfo({ keyPairId: 1, desiredKeyUsage: KeyUsage.CHALLENGE, desiredAssocCertSlotMask: 1 });
+  assert.equal((await s.getKeyPairInfo(1)).currentKeyUsage, KeyUsage.CHALLENGE);
+  assert.equal(checkCsrSignature((await s.getCsr()).csr), undefined);
+  const key = profile.slots[0]!.privateKey;
+  const chain = createDeviceChain({
+    asymId: P384.asymId,
+    keyPairs: { leaf: { privateKey: key, publicKey: createPublicKey(key) } },
+  });
+  await s.setCertificate({ slot: 2, certificates: chain.certificates });
+  await s.end();
+  // Provisioned in the session, answered in the clear afterwards.
+  assert.deepEqual(
+    (await requester.getDigests()).map((d) => d.slot),
+    [0, 2],
+  );
+  await requester.getCertificateChain(2);
+  assert.equal((await requester.challenge(2)).verified, true);
+  assert.ok((responder.stats.get(RequestCode.GET_ENDPOINT_INFO) ?? 0) >= 1);
+});
