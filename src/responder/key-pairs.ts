@@ -75,7 +75,7 @@ export class KeyPairStore {
   /** Slots sharing a private key share a KeyPairID (a profile may name it), numbered from 1. */
   constructor(slots: readonly SlotIdentity[], defaultUsage: (slot: SlotIdentity) => number) {
     for (const s of slots) {
-      const id = s.keyPairId ?? this.pairs.find((k) => k.privateKey === s.privateKey)?.id ?? this.nextId();
+      const id = s.keyPairId ?? this.forPublicKey(createPublicKey(s.privateKey))?.id ?? this.nextId();
       const kp = this.pairs.find((k) => k.id === id);
       if (kp) kp.assocCertSlotMask |= 1 << s.slot;
       else
@@ -101,12 +101,6 @@ export class KeyPairStore {
 
   get(id: number): KeyPairRecord | undefined {
     return this.pairs.find((k) => k.id === id);
-  }
-
-  /** The key pair holding `key` (compared by public key), if any. */
-  holding(key: KeyObject): KeyPairRecord | undefined {
-    const want = spki(key);
-    return this.pairs.find((k) => equalBytes(spki(k.privateKey), want));
   }
 
   /** The key pair whose private key certifies `publicKey` (a new leaf's), if any. */

@@ -5,7 +5,7 @@
  * starts a new connection, not a new device — and DIGESTS, CERTIFICATE and every signature answer
  * with it. The profile's slots are where it starts.
  */
-import type { KeyObject } from 'node:crypto';
+import { createPublicKey, type KeyObject } from 'node:crypto';
 import { SpdmError } from '../wire/errors.js';
 import { digest } from '../crypto/hash.js';
 import { keyMatchesAlgorithm } from '../crypto/signature.js';
@@ -57,8 +57,12 @@ export class DeviceProvisioning {
 
   constructor(private readonly profile: DeviceProfile) {
     this.flags = profile.capabilities.flags;
-    this.current = [...profile.slots];
     this.keyPairs = new KeyPairStore(profile.slots, (s) => s.keyUsage ?? defaultKeyUsage(this.flags));
+    // Each slot remembers its key pair: a later GenerateKeyPair gives the key pair a new key, not the slot.
+    this.current = profile.slots.map((s) => ({
+      ...s,
+      keyPairId: s.keyPairId ?? this.keyPairs.forPublicKey(createPublicKey(s.privateKey))?.id ?? s.slot + 1,
+    }));
   }
 
   /** The provisioned slots now (profile slots, then what SET_CERTIFICATE changed), by slot number. */
@@ -72,7 +76,7 @@ export class DeviceProvisioning {
 
   /** DIGESTS' KeyPairID of a slot: the key pair its key belongs to. */
   keyPairIdOf(slot: SlotIdentity): number {
-    return slot.keyPairId ?? this.keyPairs.holding(slot.privateKey)?.id ?? slot.slot + 1;
+    return slot.keyPairId ?? slot.slot + 1;
   }
 
   private requireCap(flag: number, code: number): void {
@@ -169,12 +173,13 @@ export class DeviceProvisioning {
       if (e instanceof SpdmError) throw new ErrorReply(ErrorCode.InvalidRequest);
       throw e;
     }
-    const certs = chain.certificates;
-    for (let i = 1; i < certs.length; i++) {
-      if (!verifyCertSignature(certs[i] as (typeof certs)[number], certs[i - 1] as (typeof certs)[number]))
-        throw new ErrorReply(ErrorCode.InvalidRequest);
+    const [first, ...rest] = chain.certificates;
+    if (!first) throw new ErrorReply(ErrorCode.InvalidRequest);
+    let issuer = first;
+    for (const cert of rest) {
+      if (!verifyCertSignature(cert, issuer)) throw new ErrorReply(ErrorCode.InvalidRequest);
+      issuer = cert;
     }
-    const first = certs[0] as (typeof certs)[number];
     const selfSigned = equalBytes(first.subjectDer, first.issuerDer) && verifyCertSignature(first, first);
     if (selfSigned && !equalBytes(chain.rootHash, digest(c.hashId, first.der)))
       throw new ErrorReply(ErrorCode.InvalidRequest);
