@@ -404,3 +404,20 @@ test('inside a secure session: ENDPOINT_INFO signed, the MEL, key pairs, GET_CSR
   assert.equal((await requester.challenge(2)).verified, true);
   assert.ok((responder.stats.get(RequestCode.GET_ENDPOINT_INFO) ?? 0) >= 1);
 });
+
+test('SPDM 1.2: GET_CSR and SET_CERTIFICATE work, erase and the 1.3 requests do not exist; 1.1 has no provisioning', async () => {
+  const built = device(P384);
+  const { requester } = await connected(variant(built.profile, { versions: [0x12] }));
+  assert.equal(checkCsrSignature((await requester.getCsr()).csr), undefined);
+  await requester.setCertificate({ slot: 0, certificates: built.certificates });
+  await assert.rejects(requester.setCertificate({ slot: 0, erase: true }), isCode('UNSUPPORTED', /1\.3/));
+  await assert.rejects(requester.getEndpointInfo(), isCode('UNSUPPORTED'));
+  await assert.rejects(requester.getMeasurementExtensionLog(), isCode('UNSUPPORTED'));
+  await assert.rejects(requester.listKeyPairs(), isCode('UNSUPPORTED'));
+  const old = await connected(variant(built.profile, { versions: [0x11] }));
+  await assert.rejects(old.requester.getCsr(), isCode('UNSUPPORTED', /1\.2/));
+  // And the emulator answers a 1.1 GET_CSR sent anyway with ERROR UnsupportedRequest.
+  const { encodeGetCsr } = await import('../../src/spdm/messages/csr.js');
+  const raw = await old.responder.handle(encodeGetCsr(0x11, {}));
+  assert.deepEqual([...raw.subarray(0, 4)], [0x11, 0x7f, 0x07, RequestCode.GET_CSR]);
+});
