@@ -17,6 +17,8 @@ export interface DeviceArgs {
   readonly version?: string;
   readonly json?: boolean;
   readonly shutdown?: boolean;
+  /** Send the provisioning requests inside a KEY_EXCHANGE session (devices that provision slots other than 0 only there). */
+  readonly session?: 'key-exchange';
 }
 
 function hexMask(bits: number): (v: string) => number {
@@ -38,6 +40,11 @@ function deviceOptions(c: Command): Command {
     )
     .option('--version <list>', 'SPDM versions allowed, e.g. 1.2,1.3')
     .option('--shutdown', 'stop the emulator afterwards (SHUTDOWN) instead of leaving it running')
+    .addOption(
+      new Option('--session <kind>', 'send the provisioning requests inside a secure session, then end it').choices([
+        'key-exchange',
+      ]),
+    )
     .option('--json', 'print the result as JSON');
 }
 

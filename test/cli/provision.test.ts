@@ -74,6 +74,26 @@ function identity() {
       slots: [{ slot: 0, asym: 'ECDSA-P384', certChain: 'chain.der', privateKey: 'leaf.pem' }],
     }),
   );
+  writeFileSync(
+    join(dir, 'profile-session.json'),
+    JSON.stringify({
+      name: 'provisionable-in-session',
+      versions: ['1.3'],
+      capabilities: [
+        'CERT',
+        'CHAL',
+        'MEAS_SIG',
+        'KEY_EX',
+        'ENCRYPT',
+        'MAC',
+        'SET_CERT',
+        'CSR',
+        'GET_KEY_PAIR_INFO',
+        'SET_KEY_PAIR_INFO',
+      ],
+      slots: [{ slot: 0, asym: 'ECDSA-P384', certChain: 'chain.der', privateKey: 'leaf.pem' }],
+    }),
+  );
   return { leaf: parseCertificate(chain.certificates.at(-1)!), owner: parseCertificate(second.certificates.at(-1)!) };
 }
 
@@ -138,6 +158,35 @@ test('spdm provision csr | set-certificate | key-pair-info against spdm emulate'
     const gone = await spdm(['provision', 'set-certificate', ...connect, '--slot', '1', '--erase']);
     assert.equal(gone.code, 0, gone.stderr);
     assert.match(gone.stdout, /slot 1 erased/);
+  } finally {
+    await emu.stop();
+  }
+});
+
+test('spdm provision --session key-exchange: the requests go inside a secure session, the read-back in the clear', async () => {
+  identity();
+  const emu = await emulate(['--transport', 'mctp', '--profile', join(dir, 'profile-session.json')]);
+  try {
+    const connect = ['--connect', `127.0.0.1:${emu.port}`, '--transport', 'mctp', '--session', 'key-exchange'];
+    const set = await spdm([
+      'provision',
+      'set-certificate',
+      ...connect,
+      '--slot',
+      '3',
+      '--chain',
+      join(dir, 'owner.pem'),
+      '--json',
+    ]);
+    assert.equal(set.code, 0, set.stderr);
+    const out = JSON.parse(set.stdout) as { ok: boolean; readBack: string; slot: number };
+    assert.deepEqual([out.ok, out.slot, out.readBack], [true, 3, 'installed']);
+    const csr = await spdm(['provision', 'csr', ...connect, '--out', join(dir, 'in-session.csr'), '--pem']);
+    assert.equal(csr.code, 0, csr.stderr);
+    assert.match(readFileSync(join(dir, 'in-session.csr'), 'utf8'), /^-----BEGIN CERTIFICATE REQUEST-----/);
+    const kp = await spdm(['provision', 'key-pair-info', ...connect]);
+    assert.equal(kp.code, 0, kp.stderr);
+    assert.match(kp.stdout, /key pair 1\/1: .* slots 0x9,/);
   } finally {
     await emu.stop();
   }
