@@ -13,7 +13,8 @@
  *   "slots": [{ "slot": 0, "asym": "ECDSA-P384", "certChain": "chain.der", "privateKey": "leaf.key" }],
  *   "measurements": [{ "index": 1, "type": 0, "value": "00ff..." }],
  *   "endpointInfo": "01000000...",   (EPInfo hex, a DeviceClassIdentifier; default DEFAULT_ENDPOINT_INFO)
- *   "mel": "mel.bin"                 (a DMTF measurement extension log file; default a small one)
+ *   "mel": "mel.bin",                (a DMTF measurement extension log file; default a small one)
+ *   "trustedEnvironment": true       (SET_CERTIFICATE of slots other than 0 in the clear too)
  * }
  * Without "slots", a chain is generated for "asym" (default ECDSA-P384).
  */
@@ -50,6 +51,11 @@ function str(v: unknown, field: string): string {
 function int(v: unknown, field: string, min: number, max: number): number {
   if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max)
     bad(field, `must be an integer ${min}..${max}`);
+  return v;
+}
+
+function bool(v: unknown, field: string): boolean {
+  if (typeof v !== 'boolean') bad(field, 'must be true or false');
   return v;
 }
 
@@ -199,6 +205,9 @@ export function profileFromJson(json: unknown, baseDir: string): DeviceProfile {
     versions,
     ...(endpointInfo ? { endpointInfo } : {}),
     ...(mel ? { measurementExtensionLog: mel } : {}),
+    ...(o['trustedEnvironment'] !== undefined
+      ? { provisioning: { trustedEnvironment: bool(o['trustedEnvironment'], 'trustedEnvironment') } }
+      : {}),
     capabilities: { flags, ctExponent, dataTransferSize, maxSpdmMsgSize: Math.max(dataTransferSize, 0x1200) },
     algorithms: { baseHash: hashes, measurementHash: measurementHash ?? (hashes[0] ?? 0x02) << 1 },
     slots,

@@ -65,6 +65,11 @@ export interface DeviceProfile {
   readonly endpointInfo?: Uint8Array;
   /** 1.3 MEL_CAP: the DMTF measurement extension log served; default a small valid one (defaultMeasurementExtensionLog). */
   readonly measurementExtensionLog?: Uint8Array;
+  /**
+   * SET_CERTIFICATE: slots other than 0 are provisioned only inside a secure session, as libspdm's
+   * device does, unless the device is in a trusted environment (a factory), where the clear will do.
+   */
+  readonly provisioning?: { readonly trustedEnvironment?: boolean };
   /** Secure sessions (KEY_EX_CAP, ENCRYPT_CAP/MAC_CAP, HBEAT_CAP in `capabilities.flags` turn them on). */
   readonly session?: {
     /** HeartbeatPeriod in KEY_EXCHANGE_RSP, seconds (0: none), when both sides set HBEAT_CAP. */

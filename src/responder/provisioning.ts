@@ -47,6 +47,11 @@ export interface ProvisioningConnection {
   readonly multiKeyConn: boolean;
 }
 
+/** Where a provisioning request arrived: a secure session, or the clear channel. */
+export interface RequestChannel {
+  readonly inSession: boolean;
+}
+
 /** CertModel values (CertificateInfo bits 2:0): DeviceCert, AliasCert, GenericCert. */
 const CERT_MODEL_MAX = 3;
 
@@ -128,10 +133,14 @@ export class DeviceProvisioning {
     return encodeCsr(c.version, { csr });
   }
 
-  onSetCertificate(c: ProvisioningConnection, request: Uint8Array): Uint8Array {
+  onSetCertificate(c: ProvisioningConnection, request: Uint8Array, channel: RequestChannel): Uint8Array {
     if (c.version < 0x12) throw new ErrorReply(ErrorCode.UnsupportedRequest, RequestCode.SET_CERTIFICATE);
     this.requireCap(CapabilityFlag.SET_CERT, RequestCode.SET_CERTIFICATE);
     const req = decodeSetCertificate(request);
+    // Slot 0 may be provisioned in the clear (a manufacturing environment); the others only inside a
+    // secure session, unless the profile says the device sits in a trusted environment (libspdm's rule).
+    if (req.slot !== 0 && !channel.inSession && this.profile.provisioning?.trustedEnvironment !== true)
+      throw new ErrorReply(ErrorCode.UnexpectedRequest);
     if (req.erase) {
       this.current = this.current.filter((s) => s.slot !== req.slot);
       this.keyPairs.release(req.slot);

@@ -524,7 +524,7 @@ export class Responder implements SpdmHandler {
       case RequestCode.GET_CSR:
         return this.provisioning.onGetCsr(neg, request);
       case RequestCode.SET_CERTIFICATE:
-        return this.provisioning.onSetCertificate(neg, request);
+        return this.provisioning.onSetCertificate(neg, request, { inSession: this.inSession });
       case RequestCode.GET_KEY_PAIR_INFO:
         return this.provisioning.onGetKeyPairInfo(neg, request);
       case RequestCode.SET_KEY_PAIR_INFO:

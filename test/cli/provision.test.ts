@@ -71,6 +71,8 @@ function identity() {
     JSON.stringify({
       name: 'provisionable',
       versions: ['1.2', '1.3'],
+      // A factory: slot 1 may be provisioned in the clear (the session test below needs no such thing).
+      trustedEnvironment: true,
       slots: [{ slot: 0, asym: 'ECDSA-P384', certChain: 'chain.der', privateKey: 'leaf.pem' }],
     }),
   );

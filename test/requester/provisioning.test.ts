@@ -126,7 +126,14 @@ test('SET_CERTIFICATE: the new chain is what DIGESTS and GET_CERTIFICATE answer,
     names: { leaf: 'reprovisioned device' },
     keyPairs: { leaf: { privateKey: key, publicKey: createPublicKey(key) } },
   });
-  const { requester, responder } = await connected(v13());
+  // In the clear, only slot 0 may be provisioned, unless the device is in a trusted environment.
+  const strict = await connected(v13());
+  await assert.rejects(
+    strict.requester.setCertificate({ slot: 1, certificates: fresh.certificates }),
+    isDeviceError('UnexpectedRequest'),
+  );
+  await strict.requester.setCertificate({ slot: 0, certificates: built.certificates });
+  const { requester, responder } = await connected({ ...v13(), provisioning: { trustedEnvironment: true } });
   await requester.setCertificate({ slot: 1, certificates: fresh.certificates });
   for (let round = 0; round < 2; round++) {
     // A new GET_VERSION is a new connection, not a new device: the provisioned slot stays.
@@ -154,7 +161,7 @@ test('SET_CERTIFICATE: the new chain is what DIGESTS and GET_CERTIFICATE answer,
 });
 
 test('SET_CERTIFICATE refuses a chain for a key the device does not hold, and one whose links do not verify', async () => {
-  const { requester } = await connected(v13());
+  const { requester } = await connected({ ...v13(), provisioning: { trustedEnvironment: true } });
   const foreign = createDeviceChain({ asymId: P384.asymId });
   await assert.rejects(
     requester.setCertificate({ slot: 2, certificates: foreign.certificates }),
