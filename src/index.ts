@@ -22,6 +22,14 @@ export {
   type Connection,
   type AuthenticateOptions,
   type MeasurementRequestOptions,
+  type CsrRequestOptions,
+  type CsrResult,
+  type SetCertificateOptions,
+  type KeyPairInfo,
+  type SetKeyPairInfoOptions,
+  type EndpointInfoOptions,
+  type EndpointInfoResult,
+  type MelResult,
 } from './requester/requester.js';
 /** Requester options and the defaults it negotiates with. */
 export { DEFAULT_BASE_ASYM, DEFAULT_BASE_HASH, ST1_MS, type RequesterOptions } from './requester/options.js';
@@ -55,6 +63,7 @@ export {
   type SignedMessageKind,
   type SignatureEvidence,
   type SessionSignatureEvidence,
+  type EndpointInfoSignatureEvidence,
   type MeasurementEvidence,
   type PciIdentity,
 } from './evidence/evidence.js';

@@ -11,6 +11,7 @@ import { defaultEmuPort, type EmuTransportName } from '../transport/emu-frame.js
 import { registerVerifyCommand } from './verify-command.js';
 import { registerLogCommands } from './log-command.js';
 import { registerDaemonCommands } from './daemon-command.js';
+import { registerProvisionCommands } from './provision-command.js';
 import { LIMITS } from '../wire/limits.js';
 
 const TRANSPORTS: readonly EmuTransportName[] = ['doe', 'mctp', 'none', 'tcp'];
@@ -275,6 +276,7 @@ export async function main(argv: readonly string[]): Promise<number> {
   registerVerifyCommand(program, { setExitCode });
   registerLogCommands(program, { setExitCode });
   registerDaemonCommands(program, { setExitCode });
+  registerProvisionCommands(program, { setExitCode });
 
   try {
     await program.parseAsync([...argv], { from: 'user' });

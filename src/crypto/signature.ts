@@ -37,11 +37,12 @@ export function responderSigningContext(kind: 'CHALLENGE_AUTH' | 'MEASUREMENTS',
 }
 
 /**
- * Which side signs what over a connection or session transcript (ENDPOINT_INFO aside):
- * REQUESTER_CHALLENGE_AUTH is the requester's answer to an encapsulated CHALLENGE (basic mutual authentication).
+ * Which side signs what over a connection or session transcript: REQUESTER_CHALLENGE_AUTH is the
+ * requester's answer to an encapsulated CHALLENGE (basic mutual authentication), ENDPOINT_INFO the
+ * responder's signed ENDPOINT_INFO (1.3).
  */
 export type TranscriptSignedKind =
-  'CHALLENGE_AUTH' | 'MEASUREMENTS' | 'KEY_EXCHANGE_RSP' | 'FINISH' | 'REQUESTER_CHALLENGE_AUTH';
+  'CHALLENGE_AUTH' | 'MEASUREMENTS' | 'KEY_EXCHANGE_RSP' | 'FINISH' | 'REQUESTER_CHALLENGE_AUTH' | 'ENDPOINT_INFO';
 
 const TRANSCRIPT_CONTEXTS: Readonly<Record<TranscriptSignedKind, SigningContext>> = {
   CHALLENGE_AUTH: SigningContext.CHALLENGE_AUTH_RESPONDER,
@@ -49,11 +50,12 @@ const TRANSCRIPT_CONTEXTS: Readonly<Record<TranscriptSignedKind, SigningContext>
   KEY_EXCHANGE_RSP: SigningContext.KEY_EXCHANGE_RSP,
   FINISH: SigningContext.FINISH,
   REQUESTER_CHALLENGE_AUTH: SigningContext.CHALLENGE_AUTH_REQUESTER,
+  ENDPOINT_INFO: SigningContext.ENDPOINT_INFO_RESPONDER,
 };
 
 /**
  * The context string `kind` is signed with under `version` ('' before 1.2): the responder's
- * CHALLENGE_AUTH, MEASUREMENTS and KEY_EXCHANGE_RSP, the requester's FINISH.
+ * CHALLENGE_AUTH, MEASUREMENTS, KEY_EXCHANGE_RSP and ENDPOINT_INFO, the requester's FINISH.
  */
 export function transcriptSigningContext(kind: TranscriptSignedKind, version: number): string {
   if (!usesSigningContext(version)) return '';

@@ -80,6 +80,17 @@ export interface SessionSignatureEvidence extends SignatureEvidence {
   readonly sessionId: string;
 }
 
+/**
+ * A signed ENDPOINT_INFO (1.3) in the same form: `transcript` is IL1/IL2 = A ‖ GET_ENDPOINT_INFO ‖
+ * ENDPOINT_INFO without its Signature, the nonces are the Nonce fields of the request and the
+ * response. Re-verifiable offline with the slot's leaf key like the others.
+ */
+export interface EndpointInfoSignatureEvidence extends Omit<SignatureEvidence, 'kind'> {
+  readonly kind: 'ENDPOINT_INFO';
+  /** The EPInfo that was signed, hex. */
+  readonly epInfo: string;
+}
+
 export interface MeasurementEvidence {
   readonly index: number;
   readonly spec: number;

@@ -43,6 +43,9 @@ export interface NegotiationContext {
 }
 
 /** Our DataTransferSize: the option, else the transport's limit up to 0x1200. */
+/** MELSpecification bit 0: the DMTF measurement extension log format. */
+const MEL_SPECIFICATION_DMTF = 0x01;
+
 export function dataTransferSize(opts: RequesterOptions, maxMessageSize: number): number {
   return opts.dataTransferSize ?? Math.min(maxMessageSize, 0x1200);
 }
@@ -116,12 +119,14 @@ export async function negotiate(ctx: NegotiationContext, opts: RequesterOptions)
   const otherParams =
     (version >= 0x12 ? OtherParams.OPAQUE_FMT_1 : 0) | (multiKeyConn ? OtherParams.MULTI_KEY_CONN : 0);
   const algStructs = sessionAlgStructs(opts, version);
+  const melOffered = version >= 0x13 && (caps.flags & CapabilityFlag.MEL) !== 0 ? MEL_SPECIFICATION_DMTF : 0;
   const na = encodeNegotiateAlgorithms(version, {
     measurementSpec: MeasurementSpec.DMTF,
     otherParams,
     baseAsym,
     baseHash,
-    melSpec: 0,
+    // The DMTF measurement extension log format, asked for of a 1.3 device that keeps a log (MEL_CAP).
+    melSpec: melOffered,
     extAsym: [],
     extHash: [],
     algStructs,
@@ -134,6 +139,12 @@ export async function negotiate(ctx: NegotiationContext, opts: RequesterOptions)
     algStructs,
     requesterFlags: version >= 0x11 ? flags : 0,
   });
+  // MELSpecificationSel: the format we asked for, or none (libspdm: DMTF exactly when asked of a MEL_CAP device).
+  if (alg.melSpec !== 0 && alg.melSpec !== melOffered)
+    throw new SpdmError(
+      'ALGORITHM_MISMATCH',
+      `ALGORITHMS: MELSpecificationSel 0x${alg.melSpec.toString(16)} was not offered (0x${melOffered.toString(16)})`,
+    );
   transcript.appendVca(na, alg.raw);
   transcript.setHash(alg.baseHash);
   transcript.setMultiKeyConn(multiKeyConn);

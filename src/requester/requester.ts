@@ -46,6 +46,17 @@ import { toHex } from '../wire/bytes.js';
 import { IdentityView } from './identity.js';
 import { encapsulatedFlow, type EncapsulatedSend } from './encapsulated.js';
 import { RequestCode } from '../spdm/codes.js';
+import { getCsr, type CsrRequestOptions, type CsrResult } from './get-csr.js';
+import { setCertificate, type SetCertificateOptions } from './set-certificate.js';
+import {
+  getKeyPairInfo,
+  listKeyPairs,
+  setKeyPairInfo,
+  type KeyPairInfo,
+  type SetKeyPairInfoOptions,
+} from './key-pair-info.js';
+import { getEndpointInfo, type EndpointInfoOptions, type EndpointInfoResult } from './get-endpoint-info.js';
+import { getMeasurementExtensionLog, type MelResult } from './get-mel.js';
 
 export type { Connection } from './connection.js';
 export { Session, type SessionInfo, type MutualAuthReport } from './session.js';
@@ -68,6 +79,11 @@ export interface StartSessionOptions {
 }
 export type { PskOptions } from './psk-exchange.js';
 export type { MeasurementRequestOptions } from './get-measurements.js';
+export type { CsrRequestOptions, CsrResult } from './get-csr.js';
+export type { SetCertificateOptions } from './set-certificate.js';
+export type { KeyPairInfo, SetKeyPairInfoOptions } from './key-pair-info.js';
+export type { EndpointInfoOptions, EndpointInfoResult } from './get-endpoint-info.js';
+export type { MelResult } from './get-mel.js';
 
 export interface AuthenticateOptions extends MeasurementRequestOptions {
   /**
@@ -540,7 +556,53 @@ export class Requester {
       timeoutMs: () => this.t2(),
       requesterFlags: this.ourFlags(),
       random: this.random,
+      melPortionMax: this.melPortionMax(),
     });
+  }
+
+  /** GET_CSR: a CSR over one of the device's keys, checked to be signed with the key it names. */
+  getCsr(options: CsrRequestOptions = {}): Promise<CsrResult> {
+    return getCsr(this.requestContext(), options);
+  }
+
+  /** SET_CERTIFICATE: provisions (or 1.3: erases) a slot; what was read of that slot is forgotten. */
+  async setCertificate(options: SetCertificateOptions): Promise<void> {
+    await setCertificate(this.requestContext(), options);
+    this.slots.delete(options.slot);
+  }
+
+  /** GET_KEY_PAIR_INFO for one key pair (checked for consistency). */
+  getKeyPairInfo(keyPairId: number): Promise<KeyPairInfo> {
+    return getKeyPairInfo(this.requestContext(), keyPairId);
+  }
+
+  /** GET_KEY_PAIR_INFO for every key pair the device has. */
+  listKeyPairs(): Promise<KeyPairInfo[]> {
+    return listKeyPairs(this.requestContext());
+  }
+
+  /** SET_KEY_PAIR_INFO: change, erase or generate a key pair. */
+  setKeyPairInfo(options: SetKeyPairInfoOptions): Promise<void> {
+    return setKeyPairInfo(this.requestContext(), options);
+  }
+
+  /** GET_ENDPOINT_INFO, signed with the slot's key over a fresh nonce when the device signs (the slot's chain must have been read). */
+  getEndpointInfo(options: EndpointInfoOptions = {}): Promise<EndpointInfoResult> {
+    return getEndpointInfo(this.requestContext(), options);
+  }
+
+  /** GET_MEASUREMENT_EXTENSION_LOG in portions, bounded by `maxBytes` (default LIMITS.melBytes). */
+  getMeasurementExtensionLog(options: { readonly maxBytes?: number } = {}): Promise<MelResult> {
+    return getMeasurementExtensionLog(this.requestContext(), {
+      portionMax: this.melPortionMax(),
+      maxBytes: options.maxBytes ?? LIMITS.melBytes,
+    });
+  }
+
+  /** A MEL portion fits our DataTransferSize with its 12-byte header. */
+  private melPortionMax(): number {
+    const max = this.transport.maxMessageSize;
+    return Math.min(dataTransferSize(this.opts, max), max) - 12;
   }
 
   /** The session the last authenticate() ran (with AuthenticateOptions.session). */

@@ -26,6 +26,12 @@ import { systemRandom, type RandomSource } from '../crypto/random.js';
 import { getMeasurements, type MeasurementRequestOptions, type MeasurementRun } from './get-measurements.js';
 import { updateSessionKeys, type KeyUpdateKind, type KeyUpdateRun } from './key-update.js';
 import type { RequestContext } from './connection.js';
+import { getCsr, type CsrRequestOptions, type CsrResult } from './get-csr.js';
+import { setCertificate, type SetCertificateOptions } from './set-certificate.js';
+import { getKeyPairInfo, setKeyPairInfo, type KeyPairInfo, type SetKeyPairInfoOptions } from './key-pair-info.js';
+import { getEndpointInfo, type EndpointInfoOptions, type EndpointInfoResult } from './get-endpoint-info.js';
+import { getMeasurementExtensionLog, type MelResult } from './get-mel.js';
+import { LIMITS } from '../wire/limits.js';
 
 /** The session's secured channel as a Transport, so that exchange()'s ERROR handling applies inside it too. */
 export class SessionChannel implements Transport {
@@ -125,6 +131,8 @@ export interface SessionWiring {
   readonly requesterFlags?: number;
   /** For the KEY_UPDATE Tags (default: the system's random source). */
   readonly random?: RandomSource;
+  /** The largest MEL portion to ask for (what our DataTransferSize leaves after the 12-byte header). */
+  readonly melPortionMax?: number;
 }
 
 export class Session {
@@ -219,6 +227,36 @@ export class Session {
       },
       kind,
     );
+  }
+
+  /** GET_CSR inside the session (Requester.getCsr). */
+  getCsr(options: CsrRequestOptions = {}): Promise<CsrResult> {
+    return getCsr(this.w.context(), options);
+  }
+
+  /** SET_CERTIFICATE inside the session, where slots other than 0 are provisioned (Requester.setCertificate). */
+  setCertificate(options: SetCertificateOptions): Promise<void> {
+    return setCertificate(this.w.context(), options);
+  }
+
+  getKeyPairInfo(keyPairId: number): Promise<KeyPairInfo> {
+    return getKeyPairInfo(this.w.context(), keyPairId);
+  }
+
+  setKeyPairInfo(options: SetKeyPairInfoOptions): Promise<void> {
+    return setKeyPairInfo(this.w.context(), options);
+  }
+
+  /** GET_ENDPOINT_INFO inside the session; signed over the same IL1/IL2 (A ‖ request ‖ response). */
+  getEndpointInfo(options: EndpointInfoOptions = {}): Promise<EndpointInfoResult> {
+    return getEndpointInfo(this.w.context(), options);
+  }
+
+  getMeasurementExtensionLog(options: { readonly maxBytes?: number } = {}): Promise<MelResult> {
+    return getMeasurementExtensionLog(this.w.context(), {
+      portionMax: this.w.melPortionMax ?? 0x1200 - 12,
+      maxBytes: options.maxBytes ?? LIMITS.melBytes,
+    });
   }
 
   /** END_SESSION → END_SESSION_ACK; the keys are gone afterwards, whatever the answer. */

@@ -1,4 +1,8 @@
-/** Thrown inside a responder handler to answer with ERROR (the code, and ExtendedErrorData's Param2). */
+/**
+ * How a responder handler says "answer with ERROR": thrown inside a handler (responder.ts and the
+ * handler modules beside it), caught where the request is answered and turned into the ERROR
+ * message of the negotiated version.
+ */
 export class ErrorReply extends Error {
   constructor(
     readonly errorCode: number,

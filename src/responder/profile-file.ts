@@ -12,7 +12,10 @@
  *   "capabilities": ["CERT", "CHAL", "MEAS_SIG", "MEAS_FRESH"],
  *   "slots": [{ "slot": 0, "asym": "ECDSA-P384", "certChain": "chain.der", "privateKey": "leaf.key" }],
  *   "measurements": [{ "index": 1, "type": 0, "value": "00ff..." }],
- *   "psk": [{ "key": "ascii:TestPskData\\0" }, { "key": "ascii:TestPskData\\0", "hint": "ascii:TestPskHint\\0" }]
+ *   "psk": [{ "key": "ascii:TestPskData\\0" }, { "key": "ascii:TestPskData\\0", "hint": "ascii:TestPskHint\\0" }],
+ *   "endpointInfo": "01000000...",   (EPInfo hex, a DeviceClassIdentifier; default DEFAULT_ENDPOINT_INFO)
+ *   "mel": "mel.bin",                (a DMTF measurement extension log file; default a small one)
+ *   "trustedEnvironment": true       (SET_CERTIFICATE of slots other than 0 in the clear too)
  * }
  * Without "slots", a chain is generated for "asym" (default ECDSA-P384). "psk" (one entry or a
  * list) is what PSK_EXCHANGE looks up by PSKHint — hex, or ascii:TEXT with \0, \\ and \xNN
@@ -37,6 +40,8 @@ import { SpdmError } from '../wire/errors.js';
 import { equalBytes, fromHex } from '../wire/bytes.js';
 import { parseByteText } from '../wire/byte-text.js';
 import { CapabilityFlag } from '../spdm/messages/capabilities.js';
+import { decodeDeviceClassIdentifier } from '../spdm/messages/endpoint-info.js';
+import { decodeDmtfMel } from '../spdm/messages/mel.js';
 import { splitDerCertificates } from '../x509/der.js';
 import { parseCertificate } from '../x509/certificate.js';
 import { buildProfile, DEFAULT_RESPONDER_FLAGS, standardMeasurements } from './profiles.js';
@@ -61,6 +66,11 @@ function str(v: unknown, field: string): string {
 function int(v: unknown, field: string, min: number, max: number): number {
   if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max)
     bad(field, `must be an integer ${min}..${max}`);
+  return v;
+}
+
+function bool(v: unknown, field: string): boolean {
+  if (typeof v !== 'boolean') bad(field, 'must be true or false');
   return v;
 }
 
@@ -233,9 +243,32 @@ export function profileFromJson(json: unknown, baseDir: string): DeviceProfile {
       return { slot, certificates, privateKey, asymId, certModel: 1 };
     });
   }
+  let endpointInfo: Uint8Array | undefined;
+  if (o['endpointInfo'] !== undefined) {
+    endpointInfo = fromHex(str(o['endpointInfo'], 'endpointInfo'));
+    try {
+      decodeDeviceClassIdentifier(endpointInfo);
+    } catch (e) {
+      bad('endpointInfo', e instanceof Error ? e.message : String(e));
+    }
+  }
+  let mel: Uint8Array | undefined;
+  if (o['mel'] !== undefined) {
+    try {
+      mel = new Uint8Array(readFileBounded(resolve(baseDir, str(o['mel'], 'mel')), LIMITS.melBytes, 'melBytes'));
+      decodeDmtfMel(mel);
+    } catch (e) {
+      bad('mel', e instanceof Error ? e.message : String(e));
+    }
+  }
   return {
     name,
     versions,
+    ...(endpointInfo ? { endpointInfo } : {}),
+    ...(mel ? { measurementExtensionLog: mel } : {}),
+    ...(o['trustedEnvironment'] !== undefined
+      ? { provisioning: { trustedEnvironment: bool(o['trustedEnvironment'], 'trustedEnvironment') } }
+      : {}),
     capabilities: { flags, ctExponent, dataTransferSize, maxSpdmMsgSize: Math.max(dataTransferSize, 0x1200) },
     algorithms: { baseHash: hashes, measurementHash: measurementHash ?? (hashes[0] ?? 0x02) << 1 },
     slots,

@@ -64,6 +64,15 @@ export interface DeviceProfile {
   readonly measurements: readonly MeasurementSource[];
   /** What it asks of a requester that offers MUT_AUTH_CAP (MUT_AUTH_CAP, ENCAP_CAP in `capabilities.flags`); nothing by default. */
   readonly mutualAuth?: MutualAuthPolicy;
+  /** 1.3 ENDPOINT_INFO (EP_INFO_CAP): the EPInfo of SubCode 1, a DeviceClassIdentifier; default DEFAULT_ENDPOINT_INFO. */
+  readonly endpointInfo?: Uint8Array;
+  /** 1.3 MEL_CAP: the DMTF measurement extension log served; default a small valid one (defaultMeasurementExtensionLog). */
+  readonly measurementExtensionLog?: Uint8Array;
+  /**
+   * SET_CERTIFICATE: slots other than 0 are provisioned only inside a secure session, as libspdm's
+   * device does, unless the device is in a trusted environment (a factory), where the clear will do.
+   */
+  readonly provisioning?: { readonly trustedEnvironment?: boolean };
   /** Secure sessions (KEY_EX_CAP, ENCRYPT_CAP/MAC_CAP, HBEAT_CAP, KEY_UPD_CAP in `capabilities.flags` turn them on). */
   readonly session?: {
     /**

@@ -10,17 +10,23 @@ import { createDeviceChain, type CertIdentity, type LeafOptions } from '../x509/
 import type { DeviceProfile, MeasurementSource } from './profile.js';
 
 /**
- * CERT, CHAL, signed and fresh measurements; from 1.3 also key-pair information and multi-key
- * connections when the requester asks (MULTI_KEY_CAP requires GET_KEY_PAIR_INFO_CAP). Bits a
- * version does not define are masked off when CAPABILITIES is sent.
+ * CERT, CHAL, signed and fresh measurements; from 1.2 provisioning (GET_CSR, SET_CERTIFICATE);
+ * from 1.3 also key-pair information and setting, signed ENDPOINT_INFO, the measurement extension
+ * log and multi-key connections when the requester asks (MULTI_KEY_CAP requires
+ * GET_KEY_PAIR_INFO_CAP). Bits a version does not define are masked off when CAPABILITIES is sent.
  */
 export const DEFAULT_RESPONDER_FLAGS =
   CapabilityFlag.CERT |
   CapabilityFlag.CHAL |
   CapabilityFlag.MEAS_SIG |
   CapabilityFlag.MEAS_FRESH |
+  CapabilityFlag.SET_CERT |
+  CapabilityFlag.CSR |
+  CapabilityFlag.EP_INFO_SIG |
+  CapabilityFlag.MEL |
   CapabilityFlag.MULTI_KEY_NEG |
-  CapabilityFlag.GET_KEY_PAIR_INFO;
+  CapabilityFlag.GET_KEY_PAIR_INFO |
+  CapabilityFlag.SET_KEY_PAIR_INFO;
 
 export interface ProfileSpec {
   readonly name: string;

@@ -72,9 +72,6 @@ import { decodeGetMeasurements, encodeMeasurements, MeasurementAttribute } from 
 import { encodeDmtfBlock } from '../spdm/messages/measurement-block.js';
 import { decodeRespondIfReady, encodeError, ErrorCode } from '../spdm/messages/error.js';
 import { encodeSpdmCertChain } from '../x509/spdm-chain.js';
-import { parseCertificate } from '../x509/certificate.js';
-import { readTlv } from '../x509/der.js';
-import { decodeGetKeyPairInfo, encodeKeyPairInfo } from '../spdm/messages/key-pair-info.js';
 import type { SpdmHandler } from '../transport/transport.js';
 import { ErrorReply } from './error-reply.js';
 import { answerPskExchange, answerPskFinish, pskFinishRaw } from './psk.js';
@@ -96,6 +93,9 @@ import {
   type MeasurementSource,
   type SlotIdentity,
 } from './profile.js';
+import { DeviceProvisioning } from './provisioning.js';
+import { answerGetEndpointInfo, DEFAULT_ENDPOINT_INFO } from './endpoint-info.js';
+import { answerGetMel, defaultMeasurementExtensionLog, MEL_SPEC_DMTF } from './mel.js';
 
 type Stage = 'start' | 'version' | 'capabilities' | 'negotiated';
 
@@ -109,6 +109,8 @@ interface Negotiated {
   requesterCaps: GetCapabilitiesRequest;
   /** 1.3+ multi-key connection for the responder (DIGESTS key fields, CertModel in CERTIFICATE). */
   multiKeyConn: boolean;
+  /** MELSpecificationSel (1.3, MEL_CAP): 0 where none. */
+  melSpec: number;
   /** Session algorithms ALGORITHMS selected (0 where none). */
   dheId: number;
   aeadId: number;
@@ -134,8 +136,6 @@ interface ResponderSession {
 type AfterReply = 'data-keys' | 'end' | undefined;
 
 const MIN_DATA_TRANSFER_SIZE = 42;
-/** KeyUsageMask bits ChallengeUse | MeasurementUse: what this emulator signs with a slot's key. */
-const KEY_USAGE_CHALLENGE_AND_MEASUREMENTS = 0x0006;
 
 export interface ResponderOptions {
   readonly random?: RandomSource;
@@ -169,10 +169,11 @@ export class Responder implements SpdmHandler {
   private readonly sessions = new Map<number, ResponderSession>();
   /** Set while an in-session request is answered: DIGESTS/CERTIFICATE then stay out of the connection's B. */
   private inSession = false;
-  private readonly chainCache = new Map<string, Uint8Array>();
-
-  /** Key pairs (1.3 multi-key): slots sharing a private key share a KeyPairID, numbered from 1. */
-  private readonly keyPairs: { id: number; slots: SlotIdentity[] }[] = [];
+  /** SPDM chains per slot identity (SET_CERTIFICATE makes a new one), per hash and version. */
+  private readonly chainCache = new WeakMap<SlotIdentity, Map<string, Uint8Array>>();
+  /** Slots and key pairs as provisioned now (GET_CSR, SET_CERTIFICATE, key-pair info): lives as long as this responder. */
+  private readonly provisioning: DeviceProvisioning;
+  private readonly mel: Uint8Array;
 
   constructor(
     readonly profile: DeviceProfile,
@@ -184,19 +185,8 @@ export class Responder implements SpdmHandler {
     this.sequenceLimit = options.sequenceLimit;
     this.watchdog = new SessionWatchdog(options.now ?? Date.now);
     this.reviseSessionResponse = options.reviseSessionResponse;
-    for (const s of profile.slots) {
-      const id =
-        s.keyPairId ??
-        this.keyPairs.find((k) => k.slots[0]?.privateKey === s.privateKey)?.id ??
-        this.keyPairs.length + 1;
-      const kp = this.keyPairs.find((k) => k.id === id);
-      if (kp) kp.slots.push(s);
-      else this.keyPairs.push({ id, slots: [s] });
-    }
-  }
-
-  private keyPairIdOf(slot: SlotIdentity): number {
-    return this.keyPairs.find((k) => k.slots.includes(slot))?.id ?? slot.slot + 1;
+    this.provisioning = new DeviceProvisioning(profile);
+    this.mel = profile.measurementExtensionLog ?? defaultMeasurementExtensionLog(profile.name);
   }
 
   /** Number of requests answered so far, per request code (for tests and stats). */
@@ -267,7 +257,12 @@ export class Responder implements SpdmHandler {
           out = this.onGetMeasurements(request);
           break;
         case RequestCode.GET_KEY_PAIR_INFO:
-          out = this.onGetKeyPairInfo(request);
+        case RequestCode.SET_KEY_PAIR_INFO:
+        case RequestCode.GET_CSR:
+        case RequestCode.SET_CERTIFICATE:
+        case RequestCode.GET_ENDPOINT_INFO:
+        case RequestCode.GET_MEASUREMENT_EXTENSION_LOG:
+          out = this.answerProvisioningAndInfo(h.code, request);
           break;
         case RequestCode.KEY_EXCHANGE:
           out = this.onKeyExchange(request);
@@ -377,7 +372,7 @@ export class Responder implements SpdmHandler {
     if (peekHeader(request).version !== version) throw new ErrorReply(ErrorCode.VersionMismatch);
     const req = decodeNegotiateAlgorithms(request);
     const hashId = this.profile.algorithms.baseHash.find((h) => (req.baseHash & h) !== 0);
-    const keyAlgs = this.profile.slots.map((s) => s.asymId);
+    const keyAlgs = this.provisioning.slots.map((s) => s.asymId);
     const asymId = keyAlgs.find((a) => (req.baseAsym & a) !== 0);
     if (hashId === undefined || asymId === undefined) throw new ErrorReply(ErrorCode.InvalidRequest);
     const measCap = (this.profile.capabilities.flags & MEAS_CAP_MASK) !== 0;
@@ -413,13 +408,18 @@ export class Responder implements SpdmHandler {
       needed,
       version,
     );
+    // MELSpecificationSel: DMTF when this device keeps a MEL and the requester reads that format.
+    const melSpec =
+      version >= 0x13 && (this.profile.capabilities.flags & CapabilityFlag.MEL) !== 0 && req.melSpec & MEL_SPEC_DMTF
+        ? MEL_SPEC_DMTF
+        : 0;
     const resp = encodeAlgorithms(version, {
       measurementSpec,
       otherParams,
       measurementHash,
       baseAsym: asymId,
       baseHash: hashId,
-      melSpec: 0,
+      melSpec,
       algStructs,
     });
     this.neg = {
@@ -431,6 +431,7 @@ export class Responder implements SpdmHandler {
       otherParams,
       requesterCaps: this.pendingCaps,
       multiKeyConn,
+      melSpec,
       dheId: algStructValue(algStructs, AlgType.DHE),
       aeadId: algStructValue(algStructs, AlgType.AEAD),
       reqAsymId: algStructValue(algStructs, AlgType.REQ_BASE_ASYM),
@@ -453,17 +454,19 @@ export class Responder implements SpdmHandler {
   }
 
   private spdmChain(slot: SlotIdentity, neg: Negotiated): Uint8Array {
-    const key = `${slot.slot}:${neg.hashId}:${neg.version}`;
-    let chain = this.chainCache.get(key);
+    const key = `${neg.hashId}:${neg.version}`;
+    let perSlot = this.chainCache.get(slot);
+    if (!perSlot) this.chainCache.set(slot, (perSlot = new Map<string, Uint8Array>()));
+    let chain = perSlot.get(key);
     if (!chain) {
       chain = encodeSpdmCertChain(neg.version, neg.hashId, slot.certificates);
-      this.chainCache.set(key, chain);
+      perSlot.set(key, chain);
     }
     return chain;
   }
 
   private slotsFor(neg: Negotiated): SlotIdentity[] {
-    return this.profile.slots.filter((s) => s.asymId === neg.asymId);
+    return this.provisioning.slots.filter((s) => s.asymId === neg.asymId);
   }
 
   private onGetDigests(request: Uint8Array): Uint8Array {
@@ -474,13 +477,13 @@ export class Responder implements SpdmHandler {
       return {
         slot: s.slot,
         digest: digest(neg.hashId, this.spdmChain(s, neg)),
-        keyPairId: this.keyPairIdOf(s),
+        keyPairId: this.provisioning.keyPairIdOf(s),
         certificateInfo: s.certModel ?? 1,
-        keyUsageMask: s.keyUsage ?? KEY_USAGE_CHALLENGE_AND_MEASUREMENTS,
+        keyUsageMask: this.provisioning.keyUsageOf(s),
       };
     });
     let supportedSlotMask = 0;
-    for (const s of this.profile.slots) supportedSlotMask |= 1 << s.slot;
+    for (const s of this.provisioning.slots) supportedSlotMask |= 1 << s.slot;
     const resp = encodeDigests(neg.version, { supportedSlotMask, digests }, neg.multiKeyConn);
     if (!this.inSession) this.transcript.startB(req.raw, resp);
     return resp;
@@ -731,35 +734,48 @@ export class Responder implements SpdmHandler {
     };
   }
 
-  private onGetKeyPairInfo(request: Uint8Array): Uint8Array {
+  /** GET_CSR, SET_CERTIFICATE, key-pair info, ENDPOINT_INFO and the MEL: their handlers live beside this file. */
+  private answerProvisioningAndInfo(code: number, request: Uint8Array): Uint8Array {
     const neg = this.requireNegotiated();
-    if (neg.version < 0x13) throw new ErrorReply(ErrorCode.UnsupportedRequest, RequestCode.GET_KEY_PAIR_INFO);
-    this.requireCap(CapabilityFlag.GET_KEY_PAIR_INFO);
-    const req = decodeGetKeyPairInfo(request);
-    const kp = this.keyPairs.find((k) => k.id === req.keyPairId);
-    const first = kp?.slots[0];
-    if (!kp || !first) throw new ErrorReply(ErrorCode.InvalidRequest);
-    let slotMask = 0;
-    for (const s of kp.slots) slotMask |= 1 << s.slot;
-    // PublicKeyInfo: the AlgorithmIdentifier of the key's SubjectPublicKeyInfo, as libspdm reports it.
-    const spki = parseCertificate(first.certificates.at(-1) as Uint8Array).spki;
-    const outer = readTlv(spki, 0, () => {
-      throw new ErrorReply(ErrorCode.Unspecified);
-    });
-    const alg = readTlv(spki, outer.headerLength, () => {
-      throw new ErrorReply(ErrorCode.Unspecified);
-    });
-    return encodeKeyPairInfo(neg.version, {
-      totalKeyPairs: this.keyPairs.length,
-      keyPairId: kp.id,
-      capabilities: 0,
-      keyUsageCapabilities: first.keyUsage ?? KEY_USAGE_CHALLENGE_AND_MEASUREMENTS,
-      currentKeyUsage: first.keyUsage ?? KEY_USAGE_CHALLENGE_AND_MEASUREMENTS,
-      asymAlgoCapabilities: first.asymId,
-      currentAsymAlgo: first.asymId,
-      assocCertSlotMask: slotMask,
-      publicKeyInfo: alg.bytes,
-    });
+    switch (code) {
+      case RequestCode.GET_CSR:
+        return this.provisioning.onGetCsr(neg, request);
+      case RequestCode.SET_CERTIFICATE:
+        return this.provisioning.onSetCertificate(neg, request, { inSession: this.inSession });
+      case RequestCode.GET_KEY_PAIR_INFO:
+        return this.provisioning.onGetKeyPairInfo(neg, request);
+      case RequestCode.SET_KEY_PAIR_INFO:
+        return this.provisioning.onSetKeyPairInfo(neg, request);
+      case RequestCode.GET_ENDPOINT_INFO:
+        return answerGetEndpointInfo(
+          {
+            version: neg.version,
+            multiKeyConn: neg.multiKeyConn,
+            flags: this.profile.capabilities.flags,
+            epInfo: this.profile.endpointInfo ?? DEFAULT_ENDPOINT_INFO,
+            transcript: this.transcript,
+            slots: this.slotsFor(neg),
+            keyUsageOf: (slot) => this.provisioning.keyUsageOf(slot),
+            nonce: () => this.responderNonce(),
+            sign: (slot, signed) => this.sign(neg, slot, signed.context, signed.transcript),
+          },
+          request,
+        );
+      default: {
+        const own = this.profile.capabilities.dataTransferSize || 0xffff;
+        const peer = neg.version >= 0x12 ? neg.requesterCaps.dataTransferSize : own;
+        return answerGetMel(
+          {
+            version: neg.version,
+            flags: this.profile.capabilities.flags,
+            melSpec: neg.melSpec,
+            mel: this.mel,
+            maxMessage: Math.min(own, peer),
+          },
+          request,
+        );
+      }
+    }
   }
 
   private blockFor(neg: Negotiated, m: MeasurementSource, rawRequested: boolean): Uint8Array {
@@ -1186,6 +1202,13 @@ export class Responder implements SpdmHandler {
           return { response: this.onGetDigests(request), after: undefined };
         case RequestCode.GET_CERTIFICATE:
           return { response: this.onGetCertificate(request), after: undefined };
+        case RequestCode.GET_KEY_PAIR_INFO:
+        case RequestCode.SET_KEY_PAIR_INFO:
+        case RequestCode.GET_CSR:
+        case RequestCode.SET_CERTIFICATE:
+        case RequestCode.GET_ENDPOINT_INFO:
+        case RequestCode.GET_MEASUREMENT_EXTENSION_LOG:
+          return { response: this.answerProvisioningAndInfo(h.code, request), after: undefined };
         case RequestCode.HEARTBEAT:
           this.requireCap(CapabilityFlag.HBEAT);
           decodeHeartbeat(request);

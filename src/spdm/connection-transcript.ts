@@ -19,6 +19,12 @@
  * libspdm does the same in libspdm_calculate_m1m2 / libspdm_calculate_l1l2 and its
  * libspdm_reset_message_* calls; builders here are pure, resets are the named events below.
  *
+ * - IL1/IL2 (1.3): a signed ENDPOINT_INFO covers A ‖ GET_ENDPOINT_INFO ‖ ENDPOINT_INFO without
+ *   its signature. Its message_e holds that one pair only: libspdm resets it at each
+ *   GET_ENDPOINT_INFO and once the signature is made, and inside a session it is the session's
+ *   own message_e, over the same A. It resets nothing else (GET_ENDPOINT_INFO ends a
+ *   measurement run as any request does).
+ *
  * Secure sessions get their transcripts from here: `keyExchangeSession(Ct)` starts one at
  * A ‖ [D] ‖ Ct, `pskSession()` at A (spdm/session-transcript.ts holds their rules).
  */
@@ -281,6 +287,18 @@ export class ConnectionTranscript {
     t.append(...m.t.messages, getMeasurements, measurementsUnsigned);
     const complete = !m.overflowed && !(withVca && this.a.overflowed);
     return { kind: 'MEASUREMENTS', transcript: t, context: this.signingContext('MEASUREMENTS'), complete };
+  }
+
+  /** IL1/IL2 for a signed ENDPOINT_INFO: A ‖ GET_ENDPOINT_INFO ‖ ENDPOINT_INFO without the signature (in or out of a session). Pure. */
+  endpointInfo(getEndpointInfo: Uint8Array, endpointInfoUnsigned: Uint8Array): SignedTranscript<'ENDPOINT_INFO'> {
+    const t = this.a.t.fork();
+    t.append(getEndpointInfo, endpointInfoUnsigned);
+    return {
+      kind: 'ENDPOINT_INFO',
+      transcript: t,
+      context: this.signingContext('ENDPOINT_INFO'),
+      complete: !this.a.overflowed,
+    };
   }
 
   /** The measurement run ends (after a signed MEASUREMENTS, or where a side starts a new one): message_m starts empty. */

@@ -87,6 +87,8 @@ export const LIMITS = {
   // ── Certificates and measurements ──────────────────────────────────────────────────────────
   /** Largest SPDM certificate chain the requester reads (the 1.0–1.3 2-byte Length maximum). */
   certChainBytes: 0xffff,
+  /** Largest measurement extension log the requester reads (GET_MEASUREMENT_EXTENSION_LOG; option maxMelBytes). */
+  melBytes: 1024 * 1024,
   /** Certificates in one chain a verifier walks. */
   chainCertificates: 16,
   /** Messages in one recorded transcript the verifier re-hashes. */

@@ -205,7 +205,8 @@ export function generateKeyPair(asymId: number): KeyPair {
 
 // ---- Signing -------------------------------------------------------------------------------
 
-interface Signer {
+/** How a key signs X.509 structures: the AlgorithmIdentifier it names and the signing itself. */
+export interface Signer {
   readonly algorithm: AlgorithmIdentifier;
   sign(tbs: Uint8Array): Uint8Array;
 }
@@ -220,7 +221,8 @@ function defaultHash(key: KeyObject): SignatureHash {
   return (d.modulusLength ?? 0) >= 3072 ? 'sha384' : 'sha256';
 }
 
-function signerFor(issuer: { privateKey: KeyObject; asymId?: number }, hashOverride?: SignatureHash): Signer {
+/** The signer for a key (RSASSA, RSASSA-PSS when `asymId` says so, ECDSA, EdDSA); the hash follows the key unless given. */
+export function signerFor(issuer: { privateKey: KeyObject; asymId?: number }, hashOverride?: SignatureHash): Signer {
   const key = issuer.privateKey;
   const type = key.asymmetricKeyType;
   const hash = hashOverride ?? defaultHash(key);

@@ -8,6 +8,16 @@ export {
   type SpdmCertChain,
 } from './spdm-chain.js';
 export { chainForSlot, type SlotChain, type SlotChainOptions } from './slot-chain.js';
+/** PKCS#10 requests (GET_CSR): built over a key, parsed, their signature checked. */
+export {
+  buildCsr,
+  checkCsrSignature,
+  commonNameSubject,
+  parseCsr,
+  parseRequesterInfo,
+  type CsrOptions,
+  type ParsedCsr,
+} from './csr.js';
 export {
   parseCertificate,
   isEmptyName,

@@ -123,10 +123,13 @@ const KEY_TYPES: Readonly<Record<SignatureScheme['kind'], readonly string[]>> = 
 };
 
 /**
- * Checks `cert`'s signature with `issuerKey`. Returns a reason string on failure (unsupported
+ * Checks `cert`'s signature (a certificate's, or a CSR's: `tbs` is what was signed) with `issuerKey`. Returns a reason string on failure (unsupported
  * algorithm, key type mismatch, bad signature) and undefined on success.
  */
-export function checkSignature(cert: ParsedCertificate, issuerKey: KeyObject): string | undefined {
+export function checkSignature(
+  cert: Pick<ParsedCertificate, 'signatureAlgorithmOid' | 'signatureAlgorithmParams' | 'tbs' | 'signature'>,
+  issuerKey: KeyObject,
+): string | undefined {
   const scheme = signatureScheme(cert);
   if (typeof scheme === 'string') return scheme;
   const keyType = issuerKey.asymmetricKeyType ?? 'unknown';

@@ -187,9 +187,10 @@ test('1.3 multi-key: a multi-key-only device is asked for a multi-key connection
   const conn = await requester.connect();
   assert.equal(conn.multiKeyConn, true);
   const digests = await requester.getDigests();
+  // KeyUsageMask: ChallengeUse | MeasurementUse | EndpointInfoUse (the default profile signs ENDPOINT_INFO).
   assert.deepEqual(
     digests.map((d) => [d.slot, d.keyPairId, d.certificateInfo, d.keyUsageMask]),
-    [[0, 1, 1, 0x0006]],
+    [[0, 1, 1, 0x000e]],
   );
   await requester.getCertificateChain(0);
   await requester.challenge(0);

@@ -24,6 +24,52 @@ export const KeyPairCapability = {
   SHAREABLE: 0x0020,
 } as const;
 
+/** KeyUsageMask / KeyUsageCapabilities bits (DIGESTS and KEY_PAIR_INFO). */
+export const KeyUsage = {
+  KEY_EX: 0x0001,
+  CHALLENGE: 0x0002,
+  MEASUREMENT: 0x0004,
+  ENDPOINT_INFO: 0x0008,
+  STANDARDS_KEY: 0x4000,
+  VENDOR_KEY: 0x8000,
+} as const;
+
+/**
+ * AsymAlgoCapabilities / CurrentAsymAlgo / DesiredAsymAlgo bits: their own table, not
+ * NEGOTIATE_ALGORITHMS' BaseAsymAlgo bits (RSASSA and RSAPSS share one bit per key size).
+ */
+export const KeyPairAsymAlgo = {
+  RSA2048: 0x0001,
+  RSA3072: 0x0002,
+  RSA4096: 0x0004,
+  ECC256: 0x0008,
+  ECC384: 0x0010,
+  ECC521: 0x0020,
+  SM2: 0x0040,
+  ED25519: 0x0080,
+  ED448: 0x0100,
+} as const;
+
+const KEY_PAIR_ASYM_FOR_BASE: Readonly<Record<number, number>> = {
+  0x0001: KeyPairAsymAlgo.RSA2048,
+  0x0002: KeyPairAsymAlgo.RSA2048,
+  0x0004: KeyPairAsymAlgo.RSA3072,
+  0x0008: KeyPairAsymAlgo.RSA3072,
+  0x0010: KeyPairAsymAlgo.ECC256,
+  0x0020: KeyPairAsymAlgo.RSA4096,
+  0x0040: KeyPairAsymAlgo.RSA4096,
+  0x0080: KeyPairAsymAlgo.ECC384,
+  0x0100: KeyPairAsymAlgo.ECC521,
+  0x0200: KeyPairAsymAlgo.SM2,
+  0x0400: KeyPairAsymAlgo.ED25519,
+  0x0800: KeyPairAsymAlgo.ED448,
+};
+
+/** The key-pair algorithm bit of a BaseAsymAlgo bit (0 for none or an unknown one). */
+export function keyPairAsymAlgoOf(baseAsymAlgo: number): number {
+  return KEY_PAIR_ASYM_FOR_BASE[baseAsymAlgo] ?? 0;
+}
+
 export interface GetKeyPairInfoRequest {
   readonly raw: Uint8Array;
   readonly version: number;
