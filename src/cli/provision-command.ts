@@ -48,6 +48,7 @@ function deviceOptions(c: Command): Command {
     .option('--json', 'print the result as JSON');
 }
 
+const CERT_MODEL_HELP = 'multi-key connection: 1 DeviceCert, 2 AliasCert, 3 GenericCert (default 1)';
 export function registerProvisionCommands(program: Command, io: ProvisionCommandIo): Command {
   const provision = program
     .command('provision')
@@ -62,11 +63,7 @@ export function registerProvisionCommands(program: Command, io: ProvisionCommand
     .option('--pem', 'write PEM instead of DER')
     .option('--subject <cn>', 'ask for this commonName as the subject (RequesterInfo); default: the device chooses')
     .option('--key-pair <id>', 'multi-key connection: the KeyPairID to certify (default 1)', integerIn(1, 255))
-    .option(
-      '--cert-model <n>',
-      'multi-key connection: 1 DeviceCert, 2 AliasCert, 3 GenericCert (default 1)',
-      integerIn(1, 3),
-    )
+    .option('--cert-model <n>', CERT_MODEL_HELP, integerIn(1, 3))
     .action(
       async (
         opts: DeviceArgs & { out: string; pem?: boolean; subject?: string; keyPair?: number; certModel?: number },
@@ -85,11 +82,7 @@ export function registerProvisionCommands(program: Command, io: ProvisionCommand
     .option('--chain <file>', 'the chain, PEM or concatenated DER, root (or first intermediate) first, leaf last')
     .option('--erase', 'erase the slot instead (SPDM 1.3)')
     .option('--key-pair <id>', 'multi-key connection: the KeyPairID the leaf certifies (default 1)', integerIn(1, 255))
-    .option(
-      '--cert-model <n>',
-      'multi-key connection: 1 DeviceCert, 2 AliasCert, 3 GenericCert (default 1)',
-      integerIn(1, 3),
-    )
+    .option('--cert-model <n>', CERT_MODEL_HELP, integerIn(1, 3))
     .action(
       async (
         opts: DeviceArgs & { slot: number; chain?: string; erase?: boolean; keyPair?: number; certModel?: number },

@@ -15,7 +15,7 @@
 import type { KeyObject } from 'node:crypto';
 import { asymInfo } from '../crypto/algorithms.js';
 import { digest } from '../crypto/hash.js';
-import { equalBytes } from '../wire/bytes.js';
+import { concat, equalBytes } from '../wire/bytes.js';
 import { RequestCode, ResponseCode } from '../spdm/codes.js';
 import { peekHeader } from '../spdm/header.js';
 import type { ConnectionTranscript } from '../spdm/connection-transcript.js';
@@ -220,7 +220,7 @@ export class RequesterAuthFlow {
   }
 
   private chainComplete(): FlowStep {
-    const chain = concatParts(this.chainParts, this.chainBytes);
+    const chain = concat(this.chainParts);
     const chainHash = digest(this.p.hashId, chain);
     if (!this.slotHash || !equalBytes(chainHash, this.slotHash))
       throw new MutualAuthError(`the chain read from slot ${this.slot} does not hash to its DIGESTS entry`);
@@ -268,14 +268,4 @@ export class RequesterAuthFlow {
     if (!ok) throw new MutualAuthError("the requester's CHALLENGE_AUTH signature does not verify");
     return { kind: 'done', requester: r };
   }
-}
-
-function concatParts(parts: readonly Uint8Array[], size: number): Uint8Array {
-  const out = new Uint8Array(size);
-  let o = 0;
-  for (const p of parts) {
-    out.set(p, o);
-    o += p.length;
-  }
-  return out;
 }

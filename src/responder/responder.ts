@@ -234,6 +234,7 @@ export class Responder implements SpdmHandler {
       }
       this.transcript.request(h.code);
       let out: Uint8Array;
+      if (PROVISIONING_AND_INFO.has(h.code)) return this.answerProvisioningAndInfo(h.code, request);
       switch (h.code) {
         case RequestCode.GET_VERSION:
           out = this.onGetVersion(request);
@@ -255,14 +256,6 @@ export class Responder implements SpdmHandler {
           break;
         case RequestCode.GET_MEASUREMENTS:
           out = this.onGetMeasurements(request);
-          break;
-        case RequestCode.GET_KEY_PAIR_INFO:
-        case RequestCode.SET_KEY_PAIR_INFO:
-        case RequestCode.GET_CSR:
-        case RequestCode.SET_CERTIFICATE:
-        case RequestCode.GET_ENDPOINT_INFO:
-        case RequestCode.GET_MEASUREMENT_EXTENSION_LOG:
-          out = this.answerProvisioningAndInfo(h.code, request);
           break;
         case RequestCode.KEY_EXCHANGE:
           out = this.onKeyExchange(request);
@@ -1195,6 +1188,8 @@ export class Responder implements SpdmHandler {
     this.transcript.request(h.code, run);
     this.inSession = true;
     try {
+      if (PROVISIONING_AND_INFO.has(h.code))
+        return { response: this.answerProvisioningAndInfo(h.code, request), after: undefined };
       switch (h.code) {
         case RequestCode.GET_MEASUREMENTS:
           return { response: this.onGetMeasurements(request, run), after: undefined };
@@ -1202,13 +1197,6 @@ export class Responder implements SpdmHandler {
           return { response: this.onGetDigests(request), after: undefined };
         case RequestCode.GET_CERTIFICATE:
           return { response: this.onGetCertificate(request), after: undefined };
-        case RequestCode.GET_KEY_PAIR_INFO:
-        case RequestCode.SET_KEY_PAIR_INFO:
-        case RequestCode.GET_CSR:
-        case RequestCode.SET_CERTIFICATE:
-        case RequestCode.GET_ENDPOINT_INFO:
-        case RequestCode.GET_MEASUREMENT_EXTENSION_LOG:
-          return { response: this.answerProvisioningAndInfo(h.code, request), after: undefined };
         case RequestCode.HEARTBEAT:
           this.requireCap(CapabilityFlag.HBEAT);
           decodeHeartbeat(request);
@@ -1239,6 +1227,16 @@ export class Responder implements SpdmHandler {
     }
   }
 }
+
+/** The requests answerProvisioningAndInfo() handles, in the clear and inside a session alike. */
+const PROVISIONING_AND_INFO: ReadonlySet<number> = new Set([
+  RequestCode.GET_KEY_PAIR_INFO,
+  RequestCode.SET_KEY_PAIR_INFO,
+  RequestCode.GET_CSR,
+  RequestCode.SET_CERTIFICATE,
+  RequestCode.GET_ENDPOINT_INFO,
+  RequestCode.GET_MEASUREMENT_EXTENSION_LOG,
+]);
 
 /** A session-only request outside any session: SessionRequired from 1.2, Unspecified before (as libspdm answers). */
 function sessionRequired(neg: Negotiated): ErrorReply {

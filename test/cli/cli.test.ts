@@ -1,46 +1,16 @@
 /** The CLI as scripts use it: `spdm emulate` in one process, `spdm authenticate` in another. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, execFile } from 'node:child_process';
+
 import { readFileSync, writeFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { createServer, type AddressInfo } from 'node:net';
 import { after } from 'node:test';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
-import { repoRoot, libspdmVectors } from '../support/paths.js';
+import { libspdmVectors } from '../support/paths.js';
+import { emulate, spdm } from '../support/cli.js';
 import { createRootCa } from '../../src/x509/generate.js';
-
-const run = promisify(execFile);
-const bin = join(repoRoot(), 'bin', 'spdm.js');
-
-async function spdm(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const r = await run(process.execPath, [bin, ...args], { timeout: 60_000, maxBuffer: 256 * 1024 * 1024 });
-    return { code: 0, stdout: r.stdout, stderr: r.stderr };
-  } catch (e) {
-    const x = e as { code?: number; stdout?: string; stderr?: string };
-    return { code: typeof x.code === 'number' ? x.code : -1, stdout: x.stdout ?? '', stderr: x.stderr ?? '' };
-  }
-}
-
-/** Starts `spdm emulate` on a free port and resolves with the port once it listens. */
-function emulate(args: string[]): Promise<{ port: number; done: Promise<number> }> {
-  const child = spawn(process.execPath, [bin, 'emulate', '--port', '0', ...args], {
-    stdio: ['ignore', 'ignore', 'pipe'],
-  });
-  const done = new Promise<number>((r) => child.on('exit', (c) => r(c ?? -1)));
-  return new Promise((resolve, reject) => {
-    let err = '';
-    child.stderr.on('data', (d: Buffer) => {
-      err += d.toString();
-      const m = /listening on [^:]+:(\d+)/.exec(err);
-      if (m) resolve({ port: Number(m[1]), done });
-    });
-    child.on('exit', () => reject(new Error(`emulator exited: ${err}`)));
-  });
-}
 
 const scratch = mkdtempSync(join(tmpdir(), 'spdmkit-cli-'));
 after(() => rmSync(scratch, { recursive: true, force: true }));

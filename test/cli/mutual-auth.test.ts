@@ -6,44 +6,16 @@
  */
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, execFile } from 'node:child_process';
+
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
-import { repoRoot, libspdmVectors } from '../support/paths.js';
+import { libspdmVectors } from '../support/paths.js';
+import { emulate, spdm } from '../support/cli.js';
 
-const run = promisify(execFile);
-const bin = join(repoRoot(), 'bin', 'spdm.js');
 const keys = join(libspdmVectors(), 'keys');
 const scratch = mkdtempSync(join(tmpdir(), 'spdmkit-mutual-'));
 after(() => rmSync(scratch, { recursive: true, force: true }));
-
-async function spdm(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const r = await run(process.execPath, [bin, ...args], { timeout: 60_000 });
-    return { code: 0, stdout: r.stdout, stderr: r.stderr };
-  } catch (e) {
-    const x = e as { code?: number; stdout?: string; stderr?: string };
-    return { code: typeof x.code === 'number' ? x.code : -1, stdout: x.stdout ?? '', stderr: x.stderr ?? '' };
-  }
-}
-
-function emulate(args: string[]): Promise<{ port: number; done: Promise<number> }> {
-  const child = spawn(process.execPath, [bin, 'emulate', '--port', '0', ...args], {
-    stdio: ['ignore', 'ignore', 'pipe'],
-  });
-  const done = new Promise<number>((r) => child.on('exit', (c) => r(c ?? -1)));
-  return new Promise((resolve, reject) => {
-    let err = '';
-    child.stderr.on('data', (d: Buffer) => {
-      err += d.toString();
-      const m = /listening on [^:]+:(\d+)/.exec(err);
-      if (m) resolve({ port: Number(m[1]), done });
-    });
-    child.on('exit', () => reject(new Error(`emulator exited: ${err}`)));
-  });
-}
 
 function noSanPolicy(): string {
   const file = join(scratch, 'no-san.yaml');

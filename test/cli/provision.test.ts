@@ -1,55 +1,20 @@
 /** `spdm provision` against `spdm emulate` in another process, as a provisioning script would run them. */
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, execFile, execFileSync } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { createPublicKey } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
-import { repoRoot } from '../support/paths.js';
+
+import { emulate, spdm } from '../support/cli.js';
 import { createDeviceChain } from '../../src/x509/generate.js';
 import { parseCsr } from '../../src/x509/csr.js';
 import { toHex } from '../../src/wire/bytes.js';
 import { parseCertificate } from '../../src/x509/certificate.js';
 
-const run = promisify(execFile);
-const bin = join(repoRoot(), 'bin', 'spdm.js');
 const dir = mkdtempSync(join(tmpdir(), 'spdmkit-provision-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
-
-async function spdm(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const r = await run(process.execPath, [bin, ...args], { timeout: 60_000 });
-    return { code: 0, stdout: r.stdout, stderr: r.stderr };
-  } catch (e) {
-    const x = e as { code?: number; stdout?: string; stderr?: string };
-    return { code: typeof x.code === 'number' ? x.code : -1, stdout: x.stdout ?? '', stderr: x.stderr ?? '' };
-  }
-}
-
-function emulate(args: string[]): Promise<{ port: number; stop: () => Promise<void> }> {
-  const child = spawn(process.execPath, [bin, 'emulate', '--port', '0', ...args], {
-    stdio: ['ignore', 'ignore', 'pipe'],
-  });
-  const exited = new Promise<void>((r) => child.on('exit', () => r()));
-  return new Promise((resolve, reject) => {
-    let err = '';
-    child.stderr.on('data', (d: Buffer) => {
-      err += d.toString();
-      const m = /listening on [^:]+:(\d+)/.exec(err);
-      if (m)
-        resolve({
-          port: Number(m[1]),
-          stop: async () => {
-            child.kill('SIGTERM');
-            await exited;
-          },
-        });
-    });
-    child.on('exit', (c) => reject(new Error(`emulate exited ${c}: ${err}`)));
-  });
-}
 
 /** A device identity in files (the profile's chain and key), and a second chain for the same key. */
 function identity() {
