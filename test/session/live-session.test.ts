@@ -28,8 +28,8 @@ import { compilePolicy } from '../../src/verifier/policy.js';
 import { TrustStore } from '../../src/verifier/trust-store.js';
 import { SUITES, device } from '../support/fixtures.js';
 
-const RSP_FLAGS = DEFAULT_RESPONDER_FLAGS | F.ENCRYPT | F.MAC | F.KEY_EX | F.HBEAT;
-const REQ_FLAGS = F.CERT | F.CHAL | F.ENCRYPT | F.MAC | F.KEY_EX | F.HBEAT;
+const RSP_FLAGS = DEFAULT_RESPONDER_FLAGS | F.ENCRYPT | F.MAC | F.KEY_EX | F.HBEAT | F.KEY_UPD;
+const REQ_FLAGS = F.CERT | F.CHAL | F.ENCRYPT | F.MAC | F.KEY_EX | F.HBEAT | F.KEY_UPD;
 
 function sessionProfile(
   dhe: number,
@@ -74,8 +74,8 @@ const VERSIONS = [0x11, 0x12, 0x13];
 
 for (const [gname, group] of GROUPS) {
   for (const [aname, aead] of AEADS) {
-    test(`session over loopback: ${gname} × ${aname} × SPDM 1.1/1.2/1.3, measurements, heartbeat, end`, async () => {
-      for (const version of VERSIONS) {
+    test(`session over loopback: ${gname} × ${aname} × SPDM 1.1–1.4, measurements, heartbeat, both key updates, end`, async () => {
+      for (const version of [...VERSIONS, 0x14]) {
         const { responder, requester } = loopbackPair(sessionProfile(group, aead, [version]), version);
         await requester.connect();
         const s = await requester.startSession({ slot: 0, measurementSummaryHashType: 0xff });
@@ -91,6 +91,11 @@ for (const [gname, group] of GROUPS) {
         assert.ok(run.signature?.verified, 'signed measurements inside the session');
         assert.ok(run.measurements.length > 0);
         await s.heartbeat();
+        // Both key updates, each proved by a signed request under the new keys.
+        assert.equal((await s.keyUpdate('one')).operation, 'UpdateKey');
+        assert.ok((await s.getMeasurements({ indices: [1] })).signature?.verified);
+        assert.equal((await s.keyUpdate('all')).operation, 'UpdateAllKeys');
+        assert.ok((await s.getMeasurements({ indices: [1] })).signature?.verified);
         await s.end();
         assert.equal(s.phase, 'ended');
         assert.equal(responder.sessionCount, 0);
