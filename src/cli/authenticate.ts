@@ -56,6 +56,8 @@ export interface AuthenticateCliOptions {
   /** Offer mutual authentication (MUT_AUTH_CAP, ENCAP_CAP) with this requester identity: chain file and key file. */
   readonly requesterChain?: string;
   readonly requesterKey?: string;
+  /** Says mutual authentication is wanted: then the chain and key must be given. */
+  readonly mutual?: boolean;
   /** With `session`: KEY_UPDATE after the measurements, 'one' (UpdateKey) or 'all' (UpdateAllKeys); announces KEY_UPD_CAP. */
   readonly keyUpdate?: 'one' | 'all';
 }
@@ -180,6 +182,8 @@ export async function runAuthenticate(
   // Chosen here, not inside the requester, so the verifier can insist every signature is over it.
   const nonce = o.nonce !== undefined ? fromHex(o.nonce.replace(/^0x/, '')) : systemRandom(NONCE_SIZE);
   let identity: RequesterIdentity | undefined;
+  if (o.mutual && (o.requesterChain === undefined || o.requesterKey === undefined))
+    return usage('--mutual needs --requester-chain and --requester-key');
   if (o.requesterChain !== undefined || o.requesterKey !== undefined) {
     if (o.requesterChain === undefined || o.requesterKey === undefined)
       return usage('--requester-chain and --requester-key go together');

@@ -201,6 +201,7 @@ export async function main(argv: readonly string[]): Promise<number> {
       'offer mutual authentication with this certificate chain (concatenated DER, root first; with --requester-key)',
     )
     .option('--requester-key <file>', "the requester chain's leaf private key (PEM or PKCS#8 DER)")
+    .option('--mutual', 'offer mutual authentication (needs --requester-chain and --requester-key, which imply it)')
     .addOption(
       new Option(
         '--key-update <which>',
@@ -211,6 +212,7 @@ export async function main(argv: readonly string[]): Promise<number> {
       async (opts: {
         requesterChain?: string;
         requesterKey?: string;
+        mutual?: boolean;
         session?: 'key-exchange' | 'psk';
         heartbeat?: boolean;
         psk?: string;

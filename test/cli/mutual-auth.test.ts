@@ -47,6 +47,7 @@ for (const version of ['1.2', '1.4']) {
       noSanPolicy(),
       '--session',
       'key-exchange',
+      '--mutual',
       '--requester-chain',
       join(keys, 'rsa3072', 'bundle_requester.certchain.der'),
       '--requester-key',
@@ -64,6 +65,12 @@ for (const version of ['1.2', '1.4']) {
     assert.equal(await emu.done, 0);
   });
 }
+
+test('spdm authenticate --mutual without an identity is a usage error', async () => {
+  const r = await spdm(['authenticate', '--connect', '127.0.0.1:1', '--mutual']);
+  assert.equal(r.code, 2, r.stdout + r.stderr);
+  assert.match(r.stdout + r.stderr, /--mutual needs --requester-chain and --requester-key/);
+});
 
 test('spdm authenticate --requester-chain without --requester-key is a usage error before anything is sent', async () => {
   const r = await spdm([
