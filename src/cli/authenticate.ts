@@ -82,7 +82,6 @@ import { MAX_PSK_HINT_SIZE } from '../spdm/messages/psk.js';
 import { parseByteText } from '../wire/byte-text.js';
 import { CapabilityFlag } from '../spdm/messages/capabilities.js';
 import type { RequesterIdentity } from '../requester/identity.js';
-import { loadIdentityFiles } from '../responder/profile-file.js';
 
 /** What the requester announces with --session: CERT, CHAL, ENCRYPT, MAC, KEY_EX, HBEAT (and KEY_UPD with --key-update). */
 const SESSION_REQUESTER_FLAGS =
@@ -188,6 +187,8 @@ export async function runAuthenticate(
     if (o.requesterChain === undefined || o.requesterKey === undefined)
       return usage('--requester-chain and --requester-key go together');
     try {
+      // Loaded only when asked for: the profile reader is not on the path of a plain authenticate.
+      const { loadIdentityFiles } = await import('../responder/profile-file.js');
       const f = loadIdentityFiles(o.requesterChain, o.requesterKey);
       identity = { slots: f.asymIds.map((asymId) => ({ slot: 0, ...f, asymId })) };
     } catch (e) {
