@@ -56,6 +56,7 @@ import type { KeyScheduleParams } from '../session/key-schedule.js';
 import type { SecureSession } from '../session/secure-session.js';
 import type { RandomSource } from '../crypto/random.js';
 import { ErrorReply } from './error-reply.js';
+import type { ProfileEvent } from './profile.js';
 
 /** Events one session's queue holds before further events are lost. */
 export const MAX_QUEUED_EVENTS = 16;
@@ -266,8 +267,11 @@ export class DeviceRequests {
     }
   }
 
-  /** SUBSCRIBE_EVENT_TYPES: the DMTF group's types, all of them, or none (count 0). */
-  onSubscribe(request: Uint8Array, c: DeviceRequestContext): Uint8Array {
+  /**
+   * SUBSCRIBE_EVENT_TYPES: the DMTF group's types, all of them, or none (count 0). `raise` are
+   * the profile's events for a new subscriber, queued for the types it took.
+   */
+  onSubscribe(request: Uint8Array, c: DeviceRequestContext, raise: readonly ProfileEvent[] = []): Uint8Array {
     checkEventCap(c, RequestCode.SUBSCRIBE_EVENT_TYPES);
     const req = decodeSubscribeEventTypes(request);
     // Inside a record there is no padding: the message is exactly its fields (libspdm checks the same).
@@ -296,6 +300,7 @@ export class DeviceRequests {
       }
     }
     this.subscribed = wanted;
+    for (const e of raise) this.emit(e.type, e.detail);
     return encodeSubscribeEventTypesAck(c.version);
   }
 }

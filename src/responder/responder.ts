@@ -1165,6 +1165,8 @@ export class Responder implements SpdmHandler {
     let d = this.device.get(s.secure.sessionId);
     // A SessionID reused by a later session starts afresh.
     if (!d || d.session !== s.secure) {
+      // Entries of sessions gone are dropped here, so the map never outgrows the sessions.
+      for (const id of this.device.keys()) if (!this.sessions.has(id)) this.device.delete(id);
       d = new DeviceRequests(s.secure);
       this.device.set(s.secure.sessionId, d);
     }
@@ -1277,7 +1279,14 @@ export class Responder implements SpdmHandler {
         case RequestCode.GET_SUPPORTED_EVENT_TYPES:
           return { response: answerSupportedEventTypes(request, this.deviceContext(neg, s)), after: undefined };
         case RequestCode.SUBSCRIBE_EVENT_TYPES:
-          return { response: this.deviceOf(s).onSubscribe(request, this.deviceContext(neg, s)), after: undefined };
+          return {
+            response: this.deviceOf(s).onSubscribe(
+              request,
+              this.deviceContext(neg, s),
+              this.profile.events?.onSubscribe,
+            ),
+            after: undefined,
+          };
         case RequestCode.GET_VERSION:
         case RequestCode.GET_CAPABILITIES:
         case RequestCode.NEGOTIATE_ALGORITHMS:

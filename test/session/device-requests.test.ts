@@ -31,6 +31,7 @@ import { Responder, type ResponderOptions } from '../../src/responder/responder.
 import { MAX_QUEUED_EVENTS } from '../../src/responder/device-requests.js';
 import { DEFAULT_RESPONDER_FLAGS } from '../../src/responder/profiles.js';
 import type { DeviceProfile } from '../../src/responder/profile.js';
+import { profileFromJson } from '../../src/responder/profile-file.js';
 import { Requester } from '../../src/requester/requester.js';
 import type { RequesterIdentity } from '../../src/requester/identity.js';
 import { MAX_SESSION_ENCAPSULATED_REQUESTS } from '../../src/requester/session-encapsulated.js';
@@ -415,4 +416,51 @@ test('events before 1.3 or outside a session: UNSUPPORTED on our side, SessionRe
   await w.requester.connect();
   const clear = await w.responder.handle(encodeGetSupportedEventTypes(0x13));
   assert.equal(decodeError(clear).errorCode, ErrorCode.SessionRequired);
+});
+
+test('profile files: "events" raised towards a session as it subscribes, only those of the types it took', async () => {
+  const p = profileFromJson(
+    {
+      versions: ['1.3'],
+      capabilities: ['CERT', 'CHAL', 'MEAS_SIG', 'ENCRYPT', 'MAC', 'KEY_EX', 'ENCAP', 'EVENT'],
+      events: [
+        { type: 'MeasurementChanged', detail: '02'.padEnd(64, '0') },
+        { type: 4, detail: '01' },
+      ],
+    },
+    '.',
+  );
+  assert.deepEqual(
+    p.events?.onSubscribe?.map((e) => [e.type, e.detail.length]),
+    [
+      [2, 32],
+      [4, 1],
+    ],
+  );
+  const responder = new Responder(p, { securedBinding: 'doe' });
+  const requester = new Requester(new LoopbackTransport(responder, 0x10000, { securedBinding: 'doe' }), {
+    versions: [0x13],
+    capabilityFlags: F.CERT | F.CHAL | F.ENCRYPT | F.MAC | F.KEY_EX | F.ENCAP,
+    session: {},
+  });
+  await requester.connect();
+  const s = await requester.startSession();
+  await s.subscribeEvents([dmtfEventGroup([4])]);
+  const got = await s.receiveEvents();
+  assert.deepEqual(
+    got.map((e) => [e.eventTypeId, [...e.eventDetail]]),
+    [[4, [1]]],
+  );
+  for (const [events, field] of [
+    [[{ type: 'Reboot', detail: '00' }], 'events[0].type'],
+    [[{ type: 9, detail: '00' }], 'events[0].type'],
+    [[{ type: 'CertificateChanged', detail: '0000' }], 'events[0].detail'],
+    [{ type: 4, detail: '01' }, 'events'],
+  ] as const) {
+    assert.throws(
+      () => profileFromJson({ events }, '.'),
+      (e) => isSpdmError(e, 'DECODE_ERROR') && e.details['field'] === field,
+      JSON.stringify(events),
+    );
+  }
 });
