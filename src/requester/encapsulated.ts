@@ -103,6 +103,11 @@ class Answerer {
         case RequestCode.CHALLENGE:
           if (this.o.purpose !== 'basic') return this.error(ErrorCode.UnexpectedRequest);
           return this.challengeAuth(request);
+        case RequestCode.KEY_UPDATE:
+          // Outside an established session, as libspdm's requester answers: SessionRequired from
+          // 1.2 (1.1 has no such code), InvalidRequest in a session's handshake.
+          if (this.o.purpose === 'session') return this.error(ErrorCode.InvalidRequest);
+          return this.error(this.o.version >= 0x12 ? ErrorCode.SessionRequired : ErrorCode.Unspecified);
         default:
           return this.error(ErrorCode.UnsupportedRequest, code);
       }

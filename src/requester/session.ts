@@ -32,6 +32,10 @@ import { getKeyPairInfo, setKeyPairInfo, type KeyPairInfo, type SetKeyPairInfoOp
 import { getEndpointInfo, type EndpointInfoOptions, type EndpointInfoResult } from './get-endpoint-info.js';
 import { getMeasurementExtensionLog, type MelResult } from './get-mel.js';
 import { LIMITS } from '../wire/limits.js';
+import { sessionEncapsulatedFlow, type SessionEncapsulatedRun } from './session-encapsulated.js';
+import { getSupportedEventTypes, subscribeEventTypes } from './events.js';
+import type { EventGroup } from '../spdm/messages/event-groups.js';
+import type { SpdmEvent } from '../spdm/messages/events.js';
 
 /** The session's secured channel as a Transport, so that exchange()'s ERROR handling applies inside it too. */
 export class SessionChannel implements Transport {
@@ -257,6 +261,38 @@ export class Session {
       portionMax: this.w.melPortionMax ?? 0x1200 - 12,
       maxBytes: options.maxBytes ?? LIMITS.melBytes,
     });
+  }
+
+  /**
+   * Runs the device's encapsulated flow in this session (session-encapsulated.ts): answers its
+   * KEY_UPDATE (responder-initiated: the response key moves on) and collects its SEND_EVENT
+   * events. A device with nothing to ask gives an empty run.
+   */
+  async answerEncapsulated(options: { maxEvents?: number } = {}): Promise<SessionEncapsulatedRun> {
+    const context = this.w.context();
+    return sessionEncapsulatedFlow((request, expect, decode) => context.send(request, expect, 'T2', decode), {
+      version: this.w.version,
+      secure: this.w.channel.secure,
+      params: { version: this.w.version, hashId: this.info.hash.id, aeadId: this.info.aead.id },
+      requesterFlags: this.w.requesterFlags ?? 0,
+      responderFlags: context.connection.capabilities.flags,
+      ...(options.maxEvents !== undefined ? { maxEvents: options.maxEvents } : {}),
+    });
+  }
+
+  /** The events the device has for us, collected with one encapsulated flow (at most `maxEvents`). */
+  async receiveEvents(options: { maxEvents?: number } = {}): Promise<readonly SpdmEvent[]> {
+    return (await this.answerEncapsulated(options)).events;
+  }
+
+  /** GET_SUPPORTED_EVENT_TYPES (1.3): the device's event groups and their types. */
+  async supportedEventTypes(): Promise<EventGroup[]> {
+    return getSupportedEventTypes(this.w.context());
+  }
+
+  /** SUBSCRIBE_EVENT_TYPES (1.3): `[]` unsubscribes from everything. */
+  async subscribeEvents(groups: readonly EventGroup[]): Promise<void> {
+    return subscribeEventTypes(this.w.context(), groups);
   }
 
   /** END_SESSION → END_SESSION_ACK; the keys are gone afterwards, whatever the answer. */

@@ -29,6 +29,8 @@
  * for a flow, ENCAP in "capabilities"): KEY_EXCHANGE_RSP's MutAuthRequested, basic mutual
  * authentication after CHALLENGE_AUTH, the requester roots its chain must lead to, and for
  * "plain" the requester chain it knows already (concatenated DER, root first).
+ * "events": [{ "type": "MeasurementChanged", "detail": "<32 bytes hex>" }] are DMTF events raised
+ * towards each session that subscribes to their type (needs "EVENT", "ENCAP" and SPDM 1.3+).
  */
 import { LIMITS } from '../wire/limits.js';
 import { readFileBounded, readTextFileBounded } from '../wire/bounded-file.js';
@@ -45,8 +47,9 @@ import { decodeDmtfMel } from '../spdm/messages/mel.js';
 import { splitDerCertificates } from '../x509/der.js';
 import { parseCertificate } from '../x509/certificate.js';
 import { buildProfile, DEFAULT_RESPONDER_FLAGS, standardMeasurements } from './profiles.js';
-import type { DeviceProfile, MeasurementSource, PskEntry, SlotIdentity } from './profile.js';
+import type { DeviceProfile, MeasurementSource, ProfileEvent, PskEntry, SlotIdentity } from './profile.js';
 import type { MutualAuthPolicy } from './mutual-auth.js';
+import { DMTF_EVENT_DETAIL_SIZE } from '../spdm/messages/event-groups.js';
 import { MAX_PSK_HINT_SIZE } from '../spdm/messages/psk.js';
 
 function bad(field: string, why: string): never {
@@ -284,7 +287,30 @@ export function profileFromJson(json: unknown, baseDir: string): DeviceProfile {
           },
         }
       : {}),
+    ...(o['events'] !== undefined ? { events: { onSubscribe: profileEvents(o['events']) } } : {}),
   };
+}
+
+const DMTF_EVENT_TYPES: Readonly<Record<string, number>> = {
+  eventlost: 1,
+  measurementchanged: 2,
+  measurementpreupdate: 3,
+  certificatechanged: 4,
+};
+
+/** "events": [{ "type": "MeasurementChanged" | 2, "detail": "hex" }]: raised towards each session that subscribes. */
+function profileEvents(v: unknown): ProfileEvent[] {
+  return list(v, 'events').map((x, i) => {
+    const e = obj(x, `events[${i}]`);
+    const t = e['type'];
+    const type = typeof t === 'string' ? DMTF_EVENT_TYPES[t.toLowerCase()] : int(t, `events[${i}].type`, 1, 4);
+    if (type === undefined)
+      bad(`events[${i}].type`, 'must be EventLost, MeasurementChanged, MeasurementPreUpdate or CertificateChanged');
+    const detail = fromHex(str(e['detail'], `events[${i}].detail`));
+    const size = DMTF_EVENT_DETAIL_SIZE[type];
+    if (detail.length !== size) bad(`events[${i}].detail`, `event type ${type} has ${size} bytes of detail`);
+    return { type, detail };
+  });
 }
 
 /** A certificate chain file (concatenated DER, root first, as libspdm's bundle_*.certchain.der) and its leaf's private key file (PEM or DER). */

@@ -86,6 +86,19 @@ export interface DeviceProfile {
      */
     readonly psk?: readonly PskEntry[];
   };
+  /**
+   * Events (EVENT_CAP in `capabilities.flags`, SPDM 1.3+): DMTF events raised towards a session
+   * as soon as it subscribes, each only when the session subscribed to its type; the requester
+   * collects them with the encapsulated flow. Responder.emitEvent raises others at any time.
+   */
+  readonly events?: { readonly onSubscribe?: readonly ProfileEvent[] };
+}
+
+export interface ProfileEvent {
+  /** DMTF EventTypeID 1..4 (EventLost, MeasurementChanged, MeasurementPreUpdate, CertificateChanged). */
+  readonly type: number;
+  /** EventDetail, the type's fixed size (8, 32, 32, 1 bytes). */
+  readonly detail: Uint8Array;
 }
 
 export interface PskEntry {

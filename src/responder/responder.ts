@@ -32,6 +32,12 @@ import { answerKeyUpdate, keyUpdateOutsideSession } from './key-update.js';
 import { SessionWatchdog } from './session-watchdog.js';
 import { answerApplicationMessage, answerVendorDefined } from './app-data.js';
 import {
+  answerSupportedEventTypes,
+  DeviceRequests,
+  eventsOutsideSession,
+  type DeviceRequestContext,
+} from './device-requests.js';
+import {
   deriveDataSecrets,
   deriveHandshakeSecrets,
   verifyData,
@@ -290,6 +296,11 @@ export class Responder implements SpdmHandler {
           throw sessionRequired(this.requireNegotiated());
         case RequestCode.END_SESSION:
           throw sessionRequired(this.requireNegotiated());
+        case RequestCode.GET_SUPPORTED_EVENT_TYPES:
+        case RequestCode.SUBSCRIBE_EVENT_TYPES: {
+          const neg = this.requireNegotiated();
+          throw eventsOutsideSession({ version: neg.version, responderFlags: this.profile.capabilities.flags }, h.code);
+        }
         default:
           throw new ErrorReply(ErrorCode.UnsupportedRequest, h.code);
       }
@@ -1162,6 +1173,67 @@ export class Responder implements SpdmHandler {
       : s.secure.seal(encodeError(v, ErrorCode.UnsupportedRequest));
   }
 
+  /** Device-initiated requests and event subscriptions, per session (responder/device-requests.ts). */
+  private readonly device = new Map<number, DeviceRequests>();
+
+  private deviceOf(s: ResponderSession): DeviceRequests {
+    let d = this.device.get(s.secure.sessionId);
+    // A SessionID reused by a later session starts afresh.
+    if (!d || d.session !== s.secure) {
+      // Entries of sessions gone are dropped here, so the map never outgrows the sessions.
+      for (const id of this.device.keys()) if (!this.sessions.has(id)) this.device.delete(id);
+      d = new DeviceRequests(s.secure);
+      this.device.set(s.secure.sessionId, d);
+    }
+    return d;
+  }
+
+  private deviceContext(neg: Negotiated, s: ResponderSession): DeviceRequestContext {
+    return { ...this.keyUpdateContext(neg), params: s.params, random: this.random };
+  }
+
+  /** Established sessions, or the one named. */
+  private establishedSessions(sessionId?: number): ResponderSession[] {
+    return [...this.sessions.values()].filter(
+      (s) => s.secure.phase === 'established' && (sessionId === undefined || s.secure.sessionId === sessionId),
+    );
+  }
+
+  /**
+   * Asks the requester to update keys (responder-initiated KEY_UPDATE, UpdateKey): carried by the
+   * session's next encapsulated flow. `sessionId` names the session (default: every established
+   * one). False when there is no such session or KEY_UPD_CAP / ENCAP_CAP is not on both sides.
+   */
+  requestKeyUpdate(sessionId?: number): boolean {
+    const neg = this.neg;
+    if (!neg || !this.bothHave(neg, CapabilityFlag.KEY_UPD) || !this.bothHave(neg, CapabilityFlag.ENCAP)) return false;
+    const targets = this.establishedSessions(sessionId);
+    for (const s of targets) this.deviceOf(s).requestKeyUpdate();
+    return targets.length > 0;
+  }
+
+  /**
+   * Raises a DMTF event (type 1–4, with its fixed-size EventDetail) for every established session
+   * that subscribed to it (or the one named); the requester collects it with its next
+   * encapsulated flow. Returns the EventInstanceIDs queued, one per session that takes it.
+   */
+  emitEvent(eventTypeId: number, eventDetail: Uint8Array, sessionId?: number): number[] {
+    const ids: number[] = [];
+    const neg = this.neg;
+    if (!neg || neg.version < 0x13 || !(this.profile.capabilities.flags & CapabilityFlag.EVENT)) return ids;
+    for (const s of this.establishedSessions(sessionId)) {
+      const id = this.deviceOf(s).emit(eventTypeId, eventDetail);
+      if (id !== undefined) ids.push(id);
+    }
+    return ids;
+  }
+
+  /** The device-initiated state of a session (tests, stats). */
+  deviceRequests(sessionId: number): DeviceRequests | undefined {
+    const s = this.sessions.get(sessionId);
+    return s ? this.deviceOf(s) : undefined;
+  }
+
   private answerInSession(s: ResponderSession, request: Uint8Array): { response: Uint8Array; after: AfterReply } {
     const neg = this.requireNegotiated();
     const h = peekHeader(request);
@@ -1211,6 +1283,27 @@ export class Responder implements SpdmHandler {
           if ('errorCode' in a) throw new ErrorReply(a.errorCode, a.errorData);
           return { response: a.ack, after: undefined };
         }
+        case RequestCode.GET_ENCAPSULATED_REQUEST:
+          return {
+            response: this.deviceOf(s).onGetEncapsulatedRequest(request, this.deviceContext(neg, s)),
+            after: undefined,
+          };
+        case RequestCode.DELIVER_ENCAPSULATED_RESPONSE:
+          return {
+            response: this.deviceOf(s).onDeliverEncapsulatedResponse(request, this.deviceContext(neg, s)),
+            after: undefined,
+          };
+        case RequestCode.GET_SUPPORTED_EVENT_TYPES:
+          return { response: answerSupportedEventTypes(request, this.deviceContext(neg, s)), after: undefined };
+        case RequestCode.SUBSCRIBE_EVENT_TYPES:
+          return {
+            response: this.deviceOf(s).onSubscribe(
+              request,
+              this.deviceContext(neg, s),
+              this.profile.events?.onSubscribe,
+            ),
+            after: undefined,
+          };
         case RequestCode.GET_VERSION:
         case RequestCode.GET_CAPABILITIES:
         case RequestCode.NEGOTIATE_ALGORITHMS:

@@ -267,6 +267,24 @@ export class EmuSocketTransport implements Transport {
     throw new SpdmError('TRANSPORT_ERROR', `expected a secured message, got ${u.kind}`);
   }
 
+  /**
+   * Asks spdm_responder_emu (out of band, OOB_ENCAP_KEY_UPDATE) to start a KEY_UPDATE towards us in
+   * the session: the requester then collects it with GET_ENCAPSULATED_REQUEST in that session.
+   */
+  async requestDeviceKeyUpdate(sessionId: number, timeoutMs = 2000): Promise<void> {
+    const payload = new Uint8Array(4);
+    new DataView(payload.buffer).setUint32(0, sessionId >>> 0, true);
+    await this.serialise(async () => {
+      this.conn.send(EmuCommand.OOB_ENCAP_KEY_UPDATE, this.type, payload);
+      const reply = await this.conn.next(timeoutMs);
+      if (reply.command !== EmuCommand.OOB_ENCAP_KEY_UPDATE)
+        throw new SpdmError(
+          'TRANSPORT_ERROR',
+          `peer answered command 0x${reply.command.toString(16)} to OOB_ENCAP_KEY_UPDATE`,
+        );
+    });
+  }
+
   /** DOE Discovery through the emulator (PCI_DOE transport only): the protocols the device lists. */
   async doeDiscovery(timeoutMs = 1000): Promise<{ vendorId: number; type: number }[]> {
     if (this.opts.transport !== 'doe') throw new SpdmError('UNSUPPORTED', 'DOE discovery needs the PCI_DOE transport');
@@ -363,8 +381,16 @@ export class EmuSocketServer extends SocketServer {
           await this.close();
           return;
         case EmuCommand.OOB_ENCAP_KEY_UPDATE:
+          // The payload is the session's u32 SessionID (host order: little-endian in spdm-emu); none means every session.
+          this.opts.handler.requestKeyUpdate?.(
+            f.payload.length === 4
+              ? new DataView(f.payload.buffer, f.payload.byteOffset, 4).getUint32(0, true)
+              : undefined,
+          );
+          conn.send(f.command, type);
+          break;
         case EmuCommand.OOB_ENCAP_ENDPOINT_INFO:
-          // No sessions or encapsulated flows yet: acknowledge, as the reference does, with nothing armed.
+          // Nothing is armed: the requester's GET_ENCAPSULATED_REQUEST gets NoPendingRequests, which libspdm accepts.
           conn.send(f.command, type);
           break;
         default:

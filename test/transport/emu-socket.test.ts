@@ -7,6 +7,7 @@ import { EmuCommand, EmuFrameReader, encodeEmuFrame, type EmuTransportName } fro
 import { Responder } from '../../src/responder/responder.js';
 import { Requester } from '../../src/requester/requester.js';
 import { reverifySignatures } from '../../src/evidence/reverify.js';
+import { CapabilityFlag as F } from '../../src/spdm/messages/capabilities.js';
 import { SUITES, device } from '../support/fixtures.js';
 
 async function server(transport: EmuTransportName) {
@@ -136,6 +137,41 @@ test('garbage on the socket is a typed error for that connection only', async ()
     ]);
     assert.equal(got.length, 0);
     assert.ok(errors.some((e) => /MCTP message/.test(e.message)));
+  } finally {
+    await s.close();
+  }
+});
+
+test('OOB_ENCAP_KEY_UPDATE: the requester asks the emulator out of band, then answers its KEY_UPDATE in the session', async () => {
+  const base = device(SUITES[1]!).profile;
+  // The session and the encapsulated flow need these on both sides.
+  const sessionFlags = F.ENCRYPT | F.MAC | F.KEY_EX | F.ENCAP | F.KEY_UPD;
+  const responder = new Responder(
+    {
+      ...base,
+      versions: [0x12],
+      capabilities: { ...base.capabilities, flags: base.capabilities.flags | sessionFlags },
+    },
+    { securedBinding: 'mctp' },
+  );
+  const s = await EmuSocketServer.listen({ port: 0, transport: 'mctp', handler: responder });
+  try {
+    const t = await EmuSocketTransport.connect({ port: s.port, transport: 'mctp', endWith: 'continue' });
+    const requester = new Requester(t, {
+      versions: [0x12],
+      capabilityFlags: F.CERT | F.CHAL | sessionFlags,
+      session: {},
+    });
+    await requester.connect();
+    const session = await requester.startSession();
+    await t.requestDeviceKeyUpdate(session.sessionId);
+    assert.equal(responder.deviceRequests(session.sessionId)?.keyUpdateRequested, true);
+    const run = await session.answerEncapsulated();
+    assert.equal(run.keyUpdated, true);
+    // Measurements come under the new response key.
+    assert.ok((await session.getMeasurements()).signature?.verified);
+    await session.end();
+    await t.close();
   } finally {
     await s.close();
   }

@@ -1,0 +1,227 @@
+/**
+ * The encapsulated flow inside an established session, requester side: the device asks us to
+ * update keys (responder-initiated KEY_UPDATE) or delivers events (SEND_EVENT, 1.3). We start it
+ * with GET_ENCAPSULATED_REQUEST; each answer goes back in DELIVER_ENCAPSULATED_RESPONSE and the
+ * ENCAPSULATED_RESPONSE_ACK carries the next request or the end. A device with nothing to ask
+ * answers NoPendingRequests (1.3) or UnexpectedRequest (before): an empty run, not an error.
+ *
+ * Key switch points for a responder-initiated update, as libspdm's requester
+ * (libspdm_req_encap_key_update_ack.c) and responder (libspdm_rsp_encap_key_update.c) do them:
+ *   KEY_UPDATE UpdateKey       came under the old response key. It renews the RESPONSE direction:
+ *                              we derive the next response key and keep the old one as fallback;
+ *                              our KEY_UPDATE_ACK goes under our request key, unchanged.
+ *   ENCAPSULATED_RESPONSE_ACK  with VerifyNewKey: the device switched, so it opens under the new key.
+ *   KEY_UPDATE VerifyNewKey    must have come under the new key: the old one is zeroised.
+ * UpdateAllKeys from a device is refused (InvalidRequest), as libspdm's requester refuses it; so is
+ * a second UpdateKey before VerifyNewKey, and VerifyNewKey with no update pending or under the old key.
+ *
+ * The device drives the loop, so everything is bounded: the number of requests, the events
+ * collected. A device's malformed request is answered with an encapsulated ERROR, as a responder
+ * would; a malformed ACK (RequestID not echoed, unknown PayloadType) is an SpdmError here.
+ */
+import { SpdmError, isSpdmError } from '../wire/errors.js';
+import { LimitError } from '../wire/limits.js';
+import { codeName, RequestCode, ResponseCode } from '../spdm/codes.js';
+import { peekHeader } from '../spdm/header.js';
+import { CapabilityFlag } from '../spdm/messages/capabilities.js';
+import { encodeError, ErrorCode } from '../spdm/messages/error.js';
+import { decodeKeyUpdate, encodeKeyUpdateAck, KeyUpdateOperation } from '../spdm/messages/key-update.js';
+import { decodeSendEvent, encodeEventAck, type SpdmEvent } from '../spdm/messages/events.js';
+import { checkDmtfEvent, isDmtfGroup } from '../spdm/messages/event-groups.js';
+import {
+  decodeEncapsulatedRequest,
+  decodeEncapsulatedResponseAck,
+  EncapPayloadType,
+  encodeDeliverEncapsulatedResponse,
+  encodeGetEncapsulatedRequest,
+} from '../spdm/messages/encapsulated.js';
+import type { KeyScheduleParams } from '../session/key-schedule.js';
+import type { SecureSession, SessionPhase } from '../session/secure-session.js';
+import type { EncapsulatedSend } from './encapsulated.js';
+
+/** Most encapsulated requests one in-session flow may carry. */
+export const MAX_SESSION_ENCAPSULATED_REQUESTS = 64;
+/** Most events one flow collects (default; `maxEvents` lowers it). */
+export const MAX_EVENTS_PER_FLOW = 256;
+
+export interface SessionEncapsulatedOptions {
+  readonly version: number;
+  readonly secure: SecureSession;
+  readonly params: KeyScheduleParams;
+  /** The capability flags we sent and the device's (KEY_UPDATE needs KEY_UPD_CAP on both sides, events EVENT_CAP on ours). */
+  readonly requesterFlags: number;
+  readonly responderFlags: number;
+  readonly maxEvents?: number;
+}
+
+export interface SessionEncapsulatedRun {
+  /** The requests the device made, by name, in order. */
+  readonly asked: readonly string[];
+  /** True when the device renewed its response key (UpdateKey then VerifyNewKey) in this flow. */
+  readonly keyUpdated: boolean;
+  /** The events the device delivered, in order (the DMTF ones checked for their detail sizes). */
+  readonly events: readonly SpdmEvent[];
+}
+
+class SessionAnswerer {
+  readonly asked: string[] = [];
+  readonly events: SpdmEvent[] = [];
+  keyUpdated = false;
+  /** The response-key update an UpdateKey started in this flow, until VerifyNewKey. */
+  updateStarted = false;
+
+  constructor(private readonly o: SessionEncapsulatedOptions) {}
+
+  private error(code: number, data = 0): Uint8Array {
+    return encodeError(this.o.version, code, data);
+  }
+
+  answer(request: Uint8Array): Uint8Array {
+    let code: number;
+    let version: number;
+    try {
+      ({ code, version } = peekHeader(request));
+    } catch {
+      return this.error(ErrorCode.InvalidRequest);
+    }
+    this.asked.push(codeName(code));
+    if (version !== this.o.version) return this.error(ErrorCode.VersionMismatch);
+    try {
+      switch (code) {
+        case RequestCode.KEY_UPDATE:
+          return this.keyUpdate(request);
+        case RequestCode.SEND_EVENT:
+          return this.sendEvent(request);
+        default:
+          return this.error(ErrorCode.UnsupportedRequest, code);
+      }
+    } catch (e) {
+      if (e instanceof SpdmError && !(e instanceof LimitError)) return this.error(ErrorCode.InvalidRequest);
+      throw e;
+    }
+  }
+
+  private keyUpdate(request: Uint8Array): Uint8Array {
+    const o = this.o;
+    if (!(o.requesterFlags & CapabilityFlag.KEY_UPD) || !(o.responderFlags & CapabilityFlag.KEY_UPD))
+      return this.error(ErrorCode.UnsupportedRequest, RequestCode.KEY_UPDATE);
+    // Inside a record there is no transport padding: the request is its header, exactly.
+    if (request.length !== 4) return this.error(ErrorCode.InvalidRequest);
+    const req = decodeKeyUpdate(request);
+    const secure = o.secure;
+    const pending = secure.keyUpdatePending('response');
+    switch (req.operation) {
+      case KeyUpdateOperation.UPDATE_KEY:
+        if (pending) return this.error(ErrorCode.InvalidRequest);
+        secure.updateKeys('response', o.params);
+        this.updateStarted = true;
+        break;
+      case KeyUpdateOperation.VERIFY_NEW_KEY:
+        // It proves the new key only when it came under it.
+        if (!pending || secure.openedUnderOldKey) return this.error(ErrorCode.InvalidRequest);
+        secure.commitKeyUpdate('response');
+        this.updateStarted = false;
+        this.keyUpdated = true;
+        break;
+      default:
+        return this.error(ErrorCode.InvalidRequest);
+    }
+    return encodeKeyUpdateAck(o.version, { operation: req.operation, tag: req.tag });
+  }
+
+  private sendEvent(request: Uint8Array): Uint8Array {
+    if (this.o.version < 0x13) return this.error(ErrorCode.UnsupportedRequest, RequestCode.SEND_EVENT);
+    const req = decodeSendEvent(request);
+    if (req.raw.length !== request.length) return this.error(ErrorCode.InvalidRequest);
+    for (const e of req.events) if (isDmtfGroup(e)) checkDmtfEvent(e);
+    const max = Math.min(this.o.maxEvents ?? MAX_EVENTS_PER_FLOW, MAX_EVENTS_PER_FLOW);
+    if (this.events.length + req.events.length > max)
+      throw new LimitError(
+        'sessionEvents',
+        this.events.length + req.events.length,
+        max,
+        'encapsulated SEND_EVENT',
+        `the device delivered more than ${max} events in one flow`,
+      );
+    this.events.push(...req.events);
+    return encodeEventAck(this.o.version);
+  }
+}
+
+/** The device has nothing to ask: NoPendingRequests (1.3+) or, before 1.3, UnexpectedRequest. */
+function nothingPending(e: unknown, version: number): boolean {
+  if (!isSpdmError(e, 'DEVICE_ERROR')) return false;
+  const code = e.details.errorCode;
+  return version >= 0x13 ? code === ErrorCode.NoPendingRequests : code === ErrorCode.UnexpectedRequest;
+}
+
+export async function sessionEncapsulatedFlow(
+  send: EncapsulatedSend,
+  o: SessionEncapsulatedOptions,
+): Promise<SessionEncapsulatedRun> {
+  const secure = o.secure;
+  if (secure.phase !== 'established')
+    throw new SpdmError(
+      'SESSION_CLOSED',
+      `session ${secure.id}: encapsulated requests in a session that is ${secure.phase}`,
+      {
+        sessionId: secure.id,
+      },
+    );
+  if (!(o.requesterFlags & CapabilityFlag.ENCAP) || !(o.responderFlags & CapabilityFlag.ENCAP))
+    throw new SpdmError('UNSUPPORTED', 'encapsulated requests need ENCAP_CAP on both sides');
+  const a = new SessionAnswerer(o);
+  const result = (): SessionEncapsulatedRun => {
+    finished = true;
+    return { asked: a.asked, keyUpdated: a.keyUpdated, events: a.events };
+  };
+  let finished = false;
+  try {
+    let er;
+    try {
+      er = await send(encodeGetEncapsulatedRequest(o.version), ResponseCode.ENCAPSULATED_REQUEST, (b) =>
+        decodeEncapsulatedRequest(b),
+      );
+    } catch (e) {
+      if (nothingPending(e, o.version)) return result();
+      throw e;
+    }
+    if (er.payload.length === 0) return result();
+    let requestId = er.requestId;
+    let nested = a.answer(er.payload);
+    for (let n = 0; n < MAX_SESSION_ENCAPSULATED_REQUESTS; n++) {
+      const ack = await send(
+        encodeDeliverEncapsulatedResponse(o.version, { requestId, payload: nested }),
+        ResponseCode.ENCAPSULATED_RESPONSE_ACK,
+        (b) => decodeEncapsulatedResponseAck(b),
+      );
+      if (o.version >= 0x12 && ack.ackRequestId !== requestId)
+        throw new SpdmError(
+          'UNEXPECTED_RESPONSE',
+          `ENCAPSULATED_RESPONSE_ACK: AckRequestID ${ack.ackRequestId}, delivered RequestID ${requestId}`,
+        );
+      if (ack.payloadType === EncapPayloadType.ABSENT) return result();
+      if (ack.payloadType !== EncapPayloadType.PRESENT || ack.payload.length === 0)
+        throw new SpdmError(
+          'UNEXPECTED_RESPONSE',
+          `ENCAPSULATED_RESPONSE_ACK in a session: PayloadType ${ack.payloadType}${ack.payload.length === 0 ? ' with no request' : ''}`,
+        );
+      requestId = ack.requestId;
+      nested = a.answer(ack.payload);
+    }
+    throw new LimitError(
+      'sessionEncapsulatedRequests',
+      MAX_SESSION_ENCAPSULATED_REQUESTS + 1,
+      MAX_SESSION_ENCAPSULATED_REQUESTS,
+      'encapsulated request flow in a session',
+      `the device asked more than ${MAX_SESSION_ENCAPSULATED_REQUESTS} encapsulated requests`,
+    );
+  } finally {
+    // An UpdateKey the device never verified: after a flow that ended well, keep the key the
+    // device last sent under; after a failure, the key it had before.
+    if (a.updateStarted && (secure.phase as SessionPhase) !== 'ended' && secure.keyUpdatePending('response')) {
+      if (!finished || secure.openedUnderOldKey) secure.rollbackKeyUpdate('response');
+      else secure.commitKeyUpdate('response');
+    }
+  }
+}
