@@ -30,7 +30,8 @@ import { decodeHeartbeat, encodeHeartbeatAck } from '../spdm/messages/heartbeat.
 import { decodeEndSession, encodeEndSessionAck } from '../spdm/messages/end-session.js';
 import { answerKeyUpdate, keyUpdateOutsideSession } from './key-update.js';
 import { SessionWatchdog } from './session-watchdog.js';
-import { answerApplicationMessage, answerVendorDefined } from './app-data.js';
+import { answerApplicationMessage } from './app-data.js';
+import { VendorProtocols } from './vendor/vendor-protocols.js';
 import {
   deriveDataSecrets,
   deriveHandshakeSecrets,
@@ -170,6 +171,8 @@ export class Responder implements SpdmHandler {
   /** Set while an in-session request is answered: DIGESTS/CERTIFICATE then stay out of the connection's B. */
   private inSession = false;
   private readonly chainCache = new Map<string, Uint8Array>();
+  /** The device's IDE_KM, TDISP and CXL TSP state (responder/vendor/), reached by in-session VENDOR_DEFINED_REQUEST. */
+  readonly vendor: VendorProtocols;
 
   /** Key pairs (1.3 multi-key): slots sharing a private key share a KeyPairID, numbered from 1. */
   private readonly keyPairs: { id: number; slots: SlotIdentity[] }[] = [];
@@ -184,6 +187,7 @@ export class Responder implements SpdmHandler {
     this.sequenceLimit = options.sequenceLimit;
     this.watchdog = new SessionWatchdog(options.now ?? Date.now);
     this.reviseSessionResponse = options.reviseSessionResponse;
+    this.vendor = new VendorProtocols(this.random);
     for (const s of profile.slots) {
       const id =
         s.keyPairId ??
@@ -1188,7 +1192,7 @@ export class Responder implements SpdmHandler {
           decodeEndSession(request);
           return { response: encodeEndSessionAck(neg.version), after: 'end' };
         case RequestCode.VENDOR_DEFINED_REQUEST:
-          return { response: answerVendorDefined(request, neg.version), after: undefined };
+          return { response: this.vendor.answer(request, neg.version), after: undefined };
         case RequestCode.KEY_UPDATE: {
           const a = answerKeyUpdate(s.secure, request, { ...this.keyUpdateContext(neg), params: s.params });
           if ('errorCode' in a) throw new ErrorReply(a.errorCode, a.errorData);
