@@ -7,9 +7,10 @@
  * it for `--exe_session APP` over MCTP, and spdm-emu's responder answers TID 1). Other PLDM
  * commands and types get a PLDM completion code saying so; other message types are not spoken.
  *
- * VENDOR_DEFINED_REQUEST (the way PCIe DOE carries other protocols in a session): the emulator
- * implements no vendor protocol and answers VENDOR_DEFINED_RESPONSE with the same StandardID,
- * VendorID and payload, so that a requester can prove the round trip.
+ * VENDOR_DEFINED_REQUEST (the way PCIe DOE carries other protocols in a session): PCI-SIG's and
+ * CXL's protocols (IDE_KM, TDISP, TSP) are answered by responder/vendor/; any other vendor's
+ * request gets VENDOR_DEFINED_RESPONSE with the same StandardID, VendorID and payload, so that a
+ * requester can prove the round trip.
  */
 import { Reader } from '../wire/reader.js';
 import type { SecuredTransport } from '../session/record.js';

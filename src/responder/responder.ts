@@ -30,7 +30,8 @@ import { decodeHeartbeat, encodeHeartbeatAck } from '../spdm/messages/heartbeat.
 import { decodeEndSession, encodeEndSessionAck } from '../spdm/messages/end-session.js';
 import { answerKeyUpdate, keyUpdateOutsideSession } from './key-update.js';
 import { SessionWatchdog } from './session-watchdog.js';
-import { answerApplicationMessage, answerVendorDefined } from './app-data.js';
+import { answerApplicationMessage } from './app-data.js';
+import { VendorProtocols } from './vendor/vendor-protocols.js';
 import {
   answerSupportedEventTypes,
   DeviceRequests,
@@ -180,6 +181,8 @@ export class Responder implements SpdmHandler {
   /** Slots and key pairs as provisioned now (GET_CSR, SET_CERTIFICATE, key-pair info): lives as long as this responder. */
   private readonly provisioning: DeviceProvisioning;
   private readonly mel: Uint8Array;
+  /** The device's IDE_KM, TDISP and CXL TSP state (responder/vendor/), reached by in-session VENDOR_DEFINED_REQUEST. */
+  readonly vendor: VendorProtocols;
 
   constructor(
     readonly profile: DeviceProfile,
@@ -193,6 +196,7 @@ export class Responder implements SpdmHandler {
     this.reviseSessionResponse = options.reviseSessionResponse;
     this.provisioning = new DeviceProvisioning(profile);
     this.mel = profile.measurementExtensionLog ?? defaultMeasurementExtensionLog(profile.name);
+    this.vendor = new VendorProtocols(this.random);
   }
 
   /** Number of requests answered so far, per request code (for tests and stats). */
@@ -1277,7 +1281,7 @@ export class Responder implements SpdmHandler {
           decodeEndSession(request);
           return { response: encodeEndSessionAck(neg.version), after: 'end' };
         case RequestCode.VENDOR_DEFINED_REQUEST:
-          return { response: answerVendorDefined(request, neg.version), after: undefined };
+          return { response: this.vendor.answer(request, neg.version), after: undefined };
         case RequestCode.KEY_UPDATE: {
           const a = answerKeyUpdate(s.secure, request, { ...this.keyUpdateContext(neg), params: s.params });
           if ('errorCode' in a) throw new ErrorReply(a.errorCode, a.errorData);

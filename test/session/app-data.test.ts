@@ -1,7 +1,7 @@
 /**
  * Messages of other protocols inside a live session: PLDM over MCTP as DSP0277 application data
  * (the emulator answers GetTID, as spdm-emu's responder does for libspdm's `--exe_session APP`),
- * and VENDOR_DEFINED_REQUEST, which the emulator echoes. What it does not speak gets an SPDM
+ * and VENDOR_DEFINED_REQUEST of a vendor whose protocols the emulator does not speak, which it echoes. What it does not speak gets an SPDM
  * ERROR inside the session, which goes on.
  */
 import { test } from 'node:test';
@@ -121,9 +121,10 @@ test('VENDOR_DEFINED_REQUEST inside the session: echoed; a malformed one is Inva
     await requester.connect();
     const s = await requester.startSession();
     const payload = Uint8Array.from({ length: 300 }, (_, i) => i & 0xff);
-    const r = await s.vendorDefined({ standardId: 3, vendorId: Uint8Array.of(0x01, 0x00), payload });
+    // A PCI-SIG VendorID the emulator speaks no protocol of (0x0001 and CXL's 0x1E98 it does).
+    const r = await s.vendorDefined({ standardId: 3, vendorId: Uint8Array.of(0x86, 0x80), payload });
     assert.equal(r.standardId, 3);
-    assert.deepEqual([...r.vendorId], [0x01, 0x00]);
+    assert.deepEqual([...r.vendorId], [0x86, 0x80]);
     assert.deepEqual(r.payload, payload);
     assert.equal(responder.stats.get(RequestCode.VENDOR_DEFINED_REQUEST), 1);
     // ReqLength beyond the message.
