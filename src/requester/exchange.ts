@@ -16,6 +16,7 @@ import { codeName, ResponseCode } from '../spdm/codes.js';
 import { decodeError, encodeRespondIfReady, ErrorCode, errorCodeName } from '../spdm/messages/error.js';
 import type { Transport } from '../transport/transport.js';
 import type { Clock } from '../transport/clock.js';
+import { getInChunks, largeResponseHandle, sendInChunks, type ChunkLimits } from './chunking.js';
 
 export interface ExchangePolicy {
   readonly transport: Transport;
@@ -30,6 +31,8 @@ export interface ExchangePolicy {
   readonly requestDeadlineMs: number;
   /** Absolute time (clock.now() scale) by which the current flow must be over, if one is running. */
   readonly flowDeadline?: () => number | undefined;
+  /** Both sides' chunking limits once negotiated with CHUNK_CAP on both (1.2+); undefined: no chunking. */
+  readonly chunking?: () => ChunkLimits | undefined;
 }
 
 export interface ExchangeRequest {
@@ -163,14 +166,77 @@ export async function exchange<T extends { readonly raw: Uint8Array }>(
   return withoutPadding(bytes, decode(bytes), codeName(x.expect));
 }
 
-/** The round trip alone: the response's bytes, once it is the one expected. */
+/** The ERROR a device answered `reqName` with, as the SpdmError callers switch on. */
+function deviceError(response: Uint8Array, reqName: string): SpdmError {
+  const err = decodeError(response);
+  return new SpdmError(
+    'DEVICE_ERROR',
+    `${reqName}: device answered ERROR ${errorCodeName(err.errorCode)} (data 0x${err.errorData.toString(16)})`,
+    {
+      request: reqName,
+      errorCode: err.errorCode,
+      errorName: errorCodeName(err.errorCode),
+      errorData: err.errorData,
+    },
+  );
+}
+
+/**
+ * The round trip alone: the response's bytes, once it is the one expected. A large request goes
+ * out in CHUNK_SEND pieces and a large response is collected with CHUNK_GET (requester/chunking.ts);
+ * either way what comes back is the whole response, as if it had travelled in one piece.
+ */
 async function exchangeBytes(p: ExchangePolicy, x: ExchangeRequest): Promise<Uint8Array> {
   const reqCode = x.request[1] ?? 0;
   const reqName = codeName(reqCode);
   const d = new Deadlines(p, reqName);
+  const limits = p.chunking?.();
+  let response: Uint8Array;
+  if (limits) {
+    const rt = (request: Uint8Array) => retried(p, x, d, request, request[1] ?? 0);
+    response =
+      x.request.length > limits.peerDataTransferSize
+        ? await sendInChunks(limits, x.request, rt, deviceError, reqName)
+        : await rt(x.request);
+    const handle = largeResponseHandle(response);
+    if (handle !== undefined) response = await getInChunks(limits, handle, rt, deviceError, reqName);
+  } else {
+    response = await retried(p, x, d, x.request, reqCode);
+  }
+  const h = peekHeader(response);
+  if (h.code === ResponseCode.ERROR) throw deviceError(response, reqName);
+  if (x.version !== undefined && h.version !== x.version) {
+    throw new SpdmError(
+      'VERSION_MISMATCH',
+      `${reqName}: response carries version 0x${h.version.toString(16)}, negotiated 0x${x.version.toString(16)}`,
+      { request: reqName },
+    );
+  }
+  if (h.code !== x.expect) {
+    throw new SpdmError(
+      'UNEXPECTED_RESPONSE',
+      `${reqName}: expected ${codeName(x.expect)}, got ${codeName(h.code)}`,
+      { request: reqName },
+    );
+  }
+  return response;
+}
+
+/**
+ * One request (a whole message or one chunk message) until it is answered with something other
+ * than Busy or ResponseNotReady; that answer is returned as bytes, an ERROR included.
+ */
+async function retried(
+  p: ExchangePolicy,
+  x: ExchangeRequest,
+  d: Deadlines,
+  original: Uint8Array,
+  reqCode: number,
+): Promise<Uint8Array> {
+  const reqName = codeName(reqCode);
   let busy = 0;
   let notReady = 0;
-  let request = x.request;
+  let request = original;
   for (;;) {
     const response = await roundTrip(p, x, request, d, reqName);
     const h = peekHeader(response);
@@ -183,7 +249,7 @@ async function exchangeBytes(p: ExchangePolicy, x: ExchangeRequest): Promise<Uin
             retries: p.busyRetries,
           });
         await pause(p, d, Math.min(10 * busy, 100), 'device busy, retry wait');
-        request = x.request;
+        request = original;
         continue;
       }
       if (err.errorCode === ErrorCode.ResponseNotReady && err.notReady) {
@@ -210,30 +276,6 @@ async function exchangeBytes(p: ExchangePolicy, x: ExchangeRequest): Promise<Uin
         request = encodeRespondIfReady(x.version ?? h.version, reqCode, nr.token);
         continue;
       }
-      throw new SpdmError(
-        'DEVICE_ERROR',
-        `${reqName}: device answered ERROR ${errorCodeName(err.errorCode)} (data 0x${err.errorData.toString(16)})`,
-        {
-          request: reqName,
-          errorCode: err.errorCode,
-          errorName: errorCodeName(err.errorCode),
-          errorData: err.errorData,
-        },
-      );
-    }
-    if (x.version !== undefined && h.version !== x.version) {
-      throw new SpdmError(
-        'VERSION_MISMATCH',
-        `${reqName}: response carries version 0x${h.version.toString(16)}, negotiated 0x${x.version.toString(16)}`,
-        { request: reqName },
-      );
-    }
-    if (h.code !== x.expect) {
-      throw new SpdmError(
-        'UNEXPECTED_RESPONSE',
-        `${reqName}: expected ${codeName(x.expect)}, got ${codeName(h.code)}`,
-        { request: reqName },
-      );
     }
     return response;
   }

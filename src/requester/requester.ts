@@ -34,6 +34,7 @@ import { getCertificateChain, type SlotState } from './get-certificate.js';
 import { getDigests } from './get-digests.js';
 import { checkIndices, getMeasurements, type MeasurementRequestOptions } from './get-measurements.js';
 import { dataTransferSize, negotiate } from './negotiate.js';
+import { chunkLimits, portionLimit } from './chunk-limits.js';
 import { ST1_MS, type RequesterOptions } from './options.js';
 import { ResponderNonces } from './proof.js';
 import { keyExchange } from './key-exchange.js';
@@ -170,6 +171,8 @@ export class Requester {
   private readonly measurements = new Map<number, MeasurementEvidence>();
   private readonly responderNonces = new ResponderNonces();
   private digests: readonly SlotDigest[] = [];
+  /** Handles of our large requests (CHUNK_SEND), one per request. */
+  private readonly chunkHandles = { next: 0 };
 
   constructor(
     private readonly transport: Transport,
@@ -187,6 +190,7 @@ export class Requester {
       maxResponseWaitMs: positiveMs(options.maxResponseWaitMs ?? LIMITS.maxResponseWaitMs, 'maxResponseWaitMs'),
       requestDeadlineMs: positiveMs(options.requestDeadlineMs ?? LIMITS.requestDeadlineMs, 'requestDeadlineMs'),
       flowDeadline: () => this.flowDeadline,
+      chunking: () => (this.conn ? chunkLimits(this.conn, options, transport.maxMessageSize, this.chunkHandles) : undefined),
     };
     this.flowDeadlineMs = positiveMs(options.flowDeadlineMs ?? LIMITS.flowDeadlineMs, 'flowDeadlineMs');
   }
@@ -333,11 +337,8 @@ export class Requester {
   async getCertificateChain(slot: number): Promise<Uint8Array> {
     const c = this.connection;
     if (slot < 0 || slot > 7) throw new SpdmError('SLOT_INVALID', `slot ${slot} out of range 0-7`);
-    const max = this.transport.maxMessageSize;
-    // 1.2+ caps a message at the DataTransferSize we announced; a portion leaves room for the 8-byte header.
-    const ourLimit = c.version >= 0x12 ? Math.min(dataTransferSize(this.opts, max), max) : max;
     return getCertificateChain(this.requestContext(), slot, this.slotState(slot), {
-      portionMax: Math.min(0xffff, ourLimit - 8),
+      portionMax: portionLimit(c, this.opts, this.transport.maxMessageSize, false),
       now: new Date(this.clock.now()),
       cache: this.opts.certificateCache ?? sharedCertificateCache,
     });

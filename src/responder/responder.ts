@@ -81,6 +81,7 @@ import { decodeRespondIfReady, encodeError, ErrorCode } from '../spdm/messages/e
 import { encodeSpdmCertChain } from '../x509/spdm-chain.js';
 import type { SpdmHandler } from '../transport/transport.js';
 import { ErrorReply } from './error-reply.js';
+import { ResponderChunks, type ChunkPeer } from './chunking.js';
 import { answerPskExchange, answerPskFinish, pskFinishRaw } from './psk.js';
 import {
   decodeDeliverEncapsulatedResponse,
@@ -183,6 +184,8 @@ export class Responder implements SpdmHandler {
   private readonly mel: Uint8Array;
   /** The device's IDE_KM, TDISP and CXL TSP state (responder/vendor/), reached by in-session VENDOR_DEFINED_REQUEST. */
   readonly vendor: VendorProtocols;
+  /** CHUNK_SEND reassembly and responses parked for CHUNK_GET (responder/chunking.ts). */
+  private readonly chunks = new ResponderChunks();
 
   constructor(
     readonly profile: DeviceProfile,
@@ -211,7 +214,27 @@ export class Responder implements SpdmHandler {
     }
     this.stats.set(code, (this.stats.get(code) ?? 0) + 1);
     this.expireIdleSessions();
-    return this.answer(request);
+    return this.chunks.answer(this.chunkPeer(), -1, request, (r) => ({ response: this.answer(r), after: 0 }), 0)
+      .response;
+  }
+
+  /** Both sides' transfer limits when both set CHUNK_CAP (1.2+), else undefined: no chunking. */
+  private chunkPeer(): ChunkPeer | undefined {
+    const neg = this.neg;
+    if (
+      !neg ||
+      neg.version < 0x12 ||
+      (neg.requesterCaps.flags & this.profile.capabilities.flags & CapabilityFlag.CHUNK) === 0
+    )
+      return undefined;
+    const caps = this.profile.capabilities;
+    return {
+      version: neg.version,
+      requesterDataTransferSize: neg.requesterCaps.dataTransferSize,
+      requesterMaxSpdmMsgSize: neg.requesterCaps.maxSpdmMsgSize,
+      ourDataTransferSize: caps.dataTransferSize,
+      ourMaxSpdmMsgSize: Math.max(caps.dataTransferSize, caps.maxSpdmMsgSize),
+    };
   }
 
   /**
@@ -330,6 +353,7 @@ export class Responder implements SpdmHandler {
     this.neg = undefined;
     this.transcript.reset();
     this.pendingCaps = undefined;
+    this.chunks.reset();
     this.endAllSessions('GET_VERSION reset the connection');
     const entries = this.profile.versions
       .filter((v) => SUPPORTED_VERSIONS.includes(v))
@@ -516,9 +540,15 @@ export class Responder implements SpdmHandler {
       if (!this.inSession) this.transcript.appendB(req.raw, resp);
       return resp;
     }
-    // A portion must fit the requester's receive buffer (DataTransferSize, 1.2+) and our own limit.
-    const peerLimit = neg.version >= 0x12 ? neg.requesterCaps.dataTransferSize : 0xffff;
-    const ownLimit = Math.min(this.profile.capabilities.dataTransferSize || 0xffff, peerLimit);
+    // A portion must fit the requester's receive buffer (DataTransferSize, 1.2+) and our own limit;
+    // with chunking, what both sides can reassemble (MaxSPDMmsgSize).
+    const chunk = this.chunkPeer();
+    const peerLimit = chunk
+      ? Math.min(chunk.requesterMaxSpdmMsgSize, chunk.ourMaxSpdmMsgSize)
+      : neg.version >= 0x12
+        ? neg.requesterCaps.dataTransferSize
+        : 0xffff;
+    const ownLimit = chunk ? peerLimit : Math.min(this.profile.capabilities.dataTransferSize || 0xffff, peerLimit);
     const maxPortion = Math.max(1, ownLimit - (req.large ? 16 : 8));
     const len = Math.min(req.length, maxPortion, chain.length - req.offset);
     const portion = chain.subarray(req.offset, req.offset + len);
@@ -1108,6 +1138,7 @@ export class Responder implements SpdmHandler {
 
   private dropSession(s: ResponderSession, reason: string): void {
     s.secure.end(reason);
+    this.chunks.reset(s.secure.sessionId);
     this.sessions.delete(s.secure.sessionId);
     this.watchdog.forget(s.secure.sessionId);
   }
@@ -1142,27 +1173,33 @@ export class Responder implements SpdmHandler {
       return s.secure.seal(encodeError(v, ErrorCode.InvalidRequest));
     }
     this.stats.set(code, (this.stats.get(code) ?? 0) + 1);
-    let response: Uint8Array;
-    let after: AfterReply;
-    try {
-      ({ response, after } = this.answerInSession(s, request));
-    } catch (e) {
-      if (!this.sessions.has(s.secure.sessionId)) {
-        // The handler tore the session down (FINISH with wrong verify data): the ERROR goes in the clear.
-        return encodeError(v, e instanceof ErrorReply ? e.errorCode : ErrorCode.Unspecified);
+    let clearError: Uint8Array | undefined;
+    const dispatch = (r: Uint8Array): { response: Uint8Array; after: AfterReply } => {
+      try {
+        return this.answerInSession(s, r);
+      } catch (e) {
+        if (!this.sessions.has(s.secure.sessionId)) {
+          // The handler tore the session down (FINISH with wrong verify data): the ERROR goes in the clear.
+          clearError = encodeError(v, e instanceof ErrorReply ? e.errorCode : ErrorCode.Unspecified);
+          return { response: clearError, after: undefined };
+        }
+        const ec =
+          e instanceof ErrorReply
+            ? e.errorCode
+            : e instanceof DecodeError
+              ? ErrorCode.InvalidRequest
+              : ErrorCode.Unspecified;
+        return { response: encodeError(v, ec, e instanceof ErrorReply ? e.errorData : 0), after: undefined };
       }
-      const ec =
-        e instanceof ErrorReply
-          ? e.errorCode
-          : e instanceof DecodeError
-            ? ErrorCode.InvalidRequest
-            : ErrorCode.Unspecified;
-      response = encodeError(v, ec, e instanceof ErrorReply ? e.errorData : 0);
-      after = undefined;
-    }
-    if (this.reviseSessionResponse) response = this.reviseSessionResponse(request, response);
+    };
+    // Chunks travel inside the session's records; the large request is answered as any other.
+    const answered = this.chunks.answer(this.chunkPeer(), s.secure.sessionId, request, dispatch, undefined);
+    if (clearError) return clearError;
+    let response = answered.response;
+    const after = answered.after;
+    if (this.reviseSessionResponse) response = this.reviseSessionResponse(answered.request, response);
     const out = s.secure.seal(response);
-    if (after === 'data-keys') this.installDataKeys(s, request, response);
+    if (after === 'data-keys') this.installDataKeys(s, answered.request, answered.inner ?? response);
     if (after === 'end') this.dropSession(s, 'END_SESSION');
     return out;
   }
