@@ -213,11 +213,9 @@ async function exchangeBytes(p: ExchangePolicy, x: ExchangeRequest): Promise<Uin
     );
   }
   if (h.code !== x.expect) {
-    throw new SpdmError(
-      'UNEXPECTED_RESPONSE',
-      `${reqName}: expected ${codeName(x.expect)}, got ${codeName(h.code)}`,
-      { request: reqName },
-    );
+    throw new SpdmError('UNEXPECTED_RESPONSE', `${reqName}: expected ${codeName(x.expect)}, got ${codeName(h.code)}`, {
+      request: reqName,
+    });
   }
   return response;
 }

@@ -190,7 +190,8 @@ export class Requester {
       maxResponseWaitMs: positiveMs(options.maxResponseWaitMs ?? LIMITS.maxResponseWaitMs, 'maxResponseWaitMs'),
       requestDeadlineMs: positiveMs(options.requestDeadlineMs ?? LIMITS.requestDeadlineMs, 'requestDeadlineMs'),
       flowDeadline: () => this.flowDeadline,
-      chunking: () => (this.conn ? chunkLimits(this.conn, options, transport.maxMessageSize, this.chunkHandles) : undefined),
+      chunking: () =>
+        this.conn ? chunkLimits(this.conn, options, transport.maxMessageSize, this.chunkHandles) : undefined,
     };
     this.flowDeadlineMs = positiveMs(options.flowDeadlineMs ?? LIMITS.flowDeadlineMs, 'flowDeadlineMs');
   }
