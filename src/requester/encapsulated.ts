@@ -63,6 +63,126 @@ export interface EncapsulatedFlowResult {
   readonly challengedSlot?: number;
 }
 
+/** Our answer to each request code the device may ask in a flow; others get UnsupportedRequest. */
+export type EncapsulatedHandlers = Readonly<Partial<Record<number, (request: Uint8Array) => Uint8Array>>>;
+
+/**
+ * One encapsulated request of the device's, answered as a responder would answer it: a header that
+ * does not decode or another version is an encapsulated ERROR, so is a request no handler takes and
+ * a malformed one (a handler's SpdmError). A bound of ours that the device broke (LimitError) is not
+ * an answer: it ends the flow. `asked` records the request by name.
+ */
+export function answerEncapsulated(
+  version: number,
+  request: Uint8Array,
+  asked: string[],
+  handlers: EncapsulatedHandlers,
+): Uint8Array {
+  let code: number;
+  let v: number;
+  try {
+    ({ code, version: v } = peekHeader(request));
+  } catch {
+    return encodeError(version, ErrorCode.InvalidRequest);
+  }
+  asked.push(codeName(code));
+  if (v !== version) return encodeError(version, ErrorCode.VersionMismatch);
+  const handler = handlers[code];
+  if (!handler) return encodeError(version, ErrorCode.UnsupportedRequest, code);
+  try {
+    return handler(request);
+  } catch (e) {
+    if (e instanceof SpdmError && !(e instanceof LimitError)) return encodeError(version, ErrorCode.InvalidRequest);
+    throw e;
+  }
+}
+
+/** How one flow runs the loop that every flow shares. */
+export interface EncapsulatedLoop {
+  readonly version: number;
+  /** Answers one request of the device's (answerEncapsulated with the flow's handlers). */
+  readonly answer: (request: Uint8Array) => Uint8Array;
+  /** Start by delivering this answer to the implicit GET_DIGESTS (RequestID 0) instead of asking. */
+  readonly implicitFirst?: Uint8Array;
+  /** An error to GET_ENCAPSULATED_REQUEST that means the device has nothing to ask: an empty run. */
+  readonly nothingPending?: (e: unknown) => boolean;
+  /** PayloadType 2 (ReqSlotNumber) is allowed and ends the flow once this checks the slot; without it, refused. */
+  readonly reqSlot?: (slot: number) => void;
+  /** The bound on the requests the device may make, and how LIMIT_EXCEEDED names it. */
+  readonly limit: { readonly max: number; readonly name: string; readonly where: string };
+}
+
+/**
+ * The device drives the flow: GET_ENCAPSULATED_REQUEST (unless an implicit first request),
+ * then DELIVER_ENCAPSULATED_RESPONSE for each of its requests, each ENCAPSULATED_RESPONSE_ACK
+ * (its 1.2 AckRequestID checked) bringing the next request, the end, or the ReqSlotNumber.
+ */
+export async function runEncapsulatedLoop(
+  send: EncapsulatedSend,
+  l: EncapsulatedLoop,
+): Promise<{ readonly reqSlot?: number }> {
+  let requestId: number;
+  let nested: Uint8Array;
+  if (l.implicitFirst) {
+    requestId = 0;
+    nested = l.implicitFirst;
+  } else {
+    let er;
+    try {
+      er = await send(encodeGetEncapsulatedRequest(l.version), ResponseCode.ENCAPSULATED_REQUEST, (b) =>
+        decodeEncapsulatedRequest(b),
+      );
+    } catch (e) {
+      if (l.nothingPending?.(e)) return {};
+      throw e;
+    }
+    if (er.payload.length === 0) return {};
+    requestId = er.requestId;
+    nested = l.answer(er.payload);
+  }
+  for (let n = 0; n < l.limit.max; n++) {
+    const ack = await send(
+      encodeDeliverEncapsulatedResponse(l.version, { requestId, payload: nested }),
+      ResponseCode.ENCAPSULATED_RESPONSE_ACK,
+      (b) => decodeEncapsulatedResponseAck(b),
+    );
+    if (l.version >= 0x12 && ack.ackRequestId !== requestId)
+      throw new SpdmError(
+        'UNEXPECTED_RESPONSE',
+        `ENCAPSULATED_RESPONSE_ACK: AckRequestID ${ack.ackRequestId}, delivered RequestID ${requestId}`,
+      );
+    switch (ack.payloadType) {
+      case EncapPayloadType.ABSENT:
+        return {};
+      case EncapPayloadType.REQ_SLOT_NUMBER: {
+        if (!l.reqSlot)
+          throw new SpdmError(
+            'UNEXPECTED_RESPONSE',
+            'ENCAPSULATED_RESPONSE_ACK: PayloadType 2 where no slot is asked for',
+          );
+        const slot = ack.reqSlotNumber ?? -1;
+        l.reqSlot(slot);
+        return { reqSlot: slot };
+      }
+      case EncapPayloadType.PRESENT:
+        if (ack.payload.length === 0)
+          throw new SpdmError('UNEXPECTED_RESPONSE', 'ENCAPSULATED_RESPONSE_ACK: PayloadType 1 with no request');
+        requestId = ack.requestId;
+        nested = l.answer(ack.payload);
+        break;
+      default:
+        throw new SpdmError('UNEXPECTED_RESPONSE', `ENCAPSULATED_RESPONSE_ACK: PayloadType ${ack.payloadType}`);
+    }
+  }
+  throw new LimitError(
+    l.limit.name,
+    l.limit.max + 1,
+    l.limit.max,
+    l.limit.where,
+    `the device asked more than ${l.limit.max} encapsulated requests`,
+  );
+}
+
 /** The state of one flow: Mut_B as the device read our identity, what it asked. */
 class Answerer {
   readonly mutB: Uint8Array[] = [];
@@ -85,37 +205,18 @@ class Answerer {
   }
 
   answer(request: Uint8Array): Uint8Array {
-    let code: number;
-    let version: number;
-    try {
-      ({ code, version } = peekHeader(request));
-    } catch {
-      return this.error(ErrorCode.InvalidRequest);
-    }
-    this.asked.push(codeName(code));
-    if (version !== this.o.version) return this.error(ErrorCode.VersionMismatch);
-    try {
-      switch (code) {
-        case RequestCode.GET_DIGESTS:
-          return this.digests(request);
-        case RequestCode.GET_CERTIFICATE:
-          return this.certificate(request);
-        case RequestCode.CHALLENGE:
-          if (this.o.purpose !== 'basic') return this.error(ErrorCode.UnexpectedRequest);
-          return this.challengeAuth(request);
-        case RequestCode.KEY_UPDATE:
-          // Outside an established session, as libspdm's requester answers: SessionRequired from
-          // 1.2 (1.1 has no such code), InvalidRequest in a session's handshake.
-          if (this.o.purpose === 'session') return this.error(ErrorCode.InvalidRequest);
-          return this.error(this.o.version >= 0x12 ? ErrorCode.SessionRequired : ErrorCode.Unspecified);
-        default:
-          return this.error(ErrorCode.UnsupportedRequest, code);
-      }
-    } catch (e) {
-      // A malformed request from the device is answered, as a responder would, not thrown at our caller.
-      if (e instanceof SpdmError) return this.error(ErrorCode.InvalidRequest);
-      throw e;
-    }
+    return answerEncapsulated(this.o.version, request, this.asked, {
+      [RequestCode.GET_DIGESTS]: (r) => this.digests(r),
+      [RequestCode.GET_CERTIFICATE]: (r) => this.certificate(r),
+      [RequestCode.CHALLENGE]: (r) =>
+        this.o.purpose === 'basic' ? this.challengeAuth(r) : this.error(ErrorCode.UnexpectedRequest),
+      // Outside an established session, as libspdm's requester answers: SessionRequired from
+      // 1.2 (1.1 has no such code), InvalidRequest in a session's handshake.
+      [RequestCode.KEY_UPDATE]: () =>
+        this.o.purpose === 'session'
+          ? this.error(ErrorCode.InvalidRequest)
+          : this.error(this.o.version >= 0x12 ? ErrorCode.SessionRequired : ErrorCode.Unspecified),
+    });
   }
 
   digests(request: Uint8Array): Uint8Array {
@@ -169,57 +270,20 @@ export async function encapsulatedFlow(
   o: EncapsulatedFlowOptions,
 ): Promise<EncapsulatedFlowResult> {
   const a = new Answerer(o);
-  let requestId: number;
-  let nested: Uint8Array;
-  if (o.start === 'digests') {
-    requestId = 0;
-    nested = a.digests(new Uint8Array([o.version, RequestCode.GET_DIGESTS, 0, 0]));
-  } else {
-    const er = await send(encodeGetEncapsulatedRequest(o.version), ResponseCode.ENCAPSULATED_REQUEST, (b) =>
-      decodeEncapsulatedRequest(b),
-    );
-    if (er.payload.length === 0) return { asked: a.asked, challenged: false };
-    requestId = er.requestId;
-    nested = a.answer(er.payload);
-  }
-  for (let n = 0; n < MAX_ENCAPSULATED_REQUESTS; n++) {
-    const ack = await send(
-      encodeDeliverEncapsulatedResponse(o.version, { requestId, payload: nested }),
-      ResponseCode.ENCAPSULATED_RESPONSE_ACK,
-      (b) => decodeEncapsulatedResponseAck(b),
-    );
-    if (o.version >= 0x12 && ack.ackRequestId !== requestId)
-      throw new SpdmError(
-        'UNEXPECTED_RESPONSE',
-        `ENCAPSULATED_RESPONSE_ACK: AckRequestID ${ack.ackRequestId}, delivered RequestID ${requestId}`,
-      );
-    switch (ack.payloadType) {
-      case EncapPayloadType.ABSENT:
-        return a.result();
-      case EncapPayloadType.REQ_SLOT_NUMBER: {
-        const slot = ack.reqSlotNumber ?? -1;
-        if (!o.identity.has(slot))
-          throw new SpdmError(
-            'UNEXPECTED_RESPONSE',
-            `ENCAPSULATED_RESPONSE_ACK: ReqSlotNumber ${slot} names no slot of ours with the negotiated key`,
-          );
-        return { ...a.result(), reqSlot: slot };
-      }
-      case EncapPayloadType.PRESENT:
-        if (ack.payload.length === 0)
-          throw new SpdmError('UNEXPECTED_RESPONSE', 'ENCAPSULATED_RESPONSE_ACK: PayloadType 1 with no request');
-        requestId = ack.requestId;
-        nested = a.answer(ack.payload);
-        break;
-      default:
-        throw new SpdmError('UNEXPECTED_RESPONSE', `ENCAPSULATED_RESPONSE_ACK: PayloadType ${ack.payloadType}`);
-    }
-  }
-  throw new LimitError(
-    'encapsulatedRequests',
-    MAX_ENCAPSULATED_REQUESTS + 1,
-    MAX_ENCAPSULATED_REQUESTS,
-    'encapsulated request flow',
-    `the device asked more than ${MAX_ENCAPSULATED_REQUESTS} encapsulated requests`,
-  );
+  const { reqSlot } = await runEncapsulatedLoop(send, {
+    version: o.version,
+    answer: (r) => a.answer(r),
+    ...(o.start === 'digests'
+      ? { implicitFirst: a.digests(new Uint8Array([o.version, RequestCode.GET_DIGESTS, 0, 0])) }
+      : {}),
+    reqSlot: (slot) => {
+      if (!o.identity.has(slot))
+        throw new SpdmError(
+          'UNEXPECTED_RESPONSE',
+          `ENCAPSULATED_RESPONSE_ACK: ReqSlotNumber ${slot} names no slot of ours with the negotiated key`,
+        );
+    },
+    limit: { max: MAX_ENCAPSULATED_REQUESTS, name: 'encapsulatedRequests', where: 'encapsulated request flow' },
+  });
+  return reqSlot === undefined ? a.result() : { ...a.result(), reqSlot };
 }

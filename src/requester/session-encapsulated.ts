@@ -21,23 +21,15 @@
  */
 import { SpdmError, isSpdmError } from '../wire/errors.js';
 import { LimitError } from '../wire/limits.js';
-import { codeName, RequestCode, ResponseCode } from '../spdm/codes.js';
-import { peekHeader } from '../spdm/header.js';
+import { RequestCode } from '../spdm/codes.js';
 import { CapabilityFlag } from '../spdm/messages/capabilities.js';
 import { encodeError, ErrorCode } from '../spdm/messages/error.js';
 import { decodeKeyUpdate, encodeKeyUpdateAck, KeyUpdateOperation } from '../spdm/messages/key-update.js';
 import { decodeSendEvent, encodeEventAck, type SpdmEvent } from '../spdm/messages/events.js';
 import { checkDmtfEvent, isDmtfGroup } from '../spdm/messages/event-groups.js';
-import {
-  decodeEncapsulatedRequest,
-  decodeEncapsulatedResponseAck,
-  EncapPayloadType,
-  encodeDeliverEncapsulatedResponse,
-  encodeGetEncapsulatedRequest,
-} from '../spdm/messages/encapsulated.js';
 import type { KeyScheduleParams } from '../session/key-schedule.js';
 import type { SecureSession, SessionPhase } from '../session/secure-session.js';
-import type { EncapsulatedSend } from './encapsulated.js';
+import { answerEncapsulated, runEncapsulatedLoop, type EncapsulatedSend } from './encapsulated.js';
 
 /** Most encapsulated requests one in-session flow may carry. */
 export const MAX_SESSION_ENCAPSULATED_REQUESTS = 64;
@@ -77,28 +69,10 @@ class SessionAnswerer {
   }
 
   answer(request: Uint8Array): Uint8Array {
-    let code: number;
-    let version: number;
-    try {
-      ({ code, version } = peekHeader(request));
-    } catch {
-      return this.error(ErrorCode.InvalidRequest);
-    }
-    this.asked.push(codeName(code));
-    if (version !== this.o.version) return this.error(ErrorCode.VersionMismatch);
-    try {
-      switch (code) {
-        case RequestCode.KEY_UPDATE:
-          return this.keyUpdate(request);
-        case RequestCode.SEND_EVENT:
-          return this.sendEvent(request);
-        default:
-          return this.error(ErrorCode.UnsupportedRequest, code);
-      }
-    } catch (e) {
-      if (e instanceof SpdmError && !(e instanceof LimitError)) return this.error(ErrorCode.InvalidRequest);
-      throw e;
-    }
+    return answerEncapsulated(this.o.version, request, this.asked, {
+      [RequestCode.KEY_UPDATE]: (r) => this.keyUpdate(r),
+      [RequestCode.SEND_EVENT]: (r) => this.sendEvent(r),
+    });
   }
 
   private keyUpdate(request: Uint8Array): Uint8Array {
@@ -171,51 +145,20 @@ export async function sessionEncapsulatedFlow(
   if (!(o.requesterFlags & CapabilityFlag.ENCAP) || !(o.responderFlags & CapabilityFlag.ENCAP))
     throw new SpdmError('UNSUPPORTED', 'encapsulated requests need ENCAP_CAP on both sides');
   const a = new SessionAnswerer(o);
-  const result = (): SessionEncapsulatedRun => {
-    finished = true;
-    return { asked: a.asked, keyUpdated: a.keyUpdated, events: a.events };
-  };
   let finished = false;
   try {
-    let er;
-    try {
-      er = await send(encodeGetEncapsulatedRequest(o.version), ResponseCode.ENCAPSULATED_REQUEST, (b) =>
-        decodeEncapsulatedRequest(b),
-      );
-    } catch (e) {
-      if (nothingPending(e, o.version)) return result();
-      throw e;
-    }
-    if (er.payload.length === 0) return result();
-    let requestId = er.requestId;
-    let nested = a.answer(er.payload);
-    for (let n = 0; n < MAX_SESSION_ENCAPSULATED_REQUESTS; n++) {
-      const ack = await send(
-        encodeDeliverEncapsulatedResponse(o.version, { requestId, payload: nested }),
-        ResponseCode.ENCAPSULATED_RESPONSE_ACK,
-        (b) => decodeEncapsulatedResponseAck(b),
-      );
-      if (o.version >= 0x12 && ack.ackRequestId !== requestId)
-        throw new SpdmError(
-          'UNEXPECTED_RESPONSE',
-          `ENCAPSULATED_RESPONSE_ACK: AckRequestID ${ack.ackRequestId}, delivered RequestID ${requestId}`,
-        );
-      if (ack.payloadType === EncapPayloadType.ABSENT) return result();
-      if (ack.payloadType !== EncapPayloadType.PRESENT || ack.payload.length === 0)
-        throw new SpdmError(
-          'UNEXPECTED_RESPONSE',
-          `ENCAPSULATED_RESPONSE_ACK in a session: PayloadType ${ack.payloadType}${ack.payload.length === 0 ? ' with no request' : ''}`,
-        );
-      requestId = ack.requestId;
-      nested = a.answer(ack.payload);
-    }
-    throw new LimitError(
-      'sessionEncapsulatedRequests',
-      MAX_SESSION_ENCAPSULATED_REQUESTS + 1,
-      MAX_SESSION_ENCAPSULATED_REQUESTS,
-      'encapsulated request flow in a session',
-      `the device asked more than ${MAX_SESSION_ENCAPSULATED_REQUESTS} encapsulated requests`,
-    );
+    await runEncapsulatedLoop(send, {
+      version: o.version,
+      answer: (r) => a.answer(r),
+      nothingPending: (e) => nothingPending(e, o.version),
+      limit: {
+        max: MAX_SESSION_ENCAPSULATED_REQUESTS,
+        name: 'sessionEncapsulatedRequests',
+        where: 'encapsulated request flow in a session',
+      },
+    });
+    finished = true;
+    return { asked: a.asked, keyUpdated: a.keyUpdated, events: a.events };
   } finally {
     // An UpdateKey the device never verified: after a flow that ended well, keep the key the
     // device last sent under; after a failure, the key it had before.
