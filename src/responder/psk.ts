@@ -32,12 +32,7 @@ import {
 } from '../session/key-schedule.js';
 import type { SecuredTransport } from '../session/record.js';
 import { SecureSession } from '../session/secure-session.js';
-import {
-  chooseSecuredVersion,
-  encodeVersionSelection,
-  offeredSecuredVersions,
-  sessionOpaqueFormat,
-} from '../session/secured-version.js';
+import { chooseRequestSecuredVersion, sessionOpaqueFormat } from '../session/secured-version.js';
 import type { RandomSource } from '../crypto/random.js';
 import { ErrorReply } from './error-reply.js';
 import type { DeviceProfile, PskEntry } from './profile.js';
@@ -96,16 +91,9 @@ export function answerPskExchange(
   // No PSK under this hint: the request names nothing this device holds.
   const psk = findPsk(ctx.profile.session?.psk, req.pskHint);
   if (!psk) throw new ErrorReply(ErrorCode.InvalidRequest);
-  const format = sessionOpaqueFormat(ctx.version, ctx.otherParams);
-  let securedVersion = 0x1000;
-  let opaqueData: Uint8Array | undefined;
-  if (format) {
-    const offered = offeredSecuredVersions(req.opaqueData);
-    const chosen = offered && chooseSecuredVersion(offered);
-    if (chosen === undefined) throw new ErrorReply(ErrorCode.InvalidRequest);
-    securedVersion = chosen;
-    opaqueData = encodeVersionSelection(chosen, format);
-  }
+  const choice = chooseRequestSecuredVersion(sessionOpaqueFormat(ctx.version, ctx.otherParams), req.opaqueData);
+  if (!choice) throw new ErrorReply(ErrorCode.InvalidRequest);
+  const { securedVersion, opaqueData } = choice;
   const withContext = (pskCap & CapabilityFlag.PSK_WITH_CONTEXT) !== 0;
   const hashSize = requireHash(ctx.hashId).size;
   const rspSessionId = ctx.newRspSessionId(req.reqSessionId);

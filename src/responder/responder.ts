@@ -47,12 +47,7 @@ import {
 } from '../session/key-schedule.js';
 import type { InnerMessage, SecuredTransport } from '../session/record.js';
 import { INVALID_SESSION_ID_HALF, peekSessionId, SecureSession } from '../session/secure-session.js';
-import {
-  chooseSecuredVersion,
-  encodeVersionSelection,
-  offeredSecuredVersions,
-  sessionOpaqueFormat,
-} from '../session/secured-version.js';
+import { chooseRequestSecuredVersion, sessionOpaqueFormat } from '../session/secured-version.js';
 import { decodeGetVersion, encodeVersion, versionNumberFromU16 } from '../spdm/messages/version.js';
 import {
   CapabilityFlag,
@@ -956,16 +951,9 @@ export class Responder implements SpdmHandler {
     if (this.sessions.size >= this.maxSessions) throw new ErrorReply(ErrorCode.SessionLimitExceeded);
     const peer = decodeDheExchangeData(neg.dheId, req.exchangeData, { messageName: 'KEY_EXCHANGE', offset: 40 });
     // DSP0277 version: the highest we share with what the requester lists; 1.0 when no opaque format is negotiated.
-    const format = sessionOpaqueFormat(neg.version, neg.otherParams);
-    let securedVersion = 0x1000;
-    let opaqueData: Uint8Array | undefined;
-    if (format) {
-      const offered = offeredSecuredVersions(req.opaqueData);
-      const chosen = offered && chooseSecuredVersion(offered);
-      if (chosen === undefined) throw new ErrorReply(ErrorCode.InvalidRequest);
-      securedVersion = chosen;
-      opaqueData = encodeVersionSelection(chosen, format);
-    }
+    const choice = chooseRequestSecuredVersion(sessionOpaqueFormat(neg.version, neg.otherParams), req.opaqueData);
+    if (!choice) throw new ErrorReply(ErrorCode.InvalidRequest);
+    const { securedVersion, opaqueData } = choice;
     const rspSessionId = this.newRspSessionId(req.reqSessionId);
     const keyPair = DheKeyPair.generate(neg.dheId, { random: this.random });
     const inTheClear = this.bothHave(neg, CapabilityFlag.HANDSHAKE_IN_THE_CLEAR);

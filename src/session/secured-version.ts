@@ -81,3 +81,20 @@ export function encodeVersionSelection(version: number, format: 'general' | 'dsp
 export function chooseSecuredVersion(offered: readonly number[]): number | undefined {
   return SUPPORTED_SECURED_VERSIONS.find((v) => offered.some((o) => o >> 8 === v >> 8));
 }
+
+/**
+ * The responder's choice for a KEY_EXCHANGE or PSK_EXCHANGE: the highest DSP0277 version it shares
+ * with the request's SupportedVersionList and the VersionSelection element that says so; 1.0 with
+ * no opaque data when the connection negotiated no opaque format. Undefined when the request lists
+ * none we share (the responder answers InvalidRequest).
+ */
+export function chooseRequestSecuredVersion(
+  format: ReturnType<typeof sessionOpaqueFormat>,
+  requestOpaque: Uint8Array,
+): { readonly securedVersion: number; readonly opaqueData?: Uint8Array } | undefined {
+  if (!format) return { securedVersion: 0x1000 };
+  const offered = offeredSecuredVersions(requestOpaque);
+  const chosen = offered && chooseSecuredVersion(offered);
+  if (chosen === undefined) return undefined;
+  return { securedVersion: chosen, opaqueData: encodeVersionSelection(chosen, format) };
+}
