@@ -25,7 +25,7 @@ import { INVALID_SESSION_ID_HALF, SecureSession, sessionIdHex } from '../session
 import {
   encodeSupportedVersions,
   SUPPORTED_SECURED_VERSIONS,
-  selectedSecuredMessageVersion,
+  responseSecuredVersion,
   sessionOpaqueFormat,
 } from '../session/secured-version.js';
 import type { SessionSignatureEvidence } from '../evidence/evidence.js';
@@ -73,32 +73,6 @@ export interface KeyExchangeResult {
 /** Both sides set `flag`. */
 export function bothHave(ctx: RequestContext, ours: number, flag: number): boolean {
   return (ctx.connection.capabilities.flags & flag) !== 0 && (ours & flag) !== 0;
-}
-
-/**
- * The DSP0277 version a KEY_EXCHANGE_RSP / PSK_EXCHANGE_RSP selected from the ones we offered;
- * 1.0 when no opaque data format was negotiated (and then the response must carry no opaque data).
- */
-export function responseSecuredVersion(
-  format: ReturnType<typeof sessionOpaqueFormat>,
-  opaqueData: Uint8Array,
-  messageName: string,
-): number {
-  if (!format) {
-    if (opaqueData.length !== 0)
-      throw new SpdmError(
-        'UNEXPECTED_RESPONSE',
-        `${messageName}: opaque data present although no opaque format was negotiated`,
-      );
-    return 0x1000;
-  }
-  const v = selectedSecuredMessageVersion(opaqueData);
-  if (v === undefined || !SUPPORTED_SECURED_VERSIONS.some((s) => s >> 8 === v >> 8))
-    throw new SpdmError(
-      'UNEXPECTED_RESPONSE',
-      `${messageName}: secured message version ${v === undefined ? 'not selected' : `0x${v.toString(16)} was not offered`}`,
-    );
-  return v;
 }
 
 /** A ReqSessionID: never 0xFFFF (so that no RspSessionID makes the invalid 0xFFFFFFFF), and never one whose record would start like an SPDM ERROR (0x1V 0x7F). */

@@ -31,7 +31,8 @@ import {
   sessionOpaqueFormat,
 } from '../session/secured-version.js';
 import type { RequestContext } from './connection.js';
-import { bothHave, reqSessionId, responseSecuredVersion } from './key-exchange.js';
+import { bothHave, reqSessionId } from './key-exchange.js';
+import { responseSecuredVersion } from '../session/secured-version.js';
 
 export interface PskOptions {
   /** The pre-shared key: the IKM of the handshake secret. Never sent. */

@@ -2,6 +2,7 @@
  * The DSP0277 (secured messages) version an exchange response selects in its opaque data: a fact
  * about the session both peers need, whoever reads it (a live requester, or a capture's observer).
  */
+import { SpdmError } from '../wire/errors.js';
 import { decodeOpaqueData, encodeOpaqueData } from '../spdm/opaque.js';
 
 /** The DSP0277 version in VersionSelection (DMTF element, SMDataID 0), as its u16 (0x1300 = 1.3). */
@@ -97,4 +98,30 @@ export function chooseRequestSecuredVersion(
   const chosen = offered && chooseSecuredVersion(offered);
   if (chosen === undefined) return undefined;
   return { securedVersion: chosen, opaqueData: encodeVersionSelection(chosen, format) };
+}
+
+/**
+ * The DSP0277 version a KEY_EXCHANGE_RSP / PSK_EXCHANGE_RSP selected from the ones we offered;
+ * 1.0 when no opaque data format was negotiated (and then the response must carry no opaque data).
+ */
+export function responseSecuredVersion(
+  format: ReturnType<typeof sessionOpaqueFormat>,
+  opaqueData: Uint8Array,
+  messageName: string,
+): number {
+  if (!format) {
+    if (opaqueData.length !== 0)
+      throw new SpdmError(
+        'UNEXPECTED_RESPONSE',
+        `${messageName}: opaque data present although no opaque format was negotiated`,
+      );
+    return 0x1000;
+  }
+  const v = selectedSecuredMessageVersion(opaqueData);
+  if (v === undefined || !SUPPORTED_SECURED_VERSIONS.some((s) => s >> 8 === v >> 8))
+    throw new SpdmError(
+      'UNEXPECTED_RESPONSE',
+      `${messageName}: secured message version ${v === undefined ? 'not selected' : `0x${v.toString(16)} was not offered`}`,
+    );
+  return v;
 }
