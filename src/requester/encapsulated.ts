@@ -26,7 +26,7 @@ import {
   encodeGetEncapsulatedRequest,
 } from '../spdm/messages/encapsulated.js';
 import type { ConnectionTranscript } from '../spdm/connection-transcript.js';
-import type { Decoder } from './exchange.js';
+import type { RoundTrip } from './exchange.js';
 import type { IdentityView } from './identity.js';
 
 /** Most encapsulated requests one flow may carry (a chain of 64 KiB read 1 KiB at a time fits). */
@@ -35,11 +35,8 @@ export const MAX_ENCAPSULATED_REQUESTS = 96;
 /** Most of our chain one CERTIFICATE carries, whatever Length the device asks for. */
 const MAX_PORTION = 1024;
 
-export type EncapsulatedSend = <T extends { readonly raw: Uint8Array }>(
-  request: Uint8Array,
-  expect: number,
-  decode: Decoder<T>,
-) => Promise<T>;
+/** The channel a flow runs on: the clear one (basic mutual authentication, HANDSHAKE_IN_THE_CLEAR) or the session's. */
+export type EncapsulatedSend = RoundTrip;
 
 export interface EncapsulatedFlowOptions {
   /** 'get-request' starts with GET_ENCAPSULATED_REQUEST; 'digests' with DIGESTS to an implicit GET_DIGESTS (RequestID 0). */

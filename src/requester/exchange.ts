@@ -153,6 +153,13 @@ async function pause(p: ExchangePolicy, d: Deadlines, ms: number, why: string): 
 /** Reads the expected response out of its bytes; `raw` is the prefix of them the message covers. */
 export type Decoder<T extends { readonly raw: Uint8Array }> = (bytes: Uint8Array) => T;
 
+/** One round trip on a channel already chosen (the clear one, or a session's), the response decoded by `decode`. */
+export type RoundTrip = <T extends { readonly raw: Uint8Array }>(
+  request: Uint8Array,
+  expect: number,
+  decode: Decoder<T>,
+) => Promise<T>;
+
 /**
  * {@link exchangeBytes}, then the response decoded; bytes after the message may only be
  * transport padding (named by the expected response code in the error).

@@ -9,16 +9,12 @@ import { SpdmError } from '../wire/errors.js';
 import { ResponseCode } from '../spdm/codes.js';
 import { decodeFinishRsp, encodeFinish } from '../spdm/messages/finish.js';
 import { deriveDataSecrets, verifyData } from '../session/key-schedule.js';
-import type { Decoder } from './exchange.js';
+import type { RoundTrip } from './exchange.js';
 import type { SignedTranscript } from '../spdm/connection-transcript.js';
 import type { KeyExchangeResult } from './key-exchange.js';
 
 /** One round trip in the clear (HANDSHAKE_IN_THE_CLEAR) or inside the session (handshake keys). */
-export type FinishSend = <T extends { readonly raw: Uint8Array }>(
-  request: Uint8Array,
-  expect: number,
-  decode: Decoder<T>,
-) => Promise<T>;
+export type FinishSend = RoundTrip;
 
 /** Mutual authentication: the slot FINISH names (Param2) and the signature over the FINISH transcript with its key. */
 export interface FinishSigner {

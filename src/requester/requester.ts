@@ -11,7 +11,7 @@
 import { systemRandom, type RandomSource } from '../crypto/random.js';
 import { SpdmError } from '../wire/errors.js';
 import { LIMITS } from '../wire/limits.js';
-import { ConnectionTranscript } from '../spdm/connection-transcript.js';
+import { ConnectionTranscript, type MessageM } from '../spdm/connection-transcript.js';
 import { CapabilityFlag, MEAS_CAP_MASK } from '../spdm/messages/capabilities.js';
 import type { SlotDigest } from '../spdm/messages/digests.js';
 import { MeasurementSummaryHashType, NONCE_SIZE, REQUESTER_CONTEXT_SIZE } from '../spdm/messages/challenge.js';
@@ -27,7 +27,7 @@ import type {
 } from '../evidence/evidence.js';
 import { buildEvidence } from '../evidence/build.js';
 import { SIGNED_KINDS } from '../evidence/signed-kinds.js';
-import { exchange, type Decoder, type ExchangePolicy } from './exchange.js';
+import { exchange, type Decoder, type ExchangePolicy, type RoundTrip } from './exchange.js';
 import type { Connection, RequestContext } from './connection.js';
 import { challenge } from './challenge.js';
 import { getCertificateChain, type SlotState } from './get-certificate.js';
@@ -284,10 +284,7 @@ export class Requester {
   }
 
   /** The encapsulated flow over the clear channel or a session's: each request ends the channel's measurement run. */
-  private encapsulatedSend(
-    send: <T extends { readonly raw: Uint8Array }>(r: Uint8Array, e: number, d: Decoder<T>) => Promise<T>,
-    run?: import('../spdm/connection-transcript.js').MessageM,
-  ): EncapsulatedSend {
+  private encapsulatedSend(send: RoundTrip, run?: MessageM): EncapsulatedSend {
     return (request, expect, decode) => {
       this.transcript.request(request[1] ?? RequestCode.GET_ENCAPSULATED_REQUEST, run);
       return send(request, expect, decode);

@@ -14,7 +14,7 @@
  */
 import type { KeyObject } from 'node:crypto';
 import { asymInfo } from '../crypto/algorithms.js';
-import { digest } from '../crypto/hash.js';
+import { digest, requireHash } from '../crypto/hash.js';
 import { concat, equalBytes } from '../wire/bytes.js';
 import { RequestCode, ResponseCode } from '../spdm/codes.js';
 import { peekHeader } from '../spdm/header.js';
@@ -178,7 +178,7 @@ export class RequesterAuthFlow {
   }
 
   private take(pending: { code: number; request: Uint8Array }, response: Uint8Array): FlowStep {
-    const hashSize = digest(this.p.hashId, new Uint8Array(0)).length;
+    const hashSize = requireHash(this.p.hashId).size;
     switch (pending.code) {
       case RequestCode.GET_DIGESTS: {
         const d = decodeDigests(response, { hashSize });

@@ -629,9 +629,12 @@ export class Responder implements SpdmHandler {
   }
 
   private wantsBasicMutualAuth(neg: Negotiated): boolean {
-    return this.profile.mutualAuth?.basic === true && neg.version >= 0x11 && this.mutualAuthPossible(neg, true)
-      ? (neg.requesterCaps.flags & CapabilityFlag.CHAL) !== 0
-      : false;
+    return (
+      this.profile.mutualAuth?.basic === true &&
+      neg.version >= 0x11 &&
+      this.mutualAuthPossible(neg, true) &&
+      (neg.requesterCaps.flags & CapabilityFlag.CHAL) !== 0
+    );
   }
 
   private newFlow(neg: Negotiated, purpose: 'basic' | 'session', startWithDigests: boolean): RequesterAuthFlow {
