@@ -7,6 +7,7 @@
  * go on.
  */
 import { SpdmError } from '../wire/errors.js';
+import { CapabilityFlag } from '../spdm/messages/capabilities.js';
 import { aeadInfo } from '../crypto/aead.js';
 import { dheInfo } from '../crypto/dhe.js';
 import { hashInfo } from '../crypto/algorithms.js';
@@ -209,9 +210,21 @@ export class Session {
     return run;
   }
 
-  /** HEARTBEAT → HEARTBEAT_ACK. */
+  /**
+   * HEARTBEAT → HEARTBEAT_ACK. Refused before sending unless both sides negotiated HBEAT_CAP: a
+   * device that did not offer it would answer UnsupportedRequest, and sending it anyway tells the
+   * caller nothing about the session.
+   */
   async heartbeat(): Promise<void> {
-    await this.w.context().send(encodeHeartbeat(this.w.version), ResponseCode.HEARTBEAT_ACK, 'T1', decodeHeartbeatAck);
+    const context = this.w.context();
+    if (!((this.w.requesterFlags ?? 0) & CapabilityFlag.HBEAT))
+      throw new SpdmError(
+        'UNSUPPORTED',
+        'HEARTBEAT needs HBEAT_CAP in our capabilities (RequesterOptions.capabilityFlags)',
+      );
+    if (!(context.connection.capabilities.flags & CapabilityFlag.HBEAT))
+      throw new SpdmError('UNSUPPORTED', 'the device does not offer HEARTBEAT (HBEAT_CAP clear)');
+    await context.send(encodeHeartbeat(this.w.version), ResponseCode.HEARTBEAT_ACK, 'T1', decodeHeartbeatAck);
   }
 
   /**

@@ -141,6 +141,7 @@ const MUTUAL_SESSION_MODES = ['none', 'plain', 'encap', 'digests'] as const;
 
 function mutualAuthPolicy(v: unknown, baseDir: string): MutualAuthPolicy {
   const o = obj(v, 'mutualAuth');
+  onlyKeys(o, new Set(['session', 'basic', 'requesterSlot', 'trust', 'requesterCertChain']), 'mutualAuth');
   const der = (file: unknown, field: string): Uint8Array =>
     new Uint8Array(readFileBounded(resolve(baseDir, str(file, field)), LIMITS.keyFileBytes, 'keyFileBytes'));
   let session: MutualAuthPolicy['session'];
@@ -186,8 +187,41 @@ function pskEntries(v: unknown): PskEntry[] {
   return out;
 }
 
+/**
+ * The members a profile file may have. Anything else is refused: a misspelt key ("heartbeatPeriode")
+ * would otherwise drop its setting without a word, and the device would run with the default.
+ */
+const PROFILE_KEYS = new Set([
+  'name',
+  'versions',
+  'hash',
+  'measurementHash',
+  'measurements',
+  'capabilities',
+  'ctExponent',
+  'dataTransferSize',
+  'asym',
+  'slots',
+  'endpointInfo',
+  'mel',
+  'trustedEnvironment',
+  'mutualAuth',
+  'heartbeatPeriod',
+  'psk',
+  'events',
+]);
+const MEASUREMENT_KEYS = new Set(['index', 'type', 'value', 'raw', 'tcb']);
+const SLOT_KEYS = new Set(['slot', 'asym', 'certChain', 'privateKey']);
+
+function onlyKeys(o: Record<string, unknown>, allowed: ReadonlySet<string>, field: string): void {
+  for (const k of Object.keys(o))
+    if (!allowed.has(k))
+      bad(field === '(root)' ? k : `${field}.${k}`, `unknown field (one of ${[...allowed].join(', ')})`);
+}
+
 export function profileFromJson(json: unknown, baseDir: string): DeviceProfile {
   const o = obj(json, '(root)');
+  onlyKeys(o, PROFILE_KEYS, '(root)');
   const name = o['name'] === undefined ? 'spdmkit-emulator' : str(o['name'], 'name');
   const versions =
     o['versions'] === undefined
@@ -210,6 +244,7 @@ export function profileFromJson(json: unknown, baseDir: string): DeviceProfile {
       ? undefined
       : list(o['measurements'], 'measurements').map((m, i) => {
           const e = obj(m, `measurements[${i}]`);
+          onlyKeys(e, MEASUREMENT_KEYS, `measurements[${i}]`);
           return {
             index: int(e['index'], `measurements[${i}].index`, 1, 0xfe),
             type: int(e['type'], `measurements[${i}].type`, 0, 0x7f),
@@ -231,6 +266,7 @@ export function profileFromJson(json: unknown, baseDir: string): DeviceProfile {
     slots = list(o['slots'], 'slots').map((s, i) => {
       const e = obj(s, `slots[${i}]`);
       const field = `slots[${i}]`;
+      onlyKeys(e, SLOT_KEYS, field);
       const slot = int(e['slot'] ?? 0, `${field}.slot`, 0, 7);
       const asymId = asymByName(str(e['asym'], `${field}.asym`), `${field}.asym`);
       const chainFile = resolve(baseDir, str(e['certChain'], `${field}.certChain`));
@@ -302,6 +338,7 @@ const DMTF_EVENT_TYPES: Readonly<Record<string, number>> = {
 function profileEvents(v: unknown): ProfileEvent[] {
   return list(v, 'events').map((x, i) => {
     const e = obj(x, `events[${i}]`);
+    onlyKeys(e, new Set(['type', 'detail']), `events[${i}]`);
     const t = e['type'];
     const type = typeof t === 'string' ? DMTF_EVENT_TYPES[t.toLowerCase()] : int(t, `events[${i}].type`, 1, 4);
     if (type === undefined)

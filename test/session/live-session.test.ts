@@ -275,3 +275,33 @@ test('authenticate({ session }): signed measurements inside the session over the
   assert.ok(ls?.keyExchangeSignature);
   assert.equal(reverifySignature(ev, ls.keyExchangeSignature).ok, true);
 });
+
+test('HEARTBEAT is refused before sending unless both sides negotiated HBEAT_CAP; the session goes on', async () => {
+  for (const [who, rsp, req] of [
+    ['device', RSP_FLAGS & ~F.HBEAT, REQ_FLAGS],
+    ['requester', RSP_FLAGS, REQ_FLAGS & ~F.HBEAT],
+  ] as const) {
+    const responder = new Responder(sessionProfile(DheGroup.SECP256R1, AeadAlgo.AES_128_GCM, [0x12], { flags: rsp }));
+    // Counts the records that reach the device, so the test sees that nothing was sent.
+    let records = 0;
+    const counting = {
+      handle: (r: Uint8Array) => responder.handle(r),
+      handleSecured: (r: Uint8Array) => {
+        records++;
+        return responder.handleSecured(r);
+      },
+    };
+    const requester = new Requester(new LoopbackTransport(counting, 0x10000), requesterOptions(0x12, req));
+    await requester.connect();
+    const s = await requester.startSession();
+    const seen = records;
+    await assert.rejects(
+      () => s.heartbeat(),
+      (e: unknown) => isSpdmError(e) && e.code === 'UNSUPPORTED' && /HBEAT_CAP/.test(e.message),
+      who,
+    );
+    assert.equal(records, seen, `${who}: nothing was sent`);
+    await s.getMeasurements();
+    await s.end();
+  }
+});
