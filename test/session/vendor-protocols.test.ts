@@ -220,16 +220,6 @@ test('TDISP ⇄ IDE_KM: K_SET_STOP on the running interface’s stream puts the 
   await session.end();
 });
 
-test('device state outlives the session that set it up, as a device’s would: a second session sees the TDI locked', async () => {
-  const base = await openSession();
-  await programStream(base.session);
-  await tdisp(base.session, LOCK);
-  await base.session.end();
-  const again = await base.requester.startSession();
-  assert.equal(await stateOf(again), TdiState.CONFIG_LOCKED);
-  await again.end();
-});
-
 test('TDISP: another interface is INVALID_INTERFACE, another version VERSION_MISMATCH', async () => {
   const { session } = await openSession();
   const other = await tdispExchange(session, {
