@@ -60,6 +60,8 @@ export interface AuthenticateCliOptions {
   readonly mutual?: boolean;
   /** With `session`: KEY_UPDATE after the measurements, 'one' (UpdateKey) or 'all' (UpdateAllKeys); announces KEY_UPD_CAP. */
   readonly keyUpdate?: 'one' | 'all';
+  /** With `session` (SPDM 1.3+): subscribe to every event type the device offers and collect what it sends; announces EVENT_CAP and ENCAP_CAP. */
+  readonly events?: boolean;
 }
 
 export interface AuthenticateOutcome {
@@ -81,6 +83,7 @@ import type { MutualAuthReport, PskOptions, SessionReport } from '../requester/r
 import { MAX_PSK_HINT_SIZE } from '../spdm/messages/psk.js';
 import { parseByteText } from '../wire/byte-text.js';
 import { CapabilityFlag } from '../spdm/messages/capabilities.js';
+import { dmtfEventName } from '../spdm/messages/event-groups.js';
 import type { RequesterIdentity } from '../requester/identity.js';
 
 /** What the requester announces with --session: CERT, CHAL, ENCRYPT, MAC, KEY_EX, HBEAT (and KEY_UPD with --key-update). */
@@ -219,7 +222,9 @@ export async function runAuthenticate(
           capabilityFlags:
             (psk ? PSK_SESSION_REQUESTER_FLAGS : SESSION_REQUESTER_FLAGS) |
             mutualFlags |
-            (o.keyUpdate ? CapabilityFlag.KEY_UPD : 0),
+            (o.keyUpdate ? CapabilityFlag.KEY_UPD : 0) |
+            // The device delivers events over the encapsulated flow; answering its own KEY_UPDATE there needs KEY_UPD_CAP.
+            (o.events ? CapabilityFlag.EVENT | CapabilityFlag.ENCAP | CapabilityFlag.KEY_UPD : 0),
           session: {},
         }
       : {}),
@@ -242,6 +247,7 @@ export async function runAuthenticate(
               heartbeat: o.heartbeat === true,
               ...(psk ? { psk } : {}),
               ...(o.keyUpdate ? { keyUpdate: o.keyUpdate } : {}),
+              ...(o.events ? { events: true } : {}),
             },
           }
         : {}),
@@ -284,6 +290,11 @@ export async function runAuthenticate(
 function formatMutualAuth(m: MutualAuthReport, signed: string): string {
   const read = m.asked.length ? `; it asked ${m.asked.join(', ')}` : '';
   return `mutual authentication (${m.flow}): we signed ${signed} with requester slot ${m.requesterSlot}${read}`;
+}
+
+/** JSON.stringify's replacer for outcomes: byte fields (event details, vendor IDs) as hex. */
+export function outcomeJsonReplacer(_key: string, value: unknown): unknown {
+  return value instanceof Uint8Array ? toHex(value) : value;
 }
 
 export function formatOutcome(o: AuthenticateOutcome): string {
@@ -329,6 +340,16 @@ export function formatOutcome(o: AuthenticateOutcome): string {
         'PSK_EXCHANGE_RSP: ResponderVerifyData verified with the PSK (no signature: it proves the PSK, not the certificate key)',
       );
     if (i.mutualAuth) lines.push(formatMutualAuth(i.mutualAuth, 'FINISH'));
+    if (ss.events) {
+      const types = ss.events.subscribed.reduce((n, g) => n + g.eventTypes.length, 0);
+      lines.push(
+        `events: subscribed to ${types} type(s) in ${ss.events.subscribed.length} group(s), received ${ss.events.received.length}${ss.events.deviceKeyUpdate ? '; the device renewed its response key' : ''}`,
+      );
+      for (const ev of ss.events.received)
+        lines.push(
+          `event ${ev.eventInstanceId}: ${ev.registryId === 0 ? dmtfEventName(ev.eventTypeId) : `registry ${ev.registryId} type ${ev.eventTypeId}`} detail ${toHex(ev.eventDetail) || '(none)'}`,
+        );
+    }
   }
   if (o.basicMutualAuth) lines.push(formatMutualAuth(o.basicMutualAuth, 'CHALLENGE_AUTH'));
   if (o.verdict) lines.push(formatVerdict(o.verdict));

@@ -208,8 +208,13 @@ export async function main(argv: readonly string[]): Promise<number> {
         'with --session: KEY_UPDATE after the measurements, then VerifyNewKey: one (our direction) or all (both)',
       ).choices(['one', 'all']),
     )
+    .option(
+      '--events',
+      'with --session (SPDM 1.3+): subscribe to every event type the device offers, collect the events it sends (answering its KEY_UPDATE if it asks), unsubscribe',
+    )
     .action(
       async (opts: {
+        events?: boolean;
         requesterChain?: string;
         requesterKey?: string;
         mutual?: boolean;
@@ -235,7 +240,7 @@ export async function main(argv: readonly string[]): Promise<number> {
         maxWait?: number;
         deadline?: number;
       }) => {
-        const [{ parseVersion }, { formatOutcome, runAuthenticate }] = await Promise.all([
+        const [{ parseVersion }, { formatOutcome, outcomeJsonReplacer, runAuthenticate }] = await Promise.all([
           import('../responder/profile-file.js'),
           import('./authenticate.js'),
         ]);
@@ -245,7 +250,7 @@ export async function main(argv: readonly string[]): Promise<number> {
           ...(versions ? { versions } : {}),
         });
         exitCode = code;
-        if (opts.json) process.stdout.write(`${JSON.stringify(outcome, null, 2)}\n`);
+        if (opts.json) process.stdout.write(`${JSON.stringify(outcome, outcomeJsonReplacer, 2)}\n`);
         else process.stdout.write(`${formatOutcome(outcome)}\n`);
       },
     );

@@ -61,6 +61,8 @@ import { getMeasurementExtensionLog, type MelResult } from './get-mel.js';
 
 export type { Connection } from './connection.js';
 export { Session, type SessionInfo, type MutualAuthReport } from './session.js';
+import type { EventGroup } from '../spdm/messages/event-groups.js';
+import type { SpdmEvent } from '../spdm/messages/events.js';
 import type { SessionInfo } from './session.js';
 import type { KeyUpdateKind } from './key-update.js';
 
@@ -115,6 +117,13 @@ export interface AuthenticateOptions extends MeasurementRequestOptions {
     readonly psk?: PskOptions;
     /** KEY_UPDATE after the measurements (needs KEY_UPD_CAP on both sides). */
     readonly keyUpdate?: KeyUpdateKind;
+    /**
+     * SPDM 1.3 events: GET_SUPPORTED_EVENT_TYPES, SUBSCRIBE_EVENT_TYPES to every type the device
+     * offers, then one encapsulated flow that collects what it sends (and answers its own KEY_UPDATE
+     * if it asks for one); unsubscribed before END_SESSION. Needs EVENT_CAP and ENCAP_CAP on our side,
+     * EVENT_CAP on the device's.
+     */
+    readonly events?: boolean;
   };
 }
 
@@ -125,6 +134,12 @@ export interface SessionReport {
   readonly keyExchangeSignature?: SessionSignatureEvidence;
   /** The requests run inside the session, in order. */
   readonly ran: readonly string[];
+  /** With `session.events`: the event types subscribed to, the events received, and whether the device renewed its key. */
+  readonly events?: {
+    readonly subscribed: readonly EventGroup[];
+    readonly received: readonly SpdmEvent[];
+    readonly deviceKeyUpdate: boolean;
+  };
 }
 
 function nonNegative(n: number, name: string): number {
@@ -674,9 +689,29 @@ export class Requester {
         const k = await s.keyUpdate(options.session.keyUpdate);
         ran.push(`KEY_UPDATE(${k.operation})`, 'KEY_UPDATE(VerifyNewKey)');
       }
+      let events: SessionReport['events'];
+      if (options.session.events) {
+        if (!(flags & CapabilityFlag.EVENT))
+          throw new SpdmError('UNSUPPORTED', 'the device does not offer events (EVENT_CAP clear)');
+        const subscribed = await s.supportedEventTypes();
+        ran.push('GET_SUPPORTED_EVENT_TYPES');
+        await s.subscribeEvents(subscribed);
+        ran.push('SUBSCRIBE_EVENT_TYPES');
+        const flow = await s.answerEncapsulated();
+        ran.push('GET_ENCAPSULATED_REQUEST', ...flow.asked.map((a) => `encapsulated ${a}`));
+        // Unsubscribed before the session ends, so the device stops queueing for it.
+        await s.subscribeEvents([]);
+        ran.push('SUBSCRIBE_EVENT_TYPES(none)');
+        events = { subscribed, received: flow.events, deviceKeyUpdate: flow.keyUpdated };
+      }
       await s.end();
       ran.push('END_SESSION');
-      this.sessionReport = { info: s.info, ...(s.signature ? { keyExchangeSignature: s.signature } : {}), ran };
+      this.sessionReport = {
+        info: s.info,
+        ...(s.signature ? { keyExchangeSignature: s.signature } : {}),
+        ran,
+        ...(events ? { events } : {}),
+      };
     } else if (!options.skipMeasurements && (flags & MEAS_CAP_MASK) !== 0) {
       await this.getMeasurements({
         slot,
