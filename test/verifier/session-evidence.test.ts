@@ -216,8 +216,8 @@ test('a tampered session signature makes the evidence untrusted, with the reason
 });
 
 test('a KEY_EXCHANGE_RSP from another connection (other VCA) spliced into the evidence is refused, although it verifies on its own', async () => {
-  // Without HBEAT_CAP the requester's GET_CAPABILITIES differs: same device, same nonce, another A.
-  const other = (await sessionEvidence(device13, 0x13, REQ_FLAGS & ~F.HBEAT)).evidence;
+  // With KEY_UPD_CAP too the requester's GET_CAPABILITIES differs: same device, same nonce, another A.
+  const other = (await sessionEvidence(device13, 0x13, REQ_FLAGS | F.KEY_UPD)).evidence;
   const foreign = other.signatures.find((s) => s.kind === 'KEY_EXCHANGE_RSP')!;
   assert.equal(judge(viaJson(other)).status, 'trusted');
   const spliced = edited(ev13, (d) => {

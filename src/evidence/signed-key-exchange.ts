@@ -1,7 +1,7 @@
 /**
  * A KEY_EXCHANGE_RSP signature read from its transcript alone (A ‖ [D] ‖ Ct ‖ KEY_EXCHANGE ‖
  * KEY_EXCHANGE_RSP up to its Signature, spdm/key-exchange-transcript.ts): the VCA it begins with
- * (signed.ts compares it with the A of the connection's other signatures), Ct against the hash
+ * (signed-analysis.ts compares it with the A of the connection's other signatures), Ct against the hash
  * of the chain the evidence records for the slot, the slot KEY_EXCHANGE named, the RandomData of
  * both messages at their places, the session ID the two halves make, the summary hash.
  */
@@ -14,12 +14,12 @@ import {
   splitKeyExchangeTranscript,
   type KeyExchangeTranscript,
 } from '../spdm/key-exchange-transcript.js';
-import type { Evidence, SignatureEvidence } from '../evidence/evidence.js';
+import type { SignatureEvidence } from './evidence.js';
 import { checkStepVersions, signedNegotiation } from './signed-steps.js';
-import type { SignedAnalysis } from './signed.js';
+import type { RecordedChain, SignedAnalysis } from './signed-analysis.js';
 
 export function analyseKeyExchangeSignature(
-  e: Evidence,
+  chainOf: RecordedChain,
   s: SignatureEvidence,
   problems: string[],
 ): SignedAnalysis | undefined {
@@ -41,10 +41,10 @@ export function analyseKeyExchangeSignature(
 
   if (kx.slot !== s.slot)
     problems.push(`KEY_EXCHANGE asked slot ${kx.slot} to sign, the signature is recorded for slot ${s.slot}`);
-  const slot = e.slots.find((x) => x.slot === s.slot);
-  if (slot?.certChain) {
+  const chain = chainOf(s.slot);
+  if (chain) {
     try {
-      if (!equalBytes(digest(s.hashAlgo, fromHex(slot.certChain)), t.certChainHash))
+      if (!equalBytes(digest(s.hashAlgo, fromHex(chain)), t.certChainHash))
         problems.push(
           `the certificate chain recorded for slot ${s.slot} is not the one the device signed for (Ct differs)`,
         );

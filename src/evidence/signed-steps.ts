@@ -1,11 +1,11 @@
 /**
- * Checks every kind's transcript analysis shares (verifier/signed.ts): the message versions, and
+ * Checks every kind's transcript analysis shares (signed-analysis.ts): the message versions, and
  * the negotiation the signed ALGORITHMS records.
  */
 import { codeName, RequestCode, ResponseCode, versionString } from '../spdm/codes.js';
 import type { SignedTranscriptStep as Step } from '../spdm/signed-transcript.js';
-import type { SignatureEvidence } from '../evidence/evidence.js';
-import type { SignedNegotiation } from './signed.js';
+import type { SignatureEvidence } from './evidence.js';
+import type { SignedNegotiation } from './signed-analysis.js';
 
 /** GET_VERSION and VERSION are 1.0 whatever was negotiated. */
 const VERSION_CODES: ReadonlySet<number> = new Set([RequestCode.GET_VERSION, ResponseCode.VERSION]);
