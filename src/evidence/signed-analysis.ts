@@ -51,6 +51,8 @@ export interface SignedNegotiation {
   readonly baseHash: number;
   readonly measurementHash: number;
   readonly measurementSpec: number;
+  /** OtherParamsSelection (1.2+; 0 before). */
+  readonly otherParams: number;
 }
 
 export interface SignedView {

@@ -46,5 +46,6 @@ export function signedNegotiation(
     baseHash: a.baseHash,
     measurementHash: a.measurementHash,
     measurementSpec: a.measurementSpec,
+    otherParams: a.otherParams,
   };
 }

@@ -422,17 +422,6 @@ function wellFormed(s: string): string {
   return Buffer.from(s, 'utf8').toString('utf8');
 }
 
-function indexOfBytes(hay: Uint8Array, needle: Uint8Array): number {
-  if (needle.length === 0) return 0;
-  return Buffer.from(hay.buffer, hay.byteOffset, hay.byteLength).indexOf(
-    Buffer.from(needle.buffer, needle.byteOffset, needle.byteLength),
-  );
-}
-
-export function containsBytes(hay: Uint8Array, needle: Uint8Array): boolean {
-  return indexOfBytes(hay, needle) >= 0;
-}
-
 /**
  * The measurement blocks a MEASUREMENTS signature covers: those of every MEASUREMENTS response in
  * its signed transcript, decoded message by message, in transcript order. A transcript that does

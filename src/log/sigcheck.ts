@@ -59,6 +59,11 @@ export class SignatureChecker {
     return this.chains.has(digestHex);
   }
 
+  /** The chain registered under a digest (the bytes CertChainHash / Ct must be the hash of). */
+  chain(digestHex: string): Uint8Array | undefined {
+    return this.chains.get(digestHex);
+  }
+
   /** The leaf key of a chain as read for this version and hash, or why it cannot be had. */
   leafKey(digestHex: string, version: number, hashAlgo: number): KeyObject | string {
     const id = `${digestHex}/${version}/${hashAlgo}`;

@@ -8,8 +8,9 @@
 import { hashInfo } from '../crypto/algorithms.js';
 import { digest } from '../crypto/hash.js';
 import { equalBytes, toHex } from '../wire/bytes.js';
-import { isSignedMessageKind, signingContextOf } from '../evidence/signed-kinds.js';
-import { containsBytes, differingFields, leafHashWithDigests } from './entry.js';
+import { isSignedMessageKind } from '../evidence/signed-kinds.js';
+import { differingFields, leafHashWithDigests } from './entry.js';
+import { entryTranscriptProblems } from './entry-transcript.js';
 import { HASH_SIZE } from './merkle.js';
 import type { SignatureChecker } from './sigcheck.js';
 import { rowToEntry, type LogStore } from './store/store.js';
@@ -191,38 +192,22 @@ export async function checkRange(store: LogStore, from: number, to: number, ctx:
           });
         }
       }
-      const inTranscript: [string, Uint8Array | undefined][] = [
-        ['requester_nonce', e.requesterNonce],
-        ['responder_nonce', e.responderNonce],
-        ['requester_context', e.requesterContext],
-        ['meas_summary_hash', e.measurementSummaryHash],
-      ];
-      for (const [col, v] of inTranscript) {
-        if (v && v.length > 0 && !containsBytes(e.transcript, v))
-          add({
-            code: 'NOT_IN_TRANSCRIPT',
-            severity: 'error',
-            table: 'entries',
-            entry: seq,
-            fields: [col],
-            message: `entry ${seq}: ${col} does not appear in the signed transcript`,
-          });
+      // The recorded chain, looked up once per digest: the transcript binds it, the signature needs its leaf key.
+      const hex = e.chainDigest ? toHex(e.chainDigest) : undefined;
+      let known = false;
+      if (hex && e.chainDigest) {
+        let k = ctx.chainsKnown.get(hex);
+        if (k === undefined) {
+          const c = await store.readChain(e.chainDigest);
+          if (c) ctx.checker.addChain(hex, c);
+          k = c !== undefined;
+          ctx.chainsKnown.set(hex, k);
+        }
+        known = k;
       }
-      e.measurements.forEach((b, k) => {
-        if (!containsBytes(e.transcript, b))
-          add({
-            code: 'NOT_IN_TRANSCRIPT',
-            severity: 'error',
-            table: 'entries',
-            entry: seq,
-            fields: ['measurements'],
-            message: `entry ${seq}: measurement block ${k} does not appear in the signed transcript`,
-          });
-      });
 
-      // The context follows from the kind (evidence/signed-kinds.ts): an entry whose label and
-      // context disagree is not the signature its kind says, whatever the signature check says.
-      if (!isSignedMessageKind(e.kind)) {
+      // Every side field against the signed transcript, read where the codecs put it.
+      if (!isSignedMessageKind(e.kind))
         add({
           code: 'KIND_UNKNOWN',
           severity: 'warning',
@@ -231,36 +216,28 @@ export async function checkRange(store: LogStore, from: number, to: number, ctx:
           fields: ['kind'],
           message: `entry ${seq}: kind "${e.kind}" is not a signed message this verifier knows`,
         });
-      } else if (e.context !== signingContextOf(e.kind, e.version)) {
+      for (const p of entryTranscriptProblems(e, known && hex ? ctx.checker.chain(hex) : undefined))
         add({
-          code: 'CONTEXT_MISMATCH',
+          code: p.code,
           severity: 'error',
           table: 'entries',
           entry: seq,
-          fields: ['kind', 'context'],
-          message: `entry ${seq}: a ${e.kind} signature under SPDM 0x${e.version.toString(16)} has context "${signingContextOf(e.kind, e.version)}", the entry records "${e.context}"`,
+          fields: p.fields,
+          message: `entry ${seq}: ${p.message}`,
         });
-      }
 
       // The device signature, with the leaf key of the stored chain.
-      if (!e.chainDigest) {
+      if (!hex) {
+        // Nothing here can check this signature: it is not evidence of anything until it is.
         add({
           code: 'NO_CHAIN',
-          severity: 'warning',
+          severity: 'error',
           table: 'entries',
           entry: seq,
           fields: ['chain_digest'],
           message: `entry ${seq}: no certificate chain recorded; the signature cannot be re-verified`,
         });
         continue;
-      }
-      const hex = toHex(e.chainDigest);
-      let known = ctx.chainsKnown.get(hex);
-      if (known === undefined) {
-        const c = await store.readChain(e.chainDigest);
-        if (c) ctx.checker.addChain(hex, c);
-        known = c !== undefined;
-        ctx.chainsKnown.set(hex, known);
       }
       if (!known) {
         add({
@@ -287,8 +264,20 @@ export async function checkRange(store: LogStore, from: number, to: number, ctx:
         signature: e.signature,
       });
       sigChecked++;
-      if (r.ok) sigValid++;
-      else if (!e.verified)
+      if (r.ok) {
+        sigValid++;
+        // The entry says the requester found it invalid on receipt; a signature that verifies now
+        // means the bytes or that record changed since.
+        if (!e.verified)
+          add({
+            code: 'VERIFIED_FLAG_MISMATCH',
+            severity: 'error',
+            table: 'entries',
+            entry: seq,
+            fields: ['verified'],
+            message: `entry ${seq}: recorded as not verified on receipt, but the signature verifies`,
+          });
+      } else if (!e.verified)
         add({
           code: 'SIGNATURE_INVALID_AT_RECEIPT',
           severity: 'warning',

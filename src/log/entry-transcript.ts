@@ -1,0 +1,138 @@
+/**
+ * A logged entry held to its signed transcript. The entry's side fields (nonces, requester
+ * context, summary hash, algorithms, slot, kind, chain) are covered by the leaf hash, so a
+ * consistent rewrite of entry, leaf hash and tree head by someone with the log key — or a
+ * requester that recorded the wrong thing — would pass the tree checks. What the device signed is
+ * the transcript; every side field must be what the transcript says, read where the codecs put it
+ * (evidence/signed-analysis.ts, the reading the verifier uses), never found by a byte search:
+ *
+ * - the nonces and the requester context from the signed request and response;
+ * - `kind` from the signed response (a relabelled entry is refused), the slot from the request;
+ * - `asymAlgo`, `hashAlgo`, `measurementHashAlgo`, `measurementSpec`, `otherParams` from the
+ *   ALGORITHMS response when the transcript holds the VCA (every M1, 1.2+ L1/L2, KEY_EXCHANGE_RSP);
+ * - the chain: its hash must be CHALLENGE_AUTH's CertChainHash or KEY_EXCHANGE_RSP's Ct (L1/L2
+ *   hold no chain hash: a MEASUREMENTS entry's chain is bound by the leaf hash alone);
+ * - each logged measurement block must be a block of a signed MEASUREMENTS response;
+ * - the signing context is the kind's under the version.
+ */
+import { toHex } from '../wire/bytes.js';
+import type { SignatureEvidence } from '../evidence/evidence.js';
+import { analyseSignature, type SignedView } from '../evidence/signed-analysis.js';
+import { isSignedMessageKind } from '../evidence/signed-kinds.js';
+import { sessionIdText, signedSessionId, splitKeyExchangeTranscript } from '../spdm/key-exchange-transcript.js';
+import type { LogEntry } from './entry.js';
+import type { ProblemCode } from './verify-types.js';
+
+export interface TranscriptProblem {
+  readonly code: Extract<ProblemCode, 'NOT_IN_TRANSCRIPT' | 'TRANSCRIPT_MISMATCH' | 'CONTEXT_MISMATCH'>;
+  readonly fields: readonly string[];
+  readonly message: string;
+}
+
+/**
+ * Which entry column an analysis problem is about, from the analysis' wording (its messages name
+ * the field they compare). Order matters: the first match wins.
+ */
+const PROBLEM_FIELDS: readonly [RegExp, TranscriptProblem['code'], readonly string[]][] = [
+  [/signing context|have no signing context/, 'CONTEXT_MISMATCH', ['kind', 'context']],
+  [/requester nonce/, 'NOT_IN_TRANSCRIPT', ['requester_nonce']],
+  [/responder nonce/, 'NOT_IN_TRANSCRIPT', ['responder_nonce']],
+  [/requester context/, 'NOT_IN_TRANSCRIPT', ['requester_context']],
+  [/measurement summary hash/, 'NOT_IN_TRANSCRIPT', ['meas_summary_hash']],
+  [
+    /certificate chain recorded|cannot hash the recorded chain|another digest than Ct/,
+    'TRANSCRIPT_MISMATCH',
+    ['chain_digest'],
+  ],
+  [/BaseAsymAlgo/, 'TRANSCRIPT_MISMATCH', ['asym_algo']],
+  [/BaseHashAlgo/, 'TRANSCRIPT_MISMATCH', ['hash_algo']],
+  [/recorded as .* but the device signed|does not end with/, 'TRANSCRIPT_MISMATCH', ['kind']],
+  [/slot/, 'TRANSCRIPT_MISMATCH', ['slot']],
+  [/version/, 'TRANSCRIPT_MISMATCH', ['version']],
+];
+
+function classify(problem: string): Pick<TranscriptProblem, 'code' | 'fields'> {
+  for (const [re, code, fields] of PROBLEM_FIELDS) if (re.test(problem)) return { code, fields };
+  return { code: 'TRANSCRIPT_MISMATCH', fields: ['transcript'] };
+}
+
+/** The entry as the evidence's signature record it was made from. */
+function asSignature(e: LogEntry & { kind: SignatureEvidence['kind'] }): SignatureEvidence {
+  let sessionId: string | undefined;
+  if (e.kind === 'KEY_EXCHANGE_RSP') {
+    // The log does not store the session ID: it is in the signed transcript, so take it from there.
+    try {
+      sessionId = sessionIdText(signedSessionId(splitKeyExchangeTranscript(e.transcript, e.hashAlgo)));
+    } catch {
+      // The analysis reports the undecodable transcript.
+    }
+  }
+  return {
+    kind: e.kind,
+    slot: e.slot,
+    version: e.version,
+    asymAlgo: e.asymAlgo,
+    hashAlgo: e.hashAlgo,
+    context: e.context,
+    requesterNonce: toHex(e.requesterNonce),
+    responderNonce: toHex(e.responderNonce),
+    ...(e.requesterContext ? { requesterContext: toHex(e.requesterContext) } : {}),
+    transcript: toHex(e.transcript),
+    transcriptHash: toHex(e.transcriptHash),
+    signature: toHex(e.signature),
+    ...(e.measurementSummaryHash ? { measurementSummaryHash: toHex(e.measurementSummaryHash) } : {}),
+    ...(sessionId ? { sessionId } : {}),
+    verified: e.verified,
+  };
+}
+
+/** The negotiation fields of the entry against the signed ALGORITHMS (when the transcript holds it). */
+function negotiationProblems(e: LogEntry, v: SignedView): TranscriptProblem[] {
+  const n = v.negotiated;
+  if (!n) return [];
+  const out: TranscriptProblem[] = [];
+  const pairs: [string, string, number, number][] = [
+    ['meas_hash_algo', 'MeasurementHashAlgo', e.measurementHashAlgo, n.measurementHash],
+    ['meas_spec', 'MeasurementSpecificationSel', e.measurementSpec, n.measurementSpec],
+    ['other_params', 'OtherParamsSelection', e.otherParams, n.otherParams],
+  ];
+  for (const [column, name, recorded, signed] of pairs)
+    if (recorded !== signed)
+      out.push({
+        code: 'TRANSCRIPT_MISMATCH',
+        fields: [column],
+        message: `the signed ALGORITHMS selected ${name} 0x${signed.toString(16)}, the entry records 0x${recorded.toString(16)}`,
+      });
+  return out;
+}
+
+/** Each logged block must be one a signed MEASUREMENTS response carries. */
+function blockProblems(e: LogEntry, v: SignedView): TranscriptProblem[] {
+  const signed = new Set(v.blocks.map((b) => b.block));
+  const out: TranscriptProblem[] = [];
+  e.measurements.forEach((b, k) => {
+    if (!signed.has(toHex(b)))
+      out.push({
+        code: 'NOT_IN_TRANSCRIPT',
+        fields: ['measurements'],
+        message: `measurement block ${k} is not a block of a signed MEASUREMENTS response`,
+      });
+  });
+  return out;
+}
+
+/**
+ * Every way the entry's fields disagree with its signed transcript. `chain` is the recorded SPDM
+ * certificate chain (undefined when there is none to bind). A kind this verifier does not know
+ * cannot be read: the caller reports KIND_UNKNOWN and this returns nothing.
+ */
+export function entryTranscriptProblems(e: LogEntry, chain: Uint8Array | undefined): TranscriptProblem[] {
+  if (!isSignedMessageKind(e.kind)) return [];
+  const entry = e as LogEntry & { kind: SignatureEvidence['kind'] };
+  const chainHex = chain ? toHex(chain) : undefined;
+  // The signature itself is checked by the caller (worker threads, shared key cache).
+  const view = analyseSignature(() => chainHex, asSignature(entry), 0, { ok: true });
+  const out: TranscriptProblem[] = view.problems.map((p) => ({ ...classify(p), message: p }));
+  out.push(...negotiationProblems(e, view), ...blockProblems(e, view));
+  return out;
+}
