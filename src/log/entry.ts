@@ -109,7 +109,7 @@ export const FIELD_BY_COLUMN: ReadonlyMap<string, FieldSpec> = new Map(FIELDS.ma
 export const FIELD_BY_TAG: ReadonlyMap<number, FieldSpec> = new Map(FIELDS.map((f) => [f.tag, f]));
 
 /** PCI identity, nested TLV in the same format (tag, u32 length, value). */
-const PCI_FIELDS = [
+export const PCI_FIELDS = [
   { tag: 0x01, name: 'bdf', type: 'utf8', optional: true },
   { tag: 0x02, name: 'vendorId', type: 'u16', optional: false },
   { tag: 0x03, name: 'deviceId', type: 'u16', optional: false },

@@ -14,6 +14,7 @@ import { once } from 'node:events';
 import type { Readable, Writable } from 'node:stream';
 import { equalBytes, toHex } from '../wire/bytes.js';
 import { SpdmError } from '../wire/errors.js';
+import { entryTranscriptProblems } from './entry-transcript.js';
 import { LIMITS } from '../wire/limits.js';
 import { boundedLines } from '../wire/bounded-lines.js';
 import { checkJsonText } from '../wire/json-depth.js';
@@ -23,6 +24,7 @@ import {
   hexBytes,
   encodePci,
   FIELDS,
+  PCI_FIELDS,
   LEAF_FORMAT,
   type ChainRecord,
   type LogEntry,
@@ -68,12 +70,48 @@ function hexValue(v: unknown, line: number, field: string): Uint8Array {
   return b;
 }
 
+/**
+ * The members each line type may have. No hash covers a member outside the leaf (or the signed
+ * head), so an importer that kept one would carry unverified data under a verified root: an
+ * unknown member fails the import instead.
+ */
+const LINE_MEMBERS: Readonly<Record<string, ReadonlySet<string>>> = {
+  header: new Set([
+    'type',
+    'format',
+    'leafFormat',
+    'hash',
+    'treeHeadSignature',
+    'logId',
+    'publicKey',
+    'createdAt',
+    'exportedAt',
+    'treeSize',
+  ]),
+  chain: new Set(['type', 'digest', 'chain']),
+  entry: new Set(['type', 'leafHash', ...FIELDS.map((f) => f.name)]),
+  sth: new Set(['type', 'treeSize', 'timestamp', 'time', 'rootHash', 'signature', 'logId']),
+};
+
+const PCI_MEMBERS: ReadonlySet<string> = new Set(PCI_FIELDS.map((f) => f.name));
+
+/** Refuses members the line type does not have, and `null` anywhere at the top level (absent is left out, never null). */
+function checkMembers(o: Record<string, unknown>, type: string, line: number): void {
+  const allowed = LINE_MEMBERS[type];
+  if (!allowed) return;
+  for (const [k, v] of Object.entries(o)) {
+    if (!allowed.has(k)) throw lineError(line, `${type} line: unknown member ${JSON.stringify(k)}`);
+    if (v === null) throw lineError(line, `${type} line: ${k} is null (an absent field is left out)`);
+  }
+}
+
 /** A JSON entry line back to an entry; every field checked, each failure names line and field. */
 export function entryFromJson(o: Record<string, unknown>, line: number): LogEntry {
+  checkMembers(o, 'entry', line);
   const out: Record<string, unknown> = {};
   for (const f of FIELDS) {
     const v = o[f.name];
-    if (v === undefined || v === null) {
+    if (v === undefined) {
       if (!f.optional) throw lineError(line, `field ${f.name} missing`);
       continue;
     }
@@ -108,7 +146,11 @@ export function entryFromJson(o: Record<string, unknown>, line: number): LogEntr
         out[f.name] = v.map((b, i) => hexValue(b, line, `${f.name}[${i}]`));
         break;
       case 'pci':
-        if (typeof v !== 'object' || Array.isArray(v)) throw lineError(line, 'pci must be an object');
+        if (typeof v !== 'object' || v === null || Array.isArray(v)) throw lineError(line, 'pci must be an object');
+        for (const [k, x] of Object.entries(v as Record<string, unknown>)) {
+          if (!PCI_MEMBERS.has(k)) throw lineError(line, `pci: unknown member ${JSON.stringify(k)}`);
+          if (x === null) throw lineError(line, `pci: ${k} is null (an absent field is left out)`);
+        }
         try {
           encodePci(v as NonNullable<LogEntry['pci']>);
         } catch (e) {
@@ -222,8 +264,8 @@ export async function importJsonl(
     const existing = frontier.size;
     const existingHashes = existing > 0 ? await tx.leafHashes(0, existing) : [];
     const source = new Frontier();
-    // Digests only: the chains themselves go to the store with the next flush.
-    const chains = new Set<string>();
+    // The chains of this export by digest: each entry is held to its transcript with its chain.
+    const chains = new Map<string, Uint8Array>();
     let pendingChains: ChainRecord[] = [];
     let pendingRows: StoredEntryRow[] = [];
     // Bytes of the lines behind pendingChains and pendingRows: a flush is due past LIMITS.logImportPendingBytes.
@@ -260,6 +302,7 @@ export async function importJsonl(
       }
       if (typeof o !== 'object' || o === null) throw lineError(lineNo, 'not a JSON object');
       if (sth) throw lineError(lineNo, 'nothing may follow the sth line');
+      if (typeof o['type'] === 'string') checkMembers(o, o['type'], lineNo);
       if (!header) {
         if (o['type'] !== 'header' || o['format'] !== LOG_FORMAT)
           throw lineError(lineNo, `the first line must be the ${LOG_FORMAT} header`);
@@ -282,7 +325,7 @@ export async function importJsonl(
           if (!equalBytes(chainDigestOf(c), d))
             throw lineError(lineNo, `chain ${toHex(d)} does not hash to its digest (altered)`);
           if (!chains.has(toHex(d))) {
-            chains.add(toHex(d));
+            chains.set(toHex(d), c);
             pendingChains.push({ digest: d, chain: c });
             pendingBytes += raw.length;
             if (pendingBytes >= LIMITS.logImportPendingBytes) await flush();
@@ -311,6 +354,16 @@ export async function importJsonl(
             );
           if (e.chainDigest && !chains.has(toHex(e.chainDigest)) && !(await tx.hasChain(e.chainDigest)))
             throw lineError(lineNo, `entry ${e.index}: certificate chain ${toHex(e.chainDigest)} not given before it`);
+          // The same rules as `spdm log verify`: a side field that is not what the device signed is refused.
+          const chain = e.chainDigest
+            ? (chains.get(toHex(e.chainDigest)) ?? (await store.readChain(e.chainDigest)))
+            : undefined;
+          const disagree = entryTranscriptProblems(e, chain);
+          if (disagree.length > 0)
+            throw lineError(
+              lineNo,
+              `entry ${e.index}: ${disagree[0]!.code} (${disagree[0]!.fields.join(', ')}): ${disagree[0]!.message}`,
+            );
           source.append(lh);
           if (e.index < existing) {
             if (!equalBytes(existingHashes[e.index] as Uint8Array, lh))
@@ -329,6 +382,9 @@ export async function importJsonl(
         }
         case 'sth': {
           const h = sthFromJson(o);
+          // The signed bytes hold the header's log id; an sth line naming another is not this log's head.
+          if (h.logId && !equalBytes(h.logId, header.key.logId))
+            throw lineError(lineNo, 'the sth line names another logId than the header');
           if (!verifyTreeHead(header.key.key, header.key.logId, h))
             throw lineError(lineNo, 'the tree head is not signed by the exported log key');
           sth = h;

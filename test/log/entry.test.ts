@@ -73,6 +73,56 @@ test('leaf bytes of a small entry, written out by hand from docs/log-format.md',
   assert.deepEqual(decodeLeaf(encodeLeaf(SMALL)), SMALL);
 });
 
+test('leaf bytes of an entry with every optional field, pci included, as in the second worked example', () => {
+  const full: LogEntry = {
+    ...SMALL,
+    device: 'd',
+    pci: { bdf: '0000:03:00.0', vendorId: 0x8086, deviceId: 0x1234, classCode: 0x010802, revisionId: 1 },
+    requesterContext: b(0xcc),
+    measurementSummaryHash: b(5),
+    chainDigest: b(6),
+    measurements: [b(7, 8)],
+  };
+  const expected = [
+    '01',
+    '01 00000008 0000000000000001',
+    '02 00000008 0000000000000000',
+    '03 00000008 0000018bcfe56800',
+    '04 00000001 54',
+    '05 00000001 64', // device "d"
+    // pci: a nested TLV with no format byte of its own, 46 bytes
+    '06 0000002e',
+    '01 0000000c 303030303a30333a30302e30', // bdf "0000:03:00.0"
+    '02 00000002 8086', // vendorId
+    '03 00000002 1234', // deviceId
+    '04 00000004 00010802', // classCode (24-bit value in a u32)
+    '05 00000001 01', // revisionId
+    '07 00000001 4b',
+    '08 00000001 12',
+    '09 00000001 00',
+    '0a 00000004 00000010',
+    '0b 00000004 00000001',
+    '0c 00000004 00000002',
+    '0d 00000001 01',
+    '0e 00000004 00000000',
+    '0f 00000001 aa',
+    '10 00000001 bb',
+    '11 00000001 cc', // requesterContext
+    '12 00000001 63',
+    '13 00000002 0102',
+    '14 00000001 03',
+    '15 00000001 04',
+    '16 00000001 05', // measurementSummaryHash
+    '17 00000001 06', // chainDigest
+    '18 0000000a 00000001 00000002 0708', // one block of 2 bytes
+    '19 00000001 01',
+  ]
+    .join('')
+    .replace(/ /g, '');
+  assert.equal(hex(encodeLeaf(full)), expected);
+  assert.deepEqual(decodeLeaf(encodeLeaf(full)), full);
+});
+
 test('nested PCI identity and measurement list encodings', () => {
   assert.equal(
     hex(encodePci({ vendorId: 0x8086, deviceId: 0x1234, classCode: 0x010802, revisionId: 1 })),

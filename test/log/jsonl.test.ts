@@ -169,6 +169,44 @@ test('a damaged export is refused, naming the line and entry, and nothing is imp
       /does not hash to its digest/,
     ],
     ['not JSON', [...lines.slice(0, 3), '{oops', ...lines.slice(3)], /line 4: not JSON/],
+    // No hash covers a member outside the leaf: kept, it would ride under a verified root.
+    [
+      'an unknown member on an entry',
+      lines.map((l, i) => (i === at(2) ? l.replace('"type":"entry",', '"type":"entry","note":"hello",') : l)),
+      new RegExp(`line ${at(2) + 1}: entry line: unknown member "note"`),
+    ],
+    [
+      'an unknown member in pci',
+      lines.map((l, i) => (i === at(0) ? l.replace('"pci":{', '"pci":{"slotName":"x",') : l)),
+      /pci: unknown member "slotName"/,
+    ],
+    [
+      'null for an optional field',
+      lines.map((l, i) => (i === at(1) ? l.replace(/"device":"[^"]*"/, '"device":null') : l)),
+      /entry line: device is null/,
+    ],
+    [
+      'null for a required field',
+      lines.map((l, i) => (i === at(1) ? l.replace(/"slot":\d+/, '"slot":null') : l)),
+      /entry line: slot is null/,
+    ],
+    [
+      'an unknown member on the header',
+      lines.map((l, i) => (i === 0 ? l.replace('"type":"header",', '"type":"header","comment":"x",') : l)),
+      /line 1: header line: unknown member "comment"/,
+    ],
+    [
+      'an unknown member on a chain line',
+      lines.map((l) => (l.includes('"type":"chain"') ? l.replace('"type":"chain",', '"type":"chain","x":1,') : l)),
+      /chain line: unknown member "x"/,
+    ],
+    [
+      'the sth line naming another log',
+      lines.map((l, i) =>
+        i === lines.length - 1 ? l.replace(/"logId":"(.)/, (_m, a: string) => `"logId":"${a === '0' ? '1' : '0'}`) : l,
+      ),
+      /names another logId than the header/,
+    ],
   ];
   for (const [what, text, expected] of cases) {
     const r = await importText(`${text.join('\n')}\n`);

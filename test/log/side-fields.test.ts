@@ -9,7 +9,8 @@ import assert from 'node:assert/strict';
 import type { Evidence } from '../../src/evidence/evidence.js';
 import { openLog } from '../../src/log/log.js';
 import type { VerifyReport } from '../../src/log/verify.js';
-import { makeEvidence, pciFor, SUITES, tempDir } from './helpers.js';
+import { exportTo, makeEvidence, pciFor, SUITES, tempDir } from './helpers.js';
+import { createReadStream } from 'node:fs';
 
 const tmp = tempDir('spdmkit-side-');
 after(() => tmp.cleanup());
@@ -144,4 +145,30 @@ test('an entry without a chain is an error, not a warning: its signature was nev
   );
   assert.equal(r.ok, false);
   assert.ok(findProblem(r, 'NO_CHAIN', 'chain_digest'), JSON.stringify(r.problems));
+});
+
+test('log import refuses an export whose entry disagrees with its transcript, naming line, code and column', async () => {
+  const ev = await ev13;
+  const source = await openLog(tmp.file('side-export.sqlite'));
+  const file = tmp.file('side-export.jsonl');
+  try {
+    await source.appendEvidence(
+      edited(ev, (e) => {
+        for (const s of e.signatures) s.requesterNonce = s.responderNonce;
+      }),
+    );
+    await exportTo(source, file);
+  } finally {
+    await source.close();
+  }
+  const target = await openLog(tmp.file('side-import.sqlite'));
+  try {
+    await assert.rejects(
+      () => target.importJsonl(createReadStream(file)),
+      (e: unknown) => e instanceof Error && /line \d+: entry 0: NOT_IN_TRANSCRIPT \(requester_nonce\)/.test(e.message),
+    );
+    assert.equal(await target.size(), 0, 'nothing imported');
+  } finally {
+    await target.close();
+  }
 });
