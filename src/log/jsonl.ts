@@ -30,9 +30,16 @@ import {
   type LogEntry,
 } from './entry.js';
 import { publicKeyFromSpki, type LogPublicKey } from './log-key.js';
-import { Frontier } from './merkle.js';
+import { Frontier, HASH_SIZE, SubtreeLevels, verifyConsistency } from './merkle.js';
 import { sthFromJson, sthToJson, verifyTreeHead, type SignedTreeHead } from './sth.js';
-import { LOG_FORMAT, rowToEntry, type LogStore, type StoredEntryRow, type WriteTx } from './store/store.js';
+import {
+  LOG_FORMAT,
+  rowToEntry,
+  sthFromColumns,
+  type LogStore,
+  type StoredEntryRow,
+  type WriteTx,
+} from './store/store.js';
 
 const ISO_MS = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
 
@@ -90,7 +97,7 @@ const LINE_MEMBERS: Readonly<Record<string, ReadonlySet<string>>> = {
   ]),
   chain: new Set(['type', 'digest', 'chain']),
   entry: new Set(['type', 'leafHash', ...FIELDS.map((f) => f.name)]),
-  sth: new Set(['type', 'treeSize', 'timestamp', 'time', 'rootHash', 'signature', 'logId']),
+  sth: new Set(['type', 'treeSize', 'timestamp', 'time', 'rootHash', 'signature', 'logId', 'consistency']),
 };
 
 const PCI_MEMBERS: ReadonlySet<string> = new Set(PCI_FIELDS.map((f) => f.name));
@@ -189,6 +196,25 @@ export async function exportJsonl(
     exportedAt: new Date().toISOString(),
     treeSize: sth.treeSize,
   });
+  // Every signed head up to the newest, in order: a head line follows the entry that completes it,
+  // with the consistency proof from the head before (one pass, SubtreeLevels keeps what it needs).
+  const heads = (await store.readSths())
+    .map(sthFromColumns)
+    .filter((h): h is SignedTreeHead => h !== undefined && h.treeSize <= sth.treeSize)
+    .sort((a, b) => a.treeSize - b.treeSize);
+  const levels = new SubtreeLevels();
+  let headAt = 0;
+  let previous: SignedTreeHead | undefined;
+  const headLines = async (): Promise<void> => {
+    while (headAt < heads.length && (heads[headAt] as SignedTreeHead).treeSize === levels.size) {
+      const h = heads[headAt++] as SignedTreeHead;
+      // The newest head is the final line, after all entries.
+      if (h.treeSize === sth.treeSize) return;
+      await writeLine(out, headLine(h, key.logId, previous, levels));
+      previous = h;
+    }
+  };
+  await headLines();
   const sent = new Set<string>();
   let next = 0;
   while (next < sth.treeSize) {
@@ -214,14 +240,68 @@ export async function exportJsonl(
         sent.add(toHex(cd));
       }
       await writeLine(out, entryToJson(r.entry, r.leafHash));
+      levels.append(r.leafHash);
       next++;
+      await headLines();
       if (next >= sth.treeSize) break;
     }
   }
   if (next !== sth.treeSize)
     throw new SpdmError('LOG_CORRUPT', `entries ${next}..${sth.treeSize - 1} are missing; run \`spdm log verify\``);
-  await writeLine(out, { type: 'sth', ...sthToJson(sth, key.logId) });
+  await writeLine(out, headLine(sth, key.logId, previous, levels));
   return { entries: next, chains: sent.size };
+}
+
+/**
+ * Each `sth` line is a head of the entries read so far: its size is their count, its root theirs,
+ * its time no earlier than the head before, and after the first it carries the consistency proof
+ * from the head before — what a witness that keeps only heads checks. (Its signature is checked by
+ * the caller.)
+ */
+function checkHeadInSequence(
+  h: SignedTreeHead,
+  consistency: unknown,
+  previous: SignedTreeHead | undefined,
+  source: Frontier,
+  line: number,
+): void {
+  if (h.treeSize !== source.size)
+    throw lineError(line, `the tree head covers ${h.treeSize} entries, ${source.size} come before it`);
+  if (!equalBytes(source.root(), h.rootHash))
+    throw lineError(
+      line,
+      `the entries before it have root ${toHex(source.root())}, the tree head of size ${h.treeSize} signs ${toHex(h.rootHash)}`,
+    );
+  if (!previous) return;
+  if (h.timestamp < previous.timestamp)
+    throw lineError(line, `the tree head of size ${h.treeSize} is older than the one before it`);
+  if (!Array.isArray(consistency))
+    throw lineError(
+      line,
+      `the tree head of size ${h.treeSize} has no consistency proof from size ${previous.treeSize}`,
+    );
+  if (consistency.length > 64) throw lineError(line, 'consistency: more than 64 nodes');
+  const path = consistency.map((x, i) => {
+    const b = hexValue(x, line, `consistency[${i}]`);
+    if (b.length !== HASH_SIZE) throw lineError(line, `consistency[${i}] is not ${HASH_SIZE} bytes`);
+    return b;
+  });
+  if (!verifyConsistency(previous.treeSize, h.treeSize, previous.rootHash, h.rootHash, path))
+    throw lineError(line, `the consistency proof from size ${previous.treeSize} to ${h.treeSize} does not verify`);
+}
+
+/** An `sth` line: the head, and (after the first) the RFC 9162 consistency proof from the head before it. */
+function headLine(
+  h: SignedTreeHead,
+  logId: Uint8Array,
+  previous: SignedTreeHead | undefined,
+  levels: SubtreeLevels,
+): Record<string, unknown> {
+  return {
+    type: 'sth',
+    ...sthToJson(h, logId),
+    ...(previous ? { consistency: levels.consistencyPath(previous.treeSize, h.treeSize).map(toHex) } : {}),
+  };
 }
 
 export interface ImportOptions {
@@ -270,8 +350,9 @@ export async function importJsonl(
     let pendingRows: StoredEntryRow[] = [];
     // Bytes of the lines behind pendingChains and pendingRows: a flush is due past LIMITS.logImportPendingBytes.
     let pendingBytes = 0;
-    let header: { key: LogPublicKey } | undefined;
+    let header: { key: LogPublicKey; treeSize: number } | undefined;
     let sth: SignedTreeHead | undefined;
+    let lastWasHead = false;
     let lineNo = 0;
     let imported = 0;
     const flush = async () => {
@@ -288,6 +369,7 @@ export async function importJsonl(
     })) {
       lineNo = line;
       if (raw.trim() === '') continue;
+      lastWasHead = false;
       // JSON.parse copes with any nesting, but a line of a million "[{}," would cost many times its size.
       checkJsonText(raw, '', {
         firstLine: lineNo,
@@ -301,7 +383,6 @@ export async function importJsonl(
         throw lineError(lineNo, 'not JSON');
       }
       if (typeof o !== 'object' || o === null) throw lineError(lineNo, 'not a JSON object');
-      if (sth) throw lineError(lineNo, 'nothing may follow the sth line');
       if (typeof o['type'] === 'string') checkMembers(o, o['type'], lineNo);
       if (!header) {
         if (o['type'] !== 'header' || o['format'] !== LOG_FORMAT)
@@ -315,7 +396,10 @@ export async function importJsonl(
             lineNo,
             `the export is of log ${toHex(key.logId)}, not of the pinned log ${toHex(options.publicKey.logId)}`,
           );
-        header = { key };
+        const declared = o['treeSize'];
+        if (typeof declared !== 'number' || !Number.isSafeInteger(declared) || declared < 0)
+          throw lineError(lineNo, `header treeSize must be a non-negative integer, got ${got(declared)}`);
+        header = { key, treeSize: declared };
         continue;
       }
       switch (o['type']) {
@@ -345,6 +429,12 @@ export async function importJsonl(
               `entry index ${String(idx)} where ${source.size} was expected (entries dropped or reordered)`,
             );
           const e = entryFromJson(o, lineNo);
+          // An entry is logged after the head before it was signed (log.ts stamps it so).
+          if (sth && e.loggedAt < sth.timestamp)
+            throw lineError(
+              lineNo,
+              `entry ${e.index}: loggedAt ${new Date(e.loggedAt).toISOString()} is earlier than the tree head of size ${sth.treeSize} before it`,
+            );
           const enc = leafHashWithDigests(e);
           const lh = enc.leafHash;
           if (o['leafHash'] !== undefined && toHex(lh) !== o['leafHash'])
@@ -387,7 +477,9 @@ export async function importJsonl(
             throw lineError(lineNo, 'the sth line names another logId than the header');
           if (!verifyTreeHead(header.key.key, header.key.logId, h))
             throw lineError(lineNo, 'the tree head is not signed by the exported log key');
+          checkHeadInSequence(h, o['consistency'], sth, source, lineNo);
           sth = h;
+          lastWasHead = true;
           break;
         }
         default:
@@ -395,7 +487,11 @@ export async function importJsonl(
       }
     }
     if (!header) throw new SpdmError('DECODE_ERROR', 'empty export');
-    if (!sth) throw new SpdmError('DECODE_ERROR', 'the export has no sth line (cut short?)');
+    if (!sth || !lastWasHead || sth.treeSize !== header.treeSize)
+      throw new SpdmError(
+        'DECODE_ERROR',
+        `the export does not end with the sth line of the ${header.treeSize} entries its header announces (cut short?)`,
+      );
     if (sth.treeSize !== source.size)
       throw new SpdmError(
         'DECODE_ERROR',

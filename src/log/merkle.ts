@@ -166,6 +166,55 @@ export function inclusionPath(leaves: readonly Uint8Array[], m: number, n: numbe
 /** RFC 9162 §2.1.4.1 PROOF(m, D[n]): proves the tree of the first m leaves is a prefix of the tree of n. */
 export function consistencyPath(leaves: readonly Uint8Array[], m: number, n: number = leaves.length): Uint8Array[] {
   checkSizes(leaves, n);
+  return consistencyPathWith((lo, hi) => subtreeRoot(leaves, lo, hi), m, n);
+}
+
+/**
+ * Every perfect aligned subtree's hash, level by level, built as leaves are appended: level j holds
+ * the roots of D[i·2^j : (i+1)·2^j]. Any MTH(D[lo:hi]) whose lo is aligned to the largest power of
+ * two below hi − lo (every range a consistency proof asks for) then costs O(log n) lookups, so a
+ * reader streaming a log (the export) can prove every head consistent with the one before in one
+ * pass. About 64 bytes per leaf.
+ */
+export class SubtreeLevels {
+  private readonly levels: Uint8Array[][] = [[]];
+
+  get size(): number {
+    return (this.levels[0] as Uint8Array[]).length;
+  }
+
+  append(leafHash: Uint8Array): void {
+    let h = leafHash;
+    for (let j = 0; ; j++) {
+      const level = this.levels[j] ?? (this.levels[j] = []);
+      level.push(h);
+      if (level.length % 2 === 1) return;
+      h = nodeHash(level[level.length - 2] as Uint8Array, h);
+    }
+  }
+
+  /** MTH(D[lo:hi]) for lo a multiple of the largest power of two below hi − lo (RangeError otherwise). */
+  root(lo: number, hi: number): Uint8Array {
+    if (lo < 0 || hi > this.size || lo > hi) throw new RangeError(`bad range [${lo}, ${hi}) of ${this.size} leaves`);
+    if (lo === hi) return sha256();
+    const size = hi - lo;
+    if (isPowerOfTwo(size)) {
+      const j = Math.log2(size);
+      if (lo % size !== 0) throw new RangeError(`[${lo}, ${hi}) is not an aligned subtree`);
+      return (this.levels[j] as Uint8Array[])[lo / size] as Uint8Array;
+    }
+    const k = splitPoint(size);
+    return nodeHash(this.root(lo, lo + k), this.root(lo + k, hi));
+  }
+
+  consistencyPath(m: number, n: number): Uint8Array[] {
+    if (!Number.isSafeInteger(n) || n < 0 || n > this.size)
+      throw new RangeError(`tree size ${n} out of range (${this.size} leaves)`);
+    return consistencyPathWith((lo, hi) => this.root(lo, hi), m, n);
+  }
+}
+
+function consistencyPathWith(subtree: (lo: number, hi: number) => Uint8Array, m: number, n: number): Uint8Array[] {
   if (!Number.isSafeInteger(m) || m < 0 || m > n)
     throw new RangeError(`first tree size ${m} must be between 0 and ${n}`);
   if (m === 0 || m === n) return [];
@@ -178,15 +227,15 @@ export function consistencyPath(leaves: readonly Uint8Array[], m: number, n: num
   for (;;) {
     const size = hi - lo;
     if (mm === size) {
-      if (!b) out.push(subtreeRoot(leaves, lo, hi));
+      if (!b) out.push(subtree(lo, hi));
       break;
     }
     const k = splitPoint(size);
     if (mm <= k) {
-      out.push(subtreeRoot(leaves, lo + k, hi));
+      out.push(subtree(lo + k, hi));
       hi = lo + k;
     } else {
-      out.push(subtreeRoot(leaves, lo, lo + k));
+      out.push(subtree(lo, lo + k));
       lo += k;
       mm -= k;
       b = false;

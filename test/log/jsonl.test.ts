@@ -5,6 +5,7 @@ import { createReadStream, readFileSync, writeFileSync } from 'node:fs';
 import { Readable } from 'node:stream';
 import { openLog } from '../../src/log/log.js';
 import { loadPublicKeyFile } from '../../src/log/log-key.js';
+import { verifyConsistency } from '../../src/log/merkle.js';
 import type { Evidence } from '../../src/evidence/evidence.js';
 import { evidenceMatrix, exportTo, tempDir } from './helpers.js';
 
@@ -152,8 +153,13 @@ test('a damaged export is refused, naming the line and entry, and nothing is imp
       lines.map((l, i) => (i === at(4) ? (lines[at(5)] as string) : i === at(5) ? (lines[at(4)] as string) : l)),
       /index 5 where 4 was expected/,
     ],
-    ['an entry dropped', lines.filter((_, i) => i !== at(9)), /index 10 where 9 was expected/],
-    ['cut short (no head)', lines.slice(0, -3), /no sth line/],
+    [
+      'an entry dropped',
+      lines.filter((_, i) => i !== at(9)),
+      // The head after entry 9, or entry 10 itself, is the first line that no longer fits.
+      /covers 10 entries, 9 come before it|index 10 where 9 was expected/,
+    ],
+    ['cut short (no head)', lines.slice(0, -3), /does not end with the sth line/],
     [
       'a forged head',
       lines.map((l, i) => (i === lines.length - 1 ? l.replace(/"rootHash":"(..)/, '"rootHash":"00') : l)),
@@ -232,4 +238,73 @@ test('an export of another log is refused when the source key is pinned; a diver
   writeFileSync(tmp.file('empty.jsonl'), '');
   const empty = await importText('');
   assert.match(empty.error?.message ?? '', /empty export/);
+});
+
+test('the export carries every signed head in order, each after the entry that completes it, with a consistency proof from the one before', async () => {
+  const lines = readFileSync(exportFile, 'utf8').trim().split('\n');
+  const parsed = lines.map((l) => JSON.parse(l) as Record<string, unknown>);
+  const heads = parsed.filter((o) => o['type'] === 'sth');
+  // One head for the empty log, one per appended evidence.
+  assert.equal(heads.length, evs.length + 1);
+  assert.equal(heads[0]!['treeSize'], 0);
+  assert.equal(heads[0]!['consistency'], undefined);
+  let entries = 0;
+  let prev: Record<string, unknown> | undefined;
+  for (const o of parsed) {
+    if (o['type'] === 'entry') entries++;
+    if (o['type'] !== 'sth') continue;
+    assert.equal(o['treeSize'], entries, 'a head covers the entries before it');
+    if (prev) {
+      const path = (o['consistency'] as string[]).map((h) => new Uint8Array(Buffer.from(h, 'hex')));
+      assert.ok(
+        verifyConsistency(
+          prev['treeSize'] as number,
+          o['treeSize'],
+          new Uint8Array(Buffer.from(prev['rootHash'] as string, 'hex')),
+          new Uint8Array(Buffer.from(o['rootHash'] as string, 'hex')),
+          path,
+        ),
+      );
+    }
+    prev = o;
+  }
+  assert.equal(parsed.at(-1)!['type'], 'sth');
+});
+
+test('a head dropped, a consistency proof altered or missing, an entry logged before the head preceding it: each refused', async () => {
+  const lines = readFileSync(exportFile, 'utf8').trim().split('\n');
+  const headAt = lines.map((l, i) => (l.includes('"type":"sth"') ? i : -1)).filter((i) => i >= 0);
+  const mid = headAt[3]!;
+  const o = JSON.parse(lines[mid]!) as Record<string, unknown>;
+  const flip = (h: string) => `${h[0] === '0' ? '1' : '0'}${h.slice(1)}`;
+  const withMid = (m: Record<string, unknown>) => lines.map((l, i) => (i === mid ? JSON.stringify(m) : l));
+  const firstEntryAfter = lines.findIndex((l, i) => i > mid && l.includes('"type":"entry"'));
+  const cases: [string, string[], RegExp][] = [
+    [
+      'a head dropped',
+      lines.filter((_, i) => i !== headAt[2]),
+      /consistency proof from size \d+ to \d+ does not verify/,
+    ],
+    [
+      'a consistency proof altered',
+      withMid({ ...o, consistency: (o['consistency'] as string[]).map((h, i) => (i === 0 ? flip(h) : h)) }),
+      /does not verify/,
+    ],
+    ['no consistency proof', withMid({ ...o, consistency: undefined }), /has no consistency proof/],
+    [
+      'an entry stamped before the head preceding it',
+      lines.map((l, i) =>
+        i === firstEntryAfter
+          ? l.replace(/"loggedAt":"[^"]*"/, `"loggedAt":"${new Date((o['timestamp'] as number) - 1000).toISOString()}"`)
+          : l,
+      ),
+      /loggedAt .* is earlier than the tree head/,
+    ],
+  ];
+  for (const [what, text, expected] of cases) {
+    const r = await importText(`${text.join('\n')}\n`);
+    assert.ok(r.error, `${what}: accepted`);
+    assert.match(r.error.message, expected, what);
+    assert.equal(r.size, 0, `${what}: nothing imported`);
+  }
 });
