@@ -446,7 +446,7 @@ export async function importJsonl(
             throw lineError(lineNo, `entry ${e.index}: certificate chain ${toHex(e.chainDigest)} not given before it`);
           // The same rules as `spdm log verify`: a side field that is not what the device signed is refused.
           const chain = e.chainDigest
-            ? (chains.get(toHex(e.chainDigest)) ?? (await store.readChain(e.chainDigest)))
+            ? (chains.get(toHex(e.chainDigest)) ?? (await tx.readChain(e.chainDigest)))
             : undefined;
           const disagree = entryTranscriptProblems(e, chain);
           if (disagree.length > 0)

@@ -216,6 +216,11 @@ export class PostgresStore implements LogStore {
         ),
       hasChain: async (digest: Uint8Array) =>
         (await this.q('SELECT 1 FROM chains WHERE digest = $1', [bind(digest)])).length > 0,
+      readChain: async (digest: Uint8Array) => {
+        const r = (await this.q('SELECT chain FROM chains WHERE digest = $1', [bind(digest)]))[0];
+        const c = r ? norm(r['chain']) : null;
+        return c instanceof Uint8Array ? c : undefined;
+      },
     };
   }
 

@@ -153,6 +153,12 @@ export class SqliteStore implements LogStore {
         ).map((r) => norm(r.leaf_hash) as Uint8Array),
       hasChain: async (digest: Uint8Array) =>
         db.prepare('SELECT 1 FROM chains WHERE digest = ?').get(bind(digest)) !== undefined,
+      readChain: async (digest: Uint8Array) => {
+        const r = db.prepare('SELECT chain FROM chains WHERE digest = ?').get(bind(digest)) as
+          { chain: unknown } | undefined;
+        const c = r ? norm(r.chain) : null;
+        return c instanceof Uint8Array ? c : undefined;
+      },
     };
   }
 

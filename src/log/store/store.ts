@@ -64,6 +64,8 @@ export interface WriteTx {
   /** Stored leaf hashes of positions [from, to), for import into a log that already holds a prefix. */
   leafHashes(from: number, to: number): Promise<Uint8Array[]>;
   hasChain(digest: Uint8Array): Promise<boolean>;
+  /** Inside the transaction: the store's own readChain waits for the write lock this holds. */
+  readChain(digest: Uint8Array): Promise<Uint8Array | undefined>;
 }
 
 export interface WriteOptions {
