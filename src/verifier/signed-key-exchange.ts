@@ -15,6 +15,7 @@ import {
   type KeyExchangeTranscript,
 } from '../spdm/key-exchange-transcript.js';
 import type { Evidence, SignatureEvidence } from '../evidence/evidence.js';
+import { recordedChainBytes } from '../evidence/signing-key.js';
 import { checkStepVersions, signedNegotiation } from './signed-steps.js';
 import type { SignedAnalysis } from './signed.js';
 
@@ -41,12 +42,14 @@ export function analyseKeyExchangeSignature(
 
   if (kx.slot !== s.slot)
     problems.push(`KEY_EXCHANGE asked slot ${kx.slot} to sign, the signature is recorded for slot ${s.slot}`);
-  const slot = e.slots.find((x) => x.slot === s.slot);
-  if (slot?.certChain) {
+  const recorded = recordedChainBytes(e, s.slot);
+  if (recorded) {
     try {
-      if (!equalBytes(digest(s.hashAlgo, fromHex(slot.certChain)), t.certChainHash))
+      if (!equalBytes(digest(s.hashAlgo, recorded), t.certChainHash))
         problems.push(
-          `the certificate chain recorded for slot ${s.slot} is not the one the device signed for (Ct differs)`,
+          s.slot === 0xff
+            ? 'the public key recorded is not the one the device signed for (Ct differs)'
+            : `the certificate chain recorded for slot ${s.slot} is not the one the device signed for (Ct differs)`,
         );
     } catch (err) {
       problems.push(`cannot hash the recorded chain: ${err instanceof Error ? err.message : String(err)}`);

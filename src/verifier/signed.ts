@@ -26,6 +26,7 @@ import { versionString } from '../spdm/codes.js';
 import { splitTranscript, vcaLength, type SignedTranscriptStep as Step } from '../spdm/signed-transcript.js';
 import { decodeMeasurementRecord } from '../spdm/messages/measurement-block.js';
 import { reverifySignatures } from '../evidence/reverify.js';
+import { recordedChainBytes } from '../evidence/signing-key.js';
 import type { Evidence, SignatureEvidence } from '../evidence/evidence.js';
 import { SIGNED_KINDS, signingContextOf } from '../evidence/signed-kinds.js';
 import { analyseKeyExchangeSignature } from './signed-key-exchange.js';
@@ -211,13 +212,15 @@ function analyseConnectionSignature(e: Evidence, s: SignatureEvidence, problems:
       prev.kind === 'CHALLENGE' && prev.msg.requesterContext ? toHex(prev.msg.requesterContext) : undefined;
     if (last.msg.slot !== s.slot && !(last.msg.slot === 0x0f && s.slot === 0xff))
       problems.push(`CHALLENGE_AUTH answers for slot ${last.msg.slot}, the signature is recorded for slot ${s.slot}`);
-    const slot = e.slots.find((x) => x.slot === s.slot);
-    if (slot?.certChain) {
+    const recorded = recordedChainBytes(e, s.slot);
+    if (recorded) {
       try {
-        const chainHash = digest(s.hashAlgo, fromHex(slot.certChain));
+        const chainHash = digest(s.hashAlgo, recorded);
         if (!equalBytes(chainHash, last.msg.certChainHash))
           problems.push(
-            `the certificate chain recorded for slot ${s.slot} is not the one the device signed for (CertChainHash differs)`,
+            s.slot === 0xff
+              ? 'the public key recorded is not the one the device signed for (CertChainHash differs)'
+              : `the certificate chain recorded for slot ${s.slot} is not the one the device signed for (CertChainHash differs)`,
           );
       } catch (err) {
         problems.push(`cannot hash the recorded chain: ${err instanceof Error ? err.message : String(err)}`);
