@@ -30,7 +30,7 @@ import { SIGNED_KINDS } from '../evidence/signed-kinds.js';
 import { exchange, type Decoder, type ExchangePolicy, type RoundTrip } from './exchange.js';
 import type { Connection, RequestContext } from './connection.js';
 import { challenge } from './challenge.js';
-import { getCertificateChain, type SlotState } from './get-certificate.js';
+import { getCertificateChain, largeCertChain, type SlotState } from './get-certificate.js';
 import { getDigests } from './get-digests.js';
 import { checkIndices, getMeasurements, type MeasurementRequestOptions } from './get-measurements.js';
 import { dataTransferSize, negotiate } from './negotiate.js';
@@ -346,7 +346,7 @@ export class Requester {
     const c = this.connection;
     if (slot < 0 || slot > 7) throw new SpdmError('SLOT_INVALID', `slot ${slot} out of range 0-7`);
     return getCertificateChain(this.requestContext(), slot, this.slotState(slot), {
-      portionMax: portionLimit(c, this.opts, this.transport.maxMessageSize, false),
+      portionMax: portionLimit(c, this.opts, this.transport.maxMessageSize, largeCertChain(c)),
       now: new Date(this.clock.now()),
       cache: this.opts.certificateCache ?? sharedCertificateCache,
     });

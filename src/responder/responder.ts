@@ -76,7 +76,7 @@ import { decodeRespondIfReady, encodeError, ErrorCode } from '../spdm/messages/e
 import { encodeSpdmCertChain } from '../x509/spdm-chain.js';
 import type { SpdmHandler } from '../transport/transport.js';
 import { ErrorReply } from './error-reply.js';
-import { ResponderChunks, type ChunkPeer } from './chunking.js';
+import { ResponderChunks, u32le, type ChunkPeer } from './chunking.js';
 import { answerPskExchange, answerPskFinish, pskFinishRaw } from './psk.js';
 import {
   decodeDeliverEncapsulatedResponse,
@@ -330,7 +330,7 @@ export class Responder implements SpdmHandler {
       return out;
     } catch (e) {
       const v = this.errorVersion(h.code, h.version);
-      if (e instanceof ErrorReply) return encodeError(v, e.errorCode, e.errorData);
+      if (e instanceof ErrorReply) return encodeError(v, e.errorCode, e.errorData, e.extendedData);
       if (e instanceof DecodeError) return encodeError(v, ErrorCode.InvalidRequest);
       return encodeError(v, ErrorCode.Unspecified);
     }
@@ -538,9 +538,12 @@ export class Responder implements SpdmHandler {
     const neg = this.requireNegotiated();
     this.requireCap(CapabilityFlag.CERT);
     const req = decodeGetCertificate(request);
+    // LargeCertChain needs our LARGE_RESP_CAP; a chain over 64 KiB needs LargeCertChain (libspdm: DataTooLarge with the size).
+    if (req.large) this.requireCap(CapabilityFlag.LARGE_RESP);
     const slot = this.slotsFor(neg).find((s) => s.slot === req.slot);
     if (!slot) throw new ErrorReply(ErrorCode.InvalidRequest);
     const chain = this.spdmChain(slot, neg);
+    if (!req.large && chain.length > 0xffff) throw new ErrorReply(ErrorCode.DataTooLarge, 0, u32le(chain.length));
     if (req.offset >= chain.length) throw new ErrorReply(ErrorCode.InvalidRequest);
     if (req.slotSizeRequested) {
       const resp = encodeCertificate(neg.version, {
@@ -1199,7 +1202,10 @@ export class Responder implements SpdmHandler {
             : e instanceof DecodeError
               ? ErrorCode.InvalidRequest
               : ErrorCode.Unspecified;
-        return { response: encodeError(v, ec, e instanceof ErrorReply ? e.errorData : 0), after: undefined };
+        return {
+          response: e instanceof ErrorReply ? encodeError(v, ec, e.errorData, e.extendedData) : encodeError(v, ec, 0),
+          after: undefined,
+        };
       }
     };
     // Chunks travel inside the session's records; the large request is answered as any other.
