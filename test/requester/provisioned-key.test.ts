@@ -229,6 +229,22 @@ test('the verifier trusts a slot 0xFF device only when the policy names its key,
   );
   assert.equal(altered.status, 'untrusted');
   assert.ok(codes(altered).includes('SIGNATURE_INVALID'));
+  // Hostile keys: not hex, not a SubjectPublicKeyInfo — refused with a reason, never a throw.
+  assert.deepEqual(
+    codes(
+      judge(
+        edited(ev, (doc) => void (doc['publicKey'] = 'zz')),
+        [],
+      ),
+    ),
+    ['MALFORMED_EVIDENCE'],
+  );
+  const garbage = judge(
+    edited(ev, (doc) => void (doc['publicKey'] = '3003010203')),
+    [],
+  );
+  assert.equal(garbage.status, 'untrusted');
+  assert.ok(codes(garbage).includes('SIGNATURE_INVALID'));
   assert.throws(() => compilePolicy({ version: 1, trustedPublicKeys: ['3003010203'] }), /SubjectPublicKeyInfo/);
 });
 
