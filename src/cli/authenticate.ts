@@ -4,14 +4,19 @@
  * `verify()` that `spdm verify` runs, with the same policy, deny-list and nonce options — so
  * "trusted" means one thing everywhere.
  */
+import { createHash, createPublicKey } from 'node:crypto';
 import { fromHex, toHex } from '../wire/bytes.js';
+import { LIMITS } from '../wire/limits.js';
+import { readFileBounded } from '../wire/bounded-file.js';
+import { PUBLIC_KEY_SLOT } from '../requester/device-public-key.js';
 import { isSpdmError, SpdmError } from '../wire/errors.js';
 import { systemRandom } from '../crypto/random.js';
 import { NONCE_SIZE } from '../spdm/messages/challenge.js';
-import type { TrustStore } from '../verifier/trust-store.js';
+import { TrustStore } from '../verifier/trust-store.js';
 import { loadVerifierInputs } from './verifier-args.js';
 import { nonceArgProblem, parseHostPort } from './options.js';
 import type { Policy } from '../verifier/policy.js';
+import { loadPolicyFile } from '../verifier/policy-loader.js';
 import { verify } from '../verifier/verify.js';
 import { formatVerdict, type Verdict } from '../verifier/verdict.js';
 import { Requester } from '../requester/requester.js';
@@ -58,6 +63,12 @@ export interface AuthenticateCliOptions {
   readonly requesterKey?: string;
   /** Says mutual authentication is wanted: then the chain and key must be given. */
   readonly mutual?: boolean;
+  /**
+   * The device's provisioned public key (PUB_KEY_ID_CAP), a PEM or DER SubjectPublicKeyInfo file:
+   * the run then uses SlotID 0xFF and reads no certificate. With it, --policy alone (its
+   * trustedPublicKeys) gives a verdict, there being no chain for --trust anchors to judge.
+   */
+  readonly devicePublicKey?: string;
   /** With `session`: KEY_UPDATE after the measurements, 'one' (UpdateKey) or 'all' (UpdateAllKeys); announces KEY_UPD_CAP. */
   readonly keyUpdate?: 'one' | 'all';
   /** With `session` (SPDM 1.3+): subscribe to every event type the device offers and collect what it sends; announces EVENT_CAP and ENCAP_CAP. */
@@ -114,6 +125,19 @@ function pskArguments(o: AuthenticateCliOptions): PskOptions | undefined {
 }
 export { EXIT };
 
+/** A public key file: PEM ("PUBLIC KEY") or DER SubjectPublicKeyInfo, bounded like every key file; returned as DER. */
+function readPublicKeyFile(path: string): Uint8Array {
+  const bytes = readFileBounded(path, LIMITS.keyFileBytes, 'keyFileBytes');
+  const head = bytes.subarray(0, 64).toString('latin1');
+  // createPublicKey would derive a public key from a private one: a secret key file is refused instead.
+  if (/-----BEGIN/.test(head) && !/-----BEGIN (RSA )?PUBLIC KEY-----/.test(head))
+    throw new TypeError(`${path} is PEM but not a PUBLIC KEY`);
+  const key = /-----BEGIN/.test(head)
+    ? createPublicKey(bytes)
+    : createPublicKey({ key: bytes, format: 'der', type: 'spki' });
+  return new Uint8Array(key.export({ type: 'spki', format: 'der' }));
+}
+
 async function openTransport(
   o: AuthenticateCliOptions,
   connect: { host: string; port: number } | undefined,
@@ -143,6 +167,9 @@ function usage(message: string): { exitCode: number; outcome: AuthenticateOutcom
 /** Trust store and policy, loaded before the device is touched so that bad files are exit 2. */
 function loadVerifier(o: AuthenticateCliOptions): { store?: TrustStore; policy?: Policy } {
   const anchors = o.trust === undefined ? [] : typeof o.trust === 'string' ? [o.trust] : [...o.trust];
+  // A provisioned key has no chain: the policy's trustedPublicKeys decide, no anchors needed.
+  if (anchors.length === 0 && o.devicePublicKey !== undefined && o.policy !== undefined)
+    return { store: TrustStore.fromCertificates([]), policy: loadPolicyFile(o.policy) };
   if (anchors.length === 0) {
     if (o.policy !== undefined || (o.deny && o.deny.length > 0))
       throw new SpdmError(
@@ -198,6 +225,14 @@ export async function runAuthenticate(
       return usage(`requester identity: ${e instanceof Error ? e.message : String(e)}`);
     }
   }
+  let devicePublicKey: Uint8Array | undefined;
+  if (o.devicePublicKey !== undefined) {
+    try {
+      devicePublicKey = readPublicKeyFile(o.devicePublicKey);
+    } catch (e) {
+      return usage(`--device-public-key: ${e instanceof Error ? e.message : String(e)}`);
+    }
+  }
   const mutualFlags = identity ? CapabilityFlag.MUT_AUTH | CapabilityFlag.ENCAP | CapabilityFlag.CERT : 0;
   let transport: Transport;
   let pci: PciIdentity | undefined;
@@ -233,11 +268,13 @@ export async function runAuthenticate(
       ? { capabilityFlags: CapabilityFlag.CERT | CapabilityFlag.CHAL | mutualFlags, session: { dhe: [], aead: [] } }
       : {}),
     ...(identity ? { identity } : {}),
+    ...(devicePublicKey ? { devicePublicKey } : {}),
   });
   const requireChallenge = o.requireChallenge ?? (o.pci !== undefined || o.transport === 'doe');
   try {
     const evidence = await requester.authenticate({
-      slot: o.slot,
+      // The provisioned public key is slot 0xFF, whatever --slot says.
+      slot: devicePublicKey ? PUBLIC_KEY_SLOT : o.slot,
       mode: o.measurements,
       requireChallenge,
       nonce,
@@ -315,6 +352,10 @@ export function formatOutcome(o: AuthenticateOutcome): string {
         `slot ${s.slot}: ${s.certificates.length} certificates, leaf ${leaf?.subject ?? '?'} (issuer ${leaf?.issuer ?? '?'})${s.chainProblems.length ? `; problems: ${s.chainProblems.map((p) => p.code).join(', ')}` : ''}`,
       );
     }
+    if (e.publicKey)
+      lines.push(
+        `slot 0xFF: provisioned public key, sha256:${createHash('sha256').update(fromHex(e.publicKey)).digest('hex')}`,
+      );
     for (const s of e.signatures)
       lines.push(`${s.kind}: signature verified (transcript hash ${s.transcriptHash.slice(0, 16)}…)`);
     for (const m of e.measurements)

@@ -202,6 +202,10 @@ export async function main(argv: readonly string[]): Promise<number> {
     )
     .option('--requester-key <file>', "the requester chain's leaf private key (PEM or PKCS#8 DER)")
     .option('--mutual', 'offer mutual authentication (needs --requester-chain and --requester-key, which imply it)')
+    .option(
+      '--device-public-key <file>',
+      "the device's provisioned public key (PUB_KEY_ID_CAP; PEM or DER SubjectPublicKeyInfo): slot 0xFF, no certificate read; with --policy (trustedPublicKeys) a verdict without --trust",
+    )
     .addOption(
       new Option(
         '--key-update <which>',
@@ -218,6 +222,7 @@ export async function main(argv: readonly string[]): Promise<number> {
         requesterChain?: string;
         requesterKey?: string;
         mutual?: boolean;
+        devicePublicKey?: string;
         session?: 'key-exchange' | 'psk';
         heartbeat?: boolean;
         psk?: string;

@@ -63,7 +63,9 @@ export async function readEvidenceStream(
  * from `stdinText` (what readEvidenceStream read).
  */
 export function runVerifyCommand(file: string, o: VerifyCliOptions, stdinText?: string): VerifyCliResult {
-  if (o.trust.length === 0) return badInput('give at least one --trust FILE|DIR');
+  // Without anchors only a policy's trustedPublicKeys (provisioned keys, slot 0xFF) can make a device trusted.
+  if (o.trust.length === 0 && o.policy === undefined)
+    return badInput('give at least one --trust FILE|DIR, or a --policy whose trustedPublicKeys name the device key');
   const dateProblem = dateArgProblem(o.now);
   if (dateProblem) return badInput(dateProblem);
   const now = o.now !== undefined ? new Date(o.now) : undefined;

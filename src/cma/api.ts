@@ -135,6 +135,11 @@ export interface DeviceSignature {
   readonly rspNonceOffset: number;
   /** Offset of the signature in transcript‖signature (the netlink transcript ends with it). */
   readonly sigOffset: number;
+  /**
+   * Slot 0xFF (PUB_KEY_ID_CAP): the device's provisioned public key, DER SubjectPublicKeyInfo in
+   * hex, which the signature verifies with (there is no `certificates/slotN` chain for it).
+   */
+  readonly publicKey?: string;
   readonly at: string;
 }
 

@@ -101,6 +101,7 @@ export function deviceSignature(
     reqNonceOffset: offsets.req,
     rspNonceOffset: offsets.rsp,
     sigOffset: transcript.length,
+    ...(s.slot === 0xff && evidence.publicKey ? { publicKey: evidence.publicKey } : {}),
     at: at || evidence.collectedAt,
   };
 }

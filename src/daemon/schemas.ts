@@ -190,6 +190,7 @@ export const SignatureBody = Type.Object(
     reqNonceOffset: Type.Integer(),
     rspNonceOffset: Type.Integer(),
     sigOffset: Type.Integer(),
+    publicKey: Type.Optional(Type.String()),
     at: Type.String(),
   },
   { $id: 'Signature' },

@@ -46,6 +46,8 @@ export interface EvidenceInput {
   readonly collectedAtMs: number;
   readonly device?: string;
   readonly pci?: PciIdentity;
+  /** The provisioned public key (slot 0xFF), DER SubjectPublicKeyInfo. */
+  readonly publicKey?: Uint8Array;
 }
 
 function slotEvidence(slots: ReadonlyMap<number, SlotRecord>): SlotEvidence[] {
@@ -103,6 +105,7 @@ export function buildEvidence(input: EvidenceInput): Evidence {
       otherParams: c.algorithms.otherParams,
     },
     slots: slotEvidence(input.slots),
+    ...(input.publicKey ? { publicKey: toHex(input.publicKey) } : {}),
     signatures: [...input.signatures],
     measurements: [...input.measurements].sort((x, y) => x.index - y.index),
   };

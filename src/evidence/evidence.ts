@@ -145,6 +145,12 @@ export interface Evidence {
     readonly otherParams: number;
   };
   readonly slots: readonly SlotEvidence[];
+  /**
+   * The device's provisioned public key (PUB_KEY_ID_CAP), DER SubjectPublicKeyInfo in hex: what the
+   * slot 0xFF signatures verify with, its hash their CertChainHash / Ct. The requester was given
+   * it out of band; whether it is the device's is the verifier's question (policy trustedPublicKeys).
+   */
+  readonly publicKey?: string;
   readonly signatures: readonly SignatureEvidence[];
   readonly measurements: readonly MeasurementEvidence[];
 }

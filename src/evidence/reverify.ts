@@ -1,13 +1,14 @@
 /**
  * Offline re-verification of the signatures in an Evidence document, from the document alone:
- * the leaf key comes from the recorded SPDM chain, the signed bytes from the recorded transcript.
+ * the leaf key comes from the recorded SPDM chain (slot 0xFF: the recorded provisioned public key),
+ * the signed bytes from the recorded transcript.
  */
 import { hashInfo } from '../crypto/algorithms.js';
 import { digest } from '../crypto/hash.js';
 import { spdmVerify } from '../crypto/signature.js';
 import { equalBytes, fromHex, toHex } from '../wire/bytes.js';
 import { SpdmError } from '../wire/errors.js';
-import { chainForSlot } from '../x509/slot-chain.js';
+import { recordedSigningKey } from './signing-key.js';
 import type { Evidence, SignatureEvidence } from './evidence.js';
 import { signingContextOf } from './signed-kinds.js';
 
@@ -21,10 +22,10 @@ export interface SignatureCheck {
 function checkOne(e: Evidence, s: SignatureEvidence, index: number): SignatureCheck {
   const fail = (reason: string): SignatureCheck => ({ index, kind: s.kind, ok: false, reason });
   try {
-    const slot = e.slots.find((x) => x.slot === s.slot);
-    if (!slot || !slot.certChain) return fail(`no certificate chain recorded for slot ${s.slot}`);
     if (!hashInfo(s.hashAlgo)) return fail(`unknown hash algorithm 0x${s.hashAlgo.toString(16)}`);
-    const { leafKey } = chainForSlot(fromHex(slot.certChain), { version: s.version, hashId: s.hashAlgo });
+    const signer = recordedSigningKey(e, s.slot, { version: s.version, hashId: s.hashAlgo });
+    if (typeof signer === 'string') return fail(signer);
+    const leafKey = signer.key;
     const transcript = fromHex(s.transcript);
     const th = digest(s.hashAlgo, transcript);
     if (!equalBytes(th, fromHex(s.transcriptHash)))
@@ -42,7 +43,13 @@ function checkOne(e: Evidence, s: SignatureEvidence, index: number): SignatureCh
       { version: s.version, hashId: s.hashAlgo, context, transcript: [transcript], transcriptHash: th },
       fromHex(s.signature),
     );
-    return ok ? { index, kind: s.kind, ok: true } : fail('signature does not verify with the leaf key');
+    return ok
+      ? { index, kind: s.kind, ok: true }
+      : fail(
+          s.slot === 0xff
+            ? 'signature does not verify with the provisioned public key'
+            : 'signature does not verify with the leaf key',
+        );
   } catch (err) {
     return fail(err instanceof SpdmError ? `${err.code}: ${err.message}` : String(err));
   }

@@ -27,6 +27,7 @@ import { equalBytes, fromHex, toHex } from '../wire/bytes.js';
 import { versionString } from '../spdm/codes.js';
 import { splitTranscript, vcaLength, type SignedTranscriptStep as Step } from '../spdm/signed-transcript.js';
 import { reverifySignatures } from './reverify.js';
+import { recordedChainBytes } from './signing-key.js';
 import type { Evidence, SignatureEvidence } from './evidence.js';
 import { signingContextOf } from './signed-kinds.js';
 import { analyseKeyExchangeSignature } from './signed-key-exchange.js';
@@ -97,7 +98,7 @@ export interface SignedAnalysis {
   readonly requesterContext?: string | undefined;
 }
 
-/** The SPDM certificate chain (hex) the evidence records for a slot, if any: what CertChainHash / Ct must be the hash of. */
+/** What CertChainHash / Ct must be the hash of (hex): the slot's SPDM certificate chain, or for slot 0xFF the provisioned key's SPKI; undefined when none is recorded. */
 export type RecordedChain = (slot: number) => string | undefined;
 
 /** Reads one kind's signed transcript; pushes every inconsistency to `problems`; undefined when it does not decode. */
@@ -236,7 +237,9 @@ function analyseConnectionSignature(
         const chainHash = digest(s.hashAlgo, fromHex(chain));
         if (!equalBytes(chainHash, last.msg.certChainHash))
           problems.push(
-            `the certificate chain recorded for slot ${s.slot} is not the one the device signed for (CertChainHash differs)`,
+            s.slot === 0xff
+              ? 'the public key recorded is not the one the device signed for (CertChainHash differs)'
+              : `the certificate chain recorded for slot ${s.slot} is not the one the device signed for (CertChainHash differs)`,
           );
       } catch (err) {
         problems.push(`cannot hash the recorded chain: ${err instanceof Error ? err.message : String(err)}`);
@@ -320,7 +323,10 @@ export function analyseSignatures(e: Evidence): SignedView[] {
     const reason = `re-verification failed: ${err instanceof Error ? err.message : String(err)}`;
     reverified = e.signatures.map(() => ({ ok: false, reason }));
   }
-  const chainOf: RecordedChain = (slot) => e.slots.find((x) => x.slot === slot)?.certChain;
+  const chainOf: RecordedChain = (slot) => {
+    const b = recordedChainBytes(e, slot);
+    return b ? toHex(b) : undefined;
+  };
   return e.signatures.map((s, i) => {
     try {
       return analyseSignature(chainOf, s, i, reverified[i] ?? { ok: false, reason: 'not re-verified' });

@@ -46,7 +46,9 @@ export function analyseKeyExchangeSignature(
     try {
       if (!equalBytes(digest(s.hashAlgo, fromHex(chain)), t.certChainHash))
         problems.push(
-          `the certificate chain recorded for slot ${s.slot} is not the one the device signed for (Ct differs)`,
+          s.slot === 0xff
+            ? 'the public key recorded is not the one the device signed for (Ct differs)'
+            : `the certificate chain recorded for slot ${s.slot} is not the one the device signed for (Ct differs)`,
         );
     } catch (err) {
       problems.push(`cannot hash the recorded chain: ${err instanceof Error ? err.message : String(err)}`);

@@ -40,7 +40,7 @@ const PROBLEM_FIELDS: readonly [RegExp, TranscriptProblem['code'], readonly stri
   [/requester context/, 'NOT_IN_TRANSCRIPT', ['requester_context']],
   [/measurement summary hash/, 'NOT_IN_TRANSCRIPT', ['meas_summary_hash']],
   [
-    /certificate chain recorded|cannot hash the recorded chain|another digest than Ct/,
+    /certificate chain recorded|public key recorded|cannot hash the recorded chain|another digest than Ct/,
     'TRANSCRIPT_MISMATCH',
     ['chain_digest'],
   ],

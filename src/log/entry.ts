@@ -20,6 +20,7 @@ import { Writer } from '../wire/writer.js';
 import { DecodeError, SpdmError } from '../wire/errors.js';
 import type { Evidence, PciIdentity, SignatureEvidence } from '../evidence/evidence.js';
 import { splitTranscript } from '../spdm/signed-transcript.js';
+import { PUBLIC_KEY_SLOT } from '../evidence/signing-key.js';
 
 export const LEAF_FORMAT = 0x01;
 
@@ -55,7 +56,11 @@ export interface LogEntry {
   readonly transcriptHash: Uint8Array;
   readonly signature: Uint8Array;
   readonly measurementSummaryHash?: Uint8Array;
-  /** SHA-256 of the SPDM certificate chain (chains table); absent when the device used no chain. */
+  /**
+   * SHA-256 of the SPDM certificate chain (chains table); for slot 0xFF (PUB_KEY_ID_CAP) of the
+   * device's provisioned public key, whose DER SubjectPublicKeyInfo the chains table then holds.
+   * Absent when the evidence records neither.
+   */
   readonly chainDigest?: Uint8Array;
   /** Measurement blocks the signature covers (MEASUREMENTS entries), as sent. */
   readonly measurements: readonly Uint8Array[];
@@ -396,7 +401,7 @@ export function decodeLeaf(leaf: Uint8Array): LogEntry {
 // ---- from Evidence ----
 
 export interface ChainRecord {
-  /** SHA-256 of `chain`. */
+  /** SHA-256 of `chain`: an SPDM certificate chain, or a slot 0xFF entry's DER SubjectPublicKeyInfo. */
   readonly digest: Uint8Array;
   readonly chain: Uint8Array;
 }
@@ -461,6 +466,13 @@ export function draftsFromEvidence(e: Evidence): { drafts: EntryDraft[]; chains:
     const d = chainDigestOf(chain);
     chains.set(toHex(d), { digest: d, chain });
     bySlot.set(s.slot, d);
+  }
+  // Slot 0xFF has no chain: the key its signatures verify with is stored the same way, by digest.
+  if (e.publicKey) {
+    const key = hexField(e.publicKey, 'publicKey');
+    const d = chainDigestOf(key);
+    chains.set(toHex(d), { digest: d, chain: key });
+    bySlot.set(PUBLIC_KEY_SLOT, d);
   }
   const drafts = e.signatures.map((s, i): EntryDraft => {
     const f = (name: string) => `signatures[${i}].${name}`;

@@ -429,12 +429,6 @@ export async function importJsonl(
               `entry index ${String(idx)} where ${source.size} was expected (entries dropped or reordered)`,
             );
           const e = entryFromJson(o, lineNo);
-          // An entry is logged after the head before it was signed (log.ts stamps it so).
-          if (sth && e.loggedAt < sth.timestamp)
-            throw lineError(
-              lineNo,
-              `entry ${e.index}: loggedAt ${new Date(e.loggedAt).toISOString()} is earlier than the tree head of size ${sth.treeSize} before it`,
-            );
           const enc = leafHashWithDigests(e);
           const lh = enc.leafHash;
           if (o['leafHash'] !== undefined && toHex(lh) !== o['leafHash'])

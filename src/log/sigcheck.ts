@@ -4,7 +4,7 @@
  * transcript (or its hash, recomputed by the caller from the transcript). Used in-process and by
  * the verification worker threads; leaf keys are parsed once per chain.
  */
-import type { KeyObject } from 'node:crypto';
+import { createPublicKey, type KeyObject } from 'node:crypto';
 import { hashInfo } from '../crypto/algorithms.js';
 import { spdmVerify } from '../crypto/signature.js';
 import { SpdmError } from '../wire/errors.js';
@@ -15,6 +15,8 @@ export interface SpdmSignatureTask {
   readonly t: 'spdm';
   /** Hex SHA-256 of the chain, as registered with addChain. */
   readonly chain: string;
+  /** The entry is slot 0xFF's: what `chain` names is the device's DER SubjectPublicKeyInfo, not an SPDM chain. */
+  readonly publicKey?: boolean;
   readonly version: number;
   readonly hashAlgo: number;
   readonly asymAlgo: number;
@@ -65,14 +67,24 @@ export class SignatureChecker {
   }
 
   /** The leaf key of a chain as read for this version and hash, or why it cannot be had. */
-  leafKey(digestHex: string, version: number, hashAlgo: number): KeyObject | string {
-    const id = `${digestHex}/${version}/${hashAlgo}`;
+  leafKey(digestHex: string, version: number, hashAlgo: number, publicKey = false): KeyObject | string {
+    const id = `${digestHex}/${version}/${hashAlgo}/${publicKey ? 'spki' : 'chain'}`;
     let k = this.keys.get(id);
     if (k === undefined) {
-      k = this.loadLeafKey(digestHex, version, hashAlgo);
+      k = publicKey ? this.loadPublicKey(digestHex) : this.loadLeafKey(digestHex, version, hashAlgo);
       this.keys.set(id, k);
     }
     return k;
+  }
+
+  private loadPublicKey(digestHex: string): KeyObject | string {
+    const der = this.chains.get(digestHex);
+    if (!der) return `public key ${digestHex} is not in the log`;
+    try {
+      return createPublicKey({ key: Buffer.from(der), format: 'der', type: 'spki' });
+    } catch (e) {
+      return `public key ${digestHex} is not a DER SubjectPublicKeyInfo: ${describe(e)}`;
+    }
   }
 
   private loadLeafKey(digestHex: string, version: number, hashAlgo: number): KeyObject | string {
@@ -93,7 +105,7 @@ export class SignatureChecker {
         ? { ok: true }
         : { ok: false, reason: 'tree head signature does not verify with the log key' };
     }
-    const key = this.leafKey(task.chain, task.version, task.hashAlgo);
+    const key = this.leafKey(task.chain, task.version, task.hashAlgo, task.publicKey === true);
     if (typeof key === 'string') return { ok: false, reason: key };
     try {
       const ok = spdmVerify(
@@ -110,7 +122,12 @@ export class SignatureChecker {
       );
       return ok
         ? { ok: true }
-        : { ok: false, reason: 'signature does not verify with the leaf key of the recorded chain' };
+        : {
+            ok: false,
+            reason: task.publicKey
+              ? 'signature does not verify with the recorded public key'
+              : 'signature does not verify with the leaf key of the recorded chain',
+          };
     } catch (e) {
       return { ok: false, reason: describe(e) };
     }

@@ -255,6 +255,7 @@ export async function checkRange(store: LogStore, from: number, to: number, ctx:
       const r = ctx.checker.check({
         t: 'spdm',
         chain: hex,
+        ...(e.slot === 0xff ? { publicKey: true } : {}),
         version: e.version,
         hashAlgo: e.hashAlgo,
         asymAlgo: e.asymAlgo,

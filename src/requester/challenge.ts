@@ -46,15 +46,20 @@ export async function challenge(
   );
   if (resp.slot !== slot)
     throw new SpdmError('UNEXPECTED_RESPONSE', `CHALLENGE_AUTH: slot ${resp.slot}, challenged slot ${slot}`);
-  if (!(resp.slotMask & (1 << slot)))
+  // SlotMask lists certificate slots: the provisioned public key (0xFF) is none of them (libspdm sends 0 and does not look).
+  if (slot !== 0xff && !(resp.slotMask & (1 << slot)))
     throw new SpdmError(
       'UNEXPECTED_RESPONSE',
       `CHALLENGE_AUTH: SlotMask 0x${resp.slotMask.toString(16)} lacks slot ${slot}`,
     );
   if (!equalBytes(digest(c.hashId, signer.chain), resp.certChainHash))
-    throw new SpdmError('DIGEST_MISMATCH', `CHALLENGE_AUTH: CertChainHash does not match slot ${slot}'s chain`, {
-      slot,
-    });
+    throw new SpdmError(
+      'DIGEST_MISMATCH',
+      slot === 0xff
+        ? 'CHALLENGE_AUTH: CertChainHash is not the hash of the provisioned public key'
+        : `CHALLENGE_AUTH: CertChainHash does not match slot ${slot}'s chain`,
+      { slot },
+    );
   ctx.responderNonces.check(resp.nonce, nonce, 'CHALLENGE_AUTH');
   if (context && (!resp.requesterContext || !equalBytes(context, resp.requesterContext)))
     throw new SpdmError('CONTEXT_MISMATCH', 'CHALLENGE_AUTH: RequesterContext not echoed');

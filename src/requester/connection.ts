@@ -57,8 +57,10 @@ export interface RequestContext {
   /** Responder nonces already signed over on this connection. */
   readonly responderNonces: ResponderNonces;
   /**
-   * The chain read from `slot` and its leaf key, which signatures for that slot must verify with.
-   * @throws TypeError when the chain has not been retrieved (a caller's ordering mistake)
+   * The chain read from `slot` and its leaf key, which signatures for that slot must verify with;
+   * for slot 0xFF the provisioned public key, its DER SubjectPublicKeyInfo standing for the chain
+   * (what CertChainHash and Ct hash).
+   * @throws TypeError when the chain has not been retrieved or no public key was given (a caller's mistake)
    */
   signer(slot: number): { readonly chain: Uint8Array; readonly leafKey: KeyObject };
 }

@@ -12,6 +12,7 @@ import { SpdmError } from '../wire/errors.js';
 import { LIMITS } from '../wire/limits.js';
 import { RequestCode, ResponseCode } from '../spdm/codes.js';
 import { decodeCertificate, encodeGetCertificate } from '../spdm/messages/certificate.js';
+import { CapabilityFlag } from '../spdm/messages/capabilities.js';
 import { validateSpdmChain } from '../x509/chain.js';
 import type { CertificateCache } from '../x509/cache.js';
 import type { ParsedCertificate } from '../x509/certificate.js';
@@ -95,6 +96,17 @@ export async function getCertificateChain(
 }
 
 /**
+ * 1.4 LargeCertChain (u32 Offset/Length/PortionLength/RemainderLength, chains over 64 KiB): used,
+ * as libspdm's requester does, whenever the connection is 1.4+ and the device sets LARGE_RESP_CAP.
+ */
+export function largeCertChain(c: {
+  readonly version: number;
+  readonly capabilities: { readonly flags: number };
+}): boolean {
+  return c.version >= 0x14 && (c.capabilities.flags & CapabilityFlag.LARGE_RESP) !== 0;
+}
+
+/**
  * The chain's bytes as sent. `st.certModel` follows each portion's CertModel as it arrives, so a
  * transfer that fails midway leaves the last one reported.
  */
@@ -109,12 +121,19 @@ export async function getCertificate(
   const parts: Uint8Array[] = [];
   let offset = 0;
   let total: number | undefined;
-  const maxChain = LIMITS.certChainBytes;
+  const large = largeCertChain(c);
+  const maxChain = large ? LIMITS.largeCertChainBytes : LIMITS.certChainBytes;
   for (let round = 0; ; round++) {
     if (round > maxChain) throw new SpdmError('UNEXPECTED_RESPONSE', 'CERTIFICATE: too many portions');
     const want = Math.min(portionMax, total === undefined ? portionMax : total - offset);
-    const req = encodeGetCertificate(c.version, { slot, offset, length: want });
+    const req = encodeGetCertificate(c.version, { slot, offset, length: want, large });
     const resp = await ctx.send(req, ResponseCode.CERTIFICATE, 'T1', decodeCertificate);
+    // The response takes the request's form (libspdm refuses either mismatch).
+    if (resp.large !== large)
+      throw new SpdmError(
+        'UNEXPECTED_RESPONSE',
+        `CERTIFICATE: ${resp.large ? 'LargeCertChain' : 'the 16-bit form'} in answer to a ${large ? 'LargeCertChain' : '16-bit'} GET_CERTIFICATE`,
+      );
     if (resp.slot !== slot)
       throw new SpdmError('UNEXPECTED_RESPONSE', `CERTIFICATE: answers slot ${resp.slot}, asked ${slot}`);
     if (resp.portion.length > want)

@@ -3,6 +3,7 @@ import type { Clock } from '../transport/clock.js';
 import type { CertificateCache } from '../x509/cache.js';
 import type { PciIdentity } from '../evidence/evidence.js';
 import type { RequesterIdentity } from './identity.js';
+import type { KeyObject } from 'node:crypto';
 
 export interface RequesterOptions {
   /** Versions the requester may negotiate (header bytes), default 1.0–1.3; 0x14 must be asked for. */
@@ -33,6 +34,13 @@ export interface RequesterOptions {
    * algorithms are offered as ReqBaseAsymAlg unless `session.reqBaseAsym` says otherwise.
    */
   readonly identity?: RequesterIdentity;
+  /**
+   * The device's public key, known out of band (DER SubjectPublicKeyInfo or a public KeyObject),
+   * for a device with PUB_KEY_ID_CAP and no certificate chain: authenticate() then names SlotID
+   * 0xFF in CHALLENGE, GET_MEASUREMENTS and KEY_EXCHANGE, sends no GET_DIGESTS or
+   * GET_CERTIFICATE, verifies the signatures with this key, and records it in the evidence.
+   */
+  readonly devicePublicKey?: Uint8Array | KeyObject;
   readonly random?: RandomSource;
   readonly clock?: Clock;
   /** Transport round-trip allowance added to ST1 and CT (ms). DOE lets a device take a full second. */

@@ -30,7 +30,7 @@ import { SIGNED_KINDS } from '../evidence/signed-kinds.js';
 import { exchange, type Decoder, type ExchangePolicy, type RoundTrip } from './exchange.js';
 import type { Connection, RequestContext } from './connection.js';
 import { challenge } from './challenge.js';
-import { getCertificateChain, type SlotState } from './get-certificate.js';
+import { getCertificateChain, largeCertChain, type SlotState } from './get-certificate.js';
 import { getDigests } from './get-digests.js';
 import { checkIndices, getMeasurements, type MeasurementRequestOptions } from './get-measurements.js';
 import { dataTransferSize, negotiate } from './negotiate.js';
@@ -58,6 +58,7 @@ import {
 } from './key-pair-info.js';
 import { getEndpointInfo, type EndpointInfoOptions, type EndpointInfoResult } from './get-endpoint-info.js';
 import { getMeasurementExtensionLog, type MelResult } from './get-mel.js';
+import { checkDevicePublicKey, devicePublicKey, PUBLIC_KEY_SLOT, type DevicePublicKey } from './device-public-key.js';
 
 export type { Connection } from './connection.js';
 export { Session, type SessionInfo, type MutualAuthReport } from './session.js';
@@ -194,6 +195,7 @@ export class Requester {
     options: RequesterOptions = {},
   ) {
     this.opts = options;
+    this.publicKey = options.devicePublicKey !== undefined ? devicePublicKey(options.devicePublicKey) : undefined;
     this.random = options.random ?? systemRandom;
     this.clock = options.clock ?? systemClock;
     this.policy = {
@@ -217,6 +219,8 @@ export class Requester {
   }
 
   private readonly flowDeadlineMs: number;
+  /** RequesterOptions.devicePublicKey, parsed: the key of slot 0xFF. */
+  private readonly publicKey: DevicePublicKey | undefined;
   /** Set while authenticate() runs: every request of the flow must finish before it. */
   private flowDeadline: number | undefined;
   /** Set while authenticate() runs with a caller's nonce: every signed request of the flow uses it. */
@@ -263,6 +267,12 @@ export class Requester {
       requesterContext: () => (connection.version >= 0x13 ? this.random(REQUESTER_CONTEXT_SIZE) : undefined),
       responderNonces: this.responderNonces,
       signer: (slot) => {
+        if (slot === PUBLIC_KEY_SLOT) {
+          if (!this.publicKey)
+            throw new TypeError('slot 0xFF is the provisioned public key: give RequesterOptions.devicePublicKey');
+          const k = checkDevicePublicKey(this.publicKey, connection.asymId);
+          return { chain: k.der, leafKey: k.key };
+        }
         const st = this.slots.get(slot);
         if (!st?.chain || !st.leafKey)
           throw new TypeError(`no certificate chain for slot ${slot}: retrieve it before asking for signatures`);
@@ -351,7 +361,7 @@ export class Requester {
     const c = this.connection;
     if (slot < 0 || slot > 7) throw new SpdmError('SLOT_INVALID', `slot ${slot} out of range 0-7`);
     return getCertificateChain(this.requestContext(), slot, this.slotState(slot), {
-      portionMax: portionLimit(c, this.opts, this.transport.maxMessageSize, false),
+      portionMax: portionLimit(c, this.opts, this.transport.maxMessageSize, largeCertChain(c)),
       now: new Date(this.clock.now()),
       cache: this.opts.certificateCache ?? sharedCertificateCache,
     });
@@ -420,7 +430,7 @@ export class Requester {
     if (!t.securedCapable || !t.exchangeSecured || !t.securedBinding)
       throw new SpdmError('UNSUPPORTED', 'the transport carries no secured messages');
     if (options.psk) return this.startPskSession(options.psk, options, t.securedBinding);
-    if (!this.slots.get(slot)?.chain) {
+    if (slot !== PUBLIC_KEY_SLOT && !this.slots.get(slot)?.chain) {
       if (this.digests.length === 0) await this.getDigests();
       await this.getCertificateChain(slot);
     }
@@ -646,9 +656,26 @@ export class Requester {
 
   private async authenticateFlow(options: AuthenticateOptions): Promise<Evidence> {
     const c = await this.connect();
-    const slot = options.slot ?? 0;
     const flags = c.capabilities.flags;
-    if (flags & CapabilityFlag.CERT) {
+    const slot = options.slot ?? (this.publicKey ? PUBLIC_KEY_SLOT : 0);
+    if (slot === PUBLIC_KEY_SLOT) {
+      // The device's key was given out of band: it must say it has one (PUB_KEY_ID_CAP), and there is no chain to read.
+      if (!(flags & CapabilityFlag.PUB_KEY_ID))
+        throw new SpdmError(
+          'UNSUPPORTED',
+          'a device public key was given, but the device has no provisioned public key (PUB_KEY_ID_CAP clear)',
+          { slot },
+        );
+      if (!this.publicKey)
+        throw new TypeError('slot 0xFF is the provisioned public key: give RequesterOptions.devicePublicKey');
+      checkDevicePublicKey(this.publicKey, c.asymId);
+    } else if (!(flags & CapabilityFlag.CERT) && flags & CapabilityFlag.PUB_KEY_ID) {
+      throw new SpdmError(
+        'UNSUPPORTED',
+        'the device has no certificate chain but a provisioned public key (PUB_KEY_ID_CAP): give its public key (devicePublicKey)',
+        { slot },
+      );
+    } else if (flags & CapabilityFlag.CERT) {
       const digests = await this.getDigests();
       if (!digests.some((d) => d.slot === slot)) throw new SpdmError('SLOT_INVALID', `slot ${slot} is not provisioned`);
       await this.getCertificateChain(slot);
@@ -750,6 +777,7 @@ export class Requester {
       collectedAtMs: this.clock.now(),
       ...(this.opts.deviceName ? { device: this.opts.deviceName } : {}),
       ...(this.opts.pci ? { pci: this.opts.pci } : {}),
+      ...(this.publicKey ? { publicKey: this.publicKey.der } : {}),
     });
   }
 

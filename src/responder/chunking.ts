@@ -46,7 +46,7 @@ export interface Answered<A> {
 const CHUNK_HEADER = 12;
 const LARGE_MESSAGE_SIZE_FIELD = 4;
 
-function u32le(n: number): Uint8Array {
+export function u32le(n: number): Uint8Array {
   return new Writer(4).u32(n).finish();
 }
 

@@ -7,6 +7,8 @@ export class ErrorReply extends Error {
   constructor(
     readonly errorCode: number,
     readonly errorData = 0,
+    /** ExtendedErrorData (e.g. DataTooLarge's u32 size). */
+    readonly extendedData?: Uint8Array,
   ) {
     super(`ERROR 0x${errorCode.toString(16)}`);
   }

@@ -15,7 +15,9 @@
  *   "psk": [{ "key": "ascii:TestPskData\\0" }, { "key": "ascii:TestPskData\\0", "hint": "ascii:TestPskHint\\0" }],
  *   "endpointInfo": "01000000...",   (EPInfo hex, a DeviceClassIdentifier; default DEFAULT_ENDPOINT_INFO)
  *   "mel": "mel.bin",                (a DMTF measurement extension log file; default a small one)
- *   "trustedEnvironment": true       (SET_CERTIFICATE of slots other than 0 in the clear too)
+ *   "trustedEnvironment": true,      (SET_CERTIFICATE of slots other than 0 in the clear too)
+ *   "provisionedKey": { "asym": "ECDSA-P384", "privateKey": "end_responder.key", "publicKey": "end_responder.key.pub.der" }
+ *                                    (PUB_KEY_ID_CAP: slot 0xFF signs; without "slots" the device has no certificate)
  * }
  * Without "slots", a chain is generated for "asym" (default ECDSA-P384). "psk" (one entry or a
  * list) is what PSK_EXCHANGE looks up by PSKHint — hex, or ascii:TEXT with \0, \\ and \xNN
@@ -46,8 +48,15 @@ import { decodeDeviceClassIdentifier } from '../spdm/messages/endpoint-info.js';
 import { decodeDmtfMel } from '../spdm/messages/mel.js';
 import { splitDerCertificates } from '../x509/der.js';
 import { parseCertificate } from '../x509/certificate.js';
-import { buildProfile, DEFAULT_RESPONDER_FLAGS, standardMeasurements } from './profiles.js';
-import type { DeviceProfile, MeasurementSource, ProfileEvent, PskEntry, SlotIdentity } from './profile.js';
+import { buildProfile, DEFAULT_RESPONDER_FLAGS, PUBLIC_KEY_RESPONDER_FLAGS, standardMeasurements } from './profiles.js';
+import type {
+  DeviceProfile,
+  MeasurementSource,
+  ProfileEvent,
+  ProvisionedPublicKey,
+  PskEntry,
+  SlotIdentity,
+} from './profile.js';
 import type { MutualAuthPolicy } from './mutual-auth.js';
 import { DMTF_EVENT_DETAIL_SIZE } from '../spdm/messages/event-groups.js';
 import { MAX_PSK_HINT_SIZE } from '../spdm/messages/psk.js';
@@ -209,6 +218,7 @@ const PROFILE_KEYS = new Set([
   'heartbeatPeriod',
   'psk',
   'events',
+  'provisionedKey',
 ]);
 const MEASUREMENT_KEYS = new Set(['index', 'type', 'value', 'raw', 'tcb']);
 const SLOT_KEYS = new Set(['slot', 'asym', 'certChain', 'privateKey']);
@@ -253,13 +263,27 @@ export function profileFromJson(json: unknown, baseDir: string): DeviceProfile {
             ...(e['tcb'] === true ? { tcb: true } : {}),
           };
         });
-  const flags = o['capabilities'] === undefined ? DEFAULT_RESPONDER_FLAGS : flagsFrom(o['capabilities']);
+  const flags =
+    o['capabilities'] === undefined
+      ? o['provisionedKey'] === undefined
+        ? DEFAULT_RESPONDER_FLAGS
+        : PUBLIC_KEY_RESPONDER_FLAGS
+      : flagsFrom(o['capabilities']);
   const ctExponent = o['ctExponent'] === undefined ? 14 : int(o['ctExponent'], 'ctExponent', 0, 31);
   const dataTransferSize =
     o['dataTransferSize'] === undefined ? 0x1200 : int(o['dataTransferSize'], 'dataTransferSize', 42, 0x100000);
 
+  const provisionedKey =
+    o['provisionedKey'] === undefined ? undefined : provisionedKeyFrom(o['provisionedKey'], baseDir);
+  if (provisionedKey && o['capabilities'] !== undefined) {
+    if (!(flags & CapabilityFlag.PUB_KEY_ID)) bad('capabilities', 'a provisionedKey needs PUB_KEY_ID');
+    if (flags & CapabilityFlag.CERT) bad('capabilities', 'CERT and PUB_KEY_ID are mutually exclusive');
+  }
   let slots: SlotIdentity[];
-  if (o['slots'] === undefined) {
+  if (provisionedKey && o['slots'] === undefined) {
+    // The device has no certificate at all: its only key is the provisioned one.
+    slots = [];
+  } else if (o['slots'] === undefined) {
     const asymId = o['asym'] === undefined ? 0x0080 : asymByName(str(o['asym'], 'asym'));
     slots = [...buildProfile({ name, versions, asymId, hashId: hashes[0] ?? 0x02 }).profile.slots];
   } else {
@@ -311,6 +335,7 @@ export function profileFromJson(json: unknown, baseDir: string): DeviceProfile {
     capabilities: { flags, ctExponent, dataTransferSize, maxSpdmMsgSize: Math.max(dataTransferSize, 0x1200) },
     algorithms: { baseHash: hashes, measurementHash: measurementHash ?? (hashes[0] ?? 0x02) << 1 },
     slots,
+    ...(provisionedKey ? { provisionedKey } : {}),
     measurements: measurements ?? standardMeasurements(name),
     ...(o['mutualAuth'] !== undefined ? { mutualAuth: mutualAuthPolicy(o['mutualAuth'], baseDir) } : {}),
     ...(o['heartbeatPeriod'] !== undefined || o['psk'] !== undefined
@@ -325,6 +350,53 @@ export function profileFromJson(json: unknown, baseDir: string): DeviceProfile {
       : {}),
     ...(o['events'] !== undefined ? { events: { onSubscribe: profileEvents(o['events']) } } : {}),
   };
+}
+
+/**
+ * "provisionedKey": { "asym": "ECDSA-P384", "privateKey": "ecp384/end_responder.key" } — the key of
+ * slot 0xFF (PUB_KEY_ID_CAP); "publicKey" (a DER SubjectPublicKeyInfo file, e.g. libspdm's
+ * end_responder.key.pub.der) is checked to be its public half when given.
+ */
+function provisionedKeyFrom(v: unknown, baseDir: string): ProvisionedPublicKey {
+  const e = obj(v, 'provisionedKey');
+  onlyKeys(e, new Set(['asym', 'privateKey', 'publicKey']), 'provisionedKey');
+  const asymId = asymByName(str(e['asym'], 'provisionedKey.asym'), 'provisionedKey.asym');
+  const keyFile = resolve(baseDir, str(e['privateKey'], 'provisionedKey.privateKey'));
+  let privateKey: KeyObject;
+  try {
+    privateKey = loadPrivateKeyFile(keyFile);
+  } catch (err) {
+    return bad('provisionedKey.privateKey', err instanceof Error ? err.message : String(err));
+  }
+  if (!keyMatchesAlgorithm(createPublicKey(privateKey), asymId))
+    bad('provisionedKey.asym', 'the private key does not match the algorithm');
+  if (e['publicKey'] !== undefined) {
+    const file = resolve(baseDir, str(e['publicKey'], 'provisionedKey.publicKey'));
+    let pub: KeyObject;
+    try {
+      pub = createPublicKey({
+        key: readFileBounded(file, LIMITS.keyFileBytes, 'keyFileBytes'),
+        format: 'der',
+        type: 'spki',
+      });
+    } catch (err) {
+      return bad('provisionedKey.publicKey', err instanceof Error ? err.message : String(err));
+    }
+    if (!equalKeys(pub, createPublicKey(privateKey)))
+      bad('provisionedKey.publicKey', 'is not the public half of provisionedKey.privateKey');
+  }
+  return { privateKey, asymId };
+}
+
+/** A private key file: PEM (any kind), or DER as PKCS#8 or SEC1 (libspdm ships both). */
+function loadPrivateKeyFile(path: string): KeyObject {
+  const bytes = readFileBounded(path, LIMITS.keyFileBytes, 'keyFileBytes');
+  if (/-----BEGIN/.test(bytes.subarray(0, 64).toString('latin1'))) return createPrivateKey(bytes);
+  try {
+    return createPrivateKey({ key: bytes, format: 'der', type: 'pkcs8' });
+  } catch {
+    return createPrivateKey({ key: bytes, format: 'der', type: 'sec1' });
+  }
 }
 
 const DMTF_EVENT_TYPES: Readonly<Record<string, number>> = {

@@ -20,6 +20,17 @@ export interface SlotIdentity {
   readonly keyUsage?: number;
 }
 
+/**
+ * PUB_KEY_ID_CAP (1.1+): a signing key whose public half the requester was given out of band, used
+ * as SlotID 0xFF in CHALLENGE, GET_MEASUREMENTS and KEY_EXCHANGE. There is no certificate: where a
+ * chain's hash would go (CertChainHash, Ct) goes the hash of the DER SubjectPublicKeyInfo (libspdm).
+ */
+export interface ProvisionedPublicKey {
+  readonly privateKey: KeyObject;
+  /** The key's BaseAsymAlgo bit. */
+  readonly asymId: number;
+}
+
 export interface MeasurementSource {
   readonly index: number;
   /** DMTF measurement value type (DmtfMeasurementType). */
@@ -61,6 +72,8 @@ export interface DeviceProfile {
     readonly reqBaseAsym?: readonly number[];
   };
   readonly slots: readonly SlotIdentity[];
+  /** The provisioned public key (slot 0xFF), answered for when `capabilities.flags` has PUB_KEY_ID_CAP. */
+  readonly provisionedKey?: ProvisionedPublicKey;
   readonly measurements: readonly MeasurementSource[];
   /** What it asks of a requester that offers MUT_AUTH_CAP (MUT_AUTH_CAP, ENCAP_CAP in `capabilities.flags`); nothing by default. */
   readonly mutualAuth?: MutualAuthPolicy;

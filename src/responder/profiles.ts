@@ -8,6 +8,7 @@ import { CapabilityFlag } from '../spdm/messages/capabilities.js';
 import { DmtfMeasurementType } from '../spdm/messages/measurement-block.js';
 import { createDeviceChain, type CertIdentity, type LeafOptions } from '../x509/generate.js';
 import type { DeviceProfile, MeasurementSource } from './profile.js';
+import { publicKeyDer } from './provisioned-key.js';
 
 /**
  * CERT, CHAL, signed and fresh measurements; from 1.2 provisioning (GET_CSR, SET_CERTIFICATE);
@@ -28,6 +29,18 @@ export const DEFAULT_RESPONDER_FLAGS =
   CapabilityFlag.GET_KEY_PAIR_INFO |
   CapabilityFlag.SET_KEY_PAIR_INFO;
 
+/**
+ * A device without a certificate (PUB_KEY_ID_CAP): CHALLENGE and signed, fresh measurements with
+ * the provisioned key, and the measurement extension log. Nothing that needs a certificate slot
+ * (CERT_CAP, provisioning, key-pair information, multi-key, signed ENDPOINT_INFO).
+ */
+export const PUBLIC_KEY_RESPONDER_FLAGS =
+  CapabilityFlag.PUB_KEY_ID |
+  CapabilityFlag.CHAL |
+  CapabilityFlag.MEAS_SIG |
+  CapabilityFlag.MEAS_FRESH |
+  CapabilityFlag.MEL;
+
 export interface ProfileSpec {
   readonly name: string;
   readonly versions: readonly number[];
@@ -44,12 +57,20 @@ export interface ProfileSpec {
   readonly leaf?: LeafOptions;
   readonly notBefore?: Date;
   readonly notAfter?: Date;
+  /**
+   * No certificate: the generated leaf key is the device's provisioned public key (slot 0xFF), the
+   * profile has no slots, and `flags` defaults to PUBLIC_KEY_RESPONDER_FLAGS. The requester needs
+   * the public key (BuiltProfile.publicKey) out of band.
+   */
+  readonly provisionedKey?: boolean;
 }
 
 export interface BuiltProfile {
   readonly profile: DeviceProfile;
   readonly root: CertIdentity;
   readonly certificates: readonly Uint8Array[];
+  /** The DER SubjectPublicKeyInfo of the leaf key: what a requester is given for a `provisionedKey` profile. */
+  readonly publicKey: Uint8Array;
 }
 
 function bytesOf(s: string): Uint8Array {
@@ -93,7 +114,7 @@ export function buildProfile(spec: ProfileSpec): BuiltProfile {
     name: spec.name,
     versions: spec.versions,
     capabilities: {
-      flags: spec.flags ?? DEFAULT_RESPONDER_FLAGS,
+      flags: spec.flags ?? (spec.provisionedKey ? PUBLIC_KEY_RESPONDER_FLAGS : DEFAULT_RESPONDER_FLAGS),
       ctExponent: spec.ctExponent ?? 14,
       dataTransferSize: spec.dataTransferSize ?? 0x1200,
       maxSpdmMsgSize: Math.max(spec.dataTransferSize ?? 0x1200, 0x1200),
@@ -102,16 +123,24 @@ export function buildProfile(spec: ProfileSpec): BuiltProfile {
       baseHash: [spec.hashId],
       measurementHash: spec.measurementHash ?? MEAS_HASH_FOR_BASE[spec.hashId] ?? MeasurementHashAlgo.SHA_256,
     },
-    slots: [
-      {
-        slot: 0,
-        certificates: chain.certificates,
-        privateKey: chain.leaf.privateKey,
-        asymId: spec.asymId,
-        certModel: 1,
-      },
-    ],
+    slots: spec.provisionedKey
+      ? []
+      : [
+          {
+            slot: 0,
+            certificates: chain.certificates,
+            privateKey: chain.leaf.privateKey,
+            asymId: spec.asymId,
+            certModel: 1,
+          },
+        ],
+    ...(spec.provisionedKey ? { provisionedKey: { privateKey: chain.leaf.privateKey, asymId: spec.asymId } } : {}),
     measurements: spec.measurements ?? standardMeasurements(spec.name, spec.firmwareVersion),
   };
-  return { profile, root: chain.root, certificates: chain.certificates };
+  return {
+    profile,
+    root: chain.root,
+    certificates: chain.certificates,
+    publicKey: publicKeyDer(chain.leaf.privateKey),
+  };
 }

@@ -76,7 +76,7 @@ import { decodeRespondIfReady, encodeError, ErrorCode } from '../spdm/messages/e
 import { encodeSpdmCertChain } from '../x509/spdm-chain.js';
 import type { SpdmHandler } from '../transport/transport.js';
 import { ErrorReply } from './error-reply.js';
-import { ResponderChunks, type ChunkPeer } from './chunking.js';
+import { ResponderChunks, u32le, type ChunkPeer } from './chunking.js';
 import { answerPskExchange, answerPskFinish, pskFinishRaw } from './psk.js';
 import {
   decodeDeliverEncapsulatedResponse,
@@ -97,6 +97,7 @@ import {
   type SlotIdentity,
 } from './profile.js';
 import { DeviceProvisioning } from './provisioning.js';
+import { PROVISIONED_KEY_SLOT, provisionedKeySlot } from './provisioned-key.js';
 import { answerGetEndpointInfo, DEFAULT_ENDPOINT_INFO } from './endpoint-info.js';
 import { answerGetMel, defaultMeasurementExtensionLog, MEL_SPEC_DMTF } from './mel.js';
 
@@ -329,7 +330,7 @@ export class Responder implements SpdmHandler {
       return out;
     } catch (e) {
       const v = this.errorVersion(h.code, h.version);
-      if (e instanceof ErrorReply) return encodeError(v, e.errorCode, e.errorData);
+      if (e instanceof ErrorReply) return encodeError(v, e.errorCode, e.errorData, e.extendedData);
       if (e instanceof DecodeError) return encodeError(v, ErrorCode.InvalidRequest);
       return encodeError(v, ErrorCode.Unspecified);
     }
@@ -400,6 +401,7 @@ export class Responder implements SpdmHandler {
     const req = decodeNegotiateAlgorithms(request);
     const hashId = this.profile.algorithms.baseHash.find((h) => (req.baseHash & h) !== 0);
     const keyAlgs = this.provisioning.slots.map((s) => s.asymId);
+    if (this.profile.provisionedKey) keyAlgs.push(this.profile.provisionedKey.asymId);
     const asymId = keyAlgs.find((a) => (req.baseAsym & a) !== 0);
     if (hashId === undefined || asymId === undefined) throw new ErrorReply(ErrorCode.InvalidRequest);
     const measCap = (this.profile.capabilities.flags & MEAS_CAP_MASK) !== 0;
@@ -496,6 +498,22 @@ export class Responder implements SpdmHandler {
     return this.provisioning.slots.filter((s) => s.asymId === neg.asymId);
   }
 
+  /** The key a signed request names: a certificate slot 0-7, or 0xFF the provisioned public key (PUB_KEY_ID_CAP). */
+  private signingSlot(neg: Negotiated, slot: number): SlotIdentity | undefined {
+    if (slot === PROVISIONED_KEY_SLOT) return provisionedKeySlot(this.profile, neg.asymId)?.slot;
+    return this.slotsFor(neg).find((s) => s.slot === slot);
+  }
+
+  /** CertChainHash / Ct: Hash(the slot's SPDM chain), or for slot 0xFF Hash(the DER SubjectPublicKeyInfo). */
+  private certChainHash(neg: Negotiated, slot: SlotIdentity): Uint8Array {
+    if (slot.slot === PROVISIONED_KEY_SLOT) {
+      const k = provisionedKeySlot(this.profile, neg.asymId);
+      if (!k) throw new ErrorReply(ErrorCode.InvalidRequest);
+      return digest(neg.hashId, k.publicKey);
+    }
+    return digest(neg.hashId, this.spdmChain(slot, neg));
+  }
+
   private onGetDigests(request: Uint8Array): Uint8Array {
     const neg = this.requireNegotiated();
     this.requireCap(CapabilityFlag.CERT);
@@ -520,9 +538,12 @@ export class Responder implements SpdmHandler {
     const neg = this.requireNegotiated();
     this.requireCap(CapabilityFlag.CERT);
     const req = decodeGetCertificate(request);
+    // LargeCertChain needs our LARGE_RESP_CAP; a chain over 64 KiB needs LargeCertChain (libspdm: DataTooLarge with the size).
+    if (req.large) this.requireCap(CapabilityFlag.LARGE_RESP);
     const slot = this.slotsFor(neg).find((s) => s.slot === req.slot);
     if (!slot) throw new ErrorReply(ErrorCode.InvalidRequest);
     const chain = this.spdmChain(slot, neg);
+    if (!req.large && chain.length > 0xffff) throw new ErrorReply(ErrorCode.DataTooLarge, 0, u32le(chain.length));
     if (req.offset >= chain.length) throw new ErrorReply(ErrorCode.InvalidRequest);
     if (req.slotSizeRequested) {
       const resp = encodeCertificate(neg.version, {
@@ -578,19 +599,20 @@ export class Responder implements SpdmHandler {
     const neg = this.requireNegotiated();
     this.requireCap(CapabilityFlag.CHAL);
     const req = decodeChallenge(request);
-    const slot = this.slotsFor(neg).find((s) => s.slot === req.slot);
+    const slot = this.signingSlot(neg, req.slot);
     if (!slot) throw new ErrorReply(ErrorCode.InvalidRequest);
     const measCap = (this.profile.capabilities.flags & MEAS_CAP_MASK) !== 0;
     if (req.measurementSummaryHashType !== 0 && !measCap) throw new ErrorReply(ErrorCode.InvalidRequest);
     const sigSize = asymInfo(neg.asymId)?.sigSize ?? 0;
-    const chainHash = digest(neg.hashId, this.spdmChain(slot, neg));
+    const chainHash = this.certChainHash(neg, slot);
     const summary =
       req.measurementSummaryHashType !== 0
         ? this.measurementSummaryHash(neg, req.measurementSummaryHashType)
         : undefined;
     const requesterContext = req.requesterContext;
+    // SlotMask lists certificate slots; for the provisioned key it is 0 (libspdm).
     let slotMask = 0;
-    for (const s of this.slotsFor(neg)) slotMask |= 1 << s.slot;
+    if (slot.slot !== PROVISIONED_KEY_SLOT) for (const s of this.slotsFor(neg)) slotMask |= 1 << s.slot;
     const basic = this.wantsBasicMutualAuth(neg);
     const fields = {
       slot: req.slot,
@@ -855,7 +877,7 @@ export class Responder implements SpdmHandler {
     const record = Buffer.concat(blocks);
     let slot = 0;
     if (req.signatureRequested) {
-      const s = this.slotsFor(neg).find((x) => x.slot === (req.slot ?? 0));
+      const s = this.signingSlot(neg, req.slot ?? 0);
       if (!s) {
         this.transcript.error(ErrorCode.InvalidRequest, run);
         throw new ErrorReply(ErrorCode.InvalidRequest);
@@ -877,7 +899,7 @@ export class Responder implements SpdmHandler {
       run.append(req.raw, message);
       return message;
     }
-    const s = this.slotsFor(neg).find((x) => x.slot === slot) as SlotIdentity;
+    const s = this.signingSlot(neg, slot) as SlotIdentity;
     const { unsigned } = encodeMeasurements(neg.version, fields);
     const l = this.transcript.l1l2(req.raw, unsigned, run);
     const signature = this.sign(neg, s, l.context, l.transcript);
@@ -947,7 +969,7 @@ export class Responder implements SpdmHandler {
       throw new ErrorReply(ErrorCode.UnexpectedRequest);
     const dhe = requireDhe(neg.dheId);
     const req = decodeKeyExchange(request, { exchangeDataSize: dhe.exchangeSize });
-    const slot = this.slotsFor(neg).find((s) => s.slot === req.slot);
+    const slot = this.signingSlot(neg, req.slot);
     if (!slot) throw new ErrorReply(ErrorCode.InvalidRequest);
     const measCap = (this.profile.capabilities.flags & MEAS_CAP_MASK) !== 0;
     if (req.measurementSummaryHashType !== 0 && !measCap) throw new ErrorReply(ErrorCode.InvalidRequest);
@@ -976,7 +998,7 @@ export class Responder implements SpdmHandler {
       ...(summary ? { measurementSummaryHash: summary } : {}),
       ...(opaqueData ? { opaqueData } : {}),
     };
-    const transcript = this.transcript.keyExchangeSession(digest(neg.hashId, this.spdmChain(slot, neg)), slot.slot);
+    const transcript = this.transcript.keyExchangeSession(this.certChainHash(neg, slot), slot.slot);
     // Signed: the response up to its Signature; TH1 adds the Signature; ResponderVerifyData follows.
     const unsigned = encodeKeyExchangeRsp(neg.version, { ...fields, signature: new Uint8Array(0) });
     const signed = transcript.keyExchangeSignature(req.raw, unsigned);
@@ -1180,7 +1202,10 @@ export class Responder implements SpdmHandler {
             : e instanceof DecodeError
               ? ErrorCode.InvalidRequest
               : ErrorCode.Unspecified;
-        return { response: encodeError(v, ec, e instanceof ErrorReply ? e.errorData : 0), after: undefined };
+        return {
+          response: e instanceof ErrorReply ? encodeError(v, ec, e.errorData, e.extendedData) : encodeError(v, ec, 0),
+          after: undefined,
+        };
       }
     };
     // Chunks travel inside the session's records; the large request is answered as any other.

@@ -21,6 +21,8 @@ import { isSignedMessageKind, SIGNED_KINDS, SIGNED_MESSAGE_KINDS } from '../evid
 /** Upper bounds that keep a hostile file from making the verifier do unbounded work. */
 export const EVIDENCE_LIMITS = {
   slots: 8,
+  /** A DER SubjectPublicKeyInfo: an RSA-4096 key is some 550 bytes; 16 KiB leaves room for any algorithm SPDM names. */
+  publicKeyHexChars: 2 * 0x4000,
   signatures: 64,
   measurements: 255,
   /** Hex characters of any one byte string (a 0xFFFFFF measurement record is the largest). */
@@ -297,6 +299,9 @@ function parseEvidenceUnsafe(input: unknown): EvidenceInput {
   const measurementHash = algNum('measurementHash');
   const measurementSpec = algNum('measurementSpec');
   const otherParams = alg && alg['otherParams'] !== undefined ? algNum('otherParams') : 0;
+  const publicKey = o['publicKey'] === undefined ? undefined : c.hex(o['publicKey'], `${root}.publicKey`);
+  if (publicKey !== undefined && publicKey.length > EVIDENCE_LIMITS.publicKeyHexChars)
+    c.bad(`${root}.publicKey`, `longer than ${EVIDENCE_LIMITS.publicKeyHexChars} hex characters`);
   const slotsIn = c.arr(o['slots'], `${root}.slots`, EVIDENCE_LIMITS.slots);
   const sigsIn = c.arr(o['signatures'], `${root}.signatures`, EVIDENCE_LIMITS.signatures);
   const measIn = c.arr(o['measurements'], `${root}.measurements`, EVIDENCE_LIMITS.measurements);
@@ -346,6 +351,7 @@ function parseEvidenceUnsafe(input: unknown): EvidenceInput {
       otherParams: otherParams as number,
     },
     slots: slots as SlotEvidence[],
+    ...(publicKey !== undefined ? { publicKey } : {}),
     signatures: signatures as SignatureEvidence[],
     measurements: measurements as MeasurementEvidence[],
   };

@@ -27,8 +27,22 @@ export const POLICY_SCHEMA: JsonSchema = {
     rules: { $ref: '#/$defs/rules' },
     evidence: { $ref: '#/$defs/evidence' },
     devices: { type: 'array', items: { $ref: '#/$defs/device' } },
+    trustedPublicKeys: {
+      type: 'array',
+      maxItems: 4096,
+      items: { $ref: '#/$defs/publicKey' },
+      description:
+        "Provisioned device public keys (PUB_KEY_ID_CAP, slot 0xFF) to trust: a slot 0xFF signature is trusted only when the evidence's public key is one of these (PUBLIC_KEY_UNTRUSTED otherwise).",
+    },
   },
   $defs: {
+    publicKey: {
+      type: 'string',
+      pattern: '^(sha256:[0-9a-fA-F]{64}|([0-9a-fA-F]{2})+)$',
+      maxLength: 32768,
+      description:
+        'a DER SubjectPublicKeyInfo in hex, or "sha256:" and the SHA-256 of that DER in hex (the fingerprint spdm authenticate prints)',
+    },
     rules: {
       type: 'object',
       description: 'Certificate rules; each is required (default unless noted), warn or off.',

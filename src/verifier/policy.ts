@@ -4,6 +4,7 @@
  * (JSON or YAML, see policy-loader.ts and docs/policy.md) is validated against the published
  * schema, then compiled into the `Policy` value verify() reads.
  */
+import { createHash, createPublicKey } from 'node:crypto';
 import type { Evidence } from '../evidence/evidence.js';
 import { SpdmError } from '../wire/errors.js';
 import type { ParsedCertificate } from '../x509/certificate.js';
@@ -85,6 +86,12 @@ export interface Policy {
   readonly rules: Rules;
   readonly evidence: EvidenceRequirements;
   readonly devices: readonly DevicePolicy[];
+  /**
+   * SHA-256 fingerprints (lowercase hex) of the DER SubjectPublicKeyInfo of provisioned device
+   * public keys (slot 0xFF) the policy trusts. With no chain to validate, this list is the only
+   * thing that makes a slot 0xFF signature trusted.
+   */
+  readonly trustedPublicKeys?: ReadonlySet<string>;
   /** Where the policy came from (file name), for messages. */
   readonly source?: string;
 }
@@ -212,6 +219,35 @@ function compileDevice(v: unknown, i: number, issues: SchemaIssue[]): DevicePoli
   };
 }
 
+/** trustedPublicKeys as fingerprints: a DER key is checked to be a SubjectPublicKeyInfo, then hashed. */
+function compilePublicKeys(v: unknown, issues: SchemaIssue[]): Set<string> {
+  const out = new Set<string>();
+  (Array.isArray(v) ? v : []).forEach((k, i) => {
+    const text = String(k).toLowerCase();
+    if (text.startsWith('sha256:')) {
+      out.add(text.slice(7));
+      return;
+    }
+    try {
+      const der = Buffer.from(text, 'hex');
+      createPublicKey({ key: der, format: 'der', type: 'spki' });
+      out.add(publicKeyFingerprint(new Uint8Array(der)));
+    } catch (e) {
+      issues.push({
+        path: `/trustedPublicKeys/${i}`,
+        segments: ['trustedPublicKeys', i],
+        message: `is not a DER SubjectPublicKeyInfo: ${e instanceof Error ? e.message : String(e)}`,
+      });
+    }
+  });
+  return out;
+}
+
+/** The fingerprint trustedPublicKeys lists a key by: SHA-256 of its DER SubjectPublicKeyInfo, lowercase hex. */
+export function publicKeyFingerprint(der: Uint8Array): string {
+  return createHash('sha256').update(der).digest('hex');
+}
+
 /**
  * Validates a parsed policy document (the result of JSON.parse or YAML parse) and compiles it.
  * Throws PolicyError listing every problem with its path.
@@ -232,11 +268,13 @@ export function compilePolicy(doc: unknown, source = 'policy'): Policy {
       });
     names.set(dev.name, i);
   });
+  const trustedPublicKeys = compilePublicKeys(d['trustedPublicKeys'], issues);
   if (issues.length > 0) throw new PolicyError(source, issues);
   return {
     rules: { ...DEFAULT_RULES, ...compileRules(d['rules']) },
     evidence: { ...DEFAULT_EVIDENCE_REQUIREMENTS, ...compileEvidence(d['evidence']) },
     devices,
+    trustedPublicKeys,
     source,
   };
 }

@@ -7,6 +7,8 @@
 export type ReasonCode =
   | 'MALFORMED_EVIDENCE'
   | 'CHAIN_UNTRUSTED'
+  /** A slot 0xFF signature's provisioned public key is not one the policy lists under trustedPublicKeys. */
+  | 'PUBLIC_KEY_UNTRUSTED'
   | 'CHAIN_INVALID'
   | 'CERT_INVALID'
   | 'CERT_DENIED'

@@ -27,10 +27,12 @@ import { OID_DMTF_EKU_RESPONDER_AUTH } from '../x509/oids.js';
 import { chainForSlot } from '../x509/slot-chain.js';
 import { checkCmaSan, cmaSanString } from './cma-san.js';
 import { parseEvidence } from './evidence-input.js';
+import { PUBLIC_KEY_SLOT } from '../evidence/signing-key.js';
 import {
   DEFAULT_POLICY,
   effectivePolicy,
   matchDevice,
+  publicKeyFingerprint,
   type DevicePolicy,
   type EvidenceRequirements,
   type Policy,
@@ -125,6 +127,30 @@ function readChain(e: Evidence, slot: number, v: VerdictBuilder): SlotChain | un
     else v.fail('CHAIN_INVALID', `slot ${slot}: the SPDM certificate chain cannot be decoded: ${message}`, { slot });
     return undefined;
   }
+}
+
+/**
+ * Slot 0xFF (PUB_KEY_ID_CAP): no chain, so no anchor, validity or deny-list to check — the key is
+ * trusted only when the policy names it. Returns whether the evidence records a key to judge.
+ */
+function checkPublicKey(e: Evidence, policy: Policy, v: VerdictBuilder): boolean {
+  if (!e.publicKey) {
+    v.fail('CHAIN_UNTRUSTED', 'slot 0xFF: the evidence records no provisioned public key', { slot: 0xff });
+    return false;
+  }
+  const fingerprint = publicKeyFingerprint(fromHex(e.publicKey));
+  if (policy.trustedPublicKeys?.has(fingerprint))
+    v.pass(
+      'PUBLIC_KEY_TRUSTED',
+      `slot 0xFF: the provisioned public key (sha256:${fingerprint}) is one the policy trusts`,
+    );
+  else
+    v.fail(
+      'PUBLIC_KEY_UNTRUSTED',
+      `slot 0xFF: the provisioned public key (sha256:${fingerprint}) is not among ${policy.source ?? 'the policy'}'s trustedPublicKeys`,
+      { slot: 0xff, fingerprint: `sha256:${fingerprint}` },
+    );
+  return true;
 }
 
 function checkChain(
@@ -457,7 +483,11 @@ function verifyParsed(
     views.find((s) => s.kind === 'CHALLENGE_AUTH')?.slot ?? signing[0] ?? e.slots.find((s) => s.certChain !== '')?.slot;
   const slots = signing.length > 0 ? signing : primarySlot !== undefined ? [primarySlot] : [];
   if (slots.length === 0) v.fail('CHAIN_UNTRUSTED', 'the evidence records no certificate chain');
-  const chains = slots.map((s) => readChain(e, s, v)).filter((c): c is SlotChain => c !== undefined);
+  const chains = slots
+    .filter((s) => s !== PUBLIC_KEY_SLOT)
+    .map((s) => readChain(e, s, v))
+    .filter((c): c is SlotChain => c !== undefined);
+  const keyRecorded = slots.includes(PUBLIC_KEY_SLOT) && checkPublicKey(e, policy, v);
   const primary = chains.find((c) => c.slot === primarySlot) ?? chains[0];
   const leaf = primary?.certs.at(-1);
 
@@ -491,6 +521,7 @@ function verifyParsed(
 
   // Measurements: the signed blocks, with the evidence's list checked against them.
   const trustedSlots = new Set(chains.map((c) => c.slot));
+  if (keyRecorded) trustedSlots.add(PUBLIC_KEY_SLOT);
   const rec = reconcileMeasurements(e, views, trustedSlots);
   checkSummaryHash(
     views.filter((s) => trustedSlots.has(s.slot)),

@@ -87,6 +87,12 @@ export const LIMITS = {
   // ── Certificates and measurements ──────────────────────────────────────────────────────────
   /** Largest SPDM certificate chain the requester reads (the 1.0–1.3 2-byte Length maximum). */
   certChainBytes: 0xffff,
+  /**
+   * Largest chain read with the 1.4 LargeCertChain form (u32 Offset/Length, both sides LARGE_RESP_CAP):
+   * the format allows 4 GiB; a real chain of a few certificates with large keys or extensions stays
+   * well under 1 MiB (libspdm's own maximum, LIBSPDM_MAX_CERT_CHAIN_SIZE, is 0x28000 at most).
+   */
+  largeCertChainBytes: 1024 * 1024,
   /** Largest measurement extension log the requester reads (GET_MEASUREMENT_EXTENSION_LOG; option maxMelBytes). */
   melBytes: 1024 * 1024,
   /** Certificates in one chain a verifier walks. */

@@ -616,8 +616,8 @@ for (const v of VERSIONS) {
     { v: 0x12, H: 48, S: 384, slot: 0, p1: 0x00, mut: false, mask: 0x01, msh: false, opaque: opaque12 },
     // libspdm 1.2+ still sets BasicMutAuthReq (seen in the doe-v13 / doe-default captures).
     { v: 0x13, H: 48, S: 96, slot: 0, p1: 0x80, mut: true, mask: 0x13, msh: true, opaque: new Uint8Array(0) },
-    // Slot 0xFF (provisioned public key): Param1 slot nibble 0xF, no slot mask.
-    { v: 0x14, H: 64, S: 132, slot: 0x0f, p1: 0x0f, mut: false, mask: 0x00, msh: true, opaque: opaque12 },
+    // Slot 0xFF (provisioned public key): Param1 slot nibble 0xF, no slot mask; decoded as 0xFF again.
+    { v: 0x14, H: 64, S: 132, slot: 0xff, p1: 0x0f, mut: false, mask: 0x00, msh: true, opaque: opaque12 },
   ];
   for (const c of cases) {
     const certChainHash = seq(c.H, 0x20);
@@ -626,7 +626,7 @@ for (const v of VERSIONS) {
     const requesterContext = c.v >= 0x13 ? seq(8, 0x11) : undefined;
     const signature = seq(c.S, 0x60);
     const fields = {
-      slot: c.v === 0x14 ? 0xff : c.slot,
+      slot: c.slot,
       basicMutAuthRequested: c.mut,
       slotMask: c.mask,
       certChainHash,
@@ -671,7 +671,8 @@ for (const v of VERSIONS) {
     { v: 0x10, attrs: 0x01, op: 0xff, slot: undefined, len: 36 },
     { v: 0x11, attrs: 0x01, op: 0x01, slot: 3, len: 37 },
     { v: 0x12, attrs: 0x02, op: 0xfe, slot: undefined, len: 4 },
-    { v: 0x12, attrs: 0x01, op: 0x05, slot: 0x0f, len: 37 },
+    // Slot 0xFF (provisioned public key) is SlotIDParam 0xF on the wire, 0xFF decoded.
+    { v: 0x12, attrs: 0x01, op: 0x05, slot: 0xff, len: 37 },
     { v: 0x13, attrs: 0x00, op: 0x00, slot: undefined, len: 12 },
     { v: 0x13, attrs: 0x05, op: 0xff, slot: 1, len: 45 },
     { v: 0x14, attrs: 0x03, op: 0x02, slot: 0, len: 45 },
@@ -757,7 +758,7 @@ const vendorSpecBlock = blockBytes(vendorSpecDef);
     { v: 0x11, total: 0, slot: 0, cc: 0, blocks: [digestBlock, rawBlock], opaque: new Uint8Array(0), S: 0 },
     { v: 0x12, total: 0, slot: 2, cc: 2, blocks: [digestBlock, rawBlock, vendorSpecBlock], opaque, S: 64 },
     { v: 0x13, total: 0, slot: 0, cc: 1, blocks: [deviceModeBlock], opaque: new Uint8Array(0), S: 0 },
-    { v: 0x13, total: 0, slot: 0x0f, cc: 2, blocks: [digestBlock, deviceModeBlock], opaque, S: 96 },
+    { v: 0x13, total: 0, slot: 0xff, cc: 2, blocks: [digestBlock, deviceModeBlock], opaque, S: 96 },
     { v: 0x14, total: 0, slot: 1, cc: 2, blocks: [rawBlock], opaque: new Uint8Array(0), S: 384 },
   ];
   for (const c of cases) {
@@ -801,7 +802,7 @@ const vendorSpecBlock = blockBytes(vendorSpecDef);
         signature,
         unsigned,
       },
-      params: [c.total, (c.v >= 0x11 ? c.slot : 0) | (c.v >= 0x12 ? c.cc << 4 : 0)],
+      params: [c.total, (c.v >= 0x11 ? c.slot & 0x0f : 0) | (c.v >= 0x12 ? c.cc << 4 : 0)],
     });
   }
 }

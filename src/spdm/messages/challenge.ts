@@ -123,7 +123,8 @@ export function decodeChallengeAuth(bytes: Uint8Array, ctx: ChallengeAuthDecodeC
   return {
     raw: r.consumed(),
     version: h.version,
-    slot: h.version === 0x10 ? h.param1 : h.param1 & 0x0f,
+    // ResponseAttributes bits 3:0 name the slot; 0xF is the provisioned public key, slot 0xFF.
+    slot: h.version === 0x10 ? h.param1 : (h.param1 & 0x0f) === 0x0f ? 0xff : h.param1 & 0x0f,
     basicMutAuthRequested: h.version >= 0x11 && (h.param1 & 0x80) !== 0,
     slotMask: h.param2,
     certChainHash,

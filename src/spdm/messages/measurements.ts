@@ -50,6 +50,20 @@ export interface MeasurementsDecodeContext {
   readonly signatureSize: number;
 }
 
+/**
+ * SlotIDParam (GET_MEASUREMENTS byte 36, MEASUREMENTS Param2 bits 3:0) is four bits wide: the
+ * provisioned public key, slot 0xFF everywhere else, is 0xF there (libspdm sends and expects 0xF).
+ * Callers speak of 0xFF; only the wire has the short form.
+ */
+function slotIdParam(slot: number): number {
+  return slot === 0xff ? 0x0f : slot & 0x0f;
+}
+
+function slotFromParam(param: number): number {
+  const slot = param & 0x0f;
+  return slot === 0x0f ? 0xff : slot;
+}
+
 export function encodeGetMeasurements(
   version: number,
   m: { attributes: number; operation: number; nonce?: Uint8Array; slot?: number; requesterContext?: Uint8Array },
@@ -62,7 +76,7 @@ export function encodeGetMeasurements(
   writeHeader(w, version, RequestCode.GET_MEASUREMENTS, attrs, m.operation);
   if (signed) {
     w.bytes(m.nonce ?? new Uint8Array(NONCE_SIZE));
-    if (version >= 0x11) w.u8(m.slot ?? 0);
+    if (version >= 0x11) w.u8(slotIdParam(m.slot ?? 0));
   }
   if (version >= 0x13) w.bytes(m.requesterContext ?? new Uint8Array(REQUESTER_CONTEXT_SIZE));
   return w.finish();
@@ -77,7 +91,7 @@ export function decodeGetMeasurements(bytes: Uint8Array): GetMeasurementsRequest
   if (signed) {
     nonce = r.bytes(NONCE_SIZE, 'Nonce');
     if (h.version >= 0x11) {
-      slot = r.u8('SlotIDParam') & 0x0f;
+      slot = slotFromParam(r.u8('SlotIDParam'));
     }
   }
   const requesterContext = h.version >= 0x13 ? r.bytes(REQUESTER_CONTEXT_SIZE, 'RequesterContext') : undefined;
@@ -110,7 +124,7 @@ export function encodeMeasurements(
   const opaque = m.opaqueData ?? new Uint8Array(0);
   const w = new Writer(64 + m.record.length + opaque.length + (signature?.length ?? 0));
   let p2 = 0;
-  if (version >= 0x11) p2 |= (m.slot ?? 0) & 0x0f;
+  if (version >= 0x11) p2 |= slotIdParam(m.slot ?? 0);
   if (version >= 0x12) p2 |= ((m.contentChanged ?? 0) & 0x03) << 4;
   writeHeader(w, version, ResponseCode.MEASUREMENTS, m.totalIndices ?? 0, p2);
   w.u8(m.numberOfBlocks).u24(m.record.length).bytes(m.record).bytes(m.nonce).u16(opaque.length).bytes(opaque);
@@ -140,7 +154,7 @@ export function decodeMeasurements(bytes: Uint8Array, ctx: MeasurementsDecodeCon
     raw: r.consumed(),
     version: h.version,
     totalIndices: h.param1,
-    slot: h.version >= 0x11 ? h.param2 & 0x0f : 0,
+    slot: h.version >= 0x11 ? slotFromParam(h.param2) : 0,
     contentChanged: h.version >= 0x12 ? (h.param2 >> 4) & 0x03 : 0,
     numberOfBlocks,
     record,
