@@ -78,5 +78,62 @@ export function registerLogCommands(program: Command, options: RegisterLogOption
     .option('--json', 'JSON output')
     .action(async (o: { db?: string; json?: boolean }) => setExit(await (await cmd()).runLogInfo(o, io())));
 
+  log
+    .command('checkpoint')
+    .description(
+      'print the newest tree head as a C2SP signed-note checkpoint (needs the log key); the verifier key goes to stderr',
+    )
+    .option(...dbOption)
+    .option('--origin <name>', 'checkpoint origin and key name (default spdmkit.log/<log id>)')
+    .option('--out <file>', 'write it to a file')
+    .action(async (o: { db?: string; origin?: string; out?: string }) =>
+      setExit(await (await cmd()).runLogCheckpoint(o, io())),
+    );
+
+  log
+    .command('checkpoint-verify')
+    .description("check a C2SP checkpoint's signature with the pinned log key (and, with --db, that the log holds it)")
+    .argument('<file>', 'checkpoint file')
+    .requiredOption('--pubkey <file>', "the log's public key (PEM)")
+    .option('--origin <name>', 'expected origin (default spdmkit.log/<log id>)')
+    .option(...dbOption)
+    .option('--json', 'JSON output')
+    .action(async (file: string, o: { pubkey: string; origin?: string; db?: string; json?: boolean }) =>
+      setExit(await (await cmd()).runLogCheckpointVerify(file, o, io())),
+    );
+
+  const proof = log.command('proof').description('RFC 9162 proofs as JSON, for proof-verify or any CT-style verifier');
+  proof
+    .command('inclusion')
+    .description('audit path of an entry in the tree of --size entries (default: the newest head)')
+    .argument('<index>', 'entry index', intArg)
+    .option(...dbOption)
+    .option('--size <n>', 'tree size', intArg)
+    .action(async (index: number, o: { db?: string; size?: number }) =>
+      setExit(await (await cmd()).runLogProof('inclusion', index, o, io())),
+    );
+  proof
+    .command('consistency')
+    .description(
+      'consistency proof from the tree of <first> entries to the tree of --size entries (default: the newest head)',
+    )
+    .argument('<first>', 'the older tree size', intArg)
+    .option(...dbOption)
+    .option('--size <n>', 'newer tree size', intArg)
+    .action(async (first: number, o: { db?: string; size?: number }) =>
+      setExit(await (await cmd()).runLogProof('consistency', first, o, io())),
+    );
+
+  log
+    .command('proof-verify')
+    .description('check a proof offline against a signed checkpoint (no log needed)')
+    .argument('<proof>', 'proof JSON from spdm log proof')
+    .requiredOption('--checkpoint <file>', 'C2SP checkpoint the proof leads to')
+    .requiredOption('--pubkey <file>', "the log's public key (PEM)")
+    .option('--origin <name>', 'expected origin (default spdmkit.log/<log id>)')
+    .action(async (file: string, o: { checkpoint: string; pubkey: string; origin?: string }) =>
+      setExit(await (await cmd()).runLogProofVerify(file, o, io())),
+    );
+
   return log;
 }

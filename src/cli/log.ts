@@ -29,7 +29,14 @@ import type { VerifyProblem, VerifyProgress, VerifyReport } from '../log/verify.
 import { encodeLeaf, type LogEntry } from '../log/entry.js';
 import { sessionIdText, signedSessionId, splitKeyExchangeTranscript } from '../spdm/key-exchange-transcript.js';
 import { entryToJson } from '../log/jsonl.js';
-import { leafHash } from '../log/merkle.js';
+import { leafHash, verifyConsistency, verifyInclusion } from '../log/merkle.js';
+import {
+  defaultOrigin,
+  MAX_CHECKPOINT_BYTES,
+  noteVerifierKey,
+  verifyCheckpoint,
+  type Checkpoint,
+} from '../log/checkpoint.js';
 import { logKeyOptions } from './log-env.js';
 
 export { appendEvidenceToLog, DEFAULT_LOG_TARGET } from '../log/log.js';
@@ -349,6 +356,184 @@ export async function runLogInfo(o: { db?: string; json?: boolean }, io: LogCliI
     });
   } catch (e) {
     return fail(io, 'info', e);
+  }
+}
+
+/** `spdm log checkpoint`: the newest head as a C2SP signed-note checkpoint, signed with the log key. */
+export async function runLogCheckpoint(
+  o: { db?: string; origin?: string; out?: string },
+  io: LogCliIo = defaultIo(),
+): Promise<number> {
+  try {
+    return await withLog(
+      o.db,
+      async (log) => {
+        const note = await log.checkpoint(o.origin);
+        if (o.out) writeFileSync(o.out, note);
+        else io.stdout.write(note);
+        const origin = o.origin ?? defaultOrigin(log.logKey.logId);
+        io.stderr.write(`verifier key: ${noteVerifierKey(origin, log.logKey)}\n`);
+        return EXIT.OK;
+      },
+      { write: true },
+    );
+  } catch (e) {
+    return fail(io, 'checkpoint', e);
+  }
+}
+
+function readNote(path: string): string {
+  return readTextFileBounded(path, MAX_CHECKPOINT_BYTES, 'checkpointFileBytes');
+}
+
+/**
+ * `spdm log checkpoint-verify FILE --pubkey P`: the note's signature by the pinned log key; with
+ * `--db`, also that the log holds that head (the root over its first treeSize leaves).
+ */
+export async function runLogCheckpointVerify(
+  file: string,
+  o: { pubkey: string; origin?: string; db?: string; json?: boolean },
+  io: LogCliIo = defaultIo(),
+): Promise<number> {
+  let cp: Checkpoint;
+  try {
+    const pub = loadPublicKeyFile(o.pubkey);
+    cp = verifyCheckpoint(readNote(file), pub, o.origin);
+    if (o.db) {
+      const held = await withLog(o.db, (log) => log.treeHead(cp.treeSize), { pubkey: pub });
+      if (toHex(held.rootHash) !== toHex(cp.rootHash))
+        throw new SpdmError(
+          'CHECKPOINT_INVALID',
+          `the log's tree of size ${cp.treeSize} has root ${toHex(held.rootHash)}, the checkpoint ${toHex(cp.rootHash)}`,
+        );
+    }
+  } catch (e) {
+    if (e instanceof SpdmError && e.code === 'CHECKPOINT_INVALID') {
+      io.stderr.write(`spdm log checkpoint-verify: ${e.message}\n`);
+      return EXIT.FAILED;
+    }
+    return fail(io, 'checkpoint-verify', e);
+  }
+  const out = { origin: cp.origin, treeSize: cp.treeSize, rootHash: toHex(cp.rootHash) };
+  io.stdout.write(
+    o.json
+      ? `${JSON.stringify(out, null, 2)}\n`
+      : `checkpoint OK: ${out.origin}, size ${out.treeSize}, root ${out.rootHash}\n`,
+  );
+  return EXIT.OK;
+}
+
+/** `spdm log proof inclusion INDEX | consistency FIRST [--size N]`: an RFC 9162 proof as JSON. */
+export async function runLogProof(
+  kind: 'inclusion' | 'consistency',
+  at: number,
+  o: { db?: string; size?: number },
+  io: LogCliIo = defaultIo(),
+): Promise<number> {
+  try {
+    return await withLog(o.db, async (log) => {
+      const doc =
+        kind === 'inclusion'
+          ? ((p) => ({
+              type: 'inclusion',
+              leafIndex: p.leafIndex,
+              treeSize: p.treeSize,
+              leafHash: toHex(p.leafHash),
+              path: p.path.map(toHex),
+              rootHash: toHex(p.rootHash),
+            }))(await log.inclusionProof(at, o.size))
+          : ((p) => ({
+              type: 'consistency',
+              first: p.first,
+              second: p.second,
+              firstRoot: toHex(p.firstRoot),
+              secondRoot: toHex(p.secondRoot),
+              path: p.path.map(toHex),
+            }))(await log.consistencyProof(at, o.size));
+      io.stdout.write(`${JSON.stringify(doc, null, 2)}\n`);
+      return EXIT.OK;
+    });
+  } catch (e) {
+    return fail(io, 'proof', e);
+  }
+}
+
+function proofHex(v: unknown, field: string, size = 32): Uint8Array {
+  if (typeof v !== 'string' || !/^[0-9a-f]*$/.test(v) || v.length !== size * 2)
+    throw new SpdmError('CHECKPOINT_INVALID', `proof: ${field} must be ${size} bytes of lowercase hex`);
+  return new Uint8Array(Buffer.from(v, 'hex'));
+}
+
+function proofInt(v: unknown, field: string): number {
+  if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 0)
+    throw new SpdmError('CHECKPOINT_INVALID', `proof: ${field} must be a non-negative integer`);
+  return v;
+}
+
+function proofPath(v: unknown): Uint8Array[] {
+  if (!Array.isArray(v) || v.length > 64)
+    throw new SpdmError('CHECKPOINT_INVALID', 'proof: path must be at most 64 hashes');
+  return v.map((x, i) => proofHex(x, `path[${i}]`));
+}
+
+/**
+ * `spdm log proof-verify PROOF --checkpoint CP --pubkey P`: offline, with no log at hand — the
+ * checkpoint's signature by the pinned key, then the proof against the checkpoint's size and root
+ * (inclusion: the leaf is in that tree; consistency: the tree of `first` leaves with `firstRoot`,
+ * e.g. an older checkpoint, is a prefix of it).
+ */
+export async function runLogProofVerify(
+  file: string,
+  o: { checkpoint: string; pubkey: string; origin?: string },
+  io: LogCliIo = defaultIo(),
+): Promise<number> {
+  try {
+    const cp = verifyCheckpoint(readNote(o.checkpoint), loadPublicKeyFile(o.pubkey), o.origin);
+    const text = readTextFileBounded(file, LIMITS.checkpointFileBytes, 'checkpointFileBytes');
+    checkJsonText(text, file);
+    let doc: Record<string, unknown>;
+    try {
+      doc = JSON.parse(text) as Record<string, unknown>;
+    } catch {
+      throw new SpdmError('CHECKPOINT_INVALID', `${file}: not JSON`);
+    }
+    let ok: boolean;
+    let what: string;
+    if (doc['type'] === 'inclusion') {
+      const size = proofInt(doc['treeSize'], 'treeSize');
+      const index = proofInt(doc['leafIndex'], 'leafIndex');
+      if (size !== cp.treeSize)
+        throw new SpdmError('CHECKPOINT_INVALID', `the proof is for size ${size}, the checkpoint ${cp.treeSize}`);
+      ok = verifyInclusion(index, size, proofHex(doc['leafHash'], 'leafHash'), proofPath(doc['path']), cp.rootHash);
+      what = `entry ${index} is in the tree of size ${size}`;
+    } else if (doc['type'] === 'consistency') {
+      const first = proofInt(doc['first'], 'first');
+      const second = proofInt(doc['second'], 'second');
+      if (second !== cp.treeSize)
+        throw new SpdmError('CHECKPOINT_INVALID', `the proof is to size ${second}, the checkpoint ${cp.treeSize}`);
+      ok = verifyConsistency(
+        first,
+        second,
+        proofHex(doc['firstRoot'], 'firstRoot'),
+        cp.rootHash,
+        proofPath(doc['path']),
+      );
+      what = `the tree of size ${first} (root ${String(doc['firstRoot'])}) is a prefix of the tree of size ${second}`;
+    } else throw new SpdmError('CHECKPOINT_INVALID', 'proof: type must be inclusion or consistency');
+    if (!ok) {
+      io.stderr.write(
+        `spdm log proof-verify: the proof does not verify against checkpoint ${cp.origin} size ${cp.treeSize}\n`,
+      );
+      return EXIT.FAILED;
+    }
+    io.stdout.write(`proof OK: ${what}, checkpoint ${cp.origin}\n`);
+    return EXIT.OK;
+  } catch (e) {
+    if (e instanceof SpdmError && e.code === 'CHECKPOINT_INVALID') {
+      io.stderr.write(`spdm log proof-verify: ${e.message}\n`);
+      return EXIT.FAILED;
+    }
+    return fail(io, 'proof-verify', e);
   }
 }
 

@@ -24,6 +24,7 @@ import { equalBytes, toHex } from '../wire/bytes.js';
 import { SpdmError } from '../wire/errors.js';
 import type { Evidence } from '../evidence/evidence.js';
 import { draftsFromEvidence, leafHashWithDigests, type ChainRecord, type EntryDraft, type LogEntry } from './entry.js';
+import { signCheckpoint } from './checkpoint.js';
 import { exportJsonl, importJsonl, type ImportOptions, type ImportResult } from './jsonl.js';
 import {
   describePublicKey,
@@ -343,6 +344,16 @@ export class SignatureLog {
   /** Number of entries under the newest signed tree head. */
   async size(): Promise<number> {
     return (await this.signedTreeHead()).treeSize;
+  }
+
+  /**
+   * The newest signed head as a C2SP signed-note checkpoint (log/checkpoint.ts), signed now with
+   * the log key under `origin` (default `spdmkit.log/<log id>`): needs the signing key.
+   */
+  async checkpoint(origin?: string): Promise<string> {
+    const signer = this.requireSigner();
+    const head = await this.signedTreeHead();
+    return signCheckpoint(head, { privateKey: signer, publicKey: this.logKey }, origin);
   }
 
   async signedTreeHead(): Promise<SignedTreeHead> {

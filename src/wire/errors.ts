@@ -46,6 +46,8 @@ export type SpdmErrorCode =
   | 'LOG_OUT_OF_RANGE'
   /** An import the log cannot take: it already holds more than, or something other than, the export. */
   | 'LOG_IMPORT_CONFLICT'
+  /** A C2SP checkpoint (log/checkpoint.ts) or a proof file does not parse or its signature does not verify. */
+  | 'CHECKPOINT_INVALID'
   /** CMA (src/cma/): no function at that BDF. */
   | 'DEVICE_NOT_FOUND'
   /** CMA: the function is owned by a TSM (or a guest): its DOE mailbox is not ours to use. */
