@@ -37,8 +37,9 @@ export function registerLogCommands(program: Command, options: RegisterLogOption
     .option('--pubkey <file>', "the log's public key (PEM) to trust instead of the key the log names")
     .option(
       '--checkpoint <file>',
-      'tree head saved by an earlier successful verify: the log must still contain it; updated on success',
+      'tree head seen earlier — the JSON an earlier verify saved (updated on success) or a C2SP checkpoint (spdm log checkpoint, a witness copy): the log must still contain it',
     )
+    .option('--origin <name>', 'with a C2SP --checkpoint: its origin (default spdmkit.log/<log id>)')
     .option('--workers <n>', 'signature-checking threads (0: none)', intArg)
     .action(async (o: LogVerifyOptions) => setExit(await (await cmd()).runLogVerify(o, io())));
 

@@ -149,6 +149,8 @@ export interface LogVerifyOptions {
   readonly json?: boolean;
   readonly pubkey?: string;
   readonly checkpoint?: string;
+  /** With a C2SP checkpoint: its origin (default spdmkit.log/<log id>). */
+  readonly origin?: string;
   readonly workers?: number;
 }
 
@@ -193,9 +195,15 @@ function readCheckpoint(path: string): SignedTreeHead {
 export async function runLogVerify(o: LogVerifyOptions, io: LogCliIo = defaultIo()): Promise<number> {
   let pinned: LogPublicKey | undefined;
   let trusted: SignedTreeHead | undefined;
+  let note: string | undefined;
   try {
     if (o.pubkey) pinned = loadPublicKeyFile(o.pubkey);
-    if (o.checkpoint && existsSync(o.checkpoint)) trusted = readCheckpoint(o.checkpoint);
+    if (o.checkpoint && existsSync(o.checkpoint)) {
+      // A C2SP checkpoint (spdm log checkpoint, or one a witness kept) or the JSON head verify saves.
+      const text = readTextFileBounded(o.checkpoint, LIMITS.checkpointFileBytes, 'checkpointFileBytes');
+      if (text.trimStart().startsWith('{')) trusted = readCheckpoint(o.checkpoint);
+      else note = text;
+    }
   } catch (e) {
     return fail(io, 'verify', e);
   }
@@ -203,16 +211,21 @@ export async function runLogVerify(o: LogVerifyOptions, io: LogCliIo = defaultIo
     return await withLog(
       o.db,
       async (log) => {
+        // A note is checked with the pinned key, or the log's own when none is pinned (as verify does).
+        const trustedCheckpoint =
+          note !== undefined ? verifyCheckpoint(note, pinned ?? log.logKey, o.origin) : undefined;
         const bar = progressReporter(io, 'verifying');
         const report = await log.verify({
           onProgress: (p) => bar.update(p),
           ...(trusted ? { trusted } : {}),
+          ...(trustedCheckpoint ? { trustedCheckpoint } : {}),
           ...(o.workers !== undefined ? { workers: o.workers } : {}),
         });
         bar.end();
         if (o.json) io.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
         else io.stdout.write(`${formatVerifyReport(report, log.backend === 'sqlite' ? 'SQLite' : 'PostgreSQL')}\n`);
-        if (report.ok && o.checkpoint && report.sth)
+        // A C2SP checkpoint is left as it is (re-signing needs the key); the JSON head moves on.
+        if (report.ok && o.checkpoint && report.sth && note === undefined)
           writeFileSync(o.checkpoint, `${JSON.stringify(report.sth, null, 2)}\n`);
         if (!report.ok && !o.json)
           io.stderr.write(
@@ -223,6 +236,10 @@ export async function runLogVerify(o: LogVerifyOptions, io: LogCliIo = defaultIo
       pinned ? { pubkey: pinned } : {},
     );
   } catch (e) {
+    if (e instanceof SpdmError && e.code === 'CHECKPOINT_INVALID') {
+      io.stderr.write(`spdm log verify: FAILED — ${e.message}\n`);
+      return EXIT.FAILED;
+    }
     return fail(io, 'verify', e);
   }
 }

@@ -23,7 +23,7 @@ import { chainDigestOf, encodeLeaf } from './entry.js';
 import { publicKeyFromSpki, type LogPublicKey } from './log-key.js';
 import { EMPTY_ROOT, Frontier, HASH_SIZE, leafHash } from './merkle.js';
 import { SignatureChecker } from './sigcheck.js';
-import { sthSignedBytes, sthToJson, type SignedTreeHead, type SignedTreeHeadJson } from './sth.js';
+import { sthSignedBytes, sthToJson, type SignedTreeHead, type SignedTreeHeadJson, type TreeHead } from './sth.js';
 import { rowToEntry, sthFromColumns, type LogStore } from './store/store.js';
 import { checkRange, type RangeResult } from './verify-range.js';
 import type { VerifyProblem } from './verify-types.js';
@@ -43,6 +43,11 @@ export interface VerifyOptions {
   readonly publicKey?: LogPublicKey;
   /** A tree head the verifier saw earlier (e.g. its last checkpoint): the log must still contain it. */
   readonly trusted?: SignedTreeHead;
+  /**
+   * The same as a C2SP signed-note checkpoint (log/checkpoint.ts) whose note the caller verified
+   * with the pinned key: the log must still contain a tree of that size with that root.
+   */
+  readonly trustedCheckpoint?: TreeHead;
   readonly onProgress?: (p: VerifyProgress) => void;
   /**
    * Worker threads, each checking ranges of entries over its own connection; 0 checks everything
@@ -363,20 +368,26 @@ export async function verifyLog(store: LogStore, options: VerifyOptions = {}): P
       });
     const N = latest?.treeSize ?? 0;
 
-    let trusted = options.trusted;
+    let trusted: (TreeHead & { readonly timestamp?: number }) | undefined = options.trusted;
     if (
-      trusted &&
-      (!key || !inline.check({ t: 'sth', message: sthSignedBytes(logId, trusted), signature: trusted.signature }).ok)
+      options.trusted &&
+      (!key ||
+        !inline.check({
+          t: 'sth',
+          message: sthSignedBytes(logId, options.trusted),
+          signature: options.trusted.signature,
+        }).ok)
     ) {
       add({
         code: 'CHECKPOINT_INVALID',
         severity: 'error',
         table: 'checkpoint',
-        treeSize: trusted.treeSize,
+        treeSize: options.trusted.treeSize,
         message: 'the trusted checkpoint is not signed by this log key; it was not used',
       });
       trusted = undefined;
     }
+    trusted ??= options.trustedCheckpoint;
 
     // ---- 4. entries, in ranges ----
     progress({ phase: 'entries', done: 0, total: N });
@@ -484,7 +495,7 @@ export async function verifyLog(store: LogStore, options: VerifyOptions = {}): P
         table: 'checkpoint',
         entries: [Math.max(count, 0), trusted.treeSize - 1],
         treeSize: trusted.treeSize,
-        message: `log truncated: the trusted checkpoint of ${new Date(trusted.timestamp).toISOString()} covers ${trusted.treeSize} entries, the log holds ${count}`,
+        message: `log truncated: the trusted checkpoint${trusted.timestamp !== undefined ? ` of ${new Date(trusted.timestamp).toISOString()}` : ''} covers ${trusted.treeSize} entries, the log holds ${count}`,
       });
     }
 

@@ -14,11 +14,13 @@ import {
   runLogCheckpointVerify,
   runLogProof,
   runLogProofVerify,
+  runLogVerify,
   type LogCliIo,
 } from '../../src/cli/log.js';
 import { EXIT } from '../../src/cli/exit-codes.js';
 import { openLog } from '../../src/log/log.js';
-import { generateLogKey, describePublicKey, publicKeyPem } from '../../src/log/log-key.js';
+import { generateLogKey, describePublicKey, loadPrivateKeyFile, publicKeyPem } from '../../src/log/log-key.js';
+import { signCheckpoint } from '../../src/log/checkpoint.js';
 import { evidenceMatrix, tempDir } from './helpers.js';
 
 const tmp = tempDir('spdmkit-checkpoint-');
@@ -150,4 +152,52 @@ test('proof-verify: an inclusion proof and a consistency proof from an older che
   const r = io();
   assert.equal(await runLogProofVerify(forged, { checkpoint: now, pubkey: pub }, r), EXIT.FAILED);
   assert.match(r.err.text, /does not verify/);
+});
+
+test('spdm log verify --checkpoint takes a C2SP checkpoint: an older one passes; one of a rewritten history or a longer log fails', async () => {
+  const ok = io();
+  assert.equal(await runLogVerify({ db, checkpoint: older, pubkey: pub, workers: 0 }, ok), EXIT.OK, ok.err.text);
+  assert.equal(readFileSync(older, 'utf8').split('\n')[1], String(olderSize), 'a C2SP checkpoint is not rewritten');
+
+  const key = loadPrivateKeyFile(tmp.file('log.sqlite.key'));
+  const publicKey = describePublicKey(key);
+  const rewritten = tmp.file('rewritten.cp');
+  writeFileSync(
+    rewritten,
+    signCheckpoint({ treeSize: olderSize, rootHash: new Uint8Array(32).fill(7) }, { privateKey: key, publicKey }),
+  );
+  const longer = tmp.file('longer.cp');
+  writeFileSync(
+    longer,
+    signCheckpoint({ treeSize: 10_000, rootHash: new Uint8Array(32).fill(7) }, { privateKey: key, publicKey }),
+  );
+  for (const [file, code] of [
+    [rewritten, 'CHECKPOINT_MISMATCH'],
+    [longer, 'TRUNCATED'],
+  ] as const) {
+    const r = io();
+    assert.equal(
+      await runLogVerify({ db, checkpoint: file, pubkey: pub, workers: 0, json: true }, r),
+      EXIT.FAILED,
+      code,
+    );
+    const report = JSON.parse(r.out.text) as { problems: { code: string }[] };
+    assert.ok(
+      report.problems.some((p) => p.code === code),
+      `${code}: ${r.out.text.slice(0, 400)}`,
+    );
+  }
+  // Signed by another key: refused before verifying anything.
+  const other = generateLogKey();
+  const forged = tmp.file('forged.cp');
+  writeFileSync(
+    forged,
+    signCheckpoint(
+      { treeSize: 1, rootHash: new Uint8Array(32) },
+      { privateKey: other, publicKey: { ...describePublicKey(other), logId: publicKey.logId } },
+    ),
+  );
+  const f = io();
+  assert.equal(await runLogVerify({ db, checkpoint: forged, pubkey: pub, workers: 0 }, f), EXIT.FAILED);
+  assert.match(f.err.text, /no valid signature by the log key/);
 });
