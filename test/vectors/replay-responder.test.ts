@@ -19,6 +19,7 @@ import { SignatureTracker } from '../../src/capture/signatures.js';
 import { Responder } from '../../src/responder/responder.js';
 import type { DeviceProfile, MeasurementSource } from '../../src/responder/profile.js';
 import { DEFAULT_RESPONDER_FLAGS } from '../../src/responder/profiles.js';
+import { CapabilityFlag } from '../../src/spdm/messages/capabilities.js';
 import { splitDerCertificates } from '../../src/x509/der.js';
 
 interface CaptureMessage {
@@ -48,10 +49,14 @@ function profileFor(msgs: CaptureMessage[]): DeviceProfile {
   let asym = 0;
   let measHash = 0;
   let slotMask = 1;
+  let largeResp = 0;
   const blocks = new Map<number, MeasurementSource>();
   for (const m of msgs) {
     if (m.direction === 'unknown') continue;
     const x = d.feed(m.direction, fromHex(m.payload));
+    // libspdm's responder sets LARGE_RESP_CAP at 1.4, and its requester then reads the chain in the
+    // LargeCertChain form, which our emulator answers only when it has the capability too.
+    if (x.kind === 'CAPABILITIES' && m.direction === 'response') largeResp = x.msg.flags & CapabilityFlag.LARGE_RESP;
     if (x.kind === 'VERSION') versions = x.msg.entries.map((e) => (e.major << 4) | e.minor);
     if (x.kind === 'ALGORITHMS') {
       hash = x.msg.baseHash;
@@ -79,7 +84,12 @@ function profileFor(msgs: CaptureMessage[]): DeviceProfile {
   return {
     name: 'libspdm-replay',
     versions,
-    capabilities: { flags: DEFAULT_RESPONDER_FLAGS, ctExponent: 14, dataTransferSize: 0x1200, maxSpdmMsgSize: 0x1200 },
+    capabilities: {
+      flags: (DEFAULT_RESPONDER_FLAGS | largeResp) >>> 0,
+      ctExponent: 14,
+      dataTransferSize: 0x1200,
+      maxSpdmMsgSize: 0x1200,
+    },
     algorithms: { baseHash: [hash], measurementHash: measHash },
     slots,
     measurements: [...blocks.values()],
