@@ -17,14 +17,17 @@ export function ourMessageLimits(
   return { dataTransferSize: dts, maxSpdmMsgSize: Math.max(dts, opts.maxSpdmMsgSize ?? dts) };
 }
 
-function bothChunk(c: Connection, opts: RequesterOptions): boolean {
+/** What chunking needs of a connection; negotiation has it from CAPABILITIES on. */
+export type ChunkingPeer = Pick<Connection, 'version' | 'capabilities'>;
+
+function bothChunk(c: ChunkingPeer, opts: RequesterOptions): boolean {
   const ours = opts.capabilityFlags ?? 0;
   return c.version >= 0x12 && (ours & c.capabilities.flags & CapabilityFlag.CHUNK) !== 0;
 }
 
 /** The limits chunking runs on, or undefined when the connection does not chunk. */
 export function chunkLimits(
-  c: Connection,
+  c: ChunkingPeer,
   opts: RequesterOptions,
   maxMessageSize: number,
   handles: { next: number },

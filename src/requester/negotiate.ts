@@ -12,7 +12,12 @@ import { DEFAULT_VERSIONS, ResponseCode, SUPPORTED_VERSIONS, versionString } fro
 import { checkResponderCapabilities, checkSelectedAlgorithms } from '../spdm/capability-rules.js';
 import type { ConnectionTranscript } from '../spdm/connection-transcript.js';
 import { decodeVersion, encodeGetVersion, versionByte } from '../spdm/messages/version.js';
-import { CapabilityFlag, decodeCapabilities, encodeGetCapabilities } from '../spdm/messages/capabilities.js';
+import {
+  CapabilityFlag,
+  decodeCapabilities,
+  encodeGetCapabilities,
+  type CapabilitiesResponse,
+} from '../spdm/messages/capabilities.js';
 import {
   algStructMask,
   algStructValue,
@@ -40,6 +45,11 @@ export interface NegotiationContext {
     version: number,
     decode: Decoder<T>,
   ): Promise<T>;
+  /**
+   * The device's CAPABILITIES are in: from here on a message larger than a transfer goes in
+   * chunks (NEGOTIATE_ALGORITHMS and ALGORITHMS can outgrow a 42-byte DataTransferSize).
+   */
+  capabilitiesKnown?(peer: { readonly version: number; readonly capabilities: CapabilitiesResponse }): void;
 }
 
 /** Our DataTransferSize: the option, else the transport's limit up to 0x1200. */
@@ -105,6 +115,7 @@ export async function negotiate(ctx: NegotiationContext, opts: RequesterOptions)
   const caps = await ctx.send(gc, ResponseCode.CAPABILITIES, version, decodeCapabilities);
   checkResponderCapabilities(caps, version);
   transcript.appendVca(gc, caps.raw);
+  ctx.capabilitiesKnown?.({ version, capabilities: caps });
 
   // 1.0/1.1 define fewer algorithm bits: offer only those the negotiated version knows.
   const asymPref = (opts.baseAsym ?? DEFAULT_BASE_ASYM).filter(

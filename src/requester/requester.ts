@@ -34,7 +34,7 @@ import { getCertificateChain, largeCertChain, type SlotState } from './get-certi
 import { getDigests } from './get-digests.js';
 import { checkIndices, getMeasurements, type MeasurementRequestOptions } from './get-measurements.js';
 import { dataTransferSize, negotiate } from './negotiate.js';
-import { chunkLimits, portionLimit } from './chunk-limits.js';
+import { chunkLimits, portionLimit, type ChunkingPeer } from './chunk-limits.js';
 import { ST1_MS, type RequesterOptions } from './options.js';
 import { ResponderNonces } from './proof.js';
 import { keyExchange } from './key-exchange.js';
@@ -177,6 +177,8 @@ export class Requester {
   private readonly clock: Clock;
   private readonly policy: ExchangePolicy;
   private conn: Connection | undefined;
+  /** Between CAPABILITIES and ALGORITHMS: what chunking of NEGOTIATE_ALGORITHMS runs on. */
+  private negotiating: ChunkingPeer | undefined;
   /** A, B, C and message_m of this connection: the transcript rules live there. */
   private readonly transcript = new ConnectionTranscript();
   private readonly slots = new Map<number, SlotState>();
@@ -207,8 +209,10 @@ export class Requester {
       maxResponseWaitMs: positiveMs(options.maxResponseWaitMs ?? LIMITS.maxResponseWaitMs, 'maxResponseWaitMs'),
       requestDeadlineMs: positiveMs(options.requestDeadlineMs ?? LIMITS.requestDeadlineMs, 'requestDeadlineMs'),
       flowDeadline: () => this.flowDeadline,
-      chunking: () =>
-        this.conn ? chunkLimits(this.conn, options, transport.maxMessageSize, this.chunkHandles) : undefined,
+      chunking: () => {
+        const peer = this.conn ?? this.negotiating;
+        return peer ? chunkLimits(peer, options, transport.maxMessageSize, this.chunkHandles) : undefined;
+      },
     };
     this.flowDeadlineMs = positiveMs(options.flowDeadlineMs ?? LIMITS.flowDeadlineMs, 'flowDeadlineMs');
   }
@@ -328,14 +332,19 @@ export class Requester {
     this.measurements.clear();
     this.responderNonces.clear();
     this.digests = [];
-    this.conn = await negotiate(
-      {
-        transcript: this.transcript,
-        maxMessageSize: this.transport.maxMessageSize,
-        send: (request, expect, version, decode) => this.send(request, expect, 'T1', decode, version),
-      },
-      this.opts,
-    );
+    try {
+      this.conn = await negotiate(
+        {
+          transcript: this.transcript,
+          maxMessageSize: this.transport.maxMessageSize,
+          send: (request, expect, version, decode) => this.send(request, expect, 'T1', decode, version),
+          capabilitiesKnown: (peer) => (this.negotiating = peer),
+        },
+        this.opts,
+      );
+    } finally {
+      this.negotiating = undefined;
+    }
     return this.conn;
   }
 

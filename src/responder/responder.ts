@@ -216,18 +216,20 @@ export class Responder implements SpdmHandler {
 
   /** Both sides' transfer limits when both set CHUNK_CAP (1.2+), else undefined: no chunking. */
   private chunkPeer(): ChunkPeer | undefined {
-    const neg = this.neg;
+    // From CAPABILITIES on, not only once negotiated: NEGOTIATE_ALGORITHMS and ALGORITHMS may
+    // exceed a 42-byte DataTransferSize (1.3/1.4 AlgStructs) and then travel in chunks too (libspdm).
+    const requesterCaps = this.neg?.requesterCaps ?? (this.stage === 'capabilities' ? this.pendingCaps : undefined);
     if (
-      !neg ||
-      neg.version < 0x12 ||
-      (neg.requesterCaps.flags & this.profile.capabilities.flags & CapabilityFlag.CHUNK) === 0
+      !requesterCaps ||
+      requesterCaps.version < 0x12 ||
+      (requesterCaps.flags & this.profile.capabilities.flags & CapabilityFlag.CHUNK) === 0
     )
       return undefined;
     const caps = this.profile.capabilities;
     return {
-      version: neg.version,
-      requesterDataTransferSize: neg.requesterCaps.dataTransferSize,
-      requesterMaxSpdmMsgSize: neg.requesterCaps.maxSpdmMsgSize,
+      version: requesterCaps.version,
+      requesterDataTransferSize: requesterCaps.dataTransferSize,
+      requesterMaxSpdmMsgSize: requesterCaps.maxSpdmMsgSize,
       ourDataTransferSize: caps.dataTransferSize,
       ourMaxSpdmMsgSize: Math.max(caps.dataTransferSize, caps.maxSpdmMsgSize),
     };

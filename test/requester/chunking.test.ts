@@ -89,6 +89,42 @@ test('chunking both ways at the 1.2 minimum DataTransferSize (42) and at 256', a
   }
 });
 
+/** The emulator, with every clear message that crosses the wire kept (code and size). */
+function wireWatched(responder: Responder): { handler: SpdmHandler; wire: { code: number; size: number }[] } {
+  const wire: { code: number; size: number }[] = [];
+  const handler: SpdmHandler = {
+    handle: async (request) => {
+      wire.push({ code: request[1] ?? 0, size: request.length });
+      const response = await responder.handle(request);
+      wire.push({ code: response[1] ?? 0, size: response.length });
+      return response;
+    },
+    handleSecured: (record) => responder.handleSecured(record),
+  };
+  return { handler, wire };
+}
+
+for (const version of [0x12, 0x13, 0x14]) {
+  test(`SPDM ${version.toString(16)} at DataTransferSize 42: NEGOTIATE_ALGORITHMS and ALGORITHMS travel in chunks too, nothing larger crosses`, async () => {
+    // Four AlgStructs make NEGOTIATE_ALGORITHMS 48 bytes and ALGORITHMS 52: over a 42-byte transfer.
+    // Chunking is allowed from CAPABILITIES on; before the fix both went whole (libspdm at 1.4 chunks them).
+    const responder = new Responder(chunkProfile([version], 42));
+    const { handler, wire } = wireWatched(responder);
+    const requester = new Requester(new LoopbackTransport(handler), options(version, 42));
+    const ev = await requester.authenticate({ session: {} });
+    assert.ok(ev.signatures.every((s) => s.verified));
+    const oversized = wire.filter((m) => m.size > 42);
+    assert.deepEqual(oversized, [], 'no clear message larger than both DataTransferSizes');
+    assert.ok(
+      !wire.some((m) => m.code === RequestCode.NEGOTIATE_ALGORITHMS),
+      'NEGOTIATE_ALGORITHMS went in CHUNK_SEND',
+    );
+    assert.ok(!wire.some((m) => m.code === ResponseCode.ALGORITHMS), 'ALGORITHMS came by CHUNK_GET');
+    // Transcript A holds the whole messages: the KEY_EXCHANGE_RSP and CHALLENGE_AUTH signatures verify over it.
+    for (const c of reverifySignatures(ev)) assert.ok(c.ok, c.reason);
+  });
+}
+
 test('a device with a small DataTransferSize: requests go in CHUNK_SEND, and what it sends is bounded by its own size too', async () => {
   // The requester takes 4 KiB; the device 48-byte messages. As libspdm (sender_data_transfer_size) the
   // device sends nothing larger than it takes: the response to the last CHUNK_SEND of KEY_EXCHANGE
