@@ -56,3 +56,18 @@ export function portionLimit(c: Connection, opts: RequesterOptions, maxMessageSi
   const limit = bothChunk(c, opts) ? ours.maxSpdmMsgSize : Math.min(ours.dataTransferSize, maxMessageSize);
   return Math.min(large ? 0xffffffff : 0xffff, limit - header);
 }
+
+/** DELIVER_ENCAPSULATED_RESPONSE's own header, before the encapsulated response it carries. */
+const DELIVER_HEADER = 4;
+
+/**
+ * The largest encapsulated response we can hand the device in one DELIVER_ENCAPSULATED_RESPONSE:
+ * with chunking its MaxSPDMmsgSize (the request then goes in CHUNK_SEND pieces), else, from 1.2,
+ * its DataTransferSize (libspdm's responder takes nothing larger into its receive buffer). 1.0 and
+ * 1.1 announce no size: the transport's.
+ */
+export function encapsulatedResponseLimit(c: ChunkingPeer, opts: RequesterOptions, maxMessageSize: number): number {
+  if (c.version < 0x12) return maxMessageSize - DELIVER_HEADER;
+  const peer = bothChunk(c, opts) ? c.capabilities.maxSpdmMsgSize : c.capabilities.dataTransferSize;
+  return Math.min(peer, maxMessageSize) - DELIVER_HEADER;
+}

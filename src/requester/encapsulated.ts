@@ -35,6 +35,9 @@ export const MAX_ENCAPSULATED_REQUESTS = 96;
 /** Most of our chain one CERTIFICATE carries, whatever Length the device asks for. */
 const MAX_PORTION = 1024;
 
+/** CERTIFICATE before its portion: header, PortionLength, RemainderLength. */
+const CERTIFICATE_HEADER = 8;
+
 /** The channel a flow runs on: the clear one (basic mutual authentication, HANDSHAKE_IN_THE_CLEAR) or the session's. */
 export type EncapsulatedSend = RoundTrip;
 
@@ -47,6 +50,11 @@ export interface EncapsulatedFlowOptions {
   readonly identity: IdentityView;
   readonly transcript: ConnectionTranscript;
   readonly random: (n: number) => Uint8Array;
+  /**
+   * The largest response the device can take from us in one DELIVER_ENCAPSULATED_RESPONSE
+   * (requester/chunk-limits.ts encapsulatedResponseLimit): CERTIFICATE portions are cut to it.
+   */
+  readonly maxResponseBytes: number;
 }
 
 export interface EncapsulatedFlowResult {
@@ -230,7 +238,11 @@ class Answerer {
     const req = decodeGetCertificate(request);
     const chain = this.o.identity.chain(req.slot);
     if (!chain || req.offset > chain.length || req.slotSizeRequested) return this.error(ErrorCode.InvalidRequest);
-    const size = Math.min(req.length, MAX_PORTION, chain.length - req.offset);
+    // A portion the device's receive buffer cannot hold would be dropped (or kill its connection):
+    // cut it to what one DELIVER_ENCAPSULATED_RESPONSE may carry, as libspdm's requester does.
+    const room = this.o.maxResponseBytes - CERTIFICATE_HEADER;
+    if (room <= 0) return this.error(ErrorCode.Unspecified);
+    const size = Math.min(req.length, MAX_PORTION, room, chain.length - req.offset);
     const response = encodeCertificate(this.o.version, {
       slot: req.slot,
       portion: chain.subarray(req.offset, req.offset + size),

@@ -34,7 +34,7 @@ import { getCertificateChain, largeCertChain, type SlotState } from './get-certi
 import { getDigests } from './get-digests.js';
 import { checkIndices, getMeasurements, type MeasurementRequestOptions } from './get-measurements.js';
 import { dataTransferSize, negotiate } from './negotiate.js';
-import { chunkLimits, portionLimit, type ChunkingPeer } from './chunk-limits.js';
+import { chunkLimits, encapsulatedResponseLimit, portionLimit, type ChunkingPeer } from './chunk-limits.js';
 import { ST1_MS, type RequesterOptions } from './options.js';
 import { ResponderNonces } from './proof.js';
 import { keyExchange } from './key-exchange.js';
@@ -223,6 +223,11 @@ export class Requester {
   }
 
   private readonly flowDeadlineMs: number;
+
+  /** What one DELIVER_ENCAPSULATED_RESPONSE may carry to this device. */
+  private encapsulatedResponseLimit(): number {
+    return encapsulatedResponseLimit(this.connection, this.opts, this.transport.maxMessageSize);
+  }
   /** RequesterOptions.devicePublicKey, parsed: the key of slot 0xFF. */
   private readonly publicKey: DevicePublicKey | undefined;
   /** Set while authenticate() runs: every request of the flow must finish before it. */
@@ -400,6 +405,7 @@ export class Requester {
                 identity: id,
                 transcript: this.transcript,
                 random: this.random,
+                maxResponseBytes: this.encapsulatedResponseLimit(),
               },
             );
             if (!r.challenged)
@@ -476,6 +482,7 @@ export class Requester {
               identity: id,
               transcript: this.transcript,
               random: this.random,
+              maxResponseBytes: this.encapsulatedResponseLimit(),
             },
           );
           // As libspdm: ReqSlotIDParam when it names one, else the slot the flow ended with, else 0.

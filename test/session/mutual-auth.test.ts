@@ -158,6 +158,45 @@ test('basic mutual authentication after CHALLENGE_AUTH (1.1–1.3): the device c
   }
 });
 
+test('a device with a small DataTransferSize and no chunking reads our chain in portions that fit it (basic and KEY_EXCHANGE mutual auth)', async () => {
+  // libspdm's responder asks for Length 0xFFFF and drops a DELIVER_ENCAPSULATED_RESPONSE larger
+  // than its receive buffer; the CERTIFICATE portion must be cut to its DataTransferSize.
+  for (const version of [0x12, 0x13]) {
+    const id = requesterIdentity(P384);
+    const base = profileWith({ basic: true, session: 'encap', trust: [id.root] }, [version]);
+    const dts = 200;
+    const responder = new Responder({
+      ...base,
+      capabilities: { ...base.capabilities, dataTransferSize: dts, maxSpdmMsgSize: dts },
+    });
+    const sizes: number[] = [];
+    const watched = {
+      handle: async (r: Uint8Array) => {
+        sizes.push(r.length);
+        return responder.handle(r);
+      },
+      handleSecured: (r: Uint8Array) => responder.handleSecured(r),
+    };
+    const requester = new Requester(new LoopbackTransport(watched, 0x10000, { securedBinding: 'doe' }), {
+      versions: [version],
+      capabilityFlags: REQ_FLAGS,
+      session: {},
+      identity: id.identity,
+    });
+    const evidence = await requester.authenticate({ session: {} });
+    assert.ok(evidence.signatures.every((s) => s.verified));
+    assert.equal(responder.authenticatedRequesters.length, 1, 'basic mutual authentication');
+    assert.ok(
+      evidence.signatures.some((s) => s.kind === 'KEY_EXCHANGE_RSP'),
+      'the mutually authenticated session came up',
+    );
+    // Two reads of the chain (basic, then in the session), each in portions of at most dts - 12 bytes.
+    const delivered = responder.stats.get(RequestCode.DELIVER_ENCAPSULATED_RESPONSE) ?? 0;
+    assert.ok(delivered > 12, `${delivered} encapsulated responses`);
+    assert.ok(Math.max(...sizes) <= dts, `largest clear request ${Math.max(...sizes)} bytes, the device takes ${dts}`);
+  }
+});
+
 test('basic mutual authentication with a forged key: the device refuses our CHALLENGE_AUTH', async () => {
   const id = requesterIdentity(P384);
   const wrong = generateKeyPair(P384);
