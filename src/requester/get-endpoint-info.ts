@@ -24,7 +24,7 @@ import { checkedSignature } from './proof.js';
 export interface EndpointInfoOptions {
   /** Ask for a signature (needs EP_INFO_CAP with signature); default true when the device signs. */
   readonly signed?: boolean;
-  /** The slot whose key signs (its chain must have been read). Default 0. */
+  /** The slot whose key signs (its chain must have been read), or 0xFF the provisioned public key. Default 0. */
   readonly slot?: number;
 }
 
@@ -45,7 +45,9 @@ export async function getEndpointInfo(ctx: RequestContext, o: EndpointInfoOption
   if (signed && (flags & CapabilityFlag.EP_INFO_SIG) === 0)
     throw new SpdmError('UNSUPPORTED', 'device does not sign ENDPOINT_INFO (EP_INFO_CAP without signature)');
   const slot = o.slot ?? 0;
-  if (!Number.isInteger(slot) || slot < 0 || slot > 7) throw new TypeError(`slot ${slot} out of range 0-7`);
+  // 0xFF: the provisioned public key (PUB_KEY_ID_CAP), 0xF in the message.
+  if (!Number.isInteger(slot) || ((slot < 0 || slot > 7) && slot !== 0xff))
+    throw new TypeError(`slot ${slot} out of range 0-7 or 0xFF`);
   if (!signed && slot !== 0) throw new TypeError('an unsigned ENDPOINT_INFO names no slot: leave slot 0');
   const signer = signed ? ctx.signer(slot) : undefined;
   ctx.transcript.request(RequestCode.GET_ENDPOINT_INFO, ctx.measurementRun);

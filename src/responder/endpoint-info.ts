@@ -16,6 +16,7 @@ import { KeyUsage } from '../spdm/messages/key-pair-info.js';
 import type { ConnectionTranscript, SignedTranscript } from '../spdm/connection-transcript.js';
 import { ErrorReply } from './error-reply.js';
 import type { SlotIdentity } from './profile.js';
+import { PROVISIONED_KEY_SLOT } from './provisioned-key.js';
 
 /**
  * One identifier: PCI-SIG (registry 3) vendor 0x1b36, one subordinate ID holding the device ID and
@@ -36,8 +37,8 @@ export interface EndpointInfoContext {
   readonly flags: number;
   readonly epInfo: Uint8Array;
   readonly transcript: ConnectionTranscript;
-  /** The negotiated algorithm's provisioned slots. */
-  readonly slots: readonly SlotIdentity[];
+  /** The key a SlotID names under the negotiated algorithm: a slot 0-7, or 0xFF the provisioned public key. */
+  signingSlot(slot: number): SlotIdentity | undefined;
   keyUsageOf(slot: SlotIdentity): number;
   nonce(): Uint8Array;
   sign(slot: SlotIdentity, signed: SignedTranscript<'ENDPOINT_INFO'>): Uint8Array;
@@ -52,10 +53,10 @@ export function answerGetEndpointInfo(ctx: EndpointInfoContext, request: Uint8Ar
   if (!req.signatureRequested) return encodeEndpointInfo(ctx.version, { slot: 0, epInfo: ctx.epInfo });
   if ((ctx.flags & CapabilityFlag.EP_INFO_SIG) === 0)
     throw new ErrorReply(ErrorCode.UnsupportedRequest, RequestCode.GET_ENDPOINT_INFO);
-  // Slot 0xF is a provisioned public key, which this emulator does not have.
-  const slot = ctx.slots.find((s) => s.slot === req.slot);
+  const slot = ctx.signingSlot(req.slot);
   if (!slot) throw new ErrorReply(ErrorCode.InvalidRequest);
-  if (ctx.multiKeyConn && (ctx.keyUsageOf(slot) & KeyUsage.ENDPOINT_INFO) === 0)
+  // KeyUsageMask belongs to certificate slots' key pairs; the provisioned key has none to check.
+  if (slot.slot !== PROVISIONED_KEY_SLOT && ctx.multiKeyConn && (ctx.keyUsageOf(slot) & KeyUsage.ENDPOINT_INFO) === 0)
     throw new ErrorReply(ErrorCode.InvalidRequest);
   const fields = { slot: slot.slot, nonce: ctx.nonce(), epInfo: ctx.epInfo };
   const unsigned = encodeEndpointInfo(ctx.version, fields);

@@ -814,7 +814,7 @@ export class Responder implements SpdmHandler {
             flags: this.profile.capabilities.flags,
             epInfo: this.profile.endpointInfo ?? DEFAULT_ENDPOINT_INFO,
             transcript: this.transcript,
-            slots: this.slotsFor(neg),
+            signingSlot: (slot) => this.signingSlot(neg, slot),
             keyUsageOf: (slot) => this.provisioning.keyUsageOf(slot),
             nonce: () => this.responderNonce(),
             sign: (slot, signed) => this.sign(neg, slot, signed.context, signed.transcript),

@@ -322,3 +322,30 @@ test('profile file: "provisionedKey" makes a certificate-less device (PUB_KEY_ID
     /needs PUB_KEY_ID/,
   );
 });
+
+test('signed ENDPOINT_INFO with slot 0xFF (1.3): 0xF on the wire, signed with the provisioned key; another key is refused', async () => {
+  const d = keyDevice([0x13]);
+  const profile: DeviceProfile = {
+    ...d.profile,
+    capabilities: { ...d.profile.capabilities, flags: PUBLIC_KEY_RESPONDER_FLAGS | F.EP_INFO_SIG },
+  };
+  const r = requester(recording(profile).handler, 0x13, { devicePublicKey: d.publicKey });
+  await r.connect();
+  const info = await r.getEndpointInfo({ slot: 0xff });
+  assert.equal(info.signature?.slot, 0xff);
+  assert.equal(info.signature?.verified, true);
+  // IL: A ‖ GET_ENDPOINT_INFO ‖ ENDPOINT_INFO, each naming SlotID 0xF in Param2.
+  const il = fromHex(info.signature.transcript);
+  // GET_ENDPOINT_INFO is 40 bytes when signed; ENDPOINT_INFO without its signature 44 + EPInfo.
+  const rsp = il.length - (44 + info.epInfo.length);
+  const get = rsp - 40;
+  assert.equal(il[get + 1], RequestCode.GET_ENDPOINT_INFO);
+  assert.equal(il[get + 3], 0x0f, 'GET_ENDPOINT_INFO Param2: SlotID 0xF');
+  assert.equal(il[rsp + 3], 0x0f, 'ENDPOINT_INFO Param2: SlotID 0xF');
+  const wrong = requester(recording(profile).handler, 0x13, { devicePublicKey: otherKey() });
+  await wrong.connect();
+  await assert.rejects(wrong.getEndpointInfo({ slot: 0xff }), (e) => e instanceof SpdmError);
+  const none = requester(recording(profile).handler, 0x13);
+  await none.connect().catch(() => undefined);
+  await assert.rejects(none.getEndpointInfo({ slot: 0xff }), TypeError);
+});

@@ -1469,8 +1469,9 @@ const epInfo = encodeDeviceClassIdentifier([
   { registryId: 3, vendorId: Uint8Array.of(0x01, 0x00), subordinateIds: [Uint8Array.of(1), seq(5)] },
 ]);
 for (const c of [
-  { v: 0x13, slot: 0, attrs: 1 },
-  { v: 0x14, slot: 0x0f, attrs: 0 },
+  { v: 0x13, slot: 0, param: 0, attrs: 1 },
+  // The provisioned public key: slot 0xFF to callers, 0xF in Param2.
+  { v: 0x14, slot: 0xff, param: 0x0f, attrs: 0 },
 ]) {
   const nonce = c.attrs ? seq(32, 0x61) : undefined;
   add({
@@ -1493,7 +1494,7 @@ for (const c of [
       signatureRequested: c.attrs === 1,
       nonce,
     },
-    params: [1, c.slot],
+    params: [1, c.param],
   });
   const signature = c.attrs ? seq(96, 0x62) : undefined;
   const rnonce = c.attrs ? seq(32, 0x63) : undefined;
@@ -1519,7 +1520,7 @@ for (const c of [
       signature,
       unsigned: bytes.subarray(0, unsignedLength),
     },
-    params: [0, c.slot],
+    params: [0, c.param],
   });
 }
 add({

@@ -8,6 +8,7 @@
  * from the request; the signature is the responder's, or the requester's when GET_ENDPOINT_INFO
  * was an encapsulated request.
  */
+import { slotFromParam, slotIdParam } from './slot-param.js';
 import { Reader } from '../../wire/reader.js';
 import { Writer } from '../../wire/writer.js';
 import { writeHeader } from '../header.js';
@@ -22,7 +23,7 @@ export interface GetEndpointInfoRequest {
   readonly raw: Uint8Array;
   readonly version: number;
   readonly subCode: number;
-  /** Param2 bits 3:0 (0xF = provisioned public key). */
+  /** Param2 bits 3:0; 0xFF (0xF on the wire) is the provisioned public key. */
   readonly slot: number;
   readonly requestAttributes: number;
   readonly signatureRequested: boolean;
@@ -52,7 +53,7 @@ export function encodeGetEndpointInfo(
 ): Uint8Array {
   const signed = (m.requestAttributes & ENDPOINT_INFO_SIGNATURE_REQUESTED) !== 0;
   const w = new Writer(40);
-  writeHeader(w, version, RequestCode.GET_ENDPOINT_INFO, m.subCode, m.slot & 0x0f);
+  writeHeader(w, version, RequestCode.GET_ENDPOINT_INFO, m.subCode, slotIdParam(m.slot));
   w.u8(m.requestAttributes).zeros(3);
   if (signed) w.bytes(m.nonce ?? new Uint8Array(NONCE_SIZE));
   return w.finish();
@@ -69,7 +70,7 @@ export function decodeGetEndpointInfo(bytes: Uint8Array): GetEndpointInfoRequest
     raw: r.consumed(),
     version: h.version,
     subCode: h.param1,
-    slot: h.param2 & 0x0f,
+    slot: slotFromParam(h.param2),
     requestAttributes,
     signatureRequested,
     ...(nonce ? { nonce } : {}),
@@ -81,7 +82,7 @@ export function encodeEndpointInfo(
   m: { slot: number; nonce?: Uint8Array; epInfo: Uint8Array; signature?: Uint8Array },
 ): Uint8Array {
   const w = new Writer(48 + m.epInfo.length + (m.signature?.length ?? 0));
-  writeHeader(w, version, ResponseCode.ENDPOINT_INFO, 0, m.slot & 0x0f);
+  writeHeader(w, version, ResponseCode.ENDPOINT_INFO, 0, slotIdParam(m.slot));
   w.u32(0);
   if (m.nonce) w.bytes(m.nonce);
   w.u32(m.epInfo.length).bytes(m.epInfo);
@@ -105,7 +106,7 @@ export function decodeEndpointInfo(bytes: Uint8Array, ctx: EndpointInfoDecodeCon
   return {
     raw: r.consumed(),
     version: h.version,
-    slot: h.param2 & 0x0f,
+    slot: slotFromParam(h.param2),
     ...(nonce ? { nonce } : {}),
     epInfo,
     ...(signature ? { signature } : {}),

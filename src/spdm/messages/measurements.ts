@@ -1,4 +1,5 @@
 /** GET_MEASUREMENTS / MEASUREMENTS (signed and unsigned forms, 1.3 RequesterContext). */
+import { slotFromParam, slotIdParam } from './slot-param.js';
 import { Reader } from '../../wire/reader.js';
 import { Writer } from '../../wire/writer.js';
 import { readHeader, writeHeader } from '../header.js';
@@ -48,20 +49,6 @@ export interface MeasurementsResponse {
 export interface MeasurementsDecodeContext {
   readonly signatureRequested: boolean;
   readonly signatureSize: number;
-}
-
-/**
- * SlotIDParam (GET_MEASUREMENTS byte 36, MEASUREMENTS Param2 bits 3:0) is four bits wide: the
- * provisioned public key, slot 0xFF everywhere else, is 0xF there (libspdm sends and expects 0xF).
- * Callers speak of 0xFF; only the wire has the short form.
- */
-function slotIdParam(slot: number): number {
-  return slot === 0xff ? 0x0f : slot & 0x0f;
-}
-
-function slotFromParam(param: number): number {
-  const slot = param & 0x0f;
-  return slot === 0x0f ? 0xff : slot;
 }
 
 export function encodeGetMeasurements(
