@@ -348,11 +348,15 @@ function defaultPolicyIds(policy: Policy | undefined): string[] {
  *
  * @example
  * ```ts
- * import { earClaims, signEar, verify } from 'spdmkit/verifier';
+ * import { readFileSync } from 'node:fs';
+ * import { earClaims, earJwks, earPrivateKey, signEar, verify, verifyEar } from 'spdmkit/verifier';
  *
  * const verdict = verify(evidence, policy, trust, { expectedNonce: nonce });
  * const claims = earClaims(verdict, { evidence, policy, nonce });
- * const jwt = await signEar(claims, verifierKeyPem); // ES256 for a P-256 key
+ * const key = earPrivateKey(readFileSync('verifier.key')); // P-256 → ES256, P-384 → ES384, Ed25519 → EdDSA
+ * const jwt = await signEar(claims, key);
+ * const jwks = await earJwks(key); // publish this: relying parties verify with it
+ * const checked = await verifyEar(jwt, jwks, { nonce }); // what a relying party runs
  * ```
  */
 export function earClaims(verdict: Verdict, o: EarOptions = {}): EarClaims {
