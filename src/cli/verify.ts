@@ -2,6 +2,7 @@
  * `spdm verify EVIDENCE.json|- --trust FILE|DIR [--policy FILE] [--deny FILE] [--json]`: the verdict
  * on saved evidence (what `spdm authenticate --json` prints, or a bare Evidence document).
  * Exit status (cli/exit-codes.ts): 0 trusted, 1 untrusted, 2 bad input (unreadable or unparseable files, bad options).
+ * With --ear-key, cli/ear.ts signs the verdict reached here as an EAT Attestation Result.
  */
 import { LimitError, LIMITS } from '../wire/limits.js';
 import { statSync } from 'node:fs';

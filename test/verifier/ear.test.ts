@@ -20,6 +20,7 @@ import { cmaSanString } from '../../src/verifier/cma-san.js';
 import { isSpdmError } from '../../src/wire/errors.js';
 import {
   EAR_PROFILE,
+  REASON_CLAIMS,
   SPDMKIT_VERSION,
   earClaims,
   earJwks,
@@ -345,4 +346,25 @@ test('an independent verifier (Python, cryptography only) accepts our EARs and r
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+});
+
+test('docs/ear.md gives every reason code the category and value REASON_CLAIMS has', () => {
+  const doc = readFileSync(join(repoRoot(), 'docs', 'ear.md'), 'utf8');
+  const seen = new Set<string>();
+  for (const row of doc.split('\n').filter((l) => /^\| `[A-Z_]+`/.test(l))) {
+    const [codesCell, categoryCell, valueCell] = row
+      .split('|')
+      .slice(1, 4)
+      .map((c) => c.trim()) as [string, string, string];
+    const value = Number(/^(-?\d+)/.exec(valueCell)?.[1]);
+    for (const [, code] of codesCell.matchAll(/`([A-Z_]+)`/g)) {
+      const m = REASON_CLAIMS[code as keyof typeof REASON_CLAIMS];
+      assert.ok(m, `docs/ear.md names ${code}, which is no reason code`);
+      seen.add(code!);
+      assert.equal(value, m.value, `${code}: docs/ear.md says ${valueCell}`);
+      const cats = m.claims.map((c) => (c === 'measurement' ? 'by measurement type' : c)).join(', ');
+      assert.equal(categoryCell, cats, `${code}: docs/ear.md says ${categoryCell}`);
+    }
+  }
+  assert.deepEqual([...seen].sort(), Object.keys(REASON_CLAIMS).sort());
 });
