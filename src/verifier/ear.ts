@@ -265,6 +265,8 @@ function evidenceFacts(input: unknown): EvidenceFacts {
   const views = analyseSignatures(parsed);
   // Only what the device signed: the nonce of the signatures that prove key possession, when they agree.
   const nonces = new Set(views.filter(provesKeyPossession).map((v) => v.requesterNonce as string));
+  // A block's type only picks executables or configuration; the signed block's type overrides the
+  // evidence list's, which is all an unsigned (MEASUREMENT_UNSIGNED, contraindicated either way) one has.
   const types = new Map<number, number | undefined>();
   for (const m of parsed.measurements) types.set(m.index, m.type);
   for (const v of views) if (v.valid && v.kind === 'MEASUREMENTS') for (const b of v.blocks) types.set(b.index, b.type);

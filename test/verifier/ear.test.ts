@@ -284,6 +284,8 @@ test('verifyEar refuses another key, a tampered payload, a wrong nonce, an expir
   await refused(verifyEar('not.a.jwt!', jwks), 'header');
   await refused(verifyEar('x'.repeat(70_000), jwks), 'size');
   await refused(verifyEar(jwt, { keys: [] }), 'jwks');
+  await refused(verifyEar(jwt, [jwks.keys[0]]), 'jwks');
+  await refused(verifyEar(jwt, { keys: [{ ...jwks.keys[0], d: 'AAAA' }] }), 'jwks');
 
   const key = generateEarKey();
   const keys = await earJwks(key);
