@@ -12,6 +12,7 @@ import { registerVerifyCommand } from './verify-command.js';
 import { registerLogCommands } from './log-command.js';
 import { registerDaemonCommands } from './daemon-command.js';
 import { registerProvisionCommands } from './provision-command.js';
+import { registerEarCommands } from './ear-command.js';
 import { LIMITS } from '../wire/limits.js';
 
 const TRANSPORTS: readonly EmuTransportName[] = ['doe', 'mctp', 'none', 'tcp'];
@@ -289,6 +290,7 @@ export async function main(argv: readonly string[]): Promise<number> {
   registerLogCommands(program, { setExitCode });
   registerDaemonCommands(program, { setExitCode });
   registerProvisionCommands(program, { setExitCode });
+  registerEarCommands(program, { setExitCode });
 
   try {
     await program.parseAsync([...argv], { from: 'user' });

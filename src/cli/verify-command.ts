@@ -4,6 +4,7 @@
  */
 import type { Command } from 'commander';
 import { EXIT } from './exit-codes.js';
+import { integerIn } from './options.js';
 
 export interface VerifyCommandIo {
   /** Receives the exit status (main() keeps it in its `exitCode`). Default: process.exitCode. */
@@ -53,10 +54,35 @@ export function registerVerifyCommand(program: Command, io: VerifyCommandIo = {}
     .option('--nonce <hex>', 'the requester nonce the evidence must have been collected with')
     .option('--now <iso-date>', 'the verifier clock (default: now)')
     .option('--json', 'print the verdict as JSON')
+    .option(
+      '--ear-key <file>',
+      'sign the verdict as an EAT Attestation Result (EAR JWT, docs/ear.md) with this verifier key (PEM: P-256 → ES256, P-384 → ES384, Ed25519 → EdDSA; `spdm ear keygen` makes one)',
+    )
+    .option(
+      '--ear <file>',
+      'with --ear-key: write the EAR here (default, or -: standard output, the verdict then on standard error)',
+    )
+    .option('--jwks <file>', "with --ear-key: write the key's public JWKS here, for relying parties")
+    .option(
+      '--ear-ttl <seconds>',
+      'with --ear-key: the EAR expires this many seconds after it is issued (exp)',
+      integerIn(1, 10 * 365 * 86400),
+    )
     .action(
       async (
         file: string,
-        opts: { trust: string[]; deny: string[]; policy?: string; nonce?: string; now?: string; json?: boolean },
+        opts: {
+          trust: string[];
+          deny: string[];
+          policy?: string;
+          nonce?: string;
+          now?: string;
+          json?: boolean;
+          earKey?: string;
+          ear?: string;
+          jwks?: string;
+          earTtl?: number;
+        },
       ) => {
         const { readEvidenceStream, runVerifyCommand } = await import('./verify.js');
         let stdinText: string | undefined;
@@ -69,7 +95,10 @@ export function registerVerifyCommand(program: Command, io: VerifyCommandIo = {}
             return;
           }
         }
-        const r = runVerifyCommand(file, opts, stdinText);
+        const wantsEar = [opts.earKey, opts.ear, opts.jwks, opts.earTtl].some((x) => x !== undefined);
+        const r = wantsEar
+          ? await (await import('./ear.js')).runVerifyEarCommand(file, opts, stdinText)
+          : runVerifyCommand(file, opts, stdinText);
         if (r.stdout) out(r.stdout);
         if (r.stderr) err(r.stderr);
         setExit(r.exitCode);

@@ -2,6 +2,7 @@
  * `spdm verify EVIDENCE.json|- --trust FILE|DIR [--policy FILE] [--deny FILE] [--json]`: the verdict
  * on saved evidence (what `spdm authenticate --json` prints, or a bare Evidence document).
  * Exit status (cli/exit-codes.ts): 0 trusted, 1 untrusted, 2 bad input (unreadable or unparseable files, bad options).
+ * With --ear-key, cli/ear.ts signs the verdict reached here as an EAT Attestation Result.
  */
 import { LimitError, LIMITS } from '../wire/limits.js';
 import { statSync } from 'node:fs';
@@ -12,6 +13,7 @@ import { dateArgProblem, nonceArgProblem } from './options.js';
 import { EXIT } from './exit-codes.js';
 import { verify } from '../verifier/verify.js';
 import { formatVerdict, type Verdict } from '../verifier/verdict.js';
+import type { Policy } from '../verifier/policy.js';
 
 export interface VerifyCliOptions {
   readonly trust: readonly string[];
@@ -29,6 +31,9 @@ export interface VerifyCliResult {
   readonly stdout: string;
   readonly stderr: string;
   readonly verdict?: Verdict;
+  /** The evidence document the verdict is about (for an EAR, cli/ear.ts). */
+  readonly evidence?: unknown;
+  readonly policy?: Policy;
 }
 
 function badInput(message: string): VerifyCliResult {
@@ -46,13 +51,14 @@ function message(e: unknown): string {
 export async function readEvidenceStream(
   stream: AsyncIterable<Buffer | string>,
   maxBytes: number = LIMITS.evidenceFileBytes,
+  limit = 'evidenceFileBytes',
 ): Promise<string> {
   const chunks: Buffer[] = [];
   let n = 0;
   for await (const c of stream) {
     const b = typeof c === 'string' ? Buffer.from(c) : c;
     n += b.length;
-    if (n > maxBytes) throw new LimitError('evidenceFileBytes', n, maxBytes, 'standard input');
+    if (n > maxBytes) throw new LimitError(limit, n, maxBytes, 'standard input');
     chunks.push(b);
   }
   return Buffer.concat(chunks).toString('utf8');
@@ -112,7 +118,14 @@ export function runVerifyCommand(file: string, o: VerifyCliOptions, stdinText?: 
     ...(o.nonce !== undefined ? { expectedNonce: o.nonce } : {}),
   });
   const stdout = o.json ? `${JSON.stringify(verdict, null, 2)}\n` : `${formatVerdict(verdict)}\n`;
-  return { exitCode: verdict.status === 'trusted' ? EXIT.OK : EXIT.FAILED, stdout, stderr: '', verdict };
+  return {
+    exitCode: verdict.status === 'trusted' ? EXIT.OK : EXIT.FAILED,
+    stdout,
+    stderr: '',
+    verdict,
+    evidence: doc,
+    ...(policy ? { policy } : {}),
+  };
 }
 
 export { registerVerifyCommand, type VerifyCommandIo } from './verify-command.js';

@@ -1,4 +1,4 @@
-/** Verifier layer: trust store, deny-list, policy, reference values, verdicts, acceptance records. */
+/** Verifier layer: trust store, deny-list, policy, reference values, verdicts, acceptance records, EAT Attestation Results (EAR). */
 export { verify, type VerifyOptions } from './verify.js';
 export {
   VerdictBuilder,
@@ -76,3 +76,35 @@ export {
   type CorimDeviceEntry,
   type CorimEnvironment,
 } from './corim.js';
+export {
+  earClaims,
+  signEar,
+  verifyEar,
+  earJwks,
+  earPublicJwk,
+  earPrivateKey,
+  earAlgorithm,
+  generateEarKey,
+  trustworthinessVector,
+  verdictTier,
+  trustTierOf,
+  measurementCategory,
+  EAR_PROFILE,
+  EAR_JWT_TYPE,
+  EAR_DEVELOPER,
+  EAR_ALGORITHMS,
+  DEFAULT_POLICY_ID,
+  REASON_CLAIMS,
+  TRUSTWORTHINESS_CLAIMS,
+  AR4SI,
+  SPDMKIT_VERSION,
+  type EarClaims,
+  type EarAppraisal,
+  type EarOptions,
+  type EarVerifierId,
+  type EarAlgorithm,
+  type TrustTier,
+  type TrustworthinessClaim,
+  type TrustworthinessVector,
+  type VerifyEarOptions,
+} from './ear.js';

@@ -4,6 +4,7 @@
  * allows, its line and column. A file larger than LIMITS.policyFileBytes or nested deeper than
  * LIMITS.jsonNestingDepth is refused with a LimitError before it is parsed.
  */
+import { createHash } from 'node:crypto';
 import { LIMITS } from '../wire/limits.js';
 import { compilePolicy, PolicyError, type Policy } from './policy.js';
 import {
@@ -26,7 +27,7 @@ export function parsePolicyText(text: string, o: ParsePolicyOptions = {}): Polic
   const source = o.source ?? 'policy';
   const doc = parseDocumentText(text, { ...o, source }, POLICY_BOUND, (issues) => new PolicyError(source, issues));
   try {
-    return compilePolicy(doc, source);
+    return { ...compilePolicy(doc, source), sha256: createHash('sha256').update(text, 'utf8').digest('hex') };
   } catch (e) {
     if (e instanceof PolicyError) throw new PolicyError(source, locate(text, e.issues));
     throw e;

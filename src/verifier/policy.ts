@@ -94,6 +94,8 @@ export interface Policy {
   readonly trustedPublicKeys?: ReadonlySet<string>;
   /** Where the policy came from (file name), for messages. */
   readonly source?: string;
+  /** SHA-256 (lowercase hex) of the UTF-8 text the policy was parsed from: its identity in an EAR's ear_appraisal_policy_ids. */
+  readonly sha256?: string;
 }
 
 /** A policy document that does not validate; `issues` name the path of every bad field. */

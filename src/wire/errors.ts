@@ -48,6 +48,8 @@ export type SpdmErrorCode =
   | 'LOG_IMPORT_CONFLICT'
   /** A C2SP checkpoint (log/checkpoint.ts) or a proof file does not parse or its signature does not verify. */
   | 'CHECKPOINT_INVALID'
+  /** An EAT Attestation Result (verifier/ear.ts) whose JWS, key set or claims-set does not verify; details.reason names the step. */
+  | 'EAR_INVALID'
   /** CMA (src/cma/): no function at that BDF. */
   | 'DEVICE_NOT_FOUND'
   /** CMA: the function is owned by a TSM (or a guest): its DOE mailbox is not ours to use. */
@@ -116,6 +118,8 @@ export interface ErrorDetailsMap {
     readonly reason?: string;
   };
   CERT_INVALID: { readonly field?: string; readonly certIndex?: number };
+  /** `reason`: size, header, jwks, signature, expired, profile, claims or nonce. */
+  EAR_INVALID: { readonly reason: string };
   DIGEST_MISMATCH: { readonly slot?: number };
   SIGNATURE_MISSING: { readonly slot?: number };
   DEVICE_NOT_FOUND: { readonly bdf: string };

@@ -65,6 +65,8 @@ export const LIMITS = {
   logImportPendingBytes: 32 * 1024 * 1024,
   /** Largest checkpoint file `spdm log verify --checkpoint` reads (it holds one signed tree head). */
   checkpointFileBytes: 64 * 1024,
+  /** Longest EAT Attestation Result (a JWT) verifyEar() and `spdm ear verify` read; a verifier's are about 1 KiB. */
+  earTokenBytes: 64 * 1024,
   /** Longest wait for a PostgreSQL signature log's server to accept a connection (or a reconnection after it dropped one). */
   logConnectTimeoutMs: 10_000,
   /**

@@ -68,7 +68,7 @@ devices:
 
 function plain(p: ReturnType<typeof compilePolicy>): unknown {
   return JSON.parse(
-    JSON.stringify({ ...p, source: undefined }, (_k, v: unknown) =>
+    JSON.stringify({ ...p, source: undefined, sha256: undefined }, (_k, v: unknown) =>
       v instanceof Map
         ? [...v.entries()]
         : v instanceof Set
