@@ -44,6 +44,8 @@ export interface Answered<A> {
 }
 
 const CHUNK_HEADER = 12;
+/** Bytes a transport may add after a message: DOE pads to a whole dword. */
+const MAX_PADDING = 3;
 const LARGE_MESSAGE_SIZE_FIELD = 4;
 
 export function u32le(n: number): Uint8Array {
@@ -164,7 +166,9 @@ export class ResponderChunks {
         }),
       };
     };
-    if (!m || request.length > peer.ourDataTransferSize) return fail();
+    // The chunk message itself must fit our DataTransferSize; the transport's padding after it
+    // does not count (DOE pads a 42-byte CHUNK_SEND to 44), but nothing larger may trail it.
+    if (!m || m.raw.length > peer.ourDataTransferSize || request.length - m.raw.length > MAX_PADDING) return fail();
     const inProgress = this.send && this.send.channel === channel ? this.send : undefined;
     if (m.chunkSeqNo === 0) {
       // A chunk 0 while one is in progress is a wrapped sequence number, not a fresh start (libspdm).

@@ -302,3 +302,27 @@ test('emulator: CHUNK_GET with nothing parked is UnexpectedRequest; 1.4 sequence
   assert.equal(ev.version, '1.4');
   assert.ok(r.stats.get(RequestCode.CHUNK_GET)! > 0);
 });
+
+test('emulator: a CHUNK_SEND of exactly its DataTransferSize is taken with DOE padding after it, not with more', async () => {
+  // libspdm fills each chunk to the DataTransferSize and DOE pads it to a dword: 62 → 64 + 2 would
+  // be refused if the padding counted; four trailing bytes are no padding.
+  const r = await negotiatedResponder();
+  const big = new Uint8Array(200);
+  big.set(encodeGetMeasurements(0x13, { attributes: 0, operation: 0xff }));
+  const chunk0 = (handle: number, trailing: number) => {
+    const m = encodeChunkSend(0x13, {
+      lastChunk: false,
+      handle,
+      chunkSeqNo: 0,
+      largeMessageSize: 200,
+      chunk: big.subarray(0, 64 - 16),
+    });
+    assert.equal(m.length, 64);
+    const padded = new Uint8Array(m.length + trailing);
+    padded.set(m);
+    return padded;
+  };
+  assert.equal(ackOf(await r.handle(chunk0(4, 2))).earlyErrorDetected, false, 'two padding bytes');
+  const again = await negotiatedResponder();
+  assert.equal(ackOf(await again.handle(chunk0(5, 4))).earlyErrorDetected, true, 'four trailing bytes');
+});
