@@ -110,7 +110,9 @@ export async function makeSessionEvidence(spec: SessionEvidenceSpec): Promise<Ev
   };
   const requester = new Requester(new LoopbackTransport(new Responder(profile), 0x10000, { securedBinding: 'doe' }), {
     versions: [spec.version],
-    capabilityFlags: spec.provisionedKey ? F.KEY_EX | F.ENCRYPT | F.MAC : F.CERT | F.CHAL | F.KEY_EX | F.ENCRYPT | F.MAC,
+    capabilityFlags: spec.provisionedKey
+      ? F.KEY_EX | F.ENCRYPT | F.MAC
+      : F.CERT | F.CHAL | F.KEY_EX | F.ENCRYPT | F.MAC,
     session: {},
     deviceName: spec.name,
     ...(spec.provisionedKey ? { devicePublicKey: built.publicKey } : {}),

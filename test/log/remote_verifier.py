@@ -624,8 +624,10 @@ def signed_message(e: dict, transcript: bytes, transcript_hash: bytes) -> bytes:
 class Verifier:
     def __init__(self, schema: dict, pinned_spki: bytes):
         Draft202012Validator.check_schema(schema)
+        self.schema = Draft202012Validator(schema)
+        # The $defs entry of each line type on its own, so that a refusal names the member, not the oneOf.
         self.validators = {
-            t: Draft202012Validator({**schema, "oneOf": [{"$ref": f"#/$defs/{t}"}]})
+            t: Draft202012Validator({"$schema": schema["$schema"], "$defs": schema["$defs"], "$ref": f"#/$defs/{t}"})
             for t in ("header", "chain", "entry", "sth")
         }
         self.pinned_spki = pinned_spki
@@ -643,12 +645,15 @@ class Verifier:
         t = o.get("type")
         if t not in self.validators:
             raise Problem("type", f"unknown line type {json.dumps(t)}")
-        errors = sorted(self.validators[t].iter_errors(o), key=lambda x: list(x.absolute_path))
+        errors = sorted(self.validators[t].iter_errors(o), key=lambda x: [str(p) for p in x.absolute_path])
         if errors:
             err = errors[0]
             path = ".".join(str(p) for p in err.absolute_path)
             field = path or (re.findall(r"'([^']+)'", err.message) or ["(line)"])[0]
-            raise Problem(field, f"schema: {err.message}")
+            message = err.message if len(err.message) <= 160 else err.message[:157] + "..."
+            raise Problem(field, f"schema: {message}")
+        if not self.schema.is_valid(o):
+            raise Problem("type", "schema: the line matches no line type of the schema")
         return t
 
     def line(self, o) -> None:
