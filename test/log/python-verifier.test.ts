@@ -514,11 +514,10 @@ for (const t of TAMPERS) {
     t.edit(l);
     if (t.reseal) reseal(l);
     const file = write(l, t.name);
-    const py = await python(file, pub);
+    const [py, ts] = await Promise.all([python(file, pub), typescript(file, pub)]);
     assert.equal(py.code, 1, `Python accepted it: ${py.out}${py.err}`);
     assert.match(py.out, t.py);
     assert.match(py.out, /\(line \d+\)\n$/);
-    const ts = await typescript(file, pub);
     assert.equal(ts.stage, t.ts.stage, ts.text);
     assert.match(ts.text, t.ts.text);
   });

@@ -853,7 +853,12 @@ def verify_file(path: str, pinned_spki: bytes, schema: dict) -> tuple[Verifier, 
                     o = json.loads(raw.decode("utf-8"), parse_constant=no_constants)
                 except (UnicodeDecodeError, ValueError) as err:
                     raise Problem("(line)", f"not JSON: {err}") from None
-                v.line(o)
+                try:
+                    v.line(o)
+                except Problem:
+                    raise
+                except Exception as err:  # noqa: BLE001 - hostile input: anything unforeseen is a refusal, never a pass
+                    raise Problem("(line)", f"cannot be checked: {type(err).__name__}: {err}") from None
             except Problem as p:
                 if p.where is None:
                     if isinstance(o, dict) and o.get("type") == "entry" and isinstance(o.get("index"), int):
