@@ -204,6 +204,9 @@ export function encodePci(p: PciIdentity): Uint8Array {
       if (!f.optional) throw encodeError(`pci.${f.name}`, 'missing');
       continue;
     }
+    // A PCI class code is 24 bits (base class, subclass, programming interface), stored in a u32.
+    if (f.name === 'classCode' && (typeof v !== 'number' || v > 0xffffff))
+      throw encodeError('pci.classCode', `${String(v)} is not a 24-bit class code`);
     const value = valueBytes(`pci.${f.name}`, f.type, v);
     w.u8(f.tag).u32be(value.length).bytes(value);
   }
@@ -375,6 +378,8 @@ export function decodePci(b: Uint8Array, baseOffset = 0): PciIdentity {
     if (tag <= last) throw new DecodeError('pci', f.name, baseOffset + off, 'fields out of order or repeated');
     last = tag;
     out[f.name] = decodeValue(`pci.${f.name}`, f.type, value, baseOffset + off);
+    if (f.name === 'classCode' && (out[f.name] as number) > 0xffffff)
+      throw new DecodeError('pci', f.name, baseOffset + off, 'not a 24-bit class code');
   }
   for (const f of PCI_FIELDS)
     if (!f.optional && out[f.name] === undefined) throw new DecodeError('pci', f.name, baseOffset, 'missing');

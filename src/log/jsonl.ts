@@ -102,6 +102,20 @@ const LINE_MEMBERS: Readonly<Record<string, ReadonlySet<string>>> = {
 
 const PCI_MEMBERS: ReadonlySet<string> = new Set(PCI_FIELDS.map((f) => f.name));
 
+/**
+ * The informational members (no signature covers them, nothing relies on them) still have the one
+ * form the exporter writes, so that schemas/log-export.schema.json states exactly what import accepts.
+ */
+const INFORMATIONAL: Readonly<Record<string, Readonly<Record<string, (v: unknown) => boolean>>>> = {
+  header: {
+    hash: (v) => v === 'SHA-256',
+    treeHeadSignature: (v) => v === 'Ed25519',
+    createdAt: (v) => typeof v === 'string',
+    exportedAt: (v) => typeof v === 'string',
+  },
+  sth: { time: (v) => typeof v === 'string' },
+};
+
 /** Refuses members the line type does not have, and `null` anywhere at the top level (absent is left out, never null). */
 function checkMembers(o: Record<string, unknown>, type: string, line: number): void {
   const allowed = LINE_MEMBERS[type];
@@ -109,6 +123,8 @@ function checkMembers(o: Record<string, unknown>, type: string, line: number): v
   for (const [k, v] of Object.entries(o)) {
     if (!allowed.has(k)) throw lineError(line, `${type} line: unknown member ${JSON.stringify(k)}`);
     if (v === null) throw lineError(line, `${type} line: ${k} is null (an absent field is left out)`);
+    const form = INFORMATIONAL[type]?.[k];
+    if (form && !form(v)) throw lineError(line, `${type} line: ${k} is not what an export writes there, got ${got(v)}`);
   }
 }
 
@@ -272,7 +288,11 @@ function checkHeadInSequence(
       line,
       `the entries before it have root ${toHex(source.root())}, the tree head of size ${h.treeSize} signs ${toHex(h.rootHash)}`,
     );
-  if (!previous) return;
+  if (!previous) {
+    if (consistency !== undefined)
+      throw lineError(line, `the first tree head has a consistency proof, but there is no head before it`);
+    return;
+  }
   if (h.timestamp < previous.timestamp)
     throw lineError(line, `the tree head of size ${h.treeSize} is older than the one before it`);
   if (!Array.isArray(consistency))
@@ -390,6 +410,9 @@ export async function importJsonl(
         if (o['leafFormat'] !== LEAF_FORMAT)
           throw lineError(lineNo, `leaf format ${String(o['leafFormat'])} is not supported`);
         const key = publicKeyFromSpki(hexValue(o['publicKey'], lineNo, 'publicKey'));
+        // The log id is the hash of these bytes: only the one DER encoding of the key is its name.
+        if (toHex(key.spki) !== o['publicKey'])
+          throw lineError(lineNo, 'publicKey is not the DER encoding of an Ed25519 SubjectPublicKeyInfo');
         if (o['logId'] !== toHex(key.logId)) throw lineError(lineNo, 'logId is not the SHA-256 of publicKey');
         if (options.publicKey && !equalBytes(options.publicKey.spki, key.spki))
           throw lineError(
@@ -429,9 +452,10 @@ export async function importJsonl(
               `entry index ${String(idx)} where ${source.size} was expected (entries dropped or reordered)`,
             );
           const e = entryFromJson(o, lineNo);
+          if (o['leafHash'] === undefined) throw lineError(lineNo, 'field leafHash missing');
           const enc = leafHashWithDigests(e);
           const lh = enc.leafHash;
-          if (o['leafHash'] !== undefined && toHex(lh) !== o['leafHash'])
+          if (toHex(lh) !== o['leafHash'])
             throw lineError(
               lineNo,
               `entry ${e.index}: its fields hash to ${toHex(lh)}, not to the exported leafHash (altered)`,

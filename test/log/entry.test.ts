@@ -11,11 +11,16 @@ import {
   differingFields,
   leafHashWithDigests,
   FIELDS,
+  type EntryDraft,
   type LogEntry,
 } from '../../src/log/entry.js';
 import { leafHash } from '../../src/log/merkle.js';
 import { DecodeError } from '../../src/wire/errors.js';
-import { evidenceMatrix, makeEvidence, pciFor, SUITES } from './helpers.js';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { evidenceMatrix, makeEvidence, makePublicKeyEvidence, makeSessionEvidence, pciFor, SUITES } from './helpers.js';
+import { sha256 } from '../../src/log/merkle.js';
+import { repoRoot } from '../support/paths.js';
 
 const hex = (b: Uint8Array) => Buffer.from(b).toString('hex');
 const b = (...x: number[]) => new Uint8Array(x);
@@ -304,4 +309,64 @@ test('a MEASUREMENTS entry takes its blocks from the decoded transcript: bytes t
   });
   assert.deepEqual(broken.drafts[measIndex]!.measurements, []);
   assert.ok(broken.drafts[measIndex]!.transcript.length > 0);
+});
+
+/**
+ * Holds an annotated transcript of the document to a real entry: each line is `offset  bytes  comment`,
+ * the bytes literal hex or `<field>` (the entry's bytes), `<SHA-256(chain)>` or `<random N>`.
+ */
+function matchLayout(layout: string, e: EntryDraft, chain: Uint8Array): void {
+  const named = (name: string): Uint8Array => {
+    if (name === 'SHA-256(chain)') return sha256(chain);
+    const block = /^measurements\[(\d+)\]$/.exec(name);
+    if (block) return e.measurements[Number(block[1])] ?? assert.fail(`no ${name}`);
+    const v = (e as unknown as Record<string, unknown>)[name];
+    assert.ok(v instanceof Uint8Array, `<${name}> names no byte field of the entry`);
+    return v;
+  };
+  let pos = 0;
+  for (const line of layout.split('\n')) {
+    const m = /^ *(\d+) {2}(\S(?:.*?\S)?)(?: {2,}.*)?$/.exec(line);
+    if (!m) continue; // a comment carried over to its own line
+    assert.equal(Number(m[1]), pos, `the offset of "${line.trim()}"`);
+    for (const tok of (m[2] as string).match(/<[^>]+>|[0-9a-f]+/g) ?? []) {
+      const random = /^<random (\d+)>$/.exec(tok);
+      if (random) {
+        pos += Number(random[1]);
+        continue;
+      }
+      const want = tok.startsWith('<') ? named(tok.slice(1, -1)) : Buffer.from(tok, 'hex');
+      assert.equal(hex(e.transcript.subarray(pos, pos + want.length)), hex(want), `${tok} at byte ${pos}`);
+      pos += want.length;
+    }
+  }
+  assert.equal(pos, e.transcript.length, 'the layout covers the whole transcript');
+}
+
+test('the worked transcripts of docs/log-format.md section 1 are real entries, byte for byte', async () => {
+  const doc = readFileSync(join(repoRoot(), 'docs', 'log-format.md'), 'utf8');
+  const section = doc.slice(doc.indexOf('**Worked examples: where the fields are.**'), doc.indexOf('## 2. '));
+  const layouts = new Map(
+    [...section.matchAll(/^`(\w+)` \((\d+) bytes[\s\S]*?```\n([\s\S]*?)```/gm)].map((m) => [
+      m[1] as string,
+      { size: Number(m[2]), layout: m[3] as string },
+    ]),
+  );
+  assert.deepEqual([...layouts.keys()], ['CHALLENGE_AUTH', 'MEASUREMENTS', 'KEY_EXCHANGE_RSP']);
+  // What the examples say they are: SPDM 1.3, ECDSA-P256/SHA-256, slot 0xFF, a session for the third.
+  const keyed = draftsFromEvidence(await makePublicKeyEvidence({ suite: SUITES[0]!, version: 0x13, name: 'doc' }));
+  const session = draftsFromEvidence(
+    await makeSessionEvidence({ suite: SUITES[0]!, version: 0x13, name: 'doc', provisionedKey: true }),
+  );
+  const real = [
+    ...keyed.drafts.map((d) => ({ d, chain: keyed.chains[0]!.chain })),
+    ...session.drafts.filter((d) => d.kind === 'KEY_EXCHANGE_RSP').map((d) => ({ d, chain: session.chains[0]!.chain })),
+  ];
+  for (const { d, chain } of real) {
+    const doc = layouts.get(d.kind);
+    assert.ok(doc, d.kind);
+    assert.equal(d.slot, 0xff);
+    assert.equal(d.transcript.length, doc.size, `${d.kind}: the size the document gives`);
+    matchLayout(doc.layout, d, chain);
+  }
 });

@@ -5,6 +5,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Evidence, PciIdentity } from '../../src/evidence/evidence.js';
 import type { SignatureLog } from '../../src/log/log.js';
+import { AeadAlgo } from '../../src/crypto/aead.js';
+import { DheGroup } from '../../src/crypto/dhe.js';
+import { CapabilityFlag as F } from '../../src/spdm/messages/capabilities.js';
+import { buildProfile, type BuiltProfile } from '../../src/responder/profiles.js';
+import type { DeviceProfile } from '../../src/responder/profile.js';
+import { Responder } from '../../src/responder/responder.js';
+import { Requester } from '../../src/requester/requester.js';
+import { LoopbackTransport } from '../../src/transport/loopback.js';
 import { SUITES, device, pair, variant, type Suite } from '../support/fixtures.js';
 
 export { SUITES };
@@ -53,6 +61,75 @@ export async function evidenceMatrix(prefix = 'dev'): Promise<Evidence[]> {
     }
   }
   return out;
+}
+
+export interface SessionEvidenceSpec {
+  readonly suite: Suite;
+  /** 0x11..0x13: KEY_EXCHANGE is 1.1+. */
+  readonly version: number;
+  readonly name: string;
+  readonly pci?: PciIdentity;
+  /** No certificate: the device's public key is given out of band and every request names slot 0xFF. */
+  readonly provisionedKey?: boolean;
+  /** 1.3 multi-key connection (MULTI_KEY_CAP only): the first DIGESTS is in the KEY_EXCHANGE_RSP transcript. */
+  readonly multiKey?: boolean;
+}
+
+const keyedDevices = new Map<string, BuiltProfile>();
+
+/** A slot 0xFF device of the suite (generated once per process, as device() does for certificate devices). */
+function keyedDevice(suite: Suite): BuiltProfile {
+  let b = keyedDevices.get(suite.name);
+  if (!b) {
+    b = buildProfile({
+      name: `keyed-${suite.name}`,
+      versions: [0x10, 0x11, 0x12, 0x13],
+      asymId: suite.asymId,
+      hashId: suite.hashId,
+      provisionedKey: true,
+    });
+    keyedDevices.set(suite.name, b);
+  }
+  return b;
+}
+
+/**
+ * Evidence of an authentication with a secure session: CHALLENGE_AUTH (when the device has a
+ * certificate), KEY_EXCHANGE_RSP and the MEASUREMENTS signed inside the session — real requester,
+ * real emulator, as `spdm authenticate --session` runs them.
+ */
+export async function makeSessionEvidence(spec: SessionEvidenceSpec): Promise<Evidence> {
+  const built = spec.provisionedKey ? keyedDevice(spec.suite) : device(spec.suite);
+  let flags = built.profile.capabilities.flags | F.KEY_EX | F.ENCRYPT | F.MAC;
+  if (spec.multiKey) flags = (flags & ~F.MULTI_KEY_NEG) | F.MULTI_KEY_ONLY;
+  const profile: DeviceProfile = {
+    ...built.profile,
+    versions: [spec.version],
+    capabilities: { ...built.profile.capabilities, flags },
+    algorithms: { ...built.profile.algorithms, dhe: [DheGroup.SECP256R1], aead: [AeadAlgo.AES_256_GCM] },
+  };
+  const requester = new Requester(new LoopbackTransport(new Responder(profile), 0x10000, { securedBinding: 'doe' }), {
+    versions: [spec.version],
+    capabilityFlags: spec.provisionedKey
+      ? F.KEY_EX | F.ENCRYPT | F.MAC
+      : F.CERT | F.CHAL | F.KEY_EX | F.ENCRYPT | F.MAC,
+    session: {},
+    deviceName: spec.name,
+    ...(spec.provisionedKey ? { devicePublicKey: built.publicKey } : {}),
+    ...(spec.pci ? { pci: spec.pci } : {}),
+  });
+  return requester.authenticate({ session: {} });
+}
+
+/** Evidence of a slot 0xFF device (PUB_KEY_ID_CAP) without a session: CHALLENGE_AUTH and MEASUREMENTS signed with the provisioned key. */
+export async function makePublicKeyEvidence(spec: EvidenceSpec): Promise<Evidence> {
+  const built = keyedDevice(spec.suite);
+  const { requester } = pair(variant(built.profile, { versions: [spec.version] }), {
+    deviceName: spec.name,
+    devicePublicKey: built.publicKey,
+    ...(spec.pci ? { pci: spec.pci } : {}),
+  });
+  return requester.authenticate(spec.mode ? { mode: spec.mode } : {});
 }
 
 /** The same signatures under other metadata (device name, time, serial number): a new, equally valid entry. */
