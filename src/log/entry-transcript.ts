@@ -24,7 +24,10 @@ import type { LogEntry } from './entry.js';
 import type { ProblemCode } from './verify-types.js';
 
 export interface TranscriptProblem {
-  readonly code: Extract<ProblemCode, 'NOT_IN_TRANSCRIPT' | 'TRANSCRIPT_MISMATCH' | 'CONTEXT_MISMATCH'>;
+  readonly code: Extract<
+    ProblemCode,
+    'NOT_IN_TRANSCRIPT' | 'TRANSCRIPT_MISMATCH' | 'CONTEXT_MISMATCH' | 'KIND_UNKNOWN'
+  >;
   readonly fields: readonly string[];
   readonly message: string;
 }
@@ -124,10 +127,18 @@ function blockProblems(e: LogEntry, v: SignedView): TranscriptProblem[] {
 /**
  * Every way the entry's fields disagree with its signed transcript. `chain` is the recorded SPDM
  * certificate chain (undefined when there is none to bind). A kind this verifier does not know
- * cannot be read: the caller reports KIND_UNKNOWN and this returns nothing.
+ * cannot be read, so none of its side fields is bound to what was signed: KIND_UNKNOWN, an error
+ * like the others (import refuses it, verify fails), never an entry taken on trust.
  */
 export function entryTranscriptProblems(e: LogEntry, chain: Uint8Array | undefined): TranscriptProblem[] {
-  if (!isSignedMessageKind(e.kind)) return [];
+  if (!isSignedMessageKind(e.kind))
+    return [
+      {
+        code: 'KIND_UNKNOWN',
+        fields: ['kind'],
+        message: `kind "${e.kind}" is not a signed message this verifier knows`,
+      },
+    ];
   const entry = e as LogEntry & { kind: SignatureEvidence['kind'] };
   const chainHex = chain ? toHex(chain) : undefined;
   // The signature itself is checked by the caller (worker threads, shared key cache).

@@ -8,7 +8,6 @@
 import { hashInfo } from '../crypto/algorithms.js';
 import { digest } from '../crypto/hash.js';
 import { equalBytes, toHex } from '../wire/bytes.js';
-import { isSignedMessageKind } from '../evidence/signed-kinds.js';
 import { differingFields, leafHashWithDigests } from './entry.js';
 import { entryTranscriptProblems } from './entry-transcript.js';
 import { HASH_SIZE } from './merkle.js';
@@ -207,15 +206,6 @@ export async function checkRange(store: LogStore, from: number, to: number, ctx:
       }
 
       // Every side field against the signed transcript, read where the codecs put it.
-      if (!isSignedMessageKind(e.kind))
-        add({
-          code: 'KIND_UNKNOWN',
-          severity: 'warning',
-          table: 'entries',
-          entry: seq,
-          fields: ['kind'],
-          message: `entry ${seq}: kind "${e.kind}" is not a signed message this verifier knows`,
-        });
       for (const p of entryTranscriptProblems(e, known && hex ? ctx.checker.chain(hex) : undefined))
         add({
           code: p.code,
