@@ -27,8 +27,14 @@ export const EVIDENCE_LIMITS = {
 } as const;
 
 /**
+ * The end of the string in a pattern: `$` would do in ECMA-262, but Python's re (which Python JSON
+ * Schema validators use) also matches `$` before a final newline, so "aa\n" would pass for hex.
+ */
+export const END = '(?![\\s\\S])';
+
+/**
  * The text forms an Evidence document's strings take, as regular expression sources that mean the
- * same in JavaScript and in JSON Schema (ECMA-262) validators.
+ * same in JavaScript, in ECMA-262 JSON Schema validators and in Python's.
  */
 export const EVIDENCE_PATTERNS = {
   /**
@@ -36,11 +42,12 @@ export const EVIDENCE_PATTERNS = {
    * every match is a date Date.parse accepts.
    */
   dateTime:
-    '^[0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])T([01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9](\\.[0-9]{1,9})?(Z|[+-]([01][0-9]|2[0-3]):[0-5][0-9])$',
+    '^[0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])T([01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9](\\.[0-9]{1,9})?(Z|[+-]([01][0-9]|2[0-3]):[0-5][0-9])' +
+    END,
   /** An SPDM version as versionString() writes it. */
-  version: '^[0-9]{1,2}\\.[0-9]{1,2}$',
+  version: '^[0-9]{1,2}\\.[0-9]{1,2}' + END,
   /** A PCI address as Linux names it: domain, bus, device, function, lower-case hex. */
-  bdf: '^[0-9a-f]{4,8}:[0-9a-f]{2}:[0-1][0-9a-f]\\.[0-7]$',
+  bdf: '^[0-9a-f]{4,8}:[0-9a-f]{2}:[0-1][0-9a-f]\\.[0-7]' + END,
   /** A SessionID: 0x and 8 hex digits, never 0xFFFFFFFF (DSP0277's invalid SessionID). */
-  sessionId: '^0x(?![fF]{8}$)[0-9a-fA-F]{8}$',
+  sessionId: '^0x(?![fF]{8}$)[0-9a-fA-F]{8}' + END,
 } as const;
