@@ -45,6 +45,7 @@ export {
 } from './policy.js';
 export { parsePolicyText, loadPolicyFile, type PolicyFormat, type ParsePolicyOptions } from './policy-loader.js';
 export { POLICY_SCHEMA, POLICY_SCHEMA_ID } from './policy-schema.js';
+export { EVIDENCE_SCHEMA, EVIDENCE_SCHEMA_ID } from './evidence-schema.js';
 export { SchemaValidator, type JsonSchema, type SchemaIssue } from './schema.js';
 export { checkReferenceValues, readSvn, DMTF_TYPE_SVN } from './reference-values.js';
 export { cmaSanString, checkCmaSan, type CmaSanResult } from './cma-san.js';

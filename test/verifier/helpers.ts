@@ -17,6 +17,11 @@ import { LoopbackTransport } from '../../src/transport/loopback.js';
 import { systemClock, type Clock } from '../../src/transport/clock.js';
 import { createCertificate, createRootCa, type CertIdentity, type LeafOptions } from '../../src/x509/generate.js';
 import { cmaSanString } from '../../src/verifier/cma-san.js';
+import { AeadAlgo } from '../../src/crypto/aead.js';
+import { DheGroup } from '../../src/crypto/dhe.js';
+import { fromHex } from '../../src/wire/bytes.js';
+import { CapabilityFlag as F } from '../../src/spdm/messages/capabilities.js';
+import { DEFAULT_RESPONDER_FLAGS } from '../../src/responder/profiles.js';
 
 export const ASYM = 0x0010; // ECDSA P-256: fast key generation
 export const HASH = 0x01; // SHA-256
@@ -218,4 +223,40 @@ export function tempDir(): {
 
 export function codes(v: { reasons: readonly { code: string }[] }): string[] {
   return v.reasons.map((r) => r.code);
+}
+
+/** The requester nonce sessionEvidence() authenticates with. */
+export const SESSION_NONCE = 'c3'.repeat(32);
+/** What the requester announces for a secure session. */
+export const SESSION_REQUESTER_FLAGS = F.CERT | F.CHAL | F.ENCRYPT | F.MAC | F.KEY_EX | F.HBEAT;
+
+/** A device of makeDevice() that also sets up KEY_EXCHANGE sessions (and heartbeats in them). */
+export function sessionDevice(versions: number[]): DeviceProfile {
+  const base = makeDevice({ versions }).profile;
+  return {
+    ...base,
+    capabilities: { ...base.capabilities, flags: DEFAULT_RESPONDER_FLAGS | F.ENCRYPT | F.MAC | F.KEY_EX | F.HBEAT },
+    algorithms: { ...base.algorithms, dhe: [DheGroup.SECP256R1], aead: [AeadAlgo.AES_256_GCM] },
+    session: { heartbeatPeriod: 5 },
+  };
+}
+
+/** authenticate({ session }) with the caller's nonce; `flags` changes what the requester announces (and so A). */
+export async function sessionEvidence(
+  profile: DeviceProfile,
+  version: number,
+  flags = SESSION_REQUESTER_FLAGS,
+): Promise<{ evidence: Evidence; sessionId: number }> {
+  const requester = new Requester(new LoopbackTransport(new Responder(profile), 0x10000, { securedBinding: 'doe' }), {
+    versions: [version],
+    capabilityFlags: flags,
+    session: {},
+    pci: PCI,
+    clock: fixedClock(),
+    deviceName: profile.name,
+  });
+  const evidence = await requester.authenticate({ nonce: fromHex(SESSION_NONCE), session: { heartbeat: true } });
+  const s = requester.lastSession;
+  if (!s) throw new Error('the requester reports no session');
+  return { evidence, sessionId: s.info.sessionId };
 }

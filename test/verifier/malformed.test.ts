@@ -23,7 +23,10 @@ test('not evidence at all: MALFORMED_EVIDENCE naming the field', () => {
     [[], /must be an object/],
     ['{"format":', /must be an object/],
     [{}, /evidence\.format: must be "spdmkit-evidence\/1"/],
-    [edited(evidence, (d) => void (d['collectedAt'] = 'yesterday')), /evidence\.collectedAt: is not a date/],
+    [
+      edited(evidence, (d) => void (d['collectedAt'] = 'yesterday')),
+      /evidence\.collectedAt: must be an ISO 8601 date and time/,
+    ],
     [edited(evidence, (d) => void (d['versionByte'] = '1.2')), /evidence\.versionByte: must be an integer/],
     [
       edited(evidence, (d) => void (d.slots[0]!['certChain'] = 'zz')),

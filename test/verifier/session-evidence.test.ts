@@ -12,57 +12,31 @@ import fc from 'fast-check';
 import Database from 'better-sqlite3';
 import type { Evidence } from '../../src/evidence/evidence.js';
 import { reverifySignatures } from '../../src/evidence/reverify.js';
-import { AeadAlgo } from '../../src/crypto/aead.js';
-import { DheGroup } from '../../src/crypto/dhe.js';
 import { digest } from '../../src/crypto/hash.js';
 import { fromHex, toHex } from '../../src/wire/bytes.js';
 import { CapabilityFlag as F } from '../../src/spdm/messages/capabilities.js';
 import { splitKeyExchangeTranscript } from '../../src/spdm/key-exchange-transcript.js';
-import { DEFAULT_RESPONDER_FLAGS } from '../../src/responder/profiles.js';
 import type { DeviceProfile } from '../../src/responder/profile.js';
-import { Responder } from '../../src/responder/responder.js';
-import { Requester } from '../../src/requester/requester.js';
-import { LoopbackTransport } from '../../src/transport/loopback.js';
 import { TrustStore } from '../../src/verifier/trust-store.js';
 import { verify } from '../../src/verifier/verify.js';
 import { sameDevice, acceptanceRecord } from '../../src/verifier/acceptance.js';
 import { openLog } from '../../src/log/log.js';
 import { deviceSignature } from '../../src/cma/signature-view.js';
 import { formatEntry } from '../../src/cli/log.js';
-import { codes, edited, fixedClock, makeDevice, NOW, PCI, tempDir, vendorRoot, viaJson } from './helpers.js';
+import {
+  codes,
+  edited,
+  NOW,
+  SESSION_NONCE,
+  SESSION_REQUESTER_FLAGS as REQ_FLAGS,
+  sessionDevice,
+  sessionEvidence,
+  tempDir,
+  vendorRoot,
+  viaJson,
+} from './helpers.js';
 
-const NONCE = 'c3'.repeat(32);
-const REQ_FLAGS = F.CERT | F.CHAL | F.ENCRYPT | F.MAC | F.KEY_EX | F.HBEAT;
-
-function sessionDevice(versions: number[]): DeviceProfile {
-  const base = makeDevice({ versions }).profile;
-  return {
-    ...base,
-    capabilities: { ...base.capabilities, flags: DEFAULT_RESPONDER_FLAGS | F.ENCRYPT | F.MAC | F.KEY_EX | F.HBEAT },
-    algorithms: { ...base.algorithms, dhe: [DheGroup.SECP256R1], aead: [AeadAlgo.AES_256_GCM] },
-    session: { heartbeatPeriod: 5 },
-  };
-}
-
-/** authenticate({ session }) with the caller's nonce; `flags` changes what the requester announces (and so A). */
-async function sessionEvidence(
-  profile: DeviceProfile,
-  version: number,
-  flags = REQ_FLAGS,
-): Promise<{ evidence: Evidence; sessionId: number }> {
-  const requester = new Requester(new LoopbackTransport(new Responder(profile), 0x10000, { securedBinding: 'doe' }), {
-    versions: [version],
-    capabilityFlags: flags,
-    session: {},
-    pci: PCI,
-    clock: fixedClock(),
-    deviceName: profile.name,
-  });
-  const evidence = await requester.authenticate({ nonce: fromHex(NONCE), session: { heartbeat: true } });
-  const s = requester.lastSession;
-  assert.ok(s);
-  return { evidence, sessionId: s.info.sessionId };
-}
+const NONCE = SESSION_NONCE;
 
 const trust = () => TrustStore.fromCertificates([vendorRoot().certificate]);
 const judge = (doc: unknown, expectedNonce = NONCE) => verify(doc, undefined, trust(), { now: NOW, expectedNonce });
