@@ -104,6 +104,18 @@ export interface MeasurementEvidence {
   readonly signed: boolean;
 }
 
+/** The members of a PciIdentity, in the order every reader and writer of one lists them. */
+export const PCI_IDENTITY_MEMBERS = [
+  'bdf',
+  'vendorId',
+  'deviceId',
+  'classCode',
+  'revisionId',
+  'subsystemVendorId',
+  'subsystemId',
+  'serialNumber',
+] as const satisfies readonly (keyof PciIdentity)[];
+
 /** The PCI identity of the device as read from its config space (drives the PCIe CMA SAN rule). */
 export interface PciIdentity {
   /** Bus/device/function, e.g. 0000:03:00.0, when the device was reached over its DOE mailbox. */

@@ -12,6 +12,7 @@
  */
 import {
   EVIDENCE_FORMAT,
+  PCI_IDENTITY_MEMBERS,
   type CertificateSummary,
   type ChainProblemEvidence,
   type Evidence,
@@ -134,16 +135,7 @@ class Checker {
 const DATE_TIME_RULE = { re: DATE_TIME, what: 'an ISO 8601 date and time (YYYY-MM-DDTHH:MM:SS[.fff]Z or ±HH:MM)' };
 
 /** Members of each object of the format; the schema (evidence-schema.ts) lists the same. */
-const PCI_MEMBERS = [
-  'bdf',
-  'vendorId',
-  'deviceId',
-  'classCode',
-  'revisionId',
-  'subsystemVendorId',
-  'subsystemId',
-  'serialNumber',
-] as const;
+const PCI_MEMBERS = PCI_IDENTITY_MEMBERS;
 const SLOT_MEMBERS = ['slot', 'digest', 'certChain', 'certModel', 'certificates', 'chainProblems'] as const;
 const CERTIFICATE_MEMBERS = [
   'subject',

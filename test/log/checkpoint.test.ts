@@ -8,36 +8,21 @@ import { test, after, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash, createPublicKey, verify as cryptoVerify } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
-import { Writable } from 'node:stream';
 import {
   runLogCheckpoint,
   runLogCheckpointVerify,
   runLogProof,
   runLogProofVerify,
   runLogVerify,
-  type LogCliIo,
 } from '../../src/cli/log.js';
 import { EXIT } from '../../src/cli/exit-codes.js';
 import { openLog } from '../../src/log/log.js';
 import { generateLogKey, describePublicKey, loadPrivateKeyFile, publicKeyPem } from '../../src/log/log-key.js';
 import { signCheckpoint } from '../../src/log/checkpoint.js';
-import { evidenceMatrix, tempDir } from './helpers.js';
+import { evidenceMatrix, logCliIo, tempDir } from './helpers.js';
 
 const tmp = tempDir('spdmkit-checkpoint-');
 after(() => tmp.cleanup());
-
-class Sink extends Writable {
-  text = '';
-  override _write(chunk: Buffer, _enc: string, cb: () => void): void {
-    this.text += chunk.toString();
-    cb();
-  }
-}
-function io(): LogCliIo & { out: Sink; err: Sink } {
-  const out = new Sink();
-  const err = new Sink();
-  return { stdout: out, stderr: err, out, err };
-}
 
 const db = tmp.file('log.sqlite');
 const pub = tmp.file('log.sqlite.pub');
@@ -79,7 +64,7 @@ function independentlyVerify(note: string, spkiPem: string, name: string): { siz
 }
 
 test('spdm log checkpoint: a C2SP checkpoint an independent signed-note verifier accepts, for the newest head', async () => {
-  const o = io();
+  const o = logCliIo();
   assert.equal(await runLogCheckpoint({ db }, o), EXIT.OK, o.err.text);
   const log = await openLog(db, { readOnly: true });
   const sth = await log.signedTreeHead();
@@ -94,8 +79,8 @@ test('spdm log checkpoint: a C2SP checkpoint an independent signed-note verifier
 
 test('checkpoint-verify: OK with the pinned key and against the log; an edited note, another key, another origin are refused', async () => {
   const file = tmp.file('now.cp');
-  assert.equal(await runLogCheckpoint({ db, out: file }, io()), EXIT.OK);
-  const good = io();
+  assert.equal(await runLogCheckpoint({ db, out: file }, logCliIo()), EXIT.OK);
+  const good = logCliIo();
   assert.equal(await runLogCheckpointVerify(file, { pubkey: pub, db }, good), EXIT.OK, good.err.text);
   assert.match(good.out.text, /checkpoint OK: spdmkit\.log\/[0-9a-f]{64}, size \d+/);
 
@@ -110,7 +95,7 @@ test('checkpoint-verify: OK with the pinned key and against the log; an edited n
     ['another key', file, { pubkey: other }],
     ['another origin', file, { origin: `${origin}x` }],
   ] as const) {
-    const r = io();
+    const r = logCliIo();
     assert.equal(await runLogCheckpointVerify(f, { pubkey: pub, ...opts }, r), EXIT.FAILED, what);
     assert.match(r.err.text, /checkpoint/, what);
   }
@@ -118,16 +103,16 @@ test('checkpoint-verify: OK with the pinned key and against the log; an edited n
 
 test('proof-verify: an inclusion proof and a consistency proof from an older checkpoint verify offline; a proof for another tree does not', async () => {
   const now = tmp.file('now2.cp');
-  assert.equal(await runLogCheckpoint({ db, out: now }, io()), EXIT.OK);
-  const inc = io();
+  assert.equal(await runLogCheckpoint({ db, out: now }, logCliIo()), EXIT.OK);
+  const inc = logCliIo();
   assert.equal(await runLogProof('inclusion', 3, { db }, inc), EXIT.OK, inc.err.text);
   const incFile = tmp.file('inc.json');
   writeFileSync(incFile, inc.out.text);
-  const ok = io();
+  const ok = logCliIo();
   assert.equal(await runLogProofVerify(incFile, { checkpoint: now, pubkey: pub }, ok), EXIT.OK, ok.err.text);
   assert.match(ok.out.text, /entry 3 is in the tree/);
 
-  const con = io();
+  const con = logCliIo();
   assert.equal(await runLogProof('consistency', olderSize, { db }, con), EXIT.OK);
   const conFile = tmp.file('con.json');
   writeFileSync(conFile, con.out.text);
@@ -137,10 +122,10 @@ test('proof-verify: an inclusion proof and a consistency proof from an older che
     olderRoot,
     'the older checkpoint is its first root',
   );
-  assert.equal(await runLogProofVerify(conFile, { checkpoint: now, pubkey: pub }, io()), EXIT.OK);
+  assert.equal(await runLogProofVerify(conFile, { checkpoint: now, pubkey: pub }, logCliIo()), EXIT.OK);
 
   // The same proofs against the older checkpoint: another size, refused.
-  const bad = io();
+  const bad = logCliIo();
   assert.equal(await runLogProofVerify(incFile, { checkpoint: older, pubkey: pub }, bad), EXIT.FAILED);
   // A leaf hash changed: the path no longer leads to the checkpoint's root.
   const doc = JSON.parse(inc.out.text) as { leafHash: string };
@@ -149,13 +134,13 @@ test('proof-verify: an inclusion proof and a consistency proof from an older che
     forged,
     JSON.stringify({ ...doc, leafHash: `${doc.leafHash[0] === '0' ? '1' : '0'}${doc.leafHash.slice(1)}` }),
   );
-  const r = io();
+  const r = logCliIo();
   assert.equal(await runLogProofVerify(forged, { checkpoint: now, pubkey: pub }, r), EXIT.FAILED);
   assert.match(r.err.text, /does not verify/);
 });
 
 test('spdm log verify --checkpoint takes a C2SP checkpoint: an older one passes; one of a rewritten history or a longer log fails', async () => {
-  const ok = io();
+  const ok = logCliIo();
   assert.equal(await runLogVerify({ db, checkpoint: older, pubkey: pub, workers: 0 }, ok), EXIT.OK, ok.err.text);
   assert.equal(readFileSync(older, 'utf8').split('\n')[1], String(olderSize), 'a C2SP checkpoint is not rewritten');
 
@@ -175,7 +160,7 @@ test('spdm log verify --checkpoint takes a C2SP checkpoint: an older one passes;
     [rewritten, 'CHECKPOINT_MISMATCH'],
     [longer, 'TRUNCATED'],
   ] as const) {
-    const r = io();
+    const r = logCliIo();
     assert.equal(
       await runLogVerify({ db, checkpoint: file, pubkey: pub, workers: 0, json: true }, r),
       EXIT.FAILED,
@@ -197,7 +182,7 @@ test('spdm log verify --checkpoint takes a C2SP checkpoint: an older one passes;
       { privateKey: other, publicKey: { ...describePublicKey(other), logId: publicKey.logId } },
     ),
   );
-  const f = io();
+  const f = logCliIo();
   assert.equal(await runLogVerify({ db, checkpoint: forged, pubkey: pub, workers: 0 }, f), EXIT.FAILED);
   assert.match(f.err.text, /no valid signature by the log key/);
 });

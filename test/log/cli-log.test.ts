@@ -2,7 +2,6 @@
 import { test, after, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
-import { Writable } from 'node:stream';
 import { Command } from 'commander';
 import Database from 'better-sqlite3';
 import {
@@ -12,37 +11,14 @@ import {
   runLogInfo,
   runLogShow,
   runLogVerify,
-  type LogCliIo,
 } from '../../src/cli/log.js';
 import { EXIT } from '../../src/cli/exit-codes.js';
 import { appendEvidenceToLog, DEFAULT_LOG_TARGET, openLog } from '../../src/log/log.js';
 import type { Evidence } from '../../src/evidence/evidence.js';
-import { evidenceMatrix, tempDir, vary } from './helpers.js';
+import { evidenceMatrix, logCliIo, tempDir, vary } from './helpers.js';
 
 const tmp = tempDir('spdmkit-cli-log-');
 after(() => tmp.cleanup());
-
-class Sink extends Writable {
-  text = '';
-  isTTY = false;
-  override _write(chunk: Buffer, _enc: string, cb: () => void): void {
-    this.text += chunk.toString();
-    cb();
-  }
-}
-
-function io(opts: { tty?: boolean; intervalMs?: number } = {}): LogCliIo & { out: Sink; err: Sink } {
-  const out = new Sink();
-  const err = new Sink();
-  err.isTTY = opts.tty ?? false;
-  return {
-    stdout: out,
-    stderr: err,
-    out,
-    err,
-    ...(opts.intervalMs !== undefined ? { progressIntervalMs: opts.intervalMs } : {}),
-  };
-}
 
 let evs: Evidence[] = [];
 let db = '';
@@ -58,13 +34,13 @@ before(async () => {
 });
 
 test('log verify: OK and exit 0 on an intact log; the report names the key source and the tree', async () => {
-  const c = io();
+  const c = logCliIo();
   assert.equal(await runLogVerify({ db }, c), EXIT.OK);
   assert.match(c.out.text, /tree size 28, root [0-9a-f]{64}/);
   assert.match(c.out.text, /28 device signatures re-verified \(28 valid\)/);
   assert.match(c.out.text, /log key: taken from the log itself/);
   assert.match(c.out.text, /\nOK\n$/);
-  const pinned = io();
+  const pinned = logCliIo();
   assert.equal(await runLogVerify({ db, pubkey: `${db}.pub`, json: true }, pinned), EXIT.OK);
   const report = JSON.parse(pinned.out.text) as { ok: boolean; publicKeySource: string };
   assert.deepEqual([report.ok, report.publicKeySource], [true, 'pinned']);
@@ -79,7 +55,7 @@ test('log verify: exit 1 and the failing entries named, on stdout and stderr', a
   d.prepare("UPDATE entries SET device = 'forged' WHERE seq IN (5, 6)").run();
   d.prepare('DELETE FROM entries WHERE seq = 20').run();
   d.close();
-  const c = io();
+  const c = logCliIo();
   assert.equal(await runLogVerify({ db: copy, pubkey: `${db}.pub` }, c), EXIT.FAILED);
   assert.match(c.out.text, /ENTRY_ALTERED\s+entry 5 \[device\]/);
   assert.match(c.out.text, /ENTRY_ALTERED\s+entry 6 \[device\]/);
@@ -97,12 +73,12 @@ test('log verify: progress on stderr — periodic lines when not a terminal, a r
   } finally {
     await log.close();
   }
-  const lines = io({ intervalMs: 0 });
+  const lines = logCliIo({ intervalMs: 0 });
   assert.equal(await runLogVerify({ db: file, workers: 0 }, lines), EXIT.OK);
   assert.match(lines.err.text, /verifying: entries \d+\/1200 entries/);
   assert.ok(lines.err.text.split('\n').length > 2);
   assert.ok(!lines.err.text.includes('\r'));
-  const bar = io({ tty: true, intervalMs: 0 });
+  const bar = logCliIo({ tty: true, intervalMs: 0 });
   assert.equal(await runLogVerify({ db: file }, bar), EXIT.OK);
   assert.match(bar.err.text, /\rverifying \[#+ *\] +\d+% \d+\/1200 entries/);
   assert.ok(bar.err.text.endsWith('\n'));
@@ -112,7 +88,7 @@ test('log verify --checkpoint: saved on success, and a log later cut back to an 
   const file = tmp.file('cp.sqlite');
   const cp = tmp.file('cp.json');
   for (const ev of evs.slice(0, 6)) await appendEvidenceToLog(file, ev);
-  assert.equal(await runLogVerify({ db: file, checkpoint: cp }, io()), EXIT.OK);
+  assert.equal(await runLogVerify({ db: file, checkpoint: cp }, logCliIo()), EXIT.OK);
   assert.ok(existsSync(cp));
   assert.equal((JSON.parse(readFileSync(cp, 'utf8')) as { treeSize: number }).treeSize, 12);
   // Cut back to size 8 consistently: entries, heads and state — invisible without the checkpoint.
@@ -125,48 +101,48 @@ test('log verify --checkpoint: saved on success, and a log later cut back to an 
     f.append(new Uint8Array(r.leaf_hash));
   d.prepare('UPDATE log_state SET size = 8, frontier = ?').run(Buffer.from(f.encode()));
   d.close();
-  assert.equal(await runLogVerify({ db: file }, io()), EXIT.OK);
-  const c = io();
+  assert.equal(await runLogVerify({ db: file }, logCliIo()), EXIT.OK);
+  const c = logCliIo();
   assert.equal(await runLogVerify({ db: file, checkpoint: cp }, c), EXIT.FAILED);
   assert.match(c.out.text, /TRUNCATED\s+entries 8\.\.11/);
 });
 
 test('log export, import, show and info', async () => {
   const out = tmp.file('export.jsonl');
-  const e = io();
+  const e = logCliIo();
   assert.equal(await runLogExport({ db, out }, e), EXIT.OK);
   assert.match(e.err.text, /exported 28 entries and 4 certificate chains/);
   const copy = tmp.file('imported.sqlite');
-  const i = io();
+  const i = logCliIo();
   assert.equal(await runLogImport(out, { db: copy, pubkey: `${db}.pub` }, i), EXIT.OK);
   assert.match(i.out.text, /imported 28 entries/);
   const rootOf = (t: string) => /root ([0-9a-f]{64})/.exec(t)?.[1];
-  const info1 = io();
-  const info2 = io();
+  const info1 = logCliIo();
+  const info2 = logCliIo();
   assert.equal(await runLogInfo({ db }, info1), EXIT.OK);
   assert.equal(await runLogInfo({ db: copy }, info2), EXIT.OK);
   assert.equal(rootOf(info1.out.text), rootOf(info2.out.text));
   assert.match(info1.out.text, /BEGIN PUBLIC KEY/);
 
-  const s = io();
+  const s = logCliIo();
   assert.equal(await runLogShow({ db, from: 2, count: 2 }, s), EXIT.OK);
   assert.match(s.out.text, /#2 {2}\S+ {2}cli1 {2}CHALLENGE_AUTH {2}SPDM 1\.1 {2}ECDSA-P256\/SHA-256 {2}slot 0/);
   assert.match(s.out.text, /#3 .* MEASUREMENTS .*\n.*\n.*\n {4}6 measurement blocks signed/);
-  const j = io();
+  const j = logCliIo();
   assert.equal(await runLogShow({ db, from: 0, count: 1, json: true }, j), EXIT.OK);
   assert.equal((JSON.parse(j.out.text) as { entries: unknown[] }).entries.length, 1);
 
-  const bad = io();
+  const bad = logCliIo();
   assert.equal(await runLogImport(tmp.file('nope.jsonl'), { db: copy }, bad), EXIT.USAGE);
   assert.match(bad.err.text, /no such file/);
-  const missing = io();
+  const missing = logCliIo();
   assert.equal(await runLogVerify({ db: tmp.file('absent.sqlite') }, missing), EXIT.USAGE);
   assert.match(missing.err.text, /no signature log/);
 });
 
 test('registered under a commander program: `log verify --db` sets the exit status; without --db the log is ./spdmkit-log.sqlite', async () => {
   const codes: number[] = [];
-  const c = io();
+  const c = logCliIo();
   const program = new Command().exitOverride();
   registerLogCommands(program, { setExitCode: (x) => codes.push(x), io: c });
   await program.parseAsync(['log', 'verify', '--db', db], { from: 'user' });

@@ -1,10 +1,12 @@
 /** Shared by the log tests: real Evidence from the device emulator, temp dirs, metadata variants. */
 import { createWriteStream, mkdtempSync, rmSync } from 'node:fs';
 import { once } from 'node:events';
+import { Writable } from 'node:stream';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Evidence, PciIdentity } from '../../src/evidence/evidence.js';
 import type { SignatureLog } from '../../src/log/log.js';
+import type { LogCliIo } from '../../src/cli/log.js';
 import { AeadAlgo } from '../../src/crypto/aead.js';
 import { DheGroup } from '../../src/crypto/dhe.js';
 import { CapabilityFlag as F } from '../../src/spdm/messages/capabilities.js';
@@ -153,4 +155,28 @@ export async function exportTo(log: SignatureLog, file: string): Promise<void> {
   await log.exportJsonl(out);
   out.end();
   await once(out, 'finish');
+}
+
+/** A stream that keeps what is written to it, for the `spdm log` commands' output. */
+export class Sink extends Writable {
+  text = '';
+  isTTY = false;
+  override _write(chunk: Buffer, _enc: string, cb: () => void): void {
+    this.text += chunk.toString();
+    cb();
+  }
+}
+
+/** Standard output and error for one `spdm log` command run in-process, both kept. */
+export function logCliIo(opts: { tty?: boolean; intervalMs?: number } = {}): LogCliIo & { out: Sink; err: Sink } {
+  const out = new Sink();
+  const err = new Sink();
+  err.isTTY = opts.tty ?? false;
+  return {
+    stdout: out,
+    stderr: err,
+    out,
+    err,
+    ...(opts.intervalMs !== undefined ? { progressIntervalMs: opts.intervalMs } : {}),
+  };
 }

@@ -9,13 +9,12 @@ import { createReadStream, readFileSync, statSync, writeFileSync, type ReadStrea
 import { execFile } from 'node:child_process';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { Writable } from 'node:stream';
 import { openLog } from '../../src/log/log.js';
 import { runLogImport, runLogVerify } from '../../src/cli/log.js';
 import { EXIT } from '../../src/cli/exit-codes.js';
 import { LIMITS, LimitError } from '../../src/wire/limits.js';
 import type { Evidence } from '../../src/evidence/evidence.js';
-import { exportTo, makeEvidence, SUITES, tempDir } from './helpers.js';
+import { exportTo, makeEvidence, Sink, SUITES, tempDir } from './helpers.js';
 import { repoRoot } from '../support/paths.js';
 
 const tmp = tempDir('spdmkit-jsonl-bounds-');
@@ -172,14 +171,6 @@ test('big legal lines are written as the import goes (every LIMITS.logImportPend
     await target.close();
   }
 });
-
-class Sink extends Writable {
-  text = '';
-  override _write(chunk: Buffer, _enc: string, cb: () => void): void {
-    this.text += chunk.toString();
-    cb();
-  }
-}
 
 test('spdm log import --max-line-bytes: exit 2 and the line named, from runLogImport and from bin/spdm.js', async () => {
   const at = entryLine(3);

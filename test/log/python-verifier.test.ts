@@ -14,7 +14,6 @@ import assert from 'node:assert/strict';
 import { execFile, execFileSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Writable } from 'node:stream';
 import { generateKeyPairSync, type KeyObject } from 'node:crypto';
 import { openLog } from '../../src/log/log.js';
 import { entryFromJson } from '../../src/log/jsonl.js';
@@ -22,13 +21,14 @@ import { leafHashWithDigests } from '../../src/log/entry.js';
 import { consistencyPath, rootOf, sha256 } from '../../src/log/merkle.js';
 import { signTreeHead } from '../../src/log/sth.js';
 import { loadPrivateKeyFile } from '../../src/log/log-key.js';
-import { runLogImport, runLogVerify, type LogCliIo } from '../../src/cli/log.js';
+import { runLogImport, runLogVerify } from '../../src/cli/log.js';
 import { EXIT } from '../../src/cli/exit-codes.js';
 import { fromHex, toHex } from '../../src/wire/bytes.js';
 import { repoRoot } from '../support/paths.js';
 import {
   evidenceMatrix,
   exportTo,
+  logCliIo,
   makeEvidence,
   makePublicKeyEvidence,
   makeSessionEvidence,
@@ -71,19 +71,6 @@ function python(file: string, pubkey: string, ...extra: string[]): Promise<PyRes
   });
 }
 
-class Sink extends Writable {
-  text = '';
-  override _write(chunk: Buffer, _enc: string, cb: () => void): void {
-    this.text += chunk.toString();
-    cb();
-  }
-}
-function io(): LogCliIo & { out: Sink; err: Sink } {
-  const out = new Sink();
-  const err = new Sink();
-  return { stdout: out, stderr: err, out, err };
-}
-
 let imports = 0;
 /** What the TS side makes of an export: refused by `log import`, refused by `log verify` after importing, or accepted. */
 async function typescript(
@@ -91,9 +78,9 @@ async function typescript(
   pubkey: string,
 ): Promise<{ stage: 'import' | 'verify' | 'accepted'; text: string }> {
   const db = tmp.file(`import-${imports++}.sqlite`);
-  const i = io();
+  const i = logCliIo();
   if ((await runLogImport(file, { db, pubkey }, i)) !== EXIT.OK) return { stage: 'import', text: i.err.text };
-  const v = io();
+  const v = logCliIo();
   const code = await runLogVerify({ db, json: true }, v);
   const report = JSON.parse(v.out.text) as { problems: { code: string; severity: string; message: string }[] };
   const text = report.problems.map((p) => `${p.severity} ${p.code}: ${p.message}`).join('\n');

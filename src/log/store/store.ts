@@ -23,6 +23,7 @@ import {
   type LogEntry,
 } from '../entry.js';
 import type { SignedTreeHead } from '../sth.js';
+import { PCI_IDENTITY_MEMBERS } from '../../evidence/evidence.js';
 
 export const LOG_FORMAT = 'spdmkit-signature-log/1';
 
@@ -102,16 +103,7 @@ export interface LogStore {
 function canonicalPci(p: NonNullable<LogEntry['pci']>): string {
   // Same key order every time; the leaf encodes the object, this is only its storage form.
   const o: Record<string, unknown> = {};
-  for (const k of [
-    'bdf',
-    'vendorId',
-    'deviceId',
-    'classCode',
-    'revisionId',
-    'subsystemVendorId',
-    'subsystemId',
-    'serialNumber',
-  ] as const) {
+  for (const k of PCI_IDENTITY_MEMBERS) {
     if (p[k] !== undefined) o[k] = p[k];
   }
   return JSON.stringify(o);
