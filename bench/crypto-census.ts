@@ -42,8 +42,7 @@ const EXPORTS = [
 ] as const;
 
 function keyType(k: unknown): string {
-  const o = (k && typeof k === 'object' && 'key' in k ? (k).key : k) as
-    { asymmetricKeyType?: string } | undefined;
+  const o = (k && typeof k === 'object' && 'key' in k ? k.key : k) as { asymmetricKeyType?: string } | undefined;
   return o?.asymmetricKeyType ?? '?';
 }
 

@@ -300,13 +300,18 @@ export function document(title: string, parts: readonly Part[]): BenchDocument {
   };
 }
 
+/** The first line of the text output: what ran where. */
+export function printHeader(title: string): void {
+  const m = machine();
+  console.log(
+    `${title}: node ${process.version}, ${m.cpus} × ${m.cpuModel}, BENCH_SECONDS=${SECONDS} (${ROUNDS} rounds)`,
+  );
+}
+
 /** Text to stdout, or (with --json) the document to stdout and to bench/results/. */
 export function emit(title: string, parts: readonly Part[]): void {
   if (!process.argv.includes('--json')) {
-    const m = machine();
-    console.log(
-      `${title}: node ${process.version}, ${m.cpus} × ${m.cpuModel}, BENCH_SECONDS=${SECONDS} (${ROUNDS} rounds)`,
-    );
+    printHeader(title);
     for (const p of parts) for (const n of p.notes) console.log(n.text);
     return;
   }
