@@ -71,6 +71,15 @@ export async function census(fn: () => Promise<unknown>): Promise<Census> {
   const bytes: Record<string, number> = {};
   const count = (k: string, n = 1) => (calls[k] = (calls[k] ?? 0) + n);
   const mod = crypto as unknown as Record<string, AnyFn>;
+  // Methods live on the prototypes of the objects the factories return (found before the
+  // factories are wrapped, so finding them is not counted).
+  const protos: [string, Proto, string[]][] = [
+    ['Hash', Object.getPrototypeOf(crypto.createHash('sha256')) as Proto, ['update', 'digest', 'copy']],
+    ['Hmac', Object.getPrototypeOf(crypto.createHmac('sha256', 'k')) as Proto, ['update', 'digest']],
+    ['Sign', Object.getPrototypeOf(crypto.createSign('sha256')) as Proto, ['update', 'sign']],
+    ['Verify', Object.getPrototypeOf(crypto.createVerify('sha256')) as Proto, ['update', 'verify']],
+    ['X509Certificate', crypto.X509Certificate.prototype as unknown as Proto, ['verify', 'checkIssued']],
+  ];
   const saved = new Map<string, AnyFn>();
   for (const name of EXPORTS) {
     const orig = mod[name];
@@ -81,14 +90,6 @@ export async function census(fn: () => Promise<unknown>): Promise<Census> {
       return orig.apply(this, args);
     };
   }
-  // Methods live on the prototypes of the objects the factories return.
-  const protos: [string, Proto, string[]][] = [
-    ['Hash', Object.getPrototypeOf(crypto.createHash('sha256')) as Proto, ['update', 'digest', 'copy']],
-    ['Hmac', Object.getPrototypeOf(crypto.createHmac('sha256', 'k')) as Proto, ['update', 'digest']],
-    ['Sign', Object.getPrototypeOf(crypto.createSign('sha256')) as Proto, ['update', 'sign']],
-    ['Verify', Object.getPrototypeOf(crypto.createVerify('sha256')) as Proto, ['update', 'verify']],
-    ['X509Certificate', crypto.X509Certificate.prototype as unknown as Proto, ['verify', 'checkIssued']],
-  ];
   const savedMethods: [Proto, string, AnyFn][] = [];
   for (const [cls, proto, methods] of protos) {
     for (const m of methods) {
