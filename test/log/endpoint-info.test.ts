@@ -10,6 +10,7 @@ import assert from 'node:assert/strict';
 import { createReadStream } from 'node:fs';
 import type { Evidence } from '../../src/evidence/evidence.js';
 import { FIELDS } from '../../src/log/entry.js';
+import { formatEntry } from '../../src/cli/log.js';
 import { openLog } from '../../src/log/log.js';
 import type { VerifyReport } from '../../src/log/verify.js';
 import { digest } from '../../src/crypto/hash.js';
@@ -57,6 +58,8 @@ test('ENDPOINT_INFO entries (slot 0 and slot 0xFF) are appended, verify, and sur
     assert.equal(ep.context, 'responder-endpoint_info signing');
     const sig = evs[0]!.signatures.find((s) => s.kind === 'ENDPOINT_INFO')!;
     assert.equal(toHex(ep.transcript), sig.transcript);
+    // `spdm log show` reads the EPInfo from the signed transcript.
+    assert.match(formatEntry(ep), new RegExp(`EPInfo ${sig.epInfo!} \\(${sig.epInfo!.length / 2} B, as signed\\)`));
     const report = await source.verify({ workers: 0 });
     assert.equal(report.ok, true, JSON.stringify(report.problems));
     assert.deepEqual(report.problems, []);
