@@ -73,6 +73,8 @@ export interface AuthenticateCliOptions {
   readonly keyUpdate?: 'one' | 'all';
   /** With `session` (SPDM 1.3+): subscribe to every event type the device offers and collect what it sends; announces EVENT_CAP and ENCAP_CAP. */
   readonly events?: boolean;
+  /** Also a signed ENDPOINT_INFO of the slot (1.3+, EP_INFO_CAP with signature): one more signature in the evidence. */
+  readonly endpointInfo?: boolean;
 }
 
 export interface AuthenticateOutcome {
@@ -95,6 +97,7 @@ import { MAX_PSK_HINT_SIZE } from '../spdm/messages/psk.js';
 import { parseByteText } from '../wire/byte-text.js';
 import { CapabilityFlag } from '../spdm/messages/capabilities.js';
 import { dmtfEventName } from '../spdm/messages/event-groups.js';
+import { decodeDeviceClassIdentifier } from '../spdm/messages/endpoint-info.js';
 import type { RequesterIdentity } from '../requester/identity.js';
 
 /** What the requester announces with --session: CERT, CHAL, ENCRYPT, MAC, KEY_EX, HBEAT (and KEY_UPD with --key-update). */
@@ -278,6 +281,7 @@ export async function runAuthenticate(
       mode: o.measurements,
       requireChallenge,
       nonce,
+      ...(o.endpointInfo ? { endpointInfo: true } : {}),
       ...(o.session
         ? {
             session: {
@@ -324,6 +328,20 @@ export async function runAuthenticate(
   }
 }
 
+/** A signed EPInfo as one line: its DeviceClassIdentifier elements, or why it does not decode. */
+function describeEndpointInfo(epInfo: string): string {
+  try {
+    const ids = decodeDeviceClassIdentifier(fromHex(epInfo));
+    const each = ids.map(
+      (d) =>
+        `registry ${d.registryId} vendor ${toHex(d.vendorId) || '(none)'}${d.subordinateIds.length ? ` sub ${d.subordinateIds.map((x) => toHex(x)).join(',')}` : ''}`,
+    );
+    return `EPInfo: DeviceClassIdentifier, ${ids.length} element(s)${each.length ? `: ${each.join('; ')}` : ''}`;
+  } catch (err) {
+    return `EPInfo ${epInfo.length > 64 ? `${epInfo.slice(0, 64)}…` : epInfo}: ${err instanceof Error ? err.message : String(err)}`;
+  }
+}
+
 function formatMutualAuth(m: MutualAuthReport, signed: string): string {
   const read = m.asked.length ? `; it asked ${m.asked.join(', ')}` : '';
   return `mutual authentication (${m.flow}): we signed ${signed} with requester slot ${m.requesterSlot}${read}`;
@@ -356,8 +374,10 @@ export function formatOutcome(o: AuthenticateOutcome): string {
       lines.push(
         `slot 0xFF: provisioned public key, sha256:${createHash('sha256').update(fromHex(e.publicKey)).digest('hex')}`,
       );
-    for (const s of e.signatures)
+    for (const s of e.signatures) {
       lines.push(`${s.kind}: signature verified (transcript hash ${s.transcriptHash.slice(0, 16)}…)`);
+      if (s.kind === 'ENDPOINT_INFO' && s.epInfo !== undefined) lines.push(`  ${describeEndpointInfo(s.epInfo)}`);
+    }
     for (const m of e.measurements)
       lines.push(
         `measurement ${m.index}: ${m.typeName ?? 'non-DMTF'} ${m.raw ? 'raw' : 'digest'} ${m.value.length > 64 ? `${m.value.slice(0, 64)}…` : m.value}${m.signed ? '' : ' (UNSIGNED: not attested, the device could have sent anything)'}`,

@@ -27,6 +27,7 @@ import { loadPublicKeyFile, type LogPublicKey } from '../log/log-key.js';
 import { sthFromJson, sthToJson, type SignedTreeHead } from '../log/sth.js';
 import type { VerifyProblem, VerifyProgress, VerifyReport } from '../log/verify.js';
 import { encodeLeaf, type LogEntry } from '../log/entry.js';
+import { splitEndpointInfoTranscript } from '../spdm/endpoint-info-transcript.js';
 import { sessionIdText, signedSessionId, splitKeyExchangeTranscript } from '../spdm/key-exchange-transcript.js';
 import { entryToJson } from '../log/jsonl.js';
 import { leafHash, verifyConsistency, verifyInclusion } from '../log/merkle.js';
@@ -305,6 +306,16 @@ function keyExchangeSession(e: LogEntry): string {
   }
 }
 
+/** The EPInfo a logged ENDPOINT_INFO signed, read from its transcript (the log has no field for it). */
+function endpointInfoText(e: LogEntry): string {
+  try {
+    const epInfo = splitEndpointInfoTranscript(e.transcript, e.hashAlgo).response.epInfo;
+    return `EPInfo ${short(toHex(epInfo), 48)} (${epInfo.length} B, as signed)`;
+  } catch (err) {
+    return `EPInfo unknown: the transcript does not decode (${err instanceof Error ? err.message : String(err)})`;
+  }
+}
+
 export function formatEntry(e: LogEntry): string {
   const version = `${e.version >> 4}.${e.version & 0xf}`;
   const dev = e.device ?? (e.pci?.bdf ? e.pci.bdf : '-');
@@ -315,6 +326,7 @@ export function formatEntry(e: LogEntry): string {
   ];
   if (e.context) lines.push(`    context "${e.context}"`);
   if (e.kind === 'KEY_EXCHANGE_RSP') lines.push(`    ${keyExchangeSession(e)}`);
+  if (e.kind === 'ENDPOINT_INFO') lines.push(`    ${endpointInfoText(e)}`);
   if (e.measurements.length)
     lines.push(`    ${e.measurements.length} measurement block${e.measurements.length === 1 ? '' : 's'} signed`);
   if (e.measurementSummaryHash)

@@ -217,9 +217,14 @@ export async function main(argv: readonly string[]): Promise<number> {
       '--events',
       'with --session (SPDM 1.3+): subscribe to every event type the device offers, collect the events it sends (answering its KEY_UPDATE if it asks), unsubscribe',
     )
+    .option(
+      '--endpoint-info',
+      "also ask for a signed ENDPOINT_INFO of the slot (SPDM 1.3+, the device's EP_INFO_CAP with signature): its DeviceClassIdentifier, one more signature in the evidence",
+    )
     .action(
       async (opts: {
         events?: boolean;
+        endpointInfo?: boolean;
         requesterChain?: string;
         requesterKey?: string;
         mutual?: boolean;

@@ -5,7 +5,8 @@
  * back into its messages by the spdm layer's codecs, never from a byte search: the requester nonce
  * is at byte 4 of the signed request (CHALLENGE, GET_MEASUREMENTS), the responder nonce after
  * CertChainHash in CHALLENGE_AUTH and after the measurement record in MEASUREMENTS, the RandomData
- * of KEY_EXCHANGE and KEY_EXCHANGE_RSP for a session's signature.
+ * of KEY_EXCHANGE and KEY_EXCHANGE_RSP for a session's signature, the Nonce of GET_ENDPOINT_INFO
+ * and ENDPOINT_INFO for a signed ENDPOINT_INFO.
  */
 import { hashInfo } from '../crypto/algorithms.js';
 import { combinedPrefix } from '../crypto/signature.js';
@@ -16,6 +17,11 @@ import {
   KEY_EXCHANGE_RSP_RANDOM_OFFSET,
   splitKeyExchangeTranscript,
 } from '../spdm/key-exchange-transcript.js';
+import {
+  ENDPOINT_INFO_NONCE_OFFSET,
+  GET_ENDPOINT_INFO_NONCE_OFFSET,
+  splitEndpointInfoTranscript,
+} from '../spdm/endpoint-info-transcript.js';
 import { splitTranscript } from '../spdm/signed-transcript.js';
 import { fromHex, toHex } from '../wire/bytes.js';
 import type { DeviceSignature } from './api.js';
@@ -27,7 +33,8 @@ type Located = Pick<SignatureEvidence, 'kind' | 'hashAlgo'>;
  * Where each kind's nonces sit, from its transcript split by the codecs: the requester nonce at
  * byte 4 of CHALLENGE / GET_MEASUREMENTS, the responder nonce after CertChainHash in
  * CHALLENGE_AUTH and after the measurement record in MEASUREMENTS; for KEY_EXCHANGE_RSP the
- * RandomData of KEY_EXCHANGE and of the response, each at byte 8.
+ * RandomData of KEY_EXCHANGE and of the response, each at byte 8; for ENDPOINT_INFO the Nonce of
+ * GET_ENDPOINT_INFO and of the response, each at byte 8 too.
  */
 const LOCATE: Readonly<Record<SignatureEvidence['kind'], (s: Located, transcript: Uint8Array) => Offsets>> = {
   CHALLENGE_AUTH: connectionOffsets,
@@ -37,6 +44,13 @@ const LOCATE: Readonly<Record<SignatureEvidence['kind'], (s: Located, transcript
     return {
       req: t.keyExchangeOffset + KEY_EXCHANGE_RANDOM_OFFSET,
       rsp: t.responseOffset + KEY_EXCHANGE_RSP_RANDOM_OFFSET,
+    };
+  },
+  ENDPOINT_INFO: (s, transcript) => {
+    const t = splitEndpointInfoTranscript(transcript, s.hashAlgo);
+    return {
+      req: t.requestOffset + GET_ENDPOINT_INFO_NONCE_OFFSET,
+      rsp: t.responseOffset + ENDPOINT_INFO_NONCE_OFFSET,
     };
   },
 };

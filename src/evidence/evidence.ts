@@ -35,16 +35,17 @@ export interface SlotEvidence {
 
 /**
  * The signed response a signature record holds: CHALLENGE_AUTH and MEASUREMENTS over the
- * connection's transcripts, KEY_EXCHANGE_RSP over a session's (evidence/signed-kinds.ts has what
- * each one is).
+ * connection's transcripts, KEY_EXCHANGE_RSP over a session's, ENDPOINT_INFO (1.3) over IL1/IL2
+ * (evidence/signed-kinds.ts has what each one is).
  */
-export type SignedMessageKind = 'CHALLENGE_AUTH' | 'MEASUREMENTS' | 'KEY_EXCHANGE_RSP';
+export type SignedMessageKind = 'CHALLENGE_AUTH' | 'MEASUREMENTS' | 'KEY_EXCHANGE_RSP' | 'ENDPOINT_INFO';
 
 export interface SignatureEvidence {
   readonly kind: SignedMessageKind;
   /**
    * The secure session (u32 SessionID, 0x-hex) the signed response belongs to: the session a
-   * KEY_EXCHANGE_RSP set up, or the one a MEASUREMENTS travelled in. Absent outside sessions.
+   * KEY_EXCHANGE_RSP set up, or the one a MEASUREMENTS or ENDPOINT_INFO travelled in. Absent
+   * outside sessions.
    */
   readonly sessionId?: string;
   readonly slot: number;
@@ -58,14 +59,20 @@ export interface SignatureEvidence {
   readonly responderNonce: string;
   readonly requesterContext?: string;
   /**
-   * The signed transcript without the signature: M1 (CHALLENGE_AUTH), L1/L2 (MEASUREMENTS), or
-   * A ‖ [D] ‖ Ct ‖ KEY_EXCHANGE ‖ KEY_EXCHANGE_RSP up to its Signature (KEY_EXCHANGE_RSP).
+   * The signed transcript without the signature: M1 (CHALLENGE_AUTH), L1/L2 (MEASUREMENTS),
+   * A ‖ [D] ‖ Ct ‖ KEY_EXCHANGE ‖ KEY_EXCHANGE_RSP up to its Signature (KEY_EXCHANGE_RSP), or
+   * IL1/IL2 = A ‖ GET_ENDPOINT_INFO ‖ ENDPOINT_INFO up to its Signature (ENDPOINT_INFO).
    */
   readonly transcript: string;
   /** Hash(transcript) with the negotiated hash. */
   readonly transcriptHash: string;
   readonly signature: string;
   readonly measurementSummaryHash?: string;
+  /**
+   * ENDPOINT_INFO only (and required there): the EPInfo the device signed, hex — the requester's
+   * account of it, which the analysis holds to the EPInfo inside the signed ENDPOINT_INFO.
+   */
+  readonly epInfo?: string;
   /** Whether the requester verified the signature when it was received. */
   readonly verified: boolean;
 }
@@ -85,7 +92,7 @@ export interface SessionSignatureEvidence extends SignatureEvidence {
  * ENDPOINT_INFO without its Signature, the nonces are the Nonce fields of the request and the
  * response. Re-verifiable offline with the slot's leaf key like the others.
  */
-export interface EndpointInfoSignatureEvidence extends Omit<SignatureEvidence, 'kind'> {
+export interface EndpointInfoSignatureEvidence extends SignatureEvidence {
   readonly kind: 'ENDPOINT_INFO';
   /** The EPInfo that was signed, hex. */
   readonly epInfo: string;

@@ -1,7 +1,8 @@
 /**
  * What the device actually signed, read from the signed bytes. Evidence carries, next to every
  * signature, the signed transcript (M1 for CHALLENGE_AUTH, L for MEASUREMENTS, A ‖ [D] ‖ Ct ‖
- * KEY_EXCHANGE ‖ KEY_EXCHANGE_RSP for a session's KEY_EXCHANGE_RSP); everything else beside it —
+ * KEY_EXCHANGE ‖ KEY_EXCHANGE_RSP for a session's KEY_EXCHANGE_RSP, IL = A ‖ GET_ENDPOINT_INFO ‖
+ * ENDPOINT_INFO for a signed ENDPOINT_INFO); everything else beside it —
  * the measurement list, the nonces, the algorithms, the `verified` flag — is the requester's
  * unsigned account of it. This module re-verifies each signature (reverify.ts) and then decodes its
  * transcript message by message with the SPDM codecs, so that whoever reads the result compares
@@ -9,7 +10,8 @@
  *
  * - the nonces and the requester context are read from the signed request and response at their
  *   places, not searched for;
- * - the measurement blocks are the ones inside the signed MEASUREMENTS responses;
+ * - the measurement blocks are the ones inside the signed MEASUREMENTS responses, the EPInfo the
+ *   one inside the signed ENDPOINT_INFO (signed-endpoint-info.ts);
  * - CHALLENGE_AUTH's CertChainHash and KEY_EXCHANGE_RSP's Ct bind the recorded certificate chain
  *   to the signature (signed-key-exchange.ts reads the session's transcript);
  * - the VCA each transcript begins with is kept, so that a signature made on another connection
@@ -31,6 +33,7 @@ import { recordedChainBytes } from './signing-key.js';
 import type { Evidence, SignatureEvidence } from './evidence.js';
 import { signingContextOf } from './signed-kinds.js';
 import { analyseKeyExchangeSignature } from './signed-key-exchange.js';
+import { analyseEndpointInfoSignature } from './signed-endpoint-info.js';
 import { checkStepVersions, signedNegotiation } from './signed-steps.js';
 
 /** A measurement block as signed by the device. */
@@ -90,6 +93,8 @@ export interface SignedView {
   readonly summarisable?: boolean;
   /** MEASUREMENTS only (1.2+): the signed response reports ContentChanged = 1, measurements changed during the signed sequence. */
   readonly contentChanged?: boolean;
+  /** ENDPOINT_INFO only: the EPInfo inside the signed response, hex. */
+  readonly epInfo?: string;
 }
 
 /** What a kind's analysis of its transcript gives: the view's signed fields, and the signed requester context. */
@@ -113,6 +118,7 @@ const ANALYSERS: Readonly<Record<SignatureEvidence['kind'], SignedAnalyser>> = {
   CHALLENGE_AUTH: analyseConnectionSignature,
   MEASUREMENTS: analyseConnectionSignature,
   KEY_EXCHANGE_RSP: analyseKeyExchangeSignature,
+  ENDPOINT_INFO: analyseEndpointInfoSignature,
 };
 
 /**
@@ -153,6 +159,9 @@ export function analyseSignature(
   } else if (s.context !== '') {
     problems.push(`SPDM ${versionString(s.version)} signatures have no signing context, "${s.context}" recorded`);
   }
+  // Only a signed ENDPOINT_INFO has an EPInfo; one beside another kind is nothing the device signed.
+  if (s.epInfo !== undefined && s.kind !== 'ENDPOINT_INFO')
+    problems.push(`a ${s.kind} signature has no EPInfo, one is recorded`);
   const analysis = ANALYSERS[s.kind](chainOf, s, problems);
   if (!analysis) return result();
   const { requesterNonce, responderNonce } = analysis.view;

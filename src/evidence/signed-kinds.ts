@@ -3,9 +3,9 @@
  * which request, the 1.2+ signing context, whether it belongs to a secure session, and whether
  * it proves that the device holds its leaf key. Every reader of a signature's kind (the verifier's
  * input check and re-verification, the signature log, the CMA layer's signature view) asks here.
- * A new signed message (signed ENDPOINT_INFO) is a member of SignedMessageKind and a row here; the
- * compiler then names the two other per-kind tables it needs a row in: how its transcript is read
- * (verifier/signed.ts ANALYSERS) and where its nonces sit (cma/signature-view.ts LOCATE).
+ * A new signed message is a member of SignedMessageKind and a row here; the compiler then names
+ * the two other per-kind tables it needs a row in: how its transcript is read
+ * (evidence/signed-analysis.ts ANALYSERS) and where its nonces sit (cma/signature-view.ts LOCATE).
  */
 import { SigningContext, usesSigningContext } from '../crypto/signature.js';
 import { RequestCode, ResponseCode } from '../spdm/codes.js';
@@ -51,6 +51,14 @@ export const SIGNED_KINDS: Readonly<Record<SignedMessageKind, SignedKindRule>> =
     requestCode: RequestCode.KEY_EXCHANGE,
     context: SigningContext.KEY_EXCHANGE_RSP,
     session: 'required',
+    provesKeyPossession: true,
+  },
+  // 1.3: signed over IL1/IL2 and the Nonce of GET_ENDPOINT_INFO, in the clear or in a session.
+  ENDPOINT_INFO: {
+    responseCode: ResponseCode.ENDPOINT_INFO,
+    requestCode: RequestCode.GET_ENDPOINT_INFO,
+    context: SigningContext.ENDPOINT_INFO_RESPONDER,
+    session: 'optional',
     provesKeyPossession: true,
   },
 };

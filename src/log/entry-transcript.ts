@@ -11,7 +11,8 @@
  * - `asymAlgo`, `hashAlgo`, `measurementHashAlgo`, `measurementSpec`, `otherParams` from the
  *   ALGORITHMS response when the transcript holds the VCA (every M1, 1.2+ L1/L2, KEY_EXCHANGE_RSP);
  * - the chain: its hash must be CHALLENGE_AUTH's CertChainHash or KEY_EXCHANGE_RSP's Ct (L1/L2
- *   hold no chain hash: a MEASUREMENTS entry's chain is bound by the leaf hash alone);
+ *   and IL1/IL2 hold no chain hash: a MEASUREMENTS or ENDPOINT_INFO entry's chain is bound by the
+ *   leaf hash alone, and by the signature verifying with its key);
  * - each logged measurement block must be a block of a signed MEASUREMENTS response;
  * - the signing context is the kind's under the version.
  */
@@ -19,6 +20,7 @@ import { toHex } from '../wire/bytes.js';
 import type { SignatureEvidence } from '../evidence/evidence.js';
 import { analyseSignature, type SignedView } from '../evidence/signed-analysis.js';
 import { isSignedMessageKind } from '../evidence/signed-kinds.js';
+import { splitEndpointInfoTranscript } from '../spdm/endpoint-info-transcript.js';
 import { sessionIdText, signedSessionId, splitKeyExchangeTranscript } from '../spdm/key-exchange-transcript.js';
 import type { LogEntry } from './entry.js';
 import type { ProblemCode } from './verify-types.js';
@@ -62,13 +64,15 @@ function classify(problem: string): Pick<TranscriptProblem, 'code' | 'fields'> {
 /** The entry as the evidence's signature record it was made from. */
 function asSignature(e: LogEntry & { kind: SignatureEvidence['kind'] }): SignatureEvidence {
   let sessionId: string | undefined;
-  if (e.kind === 'KEY_EXCHANGE_RSP') {
-    // The log does not store the session ID: it is in the signed transcript, so take it from there.
-    try {
+  let epInfo: string | undefined;
+  // The log stores neither the session ID nor the EPInfo: each is in the signed transcript, so take it from there.
+  try {
+    if (e.kind === 'KEY_EXCHANGE_RSP')
       sessionId = sessionIdText(signedSessionId(splitKeyExchangeTranscript(e.transcript, e.hashAlgo)));
-    } catch {
-      // The analysis reports the undecodable transcript.
-    }
+    if (e.kind === 'ENDPOINT_INFO')
+      epInfo = toHex(splitEndpointInfoTranscript(e.transcript, e.hashAlgo).response.epInfo);
+  } catch {
+    // The analysis reports the undecodable transcript.
   }
   return {
     kind: e.kind,
@@ -85,6 +89,7 @@ function asSignature(e: LogEntry & { kind: SignatureEvidence['kind'] }): Signatu
     signature: toHex(e.signature),
     ...(e.measurementSummaryHash ? { measurementSummaryHash: toHex(e.measurementSummaryHash) } : {}),
     ...(sessionId ? { sessionId } : {}),
+    ...(epInfo !== undefined ? { epInfo } : {}),
     verified: e.verified,
   };
 }

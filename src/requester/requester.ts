@@ -105,6 +105,12 @@ export interface AuthenticateOptions extends MeasurementRequestOptions {
    */
   readonly requireChallenge?: boolean;
   /**
+   * Also ask for a signed ENDPOINT_INFO (1.3+, the device's EP_INFO_CAP with signature) of the
+   * slot authenticated, over the run's nonce: one more signature in the evidence, its EPInfo the
+   * device's DeviceClassIdentifier. Refused (UNSUPPORTED) when the device cannot sign one.
+   */
+  readonly endpointInfo?: boolean;
+  /**
    * Take the signed measurements inside a KEY_EXCHANGE session (then HEARTBEAT and KEY_UPDATE
    * when asked, then END_SESSION); the requester needs RequesterOptions.session and KEY_EX_CAP with ENCRYPT_CAP
    * and/or MAC_CAP. What ran is in `lastSession` afterwards.
@@ -593,6 +599,7 @@ export class Requester {
         if (run.signature) this.signatures.push(run.signature);
         for (const m of run.measurements) this.measurements.set(m.index, m);
       },
+      onSignature: (signature) => this.signatures.push(signature),
       timeoutMs: () => this.t2(),
       requesterFlags: this.ourFlags(),
       random: this.random,
@@ -626,9 +633,14 @@ export class Requester {
     return setKeyPairInfo(this.requestContext(), options);
   }
 
-  /** GET_ENDPOINT_INFO, signed with the slot's key over a fresh nonce when the device signs (the slot's chain must have been read). */
-  getEndpointInfo(options: EndpointInfoOptions = {}): Promise<EndpointInfoResult> {
-    return getEndpointInfo(this.requestContext(), options);
+  /**
+   * GET_ENDPOINT_INFO, signed with the slot's key over a fresh nonce when the device signs (the
+   * slot's chain must have been read); a signed answer joins the evidence's signatures.
+   */
+  async getEndpointInfo(options: EndpointInfoOptions = {}): Promise<EndpointInfoResult> {
+    const r = await getEndpointInfo(this.requestContext(), options);
+    if (r.signature) this.signatures.push(r.signature);
+    return r;
   }
 
   /** GET_MEASUREMENT_EXTENSION_LOG in portions, bounded by `maxBytes` (default LIMITS.melBytes). */
@@ -709,6 +721,8 @@ export class Requester {
         options.measurementSummaryHashType ?? ((flags & MEAS_CAP_MASK) !== 0 ? MeasurementSummaryHashType.ALL : 0),
       );
     }
+    // Before the measurements: GET_ENDPOINT_INFO would end a measurement run, never split one.
+    if (options.endpointInfo) await this.getEndpointInfo({ signed: true, slot });
     if (options.session) {
       const s = await this.startSession({ slot, ...(options.session.psk ? { psk: options.session.psk } : {}) });
       const ran =

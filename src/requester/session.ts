@@ -22,7 +22,7 @@ import {
 import { isClearError, sessionIdHex, type SecureSession, type SessionPhase } from '../session/secure-session.js';
 import { securedVersionText } from '../session/secured-version.js';
 import type { ExchangeOptions, Transport } from '../transport/transport.js';
-import type { SessionSignatureEvidence } from '../evidence/evidence.js';
+import type { SessionSignatureEvidence, SignatureEvidence } from '../evidence/evidence.js';
 import { systemRandom, type RandomSource } from '../crypto/random.js';
 import { getMeasurements, type MeasurementRequestOptions, type MeasurementRun } from './get-measurements.js';
 import { updateSessionKeys, type KeyUpdateKind, type KeyUpdateRun } from './key-update.js';
@@ -131,6 +131,8 @@ export interface SessionWiring {
   readonly context: () => RequestContext;
   readonly version: number;
   readonly onMeasurements: (run: MeasurementRun) => void;
+  /** Another signature taken in the session (a signed ENDPOINT_INFO), for the requester's evidence. */
+  readonly onSignature?: (signature: SignatureEvidence) => void;
   readonly timeoutMs: () => number;
   /** The capability flags the requester sent (KEY_UPDATE needs KEY_UPD_CAP on both sides). */
   readonly requesterFlags?: number;
@@ -264,9 +266,17 @@ export class Session {
     return setKeyPairInfo(this.w.context(), options);
   }
 
-  /** GET_ENDPOINT_INFO inside the session; signed over the same IL1/IL2 (A ‖ request ‖ response). */
-  getEndpointInfo(options: EndpointInfoOptions = {}): Promise<EndpointInfoResult> {
-    return getEndpointInfo(this.w.context(), options);
+  /**
+   * GET_ENDPOINT_INFO inside the session; signed over the same IL1/IL2 (A ‖ request ‖ response).
+   * A signed answer joins the requester's evidence, naming the session it was taken in.
+   */
+  async getEndpointInfo(options: EndpointInfoOptions = {}): Promise<EndpointInfoResult> {
+    const got = await getEndpointInfo(this.w.context(), options);
+    if (!got.signature) return got;
+    // The signed bytes do not name the session: the record does.
+    const r = { ...got, signature: { ...got.signature, sessionId: sessionIdHex(this.sessionId) } };
+    this.w.onSignature?.(r.signature);
+    return r;
   }
 
   getMeasurementExtensionLog(options: { readonly maxBytes?: number } = {}): Promise<MelResult> {

@@ -161,6 +161,7 @@ const SIGNATURE_MEMBERS = [
   'transcriptHash',
   'signature',
   'measurementSummaryHash',
+  'epInfo',
   'verified',
 ] as const;
 const MEASUREMENT_MEMBERS = ['index', 'spec', 'type', 'typeName', 'raw', 'value', 'block', 'signed'] as const;
@@ -324,6 +325,17 @@ function sessionIdField(c: Checker, v: unknown, path: string, kind: SignedMessag
   return id;
 }
 
+/** The EPInfo a signed ENDPOINT_INFO carries: required there (hex, possibly empty), refused beside any other kind. */
+function epInfoField(c: Checker, v: unknown, path: string, kind: SignedMessageKind | undefined): string | undefined {
+  if (kind === undefined) return undefined;
+  if (kind !== 'ENDPOINT_INFO') {
+    if (v !== undefined) c.bad(path, `a ${kind} signature has no EPInfo`);
+    return undefined;
+  }
+  if (v === undefined) return c.bad(path, 'is required for an ENDPOINT_INFO signature (the EPInfo it signed)');
+  return c.hex(v, path, { allowEmpty: true });
+}
+
 function signatureEvidence(c: Checker, v: unknown, path: string): SignatureEvidence | undefined {
   const o = c.obj(v, path, SIGNATURE_MEMBERS);
   if (!o) return undefined;
@@ -351,6 +363,7 @@ function signatureEvidence(c: Checker, v: unknown, path: string): SignatureEvide
   const msh = c.opt(o, 'measurementSummaryHash', (x) =>
     c.hex(x, `${path}.measurementSummaryHash`, { maxBytes: EVIDENCE_LIMITS.hashBytes }),
   );
+  const epInfo = epInfoField(c, o['epInfo'], `${path}.epInfo`, kind);
   const verified = c.opt(o, 'verified', (x) => c.bool(x, `${path}.verified`));
   if (
     kind === undefined ||
@@ -382,6 +395,7 @@ function signatureEvidence(c: Checker, v: unknown, path: string): SignatureEvide
     transcriptHash,
     signature,
     ...(msh !== undefined ? { measurementSummaryHash: msh } : {}),
+    ...(epInfo !== undefined ? { epInfo } : {}),
     // Never trusted: the verifier checks every signature itself.
     verified: verified === true,
   };

@@ -233,18 +233,27 @@ export const EVIDENCE_SCHEMA: JsonSchema = {
         transcriptHash: hex('Hash(transcript)', 1, L.hashBytes),
         signature: hex('the signature', 1, L.signatureBytes),
         measurementSummaryHash: hex('the signed summary hash', 1, L.hashBytes),
+        epInfo: hex('the EPInfo of a signed ENDPOINT_INFO', 0),
         verified: { type: 'boolean', description: 'informational' },
       },
       anyOf: [
         {
-          properties: { kind: { const: 'CHALLENGE_AUTH' }, sessionId: false },
+          properties: { kind: { const: 'CHALLENGE_AUTH' }, sessionId: false, epInfo: false },
           description: 'CHALLENGE_AUTH, never inside a session',
         },
-        { properties: { kind: { const: 'MEASUREMENTS' } }, description: 'MEASUREMENTS, in a session or not' },
         {
-          properties: { kind: { const: 'KEY_EXCHANGE_RSP' } },
+          properties: { kind: { const: 'MEASUREMENTS' }, epInfo: false },
+          description: 'MEASUREMENTS, in a session or not',
+        },
+        {
+          properties: { kind: { const: 'KEY_EXCHANGE_RSP' }, epInfo: false },
           required: ['sessionId'],
           description: 'KEY_EXCHANGE_RSP, with the session it set up',
+        },
+        {
+          properties: { kind: { const: 'ENDPOINT_INFO' } },
+          required: ['epInfo'],
+          description: 'ENDPOINT_INFO (1.3), with the EPInfo it signed, in a session or not',
         },
       ],
     },

@@ -352,16 +352,22 @@ test('the worked transcripts of docs/log-format.md section 1 are real entries, b
       { size: Number(m[2]), layout: m[3] as string },
     ]),
   );
-  assert.deepEqual([...layouts.keys()], ['CHALLENGE_AUTH', 'MEASUREMENTS', 'KEY_EXCHANGE_RSP']);
-  // What the examples say they are: SPDM 1.3, ECDSA-P256/SHA-256, slot 0xFF, a session for the third.
+  assert.deepEqual([...layouts.keys()], ['CHALLENGE_AUTH', 'MEASUREMENTS', 'KEY_EXCHANGE_RSP', 'ENDPOINT_INFO']);
+  // What the examples say they are: SPDM 1.3, ECDSA-P256/SHA-256, slot 0xFF, a session for the
+  // third, a device that signs ENDPOINT_INFO for the fourth.
   const keyed = draftsFromEvidence(await makePublicKeyEvidence({ suite: SUITES[0]!, version: 0x13, name: 'doc' }));
   const session = draftsFromEvidence(
     await makeSessionEvidence({ suite: SUITES[0]!, version: 0x13, name: 'doc', provisionedKey: true }),
   );
+  const ep = draftsFromEvidence(
+    await makePublicKeyEvidence({ suite: SUITES[0]!, version: 0x13, name: 'doc', endpointInfo: true }),
+  );
   const real = [
     ...keyed.drafts.map((d) => ({ d, chain: keyed.chains[0]!.chain })),
     ...session.drafts.filter((d) => d.kind === 'KEY_EXCHANGE_RSP').map((d) => ({ d, chain: session.chains[0]!.chain })),
+    ...ep.drafts.filter((d) => d.kind === 'ENDPOINT_INFO').map((d) => ({ d, chain: ep.chains[0]!.chain })),
   ];
+  assert.equal(real.length, 4);
   for (const { d, chain } of real) {
     const doc = layouts.get(d.kind);
     assert.ok(doc, d.kind);

@@ -25,6 +25,12 @@ export interface EvidenceSpec {
   readonly name: string;
   readonly pci?: PciIdentity;
   readonly mode?: 'all' | 'one-by-one';
+  /** Also a signed ENDPOINT_INFO (1.3+; a slot 0xFF device is given EP_INFO_CAP with signature for it). */
+  readonly endpointInfo?: boolean;
+}
+
+function authenticateOptions(spec: EvidenceSpec) {
+  return { ...(spec.mode ? { mode: spec.mode } : {}), ...(spec.endpointInfo ? { endpointInfo: true } : {}) };
 }
 
 export function pciFor(i: number): PciIdentity {
@@ -46,7 +52,7 @@ export async function makeEvidence(spec: EvidenceSpec): Promise<Evidence> {
     deviceName: spec.name,
     ...(spec.pci ? { pci: spec.pci } : {}),
   });
-  return requester.authenticate(spec.mode ? { mode: spec.mode } : {});
+  return requester.authenticate(authenticateOptions(spec));
 }
 
 /** Every suite at every version it supports (Ed25519 needs 1.2+): 14 evidences, 28 signatures. */
@@ -126,12 +132,13 @@ export async function makeSessionEvidence(spec: SessionEvidenceSpec): Promise<Ev
 /** Evidence of a slot 0xFF device (PUB_KEY_ID_CAP) without a session: CHALLENGE_AUTH and MEASUREMENTS signed with the provisioned key. */
 export async function makePublicKeyEvidence(spec: EvidenceSpec): Promise<Evidence> {
   const built = keyedDevice(spec.suite);
-  const { requester } = pair(variant(built.profile, { versions: [spec.version] }), {
+  const flags = built.profile.capabilities.flags | (spec.endpointInfo ? F.EP_INFO_SIG : 0);
+  const { requester } = pair(variant(built.profile, { versions: [spec.version], flags }), {
     deviceName: spec.name,
     devicePublicKey: built.publicKey,
     ...(spec.pci ? { pci: spec.pci } : {}),
   });
-  return requester.authenticate(spec.mode ? { mode: spec.mode } : {});
+  return requester.authenticate(authenticateOptions(spec));
 }
 
 /** The same signatures under other metadata (device name, time, serial number): a new, equally valid entry. */

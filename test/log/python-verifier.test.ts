@@ -2,7 +2,8 @@
  * A second, independent verifier in another language: test/log/remote_verifier.py, written from
  * docs/log-format.md and schemas/log-export.schema.json (Python standard library, `cryptography`,
  * `jsonschema`). It must accept the real export of a log of real evidence — every suite, SPDM
- * 1.0–1.3, PCI identities, secure sessions (KEY_EXCHANGE_RSP, 1.3 multi-key), slot 0xFF devices —
+ * 1.0–1.3, PCI identities, secure sessions (KEY_EXCHANGE_RSP, 1.3 multi-key), slot 0xFF devices,
+ * signed ENDPOINT_INFO —
  * and refuse each tampered copy, naming the entry and field; and `spdm log import` (then `spdm log
  * verify`) must refuse the same copies. The tampering comes in two strengths: a plain edit (the leaf
  * hash or a head's signature gives it away) and a consistent rewrite by someone holding the log key
@@ -24,6 +25,7 @@ import { loadPrivateKeyFile } from '../../src/log/log-key.js';
 import { runLogImport, runLogVerify } from '../../src/cli/log.js';
 import { EXIT } from '../../src/cli/exit-codes.js';
 import { fromHex, toHex } from '../../src/wire/bytes.js';
+import { digest } from '../../src/crypto/hash.js';
 import { repoRoot } from '../support/paths.js';
 import {
   evidenceMatrix,
@@ -120,6 +122,13 @@ before(async () => {
     await log.appendEvidence(
       await makeSessionEvidence({ suite: SUITES[3]!, version: 0x13, name: 'keyed-session', provisionedKey: true }),
     );
+    // Signed ENDPOINT_INFO (IL1/IL2), of a certificate slot and of a provisioned key.
+    await log.appendEvidence(
+      await makeEvidence({ suite: SUITES[1]!, version: 0x13, name: 'ep', pci: pciFor(25), endpointInfo: true }),
+    );
+    await log.appendEvidence(
+      await makePublicKeyEvidence({ suite: SUITES[0]!, version: 0x13, name: 'ep-keyed', endpointInfo: true }),
+    );
     size = await log.size();
     await exportTo(log, tmp.file('export.jsonl'));
     signer = loadPrivateKeyFile(`${db}.key`);
@@ -203,6 +212,8 @@ test(
       'KEY_EXCHANGE_RSP/17/chain',
       'KEY_EXCHANGE_RSP/19/ff',
       'CHALLENGE_AUTH/18/ff',
+      'ENDPOINT_INFO/19/chain',
+      'ENDPOINT_INFO/19/ff',
     ])
       assert.ok(kinds.has(k), `the log has a ${k} entry`);
     assert.ok(entries(lines).some((e) => e['pci'] !== undefined));
@@ -239,6 +250,7 @@ const chAuth12 = (e: Json) => e['kind'] === 'CHALLENGE_AUTH' && e['version'] ===
 const meas13 = (e: Json) => e['kind'] === 'MEASUREMENTS' && e['version'] === 0x13 && e['slot'] === 0;
 const keyed = (kind: string) => (e: Json) => e['kind'] === kind && e['slot'] === 0xff;
 const kx = (e: Json) => e['kind'] === 'KEY_EXCHANGE_RSP' && e['slot'] === 0;
+const ep = (e: Json) => e['kind'] === 'ENDPOINT_INFO' && e['slot'] === 0;
 
 const TAMPERS: Tamper[] = [
   // ---- plain edits: the leaf hash or the head signature gives them away ----
@@ -481,6 +493,57 @@ const TAMPERS: Tamper[] = [
     },
     py: /^entry \d+: signature: does not verify with the recorded key/,
     ts: { stage: 'verify', text: /error SIGNATURE_INVALID/ },
+  },
+  {
+    name: 'the responder nonce of an ENDPOINT_INFO rewritten, resealed',
+    reseal: true,
+    edit: (l) => {
+      const e = pick(l, ep, 'ENDPOINT_INFO');
+      e['responderNonce'] = flipHex(e['responderNonce'] as string, 0);
+    },
+    py: /^entry \d+: responderNonce: not the nonce of the signed response/,
+    ts: { stage: 'import', text: /NOT_IN_TRANSCRIPT \(responder_nonce\)/ },
+  },
+  {
+    name: 'the slot of an ENDPOINT_INFO rewritten, resealed',
+    reseal: true,
+    edit: (l) => void (pick(l, ep, 'ENDPOINT_INFO')['slot'] = 2),
+    py: /^entry \d+: slot: 2, but the signed request names slot 0/,
+    ts: { stage: 'import', text: /TRANSCRIPT_MISMATCH \(slot\)/ },
+  },
+  {
+    name: 'an EPInfo byte of an ENDPOINT_INFO edited, its transcript hash recomputed, resealed',
+    reseal: true,
+    edit: (l) => {
+      const e = pick(l, ep, 'ENDPOINT_INFO');
+      const t = fromHex(e['transcript'] as string);
+      t[t.length - 1] = t.at(-1)! ^ 0x01;
+      e['transcript'] = toHex(t);
+      e['transcriptHash'] = toHex(digest(e['hashAlgo'] as number, t));
+    },
+    py: /^entry \d+: signature: does not verify with the recorded key/,
+    ts: { stage: 'verify', text: /error SIGNATURE_INVALID/ },
+  },
+  {
+    name: 'a measurement block added to an ENDPOINT_INFO, resealed',
+    reseal: true,
+    edit: (l) => {
+      const block = (pick(l, meas13, 'MEASUREMENTS 1.3')['measurements'] as string[])[0]!;
+      pick(l, ep, 'ENDPOINT_INFO')['measurements'] = [block];
+    },
+    py: /^entry \d+: measurements: a ENDPOINT_INFO entry signs no measurement blocks/,
+    ts: { stage: 'import', text: /NOT_IN_TRANSCRIPT \(measurements\)/ },
+  },
+  {
+    name: 'a CHALLENGE_AUTH relabelled ENDPOINT_INFO, resealed',
+    reseal: true,
+    edit: (l) => {
+      const e = pick(l, (x) => x['kind'] === 'CHALLENGE_AUTH' && x['version'] === 0x13, 'CHALLENGE_AUTH 1.3');
+      e['kind'] = 'ENDPOINT_INFO';
+      e['context'] = 'responder-endpoint_info signing';
+    },
+    py: /^entry \d+: kind: recorded as ENDPOINT_INFO, but the device signed a CHALLENGE_AUTH transcript/,
+    ts: { stage: 'import', text: /TRANSCRIPT_MISMATCH/ },
   },
   {
     name: 'tree heads re-signed with a timestamp going back',

@@ -242,8 +242,9 @@ CONTEXTS = {
     "CHALLENGE_AUTH": "responder-challenge_auth signing",
     "MEASUREMENTS": "responder-measurements signing",
     "KEY_EXCHANGE_RSP": "responder-key_exchange_rsp signing",
+    "ENDPOINT_INFO": "responder-endpoint_info signing",
 }
-RESPONSE_CODE = {"CHALLENGE_AUTH": 0x03, "MEASUREMENTS": 0x60, "KEY_EXCHANGE_RSP": 0x64}
+RESPONSE_CODE = {"CHALLENGE_AUTH": 0x03, "MEASUREMENTS": 0x60, "KEY_EXCHANGE_RSP": 0x64, "ENDPOINT_INFO": 0x07}
 
 GET_VERSION, VERSION = 0x84, 0x04
 GET_CAPABILITIES, CAPABILITIES = 0xE1, 0x61
@@ -253,6 +254,7 @@ GET_CERTIFICATE, CERTIFICATE = 0x82, 0x02
 CHALLENGE, CHALLENGE_AUTH = 0x83, 0x03
 GET_MEASUREMENTS, MEASUREMENTS = 0xE0, 0x60
 KEY_EXCHANGE, KEY_EXCHANGE_RSP = 0xE4, 0x64
+GET_ENDPOINT_INFO, ENDPOINT_INFO = 0x87, 0x07
 MULTI_KEY_CONN = 0x10  # NEGOTIATE_ALGORITHMS OtherParamsSupport bit 4 (1.3)
 
 
@@ -534,10 +536,36 @@ def _key_exchange_rest(t: Transcript, with_d: bool) -> Signed:
     return s
 
 
+def read_endpoint_info(data: bytes, hash_size: int) -> Signed:
+    """IL1/IL2 = A, GET_ENDPOINT_INFO, ENDPOINT_INFO up to its Signature; nothing else."""
+    t = Transcript(data, hash_size)
+    t.vca()
+    t.header(GET_ENDPOINT_INFO, "GET_ENDPOINT_INFO")
+    t.need(8, "GET_ENDPOINT_INFO")
+    if not t.data[t.off + 4] & 1:
+        raise Problem("transcript", "GET_ENDPOINT_INFO does not ask for a signature (RequestAttributes bit 0)")
+    req = t.take(8 + 32, "GET_ENDPOINT_INFO")
+    t.header(ENDPOINT_INFO, "ENDPOINT_INFO")
+    # Header, Reserved (4), Nonce (32), EPInfoLength (u32), EPInfo.
+    t.need(44, "ENDPOINT_INFO")
+    ep_len = le(t.data[t.off + 40 : t.off + 44])
+    rsp = t.take(44 + ep_len, "ENDPOINT_INFO")
+    t.end("the signed part of ENDPOINT_INFO")
+    s = Signed()
+    s.kind, s.transcript = "ENDPOINT_INFO", t
+    s.slot = slot_param(req.p2)
+    if slot_param(rsp.p2) != s.slot:
+        raise Problem("slot", f"ENDPOINT_INFO answers for slot {slot_param(rsp.p2)}, GET_ENDPOINT_INFO asked slot {s.slot}")
+    s.requester_nonce = req.raw[8:40]
+    s.responder_nonce = rsp.raw[8:40]
+    return s
+
+
 READERS = {
     "CHALLENGE_AUTH": lambda d, h, v: read_challenge_auth(d, h),
     "MEASUREMENTS": read_measurements,
     "KEY_EXCHANGE_RSP": lambda d, h, v: read_key_exchange(d, h),
+    "ENDPOINT_INFO": lambda d, h, v: read_endpoint_info(d, h),
 }
 
 
@@ -731,7 +759,7 @@ class Verifier:
     def check_signed(self, e: dict) -> None:
         kind, version = e["kind"], e["version"]
         if kind not in CONTEXTS:
-            # Section 1's table names three kinds; anything else cannot be held to its transcript.
+            # Section 1's table names four kinds; anything else cannot be held to its transcript.
             raise Problem("kind", f"{kind!r} is not a signed response this verifier can check")
         if "chainDigest" not in e:
             raise Problem("chainDigest", "absent: the entry records no chain or key, its signature proves nothing")

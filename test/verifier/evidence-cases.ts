@@ -43,6 +43,11 @@ export function hostileCases(): [string, (d: Doc) => void, RegExp][] {
       /^evidence\.signatures\[0\]\.publicKey: unknown member/,
     ],
     [
+      'an EPInfo beside a CHALLENGE_AUTH signature',
+      (d) => void (d.signatures[0]!['epInfo'] = '01000000'),
+      /^evidence\.signatures\[0\]\.epInfo: a CHALLENGE_AUTH signature has no EPInfo/,
+    ],
+    [
       'member of a measurement',
       (d) => void (d.measurements[0]!['expected'] = '00'),
       /^evidence\.measurements\[0\]\.expected: unknown member/,

@@ -23,7 +23,7 @@ const published = (): unknown =>
 const validator = new SchemaValidator(EVIDENCE_SCHEMA);
 const schemaAccepts = (doc: unknown): boolean => validator.validate(doc, 1).length === 0;
 
-/** Genuine documents: plain, one by one, without PCI identity, SPDM 1.1 (no signing context), a session's, wrapped. */
+/** Genuine documents: plain, one by one, without PCI identity, SPDM 1.1 (no signing context), a session's, a signed ENDPOINT_INFO's, wrapped. */
 let genuine: [string, unknown][];
 
 before(async () => {
@@ -35,6 +35,7 @@ before(async () => {
     ['no PCI identity', viaJson(await collect(makeDevice(), { pci: null }))],
     ['SPDM 1.1', viaJson(await collect(makeDevice({ versions: [0x11] })))],
     ['KEY_EXCHANGE_RSP in a session', viaJson(session)],
+    ['a signed ENDPOINT_INFO', viaJson(await collect(makeDevice({ versions: [0x13] }), { endpointInfo: true }))],
     [
       'the authenticate --json wrapper',
       viaJson({ authenticated: true, trusted: true, evidence: plain, verdict: { status: 'trusted', reasons: [] } }),
@@ -173,7 +174,7 @@ function agree(doc: unknown, schemaOk: boolean): string | undefined {
 }
 
 test('every edge edit of genuine evidence gets the same answer from the decoder and the schema', () => {
-  for (const [name, base] of genuine.slice(0, 5)) {
+  for (const [name, base] of genuine.slice(0, 6)) {
     for (const edit of edgeEdits(base)) {
       const doc = applyEdit(base, edit);
       const why = agree(doc, schemaAccepts(doc));

@@ -153,6 +153,10 @@ export interface CollectOptions {
   readonly nonce?: Uint8Array;
   readonly at?: Date;
   readonly mode?: 'all' | 'one-by-one';
+  /** Also a signed ENDPOINT_INFO (AuthenticateOptions.endpointInfo; the device must be 1.3+). */
+  readonly endpointInfo?: boolean;
+  /** Versions the requester offers (default: its own, 1.0-1.3). */
+  readonly versions?: readonly number[];
 }
 
 /** Authenticates the device with the real requester and returns the evidence it produced. */
@@ -166,9 +170,14 @@ export async function collect(device: TestDevice | DeviceProfile, o: CollectOpti
       deviceName: profile.name,
       clock: fixedClock(o.at),
       ...(pci ? { pci } : {}),
+      ...(o.versions ? { versions: o.versions } : {}),
     },
   );
-  return requester.authenticate({ ...(o.nonce ? { nonce: o.nonce } : {}), ...(o.mode ? { mode: o.mode } : {}) });
+  return requester.authenticate({
+    ...(o.nonce ? { nonce: o.nonce } : {}),
+    ...(o.mode ? { mode: o.mode } : {}),
+    ...(o.endpointInfo ? { endpointInfo: true } : {}),
+  });
 }
 
 /** A JSON round trip, as evidence read back from a file. */
