@@ -78,15 +78,14 @@ import type { SpdmHandler } from '../transport/transport.js';
 import { ErrorReply } from './error-reply.js';
 import { ResponderChunks, u32le, type ChunkPeer } from './chunking.js';
 import { answerPskExchange, answerPskFinish, pskFinishRaw } from './psk.js';
-import {
-  decodeDeliverEncapsulatedResponse,
-  decodeGetEncapsulatedRequest,
-  EncapPayloadType,
-  encodeEncapsulatedRequest,
-  encodeEncapsulatedResponseAck,
-} from '../spdm/messages/encapsulated.js';
 import { checkTranscriptSignature } from '../spdm/transcript-signature.js';
-import { checkRequesterChain, MutualAuthError, RequesterAuthFlow, type AuthenticatedRequester } from './mutual-auth.js';
+import {
+  checkRequesterChain,
+  requesterAuthFlow,
+  type AuthenticatedRequester,
+  type RequesterAuthTask,
+} from './mutual-auth.js';
+import { answerWithoutFlow, EncapsulatedFlow, type EncapContext } from './encapsulated-flow.js';
 import { neededAlgStructs, requesterFlagProblem, selectAlgStructs } from '../spdm/capability-rules.js';
 import {
   DEFAULT_PROFILE_AEAD,
@@ -131,10 +130,13 @@ interface ResponderSession {
   /** HANDSHAKE_IN_THE_CLEAR: FINISH / FINISH_RSP come and go in the clear. */
   readonly inTheClear: boolean;
   /** MutAuthRequested: the flow reading the requester's identity (if any), then who it is; FINISH must then be signed. */
-  readonly mutual?: { flow?: RequesterAuthFlow; requester?: AuthenticatedRequester };
+  readonly mutual?: { flow?: MutualFlow; requester?: AuthenticatedRequester };
   /** HeartbeatPeriod of KEY_EXCHANGE_RSP, seconds (0: none). */
   readonly heartbeatPeriod: number;
 }
+
+/** The encapsulated engine running mutual authentication. */
+type MutualFlow = EncapsulatedFlow<EncapContext, RequesterAuthTask>;
 
 /** What to do once an in-session response is sealed: install data keys (FINISH_RSP), or end (END_SESSION_ACK). */
 type AfterReply = 'data-keys' | 'end' | undefined;
@@ -637,7 +639,7 @@ export class Responder implements SpdmHandler {
   }
 
   /** The basic mutual authentication flow CHALLENGE_AUTH started (BasicMutAuthReq), until it ends. */
-  private basicFlow: RequesterAuthFlow | undefined;
+  private basicFlow: MutualFlow | undefined;
   /** Requesters that proved themselves in basic mutual authentication on this connection (tests, stats). */
   readonly authenticatedRequesters: AuthenticatedRequester[] = [];
 
@@ -661,8 +663,8 @@ export class Responder implements SpdmHandler {
     );
   }
 
-  private newFlow(neg: Negotiated, purpose: 'basic' | 'session', startWithDigests: boolean): RequesterAuthFlow {
-    return new RequesterAuthFlow({
+  private newFlow(neg: Negotiated, purpose: 'basic' | 'session', startWithDigests: boolean): MutualFlow {
+    return requesterAuthFlow({
       version: neg.version,
       hashId: neg.hashId,
       reqAsymId: neg.reqAsymId,
@@ -680,7 +682,7 @@ export class Responder implements SpdmHandler {
    * HANDSHAKE_IN_THE_CLEAR every request of a KEY_EXCHANGE handshake goes in the clear (libspdm
    * sends them so), the encapsulated flow of mutual authentication included; else basic mutual authentication's.
    */
-  private clearFlow(): { flow: RequesterAuthFlow | undefined; session?: ResponderSession } {
+  private clearFlow(): { flow: MutualFlow | undefined; session?: ResponderSession } {
     for (const s of this.sessions.values())
       if (s.inTheClear && s.secure.phase === 'handshake' && s.mutual?.flow && !s.mutual.requester)
         return { flow: s.mutual.flow, session: s };
@@ -694,70 +696,35 @@ export class Responder implements SpdmHandler {
     s.transcript.mutualAuth(requester.chainHash);
   }
 
-  /** GET_ENCAPSULATED_REQUEST: the flow's first request; without a flow, NoPendingRequests (1.3) or UnexpectedRequest. */
-  private onGetEncapsulatedRequest(request: Uint8Array, flow: RequesterAuthFlow | undefined): Uint8Array {
-    const neg = this.requireNegotiated();
-    decodeGetEncapsulatedRequest(request);
-    if ((this.profile.capabilities.flags & CapabilityFlag.ENCAP) === 0)
-      throw new ErrorReply(ErrorCode.UnsupportedRequest, RequestCode.GET_ENCAPSULATED_REQUEST);
-    if (!flow || flow.finished || flow.started)
-      throw new ErrorReply(neg.version >= 0x13 ? ErrorCode.NoPendingRequests : ErrorCode.UnexpectedRequest);
-    try {
-      return encodeEncapsulatedRequest(neg.version, flow.first());
-    } catch (e) {
-      if (e instanceof MutualAuthError) throw new ErrorReply(ErrorCode.UnexpectedRequest);
-      throw e;
-    }
+  /** GET_ENCAPSULATED_REQUEST for mutual authentication: the flow's first request; without a flow, NoPendingRequests (1.3) or UnexpectedRequest. */
+  private onGetEncapsulatedRequest(request: Uint8Array, flow: MutualFlow | undefined): Uint8Array {
+    const c: EncapContext = this.keyUpdateContext(this.requireNegotiated());
+    if (!flow) answerWithoutFlow(request, c);
+    return flow.onGet(request, c);
   }
 
   /**
-   * DELIVER_ENCAPSULATED_RESPONSE: the requester's answer, checked by the flow; the ACK carries the
-   * next request, or ends the flow (with the ReqSlotNumber when the slot is not 0, as libspdm).
+   * DELIVER_ENCAPSULATED_RESPONSE for mutual authentication: the requester's answer, checked by
+   * the flow; the requester it established once the flow ended well.
    */
   private onDeliverEncapsulatedResponse(
     request: Uint8Array,
-    flow: RequesterAuthFlow | undefined,
+    flow: MutualFlow | undefined,
   ): { response: Uint8Array; requester?: AuthenticatedRequester } {
-    const neg = this.requireNegotiated();
-    const req = decodeDeliverEncapsulatedResponse(request);
-    if ((this.profile.capabilities.flags & CapabilityFlag.ENCAP) === 0)
-      throw new ErrorReply(ErrorCode.UnsupportedRequest, RequestCode.DELIVER_ENCAPSULATED_RESPONSE);
-    if (!flow || flow.finished || !flow.started) throw new ErrorReply(ErrorCode.UnexpectedRequest);
-    let step;
-    try {
-      step = flow.deliver(req.requestId, req.payload);
-    } catch (e) {
-      if (e instanceof MutualAuthError) throw new ErrorReply(ErrorCode.InvalidRequest);
-      throw e;
-    }
-    if (step.kind === 'request')
-      return {
-        response: encodeEncapsulatedResponseAck(neg.version, {
-          requestId: step.requestId,
-          payloadType: EncapPayloadType.PRESENT,
-          ackRequestId: req.requestId,
-          payload: step.payload,
-        }),
-      };
-    const slot = step.requester.slot;
-    if (flow === this.basicFlow) this.authenticatedRequesters.push(step.requester);
-    return {
-      response: encodeEncapsulatedResponseAck(neg.version, {
-        requestId: 0,
-        ackRequestId: req.requestId,
-        ...(slot !== 0
-          ? { payloadType: EncapPayloadType.REQ_SLOT_NUMBER, reqSlotNumber: slot }
-          : { payloadType: EncapPayloadType.ABSENT }),
-      }),
-      requester: step.requester,
-    };
+    const c: EncapContext = this.keyUpdateContext(this.requireNegotiated());
+    if (!flow) answerWithoutFlow(request, c);
+    const { response, ended } = flow.onDeliver(request, c);
+    const requester = ended ? flow.task.requester : undefined;
+    if (!requester) return { response };
+    if (flow === this.basicFlow) this.authenticatedRequesters.push(requester);
+    return { response, requester };
   }
 
   /** What KEY_EXCHANGE_RSP asks of this requester: MutAuthRequested, ReqSlotIDParam, and the session's mutual state. */
   private sessionMutualAuth(neg: Negotiated): {
     mutAuthRequested: number;
     reqSlotIdParam: number;
-    mutual?: { flow?: RequesterAuthFlow; requester?: AuthenticatedRequester };
+    mutual?: { flow?: MutualFlow; requester?: AuthenticatedRequester };
   } {
     const policy = this.profile.mutualAuth;
     const mode = policy?.session ?? 'none';
@@ -1233,18 +1200,23 @@ export class Responder implements SpdmHandler {
   }
 
   /** Device-initiated requests and event subscriptions, per session (responder/device-requests.ts). */
-  private readonly device = new Map<number, DeviceRequests>();
+  private readonly device = new Map<number, EncapsulatedFlow<DeviceRequestContext, DeviceRequests>>();
 
-  private deviceOf(s: ResponderSession): DeviceRequests {
+  /** The session's encapsulated engine, running its device requests (one per session: RequestIDs run on across its flows). */
+  private deviceFlow(s: ResponderSession): EncapsulatedFlow<DeviceRequestContext, DeviceRequests> {
     let d = this.device.get(s.secure.sessionId);
     // A SessionID reused by a later session starts afresh.
-    if (!d || d.session !== s.secure) {
+    if (!d || d.task.session !== s.secure) {
       // Entries of sessions gone are dropped here, so the map never outgrows the sessions.
       for (const id of this.device.keys()) if (!this.sessions.has(id)) this.device.delete(id);
-      d = new DeviceRequests(s.secure);
+      d = new EncapsulatedFlow(new DeviceRequests(s.secure));
       this.device.set(s.secure.sessionId, d);
     }
     return d;
+  }
+
+  private deviceOf(s: ResponderSession): DeviceRequests {
+    return this.deviceFlow(s).task;
   }
 
   private deviceContext(neg: Negotiated, s: ResponderSession): DeviceRequestContext {
@@ -1344,12 +1316,12 @@ export class Responder implements SpdmHandler {
         }
         case RequestCode.GET_ENCAPSULATED_REQUEST:
           return {
-            response: this.deviceOf(s).onGetEncapsulatedRequest(request, this.deviceContext(neg, s)),
+            response: this.deviceFlow(s).onGet(request, this.deviceContext(neg, s)),
             after: undefined,
           };
         case RequestCode.DELIVER_ENCAPSULATED_RESPONSE:
           return {
-            response: this.deviceOf(s).onDeliverEncapsulatedResponse(request, this.deviceContext(neg, s)),
+            response: this.deviceFlow(s).onDeliver(request, this.deviceContext(neg, s)).response,
             after: undefined,
           };
         case RequestCode.GET_SUPPORTED_EVENT_TYPES:
