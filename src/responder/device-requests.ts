@@ -2,7 +2,8 @@
  * What the emulator asks of a requester inside an established session, over the encapsulated
  * flow (GET_ENCAPSULATED_REQUEST / DELIVER_ENCAPSULATED_RESPONSE): a responder-initiated
  * KEY_UPDATE and SEND_EVENT (1.3 events), plus the event subscription requests the requester
- * makes of us (GET_SUPPORTED_EVENT_TYPES, SUBSCRIBE_EVENT_TYPES).
+ * makes of us (GET_SUPPORTED_EVENT_TYPES, SUBSCRIBE_EVENT_TYPES), and an armed GET_ENDPOINT_INFO
+ * (responder/encap-endpoint-info.ts: the requester's ENDPOINT_INFO, signed on request).
  *
  * KEY_UPDATE from the responder follows libspdm's responder (libspdm_rsp_encap_key_update.c):
  *   1. ENCAPSULATED_REQUEST carries KEY_UPDATE UpdateKey, under the response key as it is;
@@ -48,6 +49,7 @@ import type { SecureSession } from '../session/secure-session.js';
 import type { RandomSource } from '../crypto/random.js';
 import { ErrorReply } from './error-reply.js';
 import { EncapRefusal, type EncapContext, type EncapsulatedTask, type TaskStep } from './encapsulated-flow.js';
+import type { EndpointInfoQuery, RequesterEndpointInfo } from './encap-endpoint-info.js';
 import type { ProfileEvent } from './profile.js';
 
 /** Events one session's queue holds before further events are lost. */
@@ -58,6 +60,10 @@ export const MAX_EVENTS_PER_SEND = 8;
 export const DmtfEvent = { EVENT_LOST: 1, MEASUREMENT_CHANGED: 2, MEASUREMENT_PRE_UPDATE: 3, CERTIFICATE_CHANGED: 4 };
 
 export interface DeviceRequestContext extends EncapContext {
+  /** The armed encapsulated GET_ENDPOINT_INFO for this session, taken (undefined: none armed). */
+  readonly takeEndpointInfo?: () => EndpointInfoQuery | undefined;
+  /** What the requester's checked ENDPOINT_INFO told. */
+  readonly onEndpointInfo?: (info: RequesterEndpointInfo) => void;
   readonly params: KeyScheduleParams;
   readonly random: RandomSource;
 }
@@ -65,7 +71,8 @@ export interface DeviceRequestContext extends EncapContext {
 type Pending =
   | { readonly kind: 'update'; readonly tag: number }
   | { readonly kind: 'verify'; readonly tag: number }
-  | { readonly kind: 'events'; readonly lastId: number };
+  | { readonly kind: 'events'; readonly lastId: number }
+  | { readonly kind: 'endpoint-info'; readonly query: EndpointInfoQuery };
 
 /** One session's device-initiated work and event subscription: the task its encapsulated engine runs. */
 export class DeviceRequests implements EncapsulatedTask<DeviceRequestContext> {
@@ -139,6 +146,12 @@ export class DeviceRequests implements EncapsulatedTask<DeviceRequestContext> {
       this.pending = { kind: 'update', tag };
       this.log.push('KEY_UPDATE UpdateKey');
       return encodeKeyUpdate(c.version, { operation: KeyUpdateOperation.UPDATE_KEY, tag });
+    }
+    const query = this.session.phase === 'established' ? c.takeEndpointInfo?.() : undefined;
+    if (query) {
+      this.pending = { kind: 'endpoint-info', query };
+      this.log.push('GET_ENDPOINT_INFO');
+      return query.request;
     }
     const events: SpdmEvent[] = [];
     if (this.lostLast !== undefined) {
@@ -219,6 +232,9 @@ export class DeviceRequests implements EncapsulatedTask<DeviceRequestContext> {
         decodeEventAck(response);
         if (response.length !== 4) throw new ErrorReply(ErrorCode.InvalidRequest);
         this.lastAcked = pending.lastId;
+        return;
+      case 'endpoint-info':
+        c.onEndpointInfo?.(pending.query.check(response));
         return;
     }
   }

@@ -54,6 +54,13 @@ export interface MutualAuthPolicy {
   readonly trust?: readonly Uint8Array[];
   /** The requester's certificates (root first) the 'plain' flow verifies FINISH with: provisioned out of band. */
   readonly requesterCertificates?: readonly Uint8Array[];
+  /**
+   * Whether the emulator asks the requester's ENDPOINT_INFO (encapsulated GET_ENDPOINT_INFO, 1.3)
+   * when armed (Responder.requestEndpointInfo, spdm-emu's OOB_ENCAP_ENDPOINT_INFO): 'signed' asks
+   * a signature when the requester offers one and an authenticated identity can check it; absent,
+   * the emulator never asks.
+   */
+  readonly endpointInfo?: 'unsigned' | 'signed';
 }
 
 /** A requester answer the flow refuses; the responder turns it into ERROR. */
@@ -134,6 +141,8 @@ export class RequesterAuthTask implements EncapsulatedTask {
   private chainRead: AuthenticatedRequester | undefined;
   /** Who the requester proved to be, once the flow ended well. */
   requester: AuthenticatedRequester | undefined;
+  /** Set once the flow has ended, either way. */
+  finished = false;
 
   constructor(private readonly p: FlowParams) {
     this.begun = p.startWithDigests;
@@ -199,8 +208,14 @@ export class RequesterAuthTask implements EncapsulatedTask {
     return { next: encodeGetCertificate(this.p.version, { slot: this.slot, offset: this.chainBytes, length }) };
   }
 
+  /** The engine ended the flow before its end (a refused answer). */
+  abandon(): void {
+    this.finished = true;
+  }
+
   private done(requester: AuthenticatedRequester): TaskStep {
     this.requester = requester;
+    this.finished = true;
     return { end: { reqSlot: requester.slot } };
   }
 

@@ -82,9 +82,15 @@ import { checkTranscriptSignature } from '../spdm/transcript-signature.js';
 import {
   checkRequesterChain,
   requesterAuthFlow,
+  RequesterAuthTask,
   type AuthenticatedRequester,
-  type RequesterAuthTask,
 } from './mutual-auth.js';
+import {
+  endpointInfoAskable,
+  EndpointInfoQuery,
+  EndpointInfoTask,
+  type RequesterEndpointInfo,
+} from './encap-endpoint-info.js';
 import { answerWithoutFlow, EncapsulatedFlow, type EncapContext } from './encapsulated-flow.js';
 import { neededAlgStructs, requesterFlagProblem, selectAlgStructs } from '../spdm/capability-rules.js';
 import {
@@ -137,6 +143,8 @@ interface ResponderSession {
 
 /** The encapsulated engine running mutual authentication. */
 type MutualFlow = EncapsulatedFlow<EncapContext, RequesterAuthTask>;
+/** A flow in the clear: mutual authentication's, or one asking the requester's ENDPOINT_INFO. */
+type ClearFlow = MutualFlow | EncapsulatedFlow<EncapContext, EndpointInfoTask>;
 
 /** What to do once an in-session response is sealed: install data keys (FINISH_RSP), or end (END_SESSION_ACK). */
 type AfterReply = 'data-keys' | 'end' | undefined;
@@ -303,10 +311,10 @@ export class Responder implements SpdmHandler {
           // PSK_FINISH travels only inside its session (libspdm answers SessionRequired too).
           throw new ErrorReply(ErrorCode.SessionRequired);
         case RequestCode.GET_ENCAPSULATED_REQUEST:
-          out = this.onGetEncapsulatedRequest(request, this.clearFlow().flow);
+          out = this.onGetEncapsulatedRequest(request, this.clearFlow(h.code).flow);
           break;
         case RequestCode.DELIVER_ENCAPSULATED_RESPONSE: {
-          const { flow, session } = this.clearFlow();
+          const { flow, session } = this.clearFlow(h.code);
           const r = this.onDeliverEncapsulatedResponse(request, flow);
           if (session && r.requester) this.sessionRequester(session, r.requester);
           out = r.response;
@@ -355,6 +363,9 @@ export class Responder implements SpdmHandler {
     this.pendingCaps = undefined;
     this.chunks.reset();
     this.endAllSessions('GET_VERSION reset the connection');
+    this.endpointInfoArmed = false;
+    this.endpointFlow = undefined;
+    this.connectionRequester = undefined;
     const entries = this.profile.versions
       .filter((v) => SUPPORTED_VERSIONS.includes(v))
       .map((v) => versionNumberFromU16(((v >> 4) << 12) | ((v & 0xf) << 8)));
@@ -682,11 +693,66 @@ export class Responder implements SpdmHandler {
    * HANDSHAKE_IN_THE_CLEAR every request of a KEY_EXCHANGE handshake goes in the clear (libspdm
    * sends them so), the encapsulated flow of mutual authentication included; else basic mutual authentication's.
    */
-  private clearFlow(): { flow: MutualFlow | undefined; session?: ResponderSession } {
+  private clearFlow(code: number): { flow: ClearFlow | undefined; session?: ResponderSession } {
     for (const s of this.sessions.values())
       if (s.inTheClear && s.secure.phase === 'handshake' && s.mutual?.flow && !s.mutual.requester)
         return { flow: s.mutual.flow, session: s };
+    if (this.basicFlow && !this.basicFlow.task.finished) return { flow: this.basicFlow };
+    // An armed GET_ENDPOINT_INFO starts a flow of its own at the next GET_ENCAPSULATED_REQUEST.
+    if (code === RequestCode.GET_ENCAPSULATED_REQUEST && this.neg) {
+      const query = this.takeEndpointInfo(this.neg, this.connectionRequester);
+      if (query)
+        this.endpointFlow = new EncapsulatedFlow(
+          new EndpointInfoTask(query, (r) => this.requesterEndpointInfo.push(r)),
+        );
+    }
+    if (this.endpointFlow && !this.endpointFlow.task.finished) return { flow: this.endpointFlow };
     return { flow: this.basicFlow };
+  }
+
+  /** An encapsulated GET_ENDPOINT_INFO armed by requestEndpointInfo() and not yet asked. */
+  private endpointInfoArmed = false;
+  /** The clear flow asking it, while it runs. */
+  private endpointFlow: EncapsulatedFlow<EncapContext, EndpointInfoTask> | undefined;
+  /** The requester basic mutual authentication established on this connection (GET_VERSION forgets it). */
+  private connectionRequester: AuthenticatedRequester | undefined;
+  /** What the requester's ENDPOINT_INFO answers told (tests, stats). */
+  readonly requesterEndpointInfo: RequesterEndpointInfo[] = [];
+
+  /**
+   * Arms an encapsulated GET_ENDPOINT_INFO (1.3) towards the requester, asked at its next
+   * GET_ENCAPSULATED_REQUEST in the clear or in an established session (as libspdm's responder
+   * does for spdm-emu's OOB_ENCAP_ENDPOINT_INFO). False when the policy does not ask it
+   * (mutualAuth.endpointInfo), or the connection cannot carry it (1.3, EP_INFO_CAP, ENCAP_CAP).
+   */
+  requestEndpointInfo(): boolean {
+    const neg = this.neg;
+    if (!this.profile.mutualAuth?.endpointInfo || !neg || !this.bothHave(neg, CapabilityFlag.ENCAP)) return false;
+    if (!endpointInfoAskable(neg.version, neg.requesterCaps.flags).ask) return false;
+    this.endpointInfoArmed = true;
+    return true;
+  }
+
+  /** The armed GET_ENDPOINT_INFO, taken: signed by `signer` when the policy and the requester allow. */
+  private takeEndpointInfo(
+    neg: Negotiated,
+    signer: AuthenticatedRequester | undefined,
+    session?: ResponderSession,
+  ): EndpointInfoQuery | undefined {
+    if (!this.endpointInfoArmed) return undefined;
+    this.endpointInfoArmed = false;
+    const can = endpointInfoAskable(neg.version, neg.requesterCaps.flags);
+    const signed = this.profile.mutualAuth?.endpointInfo === 'signed' && can.signed && signer !== undefined;
+    return new EndpointInfoQuery({
+      version: neg.version,
+      hashId: neg.hashId,
+      reqAsymId: neg.reqAsymId,
+      transcript: this.transcript,
+      random: this.random,
+      ...(signed ? { signer } : {}),
+      inSession: session !== undefined,
+      ...(session ? { sessionId: session.secure.sessionId } : {}),
+    });
   }
 
   /** The session's encapsulated flow established the requester: Ct_req joins its transcript, FINISH must be signed by it. */
@@ -697,7 +763,7 @@ export class Responder implements SpdmHandler {
   }
 
   /** GET_ENCAPSULATED_REQUEST for mutual authentication: the flow's first request; without a flow, NoPendingRequests (1.3) or UnexpectedRequest. */
-  private onGetEncapsulatedRequest(request: Uint8Array, flow: MutualFlow | undefined): Uint8Array {
+  private onGetEncapsulatedRequest(request: Uint8Array, flow: ClearFlow | undefined): Uint8Array {
     const c: EncapContext = this.keyUpdateContext(this.requireNegotiated());
     if (!flow) answerWithoutFlow(request, c);
     return flow.onGet(request, c);
@@ -709,14 +775,17 @@ export class Responder implements SpdmHandler {
    */
   private onDeliverEncapsulatedResponse(
     request: Uint8Array,
-    flow: MutualFlow | undefined,
+    flow: ClearFlow | undefined,
   ): { response: Uint8Array; requester?: AuthenticatedRequester } {
     const c: EncapContext = this.keyUpdateContext(this.requireNegotiated());
     if (!flow) answerWithoutFlow(request, c);
     const { response, ended } = flow.onDeliver(request, c);
-    const requester = ended ? flow.task.requester : undefined;
+    const requester = ended && flow.task instanceof RequesterAuthTask ? flow.task.requester : undefined;
     if (!requester) return { response };
-    if (flow === this.basicFlow) this.authenticatedRequesters.push(requester);
+    if (flow === this.basicFlow) {
+      this.authenticatedRequesters.push(requester);
+      this.connectionRequester = requester;
+    }
     return { response, requester };
   }
 
@@ -1220,7 +1289,14 @@ export class Responder implements SpdmHandler {
   }
 
   private deviceContext(neg: Negotiated, s: ResponderSession): DeviceRequestContext {
-    return { ...this.keyUpdateContext(neg), params: s.params, random: this.random };
+    return {
+      ...this.keyUpdateContext(neg),
+      params: s.params,
+      random: this.random,
+      // The session's own requester, else the one basic mutual authentication established.
+      takeEndpointInfo: () => this.takeEndpointInfo(neg, s.mutual?.requester ?? this.connectionRequester, s),
+      onEndpointInfo: (r) => this.requesterEndpointInfo.push(r),
+    };
   }
 
   /** Established sessions, or the one named. */

@@ -390,7 +390,9 @@ export class EmuSocketServer extends SocketServer {
           conn.send(f.command, type);
           break;
         case EmuCommand.OOB_ENCAP_ENDPOINT_INFO:
-          // Nothing is armed: the requester's GET_ENCAPSULATED_REQUEST gets NoPendingRequests, which libspdm accepts.
+          // Armed only where the device's policy asks for it; else the requester's
+          // GET_ENCAPSULATED_REQUEST gets NoPendingRequests, which libspdm accepts.
+          this.opts.handler.requestEndpointInfo?.();
           conn.send(f.command, type);
           break;
         default:
