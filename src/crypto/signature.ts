@@ -39,10 +39,17 @@ export function responderSigningContext(kind: 'CHALLENGE_AUTH' | 'MEASUREMENTS',
 /**
  * Which side signs what over a connection or session transcript: REQUESTER_CHALLENGE_AUTH is the
  * requester's answer to an encapsulated CHALLENGE (basic mutual authentication), ENDPOINT_INFO the
- * responder's signed ENDPOINT_INFO (1.3).
+ * responder's signed ENDPOINT_INFO (1.3), REQUESTER_ENDPOINT_INFO the requester's answer to an
+ * encapsulated GET_ENDPOINT_INFO.
  */
 export type TranscriptSignedKind =
-  'CHALLENGE_AUTH' | 'MEASUREMENTS' | 'KEY_EXCHANGE_RSP' | 'FINISH' | 'REQUESTER_CHALLENGE_AUTH' | 'ENDPOINT_INFO';
+  | 'CHALLENGE_AUTH'
+  | 'MEASUREMENTS'
+  | 'KEY_EXCHANGE_RSP'
+  | 'FINISH'
+  | 'REQUESTER_CHALLENGE_AUTH'
+  | 'ENDPOINT_INFO'
+  | 'REQUESTER_ENDPOINT_INFO';
 
 const TRANSCRIPT_CONTEXTS: Readonly<Record<TranscriptSignedKind, SigningContext>> = {
   CHALLENGE_AUTH: SigningContext.CHALLENGE_AUTH_RESPONDER,
@@ -51,6 +58,7 @@ const TRANSCRIPT_CONTEXTS: Readonly<Record<TranscriptSignedKind, SigningContext>
   FINISH: SigningContext.FINISH,
   REQUESTER_CHALLENGE_AUTH: SigningContext.CHALLENGE_AUTH_REQUESTER,
   ENDPOINT_INFO: SigningContext.ENDPOINT_INFO_RESPONDER,
+  REQUESTER_ENDPOINT_INFO: SigningContext.ENDPOINT_INFO_REQUESTER,
 };
 
 /**

@@ -10,7 +10,7 @@
  * answered with an encapsulated ERROR, as libspdm's requester does. The device drives the loop, so
  * it is bounded: a device that never stops asking gets LIMIT_EXCEEDED, not a hang.
  */
-import { SpdmError } from '../wire/errors.js';
+import { isSpdmError, SpdmError } from '../wire/errors.js';
 import { LimitError } from '../wire/limits.js';
 import { codeName, RequestCode, ResponseCode } from '../spdm/codes.js';
 import { peekHeader } from '../spdm/header.js';
@@ -28,6 +28,7 @@ import {
 import type { ConnectionTranscript } from '../spdm/connection-transcript.js';
 import type { RoundTrip } from './exchange.js';
 import type { IdentityView } from './identity.js';
+import { answerEncapGetEndpointInfo } from './encap-endpoint-info.js';
 
 /** Most encapsulated requests one flow may carry (a chain of 64 KiB read 1 KiB at a time fits). */
 export const MAX_ENCAPSULATED_REQUESTS = 96;
@@ -44,10 +45,15 @@ export type EncapsulatedSend = RoundTrip;
 export interface EncapsulatedFlowOptions {
   /** 'get-request' starts with GET_ENCAPSULATED_REQUEST; 'digests' with DIGESTS to an implicit GET_DIGESTS (RequestID 0). */
   readonly start: 'get-request' | 'digests';
-  /** 'basic': after CHALLENGE_AUTH (out of session, CHALLENGE allowed); 'session': KEY_EXCHANGE mutual authentication. */
-  readonly purpose: 'basic' | 'session';
+  /**
+   * 'basic': after CHALLENGE_AUTH (out of session, CHALLENGE allowed); 'session': KEY_EXCHANGE
+   * mutual authentication; 'device': a flow the device asked for out of band (in the clear, e.g.
+   * to read our ENDPOINT_INFO), where a device with nothing to ask gives an empty run.
+   */
+  readonly purpose: 'basic' | 'session' | 'device';
   readonly version: number;
-  readonly identity: IdentityView;
+  /** Our identity under the negotiated ReqBaseAsymAlg; only a 'device' flow may run without one (GET_DIGESTS, GET_CERTIFICATE, CHALLENGE are then UnsupportedRequest). */
+  readonly identity: IdentityView | undefined;
   readonly transcript: ConnectionTranscript;
   readonly random: (n: number) => Uint8Array;
   /**
@@ -55,6 +61,8 @@ export interface EncapsulatedFlowOptions {
    * (requester/chunk-limits.ts encapsulatedResponseLimit): CERTIFICATE portions are cut to it.
    */
   readonly maxResponseBytes: number;
+  /** For GET_ENDPOINT_INFO: the capability flags we sent (EP_INFO_CAP) and our EPInfo; without them it is UnsupportedRequest. */
+  readonly endpointInfo?: { readonly ourFlags: number; readonly epInfo: Uint8Array };
 }
 
 export interface EncapsulatedFlowResult {
@@ -210,23 +218,42 @@ class Answerer {
   }
 
   answer(request: Uint8Array): Uint8Array {
+    const id = this.o.identity;
     return answerEncapsulated(this.o.version, request, this.asked, {
-      [RequestCode.GET_DIGESTS]: (r) => this.digests(r),
-      [RequestCode.GET_CERTIFICATE]: (r) => this.certificate(r),
-      [RequestCode.CHALLENGE]: (r) =>
-        this.o.purpose === 'basic' ? this.challengeAuth(r) : this.error(ErrorCode.UnexpectedRequest),
+      ...(id
+        ? {
+            [RequestCode.GET_DIGESTS]: (r: Uint8Array) => this.digests(r, id),
+            [RequestCode.GET_CERTIFICATE]: (r: Uint8Array) => this.certificate(r, id),
+            [RequestCode.CHALLENGE]: (r: Uint8Array) =>
+              this.o.purpose === 'basic' ? this.challengeAuth(r, id) : this.error(ErrorCode.UnexpectedRequest),
+          }
+        : {}),
       // Outside an established session, as libspdm's requester answers: SessionRequired from
       // 1.2 (1.1 has no such code), InvalidRequest in a session's handshake.
       [RequestCode.KEY_UPDATE]: () =>
         this.o.purpose === 'session'
           ? this.error(ErrorCode.InvalidRequest)
           : this.error(this.o.version >= 0x12 ? ErrorCode.SessionRequired : ErrorCode.Unspecified),
+      // In a session's handshake libspdm's requester refuses it (the session is not established).
+      [RequestCode.GET_ENDPOINT_INFO]: (r) =>
+        this.o.purpose === 'session' ? this.error(ErrorCode.InvalidRequest) : this.endpointInfo(r),
     });
   }
 
-  digests(request: Uint8Array): Uint8Array {
+  private endpointInfo(request: Uint8Array): Uint8Array {
+    const e = this.o.endpointInfo;
+    return answerEncapGetEndpointInfo(request, {
+      version: this.o.version,
+      ourFlags: e?.ourFlags ?? 0,
+      epInfo: e?.epInfo ?? new Uint8Array(0),
+      identity: this.o.identity,
+      transcript: this.o.transcript,
+      random: this.o.random,
+    });
+  }
+
+  digests(request: Uint8Array, id: IdentityView): Uint8Array {
     const req = decodeGetDigests(request);
-    const id = this.o.identity;
     const response = encodeDigests(this.o.version, {
       digests: id.slots().map((s) => ({ slot: s.slot, digest: id.chainHash(s.slot) as Uint8Array })),
     });
@@ -234,9 +261,9 @@ class Answerer {
     return response;
   }
 
-  certificate(request: Uint8Array): Uint8Array {
+  certificate(request: Uint8Array, id: IdentityView): Uint8Array {
     const req = decodeGetCertificate(request);
-    const chain = this.o.identity.chain(req.slot);
+    const chain = id.chain(req.slot);
     if (!chain || req.offset > chain.length || req.slotSizeRequested) return this.error(ErrorCode.InvalidRequest);
     // A portion the device's receive buffer cannot hold would be dropped (or kill its connection):
     // cut it to what one DELIVER_ENCAPSULATED_RESPONSE may carry, as libspdm's requester does.
@@ -252,9 +279,8 @@ class Answerer {
     return response;
   }
 
-  challengeAuth(request: Uint8Array): Uint8Array {
+  challengeAuth(request: Uint8Array, id: IdentityView): Uint8Array {
     const req = decodeChallenge(request);
-    const id = this.o.identity;
     const hash = req.slot === 0xff ? undefined : id.chainHash(req.slot);
     // We hold no measurements: a summary hash cannot be asked of a requester.
     if (!hash || req.measurementSummaryHashType !== 0) return this.error(ErrorCode.InvalidRequest);
@@ -274,24 +300,39 @@ class Answerer {
   }
 }
 
+/** The device has nothing to ask: NoPendingRequests (1.3+) or, before 1.3, UnexpectedRequest. */
+export function nothingPending(e: unknown, version: number): boolean {
+  if (!isSpdmError(e, 'DEVICE_ERROR')) return false;
+  const code = e.details.errorCode;
+  return version >= 0x13 ? code === ErrorCode.NoPendingRequests : code === ErrorCode.UnexpectedRequest;
+}
+
 export async function encapsulatedFlow(
   send: EncapsulatedSend,
   o: EncapsulatedFlowOptions,
 ): Promise<EncapsulatedFlowResult> {
   const a = new Answerer(o);
+  const id = o.identity;
+  if (!id && o.purpose !== 'device') throw new TypeError('encapsulated flow: mutual authentication needs our identity');
   const { reqSlot } = await runEncapsulatedLoop(send, {
     version: o.version,
     answer: (r) => a.answer(r),
-    ...(o.start === 'digests'
-      ? { implicitFirst: a.digests(new Uint8Array([o.version, RequestCode.GET_DIGESTS, 0, 0])) }
+    ...(o.start === 'digests' && id
+      ? { implicitFirst: a.digests(new Uint8Array([o.version, RequestCode.GET_DIGESTS, 0, 0]), id) }
       : {}),
-    reqSlot: (slot) => {
-      if (!o.identity.has(slot))
-        throw new SpdmError(
-          'UNEXPECTED_RESPONSE',
-          `ENCAPSULATED_RESPONSE_ACK: ReqSlotNumber ${slot} names no slot of ours with the negotiated key`,
-        );
-    },
+    // A flow the device asked for out of band may find it has nothing to ask after all.
+    ...(o.purpose === 'device' ? { nothingPending: (e: unknown) => nothingPending(e, o.version) } : {}),
+    ...(id
+      ? {
+          reqSlot: (slot: number) => {
+            if (!id.has(slot))
+              throw new SpdmError(
+                'UNEXPECTED_RESPONSE',
+                `ENCAPSULATED_RESPONSE_ACK: ReqSlotNumber ${slot} names no slot of ours with the negotiated key`,
+              );
+          },
+        }
+      : {}),
     limit: { max: MAX_ENCAPSULATED_REQUESTS, name: 'encapsulatedRequests', where: 'encapsulated request flow' },
   });
   return reqSlot === undefined ? a.result() : { ...a.result(), reqSlot };

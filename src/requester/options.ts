@@ -35,6 +35,12 @@ export interface RequesterOptions {
    */
   readonly identity?: RequesterIdentity;
   /**
+   * Our EPInfo (a DeviceClassIdentifier) for the device's encapsulated GET_ENDPOINT_INFO (1.3),
+   * given with EP_INFO_CAP in `capabilityFlags` (with signature: signed with `identity`); default
+   * requester/encap-endpoint-info.ts DEFAULT_REQUESTER_ENDPOINT_INFO.
+   */
+  readonly endpointInfo?: Uint8Array;
+  /**
    * The device's public key, known out of band (DER SubjectPublicKeyInfo or a public KeyObject),
    * for a device with PUB_KEY_ID_CAP and no certificate chain: authenticate() then names SlotID
    * 0xFF in CHALLENGE, GET_MEASUREMENTS and KEY_EXCHANGE, sends no GET_DIGESTS or

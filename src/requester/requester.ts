@@ -45,6 +45,7 @@ import { Session, SessionChannel, sessionInfo, type MutualAuthReport } from './s
 import type { SessionTranscript } from '../spdm/session-transcript.js';
 import { toHex } from '../wire/bytes.js';
 import { IdentityView } from './identity.js';
+import { DEFAULT_REQUESTER_ENDPOINT_INFO } from './encap-endpoint-info.js';
 import { encapsulatedFlow, type EncapsulatedSend } from './encapsulated.js';
 import { RequestCode } from '../spdm/codes.js';
 import { getCsr, type CsrRequestOptions, type CsrResult } from './get-csr.js';
@@ -316,6 +317,59 @@ export class Requester {
   }
 
   private identityCache: { conn: Connection; view: IdentityView } | undefined;
+
+  /**
+   * Our identity for a signed ENDPOINT_INFO: a ReqBaseAsymAlg selected and a slot of ours with
+   * that key — mutual authentication is not needed for it.
+   */
+  private signingIdentity(): IdentityView | undefined {
+    const c = this.connection;
+    const id = this.opts.identity;
+    if (!id || c.reqAsymId === 0) return undefined;
+    const view = new IdentityView(id, c.version, c.hashId, c.reqAsymId);
+    return view.slots().length > 0 ? view : undefined;
+  }
+
+  /** What an encapsulated GET_ENDPOINT_INFO is answered from, in the clear or in a session. */
+  private endpointInfoAnswer(): {
+    identity: IdentityView | undefined;
+    epInfo: Uint8Array;
+    transcript: ConnectionTranscript;
+    random: RandomSource;
+  } {
+    return {
+      identity: this.signingIdentity(),
+      epInfo: this.opts.endpointInfo ?? DEFAULT_REQUESTER_ENDPOINT_INFO,
+      transcript: this.transcript,
+      random: this.random,
+    };
+  }
+
+  /**
+   * A flow the device asked for out of band, in the clear (spdm-emu: OOB_ENCAP_ENDPOINT_INFO):
+   * GET_ENCAPSULATED_REQUEST, then whatever the device asks — our ENDPOINT_INFO (1.3), our
+   * certificates — until it is done. A device with nothing to ask gives an empty run.
+   */
+  async answerEncapsulatedRequests(): Promise<{ readonly asked: readonly string[] }> {
+    const c = this.connection;
+    if (!(c.capabilities.flags & this.ourFlags() & CapabilityFlag.ENCAP))
+      throw new SpdmError('UNSUPPORTED', 'encapsulated requests need ENCAP_CAP on both sides');
+    const e = this.endpointInfoAnswer();
+    const r = await encapsulatedFlow(
+      this.encapsulatedSend((rq, x, d) => this.send(rq, x, 'T2', d, c.version)),
+      {
+        start: 'get-request',
+        purpose: 'device',
+        version: c.version,
+        identity: e.identity,
+        transcript: this.transcript,
+        random: this.random,
+        maxResponseBytes: this.encapsulatedResponseLimit(),
+        endpointInfo: { ourFlags: this.ourFlags(), epInfo: e.epInfo },
+      },
+    );
+    return { asked: r.asked };
+  }
   private basicMutualAuthReport: MutualAuthReport | undefined;
 
   /** Set once the device authenticated us with basic mutual authentication (an encapsulated CHALLENGE after CHALLENGE_AUTH). */
@@ -412,6 +466,7 @@ export class Requester {
                 transcript: this.transcript,
                 random: this.random,
                 maxResponseBytes: this.encapsulatedResponseLimit(),
+                endpointInfo: { ourFlags: this.ourFlags(), epInfo: this.endpointInfoAnswer().epInfo },
               },
             );
             if (!r.challenged)
@@ -604,6 +659,7 @@ export class Requester {
       requesterFlags: this.ourFlags(),
       random: this.random,
       melPortionMax: this.melPortionMax(),
+      endpointInfo: () => this.endpointInfoAnswer(),
     });
   }
 

@@ -1,6 +1,7 @@
 /**
  * The encapsulated flow inside an established session, requester side: the device asks us to
- * update keys (responder-initiated KEY_UPDATE) or delivers events (SEND_EVENT, 1.3). We start it
+ * update keys (responder-initiated KEY_UPDATE), delivers events (SEND_EVENT, 1.3) or reads our
+ * ENDPOINT_INFO (GET_ENDPOINT_INFO, 1.3: requester/encap-endpoint-info.ts). We start it
  * with GET_ENCAPSULATED_REQUEST; each answer goes back in DELIVER_ENCAPSULATED_RESPONSE and the
  * ENCAPSULATED_RESPONSE_ACK carries the next request or the end. A device with nothing to ask
  * answers NoPendingRequests (1.3) or UnexpectedRequest (before): an empty run, not an error.
@@ -19,7 +20,7 @@
  * collected. A device's malformed request is answered with an encapsulated ERROR, as a responder
  * would; a malformed ACK (RequestID not echoed, unknown PayloadType) is an SpdmError here.
  */
-import { SpdmError, isSpdmError } from '../wire/errors.js';
+import { SpdmError } from '../wire/errors.js';
 import { LimitError } from '../wire/limits.js';
 import { RequestCode } from '../spdm/codes.js';
 import { CapabilityFlag } from '../spdm/messages/capabilities.js';
@@ -29,7 +30,8 @@ import { decodeSendEvent, encodeEventAck, type SpdmEvent } from '../spdm/message
 import { checkDmtfEvent, isDmtfGroup } from '../spdm/messages/event-groups.js';
 import type { KeyScheduleParams } from '../session/key-schedule.js';
 import type { SecureSession, SessionPhase } from '../session/secure-session.js';
-import { answerEncapsulated, runEncapsulatedLoop, type EncapsulatedSend } from './encapsulated.js';
+import { answerEncapsulated, nothingPending, runEncapsulatedLoop, type EncapsulatedSend } from './encapsulated.js';
+import { answerEncapGetEndpointInfo, type EncapEndpointInfoContext } from './encap-endpoint-info.js';
 
 /** Most encapsulated requests one in-session flow may carry. */
 export const MAX_SESSION_ENCAPSULATED_REQUESTS = 64;
@@ -44,6 +46,8 @@ export interface SessionEncapsulatedOptions {
   readonly requesterFlags: number;
   readonly responderFlags: number;
   readonly maxEvents?: number;
+  /** What GET_ENDPOINT_INFO is answered from (our EPInfo, identity, the connection's A); without it, UnsupportedRequest. */
+  readonly endpointInfo?: Omit<EncapEndpointInfoContext, 'version' | 'ourFlags'>;
 }
 
 export interface SessionEncapsulatedRun {
@@ -72,7 +76,14 @@ class SessionAnswerer {
     return answerEncapsulated(this.o.version, request, this.asked, {
       [RequestCode.KEY_UPDATE]: (r) => this.keyUpdate(r),
       [RequestCode.SEND_EVENT]: (r) => this.sendEvent(r),
+      [RequestCode.GET_ENDPOINT_INFO]: (r) => this.endpointInfo(r),
     });
+  }
+
+  private endpointInfo(request: Uint8Array): Uint8Array {
+    const e = this.o.endpointInfo;
+    if (!e) return this.error(ErrorCode.UnsupportedRequest, RequestCode.GET_ENDPOINT_INFO);
+    return answerEncapGetEndpointInfo(request, { ...e, version: this.o.version, ourFlags: this.o.requesterFlags });
   }
 
   private keyUpdate(request: Uint8Array): Uint8Array {
@@ -120,13 +131,6 @@ class SessionAnswerer {
     this.events.push(...req.events);
     return encodeEventAck(this.o.version);
   }
-}
-
-/** The device has nothing to ask: NoPendingRequests (1.3+) or, before 1.3, UnexpectedRequest. */
-function nothingPending(e: unknown, version: number): boolean {
-  if (!isSpdmError(e, 'DEVICE_ERROR')) return false;
-  const code = e.details.errorCode;
-  return version >= 0x13 ? code === ErrorCode.NoPendingRequests : code === ErrorCode.UnexpectedRequest;
 }
 
 export async function sessionEncapsulatedFlow(

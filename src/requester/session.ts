@@ -33,7 +33,11 @@ import { getKeyPairInfo, setKeyPairInfo, type KeyPairInfo, type SetKeyPairInfoOp
 import { getEndpointInfo, type EndpointInfoOptions, type EndpointInfoResult } from './get-endpoint-info.js';
 import { getMeasurementExtensionLog, type MelResult } from './get-mel.js';
 import { LIMITS } from '../wire/limits.js';
-import { sessionEncapsulatedFlow, type SessionEncapsulatedRun } from './session-encapsulated.js';
+import {
+  sessionEncapsulatedFlow,
+  type SessionEncapsulatedOptions,
+  type SessionEncapsulatedRun,
+} from './session-encapsulated.js';
 import { getSupportedEventTypes, subscribeEventTypes } from './events.js';
 import type { EventGroup } from '../spdm/messages/event-groups.js';
 import type { SpdmEvent } from '../spdm/messages/events.js';
@@ -140,6 +144,8 @@ export interface SessionWiring {
   readonly random?: RandomSource;
   /** The largest MEL portion to ask for (what our DataTransferSize leaves after the 12-byte header). */
   readonly melPortionMax?: number;
+  /** What the device's encapsulated GET_ENDPOINT_INFO is answered from (our EPInfo and identity, the connection's A). */
+  readonly endpointInfo?: () => SessionEncapsulatedOptions['endpointInfo'];
 }
 
 export class Session {
@@ -288,8 +294,8 @@ export class Session {
 
   /**
    * Runs the device's encapsulated flow in this session (session-encapsulated.ts): answers its
-   * KEY_UPDATE (responder-initiated: the response key moves on) and collects its SEND_EVENT
-   * events. A device with nothing to ask gives an empty run.
+   * KEY_UPDATE (responder-initiated: the response key moves on), collects its SEND_EVENT
+   * events and gives it our ENDPOINT_INFO (GET_ENDPOINT_INFO, signed on request). A device with nothing to ask gives an empty run.
    */
   async answerEncapsulated(options: { maxEvents?: number } = {}): Promise<SessionEncapsulatedRun> {
     const context = this.w.context();
@@ -300,6 +306,7 @@ export class Session {
       requesterFlags: this.w.requesterFlags ?? 0,
       responderFlags: context.connection.capabilities.flags,
       ...(options.maxEvents !== undefined ? { maxEvents: options.maxEvents } : {}),
+      ...(this.w.endpointInfo ? { endpointInfo: this.w.endpointInfo() } : {}),
     });
   }
 

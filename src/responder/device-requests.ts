@@ -2,7 +2,8 @@
  * What the emulator asks of a requester inside an established session, over the encapsulated
  * flow (GET_ENCAPSULATED_REQUEST / DELIVER_ENCAPSULATED_RESPONSE): a responder-initiated
  * KEY_UPDATE and SEND_EVENT (1.3 events), plus the event subscription requests the requester
- * makes of us (GET_SUPPORTED_EVENT_TYPES, SUBSCRIBE_EVENT_TYPES).
+ * makes of us (GET_SUPPORTED_EVENT_TYPES, SUBSCRIBE_EVENT_TYPES), and an armed GET_ENDPOINT_INFO
+ * (responder/encap-endpoint-info.ts: the requester's ENDPOINT_INFO, signed on request).
  *
  * KEY_UPDATE from the responder follows libspdm's responder (libspdm_rsp_encap_key_update.c):
  *   1. ENCAPSULATED_REQUEST carries KEY_UPDATE UpdateKey, under the response key as it is;
@@ -21,9 +22,7 @@
  * A requester answer that is not the one asked for (wrong code, wrong Tag, ERROR) ends the flow:
  * the responder answers ERROR InvalidRequest and drops the task, keys as they are at that point.
  */
-import { DecodeError } from '../wire/errors.js';
-import { RequestCode, ResponseCode } from '../spdm/codes.js';
-import { peekHeader } from '../spdm/header.js';
+import { RequestCode } from '../spdm/codes.js';
 import { CapabilityFlag } from '../spdm/messages/capabilities.js';
 import { ErrorCode } from '../spdm/messages/error.js';
 import { decodeKeyUpdateAck, encodeKeyUpdate, KeyUpdateOperation } from '../spdm/messages/key-update.js';
@@ -45,17 +44,12 @@ import {
   EVENT_GROUP_ALL_TYPES,
   isDmtfGroup,
 } from '../spdm/messages/event-groups.js';
-import {
-  decodeDeliverEncapsulatedResponse,
-  decodeGetEncapsulatedRequest,
-  EncapPayloadType,
-  encodeEncapsulatedRequest,
-  encodeEncapsulatedResponseAck,
-} from '../spdm/messages/encapsulated.js';
 import type { KeyScheduleParams } from '../session/key-schedule.js';
 import type { SecureSession } from '../session/secure-session.js';
 import type { RandomSource } from '../crypto/random.js';
 import { ErrorReply } from './error-reply.js';
+import { EncapRefusal, type EncapContext, type EncapsulatedTask, type TaskStep } from './encapsulated-flow.js';
+import type { EndpointInfoQuery, RequesterEndpointInfo } from './encap-endpoint-info.js';
 import type { ProfileEvent } from './profile.js';
 
 /** Events one session's queue holds before further events are lost. */
@@ -65,10 +59,11 @@ export const MAX_EVENTS_PER_SEND = 8;
 
 export const DmtfEvent = { EVENT_LOST: 1, MEASUREMENT_CHANGED: 2, MEASUREMENT_PRE_UPDATE: 3, CERTIFICATE_CHANGED: 4 };
 
-export interface DeviceRequestContext {
-  readonly version: number;
-  readonly responderFlags: number;
-  readonly requesterFlags: number;
+export interface DeviceRequestContext extends EncapContext {
+  /** The armed encapsulated GET_ENDPOINT_INFO for this session, taken (undefined: none armed). */
+  readonly takeEndpointInfo?: () => EndpointInfoQuery | undefined;
+  /** What the requester's checked ENDPOINT_INFO told. */
+  readonly onEndpointInfo?: (info: RequesterEndpointInfo) => void;
   readonly params: KeyScheduleParams;
   readonly random: RandomSource;
 }
@@ -76,10 +71,12 @@ export interface DeviceRequestContext {
 type Pending =
   | { readonly kind: 'update'; readonly tag: number }
   | { readonly kind: 'verify'; readonly tag: number }
-  | { readonly kind: 'events'; readonly lastId: number };
+  | { readonly kind: 'events'; readonly lastId: number }
+  | { readonly kind: 'endpoint-info'; readonly query: EndpointInfoQuery };
 
-/** One session's device-initiated work and event subscription. */
-export class DeviceRequests {
+/** One session's device-initiated work and event subscription: the task its encapsulated engine runs. */
+export class DeviceRequests implements EncapsulatedTask<DeviceRequestContext> {
+  readonly restart = 'restart';
   /** DMTF event types this session subscribed to. */
   private subscribed = new Set<number>();
   private readonly queue: SpdmEvent[] = [];
@@ -87,7 +84,6 @@ export class DeviceRequests {
   private lastAcked = 0;
   private lostLast: number | undefined;
   private keyUpdateWanted = false;
-  private requestId = 0;
   private pending: Pending | undefined;
   /** VerifyNewKey, asked right after the UpdateKey ACK switched the response key. */
   private verifyRequest: Uint8Array | undefined;
@@ -137,11 +133,6 @@ export class DeviceRequests {
     return !this.keyUpdateWanted && this.queue.length === 0 && this.lostLast === undefined;
   }
 
-  private nextRequestId(): number {
-    this.requestId = (this.requestId % 255) + 1;
-    return this.requestId;
-  }
-
   /** The next request of the flow, or undefined when there is nothing (more) to ask. */
   private nextRequest(c: DeviceRequestContext): Uint8Array | undefined {
     if (this.pending?.kind === 'verify' && this.verifyRequest) {
@@ -155,6 +146,12 @@ export class DeviceRequests {
       this.pending = { kind: 'update', tag };
       this.log.push('KEY_UPDATE UpdateKey');
       return encodeKeyUpdate(c.version, { operation: KeyUpdateOperation.UPDATE_KEY, tag });
+    }
+    const query = this.session.phase === 'established' ? c.takeEndpointInfo?.() : undefined;
+    if (query) {
+      this.pending = { kind: 'endpoint-info', query };
+      this.log.push('GET_ENDPOINT_INFO');
+      return query.request;
     }
     const events: SpdmEvent[] = [];
     if (this.lostLast !== undefined) {
@@ -184,59 +181,31 @@ export class DeviceRequests {
     return encodeSendEvent(c.version, { events });
   }
 
-  /** GET_ENCAPSULATED_REQUEST in the established session: the first thing to ask, or NoPendingRequests. */
-  onGetEncapsulatedRequest(request: Uint8Array, c: DeviceRequestContext): Uint8Array {
-    decodeGetEncapsulatedRequest(request);
-    if (!(c.responderFlags & CapabilityFlag.ENCAP) || !(c.requesterFlags & CapabilityFlag.ENCAP))
-      throw new ErrorReply(ErrorCode.UnsupportedRequest, RequestCode.GET_ENCAPSULATED_REQUEST);
-    // A flow the requester abandoned is forgotten: its task is not asked again.
-    this.pending = undefined;
-    this.verifyRequest = undefined;
-    const payload = this.nextRequest(c);
-    if (!payload) throw new ErrorReply(c.version >= 0x13 ? ErrorCode.NoPendingRequests : ErrorCode.UnexpectedRequest);
-    return encodeEncapsulatedRequest(c.version, { requestId: this.nextRequestId(), payload });
+  /** A new flow: the first thing to ask, or nothing (the engine answers NoPendingRequests). */
+  start(c: DeviceRequestContext): Uint8Array | undefined {
+    return this.nextRequest(c);
   }
 
-  /** DELIVER_ENCAPSULATED_RESPONSE: checks the answer, then gives the next request or the end. */
-  onDeliverEncapsulatedResponse(request: Uint8Array, c: DeviceRequestContext): Uint8Array {
-    const req = decodeDeliverEncapsulatedResponse(request);
-    if (!(c.responderFlags & CapabilityFlag.ENCAP))
-      throw new ErrorReply(ErrorCode.UnsupportedRequest, RequestCode.DELIVER_ENCAPSULATED_RESPONSE);
+  /** A flow the requester abandoned (or that was refused) is forgotten: its task is not asked again. */
+  abandon(): void {
+    this.pending = undefined;
+    this.verifyRequest = undefined;
+  }
+
+  refused(why: string): void {
+    this.log.push(`refused (${why})`);
+  }
+
+  /** The requester's answer to the outstanding request, then the next request or the end. */
+  answer(_request: Uint8Array, response: Uint8Array, c: DeviceRequestContext): TaskStep {
     const pending = this.pending;
-    if (!pending) throw new ErrorReply(ErrorCode.UnexpectedRequest);
-    if (req.requestId !== this.requestId) {
-      this.pending = undefined;
-      throw new ErrorReply(ErrorCode.InvalidRequest);
-    }
-    try {
-      this.take(pending, req.payload, c);
-    } catch (e) {
-      this.pending = undefined;
-      if (e instanceof ErrorReply) throw e;
-      if (e instanceof DecodeError) throw new ErrorReply(ErrorCode.InvalidRequest);
-      throw e;
-    }
+    if (!pending) throw new EncapRefusal('no device request is outstanding');
+    this.take(pending, response, c);
     const next = this.nextRequest(c);
-    if (!next)
-      return encodeEncapsulatedResponseAck(c.version, {
-        requestId: 0,
-        payloadType: EncapPayloadType.ABSENT,
-        ackRequestId: req.requestId,
-      });
-    return encodeEncapsulatedResponseAck(c.version, {
-      requestId: this.nextRequestId(),
-      payloadType: EncapPayloadType.PRESENT,
-      ackRequestId: req.requestId,
-      payload: next,
-    });
+    return next ? { next } : { end: {} };
   }
 
   private take(pending: Pending, response: Uint8Array, c: DeviceRequestContext): void {
-    const h = peekHeader(response);
-    if (h.version !== c.version || h.code === ResponseCode.ERROR) {
-      this.log.push(`refused (${h.code === ResponseCode.ERROR ? `ERROR 0x${h.param1.toString(16)}` : 'version'})`);
-      throw new ErrorReply(ErrorCode.InvalidRequest);
-    }
     switch (pending.kind) {
       case 'update':
       case 'verify': {
@@ -263,6 +232,9 @@ export class DeviceRequests {
         decodeEventAck(response);
         if (response.length !== 4) throw new ErrorReply(ErrorCode.InvalidRequest);
         this.lastAcked = pending.lastId;
+        return;
+      case 'endpoint-info':
+        c.onEndpointInfo?.(pending.query.check(response));
         return;
     }
   }

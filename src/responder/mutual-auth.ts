@@ -6,17 +6,17 @@
  * CHALLENGE_AUTH — sends an encapsulated CHALLENGE and verifies the requester's CHALLENGE_AUTH
  * over [A ‖] Mut_B ‖ Mut_C.
  *
- * One RequesterAuthFlow is one encapsulated flow: `first()` is the request GET_ENCAPSULATED_REQUEST
- * fetches, `deliver()` takes the requester's response and gives the next request or the end. What
- * the requester sends is hostile like everything else: a response that does not decode, a chain
- * that does not validate or lead to a trust anchor, a signature that does not verify, each ends
- * the flow with `MutualAuthError` (the responder answers ERROR); nothing is accepted half-checked.
+ * One RequesterAuthTask is one encapsulated flow's logic, run by the shared engine
+ * (responder/encapsulated-flow.ts, which holds RequestIDs, the outstanding request and the ACKs).
+ * What the requester sends is hostile like everything else: a response that does not decode, a
+ * chain that does not validate or lead to a trust anchor, a signature that does not verify, each
+ * ends the flow with `MutualAuthError` (the responder answers ERROR); nothing is accepted half-checked.
  */
 import type { KeyObject } from 'node:crypto';
 import { asymInfo } from '../crypto/algorithms.js';
 import { digest, requireHash } from '../crypto/hash.js';
 import { concat, equalBytes } from '../wire/bytes.js';
-import { RequestCode, ResponseCode } from '../spdm/codes.js';
+import { RequestCode } from '../spdm/codes.js';
 import { peekHeader } from '../spdm/header.js';
 import type { ConnectionTranscript } from '../spdm/connection-transcript.js';
 import { checkTranscriptSignature } from '../spdm/transcript-signature.js';
@@ -30,6 +30,13 @@ import {
 } from '../spdm/messages/challenge.js';
 import { chainsToRoot, validateSpdmChain } from '../x509/chain.js';
 import { parseCertificate, type ParsedCertificate } from '../x509/certificate.js';
+import {
+  EncapRefusal,
+  EncapsulatedFlow,
+  type EncapContext,
+  type EncapsulatedTask,
+  type TaskStep,
+} from './encapsulated-flow.js';
 
 /** What the emulator asks of a requester that offers MUT_AUTH_CAP. */
 export interface MutualAuthPolicy {
@@ -47,10 +54,17 @@ export interface MutualAuthPolicy {
   readonly trust?: readonly Uint8Array[];
   /** The requester's certificates (root first) the 'plain' flow verifies FINISH with: provisioned out of band. */
   readonly requesterCertificates?: readonly Uint8Array[];
+  /**
+   * Whether the emulator asks the requester's ENDPOINT_INFO (encapsulated GET_ENDPOINT_INFO, 1.3)
+   * when armed (Responder.requestEndpointInfo, spdm-emu's OOB_ENCAP_ENDPOINT_INFO): 'signed' asks
+   * a signature when the requester offers one and an authenticated identity can check it; absent,
+   * the emulator never asks.
+   */
+  readonly endpointInfo?: 'unsigned' | 'signed';
 }
 
 /** A requester answer the flow refuses; the responder turns it into ERROR. */
-export class MutualAuthError extends Error {
+export class MutualAuthError extends EncapRefusal {
   constructor(readonly reason: string) {
     super(`mutual authentication: ${reason}`);
   }
@@ -82,10 +96,6 @@ export interface FlowParams {
 const MAX_REQUESTER_CHAIN = 0xffff;
 const PORTION = 1024;
 
-export type FlowStep =
-  | { readonly kind: 'request'; readonly requestId: number; readonly payload: Uint8Array }
-  | { readonly kind: 'done'; readonly requester: AuthenticatedRequester };
-
 /** Validates a requester chain (SPDM requester rules) and its trust; returns the leaf key. */
 export function checkRequesterChain(
   chain: Uint8Array,
@@ -113,79 +123,61 @@ export function checkRequesterChain(
   return v.leafKey;
 }
 
-export class RequesterAuthFlow {
-  private requestId = 0;
-  /** The request last sent and its code, which the next delivered response must answer. */
-  private pending: { readonly code: number; readonly request: Uint8Array } | undefined;
+/**
+ * The mutual-authentication task the encapsulated engine runs (responder/encapsulated-flow.ts):
+ * GET_DIGESTS, GET_CERTIFICATE until the chain is read, then — basic mutual authentication —
+ * CHALLENGE. It runs once: a flow that ended, either way, is not started again.
+ */
+export class RequesterAuthTask implements EncapsulatedTask {
+  readonly restart = 'once';
+  private begun: boolean;
   private readonly mutB: Uint8Array[] = [];
   private slotHash: Uint8Array | undefined;
   private chainParts: Uint8Array[] = [];
   private chainBytes = 0;
   private chainTotal: number | undefined;
-  private requester: AuthenticatedRequester | undefined;
   private challenge: { nonce: Uint8Array; context?: Uint8Array } | undefined;
-  /** Set once the flow has ended, either way: nothing more is taken. */
+  /** The chain read and checked; basic mutual authentication still has to CHALLENGE its key. */
+  private chainRead: AuthenticatedRequester | undefined;
+  /** Who the requester proved to be, once the flow ended well. */
+  requester: AuthenticatedRequester | undefined;
+  /** Set once the flow has ended, either way. */
   finished = false;
 
   constructor(private readonly p: FlowParams) {
-    if (p.startWithDigests) this.pending = { code: RequestCode.GET_DIGESTS, request: encodeGetDigests(p.version) };
+    this.begun = p.startWithDigests;
   }
 
   private get slot(): number {
     return this.p.policy.requesterSlot ?? 0;
   }
 
-  /** The answer to GET_ENCAPSULATED_REQUEST: the first request (GET_DIGESTS). */
-  first(): { requestId: number; payload: Uint8Array } {
-    if (this.finished || this.pending || this.requestId !== 0)
-      throw new MutualAuthError('the flow was already started');
-    return this.ask(RequestCode.GET_DIGESTS, encodeGetDigests(this.p.version));
+  /** The flow's first request (GET_DIGESTS), once; then nothing. */
+  start(): Uint8Array | undefined {
+    if (this.begun) return undefined;
+    this.begun = true;
+    return encodeGetDigests(this.p.version);
   }
 
-  get started(): boolean {
-    return this.pending !== undefined || this.requestId !== 0;
-  }
-
-  private ask(code: number, request: Uint8Array): { kind: 'request'; requestId: number; payload: Uint8Array } {
-    this.requestId = (this.requestId % 255) + 1;
-    this.pending = { code, request };
-    return { kind: 'request', requestId: this.requestId, payload: request };
-  }
-
-  /** The RequestID the delivered response must carry (0 for the implicit GET_DIGESTS). */
-  get expectedRequestId(): number {
-    return this.p.startWithDigests && this.requestId === 0 ? 0 : this.requestId;
-  }
-
-  /** DELIVER_ENCAPSULATED_RESPONSE: checks the response and gives the next request or the end. */
-  deliver(requestId: number, response: Uint8Array): FlowStep {
-    const pending = this.pending;
-    if (this.finished || !pending) throw new MutualAuthError('no encapsulated request is outstanding');
+  answer(request: Uint8Array, response: Uint8Array): TaskStep {
     try {
-      if (requestId !== this.expectedRequestId)
-        throw new MutualAuthError(`RequestID ${requestId}, the outstanding request is ${this.expectedRequestId}`);
-      const h = peekHeader(response);
-      if (h.version !== this.p.version) throw new MutualAuthError(`a response of version 0x${h.version.toString(16)}`);
-      if (h.code === ResponseCode.ERROR) throw new MutualAuthError('the requester answered ERROR');
-      const step = this.take(pending, response);
-      if (step.kind === 'done') this.finished = true;
-      return step;
+      return this.take(peekHeader(request).code, request, response);
     } catch (e) {
-      this.finished = true;
       if (e instanceof MutualAuthError) throw e;
+      // Whatever else goes wrong with the requester's bytes is a refusal too: nothing is accepted half-checked.
       throw new MutualAuthError(`the requester's response does not decode (${(e as Error).message})`);
     }
   }
 
-  private take(pending: { code: number; request: Uint8Array }, response: Uint8Array): FlowStep {
+  private take(code: number, request: Uint8Array, response: Uint8Array): TaskStep {
     const hashSize = requireHash(this.p.hashId).size;
-    switch (pending.code) {
+    switch (code) {
       case RequestCode.GET_DIGESTS: {
         const d = decodeDigests(response, { hashSize });
         const mine = d.digests.find((x) => x.slot === this.slot);
         if (!mine) throw new MutualAuthError(`the requester's DIGESTS has no slot ${this.slot}`);
         this.slotHash = mine.digest;
-        this.mutB.push(pending.request, d.raw);
+        this.mutB.push(request, d.raw);
         return this.askCertificate();
       }
       case RequestCode.GET_CERTIFICATE: {
@@ -199,50 +191,57 @@ export class RequesterAuthFlow {
         this.chainTotal = total;
         this.chainParts.push(c.portion);
         this.chainBytes += c.portion.length;
-        this.mutB.push(pending.request, c.raw);
+        this.mutB.push(request, c.raw);
         if (c.remainderLength > 0) return this.askCertificate();
         return this.chainComplete();
       }
       case RequestCode.CHALLENGE:
-        return this.challengeAuth(pending.request, response);
+        return this.challengeAuth(request, response);
       default:
-        throw new MutualAuthError(`an answer to request 0x${pending.code.toString(16)}`);
+        throw new MutualAuthError(`an answer to request 0x${code.toString(16)}`);
     }
   }
 
-  private askCertificate(): FlowStep {
+  private askCertificate(): TaskStep {
     const left = this.chainTotal === undefined ? PORTION : this.chainTotal - this.chainBytes;
     const length = Math.min(PORTION, left);
-    return this.ask(
-      RequestCode.GET_CERTIFICATE,
-      encodeGetCertificate(this.p.version, { slot: this.slot, offset: this.chainBytes, length }),
-    );
+    return { next: encodeGetCertificate(this.p.version, { slot: this.slot, offset: this.chainBytes, length }) };
   }
 
-  private chainComplete(): FlowStep {
+  /** The engine ended the flow before its end (a refused answer). */
+  abandon(): void {
+    this.finished = true;
+  }
+
+  private done(requester: AuthenticatedRequester): TaskStep {
+    this.requester = requester;
+    this.finished = true;
+    return { end: { reqSlot: requester.slot } };
+  }
+
+  private chainComplete(): TaskStep {
     const chain = concat(this.chainParts);
     const chainHash = digest(this.p.hashId, chain);
     if (!this.slotHash || !equalBytes(chainHash, this.slotHash))
       throw new MutualAuthError(`the chain read from slot ${this.slot} does not hash to its DIGESTS entry`);
     const leafKey = checkRequesterChain(chain, this.p);
-    this.requester = { slot: this.slot, chain, chainHash, leafKey };
-    if (this.p.purpose === 'session') return { kind: 'done', requester: this.requester };
+    this.chainRead = { slot: this.slot, chain, chainHash, leafKey };
+    if (this.p.purpose === 'session') return this.done(this.chainRead);
     const nonce = this.p.random(NONCE_SIZE);
     const context = this.p.version >= 0x13 ? this.p.random(REQUESTER_CONTEXT_SIZE) : undefined;
     this.challenge = { nonce, ...(context ? { context } : {}) };
-    return this.ask(
-      RequestCode.CHALLENGE,
-      encodeChallenge(this.p.version, {
+    return {
+      next: encodeChallenge(this.p.version, {
         slot: this.slot,
         measurementSummaryHashType: 0,
         nonce,
         ...(context ? { requesterContext: context } : {}),
       }),
-    );
+    };
   }
 
-  private challengeAuth(challenge: Uint8Array, response: Uint8Array): FlowStep {
-    const r = this.requester;
+  private challengeAuth(challenge: Uint8Array, response: Uint8Array): TaskStep {
+    const r = this.chainRead;
     const ch = this.challenge;
     if (!r || !ch) throw new MutualAuthError('CHALLENGE_AUTH before the chain was read');
     const sigSize = asymInfo(this.p.reqAsymId)?.sigSize;
@@ -266,6 +265,11 @@ export class RequesterAuthFlow {
       a.signature,
     );
     if (!ok) throw new MutualAuthError("the requester's CHALLENGE_AUTH signature does not verify");
-    return { kind: 'done', requester: r };
+    return this.done(r);
   }
+}
+
+/** A mutual-authentication flow: the engine running a RequesterAuthTask ('digests': GET_DIGESTS already implied, RequestID 0). */
+export function requesterAuthFlow(p: FlowParams): EncapsulatedFlow<EncapContext, RequesterAuthTask> {
+  return new EncapsulatedFlow(new RequesterAuthTask(p), p.startWithDigests ? encodeGetDigests(p.version) : undefined);
 }

@@ -30,7 +30,10 @@
  * is what the emulator asks of a requester offering MUT_AUTH_CAP (the emulator needs MUT_AUTH and,
  * for a flow, ENCAP in "capabilities"): KEY_EXCHANGE_RSP's MutAuthRequested, basic mutual
  * authentication after CHALLENGE_AUTH, the requester roots its chain must lead to, and for
- * "plain" the requester chain it knows already (concatenated DER, root first).
+ * "plain" the requester chain it knows already (concatenated DER, root first). "endpointInfo":
+ * "unsigned" | "signed" lets the emulator ask the requester's ENDPOINT_INFO with an encapsulated
+ * GET_ENDPOINT_INFO (1.3) when armed (spdm-emu's OOB_ENCAP_ENDPOINT_INFO); "signed" asks a
+ * signature where the requester offers one and has authenticated itself.
  * "events": [{ "type": "MeasurementChanged", "detail": "<32 bytes hex>" }] are DMTF events raised
  * towards each session that subscribes to their type (needs "EVENT", "ENCAP" and SPDM 1.3+).
  */
@@ -147,10 +150,15 @@ function bytesField(v: unknown, field: string, allowEmpty: boolean, maxBytes?: n
 }
 
 const MUTUAL_SESSION_MODES = ['none', 'plain', 'encap', 'digests'] as const;
+const ENDPOINT_INFO_MODES = ['unsigned', 'signed'] as const;
 
 function mutualAuthPolicy(v: unknown, baseDir: string): MutualAuthPolicy {
   const o = obj(v, 'mutualAuth');
-  onlyKeys(o, new Set(['session', 'basic', 'requesterSlot', 'trust', 'requesterCertChain']), 'mutualAuth');
+  onlyKeys(
+    o,
+    new Set(['session', 'basic', 'requesterSlot', 'trust', 'requesterCertChain', 'endpointInfo']),
+    'mutualAuth',
+  );
   const der = (file: unknown, field: string): Uint8Array =>
     new Uint8Array(readFileBounded(resolve(baseDir, str(file, field)), LIMITS.keyFileBytes, 'keyFileBytes'));
   let session: MutualAuthPolicy['session'];
@@ -161,9 +169,17 @@ function mutualAuthPolicy(v: unknown, baseDir: string): MutualAuthPolicy {
       bad('mutualAuth.session', `"${m}" is not one of ${MUTUAL_SESSION_MODES.join(', ')}`);
   }
   if (o['basic'] !== undefined && typeof o['basic'] !== 'boolean') bad('mutualAuth.basic', 'must be true or false');
+  let endpointInfo: MutualAuthPolicy['endpointInfo'];
+  if (o['endpointInfo'] !== undefined) {
+    const m = str(o['endpointInfo'], 'mutualAuth.endpointInfo');
+    endpointInfo =
+      ENDPOINT_INFO_MODES.find((x) => x === m) ??
+      bad('mutualAuth.endpointInfo', `"${m}" is not one of ${ENDPOINT_INFO_MODES.join(', ')}`);
+  }
   try {
     return {
       ...(session ? { session } : {}),
+      ...(endpointInfo ? { endpointInfo } : {}),
       ...(o['basic'] === true ? { basic: true } : {}),
       ...(o['requesterSlot'] !== undefined
         ? { requesterSlot: int(o['requesterSlot'], 'mutualAuth.requesterSlot', 0, 7) }

@@ -78,15 +78,20 @@ import type { SpdmHandler } from '../transport/transport.js';
 import { ErrorReply } from './error-reply.js';
 import { ResponderChunks, u32le, type ChunkPeer } from './chunking.js';
 import { answerPskExchange, answerPskFinish, pskFinishRaw } from './psk.js';
-import {
-  decodeDeliverEncapsulatedResponse,
-  decodeGetEncapsulatedRequest,
-  EncapPayloadType,
-  encodeEncapsulatedRequest,
-  encodeEncapsulatedResponseAck,
-} from '../spdm/messages/encapsulated.js';
 import { checkTranscriptSignature } from '../spdm/transcript-signature.js';
-import { checkRequesterChain, MutualAuthError, RequesterAuthFlow, type AuthenticatedRequester } from './mutual-auth.js';
+import {
+  checkRequesterChain,
+  requesterAuthFlow,
+  RequesterAuthTask,
+  type AuthenticatedRequester,
+} from './mutual-auth.js';
+import {
+  endpointInfoAskable,
+  EndpointInfoQuery,
+  EndpointInfoTask,
+  type RequesterEndpointInfo,
+} from './encap-endpoint-info.js';
+import { answerWithoutFlow, EncapsulatedFlow, type EncapContext } from './encapsulated-flow.js';
 import { neededAlgStructs, requesterFlagProblem, selectAlgStructs } from '../spdm/capability-rules.js';
 import {
   DEFAULT_PROFILE_AEAD,
@@ -131,10 +136,15 @@ interface ResponderSession {
   /** HANDSHAKE_IN_THE_CLEAR: FINISH / FINISH_RSP come and go in the clear. */
   readonly inTheClear: boolean;
   /** MutAuthRequested: the flow reading the requester's identity (if any), then who it is; FINISH must then be signed. */
-  readonly mutual?: { flow?: RequesterAuthFlow; requester?: AuthenticatedRequester };
+  readonly mutual?: { flow?: MutualFlow; requester?: AuthenticatedRequester };
   /** HeartbeatPeriod of KEY_EXCHANGE_RSP, seconds (0: none). */
   readonly heartbeatPeriod: number;
 }
+
+/** The encapsulated engine running mutual authentication. */
+type MutualFlow = EncapsulatedFlow<EncapContext, RequesterAuthTask>;
+/** A flow in the clear: mutual authentication's, or one asking the requester's ENDPOINT_INFO. */
+type ClearFlow = MutualFlow | EncapsulatedFlow<EncapContext, EndpointInfoTask>;
 
 /** What to do once an in-session response is sealed: install data keys (FINISH_RSP), or end (END_SESSION_ACK). */
 type AfterReply = 'data-keys' | 'end' | undefined;
@@ -301,10 +311,10 @@ export class Responder implements SpdmHandler {
           // PSK_FINISH travels only inside its session (libspdm answers SessionRequired too).
           throw new ErrorReply(ErrorCode.SessionRequired);
         case RequestCode.GET_ENCAPSULATED_REQUEST:
-          out = this.onGetEncapsulatedRequest(request, this.clearFlow().flow);
+          out = this.onGetEncapsulatedRequest(request, this.clearFlow(h.code).flow);
           break;
         case RequestCode.DELIVER_ENCAPSULATED_RESPONSE: {
-          const { flow, session } = this.clearFlow();
+          const { flow, session } = this.clearFlow(h.code);
           const r = this.onDeliverEncapsulatedResponse(request, flow);
           if (session && r.requester) this.sessionRequester(session, r.requester);
           out = r.response;
@@ -353,6 +363,9 @@ export class Responder implements SpdmHandler {
     this.pendingCaps = undefined;
     this.chunks.reset();
     this.endAllSessions('GET_VERSION reset the connection');
+    this.endpointInfoArmed = false;
+    this.endpointFlow = undefined;
+    this.connectionRequester = undefined;
     const entries = this.profile.versions
       .filter((v) => SUPPORTED_VERSIONS.includes(v))
       .map((v) => versionNumberFromU16(((v >> 4) << 12) | ((v & 0xf) << 8)));
@@ -637,7 +650,7 @@ export class Responder implements SpdmHandler {
   }
 
   /** The basic mutual authentication flow CHALLENGE_AUTH started (BasicMutAuthReq), until it ends. */
-  private basicFlow: RequesterAuthFlow | undefined;
+  private basicFlow: MutualFlow | undefined;
   /** Requesters that proved themselves in basic mutual authentication on this connection (tests, stats). */
   readonly authenticatedRequesters: AuthenticatedRequester[] = [];
 
@@ -661,8 +674,8 @@ export class Responder implements SpdmHandler {
     );
   }
 
-  private newFlow(neg: Negotiated, purpose: 'basic' | 'session', startWithDigests: boolean): RequesterAuthFlow {
-    return new RequesterAuthFlow({
+  private newFlow(neg: Negotiated, purpose: 'basic' | 'session', startWithDigests: boolean): MutualFlow {
+    return requesterAuthFlow({
       version: neg.version,
       hashId: neg.hashId,
       reqAsymId: neg.reqAsymId,
@@ -680,11 +693,66 @@ export class Responder implements SpdmHandler {
    * HANDSHAKE_IN_THE_CLEAR every request of a KEY_EXCHANGE handshake goes in the clear (libspdm
    * sends them so), the encapsulated flow of mutual authentication included; else basic mutual authentication's.
    */
-  private clearFlow(): { flow: RequesterAuthFlow | undefined; session?: ResponderSession } {
+  private clearFlow(code: number): { flow: ClearFlow | undefined; session?: ResponderSession } {
     for (const s of this.sessions.values())
       if (s.inTheClear && s.secure.phase === 'handshake' && s.mutual?.flow && !s.mutual.requester)
         return { flow: s.mutual.flow, session: s };
+    if (this.basicFlow && !this.basicFlow.task.finished) return { flow: this.basicFlow };
+    // An armed GET_ENDPOINT_INFO starts a flow of its own at the next GET_ENCAPSULATED_REQUEST.
+    if (code === RequestCode.GET_ENCAPSULATED_REQUEST && this.neg) {
+      const query = this.takeEndpointInfo(this.neg, this.connectionRequester);
+      if (query)
+        this.endpointFlow = new EncapsulatedFlow(
+          new EndpointInfoTask(query, (r) => this.requesterEndpointInfo.push(r)),
+        );
+    }
+    if (this.endpointFlow && !this.endpointFlow.task.finished) return { flow: this.endpointFlow };
     return { flow: this.basicFlow };
+  }
+
+  /** An encapsulated GET_ENDPOINT_INFO armed by requestEndpointInfo() and not yet asked. */
+  private endpointInfoArmed = false;
+  /** The clear flow asking it, while it runs. */
+  private endpointFlow: EncapsulatedFlow<EncapContext, EndpointInfoTask> | undefined;
+  /** The requester basic mutual authentication established on this connection (GET_VERSION forgets it). */
+  private connectionRequester: AuthenticatedRequester | undefined;
+  /** What the requester's ENDPOINT_INFO answers told (tests, stats). */
+  readonly requesterEndpointInfo: RequesterEndpointInfo[] = [];
+
+  /**
+   * Arms an encapsulated GET_ENDPOINT_INFO (1.3) towards the requester, asked at its next
+   * GET_ENCAPSULATED_REQUEST in the clear or in an established session (as libspdm's responder
+   * does for spdm-emu's OOB_ENCAP_ENDPOINT_INFO). False when the policy does not ask it
+   * (mutualAuth.endpointInfo), or the connection cannot carry it (1.3, EP_INFO_CAP, ENCAP_CAP).
+   */
+  requestEndpointInfo(): boolean {
+    const neg = this.neg;
+    if (!this.profile.mutualAuth?.endpointInfo || !neg || !this.bothHave(neg, CapabilityFlag.ENCAP)) return false;
+    if (!endpointInfoAskable(neg.version, neg.requesterCaps.flags).ask) return false;
+    this.endpointInfoArmed = true;
+    return true;
+  }
+
+  /** The armed GET_ENDPOINT_INFO, taken: signed by `signer` when the policy and the requester allow. */
+  private takeEndpointInfo(
+    neg: Negotiated,
+    signer: AuthenticatedRequester | undefined,
+    session?: ResponderSession,
+  ): EndpointInfoQuery | undefined {
+    if (!this.endpointInfoArmed) return undefined;
+    this.endpointInfoArmed = false;
+    const can = endpointInfoAskable(neg.version, neg.requesterCaps.flags);
+    const signed = this.profile.mutualAuth?.endpointInfo === 'signed' && can.signed && signer !== undefined;
+    return new EndpointInfoQuery({
+      version: neg.version,
+      hashId: neg.hashId,
+      reqAsymId: neg.reqAsymId,
+      transcript: this.transcript,
+      random: this.random,
+      ...(signed ? { signer } : {}),
+      inSession: session !== undefined,
+      ...(session ? { sessionId: session.secure.sessionId } : {}),
+    });
   }
 
   /** The session's encapsulated flow established the requester: Ct_req joins its transcript, FINISH must be signed by it. */
@@ -694,70 +762,38 @@ export class Responder implements SpdmHandler {
     s.transcript.mutualAuth(requester.chainHash);
   }
 
-  /** GET_ENCAPSULATED_REQUEST: the flow's first request; without a flow, NoPendingRequests (1.3) or UnexpectedRequest. */
-  private onGetEncapsulatedRequest(request: Uint8Array, flow: RequesterAuthFlow | undefined): Uint8Array {
-    const neg = this.requireNegotiated();
-    decodeGetEncapsulatedRequest(request);
-    if ((this.profile.capabilities.flags & CapabilityFlag.ENCAP) === 0)
-      throw new ErrorReply(ErrorCode.UnsupportedRequest, RequestCode.GET_ENCAPSULATED_REQUEST);
-    if (!flow || flow.finished || flow.started)
-      throw new ErrorReply(neg.version >= 0x13 ? ErrorCode.NoPendingRequests : ErrorCode.UnexpectedRequest);
-    try {
-      return encodeEncapsulatedRequest(neg.version, flow.first());
-    } catch (e) {
-      if (e instanceof MutualAuthError) throw new ErrorReply(ErrorCode.UnexpectedRequest);
-      throw e;
-    }
+  /** GET_ENCAPSULATED_REQUEST for mutual authentication: the flow's first request; without a flow, NoPendingRequests (1.3) or UnexpectedRequest. */
+  private onGetEncapsulatedRequest(request: Uint8Array, flow: ClearFlow | undefined): Uint8Array {
+    const c: EncapContext = this.keyUpdateContext(this.requireNegotiated());
+    if (!flow) answerWithoutFlow(request, c);
+    return flow.onGet(request, c);
   }
 
   /**
-   * DELIVER_ENCAPSULATED_RESPONSE: the requester's answer, checked by the flow; the ACK carries the
-   * next request, or ends the flow (with the ReqSlotNumber when the slot is not 0, as libspdm).
+   * DELIVER_ENCAPSULATED_RESPONSE for mutual authentication: the requester's answer, checked by
+   * the flow; the requester it established once the flow ended well.
    */
   private onDeliverEncapsulatedResponse(
     request: Uint8Array,
-    flow: RequesterAuthFlow | undefined,
+    flow: ClearFlow | undefined,
   ): { response: Uint8Array; requester?: AuthenticatedRequester } {
-    const neg = this.requireNegotiated();
-    const req = decodeDeliverEncapsulatedResponse(request);
-    if ((this.profile.capabilities.flags & CapabilityFlag.ENCAP) === 0)
-      throw new ErrorReply(ErrorCode.UnsupportedRequest, RequestCode.DELIVER_ENCAPSULATED_RESPONSE);
-    if (!flow || flow.finished || !flow.started) throw new ErrorReply(ErrorCode.UnexpectedRequest);
-    let step;
-    try {
-      step = flow.deliver(req.requestId, req.payload);
-    } catch (e) {
-      if (e instanceof MutualAuthError) throw new ErrorReply(ErrorCode.InvalidRequest);
-      throw e;
+    const c: EncapContext = this.keyUpdateContext(this.requireNegotiated());
+    if (!flow) answerWithoutFlow(request, c);
+    const { response, ended } = flow.onDeliver(request, c);
+    const requester = ended && flow.task instanceof RequesterAuthTask ? flow.task.requester : undefined;
+    if (!requester) return { response };
+    if (flow === this.basicFlow) {
+      this.authenticatedRequesters.push(requester);
+      this.connectionRequester = requester;
     }
-    if (step.kind === 'request')
-      return {
-        response: encodeEncapsulatedResponseAck(neg.version, {
-          requestId: step.requestId,
-          payloadType: EncapPayloadType.PRESENT,
-          ackRequestId: req.requestId,
-          payload: step.payload,
-        }),
-      };
-    const slot = step.requester.slot;
-    if (flow === this.basicFlow) this.authenticatedRequesters.push(step.requester);
-    return {
-      response: encodeEncapsulatedResponseAck(neg.version, {
-        requestId: 0,
-        ackRequestId: req.requestId,
-        ...(slot !== 0
-          ? { payloadType: EncapPayloadType.REQ_SLOT_NUMBER, reqSlotNumber: slot }
-          : { payloadType: EncapPayloadType.ABSENT }),
-      }),
-      requester: step.requester,
-    };
+    return { response, requester };
   }
 
   /** What KEY_EXCHANGE_RSP asks of this requester: MutAuthRequested, ReqSlotIDParam, and the session's mutual state. */
   private sessionMutualAuth(neg: Negotiated): {
     mutAuthRequested: number;
     reqSlotIdParam: number;
-    mutual?: { flow?: RequesterAuthFlow; requester?: AuthenticatedRequester };
+    mutual?: { flow?: MutualFlow; requester?: AuthenticatedRequester };
   } {
     const policy = this.profile.mutualAuth;
     const mode = policy?.session ?? 'none';
@@ -1233,22 +1269,34 @@ export class Responder implements SpdmHandler {
   }
 
   /** Device-initiated requests and event subscriptions, per session (responder/device-requests.ts). */
-  private readonly device = new Map<number, DeviceRequests>();
+  private readonly device = new Map<number, EncapsulatedFlow<DeviceRequestContext, DeviceRequests>>();
 
-  private deviceOf(s: ResponderSession): DeviceRequests {
+  /** The session's encapsulated engine, running its device requests (one per session: RequestIDs run on across its flows). */
+  private deviceFlow(s: ResponderSession): EncapsulatedFlow<DeviceRequestContext, DeviceRequests> {
     let d = this.device.get(s.secure.sessionId);
     // A SessionID reused by a later session starts afresh.
-    if (!d || d.session !== s.secure) {
+    if (!d || d.task.session !== s.secure) {
       // Entries of sessions gone are dropped here, so the map never outgrows the sessions.
       for (const id of this.device.keys()) if (!this.sessions.has(id)) this.device.delete(id);
-      d = new DeviceRequests(s.secure);
+      d = new EncapsulatedFlow(new DeviceRequests(s.secure));
       this.device.set(s.secure.sessionId, d);
     }
     return d;
   }
 
+  private deviceOf(s: ResponderSession): DeviceRequests {
+    return this.deviceFlow(s).task;
+  }
+
   private deviceContext(neg: Negotiated, s: ResponderSession): DeviceRequestContext {
-    return { ...this.keyUpdateContext(neg), params: s.params, random: this.random };
+    return {
+      ...this.keyUpdateContext(neg),
+      params: s.params,
+      random: this.random,
+      // The session's own requester, else the one basic mutual authentication established.
+      takeEndpointInfo: () => this.takeEndpointInfo(neg, s.mutual?.requester ?? this.connectionRequester, s),
+      onEndpointInfo: (r) => this.requesterEndpointInfo.push(r),
+    };
   }
 
   /** Established sessions, or the one named. */
@@ -1344,12 +1392,12 @@ export class Responder implements SpdmHandler {
         }
         case RequestCode.GET_ENCAPSULATED_REQUEST:
           return {
-            response: this.deviceOf(s).onGetEncapsulatedRequest(request, this.deviceContext(neg, s)),
+            response: this.deviceFlow(s).onGet(request, this.deviceContext(neg, s)),
             after: undefined,
           };
         case RequestCode.DELIVER_ENCAPSULATED_RESPONSE:
           return {
-            response: this.deviceOf(s).onDeliverEncapsulatedResponse(request, this.deviceContext(neg, s)),
+            response: this.deviceFlow(s).onDeliver(request, this.deviceContext(neg, s)).response,
             after: undefined,
           };
         case RequestCode.GET_SUPPORTED_EVENT_TYPES:

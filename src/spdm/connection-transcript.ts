@@ -23,7 +23,8 @@
  *   its signature. Its message_e holds that one pair only: libspdm resets it at each
  *   GET_ENDPOINT_INFO and once the signature is made, and inside a session it is the session's
  *   own message_e, over the same A. It resets nothing else (GET_ENDPOINT_INFO ends a
- *   measurement run as any request does).
+ *   measurement run as any request does). An encapsulated GET_ENDPOINT_INFO (the responder asking
+ *   the requester) is signed by the requester over the same A ‖ pair (libspdm: message_encap_e).
  *
  * Secure sessions get their transcripts from here: `keyExchangeSession(Ct)` starts one at
  * A ‖ [D] ‖ Ct, `pskSession()` at A (spdm/session-transcript.ts holds their rules).
@@ -291,14 +292,29 @@ export class ConnectionTranscript {
 
   /** IL1/IL2 for a signed ENDPOINT_INFO: A ‖ GET_ENDPOINT_INFO ‖ ENDPOINT_INFO without the signature (in or out of a session). Pure. */
   endpointInfo(getEndpointInfo: Uint8Array, endpointInfoUnsigned: Uint8Array): SignedTranscript<'ENDPOINT_INFO'> {
+    return this.il1il2('ENDPOINT_INFO', getEndpointInfo, endpointInfoUnsigned);
+  }
+
+  /**
+   * The requester's signed ENDPOINT_INFO to an encapsulated GET_ENDPOINT_INFO: the same A ‖
+   * GET_ENDPOINT_INFO ‖ ENDPOINT_INFO without the signature (libspdm's message_encap_e, in or out
+   * of a session), signed with the requester's context string. Pure.
+   */
+  requesterEndpointInfo(
+    getEndpointInfo: Uint8Array,
+    endpointInfoUnsigned: Uint8Array,
+  ): SignedTranscript<'REQUESTER_ENDPOINT_INFO'> {
+    return this.il1il2('REQUESTER_ENDPOINT_INFO', getEndpointInfo, endpointInfoUnsigned);
+  }
+
+  private il1il2<K extends 'ENDPOINT_INFO' | 'REQUESTER_ENDPOINT_INFO'>(
+    kind: K,
+    getEndpointInfo: Uint8Array,
+    endpointInfoUnsigned: Uint8Array,
+  ): SignedTranscript<K> {
     const t = this.a.t.fork();
     t.append(getEndpointInfo, endpointInfoUnsigned);
-    return {
-      kind: 'ENDPOINT_INFO',
-      transcript: t,
-      context: this.signingContext('ENDPOINT_INFO'),
-      complete: !this.a.overflowed,
-    };
+    return { kind, transcript: t, context: this.signingContext(kind), complete: !this.a.overflowed };
   }
 
   /** The measurement run ends (after a signed MEASUREMENTS, or where a side starts a new one): message_m starts empty. */

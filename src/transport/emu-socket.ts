@@ -285,6 +285,23 @@ export class EmuSocketTransport implements Transport {
     });
   }
 
+  /**
+   * Asks spdm_responder_emu (out of band, OOB_ENCAP_ENDPOINT_INFO) to ask our ENDPOINT_INFO with an
+   * encapsulated GET_ENDPOINT_INFO: the requester then collects it with GET_ENCAPSULATED_REQUEST,
+   * in the clear (Requester.answerEncapsulatedRequests) or in a session (Session.answerEncapsulated).
+   */
+  async requestDeviceEndpointInfo(timeoutMs = 2000): Promise<void> {
+    await this.serialise(async () => {
+      this.conn.send(EmuCommand.OOB_ENCAP_ENDPOINT_INFO, this.type);
+      const reply = await this.conn.next(timeoutMs);
+      if (reply.command !== EmuCommand.OOB_ENCAP_ENDPOINT_INFO)
+        throw new SpdmError(
+          'TRANSPORT_ERROR',
+          `peer answered command 0x${reply.command.toString(16)} to OOB_ENCAP_ENDPOINT_INFO`,
+        );
+    });
+  }
+
   /** DOE Discovery through the emulator (PCI_DOE transport only): the protocols the device lists. */
   async doeDiscovery(timeoutMs = 1000): Promise<{ vendorId: number; type: number }[]> {
     if (this.opts.transport !== 'doe') throw new SpdmError('UNSUPPORTED', 'DOE discovery needs the PCI_DOE transport');
@@ -390,7 +407,9 @@ export class EmuSocketServer extends SocketServer {
           conn.send(f.command, type);
           break;
         case EmuCommand.OOB_ENCAP_ENDPOINT_INFO:
-          // Nothing is armed: the requester's GET_ENCAPSULATED_REQUEST gets NoPendingRequests, which libspdm accepts.
+          // Armed only where the device's policy asks for it; else the requester's
+          // GET_ENCAPSULATED_REQUEST gets NoPendingRequests, which libspdm accepts.
+          this.opts.handler.requestEndpointInfo?.();
           conn.send(f.command, type);
           break;
         default:

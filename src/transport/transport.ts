@@ -44,4 +44,9 @@ export interface SpdmHandler {
    * one when absent), carried by its next encapsulated flow (spdm-emu's OOB_ENCAP_KEY_UPDATE).
    */
   requestKeyUpdate?(sessionId?: number): boolean;
+  /**
+   * A GET_ENDPOINT_INFO towards the requester, carried by its next encapsulated flow in the clear
+   * or in a session (spdm-emu's OOB_ENCAP_ENDPOINT_INFO); false when the device does not ask it.
+   */
+  requestEndpointInfo?(): boolean;
 }

@@ -216,11 +216,13 @@ test('profile files carry the mutual-authentication policy; a bad one is a DECOD
         requesterSlot: 1,
         trust: ['ecp384/ca.cert.der'],
         requesterCertChain: 'ecp384/bundle_requester.certchain.der',
+        endpointInfo: 'signed',
       },
     },
     keys,
   );
   assert.equal(p.mutualAuth?.session, 'plain');
+  assert.equal(p.mutualAuth?.endpointInfo, 'signed');
   assert.equal(p.mutualAuth?.basic, true);
   assert.equal(p.mutualAuth?.requesterSlot, 1);
   assert.equal(p.mutualAuth?.trust?.length, 1);
@@ -229,6 +231,8 @@ test('profile files carry the mutual-authentication policy; a bad one is a DECOD
     [{ session: 'sometimes' }, 'mutualAuth.session'],
     [{ basic: 'yes' }, 'mutualAuth.basic'],
     [{ requesterSlot: 9 }, 'mutualAuth.requesterSlot'],
+    [{ endpointInfo: 'always' }, 'mutualAuth.endpointInfo'],
+    [{ endpointInfo: true }, 'mutualAuth.endpointInfo'],
     [{ trust: 'ca.der' }, 'mutualAuth.trust'],
     [{ trust: ['no-such-file.der'] }, 'mutualAuth'],
   ] as const)
