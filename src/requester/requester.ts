@@ -406,6 +406,7 @@ export class Requester {
                 transcript: this.transcript,
                 random: this.random,
                 maxResponseBytes: this.encapsulatedResponseLimit(),
+                largeResponses: (this.ourFlags() & CapabilityFlag.LARGE_RESP) !== 0,
               },
             );
             if (!r.challenged)
@@ -483,6 +484,7 @@ export class Requester {
               transcript: this.transcript,
               random: this.random,
               maxResponseBytes: this.encapsulatedResponseLimit(),
+              largeResponses: (this.ourFlags() & CapabilityFlag.LARGE_RESP) !== 0,
             },
           );
           // As libspdm: ReqSlotIDParam when it names one, else the slot the flow ended with, else 0.

@@ -672,7 +672,22 @@ export class Responder implements SpdmHandler {
       transcript: this.transcript,
       random: this.random,
       now: new Date(),
+      ...(neg.version >= 0x14 && (neg.requesterCaps.flags & CapabilityFlag.LARGE_RESP) !== 0
+        ? { large: { portion: this.encapsulatedCertificatePortion() } }
+        : {}),
     });
+  }
+
+  /**
+   * Length of each LargeCertChain GET_CERTIFICATE in an encapsulated flow: what one
+   * DELIVER_ENCAPSULATED_RESPONSE (4 bytes) carrying a CERTIFICATE (16-byte header) may bring us,
+   * as libspdm's responder asks (its MaxSPDMmsgSize less both headers); our DataTransferSize
+   * when the connection does not chunk.
+   */
+  private encapsulatedCertificatePortion(): number {
+    const chunk = this.chunkPeer();
+    const room = chunk ? chunk.ourMaxSpdmMsgSize : this.profile.capabilities.dataTransferSize || 0xffff;
+    return Math.max(1, room - 4 - 16);
   }
 
   /**
