@@ -9,6 +9,7 @@
  * {@link RequestContext} it is given.
  */
 import { systemRandom, type RandomSource } from '../crypto/random.js';
+import { checkSecuredVersions } from '../session/secured-version.js';
 import { SpdmError } from '../wire/errors.js';
 import { LIMITS } from '../wire/limits.js';
 import { ConnectionTranscript, type MessageM } from '../spdm/connection-transcript.js';
@@ -290,6 +291,26 @@ export class Requester {
     };
   }
 
+  /** How a new session's records are made: RequesterOptions.session's choices, the session's own limit first. */
+  private recordChoices(options: StartSessionOptions): {
+    sequenceLimit?: bigint;
+    securedVersions?: readonly number[];
+    sequenceNumberOrder?: 'le' | 'be';
+  } {
+    const o = this.opts.session;
+    const limit = options.sequenceLimit ?? o?.sequenceLimit;
+    // One exchange, then KEY_UPDATE UpdateAllKeys (its ACK and VerifyNewKey's take two response records): 0..2 at least.
+    if (limit !== undefined && limit < 2n)
+      throw new TypeError(`sequenceLimit ${limit}: a key needs sequence numbers 0..2 at least`);
+    if (o?.sequenceNumberOrder !== undefined && o.sequenceNumberOrder !== 'le' && o.sequenceNumberOrder !== 'be')
+      throw new TypeError(`session.sequenceNumberOrder must be 'le' or 'be', got ${String(o.sequenceNumberOrder)}`);
+    return {
+      ...(limit !== undefined ? { sequenceLimit: limit } : {}),
+      ...(o?.securedVersions ? { securedVersions: checkSecuredVersions(o.securedVersions) } : {}),
+      ...(o?.sequenceNumberOrder ? { sequenceNumberOrder: o.sequenceNumberOrder } : {}),
+    };
+  }
+
   private ourFlags(): number {
     return this.opts.capabilityFlags ?? CapabilityFlag.CERT | CapabilityFlag.CHAL;
   }
@@ -457,7 +478,7 @@ export class Requester {
       measurementSummaryHashType: options.measurementSummaryHashType ?? 0,
       binding: t.securedBinding,
       canMutuallyAuthenticate: id !== undefined,
-      ...(options.sequenceLimit !== undefined ? { sequenceLimit: options.sequenceLimit } : {}),
+      ...this.recordChoices(options),
     });
     this.sessionSignatureList.push(k.signature);
     this.signatures.push(k.signature);
@@ -546,7 +567,7 @@ export class Requester {
       psk,
       measurementSummaryHashType: options.measurementSummaryHashType ?? 0,
       binding,
-      ...(options.sequenceLimit !== undefined ? { sequenceLimit: options.sequenceLimit } : {}),
+      ...this.recordChoices(options),
     });
     const channel = new SessionChannel(this.transport, k.secure);
     const inSession = this.sessionSend(channel);
