@@ -12,6 +12,7 @@
  */
 import { isSpdmError, SpdmError } from '../wire/errors.js';
 import { LimitError } from '../wire/limits.js';
+import { Writer } from '../wire/writer.js';
 import { codeName, RequestCode, ResponseCode } from '../spdm/codes.js';
 import { peekHeader } from '../spdm/header.js';
 import { decodeGetDigests, encodeDigests } from '../spdm/messages/digests.js';
@@ -33,11 +34,21 @@ import { answerEncapGetEndpointInfo } from './encap-endpoint-info.js';
 /** Most encapsulated requests one flow may carry (a chain of 64 KiB read 1 KiB at a time fits). */
 export const MAX_ENCAPSULATED_REQUESTS = 96;
 
-/** Most of our chain one CERTIFICATE carries, whatever Length the device asks for. */
+/**
+ * The bound for a flow reading a chain of `chainBytes`: MAX_ENCAPSULATED_REQUESTS, or for a
+ * LargeCertChain one over 64 KiB as many more as reading it 1 KiB at a time takes. Still finite:
+ * our chains are bounded by LIMITS.largeCertChainBytes.
+ */
+export function encapsulatedRequestLimit(chainBytes: number): number {
+  return Math.max(MAX_ENCAPSULATED_REQUESTS, Math.ceil(chainBytes / 1024) + 32);
+}
+
+/** Most of our chain one 16-bit CERTIFICATE carries, whatever Length the device asks for. */
 const MAX_PORTION = 1024;
 
-/** CERTIFICATE before its portion: header, PortionLength, RemainderLength. */
+/** CERTIFICATE before its portion: header, PortionLength, RemainderLength (u16, or u32 in the 1.4 LargeCertChain form). */
 const CERTIFICATE_HEADER = 8;
+const LARGE_CERTIFICATE_HEADER = 16;
 
 /** The channel a flow runs on: the clear one (basic mutual authentication, HANDSHAKE_IN_THE_CLEAR) or the session's. */
 export type EncapsulatedSend = RoundTrip;
@@ -63,6 +74,11 @@ export interface EncapsulatedFlowOptions {
   readonly maxResponseBytes: number;
   /** For GET_ENDPOINT_INFO: the capability flags we sent (EP_INFO_CAP) and our EPInfo; without them it is UnsupportedRequest. */
   readonly endpointInfo?: { readonly ourFlags: number; readonly epInfo: Uint8Array };
+  /**
+   * We sent LARGE_RESP_CAP: a 1.4 GET_CERTIFICATE in the LargeCertChain form is answered in it;
+   * without, it is refused with UnsupportedRequest (libspdm's requester).
+   */
+  readonly largeResponses?: boolean;
 }
 
 export interface EncapsulatedFlowResult {
@@ -263,17 +279,25 @@ class Answerer {
 
   certificate(request: Uint8Array, id: IdentityView): Uint8Array {
     const req = decodeGetCertificate(request);
+    // The 1.4 LargeCertChain form needs our LARGE_RESP_CAP (libspdm: UnsupportedRequest).
+    if (req.large && this.o.largeResponses !== true)
+      return this.error(ErrorCode.UnsupportedRequest, RequestCode.GET_CERTIFICATE);
     const chain = id.chain(req.slot);
     if (!chain || req.offset > chain.length || req.slotSizeRequested) return this.error(ErrorCode.InvalidRequest);
+    // A 1.4 chain over 64 KiB asked in the 16-bit form: DataTooLarge with its size, as libspdm's requester answers.
+    if (!req.large && this.o.version >= 0x14 && chain.length > 0xffff)
+      return encodeError(this.o.version, ErrorCode.DataTooLarge, 0, new Writer(4).u32(chain.length).finish());
     // A portion the device's receive buffer cannot hold would be dropped (or kill its connection):
     // cut it to what one DELIVER_ENCAPSULATED_RESPONSE may carry, as libspdm's requester does.
-    const room = this.o.maxResponseBytes - CERTIFICATE_HEADER;
+    const room = this.o.maxResponseBytes - (req.large ? LARGE_CERTIFICATE_HEADER : CERTIFICATE_HEADER);
     if (room <= 0) return this.error(ErrorCode.Unspecified);
-    const size = Math.min(req.length, MAX_PORTION, room, chain.length - req.offset);
+    // The large form is for chains a 1 KiB portion at a time would take hundreds of requests to read.
+    const size = Math.min(req.length, req.large ? room : MAX_PORTION, room, chain.length - req.offset);
     const response = encodeCertificate(this.o.version, {
       slot: req.slot,
       portion: chain.subarray(req.offset, req.offset + size),
       remainderLength: chain.length - req.offset - size,
+      large: req.large,
     });
     this.mutB.push(req.raw, response);
     return response;
@@ -333,7 +357,13 @@ export async function encapsulatedFlow(
           },
         }
       : {}),
-    limit: { max: MAX_ENCAPSULATED_REQUESTS, name: 'encapsulatedRequests', where: 'encapsulated request flow' },
+    limit: {
+      max: encapsulatedRequestLimit(
+        Math.max(0, ...(id?.slots() ?? []).map((s) => s.certificates.reduce((n, c) => n + c.length, 0))),
+      ),
+      name: 'encapsulatedRequests',
+      where: 'encapsulated request flow',
+    },
   });
   return reqSlot === undefined ? a.result() : { ...a.result(), reqSlot };
 }

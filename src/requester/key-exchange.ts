@@ -20,7 +20,7 @@ import {
   type HandshakeSecrets,
   type KeyScheduleParams,
 } from '../session/key-schedule.js';
-import type { SecuredTransport } from '../session/record.js';
+import type { NonceOrder, SecuredTransport } from '../session/record.js';
 import { INVALID_SESSION_ID_HALF, SecureSession, sessionIdHex } from '../session/secure-session.js';
 import {
   encodeSupportedVersions,
@@ -38,6 +38,10 @@ export interface KeyExchangeOptions {
   readonly measurementSummaryHashType: number;
   readonly binding: SecuredTransport;
   readonly sequenceLimit?: bigint;
+  /** DSP0277 versions to offer (RequesterOptions.session.securedVersions), default all we speak. */
+  readonly securedVersions?: readonly number[];
+  /** Nonce byte order of a 1.0/1.1 session (RequesterOptions.session.sequenceNumberOrder). */
+  readonly sequenceNumberOrder?: NonceOrder;
   /** We can authenticate ourselves (MUT_AUTH_CAP on both sides and an identity with the negotiated ReqBaseAsymAlg key). */
   readonly canMutuallyAuthenticate: boolean;
 }
@@ -120,7 +124,7 @@ export async function keyExchange(
     reqSessionId: reqId,
     randomData,
     exchangeData: keyPair.exchangeData,
-    ...(format ? { opaqueData: encodeSupportedVersions(SUPPORTED_SECURED_VERSIONS, format) } : {}),
+    ...(format ? { opaqueData: encodeSupportedVersions(o.securedVersions ?? SUPPORTED_SECURED_VERSIONS, format) } : {}),
   });
   ctx.transcript.request(RequestCode.KEY_EXCHANGE);
   const resp = await ctx.send(req, ResponseCode.KEY_EXCHANGE_RSP, 'T2', (b) =>
@@ -151,7 +155,12 @@ export async function keyExchange(
     mutualAuth = { flow, reqSlotIdParam: resp.reqSlotIdParam & 0x0f };
   }
   const peer = decodeDheExchangeData(c.dheId, resp.exchangeData, { messageName: 'KEY_EXCHANGE_RSP', offset: 40 });
-  const securedVersion = responseSecuredVersion(format, resp.opaqueData, 'KEY_EXCHANGE_RSP');
+  const securedVersion = responseSecuredVersion(
+    format,
+    resp.opaqueData,
+    'KEY_EXCHANGE_RSP',
+    o.securedVersions ?? SUPPORTED_SECURED_VERSIONS,
+  );
   const transcript = ctx.transcript.keyExchangeSession(digest(c.hashId, signer.chain), o.slot);
   const signed = transcript.keyExchangeSignature(req, resp.unsigned);
   const transcriptHash = checkedSignature(c, signer.leafKey, o.slot, signed, resp.signature);
@@ -171,6 +180,7 @@ export async function keyExchange(
     mode: encrypt ? 'encrypt' : 'mac-only',
     random,
     ...(o.sequenceLimit !== undefined ? { sequenceLimit: o.sequenceLimit } : {}),
+    ...(o.sequenceNumberOrder ? { sequenceNumberOrder: o.sequenceNumberOrder } : {}),
   });
   if (resp.responderVerifyData) {
     const expected = verifyData(params, handshake.responseFinishedKey, th1);

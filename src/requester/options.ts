@@ -86,6 +86,24 @@ export interface SessionAlgorithmOptions {
   readonly reqBaseAsym?: readonly number[];
   /** Offer the SPDM key schedule (KeySchedule AlgStruct); default true. */
   readonly keySchedule?: boolean;
+  /**
+   * DSP0277 (secured messages) versions to offer in KEY_EXCHANGE / PSK_EXCHANGE, as u16 (0x1100 =
+   * 1.1); default every one we speak, 1.2 preferred by the device's choice.
+   */
+  readonly securedVersions?: readonly number[];
+  /**
+   * The transport binding's sequence-number byte order in the AEAD nonce, for sessions whose
+   * secured-message version is 1.0 or 1.1 (DSP0277 1.2 fixed little-endian, so a 1.2 session is
+   * 'le' whatever this says, as in libspdm): 'le' (default, libspdm's default) or 'be'.
+   */
+  readonly sequenceNumberOrder?: 'le' | 'be';
+  /**
+   * The last sequence number a key may use in either direction (the AEAD limit; default 2^64 − 1;
+   * StartSessionOptions.sequenceLimit overrides it for one session). Before a record would need
+   * more, the session updates its keys (KEY_UPDATE UpdateAllKeys, when both sides set
+   * KEY_UPD_CAP) or ends it (END_SESSION): no key is used past its limit (DSP0277).
+   */
+  readonly sequenceLimit?: bigint;
 }
 
 /** secp384r1, secp256r1, secp521r1, ffdhe3072, ffdhe4096, ffdhe2048 (what node:crypto runs; SM2 is not offered). */

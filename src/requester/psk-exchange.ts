@@ -23,7 +23,7 @@ import {
   type HandshakeSecrets,
   type KeyScheduleParams,
 } from '../session/key-schedule.js';
-import type { SecuredTransport } from '../session/record.js';
+import type { NonceOrder, SecuredTransport } from '../session/record.js';
 import { SecureSession } from '../session/secure-session.js';
 import {
   encodeSupportedVersions,
@@ -47,6 +47,10 @@ export interface PskExchangeOptions {
   readonly measurementSummaryHashType: number;
   readonly binding: SecuredTransport;
   readonly sequenceLimit?: bigint;
+  /** DSP0277 versions to offer (RequesterOptions.session.securedVersions), default all we speak. */
+  readonly securedVersions?: readonly number[];
+  /** Nonce byte order of a 1.0/1.1 session (RequesterOptions.session.sequenceNumberOrder). */
+  readonly sequenceNumberOrder?: NonceOrder;
 }
 
 /** What PSK_EXCHANGE leaves: the session (handshake keys, or data keys without context), its transcripts. */
@@ -104,7 +108,7 @@ export async function pskExchange(
     reqSessionId: reqId,
     pskHint: hint,
     requesterContext: random(c.hashSize),
-    ...(format ? { opaqueData: encodeSupportedVersions(SUPPORTED_SECURED_VERSIONS, format) } : {}),
+    ...(format ? { opaqueData: encodeSupportedVersions(o.securedVersions ?? SUPPORTED_SECURED_VERSIONS, format) } : {}),
   });
   ctx.transcript.request(RequestCode.PSK_EXCHANGE);
   const resp = await ctx.send(req, ResponseCode.PSK_EXCHANGE_RSP, 'T2', (b) =>
@@ -122,7 +126,12 @@ export async function pskExchange(
         : 'PSK_EXCHANGE_RSP: a ResponderContext although the responder has PSK_CAP without context',
       { field: 'ResponderContextLength' },
     );
-  const securedVersion = responseSecuredVersion(format, resp.opaqueData, 'PSK_EXCHANGE_RSP');
+  const securedVersion = responseSecuredVersion(
+    format,
+    resp.opaqueData,
+    'PSK_EXCHANGE_RSP',
+    o.securedVersions ?? SUPPORTED_SECURED_VERSIONS,
+  );
   const transcript = ctx.transcript.pskSession();
   const th1 = transcript.th1(req, resp.raw.subarray(0, resp.raw.length - c.hashSize)).digest();
   const params: KeyScheduleParams = { version: c.version, hashId: c.hashId, aeadId: c.aeadId };
@@ -137,6 +146,7 @@ export async function pskExchange(
     mode: encrypt ? 'encrypt' : 'mac-only',
     random,
     ...(o.sequenceLimit !== undefined ? { sequenceLimit: o.sequenceLimit } : {}),
+    ...(o.sequenceNumberOrder ? { sequenceNumberOrder: o.sequenceNumberOrder } : {}),
   });
   if (!macEqual(verifyData(params, handshake.responseFinishedKey, th1), resp.responderVerifyData)) {
     for (const b of [handshake.handshakeSecret, handshake.requestFinishedKey, handshake.responseFinishedKey]) b.fill(0);

@@ -9,6 +9,7 @@
  * {@link RequestContext} it is given.
  */
 import { systemRandom, type RandomSource } from '../crypto/random.js';
+import { checkSecuredVersions } from '../session/secured-version.js';
 import { SpdmError } from '../wire/errors.js';
 import { LIMITS } from '../wire/limits.js';
 import { ConnectionTranscript, type MessageM } from '../spdm/connection-transcript.js';
@@ -297,6 +298,26 @@ export class Requester {
     };
   }
 
+  /** How a new session's records are made: RequesterOptions.session's choices, the session's own limit first. */
+  private recordChoices(options: StartSessionOptions): {
+    sequenceLimit?: bigint;
+    securedVersions?: readonly number[];
+    sequenceNumberOrder?: 'le' | 'be';
+  } {
+    const o = this.opts.session;
+    const limit = options.sequenceLimit ?? o?.sequenceLimit;
+    // One exchange, then KEY_UPDATE UpdateAllKeys (its ACK and VerifyNewKey's take two response records): 0..2 at least.
+    if (limit !== undefined && limit < 2n)
+      throw new TypeError(`sequenceLimit ${limit}: a key needs sequence numbers 0..2 at least`);
+    if (o?.sequenceNumberOrder !== undefined && o.sequenceNumberOrder !== 'le' && o.sequenceNumberOrder !== 'be')
+      throw new TypeError(`session.sequenceNumberOrder must be 'le' or 'be', got ${String(o.sequenceNumberOrder)}`);
+    return {
+      ...(limit !== undefined ? { sequenceLimit: limit } : {}),
+      ...(o?.securedVersions ? { securedVersions: checkSecuredVersions(o.securedVersions) } : {}),
+      ...(o?.sequenceNumberOrder ? { sequenceNumberOrder: o.sequenceNumberOrder } : {}),
+    };
+  }
+
   private ourFlags(): number {
     return this.opts.capabilityFlags ?? CapabilityFlag.CERT | CapabilityFlag.CHAL;
   }
@@ -467,6 +488,7 @@ export class Requester {
                 random: this.random,
                 maxResponseBytes: this.encapsulatedResponseLimit(),
                 endpointInfo: { ourFlags: this.ourFlags(), epInfo: this.endpointInfoAnswer().epInfo },
+                largeResponses: (this.ourFlags() & CapabilityFlag.LARGE_RESP) !== 0,
               },
             );
             if (!r.challenged)
@@ -517,7 +539,7 @@ export class Requester {
       measurementSummaryHashType: options.measurementSummaryHashType ?? 0,
       binding: t.securedBinding,
       canMutuallyAuthenticate: id !== undefined,
-      ...(options.sequenceLimit !== undefined ? { sequenceLimit: options.sequenceLimit } : {}),
+      ...this.recordChoices(options),
     });
     this.sessionSignatureList.push(k.signature);
     this.signatures.push(k.signature);
@@ -544,6 +566,7 @@ export class Requester {
               transcript: this.transcript,
               random: this.random,
               maxResponseBytes: this.encapsulatedResponseLimit(),
+              largeResponses: (this.ourFlags() & CapabilityFlag.LARGE_RESP) !== 0,
             },
           );
           // As libspdm: ReqSlotIDParam when it names one, else the slot the flow ended with, else 0.
@@ -605,7 +628,7 @@ export class Requester {
       psk,
       measurementSummaryHashType: options.measurementSummaryHashType ?? 0,
       binding,
-      ...(options.sequenceLimit !== undefined ? { sequenceLimit: options.sequenceLimit } : {}),
+      ...this.recordChoices(options),
     });
     const channel = new SessionChannel(this.transport, k.secure);
     const inSession = this.sessionSend(channel);

@@ -53,8 +53,29 @@ export class SessionChannel implements Transport {
     this.maxMessageSize = outer.maxMessageSize;
   }
 
+  /** Run before a record when the keys are at their limit (the Session sets it: KEY_UPDATE or END_SESSION). */
+  private limitGuard: (() => Promise<void>) | undefined;
+  /** Set while the guard runs: its own records (KEY_UPDATE, END_SESSION) are what the last sequence numbers are kept for. */
+  private guarding = false;
+
+  onSequenceLimit(guard: () => Promise<void>): void {
+    this.limitGuard = guard;
+  }
+
+  private async beforeRecord(): Promise<void> {
+    if (!this.limitGuard || this.guarding || this.secure.phase !== 'established' || !this.secure.atSequenceLimit)
+      return;
+    this.guarding = true;
+    try {
+      await this.limitGuard();
+    } finally {
+      this.guarding = false;
+    }
+  }
+
   async exchange(request: Uint8Array, options: ExchangeOptions = {}): Promise<Uint8Array> {
     if (!this.outer.exchangeSecured) throw new SpdmError('UNSUPPORTED', 'the transport carries no secured messages');
+    await this.beforeRecord();
     const reply = await this.outer.exchangeSecured(this.secure.seal(request), options);
     if (isClearError(reply, this.secure.sessionId)) {
       // A device that could not open our record answers ERROR in the clear and drops the session (libspdm does).
@@ -74,6 +95,7 @@ export class SessionChannel implements Transport {
     options: ExchangeOptions = {},
   ): Promise<ApplicationReply> {
     if (!this.outer.exchangeSecured) throw new SpdmError('UNSUPPORTED', 'the transport carries no secured messages');
+    await this.beforeRecord();
     const reply = await this.outer.exchangeSecured(this.secure.sealMessage(messageType, payload), options);
     if (isClearError(reply, this.secure.sessionId)) {
       this.secure.end('the device answered ERROR outside the session');
@@ -101,6 +123,8 @@ export interface SessionInfo {
   readonly securedVersion: string;
   readonly mode: 'encrypt' | 'mac-only';
   readonly binding: string;
+  /** How the sequence number enters the AEAD nonce: 'le' for every 1.2 session, the option's choice for 1.0/1.1. */
+  readonly sequenceNumberOrder: 'le' | 'be';
   /** KEY_EXCHANGE sessions: the (EC)DHE group. A PSK session has none. */
   readonly dhe?: { readonly id: number; readonly name: string };
   readonly aead: { readonly id: number; readonly name: string };
@@ -164,6 +188,41 @@ export class Session {
     this.info = w.info;
     if (w.signature) this.signature = w.signature;
     if (w.measurementSummaryHash) this.measurementSummaryHash = w.measurementSummaryHash;
+    w.channel.onSequenceLimit(() => this.atSequenceLimit());
+  }
+
+  private forced = 0;
+
+  /** Key updates the session ran by itself because its keys reached their sequence limit. */
+  get forcedKeyUpdates(): number {
+    return this.forced;
+  }
+
+  /**
+   * The keys have one exchange left (RequesterOptions.session.sequenceLimit): DSP0277 wants no key
+   * used past its limit, so they are renewed with KEY_UPDATE UpdateAllKeys when both sides set
+   * KEY_UPD_CAP (both directions start again at 0); otherwise the session is ended with
+   * END_SESSION and the request that found it so is refused with SESSION_SEQUENCE.
+   */
+  private async atSequenceLimit(): Promise<void> {
+    const secure = this.w.channel.secure;
+    const flag = CapabilityFlag.KEY_UPD;
+    if (
+      this.w.version >= 0x11 &&
+      ((this.w.requesterFlags ?? 0) & flag) !== 0 &&
+      (this.w.context().connection.capabilities.flags & flag) !== 0
+    ) {
+      await this.keyUpdate('all');
+      this.forced++;
+      return;
+    }
+    const limit = secure.sequenceLimit;
+    await this.end();
+    throw new SpdmError(
+      'SESSION_SEQUENCE',
+      `session ${secure.id}: its keys reached their sequence limit ${limit} and KEY_UPDATE is not on both sides, so the session was ended`,
+      { sessionId: secure.id, limit: limit.toString() },
+    );
   }
 
   get phase(): SessionPhase {
@@ -360,6 +419,7 @@ export function sessionInfo(
     securedVersion: securedVersionText(secure.securedVersion),
     mode: secure.mode,
     binding: secure.binding,
+    sequenceNumberOrder: secure.nonceOrder,
     ...(dheId !== undefined && !psk
       ? { dhe: { id: dheId, name: dheInfo(dheId)?.name ?? `0x${dheId.toString(16)}` } }
       : {}),

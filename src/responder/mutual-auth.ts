@@ -28,6 +28,7 @@ import {
   NONCE_SIZE,
   REQUESTER_CONTEXT_SIZE,
 } from '../spdm/messages/challenge.js';
+import { LIMITS } from '../wire/limits.js';
 import { chainsToRoot, validateSpdmChain } from '../x509/chain.js';
 import { parseCertificate, type ParsedCertificate } from '../x509/certificate.js';
 import {
@@ -90,10 +91,17 @@ export interface FlowParams {
   readonly transcript: ConnectionTranscript;
   readonly random: (n: number) => Uint8Array;
   readonly now: Date;
+  /**
+   * 1.4 LargeCertChain: GET_CERTIFICATE in the u32 form, asking `portion` bytes at a time. As
+   * libspdm's responder, used when the connection is 1.4+ and the requester (the side that answers
+   * CERTIFICATE here) set LARGE_RESP_CAP; the chain may then be up to LIMITS.largeCertChainBytes.
+   */
+  readonly large?: { readonly portion: number };
 }
 
-/** Most bytes of a requester chain we read (64 KiB, the 1.3 bound). */
+/** Most bytes of a requester chain read with the 16-bit form (64 KiB, the 1.3 bound). */
 const MAX_REQUESTER_CHAIN = 0xffff;
+/** Length asked of each 16-bit GET_CERTIFICATE. */
 const PORTION = 1024;
 
 /** Validates a requester chain (SPDM requester rules) and its trust; returns the leaf key. */
@@ -136,6 +144,8 @@ export class RequesterAuthTask implements EncapsulatedTask {
   private chainParts: Uint8Array[] = [];
   private chainBytes = 0;
   private chainTotal: number | undefined;
+  /** Length of the GET_CERTIFICATE outstanding: no portion may be longer. */
+  private asked = 0;
   private challenge: { nonce: Uint8Array; context?: Uint8Array } | undefined;
   /** The chain read and checked; basic mutual authentication still has to CHALLENGE its key. */
   private chainRead: AuthenticatedRequester | undefined;
@@ -182,12 +192,21 @@ export class RequesterAuthTask implements EncapsulatedTask {
       }
       case RequestCode.GET_CERTIFICATE: {
         const c = decodeCertificate(response);
+        const large = this.p.large !== undefined;
+        // The answer takes the request's form (libspdm refuses either mismatch).
+        if (c.large !== large)
+          throw new MutualAuthError(
+            `CERTIFICATE in ${c.large ? 'the LargeCertChain form' : 'the 16-bit form'} to a ${large ? 'LargeCertChain' : '16-bit'} GET_CERTIFICATE`,
+          );
         if (c.slot !== this.slot) throw new MutualAuthError(`CERTIFICATE for slot ${c.slot}, asked slot ${this.slot}`);
+        if (c.portion.length > this.asked)
+          throw new MutualAuthError(`CERTIFICATE: a portion of ${c.portion.length} bytes, ${this.asked} asked`);
         const total = this.chainBytes + c.portion.length + c.remainderLength;
         if (this.chainTotal !== undefined && total !== this.chainTotal)
           throw new MutualAuthError('CERTIFICATE: PortionLength + RemainderLength changed between portions');
-        if (total > MAX_REQUESTER_CHAIN) throw new MutualAuthError(`a requester chain of ${total} bytes`);
-        if (c.portion.length === 0 && c.remainderLength > 0) throw new MutualAuthError('CERTIFICATE: an empty portion');
+        const max = large ? LIMITS.largeCertChainBytes : MAX_REQUESTER_CHAIN;
+        if (total > max) throw new MutualAuthError(`a requester chain of ${total} bytes, more than the ${max} we read`);
+        if (c.portion.length === 0) throw new MutualAuthError('CERTIFICATE: an empty portion');
         this.chainTotal = total;
         this.chainParts.push(c.portion);
         this.chainBytes += c.portion.length;
@@ -203,9 +222,18 @@ export class RequesterAuthTask implements EncapsulatedTask {
   }
 
   private askCertificate(): TaskStep {
-    const left = this.chainTotal === undefined ? PORTION : this.chainTotal - this.chainBytes;
-    const length = Math.min(PORTION, left);
-    return { next: encodeGetCertificate(this.p.version, { slot: this.slot, offset: this.chainBytes, length }) };
+    const portion = this.p.large?.portion ?? PORTION;
+    const left = this.chainTotal === undefined ? portion : this.chainTotal - this.chainBytes;
+    const length = Math.min(portion, left);
+    this.asked = length;
+    return {
+      next: encodeGetCertificate(this.p.version, {
+        slot: this.slot,
+        offset: this.chainBytes,
+        length,
+        large: this.p.large !== undefined,
+      }),
+    };
   }
 
   /** The engine ended the flow before its end (a refused answer). */

@@ -233,6 +233,9 @@ const PROFILE_KEYS = new Set([
   'mutualAuth',
   'heartbeatPeriod',
   'psk',
+  'securedVersions',
+  'sequenceNumberOrder',
+  'sequenceLimit',
   'events',
   'provisionedKey',
 ]);
@@ -354,17 +357,42 @@ export function profileFromJson(json: unknown, baseDir: string): DeviceProfile {
     ...(provisionedKey ? { provisionedKey } : {}),
     measurements: measurements ?? standardMeasurements(name),
     ...(o['mutualAuth'] !== undefined ? { mutualAuth: mutualAuthPolicy(o['mutualAuth'], baseDir) } : {}),
-    ...(o['heartbeatPeriod'] !== undefined || o['psk'] !== undefined
+    ...(SESSION_KEYS.some((k) => o[k] !== undefined) ? { session: sessionSettings(o) } : {}),
+    ...(o['events'] !== undefined ? { events: { onSubscribe: profileEvents(o['events']) } } : {}),
+  };
+}
+
+const SESSION_KEYS = ['heartbeatPeriod', 'psk', 'securedVersions', 'sequenceNumberOrder', 'sequenceLimit'] as const;
+
+/**
+ * The session members: "securedVersions": ["1.1", "1.2"] (DSP0277 versions the device selects
+ * from), "sequenceNumberOrder": "le" | "be" (the nonce byte order of a 1.0/1.1 session),
+ * "sequenceLimit": the last sequence number a key may use (2 .. 2^53 − 1 in JSON).
+ */
+function sessionSettings(o: Record<string, unknown>): NonNullable<DeviceProfile['session']> {
+  const order = o['sequenceNumberOrder'];
+  if (o['securedVersions'] !== undefined && list(o['securedVersions'], 'securedVersions').length === 0)
+    bad('securedVersions', 'must name at least one version');
+  if (order !== undefined && order !== 'le' && order !== 'be') bad('sequenceNumberOrder', 'must be "le" or "be"');
+  return {
+    ...(o['heartbeatPeriod'] !== undefined
+      ? { heartbeatPeriod: int(o['heartbeatPeriod'], 'heartbeatPeriod', 0, 255) }
+      : {}),
+    ...(o['psk'] !== undefined ? { psk: pskEntries(o['psk']) } : {}),
+    ...(o['securedVersions'] !== undefined
       ? {
-          session: {
-            ...(o['heartbeatPeriod'] !== undefined
-              ? { heartbeatPeriod: int(o['heartbeatPeriod'], 'heartbeatPeriod', 0, 255) }
-              : {}),
-            ...(o['psk'] !== undefined ? { psk: pskEntries(o['psk']) } : {}),
-          },
+          securedVersions: list(o['securedVersions'], 'securedVersions').map((v, i) => {
+            const f = `securedVersions[${i}]`;
+            const m = /^1\.([0-2])$/.exec(str(v, f).trim());
+            if (!m) bad(f, `"${String(v)}" is not one of 1.0, 1.1, 1.2`);
+            return 0x1000 | (Number(m[1]) << 8);
+          }),
         }
       : {}),
-    ...(o['events'] !== undefined ? { events: { onSubscribe: profileEvents(o['events']) } } : {}),
+    ...(order !== undefined ? { sequenceNumberOrder: order } : {}),
+    ...(o['sequenceLimit'] !== undefined
+      ? { sequenceLimit: BigInt(int(o['sequenceLimit'], 'sequenceLimit', 2, Number.MAX_SAFE_INTEGER)) }
+      : {}),
   };
 }
 

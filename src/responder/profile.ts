@@ -98,6 +98,18 @@ export interface DeviceProfile {
      * that names it; the entry with an empty hint answers requests that send none.
      */
     readonly psk?: readonly PskEntry[];
+    /** DSP0277 versions this device selects from (u16, 0x1100 = 1.1); default every one the library speaks. */
+    readonly securedVersions?: readonly number[];
+    /**
+     * The binding's sequence-number byte order in the AEAD nonce for 1.0/1.1 sessions ('le'
+     * default; 'be' as libspdm's option); a 1.2 session is little-endian whatever this says.
+     */
+    readonly sequenceNumberOrder?: 'le' | 'be';
+    /**
+     * The last sequence number a key may use (the AEAD limit; ResponderOptions.sequenceLimit
+     * overrides it). A record past it ends the session: the device does not answer in it again.
+     */
+    readonly sequenceLimit?: bigint;
   };
   /**
    * Events (EVENT_CAP in `capabilities.flags`, SPDM 1.3+): DMTF events raised towards a session

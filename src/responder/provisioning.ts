@@ -22,6 +22,8 @@ import {
   KeyUsage,
 } from '../spdm/messages/key-pair-info.js';
 import { chainForSlot } from '../x509/slot-chain.js';
+import { SPDM_MAX_CERT_CHAIN_SIZE_V13 } from '../x509/spdm-chain.js';
+import { LIMITS } from '../wire/limits.js';
 import { parseCertificate } from '../x509/certificate.js';
 import { verifyCertSignature } from '../x509/signature.js';
 import { buildCsr, commonNameSubject, parseRequesterInfo } from '../x509/csr.js';
@@ -147,6 +149,14 @@ export class DeviceProvisioning {
       return encodeSetCertificateRsp(c.version, { slot: req.slot });
     }
     if (c.multiKeyConn && (req.certModel === 0 || req.certModel > CERT_MODEL_MAX))
+      throw new ErrorReply(ErrorCode.InvalidRequest);
+    // A chain over 64 KiB (1.4's u32 chain Length; it arrived in CHUNK_SEND pieces): only with our
+    // LARGE_RESP_CAP, through which it can be read back (libspdm's responder: InvalidRequest), and
+    // no more than LIMITS.largeCertChainBytes, what a requester reads.
+    if (
+      req.certChain.length > SPDM_MAX_CERT_CHAIN_SIZE_V13 &&
+      ((this.flags & CapabilityFlag.LARGE_RESP) === 0 || req.certChain.length > LIMITS.largeCertChainBytes)
+    )
       throw new ErrorReply(ErrorCode.InvalidRequest);
     const certificates = this.checkedChain(c, req.certChain);
     const leafKey = certificates.leafKey;

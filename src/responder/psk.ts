@@ -91,7 +91,11 @@ export function answerPskExchange(
   // No PSK under this hint: the request names nothing this device holds.
   const psk = findPsk(ctx.profile.session?.psk, req.pskHint);
   if (!psk) throw new ErrorReply(ErrorCode.InvalidRequest);
-  const choice = chooseRequestSecuredVersion(sessionOpaqueFormat(ctx.version, ctx.otherParams), req.opaqueData);
+  const choice = chooseRequestSecuredVersion(
+    sessionOpaqueFormat(ctx.version, ctx.otherParams),
+    req.opaqueData,
+    ctx.profile.session?.securedVersions,
+  );
   if (!choice) throw new ErrorReply(ErrorCode.InvalidRequest);
   const { securedVersion, opaqueData } = choice;
   const withContext = (pskCap & CapabilityFlag.PSK_WITH_CONTEXT) !== 0;
@@ -128,6 +132,9 @@ export function answerPskExchange(
     mode: encrypt ? 'encrypt' : 'mac-only',
     random: ctx.random,
     ...(ctx.sequenceLimit !== undefined ? { sequenceLimit: ctx.sequenceLimit } : {}),
+    ...(ctx.profile.session?.sequenceNumberOrder
+      ? { sequenceNumberOrder: ctx.profile.session.sequenceNumberOrder }
+      : {}),
   });
   secure.installHandshake(handshake);
   if (!withContext) {

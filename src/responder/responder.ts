@@ -47,7 +47,7 @@ import {
 } from '../session/key-schedule.js';
 import type { InnerMessage, SecuredTransport } from '../session/record.js';
 import { INVALID_SESSION_ID_HALF, peekSessionId, SecureSession } from '../session/secure-session.js';
-import { chooseRequestSecuredVersion, sessionOpaqueFormat } from '../session/secured-version.js';
+import { checkSecuredVersions, chooseRequestSecuredVersion, sessionOpaqueFormat } from '../session/secured-version.js';
 import { decodeGetVersion, encodeVersion, versionNumberFromU16 } from '../spdm/messages/version.js';
 import {
   CapabilityFlag,
@@ -200,7 +200,8 @@ export class Responder implements SpdmHandler {
     this.random = options.random ?? systemRandom;
     this.securedBinding = options.securedBinding ?? 'doe';
     this.maxSessions = options.maxSessions ?? 4;
-    this.sequenceLimit = options.sequenceLimit;
+    this.sequenceLimit = options.sequenceLimit ?? profile.session?.sequenceLimit;
+    if (profile.session?.securedVersions) checkSecuredVersions(profile.session.securedVersions);
     this.watchdog = new SessionWatchdog(options.now ?? Date.now);
     this.reviseSessionResponse = options.reviseSessionResponse;
     this.provisioning = new DeviceProvisioning(profile);
@@ -685,7 +686,22 @@ export class Responder implements SpdmHandler {
       transcript: this.transcript,
       random: this.random,
       now: new Date(),
+      ...(neg.version >= 0x14 && (neg.requesterCaps.flags & CapabilityFlag.LARGE_RESP) !== 0
+        ? { large: { portion: this.encapsulatedCertificatePortion() } }
+        : {}),
     });
+  }
+
+  /**
+   * Length of each LargeCertChain GET_CERTIFICATE in an encapsulated flow: what one
+   * DELIVER_ENCAPSULATED_RESPONSE (4 bytes) carrying a CERTIFICATE (16-byte header) may bring us,
+   * as libspdm's responder asks (its MaxSPDMmsgSize less both headers); our DataTransferSize
+   * when the connection does not chunk.
+   */
+  private encapsulatedCertificatePortion(): number {
+    const chunk = this.chunkPeer();
+    const room = chunk ? chunk.ourMaxSpdmMsgSize : this.profile.capabilities.dataTransferSize || 0xffff;
+    return Math.max(1, room - 4 - 16);
   }
 
   /**
@@ -1014,7 +1030,11 @@ export class Responder implements SpdmHandler {
     if (this.sessions.size >= this.maxSessions) throw new ErrorReply(ErrorCode.SessionLimitExceeded);
     const peer = decodeDheExchangeData(neg.dheId, req.exchangeData, { messageName: 'KEY_EXCHANGE', offset: 40 });
     // DSP0277 version: the highest we share with what the requester lists; 1.0 when no opaque format is negotiated.
-    const choice = chooseRequestSecuredVersion(sessionOpaqueFormat(neg.version, neg.otherParams), req.opaqueData);
+    const choice = chooseRequestSecuredVersion(
+      sessionOpaqueFormat(neg.version, neg.otherParams),
+      req.opaqueData,
+      this.profile.session?.securedVersions,
+    );
     if (!choice) throw new ErrorReply(ErrorCode.InvalidRequest);
     const { securedVersion, opaqueData } = choice;
     const rspSessionId = this.newRspSessionId(req.reqSessionId);
@@ -1065,6 +1085,9 @@ export class Responder implements SpdmHandler {
       mode: encrypt ? 'encrypt' : 'mac-only',
       random: this.random,
       ...(this.sequenceLimit !== undefined ? { sequenceLimit: this.sequenceLimit } : {}),
+      ...(this.profile.session?.sequenceNumberOrder
+        ? { sequenceNumberOrder: this.profile.session.sequenceNumberOrder }
+        : {}),
     });
     secure.installHandshake(handshake);
     this.sessions.set(secure.sessionId, {

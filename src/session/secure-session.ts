@@ -72,6 +72,13 @@ export interface SecureSessionParams {
   readonly mode: SessionMode;
   /** Last usable sequence number per direction and key (default 2^64 − 1). */
   readonly sequenceLimit?: bigint;
+  /**
+   * How the 64-bit sequence number enters the AEAD nonce when the secured-message version is 1.0
+   * or 1.1, which leave it to the transport binding / integrator: 'le' (default, libspdm's
+   * default) or 'be' (libspdm's big-endian option). DSP0277 1.2 fixed little-endian, so from 1.2
+   * this is ignored, as libspdm ignores its own setting.
+   */
+  readonly sequenceNumberOrder?: NonceOrder;
   /** For MCTP's random padding (1..32 bytes per record, as libspdm sends); none when omitted. */
   readonly random?: RandomSource;
 }
@@ -138,7 +145,8 @@ export class SecureSession {
   readonly mode: SessionMode;
   private readonly limit: bigint;
   private readonly random: RandomSource | undefined;
-  private readonly nonceOrder: NonceOrder = 'le';
+  /** The nonce byte order in force (see SecureSessionParams.sequenceNumberOrder). */
+  readonly nonceOrder: NonceOrder;
   private phaseNow: SessionPhase = 'handshake';
   private readonly tx = new Direction(undefined);
   private readonly rx = new Direction(undefined);
@@ -160,6 +168,20 @@ export class SecureSession {
     this.limit = p.sequenceLimit ?? MAX_SEQUENCE_NUMBER;
     if (this.limit < 0n || this.limit > MAX_SEQUENCE_NUMBER) throw new TypeError('sequenceLimit outside 0..2^64-1');
     this.random = p.random;
+    this.nonceOrder = p.securedVersion >= 0x1200 ? 'le' : (p.sequenceNumberOrder ?? 'le');
+  }
+
+  /** The last sequence number a key may use in either direction. */
+  get sequenceLimit(): bigint {
+    return this.limit;
+  }
+
+  /**
+   * True when either direction's next sequence number is the last its key may use (or past it):
+   * one more exchange is all the keys have left, to be spent on KEY_UPDATE or END_SESSION.
+   */
+  get atSequenceLimit(): boolean {
+    return this.tx.next >= this.limit || this.rx.next >= this.limit;
   }
 
   get phase(): SessionPhase {

@@ -78,9 +78,28 @@ export function encodeVersionSelection(version: number, format: 'general' | 'dsp
   return encodeOpaqueData([{ registryId: 0, vendorId: new Uint8Array(0), data }], format);
 }
 
+/**
+ * A caller's list of DSP0277 versions to offer or accept (u16, 0x1100 = 1.1): non-empty, each one
+ * this library speaks. TypeError otherwise: it is the caller's configuration, not a peer's.
+ */
+export function checkSecuredVersions(versions: readonly number[]): readonly number[] {
+  if (versions.length === 0) throw new TypeError('securedVersions: at least one DSP0277 version');
+  for (const v of versions)
+    if (!Number.isInteger(v) || !SUPPORTED_SECURED_VERSIONS.some((s) => s >> 8 === v >> 8))
+      throw new TypeError(
+        `securedVersions: 0x${Number(v).toString(16)} is not one of ${SUPPORTED_SECURED_VERSIONS.map(securedVersionText).join(', ')}`,
+      );
+  return versions;
+}
+
 /** The version both sides speak (highest of ours the peer offers, comparing major.minor only), or undefined. */
-export function chooseSecuredVersion(offered: readonly number[]): number | undefined {
-  return SUPPORTED_SECURED_VERSIONS.find((v) => offered.some((o) => o >> 8 === v >> 8));
+export function chooseSecuredVersion(
+  offered: readonly number[],
+  ours: readonly number[] = SUPPORTED_SECURED_VERSIONS,
+): number | undefined {
+  return SUPPORTED_SECURED_VERSIONS.find(
+    (v) => ours.some((o) => o >> 8 === v >> 8) && offered.some((o) => o >> 8 === v >> 8),
+  );
 }
 
 /**
@@ -92,10 +111,11 @@ export function chooseSecuredVersion(offered: readonly number[]): number | undef
 export function chooseRequestSecuredVersion(
   format: ReturnType<typeof sessionOpaqueFormat>,
   requestOpaque: Uint8Array,
+  ours: readonly number[] = SUPPORTED_SECURED_VERSIONS,
 ): { readonly securedVersion: number; readonly opaqueData?: Uint8Array } | undefined {
   if (!format) return { securedVersion: 0x1000 };
   const offered = offeredSecuredVersions(requestOpaque);
-  const chosen = offered && chooseSecuredVersion(offered);
+  const chosen = offered && chooseSecuredVersion(offered, ours);
   if (chosen === undefined) return undefined;
   return { securedVersion: chosen, opaqueData: encodeVersionSelection(chosen, format) };
 }
@@ -108,6 +128,7 @@ export function responseSecuredVersion(
   format: ReturnType<typeof sessionOpaqueFormat>,
   opaqueData: Uint8Array,
   messageName: string,
+  offered: readonly number[] = SUPPORTED_SECURED_VERSIONS,
 ): number {
   if (!format) {
     if (opaqueData.length !== 0)
@@ -118,7 +139,7 @@ export function responseSecuredVersion(
     return 0x1000;
   }
   const v = selectedSecuredMessageVersion(opaqueData);
-  if (v === undefined || !SUPPORTED_SECURED_VERSIONS.some((s) => s >> 8 === v >> 8))
+  if (v === undefined || !offered.some((s) => s >> 8 === v >> 8))
     throw new SpdmError(
       'UNEXPECTED_RESPONSE',
       `${messageName}: secured message version ${v === undefined ? 'not selected' : `0x${v.toString(16)} was not offered`}`,

@@ -258,7 +258,7 @@ test('sequence numbers never wrap: a direction past its limit refuses with SESSI
   const s = await requester.startSession({ sequenceLimit: 2n });
   await s.heartbeat();
   await s.heartbeat();
-  await s.heartbeat();
+  // Sequence number 2 is the last: it goes to END_SESSION (no KEY_UPD_CAP here), not to the request.
   await assert.rejects(s.heartbeat(), (e) => isSpdmError(e, 'SESSION_SEQUENCE'));
   assert.equal(s.phase, 'ended');
   assert.throws(
