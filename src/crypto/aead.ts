@@ -80,15 +80,19 @@ export function isAeadSupported(id: number): boolean {
   return aeadInfo(id)?.node !== undefined;
 }
 
+/** Suites node:crypto runs, by id: looked up once per record, so built once. */
+const RUNNABLE = new Map(
+  AEADS.flatMap((a) => (a.node ? [[a.id, { ...a, node: a.node } as AeadInfo & { readonly node: AeadName }]] : [])),
+);
+
 export function requireAead(id: number): AeadInfo & { readonly node: AeadName } {
+  const runnable = RUNNABLE.get(id);
+  if (runnable) return runnable;
   const a = aeadInfo(id);
-  if (!a?.node) {
-    const what = a
-      ? `${a.name} (0x${id.toString(16)}) is not available in node:crypto`
-      : `AEAD cipher suite 0x${id.toString(16)} is unknown`;
-    throw new SpdmError('UNSUPPORTED_ALGORITHM', what, { aead: id });
-  }
-  return { ...a, node: a.node };
+  const what = a
+    ? `${a.name} (0x${id.toString(16)}) is not available in node:crypto`
+    : `AEAD cipher suite 0x${id.toString(16)} is unknown`;
+  throw new SpdmError('UNSUPPORTED_ALGORITHM', what, { aead: id });
 }
 
 function isChaCha(name: AeadName): name is CipherChaCha20Poly1305Types {
@@ -122,6 +126,55 @@ export interface AeadSealed {
   readonly tag: Uint8Array;
 }
 
+/** A Uint8Array over a node Buffer's bytes (no copy): callers compare our results as plain Uint8Arrays. */
+function view(b: Buffer): Uint8Array {
+  return new Uint8Array(b.buffer, b.byteOffset, b.length);
+}
+
+const EMPTY = new Uint8Array(0);
+
+/**
+ * Encrypts the concatenation of `parts` (none or empty: MAC-only records) with `aad` authenticated,
+ * writing the ciphertext into `out` from `at` and the tag right after it; returns the offset
+ * after the tag. The record layer seals straight into its record buffer this way: node:crypto's
+ * update() has no output argument, so each part's ciphertext is copied once, into place.
+ */
+export function aeadSealInto(
+  id: number,
+  key: Uint8Array,
+  nonce: Uint8Array,
+  aad: Uint8Array,
+  parts: readonly Uint8Array[],
+  out: Uint8Array,
+  at: number,
+): number {
+  const a = requireAead(id);
+  if (key.length !== a.keySize)
+    throw new SpdmError('ENCODE_ERROR', `${a.name} key is ${a.keySize} bytes, got ${key.length}`);
+  if (nonce.length !== a.nonceSize)
+    throw new SpdmError('ENCODE_ERROR', `${a.name} nonce is ${a.nonceSize} bytes, got ${nonce.length}`);
+  let total = 0;
+  for (const p of parts) total += p.length;
+  if (!Number.isInteger(at) || at < 0 || at + total + a.tagSize > out.length)
+    throw new RangeError(`aeadSealInto: ${total} + ${a.tagSize} bytes do not fit at ${at} of ${out.length}`);
+  const c = cipher(a.node, key, nonce, a.tagSize);
+  c.setAAD(aad, { plaintextLength: total });
+  let pos = at;
+  for (const p of parts) {
+    if (p.length === 0) continue;
+    const ct = c.update(p);
+    out.set(ct, pos);
+    pos += ct.length;
+  }
+  // GCM and ChaCha20-Poly1305 are stream modes: final() adds nothing, but take what it gives.
+  const tail = c.final();
+  if (pos + tail.length + a.tagSize > out.length) throw new RangeError('aeadSealInto: cipher output overran');
+  out.set(tail, pos);
+  pos += tail.length;
+  out.set(c.getAuthTag(), pos);
+  return pos + a.tagSize;
+}
+
 /** Encrypts `plaintext` (may be empty: MAC-only records) and authenticates it with `aad`. */
 export function aeadEncrypt(
   id: number,
@@ -130,24 +183,15 @@ export function aeadEncrypt(
   plaintext: Uint8Array,
   aad: Uint8Array,
 ): AeadSealed {
-  const a = requireAead(id);
-  if (key.length !== a.keySize)
-    throw new SpdmError('ENCODE_ERROR', `${a.name} key is ${a.keySize} bytes, got ${key.length}`);
-  if (nonce.length !== a.nonceSize)
-    throw new SpdmError('ENCODE_ERROR', `${a.name} nonce is ${a.nonceSize} bytes, got ${nonce.length}`);
-  const c = cipher(a.node, key, nonce, a.tagSize);
-  c.setAAD(aad, { plaintextLength: plaintext.length });
-  const head = c.update(plaintext);
-  const tail = c.final();
-  const ciphertext = new Uint8Array(head.length + tail.length);
-  ciphertext.set(head, 0);
-  ciphertext.set(tail, head.length);
-  return { ciphertext, tag: new Uint8Array(c.getAuthTag()) };
+  const out = new Uint8Array(plaintext.length + AEAD_TAG_SIZE);
+  const end = aeadSealInto(id, key, nonce, aad, [plaintext], out, 0);
+  return { ciphertext: out.subarray(0, end - AEAD_TAG_SIZE), tag: out.subarray(end - AEAD_TAG_SIZE, end) };
 }
 
 /**
  * Decrypts and verifies. Returns the plaintext, or null when the tag does not verify or any
- * input has the wrong size. Throws only for an unsupported algorithm.
+ * input has the wrong size. Throws only for an unsupported algorithm. The plaintext is the
+ * cipher's own output buffer (not copied again), returned only once final() has verified the tag.
  */
 export function aeadDecrypt(
   id: number,
@@ -163,8 +207,10 @@ export function aeadDecrypt(
     const d = decipher(a.node, key, nonce, a.tagSize);
     d.setAuthTag(tag);
     d.setAAD(aad, { plaintextLength: ciphertext.length });
-    const head = d.update(ciphertext);
+    const head = ciphertext.length === 0 ? undefined : d.update(ciphertext);
     const tail = d.final();
+    if (!head) return tail.length === 0 ? EMPTY.slice() : view(tail);
+    if (tail.length === 0) return view(head);
     const out = new Uint8Array(head.length + tail.length);
     out.set(head, 0);
     out.set(tail, head.length);

@@ -17,11 +17,16 @@
  * AEAD nonce = IV XOR the 64-bit sequence counter, little-endian in nonce bytes 0..7 (DSP0277
  * 1.2+, and libspdm's default for 1.0/1.1); 'be' is libspdm's big-endian option for 1.0/1.1
  * (counter big-endian in nonce bytes 4..11).
+ *
+ * The per-record path (SecureSession) carries the counter as two u32 halves, `hi` and `lo`, so
+ * no BigInt is made or computed per record; the bigint forms below check the range and split.
+ * A sealed record is built in one buffer: header, then the ciphertext written into place, then
+ * the tag; an opened record's application data is a view of the decrypted plaintext.
  */
 import { DecodeError, SpdmError } from '../wire/errors.js';
 import { Reader } from '../wire/reader.js';
 import { Writer } from '../wire/writer.js';
-import { AEAD_TAG_SIZE, aeadDecrypt, aeadEncrypt } from '../crypto/aead.js';
+import { AEAD_TAG_SIZE, aeadDecrypt, aeadSealInto } from '../crypto/aead.js';
 
 export type SecuredTransport = 'doe' | 'mctp' | 'tcp';
 
@@ -112,24 +117,55 @@ export function decodeSecuredRecord(bytes: Uint8Array, layout: RecordLayout): Se
   };
 }
 
-/** IV XOR the 64-bit counter (see the module comment for the byte order). */
-export function recordNonce(iv: Uint8Array, sequence: bigint, order: NonceOrder = 'le'): Uint8Array {
+/** The 64-bit sequence counter as its high and low u32 halves. */
+export interface SequenceHalves {
+  readonly hi: number;
+  readonly lo: number;
+}
+
+/** Splits a bigint counter, ENCODE_ERROR outside 0..2^64-1. */
+export function sequenceHalves(sequence: bigint): SequenceHalves {
   if (sequence < 0n || sequence > MAX_SEQUENCE)
     throw new SpdmError('ENCODE_ERROR', `sequence number ${sequence} outside 0..2^64-1`);
+  return { hi: Number(sequence >> 32n), lo: Number(sequence & 0xffffffffn) };
+}
+
+function requireHalves(hi: number, lo: number): void {
+  if (!(hi >= 0 && hi <= 0xffffffff && lo >= 0 && lo <= 0xffffffff && Number.isInteger(hi) && Number.isInteger(lo)))
+    throw new SpdmError('ENCODE_ERROR', `sequence number halves ${hi}:${lo} outside 0..2^64-1`);
+}
+
+/** IV XOR the counter `hi`:`lo` (see the module comment for the byte order), in a new array. */
+export function recordNonceOf(iv: Uint8Array, hi: number, lo: number, order: NonceOrder = 'le'): Uint8Array {
+  requireHalves(hi, lo);
   const nonce = Uint8Array.from(iv);
+  const len = nonce.length;
   for (let i = 0; i < 8; i++) {
-    const byte = Number((sequence >> BigInt(8 * i)) & 0xffn);
-    const at = order === 'le' ? i : nonce.length - 1 - i;
-    if (at >= 0 && at < nonce.length) nonce[at] = (nonce[at] as number) ^ byte;
+    const byte = (i < 4 ? lo >>> (8 * i) : hi >>> (8 * (i - 4))) & 0xff;
+    const at = order === 'le' ? i : len - 1 - i;
+    if (at >= 0 && at < len) nonce[at] = (nonce[at] as number) ^ byte;
   }
   return nonce;
 }
 
+/** IV XOR the 64-bit counter (see the module comment for the byte order). */
+export function recordNonce(iv: Uint8Array, sequence: bigint, order: NonceOrder = 'le'): Uint8Array {
+  const { hi, lo } = sequenceHalves(sequence);
+  return recordNonceOf(iv, hi, lo, order);
+}
+
+/** True when the record's wire sequence number (if any) is the low bytes of the counter `hi`:`lo`. */
+export function sequenceMatchesHalves(rec: SecuredRecord, hi: number, lo: number, layout: RecordLayout): boolean {
+  if (rec.sequenceNumber === undefined || layout.sequenceNumberSize === 0) return true;
+  if (layout.sequenceNumberSize === 2) return rec.sequenceNumber === (lo & 0xffff);
+  return rec.sequenceNumber === hi * 0x100000000 + lo;
+}
+
 /** True when the record's wire sequence number (if any) is the low bytes of `sequence`. */
 export function sequenceMatches(rec: SecuredRecord, sequence: bigint, layout: RecordLayout): boolean {
-  if (rec.sequenceNumber === undefined || layout.sequenceNumberSize === 0) return true;
-  const mask = layout.sequenceNumberSize === 8 ? MAX_SEQUENCE : (1n << BigInt(8 * layout.sequenceNumberSize)) - 1n;
-  return BigInt(rec.sequenceNumber) === (sequence & mask);
+  if (sequence < 0n || sequence > MAX_SEQUENCE) return false;
+  const { hi, lo } = sequenceHalves(sequence);
+  return sequenceMatchesHalves(rec, hi, lo, layout);
 }
 
 export interface RecordKeys {
@@ -162,13 +198,26 @@ export function openSecuredRecord(
   sequence: bigint,
   opts: RecordOptions,
 ): OpenedRecord | null {
-  if (!sequenceMatches(rec, sequence, opts.layout)) return null;
-  const nonce = recordNonce(keys.iv, sequence, opts.nonceOrder);
+  if (sequence < 0n || sequence > MAX_SEQUENCE) return null;
+  const { hi, lo } = sequenceHalves(sequence);
+  return openSecuredRecordAt(rec, keys, hi, lo, opts);
+}
+
+/** openSecuredRecord with the counter as its u32 halves (the per-record path: no BigInt). */
+export function openSecuredRecordAt(
+  rec: SecuredRecord,
+  keys: RecordKeys,
+  hi: number,
+  lo: number,
+  opts: RecordOptions,
+): OpenedRecord | null {
+  if (!sequenceMatchesHalves(rec, hi, lo, opts.layout)) return null;
+  const nonce = recordNonceOf(keys.iv, hi, lo, opts.nonceOrder);
   const inner = rec.body.subarray(0, rec.length - AEAD_TAG_SIZE);
   if (opts.mode === 'mac-only') {
     const aad = rec.raw.subarray(0, rec.header.length + inner.length);
-    const ok = aeadDecrypt(keys.aeadId, keys.key, nonce, new Uint8Array(0), aad, rec.mac);
-    return ok === null ? null : { applicationData: inner, randomData: new Uint8Array(0) };
+    const ok = aeadDecrypt(keys.aeadId, keys.key, nonce, EMPTY, aad, rec.mac);
+    return ok === null ? null : { applicationData: inner, randomData: EMPTY };
   }
   const plain = aeadDecrypt(keys.aeadId, keys.key, nonce, inner, rec.header, rec.mac);
   if (plain === null) return null;
@@ -190,39 +239,97 @@ export function openSecuredRecord(
   return { applicationData, randomData };
 }
 
+export type SealOptions = RecordOptions & { readonly randomData?: Uint8Array };
+
 /** Builds one record (the inverse of decodeSecuredRecord + openSecuredRecord). */
 export function sealSecuredRecord(
   sessionId: number,
   applicationData: Uint8Array,
   keys: RecordKeys,
   sequence: bigint,
-  opts: RecordOptions & { readonly randomData?: Uint8Array },
+  opts: SealOptions,
 ): Uint8Array {
-  const random = opts.mode === 'encrypt' ? (opts.randomData ?? new Uint8Array(0)) : new Uint8Array(0);
+  const { hi, lo } = sequenceHalves(sequence);
+  return sealSecuredRecordAt(sessionId, EMPTY, applicationData, keys, hi, lo, opts);
+}
+
+/**
+ * sealSecuredRecord with the counter as its u32 halves and ApplicationData given as the binding's
+ * inner header (`prefix`, see applicationDataPrefix) and the message after it, so neither is
+ * copied into an ApplicationData of its own: the record is one buffer, every byte of it written
+ * here (header, then ciphertext or clear data, then the MAC).
+ */
+export function sealSecuredRecordAt(
+  sessionId: number,
+  prefix: Uint8Array,
+  message: Uint8Array,
+  keys: RecordKeys,
+  hi: number,
+  lo: number,
+  opts: SealOptions,
+): Uint8Array {
+  requireHalves(hi, lo);
+  const encrypt = opts.mode === 'encrypt';
+  const random = encrypt ? (opts.randomData ?? EMPTY) : EMPTY;
   if (random.length > opts.layout.maxRandomPadding) {
     throw new SpdmError(
       'ENCODE_ERROR',
       `${random.length} byte(s) of random data, at most ${opts.layout.maxRandomPadding} over ${opts.layout.transport}`,
     );
   }
-  const innerLength = opts.mode === 'encrypt' ? 2 + applicationData.length + random.length : applicationData.length;
+  const appLength = prefix.length + message.length;
+  const innerLength = encrypt ? 2 + appLength + random.length : appLength;
   const length = innerLength + AEAD_TAG_SIZE;
   if (length > 0xffff) throw new SpdmError('ENCODE_ERROR', `record of ${length} bytes does not fit the 16-bit Length`);
-  const w = new Writer(6 + opts.layout.sequenceNumberSize + length);
-  w.u32(sessionId >>> 0);
   const n = opts.layout.sequenceNumberSize;
-  for (let i = 0; i < n; i++) w.u8(Number((sequence >> BigInt(8 * i)) & 0xffn));
-  w.u16(length);
-  const header = w.finish().slice();
-  const nonce = recordNonce(keys.iv, sequence, opts.nonceOrder);
-  if (opts.mode === 'mac-only') {
-    const aad = new Writer(header.length + applicationData.length).bytes(header).bytes(applicationData).finish();
-    const { tag } = aeadEncrypt(keys.aeadId, keys.key, nonce, new Uint8Array(0), aad);
-    return new Writer(aad.length + tag.length).bytes(aad).bytes(tag).finish();
+  const headerLength = 6 + n;
+  const nonce = recordNonceOf(keys.iv, hi, lo, opts.nonceOrder);
+  // Not zero-filled: every byte is written below, and the end offset is checked against the size.
+  const out = uninitialised(headerLength + length);
+  const id = sessionId >>> 0;
+  out[0] = id & 0xff;
+  out[1] = (id >>> 8) & 0xff;
+  out[2] = (id >>> 16) & 0xff;
+  out[3] = id >>> 24;
+  // The wire sequence number: the counter's low N bytes, little-endian.
+  for (let i = 0; i < n; i++) out[4 + i] = (i < 4 ? lo >>> (8 * i) : hi >>> (8 * (i - 4))) & 0xff;
+  out[4 + n] = length & 0xff;
+  out[5 + n] = length >>> 8;
+  let end: number;
+  if (!encrypt) {
+    // Authenticate-only: the clear ApplicationData follows the header, the MAC covers both.
+    out.set(prefix, headerLength);
+    out.set(message, headerLength + prefix.length);
+    const clearEnd = headerLength + appLength;
+    end = aeadSealInto(keys.aeadId, keys.key, nonce, out.subarray(0, clearEnd), [], out, clearEnd);
+  } else {
+    const head = new Uint8Array(2 + prefix.length);
+    head[0] = appLength & 0xff;
+    head[1] = appLength >>> 8;
+    head.set(prefix, 2);
+    end = aeadSealInto(
+      keys.aeadId,
+      keys.key,
+      nonce,
+      out.subarray(0, headerLength),
+      [head, message, random],
+      out,
+      headerLength,
+    );
   }
-  const plain = new Writer(innerLength).u16(applicationData.length).bytes(applicationData).bytes(random).finish();
-  const { ciphertext, tag } = aeadEncrypt(keys.aeadId, keys.key, nonce, plain, header);
-  return new Writer(header.length + length).bytes(header).bytes(ciphertext).bytes(tag).finish();
+  if (end !== out.length) {
+    out.fill(0);
+    throw new SpdmError('ENCODE_ERROR', `sealed record is ${end} of ${out.length} bytes`);
+  }
+  return out;
+}
+
+const EMPTY = new Uint8Array(0);
+
+/** A Uint8Array of `size` bytes that is not zero-filled first (the caller writes all of it). */
+function uninitialised(size: number): Uint8Array {
+  const b = Buffer.allocUnsafeSlow(size);
+  return new Uint8Array(b.buffer, b.byteOffset, size);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -270,15 +377,15 @@ export function unwrapApplicationData(transport: SecuredTransport, applicationDa
 }
 
 /**
- * ApplicationData for an application message other than SPDM: after the MCTP message type byte
- * (bit 7, the integrity check bit, clear) over MCTP, after the DSP0287 header with that message
- * type over TCP. PCIe DOE's secured CMA-SPDM data objects carry SPDM messages only (other
- * protocols ride in VENDOR_DEFINED_REQUEST), so there is none over DOE.
+ * The binding's header of ApplicationData for an application message other than SPDM: the MCTP
+ * message type byte (bit 7, the integrity check bit, clear) over MCTP, the DSP0287 header with
+ * that message type over TCP. PCIe DOE's secured CMA-SPDM data objects carry SPDM messages only
+ * (other protocols ride in VENDOR_DEFINED_REQUEST), so there is none over DOE.
  */
-export function wrapApplicationMessage(
+export function applicationMessagePrefix(
   transport: SecuredTransport,
   messageType: number,
-  payload: Uint8Array,
+  payloadLength: number,
 ): Uint8Array {
   if (!Number.isInteger(messageType) || messageType < 0 || messageType > 0xff)
     throw new TypeError(`application message type must be a u8, got ${messageType}`);
@@ -290,32 +397,49 @@ export function wrapApplicationMessage(
       );
     case 'mctp':
       if (messageType & 0x80) throw new TypeError('MCTP message type with the integrity check bit set');
-      return new Writer(1 + payload.length).u8(messageType).bytes(payload).finish();
+      return Uint8Array.of(messageType);
     case 'tcp':
-      if (payload.length + 2 > 0xffff) throw new SpdmError('ENCODE_ERROR', 'TCP binding payload too large');
-      return new Writer(4 + payload.length)
-        .u16(payload.length + 2)
-        .u8(TCP_BINDING_VERSION)
-        .u8(messageType)
-        .bytes(payload)
-        .finish();
+      if (payloadLength + 2 > 0xffff) throw new SpdmError('ENCODE_ERROR', 'TCP binding payload too large');
+      return tcpHeader(payloadLength, messageType);
   }
+}
+
+function tcpHeader(payloadLength: number, messageType: number): Uint8Array {
+  const len = payloadLength + 2;
+  return Uint8Array.of(len & 0xff, len >>> 8, TCP_BINDING_VERSION, messageType);
+}
+
+const DOE_SPDM_PREFIX = new Uint8Array(0);
+const MCTP_SPDM_PREFIX = Uint8Array.of(MCTP_TYPE_SPDM);
+
+/** The binding's header of ApplicationData for an SPDM message of `spdmLength` bytes (empty over DOE). */
+export function spdmApplicationDataPrefix(transport: SecuredTransport, spdmLength: number): Uint8Array {
+  switch (transport) {
+    case 'doe':
+      return DOE_SPDM_PREFIX;
+    case 'mctp':
+      return MCTP_SPDM_PREFIX;
+    case 'tcp':
+      if (spdmLength + 2 > 0xffff) throw new SpdmError('ENCODE_ERROR', 'SPDM-over-TCP payload too large');
+      return tcpHeader(spdmLength, TCP_TYPE_SPDM);
+  }
+}
+
+function joined(prefix: Uint8Array, payload: Uint8Array): Uint8Array {
+  if (prefix.length === 0) return payload;
+  return new Writer(prefix.length + payload.length).bytes(prefix).bytes(payload).finish();
+}
+
+/** ApplicationData for an application message other than SPDM (see applicationMessagePrefix). */
+export function wrapApplicationMessage(
+  transport: SecuredTransport,
+  messageType: number,
+  payload: Uint8Array,
+): Uint8Array {
+  return joined(applicationMessagePrefix(transport, messageType, payload.length), payload);
 }
 
 /** ApplicationData for an SPDM message sent in a session over `transport`. */
 export function wrapApplicationData(transport: SecuredTransport, spdm: Uint8Array): Uint8Array {
-  switch (transport) {
-    case 'doe':
-      return spdm;
-    case 'mctp':
-      return new Writer(1 + spdm.length).u8(MCTP_TYPE_SPDM).bytes(spdm).finish();
-    case 'tcp':
-      if (spdm.length + 2 > 0xffff) throw new SpdmError('ENCODE_ERROR', 'SPDM-over-TCP payload too large');
-      return new Writer(4 + spdm.length)
-        .u16(spdm.length + 2)
-        .u8(TCP_BINDING_VERSION)
-        .u8(TCP_TYPE_SPDM)
-        .bytes(spdm)
-        .finish();
-  }
+  return joined(spdmApplicationDataPrefix(transport, spdm.length), spdm);
 }

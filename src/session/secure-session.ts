@@ -30,13 +30,15 @@ import {
   type TrafficKeys,
 } from './key-schedule.js';
 import {
+  applicationMessagePrefix,
   decodeSecuredRecord,
-  openSecuredRecord,
+  openSecuredRecordAt,
   RECORD_LAYOUTS,
-  sealSecuredRecord,
+  sealSecuredRecordAt,
+  sequenceHalves,
+  sequenceMatchesHalves,
+  spdmApplicationDataPrefix,
   unwrapApplicationData,
-  wrapApplicationData,
-  wrapApplicationMessage,
   type InnerMessage,
   type NonceOrder,
   type OpenedRecord,
@@ -100,12 +102,47 @@ export function sessionIdHex(id: number): string {
   return `0x${(id >>> 0).toString(16).padStart(8, '0')}`;
 }
 
-/** One direction's key, IV and next sequence number. */
-class Direction {
-  next = 0n;
+/** A 64-bit counter as u32 halves; `hi` reaches 2^32 only once the last sequence number is spent. */
+interface Counter {
+  hi: number;
+  lo: number;
+}
+
+function counterValue(c: Counter): bigint {
+  return (BigInt(c.hi) << 32n) | BigInt(c.lo);
+}
+
+/** a > b, on halves. */
+function after(a: Counter, b: Counter): boolean {
+  return a.hi > b.hi || (a.hi === b.hi && a.lo > b.lo);
+}
+
+/**
+ * One direction's key, IV and next sequence number. The counter is kept as two u32 halves so
+ * the per-record path makes no BigInt (the bigint `next` is for errors and diagnostics).
+ */
+class Direction implements Counter {
+  hi = 0;
+  lo = 0;
   /** The keys a pending key update replaced, with their next sequence number. */
-  previous: { keys: TrafficKeys; next: bigint } | undefined;
+  previous: { keys: TrafficKeys; counter: Counter } | undefined;
   constructor(public keys: TrafficKeys | undefined) {}
+
+  get next(): bigint {
+    return counterValue(this);
+  }
+
+  reset(): void {
+    this.hi = 0;
+    this.lo = 0;
+  }
+}
+
+function advance(c: Counter): void {
+  if (c.lo === 0xffffffff) {
+    c.lo = 0;
+    c.hi++;
+  } else c.lo++;
 }
 
 function zeroise(k: TrafficKeys | undefined): void {
@@ -144,6 +181,8 @@ export class SecureSession {
   readonly binding: SecuredTransport;
   readonly mode: SessionMode;
   private readonly limit: bigint;
+  /** `limit` as halves, for the per-record comparisons. */
+  private readonly limitHalves: Counter;
   private readonly random: RandomSource | undefined;
   /** The nonce byte order in force (see SecureSessionParams.sequenceNumberOrder). */
   readonly nonceOrder: NonceOrder;
@@ -167,6 +206,7 @@ export class SecureSession {
     this.mode = p.mode;
     this.limit = p.sequenceLimit ?? MAX_SEQUENCE_NUMBER;
     if (this.limit < 0n || this.limit > MAX_SEQUENCE_NUMBER) throw new TypeError('sequenceLimit outside 0..2^64-1');
+    this.limitHalves = sequenceHalves(this.limit);
     this.random = p.random;
     this.nonceOrder = p.securedVersion >= 0x1200 ? 'le' : (p.sequenceNumberOrder ?? 'le');
   }
@@ -181,7 +221,7 @@ export class SecureSession {
    * one more exchange is all the keys have left, to be spent on KEY_UPDATE or END_SESSION.
    */
   get atSequenceLimit(): boolean {
-    return this.tx.next >= this.limit || this.rx.next >= this.limit;
+    return !after(this.limitHalves, this.tx) || !after(this.limitHalves, this.rx);
   }
 
   get phase(): SessionPhase {
@@ -225,9 +265,9 @@ export class SecureSession {
       }
     }
     this.tx.keys = send;
-    this.tx.next = 0n;
+    this.tx.reset();
     this.rx.keys = receive;
-    this.rx.next = 0n;
+    this.rx.reset();
   }
 
   private direction(d: KeyDirection): Direction {
@@ -250,9 +290,9 @@ export class SecureSession {
     if (d.previous) throw new TypeError(`session ${this.id}: a ${direction} key update is already pending`);
     if (params.aeadId !== this.aeadId) throw new TypeError('updateKeys: the key schedule is for another AEAD');
     const next = updateTrafficKeys(params, d.keys);
-    d.previous = { keys: d.keys, next: d.next };
+    d.previous = { keys: d.keys, counter: { hi: d.hi, lo: d.lo } };
     d.keys = next;
-    d.next = 0n;
+    d.reset();
   }
 
   /** True while a key update of `direction` has neither been committed nor rolled back. */
@@ -273,7 +313,8 @@ export class SecureSession {
     if (!d.previous) return;
     zeroise(d.keys);
     d.keys = d.previous.keys;
-    d.next = d.previous.next;
+    d.hi = d.previous.counter.hi;
+    d.lo = d.previous.counter.lo;
     d.previous = undefined;
   }
 
@@ -316,7 +357,7 @@ export class SecureSession {
 
   /** Seals one SPDM message for our direction: the binding's ApplicationData, in one record. */
   seal(spdm: Uint8Array): Uint8Array {
-    return this.sealApplicationData(wrapApplicationData(this.binding, spdm));
+    return this.sealApplicationData(spdmApplicationDataPrefix(this.binding, spdm.length), spdm);
   }
 
   /**
@@ -324,13 +365,14 @@ export class SecureSession {
    * DSP0287 message type): UNSUPPORTED over PCIe DOE, whose secured data objects carry SPDM only.
    */
   sealMessage(messageType: number, payload: Uint8Array): Uint8Array {
-    return this.sealApplicationData(wrapApplicationMessage(this.binding, messageType, payload));
+    return this.sealApplicationData(applicationMessagePrefix(this.binding, messageType, payload.length), payload);
   }
 
-  private sealApplicationData(applicationData: Uint8Array): Uint8Array {
+  /** ApplicationData = `prefix` (the binding's inner header) || `message`, sealed without joining them first. */
+  private sealApplicationData(prefix: Uint8Array, message: Uint8Array): Uint8Array {
     const d = this.tx;
     if (this.phaseNow === 'ended' || !d.keys) throw this.closed(d.next);
-    if (d.next > this.limit)
+    if (after(d, this.limitHalves))
       throw this.fault(
         new SpdmError('SESSION_SEQUENCE', `session ${this.id}: send sequence numbers exhausted at ${this.limit}`, {
           sessionId: this.id,
@@ -342,14 +384,18 @@ export class SecureSession {
       this.mode === 'encrypt' && layout.maxRandomPadding > 0 && this.random
         ? this.random(1 + (((this.random(1)[0] as number) % layout.maxRandomPadding) >>> 0))
         : undefined;
-    const record = sealSecuredRecord(
+    const record = sealSecuredRecordAt(
       this.sessionId,
-      applicationData,
+      prefix,
+      message,
       { aeadId: this.aeadId, key: d.keys.key, iv: d.keys.iv },
-      d.next,
-      { layout, mode: this.mode, nonceOrder: this.nonceOrder, ...(randomData ? { randomData } : {}) },
+      d.hi,
+      d.lo,
+      randomData
+        ? { layout, mode: this.mode, nonceOrder: this.nonceOrder, randomData }
+        : { layout, mode: this.mode, nonceOrder: this.nonceOrder },
     );
-    d.next++;
+    advance(d);
     return record;
   }
 
@@ -376,7 +422,6 @@ export class SecureSession {
   openMessage(bytes: Uint8Array): InnerMessage {
     const d = this.rx;
     if (this.phaseNow === 'ended' || !d.keys) throw this.closed(d.next);
-    const details = { sessionId: this.id, sequence: d.next.toString() };
     const layout = RECORD_LAYOUTS[this.binding];
     let rec;
     try {
@@ -389,22 +434,22 @@ export class SecureSession {
         new SpdmError(
           'SESSION_CLOSED',
           `record for session ${sessionIdHex(rec.sessionId)} in session ${this.id}`,
-          details,
+          { sessionId: this.id, sequence: d.next.toString() },
         ),
       );
-    const current = this.tryOpen(rec, d.keys, d.next, layout, details);
+    const current = this.tryOpen(rec, d.keys, d, layout);
     let opened: OpenedRecord;
     this.lastOpenedOld = false;
     if (current instanceof SpdmError) {
       // A pending update's old key: the peer answered (or asked) before it switched.
-      const old = d.previous && this.tryOpen(rec, d.previous.keys, d.previous.next, layout, details);
+      const old = d.previous && this.tryOpen(rec, d.previous.keys, d.previous.counter, layout);
       if (!d.previous || !old || old instanceof SpdmError) throw this.fault(current);
       opened = old;
-      d.previous.next++;
+      advance(d.previous.counter);
       this.lastOpenedOld = true;
     } else {
       opened = current;
-      d.next++;
+      advance(d);
     }
     try {
       return unwrapApplicationData(this.binding, opened.applicationData);
@@ -415,33 +460,29 @@ export class SecureSession {
     }
   }
 
-  /** The record opened with `keys` at `sequence`, or the error that says why it does not. */
+  /** The record opened with `keys` at `counter`, or the error that says why it does not (built only then). */
   private tryOpen(
     rec: SecuredRecord,
     keys: TrafficKeys,
-    sequence: bigint,
+    counter: Counter,
     layout: RecordLayout,
-    base: { sessionId: string; sequence: string },
   ): OpenedRecord | SpdmError {
-    const details = { ...base, sequence: sequence.toString() };
-    if (sequence > this.limit)
+    const details = () => ({ sessionId: this.id, sequence: counterValue(counter).toString() });
+    if (after(counter, this.limitHalves))
       return new SpdmError(
         'SESSION_SEQUENCE',
         `session ${this.id}: receive sequence numbers exhausted at ${this.limit}`,
-        details,
+        details(),
       );
-    if (
-      rec.sequenceNumber !== undefined &&
-      BigInt(rec.sequenceNumber) !== (sequence & ((1n << BigInt(8 * layout.sequenceNumberSize)) - 1n))
-    )
+    if (!sequenceMatchesHalves(rec, counter.hi, counter.lo, layout))
       return new SpdmError(
         'SESSION_SEQUENCE',
-        `session ${this.id}: record carries sequence number ${rec.sequenceNumber}, expected ${sequence} (replayed or skipped)`,
-        { ...details, got: rec.sequenceNumber },
+        `session ${this.id}: record carries sequence number ${rec.sequenceNumber}, expected ${counterValue(counter)} (replayed or skipped)`,
+        { ...details(), got: rec.sequenceNumber },
       );
     let opened;
     try {
-      opened = openSecuredRecord(rec, { aeadId: this.aeadId, key: keys.key, iv: keys.iv }, sequence, {
+      opened = openSecuredRecordAt(rec, { aeadId: this.aeadId, key: keys.key, iv: keys.iv }, counter.hi, counter.lo, {
         layout,
         mode: this.mode,
         nonceOrder: this.nonceOrder,
@@ -452,8 +493,8 @@ export class SecureSession {
     if (opened === null)
       return new SpdmError(
         'SESSION_AUTH_FAILED',
-        `session ${this.id}: record ${sequence} does not authenticate (tampered, or a replayed or skipped sequence number)`,
-        details,
+        `session ${this.id}: record ${counterValue(counter)} does not authenticate (tampered, or a replayed or skipped sequence number)`,
+        details(),
       );
     return opened;
   }
