@@ -81,9 +81,8 @@ export function isAeadSupported(id: number): boolean {
 }
 
 /** Suites node:crypto runs, by id: looked up once per record, so built once. */
-const RUNNABLE = new Map(
-  AEADS.flatMap((a) => (a.node ? [[a.id, { ...a, node: a.node } as AeadInfo & { readonly node: AeadName }]] : [])),
-);
+const RUNNABLE = new Map<number, AeadInfo & { readonly node: AeadName }>();
+for (const a of AEADS) if (a.node) RUNNABLE.set(a.id, { ...a, node: a.node });
 
 export function requireAead(id: number): AeadInfo & { readonly node: AeadName } {
   const runnable = RUNNABLE.get(id);
@@ -131,13 +130,13 @@ function view(b: Buffer): Uint8Array {
   return new Uint8Array(b.buffer, b.byteOffset, b.length);
 }
 
-const EMPTY = new Uint8Array(0);
-
 /**
  * Encrypts the concatenation of `parts` (none or empty: MAC-only records) with `aad` authenticated,
  * writing the ciphertext into `out` from `at` and the tag right after it; returns the offset
  * after the tag. The record layer seals straight into its record buffer this way: node:crypto's
- * update() has no output argument, so each part's ciphertext is copied once, into place.
+ * update() has no output argument, so each part's ciphertext is copied once, into place. A part
+ * may be the very region of `out` its ciphertext goes to (encryption in place): each part is read
+ * by update() before its output is written, and never after a later output.
  */
 export function aeadSealInto(
   id: number,
@@ -209,7 +208,7 @@ export function aeadDecrypt(
     d.setAAD(aad, { plaintextLength: ciphertext.length });
     const head = ciphertext.length === 0 ? undefined : d.update(ciphertext);
     const tail = d.final();
-    if (!head) return tail.length === 0 ? EMPTY.slice() : view(tail);
+    if (!head) return tail.length === 0 ? new Uint8Array(0) : view(tail);
     if (tail.length === 0) return view(head);
     const out = new Uint8Array(head.length + tail.length);
     out.set(head, 0);

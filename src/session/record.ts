@@ -101,13 +101,13 @@ export function decodeSecuredRecord(bytes: Uint8Array, layout: RecordLayout): Se
       `${trailing.length} byte(s) after the record (at most ${layout.maxTrailing} over ${layout.transport})`,
     );
   }
-  const nz = trailing.findIndex((b) => b !== 0);
-  if (nz >= 0) throw new DecodeError(NAME, 'trailing', headerEnd + length + nz, 'non-zero padding after the record');
-  return {
+  for (let i = 0; i < trailing.length; i++)
+    if (trailing[i] !== 0)
+      throw new DecodeError(NAME, 'trailing', headerEnd + length + i, 'non-zero padding after the record');
+  const rec: Mutable<SecuredRecord> = {
     sessionId,
     reqSessionId: sessionId & 0xffff,
     rspSessionId: sessionId >>> 16,
-    ...(sequenceNumber !== undefined ? { sequenceNumber } : {}),
     length,
     header: bytes.subarray(0, headerEnd),
     body,
@@ -115,7 +115,11 @@ export function decodeSecuredRecord(bytes: Uint8Array, layout: RecordLayout): Se
     trailing,
     raw: bytes.subarray(0, headerEnd + length),
   };
+  if (sequenceNumber !== undefined) rec.sequenceNumber = sequenceNumber;
+  return rec;
 }
+
+type Mutable<T> = { -readonly [K in keyof T]: T[K] };
 
 /** The 64-bit sequence counter as its high and low u32 halves. */
 export interface SequenceHalves {
@@ -130,6 +134,17 @@ export function sequenceHalves(sequence: bigint): SequenceHalves {
   return { hi: Number(sequence >> 32n), lo: Number(sequence & 0xffffffffn) };
 }
 
+/**
+ * Steps a counter held as halves to the next sequence number. Past 2^64 − 1 `hi` becomes 2^32,
+ * a value no nonce is made from (recordNonceOf refuses it): callers check their limit first.
+ */
+export function advanceSequence(c: { hi: number; lo: number }): void {
+  if (c.lo === 0xffffffff) {
+    c.lo = 0;
+    c.hi++;
+  } else c.lo++;
+}
+
 function requireHalves(hi: number, lo: number): void {
   if (!(hi >= 0 && hi <= 0xffffffff && lo >= 0 && lo <= 0xffffffff && Number.isInteger(hi) && Number.isInteger(lo)))
     throw new SpdmError('ENCODE_ERROR', `sequence number halves ${hi}:${lo} outside 0..2^64-1`);
@@ -138,7 +153,7 @@ function requireHalves(hi: number, lo: number): void {
 /** IV XOR the counter `hi`:`lo` (see the module comment for the byte order), in a new array. */
 export function recordNonceOf(iv: Uint8Array, hi: number, lo: number, order: NonceOrder = 'le'): Uint8Array {
   requireHalves(hi, lo);
-  const nonce = Uint8Array.from(iv);
+  const nonce = iv.slice();
   const len = nonce.length;
   for (let i = 0; i < 8; i++) {
     const byte = (i < 4 ? lo >>> (8 * i) : hi >>> (8 * (i - 4))) & 0xff;
@@ -302,6 +317,17 @@ export function sealSecuredRecordAt(
     out.set(message, headerLength + prefix.length);
     const clearEnd = headerLength + appLength;
     end = aeadSealInto(keys.aeadId, keys.key, nonce, out.subarray(0, clearEnd), [], out, clearEnd);
+  } else if (innerLength <= ASSEMBLE_BELOW) {
+    // A small plaintext is assembled where its ciphertext goes and encrypted in one update():
+    // each update() costs about what copying a few KiB does.
+    const at = headerLength;
+    out[at] = appLength & 0xff;
+    out[at + 1] = appLength >>> 8;
+    out.set(prefix, at + 2);
+    out.set(message, at + 2 + prefix.length);
+    out.set(random, at + 2 + appLength);
+    const plain = out.subarray(at, at + innerLength);
+    end = aeadSealInto(keys.aeadId, keys.key, nonce, out.subarray(0, headerLength), [plain], out, at);
   } else {
     const head = new Uint8Array(2 + prefix.length);
     head[0] = appLength & 0xff;
@@ -325,6 +351,8 @@ export function sealSecuredRecordAt(
 }
 
 const EMPTY = new Uint8Array(0);
+/** Plaintexts up to this many bytes are encrypted in one update() (sealSecuredRecordAt). */
+const ASSEMBLE_BELOW = 8192;
 
 /** A Uint8Array of `size` bytes that is not zero-filled first (the caller writes all of it). */
 function uninitialised(size: number): Uint8Array {

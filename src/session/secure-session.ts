@@ -30,6 +30,7 @@ import {
   type TrafficKeys,
 } from './key-schedule.js';
 import {
+  advanceSequence,
   applicationMessagePrefix,
   decodeSecuredRecord,
   openSecuredRecordAt,
@@ -136,13 +137,6 @@ class Direction implements Counter {
     this.hi = 0;
     this.lo = 0;
   }
-}
-
-function advance(c: Counter): void {
-  if (c.lo === 0xffffffff) {
-    c.lo = 0;
-    c.hi++;
-  } else c.lo++;
 }
 
 function zeroise(k: TrafficKeys | undefined): void {
@@ -395,7 +389,7 @@ export class SecureSession {
         ? { layout, mode: this.mode, nonceOrder: this.nonceOrder, randomData }
         : { layout, mode: this.mode, nonceOrder: this.nonceOrder },
     );
-    advance(d);
+    advanceSequence(d);
     return record;
   }
 
@@ -431,11 +425,10 @@ export class SecureSession {
     }
     if (rec.sessionId !== this.sessionId)
       throw this.fault(
-        new SpdmError(
-          'SESSION_CLOSED',
-          `record for session ${sessionIdHex(rec.sessionId)} in session ${this.id}`,
-          { sessionId: this.id, sequence: d.next.toString() },
-        ),
+        new SpdmError('SESSION_CLOSED', `record for session ${sessionIdHex(rec.sessionId)} in session ${this.id}`, {
+          sessionId: this.id,
+          sequence: d.next.toString(),
+        }),
       );
     const current = this.tryOpen(rec, d.keys, d, layout);
     let opened: OpenedRecord;
@@ -445,11 +438,11 @@ export class SecureSession {
       const old = d.previous && this.tryOpen(rec, d.previous.keys, d.previous.counter, layout);
       if (!d.previous || !old || old instanceof SpdmError) throw this.fault(current);
       opened = old;
-      advance(d.previous.counter);
+      advanceSequence(d.previous.counter);
       this.lastOpenedOld = true;
     } else {
       opened = current;
-      advance(d);
+      advanceSequence(d);
     }
     try {
       return unwrapApplicationData(this.binding, opened.applicationData);

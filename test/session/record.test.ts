@@ -5,12 +5,17 @@ import fc from 'fast-check';
 import { toHex } from '../../src/wire/bytes.js';
 import { DecodeError, SpdmError } from '../../src/wire/errors.js';
 import { AeadAlgo, aeadEncrypt } from '../../src/crypto/aead.js';
+import { SecureSession } from '../../src/session/secure-session.js';
+import { deriveDataSecrets } from '../../src/session/key-schedule.js';
 import {
+  advanceSequence,
   decodeSecuredRecord,
   openSecuredRecord,
   RECORD_LAYOUTS,
   recordNonce,
+  recordNonceOf,
   sealSecuredRecord,
+  sequenceHalves,
   sequenceMatches,
   unwrapApplicationData,
   wrapApplicationData,
@@ -251,4 +256,120 @@ test('property: seal then open gives the data back; any single corrupted byte gi
     ),
     { numRuns: 300 },
   );
+});
+
+test('the counter as u32 halves: the same nonce as the bigint form across the 2^32 carry, both byte orders', () => {
+  const iv = Uint8Array.from({ length: 12 }, (_, i) => 0x11 * (i + 1));
+  const c = sequenceHalves(0xfffffffen);
+  assert.deepEqual(c, { hi: 0, lo: 0xfffffffe });
+  for (let want = 0xfffffffen; want <= 0x1_00000001n; want++) {
+    for (const order of ['le', 'be'] as const)
+      assert.deepEqual(recordNonceOf(iv, c.hi, c.lo, order), recordNonce(iv, want, order), `${want} ${order}`);
+    advanceSequence(c);
+  }
+  assert.deepEqual(c, { hi: 1, lo: 2 });
+  const last = sequenceHalves((1n << 64n) - 1n);
+  assert.deepEqual(last, { hi: 0xffffffff, lo: 0xffffffff });
+  advanceSequence(last);
+  assert.deepEqual(last, { hi: 0x100000000, lo: 0 }, 'past the last sequence number');
+  assert.throws(() => recordNonceOf(iv, last.hi, last.lo), SpdmError, 'no nonce past 2^64 - 1');
+  assert.throws(() => recordNonceOf(iv, 0, -1), SpdmError);
+  assert.throws(() => recordNonceOf(iv, 0.5, 0), SpdmError);
+  assert.throws(() => sequenceHalves(1n << 64n), SpdmError);
+});
+
+/** The record built the long way: ApplicationData joined, the plaintext joined, then header || ciphertext || tag. */
+function referenceRecord(
+  transport: SecuredTransport,
+  mode: SessionMode,
+  sessionId: number,
+  app: Uint8Array,
+  keys: RecordKeys,
+  sequence: bigint,
+  random: Uint8Array,
+): Uint8Array {
+  const n = RECORD_LAYOUTS[transport].sequenceNumberSize;
+  const inner = mode === 'encrypt' ? 2 + app.length + random.length : app.length;
+  const length = inner + 16;
+  const header = new Uint8Array(6 + n);
+  new DataView(header.buffer).setUint32(0, sessionId, true);
+  for (let i = 0; i < n; i++) header[4 + i] = Number((sequence >> BigInt(8 * i)) & 0xffn);
+  header[4 + n] = length & 0xff;
+  header[5 + n] = length >> 8;
+  const nonce = recordNonce(keys.iv, sequence);
+  if (mode === 'mac-only') {
+    const aad = new Uint8Array([...header, ...app]);
+    return new Uint8Array([...aad, ...aeadEncrypt(keys.aeadId, keys.key, nonce, new Uint8Array(0), aad).tag]);
+  }
+  const plain = new Uint8Array([app.length & 0xff, app.length >> 8, ...app, ...random]);
+  const { ciphertext, tag } = aeadEncrypt(keys.aeadId, keys.key, nonce, plain, header);
+  return new Uint8Array([...header, ...ciphertext, ...tag]);
+}
+
+test('records of every size class are the bytes of the long way round, and open to views of the same data', () => {
+  // Sizes either side of where sealing switches from one update() over an assembled plaintext to one per part.
+  for (const size of [0, 1, 8189, 8190, 8191, 20000, 0xffff - 16 - 2 - 32 - 13]) {
+    for (const transport of TRANSPORTS) {
+      for (const mode of MODES) {
+        for (const aeadId of [AeadAlgo.AES_256_GCM, AeadAlgo.CHACHA20_POLY1305]) {
+          const layout = RECORD_LAYOUTS[transport];
+          const keys = keysFor(aeadId);
+          const data = Uint8Array.from({ length: size }, (_, i) => (i * 31 + 7) & 0xff);
+          const app = transport === 'mctp' ? new Uint8Array([5, ...data]) : data;
+          const random = mode === 'encrypt' && transport === 'mctp' ? new Uint8Array(32).fill(0xc3) : new Uint8Array(0);
+          const seq = 0x1_2345_6789n;
+          const rec = sealSecuredRecord(0xabcd1234, app, keys, seq, {
+            layout,
+            mode,
+            ...(random.length ? { randomData: random } : {}),
+          });
+          const what = `${size} B ${transport} ${mode} 0x${aeadId.toString(16)}`;
+          assert.ok(
+            Buffer.from(rec).equals(referenceRecord(transport, mode, 0xabcd1234, app, keys, seq, random)),
+            what,
+          );
+          const opened = openSecuredRecord(decodeSecuredRecord(rec, layout), keys, seq, { layout, mode });
+          assert.ok(opened, what);
+          assert.ok(Buffer.from(opened.applicationData).equals(app), what);
+          assert.ok(Buffer.from(opened.randomData).equals(random), what);
+        }
+      }
+    }
+  }
+});
+
+test('SecureSession.seal frames the message for the binding without joining it first: the same record as wrapApplicationData', () => {
+  const params = { version: 0x13, hashId: 0x02, aeadId: AeadAlgo.AES_256_GCM };
+  const ds = () => deriveDataSecrets(params, new Uint8Array(48).fill(3), new Uint8Array(48).fill(4));
+  for (const transport of TRANSPORTS) {
+    for (const mode of MODES) {
+      for (const size of [4, 9000]) {
+        const common = {
+          reqSessionId: 0x1234,
+          rspSessionId: 0xabcd,
+          securedVersion: 0x1200,
+          aeadId: AeadAlgo.AES_256_GCM,
+          binding: transport,
+          mode,
+        };
+        const req = new SecureSession({ ...common, role: 'requester' });
+        const rsp = new SecureSession({ ...common, role: 'responder' });
+        req.installData(ds());
+        rsp.installData(ds());
+        const message = Uint8Array.from({ length: size }, (_, i) => (i ? i & 0xff : 0x13));
+        const keys = { aeadId: AeadAlgo.AES_256_GCM, ...ds().request };
+        for (let seq = 0n; seq < 3n; seq++) {
+          const rec = req.seal(message);
+          const expected = sealSecuredRecord(req.sessionId, wrapApplicationData(transport, message), keys, seq, {
+            layout: RECORD_LAYOUTS[transport],
+            mode,
+          });
+          assert.ok(Buffer.from(rec).equals(expected), `${transport} ${mode} ${size} #${seq}`);
+          assert.ok(Buffer.from(rsp.open(rec)).equals(message));
+        }
+        assert.equal(req.sendSequence, 3n);
+        assert.equal(rsp.receiveSequence, 3n);
+      }
+    }
+  }
 });
