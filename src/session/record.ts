@@ -26,7 +26,7 @@
 import { DecodeError, SpdmError } from '../wire/errors.js';
 import { Reader } from '../wire/reader.js';
 import { Writer } from '../wire/writer.js';
-import { AEAD_TAG_SIZE, aeadDecrypt, aeadSealInto } from '../crypto/aead.js';
+import { AEAD_NONCE_SIZE, AEAD_TAG_SIZE, aeadDecrypt, aeadSealInto } from '../crypto/aead.js';
 
 export type SecuredTransport = 'doe' | 'mctp' | 'tcp';
 
@@ -150,10 +150,10 @@ function requireHalves(hi: number, lo: number): void {
     throw new SpdmError('ENCODE_ERROR', `sequence number halves ${hi}:${lo} outside 0..2^64-1`);
 }
 
-/** IV XOR the counter `hi`:`lo` (see the module comment for the byte order), in a new array. */
-export function recordNonceOf(iv: Uint8Array, hi: number, lo: number, order: NonceOrder = 'le'): Uint8Array {
+/** IV XOR the counter `hi`:`lo` into `nonce` (as long as the IV). */
+function writeNonce(nonce: Uint8Array, iv: Uint8Array, hi: number, lo: number, order: NonceOrder): Uint8Array {
   requireHalves(hi, lo);
-  const nonce = iv.slice();
+  nonce.set(iv);
   const len = nonce.length;
   for (let i = 0; i < 8; i++) {
     const byte = (i < 4 ? lo >>> (8 * i) : hi >>> (8 * (i - 4))) & 0xff;
@@ -162,6 +162,25 @@ export function recordNonceOf(iv: Uint8Array, hi: number, lo: number, order: Non
   }
   return nonce;
 }
+
+/** IV XOR the counter `hi`:`lo` (see the module comment for the byte order), in a new array. */
+export function recordNonceOf(iv: Uint8Array, hi: number, lo: number, order: NonceOrder = 'le'): Uint8Array {
+  return writeNonce(new Uint8Array(iv.length), iv, hi, lo, order);
+}
+
+/**
+ * The nonce of one seal or open, in a buffer reused by every record and zeroed after use: node's
+ * createCipheriv copies the IV when called, and a fresh 12-byte Uint8Array lives in V8's heap,
+ * which node:crypto would have V8 move out of it on every call (a measurable share of a record).
+ */
+const NONCE_SCRATCH = Buffer.alloc(AEAD_NONCE_SIZE);
+
+function scratchNonce(iv: Uint8Array, hi: number, lo: number, order: NonceOrder = 'le'): Uint8Array {
+  return writeNonce(iv.length === AEAD_NONCE_SIZE ? NONCE_SCRATCH : new Uint8Array(iv.length), iv, hi, lo, order);
+}
+
+/** The ApplicationDataLength and binding header of a large record's plaintext (see NONCE_SCRATCH for why). */
+const HEAD_SCRATCH = Buffer.alloc(2 + 4);
 
 /** IV XOR the 64-bit counter (see the module comment for the byte order). */
 export function recordNonce(iv: Uint8Array, sequence: bigint, order: NonceOrder = 'le'): Uint8Array {
@@ -227,14 +246,19 @@ export function openSecuredRecordAt(
   opts: RecordOptions,
 ): OpenedRecord | null {
   if (!sequenceMatchesHalves(rec, hi, lo, opts.layout)) return null;
-  const nonce = recordNonceOf(keys.iv, hi, lo, opts.nonceOrder);
+  const nonce = scratchNonce(keys.iv, hi, lo, opts.nonceOrder);
   const inner = rec.body.subarray(0, rec.length - AEAD_TAG_SIZE);
-  if (opts.mode === 'mac-only') {
-    const aad = rec.raw.subarray(0, rec.header.length + inner.length);
-    const ok = aeadDecrypt(keys.aeadId, keys.key, nonce, EMPTY, aad, rec.mac);
-    return ok === null ? null : { applicationData: inner, randomData: EMPTY };
+  let plain: Uint8Array | null;
+  try {
+    if (opts.mode === 'mac-only') {
+      const aad = rec.raw.subarray(0, rec.header.length + inner.length);
+      const ok = aeadDecrypt(keys.aeadId, keys.key, nonce, EMPTY, aad, rec.mac);
+      return ok === null ? null : { applicationData: inner, randomData: EMPTY };
+    }
+    plain = aeadDecrypt(keys.aeadId, keys.key, nonce, inner, rec.header, rec.mac);
+  } finally {
+    nonce.fill(0);
   }
-  const plain = aeadDecrypt(keys.aeadId, keys.key, nonce, inner, rec.header, rec.mac);
   if (plain === null) return null;
   const at = rec.header.length;
   const r = new Reader(plain, NAME);
@@ -298,7 +322,7 @@ export function sealSecuredRecordAt(
   if (length > 0xffff) throw new SpdmError('ENCODE_ERROR', `record of ${length} bytes does not fit the 16-bit Length`);
   const n = opts.layout.sequenceNumberSize;
   const headerLength = 6 + n;
-  const nonce = recordNonceOf(keys.iv, hi, lo, opts.nonceOrder);
+  const nonce = scratchNonce(keys.iv, hi, lo, opts.nonceOrder);
   // Not zero-filled: every byte is written below, and the end offset is checked against the size.
   const out = uninitialised(headerLength + length);
   const id = sessionId >>> 0;
@@ -311,37 +335,41 @@ export function sealSecuredRecordAt(
   out[4 + n] = length & 0xff;
   out[5 + n] = length >>> 8;
   let end: number;
-  if (!encrypt) {
-    // Authenticate-only: the clear ApplicationData follows the header, the MAC covers both.
-    out.set(prefix, headerLength);
-    out.set(message, headerLength + prefix.length);
-    const clearEnd = headerLength + appLength;
-    end = aeadSealInto(keys.aeadId, keys.key, nonce, out.subarray(0, clearEnd), [], out, clearEnd);
-  } else if (innerLength <= ASSEMBLE_BELOW) {
-    // A small plaintext is assembled where its ciphertext goes and encrypted in one update():
-    // each update() costs about what copying a few KiB does.
-    const at = headerLength;
-    out[at] = appLength & 0xff;
-    out[at + 1] = appLength >>> 8;
-    out.set(prefix, at + 2);
-    out.set(message, at + 2 + prefix.length);
-    out.set(random, at + 2 + appLength);
-    const plain = out.subarray(at, at + innerLength);
-    end = aeadSealInto(keys.aeadId, keys.key, nonce, out.subarray(0, headerLength), [plain], out, at);
-  } else {
-    const head = new Uint8Array(2 + prefix.length);
-    head[0] = appLength & 0xff;
-    head[1] = appLength >>> 8;
-    head.set(prefix, 2);
-    end = aeadSealInto(
-      keys.aeadId,
-      keys.key,
-      nonce,
-      out.subarray(0, headerLength),
-      [head, message, random],
-      out,
-      headerLength,
-    );
+  try {
+    if (!encrypt) {
+      // Authenticate-only: the clear ApplicationData follows the header, the MAC covers both.
+      out.set(prefix, headerLength);
+      out.set(message, headerLength + prefix.length);
+      const clearEnd = headerLength + appLength;
+      end = aeadSealInto(keys.aeadId, keys.key, nonce, out.subarray(0, clearEnd), [], out, clearEnd);
+    } else if (innerLength <= ASSEMBLE_BELOW) {
+      // A small plaintext is assembled where its ciphertext goes and encrypted in one update():
+      // each update() costs about what copying a few KiB does.
+      const at = headerLength;
+      out[at] = appLength & 0xff;
+      out[at + 1] = appLength >>> 8;
+      out.set(prefix, at + 2);
+      out.set(message, at + 2 + prefix.length);
+      out.set(random, at + 2 + appLength);
+      const plain = out.subarray(at, at + innerLength);
+      end = aeadSealInto(keys.aeadId, keys.key, nonce, out.subarray(0, headerLength), [plain], out, at);
+    } else {
+      const head = HEAD_SCRATCH.subarray(0, 2 + prefix.length);
+      head[0] = appLength & 0xff;
+      head[1] = appLength >>> 8;
+      head.set(prefix, 2);
+      end = aeadSealInto(
+        keys.aeadId,
+        keys.key,
+        nonce,
+        out.subarray(0, headerLength),
+        [head, message, random],
+        out,
+        headerLength,
+      );
+    }
+  } finally {
+    nonce.fill(0);
   }
   if (end !== out.length) {
     out.fill(0);
