@@ -173,14 +173,14 @@ export function recordNonceOf(iv: Uint8Array, hi: number, lo: number, order: Non
  * createCipheriv copies the IV when called, and a fresh 12-byte Uint8Array lives in V8's heap,
  * which node:crypto would have V8 move out of it on every call (a measurable share of a record).
  */
-const NONCE_SCRATCH = Buffer.alloc(AEAD_NONCE_SIZE);
+const NONCE_SCRATCH = new Uint8Array(new ArrayBuffer(AEAD_NONCE_SIZE));
 
 function scratchNonce(iv: Uint8Array, hi: number, lo: number, order: NonceOrder = 'le'): Uint8Array {
   return writeNonce(iv.length === AEAD_NONCE_SIZE ? NONCE_SCRATCH : new Uint8Array(iv.length), iv, hi, lo, order);
 }
 
 /** The ApplicationDataLength and binding header of a large record's plaintext (see NONCE_SCRATCH for why). */
-const HEAD_SCRATCH = Buffer.alloc(2 + 4);
+const HEAD_SCRATCH = new Uint8Array(new ArrayBuffer(2 + 4));
 
 /** IV XOR the 64-bit counter (see the module comment for the byte order). */
 export function recordNonce(iv: Uint8Array, sequence: bigint, order: NonceOrder = 'le'): Uint8Array {
