@@ -252,7 +252,7 @@ export async function main(argv: readonly string[]): Promise<number> {
         deadline?: number;
       }) => {
         const [{ parseVersion }, { formatOutcome, outcomeJsonReplacer, runAuthenticate }] = await Promise.all([
-          import('../responder/profile-file.js'),
+          import('../spdm/version-text.js'),
           import('./authenticate.js'),
         ]);
         const versions = opts.version?.split(',').map((v) => parseVersion(v));

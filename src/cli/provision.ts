@@ -18,7 +18,7 @@ import { certificatesInBytes } from '../verifier/cert-files.js';
 import { Requester } from '../requester/requester.js';
 import type { KeyPairInfo } from '../requester/key-pair-info.js';
 import { EmuSocketTransport } from '../transport/emu-socket.js';
-import { parseVersion } from '../responder/profile-file.js';
+import { parseVersion } from '../spdm/version-text.js';
 import { EXIT } from './exit-codes.js';
 import { parseHostPort } from './options.js';
 import type { DeviceArgs } from './provision-command.js';

@@ -63,6 +63,9 @@ import type {
 import type { MutualAuthPolicy } from './mutual-auth.js';
 import { DMTF_EVENT_DETAIL_SIZE } from '../spdm/messages/event-groups.js';
 import { MAX_PSK_HINT_SIZE } from '../spdm/messages/psk.js';
+import { parseVersion } from '../spdm/version-text.js';
+
+export { parseVersion } from '../spdm/version-text.js';
 
 function bad(field: string, why: string): never {
   throw new SpdmError('DECODE_ERROR', `profile: ${field}: ${why}`, { field });
@@ -92,12 +95,6 @@ function bool(v: unknown, field: string): boolean {
 function list(v: unknown, field: string): unknown[] {
   if (!Array.isArray(v)) bad(field, 'must be an array');
   return v;
-}
-
-export function parseVersion(s: string, field = 'version'): number {
-  const m = /^1\.([0-4])$/.exec(s.trim());
-  if (!m) bad(field, `"${s}" is not one of 1.0, 1.1, 1.2, 1.3, 1.4`);
-  return 0x10 | Number(m[1]);
 }
 
 export function asymByName(name: string, field = 'asym'): number {

@@ -6,11 +6,23 @@
  * schema issue can be located back to its line and column. Size bounds are the caller's
  * (DocumentBound): each kind of document has its own.
  */
-import { isMap, isScalar, Lexer, LineCounter, parseDocument, Parser } from 'yaml';
+import { createRequire } from 'node:module';
+import type * as Yaml from 'yaml';
 import { LIMITS, LimitError } from '../wire/limits.js';
 import { checkJsonText, lineColumn } from '../wire/json-depth.js';
 import { readTextFileBounded } from '../wire/bounded-file.js';
 import type { SchemaIssue } from './schema.js';
+
+let yamlModule: typeof Yaml | undefined;
+/**
+ * The yaml package, loaded the first time a YAML document is read: a JSON policy (or none) then
+ * costs no YAML parser at start-up, about 50 ms of CPU for `spdm authenticate` or `spdm verify`
+ * (issue 12, cold start). Synchronous, as the loaders calling this are.
+ */
+function yaml(): typeof Yaml {
+  yamlModule ??= createRequire(import.meta.url)('yaml') as typeof Yaml;
+  return yamlModule;
+}
 
 export type DocumentFormat = 'json' | 'yaml';
 
@@ -38,6 +50,7 @@ export function formatOf(text: string, o: DocumentTextOptions): DocumentFormat {
  */
 export function checkYamlNesting(text: string, source: string): void {
   const max = LIMITS.jsonNestingDepth;
+  const { Lexer, Parser } = yaml();
   const parser = new Parser();
   // The stack holds the document and, at times, a scalar or an item besides the collections.
   const slack = 3;
@@ -64,6 +77,7 @@ export function checkYamlNesting(text: string, source: string): void {
 /** Adds "line L:C" to issues by locating their path in the source text (best effort). */
 export function locate(text: string, issues: readonly SchemaIssue[]): SchemaIssue[] {
   try {
+    const { isMap, isScalar, LineCounter, parseDocument } = yaml();
     const lc = new LineCounter();
     const doc = parseDocument(text, { ...YAML_OPTIONS, lineCounter: lc });
     if (doc.errors.length > 0) return [...issues];
@@ -128,6 +142,7 @@ export function parseDocumentText(
     }
   }
   checkYamlNesting(text, source);
+  const { LineCounter, parseDocument } = yaml();
   const d = parseDocument(text, { ...YAML_OPTIONS, lineCounter: new LineCounter() });
   if (d.errors.length > 0) {
     throw fail(

@@ -8,16 +8,7 @@
  * ASN.1 library or node:crypto never escape.
  */
 import { createHash, createPublicKey, type KeyObject } from 'node:crypto';
-import { AsnConvert } from '@peculiar/asn1-schema';
-import {
-  AuthorityKeyIdentifier,
-  BasicConstraints,
-  ExtendedKeyUsage,
-  KeyUsage,
-  KeyUsageFlags,
-  SubjectAlternativeName,
-  SubjectKeyIdentifier,
-} from '@peculiar/asn1-x509';
+import { asn1Schema, asn1X509 } from './asn1.js';
 import { SpdmError } from '../wire/errors.js';
 import { equalBytes, toHex } from '../wire/bytes.js';
 import { decodeOid, readAllTlv, readTlv, Tag, type DerFail, type Tlv } from './der.js';
@@ -42,6 +33,17 @@ export {
   OID_DMTF_SPDM_EXTENSION,
   OID_PCIE_CMA,
 } from './oids.js';
+
+const { AsnConvert } = asn1Schema;
+const {
+  AuthorityKeyIdentifier,
+  BasicConstraints,
+  ExtendedKeyUsage,
+  KeyUsage,
+  KeyUsageFlags,
+  SubjectAlternativeName,
+  SubjectKeyIdentifier,
+} = asn1X509;
 
 export interface BasicConstraintsInfo {
   readonly present: boolean;
@@ -347,7 +349,7 @@ function readExtensions(wrapper: Tlv): ExtensionInfo[] {
 function keyUsageInfo(ext: ExtensionInfo): KeyUsageInfo {
   const ku = asn(ext.value, KeyUsage, 'keyUsage');
   const bits = ku.toNumber();
-  const has = (f: KeyUsageFlags): boolean => (bits & f) !== 0;
+  const has = (f: number): boolean => (bits & f) !== 0;
   return {
     present: true,
     critical: ext.critical,

@@ -12,11 +12,13 @@
  * Every length comes from hostile bytes, so the framing is read with the strict DER reader.
  */
 import { createPublicKey, type KeyObject } from 'node:crypto';
-import { AsnConvert } from '@peculiar/asn1-schema';
+import { asn1Schema } from './asn1.js';
 import { SpdmError } from '../wire/errors.js';
 import { decodeOid, encodeOid, encodeSequence, encodeTlv, encodeUtf8String, readTlv, Tag, type Tlv } from './der.js';
 import { signerFor } from './generate.js';
 import { checkSignature } from './signature.js';
+
+const { AsnConvert } = asn1Schema;
 
 /** [0] IMPLICIT SET OF Attribute (constructed, context-specific 0). */
 const ATTRIBUTES_TAG = 0xa0;

@@ -16,31 +16,8 @@ import {
   constants,
   type KeyObject,
 } from 'node:crypto';
-import { AsnConvert, OctetString } from '@peculiar/asn1-schema';
-import {
-  AlgorithmIdentifier,
-  AttributeTypeAndValue,
-  AttributeValue,
-  AuthorityKeyIdentifier,
-  BasicConstraints,
-  ExtendedKeyUsage,
-  Extension,
-  Extensions,
-  GeneralName,
-  KeyIdentifier,
-  KeyUsage,
-  KeyUsageFlags,
-  Name,
-  OtherName,
-  RelativeDistinguishedName,
-  SubjectAlternativeName,
-  SubjectKeyIdentifier,
-  SubjectPublicKeyInfo,
-  TBSCertificate,
-  Validity,
-  Version,
-} from '@peculiar/asn1-x509';
-import { RsaSaPssParams, sha256 as sha256Alg, sha384 as sha384Alg, sha512 as sha512Alg } from '@peculiar/asn1-rsa';
+import type * as X509 from '@peculiar/asn1-x509';
+import { asn1Rsa, asn1Schema, asn1X509 } from './asn1.js';
 import { SpdmError } from '../wire/errors.js';
 import { equalBytes } from '../wire/bytes.js';
 import { asymInfo } from '../crypto/algorithms.js';
@@ -72,6 +49,32 @@ import {
   OID_SHA384_WITH_RSA,
   OID_SHA512_WITH_RSA,
 } from './oids.js';
+
+const { AsnConvert, OctetString } = asn1Schema;
+const {
+  AlgorithmIdentifier,
+  AttributeTypeAndValue,
+  AttributeValue,
+  AuthorityKeyIdentifier,
+  BasicConstraints,
+  ExtendedKeyUsage,
+  Extension,
+  Extensions,
+  GeneralName,
+  KeyIdentifier,
+  KeyUsage,
+  KeyUsageFlags,
+  Name,
+  OtherName,
+  RelativeDistinguishedName,
+  SubjectAlternativeName,
+  SubjectKeyIdentifier,
+  SubjectPublicKeyInfo,
+  TBSCertificate,
+  Validity,
+  Version,
+} = asn1X509;
+const { RsaSaPssParams, sha256: sha256Alg, sha384: sha384Alg, sha512: sha512Alg } = asn1Rsa;
 
 /** Default DMTF device-info otherName ("Manufacturer:Product:SerialNumber"). */
 export const DEFAULT_DEVICE_INFO = 'SPDMKIT:EMULATED-DEVICE:0000000001';
@@ -136,7 +139,7 @@ export interface CommonCertOptions {
    * Last-moment edit of the TBSCertificate before it is signed, for producing deliberately
    * non-conforming certificates in tests (v1, empty names, extra extensions...).
    */
-  readonly customize?: (tbs: TBSCertificate) => void;
+  readonly customize?: (tbs: X509.TBSCertificate) => void;
 }
 
 export interface RootCaOptions extends CommonCertOptions {
@@ -207,7 +210,7 @@ export function generateKeyPair(asymId: number): KeyPair {
 
 /** How a key signs X.509 structures: the AlgorithmIdentifier it names and the signing itself. */
 export interface Signer {
-  readonly algorithm: AlgorithmIdentifier;
+  readonly algorithm: X509.AlgorithmIdentifier;
   sign(tbs: Uint8Array): Uint8Array;
 }
 
@@ -291,7 +294,7 @@ function serialInteger(serial: Uint8Array | undefined): ArrayBuffer {
   return ab(out);
 }
 
-function nameFromCommonName(commonName: string): Name {
+function nameFromCommonName(commonName: string): X509.Name {
   if (commonName === '') return new Name([]);
   return new Name([
     new RelativeDistinguishedName([
@@ -300,7 +303,7 @@ function nameFromCommonName(commonName: string): Name {
   ]);
 }
 
-function extension(oid: string, critical: boolean, value: ArrayBuffer | Uint8Array): Extension {
+function extension(oid: string, critical: boolean, value: ArrayBuffer | Uint8Array): X509.Extension {
   return new Extension({ extnID: oid, critical, extnValue: new OctetString(value) });
 }
 
@@ -310,7 +313,7 @@ function keyIdentifier(publicKey: KeyObject): Uint8Array {
   return new Uint8Array(createHash('sha1').update(new Uint8Array(spki.subjectPublicKey)).digest());
 }
 
-function validity(notBefore: Date | undefined, notAfter: Date | undefined): Validity {
+function validity(notBefore: Date | undefined, notAfter: Date | undefined): X509.Validity {
   const now = Math.floor(Date.now() / 1000) * 1000;
   const nb = notBefore ?? new Date(now - 24 * 3600 * 1000);
   let na = notAfter;
@@ -322,7 +325,11 @@ function validity(notBefore: Date | undefined, notAfter: Date | undefined): Vali
   return new Validity({ notBefore: nb, notAfter: na });
 }
 
-function caExtensions(subjectKeyId: Uint8Array, authorityKeyId: Uint8Array, pathLen: number | undefined): Extension[] {
+function caExtensions(
+  subjectKeyId: Uint8Array,
+  authorityKeyId: Uint8Array,
+  pathLen: number | undefined,
+): X509.Extension[] {
   const bc =
     pathLen === undefined
       ? new BasicConstraints({ cA: true })
@@ -355,7 +362,7 @@ const KEY_USAGE_FLAGS: Readonly<Record<KeyUsageName, number>> = {
   cRLSign: KeyUsageFlags.cRLSign,
 };
 
-function otherName(typeId: string, value: string): GeneralName {
+function otherName(typeId: string, value: string): X509.GeneralName {
   return new GeneralName({ otherName: new OtherName({ typeId, value: ab(encodeUtf8String(value)) }) });
 }
 
@@ -364,8 +371,8 @@ function leafExtensions(
   publicKey: KeyObject,
   subjectKeyId: Uint8Array,
   authorityKeyId: Uint8Array,
-): Extension[] {
-  const exts: Extension[] = [];
+): X509.Extension[] {
+  const exts: X509.Extension[] = [];
   // libspdm sample leaf: basicConstraints = critical,CA:false (encodes as an empty SEQUENCE).
   if (!o.omitBasicConstraints)
     exts.push(extension(OID_CE_BASIC_CONSTRAINTS, true, AsnConvert.serialize(new BasicConstraints({ cA: false }))));
@@ -385,7 +392,7 @@ function leafExtensions(
   exts.push(
     extension(OID_CE_SUBJECT_KEY_IDENTIFIER, false, AsnConvert.serialize(new SubjectKeyIdentifier(subjectKeyId))),
   );
-  const names: GeneralName[] = [];
+  const names: X509.GeneralName[] = [];
   const deviceInfo = o.dmtfDeviceInfo === undefined ? DEFAULT_DEVICE_INFO : o.dmtfDeviceInfo;
   if (deviceInfo !== null) names.push(otherName(OID_DMTF_DEVICE_INFO, deviceInfo));
   if (o.pcieCmaSan !== undefined) names.push(otherName(OID_PCIE_CMA, o.pcieCmaSan));
@@ -411,12 +418,12 @@ function leafExtensions(
 }
 
 interface BuildInput {
-  readonly subject: Name;
-  readonly issuerName: Name;
+  readonly subject: X509.Name;
+  readonly issuerName: X509.Name;
   readonly issuerNameDer?: Uint8Array;
   readonly publicKey: KeyObject;
   readonly signer: Signer;
-  readonly extensions: Extension[];
+  readonly extensions: X509.Extension[];
   readonly opts: CommonCertOptions;
 }
 

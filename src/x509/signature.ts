@@ -4,9 +4,7 @@
  * signatures are reported as unsupported rather than verified.
  */
 import { constants, verify, type KeyObject } from 'node:crypto';
-import { AsnConvert } from '@peculiar/asn1-schema';
-import { RsaSaPssParams } from '@peculiar/asn1-rsa';
-import { AlgorithmIdentifier } from '@peculiar/asn1-x509';
+import { asn1Rsa, asn1Schema, asn1X509 } from './asn1.js';
 import type { ParsedCertificate } from './certificate.js';
 import {
   OID_ECDSA_WITH_SHA256,
@@ -23,6 +21,10 @@ import {
   OID_SHA512,
   OID_SHA512_WITH_RSA,
 } from './oids.js';
+
+const { AsnConvert } = asn1Schema;
+const { RsaSaPssParams } = asn1Rsa;
+const { AlgorithmIdentifier } = asn1X509;
 
 /** How to verify: the node digest name (null for EdDSA) plus key options. */
 export type SignatureScheme =
@@ -47,7 +49,7 @@ function isAbsentOrNull(p: Uint8Array | undefined): boolean {
 function pssScheme(params: Uint8Array | undefined): SignatureScheme | string {
   // RFC 4055 defaults are SHA-1 / MGF1-SHA-1 / salt 20: SHA-1 is not acceptable, so params are required.
   if (params === undefined) return 'RSASSA-PSS without parameters (SHA-1 defaults) is not supported';
-  let p: RsaSaPssParams;
+  let p: InstanceType<typeof RsaSaPssParams>;
   try {
     p = AsnConvert.parse(params, RsaSaPssParams);
   } catch (e) {

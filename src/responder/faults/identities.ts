@@ -14,10 +14,12 @@ import {
   type CertIdentity,
   type LeafOptions,
 } from '../../x509/generate.js';
-import { AsnConvert, OctetString } from '@peculiar/asn1-schema';
-import { Extension } from '@peculiar/asn1-x509';
+import { asn1Schema, asn1X509 } from '../../x509/asn1.js';
 import { buildProfile } from '../profiles.js';
 import type { DeviceProfile } from '../profile.js';
+
+const { AsnConvert, OctetString } = asn1Schema;
+const { Extension } = asn1X509;
 
 export const HOSTILE_ASYM = 0x0010; // ECDSA P-256
 export const HOSTILE_HASH = 0x01; // SHA-256
