@@ -4,10 +4,10 @@
  * and holds the responder to what DSP0274 lets it answer (spdm/capability-rules.ts). Each pair
  * goes into transcript A; the result is the {@link Connection} every later request runs on.
  */
-import { asymInfo, hashInfo, isAsymSupported, isHashSupported } from '../crypto/algorithms.js';
+import { allAsyms, asymInfo, hashInfo, isAsymSupported, isHashSupported } from '../crypto/algorithms.js';
 import { isAeadSupported } from '../crypto/aead.js';
 import { isDheSupported } from '../crypto/dhe.js';
-import { SpdmError } from '../wire/errors.js';
+import { isSpdmError, SpdmError } from '../wire/errors.js';
 import { DEFAULT_VERSIONS, ResponseCode, SUPPORTED_VERSIONS, versionString } from '../spdm/codes.js';
 import { checkResponderCapabilities, checkSelectedAlgorithms } from '../spdm/capability-rules.js';
 import type { ConnectionTranscript } from '../spdm/connection-transcript.js';
@@ -95,6 +95,26 @@ export function sessionAlgStructs(opts: RequesterOptions, version: number): AlgS
   ];
 }
 
+/**
+ * An ERROR answer to NEGOTIATE_ALGORITHMS that offered requester signature algorithms (mutual
+ * authentication), with the offer named: libspdm's responder, for one, answers InvalidRequest when it
+ * shares none of them (its default accepts RSA only), which says nothing of the cause by itself.
+ */
+function withRequesterAsymHint(e: unknown, algStructs: readonly AlgStruct[]): unknown {
+  const req = algStructs.find((s) => s.type === AlgType.REQ_BASE_ASYM);
+  if (!req || !isSpdmError(e, 'DEVICE_ERROR')) return e;
+  const names = allAsyms()
+    .filter((a) => (req.supported & a.id) !== 0)
+    .map((a) => a.name)
+    .join(', ');
+  return new SpdmError(
+    'DEVICE_ERROR',
+    `${e.message}; we offered ReqBaseAsymAlg ${names} for mutual authentication, which the device may not accept`,
+    e.details,
+    { cause: e },
+  );
+}
+
 export async function negotiate(ctx: NegotiationContext, opts: RequesterOptions): Promise<Connection> {
   const { transcript } = ctx;
   const gv = encodeGetVersion();
@@ -142,7 +162,9 @@ export async function negotiate(ctx: NegotiationContext, opts: RequesterOptions)
     extHash: [],
     algStructs,
   });
-  const alg = await ctx.send(na, ResponseCode.ALGORITHMS, version, decodeAlgorithms);
+  const alg = await ctx
+    .send(na, ResponseCode.ALGORITHMS, version, decodeAlgorithms)
+    .catch((e: unknown) => Promise.reject(withRequesterAsymHint(e, algStructs)));
   checkSelectedAlgorithms(alg, caps, {
     baseAsym,
     baseHash,

@@ -12,6 +12,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { SpdmError } from '../../src/wire/errors.js';
+import { encodeError, ErrorCode } from '../../src/spdm/messages/error.js';
 import { fromHex, toHex } from '../../src/wire/bytes.js';
 import { AeadAlgo } from '../../src/crypto/aead.js';
 import { allDheGroups, DheGroup } from '../../src/crypto/dhe.js';
@@ -323,3 +324,29 @@ for (const name of ['doe-default', 'mctp-default', 'doe-v11', 'doe-v12-p256', 'd
     assert.equal(na.algStructs.length, alg.algStructs.length);
   });
 }
+
+test('ERROR to a NEGOTIATE_ALGORITHMS offering ReqBaseAsymAlg names the offer (libspdm refuses a requester key it cannot verify)', async () => {
+  // libspdm's responder accepts RSA requester keys only by default and answers InvalidRequest to an
+  // ECDSA-only offer: the error must point at the requester key, not leave the user guessing.
+  const refuse = (r: Uint8Array) =>
+    r[1] === ResponseCode.ALGORITHMS ? encodeError(r[0]!, ErrorCode.InvalidRequest) : r;
+  const options: RequesterOptions = {
+    capabilityFlags: SESSION_REQUESTER | F.MUT_AUTH,
+    session: { reqBaseAsym: [0x0080] },
+  };
+  await assert.rejects(connect(profile({ versions: [0x13] }), options, refuse), (e: unknown) => {
+    assert.ok(e instanceof SpdmError && e.code === 'DEVICE_ERROR');
+    assert.match(e.message, /NEGOTIATE_ALGORITHMS: device answered ERROR InvalidRequest.*ReqBaseAsymAlg ECDSA-P384/);
+    assert.equal((e.details as { errorName?: string }).errorName, 'InvalidRequest');
+    return true;
+  });
+  // Without a requester signature offer the error is the device's alone.
+  await assert.rejects(
+    connect(profile({ versions: [0x13] }), { capabilityFlags: SESSION_REQUESTER }, refuse),
+    (e: unknown) => {
+      assert.ok(e instanceof SpdmError && e.code === 'DEVICE_ERROR');
+      assert.doesNotMatch(e.message, /ReqBaseAsymAlg/);
+      return true;
+    },
+  );
+});
