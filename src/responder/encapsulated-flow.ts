@@ -117,6 +117,11 @@ export class EncapsulatedFlow<
     return this.requestId;
   }
 
+  /** A request is outstanding: the flow waits for its DELIVER_ENCAPSULATED_RESPONSE. */
+  get running(): boolean {
+    return this.outstanding !== undefined;
+  }
+
   private drop(): void {
     this.outstanding = undefined;
     this.task.abandon?.();

@@ -147,7 +147,8 @@ type MutualFlow = EncapsulatedFlow<EncapContext, RequesterAuthTask>;
 type ClearFlow = MutualFlow | EncapsulatedFlow<EncapContext, EndpointInfoTask>;
 
 /** What to do once an in-session response is sealed: install data keys (FINISH_RSP), or end (END_SESSION_ACK). */
-type AfterReply = 'data-keys' | 'end' | undefined;
+/** What follows the sealed reply: the data keys installed, the session ended, or the session dropped (mutual authentication refused). */
+type AfterReply = 'data-keys' | 'end' | 'refused' | undefined;
 
 const MIN_DATA_TRANSFER_SIZE = 42;
 
@@ -316,7 +317,13 @@ export class Responder implements SpdmHandler {
           break;
         case RequestCode.DELIVER_ENCAPSULATED_RESPONSE: {
           const { flow, session } = this.clearFlow(h.code);
-          const r = this.onDeliverEncapsulatedResponse(request, flow);
+          const deliver = () => this.onDeliverEncapsulatedResponse(request, flow);
+          // A handshake's flow in the clear (HANDSHAKE_IN_THE_CLEAR): a refused answer ends that session too.
+          const r = session && flow ? this.refusingSession(flow, deliver) : deliver();
+          if ('refused' in r) {
+            if (session) this.dropSession(session, "mutual authentication refused the requester's answer");
+            throw r.refused;
+          }
           if (session && r.requester) this.sessionRequester(session, r.requester);
           out = r.response;
           break;
@@ -805,6 +812,22 @@ export class Responder implements SpdmHandler {
     return { response, requester };
   }
 
+  /**
+   * `deliver` run for a session's mutual-authentication flow: the ERROR it answers, as `refused`,
+   * when the flow refused the requester's answer and so ended without a requester — the handshake
+   * cannot finish, and the caller drops the session rather than keep it half open until the
+   * requester gives up. An ERROR that leaves the flow waiting (nothing was outstanding) is thrown.
+   */
+  private refusingSession<T>(flow: ClearFlow, deliver: () => T): T | { refused: ErrorReply } {
+    const wasRunning = flow.running;
+    try {
+      return deliver();
+    } catch (e) {
+      if (wasRunning && !flow.running && e instanceof ErrorReply) return { refused: e };
+      throw e;
+    }
+  }
+
   /** What KEY_EXCHANGE_RSP asks of this requester: MutAuthRequested, ReqSlotIDParam, and the session's mutual state. */
   private sessionMutualAuth(neg: Negotiated): {
     mutAuthRequested: number;
@@ -1278,6 +1301,7 @@ export class Responder implements SpdmHandler {
     const out = s.secure.seal(response);
     if (after === 'data-keys') this.installDataKeys(s, answered.request, answered.inner ?? response);
     if (after === 'end') this.dropSession(s, 'END_SESSION');
+    if (after === 'refused') this.dropSession(s, "mutual authentication refused the requester's answer");
     return out;
   }
 
@@ -1378,7 +1402,12 @@ export class Responder implements SpdmHandler {
       if (h.code === RequestCode.GET_ENCAPSULATED_REQUEST && flow)
         return { response: this.onGetEncapsulatedRequest(request, flow), after: undefined };
       if (h.code === RequestCode.DELIVER_ENCAPSULATED_RESPONSE && flow) {
-        const r = this.onDeliverEncapsulatedResponse(request, flow);
+        const r = this.refusingSession(flow, () => this.onDeliverEncapsulatedResponse(request, flow));
+        if ('refused' in r)
+          return {
+            response: encodeError(neg.version, r.refused.errorCode, r.refused.errorData, r.refused.extendedData),
+            after: 'refused',
+          };
         if (r.requester) this.sessionRequester(s, r.requester);
         return { response: r.response, after: undefined };
       }

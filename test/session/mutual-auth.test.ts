@@ -105,20 +105,26 @@ test('KEY_EXCHANGE mutual authentication: the requester slot the device names si
   await s.end();
 });
 
-test('KEY_EXCHANGE mutual authentication: a requester chain from an untrusted root gets no session; the connection goes on', async () => {
+test('KEY_EXCHANGE mutual authentication: a requester chain from an untrusted root gets no session, none left half open; the connection goes on', async () => {
   const id = requesterIdentity(P384);
   const other = requesterIdentity(P384);
-  const { responder, requester } = pair(
-    profileWith({ session: 'encap', trust: [other.root] }, [0x13]),
-    0x13,
-    id.identity,
-  );
-  await requester.connect();
-  await assert.rejects(requester.startSession(), (e) => isSpdmError(e, 'DEVICE_ERROR'));
-  // The connection is intact: measurements outside the session still come.
-  const run = await requester.getMeasurements();
-  assert.ok(run.length > 0);
-  assert.equal(responder.authenticatedRequesters.length, 0);
+  for (const clear of [false, true]) {
+    const extra = clear ? F.HANDSHAKE_IN_THE_CLEAR : 0;
+    const { responder, requester } = pair(
+      profileWith({ session: 'encap', trust: [other.root] }, [0x13], RSP_FLAGS | extra),
+      0x13,
+      id.identity,
+      REQ_FLAGS | extra,
+    );
+    await requester.connect();
+    await assert.rejects(requester.startSession(), (e) => isSpdmError(e, 'DEVICE_ERROR'));
+    // The refused handshake is gone at once, not kept until the requester gives up on it.
+    assert.equal(responder.sessionCount, 0, `clear=${clear}: the emulator dropped the half-open session`);
+    // The connection is intact: measurements outside the session still come.
+    const run = await requester.getMeasurements();
+    assert.ok(run.length > 0);
+    assert.equal(responder.authenticatedRequesters.length, 0);
+  }
 });
 
 test("KEY_EXCHANGE mutual authentication: FINISH signed with a key that is not the chain's is refused and the session torn down", async () => {
