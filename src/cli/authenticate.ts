@@ -25,7 +25,7 @@ import { EmuSocketTransport } from '../transport/emu-socket.js';
 import type { EmuTransportName } from '../transport/emu-frame.js';
 import type { Evidence, PciIdentity } from '../evidence/evidence.js';
 
-export interface AuthenticateCliOptions {
+export interface AuthenticateCliOptions extends WireFlags {
   readonly connect?: string;
   readonly pci?: string;
   readonly transport: EmuTransportName;
@@ -92,6 +92,7 @@ export interface AuthenticateOutcome {
 }
 
 import { EXIT } from './exit-codes.js';
+import { wireSettings, type WireFlags, type WireSettings } from './wire-flags.js';
 import type { MutualAuthReport, PskOptions, SessionReport } from '../requester/requester.js';
 import { MAX_PSK_HINT_SIZE } from '../spdm/messages/psk.js';
 import { parseByteText } from '../wire/byte-text.js';
@@ -236,6 +237,14 @@ export async function runAuthenticate(
       return usage(`--device-public-key: ${e instanceof Error ? e.message : String(e)}`);
     }
   }
+  let wire: WireSettings;
+  try {
+    wire = wireSettings(o);
+  } catch (e) {
+    return usage(e instanceof Error ? e.message : String(e));
+  }
+  if (wire.needsSession && !o.session)
+    return usage('--secured-version, --sequence-order and --sequence-limit need --session');
   const mutualFlags = identity ? CapabilityFlag.MUT_AUTH | CapabilityFlag.ENCAP | CapabilityFlag.CERT : 0;
   let transport: Transport;
   let pci: PciIdentity | undefined;
@@ -260,16 +269,23 @@ export async function runAuthenticate(
           capabilityFlags:
             (psk ? PSK_SESSION_REQUESTER_FLAGS : SESSION_REQUESTER_FLAGS) |
             mutualFlags |
+            wire.capabilityFlags |
             (o.keyUpdate ? CapabilityFlag.KEY_UPD : 0) |
             // The device delivers events over the encapsulated flow; answering its own KEY_UPDATE there needs KEY_UPD_CAP.
             (o.events ? CapabilityFlag.EVENT | CapabilityFlag.ENCAP | CapabilityFlag.KEY_UPD : 0),
-          session: {},
+          session: wire.session,
         }
-      : {}),
-    // Mutual authentication offers ReqBaseAsymAlg (an AlgStruct), so it needs the session algorithm structs too.
-    ...(!o.session && identity
-      ? { capabilityFlags: CapabilityFlag.CERT | CapabilityFlag.CHAL | mutualFlags, session: { dhe: [], aead: [] } }
-      : {}),
+      : // Mutual authentication offers ReqBaseAsymAlg (an AlgStruct), so it needs the session algorithm structs too.
+        identity
+        ? {
+            capabilityFlags: CapabilityFlag.CERT | CapabilityFlag.CHAL | mutualFlags | wire.capabilityFlags,
+            session: { dhe: [], aead: [] },
+          }
+        : wire.capabilityFlags !== 0
+          ? { capabilityFlags: CapabilityFlag.CERT | CapabilityFlag.CHAL | wire.capabilityFlags }
+          : {}),
+    ...(wire.dataTransferSize !== undefined ? { dataTransferSize: wire.dataTransferSize } : {}),
+    ...(wire.maxSpdmMsgSize !== undefined ? { maxSpdmMsgSize: wire.maxSpdmMsgSize } : {}),
     ...(identity ? { identity } : {}),
     ...(devicePublicKey ? { devicePublicKey } : {}),
   });

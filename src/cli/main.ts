@@ -218,13 +218,41 @@ export async function main(argv: readonly string[]): Promise<number> {
       'with --session (SPDM 1.3+): subscribe to every event type the device offers, collect the events it sends (answering its KEY_UPDATE if it asks), unsubscribe',
     )
     .option(
+      '--chunk',
+      "announce CHUNK_CAP: messages over either side's DataTransferSize travel in CHUNK_SEND / CHUNK_GET pieces",
+    )
+    .option('--large-resp', 'announce LARGE_RESP_CAP (SPDM 1.4 LargeCertChain: certificate chains over 64 KiB)')
+    .option(
+      '--data-transfer-size <bytes>',
+      "our DataTransferSize (42 and up); default the transport's limit up to 4608",
+    )
+    .option('--max-spdm-msg-size <bytes>', 'with --chunk: the largest message we reassemble from chunks')
+    .option('--secured-version <list>', 'with --session: the DSP0277 secured-message versions offered, e.g. 1.1,1.2')
+    .addOption(
+      new Option(
+        '--sequence-order <order>',
+        'with --session: sequence-number byte order in the AEAD nonce of a 1.0/1.1 session (1.2 is always le)',
+      ).choices(['le', 'be']),
+    )
+    .option(
+      '--sequence-limit <n>',
+      'with --session: the last sequence number a key may use; before it, KEY_UPDATE (with KEY_UPD_CAP) or END_SESSION',
+    )
+    .option(
       '--endpoint-info',
-      "also ask for a signed ENDPOINT_INFO of the slot (SPDM 1.3+, the device's EP_INFO_CAP with signature): its DeviceClassIdentifier, one more signature in the evidence",
+      "also ask for a signed ENDPOINT_INFO of the slot (SPDM 1.3+, the device's EP_INFO_CAP with signature): its DeviceClassIdentifier, one more signature in the evidence; inside the session with --session",
     )
     .action(
       async (opts: {
         events?: boolean;
         endpointInfo?: boolean;
+        chunk?: boolean;
+        largeResp?: boolean;
+        dataTransferSize?: string;
+        maxSpdmMsgSize?: string;
+        securedVersion?: string;
+        sequenceOrder?: 'le' | 'be';
+        sequenceLimit?: string;
         requesterChain?: string;
         requesterKey?: string;
         mutual?: boolean;

@@ -35,15 +35,25 @@ export interface EndpointInfoResult {
   readonly signature?: EndpointInfoSignatureEvidence;
 }
 
-export async function getEndpointInfo(ctx: RequestContext, o: EndpointInfoOptions): Promise<EndpointInfoResult> {
-  const c = ctx.connection;
+/**
+ * Whether the connection can carry GET_ENDPOINT_INFO (signed, when `signed` or by default when the
+ * device signs): UNSUPPORTED otherwise. The answer is whether it will be signed. Checked before a
+ * flow starts anything it would leave half done.
+ */
+export function checkEndpointInfoSupported(c: RequestContext['connection'], signed?: boolean): boolean {
   const flags = c.capabilities.flags;
   if (c.version < 0x13) throw new SpdmError('UNSUPPORTED', 'GET_ENDPOINT_INFO needs SPDM 1.3 or later');
   if ((flags & (CapabilityFlag.EP_INFO_NO_SIG | CapabilityFlag.EP_INFO_SIG)) === 0)
     throw new SpdmError('UNSUPPORTED', 'device does not support GET_ENDPOINT_INFO (EP_INFO_CAP)');
-  const signed = o.signed ?? (flags & CapabilityFlag.EP_INFO_SIG) !== 0;
-  if (signed && (flags & CapabilityFlag.EP_INFO_SIG) === 0)
+  const sign = signed ?? (flags & CapabilityFlag.EP_INFO_SIG) !== 0;
+  if (sign && (flags & CapabilityFlag.EP_INFO_SIG) === 0)
     throw new SpdmError('UNSUPPORTED', 'device does not sign ENDPOINT_INFO (EP_INFO_CAP without signature)');
+  return sign;
+}
+
+export async function getEndpointInfo(ctx: RequestContext, o: EndpointInfoOptions): Promise<EndpointInfoResult> {
+  const c = ctx.connection;
+  const signed = checkEndpointInfoSupported(c, o.signed);
   const slot = o.slot ?? 0;
   // 0xFF: the provisioned public key (PUB_KEY_ID_CAP), 0xF in the message.
   if (!Number.isInteger(slot) || ((slot < 0 || slot > 7) && slot !== 0xff))

@@ -58,7 +58,10 @@ import {
   type KeyPairInfo,
   type SetKeyPairInfoOptions,
 } from './key-pair-info.js';
-import { getEndpointInfo, type EndpointInfoOptions, type EndpointInfoResult } from './get-endpoint-info.js';
+import {
+  checkEndpointInfoSupported,
+  getEndpointInfo,
+  type EndpointInfoOptions, type EndpointInfoResult } from './get-endpoint-info.js';
 import { getMeasurementExtensionLog, type MelResult } from './get-mel.js';
 import { checkDevicePublicKey, devicePublicKey, PUBLIC_KEY_SLOT, type DevicePublicKey } from './device-public-key.js';
 
@@ -109,7 +112,8 @@ export interface AuthenticateOptions extends MeasurementRequestOptions {
   /**
    * Also ask for a signed ENDPOINT_INFO (1.3+, the device's EP_INFO_CAP with signature) of the
    * slot authenticated, over the run's nonce: one more signature in the evidence, its EPInfo the
-   * device's DeviceClassIdentifier. Refused (UNSUPPORTED) when the device cannot sign one.
+   * device's DeviceClassIdentifier; asked inside the session when `session` is given. Refused
+   * (UNSUPPORTED) before anything is asked when the device cannot sign one.
    */
   readonly endpointInfo?: boolean;
   /**
@@ -787,6 +791,8 @@ export class Requester {
       if (!digests.some((d) => d.slot === slot)) throw new SpdmError('SLOT_INVALID', `slot ${slot} is not provisioned`);
       await this.getCertificateChain(slot);
     }
+    // Refused before anything is asked, rather than after a session was opened for it.
+    if (options.endpointInfo) checkEndpointInfoSupported(c, true);
     if (options.requireChallenge && !(flags & CapabilityFlag.CHAL)) {
       throw new SpdmError(
         'SIGNATURE_MISSING',
@@ -800,14 +806,19 @@ export class Requester {
         options.measurementSummaryHashType ?? ((flags & MEAS_CAP_MASK) !== 0 ? MeasurementSummaryHashType.ALL : 0),
       );
     }
-    // Before the measurements: GET_ENDPOINT_INFO would end a measurement run, never split one.
-    if (options.endpointInfo) await this.getEndpointInfo({ signed: true, slot });
+    // Before the measurements: GET_ENDPOINT_INFO would end a measurement run, never split one. With
+    // a session it is asked inside it, like the measurements: what the session protects, it protects too.
+    if (options.endpointInfo && !options.session) await this.getEndpointInfo({ signed: true, slot });
     if (options.session) {
       const s = await this.startSession({ slot, ...(options.session.psk ? { psk: options.session.psk } : {}) });
       const ran =
         s.info.kind === 'psk'
           ? ['PSK_EXCHANGE', ...(s.info.psk?.finish ? ['PSK_FINISH'] : [])]
           : ['KEY_EXCHANGE', 'FINISH'];
+      if (options.endpointInfo) {
+        await s.getEndpointInfo({ signed: true, slot });
+        ran.push('GET_ENDPOINT_INFO');
+      }
       if (!options.skipMeasurements && (flags & MEAS_CAP_MASK) !== 0) {
         await s.getMeasurements({
           slot,

@@ -63,7 +63,7 @@ import type {
 import type { MutualAuthPolicy } from './mutual-auth.js';
 import { DMTF_EVENT_DETAIL_SIZE } from '../spdm/messages/event-groups.js';
 import { MAX_PSK_HINT_SIZE } from '../spdm/messages/psk.js';
-import { parseVersion } from '../spdm/version-text.js';
+import { parseVersion, SECURED_VERSION_TEXTS, securedVersionFromText } from '../spdm/version-text.js';
 
 export { parseVersion } from '../spdm/version-text.js';
 
@@ -380,9 +380,10 @@ function sessionSettings(o: Record<string, unknown>): NonNullable<DeviceProfile[
       ? {
           securedVersions: list(o['securedVersions'], 'securedVersions').map((v, i) => {
             const f = `securedVersions[${i}]`;
-            const m = /^1\.([0-2])$/.exec(str(v, f).trim());
-            if (!m) bad(f, `"${String(v)}" is not one of 1.0, 1.1, 1.2`);
-            return 0x1000 | (Number(m[1]) << 8);
+            return (
+              securedVersionFromText(str(v, f)) ??
+              bad(f, `"${String(v)}" is not one of ${SECURED_VERSION_TEXTS.join(', ')}`)
+            );
           }),
         }
       : {}),

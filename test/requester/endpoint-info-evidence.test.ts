@@ -30,6 +30,7 @@ import {
 } from '../verifier/helpers.js';
 
 const NONCE = '5a'.repeat(32);
+const sidHex = (id: number) => `0x${id.toString(16).padStart(8, '0')}`;
 const isCode = (code: string) => (e: unknown) => e instanceof SpdmError && e.code === code;
 
 for (const version of [0x13, 0x14]) {
@@ -100,6 +101,42 @@ test('a signed ENDPOINT_INFO inside a session names the session and is judged wi
   // In the session, over the same A as the connection's signatures.
   const vcas = new Set(views.map((v) => v.vca));
   assert.equal(vcas.size, 1);
+});
+
+test('authenticate({ session, endpointInfo }) asks ENDPOINT_INFO inside the session, over the run\'s nonce', async () => {
+  const profile = sessionDevice([0x13]);
+  const responder = new Responder(profile);
+  // Every request the device saw in the clear: GET_ENDPOINT_INFO must not be among them.
+  const clear: number[] = [];
+  const transport = new LoopbackTransport(
+    {
+      handle: (req) => {
+        clear.push(req[1]!);
+        return responder.handle(req);
+      },
+      handleSecured: (rec) => responder.handleSecured(rec),
+    },
+    0x10000,
+    { securedBinding: 'doe' },
+  );
+  const r = new Requester(transport, {
+    versions: [0x13],
+    capabilityFlags: SESSION_REQUESTER_FLAGS,
+    session: {},
+    pci: PCI,
+    clock: fixedClock(),
+  });
+  const e = viaJson(await r.authenticate({ nonce: fromHex(SESSION_NONCE), session: {}, endpointInfo: true }));
+  assert.equal(responder.stats.get(RequestCode.GET_ENDPOINT_INFO), 1);
+  assert.ok(!clear.includes(RequestCode.GET_ENDPOINT_INFO), 'not asked in the clear');
+  assert.deepEqual(r.lastSession?.ran.slice(0, 3), ['KEY_EXCHANGE', 'FINISH', 'GET_ENDPOINT_INFO']);
+  const ep = e.signatures.find((x) => x.kind === 'ENDPOINT_INFO');
+  assert.equal(ep?.sessionId, r.lastSession?.info.sessionId !== undefined ? sidHex(r.lastSession.info.sessionId) : 'none');
+  assert.equal(ep?.requesterNonce, SESSION_NONCE);
+  const parsed = parseEvidence(e);
+  assert.deepEqual(parsed.problems, []);
+  assert.ok(reverifySignatures(parsed.evidence!).every((c) => c.ok));
+  assert.ok(analyseSignatures(parsed.evidence!).every((v) => v.valid));
 });
 
 test('authenticate({ endpointInfo }) refuses a device that cannot sign one (no EP_INFO_SIG, or before 1.3) without asking', async () => {
