@@ -226,7 +226,10 @@ export async function main(argv: readonly string[]): Promise<number> {
       '--data-transfer-size <bytes>',
       "our DataTransferSize (42 and up); default the transport's limit up to 4608",
     )
-    .option('--max-spdm-msg-size <bytes>', 'with --chunk: the largest message we reassemble from chunks')
+    .option(
+      '--max-spdm-msg-size <bytes>',
+      'with --chunk: the largest message we reassemble from chunks (default 65536)',
+    )
     .option('--secured-version <list>', 'with --session: the DSP0277 secured-message versions offered, e.g. 1.1,1.2')
     .addOption(
       new Option(

@@ -17,7 +17,7 @@ export interface WireFlags {
   readonly largeResp?: boolean;
   /** Our DataTransferSize (42 .. 2^32 − 1); default the transport's limit up to 0x1200. */
   readonly dataTransferSize?: string;
-  /** Our MaxSPDMmsgSize, the largest message reassembled from chunks (at least the DataTransferSize). */
+  /** Our MaxSPDMmsgSize, the largest message reassembled from chunks (at least the DataTransferSize; default 64 KiB with --chunk). */
   readonly maxSpdmMsgSize?: string;
   /** DSP0277 versions offered, e.g. "1.1,1.2". */
   readonly securedVersion?: string;
@@ -39,6 +39,13 @@ export interface WireSettings {
 
 /** DSP0274's floor for DataTransferSize (MinDataTransferSize). */
 const MIN_DATA_TRANSFER_SIZE = 42;
+/**
+ * MaxSPDMmsgSize with --chunk and no --max-spdm-msg-size: 64 KiB, so that a whole DIGESTS, a
+ * CERTIFICATE portion or a MEASUREMENTS of any usual size arrives by CHUNK_GET. Left at the
+ * DataTransferSize, chunking would gain nothing: a device answers ResponseTooLarge to whatever
+ * outgrows it (libspdm's responder does, to GET_DIGESTS at a 64-byte DataTransferSize).
+ */
+const DEFAULT_CHUNKED_MAX_SPDM_MSG_SIZE = 0x10000;
 
 function size(text: string, flag: string, min: number): number {
   if (!/^\d+$/.test(text.trim())) throw new Error(`${flag}: "${text}" is not a whole number of bytes`);
@@ -78,7 +85,11 @@ export function wireSettings(f: WireFlags): WireSettings {
   return {
     capabilityFlags: (f.chunk ? CapabilityFlag.CHUNK : 0) | (f.largeResp ? CapabilityFlag.LARGE_RESP : 0),
     ...(dts !== undefined ? { dataTransferSize: dts } : {}),
-    ...(max !== undefined ? { maxSpdmMsgSize: max } : {}),
+    ...(max !== undefined
+      ? { maxSpdmMsgSize: max }
+      : f.chunk
+        ? { maxSpdmMsgSize: Math.max(dts ?? 0, DEFAULT_CHUNKED_MAX_SPDM_MSG_SIZE) }
+        : {}),
     session: {
       ...(securedVersions ? { securedVersions } : {}),
       ...(f.sequenceOrder !== undefined ? { sequenceNumberOrder: f.sequenceOrder } : {}),
