@@ -61,7 +61,12 @@ const NO_SPDM: SpdmHandler = {
 interface Slot {
   readonly bdf: string;
   spec: SimulatedDeviceSpec;
-  device: SimulatedDoeDevice;
+  /**
+   * Built when first touched: making an emulator (its keys, its provisioning state) costs about
+   * as much as a tenth of an authentication, and a platform of thousands should not pay it for
+   * all of them before the first one is asked anything.
+   */
+  built: SimulatedDoeDevice | undefined;
   present: boolean;
   /** Bumped when the function is unplugged (and when the platform closes): older handles die. */
   epoch: number;
@@ -72,6 +77,7 @@ class SimulatedConfigSpace implements ConfigSpace {
   private closed = false;
 
   constructor(
+    private readonly platform: SimulatedPlatform,
     private readonly slot: Slot,
     private readonly epoch: number,
   ) {}
@@ -84,7 +90,7 @@ class SimulatedConfigSpace implements ConfigSpace {
         reason: 'removed',
       });
     }
-    return this.slot.device;
+    return this.platform.deviceOf(this.slot);
   }
 
   async read32(offset: number): Promise<number> {
@@ -125,7 +131,7 @@ export class SimulatedPlatform implements Platform {
     for (const f of config.functions) {
       parseBdf(f.bdf);
       if (this.slots.has(f.bdf)) throw new TypeError(`function ${f.bdf} is listed twice`);
-      this.slots.set(f.bdf, { bdf: f.bdf, spec: f, device: this.build(f), present: true, epoch: 0 });
+      this.slots.set(f.bdf, { bdf: f.bdf, spec: f, built: undefined, present: true, epoch: 0 });
     }
   }
 
@@ -147,7 +153,7 @@ export class SimulatedPlatform implements Platform {
     this.closed = true;
     for (const s of this.slots.values()) {
       s.epoch++;
-      s.device.reset();
+      s.built?.reset();
     }
     this.listeners.clear();
   }
@@ -161,7 +167,7 @@ export class SimulatedPlatform implements Platform {
   /** The simulated device behind `bdf`, for tests that turn its fault knobs (busy, hang, ...). */
   simulatedDevice(bdf: string): SimulatedDoeDevice | undefined {
     const s = this.slots.get(bdf);
-    return s?.present ? s.device : undefined;
+    return s?.present ? this.deviceOf(s) : undefined;
   }
 
   /** The spares the platform file lists, by name. */
@@ -202,7 +208,7 @@ export class SimulatedPlatform implements Platform {
         const s = this.presentSlot(event.bdf);
         s.present = false;
         s.epoch++;
-        s.device.reset(); // an answer being worked on is dropped with the device
+        s.built?.reset(); // an answer being worked on is dropped with the device
         return this.emit({ type: 'removed', bdf: s.bdf });
       }
       case 'hot-plug': {
@@ -215,7 +221,7 @@ export class SimulatedPlatform implements Platform {
           s.present = true;
           this.reset(s, spec);
         } else {
-          this.slots.set(event.bdf, { bdf: event.bdf, spec, device: this.build(spec), present: true, epoch: 0 });
+          this.slots.set(event.bdf, { bdf: event.bdf, spec, built: undefined, present: true, epoch: 0 });
         }
         return this.emit({ type: 'added', bdf: event.bdf });
       }
@@ -264,7 +270,7 @@ export class SimulatedPlatform implements Platform {
         if (!s?.present) {
           throw new SpdmError('TRANSPORT_ERROR', `PCI function ${bdf} is not present`, { bdf, reason: 'removed' });
         }
-        return new SimulatedConfigSpace(s, s.epoch);
+        return new SimulatedConfigSpace(this, s, s.epoch);
       },
     };
   }
@@ -289,9 +295,15 @@ export class SimulatedPlatform implements Platform {
 
   /** The function comes back with fresh state: a new emulator behind a new mailbox, same handles. */
   private reset(s: Slot, spec: SimulatedDeviceSpec): void {
-    s.device.reset();
+    s.built?.reset();
     s.spec = spec;
-    s.device = this.build(spec);
+    s.built = undefined;
+  }
+
+  /** The device behind the slot now (built on first use). @internal */
+  deviceOf(s: Slot): SimulatedDoeDevice {
+    s.built ??= this.build(s.spec);
+    return s.built;
   }
 
   private build(spec: SimulatedDeviceSpec): SimulatedDoeDevice {
