@@ -8,7 +8,9 @@
  * P-384, SPDM 1.0 to 1.3) copied to N addresses, written as a temporary platform file. Copies
  * share certificate chains and keys, but each is a device of its own: its own emulator behind its
  * own DOE mailbox, answering each object after `--delay-ms` (default 2 ms) while the daemon polls
- * Status like Linux (every 1000/128 ms). Every device runs the whole flow (DOE discovery, VCA,
+ * Status like Linux (every 1000/128 ms); the emulators' own SPDM work (their signatures) runs in
+ * `--device-threads` worker threads (default 1), as real devices compute off the host's CPU, and is
+ * counted in the daemon's CPU all the same (process.cpuUsage covers every thread). Every device runs the whole flow (DOE discovery, VCA,
  * digests, certificate chain, CHALLENGE, signed measurements), the daemon verifies every
  * signature and chain, judges the evidence against the policy, and logs every signature in its
  * signature log; a run counts only when every device ends authenticated and trusted.
@@ -23,11 +25,12 @@
  *   status latency    GET /v1/devices/{bdf} of a random device, a new connection each (like `spdm`),
  *                     back to back with 10 ms pauses from socket up to the end, p50/p99/max
  *   listing latency   GET /v1/devices (all of them: what `spdm status` asks), once a second
- *   event-loop delay  the daemon's own (perf_hooks.monitorEventLoopDelay), p99/max
+ *   event-loop delay  the daemon's own (perf_hooks.monitorEventLoopDelay), p99/max, and the share of
+ *                     the time its main thread was busy (eventLoopUtilization)
  *
  * Targets: 10,000 devices in under 60 s on 2 cores and under 1 GiB, the status call staying fast.
  *
- *   npm run bench:scale [-- --devices 1000,10000] [--delay-ms 2] [--concurrency N] [--json]
+ *   npm run bench:scale [-- --devices 1000,10000] [--delay-ms 2] [--concurrency 64] [--device-threads 1] [--json]
  *   SCALE_DEVICES=1000 npm run bench -- --only scale
  */
 import { spawn } from 'node:child_process';
@@ -60,7 +63,9 @@ const COUNTS = (arg('--devices') ?? process.env['SCALE_DEVICES'] ?? '1000,10000'
   .filter((n) => Number.isInteger(n) && n >= 1);
 if (COUNTS.length === 0) throw new Error('--devices takes device counts, e.g. 1000,10000');
 const DELAY_MS = Number(arg('--delay-ms') ?? 2);
-const CONCURRENCY = arg('--concurrency') !== undefined ? Number(arg('--concurrency')) : undefined;
+const CONCURRENCY = Number(arg('--concurrency') ?? 64);
+/** Worker threads the emulated devices run in (their SPDM work is the devices', not the daemon's). */
+const DEVICE_THREADS = Number(arg('--device-threads') ?? 1);
 /** A run that takes longer than this is abandoned (something is wrong, not slow). */
 const RUN_LIMIT_MS = Number(process.env['SCALE_LIMIT_SECONDS'] ?? 600) * 1000;
 
@@ -71,7 +76,7 @@ const template = parse(readFileSync(join(shipped, 'platform.yaml'), 'utf8')) as 
 // last device was done, not of its shutdown.
 const PRELOAD = `
 const { writeFileSync } = require('node:fs');
-const { monitorEventLoopDelay } = require('node:perf_hooks');
+const { monitorEventLoopDelay, performance } = require('node:perf_hooks');
 const h = monitorEventLoopDelay({ resolution: 10 });
 h.enable();
 process.on('SIGUSR2', () => {
@@ -82,6 +87,7 @@ process.on('SIGUSR2', () => {
     userMs: c.user / 1000, systemMs: c.system / 1000, maxRssKiB: r.maxRSS,
     rss: m.rss, heapUsed: m.heapUsed, external: m.external, arrayBuffers: m.arrayBuffers,
     loopP99Ms: h.percentile(99) / 1e6, loopMaxMs: h.max / 1e6,
+    mainThreadBusy: performance.eventLoopUtilization().utilization,
   }));
 });
 `;
@@ -96,6 +102,8 @@ interface Usage {
   readonly arrayBuffers: number;
   readonly loopP99Ms: number;
   readonly loopMaxMs: number;
+  /** The event loop's utilisation since start: the share of wall time the daemon's main thread was busy. */
+  readonly mainThreadBusy: number;
 }
 
 interface RunResult {
@@ -181,8 +189,8 @@ async function run(n: number): Promise<RunResult> {
         trust: [join(shipped, 'trust')],
         deny: [join(shipped, 'deny-list.txt')],
         policy: join(shipped, 'policy.yaml'),
-        platform: { kind: 'simulated', file: 'platform.json' },
-        ...(CONCURRENCY !== undefined ? { concurrency: CONCURRENCY } : {}),
+        platform: { kind: 'simulated', file: 'platform.json', deviceThreads: DEVICE_THREADS },
+        concurrency: CONCURRENCY,
       }),
     );
     writeFileSync(join(dir, 'preload.cjs'), PRELOAD);
@@ -312,7 +320,7 @@ async function run(n: number): Promise<RunResult> {
 const report = new Report('spdmkit scale bench');
 report.section(
   'scale',
-  `Scale: spdmkitd authenticating N simulated devices (DOE answer after ${DELAY_MS} ms, Linux-like polling), the daemon in its own process, concurrency ${CONCURRENCY ?? 'default'}`,
+  `Scale: spdmkitd authenticating N simulated devices (DOE answer after ${DELAY_MS} ms, Linux-like polling), the daemon in its own process, concurrency ${CONCURRENCY}, ${DEVICE_THREADS} device thread(s)`,
 );
 
 const one = await run(1);
@@ -344,6 +352,7 @@ for (const n of COUNTS) {
   }
   report.add({ name: `${at}: daemon event-loop delay p99`, value: r.usage.loopP99Ms, unit: 'ms' });
   report.add({ name: `${at}: daemon event-loop delay max`, value: r.usage.loopMaxMs, unit: 'ms' });
+  report.add({ name: `${at}: daemon main thread busy`, value: 100 * r.usage.mainThreadBusy, unit: '%' });
   report.note(
     `  ${at}: ${r.trusted} authenticated and trusted, ${r.events} events, ${r.statusMs.length} status calls, ${r.listingMs.length} listings; heap ${(r.usage.heapUsed / 2 ** 20).toFixed(0)} MiB, external ${(r.usage.external / 2 ** 20).toFixed(0)} MiB`,
   );
@@ -372,5 +381,11 @@ for (const n of COUNTS) {
     },
   });
 }
-report.part.data['scale'] = { delayMs: DELAY_MS, concurrency: CONCURRENCY ?? null, baseline: one, runs: data };
+report.part.data['scale'] = {
+  delayMs: DELAY_MS,
+  concurrency: CONCURRENCY,
+  deviceThreads: DEVICE_THREADS,
+  baseline: one,
+  runs: data,
+};
 report.finish();

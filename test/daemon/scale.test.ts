@@ -38,7 +38,8 @@ test(`the daemon authenticates every device of a generated ${N}-device platform`
         trust: [join(shipped, 'trust')],
         deny: [join(shipped, 'deny-list.txt')],
         policy: join(shipped, 'policy.yaml'),
-        platform: { kind: 'simulated', file: 'platform.json' },
+        // The emulators in a device thread, as the scale bench runs them.
+        platform: { kind: 'simulated', file: 'platform.json', deviceThreads: 1 },
         concurrency: 16,
       }),
     );
