@@ -37,6 +37,8 @@ export class CmaCore {
       () => this.now(),
       (e) => this.report(e),
       () => this.closed,
+      // A timer, not a microtask: flows finishing in the same few milliseconds share a commit.
+      () => this.clock.sleep(0),
     );
     this.gate = opts.holdDrivers
       ? new DriverGate(

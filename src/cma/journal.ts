@@ -5,6 +5,14 @@
  * a crash never leaves an event without its state, nor a state nobody was told about. Event ids
  * rise by one from the store's last id; the newest `recentMax` are kept in memory and older ones
  * are paged from the store.
+ *
+ * Commits are grouped: the batches handed in during one turn of the event loop (and while a write
+ * is under way) go to the store as one transaction, in the order they came. A durable commit costs
+ * a disk flush (SQLite's synchronous=FULL, PostgreSQL's COMMIT), the same for one batch or for a
+ * hundred, and on SQLite it blocks the event loop meanwhile: with thousands of devices
+ * authenticating at once, one flush per batch would be most of the daemon's time. Each caller
+ * still hears only after its own batch is on disk; when the group's transaction fails, every
+ * batch in it fails (none of them was written).
  */
 import { Mutex } from '../log/store/store.js';
 import { SpdmError } from '../wire/errors.js';
@@ -14,6 +22,9 @@ import type { CmaStore, CommitBatch, StoredDecision } from './store/store.js';
 
 /** The most events one eventsSince call returns (a page; the caller asks again from its last id). */
 export const MAX_EVENTS_PAGE = 10_000;
+
+/** The most batches one group commit writes. */
+const MAX_GROUP = 256;
 
 /** A commit in the making: the state to write and the events that announce it. */
 export interface Batch {
@@ -28,11 +39,21 @@ export function batch(): Batch {
   return { devices: [], acceptances: [], decisions: [], signatures: [], events: [] };
 }
 
+interface Queued {
+  readonly batch: Batch;
+  readonly resolve: (events: CmaEvent[]) => void;
+  readonly reject: (e: unknown) => void;
+}
+
 export class EventJournal {
   private readonly recent: CmaEvent[] = [];
   private readonly listeners = new Set<(e: CmaEvent) => void>();
   private readonly lock = new Mutex();
   private lastEventId = 0;
+  /** Batches waiting for the next group commit. */
+  private queue: Queued[] = [];
+  /** The group commit scheduled or running for `queue`, if any. */
+  private flushing: Promise<void> | undefined;
 
   constructor(
     private readonly store: CmaStore,
@@ -40,6 +61,8 @@ export class EventJournal {
     private readonly now: () => string,
     private readonly report: (e: unknown) => void,
     private readonly isClosed: () => boolean,
+    /** Waits out the rest of this turn's work before a group commit (the service's clock, sleep(0)). */
+    private readonly defer: () => Promise<void>,
   ) {}
 
   /** What the store held at start-up: its last id and its newest events. */
@@ -48,36 +71,62 @@ export class EventJournal {
     this.recent.push(...recent);
   }
 
-  /** Writes the batch and its events in one transaction, then tells the listeners. */
-  async commit(b: Batch): Promise<CmaEvent[]> {
-    return this.lock.run(async () => {
-      const at = this.now();
-      const events = b.events.map((body, i) => ({ ...body, id: this.lastEventId + 1 + i, at }));
-      await this.store.commit({
-        devices: [...new Set(b.devices)].map(storedState),
-        acceptances: b.acceptances,
-        decisions: b.decisions,
-        signatures: b.signatures,
-        events,
-      });
-      this.lastEventId += events.length;
-      this.recent.push(...events);
-      if (this.recent.length > this.recentMax) this.recent.splice(0, this.recent.length - this.recentMax);
-      for (const e of events) {
-        for (const l of [...this.listeners]) {
-          try {
-            l(e);
-          } catch (err) {
-            this.report(err);
-          }
-        }
-      }
-      return events;
+  /** Writes the batch and its events (grouped with others, one transaction), then tells the listeners. */
+  commit(b: Batch): Promise<CmaEvent[]> {
+    return new Promise<CmaEvent[]>((resolve, reject) => {
+      this.queue.push({ batch: b, resolve, reject });
+      this.schedule();
     });
   }
 
-  /** Resolves once the commit under way (if any) is written. */
+  /** A group commit after the rest of this turn's work (other flows finishing, more devices plugged). */
+  private schedule(): void {
+    this.flushing ??= this.defer().then(() => this.lock.run(() => this.flush()));
+  }
+
+  private async flush(): Promise<void> {
+    // Bounded, so that one transaction does not hold the event loop (SQLite writes synchronously) for long.
+    const group = this.queue.splice(0, MAX_GROUP);
+    // Batches handed in from here on (or left over) go to the next group.
+    this.flushing = undefined;
+    if (this.queue.length > 0) this.schedule();
+    if (group.length === 0) return;
+    let eventsOf: CmaEvent[][];
+    let all: CmaEvent[];
+    try {
+      const at = this.now();
+      let next = this.lastEventId + 1;
+      eventsOf = group.map((q) => q.batch.events.map((body) => ({ ...body, id: next++, at })));
+      all = eventsOf.flat();
+      await this.store.commit({
+        devices: [...new Set(group.flatMap((q) => q.batch.devices))].map(storedState),
+        acceptances: group.flatMap((q) => q.batch.acceptances),
+        decisions: group.flatMap((q) => q.batch.decisions),
+        signatures: group.flatMap((q) => q.batch.signatures),
+        events: all,
+      });
+    } catch (e) {
+      for (const q of group) q.reject(e);
+      return;
+    }
+    this.lastEventId += all.length;
+    this.recent.push(...all);
+    if (this.recent.length > this.recentMax) this.recent.splice(0, this.recent.length - this.recentMax);
+    for (const e of all) {
+      for (const l of [...this.listeners]) {
+        try {
+          l(e);
+        } catch (err) {
+          this.report(err);
+        }
+      }
+    }
+    group.forEach((q, i) => q.resolve(eventsOf[i] ?? []));
+  }
+
+  /** Resolves once every commit handed in so far is written. */
   async settled(): Promise<void> {
+    while (this.flushing) await this.flushing;
     await this.lock.run(async () => undefined);
   }
 

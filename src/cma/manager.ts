@@ -86,7 +86,7 @@ class CmaManager implements CmaService {
     this.sigsMax = positiveInt(opts.signaturesPerDevice, 256, 'signaturesPerDevice');
     const now = () => this.core.now();
     this.decisionBook = new Decisions(opts.autoAccept === true, now);
-    this.sigs = new SignatureBook(log, this.sigsMax, now);
+    this.sigs = new SignatureBook(log, this.sigsMax, now, () => this.core.clock.sleep(0));
     this.runner = new FlowRunner(this.core, scheduler, retry, this.sigs, this.decisionBook, trust, () => this.policy);
     this.ownership = new Ownership(this.core, this.graceMs, (dev, b, m) => this.decisionBook.pendSameDevice(dev, b, m));
     this.presence = new Presence(this.core, this.decisionBook, this.runner);
@@ -100,7 +100,10 @@ class CmaManager implements CmaService {
     this.core.journal.restore(loaded.lastEventId, loaded.recentEvents);
     this.unsubscribe = this.opts.platform.subscribe((e) => this.presence.onPlatformEvent(e));
     const fns = await this.opts.platform.functions();
-    for (const fn of fns) await this.presence.plugged(fn);
+    // All at once: their device-added commits go to the store in a few group commits (journal.ts),
+    // not one disk flush per function, and each function's authentication starts as soon as its
+    // own commit is written.
+    await Promise.all(fns.map((fn) => this.presence.plugged(fn)));
   }
 
   // ------------------------------------------------------------------------------- queries
@@ -262,6 +265,7 @@ class CmaManager implements CmaService {
         await this.idle();
       }
     }
+    await this.sigs.settled();
     await this.core.journal.settled();
     if (this.ownsLog) await this.log.close();
     await this.store.close();

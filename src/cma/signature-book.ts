@@ -8,16 +8,21 @@ import type { SignatureLog } from '../log/log.js';
 import type { DeviceSignature } from './api.js';
 import type { Device } from './device.js';
 import type { Batch } from './journal.js';
+import { GroupedLogAppender } from './log-appender.js';
 import { deviceSignature } from './signature-view.js';
 
 export class SignatureBook {
   private readonly sigs = new Map<string, DeviceSignature[]>();
+  private readonly appender: GroupedLogAppender;
 
   constructor(
-    private readonly log: SignatureLog,
+    log: SignatureLog,
     private readonly max: number,
     private readonly now: () => string,
-  ) {}
+    defer: () => Promise<void>,
+  ) {
+    this.appender = new GroupedLogAppender(log, defer);
+  }
 
   restore(signatures: readonly DeviceSignature[]): void {
     for (const s of signatures) {
@@ -31,10 +36,15 @@ export class SignatureBook {
     return [...(this.sigs.get(bdf) ?? [])];
   }
 
-  /** Appends the evidence's signatures to the log; their views and events go into `b`. */
+  /** Resolves once every append handed in so far is written. */
+  settled(): Promise<void> {
+    return this.appender.settled();
+  }
+
+  /** Appends the evidence's signatures to the log (grouped with other devices'); their views and events go into `b`. */
   async append(dev: Device, evidence: Evidence, b: Batch): Promise<void> {
     if (evidence.signatures.length === 0) return;
-    const r = await this.log.appendEvidence(evidence);
+    const r = await this.appender.append(evidence);
     const at = this.now();
     const list = this.sigs.get(dev.bdf) ?? [];
     evidence.signatures.forEach((s, i) => {

@@ -6,14 +6,19 @@ import { asymInfo, hashInfo } from '../crypto/algorithms.js';
 import type { Evidence } from '../evidence/evidence.js';
 import { fromHex } from '../wire/bytes.js';
 import { SpdmError } from '../wire/errors.js';
-import { chainForSlot } from '../x509/slot-chain.js';
+import { decodeSpdmCertChain } from '../x509/spdm-chain.js';
 import type { SignedMeasurements, SlotView } from './api.js';
 
+/**
+ * The DER of each certificate of a recorded chain: the chain's framing only. The certificates
+ * were parsed and validated when the evidence was taken; parsing them again (public keys and all)
+ * for every view would cost more than the rest of building it.
+ */
 function derCertificates(e: Evidence, certChain: string): Uint8Array[] {
   try {
-    return chainForSlot(fromHex(certChain), { version: e.versionByte, hashId: e.algorithms.baseHash }).certificates.map(
-      (c) => c.der,
-    );
+    const size = hashInfo(e.algorithms.baseHash)?.size;
+    if (size === undefined) return [];
+    return [...decodeSpdmCertChain(fromHex(certChain), e.versionByte, size).certificates];
   } catch {
     return [];
   }

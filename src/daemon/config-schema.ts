@@ -104,6 +104,13 @@ export const DAEMON_CONFIG_SCHEMA: JsonSchema = {
           properties: {
             kind: { const: 'simulated' },
             file: { ...path, description: 'The platform file.' },
+            deviceThreads: {
+              type: 'integer',
+              minimum: 0,
+              maximum: 64,
+              description:
+                "Worker threads the emulated devices' SPDM work runs in (default 0: the daemon's own thread); their mailboxes and timing stay in the daemon, as real devices compute their answers off the host's CPU.",
+            },
           },
         },
         {

@@ -23,7 +23,8 @@ export const DAEMON_CONFIG_MAX_BYTES = 1024 * 1024;
 const DAEMON_CONFIG_BOUND: DocumentBound = { maxBytes: DAEMON_CONFIG_MAX_BYTES, limit: 'daemonConfigBytes' };
 
 export type PlatformConfig =
-  { readonly kind: 'simulated'; readonly file: string } | { readonly kind: 'sysfs'; readonly root?: string };
+  | { readonly kind: 'simulated'; readonly file: string; readonly deviceThreads?: number }
+  | { readonly kind: 'sysfs'; readonly root?: string };
 
 export interface DaemonConfig {
   readonly socket: {
@@ -118,7 +119,11 @@ export function compileDaemonConfig(doc: unknown, source = 'config', baseDir = p
     holdDrivers: d['holdDrivers'] === true,
     platform:
       platform['kind'] === 'simulated'
-        ? { kind: 'simulated', file: at(platform['file'] as string) }
+        ? {
+            kind: 'simulated',
+            file: at(platform['file'] as string),
+            ...(typeof platform['deviceThreads'] === 'number' ? { deviceThreads: platform['deviceThreads'] } : {}),
+          }
         : { kind: 'sysfs', ...(typeof platform['root'] === 'string' ? { root: at(platform['root']) } : {}) },
     events: {
       heartbeatSeconds: typeof events['heartbeatSeconds'] === 'number' ? events['heartbeatSeconds'] : 15,

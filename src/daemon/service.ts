@@ -14,7 +14,7 @@ import type { VerifierInputs } from './daemon.js';
 export async function openPlatform(p: PlatformConfig): Promise<Platform> {
   if (p.kind === 'simulated') {
     const { loadSimulatedPlatform } = await import('../platform/simulated.js');
-    return loadSimulatedPlatform(p.file);
+    return loadSimulatedPlatform(p.file, p.deviceThreads ? { deviceThreads: p.deviceThreads } : {});
   }
   const { openSysfsPlatform } = await import('../platform/sysfs.js');
   return openSysfsPlatform(p.root !== undefined ? { root: p.root } : {});

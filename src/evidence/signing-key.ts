@@ -6,6 +6,7 @@
  */
 import { createPublicKey, type KeyObject } from 'node:crypto';
 import { fromHex } from '../wire/bytes.js';
+import { sharedCertificateCache } from '../x509/cache.js';
 import { chainForSlot } from '../x509/slot-chain.js';
 import type { Evidence } from './evidence.js';
 
@@ -41,5 +42,7 @@ export function recordedSigningKey(
     return { key: createPublicKey({ key: Buffer.from(hashed), format: 'der', type: 'spki' }), hashed };
   }
   if (!hashed) return `no certificate chain recorded for slot ${slot}`;
-  return { key: chainForSlot(hashed, o).leafKey, hashed };
+  // Through the cache the requester and the verifier share: the chain was parsed when the
+  // evidence was taken, and a verifier re-checking a fleet sees the same certificates again.
+  return { key: chainForSlot(hashed, { ...o, cache: sharedCertificateCache }).leafKey, hashed };
 }

@@ -5,3 +5,4 @@ export * from './platform-file.js';
 export * from './simulated.js';
 export * from './default.js';
 export * from './sysfs.js';
+export * from './scaled.js';

@@ -193,7 +193,17 @@ function compileMisbehavior(m: Doc, at: string, baseDir: string, issues: Issues)
   return out;
 }
 
-function compileDevice(o: Doc, at: string, baseDir: string, issues: Issues): SimulatedDeviceSpec {
+/**
+ * Profiles already compiled in this file, by their JSON and by firmware: entries that describe the
+ * same device model (a scale run's thousands of copies) share one profile instead of reading,
+ * parsing and checking the same chain and key files again. Profiles are never changed once made.
+ */
+interface ProfileMemo {
+  readonly byJson: Map<string, DeviceProfile>;
+  readonly byFirmware: Map<string, DeviceProfile>;
+}
+
+function compileDevice(o: Doc, at: string, baseDir: string, issues: Issues, memo: ProfileMemo): SimulatedDeviceSpec {
   const sv = o['subsystemVendorId'];
   const ss = o['subsystemId'];
   if ((sv === undefined) !== (ss === undefined)) {
@@ -242,8 +252,10 @@ function compileDevice(o: Doc, at: string, baseDir: string, issues: Issues): Sim
   if (dev === undefined) {
     if (answersSpdm) issues.add(`${at}/device`, 'is required when the DOE mailbox announces cma-spdm');
   } else {
+    const key = JSON.stringify(dev);
     try {
-      profile = profileFromJson(dev, baseDir);
+      profile = memo.byJson.get(key) ?? profileFromJson(dev, baseDir);
+      memo.byJson.set(key, profile);
     } catch (e) {
       if (!isSpdmError(e)) throw e;
       const field = typeof e.details['field'] === 'string' ? e.details['field'] : '';
@@ -262,7 +274,13 @@ function compileDevice(o: Doc, at: string, baseDir: string, issues: Issues): Sim
   };
   const explicitMeasurements = dev?.['measurements'] !== undefined;
   if (profile && !explicitMeasurements) {
-    profile = { ...profile, measurements: standardMeasurements(firmware.image, firmware.version) };
+    const key = `${JSON.stringify(dev)}\0${firmware.image}\0${firmware.version}`;
+    const measured = memo.byFirmware.get(key) ?? {
+      ...profile,
+      measurements: standardMeasurements(firmware.image, firmware.version),
+    };
+    memo.byFirmware.set(key, measured);
+    profile = measured;
   }
   const m = o['misbehavior'] as Doc | undefined;
   if (m && !profile) issues.add(`${at}/misbehavior`, 'needs a device to misbehave');
@@ -294,6 +312,7 @@ export function compilePlatform(doc: unknown, baseDir: string, source = 'platfor
   }
   const o = doc as Doc;
   const issues = new Issues();
+  const memo: ProfileMemo = { byJson: new Map(), byFirmware: new Map() };
   const functions: SimulatedFunctionSpec[] = [];
   const seen = new Map<string, number>();
   ((o['functions'] as Doc[] | undefined) ?? []).forEach((f, i) => {
@@ -303,7 +322,7 @@ export function compilePlatform(doc: unknown, baseDir: string, source = 'platfor
     if (first !== undefined) issues.add(`${at}/bdf`, `${bdf} is already function ${first}`);
     seen.set(bdf, i);
     try {
-      functions.push({ bdf, ...compileDevice(f, at, baseDir, issues) });
+      functions.push({ bdf, ...compileDevice(f, at, baseDir, issues, memo) });
     } catch (e) {
       if (!(e instanceof Abandon)) throw e;
     }
@@ -317,7 +336,7 @@ export function compilePlatform(doc: unknown, baseDir: string, source = 'platfor
     if (first !== undefined) issues.add(`${at}/name`, `"${name}" is already spare ${first}`);
     spareNames.set(name, i);
     try {
-      spares.push(compileDevice(s, at, baseDir, issues));
+      spares.push(compileDevice(s, at, baseDir, issues, memo));
     } catch (e) {
       if (!(e instanceof Abandon)) throw e;
     }

@@ -81,7 +81,12 @@ export const PLATFORM_SCHEMA: PlatformJsonSchema = {
   properties: {
     $schema: { type: 'string' },
     version: { const: 1, description: 'Platform file format version; always 1.' },
-    functions: { type: 'array', maxItems: 256, items: { $ref: '#/$defs/function' } },
+    functions: {
+      type: 'array',
+      // One PCI domain's worth (256 buses × 32 devices × 8 functions): scale runs simulate thousands.
+      maxItems: 65536,
+      items: { $ref: '#/$defs/function' },
+    },
     spares: {
       type: 'array',
       maxItems: 64,

@@ -16,8 +16,8 @@ import type { SpdmHandler } from '../transport/transport.js';
 import { PCI_CFG_SPACE_EXP_SIZE, type ConfigSpace } from '../pci/config-space.js';
 import { SimulatedDoeDevice } from '../pci/doe-device.js';
 import { parseBdf } from '../pci/sysfs.js';
-import { Responder } from '../responder/responder.js';
-import { misbehaving } from '../responder/faults/misbehavior.js';
+import { deviceHandler } from './device-handler.js';
+import { DeviceThreads } from './device-threads.js';
 import { standardMeasurements } from '../responder/profiles.js';
 import {
   loadPlatformFile,
@@ -47,8 +47,14 @@ export type SimulatedEvent =
 export interface SimulatedPlatformOptions {
   /** Drives the mailboxes' response delays (default the system clock). */
   readonly clock?: Clock;
-  /** The emulated devices' randomness (nonces), for deterministic runs. */
+  /** The emulated devices' randomness (nonces), for deterministic runs (not with deviceThreads). */
   readonly random?: RandomSource;
+  /**
+   * Run the emulators in this many worker threads (default 0: in the platform's own thread). The
+   * mailboxes stay here; only the devices' SPDM work (their signatures above all) moves off the
+   * event loop, as a real device does it off the host's CPU.
+   */
+  readonly deviceThreads?: number;
 }
 
 /** A device never consulted: a function without DOE or without CMA-SPDM has nothing to answer. */
@@ -61,7 +67,12 @@ const NO_SPDM: SpdmHandler = {
 interface Slot {
   readonly bdf: string;
   spec: SimulatedDeviceSpec;
-  device: SimulatedDoeDevice;
+  /**
+   * Built when first touched: making an emulator (its keys, its provisioning state) costs about
+   * as much as a tenth of an authentication, and a platform of thousands should not pay it for
+   * all of them before the first one is asked anything.
+   */
+  built: SimulatedDoeDevice | undefined;
   present: boolean;
   /** Bumped when the function is unplugged (and when the platform closes): older handles die. */
   epoch: number;
@@ -72,6 +83,7 @@ class SimulatedConfigSpace implements ConfigSpace {
   private closed = false;
 
   constructor(
+    private readonly platform: SimulatedPlatform,
     private readonly slot: Slot,
     private readonly epoch: number,
   ) {}
@@ -84,7 +96,7 @@ class SimulatedConfigSpace implements ConfigSpace {
         reason: 'removed',
       });
     }
-    return this.slot.device;
+    return this.platform.deviceOf(this.slot);
   }
 
   async read32(offset: number): Promise<number> {
@@ -115,18 +127,25 @@ export class SimulatedPlatform implements Platform {
   private readonly clock: Clock;
   /** Functions whose driver binding is held back (state only: nothing binds drivers here). */
   private readonly held = new Set<string>();
+  private readonly threads: DeviceThreads | undefined;
+  /** Lets a device thread forget the emulator of a device that was reset or unplugged. */
+  private readonly drops = new WeakMap<SimulatedDoeDevice, () => void>();
 
   constructor(
     config: PlatformConfig,
     private readonly opts: SimulatedPlatformOptions = {},
   ) {
     this.clock = opts.clock ?? systemClock;
+    const n = opts.deviceThreads ?? 0;
+    if (n !== 0 && opts.random) throw new TypeError('deviceThreads cannot use a custom random source');
     this.spares = new Map(config.spares.map((s) => [s.name, s]));
     for (const f of config.functions) {
       parseBdf(f.bdf);
       if (this.slots.has(f.bdf)) throw new TypeError(`function ${f.bdf} is listed twice`);
-      this.slots.set(f.bdf, { bdf: f.bdf, spec: f, device: this.build(f), present: true, epoch: 0 });
+      this.slots.set(f.bdf, { bdf: f.bdf, spec: f, built: undefined, present: true, epoch: 0 });
     }
+    // Last: a bad file throws before any thread is started.
+    this.threads = n !== 0 ? new DeviceThreads(n) : undefined;
   }
 
   async functions(): Promise<readonly PlatformFunction[]> {
@@ -147,9 +166,10 @@ export class SimulatedPlatform implements Platform {
     this.closed = true;
     for (const s of this.slots.values()) {
       s.epoch++;
-      s.device.reset();
+      s.built?.reset();
     }
     this.listeners.clear();
+    await this.threads?.close();
   }
 
   /** What is plugged in at `bdf` now (undefined when nothing is). */
@@ -161,7 +181,7 @@ export class SimulatedPlatform implements Platform {
   /** The simulated device behind `bdf`, for tests that turn its fault knobs (busy, hang, ...). */
   simulatedDevice(bdf: string): SimulatedDoeDevice | undefined {
     const s = this.slots.get(bdf);
-    return s?.present ? s.device : undefined;
+    return s?.present ? this.deviceOf(s) : undefined;
   }
 
   /** The spares the platform file lists, by name. */
@@ -202,7 +222,7 @@ export class SimulatedPlatform implements Platform {
         const s = this.presentSlot(event.bdf);
         s.present = false;
         s.epoch++;
-        s.device.reset(); // an answer being worked on is dropped with the device
+        this.discard(s); // an answer being worked on is dropped with the device
         return this.emit({ type: 'removed', bdf: s.bdf });
       }
       case 'hot-plug': {
@@ -215,7 +235,7 @@ export class SimulatedPlatform implements Platform {
           s.present = true;
           this.reset(s, spec);
         } else {
-          this.slots.set(event.bdf, { bdf: event.bdf, spec, device: this.build(spec), present: true, epoch: 0 });
+          this.slots.set(event.bdf, { bdf: event.bdf, spec, built: undefined, present: true, epoch: 0 });
         }
         return this.emit({ type: 'added', bdf: event.bdf });
       }
@@ -264,7 +284,7 @@ export class SimulatedPlatform implements Platform {
         if (!s?.present) {
           throw new SpdmError('TRANSPORT_ERROR', `PCI function ${bdf} is not present`, { bdf, reason: 'removed' });
         }
-        return new SimulatedConfigSpace(s, s.epoch);
+        return new SimulatedConfigSpace(this, s, s.epoch);
       },
     };
   }
@@ -289,18 +309,32 @@ export class SimulatedPlatform implements Platform {
 
   /** The function comes back with fresh state: a new emulator behind a new mailbox, same handles. */
   private reset(s: Slot, spec: SimulatedDeviceSpec): void {
-    s.device.reset();
+    this.discard(s);
     s.spec = spec;
-    s.device = this.build(spec);
+    s.built = undefined;
+  }
+
+  /** The device loses its state: an answer in the works is dropped, a device thread forgets it. */
+  private discard(s: Slot): void {
+    if (!s.built) return;
+    s.built.reset();
+    this.drops.get(s.built)?.();
+  }
+
+  /** The device behind the slot now (built on first use). @internal */
+  deviceOf(s: Slot): SimulatedDoeDevice {
+    s.built ??= this.build(s.spec);
+    return s.built;
   }
 
   private build(spec: SimulatedDeviceSpec): SimulatedDoeDevice {
-    const ropts = this.opts.random ? { random: this.opts.random } : {};
-    const handler: SpdmHandler = !spec.profile
-      ? NO_SPDM
-      : spec.misbehavior
-        ? misbehaving(spec.profile, spec.misbehavior, ropts)
-        : new Responder(spec.profile, ropts);
+    let handler: SpdmHandler = NO_SPDM;
+    let drop: (() => void) | undefined;
+    if (spec.profile && this.threads) {
+      const remote = this.threads.handler(spec.profile, spec.misbehavior);
+      handler = remote;
+      drop = () => remote.drop();
+    } else if (spec.profile) handler = deviceHandler(spec.profile, spec.misbehavior, this.opts.random);
     const id = spec.identity;
     const device = new SimulatedDoeDevice({
       handler,
@@ -316,6 +350,7 @@ export class SimulatedPlatform implements Platform {
       clock: this.clock,
     });
     if (spec.doe && spec.doe.responseDelayMs > 0) device.slow(spec.doe.responseDelayMs);
+    if (drop) this.drops.set(device, drop);
     return device;
   }
 
