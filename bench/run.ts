@@ -5,7 +5,8 @@
  *
  *   npm run bench                         everything, BENCH_SECONDS=1 per figure and side
  *   npm run bench -- --json               the same as one JSON document (and bench/results/<date>-<commit>.json)
- *   npm run bench -- --only auth,memory   some of: auth, sessions, cold-start, memory, scale
+ *   npm run bench -- --only auth,memory   some of: auth, sessions, cold-start, memory, scale, libspdm
+ *   LIBSPDM_EMU_BIN=…/spdm-emu/build/bin npm run bench   with the figures against libspdm's requester
  *   BENCH_SECONDS=5 npm run bench         steadier figures
  */
 import { spawnSync } from 'node:child_process';
@@ -18,6 +19,8 @@ const BENCHES: readonly { name: string; file: string; nodeArgs: string[] }[] = [
   { name: 'cold-start', file: 'cold-start.bench.js', nodeArgs: [] },
   { name: 'memory', file: 'memory.bench.js', nodeArgs: ['--expose-gc'] },
   { name: 'scale', file: 'scale.bench.js', nodeArgs: [] },
+  // Against libspdm's emulators when LIBSPDM_EMU_BIN names them; otherwise a note that it was skipped.
+  { name: 'libspdm', file: 'libspdm.bench.js', nodeArgs: [] },
 ];
 
 function selected(): typeof BENCHES {

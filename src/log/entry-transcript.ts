@@ -129,6 +129,17 @@ function blockProblems(e: LogEntry, v: SignedView): TranscriptProblem[] {
   return out;
 }
 
+/** Hex of each recorded chain, made once: thousands of entries share a chain (the checker holds one array per chain). */
+const chainHexes = new WeakMap<Uint8Array, string>();
+function chainHexOf(chain: Uint8Array): string {
+  let hex = chainHexes.get(chain);
+  if (hex === undefined) {
+    hex = toHex(chain);
+    chainHexes.set(chain, hex);
+  }
+  return hex;
+}
+
 /**
  * Every way the entry's fields disagree with its signed transcript. `chain` is the recorded SPDM
  * certificate chain (undefined when there is none to bind). A kind this verifier does not know
@@ -145,7 +156,7 @@ export function entryTranscriptProblems(e: LogEntry, chain: Uint8Array | undefin
       },
     ];
   const entry = e as LogEntry & { kind: SignatureEvidence['kind'] };
-  const chainHex = chain ? toHex(chain) : undefined;
+  const chainHex = chain ? chainHexOf(chain) : undefined;
   // The signature itself is checked by the caller (worker threads, shared key cache).
   const view = analyseSignature(() => chainHex, asSignature(entry), 0, { ok: true });
   const out: TranscriptProblem[] = view.problems.map((p) => ({ ...classify(p), message: p }));
