@@ -38,39 +38,39 @@ import { dataTransferSize, negotiate } from './negotiate.js';
 import { chunkLimits, encapsulatedResponseLimit, portionLimit, type ChunkingPeer } from './chunk-limits.js';
 import { ST1_MS, type RequesterOptions } from './options.js';
 import { ResponderNonces } from './proof.js';
-import { keyExchange } from './key-exchange.js';
-import { finish, type FinishSigner } from './finish.js';
-import { pskExchange, type PskOptions } from './psk-exchange.js';
-import { pskFinish } from './psk-finish.js';
-import { Session, SessionChannel, sessionInfo, type MutualAuthReport } from './session.js';
+import type { FinishSigner } from './finish.js';
+import type { PskOptions } from './psk-exchange.js';
+import type { Session, SessionChannel, MutualAuthReport } from './session.js';
 import type { SessionTranscript } from '../spdm/session-transcript.js';
 import { toHex } from '../wire/bytes.js';
 import { IdentityView } from './identity.js';
 import { DEFAULT_REQUESTER_ENDPOINT_INFO } from './encap-endpoint-info.js';
-import { encapsulatedFlow, type EncapsulatedSend } from './encapsulated.js';
+import type { EncapsulatedSend } from './encapsulated.js';
 import { RequestCode } from '../spdm/codes.js';
-import { getCsr, type CsrRequestOptions, type CsrResult } from './get-csr.js';
-import { setCertificate, type SetCertificateOptions } from './set-certificate.js';
-import {
-  getKeyPairInfo,
-  listKeyPairs,
-  setKeyPairInfo,
-  type KeyPairInfo,
-  type SetKeyPairInfoOptions,
-} from './key-pair-info.js';
-import {
-  checkEndpointInfoSupported,
-  getEndpointInfo,
-  type EndpointInfoOptions, type EndpointInfoResult } from './get-endpoint-info.js';
-import { getMeasurementExtensionLog, type MelResult } from './get-mel.js';
+import type { CsrRequestOptions, CsrResult } from './get-csr.js';
+import type { SetCertificateOptions } from './set-certificate.js';
+import type { KeyPairInfo, SetKeyPairInfoOptions } from './key-pair-info.js';
+import type { EndpointInfoOptions, EndpointInfoResult } from './get-endpoint-info.js';
+import type { MelResult } from './get-mel.js';
 import { checkDevicePublicKey, devicePublicKey, PUBLIC_KEY_SLOT, type DevicePublicKey } from './device-public-key.js';
 
 export type { Connection } from './connection.js';
-export { Session, type SessionInfo, type MutualAuthReport } from './session.js';
+export type { Session, SessionInfo, MutualAuthReport } from './session.js';
 import type { EventGroup } from '../spdm/messages/event-groups.js';
 import type { SpdmEvent } from '../spdm/messages/events.js';
 import type { SessionInfo } from './session.js';
 import type { KeyUpdateKind } from './key-update.js';
+
+/*
+ * The modules of the flows a plain authentication does not run (sessions, encapsulated requests,
+ * CSR and certificate provisioning, key pairs, ENDPOINT_INFO, the MEL) are imported when a flow
+ * first needs them: `spdm authenticate` and every other start of a requester then skips loading
+ * them (issue 12, cold start), the CSR one above all, which brings the ASN.1 library for X.509
+ * generation with it.
+ */
+const sessionModules = () => Promise.all([import('./key-exchange.js'), import('./finish.js'), import('./session.js')]);
+const pskSessionModules = () =>
+  Promise.all([import('./psk-exchange.js'), import('./psk-finish.js'), import('./session.js')]);
 
 export interface StartSessionOptions {
   /** The slot whose leaf key signs KEY_EXCHANGE_RSP (its chain is read first if it was not). Default 0. */
@@ -380,6 +380,7 @@ export class Requester {
     if (!(c.capabilities.flags & this.ourFlags() & CapabilityFlag.ENCAP))
       throw new SpdmError('UNSUPPORTED', 'encapsulated requests need ENCAP_CAP on both sides');
     const e = this.endpointInfoAnswer();
+    const { encapsulatedFlow } = await import('./encapsulated.js');
     const r = await encapsulatedFlow(
       this.encapsulatedSend((rq, x, d) => this.send(rq, x, 'T2', d, c.version)),
       {
@@ -481,6 +482,7 @@ export class Requester {
       id && encap
         ? async () => {
             const c = this.connection;
+            const { encapsulatedFlow } = await import('./encapsulated.js');
             const r = await encapsulatedFlow(
               this.encapsulatedSend((r, e, d) => this.send(r, e, 'T2', d, c.version)),
               {
@@ -538,6 +540,7 @@ export class Requester {
     }
     const ourFlags = this.ourFlags();
     const id = this.identityView();
+    const [{ keyExchange }, { finish }, { SessionChannel, sessionInfo }] = await sessionModules();
     const k = await keyExchange(this.requestContext(), ourFlags, this.random, {
       slot,
       measurementSummaryHashType: options.measurementSummaryHashType ?? 0,
@@ -557,6 +560,7 @@ export class Requester {
         let reqSlot = k.mutualAuth.reqSlotIdParam;
         let asked: readonly string[] = [];
         if (k.mutualAuth.flow !== 'plain') {
+          const { encapsulatedFlow } = await import('./encapsulated.js');
           const r = await encapsulatedFlow(
             // With HANDSHAKE_IN_THE_CLEAR every handshake request goes in the clear, this flow's too (libspdm does so).
             k.inTheClear
@@ -628,6 +632,7 @@ export class Requester {
   ): Promise<Session> {
     const c = this.connection;
     const ourFlags = this.ourFlags();
+    const [{ pskExchange }, { pskFinish }, { SessionChannel, sessionInfo }] = await pskSessionModules();
     const k = await pskExchange(this.requestContext(), ourFlags, this.random, {
       psk,
       measurementSummaryHashType: options.measurementSummaryHashType ?? 0,
@@ -664,13 +669,14 @@ export class Requester {
       exchange(policy, { request, expect, version, timeoutMs: timing === 'T1' ? this.t1() : this.t2() }, decode);
   }
 
-  private openedSession(
+  private async openedSession(
     channel: SessionChannel,
     inSession: RequestContext['send'],
     info: SessionInfo,
     transcript: SessionTranscript,
     extra: { signature?: SessionSignatureEvidence; measurementSummaryHash?: Uint8Array },
-  ): Session {
+  ): Promise<Session> {
+    const { Session } = await import('./session.js');
     return new Session({
       channel,
       info,
@@ -691,28 +697,33 @@ export class Requester {
   }
 
   /** GET_CSR: a CSR over one of the device's keys, checked to be signed with the key it names. */
-  getCsr(options: CsrRequestOptions = {}): Promise<CsrResult> {
+  async getCsr(options: CsrRequestOptions = {}): Promise<CsrResult> {
+    const { getCsr } = await import('./get-csr.js');
     return getCsr(this.requestContext(), options);
   }
 
   /** SET_CERTIFICATE: provisions (or 1.3: erases) a slot; what was read of that slot is forgotten. */
   async setCertificate(options: SetCertificateOptions): Promise<void> {
+    const { setCertificate } = await import('./set-certificate.js');
     await setCertificate(this.requestContext(), options);
     this.slots.delete(options.slot);
   }
 
   /** GET_KEY_PAIR_INFO for one key pair (checked for consistency). */
-  getKeyPairInfo(keyPairId: number): Promise<KeyPairInfo> {
+  async getKeyPairInfo(keyPairId: number): Promise<KeyPairInfo> {
+    const { getKeyPairInfo } = await import('./key-pair-info.js');
     return getKeyPairInfo(this.requestContext(), keyPairId);
   }
 
   /** GET_KEY_PAIR_INFO for every key pair the device has. */
-  listKeyPairs(): Promise<KeyPairInfo[]> {
+  async listKeyPairs(): Promise<KeyPairInfo[]> {
+    const { listKeyPairs } = await import('./key-pair-info.js');
     return listKeyPairs(this.requestContext());
   }
 
   /** SET_KEY_PAIR_INFO: change, erase or generate a key pair. */
-  setKeyPairInfo(options: SetKeyPairInfoOptions): Promise<void> {
+  async setKeyPairInfo(options: SetKeyPairInfoOptions): Promise<void> {
+    const { setKeyPairInfo } = await import('./key-pair-info.js');
     return setKeyPairInfo(this.requestContext(), options);
   }
 
@@ -721,13 +732,15 @@ export class Requester {
    * slot's chain must have been read); a signed answer joins the evidence's signatures.
    */
   async getEndpointInfo(options: EndpointInfoOptions = {}): Promise<EndpointInfoResult> {
+    const { getEndpointInfo } = await import('./get-endpoint-info.js');
     const r = await getEndpointInfo(this.requestContext(), options);
     if (r.signature) this.signatures.push(r.signature);
     return r;
   }
 
   /** GET_MEASUREMENT_EXTENSION_LOG in portions, bounded by `maxBytes` (default LIMITS.melBytes). */
-  getMeasurementExtensionLog(options: { readonly maxBytes?: number } = {}): Promise<MelResult> {
+  async getMeasurementExtensionLog(options: { readonly maxBytes?: number } = {}): Promise<MelResult> {
+    const { getMeasurementExtensionLog } = await import('./get-mel.js');
     return getMeasurementExtensionLog(this.requestContext(), {
       portionMax: this.melPortionMax(),
       maxBytes: options.maxBytes ?? LIMITS.melBytes,
@@ -792,7 +805,7 @@ export class Requester {
       await this.getCertificateChain(slot);
     }
     // Refused before anything is asked, rather than after a session was opened for it.
-    if (options.endpointInfo) checkEndpointInfoSupported(c, true);
+    if (options.endpointInfo) (await import('./get-endpoint-info.js')).checkEndpointInfoSupported(c, true);
     if (options.requireChallenge && !(flags & CapabilityFlag.CHAL)) {
       throw new SpdmError(
         'SIGNATURE_MISSING',

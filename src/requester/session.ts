@@ -27,11 +27,12 @@ import { systemRandom, type RandomSource } from '../crypto/random.js';
 import { getMeasurements, type MeasurementRequestOptions, type MeasurementRun } from './get-measurements.js';
 import { updateSessionKeys, type KeyUpdateKind, type KeyUpdateRun } from './key-update.js';
 import type { RequestContext } from './connection.js';
-import { getCsr, type CsrRequestOptions, type CsrResult } from './get-csr.js';
-import { setCertificate, type SetCertificateOptions } from './set-certificate.js';
+// Imported when first used, as in requester.ts: a session that provisions nothing never loads them.
+import type { CsrRequestOptions, CsrResult } from './get-csr.js';
+import type { SetCertificateOptions } from './set-certificate.js';
 import { getKeyPairInfo, setKeyPairInfo, type KeyPairInfo, type SetKeyPairInfoOptions } from './key-pair-info.js';
 import { getEndpointInfo, type EndpointInfoOptions, type EndpointInfoResult } from './get-endpoint-info.js';
-import { getMeasurementExtensionLog, type MelResult } from './get-mel.js';
+import type { MelResult } from './get-mel.js';
 import { LIMITS } from '../wire/limits.js';
 import {
   sessionEncapsulatedFlow,
@@ -314,12 +315,14 @@ export class Session {
   }
 
   /** GET_CSR inside the session (Requester.getCsr). */
-  getCsr(options: CsrRequestOptions = {}): Promise<CsrResult> {
+  async getCsr(options: CsrRequestOptions = {}): Promise<CsrResult> {
+    const { getCsr } = await import('./get-csr.js');
     return getCsr(this.w.context(), options);
   }
 
   /** SET_CERTIFICATE inside the session, where slots other than 0 are provisioned (Requester.setCertificate). */
-  setCertificate(options: SetCertificateOptions): Promise<void> {
+  async setCertificate(options: SetCertificateOptions): Promise<void> {
+    const { setCertificate } = await import('./set-certificate.js');
     return setCertificate(this.w.context(), options);
   }
 
@@ -344,7 +347,8 @@ export class Session {
     return r;
   }
 
-  getMeasurementExtensionLog(options: { readonly maxBytes?: number } = {}): Promise<MelResult> {
+  async getMeasurementExtensionLog(options: { readonly maxBytes?: number } = {}): Promise<MelResult> {
+    const { getMeasurementExtensionLog } = await import('./get-mel.js');
     return getMeasurementExtensionLog(this.w.context(), {
       portionMax: this.w.melPortionMax ?? 0x1200 - 12,
       maxBytes: options.maxBytes ?? LIMITS.melBytes,

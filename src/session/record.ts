@@ -368,6 +368,10 @@ export function sealSecuredRecordAt(
         headerLength,
       );
     }
+  } catch (e) {
+    // A small plaintext was assembled in place: leave none of it behind (the slab is shared).
+    out.fill(0);
+    throw e;
   } finally {
     nonce.fill(0);
   }
@@ -382,10 +386,31 @@ const EMPTY = new Uint8Array(0);
 /** Plaintexts up to this many bytes are encrypted in one update() (sealSecuredRecordAt). */
 const ASSEMBLE_BELOW = 8192;
 
+/**
+ * Records up to this many bytes are cut from a shared slab, as Buffer.allocUnsafe does below 4 KiB:
+ * a buffer of its own costs a backing store, its bookkeeping and the GC's sweep of it, about a
+ * microsecond per record (as much as the rest of the record layer's own work on a 4 KiB message).
+ * A slab holds only records as they go on the wire (ciphertext, or clear data of a MAC-only
+ * session), and a record kept for long keeps at most one slab alive.
+ */
+const SLAB_RECORD_MAX = 8192 + 64;
+const SLAB_SIZE = 64 * 1024;
+let slab: ArrayBuffer | undefined;
+let slabAt = 0;
+
 /** A Uint8Array of `size` bytes that is not zero-filled first (the caller writes all of it). */
 function uninitialised(size: number): Uint8Array {
-  const b = Buffer.allocUnsafeSlow(size);
-  return new Uint8Array(b.buffer, b.byteOffset, size);
+  if (size > SLAB_RECORD_MAX) {
+    const b = Buffer.allocUnsafeSlow(size);
+    return new Uint8Array(b.buffer, b.byteOffset, size);
+  }
+  if (slab === undefined || slabAt + size > SLAB_SIZE) {
+    slab = Buffer.allocUnsafeSlow(SLAB_SIZE).buffer;
+    slabAt = 0;
+  }
+  const out = new Uint8Array(slab, slabAt, size);
+  slabAt = (slabAt + size + 7) & ~7;
+  return out;
 }
 
 // ---------------------------------------------------------------------------------------------

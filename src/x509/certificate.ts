@@ -3,15 +3,22 @@
  *
  * Framing (the Certificate and TBSCertificate SEQUENCEs, Names, Validity, SPKI) is walked with the
  * strict DER reader in der.ts so the exact signed bytes, issuer/subject Name DER and SPKI DER are
- * kept as views of the input. Extension values are decoded with the @peculiar/asn1-x509 classes.
- * Every failure is an SpdmError('CERT_INVALID') whose message names the field; exceptions from the
- * ASN.1 library or node:crypto never escape.
+ * kept as views of the input; the extension values it interprets are decoded in extensions.ts.
+ * Every failure is an SpdmError('CERT_INVALID') whose message names the field; exceptions from
+ * node:crypto never escape.
  */
 import { createHash, createPublicKey, type KeyObject } from 'node:crypto';
-import { asn1Schema, asn1X509 } from './asn1.js';
 import { SpdmError } from '../wire/errors.js';
 import { equalBytes, toHex } from '../wire/bytes.js';
 import { decodeOid, readAllTlv, readTlv, Tag, type DerFail, type Tlv } from './der.js';
+import {
+  decodeAuthorityKeyIdentifier,
+  decodeBasicConstraints,
+  decodeExtendedKeyUsage,
+  decodeKeyUsage,
+  decodeSubjectAltNameOtherNames,
+  decodeSubjectKeyIdentifier,
+} from './extensions.js';
 import {
   OID_CE_AUTHORITY_KEY_IDENTIFIER,
   OID_CE_BASIC_CONSTRAINTS,
@@ -33,17 +40,6 @@ export {
   OID_DMTF_SPDM_EXTENSION,
   OID_PCIE_CMA,
 } from './oids.js';
-
-const { AsnConvert } = asn1Schema;
-const {
-  AuthorityKeyIdentifier,
-  BasicConstraints,
-  ExtendedKeyUsage,
-  KeyUsage,
-  KeyUsageFlags,
-  SubjectAlternativeName,
-  SubjectKeyIdentifier,
-} = asn1X509;
 
 export interface BasicConstraintsInfo {
   readonly present: boolean;
@@ -149,18 +145,6 @@ function expectTag(t: Tlv | undefined, tag: number, field: string): Tlv {
   if (t === undefined) invalid(field, 'missing');
   if (t.tag !== tag) invalid(field, `expected tag 0x${tag.toString(16)}, found 0x${t.tag.toString(16)}`);
   return t;
-}
-
-/** Decodes an extension value with an ASN.1 class, converting library exceptions into CERT_INVALID. */
-function asn<T>(bytes: Uint8Array, type: new () => T, field: string): T {
-  // The library ignores trailing bytes; DER framing must cover the value exactly.
-  const t = readTlv(bytes, 0, failFor(field));
-  if (t.end !== bytes.length) invalid(field, `${bytes.length - t.end} trailing byte(s)`);
-  try {
-    return AsnConvert.parse(bytes, type);
-  } catch (e) {
-    return invalid(field, e instanceof Error ? e.message : String(e), e);
-  }
 }
 
 /** A DER INTEGER's contents as a small non-negative number. */
@@ -347,41 +331,15 @@ function readExtensions(wrapper: Tlv): ExtensionInfo[] {
 }
 
 function keyUsageInfo(ext: ExtensionInfo): KeyUsageInfo {
-  const ku = asn(ext.value, KeyUsage, 'keyUsage');
-  const bits = ku.toNumber();
-  const has = (f: number): boolean => (bits & f) !== 0;
-  return {
-    present: true,
-    critical: ext.critical,
-    digitalSignature: has(KeyUsageFlags.digitalSignature),
-    nonRepudiation: has(KeyUsageFlags.nonRepudiation),
-    keyEncipherment: has(KeyUsageFlags.keyEncipherment),
-    dataEncipherment: has(KeyUsageFlags.dataEncipherment),
-    keyAgreement: has(KeyUsageFlags.keyAgreement),
-    keyCertSign: has(KeyUsageFlags.keyCertSign),
-    cRLSign: has(KeyUsageFlags.cRLSign),
-    encipherOnly: has(KeyUsageFlags.encipherOnly),
-    decipherOnly: has(KeyUsageFlags.decipherOnly),
-    empty: bits === 0,
-  };
+  return { present: true, critical: ext.critical, ...decodeKeyUsage(ext.value) };
 }
 
 function otherNames(ext: ExtensionInfo): OtherNameInfo[] {
-  const san = asn(ext.value, SubjectAlternativeName, 'subjectAltName');
-  const out: OtherNameInfo[] = [];
-  for (const gn of san) {
-    const on = gn.otherName;
-    if (!on) continue;
-    const field = `subjectAltName otherName ${on.typeId}`;
-    const raw = new Uint8Array(on.value);
-    const t = readTlv(raw, 0, failFor(field));
-    if (t.end !== raw.length) invalid(field, 'trailing data in value');
+  return decodeSubjectAltNameOtherNames(ext.value).map(({ typeId, value: t }) => {
+    const field = `subjectAltName otherName ${typeId}`;
     const value = t.tag === Tag.UTF8_STRING ? decodeUtf8(t.contents, field) : undefined;
-    out.push(
-      value === undefined ? { typeId: on.typeId, tag: t.tag, raw } : { typeId: on.typeId, tag: t.tag, value, raw },
-    );
-  }
-  return out;
+    return value === undefined ? { typeId, tag: t.tag, raw: t.bytes } : { typeId, tag: t.tag, value, raw: t.bytes };
+  });
 }
 
 /** id-spdm-cert-oids ::= SEQUENCE SIZE (1..MAX) OF SEQUENCE { OID, data OPTIONAL } */
@@ -413,29 +371,24 @@ function interpretExtensions(exts: readonly ExtensionInfo[]): ExtensionFields {
   };
   for (const ext of exts) {
     switch (ext.oid) {
-      case OID_CE_BASIC_CONSTRAINTS: {
-        const bc = asn(ext.value, BasicConstraints, 'basicConstraints');
-        f.basicConstraints =
-          bc.pathLenConstraint === undefined
-            ? { present: true, critical: ext.critical, cA: bc.cA }
-            : { present: true, critical: ext.critical, cA: bc.cA, pathLen: bc.pathLenConstraint };
+      case OID_CE_BASIC_CONSTRAINTS:
+        f.basicConstraints = { present: true, critical: ext.critical, ...decodeBasicConstraints(ext.value) };
         break;
-      }
       case OID_CE_KEY_USAGE:
         f.keyUsage = keyUsageInfo(ext);
         break;
       case OID_CE_EXT_KEY_USAGE:
-        f.extendedKeyUsage = [...asn(ext.value, ExtendedKeyUsage, 'extendedKeyUsage')];
+        f.extendedKeyUsage = decodeExtendedKeyUsage(ext.value);
         break;
       case OID_CE_SUBJECT_ALT_NAME:
         f.otherNames = otherNames(ext);
         break;
       case OID_CE_SUBJECT_KEY_IDENTIFIER:
-        f.subjectKeyIdentifier = new Uint8Array(asn(ext.value, SubjectKeyIdentifier, 'subjectKeyIdentifier').buffer);
+        f.subjectKeyIdentifier = decodeSubjectKeyIdentifier(ext.value);
         break;
       case OID_CE_AUTHORITY_KEY_IDENTIFIER: {
-        const aki = asn(ext.value, AuthorityKeyIdentifier, 'authorityKeyIdentifier');
-        if (aki.keyIdentifier) f.authorityKeyIdentifier = new Uint8Array(aki.keyIdentifier.buffer);
+        const keyId = decodeAuthorityKeyIdentifier(ext.value);
+        if (keyId) f.authorityKeyIdentifier = keyId;
         break;
       }
       case OID_DMTF_SPDM_EXTENSION:

@@ -18,7 +18,7 @@ import { decodeOid, encodeOid, encodeSequence, encodeTlv, encodeUtf8String, read
 import { signerFor } from './generate.js';
 import { checkSignature } from './signature.js';
 
-const { AsnConvert } = asn1Schema;
+const { AsnConvert } = asn1Schema();
 
 /** [0] IMPLICIT SET OF Attribute (constructed, context-specific 0). */
 const ATTRIBUTES_TAG = 0xa0;

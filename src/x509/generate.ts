@@ -50,7 +50,7 @@ import {
   OID_SHA512_WITH_RSA,
 } from './oids.js';
 
-const { AsnConvert, OctetString } = asn1Schema;
+const { AsnConvert, OctetString } = asn1Schema();
 const {
   AlgorithmIdentifier,
   AttributeTypeAndValue,
@@ -73,8 +73,8 @@ const {
   TBSCertificate,
   Validity,
   Version,
-} = asn1X509;
-const { RsaSaPssParams, sha256: sha256Alg, sha384: sha384Alg, sha512: sha512Alg } = asn1Rsa;
+} = asn1X509();
+const { RsaSaPssParams, sha256: sha256Alg, sha384: sha384Alg, sha512: sha512Alg } = asn1Rsa();
 
 /** Default DMTF device-info otherName ("Manufacturer:Product:SerialNumber"). */
 export const DEFAULT_DEVICE_INFO = 'SPDMKIT:EMULATED-DEVICE:0000000001';

@@ -4,6 +4,7 @@
  * signatures are reported as unsupported rather than verified.
  */
 import { constants, verify, type KeyObject } from 'node:crypto';
+import type { RsaSaPssParams } from '@peculiar/asn1-rsa';
 import { asn1Rsa, asn1Schema, asn1X509 } from './asn1.js';
 import type { ParsedCertificate } from './certificate.js';
 import {
@@ -21,10 +22,6 @@ import {
   OID_SHA512,
   OID_SHA512_WITH_RSA,
 } from './oids.js';
-
-const { AsnConvert } = asn1Schema;
-const { RsaSaPssParams } = asn1Rsa;
-const { AlgorithmIdentifier } = asn1X509;
 
 /** How to verify: the node digest name (null for EdDSA) plus key options. */
 export type SignatureScheme =
@@ -49,9 +46,12 @@ function isAbsentOrNull(p: Uint8Array | undefined): boolean {
 function pssScheme(params: Uint8Array | undefined): SignatureScheme | string {
   // RFC 4055 defaults are SHA-1 / MGF1-SHA-1 / salt 20: SHA-1 is not acceptable, so params are required.
   if (params === undefined) return 'RSASSA-PSS without parameters (SHA-1 defaults) is not supported';
-  let p: InstanceType<typeof RsaSaPssParams>;
+  // The ASN.1 library is loaded here, for the rare RSASSA-PSS certificate only (see asn1.ts).
+  const { AsnConvert } = asn1Schema();
+  const { AlgorithmIdentifier } = asn1X509();
+  let p: RsaSaPssParams;
   try {
-    p = AsnConvert.parse(params, RsaSaPssParams);
+    p = AsnConvert.parse(params, asn1Rsa().RsaSaPssParams);
   } catch (e) {
     return `malformed RSASSA-PSS parameters: ${e instanceof Error ? e.message : String(e)}`;
   }

@@ -373,3 +373,34 @@ test('SecureSession.seal frames the message for the binding without joining it f
     }
   }
 });
+
+test('records sealed one after another stay whole while kept, of every size up to and past the shared-buffer limit', () => {
+  const keys = keysFor(AeadAlgo.AES_256_GCM);
+  const opts = { layout: RECORD_LAYOUTS.mctp, mode: 'encrypt' as const };
+  const kept: { record: Uint8Array; copy: Uint8Array; message: Uint8Array; sequence: bigint }[] = [];
+  let sequence = 0n;
+  for (const size of [1, 4, 17, 100, 1000, 4096, 8100, 8200, 9000, 30_000]) {
+    for (let k = 0; k < 12; k++) {
+      const message = Uint8Array.from({ length: size }, (_, i) => (i * 13 + k + size) & 0xff);
+      const record = sealSecuredRecord(0x11223344, wrapApplicationData('mctp', message), keys, sequence, opts);
+      kept.push({ record, copy: record.slice(), message, sequence });
+      sequence++;
+    }
+  }
+  for (const { record, copy, message, sequence: s } of kept) {
+    assert.deepEqual(record, copy, `record ${s} changed after later seals`);
+    const opened = openSecuredRecord(decodeSecuredRecord(record, RECORD_LAYOUTS.mctp), keys, s, opts);
+    assert.ok(opened, `record ${s} opens`);
+    assert.deepEqual(unwrapApplicationData('mctp', opened.applicationData).payload, message);
+  }
+});
+
+test('a seal that fails leaves none of its plaintext in the memory later records are cut from', () => {
+  const marker = Uint8Array.from({ length: 64 }, (_, i) => 0xc0 ^ i);
+  const bad: RecordKeys = { ...keysFor(AeadAlgo.AES_256_GCM), key: new Uint8Array(5) };
+  const opts = { layout: RECORD_LAYOUTS.doe, mode: 'encrypt' as const };
+  assert.throws(() => sealSecuredRecord(1, marker, bad, 0n, opts), SpdmError);
+  const next = sealSecuredRecord(1, HEARTBEAT, keysFor(AeadAlgo.AES_256_GCM), 0n, opts);
+  const around = Buffer.from(next.buffer);
+  assert.equal(around.indexOf(Buffer.from(marker)), -1, 'the refused plaintext is still in the shared buffer');
+});

@@ -18,8 +18,8 @@ import { asn1Schema, asn1X509 } from '../../x509/asn1.js';
 import { buildProfile } from '../profiles.js';
 import type { DeviceProfile } from '../profile.js';
 
-const { AsnConvert, OctetString } = asn1Schema;
-const { Extension } = asn1X509;
+const { AsnConvert, OctetString } = asn1Schema();
+const { Extension } = asn1X509();
 
 export const HOSTILE_ASYM = 0x0010; // ECDSA P-256
 export const HOSTILE_HASH = 0x01; // SHA-256
