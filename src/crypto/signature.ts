@@ -85,15 +85,18 @@ export function combinedPrefix(version: number, context: string): Uint8Array {
  * combinedPrefix, built once per version and context: every signature of a connection uses one
  * of a handful, and they are never written (the primitive's input is copied from them).
  */
-const prefixes = new Map<string, Uint8Array>();
+const prefixes = new Map<number, Map<string, Uint8Array>>();
 
 function sharedPrefix(version: number, context: string): Uint8Array {
-  const key = `${version}:${context}`;
-  let p = prefixes.get(key);
-  if (!p) {
-    p = combinedPrefix(version, context);
-    // Only a few exist (versions × the context strings above); a stray caller's context cannot grow it unbounded.
-    if (prefixes.size < 64) prefixes.set(key, p);
+  const byContext = prefixes.get(version);
+  const hit = byContext?.get(context);
+  if (hit) return hit;
+  const p = combinedPrefix(version, context);
+  // Only a few exist (versions × the context strings above): a stray caller's cannot grow the cache unbounded.
+  if (byContext) {
+    if (byContext.size < 16) byContext.set(context, p);
+  } else if (prefixes.size < 16) {
+    prefixes.set(version, new Map([[context, p]]));
   }
   return p;
 }
