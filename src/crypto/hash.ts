@@ -18,11 +18,13 @@ export function digest(hashId: number, ...parts: Uint8Array[]): Uint8Array {
 
 /**
  * A running hash over a sequence of messages. `current()` returns the digest so far without
- * disturbing the running state (node's Hash.copy), so a transcript is hashed once however many
- * times its intermediate hash is needed.
+ * disturbing the running state (node's Hash.copy), so a transcript that goes on is hashed once
+ * however many times its intermediate hash is needed; `finish()` ends it instead, for a
+ * transcript nothing follows (a copy per digest costs a native object each time).
  */
 export class RunningHash {
   private h: Hash;
+  private finished = false;
   readonly info: HashInfo;
   constructor(hashId: number) {
     this.info = requireHash(hashId);
@@ -30,16 +32,31 @@ export class RunningHash {
   }
 
   update(b: Uint8Array): void {
+    this.requireRunning('update');
     this.h.update(b);
   }
 
   current(): Uint8Array {
+    this.requireRunning('current');
     return new Uint8Array(this.h.copy().digest());
   }
 
+  /** The digest of everything fed; the hash is over (update, current and clone then throw TypeError). */
+  finish(): Uint8Array {
+    this.requireRunning('finish');
+    this.finished = true;
+    return new Uint8Array(this.h.digest());
+  }
+
   clone(): RunningHash {
+    this.requireRunning('clone');
     const c = Object.create(RunningHash.prototype) as RunningHash;
-    Object.assign(c, { info: this.info, h: this.h.copy() });
+    Object.assign(c, { info: this.info, finished: false, h: this.h.copy() });
     return c;
+  }
+
+  private requireRunning(what: string): void {
+    // Caller misuse: the owner finished a hash it then went on with.
+    if (this.finished) throw new TypeError(`RunningHash.${what}() after finish()`);
   }
 }

@@ -7,14 +7,7 @@
  *          a 36-byte field. RSA/ECDSA then hash M' again with the negotiated hash; Ed25519 signs
  *          M' as-is (PureEdDSA).
  */
-import {
-  createSign,
-  createVerify,
-  sign as oneShotSign,
-  verify as oneShotVerify,
-  constants,
-  type KeyObject,
-} from 'node:crypto';
+import { sign as oneShotSign, verify as oneShotVerify, constants, type KeyObject } from 'node:crypto';
 import { SpdmError } from '../wire/errors.js';
 import { asciiBytes, concat } from '../wire/bytes.js';
 import { asymInfo, isAsymSupported, type AsymInfo } from './algorithms.js';
@@ -89,6 +82,26 @@ export function combinedPrefix(version: number, context: string): Uint8Array {
 }
 
 /**
+ * combinedPrefix, built once per version and context: every signature of a connection uses one
+ * of a handful, and they are never written (the primitive's input is copied from them).
+ */
+const prefixes = new Map<number, Map<string, Uint8Array>>();
+
+function sharedPrefix(version: number, context: string): Uint8Array {
+  const byContext = prefixes.get(version);
+  const hit = byContext?.get(context);
+  if (hit) return hit;
+  const p = combinedPrefix(version, context);
+  // Only a few exist (versions × the context strings above): a stray caller's cannot grow the cache unbounded.
+  if (byContext) {
+    if (byContext.size < 16) byContext.set(context, p);
+  } else if (prefixes.size < 16) {
+    prefixes.set(version, new Map([[context, p]]));
+  }
+  return p;
+}
+
+/**
  * What the signature covers. For 1.2+ only the transcript hash is needed; for 1.0/1.1 the whole
  * transcript (as the list of message views it was built from) is fed to the primitive.
  */
@@ -108,7 +121,13 @@ export function primitiveInput(d: SignedData): readonly Uint8Array[] {
     return d.transcript;
   }
   const h = d.transcriptHash ?? digest(d.hashId, ...(d.transcript ?? []));
-  return [combinedPrefix(d.version, d.context), h];
+  return [sharedPrefix(d.version, d.context), h];
+}
+
+/** primitiveInput as one buffer, which the one-shot node:crypto sign/verify take. */
+function primitiveMessage(d: SignedData): Uint8Array {
+  const parts = primitiveInput(d);
+  return parts.length === 1 ? (parts[0] as Uint8Array) : concat(parts);
 }
 
 function requireAsym(asymId: number): AsymInfo {
@@ -119,16 +138,19 @@ function requireAsym(asymId: number): AsymInfo {
   return a;
 }
 
-function keyOptions(a: AsymInfo, hashSize: number, key: KeyObject) {
+/** The primitive's digest (null: Ed25519 signs the message itself) and its key options. */
+function primitive(a: AsymInfo, hashId: number, key: KeyObject) {
+  const h = requireHash(hashId);
+  if (a.kind === 'ed25519') return { algorithm: null, key };
   switch (a.kind) {
     case 'rsassa':
-      return { key, padding: constants.RSA_PKCS1_PADDING };
+      return { algorithm: h.node, key: { key, padding: constants.RSA_PKCS1_PADDING } };
     case 'rsapss':
-      return { key, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: hashSize };
+      return { algorithm: h.node, key: { key, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: h.size } };
     case 'ecdsa':
-      return { key, dsaEncoding: 'ieee-p1363' as const };
+      return { algorithm: h.node, key: { key, dsaEncoding: 'ieee-p1363' as const } };
     default:
-      return { key };
+      return { algorithm: h.node, key: { key } };
   }
 }
 
@@ -153,26 +175,20 @@ export function keyMatchesAlgorithm(key: KeyObject, asymId: number): boolean {
   }
 }
 
+// One-shot crypto.sign/verify throughout: a createSign/createVerify stream is a Writable per
+// signature, which costs more than the 1.2+ message (prefix ‖ hash, ~160 bytes) it carries.
 export function spdmSign(privateKey: KeyObject, asymId: number, d: SignedData): Uint8Array {
-  const a = requireAsym(asymId);
-  const h = requireHash(d.hashId);
-  const input = primitiveInput(d);
-  if (a.kind === 'ed25519') return new Uint8Array(oneShotSign(null, concat(input), privateKey));
-  const s = createSign(h.node);
-  for (const part of input) s.update(part);
-  return new Uint8Array(s.sign(keyOptions(a, h.size, privateKey)));
+  const p = primitive(requireAsym(asymId), d.hashId, privateKey);
+  return new Uint8Array(oneShotSign(p.algorithm, primitiveMessage(d), p.key));
 }
 
 export function spdmVerify(publicKey: KeyObject, asymId: number, d: SignedData, signature: Uint8Array): boolean {
   const a = requireAsym(asymId);
-  const h = requireHash(d.hashId);
+  const p = primitive(a, d.hashId, publicKey);
   if (signature.length !== a.sigSize) return false;
-  const input = primitiveInput(d);
+  const message = primitiveMessage(d);
   try {
-    if (a.kind === 'ed25519') return oneShotVerify(null, concat(input), publicKey, signature);
-    const v = createVerify(h.node);
-    for (const part of input) v.update(part);
-    return v.verify(keyOptions(a, h.size, publicKey), signature);
+    return oneShotVerify(p.algorithm, message, p.key, signature);
   } catch {
     // OpenSSL rejects malformed signatures (e.g. r or s out of range) by throwing; that is a
     // failed verification, not a crash.

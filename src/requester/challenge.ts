@@ -3,7 +3,6 @@
  * the challenged slot, which proves it holds that key. The response must name the slot, hash the
  * chain we read from it, echo the 1.3 RequesterContext and bring a fresh nonce of its own.
  */
-import { digest } from '../crypto/hash.js';
 import { equalBytes } from '../wire/bytes.js';
 import { SpdmError } from '../wire/errors.js';
 import { RequestCode, ResponseCode } from '../spdm/codes.js';
@@ -52,7 +51,7 @@ export async function challenge(
       'UNEXPECTED_RESPONSE',
       `CHALLENGE_AUTH: SlotMask 0x${resp.slotMask.toString(16)} lacks slot ${slot}`,
     );
-  if (!equalBytes(digest(c.hashId, signer.chain), resp.certChainHash))
+  if (!equalBytes(signer.chainHash, resp.certChainHash))
     throw new SpdmError(
       'DIGEST_MISMATCH',
       slot === 0xff

@@ -59,8 +59,8 @@ export interface RequestContext {
   /**
    * The chain read from `slot` and its leaf key, which signatures for that slot must verify with;
    * for slot 0xFF the provisioned public key, its DER SubjectPublicKeyInfo standing for the chain
-   * (what CertChainHash and Ct hash).
+   * (what CertChainHash and Ct hash), with the hash of that chain under the connection's hash.
    * @throws TypeError when the chain has not been retrieved or no public key was given (a caller's mistake)
    */
-  signer(slot: number): { readonly chain: Uint8Array; readonly leafKey: KeyObject };
+  signer(slot: number): { readonly chain: Uint8Array; readonly chainHash: Uint8Array; readonly leafKey: KeyObject };
 }

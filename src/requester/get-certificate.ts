@@ -23,6 +23,8 @@ import type { RequestContext } from './connection.js';
 export interface SlotState {
   digest?: Uint8Array;
   chain?: Uint8Array;
+  /** Hash(chain) under the connection's hash, computed once when the chain was read (CertChainHash, Ct). */
+  chainHash?: Uint8Array;
   certModel: number;
   certificates?: ParsedCertificate[];
   leafKey?: KeyObject;
@@ -78,6 +80,7 @@ export async function getCertificateChain(
     ...(st.certModel ? { certModel: st.certModel } : {}),
   });
   st.chain = chain;
+  st.chainHash = d;
   st.certificates = v.certificates;
   st.leafKey = v.leafKey;
   st.problems = v.report.problems.map((p) => ({ ...p }));

@@ -6,7 +6,6 @@
  * derived the handshake secrets with ResponderVerifyData = HMAC(rsp finished key, Hash(TH1)).
  */
 import { decodeDheExchangeData, DheKeyPair, requireDhe } from '../crypto/dhe.js';
-import { digest } from '../crypto/hash.js';
 import { macEqual } from '../crypto/kdf.js';
 import { toHex } from '../wire/bytes.js';
 import { SpdmError } from '../wire/errors.js';
@@ -161,7 +160,7 @@ export async function keyExchange(
     'KEY_EXCHANGE_RSP',
     o.securedVersions ?? SUPPORTED_SECURED_VERSIONS,
   );
-  const transcript = ctx.transcript.keyExchangeSession(digest(c.hashId, signer.chain), o.slot);
+  const transcript = ctx.transcript.keyExchangeSession(signer.chainHash, o.slot);
   const signed = transcript.keyExchangeSignature(req, resp.unsigned);
   const transcriptHash = checkedSignature(c, signer.leafKey, o.slot, signed, resp.signature);
   const vdSize = resp.responderVerifyData ? c.hashSize : 0;

@@ -8,6 +8,7 @@
  * get-digests.ts, get-certificate.ts, challenge.ts, get-measurements.ts) and runs against the
  * {@link RequestContext} it is given.
  */
+import { digest } from '../crypto/hash.js';
 import { systemRandom, type RandomSource } from '../crypto/random.js';
 import { checkSecuredVersions } from '../session/secured-version.js';
 import { SpdmError } from '../wire/errors.js';
@@ -292,12 +293,12 @@ export class Requester {
           if (!this.publicKey)
             throw new TypeError('slot 0xFF is the provisioned public key: give RequesterOptions.devicePublicKey');
           const k = checkDevicePublicKey(this.publicKey, connection.asymId);
-          return { chain: k.der, leafKey: k.key };
+          return { chain: k.der, chainHash: digest(connection.hashId, k.der), leafKey: k.key };
         }
         const st = this.slots.get(slot);
-        if (!st?.chain || !st.leafKey)
+        if (!st?.chain || !st.chainHash || !st.leafKey)
           throw new TypeError(`no certificate chain for slot ${slot}: retrieve it before asking for signatures`);
-        return { chain: st.chain, leafKey: st.leafKey };
+        return { chain: st.chain, chainHash: st.chainHash, leafKey: st.leafKey };
       },
     };
   }

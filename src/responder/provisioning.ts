@@ -7,7 +7,7 @@
  */
 import { createPublicKey, type KeyObject } from 'node:crypto';
 import { SpdmError } from '../wire/errors.js';
-import { digest } from '../crypto/hash.js';
+import { digestOf } from '../x509/certificate-digest.js';
 import { keyMatchesAlgorithm } from '../crypto/signature.js';
 import { ErrorCode } from '../spdm/messages/error.js';
 import { RequestCode } from '../spdm/codes.js';
@@ -200,7 +200,7 @@ export class DeviceProvisioning {
       issuer = cert;
     }
     const selfSigned = equalBytes(first.subjectDer, first.issuerDer) && verifyCertSignature(first, first);
-    if (selfSigned && !equalBytes(chain.rootHash, digest(c.hashId, first.der)))
+    if (selfSigned && !equalBytes(chain.rootHash, digestOf(first, c.hashId)))
       throw new ErrorReply(ErrorCode.InvalidRequest);
     return { der: [...chain.chain.certificates], leafKey: chain.leafKey };
   }

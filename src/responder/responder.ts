@@ -108,6 +108,12 @@ import { answerGetMel, defaultMeasurementExtensionLog, MEL_SPEC_DMTF } from './m
 
 type Stage = 'start' | 'version' | 'capabilities' | 'negotiated';
 
+/** A slot's SPDM chain under one hash and version, and its hash once asked for. */
+interface SlotChainBytes {
+  readonly chain: Uint8Array;
+  hash?: Uint8Array;
+}
+
 interface Negotiated {
   version: number;
   hashId: number;
@@ -184,8 +190,21 @@ export class Responder implements SpdmHandler {
   private readonly sessions = new Map<number, ResponderSession>();
   /** Set while an in-session request is answered: DIGESTS/CERTIFICATE then stay out of the connection's B. */
   private inSession = false;
-  /** SPDM chains per slot identity (SET_CERTIFICATE makes a new one), per hash and version. */
-  private readonly chainCache = new WeakMap<SlotIdentity, Map<string, Uint8Array>>();
+  /**
+   * SPDM chains and their hashes per slot identity, per hash and version. SET_CERTIFICATE installs
+   * a new identity, so a provisioned slot never answers from its old chain.
+   */
+  private readonly chainCache = new WeakMap<SlotIdentity, Map<string, SlotChainBytes>>();
+  /**
+   * Encoded measurement blocks per measurement, by measurement hash and raw request; summary
+   * hashes by hash, measurement hash and type. The profile's measurements are fixed for this
+   * responder's life (a firmware update builds a new device), and hashing them per request was a
+   * hash object per block.
+   */
+  private readonly blockCache = new WeakMap<MeasurementSource, Map<number, Uint8Array>>();
+  private readonly summaryCache = new Map<string, Uint8Array>();
+  /** The profile's measurements in index order. */
+  private readonly sortedMeasurements: readonly MeasurementSource[];
   /** Slots and key pairs as provisioned now (GET_CSR, SET_CERTIFICATE, key-pair info): lives as long as this responder. */
   private readonly provisioning: DeviceProvisioning;
   private readonly mel: Uint8Array;
@@ -207,6 +226,7 @@ export class Responder implements SpdmHandler {
     this.reviseSessionResponse = options.reviseSessionResponse;
     this.provisioning = new DeviceProvisioning(profile);
     this.mel = profile.measurementExtensionLog ?? defaultMeasurementExtensionLog(profile.name);
+    this.sortedMeasurements = [...profile.measurements].sort((x, y) => x.index - y.index);
     this.vendor = new VendorProtocols(this.random);
   }
 
@@ -222,8 +242,10 @@ export class Responder implements SpdmHandler {
     }
     this.stats.set(code, (this.stats.get(code) ?? 0) + 1);
     this.expireIdleSessions();
-    return this.chunks.answer(this.chunkPeer(), -1, request, (r) => ({ response: this.answer(r), after: 0 }), 0)
-      .response;
+    const peer = this.chunkPeer();
+    // Without chunking on this connection the chunk layer only dispatches: go straight there.
+    if (!peer) return this.answer(request);
+    return this.chunks.answer(peer, -1, request, (r) => ({ response: this.answer(r), after: 0 }), 0).response;
   }
 
   /** Both sides' transfer limits when both set CHUNK_CAP (1.2+), else undefined: no chunking. */
@@ -506,15 +528,25 @@ export class Responder implements SpdmHandler {
   }
 
   private spdmChain(slot: SlotIdentity, neg: Negotiated): Uint8Array {
+    return this.slotChain(slot, neg).chain;
+  }
+
+  /** Hash of the slot's SPDM chain: its DIGESTS entry and CertChainHash. */
+  private spdmChainHash(slot: SlotIdentity, neg: Negotiated): Uint8Array {
+    const c = this.slotChain(slot, neg);
+    return (c.hash ??= digest(neg.hashId, c.chain));
+  }
+
+  private slotChain(slot: SlotIdentity, neg: Negotiated): SlotChainBytes {
     const key = `${neg.hashId}:${neg.version}`;
     let perSlot = this.chainCache.get(slot);
-    if (!perSlot) this.chainCache.set(slot, (perSlot = new Map<string, Uint8Array>()));
-    let chain = perSlot.get(key);
-    if (!chain) {
-      chain = encodeSpdmCertChain(neg.version, neg.hashId, slot.certificates);
-      perSlot.set(key, chain);
+    if (!perSlot) this.chainCache.set(slot, (perSlot = new Map<string, SlotChainBytes>()));
+    let c = perSlot.get(key);
+    if (!c) {
+      c = { chain: encodeSpdmCertChain(neg.version, neg.hashId, slot.certificates) };
+      perSlot.set(key, c);
     }
-    return chain;
+    return c;
   }
 
   private slotsFor(neg: Negotiated): SlotIdentity[] {
@@ -534,7 +566,7 @@ export class Responder implements SpdmHandler {
       if (!k) throw new ErrorReply(ErrorCode.InvalidRequest);
       return digest(neg.hashId, k.publicKey);
     }
-    return digest(neg.hashId, this.spdmChain(slot, neg));
+    return this.spdmChainHash(slot, neg);
   }
 
   private onGetDigests(request: Uint8Array): Uint8Array {
@@ -544,7 +576,7 @@ export class Responder implements SpdmHandler {
     const digests = this.slotsFor(neg).map((s) => {
       return {
         slot: s.slot,
-        digest: digest(neg.hashId, this.spdmChain(s, neg)),
+        digest: this.spdmChainHash(s, neg),
         keyPairId: this.provisioning.keyPairIdOf(s),
         certificateInfo: s.certModel ?? 1,
         keyUsageMask: this.provisioning.keyUsageOf(s),
@@ -913,7 +945,18 @@ export class Responder implements SpdmHandler {
     }
   }
 
+  /** The block of `m` as sent (shared bytes: encoders copy them, nothing writes them). */
   private blockFor(neg: Negotiated, m: MeasurementSource, rawRequested: boolean): Uint8Array {
+    let perHash = this.blockCache.get(m);
+    if (!perHash) this.blockCache.set(m, (perHash = new Map<number, Uint8Array>()));
+    // MeasurementHashAlgo is one bit of a u32: twice it, plus the raw request, is a distinct key.
+    const key = neg.measurementHash * 2 + (rawRequested ? 1 : 0);
+    let block = perHash.get(key);
+    if (!block) perHash.set(key, (block = this.encodeBlock(neg, m, rawRequested)));
+    return block;
+  }
+
+  private encodeBlock(neg: Negotiated, m: MeasurementSource, rawRequested: boolean): Uint8Array {
     if (m.digest) return encodeDmtfBlock(m.index, { raw: false, type: m.type, value: m.value });
     const raw = m.alwaysRaw === true || rawRequested || neg.measurementHash === MeasurementHashAlgo.RAW_BIT_STREAM;
     const baseHash = measurementHashToBaseHash(neg.measurementHash);
@@ -922,8 +965,14 @@ export class Responder implements SpdmHandler {
   }
 
   private measurementSummaryHash(neg: Negotiated, type: number): Uint8Array {
-    const chosen = this.profile.measurements.filter((m) => type === 0xff || m.tcb === true);
-    return digest(neg.hashId, ...chosen.map((m) => this.blockFor(neg, m, false)));
+    const key = `${neg.hashId}:${neg.measurementHash}:${type}`;
+    let h = this.summaryCache.get(key);
+    if (!h) {
+      const chosen = this.profile.measurements.filter((m) => type === 0xff || m.tcb === true);
+      h = digest(neg.hashId, ...chosen.map((m) => this.blockFor(neg, m, false)));
+      this.summaryCache.set(key, h);
+    }
+    return h;
   }
 
   private onGetMeasurements(request: Uint8Array, run: MessageM = this.transcript.messageM): Uint8Array {
@@ -938,7 +987,7 @@ export class Responder implements SpdmHandler {
     const rawRequested = neg.version >= 0x12 && (req.attributes & MeasurementAttribute.RAW_BIT_STREAM_REQUESTED) !== 0;
     let blocks: Uint8Array[] = [];
     let total = 0;
-    const sorted = [...this.profile.measurements].sort((x, y) => x.index - y.index);
+    const sorted = this.sortedMeasurements;
     if (req.operation === 0) {
       total = sorted.length;
     } else if (req.operation === 0xff) {

@@ -214,7 +214,8 @@ export class ConnectionTranscript {
 
   /** Hash of A (requires the hash to be set). */
   vcaDigest(): Uint8Array {
-    return this.a.t.digest();
+    // A goes on (every later M1, L1/L2 and session transcript forks it): its hash must keep running.
+    return this.a.t.digestSoFar();
   }
 
   /**

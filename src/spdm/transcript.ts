@@ -3,6 +3,12 @@
  * concatenated unless asked) with a running hash fed as messages arrive. The hash algorithm is
  * only known after ALGORITHMS, so messages appended before that are hashed when it is set.
  * `fork()` continues a transcript (e.g. A -> A||B||C) without re-hashing the common prefix.
+ *
+ * Almost every transcript that is hashed is a leaf: a fork built for one signature or one TH,
+ * hashed once and dropped. `digest()` therefore ends the running hash rather than copying it (a
+ * copy is a native object per digest); a transcript that goes on after its hash was taken uses
+ * `digestSoFar()`. Appending to (or forking) a transcript whose hash was ended still works: the
+ * running hash is rebuilt from the messages, which costs a re-hash.
  */
 import { RunningHash } from '../crypto/hash.js';
 import { concat } from '../wire/bytes.js';
@@ -12,6 +18,8 @@ export class Transcript {
   /** Bytes in `parts`, kept as they are appended so that `length` costs nothing. */
   private size = 0;
   private running: RunningHash | undefined;
+  /** The digest once `digest()` ended the running hash; cleared by the next append. */
+  private final: Uint8Array | undefined;
   private hashId: number | undefined;
 
   constructor(hashId?: number) {
@@ -21,15 +29,31 @@ export class Transcript {
   setHash(hashId: number): void {
     if (this.hashId === hashId) return;
     this.hashId = hashId;
-    this.running = new RunningHash(hashId);
-    for (const p of this.parts) this.running.update(p);
+    this.final = undefined;
+    this.running = this.rehashed(hashId);
+  }
+
+  private rehashed(hashId: number): RunningHash {
+    const r = new RunningHash(hashId);
+    for (const p of this.parts) r.update(p);
+    return r;
+  }
+
+  /** The running hash, rebuilt from the messages when `digest()` had ended it. */
+  private live(): RunningHash | undefined {
+    if (this.final !== undefined && this.hashId !== undefined) {
+      this.final = undefined;
+      this.running = this.rehashed(this.hashId);
+    }
+    return this.running;
   }
 
   append(...messages: Uint8Array[]): void {
+    const running = this.live();
     for (const m of messages) {
       this.parts.push(m);
       this.size += m.length;
-      this.running?.update(m);
+      running?.update(m);
     }
   }
 
@@ -41,11 +65,26 @@ export class Transcript {
     return this.size;
   }
 
-  /** Hash of everything appended so far (requires the hash algorithm to be set). */
+  /**
+   * Hash of everything appended so far (requires the hash algorithm to be set). Ends the running
+   * hash: asking again returns the same bytes; see the class note for a transcript that goes on.
+   */
   digest(): Uint8Array {
+    if (this.final !== undefined) return this.final;
+    this.final = this.requireRunning().finish();
+    return this.final;
+  }
+
+  /** Hash of everything appended so far, leaving the running hash going (for a transcript that continues). */
+  digestSoFar(): Uint8Array {
+    if (this.final !== undefined) return this.final;
+    return this.requireRunning().current();
+  }
+
+  private requireRunning(): RunningHash {
     // Caller misuse (hashing before ALGORITHMS chose the hash), not a device fault.
     if (!this.running) throw new TypeError('transcript hash algorithm not set: call setHash() first');
-    return this.running.current();
+    return this.running;
   }
 
   bytes(): Uint8Array {
@@ -57,13 +96,14 @@ export class Transcript {
     t.parts = [...this.parts];
     t.size = this.size;
     t.hashId = this.hashId;
-    t.running = this.running?.clone();
+    t.running = this.live()?.clone();
     return t;
   }
 
   clear(): void {
     this.parts = [];
     this.size = 0;
+    this.final = undefined;
     if (this.hashId !== undefined) this.running = new RunningHash(this.hashId);
   }
 }

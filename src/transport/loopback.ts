@@ -14,6 +14,9 @@ export interface LoopbackOptions {
   readonly securedBinding?: SecuredTransport;
 }
 
+const NOT_ANSWERED: unique symbol = Symbol('not answered yet');
+const NOT_YET: Promise<typeof NOT_ANSWERED> = Promise.resolve(NOT_ANSWERED);
+
 export class LoopbackTransport implements Transport {
   /** True when the handler answers secured messages (the device emulator does). */
   readonly securedCapable: boolean;
@@ -56,6 +59,12 @@ export class LoopbackTransport implements Transport {
     const pending = handle(request.slice());
     const timeoutMs = options.timeoutMs;
     if (timeoutMs === undefined) return (await pending).slice();
+    // The emulator answers within the call (its handler is async but never waits): then no
+    // deadline can have passed, and a timer per message would be pure cost. Promise.race settles
+    // with the first of its inputs already settled, in order, so `pending` wins whenever it has
+    // an answer (or a failure) by now; only a handler still working gets the timer.
+    const first = await Promise.race([pending, NOT_YET]);
+    if (first !== NOT_ANSWERED) return first.slice();
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_, reject) => {
       timer = setTimeout(

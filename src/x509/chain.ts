@@ -10,7 +10,8 @@
 import { equalBytes } from '../wire/bytes.js';
 import { keyMatchesAlgorithm } from '../crypto/signature.js';
 import { asymInfo } from '../crypto/algorithms.js';
-import { digest, requireHash } from '../crypto/hash.js';
+import { requireHash } from '../crypto/hash.js';
+import { digestOf } from './certificate-digest.js';
 import { isEmptyName, type ParsedCertificate } from './certificate.js';
 import { OID_DMTF_EKU_REQUESTER_AUTH, OID_DMTF_EKU_RESPONDER_AUTH, OID_DMTF_HARDWARE_IDENTITY } from './oids.js';
 import { checkSignature, verifyCertSignature } from './signature.js';
@@ -215,7 +216,7 @@ export function validateSpdmChain(
   const base = validateCertChain(certificates, opts);
   const first = certificates[0] as ParsedCertificate;
   const problems = [...base.problems];
-  if (first.selfIssued && !equalBytes(chain.rootHash, digest(opts.hashId, first.der))) {
+  if (first.selfIssued && !equalBytes(chain.rootHash, digestOf(first, opts.hashId))) {
     problems.unshift({
       code: 'ROOT_HASH',
       certIndex: 0,
@@ -266,7 +267,7 @@ export function chainsToRoot(
     if (opts.hashId === undefined) throw new TypeError('chainsToRoot: rootHash given without hashId');
     const rootHash = opts.rootHash;
     const hashId = opts.hashId;
-    candidates = roots.filter((r) => equalBytes(digest(hashId, r.der), rootHash));
+    candidates = roots.filter((r) => equalBytes(digestOf(r, hashId), rootHash));
     if (candidates.length === 0) return { trusted: false, reason: 'RootHash matches no trusted root' };
   }
 

@@ -63,9 +63,13 @@ export function requesterFlagMask(version: number): number {
   return 0x8ec3ffc6;
 }
 
+/** CapabilityFlag as [name, bit(s)] pairs, listed once. */
+const FLAG_ENTRIES: readonly (readonly [string, number])[] = Object.entries(CapabilityFlag);
+
 export function flagNames(flags: number): string[] {
   const out: string[] = [];
-  for (const [k, v] of Object.entries(CapabilityFlag)) if (((flags >>> 0) & v) >>> 0 === v) out.push(k);
+  const f = flags >>> 0;
+  for (const [k, v] of FLAG_ENTRIES) if ((f & v) >>> 0 === v) out.push(k);
   return out;
 }
 

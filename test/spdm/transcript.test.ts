@@ -1,0 +1,68 @@
+/**
+ * The Transcript itself: its hash is the hash of exactly the messages appended, whichever way it
+ * is asked for — digest() (which ends the running hash of a transcript nothing follows),
+ * digestSoFar() (which keeps it going), and a transcript taken on or forked after its hash was
+ * ended, which must not hash a stale or doubled prefix.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { digest } from '../../src/crypto/hash.js';
+import { Transcript } from '../../src/spdm/transcript.js';
+
+const SHA384 = 0x02;
+const m = (...b: number[]) => Uint8Array.from(b);
+const A = m(0x10, 0x84, 0, 0);
+const B = m(0x10, 0x04, 0, 0, 0, 1);
+const C = m(0x13, 0x83, 0xff);
+
+test('digest() is the hash of the messages, and asking again gives the same bytes', () => {
+  const t = new Transcript(SHA384);
+  t.append(A, B);
+  const first = t.digest();
+  assert.deepEqual(first, digest(SHA384, A, B));
+  assert.deepEqual(t.digest(), first);
+});
+
+test('a transcript taken on after digest() hashes everything, once', () => {
+  const t = new Transcript(SHA384);
+  t.append(A);
+  assert.deepEqual(t.digest(), digest(SHA384, A));
+  t.append(B, C);
+  assert.deepEqual(t.digest(), digest(SHA384, A, B, C));
+  assert.equal(t.length, A.length + B.length + C.length);
+});
+
+test('a fork of a transcript whose hash was ended continues from all of it, and leaves it alone', () => {
+  const t = new Transcript(SHA384);
+  t.append(A, B);
+  t.digest();
+  const f = t.fork();
+  f.append(C);
+  assert.deepEqual(f.digest(), digest(SHA384, A, B, C));
+  assert.deepEqual(t.digest(), digest(SHA384, A, B));
+  t.append(C, C);
+  assert.deepEqual(t.digest(), digest(SHA384, A, B, C, C));
+});
+
+test('digestSoFar() leaves the hash running: forks and appends after it need no re-hash and agree', () => {
+  const t = new Transcript(SHA384);
+  t.append(A);
+  assert.deepEqual(t.digestSoFar(), digest(SHA384, A));
+  const f = t.fork();
+  t.append(B);
+  f.append(C);
+  assert.deepEqual(t.digestSoFar(), digest(SHA384, A, B));
+  assert.deepEqual(f.digest(), digest(SHA384, A, C));
+  assert.deepEqual(t.digest(), digest(SHA384, A, B));
+});
+
+test('messages appended before the hash was chosen are hashed when it is; clear() starts empty', () => {
+  const t = new Transcript();
+  t.append(A, B);
+  assert.throws(() => t.digest(), TypeError);
+  t.setHash(SHA384);
+  assert.deepEqual(t.digest(), digest(SHA384, A, B));
+  t.clear();
+  t.append(C);
+  assert.deepEqual(t.digest(), digest(SHA384, C));
+});
