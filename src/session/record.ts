@@ -391,7 +391,7 @@ const ASSEMBLE_BELOW = 8192;
  * a buffer of its own costs a backing store, its bookkeeping and the GC's sweep of it, about a
  * microsecond per record (as much as the rest of the record layer's own work on a 4 KiB message).
  * A slab holds only records as they go on the wire (ciphertext, or clear data of a MAC-only
- * session), and a record kept for long keeps at most one slab alive.
+ * session) and zeros, and a record kept for long keeps at most one slab alive.
  */
 const SLAB_RECORD_MAX = 8192 + 64;
 const SLAB_SIZE = 64 * 1024;
@@ -405,7 +405,9 @@ function uninitialised(size: number): Uint8Array {
     return new Uint8Array(b.buffer, b.byteOffset, size);
   }
   if (slab === undefined || slabAt + size > SLAB_SIZE) {
-    slab = Buffer.allocUnsafeSlow(SLAB_SIZE).buffer;
+    // Zero-filled, unlike Buffer.allocUnsafe's pool: a record's .buffer reaches the whole slab, and
+    // it must show nothing of the process's old memory (once per 64 KiB, not per record).
+    slab = new ArrayBuffer(SLAB_SIZE);
     slabAt = 0;
   }
   const out = new Uint8Array(slab, slabAt, size);
