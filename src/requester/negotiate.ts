@@ -28,6 +28,7 @@ import {
   MeasurementSpec,
   OtherParams,
   type AlgStruct,
+  type AlgorithmsResponse,
 } from '../spdm/messages/algorithms.js';
 import type { Connection } from './connection.js';
 import type { Decoder } from './exchange.js';
@@ -162,9 +163,12 @@ export async function negotiate(ctx: NegotiationContext, opts: RequesterOptions)
     extHash: [],
     algStructs,
   });
-  const alg = await ctx
-    .send(na, ResponseCode.ALGORITHMS, version, decodeAlgorithms)
-    .catch((e: unknown) => Promise.reject(withRequesterAsymHint(e, algStructs)));
+  let alg: AlgorithmsResponse;
+  try {
+    alg = await ctx.send(na, ResponseCode.ALGORITHMS, version, decodeAlgorithms);
+  } catch (e) {
+    throw withRequesterAsymHint(e, algStructs);
+  }
   checkSelectedAlgorithms(alg, caps, {
     baseAsym,
     baseHash,

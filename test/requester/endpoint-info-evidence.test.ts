@@ -103,7 +103,7 @@ test('a signed ENDPOINT_INFO inside a session names the session and is judged wi
   assert.equal(vcas.size, 1);
 });
 
-test('authenticate({ session, endpointInfo }) asks ENDPOINT_INFO inside the session, over the run\'s nonce', async () => {
+test("authenticate({ session, endpointInfo }) asks ENDPOINT_INFO inside the session, over the run's nonce", async () => {
   const profile = sessionDevice([0x13]);
   const responder = new Responder(profile);
   // Every request the device saw in the clear: GET_ENDPOINT_INFO must not be among them.
@@ -131,7 +131,10 @@ test('authenticate({ session, endpointInfo }) asks ENDPOINT_INFO inside the sess
   assert.ok(!clear.includes(RequestCode.GET_ENDPOINT_INFO), 'not asked in the clear');
   assert.deepEqual(r.lastSession?.ran.slice(0, 3), ['KEY_EXCHANGE', 'FINISH', 'GET_ENDPOINT_INFO']);
   const ep = e.signatures.find((x) => x.kind === 'ENDPOINT_INFO');
-  assert.equal(ep?.sessionId, r.lastSession?.info.sessionId !== undefined ? sidHex(r.lastSession.info.sessionId) : 'none');
+  assert.equal(
+    ep?.sessionId,
+    r.lastSession?.info.sessionId !== undefined ? sidHex(r.lastSession.info.sessionId) : 'none',
+  );
   assert.equal(ep?.requesterNonce, SESSION_NONCE);
   const parsed = parseEvidence(e);
   assert.deepEqual(parsed.problems, []);
