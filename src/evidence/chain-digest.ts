@@ -15,8 +15,11 @@ import { fromHex } from '../wire/bytes.js';
 
 /** Distinct chains remembered (oldest forgotten first). */
 const MAX_CHAINS = 256;
-/** Longest chain text remembered: 64 KiB of chain, more than any SPDM chain a device sends. */
-const MAX_CHAIN_HEX = 2 * 65536;
+/**
+ * Longest chain text remembered: 16 KiB of chain (a 3-certificate RSA-3072 chain is ~4 KiB). The
+ * keys keep their texts alive, so this and MAX_CHAINS bound what the cache holds (~8 MB at worst).
+ */
+const MAX_CHAIN_HEX = 2 * 16384;
 
 const digests = new Map<string, Map<number, Uint8Array>>();
 
