@@ -19,7 +19,12 @@ export interface SignatureCheck {
   readonly reason?: string;
 }
 
-function checkOne(e: Evidence, s: SignatureEvidence, index: number): SignatureCheck {
+/** Where checkOne leaves the transcript it decoded, so that the analysis that follows need not decode the hex again. */
+export interface DecodedTranscript {
+  transcript?: Uint8Array;
+}
+
+function checkOne(e: Evidence, s: SignatureEvidence, index: number, decoded?: DecodedTranscript): SignatureCheck {
   const fail = (reason: string): SignatureCheck => ({ index, kind: s.kind, ok: false, reason });
   try {
     if (!hashInfo(s.hashAlgo)) return fail(`unknown hash algorithm 0x${s.hashAlgo.toString(16)}`);
@@ -27,6 +32,7 @@ function checkOne(e: Evidence, s: SignatureEvidence, index: number): SignatureCh
     if (typeof signer === 'string') return fail(signer);
     const leafKey = signer.key;
     const transcript = fromHex(s.transcript);
+    if (decoded) decoded.transcript = transcript;
     const th = digest(s.hashAlgo, transcript);
     if (!equalBytes(th, fromHex(s.transcriptHash)))
       return fail(`transcript hash ${toHex(th)} differs from the recorded ${s.transcriptHash}`);
@@ -71,6 +77,12 @@ function checkOne(e: Evidence, s: SignatureEvidence, index: number): SignatureCh
  */
 export function reverifySignatures(e: Evidence): SignatureCheck[] {
   return e.signatures.map((s, i) => checkOne(e, s, i));
+}
+
+/** reverifySignatures(), also giving each signature's transcript bytes where they were decoded (evidence/signed-analysis.ts reads them). */
+export function reverifyKeepingTranscripts(e: Evidence): { checks: SignatureCheck[]; decoded: DecodedTranscript[] } {
+  const decoded = e.signatures.map((): DecodedTranscript => ({}));
+  return { checks: e.signatures.map((s, i) => checkOne(e, s, i, decoded[i])), decoded };
 }
 
 /**

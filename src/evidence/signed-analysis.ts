@@ -23,18 +23,18 @@
  * reading. Nothing here throws for hostile input: every inconsistency becomes a problem string.
  */
 import { hashInfo } from '../crypto/algorithms.js';
-import { digest } from '../crypto/hash.js';
 import { usesSigningContext } from '../crypto/signature.js';
-import { equalBytes, fromHex, toHex } from '../wire/bytes.js';
+import { equalBytes, toHex } from '../wire/bytes.js';
 import { versionString } from '../spdm/codes.js';
 import { splitTranscript, vcaLength, type SignedTranscriptStep as Step } from '../spdm/signed-transcript.js';
-import { reverifySignatures } from './reverify.js';
+import { reverifyKeepingTranscripts, type DecodedTranscript } from './reverify.js';
 import { recordedChainBytes } from './signing-key.js';
+import { recordedChainDigest } from './chain-digest.js';
 import type { Evidence, SignatureEvidence } from './evidence.js';
 import { signingContextOf } from './signed-kinds.js';
 import { analyseKeyExchangeSignature } from './signed-key-exchange.js';
 import { analyseEndpointInfoSignature } from './signed-endpoint-info.js';
-import { checkStepVersions, signedNegotiation } from './signed-steps.js';
+import { checkStepVersions, signedNegotiation, transcriptBytes } from './signed-steps.js';
 
 /** A measurement block as signed by the device. */
 export interface SignedBlock {
@@ -106,11 +106,16 @@ export interface SignedAnalysis {
 /** What CertChainHash / Ct must be the hash of (hex): the slot's SPDM certificate chain, or for slot 0xFF the provisioned key's SPKI; undefined when none is recorded. */
 export type RecordedChain = (slot: number) => string | undefined;
 
-/** Reads one kind's signed transcript; pushes every inconsistency to `problems`; undefined when it does not decode. */
+/**
+ * Reads one kind's signed transcript; pushes every inconsistency to `problems`; undefined when it
+ * does not decode. `transcript`, when given, is `s.transcript` already decoded from hex (the
+ * caller holds the bytes: the log stores them so, the verifier decoded them to re-verify).
+ */
 export type SignedAnalyser = (
   chainOf: RecordedChain,
   s: SignatureEvidence,
   problems: string[],
+  transcript?: Uint8Array,
 ) => SignedAnalysis | undefined;
 
 /** How each kind's transcript is read: adding a signed message is one row here and one in evidence/signed-kinds.ts. */
@@ -124,13 +129,15 @@ const ANALYSERS: Readonly<Record<SignatureEvidence['kind'], SignedAnalyser>> = {
 /**
  * One signature, already re-verified (`reverified`), read from its transcript: the view of what
  * was signed, `valid` only when the signature verifies and every recorded field agrees with the
- * signed bytes. Never throws for hostile input.
+ * signed bytes. Never throws for hostile input. `transcript`: `s.transcript` as bytes, when the
+ * caller already has them (it must be exactly what the hex says).
  */
 export function analyseSignature(
   chainOf: RecordedChain,
   s: SignatureEvidence,
   index: number,
   reverified: { ok: boolean; reason?: string },
+  transcript?: Uint8Array,
 ): SignedView {
   const problems: string[] = [];
   if (!reverified.ok) problems.push(reverified.reason ?? 'signature does not verify');
@@ -162,7 +169,7 @@ export function analyseSignature(
   // Only a signed ENDPOINT_INFO has an EPInfo; one beside another kind is nothing the device signed.
   if (s.epInfo !== undefined && s.kind !== 'ENDPOINT_INFO')
     problems.push(`a ${s.kind} signature has no EPInfo, one is recorded`);
-  const analysis = ANALYSERS[s.kind](chainOf, s, problems);
+  const analysis = ANALYSERS[s.kind](chainOf, s, problems, transcript);
   if (!analysis) return result();
   const { requesterNonce, responderNonce } = analysis.view;
   if (requesterNonce !== undefined && requesterNonce !== s.requesterNonce) {
@@ -188,10 +195,13 @@ function analyseConnectionSignature(
   chainOf: RecordedChain,
   s: SignatureEvidence,
   problems: string[],
+  transcript?: Uint8Array,
 ): SignedAnalysis | undefined {
   let steps: Step[];
+  let bytes: Uint8Array;
   try {
-    steps = splitTranscript(fromHex(s.transcript), s.hashAlgo);
+    bytes = transcriptBytes(s, transcript);
+    steps = splitTranscript(bytes, s.hashAlgo);
   } catch (err) {
     problems.push(`the signed transcript cannot be decoded: ${err instanceof Error ? err.message : String(err)}`);
     return undefined;
@@ -243,7 +253,7 @@ function analyseConnectionSignature(
     const chain = chainOf(s.slot);
     if (chain) {
       try {
-        const chainHash = digest(s.hashAlgo, fromHex(chain));
+        const chainHash = recordedChainDigest(s.hashAlgo, chain);
         if (!equalBytes(chainHash, last.msg.certChainHash))
           problems.push(
             s.slot === 0xff
@@ -318,7 +328,7 @@ function analyseConnectionSignature(
           }
         : {}),
       ...(last.kind === 'MEASUREMENTS' ? { summarisable, contentChanged } : {}),
-      ...(vcaEnd > 0 ? { vca: toHex(fromHex(s.transcript).subarray(0, vcaEnd)) } : {}),
+      ...(vcaEnd > 0 ? { vca: toHex(bytes.subarray(0, vcaEnd)) } : {}),
     },
   };
 }
@@ -326,19 +336,31 @@ function analyseConnectionSignature(
 /** Re-verifies and decodes every signature of `e`. Never throws. */
 export function analyseSignatures(e: Evidence): SignedView[] {
   let reverified: { ok: boolean; reason?: string }[];
+  let decoded: DecodedTranscript[] = [];
   try {
-    reverified = reverifySignatures(e);
+    ({ checks: reverified, decoded } = reverifyKeepingTranscripts(e));
   } catch (err) {
     const reason = `re-verification failed: ${err instanceof Error ? err.message : String(err)}`;
     reverified = e.signatures.map(() => ({ ok: false, reason }));
   }
+  // Each slot's chain text once per evidence (a failure is not kept: it throws again where it did).
+  const chains = new Map<number, string | undefined>();
   const chainOf: RecordedChain = (slot) => {
+    if (chains.has(slot)) return chains.get(slot);
     const b = recordedChainBytes(e, slot);
-    return b ? toHex(b) : undefined;
+    const hex = b ? toHex(b) : undefined;
+    chains.set(slot, hex);
+    return hex;
   };
   return e.signatures.map((s, i) => {
     try {
-      return analyseSignature(chainOf, s, i, reverified[i] ?? { ok: false, reason: 'not re-verified' });
+      return analyseSignature(
+        chainOf,
+        s,
+        i,
+        reverified[i] ?? { ok: false, reason: 'not re-verified' },
+        decoded[i]?.transcript,
+      );
     } catch (err) {
       return {
         signatureIndex: i,

@@ -6,21 +6,22 @@
  * the EPInfo the record carries against the one signed. IL holds no chain hash: the chain is bound
  * by the leaf key the signature verifies with, nothing else.
  */
-import { fromHex, toHex } from '../wire/bytes.js';
+import { toHex } from '../wire/bytes.js';
 import { versionString } from '../spdm/codes.js';
 import { splitEndpointInfoTranscript, type EndpointInfoTranscript } from '../spdm/endpoint-info-transcript.js';
 import type { SignatureEvidence } from './evidence.js';
-import { checkStepVersions, signedNegotiation } from './signed-steps.js';
+import { checkStepVersions, signedNegotiation, transcriptBytes } from './signed-steps.js';
 import type { RecordedChain, SignedAnalysis } from './signed-analysis.js';
 
 export function analyseEndpointInfoSignature(
   _chainOf: RecordedChain,
   s: SignatureEvidence,
   problems: string[],
+  transcript?: Uint8Array,
 ): SignedAnalysis | undefined {
   let t: EndpointInfoTranscript;
   try {
-    t = splitEndpointInfoTranscript(fromHex(s.transcript), s.hashAlgo);
+    t = splitEndpointInfoTranscript(transcriptBytes(s, transcript), s.hashAlgo);
   } catch (err) {
     problems.push(`the signed transcript cannot be decoded: ${err instanceof Error ? err.message : String(err)}`);
     return undefined;

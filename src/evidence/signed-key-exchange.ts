@@ -5,8 +5,7 @@
  * of the chain the evidence records for the slot, the slot KEY_EXCHANGE named, the RandomData of
  * both messages at their places, the session ID the two halves make, the summary hash.
  */
-import { digest } from '../crypto/hash.js';
-import { equalBytes, fromHex, toHex } from '../wire/bytes.js';
+import { equalBytes, toHex } from '../wire/bytes.js';
 import { versionString } from '../spdm/codes.js';
 import {
   sessionIdText,
@@ -15,17 +14,19 @@ import {
   type KeyExchangeTranscript,
 } from '../spdm/key-exchange-transcript.js';
 import type { SignatureEvidence } from './evidence.js';
-import { checkStepVersions, signedNegotiation } from './signed-steps.js';
+import { checkStepVersions, signedNegotiation, transcriptBytes } from './signed-steps.js';
 import type { RecordedChain, SignedAnalysis } from './signed-analysis.js';
+import { recordedChainDigest } from './chain-digest.js';
 
 export function analyseKeyExchangeSignature(
   chainOf: RecordedChain,
   s: SignatureEvidence,
   problems: string[],
+  transcript?: Uint8Array,
 ): SignedAnalysis | undefined {
   let t: KeyExchangeTranscript;
   try {
-    t = splitKeyExchangeTranscript(fromHex(s.transcript), s.hashAlgo);
+    t = splitKeyExchangeTranscript(transcriptBytes(s, transcript), s.hashAlgo);
   } catch (err) {
     problems.push(`the signed transcript cannot be decoded: ${err instanceof Error ? err.message : String(err)}`);
     return undefined;
@@ -44,7 +45,7 @@ export function analyseKeyExchangeSignature(
   const chain = chainOf(s.slot);
   if (chain) {
     try {
-      if (!equalBytes(digest(s.hashAlgo, fromHex(chain)), t.certChainHash))
+      if (!equalBytes(recordedChainDigest(s.hashAlgo, chain), t.certChainHash))
         problems.push(
           s.slot === 0xff
             ? 'the public key recorded is not the one the device signed for (Ct differs)'

@@ -6,6 +6,16 @@ import { codeName, RequestCode, ResponseCode, versionString } from '../spdm/code
 import type { SignedTranscriptStep as Step } from '../spdm/signed-transcript.js';
 import type { SignatureEvidence } from './evidence.js';
 import type { SignedNegotiation } from './signed-analysis.js';
+import { fromHex } from '../wire/bytes.js';
+
+/**
+ * A signature's transcript as bytes: the caller's when it holds them (the log stores bytes, the
+ * verifier decoded them to re-verify), else decoded here, inside the analyser's guard so that bad
+ * hex is a problem like any undecodable transcript.
+ */
+export function transcriptBytes(s: SignatureEvidence, transcript: Uint8Array | undefined): Uint8Array {
+  return transcript ?? fromHex(s.transcript);
+}
 
 /** GET_VERSION and VERSION are 1.0 whatever was negotiated. */
 const VERSION_CODES: ReadonlySet<number> = new Set([RequestCode.GET_VERSION, ResponseCode.VERSION]);

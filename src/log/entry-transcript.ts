@@ -61,7 +61,12 @@ function classify(problem: string): Pick<TranscriptProblem, 'code' | 'fields'> {
   return { code: 'TRANSCRIPT_MISMATCH', fields: ['transcript'] };
 }
 
-/** The entry as the evidence's signature record it was made from. */
+/**
+ * The entry as the evidence's signature record it was made from. The transcript, its hash and the
+ * signature are hex only if something reads them: the analysis takes the transcript's bytes as
+ * they are, and hex of a transcript (a certificate chain read in portions) per entry was a share
+ * of log verification.
+ */
 function asSignature(e: LogEntry & { kind: SignatureEvidence['kind'] }): SignatureEvidence {
   let sessionId: string | undefined;
   let epInfo: string | undefined;
@@ -84,9 +89,15 @@ function asSignature(e: LogEntry & { kind: SignatureEvidence['kind'] }): Signatu
     requesterNonce: toHex(e.requesterNonce),
     responderNonce: toHex(e.responderNonce),
     ...(e.requesterContext ? { requesterContext: toHex(e.requesterContext) } : {}),
-    transcript: toHex(e.transcript),
-    transcriptHash: toHex(e.transcriptHash),
-    signature: toHex(e.signature),
+    get transcript() {
+      return toHex(e.transcript);
+    },
+    get transcriptHash() {
+      return toHex(e.transcriptHash);
+    },
+    get signature() {
+      return toHex(e.signature);
+    },
     ...(e.measurementSummaryHash ? { measurementSummaryHash: toHex(e.measurementSummaryHash) } : {}),
     ...(sessionId ? { sessionId } : {}),
     ...(epInfo !== undefined ? { epInfo } : {}),
@@ -158,7 +169,7 @@ export function entryTranscriptProblems(e: LogEntry, chain: Uint8Array | undefin
   const entry = e as LogEntry & { kind: SignatureEvidence['kind'] };
   const chainHex = chain ? chainHexOf(chain) : undefined;
   // The signature itself is checked by the caller (worker threads, shared key cache).
-  const view = analyseSignature(() => chainHex, asSignature(entry), 0, { ok: true });
+  const view = analyseSignature(() => chainHex, asSignature(entry), 0, { ok: true }, e.transcript);
   const out: TranscriptProblem[] = view.problems.map((p) => ({ ...classify(p), message: p }));
   out.push(...negotiationProblems(e, view), ...blockProblems(e, view));
   return out;

@@ -187,11 +187,21 @@ export class ConversationDecoder {
    * A code without a codec is a DecodeError here, since where its message ends is unknown.
    */
   next(direction: Direction, bytes: Uint8Array): DecodedMessage {
+    const decoded = this.nextMessage(direction, bytes);
+    return { ...decoded, direction, trailing: bytes.subarray(decoded.msg.raw.length) };
+  }
+
+  /**
+   * next() for a caller that only wants the message (a signed transcript split back into its
+   * messages): it ends where `msg.raw` does, and no copy of the result with its direction and a
+   * view of the rest is made — per message, that copy cost as much as the decoding.
+   */
+  nextMessage(direction: Direction, bytes: Uint8Array): DecodedSpdmMessage {
     const { name, decoded } = this.decodeAs(direction, bytes);
     if (decoded.kind === 'other')
       throw new DecodeError(name, 'RequestResponseCode', 1, `${name} has no codec: where it ends is unknown`);
     this.update(decoded, 'main');
-    return { ...decoded, direction, trailing: bytes.subarray(decoded.msg.raw.length) };
+    return decoded;
   }
 
   /** Decodes the message at the start of `bytes`, sent as a `direction`; the state is not changed. */

@@ -74,10 +74,9 @@ export function splitTranscript(bytes: Uint8Array, hashAlgo: number): SignedTran
         `${codeName(h.code)} (0x${h.code.toString(16)}) at byte ${off} has no place in a signed transcript`,
       );
     }
-    const d = decoder.next(isRequestCode(h.code) ? 'request' : 'response', rest);
-    // TRANSCRIPT_CODES all have codecs: 'other' cannot come back.
-    if (d.kind === 'other') throw new SpdmError('DECODE_ERROR', `${d.name} at byte ${off} has no codec`);
-    steps.push({ ...d, code: h.code, version: h.version });
+    // TRANSCRIPT_CODES all have codecs: a message without one is a DecodeError there, never returned.
+    const d = decoder.nextMessage(isRequestCode(h.code) ? 'request' : 'response', rest);
+    steps.push({ kind: d.kind, msg: d.msg, code: h.code, version: h.version } as SignedTranscriptStep);
     off += d.msg.raw.length;
   }
   return steps;

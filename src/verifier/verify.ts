@@ -213,7 +213,11 @@ function checkChain(
   if (rules.chain !== 'off') {
     let t;
     try {
-      t = chainsToRoot(certs, trust.anchors, certTime, { rootHash: c.rootHash, hashId: e.algorithms.baseHash });
+      t = chainsToRoot(certs, trust.anchors, certTime, {
+        rootHash: c.rootHash,
+        hashId: e.algorithms.baseHash,
+        cache: sharedCertificateCache,
+      });
     } catch (err) {
       t = { trusted: false, reason: err instanceof Error ? err.message : String(err) };
     }

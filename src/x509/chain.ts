@@ -239,6 +239,11 @@ export interface TrustOptions {
    */
   readonly rootHash?: Uint8Array;
   readonly hashId?: number;
+  /**
+   * Check the first certificate's signature under a root through this cache (keyed by both
+   * certificates' content): a verifier sees the same rootless chains of a fleet again and again.
+   */
+  readonly cache?: CertificateCache;
 }
 
 function validAt(c: ParsedCertificate, now: Date): boolean {
@@ -274,7 +279,10 @@ export function chainsToRoot(
   const reasons: string[] = [];
   for (const root of candidates) {
     if (!equalBytes(first.issuerDer, root.subjectDer)) continue;
-    if (!verifyCertSignature(first, root)) {
+    const verifies = opts.cache
+      ? opts.cache.checkSignature(first, root) === undefined
+      : verifyCertSignature(first, root);
+    if (!verifies) {
       reasons.push(
         `"${first.subject}" names trusted root "${root.subject}" as issuer but its signature does not verify with that root's key`,
       );

@@ -27,6 +27,7 @@ import {
   OID_SHA512_WITH_RSA,
 } from '../../src/x509/oids.js';
 import { signatureScheme } from '../../src/x509/signature.js';
+import { CertificateCache } from '../../src/x509/cache.js';
 import { at, cachedKey, deviceChain, NOT_AFTER, NOT_BEFORE, NOW, parseAll } from './fixtures.js';
 
 const ALGORITHMS = [
@@ -221,6 +222,42 @@ test('one root can issue several device chains; pathLen is encoded', () => {
     assert.equal(chainsToRoot(certs, [rootParsed], NOW).trusted, true);
   }
   assert.equal(parseCertificate(d2.leaf.certificate).subject, 'CN=device 2');
+});
+
+test('a chain without its root: the first certificate is checked under the trust anchor the same way through a cache, a forged anchor refused every time', () => {
+  const keyPair = cachedKey(BaseAsymAlgo.ECDSA_P384, 9);
+  const root = createRootCa({
+    asymId: BaseAsymAlgo.ECDSA_P384,
+    commonName: 'rootless fleet root',
+    keyPair,
+    notBefore: NOT_BEFORE,
+    notAfter: NOT_AFTER,
+  });
+  // Same name, another key: the chain names it as issuer, but its signature is not this key's.
+  const impostor = createRootCa({
+    asymId: BaseAsymAlgo.ECDSA_P384,
+    commonName: 'rootless fleet root',
+    keyPair: cachedKey(BaseAsymAlgo.ECDSA_P384, 10),
+    notBefore: NOT_BEFORE,
+    notAfter: NOT_AFTER,
+  });
+  const d = createDeviceChain({ asymId: BaseAsymAlgo.ECDSA_P256, root, notBefore: NOT_BEFORE, notAfter: NOT_AFTER });
+  const rootless = parseAll(d.certificates).slice(1);
+  assert.equal(rootless[0]?.selfIssued, false);
+  const trusted = parseCertificate(root.certificate);
+  const forged = parseCertificate(impostor.certificate);
+  const cache = new CertificateCache();
+  for (let round = 0; round < 2; round++) {
+    const plain = chainsToRoot(rootless, [trusted], NOW);
+    const cached = chainsToRoot(rootless, [trusted], NOW, { cache });
+    assert.equal(cached.trusted, true);
+    assert.equal(cached.anchor, trusted);
+    assert.deepEqual(cached, plain);
+    const refused = chainsToRoot(rootless, [forged], NOW, { cache });
+    assert.equal(refused.trusted, false);
+    assert.match(refused.reason ?? '', /signature does not verify with that root's key/);
+    assert.deepEqual(refused, chainsToRoot(rootless, [forged], NOW));
+  }
 });
 
 test('generateKeyPair makes the key each algorithm needs', () => {
