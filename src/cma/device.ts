@@ -21,6 +21,8 @@ import type {
 } from './api.js';
 import type { FlowHandle } from './flow.js';
 import type { StoredDevice } from './store/store.js';
+import { splitDerCertificates } from '../x509/der.js';
+import { fromHex } from '../wire/bytes.js';
 
 export interface Device {
   readonly bdf: string;
@@ -104,6 +106,55 @@ export function deviceView(d: Device): DeviceView {
   };
 }
 
+/** Bytes of DER a base64 text decodes to. */
+function base64Bytes(b64: string): number {
+  const pad = b64.endsWith('==') ? 2 : b64.endsWith('=') ? 1 : 0;
+  return (b64.length / 4) * 3 - pad;
+}
+
+/**
+ * A slot as the store keeps it: the chain, and where its DER certificates start in it (after the
+ * header and root hash), instead of the certificates again in base64. The chain is the larger
+ * half of a device's state and the store writes that state on every change of the device;
+ * writing the same certificates twice made each write half as large again.
+ */
+function storedSlot(s: SlotView): Record<string, unknown> {
+  const der = s.certificates.reduce((n, c) => n + base64Bytes(c), 0);
+  return {
+    slot: s.slot,
+    chain: s.chain,
+    certificatesAt: s.chain.length / 2 - der,
+    ...(s.leafSubject !== undefined ? { leafSubject: s.leafSubject } : {}),
+  };
+}
+
+/** A stored slot back as the view: its certificates cut from its chain (none when it does not split). */
+function restoredSlot(v: Record<string, unknown>): SlotView | undefined {
+  if (typeof v['slot'] !== 'number' || typeof v['chain'] !== 'string') return undefined;
+  const base = {
+    slot: v['slot'],
+    chain: v['chain'],
+    ...(typeof v['leafSubject'] === 'string' ? { leafSubject: v['leafSubject'] } : {}),
+  };
+  // Written before slots were kept compact: the certificates are there as they were served.
+  if (Array.isArray(v['certificates']))
+    return {
+      ...base,
+      certificates: (v['certificates'] as unknown[]).filter((c): c is string => typeof c === 'string'),
+    };
+  const at = v['certificatesAt'];
+  let certificates: string[] = [];
+  try {
+    if (typeof at === 'number' && Number.isSafeInteger(at) && at >= 0)
+      certificates = splitDerCertificates(fromHex(base.chain).subarray(at)).map((c) =>
+        Buffer.from(c).toString('base64'),
+      );
+  } catch {
+    certificates = [];
+  }
+  return { ...base, certificates };
+}
+
 export function storedState(d: Device): StoredDevice {
   return {
     bdf: d.bdf,
@@ -117,7 +168,7 @@ export function storedState(d: Device): StoredDevice {
     owner: d.owner,
     ...(d.driver ? { driver: d.driver } : {}),
     generation: d.generation,
-    slots: d.slots,
+    slots: d.slots.map(storedSlot),
     signatureEntries: d.signatureEntries,
     slot: d.slot,
     needsAuth: d.needsAuth,
@@ -176,7 +227,11 @@ export function restoreDevice(s: StoredDevice): Device {
     };
   }
   if (typeof s['generation'] === 'number' && Number.isSafeInteger(s['generation'])) d.generation = s['generation'];
-  if (Array.isArray(s['slots'])) d.slots = (s['slots'] as unknown[]).filter(isObj) as unknown as SlotView[];
+  if (Array.isArray(s['slots']))
+    d.slots = (s['slots'] as unknown[])
+      .filter(isObj)
+      .map(restoredSlot)
+      .filter((v): v is SlotView => v !== undefined);
   if (Array.isArray(s['signatureEntries']))
     d.signatureEntries = (s['signatureEntries'] as unknown[]).filter((n): n is number => Number.isSafeInteger(n));
   if (typeof s['slot'] === 'number' && Number.isInteger(s['slot']) && s['slot'] >= 0 && s['slot'] <= 7)

@@ -24,7 +24,7 @@ import {
   withErrors,
 } from './schemas.js';
 import { Type, type Static, type TSchema } from '@sinclair/typebox';
-import { deviceJson, slotDer, slotPem } from './views.js';
+import { DeviceJsonCache, deviceJson, slotDer, slotPem } from './views.js';
 import type { Api, RouteContext } from './server.js';
 
 const device = Type.Ref('Device');
@@ -32,6 +32,9 @@ const tags = ['devices'];
 
 export function registerDeviceRoutes(app: Api, ctx: RouteContext): void {
   const one = (bdf: string) => ctx.service().device(bdf.toLowerCase());
+  // The two reads of device state answer from cached JSON text while the device is unchanged.
+  const cache = new DeviceJsonCache();
+  const JSON_TYPE = 'application/json; charset=utf-8';
 
   app.get(
     '/v1/devices',
@@ -42,7 +45,7 @@ export function registerDeviceRoutes(app: Api, ctx: RouteContext): void {
         response: withErrors({ 200: Type.Object({ devices: Type.Array(device) }) }),
       },
     },
-    async () => ({ devices: ctx.service().devices().map(deviceJson) }),
+    async (_req, reply) => reply.type(JSON_TYPE).send(cache.listing(ctx.service().devices())),
   );
 
   app.get(
@@ -55,7 +58,7 @@ export function registerDeviceRoutes(app: Api, ctx: RouteContext): void {
         response: withErrors({ 200: device }),
       },
     },
-    async (req) => deviceJson(one(req.params.bdf)),
+    async (req, reply) => reply.type(JSON_TYPE).send(cache.json(one(req.params.bdf))),
   );
 
   app.get(

@@ -49,6 +49,53 @@ export function deviceJson(d: DeviceView): Record<string, unknown> {
   };
 }
 
+/**
+ * Each device's JSON as last served, until something it shows changes. `spdm status` asks for
+ * every device, and with thousands of them building and serialising each one again for every
+ * listing held the daemon's event loop for long stretches while nothing had changed. The service
+ * replaces a device's state objects rather than editing them, so a view whose parts are the same
+ * objects (and the same signature entries, busy flag and generation) gives the same JSON.
+ */
+export class DeviceJsonCache {
+  private readonly byBdf = new Map<string, { readonly parts: readonly unknown[]; readonly json: string }>();
+
+  private static parts(d: DeviceView): unknown[] {
+    return [
+      d.identity,
+      d.doe,
+      d.authenticated,
+      d.verdict,
+      d.acceptance,
+      d.sameDevice,
+      d.owner,
+      d.driver,
+      d.busy,
+      d.generation,
+      d.slots,
+      ...d.signatureEntries,
+    ];
+  }
+
+  /** The device's JSON text (what JSON.stringify(deviceJson(d)) gives). */
+  json(d: DeviceView): string {
+    const parts = DeviceJsonCache.parts(d);
+    const hit = this.byBdf.get(d.bdf);
+    if (hit && hit.parts.length === parts.length && hit.parts.every((p, i) => p === parts[i])) return hit.json;
+    const json = JSON.stringify(deviceJson(d));
+    this.byBdf.set(d.bdf, { parts, json });
+    return json;
+  }
+
+  /** The listing `{ devices: [...] }` as JSON text; devices no longer listed are forgotten. */
+  listing(devices: readonly DeviceView[]): string {
+    if (this.byBdf.size > devices.length) {
+      const listed = new Set(devices.map((d) => d.bdf));
+      for (const bdf of this.byBdf.keys()) if (!listed.has(bdf)) this.byBdf.delete(bdf);
+    }
+    return `{"devices":[${devices.map((d) => this.json(d)).join(',')}]}`;
+  }
+}
+
 /** The DER certificates of a slot, concatenated (the content of the kernel's certificates/slotN). */
 export function slotDer(s: SlotView): Buffer {
   return Buffer.concat(s.certificates.map((c) => Buffer.from(c, 'base64')));

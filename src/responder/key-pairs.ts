@@ -51,8 +51,21 @@ export interface KeyPairRecord {
   assocCertSlotMask: number;
 }
 
+/**
+ * The DER SubjectPublicKeyInfo of a key (public or private), kept per KeyObject: a platform of
+ * thousands of emulated devices of one model shares its profile's key objects, and exporting the
+ * same key again for every device's key store cost more than the rest of building its emulator.
+ * A KeyObject never changes, so neither does its SPKI. Callers only read the bytes.
+ */
+const spkiOf = new WeakMap<KeyObject, Uint8Array>();
 function spki(key: KeyObject): Uint8Array {
-  return new Uint8Array(createPublicKey(key).export({ type: 'spki', format: 'der' }));
+  let der = spkiOf.get(key);
+  if (!der) {
+    const pub = key.type === 'public' ? key : createPublicKey(key);
+    der = new Uint8Array(pub.export({ type: 'spki', format: 'der' }));
+    spkiOf.set(key, der);
+  }
+  return der;
 }
 
 /** PublicKeyInfo as libspdm reports it: the AlgorithmIdentifier of the key's SubjectPublicKeyInfo. */
@@ -75,7 +88,7 @@ export class KeyPairStore {
   /** Slots sharing a private key share a KeyPairID (a profile may name it), numbered from 1. */
   constructor(slots: readonly SlotIdentity[], defaultUsage: (slot: SlotIdentity) => number) {
     for (const s of slots) {
-      const id = s.keyPairId ?? this.forPublicKey(createPublicKey(s.privateKey))?.id ?? this.nextId();
+      const id = s.keyPairId ?? this.forPublicKey(s.privateKey)?.id ?? this.nextId();
       const kp = this.pairs.find((k) => k.id === id);
       if (kp) kp.assocCertSlotMask |= 1 << s.slot;
       else
@@ -103,9 +116,9 @@ export class KeyPairStore {
     return this.pairs.find((k) => k.id === id);
   }
 
-  /** The key pair whose private key certifies `publicKey` (a new leaf's), if any. */
+  /** The key pair whose private key certifies `publicKey` (a new leaf's; or the public half of a private key), if any. */
   forPublicKey(publicKey: KeyObject): KeyPairRecord | undefined {
-    const want = new Uint8Array(publicKey.export({ type: 'spki', format: 'der' }));
+    const want = spki(publicKey);
     return this.pairs.find((k) => equalBytes(spki(k.privateKey), want));
   }
 

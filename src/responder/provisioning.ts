@@ -5,7 +5,7 @@
  * starts a new connection, not a new device — and DIGESTS, CERTIFICATE and every signature answer
  * with it. The profile's slots are where it starts.
  */
-import { createPublicKey, type KeyObject } from 'node:crypto';
+import type { KeyObject } from 'node:crypto';
 import { SpdmError } from '../wire/errors.js';
 import { digestOf } from '../x509/certificate-digest.js';
 import { keyMatchesAlgorithm } from '../crypto/signature.js';
@@ -68,7 +68,7 @@ export class DeviceProvisioning {
     // Each slot remembers its key pair: a later GenerateKeyPair gives the key pair a new key, not the slot.
     this.current = profile.slots.map((s) => ({
       ...s,
-      keyPairId: s.keyPairId ?? this.keyPairs.forPublicKey(createPublicKey(s.privateKey))?.id ?? s.slot + 1,
+      keyPairId: s.keyPairId ?? this.keyPairs.forPublicKey(s.privateKey)?.id ?? s.slot + 1,
     }));
   }
 

@@ -20,6 +20,8 @@ test('restart: records and log intact, nothing re-trusted silently, event ids co
     assert.equal(sigs1.length, 2);
     const key1 = cma.logPublicKeyPem();
     assert.match(key1, /BEGIN PUBLIC KEY/);
+    const slots1 = cma.device('0000:01:00.0').slots;
+    assert.ok(slots1.length > 0 && slots1.every((s) => s.certificates.length > 0));
     const lastId = r.events.at(-1)!.id;
     await cma.close();
 
@@ -31,6 +33,8 @@ test('restart: records and log intact, nothing re-trusted silently, event ids co
     // Before the re-authentication, nothing is accepted.
     for (const d of cma.devices()) assert.notEqual(d.acceptance.state, 'accepted', d.bdf);
     assert.equal(cma.device('0000:02:00.0').acceptance.state, 'rejected');
+    // The certificates/slotN views of the last run read back whole (the store keeps only the chain).
+    assert.deepEqual(cma.device('0000:01:00.0').slots, slots1);
     // The kernel-style signature views of the last run are still there.
     assert.deepEqual(
       cma.signatures('0000:01:00.0').map((x) => x.logIndex),

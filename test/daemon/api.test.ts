@@ -15,6 +15,7 @@ import { verifyInclusion } from '../../src/log/merkle.js';
 import { sthFromJson, verifyTreeHead } from '../../src/log/sth.js';
 import { fromHex } from '../../src/wire/bytes.js';
 import { rig } from '../cma/helpers.js';
+import { deviceJson } from '../../src/daemon/views.js';
 import { JSON_HEADERS, raw } from './http.js';
 
 const GOOD = '0000:01:00.0';
@@ -244,4 +245,35 @@ test('Redfish ComponentIntegrity: collection, member, SPDMGetSignedMeasurements'
   );
   assert.ok(noDevice.status === 409 || noDevice.status === 500, noDevice.text);
   assert.ok(noDevice.json().error?.code);
+});
+
+test('device reads answered from cached JSON follow every change of the device', async () => {
+  // What the device and the listing show, built afresh from the service (no cache).
+  const fresh = (bdf: string) => JSON.parse(JSON.stringify(deviceJson(cma.device(bdf)))) as unknown;
+  const listed = async (bdf: string) =>
+    ((await get('/v1/devices')).json()['devices'] as Record<string, unknown>[]).find((d) => d['bdf'] === bdf);
+  const check = async (bdf: string) => {
+    const one = await get(`/v1/devices/${bdf}`);
+    assert.equal(one.status, 200);
+    assert.match(String(one.headers['content-type']), /^application\/json/);
+    assert.deepEqual(one.json(), fresh(bdf));
+    assert.deepEqual(await listed(bdf), fresh(bdf));
+  };
+  for (const bdf of [GOOD, FAKE, NO_DOE]) await check(bdf); // cached from here on
+  const before = (await get(`/v1/devices/${FAKE}`)).json();
+
+  // A decision replaces the acceptance; re-authenticating adds signatures and a generation.
+  assert.equal((await post(`/v1/devices/${FAKE}/reject`, { operator: 'ops', reason: 'test' })).status, 200);
+  await check(FAKE);
+  assert.equal(
+    ((await get(`/v1/devices/${FAKE}`)).json()['acceptance'] as Record<string, unknown>)['state'],
+    'rejected',
+  );
+  assert.equal((await post(`/v1/devices/${FAKE}/reauthenticate`)).status, 200);
+  await cma.idle();
+  await check(FAKE);
+  const after = (await get(`/v1/devices/${FAKE}`)).json();
+  assert.ok((after['generation'] as number) > (before['generation'] as number));
+  assert.ok((after['signatures'] as number[]).length > (before['signatures'] as number[]).length);
+  for (const bdf of [GOOD, NO_DOE]) await check(bdf);
 });

@@ -66,27 +66,48 @@ export class SqliteCmaStore implements CmaStore {
     }
   }
 
+  /** The commit's statements, prepared once: preparing them for every group commit cost as much as running them. */
+  private statements?: {
+    readonly device: Database.Statement;
+    readonly removeAcceptance: Database.Statement;
+    readonly acceptance: Database.Statement;
+    readonly decision: Database.Statement;
+    readonly signature: Database.Statement;
+    readonly event: Database.Statement;
+  };
+
+  private prepared(): NonNullable<SqliteCmaStore['statements']> {
+    const db = this.db;
+    return (this.statements ??= {
+      device: db.prepare(
+        'INSERT INTO cma_devices (bdf, state) VALUES (?, ?) ON CONFLICT(bdf) DO UPDATE SET state = excluded.state',
+      ),
+      removeAcceptance: db.prepare('DELETE FROM cma_acceptances WHERE bdf = ?'),
+      acceptance: db.prepare(
+        'INSERT INTO cma_acceptances (bdf, record, by, at, operator, note) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT(bdf) DO UPDATE SET record = excluded.record, by = excluded.by, at = excluded.at, operator = excluded.operator, note = excluded.note',
+      ),
+      decision: db.prepare(
+        'INSERT INTO cma_decisions (bdf, at, action, operator, reason, detail) VALUES (?, ?, ?, ?, ?, ?)',
+      ),
+      signature: db.prepare('INSERT OR REPLACE INTO cma_signatures (log_index, bdf, body) VALUES (?, ?, ?)'),
+      event: db.prepare('INSERT INTO cma_events (id, at, type, bdf, body) VALUES (?, ?, ?, ?, ?)'),
+    });
+  }
+
   async commit(batch: CommitBatch): Promise<void> {
     const db = this.db;
     const run = db.transaction(() => {
-      const dev = db.prepare(
-        'INSERT INTO cma_devices (bdf, state) VALUES (?, ?) ON CONFLICT(bdf) DO UPDATE SET state = excluded.state',
-      );
-      for (const d of batch.devices ?? []) dev.run(d.bdf, JSON.stringify(d));
+      const st = this.prepared();
+      for (const d of batch.devices ?? []) st.device.run(d.bdf, JSON.stringify(d));
       for (const a of batch.acceptances ?? []) {
         if ('remove' in a) {
-          db.prepare('DELETE FROM cma_acceptances WHERE bdf = ?').run(a.bdf);
+          st.removeAcceptance.run(a.bdf);
           continue;
         }
-        db.prepare(
-          'INSERT INTO cma_acceptances (bdf, record, by, at, operator, note) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT(bdf) DO UPDATE SET record = excluded.record, by = excluded.by, at = excluded.at, operator = excluded.operator, note = excluded.note',
-        ).run(a.bdf, JSON.stringify(a.record), a.by, a.at, a.operator ?? null, a.note ?? null);
+        st.acceptance.run(a.bdf, JSON.stringify(a.record), a.by, a.at, a.operator ?? null, a.note ?? null);
       }
-      const dec = db.prepare(
-        'INSERT INTO cma_decisions (bdf, at, action, operator, reason, detail) VALUES (?, ?, ?, ?, ?, ?)',
-      );
       for (const d of batch.decisions ?? [])
-        dec.run(
+        st.decision.run(
           d.bdf,
           d.at,
           d.action,
@@ -94,12 +115,10 @@ export class SqliteCmaStore implements CmaStore {
           d.reason ?? null,
           d.detail === undefined ? null : JSON.stringify(d.detail),
         );
-      const sig = db.prepare('INSERT OR REPLACE INTO cma_signatures (log_index, bdf, body) VALUES (?, ?, ?)');
-      for (const s of batch.signatures ?? []) sig.run(s.logIndex, s.bdf, JSON.stringify(s));
-      const ev = db.prepare('INSERT INTO cma_events (id, at, type, bdf, body) VALUES (?, ?, ?, ?, ?)');
+      for (const s of batch.signatures ?? []) st.signature.run(s.logIndex, s.bdf, JSON.stringify(s));
       for (const e of batch.events ?? []) {
         const { id, at, ...body } = e;
-        ev.run(id, at, e.type, 'bdf' in e ? e.bdf : null, JSON.stringify(body));
+        st.event.run(id, at, e.type, 'bdf' in e ? e.bdf : null, JSON.stringify(body));
       }
     });
     try {
