@@ -186,6 +186,11 @@ export const PLATFORM_SCHEMA: PlatformJsonSchema = {
               asym: asymName,
               certChain: { ...path, description: 'DER certificates, root first, leaf last, concatenated' },
               privateKey: { ...path, description: "the leaf's private key (PEM or DER)" },
+              rootCertificate: {
+                ...path,
+                description:
+                  'the root certificate (DER) a certChain without its root leaves out: not sent, but the RootHash names it (SPDM 1.2+)',
+              },
             },
           },
         },

@@ -11,6 +11,7 @@
  *   "ctExponent": 14, "dataTransferSize": 4608,
  *   "capabilities": ["CERT", "CHAL", "MEAS_SIG", "MEAS_FRESH"],
  *   "slots": [{ "slot": 0, "asym": "ECDSA-P384", "certChain": "chain.der", "privateKey": "leaf.key" }],
+ *   (a slot's "rootCertificate": "root.der" names the root a certChain without it leaves out),
  *   "measurements": [{ "index": 1, "type": 0, "value": "00ff..." }],
  *   "psk": [{ "key": "ascii:TestPskData\\0" }, { "key": "ascii:TestPskData\\0", "hint": "ascii:TestPskHint\\0" }],
  *   "endpointInfo": "01000000...",   (EPInfo hex, a DeviceClassIdentifier; default DEFAULT_ENDPOINT_INFO)
@@ -39,7 +40,7 @@
  */
 import { LIMITS } from '../wire/limits.js';
 import { readFileBounded, readTextFileBounded } from '../wire/bounded-file.js';
-import { createPrivateKey, createPublicKey, type KeyObject } from 'node:crypto';
+import { createPrivateKey, createPublicKey, X509Certificate, type KeyObject } from 'node:crypto';
 import { dirname, resolve } from 'node:path';
 import { allAsyms, allHashes, MeasurementHashAlgo } from '../crypto/algorithms.js';
 import { keyMatchesAlgorithm } from '../crypto/signature.js';
@@ -237,7 +238,7 @@ const PROFILE_KEYS = new Set([
   'provisionedKey',
 ]);
 const MEASUREMENT_KEYS = new Set(['index', 'type', 'value', 'raw', 'tcb']);
-const SLOT_KEYS = new Set(['slot', 'asym', 'certChain', 'privateKey']);
+const SLOT_KEYS = new Set(['slot', 'asym', 'certChain', 'privateKey', 'rootCertificate']);
 
 function onlyKeys(o: Record<string, unknown>, allowed: ReadonlySet<string>, field: string): void {
   for (const k of Object.keys(o))
@@ -319,7 +320,15 @@ export function profileFromJson(json: unknown, baseDir: string): DeviceProfile {
       }
       if (!id.asymIds.includes(asymId)) bad(`${field}.asym`, 'the leaf certificate key does not match the algorithm');
       const { certificates, privateKey } = id;
-      return { slot, certificates, privateKey, asymId, certModel: 1 };
+      const externalRoot =
+        e['rootCertificate'] === undefined
+          ? undefined
+          : externalRootFor(
+              resolve(baseDir, str(e['rootCertificate'], `${field}.rootCertificate`)),
+              certificates,
+              field,
+            );
+      return { slot, certificates, privateKey, asymId, certModel: 1, ...(externalRoot ? { externalRoot } : {}) };
     });
   }
   let endpointInfo: Uint8Array | undefined;
@@ -473,6 +482,31 @@ export interface IdentityFiles {
 }
 
 /** Reads a chain and key pair of files, each bounded; the key must be the leaf certificate's. */
+/**
+ * A slot's "rootCertificate": the root its "certChain" leaves out (one DER certificate, like certChain's),
+ * which must have issued and signed the chain's first certificate — a chain that starts at its
+ * own root needs none, and a RootHash naming some other root would mislead every requester.
+ */
+function externalRootFor(path: string, certificates: readonly Uint8Array[], field: string): Uint8Array {
+  const f = `${field}.rootCertificate`;
+  let root: X509Certificate;
+  let first: X509Certificate;
+  try {
+    const der = splitDerCertificates(new Uint8Array(readFileBounded(path, LIMITS.keyFileBytes, 'keyFileBytes')));
+    if (der.length !== 1) bad(f, `${path} holds ${der.length} certificates, not one`);
+    root = new X509Certificate(der[0] as Uint8Array);
+    first = new X509Certificate(certificates[0] as Uint8Array);
+  } catch (err) {
+    if (err instanceof SpdmError) throw err;
+    return bad(f, err instanceof Error ? err.message : String(err));
+  }
+  if (first.checkIssued(first) && first.verify(first.publicKey))
+    bad(f, 'the chain already starts with its root (a self-signed certificate): leave rootCertificate out');
+  if (!first.checkIssued(root) || !first.verify(root.publicKey))
+    bad(f, "it did not issue and sign the chain's first certificate");
+  return new Uint8Array(root.raw);
+}
+
 export function loadIdentityFiles(chainPath: string, keyPath: string): IdentityFiles {
   const certificates = splitDerCertificates(
     new Uint8Array(readFileBounded(chainPath, LIMITS.keyFileBytes, 'keyFileBytes')),

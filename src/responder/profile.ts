@@ -10,6 +10,12 @@ export interface SlotIdentity {
   readonly slot: number;
   /** DER certificates, root (or first intermediate) first, leaf last. */
   readonly certificates: readonly Uint8Array[];
+  /**
+   * The root certificate (DER) when `certificates` leaves it out, as SPDM 1.2+ allows: it is not
+   * sent, but the chain's RootHash is its hash (RootHash always names the root), so a requester
+   * holding that root as its trust anchor can match it.
+   */
+  readonly externalRoot?: Uint8Array;
   readonly privateKey: KeyObject;
   /** The key's BaseAsymAlgo bit. */
   readonly asymId: number;

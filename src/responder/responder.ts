@@ -543,7 +543,7 @@ export class Responder implements SpdmHandler {
     if (!perSlot) this.chainCache.set(slot, (perSlot = new Map<string, SlotChainBytes>()));
     let c = perSlot.get(key);
     if (!c) {
-      c = { chain: encodeSpdmCertChain(neg.version, neg.hashId, slot.certificates) };
+      c = { chain: encodeSpdmCertChain(neg.version, neg.hashId, slot.certificates, slot.externalRoot) };
       perSlot.set(key, c);
     }
     return c;
