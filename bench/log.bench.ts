@@ -13,14 +13,10 @@
  * note if neither is possible). Prints figures; never fails on a timing.
  */
 import { availableParallelism } from 'node:os';
-import { constants, verify as cryptoVerify, type KeyObject, type VerifyKeyObjectInput } from 'node:crypto';
 import { openLog } from '../src/log/log.js';
 import type { Evidence } from '../src/evidence/evidence.js';
-import { asymInfo, hashInfo } from '../src/crypto/algorithms.js';
-import { primitiveInput } from '../src/crypto/signature.js';
-import { chainForSlot } from '../src/x509/slot-chain.js';
-import { concat, fromHex } from '../src/wire/bytes.js';
 import { Report } from './harness.js';
+import { rawSignatures, verifyRaw, type RawSignature } from './raw-signatures.js';
 import { makeEvidence, pciFor, SUITES, tempDir, vary } from '../test/log/helpers.js';
 import { appendConcurrently } from '../test/log/concurrency.js';
 import { startPostgres, type PostgresServer } from '../test/support/postgres.js';
@@ -43,53 +39,9 @@ const figure = (
   process.stderr.write(`${report.part.notes.at(-1)?.text ?? f.name}\n`);
 };
 
-/** One signature as node:crypto verifies it, everything SPDM-specific worked out beforehand. */
-interface RawSignature {
-  readonly hash: string | null;
-  readonly data: Buffer;
-  readonly key: VerifyKeyObjectInput;
-  readonly signature: Buffer;
-}
-
 /** The device signatures of `evs` (the log's entries repeat these), ready for one-shot crypto.verify. */
-function rawSignatures(evs: readonly Evidence[]): RawSignature[] {
-  const out: RawSignature[] = [];
-  for (const e of evs)
-    for (const s of e.signatures) {
-      const slot = e.slots.find((x) => x.slot === s.slot);
-      const a = asymInfo(s.asymAlgo);
-      const h = hashInfo(s.hashAlgo);
-      if (!slot || !a || !h) throw new Error(`evidence ${e.device ?? '?'}: no slot or algorithm for its signature`);
-      const leaf: KeyObject = chainForSlot(fromHex(slot.certChain), { version: s.version, hashId: s.hashAlgo }).leafKey;
-      const data = Buffer.from(
-        concat(
-          primitiveInput({
-            version: s.version,
-            hashId: s.hashAlgo,
-            context: s.context,
-            transcriptHash: fromHex(s.transcriptHash),
-            transcript: [fromHex(s.transcript)],
-          }),
-        ),
-      );
-      const key: VerifyKeyObjectInput =
-        a.kind === 'rsapss'
-          ? { key: leaf, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: h.size }
-          : a.kind === 'rsassa'
-            ? { key: leaf, padding: constants.RSA_PKCS1_PADDING }
-            : a.kind === 'ecdsa'
-              ? { key: leaf, dsaEncoding: 'ieee-p1363' }
-              : { key: leaf };
-      const r: RawSignature = {
-        hash: a.kind === 'ed25519' || a.kind === 'ed448' ? null : h.node,
-        data,
-        key,
-        signature: Buffer.from(fromHex(s.signature)),
-      };
-      if (!cryptoVerify(r.hash, r.data, r.key, r.signature)) throw new Error('a raw signature does not verify');
-      out.push(r);
-    }
-  return out;
+function rawSignaturesOf(evs: readonly Evidence[]): RawSignature[] {
+  return evs.flatMap((e) => rawSignatures(e));
 }
 
 /** Signatures per second, one core: crypto.verify over the list, round and round, for `seconds`. */
@@ -98,7 +50,7 @@ function rawRate(sigs: readonly RawSignature[], seconds: number): number {
   const t0 = performance.now();
   while (performance.now() - t0 < seconds * 1000)
     for (const r of sigs) {
-      if (!cryptoVerify(r.hash, r.data, r.key, r.signature)) throw new Error('raw verify failed');
+      if (!verifyRaw(r)) throw new Error('raw verify failed');
       n++;
     }
   return n / ((performance.now() - t0) / 1000);
@@ -191,7 +143,7 @@ async function main(): Promise<void> {
   report.note(
     `  evidence: ECDSA-P256/SHA-256, RSAPSS-3072/SHA-384, Ed25519/SHA-512 devices, SPDM 1.2/1.3; 2 signatures per evidence; ${SECONDS} s per rate`,
   );
-  const raw = rawSignatures(evs);
+  const raw = rawSignaturesOf(evs);
   const cores = availableParallelism();
   const rawRates: number[] = [rawRate(raw, Math.min(SECONDS, 2))];
 

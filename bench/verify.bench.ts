@@ -11,9 +11,6 @@
  *
  * Prints figures; never fails on a timing.
  */
-import { verify as cryptoVerify, type KeyObject } from 'node:crypto';
-import { hashInfo } from '../src/crypto/algorithms.js';
-import { primitiveInput } from '../src/crypto/signature.js';
 import type { Evidence } from '../src/evidence/evidence.js';
 import { LoopbackTransport } from '../src/transport/loopback.js';
 import { Requester } from '../src/requester/requester.js';
@@ -22,35 +19,16 @@ import { buildProfile } from '../src/responder/profiles.js';
 import { compilePolicy } from '../src/verifier/policy.js';
 import { TrustStore } from '../src/verifier/trust-store.js';
 import { verify } from '../src/verifier/verify.js';
-import { concat, fromHex } from '../src/wire/bytes.js';
-import { chainForSlot } from '../src/x509/slot-chain.js';
 import { createRootCa } from '../src/x509/generate.js';
 import { compare, Report } from './harness.js';
+import { rawSignatures, verifyRaw } from './raw-signatures.js';
 
 const P384 = 0x0080;
 const SHA384 = 0x02;
 
-/** The evidence's signatures as node:crypto verifies them (ECDSA, P1363 encoding). */
+/** The evidence's signatures as node:crypto verifies them (bench/raw-signatures.ts). */
 function rawChecks(e: Evidence): (() => boolean)[] {
-  return e.signatures.map((s) => {
-    const slot = e.slots.find((x) => x.slot === s.slot);
-    const h = hashInfo(s.hashAlgo);
-    if (!slot || !h) throw new Error('the evidence records no chain or hash for its signature');
-    const key: KeyObject = chainForSlot(fromHex(slot.certChain), { version: s.version, hashId: s.hashAlgo }).leafKey;
-    const data = Buffer.from(
-      concat(
-        primitiveInput({
-          version: s.version,
-          hashId: s.hashAlgo,
-          context: s.context,
-          transcriptHash: fromHex(s.transcriptHash),
-          transcript: [fromHex(s.transcript)],
-        }),
-      ),
-    );
-    const signature = Buffer.from(fromHex(s.signature));
-    return () => cryptoVerify(h.node, data, { key, dsaEncoding: 'ieee-p1363' }, signature);
-  });
+  return rawSignatures(e).map((r) => () => verifyRaw(r));
 }
 
 async function main(): Promise<void> {
