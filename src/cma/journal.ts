@@ -14,11 +14,11 @@
  * still hears only after its own batch is on disk; when the group's transaction fails, every
  * batch in it fails (none of them was written).
  */
-import { Mutex } from '../log/store/store.js';
 import { SpdmError } from '../wire/errors.js';
 import type { CmaEvent, CmaEventBody, DeviceSignature } from './api.js';
 import { storedState, type Device } from './device.js';
 import type { CmaStore, CommitBatch, StoredDecision } from './store/store.js';
+import { GroupCommit } from './group-commit.js';
 
 /** The most events one eventsSince call returns (a page; the caller asks again from its last id). */
 export const MAX_EVENTS_PAGE = 10_000;
@@ -39,21 +39,11 @@ export function batch(): Batch {
   return { devices: [], acceptances: [], decisions: [], signatures: [], events: [] };
 }
 
-interface Queued {
-  readonly batch: Batch;
-  readonly resolve: (events: CmaEvent[]) => void;
-  readonly reject: (e: unknown) => void;
-}
-
 export class EventJournal {
   private readonly recent: CmaEvent[] = [];
   private readonly listeners = new Set<(e: CmaEvent) => void>();
-  private readonly lock = new Mutex();
   private lastEventId = 0;
-  /** Batches waiting for the next group commit. */
-  private queue: Queued[] = [];
-  /** The group commit scheduled or running for `queue`, if any. */
-  private flushing: Promise<void> | undefined;
+  private readonly commits: GroupCommit<Batch, CmaEvent[]>;
 
   constructor(
     private readonly store: CmaStore,
@@ -62,8 +52,16 @@ export class EventJournal {
     private readonly report: (e: unknown) => void,
     private readonly isClosed: () => boolean,
     /** Waits out the rest of this turn's work before a group commit (the service's clock, sleep(0)). */
-    private readonly defer: () => Promise<void>,
-  ) {}
+    defer: () => Promise<void>,
+  ) {
+    this.commits = new GroupCommit({
+      write: (group) => this.write(group),
+      defer,
+      // Bounded, so that one transaction does not hold the event loop (SQLite writes synchronously) for long.
+      maxGroup: MAX_GROUP,
+      missingResult: 'the journal wrote fewer event lists than batches',
+    });
+  }
 
   /** What the store held at start-up: its last id and its newest events. */
   restore(lastEventId: number, recent: readonly CmaEvent[]): void {
@@ -73,42 +71,22 @@ export class EventJournal {
 
   /** Writes the batch and its events (grouped with others, one transaction), then tells the listeners. */
   commit(b: Batch): Promise<CmaEvent[]> {
-    return new Promise<CmaEvent[]>((resolve, reject) => {
-      this.queue.push({ batch: b, resolve, reject });
-      this.schedule();
+    return this.commits.submit(b);
+  }
+
+  /** One group commit: ids given, the store transaction, then the window in memory and the listeners. */
+  private async write(group: readonly Batch[]): Promise<CmaEvent[][]> {
+    const at = this.now();
+    let next = this.lastEventId + 1;
+    const eventsOf = group.map((b) => b.events.map((body) => ({ ...body, id: next++, at })));
+    const all = eventsOf.flat();
+    await this.store.commit({
+      devices: [...new Set(group.flatMap((b) => b.devices))].map(storedState),
+      acceptances: group.flatMap((b) => b.acceptances),
+      decisions: group.flatMap((b) => b.decisions),
+      signatures: group.flatMap((b) => b.signatures),
+      events: all,
     });
-  }
-
-  /** A group commit after the rest of this turn's work (other flows finishing, more devices plugged). */
-  private schedule(): void {
-    this.flushing ??= this.defer().then(() => this.lock.run(() => this.flush()));
-  }
-
-  private async flush(): Promise<void> {
-    // Bounded, so that one transaction does not hold the event loop (SQLite writes synchronously) for long.
-    const group = this.queue.splice(0, MAX_GROUP);
-    // Batches handed in from here on (or left over) go to the next group.
-    this.flushing = undefined;
-    if (this.queue.length > 0) this.schedule();
-    if (group.length === 0) return;
-    let eventsOf: CmaEvent[][];
-    let all: CmaEvent[];
-    try {
-      const at = this.now();
-      let next = this.lastEventId + 1;
-      eventsOf = group.map((q) => q.batch.events.map((body) => ({ ...body, id: next++, at })));
-      all = eventsOf.flat();
-      await this.store.commit({
-        devices: [...new Set(group.flatMap((q) => q.batch.devices))].map(storedState),
-        acceptances: group.flatMap((q) => q.batch.acceptances),
-        decisions: group.flatMap((q) => q.batch.decisions),
-        signatures: group.flatMap((q) => q.batch.signatures),
-        events: all,
-      });
-    } catch (e) {
-      for (const q of group) q.reject(e);
-      return;
-    }
     this.lastEventId += all.length;
     this.recent.push(...all);
     if (this.recent.length > this.recentMax) this.recent.splice(0, this.recent.length - this.recentMax);
@@ -121,13 +99,12 @@ export class EventJournal {
         }
       }
     }
-    group.forEach((q, i) => q.resolve(eventsOf[i] ?? []));
+    return eventsOf;
   }
 
   /** Resolves once every commit handed in so far is written. */
-  async settled(): Promise<void> {
-    while (this.flushing) await this.flushing;
-    await this.lock.run(async () => undefined);
+  settled(): Promise<void> {
+    return this.commits.settled();
   }
 
   async eventsSince(afterId: number, limit = 1000): Promise<readonly CmaEvent[]> {
