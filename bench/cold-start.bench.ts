@@ -24,21 +24,11 @@ import { Requester } from '../src/requester/requester.js';
 import { Responder } from '../src/responder/responder.js';
 import { LoopbackTransport } from '../src/transport/loopback.js';
 import { buildProfile } from '../src/responder/profiles.js';
-import { Report, ROOT } from './harness.js';
+import { Report, ROOT, timedChildEnv } from './harness.js';
 
 const RUNS = Math.max(1, Math.round(Number(process.env['BENCH_RUNS'] ?? 10)) || 10);
 const spdm = process.env['BENCH_SPDM'] ?? join(ROOT, 'bin', 'spdm.js');
 
-/**
- * The children's environment: NODE_EXTRA_CA_CERTS removed, as in bench/libspdm.bench.ts — with a
- * CA bundle named there (this machine names Debian's) Node parses it at start, 60–70 ms that are
- * the machine's setting, neither Node's own start nor ours.
- */
-function childEnv(rssFile: string): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = { ...process.env, BENCH_RSS_OUT: rssFile };
-  delete env['NODE_EXTRA_CA_CERTS'];
-  return env;
-}
 const GNU_TIME = '/usr/bin/time';
 const haveGnuTime = existsSync(GNU_TIME);
 
@@ -64,7 +54,7 @@ function measure(dir: string, args: readonly string[]): Run {
     const t0 = performance.now();
     const r = spawnSync('bash', ['-c', `${node} >/dev/null 2>&1; s=$?; times; exit $s`], {
       encoding: 'utf8',
-      env: childEnv(rssFile),
+      env: timedChildEnv({ BENCH_RSS_OUT: rssFile }),
     });
     const wallMs = performance.now() - t0;
     const child = r.stdout.trim().split('\n').at(-1) ?? '';

@@ -272,6 +272,19 @@ function git(args: string[]): string {
   }
 }
 
+/**
+ * The environment of a process a bench times (a CLI run, a peer's emulator): NODE_EXTRA_CA_CERTS
+ * removed — with a CA bundle named there (this machine names Debian's) Node parses it at start,
+ * 60–70 ms that are the machine's setting, neither Node's own start nor ours — and BENCH_CHILD,
+ * the runner's flag to its benches, not to what they start; `extra` added.
+ */
+export function timedChildEnv(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = { ...process.env, ...extra };
+  delete env['NODE_EXTRA_CA_CERTS'];
+  delete env['BENCH_CHILD'];
+  return env;
+}
+
 export function machine(): Machine {
   const c = cpus();
   return {

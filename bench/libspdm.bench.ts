@@ -42,7 +42,7 @@ import { TrustStore } from '../src/verifier/trust-store.js';
 import { loadPolicyFile } from '../src/verifier/policy-loader.js';
 import { verify } from '../src/verifier/verify.js';
 import { toHex } from '../src/wire/bytes.js';
-import { Report, ROOT, ROUNDS } from './harness.js';
+import { Report, ROOT, ROUNDS, timedChildEnv } from './harness.js';
 
 const BIN = process.env['LIBSPDM_EMU_BIN'];
 const RUNS = count(process.env['BENCH_RUNS'], 3);
@@ -55,12 +55,7 @@ function count(text: string | undefined, fallback: number): number {
   return text !== undefined && Number.isFinite(n) && n > 0 ? n : fallback;
 }
 
-const childEnv = (() => {
-  const env = { ...process.env };
-  delete env['NODE_EXTRA_CA_CERTS'];
-  delete env['BENCH_CHILD'];
-  return env;
-})();
+const childEnv = timedChildEnv();
 
 const quote = (a: string) => `'${a.replace(/'/g, `'\\''`)}'`;
 const median = (xs: readonly number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1] ?? NaN;
