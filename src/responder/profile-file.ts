@@ -40,7 +40,7 @@
  */
 import { LIMITS } from '../wire/limits.js';
 import { readFileBounded, readTextFileBounded } from '../wire/bounded-file.js';
-import { createPrivateKey, createPublicKey, X509Certificate, type KeyObject } from 'node:crypto';
+import { createPrivateKey, createPublicKey, type KeyObject } from 'node:crypto';
 import { dirname, resolve } from 'node:path';
 import { allAsyms, allHashes, MeasurementHashAlgo } from '../crypto/algorithms.js';
 import { keyMatchesAlgorithm } from '../crypto/signature.js';
@@ -51,7 +51,8 @@ import { CapabilityFlag } from '../spdm/messages/capabilities.js';
 import { decodeDeviceClassIdentifier } from '../spdm/messages/endpoint-info.js';
 import { decodeDmtfMel } from '../spdm/messages/mel.js';
 import { splitDerCertificates } from '../x509/der.js';
-import { parseCertificate } from '../x509/certificate.js';
+import { parseCertificate, type ParsedCertificate } from '../x509/certificate.js';
+import { verifyCertSignature } from '../x509/signature.js';
 import { buildProfile, DEFAULT_RESPONDER_FLAGS, PUBLIC_KEY_RESPONDER_FLAGS, standardMeasurements } from './profiles.js';
 import type {
   DeviceProfile,
@@ -481,7 +482,6 @@ export interface IdentityFiles {
   readonly asymIds: number[];
 }
 
-/** Reads a chain and key pair of files, each bounded; the key must be the leaf certificate's. */
 /**
  * A slot's "rootCertificate": the root its "certChain" leaves out (one DER certificate, like certChain's),
  * which must have issued and signed the chain's first certificate — a chain that starts at its
@@ -489,24 +489,30 @@ export interface IdentityFiles {
  */
 function externalRootFor(path: string, certificates: readonly Uint8Array[], field: string): Uint8Array {
   const f = `${field}.rootCertificate`;
-  let root: X509Certificate;
-  let first: X509Certificate;
+  const fail = (err: unknown): never => bad(f, err instanceof Error ? err.message : String(err));
+  let der: Uint8Array[];
   try {
-    const der = splitDerCertificates(new Uint8Array(readFileBounded(path, LIMITS.keyFileBytes, 'keyFileBytes')));
-    if (der.length !== 1) bad(f, `${path} holds ${der.length} certificates, not one`);
-    root = new X509Certificate(der[0] as Uint8Array);
-    first = new X509Certificate(certificates[0] as Uint8Array);
+    der = splitDerCertificates(new Uint8Array(readFileBounded(path, LIMITS.keyFileBytes, 'keyFileBytes')));
   } catch (err) {
-    if (err instanceof SpdmError) throw err;
-    return bad(f, err instanceof Error ? err.message : String(err));
+    return fail(err);
   }
-  if (first.checkIssued(first) && first.verify(first.publicKey))
+  if (der.length !== 1) bad(f, `${path} holds ${der.length} certificates, not one`);
+  let root: ParsedCertificate;
+  let first: ParsedCertificate;
+  try {
+    root = parseCertificate(der[0] as Uint8Array);
+    first = parseCertificate(certificates[0] as Uint8Array);
+  } catch (err) {
+    return fail(err);
+  }
+  if (first.selfIssued && verifyCertSignature(first, first))
     bad(f, 'the chain already starts with its root (a self-signed certificate): leave rootCertificate out');
-  if (!first.checkIssued(root) || !first.verify(root.publicKey))
+  if (!equalBytes(first.issuerDer, root.subjectDer) || !verifyCertSignature(first, root))
     bad(f, "it did not issue and sign the chain's first certificate");
-  return new Uint8Array(root.raw);
+  return root.der;
 }
 
+/** Reads a chain and key pair of files, each bounded; the key must be the leaf certificate's. */
 export function loadIdentityFiles(chainPath: string, keyPath: string): IdentityFiles {
   const certificates = splitDerCertificates(
     new Uint8Array(readFileBounded(chainPath, LIMITS.keyFileBytes, 'keyFileBytes')),
