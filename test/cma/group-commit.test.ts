@@ -35,6 +35,18 @@ async function countingStore(dir: string) {
   return { store, seen, real };
 }
 
+/** `fn` over a counting store in a directory of its own, closed and removed afterwards. */
+async function withCountingStore(fn: (s: Awaited<ReturnType<typeof countingStore>>) => Promise<void>): Promise<void> {
+  const dir = mkdtempSync(join(tmpdir(), 'spdmkit-group-'));
+  const s = await countingStore(dir);
+  try {
+    await fn(s);
+  } finally {
+    await s.real.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
 function removed(bdf: string) {
   const b = batch();
   b.events.push({ type: 'device-removed', bdf });
@@ -53,9 +65,7 @@ function journalOver(store: CmaStore) {
 }
 
 test('batches handed in together are one transaction; ids follow the order they came in; each caller gets its own', async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'spdmkit-group-'));
-  const { store, seen, real } = await countingStore(dir);
-  try {
+  await withCountingStore(async ({ store, seen, real }) => {
     const j = journalOver(store);
     const heard: CmaEvent[] = [];
     j.subscribe((e) => heard.push(e));
@@ -79,16 +89,11 @@ test('batches handed in together are one transaction; ids follow the order they 
     const [later] = await j.commit(removed('0000:05:00.0'));
     assert.equal(later?.id, 5);
     assert.equal(seen.commits, 2);
-  } finally {
-    await real.close();
-    rmSync(dir, { recursive: true, force: true });
-  }
+  });
 });
 
 test('a group whose transaction fails fails every batch in it, tells no one and uses up no id', async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'spdmkit-group-'));
-  const { store, seen, real } = await countingStore(dir);
-  try {
+  await withCountingStore(async ({ store, seen, real }) => {
     const j = journalOver(store);
     const heard: CmaEvent[] = [];
     j.subscribe((e) => heard.push(e));
@@ -103,16 +108,11 @@ test('a group whose transaction fails fails every batch in it, tells no one and 
     const [next] = await j.commit(removed('0000:03:00.0'));
     assert.equal(next?.id, 1);
     await j.settled();
-  } finally {
-    await real.close();
-    rmSync(dir, { recursive: true, force: true });
-  }
+  });
 });
 
 test('more batches than one group holds are written in several transactions, in order', async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'spdmkit-group-'));
-  const { store, seen, real } = await countingStore(dir);
-  try {
+  await withCountingStore(async ({ store, seen, real }) => {
     const j = journalOver(store);
     const n = 600;
     const all = Array.from({ length: n }, (_, i) =>
@@ -126,10 +126,7 @@ test('more batches than one group holds are written in several transactions, in 
       Array.from({ length: n }, (_, i) => i + 1),
     );
     assert.equal((await real.eventsSince(0, 1000)).length, n);
-  } finally {
-    await real.close();
-    rmSync(dir, { recursive: true, force: true });
-  }
+  });
 });
 
 test('evidences appended together to the signature log land in order, each caller told its own entries', async () => {
