@@ -119,14 +119,10 @@ export function decodeKeyUsage(value: Uint8Array): KeyUsageValue {
     return at < c.length && ((c[at] as number) & (0x80 >> (n & 7))) !== 0;
   };
   const out: Record<string, boolean> = {};
-  let any = false;
-  KEY_USAGE_BITS.forEach((name, n) => {
-    out[name] = bit(n);
-    any ||= out[name];
-  });
-  // Bits past decipherOnly name nothing, but a value with only those set is not "no bit set".
-  for (let i = 1; i < c.length && !any; i++) any = c[i] !== 0;
-  return { ...(out as Record<KeyUsageBit, boolean>), empty: !any };
+  KEY_USAGE_BITS.forEach((name, n) => (out[name] = bit(n)));
+  // "No bit set" looks at every bit: those past decipherOnly name nothing, but count as set.
+  const empty = c.subarray(1).every((b) => b === 0);
+  return { ...(out as Record<KeyUsageBit, boolean>), empty };
 }
 
 /** ExtKeyUsageSyntax ::= SEQUENCE SIZE (1..MAX) OF KeyPurposeId (an OID): the OIDs in order. */
