@@ -19,7 +19,8 @@ import {
   encodeVendorDefinedRequest,
   type VendorDefinedResponse,
 } from '../spdm/messages/vendor-defined.js';
-import { isClearError, sessionIdHex, type SecureSession, type SessionPhase } from '../session/secure-session.js';
+import { sessionIdHex, type SecureSession, type SessionPhase } from '../session/secure-session.js';
+import { isClearError } from '../session/session-id.js';
 import { securedVersionText } from '../session/secured-version.js';
 import type { ExchangeOptions, Transport } from '../transport/transport.js';
 import type { SessionSignatureEvidence, SignatureEvidence } from '../evidence/evidence.js';

@@ -46,7 +46,8 @@ import {
   type KeyScheduleParams,
 } from '../session/key-schedule.js';
 import type { InnerMessage, SecuredTransport } from '../session/record.js';
-import { INVALID_SESSION_ID_HALF, peekSessionId, SecureSession } from '../session/secure-session.js';
+import { INVALID_SESSION_ID_HALF, SecureSession } from '../session/secure-session.js';
+import { peekSessionId } from '../session/session-id.js';
 import { checkSecuredVersions, chooseRequestSecuredVersion, sessionOpaqueFormat } from '../session/secured-version.js';
 import { decodeGetVersion, encodeVersion, versionNumberFromU16 } from '../spdm/messages/version.js';
 import {

@@ -23,7 +23,7 @@ import {
 import { unwrapPayload, wrapSecured, wrapSpdm } from './emu-framing.js';
 import { answerDoeDiscovery, encodeDoeObject, DoeObjectType, PCI_SIG_VENDOR_ID } from './doe.js';
 import type { SecuredTransport } from '../session/record.js';
-import { isClearError, peekSessionId } from '../session/secure-session.js';
+import { isClearError, peekSessionId } from '../session/session-id.js';
 import type { ExchangeOptions, SpdmHandler, Transport } from './transport.js';
 
 /**
