@@ -8,18 +8,13 @@ import { createHash, createPublicKey } from 'node:crypto';
 import { fromHex, toHex } from '../wire/bytes.js';
 import { LIMITS } from '../wire/limits.js';
 import { readFileBounded } from '../wire/bounded-file.js';
-import { PUBLIC_KEY_SLOT } from '../requester/device-public-key.js';
 import { isSpdmError, SpdmError } from '../wire/errors.js';
 import { systemRandom } from '../crypto/random.js';
 import { NONCE_SIZE } from '../spdm/messages/challenge.js';
-import { TrustStore } from '../verifier/trust-store.js';
-import { loadVerifierInputs } from './verifier-args.js';
+import type { TrustStore } from '../verifier/trust-store.js';
 import { nonceArgProblem, parseHostPort } from './options.js';
 import type { Policy } from '../verifier/policy.js';
-import { loadPolicyFile } from '../verifier/policy-loader.js';
-import { verify } from '../verifier/verify.js';
 import { formatVerdict, type Verdict } from '../verifier/verdict.js';
-import { Requester } from '../requester/requester.js';
 import type { Transport } from '../transport/transport.js';
 import { EmuSocketTransport } from '../transport/emu-socket.js';
 import type { EmuTransportName } from '../transport/emu-frame.js';
@@ -168,12 +163,21 @@ function usage(message: string): { exitCode: number; outcome: AuthenticateOutcom
   return { exitCode: EXIT.USAGE, outcome: { authenticated: false, reason: message, errorCode: 'DECODE_ERROR' } };
 }
 
-/** Trust store and policy, loaded before the device is touched so that bad files are exit 2. */
-function loadVerifier(o: AuthenticateCliOptions): { store?: TrustStore; policy?: Policy } {
+/**
+ * Trust store and policy, loaded before the device is touched so that bad files are exit 2. The
+ * verifier's modules are imported only for a verdict: a run that collects evidence alone (no
+ * --trust) does not load them (issue 12, cold start).
+ */
+async function loadVerifier(o: AuthenticateCliOptions): Promise<{ store?: TrustStore; policy?: Policy }> {
   const anchors = o.trust === undefined ? [] : typeof o.trust === 'string' ? [o.trust] : [...o.trust];
   // A provisioned key has no chain: the policy's trustedPublicKeys decide, no anchors needed.
-  if (anchors.length === 0 && o.devicePublicKey !== undefined && o.policy !== undefined)
+  if (anchors.length === 0 && o.devicePublicKey !== undefined && o.policy !== undefined) {
+    const [{ TrustStore }, { loadPolicyFile }] = await Promise.all([
+      import('../verifier/trust-store.js'),
+      import('../verifier/policy-loader.js'),
+    ]);
     return { store: TrustStore.fromCertificates([]), policy: loadPolicyFile(o.policy) };
+  }
   if (anchors.length === 0) {
     if (o.policy !== undefined || (o.deny && o.deny.length > 0))
       throw new SpdmError(
@@ -182,6 +186,7 @@ function loadVerifier(o: AuthenticateCliOptions): { store?: TrustStore; policy?:
       );
     return {};
   }
+  const { loadVerifierInputs } = await import('./verifier-args.js');
   return loadVerifierInputs({
     trust: anchors,
     ...(o.deny ? { deny: o.deny } : {}),
@@ -194,7 +199,7 @@ export async function runAuthenticate(
 ): Promise<{ exitCode: number; outcome: AuthenticateOutcome }> {
   let verifier: { store?: TrustStore; policy?: Policy };
   try {
-    verifier = loadVerifier(o);
+    verifier = await loadVerifier(o);
   } catch (e) {
     return usage(e instanceof Error ? e.message : String(e));
   }
@@ -257,6 +262,21 @@ export async function runAuthenticate(
       outcome: { authenticated: false, reason: err.message, errorCode: err.code },
     };
   }
+  // Loaded once there is a device to talk to: an unreachable one does not pay for the requester.
+  let requesterModules: [
+    typeof import('../requester/requester.js'),
+    typeof import('../requester/device-public-key.js'),
+  ];
+  try {
+    requesterModules = await Promise.all([
+      import('../requester/requester.js'),
+      import('../requester/device-public-key.js'),
+    ]);
+  } catch (e) {
+    await transport.close?.();
+    throw e;
+  }
+  const [{ Requester }, { PUBLIC_KEY_SLOT }] = requesterModules;
   const requester = new Requester(transport, {
     deviceName: o.pci ?? o.connect ?? 'device',
     ...(pci ? { pci } : {}),
@@ -322,6 +342,7 @@ export async function runAuthenticate(
       await appendEvidenceToLog(o.log, evidence, logKeyOptions());
     }
     if (!verifier.store) return { exitCode: EXIT.OK, outcome: { authenticated: true, evidence, ...ran } };
+    const { verify } = await import('../verifier/verify.js');
     const verdict = verify(evidence, verifier.policy, verifier.store, { expectedNonce: toHex(nonce) });
     const trusted = verdict.status === 'trusted';
     const reason = verdict.reasons.map((r) => `${r.code}: ${r.message}`).join('; ');
