@@ -16,7 +16,7 @@
  * an SPDM group node:crypto cannot run: asking for it is UNSUPPORTED_ALGORITHM, like an unknown
  * group. Node 20 has no ffdhe named groups, so the RFC 7919 primes are spelled out here.
  */
-import { createDiffieHellman, createECDH, ECDH, type DiffieHellman } from 'node:crypto';
+import { createDiffieHellman, createECDH, type DiffieHellman, type ECDH } from 'node:crypto';
 import { DecodeError, SpdmError } from '../wire/errors.js';
 import { systemRandom, type RandomSource } from './random.js';
 
@@ -137,13 +137,17 @@ const FFDHE_PRIMES: ReadonlyMap<number, bigint> = new Map([
   ],
 ]);
 
-/** Field prime p and group order n of the NIST curves (FIPS 186-4 / SEC 2). */
-const CURVES: ReadonlyMap<number, { readonly p: bigint; readonly n: bigint }> = new Map([
+/**
+ * Field prime p, group order n and coefficient b of the NIST curves y² = x³ − 3x + b (FIPS 186-4
+ * D.1.2 / SEC 2).
+ */
+const CURVES: ReadonlyMap<number, { readonly p: bigint; readonly n: bigint; readonly b: bigint }> = new Map([
   [
     DheGroup.SECP256R1,
     {
       p: 2n ** 256n - 2n ** 224n + 2n ** 192n + 2n ** 96n - 1n,
       n: BigInt('0xffffffff00000000ffffffffffffffffbce6faada7179e84f3b9cac2fc632551'),
+      b: BigInt('0x5ac635d8aa3a93e7b3ebbd55769886bc651d06b0cc53b0f63bce3c3e27d2604b'),
     },
   ],
   [
@@ -151,6 +155,7 @@ const CURVES: ReadonlyMap<number, { readonly p: bigint; readonly n: bigint }> = 
     {
       p: 2n ** 384n - 2n ** 128n - 2n ** 96n + 2n ** 32n - 1n,
       n: BigInt('0xffffffffffffffffffffffffffffffffffffffffffffffffc7634d81f4372ddf581a0db248b0a77aecec196accc52973'),
+      b: BigInt('0xb3312fa7e23ee7e4988e056be3f82d19181d9c6efe8141120314088f5013875ac656398d8a2ed19d2a85c8edd3ec2aef'),
     },
   ],
   [
@@ -159,6 +164,9 @@ const CURVES: ReadonlyMap<number, { readonly p: bigint; readonly n: bigint }> = 
       p: 2n ** 521n - 1n,
       n: BigInt(
         '0x01fffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffa51868783bf2f966b7fcc0148f709a5d03bb5c9b8899c47aebb6fb71e91386409',
+      ),
+      b: BigInt(
+        '0x0051953eb9618e1c9a1f929a21a0b68540eea2da725b99b315f3b8b489918ef109e156193951ec7e937b1652c0bd3bb1bf073573df883d2c34f1ef451fd46b503f00',
       ),
     },
   ],
@@ -255,16 +263,17 @@ export function decodeDheExchangeData(
     const y = toBig(bytes);
     if (y <= 1n || y >= p - 1n) fail('ExchangeData', 0, `${g.name} public value must satisfy 1 < y < p-1`);
   } else {
-    const { p } = CURVES.get(group) as { p: bigint };
+    const { p, b } = CURVES.get(group) as { p: bigint; b: bigint };
     const size = g.secretSize;
-    if (toBig(bytes.subarray(0, size)) >= p) fail('ExchangeData.X', 0, `X is not below the field prime of ${g.name}`);
-    if (toBig(bytes.subarray(size)) >= p) fail('ExchangeData.Y', size, `Y is not below the field prime of ${g.name}`);
-    try {
-      // OpenSSL's point decoding checks that the point lies on the curve.
-      ECDH.convertKey(uncompressed(bytes), g.curve as string);
-    } catch {
-      fail('ExchangeData', 0, `(X, Y) is not a point on ${g.name}`);
-    }
+    const x = toBig(bytes.subarray(0, size));
+    const y = toBig(bytes.subarray(size));
+    if (x >= p) fail('ExchangeData.X', 0, `X is not below the field prime of ${g.name}`);
+    if (y >= p) fail('ExchangeData.Y', size, `Y is not below the field prime of ${g.name}`);
+    // The curve equation itself, with x and y reduced (below p): a few multiplications of
+    // field-size integers, where asking OpenSSL (ECDH.convertKey) builds the curve's group first,
+    // tens of µs per call. computeSecret decodes the point again and would refuse it too.
+    const rhs = (((((x * x) % p) * x) % p) - 3n * x + b) % p;
+    if ((y * y) % p !== (rhs < 0n ? rhs + p : rhs)) fail('ExchangeData', 0, `(X, Y) is not a point on ${g.name}`);
   }
   return { group, exchangeData: new Uint8Array(bytes), [brand]: true };
 }
@@ -292,7 +301,8 @@ export class DheKeyPair {
   }
 
   /**
-   * A fresh key pair for `group`, its private scalar drawn from `random` (default: the OS CSPRNG),
+   * A fresh key pair for `group`, its private scalar drawn from `random` (default: the OS CSPRNG;
+   * for ECDHE with systemRandom, OpenSSL draws it, see below),
    * or given as `privateKey` (big-endian; for known-answer tests).
    * Throws SpdmError UNSUPPORTED_ALGORITHM for SM2 or an unknown group.
    */
@@ -308,6 +318,15 @@ export class DheKeyPair {
       // With the private key set, generateKeys() only computes the public value from it.
       const pub = dh.generateKeys();
       return new DheKeyPair(group, pad(pub, g.exchangeSize), undefined, dh);
+    }
+    if (!options.privateKey && random === systemRandom) {
+      // The OS CSPRNG either way: OpenSSL draws the scalar in [1, n − 1] from its own DRBG (seeded
+      // from the OS) and computes the public point in the same call, where a scalar of ours costs
+      // the BigInt reduction, setPrivateKey's checks and a second call for the point (about 50 µs
+      // of a P-256 key pair's 95). An injected RandomSource (tests, replay) still picks the scalar.
+      const ecdh = createECDH(g.curve as string);
+      const pub = ecdh.generateKeys();
+      return new DheKeyPair(group, new Uint8Array(pub.subarray(1)), ecdh);
     }
     const { n } = CURVES.get(group) as { n: bigint };
     const d = options.privateKey ? toBig(options.privateKey) : scalar(random, g.secretSize, 1n, n - 1n);

@@ -13,7 +13,18 @@ export function requireHash(id: number): HashInfo {
 export function digest(hashId: number, ...parts: Uint8Array[]): Uint8Array {
   const h = createHash(requireHash(hashId).node);
   for (const p of parts) h.update(p);
-  return new Uint8Array(h.digest());
+  return bytesOf(h.digest());
+}
+
+/**
+ * A plain Uint8Array over the bytes of a digest Buffer node:crypto returned (which has a backing
+ * store of its own), instead of a copy. A copy of 64 bytes or fewer lives in V8's heap, and
+ * node:crypto has V8 move such an array out of it the first time it is passed back in (a
+ * transcript hash or a derived secret fed to an HMAC); and zeroising a view of a secret zeroises
+ * its only copy, where a copy would leave the Buffer holding it.
+ */
+export function bytesOf(b: Buffer): Uint8Array {
+  return new Uint8Array(b.buffer, b.byteOffset, b.length);
 }
 
 /**
@@ -38,14 +49,14 @@ export class RunningHash {
 
   current(): Uint8Array {
     this.requireRunning('current');
-    return new Uint8Array(this.h.copy().digest());
+    return bytesOf(this.h.copy().digest());
   }
 
   /** The digest of everything fed; the hash is over (update, current and clone then throw TypeError). */
   finish(): Uint8Array {
     this.requireRunning('finish');
     this.finished = true;
-    return new Uint8Array(this.h.digest());
+    return bytesOf(this.h.digest());
   }
 
   clone(): RunningHash {

@@ -6,14 +6,19 @@
  */
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { SpdmError } from '../wire/errors.js';
-import { requireHash } from './hash.js';
+import { bytesOf, requireHash } from './hash.js';
 
 /** HMAC-Hash(key, data...) with the SPDM hash `hashId` (BaseHashAlgo bit). */
 export function hmac(hashId: number, key: Uint8Array, ...data: Uint8Array[]): Uint8Array {
   const h = createHmac(requireHash(hashId).node, key);
   for (const d of data) h.update(d);
-  return new Uint8Array(h.digest());
+  return bytesOf(h.digest());
 }
+
+/** HKDF-Expand's block counters 1..255 as single bytes, off V8's heap (see hash.ts, bytesOf). */
+const COUNTER = Buffer.alloc(256);
+for (let i = 0; i < 256; i++) COUNTER[i] = i;
+const COUNTER_1 = COUNTER.subarray(1, 2);
 
 /**
  * HKDF-Extract(salt, IKM) = HMAC-Hash(salt, IKM). An empty salt is HashLen zero bytes (RFC 5869
@@ -26,17 +31,32 @@ export function hkdfExtract(hashId: number, salt: Uint8Array, ikm: Uint8Array): 
 
 /** HKDF-Expand(PRK, info, L): L ≤ 255 × HashLen bytes of output keying material. */
 export function hkdfExpand(hashId: number, prk: Uint8Array, info: Uint8Array, length: number): Uint8Array {
-  const size = requireHash(hashId).size;
+  const { size, node: name } = requireHash(hashId);
   if (!Number.isInteger(length) || length < 0 || length > 255 * size) {
     throw new SpdmError('ENCODE_ERROR', `HKDF-Expand length ${length} outside 0..${255 * size}`);
   }
-  const out = new Uint8Array(length);
-  let t: Uint8Array = new Uint8Array(0);
+  if (length <= size) {
+    // T(1) = HMAC(PRK, info || 0x01) is all of it (every SPDM key schedule step): its own digest
+    // buffer is the output, the bytes past L zeroed.
+    const t = createHmac(name, prk).update(info).update(COUNTER_1).digest();
+    t.fill(0, length);
+    return bytesOf(t).subarray(0, length);
+  }
+  const out = new Uint8Array(new ArrayBuffer(length));
+  let t: Buffer | undefined;
   for (let i = 1, o = 0; o < length; i++) {
-    t = hmac(hashId, prk, t, info, Uint8Array.of(i));
+    const h = createHmac(name, prk);
+    if (t) h.update(t);
+    const next = h
+      .update(info)
+      .update(COUNTER.subarray(i, i + 1))
+      .digest();
+    t?.fill(0);
+    t = next;
     out.set(t.subarray(0, Math.min(t.length, length - o)), o);
     o += t.length;
   }
+  t?.fill(0);
   return out;
 }
 

@@ -50,22 +50,73 @@ export function versionLabel(version: number): Uint8Array {
   return asciiBytes(`spdm${version >> 4}.${version & 0xf} `);
 }
 
+/**
+ * u16le(L) || version label || label, per label, version and length: a handshake asks for the
+ * same dozen on both sides, so each is built once. Public bytes; the cache is bounded by the
+ * labels (callers of binConcat may pass their own: at most 64 are kept), the versions 0x11..0x1F
+ * and the lengths of the hashes and AEADs asked for.
+ */
+const BIN_CONCAT_HEADS = new Map<string, Map<number, Uint8Array>>();
+
+function binConcatHead(version: number, length: number, label: string): Uint8Array {
+  let byLabel = BIN_CONCAT_HEADS.get(label);
+  const k = version * 0x10000 + length;
+  let head = byLabel?.get(k);
+  if (head === undefined) {
+    head = offHeap(concat([Uint8Array.of(length & 0xff, length >>> 8), versionLabel(version), asciiBytes(label)]));
+    if (byLabel === undefined && BIN_CONCAT_HEADS.size < 64)
+      BIN_CONCAT_HEADS.set(label, (byLabel = new Map<number, Uint8Array>()));
+    if (byLabel !== undefined && byLabel.size < 256) byLabel.set(k, head);
+  }
+  return head;
+}
+
+/**
+ * The bytes in an ArrayBuffer of their own: a Uint8Array of 64 bytes or fewer made with a length
+ * lives in V8's heap, and node:crypto has V8 move it out each time such a fresh array is passed in.
+ */
+function offHeap(parts: Uint8Array): Uint8Array {
+  const out = new Uint8Array(new ArrayBuffer(parts.length));
+  out.set(parts);
+  return out;
+}
+
 /** BinConcat(L, label, context) = u16le(L) || version label || label || context. */
-export function binConcat(
-  version: number,
-  length: number,
-  label: string,
-  context: Uint8Array = new Uint8Array(0),
-): Uint8Array {
+export function binConcat(version: number, length: number, label: string, context?: Uint8Array): Uint8Array {
+  const info = hkdfInfo(version, length, label, context);
+  return context === undefined || context.length === 0 ? info.slice() : info;
+}
+
+/** binConcat for this module's own HKDF-Expand calls: without a context, the shared bytes themselves (read only). */
+function hkdfInfo(version: number, length: number, label: string, context: Uint8Array | undefined): Uint8Array {
   if (!Number.isInteger(length) || length < 0 || length > 0xffff)
     throw new SpdmError('ENCODE_ERROR', `BinConcat length ${length} is not a u16`);
-  return concat([Uint8Array.of(length & 0xff, length >>> 8), versionLabel(version), asciiBytes(label), context]);
+  const head = binConcatHead(version, length, label);
+  if (context === undefined || context.length === 0) return head;
+  const out = new Uint8Array(new ArrayBuffer(head.length + context.length));
+  out.set(head);
+  out.set(context, head.length);
+  return out;
 }
 
 /** Salt_0: 0xFF × H for PSK sessions of SPDM 1.3+, zeros otherwise. */
 export function salt0(p: KeyScheduleParams, kind: SecretKind): Uint8Array {
-  const size = requireHash(p.hashId).size;
-  return new Uint8Array(size).fill(kind === 'psk' && p.version >= 0x13 ? 0xff : 0x00);
+  return sharedSalt0(p, kind).slice();
+}
+
+/** salt0, shared and read only. */
+function sharedSalt0(p: KeyScheduleParams, kind: SecretKind): Uint8Array {
+  return constantBytes(requireHash(p.hashId).size, kind === 'psk' && p.version >= 0x13 ? 0xff : 0x00);
+}
+
+/** HashLen bytes of 0x00 or 0xFF (Salt_0, and the zero IKM of Master-Secret), shared, read only. */
+const CONSTANTS = new Map<number, Uint8Array>();
+
+function constantBytes(size: number, fill: 0x00 | 0xff): Uint8Array {
+  const k = size * 2 + (fill & 1);
+  let b = CONSTANTS.get(k);
+  if (b === undefined) CONSTANTS.set(k, (b = new Uint8Array(new ArrayBuffer(size)).fill(fill)));
+  return b;
 }
 
 /** A major secret with the AEAD key and IV derived from it. */
@@ -97,11 +148,11 @@ function expand(
   context: Uint8Array | undefined,
   length: number,
 ): Uint8Array {
-  return hkdfExpand(p.hashId, secret, binConcat(p.version, length, label, context), length);
+  return hkdfExpand(p.hashId, secret, hkdfInfo(p.version, length, label, context), length);
 }
 
 export function handshakeSecret(p: KeyScheduleParams, ikm: Uint8Array, kind: SecretKind): Uint8Array {
-  return hkdfExtract(p.hashId, salt0(p, kind), ikm);
+  return hkdfExtract(p.hashId, sharedSalt0(p, kind), ikm);
 }
 
 /** key(S) and iv(S) for the negotiated AEAD. */
@@ -142,7 +193,9 @@ export function deriveHandshakeSecrets(
 export function masterSecret(p: KeyScheduleParams, hs: Uint8Array): Uint8Array {
   const h = requireHash(p.hashId).size;
   const salt1 = expand(p, hs, Label.DERIVED, undefined, h);
-  return hkdfExtract(p.hashId, salt1, new Uint8Array(h));
+  const ms = hkdfExtract(p.hashId, salt1, constantBytes(h, 0x00));
+  salt1.fill(0);
+  return ms;
 }
 
 /** Data (application) secrets, keys and the export master secret from TH2's hash. */

@@ -77,33 +77,32 @@ export interface SecuredRecord {
 
 /** Splits a record into its fields. Malformed or truncated bytes are a DecodeError naming the field. */
 export function decodeSecuredRecord(bytes: Uint8Array, layout: RecordLayout): SecuredRecord {
-  const r = new Reader(bytes, NAME);
-  const sessionId = r.u32('SessionID');
-  let sequenceNumber: number | undefined;
-  if (layout.sequenceNumberSize === 2) sequenceNumber = r.u16('SequenceNumber');
-  else if (layout.sequenceNumberSize === 8) {
-    const lo = r.u32('SequenceNumber');
-    const hi = r.u32('SequenceNumber');
-    sequenceNumber = hi * 0x100000000 + lo;
-  }
-  const lengthAt = r.offset;
-  const length = r.u16('Length');
-  const headerEnd = r.offset;
-  if (length < AEAD_TAG_SIZE) r.fail('Length', `${length} is shorter than the ${AEAD_TAG_SIZE}-byte MAC`, lengthAt);
-  if (length > r.remaining) r.fail('Length', `${length} byte(s) announced, ${r.remaining} present`, lengthAt);
-  const body = r.bytes(length, 'Body');
-  const trailing = r.rest();
-  if (trailing.length > layout.maxTrailing) {
+  const n = layout.sequenceNumberSize;
+  const lengthAt = 4 + n;
+  const headerEnd = lengthAt + 2;
+  // A header too short for its fields: the Reader names the first field missing.
+  if (bytes.length < headerEnd) return decodeTruncatedHeader(bytes, layout);
+  // Read in place (once per record), the same fields and checks as the Reader path.
+  const sessionId = u32At(bytes, 0);
+  const length = (bytes[lengthAt] as number) | ((bytes[lengthAt + 1] as number) << 8);
+  const remaining = bytes.length - headerEnd;
+  if (length < AEAD_TAG_SIZE)
+    throw new DecodeError(NAME, 'Length', lengthAt, `${length} is shorter than the ${AEAD_TAG_SIZE}-byte MAC`);
+  if (length > remaining)
+    throw new DecodeError(NAME, 'Length', lengthAt, `${length} byte(s) announced, ${remaining} present`);
+  const end = headerEnd + length;
+  const trailingLength = bytes.length - end;
+  if (trailingLength > layout.maxTrailing) {
     throw new DecodeError(
       NAME,
       'trailing',
-      headerEnd + length,
-      `${trailing.length} byte(s) after the record (at most ${layout.maxTrailing} over ${layout.transport})`,
+      end,
+      `${trailingLength} byte(s) after the record (at most ${layout.maxTrailing} over ${layout.transport})`,
     );
   }
-  for (let i = 0; i < trailing.length; i++)
-    if (trailing[i] !== 0)
-      throw new DecodeError(NAME, 'trailing', headerEnd + length + i, 'non-zero padding after the record');
+  for (let i = end; i < bytes.length; i++)
+    if (bytes[i] !== 0) throw new DecodeError(NAME, 'trailing', i, 'non-zero padding after the record');
+  const body = bytes.subarray(headerEnd, end);
   const rec: Mutable<SecuredRecord> = {
     sessionId,
     reqSessionId: sessionId & 0xffff,
@@ -112,11 +111,32 @@ export function decodeSecuredRecord(bytes: Uint8Array, layout: RecordLayout): Se
     header: bytes.subarray(0, headerEnd),
     body,
     mac: body.subarray(length - AEAD_TAG_SIZE),
-    trailing,
-    raw: bytes.subarray(0, headerEnd + length),
+    trailing: trailingLength === 0 ? EMPTY : bytes.subarray(end),
+    raw: trailingLength === 0 ? bytes : bytes.subarray(0, end),
   };
-  if (sequenceNumber !== undefined) rec.sequenceNumber = sequenceNumber;
+  if (n === 2) rec.sequenceNumber = (bytes[4] as number) | ((bytes[5] as number) << 8);
+  else if (n === 8) rec.sequenceNumber = u32At(bytes, 8) * 0x100000000 + u32At(bytes, 4);
   return rec;
+}
+
+function u32At(b: Uint8Array, at: number): number {
+  return (
+    ((b[at] as number) | ((b[at + 1] as number) << 8) | ((b[at + 2] as number) << 16)) +
+    (b[at + 3] as number) * 0x1000000
+  );
+}
+
+/** The DecodeError of a record shorter than its header, from the Reader that names the missing field. */
+function decodeTruncatedHeader(bytes: Uint8Array, layout: RecordLayout): never {
+  const r = new Reader(bytes, NAME);
+  r.u32('SessionID');
+  if (layout.sequenceNumberSize === 2) r.u16('SequenceNumber');
+  else if (layout.sequenceNumberSize === 8) {
+    r.u32('SequenceNumber');
+    r.u32('SequenceNumber');
+  }
+  r.u16('Length');
+  throw new DecodeError(NAME, 'Length', r.offset, 'record header truncated');
 }
 
 type Mutable<T> = { -readonly [K in keyof T]: T[K] };
@@ -178,9 +198,6 @@ const NONCE_SCRATCH = new Uint8Array(new ArrayBuffer(AEAD_NONCE_SIZE));
 function scratchNonce(iv: Uint8Array, hi: number, lo: number, order: NonceOrder = 'le'): Uint8Array {
   return writeNonce(iv.length === AEAD_NONCE_SIZE ? NONCE_SCRATCH : new Uint8Array(iv.length), iv, hi, lo, order);
 }
-
-/** The ApplicationDataLength and binding header of a large record's plaintext (see NONCE_SCRATCH for why). */
-const HEAD_SCRATCH = new Uint8Array(new ArrayBuffer(2 + 4));
 
 /** IV XOR the 64-bit counter (see the module comment for the byte order). */
 export function recordNonce(iv: Uint8Array, sequence: bigint, order: NonceOrder = 'le'): Uint8Array {
@@ -260,22 +277,27 @@ export function openSecuredRecordAt(
     nonce.fill(0);
   }
   if (plain === null) return null;
+  // Read without a Reader (once per record): the same fields, checks and errors.
   const at = rec.header.length;
-  const r = new Reader(plain, NAME);
-  const appLen = r.u16('ApplicationDataLength');
-  if (appLen > r.remaining)
-    throw new DecodeError(NAME, 'ApplicationDataLength', at, `${appLen} byte(s) announced, ${r.remaining} decrypted`);
-  const applicationData = r.bytes(appLen, 'ApplicationData');
-  const randomData = r.rest();
-  if (randomData.length > opts.layout.maxRandomPadding) {
+  if (plain.length < 2)
+    throw new DecodeError(NAME, 'ApplicationDataLength', 0, `needs 2 byte(s), ${plain.length} left`);
+  const appLen = (plain[0] as number) | ((plain[1] as number) << 8);
+  const remaining = plain.length - 2;
+  if (appLen > remaining)
+    throw new DecodeError(NAME, 'ApplicationDataLength', at, `${appLen} byte(s) announced, ${remaining} decrypted`);
+  const randomLength = remaining - appLen;
+  if (randomLength > opts.layout.maxRandomPadding) {
     throw new DecodeError(
       NAME,
       'RandomData',
       at + 2 + appLen,
-      `${randomData.length} byte(s) of random data, at most ${opts.layout.maxRandomPadding} over ${opts.layout.transport}`,
+      `${randomLength} byte(s) of random data, at most ${opts.layout.maxRandomPadding} over ${opts.layout.transport}`,
     );
   }
-  return { applicationData, randomData };
+  return {
+    applicationData: plain.subarray(2, 2 + appLen),
+    randomData: randomLength === 0 ? EMPTY : plain.subarray(2 + appLen),
+  };
 }
 
 export type SealOptions = RecordOptions & { readonly randomData?: Uint8Array };
@@ -342,34 +364,21 @@ export function sealSecuredRecordAt(
       out.set(message, headerLength + prefix.length);
       const clearEnd = headerLength + appLength;
       end = aeadSealInto(keys.aeadId, keys.key, nonce, out.subarray(0, clearEnd), [], out, clearEnd);
-    } else if (innerLength <= ASSEMBLE_BELOW) {
-      // A small plaintext is assembled where its ciphertext goes and encrypted in one update():
-      // each update() costs about what copying a few KiB does.
+    } else {
+      // The plaintext is assembled where its ciphertext goes and encrypted in one update(): each
+      // update() is a crossing into C++ and a fresh output buffer, which costs more than copying
+      // the message once, at 4 KiB as at 64 KiB (bench/sessions.bench.ts, records).
       const at = headerLength;
       out[at] = appLength & 0xff;
       out[at + 1] = appLength >>> 8;
-      out.set(prefix, at + 2);
+      if (prefix.length > 0) out.set(prefix, at + 2);
       out.set(message, at + 2 + prefix.length);
-      out.set(random, at + 2 + appLength);
+      if (random.length > 0) out.set(random, at + 2 + appLength);
       const plain = out.subarray(at, at + innerLength);
       end = aeadSealInto(keys.aeadId, keys.key, nonce, out.subarray(0, headerLength), [plain], out, at);
-    } else {
-      const head = HEAD_SCRATCH.subarray(0, 2 + prefix.length);
-      head[0] = appLength & 0xff;
-      head[1] = appLength >>> 8;
-      head.set(prefix, 2);
-      end = aeadSealInto(
-        keys.aeadId,
-        keys.key,
-        nonce,
-        out.subarray(0, headerLength),
-        [head, message, random],
-        out,
-        headerLength,
-      );
     }
   } catch (e) {
-    // A small plaintext was assembled in place: leave none of it behind (the slab is shared).
+    // The plaintext was assembled in place: leave none of it behind (a small record's slab is shared).
     out.fill(0);
     throw e;
   } finally {
@@ -383,8 +392,6 @@ export function sealSecuredRecordAt(
 }
 
 const EMPTY = new Uint8Array(0);
-/** Plaintexts up to this many bytes are encrypted in one update() (sealSecuredRecordAt). */
-const ASSEMBLE_BELOW = 8192;
 
 /**
  * Records up to this many bytes are cut from a shared slab, as Buffer.allocUnsafe does below 4 KiB:
@@ -431,13 +438,14 @@ export interface InnerMessage {
 }
 
 const INNER = 'secured message ApplicationData';
+/** DOE's inner header: none (one frozen object, not one per record). */
+const NO_HEADER: Readonly<Record<string, number>> = Object.freeze({});
 
 /** The SPDM message (or other application message) inside ApplicationData. */
 export function unwrapApplicationData(transport: SecuredTransport, applicationData: Uint8Array): InnerMessage {
+  if (transport === 'doe') return { header: NO_HEADER, isSpdm: true, payload: applicationData };
   const r = new Reader(applicationData, INNER);
   switch (transport) {
-    case 'doe':
-      return { header: {}, isSpdm: true, payload: applicationData };
     case 'mctp': {
       const t = r.u8('MCTPMessageType');
       if (t & 0x80) r.fail('MCTPMessageType', 'integrity check bit set', 0);

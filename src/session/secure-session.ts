@@ -43,7 +43,9 @@ import {
   type InnerMessage,
   type NonceOrder,
   type OpenedRecord,
+  type RecordKeys,
   type RecordLayout,
+  type RecordOptions,
   type SecuredRecord,
   type SecuredTransport,
   type SessionMode,
@@ -58,6 +60,8 @@ import {
 export const INVALID_SESSION_ID_HALF = 0xffff;
 export const INVALID_SESSION_ID = 0xffffffff;
 export const MAX_SEQUENCE_NUMBER = (1n << 64n) - 1n;
+/** The default limit as halves, split once rather than per session. */
+const MAX_HALVES: Readonly<Counter> = sequenceHalves(MAX_SEQUENCE_NUMBER);
 
 export type SessionRole = 'requester' | 'responder';
 /** A direction of the session's traffic: 'request' is requester → responder, 'response' the other way. */
@@ -127,7 +131,19 @@ class Direction implements Counter {
   lo = 0;
   /** The keys a pending key update replaced, with their next sequence number. */
   previous: { keys: TrafficKeys; counter: Counter } | undefined;
-  constructor(public keys: TrafficKeys | undefined) {}
+  private current: TrafficKeys | undefined;
+  /** `keys` as the record layer takes them, made once per key rather than once per record (same arrays). */
+  record: RecordKeys | undefined;
+  constructor(private readonly aeadId: number) {}
+
+  get keys(): TrafficKeys | undefined {
+    return this.current;
+  }
+
+  set keys(k: TrafficKeys | undefined) {
+    this.current = k;
+    this.record = k && { aeadId: this.aeadId, key: k.key, iv: k.iv };
+  }
 
   get next(): bigint {
     return counterValue(this);
@@ -161,8 +177,10 @@ export class SecureSession {
   /** The nonce byte order in force (see SecureSessionParams.sequenceNumberOrder). */
   readonly nonceOrder: NonceOrder;
   private phaseNow: SessionPhase = 'handshake';
-  private readonly tx = new Direction(undefined);
-  private readonly rx = new Direction(undefined);
+  private readonly tx: Direction;
+  private readonly rx: Direction;
+  /** The binding's record layout, mode and nonce order: the same for every record of the session. */
+  private readonly recordOptions: RecordOptions;
   /** Why the session ended, for the errors of later records. */
   private endReason = '';
   private lastOpenedOld = false;
@@ -180,9 +198,12 @@ export class SecureSession {
     this.mode = p.mode;
     this.limit = p.sequenceLimit ?? MAX_SEQUENCE_NUMBER;
     if (this.limit < 0n || this.limit > MAX_SEQUENCE_NUMBER) throw new TypeError('sequenceLimit outside 0..2^64-1');
-    this.limitHalves = sequenceHalves(this.limit);
+    this.limitHalves = this.limit === MAX_SEQUENCE_NUMBER ? MAX_HALVES : sequenceHalves(this.limit);
     this.random = p.random;
     this.nonceOrder = p.securedVersion >= 0x1200 ? 'le' : (p.sequenceNumberOrder ?? 'le');
+    this.tx = new Direction(p.aeadId);
+    this.rx = new Direction(p.aeadId);
+    this.recordOptions = { layout: RECORD_LAYOUTS[p.binding], mode: p.mode, nonceOrder: this.nonceOrder };
   }
 
   /** The last sequence number a key may use in either direction. */
@@ -345,7 +366,8 @@ export class SecureSession {
   /** ApplicationData = `prefix` (the binding's inner header) || `message`, sealed without joining them first. */
   private sealApplicationData(prefix: Uint8Array, message: Uint8Array): Uint8Array {
     const d = this.tx;
-    if (this.phaseNow === 'ended' || !d.keys) throw this.closed(d.next);
+    const keys = d.record;
+    if (this.phaseNow === 'ended' || !keys) throw this.closed(d.next);
     if (after(d, this.limitHalves))
       throw this.fault(
         new SpdmError('SESSION_SEQUENCE', `session ${this.id}: send sequence numbers exhausted at ${this.limit}`, {
@@ -353,7 +375,8 @@ export class SecureSession {
           sequence: d.next.toString(),
         }),
       );
-    const layout = RECORD_LAYOUTS[this.binding];
+    const opts = this.recordOptions;
+    const layout = opts.layout;
     const randomData =
       this.mode === 'encrypt' && layout.maxRandomPadding > 0 && this.random
         ? this.random(1 + (((this.random(1)[0] as number) % layout.maxRandomPadding) >>> 0))
@@ -362,12 +385,10 @@ export class SecureSession {
       this.sessionId,
       prefix,
       message,
-      { aeadId: this.aeadId, key: d.keys.key, iv: d.keys.iv },
+      keys,
       d.hi,
       d.lo,
-      randomData
-        ? { layout, mode: this.mode, nonceOrder: this.nonceOrder, randomData }
-        : { layout, mode: this.mode, nonceOrder: this.nonceOrder },
+      randomData ? { ...opts, randomData } : opts,
     );
     advanceSequence(d);
     return record;
@@ -395,8 +416,9 @@ export class SecureSession {
    */
   openMessage(bytes: Uint8Array): InnerMessage {
     const d = this.rx;
-    if (this.phaseNow === 'ended' || !d.keys) throw this.closed(d.next);
-    const layout = RECORD_LAYOUTS[this.binding];
+    const keys = d.record;
+    if (this.phaseNow === 'ended' || !keys) throw this.closed(d.next);
+    const layout = this.recordOptions.layout;
     let rec;
     try {
       rec = decodeSecuredRecord(bytes, layout);
@@ -410,12 +432,14 @@ export class SecureSession {
           sequence: d.next.toString(),
         }),
       );
-    const current = this.tryOpen(rec, d.keys, d, layout);
+    const current = this.tryOpen(rec, keys, d, layout);
     let opened: OpenedRecord;
     this.lastOpenedOld = false;
     if (current instanceof SpdmError) {
       // A pending update's old key: the peer answered (or asked) before it switched.
-      const old = d.previous && this.tryOpen(rec, d.previous.keys, d.previous.counter, layout);
+      const prev = d.previous;
+      const old =
+        prev && this.tryOpen(rec, { aeadId: this.aeadId, key: prev.keys.key, iv: prev.keys.iv }, prev.counter, layout);
       if (!d.previous || !old || old instanceof SpdmError) throw this.fault(current);
       opened = old;
       advanceSequence(d.previous.counter);
@@ -436,30 +460,25 @@ export class SecureSession {
   /** The record opened with `keys` at `counter`, or the error that says why it does not (built only then). */
   private tryOpen(
     rec: SecuredRecord,
-    keys: TrafficKeys,
+    keys: RecordKeys,
     counter: Counter,
     layout: RecordLayout,
   ): OpenedRecord | SpdmError {
-    const details = () => ({ sessionId: this.id, sequence: counterValue(counter).toString() });
     if (after(counter, this.limitHalves))
       return new SpdmError(
         'SESSION_SEQUENCE',
         `session ${this.id}: receive sequence numbers exhausted at ${this.limit}`,
-        details(),
+        this.details(counter),
       );
     if (!sequenceMatchesHalves(rec, counter.hi, counter.lo, layout))
       return new SpdmError(
         'SESSION_SEQUENCE',
         `session ${this.id}: record carries sequence number ${rec.sequenceNumber}, expected ${counterValue(counter)} (replayed or skipped)`,
-        { ...details(), got: rec.sequenceNumber },
+        { ...this.details(counter), got: rec.sequenceNumber },
       );
     let opened;
     try {
-      opened = openSecuredRecordAt(rec, { aeadId: this.aeadId, key: keys.key, iv: keys.iv }, counter.hi, counter.lo, {
-        layout,
-        mode: this.mode,
-        nonceOrder: this.nonceOrder,
-      });
+      opened = openSecuredRecordAt(rec, keys, counter.hi, counter.lo, this.recordOptions);
     } catch (e) {
       return e instanceof SpdmError ? e : new DecodeError('secured message', 'record', 0, String(e));
     }
@@ -467,8 +486,12 @@ export class SecureSession {
       return new SpdmError(
         'SESSION_AUTH_FAILED',
         `session ${this.id}: record ${counterValue(counter)} does not authenticate (tampered, or a replayed or skipped sequence number)`,
-        details(),
+        this.details(counter),
       );
     return opened;
+  }
+
+  private details(counter: Counter): { sessionId: string; sequence: string } {
+    return { sessionId: this.id, sequence: counterValue(counter).toString() };
   }
 }
