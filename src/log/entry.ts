@@ -160,7 +160,17 @@ export function encodeBlocks(blocks: readonly Uint8Array[]): Uint8Array {
   return w.finish();
 }
 
-/** `copy` false: the blocks are views into `b` (for a caller that owns `b` and never changes it). */
+/**
+ * Encodings of block lists decoded as views (decodeBlocks with `copy` false): the list is frozen
+ * and its blocks are views of the bytes it was decoded from, so those bytes are its encoding
+ * whatever happens to them, and rebuilding the leaf of a stored row need not encode it again.
+ */
+const viewedBlocks = new WeakMap<readonly Uint8Array[], Uint8Array>();
+
+/**
+ * `copy` false: the blocks are views into `b` and the list is frozen (for a caller that owns `b`:
+ * a row's column bytes).
+ */
 export function decodeBlocks(b: Uint8Array, field = 'measurements', copy = true): Uint8Array[] {
   const r = new Reader(b, 'leaf');
   const n = r.u32be(field);
@@ -171,6 +181,10 @@ export function decodeBlocks(b: Uint8Array, field = 'measurements', copy = true)
     out.push(copy ? block.slice() : block);
   }
   if (r.remaining !== 0) r.fail(field, `${r.remaining} bytes after the last block`);
+  if (!copy) {
+    Object.freeze(out);
+    viewedBlocks.set(out, b);
+  }
   return out;
 }
 
@@ -193,7 +207,7 @@ function valueBytes(field: string, type: FieldType, v: unknown): Uint8Array {
     case 'blocks':
       if (!Array.isArray(v) || !v.every((x) => x instanceof Uint8Array))
         throw encodeError(field, 'not a list of byte strings');
-      return encodeBlocks(v);
+      return viewedBlocks.get(v) ?? encodeBlocks(v);
     case 'pci':
       return pciValue(v as PciIdentity);
   }

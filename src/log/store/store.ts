@@ -238,12 +238,14 @@ export function rowToEntry(row: RawEntryRow): {
   const fieldDigests = fd instanceof Uint8Array ? fd : undefined;
   if (!fieldDigests) problems.push({ column: 'field_digests', message: 'not bytes' });
   const entryOk = !problems.some((p) => p.column !== 'leaf_hash' && p.column !== 'field_digests');
-  return {
-    ...(entryOk ? { entry: out as unknown as LogEntry } : {}),
-    ...(leafHash ? { leafHash } : {}),
-    ...(fieldDigests ? { fieldDigests } : {}),
+  // Assigned, not spread from one-field objects: this runs once per row of a log verified.
+  const result: { entry?: LogEntry; leafHash?: Uint8Array; fieldDigests?: Uint8Array; problems: ColumnProblem[] } = {
     problems,
   };
+  if (entryOk) result.entry = out as unknown as LogEntry;
+  if (leafHash) result.leafHash = leafHash;
+  if (fieldDigests) result.fieldDigests = fieldDigests;
+  return result;
 }
 
 /** SQL column type per backend. */
