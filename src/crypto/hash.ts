@@ -1,4 +1,4 @@
-import { createHash, type Hash } from 'node:crypto';
+import * as nodeCrypto from 'node:crypto';
 import { SpdmError } from '../wire/errors.js';
 import { hashInfo, isHashSupported, type HashInfo } from './algorithms.js';
 
@@ -10,8 +10,21 @@ export function requireHash(id: number): HashInfo {
   return h;
 }
 
+/** node:crypto's one-shot hash (Node 20.12+; the engines field allows earlier 20.x, which lack it). */
+const oneShotHash = (nodeCrypto as { hash?: typeof nodeCrypto.hash }).hash;
+
 export function digest(hashId: number, ...parts: Uint8Array[]): Uint8Array {
-  const h = createHash(requireHash(hashId).node);
+  const name = requireHash(hashId).node;
+  if (parts.length === 1 && oneShotHash) {
+    // One part (a transcript, a leaf, a tree node): node's one-shot hash skips the Hash object,
+    // a sizeable share of hashing a few hundred bytes. Its Buffer owns its memory (no pool
+    // slab), so a plain Uint8Array over it is the digest and nothing else.
+    const b = oneShotHash(name, parts[0] as Uint8Array, 'buffer');
+    return b.byteOffset === 0 && b.buffer.byteLength === b.length
+      ? new Uint8Array(b.buffer, 0, b.length)
+      : new Uint8Array(b);
+  }
+  const h = nodeCrypto.createHash(name);
   for (const p of parts) h.update(p);
   return bytesOf(h.digest());
 }
@@ -34,12 +47,12 @@ export function bytesOf(b: Buffer): Uint8Array {
  * transcript nothing follows (a copy per digest costs a native object each time).
  */
 export class RunningHash {
-  private h: Hash;
+  private h: nodeCrypto.Hash;
   private finished = false;
   readonly info: HashInfo;
   constructor(hashId: number) {
     this.info = requireHash(hashId);
-    this.h = createHash(this.info.node);
+    this.h = nodeCrypto.createHash(this.info.node);
   }
 
   update(b: Uint8Array): void {

@@ -62,11 +62,25 @@ function classify(problem: string): Pick<TranscriptProblem, 'code' | 'fields'> {
 }
 
 /**
- * The entry as the evidence's signature record it was made from. The transcript, its hash and the
- * signature are hex only if something reads them: the analysis takes the transcript's bytes as
- * they are, and hex of a transcript (a certificate chain read in portions) per entry was a share
- * of log verification.
+ * The hex of the entry's transcript, its hash and its signature, made only if something reads
+ * them: the analysis takes the transcript's bytes as they are, and hex of a transcript (a
+ * certificate chain read in portions) per entry was a share of log verification. Accessors on a
+ * prototype rather than in each record's literal, which made every record a slow object.
  */
+class LoggedSignature {
+  constructor(private readonly entry: LogEntry) {}
+  get transcript(): string {
+    return toHex(this.entry.transcript);
+  }
+  get transcriptHash(): string {
+    return toHex(this.entry.transcriptHash);
+  }
+  get signature(): string {
+    return toHex(this.entry.signature);
+  }
+}
+
+/** The entry as the evidence's signature record it was made from. */
 function asSignature(e: LogEntry & { kind: SignatureEvidence['kind'] }): SignatureEvidence {
   let sessionId: string | undefined;
   let epInfo: string | undefined;
@@ -79,30 +93,21 @@ function asSignature(e: LogEntry & { kind: SignatureEvidence['kind'] }): Signatu
   } catch {
     // The analysis reports the undecodable transcript.
   }
-  return {
-    kind: e.kind,
-    slot: e.slot,
-    version: e.version,
-    asymAlgo: e.asymAlgo,
-    hashAlgo: e.hashAlgo,
-    context: e.context,
-    requesterNonce: toHex(e.requesterNonce),
-    responderNonce: toHex(e.responderNonce),
-    ...(e.requesterContext ? { requesterContext: toHex(e.requesterContext) } : {}),
-    get transcript() {
-      return toHex(e.transcript);
-    },
-    get transcriptHash() {
-      return toHex(e.transcriptHash);
-    },
-    get signature() {
-      return toHex(e.signature);
-    },
-    ...(e.measurementSummaryHash ? { measurementSummaryHash: toHex(e.measurementSummaryHash) } : {}),
-    ...(sessionId ? { sessionId } : {}),
-    ...(epInfo !== undefined ? { epInfo } : {}),
-    verified: e.verified,
-  };
+  const s = new LoggedSignature(e) as unknown as { -readonly [K in keyof SignatureEvidence]: SignatureEvidence[K] };
+  s.kind = e.kind;
+  s.slot = e.slot;
+  s.version = e.version;
+  s.asymAlgo = e.asymAlgo;
+  s.hashAlgo = e.hashAlgo;
+  s.context = e.context;
+  s.requesterNonce = toHex(e.requesterNonce);
+  s.responderNonce = toHex(e.responderNonce);
+  if (e.requesterContext) s.requesterContext = toHex(e.requesterContext);
+  if (e.measurementSummaryHash) s.measurementSummaryHash = toHex(e.measurementSummaryHash);
+  if (sessionId) s.sessionId = sessionId;
+  if (epInfo !== undefined) s.epInfo = epInfo;
+  s.verified = e.verified;
+  return s;
 }
 
 /** The negotiation fields of the entry against the signed ALGORITHMS (when the transcript holds it). */

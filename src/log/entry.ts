@@ -160,15 +160,31 @@ export function encodeBlocks(blocks: readonly Uint8Array[]): Uint8Array {
   return w.finish();
 }
 
-export function decodeBlocks(b: Uint8Array, field = 'measurements'): Uint8Array[] {
+/**
+ * Encodings of block lists decoded as views (decodeBlocks with `copy` false): the list is frozen
+ * and its blocks are views of the bytes it was decoded from, so those bytes are its encoding
+ * whatever happens to them, and rebuilding the leaf of a stored row need not encode it again.
+ */
+const viewedBlocks = new WeakMap<readonly Uint8Array[], Uint8Array>();
+
+/**
+ * `copy` false: the blocks are views into `b` and the list is frozen (for a caller that owns `b`:
+ * a row's column bytes).
+ */
+export function decodeBlocks(b: Uint8Array, field = 'measurements', copy = true): Uint8Array[] {
   const r = new Reader(b, 'leaf');
   const n = r.u32be(field);
   const out: Uint8Array[] = [];
   for (let i = 0; i < n; i++) {
     const len = r.u32be(`${field}[${i}].length`);
-    out.push(r.bytes(len, `${field}[${i}]`).slice());
+    const block = r.bytes(len, `${field}[${i}]`);
+    out.push(copy ? block.slice() : block);
   }
   if (r.remaining !== 0) r.fail(field, `${r.remaining} bytes after the last block`);
+  if (!copy) {
+    Object.freeze(out);
+    viewedBlocks.set(out, b);
+  }
   return out;
 }
 
@@ -191,10 +207,27 @@ function valueBytes(field: string, type: FieldType, v: unknown): Uint8Array {
     case 'blocks':
       if (!Array.isArray(v) || !v.every((x) => x instanceof Uint8Array))
         throw encodeError(field, 'not a list of byte strings');
-      return encodeBlocks(v);
+      return viewedBlocks.get(v) ?? encodeBlocks(v);
     case 'pci':
-      return encodePci(v as PciIdentity);
+      return pciValue(v as PciIdentity);
   }
+}
+
+/**
+ * Encodings of frozen PCI identities: a log's rows name a device's identity again and again, and
+ * the row reader (store.ts) hands out one frozen object per distinct stored text. A frozen object
+ * cannot change, so its encoding is fixed; anything else is encoded every time.
+ */
+const frozenPci = new WeakMap<object, Uint8Array>();
+
+function pciValue(p: PciIdentity): Uint8Array {
+  if (typeof p !== 'object' || p === null || !Object.isFrozen(p)) return encodePci(p);
+  let b = frozenPci.get(p);
+  if (!b) {
+    b = encodePci(p);
+    frozenPci.set(p, b);
+  }
+  return b;
 }
 
 export function encodePci(p: PciIdentity): Uint8Array {
@@ -285,9 +318,32 @@ export function leafHashWithDigests(e: LogEntry): { leafHash: Uint8Array; fieldD
     buf.set(f.value, pos + 5);
     pos += 5 + f.value.length;
     out[i * 5] = f.spec.tag;
-    dv.setUint32(i * 5 + 1, crc32(buf.subarray(start, pos)), false);
+    dv.setUint32(i * 5 + 1, tlvCrc(buf, start, pos), false);
   });
   return { leafHash: digest(BaseHashAlgo.SHA_256, buf), fieldDigests: out };
+}
+
+/** CRC-32 (the zlib one) table, for fields too short to be worth a native call. */
+const CRC_TABLE = (() => {
+  const t = new Uint32Array(256);
+  for (let n = 0; n < 256; n++) {
+    let c = n;
+    for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
+    t[n] = c >>> 0;
+  }
+  return t;
+})();
+
+/**
+ * The CRC-32 of b[start, end). Most TLVs of a leaf are 6 to 13 bytes (integers, algorithms,
+ * nonces): a native crc32 and a subarray for each was a share of rebuilding every leaf; the
+ * transcript, signature and the like still go to zlib.
+ */
+function tlvCrc(b: Uint8Array, start: number, end: number): number {
+  if (end - start > 64) return crc32(b.subarray(start, end));
+  let c = 0xffffffff;
+  for (let i = start; i < end; i++) c = (CRC_TABLE[(c ^ (b[i] as number)) & 0xff] as number) ^ (c >>> 8);
+  return (c ^ 0xffffffff) >>> 0;
 }
 
 /** The RFC 9162 leaf prefix 0x00 followed by the leaf format byte. */

@@ -14,7 +14,6 @@ import { equalBytes } from '../wire/bytes.js';
 
 export const HASH_SIZE = 32;
 const LEAF_PREFIX = new Uint8Array([0x00]);
-const NODE_PREFIX = new Uint8Array([0x01]);
 
 export function sha256(...parts: Uint8Array[]): Uint8Array {
   return digest(BaseHashAlgo.SHA_256, ...parts);
@@ -27,7 +26,12 @@ export function leafHash(leaf: Uint8Array): Uint8Array {
 
 /** SHA-256(0x01 || left || right). */
 export function nodeHash(left: Uint8Array, right: Uint8Array): Uint8Array {
-  return sha256(NODE_PREFIX, left, right);
+  // One 65-byte buffer and a one-shot hash: two of these per entry and frontier when a log is verified.
+  const b = new Uint8Array(1 + left.length + right.length);
+  b[0] = 0x01;
+  b.set(left, 1);
+  b.set(right, 1 + left.length);
+  return sha256(b);
 }
 
 /** MTH of the empty tree: SHA-256 of the empty string. */

@@ -400,7 +400,8 @@ export async function verifyLog(store: LogStore, options: VerifyOptions = {}): P
     };
     const ranges: Promise<RangeResult>[] = [];
     if (pool) {
-      const chunk = Math.max(pageSize, Math.ceil(N / (pool.size * 6)));
+      // Many more ranges than workers, so that none sits idle while another finishes a long last range.
+      const chunk = Math.max(pageSize, Math.ceil(N / (pool.size * 16)));
       for (let a = 0; a < N; a += chunk) {
         const b = Math.min(N, a + chunk);
         ranges.push(

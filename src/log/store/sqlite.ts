@@ -60,6 +60,8 @@ export class SqliteStore implements LogStore {
   private readonly db: Db;
   private readonly mutex = new Mutex();
   private insertStmt: Database.Statement | undefined;
+  /** Verification and export read page after page with it. */
+  private readRowsStmt: Database.Statement | undefined;
 
   constructor(
     readonly description: string,
@@ -252,10 +254,10 @@ export class SqliteStore implements LogStore {
   readRows(fromSeq: number, limit: number): Promise<RawEntryRow[]> {
     return this.read(() =>
       (
-        this.db.prepare('SELECT * FROM entries WHERE seq >= ? ORDER BY seq LIMIT ?').all(fromSeq, limit) as Record<
-          string,
-          unknown
-        >[]
+        (this.readRowsStmt ??= this.db.prepare('SELECT * FROM entries WHERE seq >= ? ORDER BY seq LIMIT ?')).all(
+          fromSeq,
+          limit,
+        ) as Record<string, unknown>[]
       ).map(normRow),
     );
   }

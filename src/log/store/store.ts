@@ -168,16 +168,51 @@ function convert(f: FieldSpec, v: ColumnValue): unknown {
       return v;
     case 'blocks':
       if (!(v instanceof Uint8Array)) throw new Error('not bytes');
-      return decodeBlocks(v, f.column);
-    case 'pci': {
+      // Views into the row's own column bytes (each row read is a fresh copy from the driver).
+      return decodeBlocks(v, f.column, false);
+    case 'pci':
       if (typeof v !== 'string') throw new Error('not text');
-      const p = JSON.parse(v) as unknown;
-      if (typeof p !== 'object' || p === null || Array.isArray(p)) throw new Error('not a JSON object');
-      encodePci(p as NonNullable<LogEntry['pci']>);
-      return p;
-    }
+      return storedPci(v);
   }
 }
+
+/** Distinct PCI texts remembered, and the longest remembered (a PCI identity is ~200 characters). */
+const MAX_PCI_TEXTS = 1024;
+const MAX_PCI_TEXT = 1024;
+const pciTexts = new Map<string, NonNullable<LogEntry['pci']>>();
+
+/**
+ * A stored PCI identity, parsed and checked once per distinct text: a log holds each device's
+ * identity in every one of its rows. Frozen, so a parse handed to many rows cannot be changed
+ * through one of them (and entry.ts can keep its encoding). A text that fails throws every time.
+ */
+function storedPci(v: string): NonNullable<LogEntry['pci']> {
+  const hit = pciTexts.get(v);
+  if (hit) return hit;
+  const p = JSON.parse(v) as unknown;
+  if (typeof p !== 'object' || p === null || Array.isArray(p)) throw new Error('not a JSON object');
+  encodePci(p as NonNullable<LogEntry['pci']>);
+  const pci = Object.freeze(p) as NonNullable<LogEntry['pci']>;
+  if (v.length <= MAX_PCI_TEXT) {
+    if (pciTexts.size >= MAX_PCI_TEXTS) {
+      const oldest = pciTexts.keys().next();
+      if (!oldest.done) pciTexts.delete(oldest.value);
+    }
+    pciTexts.set(v, pci);
+  }
+  return pci;
+}
+
+/**
+ * A plain object (prototype Object.prototype) made by `new`, which V8 gives room for many
+ * properties inside the object. An entry built from `{}` by assigning its 20-odd fields by name
+ * turns into a dictionary-mode object past a dozen, and every later read of its fields (leaf
+ * rebuild, transcript checks, signature check) is then a hash lookup.
+ */
+const EntryObject = function EntryObject() {
+  // Nothing: the object is filled field by field by rowToEntry.
+} as unknown as new () => Record<string, unknown>;
+EntryObject.prototype = Object.prototype;
 
 /** A stored row back to an entry, or the columns that cannot be read (each named). */
 export function rowToEntry(row: RawEntryRow): {
@@ -187,7 +222,7 @@ export function rowToEntry(row: RawEntryRow): {
   problems: ColumnProblem[];
 } {
   const problems: ColumnProblem[] = [];
-  const out: Record<string, unknown> = {};
+  const out = new EntryObject();
   for (const f of FIELDS) {
     try {
       const v = convert(f, row[f.column] ?? null);
@@ -203,12 +238,14 @@ export function rowToEntry(row: RawEntryRow): {
   const fieldDigests = fd instanceof Uint8Array ? fd : undefined;
   if (!fieldDigests) problems.push({ column: 'field_digests', message: 'not bytes' });
   const entryOk = !problems.some((p) => p.column !== 'leaf_hash' && p.column !== 'field_digests');
-  return {
-    ...(entryOk ? { entry: out as unknown as LogEntry } : {}),
-    ...(leafHash ? { leafHash } : {}),
-    ...(fieldDigests ? { fieldDigests } : {}),
+  // Assigned, not spread from one-field objects: this runs once per row of a log verified.
+  const result: { entry?: LogEntry; leafHash?: Uint8Array; fieldDigests?: Uint8Array; problems: ColumnProblem[] } = {
     problems,
   };
+  if (entryOk) result.entry = out as unknown as LogEntry;
+  if (leafHash) result.leafHash = leafHash;
+  if (fieldDigests) result.fieldDigests = fieldDigests;
+  return result;
 }
 
 /** SQL column type per backend. */
