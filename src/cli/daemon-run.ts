@@ -7,6 +7,7 @@ import { loadDaemonConfigFile } from '../daemon/config.js';
 import { loadDaemonVerifierInputs, startDaemon } from '../daemon/daemon.js';
 import { createDaemonService } from '../daemon/service.js';
 import { defaultDaemonSocket } from './daemon-client.js';
+import { limitDaemonHeapGrowth } from './daemon-heap.js';
 import { EXIT } from './exit-codes.js';
 
 export interface DaemonCommandOptions {
@@ -20,6 +21,7 @@ export async function runDaemonCommand(
   env: NodeJS.ProcessEnv = process.env,
   proc: NodeJS.Process = process,
 ): Promise<number> {
+  limitDaemonHeapGrowth(proc.execArgv, env['NODE_OPTIONS']);
   const config = loadDaemonConfigFile(o.config);
   const socketPath = o.socket ?? config.socket.path ?? defaultDaemonSocket(env, proc.getuid?.() ?? -1);
   const inputs = loadDaemonVerifierInputs(config);

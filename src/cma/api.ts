@@ -192,7 +192,11 @@ export interface CmaService {
   device(bdf: string): DeviceView;
   /** The latest evidence (undefined before the first completed authentication). */
   evidence(bdf: string): Evidence | undefined;
-  signatures(bdf: string): readonly DeviceSignature[];
+  /**
+   * The newest `signaturesPerDevice` signatures of the function, oldest first, read from the store
+   * (asynchronous since they stopped being kept in memory).
+   */
+  signatures(bdf: string): Promise<readonly DeviceSignature[]>;
 
   /**
    * Accept the device: from a trusted verdict, or with `override` over an untrusted one (recorded

@@ -47,7 +47,7 @@ export class Decisions {
     const operator = override ? checkText(override.operator, 'override.operator', true) : undefined;
     const reason = override ? checkText(override.reason, 'override.reason', true) : undefined;
     assertNotOwned(dev);
-    const evidence = dev.evidence;
+    const evidence = dev.evidence?.evidence();
     if (!evidence || !dev.acceptable || !dev.verdict)
       throw new SpdmError('DEVICE_STATE', `${dev.bdf} has no evidence from its latest authentication to accept`, {
         bdf: dev.bdf,

@@ -5,7 +5,7 @@
  * restored device is never accepted (only the same-device check can make it so again) and its
  * authentication is pending until the first flow of this run.
  */
-import type { Evidence, PciIdentity } from '../evidence/evidence.js';
+import type { PciIdentity } from '../evidence/evidence.js';
 import type { Change } from '../verifier/acceptance.js';
 import type { Verdict } from '../verifier/verdict.js';
 import type { PlatformFunction } from '../platform/platform.js';
@@ -20,9 +20,9 @@ import type {
   StateReason,
 } from './api.js';
 import type { FlowHandle } from './flow.js';
+import type { KeptEvidence } from './kept-evidence.js';
 import type { StoredDevice } from './store/store.js';
-import { splitDerCertificates } from '../x509/der.js';
-import { fromHex } from '../wire/bytes.js';
+import { KeptSlot } from './kept-slot.js';
 
 export interface Device {
   readonly bdf: string;
@@ -49,8 +49,8 @@ export interface Device {
   slot: number;
   /** A reset or a TSM hand-back happened while the mailbox was not ours: authenticate when it is. */
   needsAuth: boolean;
-  /** The latest complete evidence and the nonce it was asked with. */
-  evidence?: Evidence;
+  /** The latest complete evidence (kept compact: kept-evidence.ts) and the nonce it was asked with. */
+  evidence?: KeptEvidence;
   evidenceNonce?: string;
   /** The latest flow produced `evidence` (a failed flow after it makes it unfit for accept). */
   acceptable: boolean;
@@ -106,12 +106,6 @@ export function deviceView(d: Device): DeviceView {
   };
 }
 
-/** Bytes of DER a base64 text decodes to. */
-function base64Bytes(b64: string): number {
-  const pad = b64.endsWith('==') ? 2 : b64.endsWith('=') ? 1 : 0;
-  return (b64.length / 4) * 3 - pad;
-}
-
 /**
  * A slot as the store keeps it: the chain, and where its DER certificates start in it (after the
  * header and root hash), instead of the certificates again in base64. The chain is the larger
@@ -119,11 +113,14 @@ function base64Bytes(b64: string): number {
  * writing the same certificates twice made each write half as large again.
  */
 function storedSlot(s: SlotView): Record<string, unknown> {
-  const der = s.certificates.reduce((n, c) => n + base64Bytes(c), 0);
+  const chain = s.chain;
   return {
     slot: s.slot,
-    chain: s.chain,
-    certificatesAt: s.chain.length / 2 - der,
+    chain,
+    certificatesAt:
+      s instanceof KeptSlot && s.certificatesAt >= 0
+        ? s.certificatesAt
+        : chain.length / 2 - s.certificates.reduce((n, c) => n + Buffer.from(c, 'base64').length, 0),
     ...(s.leafSubject !== undefined ? { leafSubject: s.leafSubject } : {}),
   };
 }
@@ -131,28 +128,17 @@ function storedSlot(s: SlotView): Record<string, unknown> {
 /** A stored slot back as the view: its certificates cut from its chain (none when it does not split). */
 function restoredSlot(v: Record<string, unknown>): SlotView | undefined {
   if (typeof v['slot'] !== 'number' || typeof v['chain'] !== 'string') return undefined;
-  const base = {
+  const at = v['certificatesAt'];
+  return new KeptSlot({
     slot: v['slot'],
     chain: v['chain'],
+    certificatesAt: typeof at === 'number' && Number.isSafeInteger(at) && at >= 0 ? at : -1,
     ...(typeof v['leafSubject'] === 'string' ? { leafSubject: v['leafSubject'] } : {}),
-  };
-  // Written before slots were kept compact: the certificates are there as they were served.
-  if (Array.isArray(v['certificates']))
-    return {
-      ...base,
-      certificates: (v['certificates'] as unknown[]).filter((c): c is string => typeof c === 'string'),
-    };
-  const at = v['certificatesAt'];
-  let certificates: string[] = [];
-  try {
-    if (typeof at === 'number' && Number.isSafeInteger(at) && at >= 0)
-      certificates = splitDerCertificates(fromHex(base.chain).subarray(at)).map((c) =>
-        Buffer.from(c).toString('base64'),
-      );
-  } catch {
-    certificates = [];
-  }
-  return { ...base, certificates };
+    // Written before slots were kept compact: the certificates are there as they were served.
+    ...(Array.isArray(v['certificates'])
+      ? { certificates: (v['certificates'] as unknown[]).filter((c): c is string => typeof c === 'string') }
+      : {}),
+  });
 }
 
 export function storedState(d: Device): StoredDevice {

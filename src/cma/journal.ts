@@ -1,7 +1,7 @@
 /**
  * The event journal: the one place where state changes are committed and told. A change is a
- * Batch (device states, acceptance records, decisions, signatures, and the events announcing
- * them) written in one store transaction, under one lock, before any listener hears of it — so
+ * Batch (device states, acceptance records, decisions, and the events announcing them, signatures
+ * among them) written in one store transaction, under one lock, before any listener hears of it — so
  * a crash never leaves an event without its state, nor a state nobody was told about. Event ids
  * rise by one from the store's last id; the newest `recentMax` are kept in memory and older ones
  * are paged from the store.
@@ -15,7 +15,7 @@
  * batch in it fails (none of them was written).
  */
 import { SpdmError } from '../wire/errors.js';
-import type { CmaEvent, CmaEventBody, DeviceSignature } from './api.js';
+import type { CmaEvent, CmaEventBody } from './api.js';
 import { storedState, type Device } from './device.js';
 import type { CmaStore, CommitBatch, StoredDecision } from './store/store.js';
 import { GroupCommit } from './group-commit.js';
@@ -31,12 +31,11 @@ export interface Batch {
   devices: Device[];
   acceptances: NonNullable<CommitBatch['acceptances']>[number][];
   decisions: StoredDecision[];
-  signatures: DeviceSignature[];
   events: CmaEventBody[];
 }
 
 export function batch(): Batch {
-  return { devices: [], acceptances: [], decisions: [], signatures: [], events: [] };
+  return { devices: [], acceptances: [], decisions: [], events: [] };
 }
 
 export class EventJournal {
@@ -84,7 +83,6 @@ export class EventJournal {
       devices: [...new Set(group.flatMap((b) => b.devices))].map(storedState),
       acceptances: group.flatMap((b) => b.acceptances),
       decisions: group.flatMap((b) => b.decisions),
-      signatures: group.flatMap((b) => b.signatures),
       events: all,
     });
     this.lastEventId += all.length;

@@ -86,17 +86,16 @@ class CmaManager implements CmaService {
     this.sigsMax = positiveInt(opts.signaturesPerDevice, 256, 'signaturesPerDevice');
     const now = () => this.core.now();
     this.decisionBook = new Decisions(opts.autoAccept === true, now);
-    this.sigs = new SignatureBook(log, this.sigsMax, now, () => this.core.clock.sleep(0));
+    this.sigs = new SignatureBook(log, store, this.sigsMax, now, () => this.core.clock.sleep(0));
     this.runner = new FlowRunner(this.core, scheduler, retry, this.sigs, this.decisionBook, trust, () => this.policy);
     this.ownership = new Ownership(this.core, this.graceMs, (dev, b, m) => this.decisionBook.pendSameDevice(dev, b, m));
     this.presence = new Presence(this.core, this.decisionBook, this.runner);
   }
 
   async start(): Promise<void> {
-    const loaded = await this.store.load({ recentEvents: this.recentMax, signaturesPerDevice: this.sigsMax });
+    const loaded = await this.store.load({ recentEvents: this.recentMax });
     for (const s of loaded.devices) this.core.known.set(s.bdf, restoreDevice(s));
     this.decisionBook.restore(loaded.acceptances);
-    this.sigs.restore(loaded.signatures);
     this.core.journal.restore(loaded.lastEventId, loaded.recentEvents);
     this.unsubscribe = this.opts.platform.subscribe((e) => this.presence.onPlatformEvent(e));
     const fns = await this.opts.platform.functions();
@@ -120,10 +119,10 @@ class CmaManager implements CmaService {
   }
 
   evidence(bdf: string): Evidence | undefined {
-    return this.core.present(bdf).evidence;
+    return this.core.present(bdf).evidence?.evidence();
   }
 
-  signatures(bdf: string): readonly DeviceSignature[] {
+  signatures(bdf: string): Promise<readonly DeviceSignature[]> {
     return this.sigs.list(this.core.present(bdf).bdf);
   }
 

@@ -10,6 +10,7 @@ import type { CmaEventBody, StateReason } from './api.js';
 import type { Device } from './device.js';
 import type { FlowResult } from './flow.js';
 import { failureState, reasonOf } from './outcome.js';
+import { KeptEvidence } from './kept-evidence.js';
 import { slotViews } from './views.js';
 
 export interface Settled {
@@ -36,7 +37,7 @@ export function applyResult(
   if (evidence) {
     const verdict = judge(evidence, toHex(nonce));
     dev.verdict = verdict;
-    dev.evidence = evidence;
+    dev.evidence = new KeptEvidence(evidence);
     dev.evidenceNonce = toHex(nonce);
     dev.acceptable = true;
     dev.slots = slotViews(evidence);

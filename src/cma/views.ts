@@ -8,6 +8,7 @@ import { fromHex } from '../wire/bytes.js';
 import { SpdmError } from '../wire/errors.js';
 import { decodeSpdmCertChain } from '../x509/spdm-chain.js';
 import type { SignedMeasurements, SlotView } from './api.js';
+import { KeptSlot } from './kept-slot.js';
 
 /**
  * The DER of each certificate of a recorded chain: the chain's framing only. The certificates
@@ -29,12 +30,14 @@ export function slotViews(e: Evidence): SlotView[] {
     .filter((s) => s.certChain !== '')
     .map((s) => {
       const leaf = s.certificates.at(-1)?.subject;
-      return {
+      const der = derCertificates(e, s.certChain);
+      return new KeptSlot({
         slot: s.slot,
         chain: s.certChain,
-        certificates: derCertificates(e, s.certChain).map((d) => Buffer.from(d).toString('base64')),
+        // The DER certificates end the chain: they start where their lengths, summed, begin.
+        certificatesAt: der.length > 0 ? s.certChain.length / 2 - der.reduce((n, d) => n + d.length, 0) : -1,
         ...(leaf !== undefined ? { leafSubject: leaf } : {}),
-      };
+      });
     });
 }
 

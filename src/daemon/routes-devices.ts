@@ -117,7 +117,7 @@ export function registerDeviceRoutes(app: Api, ctx: RouteContext): void {
         response: withErrors({ 200: SignatureListBody }),
       },
     },
-    async (req) => ({ signatures: ctx.service().signatures(req.params.bdf.toLowerCase()) }),
+    async (req) => ({ signatures: await ctx.service().signatures(req.params.bdf.toLowerCase()) }),
   );
 
   app.get(
@@ -132,10 +132,7 @@ export function registerDeviceRoutes(app: Api, ctx: RouteContext): void {
     },
     async (req) => {
       const bdf = req.params.bdf.toLowerCase();
-      const s = ctx
-        .service()
-        .signatures(bdf)
-        .find((x) => x.logIndex === req.params.n);
+      const s = (await ctx.service().signatures(bdf)).find((x) => x.logIndex === req.params.n);
       if (!s) throw new ApiError(404, 'SIGNATURE_NOT_FOUND', `${bdf} has no signature at log index ${req.params.n}`);
       return s;
     },

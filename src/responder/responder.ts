@@ -208,9 +208,22 @@ export class Responder implements SpdmHandler {
   private readonly sortedMeasurements: readonly MeasurementSource[];
   /** Slots and key pairs as provisioned now (GET_CSR, SET_CERTIFICATE, key-pair info): lives as long as this responder. */
   private readonly provisioning: DeviceProvisioning;
-  private readonly mel: Uint8Array;
+  /**
+   * The measurement extension log and the vendor protocols' state, made on first use: most
+   * devices are never asked for either, and a simulated platform holds thousands of responders.
+   */
+  private melBytes: Uint8Array | undefined;
+  private vendorState: VendorProtocols | undefined;
+
+  private get mel(): Uint8Array {
+    return (this.melBytes ??=
+      this.profile.measurementExtensionLog ?? defaultMeasurementExtensionLog(this.profile.name));
+  }
+
   /** The device's IDE_KM, TDISP and CXL TSP state (responder/vendor/), reached by in-session VENDOR_DEFINED_REQUEST. */
-  readonly vendor: VendorProtocols;
+  get vendor(): VendorProtocols {
+    return (this.vendorState ??= new VendorProtocols(this.random));
+  }
   /** CHUNK_SEND reassembly and responses parked for CHUNK_GET (responder/chunking.ts). */
   private readonly chunks = new ResponderChunks();
 
@@ -226,9 +239,7 @@ export class Responder implements SpdmHandler {
     this.watchdog = new SessionWatchdog(options.now ?? Date.now);
     this.reviseSessionResponse = options.reviseSessionResponse;
     this.provisioning = new DeviceProvisioning(profile);
-    this.mel = profile.measurementExtensionLog ?? defaultMeasurementExtensionLog(profile.name);
     this.sortedMeasurements = [...profile.measurements].sort((x, y) => x.index - y.index);
-    this.vendor = new VendorProtocols(this.random);
   }
 
   /** Number of requests answered so far, per request code (for tests and stats). */

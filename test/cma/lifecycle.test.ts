@@ -54,7 +54,7 @@ test('enumeration: genuine, counterfeit, clone, no DOE and no CMA functions each
     assert.equal(noCma.authenticated.state === 'unknown' && noCma.authenticated.reason.code, 'NO_CMA');
 
     // Every signature of the genuine device is in the log, with the kernel's fields.
-    const sigs = cma.signatures('0000:01:00.0');
+    const sigs = await cma.signatures('0000:01:00.0');
     assert.deepEqual(
       sigs.map((s) => s.type),
       ['responder-challenge_auth signing', 'responder-measurements signing'],
@@ -199,7 +199,7 @@ test('signaturesPerDevice caps the views (newest kept); the log keeps every sign
     const d = await cma.reauthenticate('0000:01:00.0');
     assert.deepEqual(d.signatureEntries, [3, 4, 5]);
     assert.deepEqual(
-      cma.signatures('0000:01:00.0').map((s) => s.logIndex),
+      (await cma.signatures('0000:01:00.0')).map((s) => s.logIndex),
       [3, 4, 5],
     );
     assert.equal((await cma.treeHead()).treeSize, 6);

@@ -24,7 +24,7 @@ test('signedMeasurements: a fresh GET_MEASUREMENTS over the caller nonce, logged
     const pems = m.Certificate.match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g) ?? [];
     assert.equal(pems.length, 3);
     assert.match(new X509Certificate(pems[2]!).subject, /acme-0000:01:00.0/);
-    const sigs = cma.signatures(BDF);
+    const sigs = await cma.signatures(BDF);
     const last = sigs.at(-1)!;
     assert.equal(last.type, 'responder-measurements signing');
     assert.equal(last.requesterNonce, Buffer.from(nonce).toString('hex'));
@@ -37,7 +37,7 @@ test('signedMeasurements: a fresh GET_MEASUREMENTS over the caller nonce, logged
     const some = await cma.signedMeasurements(BDF, { indices: [1, 2] });
     const signed = Buffer.from(some.SignedMeasurements, 'base64');
     assert.ok(signed.length < bytes.length);
-    const view = cma.signatures(BDF).at(-1)!;
+    const view = (await cma.signatures(BDF)).at(-1)!;
     assert.equal(view.type, 'responder-measurements signing');
     const steps = splitTranscript(new Uint8Array(Buffer.from(view.transcript, 'hex')), 0x02);
     const operations = steps.filter((x) => x.code === 0xe0).map((x) => x.msg.raw[3]);

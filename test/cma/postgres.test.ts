@@ -27,12 +27,13 @@ test('PostgreSQL store: state, records and event ids survive a restart; one serv
       (e: unknown) => e instanceof SpdmError && e.code === 'STORAGE_ERROR' && /another CMA service/.test(e.message),
     );
     const lastId = r.events.at(-1)!.id;
-    const sigs = cma.signatures('0000:01:00.0').length;
+    const sigs = (await cma.signatures('0000:01:00.0')).length;
+    assert.equal(sigs, 2, 'CHALLENGE_AUTH and MEASUREMENTS, read back from the store');
     await cma.close();
 
     const seen = r.events.length;
     cma = await r.start({ store: url, log: url });
-    assert.equal(cma.signatures('0000:01:00.0').length, sigs);
+    assert.equal((await cma.signatures('0000:01:00.0')).length, sigs);
     assert.equal(cma.device('0000:02:00.0').acceptance.state, 'rejected');
     await cma.idle();
     const d = cma.device('0000:01:00.0');

@@ -296,7 +296,7 @@ test(
     // The acceptance records are the ones the first run made (by, time, operator), none rewritten.
     const store = await openCmaStore(state);
     try {
-      const loaded = await store.load({ recentEvents: 1, signaturesPerDevice: 1 });
+      const loaded = await store.load({ recentEvents: 1 });
       const recs = new Map(loaded.acceptances.map((a) => [a.bdf, a]));
       assert.deepEqual([...recs.keys()].sort(), [...accepted].sort());
       for (const bdf of accepted) {

@@ -12,13 +12,14 @@ import { describePostgresUrl } from '../../log/store/postgres.js';
 import { Mutex } from '../../log/store/store.js';
 import { LIMITS } from '../../wire/limits.js';
 import { SpdmError } from '../../wire/errors.js';
-import type { CmaEvent } from '../api.js';
+import type { CmaEvent, DeviceSignature } from '../api.js';
 import {
   acceptanceOf,
+  byLogIndex,
   decisionOf,
   deviceOf,
   eventOf,
-  RECENT_SIGNATURES_SQL,
+  DEVICE_SIGNATURES_SQL,
   schemaSql,
   signatureOf,
   type Row,
@@ -98,16 +99,13 @@ export class PostgresCmaStore implements CmaStore {
     return (await c.query(sql, params)).rows as Row[];
   }
 
-  async load(options: { recentEvents: number; signaturesPerDevice: number }): Promise<LoadedState> {
+  async load(options: { recentEvents: number }): Promise<LoadedState> {
     return this.mutex.run(async () => {
       try {
         const last = (await this.all('SELECT MAX(id)::float8 AS id FROM cma_events'))[0]?.['id'];
         return {
           devices: (await this.all('SELECT bdf, state FROM cma_devices ORDER BY bdf')).map(deviceOf).filter(defined),
           acceptances: (await this.all('SELECT * FROM cma_acceptances ORDER BY bdf')).map(acceptanceOf).filter(defined),
-          signatures: (await this.all(RECENT_SIGNATURES_SQL('$1'), [options.signaturesPerDevice]))
-            .map(signatureOf)
-            .filter(defined),
           lastEventId: typeof last === 'number' ? last : 0,
           recentEvents: (
             await this.all(
@@ -159,11 +157,6 @@ export class PostgresCmaStore implements CmaStore {
               d.detail === undefined ? null : JSON.stringify(d.detail),
             ],
           );
-        for (const s of batch.signatures ?? [])
-          await c.query(
-            'INSERT INTO cma_signatures (log_index, bdf, body) VALUES ($1, $2, $3) ON CONFLICT (log_index) DO UPDATE SET bdf = excluded.bdf, body = excluded.body',
-            [s.logIndex, s.bdf, JSON.stringify(s)],
-          );
         for (const e of batch.events ?? []) {
           const { id, at, ...body } = e;
           await c.query('INSERT INTO cma_events (id, at, type, bdf, body) VALUES ($1, $2, $3, $4, $5)', [
@@ -195,6 +188,18 @@ export class PostgresCmaStore implements CmaStore {
         )
           .map(eventOf)
           .filter(defined);
+      } catch (e) {
+        throw this.fail(e, 'read');
+      }
+    });
+  }
+
+  async signatures(bdf: string, limit: number): Promise<DeviceSignature[]> {
+    return this.mutex.run(async () => {
+      try {
+        return byLogIndex(
+          (await this.all(DEVICE_SIGNATURES_SQL('$1', '$2'), [bdf, limit])).map(signatureOf).filter(defined),
+        );
       } catch (e) {
         throw this.fail(e, 'read');
       }

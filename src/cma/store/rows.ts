@@ -38,9 +38,16 @@ export function acceptanceOf(r: Row): StoredAcceptance | undefined {
   };
 }
 
+/** The signature a `signature` event row announces (the one copy of it the store keeps). */
 export function signatureOf(r: Row): DeviceSignature | undefined {
-  const s = parseJson<DeviceSignature>(r['body']);
-  return isObj(s) ? s : undefined;
+  const body = parseJson<unknown>(r['body']);
+  const s = isObj(body) ? body['signature'] : undefined;
+  return isObj(s) && typeof s['logIndex'] === 'number' ? (s as unknown as DeviceSignature) : undefined;
+}
+
+/** Signatures read back, oldest first by their index in the signature log. */
+export function byLogIndex(sigs: DeviceSignature[]): DeviceSignature[] {
+  return sigs.sort((a, b) => a.logIndex - b.logIndex);
 }
 
 export function eventOf(r: Row): CmaEvent | undefined {
@@ -60,9 +67,14 @@ export function decisionOf(r: Row): StoredDecision {
   };
 }
 
-/** The newest `n` signatures of every device, oldest first (window functions: SQLite ≥ 3.25, PostgreSQL). */
-export const RECENT_SIGNATURES_SQL = (param: string) =>
-  `SELECT body FROM (SELECT body, log_index, ROW_NUMBER() OVER (PARTITION BY bdf ORDER BY log_index DESC) AS n FROM cma_signatures) AS s WHERE n <= ${param} ORDER BY log_index`;
+/**
+ * The newest signature events of one device (bdf, then how many), newest first; the partial index
+ * on signature events serves it. A signature is stored once, in the event that announces it
+ * (earlier versions also wrote it to a cma_signatures table, always with its event, so the events
+ * hold every signature either way).
+ */
+export const DEVICE_SIGNATURES_SQL = (bdf: string, limit: string) =>
+  `SELECT body FROM cma_events WHERE bdf = ${bdf} AND type = 'signature' ORDER BY id DESC LIMIT ${limit}`;
 
 /** Tables of both backends; `serial` is how each spells an auto-increment key. */
 export function schemaSql(backend: 'sqlite' | 'postgres'): string[] {
@@ -72,8 +84,7 @@ export function schemaSql(backend: 'sqlite' | 'postgres'): string[] {
     `CREATE TABLE IF NOT EXISTS cma_devices (bdf TEXT PRIMARY KEY, state TEXT NOT NULL)`,
     `CREATE TABLE IF NOT EXISTS cma_acceptances (bdf TEXT PRIMARY KEY, record TEXT NOT NULL, by TEXT NOT NULL, at TEXT NOT NULL, operator TEXT, note TEXT)`,
     `CREATE TABLE IF NOT EXISTS cma_decisions (id ${serial}, bdf TEXT NOT NULL, at TEXT NOT NULL, action TEXT NOT NULL, operator TEXT, reason TEXT, detail TEXT)`,
-    `CREATE TABLE IF NOT EXISTS cma_signatures (log_index ${int} PRIMARY KEY, bdf TEXT NOT NULL, body TEXT NOT NULL)`,
-    `CREATE INDEX IF NOT EXISTS cma_signatures_bdf ON cma_signatures (bdf, log_index)`,
     `CREATE TABLE IF NOT EXISTS cma_events (id ${int} PRIMARY KEY, at TEXT NOT NULL, type TEXT NOT NULL, bdf TEXT, body TEXT NOT NULL)`,
+    `CREATE INDEX IF NOT EXISTS cma_events_signatures ON cma_events (bdf, id) WHERE type = 'signature'`,
   ];
 }

@@ -5,13 +5,14 @@
  */
 import Database from 'better-sqlite3';
 import { storageError } from '../../log/store/errors.js';
-import type { CmaEvent } from '../api.js';
+import type { CmaEvent, DeviceSignature } from '../api.js';
 import {
   acceptanceOf,
+  byLogIndex,
   decisionOf,
   deviceOf,
   eventOf,
-  RECENT_SIGNATURES_SQL,
+  DEVICE_SIGNATURES_SQL,
   schemaSql,
   signatureOf,
   type Row,
@@ -46,13 +47,12 @@ export class SqliteCmaStore implements CmaStore {
     return this.db.prepare(sql).all(...params) as Row[];
   }
 
-  async load(options: { recentEvents: number; signaturesPerDevice: number }): Promise<LoadedState> {
+  async load(options: { recentEvents: number }): Promise<LoadedState> {
     try {
       const last = this.db.prepare('SELECT MAX(id) AS id FROM cma_events').get() as { id: number | null };
       return {
         devices: this.all('SELECT bdf, state FROM cma_devices ORDER BY bdf').map(deviceOf).filter(defined),
         acceptances: this.all('SELECT * FROM cma_acceptances ORDER BY bdf').map(acceptanceOf).filter(defined),
-        signatures: this.all(RECENT_SIGNATURES_SQL('?'), options.signaturesPerDevice).map(signatureOf).filter(defined),
         lastEventId: last.id ?? 0,
         recentEvents: this.all(
           'SELECT * FROM (SELECT * FROM cma_events ORDER BY id DESC LIMIT ?) ORDER BY id',
@@ -72,7 +72,6 @@ export class SqliteCmaStore implements CmaStore {
     readonly removeAcceptance: Database.Statement;
     readonly acceptance: Database.Statement;
     readonly decision: Database.Statement;
-    readonly signature: Database.Statement;
     readonly event: Database.Statement;
   };
 
@@ -89,7 +88,6 @@ export class SqliteCmaStore implements CmaStore {
       decision: db.prepare(
         'INSERT INTO cma_decisions (bdf, at, action, operator, reason, detail) VALUES (?, ?, ?, ?, ?, ?)',
       ),
-      signature: db.prepare('INSERT OR REPLACE INTO cma_signatures (log_index, bdf, body) VALUES (?, ?, ?)'),
       event: db.prepare('INSERT INTO cma_events (id, at, type, bdf, body) VALUES (?, ?, ?, ?, ?)'),
     });
   }
@@ -115,7 +113,6 @@ export class SqliteCmaStore implements CmaStore {
           d.reason ?? null,
           d.detail === undefined ? null : JSON.stringify(d.detail),
         );
-      for (const s of batch.signatures ?? []) st.signature.run(s.logIndex, s.bdf, JSON.stringify(s));
       for (const e of batch.events ?? []) {
         const { id, at, ...body } = e;
         st.event.run(id, at, e.type, 'bdf' in e ? e.bdf : null, JSON.stringify(body));
@@ -138,6 +135,14 @@ export class SqliteCmaStore implements CmaStore {
       return this.all('SELECT * FROM cma_events WHERE id > ? ORDER BY id LIMIT ?', afterId, limit)
         .map(eventOf)
         .filter(defined);
+    } catch (e) {
+      throw storageError(e, { backend: 'sqlite', description: this.description, action: 'read' });
+    }
+  }
+
+  async signatures(bdf: string, limit: number): Promise<DeviceSignature[]> {
+    try {
+      return byLogIndex(this.all(DEVICE_SIGNATURES_SQL('?', '?'), bdf, limit).map(signatureOf).filter(defined));
     } catch (e) {
       throw storageError(e, { backend: 'sqlite', description: this.description, action: 'read' });
     }

@@ -2,12 +2,14 @@
  * What the CMA layer keeps across restarts, behind a small interface so that a PostgreSQL store
  * can stand beside the SQLite one: the last known state of every function, the acceptance record
  * each accepted device rests on, the history of decisions (accept, override, reject, drop), the
- * signatures each device gave (as the kernel's `signatures/` views), and the event stream.
+ * event stream, and in it the signatures each device gave (as the kernel's `signatures/` views).
  *
  * Writes are batches committed in one transaction, in the order they are given: a state change
  * and the events that announce it land together or not at all, so a crash never leaves an event
  * without its state or a state nobody was told about. Reads happen once, at open (the service
- * serves from memory), except for old events, which are paged from the store.
+ * serves from memory), except for old events, which are paged from the store, and for a device's
+ * signatures, which are read when asked for (transcripts are most of what a device gives, and
+ * the service should not hold every device's on its heap).
  */
 import type { AcceptanceRecord } from '../../verifier/acceptance.js';
 import type { CmaDecision, CmaEvent, DeviceSignature } from '../api.js';
@@ -33,7 +35,6 @@ export interface CommitBatch {
   /** Acceptance records to write (`record`) or delete (`{ bdf, remove: true }`). */
   readonly acceptances?: readonly (StoredAcceptance | { readonly bdf: string; readonly remove: true })[];
   readonly decisions?: readonly StoredDecision[];
-  readonly signatures?: readonly DeviceSignature[];
   /** Events with their ids already assigned (rising by one from the store's last id). */
   readonly events?: readonly CmaEvent[];
 }
@@ -41,8 +42,6 @@ export interface CommitBatch {
 export interface LoadedState {
   readonly devices: readonly StoredDevice[];
   readonly acceptances: readonly StoredAcceptance[];
-  /** The newest `signaturesPerDevice` signatures of every device, oldest first. */
-  readonly signatures: readonly DeviceSignature[];
   /** The highest event id committed (0 when there is none). */
   readonly lastEventId: number;
   /** The newest events, oldest first. */
@@ -52,10 +51,12 @@ export interface LoadedState {
 export interface CmaStore {
   readonly backend: 'sqlite' | 'postgres';
   readonly description: string;
-  load(options: { readonly recentEvents: number; readonly signaturesPerDevice: number }): Promise<LoadedState>;
+  load(options: { readonly recentEvents: number }): Promise<LoadedState>;
   commit(batch: CommitBatch): Promise<void>;
   /** Events with id > afterId, oldest first, at most `limit`. */
   eventsSince(afterId: number, limit: number): Promise<CmaEvent[]>;
   decisions(bdf: string): Promise<StoredDecision[]>;
+  /** The newest `limit` signatures of a function, oldest first. */
+  signatures(bdf: string, limit: number): Promise<DeviceSignature[]>;
   close(): Promise<void>;
 }
