@@ -98,49 +98,42 @@ class Deadlines {
   }
 }
 
-async function roundTrip(
-  p: ExchangePolicy,
-  x: ExchangeRequest,
-  request: Uint8Array,
-  d: Deadlines,
-  reqName: string,
-): Promise<Uint8Array> {
-  const wait = d.responseWait(x.timeoutMs);
-  try {
-    return await p.transport.exchange(request, { timeoutMs: timerMs(wait.ms) });
-  } catch (e) {
-    if (e instanceof SpdmError && e.code === 'TIMEOUT') {
-      const asked = x.timeoutReason
-        ? `the device's ${x.timeoutReason} allows ${fmtMs(x.timeoutMs)}`
-        : `the protocol allows ${fmtMs(x.timeoutMs)}`;
-      const limit =
-        wait.limitedBy === 'protocol'
-          ? ''
-          : wait.limitedBy === 'maxResponseWaitMs'
-            ? `; waits are capped at ${fmtMs(wait.limitMs)} (maxResponseWaitMs)`
-            : `; cut short by the ${wait.limitedBy} deadline`;
-      throw new SpdmError(
-        'TIMEOUT',
-        `${reqName}: no response within ${fmtMs(wait.ms)} (${asked}${limit})`,
-        {
-          request: reqName,
-          waitedMs: wait.ms,
-          askedMs: x.timeoutMs,
-          limitMs: wait.limitMs,
-          limitedBy: wait.limitedBy,
-          ...(wait.limitedBy === 'request' || wait.limitedBy === 'flow' ? { deadline: wait.limitedBy } : {}),
-        },
-        { cause: e },
-      );
-    }
-    if (e instanceof SpdmError) throw e;
-    throw new SpdmError(
-      'TRANSPORT_ERROR',
-      `transport failed: ${e instanceof Error ? e.message : String(e)}`,
-      {},
+/**
+ * The error a failed round trip is reported as: the transport's TIMEOUT with what bounded the
+ * wait, its other SpdmErrors as they are, anything else TRANSPORT_ERROR.
+ */
+function roundTripError(e: unknown, x: ExchangeRequest, wait: Wait, reqName: string): SpdmError {
+  if (e instanceof SpdmError && e.code === 'TIMEOUT') {
+    const asked = x.timeoutReason
+      ? `the device's ${x.timeoutReason} allows ${fmtMs(x.timeoutMs)}`
+      : `the protocol allows ${fmtMs(x.timeoutMs)}`;
+    const limit =
+      wait.limitedBy === 'protocol'
+        ? ''
+        : wait.limitedBy === 'maxResponseWaitMs'
+          ? `; waits are capped at ${fmtMs(wait.limitMs)} (maxResponseWaitMs)`
+          : `; cut short by the ${wait.limitedBy} deadline`;
+    return new SpdmError(
+      'TIMEOUT',
+      `${reqName}: no response within ${fmtMs(wait.ms)} (${asked}${limit})`,
+      {
+        request: reqName,
+        waitedMs: wait.ms,
+        askedMs: x.timeoutMs,
+        limitMs: wait.limitMs,
+        limitedBy: wait.limitedBy,
+        ...(wait.limitedBy === 'request' || wait.limitedBy === 'flow' ? { deadline: wait.limitedBy } : {}),
+      },
       { cause: e },
     );
   }
+  if (e instanceof SpdmError) return e as SpdmError;
+  return new SpdmError(
+    'TRANSPORT_ERROR',
+    `transport failed: ${e instanceof Error ? e.message : String(e)}`,
+    {},
+    { cause: e },
+  );
 }
 
 /** Sleep `ms`, unless that would overrun a deadline: then fail now rather than wait in vain. */
@@ -169,7 +162,8 @@ export async function exchange<T extends { readonly raw: Uint8Array }>(
   x: ExchangeRequest,
   decode: Decoder<T>,
 ): Promise<T> {
-  const bytes = await exchangeBytes(p, x);
+  const reqName = codeName(x.request[1] ?? 0);
+  const bytes = expected(await exchangeBytes(p, x, reqName), x, reqName);
   return withoutPadding(bytes, decode(bytes), codeName(x.expect));
 }
 
@@ -189,27 +183,38 @@ function deviceError(response: Uint8Array, reqName: string): SpdmError {
 }
 
 /**
- * The round trip alone: the response's bytes, once it is the one expected. A large request goes
- * out in CHUNK_SEND pieces and a large response is collected with CHUNK_GET (requester/chunking.ts);
- * either way what comes back is the whole response, as if it had travelled in one piece.
+ * The round trip alone: the response's bytes, an ERROR included (expected() then reads them). A
+ * large request goes out in CHUNK_SEND pieces and a large response is collected with CHUNK_GET
+ * (requester/chunking.ts); either way what comes back is the whole response, as if it had
+ * travelled in one piece. Not itself async: each await on the path of every message costs, and
+ * without chunking this is retried()'s promise as it is.
  */
-async function exchangeBytes(p: ExchangePolicy, x: ExchangeRequest): Promise<Uint8Array> {
-  const reqCode = x.request[1] ?? 0;
-  const reqName = codeName(reqCode);
+function exchangeBytes(p: ExchangePolicy, x: ExchangeRequest, reqName: string): Promise<Uint8Array> {
   const d = new Deadlines(p, reqName);
   const limits = p.chunking?.();
-  let response: Uint8Array;
-  if (limits) {
-    const rt = (request: Uint8Array) => retried(p, x, d, request, request[1] ?? 0);
-    response =
-      x.request.length > limits.peerDataTransferSize
-        ? await sendInChunks(limits, x.request, rt, deviceError, reqName)
-        : await rt(x.request);
-    const handle = largeResponseHandle(response);
-    if (handle !== undefined) response = await getInChunks(limits, handle, rt, deviceError, reqName);
-  } else {
-    response = await retried(p, x, d, x.request, reqCode);
-  }
+  if (!limits) return retried(p, x, d, x.request, x.request[1] ?? 0);
+  return chunkedBytes(p, x, d, limits, reqName);
+}
+
+async function chunkedBytes(
+  p: ExchangePolicy,
+  x: ExchangeRequest,
+  d: Deadlines,
+  limits: ChunkLimits,
+  reqName: string,
+): Promise<Uint8Array> {
+  const rt = (request: Uint8Array) => retried(p, x, d, request, request[1] ?? 0);
+  let response =
+    x.request.length > limits.peerDataTransferSize
+      ? await sendInChunks(limits, x.request, rt, deviceError, reqName)
+      : await rt(x.request);
+  const handle = largeResponseHandle(response);
+  if (handle !== undefined) response = await getInChunks(limits, handle, rt, deviceError, reqName);
+  return response;
+}
+
+/** `response` once it is the one expected: not an ERROR, the negotiated version, the expected code. */
+function expected(response: Uint8Array, x: ExchangeRequest, reqName: string): Uint8Array {
   const h = peekHeader(response);
   if (h.code === ResponseCode.ERROR) throw deviceError(response, reqName);
   if (x.version !== undefined && h.version !== x.version) {
@@ -243,7 +248,13 @@ async function retried(
   let notReady = 0;
   let request = original;
   for (;;) {
-    const response = await roundTrip(p, x, request, d, reqName);
+    const wait = d.responseWait(x.timeoutMs);
+    let response: Uint8Array;
+    try {
+      response = await p.transport.exchange(request, { timeoutMs: timerMs(wait.ms) });
+    } catch (e) {
+      throw roundTripError(e, x, wait, reqName);
+    }
     const h = peekHeader(response);
     if (h.code === ResponseCode.ERROR) {
       const err = decodeError(response);

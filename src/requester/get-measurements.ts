@@ -6,7 +6,7 @@
  * specification, digests as long as the measurement hash.
  */
 import { hashInfo, measurementHashToBaseHash } from '../crypto/algorithms.js';
-import { equalBytes, toHex } from '../wire/bytes.js';
+import { equalBytes, toHexEach } from '../wire/bytes.js';
 import { isSpdmError, SpdmError } from '../wire/errors.js';
 import { ResponseCode } from '../spdm/codes.js';
 import { CapabilityFlag, MEAS_CAP_MASK } from '../spdm/messages/capabilities.js';
@@ -162,12 +162,14 @@ export function checkIndices(indices: readonly number[]): readonly number[] {
 }
 
 function asEvidence(blocks: readonly MeasurementBlock[], signed: boolean): MeasurementEvidence[] {
-  return blocks.map((b) => ({
+  // Each block and its value, in one encoding when they lie in one response (toHexEach).
+  const hex = toHexEach(blocks.flatMap((b) => [b.dmtf?.value ?? b.measurement, b.bytes]));
+  return blocks.map((b, i) => ({
     index: b.index,
     spec: b.spec,
     ...(b.dmtf ? { type: b.dmtf.type, typeName: measurementTypeName(b.dmtf.type), raw: b.dmtf.raw } : {}),
-    value: toHex(b.dmtf?.value ?? b.measurement),
-    block: toHex(b.bytes),
+    value: hex[2 * i] as string,
+    block: hex[2 * i + 1] as string,
     signed,
   }));
 }

@@ -6,7 +6,7 @@
  * {@link SignatureEvidence} record.
  */
 import type { KeyObject } from 'node:crypto';
-import { equalBytes, toHex } from '../wire/bytes.js';
+import { equalBytes, toHex, toHexEach } from '../wire/bytes.js';
 import { SpdmError } from '../wire/errors.js';
 import { versionString } from '../spdm/codes.js';
 import type { SignedKind, SignedTranscript } from '../spdm/connection-transcript.js';
@@ -96,6 +96,12 @@ export function verifiedSignature(
 ): SignatureEvidence {
   const { kind, transcript, context } = signed;
   const transcriptHash = checkedSignature(c, key, slot, signed, signature);
+  // The response's own fields in one encoding (toHexEach).
+  const [responderNonce, signatureHex, summaryHash] = toHexEach(
+    extra.measurementSummaryHash
+      ? [extra.responderNonce, signature, extra.measurementSummaryHash]
+      : [extra.responderNonce, signature],
+  );
   return {
     kind,
     slot,
@@ -104,12 +110,12 @@ export function verifiedSignature(
     hashAlgo: c.hashId,
     context,
     requesterNonce: toHex(extra.requesterNonce),
-    responderNonce: toHex(extra.responderNonce),
+    responderNonce: responderNonce as string,
     ...(extra.requesterContext ? { requesterContext: toHex(extra.requesterContext) } : {}),
     transcript: toHex(transcript.bytes()),
     transcriptHash: toHex(transcriptHash),
-    signature: toHex(signature),
-    ...(extra.measurementSummaryHash ? { measurementSummaryHash: toHex(extra.measurementSummaryHash) } : {}),
+    signature: signatureHex as string,
+    ...(summaryHash !== undefined ? { measurementSummaryHash: summaryHash } : {}),
     verified: true,
   };
 }

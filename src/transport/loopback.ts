@@ -31,7 +31,27 @@ export class LoopbackTransport implements Transport {
   }
 
   exchange(request: Uint8Array, options: ExchangeOptions = {}): Promise<Uint8Array> {
-    return this.run(request, options, (r) => this.handler.handle(r));
+    const h = this.handler;
+    if (!h.handleNow) return this.run(request, options, (r) => h.handle(r));
+    // A handler that answers within the call: no deadline can pass while it works (a timer
+    // cannot fire before it returns), so there is nothing to race; failures still arrive as a
+    // rejected promise, as from run().
+    try {
+      this.checkSize(request);
+      return Promise.resolve(h.handleNow(request.slice()).slice());
+    } catch (e) {
+      // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors -- the handler's own failure, passed on as run() would
+      return Promise.reject(e);
+    }
+  }
+
+  private checkSize(request: Uint8Array): void {
+    if (request.length > this.maxMessageSize) {
+      throw new SpdmError(
+        'TRANSPORT_ERROR',
+        `request of ${request.length} bytes exceeds the transport maximum ${this.maxMessageSize}`,
+      );
+    }
   }
 
   /** The handler's secured path: one record in, its answer out (copied both ways, same timeout rule). */
@@ -49,12 +69,7 @@ export class LoopbackTransport implements Transport {
     options: ExchangeOptions,
     handle: (r: Uint8Array) => Promise<Uint8Array>,
   ): Promise<Uint8Array> {
-    if (request.length > this.maxMessageSize) {
-      throw new SpdmError(
-        'TRANSPORT_ERROR',
-        `request of ${request.length} bytes exceeds the transport maximum ${this.maxMessageSize}`,
-      );
-    }
+    this.checkSize(request);
     // Copy so neither side can mutate the other's buffers after the exchange.
     const pending = handle(request.slice());
     const timeoutMs = options.timeoutMs;

@@ -37,6 +37,13 @@ export interface Transport {
 /** Something that answers SPDM requests: the device emulator, or a proxy for one. */
 export interface SpdmHandler {
   handle(request: Uint8Array): Promise<Uint8Array>;
+  /**
+   * handle(), for a handler that never waits to answer (the device emulator): the answer within
+   * the call. The in-process loopback calls it directly, without the promise hops and the
+   * deadline race a handler that may wait needs. A handler that can delay or withhold an answer
+   * (responder/faults) must not have it.
+   */
+  handleNow?(request: Uint8Array): Uint8Array;
   /** The secured channel (a device with sessions): one DSP0277 record in, one record (or a clear ERROR) out. */
   handleSecured?(record: Uint8Array): Promise<Uint8Array>;
   /**

@@ -6,6 +6,30 @@ export function toHex(b: Uint8Array): string {
 }
 
 /**
+ * `views.map(toHex)`, encoded in one pass when they all lie in one buffer (the fields of one
+ * decoded message): the span that holds them is encoded once and each is a slice of that text.
+ * A requester writes a dozen short fields of each response into its evidence, and each
+ * encoding's fixed cost was most of it.
+ */
+export function toHexEach(views: readonly Uint8Array[]): string[] {
+  const first = views[0];
+  if (first === undefined) return [];
+  let lo = first.byteOffset;
+  let hi = lo + first.byteLength;
+  let total = 0;
+  for (const v of views) {
+    if (v.buffer !== first.buffer) return views.map(toHex);
+    lo = Math.min(lo, v.byteOffset);
+    hi = Math.max(hi, v.byteOffset + v.byteLength);
+    total += v.byteLength;
+  }
+  // Views far apart in a shared pool (node's Buffer pool) are not worth a span that large.
+  if (hi - lo > 2 * total + 256) return views.map(toHex);
+  const all = Buffer.from(first.buffer, lo, hi - lo).toString('hex');
+  return views.map((v) => all.slice(2 * (v.byteOffset - lo), 2 * (v.byteOffset - lo + v.byteLength)));
+}
+
+/**
  * Hex text (whitespace ignored) to bytes. Hex comes from files and API clients (evidence, log
  * exports, policies), so bad hex is a DecodeError naming where it stopped, not a TypeError.
  */

@@ -13,6 +13,16 @@
 import type { KeyObject } from 'node:crypto';
 import { parseCertificate, type ParsedCertificate } from './certificate.js';
 import { checkSignature } from './signature.js';
+import type { SpdmChainValidation } from './chain.js';
+
+/** A chain's validation as validateSpdmChain made it, and the validity verdicts it rests on. */
+export interface RememberedChain {
+  /** The options it was made under (version, algorithms, role, CertModel). */
+  readonly options: string;
+  readonly validation: SpdmChainValidation;
+  /** Per certificate, where the validation time stood against its validity period. */
+  readonly validity: string;
+}
 
 /** The DER as a map key: every byte one character, so equal keys are equal bytes. */
 function derKey(der: Uint8Array): string {
@@ -22,6 +32,7 @@ function derKey(der: Uint8Array): string {
 export class CertificateCache {
   private readonly parsed = new Map<string, ParsedCertificate>();
   private readonly checks = new Map<string, string | undefined>();
+  private readonly chains = new Map<string, RememberedChain>();
   hits = 0;
   misses = 0;
 
@@ -54,6 +65,21 @@ export class CertificateCache {
     const why = checkSignature(cert, issuerKey);
     this.remember(this.checks, key, why);
     return why;
+  }
+
+  /**
+   * validateSpdmChain()'s reading of a whole chain, keyed by the chain's bytes (derKey's form),
+   * for the same device again or a fleet of identical ones; the last one per chain. The chain
+   * layer decides whether it still holds (x509/chain.ts). Bounded like the rest, by `capacity`.
+   */
+  rememberedChain(chain: Uint8Array): { key: string; known: RememberedChain | undefined } {
+    const key = derKey(chain);
+    return { key, known: this.chains.get(key) };
+  }
+
+  rememberChain(key: string, chain: RememberedChain): void {
+    this.chains.delete(key);
+    this.remember(this.chains, key, chain);
   }
 
   private remember<V>(map: Map<string, V>, key: string, value: V): void {

@@ -7,10 +7,11 @@
  * Every failure is an SpdmError('CERT_INVALID') whose message names the field; exceptions from
  * node:crypto never escape.
  */
-import { createHash, createPublicKey, type KeyObject } from 'node:crypto';
+import { createHash, type KeyObject } from 'node:crypto';
 import { SpdmError } from '../wire/errors.js';
 import { equalBytes, toHex } from '../wire/bytes.js';
 import { decodeOid, readAllTlv, readTlv, Tag, type DerFail, type Tlv } from './der.js';
+import { spkiPublicKey } from './spki-key.js';
 import {
   decodeAuthorityKeyIdentifier,
   decodeBasicConstraints,
@@ -491,11 +492,7 @@ export function parseCertificate(der: Uint8Array): ParsedCertificate {
   if (spkiParts.length !== 2) invalid('subjectPublicKeyInfo', 'expected algorithm and subjectPublicKey');
   let publicKey: KeyObject;
   try {
-    publicKey = createPublicKey({
-      key: Buffer.from(spkiTlv.bytes.buffer, spkiTlv.bytes.byteOffset, spkiTlv.bytes.byteLength),
-      format: 'der',
-      type: 'spki',
-    });
+    publicKey = spkiPublicKey(spkiTlv.bytes);
   } catch (e) {
     return invalid(
       'subjectPublicKeyInfo',

@@ -207,6 +207,40 @@ export function validateSpdmChain(
   opts: ChainValidationOptions & { readonly hashId: number },
 ): SpdmChainValidation {
   requireHash(opts.hashId);
+  const cache = opts.cache;
+  if (!cache) return validateSpdmChainOnce(chainBytes, opts);
+  // The same chain under the same options reads the same, but for the validity periods, which
+  // depend on `now`: a remembered reading holds while every certificate stands where it stood
+  // against its period (before, within, after), which the problems list is a function of.
+  const options = `${opts.version}|${opts.hashId}|${opts.asymId}|${opts.role}|${opts.certModel ?? CertModel.DEVICE_CERT}`;
+  const now = opts.now.getTime();
+  const { key, known } = cache.rememberedChain(chainBytes);
+  if (known && known.options === options && validityAt(known.validation.certificates, now) === known.validity) {
+    // Arrays of its own and the caller's bytes as `raw`, as a first reading would give them.
+    const v = known.validation;
+    return {
+      ...v,
+      chain: { ...v.chain, raw: chainBytes },
+      certificates: [...v.certificates],
+      report: { ok: v.report.ok, problems: [...v.report.problems] },
+    };
+  }
+  const v = validateSpdmChainOnce(chainBytes, opts);
+  cache.rememberChain(key, { options, validation: v, validity: validityAt(v.certificates, now) });
+  return v;
+}
+
+/** Where `now` stands against each certificate's validity period: one letter per certificate. */
+function validityAt(certs: readonly ParsedCertificate[], now: number): string {
+  let s = '';
+  for (const c of certs) s += now < c.notBefore.getTime() ? 'b' : now > c.notAfter.getTime() ? 'a' : 'v';
+  return s;
+}
+
+function validateSpdmChainOnce(
+  chainBytes: Uint8Array,
+  opts: ChainValidationOptions & { readonly hashId: number },
+): SpdmChainValidation {
   const slot = chainForSlot(chainBytes, {
     version: opts.version,
     hashId: opts.hashId,

@@ -49,6 +49,33 @@ export interface Tlv {
 export type DerFail = (reason: string, offset: number) => never;
 
 /**
+ * A Tlv whose views are made when first asked for: a certificate is some eighty TLVs, and most
+ * callers look at either the whole TLV or its value, rarely both.
+ */
+class TlvView implements Tlv {
+  readonly end: number;
+  private whole: Uint8Array | undefined;
+  private value: Uint8Array | undefined;
+  constructor(
+    private readonly buf: Uint8Array,
+    readonly tag: number,
+    readonly offset: number,
+    readonly headerLength: number,
+    readonly length: number,
+  ) {
+    this.end = offset + headerLength + length;
+  }
+
+  get bytes(): Uint8Array {
+    return (this.whole ??= this.buf.subarray(this.offset, this.end));
+  }
+
+  get contents(): Uint8Array {
+    return (this.value ??= this.buf.subarray(this.offset + this.headerLength, this.end));
+  }
+}
+
+/**
  * Reads one DER TLV at `offset`. Rejects the high-tag-number form, indefinite lengths (BER only),
  * length fields longer than 4 bytes, non-minimal length encodings (not DER) and values that run
  * past the end of `buf`.
@@ -81,16 +108,7 @@ export function readTlv(buf: Uint8Array, offset: number, fail: DerFail): Tlv {
   if (length > buf.length - start) {
     fail(`value of ${length} byte(s) overruns the buffer (${buf.length - start} left)`, offset);
   }
-  const end = start + length;
-  return {
-    tag,
-    offset,
-    headerLength,
-    length,
-    end,
-    bytes: buf.subarray(offset, end),
-    contents: buf.subarray(start, end),
-  };
+  return new TlvView(buf, tag, offset, headerLength, length);
 }
 
 /** Reads every TLV in `buf` back to back (the members of a constructed value). */

@@ -1,9 +1,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { CertificateCache } from '../../src/x509/cache.js';
-import { validateCertChain } from '../../src/x509/chain.js';
+import { BaseAsymAlgo, BaseHashAlgo } from '../../src/crypto/algorithms.js';
+import { validateCertChain, validateSpdmChain } from '../../src/x509/chain.js';
+import { encodeSpdmCertChain } from '../../src/x509/spdm-chain.js';
 import { SpdmError } from '../../src/wire/errors.js';
-import { NOW, deviceChain, flipByte, codes } from './fixtures.js';
+import { NOW, NOT_AFTER, NOT_BEFORE, deviceChain, flipByte, codes } from './fixtures.js';
 
 test('the certificate cache parses each DER once and returns the same parsed object', () => {
   const cache = new CertificateCache(8);
@@ -51,4 +53,45 @@ test('parse failures are not cached', () => {
   assert.throws(() => cache.parse(junk), SpdmError);
   assert.throws(() => cache.parse(junk), SpdmError);
   assert.equal(cache.misses, 2);
+});
+
+test('a chain validated through the cache reads as it would without it, at any time and under any options', () => {
+  const cache = new CertificateCache();
+  const bytes = encodeSpdmCertChain(0x13, BaseHashAlgo.SHA_256, deviceChain(0x0010).certificates);
+  const base = {
+    now: NOW,
+    role: 'responder',
+    version: 0x13,
+    asymId: BaseAsymAlgo.ECDSA_P256,
+    hashId: BaseHashAlgo.SHA_256,
+  } as const;
+  const day = 24 * 3600 * 1000;
+  const variants = [
+    base,
+    { ...base, now: new Date(NOT_AFTER.getTime() + day) },
+    { ...base, now: new Date(NOT_BEFORE.getTime() - day) },
+    base,
+    { ...base, asymId: BaseAsymAlgo.ECDSA_P384 },
+    { ...base, certModel: 3 },
+    { ...base, role: 'requester' },
+    base,
+  ] as const;
+  for (const opts of variants) {
+    const fresh = validateSpdmChain(bytes, opts);
+    const twice = [validateSpdmChain(bytes.slice(), { ...opts, cache }), validateSpdmChain(bytes, { ...opts, cache })];
+    for (const v of twice) {
+      assert.deepEqual(v.report, fresh.report);
+      assert.deepEqual(
+        v.certificates.map((c) => c.fingerprintSha256),
+        fresh.certificates.map((c) => c.fingerprintSha256),
+      );
+    }
+    // The chain a reading reports is the caller's own bytes.
+    assert.equal(twice[1]!.chain.raw, bytes);
+  }
+  assert.deepEqual(codes(validateSpdmChain(bytes, { ...variants[1], cache }).report), [
+    'EXPIRED@0',
+    'EXPIRED@1',
+    'EXPIRED@2',
+  ]);
 });
