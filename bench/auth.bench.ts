@@ -17,9 +17,11 @@
  * fleet's root and intermediates, or the same device again); "cold" gives every flow a fresh
  * cache. The figure is CPU µs per flow (the process, both sides); flows/s is wall time.
  *
- * Each flow first runs untimed for BENCH_WARMUP seconds (default 1): the CPU figure is the whole
- * process's, so V8 compiling the stack on its background threads would otherwise be billed to
- * whichever suite runs first (P-256 came out ~2× its steady cost). Start-up is bench:cold's.
+ * Each flow and its floor first run untimed until their cost per run has settled (harness
+ * warmUp: at least BENCH_WARMUP seconds, default 1, at most BENCH_WARMUP_MAX, default 6): the CPU
+ * figure is the whole process's, so V8 compiling the stack on its background threads would
+ * otherwise be billed to whichever suite runs first (P-256 came out ~2× its steady cost after a
+ * fixed second on a loaded machine). Start-up is bench:cold's.
  *
  * Then the census (what the stack actually asks of node:crypto per flow) and a profile summary
  * (where the CPU time goes, by src/ directory).
@@ -38,7 +40,7 @@ import { CertificateCache } from '../src/x509/cache.js';
 import { EmuSocketServer, EmuSocketTransport } from '../src/transport/emu-socket.js';
 import { SimulatedDoeDevice } from '../src/pci/doe-device.js';
 import { openDoeTransport } from '../src/pci/doe-transport.js';
-import { compare, measure, measureSync, Report, SECONDS } from './harness.js';
+import { compare, measure, Report, SECONDS, warmUp } from './harness.js';
 import { censusPerRun, formatCensus } from './crypto-census.js';
 import { formatBuckets, profileBuckets } from './profile.js';
 
@@ -53,6 +55,7 @@ type Suite = (typeof ALL_SUITES)[number];
 const SUITES = ALL_SUITES.filter((s) => s.name.includes(process.env['BENCH_SUITE'] ?? ''));
 
 const VERSION = 0x13;
+/** The least warm-up per side, seconds; warmUp goes on until the cost per flow has settled. */
 const WARMUP_SECONDS = Number(process.env['BENCH_WARMUP'] ?? 1);
 const TARGET = { op: '<=', ratio: 1.15 } as const;
 
@@ -184,10 +187,11 @@ for (const s of SUITES) {
     ['cold', coldFlow, slot.certificates],
   ] as const) {
     const floorOp = floorFlow(s, t, keys, chainDer);
-    if (WARMUP_SECONDS > 0) {
-      await measure(flow, { seconds: WARMUP_SECONDS, warmup: 0 });
-      measureSync(floorOp, { seconds: WARMUP_SECONDS / 4, warmup: 0 });
-    }
+    const settled = [
+      await warmUp({ async: flow }, WARMUP_SECONDS),
+      await warmUp({ sync: floorOp }, WARMUP_SECONDS / 4),
+    ];
+    report.note(`  ${s.name} ${label}: warmed up until steady, ${settled.map((x) => x.toFixed(1)).join(' s / ')} s`);
     const [stack, floor] = await compare({ async: flow }, { sync: floorOp });
     report.add({
       name: `${s.name} ${label} cache: CPU per flow`,

@@ -100,6 +100,28 @@ export function measureSync(fn: () => unknown, o: MeasureOptions = {}): Timing {
 
 type Op = { readonly sync: () => unknown } | { readonly async: () => Promise<unknown> };
 
+/** Upper bound of warmUp, seconds (BENCH_WARMUP_MAX, default 6). */
+export const WARMUP_MAX_SECONDS = positive(process.env['BENCH_WARMUP_MAX'], 6);
+
+/**
+ * Runs `op` untimed until its cost per run has settled: slices of a quarter second until two in a
+ * row agree on CPU per run within 5 % (and at least `minSeconds` have passed), at most
+ * WARMUP_MAX_SECONDS. A fixed warm-up is too short on a loaded machine: V8 keeps compiling the
+ * stack on its background threads, which process.cpuUsage bills to the run, for a number of runs
+ * rather than of seconds (the first suite's P-256 flow came out ~1.8x its steady cost after one
+ * second). Returns the seconds it took, for the report.
+ */
+export async function warmUp(op: Op, minSeconds = 0.5): Promise<number> {
+  const t0 = performance.now();
+  let last = Infinity;
+  for (;;) {
+    const t = await once(op, 0.25, 0);
+    const spent = (performance.now() - t0) / 1000;
+    if ((spent >= minSeconds && Math.abs(t.cpuUs - last) <= 0.05 * last) || spent >= WARMUP_MAX_SECONDS) return spent;
+    last = t.cpuUs;
+  }
+}
+
 async function once(op: Op, seconds: number, warmup: number): Promise<Timing> {
   return 'sync' in op ? measureSync(op.sync, { seconds, warmup }) : measure(op.async, { seconds, warmup });
 }

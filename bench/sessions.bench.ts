@@ -54,14 +54,14 @@ import { LoopbackTransport } from '../src/transport/loopback.js';
 import type { SpdmHandler } from '../src/transport/transport.js';
 import { SecureSession } from '../src/session/secure-session.js';
 import { deriveDataSecrets } from '../src/session/key-schedule.js';
-import { compare, measure, measureSync, Report, SECONDS } from './harness.js';
+import { compare, measure, measureSync, Report, SECONDS, warmUp } from './harness.js';
 import { censusPerRun, formatCensus } from './crypto-census.js';
 import { formatBuckets, profileBuckets } from './profile.js';
 
 const VERSION = 0x13;
 const HANDSHAKE_TARGET = { op: '<=', ratio: 1.15 } as const;
 const RECORD_TARGET = { op: '>=', ratio: 0.8 } as const;
-/** Untimed runs of each side before it is compared (see the handshake loop). */
+/** The least untimed running of each side before it is compared (harness warmUp goes on until steady). */
 const WARMUP_SECONDS = Math.min(SECONDS, 1) / 2;
 
 const SUITES = [
@@ -357,9 +357,10 @@ for (const s of SUITES) {
   const pskFloorFn = pskFloor(s, 'aes-256-gcm', a.keySize, seen);
   // Steady state, both sides: compare() warms each side up by three runs only, and the stack's
   // code is still being compiled (on V8's compiler threads, whose CPU time process.cpuUsage
-  // counts) for its first few hundred handshakes, which doubled the PSK figure of the first suite.
-  for (const fn of [ke, psk]) await measure(fn, { seconds: WARMUP_SECONDS });
-  for (const fn of [keFl, pskFloorFn]) measureSync(fn, { seconds: WARMUP_SECONDS });
+  // counts) for its first few hundred handshakes, which doubled the PSK figure of the first suite:
+  // each side runs until its cost per handshake has settled.
+  for (const fn of [ke, psk]) await warmUp({ async: fn }, WARMUP_SECONDS);
+  for (const fn of [keFl, pskFloorFn]) await warmUp({ sync: fn }, WARMUP_SECONDS);
   const [keStack, keFloor] = await compare({ async: ke }, { sync: keFl });
   report.add({
     name: `KEY_EXCHANGE+FINISH+END ${s.name}: CPU`,
