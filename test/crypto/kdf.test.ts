@@ -5,6 +5,7 @@ import { hkdfSync } from 'node:crypto';
 import { fromHex, toHex } from '../../src/wire/bytes.js';
 import { SpdmError } from '../../src/wire/errors.js';
 import { hkdf, hkdfExpand, hkdfExtract, hmac, macEqual } from '../../src/crypto/kdf.js';
+import { allHashes, isHashSupported } from '../../src/crypto/algorithms.js';
 
 const SHA256 = 0x01;
 const range = (from: number, to: number) => Uint8Array.from({ length: to - from + 1 }, (_, i) => from + i);
@@ -49,6 +50,26 @@ for (const c of CASES) {
     assert.equal(toHex(hkdf(SHA256, c.salt, c.ikm, c.info, c.length)), c.okm);
     // Node's own one-shot HKDF agrees.
     assert.equal(Buffer.from(hkdfSync('sha256', c.ikm, c.salt, c.info, c.length)).toString('hex'), c.okm);
+  });
+}
+
+for (const h of allHashes().filter((x) => isHashSupported(x.id))) {
+  test(`HKDF-Expand over ${h.name}: every length to 2 × HashLen + 1 is node's hkdfSync, with nothing past L in its buffer`, () => {
+    // Every SPDM key schedule step asks for at most HashLen bytes: one block, which hkdfExpand
+    // computes without the loop. Both sides of that boundary, for every hash, against node's own HKDF.
+    const ikm = range(0x20, 0x20 + h.size - 1);
+    const salt = range(0x01, 0x0d);
+    const info = range(0x40, 0x5a);
+    const prk = hkdfExtract(h.id, salt, ikm);
+    for (let len = 1; len <= 2 * h.size + 1; len++) {
+      const okm = hkdfExpand(h.id, prk, info, len);
+      assert.equal(toHex(okm), Buffer.from(hkdfSync(h.node, ikm, salt, info, len)).toString('hex'), `L = ${len}`);
+      // A caller that zeroes the OKM (or reads its ArrayBuffer) finds no more of the block there.
+      const backing = new Uint8Array(okm.buffer);
+      for (let i = 0; i < backing.length; i++)
+        if (i < okm.byteOffset || i >= okm.byteOffset + okm.length)
+          assert.equal(backing[i], 0, `L = ${len}, byte ${i}`);
+    }
   });
 }
 
