@@ -181,7 +181,7 @@ export class SqliteStore implements LogStore {
         ...(uriFilenames()
           ? { hint: 'reading it as an immutable file (its directory is not writable) failed too' }
           : {
-              hint: 'it could be read as an immutable file (its directory is not writable), but better-sqlite3 was loaded before spdmkit with SQLite URI filenames off: set SQLITE_USE_URI=1',
+              hint: 'it could be read as an immutable file (its directory is not writable), but SQLite URI filenames are off in this process (better-sqlite3 was loaded before spdmkit, or SQLITE_USE_URI is set but not 1): set SQLITE_USE_URI=1',
             }),
       });
     }
