@@ -128,7 +128,10 @@ function resolvePinned(p: OpenLogOptions['publicKey']): LogPublicKey | undefined
 async function openStore(target: string, opts: OpenLogOptions): Promise<LogStore> {
   if (!isPostgresTarget(target) && opts.readOnly && !existsSync(target))
     throw new SpdmError('LOG_NOT_FOUND', `no signature log at ${target}`);
-  return openStoreForTarget(target, opts.busyTimeoutMs !== undefined ? { busyTimeoutMs: opts.busyTimeoutMs } : {});
+  return openStoreForTarget(target, {
+    ...(opts.busyTimeoutMs !== undefined ? { busyTimeoutMs: opts.busyTimeoutMs } : {}),
+    ...(opts.readOnly ? { readOnly: true } : {}),
+  });
 }
 
 export async function openLog(target: string = DEFAULT_LOG_TARGET, opts: OpenLogOptions = {}): Promise<SignatureLog> {

@@ -4,6 +4,7 @@
  * Only meaningful inside a Worker: loaded any other way it does nothing.
  */
 import { parentPort } from 'node:worker_threads';
+import { isSpdmError } from '../wire/errors.js';
 import { SignatureChecker } from './sigcheck.js';
 import { openStoreForTarget } from './store/open.js';
 import { checkRange, type RangeResult } from './verify-range.js';
@@ -29,7 +30,14 @@ export type WorkerReply =
   | { readonly type: 'range'; readonly id: number; readonly result: RangeResult }
   | { readonly type: 'sths'; readonly id: number; readonly ok: readonly boolean[] }
   | { readonly type: 'progress'; readonly rows: number }
-  | { readonly type: 'error'; readonly id: number; readonly message: string }
+  | {
+      readonly type: 'error';
+      readonly id: number;
+      readonly message: string;
+      /** An SpdmError's code and details, so that the caller gets the same typed error. */
+      readonly code?: string;
+      readonly details?: Record<string, unknown>;
+    }
   | { readonly type: 'closed' };
 
 const port = parentPort;
@@ -47,7 +55,9 @@ if (port) {
       try {
         switch (m.type) {
           case 'init':
-            store = openStoreForTarget(m.target);
+            // Verification only reads: a read-only connection cannot write the log by mistake,
+            // and opens one the main connection could open read-only (sqlite-readonly.ts).
+            store = openStoreForTarget(m.target, { readOnly: true });
             if (m.logSpki) checker.setLogKey(m.logSpki);
             altered = new Set(m.alteredChains);
             pageSize = m.pageSize;
@@ -77,7 +87,12 @@ if (port) {
             break;
         }
       } catch (e) {
-        reply({ type: 'error', id: 'id' in m ? m.id : -1, message: e instanceof Error ? e.message : String(e) });
+        reply({
+          type: 'error',
+          id: 'id' in m ? m.id : -1,
+          message: e instanceof Error ? e.message : String(e),
+          ...(isSpdmError(e) ? { code: e.code, details: { ...e.details } } : {}),
+        });
       }
     });
   });

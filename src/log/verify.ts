@@ -19,6 +19,7 @@
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import { equalBytes, toHex } from '../wire/bytes.js';
+import { SpdmError, type SpdmErrorCode } from '../wire/errors.js';
 import { chainDigestOf, encodeLeaf } from './entry.js';
 import { publicKeyFromSpki, type LogPublicKey } from './log-key.js';
 import { EMPTY_ROOT, Frontier, HASH_SIZE, leafHash } from './merkle.js';
@@ -93,6 +94,12 @@ type PoolJob =
   | { readonly type: 'range'; readonly from: number; readonly to: number }
   | { readonly type: 'sths'; readonly heads: readonly { message: Uint8Array; signature: Uint8Array }[] };
 
+/** A worker's failure as the error it was there: an SpdmError keeps its code and details. */
+function workerError(m: WorkerReply & { type: 'error' }): Error {
+  if (m.code === undefined) return new Error(m.message);
+  return new SpdmError(m.code as SpdmErrorCode, m.message, m.details ?? {});
+}
+
 /** Worker threads running verify-worker.ts, one job at a time each. */
 class WorkerPool {
   private readonly workers: Worker[] = [];
@@ -117,7 +124,7 @@ class WorkerPool {
         this.pending.delete(m.id);
         this.owner.delete(m.id);
         this.busy[i] = false;
-        if (m.type === 'error') p?.reject(new Error(m.message));
+        if (m.type === 'error') p?.reject(workerError(m));
         else p?.resolve(m);
         this.pump();
       });

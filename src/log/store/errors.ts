@@ -59,6 +59,8 @@ export interface StorageErrorContext {
   readonly action: string;
   /** For writes: whether the failure could have happened after the commit took effect. */
   readonly outcome?: WriteOutcome;
+  /** What the user can do about it, appended to the message. */
+  readonly hint?: string;
 }
 
 /** `e` as an SpdmError; one that already is passes through. */
@@ -80,7 +82,7 @@ export function storageError(e: unknown, ctx: StorageErrorContext): SpdmError {
         : '';
   return new SpdmError(
     full ? 'STORAGE_FULL' : 'STORAGE_ERROR',
-    `${ctx.description}: ${ctx.action} failed, ${what} (${cause ? `${cause}: ` : ''}${message})${fate}`,
+    `${ctx.description}: ${ctx.action} failed, ${what} (${cause ? `${cause}: ` : ''}${message})${fate}${ctx.hint ? `; ${ctx.hint}` : ''}`,
     details,
     { cause: e },
   );

@@ -35,12 +35,18 @@ async function importBackend<T>(
   }
 }
 
-export async function openStoreForTarget(target: string, options: { busyTimeoutMs?: number } = {}): Promise<LogStore> {
+export interface OpenStoreOptions {
+  readonly busyTimeoutMs?: number;
+  /** SQLite: open the file read-only (never written, not even switched to WAL). */
+  readonly readOnly?: boolean;
+}
+
+export async function openStoreForTarget(target: string, options: OpenStoreOptions = {}): Promise<LogStore> {
   const timeout = options.busyTimeoutMs !== undefined ? { busyTimeoutMs: options.busyTimeoutMs } : {};
   if (isPostgresTarget(target)) {
     const { PostgresStore } = await importBackend(() => import('./postgres.js'), 'pg', 'postgres');
     return PostgresStore.connect(target, timeout);
   }
   const { SqliteStore } = await importBackend(() => import('./sqlite.js'), 'better-sqlite3', 'sqlite');
-  return new SqliteStore(target, timeout);
+  return new SqliteStore(target, { ...timeout, ...(options.readOnly ? { readOnly: true } : {}) });
 }

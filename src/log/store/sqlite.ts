@@ -9,6 +9,7 @@ import { LIMITS } from '../../wire/limits.js';
 import type { ChainRecord } from '../entry.js';
 import type { SignedTreeHead } from '../sth.js';
 import { storageError, type WriteOutcome } from './errors.js';
+import { checkImmutable, FileStamp, immutableUri, type ImmutableCheck } from './sqlite-readonly.js';
 import {
   ENTRY_COLUMNS,
   Mutex,
@@ -52,7 +53,57 @@ function normRow(r: Record<string, unknown>): RawEntryRow {
 
 export interface SqliteStoreOptions {
   readonly busyTimeoutMs?: number;
+  /** Open an existing file without writing to it (no WAL switch, no new file but SQLite's -shm). */
   readonly readOnly?: boolean;
+}
+
+let driverLoaded = false;
+
+/**
+ * better-sqlite3 turns SQLite URI filenames on when its native addon loads (at the first
+ * `new Database` in the process) if SQLITE_USE_URI=1 is in the environment, and never otherwise;
+ * an immutable read needs them. So the variable is set around that first open (unless the user set
+ * it) and removed again. From then on a filename that begins with "file:" is a URI for every
+ * better-sqlite3 connection in the process; the store never passes a path that way (plainName).
+ */
+function openDatabase(name: string, options: Database.Options): Db {
+  const setUri = !driverLoaded && process.env['SQLITE_USE_URI'] === undefined;
+  if (setUri) process.env['SQLITE_USE_URI'] = '1';
+  try {
+    return new Database(name, options);
+  } finally {
+    driverLoaded = true;
+    if (setUri) delete process.env['SQLITE_USE_URI'];
+  }
+}
+
+/** A path SQLite reads as a path whether URI filenames are on or not. */
+function plainName(path: string): string {
+  return path.startsWith('file:') ? `./${path}` : path;
+}
+
+/** Whether this process's SQLite takes URI filenames (off if better-sqlite3 was loaded before us). */
+function uriFilenames(): boolean {
+  try {
+    // Read-only: with URIs off this names a file in the working directory, which is not created.
+    openDatabase('file:spdmkit-uri-probe?mode=memory', { readonly: true }).close();
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** What a read-only open of a WAL file reports when its -shm (or -wal) cannot be opened or created. */
+const WAL_INDEX_CODES = new Set([
+  'SQLITE_CANTOPEN',
+  'SQLITE_READONLY_DIRECTORY',
+  'SQLITE_READONLY_CANTINIT',
+  'SQLITE_READONLY_CANTLOCK',
+]);
+
+/** The first read is where a WAL database opens its -shm: fail here rather than on the first query. */
+function probe(db: Db): void {
+  db.prepare('SELECT count(*) FROM sqlite_master').get();
 }
 
 export class SqliteStore implements LogStore {
@@ -62,30 +113,79 @@ export class SqliteStore implements LogStore {
   private insertStmt: Database.Statement | undefined;
   /** Verification and export read page after page with it. */
   private readRowsStmt: Database.Statement | undefined;
+  /** Set when the file is read as immutable (sqlite-readonly.ts): every read checks it is unchanged. */
+  private readonly immutable: FileStamp | undefined;
 
   constructor(
     readonly description: string,
     options: SqliteStoreOptions = {},
   ) {
+    const timeout = options.busyTimeoutMs ?? LIMITS.logBusyTimeoutMs;
+    if (options.readOnly) {
+      const opened = this.openReadOnly(timeout);
+      this.db = opened.db;
+      this.immutable = opened.immutable;
+      return;
+    }
     try {
-      this.db = new Database(description, {
-        timeout: options.busyTimeoutMs ?? LIMITS.logBusyTimeoutMs,
-        readonly: options.readOnly ?? false,
-        fileMustExist: options.readOnly ?? false,
-      });
+      this.db = openDatabase(plainName(description), { timeout });
     } catch (e) {
       throw storageError(e, { backend: 'sqlite', description, action: 'open' });
     }
-    if (!options.readOnly) {
-      try {
-        this.db.pragma('journal_mode = WAL');
-        this.db.pragma('synchronous = FULL');
-      } catch (e) {
-        // Switching a new file to WAL writes to it: a full disk fails here already.
-        this.db.close();
-        throw storageError(e, { backend: 'sqlite', description, action: 'open' });
-      }
+    try {
+      this.db.pragma('journal_mode = WAL');
+      this.db.pragma('synchronous = FULL');
+    } catch (e) {
+      // Switching a new file to WAL writes to it: a full disk fails here already.
+      this.db.close();
+      throw storageError(e, { backend: 'sqlite', description, action: 'open' });
     }
+  }
+
+  /**
+   * Reads the WAL log as SQLite does for every reader (following a writer through its -shm), and
+   * only where that cannot work because the -shm cannot be created, as an immutable file when
+   * checkImmutable says that is safe.
+   */
+  private openReadOnly(timeout: number): { db: Db; immutable?: FileStamp } {
+    const description = this.description;
+    let db: Db | undefined;
+    try {
+      db = openDatabase(plainName(description), { timeout, readonly: true, fileMustExist: true });
+      probe(db);
+      return { db };
+    } catch (e) {
+      db?.close();
+      const code = (e as { code?: unknown } | null)?.code;
+      const check: ImmutableCheck =
+        typeof code === 'string' && WAL_INDEX_CODES.has(code) ? checkImmutable(description) : { kind: 'unrelated' };
+      if (check.kind !== 'allowed')
+        throw storageError(e, {
+          backend: 'sqlite',
+          description,
+          action: 'open',
+          ...(check.kind === 'refused' || check.hint ? { hint: check.hint } : {}),
+        });
+    }
+    let immutable: FileStamp;
+    try {
+      immutable = new FileStamp(description);
+      db = openDatabase(immutableUri(description), { timeout, readonly: true, fileMustExist: true });
+      probe(db);
+    } catch (e) {
+      db?.close();
+      throw storageError(e, {
+        backend: 'sqlite',
+        description,
+        action: 'open',
+        ...(uriFilenames()
+          ? { hint: 'reading it as an immutable file (its directory is not writable) failed too' }
+          : {
+              hint: 'it could be read as an immutable file (its directory is not writable), but SQLite URI filenames are off in this process (better-sqlite3 was loaded before spdmkit, or SQLITE_USE_URI is set but not 1): set SQLITE_USE_URI=1',
+            }),
+      });
+    }
+    return { db, immutable };
   }
 
   private fail(e: unknown, action: string, outcome?: WriteOutcome): SpdmError {
@@ -227,11 +327,20 @@ export class SqliteStore implements LogStore {
 
   private read<T>(fn: () => T): Promise<T> {
     return this.mutex.run(async () => {
+      let r: T;
       try {
-        return fn();
+        r = fn();
       } catch (e) {
         throw this.fail(e, 'read');
       }
+      const changed = this.immutable?.changed();
+      if (changed)
+        throw new SpdmError(
+          'STORAGE_ERROR',
+          `${this.description}: read failed, the log was read without locks as an immutable file and ${changed}, so what was read may be torn; verify it again`,
+          { backend: 'sqlite', action: 'read', immutable: true },
+        );
+      return r;
     });
   }
 
