@@ -21,6 +21,7 @@ import { owned } from './ownership.js';
 import { applyResult } from './result.js';
 import type { Scheduler } from './scheduler.js';
 import type { SignatureBook } from './signature-book.js';
+import { Turns } from './turns.js';
 
 export type Attempt = <A>(fn: () => Promise<A>) => Promise<A>;
 
@@ -31,6 +32,12 @@ export interface RetrySettings {
 }
 
 export class FlowRunner {
+  /**
+   * The synchronous steps per device (handling an answer, judging the evidence) take turns of the
+   * event loop, one step per turn (turns.ts), so that API calls and events are served in between.
+   */
+  private readonly turns = new Turns();
+
   constructor(
     private readonly core: CmaCore,
     readonly scheduler: Scheduler,
@@ -98,6 +105,7 @@ export class FlowRunner {
                 random: core.random,
                 nonce,
                 slot: flowOptions.slot,
+                turns: this.turns,
                 ...(opts.requester ? { requester: opts.requester } : {}),
                 ...(opts.doe ? { doe: opts.doe } : {}),
                 authenticate: {
@@ -172,6 +180,7 @@ export class FlowRunner {
       await this.core.commit(b);
       return;
     }
+    if (evidence) await this.turns.take();
     const at = this.core.now();
     const judge = (e: Evidence, nonceHex: string) =>
       verify(e, this.policy(), this.trust, { expectedNonce: nonceHex, now: new Date(this.core.clock.now()) });
