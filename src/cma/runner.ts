@@ -21,7 +21,6 @@ import { owned } from './ownership.js';
 import { applyResult } from './result.js';
 import type { Scheduler } from './scheduler.js';
 import type { SignatureBook } from './signature-book.js';
-import { Turns } from './turns.js';
 
 export type Attempt = <A>(fn: () => Promise<A>) => Promise<A>;
 
@@ -32,12 +31,6 @@ export interface RetrySettings {
 }
 
 export class FlowRunner {
-  /**
-   * The synchronous steps per device (handling an answer, judging the evidence) take turns of the
-   * event loop, one step per turn (turns.ts), so that API calls and events are served in between.
-   */
-  private readonly turns = new Turns();
-
   constructor(
     private readonly core: CmaCore,
     readonly scheduler: Scheduler,
@@ -105,7 +98,7 @@ export class FlowRunner {
                 random: core.random,
                 nonce,
                 slot: flowOptions.slot,
-                turns: this.turns,
+                turns: core.turns,
                 ...(opts.requester ? { requester: opts.requester } : {}),
                 ...(opts.doe ? { doe: opts.doe } : {}),
                 authenticate: {
@@ -180,7 +173,8 @@ export class FlowRunner {
       await this.core.commit(b);
       return;
     }
-    if (evidence) await this.turns.take();
+    // Judging is the heaviest synchronous step per device: in a turn of its own (turns.ts).
+    if (evidence) await this.core.turns.take();
     const at = this.core.now();
     const judge = (e: Evidence, nonceHex: string) =>
       verify(e, this.policy(), this.trust, { expectedNonce: nonceHex, now: new Date(this.core.clock.now()) });

@@ -37,3 +37,32 @@ test('all steps at once: each in a turn of its own, every one of them run', asyn
   assert.equal(done, 500);
   assert.equal(overlapped, false);
 });
+
+test('quiet: at once with no step waiting, once the waiting steps ran, or after its turns when they keep coming', async () => {
+  const turns = new Turns();
+  await turns.quiet(1); // nothing waiting
+
+  let ran = 0;
+  const steps = Array.from({ length: 10 }, async () => {
+    await turns.take();
+    ran++;
+  });
+  await turns.quiet(1000);
+  assert.equal(ran, 10, 'every step waiting when quiet was asked ran before it resolved');
+  await Promise.all(steps);
+
+  // Steps that never stop coming: quiet still resolves after its turns.
+  let stop = false;
+  const endless = (async () => {
+    while (!stop) await turns.take();
+  })();
+  let guard: NodeJS.Timeout | undefined;
+  const ended = await Promise.race([
+    turns.quiet(5).then(() => true),
+    new Promise<boolean>((r) => (guard = setTimeout(() => r(false), 5000))),
+  ]);
+  clearTimeout(guard);
+  stop = true;
+  await endless;
+  assert.equal(ended, true, 'quiet resolved while steps kept coming');
+});
