@@ -4,6 +4,7 @@
  * sysfs-style `vendor`/`device` strings and links to the per-slot certificate chains.
  */
 import type { DeviceView, SlotView } from '../cma/api.js';
+import { listingBytes } from './listing.js';
 
 function hex4(n: number): string {
   return `0x${n.toString(16).padStart(4, '0')}`;
@@ -57,7 +58,10 @@ export function deviceJson(d: DeviceView): Record<string, unknown> {
  * objects (and the same signature entries, busy flag and generation) gives the same JSON.
  */
 export class DeviceJsonCache {
-  private readonly byBdf = new Map<string, { readonly parts: readonly unknown[]; readonly json: string }>();
+  private readonly byBdf = new Map<
+    string,
+    { readonly parts: readonly unknown[]; readonly json: string; readonly bytes: number }
+  >();
 
   private static parts(d: DeviceView): unknown[] {
     return [
@@ -78,21 +82,36 @@ export class DeviceJsonCache {
 
   /** The device's JSON text (what JSON.stringify(deviceJson(d)) gives). */
   json(d: DeviceView): string {
-    const parts = DeviceJsonCache.parts(d);
-    const hit = this.byBdf.get(d.bdf);
-    if (hit && hit.parts.length === parts.length && hit.parts.every((p, i) => p === parts[i])) return hit.json;
-    const json = JSON.stringify(deviceJson(d));
-    this.byBdf.set(d.bdf, { parts, json });
-    return json;
+    return this.entry(d).json;
   }
 
-  /** The listing `{ devices: [...] }` as JSON text; devices no longer listed are forgotten. */
-  listing(devices: readonly DeviceView[]): string {
+  private entry(d: DeviceView): { readonly json: string; readonly bytes: number } {
+    const parts = DeviceJsonCache.parts(d);
+    const hit = this.byBdf.get(d.bdf);
+    if (hit && hit.parts.length === parts.length && hit.parts.every((p, i) => p === parts[i])) return hit;
+    const json = JSON.stringify(deviceJson(d));
+    const entry = { parts, json, bytes: Buffer.byteLength(json) };
+    this.byBdf.set(d.bdf, entry);
+    return entry;
+  }
+
+  /**
+   * The listing `{ devices: [...] }` as the devices' JSON texts, in order, and its length in
+   * bytes (listing.ts writes it); devices no longer listed are forgotten.
+   */
+  listing(devices: readonly DeviceView[]): { readonly pieces: readonly string[]; readonly bytes: number } {
     if (this.byBdf.size > devices.length) {
       const listed = new Set(devices.map((d) => d.bdf));
       for (const bdf of this.byBdf.keys()) if (!listed.has(bdf)) this.byBdf.delete(bdf);
     }
-    return `{"devices":[${devices.map((d) => this.json(d)).join(',')}]}`;
+    const pieces: string[] = new Array<string>(devices.length);
+    let bytes = 0;
+    devices.forEach((d, i) => {
+      const e = this.entry(d);
+      pieces[i] = e.json;
+      bytes += e.bytes;
+    });
+    return { pieces, bytes: listingBytes(devices.length, bytes) };
   }
 }
 

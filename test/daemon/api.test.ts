@@ -252,6 +252,16 @@ test('Redfish ComponentIntegrity: collection, member, SPDMGetSignedMeasurements'
   assert.ok(noDevice.json().error?.code);
 });
 
+test("the device listing is the devices' JSON in one array, its Content-Length its exact size", async () => {
+  const r = await get('/v1/devices');
+  assert.equal(r.status, 200);
+  assert.match(String(r.headers['content-type']), /^application\/json/);
+  const expected = JSON.stringify({ devices: cma.devices().map((d) => deviceJson(d)) });
+  assert.equal(r.text, expected);
+  assert.equal(r.headers['content-length'], String(r.bytes.length));
+  assert.equal(r.headers['transfer-encoding'], undefined);
+});
+
 test('device reads answered from cached JSON follow every change of the device', async () => {
   // What the device and the listing show, built afresh from the service (no cache).
   const fresh = (bdf: string) => JSON.parse(JSON.stringify(deviceJson(cma.device(bdf)))) as unknown;
