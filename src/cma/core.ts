@@ -15,7 +15,6 @@ import { EventJournal, type Batch } from './journal.js';
 import type { CmaEvent } from './api.js';
 import { positiveInt, type CmaOptions } from './options.js';
 import type { CmaStore } from './store/store.js';
-import { Turns } from './turns.js';
 
 export class CmaCore {
   readonly known = new Map<string, Device>();
@@ -25,15 +24,6 @@ export class CmaCore {
   private readonly pendingWork = new Set<Promise<void>>();
   private readonly gate: DriverGate | undefined;
   private closing = false;
-
-  /** The synchronous steps per device take turns of the event loop, one per turn (turns.ts). */
-  readonly turns = new Turns();
-
-  /** What a group commit waits out before it writes: a timer, then the steps already waiting (up to 32 turns). */
-  async groupWindow(): Promise<void> {
-    await this.clock.sleep(0);
-    await this.turns.quiet(32);
-  }
 
   constructor(
     readonly opts: CmaOptions,
@@ -47,9 +37,8 @@ export class CmaCore {
       () => this.now(),
       (e) => this.report(e),
       () => this.closed,
-      // A timer, not a microtask: flows finishing in the same few milliseconds share a commit,
-      // and so do the steps waiting for their turns then (turns.ts).
-      () => this.groupWindow(),
+      // A timer, not a microtask: flows finishing in the same few milliseconds share a commit.
+      () => this.clock.sleep(0),
     );
     this.gate = opts.holdDrivers
       ? new DriverGate(

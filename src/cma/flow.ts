@@ -15,7 +15,6 @@ import type { PlatformFunction } from '../platform/platform.js';
 import type { RequesterOptions } from '../requester/options.js';
 import { Requester, type AuthenticateOptions } from '../requester/requester.js';
 import type { Clock } from '../transport/clock.js';
-import { takingTurns, type Turns } from './turns.js';
 import type { RandomSource } from '../crypto/random.js';
 import { SpdmError, type SpdmErrorCode } from '../wire/errors.js';
 import type { DoeSupport } from './api.js';
@@ -66,8 +65,6 @@ export interface FlowOptions {
   readonly requester?: RequesterOptions;
   readonly doe?: Omit<DoeMailboxOptions, 'clock'>;
   readonly authenticate?: Omit<AuthenticateOptions, 'nonce' | 'slot'>;
-  /** Each answer of the device is handled in a turn of the event loop of its own (turns.ts). */
-  readonly turns?: Turns;
 }
 
 export interface FlowResult {
@@ -115,7 +112,7 @@ export async function runFlow(fn: PlatformFunction, opts: FlowOptions, handle: F
     handle.holds(close);
     doe = 'cma';
     handle.check();
-    const requester = new Requester(opts.turns ? takingTurns(transport, opts.turns) : transport, {
+    const requester = new Requester(transport, {
       ...opts.requester,
       clock: opts.clock,
       random: opts.random,

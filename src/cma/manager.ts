@@ -86,7 +86,7 @@ class CmaManager implements CmaService {
     this.sigsMax = positiveInt(opts.signaturesPerDevice, 256, 'signaturesPerDevice');
     const now = () => this.core.now();
     this.decisionBook = new Decisions(opts.autoAccept === true, now);
-    this.sigs = new SignatureBook(log, store, this.sigsMax, now, () => this.core.groupWindow());
+    this.sigs = new SignatureBook(log, store, this.sigsMax, now, () => this.core.clock.sleep(0));
     this.runner = new FlowRunner(this.core, scheduler, retry, this.sigs, this.decisionBook, trust, () => this.policy);
     this.ownership = new Ownership(this.core, this.graceMs, (dev, b, m) => this.decisionBook.pendSameDevice(dev, b, m));
     this.presence = new Presence(this.core, this.decisionBook, this.runner);

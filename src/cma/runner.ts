@@ -98,7 +98,6 @@ export class FlowRunner {
                 random: core.random,
                 nonce,
                 slot: flowOptions.slot,
-                turns: core.turns,
                 ...(opts.requester ? { requester: opts.requester } : {}),
                 ...(opts.doe ? { doe: opts.doe } : {}),
                 authenticate: {
@@ -173,8 +172,6 @@ export class FlowRunner {
       await this.core.commit(b);
       return;
     }
-    // Judging is the heaviest synchronous step per device: in a turn of its own (turns.ts).
-    if (evidence) await this.core.turns.take();
     const at = this.core.now();
     const judge = (e: Evidence, nonceHex: string) =>
       verify(e, this.policy(), this.trust, { expectedNonce: nonceHex, now: new Date(this.core.clock.now()) });
