@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // spdmkitd: the same as `spdm daemon` (docs/daemon.md).
-import('../dist/src/cli/main.js')
-  .then((m) => m.main(['daemon', ...process.argv.slice(2)]))
+import('../dist/src/cli/bundle.js')
+  .then((b) => b.cliMain())
+  .then((main) => main(['daemon', ...process.argv.slice(2)]))
   .then(
     (code) => {
       process.exitCode = code;
