@@ -124,10 +124,33 @@ export function primitiveInput(d: SignedData): readonly Uint8Array[] {
   return [sharedPrefix(d.version, d.context), h];
 }
 
-/** primitiveInput as one buffer, which the one-shot node:crypto sign/verify take. */
+/**
+ * M' = prefix ‖ hash of one version and context, in a buffer kept with the prefix written: a
+ * fresh 100 + HashLen bytes per signature is an array V8 keeps outside its heap, which costs more
+ * to make and collect than the copy of the hash into this one. Only for the one-shot (synchronous)
+ * sign and verify below, which are done with it before they return.
+ */
+const scratch = new Map<Uint8Array, Uint8Array>();
+/** The largest transcript hash (SHA-512, SHA3-512). */
+const MAX_HASH = 64;
+
+/** primitiveInput as one buffer, which the one-shot node:crypto sign/verify take; valid until the next call. */
 function primitiveMessage(d: SignedData): Uint8Array {
   const parts = primitiveInput(d);
-  return parts.length === 1 ? (parts[0] as Uint8Array) : concat(parts);
+  if (parts.length === 1) return parts[0] as Uint8Array;
+  if (!usesSigningContext(d.version)) return concat(parts);
+  const [prefix, h] = parts as [Uint8Array, Uint8Array];
+  // A prefix the bounded cache did not keep (a fresh one each call) goes the plain way.
+  if (h.length > MAX_HASH || sharedPrefix(d.version, d.context) !== prefix) return concat(parts);
+  let buf = scratch.get(prefix);
+  if (!buf) {
+    buf = new Uint8Array(prefix.length + MAX_HASH);
+    buf.set(prefix);
+    // One per shared prefix, of which there are at most a few dozen (sharedPrefix bounds them).
+    scratch.set(prefix, buf);
+  }
+  buf.set(h, prefix.length);
+  return buf.subarray(0, prefix.length + h.length);
 }
 
 function requireAsym(asymId: number): AsymInfo {

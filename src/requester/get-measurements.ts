@@ -11,11 +11,9 @@ import { isSpdmError, SpdmError } from '../wire/errors.js';
 import { ResponseCode } from '../spdm/codes.js';
 import { CapabilityFlag, MEAS_CAP_MASK } from '../spdm/messages/capabilities.js';
 import {
-  decodeGetMeasurements,
   decodeMeasurements,
   encodeGetMeasurements,
   MeasurementAttribute,
-  type GetMeasurementsRequest,
   type MeasurementsResponse,
 } from '../spdm/messages/measurements.js';
 import { measurementTypeName, type MeasurementBlock } from '../spdm/messages/measurement-block.js';
@@ -44,7 +42,8 @@ export interface MeasurementRun {
 }
 
 interface Exchanged {
-  readonly req: GetMeasurementsRequest;
+  /** The request's wire bytes (what message_m and L1/L2 take). */
+  readonly req: { readonly raw: Uint8Array };
   readonly resp: MeasurementsResponse;
   readonly nonce: Uint8Array | undefined;
   readonly context: Uint8Array | undefined;
@@ -121,7 +120,8 @@ async function request(
       );
   }
   checkBlocks(c, resp.blocks);
-  return { req: decodeGetMeasurements(req), resp, nonce, context };
+  // The request is our own encoding, exactly the message: nothing to decode back for its bytes.
+  return { req: { raw: req }, resp, nonce, context };
 }
 
 /** The signed response that ends a run: L1/L2 over message_m, verified with the slot's leaf key. */

@@ -24,7 +24,7 @@ import { RequestCode, SUPPORTED_VERSIONS } from '../spdm/codes.js';
 import type { Transcript } from '../spdm/transcript.js';
 import { ConnectionTranscript, type MessageM } from '../spdm/connection-transcript.js';
 import type { SessionTranscript } from '../spdm/session-transcript.js';
-import { decodeKeyExchange, encodeKeyExchangeRsp } from '../spdm/messages/key-exchange.js';
+import { completeKeyExchangeRsp, decodeKeyExchange, encodeKeyExchangeRsp } from '../spdm/messages/key-exchange.js';
 import { decodeFinish, encodeFinishRsp } from '../spdm/messages/finish.js';
 import { decodeHeartbeat, encodeHeartbeatAck } from '../spdm/messages/heartbeat.js';
 import { decodeEndSession, encodeEndSessionAck } from '../spdm/messages/end-session.js';
@@ -1150,17 +1150,14 @@ export class Responder implements SpdmHandler {
     const unsigned = encodeKeyExchangeRsp(neg.version, { ...fields, signature: new Uint8Array(0) });
     const signed = transcript.keyExchangeSignature(req.raw, unsigned);
     const signature = this.sign(neg, slot, signed.context, signed.transcript);
-    const th1 = transcript.th1(req.raw, encodeKeyExchangeRsp(neg.version, { ...fields, signature })).digest();
+    const withSignature = completeKeyExchangeRsp(unsigned, signature);
+    const th1 = transcript.th1(req.raw, withSignature).digest();
     const params: KeyScheduleParams = { version: neg.version, hashId: neg.hashId, aeadId: neg.aeadId };
     const shared = keyPair.sharedSecret(peer);
     const handshake = deriveHandshakeSecrets(params, shared, 'dhe', th1);
     shared.fill(0);
     const responderVerifyData = inTheClear ? undefined : verifyData(params, handshake.responseFinishedKey, th1);
-    const resp = encodeKeyExchangeRsp(neg.version, {
-      ...fields,
-      signature,
-      ...(responderVerifyData ? { responderVerifyData } : {}),
-    });
+    const resp = responderVerifyData ? completeKeyExchangeRsp(unsigned, signature, responderVerifyData) : withSignature;
     transcript.acceptExchange(req.raw, resp);
     // Without a flow the requester's identity is known already: Ct_req joins the transcript now.
     if (mutual.mutual?.requester) transcript.mutualAuth(mutual.mutual.requester.chainHash);
@@ -1313,7 +1310,11 @@ export class Responder implements SpdmHandler {
    * sessions go on. Errors about the request itself travel inside the session.
    */
   async handleSecured(record: Uint8Array): Promise<Uint8Array> {
-    await Promise.resolve();
+    return this.handleSecuredNow(record);
+  }
+
+  /** handleSecured(), within the call: as handleNow(), the emulator never waits to answer a record. */
+  handleSecuredNow(record: Uint8Array): Uint8Array {
     const v = this.neg?.version ?? 0x11;
     this.expireIdleSessions();
     const id = peekSessionId(record);

@@ -23,6 +23,7 @@
  * give them (`unsigned`, `raw`, and the verify data fields' lengths).
  */
 import type { MessageM, SignedTranscript } from './connection-transcript.js';
+import { equalBytes } from '../wire/bytes.js';
 import { Transcript } from './transcript.js';
 
 export type SessionKind = 'key-exchange' | 'psk';
@@ -48,6 +49,13 @@ export class SessionTranscript {
   /** base ‖ K (whole) ‖ [D_encap ‖ Ct_req], once the exchange was accepted. */
   private afterExchange: Transcript | undefined;
   private mutual = false;
+  /**
+   * base ‖ exchange ‖ the response as far as it was hashed (up to the Signature, then through it),
+   * kept going between keyExchangeSignature(), th1() and acceptExchange(): each asks for a longer
+   * prefix of the same bytes, so the one running hash serves all three, a digest taken on the way
+   * (one hash copy) instead of a fork of base (a hash copy) each. Dropped once accepted.
+   */
+  private line: { readonly exchange: Uint8Array; readonly t: Transcript } | undefined;
 
   /** Use ConnectionTranscript.keyExchangeSession() or pskSession(). */
   constructor(init: SessionTranscriptInit) {
@@ -66,11 +74,9 @@ export class SessionTranscript {
   /** KEY_EXCHANGE: what the responder signs, A ‖ [D] ‖ Ct ‖ KEY_EXCHANGE ‖ KEY_EXCHANGE_RSP up to its Signature. */
   keyExchangeSignature(keyExchange: Uint8Array, responseUnsigned: Uint8Array): SignedTranscript<'KEY_EXCHANGE_RSP'> {
     this.require('key-exchange', 'keyExchangeSignature');
-    const t = this.base.fork();
-    t.append(keyExchange, responseUnsigned);
     return {
       kind: 'KEY_EXCHANGE_RSP',
-      transcript: t,
+      transcript: this.exchangeLine(keyExchange, responseUnsigned).snapshot(),
       context: this.context('KEY_EXCHANGE_RSP'),
       complete: this.complete,
     };
@@ -81,17 +87,31 @@ export class SessionTranscript {
    * through the Signature, for PSK_EXCHANGE_RSP everything before ResponderVerifyData.
    */
   th1(exchange: Uint8Array, responseWithoutVerifyData: Uint8Array): Transcript {
-    const t = this.base.fork();
-    t.append(exchange, responseWithoutVerifyData);
-    return t;
+    return this.exchangeLine(exchange, responseWithoutVerifyData).snapshot();
   }
 
   /** The exchange is done (its verify data checked): K, or PSK_EXCHANGE ‖ PSK_EXCHANGE_RSP, whole, joins every later TH. */
   acceptExchange(exchange: Uint8Array, response: Uint8Array): void {
     if (this.afterExchange) throw new TypeError('session transcript: the exchange was already accepted');
-    const t = this.base.fork();
+    this.afterExchange = this.exchangeLine(exchange, response);
+    this.line = undefined;
+  }
+
+  /**
+   * base ‖ exchange ‖ response: the running line continued when it holds this exchange and the
+   * start of this response (the same bytes: only the rest is hashed), otherwise a new line forked
+   * from base. Either way the transcript is exactly base ‖ exchange ‖ response.
+   */
+  private exchangeLine(exchange: Uint8Array, response: Uint8Array): Transcript {
+    const line = this.line;
+    if (line && (line.exchange === exchange || equalBytes(line.exchange, exchange)) && line.t.extendLast(response))
+      return line.t;
+    // The first line takes base's running hash: base is only forked again by start() or a second
+    // line, which then re-hash it.
+    const t = line ? this.base.fork() : this.base.handOff();
     t.append(exchange, response);
-    this.afterExchange = t;
+    this.line = { exchange, t };
+    return t;
   }
 
   /**
@@ -144,7 +164,8 @@ export class SessionTranscript {
       throw new TypeError('session transcript: TH2 takes both finish messages or neither');
     if (this.kind === 'key-exchange' && finish === undefined)
       throw new TypeError('session transcript: a KEY_EXCHANGE session has FINISH and FINISH_RSP in TH2');
-    const t = this.requireExchange('th2').fork();
+    // TH2 is the last transcript of a handshake: it takes the running hash (a later builder re-hashes).
+    const t = this.requireExchange('th2').handOff();
     if (finish && finishRsp) t.append(finish, finishRsp);
     return t;
   }

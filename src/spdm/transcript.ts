@@ -11,7 +11,7 @@
  * running hash is rebuilt from the messages, which costs a re-hash.
  */
 import { RunningHash } from '../crypto/hash.js';
-import { concat } from '../wire/bytes.js';
+import { concat, equalBytes } from '../wire/bytes.js';
 
 export class Transcript {
   private parts: Uint8Array[] = [];
@@ -21,6 +21,8 @@ export class Transcript {
   /** The digest once `digest()` ended the running hash; cleared by the next append. */
   private final: Uint8Array | undefined;
   private hashId: number | undefined;
+  /** `handOff()` gave the running hash to a continuation: the next use rebuilds it. */
+  private handedOff = false;
 
   constructor(hashId?: number) {
     if (hashId !== undefined) this.setHash(hashId);
@@ -31,6 +33,7 @@ export class Transcript {
     this.hashId = hashId;
     this.final = undefined;
     this.running = this.rehashed(hashId);
+    this.handedOff = false;
   }
 
   private rehashed(hashId: number): RunningHash {
@@ -39,10 +42,11 @@ export class Transcript {
     return r;
   }
 
-  /** The running hash, rebuilt from the messages when `digest()` had ended it. */
+  /** The running hash, rebuilt from the messages when `digest()` had ended it or `handOff()` gave it away. */
   private live(): RunningHash | undefined {
-    if (this.final !== undefined && this.hashId !== undefined) {
+    if ((this.final !== undefined || this.handedOff) && this.hashId !== undefined) {
       this.final = undefined;
+      this.handedOff = false;
       this.running = this.rehashed(this.hashId);
     }
     return this.running;
@@ -82,13 +86,64 @@ export class Transcript {
   }
 
   private requireRunning(): RunningHash {
+    const running = this.live();
     // Caller misuse (hashing before ALGORITHMS chose the hash), not a device fault.
-    if (!this.running) throw new TypeError('transcript hash algorithm not set: call setHash() first');
-    return this.running;
+    if (!running) throw new TypeError('transcript hash algorithm not set: call setHash() first');
+    return running;
+  }
+
+  /**
+   * This transcript as it stands, for a digest taken on the way (a TH1 before the exchange is
+   * accepted): the same messages, its hash taken with `digestSoFar()`, while this one goes on.
+   * The snapshot keeps no running hash of its own (appending to it re-hashes, as after `digest()`).
+   */
+  snapshot(): Transcript {
+    const t = new Transcript();
+    t.parts = [...this.parts];
+    t.size = this.size;
+    t.hashId = this.hashId;
+    // Without a hash algorithm there is nothing to take: the snapshot's digest() then fails as this one's would.
+    if (this.hashId !== undefined) t.final = this.digestSoFar();
+    return t;
+  }
+
+  /**
+   * Replaces the last message with `full` when the last message is the start of it, byte for byte
+   * (a response appended up to a field, now whole): only the rest is hashed, the result is the
+   * transcript the whole message would have given. False, and nothing changed, otherwise.
+   */
+  extendLast(full: Uint8Array): boolean {
+    const i = this.parts.length - 1;
+    const last = this.parts[i];
+    if (last === undefined || last.length > full.length) return false;
+    if (last !== full && !equalBytes(last, full.subarray(0, last.length))) return false;
+    const running = this.live();
+    running?.update(full.subarray(last.length));
+    this.parts[i] = full;
+    this.size += full.length - last.length;
+    return true;
   }
 
   bytes(): Uint8Array {
     return concat(this.parts);
+  }
+
+  /**
+   * fork() for a transcript whose own use is (normally) over: the continuation takes this one's
+   * running hash instead of a copy of it. Should this one be used again after all, it rebuilds its
+   * hash from its messages (a re-hash), so either way both hold exactly their own messages.
+   */
+  handOff(): Transcript {
+    const t = new Transcript();
+    t.parts = [...this.parts];
+    t.size = this.size;
+    t.hashId = this.hashId;
+    t.running = this.live();
+    if (t.running) {
+      this.running = undefined;
+      this.handedOff = true;
+    }
+    return t;
   }
 
   fork(): Transcript {
@@ -104,6 +159,9 @@ export class Transcript {
     this.parts = [];
     this.size = 0;
     this.final = undefined;
-    if (this.hashId !== undefined) this.running = new RunningHash(this.hashId);
+    if (this.hashId !== undefined) {
+      this.running = new RunningHash(this.hashId);
+      this.handedOff = false;
+    }
   }
 }

@@ -58,6 +58,16 @@ export class LoopbackTransport implements Transport {
   exchangeSecured(record: Uint8Array, options: ExchangeOptions = {}): Promise<Uint8Array> {
     const h = this.handler;
     if (!h.handleSecured) throw new SpdmError('UNSUPPORTED', 'this loopback handler has no secured path');
+    if (h.handleSecuredNow) {
+      // As exchange() with handleNow: answered within the call, so there is no deadline to race.
+      try {
+        this.checkSize(record);
+        return Promise.resolve(h.handleSecuredNow(record.slice()).slice());
+      } catch (e) {
+        // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors -- the handler's own failure, passed on as run() would
+        return Promise.reject(e);
+      }
+    }
     return this.run(record, options, (r) => {
       if (!h.handleSecured) throw new SpdmError('UNSUPPORTED', 'this loopback handler has no secured path');
       return h.handleSecured(r);

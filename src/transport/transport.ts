@@ -46,6 +46,8 @@ export interface SpdmHandler {
   handleNow?(request: Uint8Array): Uint8Array;
   /** The secured channel (a device with sessions): one DSP0277 record in, one record (or a clear ERROR) out. */
   handleSecured?(record: Uint8Array): Promise<Uint8Array>;
+  /** handleSecured(), within the call, under handleNow()'s rule (never for a handler that may wait). */
+  handleSecuredNow?(record: Uint8Array): Uint8Array;
   /**
    * A device-initiated KEY_UPDATE towards the requester in the session named (every established
    * one when absent), carried by its next encapsulated flow (spdm-emu's OOB_ENCAP_KEY_UPDATE).

@@ -90,6 +90,7 @@ export class Writer {
   }
 
   finish(): Uint8Array {
-    return this.buf.subarray(0, this.pos);
+    // An encoder that sized its output exactly filled the buffer: it is the message, no view needed.
+    return this.pos === this.buf.length ? this.buf : this.buf.subarray(0, this.pos);
   }
 }

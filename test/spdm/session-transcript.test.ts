@@ -90,6 +90,33 @@ test('KEY_EXCHANGE without mutual authentication: FINISH follows K directly', ()
   );
 });
 
+test('every TH hashes exactly its own bytes, however the builders share one running hash', () => {
+  const hashed = (t: { bytes(): Uint8Array; digest(): Uint8Array }, expected: number[], what: string) => {
+    assert.deepEqual([...t.bytes()], expected, what);
+    assert.deepEqual(t.digest(), digest(SHA256, Uint8Array.from(expected)), what);
+  };
+  const st = connected(0x13).keyExchangeSession(CT);
+  const base = [...A, 0xc7, 0xc7];
+  hashed(st.keyExchangeSignature(bytes(0xe1), bytes(0xe2)).transcript, [...base, 0xe1, 0xe2], 'signature TH');
+  // A response that does not continue what was hashed (another e2) starts over from the session's start.
+  hashed(st.th1(bytes(0xe1), bytes(0xe9, 0xe3)), [...base, 0xe1, 0xe9, 0xe3], 'TH1 of other bytes');
+  hashed(st.th1(bytes(0xe1), bytes(0xe2, 0xe3)), [...base, 0xe1, 0xe2, 0xe3], 'TH1');
+  hashed(st.start(), base, 'start, after its running hash went to the first TH');
+  st.acceptExchange(bytes(0xe1), bytes(0xe2, 0xe3, 0xe4));
+  const K = [0xe1, 0xe2, 0xe3, 0xe4];
+  hashed(st.requesterVerifyTranscript(bytes(0xf1)), [...base, ...K, 0xf1], 'RequesterVerifyData TH');
+  hashed(st.th2(bytes(0xf1, 0xf2), bytes(0xf5)), [...base, ...K, 0xf1, 0xf2, 0xf5], 'TH2');
+  // Builders after TH2 took the running hash still see K alone behind them.
+  hashed(st.requesterVerifyTranscript(bytes(0xf1)), [...base, ...K, 0xf1], 'RequesterVerifyData TH after TH2');
+  hashed(st.th2(bytes(0xf1, 0xf2), bytes(0xf5)), [...base, ...K, 0xf1, 0xf2, 0xf5], 'TH2 again');
+
+  const psk = connected(0x12).pskSession();
+  hashed(psk.th1(bytes(0xb1), bytes(0xb2)), [...A, 0xb1, 0xb2], 'PSK TH1');
+  // Another PSK_EXCHANGE than the one TH1 was taken over: K is exactly the accepted pair.
+  psk.acceptExchange(bytes(0xb8), bytes(0xb2, 0xb3));
+  hashed(psk.th2(), [...A, 0xb8, 0xb2, 0xb3], 'PSK TH2 without PSK_FINISH');
+});
+
 test('PSK: TH1, RequesterVerifyData TH, TH2 — and TH2 without PSK_FINISH for a responder with PSK_CAP 01', () => {
   const st = connected(0x12).pskSession();
   assert.equal(st.kind, 'psk');

@@ -8,6 +8,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { digest } from '../../src/crypto/hash.js';
 import { Transcript } from '../../src/spdm/transcript.js';
+import { concat } from '../../src/wire/bytes.js';
 
 const SHA384 = 0x02;
 const m = (...b: number[]) => Uint8Array.from(b);
@@ -65,4 +66,27 @@ test('messages appended before the hash was chosen are hashed when it is; clear(
   t.clear();
   t.append(C);
   assert.deepEqual(t.digest(), digest(SHA384, C));
+});
+
+test('snapshot(), extendLast() and handOff() keep each transcript the hash of exactly its messages', () => {
+  const t = new Transcript(SHA384);
+  t.append(A, m(0x10, 0x04));
+  const snap = t.snapshot();
+  // The last message, now whole: only a message that starts with the same bytes may replace it.
+  assert.equal(t.extendLast(m(0x10, 0x05, 0, 0)), false);
+  assert.equal(t.extendLast(m(0x10)), false);
+  assert.equal(t.extendLast(B), true);
+  assert.deepEqual(t.bytes(), concat([A, B]));
+  assert.equal(t.length, A.length + B.length);
+  assert.deepEqual(snap.digest(), digest(SHA384, A, m(0x10, 0x04)));
+  assert.deepEqual(snap.bytes(), concat([A, m(0x10, 0x04)]));
+  const next = t.handOff();
+  next.append(C);
+  assert.deepEqual(next.digest(), digest(SHA384, A, B, C));
+  // Used again after it handed its hash on, the transcript re-hashes its own messages.
+  assert.deepEqual(t.digestSoFar(), digest(SHA384, A, B));
+  t.append(C, C);
+  assert.deepEqual(t.digest(), digest(SHA384, A, B, C, C));
+  assert.deepEqual(new Transcript().snapshot().length, 0);
+  assert.throws(() => new Transcript().snapshot().digest(), TypeError);
 });

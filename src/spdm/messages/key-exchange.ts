@@ -147,6 +147,23 @@ export function encodeKeyExchangeRsp(
   return w.finish();
 }
 
+/**
+ * The whole KEY_EXCHANGE_RSP from its encoding up to the Signature (encodeKeyExchangeRsp with an
+ * empty signature and no ResponderVerifyData): the two trail every other field, so a responder
+ * that signs the start and then computes the verify data over start ‖ Signature encodes once.
+ */
+export function completeKeyExchangeRsp(
+  unsigned: Uint8Array,
+  signature: Uint8Array,
+  responderVerifyData?: Uint8Array,
+): Uint8Array {
+  const out = new Uint8Array(unsigned.length + signature.length + (responderVerifyData?.length ?? 0));
+  out.set(unsigned);
+  out.set(signature, unsigned.length);
+  if (responderVerifyData) out.set(responderVerifyData, unsigned.length + signature.length);
+  return out;
+}
+
 export function decodeKeyExchangeRsp(bytes: Uint8Array, ctx: KeyExchangeResponseDecodeContext): KeyExchangeResponse {
   const r = new Reader(bytes, 'KEY_EXCHANGE_RSP');
   const h = readHeaderSince(r, ResponseCode.KEY_EXCHANGE_RSP, 0x11);
