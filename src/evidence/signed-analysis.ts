@@ -20,13 +20,18 @@
  *
  * Two readers share it: the verifier (verifier/signed.ts, which alone decides trust) and the
  * signature log's verification (log/verify-range.ts), which holds a logged entry to the same
- * reading. Nothing here throws for hostile input: every inconsistency becomes a problem string.
+ * reading (and passes `openings`, so that the opening its entries share is decoded once). Nothing here throws for hostile input: every inconsistency becomes a problem string.
  */
 import { hashInfo } from '../crypto/algorithms.js';
 import { usesSigningContext } from '../crypto/signature.js';
 import { equalBytes, toHex } from '../wire/bytes.js';
 import { versionString } from '../spdm/codes.js';
-import { splitTranscript, vcaLength, type SignedTranscriptStep as Step } from '../spdm/signed-transcript.js';
+import {
+  splitTranscript,
+  vcaLength,
+  type OpeningLookup,
+  type SignedTranscriptStep as Step,
+} from '../spdm/signed-transcript.js';
 import { reverifyKeepingTranscripts, type DecodedTranscript } from './reverify.js';
 import { recordedChainBytes } from './signing-key.js';
 import { recordedChainDigest } from './chain-digest.js';
@@ -116,6 +121,7 @@ export type SignedAnalyser = (
   s: SignatureEvidence,
   problems: string[],
   transcript?: Uint8Array,
+  openings?: OpeningLookup,
 ) => SignedAnalysis | undefined;
 
 /** How each kind's transcript is read: adding a signed message is one row here and one in evidence/signed-kinds.ts. */
@@ -138,6 +144,7 @@ export function analyseSignature(
   index: number,
   reverified: { ok: boolean; reason?: string },
   transcript?: Uint8Array,
+  openings?: OpeningLookup,
 ): SignedView {
   const problems: string[] = [];
   if (!reverified.ok) problems.push(reverified.reason ?? 'signature does not verify');
@@ -169,7 +176,7 @@ export function analyseSignature(
   // Only a signed ENDPOINT_INFO has an EPInfo; one beside another kind is nothing the device signed.
   if (s.epInfo !== undefined && s.kind !== 'ENDPOINT_INFO')
     problems.push(`a ${s.kind} signature has no EPInfo, one is recorded`);
-  const analysis = ANALYSERS[s.kind](chainOf, s, problems, transcript);
+  const analysis = ANALYSERS[s.kind](chainOf, s, problems, transcript, openings);
   if (!analysis) return result();
   const { requesterNonce, responderNonce } = analysis.view;
   if (requesterNonce !== undefined && requesterNonce !== s.requesterNonce) {
@@ -196,12 +203,13 @@ function analyseConnectionSignature(
   s: SignatureEvidence,
   problems: string[],
   transcript?: Uint8Array,
+  openings?: OpeningLookup,
 ): SignedAnalysis | undefined {
   let steps: Step[];
   let bytes: Uint8Array;
   try {
     bytes = transcriptBytes(s, transcript);
-    steps = splitTranscript(bytes, s.hashAlgo);
+    steps = splitTranscript(bytes, s.hashAlgo, openings);
   } catch (err) {
     problems.push(`the signed transcript cannot be decoded: ${err instanceof Error ? err.message : String(err)}`);
     return undefined;

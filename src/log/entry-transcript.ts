@@ -21,6 +21,7 @@ import type { SignatureEvidence } from '../evidence/evidence.js';
 import { analyseSignature, type SignedView } from '../evidence/signed-analysis.js';
 import { isSignedMessageKind } from '../evidence/signed-kinds.js';
 import { splitEndpointInfoTranscript } from '../spdm/endpoint-info-transcript.js';
+import type { OpeningLookup } from '../spdm/signed-transcript.js';
 import { sessionIdText, signedSessionId, splitKeyExchangeTranscript } from '../spdm/key-exchange-transcript.js';
 import type { LogEntry } from './entry.js';
 import type { ProblemCode } from './verify-types.js';
@@ -160,9 +161,14 @@ function chainHexOf(chain: Uint8Array): string {
  * Every way the entry's fields disagree with its signed transcript. `chain` is the recorded SPDM
  * certificate chain (undefined when there is none to bind). A kind this verifier does not know
  * cannot be read, so none of its side fields is bound to what was signed: KIND_UNKNOWN, an error
- * like the others (import refuses it, verify fails), never an entry taken on trust.
+ * like the others (import refuses it, verify fails), never an entry taken on trust. `openings`:
+ * where transcript openings already decoded are kept (log verification), and which to try.
  */
-export function entryTranscriptProblems(e: LogEntry, chain: Uint8Array | undefined): TranscriptProblem[] {
+export function entryTranscriptProblems(
+  e: LogEntry,
+  chain: Uint8Array | undefined,
+  openings?: OpeningLookup,
+): TranscriptProblem[] {
   if (!isSignedMessageKind(e.kind))
     return [
       {
@@ -174,7 +180,7 @@ export function entryTranscriptProblems(e: LogEntry, chain: Uint8Array | undefin
   const entry = e as LogEntry & { kind: SignatureEvidence['kind'] };
   const chainHex = chain ? chainHexOf(chain) : undefined;
   // The signature itself is checked by the caller (worker threads, shared key cache).
-  const view = analyseSignature(() => chainHex, asSignature(entry), 0, { ok: true }, e.transcript);
+  const view = analyseSignature(() => chainHex, asSignature(entry), 0, { ok: true }, e.transcript, openings);
   const out: TranscriptProblem[] = view.problems.map((p) => ({ ...classify(p), message: p }));
   out.push(...negotiationProblems(e, view), ...blockProblems(e, view));
   return out;

@@ -230,6 +230,18 @@ function pciValue(p: PciIdentity): Uint8Array {
   return b;
 }
 
+/**
+ * `p` frozen, with its encoding remembered for the leaf: for a reader that parses a stored
+ * identity and must check that it encodes anyway (store.ts), so that rebuilding the leaf of each
+ * row does not encode it a second time. Throws as encodePci does.
+ */
+export function freezePci(p: PciIdentity): PciIdentity {
+  const b = encodePci(p);
+  const frozen = Object.freeze(p);
+  frozenPci.set(frozen, b);
+  return frozen;
+}
+
 export function encodePci(p: PciIdentity): Uint8Array {
   if (typeof p !== 'object' || p === null) throw encodeError('pci', 'not an object');
   const w = new Writer();

@@ -11,6 +11,7 @@ import { equalBytes, toHex } from '../wire/bytes.js';
 import { differingFields, leafHashWithDigests } from './entry.js';
 import { entryTranscriptProblems } from './entry-transcript.js';
 import { HASH_SIZE } from './merkle.js';
+import type { TranscriptOpenings } from '../spdm/signed-transcript.js';
 import type { SignatureChecker } from './sigcheck.js';
 import { rowToEntry, type LogStore } from './store/store.js';
 import type { VerifyProblem } from './verify-types.js';
@@ -22,6 +23,8 @@ export interface RangeContext {
   /** Chains whose content does not hash to their key (found by the chains pass). */
   readonly alteredChains: ReadonlySet<string>;
   readonly pageSize: number;
+  /** Transcript openings decoded so far (kept across ranges: a worker checks many). */
+  readonly openings?: TranscriptOpenings;
   /** Called with the number of rows completed since the last call. */
   readonly onRows?: (n: number) => void;
 }
@@ -206,7 +209,9 @@ export async function checkRange(store: LogStore, from: number, to: number, ctx:
       }
 
       // Every side field against the signed transcript, read where the codecs put it.
-      for (const p of entryTranscriptProblems(e, known && hex ? ctx.checker.chain(hex) : undefined))
+      // A device's transcripts share their opening: looked for among those of the same chain, kind and version.
+      const openings = ctx.openings ? { cache: ctx.openings, hint: `${hex ?? '-'}/${e.kind}/${e.version}` } : undefined;
+      for (const p of entryTranscriptProblems(e, known && hex ? ctx.checker.chain(hex) : undefined, openings))
         add({
           code: p.code,
           severity: 'error',

@@ -5,6 +5,7 @@
  */
 import { parentPort } from 'node:worker_threads';
 import { isSpdmError } from '../wire/errors.js';
+import { TranscriptOpenings } from '../spdm/signed-transcript.js';
 import { SignatureChecker } from './sigcheck.js';
 import { openStoreForTarget } from './store/open.js';
 import { checkRange, type RangeResult } from './verify-range.js';
@@ -44,6 +45,7 @@ const port = parentPort;
 if (port) {
   const checker = new SignatureChecker();
   const chainsKnown = new Map<string, boolean>();
+  const openings = new TranscriptOpenings();
   let store: Promise<LogStore> | undefined;
   let altered = new Set<string>();
   let pageSize = 1000;
@@ -67,6 +69,7 @@ if (port) {
             const result = await checkRange(await store, m.from, m.to, {
               checker,
               chainsKnown,
+              openings,
               alteredChains: altered,
               pageSize,
               onRows: (rows) => reply({ type: 'progress', rows }),

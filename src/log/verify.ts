@@ -23,6 +23,7 @@ import { SpdmError, type SpdmErrorCode } from '../wire/errors.js';
 import { chainDigestOf, encodeLeaf } from './entry.js';
 import { publicKeyFromSpki, type LogPublicKey } from './log-key.js';
 import { EMPTY_ROOT, Frontier, HASH_SIZE, leafHash } from './merkle.js';
+import { TranscriptOpenings } from '../spdm/signed-transcript.js';
 import { SignatureChecker } from './sigcheck.js';
 import { sthSignedBytes, sthToJson, type SignedTreeHead, type SignedTreeHeadJson, type TreeHead } from './sth.js';
 import { rowToEntry, sthFromColumns, type LogStore } from './store/store.js';
@@ -401,6 +402,7 @@ export async function verifyLog(store: LogStore, options: VerifyOptions = {}): P
     const ctx = {
       checker: inline,
       chainsKnown: new Map<string, boolean>(),
+      openings: new TranscriptOpenings(),
       alteredChains: new Set(alteredChains.keys()),
       pageSize,
       onRows,

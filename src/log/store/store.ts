@@ -16,8 +16,8 @@
 import {
   decodeBlocks,
   encodeBlocks,
-  encodePci,
   FIELDS,
+  freezePci,
   type ChainRecord,
   type FieldSpec,
   type LogEntry,
@@ -191,8 +191,7 @@ function storedPci(v: string): NonNullable<LogEntry['pci']> {
   if (hit) return hit;
   const p = JSON.parse(v) as unknown;
   if (typeof p !== 'object' || p === null || Array.isArray(p)) throw new Error('not a JSON object');
-  encodePci(p as NonNullable<LogEntry['pci']>);
-  const pci = Object.freeze(p) as NonNullable<LogEntry['pci']>;
+  const pci = freezePci(p as NonNullable<LogEntry['pci']>);
   if (v.length <= MAX_PCI_TEXT) {
     if (pciTexts.size >= MAX_PCI_TEXTS) {
       const oldest = pciTexts.keys().next();
