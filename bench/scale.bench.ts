@@ -19,6 +19,8 @@
  *   wall              daemon start to the last device's `authenticated` event, received by the client
  *   devices/s         N ÷ wall
  *   CPU               the daemon's user + system time at that moment (process.cpuUsage in the daemon)
+ *   main-thread CPU   the share of that CPU time spent on the daemon's main thread (its event loop),
+ *                     from /proc/self/task/<pid>/stat: the rest is libuv's threadpool and the device threads
  *   peak RSS          the daemon's process.resourceUsage().maxRSS at that moment
  *   RSS per device    (peak RSS − a one-device daemon's peak RSS, measured in the same run) ÷ (N − 1)
  *   event lag         an event's commit time (`at`) to its arrival at the client over SSE, p50/p99/max
@@ -79,6 +81,17 @@ const { writeFileSync } = require('node:fs');
 const { monitorEventLoopDelay, performance } = require('node:perf_hooks');
 const h = monitorEventLoopDelay({ resolution: 10 });
 h.enable();
+// The main thread's own CPU time (Linux: its task's utime + stime, in clock ticks of 10 ms), apart
+// from the threadpool's and the device threads'; -1 where /proc is not there.
+function mainThreadCpuMs() {
+  try {
+    const stat = require('node:fs').readFileSync('/proc/self/task/' + process.pid + '/stat', 'utf8');
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(f[11]) + Number(f[12])) * 10;
+  } catch {
+    return -1;
+  }
+}
 process.on('SIGUSR2', () => {
   const c = process.cpuUsage();
   const r = process.resourceUsage();
@@ -88,6 +101,7 @@ process.on('SIGUSR2', () => {
     rss: m.rss, heapUsed: m.heapUsed, external: m.external, arrayBuffers: m.arrayBuffers,
     loopP99Ms: h.percentile(99) / 1e6, loopMaxMs: h.max / 1e6,
     mainThreadBusy: performance.eventLoopUtilization().utilization,
+    mainThreadCpuMs: mainThreadCpuMs(),
   }));
 });
 `;
@@ -104,6 +118,8 @@ interface Usage {
   readonly loopMaxMs: number;
   /** The event loop's utilisation since start: the share of wall time the daemon's main thread was busy. */
   readonly mainThreadBusy: number;
+  /** The main thread's own CPU time (user + system), ms; -1 where it cannot be read. */
+  readonly mainThreadCpuMs: number;
 }
 
 interface RunResult {
@@ -353,6 +369,8 @@ for (const n of COUNTS) {
   report.add({ name: `${at}: daemon event-loop delay p99`, value: r.usage.loopP99Ms, unit: 'ms' });
   report.add({ name: `${at}: daemon event-loop delay max`, value: r.usage.loopMaxMs, unit: 'ms' });
   report.add({ name: `${at}: daemon main thread busy`, value: 100 * r.usage.mainThreadBusy, unit: '%' });
+  if (r.usage.mainThreadCpuMs >= 0)
+    report.add({ name: `${at}: daemon main-thread CPU per device`, value: r.usage.mainThreadCpuMs / n, unit: 'ms' });
   report.note(
     `  ${at}: ${r.trusted} authenticated and trusted, ${r.events} events, ${r.statusMs.length} status calls, ${r.listingMs.length} listings; heap ${(r.usage.heapUsed / 2 ** 20).toFixed(0)} MiB, external ${(r.usage.external / 2 ** 20).toFixed(0)} MiB`,
   );

@@ -27,7 +27,7 @@ export function applyResult(
   r: FlowResult,
   s: Settled,
   nonce: Uint8Array,
-  judge: (evidence: Evidence, nonceHex: string) => Verdict,
+  verdict: Verdict | undefined,
   at: string,
 ): CmaEventBody {
   const { evidence, error, logFailed } = s;
@@ -35,7 +35,7 @@ export function applyResult(
   dev.doe = r.doe;
   dev.generation++;
   if (evidence) {
-    const verdict = judge(evidence, toHex(nonce));
+    if (!verdict) throw new TypeError("applyResult: evidence without the verifier's verdict on it");
     dev.verdict = verdict;
     dev.evidence = new KeptEvidence(evidence);
     dev.evidenceNonce = toHex(nonce);

@@ -5,11 +5,12 @@
  * before a reset or a TSM hand-over keeps its signatures, not its conclusions; no attempt starts
  * on a function that is gone, owned by a TSM, or once the service is closing.
  */
-import type { Evidence } from '../evidence/evidence.js';
 import { NONCE_SIZE } from '../spdm/messages/challenge.js';
 import type { TrustSource } from '../verifier/trust-store.js';
 import type { Policy } from '../verifier/policy.js';
-import { verify } from '../verifier/verify.js';
+import { verifyAsync } from '../verifier/verify.js';
+import type { Verdict } from '../verifier/verdict.js';
+import { toHex } from '../wire/bytes.js';
 import { SpdmError } from '../wire/errors.js';
 import type { CmaCore } from './core.js';
 import type { Decisions } from './decisions.js';
@@ -156,6 +157,14 @@ export class FlowRunner {
     let evidence = r.evidence;
     let error = r.error;
     let logFailed = false;
+    // The verifier's own re-verification runs (its signature primitives in libuv's threadpool)
+    // while the signatures go into the log; its verdict counts only for evidence that got there.
+    let verdict: Promise<Verdict> | undefined;
+    if (evidence && !stale)
+      verdict = verifyAsync(evidence, this.policy(), this.trust, {
+        expectedNonce: toHex(nonce),
+        now: new Date(this.core.clock.now()),
+      });
     if (evidence) {
       try {
         await this.signatures.append(dev, evidence, b);
@@ -172,10 +181,9 @@ export class FlowRunner {
       await this.core.commit(b);
       return;
     }
+    const judged = evidence && verdict ? await verdict : undefined;
     const at = this.core.now();
-    const judge = (e: Evidence, nonceHex: string) =>
-      verify(e, this.policy(), this.trust, { expectedNonce: nonceHex, now: new Date(this.core.clock.now()) });
-    b.events.push(applyResult(dev, r, { evidence, error, logFailed }, nonce, judge, at));
+    b.events.push(applyResult(dev, r, { evidence, error, logFailed }, nonce, judged, at));
     this.decisions.decide(dev, evidence, nonce, b, at);
     await this.core.commit(b);
   }

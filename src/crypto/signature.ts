@@ -218,3 +218,30 @@ export function spdmVerify(publicKey: KeyObject, asymId: number, d: SignedData, 
     return false;
   }
 }
+
+/**
+ * spdmVerify, with the primitive run in libuv's threadpool (node:crypto's one-shot verify with a
+ * callback) rather than on the calling thread: a daemon checking thousands of devices' signatures
+ * keeps its event loop for its API while another core does the curve arithmetic. The same checks
+ * and the same answer as spdmVerify: an unsupported algorithm rejects with the same SpdmError, a
+ * signature of the wrong size or one OpenSSL refuses is `false`.
+ */
+export async function spdmVerifyAsync(
+  publicKey: KeyObject,
+  asymId: number,
+  d: SignedData,
+  signature: Uint8Array,
+): Promise<boolean> {
+  const a = requireAsym(asymId);
+  const p = primitive(a, d.hashId, publicKey);
+  if (signature.length !== a.sigSize) return false;
+  const message = primitiveMessage(d);
+  return new Promise<boolean>((resolve) => {
+    try {
+      oneShotVerify(p.algorithm, message, p.key, signature, (err, ok) => resolve(!err && ok));
+    } catch {
+      // Refused before the job was queued (as the synchronous form throws): a failed verification.
+      resolve(false);
+    }
+  });
+}

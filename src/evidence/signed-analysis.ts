@@ -32,7 +32,12 @@ import {
   type OpeningLookup,
   type SignedTranscriptStep as Step,
 } from '../spdm/signed-transcript.js';
-import { reverifyKeepingTranscripts, type DecodedTranscript } from './reverify.js';
+import {
+  reverifyKeepingTranscripts,
+  reverifyKeepingTranscriptsAsync,
+  type DecodedTranscript,
+  type SignatureCheck,
+} from './reverify.js';
 import { recordedChainBytes } from './signing-key.js';
 import { recordedChainDigest } from './chain-digest.js';
 import type { Evidence, SignatureEvidence } from './evidence.js';
@@ -341,16 +346,44 @@ function analyseConnectionSignature(
   return { requesterContext, view };
 }
 
+type Reverified = { checks: SignatureCheck[]; decoded: DecodedTranscript[] };
+
+function reverificationFailed(e: Evidence, err: unknown): { ok: boolean; reason?: string }[] {
+  const reason = `re-verification failed: ${err instanceof Error ? err.message : String(err)}`;
+  return e.signatures.map(() => ({ ok: false, reason }));
+}
+
 /** Re-verifies and decodes every signature of `e`. Never throws. */
 export function analyseSignatures(e: Evidence): SignedView[] {
-  let reverified: { ok: boolean; reason?: string }[];
-  let decoded: DecodedTranscript[] = [];
+  let r: Reverified;
   try {
-    ({ checks: reverified, decoded } = reverifyKeepingTranscripts(e));
+    r = reverifyKeepingTranscripts(e);
   } catch (err) {
-    const reason = `re-verification failed: ${err instanceof Error ? err.message : String(err)}`;
-    reverified = e.signatures.map(() => ({ ok: false, reason }));
+    return analyseReverified(e, reverificationFailed(e, err), []);
   }
+  return analyseReverified(e, r.checks, r.decoded);
+}
+
+/**
+ * analyseSignatures with the signature primitives run in libuv's threadpool
+ * (reverifyKeepingTranscriptsAsync): the same views. Never rejects.
+ */
+export async function analyseSignaturesAsync(e: Evidence): Promise<SignedView[]> {
+  let r: Reverified;
+  try {
+    r = await reverifyKeepingTranscriptsAsync(e);
+  } catch (err) {
+    return analyseReverified(e, reverificationFailed(e, err), []);
+  }
+  return analyseReverified(e, r.checks, r.decoded);
+}
+
+/** The views of `e`'s signatures, each read from its transcript after its re-verification (`reverified`, by index). */
+function analyseReverified(
+  e: Evidence,
+  reverified: readonly { ok: boolean; reason?: string }[],
+  decoded: readonly DecodedTranscript[],
+): SignedView[] {
   // Each slot's chain text once per evidence (a failure is not kept: it throws again where it did).
   const chains = new Map<number, string | undefined>();
   const chainOf: RecordedChain = (slot) => {

@@ -19,7 +19,7 @@ import {
 import { measurementTypeName, type MeasurementBlock } from '../spdm/messages/measurement-block.js';
 import type { MeasurementEvidence, SignatureEvidence } from '../evidence/evidence.js';
 import type { Connection, RequestContext } from './connection.js';
-import { checkOpaque, verifiedSignature } from './proof.js';
+import { checkOpaque, verifiedSignatureAsync } from './proof.js';
 
 export interface MeasurementRequestOptions {
   /** 'all' asks for every block in one signed request; 'one-by-one' walks the indices. */
@@ -125,12 +125,12 @@ async function request(
 }
 
 /** The signed response that ends a run: L1/L2 over message_m, verified with the slot's leaf key. */
-function finishSigned(ctx: RequestContext, slot: number, x: Exchanged): SignatureEvidence {
+async function finishSigned(ctx: RequestContext, slot: number, x: Exchanged): Promise<SignatureEvidence> {
   const { req, resp, nonce, context } = x;
   if (!nonce || !resp.signature) throw new TypeError('finishSigned: the request was not a signed one');
   const l = ctx.transcript.l1l2(req.raw, resp.unsigned, ctx.measurementRun);
   ctx.transcript.endMeasurementRun(ctx.measurementRun);
-  const ev = verifiedSignature(ctx.connection, ctx.signer(slot).leafKey, slot, l, resp.signature, {
+  const ev = await verifiedSignatureAsync(ctx.connection, ctx.signer(slot).leafKey, slot, l, resp.signature, {
     requesterNonce: nonce,
     responderNonce: resp.nonce,
     ...(context ? { requesterContext: context } : {}),
@@ -197,7 +197,7 @@ export async function getMeasurements(
       const x = await request(ctx, index, signed && last, slot, raw);
       if (signed && last) {
         if (x.resp.contentChanged === 1) throw contentChanged();
-        signature = finishSigned(ctx, slot, x);
+        signature = await finishSigned(ctx, slot, x);
       } else (ctx.measurementRun ?? ctx.transcript.messageM).append(x.req.raw, x.resp.raw);
       measurements.push(...asEvidence(x.resp.blocks, signed));
     }
@@ -205,7 +205,7 @@ export async function getMeasurements(
   }
   if ((options.mode ?? 'all') === 'all' || indices) {
     const x = await request(ctx, 0xff, signed, slot, raw);
-    const signature = signed ? finishSigned(ctx, slot, x) : undefined;
+    const signature = signed ? await finishSigned(ctx, slot, x) : undefined;
     return { measurements: asEvidence(x.resp.blocks, signed), ...(signature ? { signature } : {}) };
   }
   const count = await request(ctx, 0, false, slot, raw);
@@ -236,7 +236,7 @@ export async function getMeasurements(
       // ContentChanged 01b: the measurements changed while we walked the indices, so the blocks
       // read before this one are not the ones the signature vouches for now.
       if (x.resp.contentChanged === 1) throw contentChanged();
-      signature = finishSigned(ctx, slot, x);
+      signature = await finishSigned(ctx, slot, x);
       measurements.push(...asEvidence(covered, true));
       covered = [];
     } else {

@@ -10,7 +10,7 @@ import { equalBytes, toHex, toHexEach } from '../wire/bytes.js';
 import { SpdmError } from '../wire/errors.js';
 import { versionString } from '../spdm/codes.js';
 import type { SignedKind, SignedTranscript } from '../spdm/connection-transcript.js';
-import { checkTranscriptSignature } from '../spdm/transcript-signature.js';
+import { checkTranscriptSignature, checkTranscriptSignatureAsync } from '../spdm/transcript-signature.js';
 import type { SignatureEvidence } from '../evidence/evidence.js';
 import type { Connection } from './connection.js';
 
@@ -57,6 +57,16 @@ export interface SignedExtras {
   readonly measurementSummaryHash?: Uint8Array;
 }
 
+/** The SIGNATURE_INVALID a signature that does not verify over `signed` with `slot`'s leaf key is refused with. */
+function notVerified(c: Connection, slot: number, signed: SignedTranscript<SignedKind>, transcriptHash: Uint8Array) {
+  return new SpdmError('SIGNATURE_INVALID', `${signed.kind}: signature does not verify with slot ${slot}'s leaf key`, {
+    slot,
+    transcriptHash: toHex(transcriptHash),
+    version: versionString(c.version),
+    context: signed.context,
+  });
+}
+
 /**
  * Verifies `signature` over `signed` (any signed kind, KEY_EXCHANGE_RSP included) with the slot's
  * leaf key; returns the transcript hash it was checked against.
@@ -70,14 +80,7 @@ export function checkedSignature(
   signature: Uint8Array,
 ): Uint8Array {
   const { ok, transcriptHash } = checkTranscriptSignature(key, c, signed, signature);
-  if (!ok) {
-    throw new SpdmError('SIGNATURE_INVALID', `${signed.kind}: signature does not verify with slot ${slot}'s leaf key`, {
-      slot,
-      transcriptHash: toHex(transcriptHash),
-      version: versionString(c.version),
-      context: signed.context,
-    });
-  }
+  if (!ok) throw notVerified(c, slot, signed, transcriptHash);
   return transcriptHash;
 }
 
@@ -94,8 +97,42 @@ export function verifiedSignature(
   signature: Uint8Array,
   extra: SignedExtras,
 ): SignatureEvidence {
-  const { kind, transcript, context } = signed;
   const transcriptHash = checkedSignature(c, key, slot, signed, signature);
+  return signatureRecord(c, slot, signed, signed.transcript.bytes(), transcriptHash, signature, extra);
+}
+
+/**
+ * verifiedSignature with the primitive off the event loop (in libuv's threadpool), for the
+ * signed responses of an authentication: many devices' signatures are then checked on other
+ * cores while the requester's thread serves the rest. The same checks, the same refusal; the
+ * record is of the transcript as it stood at the call.
+ * @throws SpdmError SIGNATURE_INVALID with the transcript hash, version and context in its details
+ */
+export async function verifiedSignatureAsync(
+  c: Connection,
+  key: KeyObject,
+  slot: number,
+  signed: SignedTranscript,
+  signature: Uint8Array,
+  extra: SignedExtras,
+): Promise<SignatureEvidence> {
+  const checking = checkTranscriptSignatureAsync(key, c, signed, signature);
+  const bytes = signed.transcript.bytes();
+  const { ok, transcriptHash } = await checking;
+  if (!ok) throw notVerified(c, slot, signed, transcriptHash);
+  return signatureRecord(c, slot, signed, bytes, transcriptHash, signature, extra);
+}
+
+function signatureRecord(
+  c: Connection,
+  slot: number,
+  signed: SignedTranscript,
+  transcriptBytes: Uint8Array,
+  transcriptHash: Uint8Array,
+  signature: Uint8Array,
+  extra: SignedExtras,
+): SignatureEvidence {
+  const { kind, context } = signed;
   // The response's own fields in one encoding (toHexEach).
   const [responderNonce, signatureHex, summaryHash] = toHexEach(
     extra.measurementSummaryHash
@@ -112,7 +149,7 @@ export function verifiedSignature(
     requesterNonce: toHex(extra.requesterNonce),
     responderNonce: responderNonce as string,
     ...(extra.requesterContext ? { requesterContext: toHex(extra.requesterContext) } : {}),
-    transcript: toHex(transcript.bytes()),
+    transcript: toHex(transcriptBytes),
     transcriptHash: toHex(transcriptHash),
     signature: signatureHex as string,
     ...(summaryHash !== undefined ? { measurementSummaryHash: summaryHash } : {}),

@@ -11,6 +11,7 @@ import type { SignedBlock, SignedView } from '../evidence/signed-analysis.js';
 
 export {
   analyseSignatures,
+  analyseSignaturesAsync,
   type SignedAnalyser,
   type SignedAnalysis,
   type SignedBlock,

@@ -40,7 +40,13 @@ import {
   type Rules,
 } from './policy.js';
 import { checkReferenceValues } from './reference-values.js';
-import { analyseSignatures, provesKeyPossession, reconcileMeasurements, type SignedView } from './signed.js';
+import {
+  analyseSignatures,
+  analyseSignaturesAsync,
+  provesKeyPossession,
+  reconcileMeasurements,
+  type SignedView,
+} from './signed.js';
 import type { TrustSource } from './trust-store.js';
 import { VerdictBuilder, type ReasonCode, type Verdict } from './verdict.js';
 
@@ -477,9 +483,9 @@ function verifyParsed(
   o: VerifyOptions,
   now: Date,
   v: VerdictBuilder,
+  views: readonly SignedView[],
 ): DevicePolicy | undefined {
   const collectedAt = new Date(e.collectedAt);
-  const views = analyseSignatures(e);
 
   // The slots whose keys signed something; without signatures, every slot with a chain (for diagnosis).
   const signing = [...new Set(views.map((s) => s.slot))];
@@ -580,14 +586,59 @@ export function verify(
   const now = options.now ?? new Date();
   const v = new VerdictBuilder();
   const parsed = parseEvidence(evidence);
-  if (!parsed.evidence) {
-    for (const p of parsed.problems.slice(0, 25)) v.fail('MALFORMED_EVIDENCE', p);
-    if (parsed.problems.length > 25) v.fail('MALFORMED_EVIDENCE', `… and ${parsed.problems.length - 25} more problems`);
-    return v.finish(now);
+  if (!parsed.evidence) return malformed(parsed.problems, v, now);
+  const e = parsed.evidence;
+  return judged(
+    e,
+    () => verifyParsed(e, policy ?? DEFAULT_POLICY, trust, options, now, v, analyseSignatures(e)),
+    v,
+    now,
+  );
+}
+
+/**
+ * verify() with the signature primitives run in libuv's threadpool rather than on the caller's
+ * thread: the same checks and the same verdict, for a daemon judging many devices' evidence
+ * while its event loop serves its API. The evidence is parsed into the verifier's own copy
+ * before anything is awaited, so what was re-verified is what is judged. Never rejects.
+ */
+export async function verifyAsync(
+  evidence: unknown,
+  policy: Policy | undefined,
+  trust: TrustSource,
+  options: VerifyOptions = {},
+): Promise<Verdict> {
+  const now = options.now ?? new Date();
+  const v = new VerdictBuilder();
+  const parsed = parseEvidence(evidence);
+  if (!parsed.evidence) return malformed(parsed.problems, v, now);
+  const e = parsed.evidence;
+  let views: SignedView[];
+  try {
+    views = await analyseSignaturesAsync(e);
+  } catch (err) {
+    return judged(
+      e,
+      () => {
+        throw err;
+      },
+      v,
+      now,
+    );
   }
+  return judged(e, () => verifyParsed(e, policy ?? DEFAULT_POLICY, trust, options, now, v, views), v, now);
+}
+
+function malformed(problems: readonly string[], v: VerdictBuilder, now: Date): Verdict {
+  for (const p of problems.slice(0, 25)) v.fail('MALFORMED_EVIDENCE', p);
+  if (problems.length > 25) v.fail('MALFORMED_EVIDENCE', `… and ${problems.length - 25} more problems`);
+  return v.finish(now);
+}
+
+function judged(e: Evidence, run: () => DevicePolicy | undefined, v: VerdictBuilder, now: Date): Verdict {
   let device: DevicePolicy | undefined;
   try {
-    device = verifyParsed(parsed.evidence, policy ?? DEFAULT_POLICY, trust, options, now, v);
+    device = run();
   } catch (err) {
     // A defect, or input no check above anticipated: never trusted, never thrown.
     v.fail(
