@@ -99,7 +99,9 @@ async function build(esbuild) {
   const files = new Set();
   for (const p of Object.keys(result.metafile.inputs)) {
     const rel = relative(ROOT, join(process.cwd(), p)).split('\\').join('/');
-    const pkg = /^(node_modules\/(?:@[^/]+\/)?[^/]+)\//.exec(rel);
+    // esbuild names files by their real path: a symlinked node_modules (a worktree's, pnpm's)
+    // gives paths outside the package, which stat just as well. The last node_modules is the package's.
+    const pkg = /^(.*node_modules\/(?:@[^/]+\/)?[^/]+)\//.exec(rel);
     files.add(pkg ? `${pkg[1]}/package.json` : rel);
   }
   const inputs = [...files].sort().map((p) => {
