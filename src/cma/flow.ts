@@ -118,6 +118,8 @@ export async function runFlow(fn: PlatformFunction, opts: FlowOptions, handle: F
       random: opts.random,
       pci: identity,
       deviceName: fn.bdf,
+      // Many devices at once: their signature checks go to other cores, the event loop serves the rest.
+      signatureChecks: 'threadpool',
     });
     const evidence = await requester.authenticate({ ...opts.authenticate, nonce: opts.nonce, slot: opts.slot });
     handle.check();

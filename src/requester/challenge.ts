@@ -10,7 +10,7 @@ import { CapabilityFlag } from '../spdm/messages/capabilities.js';
 import { decodeChallengeAuth, encodeChallenge } from '../spdm/messages/challenge.js';
 import type { SignatureEvidence } from '../evidence/evidence.js';
 import type { RequestContext } from './connection.js';
-import { checkOpaque, verifiedSignatureAsync } from './proof.js';
+import { checkOpaque, verifiedSignatureOn } from './proof.js';
 
 /**
  * @param basicMutualAuth runs the encapsulated flow when CHALLENGE_AUTH sets BasicMutAuthReq
@@ -71,7 +71,7 @@ export async function challenge(
   const m1 = ctx.transcript.m1(req, resp.unsigned);
   // CHALLENGE_AUTH consumes B and C whether or not its signature verifies: the next M1 starts after it.
   ctx.transcript.endChallenge();
-  const evidence = await verifiedSignatureAsync(c, signer.leafKey, slot, m1, resp.signature, {
+  const evidence = await verifiedSignatureOn(ctx.threadpoolChecks, c, signer.leafKey, slot, m1, resp.signature, {
     requesterNonce: nonce,
     responderNonce: resp.nonce,
     ...(context ? { requesterContext: context } : {}),

@@ -63,4 +63,6 @@ export interface RequestContext {
    * @throws TypeError when the chain has not been retrieved or no public key was given (a caller's mistake)
    */
   signer(slot: number): { readonly chain: Uint8Array; readonly chainHash: Uint8Array; readonly leafKey: KeyObject };
+  /** RequesterOptions.signatureChecks: whether CHALLENGE_AUTH and MEASUREMENTS signatures are checked in the threadpool. */
+  readonly threadpoolChecks: boolean;
 }

@@ -19,7 +19,7 @@ import {
 import { measurementTypeName, type MeasurementBlock } from '../spdm/messages/measurement-block.js';
 import type { MeasurementEvidence, SignatureEvidence } from '../evidence/evidence.js';
 import type { Connection, RequestContext } from './connection.js';
-import { checkOpaque, verifiedSignatureAsync } from './proof.js';
+import { checkOpaque, verifiedSignatureOn } from './proof.js';
 
 export interface MeasurementRequestOptions {
   /** 'all' asks for every block in one signed request; 'one-by-one' walks the indices. */
@@ -130,11 +130,19 @@ async function finishSigned(ctx: RequestContext, slot: number, x: Exchanged): Pr
   if (!nonce || !resp.signature) throw new TypeError('finishSigned: the request was not a signed one');
   const l = ctx.transcript.l1l2(req.raw, resp.unsigned, ctx.measurementRun);
   ctx.transcript.endMeasurementRun(ctx.measurementRun);
-  const ev = await verifiedSignatureAsync(ctx.connection, ctx.signer(slot).leafKey, slot, l, resp.signature, {
-    requesterNonce: nonce,
-    responderNonce: resp.nonce,
-    ...(context ? { requesterContext: context } : {}),
-  });
+  const ev = await verifiedSignatureOn(
+    ctx.threadpoolChecks,
+    ctx.connection,
+    ctx.signer(slot).leafKey,
+    slot,
+    l,
+    resp.signature,
+    {
+      requesterNonce: nonce,
+      responderNonce: resp.nonce,
+      ...(context ? { requesterContext: context } : {}),
+    },
+  );
   ctx.responderNonces.check(resp.nonce, nonce, 'MEASUREMENTS');
   return ev;
 }

@@ -71,6 +71,14 @@ export interface RequesterOptions {
   readonly flowDeadlineMs?: number;
   /** Parsed-certificate cache; requesters share one by default. */
   readonly certificateCache?: CertificateCache;
+  /**
+   * Where the signatures of CHALLENGE_AUTH and MEASUREMENTS are checked: `'inline'` (default) on
+   * the calling thread; `'threadpool'` in libuv's threadpool, the same checks and the same refusal.
+   * The threadpool pays only where many flows run at once and the event loop is the bottleneck
+   * (the CMA daemon uses it: its main thread then spends ~1 ms less per device); for one flow at
+   * a time its hand-offs cost more CPU than the check itself (`npm run bench:auth`: P-256 about 3×).
+   */
+  readonly signatureChecks?: 'inline' | 'threadpool';
   /** Label recorded in the evidence. */
   readonly deviceName?: string;
   /** PCI identity recorded in the evidence (read from config space by the caller). */

@@ -123,6 +123,24 @@ export async function verifiedSignatureAsync(
   return signatureRecord(c, slot, signed, bytes, transcriptHash, signature, extra);
 }
 
+/**
+ * verifiedSignature on this thread, or verifiedSignatureAsync in the threadpool
+ * (RequesterOptions.signatureChecks): one call site for a request module either way.
+ */
+export function verifiedSignatureOn(
+  threadpool: boolean,
+  c: Connection,
+  key: KeyObject,
+  slot: number,
+  signed: SignedTranscript,
+  signature: Uint8Array,
+  extra: SignedExtras,
+): SignatureEvidence | Promise<SignatureEvidence> {
+  return threadpool
+    ? verifiedSignatureAsync(c, key, slot, signed, signature, extra)
+    : verifiedSignature(c, key, slot, signed, signature, extra);
+}
+
 function signatureRecord(
   c: Connection,
   slot: number,

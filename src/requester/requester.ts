@@ -288,6 +288,7 @@ export class Requester {
       nonce: () => (this.callerNonce ? this.callerNonce.slice() : this.random(NONCE_SIZE)),
       requesterContext: () => (connection.version >= 0x13 ? this.random(REQUESTER_CONTEXT_SIZE) : undefined),
       responderNonces: this.responderNonces,
+      threadpoolChecks: this.opts.signatureChecks === 'threadpool',
       signer: (slot) => {
         if (slot === PUBLIC_KEY_SLOT) {
           if (!this.publicKey)

@@ -46,6 +46,22 @@ test('wrong signature → SIGNATURE_INVALID, for every version', async () => {
     await expectFailure({ badSignature: true }, 'SIGNATURE_INVALID', { versions: [v] });
 });
 
+test('signatures checked in the threadpool (signatureChecks) refuse and accept as inline checks do', async () => {
+  const requester: RequesterOptions = { signatureChecks: 'threadpool' };
+  for (const v of [0x10, 0x12, 0x13])
+    await expectFailure({ badSignature: true }, 'SIGNATURE_INVALID', { versions: [v], requester });
+  await expectFailure({ signingKey: generateKeyPair(0x0010).privateKey }, 'SIGNATURE_INVALID', { requester });
+  // A genuine device: the same signatures recorded, kind for kind, over the same transcripts' shape.
+  const built = device(SUITES[0]!);
+  const kinds = async (o: RequesterOptions) =>
+    (await pair(built.profile, o).requester.authenticate()).signatures.map((x) => [
+      x.kind,
+      x.slot,
+      x.transcript.length,
+    ]);
+  assert.deepEqual(await kinds(requester), await kinds({ signatureChecks: 'inline' }));
+});
+
 test('genuine chain signed with another key (a clone) → SIGNATURE_INVALID', async () => {
   await expectFailure({ signingKey: generateKeyPair(0x0010).privateKey }, 'SIGNATURE_INVALID');
 });
