@@ -1,5 +1,5 @@
 /** Verifier layer: trust store, deny-list, policy, reference values, verdicts, acceptance records, EAT Attestation Results (EAR). */
-export { verify, type VerifyOptions } from './verify.js';
+export { verify, verifyAsync, type VerifyOptions } from './verify.js';
 export {
   VerdictBuilder,
   formatVerdict,

@@ -601,6 +601,17 @@ export function verify(
  * thread: the same checks and the same verdict, for a daemon judging many devices' evidence
  * while its event loop serves its API. The evidence is parsed into the verifier's own copy
  * before anything is awaited, so what was re-verified is what is judged. Never rejects.
+ *
+ * @example
+ * ```ts
+ * import { TrustStore, toHex } from 'spdmkit';
+ * import { verifyAsync } from 'spdmkit/verifier';
+ *
+ * // Many devices at once: their signature checks share libuv's threads, not the event loop.
+ * const verdicts = await Promise.all(
+ *   collected.map(({ evidence, nonce }) => verifyAsync(evidence, policy, trust, { expectedNonce: toHex(nonce) })),
+ * );
+ * ```
  */
 export async function verifyAsync(
   evidence: unknown,
