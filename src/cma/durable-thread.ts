@@ -162,8 +162,18 @@ export class DurableThread {
       try {
         this.worker.postMessage({ id, op, arg } satisfies DurableRequest);
       } catch (e) {
-        // Not cloneable: nothing was sent, nothing written.
-        this.settle(id, (p) => p.reject(e));
+        // Not cloneable: nothing was sent, nothing written, and the thread is as it was.
+        const why = e instanceof Error ? e.message : String(e);
+        this.settle(id, (p) =>
+          p.reject(
+            failure(
+              this.o.description,
+              `${op} could not be handed to the durable-write thread (${why})`,
+              'write',
+              'rolled-back',
+            ),
+          ),
+        );
       }
     });
   }
@@ -214,7 +224,7 @@ export class DurableThread {
   }
 }
 
-function failure(description: string, message: string, action: string, outcome?: 'unknown'): SpdmError {
+function failure(description: string, message: string, action: string, outcome?: 'unknown' | 'rolled-back'): SpdmError {
   return new SpdmError('STORAGE_ERROR', `${description}: ${message}`, {
     backend: 'sqlite',
     action,

@@ -177,3 +177,13 @@ test('the threaded CMA store: an answered commit is on disk for another connecti
     t.cleanup();
   }
 });
+
+test('a write that cannot be handed to the thread fails typed (rolled back), and the thread goes on', async () => {
+  const thread = await misbehaving('slow');
+  try {
+    await assert.rejects(thread.call('commit', { f: () => 1 }), storageError('rolled-back'));
+    assert.deepEqual(await thread.call('commit', { ok: 1 }), { ok: 1 });
+  } finally {
+    await thread.close();
+  }
+});
