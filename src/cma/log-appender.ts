@@ -6,7 +6,7 @@
  * fails (none was written).
  */
 import type { Evidence } from '../evidence/evidence.js';
-import type { AppendResult, SignatureLog } from '../log/log.js';
+import type { AppendResult } from '../log/log.js';
 import { GroupCommit } from './group-commit.js';
 
 /** The most evidences one group writes (one transaction should not hold the event loop long). */
@@ -16,12 +16,13 @@ export class GroupedLogAppender {
   private readonly appends: GroupCommit<Evidence, AppendResult>;
 
   constructor(
-    log: SignatureLog,
+    /** Appends one group in one transaction: the log's appendEvidences, or a durable-write thread's. */
+    write: (group: readonly Evidence[]) => Promise<readonly AppendResult[]>,
     /** Waits out the rest of this turn's work before a group is written (the service's clock, sleep(0)). */
     defer: () => Promise<void>,
   ) {
     this.appends = new GroupCommit({
-      write: (group) => log.appendEvidences(group),
+      write,
       defer,
       maxGroup: MAX_GROUP,
       missingResult: 'the signature log returned fewer results than evidences appended',

@@ -16,9 +16,9 @@
  * - measurements.ts: Redfish SPDMGetSignedMeasurements.
  */
 import type { Evidence } from '../evidence/evidence.js';
-import { openLog, type SignatureLog } from '../log/log.js';
+import { openLog, type AppendResult, type SignatureLog } from '../log/log.js';
+import { DurableThread } from './durable-thread.js';
 import type { ResetKind } from '../platform/platform.js';
-import type { Clock } from '../transport/clock.js';
 import type { Policy } from '../verifier/policy.js';
 import type { TrustSource } from '../verifier/trust-store.js';
 import { SpdmError } from '../wire/errors.js';
@@ -61,6 +61,8 @@ class CmaManager implements CmaService {
     private readonly store: CmaStore,
     private readonly log: SignatureLog,
     private readonly ownsLog: boolean,
+    /** Where the log's appends are done when not on this thread (a SQLite log the service opened). */
+    private readonly logWriter?: { readonly thread: DurableThread; readonly now: () => number },
   ) {
     this.core = new CmaCore(opts, store);
     this.policy = opts.policy;
@@ -86,7 +88,11 @@ class CmaManager implements CmaService {
     this.sigsMax = positiveInt(opts.signaturesPerDevice, 256, 'signaturesPerDevice');
     const now = () => this.core.now();
     this.decisionBook = new Decisions(opts.autoAccept === true, now);
-    this.sigs = new SignatureBook(log, store, this.sigsMax, now, () => this.core.clock.sleep(0));
+    const append = logWriter
+      ? (group: readonly Evidence[]) =>
+          logWriter.thread.call<AppendResult[]>('append', { evidences: group, now: logWriter.now() })
+      : (group: readonly Evidence[]) => log.appendEvidences(group);
+    this.sigs = new SignatureBook(append, store, this.sigsMax, now, () => this.core.clock.sleep(0));
     this.runner = new FlowRunner(this.core, scheduler, retry, this.sigs, this.decisionBook, trust, () => this.policy);
     this.ownership = new Ownership(this.core, this.graceMs, (dev, b, m) => this.decisionBook.pendSameDevice(dev, b, m));
     this.presence = new Presence(this.core, this.decisionBook, this.runner);
@@ -266,6 +272,7 @@ class CmaManager implements CmaService {
     }
     await this.sigs.settled();
     await this.core.journal.settled();
+    await this.logWriter?.thread.close();
     if (this.ownsLog) await this.log.close();
     await this.store.close();
   }
@@ -294,23 +301,43 @@ export async function createCma(options: CmaOptions): Promise<CmaService> {
     throw new TypeError(
       `options.holdDrivers needs a platform that can hold drivers (the ${options.platform.kind} one cannot)`,
     );
-  const store = await openCmaStore(options.dataDir, options.store);
+  if (options.writeThreads !== undefined && typeof options.writeThreads !== 'boolean')
+    throw new TypeError('options.writeThreads must be a boolean');
+  const writeThreads = options.writeThreads ?? true;
+  const store = await openCmaStore(options.dataDir, options.store, { writeThread: writeThreads });
   let log: SignatureLog;
   const ownsLog = typeof options.log !== 'object';
+  const clock = options.clock;
+  const logNow = clock ? () => Math.floor(clock.now()) : Date.now;
+  const logTarget = typeof options.log === 'object' ? undefined : (options.log ?? join(options.dataDir, CMA_LOG_FILE));
+  let logWriter: { thread: DurableThread; now: () => number } | undefined;
   try {
     log =
-      typeof options.log === 'object'
-        ? options.log
-        : await openLog(options.log ?? join(options.dataDir, CMA_LOG_FILE), {
+      logTarget === undefined
+        ? (options.log as SignatureLog)
+        : await openLog(logTarget, {
             // A PostgreSQL log's key lives in the data directory, not in the user's ~/.config.
             configDir: options.dataDir,
-            ...(options.clock ? { now: () => Math.floor((options.clock as Clock).now()) } : {}),
+            ...(clock ? { now: logNow } : {}),
           });
+    // The log is created (tables, key) by now: the thread opens it as it is.
+    if (logTarget !== undefined && writeThreads && log.backend === 'sqlite') {
+      try {
+        const thread = await DurableThread.start(
+          { kind: 'log', target: logTarget, configDir: options.dataDir },
+          { description: log.description },
+        );
+        logWriter = { thread, now: logNow };
+      } catch (e) {
+        await log.close();
+        throw e;
+      }
+    }
   } catch (e) {
     await store.close();
     throw e;
   }
-  const cma = new CmaManager(options, store, log, ownsLog);
+  const cma = new CmaManager(options, store, log, ownsLog, logWriter);
   try {
     await cma.start();
   } catch (e) {

@@ -41,6 +41,13 @@ export interface CmaOptions {
    * `<dataDir>/spdmkit/`.
    */
   readonly log?: SignatureLog | string;
+  /**
+   * Do the SQLite writes — the CMA store's commits and, for a log the service opens itself, the
+   * signature log's appends — in durable-write threads (durable-thread.ts) rather than on the
+   * event loop, where their disk flushes held up every device and API call (default true; a
+   * PostgreSQL store or log writes over the network and is not affected).
+   */
+  readonly writeThreads?: boolean;
   /** How many functions may be in an attempt at once (default 4). */
   readonly concurrency?: number;
   /** Accept devices the verifier finds trusted without an operator (by 'auto'); default false. */

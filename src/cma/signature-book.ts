@@ -7,7 +7,7 @@
  * and over) would otherwise hold all of them.
  */
 import type { Evidence } from '../evidence/evidence.js';
-import type { SignatureLog } from '../log/log.js';
+import type { AppendResult } from '../log/log.js';
 import type { DeviceSignature } from './api.js';
 import type { Device } from './device.js';
 import type { Batch } from './journal.js';
@@ -19,13 +19,14 @@ export class SignatureBook {
   private readonly appender: GroupedLogAppender;
 
   constructor(
-    log: SignatureLog,
+    /** Appends a group of evidences in one transaction (SignatureLog.appendEvidences or a durable-write thread). */
+    append: (group: readonly Evidence[]) => Promise<readonly AppendResult[]>,
     private readonly store: CmaStore,
     private readonly max: number,
     private readonly now: () => string,
     defer: () => Promise<void>,
   ) {
-    this.appender = new GroupedLogAppender(log, defer);
+    this.appender = new GroupedLogAppender(append, defer);
   }
 
   /** The newest `max` signatures of the function that are committed, oldest first. */

@@ -75,6 +75,12 @@ export const LIMITS = {
    * connection is given up as dead (openLog option busyTimeoutMs).
    */
   logBusyTimeoutMs: 60_000,
+  /**
+   * How long the CMA daemon waits for its durable-write thread (cma/durable-thread.ts) to answer a
+   * commit or an append: past the busy timeout its SQLite waits for a lock, so that a lock held too
+   * long fails as SQLite's own error first and this only catches a thread that is stuck.
+   */
+  durableReplyMs: 120_000,
   /** Largest key or certificate-chain file: a profile's chain and key, a log's signing key or pinned public key. */
   keyFileBytes: 1024 * 1024,
   /** Largest policy, reference-value or device-profile file. */

@@ -137,7 +137,7 @@ test('evidences appended together to the signature log land in order, each calle
     const evidences = await Promise.all(
       [0, 1, 2].map((i) => makeEvidence({ suite, version: 0x12, name: `dev${i}`, pci: pciFor(i) })),
     );
-    const appender = new GroupedLogAppender(log, nextTurn);
+    const appender = new GroupedLogAppender((g) => log.appendEvidences(g), nextTurn);
     const results = await Promise.all(evidences.map((e) => appender.append(e)));
     let first = 0;
     for (const [i, r] of results.entries()) {

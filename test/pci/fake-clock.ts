@@ -7,14 +7,20 @@
  * Threadpool work (a signature check handed to libuv, an fs request) takes real time the event
  * loop spends idle: a clock that only waited for setImmediate would jump a pending 1-s timeout
  * while another flow's verification was still running, and the slow device would give up "before"
- * the fast one finished. The CMA daemon checks signatures in the threadpool, so this clock watches
- * those jobs (async_hooks) and lets time move only once they are done.
+ * the fast one finished. The CMA daemon checks signatures in the threadpool and commits in worker
+ * threads, so this clock watches those jobs and calls (async_hooks) and lets time move only once
+ * they are done.
  */
 import { createHook } from 'node:async_hooks';
+import { DURABLE_CALL } from '../../src/cma/durable-thread.js';
 import type { Clock } from '../../src/transport/clock.js';
 
-/** Resource types of one-shot work libuv runs off the main thread: crypto jobs and fs requests. */
-const THREADPOOL = /JOB$|REQUEST$|^FSREQ/;
+/**
+ * Resource types of one-shot work done off the main thread: libuv's crypto jobs and fs requests,
+ * and the CMA daemon's calls to its durable-write threads (a commit answered by a worker thread
+ * takes real time the same way, and the clock must not jump a device's timeout meanwhile).
+ */
+const THREADPOOL = new RegExp(`JOB$|REQUEST$|^FSREQ|^${DURABLE_CALL}$`);
 /**
  * Threadpool work started and not yet called back, by async id. A crypto job made by a synchronous
  * call (crypto.sign without a callback) is created the same way but runs inside the call and is
@@ -40,7 +46,10 @@ function watchThreadpool(): void {
 }
 function threadpoolBusy(): boolean {
   for (const [id, { type, resource }] of outstanding) {
-    const async = type.startsWith('FSREQ') || typeof (resource as { ondone?: unknown }).ondone === 'function';
+    const async =
+      type.startsWith('FSREQ') ||
+      type === DURABLE_CALL ||
+      typeof (resource as { ondone?: unknown }).ondone === 'function';
     if (!async) outstanding.delete(id);
   }
   return outstanding.size > 0;

@@ -32,7 +32,12 @@ async function importBackend<T>(load: () => Promise<T>, driver: 'better-sqlite3'
  * SQLite file `cma.sqlite` in `dataDir`. The directory is created when missing either way (the
  * signature log lives there by default).
  */
-export async function openCmaStore(dataDir: string, target?: string): Promise<CmaStore> {
+export async function openCmaStore(
+  dataDir: string,
+  target?: string,
+  /** SQLite: commit in a durable-write thread (store/threaded.ts) rather than on this one. */
+  options: { readonly writeThread?: boolean } = {},
+): Promise<CmaStore> {
   try {
     mkdirSync(dataDir, { recursive: true });
   } catch (e) {
@@ -43,6 +48,10 @@ export async function openCmaStore(dataDir: string, target?: string): Promise<Cm
   if (target !== undefined && isPostgresTarget(target)) {
     const { PostgresCmaStore } = await importBackend(() => import('./postgres.js'), 'pg');
     return PostgresCmaStore.connect(target);
+  }
+  if (options.writeThread) {
+    const { ThreadedSqliteCmaStore } = await importBackend(() => import('./threaded.js'), 'better-sqlite3');
+    return ThreadedSqliteCmaStore.open(join(dataDir, CMA_STORE_FILE));
   }
   const { SqliteCmaStore } = await importBackend(() => import('./sqlite.js'), 'better-sqlite3');
   return new SqliteCmaStore(join(dataDir, CMA_STORE_FILE));
