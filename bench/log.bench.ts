@@ -68,6 +68,9 @@ function rawRate(sigs: readonly RawSignature[], seconds: number): number {
   return n / ((performance.now() - t0) / 1000);
 }
 
+/** How many threads verified: the workers and, beside them, the main thread (verify.ts). */
+const threadsText = (workers: number): string => `${workers + 1} threads (${workers} workers + main)`;
+
 const median = (xs: readonly number[]): number => [...xs].sort((a, b) => a - b)[xs.length >> 1] ?? NaN;
 
 /** The host's CPU pressure line ("some avg10=… avg60=…"): how much runnable work waited for a core. */
@@ -208,13 +211,13 @@ async function main(): Promise<void> {
     figure(`raw crypto.verify, ${cores} threads at once`, rawPar, 'signatures/s', {
       baseline: { name: `raw × ${cores} cores`, value: rawOne * cores },
     });
-  figure(`SQLite verify ${v.n} entries, ${v.workers} worker threads`, v.n / (v.ms / 1000), 'entries/s', {
+  figure(`SQLite verify ${v.n} entries, ${threadsText(v.workers)}`, v.n / (v.ms / 1000), 'entries/s', {
     baseline: { name: `raw × ${cores} cores`, value: rawOne * cores },
     target: { op: '>=', ratio: 0.9 },
   });
   if (cores > 1)
     figure(
-      `SQLite verify ${v.n} entries, ${v.workers} worker threads (vs raw in ${cores} threads)`,
+      `SQLite verify ${v.n} entries, ${threadsText(v.workers)} (vs raw in ${cores} threads)`,
       v.n / (v.ms / 1000),
       'entries/s',
       {
@@ -225,7 +228,7 @@ async function main(): Promise<void> {
     baseline: { name: 'raw × 1 core', value: rawOne },
   });
   // Per CPU-second of all threads: the verifier's cost beside raw crypto.verify's, whatever share of the cores the host gave.
-  figure(`SQLite verify, ${v.workers} worker threads, per CPU-second`, v.n / (v.cpuMs / 1000), 'entries/CPU-s', {
+  figure(`SQLite verify, ${threadsText(v.workers)}, per CPU-second`, v.n / (v.cpuMs / 1000), 'entries/CPU-s', {
     baseline: { name: 'raw per CPU-second', value: rawCpu },
   });
   figure(`SQLite verify, no worker threads, per CPU-second`, v0.n / (v0.cpuMs / 1000), 'entries/CPU-s', {
@@ -264,13 +267,13 @@ async function main(): Promise<void> {
       figure(`PostgreSQL bulk append, 2500 evidences per commit, ${PG_ENTRIES} entries`, pb, 'entries/s');
       const pv = await verifyTime(urlb);
       if (!pv.ok) throw new Error('the PostgreSQL log did not verify');
-      figure(`PostgreSQL verify ${pv.n} entries, ${pv.workers} worker threads`, pv.n / (pv.ms / 1000), 'entries/s', {
+      figure(`PostgreSQL verify ${pv.n} entries, ${threadsText(pv.workers)}`, pv.n / (pv.ms / 1000), 'entries/s', {
         baseline: { name: `raw × ${cores} cores`, value: rawOne * cores },
         target: { op: '>=', ratio: 0.9 },
       });
       // The server's own CPU (another process) is not in this: the client side's cost only.
       figure(
-        `PostgreSQL verify, ${pv.workers} worker threads, per CPU-second of this process`,
+        `PostgreSQL verify, ${threadsText(pv.workers)}, per CPU-second of this process`,
         pv.n / (pv.cpuMs / 1000),
         'entries/CPU-s',
         {
