@@ -40,7 +40,11 @@ export function registerLogCommands(program: Command, options: RegisterLogOption
       'tree head seen earlier — the JSON an earlier verify saved (updated on success) or a C2SP checkpoint (spdm log checkpoint, a witness copy): the log must still contain it',
     )
     .option('--origin <name>', 'with a C2SP --checkpoint: its origin (default spdmkit.log/<log id>)')
-    .option('--workers <n>', 'signature-checking threads (0: none)', intArg)
+    .option(
+      '--workers <n>',
+      'worker threads checking entries beside the main thread (0: none; default: CPUs - 1)',
+      intArg,
+    )
     .action(async (o: LogVerifyOptions) => setExit(await (await cmd()).runLogVerify(o, io())));
 
   log

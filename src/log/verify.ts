@@ -52,9 +52,12 @@ export interface VerifyOptions {
   readonly trustedCheckpoint?: TreeHead;
   readonly onProgress?: (p: VerifyProgress) => void;
   /**
-   * Worker threads, each checking ranges of entries over its own connection; 0 checks everything
-   * in this thread. Default: the CPU count (at most 8) for logs of more than 2000 entries. Needs
-   * `target`.
+   * Worker threads, each checking ranges of entries over its own connection; this thread checks
+   * ranges from the same queue while they work, so N workers make N + 1 threads verifying. 0
+   * checks everything in this thread. Default, for logs of more than 2000 entries: one worker
+   * fewer than the CPU count (at most 7), i.e. as many verifying threads as cores — a worker
+   * costs its start-up (Node's bootstrap and the modules, ~0.25 s CPU) and its own JIT warm-up,
+   * which the thread already running need not pay again. Needs `target`.
    */
   readonly workers?: number;
   /** File path or URL (with credentials) the workers connect to; SignatureLog.verify passes it. */
@@ -101,16 +104,24 @@ function workerError(m: WorkerReply & { type: 'error' }): Error {
   return new SpdmError(m.code as SpdmErrorCode, m.message, m.details ?? {});
 }
 
-/** Worker threads running verify-worker.ts, one job at a time each. */
+type Waiting = {
+  req: WorkerRequest & { id: number };
+  resolve: (r: WorkerReply) => void;
+  reject: (e: Error) => void;
+};
+
+/**
+ * Worker threads running verify-worker.ts. Jobs wait in one queue; each worker is given the
+ * next, and a second one while many remain, because the calling thread takes jobs from the same
+ * queue (take) and, inside a SQLite range, handles no worker message until the range is done:
+ * a worker with a job in hand does not sit idle meanwhile.
+ */
 class WorkerPool {
   private readonly workers: Worker[] = [];
-  private readonly busy: boolean[] = [];
+  /** Jobs handed to each worker and not answered yet. */
+  private readonly inHand: number[] = [];
   private readonly pending = new Map<number, { resolve: (r: WorkerReply) => void; reject: (e: Error) => void }>();
-  private readonly waiting: {
-    req: WorkerRequest & { id: number };
-    resolve: (r: WorkerReply) => void;
-    reject: (e: Error) => void;
-  }[] = [];
+  private readonly waiting: Waiting[] = [];
   private readonly owner = new Map<number, number>();
   private nextId = 1;
   private failure: Error | undefined;
@@ -124,7 +135,7 @@ class WorkerPool {
         const p = this.pending.get(m.id);
         this.pending.delete(m.id);
         this.owner.delete(m.id);
-        this.busy[i] = false;
+        this.inHand[i] = (this.inHand[i] as number) - 1;
         if (m.type === 'error') p?.reject(workerError(m));
         else p?.resolve(m);
         this.pump();
@@ -138,7 +149,7 @@ class WorkerPool {
       });
       w.postMessage(init);
       this.workers.push(w);
-      this.busy.push(false);
+      this.inHand.push(0);
     }
   }
 
@@ -155,14 +166,24 @@ class WorkerPool {
     });
   }
 
+  /** The next waiting job, for the calling thread to run itself (undefined when none is left). */
+  take(): Waiting | undefined {
+    return this.failure ? undefined : this.waiting.shift();
+  }
+
   private pump(): void {
-    for (let i = 0; i < this.workers.length && this.waiting.length > 0; i++) {
-      if (this.busy[i]) continue;
-      const job = this.waiting.shift() as (typeof this.waiting)[number];
-      this.busy[i] = true;
-      this.pending.set(job.req.id, { resolve: job.resolve, reject: job.reject });
-      this.owner.set(job.req.id, i);
-      (this.workers[i] as Worker).postMessage(job.req);
+    for (let depth = 1; depth <= 2; depth++) {
+      // A second job only while more wait than there are threads to share them: near the end
+      // the calling thread takes what is left rather than a worker holding two.
+      if (depth === 2 && this.waiting.length <= this.workers.length + 1) return;
+      for (let i = 0; i < this.workers.length && this.waiting.length > 0; i++) {
+        if ((this.inHand[i] as number) >= depth) continue;
+        const job = this.waiting.shift() as Waiting;
+        this.inHand[i] = (this.inHand[i] as number) + 1;
+        this.pending.set(job.req.id, { resolve: job.resolve, reject: job.reject });
+        this.owner.set(job.req.id, i);
+        (this.workers[i] as Worker).postMessage(job.req);
+      }
     }
   }
 
@@ -302,7 +323,7 @@ export async function verifyLog(store: LogStore, options: VerifyOptions = {}): P
   }
 
   const workerCount = options.target
-    ? (options.workers ?? (sizeGuess > 2000 ? Math.min(8, Math.max(1, availableParallelism())) : 0))
+    ? (options.workers ?? (sizeGuess > 2000 ? Math.min(8, availableParallelism()) - 1 : 0))
     : 0;
   let rowsDone = 0;
   let lastProgress = 0;
@@ -407,10 +428,27 @@ export async function verifyLog(store: LogStore, options: VerifyOptions = {}): P
       pageSize,
       onRows,
     };
+    /** Jobs of the pool's queue run in this thread, until none is left (see WorkerPool). */
+    const runHere = async (p: WorkerPool): Promise<void> => {
+      for (let job = p.take(); job; job = p.take()) {
+        const { req } = job;
+        try {
+          if (req.type === 'range')
+            job.resolve({ type: 'range', id: req.id, result: await checkRange(store, req.from, req.to, ctx) });
+          else if (req.type === 'sths')
+            job.resolve({ type: 'sths', id: req.id, ok: req.heads.map((h) => inline.check({ t: 'sth', ...h }).ok) });
+          else job.reject(new Error(`a ${req.type} job cannot run in the calling thread`));
+        } catch (e) {
+          job.reject(e instanceof Error ? e : new Error(String(e)));
+        }
+        // Let the workers' answers in: each worker answered is handed its next job.
+        await new Promise<void>((resolve) => setImmediate(resolve));
+      }
+    };
     const ranges: Promise<RangeResult>[] = [];
     if (pool) {
-      // Many more ranges than workers, so that none sits idle while another finishes a long last range.
-      const chunk = Math.max(pageSize, Math.ceil(N / (pool.size * 16)));
+      // Many more ranges than threads, so that none sits idle while another finishes a long last range.
+      const chunk = Math.max(pageSize, Math.ceil(N / ((pool.size + 1) * 16)));
       for (let a = 0; a < N; a += chunk) {
         const b = Math.min(N, a + chunk);
         ranges.push(
@@ -422,9 +460,10 @@ export async function verifyLog(store: LogStore, options: VerifyOptions = {}): P
     } else if (N > 0) {
       ranges.push(checkRange(store, 0, N, ctx));
     }
+    const here = pool ? runHere(pool) : Promise.resolve();
     // Rows past the newest head: normally none (or appended meanwhile); checked here.
     const beyondResult = await checkRange(store, N, Number.MAX_SAFE_INTEGER, ctx);
-    const results = await Promise.all(ranges);
+    const [results] = await Promise.all([Promise.all(ranges), here]);
 
     // ---- 5. the tree ----
     const checkSizes = new Set<number>(valid.map((h) => h.treeSize));
