@@ -307,8 +307,11 @@ function referenceRecord(
 }
 
 test('records of every size class are the bytes of the long way round, and open to views of the same data', () => {
-  // Sizes either side of where sealing switches from one update() over an assembled plaintext to one per part.
-  for (const size of [0, 1, 8189, 8190, 8191, 20000, 0xffff - 16 - 2 - 32 - 13]) {
+  // Sizes either side of where records stop being cut from a shared buffer (8 KiB), and of where
+  // sealing switches from one update() over a plaintext assembled in the record to one per part
+  // into a record allocated after (32 KiB: 32,706 + header, framing, random and tag is at most
+  // 32,768 on every transport, 32,760 is past it on every one), and the largest.
+  for (const size of [0, 1, 8189, 8190, 8191, 20000, 32706, 32760, 0xffff - 16 - 2 - 32 - 13]) {
     for (const transport of TRANSPORTS) {
       for (const mode of MODES) {
         for (const aeadId of [AeadAlgo.AES_256_GCM, AeadAlgo.CHACHA20_POLY1305]) {
@@ -343,7 +346,8 @@ test('SecureSession.seal frames the message for the binding without joining it f
   const ds = () => deriveDataSecrets(params, new Uint8Array(48).fill(3), new Uint8Array(48).fill(4));
   for (const transport of TRANSPORTS) {
     for (const mode of MODES) {
-      for (const size of [4, 9000]) {
+      // A small record, one past the shared buffer, one sealed part by part (the binding's header its own part).
+      for (const size of [4, 9000, 40000]) {
         const common = {
           reqSessionId: 0x1234,
           rspSessionId: 0xabcd,
