@@ -307,8 +307,11 @@ function referenceRecord(
 }
 
 test('records of every size class are the bytes of the long way round, and open to views of the same data', () => {
-  // Sizes either side of where sealing switches from one update() over an assembled plaintext to one per part.
-  for (const size of [0, 1, 8189, 8190, 8191, 20000, 0xffff - 16 - 2 - 32 - 13]) {
+  // Sizes either side of where records stop being cut from a shared buffer (8 KiB), and of where
+  // sealing switches from one update() over a plaintext assembled in the record to one per part
+  // into a record allocated after (32 KiB: 32,706 + header, framing, random and tag is at most
+  // 32,768 on every transport, 32,760 is past it on every one), and the largest.
+  for (const size of [0, 1, 8189, 8190, 8191, 20000, 32706, 32760, 0xffff - 16 - 2 - 32 - 13]) {
     for (const transport of TRANSPORTS) {
       for (const mode of MODES) {
         for (const aeadId of [AeadAlgo.AES_256_GCM, AeadAlgo.CHACHA20_POLY1305]) {
@@ -343,7 +346,8 @@ test('SecureSession.seal frames the message for the binding without joining it f
   const ds = () => deriveDataSecrets(params, new Uint8Array(48).fill(3), new Uint8Array(48).fill(4));
   for (const transport of TRANSPORTS) {
     for (const mode of MODES) {
-      for (const size of [4, 9000]) {
+      // A small record, one past the shared buffer, one sealed part by part (the binding's header its own part).
+      for (const size of [4, 9000, 40000]) {
         const common = {
           reqSessionId: 0x1234,
           rspSessionId: 0xabcd,
@@ -379,7 +383,7 @@ test('records sealed one after another stay whole while kept, of every size up t
   const opts = { layout: RECORD_LAYOUTS.mctp, mode: 'encrypt' as const };
   const kept: { record: Uint8Array; copy: Uint8Array; message: Uint8Array; sequence: bigint }[] = [];
   let sequence = 0n;
-  for (const size of [1, 4, 17, 100, 1000, 4096, 8100, 8200, 9000, 30_000]) {
+  for (const size of [1, 4, 17, 100, 1000, 4096, 8100, 8200, 9000, 30_000, 40_000]) {
     for (let k = 0; k < 12; k++) {
       const message = Uint8Array.from({ length: size }, (_, i) => (i * 13 + k + size) & 0xff);
       const record = sealSecuredRecord(0x11223344, wrapApplicationData('mctp', message), keys, sequence, opts);
@@ -403,4 +407,28 @@ test('a seal that fails leaves none of its plaintext in the memory later records
   const next = sealSecuredRecord(1, HEARTBEAT, keysFor(AeadAlgo.AES_256_GCM), 0n, opts);
   const around = Buffer.from(next.buffer);
   assert.equal(around.indexOf(Buffer.from(marker)), -1, 'the refused plaintext is still in the shared buffer');
+});
+
+test('a large seal that fails is the same typed error, and the next large seal is whole', () => {
+  // Past 32 KiB the record is sealed part by part into a buffer allocated after the cipher ran.
+  const message = Uint8Array.from({ length: 40_000 }, (_, i) => (i * 11) & 0xff);
+  const app = wrapApplicationData('mctp', message);
+  const opts = { layout: RECORD_LAYOUTS.mctp, mode: 'encrypt' as const, randomData: new Uint8Array(32).fill(0x77) };
+  const bad: RecordKeys = { ...keysFor(AeadAlgo.CHACHA20_POLY1305), key: new Uint8Array(5) };
+  assert.throws(
+    () => sealSecuredRecord(1, app, bad, 0n, opts),
+    (e: unknown) => e instanceof SpdmError && e.code === 'ENCODE_ERROR',
+  );
+  const keys = keysFor(AeadAlgo.CHACHA20_POLY1305);
+  const rec = sealSecuredRecord(1, app, keys, 0n, opts);
+  const opened = openSecuredRecord(decodeSecuredRecord(rec, RECORD_LAYOUTS.mctp), keys, 0n, opts);
+  assert.ok(opened);
+  assert.deepEqual(unwrapApplicationData('mctp', opened.applicationData).payload, message);
+  assert.deepEqual(opened.randomData, opts.randomData);
+  // A flipped bit anywhere (SessionID, sequence number, the first part's ciphertext, the message's, the tag): null.
+  for (const at of [0, 4, 8, 10, 20_000, rec.length - 1]) {
+    const t = rec.slice();
+    t[at] = (t[at] as number) ^ 1;
+    assert.equal(openSecuredRecord(decodeSecuredRecord(t, RECORD_LAYOUTS.mctp), keys, 0n, opts), null, `byte ${at}`);
+  }
 });
