@@ -337,74 +337,90 @@ function pskFloor(s: Suite, aeadNode: string, keySize: number, seen: Seen) {
 
 const report = new Report('spdmkit sessions bench');
 /**
+ * `--section handshakes` or `--section records` runs one of the two (bench/run.ts runs each in a
+ * process of its own); without it, both. The record figures came out lower after the handshakes
+ * in the same process: its garbage collections were about three times as costly (353 scavenges,
+ * 3.2 s, against 295 and 0.9 s in a fresh process; 164 mark-compacts against 8), and raw 64 KiB
+ * AES-256-GCM fell from 1,100-1,300 MB/s to 500-650, the stack's extra record buffer hit harder.
+ */
+const sectionArg = process.argv.indexOf('--section');
+const only = sectionArg >= 0 ? process.argv[sectionArg + 1] : undefined;
+if (only !== undefined && only !== 'handshakes' && only !== 'records') {
+  process.stderr.write('sessions bench: --section takes handshakes or records\n');
+  process.exit(2);
+}
+const runs = (section: 'handshakes' | 'records') => only === undefined || only === section;
+/**
  * The censuses and profiles, run after the last timed figure. Profiled in the middle of the
  * records section (a node:inspector session over the 4 KiB round trip), every figure after it
  * came out at about half its speed, raw AEAD as much as the stack: 64 KiB raw AES-256-GCM
  * 1,144-1,244 MB/s without it, 588-636 with (and the ratios fell, x0.78-0.81 to x0.67-0.68).
  */
 const DIAGNOSTICS: (() => Promise<void>)[] = [];
-report.section(
-  'sessions',
-  'Session handshakes in-process, SPDM 1.3, AES-256-GCM, CPU µs per handshake (both sides) against the raw floor',
-);
+if (runs('handshakes')) {
+  report.section(
+    'sessions',
+    'Session handshakes in-process, SPDM 1.3, AES-256-GCM, CPU µs per handshake (both sides) against the raw floor',
+  );
 
-for (const s of SUITES) {
-  const profile = sessionProfile(s, AeadAlgo.AES_256_GCM);
-  const slot = profile.slots[0]!;
-  const keys = { privateKey: slot.privateKey, publicKey: createPublicKey(slot.privateKey) };
-  const a = aeadInfo(AeadAlgo.AES_256_GCM)!;
-  const { requester, seen } = await connectedPair(profile);
-  const ke = async () => {
-    const session = await requester.startSession();
-    await session.end();
-  };
-  const psk = async () => {
-    const session = await requester.startSession({ psk: { key: PSK } });
-    await session.end();
-  };
-  // One of each first: the floors are built from the messages they exchanged.
-  await ke();
-  await psk();
-  const keFl = keyExchangeFloor(s, 'aes-256-gcm', a.keySize, seen, keys);
-  const pskFloorFn = pskFloor(s, 'aes-256-gcm', a.keySize, seen);
-  // Steady state, both sides: compare() warms each side up by three runs only, and the stack's
-  // code is still being compiled (on V8's compiler threads, whose CPU time process.cpuUsage
-  // counts) for its first few hundred handshakes, which doubled the PSK figure of the first suite:
-  // each side runs until its cost per handshake has settled.
-  for (const fn of [ke, psk]) await warmUp({ async: fn }, WARMUP_SECONDS);
-  for (const fn of [keFl, pskFloorFn]) await warmUp({ sync: fn }, WARMUP_SECONDS);
-  const [keStack, keFloor] = await compare({ async: ke }, { sync: keFl });
-  report.add({
-    name: `KEY_EXCHANGE+FINISH+END ${s.name}: CPU`,
-    value: keStack.cpuUs,
-    unit: 'µs',
-    baseline: { name: 'floor', value: keFloor.cpuUs },
-    target: HANDSHAKE_TARGET,
-  });
-  report.add({
-    name: `KEY_EXCHANGE+FINISH+END ${s.name}: rate`,
-    value: keStack.perSecond,
-    unit: '/s',
-    baseline: { name: 'floor', value: keFloor.perSecond },
-  });
-  const [pskStack, pskFl] = await compare({ async: psk }, { sync: pskFloorFn });
-  report.add({
-    name: `PSK_EXCHANGE+PSK_FINISH+END ${s.hash.toUpperCase()}: CPU`,
-    value: pskStack.cpuUs,
-    unit: 'µs',
-    baseline: { name: 'floor', value: pskFl.cpuUs },
-    target: HANDSHAKE_TARGET,
-  });
-  report.add({
-    name: `PSK_EXCHANGE+PSK_FINISH+END ${s.hash.toUpperCase()}: rate`,
-    value: pskStack.perSecond,
-    unit: '/s',
-    baseline: { name: 'floor', value: pskFl.perSecond },
-  });
-  if (s.dhe === DheGroup.SECP256R1) {
-    // The cheap group shows the overhead best: what the stack asks of node:crypto, and where the
-    // time goes (once every figure is timed, see DIAGNOSTICS).
-    DIAGNOSTICS.push(async () => handshakeDiagnostics(s, ke, psk));
+  for (const s of SUITES) {
+    const profile = sessionProfile(s, AeadAlgo.AES_256_GCM);
+    const slot = profile.slots[0]!;
+    const keys = { privateKey: slot.privateKey, publicKey: createPublicKey(slot.privateKey) };
+    const a = aeadInfo(AeadAlgo.AES_256_GCM)!;
+    const { requester, seen } = await connectedPair(profile);
+    const ke = async () => {
+      const session = await requester.startSession();
+      await session.end();
+    };
+    const psk = async () => {
+      const session = await requester.startSession({ psk: { key: PSK } });
+      await session.end();
+    };
+    // One of each first: the floors are built from the messages they exchanged.
+    await ke();
+    await psk();
+    const keFl = keyExchangeFloor(s, 'aes-256-gcm', a.keySize, seen, keys);
+    const pskFloorFn = pskFloor(s, 'aes-256-gcm', a.keySize, seen);
+    // Steady state, both sides: compare() warms each side up by three runs only, and the stack's
+    // code is still being compiled (on V8's compiler threads, whose CPU time process.cpuUsage
+    // counts) for its first few hundred handshakes, which doubled the PSK figure of the first suite:
+    // each side runs until its cost per handshake has settled.
+    for (const fn of [ke, psk]) await warmUp({ async: fn }, WARMUP_SECONDS);
+    for (const fn of [keFl, pskFloorFn]) await warmUp({ sync: fn }, WARMUP_SECONDS);
+    const [keStack, keFloor] = await compare({ async: ke }, { sync: keFl });
+    report.add({
+      name: `KEY_EXCHANGE+FINISH+END ${s.name}: CPU`,
+      value: keStack.cpuUs,
+      unit: 'µs',
+      baseline: { name: 'floor', value: keFloor.cpuUs },
+      target: HANDSHAKE_TARGET,
+    });
+    report.add({
+      name: `KEY_EXCHANGE+FINISH+END ${s.name}: rate`,
+      value: keStack.perSecond,
+      unit: '/s',
+      baseline: { name: 'floor', value: keFloor.perSecond },
+    });
+    const [pskStack, pskFl] = await compare({ async: psk }, { sync: pskFloorFn });
+    report.add({
+      name: `PSK_EXCHANGE+PSK_FINISH+END ${s.hash.toUpperCase()}: CPU`,
+      value: pskStack.cpuUs,
+      unit: 'µs',
+      baseline: { name: 'floor', value: pskFl.cpuUs },
+      target: HANDSHAKE_TARGET,
+    });
+    report.add({
+      name: `PSK_EXCHANGE+PSK_FINISH+END ${s.hash.toUpperCase()}: rate`,
+      value: pskStack.perSecond,
+      unit: '/s',
+      baseline: { name: 'floor', value: pskFl.perSecond },
+    });
+    if (s.dhe === DheGroup.SECP256R1) {
+      // The cheap group shows the overhead best: what the stack asks of node:crypto, and where the
+      // time goes (once every figure is timed, see DIAGNOSTICS).
+      DIAGNOSTICS.push(async () => handshakeDiagnostics(s, ke, psk));
+    }
   }
 }
 
@@ -431,10 +447,12 @@ async function handshakeDiagnostics(s: Suite, ke: () => Promise<void>, psk: () =
   report.part.data['sessionProfile'] = profiles;
 }
 
-report.section(
-  'records',
-  '\nRecord layer: one application message sealed (requester) and opened (emulator), MB/s of application data per CPU second, against raw AEAD on the same buffers',
-);
+if (runs('records')) {
+  report.section(
+    'records',
+    '\nRecord layer: one application message sealed (requester) and opened (emulator), MB/s of application data per CPU second, against raw AEAD on the same buffers',
+  );
+}
 
 /** A requester/emulator pair of SecureSessions with the same data keys, as after FINISH. */
 function sessionPair(aeadId: number) {
@@ -456,35 +474,37 @@ function sessionPair(aeadId: number) {
 }
 
 const MAX_RECORD_MESSAGE = 0xffff - 16 - 2 - 13; // 65,504: Length is 16 bits (tag, ApplicationDataLength)
-for (const [aname, aeadId, node] of [
-  ['AES-256-GCM', AeadAlgo.AES_256_GCM, 'aes-256-gcm'],
-  ['ChaCha20-Poly1305', AeadAlgo.CHACHA20_POLY1305, 'chacha20-poly1305'],
-] as const) {
-  for (const [sname, size] of [
-    ['4 KiB', 4096],
-    ['64 KiB (65,504 B)', MAX_RECORD_MESSAGE],
+if (runs('records')) {
+  for (const [aname, aeadId, node] of [
+    ['AES-256-GCM', AeadAlgo.AES_256_GCM, 'aes-256-gcm'],
+    ['ChaCha20-Poly1305', AeadAlgo.CHACHA20_POLY1305, 'chacha20-poly1305'],
   ] as const) {
-    const { req, rsp, key, iv } = sessionPair(aeadId);
-    const message = new Uint8Array(size).fill(0x5a);
-    message[0] = 0x13;
-    const plaintext = Buffer.concat([Buffer.of(size & 0xff, size >> 8), message]);
-    // The record header the AEAD authenticates: SessionID, Length (DOE sends no sequence number).
-    const aad = Buffer.alloc(6);
-    const roundTripSync = () => {
-      rsp.open(req.seal(message));
-    };
-    const rawSync = () => sealOpen(node, { key, iv }, aad, plaintext);
-    for (const fn of [roundTripSync, rawSync]) measureSync(fn, { seconds: WARMUP_SECONDS / 2 });
-    const [stack, raw] = await compare({ sync: roundTripSync }, { sync: rawSync });
-    const mbps = (t: { cpuUs: number }) => size / t.cpuUs; // bytes per µs = MB/s
-    report.add({
-      name: `${aname}, ${sname} messages`,
-      value: mbps(stack),
-      unit: 'MB/s',
-      baseline: { name: 'raw AEAD', value: mbps(raw) },
-      target: RECORD_TARGET,
-    });
-    if (aeadId === AeadAlgo.AES_256_GCM && size === 4096) DIAGNOSTICS.push(async () => recordDiagnostics(message));
+    for (const [sname, size] of [
+      ['4 KiB', 4096],
+      ['64 KiB (65,504 B)', MAX_RECORD_MESSAGE],
+    ] as const) {
+      const { req, rsp, key, iv } = sessionPair(aeadId);
+      const message = new Uint8Array(size).fill(0x5a);
+      message[0] = 0x13;
+      const plaintext = Buffer.concat([Buffer.of(size & 0xff, size >> 8), message]);
+      // The record header the AEAD authenticates: SessionID, Length (DOE sends no sequence number).
+      const aad = Buffer.alloc(6);
+      const roundTripSync = () => {
+        rsp.open(req.seal(message));
+      };
+      const rawSync = () => sealOpen(node, { key, iv }, aad, plaintext);
+      for (const fn of [roundTripSync, rawSync]) measureSync(fn, { seconds: WARMUP_SECONDS / 2 });
+      const [stack, raw] = await compare({ sync: roundTripSync }, { sync: rawSync });
+      const mbps = (t: { cpuUs: number }) => size / t.cpuUs; // bytes per µs = MB/s
+      report.add({
+        name: `${aname}, ${sname} messages`,
+        value: mbps(stack),
+        unit: 'MB/s',
+        baseline: { name: 'raw AEAD', value: mbps(raw) },
+        target: RECORD_TARGET,
+      });
+      if (aeadId === AeadAlgo.AES_256_GCM && size === 4096) DIAGNOSTICS.push(async () => recordDiagnostics(message));
+    }
   }
 }
 
@@ -504,6 +524,9 @@ async function recordDiagnostics(message: Uint8Array): Promise<void> {
   for (const line of formatBuckets(functions, timed.cpuUs, 6, 60)) report.note(`  ${line.replace('µs/flow', 'µs')}`);
 }
 
-report.section('sessions', '\nWhere the time goes (censuses and profiles, run after every figure above is timed)');
+report.section(
+  only ?? 'sessions',
+  '\nWhere the time goes (censuses and profiles, run after every figure above is timed)',
+);
 for (const run of DIAGNOSTICS) await run();
 report.finish();
