@@ -11,7 +11,7 @@
  * running hash is rebuilt from the messages, which costs a re-hash.
  */
 import { RunningHash } from '../crypto/hash.js';
-import { concat, equalBytes } from '../wire/bytes.js';
+import { concat, equalBytes, hexOfParts } from '../wire/bytes.js';
 
 export class Transcript {
   private parts: Uint8Array[] = [];
@@ -126,6 +126,11 @@ export class Transcript {
 
   bytes(): Uint8Array {
     return concat(this.parts);
+  }
+
+  /** toHex(bytes()), for evidence, without the concatenation kept. */
+  hex(): string {
+    return hexOfParts(this.parts);
   }
 
   /**
