@@ -11,7 +11,7 @@ import { sign as oneShotSign, verify as oneShotVerify, constants, type KeyObject
 import { SpdmError } from '../wire/errors.js';
 import { asciiBytes, concat } from '../wire/bytes.js';
 import { asymInfo, isAsymSupported, type AsymInfo } from './algorithms.js';
-import { digest, requireHash } from './hash.js';
+import { bytesOf, digest, requireHash } from './hash.js';
 
 export const SigningContext = {
   CHALLENGE_AUTH_RESPONDER: 'responder-challenge_auth signing',
@@ -202,7 +202,9 @@ export function keyMatchesAlgorithm(key: KeyObject, asymId: number): boolean {
 // signature, which costs more than the 1.2+ message (prefix ‖ hash, ~160 bytes) it carries.
 export function spdmSign(privateKey: KeyObject, asymId: number, d: SignedData): Uint8Array {
   const p = primitive(requireAsym(asymId), d.hashId, privateKey);
-  return new Uint8Array(oneShotSign(p.algorithm, primitiveMessage(d), p.key));
+  // node's signature Buffer has a backing store of its own (as a digest's, crypto/hash.ts): a view
+  // over it is the signature, where a copy of 96 or 384 bytes (P-384, RSA-3072) is a second store.
+  return bytesOf(oneShotSign(p.algorithm, primitiveMessage(d), p.key));
 }
 
 export function spdmVerify(publicKey: KeyObject, asymId: number, d: SignedData, signature: Uint8Array): boolean {

@@ -11,6 +11,7 @@ import type { AlgorithmsResponse } from '../spdm/messages/algorithms.js';
 import type { ParsedCertificate } from '../x509/certificate.js';
 import {
   EVIDENCE_FORMAT,
+  type CertificateSummary,
   type ChainProblemEvidence,
   type Evidence,
   type MeasurementEvidence,
@@ -50,6 +51,38 @@ export interface EvidenceInput {
   readonly publicKey?: Uint8Array;
 }
 
+/**
+ * Summaries by parsed certificate. The certificate cache hands the same ParsedCertificate to every
+ * flow that meets its DER, and its validity dates' ISO text was a sizeable share of building a
+ * warm flow's evidence (Date#toISOString, two per certificate); a WeakMap keeps them exactly as
+ * long as the certificate itself.
+ */
+const summaries = new WeakMap<ParsedCertificate, CertificateSummary>();
+
+/** A certificate as evidence: a fresh object each time (documents do not share), its text made once. */
+function certificateSummary(p: ParsedCertificate): CertificateSummary {
+  let s = summaries.get(p);
+  if (!s) {
+    s = {
+      subject: p.subject,
+      issuer: p.issuer,
+      serialNumber: p.serialNumber,
+      notBefore: p.notBefore.toISOString(),
+      notAfter: p.notAfter.toISOString(),
+      fingerprintSha256: p.fingerprintSha256,
+    };
+    summaries.set(p, s);
+  }
+  return {
+    subject: s.subject,
+    issuer: s.issuer,
+    serialNumber: s.serialNumber,
+    notBefore: s.notBefore,
+    notAfter: s.notAfter,
+    fingerprintSha256: s.fingerprintSha256,
+  };
+}
+
 function slotEvidence(slots: ReadonlyMap<number, SlotRecord>): SlotEvidence[] {
   const out: SlotEvidence[] = [];
   for (const [slot, st] of [...slots.entries()].sort((x, y) => x[0] - y[0])) {
@@ -59,14 +92,7 @@ function slotEvidence(slots: ReadonlyMap<number, SlotRecord>): SlotEvidence[] {
       digest: toHex(st.digest),
       certChain: st.chain ? toHex(st.chain) : '',
       certModel: st.certModel,
-      certificates: (st.certificates ?? []).map((p) => ({
-        subject: p.subject,
-        issuer: p.issuer,
-        serialNumber: p.serialNumber,
-        notBefore: p.notBefore.toISOString(),
-        notAfter: p.notAfter.toISOString(),
-        fingerprintSha256: p.fingerprintSha256,
-      })),
+      certificates: (st.certificates ?? []).map(certificateSummary),
       chainProblems: st.problems,
     });
   }

@@ -71,12 +71,14 @@ export async function challenge(
   const m1 = ctx.transcript.m1(req, resp.unsigned);
   // CHALLENGE_AUTH consumes B and C whether or not its signature verifies: the next M1 starts after it.
   ctx.transcript.endChallenge();
-  const evidence = await verifiedSignatureOn(ctx.threadpoolChecks, c, signer.leafKey, slot, m1, resp.signature, {
+  const checked = verifiedSignatureOn(ctx.threadpoolChecks, c, signer.leafKey, slot, m1, resp.signature, {
     requesterNonce: nonce,
     responderNonce: resp.nonce,
     ...(context ? { requesterContext: context } : {}),
     ...(resp.measurementSummaryHash ? { measurementSummaryHash: resp.measurementSummaryHash } : {}),
   });
+  // Checked on this thread, the record is here already: awaiting it would still cost a hop.
+  const evidence = checked instanceof Promise ? await checked : checked;
   // The device's proof is checked first; only then do we prove ourselves to it.
   if (resp.basicMutAuthRequested && basicMutualAuth) await basicMutualAuth();
   return evidence;

@@ -6,7 +6,7 @@
  * specification, digests as long as the measurement hash.
  */
 import { hashInfo, measurementHashToBaseHash } from '../crypto/algorithms.js';
-import { equalBytes, toHexEach } from '../wire/bytes.js';
+import { equalBytes, toHex, toHexEach } from '../wire/bytes.js';
 import { isSpdmError, SpdmError } from '../wire/errors.js';
 import { ResponseCode } from '../spdm/codes.js';
 import { CapabilityFlag, MEAS_CAP_MASK } from '../spdm/messages/capabilities.js';
@@ -130,7 +130,7 @@ async function finishSigned(ctx: RequestContext, slot: number, x: Exchanged): Pr
   if (!nonce || !resp.signature) throw new TypeError('finishSigned: the request was not a signed one');
   const l = ctx.transcript.l1l2(req.raw, resp.unsigned, ctx.measurementRun);
   ctx.transcript.endMeasurementRun(ctx.measurementRun);
-  const ev = await verifiedSignatureOn(
+  const checked = verifiedSignatureOn(
     ctx.threadpoolChecks,
     ctx.connection,
     ctx.signer(slot).leafKey,
@@ -143,6 +143,8 @@ async function finishSigned(ctx: RequestContext, slot: number, x: Exchanged): Pr
       ...(context ? { requesterContext: context } : {}),
     },
   );
+  // Checked on this thread, the record is here already: awaiting it would still cost a hop.
+  const ev = checked instanceof Promise ? await checked : checked;
   ctx.responderNonces.check(resp.nonce, nonce, 'MEASUREMENTS');
   return ev;
 }
@@ -169,17 +171,28 @@ export function checkIndices(indices: readonly number[]): readonly number[] {
   return indices;
 }
 
+/** The text of `v`: a slice of `outerHex` (the hex of `outer`) when `v` lies within `outer`, as a decoded field does. */
+function hexWithin(v: Uint8Array, outer: Uint8Array, outerHex: string): string {
+  const at = v.byteOffset - outer.byteOffset;
+  if (v.buffer !== outer.buffer || at < 0 || at + v.byteLength > outer.byteLength) return toHex(v);
+  return outerHex.slice(2 * at, 2 * (at + v.byteLength));
+}
+
 function asEvidence(blocks: readonly MeasurementBlock[], signed: boolean): MeasurementEvidence[] {
-  // Each block and its value, in one encoding when they lie in one response (toHexEach).
-  const hex = toHexEach(blocks.flatMap((b) => [b.dmtf?.value ?? b.measurement, b.bytes]));
-  return blocks.map((b, i) => ({
-    index: b.index,
-    spec: b.spec,
-    ...(b.dmtf ? { type: b.dmtf.type, typeName: measurementTypeName(b.dmtf.type), raw: b.dmtf.raw } : {}),
-    value: hex[2 * i] as string,
-    block: hex[2 * i + 1] as string,
-    signed,
-  }));
+  // The blocks in one encoding when they lie in one response (toHexEach); each value lies within
+  // its block, so its text is a slice of the block's.
+  const hex = toHexEach(blocks.map((b) => b.bytes));
+  return blocks.map((b, i) => {
+    const block = hex[i] as string;
+    return {
+      index: b.index,
+      spec: b.spec,
+      ...(b.dmtf ? { type: b.dmtf.type, typeName: measurementTypeName(b.dmtf.type), raw: b.dmtf.raw } : {}),
+      value: hexWithin(b.dmtf?.value ?? b.measurement, b.bytes, block),
+      block,
+      signed,
+    };
+  });
 }
 
 /** One measurement run (each call is a run of its own): the blocks read and the signature over them. */

@@ -98,7 +98,7 @@ export function verifiedSignature(
   extra: SignedExtras,
 ): SignatureEvidence {
   const transcriptHash = checkedSignature(c, key, slot, signed, signature);
-  return signatureRecord(c, slot, signed, signed.transcript.bytes(), transcriptHash, signature, extra);
+  return signatureRecord(c, slot, signed, signed.transcript.hex(), transcriptHash, signature, extra);
 }
 
 /**
@@ -117,10 +117,11 @@ export async function verifiedSignatureAsync(
   extra: SignedExtras,
 ): Promise<SignatureEvidence> {
   const checking = checkTranscriptSignatureAsync(key, c, signed, signature);
-  const bytes = signed.transcript.bytes();
+  // The transcript as it stands now, before the wait lets anything append to it.
+  const transcriptHex = signed.transcript.hex();
   const { ok, transcriptHash } = await checking;
   if (!ok) throw notVerified(c, slot, signed, transcriptHash);
-  return signatureRecord(c, slot, signed, bytes, transcriptHash, signature, extra);
+  return signatureRecord(c, slot, signed, transcriptHex, transcriptHash, signature, extra);
 }
 
 /**
@@ -145,7 +146,7 @@ function signatureRecord(
   c: Connection,
   slot: number,
   signed: SignedTranscript,
-  transcriptBytes: Uint8Array,
+  transcriptHex: string,
   transcriptHash: Uint8Array,
   signature: Uint8Array,
   extra: SignedExtras,
@@ -167,7 +168,7 @@ function signatureRecord(
     requesterNonce: toHex(extra.requesterNonce),
     responderNonce: responderNonce as string,
     ...(extra.requesterContext ? { requesterContext: toHex(extra.requesterContext) } : {}),
-    transcript: toHex(transcriptBytes),
+    transcript: transcriptHex,
     transcriptHash: toHex(transcriptHash),
     signature: signatureHex as string,
     ...(summaryHash !== undefined ? { measurementSummaryHash: summaryHash } : {}),

@@ -1,28 +1,25 @@
 /**
  * A transcript: the exact wire bytes of a sequence of SPDM messages, kept as views (never
- * concatenated unless asked) with a running hash fed as messages arrive. The hash algorithm is
- * only known after ALGORITHMS, so messages appended before that are hashed when it is set.
- * `fork()` continues a transcript (e.g. A -> A||B||C) without re-hashing the common prefix.
+ * concatenated unless asked). Its hash is taken when asked for, over the messages as they stand,
+ * in one go (crypto/hash.ts digestOf) and kept until the next change. The hash algorithm is only
+ * known after ALGORITHMS; messages appended before that are simply part of what is hashed.
  *
- * Almost every transcript that is hashed is a leaf: a fork built for one signature or one TH,
- * hashed once and dropped. `digest()` therefore ends the running hash rather than copying it (a
- * copy is a native object per digest); a transcript that goes on after its hash was taken uses
- * `digestSoFar()`. Appending to (or forking) a transcript whose hash was ended still works: the
- * running hash is rebuilt from the messages, which costs a re-hash.
+ * There is no running hash: almost every transcript that is hashed is a leaf, a fork built for
+ * one signature or one TH, hashed once and dropped, and a running hash per transcript cost a
+ * native Hash object per fork plus a call per message (each dearer than hashing the few KiB a
+ * transcript holds again). `fork()`, `handOff()` and `snapshot()` therefore only copy the list of
+ * views; `digest()` and `digestSoFar()` are the same thing, both names kept for what callers mean.
  */
-import { RunningHash } from '../crypto/hash.js';
-import { concat, equalBytes } from '../wire/bytes.js';
+import { digestOf, requireHash } from '../crypto/hash.js';
+import { concat, equalBytes, hexOfParts } from '../wire/bytes.js';
 
 export class Transcript {
   private parts: Uint8Array[] = [];
   /** Bytes in `parts`, kept as they are appended so that `length` costs nothing. */
   private size = 0;
-  private running: RunningHash | undefined;
-  /** The digest once `digest()` ended the running hash; cleared by the next append. */
+  /** The digest of `parts` under `hashId` once taken; cleared by every change. */
   private final: Uint8Array | undefined;
   private hashId: number | undefined;
-  /** `handOff()` gave the running hash to a continuation: the next use rebuilds it. */
-  private handedOff = false;
 
   constructor(hashId?: number) {
     if (hashId !== undefined) this.setHash(hashId);
@@ -30,34 +27,17 @@ export class Transcript {
 
   setHash(hashId: number): void {
     if (this.hashId === hashId) return;
+    // Refused here, once, rather than at the first digest: @throws SpdmError UNSUPPORTED_ALGORITHM
+    requireHash(hashId);
     this.hashId = hashId;
     this.final = undefined;
-    this.running = this.rehashed(hashId);
-    this.handedOff = false;
-  }
-
-  private rehashed(hashId: number): RunningHash {
-    const r = new RunningHash(hashId);
-    for (const p of this.parts) r.update(p);
-    return r;
-  }
-
-  /** The running hash, rebuilt from the messages when `digest()` had ended it or `handOff()` gave it away. */
-  private live(): RunningHash | undefined {
-    if ((this.final !== undefined || this.handedOff) && this.hashId !== undefined) {
-      this.final = undefined;
-      this.handedOff = false;
-      this.running = this.rehashed(this.hashId);
-    }
-    return this.running;
   }
 
   append(...messages: Uint8Array[]): void {
-    const running = this.live();
+    this.final = undefined;
     for (const m of messages) {
       this.parts.push(m);
       this.size += m.length;
-      running?.update(m);
     }
   }
 
@@ -69,58 +49,54 @@ export class Transcript {
     return this.size;
   }
 
-  /**
-   * Hash of everything appended so far (requires the hash algorithm to be set). Ends the running
-   * hash: asking again returns the same bytes; see the class note for a transcript that goes on.
-   */
+  /** Hash of everything appended so far (requires the hash algorithm to be set); asking again returns the same bytes. */
   digest(): Uint8Array {
     if (this.final !== undefined) return this.final;
-    this.final = this.requireRunning().finish();
+    // Caller misuse (hashing before ALGORITHMS chose the hash), not a device fault.
+    if (this.hashId === undefined) throw new TypeError('transcript hash algorithm not set: call setHash() first');
+    this.final = digestOf(this.hashId, this.parts);
     return this.final;
   }
 
-  /** Hash of everything appended so far, leaving the running hash going (for a transcript that continues). */
+  /** Hash of everything appended so far, for a transcript that goes on (the same as digest()). */
   digestSoFar(): Uint8Array {
-    if (this.final !== undefined) return this.final;
-    return this.requireRunning().current();
+    return this.digest();
   }
 
-  private requireRunning(): RunningHash {
-    const running = this.live();
-    // Caller misuse (hashing before ALGORITHMS chose the hash), not a device fault.
-    if (!running) throw new TypeError('transcript hash algorithm not set: call setHash() first');
-    return running;
-  }
-
-  /**
-   * This transcript as it stands, for a digest taken on the way (a TH1 before the exchange is
-   * accepted): the same messages, its hash taken with `digestSoFar()`, while this one goes on.
-   * The snapshot keeps no running hash of its own (appending to it re-hashes, as after `digest()`).
-   */
-  snapshot(): Transcript {
+  /** The same messages and hash algorithm, in a transcript of its own. */
+  private copy(): Transcript {
     const t = new Transcript();
     t.parts = [...this.parts];
     t.size = this.size;
     t.hashId = this.hashId;
+    t.final = this.final;
+    return t;
+  }
+
+  /**
+   * This transcript as it stands, for a digest taken on the way (a TH1 before the exchange is
+   * accepted): the same messages, its hash taken now, while this one goes on.
+   */
+  snapshot(): Transcript {
+    const t = this.copy();
     // Without a hash algorithm there is nothing to take: the snapshot's digest() then fails as this one's would.
-    if (this.hashId !== undefined) t.final = this.digestSoFar();
+    if (this.hashId !== undefined) t.final = this.digest();
     return t;
   }
 
   /**
    * Replaces the last message with `full` when the last message is the start of it, byte for byte
-   * (a response appended up to a field, now whole): only the rest is hashed, the result is the
-   * transcript the whole message would have given. False, and nothing changed, otherwise.
+   * (a response appended up to a field, now whole): the result is the transcript the whole
+   * message would have given. False, and nothing changed, otherwise.
    */
   extendLast(full: Uint8Array): boolean {
     const i = this.parts.length - 1;
     const last = this.parts[i];
     if (last === undefined || last.length > full.length) return false;
     if (last !== full && !equalBytes(last, full.subarray(0, last.length))) return false;
-    const running = this.live();
-    running?.update(full.subarray(last.length));
     this.parts[i] = full;
     this.size += full.length - last.length;
+    this.final = undefined;
     return true;
   }
 
@@ -128,40 +104,24 @@ export class Transcript {
     return concat(this.parts);
   }
 
-  /**
-   * fork() for a transcript whose own use is (normally) over: the continuation takes this one's
-   * running hash instead of a copy of it. Should this one be used again after all, it rebuilds its
-   * hash from its messages (a re-hash), so either way both hold exactly their own messages.
-   */
-  handOff(): Transcript {
-    const t = new Transcript();
-    t.parts = [...this.parts];
-    t.size = this.size;
-    t.hashId = this.hashId;
-    t.running = this.live();
-    if (t.running) {
-      this.running = undefined;
-      this.handedOff = true;
-    }
-    return t;
+  /** toHex(bytes()), for evidence, without the concatenation kept. */
+  hex(): string {
+    return hexOfParts(this.parts);
   }
 
+  /** fork() for a transcript whose own use is (normally) over; the same, since nothing runs to hand off. */
+  handOff(): Transcript {
+    return this.copy();
+  }
+
+  /** A continuation: these messages, then whatever is appended to it (this one is unaffected). */
   fork(): Transcript {
-    const t = new Transcript();
-    t.parts = [...this.parts];
-    t.size = this.size;
-    t.hashId = this.hashId;
-    t.running = this.live()?.clone();
-    return t;
+    return this.copy();
   }
 
   clear(): void {
     this.parts = [];
     this.size = 0;
     this.final = undefined;
-    if (this.hashId !== undefined) {
-      this.running = new RunningHash(this.hashId);
-      this.handedOff = false;
-    }
   }
 }

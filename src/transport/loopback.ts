@@ -1,4 +1,5 @@
 import { SpdmError } from '../wire/errors.js';
+import { slabCopy } from '../wire/slab.js';
 import type { SecuredTransport } from '../session/record.js';
 import type { ExchangeOptions, SpdmHandler, Transport } from './transport.js';
 
@@ -28,17 +29,33 @@ export class LoopbackTransport implements Transport {
   ) {
     this.securedCapable = typeof handler.handleSecured === 'function';
     this.securedBinding = this.securedCapable ? (options.securedBinding ?? 'doe') : undefined;
+    this.exchangeNow = handler.handleNow ? (request) => this.answerNow(request) : undefined;
+  }
+
+  /** Present when the handler answers within the call (handleNow): Transport.exchangeNow. */
+  readonly exchangeNow: ((request: Uint8Array, options?: ExchangeOptions) => Uint8Array) | undefined;
+
+  /**
+   * A handler that answers within the call: no deadline can pass while it works (a timer cannot
+   * fire before it returns), so there is nothing to race. Copied both ways, as run() copies. The
+   * response's copy is cut from a slab (wire/slab.ts): it goes to the requester, which reads it
+   * through views and keeps it no longer than its flow. The request's stays a copy of its own: the
+   * device keeps requests in its transcript for as long as the connection lasts (and requests
+   * are mostly small enough for V8's heap, where a copy is cheap anyway).
+   */
+  private answerNow(request: Uint8Array): Uint8Array {
+    const h = this.handler;
+    if (!h.handleNow) throw new TypeError('answerNow: the handler has no handleNow');
+    this.checkSize(request);
+    return slabCopy(h.handleNow(request.slice()));
   }
 
   exchange(request: Uint8Array, options: ExchangeOptions = {}): Promise<Uint8Array> {
     const h = this.handler;
     if (!h.handleNow) return this.run(request, options, (r) => h.handle(r));
-    // A handler that answers within the call: no deadline can pass while it works (a timer
-    // cannot fire before it returns), so there is nothing to race; failures still arrive as a
-    // rejected promise, as from run().
+    // Failures still arrive as a rejected promise, as from run().
     try {
-      this.checkSize(request);
-      return Promise.resolve(h.handleNow(request.slice()).slice());
+      return Promise.resolve(this.answerNow(request));
     } catch (e) {
       // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors -- the handler's own failure, passed on as run() would
       return Promise.reject(e);

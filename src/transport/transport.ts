@@ -12,6 +12,13 @@ export interface ExchangeOptions {
 
 export interface Transport {
   exchange(request: Uint8Array, options?: ExchangeOptions): Promise<Uint8Array>;
+  /**
+   * exchange(), for a transport whose peer answers within the call (the in-process loopback to
+   * the device emulator): the response itself, or the failure exchange() would reject with,
+   * thrown. The requester then takes a message's round trip without a promise per layer. Absent
+   * (undefined) wherever an answer may take time.
+   */
+  readonly exchangeNow?: ((request: Uint8Array, options?: ExchangeOptions) => Uint8Array) | undefined;
   /** Largest SPDM message the binding carries in one exchange. */
   readonly maxMessageSize: number;
   /** Whether the binding can carry secured (DSP0277) messages. */

@@ -47,6 +47,30 @@ export function fromHex(hex: string, what = 'hex'): Uint8Array {
   return new Uint8Array(Buffer.from(clean, 'hex'));
 }
 
+/**
+ * Where hexOfParts joins its parts: kept between calls, since a buffer of its own per call (a
+ * backing store outside V8's heap, then its sweep) cost more than encoding a transcript of a
+ * few KiB. Read only within the call that filled it.
+ */
+let joinScratch = new Uint8Array(4096);
+const JOIN_SCRATCH_MAX = 64 * 1024;
+
+/** toHex(concat(parts)), without a buffer made for the concatenation. */
+export function hexOfParts(parts: readonly Uint8Array[]): string {
+  if (parts.length === 1) return toHex(parts[0] as Uint8Array);
+  let n = 0;
+  for (const p of parts) n += p.length;
+  if (n > JOIN_SCRATCH_MAX) return toHex(concat(parts));
+  if (n > joinScratch.length)
+    joinScratch = new Uint8Array(Math.min(JOIN_SCRATCH_MAX, Math.max(n, 2 * joinScratch.length)));
+  let o = 0;
+  for (const p of parts) {
+    joinScratch.set(p, o);
+    o += p.length;
+  }
+  return Buffer.from(joinScratch.buffer, 0, n).toString('hex');
+}
+
 export function concat(parts: readonly Uint8Array[]): Uint8Array {
   let n = 0;
   for (const p of parts) n += p.length;
