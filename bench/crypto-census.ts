@@ -14,7 +14,7 @@ import { syncBuiltinESMExports } from 'node:module';
 export interface Census {
   /** Calls per name, e.g. "createHash(sha384)", "Hash.update", "sign(ed25519)". */
   readonly calls: Record<string, number>;
-  /** Bytes fed to Hash/Hmac/Sign/Verify update(), per kind. */
+  /** Bytes fed to Hash/Hmac/Sign/Verify update() and to the one-shot hash(), per kind. */
   readonly bytes: Record<string, number>;
 }
 
@@ -22,6 +22,7 @@ type AnyFn = (...args: unknown[]) => unknown;
 type Proto = Record<string, AnyFn>;
 
 const EXPORTS = [
+  'hash',
   'createHash',
   'createHmac',
   'createSign',
@@ -48,6 +49,7 @@ function keyType(k: unknown): string {
 
 function label(name: string, args: unknown[]): string {
   switch (name) {
+    case 'hash':
     case 'createHash':
     case 'createHmac':
     case 'createSign':
@@ -87,6 +89,7 @@ export async function census(fn: () => Promise<unknown>): Promise<Census> {
     saved.set(name, orig);
     mod[name] = function (this: unknown, ...args: unknown[]) {
       count(label(name, args));
+      if (name === 'hash' && ArrayBuffer.isView(args[1])) bytes['hash'] = (bytes['hash'] ?? 0) + args[1].byteLength;
       return orig.apply(this, args);
     };
   }
