@@ -136,16 +136,25 @@ function encodeError(field: string, reason: string): SpdmError {
 
 const MAX_UINT = [0, 0x100, 0x10000, 0, 0x100000000];
 
-function uint(field: string, v: unknown, width: number): Uint8Array {
+function checkUint(field: string, v: unknown, width: number): asserts v is number {
   if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 0 || (width < 8 && v >= (MAX_UINT[width] as number)))
     throw encodeError(field, `${String(v)} is not a ${8 * width}-bit unsigned integer`);
-  // Big-endian, byte by byte (a Writer per integer was a share of rebuilding every leaf).
-  const out = new Uint8Array(width);
+}
+
+/** `v` (checked) big-endian into out[at, at + width), byte by byte: a u64 is beyond 32-bit operators. */
+function writeUint(out: Uint8Array, at: number, v: number, width: number): void {
   let rest = v;
   for (let i = width - 1; i >= 0; i--) {
-    out[i] = rest % 256;
+    out[at + i] = rest % 256;
     rest = Math.floor(rest / 256);
   }
+}
+
+function uint(field: string, v: unknown, width: number): Uint8Array {
+  checkUint(field, v, width);
+  // Big-endian, byte by byte (a Writer per integer was a share of rebuilding every leaf).
+  const out = new Uint8Array(width);
+  writeUint(out, 0, v, width);
   return out;
 }
 
@@ -310,28 +319,86 @@ export function encodeLeafWithDigests(e: LogEntry): { leaf: Uint8Array; fieldDig
 }
 
 /**
- * Leaf hash (SHA-256(0x00 || leaf)) and field locator without materialising the leaf: the fields
- * are fed to the hash as they are, which is what verification of a large log needs.
+ * Per field of FIELDS, while leafHashWithDigests runs (it is synchronous, so one set per thread
+ * serves every call): the value's length in the leaf (-1 when absent), and its bytes unless it is
+ * an integer or boolean, written straight into the leaf.
+ */
+const scratchLength = new Int32Array(FIELDS.length);
+const scratchBytes: (Uint8Array | undefined)[] = FIELDS.map(() => undefined);
+
+/**
+ * Leaf hash (SHA-256(0x00 || leaf)) and field locator, the leaf written once into one buffer:
+ * what verification of a large log does for every row. The same bytes as assemble(fieldValues(e))
+ * and the same errors in the same order, but integers and booleans go straight into the leaf
+ * rather than through a small array each, and no record per field is made (those were most of
+ * the allocations of rebuilding a stored row's leaf).
  */
 export function leafHashWithDigests(e: LogEntry): { leafHash: Uint8Array; fieldDigests: Uint8Array } {
-  const fields = fieldValues(e);
-  // The leaf in one buffer behind the 0x00 prefix: one hash update and one CRC per field's TLV
-  // cost less than two native calls of each per field (a copy of a few KiB is cheap beside them).
-  const buf = new Uint8Array(fields.reduce((n, f) => n + 5 + f.value.length, LEAF_HASH_START.length));
-  const bv = new DataView(buf.buffer);
+  let size = LEAF_HASH_START.length;
+  let present = 0;
+  for (let i = 0; i < FIELDS.length; i++) {
+    const spec = FIELDS[i] as FieldSpec;
+    const v = e[spec.name];
+    scratchBytes[i] = undefined;
+    if (v === undefined) {
+      if (!spec.optional) throw encodeError(spec.name, 'missing');
+      scratchLength[i] = -1;
+      continue;
+    }
+    let len: number;
+    switch (spec.type) {
+      case 'u8':
+      case 'u16':
+      case 'u32':
+      case 'u64':
+        len = WIDTH[spec.type] as number;
+        checkUint(spec.name, v, len);
+        break;
+      case 'bool':
+        if (typeof v !== 'boolean') throw encodeError(spec.name, 'not a boolean');
+        len = 1;
+        break;
+      default: {
+        const b = valueBytes(spec.name, spec.type, v);
+        scratchBytes[i] = b;
+        len = b.length;
+      }
+    }
+    scratchLength[i] = len;
+    size += 5 + len;
+    present++;
+  }
+  const buf = new Uint8Array(size);
   buf.set(LEAF_HASH_START);
   let pos = LEAF_HASH_START.length;
-  const out = new Uint8Array(fields.length * 5);
-  const dv = new DataView(out.buffer);
-  fields.forEach((f, i) => {
+  const out = new Uint8Array(present * 5);
+  let o = 0;
+  for (let i = 0; i < FIELDS.length; i++) {
+    const len = scratchLength[i] as number;
+    if (len < 0) continue;
+    const spec = FIELDS[i] as FieldSpec;
     const start = pos;
-    buf[pos] = f.spec.tag;
-    bv.setUint32(pos + 1, f.value.length, false);
-    buf.set(f.value, pos + 5);
-    pos += 5 + f.value.length;
-    out[i * 5] = f.spec.tag;
-    dv.setUint32(i * 5 + 1, tlvCrc(buf, start, pos), false);
-  });
+    buf[pos] = spec.tag;
+    buf[pos + 1] = len >>> 24;
+    buf[pos + 2] = (len >>> 16) & 0xff;
+    buf[pos + 3] = (len >>> 8) & 0xff;
+    buf[pos + 4] = len & 0xff;
+    pos += 5;
+    const b = scratchBytes[i];
+    if (b) buf.set(b, pos);
+    else if (spec.type === 'bool') buf[pos] = e[spec.name] ? 1 : 0;
+    else writeUint(buf, pos, e[spec.name] as number, len);
+    pos += len;
+    const crc = tlvCrc(buf, start, pos);
+    out[o] = spec.tag;
+    out[o + 1] = crc >>> 24;
+    out[o + 2] = (crc >>> 16) & 0xff;
+    out[o + 3] = (crc >>> 8) & 0xff;
+    out[o + 4] = crc & 0xff;
+    o += 5;
+  }
+  // Views of the entry's column bytes are not kept past the call.
+  scratchBytes.fill(undefined);
   return { leafHash: digest(BaseHashAlgo.SHA_256, buf), fieldDigests: out };
 }
 

@@ -164,6 +164,29 @@ test('one byte of any column of any entry changed: detected, and the entry and t
   }
 });
 
+test('one byte of any leaf column changed: the rebuilt leaf is refused and its locator names exactly that column', async () => {
+  // The leaf of each stored row is rebuilt field by field (integers and booleans written straight
+  // into it): a change to any one column must change that field's TLV and no other.
+  const db = new Database(base, { readonly: true });
+  const rows = (db.prepare('SELECT * FROM entries ORDER BY seq').all() as Record<string, unknown>[]).slice(3);
+  db.close();
+  for (const [column] of FIELD_BY_COLUMN) {
+    if (column === 'seq') continue;
+    const target = rows.find((r) => usable(r[column]));
+    assert.ok(target, `a row with a value in ${column}`);
+    const seq = target['seq'] as number;
+    const r = await tampered((d) =>
+      d.prepare(`UPDATE entries SET ${column} = ? WHERE seq = ?`).run(editOneByte(target[column]), seq),
+    );
+    const named = r.problems.filter(
+      (p) => (p.code === 'ENTRY_ALTERED' || p.code === 'ENTRY_MALFORMED') && p.entry === seq,
+    );
+    assert.equal(named.length, 1, `${column}: ${describe(r)}`);
+    assert.deepEqual(named[0]?.fields, [column], `${column}: ${describe(r)}`);
+    assert.deepEqual(r.failingEntries, [seq], `${column}: ${describe(r)}`);
+  }
+});
+
 test('one byte of a certificate chain or of its key changed: the chain and every entry relying on it are named', async () => {
   const db = new Database(base, { readonly: true });
   const chain = db.prepare('SELECT digest, chain FROM chains ORDER BY digest LIMIT 1').get() as {
