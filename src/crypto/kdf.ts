@@ -60,6 +60,22 @@ export function hkdfExpand(hashId: number, prk: Uint8Array, info: Uint8Array, le
   return out;
 }
 
+/**
+ * HKDF-Expand(PRK, info, L) for L ≤ HashLen, given `infoBlock1` = info ‖ 0x01 in one buffer: T(1)
+ * is then one HMAC update instead of two (every SPDM key schedule step is one block, 36 of them
+ * per handshake, and each update is a call into node:crypto). Longer L is the caller's mistake.
+ */
+export function hkdfExpandBlock1(hashId: number, prk: Uint8Array, infoBlock1: Uint8Array, length: number): Uint8Array {
+  const { size, node: name } = requireHash(hashId);
+  if (!Number.isInteger(length) || length < 0 || length > size)
+    throw new SpdmError('ENCODE_ERROR', `HKDF-Expand block length ${length} outside 0..${size}`);
+  if (infoBlock1[infoBlock1.length - 1] !== 1)
+    throw new TypeError('hkdfExpandBlock1: info must end with the counter 0x01');
+  const t = createHmac(name, prk).update(infoBlock1).digest();
+  t.fill(0, length);
+  return bytesOf(t).subarray(0, length);
+}
+
 /** HKDF (extract then expand), RFC 5869 §2. */
 export function hkdf(hashId: number, salt: Uint8Array, ikm: Uint8Array, info: Uint8Array, length: number): Uint8Array {
   return hkdfExpand(hashId, hkdfExtract(hashId, salt, ikm), info, length);

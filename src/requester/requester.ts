@@ -69,9 +69,38 @@ import type { KeyUpdateKind } from './key-update.js';
  * them (issue 12, cold start), the CSR one above all, which brings the ASN.1 library for X.509
  * generation with it.
  */
-const sessionModules = () => Promise.all([import('./key-exchange.js'), import('./finish.js'), import('./session.js')]);
-const pskSessionModules = () =>
-  Promise.all([import('./psk-exchange.js'), import('./psk-finish.js'), import('./session.js')]);
+const sessionModules = loadOnce(() =>
+  Promise.all([import('./key-exchange.js'), import('./finish.js'), import('./session.js')]),
+);
+const pskSessionModules = loadOnce(() =>
+  Promise.all([import('./psk-exchange.js'), import('./psk-finish.js'), import('./session.js')]),
+);
+const sessionModule = loadOnce(() => import('./session.js'));
+
+/**
+ * A lazy import done once: the modules it resolved to are kept and handed back as they are. A
+ * dynamic import() per call goes through the ESM loader's resolution and module map each time
+ * (several native calls and promises for modules long loaded), which cost every handshake about
+ * as much as one of its HMACs. A failed import is not kept: the next call tries again.
+ */
+function loadOnce<T>(load: () => Promise<T>): () => T | Promise<T> {
+  let loaded: { readonly value: T } | undefined;
+  let pending: Promise<T> | undefined;
+  return () => {
+    if (loaded) return loaded.value;
+    pending ??= load().then(
+      (value) => {
+        loaded = { value };
+        return value;
+      },
+      (e: unknown) => {
+        pending = undefined;
+        throw e;
+      },
+    );
+    return pending;
+  };
+}
 
 export interface StartSessionOptions {
   /** The slot whose leaf key signs KEY_EXCHANGE_RSP (its chain is read first if it was not). Default 0. */
@@ -678,7 +707,7 @@ export class Requester {
     transcript: SessionTranscript,
     extra: { signature?: SessionSignatureEvidence; measurementSummaryHash?: Uint8Array },
   ): Promise<Session> {
-    const { Session } = await import('./session.js');
+    const { Session } = await sessionModule();
     return new Session({
       channel,
       info,

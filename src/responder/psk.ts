@@ -10,7 +10,7 @@
  */
 import { macEqual } from '../crypto/kdf.js';
 import { requireHash } from '../crypto/hash.js';
-import { equalBytes } from '../wire/bytes.js';
+import { concat, equalBytes } from '../wire/bytes.js';
 import { RequestCode } from '../spdm/codes.js';
 import type { ConnectionTranscript } from '../spdm/connection-transcript.js';
 import type { SessionTranscript } from '../spdm/session-transcript.js';
@@ -111,16 +111,14 @@ export function answerPskExchange(
     ...(opaqueData ? { opaqueData } : {}),
   };
   const transcript = ctx.transcript.pskSession();
-  // ResponderVerifyData is the last field: the response without it is the same encoding with none.
-  const th1 = transcript
-    .th1(req.raw, encodePskExchangeRsp(ctx.version, { ...fields, responderVerifyData: new Uint8Array(0) }))
-    .digest();
+  // ResponderVerifyData is the last field (no length field names it): the response without it is
+  // the same encoding with none, so it is encoded once and the verify data appended (TH1 hashed
+  // the start already; acceptExchange hashes only the rest).
+  const unverified = encodePskExchangeRsp(ctx.version, { ...fields, responderVerifyData: new Uint8Array(0) });
+  const th1 = transcript.th1(req.raw, unverified).digest();
   const params: KeyScheduleParams = { version: ctx.version, hashId: ctx.hashId, aeadId: ctx.aeadId };
   const handshake = deriveHandshakeSecrets(params, psk.key, 'psk', th1);
-  const response = encodePskExchangeRsp(ctx.version, {
-    ...fields,
-    responderVerifyData: verifyData(params, handshake.responseFinishedKey, th1),
-  });
+  const response = concat([unverified, verifyData(params, handshake.responseFinishedKey, th1)]);
   transcript.acceptExchange(req.raw, response);
   const secure = new SecureSession({
     role: 'responder',

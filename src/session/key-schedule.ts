@@ -18,7 +18,7 @@
 import { asciiBytes, concat } from '../wire/bytes.js';
 import { SpdmError } from '../wire/errors.js';
 import { requireHash } from '../crypto/hash.js';
-import { hkdfExpand, hkdfExtract, hmac } from '../crypto/kdf.js';
+import { hkdfExpand, hkdfExpandBlock1, hkdfExtract, hmac } from '../crypto/kdf.js';
 import { requireAead } from '../crypto/aead.js';
 
 /** What the schedule depends on: the negotiated SPDM version (header byte), BaseHashAlgo and AEAD suite. */
@@ -51,19 +51,24 @@ export function versionLabel(version: number): Uint8Array {
 }
 
 /**
- * u16le(L) || version label || label, per label, version and length: a handshake asks for the
- * same dozen on both sides, so each is built once. Public bytes; the cache is bounded by the
- * labels (callers of binConcat may pass their own: at most 64 are kept), the versions 0x11..0x1F
- * and the lengths of the hashes and AEADs asked for.
+ * u16le(L) || version label || label || 0x01 (HKDF-Expand's first block counter, which follows
+ * the info), per label, version and length: a handshake asks for the same dozen on both sides, so
+ * each is built once, and an Expand without a context feeds it to its HMAC in one update. Public
+ * bytes; the cache is bounded by the labels (callers of binConcat may pass their own: at most 64
+ * are kept), the versions 0x11..0x1F and the lengths of the hashes and AEADs asked for.
  */
 const BIN_CONCAT_HEADS = new Map<string, Map<number, Uint8Array>>();
 
-function binConcatHead(version: number, length: number, label: string): Uint8Array {
+function binConcatHeadBlock1(version: number, length: number, label: string): Uint8Array {
+  if (!Number.isInteger(length) || length < 0 || length > 0xffff)
+    throw new SpdmError('ENCODE_ERROR', `BinConcat length ${length} is not a u16`);
   let byLabel = BIN_CONCAT_HEADS.get(label);
   const k = version * 0x10000 + length;
   let head = byLabel?.get(k);
   if (head === undefined) {
-    head = offHeap(concat([Uint8Array.of(length & 0xff, length >>> 8), versionLabel(version), asciiBytes(label)]));
+    head = offHeap(
+      concat([Uint8Array.of(length & 0xff, length >>> 8), versionLabel(version), asciiBytes(label), Uint8Array.of(1)]),
+    );
     if (byLabel === undefined && BIN_CONCAT_HEADS.size < 64)
       BIN_CONCAT_HEADS.set(label, (byLabel = new Map<number, Uint8Array>()));
     if (byLabel !== undefined && byLabel.size < 256) byLabel.set(k, head);
@@ -83,19 +88,24 @@ function offHeap(parts: Uint8Array): Uint8Array {
 
 /** BinConcat(L, label, context) = u16le(L) || version label || label || context. */
 export function binConcat(version: number, length: number, label: string, context?: Uint8Array): Uint8Array {
-  const info = hkdfInfo(version, length, label, context);
-  return context === undefined || context.length === 0 ? info.slice() : info;
+  const hb = binConcatHeadBlock1(version, length, label);
+  const head = hb.subarray(0, hb.length - 1);
+  return context === undefined || context.length === 0 ? head.slice() : concat([head, context]);
 }
 
-/** binConcat for this module's own HKDF-Expand calls: without a context, the shared bytes themselves (read only). */
-function hkdfInfo(version: number, length: number, label: string, context: Uint8Array | undefined): Uint8Array {
-  if (!Number.isInteger(length) || length < 0 || length > 0xffff)
-    throw new SpdmError('ENCODE_ERROR', `BinConcat length ${length} is not a u16`);
-  const head = binConcatHead(version, length, label);
-  if (context === undefined || context.length === 0) return head;
-  const out = new Uint8Array(new ArrayBuffer(head.length + context.length));
-  out.set(head);
-  out.set(context, head.length);
+/**
+ * BinConcat(L, label, context) ‖ 0x01, the whole input of HKDF-Expand's single HMAC for this
+ * module's own calls: without a context, the shared bytes themselves (read only); with one, a
+ * buffer of its own (off V8's heap, see offHeap).
+ */
+function hkdfInfoBlock1(version: number, length: number, label: string, context: Uint8Array | undefined): Uint8Array {
+  const hb = binConcatHeadBlock1(version, length, label);
+  if (context === undefined || context.length === 0) return hb;
+  const headLength = hb.length - 1;
+  const out = new Uint8Array(new ArrayBuffer(hb.length + context.length));
+  out.set(hb.subarray(0, headLength));
+  out.set(context, headLength);
+  out[out.length - 1] = 1;
   return out;
 }
 
@@ -148,7 +158,10 @@ function expand(
   context: Uint8Array | undefined,
   length: number,
 ): Uint8Array {
-  return hkdfExpand(p.hashId, secret, hkdfInfo(p.version, length, label, context), length);
+  // Every step of the schedule is one block (L ≤ HashLen): info and counter in one HMAC update.
+  if (length <= requireHash(p.hashId).size)
+    return hkdfExpandBlock1(p.hashId, secret, hkdfInfoBlock1(p.version, length, label, context), length);
+  return hkdfExpand(p.hashId, secret, binConcat(p.version, length, label, context), length);
 }
 
 export function handshakeSecret(p: KeyScheduleParams, ikm: Uint8Array, kind: SecretKind): Uint8Array {

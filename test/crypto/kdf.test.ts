@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { hkdfSync } from 'node:crypto';
 import { fromHex, toHex } from '../../src/wire/bytes.js';
 import { SpdmError } from '../../src/wire/errors.js';
-import { hkdf, hkdfExpand, hkdfExtract, hmac, macEqual } from '../../src/crypto/kdf.js';
+import { hkdf, hkdfExpand, hkdfExpandBlock1, hkdfExtract, hmac, macEqual } from '../../src/crypto/kdf.js';
 import { allHashes, isHashSupported } from '../../src/crypto/algorithms.js';
 
 const SHA256 = 0x01;
@@ -70,6 +70,27 @@ for (const h of allHashes().filter((x) => isHashSupported(x.id))) {
         if (i < okm.byteOffset || i >= okm.byteOffset + okm.length)
           assert.equal(backing[i], 0, `L = ${len}, byte ${i}`);
     }
+  });
+}
+
+for (const h of allHashes().filter((x) => isHashSupported(x.id))) {
+  test(`HKDF-Expand of one block over ${h.name} (info ‖ 0x01 given whole): node's hkdfSync for every L to HashLen, nothing past L; longer L or a missing counter refused`, () => {
+    const ikm = range(0x30, 0x30 + h.size - 1);
+    const salt = range(0x02, 0x0e);
+    const info = range(0x60, 0x7a);
+    const infoBlock1 = Uint8Array.from([...info, 0x01]);
+    const prk = hkdfExtract(h.id, salt, ikm);
+    for (let len = 0; len <= h.size; len++) {
+      const okm = hkdfExpandBlock1(h.id, prk, infoBlock1, len);
+      const want = len === 0 ? '' : Buffer.from(hkdfSync(h.node, ikm, salt, info, len)).toString('hex');
+      assert.equal(toHex(okm), want, `L = ${len}`);
+      const backing = new Uint8Array(okm.buffer);
+      for (let i = 0; i < backing.length; i++)
+        if (i < okm.byteOffset || i >= okm.byteOffset + okm.length)
+          assert.equal(backing[i], 0, `L = ${len}, byte ${i}`);
+    }
+    assert.throws(() => hkdfExpandBlock1(h.id, prk, infoBlock1, h.size + 1), SpdmError);
+    assert.throws(() => hkdfExpandBlock1(h.id, prk, info, 16), TypeError);
   });
 }
 
