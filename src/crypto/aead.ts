@@ -130,6 +130,16 @@ function view(b: Buffer): Uint8Array {
   return new Uint8Array(b.buffer, b.byteOffset, b.length);
 }
 
+/** The AEAD `id` names, once `key` and `nonce` are its sizes (ENCODE_ERROR otherwise: our own keys). */
+function sealingAead(id: number, key: Uint8Array, nonce: Uint8Array): ReturnType<typeof requireAead> {
+  const a = requireAead(id);
+  if (key.length !== a.keySize)
+    throw new SpdmError('ENCODE_ERROR', `${a.name} key is ${a.keySize} bytes, got ${key.length}`);
+  if (nonce.length !== a.nonceSize)
+    throw new SpdmError('ENCODE_ERROR', `${a.name} nonce is ${a.nonceSize} bytes, got ${nonce.length}`);
+  return a;
+}
+
 /**
  * Encrypts the concatenation of `parts` (none or empty: MAC-only records) with `aad` authenticated,
  * writing the ciphertext into `out` from `at` and the tag right after it; returns the offset
@@ -147,11 +157,7 @@ export function aeadSealInto(
   out: Uint8Array,
   at: number,
 ): number {
-  const a = requireAead(id);
-  if (key.length !== a.keySize)
-    throw new SpdmError('ENCODE_ERROR', `${a.name} key is ${a.keySize} bytes, got ${key.length}`);
-  if (nonce.length !== a.nonceSize)
-    throw new SpdmError('ENCODE_ERROR', `${a.name} nonce is ${a.nonceSize} bytes, got ${nonce.length}`);
+  const a = sealingAead(id, key, nonce);
   let total = 0;
   for (const p of parts) total += p.length;
   if (!Number.isInteger(at) || at < 0 || at + total + a.tagSize > out.length)
@@ -195,11 +201,7 @@ export function aeadSealAfter(
   headroom: number,
   alloc: (size: number) => Uint8Array,
 ): Uint8Array {
-  const a = requireAead(id);
-  if (key.length !== a.keySize)
-    throw new SpdmError('ENCODE_ERROR', `${a.name} key is ${a.keySize} bytes, got ${key.length}`);
-  if (nonce.length !== a.nonceSize)
-    throw new SpdmError('ENCODE_ERROR', `${a.name} nonce is ${a.nonceSize} bytes, got ${nonce.length}`);
+  const a = sealingAead(id, key, nonce);
   let total = 0;
   for (const p of parts) total += p.length;
   const c = cipher(a.node, key, nonce, a.tagSize);

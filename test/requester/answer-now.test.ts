@@ -6,30 +6,16 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { isSpdmError } from '../../src/wire/errors.js';
-import type { Clock } from '../../src/transport/clock.js';
 import type { SpdmHandler } from '../../src/transport/transport.js';
 import { Requester } from '../../src/requester/requester.js';
 import { Responder } from '../../src/responder/responder.js';
 import { LoopbackTransport } from '../../src/transport/loopback.js';
 import { encodeError, encodeResponseNotReady, ErrorCode } from '../../src/spdm/messages/error.js';
 import { SUITES, device } from '../support/fixtures.js';
+import { recordingClock } from '../support/recording-clock.js';
 
 const CHALLENGE = 0x83;
 const RESPOND_IF_READY = 0xff;
-
-/** A clock whose sleeps return at once but are recorded. */
-function fakeClock(): Clock & { slept: number[] } {
-  const slept: number[] = [];
-  let now = Date.UTC(2026, 11, 4);
-  return {
-    slept,
-    now: () => now,
-    sleep: async (ms) => {
-      slept.push(ms);
-      now += ms;
-    },
-  };
-}
 
 /** A device answering within the call, with `answer` given the first say on each request. */
 function nowHandler(answer: (req: Uint8Array, inner: Responder) => Uint8Array | undefined): SpdmHandler {
@@ -48,7 +34,7 @@ test('a handler with handleNow gives the loopback an exchangeNow; one without do
 
 test('Busy answered within the call is retried after a wait, and the flow completes', async () => {
   let busy = 2;
-  const clock = fakeClock();
+  const clock = recordingClock(Date.UTC(2026, 11, 4));
   const t = new LoopbackTransport(
     nowHandler((req) => (req[1] === CHALLENGE && busy-- > 0 ? encodeError(0x13, ErrorCode.Busy) : undefined)),
   );
@@ -59,7 +45,7 @@ test('Busy answered within the call is retried after a wait, and the flow comple
 });
 
 test('ResponseNotReady answered within the call is waited out and collected with RESPOND_IF_READY', async () => {
-  const clock = fakeClock();
+  const clock = recordingClock(Date.UTC(2026, 11, 4));
   let held: Uint8Array | undefined;
   const t = new LoopbackTransport(
     nowHandler((req, inner) => {
@@ -77,7 +63,7 @@ test('ResponseNotReady answered within the call is waited out and collected with
 });
 
 test('endless Busy within the call ends in BUSY after busyRetries, as a rejection', async () => {
-  const clock = fakeClock();
+  const clock = recordingClock(Date.UTC(2026, 11, 4));
   const t = new LoopbackTransport(
     nowHandler((req) => (req[1] === CHALLENGE ? encodeError(0x13, ErrorCode.Busy) : undefined)),
   );

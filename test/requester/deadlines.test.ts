@@ -7,7 +7,6 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { isSpdmError, SpdmError } from '../../src/wire/errors.js';
 import { LIMITS } from '../../src/wire/limits.js';
-import type { Clock } from '../../src/transport/clock.js';
 import type { DeviceProfile } from '../../src/responder/profile.js';
 import { Requester } from '../../src/requester/requester.js';
 import { Responder } from '../../src/responder/responder.js';
@@ -16,6 +15,7 @@ import type { RequesterOptions } from '../../src/requester/options.js';
 import { encodeResponseNotReady } from '../../src/spdm/messages/error.js';
 import { misbehaving, type Misbehavior } from '../../src/responder/faults/misbehavior.js';
 import { SUITES, device } from '../support/fixtures.js';
+import { recordingClock } from '../support/recording-clock.js';
 
 /** A device that answers CHALLENGE, and every RESPOND_IF_READY after it, with ResponseNotReady forever. */
 function neverReady(profile: DeviceProfile, rdtExponent: number) {
@@ -87,23 +87,9 @@ test('the default cap is LIMITS.maxResponseWaitMs and is stated in the error', {
   );
 });
 
-/** A clock whose sleeps return at once but are recorded, and whose time moves by what was slept. */
-function fakeClock(): Clock & { slept: number[] } {
-  const slept: number[] = [];
-  let now = Date.UTC(2026, 11, 2);
-  return {
-    slept,
-    now: () => now,
-    sleep: async (ms) => {
-      slept.push(ms);
-      now += ms;
-    },
-  };
-}
-
 test('ResponseNotReady asking for 12 days (RDTExponent 40) is clamped to maxNotReadyWaitMs, then collected', async () => {
   const built = device(SUITES[0]!);
-  const clock = fakeClock();
+  const clock = recordingClock();
   const ev = await run(built.profile, { clock }, { notReady: { code: CHALLENGE, times: 1, rdtExponent: 40, rdtm: 1 } });
   assert.equal(ev.signatures[0]?.kind, 'CHALLENGE_AUTH');
   assert.deepEqual(clock.slept, [LIMITS.maxNotReadyWaitMs]);
@@ -111,7 +97,7 @@ test('ResponseNotReady asking for 12 days (RDTExponent 40) is clamped to maxNotR
 
 test('endless ResponseNotReady → NOT_READY after notReadyRetries waits', async () => {
   const built = device(SUITES[0]!);
-  const clock = fakeClock();
+  const clock = recordingClock();
   await assert.rejects(
     new Requester(neverReady(built.profile, 20), { clock, notReadyRetries: 5 }).authenticate(),
     expectCode('NOT_READY', (e) => assert.match(e.message, /after 5 waits/)),
@@ -121,7 +107,7 @@ test('endless ResponseNotReady → NOT_READY after notReadyRetries waits', async
 
 test('ResponseNotReady rounds stop at the request deadline, with what the device asked for in the message', async () => {
   const built = device(SUITES[0]!);
-  const clock = fakeClock();
+  const clock = recordingClock();
   // 8 rounds of 2 s would be 16 s; the request may take 5 s.
   await assert.rejects(
     new Requester(neverReady(built.profile, 40), { clock, requestDeadlineMs: 5000 }).authenticate(),
@@ -151,7 +137,7 @@ test(
 
 test('a Busy device is retried only while the request deadline allows', async () => {
   const built = device(SUITES[0]!);
-  const clock = fakeClock();
+  const clock = recordingClock();
   await assert.rejects(
     run(built.profile, { clock, busyRetries: 100, requestDeadlineMs: 100 }, { busy: { code: 0x81, times: 100 } }),
     expectCode('TIMEOUT', (e) => assert.equal(e.details['deadline'], 'request')),
