@@ -177,9 +177,9 @@ const ANALYSERS: Readonly<Record<SignatureEvidence['kind'], SignedAnalyser>> = {
  * was signed, `valid` only when the signature verifies and every recorded field agrees with the
  * signed bytes. Never throws for hostile input. `transcript`: `s.transcript` as bytes, when the
  * caller already has them (it must be exactly what the hex says). `lean` (the signature log's
- * reading, which compares blocks as bytes and never reads the VCA): the blocks make their hex only
- * when read and hold their bytes (signedBlockBytes), and the view has no `vca`; every check and
- * problem is the same.
+ * reading, which compares blocks as bytes and never reads the VCA or the chain hash's hex): the
+ * blocks make their hex only when read and hold their bytes (signedBlockBytes), and the view has
+ * no `vca` and no `certChainHash`; every check and problem is the same.
  */
 export function analyseSignature(
   chainOf: RecordedChain,
@@ -293,7 +293,8 @@ function analyseConnectionSignature(
         );
     }
     responderNonce = toHex(last.msg.nonce);
-    certChainHash = toHex(last.msg.certChainHash);
+    // The log binds the chain by the bytes below and never reads the hex.
+    if (!lean) certChainHash = toHex(last.msg.certChainHash);
     const msh = last.msg.measurementSummaryHash ? toHex(last.msg.measurementSummaryHash) : undefined;
     if (prev.kind === 'CHALLENGE')
       summary = { type: prev.msg.measurementSummaryHashType, ...(msh !== undefined ? { hash: msh } : {}) };
