@@ -58,6 +58,40 @@ export interface SignedBlock {
   readonly raw?: boolean;
 }
 
+/**
+ * A signed block whose hex is made only when read, holding its bytes (signedBlockBytes): the
+ * signature log compares every logged block with the signed ones as bytes and never reads the
+ * hex, which was two conversions per block per entry verified. Only `lean` analyses make these.
+ */
+class LazySignedBlock implements SignedBlock {
+  // Declared, not defined: a block without a DMTF form has no `type` key, as the plain ones.
+  declare readonly type?: number;
+  declare readonly raw?: boolean;
+  constructor(
+    readonly index: number,
+    readonly spec: number,
+    readonly bytes: Uint8Array,
+    private readonly valueBytes: Uint8Array,
+    dmtf: { type: number; raw: boolean } | undefined,
+  ) {
+    if (dmtf) {
+      this.type = dmtf.type;
+      this.raw = dmtf.raw;
+    }
+  }
+  get block(): string {
+    return toHex(this.bytes);
+  }
+  get value(): string {
+    return toHex(this.valueBytes);
+  }
+}
+
+/** The signed bytes of a block from a `lean` analysis; undefined for the verifier's plain blocks. */
+export function signedBlockBytes(b: SignedBlock): Uint8Array | undefined {
+  return b instanceof LazySignedBlock ? b.bytes : undefined;
+}
+
 /** The negotiation as the signed VCA messages record it (present in 1.2+ transcripts). */
 export interface SignedNegotiation {
   readonly version: number;
@@ -127,6 +161,7 @@ export type SignedAnalyser = (
   problems: string[],
   transcript?: Uint8Array,
   openings?: OpeningLookup,
+  lean?: boolean,
 ) => SignedAnalysis | undefined;
 
 /** How each kind's transcript is read: adding a signed message is one row here and one in evidence/signed-kinds.ts. */
@@ -141,7 +176,10 @@ const ANALYSERS: Readonly<Record<SignatureEvidence['kind'], SignedAnalyser>> = {
  * One signature, already re-verified (`reverified`), read from its transcript: the view of what
  * was signed, `valid` only when the signature verifies and every recorded field agrees with the
  * signed bytes. Never throws for hostile input. `transcript`: `s.transcript` as bytes, when the
- * caller already has them (it must be exactly what the hex says).
+ * caller already has them (it must be exactly what the hex says). `lean` (the signature log's
+ * reading, which compares blocks as bytes and never reads the VCA or the chain hash's hex): the
+ * blocks make their hex only when read and hold their bytes (signedBlockBytes), and the view has
+ * no `vca` and no `certChainHash`; every check and problem is the same.
  */
 export function analyseSignature(
   chainOf: RecordedChain,
@@ -150,6 +188,7 @@ export function analyseSignature(
   reverified: { ok: boolean; reason?: string },
   transcript?: Uint8Array,
   openings?: OpeningLookup,
+  lean = false,
 ): SignedView {
   const problems: string[] = [];
   if (!reverified.ok) problems.push(reverified.reason ?? 'signature does not verify');
@@ -181,7 +220,7 @@ export function analyseSignature(
   // Only a signed ENDPOINT_INFO has an EPInfo; one beside another kind is nothing the device signed.
   if (s.epInfo !== undefined && s.kind !== 'ENDPOINT_INFO')
     problems.push(`a ${s.kind} signature has no EPInfo, one is recorded`);
-  const analysis = ANALYSERS[s.kind](chainOf, s, problems, transcript, openings);
+  const analysis = ANALYSERS[s.kind](chainOf, s, problems, transcript, openings, lean);
   if (!analysis) return result();
   const { requesterNonce, responderNonce } = analysis.view;
   if (requesterNonce !== undefined && requesterNonce !== s.requesterNonce) {
@@ -209,6 +248,7 @@ function analyseConnectionSignature(
   problems: string[],
   transcript?: Uint8Array,
   openings?: OpeningLookup,
+  lean = false,
 ): SignedAnalysis | undefined {
   let steps: Step[];
   let bytes: Uint8Array;
@@ -237,6 +277,8 @@ function analyseConnectionSignature(
   let certChainHash: string | undefined;
   let requesterContext: string | undefined;
   const blocks = new Map<number, SignedBlock>();
+  // Each index's signed bytes, compared as bytes when an index repeats (equal hex is equal bytes).
+  const blockBytes = new Map<number, Uint8Array>();
   let summary: { type: number; hash?: string } | undefined;
   let summarisable = false;
   let contentChanged = false;
@@ -251,7 +293,8 @@ function analyseConnectionSignature(
         );
     }
     responderNonce = toHex(last.msg.nonce);
-    certChainHash = toHex(last.msg.certChainHash);
+    // The log binds the chain by the bytes below and never reads the hex.
+    if (!lean) certChainHash = toHex(last.msg.certChainHash);
     const msh = last.msg.measurementSummaryHash ? toHex(last.msg.measurementSummaryHash) : undefined;
     if (prev.kind === 'CHALLENGE')
       summary = { type: prev.msg.measurementSummaryHashType, ...(msh !== undefined ? { hash: msh } : {}) };
@@ -303,17 +346,20 @@ function analyseConnectionSignature(
     for (const st of steps) {
       if (st.kind !== 'MEASUREMENTS') continue;
       for (const b of st.msg.blocks) {
-        const sb: SignedBlock = {
-          index: b.index,
-          spec: b.spec,
-          block: toHex(b.bytes),
-          value: toHex(b.dmtf?.value ?? b.measurement),
-          ...(b.dmtf ? { type: b.dmtf.type, raw: b.dmtf.raw } : {}),
-        };
-        const seen = blocks.get(b.index);
-        if (seen && seen.block !== sb.block)
+        const sb: SignedBlock = lean
+          ? new LazySignedBlock(b.index, b.spec, b.bytes, b.dmtf?.value ?? b.measurement, b.dmtf)
+          : {
+              index: b.index,
+              spec: b.spec,
+              block: toHex(b.bytes),
+              value: toHex(b.dmtf?.value ?? b.measurement),
+              ...(b.dmtf ? { type: b.dmtf.type, raw: b.dmtf.raw } : {}),
+            };
+        const seen = blockBytes.get(b.index);
+        if (seen && !equalBytes(seen, b.bytes))
           problems.push(`measurement index ${b.index} appears twice in the signed transcript with different contents`);
         blocks.set(b.index, sb);
+        blockBytes.set(b.index, b.bytes);
       }
     }
     const requests = steps.filter(
@@ -342,7 +388,7 @@ function analyseConnectionSignature(
     view.summarisable = summarisable;
     view.contentChanged = contentChanged;
   }
-  if (vcaEnd > 0) view.vca = toHex(bytes.subarray(0, vcaEnd));
+  if (vcaEnd > 0 && !lean) view.vca = toHex(bytes.subarray(0, vcaEnd));
   return { requesterContext, view };
 }
 

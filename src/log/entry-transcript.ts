@@ -16,9 +16,9 @@
  * - each logged measurement block must be a block of a signed MEASUREMENTS response;
  * - the signing context is the kind's under the version.
  */
-import { toHex } from '../wire/bytes.js';
+import { equalBytes, toHex } from '../wire/bytes.js';
 import type { SignatureEvidence } from '../evidence/evidence.js';
-import { analyseSignature, type SignedView } from '../evidence/signed-analysis.js';
+import { analyseSignature, signedBlockBytes, type SignedView } from '../evidence/signed-analysis.js';
 import { isSignedMessageKind } from '../evidence/signed-kinds.js';
 import { splitEndpointInfoTranscript } from '../spdm/endpoint-info-transcript.js';
 import type { OpeningLookup } from '../spdm/signed-transcript.js';
@@ -131,12 +131,15 @@ function negotiationProblems(e: LogEntry, v: SignedView): TranscriptProblem[] {
   return out;
 }
 
-/** Each logged block must be one a signed MEASUREMENTS response carries. */
+/**
+ * Each logged block must be one a signed MEASUREMENTS response carries, compared as bytes (the
+ * lean analysis holds them; a response carries a handful of blocks, so a scan beats hashing hex).
+ */
 function blockProblems(e: LogEntry, v: SignedView): TranscriptProblem[] {
-  const signed = new Set(v.blocks.map((b) => b.block));
+  const signed = v.blocks.map((b) => signedBlockBytes(b) ?? Buffer.from(b.block, 'hex'));
   const out: TranscriptProblem[] = [];
   e.measurements.forEach((b, k) => {
-    if (!signed.has(toHex(b)))
+    if (!signed.some((s) => equalBytes(s, b)))
       out.push({
         code: 'NOT_IN_TRANSCRIPT',
         fields: ['measurements'],
@@ -180,7 +183,7 @@ export function entryTranscriptProblems(
   const entry = e as LogEntry & { kind: SignatureEvidence['kind'] };
   const chainHex = chain ? chainHexOf(chain) : undefined;
   // The signature itself is checked by the caller (worker threads, shared key cache).
-  const view = analyseSignature(() => chainHex, asSignature(entry), 0, { ok: true }, e.transcript, openings);
+  const view = analyseSignature(() => chainHex, asSignature(entry), 0, { ok: true }, e.transcript, openings, true);
   const out: TranscriptProblem[] = view.problems.map((p) => ({ ...classify(p), message: p }));
   out.push(...negotiationProblems(e, view), ...blockProblems(e, view));
   return out;
