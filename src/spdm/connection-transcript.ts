@@ -214,8 +214,8 @@ export class ConnectionTranscript {
 
   /** Hash of A (requires the hash to be set). */
   vcaDigest(): Uint8Array {
-    // A goes on (every later M1, L1/L2 and session transcript forks it): its hash must keep running.
-    return this.a.t.digestSoFar();
+    // A goes on (every later M1, L1/L2 and session transcript forks it); its digest is kept until it changes.
+    return this.a.t.digest();
   }
 
   /**

@@ -52,8 +52,8 @@ export class SessionTranscript {
   /**
    * base ‖ exchange ‖ the response as far as it was hashed (up to the Signature, then through it),
    * kept going between keyExchangeSignature(), th1() and acceptExchange(): each asks for a longer
-   * prefix of the same bytes, so the one running hash serves all three, a digest taken on the way
-   * (one hash copy) instead of a fork of base (a hash copy) each. Dropped once accepted.
+   * prefix of the same bytes, so one transcript, its last message extended, serves all three
+   * instead of a fork of base each. Dropped once accepted.
    */
   private line: { readonly exchange: Uint8Array; readonly t: Transcript } | undefined;
 
@@ -98,17 +98,14 @@ export class SessionTranscript {
   }
 
   /**
-   * base ‖ exchange ‖ response: the running line continued when it holds this exchange and the
-   * start of this response (the same bytes: only the rest is hashed), otherwise a new line forked
-   * from base. Either way the transcript is exactly base ‖ exchange ‖ response.
+   * base ‖ exchange ‖ response: the line continued when it holds this exchange and the start of
+   * this response (the same bytes), otherwise a new line forked from base. Either way the transcript is exactly base ‖ exchange ‖ response.
    */
   private exchangeLine(exchange: Uint8Array, response: Uint8Array): Transcript {
     const line = this.line;
     if (line && (line.exchange === exchange || equalBytes(line.exchange, exchange)) && line.t.extendLast(response))
       return line.t;
-    // The first line takes base's running hash: base is only forked again by start() or a second
-    // line, which then re-hash it.
-    const t = line ? this.base.fork() : this.base.handOff();
+    const t = this.base.fork();
     t.append(exchange, response);
     this.line = { exchange, t };
     return t;
@@ -164,8 +161,7 @@ export class SessionTranscript {
       throw new TypeError('session transcript: TH2 takes both finish messages or neither');
     if (this.kind === 'key-exchange' && finish === undefined)
       throw new TypeError('session transcript: a KEY_EXCHANGE session has FINISH and FINISH_RSP in TH2');
-    // TH2 is the last transcript of a handshake: it takes the running hash (a later builder re-hashes).
-    const t = this.requireExchange('th2').handOff();
+    const t = this.requireExchange('th2').fork();
     if (finish && finishRsp) t.append(finish, finishRsp);
     return t;
   }

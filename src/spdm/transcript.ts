@@ -7,8 +7,8 @@
  * There is no running hash: almost every transcript that is hashed is a leaf, a fork built for
  * one signature or one TH, hashed once and dropped, and a running hash per transcript cost a
  * native Hash object per fork plus a call per message (each dearer than hashing the few KiB a
- * transcript holds again). `fork()`, `handOff()` and `snapshot()` therefore only copy the list of
- * views; `digest()` and `digestSoFar()` are the same thing, both names kept for what callers mean.
+ * transcript holds again). `fork()` and `snapshot()` therefore only copy the list of views, and a
+ * transcript's digest may be taken and it may go on (the digest is cleared by the next change).
  */
 import { digestOf, requireHash } from '../crypto/hash.js';
 import { concat, equalBytes, hexOfParts } from '../wire/bytes.js';
@@ -58,11 +58,6 @@ export class Transcript {
     return this.final;
   }
 
-  /** Hash of everything appended so far, for a transcript that goes on (the same as digest()). */
-  digestSoFar(): Uint8Array {
-    return this.digest();
-  }
-
   /** The same messages and hash algorithm, in a transcript of its own. */
   private copy(): Transcript {
     const t = new Transcript();
@@ -107,11 +102,6 @@ export class Transcript {
   /** toHex(bytes()), for evidence, without the concatenation kept. */
   hex(): string {
     return hexOfParts(this.parts);
-  }
-
-  /** fork() for a transcript whose own use is (normally) over; the same, since nothing runs to hand off. */
-  handOff(): Transcript {
-    return this.copy();
   }
 
   /** A continuation: these messages, then whatever is appended to it (this one is unaffected). */

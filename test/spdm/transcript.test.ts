@@ -1,8 +1,7 @@
 /**
- * The Transcript itself: its hash is the hash of exactly the messages appended, whichever way it
- * is asked for — digest() (which ends the running hash of a transcript nothing follows),
- * digestSoFar() (which keeps it going), and a transcript taken on or forked after its hash was
- * ended, which must not hash a stale or doubled prefix.
+ * The Transcript itself: its hash is the hash of exactly the messages appended, whenever it is
+ * asked for — before or after a fork, a snapshot, more messages or a last message made whole —
+ * never a stale or doubled prefix.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -45,14 +44,14 @@ test('a fork of a transcript whose hash was ended continues from all of it, and 
   assert.deepEqual(t.digest(), digest(SHA384, A, B, C, C));
 });
 
-test('digestSoFar() leaves the hash running: forks and appends after it need no re-hash and agree', () => {
+test('a digest taken on the way: forks and appends after it agree', () => {
   const t = new Transcript(SHA384);
   t.append(A);
-  assert.deepEqual(t.digestSoFar(), digest(SHA384, A));
+  assert.deepEqual(t.digest(), digest(SHA384, A));
   const f = t.fork();
   t.append(B);
   f.append(C);
-  assert.deepEqual(t.digestSoFar(), digest(SHA384, A, B));
+  assert.deepEqual(t.digest(), digest(SHA384, A, B));
   assert.deepEqual(f.digest(), digest(SHA384, A, C));
   assert.deepEqual(t.digest(), digest(SHA384, A, B));
 });
@@ -68,7 +67,7 @@ test('messages appended before the hash was chosen are hashed when it is; clear(
   assert.deepEqual(t.digest(), digest(SHA384, C));
 });
 
-test('snapshot(), extendLast() and handOff() keep each transcript the hash of exactly its messages', () => {
+test('snapshot(), extendLast() and fork() keep each transcript the hash of exactly its messages', () => {
   const t = new Transcript(SHA384);
   t.append(A, m(0x10, 0x04));
   const snap = t.snapshot();
@@ -80,11 +79,11 @@ test('snapshot(), extendLast() and handOff() keep each transcript the hash of ex
   assert.equal(t.length, A.length + B.length);
   assert.deepEqual(snap.digest(), digest(SHA384, A, m(0x10, 0x04)));
   assert.deepEqual(snap.bytes(), concat([A, m(0x10, 0x04)]));
-  const next = t.handOff();
+  const next = t.fork();
   next.append(C);
   assert.deepEqual(next.digest(), digest(SHA384, A, B, C));
-  // Used again after it handed its hash on, the transcript re-hashes its own messages.
-  assert.deepEqual(t.digestSoFar(), digest(SHA384, A, B));
+  // Used again after its continuation was made, the transcript is still the hash of its own messages.
+  assert.deepEqual(t.digest(), digest(SHA384, A, B));
   t.append(C, C);
   assert.deepEqual(t.digest(), digest(SHA384, A, B, C, C));
   assert.deepEqual(new Transcript().snapshot().length, 0);
