@@ -1,5 +1,6 @@
 import * as nodeCrypto from 'node:crypto';
 import { SpdmError } from '../wire/errors.js';
+import { joinedInScratch } from '../wire/bytes.js';
 import { hashInfo, isHashSupported, type HashInfo } from './algorithms.js';
 
 export function requireHash(id: number): HashInfo {
@@ -21,11 +22,6 @@ export function digest(hashId: number, ...parts: Uint8Array[]): Uint8Array {
   return digestOf(hashId, parts);
 }
 
-/** One-shot hashing of this many bytes or fewer in parts goes through `joined`, beyond it a Hash object. */
-const JOIN_MAX = 64 * 1024;
-/** Where digestOf joins parts for the one-shot hash; read only within the call that filled it. */
-let joined = new Uint8Array(4096);
-
 /** The digest of `parts` one after the other (a transcript's messages). */
 export function digestOf(hashId: number, parts: readonly Uint8Array[]): Uint8Array {
   const name = requireHash(hashId).node;
@@ -33,21 +29,8 @@ export function digestOf(hashId: number, parts: readonly Uint8Array[]): Uint8Arr
     // Node's one-shot hash skips the Hash object — a native object with a weak handle, whose
     // making and collecting (~0.6 us) is more than hashing a few KiB — and the call per part. A
     // transcript's messages are joined in a scratch first: copying them is cheaper still.
-    let input: Uint8Array | undefined;
-    if (parts.length === 1) input = parts[0];
-    else {
-      let n = 0;
-      for (const p of parts) n += p.length;
-      if (n <= JOIN_MAX) {
-        if (n > joined.length) joined = new Uint8Array(Math.min(JOIN_MAX, Math.max(n, 2 * joined.length)));
-        let o = 0;
-        for (const p of parts) {
-          joined.set(p, o);
-          o += p.length;
-        }
-        input = joined.subarray(0, n);
-      }
-    }
+    // Beyond the scratch's 64 KiB, a Hash object fed part by part (below).
+    const input = parts.length === 1 ? parts[0] : joinedInScratch(parts);
     if (input) {
       // Its Buffer owns its memory (no pool slab), so a plain Uint8Array over it is the digest and nothing else.
       const b = nodeCrypto.hash(name, input, 'buffer');

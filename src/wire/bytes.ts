@@ -48,19 +48,22 @@ export function fromHex(hex: string, what = 'hex'): Uint8Array {
 }
 
 /**
- * Where hexOfParts joins its parts: kept between calls, since a buffer of its own per call (a
- * backing store outside V8's heap, then its sweep) cost more than encoding a transcript of a
- * few KiB. Read only within the call that filled it.
+ * Where joinedInScratch joins parts: kept between calls, since a buffer of its own per call (a
+ * backing store outside V8's heap, then its sweep) cost more than hashing or encoding a
+ * transcript of a few KiB.
  */
 let joinScratch = new Uint8Array(4096);
 const JOIN_SCRATCH_MAX = 64 * 1024;
 
-/** toHex(concat(parts)), without a buffer made for the concatenation. */
-export function hexOfParts(parts: readonly Uint8Array[]): string {
-  if (parts.length === 1) return toHex(parts[0] as Uint8Array);
+/**
+ * The concatenation of `parts` as a view of a scratch buffer shared by every caller, or undefined
+ * beyond 64 KiB. Valid only until the next call: for a caller that reads it at once, within the
+ * same synchronous step (a one-shot hash, a hex encoding), and keeps nothing of it.
+ */
+export function joinedInScratch(parts: readonly Uint8Array[]): Uint8Array | undefined {
   let n = 0;
   for (const p of parts) n += p.length;
-  if (n > JOIN_SCRATCH_MAX) return toHex(concat(parts));
+  if (n > JOIN_SCRATCH_MAX) return undefined;
   if (n > joinScratch.length)
     joinScratch = new Uint8Array(Math.min(JOIN_SCRATCH_MAX, Math.max(n, 2 * joinScratch.length)));
   let o = 0;
@@ -68,7 +71,13 @@ export function hexOfParts(parts: readonly Uint8Array[]): string {
     joinScratch.set(p, o);
     o += p.length;
   }
-  return Buffer.from(joinScratch.buffer, 0, n).toString('hex');
+  return joinScratch.subarray(0, n);
+}
+
+/** toHex(concat(parts)), without a buffer made for the concatenation. */
+export function hexOfParts(parts: readonly Uint8Array[]): string {
+  if (parts.length === 1) return toHex(parts[0] as Uint8Array);
+  return toHex(joinedInScratch(parts) ?? concat(parts));
 }
 
 export function concat(parts: readonly Uint8Array[]): Uint8Array {
