@@ -73,14 +73,7 @@ function certificateSummary(p: ParsedCertificate): CertificateSummary {
     };
     summaries.set(p, s);
   }
-  return {
-    subject: s.subject,
-    issuer: s.issuer,
-    serialNumber: s.serialNumber,
-    notBefore: s.notBefore,
-    notAfter: s.notAfter,
-    fingerprintSha256: s.fingerprintSha256,
-  };
+  return { ...s };
 }
 
 function slotEvidence(slots: ReadonlyMap<number, SlotRecord>): SlotEvidence[] {

@@ -326,6 +326,15 @@ export function encodeLeafWithDigests(e: LogEntry): { leaf: Uint8Array; fieldDig
 const scratchLength = new Int32Array(FIELDS.length);
 const scratchBytes: (Uint8Array | undefined)[] = FIELDS.map(() => undefined);
 
+/** A field's tag and a u32 big-endian after it (a TLV's Tag and Length, a locator's tag and CRC). */
+function writeTagged(out: Uint8Array, at: number, tag: number, v: number): void {
+  out[at] = tag;
+  out[at + 1] = v >>> 24;
+  out[at + 2] = (v >>> 16) & 0xff;
+  out[at + 3] = (v >>> 8) & 0xff;
+  out[at + 4] = v & 0xff;
+}
+
 /**
  * Leaf hash (SHA-256(0x00 || leaf)) and field locator, the leaf written once into one buffer:
  * what verification of a large log does for every row. The same bytes as assemble(fieldValues(e))
@@ -378,23 +387,14 @@ export function leafHashWithDigests(e: LogEntry): { leafHash: Uint8Array; fieldD
     if (len < 0) continue;
     const spec = FIELDS[i] as FieldSpec;
     const start = pos;
-    buf[pos] = spec.tag;
-    buf[pos + 1] = len >>> 24;
-    buf[pos + 2] = (len >>> 16) & 0xff;
-    buf[pos + 3] = (len >>> 8) & 0xff;
-    buf[pos + 4] = len & 0xff;
+    writeTagged(buf, pos, spec.tag, len);
     pos += 5;
     const b = scratchBytes[i];
     if (b) buf.set(b, pos);
     else if (spec.type === 'bool') buf[pos] = e[spec.name] ? 1 : 0;
     else writeUint(buf, pos, e[spec.name] as number, len);
     pos += len;
-    const crc = tlvCrc(buf, start, pos);
-    out[o] = spec.tag;
-    out[o + 1] = crc >>> 24;
-    out[o + 2] = (crc >>> 16) & 0xff;
-    out[o + 3] = (crc >>> 8) & 0xff;
-    out[o + 4] = crc & 0xff;
+    writeTagged(out, o, spec.tag, tlvCrc(buf, start, pos));
     o += 5;
   }
   // Views of the entry's column bytes are not kept past the call.
