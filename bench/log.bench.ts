@@ -17,6 +17,7 @@ import { availableParallelism } from 'node:os';
 import { openLog } from '../src/log/log.js';
 import type { Evidence } from '../src/evidence/evidence.js';
 import { Report } from './harness.js';
+import { verificationFloor, type VerificationFloor } from './log-floor.js';
 import { rawRateInThreads } from './raw-parallel.js';
 import { rawSignatures, verifyRaw, type RawSignature } from './raw-signatures.js';
 import { makeEvidence, pciFor, SUITES, tempDir, vary } from '../test/log/helpers.js';
@@ -135,6 +136,19 @@ async function bulk(target: string, keyFile: string, evs: readonly Evidence[], e
   }
 }
 
+/** The verification floor over `target`'s rows and a sample of its entries (log-floor.ts). */
+async function floorOf(target: string): Promise<VerificationFloor> {
+  const log = await openLog(target, { readOnly: true });
+  try {
+    const sample: Awaited<ReturnType<typeof log.entries>> = [];
+    const size = await log.size();
+    for (let at = 0; at < Math.min(size, 20_000); at += 1000) sample.push(...(await log.entries(at, 1000)));
+    return verificationFloor(target, sample);
+  } finally {
+    await log.close();
+  }
+}
+
 async function verifyTime(
   target: string,
   workers?: number,
@@ -201,6 +215,7 @@ async function main(): Promise<void> {
   const v0 = await verifyTime(big, 0);
   await rawSlice();
   if (!v.ok || !v0.ok) throw new Error('the log did not verify: the figures would not be of a verification');
+  const floor = await floorOf(big);
   // The median of the slices taken before, between and after the verifications.
   const rawOne = median(rawRates);
   const rawCpu = median(rawCpuRates);
@@ -234,8 +249,30 @@ async function main(): Promise<void> {
   figure(`SQLite verify, no worker threads, per CPU-second`, v0.n / (v0.cpuMs / 1000), 'entries/CPU-s', {
     baseline: { name: 'raw per CPU-second', value: rawCpu },
   });
+  // The floor: raw verify plus what any verifier of this log must also do per entry (log-floor.ts).
+  const floorCpu = 1e6 / (1e6 / rawCpu + floor.totalUs);
+  report.note(
+    `  verification floor per entry besides the signature: row ${floor.rowUs.toFixed(1)} µs, leaf hash ${floor.leafHashUs.toFixed(1)}, tree node ${floor.nodeHashUs.toFixed(1)}, transcript hash ${floor.transcriptHashUs.toFixed(1)} (${floor.totalUs.toFixed(1)} µs; raw verify ${(1e6 / rawCpu).toFixed(1)} µs)`,
+  );
+  figure(
+    `verification floor (raw verify + row read + leaf, node and transcript hashes), per CPU-second`,
+    floorCpu,
+    'entries/CPU-s',
+    {
+      baseline: { name: 'raw per CPU-second', value: rawCpu },
+    },
+  );
+  figure(
+    `SQLite verify, no worker threads, per CPU-second, against the floor`,
+    v0.n / (v0.cpuMs / 1000),
+    'entries/CPU-s',
+    {
+      baseline: { name: 'verification floor', value: floorCpu },
+    },
+  );
   report.part.data['log'] = {
     cores,
+    floor,
     rawRates,
     rawCpuRates,
     rawParallel,
